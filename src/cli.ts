@@ -1,0 +1,94 @@
+#!/usr/bin/env node
+/**
+ * The `outpost` command. `gateway` runs the data plane; `validate` checks a config file and prints
+ * each problem with its field path (exit 1 when there are any).
+ */
+import { parseArgs } from 'node:util';
+import { runGateway } from './gateway/primary/gateway-main.js';
+import { loadConfigFile } from './gateway/config/load-config.js';
+import { startEchoBackend } from './demo/echo-backend.js';
+import { OutpostError } from './shared/errors.js';
+import { errorFields, log } from './shared/log.js';
+
+const HELP = `Usage: outpost <command> [options]
+
+Commands:
+  gateway     Run the gateway (data plane).
+      --config FILE        gateway config (YAML); default config/gateway.yaml
+      --port N             API port (overrides gateway.port; default 8080; 0 picks a free port)
+      --ops-port N         ops listener port: /health/live, /health/ready, /metrics (default 9090)
+      --workers N          request worker threads (default: one per core)
+      --demo-backend[=N]   also start the demo echo backend on 127.0.0.1:N (default 8090)
+  validate FILE   Check a config file; print each problem with its field path; exit 1 if any.
+  help            Show this text.
+
+Signals: SIGTERM/SIGINT drain and exit 0; SIGHUP reloads the config (so does saving the file).
+`;
+
+function intOption(name: string, value: string | undefined): number | undefined {
+  if (value === undefined) return undefined;
+  if (!/^\d+$/.test(value)) throw new OutpostError('OUTPOST_ERR_CONFIG_INVALID', `--${name} must be a whole number, got "${value}"`);
+  return Number(value);
+}
+
+async function gatewayCommand(args: string[]): Promise<void> {
+  const demoIndex = args.findIndex((a) => a === '--demo-backend' || a.startsWith('--demo-backend='));
+  let demoPort: number | undefined;
+  if (demoIndex >= 0) {
+    demoPort = intOption('demo-backend', args[demoIndex].split('=')[1] ?? '8090');
+    args = args.filter((_, i) => i !== demoIndex);
+  }
+  const { values } = parseArgs({
+    args,
+    options: { config: { type: 'string' }, port: { type: 'string' }, 'ops-port': { type: 'string' }, workers: { type: 'string' } },
+    strict: true,
+  });
+  if (demoPort !== undefined) {
+    const demo = await startEchoBackend(demoPort);
+    log('info', 'demo echo backend started', { port: demo.port });
+  }
+  const gateway = await runGateway({
+    configFile: values.config ?? 'config/gateway.yaml',
+    port: intOption('port', values.port),
+    opsPort: intOption('ops-port', values['ops-port']),
+    workers: intOption('workers', values.workers),
+  });
+  const stop = (signal: string) => {
+    gateway.shutdown(signal).then(() => process.exit(0), (err) => {
+      log('error', 'shutdown failed', errorFields(err));
+      process.exit(1);
+    });
+  };
+  process.on('SIGTERM', () => stop('SIGTERM'));
+  process.on('SIGINT', () => stop('SIGINT'));
+}
+
+async function validateCommand(args: string[]): Promise<number> {
+  const file = args[0];
+  if (!file) { process.stderr.write('usage: outpost validate FILE\n'); return 2; }
+  const result = await loadConfigFile(file);
+  if (result.ok) {
+    process.stdout.write(`${file}: valid (${result.config.apis.length} APIs)\n`);
+    return 0;
+  }
+  for (const p of result.problems) process.stdout.write(`${file}: ${p.path || '(document)'}: ${p.message}\n`);
+  return 1;
+}
+
+async function main(argv: string[]): Promise<void> {
+  const [command, ...rest] = argv;
+  process.on('uncaughtException', (err) => { log('error', 'uncaught exception in the primary', errorFields(err)); process.exit(1); });
+  switch (command) {
+    case 'gateway': return gatewayCommand(rest);
+    case 'validate': process.exitCode = await validateCommand(rest); return;
+    case undefined: case 'help': case '--help': case '-h': process.stdout.write(HELP); return;
+    default:
+      process.stderr.write(`outpost: unknown command "${command}"\n\n${HELP}`);
+      process.exitCode = 2;
+  }
+}
+
+main(process.argv.slice(2)).catch((err) => {
+  log('error', err instanceof OutpostError ? err.message : 'startup failed', errorFields(err));
+  process.exit(1);
+});

@@ -1,0 +1,41 @@
+/**
+ * Reads a gateway config file (YAML, or JSON which is YAML too) and validates it. Never throws for
+ * bad input: every problem comes back with the path of its field (or the line of a YAML syntax
+ * error), so `outpost validate`, startup and reload all report problems the same way.
+ */
+import { readFile } from 'node:fs/promises';
+import { createHash } from 'node:crypto';
+import { parseDocument } from 'yaml';
+import { validateGatewayConfig, type ConfigProblem, type GatewayConfig } from '../../shared/config-schema.js';
+
+export type LoadResult =
+  | { ok: true; config: GatewayConfig; sourceHash: string }
+  | { ok: false; problems: ConfigProblem[]; sourceHash: string | null };
+
+export function parseConfigText(text: string): { ok: true; value: unknown } | { ok: false; problems: ConfigProblem[] } {
+  const doc = parseDocument(text, { prettyErrors: false, uniqueKeys: true });
+  if (doc.errors.length > 0) {
+    return {
+      ok: false,
+      problems: doc.errors.map((e) => ({
+        path: '',
+        message: `YAML ${e.code} at line ${e.linePos?.[0]?.line ?? '?'}, column ${e.linePos?.[0]?.col ?? '?'}: ${e.message.split('\n')[0]}`,
+      })),
+    };
+  }
+  return { ok: true, value: doc.toJS() };
+}
+
+export async function loadConfigFile(file: string): Promise<LoadResult> {
+  let text: string;
+  try {
+    text = await readFile(file, 'utf8');
+  } catch (err) {
+    return { ok: false, problems: [{ path: '', message: `cannot read ${file}: ${(err as Error).message}` }], sourceHash: null };
+  }
+  const sourceHash = createHash('sha256').update(text).digest('hex');
+  const parsed = parseConfigText(text);
+  if (!parsed.ok) return { ...parsed, sourceHash };
+  const result = validateGatewayConfig(parsed.value);
+  return result.ok ? { ok: true, config: result.config, sourceHash } : { ok: false, problems: result.problems, sourceHash };
+}

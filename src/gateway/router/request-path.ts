@@ -1,0 +1,60 @@
+/**
+ * Turns a raw request path into the segments the router matches. Percent-decoding happens per
+ * segment (so an encoded "/" stays inside its segment), and dot segments, literal or encoded
+ * (`..`, `%2e%2e`), are resolved *after* decoding: `/echo/%2e%2e/admin` becomes `/admin`, which
+ * is then matched on its own and can never borrow the `echo` API's prefix.
+ *
+ * Empty segments are dropped (`//a` is `/a`, as nginx's merge_slashes does); a trailing slash is
+ * remembered so it can be forwarded.
+ */
+import { MAX_PATH_SEGMENTS, segmentHash } from '../../shared/table-layout.js';
+
+export interface ParsedPath {
+  /** Decoded segments, for matching. */
+  segments: string[];
+  /** The same segments as the client encoded them, for forwarding. */
+  raw: string[];
+  hashes: Int32Array;
+  trailingSlash: boolean;
+}
+
+export const PATH_OK = 0;
+export const PATH_BAD_ENCODING = 1;
+export const PATH_TOO_MANY_SEGMENTS = 2;
+
+export function newParsedPath(): ParsedPath {
+  return { segments: [], raw: [], hashes: new Int32Array(MAX_PATH_SEGMENTS), trailingSlash: false };
+}
+
+/** Fills `out` (reused across requests on one worker); returns PATH_OK or a failure code. */
+export function parseRequestPath(path: string, out: ParsedPath): number {
+  const segments = out.segments;
+  const raw = out.raw;
+  segments.length = 0;
+  raw.length = 0;
+  let start = path.charCodeAt(0) === 47 ? 1 : 0;
+  const length = path.length;
+  out.trailingSlash = length > 1 && path.charCodeAt(length - 1) === 47;
+  while (start <= length) {
+    let end = path.indexOf('/', start);
+    if (end < 0) end = length;
+    if (end > start) {
+      const rawSegment = path.slice(start, end);
+      let decoded = rawSegment;
+      if (rawSegment.indexOf('%') >= 0) {
+        try { decoded = decodeURIComponent(rawSegment); } catch { return PATH_BAD_ENCODING; }
+      }
+      if (decoded === '..') {
+        segments.pop();
+        raw.pop();
+      } else if (decoded !== '.') {
+        if (segments.length >= MAX_PATH_SEGMENTS) return PATH_TOO_MANY_SEGMENTS;
+        segments.push(decoded);
+        raw.push(rawSegment);
+      }
+    }
+    start = end + 1;
+  }
+  for (let i = 0; i < segments.length; i++) out.hashes[i] = segmentHash(segments[i]);
+  return PATH_OK;
+}

@@ -1,0 +1,170 @@
+/**
+ * Reads a compiled routing table in place (a SharedArrayBuffer in workers) and matches requests
+ * against it. One instance per generation per worker; a request keeps the instance it started
+ * with, so a generation switch never changes a request midway.
+ *
+ * Why it is fast: lookups walk int32 arrays and compare UTF-16 code units straight from the
+ * `chars` view; the only per-request allocation is none. Segment hashes are computed once per
+ * request by the caller and shared by both tries.
+ */
+import { unpack } from 'msgpackr';
+import type { CompiledMeta } from '../../shared/compiled-meta.js';
+import * as L from '../../shared/table-layout.js';
+
+export interface RouteMatch {
+  /** Operation index into `meta.operations`, or -1. */
+  op: number;
+  api: number;
+  /** Segment indices captured by `{param}` segments, in template order. */
+  captures: Int32Array;
+  captureCount: number;
+}
+
+export class SharedRouteTable {
+  readonly meta: CompiledMeta;
+  private readonly nodes: Int32Array;
+  private readonly edges: Int32Array;
+  private readonly lists: Int32Array;
+  private readonly apis: Int32Array;
+  private readonly ops: Int32Array;
+  private readonly chars: Uint16Array;
+  private readonly apiRoot: number;
+  /** Reused per match: deepest-first API trie nodes along the path. */
+  private readonly apiCandidates = new Int32Array(L.MAX_PATH_SEGMENTS + 1);
+
+  constructor(buffer: SharedArrayBuffer | ArrayBuffer) {
+    const header = new Int32Array(buffer, 0, L.HEADER_SLOTS);
+    if (header[L.H_MAGIC] !== L.TABLE_MAGIC || header[L.H_VERSION] !== L.TABLE_LAYOUT_VERSION) {
+      throw new Error('not a compiled routing table of this layout version');
+    }
+    const view = (slot: number, stride: number) => new Int32Array(buffer, header[slot], header[slot + 1] * stride);
+    this.nodes = view(L.H_NODES_OFFSET, L.NODE_STRIDE);
+    this.edges = view(L.H_EDGES_OFFSET, L.EDGE_STRIDE);
+    this.lists = view(L.H_LISTS_OFFSET, 1);
+    this.apis = view(L.H_APIS_OFFSET, L.API_STRIDE);
+    this.ops = view(L.H_OPS_OFFSET, L.OP_STRIDE);
+    this.chars = new Uint16Array(buffer, header[L.H_CHARS_OFFSET], header[L.H_CHARS_COUNT]);
+    this.apiRoot = header[L.H_API_TRIE_ROOT];
+    // msgpackr cannot read a SharedArrayBuffer directly; the meta part is copied once per generation.
+    const metaBytes = new Uint8Array(header[L.H_META_BYTES]);
+    metaBytes.set(new Uint8Array(buffer, header[L.H_META_OFFSET], header[L.H_META_BYTES]));
+    this.meta = unpack(metaBytes) as CompiledMeta;
+  }
+
+  /**
+   * Finds the operation for a request. `segments` are decoded, dot-normalised path segments,
+   * `hashes[i] = segmentHash(segments[i])`, `host` is lowercased without port.
+   * Longest API suffix first; within an API, static beats `{param}` beats `*`.
+   */
+  match(host: string, methodCode: number, segments: string[], hashes: Int32Array, out: RouteMatch): boolean {
+    const nodes = this.nodes;
+    let candidates = 0;
+    let node = this.apiRoot;
+    if (nodes[node * L.NODE_STRIDE + L.N_END_COUNT] > 0) this.apiCandidates[candidates++] = node;
+    for (let i = 0; i < segments.length; i++) {
+      node = this.staticChild(node, segments[i], hashes[i]);
+      if (node < 0) break;
+      if (nodes[node * L.NODE_STRIDE + L.N_END_COUNT] > 0) this.apiCandidates[candidates++] = node;
+    }
+    for (let c = candidates - 1; c >= 0; c--) {
+      const base = this.apiCandidates[c] * L.NODE_STRIDE;
+      const start = nodes[base + L.N_END_START];
+      const end = start + nodes[base + L.N_END_COUNT];
+      for (let k = start; k < end; k++) {
+        const api = this.lists[k];
+        if (!this.hostAllowed(api, host)) continue;
+        const a = api * L.API_STRIDE;
+        out.captureCount = 0;
+        const op = this.matchOperation(this.apis[a + L.A_OP_TRIE_ROOT], this.apis[a + L.A_SUFFIX_SEGMENTS], methodCode, segments, hashes, out);
+        if (op >= 0) { out.op = op; out.api = api; return true; }
+      }
+    }
+    out.op = -1;
+    out.api = -1;
+    return false;
+  }
+
+  private hostAllowed(api: number, host: string): boolean {
+    const a = api * L.API_STRIDE;
+    const count = this.apis[a + L.A_HOSTS_COUNT];
+    if (count === 0) return true;
+    const start = this.apis[a + L.A_HOSTS_START];
+    for (let i = 0; i < count; i++) {
+      if (this.equalsChars(host, this.lists[start + i * 2], this.lists[start + i * 2 + 1])) return true;
+    }
+    return false;
+  }
+
+  /** Depth-first with backtracking: static child, then parameter child, then wildcard. */
+  private matchOperation(node: number, depth: number, method: number, segments: string[], hashes: Int32Array, out: RouteMatch): number {
+    const base = node * L.NODE_STRIDE;
+    const nodes = this.nodes;
+    if (depth === segments.length) {
+      const op = this.pickOperation(nodes[base + L.N_END_START], nodes[base + L.N_END_COUNT], method);
+      if (op >= 0) return op;
+      return this.pickOperation(nodes[base + L.N_WILDCARD_START], nodes[base + L.N_WILDCARD_COUNT], method);
+    }
+    const next = this.staticChild(node, segments[depth], hashes[depth]);
+    if (next >= 0) {
+      const op = this.matchOperation(next, depth + 1, method, segments, hashes, out);
+      if (op >= 0) return op;
+    }
+    const param = nodes[base + L.N_PARAM_CHILD];
+    if (param >= 0 && segments[depth].length > 0) {
+      const saved = out.captureCount;
+      out.captures[out.captureCount++] = depth;
+      const op = this.matchOperation(param, depth + 1, method, segments, hashes, out);
+      if (op >= 0) return op;
+      out.captureCount = saved;
+    }
+    return this.pickOperation(nodes[base + L.N_WILDCARD_START], nodes[base + L.N_WILDCARD_COUNT], method);
+  }
+
+  /** Exact method (or an operation declared "*") first; a HEAD request may use a GET operation. */
+  private pickOperation(start: number, count: number, method: number): number {
+    if (count === 0) return -1;
+    const end = start + count;
+    for (let k = start; k < end; k++) {
+      const m = this.ops[this.lists[k] * L.OP_STRIDE + L.O_METHOD];
+      if (m === method) return this.lists[k];
+    }
+    for (let k = start; k < end; k++) {
+      const m = this.ops[this.lists[k] * L.OP_STRIDE + L.O_METHOD];
+      if (m === L.METHOD_ANY || (method === L.METHOD_HEAD && m === L.METHOD_GET)) return this.lists[k];
+    }
+    return -1;
+  }
+
+  /** Edges are sorted by hash: scan until the hash passes the wanted one. */
+  private staticChild(node: number, segment: string, hash: number): number {
+    const base = node * L.NODE_STRIDE;
+    const first = this.nodes[base + L.N_FIRST_EDGE];
+    const end = first + this.nodes[base + L.N_EDGE_COUNT];
+    const edges = this.edges;
+    for (let e = first; e < end; e++) {
+      const h = edges[e * L.EDGE_STRIDE + L.E_HASH];
+      if (h < hash) continue;
+      if (h > hash) return -1;
+      if (this.equalsChars(segment, edges[e * L.EDGE_STRIDE + L.E_CHARS_START], edges[e * L.EDGE_STRIDE + L.E_CHARS_LENGTH])) {
+        return edges[e * L.EDGE_STRIDE + L.E_CHILD];
+      }
+    }
+    return -1;
+  }
+
+  /** ASCII case-insensitive compare of `s` with stored lowercase chars. */
+  private equalsChars(s: string, start: number, length: number): boolean {
+    if (s.length !== length) return false;
+    const chars = this.chars;
+    for (let i = 0; i < length; i++) {
+      let c = s.charCodeAt(i);
+      if (c >= 65 && c <= 90) c += 32;
+      if (c !== chars[start + i]) return false;
+    }
+    return true;
+  }
+}
+
+export function newRouteMatch(): RouteMatch {
+  return { op: -1, api: -1, captures: new Int32Array(L.MAX_PATH_SEGMENTS), captureCount: 0 };
+}

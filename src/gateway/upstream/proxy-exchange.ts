@@ -1,0 +1,201 @@
+/**
+ * One proxied request: an undici dispatch handler (the low-level callback API, which undici calls
+ * directly with raw header buffers: no promise, no body stream object per request) that writes
+ * the backend's answer to the uWS response as it arrives.
+ *
+ * Backpressure, both directions:
+ * - response: when uWS cannot take a chunk, `onData` returns false (undici stops reading the
+ *   backend socket) and `onWritable` resumes it;
+ * - request: see request-body.ts.
+ * A response with Content-Length is streamed with `tryEnd` (uWS writes the length itself);
+ * one without is streamed chunked with `write`.
+ */
+import type { Dispatcher } from 'undici';
+import type { HttpResponse } from '../worker/uws-native.js';
+import type { ErrorCode } from '../../shared/errors.js';
+import { connectionTokens, isHopByHop, mayNeedResponseInspection } from './hop-by-hop.js';
+import { backendErrorCode } from './backend-errors.js';
+import { writeError } from '../worker/respond.js';
+
+export interface ExchangeOwner {
+  /** True while the worker drains: responses then carry `Connection: close`. */
+  readonly draining: boolean;
+  exchangeFinished(exchange: ProxyExchange): void;
+}
+
+export interface AbortableBody {
+  destroy(error?: Error): void;
+}
+
+const STATUS_LINES = new Map<number, string>();
+function statusLineFor(code: number, text: string): string {
+  if (text) return `${code} ${text}`;
+  let line = STATUS_LINES.get(code);
+  if (line === undefined) { line = String(code); STATUS_LINES.set(code, line); }
+  return line;
+}
+
+export class ClientAbortedError extends Error {
+  constructor() { super('client closed the connection'); this.name = 'ClientAbortedError'; }
+}
+
+export class ProxyExchange implements Dispatcher.DispatchHandler {
+  /** Set when the client went away: `res` must not be touched after that. */
+  aborted = false;
+  /** Set when the response is complete (or closed): `res` must not be touched after that. */
+  private ended = false;
+  private finishedOnce = false;
+  private headersWritten = false;
+  private abortUpstream: ((err: Error) => void) | null = null;
+  private resumeUpstream: (() => void) | null = null;
+  private status = '';
+  private outHeaders: Buffer[] = [];
+  /** Response Content-Length, or -1 for a chunked (or close-delimited) response. */
+  private total = -1;
+  private pending: Buffer | null = null;
+  private pendingOffset = 0;
+  body: AbortableBody | null = null;
+
+  constructor(
+    private readonly res: HttpResponse,
+    private readonly owner: ExchangeOwner,
+    private readonly isHead: boolean,
+  ) {}
+
+  /** uWS onAborted: the client is gone; stop the backend side too. */
+  clientAborted(): void {
+    if (this.aborted) return;
+    this.aborted = true;
+    const err = new ClientAbortedError();
+    this.body?.destroy(err);
+    this.abortUpstream?.(err);
+    if (!this.abortUpstream) this.finish();
+  }
+
+  /** Fails the exchange from the gateway's side (body too large, drain cut-off). */
+  fail(code: ErrorCode, err: Error): void {
+    this.body?.destroy(err);
+    this.abortUpstream?.(err);
+    if (this.aborted || this.ended) return;
+    if (!this.headersWritten) writeError(this.res, code, true);
+    else this.res.close();
+    this.ended = true;
+    if (!this.abortUpstream) this.finish();
+  }
+
+  onConnect(abort: (err?: Error) => void): void {
+    // Queued in the pool while the client left or the gateway failed the request: never send it.
+    if (this.aborted || this.ended) abort(new ClientAbortedError());
+    else this.abortUpstream = abort as (err: Error) => void;
+  }
+
+  onHeaders(statusCode: number, rawHeaders: Buffer[], resume: () => void, statusText: string): boolean {
+    if (this.aborted || this.ended) return true;
+    this.resumeUpstream = resume;
+    this.status = statusLineFor(statusCode, statusText);
+    this.collectHeaders(rawHeaders);
+    if (this.isHead || statusCode === 204 || statusCode === 304) {
+      // No body follows: answer now. A HEAD keeps the length the backend reported.
+      const reported = statusCode === 204 ? undefined : this.total >= 0 ? this.total : undefined;
+      const close = this.owner.draining;
+      this.res.cork(() => {
+        this.writeHead();
+        this.res.endWithoutBody(reported, close);
+      });
+      this.ended = true;
+    }
+    return true;
+  }
+
+  onData(chunk: Buffer): boolean {
+    if (this.aborted || this.ended) return true; // discard what a gone client can no longer use
+    let ok = true;
+    this.res.cork(() => {
+      if (!this.headersWritten) this.writeHead();
+      if (this.total >= 0) {
+        const offset = this.res.getWriteOffset();
+        const [written, done] = this.res.tryEnd(chunk, this.total);
+        if (done) this.ended = true;
+        else if (!written) {
+          ok = false;
+          // uWS did not take all of it: keep a copy (undici may reuse the buffer) and retry on writable.
+          this.pending = Buffer.from(chunk);
+          this.pendingOffset = offset;
+          this.res.onWritable(this.retryFixedLength);
+        }
+      } else if (!this.res.write(chunk)) {
+        ok = false;
+        this.res.onWritable(this.resumeChunked);
+      }
+    });
+    return ok;
+  }
+
+  onComplete(): void {
+    if (!this.aborted && !this.ended) {
+      this.ended = true;
+      const close = this.owner.draining;
+      this.res.cork(() => {
+        if (!this.headersWritten) this.writeHead();
+        if (this.total > 0) this.res.close(); // length promised but not delivered: never pretend it was
+        else this.res.end(undefined, close);
+      });
+    }
+    this.finish();
+  }
+
+  onError(err: Error): void {
+    if (!this.aborted && !this.ended) {
+      this.ended = true;
+      if (!this.headersWritten) writeError(this.res, backendErrorCode(err), this.owner.draining);
+      else this.res.close(); // mid-body failure: cut the connection so the client sees truncation
+    }
+    this.finish();
+  }
+
+  private readonly retryFixedLength = (offset: number): boolean => {
+    if (this.aborted || this.ended || !this.pending) return true;
+    const [written, done] = this.res.tryEnd(this.pending.subarray(offset - this.pendingOffset), this.total);
+    if (done) { this.ended = true; this.pending = null; this.resumeUpstream?.(); }
+    else if (written) { this.pending = null; this.resumeUpstream?.(); }
+    return written;
+  };
+
+  private readonly resumeChunked = (): boolean => {
+    this.resumeUpstream?.();
+    return true;
+  };
+
+  private collectHeaders(raw: Buffer[]): void {
+    const out = this.outHeaders;
+    let dropped: Set<string> | null = null;
+    for (let i = 0; i < raw.length; i += 2) {
+      if (raw[i].length === 10 && raw[i].toString('latin1').toLowerCase() === 'connection') {
+        dropped = connectionTokens(raw[i + 1].toString('latin1'));
+      }
+    }
+    for (let i = 0; i < raw.length; i += 2) {
+      const nameBuf = raw[i];
+      if (dropped === null && !mayNeedResponseInspection(nameBuf)) { out.push(nameBuf, raw[i + 1]); continue; }
+      const name = nameBuf.toString('latin1').toLowerCase();
+      if (name === 'content-length') { this.total = Number(raw[i + 1].toString('latin1')); continue; }
+      // uWS writes its own Date; a second one would be a duplicate header.
+      if (name === 'date' || isHopByHop(name) || dropped?.has(name)) continue;
+      out.push(nameBuf, raw[i + 1]);
+    }
+  }
+
+  private writeHead(): void {
+    const res = this.res;
+    res.writeStatus(this.status);
+    const h = this.outHeaders;
+    for (let i = 0; i < h.length; i += 2) res.writeHeader(h[i], h[i + 1]);
+    this.headersWritten = true;
+  }
+
+  private finish(): void {
+    if (this.finishedOnce) return;
+    this.finishedOnce = true;
+    this.owner.exchangeFinished(this);
+  }
+}

@@ -1,0 +1,38 @@
+/**
+ * What a worker builds once per published table: the shared-memory matcher plus, per API, the
+ * objects the hot path needs (its upstream pool, the base path). A request captures the
+ * Generation it started with; a new one replaces it only for later requests.
+ */
+import type { Pool } from 'undici';
+import type { GatewaySettings } from '../../shared/config-schema.js';
+import { SharedRouteTable } from '../router/shared-table.js';
+import type { BackendPools } from '../upstream/backend-pools.js';
+
+export interface ApiRuntime {
+  pool: Pool;
+  basePath: string;
+  backendHost: string;
+  preserveHost: boolean;
+  suffixSegments: number;
+}
+
+export interface Generation {
+  number: number;
+  table: SharedRouteTable;
+  settings: GatewaySettings;
+  apis: ApiRuntime[];
+}
+
+export function buildGeneration(number: number, buffer: SharedArrayBuffer, pools: BackendPools): Generation {
+  const table = new SharedRouteTable(buffer);
+  const settings = table.meta.settings;
+  const apis = table.meta.apis.map((api) => ({
+    pool: pools.get(api.origin, settings.upstream),
+    basePath: api.basePath,
+    backendHost: api.backendHost,
+    preserveHost: api.preserveHost,
+    suffixSegments: api.path === '' ? 0 : api.path.split('/').length,
+  }));
+  pools.retainOnly(new Set(apis.map((a) => a.pool)));
+  return { number, table, settings, apis };
+}

@@ -1,0 +1,113 @@
+/**
+ * The request path of a worker, in order: read the head, refuse what is malformed, answer the
+ * health probe, match the route in the shared table, then proxy. Everything before dispatch is
+ * synchronous, so the scratch objects below are safely reused across requests.
+ */
+import type { Dispatcher } from 'undici';
+import type { HttpRequest, HttpResponse } from './uws-native.js';
+import { RequestHead, FRAMING_OK } from './request-head.js';
+import { newParsedPath, parseRequestPath, PATH_OK, PATH_BAD_ENCODING } from '../router/request-path.js';
+import { newRouteMatch } from '../router/shared-table.js';
+import { METHOD_CODES, METHOD_OTHER } from '../../shared/table-layout.js';
+import { writeError, writeJson } from './respond.js';
+import { ProxyExchange, type ExchangeOwner } from '../upstream/proxy-exchange.js';
+import { collectBody, StreamingBody, BUFFERED_BODY_LIMIT } from './request-body.js';
+import type { Generation } from './generation.js';
+import { clientAddressText } from './client-address.js';
+
+export const HEALTH_PATHS = new Set(['/status-0123456789abcdef', '/internal-status-0123456789abcdef']);
+
+export interface WorkerContext extends ExchangeOwner {
+  readonly generation: Generation | null;
+  exchangeStarted(exchange: ProxyExchange): void;
+}
+
+export class RequestHandler {
+  private readonly head = new RequestHead();
+  private readonly path = newParsedPath();
+  private readonly match = newRouteMatch();
+
+  constructor(private readonly ctx: WorkerContext, private readonly forwardedProto: string) {}
+
+  readonly handle = (res: HttpResponse, req: HttpRequest): void => {
+    const gen = this.ctx.generation;
+    const head = this.head;
+    head.read(req);
+    if (gen === null) return writeError(res, 'OUTPOST_ERR_NOT_READY', false);
+    const draining = this.ctx.draining;
+    if (head.headerBytes > gen.settings.maxHeaderBytes) return writeError(res, 'OUTPOST_ERR_HEADERS_TOO_LARGE', true);
+    if (head.framing !== FRAMING_OK) return writeError(res, 'OUTPOST_ERR_BAD_REQUEST_FRAMING', true);
+    if (HEALTH_PATHS.has(head.url)) {
+      return draining
+        ? writeError(res, 'OUTPOST_ERR_SHUTTING_DOWN', true)
+        : writeJson(res, 200, `{"status":"healthy","generation":${gen.number}}`, false);
+    }
+    const parsed = parseRequestPath(head.url, this.path);
+    if (parsed !== PATH_OK) {
+      return writeError(res, parsed === PATH_BAD_ENCODING ? 'OUTPOST_ERR_BAD_PATH_ENCODING' : 'OUTPOST_ERR_ROUTE_NOT_FOUND', draining);
+    }
+    const hostOnly = hostWithoutPort(head.host);
+    const methodCode = METHOD_CODES[head.method] ?? METHOD_OTHER;
+    if (!gen.table.match(hostOnly, methodCode, this.path.segments, this.path.hashes, this.match)) {
+      return writeError(res, 'OUTPOST_ERR_ROUTE_NOT_FOUND', draining);
+    }
+    const maxBody = gen.settings.maxBodyBytes;
+    if (maxBody > 0 && head.contentLength > maxBody) return writeError(res, 'OUTPOST_ERR_BODY_TOO_LARGE', true);
+
+    const api = gen.apis[this.match.api];
+    const clientIp = clientAddressText(res.getRemoteAddressAsText());
+    const headers = head.headers;
+    headers.push(
+      'host', api.preserveHost && head.host !== '' ? head.host : api.backendHost,
+      'x-forwarded-for', head.forwardedFor ? `${head.forwardedFor}, ${clientIp}` : clientIp,
+      'x-forwarded-proto', this.forwardedProto,
+    );
+    if (head.host !== '') headers.push('x-forwarded-host', head.host);
+
+    const exchange = new ProxyExchange(res, this.ctx, head.method === 'HEAD');
+    res.onAborted(() => exchange.clientAborted());
+    this.ctx.exchangeStarted(exchange);
+    const opts: Dispatcher.DispatchOptions = {
+      path: backendPath(api.basePath, this.path.raw, api.suffixSegments, this.path.trailingSlash, head.query),
+      method: head.method as Dispatcher.HttpMethod,
+      headers,
+      body: null,
+    };
+    const pool = api.pool;
+    if (head.chunked || head.contentLength > BUFFERED_BODY_LIMIT) {
+      const body = new StreamingBody(res, maxBody, () => exchange.fail('OUTPOST_ERR_BODY_TOO_LARGE', new Error('request body too large')));
+      exchange.body = body;
+      opts.body = body;
+      pool.dispatch(opts, exchange);
+    } else if (head.contentLength > 0) {
+      collectBody(res, head.contentLength, (body) => {
+        if (exchange.aborted) return;
+        opts.body = body;
+        pool.dispatch(opts, exchange);
+      }, () => exchange.fail('OUTPOST_ERR_BAD_REQUEST_FRAMING', new Error('body longer than Content-Length')));
+    } else {
+      pool.dispatch(opts, exchange);
+    }
+  };
+}
+
+function hostWithoutPort(host: string): string {
+  if (host === '') return host;
+  let end = host.length;
+  if (host.charCodeAt(0) === 91 /* [ */) end = host.indexOf(']') + 1 || end;
+  else {
+    const colon = host.lastIndexOf(':');
+    if (colon >= 0) end = colon;
+  }
+  const name = host.slice(0, end);
+  return name.toLowerCase() === name ? name : name.toLowerCase();
+}
+
+/** serviceUrl's path + the request path after the API suffix, as the client encoded it. */
+function backendPath(basePath: string, raw: string[], skip: number, trailingSlash: boolean, query: string): string {
+  let path = basePath;
+  for (let i = skip; i < raw.length; i++) path += '/' + raw[i];
+  if (trailingSlash && !path.endsWith('/')) path += '/';
+  if (path === '') path = '/';
+  return query === '' ? path : `${path}?${query}`;
+}

@@ -1,0 +1,36 @@
+/**
+ * The msgpack-encoded part of a compiled table: what workers need per API and per operation once
+ * a route is matched. Decoded once per generation per worker, never per request.
+ */
+import type { GatewaySettings } from './config-schema.js';
+
+export interface CompiledApi {
+  id: string;
+  name: string;
+  /** Normalised suffix without slashes, e.g. "v1/orders"; "" for the root. */
+  path: string;
+  /** Backend origin, e.g. "http://10.0.0.5:8080": the key of the upstream pool. */
+  origin: string;
+  /** Path of serviceUrl without a trailing slash, e.g. "/api"; "" when none. */
+  basePath: string;
+  /** Host header sent to the backend (the serviceUrl's host), unless preserveHost. */
+  backendHost: string;
+  preserveHost: boolean;
+  hostnames: string[];
+}
+
+export interface CompiledOperation {
+  id: string;
+  api: number;
+  method: string;
+  urlTemplate: string;
+  paramNames: string[];
+}
+
+export interface CompiledMeta {
+  /** Hex SHA-256 of the validated config: lets logs and readiness say which config is live. */
+  configHash: string;
+  settings: GatewaySettings;
+  apis: CompiledApi[];
+  operations: CompiledOperation[];
+}

@@ -1,0 +1,112 @@
+/**
+ * The gateway configuration: the schema, its defaults and its cross-field rules. The same schema
+ * validates a local YAML file and (later) what a control plane serves, and every problem is
+ * reported with the path of the offending field, e.g. `apis[1].operations[0].urlTemplate`.
+ */
+import { z } from 'zod';
+import { splitTemplate } from './url-template.js';
+
+export const HTTP_METHODS = ['GET', 'HEAD', 'POST', 'PUT', 'PATCH', 'DELETE', 'OPTIONS', 'TRACE', '*'] as const;
+
+const upstreamSchema = z.object({
+  /** Connections per backend origin per worker. */
+  connections: z.number().int().min(1).max(4096).default(128),
+  connectTimeoutMs: z.number().int().min(1).default(5_000),
+  /** Time to wait for the backend's response headers. */
+  headersTimeoutMs: z.number().int().min(1).default(60_000),
+  /** Longest pause between two body chunks from the backend. */
+  bodyTimeoutMs: z.number().int().min(1).default(60_000),
+  /** How long an idle keep-alive connection to a backend is kept. */
+  keepAliveTimeoutMs: z.number().int().min(1).default(4_000),
+}).strict();
+
+const gatewaySchema = z.object({
+  name: z.string().min(1).default('outpost'),
+  port: z.number().int().min(0).max(65535).default(8080),
+  opsPort: z.number().int().min(0).max(65535).default(9090),
+  /** 0 means one worker per core. */
+  workers: z.number().int().min(0).max(256).default(0),
+  /** Sum of request header names and values; larger requests get 431. */
+  maxHeaderBytes: z.number().int().min(1024).max(1 << 20).default(16_384),
+  /** Largest request body; larger ones get 413. 0 means no limit. */
+  maxBodyBytes: z.number().int().min(0).default(100 * 1024 * 1024),
+  /** How long SIGTERM waits for in-flight requests before closing them. */
+  drainTimeoutSeconds: z.number().min(0).max(3600).default(30),
+  upstream: upstreamSchema.default({}),
+}).strict();
+
+const operationSchema = z.object({
+  id: z.string().min(1),
+  method: z.string().transform((m) => m.toUpperCase()).pipe(z.enum(HTTP_METHODS)),
+  urlTemplate: z.string().startsWith('/', { message: 'must start with "/"' }),
+}).strict();
+
+const apiSchema = z.object({
+  id: z.string().min(1).regex(/^[A-Za-z0-9._~-]+$/, 'letters, digits and . _ ~ - only'),
+  name: z.string().min(1),
+  /** The API URL suffix: requests under /{path}/ go to this API. "" serves the root. */
+  path: z.string().regex(/^\/?([A-Za-z0-9._~!$&'()*+,;=:@%-]+(\/[A-Za-z0-9._~!$&'()*+,;=:@%-]+)*)?\/?$/, 'must be URL path segments such as "echo" or "v1/orders"'),
+  serviceUrl: z.string().url().refine((u) => /^https?:\/\//i.test(u), 'must be an http:// or https:// URL'),
+  hostnames: z.array(z.string().min(1).regex(/^[A-Za-z0-9.-]+$/, 'must be a host name without port')).optional(),
+  /** Send the client's Host header to the backend instead of the backend's own. */
+  preserveHost: z.boolean().default(false),
+  operations: z.array(operationSchema).min(1, 'an API needs at least one operation'),
+}).strict();
+
+export const gatewayConfigSchema = z.object({
+  gateway: gatewaySchema.default({}),
+  apis: z.array(apiSchema).default([]),
+}).strict().superRefine((config, ctx) => {
+  const apiIds = new Set<string>();
+  const suffixHosts = new Set<string>();
+  config.apis.forEach((api, a) => {
+    if (apiIds.has(api.id)) ctx.addIssue({ code: 'custom', path: ['apis', a, 'id'], message: `duplicate API id "${api.id}"` });
+    apiIds.add(api.id);
+    const suffix = api.path.replace(/^\/|\/$/g, '').toLowerCase();
+    for (const host of api.hostnames ?? ['*']) {
+      const key = `${host.toLowerCase()} ${suffix}`;
+      if (suffixHosts.has(key)) ctx.addIssue({ code: 'custom', path: ['apis', a, 'path'], message: `another API already uses path "${api.path}" for host ${host}` });
+      suffixHosts.add(key);
+    }
+    const opIds = new Set<string>();
+    const shapes = new Set<string>();
+    api.operations.forEach((op, o) => {
+      if (opIds.has(op.id)) ctx.addIssue({ code: 'custom', path: ['apis', a, 'operations', o, 'id'], message: `duplicate operation id "${op.id}"` });
+      opIds.add(op.id);
+      const parsed = splitTemplate(op.urlTemplate);
+      if (typeof parsed === 'string') {
+        ctx.addIssue({ code: 'custom', path: ['apis', a, 'operations', o, 'urlTemplate'], message: parsed });
+        return;
+      }
+      const shape = `${op.method} ${parsed.map((s) => (s.kind === 'static' ? s.value : s.kind === 'param' ? '{}' : '*')).join('/')}`;
+      if (shapes.has(shape)) ctx.addIssue({ code: 'custom', path: ['apis', a, 'operations', o, 'urlTemplate'], message: `another ${op.method} operation of this API already matches "${op.urlTemplate}"` });
+      shapes.add(shape);
+    });
+  });
+});
+
+export type GatewayConfig = z.output<typeof gatewayConfigSchema>;
+export type ApiConfig = GatewayConfig['apis'][number];
+export type OperationConfig = ApiConfig['operations'][number];
+export type GatewaySettings = GatewayConfig['gateway'];
+
+export interface ConfigProblem {
+  /** e.g. `apis[1].operations[0].urlTemplate`; empty for the document itself. */
+  path: string;
+  message: string;
+}
+
+export function formatPath(path: ReadonlyArray<string | number>): string {
+  let out = '';
+  for (const part of path) out += typeof part === 'number' ? `[${part}]` : out === '' ? part : `.${part}`;
+  return out;
+}
+
+export type ValidationResult = { ok: true; config: GatewayConfig } | { ok: false; problems: ConfigProblem[] };
+
+export function validateGatewayConfig(input: unknown): ValidationResult {
+  const result = gatewayConfigSchema.safeParse(input ?? {});
+  if (result.success) return { ok: true, config: result.data };
+  const problems = result.error.issues.map((issue) => ({ path: formatPath(issue.path), message: issue.message }));
+  return { ok: false, problems };
+}

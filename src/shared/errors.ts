@@ -1,0 +1,69 @@
+/**
+ * The one table of coded errors. Every error the gateway reports to a client, a log or a test
+ * is one of these codes. Tests assert codes, never message text.
+ *
+ * `source` says whose fault it is (client, backend, policy, internal); `retrySafe` says whether a
+ * client or a retry policy may repeat the request without side effects.
+ */
+export type ErrorSource = 'client' | 'backend' | 'policy' | 'internal' | 'config';
+
+export interface ErrorSpec {
+  readonly status: number;
+  readonly source: ErrorSource;
+  readonly retrySafe: boolean;
+  /** The message clients see; APIM's wording where APIM has one. */
+  readonly message: string;
+}
+
+export const ERRORS = {
+  OUTPOST_ERR_ROUTE_NOT_FOUND: { status: 404, source: 'client', retrySafe: false, message: 'Resource not found' },
+  OUTPOST_ERR_BAD_PATH_ENCODING: { status: 400, source: 'client', retrySafe: false, message: 'Bad request: the request path has invalid percent-encoding' },
+  OUTPOST_ERR_BAD_REQUEST_FRAMING: { status: 400, source: 'client', retrySafe: false, message: 'Bad request: conflicting or invalid Content-Length / Transfer-Encoding headers' },
+  OUTPOST_ERR_HEADERS_TOO_LARGE: { status: 431, source: 'client', retrySafe: false, message: 'Request header fields too large' },
+  OUTPOST_ERR_BODY_TOO_LARGE: { status: 413, source: 'client', retrySafe: false, message: 'Request body too large' },
+  OUTPOST_ERR_BACKEND_UNREACHABLE: { status: 502, source: 'backend', retrySafe: true, message: 'Bad gateway: the backend could not be reached' },
+  OUTPOST_ERR_BACKEND_PROTOCOL: { status: 502, source: 'backend', retrySafe: false, message: 'Bad gateway: the backend sent an invalid response' },
+  OUTPOST_ERR_BACKEND_TIMEOUT: { status: 504, source: 'backend', retrySafe: false, message: 'Gateway timeout: the backend did not answer in time' },
+  OUTPOST_ERR_SHUTTING_DOWN: { status: 503, source: 'internal', retrySafe: true, message: 'Service unavailable: the gateway is shutting down' },
+  OUTPOST_ERR_NOT_READY: { status: 503, source: 'internal', retrySafe: true, message: 'Service unavailable: no configuration is loaded' },
+  OUTPOST_ERR_INTERNAL: { status: 500, source: 'internal', retrySafe: false, message: 'Internal server error' },
+  OUTPOST_ERR_CONFIG_INVALID: { status: 0, source: 'config', retrySafe: false, message: 'Configuration is invalid' },
+  OUTPOST_ERR_CONFIG_UNREADABLE: { status: 0, source: 'config', retrySafe: false, message: 'Configuration file could not be read or parsed' },
+  OUTPOST_ERR_PORT_IN_USE: { status: 0, source: 'internal', retrySafe: false, message: 'The listen port is already in use' },
+  OUTPOST_ERR_UWS_NATIVE_MISSING: { status: 0, source: 'internal', retrySafe: false, message: 'The uWebSockets.js native binary could not be loaded' },
+  OUTPOST_ERR_WORKER_CRASHED: { status: 0, source: 'internal', retrySafe: false, message: 'A worker thread exited unexpectedly' },
+} as const satisfies Record<string, ErrorSpec>;
+
+export type ErrorCode = keyof typeof ERRORS;
+
+/** An error that carries its code; anything thrown inside Outpost that a user may see is one. */
+export class OutpostError extends Error {
+  readonly code: ErrorCode;
+  readonly details?: unknown;
+  constructor(code: ErrorCode, message?: string, details?: unknown) {
+    super(message ?? ERRORS[code].message);
+    this.code = code;
+    this.details = details;
+  }
+}
+
+/** Pre-rendered JSON bodies: error responses on the hot path cost one lookup, not a stringify. */
+const errorBodies = new Map<ErrorCode, string>();
+export function errorBody(code: ErrorCode): string {
+  let body = errorBodies.get(code);
+  if (body === undefined) {
+    const spec = ERRORS[code];
+    body = JSON.stringify({ statusCode: spec.status, message: spec.message });
+    errorBodies.set(code, body);
+  }
+  return body;
+}
+
+const STATUS_TEXT: Record<number, string> = {
+  400: 'Bad Request', 404: 'Not Found', 413: 'Payload Too Large', 431: 'Request Header Fields Too Large',
+  500: 'Internal Server Error', 502: 'Bad Gateway', 503: 'Service Unavailable', 504: 'Gateway Timeout',
+};
+/** "404 Not Found": the status line uWS writes. */
+export function statusLine(status: number): string {
+  return `${status} ${STATUS_TEXT[status] ?? ''}`.trimEnd();
+}

@@ -1,0 +1,37 @@
+/**
+ * Every message between the primary thread and the request workers, typed in one place.
+ * Routing tables travel as SharedArrayBuffers: posting one shares the memory, it is not copied.
+ */
+export interface WorkerInit {
+  index: number;
+  /** 0 asks the OS for a port (only the first worker does; the rest reuse the port it got). */
+  port: number;
+  table: TablePublish;
+  /** Enables the `crash` message, for tests of the supervisor. Off in production. */
+  faultInjection: boolean;
+}
+
+export interface TablePublish {
+  type: 'table';
+  generation: number;
+  buffer: SharedArrayBuffer;
+}
+
+export interface DrainRequest {
+  type: 'drain';
+  /** After this, requests still in flight are cut off. */
+  graceMs: number;
+}
+
+export interface CrashRequest {
+  type: 'crash';
+}
+
+export type PrimaryToWorker = TablePublish | DrainRequest | CrashRequest;
+
+export interface Listening { type: 'listening'; port: number }
+export interface ListenFailed { type: 'listen-failed'; port: number }
+export interface TableApplied { type: 'table-applied'; generation: number }
+export interface Drained { type: 'drained'; cutOff: number }
+
+export type WorkerToPrimary = Listening | ListenFailed | TableApplied | Drained;

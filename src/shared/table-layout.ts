@@ -1,0 +1,90 @@
+/**
+ * Binary layout of a compiled routing table, as the primary writes it into a SharedArrayBuffer
+ * and workers read it in place. Every slot is a named constant; nothing here is positional magic.
+ *
+ *   [header: HEADER_SLOTS × int32][nodes][edges][lists][apis][ops][chars: uint16][meta: msgpack]
+ *
+ * Tries (one over API path suffixes, one per API over its operation templates) are flattened
+ * into parallel int32 records so a lookup is integer compares and charCode compares, with no
+ * object allocation and no Map lookups (the find-my-way habit).
+ */
+export const TABLE_MAGIC = 0x4f505354; // "OPST"
+export const TABLE_LAYOUT_VERSION = 1;
+
+/** Header slots (int32 indices). Offsets are in bytes from the start of the buffer. */
+export const H_MAGIC = 0;
+export const H_VERSION = 1;
+export const H_NODES_OFFSET = 2;
+export const H_NODES_COUNT = 3;
+export const H_EDGES_OFFSET = 4;
+export const H_EDGES_COUNT = 5;
+export const H_LISTS_OFFSET = 6;
+export const H_LISTS_COUNT = 7;
+export const H_APIS_OFFSET = 8;
+export const H_APIS_COUNT = 9;
+export const H_OPS_OFFSET = 10;
+export const H_OPS_COUNT = 11;
+export const H_CHARS_OFFSET = 12;
+export const H_CHARS_COUNT = 13;
+export const H_META_OFFSET = 14;
+export const H_META_BYTES = 15;
+export const H_API_TRIE_ROOT = 16;
+export const HEADER_SLOTS = 17;
+
+/** A trie node: children by static segment, one parameter child, and what ends here. */
+export const N_FIRST_EDGE = 0;
+export const N_EDGE_COUNT = 1;
+/** Node index of the `{param}` child, or -1. */
+export const N_PARAM_CHILD = 2;
+/** Start/count in `lists` of operations whose template ends with `*` at this node. */
+export const N_WILDCARD_START = 3;
+export const N_WILDCARD_COUNT = 4;
+/** Start/count in `lists` of what ends exactly here (API indices in the API trie, operation indices in an operation trie). */
+export const N_END_START = 5;
+export const N_END_COUNT = 6;
+export const NODE_STRIDE = 7;
+
+/** An edge to a static child; a node's edges are sorted by hash so lookup can stop early. */
+export const E_HASH = 0;
+export const E_CHARS_START = 1;
+export const E_CHARS_LENGTH = 2;
+export const E_CHILD = 3;
+export const EDGE_STRIDE = 4;
+
+/** An API: its operation trie and its host names (pairs of [charsStart, charsLength] in `lists`). */
+export const A_OP_TRIE_ROOT = 0;
+export const A_HOSTS_START = 1;
+export const A_HOSTS_COUNT = 2;
+export const A_SUFFIX_SEGMENTS = 3;
+export const API_STRIDE = 4;
+
+/** An operation: its method code and its API. */
+export const O_METHOD = 0;
+export const O_API = 1;
+export const OP_STRIDE = 2;
+
+/** Method codes. `METHOD_ANY` is an operation declared with method "*". */
+export const METHOD_OTHER = 0;
+export const METHOD_CODES: Readonly<Record<string, number>> = {
+  GET: 1, HEAD: 2, POST: 3, PUT: 4, PATCH: 5, DELETE: 6, OPTIONS: 7, TRACE: 8, '*': 9,
+};
+export const METHOD_GET = 1;
+export const METHOD_HEAD = 2;
+export const METHOD_ANY = 9;
+
+/** Paths with more segments than this are refused with 414 before matching. */
+export const MAX_PATH_SEGMENTS = 128;
+
+/**
+ * FNV-1a over ASCII-lowercased UTF-16 code units. Matching is case-insensitive (as APIM's is),
+ * so the compiler and the matcher must fold case identically: both call this.
+ */
+export function segmentHash(s: string): number {
+  let h = 0x811c9dc5;
+  for (let i = 0; i < s.length; i++) {
+    let c = s.charCodeAt(i);
+    if (c >= 65 && c <= 90) c += 32;
+    h = Math.imul(h ^ c, 0x01000193);
+  }
+  return h | 0;
+}
