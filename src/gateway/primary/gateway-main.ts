@@ -13,7 +13,7 @@ import { TableCompiler } from './table-compiler.js';
 import { Supervisor } from './supervisor.js';
 import { ConfigState } from './config-state.js';
 import { startOpsServer } from './ops-server.js';
-import { assertPortFree } from './port-check.js';
+import { reservePort } from './port-check.js';
 import { renderMetrics } from './ops-metrics.js';
 import { OutpostError } from '../../shared/errors.js';
 import { errorFields, log } from '../../shared/log.js';
@@ -53,7 +53,7 @@ export async function runGateway(options: GatewayOptions): Promise<RunningGatewa
   state.generation = 1;
   state.table = { type: 'table', generation: 1, buffer: await compiler.compile(first.config) };
 
-  await assertPortFree(port);
+  const listenPort = await reservePort(port);
   const supervisor = new Supervisor(workerCount, faultInjection);
   let shuttingDown = false;
   const ops = await startOpsServer(options.opsPort ?? settings.opsPort, {
@@ -65,7 +65,16 @@ export async function runGateway(options: GatewayOptions): Promise<RunningGatewa
     metrics: () => renderMetrics(state, supervisor),
     crashWorker: (i) => supervisor.crash(i),
   }, faultInjection);
-  const boundPort = await supervisor.start(port, state.table);
+  let boundPort: number;
+  try {
+    boundPort = await supervisor.start(listenPort, state.table);
+  } catch (err) {
+    // Workers that did start hold uWS sockets: close them before the process exits.
+    await supervisor.drain(0);
+    await new Promise<void>((r) => closeServer(ops.server, r));
+    await compiler.close();
+    throw err;
+  }
 
   const reload = (trigger: string) => state.serialise(async () => {
     const loaded = await loadConfigFile(file);

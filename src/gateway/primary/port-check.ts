@@ -2,17 +2,24 @@
  * uWS listens with SO_REUSEPORT, so a second (or stale) gateway on the same port would silently
  * share the traffic instead of failing. Before the workers listen, bind the port once without
  * SO_REUSEPORT: if anything holds it, that bind fails and we stop with a clear error.
+ *
+ * Port 0 is resolved here too: uWS does not share a port it was given by the OS for port 0 with
+ * later listeners (seen with this build), so the primary asks the OS once and hands every worker
+ * the same concrete port.
  */
 import { createServer } from 'node:net';
+import type { AddressInfo } from 'node:net';
 import { OutpostError } from '../../shared/errors.js';
 
-export async function assertPortFree(port: number): Promise<void> {
-  if (port === 0) return;
-  await new Promise<void>((resolve, reject) => {
+export async function reservePort(port: number): Promise<number> {
+  return new Promise<number>((resolve, reject) => {
     const probe = createServer();
     probe.once('error', (err: NodeJS.ErrnoException) => {
       reject(new OutpostError('OUTPOST_ERR_PORT_IN_USE', `port ${port} is already in use (${err.code}); is another gateway running?`));
     });
-    probe.listen({ port, exclusive: true }, () => probe.close(() => resolve()));
+    probe.listen({ port, exclusive: true }, () => {
+      const bound = (probe.address() as AddressInfo).port;
+      probe.close(() => resolve(bound));
+    });
   });
 }

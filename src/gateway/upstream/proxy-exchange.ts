@@ -95,12 +95,13 @@ export class ProxyExchange implements Dispatcher.DispatchHandler {
     this.status = statusLineFor(statusCode, statusText);
     this.collectHeaders(rawHeaders);
     if (this.isHead || statusCode === 204 || statusCode === 304) {
-      // No body follows: answer now. A HEAD keeps the length the backend reported.
-      const reported = statusCode === 204 ? undefined : this.total >= 0 ? this.total : undefined;
-      const close = this.owner.draining;
+      // No body follows: answer now. A HEAD keeps the length the backend reported; a 204 has none.
+      // (This uWS build turns an explicit `undefined` length into garbage: call without it.)
+      const reported = statusCode === 204 ? -1 : this.total;
       this.res.cork(() => {
         this.writeHead();
-        this.res.endWithoutBody(reported, close);
+        if (reported >= 0) this.res.endWithoutBody(reported);
+        else this.res.endWithoutBody();
       });
       this.ended = true;
     }
@@ -134,11 +135,10 @@ export class ProxyExchange implements Dispatcher.DispatchHandler {
   onComplete(): void {
     if (!this.aborted && !this.ended) {
       this.ended = true;
-      const close = this.owner.draining;
       this.res.cork(() => {
         if (!this.headersWritten) this.writeHead();
         if (this.total > 0) this.res.close(); // length promised but not delivered: never pretend it was
-        else this.res.end(undefined, close);
+        else this.res.end();
       });
     }
     this.finish();
@@ -190,6 +190,8 @@ export class ProxyExchange implements Dispatcher.DispatchHandler {
     res.writeStatus(this.status);
     const h = this.outHeaders;
     for (let i = 0; i < h.length; i += 2) res.writeHeader(h[i], h[i + 1]);
+    // While draining, ask the client to reconnect elsewhere; uWS closes after such a response.
+    if (this.owner.draining) res.writeHeader('Connection', 'close');
     this.headersWritten = true;
   }
 

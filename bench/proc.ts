@@ -1,0 +1,134 @@
+/**
+ * Child processes for the bench: spawn pinned to a core, wait for a line or an HTTP answer with a
+ * deadline, stop them for sure, and read their CPU time from /proc. Every child is registered so
+ * that an error, a signal or a plain exit anywhere in the bench still takes all of them down.
+ */
+import { spawn, execFileSync, type ChildProcess } from 'node:child_process';
+import { readFileSync, readdirSync } from 'node:fs';
+import { get } from 'node:http';
+
+const live = new Set<ChildProcess>();
+
+/** Last lines of a child's stdout+stderr, kept for error messages (bounded: a chatty child must not grow the bench). */
+export class Tail {
+  private lines: string[] = [];
+  constructor(private readonly max = 50) {}
+  push(line: string): void {
+    this.lines.push(line);
+    if (this.lines.length > this.max) this.lines.shift();
+  }
+  toString(): string { return this.lines.join('\n'); }
+}
+
+export interface Child { proc: ChildProcess; pid: number; tail: Tail; onLine(fn: (line: string) => void): void }
+
+/**
+ * `taskset -c CORE cmd args`: taskset execs the command, so the pid we get is the process itself
+ * (what /proc/<pid>/stat must describe), and threads and forks inherit the affinity.
+ */
+export function spawnPinned(core: number | null, cmd: string, args: string[], env?: NodeJS.ProcessEnv): Child {
+  const [file, argv] = core === null ? [cmd, args] : ['taskset', ['-c', String(core), cmd, ...args]];
+  const proc = spawn(file, argv, { stdio: ['ignore', 'pipe', 'pipe'], env: env ?? process.env });
+  if (proc.pid === undefined) throw new Error(`could not spawn ${cmd}`);
+  live.add(proc);
+  proc.once('exit', () => live.delete(proc));
+  const tail = new Tail();
+  const listeners: Array<(line: string) => void> = [];
+  // Always drain both pipes: a child blocked on a full stdout pipe would look like a slow proxy.
+  for (const stream of [proc.stdout, proc.stderr]) {
+    let buffered = '';
+    stream?.setEncoding('utf8').on('data', (chunk: string) => {
+      const parts = (buffered + chunk).split('\n');
+      buffered = parts.pop() ?? '';
+      for (const line of parts) { tail.push(line); for (const fn of listeners) fn(line); }
+    });
+  }
+  return { proc, pid: proc.pid, tail, onLine: (fn) => { listeners.push(fn); } };
+}
+
+/** Resolves with the first line `parse` accepts; rejects if the child exits or the deadline passes first. */
+export function waitForLine<T>(child: Child, parse: (line: string) => T | undefined, timeoutMs: number, what: string): Promise<T> {
+  return new Promise((resolve, reject) => {
+    const timer = setTimeout(() => done(new Error(`${what}: no ready line after ${timeoutMs} ms\n${child.tail}`)), timeoutMs);
+    const onExit = (code: number | null) => done(new Error(`${what} exited (code ${code}) before it was ready\n${child.tail}`));
+    const done = (err: Error | null, value?: T) => {
+      clearTimeout(timer);
+      child.proc.off('exit', onExit);
+      if (err) reject(err); else resolve(value as T);
+    };
+    child.proc.once('exit', onExit);
+    child.onLine((line) => {
+      const value = parse(line);
+      if (value !== undefined) done(null, value);
+    });
+  });
+}
+
+/** One GET on a fresh connection (no agent: polling must not leave keep-alive sockets behind). */
+export function httpGet(url: string, timeoutMs = 2_000): Promise<{ status: number; body: string }> {
+  return new Promise((resolve, reject) => {
+    const req = get(url, { agent: false, timeout: timeoutMs }, (res) => {
+      let body = '';
+      res.setEncoding('utf8').on('data', (c: string) => { body += c; }).on('end', () => resolve({ status: res.statusCode ?? 0, body }));
+    });
+    req.on('timeout', () => req.destroy(new Error('timeout')));
+    req.on('error', reject);
+  });
+}
+
+/** Polls `url` until `ok` accepts the answer; rejects with the last answer or error at the deadline. */
+export async function waitForHttp(url: string, ok: (r: { status: number; body: string }) => boolean, timeoutMs: number): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  let last = 'no answer';
+  while (Date.now() < deadline) {
+    try {
+      const r = await httpGet(url);
+      if (ok(r)) return;
+      last = `HTTP ${r.status}: ${r.body.slice(0, 200)}`;
+    } catch (err) {
+      last = (err as Error).message;
+    }
+    await new Promise((r) => setTimeout(r, 100));
+  }
+  throw new Error(`${url} not ready after ${timeoutMs} ms (${last})`);
+}
+
+/** SIGTERM (so the gateway drains and --cpu-prof files get written), then SIGKILL after `graceMs`. */
+export async function stopChild(child: Child, graceMs = 10_000): Promise<void> {
+  const { proc } = child;
+  if (proc.exitCode !== null || proc.signalCode !== null) return;
+  const exited = new Promise<void>((resolve) => proc.once('exit', () => resolve()));
+  proc.kill('SIGTERM');
+  const timer = setTimeout(() => proc.kill('SIGKILL'), graceMs);
+  await exited;
+  clearTimeout(timer);
+}
+
+/** Last resort, synchronous so it also works from a process 'exit' handler. */
+export function killAllNow(): void {
+  for (const proc of live) proc.kill('SIGKILL');
+}
+
+export const CLK_TCK = Number(execFileSync('getconf', ['CLK_TCK'], { encoding: 'utf8' }).trim()) || 100;
+
+/** utime+stime in clock ticks; for a process this sums all its threads, live and exited. */
+export function cpuTicks(pid: number): number {
+  const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+  // The command name (field 2) may hold spaces; fields after the closing ')' are fixed.
+  const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+  return Number(fields[11]) + Number(fields[12]); // utime, stime are fields 14 and 15
+}
+
+/** `pid` and its direct children (nginx: master plus workers). */
+export function processGroup(pid: number): number[] {
+  const pids = [pid];
+  for (const entry of readdirSync('/proc')) {
+    if (!/^\d+$/.test(entry)) continue;
+    try {
+      const stat = readFileSync(`/proc/${entry}/stat`, 'utf8');
+      const ppid = Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[1]);
+      if (ppid === pid) pids.push(Number(entry));
+    } catch { /* exited while we looked */ }
+  }
+  return pids;
+}

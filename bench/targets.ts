@@ -1,0 +1,92 @@
+/**
+ * What the bench loads: the backend itself (direct), the Outpost gateway, and (nginx.ts) nginx.
+ * Each target says where to send requests, which pids burn CPU on its behalf, and how to stop it.
+ */
+import { mkdirSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { stringify } from 'yaml';
+import { spawnPinned, stopChild, waitForHttp, waitForLine, type Child } from './proc.js';
+
+export interface Target {
+  name: string;
+  /** The URL autocannon hits. */
+  url: string;
+  /** Processes whose CPU time is the target's cost per request (empty for direct). */
+  pids(): number[];
+  /** Warn/error lines the target logged so far (gateway: JSON log lines; nginx: its error log). */
+  problems(): string[];
+  stop(): Promise<void>;
+}
+
+export interface Layout {
+  repoRoot: string;
+  tmpDir: string;
+  /** Core for the proxy under test; null when the machine has one core and nothing is pinned. */
+  proxyCore: number | null;
+  /** Core for the backend and the load generator. */
+  loadCore: number | null;
+}
+
+/** The path every target serves the backend's answer under; the proxies strip `/bench`. */
+export const ITEM_PATH = '/items/123';
+export const PROXY_PREFIX = '/bench';
+
+export async function startBackend(layout: Layout): Promise<{ child: Child; port: number }> {
+  const child = spawnPinned(layout.loadCore, process.execPath, [join(layout.repoRoot, 'dist/bench/backend.js')]);
+  const port = await waitForLine(child, (line) => {
+    try { return (JSON.parse(line) as { port?: number }).port; } catch { return undefined; }
+  }, 10_000, 'bench backend');
+  return { child, port };
+}
+
+export function directTarget(backendPort: number): Target {
+  return { name: 'direct', url: `http://127.0.0.1:${backendPort}${ITEM_PATH}`, pids: () => [], problems: () => [], stop: async () => {} };
+}
+
+export async function startGateway(layout: Layout, backendPort: number, cpuProfDir: string | null): Promise<Target> {
+  const config = {
+    gateway: { name: 'bench', workers: 1, drainTimeoutSeconds: 5 },
+    apis: [{
+      id: 'bench', name: 'Bench API', path: PROXY_PREFIX.slice(1), serviceUrl: `http://127.0.0.1:${backendPort}`,
+      operations: [
+        { id: 'get-item', method: 'GET', urlTemplate: '/items/{id}' },
+        { id: 'anything', method: '*', urlTemplate: '/*' },
+      ],
+    }],
+  };
+  const configFile = join(layout.tmpDir, 'gateway.yaml');
+  writeFileSync(configFile, stringify(config));
+
+  const nodeArgs: string[] = [];
+  if (cpuProfDir) {
+    // Written at exit, one .cpuprofile per thread (primary, request worker, piscina compilers).
+    mkdirSync(cpuProfDir, { recursive: true });
+    nodeArgs.push('--cpu-prof', '--cpu-prof-dir', cpuProfDir);
+  }
+  const cli = join(layout.repoRoot, 'dist/src/cli.js');
+  const child = spawnPinned(layout.proxyCore, process.execPath,
+    [...nodeArgs, cli, 'gateway', '--config', configFile, '--port', '0', '--ops-port', '0', '--workers', '1']);
+  const problems: string[] = [];
+  child.onLine((line) => {
+    if (problems.length < 20 && /"level":"(warn|error)"/.test(line)) problems.push(line);
+  });
+  try {
+    const started = await waitForLine(child, (line) => {
+      try {
+        const entry = JSON.parse(line) as { msg?: string; port?: number; opsPort?: number };
+        return entry.msg === 'gateway started' ? { port: entry.port ?? 0, opsPort: entry.opsPort ?? 0 } : undefined;
+      } catch { return undefined; }
+    }, 20_000, 'gateway');
+    await waitForHttp(`http://127.0.0.1:${started.opsPort}/health/ready`, (r) => r.status === 200, 15_000);
+    return {
+      name: 'gateway',
+      url: `http://127.0.0.1:${started.port}${PROXY_PREFIX}${ITEM_PATH}`,
+      pids: () => [child.pid],
+      problems: () => [...problems],
+      stop: () => stopChild(child),
+    };
+  } catch (err) {
+    await stopChild(child, 2_000);
+    throw err;
+  }
+}

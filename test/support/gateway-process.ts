@@ -1,0 +1,101 @@
+/**
+ * Runs the real gateway (`dist/src/cli.js gateway`) as a child process for integration tests:
+ * real worker threads, real sockets on port 0. Reads its JSON log lines to learn the ports.
+ */
+import { spawn, type ChildProcess } from 'node:child_process';
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+import { stringify } from 'yaml';
+
+export const CLI = resolve(import.meta.dirname, '../../src/cli.js');
+
+export interface LogLine { level: string; msg: string; [key: string]: unknown }
+
+export interface GatewayProcess {
+  port: number;
+  opsPort: number;
+  configFile: string;
+  proc: ChildProcess;
+  logs: LogLine[];
+  /** Non-JSON stdout lines (must stay empty: logs are one JSON object per line). */
+  badLines: string[];
+  url(path: string): string;
+  writeConfig(config: object): void;
+  waitForLog(pred: (l: LogLine) => boolean, timeoutMs?: number): Promise<LogLine>;
+  stop(signal?: NodeJS.Signals): Promise<number | null>;
+}
+
+export async function startGateway(config: object, opts: { workers?: number; env?: Record<string, string> } = {}): Promise<GatewayProcess> {
+  const dir = mkdtempSync(join(tmpdir(), 'outpost-test-'));
+  const configFile = join(dir, 'gateway.yaml');
+  writeFileSync(configFile, stringify(config));
+  const proc = spawn(process.execPath, [CLI, 'gateway', '--config', configFile, '--port', '0', '--ops-port', '0', '--workers', String(opts.workers ?? 2)], {
+    env: { ...process.env, ...opts.env },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  const logs: LogLine[] = [];
+  const badLines: string[] = [];
+  const waiters = new Set<() => void>();
+  let stderr = '';
+  let buffered = '';
+  proc.stdout!.on('data', (chunk: Buffer) => {
+    buffered += chunk.toString();
+    let nl: number;
+    while ((nl = buffered.indexOf('\n')) >= 0) {
+      const line = buffered.slice(0, nl);
+      buffered = buffered.slice(nl + 1);
+      if (line === '') continue;
+      try { logs.push(JSON.parse(line) as LogLine); } catch { badLines.push(line); }
+    }
+    for (const w of waiters) w();
+  });
+  proc.stderr!.on('data', (c: Buffer) => { stderr += c.toString(); });
+  const exited = new Promise<number | null>((r) => proc.once('exit', (code) => { for (const w of waiters) w(); r(code); }));
+
+  const waitForLog = (pred: (l: LogLine) => boolean, timeoutMs = 10_000) => new Promise<LogLine>((resolvePromise, reject) => {
+    const check = () => {
+      const found = logs.find(pred);
+      if (found) { cleanup(); resolvePromise(found); return true; }
+      if (proc.exitCode !== null) { cleanup(); reject(new Error(`gateway exited (${proc.exitCode}); stderr: ${stderr}; logs: ${JSON.stringify(logs.slice(-5))}`)); return true; }
+      return false;
+    };
+    const timer = setTimeout(() => { cleanup(); reject(new Error(`timed out waiting for log; last logs: ${JSON.stringify(logs.slice(-5))} stderr: ${stderr}`)); }, timeoutMs);
+    const cleanup = () => { clearTimeout(timer); waiters.delete(onData); };
+    const onData = () => { check(); };
+    if (!check()) waiters.add(onData);
+  });
+
+  const started = await waitForLog((l) => l.msg === 'gateway started', 20_000);
+  const gw: GatewayProcess = {
+    port: started.port as number,
+    opsPort: started.opsPort as number,
+    configFile,
+    proc,
+    logs,
+    badLines,
+    url: (path) => `http://127.0.0.1:${started.port as number}${path}`,
+    writeConfig: (c) => writeFileSync(configFile, stringify(c)),
+    waitForLog,
+    stop: async (signal = 'SIGTERM') => {
+      if (proc.exitCode === null) proc.kill(signal);
+      const timer = setTimeout(() => proc.kill('SIGKILL'), 40_000);
+      const code = await exited;
+      clearTimeout(timer);
+      return code;
+    },
+  };
+  return gw;
+}
+
+/** A minimal valid config with one API in front of `backendUrl`. */
+export function oneApiConfig(backendUrl: string, gateway: Record<string, unknown> = {}, api: Record<string, unknown> = {}): object {
+  return {
+    gateway: { drainTimeoutSeconds: 5, ...gateway },
+    apis: [{
+      id: 'echo', name: 'Echo', path: 'echo', serviceUrl: backendUrl,
+      operations: [{ id: 'any', method: '*', urlTemplate: '/*' }],
+      ...api,
+    }],
+  };
+}
