@@ -42,8 +42,9 @@ export async function runGateway(options: GatewayOptions): Promise<RunningGatewa
   const settings = first.config.gateway;
   const port = options.port ?? settings.port;
   const workerCount = options.workers || settings.workers || availableParallelism();
-  // uWS reads this once per thread at load; our own check (maxHeaderBytes → 431) runs first,
-  // uWS's buffer only has to be larger for requests whose head arrives in several packets.
+  // Newer uWS builds size their buffer for heads that arrive in several reads from this variable
+  // (read once, when the binary loads). The pinned build ignores it and keeps 4 KiB for such heads
+  // (README, known limits); heads that arrive in one read are limited by our own maxHeaderBytes check.
   process.env.UWS_HTTP_MAX_HEADERS_SIZE = String(settings.maxHeaderBytes * 2);
   const faultInjection = process.env.OUTPOST_FAULT_INJECTION === '1';
 
