@@ -9,6 +9,8 @@ export interface CompiledApi {
   name: string;
   /** Normalised suffix without slashes, e.g. "v1/orders"; "" for the root. */
   path: string;
+  /** How many decoded segments the suffix has (an encoded "/" stays inside its segment). */
+  suffixSegments: number;
   /** Backend origin, e.g. "http://10.0.0.5:8080": the key of the upstream pool. */
   origin: string;
   /** Path of serviceUrl without a trailing slash, e.g. "/api"; "" when none. */

@@ -4,7 +4,8 @@
  * reported with the path of the offending field, e.g. `apis[1].operations[0].urlTemplate`.
  */
 import { z } from 'zod';
-import { splitTemplate } from './url-template.js';
+import { splitSuffix, splitTemplate } from './url-template.js';
+import { foldAscii } from './table-layout.js';
 
 export const HTTP_METHODS = ['GET', 'HEAD', 'POST', 'PUT', 'PATCH', 'DELETE', 'OPTIONS', 'TRACE', '*'] as const;
 
@@ -62,7 +63,13 @@ export const gatewayConfigSchema = z.object({
   config.apis.forEach((api, a) => {
     if (apiIds.has(api.id)) ctx.addIssue({ code: 'custom', path: ['apis', a, 'id'], message: `duplicate API id "${api.id}"` });
     apiIds.add(api.id);
-    const suffix = api.path.replace(/^\/|\/$/g, '').toLowerCase();
+    const segments = splitSuffix(api.path);
+    if (typeof segments === 'string') {
+      ctx.addIssue({ code: 'custom', path: ['apis', a, 'path'], message: segments });
+      return;
+    }
+    // Keys compare what the router compares: decoded segments, ASCII case folded.
+    const suffix = segments.map(foldAscii).join('\u0000');
     for (const host of api.hostnames ?? ['*']) {
       const key = `${host.toLowerCase()} ${suffix}`;
       if (suffixHosts.has(key)) ctx.addIssue({ code: 'custom', path: ['apis', a, 'path'], message: `another API already uses path "${api.path}" for host ${host}` });
@@ -78,7 +85,7 @@ export const gatewayConfigSchema = z.object({
         ctx.addIssue({ code: 'custom', path: ['apis', a, 'operations', o, 'urlTemplate'], message: parsed });
         return;
       }
-      const shape = `${op.method} ${parsed.map((s) => (s.kind === 'static' ? s.value : s.kind === 'param' ? '{}' : '*')).join('/')}`;
+      const shape = `${op.method} ${parsed.map((s) => (s.kind === 'static' ? foldAscii(s.value) : s.kind === 'param' ? '\u0001{}' : '\u0001*')).join('\u0000')}`;
       if (shapes.has(shape)) ctx.addIssue({ code: 'custom', path: ['apis', a, 'operations', o, 'urlTemplate'], message: `another ${op.method} operation of this API already matches "${op.urlTemplate}"` });
       shapes.add(shape);
     });
@@ -107,6 +114,9 @@ export type ValidationResult = { ok: true; config: GatewayConfig } | { ok: false
 export function validateGatewayConfig(input: unknown): ValidationResult {
   const result = gatewayConfigSchema.safeParse(input ?? {});
   if (result.success) return { ok: true, config: result.data };
-  const problems = result.error.issues.map((issue) => ({ path: formatPath(issue.path), message: issue.message }));
+  const problems = result.error.issues.flatMap((issue) => issue.code === 'unrecognized_keys'
+    // One problem per unknown key, at the key's own path: `apis[0].serviceURL: unknown field`.
+    ? issue.keys.map((key) => ({ path: formatPath([...issue.path, key]), message: 'unknown field' }))
+    : [{ path: formatPath(issue.path), message: issue.message }]);
   return { ok: false, problems };
 }

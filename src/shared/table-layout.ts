@@ -88,3 +88,8 @@ export function segmentHash(s: string): number {
   }
   return h | 0;
 }
+
+/** ASCII-only case folding: exactly what segmentHash and the matcher fold, nothing more. */
+export function foldAscii(s: string): string {
+  return s.replace(/[A-Z]/g, (c) => String.fromCharCode(c.charCodeAt(0) + 32));
+}

@@ -24,13 +24,34 @@ export function splitTemplate(template: string): TemplateSegment[] | string {
       if (names.has(m[1])) return `parameter {${m[1]}} appears twice`;
       names.add(m[1]);
       out.push({ kind: 'param', name: m[1] });
-    } else if (seg === '.' || seg === '..') {
-      return 'dot segments are not allowed';
     } else {
-      let decoded: string;
-      try { decoded = decodeURIComponent(seg); } catch { return `segment "${seg}" has invalid percent-encoding`; }
+      const decoded = decodeSegment(seg);
+      if (typeof decoded !== 'string') return decoded.problem;
       out.push({ kind: 'static', value: decoded });
     }
+  }
+  return out;
+}
+
+/**
+ * Decodes one static path segment as the router will see it, or says why it can never be matched:
+ * bad percent-encoding, or a dot segment (requests have those resolved before matching).
+ */
+export function decodeSegment(seg: string): string | { problem: string } {
+  let decoded: string;
+  try { decoded = decodeURIComponent(seg); } catch { return { problem: `segment "${seg}" has invalid percent-encoding` }; }
+  if (decoded === '.' || decoded === '..') return { problem: `segment "${seg}" is a dot segment, which requests never contain after normalisation` };
+  return decoded;
+}
+
+/** Decoded segments of an API path suffix ("v1/orders" → ["v1", "orders"]), or the problem. */
+export function splitSuffix(path: string): string[] | string {
+  const out: string[] = [];
+  for (const seg of path.split('/')) {
+    if (seg === '') continue;
+    const decoded = decodeSegment(seg);
+    if (typeof decoded !== 'string') return decoded.problem;
+    out.push(decoded);
   }
   return out;
 }

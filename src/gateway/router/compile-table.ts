@@ -7,7 +7,7 @@ import { createHash } from 'node:crypto';
 import { Packr } from 'msgpackr';
 import type { GatewayConfig } from '../../shared/config-schema.js';
 import type { CompiledApi, CompiledMeta, CompiledOperation } from '../../shared/compiled-meta.js';
-import { splitTemplate } from '../../shared/url-template.js';
+import { splitSuffix, splitTemplate } from '../../shared/url-template.js';
 import * as L from '../../shared/table-layout.js';
 
 /** Records are off, so the encoding depends only on the values (determinism). */
@@ -23,14 +23,16 @@ interface BuildNode {
 const newNode = (): BuildNode => ({ statics: new Map(), param: null, wildcard: [], ends: [] });
 
 function child(node: BuildNode, segment: string): BuildNode {
-  const key = segment.toLowerCase();
+  const key = L.foldAscii(segment);
   let next = node.statics.get(key);
   if (!next) { next = newNode(); node.statics.set(key, next); }
   return next;
 }
 
 export function suffixSegments(path: string): string[] {
-  return path.split('/').filter((s) => s !== '').map((s) => decodeURIComponent(s));
+  const segments = splitSuffix(path);
+  if (typeof segments === 'string') throw new Error(`unvalidated API path ${path}: ${segments}`);
+  return segments;
 }
 
 /** Flattens build tries into the int32 arrays; nodes are numbered breadth-first per trie. */
@@ -100,7 +102,7 @@ export function compileTable(config: GatewayConfig): Uint8Array {
     const { origin, basePath, host } = originAndBase(api.serviceUrl);
     const segments = suffixSegments(api.path);
     apis.push({
-      id: api.id, name: api.name, path: segments.join('/'), origin, basePath, backendHost: host,
+      id: api.id, name: api.name, path: segments.join('/'), suffixSegments: segments.length, origin, basePath, backendHost: host,
       preserveHost: api.preserveHost, hostnames: (api.hostnames ?? []).map((h) => h.toLowerCase()),
     });
     let node = apiRoot;
@@ -138,7 +140,7 @@ export function compileTable(config: GatewayConfig): Uint8Array {
   apis.forEach((api, i) => {
     const opRoot = flat.trie(opTries[i]);
     const hostPairs = api.hostnames.flatMap((h) => [flat.string(h), h.length]);
-    apiRecords.push(opRoot, flat.list(hostPairs), api.hostnames.length, api.path === '' ? 0 : api.path.split('/').length);
+    apiRecords.push(opRoot, flat.list(hostPairs), api.hostnames.length, api.suffixSegments);
   });
 
   const configHash = createHash('sha256').update(JSON.stringify(config)).digest('hex');

@@ -44,10 +44,11 @@ export function parseRequestPath(path: string, out: ParsedPath): number {
       if (rawSegment.indexOf('%') >= 0) {
         try { decoded = decodeURIComponent(rawSegment); } catch { return PATH_BAD_ENCODING; }
       }
-      if (decoded === '..') {
-        segments.pop();
-        raw.pop();
-      } else if (decoded !== '.') {
+      if (decoded === '..' || decoded === '.') {
+        if (decoded === '..') { segments.pop(); raw.pop(); }
+        // RFC 3986 §5.2.4: "/a/b/.." resolves to "/a/", keeping the directory's slash.
+        if (end === length) out.trailingSlash = segments.length > 0;
+      } else {
         if (segments.length >= MAX_PATH_SEGMENTS) return PATH_TOO_MANY_SEGMENTS;
         segments.push(decoded);
         raw.push(rawSegment);

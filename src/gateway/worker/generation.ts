@@ -31,7 +31,7 @@ export function buildGeneration(number: number, buffer: SharedArrayBuffer, pools
     basePath: api.basePath,
     backendHost: api.backendHost,
     preserveHost: api.preserveHost,
-    suffixSegments: api.path === '' ? 0 : api.path.split('/').length,
+    suffixSegments: api.suffixSegments,
   }));
   pools.retainOnly(new Set(apis.map((a) => a.pool)));
   return { number, table, settings, apis };

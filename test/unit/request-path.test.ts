@@ -1,0 +1,93 @@
+/**
+ * parseRequestPath: per-segment percent-decoding, dot segments resolved after decoding, empty
+ * segments dropped, trailing slash remembered, and the failure codes.
+ */
+import { test, describe } from 'node:test';
+import assert from 'node:assert/strict';
+import {
+  newParsedPath, parseRequestPath, PATH_OK, PATH_BAD_ENCODING, PATH_TOO_MANY_SEGMENTS, type ParsedPath,
+} from '../../src/gateway/router/request-path.js';
+import { MAX_PATH_SEGMENTS, segmentHash } from '../../src/shared/table-layout.js';
+
+function parse(path: string, out: ParsedPath = newParsedPath()) {
+  const code = parseRequestPath(path, out);
+  return { code, segments: [...out.segments], raw: [...out.raw], trailingSlash: out.trailingSlash, out };
+}
+
+describe('parseRequestPath: segments', () => {
+  const cases: Array<[path: string, segments: string[], raw: string[], trailingSlash: boolean]> = [
+    ['', [], [], false],
+    ['/', [], [], false],
+    ['/a', ['a'], ['a'], false],
+    ['a/b', ['a', 'b'], ['a', 'b'], false],
+    ['/a/b/', ['a', 'b'], ['a', 'b'], true],
+    ['//a///b//', ['a', 'b'], ['a', 'b'], true],
+    ['/John%20Doe', ['John Doe'], ['John%20Doe'], false],
+    ['/a%2Fb/c', ['a/b', 'c'], ['a%2Fb', 'c'], false],
+    ['/caf%C3%A9', ['café'], ['caf%C3%A9'], false],
+    ['/a+b', ['a+b'], ['a+b'], false],
+    ['/a/./b/.', ['a', 'b'], ['a', 'b'], true],
+    ['/a/b/..', ['a'], ['a'], true],
+    ['/a/..', [], [], false],
+    ['/a/b/../c', ['a', 'c'], ['a', 'c'], false],
+    ['/a/%2e%2e/c', ['c'], ['c'], false],
+    ['/a/b/%2E%2e/%2e/c', ['a', 'c'], ['a', 'c'], false],
+    ['/a/.%2E/c', ['c'], ['c'], false],
+    ['/echo/../admin', ['admin'], ['admin'], false],
+    ['/../../x', ['x'], ['x'], false],
+    ['/%2e%2e/%2e%2e/x/', ['x'], ['x'], true],
+    ['/a/..', [], [], false],
+    ['/a/../', [], [], true],
+    ['/..%2Fx', ['../x'], ['..%2Fx'], false],
+    ['/...', ['...'], ['...'], false],
+  ];
+  for (const [path, segments, raw, trailingSlash] of cases) {
+    test(JSON.stringify(path), () => {
+      const { out: _, ...got } = parse(path);
+      assert.deepStrictEqual(got, { code: PATH_OK, segments, raw, trailingSlash });
+    });
+  }
+
+  test('hashes are segmentHash of the decoded segments, case-folded', () => {
+    const { out } = parse('/Users/%41b');
+    assert.deepStrictEqual([...out.hashes.subarray(0, 2)], [segmentHash('users'), segmentHash('ab')]);
+    assert.equal(segmentHash('USERS'), segmentHash('users'));
+    assert.notEqual(segmentHash('users'), segmentHash('user'));
+  });
+
+  test('a reused ParsedPath holds only the latest path', () => {
+    const out = newParsedPath();
+    assert.equal(parseRequestPath('/a/b/c/', out), PATH_OK);
+    assert.equal(parseRequestPath('/x', out), PATH_OK);
+    assert.deepStrictEqual(out.segments, ['x']);
+    assert.deepStrictEqual(out.raw, ['x']);
+    assert.equal(out.trailingSlash, false);
+  });
+});
+
+describe('parseRequestPath: failures', () => {
+  test('malformed percent-encoding', () => {
+    assert.equal(parse('/a/%zz').code, PATH_BAD_ENCODING);
+    assert.equal(parse('/a/%').code, PATH_BAD_ENCODING);
+    assert.equal(parse('/a/%4').code, PATH_BAD_ENCODING);
+  });
+
+  test('percent-encoding that is not UTF-8', () => {
+    assert.equal(parse('/%ff').code, PATH_BAD_ENCODING);
+    assert.equal(parse('/%C3').code, PATH_BAD_ENCODING); // truncated sequence
+    assert.equal(parse('/%ED%A0%80').code, PATH_BAD_ENCODING); // encoded surrogate
+  });
+
+  test(`${MAX_PATH_SEGMENTS} segments are fine, one more is too many`, () => {
+    assert.equal(MAX_PATH_SEGMENTS, 128);
+    const ok = parse('/s'.repeat(128));
+    assert.equal(ok.code, PATH_OK);
+    assert.equal(ok.segments.length, 128);
+    assert.equal(parse('/s'.repeat(129)).code, PATH_TOO_MANY_SEGMENTS);
+  });
+
+  test('empty and dot segments do not count towards the limit', () => {
+    assert.equal(parse('/s'.repeat(128) + '/'.repeat(50) + '/.'.repeat(50)).code, PATH_OK);
+    assert.equal(parse('/s/..'.repeat(200)).code, PATH_OK);
+  });
+});
