@@ -47,7 +47,7 @@ const apiSchema = z.object({
   name: z.string().min(1),
   /** The API URL suffix: requests under /{path}/ go to this API. "" serves the root. */
   path: z.string().regex(/^\/?([A-Za-z0-9._~!$&'()*+,;=:@%-]+(\/[A-Za-z0-9._~!$&'()*+,;=:@%-]+)*)?\/?$/, 'must be URL path segments such as "echo" or "v1/orders"'),
-  serviceUrl: z.string().url().refine((u) => /^https?:\/\//i.test(u), 'must be an http:// or https:// URL'),
+  serviceUrl: z.string().refine(isHttpUrl, 'must be an absolute http:// or https:// URL'),
   hostnames: z.array(z.string().min(1).regex(/^[A-Za-z0-9.-]+$/, 'must be a host name without port')).optional(),
   /** Send the client's Host header to the backend instead of the backend's own. */
   preserveHost: z.boolean().default(false),
@@ -91,6 +91,15 @@ export const gatewayConfigSchema = z.object({
     });
   });
 });
+
+function isHttpUrl(value: string): boolean {
+  try {
+    const url = new URL(value);
+    return (url.protocol === 'http:' || url.protocol === 'https:') && url.hostname !== '';
+  } catch {
+    return false;
+  }
+}
 
 export type GatewayConfig = z.output<typeof gatewayConfigSchema>;
 export type ApiConfig = GatewayConfig['apis'][number];

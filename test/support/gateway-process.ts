@@ -13,6 +13,8 @@ export const CLI = resolve(import.meta.dirname, '../../src/cli.js');
 export interface LogLine { level: string; msg: string; [key: string]: unknown }
 
 export interface GatewayProcess {
+  /** Resolves with the exit code when the process ends. */
+  exited: Promise<number | null>;
   port: number;
   opsPort: number;
   configFile: string;
@@ -26,11 +28,11 @@ export interface GatewayProcess {
   stop(signal?: NodeJS.Signals): Promise<number | null>;
 }
 
-export async function startGateway(config: object, opts: { workers?: number; env?: Record<string, string> } = {}): Promise<GatewayProcess> {
+export async function startGateway(config: object, opts: { workers?: number; port?: number; env?: Record<string, string>; expectFailure?: boolean } = {}): Promise<GatewayProcess> {
   const dir = mkdtempSync(join(tmpdir(), 'outpost-test-'));
   const configFile = join(dir, 'gateway.yaml');
   writeFileSync(configFile, stringify(config));
-  const proc = spawn(process.execPath, [CLI, 'gateway', '--config', configFile, '--port', '0', '--ops-port', '0', '--workers', String(opts.workers ?? 2)], {
+  const proc = spawn(process.execPath, [CLI, 'gateway', '--config', configFile, '--port', String(opts.port ?? 0), '--ops-port', '0', '--workers', String(opts.workers ?? 2)], {
     env: { ...process.env, ...opts.env },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
@@ -66,8 +68,11 @@ export async function startGateway(config: object, opts: { workers?: number; env
     if (!check()) waiters.add(onData);
   });
 
-  const started = await waitForLog((l) => l.msg === 'gateway started', 20_000);
+  const started = opts.expectFailure
+    ? await exited.then(() => ({ port: 0, opsPort: 0 }) as unknown as LogLine)
+    : await waitForLog((l) => l.msg === 'gateway started', 20_000);
   const gw: GatewayProcess = {
+    exited,
     port: started.port as number,
     opsPort: started.opsPort as number,
     configFile,
@@ -98,4 +103,23 @@ export function oneApiConfig(backendUrl: string, gateway: Record<string, unknown
       ...api,
     }],
   };
+}
+
+/** GETs an ops endpoint of the gateway and returns status and parsed JSON. */
+export async function opsGet(gw: GatewayProcess, path: string): Promise<{ status: number; body: Record<string, unknown> }> {
+  const res = await fetch(`http://127.0.0.1:${gw.opsPort}${path}`);
+  const text = await res.text();
+  return { status: res.status, body: res.headers.get('content-type')?.includes('json') ? JSON.parse(text) as Record<string, unknown> : { text } };
+}
+
+/** Waits until readiness reports `generation` applied by every worker. */
+export async function waitForGeneration(gw: GatewayProcess, generation: number, timeoutMs = 10_000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const { status, body } = await opsGet(gw, '/health/ready');
+    const workers = body.workers as Array<{ generation: number; phase: string }>;
+    if (status === 200 && body.generation === generation && workers.every((w) => w.generation === generation)) return;
+    if (Date.now() > deadline) throw new Error(`generation ${generation} not live: ${JSON.stringify(body)}`);
+    await new Promise((r) => setTimeout(r, 10));
+  }
 }

@@ -26,14 +26,13 @@ describe('validateGatewayConfig: problems with field paths', () => {
 
   test('serviceUrl that is not a URL', () => {
     assert.deepStrictEqual(problems({ apis: [api({ serviceUrl: 'not a url' })] }), [
-      { path: 'apis[0].serviceUrl', message: 'Invalid url' },
-      { path: 'apis[0].serviceUrl', message: 'must be an http:// or https:// URL' },
+      { path: 'apis[0].serviceUrl', message: 'must be an absolute http:// or https:// URL' },
     ]);
   });
 
   test('serviceUrl with a non-HTTP scheme', () => {
     assert.deepStrictEqual(problems({ apis: [api({ serviceUrl: 'ftp://files.example.com/' })] }), [
-      { path: 'apis[0].serviceUrl', message: 'must be an http:// or https:// URL' },
+      { path: 'apis[0].serviceUrl', message: 'must be an absolute http:// or https:// URL' },
     ]);
   });
 
