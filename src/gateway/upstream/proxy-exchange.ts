@@ -74,13 +74,15 @@ export class ProxyExchange implements Dispatcher.DispatchHandler {
 
   /** Fails the exchange from the gateway's side (body too large, drain cut-off). */
   fail(code: ErrorCode, err: Error): void {
+    // Answer first: aborting upstream may call onError synchronously, which must find us ended.
+    if (!this.aborted && !this.ended) {
+      this.ended = true;
+      if (!this.headersWritten) writeError(this.res, code, true);
+      else this.res.close();
+    }
     this.body?.destroy(err);
-    this.abortUpstream?.(err);
-    if (this.aborted || this.ended) return;
-    if (!this.headersWritten) writeError(this.res, code, true);
-    else this.res.close();
-    this.ended = true;
-    if (!this.abortUpstream) this.finish();
+    if (this.abortUpstream) this.abortUpstream(err);
+    else this.finish();
   }
 
   onConnect(abort: (err?: Error) => void): void {
