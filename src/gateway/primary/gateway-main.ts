@@ -137,13 +137,17 @@ function closeServer(server: Server, done: () => void): void {
   server.closeAllConnections();
 }
 
-/** Editors replace files (write a temp file, rename), so watch the directory, not the inode. */
+/**
+ * Editors replace files (write a temp file, rename), so watch the directory, not the inode.
+ * Kubernetes ConfigMap volumes swap a `..data` symlink instead: those events count too. A reload
+ * whose content hash is unchanged is skipped, so extra events cost one file read.
+ */
 function watchFile(file: string, onChange: () => void): FSWatcher | null {
   const name = basename(file);
   let timer: NodeJS.Timeout | null = null;
   try {
     return watch(dirname(file), { persistent: false }, (_event, changed) => {
-      if (changed !== null && changed !== name) return;
+      if (changed !== null && changed !== name && !changed.startsWith('..')) return;
       if (timer) clearTimeout(timer);
       timer = setTimeout(onChange, 100);
     });

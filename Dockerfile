@@ -1,0 +1,29 @@
+# Outpost gateway image. Debian 12 (bookworm) base: its glibc 2.36 is what the pinned
+# uWebSockets.js build was verified on; the package ships linux x64 and arm64 binaries, so
+# `docker buildx build --platform linux/amd64,linux/arm64 .` builds both.
+
+FROM node:20-bookworm-slim AS build
+WORKDIR /app
+COPY package.json package-lock.json ./
+RUN npm ci --no-audit --no-fund
+COPY tsconfig.json ./
+COPY src ./src
+COPY test ./test
+COPY bench ./bench
+RUN npx tsc -p tsconfig.json && npm prune --omit=dev
+
+FROM node:20-bookworm-slim
+ENV NODE_ENV=production
+WORKDIR /app
+COPY --from=build /app/node_modules ./node_modules
+COPY --from=build /app/dist/src ./dist/src
+COPY package.json ./
+COPY config/gateway.yaml /etc/outpost/gateway.yaml
+# Runs as the image's unprivileged `node` user and writes nothing outside mounted volumes, so a
+# read-only root filesystem works (docker run --read-only).
+USER node
+EXPOSE 8080 9090
+HEALTHCHECK --interval=10s --timeout=2s CMD node -e "fetch('http://127.0.0.1:9090/health/ready').then(r=>process.exit(r.ok?0:1),()=>process.exit(1))"
+ENTRYPOINT ["node", "/app/dist/src/cli.js"]
+# Mount your config over /etc/outpost/gateway.yaml. For the demo Echo API add --demo-backend.
+CMD ["gateway", "--config", "/etc/outpost/gateway.yaml"]
