@@ -53,15 +53,27 @@ async function gatewayCommand(args: string[]): Promise<void> {
     opsPort: intOption('ops-port', values['ops-port']),
     workers: intOption('workers', values.workers),
   });
-  const stop = (signal: string) => {
-    gateway.shutdown(signal).then(() => process.exit(0), (err) => {
+  const stop = (signal: string, exitCode: number) => {
+    gateway.shutdown(signal).then(() => process.exit(exitCode), (err) => {
       log('error', 'shutdown failed', errorFields(err));
       process.exit(1);
     });
   };
-  process.on('SIGTERM', () => stop('SIGTERM'));
-  process.on('SIGINT', () => stop('SIGINT'));
+  process.on('SIGTERM', () => stop('SIGTERM', 0));
+  process.on('SIGINT', () => stop('SIGINT', 0));
+  // A bug in the primary must not take the process down with worker sockets open (uWS would
+  // abort the process mid-response): drain what is in flight, then exit non-zero for systemd.
+  onFatal = (err) => {
+    log('error', 'uncaught exception in the primary; draining and exiting', errorFields(err));
+    setTimeout(() => process.exit(1), 10_000).unref();
+    stop('fatal-error', 1);
+  };
 }
+
+let onFatal = (err: unknown): void => {
+  log('error', 'uncaught exception in the primary', errorFields(err));
+  process.exit(1);
+};
 
 async function validateCommand(args: string[]): Promise<number> {
   const file = args[0];
@@ -77,7 +89,7 @@ async function validateCommand(args: string[]): Promise<number> {
 
 async function main(argv: string[]): Promise<void> {
   const [command, ...rest] = argv;
-  process.on('uncaughtException', (err) => { log('error', 'uncaught exception in the primary', errorFields(err)); process.exit(1); });
+  process.on('uncaughtException', (err) => onFatal(err));
   switch (command) {
     case 'gateway': return gatewayCommand(rest);
     case 'validate': process.exitCode = await validateCommand(rest); return;
