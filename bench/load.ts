@@ -6,7 +6,7 @@
 import { readFileSync } from 'node:fs';
 import autocannon, { type Result } from 'autocannon';
 import hdr from 'hdr-histogram-js';
-import { CLK_TCK, cpuTicks } from './proc.js';
+import { CLK_TCK, allProcessTicks, cpuTicks, describeProcess } from './proc.js';
 import type { Target } from './targets.js';
 
 export interface LoadOptions { durationS: number; connections: number }
@@ -17,6 +17,8 @@ export interface Measurement {
   durationS: number;
   requests: number;
   reqPerSec: number;
+  /** Response bytes (status line, headers, body) per 2xx response: shows the proxies answer alike. */
+  bytesPerResponse: number;
   errors: number;
   timeouts: number;
   non2xx: number;
@@ -27,20 +29,43 @@ export interface Measurement {
   autocannonLatencyMs: { p50: number; p99: number; p99_9: number; max: number };
   /** CPU µs per completed request: the proxy (null for direct), the backend, the load generator. */
   cpuUsPerReq: { proxy: number | null; backend: number; loadgen: number };
-  /** Busy share (0..1) of each core over the run, from /proc/stat. */
+  /** Busy share (0..1) of each core over the run, from /proc/stat (steal excluded). */
   coreBusy: number[];
+  /** Share (0..1) of each core the hypervisor gave to someone else: a VM's noisy neighbours. */
+  coreSteal: number[];
+  /**
+   * Busy share of [proxy core, load core] not explained by the bench's own processes: other
+   * programs on the machine (builds, tests) or kernel work. High values mean noisy numbers.
+   */
+  otherShare: [number, number];
+  /** The busiest processes during the run that are not part of the bench (share of one core). */
+  otherProcesses: Array<{ pid: number; command: string; coreShare: number }>;
   problems: string[];
 }
 
-/** Per-core [busy, total] jiffies; busy excludes idle and iowait. */
-function coreJiffies(): Array<[number, number]> {
+/**
+ * Per-core [busy, steal, total] jiffies. Fields: user nice system idle iowait irq softirq steal;
+ * busy leaves out idle, iowait and steal (time the hypervisor gave to another VM is not our work,
+ * but it slows everything down, so it is reported on its own).
+ */
+function coreJiffies(): Array<[number, number, number]> {
   return readFileSync('/proc/stat', 'utf8').split('\n')
     .filter((line) => /^cpu\d+ /.test(line))
     .map((line) => {
       const v = line.trim().split(/\s+/).slice(1, 9).map(Number);
-      const total = v.reduce((a, b) => a + b, 0);
-      return [total - v[3] - v[4], total];
+      return [v[0] + v[1] + v[2] + v[5] + v[6], v[7], v.reduce((a, b) => a + b, 0)];
     });
+}
+
+function busiestOthers(before: Map<number, number>, after: Map<number, number>, ours: Set<number>, wallUs: number): Measurement['otherProcesses'] {
+  const ticksPerCore = (wallUs / 1e6) * CLK_TCK;
+  return [...after]
+    .filter(([pid]) => !ours.has(pid))
+    .map(([pid, ticks]) => ({ pid, coreShare: (ticks - (before.get(pid) ?? 0)) / ticksPerCore }))
+    .filter((p) => p.coreShare >= 0.02)
+    .sort((a, b) => b.coreShare - a.coreShare)
+    .slice(0, 5)
+    .map((p) => ({ pid: p.pid, command: describeProcess(p.pid), coreShare: p.coreShare }));
 }
 
 function sumTicks(pids: number[]): number {
@@ -74,14 +99,26 @@ export async function warmUp(target: Target, opts: LoadOptions): Promise<void> {
 export async function measure(target: Target, backendPid: number, opts: LoadOptions): Promise<Measurement> {
   const histogram = hdr.build({ lowestDiscernibleValue: 1, highestTrackableValue: 60_000_000, numberOfSignificantValueDigits: 3 });
   const proxyPids = target.pids();
+  const othersBefore = allProcessTicks();
   const before = { proxy: sumTicks(proxyPids), backend: cpuTicks(backendPid), self: process.cpuUsage(), cores: coreJiffies() };
+  const startNs = process.hrtime.bigint();
 
   const result = await runAutocannon(target.url, opts, (ms) => histogram.recordValue(Math.max(1, Math.round(ms * 1000))));
 
   const after = { proxy: sumTicks(proxyPids), backend: cpuTicks(backendPid), self: process.cpuUsage(before.self), cores: coreJiffies() };
+  const wallUs = Number(process.hrtime.bigint() - startNs) / 1000;
+  const othersAfter = allProcessTicks();
   const requests = result.requests.total;
   const perReq = (us: number) => (requests > 0 ? us / requests : 0);
   const ticksToUs = (ticks: number) => (ticks * 1e6) / CLK_TCK;
+  const proxyUs = ticksToUs(after.proxy - before.proxy);
+  const backendUs = ticksToUs(after.backend - before.backend);
+  const loadgenUs = after.self.user + after.self.system;
+  const coreShare = (field: 0 | 1) => after.cores.map((now, i) => {
+    const then = before.cores[i] ?? [0, 0, 0];
+    return now[2] > then[2] ? (now[field] - then[field]) / (now[2] - then[2]) : 0;
+  });
+  const coreBusy = coreShare(0);
   const statusCodes = Object.fromEntries(Object.entries(result.statusCodeStats).map(([code, s]) => [code, s.count]));
   const measurement: Measurement = {
     target: target.name,
@@ -89,6 +126,7 @@ export async function measure(target: Target, backendPid: number, opts: LoadOpti
     durationS: result.duration,
     requests,
     reqPerSec: result.duration > 0 ? requests / result.duration : 0,
+    bytesPerResponse: result['2xx'] > 0 ? Math.round(result.throughput.total / result['2xx']) : 0,
     errors: result.errors,
     timeouts: result.timeouts,
     non2xx: result.non2xx,
@@ -102,15 +140,14 @@ export async function measure(target: Target, backendPid: number, opts: LoadOpti
       mean: Math.round(histogram.mean),
     },
     autocannonLatencyMs: { p50: result.latency.p50, p99: result.latency.p99, p99_9: result.latency.p99_9, max: result.latency.max },
-    cpuUsPerReq: {
-      proxy: proxyPids.length > 0 ? perReq(ticksToUs(after.proxy - before.proxy)) : null,
-      backend: perReq(ticksToUs(after.backend - before.backend)),
-      loadgen: perReq(after.self.user + after.self.system),
-    },
-    coreBusy: after.cores.map(([busy, total], i) => {
-      const [busy0, total0] = before.cores[i] ?? [0, 0];
-      return total > total0 ? (busy - busy0) / (total - total0) : 0;
-    }),
+    cpuUsPerReq: { proxy: proxyPids.length > 0 ? perReq(proxyUs) : null, backend: perReq(backendUs), loadgen: perReq(loadgenUs) },
+    coreBusy,
+    coreSteal: coreShare(1),
+    otherShare: [
+      Math.max(0, (coreBusy[0] ?? 0) - proxyUs / wallUs),
+      Math.max(0, (coreBusy[1] ?? 0) - (backendUs + loadgenUs) / wallUs),
+    ],
+    otherProcesses: busiestOthers(othersBefore, othersAfter, new Set([...proxyPids, backendPid, process.pid]), wallUs),
     problems: target.problems(),
   };
   histogram.destroy();

@@ -3,7 +3,7 @@
  * it does the same job as the gateway on the same core. Everything it writes (pid, logs, temp
  * files) goes to the bench's temp dir, so it never touches a system nginx setup.
  */
-import { execFileSync } from 'node:child_process';
+import { execFileSync, spawnSync } from 'node:child_process';
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { join } from 'node:path';
@@ -43,12 +43,9 @@ export function ensureNginx(): string | null {
 }
 
 export function nginxVersion(bin: string): string {
-  try {
-    // nginx prints its version on stderr.
-    return execFileSync(bin, ['-v'], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] }).trim() || 'unknown';
-  } catch (err) {
-    return String((err as { stderr?: string }).stderr ?? 'unknown').trim();
-  }
+  // nginx prints its version on stderr.
+  const { stdout, stderr } = spawnSync(bin, ['-v'], { encoding: 'utf8' });
+  return (stderr || stdout || 'unknown').trim();
 }
 
 function freePort(): Promise<number> {

@@ -132,3 +132,24 @@ export function processGroup(pid: number): number[] {
   }
   return pids;
 }
+
+/** utime+stime of every process on the machine, so a report can name what else ran during a run. */
+export function allProcessTicks(): Map<number, number> {
+  const ticks = new Map<number, number>();
+  for (const entry of readdirSync('/proc')) {
+    if (!/^\d+$/.test(entry)) continue;
+    try { ticks.set(Number(entry), cpuTicks(Number(entry))); } catch { /* exited while we looked */ }
+  }
+  return ticks;
+}
+
+/** A short, readable name for a process: its command line, else its comm. */
+export function describeProcess(pid: number): string {
+  try {
+    const cmdline = readFileSync(`/proc/${pid}/cmdline`, 'utf8').split('\0').filter(Boolean).join(' ');
+    if (cmdline) return cmdline.length > 80 ? `${cmdline.slice(0, 77)}...` : cmdline;
+    return readFileSync(`/proc/${pid}/comm`, 'utf8').trim();
+  } catch {
+    return '(exited)';
+  }
+}
