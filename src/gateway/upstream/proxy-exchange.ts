@@ -27,8 +27,15 @@ export interface AbortableBody {
   destroy(error?: Error): void;
 }
 
+let corkedExchange: ProxyExchange | null = null;
+let corkedChunk: Buffer | null = null;
+let corkedOk = true;
+function writeCorkedChunk(): void { corkedOk = corkedExchange!.writeChunk(corkedChunk!); }
+function writeCorkedHeadOnly(): void { corkedExchange!.writeHeadOnly(); }
+
 const STATUS_LINES = new Map<number, string>();
 function statusLineFor(code: number, text: string): string {
+  if (code === 200 && text === 'OK') return '200 OK';
   if (text) return `${code} ${text}`;
   let line = STATUS_LINES.get(code);
   if (line === undefined) { line = String(code); STATUS_LINES.set(code, line); }
@@ -49,6 +56,10 @@ export class ProxyExchange implements Dispatcher.DispatchHandler {
   private abortUpstream: ((err: Error) => void) | null = null;
   private resumeUpstream: (() => void) | null = null;
   private status = '';
+  private statusCode = 0;
+  /** Intrusive links of the worker's in-flight list (no Set insert/delete per request). */
+  prev: ProxyExchange | null = null;
+  next: ProxyExchange | null = null;
   private outHeaders: Buffer[] = [];
   /** Response Content-Length, or -1 for a chunked (or close-delimited) response. */
   private total = -1;
@@ -94,17 +105,13 @@ export class ProxyExchange implements Dispatcher.DispatchHandler {
   onHeaders(statusCode: number, rawHeaders: Buffer[], resume: () => void, statusText: string): boolean {
     if (this.aborted || this.ended) return true;
     this.resumeUpstream = resume;
+    this.statusCode = statusCode;
     this.status = statusLineFor(statusCode, statusText);
     this.collectHeaders(rawHeaders);
     if (this.isHead || statusCode === 204 || statusCode === 304) {
-      // No body follows: answer now. A HEAD keeps the length the backend reported; a 204 has none.
-      // (This uWS build turns an explicit `undefined` length into garbage: call without it.)
-      const reported = statusCode === 204 ? -1 : this.total;
-      this.res.cork(() => {
-        this.writeHead();
-        if (reported >= 0) this.res.endWithoutBody(reported);
-        else this.res.endWithoutBody();
-      });
+      // No body follows: answer now.
+      corkedExchange = this;
+      this.res.cork(writeCorkedHeadOnly);
       this.ended = true;
     }
     return true;
@@ -112,26 +119,33 @@ export class ProxyExchange implements Dispatcher.DispatchHandler {
 
   onData(chunk: Buffer): boolean {
     if (this.aborted || this.ended) return true; // discard what a gone client can no longer use
-    let ok = true;
-    this.res.cork(() => {
-      if (!this.headersWritten) this.writeHead();
-      if (this.total >= 0) {
-        const offset = this.res.getWriteOffset();
-        const [written, done] = this.res.tryEnd(chunk, this.total);
-        if (done) this.ended = true;
-        else if (!written) {
-          ok = false;
-          // uWS did not take all of it: keep a copy (undici may reuse the buffer) and retry on writable.
-          this.pending = Buffer.from(chunk);
-          this.pendingOffset = offset;
-          this.res.onWritable(this.retryFixedLength);
-        }
-      } else if (!this.res.write(chunk)) {
-        ok = false;
-        this.res.onWritable(this.resumeChunked);
-      }
-    });
-    return ok;
+    // cork() takes a callback; passing state through module variables instead of a closure
+    // keeps the per-chunk path allocation-free.
+    corkedExchange = this;
+    corkedChunk = chunk;
+    this.res.cork(writeCorkedChunk);
+    corkedChunk = null;
+    return corkedOk;
+  }
+
+  /** Runs inside cork(): writes the head if still pending, then the chunk. Returns false on backpressure. */
+  writeChunk(chunk: Buffer): boolean {
+    const res = this.res;
+    if (!this.headersWritten) this.writeHead();
+    if (this.total >= 0) {
+      const offset = res.getWriteOffset();
+      const [written, done] = res.tryEnd(chunk, this.total);
+      if (done) { this.ended = true; return true; }
+      if (written) return true;
+      // uWS did not take all of it: keep a copy (undici may reuse the buffer) and retry on writable.
+      this.pending = Buffer.from(chunk);
+      this.pendingOffset = offset;
+      res.onWritable((at) => this.retryFixedLength(at));
+      return false;
+    }
+    if (res.write(chunk)) return true;
+    res.onWritable(() => this.resumeChunked());
+    return false;
   }
 
   onComplete(): void {
@@ -155,18 +169,18 @@ export class ProxyExchange implements Dispatcher.DispatchHandler {
     this.finish();
   }
 
-  private readonly retryFixedLength = (offset: number): boolean => {
+  private retryFixedLength(offset: number): boolean {
     if (this.aborted || this.ended || !this.pending) return true;
     const [written, done] = this.res.tryEnd(this.pending.subarray(offset - this.pendingOffset), this.total);
     if (done) { this.ended = true; this.pending = null; this.resumeUpstream?.(); }
     else if (written) { this.pending = null; this.resumeUpstream?.(); }
     return written;
-  };
+  }
 
-  private readonly resumeChunked = (): boolean => {
+  private resumeChunked(): boolean {
     this.resumeUpstream?.();
     return true;
-  };
+  }
 
   private collectHeaders(raw: Buffer[]): void {
     const out = this.outHeaders;
@@ -185,6 +199,16 @@ export class ProxyExchange implements Dispatcher.DispatchHandler {
       if (name === 'date' || isHopByHop(name) || dropped?.has(name)) continue;
       out.push(nameBuf, raw[i + 1]);
     }
+  }
+
+  /** Runs inside cork(): the whole answer when no body follows. */
+  writeHeadOnly(): void {
+    this.writeHead();
+    // A HEAD keeps the length the backend reported; a 204 has none. (This uWS build turns an
+    // explicit `undefined` length into garbage, so the no-length call passes nothing.)
+    const reported = this.statusCode === 204 ? -1 : this.total;
+    if (reported >= 0) this.res.endWithoutBody(reported);
+    else this.res.endWithoutBody();
   }
 
   private writeHead(): void {

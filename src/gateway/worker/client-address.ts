@@ -5,8 +5,19 @@
  */
 const MAPPED_PREFIX = '0000:0000:0000:0000:0000:ffff:';
 
+let lastRaw = '';
+let lastText = '';
+
 export function clientAddressText(raw: ArrayBuffer): string {
   const text = Buffer.from(raw).toString('latin1');
+  // Keep-alive traffic comes from few peers: remember the last conversion.
+  if (text === lastRaw) return lastText;
+  lastRaw = text;
+  lastText = convert(text);
+  return lastText;
+}
+
+function convert(text: string): string {
   if (text.startsWith(MAPPED_PREFIX) && text.length === MAPPED_PREFIX.length + 9) {
     const hi = parseInt(text.slice(MAPPED_PREFIX.length, MAPPED_PREFIX.length + 4), 16);
     const lo = parseInt(text.slice(MAPPED_PREFIX.length + 5), 16);

@@ -8,7 +8,7 @@ import type { HttpRequest, HttpResponse } from './uws-native.js';
 import { RequestHead, FRAMING_OK } from './request-head.js';
 import { newParsedPath, parseRequestPath, PATH_OK, PATH_BAD_ENCODING } from '../router/request-path.js';
 import { newRouteMatch } from '../router/shared-table.js';
-import { METHOD_CODES, METHOD_OTHER } from '../../shared/table-layout.js';
+import { METHOD_CODES, METHOD_GET, METHOD_HEAD, METHOD_OTHER } from '../../shared/table-layout.js';
 import { writeError, writeJson } from './respond.js';
 import { ProxyExchange, type ExchangeOwner } from '../upstream/proxy-exchange.js';
 import { collectBody, StreamingBody, BUFFERED_BODY_LIMIT } from './request-body.js';
@@ -37,7 +37,8 @@ export class RequestHandler {
     const draining = this.ctx.draining;
     if (head.headerBytes > gen.settings.maxHeaderBytes) return writeError(res, 'OUTPOST_ERR_HEADERS_TOO_LARGE', true);
     if (head.framing !== FRAMING_OK) return writeError(res, 'OUTPOST_ERR_BAD_REQUEST_FRAMING', true);
-    if (HEALTH_PATHS.has(head.url)) {
+    // Length check first: the probe paths are 24 and 33 characters, most requests are neither.
+    if ((head.url.length === 24 || head.url.length === 33) && HEALTH_PATHS.has(head.url)) {
       return draining
         ? writeError(res, 'OUTPOST_ERR_SHUTTING_DOWN', true)
         : writeJson(res, 200, `{"status":"healthy","generation":${gen.number}}`, false);
@@ -47,7 +48,7 @@ export class RequestHandler {
       return writeError(res, parsed === PATH_BAD_ENCODING ? 'OUTPOST_ERR_BAD_PATH_ENCODING' : 'OUTPOST_ERR_ROUTE_NOT_FOUND', draining);
     }
     const hostOnly = hostWithoutPort(head.host);
-    const methodCode = METHOD_CODES[head.method] ?? METHOD_OTHER;
+    const methodCode = methodCodeOf(head.method);
     if (!gen.table.match(hostOnly, methodCode, this.path.segments, this.path.hashes, this.match)) {
       return writeError(res, 'OUTPOST_ERR_ROUTE_NOT_FOUND', draining);
     }
@@ -89,6 +90,21 @@ export class RequestHandler {
       pool.dispatch(opts, exchange);
     }
   };
+}
+
+/** A switch on the method string: cheaper than a keyed lookup on a per-request string. */
+function methodCodeOf(method: string): number {
+  switch (method) {
+    case 'GET': return METHOD_GET;
+    case 'POST': return METHOD_CODES.POST;
+    case 'HEAD': return METHOD_HEAD;
+    case 'PUT': return METHOD_CODES.PUT;
+    case 'DELETE': return METHOD_CODES.DELETE;
+    case 'PATCH': return METHOD_CODES.PATCH;
+    case 'OPTIONS': return METHOD_CODES.OPTIONS;
+    case 'TRACE': return METHOD_CODES.TRACE;
+    default: return METHOD_OTHER;
+  }
 }
 
 function hostWithoutPort(host: string): string {
