@@ -1,0 +1,81 @@
+/**
+ * The typed per-request context every policy sees. Built only for operations that have policies
+ * or need a subscription key (the plain proxy path never allocates one).
+ *
+ * Headers are flat `[name, value, …]` lists with lowercase names: the request list is exactly
+ * what undici sends; the response list is what the client gets.
+ */
+import type { Section } from './phases.js';
+import type { ErrorCode } from '../../shared/errors.js';
+
+export interface LastError {
+  source: 'client' | 'backend' | 'policy' | 'internal';
+  reason: string;
+  message: string;
+  section: Section;
+  policy: string | null;
+  code: ErrorCode;
+}
+
+export interface SubscriptionView {
+  id: string;
+  /** The product this key belongs to, when the subscription is product-scoped. */
+  productId: string | null;
+}
+
+export interface PolicyResponse {
+  status: number;
+  reason: string;
+  headers: string[];
+  body: string | Buffer | null;
+}
+
+export class RequestContext {
+  /** Set by respond/return-response and by on-error shaping; what the client gets. */
+  response: PolicyResponse | null = null;
+  lastError: LastError | null = null;
+  subscription: SubscriptionView | null = null;
+  /** Backend origin override (set-backend-service); null keeps the API's serviceUrl. */
+  backendOrigin: string | null = null;
+  /** Backend path prefix override when set-backend-service gives a path. */
+  backendBasePath: string | null = null;
+  /** forward-request timeout, ms; 0 keeps the gateway's upstream settings. */
+  timeoutMs = 0;
+
+  constructor(
+    public method: string,
+    /** Path after the API suffix, as the client encoded it, starting with "/". */
+    public path: string,
+    /** Raw query string without "?". */
+    public query: string,
+    public readonly headers: string[],
+    public readonly clientIp: string,
+    public readonly apiId: string,
+    public readonly operationId: string,
+    /** `{param}` values of the matched template, by name. */
+    public readonly params: Record<string, string>,
+  ) {}
+
+  /** First value of a request header (lowercase name), or null. */
+  header(name: string): string | null {
+    const h = this.headers;
+    for (let i = 0; i < h.length; i += 2) if (h[i] === name) return h[i + 1];
+    return null;
+  }
+
+  /** Removes every request header with this (lowercase) name. */
+  removeHeader(name: string): void {
+    const h = this.headers;
+    for (let i = h.length - 2; i >= 0; i -= 2) if (h[i] === name) h.splice(i, 2);
+  }
+
+  /** Ends the request with this response (inbound/backend: outbound does not run). */
+  respond(status: number, reason: string, headers: string[], body: string | Buffer | null): void {
+    this.response = { status, reason, headers, body };
+  }
+
+  /** Records why the request failed; the on-error section runs next. */
+  fail(error: LastError): void {
+    this.lastError = error;
+  }
+}
