@@ -47,7 +47,7 @@ export async function startGateway(layout: Layout, backendPort: number, cpuProfD
   const config = {
     gateway: { name: 'bench', workers: 1, drainTimeoutSeconds: 5 },
     apis: [{
-      id: 'bench', name: 'Bench API', path: PROXY_PREFIX.slice(1), serviceUrl: `http://127.0.0.1:${backendPort}`,
+      id: 'bench', name: 'Bench API', path: PROXY_PREFIX.slice(1), serviceUrl: `http://127.0.0.1:${backendPort}`, subscriptionRequired: false,
       operations: [
         { id: 'get-item', method: 'GET', urlTemplate: '/items/{id}' },
         { id: 'anything', method: '*', urlTemplate: '/*' },

@@ -6,6 +6,7 @@
 import { z } from 'zod';
 import { splitSuffix, splitTemplate } from './url-template.js';
 import { foldAscii } from './table-layout.js';
+import { namedValueSchema, policiesSchema, productSchema, subscriptionKeyNamesSchema, subscriptionSchema } from './config-management.js';
 
 export const HTTP_METHODS = ['GET', 'HEAD', 'POST', 'PUT', 'PATCH', 'DELETE', 'OPTIONS', 'TRACE', '*'] as const;
 
@@ -40,6 +41,7 @@ const operationSchema = z.object({
   id: z.string().min(1),
   method: z.string().transform((m) => m.toUpperCase()).pipe(z.enum(HTTP_METHODS)),
   urlTemplate: z.string().startsWith('/', { message: 'must start with "/"' }),
+  policies: policiesSchema.optional(),
 }).strict();
 
 const apiSchema = z.object({
@@ -52,12 +54,24 @@ const apiSchema = z.object({
   /** Send the client's Host header to the backend instead of the backend's own. */
   preserveHost: z.boolean().default(false),
   operations: z.array(operationSchema).min(1, 'an API needs at least one operation'),
+  /** As in APIM: true unless the API is declared open. */
+  subscriptionRequired: z.boolean().default(true),
+  subscriptionKeyParameterNames: subscriptionKeyNamesSchema.default({}),
+  policies: policiesSchema.optional(),
 }).strict();
 
-export const gatewayConfigSchema = z.object({
+const baseShape = z.object({
   gateway: gatewaySchema.default({}),
   apis: z.array(apiSchema).default([]),
-}).strict().superRefine((config, ctx) => {
+  products: z.array(productSchema).default([]),
+  subscriptions: z.array(subscriptionSchema).default([]),
+  namedValues: z.array(namedValueSchema).default([]),
+  /** Global policies: the outermost scope. */
+  policies: policiesSchema.optional(),
+}).strict();
+
+export const gatewayConfigSchema = baseShape.superRefine((config, ctx) => {
+  checkManagementReferences(config, ctx);
   const apiIds = new Set<string>();
   const suffixHosts = new Set<string>();
   config.apis.forEach((api, a) => {
@@ -91,6 +105,40 @@ export const gatewayConfigSchema = z.object({
     });
   });
 });
+
+/** Products name existing APIs; subscriptions name existing products or APIs; ids and keys are unique. */
+function checkManagementReferences(config: z.infer<typeof baseShape>, ctx: z.RefinementCtx): void {
+  const apiIds = new Set(config.apis.map((a) => a.id));
+  const productIds = new Set<string>();
+  config.products.forEach((p, i) => {
+    if (productIds.has(p.id)) ctx.addIssue({ code: 'custom', path: ['products', i, 'id'], message: `duplicate product id "${p.id}"` });
+    productIds.add(p.id);
+    p.apis.forEach((apiId, j) => {
+      if (!apiIds.has(apiId)) ctx.addIssue({ code: 'custom', path: ['products', i, 'apis', j], message: `no API with id "${apiId}"` });
+    });
+  });
+  const subIds = new Set<string>();
+  const keys = new Map<string, string>();
+  config.subscriptions.forEach((s, i) => {
+    if (subIds.has(s.id)) ctx.addIssue({ code: 'custom', path: ['subscriptions', i, 'id'], message: `duplicate subscription id "${s.id}"` });
+    subIds.add(s.id);
+    const [, kind, id] = s.scope.split('/');
+    if (kind === 'products' && !productIds.has(id)) ctx.addIssue({ code: 'custom', path: ['subscriptions', i, 'scope'], message: `no product with id "${id}"` });
+    if (kind === 'apis' && id !== undefined && !apiIds.has(id)) ctx.addIssue({ code: 'custom', path: ['subscriptions', i, 'scope'], message: `no API with id "${id}"` });
+    for (const field of ['primaryKey', 'secondaryKey'] as const) {
+      const key = s[field];
+      if (key === undefined) continue;
+      const other = keys.get(key);
+      if (other !== undefined) ctx.addIssue({ code: 'custom', path: ['subscriptions', i, field], message: `the same key is already used by ${other}` });
+      keys.set(key, `subscription "${s.id}"`);
+    }
+  });
+  const names = new Set<string>();
+  config.namedValues.forEach((v, i) => {
+    if (names.has(v.name)) ctx.addIssue({ code: 'custom', path: ['namedValues', i, 'name'], message: `duplicate named value "${v.name}"` });
+    names.add(v.name);
+  });
+}
 
 function isHttpUrl(value: string): boolean {
   try {

@@ -35,16 +35,16 @@ describe('proxying', () => {
       gateway: { drainTimeoutSeconds: 5, upstream: { headersTimeoutMs: 1_000, connectTimeoutMs: 1_000 } },
       apis: [
         {
-          id: 'echo', name: 'Echo', path: 'echo', serviceUrl: `${backend.url}/base`,
+          id: 'echo', name: 'Echo', path: 'echo', serviceUrl: `${backend.url}/base`, subscriptionRequired: false,
           operations: [
             { id: 'get-item', method: 'GET', urlTemplate: '/items/{id}' },
             { id: 'post', method: 'POST', urlTemplate: '/upload' },
             { id: 'any', method: '*', urlTemplate: '/open/*' },
           ],
         },
-        { id: 'special', name: 'Special', path: 'special', serviceUrl: special.url, operations: [{ id: 'all', method: '*', urlTemplate: '/*' }] },
-        { id: 'hosted', name: 'Hosted', path: 'echo', serviceUrl: `${backend.url}/hosted`, hostnames: ['api.example.test'], preserveHost: true, operations: [{ id: 'h', method: 'GET', urlTemplate: '/items/{id}' }] },
-        { id: 'dead', name: 'Dead', path: 'dead', serviceUrl: 'http://127.0.0.1:1', operations: [{ id: 'd', method: 'GET', urlTemplate: '/*' }] },
+        { id: 'special', name: 'Special', path: 'special', serviceUrl: special.url, subscriptionRequired: false, operations: [{ id: 'all', method: '*', urlTemplate: '/*' }] },
+        { id: 'hosted', name: 'Hosted', path: 'echo', serviceUrl: `${backend.url}/hosted`, subscriptionRequired: false, hostnames: ['api.example.test'], preserveHost: true, operations: [{ id: 'h', method: 'GET', urlTemplate: '/items/{id}' }] },
+        { id: 'dead', name: 'Dead', path: 'dead', serviceUrl: 'http://127.0.0.1:1', subscriptionRequired: false, operations: [{ id: 'd', method: 'GET', urlTemplate: '/*' }] },
       ],
     });
   });

@@ -20,7 +20,7 @@ function configFor(backendUrl: string, version: number, extra: object[] = []): o
   return {
     gateway: { drainTimeoutSeconds: 5 },
     apis: [
-      { id: 'svc', name: 'Svc', path: 'svc', serviceUrl: `${backendUrl}/v${version}`, operations: [{ id: 'get', method: 'GET', urlTemplate: '/req/{n}' }] },
+      { id: 'svc', name: 'Svc', path: 'svc', serviceUrl: `${backendUrl}/v${version}`, subscriptionRequired: false, operations: [{ id: 'get', method: 'GET', urlTemplate: '/req/{n}' }] },
       ...extra,
     ],
   };
@@ -37,7 +37,7 @@ describe('config reload', () => {
   after(async () => { await gw?.stop(); await backend?.close(); });
 
   test('a changed file is picked up; SIGHUP reloads too', async () => {
-    gw.writeConfig(configFor(backend.url, 2, [{ id: 'extra', name: 'Extra', path: 'extra', serviceUrl: backend.url, operations: [{ id: 'x', method: 'GET', urlTemplate: '/*' }] }]));
+    gw.writeConfig(configFor(backend.url, 2, [{ id: 'extra', name: 'Extra', path: 'extra', serviceUrl: backend.url, subscriptionRequired: false, operations: [{ id: 'x', method: 'GET', urlTemplate: '/*' }] }]));
     await waitForGeneration(gw, 2);
     const res = await request(gw.url('/extra/hello'));
     assert.equal(res.statusCode, 200);

@@ -98,7 +98,7 @@ export function oneApiConfig(backendUrl: string, gateway: Record<string, unknown
   return {
     gateway: { drainTimeoutSeconds: 5, ...gateway },
     apis: [{
-      id: 'echo', name: 'Echo', path: 'echo', serviceUrl: backendUrl,
+      id: 'echo', name: 'Echo', path: 'echo', serviceUrl: backendUrl, subscriptionRequired: false,
       operations: [{ id: 'any', method: '*', urlTemplate: '/*' }],
       ...api,
     }],

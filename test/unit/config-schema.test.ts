@@ -148,6 +148,9 @@ describe('validateGatewayConfig: defaults and normalisation', () => {
         upstream: { connections: 128, connectTimeoutMs: 5000, headersTimeoutMs: 60_000, bodyTimeoutMs: 60_000, keepAliveTimeoutMs: 4000 },
       },
       apis: [],
+      products: [],
+      subscriptions: [],
+      namedValues: [],
     });
   });
 
@@ -220,5 +223,49 @@ describe('validateGatewayConfig: what the router cannot serve is rejected', () =
   test('/a%2Fb (one segment) and /a/b (two) are different shapes', () => {
     const result = validateGatewayConfig({ apis: [api({ operations: [op('a', 'GET', '/a%2Fb'), op('b', 'GET', '/a/b')] })] });
     assert.equal(result.ok, true, JSON.stringify(!result.ok && result.problems));
+  });
+});
+
+describe('validateGatewayConfig: products, subscriptions, named values', () => {
+  const KEY = 'k'.repeat(32);
+  const base = () => ({ apis: [api()] });
+
+  test('an API requires a subscription by default, with APIM\'s key names', () => {
+    const result = validateGatewayConfig(base());
+    assert.ok(result.ok);
+    assert.equal(result.config.apis[0].subscriptionRequired, true);
+    assert.deepStrictEqual(result.config.apis[0].subscriptionKeyParameterNames, { header: 'Ocp-Apim-Subscription-Key', query: 'subscription-key' });
+  });
+
+  test('references must exist: product APIs, subscription scopes', () => {
+    assert.deepStrictEqual(problems({
+      ...base(),
+      products: [{ id: 'gold', name: 'Gold', apis: ['nope'] }],
+      subscriptions: [{ id: 's1', scope: '/products/silver', primaryKey: KEY }, { id: 's2', scope: '/apis/ghost', primaryKey: 'x'.repeat(20) }],
+    }), [
+      { path: 'products[0].apis[0]', message: 'no API with id "nope"' },
+      { path: 'subscriptions[0].scope', message: 'no product with id "silver"' },
+      { path: 'subscriptions[1].scope', message: 'no API with id "ghost"' },
+    ]);
+  });
+
+  test('bad scope, short key, malformed hash, bad state, bad date, duplicate key', () => {
+    assert.deepStrictEqual(problems({
+      ...base(),
+      subscriptions: [
+        { id: 'a', scope: '/everything', primaryKey: 'short' },
+        { id: 'b', scope: '/apis', primaryKey: 'sha256:abc', state: 'paused', expiresAt: 'tomorrow' },
+      ],
+    }).map((p) => p.path), ['subscriptions[0].scope', 'subscriptions[0].primaryKey', 'subscriptions[1].primaryKey', 'subscriptions[1].state', 'subscriptions[1].expiresAt']);
+    assert.deepStrictEqual(problems({
+      ...base(),
+      subscriptions: [{ id: 'a', scope: '/apis', primaryKey: KEY }, { id: 'b', scope: '/apis', primaryKey: 'z'.repeat(20), secondaryKey: KEY }],
+    }), [{ path: 'subscriptions[1].secondaryKey', message: 'the same key is already used by subscription "a"' }]);
+  });
+
+  test('policies must be a section mapping or an XML string', () => {
+    assert.deepStrictEqual(problems({ ...base(), policies: 42 }).map((p) => p.path), ['policies']);
+    const ok = validateGatewayConfig({ ...base(), policies: '<policies><inbound><base /></inbound></policies>', namedValues: [{ name: 'n', value: 'v', secret: true }] });
+    assert.ok(ok.ok);
   });
 });

@@ -1,0 +1,56 @@
+/**
+ * The API management part of the config: products, subscriptions, named values and policies.
+ * Policies are checked here only for shape (a mapping of sections or a string of APIM XML); the
+ * policy compiler checks their content and reports problems at the same field paths.
+ */
+import { z } from 'zod';
+
+const ID = /^[A-Za-z0-9._~-]+$/;
+const SHA256_KEY = /^sha256:[0-9a-f]{64}$/;
+
+/** Policies: `{ inbound: [...], backend: [...], outbound: [...], on-error: [...] }` or APIM policy XML. */
+export const policiesSchema = z.union([
+  z.string().min(1),
+  z.record(z.string(), z.unknown()),
+], { errorMap: () => ({ message: 'must be a mapping of sections (inbound, backend, outbound, on-error) or a string of APIM policy XML' }) });
+
+/** A key in plain text, or its hash as `sha256:<64 hex digits>` (the compiled table only ever holds hashes). */
+const keySchema = z.string().superRefine((k, ctx) => {
+  if (k.startsWith('sha256:')) {
+    if (!SHA256_KEY.test(k)) ctx.addIssue({ code: 'custom', message: 'a hashed key must be sha256: followed by 64 lowercase hex digits' });
+  } else if (k.length < 16) {
+    ctx.addIssue({ code: 'custom', message: 'a subscription key needs at least 16 characters' });
+  }
+});
+
+export const productSchema = z.object({
+  id: z.string().min(1).regex(ID, 'letters, digits and . _ ~ - only'),
+  name: z.string().min(1),
+  apis: z.array(z.string().min(1)).default([]),
+  subscriptionRequired: z.boolean().default(true),
+  policies: policiesSchema.optional(),
+}).strict();
+
+export const subscriptionSchema = z.object({
+  id: z.string().min(1).regex(ID, 'letters, digits and . _ ~ - only'),
+  /** "/products/{id}", "/apis/{id}" or "/apis" (all APIs). */
+  scope: z.string().regex(/^\/(products\/[A-Za-z0-9._~-]+|apis(\/[A-Za-z0-9._~-]+)?)$/, 'must be /products/{id}, /apis/{id} or /apis'),
+  primaryKey: keySchema,
+  secondaryKey: keySchema.optional(),
+  state: z.enum(['active', 'suspended']).default('active'),
+  /** ISO-8601; after it the subscription is expired (403). */
+  expiresAt: z.string().datetime({ offset: true, message: 'must be an ISO-8601 date-time such as 2027-01-31T00:00:00Z' }).optional(),
+}).strict();
+
+export const namedValueSchema = z.object({
+  /** Used as `{{name}}` in policies. */
+  name: z.string().min(1).regex(/^[A-Za-z0-9._-]+$/, 'letters, digits and . _ - only'),
+  value: z.string(),
+  /** Secret values are never logged or shown; they still substitute. */
+  secret: z.boolean().default(false),
+}).strict();
+
+export const subscriptionKeyNamesSchema = z.object({
+  header: z.string().min(1).regex(/^[A-Za-z0-9-]+$/, 'must be a header name').default('Ocp-Apim-Subscription-Key'),
+  query: z.string().min(1).default('subscription-key'),
+}).strict();
