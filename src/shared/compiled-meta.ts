@@ -19,6 +19,25 @@ export interface CompiledApi {
   backendHost: string;
   preserveHost: boolean;
   hostnames: string[];
+  subscriptionRequired: boolean;
+  /** Lowercase header name carrying the subscription key. */
+  keyHeader: string;
+  /** Query parameter name carrying the subscription key. */
+  keyQuery: string;
+  /** Products that include this API. */
+  products: string[];
+}
+
+export interface CompiledSubscription {
+  id: string;
+  scope: 'product' | 'api' | 'all';
+  /** Product id or API id; null for all APIs. */
+  target: string | null;
+  suspended: boolean;
+  /** 0 when it never expires. */
+  expiresAtMs: number;
+  /** Hex SHA-256 of the primary and secondary keys. */
+  keyHashes: string[];
 }
 
 export interface CompiledOperation {
@@ -35,4 +54,5 @@ export interface CompiledMeta {
   settings: GatewaySettings;
   apis: CompiledApi[];
   operations: CompiledOperation[];
+  subscriptions: CompiledSubscription[];
 }

@@ -21,6 +21,11 @@ export const ERRORS = {
   OUTPOST_ERR_BAD_REQUEST_FRAMING: { status: 400, source: 'client', retrySafe: false, message: 'Bad request: conflicting or invalid Content-Length / Transfer-Encoding headers' },
   OUTPOST_ERR_HEADERS_TOO_LARGE: { status: 431, source: 'client', retrySafe: false, message: 'Request header fields too large' },
   OUTPOST_ERR_BODY_TOO_LARGE: { status: 413, source: 'client', retrySafe: false, message: 'Request body too large' },
+  OUTPOST_ERR_SUBSCRIPTION_KEY_MISSING: { status: 401, source: 'client', retrySafe: false, message: 'Access denied due to missing subscription key. Make sure to include subscription key when making requests to an API.' },
+  OUTPOST_ERR_SUBSCRIPTION_KEY_INVALID: { status: 401, source: 'client', retrySafe: false, message: 'Access denied due to invalid subscription key. Make sure to provide a valid key for an active subscription.' },
+  /** A real key, but for a product or API that does not include this API. Same words as invalid (as APIM). */
+  OUTPOST_ERR_SUBSCRIPTION_KEY_WRONG_SCOPE: { status: 401, source: 'client', retrySafe: false, message: 'Access denied due to invalid subscription key. Make sure to provide a valid key for an active subscription.' },
+  OUTPOST_ERR_SUBSCRIPTION_INACTIVE: { status: 403, source: 'client', retrySafe: false, message: 'Access denied: the subscription is suspended or expired.' },
   OUTPOST_ERR_BACKEND_UNREACHABLE: { status: 502, source: 'backend', retrySafe: true, message: 'Bad gateway: the backend could not be reached' },
   OUTPOST_ERR_BACKEND_PROTOCOL: { status: 502, source: 'backend', retrySafe: false, message: 'Bad gateway: the backend sent an invalid response' },
   OUTPOST_ERR_BACKEND_TIMEOUT: { status: 504, source: 'backend', retrySafe: false, message: 'Gateway timeout: the backend did not answer in time' },
@@ -60,7 +65,7 @@ export function errorBody(code: ErrorCode): string {
 }
 
 const STATUS_TEXT: Record<number, string> = {
-  400: 'Bad Request', 404: 'Not Found', 413: 'Payload Too Large', 431: 'Request Header Fields Too Large',
+  400: 'Bad Request', 401: 'Unauthorized', 403: 'Forbidden', 429: 'Too Many Requests', 404: 'Not Found', 413: 'Payload Too Large', 431: 'Request Header Fields Too Large',
   500: 'Internal Server Error', 502: 'Bad Gateway', 503: 'Service Unavailable', 504: 'Gateway Timeout',
 };
 /** "404 Not Found": the status line uWS writes. */

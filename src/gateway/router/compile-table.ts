@@ -9,6 +9,7 @@ import type { GatewayConfig } from '../../shared/config-schema.js';
 import type { CompiledApi, CompiledMeta, CompiledOperation } from '../../shared/compiled-meta.js';
 import { splitSuffix, splitTemplate } from '../../shared/url-template.js';
 import * as L from '../../shared/table-layout.js';
+import { compileSubscriptions } from '../subscriptions/compile-subscriptions.js';
 
 /** Records are off, so the encoding depends only on the values (determinism). */
 const packr = new Packr({ useRecords: false, moreTypes: false });
@@ -104,6 +105,10 @@ export function compileTable(config: GatewayConfig): Uint8Array {
     apis.push({
       id: api.id, name: api.name, path: segments.join('/'), suffixSegments: segments.length, origin, basePath, backendHost: host,
       preserveHost: api.preserveHost, hostnames: (api.hostnames ?? []).map((h) => h.toLowerCase()),
+      subscriptionRequired: api.subscriptionRequired,
+      keyHeader: api.subscriptionKeyParameterNames.header.toLowerCase(),
+      keyQuery: api.subscriptionKeyParameterNames.query,
+      products: config.products.filter((p) => p.apis.includes(api.id)).map((p) => p.id),
     });
     let node = apiRoot;
     for (const s of segments) node = child(node, s);
@@ -144,7 +149,7 @@ export function compileTable(config: GatewayConfig): Uint8Array {
   });
 
   const configHash = createHash('sha256').update(JSON.stringify(config)).digest('hex');
-  const meta: CompiledMeta = { configHash, settings: config.gateway, apis, operations };
+  const meta: CompiledMeta = { configHash, settings: config.gateway, apis, operations, subscriptions: compileSubscriptions(config) };
   const metaBytes = packr.pack(meta);
   return layout(flat, apiRecords, opRecords, apiTrieRoot, metaBytes);
 }

@@ -7,8 +7,13 @@ import type { Pool } from 'undici';
 import type { GatewaySettings } from '../../shared/config-schema.js';
 import { SharedRouteTable } from '../router/shared-table.js';
 import type { BackendPools } from '../upstream/backend-pools.js';
+import type { CompiledApi } from '../../shared/compiled-meta.js';
+import { SubscriptionIndex } from '../subscriptions/subscription-index.js';
 
 export interface ApiRuntime {
+  meta: CompiledApi;
+  /** Check (and strip) subscription keys: the API requires one, or keys exist that may identify a product. */
+  gated: boolean;
   pool: Pool;
   basePath: string;
   backendHost: string;
@@ -21,12 +26,16 @@ export interface Generation {
   table: SharedRouteTable;
   settings: GatewaySettings;
   apis: ApiRuntime[];
+  subscriptions: SubscriptionIndex;
 }
 
 export function buildGeneration(number: number, buffer: SharedArrayBuffer, pools: BackendPools): Generation {
   const table = new SharedRouteTable(buffer);
   const settings = table.meta.settings;
+  const anySubscriptions = table.meta.subscriptions.length > 0;
   const apis = table.meta.apis.map((api) => ({
+    meta: api,
+    gated: api.subscriptionRequired || anySubscriptions,
     pool: pools.get(api.origin, settings.upstream),
     basePath: api.basePath,
     backendHost: api.backendHost,
@@ -34,5 +43,5 @@ export function buildGeneration(number: number, buffer: SharedArrayBuffer, pools
     suffixSegments: api.suffixSegments,
   }));
   pools.retainOnly(new Set(apis.map((a) => a.pool)));
-  return { number, table, settings, apis };
+  return { number, table, settings, apis, subscriptions: new SubscriptionIndex(table.meta.subscriptions) };
 }

@@ -56,6 +56,12 @@ export class RequestHandler {
     if (maxBody > 0 && head.contentLength > maxBody) return writeError(res, 'OUTPOST_ERR_BODY_TOO_LARGE', true);
 
     const api = gen.apis[this.match.api];
+    let query = head.query;
+    if (api.gated) {
+      const gate = gen.subscriptions.check(api.meta, head.headers, query, Date.now());
+      if (!gate.result.ok) return writeError(res, gate.result.code, draining);
+      query = gate.query;
+    }
     const clientIp = clientAddressText(res.getRemoteAddressAsText());
     const headers = head.headers;
     headers.push(
@@ -69,7 +75,7 @@ export class RequestHandler {
     res.onAborted(() => exchange.clientAborted());
     this.ctx.exchangeStarted(exchange);
     const opts: Dispatcher.DispatchOptions = {
-      path: backendPath(api.basePath, this.path.raw, api.suffixSegments, this.path.trailingSlash, head.query),
+      path: backendPath(api.basePath, this.path.raw, api.suffixSegments, this.path.trailingSlash, query),
       method: head.method as Dispatcher.HttpMethod,
       headers,
       body: null,

@@ -1,0 +1,25 @@
+/**
+ * Subscriptions as the compiled table carries them: keys only as SHA-256 hashes (a config may
+ * hold plain keys or `sha256:` hashes; the table, the workers and the logs never see plain keys).
+ */
+import { createHash } from 'node:crypto';
+import type { GatewayConfig } from '../../shared/config-schema.js';
+import type { CompiledSubscription } from '../../shared/compiled-meta.js';
+
+export function keyHash(key: string): string {
+  return key.startsWith('sha256:') ? key.slice(7) : createHash('sha256').update(key, 'utf8').digest('hex');
+}
+
+export function compileSubscriptions(config: GatewayConfig): CompiledSubscription[] {
+  return config.subscriptions.map((s) => {
+    const [, kind, target = null] = s.scope.split('/');
+    return {
+      id: s.id,
+      scope: kind === 'products' ? 'product' : target === null ? 'all' : 'api',
+      target,
+      suspended: s.state === 'suspended',
+      expiresAtMs: s.expiresAt ? Date.parse(s.expiresAt) : 0,
+      keyHashes: [s.primaryKey, s.secondaryKey].filter((k): k is string => k !== undefined).map(keyHash),
+    };
+  });
+}

@@ -1,0 +1,84 @@
+/**
+ * The worker's side of subscriptions: find the key in the request (header first, then query, as
+ * APIM), remove it before forwarding, hash it and check it against this generation's index.
+ *
+ * Outcomes, as APIM: missing key on an API that requires one → 401; unknown key → 401; a key whose
+ * product or API does not include this API → 401; suspended or expired → 403. On an open API a
+ * key is optional: a valid one still identifies the subscription (so its product's policies
+ * apply); a missing, unknown or inactive one leaves the request anonymous.
+ */
+import { hash } from 'node:crypto';
+import type { CompiledApi, CompiledSubscription } from '../../shared/compiled-meta.js';
+import type { ErrorCode } from '../../shared/errors.js';
+
+export type GateResult = { ok: true; subscription: CompiledSubscription | null } | { ok: false; code: ErrorCode };
+
+const ANONYMOUS: GateResult = { ok: true, subscription: null };
+
+export class SubscriptionIndex {
+  private readonly byKeyHash = new Map<string, CompiledSubscription>();
+
+  constructor(subscriptions: CompiledSubscription[]) {
+    for (const s of subscriptions) for (const h of s.keyHashes) this.byKeyHash.set(h, s);
+  }
+
+  /**
+   * `headers` is the flat forwarded header list and `query` the raw query string; the key is
+   * removed from whichever carried it (the returned query replaces the old one).
+   */
+  check(api: CompiledApi, headers: string[], query: string, nowMs: number): { result: GateResult; query: string } {
+    let key: string | null = null;
+    for (let i = 0; i < headers.length; i += 2) {
+      if (headers[i] === api.keyHeader) {
+        if (key === null) key = headers[i + 1];
+        headers.splice(i, 2);
+        i -= 2;
+      }
+    }
+    const fromQuery = takeQueryParam(query, api.keyQuery);
+    if (fromQuery !== null) {
+      query = fromQuery.rest;
+      if (key === null) key = fromQuery.value;
+    }
+    const required = api.subscriptionRequired;
+    if (key === null || key === '') return { result: required ? fail('OUTPOST_ERR_SUBSCRIPTION_KEY_MISSING') : ANONYMOUS, query };
+    const subscription = this.byKeyHash.get(hash('sha256', key, 'hex'));
+    if (subscription === undefined) return { result: required ? fail('OUTPOST_ERR_SUBSCRIPTION_KEY_INVALID') : ANONYMOUS, query };
+    if (!inScope(subscription, api)) return { result: required ? fail('OUTPOST_ERR_SUBSCRIPTION_KEY_WRONG_SCOPE') : ANONYMOUS, query };
+    if (subscription.suspended || (subscription.expiresAtMs !== 0 && nowMs >= subscription.expiresAtMs)) {
+      return { result: required ? fail('OUTPOST_ERR_SUBSCRIPTION_INACTIVE') : ANONYMOUS, query };
+    }
+    return { result: { ok: true, subscription }, query };
+  }
+}
+
+function fail(code: ErrorCode): GateResult {
+  return { ok: false, code };
+}
+
+function inScope(s: CompiledSubscription, api: CompiledApi): boolean {
+  if (s.scope === 'all') return true;
+  if (s.scope === 'api') return s.target === api.id;
+  return api.products.includes(s.target!);
+}
+
+/** Finds `name=value` in a raw query string; returns the decoded value and the query without it. */
+export function takeQueryParam(query: string, name: string): { value: string; rest: string } | null {
+  if (query === '' || query.indexOf(name) < 0) return null;
+  let value: string | null = null;
+  const kept: string[] = [];
+  for (const pair of query.split('&')) {
+    const eq = pair.indexOf('=');
+    const rawName = eq < 0 ? pair : pair.slice(0, eq);
+    if (safeDecode(rawName) === name) {
+      if (value === null) value = safeDecode(eq < 0 ? '' : pair.slice(eq + 1));
+    } else {
+      kept.push(pair);
+    }
+  }
+  return value === null ? null : { value, rest: kept.join('&') };
+}
+
+function safeDecode(s: string): string {
+  try { return decodeURIComponent(s.replace(/\+/g, ' ')); } catch { return s; }
+}
