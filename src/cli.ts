@@ -6,6 +6,7 @@
 import { parseArgs } from 'node:util';
 import { runGateway } from './gateway/primary/gateway-main.js';
 import { loadConfigFile } from './gateway/config/load-config.js';
+import { compilePolicies } from './gateway/pipeline/compile-policies.js';
 import { startEchoBackend } from './demo/echo-backend.js';
 import { OutpostError } from './shared/errors.js';
 import { errorFields, log } from './shared/log.js';
@@ -79,11 +80,13 @@ async function validateCommand(args: string[]): Promise<number> {
   const file = args[0];
   if (!file) { process.stderr.write('usage: outpost validate FILE\n'); return 2; }
   const result = await loadConfigFile(file);
-  if (result.ok) {
+  // Shape first; then what only compiling finds (policies), as the gateway would at startup.
+  const problems = result.ok ? compilePolicies(result.config).problems : result.problems;
+  if (result.ok && problems.length === 0) {
     process.stdout.write(`${file}: valid (${result.config.apis.length} APIs)\n`);
     return 0;
   }
-  for (const p of result.problems) process.stdout.write(`${file}: ${p.path || '(document)'}: ${p.message}\n`);
+  for (const p of problems) process.stdout.write(`${file}: ${p.path || '(document)'}: ${p.message}\n`);
   return 1;
 }
 

@@ -3,6 +3,7 @@
  * a route is matched. Decoded once per generation per worker, never per request.
  */
 import type { GatewaySettings } from './config-schema.js';
+import type { CompiledChain } from '../gateway/pipeline/policy-contract.js';
 
 export interface CompiledApi {
   id: string;
@@ -46,6 +47,8 @@ export interface CompiledOperation {
   method: string;
   urlTemplate: string;
   paramNames: string[];
+  /** Policy chains by product id ('' = no product key); null when no policy applies. */
+  chains: Record<string, CompiledChain> | null;
 }
 
 export interface CompiledMeta {

@@ -26,6 +26,8 @@ export const ERRORS = {
   /** A real key, but for a product or API that does not include this API. Same words as invalid (as APIM). */
   OUTPOST_ERR_SUBSCRIPTION_KEY_WRONG_SCOPE: { status: 401, source: 'client', retrySafe: false, message: 'Access denied due to invalid subscription key. Make sure to provide a valid key for an active subscription.' },
   OUTPOST_ERR_SUBSCRIPTION_INACTIVE: { status: 403, source: 'client', retrySafe: false, message: 'Access denied: the subscription is suspended or expired.' },
+  OUTPOST_ERR_RATE_LIMITED: { status: 429, source: 'policy', retrySafe: true, message: 'Rate limit is exceeded.' },
+  OUTPOST_ERR_POLICY_FAILED: { status: 500, source: 'policy', retrySafe: false, message: 'Internal server error: a policy failed' },
   OUTPOST_ERR_BACKEND_UNREACHABLE: { status: 502, source: 'backend', retrySafe: true, message: 'Bad gateway: the backend could not be reached' },
   OUTPOST_ERR_BACKEND_PROTOCOL: { status: 502, source: 'backend', retrySafe: false, message: 'Bad gateway: the backend sent an invalid response' },
   OUTPOST_ERR_BACKEND_TIMEOUT: { status: 504, source: 'backend', retrySafe: false, message: 'Gateway timeout: the backend did not answer in time' },

@@ -9,6 +9,8 @@ export interface WorkerInit {
   table: TablePublish;
   /** Enables the `crash` message, for tests of the supervisor. Off in production. */
   faultInjection: boolean;
+  /** The node-wide counters (rate limits, quotas): one buffer for the process's lifetime. */
+  counters: SharedArrayBuffer;
 }
 
 export interface TablePublish {

@@ -145,7 +145,8 @@ describe('proxying', () => {
     const chunked = await request(gw.url('/echo/upload'), { method: 'POST', body: Readable.from(parts()) });
     const chunkedBody = await chunked.body.json() as { bodyBytes: number; headers: Record<string, string> };
     assert.equal(chunkedBody.bodyBytes, 100_000);
-    assert.equal(chunkedBody.headers['transfer-encoding'], 'chunked');
+    // Framing towards the backend is undici's choice (chunked, or a length once it knows it).
+    assert.ok(chunkedBody.headers['transfer-encoding'] === 'chunked' || chunkedBody.headers['content-length'] === '100000');
     // undici (the test client) refuses to send Expect, so this one goes over a raw socket.
     const raw = await rawExchange(gw.port, 'POST /echo/upload HTTP/1.1\r\nHost: t\r\nExpect: 100-continue\r\nContent-Length: 5\r\n\r\n', 'hello');
     assert.match(raw, /^HTTP\/1\.1 100 Continue\r\n\r\nHTTP\/1\.1 200 OK/);

@@ -69,6 +69,29 @@ export class RequestContext {
     for (let i = h.length - 2; i >= 0; i -= 2) if (h[i] === name) h.splice(i, 2);
   }
 
+  /** The response's header list (outbound and on-error work on the response being built). */
+  responseHeaders(): string[] {
+    return (this.response ??= { status: 200, reason: 'OK', headers: [], body: null }).headers;
+  }
+
+  /**
+   * Headers that inbound policies want on the eventual response (e.g. remaining-calls); the
+   * gateway adds them to whatever response the client gets.
+   */
+  extraResponseHeaders: string[] | null = null;
+
+  addResponseHeader(name: string, value: string): void {
+    (this.extraResponseHeaders ??= []).push(name, value);
+  }
+
+  /** Claims of a validated JWT (set by validate-jwt), or null. */
+  claims: Record<string, unknown> | null = null;
+
+  claim(name: string): string | null {
+    const v = this.claims?.[name];
+    return v === undefined || v === null ? null : typeof v === 'string' ? v : JSON.stringify(v);
+  }
+
   /** Ends the request with this response (inbound/backend: outbound does not run). */
   respond(status: number, reason: string, headers: string[], body: string | Buffer | null): void {
     this.response = { status, reason, headers, body };

@@ -5,8 +5,16 @@
  */
 import { move } from 'piscina';
 import type { GatewayConfig } from '../../shared/config-schema.js';
-import { compileTable } from '../router/compile-table.js';
+import { compileTable, ConfigCompileError } from '../router/compile-table.js';
+import type { ConfigProblem } from '../../shared/config-schema.js';
 
-export default function compile(config: GatewayConfig): Uint8Array {
-  return move(compileTable(config)) as unknown as Uint8Array;
+export type CompileOutcome = Uint8Array | { problems: ConfigProblem[] };
+
+export default function compile(config: GatewayConfig): CompileOutcome {
+  try {
+    return move(compileTable(config)) as unknown as Uint8Array;
+  } catch (err) {
+    if (err instanceof ConfigCompileError) return { problems: err.problems };
+    throw err;
+  }
 }

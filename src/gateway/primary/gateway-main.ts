@@ -11,11 +11,14 @@ import type { Server } from 'node:http';
 import { loadConfigFile } from '../config/load-config.js';
 import { TableCompiler } from './table-compiler.js';
 import { Supervisor } from './supervisor.js';
+import { SharedCounters } from '../pipeline/shared-counters.js';
 import { ConfigState } from './config-state.js';
 import { startOpsServer } from './ops-server.js';
 import { reservePort } from './port-check.js';
 import { renderMetrics } from './ops-metrics.js';
 import { OutpostError } from '../../shared/errors.js';
+import type { ConfigProblem } from '../../shared/config-schema.js';
+import type { TablePublish } from '../../shared/protocol.js';
 import { errorFields, log } from '../../shared/log.js';
 
 export interface GatewayOptions {
@@ -52,10 +55,18 @@ export async function runGateway(options: GatewayOptions): Promise<RunningGatewa
   state.config = first.config;
   state.sourceHash = first.sourceHash;
   state.generation = 1;
-  state.table = { type: 'table', generation: 1, buffer: await compiler.compile(first.config) };
+  const firstTable = await compiler.compile(first.config);
+  if (!(firstTable instanceof SharedArrayBuffer)) {
+    await compiler.close();
+    for (const p of firstTable.problems) log('error', 'config problem', { errorCode: 'OUTPOST_ERR_CONFIG_INVALID', file, field: p.path, problem: p.message });
+    throw new OutpostError('OUTPOST_ERR_CONFIG_INVALID', `${file}: ${firstTable.problems.length} problem(s); the gateway did not start`);
+  }
+  const initialTable: TablePublish = { type: 'table', generation: 1, buffer: firstTable };
+  state.table = initialTable;
 
   const listenPort = await reservePort(port);
-  const supervisor = new Supervisor(workerCount, faultInjection);
+  // Counters live for the process, not the generation: a reload does not reset rate limits.
+  const supervisor = new Supervisor(workerCount, faultInjection, SharedCounters.allocate());
   let shuttingDown = false;
   const ops = await startOpsServer(options.opsPort ?? settings.opsPort, {
     readiness: () => {
@@ -68,7 +79,7 @@ export async function runGateway(options: GatewayOptions): Promise<RunningGatewa
   }, faultInjection);
   let boundPort: number;
   try {
-    boundPort = await supervisor.start(listenPort, state.table);
+    boundPort = await supervisor.start(listenPort, initialTable);
   } catch (err) {
     // Workers that did start hold uWS sockets: close them before the process exits.
     await supervisor.drain(0);
@@ -81,24 +92,26 @@ export async function runGateway(options: GatewayOptions): Promise<RunningGatewa
     const loaded = await loadConfigFile(file);
     if (loaded.ok && loaded.sourceHash === state.sourceHash && trigger === 'file-change') return;
     const at = new Date().toISOString();
-    if (!loaded.ok) {
+    const reject = (problems: ConfigProblem[]) => {
       state.reloadFailures++;
-      state.lastReload = { ok: false, at, generation: state.generation, problems: loaded.problems };
+      state.lastReload = { ok: false, at, generation: state.generation, problems };
       log('error', 'config reload rejected; the running config stays', {
-        errorCode: 'OUTPOST_ERR_CONFIG_INVALID', trigger, file, generation: state.generation, problems: loaded.problems,
+        errorCode: 'OUTPOST_ERR_CONFIG_INVALID', trigger, file, generation: state.generation, problems,
       });
-      return;
-    }
+    };
+    if (!loaded.ok) return reject(loaded.problems);
     try {
       const buffer = await compiler.compile(loaded.config);
+      if (!(buffer instanceof SharedArrayBuffer)) return reject(buffer.problems);
       const generation = state.generation + 1;
-      state.table = { type: 'table', generation, buffer };
+      const table: TablePublish = { type: 'table', generation, buffer };
+      state.table = table;
       state.generation = generation;
       state.config = loaded.config;
       state.sourceHash = loaded.sourceHash;
       state.reloads++;
       state.lastReload = { ok: true, at, generation };
-      supervisor.publish(state.table);
+      supervisor.publish(table);
       warnRestartOnly(first.config.gateway, loaded.config.gateway);
       log('info', 'config reloaded', { trigger, generation, apis: loaded.config.apis.length });
     } catch (err) {

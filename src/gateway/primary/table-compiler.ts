@@ -4,7 +4,8 @@
  * workers can read it in place without locks; the next generation gets a new buffer.
  */
 import { Piscina } from 'piscina';
-import type { GatewayConfig } from '../../shared/config-schema.js';
+import type { ConfigProblem, GatewayConfig } from '../../shared/config-schema.js';
+import type { CompileOutcome } from './compile-task.js';
 
 export class TableCompiler {
   private readonly pool = new Piscina({
@@ -14,8 +15,11 @@ export class TableCompiler {
     idleTimeout: 60_000,
   });
 
-  async compile(config: GatewayConfig): Promise<SharedArrayBuffer> {
-    const bytes = (await this.pool.run(config)) as Uint8Array;
+  /** The table in shared memory, or the problems that kept the config from compiling. */
+  async compile(config: GatewayConfig): Promise<SharedArrayBuffer | { problems: ConfigProblem[] }> {
+    const outcome = (await this.pool.run(config)) as CompileOutcome;
+    if (!(outcome instanceof Uint8Array)) return outcome;
+    const bytes = outcome;
     const shared = new SharedArrayBuffer(bytes.byteLength);
     new Uint8Array(shared).set(bytes);
     return shared;

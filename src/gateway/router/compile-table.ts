@@ -5,7 +5,8 @@
  */
 import { createHash } from 'node:crypto';
 import { Packr } from 'msgpackr';
-import type { GatewayConfig } from '../../shared/config-schema.js';
+import type { ConfigProblem, GatewayConfig } from '../../shared/config-schema.js';
+import { compilePolicies } from '../pipeline/compile-policies.js';
 import type { CompiledApi, CompiledMeta, CompiledOperation } from '../../shared/compiled-meta.js';
 import { splitSuffix, splitTemplate } from '../../shared/url-template.js';
 import * as L from '../../shared/table-layout.js';
@@ -90,7 +91,17 @@ function originAndBase(serviceUrl: string): { origin: string; basePath: string; 
   return { origin: url.origin, basePath: url.pathname.replace(/\/+$/, ''), host: url.host };
 }
 
+/** Problems found while compiling (policies): the config is valid in shape but cannot be served. */
+export class ConfigCompileError extends Error {
+  constructor(readonly problems: ConfigProblem[]) {
+    super(problems.map((p) => `${p.path}: ${p.message}`).join('; '));
+    this.name = 'ConfigCompileError';
+  }
+}
+
 export function compileTable(config: GatewayConfig): Uint8Array {
+  const policies = compilePolicies(config);
+  if (policies.problems.length > 0) throw new ConfigCompileError(policies.problems);
   const flat = new Flattener();
   const apis: CompiledApi[] = [];
   const operations: CompiledOperation[] = [];
@@ -128,7 +139,7 @@ export function compileTable(config: GatewayConfig): Uint8Array {
         else wildcard = true;
       }
       (wildcard ? at.wildcard : at.ends).push(opIndex);
-      operations.push({ id: op.id, api: apiIndex, method: op.method, urlTemplate: op.urlTemplate, paramNames });
+      operations.push({ id: op.id, api: apiIndex, method: op.method, urlTemplate: op.urlTemplate, paramNames, chains: policies.chains[opIndex] });
       opRecords.push(L.METHOD_CODES[op.method] ?? L.METHOD_OTHER, apiIndex);
     }
     opTries.push(opRoot);

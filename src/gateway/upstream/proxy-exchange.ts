@@ -15,7 +15,11 @@ import type { HttpResponse } from '../worker/uws-native.js';
 import type { ErrorCode } from '../../shared/errors.js';
 import { connectionTokens, isHopByHop, mayNeedResponseInspection } from './hop-by-hop.js';
 import { backendErrorCode } from './backend-errors.js';
-import { writeError } from '../worker/respond.js';
+import { errorResponse, writeError, writePolicyResponse } from '../worker/respond.js';
+import { statusLine } from '../../shared/errors.js';
+import type { LastError, RequestContext } from '../pipeline/context.js';
+import { runSection, type RuntimeChain } from '../pipeline/chain-runtime.js';
+import { CONTINUE, FAIL, RESPOND, type Outcome } from '../pipeline/phases.js';
 
 export interface ExchangeOwner {
   /** True while the worker drains: responses then carry `Connection: close`. */
@@ -42,6 +46,16 @@ function statusLineFor(code: number, text: string): string {
   return line;
 }
 
+export interface ExchangePipeline {
+  ctx: RequestContext;
+  chain: RuntimeChain;
+}
+
+/** Framing is uWS's job: a policy-edited response never carries its own length or encoding. */
+function isFramingHeader(name: string): boolean {
+  return name === 'content-length' || name === 'date' || isHopByHop(name);
+}
+
 export class ClientAbortedError extends Error {
   constructor() { super('client closed the connection'); this.name = 'ClientAbortedError'; }
 }
@@ -60,7 +74,11 @@ export class ProxyExchange implements Dispatcher.DispatchHandler {
   /** Intrusive links of the worker's in-flight list (no Set insert/delete per request). */
   prev: ProxyExchange | null = null;
   next: ProxyExchange | null = null;
-  private outHeaders: Buffer[] = [];
+  private outHeaders: Array<Buffer | string> = [];
+  /** Set for operations with policies: outbound and on-error run here, on the backend's answer. */
+  pipeline: ExchangePipeline | null = null;
+  /** Work that still writes to `res` later (an asynchronous on-error): finish waits for it. */
+  private holds = 0;
   /** Response Content-Length, or -1 for a chunked (or close-delimited) response. */
   private total = -1;
   private pending: Buffer | null = null;
@@ -108,7 +126,8 @@ export class ProxyExchange implements Dispatcher.DispatchHandler {
     this.statusCode = statusCode;
     this.status = statusLineFor(statusCode, statusText);
     this.collectHeaders(rawHeaders);
-    if (this.isHead || statusCode === 204 || statusCode === 304) {
+    if (this.pipeline !== null && this.pipeline.chain.outbound !== null && !this.applyOutbound(statusText)) return true;
+    if (this.isHead || this.statusCode === 204 || this.statusCode === 304) {
       // No body follows: answer now.
       corkedExchange = this;
       this.res.cork(writeCorkedHeadOnly);
@@ -163,10 +182,73 @@ export class ProxyExchange implements Dispatcher.DispatchHandler {
   onError(err: Error): void {
     if (!this.aborted && !this.ended) {
       this.ended = true;
-      if (!this.headersWritten) writeError(this.res, backendErrorCode(err), this.owner.draining);
-      else this.res.close(); // mid-body failure: cut the connection so the client sees truncation
+      const code = backendErrorCode(err);
+      if (this.headersWritten) this.res.close(); // mid-body failure: cut the connection so the client sees truncation
+      else if (this.pipeline !== null) this.runOnError({ source: 'backend', reason: code, message: err.message, section: 'backend', policy: null, code });
+      else writeError(this.res, code, this.owner.draining);
     }
     this.finish();
+  }
+
+  /** inbound or backend answered (return-response, mock-response, a limit): write it. */
+  respondFromPolicy(): void {
+    if (this.aborted || this.ended) return this.finish();
+    this.ended = true;
+    const ctx = this.pipeline!.ctx;
+    writePolicyResponse(this.res, ctx.response!, ctx.extraResponseHeaders, this.owner.draining);
+    this.finish();
+  }
+
+  /** A section failed (lastError is set): on-error decides the answer. */
+  failFromPolicy(): void {
+    if (this.aborted || this.ended) return this.finish();
+    this.ended = true;
+    this.runOnError(this.pipeline!.ctx.lastError!);
+    this.finish();
+  }
+
+  /** Runs the outbound section on the backend's status and headers; false when it answered itself. */
+  private applyOutbound(statusText: string): boolean {
+    const { ctx, chain } = this.pipeline!;
+    const headers: string[] = [];
+    const raw = this.outHeaders;
+    for (let i = 0; i < raw.length; i += 2) headers.push(raw[i].toString().toLowerCase(), raw[i + 1].toString());
+    ctx.response = { status: this.statusCode, reason: statusText, headers, body: null };
+    let outcome = runSection(chain.outbound!, ctx);
+    if (typeof outcome !== 'number') {
+      // Headers cannot wait while the body streams: outbound policies must answer synchronously.
+      outcome.catch(() => undefined);
+      ctx.fail({ source: 'policy', reason: 'AsyncOutbound', message: 'an outbound policy did not complete synchronously', section: 'outbound', policy: null, code: 'OUTPOST_ERR_POLICY_FAILED' });
+      outcome = FAIL;
+    }
+    if (outcome === RESPOND) { this.respondFromPolicy(); return false; }
+    if (outcome === FAIL) { this.failFromPolicy(); return false; }
+    const response = ctx.response!;
+    this.statusCode = response.status;
+    this.status = response.reason ? `${response.status} ${response.reason}` : statusLine(response.status);
+    const kept: string[] = [];
+    const edited = response.headers;
+    for (let i = 0; i < edited.length; i += 2) if (!isFramingHeader(edited[i])) kept.push(edited[i], edited[i + 1]);
+    this.outHeaders = kept;
+    return true;
+  }
+
+  private runOnError(error: LastError): void {
+    const { ctx, chain } = this.pipeline!;
+    ctx.lastError = error;
+    ctx.response = errorResponse(error.code);
+    const section = chain['on-error'];
+    const outcome = section === null ? CONTINUE : runSection(section, ctx);
+    if (typeof outcome === 'number') return this.writeOnErrorAnswer(outcome);
+    this.holds++;
+    outcome.then((o) => this.writeOnErrorAnswer(o), () => this.writeOnErrorAnswer(FAIL)).finally(() => { this.holds--; this.finish(); });
+  }
+
+  private writeOnErrorAnswer(outcome: Outcome): void {
+    if (this.aborted) return;
+    const ctx = this.pipeline!.ctx;
+    if (outcome === FAIL) writeError(this.res, 'OUTPOST_ERR_POLICY_FAILED', this.owner.draining);
+    else writePolicyResponse(this.res, ctx.response!, ctx.extraResponseHeaders, this.owner.draining);
   }
 
   private retryFixedLength(offset: number): boolean {
@@ -216,13 +298,15 @@ export class ProxyExchange implements Dispatcher.DispatchHandler {
     res.writeStatus(this.status);
     const h = this.outHeaders;
     for (let i = 0; i < h.length; i += 2) res.writeHeader(h[i], h[i + 1]);
+    const extra = this.pipeline?.ctx.extraResponseHeaders;
+    if (extra) for (let i = 0; i < extra.length; i += 2) res.writeHeader(extra[i], extra[i + 1]);
     // While draining, ask the client to reconnect elsewhere; uWS closes after such a response.
     if (this.owner.draining) res.writeHeader('Connection', 'close');
     this.headersWritten = true;
   }
 
   private finish(): void {
-    if (this.finishedOnce) return;
+    if (this.finishedOnce || this.holds > 0) return;
     this.finishedOnce = true;
     this.owner.exchangeFinished(this);
   }

@@ -9,6 +9,8 @@ import { SharedRouteTable } from '../router/shared-table.js';
 import type { BackendPools } from '../upstream/backend-pools.js';
 import type { CompiledApi } from '../../shared/compiled-meta.js';
 import { SubscriptionIndex } from '../subscriptions/subscription-index.js';
+import { instantiateChain, type RuntimeChain } from '../pipeline/chain-runtime.js';
+import type { WorkerServices } from '../pipeline/worker-services.js';
 
 export interface ApiRuntime {
   meta: CompiledApi;
@@ -27,9 +29,11 @@ export interface Generation {
   settings: GatewaySettings;
   apis: ApiRuntime[];
   subscriptions: SubscriptionIndex;
+  /** Per operation: runtime chains by product id ('' = no product key), or null without policies. */
+  chains: Array<Map<string, RuntimeChain> | null>;
 }
 
-export function buildGeneration(number: number, buffer: SharedArrayBuffer, pools: BackendPools): Generation {
+export function buildGeneration(number: number, buffer: SharedArrayBuffer, pools: BackendPools, services: WorkerServices): Generation {
   const table = new SharedRouteTable(buffer);
   const settings = table.meta.settings;
   const anySubscriptions = table.meta.subscriptions.length > 0;
@@ -43,5 +47,7 @@ export function buildGeneration(number: number, buffer: SharedArrayBuffer, pools
     suffixSegments: api.suffixSegments,
   }));
   pools.retainOnly(new Set(apis.map((a) => a.pool)));
-  return { number, table, settings, apis, subscriptions: new SubscriptionIndex(table.meta.subscriptions) };
+  const chains = table.meta.operations.map((op) => op.chains === null ? null
+    : new Map(Object.entries(op.chains).map(([product, chain]) => [product, instantiateChain(chain, services)])));
+  return { number, table, settings, apis, subscriptions: new SubscriptionIndex(table.meta.subscriptions), chains };
 }

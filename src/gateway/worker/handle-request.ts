@@ -14,11 +14,16 @@ import { ProxyExchange, type ExchangeOwner } from '../upstream/proxy-exchange.js
 import { collectBody, StreamingBody, BUFFERED_BODY_LIMIT } from './request-body.js';
 import type { Generation } from './generation.js';
 import { clientAddressText } from './client-address.js';
+import { startPolicyRequest } from './policy-request.js';
+import { RequestContext } from '../pipeline/context.js';
+import type { BackendPools } from '../upstream/backend-pools.js';
+import type { CompiledSubscription } from '../../shared/compiled-meta.js';
 
 export const HEALTH_PATHS = new Set(['/status-0123456789abcdef', '/internal-status-0123456789abcdef']);
 
 export interface WorkerContext extends ExchangeOwner {
   readonly generation: Generation | null;
+  readonly pools: BackendPools;
   exchangeStarted(exchange: ProxyExchange): void;
 }
 
@@ -28,6 +33,14 @@ export class RequestHandler {
   private readonly match = newRouteMatch();
 
   constructor(private readonly ctx: WorkerContext, private readonly forwardedProto: string) {}
+
+  /** `{param}` values of the match, decoded, by name (only built for operations with policies). */
+  private params(gen: Generation): Record<string, string> {
+    const names = gen.table.meta.operations[this.match.op].paramNames;
+    const out: Record<string, string> = {};
+    for (let i = 0; i < this.match.captureCount && i < names.length; i++) out[names[i]] = this.path.segments[this.match.captures[i]];
+    return out;
+  }
 
   readonly handle = (res: HttpResponse, req: HttpRequest): void => {
     const gen = this.ctx.generation;
@@ -57,10 +70,14 @@ export class RequestHandler {
 
     const api = gen.apis[this.match.api];
     let query = head.query;
+    let productId = '';
+    let subscription: CompiledSubscription | null = null;
     if (api.gated) {
       const gate = gen.subscriptions.check(api.meta, head.headers, query, Date.now());
       if (!gate.result.ok) return writeError(res, gate.result.code, draining);
       query = gate.query;
+      subscription = gate.result.subscription;
+      if (subscription?.scope === 'product') productId = subscription.target!;
     }
     const clientIp = clientAddressText(res.getRemoteAddressAsText());
     const headers = head.headers;
@@ -70,6 +87,15 @@ export class RequestHandler {
       'x-forwarded-proto', this.forwardedProto,
     );
     if (head.host !== '') headers.push('x-forwarded-host', head.host);
+
+    const chains = gen.chains[this.match.op];
+    if (chains !== null) {
+      const chain = chains.get(productId) ?? chains.get('')!;
+      const ctx = new RequestContext(head.method, forwardPath(this.path.raw, api.suffixSegments, this.path.trailingSlash), query,
+        headers, clientIp, api.meta.id, gen.table.meta.operations[this.match.op].id, this.params(gen));
+      if (subscription !== null) ctx.subscription = { id: subscription.id, productId: productId || null };
+      return startPolicyRequest(this.ctx, res, gen, api, chain, ctx, head.chunked || head.contentLength > 0);
+    }
 
     const exchange = new ProxyExchange(res, this.ctx, head.method === 'HEAD');
     res.onAborted(() => exchange.clientAborted());
@@ -132,4 +158,12 @@ function backendPath(basePath: string, raw: string[], skip: number, trailingSlas
   if (trailingSlash && !path.endsWith('/')) path += '/';
   if (path === '') path = '/';
   return query === '' ? path : `${path}?${query}`;
+}
+
+/** The request path after the API suffix ("" when nothing follows), for policies to read and rewrite. */
+function forwardPath(raw: string[], skip: number, trailingSlash: boolean): string {
+  let path = '';
+  for (let i = skip; i < raw.length; i++) path += '/' + raw[i];
+  if (trailingSlash) path += '/';
+  return path;
 }

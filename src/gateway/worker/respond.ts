@@ -1,6 +1,8 @@
 /** Writing gateway-made responses (errors, health) to a uWS response, always corked. */
 import type { HttpResponse } from './uws-native.js';
 import { ERRORS, errorBody, statusLine, type ErrorCode } from '../../shared/errors.js';
+import type { PolicyResponse } from '../pipeline/context.js';
+import { isHopByHop } from '../upstream/hop-by-hop.js';
 
 export function writeError(res: HttpResponse, code: ErrorCode, closeConnection: boolean): void {
   res.cork(() => {
@@ -17,4 +19,31 @@ export function writeJson(res: HttpResponse, status: number, body: string, close
       .writeHeader('Content-Type', 'application/json')
       .end(body, closeConnection);
   });
+}
+
+/**
+ * Writes a response a policy built (return-response, mock-response, on-error shaping). Framing
+ * headers are the gateway's business: uWS writes Content-Length itself.
+ */
+export function writePolicyResponse(res: HttpResponse, response: PolicyResponse, extra: string[] | null, closeConnection: boolean): void {
+  res.cork(() => {
+    res.writeStatus(response.reason ? `${response.status} ${response.reason}` : statusLine(response.status));
+    writeHeaderList(res, response.headers);
+    if (extra) writeHeaderList(res, extra);
+    res.end(response.body ?? '', closeConnection);
+  });
+}
+
+function writeHeaderList(res: HttpResponse, list: string[]): void {
+  for (let i = 0; i < list.length; i += 2) {
+    const name = list[i];
+    if (name === 'content-length' || name === 'date' || isHopByHop(name)) continue;
+    res.writeHeader(name, list[i + 1]);
+  }
+}
+
+/** The default error response as a PolicyResponse, for on-error to shape. */
+export function errorResponse(code: ErrorCode): PolicyResponse {
+  const status = ERRORS[code].status;
+  return { status, reason: '', headers: ['content-type', 'application/json', 'x-outpost-error', code], body: errorBody(code) };
 }

@@ -9,6 +9,8 @@ import { loadUws, closeApp, type TemplatedApp, type us_listen_socket } from './u
 import { RequestHandler, type WorkerContext } from './handle-request.js';
 import { buildGeneration, type Generation } from './generation.js';
 import { BackendPools } from '../upstream/backend-pools.js';
+import { SharedCounters } from '../pipeline/shared-counters.js';
+import type { WorkerServices } from '../pipeline/worker-services.js';
 import { ProxyExchange } from '../upstream/proxy-exchange.js';
 import type { PrimaryToWorker, WorkerInit, WorkerToPrimary } from '../../shared/protocol.js';
 import { errorFields, log, setLogContext } from '../../shared/log.js';
@@ -18,9 +20,11 @@ setLogContext({ worker: init.index });
 const port = parentPort!;
 const uws = loadUws();
 const pools = new BackendPools();
+const services: WorkerServices = { counters: new SharedCounters(init.counters), now: Date.now };
 
 class WorkerState implements WorkerContext {
   generation: Generation | null = null;
+  readonly pools = pools;
   draining = false;
   /** In-flight exchanges as an intrusive doubly linked list: O(1), no allocation per request. */
   private head: ProxyExchange | null = null;
@@ -61,7 +65,7 @@ let listenSocket: us_listen_socket | null = null;
 let closed = false;
 
 function applyTable(generation: number, buffer: SharedArrayBuffer): void {
-  state.generation = buildGeneration(generation, buffer, pools);
+  state.generation = buildGeneration(generation, buffer, pools, services);
   send({ type: 'table-applied', generation });
 }
 

@@ -1,0 +1,114 @@
+/**
+ * Compile time (the compiler thread): every scope's policies are parsed (YAML or XML), named
+ * values substituted, scopes merged per operation and per product (product policies apply only
+ * to requests whose key belongs to that product), and each element compiled by its factory into
+ * checked plain data. Problems come back with the field path of the scope that holds them.
+ */
+import type { GatewayConfig, ConfigProblem } from '../../shared/config-schema.js';
+import { SECTIONS, type Section } from './phases.js';
+import { parsePolicyDocument, policyLocation, type PolicyDocument } from './policy-document.js';
+import { redactSecrets, substituteNamedValues, type NamedValues } from './named-values.js';
+import { mergeScopes, type ScopeLevel } from './merge-scopes.js';
+import { describeLocation, PolicyCompileError, type PolicyElement, type PolicyLocation } from './policy-element.js';
+import type { CompiledChain } from './policy-contract.js';
+import { findFactory } from '../policies/registry.js';
+
+/** Chains of one operation by product id; '' is the chain for requests without a product key. */
+export type OperationChains = Record<string, CompiledChain>;
+
+export interface PolicyCompilation {
+  /** Per operation, in config order (APIs, then their operations); null when no policy applies. */
+  chains: Array<OperationChains | null>;
+  problems: ConfigProblem[];
+}
+
+export function compilePolicies(config: GatewayConfig): PolicyCompilation {
+  const problems: ConfigProblem[] = [];
+  const values: NamedValues = new Map(config.namedValues.map((v) => [v.name, { value: v.value, secret: v.secret }]));
+  const parse = (input: unknown, scope: string): PolicyDocument | undefined => {
+    if (input === undefined) return undefined;
+    try {
+      const doc = substituteNamedValues(parsePolicyDocument(input, scope), values, scope);
+      checkScope(doc, scope);
+      return doc;
+    } catch (err) {
+      problems.push(toProblem(err, scope));
+      return undefined;
+    }
+  };
+  const global = parse(config.policies, 'policies');
+  const products = new Map(config.products.map((p, i) => [p.id, { scope: `products[${i}].policies`, doc: parse(p.policies, `products[${i}].policies`) }]));
+  const chains: Array<OperationChains | null> = [];
+  config.apis.forEach((api, a) => {
+    const apiDoc = parse(api.policies, `apis[${a}].policies`);
+    const productIds = config.products.filter((p) => p.apis.includes(api.id)).map((p) => p.id);
+    api.operations.forEach((op, o) => {
+      const opScope = `apis[${a}].operations[${o}].policies`;
+      const opDoc = parse(op.policies, opScope);
+      const perProduct: OperationChains = {};
+      let any = false;
+      for (const productId of ['', ...productIds]) {
+        const levels: ScopeLevel[] = [
+          { scope: 'policies', doc: global },
+          productId === '' ? { scope: 'products', doc: undefined } : products.get(productId)!,
+          { scope: `apis[${a}].policies`, doc: apiDoc },
+          { scope: opScope, doc: opDoc },
+        ];
+        try {
+          const chain = compileChain(levels);
+          perProduct[productId] = chain;
+          any ||= SECTIONS.some((s) => chain[s].length > 0);
+        } catch (err) {
+          problems.push(toProblem(err, opScope));
+        }
+      }
+      chains.push(any ? perProduct : null);
+    });
+  });
+  // A factory's message may quote an attribute that held a secret named value: never show it.
+  const redacted = problems.map((p) => ({ path: p.path, message: redactSecrets(p.message, values) }));
+  return { chains, problems: dedupe(redacted) };
+}
+
+/** Compiles every policy where it is written, so a problem names the scope that holds it. */
+function checkScope(doc: PolicyDocument, scope: string): void {
+  for (const section of SECTIONS) {
+    doc[section]?.forEach((element, index) => {
+      if (element.name !== 'base') compileElement(element, policyLocation(scope, section, index, element.name));
+    });
+  }
+}
+
+function compileElement(element: PolicyElement, at: PolicyLocation): unknown {
+  const factory = findFactory(element.name);
+  if (!factory) throw new PolicyCompileError(at, null, `unknown policy "${element.name}"`);
+  if (!factory.sections.includes(at.section as Section)) {
+    throw new PolicyCompileError(at, null, `"${element.name}" cannot be used in ${at.section} (allowed: ${factory.sections.join(', ')})`);
+  }
+  return factory.compile(element, at);
+}
+
+/** After checkScope passed for every level, merging and compiling cannot fail on content. */
+function compileChain(levels: ScopeLevel[]): CompiledChain {
+  const merged = mergeScopes(levels);
+  const chain = {} as CompiledChain;
+  for (const section of SECTIONS) {
+    chain[section] = merged[section].map((element, index) => {
+      // Merged elements keep no scope of their own: name the operation level and the position.
+      const at = policyLocation(levels[levels.length - 1].scope, section, index, element.name);
+      return { name: element.name, config: compileElement(element, at), at: describeLocation(at) };
+    });
+  }
+  return chain;
+}
+
+function toProblem(err: unknown, fallbackPath: string): ConfigProblem {
+  if (err instanceof PolicyCompileError) return { path: err.at.scope, message: err.message };
+  return { path: fallbackPath, message: err instanceof Error ? err.message : String(err) };
+}
+
+/** The same bad policy reached through several products is one problem. */
+function dedupe(problems: ConfigProblem[]): ConfigProblem[] {
+  const seen = new Set<string>();
+  return problems.filter((p) => { const k = `${p.path}\u0000${p.message}`; if (seen.has(k)) return false; seen.add(k); return true; });
+}

@@ -1,0 +1,100 @@
+/**
+ * Named values: `{{name}}` in attribute values and text, replaced at compile time.
+ *
+ * - A reference is `{{` + a name of letters, digits, `.`, `_`, `-` + `}}`, as APIM spells them.
+ *   Anything else between `{{` and `}}` is an error rather than left as literal text.
+ * - Names match exactly (case-sensitive); an unknown name is a PolicyCompileError naming the
+ *   element and the attribute, with a hint when only the case differs.
+ * - One pass: a value that itself contains `{{other}}` is inserted as written, never expanded.
+ * - A non-secret value holding `@(` or `@{` is refused: APIM would evaluate it as a C# policy
+ *   expression, which Outpost does not support. A secret is always literal data (a key, a password).
+ * - No error message ever contains a value, so a secret cannot leak through one. Policies compile
+ *   after substitution and may quote attribute values in their errors: `findSecretUses` says which
+ *   elements hold secrets and `redactSecrets` scrubs a message before it is logged.
+ */
+import { PolicyCompileError, type PolicyElement, type PolicyLocation } from './policy-element.js';
+import { childLocation, policyLocation, type PolicyDocument } from './policy-document.js';
+import { SECTIONS } from './phases.js';
+
+export interface NamedValue {
+  value: string;
+  secret: boolean;
+}
+export type NamedValues = Map<string, NamedValue>;
+
+/** An element whose attribute (or text, when `attribute` is null) uses the secret named value `name`. */
+export interface SecretUse {
+  at: PolicyLocation;
+  attribute: string | null;
+  name: string;
+}
+
+const REFERENCE = /\{\{([^{}]*)\}\}/g;
+const NAME = /^[A-Za-z0-9._-]+$/;
+const EXPRESSION = /@[({]/;
+
+/** A copy of `doc` with every `{{name}}` replaced; the input is not changed. */
+export function substituteNamedValues(doc: PolicyDocument, values: NamedValues, scope: string): PolicyDocument {
+  return mapDocument(doc, scope, (text, at, attribute) => text.replace(REFERENCE, (_ref, name: string) => {
+    const nv = lookUp(name, values, at, attribute);
+    if (!nv.secret && EXPRESSION.test(nv.value)) {
+      throw new PolicyCompileError(at, attribute,
+        `named value "${name}" holds a C# policy expression (@(…) or @{…}); expressions are not supported`);
+    }
+    return nv.value;
+  }));
+}
+
+/** Every place in `doc` (before substitution) that uses a secret named value, so logs can redact it. */
+export function findSecretUses(doc: PolicyDocument, values: NamedValues, scope: string): SecretUse[] {
+  const uses: SecretUse[] = [];
+  mapDocument(doc, scope, (text, at, attribute) => {
+    for (const [, name] of text.matchAll(REFERENCE)) {
+      if (values.get(name)?.secret) uses.push({ at, attribute, name });
+    }
+    return text;
+  });
+  return uses;
+}
+
+/** `text` with every secret value replaced by `***`, longest first (so one secret inside another goes whole). */
+export function redactSecrets(text: string, values: NamedValues): string {
+  const secrets = [...values.values()].filter((v) => v.secret && v.value !== '').map((v) => v.value);
+  secrets.sort((a, b) => b.length - a.length);
+  for (const s of secrets) text = text.split(s).join('***');
+  return text;
+}
+
+function lookUp(name: string, values: NamedValues, at: PolicyLocation, attribute: string | null): NamedValue {
+  if (!NAME.test(name)) {
+    throw new PolicyCompileError(at, attribute,
+      `"{{${name}}}" is not a named value reference (names use letters, digits, '.', '_' and '-')`);
+  }
+  const nv = values.get(name);
+  if (nv) return nv;
+  const near = [...values.keys()].find((k) => k.toLowerCase() === name.toLowerCase());
+  throw new PolicyCompileError(at, attribute,
+    `named value "${name}" is not defined${near ? ` (names are case-sensitive: did you mean "${near}"?)` : ''}`);
+}
+
+type Rewrite = (text: string, at: PolicyLocation, attribute: string | null) => string;
+
+function mapDocument(doc: PolicyDocument, scope: string, rewrite: Rewrite): PolicyDocument {
+  const out: PolicyDocument = {};
+  for (const section of SECTIONS) {
+    const list = doc[section];
+    if (list) out[section] = list.map((el, i) => mapElement(el, policyLocation(scope, section, i, el.name), rewrite));
+  }
+  return out;
+}
+
+function mapElement(el: PolicyElement, at: PolicyLocation, rewrite: Rewrite): PolicyElement {
+  const attrs: Record<string, string> = {};
+  for (const [k, v] of Object.entries(el.attrs)) attrs[k] = v.includes('{{') ? rewrite(v, at, k) : v;
+  return {
+    name: el.name,
+    attrs,
+    children: el.children.map((c, i) => mapElement(c, childLocation(at, c.name, i), rewrite)),
+    text: el.text.includes('{{') ? rewrite(el.text, at, null) : el.text,
+  };
+}

@@ -1,0 +1,62 @@
+/**
+ * Reading a policy element's attributes and children at compile time, with errors that name the
+ * attribute. Every factory uses these, so every policy reports bad input the same way.
+ */
+import { PolicyCompileError, type PolicyElement, type PolicyLocation } from '../pipeline/policy-element.js';
+
+/** Refuses attributes and child elements the policy does not know (never a silent skip). */
+export function allowOnly(el: PolicyElement, at: PolicyLocation, attrs: readonly string[], children: readonly string[] = []): void {
+  for (const name of Object.keys(el.attrs)) {
+    if (!attrs.includes(name)) throw new PolicyCompileError(at, name, `unknown attribute (allowed: ${attrs.join(', ') || 'none'})`);
+  }
+  for (const child of el.children) {
+    if (!children.includes(child.name)) throw new PolicyCompileError(at, null, `unknown child element <${child.name}> (allowed: ${children.join(', ') || 'none'})`);
+  }
+}
+
+export function stringAttr(el: PolicyElement, at: PolicyLocation, name: string, fallback?: string): string {
+  const value = el.attrs[name];
+  if (value === undefined || value === '') {
+    if (fallback !== undefined) return fallback;
+    throw new PolicyCompileError(at, name, 'is required');
+  }
+  return value;
+}
+
+export function intAttr(el: PolicyElement, at: PolicyLocation, name: string, range: { min: number; max: number }, fallback?: number): number {
+  const raw = el.attrs[name];
+  if (raw === undefined || raw === '') {
+    if (fallback !== undefined) return fallback;
+    throw new PolicyCompileError(at, name, 'is required');
+  }
+  if (!/^-?\d+$/.test(raw)) throw new PolicyCompileError(at, name, `must be a whole number, got "${raw}"`);
+  const n = Number(raw);
+  if (n < range.min || n > range.max) throw new PolicyCompileError(at, name, `must be between ${range.min} and ${range.max}, got ${n}`);
+  return n;
+}
+
+export function enumAttr<T extends string>(el: PolicyElement, at: PolicyLocation, name: string, allowed: readonly T[], fallback: T): T {
+  const raw = el.attrs[name];
+  if (raw === undefined || raw === '') return fallback;
+  if (!(allowed as readonly string[]).includes(raw)) throw new PolicyCompileError(at, name, `must be one of ${allowed.join(', ')}, got "${raw}"`);
+  return raw as T;
+}
+
+export function boolAttr(el: PolicyElement, at: PolicyLocation, name: string, fallback: boolean): boolean {
+  const raw = el.attrs[name];
+  if (raw === undefined || raw === '') return fallback;
+  if (raw !== 'true' && raw !== 'false') throw new PolicyCompileError(at, name, `must be true or false, got "${raw}"`);
+  return raw === 'true';
+}
+
+/** Texts of the children named `name` (e.g. the <value> elements of set-header). */
+export function childTexts(el: PolicyElement, name: string): string[] {
+  return el.children.filter((c) => c.name === name).map((c) => c.text);
+}
+
+/** An HTTP header name as RFC 9110 allows it, lowercased for the hot path. */
+export function headerName(el: PolicyElement, at: PolicyLocation, attr = 'name'): string {
+  const name = stringAttr(el, at, attr);
+  if (!/^[!#$%&'*+.^_`|~0-9A-Za-z-]+$/.test(name)) throw new PolicyCompileError(at, attr, `"${name}" is not a valid header name`);
+  return name.toLowerCase();
+}

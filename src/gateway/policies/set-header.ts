@@ -1,0 +1,47 @@
+/**
+ * set-header: adds, replaces, appends to or deletes a header: the request's in inbound and
+ * backend, the response's in outbound and on-error. exists-action as APIM: override (default),
+ * skip, append, delete.
+ */
+import type { PolicyFactory, PolicyInstance } from '../pipeline/policy-contract.js';
+import { CONTINUE, type Outcome } from '../pipeline/phases.js';
+import { PolicyCompileError } from '../pipeline/policy-element.js';
+import { allowOnly, childTexts, enumAttr, headerName } from './attributes.js';
+import type { RequestContext } from '../pipeline/context.js';
+
+type ExistsAction = 'override' | 'skip' | 'append' | 'delete';
+interface Config { name: string; action: ExistsAction; values: string[]; response: boolean }
+
+export const setHeader: PolicyFactory<Config> = {
+  name: 'set-header',
+  sections: ['inbound', 'backend', 'outbound', 'on-error'],
+  compile(el, at) {
+    allowOnly(el, at, ['name', 'exists-action'], ['value']);
+    const action = enumAttr(el, at, 'exists-action', ['override', 'skip', 'append', 'delete'] as const, 'override');
+    const values = childTexts(el, 'value');
+    if (action !== 'delete' && values.length === 0) throw new PolicyCompileError(at, null, 'needs at least one <value> unless exists-action="delete"');
+    for (const v of values) if (/[\r\n\0]/.test(v)) throw new PolicyCompileError(at, null, 'a <value> may not contain CR, LF or NUL');
+    return { name: headerName(el, at), action, values, response: at.section === 'outbound' || at.section === 'on-error' };
+  },
+  create(config): PolicyInstance {
+    return {
+      run(ctx: RequestContext): Outcome {
+        const list = config.response ? ctx.responseHeaders() : ctx.headers;
+        applyHeader(list, config.name, config.action, config.values);
+        return CONTINUE;
+      },
+    };
+  },
+};
+
+/** Applies exists-action to a flat [name, value, …] list with lowercase names. */
+export function applyHeader(list: string[], name: string, action: ExistsAction, values: string[]): void {
+  let exists = false;
+  for (let i = 0; i < list.length; i += 2) if (list[i] === name) { exists = true; break; }
+  if (action === 'skip' && exists) return;
+  if (action === 'override' || action === 'delete') {
+    for (let i = list.length - 2; i >= 0; i -= 2) if (list[i] === name) list.splice(i, 2);
+    if (action === 'delete') return;
+  }
+  for (const v of values) list.push(name, v);
+}

@@ -1,0 +1,67 @@
+/**
+ * The request path of an operation with policies: inbound, then backend, then the forward, with
+ * outbound and on-error handled by the exchange when the backend answers. Called synchronously
+ * from the uWS handler, so the abort handler and the body reader are attached before it returns;
+ * sections that wait (a promise) continue later, and the body waits in its stream meanwhile.
+ */
+import type { Dispatcher } from 'undici';
+import type { HttpResponse } from './uws-native.js';
+import type { Generation, ApiRuntime } from './generation.js';
+import type { WorkerContext } from './handle-request.js';
+import { ProxyExchange } from '../upstream/proxy-exchange.js';
+import { StreamingBody } from './request-body.js';
+import { runSection, type RuntimeChain } from '../pipeline/chain-runtime.js';
+import { CONTINUE, FAIL, RESPOND, type Outcome } from '../pipeline/phases.js';
+import type { RequestContext } from '../pipeline/context.js';
+
+export function startPolicyRequest(
+  owner: WorkerContext, res: HttpResponse, gen: Generation, api: ApiRuntime,
+  chain: RuntimeChain, ctx: RequestContext, hasBody: boolean,
+): void {
+  const exchange = new ProxyExchange(res, owner, ctx.method === 'HEAD');
+  exchange.pipeline = { ctx, chain };
+  res.onAborted(() => exchange.clientAborted());
+  owner.exchangeStarted(exchange);
+  let body: StreamingBody | null = null;
+  if (hasBody) {
+    body = new StreamingBody(res, gen.settings.maxBodyBytes, () => exchange.fail('OUTPOST_ERR_BODY_TOO_LARGE', new Error('request body too large')));
+    exchange.body = body;
+  }
+
+  const forward = (): void => {
+    const origin = ctx.backendOrigin;
+    const pool = origin === null ? api.pool : owner.pools.get(origin, gen.settings.upstream);
+    const base = ctx.backendBasePath ?? api.basePath;
+    const path = (base + ctx.path) || '/';
+    const opts: Dispatcher.DispatchOptions = {
+      path: ctx.query === '' ? path : `${path}?${ctx.query}`,
+      method: ctx.method as Dispatcher.HttpMethod,
+      headers: ctx.headers,
+      body,
+    };
+    if (ctx.timeoutMs > 0) { opts.headersTimeout = ctx.timeoutMs; opts.bodyTimeout = ctx.timeoutMs; }
+    pool.dispatch(opts, exchange);
+  };
+
+  const afterBackend = (outcome: Outcome): void => {
+    if (exchange.aborted) return;
+    if (outcome === RESPOND) return exchange.respondFromPolicy();
+    if (outcome === FAIL) return exchange.failFromPolicy();
+    forward();
+  };
+
+  const afterInbound = (outcome: Outcome): void => {
+    if (exchange.aborted) return;
+    if (outcome === RESPOND) return exchange.respondFromPolicy();
+    if (outcome === FAIL) return exchange.failFromPolicy();
+    then(chain.backend === null ? CONTINUE : runSection(chain.backend, ctx), afterBackend);
+  };
+
+  then(chain.inbound === null ? CONTINUE : runSection(chain.inbound, ctx), afterInbound);
+}
+
+/** Continues synchronously when the section did not wait. */
+function then(outcome: Outcome | Promise<Outcome>, next: (o: Outcome) => void): void {
+  if (typeof outcome === 'number') next(outcome);
+  else outcome.then(next, () => next(FAIL));
+}
