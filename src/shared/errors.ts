@@ -27,6 +27,10 @@ export const ERRORS = {
   OUTPOST_ERR_SUBSCRIPTION_KEY_WRONG_SCOPE: { status: 401, source: 'client', retrySafe: false, message: 'Access denied due to invalid subscription key. Make sure to provide a valid key for an active subscription.' },
   OUTPOST_ERR_SUBSCRIPTION_INACTIVE: { status: 403, source: 'client', retrySafe: false, message: 'Access denied: the subscription is suspended or expired.' },
   OUTPOST_ERR_RATE_LIMITED: { status: 429, source: 'policy', retrySafe: true, message: 'Rate limit is exceeded.' },
+  /** quota / quota-by-key: the client sees APIM's words with the time until the window renews. */
+  OUTPOST_ERR_QUOTA_EXCEEDED: { status: 403, source: 'policy', retrySafe: true, message: 'Out of call volume quota.' },
+  /** limit-concurrency: too many requests with this key in flight on this node. */
+  OUTPOST_ERR_CONCURRENCY_LIMITED: { status: 429, source: 'policy', retrySafe: true, message: 'Too many concurrent requests.' },
   OUTPOST_ERR_POLICY_FAILED: { status: 500, source: 'policy', retrySafe: false, message: 'Internal server error: a policy failed' },
   OUTPOST_ERR_BACKEND_UNREACHABLE: { status: 502, source: 'backend', retrySafe: true, message: 'Bad gateway: the backend could not be reached' },
   OUTPOST_ERR_BACKEND_PROTOCOL: { status: 502, source: 'backend', retrySafe: false, message: 'Bad gateway: the backend sent an invalid response' },
@@ -35,6 +39,7 @@ export const ERRORS = {
   OUTPOST_ERR_NOT_READY: { status: 503, source: 'internal', retrySafe: true, message: 'Service unavailable: no configuration is loaded' },
   OUTPOST_ERR_INTERNAL: { status: 500, source: 'internal', retrySafe: false, message: 'Internal server error' },
   OUTPOST_ERR_CONFIG_INVALID: { status: 0, source: 'config', retrySafe: false, message: 'Configuration is invalid' },
+  OUTPOST_ERR_POLICY_INVALID: { status: 0, source: 'config', retrySafe: false, message: 'A policy could not be compiled' },
   OUTPOST_ERR_CONFIG_UNREADABLE: { status: 0, source: 'config', retrySafe: false, message: 'Configuration file could not be read or parsed' },
   OUTPOST_ERR_PORT_IN_USE: { status: 0, source: 'internal', retrySafe: false, message: 'The listen port is already in use' },
   OUTPOST_ERR_UWS_NATIVE_MISSING: { status: 0, source: 'internal', retrySafe: false, message: 'The uWebSockets.js native binary could not be loaded' },

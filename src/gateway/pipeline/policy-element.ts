@@ -25,6 +25,7 @@ export function describeLocation(at: PolicyLocation): string {
 
 /** A problem found while compiling policies: names the scope, section, element and attribute. */
 export class PolicyCompileError extends Error {
+  readonly code = 'OUTPOST_ERR_POLICY_INVALID' as const;
   constructor(readonly at: PolicyLocation, readonly attribute: string | null, problem: string) {
     super(`${describeLocation(at)}${attribute ? ` @${attribute}` : ''}: ${problem}`);
     this.name = 'PolicyCompileError';

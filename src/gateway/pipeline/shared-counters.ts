@@ -9,8 +9,9 @@
  *
  * Memory is bounded (DESIGN rule 5): `capacity` slots (default 65,536, 1 MiB) plus 256 overflow
  * counters, fixed at allocation. Keys are open-addressed with linear probing over at most 16
- * slots from the key's home slot; a key takes the first empty slot of that run, or the first
- * slot whose window has ended (windowEndSec <= now), which it takes over from the expired key.
+ * slots from the key's home slot. A key not found in its run (which ends at the first empty
+ * slot, as keys never leave a slot empty again) takes the first empty slot of the run, or the
+ * first slot whose window has ended (windowEndSec <= now), taking it over from the expired key.
  *
  * When the table is full: a hit whose key has no slot, and finds no empty or expired slot among
  * the 16 it may use, is counted in one of 256 overflow counters chosen by a hash of the key's
@@ -34,7 +35,9 @@
  * usual. Any thread that sees a marker performs steps 2 and 3 itself (they are idempotent), so
  * a thread descheduled or terminated mid-hand-over never stalls or strands a slot. A hitter
  * re-reads the key word after reading the value word and before its compareExchange, so it
- * never counts into a slot that has been handed to another key.
+ * never counts into a slot that has been handed to another key; a scan re-reads it the same
+ * way, so it never takes a slot just handed to its own key for another key's and opens a second
+ * one (the preemption tests in test/unit/shared-counters.test.ts catch exactly that).
  *
  * Races accepted (each needs threads to meet within microseconds at the second a window ends,
  * or a thread stalled across a window boundary, and costs at most the hits in flight then):
