@@ -7,6 +7,7 @@
  * counts per `counter-key`, which, without C# expressions, names what to key on:
  * `subscription`, `ip`, `header:<name>` or `claim:<name>` (a validated JWT's claim).
  */
+import { createHash } from 'node:crypto';
 import type { PolicyFactory } from '../pipeline/policy-contract.js';
 import { CONTINUE, RESPOND, type Outcome } from '../pipeline/phases.js';
 import { PolicyCompileError } from '../pipeline/policy-element.js';
@@ -34,8 +35,11 @@ function compileLimit(byKey: boolean) {
     if (!KEY_FORMS.test(key)) throw new PolicyCompileError(at, 'counter-key', `must be subscription, ip, header:<name> or claim:<name>, got "${key}"`);
     const calls = intAttr(el, at, 'calls', { min: 1, max: 1_000_000_000 });
     const periodSec = intAttr(el, at, 'renewal-period', { min: 1, max: 31_536_000 });
+    // A short digest of where and how the limit is declared: the counter key is hashed on every
+    // request, so it is kept short; it stays the same across reloads while the declaration does.
+    const declaration = `${el.name}|${at.scope}|${at.section}|${at.index}|${calls}|${periodSec}|${key}`;
     return {
-      id: `${el.name}|${at.scope}|${at.section}|${at.index}|${calls}|${periodSec}|${key}`,
+      id: createHash('sha256').update(declaration).digest('base64url').slice(0, 12),
       calls, periodSec, key,
       remainingHeader: el.attrs['remaining-calls-header-name']?.toLowerCase() ?? null,
       retryAfterHeader: el.attrs['retry-after-header-name']?.toLowerCase() ?? null,
@@ -67,7 +71,7 @@ function createLimit(config: Config, services: WorkerServices) {
         if (config.remainingHeader) ctx.addResponseHeader(config.remainingHeader, String(config.calls - count));
         return CONTINUE;
       }
-      const headers = ['content-type', 'application/json', 'retry-after', String(retryAfter)];
+      const headers = ['content-type', 'application/json', 'retry-after', String(retryAfter), 'x-outpost-error', 'OUTPOST_ERR_RATE_LIMITED'];
       if (config.retryAfterHeader) headers.push(config.retryAfterHeader, String(retryAfter));
       if (config.remainingHeader) headers.push(config.remainingHeader, '0');
       ctx.respond(429, 'Too Many Requests', headers, JSON.stringify({ statusCode: 429, message: `Rate limit is exceeded. Try again in ${retryAfter} seconds.` }));
