@@ -72,14 +72,14 @@ function sumTicks(pids: number[]): number {
   return pids.reduce((sum, pid) => sum + cpuTicks(pid), 0);
 }
 
-function runAutocannon(url: string, opts: LoadOptions, onLatencyMs?: (ms: number) => void): Promise<Result> {
+function runAutocannon(url: string, opts: LoadOptions, onLatencyMs?: (ms: number) => void, headers?: Record<string, string>): Promise<Result> {
   return new Promise((resolve, reject) => {
     // autocannon stops itself after `duration`; the watchdog covers a run that never finishes.
     const watchdog = setTimeout(() => {
       instance.stop();
       reject(new Error(`autocannon on ${url} did not finish within ${opts.durationS + 30} s`));
     }, (opts.durationS + 30) * 1000);
-    const instance = autocannon({ url, connections: opts.connections, duration: opts.durationS, timeout: 10 }, (err, result) => {
+    const instance = autocannon({ url, headers, connections: opts.connections, duration: opts.durationS, timeout: 10 }, (err, result) => {
       clearTimeout(watchdog);
       if (err) reject(err); else resolve(result);
     });
@@ -93,7 +93,7 @@ function runAutocannon(url: string, opts: LoadOptions, onLatencyMs?: (ms: number
 
 /** Unmeasured load first, so JIT, connection pools and caches are warm for the measured run. */
 export async function warmUp(target: Target, opts: LoadOptions): Promise<void> {
-  if (opts.durationS > 0) await runAutocannon(target.url, opts);
+  if (opts.durationS > 0) await runAutocannon(target.url, opts, undefined, target.headers);
 }
 
 export async function measure(target: Target, backendPid: number, opts: LoadOptions): Promise<Measurement> {
@@ -103,7 +103,7 @@ export async function measure(target: Target, backendPid: number, opts: LoadOpti
   const before = { proxy: sumTicks(proxyPids), backend: cpuTicks(backendPid), self: process.cpuUsage(), cores: coreJiffies() };
   const startNs = process.hrtime.bigint();
 
-  const result = await runAutocannon(target.url, opts, (ms) => histogram.recordValue(Math.max(1, Math.round(ms * 1000))));
+  const result = await runAutocannon(target.url, opts, (ms) => histogram.recordValue(Math.max(1, Math.round(ms * 1000))), target.headers);
 
   const after = { proxy: sumTicks(proxyPids), backend: cpuTicks(backendPid), self: process.cpuUsage(before.self), cores: coreJiffies() };
   const wallUs = Number(process.hrtime.bigint() - startNs) / 1000;

@@ -65,9 +65,9 @@ export function waitForLine<T>(child: Child, parse: (line: string) => T | undefi
 }
 
 /** One GET on a fresh connection (no agent: polling must not leave keep-alive sockets behind). */
-export function httpGet(url: string, timeoutMs = 2_000): Promise<{ status: number; body: string }> {
+export function httpGet(url: string, timeoutMs = 2_000, headers?: Record<string, string>): Promise<{ status: number; body: string }> {
   return new Promise((resolve, reject) => {
-    const req = get(url, { agent: false, timeout: timeoutMs }, (res) => {
+    const req = get(url, { agent: false, timeout: timeoutMs, headers }, (res) => {
       let body = '';
       res.setEncoding('utf8').on('data', (c: string) => { body += c; }).on('end', () => resolve({ status: res.statusCode ?? 0, body }));
     });

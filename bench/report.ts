@@ -16,15 +16,23 @@ export function machine(clkTck: number): Machine {
   return { cpuModel: model.trim(), nproc: cpus().length, node: process.version, kernel, clkTck };
 }
 
-export interface Ratios { gatewayToNginx: number | null; gatewayToDirect: number | null; nginxToDirect: number | null }
+export interface Ratios {
+  gatewayToNginx: number | null; gatewayToDirect: number | null; nginxToDirect: number | null;
+  /** Extra CPU µs per request for subscription key + rate-limit-by-key + set-header. */
+  policyCostUs: number | null;
+  policiesToGateway: number | null;
+}
 
 export function ratios(results: Measurement[]): Ratios {
   const rps = (name: string) => results.find((m) => m.target === name)?.reqPerSec;
+  const cpu = (name: string) => results.find((m) => m.target === name)?.cpuUsPerReq.proxy ?? null;
   const ratio = (a?: number, b?: number) => (a !== undefined && b ? a / b : null);
   return {
     gatewayToNginx: ratio(rps('gateway'), rps('nginx')),
     gatewayToDirect: ratio(rps('gateway'), rps('direct')),
     nginxToDirect: ratio(rps('nginx'), rps('direct')),
+    policyCostUs: cpu('gateway+policies') !== null && cpu('gateway') !== null ? cpu('gateway+policies')! - cpu('gateway')! : null,
+    policiesToGateway: ratio(rps('gateway+policies'), rps('gateway')),
   };
 }
 
@@ -68,6 +76,8 @@ export function printReport(m: Machine, settings: Record<string, unknown>, resul
   }
   const show = (label: string, v: number | null) => `${label}: ${v === null ? 'n/a' : v.toFixed(2)}`;
   out.push('', show('gateway/direct req/s', r.gatewayToDirect), show('nginx/direct req/s', r.nginxToDirect));
+  out.push(show('gateway+policies/gateway req/s', r.policiesToGateway),
+    `policy cost (subscription key + rate-limit-by-key + set-header): ${r.policyCostUs === null ? 'n/a' : `${r.policyCostUs.toFixed(1)} µs CPU per request`}`);
   for (const note of notes) out.push(`note: ${note}`);
   out.push(`gateway/nginx ratio: ${r.gatewayToNginx === null ? 'n/a' : r.gatewayToNginx.toFixed(2)}`);
   process.stdout.write(out.join('\n') + '\n');

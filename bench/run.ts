@@ -44,7 +44,7 @@ async function scenario(target: () => Promise<Target>, expectedBody: string, bac
   const t = await target();
   try {
     // A proxy that answers 404 quickly would win the bench; check it really proxies first.
-    const probe = await httpGet(t.url);
+    const probe = await httpGet(t.url, 2_000, t.headers);
     if (probe.status !== 200 || probe.body !== expectedBody) {
       throw new Error(`${t.name} answered ${probe.status} "${probe.body.slice(0, 200)}" instead of the backend's body`);
     }
@@ -65,7 +65,7 @@ async function main(): Promise<number> {
   if (!nginxBin) notes.push('nginx is not available and could not be installed: nginx comparison skipped');
 
   // Bounded no matter what hangs: three runs plus generous start/stop time.
-  const budgetS = 3 * (settings.durationS + settings.warmupS + 60);
+  const budgetS = 4 * (settings.durationS + settings.warmupS + 60);
   setTimeout(() => {
     process.stderr.write(`bench: still running after ${budgetS} s; killing everything\n`);
     killAllNow();
@@ -84,6 +84,7 @@ async function main(): Promise<number> {
     const scenarios: Array<[string, () => Promise<Target>]> = [
       ['direct', async () => direct],
       ['gateway', () => startGateway(layout, backend.port, settings.cpuProf ? resultsDir : null)],
+      ['gateway+policies', () => startGateway(layout, backend.port, null, true)],
     ];
     if (nginxBin) scenarios.push(['nginx', () => startNginx(nginxBin, layout, backend.port)]);
     for (const [name, start] of scenarios) {

@@ -8,6 +8,8 @@ import { stringify } from 'yaml';
 import { spawnPinned, stopChild, waitForHttp, waitForLine, type Child } from './proc.js';
 
 export interface Target {
+  /** Request headers every load request carries (the policy scenario's subscription key). */
+  headers?: Record<string, string>;
   name: string;
   /** The URL autocannon hits. */
   url: string;
@@ -43,16 +45,32 @@ export function directTarget(backendPort: number): Target {
   return { name: 'direct', url: `http://127.0.0.1:${backendPort}${ITEM_PATH}`, pids: () => [], problems: () => [], stop: async () => {} };
 }
 
-export async function startGateway(layout: Layout, backendPort: number, cpuProfDir: string | null): Promise<Target> {
+/** The subscription key of the policy scenario (a bench-only key, not a secret). */
+export const BENCH_KEY = 'bench-subscription-key-0123456789';
+
+/**
+ * `withPolicies`: the same API behind a subscription key, rate-limit-by-key and set-header on
+ * every request (the policy scenario of the issue), the limit high enough never to reject.
+ */
+export async function startGateway(layout: Layout, backendPort: number, cpuProfDir: string | null, withPolicies = false): Promise<Target> {
+  const policies = {
+    inbound: [
+      { 'rate-limit-by-key': { calls: 1_000_000_000, 'renewal-period': 3600, 'counter-key': 'subscription' } },
+      { 'set-header': { name: 'x-bench', value: 'outpost' } },
+    ],
+  };
   const config = {
     gateway: { name: 'bench', workers: 1, drainTimeoutSeconds: 5 },
     apis: [{
-      id: 'bench', name: 'Bench API', path: PROXY_PREFIX.slice(1), serviceUrl: `http://127.0.0.1:${backendPort}`, subscriptionRequired: false,
+      id: 'bench', name: 'Bench API', path: PROXY_PREFIX.slice(1), serviceUrl: `http://127.0.0.1:${backendPort}`,
+      subscriptionRequired: withPolicies,
+      ...(withPolicies ? { policies } : {}),
       operations: [
         { id: 'get-item', method: 'GET', urlTemplate: '/items/{id}' },
         { id: 'anything', method: '*', urlTemplate: '/*' },
       ],
     }],
+    subscriptions: withPolicies ? [{ id: 'bench', scope: '/apis/bench', primaryKey: BENCH_KEY }] : [],
   };
   const configFile = join(layout.tmpDir, 'gateway.yaml');
   writeFileSync(configFile, stringify(config));
@@ -79,7 +97,8 @@ export async function startGateway(layout: Layout, backendPort: number, cpuProfD
     }, 20_000, 'gateway');
     await waitForHttp(`http://127.0.0.1:${started.opsPort}/health/ready`, (r) => r.status === 200, 15_000);
     return {
-      name: 'gateway',
+      name: withPolicies ? 'gateway+policies' : 'gateway',
+      headers: withPolicies ? { 'ocp-apim-subscription-key': BENCH_KEY } : undefined,
       url: `http://127.0.0.1:${started.port}${PROXY_PREFIX}${ITEM_PATH}`,
       pids: () => [child.pid],
       problems: () => [...problems],
