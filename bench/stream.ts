@@ -32,9 +32,10 @@ function streamBytes(): number {
 }
 
 const SIZE = streamBytes();
-// Content-Length (the default, as in the integration test) or chunked: uWebSockets.js 20.30 drops
-// requests whose Content-Length has 10+ digits (>= 1e9 bytes), so 1 GiB only passes chunked.
-const UPLOAD_FRAMING = process.env.STREAM_UPLOAD === 'chunked' ? 'chunked' : 'content-length';
+// Content-Length or chunked. uWebSockets.js 20.30 drops requests whose Content-Length has 10+
+// digits (>= 1e9 bytes), so by default sizes from 1e9 up are sent chunked (README, known limits);
+// STREAM_UPLOAD=content-length forces the length to show that limit.
+const UPLOAD_FRAMING = process.env.STREAM_UPLOAD === 'chunked' || (!process.env.STREAM_UPLOAD && SIZE >= 1e9) ? 'chunked' : 'content-length';
 if (!['', undefined, 'chunked', 'content-length'].includes(process.env.STREAM_UPLOAD)) {
   throw new Error(`STREAM_UPLOAD must be "content-length" or "chunked", got "${process.env.STREAM_UPLOAD}"`);
 }
