@@ -26,6 +26,14 @@ export const ERRORS = {
   /** A real key, but for a product or API that does not include this API. Same words as invalid (as APIM). */
   OUTPOST_ERR_SUBSCRIPTION_KEY_WRONG_SCOPE: { status: 401, source: 'client', retrySafe: false, message: 'Access denied due to invalid subscription key. Make sure to provide a valid key for an active subscription.' },
   OUTPOST_ERR_SUBSCRIPTION_INACTIVE: { status: 403, source: 'client', retrySafe: false, message: 'Access denied: the subscription is suspended or expired.' },
+  /** ip-filter: the client address is not allowed (APIM answers ip-filter denials with 403). */
+  OUTPOST_ERR_IP_FORBIDDEN: { status: 403, source: 'client', retrySafe: false, message: 'Forbidden' },
+  /** check-header: header missing or no allowed value. Status and message come from the policy (failed-check-*). */
+  OUTPOST_ERR_HEADER_CHECK_FAILED: { status: 401, source: 'client', retrySafe: false, message: 'Header check failed' },
+  /** validate-jwt: no token where the policy looks (header, scheme or query parameter). Message configurable. */
+  OUTPOST_ERR_JWT_MISSING: { status: 401, source: 'client', retrySafe: false, message: 'Unauthorized. Access token is missing or invalid.' },
+  /** validate-jwt: bad signature, algorithm, expiry, issuer, audience or required claim. Message configurable. */
+  OUTPOST_ERR_JWT_INVALID: { status: 401, source: 'client', retrySafe: false, message: 'Unauthorized. Access token is missing or invalid.' },
   OUTPOST_ERR_RATE_LIMITED: { status: 429, source: 'policy', retrySafe: true, message: 'Rate limit is exceeded.' },
   /** quota / quota-by-key: the client sees APIM's words with the time until the window renews. */
   OUTPOST_ERR_QUOTA_EXCEEDED: { status: 403, source: 'policy', retrySafe: true, message: 'Out of call volume quota.' },

@@ -11,6 +11,8 @@ export interface WorkerInit {
   faultInjection: boolean;
   /** The node-wide counters (rate limits, quotas): one buffer for the process's lifetime. */
   counters: SharedArrayBuffer;
+  /** The node-wide gauges (limit-concurrency), one row per worker index: see shared-gauges.ts. */
+  gauges: SharedArrayBuffer;
 }
 
 export interface TablePublish {

@@ -12,6 +12,7 @@ import { instantiateChain, runSection } from '../../src/gateway/pipeline/chain-r
 import { SECTIONS, type Section } from '../../src/gateway/pipeline/phases.js';
 import { RequestContext } from '../../src/gateway/pipeline/context.js';
 import { SharedCounters } from '../../src/gateway/pipeline/shared-counters.js';
+import { SharedGauges } from '../../src/gateway/pipeline/shared-gauges.js';
 import { findFactory, policyNames } from '../../src/gateway/policies/registry.js';
 import { parsePolicyDocument } from '../../src/gateway/pipeline/policy-document.js';
 import { PolicyCompileError } from '../../src/gateway/pipeline/policy-element.js';
@@ -30,7 +31,7 @@ export function newContext(): RequestContext {
   return new RequestContext('GET', '/42', 'a=1', ['host', 'backend', 'x-in', 'v'], '10.1.2.3', 'a', 'o', { id: '42' });
 }
 
-const services = { counters: new SharedCounters(SharedCounters.allocate(1024)), now: () => Date.now() };
+const services = { counters: new SharedCounters(SharedCounters.allocate(1024)), gauges: new SharedGauges(SharedGauges.allocate(1, 1024), 0), now: () => Date.now() };
 
 describe('policy conformance', () => {
   test('every registered policy has a conformance case', () => {

@@ -6,6 +6,15 @@
 import assert from 'node:assert/strict';
 import { CONTINUE, RESPOND, type Outcome, type Section } from '../../src/gateway/pipeline/phases.js';
 import type { RequestContext } from '../../src/gateway/pipeline/context.js';
+import { createHmac } from 'node:crypto';
+
+const JWT_SECRET = Buffer.from('conformance-secret-at-least-32-bytes-long');
+/** A compact HS256 JWT, signed synchronously (setup hooks are synchronous). */
+function hs256(claims: object): string {
+  const b64 = (o: object) => Buffer.from(JSON.stringify(o)).toString('base64url');
+  const input = `${b64({ alg: 'HS256', typ: 'JWT' })}.${b64(claims)}`;
+  return `${input}.${createHmac('sha256', JWT_SECRET).update(input).digest('base64url')}`;
+}
 
 export interface PolicyRun {
   title: string;
@@ -69,5 +78,109 @@ export const POLICY_CASES: PolicyCase[] = [
         expect: CONTINUE, check: (ctx) => assert.deepEqual(ctx.extraResponseHeaders, ['x-remaining', '2']) },
     ],
     bad: [{ yaml: { calls: 5, 'renewal-period': 10 }, attribute: 'counter-key' }, { yaml: { calls: 5, 'renewal-period': 10, 'counter-key': 'cookie:x' }, attribute: 'counter-key' }],
+  },
+  {
+    name: 'quota', yaml: { calls: 10, 'renewal-period': 3600 }, sections: ['inbound'],
+    runs: [{ title: 'first call passes', section: 'inbound', yaml: { calls: 1, 'renewal-period': 3597 }, expect: CONTINUE }],
+    bad: [{ yaml: { calls: 5, bandwidth: 100, 'renewal-period': 60 }, attribute: 'bandwidth' }, { yaml: { calls: 5 }, attribute: 'renewal-period' }, { yaml: { 'renewal-period': 60 }, attribute: 'calls' }],
+  },
+  {
+    name: 'quota-by-key', yaml: { calls: 10, 'renewal-period': 3600, 'counter-key': 'ip' }, sections: ['inbound'],
+    runs: [{ title: 'first call for a key passes', section: 'inbound', yaml: { calls: 1, 'renewal-period': 3596, 'counter-key': 'header:x-in' }, expect: CONTINUE }],
+    bad: [{ yaml: { calls: 5, 'renewal-period': 60 }, attribute: 'counter-key' }, { yaml: { calls: 5, 'renewal-period': 60, 'counter-key': 'ip', 'increment-condition': 'x' }, attribute: 'increment-condition' }],
+  },
+  {
+    name: 'limit-concurrency', yaml: { key: 'ip', 'max-count': 2 }, sections: ['inbound', 'backend'],
+    runs: [
+      { title: 'takes a slot and gives it back when the request ends', section: 'inbound', yaml: { key: 'ip', 'max-count': 1 }, expect: CONTINUE, check: (ctx) => ctx.ended() },
+      { title: 'the slot was given back', section: 'inbound', yaml: { key: 'ip', 'max-count': 1 }, expect: CONTINUE, check: (ctx) => ctx.ended() },
+    ],
+    bad: [{ yaml: { 'max-count': 2 }, attribute: 'key' }, { yaml: { key: 'ip', 'max-count': 0 }, attribute: 'max-count' }],
+  },
+  {
+    name: 'set-query-parameter', yaml: { name: 'b', value: '2' }, sections: ['inbound', 'backend'],
+    runs: [
+      { title: 'adds a parameter', section: 'inbound', expect: CONTINUE, check: (ctx) => assert.equal(ctx.query, 'a=1&b=2') },
+      { title: 'deletes a parameter', section: 'backend', yaml: { name: 'a', 'exists-action': 'delete' }, expect: CONTINUE, check: (ctx) => assert.equal(ctx.query, '') },
+    ],
+    bad: [{ yaml: { name: 'b', 'exists-action': 'replace', value: '2' }, attribute: 'exists-action' }, { yaml: { value: '2' }, attribute: 'name' }],
+  },
+  {
+    name: 'rewrite-uri', yaml: { template: '/v2/items/{id}' }, sections: ['inbound'],
+    runs: [{ title: 'rewrites the path, keeping the query', section: 'inbound', expect: CONTINUE, check: (ctx) => { assert.equal(ctx.path, '/v2/items/42'); assert.equal(ctx.query, 'a=1'); } }],
+    bad: [{ yaml: { template: '/x/{id' }, attribute: 'template' }, { yaml: { template: '/x', 'copy-unmatched-params': 'yes' }, attribute: 'copy-unmatched-params' }],
+  },
+  {
+    name: 'set-backend-service', yaml: { 'base-url': 'http://other:8080/api' }, sections: ['inbound', 'backend'],
+    runs: [{ title: 'points the forward at another backend', section: 'inbound', expect: CONTINUE, check: (ctx) => { assert.equal(ctx.backendOrigin, 'http://other:8080'); assert.equal(ctx.backendBasePath, '/api'); assert.equal(ctx.header('host'), 'other:8080'); } }],
+    bad: [{ yaml: { 'backend-id': 'b1' }, attribute: 'backend-id' }, { yaml: { 'base-url': 'ftp://x' }, attribute: 'base-url' }],
+  },
+  {
+    name: 'set-method', yaml: { text: 'POST' }, sections: ['inbound'],
+    runs: [{ title: 'sets the method', section: 'inbound', expect: CONTINUE, check: (ctx) => assert.equal(ctx.method, 'POST') }],
+    bad: [{ yaml: {}, attribute: null }, { yaml: { text: 'POST', to: 'x' }, attribute: 'to' }],
+  },
+  {
+    name: 'forward-request', yaml: { timeout: 5 }, sections: ['backend'],
+    runs: [{ title: 'sets the timeout', section: 'backend', expect: CONTINUE, check: (ctx) => assert.equal(ctx.timeoutMs, 5000) }],
+    bad: [{ yaml: { timeout: 0 }, attribute: 'timeout' }, { yaml: { 'follow-redirects': 'true' }, attribute: 'follow-redirects' }, { yaml: { 'buffer-request-body': 'true' }, attribute: 'buffer-request-body' }],
+  },
+  {
+    name: 'validate-jwt', yaml: { 'require-expiration-time': false, 'issuer-signing-keys': { key: JWT_SECRET.toString('base64') } }, sections: ['inbound'],
+    runs: [
+      { title: 'no token: 401', section: 'inbound', expect: RESPOND, check: (ctx) => assert.equal(ctx.response!.status, 401) },
+      { title: 'a valid HS256 token: claims set', section: 'inbound', setup: (ctx) => { ctx.headers.push('authorization', `Bearer ${hs256({ sub: 'u1' })}`); },
+        expect: CONTINUE, check: (ctx) => assert.equal(ctx.claim('sub'), 'u1') },
+    ],
+    bad: [{ yaml: { 'token-value': 'x', 'issuer-signing-keys': { key: JWT_SECRET.toString('base64') } }, attribute: 'token-value' }, { yaml: { 'clock-skew': -1, 'jwks-file': '/x' }, attribute: 'clock-skew' }],
+  },
+  {
+    name: 'check-header', yaml: { name: 'X-In', 'failed-check-httpcode': 401, 'failed-check-error-message': 'Bad X-In', value: 'v' }, sections: ['inbound'],
+    runs: [
+      { title: 'a listed value passes', section: 'inbound', expect: CONTINUE },
+      { title: 'another value: the configured status and message', section: 'inbound', yaml: { name: 'X-In', 'failed-check-httpcode': 403, 'failed-check-error-message': 'no', value: 'w' },
+        expect: RESPOND, check: (ctx) => { assert.equal(ctx.response!.status, 403); assert.equal(ctx.response!.body, '{"statusCode":403,"message":"no"}'); } },
+    ],
+    bad: [{ yaml: { 'failed-check-httpcode': 401, 'failed-check-error-message': 'm' }, attribute: 'name' }, { yaml: { name: 'X', 'failed-check-httpcode': 'x', 'failed-check-error-message': 'm' }, attribute: 'failed-check-httpcode' }],
+  },
+  {
+    name: 'ip-filter', yaml: { action: 'allow', address: '10.0.0.0/8' }, sections: ['inbound'],
+    runs: [
+      { title: 'an allowed client passes', section: 'inbound', expect: CONTINUE },
+      { title: 'a forbidden client: 403', section: 'inbound', yaml: { action: 'forbid', address: '10.1.2.0/24' }, expect: RESPOND, check: (ctx) => assert.equal(ctx.response!.status, 403) },
+      { title: 'behind a trusted proxy, the forwarded address counts', section: 'inbound', yaml: { action: 'allow', 'trusted-proxy-hops': 1, address: '198.51.100.0/24' },
+        setup: (ctx) => { ctx.headers.push('x-forwarded-for', '198.51.100.7, 10.1.2.3'); }, expect: CONTINUE },
+    ],
+    bad: [{ yaml: { action: 'deny', address: '10.0.0.1' }, attribute: 'action' }, { yaml: { action: 'allow', 'address-range': { from: '10.0.0', to: '10.0.0.9' } }, attribute: 'from' }],
+  },
+  {
+    name: 'cors', yaml: { 'allowed-origins': { origin: 'https://app.example' } }, sections: ['inbound'],
+    runs: [
+      { title: 'a preflight is answered', section: 'inbound', setup: (ctx) => { ctx.method = 'OPTIONS'; ctx.headers.push('origin', 'https://app.example', 'access-control-request-method', 'GET'); },
+        expect: RESPOND, check: (ctx) => assert.equal(ctx.response!.headers[ctx.response!.headers.indexOf('access-control-allow-origin') + 1], 'https://app.example') },
+      { title: 'an actual request gets the origin on its response', section: 'inbound', setup: (ctx) => { ctx.headers.push('origin', 'https://app.example'); },
+        expect: CONTINUE, check: (ctx) => assert.deepEqual(ctx.extraResponseHeaders, ['access-control-allow-origin', 'https://app.example', 'vary', 'Origin']) },
+    ],
+    bad: [{ yaml: { 'allow-credentials': true, 'allowed-origins': { origin: '*' } }, attribute: 'allow-credentials' },
+      { yaml: { 'allowed-origins': { origin: '*' }, 'allowed-methods': { 'preflight-result-max-age': 'x', method: 'GET' } }, attribute: 'preflight-result-max-age' }],
+  },
+  {
+    name: 'choose', sections: ALL,
+    yaml: {
+      when: [{ condition: "request.headers['x-in'] == 'v' && request.method == 'GET'", policies: [{ 'set-header': { name: 'X-Branch', value: 'when' } }] }],
+      otherwise: [{ 'set-header': { name: 'X-Branch', value: 'otherwise' } }],
+    },
+    runs: [
+      { title: 'the first matching <when> runs', section: 'inbound', expect: CONTINUE, check: (ctx) => assert.equal(ctx.header('x-branch'), 'when') },
+      { title: '<otherwise> runs when no condition holds', section: 'inbound', setup: (ctx) => ctx.removeHeader('x-in'), expect: CONTINUE,
+        check: (ctx) => assert.equal(ctx.header('x-branch'), 'otherwise') },
+      { title: 'a nested respond is its outcome', section: 'backend', yaml: { when: [{ condition: 'true', policies: [{ 'return-response': { 'set-status': { code: 204 } } }] }] },
+        expect: RESPOND, check: (ctx) => assert.equal(ctx.response!.status, 204) },
+    ],
+    bad: [
+      { yaml: { when: [{ condition: "request.method = 'GET'" }] }, attribute: 'condition' },
+      { yaml: { when: [{ condition: 'true', colour: 'red' }] }, attribute: 'colour' },
+      { yaml: { otherwise: [] }, attribute: null },
+    ],
   },
 ];

@@ -92,6 +92,28 @@ export class RequestContext {
     return v === undefined || v === null ? null : typeof v === 'string' ? v : JSON.stringify(v);
   }
 
+  /**
+   * Work to do once when the exchange ends, however it ends (answered, failed, client gone):
+   * limit-concurrency gives its slot back here. Registered after the end, it runs at once.
+   * Null until a policy needs it, so other requests allocate nothing.
+   */
+  private endHooks: Array<() => void> | null = null;
+  private endedAlready = false;
+
+  atEnd(hook: () => void): void {
+    if (this.endedAlready) hook();
+    else (this.endHooks ??= []).push(hook);
+  }
+
+  /** Called by the exchange when the request is over; runs the atEnd hooks once. */
+  ended(): void {
+    if (this.endedAlready) return;
+    this.endedAlready = true;
+    const hooks = this.endHooks;
+    this.endHooks = null;
+    if (hooks !== null) for (const hook of hooks) hook();
+  }
+
   /** Ends the request with this response (inbound/backend: outbound does not run). */
   respond(status: number, reason: string, headers: string[], body: string | Buffer | null): void {
     this.response = { status, reason, headers, body };

@@ -1,5 +1,5 @@
 /**
- * What a worker offers policy instances: the node-wide counters in shared memory, and a clock
+ * What a worker offers policy instances: the node-wide counters and gauges in shared memory, and a clock
  * (injectable so limits can be tested without waiting).
  */
 export interface CounterStore {
@@ -10,8 +10,24 @@ export interface CounterStore {
   hit(key: string, windowEndSec: number): number;
 }
 
+/**
+ * Node-wide gauges that go up and down (limit-concurrency), exact across workers. A slot taken
+ * with `acquire` must be given back with `release` exactly once, when the request ends
+ * (RequestContext.atEnd).
+ */
+export interface GaugeStore {
+  /** Adds one to `key`'s gauge if it is below `max`: the slot to release, or -1 when at `max`. */
+  acquire(key: string, max: number): number;
+  release(slot: number): void;
+}
+
 export interface WorkerServices {
   counters: CounterStore;
+  /**
+   * Always provided by workers. Optional only so test harnesses of policies that never use it
+   * need not build one; limit-concurrency refuses to be created without it.
+   */
+  gauges?: GaugeStore;
   /** Milliseconds since the epoch. */
   now(): number;
 }

@@ -4,9 +4,29 @@ import { setHeader } from './set-header.js';
 import { mockResponse, returnResponse } from './return-response.js';
 import { setStatus } from './set-status.js';
 import { rateLimit, rateLimitByKey } from './rate-limit.js';
+import { checkHeader } from './check-header.js';
+import { ipFilter } from './ip-filter.js';
+import { cors } from './cors.js';
+import { makeChoose } from './choose.js';
+import { quota, quotaByKey } from './quota.js';
+import { limitConcurrency } from './limit-concurrency.js';
+import { setQueryParameter } from './set-query-parameter.js';
+import { rewriteUri } from './rewrite-uri.js';
+import { setBackendService } from './set-backend-service.js';
+import { setMethod } from './set-method.js';
+import { forwardRequest } from './forward-request.js';
+import { validateJwt } from './validate-jwt.js';
+
+// choose compiles and creates its nested policies through this lookup (see choose.ts for why it is
+// passed in rather than imported); findFactory is only called once the registry is complete.
+const choose = makeChoose((name) => findFactory(name));
 
 const FACTORIES: ReadonlyArray<PolicyFactory<never>> = [
   setHeader, returnResponse, mockResponse, setStatus, rateLimit, rateLimitByKey,
+  checkHeader, ipFilter, cors,
+  quota, quotaByKey, limitConcurrency, setQueryParameter, rewriteUri, setBackendService, setMethod, forwardRequest,
+  validateJwt,
+  choose,
 ] as unknown as ReadonlyArray<PolicyFactory<never>>;
 
 const BY_NAME = new Map<string, PolicyFactory<unknown>>(FACTORIES.map((f) => [f.name, f as unknown as PolicyFactory<unknown>]));

@@ -12,6 +12,7 @@ import { loadConfigFile } from '../config/load-config.js';
 import { TableCompiler } from './table-compiler.js';
 import { Supervisor } from './supervisor.js';
 import { SharedCounters } from '../pipeline/shared-counters.js';
+import { SharedGauges } from '../pipeline/shared-gauges.js';
 import { ConfigState } from './config-state.js';
 import { startOpsServer } from './ops-server.js';
 import { reservePort } from './port-check.js';
@@ -66,7 +67,7 @@ export async function runGateway(options: GatewayOptions): Promise<RunningGatewa
 
   const listenPort = await reservePort(port);
   // Counters live for the process, not the generation: a reload does not reset rate limits.
-  const supervisor = new Supervisor(workerCount, faultInjection, SharedCounters.allocate());
+  const supervisor = new Supervisor(workerCount, faultInjection, SharedCounters.allocate(), SharedGauges.allocate(workerCount));
   let shuttingDown = false;
   const ops = await startOpsServer(options.opsPort ?? settings.opsPort, {
     readiness: () => {

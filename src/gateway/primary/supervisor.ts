@@ -29,7 +29,7 @@ export class Supervisor {
   port = 0;
   restartsTotal = 0;
 
-  constructor(private readonly count: number, private readonly faultInjection: boolean, private readonly counters: SharedArrayBuffer) {}
+  constructor(private readonly count: number, private readonly faultInjection: boolean, private readonly counters: SharedArrayBuffer, private readonly gauges: SharedArrayBuffer) {}
 
   /** Starts every worker on `port`; resolves with the bound port once all accept. */
   async start(port: number, table: TablePublish): Promise<number> {
@@ -77,7 +77,7 @@ export class Supervisor {
   }
 
   private spawn(index: number, restarts: number): Promise<void> {
-    const init: WorkerInit = { index, port: this.port, table: this.current!, faultInjection: this.faultInjection, counters: this.counters };
+    const init: WorkerInit = { index, port: this.port, table: this.current!, faultInjection: this.faultInjection, counters: this.counters, gauges: this.gauges };
     const worker = new Worker(WORKER_FILE, {
       workerData: init, stdout: false, stderr: false,
       // A larger young generation: per-request garbage dies young, and fewer scavenges cost less CPU.

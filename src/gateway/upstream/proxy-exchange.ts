@@ -308,6 +308,7 @@ export class ProxyExchange implements Dispatcher.DispatchHandler {
   private finish(): void {
     if (this.finishedOnce || this.holds > 0) return;
     this.finishedOnce = true;
+    this.pipeline?.ctx.ended();
     this.owner.exchangeFinished(this);
   }
 }

@@ -10,6 +10,7 @@ import { RequestHandler, type WorkerContext } from './handle-request.js';
 import { buildGeneration, type Generation } from './generation.js';
 import { BackendPools } from '../upstream/backend-pools.js';
 import { SharedCounters } from '../pipeline/shared-counters.js';
+import { SharedGauges } from '../pipeline/shared-gauges.js';
 import type { WorkerServices } from '../pipeline/worker-services.js';
 import { ProxyExchange } from '../upstream/proxy-exchange.js';
 import type { PrimaryToWorker, WorkerInit, WorkerToPrimary } from '../../shared/protocol.js';
@@ -20,7 +21,7 @@ setLogContext({ worker: init.index });
 const port = parentPort!;
 const uws = loadUws();
 const pools = new BackendPools();
-const services: WorkerServices = { counters: new SharedCounters(init.counters), now: Date.now };
+const services: WorkerServices = { counters: new SharedCounters(init.counters), gauges: new SharedGauges(init.gauges, init.index), now: Date.now };
 
 class WorkerState implements WorkerContext {
   generation: Generation | null = null;
