@@ -7,11 +7,11 @@
  * counts per `counter-key`, which, without C# expressions, names what to key on:
  * `subscription`, `ip`, `header:<name>` or `claim:<name>` (a validated JWT's claim).
  */
-import { createHash } from 'node:crypto';
 import type { PolicyFactory } from '../pipeline/policy-contract.js';
 import { CONTINUE, RESPOND, type Outcome } from '../pipeline/phases.js';
-import { PolicyCompileError } from '../pipeline/policy-element.js';
-import { allowOnly, intAttr, stringAttr } from './attributes.js';
+import { allowOnly, intAttr } from './attributes.js';
+import { compileCounterKey, counterKeyOf, describeCounterKey, type CounterKey } from './counter-key.js';
+import { declarationId } from './declaration-id.js';
 import type { RequestContext } from '../pipeline/context.js';
 import type { WorkerServices } from '../pipeline/worker-services.js';
 
@@ -20,43 +20,25 @@ interface Config {
   id: string;
   calls: number;
   periodSec: number;
-  key: string;
+  key: CounterKey;
   remainingHeader: string | null;
   retryAfterHeader: string | null;
 }
-
-const KEY_FORMS = /^(subscription|ip|header:[!#$%&'*+.^_`|~0-9A-Za-z-]+|claim:[^\s]+)$/;
 
 function compileLimit(byKey: boolean) {
   return (el: Parameters<PolicyFactory<Config>['compile']>[0], at: Parameters<PolicyFactory<Config>['compile']>[1]): Config => {
     const attrs = ['calls', 'renewal-period', 'remaining-calls-header-name', 'retry-after-header-name'];
     allowOnly(el, at, byKey ? [...attrs, 'counter-key'] : attrs);
-    const key = byKey ? stringAttr(el, at, 'counter-key') : 'subscription';
-    if (!KEY_FORMS.test(key)) throw new PolicyCompileError(at, 'counter-key', `must be subscription, ip, header:<name> or claim:<name>, got "${key}"`);
+    const key: CounterKey = byKey ? compileCounterKey(el, at, 'counter-key') : { kind: 'subscription', name: '' };
     const calls = intAttr(el, at, 'calls', { min: 1, max: 1_000_000_000 });
     const periodSec = intAttr(el, at, 'renewal-period', { min: 1, max: 31_536_000 });
-    // A short digest of where and how the limit is declared: the counter key is hashed on every
-    // request, so it is kept short; it stays the same across reloads while the declaration does.
-    const declaration = `${el.name}|${at.scope}|${at.section}|${at.index}|${calls}|${periodSec}|${key}`;
     return {
-      id: createHash('sha256').update(declaration).digest('base64url').slice(0, 12),
+      id: declarationId(`${el.name}|${at.scope}|${at.section}|${at.index}|${calls}|${periodSec}|${describeCounterKey(key)}`),
       calls, periodSec, key,
       remainingHeader: el.attrs['remaining-calls-header-name']?.toLowerCase() ?? null,
       retryAfterHeader: el.attrs['retry-after-header-name']?.toLowerCase() ?? null,
     };
   };
-}
-
-function keyOf(config: Config, ctx: RequestContext): string {
-  switch (config.key) {
-    case 'subscription': return ctx.subscription?.id ?? '';
-    case 'ip': return ctx.clientIp;
-    default: {
-      const colon = config.key.indexOf(':');
-      const name = config.key.slice(colon + 1);
-      return config.key.startsWith('header:') ? ctx.header(name.toLowerCase()) ?? '' : ctx.claim(name) ?? '';
-    }
-  }
 }
 
 function createLimit(config: Config, services: WorkerServices) {
@@ -65,7 +47,7 @@ function createLimit(config: Config, services: WorkerServices) {
       const nowSec = services.now() / 1000;
       const windowEnd = (Math.floor(nowSec / config.periodSec) + 1) * config.periodSec;
       // '\u0000' separates the policy from the request's key: overflow groups by policy.
-      const count = services.counters.hit(`${config.id}\u0000${keyOf(config, ctx)}`, windowEnd);
+      const count = services.counters.hit(`${config.id}\u0000${counterKeyOf(config.key, ctx)}`, windowEnd);
       const retryAfter = Math.max(1, Math.ceil(windowEnd - nowSec));
       if (count <= config.calls) {
         if (config.remainingHeader) ctx.addResponseHeader(config.remainingHeader, String(config.calls - count));
