@@ -183,4 +183,17 @@ export const POLICY_CASES: PolicyCase[] = [
       { yaml: { otherwise: [] }, attribute: null },
     ],
   },
+  {
+    name: 'retry', yaml: { condition: 'response.status >= 500', count: 2, interval: 0 }, sections: ['backend'],
+    runs: [{ title: 'hands the forward a retry plan', section: 'backend', expect: CONTINUE, check: (ctx) => {
+      assert.equal(ctx.retry!.count, 2);
+      assert.equal(ctx.retry!.delayMs(1), 0);
+    } }],
+    bad: [
+      { yaml: { count: 2, interval: 0 }, attribute: 'condition' },
+      { yaml: { condition: 'response.status >=', count: 2, interval: 0 }, attribute: 'condition' },
+      { yaml: { condition: 'true', count: 11, interval: 0 }, attribute: 'count' },
+      { yaml: { condition: 'true', count: 1, interval: 0, 'forward-request': { timeout: 0 } }, attribute: 'timeout' },
+    ],
+  },
 ];

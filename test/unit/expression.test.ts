@@ -8,7 +8,7 @@ import assert from 'node:assert/strict';
 import { pack, unpack } from 'msgpackr';
 import { RequestContext } from '../../src/gateway/pipeline/context.js';
 import {
-  bind, ExpressionError, MAX_DEPTH, MAX_LENGTH, MAX_MATCH_INPUT, parseExpression, queryParam,
+  bind, bindCondition, ExpressionError, MAX_DEPTH, MAX_LENGTH, MAX_MATCH_INPUT, parseExpression, queryParam,
 } from '../../src/gateway/pipeline/expression/index.js';
 
 function request(): RequestContext {
@@ -104,7 +104,7 @@ describe('expression: errors name the position', () => {
     ["request.method = 'GET'", 16, /equality is ==/],
     ["request.method == 'GET", 19, /unterminated string/],
     ['request.verb', 9, /request\.verb is not an operand/],
-    ['response.status', 1, /unknown name "response"/],
+    ['reply.status', 1, /unknown name "reply"/],
     ["request.method == 'GET' &&", 27, /expected a value, found the end/],
     ['(true', 6, /expected "\)"/],
     ["size(request.path)", 1, /unknown function "size"/],
@@ -171,5 +171,19 @@ describe('expression: query parameters', () => {
     assert.equal(queryParam('flag&x=1', 'flag'), '');
     assert.equal(queryParam('', 'a'), null);
     assert.equal(queryParam('b%20c=d', 'b c'), 'd');
+  });
+});
+
+describe('expression: response and error operands (retry, outbound, on-error)', () => {
+  test('response.status and error.* read the response being built and lastError', () => {
+    const ctx = new RequestContext('GET', '/', '', [], '127.0.0.1', 'a', 'o', {});
+    const isServerError = bindCondition(parseExpression('response.status >= 500'));
+    const isBackendFailure = bindCondition(parseExpression("error.source == 'backend' and error.reason == 'OUTPOST_ERR_BACKEND_UNREACHABLE'"));
+    assert.equal(isServerError(ctx), false);
+    ctx.response = { status: 503, reason: '', headers: [], body: null };
+    assert.equal(isServerError(ctx), true);
+    assert.equal(isBackendFailure(ctx), false);
+    ctx.lastError = { source: 'backend', reason: 'OUTPOST_ERR_BACKEND_UNREACHABLE', message: 'x', section: 'backend', policy: null, code: 'OUTPOST_ERR_BACKEND_UNREACHABLE' };
+    assert.equal(isBackendFailure(ctx), true);
   });
 });

@@ -23,6 +23,16 @@ export interface SubscriptionView {
   productId: string | null;
 }
 
+/** What the retry policy asks of the forward: bound once per generation, shared by requests. */
+export interface RetryPlan {
+  /** Whether to send again, seeing the backend's answer in ctx.response or its failure in ctx.lastError. */
+  test(ctx: RequestContext): boolean;
+  /** Retries after the first attempt. */
+  count: number;
+  /** Wait before retry number `attempt` (1-based). */
+  delayMs(attempt: number): number;
+}
+
 export interface PolicyResponse {
   status: number;
   reason: string;
@@ -41,6 +51,8 @@ export class RequestContext {
   backendBasePath: string | null = null;
   /** forward-request timeout, ms; 0 keeps the gateway's upstream settings. */
   timeoutMs = 0;
+  /** Set by the retry policy; null sends once. */
+  retry: RetryPlan | null = null;
 
   constructor(
     public method: string,

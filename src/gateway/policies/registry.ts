@@ -16,6 +16,7 @@ import { setBackendService } from './set-backend-service.js';
 import { setMethod } from './set-method.js';
 import { forwardRequest } from './forward-request.js';
 import { validateJwt } from './validate-jwt.js';
+import { retry } from './retry.js';
 
 // choose compiles and creates its nested policies through this lookup (see choose.ts for why it is
 // passed in rather than imported); findFactory is only called once the registry is complete.
@@ -26,6 +27,7 @@ const FACTORIES: ReadonlyArray<PolicyFactory<never>> = [
   checkHeader, ipFilter, cors,
   quota, quotaByKey, limitConcurrency, setQueryParameter, rewriteUri, setBackendService, setMethod, forwardRequest,
   validateJwt,
+  retry,
   choose,
 ] as unknown as ReadonlyArray<PolicyFactory<never>>;
 

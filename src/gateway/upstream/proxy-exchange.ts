@@ -17,7 +17,7 @@ import { connectionTokens, isHopByHop, mayNeedResponseInspection } from './hop-b
 import { backendErrorCode } from './backend-errors.js';
 import { errorResponse, writeError, writePolicyResponse } from '../worker/respond.js';
 import { statusLine } from '../../shared/errors.js';
-import type { LastError, RequestContext } from '../pipeline/context.js';
+import type { LastError, RequestContext, RetryPlan } from '../pipeline/context.js';
 import { runSection, type RuntimeChain } from '../pipeline/chain-runtime.js';
 import { CONTINUE, FAIL, RESPOND, type Outcome } from '../pipeline/phases.js';
 
@@ -56,6 +56,11 @@ function isFramingHeader(name: string): boolean {
   return name === 'content-length' || name === 'date' || isHopByHop(name);
 }
 
+/** Aborts an attempt the retry policy is replacing; its onError is ignored. */
+class RetryAbortError extends Error {
+  constructor() { super('attempt replaced by a retry'); this.name = 'RetryAbortError'; }
+}
+
 export class ClientAbortedError extends Error {
   constructor() { super('client closed the connection'); this.name = 'ClientAbortedError'; }
 }
@@ -77,8 +82,10 @@ export class ProxyExchange implements Dispatcher.DispatchHandler {
   private outHeaders: Array<Buffer | string> = [];
   /** Set for operations with policies: outbound and on-error run here, on the backend's answer. */
   pipeline: ExchangePipeline | null = null;
-  /** Work that still writes to `res` later (an asynchronous on-error): finish waits for it. */
+  /** Work that still writes to `res` later (an asynchronous on-error, a retry's wait): finish waits for it. */
   private holds = 0;
+  /** Set when the retry policy applies and the request can be sent again. */
+  private retryState: { plan: RetryPlan; attempt: number; send: () => void } | null = null;
   /** Response Content-Length, or -1 for a chunked (or close-delimited) response. */
   private total = -1;
   private pending: Buffer | null = null;
@@ -126,6 +133,13 @@ export class ProxyExchange implements Dispatcher.DispatchHandler {
     this.statusCode = statusCode;
     this.status = statusLineFor(statusCode, statusText);
     this.collectHeaders(rawHeaders);
+    if (this.retryState !== null && this.wantsRetry(statusCode, null)) {
+      // Nothing was written to the client yet: drop this answer and send again after the wait.
+      const abort = this.abortUpstream;
+      this.scheduleRetry();
+      abort?.(new RetryAbortError());
+      return true;
+    }
     if (this.pipeline !== null && this.pipeline.chain.outbound !== null && !this.applyOutbound(statusText)) return true;
     if (this.isHead || this.statusCode === 204 || this.statusCode === 304) {
       // No body follows: answer now.
@@ -180,6 +194,14 @@ export class ProxyExchange implements Dispatcher.DispatchHandler {
   }
 
   onError(err: Error): void {
+    if (err instanceof RetryAbortError) return; // the attempt this exchange gave up on itself
+    if (!this.aborted && !this.ended && !this.headersWritten && this.retryState !== null) {
+      const code = backendErrorCode(err);
+      if (this.wantsRetry(null, { source: 'backend', reason: code, message: err.message, section: 'backend', policy: 'retry', code })) {
+        this.scheduleRetry();
+        return;
+      }
+    }
     if (!this.aborted && !this.ended) {
       this.ended = true;
       const code = backendErrorCode(err);
@@ -188,6 +210,46 @@ export class ProxyExchange implements Dispatcher.DispatchHandler {
       else writeError(this.res, code, this.owner.draining);
     }
     this.finish();
+  }
+
+  /** The retry policy applies and the body can be replayed: `send` dispatches this exchange again. */
+  enableRetry(plan: RetryPlan, send: () => void): void {
+    this.retryState = { plan, attempt: 0, send };
+  }
+
+  /** Asks the retry condition about this attempt's status (or failure), with attempts left. */
+  private wantsRetry(status: number | null, error: LastError | null): boolean {
+    const state = this.retryState!;
+    if (state.attempt >= state.plan.count || this.aborted || this.ended) return false;
+    const ctx = this.pipeline!.ctx;
+    const savedResponse = ctx.response;
+    const savedError = ctx.lastError;
+    ctx.response = status === null ? null : { status, reason: '', headers: [], body: null };
+    ctx.lastError = error;
+    try {
+      return state.plan.test(ctx);
+    } catch {
+      return false;
+    } finally {
+      ctx.response = savedResponse;
+      ctx.lastError = savedError;
+    }
+  }
+
+  /** Forgets the abandoned attempt and sends again after the plan's delay. */
+  private scheduleRetry(): void {
+    const state = this.retryState!;
+    state.attempt++;
+    this.abortUpstream = null;
+    this.resumeUpstream = null;
+    this.outHeaders = [];
+    this.total = -1;
+    this.holds++;
+    setTimeout(() => {
+      this.holds--;
+      if (this.aborted || this.ended) return this.finish();
+      state.send();
+    }, state.plan.delayMs(state.attempt));
   }
 
   /** inbound or backend answered (return-response, mock-response, a limit): write it. */

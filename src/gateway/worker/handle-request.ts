@@ -94,7 +94,7 @@ export class RequestHandler {
       const ctx = new RequestContext(head.method, forwardPath(this.path.raw, api.suffixSegments, this.path.trailingSlash), query,
         headers, clientIp, api.meta.id, gen.table.meta.operations[this.match.op].id, this.params(gen));
       if (subscription !== null) ctx.subscription = { id: subscription.id, productId: productId || null };
-      return startPolicyRequest(this.ctx, res, gen, api, chain, ctx, head.chunked || head.contentLength > 0);
+      return startPolicyRequest(this.ctx, res, gen, api, chain, ctx, head.contentLength, head.chunked);
     }
 
     const exchange = new ProxyExchange(res, this.ctx, head.method === 'HEAD');

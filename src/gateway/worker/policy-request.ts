@@ -9,26 +9,39 @@ import type { HttpResponse } from './uws-native.js';
 import type { Generation, ApiRuntime } from './generation.js';
 import type { WorkerContext } from './handle-request.js';
 import { ProxyExchange } from '../upstream/proxy-exchange.js';
-import { StreamingBody } from './request-body.js';
+import { BUFFERED_BODY_LIMIT, collectBody, StreamingBody } from './request-body.js';
 import { runSection, type RuntimeChain } from '../pipeline/chain-runtime.js';
 import { CONTINUE, FAIL, RESPOND, type Outcome } from '../pipeline/phases.js';
 import type { RequestContext } from '../pipeline/context.js';
 
 export function startPolicyRequest(
   owner: WorkerContext, res: HttpResponse, gen: Generation, api: ApiRuntime,
-  chain: RuntimeChain, ctx: RequestContext, hasBody: boolean,
+  chain: RuntimeChain, ctx: RequestContext, contentLength: number, chunked: boolean,
 ): void {
   const exchange = new ProxyExchange(res, owner, ctx.method === 'HEAD');
   exchange.pipeline = { ctx, chain };
   res.onAborted(() => exchange.clientAborted());
   owner.exchangeStarted(exchange);
-  let body: StreamingBody | null = null;
-  if (hasBody) {
-    body = new StreamingBody(res, gen.settings.maxBodyBytes, () => exchange.fail('OUTPOST_ERR_BODY_TOO_LARGE', new Error('request body too large')));
-    exchange.body = body;
+  let body: StreamingBody | Buffer | null = null;
+  // A body that may have to be sent again (retry) is buffered when small; otherwise it streams.
+  let bodyPending = false;
+  const replayable = !chunked && contentLength <= BUFFERED_BODY_LIMIT;
+  if (replayable && contentLength > 0 && chain.backend?.names.includes('retry')) {
+    bodyPending = true;
+    collectBody(res, contentLength, (collected) => {
+      body = collected;
+      bodyPending = false;
+      if (readyToForward) forward();
+    }, () => exchange.fail('OUTPOST_ERR_BAD_REQUEST_FRAMING', new Error('body longer than Content-Length')));
+  } else if (chunked || contentLength > 0) {
+    const stream = new StreamingBody(res, gen.settings.maxBodyBytes, () => exchange.fail('OUTPOST_ERR_BODY_TOO_LARGE', new Error('request body too large')));
+    exchange.body = stream;
+    body = stream;
   }
+  let readyToForward = false;
 
   const forward = (): void => {
+    if (exchange.aborted) return;
     const origin = ctx.backendOrigin;
     const pool = origin === null ? api.pool : owner.pools.get(origin, gen.settings.upstream);
     const base = ctx.backendBasePath ?? api.basePath;
@@ -40,14 +53,17 @@ export function startPolicyRequest(
       body,
     };
     if (ctx.timeoutMs > 0) { opts.headersTimeout = ctx.timeoutMs; opts.bodyTimeout = ctx.timeoutMs; }
-    pool.dispatch(opts, exchange);
+    const send = () => { pool.dispatch(opts, exchange); };
+    if (ctx.retry !== null && !(body instanceof StreamingBody)) exchange.enableRetry(ctx.retry, send);
+    send();
   };
 
   const afterBackend = (outcome: Outcome): void => {
     if (exchange.aborted) return;
     if (outcome === RESPOND) return exchange.respondFromPolicy();
     if (outcome === FAIL) return exchange.failFromPolicy();
-    forward();
+    readyToForward = true;
+    if (!bodyPending) forward();
   };
 
   const afterInbound = (outcome: Outcome): void => {

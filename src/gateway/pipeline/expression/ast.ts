@@ -21,6 +21,10 @@
  *   jwt.claims['name']       a claim of the token validate-jwt accepted (objects and arrays as
  *                            JSON text), or null
  *   api.id  operation.id     the matched API and operation
+ *   response.status          the status of the response being built (outbound, on-error, and
+ *                            retry's view of the backend's answer), or null
+ *   error.source             lastError's source (client, backend, policy, internal) and reason
+ *   error.reason               (e.g. OUTPOST_ERR_BACKEND_UNREACHABLE), or null when none
  *
  * Operators, loosest first: `||` (or `or`), `&&` (or `and`), the comparisons `== != < <= > >=`
  * (not chained), `!` (or `not`), then operands, calls and parentheses. The word forms exist because
@@ -52,7 +56,8 @@ export const MAX_MATCH_INPUT = 4096;
 export type Value = string | number | boolean | null;
 
 /** What an operand reads from the request. `key` is the header (lowercased), parameter or claim name. */
-export type RefName = 'method' | 'path' | 'header' | 'query' | 'ip' | 'subscription' | 'product' | 'claim' | 'api' | 'operation';
+export type RefName = 'method' | 'path' | 'header' | 'query' | 'ip' | 'subscription' | 'product' | 'claim' | 'api' | 'operation'
+  | 'status' | 'errorSource' | 'errorReason';
 
 export type CompareOp = '==' | '!=' | '<' | '<=' | '>' | '>=';
 

@@ -59,6 +59,9 @@ function bindRef(ref: RefName, key: string | null): Evaluator {
     case 'claim': return (ctx) => claimValue(ctx.claims, name);
     case 'api': return (ctx) => ctx.apiId;
     case 'operation': return (ctx) => ctx.operationId;
+    case 'status': return (ctx) => ctx.response?.status ?? null;
+    case 'errorSource': return (ctx) => ctx.lastError?.source ?? null;
+    case 'errorReason': return (ctx) => ctx.lastError?.reason ?? null;
   }
 }
 

@@ -19,6 +19,8 @@ const PATHS: Record<string, Record<string, [RefName, boolean]>> = {
   jwt: { claims: ['claim', true] },
   api: { id: ['api', false] },
   operation: { id: ['operation', false] },
+  response: { status: ['status', false] },
+  error: { source: ['errorSource', false], reason: ['errorReason', false] },
 };
 
 export function parseExpression(source: string): Expr {
