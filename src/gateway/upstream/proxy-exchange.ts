@@ -15,11 +15,7 @@ import type { HttpResponse } from '../worker/uws-native.js';
 import type { ErrorCode } from '../../shared/errors.js';
 import { connectionTokens, isHopByHop, mayNeedResponseInspection } from './hop-by-hop.js';
 import { backendErrorCode } from './backend-errors.js';
-import { errorResponse, writeError, writePolicyResponse } from '../worker/respond.js';
-import { statusLine } from '../../shared/errors.js';
-import type { LastError, RequestContext, RetryPlan } from '../pipeline/context.js';
-import { runSection, type RuntimeChain } from '../pipeline/chain-runtime.js';
-import { CONTINUE, FAIL, RESPOND, type Outcome } from '../pipeline/phases.js';
+import { writeError } from '../worker/respond.js';
 
 export interface ExchangeOwner {
   /** True while the worker drains: responses then carry `Connection: close`. */
@@ -46,21 +42,6 @@ function statusLineFor(code: number, text: string): string {
   return line;
 }
 
-export interface ExchangePipeline {
-  ctx: RequestContext;
-  chain: RuntimeChain;
-}
-
-/** Framing is uWS's job: a policy-edited response never carries its own length or encoding. */
-function isFramingHeader(name: string): boolean {
-  return name === 'content-length' || name === 'date' || isHopByHop(name);
-}
-
-/** Aborts an attempt the retry policy is replacing; its onError is ignored. */
-class RetryAbortError extends Error {
-  constructor() { super('attempt replaced by a retry'); this.name = 'RetryAbortError'; }
-}
-
 export class ClientAbortedError extends Error {
   constructor() { super('client closed the connection'); this.name = 'ClientAbortedError'; }
 }
@@ -69,34 +50,44 @@ export class ProxyExchange implements Dispatcher.DispatchHandler {
   /** Set when the client went away: `res` must not be touched after that. */
   aborted = false;
   /** Set when the response is complete (or closed): `res` must not be touched after that. */
-  private ended = false;
+  protected ended = false;
   private finishedOnce = false;
-  private headersWritten = false;
-  private abortUpstream: ((err: Error) => void) | null = null;
-  private resumeUpstream: (() => void) | null = null;
-  private status = '';
-  private statusCode = 0;
+  protected headersWritten = false;
+  protected abortUpstream: ((err: Error) => void) | null = null;
+  protected resumeUpstream: (() => void) | null = null;
+  protected status = '';
+  protected statusCode = 0;
   /** Intrusive links of the worker's in-flight list (no Set insert/delete per request). */
   prev: ProxyExchange | null = null;
   next: ProxyExchange | null = null;
-  private outHeaders: Array<Buffer | string> = [];
-  /** Set for operations with policies: outbound and on-error run here, on the backend's answer. */
-  pipeline: ExchangePipeline | null = null;
+  protected outHeaders: Array<Buffer | string> = [];
   /** Work that still writes to `res` later (an asynchronous on-error, a retry's wait): finish waits for it. */
-  private holds = 0;
-  /** Set when the retry policy applies and the request can be sent again. */
-  private retryState: { plan: RetryPlan; attempt: number; send: () => void } | null = null;
+  protected holds = 0;
   /** Response Content-Length, or -1 for a chunked (or close-delimited) response. */
-  private total = -1;
+  protected total = -1;
   private pending: Buffer | null = null;
   private pendingOffset = 0;
   body: AbortableBody | null = null;
 
   constructor(
-    private readonly res: HttpResponse,
-    private readonly owner: ExchangeOwner,
+    protected readonly res: HttpResponse,
+    protected readonly owner: ExchangeOwner,
     private readonly isHead: boolean,
   ) {}
+
+  /**
+   * Hooks for PolicyExchange (policy-exchange.ts); the plain proxy path keeps these no-ops, so it
+   * carries no policy checks at all.
+   * `headReceived`: after the backend's head is read; false when the hook answered (or retried).
+   */
+  protected headReceived(_statusText: string): boolean { return true; }
+  /** A backend failure before anything was written: true when the hook took care of it. */
+  protected backendFailed(_err: Error): boolean { return false; }
+  /** Answers a backend failure when nothing was written yet. */
+  protected answerBackendError(code: ErrorCode, _err: Error): void { writeError(this.res, code, this.owner.draining); }
+  /** Headers added to every response head (inbound policies' remaining-calls and the like). */
+  protected extraHeaders(): string[] | null { return null; }
+  protected finished(): void { /* nothing to release on the plain path */ }
 
   /** uWS onAborted: the client is gone; stop the backend side too. */
   clientAborted(): void {
@@ -133,14 +124,7 @@ export class ProxyExchange implements Dispatcher.DispatchHandler {
     this.statusCode = statusCode;
     this.status = statusLineFor(statusCode, statusText);
     this.collectHeaders(rawHeaders);
-    if (this.retryState !== null && this.wantsRetry(statusCode, null)) {
-      // Nothing was written to the client yet: drop this answer and send again after the wait.
-      const abort = this.abortUpstream;
-      this.scheduleRetry();
-      abort?.(new RetryAbortError());
-      return true;
-    }
-    if (this.pipeline !== null && this.pipeline.chain.outbound !== null && !this.applyOutbound(statusText)) return true;
+    if (!this.headReceived(statusText)) return true;
     if (this.isHead || this.statusCode === 204 || this.statusCode === 304) {
       // No body follows: answer now.
       corkedExchange = this;
@@ -194,123 +178,13 @@ export class ProxyExchange implements Dispatcher.DispatchHandler {
   }
 
   onError(err: Error): void {
-    if (err instanceof RetryAbortError) return; // the attempt this exchange gave up on itself
-    if (!this.aborted && !this.ended && !this.headersWritten && this.retryState !== null) {
-      const code = backendErrorCode(err);
-      if (this.wantsRetry(null, { source: 'backend', reason: code, message: err.message, section: 'backend', policy: 'retry', code })) {
-        this.scheduleRetry();
-        return;
-      }
-    }
+    if (this.backendFailed(err)) return;
     if (!this.aborted && !this.ended) {
       this.ended = true;
-      const code = backendErrorCode(err);
       if (this.headersWritten) this.res.close(); // mid-body failure: cut the connection so the client sees truncation
-      else if (this.pipeline !== null) this.runOnError({ source: 'backend', reason: code, message: err.message, section: 'backend', policy: null, code });
-      else writeError(this.res, code, this.owner.draining);
+      else this.answerBackendError(backendErrorCode(err), err);
     }
     this.finish();
-  }
-
-  /** The retry policy applies and the body can be replayed: `send` dispatches this exchange again. */
-  enableRetry(plan: RetryPlan, send: () => void): void {
-    this.retryState = { plan, attempt: 0, send };
-  }
-
-  /** Asks the retry condition about this attempt's status (or failure), with attempts left. */
-  private wantsRetry(status: number | null, error: LastError | null): boolean {
-    const state = this.retryState!;
-    if (state.attempt >= state.plan.count || this.aborted || this.ended) return false;
-    const ctx = this.pipeline!.ctx;
-    const savedResponse = ctx.response;
-    const savedError = ctx.lastError;
-    ctx.response = status === null ? null : { status, reason: '', headers: [], body: null };
-    ctx.lastError = error;
-    try {
-      return state.plan.test(ctx);
-    } catch {
-      return false;
-    } finally {
-      ctx.response = savedResponse;
-      ctx.lastError = savedError;
-    }
-  }
-
-  /** Forgets the abandoned attempt and sends again after the plan's delay. */
-  private scheduleRetry(): void {
-    const state = this.retryState!;
-    state.attempt++;
-    this.abortUpstream = null;
-    this.resumeUpstream = null;
-    this.outHeaders = [];
-    this.total = -1;
-    this.holds++;
-    setTimeout(() => {
-      this.holds--;
-      if (this.aborted || this.ended) return this.finish();
-      state.send();
-    }, state.plan.delayMs(state.attempt));
-  }
-
-  /** inbound or backend answered (return-response, mock-response, a limit): write it. */
-  respondFromPolicy(): void {
-    if (this.aborted || this.ended) return this.finish();
-    this.ended = true;
-    const ctx = this.pipeline!.ctx;
-    writePolicyResponse(this.res, ctx.response!, ctx.extraResponseHeaders, this.owner.draining);
-    this.finish();
-  }
-
-  /** A section failed (lastError is set): on-error decides the answer. */
-  failFromPolicy(): void {
-    if (this.aborted || this.ended) return this.finish();
-    this.ended = true;
-    this.runOnError(this.pipeline!.ctx.lastError!);
-    this.finish();
-  }
-
-  /** Runs the outbound section on the backend's status and headers; false when it answered itself. */
-  private applyOutbound(statusText: string): boolean {
-    const { ctx, chain } = this.pipeline!;
-    const headers: string[] = [];
-    const raw = this.outHeaders;
-    for (let i = 0; i < raw.length; i += 2) headers.push(raw[i].toString().toLowerCase(), raw[i + 1].toString());
-    ctx.response = { status: this.statusCode, reason: statusText, headers, body: null };
-    let outcome = runSection(chain.outbound!, ctx);
-    if (typeof outcome !== 'number') {
-      // Headers cannot wait while the body streams: outbound policies must answer synchronously.
-      outcome.catch(() => undefined);
-      ctx.fail({ source: 'policy', reason: 'AsyncOutbound', message: 'an outbound policy did not complete synchronously', section: 'outbound', policy: null, code: 'OUTPOST_ERR_POLICY_FAILED' });
-      outcome = FAIL;
-    }
-    if (outcome === RESPOND) { this.respondFromPolicy(); return false; }
-    if (outcome === FAIL) { this.failFromPolicy(); return false; }
-    const response = ctx.response!;
-    this.statusCode = response.status;
-    this.status = response.reason ? `${response.status} ${response.reason}` : statusLine(response.status);
-    const kept: string[] = [];
-    const edited = response.headers;
-    for (let i = 0; i < edited.length; i += 2) if (!isFramingHeader(edited[i])) kept.push(edited[i], edited[i + 1]);
-    this.outHeaders = kept;
-    return true;
-  }
-
-  private runOnError(error: LastError): void {
-    const { ctx, chain } = this.pipeline!;
-    ctx.lastError = error;
-    ctx.response = errorResponse(error.code);
-    const section = chain['on-error'];
-    const outcome = section === null ? CONTINUE : runSection(section, ctx);
-    if (typeof outcome === 'number') return this.writeOnErrorAnswer(outcome);
-    this.holds++;
-    outcome.then((o) => this.writeOnErrorAnswer(o), () => this.writeOnErrorAnswer(FAIL)).finally(() => { this.holds--; this.finish(); });
-  }
-
-  private writeOnErrorAnswer(outcome: Outcome): void {
-    if (this.aborted) return;
-    const ctx = this.pipeline!.ctx;
-    if (outcome === FAIL) writeError(this.res, 'OUTPOST_ERR_POLICY_FAILED', this.owner.draining);
-    else writePolicyResponse(this.res, ctx.response!, ctx.extraResponseHeaders, this.owner.draining);
   }
 
   private retryFixedLength(offset: number): boolean {
@@ -355,22 +229,22 @@ export class ProxyExchange implements Dispatcher.DispatchHandler {
     else this.res.endWithoutBody();
   }
 
-  private writeHead(): void {
+  protected writeHead(): void {
     const res = this.res;
     res.writeStatus(this.status);
     const h = this.outHeaders;
     for (let i = 0; i < h.length; i += 2) res.writeHeader(h[i], h[i + 1]);
-    const extra = this.pipeline?.ctx.extraResponseHeaders;
+    const extra = this.extraHeaders();
     if (extra) for (let i = 0; i < extra.length; i += 2) res.writeHeader(extra[i], extra[i + 1]);
     // While draining, ask the client to reconnect elsewhere; uWS closes after such a response.
     if (this.owner.draining) res.writeHeader('Connection', 'close');
     this.headersWritten = true;
   }
 
-  private finish(): void {
+  protected finish(): void {
     if (this.finishedOnce || this.holds > 0) return;
     this.finishedOnce = true;
-    this.pipeline?.ctx.ended();
+    this.finished();
     this.owner.exchangeFinished(this);
   }
 }

@@ -8,7 +8,7 @@ import type { Dispatcher } from 'undici';
 import type { HttpResponse } from './uws-native.js';
 import type { Generation, ApiRuntime } from './generation.js';
 import type { WorkerContext } from './handle-request.js';
-import { ProxyExchange } from '../upstream/proxy-exchange.js';
+import { PolicyExchange } from '../upstream/policy-exchange.js';
 import { BUFFERED_BODY_LIMIT, collectBody, StreamingBody } from './request-body.js';
 import { runSection, type RuntimeChain } from '../pipeline/chain-runtime.js';
 import { CONTINUE, FAIL, RESPOND, type Outcome } from '../pipeline/phases.js';
@@ -18,8 +18,7 @@ export function startPolicyRequest(
   owner: WorkerContext, res: HttpResponse, gen: Generation, api: ApiRuntime,
   chain: RuntimeChain, ctx: RequestContext, contentLength: number, chunked: boolean,
 ): void {
-  const exchange = new ProxyExchange(res, owner, ctx.method === 'HEAD');
-  exchange.pipeline = { ctx, chain };
+  const exchange = new PolicyExchange(res, owner, ctx.method === 'HEAD', ctx, chain);
   res.onAborted(() => exchange.clientAborted());
   owner.exchangeStarted(exchange);
   let body: StreamingBody | Buffer | null = null;
