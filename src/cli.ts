@@ -8,6 +8,7 @@ import { runGateway } from './gateway/primary/gateway-main.js';
 import { loadConfigFile } from './gateway/config/load-config.js';
 import { compilePolicies } from './gateway/pipeline/compile-policies.js';
 import { startEchoBackend } from './demo/echo-backend.js';
+import { hasEndpoint, readSettingsMap } from './gateway/managed/managed-settings.js';
 import { OutpostError } from './shared/errors.js';
 import { errorFields, log } from './shared/log.js';
 
@@ -15,15 +16,25 @@ const HELP = `Usage: outpost <command> [options]
 
 Commands:
   gateway     Run the gateway (data plane).
-      --config FILE        gateway config (YAML); default config/gateway.yaml
+      --config FILE        gateway config (YAML): standalone mode; default config/gateway.yaml
+                           unless a control-plane endpoint is set (managed mode)
+      --env-file FILE      managed-mode settings, KEY=VALUE lines (APIM's env.conf):
+                           config.service.endpoint, config.service.auth, OUTPOST_BACKUP_DIR, ...
+      --backup-dir DIR     managed mode: where the last good config is backed up
       --port N             API port (overrides gateway.port; default 8080; 0 picks a free port)
       --ops-port N         ops listener port: /health/live, /health/ready, /metrics (default 9090)
       --workers N          request worker threads (default: one per core)
       --demo-backend[=N]   also start the demo echo backend on 127.0.0.1:N (default 8090)
   validate FILE   Check a config file; print each problem with its field path; exit 1 if any.
+  control-plane   Run the control plane (management API, gateway config, heartbeats).
+      --port N             listen port (default 7070; 0 picks a free port)
+      --host ADDR          listen address (default 0.0.0.0)
+      --data DIR           SQLite data directory (default ./outpost-data)
+      admin token: OUTPOST_ADMIN_TOKEN or OUTPOST_ADMIN_TOKEN_FILE (required)
   help            Show this text.
 
-Signals: SIGTERM/SIGINT drain and exit 0; SIGHUP reloads the config (so does saving the file).
+Signals: SIGTERM/SIGINT drain and exit 0; SIGHUP reloads the config (so does saving the file);
+in managed mode SIGHUP re-reads the env file (a new token without a restart).
 `;
 
 function intOption(name: string, value: string | undefined): number | undefined {
@@ -41,15 +52,26 @@ async function gatewayCommand(args: string[]): Promise<void> {
   }
   const { values } = parseArgs({
     args,
-    options: { config: { type: 'string' }, port: { type: 'string' }, 'ops-port': { type: 'string' }, workers: { type: 'string' } },
+    options: {
+      config: { type: 'string' }, port: { type: 'string' }, 'ops-port': { type: 'string' }, workers: { type: 'string' },
+      'env-file': { type: 'string' }, 'backup-dir': { type: 'string' },
+    },
     strict: true,
   });
   if (demoPort !== undefined) {
     const demo = await startEchoBackend(demoPort);
     log('info', 'demo echo backend started', { port: demo.port });
   }
+  // Managed mode: no --config, and a control-plane endpoint in the env file or the environment.
+  const managed = values.config === undefined && hasEndpoint(await readSettingsMap(values['env-file']));
+  if (!managed && values['env-file'] !== undefined) {
+    throw new OutpostError('OUTPOST_ERR_SETTINGS_INVALID', values.config !== undefined
+      ? '--env-file is for managed mode; it cannot be combined with --config'
+      : `${values['env-file']}: config.service.endpoint is not set`);
+  }
   const gateway = await runGateway({
-    configFile: values.config ?? 'config/gateway.yaml',
+    configFile: managed ? undefined : values.config ?? 'config/gateway.yaml',
+    managed: managed ? { envFile: values['env-file'], backupDir: values['backup-dir'] } : undefined,
     port: intOption('port', values.port),
     opsPort: intOption('ops-port', values['ops-port']),
     workers: intOption('workers', values.workers),
@@ -95,6 +117,8 @@ async function main(argv: string[]): Promise<void> {
   process.on('uncaughtException', (err) => onFatal(err));
   switch (command) {
     case 'gateway': return gatewayCommand(rest);
+    // Loaded on demand: the gateway never loads SQLite.
+    case 'control-plane': return (await import('./control-plane/main.js')).controlPlaneCommand(rest);
     case 'validate': process.exitCode = await validateCommand(rest); return;
     case undefined: case 'help': case '--help': case '-h': process.stdout.write(HELP); return;
     default:

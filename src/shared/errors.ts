@@ -51,7 +51,35 @@ export const ERRORS = {
   OUTPOST_ERR_CONFIG_UNREADABLE: { status: 0, source: 'config', retrySafe: false, message: 'Configuration file could not be read or parsed' },
   OUTPOST_ERR_PORT_IN_USE: { status: 0, source: 'internal', retrySafe: false, message: 'The listen port is already in use' },
   OUTPOST_ERR_UWS_NATIVE_MISSING: { status: 0, source: 'internal', retrySafe: false, message: 'The uWebSockets.js native binary could not be loaded' },
+  /** Managed mode: the env file or environment has a missing or malformed setting (endpoint, token, CA file...). */
+  OUTPOST_ERR_SETTINGS_INVALID: { status: 0, source: 'config', retrySafe: false, message: 'A managed-mode setting is missing or invalid' },
+  /** The control plane could not be reached (DNS, refused, timeout, TLS); the gateway keeps serving what it has. */
+  OUTPOST_ERR_CONTROL_PLANE_UNREACHABLE: { status: 0, source: 'internal', retrySafe: true, message: 'The control plane could not be reached' },
+  /** The control plane answered with an unexpected status or a body that is not a config response. */
+  OUTPOST_ERR_CONTROL_PLANE_RESPONSE: { status: 0, source: 'internal', retrySafe: true, message: 'The control plane sent an unexpected response' },
+  /** The control plane refused the gateway token (401): expired, wrong signature, wrong gateway or rotated key. */
+  OUTPOST_ERR_GATEWAY_TOKEN_REJECTED: { status: 0, source: 'config', retrySafe: false, message: 'The control plane refused the gateway token' },
+  /** The gateway token expires within 7 days (or has expired): give the gateway a new one (env file + SIGHUP). */
+  OUTPOST_ERR_GATEWAY_TOKEN_EXPIRING: { status: 0, source: 'config', retrySafe: false, message: 'The gateway token expires soon' },
+  /** The config backup file is truncated, corrupt or not an Outpost backup: it is never served. */
+  OUTPOST_ERR_BACKUP_CORRUPT: { status: 0, source: 'internal', retrySafe: false, message: 'The config backup is corrupt and was not used' },
+  OUTPOST_ERR_BACKUP_WRITE_FAILED: { status: 0, source: 'internal', retrySafe: true, message: 'The config backup could not be written' },
   OUTPOST_ERR_WORKER_CRASHED: { status: 0, source: 'internal', retrySafe: false, message: 'A worker thread exited unexpectedly' },
+  /** Control plane: the management API was called without the admin bearer token, or with a wrong one. */
+  OUTPOST_ERR_ADMIN_UNAUTHORIZED: { status: 401, source: 'client', retrySafe: false, message: 'Unauthorized: send the admin token as "Authorization: Bearer <token>"' },
+  /** Control plane startup: neither OUTPOST_ADMIN_TOKEN nor OUTPOST_ADMIN_TOKEN_FILE gives a usable token. */
+  OUTPOST_ERR_ADMIN_TOKEN_MISSING: { status: 0, source: 'config', retrySafe: false, message: 'No admin token: set OUTPOST_ADMIN_TOKEN or OUTPOST_ADMIN_TOKEN_FILE (16+ characters)' },
+  /** Management API: the body is not JSON or breaks the schema; `problems` lists field paths. */
+  OUTPOST_ERR_RESOURCE_INVALID: { status: 400, source: 'client', retrySafe: false, message: 'The resource is invalid' },
+  /** Management API: the change would break another resource (e.g. deleting an API a product names). */
+  OUTPOST_ERR_RESOURCE_CONFLICT: { status: 409, source: 'client', retrySafe: false, message: 'The change conflicts with other resources' },
+  OUTPOST_ERR_RESOURCE_NOT_FOUND: { status: 404, source: 'client', retrySafe: false, message: 'Resource not found' },
+  /** Gateway endpoints of the control plane: why a GatewayKey token was refused (401). */
+  OUTPOST_ERR_GATEWAY_TOKEN_MISSING: { status: 401, source: 'client', retrySafe: false, message: 'Missing gateway token' },
+  OUTPOST_ERR_GATEWAY_TOKEN_MALFORMED: { status: 401, source: 'client', retrySafe: false, message: 'Malformed gateway token' },
+  OUTPOST_ERR_GATEWAY_TOKEN_UNKNOWN_GATEWAY: { status: 401, source: 'client', retrySafe: false, message: 'The gateway token names an unknown gateway' },
+  OUTPOST_ERR_GATEWAY_TOKEN_EXPIRED: { status: 401, source: 'client', retrySafe: false, message: 'The gateway token has expired' },
+  OUTPOST_ERR_GATEWAY_TOKEN_BAD_SIGNATURE: { status: 401, source: 'client', retrySafe: false, message: 'The gateway token signature is invalid (wrong or regenerated key)' },
 } as const satisfies Record<string, ErrorSpec>;
 
 export type ErrorCode = keyof typeof ERRORS;

@@ -28,11 +28,13 @@ export interface GatewayProcess {
   stop(signal?: NodeJS.Signals): Promise<number | null>;
 }
 
-export async function startGateway(config: object, opts: { workers?: number; port?: number; env?: Record<string, string>; expectFailure?: boolean } = {}): Promise<GatewayProcess> {
+/** `sourceArgs` replaces `--config FILE` (managed mode: `['--env-file', FILE]`); `config` is then unused. */
+export async function startGateway(config: object, opts: { workers?: number; port?: number; env?: Record<string, string>; expectFailure?: boolean; sourceArgs?: string[] } = {}): Promise<GatewayProcess> {
   const dir = mkdtempSync(join(tmpdir(), 'outpost-test-'));
   const configFile = join(dir, 'gateway.yaml');
   writeFileSync(configFile, stringify(config));
-  const proc = spawn(process.execPath, [CLI, 'gateway', '--config', configFile, '--port', String(opts.port ?? 0), '--ops-port', '0', '--workers', String(opts.workers ?? 2)], {
+  const sourceArgs = opts.sourceArgs ?? ['--config', configFile];
+  const proc = spawn(process.execPath, [CLI, 'gateway', ...sourceArgs, '--port', String(opts.port ?? 0), '--ops-port', '0', '--workers', String(opts.workers ?? 2)], {
     env: { ...process.env, ...opts.env },
     stdio: ['ignore', 'pipe', 'pipe'],
   });

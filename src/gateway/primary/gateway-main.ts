@@ -1,14 +1,11 @@
 /**
- * The primary thread of `outpost gateway`: load and validate the config, compile it off-loop,
- * publish it to the workers, supervise them, serve the ops listener, and reload on SIGHUP or a
- * change of the file. A config that does not validate or compile is never published: the running
+ * The primary thread of `outpost gateway`: take configs from a config source (a local file, or
+ * a control plane with a backup: see config-source.ts), compile them off-loop, publish them to
+ * the workers, supervise them, and serve the ops listener. A config that does not validate or compile is never published: the running
  * one stays and the reason is logged (one JSON line, with field paths) and shown in readiness.
  */
-import { watch, type FSWatcher } from 'node:fs';
 import { availableParallelism } from 'node:os';
-import { basename, dirname, resolve } from 'node:path';
 import type { Server } from 'node:http';
-import { loadConfigFile } from '../config/load-config.js';
 import { TableCompiler } from './table-compiler.js';
 import { Supervisor } from './supervisor.js';
 import { SharedCounters } from '../pipeline/shared-counters.js';
@@ -17,13 +14,19 @@ import { ConfigState } from './config-state.js';
 import { startOpsServer } from './ops-server.js';
 import { reservePort } from './port-check.js';
 import { renderMetrics } from './ops-metrics.js';
+import { FileConfigSource } from './file-config-source.js';
+import type { ApplyOutcome, ConfigCandidate, ConfigSource } from './config-source.js';
+import { ManagedConfigSource, type ManagedOptions } from '../managed/managed-config-source.js';
 import { OutpostError } from '../../shared/errors.js';
-import type { ConfigProblem } from '../../shared/config-schema.js';
+import { validateGatewayConfig, type ConfigProblem, type GatewayConfig } from '../../shared/config-schema.js';
 import type { TablePublish } from '../../shared/protocol.js';
 import { errorFields, log } from '../../shared/log.js';
 
 export interface GatewayOptions {
-  configFile: string;
+  /** Standalone mode: the local config file. Without it the gateway runs in managed mode. */
+  configFile?: string;
+  /** Managed mode: settings from the environment and this env file (endpoint, token, backup dir). */
+  managed?: ManagedOptions;
   port?: number;
   opsPort?: number;
   workers?: number;
@@ -36,14 +39,45 @@ export interface RunningGateway {
 }
 
 export async function runGateway(options: GatewayOptions): Promise<RunningGateway> {
-  const file = resolve(options.configFile);
+  const source: ConfigSource = options.configFile !== undefined
+    ? new FileConfigSource(options.configFile)
+    : await ManagedConfigSource.create(options.managed ?? {});
   const state = new ConfigState();
-  const first = await loadConfigFile(file);
-  if (!first.ok) {
-    for (const p of first.problems) log('error', 'config problem', { errorCode: 'OUTPOST_ERR_CONFIG_INVALID', file, field: p.path, problem: p.message });
-    throw new OutpostError('OUTPOST_ERR_CONFIG_INVALID', `${file}: ${first.problems.length} problem(s); the gateway did not start`);
+  const compiler = new TableCompiler();
+  const first = await source.initial();
+  // A file that does not load or compile stops startup. In managed mode the gateway starts
+  // anyway, with no APIs and not ready, and waits for the control plane to send a good config.
+  const fail = async (problems: ConfigProblem[]): Promise<never> => {
+    await compiler.close();
+    await source.close();
+    for (const p of problems) log('error', 'config problem', { errorCode: 'OUTPOST_ERR_CONFIG_INVALID', ...first?.origin, field: p.path, problem: p.message });
+    throw new OutpostError('OUTPOST_ERR_CONFIG_INVALID', `${describe(first)}: ${problems.length} problem(s); the gateway did not start`);
+  };
+  let firstOutcome: ApplyOutcome | null = null;
+  let startConfig = EMPTY_CONFIG();
+  let firstTable: SharedArrayBuffer | null = null;
+  if (first && !first.result.ok) {
+    if (source.kind === 'file') await fail(first.result.problems);
+    firstOutcome = rejectFirst(first, first.result.problems);
+  } else if (first?.result.ok) {
+    const compiled = await compiler.compile(first.result.config);
+    if (compiled instanceof SharedArrayBuffer) {
+      startConfig = first.result.config;
+      firstTable = compiled;
+      state.sourceHash = first.result.sourceHash;
+      firstOutcome = { status: 'published', generation: 1 };
+    } else {
+      if (source.kind === 'file') await fail(compiled.problems);
+      firstOutcome = rejectFirst(first, compiled.problems);
+    }
   }
-  const settings = first.config.gateway;
+  if (firstTable === null) {
+    const empty = await compiler.compile(startConfig);
+    if (!(empty instanceof SharedArrayBuffer)) throw new OutpostError('OUTPOST_ERR_INTERNAL', 'the empty config did not compile');
+    firstTable = empty;
+  }
+  let hasConfig = firstOutcome?.status === 'published';
+  const settings = startConfig.gateway;
   const port = options.port ?? settings.port;
   const workerCount = options.workers || settings.workers || availableParallelism();
   // Newer uWS builds size their buffer for heads that arrive in several reads from this variable
@@ -52,16 +86,8 @@ export async function runGateway(options: GatewayOptions): Promise<RunningGatewa
   process.env.UWS_HTTP_MAX_HEADERS_SIZE = String(settings.maxHeaderBytes * 2);
   const faultInjection = process.env.OUTPOST_FAULT_INJECTION === '1';
 
-  const compiler = new TableCompiler();
-  state.config = first.config;
-  state.sourceHash = first.sourceHash;
+  state.config = startConfig;
   state.generation = 1;
-  const firstTable = await compiler.compile(first.config);
-  if (!(firstTable instanceof SharedArrayBuffer)) {
-    await compiler.close();
-    for (const p of firstTable.problems) log('error', 'config problem', { errorCode: 'OUTPOST_ERR_CONFIG_INVALID', file, field: p.path, problem: p.message });
-    throw new OutpostError('OUTPOST_ERR_CONFIG_INVALID', `${file}: ${firstTable.problems.length} problem(s); the gateway did not start`);
-  }
   const initialTable: TablePublish = { type: 'table', generation: 1, buffer: firstTable };
   state.table = initialTable;
 
@@ -72,10 +98,11 @@ export async function runGateway(options: GatewayOptions): Promise<RunningGatewa
   const ops = await startOpsServer(options.opsPort ?? settings.opsPort, {
     readiness: () => {
       const workers = supervisor.status();
-      const ready = !shuttingDown && state.table !== null && supervisor.allAccepting(state.generation);
-      return { ready, generation: state.generation, configFile: file, workers, lastReload: state.lastReload, shuttingDown };
+      const { ready: sourceReady, ...detail } = source.readiness();
+      const ready = !shuttingDown && hasConfig && sourceReady !== false && state.table !== null && supervisor.allAccepting(state.generation);
+      return { ready, generation: state.generation, ...detail, workers, lastReload: state.lastReload, shuttingDown };
     },
-    metrics: () => renderMetrics(state, supervisor),
+    metrics: () => renderMetrics(state, supervisor) + source.metrics().map((l) => l + '\n').join(''),
     crashWorker: (i) => supervisor.crash(i),
   }, faultInjection);
   let boundPort: number;
@@ -86,44 +113,57 @@ export async function runGateway(options: GatewayOptions): Promise<RunningGatewa
     await supervisor.drain(0);
     await new Promise<void>((r) => closeServer(ops.server, r));
     await compiler.close();
+    await source.close();
     throw err;
   }
 
-  const reload = (trigger: string) => state.serialise(async () => {
-    const loaded = await loadConfigFile(file);
-    if (loaded.ok && loaded.sourceHash === state.sourceHash && trigger === 'file-change') return;
+  // Sources call this one candidate at a time; the chain keeps a SIGHUP and a sync from racing.
+  let chain: Promise<unknown> = Promise.resolve();
+  const apply = (candidate: ConfigCandidate): Promise<ApplyOutcome> => {
+    const run = chain.then(() => applyCandidate(candidate));
+    chain = run.catch(() => undefined);
+    return run;
+  };
+  const applyCandidate = async (candidate: ConfigCandidate): Promise<ApplyOutcome> => {
+    const { trigger, result, origin } = candidate;
+    if (result.ok && candidate.skipIfUnchanged && result.sourceHash === state.sourceHash && hasConfig) return { status: 'unchanged', generation: state.generation };
     const at = new Date().toISOString();
-    const reject = (problems: ConfigProblem[]) => {
+    const reject = (problems: ConfigProblem[]): ApplyOutcome => {
       state.reloadFailures++;
       state.lastReload = { ok: false, at, generation: state.generation, problems };
       log('error', 'config reload rejected; the running config stays', {
-        errorCode: 'OUTPOST_ERR_CONFIG_INVALID', trigger, file, generation: state.generation, problems,
+        errorCode: 'OUTPOST_ERR_CONFIG_INVALID', trigger, ...origin, generation: state.generation, problems,
       });
+      return { status: 'rejected', problems };
     };
-    if (!loaded.ok) return reject(loaded.problems);
+    if (!result.ok) return reject(result.problems);
     try {
-      const buffer = await compiler.compile(loaded.config);
+      const buffer = await compiler.compile(result.config);
       if (!(buffer instanceof SharedArrayBuffer)) return reject(buffer.problems);
       const generation = state.generation + 1;
       const table: TablePublish = { type: 'table', generation, buffer };
       state.table = table;
       state.generation = generation;
-      state.config = loaded.config;
-      state.sourceHash = loaded.sourceHash;
+      state.config = result.config;
+      state.sourceHash = result.sourceHash;
       state.reloads++;
       state.lastReload = { ok: true, at, generation };
       supervisor.publish(table);
-      warnRestartOnly(first.config.gateway, loaded.config.gateway);
-      log('info', 'config reloaded', { trigger, generation, apis: loaded.config.apis.length });
+      hasConfig = true;
+      warnRestartOnly(settings, result.config.gateway);
+      log('info', 'config reloaded', { trigger, ...origin, generation, apis: result.config.apis.length });
+      return { status: 'published', generation };
     } catch (err) {
+      const problems = [{ path: '', message: String(err) }];
       state.reloadFailures++;
-      state.lastReload = { ok: false, at, generation: state.generation, problems: [{ path: '', message: String(err) }] };
-      log('error', 'config compile failed; the running config stays', { trigger, ...errorFields(err) });
+      state.lastReload = { ok: false, at, generation: state.generation, problems };
+      log('error', 'config compile failed; the running config stays', { trigger, ...origin, ...errorFields(err) });
+      return { status: 'rejected', problems };
     }
-  });
+  };
 
-  const watcher = watchFile(file, () => void reload('file-change'));
-  const onHup = () => void reload('SIGHUP');
+  source.start(apply, firstOutcome);
+  const onHup = () => source.sighup();
   process.on('SIGHUP', onHup);
 
   const shutdown = async (reason: string) => {
@@ -131,44 +171,44 @@ export async function runGateway(options: GatewayOptions): Promise<RunningGatewa
     shuttingDown = true;
     const graceMs = Math.round(state.config!.gateway.drainTimeoutSeconds * 1000);
     log('info', 'draining', { reason, graceMs });
-    watcher?.close();
     process.off('SIGHUP', onHup);
+    await source.close();
     const cutOff = await supervisor.drain(graceMs);
     await new Promise<void>((r) => closeServer(ops.server, r));
     await compiler.close();
     log('info', 'stopped', { reason, cutOffRequests: cutOff });
   };
 
-  log('info', 'gateway started', { port: boundPort, opsPort: ops.port, workers: workerCount, generation: state.generation, file });
+  log('info', 'gateway started', { port: boundPort, opsPort: ops.port, workers: workerCount, generation: state.generation, mode: source.kind, ...first?.origin, hasConfig });
   if (process.stdout.isTTY) {
     process.stdout.write(`\n  Outpost gateway on http://localhost:${boundPort}  (ops: http://localhost:${ops.port}/health/ready, ${workerCount} workers)\n\n`);
   }
   return { port: boundPort, opsPort: ops.port, shutdown };
+
+  function rejectFirst(candidate: ConfigCandidate, problems: ConfigProblem[]): ApplyOutcome {
+    state.reloadFailures++;
+    state.lastReload = { ok: false, at: new Date().toISOString(), generation: 0, problems };
+    log('error', 'config rejected at startup; starting without APIs until a good one arrives', {
+      errorCode: 'OUTPOST_ERR_CONFIG_INVALID', trigger: candidate.trigger, ...candidate.origin, problems,
+    });
+    return { status: 'rejected', problems };
+  }
+}
+
+/** Managed mode before any config arrives: no APIs (every request 404s), readiness not ready. */
+function EMPTY_CONFIG(): GatewayConfig {
+  const result = validateGatewayConfig({});
+  if (!result.ok) throw new OutpostError('OUTPOST_ERR_INTERNAL', 'the empty config does not validate');
+  return result.config;
+}
+
+function describe(candidate: ConfigCandidate | null): string {
+  return String(candidate?.origin.file ?? candidate?.trigger ?? 'config');
 }
 
 function closeServer(server: Server, done: () => void): void {
   server.close(() => done());
   server.closeAllConnections();
-}
-
-/**
- * Editors replace files (write a temp file, rename), so watch the directory, not the inode.
- * Kubernetes ConfigMap volumes swap a `..data` symlink instead: those events count too. A reload
- * whose content hash is unchanged is skipped, so extra events cost one file read.
- */
-function watchFile(file: string, onChange: () => void): FSWatcher | null {
-  const name = basename(file);
-  let timer: NodeJS.Timeout | null = null;
-  try {
-    return watch(dirname(file), { persistent: false }, (_event, changed) => {
-      if (changed !== null && changed !== name && !changed.startsWith('..')) return;
-      if (timer) clearTimeout(timer);
-      timer = setTimeout(onChange, 100);
-    });
-  } catch (err) {
-    log('warn', 'cannot watch the config file; reload with SIGHUP', { file, ...errorFields(err) });
-    return null;
-  }
 }
 
 function warnRestartOnly(before: { port: number; opsPort: number; workers: number }, after: { port: number; opsPort: number; workers: number }): void {

@@ -1,0 +1,66 @@
+/**
+ * What one gateway is served: the APIs assigned to it, the products that include at least one of
+ * them (their `apis` narrowed to the assigned ones), the subscriptions whose scope reaches one
+ * (all-APIs scope included), and every named value (secrets too: the gateway substitutes them).
+ *
+ * The ETag is a hash of the response body. The body's `revision` only moves when this gateway's
+ * view changes (Store.viewRevision), so a change elsewhere keeps its ETag and does not wake its
+ * long poll.
+ */
+import { createHash } from 'node:crypto';
+import type { Doc, Store } from './store.js';
+
+export interface GatewayView {
+  revision: number;
+  body: string;
+  /** Quoted, strong: `"<revision>-<hash>"`. */
+  etag: string;
+}
+
+export class ViewCache {
+  /** Per gateway: the view computed at a global revision; recomputed only after a change. */
+  private readonly cache = new Map<string, { globalRevision: number; view: GatewayView }>();
+
+  constructor(private readonly store: Store) {}
+
+  view(gatewayId: string): GatewayView {
+    const globalRevision = this.store.revision();
+    const hit = this.cache.get(gatewayId);
+    if (hit && hit.globalRevision === globalRevision) return hit.view;
+    const config = buildConfig(this.store, gatewayId);
+    const configText = JSON.stringify(config);
+    const hash = createHash('sha256').update(configText).digest('base64url').slice(0, 27);
+    const revision = this.store.viewRevision(gatewayId, hash);
+    const body = `{"revision":${revision},"config":${configText}}`;
+    const view = { revision, body, etag: `"${revision}-${hash}"` };
+    this.cache.set(gatewayId, { globalRevision, view });
+    return view;
+  }
+
+  forget(gatewayId: string): void {
+    this.cache.delete(gatewayId);
+  }
+}
+
+export function buildConfig(store: Store, gatewayId: string): { apis: Doc[]; products: Doc[]; subscriptions: Doc[]; namedValues: Doc[] } {
+  const assigned = new Set(store.assignedApis(gatewayId));
+  const apis = store.list('apis').filter((s) => assigned.has(s.id)).map((s) => s.doc);
+  const products = store.list('products')
+    .map((s): Doc & { apis: string[] } => ({ ...s.doc, apis: ((s.doc.apis as string[] | undefined) ?? []).filter((a) => assigned.has(a)) }))
+    .filter((p) => p.apis.length > 0);
+  const productIds = new Set(products.map((p) => p.id as string));
+  const subscriptions = store.list('subscriptions').map((s) => s.doc).filter((s) => {
+    const [, kind, id] = String(s.scope).split('/');
+    if (kind === 'products') return productIds.has(id);
+    return kind === 'apis' && (id === undefined || assigned.has(id));
+  });
+  const namedValues = store.list('namedValues').map((s) => s.doc);
+  return { apis, products, subscriptions, namedValues };
+}
+
+/** If-None-Match holds this ETag (a list, `*` and weak forms accepted as RFC 9110 says). */
+export function etagMatches(ifNoneMatch: string | undefined, etag: string): boolean {
+  if (!ifNoneMatch) return false;
+  if (ifNoneMatch.trim() === '*') return true;
+  return ifNoneMatch.split(',').some((t) => t.trim().replace(/^W\//, '') === etag);
+}

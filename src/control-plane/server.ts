@@ -1,0 +1,75 @@
+/**
+ * The control-plane HTTP server: gateway endpoints (GatewayKey auth) under /gateway/, everything
+ * else is the management API (admin bearer token).
+ */
+import { createServer, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { errorFields, log } from '../shared/log.js';
+import { adminTokenChecker } from './admin-auth.js';
+import { GatewayApi } from './gateway-api.js';
+import { ViewCache } from './gateway-view.js';
+import { BadRequest, sendError } from './http-util.js';
+import { ManagementApi } from './management-api.js';
+import { NodeRegistry } from './nodes.js';
+import { Store } from './store.js';
+
+export interface ControlPlaneOptions {
+  port: number;
+  host: string;
+  dataDir: string;
+  adminToken: string;
+  heartbeatIntervalMs: number;
+}
+
+export interface ControlPlane {
+  port: number;
+  store: Store;
+  close(): Promise<void>;
+}
+
+export async function startControlPlane(opts: ControlPlaneOptions): Promise<ControlPlane> {
+  const store = new Store(opts.dataDir);
+  const views = new ViewCache(store);
+  const nodes = new NodeRegistry(opts.heartbeatIntervalMs);
+  const gatewayApi = new GatewayApi(store, views, nodes);
+  const management = new ManagementApi(store, views, nodes);
+  const isAdmin = adminTokenChecker(opts.adminToken);
+
+  const server: Server = createServer((req, res) => {
+    const url = new URL(req.url ?? '/', 'http://control-plane');
+    const handle = async () => {
+      if (await gatewayApi.handle(req, res, url.pathname, url.searchParams)) return;
+      if (!isAdmin(req.headers.authorization)) return sendError(res, 'OUTPOST_ERR_ADMIN_UNAUTHORIZED');
+      let segments: string[];
+      try {
+        segments = url.pathname.split('/').filter((s) => s !== '').map(decodeURIComponent);
+      } catch {
+        return sendError(res, 'OUTPOST_ERR_BAD_PATH_ENCODING');
+      }
+      await management.handle(req, res, segments, url.searchParams);
+    };
+    handle().catch((err: unknown) => {
+      if (err instanceof BadRequest) return sendError(res, 'OUTPOST_ERR_RESOURCE_INVALID', err.message, { problems: [{ path: '', message: err.message }] });
+      log('error', 'request failed', { method: req.method, path: url.pathname, ...errorFields(err) });
+      if (!res.headersSent) sendError(res, 'OUTPOST_ERR_INTERNAL');
+      else res.destroy();
+    });
+  });
+  // Long polls last up to 60 s; node's defaults (300 s request timeout) already allow that.
+  server.keepAliveTimeout = 65_000;
+
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(opts.port, opts.host, () => { server.off('error', reject); resolve(); });
+  });
+  const port = (server.address() as AddressInfo).port;
+  return {
+    port,
+    store,
+    close: async () => {
+      gatewayApi.releaseAll();
+      await new Promise<void>((resolve) => { server.close(() => resolve()); server.closeIdleConnections(); });
+      store.close();
+    },
+  };
+}

@@ -1,0 +1,80 @@
+/**
+ * Runs the real control plane (`dist/src/cli.js control-plane`) as a child process on 127.0.0.1
+ * port 0 with a temporary data directory, and gives tests a small admin client.
+ */
+import { spawn, type ChildProcess } from 'node:child_process';
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { CLI, type LogLine } from './gateway-process.js';
+
+export const ADMIN_TOKEN = 'test-admin-token-0123456789abcdef';
+
+export interface Reply { status: number; headers: Headers; body: any }
+
+export interface ControlPlaneProcess {
+  port: number;
+  dataDir: string;
+  proc: ChildProcess;
+  logs: LogLine[];
+  badLines: string[];
+  url(path: string): string;
+  /** An admin call (bearer token unless `token` is given; null sends none). */
+  admin(method: string, path: string, body?: unknown, token?: string | null): Promise<Reply>;
+  /** A call with arbitrary headers (the gateway endpoints). */
+  call(method: string, path: string, headers?: Record<string, string>, body?: unknown, signal?: AbortSignal): Promise<Reply>;
+  stop(): Promise<number | null>;
+}
+
+export async function startControlPlane(opts: { env?: Record<string, string>; dataDir?: string } = {}): Promise<ControlPlaneProcess> {
+  const dataDir = opts.dataDir ?? mkdtempSync(join(tmpdir(), 'outpost-cp-'));
+  const proc = spawn(process.execPath, [CLI, 'control-plane', '--port', '0', '--host', '127.0.0.1', '--data', dataDir], {
+    env: { ...process.env, OUTPOST_ADMIN_TOKEN: ADMIN_TOKEN, ...opts.env },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  const logs: LogLine[] = [];
+  const badLines: string[] = [];
+  let buffered = '';
+  let stderr = '';
+  const started = new Promise<LogLine>((resolve, reject) => {
+    proc.stdout!.on('data', (chunk: Buffer) => {
+      buffered += chunk.toString();
+      let nl: number;
+      while ((nl = buffered.indexOf('\n')) >= 0) {
+        const line = buffered.slice(0, nl);
+        buffered = buffered.slice(nl + 1);
+        if (line === '') continue;
+        try {
+          const parsed = JSON.parse(line) as LogLine;
+          logs.push(parsed);
+          if (parsed.msg === 'control plane started') resolve(parsed);
+        } catch { badLines.push(line); }
+      }
+    });
+    proc.stderr!.on('data', (c: Buffer) => { stderr += c.toString(); });
+    proc.once('exit', (code) => reject(new Error(`control plane exited (${code}); stderr: ${stderr}; logs: ${JSON.stringify(logs)}`)));
+  });
+  const exited = new Promise<number | null>((r) => proc.once('exit', (code) => r(code)));
+  const { port } = (await started) as LogLine & { port: number };
+  const url = (path: string) => `http://127.0.0.1:${port}${path}`;
+  const call = async (method: string, path: string, headers: Record<string, string> = {}, body?: unknown, signal?: AbortSignal): Promise<Reply> => {
+    const res = await fetch(url(path), {
+      method, signal,
+      headers: body === undefined ? headers : { 'content-type': 'application/json', ...headers },
+      body: body === undefined ? undefined : JSON.stringify(body),
+    });
+    const text = await res.text();
+    return { status: res.status, headers: res.headers, body: text === '' ? undefined : JSON.parse(text) };
+  };
+  return {
+    port, dataDir, proc, logs, badLines, url, call,
+    admin: (method, path, body, token = ADMIN_TOKEN) => call(method, path, token === null ? {} : { authorization: `Bearer ${token}` }, body),
+    stop: async () => {
+      if (proc.exitCode === null) proc.kill('SIGTERM');
+      const timer = setTimeout(() => proc.kill('SIGKILL'), 10_000);
+      const code = await exited;
+      clearTimeout(timer);
+      return code;
+    },
+  };
+}
