@@ -3,6 +3,8 @@
 # `docker buildx build --platform linux/amd64,linux/arm64 .` builds both.
 
 FROM node:20-bookworm-slim AS build
+# better-sqlite3 (the control plane's store) is built from source by its install script.
+RUN apt-get update && apt-get install -y --no-install-recommends python3 make g++ && rm -rf /var/lib/apt/lists/*
 WORKDIR /app
 COPY package.json package-lock.json ./
 RUN npm ci --no-audit --no-fund
@@ -26,4 +28,6 @@ EXPOSE 8080 9090
 HEALTHCHECK --interval=10s --timeout=2s CMD node -e "fetch('http://127.0.0.1:9090/health/ready').then(r=>process.exit(r.ok?0:1),()=>process.exit(1))"
 ENTRYPOINT ["node", "/app/dist/src/cli.js"]
 # Mount your config over /etc/outpost/gateway.yaml. For the demo Echo API add --demo-backend.
+# Managed mode as APIM: docker run --env-file env.conf <image> gateway (the env file names the
+# control plane); the control plane itself: <image> control-plane --data /data.
 CMD ["gateway", "--config", "/etc/outpost/gateway.yaml"]
