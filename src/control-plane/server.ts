@@ -1,11 +1,12 @@
 /**
- * The control-plane HTTP server: gateway endpoints (GatewayKey auth) under /gateway/, everything
- * else is the management API (admin bearer token).
+ * The control-plane HTTP server: gateway endpoints (GatewayKey auth) under /gateway/, the
+ * dashboard (session cookie) under /dashboard, everything else is the management API (admin bearer token).
  */
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { errorFields, log } from '../shared/log.js';
 import { adminTokenChecker } from './admin-auth.js';
+import { Dashboard } from './dashboard/routes.js';
 import { GatewayApi } from './gateway-api.js';
 import { ViewCache } from './gateway-view.js';
 import { BadRequest, sendError } from './http-util.js';
@@ -34,11 +35,13 @@ export async function startControlPlane(opts: ControlPlaneOptions): Promise<Cont
   const gatewayApi = new GatewayApi(store, views, nodes);
   const management = new ManagementApi(store, views, nodes);
   const isAdmin = adminTokenChecker(opts.adminToken);
+  const dashboard = new Dashboard(store, nodes, { isAdmin, publicUrl: process.env.OUTPOST_PUBLIC_URL || undefined, image: process.env.OUTPOST_GATEWAY_IMAGE || undefined });
 
   const server: Server = createServer((req, res) => {
     const url = new URL(req.url ?? '/', 'http://control-plane');
     const handle = async () => {
       if (await gatewayApi.handle(req, res, url.pathname, url.searchParams)) return;
+      if (await dashboard.handle(req, res, url.pathname)) return;
       if (!isAdmin(req.headers.authorization)) return sendError(res, 'OUTPOST_ERR_ADMIN_UNAUTHORIZED');
       let segments: string[];
       try {

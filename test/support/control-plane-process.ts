@@ -4,11 +4,21 @@
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdtempSync } from 'node:fs';
+import { createServer, type AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { CLI, type LogLine } from './gateway-process.js';
 
 export const ADMIN_TOKEN = 'test-admin-token-0123456789abcdef';
+
+/** A port that was free a moment ago (the kernel's pick, then released) for a pinned control plane. */
+export async function freePort(): Promise<number> {
+  const server = createServer();
+  await new Promise<void>((r) => server.listen(0, '127.0.0.1', () => r()));
+  const { port } = server.address() as AddressInfo;
+  await new Promise<void>((r) => server.close(() => r()));
+  return port;
+}
 
 export interface Reply { status: number; headers: Headers; body: any }
 
@@ -26,9 +36,13 @@ export interface ControlPlaneProcess {
   stop(): Promise<number | null>;
 }
 
-export async function startControlPlane(opts: { env?: Record<string, string>; dataDir?: string } = {}): Promise<ControlPlaneProcess> {
+/**
+ * `port` pins the port (default 0, any free one): a gateway's env file names the port, so a test
+ * that stops the control plane and starts it again must get the same one back.
+ */
+export async function startControlPlane(opts: { env?: Record<string, string>; dataDir?: string; port?: number } = {}): Promise<ControlPlaneProcess> {
   const dataDir = opts.dataDir ?? mkdtempSync(join(tmpdir(), 'outpost-cp-'));
-  const proc = spawn(process.execPath, [CLI, 'control-plane', '--port', '0', '--host', '127.0.0.1', '--data', dataDir], {
+  const proc = spawn(process.execPath, [CLI, 'control-plane', '--port', String(opts.port ?? 0), '--host', '127.0.0.1', '--data', dataDir], {
     env: { ...process.env, OUTPOST_ADMIN_TOKEN: ADMIN_TOKEN, ...opts.env },
     stdio: ['ignore', 'pipe', 'pipe'],
   });

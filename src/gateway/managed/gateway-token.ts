@@ -4,6 +4,10 @@
  * and the expiry so it can warn before the token runs out instead of being cut off silently.
  */
 import { OutpostError } from '../../shared/errors.js';
+import { formatToken, parseTokenForm } from '../../shared/gateway-token-format.js';
+
+// Re-exported for the gateway's callers and tests; the format itself lives in src/shared.
+export { formatExpiry } from '../../shared/gateway-token-format.js';
 
 export interface GatewayToken {
   gatewayId: string;
@@ -15,29 +19,13 @@ export interface GatewayToken {
 /** Warn this long before the token expires (APIM tokens last at most 30 days). */
 export const TOKEN_WARNING_MS = 7 * 24 * 3600 * 1000;
 
-const EXPIRY = /^(\d{4})(\d{2})(\d{2})(\d{2})(\d{2})$/;
-
 /** Accepts the value with or without the `GatewayKey ` scheme (APIM's env.conf includes it). */
 export function parseGatewayToken(value: string): GatewayToken {
-  const trimmed = value.trim();
-  const body = /^GatewayKey\s+/i.test(trimmed) ? trimmed.replace(/^GatewayKey\s+/i, '') : trimmed;
-  const parts = body.split('&');
-  if (parts.length !== 3 || parts.some((p) => p === '')) {
-    throw new OutpostError('OUTPOST_ERR_SETTINGS_INVALID', 'config.service.auth: expected "GatewayKey <gateway-id>&<expiry yyyyMMddHHmm>&<signature>"');
-  }
-  const [gatewayId, expiry] = parts;
-  const m = EXPIRY.exec(expiry);
-  const expiresAt = m ? new Date(Date.UTC(+m[1], +m[2] - 1, +m[3], +m[4], +m[5])) : null;
-  // Date.UTC rolls over out-of-range fields (month 13); a round trip catches that.
-  if (!m || !expiresAt || formatExpiry(expiresAt) !== expiry) {
-    throw new OutpostError('OUTPOST_ERR_SETTINGS_INVALID', `config.service.auth: the expiry "${expiry}" is not a UTC time as yyyyMMddHHmm`);
-  }
-  return { gatewayId, expiresAt, header: `GatewayKey ${body}` };
-}
-
-export function formatExpiry(date: Date): string {
-  const p = (n: number, w = 2) => String(n).padStart(w, '0');
-  return `${p(date.getUTCFullYear(), 4)}${p(date.getUTCMonth() + 1)}${p(date.getUTCDate())}${p(date.getUTCHours())}${p(date.getUTCMinutes())}`;
+  const parsed = parseTokenForm(value);
+  // The settings error names the setting, so an operator knows which line of env.conf to fix.
+  if (!parsed.ok) throw new OutpostError('OUTPOST_ERR_SETTINGS_INVALID', `config.service.auth: ${parsed.message}`);
+  const { gatewayId, expiry, expiresAt, signature } = parsed.parts;
+  return { gatewayId, expiresAt, header: formatToken(gatewayId, expiry, signature) };
 }
 
 export interface TokenStatus {

@@ -1,0 +1,102 @@
+/**
+ * The dashboard's routes under /dashboard. Logging in checks the admin token with the same
+ * constant-time check as the management API, then sets a session cookie; every other page needs
+ * a valid session and redirects to the login page without one.
+ */
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import { log } from '../../shared/log.js';
+import { readText } from '../http-util.js';
+import type { NodeRegistry } from '../nodes.js';
+import type { Store } from '../store.js';
+import { DEFAULT_IMAGE, envConf, publicBaseUrl } from './deploy.js';
+import { html, page, redirect, sendAsset, sendHtml } from './html.js';
+import { gatewayPage, loginPage, overviewPage } from './pages.js';
+import { clearedCookie, COOKIE_NAME, readCookie, sessionCookie, Sessions } from './sessions.js';
+
+/** A login form is one short field; anything bigger is not a login. */
+const MAX_LOGIN_BODY = 4096;
+
+export interface DashboardOptions {
+  isAdmin: (authorization: string | undefined) => boolean;
+  /** OUTPOST_PUBLIC_URL: the endpoint written into env.conf instead of the Host the browser used. */
+  publicUrl?: string;
+  /** OUTPOST_GATEWAY_IMAGE: the image named in the docker command. */
+  image?: string;
+}
+
+export class Dashboard {
+  private readonly sessions = new Sessions();
+  private readonly secure: boolean;
+
+  constructor(private readonly store: Store, private readonly nodes: NodeRegistry, private readonly opts: DashboardOptions) {
+    this.secure = opts.publicUrl?.startsWith('https:') ?? false;
+  }
+
+  /** Returns false when the path is not the dashboard's. */
+  async handle(req: IncomingMessage, res: ServerResponse, path: string): Promise<boolean> {
+    if (path !== '/dashboard' && !path.startsWith('/dashboard/')) return false;
+    const method = req.method ?? 'GET';
+    if (method === 'GET' && path.startsWith('/dashboard/assets/')) {
+      if (!sendAsset(res, path.slice('/dashboard/assets/'.length))) this.notFound(res);
+      return true;
+    }
+    if (path === '/dashboard/login') {
+      if (method === 'GET') sendHtml(res, 200, loginPage());
+      else if (method === 'POST') await this.login(req, res);
+      else res.writeHead(405, { allow: 'GET, POST' }).end();
+      return true;
+    }
+    const session = readCookie(req.headers.cookie, COOKIE_NAME);
+    if (path === '/dashboard/logout' && method === 'POST') {
+      this.sessions.destroy(session);
+      redirect(res, '/dashboard/login', { 'set-cookie': clearedCookie(this.secure) });
+      return true;
+    }
+    if (!this.sessions.valid(session)) { redirect(res, '/dashboard/login'); return true; }
+    if (method !== 'GET') { res.writeHead(405, { allow: 'GET' }).end(); return true; }
+    if (path === '/dashboard' || path === '/dashboard/') { sendHtml(res, 200, overviewPage(this.store, this.nodes)); return true; }
+    const m = /^\/dashboard\/gateways\/([^/]+)(\/env\.conf)?$/.exec(path);
+    let gatewayId: string | undefined;
+    try { gatewayId = m ? decodeURIComponent(m[1]) : undefined; } catch { gatewayId = undefined; }
+    if (gatewayId === undefined) { this.notFound(res); return true; }
+    if (m![2]) { this.envFile(req, res, gatewayId); return true; }
+    const body = gatewayPage(this.store, this.nodes, gatewayId, this.opts.image ?? DEFAULT_IMAGE);
+    if (body) sendHtml(res, 200, body); else this.notFound(res);
+    return true;
+  }
+
+  private async login(req: IncomingMessage, res: ServerResponse): Promise<void> {
+    if (Number(req.headers['content-length'] ?? 0) > MAX_LOGIN_BODY) { sendHtml(res, 413, loginPage('The form is too large.')); return; }
+    const token = new URLSearchParams(await readText(req)).get('token') ?? '';
+    if (!this.opts.isAdmin(`Bearer ${token}`)) {
+      log('warn', 'dashboard login refused', { remoteAddress: req.socket.remoteAddress });
+      sendHtml(res, 401, loginPage('That is not the admin token.'));
+      return;
+    }
+    const { id, maxAgeSeconds } = this.sessions.create();
+    log('info', 'dashboard login', { remoteAddress: req.socket.remoteAddress });
+    redirect(res, '/dashboard', { 'set-cookie': sessionCookie(id, maxAgeSeconds, this.secure) });
+  }
+
+  /** A fresh primary-key token on every download: nothing to store, and old files simply expire. */
+  private envFile(req: IncomingMessage, res: ServerResponse, gatewayId: string): void {
+    const gw = this.store.get('gateways', gatewayId);
+    if (!gw) return this.notFound(res);
+    const baseUrl = publicBaseUrl(req, this.opts.publicUrl);
+    if (!baseUrl) { sendHtml(res, 400, page('Bad request', html`<p>Cannot tell the control plane's address from the Host header; set OUTPOST_PUBLIC_URL.</p>`, { loggedIn: true })); return; }
+    const { text, expiresAt } = envConf(gatewayId, gw.doc.primaryKey as string, baseUrl);
+    log('info', 'gateway token issued', { gatewayId, keyType: 'primary', expiresAt: expiresAt.toISOString(), via: 'dashboard' });
+    res.writeHead(200, {
+      'content-type': 'text/plain; charset=utf-8',
+      'content-disposition': 'attachment; filename="env.conf"',
+      'content-length': Buffer.byteLength(text),
+      'cache-control': 'no-store',
+      'x-content-type-options': 'nosniff',
+    });
+    res.end(text);
+  }
+
+  private notFound(res: ServerResponse): void {
+    sendHtml(res, 404, page('Not found', html`<h1>Not found</h1><p><a href="/dashboard">Back to the gateways</a></p>`, { loggedIn: true }));
+  }
+}
