@@ -71,7 +71,11 @@ export async function startControlPlane(opts: ControlPlaneOptions): Promise<Cont
     store,
     close: async () => {
       gatewayApi.releaseAll();
+      // Gateways keep keep-alive connections busy with heartbeats, so waiting for them to go idle
+      // can take seconds: answered long polls get a moment to flush, then every connection closes.
+      const flushed = setTimeout(() => server.closeAllConnections(), 200);
       await new Promise<void>((resolve) => { server.close(() => resolve()); server.closeIdleConnections(); });
+      clearTimeout(flushed);
       store.close();
     },
   };
