@@ -4,7 +4,7 @@ import { createHash } from 'node:crypto';
 import { validateGatewayConfig } from '../../src/shared/config-schema.js';
 import { compileTable } from '../../src/gateway/router/compile-table.js';
 import { SharedRouteTable } from '../../src/gateway/router/shared-table.js';
-import { takeQueryParam } from '../../src/gateway/subscriptions/subscription-index.js';
+import { takeQueryParam } from '../../src/shared/query-string.js';
 
 const KEY = 'plain-text-key-0123456789';
 

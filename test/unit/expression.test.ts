@@ -7,8 +7,9 @@ import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { pack, unpack } from 'msgpackr';
 import { RequestContext } from '../../src/gateway/pipeline/context.js';
+import { queryValue as queryParam } from '../../src/shared/query-string.js';
 import {
-  bind, bindCondition, ExpressionError, MAX_DEPTH, MAX_LENGTH, MAX_MATCH_INPUT, parseExpression, queryParam,
+  bind, bindCondition, ExpressionError, MAX_DEPTH, MAX_LENGTH, MAX_MATCH_INPUT, parseExpression,
 } from '../../src/gateway/pipeline/expression/index.js';
 
 function request(): RequestContext {

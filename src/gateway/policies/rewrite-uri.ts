@@ -13,7 +13,7 @@ import type { PolicyFactory } from '../pipeline/policy-contract.js';
 import { CONTINUE, type Outcome } from '../pipeline/phases.js';
 import { PolicyCompileError, type PolicyLocation } from '../pipeline/policy-element.js';
 import { allowOnly, boolAttr, stringAttr } from './attributes.js';
-import { pairName, queryValue, splitQuery } from './query-string.js';
+import { pairName, queryValue, splitQuery } from '../../shared/query-string.js';
 import type { RequestContext } from '../pipeline/context.js';
 
 /** Alternating pieces: literal, param name, literal, …, literal (always odd length). */

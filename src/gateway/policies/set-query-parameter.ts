@@ -8,7 +8,7 @@ import type { PolicyFactory } from '../pipeline/policy-contract.js';
 import { CONTINUE, type Outcome } from '../pipeline/phases.js';
 import { PolicyCompileError } from '../pipeline/policy-element.js';
 import { allowOnly, childTexts, enumAttr, stringAttr } from './attributes.js';
-import { encodePair, pairName, splitQuery } from './query-string.js';
+import { encodePair, pairName, splitQuery } from '../../shared/query-string.js';
 import type { RequestContext } from '../pipeline/context.js';
 
 type ExistsAction = 'override' | 'skip' | 'append' | 'delete';

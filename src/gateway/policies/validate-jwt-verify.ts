@@ -10,6 +10,7 @@ import { decodeProtectedHeader, jwtVerify, type JWTPayload } from 'jose';
 import type { ErrorCode } from '../../shared/errors.js';
 import { JWT_ALGORITHMS, hasKid, selectKeys, type JwtKey, type JwtKeyData } from './validate-jwt-keys.js';
 import type { OpenIdKeySource } from './validate-jwt-openid.js';
+import { queryValue } from '../../shared/query-string.js';
 
 export interface RequiredClaim {
   name: string;
@@ -64,7 +65,7 @@ export function findToken(config: ValidateJwtConfig, header: (name: string) => s
       token = value.slice(space + 1).trim();
     }
   } else {
-    token = queryParam(query, config.queryName!);
+    token = queryValue(query, config.queryName!);
   }
   return token === null || token === '' ? missing('ERR_NO_TOKEN') : token;
 }
@@ -136,17 +137,4 @@ function claimValues(raw: unknown, separator: string | null): string[] {
   if (Array.isArray(raw)) return raw.map((x) => (typeof x === 'string' ? x : JSON.stringify(x)));
   if (typeof raw === 'string') return separator === null ? [raw] : raw.split(separator).map((s) => s.trim());
   return [typeof raw === 'object' ? JSON.stringify(raw) : String(raw)];
-}
-
-function queryParam(query: string, name: string): string | null {
-  if (query === '') return null;
-  for (const part of query.split('&')) {
-    const eq = part.indexOf('=');
-    if (decode(eq < 0 ? part : part.slice(0, eq)) === name) return eq < 0 ? '' : decode(part.slice(eq + 1));
-  }
-  return null;
-}
-
-function decode(s: string): string | null {
-  try { return decodeURIComponent(s.replace(/\+/g, ' ')); } catch { return null; }
 }

@@ -10,6 +10,7 @@
 import { hash } from 'node:crypto';
 import type { CompiledApi, CompiledSubscription } from '../../shared/compiled-meta.js';
 import type { ErrorCode } from '../../shared/errors.js';
+import { takeQueryParam } from '../../shared/query-string.js';
 
 export type GateResult = { ok: true; subscription: CompiledSubscription | null } | { ok: false; code: ErrorCode };
 
@@ -60,25 +61,4 @@ function inScope(s: CompiledSubscription, api: CompiledApi): boolean {
   if (s.scope === 'all') return true;
   if (s.scope === 'api') return s.target === api.id;
   return api.products.includes(s.target!);
-}
-
-/** Finds `name=value` in a raw query string; returns the decoded value and the query without it. */
-export function takeQueryParam(query: string, name: string): { value: string; rest: string } | null {
-  if (query === '' || query.indexOf(name) < 0) return null;
-  let value: string | null = null;
-  const kept: string[] = [];
-  for (const pair of query.split('&')) {
-    const eq = pair.indexOf('=');
-    const rawName = eq < 0 ? pair : pair.slice(0, eq);
-    if (safeDecode(rawName) === name) {
-      if (value === null) value = safeDecode(eq < 0 ? '' : pair.slice(eq + 1));
-    } else {
-      kept.push(pair);
-    }
-  }
-  return value === null ? null : { value, rest: kept.join('&') };
-}
-
-function safeDecode(s: string): string {
-  try { return decodeURIComponent(s.replace(/\+/g, ' ')); } catch { return s; }
 }

@@ -5,6 +5,7 @@
  */
 import { MAX_MATCH_INPUT, type CompareOp, type Expr, type RefName, type Value } from './ast.js';
 import type { RequestContext } from '../context.js';
+import { queryValue } from '../../../shared/query-string.js';
 
 export type Evaluator = (ctx: RequestContext) => Value;
 
@@ -52,7 +53,7 @@ function bindRef(ref: RefName, key: string | null): Evaluator {
     case 'method': return (ctx) => ctx.method;
     case 'path': return (ctx) => ctx.path;
     case 'header': return (ctx) => ctx.header(name);
-    case 'query': return (ctx) => queryParam(ctx.query, name);
+    case 'query': return (ctx) => queryValue(ctx.query, name);
     case 'ip': return (ctx) => ctx.clientIp;
     case 'subscription': return (ctx) => ctx.subscription?.id ?? null;
     case 'product': return (ctx) => ctx.subscription?.productId ?? null;
@@ -143,20 +144,3 @@ function claimValue(claims: Record<string, unknown> | null, name: string): Value
 }
 
 /** First value of a query parameter, percent-decoded (`+` as space), or null. No allocation but the match. */
-export function queryParam(query: string, name: string): string | null {
-  let start = 0;
-  while (start < query.length) {
-    let end = query.indexOf('&', start);
-    if (end < 0) end = query.length;
-    let eq = query.indexOf('=', start);
-    if (eq < 0 || eq > end) eq = end;
-    if (decode(query.slice(start, eq)) === name) return eq < end ? decode(query.slice(eq + 1, end)) : '';
-    start = end + 1;
-  }
-  return null;
-}
-
-function decode(s: string): string {
-  if (s.indexOf('%') < 0 && s.indexOf('+') < 0) return s;
-  try { return decodeURIComponent(s.replace(/\+/g, ' ')); } catch { return s; }
-}
