@@ -11,7 +11,7 @@ import type { ErrorCode } from '../shared/errors.js';
 import { log } from '../shared/log.js';
 import { verifyGatewayToken, type TokenFailure } from './gateway-token.js';
 import { etagMatches, type ViewCache } from './gateway-view.js';
-import { readJson, sendError, sendJson } from './http-util.js';
+import { readJson, sendError } from './http-util.js';
 import type { NodeRegistry } from './nodes.js';
 import type { Store } from './store.js';
 

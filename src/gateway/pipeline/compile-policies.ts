@@ -5,13 +5,14 @@
  * checked plain data. Problems come back with the field path of the scope that holds them.
  */
 import type { GatewayConfig, ConfigProblem } from '../../shared/config-schema.js';
-import { SECTIONS, type Section } from './phases.js';
+import { SECTIONS } from './phases.js';
 import { parsePolicyDocument, policyLocation, type PolicyDocument } from './policy-document.js';
 import { redactSecrets, substituteNamedValues, type NamedValues } from './named-values.js';
 import { mergeScopes, type ScopeLevel } from './merge-scopes.js';
-import { describeLocation, PolicyCompileError, type PolicyElement, type PolicyLocation } from './policy-element.js';
+import { describeLocation, PolicyCompileError } from './policy-element.js';
 import type { CompiledChain } from './policy-contract.js';
 import { findFactory } from '../policies/registry.js';
+import { compileElement } from './compile-element.js';
 
 /** Chains of one operation by product id; '' is the chain for requests without a product key. */
 export type OperationChains = Record<string, CompiledChain>;
@@ -74,18 +75,9 @@ export function compilePolicies(config: GatewayConfig): PolicyCompilation {
 function checkScope(doc: PolicyDocument, scope: string): void {
   for (const section of SECTIONS) {
     doc[section]?.forEach((element, index) => {
-      if (element.name !== 'base') compileElement(element, policyLocation(scope, section, index, element.name));
+      if (element.name !== 'base') compileElement(findFactory, element, policyLocation(scope, section, index, element.name));
     });
   }
-}
-
-function compileElement(element: PolicyElement, at: PolicyLocation): unknown {
-  const factory = findFactory(element.name);
-  if (!factory) throw new PolicyCompileError(at, null, `unknown policy "${element.name}"`);
-  if (!factory.sections.includes(at.section as Section)) {
-    throw new PolicyCompileError(at, null, `"${element.name}" cannot be used in ${at.section} (allowed: ${factory.sections.join(', ')})`);
-  }
-  return factory.compile(element, at);
 }
 
 /** After checkScope passed for every level, merging and compiling cannot fail on content. */
@@ -96,7 +88,7 @@ function compileChain(levels: ScopeLevel[]): CompiledChain {
     chain[section] = merged[section].map((element, index) => {
       // Merged elements keep no scope of their own: name the operation level and the position.
       const at = policyLocation(levels[levels.length - 1].scope, section, index, element.name);
-      return { name: element.name, config: compileElement(element, at), at: describeLocation(at) };
+      return { name: element.name, config: compileElement(findFactory, element, at), at: describeLocation(at) };
     });
   }
   return chain;

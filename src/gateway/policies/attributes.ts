@@ -3,6 +3,7 @@
  * attribute. Every factory uses these, so every policy reports bad input the same way.
  */
 import { PolicyCompileError, type PolicyElement, type PolicyLocation } from '../pipeline/policy-element.js';
+import { ExpressionError, parseExpression, type Expr } from '../pipeline/expression/index.js';
 
 /** Refuses attributes and child elements the policy does not know (never a silent skip). */
 export function allowOnly(el: PolicyElement, at: PolicyLocation, attrs: readonly string[], children: readonly string[] = []): void {
@@ -59,4 +60,15 @@ export function headerName(el: PolicyElement, at: PolicyLocation, attr = 'name')
   const name = stringAttr(el, at, attr);
   if (!/^[!#$%&'*+.^_`|~0-9A-Za-z-]+$/.test(name)) throw new PolicyCompileError(at, attr, `"${name}" is not a valid header name`);
   return name.toLowerCase();
+}
+
+/** A condition in Outpost's expression language, compiled now; a parse error names the attribute. */
+export function conditionAttr(el: PolicyElement, at: PolicyLocation, name: string): Expr {
+  const source = stringAttr(el, at, name);
+  try {
+    return parseExpression(source);
+  } catch (err) {
+    if (err instanceof ExpressionError) throw new PolicyCompileError(at, name, `${err.message} in "${source}"`);
+    throw err;
+  }
 }

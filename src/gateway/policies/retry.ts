@@ -14,8 +14,8 @@
 import type { PolicyFactory } from '../pipeline/policy-contract.js';
 import { CONTINUE, type Outcome } from '../pipeline/phases.js';
 import { PolicyCompileError } from '../pipeline/policy-element.js';
-import { allowOnly, boolAttr, intAttr, stringAttr } from './attributes.js';
-import { bindCondition, ExpressionError, parseExpression, type Expr } from '../pipeline/expression/index.js';
+import { allowOnly, boolAttr, conditionAttr, intAttr } from './attributes.js';
+import { bindCondition, type Expr } from '../pipeline/expression/index.js';
 import { forwardRequest } from './forward-request.js';
 import type { RequestContext, RetryPlan } from '../pipeline/context.js';
 
@@ -34,14 +34,7 @@ export const retry: PolicyFactory<Config> = {
   sections: ['backend'],
   compile(el, at) {
     allowOnly(el, at, ['condition', 'count', 'interval', 'max-interval', 'delta', 'first-fast-retry'], ['forward-request']);
-    const source = stringAttr(el, at, 'condition');
-    let condition: Expr;
-    try {
-      condition = parseExpression(source);
-    } catch (err) {
-      if (err instanceof ExpressionError) throw new PolicyCompileError(at, 'condition', `${err.message} in "${source}"`);
-      throw err;
-    }
+    const condition = conditionAttr(el, at, 'condition');
     const forwards = el.children.filter((c) => c.name === 'forward-request');
     if (forwards.length > 1) throw new PolicyCompileError(at, null, 'at most one <forward-request> inside <retry>');
     const intervalSec = intAttr(el, at, 'interval', { min: 0, max: 300 });

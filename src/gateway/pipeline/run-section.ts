@@ -1,0 +1,54 @@
+/**
+ * The loop that runs a list of policy instances: a section of a chain, or a branch of choose.
+ * Policies that return a number never allocate a promise; the loop switches to awaiting only at
+ * the first policy that returns one. A throw becomes FAIL with lastError naming the policy.
+ */
+import { CONTINUE, FAIL, type Outcome, type Section } from './phases.js';
+import type { PolicyInstance } from './policy-contract.js';
+import type { RequestContext } from './context.js';
+
+export interface RuntimeSection {
+  section: Section;
+  instances: PolicyInstance[];
+  /** Where each policy was written (for lastError). */
+  names: string[];
+}
+
+/** Runs a section; a thrown error becomes FAIL with lastError naming the policy. */
+export function runSection(section: RuntimeSection, ctx: RequestContext): Outcome | Promise<Outcome> {
+  const list = section.instances;
+  for (let i = 0; i < list.length; i++) {
+    let result: Outcome | Promise<Outcome>;
+    try {
+      result = list[i].run(ctx);
+    } catch (err) {
+      return policyThrew(section, i, ctx, err);
+    }
+    if (typeof result !== 'number') return finishAsync(section, i, result, ctx);
+    if (result !== CONTINUE) return result;
+  }
+  return CONTINUE;
+}
+
+async function finishAsync(section: RuntimeSection, from: number, pending: Promise<Outcome>, ctx: RequestContext): Promise<Outcome> {
+  let i = from;
+  try {
+    let result = await pending;
+    if (result !== CONTINUE) return result;
+    for (i = from + 1; i < section.instances.length; i++) {
+      result = await section.instances[i].run(ctx);
+      if (result !== CONTINUE) return result;
+    }
+    return CONTINUE;
+  } catch (err) {
+    return policyThrew(section, i, ctx, err);
+  }
+}
+
+function policyThrew(section: RuntimeSection, index: number, ctx: RequestContext, err: unknown): Outcome {
+  ctx.fail({
+    source: 'policy', reason: 'PolicyFailed', message: err instanceof Error ? err.message : String(err),
+    section: section.section, policy: section.names[index], code: 'OUTPOST_ERR_POLICY_FAILED',
+  });
+  return FAIL;
+}
