@@ -14,6 +14,7 @@ import { ProxyExchange, type ExchangeOwner } from '../upstream/proxy-exchange.js
 import { collectBody, StreamingBody, BUFFERED_BODY_LIMIT } from './request-body.js';
 import type { Generation } from './generation.js';
 import { clientAddressText } from './client-address.js';
+import { backendTarget, forwardPath } from './backend-target.js';
 import { startPolicyRequest } from './policy-request.js';
 import { RequestContext } from '../pipeline/context.js';
 import type { BackendPools } from '../upstream/backend-pools.js';
@@ -88,10 +89,11 @@ export class RequestHandler {
     );
     if (head.host !== '') headers.push('x-forwarded-host', head.host);
 
+    const path = forwardPath(this.path.raw, api.suffixSegments, this.path.trailingSlash);
     const chains = gen.chains[this.match.op];
     if (chains !== null) {
       const chain = chains.get(productId) ?? chains.get('')!;
-      const ctx = new RequestContext(head.method, forwardPath(this.path.raw, api.suffixSegments, this.path.trailingSlash), query,
+      const ctx = new RequestContext(head.method, path, query,
         headers, clientIp, api.meta.id, gen.table.meta.operations[this.match.op].id, this.params(gen));
       if (subscription !== null) ctx.subscription = { id: subscription.id, productId: productId || null };
       return startPolicyRequest(this.ctx, res, gen, api, chain, ctx, head.contentLength, head.chunked);
@@ -101,7 +103,7 @@ export class RequestHandler {
     res.onAborted(() => exchange.clientAborted());
     this.ctx.exchangeStarted(exchange);
     const opts: Dispatcher.DispatchOptions = {
-      path: backendPath(api.basePath, this.path.raw, api.suffixSegments, this.path.trailingSlash, query),
+      path: backendTarget(api.basePath, path, query),
       method: head.method as Dispatcher.HttpMethod,
       headers,
       body: null,
@@ -149,21 +151,4 @@ function hostWithoutPort(host: string): string {
   }
   const name = host.slice(0, end);
   return name.toLowerCase() === name ? name : name.toLowerCase();
-}
-
-/** serviceUrl's path + the request path after the API suffix, as the client encoded it. */
-function backendPath(basePath: string, raw: string[], skip: number, trailingSlash: boolean, query: string): string {
-  let path = basePath;
-  for (let i = skip; i < raw.length; i++) path += '/' + raw[i];
-  if (trailingSlash && !path.endsWith('/')) path += '/';
-  if (path === '') path = '/';
-  return query === '' ? path : `${path}?${query}`;
-}
-
-/** The request path after the API suffix ("" when nothing follows), for policies to read and rewrite. */
-function forwardPath(raw: string[], skip: number, trailingSlash: boolean): string {
-  let path = '';
-  for (let i = skip; i < raw.length; i++) path += '/' + raw[i];
-  if (trailingSlash) path += '/';
-  return path;
 }

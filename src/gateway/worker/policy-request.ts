@@ -9,6 +9,7 @@ import type { HttpResponse } from './uws-native.js';
 import type { Generation, ApiRuntime } from './generation.js';
 import type { WorkerContext } from './handle-request.js';
 import { PolicyExchange } from '../upstream/policy-exchange.js';
+import { backendTarget } from './backend-target.js';
 import { BUFFERED_BODY_LIMIT, collectBody, StreamingBody } from './request-body.js';
 import { runSection, type RuntimeChain } from '../pipeline/chain-runtime.js';
 import { CONTINUE, FAIL, RESPOND, type Outcome } from '../pipeline/phases.js';
@@ -43,10 +44,8 @@ export function startPolicyRequest(
     if (exchange.aborted) return;
     const origin = ctx.backendOrigin;
     const pool = origin === null ? api.pool : owner.pools.get(origin, gen.settings.upstream);
-    const base = ctx.backendBasePath ?? api.basePath;
-    const path = (base + ctx.path) || '/';
     const opts: Dispatcher.DispatchOptions = {
-      path: ctx.query === '' ? path : `${path}?${ctx.query}`,
+      path: backendTarget(ctx.backendBasePath ?? api.basePath, ctx.path, ctx.query),
       method: ctx.method as Dispatcher.HttpMethod,
       headers: ctx.headers,
       body,
