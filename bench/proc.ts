@@ -4,8 +4,9 @@
  * that an error, a signal or a plain exit anywhere in the bench still takes all of them down.
  */
 import { spawn, execFileSync, type ChildProcess } from 'node:child_process';
-import { readFileSync, readdirSync } from 'node:fs';
+import { readFileSync, readdirSync, rmSync } from 'node:fs';
 import { get } from 'node:http';
+import { join } from 'node:path';
 
 const live = new Set<ChildProcess>();
 
@@ -152,4 +153,49 @@ export function describeProcess(pid: number): string {
   } catch {
     return '(exited)';
   }
+}
+
+export interface GatewayChild { child: Child; port: number; opsPort: number; problems: string[] }
+
+/**
+ * Starts `outpost gateway` (one worker) on `configFile`, pinned to `core`, and waits until it is
+ * ready. Its warn/error log lines (the first 20) are kept in `problems` for the report.
+ */
+export async function spawnGateway(repoRoot: string, core: number | null, configFile: string, nodeArgs: string[] = []): Promise<GatewayChild> {
+  const child = spawnPinned(core, process.execPath,
+    [...nodeArgs, join(repoRoot, 'dist/src/cli.js'), 'gateway', '--config', configFile, '--port', '0', '--ops-port', '0', '--workers', '1']);
+  const problems: string[] = [];
+  child.onLine((line) => { if (problems.length < 20 && /"level":"(warn|error)"/.test(line)) problems.push(line); });
+  try {
+    const started = await waitForLine(child, (line) => {
+      try {
+        const e = JSON.parse(line) as { msg?: string; port?: number; opsPort?: number };
+        return e.msg === 'gateway started' ? { port: e.port ?? 0, opsPort: e.opsPort ?? 0 } : undefined;
+      } catch { return undefined; }
+    }, 20_000, 'gateway');
+    await waitForHttp(`http://127.0.0.1:${started.opsPort}/health/ready`, (r) => r.status === 200, 15_000);
+    return { child, port: started.port, opsPort: started.opsPort, problems };
+  } catch (err) {
+    await stopChild(child, 2_000);
+    throw err;
+  }
+}
+
+/**
+ * Runs a bench's `main` and exits with its code. Children never outlive the bench, whatever way
+ * it ends, and the temporary directory `tmpDir()` names is removed.
+ */
+export function runMain(label: string, main: () => Promise<number>, tmpDir: () => string | null): void {
+  process.on('exit', () => {
+    killAllNow();
+    const dir = tmpDir();
+    if (dir) rmSync(dir, { recursive: true, force: true });
+  });
+  process.on('SIGINT', () => process.exit(130));
+  process.on('SIGTERM', () => process.exit(143));
+  main().then((code) => process.exit(code), (err: unknown) => {
+    process.stderr.write(`${label} failed: ${err instanceof Error ? err.stack : String(err)}\n`);
+    killAllNow();
+    process.exit(1);
+  });
 }

@@ -4,13 +4,13 @@
  * generator (this process) share core 1, so the proxies are compared on equal CPU. See README.md.
  */
 import { execFileSync } from 'node:child_process';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync } from 'node:fs';
 import { cpus, tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { measure, warmUp, type LoadOptions, type Measurement } from './load.js';
 import { ensureNginx, nginxVersion, startNginx } from './nginx.js';
-import { CLK_TCK, httpGet, killAllNow, stopChild } from './proc.js';
+import { CLK_TCK, httpGet, killAllNow, runMain, stopChild } from './proc.js';
 import { machine, printReport, ratios, writeJson } from './report.js';
 import { directTarget, startBackend, startGateway, type Layout, type Target } from './targets.js';
 
@@ -112,15 +112,4 @@ async function main(): Promise<number> {
   return failed ? 1 : 0;
 }
 
-// Children must never outlive the bench, whatever way it ends.
-process.on('exit', () => {
-  killAllNow();
-  if (tmpDir) rmSync(tmpDir, { recursive: true, force: true });
-});
-process.on('SIGINT', () => process.exit(130));
-process.on('SIGTERM', () => process.exit(143));
-main().then((code) => process.exit(code), (err: unknown) => {
-  process.stderr.write(`bench failed: ${err instanceof Error ? err.stack : String(err)}\n`);
-  killAllNow();
-  process.exit(1);
-});
+runMain('bench', main, () => tmpDir);

@@ -5,12 +5,12 @@
  * samples the gateway's RSS: the 1 GiB version of test/integration/streaming.test.ts. See README.md.
  */
 import { execFileSync } from 'node:child_process';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, writeFileSync } from 'node:fs';
 import { cpus, tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { stringify } from 'yaml';
-import { CLK_TCK, allProcessTicks, cpuTicks, describeProcess, killAllNow, spawnPinned, stopChild, waitForHttp, waitForLine, type Child } from './proc.js';
+import { CLK_TCK, allProcessTicks, cpuTicks, describeProcess, killAllNow, runMain, spawnGateway, spawnPinned, stopChild, waitForLine, type Child } from './proc.js';
 import { machine } from './report.js';
 import { download, rssBytes, sampleRss, settle, upload } from './stream-client.js';
 import { expectedSha256 } from './stream-data.js';
@@ -46,7 +46,8 @@ const twoCores = cpus().length >= 2;
 const proxyCore = twoCores ? 0 : null;
 const loadCore = twoCores ? 1 : null;
 const notes: string[] = [];
-const gatewayLog: string[] = [];
+/** The gateway's warn/error lines (spawnGateway keeps filling this array while it runs). */
+let gatewayLog: string[] = [];
 let tmpDir: string | null = null;
 
 async function startBackend(): Promise<{ child: Child; port: number }> {
@@ -70,17 +71,9 @@ async function startGateway(backendPort: number): Promise<{ child: Child; port: 
   };
   const configFile = join(tmpDir!, 'gateway.yaml');
   writeFileSync(configFile, stringify(config));
-  const child = spawnPinned(proxyCore, process.execPath,
-    [join(repoRoot, 'dist/src/cli.js'), 'gateway', '--config', configFile, '--port', '0', '--ops-port', '0', '--workers', '1']);
-  child.onLine((line) => { if (gatewayLog.length < 20 && /"level":"(warn|error)"/.test(line)) gatewayLog.push(line); });
-  const started = await waitForLine(child, (line) => {
-    try {
-      const e = JSON.parse(line) as { msg?: string; port?: number; opsPort?: number };
-      return e.msg === 'gateway started' ? { port: e.port ?? 0, opsPort: e.opsPort ?? 0 } : undefined;
-    } catch { return undefined; }
-  }, 20_000, 'gateway');
-  await waitForHttp(`http://127.0.0.1:${started.opsPort}/health/ready`, (r) => r.status === 200, 15_000);
-  return { child, port: started.port };
+  const gateway = await spawnGateway(repoRoot, proxyCore, configFile);
+  gatewayLog = gateway.problems;
+  return { child: gateway.child, port: gateway.port };
 }
 
 /** CPU ticks, NaN once the process is gone (a gateway that died mid-transfer is reported below). */
@@ -180,15 +173,4 @@ async function main(): Promise<number> {
   return ok ? 0 : 1;
 }
 
-// Children must never outlive the bench, whatever way it ends.
-process.on('exit', () => {
-  killAllNow();
-  if (tmpDir) rmSync(tmpDir, { recursive: true, force: true });
-});
-process.on('SIGINT', () => process.exit(130));
-process.on('SIGTERM', () => process.exit(143));
-main().then((code) => process.exit(code), (err: unknown) => {
-  process.stderr.write(`stream bench failed: ${err instanceof Error ? err.stack : String(err)}\n`);
-  killAllNow();
-  process.exit(1);
-});
+runMain('stream bench', main, () => tmpDir);

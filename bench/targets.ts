@@ -5,7 +5,7 @@
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { stringify } from 'yaml';
-import { spawnPinned, stopChild, waitForHttp, waitForLine, type Child } from './proc.js';
+import { spawnGateway, spawnPinned, stopChild, waitForLine, type Child } from './proc.js';
 
 export interface Target {
   /** Request headers every load request carries (the policy scenario's subscription key). */
@@ -81,31 +81,13 @@ export async function startGateway(layout: Layout, backendPort: number, cpuProfD
     mkdirSync(cpuProfDir, { recursive: true });
     nodeArgs.push('--cpu-prof', '--cpu-prof-dir', cpuProfDir);
   }
-  const cli = join(layout.repoRoot, 'dist/src/cli.js');
-  const child = spawnPinned(layout.proxyCore, process.execPath,
-    [...nodeArgs, cli, 'gateway', '--config', configFile, '--port', '0', '--ops-port', '0', '--workers', '1']);
-  const problems: string[] = [];
-  child.onLine((line) => {
-    if (problems.length < 20 && /"level":"(warn|error)"/.test(line)) problems.push(line);
-  });
-  try {
-    const started = await waitForLine(child, (line) => {
-      try {
-        const entry = JSON.parse(line) as { msg?: string; port?: number; opsPort?: number };
-        return entry.msg === 'gateway started' ? { port: entry.port ?? 0, opsPort: entry.opsPort ?? 0 } : undefined;
-      } catch { return undefined; }
-    }, 20_000, 'gateway');
-    await waitForHttp(`http://127.0.0.1:${started.opsPort}/health/ready`, (r) => r.status === 200, 15_000);
-    return {
-      name: withPolicies ? 'gateway+policies' : 'gateway',
-      headers: withPolicies ? { 'ocp-apim-subscription-key': BENCH_KEY } : undefined,
-      url: `http://127.0.0.1:${started.port}${PROXY_PREFIX}${ITEM_PATH}`,
-      pids: () => [child.pid],
-      problems: () => [...problems],
-      stop: () => stopChild(child),
-    };
-  } catch (err) {
-    await stopChild(child, 2_000);
-    throw err;
-  }
+  const gateway = await spawnGateway(layout.repoRoot, layout.proxyCore, configFile, nodeArgs);
+  return {
+    name: withPolicies ? 'gateway+policies' : 'gateway',
+    headers: withPolicies ? { 'ocp-apim-subscription-key': BENCH_KEY } : undefined,
+    url: `http://127.0.0.1:${gateway.port}${PROXY_PREFIX}${ITEM_PATH}`,
+    pids: () => [gateway.child.pid],
+    problems: () => [...gateway.problems],
+    stop: () => stopChild(gateway.child),
+  };
 }
