@@ -7,7 +7,8 @@ import { mkdtempSync } from 'node:fs';
 import { createServer, type AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { CLI, type LogLine } from './gateway-process.js';
+import { CLI } from './gateway-process.js';
+import { collectJsonLines, type LogLine } from './json-lines.js';
 
 export const ADMIN_TOKEN = 'test-admin-token-0123456789abcdef';
 
@@ -48,22 +49,11 @@ export async function startControlPlane(opts: { env?: Record<string, string>; da
   });
   const logs: LogLine[] = [];
   const badLines: string[] = [];
-  let buffered = '';
   let stderr = '';
   const started = new Promise<LogLine>((resolve, reject) => {
-    proc.stdout!.on('data', (chunk: Buffer) => {
-      buffered += chunk.toString();
-      let nl: number;
-      while ((nl = buffered.indexOf('\n')) >= 0) {
-        const line = buffered.slice(0, nl);
-        buffered = buffered.slice(nl + 1);
-        if (line === '') continue;
-        try {
-          const parsed = JSON.parse(line) as LogLine;
-          logs.push(parsed);
-          if (parsed.msg === 'control plane started') resolve(parsed);
-        } catch { badLines.push(line); }
-      }
+    collectJsonLines(proc.stdout!, logs, badLines, (added) => {
+      const line = added.find((l) => l.msg === 'control plane started');
+      if (line) resolve(line);
     });
     proc.stderr!.on('data', (c: Buffer) => { stderr += c.toString(); });
     proc.once('exit', (code) => reject(new Error(`control plane exited (${code}); stderr: ${stderr}; logs: ${JSON.stringify(logs)}`)));

@@ -10,7 +10,9 @@ import { stringify } from 'yaml';
 
 export const CLI = resolve(import.meta.dirname, '../../src/cli.js');
 
-export interface LogLine { level: string; msg: string; [key: string]: unknown }
+import { collectJsonLines, type LogLine } from './json-lines.js';
+
+export type { LogLine };
 
 export interface GatewayProcess {
   /** Resolves with the exit code when the process ends. */
@@ -42,18 +44,7 @@ export async function startGateway(config: object, opts: { workers?: number; por
   const badLines: string[] = [];
   const waiters = new Set<() => void>();
   let stderr = '';
-  let buffered = '';
-  proc.stdout!.on('data', (chunk: Buffer) => {
-    buffered += chunk.toString();
-    let nl: number;
-    while ((nl = buffered.indexOf('\n')) >= 0) {
-      const line = buffered.slice(0, nl);
-      buffered = buffered.slice(nl + 1);
-      if (line === '') continue;
-      try { logs.push(JSON.parse(line) as LogLine); } catch { badLines.push(line); }
-    }
-    for (const w of waiters) w();
-  });
+  collectJsonLines(proc.stdout!, logs, badLines, () => { for (const w of waiters) w(); });
   proc.stderr!.on('data', (c: Buffer) => { stderr += c.toString(); });
   const exited = new Promise<number | null>((r) => proc.once('exit', (code) => { for (const w of waiters) w(); r(code); }));
 
