@@ -42,12 +42,12 @@ function compileLimit(byKey: boolean) {
 }
 
 function createLimit(config: Config, services: WorkerServices) {
+  const prefix = `${config.id}\u0000`; // '\u0000' ends the policy prefix: overflow groups by policy
   return {
     run(ctx: RequestContext): Outcome {
       const nowSec = services.now() / 1000;
       const windowEnd = (Math.floor(nowSec / config.periodSec) + 1) * config.periodSec;
-      // '\u0000' separates the policy from the request's key: overflow groups by policy.
-      const count = services.counters.hit(`${config.id}\u0000${counterKeyOf(config.key, ctx)}`, windowEnd);
+      const count = services.counters.hit(prefix + counterKeyOf(config.key, ctx), windowEnd);
       const retryAfter = Math.max(1, Math.ceil(windowEnd - nowSec));
       if (count <= config.calls) {
         if (config.remainingHeader) ctx.addResponseHeader(config.remainingHeader, String(config.calls - count));

@@ -1,9 +1,8 @@
 /**
  * The primary's view of configuration: the live generation and what happened to the last reload.
- * Reloads are serialised: a change that arrives while one is compiling runs right after it.
+ * (Reloads are serialised by gateway-main's apply chain.)
  */
 import type { ConfigProblem, GatewayConfig } from '../../shared/config-schema.js';
-import type { TablePublish } from '../../shared/protocol.js';
 
 export interface ReloadOutcome {
   ok: boolean;
@@ -16,20 +15,13 @@ export class ConfigState {
   generation = 0;
   config: GatewayConfig | null = null;
   sourceHash: string | null = null;
-  table: TablePublish | null = null;
   lastReload: ReloadOutcome | null = null;
   reloadFailures = 0;
   reloads = 0;
-  private running: Promise<void> | null = null;
-  private again = false;
 
-  /** Runs `job` now, or once more after the running one if called while it runs. */
-  serialise(job: () => Promise<void>): Promise<void> {
-    if (this.running) { this.again = true; return this.running; }
-    this.running = (async () => {
-      do { this.again = false; await job(); } while (this.again);
-      this.running = null;
-    })();
-    return this.running;
+  /** A config that was not published: counted, and shown in readiness and metrics. */
+  recordRejection(problems: ConfigProblem[], generation = this.generation): void {
+    this.reloadFailures++;
+    this.lastReload = { ok: false, at: new Date().toISOString(), generation, problems };
   }
 }

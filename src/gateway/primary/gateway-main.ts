@@ -89,7 +89,6 @@ export async function runGateway(options: GatewayOptions): Promise<RunningGatewa
   state.config = startConfig;
   state.generation = 1;
   const initialTable: TablePublish = { type: 'table', generation: 1, buffer: firstTable };
-  state.table = initialTable;
 
   const listenPort = await reservePort(port);
   // Counters live for the process, not the generation: a reload does not reset rate limits.
@@ -99,7 +98,7 @@ export async function runGateway(options: GatewayOptions): Promise<RunningGatewa
     readiness: () => {
       const workers = supervisor.status();
       const { ready: sourceReady, ...detail } = source.readiness();
-      const ready = !shuttingDown && hasConfig && sourceReady !== false && state.table !== null && supervisor.allAccepting(state.generation);
+      const ready = !shuttingDown && hasConfig && sourceReady !== false && supervisor.allAccepting(state.generation);
       return { ready, generation: state.generation, ...detail, workers, lastReload: state.lastReload, shuttingDown };
     },
     metrics: () => renderMetrics(state, supervisor) + source.metrics().map((l) => l + '\n').join(''),
@@ -127,10 +126,8 @@ export async function runGateway(options: GatewayOptions): Promise<RunningGatewa
   const applyCandidate = async (candidate: ConfigCandidate): Promise<ApplyOutcome> => {
     const { trigger, result, origin } = candidate;
     if (result.ok && candidate.skipIfUnchanged && result.sourceHash === state.sourceHash && hasConfig) return { status: 'unchanged', generation: state.generation };
-    const at = new Date().toISOString();
     const reject = (problems: ConfigProblem[]): ApplyOutcome => {
-      state.reloadFailures++;
-      state.lastReload = { ok: false, at, generation: state.generation, problems };
+      state.recordRejection(problems);
       log('error', 'config reload rejected; the running config stays', {
         errorCode: 'OUTPOST_ERR_CONFIG_INVALID', trigger, ...origin, generation: state.generation, problems,
       });
@@ -142,12 +139,11 @@ export async function runGateway(options: GatewayOptions): Promise<RunningGatewa
       if (!(buffer instanceof SharedArrayBuffer)) return reject(buffer.problems);
       const generation = state.generation + 1;
       const table: TablePublish = { type: 'table', generation, buffer };
-      state.table = table;
       state.generation = generation;
       state.config = result.config;
       state.sourceHash = result.sourceHash;
       state.reloads++;
-      state.lastReload = { ok: true, at, generation };
+      state.lastReload = { ok: true, at: new Date().toISOString(), generation };
       supervisor.publish(table);
       hasConfig = true;
       warnRestartOnly(settings, result.config.gateway);
@@ -155,8 +151,7 @@ export async function runGateway(options: GatewayOptions): Promise<RunningGatewa
       return { status: 'published', generation };
     } catch (err) {
       const problems = [{ path: '', message: String(err) }];
-      state.reloadFailures++;
-      state.lastReload = { ok: false, at, generation: state.generation, problems };
+      state.recordRejection(problems);
       log('error', 'config compile failed; the running config stays', { trigger, ...origin, ...errorFields(err) });
       return { status: 'rejected', problems };
     }
@@ -186,8 +181,7 @@ export async function runGateway(options: GatewayOptions): Promise<RunningGatewa
   return { port: boundPort, opsPort: ops.port, shutdown };
 
   function rejectFirst(candidate: ConfigCandidate, problems: ConfigProblem[]): ApplyOutcome {
-    state.reloadFailures++;
-    state.lastReload = { ok: false, at: new Date().toISOString(), generation: 0, problems };
+    state.recordRejection(problems, 0);
     log('error', 'config rejected at startup; starting without APIs until a good one arrives', {
       errorCode: 'OUTPOST_ERR_CONFIG_INVALID', trigger: candidate.trigger, ...candidate.origin, problems,
     });
