@@ -9,8 +9,8 @@ import { SECTIONS } from './phases.js';
 import { parsePolicyDocument, policyLocation, type PolicyDocument } from './policy-document.js';
 import { redactSecrets, substituteNamedValues, type NamedValues } from './named-values.js';
 import { mergeScopes, type ScopeLevel } from './merge-scopes.js';
-import { describeLocation, PolicyCompileError } from './policy-element.js';
-import type { CompiledChain } from './policy-contract.js';
+import { describeLocation, PolicyCompileError, type PolicyElement } from './policy-element.js';
+import type { CompiledChain, CompiledPolicy } from './policy-contract.js';
 import { findFactory } from '../policies/registry.js';
 import { compileElement } from './compile-element.js';
 
@@ -25,12 +25,13 @@ export interface PolicyCompilation {
 
 export function compilePolicies(config: GatewayConfig): PolicyCompilation {
   const problems: ConfigProblem[] = [];
+  const compiled = new Map<PolicyElement, CompiledPolicy>();
   const values: NamedValues = new Map(config.namedValues.map((v) => [v.name, { value: v.value, secret: v.secret }]));
   const parse = (input: unknown, scope: string): PolicyDocument | undefined => {
     if (input === undefined) return undefined;
     try {
       const doc = substituteNamedValues(parsePolicyDocument(input, scope), values, scope);
-      checkScope(doc, scope);
+      checkScope(doc, scope, compiled);
       return doc;
     } catch (err) {
       problems.push(toProblem(err, scope));
@@ -56,7 +57,7 @@ export function compilePolicies(config: GatewayConfig): PolicyCompilation {
           { scope: opScope, doc: opDoc },
         ];
         try {
-          const chain = compileChain(levels);
+          const chain = compileChain(levels, compiled);
           perProduct[productId] = chain;
           any ||= SECTIONS.some((s) => chain[s].length > 0);
         } catch (err) {
@@ -71,26 +72,26 @@ export function compilePolicies(config: GatewayConfig): PolicyCompilation {
   return { chains, problems: dedupe(redacted) };
 }
 
-/** Compiles every policy where it is written, so a problem names the scope that holds it. */
-function checkScope(doc: PolicyDocument, scope: string): void {
+/**
+ * Compiles every policy once, where it is written: a problem names the scope that holds it, and
+ * a policy that reaches many operations (global, product, API scope) is compiled once and keeps
+ * one identity (a rate-limit declared on an API counts across all its operations, as in APIM).
+ */
+function checkScope(doc: PolicyDocument, scope: string, compiled: Map<PolicyElement, CompiledPolicy>): void {
   for (const section of SECTIONS) {
     doc[section]?.forEach((element, index) => {
-      if (element.name !== 'base') compileElement(findFactory, element, policyLocation(scope, section, index, element.name));
+      if (element.name === 'base') return;
+      const at = policyLocation(scope, section, index, element.name);
+      compiled.set(element, { name: element.name, config: compileElement(findFactory, element, at), at: describeLocation(at) });
     });
   }
 }
 
-/** After checkScope passed for every level, merging and compiling cannot fail on content. */
-function compileChain(levels: ScopeLevel[]): CompiledChain {
+/** Merging keeps the elements themselves, so each merged one is looked up, not compiled again. */
+function compileChain(levels: ScopeLevel[], compiled: Map<PolicyElement, CompiledPolicy>): CompiledChain {
   const merged = mergeScopes(levels);
   const chain = {} as CompiledChain;
-  for (const section of SECTIONS) {
-    chain[section] = merged[section].map((element, index) => {
-      // Merged elements keep no scope of their own: name the operation level and the position.
-      const at = policyLocation(levels[levels.length - 1].scope, section, index, element.name);
-      return { name: element.name, config: compileElement(findFactory, element, at), at: describeLocation(at) };
-    });
-  }
+  for (const section of SECTIONS) chain[section] = merged[section].map((element) => compiled.get(element)!);
   return chain;
 }
 
