@@ -1,0 +1,46 @@
+/**
+ * Byte classes of RFC 9110/9112, as 256-entry tables: one indexed load per byte on the hot path,
+ * no regex, no string. Shared by the request and response parsers of both HTTP/1.1 legs.
+ */
+
+function table(pred: (c: number) => boolean): Uint8Array {
+  const t = new Uint8Array(256);
+  for (let c = 0; c < 256; c++) t[c] = pred(c) ? 1 : 0;
+  return t;
+}
+
+const isAlnum = (c: number): boolean => (c >= 0x30 && c <= 0x39) || (c >= 0x41 && c <= 0x5a) || (c >= 0x61 && c <= 0x7a);
+
+/** tchar (RFC 9110 §5.6.2): header names, methods, chunk-extension names, transfer codings. */
+export const TOKEN = table((c) => isAlnum(c) || "!#$%&'*+-.^_`|~".includes(String.fromCharCode(c)));
+
+/**
+ * field-content bytes (RFC 9110 §5.5): VCHAR, SP, HTAB and obs-text. CR, LF, NUL and the other
+ * controls are never allowed in a value. obs-text is accepted in values (RFC 9110 keeps it
+ * valid for recipients) and forwarded byte for byte; it is never decoded.
+ */
+export const FIELD_VALUE = table((c) => c === 0x09 || (c >= 0x20 && c !== 0x7f));
+
+/** HEXDIG, mapped to its value + 1 (0 means "not a hex digit"). */
+export const HEX_VALUE = (() => {
+  const t = new Uint8Array(256);
+  for (let c = 0; c < 256; c++) {
+    if (c >= 0x30 && c <= 0x39) t[c] = c - 0x30 + 1;
+    else if (c >= 0x41 && c <= 0x46) t[c] = c - 0x41 + 11;
+    else if (c >= 0x61 && c <= 0x66) t[c] = c - 0x61 + 11;
+  }
+  return t;
+})();
+
+/** qdtext and quoted-pair targets (RFC 9110 §5.6.4), for chunk-extension values. */
+export const QDTEXT = table((c) => c === 0x09 || c === 0x20 || c === 0x21 || (c >= 0x23 && c <= 0x5b) || (c >= 0x5d && c <= 0x7e) || c >= 0x80);
+
+export const CR = 0x0d;
+export const LF = 0x0a;
+export const SP = 0x20;
+export const HTAB = 0x09;
+export const COLON = 0x3a;
+export const SEMICOLON = 0x3b;
+export const EQUALS = 0x3d;
+export const DQUOTE = 0x22;
+export const BACKSLASH = 0x5c;

@@ -1,0 +1,82 @@
+/**
+ * Header field lines of a complete HTTP/1.1 head (RFC 9112 §5), validated strictly and recorded
+ * as byte offsets into the receive buffer: no string is made for a field nobody reads, and what
+ * is forwarded can be copied byte for byte.
+ *
+ * Refused (the caller answers 400 / treats the message as malformed): a bare LF or CR, obs-fold
+ * (a line starting with SP/HTAB), an empty name, a name with a non-token byte, whitespace between
+ * name and colon, a value with CTL bytes, more fields than the list holds.
+ */
+import { CR, LF, SP, HTAB, COLON, TOKEN, FIELD_VALUE } from './chars.js';
+
+export const FIELDS_OK = 0;
+export const FIELDS_BAD_LINE_ENDING = 1;
+export const FIELDS_OBS_FOLD = 2;
+export const FIELDS_BAD_NAME = 3;
+export const FIELDS_BAD_VALUE = 4;
+export const FIELDS_TOO_MANY = 5;
+
+/** Offsets of up to `capacity` fields: [nameStart, nameEnd, valueStart, valueEnd] each (value trimmed of OWS). */
+export class FieldList {
+  readonly offsets: Int32Array;
+  count = 0;
+  constructor(readonly capacity: number) { this.offsets = new Int32Array(capacity * 4); }
+  nameStart(i: number): number { return this.offsets[i * 4]; }
+  nameEnd(i: number): number { return this.offsets[i * 4 + 1]; }
+  valueStart(i: number): number { return this.offsets[i * 4 + 2]; }
+  valueEnd(i: number): number { return this.offsets[i * 4 + 3]; }
+}
+
+/**
+ * Scans the field lines in buf[from, to), where `to` is the index of the CR of the empty line
+ * that ends the head (so every line in the range ends with CRLF). Returns a FIELDS_* code.
+ */
+export function scanFields(buf: Uint8Array, from: number, to: number, out: FieldList): number {
+  let count = 0;
+  const offsets = out.offsets;
+  let p = from;
+  while (p < to) {
+    const first = buf[p];
+    if (first === SP || first === HTAB) return FIELDS_OBS_FOLD;
+    const nameStart = p;
+    while (p < to && TOKEN[buf[p]] === 1) p++;
+    if (p === nameStart || p >= to || buf[p] !== COLON) {
+      out.count = count;
+      return p < to && (buf[p] === CR || buf[p] === LF) ? FIELDS_BAD_LINE_ENDING_OR_NAME(buf, p) : FIELDS_BAD_NAME;
+    }
+    const nameEnd = p++;
+    while (p < to && (buf[p] === SP || buf[p] === HTAB)) p++;
+    const valueStart = p;
+    let valueEnd = p;
+    for (;;) {
+      if (p >= to) return FIELDS_BAD_LINE_ENDING;
+      const c = buf[p];
+      if (c === CR) break;
+      if (FIELD_VALUE[c] !== 1) return c === LF ? FIELDS_BAD_LINE_ENDING : FIELDS_BAD_VALUE;
+      p++;
+      if (c !== SP && c !== HTAB) valueEnd = p;
+    }
+    if (buf[p + 1] !== LF) return FIELDS_BAD_LINE_ENDING;
+    p += 2;
+    if (count === out.capacity) return FIELDS_TOO_MANY;
+    const o = count * 4;
+    offsets[o] = nameStart; offsets[o + 1] = nameEnd; offsets[o + 2] = valueStart; offsets[o + 3] = valueEnd;
+    count++;
+  }
+  out.count = count;
+  return FIELDS_OK;
+}
+
+/** A line with no colon: a line ending where the name should go is a framing error, otherwise a bad name. */
+function FIELDS_BAD_LINE_ENDING_OR_NAME(buf: Uint8Array, p: number): number {
+  return buf[p] === LF || buf[p + 1] !== LF ? FIELDS_BAD_LINE_ENDING : FIELDS_BAD_NAME;
+}
+
+/** ASCII case-insensitive comparison of buf[start, end) with a lower-case name. */
+export function nameIs(buf: Uint8Array, start: number, end: number, lower: string): boolean {
+  if (end - start !== lower.length) return false;
+  for (let i = 0; i < lower.length; i++) {
+    if ((buf[start + i] | 0x20) !== lower.charCodeAt(i)) return false;
+  }
+  return true;
+}
