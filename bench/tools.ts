@@ -47,7 +47,11 @@ export function ensureTools(wanted: Tool[], notes: string[]): Map<Tool, string |
       errors.push(`${pkg}: ${err}`);
     }
     found.set(tool, find(tool));
-    if (!found.get(tool)) notes.push(`${tool} could not be installed (${errors.join('; ') || 'not on PATH after install'}): skipped`);
+    if (!found.get(tool)) {
+      const why = `${tool} could not be installed (${errors.join('; ') || 'not on PATH after install'}): skipped`;
+      process.stderr.write(`${why}\n`);
+      notes.push(why);
+    }
   }
   return found;
 }
