@@ -50,9 +50,12 @@ export interface PacedOptions extends Omit<MeasureOptions, 'script' | 'durationS
 
 export async function pacedRun(target: Target, rate: number, opts: PacedOptions, directP99Us: number | null): Promise<PacedResult> {
   let meanDelayMs = pacedDelayMs(rate, opts.connections);
-  if (opts.warmupS > 0) {
+  // Two calibration passes when the warm-up allows: the first corrects for the response time, the
+  // second for wrk's whole-millisecond timers, whose rounding depends on the delay itself.
+  const passes = opts.warmupS >= 2 ? 2 : opts.warmupS;
+  for (let pass = 0; pass < passes; pass++) {
     const script = writeWrkScript(opts.dir, meanDelayMs);
-    const warm = await measure(target, { ...opts, durationS: opts.warmupS, script });
+    const warm = await measure(target, { ...opts, durationS: Math.floor(opts.warmupS / passes), script });
     meanDelayMs = pacedDelayMs(rate, opts.connections, cycleOverheadMs(warm.reqPerSec, opts.connections, meanDelayMs));
   }
   const m = await measure(target, { ...opts, script: writeWrkScript(opts.dir, meanDelayMs) });

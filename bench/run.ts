@@ -169,7 +169,7 @@ function report(runs: Run[], paced: PacedResult[], versions: Record<string, stri
 
   const out: string[] = [''];
   out.push(`date: ${date}`, `machine: ${m.cpuModel}, ${m.nproc} cores, kernel ${m.kernel}, node ${m.node}`);
-  out.push(`tools: ${Object.entries(versions).map(([k, v]) => `${k} ${v ?? '(skipped)'}`).join('; ')}`);
+  out.push(`tools: ${Object.entries(versions).map(([k, v]) => (v === null ? `${k} (skipped)` : v.toLowerCase().startsWith(k) ? v : `${k} ${v}`)).join('; ')}`);
   out.push(`layout: ${layoutText}`);
   out.push(`settings: ${settings.durationS} s runs after ${settings.warmupS} s warm-up, ${settings.rounds} rounds (order alternates), targets ${settings.targets.join(',')}, scenarios ${settings.scenarios.join(',')}`);
   if (runs.length > 0) {
