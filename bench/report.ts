@@ -64,6 +64,8 @@ export interface SummaryRow {
   reqPerSec: Spread | null; cpuUsPerReq: Spread | null; p50Us: Spread | null; p99Us: Spread | null; p99_9Us: Spread | null;
   /** Over the rounds whose ratio could be published; `versus` names the reference. */
   ratioReqPerSec: Spread | null; ratioCpuPerReq: Spread | null; versus: string | null;
+  /** What the ratio cells say when no round gave a ratio. */
+  noRatioBecause: string;
 }
 
 export function summarize(runs: Run[], ratios: RoundRatio[]): SummaryRow[] {
@@ -83,6 +85,7 @@ export function summarize(runs: Run[], ratios: RoundRatio[]): SummaryRow[] {
       ratioReqPerSec: spread(ok.map((r) => r.reqPerSec)),
       ratioCpuPerReq: spread(ok.map((r) => r.cpuPerReq)),
       versus: rr[0]?.versus ?? null,
+      noRatioBecause: rr.some((r) => r.verdict === LOADGEN_BOUND) ? LOADGEN_BOUND : rr.length > 0 ? rr[0].verdict : '',
     };
   });
 }
@@ -91,8 +94,7 @@ export function summaryTable(rows: SummaryRow[]): string {
   return table([
     ['scenario', 'target', 'vs', 'req/s', 'CPU µs/req', 'p50 µs', 'p99 µs', 'p99.9 µs', 'saturated', 'ratio req/s', 'ratio CPU/req'],
     ...rows.map((s) => {
-      // workers2 has no saturation verdict (both cores, shared with the load): its ratio stands alone.
-      const none = s.versus === null ? '' : s.ratioCpuPerReq === null ? LOADGEN_BOUND : '-';
+      const none = s.ratioCpuPerReq === null ? s.noRatioBecause : '-';
       return [
         s.scenario, s.target, s.versus ?? '', range(s.reqPerSec, f0), range(s.cpuUsPerReq, f1),
         range(s.p50Us, f0), range(s.p99Us, f0), range(s.p99_9Us, f0),

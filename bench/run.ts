@@ -29,8 +29,7 @@ const notes: string[] = [];
 /** Configs, Lua scripts, nginx/HAProxy/Caddy files; removed on exit. */
 let tmpDir: string | null = null;
 
-type Variant = GatewayVariant;
-interface Planned { scenario: Variant; target: TargetName }
+interface Planned { scenario: GatewayVariant; target: TargetName }
 
 /** Every (scenario, target) pair of one round, in the base order; rounds alternate it. */
 function plan(targets: TargetName[]): Planned[] {
@@ -80,7 +79,7 @@ async function main(): Promise<number> {
   tmpDir = mkdtempSync(join(tmpdir(), 'outpost-bench-'));
   const layout: Layout = { repoRoot, tmpDir, proxyCore: twoCores ? 0 : null, loadCore: twoCores ? 1 : null, allCores: twoCores ? '0,1' : null };
   const doneScript = writeWrkScript(tmpDir);
-  const start = (target: TargetName, variant: Variant, backend: Backend): Promise<Target> => {
+  const start = (target: TargetName, variant: GatewayVariant, backend: Backend): Promise<Target> => {
     switch (target) {
       case 'nginx': return startNginxProxy(nginxBin, layout, backend.port);
       case 'haproxy': return startHaproxy(bins.get('haproxy')!, layout, backend.port);

@@ -6,6 +6,7 @@
 import { strict as assert } from 'node:assert';
 import { test } from 'node:test';
 import { cycleOverheadMs, p99TargetMet, pacedDelayMs, type PacedResult } from '../../bench/fixed-rate.js';
+import { summarize, type Run } from '../../bench/report.js';
 import { readSettings } from '../../bench/settings.js';
 import { LOADGEN_BOUND, roundOrder, roundRatios, saturation, spread, type RunFigures } from '../../bench/verdict.js';
 import { parseWrkOutput, parseWrkTime } from '../../bench/wrk.js';
@@ -121,4 +122,21 @@ test('settings: defaults, subsets in canonical order, bad values named', () => {
   assert.deepEqual([s.durationS, s.rounds, s.scenarios], [3, 1, ['plain']]);
   assert.throws(() => readSettings({ BENCH_TARGETS: 'nginx,envoy' }), /BENCH_TARGETS/);
   assert.throws(() => readSettings({ BENCH_ROUNDS: '0' }), /BENCH_ROUNDS/);
+});
+
+test('summary: ratio spread over the rounds that gave one, and why none when none did', () => {
+  const wrk = { latencyUs: { p50: 100, p90: 150, p99: 200, p99_9: 300 } } as Run['wrk'];
+  const r = (round: number, target: string, reqPerSec: number, cpu: number, saturated: boolean) =>
+    ({ round, scenario: 'plain', target, reqPerSec, cpuUsPerReq: { proxy: cpu, backend: 0, wrk: 0 }, saturated, wrk }) as Run;
+  const runs = [r(0, 'nginx', 40_000, 10, true), r(0, 'gateway', 20_000, 20, true), r(1, 'nginx', 40_000, 10, true), r(1, 'gateway', 10_000, 40, false),
+    r(2, 'nginx', 40_000, 10, true), r(2, 'gateway', 30_000, 30, true), r(0, 'caddy', 5_000, 50, false)];
+  const ratios = roundRatios(runs.map((x) => ({ ...x, cpuUsPerReq: x.cpuUsPerReq.proxy })));
+  const rows = summarize(runs, ratios);
+  const gw = rows.find((x) => x.target === 'gateway')!;
+  assert.deepEqual([gw.runs, gw.saturatedRuns], [3, 2]);
+  assert.deepEqual(gw.ratioCpuPerReq, { min: 2, median: 2.5, max: 3, n: 2 }, 'round 2 (unsaturated) gives no ratio');
+  assert.deepEqual(gw.reqPerSec, { min: 10_000, median: 20_000, max: 30_000, n: 3 }, 'raw figures keep every round');
+  const caddy = rows.find((x) => x.target === 'caddy')!;
+  assert.equal(caddy.ratioReqPerSec, null);
+  assert.equal(caddy.noRatioBecause, LOADGEN_BOUND);
 });
