@@ -6,9 +6,21 @@
 import { spawn, execFileSync, type ChildProcess } from 'node:child_process';
 import { readFileSync, readdirSync, rmSync } from 'node:fs';
 import { get } from 'node:http';
+import { createServer } from 'node:net';
 import { join } from 'node:path';
 
 const live = new Set<ChildProcess>();
+/**
+ * Process groups of every child (each child leads its own, `detached`), kept until stopChild has
+ * emptied them: killing the group also takes down what a child forked (nginx's workers), which a
+ * signal to the child alone would orphan.
+ */
+const groups = new Set<number>();
+
+/** Signals every process in group `pgid`; false once the group is empty. */
+function signalGroup(pgid: number, signal: NodeJS.Signals | 0): boolean {
+  try { process.kill(-pgid, signal); return true; } catch { return false; }
+}
 
 /** Last lines of a child's stdout+stderr, kept for error messages (bounded: a chatty child must not grow the bench). */
 export class Tail {
@@ -24,14 +36,17 @@ export class Tail {
 export interface Child { proc: ChildProcess; pid: number; tail: Tail; onLine(fn: (line: string) => void): void }
 
 /**
- * `taskset -c CORE cmd args`: taskset execs the command, so the pid we get is the process itself
- * (what /proc/<pid>/stat must describe), and threads and forks inherit the affinity.
+ * `taskset -c CORES cmd args` (CORES: one core, or a list such as "0,1"): taskset execs the
+ * command, so the pid we get is the process itself (what /proc/<pid>/stat must describe), and
+ * threads and forks inherit the affinity. The child leads its own process group (`detached`), so a
+ * Ctrl-C on the terminal reaches only the bench, which then stops every group it started.
  */
-export function spawnPinned(core: number | null, cmd: string, args: string[], env?: NodeJS.ProcessEnv): Child {
+export function spawnPinned(core: number | string | null, cmd: string, args: string[], env?: NodeJS.ProcessEnv): Child {
   const [file, argv] = core === null ? [cmd, args] : ['taskset', ['-c', String(core), cmd, ...args]];
-  const proc = spawn(file, argv, { stdio: ['ignore', 'pipe', 'pipe'], env: env ?? process.env });
+  const proc = spawn(file, argv, { stdio: ['ignore', 'pipe', 'pipe'], env: env ?? process.env, detached: true });
   if (proc.pid === undefined) throw new Error(`could not spawn ${cmd}`);
   live.add(proc);
+  groups.add(proc.pid);
   proc.once('exit', () => live.delete(proc));
   const tail = new Tail();
   const listeners: Array<(line: string) => void> = [];
@@ -77,6 +92,21 @@ export function httpGet(url: string, timeoutMs = 2_000, headers?: Record<string,
   });
 }
 
+/**
+ * A loopback port that was free a moment ago, for programs that cannot report the port they got
+ * (nginx, HAProxy, Caddy); a clash makes their start fail loudly rather than share a port.
+ */
+export function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const server = createServer();
+    server.once('error', reject);
+    server.listen(0, '127.0.0.1', () => {
+      const address = server.address();
+      server.close(() => (typeof address === 'object' && address ? resolve(address.port) : reject(new Error('no port'))));
+    });
+  });
+}
+
 /** Polls `url` until `ok` accepts the answer; rejects with the last answer or error at the deadline. */
 export async function waitForHttp(url: string, ok: (r: { status: number; body: string }) => boolean, timeoutMs: number): Promise<void> {
   const deadline = Date.now() + timeoutMs;
@@ -94,20 +124,27 @@ export async function waitForHttp(url: string, ok: (r: { status: number; body: s
   throw new Error(`${url} not ready after ${timeoutMs} ms (${last})`);
 }
 
-/** SIGTERM (so the gateway drains and --cpu-prof files get written), then SIGKILL after `graceMs`. */
+/**
+ * SIGTERM (so the gateway drains, --cpu-prof files get written and nginx stops its workers), then
+ * SIGKILL after `graceMs`; finally SIGKILL to whatever is left of the child's process group.
+ */
 export async function stopChild(child: Child, graceMs = 10_000): Promise<void> {
   const { proc } = child;
-  if (proc.exitCode !== null || proc.signalCode !== null) return;
-  const exited = new Promise<void>((resolve) => proc.once('exit', () => resolve()));
-  proc.kill('SIGTERM');
-  const timer = setTimeout(() => proc.kill('SIGKILL'), graceMs);
-  await exited;
-  clearTimeout(timer);
+  if (proc.exitCode === null && proc.signalCode === null) {
+    const exited = new Promise<void>((resolve) => proc.once('exit', () => resolve()));
+    proc.kill('SIGTERM');
+    const timer = setTimeout(() => proc.kill('SIGKILL'), graceMs);
+    await exited;
+    clearTimeout(timer);
+  }
+  signalGroup(child.pid, 'SIGKILL');
+  groups.delete(child.pid);
 }
 
 /** Last resort, synchronous so it also works from a process 'exit' handler. */
 export function killAllNow(): void {
   for (const proc of live) proc.kill('SIGKILL');
+  for (const pgid of groups) signalGroup(pgid, 'SIGKILL');
 }
 
 export const CLK_TCK = Number(execFileSync('getconf', ['CLK_TCK'], { encoding: 'utf8' }).trim()) || 100;
@@ -158,12 +195,12 @@ export function describeProcess(pid: number): string {
 export interface GatewayChild { child: Child; port: number; opsPort: number; problems: string[] }
 
 /**
- * Starts `outpost gateway` (one worker) on `configFile`, pinned to `core`, and waits until it is
+ * Starts `outpost gateway` (`workers` request workers, default one) on `configFile`, pinned to `core`, and waits until it is
  * ready. Its warn/error log lines (the first 20) are kept in `problems` for the report.
  */
-export async function spawnGateway(repoRoot: string, core: number | null, configFile: string, nodeArgs: string[] = []): Promise<GatewayChild> {
+export async function spawnGateway(repoRoot: string, core: number | string | null, configFile: string, nodeArgs: string[] = [], workers = 1): Promise<GatewayChild> {
   const child = spawnPinned(core, process.execPath,
-    [...nodeArgs, join(repoRoot, 'dist/src/cli.js'), 'gateway', '--config', configFile, '--port', '0', '--ops-port', '0', '--workers', '1']);
+    [...nodeArgs, join(repoRoot, 'dist/src/cli.js'), 'gateway', '--config', configFile, '--port', '0', '--ops-port', '0', '--workers', String(workers)]);
   const problems: string[] = [];
   child.onLine((line) => { if (problems.length < 20 && /"level":"(warn|error)"/.test(line)) problems.push(line); });
   try {

@@ -1,11 +1,14 @@
 /**
- * The bench's output: a table on stdout for people, a JSON file in bench/results/ for comparing
- * runs later, and a last line `gateway/nginx ratio: X.XX` that scripts can grep.
+ * The bench's output: every run (so nothing is hidden behind a median), the summary over rounds
+ * with its spread, the fixed-rate latency table, and the same as JSON under bench/results/.
+ * A ratio is printed only from saturated runs; otherwise the cell says `load-generator bound`.
  */
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { cpus } from 'node:os';
 import { join } from 'node:path';
-import type { Measurement } from './load.js';
+import type { PacedResult } from './fixed-rate.js';
+import type { Measurement } from './measure.js';
+import { LOADGEN_BOUND, spread, type RoundRatio, type Spread } from './verdict.js';
 
 export interface Machine { cpuModel: string; nproc: number; node: string; kernel: string; clkTck: number }
 
@@ -16,71 +19,118 @@ export function machine(clkTck: number): Machine {
   return { cpuModel: model.trim(), nproc: cpus().length, node: process.version, kernel, clkTck };
 }
 
-export interface Ratios {
-  gatewayToNginx: number | null; gatewayToDirect: number | null; nginxToDirect: number | null;
-  /** Extra CPU µs per request for subscription key + rate-limit-by-key + set-header. */
-  policyCostUs: number | null;
-  policiesToGateway: number | null;
-}
-
-export function ratios(results: Measurement[]): Ratios {
-  const rps = (name: string) => results.find((m) => m.target === name)?.reqPerSec;
-  const cpu = (name: string) => results.find((m) => m.target === name)?.cpuUsPerReq.proxy ?? null;
-  const ratio = (a?: number, b?: number) => (a !== undefined && b ? a / b : null);
-  return {
-    gatewayToNginx: ratio(rps('gateway'), rps('nginx')),
-    gatewayToDirect: ratio(rps('gateway'), rps('direct')),
-    nginxToDirect: ratio(rps('nginx'), rps('direct')),
-    policyCostUs: cpu('gateway+policies') !== null && cpu('gateway') !== null ? cpu('gateway+policies')! - cpu('gateway')! : null,
-    policiesToGateway: ratio(rps('gateway+policies'), rps('gateway')),
-  };
-}
+export interface Run extends Measurement { round: number; scenario: string }
 
 function table(rows: string[][]): string {
-  const widths = rows[0].map((_, c) => Math.max(...rows.map((r) => r[c].length)));
-  return rows.map((r) => r.map((cell, c) => (c === 0 ? cell.padEnd(widths[c]) : cell.padStart(widths[c]))).join('  ')).join('\n');
+  const widths = rows[0].map((_, c) => Math.max(...rows.map((r) => (r[c] ?? '').length)));
+  return rows.map((r) => r.map((cell, c) => (c < 3 ? cell.padEnd(widths[c]) : cell.padStart(widths[c]))).join('  ').trimEnd()).join('\n');
 }
 
 const f0 = (n: number) => Math.round(n).toLocaleString('en-US');
 const f1 = (n: number) => n.toFixed(1);
-const pct = (n: number | undefined) => (n === undefined ? '-' : `${Math.round(n * 100)}%`);
+const f2 = (n: number) => n.toFixed(2);
+const pct = (n: number) => `${Math.round(n * 100)}%`;
+const range = (s: Spread | null, f: (n: number) => string) => (s === null ? '-' : s.n === 1 ? f(s.median) : `${f(s.median)} [${f(s.min)}–${f(s.max)}]`);
 
-export function printReport(m: Machine, settings: Record<string, unknown>, results: Measurement[], r: Ratios, notes: string[]): void {
+function ratioCell(r: RoundRatio | undefined, field: 'reqPerSec' | 'cpuPerReq'): string {
+  if (!r) return '';
+  if (r.verdict === LOADGEN_BOUND) return LOADGEN_BOUND;
+  if (r.verdict !== 'ok') return r.verdict;
+  const v = r[field];
+  return v === null ? '-' : f2(v);
+}
+
+export function runsTable(runs: Run[], ratios: RoundRatio[]): string {
+  const find = (x: Run) => ratios.find((r) => r.round === x.round && r.scenario === x.scenario && r.target === x.target);
+  return table([
+    ['round', 'scenario', 'target', 'req/s', 'CPU µs/req', 'proxy CPU', 'core0 other', 'p50 µs', 'p99 µs', 'p99.9 µs', 'errors', 'B/resp', 'ratio req/s', 'ratio CPU/req'],
+    ...runs.map((x) => {
+      const e = x.wrk.errors;
+      const r = find(x);
+      return [
+        String(x.round + 1), x.scenario, x.target, f0(x.reqPerSec), f1(x.cpuUsPerReq.proxy),
+        x.cores === 1 ? pct(x.proxyShare) : `${f2(x.proxyShare * x.cores)} cores`,
+        x.proxyCoreOthers === null ? '-' : pct(x.proxyCoreOthers),
+        f0(x.wrk.latencyUs.p50), f0(x.wrk.latencyUs.p99), f0(x.wrk.latencyUs.p99_9),
+        String(e.connect + e.read + e.write + e.timeout + e.status), String(x.wrk.bytesPerResponse),
+        ratioCell(r, 'reqPerSec'), ratioCell(r, 'cpuPerReq'),
+      ];
+    }),
+  ]);
+}
+
+export interface SummaryRow {
+  scenario: string; target: string; runs: number; saturatedRuns: number;
+  reqPerSec: Spread | null; cpuUsPerReq: Spread | null; p50Us: Spread | null; p99Us: Spread | null; p99_9Us: Spread | null;
+  /** Over the rounds whose ratio could be published; `versus` names the reference. */
+  ratioReqPerSec: Spread | null; ratioCpuPerReq: Spread | null; versus: string | null;
+  /** What the ratio cells say when no round gave a ratio. */
+  noRatioBecause: string;
+}
+
+export function summarize(runs: Run[], ratios: RoundRatio[]): SummaryRow[] {
+  const keys = [...new Set(runs.map((r) => `${r.scenario}\u0000${r.target}`))];
+  return keys.map((key) => {
+    const [scenario, target] = key.split('\u0000');
+    const mine = runs.filter((r) => r.scenario === scenario && r.target === target);
+    const rr = ratios.filter((r) => r.scenario === scenario && r.target === target);
+    const ok = rr.filter((r) => r.verdict === 'ok');
+    return {
+      scenario, target, runs: mine.length, saturatedRuns: mine.filter((r) => r.saturated).length,
+      reqPerSec: spread(mine.map((r) => r.reqPerSec)),
+      cpuUsPerReq: spread(mine.map((r) => r.cpuUsPerReq.proxy)),
+      p50Us: spread(mine.map((r) => r.wrk.latencyUs.p50)),
+      p99Us: spread(mine.map((r) => r.wrk.latencyUs.p99)),
+      p99_9Us: spread(mine.map((r) => r.wrk.latencyUs.p99_9)),
+      ratioReqPerSec: spread(ok.map((r) => r.reqPerSec)),
+      ratioCpuPerReq: spread(ok.map((r) => r.cpuPerReq)),
+      versus: rr[0]?.versus ?? null,
+      noRatioBecause: rr.some((r) => r.verdict === LOADGEN_BOUND) ? LOADGEN_BOUND : rr.length > 0 ? rr[0].verdict : '',
+    };
+  });
+}
+
+export function summaryTable(rows: SummaryRow[]): string {
+  return table([
+    ['scenario', 'target', 'vs', 'req/s', 'CPU µs/req', 'p50 µs', 'p99 µs', 'p99.9 µs', 'saturated', 'ratio req/s', 'ratio CPU/req'],
+    ...rows.map((s) => {
+      const none = s.ratioCpuPerReq === null ? s.noRatioBecause : '-';
+      return [
+        s.scenario, s.target, s.versus ?? '', range(s.reqPerSec, f0), range(s.cpuUsPerReq, f1),
+        range(s.p50Us, f0), range(s.p99Us, f0), range(s.p99_9Us, f0),
+        s.scenario === 'workers2' ? 'n/a' : `${s.saturatedRuns}/${s.runs}`,
+        s.ratioReqPerSec ? range(s.ratioReqPerSec, f2) : none, s.ratioCpuPerReq ? range(s.ratioCpuPerReq, f2) : none,
+      ];
+    }),
+  ]);
+}
+
+export function pacedTable(results: PacedResult[]): string {
+  return table([
+    ['target', '', '', 'asked req/s', 'achieved', 'p50 µs', 'p99 µs', 'p99.9 µs', 'added p99 µs', 'CPU µs/req', 'errors'],
+    ...results.map((p) => {
+      const e = p.errors;
+      return [
+        p.target, '', '', f0(p.rate), `${f0(p.achievedRate)}${p.sustained ? '' : ' (not sustained)'}`,
+        f0(p.latencyUs.p50), f0(p.latencyUs.p99), f0(p.latencyUs.p99_9),
+        p.addedP99Us === null ? '-' : p.sustained ? f0(p.addedP99Us) : 'n/a',
+        p.target === 'direct' ? '-' : f1(p.cpuUsPerReq.proxy), String(e.connect + e.read + e.write + e.timeout + e.status),
+      ];
+    }),
+  ]);
+}
+
+/** Lines about one run that a reader needs to judge it: errors, logged problems, other load. */
+export function runNotes(x: Run): string[] {
   const out: string[] = [];
-  out.push('', `machine: ${m.cpuModel}, nproc ${m.nproc}, node ${m.node}, kernel ${m.kernel}`);
-  out.push(`settings: ${Object.entries(settings).map(([k, v]) => `${k}=${String(v)}`).join(' ')}`, '');
-  out.push(table([
-    ['target', 'req/s', 'p50 µs', 'p99 µs', 'p99.9 µs', 'max µs', 'ac p50/p99/p99.9 ms', 'errors', 'non-2xx', 'proxy CPU µs/req', 'backend µs/req', 'loadgen µs/req', 'core0', 'core1'],
-    ...results.map((x) => [
-      x.target, f0(x.reqPerSec),
-      f0(x.latencyUs.p50), f0(x.latencyUs.p99), f0(x.latencyUs.p99_9), f0(x.latencyUs.max),
-      `${x.autocannonLatencyMs.p50}/${x.autocannonLatencyMs.p99}/${x.autocannonLatencyMs.p99_9}`,
-      String(x.errors + x.timeouts), String(x.non2xx),
-      x.cpuUsPerReq.proxy === null ? '-' : f1(x.cpuUsPerReq.proxy), f1(x.cpuUsPerReq.backend), f1(x.cpuUsPerReq.loadgen),
-      pct(x.coreBusy[0]), pct(x.coreBusy[1]),
-    ]),
-  ]));
-  out.push('', 'latency µs: the bench\'s HDR histogram of autocannon response times (2xx only);',
-    '"ac" columns: autocannon\'s own HDR histogram, which records whole milliseconds.',
-    'core0/core1: share of each core busy during the run (proxy on core 0; backend + load generator on core 1).');
-  for (const x of results) {
-    const codes = Object.entries(x.statusCodes).map(([c, n]) => `${c}:${n}`).join(' ');
-    if (x.errors || x.timeouts || x.non2xx) out.push(`${x.target}: errors ${x.errors}, timeouts ${x.timeouts}, status codes ${codes}`);
-    for (const line of x.problems) out.push(`${x.target} logged: ${line}`);
-    const [other0, other1] = x.otherShare;
-    if (other0 > 0.1 || other1 > 0.1) {
-      out.push(`${x.target}: ${pct(other0)} of core 0 and ${pct(other1)} of core 1 went to something other than the bench: noisy run`);
-    }
-    if (x.coreSteal.some((st) => st > 0.05)) out.push(`${x.target}: the hypervisor stole ${x.coreSteal.map(pct).join(' / ')} of cores 0 / 1: noisy run`);
-    for (const p of x.otherProcesses) out.push(`${x.target}: meanwhile pid ${p.pid} used ${pct(p.coreShare)} of a core: ${p.command}`);
-  }
-  const show = (label: string, v: number | null) => `${label}: ${v === null ? 'n/a' : v.toFixed(2)}`;
-  out.push('', show('gateway/direct req/s', r.gatewayToDirect), show('nginx/direct req/s', r.nginxToDirect));
-  out.push(show('gateway+policies/gateway req/s', r.policiesToGateway),
-    `policy cost (subscription key + rate-limit-by-key + set-header): ${r.policyCostUs === null ? 'n/a' : `${r.policyCostUs.toFixed(1)} µs CPU per request`}`);
-  for (const note of notes) out.push(`note: ${note}`);
-  out.push(`gateway/nginx ratio: ${r.gatewayToNginx === null ? 'n/a' : r.gatewayToNginx.toFixed(2)}`);
-  process.stdout.write(out.join('\n') + '\n');
+  const tag = `round ${x.round + 1} ${x.scenario} ${x.target}`;
+  const e = x.wrk.errors;
+  if (e.connect + e.read + e.write + e.timeout + e.status > 0) out.push(`${tag}: wrk errors connect ${e.connect}, read ${e.read}, write ${e.write}, timeout ${e.timeout}, status>399 ${e.status}`);
+  for (const line of x.problems) out.push(`${tag} logged: ${line}`);
+  if (x.proxyCoreOthers !== null && x.proxyCoreOthers > 0.1) out.push(`${tag}: ${pct(x.proxyCoreOthers)} of the proxy's core went to other processes: contended, noisy run`);
+  if (x.coreSteal.some((s) => s > 0.05)) out.push(`${tag}: the hypervisor stole ${x.coreSteal.map(pct).join(' / ')} of the cores: noisy run`);
+  for (const p of x.otherProcesses) out.push(`${tag}: meanwhile pid ${p.pid} used ${pct(p.coreShare)} of a core: ${p.command}`);
+  return out;
 }
 
 /** bench/results/<timestamp>.json; returns the path. */

@@ -1,71 +1,75 @@
 /**
- * `npm run bench`: the same small GET, for a fixed time, straight to the backend, through the
- * gateway, and through nginx. The proxy under test runs alone on core 0; the backend and the load
- * generator (this process) share core 1, so the proxies are compared on equal CPU. See README.md.
+ * `npm run bench`: the same small proxied GET through nginx, the gateway, HAProxy and Caddy, each
+ * alone on core 0, with an nginx backend and wrk on core 1; rounds in alternating order, a
+ * saturation verdict per run, ratios to nginx only from saturated runs, then a fixed-rate run for
+ * added latency. See README.md for what runs where and what each figure means.
  */
 import { execFileSync } from 'node:child_process';
 import { mkdtempSync } from 'node:fs';
 import { cpus, tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { measure, warmUp, type LoadOptions, type Measurement } from './load.js';
-import { ensureNginx, nginxVersion, startNginx } from './nginx.js';
+import { startCaddy } from './caddy.js';
+import { p99TargetMet, pacedRun, type PacedResult } from './fixed-rate.js';
+import { startHaproxy } from './haproxy.js';
+import { measure } from './measure.js';
+import { BACKEND_BODY, startBackend, startNginxProxy, type Backend } from './nginx.js';
 import { CLK_TCK, httpGet, killAllNow, runMain, stopChild } from './proc.js';
-import { machine, printReport, ratios, writeJson } from './report.js';
-import { directTarget, startBackend, startGateway, type Layout, type Target } from './targets.js';
+import { machine, pacedTable, runNotes, runsTable, summarize, summaryTable, writeJson, type Run } from './report.js';
+import { readSettings, type TargetName } from './settings.js';
+import { startGateway, type GatewayVariant, type Layout, type Target } from './targets.js';
+import { VERSION_ARGS, ensureTools, toolVersion, type Tool } from './tools.js';
+import { roundOrder, roundRatios, spread } from './verdict.js';
+import { runWrk, writeWrkScript } from './wrk.js';
 
 const repoRoot = resolve(dirname(fileURLToPath(import.meta.url)), '../..');
 const resultsDir = join(repoRoot, 'bench/results');
-
-function envInt(name: string, fallback: number, min: number, max: number): number {
-  const raw = process.env[name];
-  if (raw === undefined || raw === '') return fallback;
-  const value = Number(raw);
-  if (!Number.isInteger(value) || value < min || value > max) throw new Error(`${name} must be a whole number in ${min}..${max}, got "${raw}"`);
-  return value;
-}
-
-const settings = {
-  durationS: envInt('BENCH_DURATION', 10, 1, 600),
-  warmupS: envInt('BENCH_WARMUP', 2, 0, 60),
-  connections: envInt('BENCH_CONNECTIONS', 64, 1, 4096),
-  cpuProf: process.env.BENCH_CPU_PROF === '1',
-};
+const settings = readSettings();
 const notes: string[] = [];
-/** Gateway config and nginx files; removed on exit. */
+/** Configs, Lua scripts, nginx/HAProxy/Caddy files; removed on exit. */
 let tmpDir: string | null = null;
 
-/** Pin every thread of this process (the load generator) to `core`; threads made later inherit it. */
-function pinSelf(core: number): void {
-  execFileSync('taskset', ['-a', '-p', '-c', String(core), String(process.pid)], { stdio: 'ignore' });
+interface Planned { scenario: GatewayVariant; target: TargetName }
+
+/** Every (scenario, target) pair of one round, in the base order; rounds alternate it. */
+function plan(targets: TargetName[]): Planned[] {
+  const out: Planned[] = [];
+  for (const target of targets) {
+    if (settings.scenarios.includes('plain')) out.push({ scenario: 'plain', target });
+    if (target !== 'gateway') continue;
+    if (settings.scenarios.includes('policies')) out.push({ scenario: 'policies', target });
+    if (settings.scenarios.includes('workers2')) out.push({ scenario: 'workers2', target });
+  }
+  return out;
 }
 
-async function scenario(target: () => Promise<Target>, expectedBody: string, backendPid: number): Promise<Measurement> {
-  const t = await target();
-  try {
-    // A proxy that answers 404 quickly would win the bench; check it really proxies first.
-    const probe = await httpGet(t.url, 2_000, t.headers);
-    if (probe.status !== 200 || probe.body !== expectedBody) {
-      throw new Error(`${t.name} answered ${probe.status} "${probe.body.slice(0, 200)}" instead of the backend's body`);
-    }
-    process.stderr.write(`${t.name}: warm-up ${settings.warmupS} s, then ${settings.durationS} s at ${settings.connections} connections\n`);
-    const opts: LoadOptions = { durationS: settings.durationS, connections: settings.connections };
-    await warmUp(t, { ...opts, durationS: settings.warmupS });
-    return await measure(t, backendPid, opts);
-  } finally {
-    await t.stop();
+/** A proxy that answers fast without proxying would win; it must return the backend's exact body. */
+async function probe(t: Target): Promise<void> {
+  const r = await httpGet(t.url, 2_000, t.headers);
+  if (r.status !== 200 || r.body !== BACKEND_BODY) throw new Error(`${t.name} answered ${r.status} "${r.body.slice(0, 200)}" instead of the backend's body`);
+  if (t.headers) {
+    // The policy scenario must really check the key: without it the gateway must refuse.
+    const bare = await httpGet(t.url, 2_000);
+    if (bare.status !== 401) throw new Error(`${t.name} answered ${bare.status} without the subscription key (expected 401): policies not active`);
   }
 }
 
 async function main(): Promise<number> {
   const twoCores = cpus().length >= 2;
-  if (twoCores) pinSelf(1);
-  else notes.push('fewer than 2 cores: nothing is pinned, proxy and load generator share the CPU');
-  const nginxBin = ensureNginx();
-  if (!nginxBin) notes.push('nginx is not available and could not be installed: nginx comparison skipped');
+  if (twoCores) execFileSync('taskset', ['-a', '-p', '-c', '1', String(process.pid)], { stdio: 'ignore' });
+  else notes.push('fewer than 2 cores: nothing is pinned and no run can be judged saturated on its own core');
+  const wanted: Tool[] = ['wrk', 'nginx', ...settings.targets.filter((t): t is 'haproxy' | 'caddy' => t === 'haproxy' || t === 'caddy')];
+  const bins = ensureTools(wanted, notes);
+  const wrkBin = bins.get('wrk');
+  const nginxBin = bins.get('nginx');
+  if (!wrkBin || !nginxBin) throw new Error(`wrk and nginx are required (load generator and backend): ${notes.join('; ')}`);
+  const targets = settings.targets.filter((t) => t === 'gateway' || bins.get(t));
+  const versions = Object.fromEntries(wanted.map((t) => [t, bins.get(t) ? toolVersion(bins.get(t)!, VERSION_ARGS[t]) : null]));
 
-  // Bounded no matter what hangs: three runs plus generous start/stop time.
-  const budgetS = 4 * (settings.durationS + settings.warmupS + 60);
+  const runPlan = plan(targets);
+  const fixedRate = settings.scenarios.includes('fixed-rate');
+  const perRunS = settings.warmupS + settings.durationS + 30;
+  const budgetS = settings.rounds * runPlan.length * perRunS + (fixedRate ? (targets.length + 1) * perRunS : 0) + 120;
   setTimeout(() => {
     process.stderr.write(`bench: still running after ${budgetS} s; killing everything\n`);
     killAllNow();
@@ -73,42 +77,112 @@ async function main(): Promise<number> {
   }, budgetS * 1000).unref();
 
   tmpDir = mkdtempSync(join(tmpdir(), 'outpost-bench-'));
-  const layout: Layout = { repoRoot, tmpDir, proxyCore: twoCores ? 0 : null, loadCore: twoCores ? 1 : null };
-  const results: Measurement[] = [];
+  const layout: Layout = { repoRoot, tmpDir, proxyCore: twoCores ? 0 : null, loadCore: twoCores ? 1 : null, allCores: twoCores ? '0,1' : null };
+  const doneScript = writeWrkScript(tmpDir);
+  const start = (target: TargetName, variant: GatewayVariant, backend: Backend): Promise<Target> => {
+    switch (target) {
+      case 'nginx': return startNginxProxy(nginxBin, layout, backend.port);
+      case 'haproxy': return startHaproxy(bins.get('haproxy')!, layout, backend.port);
+      case 'caddy': return startCaddy(bins.get('caddy')!, layout, backend.port, settings.connections);
+      case 'gateway': return startGateway(layout, backend.port, variant, settings.cpuProf && variant === 'plain' ? resultsDir : null);
+    }
+  };
+  const measureOpts = (backend: Backend) => ({ connections: settings.connections, loadCore: layout.loadCore, proxyCore: layout.proxyCore, backendPids: backend.pids });
+
+  const runs: Run[] = [];
+  const paced: PacedResult[] = [];
   let failed = false;
-  const backend = await startBackend(layout);
+  const backend = await startBackend(nginxBin, layout);
   try {
-    const direct = directTarget(backend.port);
-    const expected = await httpGet(direct.url);
-    if (expected.status !== 200) throw new Error(`backend answered ${expected.status}`);
-    const scenarios: Array<[string, () => Promise<Target>]> = [
-      ['direct', async () => direct],
-      ['gateway', () => startGateway(layout, backend.port, settings.cpuProf ? resultsDir : null)],
-      ['gateway+policies', () => startGateway(layout, backend.port, null, true)],
-    ];
-    if (nginxBin) scenarios.push(['nginx', () => startNginx(nginxBin, layout, backend.port)]);
-    for (const [name, start] of scenarios) {
-      try {
-        results.push(await scenario(start, expected.body, backend.child.pid));
-      } catch (err) {
-        failed = true;
-        notes.push(`${name} run failed: ${(err as Error).message}`);
-        process.stderr.write(`${name} run failed: ${(err as Error).stack ?? String(err)}\n`);
+    for (let round = 0; round < settings.rounds; round++) {
+      for (const { scenario, target } of roundOrder(runPlan, round)) {
+        const label = `round ${round + 1}/${settings.rounds} ${scenario} ${target}`;
+        try {
+          const t = await start(target, scenario, backend);
+          try {
+            await probe(t);
+            process.stderr.write(`${label}: warm-up ${settings.warmupS} s, then ${settings.durationS} s, wrk -t1 -c${settings.connections}\n`);
+            if (settings.warmupS > 0) await runWrk({ url: t.url, core: layout.loadCore, durationS: settings.warmupS, connections: settings.connections, script: doneScript, headers: t.headers });
+            runs.push({ round, scenario, ...(await measure(t, { ...measureOpts(backend), durationS: settings.durationS, script: doneScript })) });
+          } finally {
+            await t.stop();
+          }
+        } catch (err) {
+          failed = true;
+          notes.push(`${label} failed: ${(err as Error).message.split('\n')[0]}`);
+          process.stderr.write(`${label} failed: ${(err as Error).stack ?? String(err)}\n`);
+        }
+      }
+    }
+
+    if (fixedRate) {
+      const nginxMax = spread(runs.filter((r) => r.scenario === 'plain' && r.target === 'nginx').map((r) => r.reqPerSec));
+      if (!nginxMax) {
+        notes.push('fixed-rate skipped: it runs at half of nginx\'s max rate, and no plain nginx run measured one');
+      } else {
+        const rate = Math.round(nginxMax.median / 2);
+        const opts = { ...measureOpts(backend), durationS: settings.durationS, warmupS: settings.warmupS, dir: tmpDir };
+        const direct: Target = { name: 'direct', url: backend.url, cores: 1, pids: () => [], problems: backend.problems, stop: async () => {} };
+        let directP99: number | null = null;
+        for (const name of ['direct', ...targets] as const) {
+          try {
+            const t = name === 'direct' ? direct : await start(name, 'plain', backend);
+            try {
+              await probe(t);
+              process.stderr.write(`fixed-rate ${name}: ${rate} req/s, warm-up/calibration ${settings.warmupS} s, then ${settings.durationS} s\n`);
+              const p = await pacedRun(t, rate, opts, directP99);
+              if (name === 'direct') directP99 = p.latencyUs.p99;
+              paced.push(p);
+            } finally {
+              await t.stop();
+            }
+          } catch (err) {
+            failed = true;
+            notes.push(`fixed-rate ${name} failed: ${(err as Error).message.split('\n')[0]}`);
+            process.stderr.write(`fixed-rate ${name} failed: ${(err as Error).stack ?? String(err)}\n`);
+            if (name === 'direct') break;
+          }
+        }
       }
     }
   } finally {
     await stopChild(backend.child);
   }
 
+  return report(runs, paced, versions, layout, failed);
+}
+
+function report(runs: Run[], paced: PacedResult[], versions: Record<string, string | null>, layout: Layout, failed: boolean): number {
   const m = machine(CLK_TCK);
-  const r = ratios(results);
-  if (settings.cpuProf) notes.push(`gateway CPU profiles (one per thread) in ${resultsDir}`);
-  const file = writeJson(resultsDir, {
-    time: new Date().toISOString(), machine: m, settings, nginx: nginxBin ? nginxVersion(nginxBin) : null,
-    layout: { proxyCore: layout.proxyCore, loadCore: layout.loadCore }, results, ratios: r, notes,
-  });
-  notes.push(`report: ${file}`);
-  printReport(m, settings, results, r, notes);
+  const ratios = roundRatios(runs.map((r) => ({ round: r.round, scenario: r.scenario, target: r.target, reqPerSec: r.reqPerSec, cpuUsPerReq: r.cpuUsPerReq.proxy, saturated: r.scenario === 'workers2' ? null : r.saturated })));
+  const summary = summarize(runs, ratios);
+  const p99Met = p99TargetMet(paced);
+  const layoutText = layout.proxyCore === null
+    ? 'unpinned (one core)'
+    : `core ${layout.proxyCore}: the proxy under test (workers2: the gateway on cores ${layout.allCores}); core ${layout.loadCore}: backend nginx (1 worker, return 200) + wrk -t1 -c${settings.connections} + this runner`;
+  if (settings.cpuProf) notes.push(`gateway CPU profiles (one per thread, plain runs) in ${resultsDir}; profiled runs are slower, not results`);
+  for (const r of runs) notes.push(...runNotes(r));
+  for (const p of paced) for (const line of p.problems) notes.push(`fixed-rate ${p.target} logged: ${line}`);
+  const date = new Date().toISOString();
+  const file = writeJson(resultsDir, { date, machine: m, layout: layoutText, tools: versions, settings, runs, ratios, summary, fixedRate: { results: paced, gatewayAddedP99WithinNginxPlus1ms: p99Met }, notes });
+
+  const out: string[] = [''];
+  out.push(`date: ${date}`, `machine: ${m.cpuModel}, ${m.nproc} cores, kernel ${m.kernel}, node ${m.node}`);
+  out.push(`tools: ${Object.entries(versions).map(([k, v]) => (v === null ? `${k} (skipped)` : v.toLowerCase().startsWith(k) ? v : `${k} ${v}`)).join('; ')}`);
+  out.push(`layout: ${layoutText}`);
+  out.push(`settings: ${settings.durationS} s runs after ${settings.warmupS} s warm-up, ${settings.rounds} rounds (order alternates), targets ${settings.targets.join(',')}, scenarios ${settings.scenarios.join(',')}`);
+  if (runs.length > 0) {
+    out.push('', 'runs (ratio: to nginx plain in the same round; workers2: CPU/req to the 1-worker gateway; only from saturated runs):', runsTable(runs, ratios));
+    out.push('', 'summary: median [min–max] over rounds; ratios over the rounds where both runs were saturated:', summaryTable(summary));
+  }
+  if (paced.length > 0) {
+    out.push('', `fixed rate (${paced[0].rate} req/s = half of nginx's median max; added p99 = p99 − direct p99):`, pacedTable(paced));
+    out.push(`target "gateway added p99 <= nginx added p99 + 1 ms": ${p99Met === null ? 'n/a (a run is missing or did not sustain the rate)' : p99Met ? 'met' : 'NOT met'}`);
+  }
+  out.push('');
+  for (const note of notes) out.push(`note: ${note}`);
+  out.push(`report: ${file}`);
+  process.stdout.write(out.join('\n') + '\n');
   return failed ? 1 : 0;
 }
 

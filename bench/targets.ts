@@ -1,21 +1,24 @@
 /**
- * What the bench loads: the backend itself (direct), the Outpost gateway, and (nginx.ts) nginx.
- * Each target says where to send requests, which pids burn CPU on its behalf, and how to stop it.
+ * What the bench loads. Each target says where to send requests, which pids burn CPU on its
+ * behalf, how many cores it may use, and how to stop it. The gateway lives here; the peers are in
+ * nginx.ts, haproxy.ts and caddy.ts. The bench knows the gateway only by its command line.
  */
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { stringify } from 'yaml';
-import { spawnGateway, spawnPinned, stopChild, waitForLine, type Child } from './proc.js';
+import { processGroup, spawnGateway, stopChild } from './proc.js';
 
 export interface Target {
+  name: string;
+  /** The URL wrk hits. */
+  url: string;
   /** Request headers every load request carries (the policy scenario's subscription key). */
   headers?: Record<string, string>;
-  name: string;
-  /** The URL autocannon hits. */
-  url: string;
-  /** Processes whose CPU time is the target's cost per request (empty for direct). */
+  /** Cores the target may run on: its CPU share is judged against this many. */
+  cores: number;
+  /** Processes whose CPU time is the target's cost per request (all their threads count). */
   pids(): number[];
-  /** Warn/error lines the target logged so far (gateway: JSON log lines; nginx: its error log). */
+  /** Warn/error lines the target logged so far. */
   problems(): string[];
   stop(): Promise<void>;
 }
@@ -27,66 +30,65 @@ export interface Layout {
   proxyCore: number | null;
   /** Core for the backend and the load generator. */
   loadCore: number | null;
+  /** Cores for the two-worker gateway ("0,1"), null when unpinned. */
+  allCores: string | null;
 }
 
-/** The path every target serves the backend's answer under; the proxies strip `/bench`. */
+/** The path the backend serves; the proxies serve it under PROXY_PREFIX and strip the prefix. */
 export const ITEM_PATH = '/items/123';
 export const PROXY_PREFIX = '/bench';
 
-export async function startBackend(layout: Layout): Promise<{ child: Child; port: number }> {
-  const child = spawnPinned(layout.loadCore, process.execPath, [join(layout.repoRoot, 'dist/bench/backend.js')]);
-  const port = await waitForLine(child, (line) => {
-    try { return (JSON.parse(line) as { port?: number }).port; } catch { return undefined; }
-  }, 10_000, 'bench backend');
-  return { child, port };
-}
-
-export function directTarget(backendPort: number): Target {
-  return { name: 'direct', url: `http://127.0.0.1:${backendPort}${ITEM_PATH}`, pids: () => [], problems: () => [], stop: async () => {} };
-}
-
 /** The subscription key of the policy scenario (a bench-only key, not a secret). */
 export const BENCH_KEY = 'bench-subscription-key-0123456789';
+export const KEY_HEADER = 'ocp-apim-subscription-key';
+
+export type GatewayVariant = 'plain' | 'policies' | 'workers2';
 
 /**
- * `withPolicies`: the same API behind a subscription key, rate-limit-by-key and set-header on
- * every request (the policy scenario of the issue), the limit high enough never to reject.
+ * One API, `GET /items/{id}` → the backend. `policies` adds the issue's policy set on every request:
+ * subscription key, rate-limit-by-key (a limit it never reaches) and set-header.
  */
-export async function startGateway(layout: Layout, backendPort: number, cpuProfDir: string | null, withPolicies = false): Promise<Target> {
+export function gatewayConfig(backendPort: number, withPolicies: boolean): object {
   const policies = {
     inbound: [
       { 'rate-limit-by-key': { calls: 1_000_000_000, 'renewal-period': 3600, 'counter-key': 'subscription' } },
       { 'set-header': { name: 'x-bench', value: 'outpost' } },
     ],
   };
-  const config = {
-    gateway: { name: 'bench', workers: 1, drainTimeoutSeconds: 5 },
+  return {
+    gateway: { name: 'bench', drainTimeoutSeconds: 5 },
     apis: [{
       id: 'bench', name: 'Bench API', path: PROXY_PREFIX.slice(1), serviceUrl: `http://127.0.0.1:${backendPort}`,
       subscriptionRequired: withPolicies,
       ...(withPolicies ? { policies } : {}),
-      operations: [
-        { id: 'get-item', method: 'GET', urlTemplate: '/items/{id}' },
-        { id: 'anything', method: '*', urlTemplate: '/*' },
-      ],
+      operations: [{ id: 'get-item', method: 'GET', urlTemplate: '/items/{id}' }],
     }],
     subscriptions: withPolicies ? [{ id: 'bench', scope: '/apis/bench', primaryKey: BENCH_KEY }] : [],
   };
-  const configFile = join(layout.tmpDir, 'gateway.yaml');
-  writeFileSync(configFile, stringify(config));
+}
 
+/**
+ * `plain` and `policies`: one worker (primary + one worker thread) alone on the proxy core.
+ * `workers2`: two workers on both cores (the load core is shared with backend and wrk, so only its
+ * CPU per request is meaningful). `cpuProfDir` starts it with --cpu-prof (one profile per thread).
+ */
+export async function startGateway(layout: Layout, backendPort: number, variant: GatewayVariant, cpuProfDir: string | null): Promise<Target> {
+  const configFile = join(layout.tmpDir, `gateway-${variant}.yaml`);
+  writeFileSync(configFile, stringify(gatewayConfig(backendPort, variant === 'policies')));
   const nodeArgs: string[] = [];
   if (cpuProfDir) {
-    // Written at exit, one .cpuprofile per thread (primary, request worker, piscina compilers).
     mkdirSync(cpuProfDir, { recursive: true });
     nodeArgs.push('--cpu-prof', '--cpu-prof-dir', cpuProfDir);
   }
-  const gateway = await spawnGateway(layout.repoRoot, layout.proxyCore, configFile, nodeArgs);
+  const workers = variant === 'workers2' ? 2 : 1;
+  const core = variant === 'workers2' ? layout.allCores : layout.proxyCore;
+  const gateway = await spawnGateway(layout.repoRoot, core, configFile, nodeArgs, workers);
   return {
-    name: withPolicies ? 'gateway+policies' : 'gateway',
-    headers: withPolicies ? { 'ocp-apim-subscription-key': BENCH_KEY } : undefined,
+    name: 'gateway',
+    headers: variant === 'policies' ? { [KEY_HEADER]: BENCH_KEY } : undefined,
     url: `http://127.0.0.1:${gateway.port}${PROXY_PREFIX}${ITEM_PATH}`,
-    pids: () => [gateway.child.pid],
+    cores: workers,
+    pids: () => processGroup(gateway.child.pid),
     problems: () => [...gateway.problems],
     stop: () => stopChild(gateway.child),
   };

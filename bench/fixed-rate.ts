@@ -1,0 +1,82 @@
+/**
+ * Latency at a fixed rate: half of nginx's max rate, straight to the backend and then through each
+ * target, so "added p99" (target p99 − direct p99) is what the proxy adds when it is not the
+ * bottleneck. Debian has no wrk2 and autocannon's `overallRate` sends each connection's quota for
+ * the second back to back and then idles (bursts at full speed, not a rate), so wrk paces itself:
+ * a Lua `delay()` before every request on each of its connections (see wrk.ts). The warm-up run
+ * calibrates that delay for the target's own response time, so each target gets close to the rate.
+ */
+import type { Measurement, MeasureOptions } from './measure.js';
+import { measure } from './measure.js';
+import type { Target } from './targets.js';
+import { writeWrkScript } from './wrk.js';
+
+/** Achieved below this share of the asked rate: the target could not sustain it (or wrk could not). */
+export const SUSTAINED_SHARE = 0.9;
+
+export interface PacedResult {
+  target: string;
+  rate: number;
+  achievedRate: number;
+  sustained: boolean;
+  /** Mean Lua delay per request per connection, after calibration (ms). */
+  meanDelayMs: number;
+  latencyUs: Measurement['wrk']['latencyUs'];
+  /** p99 minus the direct run's p99 (µs); null for the direct run itself. */
+  addedP99Us: number | null;
+  errors: Measurement['wrk']['errors'];
+  cpuUsPerReq: Measurement['cpuUsPerReq'];
+  problems: string[];
+}
+
+/**
+ * Delay that makes `connections` connections send `rate` requests/s in all, given that each
+ * request also spends `cycleOverheadMs` (response time, timer slack) on its connection.
+ */
+export function pacedDelayMs(rate: number, connections: number, cycleOverheadMs = 0): number {
+  return Math.max(0, (connections * 1000) / rate - cycleOverheadMs);
+}
+
+/** The per-request overhead a run showed: its real cycle per connection minus the delay asked. */
+export function cycleOverheadMs(achievedRate: number, connections: number, meanDelayMs: number): number {
+  return achievedRate > 0 ? Math.max(0, (connections * 1000) / achievedRate - meanDelayMs) : 0;
+}
+
+export interface PacedOptions extends Omit<MeasureOptions, 'script' | 'durationS'> {
+  durationS: number;
+  warmupS: number;
+  dir: string;
+}
+
+export async function pacedRun(target: Target, rate: number, opts: PacedOptions, directP99Us: number | null): Promise<PacedResult> {
+  let meanDelayMs = pacedDelayMs(rate, opts.connections);
+  // Two calibration passes when the warm-up allows: the first corrects for the response time, the
+  // second for wrk's whole-millisecond timers, whose rounding depends on the delay itself.
+  const passes = opts.warmupS >= 2 ? 2 : opts.warmupS;
+  for (let pass = 0; pass < passes; pass++) {
+    const script = writeWrkScript(opts.dir, meanDelayMs);
+    const warm = await measure(target, { ...opts, durationS: Math.floor(opts.warmupS / passes), script });
+    meanDelayMs = pacedDelayMs(rate, opts.connections, cycleOverheadMs(warm.reqPerSec, opts.connections, meanDelayMs));
+  }
+  const m = await measure(target, { ...opts, script: writeWrkScript(opts.dir, meanDelayMs) });
+  return {
+    target: target.name,
+    rate,
+    achievedRate: m.reqPerSec,
+    sustained: m.reqPerSec >= rate * SUSTAINED_SHARE,
+    meanDelayMs,
+    latencyUs: m.wrk.latencyUs,
+    addedP99Us: directP99Us === null ? null : m.wrk.latencyUs.p99 - directP99Us,
+    errors: m.wrk.errors,
+    cpuUsPerReq: m.cpuUsPerReq,
+    problems: m.problems,
+  };
+}
+
+/** The issue's target: the gateway's added p99 no worse than nginx's + 1 ms. */
+export function p99TargetMet(results: PacedResult[]): boolean | null {
+  const added = (name: string) => results.find((r) => r.target === name && r.sustained)?.addedP99Us ?? null;
+  const gw = added('gateway');
+  const ngx = added('nginx');
+  return gw === null || ngx === null ? null : gw <= ngx + 1000;
+}

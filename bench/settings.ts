@@ -1,0 +1,58 @@
+/**
+ * The bench's knobs, read once from the environment and checked: a typo in BENCH_TARGETS must
+ * stop the bench at once, not silently drop a peer from a published comparison.
+ */
+
+export const ALL_TARGETS = ['nginx', 'gateway', 'haproxy', 'caddy'] as const;
+export type TargetName = (typeof ALL_TARGETS)[number];
+
+/**
+ * plain: every target proxies one route. policies: the gateway with subscription key,
+ * rate-limit-by-key and set-header. workers2: the gateway with two workers (CPU per request only).
+ * fixed-rate: every target at half of nginx's max rate, for added p99 over a direct hit.
+ */
+export const ALL_SCENARIOS = ['plain', 'policies', 'workers2', 'fixed-rate'] as const;
+export type ScenarioName = (typeof ALL_SCENARIOS)[number];
+
+export interface Settings {
+  /** Seconds per measured run. */
+  durationS: number;
+  /** Seconds of unmeasured load before each measured run (JIT, pools, caches). */
+  warmupS: number;
+  rounds: number;
+  /** wrk connections (one wrk thread: `wrk -t1 -cN`). */
+  connections: number;
+  targets: TargetName[];
+  scenarios: ScenarioName[];
+  cpuProf: boolean;
+}
+
+function envInt(env: NodeJS.ProcessEnv, name: string, fallback: number, min: number, max: number): number {
+  const raw = env[name];
+  if (raw === undefined || raw === '') return fallback;
+  const value = Number(raw);
+  if (!Number.isInteger(value) || value < min || value > max) throw new Error(`${name} must be a whole number in ${min}..${max}, got "${raw}"`);
+  return value;
+}
+
+/** A comma-separated subset of `all`, kept in `all`'s order (the order rounds alternate from). */
+function envList<T extends string>(env: NodeJS.ProcessEnv, name: string, all: readonly T[]): T[] {
+  const raw = env[name];
+  if (raw === undefined || raw.trim() === '') return [...all];
+  const wanted = raw.split(',').map((s) => s.trim()).filter(Boolean);
+  const unknown = wanted.filter((w) => !(all as readonly string[]).includes(w));
+  if (unknown.length > 0 || wanted.length === 0) throw new Error(`${name} must list some of ${all.join(', ')}; got "${raw}"`);
+  return all.filter((a) => wanted.includes(a));
+}
+
+export function readSettings(env: NodeJS.ProcessEnv = process.env): Settings {
+  return {
+    durationS: envInt(env, 'BENCH_DURATION', 10, 1, 600),
+    warmupS: envInt(env, 'BENCH_WARMUP', 2, 0, 60),
+    rounds: envInt(env, 'BENCH_ROUNDS', 3, 1, 20),
+    connections: envInt(env, 'BENCH_CONNECTIONS', 64, 1, 4096),
+    targets: envList(env, 'BENCH_TARGETS', ALL_TARGETS),
+    scenarios: envList(env, 'BENCH_SCENARIOS', ALL_SCENARIOS),
+    cpuProf: env.BENCH_CPU_PROF === '1',
+  };
+}

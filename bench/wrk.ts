@@ -1,0 +1,132 @@
+/**
+ * wrk, the load generator: a C event loop that costs a few µs of CPU per request, so one core of
+ * it (shared with the backend) can saturate a proxy on the other core, which autocannon (Node)
+ * could not. Its latency statistics keep every response time at 1 µs resolution up to the timeout
+ * (an exact histogram, like HdrHistogram without the bucketing); a Lua `done()` hook prints the
+ * exact percentiles as one JSON line, because `--latency`'s text table rounds to 2 decimals of a
+ * unit and has no p99.9.
+ */
+import { writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { spawnPinned, stopChild } from './proc.js';
+
+/** The prefix of the line the Lua `done()` hook prints; everything after it is JSON. */
+export const WRK_JSON_MARK = 'OUTPOST_WRK_JSON ';
+
+const DONE_LUA = `
+done = function(summary, latency, requests)
+  local e = summary.errors
+  io.write(string.format(
+    '${WRK_JSON_MARK}{"requests":%d,"durationUs":%d,"bytes":%d,' ..
+    '"errors":{"connect":%d,"read":%d,"write":%d,"status":%d,"timeout":%d},' ..
+    '"latencyUs":{"min":%d,"max":%d,"mean":%.1f,"stdev":%.1f,"p50":%d,"p90":%d,"p99":%d,"p99_9":%d}}\\n',
+    summary.requests, summary.duration, summary.bytes,
+    e.connect, e.read, e.write, e.status, e.timeout,
+    latency.min, latency.max, latency.mean, latency.stdev,
+    latency:percentile(50), latency:percentile(90), latency:percentile(99), latency:percentile(99.9)))
+end
+`;
+
+/**
+ * With `delay()` defined, wrk waits that many milliseconds (whole ms) on each connection before
+ * every request, and starts the latency clock only when it sends. Drawing the delay as floor or
+ * ceil of the mean keeps the average exact, so c connections make about c / mean requests per ms.
+ */
+function pacedLua(meanDelayMs: number): string {
+  const lo = Math.floor(meanDelayMs);
+  return `
+math.randomseed(12345)
+local lo, frac = ${lo}, ${(meanDelayMs - lo).toFixed(6)}
+delay = function()
+  if math.random() < frac then return lo + 1 end
+  return lo
+end
+${DONE_LUA}`;
+}
+
+/** Writes the Lua script into `dir`; `meanDelayMs` makes it a paced (fixed-rate) script. */
+export function writeWrkScript(dir: string, meanDelayMs?: number): string {
+  const file = join(dir, meanDelayMs === undefined ? 'wrk-done.lua' : 'wrk-paced.lua');
+  writeFileSync(file, meanDelayMs === undefined ? DONE_LUA : pacedLua(meanDelayMs));
+  return file;
+}
+
+export interface WrkResult {
+  requests: number;
+  durationS: number;
+  reqPerSec: number;
+  /** Response bytes per request: shows the proxies answer alike. */
+  bytesPerResponse: number;
+  /** wrk's error counts; `status` is responses with a status above 399. */
+  errors: { connect: number; read: number; write: number; status: number; timeout: number };
+  /** Exact µs from the Lua hook. */
+  latencyUs: { min: number; max: number; mean: number; stdev: number; p50: number; p90: number; p99: number; p99_9: number };
+  /** `--latency`'s table (µs, rounded by wrk's printing), kept as a cross-check of the Lua figures. */
+  textLatencyUs: Record<string, number>;
+}
+
+const UNIT_US: Record<string, number> = { us: 1, ms: 1_000, s: 1_000_000, m: 60_000_000, h: 3_600_000_000 };
+
+/** "123.45us" / "1.20ms" / "2.00s" in µs; NaN for anything else. */
+export function parseWrkTime(text: string): number {
+  const m = /^([\d.]+)(us|ms|s|m|h)$/.exec(text.trim());
+  return m ? Number(m[1]) * UNIT_US[m[2]] : NaN;
+}
+
+interface LuaReport {
+  requests: number; durationUs: number; bytes: number;
+  errors: WrkResult['errors']; latencyUs: WrkResult['latencyUs'];
+}
+
+/** wrk's stdout to a result; throws when the Lua line is missing (wrk failed or was killed). */
+export function parseWrkOutput(stdout: string): WrkResult {
+  const line = stdout.split('\n').find((l) => l.startsWith(WRK_JSON_MARK));
+  if (!line) throw new Error(`wrk printed no ${WRK_JSON_MARK.trim()} line:\n${stdout.slice(-2000)}`);
+  const r = JSON.parse(line.slice(WRK_JSON_MARK.length)) as LuaReport;
+  const textLatencyUs: Record<string, number> = {};
+  const table = /Latency Distribution\n((?:\s+[\d.]+%\s+\S+\n?)+)/.exec(stdout);
+  for (const row of table?.[1].split('\n') ?? []) {
+    const m = /^\s*([\d.]+)%\s+(\S+)/.exec(row);
+    if (m) textLatencyUs[`p${m[1]}`] = parseWrkTime(m[2]);
+  }
+  const durationS = r.durationUs / 1e6;
+  return {
+    requests: r.requests,
+    durationS,
+    reqPerSec: durationS > 0 ? r.requests / durationS : 0,
+    bytesPerResponse: r.requests > 0 ? Math.round(r.bytes / r.requests) : 0,
+    errors: r.errors,
+    latencyUs: r.latencyUs,
+    textLatencyUs,
+  };
+}
+
+export interface WrkRun {
+  url: string;
+  /** Where wrk runs (the load core), null for unpinned. */
+  core: number | null;
+  durationS: number;
+  connections: number;
+  script: string;
+  headers?: Record<string, string>;
+}
+
+/** One wrk run (`-t1`); rejects if wrk fails or outlives its duration by 30 s. */
+export async function runWrk(run: WrkRun): Promise<WrkResult> {
+  const args = ['-t1', `-c${run.connections}`, `-d${run.durationS}s`, '--timeout', '10s', '--latency', '-s', run.script];
+  for (const [name, value] of Object.entries(run.headers ?? {})) args.push('-H', `${name}: ${value}`);
+  const child = spawnPinned(run.core, 'wrk', [...args, run.url]);
+  const lines: string[] = [];
+  child.onLine((l) => { if (lines.length < 200) lines.push(l); });
+  try {
+    const code = await new Promise<number | null>((resolve, reject) => {
+      const timer = setTimeout(() => reject(new Error(`wrk on ${run.url} still running ${run.durationS + 30} s after it started`)), (run.durationS + 30) * 1000);
+      // 'close', not 'exit': it comes after the pipes are drained, so every line has been seen.
+      child.proc.once('close', (c) => { clearTimeout(timer); resolve(c); });
+    });
+    if (code !== 0) throw new Error(`wrk exited with code ${code}:\n${lines.join('\n')}`);
+    return parseWrkOutput(lines.join('\n'));
+  } finally {
+    await stopChild(child, 2_000);
+  }
+}

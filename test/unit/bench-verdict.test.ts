@@ -1,0 +1,142 @@
+/**
+ * The pure parts of `npm run bench`: reading wrk's output (the Lua percentiles and the --latency
+ * table), the saturation verdict, which ratios may be published, spread, round order, pacing and
+ * the settings. The bench itself is not part of `npm test`.
+ */
+import { strict as assert } from 'node:assert';
+import { test } from 'node:test';
+import { cycleOverheadMs, p99TargetMet, pacedDelayMs, type PacedResult } from '../../bench/fixed-rate.js';
+import { summarize, type Run } from '../../bench/report.js';
+import { readSettings } from '../../bench/settings.js';
+import { LOADGEN_BOUND, roundOrder, roundRatios, saturation, spread, type RunFigures } from '../../bench/verdict.js';
+import { parseWrkOutput, parseWrkTime } from '../../bench/wrk.js';
+
+/** Captured from wrk 4.1.0 (Debian) with the bench's done() script. */
+const WRK_OUTPUT = `Running 1s test @ http://127.0.0.1:18999/
+  1 threads and 4 connections
+  Thread Stats   Avg      Stdev     Max   +/- Stdev
+    Latency     1.33ms    2.16ms  13.57ms   85.56%
+    Req/Sec     6.62k     0.86k    7.96k    50.00%
+  Latency Distribution
+     50%   91.00us
+     75%    1.96ms
+     90%    4.45ms
+     99%    9.46ms
+  6664 requests in 1.01s, 0.95MB read
+Requests/sec:   6581.12
+Transfer/sec:      0.94MB
+OUTPOST_WRK_JSON {"requests":6664,"durationUs":1012594,"bytes":992916,"errors":{"connect":0,"read":0,"write":0,"status":3,"timeout":1},"latencyUs":{"min":35,"max":13569,"mean":1326.5,"stdev":2163.4,"p50":91,"p90":4446,"p99":9463,"p99_9":12092}}
+`;
+
+test('wrk output: exact percentiles from the Lua line, rate from requests over duration', () => {
+  const r = parseWrkOutput(WRK_OUTPUT);
+  assert.equal(r.requests, 6664);
+  assert.equal(r.durationS, 1.012594);
+  assert.equal(Math.round(r.reqPerSec), 6581);
+  assert.equal(r.bytesPerResponse, 149);
+  assert.deepEqual(r.latencyUs, { min: 35, max: 13569, mean: 1326.5, stdev: 2163.4, p50: 91, p90: 4446, p99: 9463, p99_9: 12092 });
+  assert.deepEqual(r.errors, { connect: 0, read: 0, write: 0, status: 3, timeout: 1 });
+  assert.deepEqual(r.textLatencyUs, { p50: 91, p75: 1960, p90: 4450, p99: 9460 });
+});
+
+test('wrk output without the Lua line is an error, not zeros', () => {
+  assert.throws(() => parseWrkOutput('unable to connect to 127.0.0.1:1 Connection refused\n'), /OUTPOST_WRK_JSON/);
+});
+
+test('wrk time units', () => {
+  assert.equal(parseWrkTime('91.00us'), 91);
+  assert.equal(parseWrkTime('1.96ms'), 1960);
+  assert.equal(parseWrkTime('2.00s'), 2_000_000);
+  assert.ok(Number.isNaN(parseWrkTime('fast')));
+});
+
+test('saturation: 90% of the proxy\'s cores or more', () => {
+  assert.deepEqual(saturation(900_000, 1_000_000), { share: 0.9, saturated: true });
+  assert.equal(saturation(899_999, 1_000_000).saturated, false);
+  assert.equal(saturation(1_000_000, 1_000_000, 2).share, 0.5);
+  assert.equal(saturation(5, 0).saturated, false);
+});
+
+const run = (round: number, scenario: string, target: string, reqPerSec: number, cpuUsPerReq: number, saturated: boolean | null): RunFigures =>
+  ({ round, scenario, target, reqPerSec, cpuUsPerReq, saturated });
+
+test('ratios to nginx in the same round, only when both runs were saturated', () => {
+  const ratios = roundRatios([
+    run(0, 'plain', 'nginx', 40_000, 10, true),
+    run(0, 'plain', 'gateway', 20_000, 25, true),
+    run(0, 'plain', 'haproxy', 30_000, 12, false),
+    run(1, 'plain', 'nginx', 30_000, 12, false),
+    run(1, 'plain', 'gateway', 21_000, 24, true),
+  ]);
+  assert.equal(ratios.length, 3, 'nginx plain is the reference, not a ratio');
+  assert.deepEqual(ratios[0], { round: 0, scenario: 'plain', target: 'gateway', versus: 'nginx plain', reqPerSec: 0.5, cpuPerReq: 2.5, verdict: 'ok' });
+  assert.equal(ratios[1].verdict, LOADGEN_BOUND);
+  assert.equal(ratios[1].why, 'haproxy plain');
+  assert.equal(ratios[1].reqPerSec, null);
+  assert.equal(ratios[2].verdict, LOADGEN_BOUND, 'an unsaturated nginx voids the round\'s ratios');
+  assert.equal(ratios[2].cpuPerReq, null);
+});
+
+test('workers2 is compared with the one-worker gateway on CPU per request only', () => {
+  const ratios = roundRatios([
+    run(0, 'plain', 'gateway', 20_000, 25, true),
+    run(0, 'workers2', 'gateway', 30_000, 27.5, null),
+    run(1, 'workers2', 'gateway', 30_000, 27.5, null),
+  ]);
+  assert.equal(ratios.length, 3);
+  assert.equal(ratios[0].verdict, 'no reference run', 'no nginx in round 0');
+  assert.deepEqual(ratios[1], { round: 0, scenario: 'workers2', target: 'gateway', versus: 'gateway plain', reqPerSec: null, cpuPerReq: 1.1, verdict: 'ok' });
+  assert.equal(ratios[2].verdict, 'no reference run');
+});
+
+test('spread and round order', () => {
+  assert.deepEqual(spread([3, null, 1, 2]), { min: 1, median: 2, max: 3, n: 3 });
+  assert.deepEqual(spread([4, 1]), { min: 1, median: 2.5, max: 4, n: 2 });
+  assert.equal(spread([null, NaN]), null);
+  assert.deepEqual(roundOrder(['a', 'b', 'c'], 0), ['a', 'b', 'c']);
+  assert.deepEqual(roundOrder(['a', 'b', 'c'], 1), ['c', 'b', 'a']);
+  assert.deepEqual(roundOrder(['a', 'b', 'c'], 2), ['a', 'b', 'c']);
+});
+
+test('pacing: 64 connections at 20,000 req/s wait 3.2 ms each, less what a request itself takes', () => {
+  assert.equal(pacedDelayMs(20_000, 64), 3.2);
+  assert.ok(Math.abs(cycleOverheadMs(16_000, 64, 3.2) - 0.8) < 1e-9);
+  assert.ok(Math.abs(pacedDelayMs(20_000, 64, 0.8) - 2.4) < 1e-9);
+  assert.equal(pacedDelayMs(1_000_000, 64, 5), 0);
+});
+
+test('added p99 target: gateway within nginx + 1 ms, only from sustained runs', () => {
+  const paced = (target: string, addedP99Us: number | null, sustained = true) => ({ target, addedP99Us, sustained }) as PacedResult;
+  assert.equal(p99TargetMet([paced('direct', null), paced('nginx', 300), paced('gateway', 1_300)]), true);
+  assert.equal(p99TargetMet([paced('nginx', 300), paced('gateway', 1_301)]), false);
+  assert.equal(p99TargetMet([paced('nginx', 300), paced('gateway', 100, false)]), null);
+});
+
+test('settings: defaults, subsets in canonical order, bad values named', () => {
+  const d = readSettings({});
+  assert.deepEqual([d.durationS, d.rounds, d.connections, d.cpuProf], [10, 3, 64, false]);
+  assert.deepEqual(d.targets, ['nginx', 'gateway', 'haproxy', 'caddy']);
+  assert.deepEqual(d.scenarios, ['plain', 'policies', 'workers2', 'fixed-rate']);
+  const s = readSettings({ BENCH_TARGETS: 'caddy, gateway', BENCH_SCENARIOS: 'plain', BENCH_DURATION: '3', BENCH_ROUNDS: '1' });
+  assert.deepEqual(s.targets, ['gateway', 'caddy']);
+  assert.deepEqual([s.durationS, s.rounds, s.scenarios], [3, 1, ['plain']]);
+  assert.throws(() => readSettings({ BENCH_TARGETS: 'nginx,envoy' }), /BENCH_TARGETS/);
+  assert.throws(() => readSettings({ BENCH_ROUNDS: '0' }), /BENCH_ROUNDS/);
+});
+
+test('summary: ratio spread over the rounds that gave one, and why none when none did', () => {
+  const wrk = { latencyUs: { p50: 100, p90: 150, p99: 200, p99_9: 300 } } as Run['wrk'];
+  const r = (round: number, target: string, reqPerSec: number, cpu: number, saturated: boolean) =>
+    ({ round, scenario: 'plain', target, reqPerSec, cpuUsPerReq: { proxy: cpu, backend: 0, wrk: 0 }, saturated, wrk }) as Run;
+  const runs = [r(0, 'nginx', 40_000, 10, true), r(0, 'gateway', 20_000, 20, true), r(1, 'nginx', 40_000, 10, true), r(1, 'gateway', 10_000, 40, false),
+    r(2, 'nginx', 40_000, 10, true), r(2, 'gateway', 30_000, 30, true), r(0, 'caddy', 5_000, 50, false)];
+  const ratios = roundRatios(runs.map((x) => ({ ...x, cpuUsPerReq: x.cpuUsPerReq.proxy })));
+  const rows = summarize(runs, ratios);
+  const gw = rows.find((x) => x.target === 'gateway')!;
+  assert.deepEqual([gw.runs, gw.saturatedRuns], [3, 2]);
+  assert.deepEqual(gw.ratioCpuPerReq, { min: 2, median: 2.5, max: 3, n: 2 }, 'round 2 (unsaturated) gives no ratio');
+  assert.deepEqual(gw.reqPerSec, { min: 10_000, median: 20_000, max: 30_000, n: 3 }, 'raw figures keep every round');
+  const caddy = rows.find((x) => x.target === 'caddy')!;
+  assert.equal(caddy.ratioReqPerSec, null);
+  assert.equal(caddy.noRatioBecause, LOADGEN_BOUND);
+});
