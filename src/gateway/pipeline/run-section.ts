@@ -6,6 +6,7 @@
 import { CONTINUE, FAIL, type Outcome, type Section } from './phases.js';
 import type { PolicyInstance } from './policy-contract.js';
 import type { RequestContext } from './context.js';
+import { ERRORS, OutpostError } from '../../shared/errors.js';
 
 export interface RuntimeSection {
   section: Section;
@@ -45,10 +46,13 @@ async function finishAsync(section: RuntimeSection, from: number, pending: Promi
   }
 }
 
+/** A coded error (OutpostError) keeps its code and source, so on-error answers with its status. */
 function policyThrew(section: RuntimeSection, index: number, ctx: RequestContext, err: unknown): Outcome {
+  const code = err instanceof OutpostError ? err.code : 'OUTPOST_ERR_POLICY_FAILED';
+  const source = ERRORS[code].source;
   ctx.fail({
-    source: 'policy', reason: 'PolicyFailed', message: err instanceof Error ? err.message : String(err),
-    section: section.section, policy: section.names[index], code: 'OUTPOST_ERR_POLICY_FAILED',
+    source: source === 'config' ? 'policy' : source, reason: code === 'OUTPOST_ERR_POLICY_FAILED' ? 'PolicyFailed' : code,
+    message: err instanceof Error ? err.message : String(err), section: section.section, policy: section.names[index], code,
   });
   return FAIL;
 }

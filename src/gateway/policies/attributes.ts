@@ -4,6 +4,7 @@
  */
 import { PolicyCompileError, type PolicyElement, type PolicyLocation } from '../pipeline/policy-element.js';
 import { ExpressionError, parseExpression, type Expr } from '../pipeline/expression/index.js';
+import { headerNameProblem, headerValueProblem, reasonPhraseProblem } from '../../shared/http-syntax.js';
 
 /** Refuses attributes and child elements the policy does not know (never a silent skip). */
 export function allowOnly(el: PolicyElement, at: PolicyLocation, attrs: readonly string[], children: readonly string[] = []): void {
@@ -55,11 +56,36 @@ export function childTexts(el: PolicyElement, name: string): string[] {
   return el.children.filter((c) => c.name === name).map((c) => c.text);
 }
 
-/** An HTTP header name as RFC 9110 allows it, lowercased for the hot path. */
+/** An HTTP header name as RFC 9110 allows it (a token), lowercased for the hot path. */
 export function headerName(el: PolicyElement, at: PolicyLocation, attr = 'name'): string {
   const name = stringAttr(el, at, attr);
-  if (!/^[!#$%&'*+.^_`|~0-9A-Za-z-]+$/.test(name)) throw new PolicyCompileError(at, attr, `"${name}" is not a valid header name`);
+  const problem = headerNameProblem(name);
+  if (problem !== null) throw new PolicyCompileError(at, attr, problem);
   return name.toLowerCase();
+}
+
+/** An optional header-name attribute (e.g. rate-limit's remaining-calls-header-name): null when absent. */
+export function optionalHeaderName(el: PolicyElement, at: PolicyLocation, attr: string): string | null {
+  return el.attrs[attr] === undefined ? null : headerName(el, at, attr);
+}
+
+/**
+ * A header value a policy will write (after named values were substituted): no CR, LF, NUL or
+ * other control byte, no leading or trailing space (RFC 9110 field-value). `attr` names the
+ * attribute or child element it came from; the message never quotes the value (it may be secret).
+ */
+export function headerValue(at: PolicyLocation, attr: string, value: string): string {
+  const problem = headerValueProblem(value);
+  if (problem !== null) throw new PolicyCompileError(at, attr, problem);
+  return value;
+}
+
+/** A status reason phrase attribute (set-status's `reason`), '' when absent: printable, no CR or LF. */
+export function reasonAttr(el: PolicyElement, at: PolicyLocation, attr = 'reason'): string {
+  const reason = stringAttr(el, at, attr, '');
+  const problem = reasonPhraseProblem(reason);
+  if (problem !== null) throw new PolicyCompileError(at, attr, problem);
+  return reason;
 }
 
 /** A condition in Outpost's expression language, compiled now; a parse error names the attribute. */

@@ -21,12 +21,18 @@
  *   methods go on without CORS headers (the browser then withholds the response).
  * allow-credentials="true" with origin `*` is a compile error (browsers refuse that combination).
  * Every list and header value is prepared at compile time; a request does set lookups.
+ * Header names in the lists must be RFC 9110 tokens. The values a preflight or a credentialed
+ * answer echoes from the request (Origin, Access-Control-Request-Method and -Headers) are checked
+ * before they are written: one that is not a valid field value fails the request to on-error
+ * with OUTPOST_ERR_HEADER_VALUE_INVALID instead of reaching the response head.
  */
 import type { PolicyFactory, PolicyInstance } from '../pipeline/policy-contract.js';
 import { CONTINUE, RESPOND, type Outcome } from '../pipeline/phases.js';
 import { PolicyCompileError, type PolicyElement, type PolicyLocation } from '../pipeline/policy-element.js';
 import { allowOnly, boolAttr, intAttr } from './attributes.js';
 import type { RequestContext } from '../pipeline/context.js';
+import { isFieldValue, isToken } from '../../shared/http-syntax.js';
+import { OutpostError } from '../../shared/errors.js';
 
 interface Config {
   credentials: boolean;
@@ -42,8 +48,9 @@ interface Config {
 }
 
 const SAFELISTED = ['accept', 'accept-language', 'content-language', 'content-type'];
-const TOKEN = /^[!#$%&'*+.^_`|~0-9A-Za-z-]+$/;
-const ORIGIN = /^[a-z][a-z0-9+.-]*:\/\/[^/?#\s]+$/i;
+/** scheme://authority: no path, no whitespace or control characters. */
+const ORIGIN = /^[a-z][a-z0-9+.-]*:\/\/[^/?#\s\x00-\x1f\x7f]+$/i;
+const isOrigin = (s: string): boolean => ORIGIN.test(s);
 
 function childAt(at: PolicyLocation, name: string, index: number): PolicyLocation {
   return { scope: at.scope, section: at.section, index, element: `${at.element}[${at.index}]/${name}` };
@@ -63,8 +70,14 @@ function list(el: PolicyElement, at: PolicyLocation, name: string, item: string,
   return { items, el: child, at: where };
 }
 
-function check(items: string[], at: PolicyLocation, item: string, valid: RegExp): void {
-  for (const v of items) if (v !== '*' && !valid.test(v)) throw new PolicyCompileError(at, null, `<${item}> "${v}" is not valid`);
+function check(items: string[], at: PolicyLocation, item: string, valid: (s: string) => boolean): void {
+  for (const v of items) if (v !== '*' && !valid(v)) throw new PolicyCompileError(at, null, `<${item}> ${JSON.stringify(v)} is not valid`);
+}
+
+/** A request value about to be echoed into the response head. */
+function echoable(value: string): string {
+  if (!isFieldValue(value)) throw new OutpostError('OUTPOST_ERR_HEADER_VALUE_INVALID');
+  return value;
 }
 
 export const cors: PolicyFactory<Config> = {
@@ -76,15 +89,15 @@ export const cors: PolicyFactory<Config> = {
     const terminate = boolAttr(el, at, 'terminate-unmatched-request', true);
     const origins = list(el, at, 'allowed-origins', 'origin');
     if (origins === null) throw new PolicyCompileError(at, null, 'needs <allowed-origins> with at least one <origin>');
-    check(origins.items, origins.at, 'origin', ORIGIN);
+    check(origins.items, origins.at, 'origin', isOrigin);
     const anyOrigin = origins.items.includes('*');
     if (anyOrigin && credentials) throw new PolicyCompileError(at, 'allow-credentials', 'cannot be true when an allowed origin is "*" (browsers refuse credentials with a wildcard origin)');
     const methods = list(el, at, 'allowed-methods', 'method', ['preflight-result-max-age']);
-    if (methods) check(methods.items, methods.at, 'method', TOKEN);
+    if (methods) check(methods.items, methods.at, 'method', isToken);
     const headers = list(el, at, 'allowed-headers', 'header');
-    if (headers) check(headers.items, headers.at, 'header', TOKEN);
+    if (headers) check(headers.items, headers.at, 'header', isToken);
     const expose = list(el, at, 'expose-headers', 'header');
-    if (expose) check(expose.items, expose.at, 'header', TOKEN);
+    if (expose) check(expose.items, expose.at, 'header', isToken);
     return {
       credentials, terminate,
       origins: anyOrigin ? null : origins.items.map((o) => o.toLowerCase()),
@@ -105,7 +118,7 @@ export const cors: PolicyFactory<Config> = {
     /** Access-Control-Allow-Origin (+ Vary) and -Allow-Credentials of a preflight answer. */
     const originHeaders = (out: string[], origin: string): void => {
       if (origins === null && !credentials) out.push('access-control-allow-origin', '*');
-      else out.push('access-control-allow-origin', origin, 'vary', 'Origin');
+      else out.push('access-control-allow-origin', echoable(origin), 'vary', 'Origin');
       if (credentials) out.push('access-control-allow-credentials', 'true');
     };
     const headersAllowed = (requested: string | null): boolean => {
@@ -133,15 +146,15 @@ export const cors: PolicyFactory<Config> = {
           if (!allowed || !(methods === null || methods.has(requestMethod.toUpperCase())) || !headersAllowed(requestHeaders)) return unmatched(ctx);
           const out: string[] = [];
           originHeaders(out, origin);
-          out.push('access-control-allow-methods', methods === null ? requestMethod : methodList);
-          if (requestHeaders !== null && requestHeaders.trim() !== '') out.push('access-control-allow-headers', requestHeaders);
+          out.push('access-control-allow-methods', methods === null ? echoable(requestMethod) : methodList);
+          if (requestHeaders !== null && requestHeaders.trim() !== '') out.push('access-control-allow-headers', echoable(requestHeaders));
           if (maxAge !== '') out.push('access-control-max-age', maxAge);
           ctx.respond(200, 'OK', out, null);
           return RESPOND;
         }
         if (!allowed) return ctx.method === 'GET' || ctx.method === 'HEAD' ? unmatched(ctx) : CONTINUE;
         if (origins === null && !credentials) ctx.addResponseHeader('access-control-allow-origin', '*');
-        else { ctx.addResponseHeader('access-control-allow-origin', origin); ctx.addResponseHeader('vary', 'Origin'); }
+        else { ctx.addResponseHeader('access-control-allow-origin', echoable(origin)); ctx.addResponseHeader('vary', 'Origin'); }
         if (credentials) ctx.addResponseHeader('access-control-allow-credentials', 'true');
         if (expose !== '') ctx.addResponseHeader('access-control-expose-headers', expose);
         return CONTINUE;

@@ -5,16 +5,17 @@
  */
 import { PolicyCompileError, type PolicyElement, type PolicyLocation } from '../pipeline/policy-element.js';
 import { stringAttr } from './attributes.js';
+import { isToken } from '../../shared/http-syntax.js';
 import type { RequestContext } from '../pipeline/context.js';
 
-const KEY_FORMS = /^(subscription|ip|header:[!#$%&'*+.^_`|~0-9A-Za-z-]+|claim:[^\s]+)$/;
+const KEY_FORMS = /^(subscription|ip|header:.+|claim:[^\s]+)$/;
 
 /** A compiled key: what to read, and the header (lowercased) or claim name. */
 export interface CounterKey { kind: 'subscription' | 'ip' | 'header' | 'claim'; name: string }
 
 export function compileCounterKey(el: PolicyElement, at: PolicyLocation, attr: string): CounterKey {
   const raw = stringAttr(el, at, attr);
-  if (!KEY_FORMS.test(raw)) throw new PolicyCompileError(at, attr, `must be subscription, ip, header:<name> or claim:<name>, got "${raw}"`);
+  if (!KEY_FORMS.test(raw) || (raw.startsWith('header:') && !isToken(raw.slice(7)))) throw new PolicyCompileError(at, attr, `must be subscription, ip, header:<name> or claim:<name>, got ${JSON.stringify(raw)}`);
   const colon = raw.indexOf(':');
   if (colon < 0) return { kind: raw as 'subscription' | 'ip', name: '' };
   const kind = raw.slice(0, colon) as 'header' | 'claim';

@@ -6,10 +6,14 @@
  * rate-limit counts per subscription (anonymous requests share one counter); rate-limit-by-key
  * counts per `counter-key`, which, without C# expressions, names what to key on:
  * `subscription`, `ip`, `header:<name>` or `claim:<name>` (a validated JWT's claim).
+ *
+ * `remaining-calls-header-name`, `retry-after-header-name` and `total-calls-header-name` (as APIM)
+ * name response headers carrying the calls left, the wait and the limit; each must be an RFC 9110
+ * token (checked at compile time: a CR or LF there would split the response).
  */
 import type { PolicyFactory } from '../pipeline/policy-contract.js';
 import { CONTINUE, RESPOND, type Outcome } from '../pipeline/phases.js';
-import { allowOnly, intAttr } from './attributes.js';
+import { allowOnly, intAttr, optionalHeaderName } from './attributes.js';
 import { compileCounterKey, counterKeyOf, describeCounterKey, type CounterKey } from './counter-key.js';
 import { declarationId } from './declaration-id.js';
 import type { RequestContext } from '../pipeline/context.js';
@@ -23,11 +27,12 @@ interface Config {
   key: CounterKey;
   remainingHeader: string | null;
   retryAfterHeader: string | null;
+  totalHeader: string | null;
 }
 
 function compileLimit(byKey: boolean) {
   return (el: Parameters<PolicyFactory<Config>['compile']>[0], at: Parameters<PolicyFactory<Config>['compile']>[1]): Config => {
-    const attrs = ['calls', 'renewal-period', 'remaining-calls-header-name', 'retry-after-header-name'];
+    const attrs = ['calls', 'renewal-period', 'remaining-calls-header-name', 'retry-after-header-name', 'total-calls-header-name'];
     allowOnly(el, at, byKey ? [...attrs, 'counter-key'] : attrs);
     const key: CounterKey = byKey ? compileCounterKey(el, at, 'counter-key') : { kind: 'subscription', name: '' };
     const calls = intAttr(el, at, 'calls', { min: 1, max: 1_000_000_000 });
@@ -35,14 +40,16 @@ function compileLimit(byKey: boolean) {
     return {
       id: declarationId(`${el.name}|${at.scope}|${at.section}|${at.index}|${calls}|${periodSec}|${describeCounterKey(key)}`),
       calls, periodSec, key,
-      remainingHeader: el.attrs['remaining-calls-header-name']?.toLowerCase() ?? null,
-      retryAfterHeader: el.attrs['retry-after-header-name']?.toLowerCase() ?? null,
+      remainingHeader: optionalHeaderName(el, at, 'remaining-calls-header-name'),
+      retryAfterHeader: optionalHeaderName(el, at, 'retry-after-header-name'),
+      totalHeader: optionalHeaderName(el, at, 'total-calls-header-name'),
     };
   };
 }
 
 function createLimit(config: Config, services: WorkerServices) {
   const prefix = `${config.id}\u0000`; // '\u0000' ends the policy prefix: overflow groups by policy
+  const total = String(config.calls);
   return {
     run(ctx: RequestContext): Outcome {
       const nowSec = services.now() / 1000;
@@ -51,11 +58,13 @@ function createLimit(config: Config, services: WorkerServices) {
       const retryAfter = Math.max(1, Math.ceil(windowEnd - nowSec));
       if (count <= config.calls) {
         if (config.remainingHeader) ctx.addResponseHeader(config.remainingHeader, String(config.calls - count));
+        if (config.totalHeader) ctx.addResponseHeader(config.totalHeader, total);
         return CONTINUE;
       }
       const headers = ['content-type', 'application/json', 'retry-after', String(retryAfter), 'x-outpost-error', 'OUTPOST_ERR_RATE_LIMITED'];
       if (config.retryAfterHeader) headers.push(config.retryAfterHeader, String(retryAfter));
       if (config.remainingHeader) headers.push(config.remainingHeader, '0');
+      if (config.totalHeader) headers.push(config.totalHeader, total);
       ctx.respond(429, 'Too Many Requests', headers, JSON.stringify({ statusCode: 429, message: `Rate limit is exceeded. Try again in ${retryAfter} seconds.` }));
       return RESPOND;
     },

@@ -8,7 +8,8 @@ import type { PolicyFactory } from '../pipeline/policy-contract.js';
 import { RESPOND, type Outcome } from '../pipeline/phases.js';
 import type { PolicyElement, PolicyLocation } from '../pipeline/policy-element.js';
 import { PolicyCompileError } from '../pipeline/policy-element.js';
-import { allowOnly, childTexts, enumAttr, headerName, intAttr, stringAttr } from './attributes.js';
+import { childLocation } from '../pipeline/policy-document.js';
+import { allowOnly, childTexts, enumAttr, headerName, headerValue, intAttr, reasonAttr, stringAttr } from './attributes.js';
 import { applyHeader } from './set-header.js';
 import type { RequestContext } from '../pipeline/context.js';
 
@@ -16,11 +17,14 @@ interface Config { status: number; reason: string; headers: string[]; body: stri
 
 function headersOf(el: PolicyElement, at: PolicyLocation): string[] {
   const list: string[] = [];
-  for (const child of el.children.filter((c) => c.name === 'set-header')) {
-    allowOnly(child, at, ['name', 'exists-action'], ['value']);
-    const action = enumAttr(child, at, 'exists-action', ['override', 'skip', 'append', 'delete'] as const, 'override');
-    applyHeader(list, headerName(child, at), action, childTexts(child, 'value'));
-  }
+  el.children.forEach((child, i) => {
+    if (child.name !== 'set-header') return;
+    const where = childLocation(at, child.name, i);
+    allowOnly(child, where, ['name', 'exists-action'], ['value']);
+    const action = enumAttr(child, where, 'exists-action', ['override', 'skip', 'append', 'delete'] as const, 'override');
+    const values = childTexts(child, 'value').map((v) => headerValue(where, 'value', v));
+    applyHeader(list, headerName(child, where), action, values);
+  });
   return list;
 }
 
@@ -39,12 +43,14 @@ export const returnResponse: PolicyFactory<Config> = {
   compile(el, at) {
     allowOnly(el, at, ['response-variable-name'], ['set-status', 'set-header', 'set-body']);
     if (el.attrs['response-variable-name'] !== undefined) throw new PolicyCompileError(at, 'response-variable-name', 'context variables are not supported');
-    const status = el.children.find((c) => c.name === 'set-status');
-    if (status) allowOnly(status, at, ['code', 'reason']);
+    const statusIndex = el.children.findIndex((c) => c.name === 'set-status');
+    const status = statusIndex < 0 ? null : el.children[statusIndex];
+    const statusAt = childLocation(at, 'set-status', statusIndex);
+    if (status) allowOnly(status, statusAt, ['code', 'reason']);
     const body = childTexts(el, 'set-body');
     return {
-      status: status ? intAttr(status, at, 'code', { min: 100, max: 599 }) : 200,
-      reason: status ? stringAttr(status, at, 'reason', '') : '',
+      status: status ? intAttr(status, statusAt, 'code', { min: 100, max: 599 }) : 200,
+      reason: status ? reasonAttr(status, statusAt) : '',
       headers: headersOf(el, at),
       body: body.length > 0 ? body.join('') : null,
     };
@@ -59,7 +65,7 @@ export const mockResponse: PolicyFactory<Config> = {
     // `body` as an attribute is the YAML short form (`body: '{"ok":true}'`); <body> the XML one.
     allowOnly(el, at, ['status-code', 'content-type', 'body'], ['set-header', 'body']);
     const headers = headersOf(el, at);
-    const contentType = stringAttr(el, at, 'content-type', 'application/json');
+    const contentType = headerValue(at, 'content-type', stringAttr(el, at, 'content-type', 'application/json'));
     applyHeader(headers, 'content-type', 'skip', [contentType]);
     const body = el.attrs.body ?? childTexts(el, 'body').join('');
     return { status: intAttr(el, at, 'status-code', { min: 100, max: 599 }, 200), reason: '', headers, body };

@@ -6,7 +6,7 @@
 import type { PolicyFactory, PolicyInstance } from '../pipeline/policy-contract.js';
 import { CONTINUE, type Outcome } from '../pipeline/phases.js';
 import { PolicyCompileError } from '../pipeline/policy-element.js';
-import { allowOnly, childTexts, enumAttr, headerName } from './attributes.js';
+import { allowOnly, childTexts, enumAttr, headerName, headerValue } from './attributes.js';
 import type { RequestContext } from '../pipeline/context.js';
 
 type ExistsAction = 'override' | 'skip' | 'append' | 'delete';
@@ -20,7 +20,7 @@ export const setHeader: PolicyFactory<Config> = {
     const action = enumAttr(el, at, 'exists-action', ['override', 'skip', 'append', 'delete'] as const, 'override');
     const values = childTexts(el, 'value');
     if (action !== 'delete' && values.length === 0) throw new PolicyCompileError(at, null, 'needs at least one <value> unless exists-action="delete"');
-    for (const v of values) if (/[\r\n\0]/.test(v)) throw new PolicyCompileError(at, null, 'a <value> may not contain CR, LF or NUL');
+    for (const v of values) headerValue(at, 'value', v);
     return { name: headerName(el, at), action, values, response: at.section === 'outbound' || at.section === 'on-error' };
   },
   create(config): PolicyInstance {

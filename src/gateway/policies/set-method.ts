@@ -7,6 +7,7 @@ import type { PolicyFactory } from '../pipeline/policy-contract.js';
 import { CONTINUE, type Outcome } from '../pipeline/phases.js';
 import { PolicyCompileError } from '../pipeline/policy-element.js';
 import { allowOnly } from './attributes.js';
+import { isToken } from '../../shared/http-syntax.js';
 import type { RequestContext } from '../pipeline/context.js';
 
 const STANDARD = new Set(['GET', 'HEAD', 'POST', 'PUT', 'DELETE', 'PATCH', 'OPTIONS', 'TRACE']);
@@ -20,7 +21,7 @@ export const setMethod: PolicyFactory<Config> = {
     allowOnly(el, at, []);
     const text = el.text.trim();
     if (text === '') throw new PolicyCompileError(at, null, 'needs the method as its text, e.g. <set-method>POST</set-method>');
-    if (!/^[!#$%&'*+.^_`|~0-9A-Za-z-]+$/.test(text)) throw new PolicyCompileError(at, null, `"${text}" is not a valid HTTP method`);
+    if (!isToken(text)) throw new PolicyCompileError(at, null, `${JSON.stringify(text)} is not a valid HTTP method`);
     if (text.toUpperCase() === 'CONNECT') throw new PolicyCompileError(at, null, 'CONNECT cannot be forwarded');
     return { method: STANDARD.has(text.toUpperCase()) ? text.toUpperCase() : text };
   },

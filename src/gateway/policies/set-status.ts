@@ -5,7 +5,7 @@
  */
 import type { PolicyFactory } from '../pipeline/policy-contract.js';
 import { CONTINUE, type Outcome } from '../pipeline/phases.js';
-import { allowOnly, intAttr, stringAttr } from './attributes.js';
+import { allowOnly, intAttr, reasonAttr } from './attributes.js';
 import type { RequestContext } from '../pipeline/context.js';
 
 interface Config { status: number; reason: string }
@@ -15,7 +15,7 @@ export const setStatus: PolicyFactory<Config> = {
   sections: ['outbound', 'on-error'],
   compile(el, at) {
     allowOnly(el, at, ['code', 'reason']);
-    return { status: intAttr(el, at, 'code', { min: 100, max: 599 }), reason: stringAttr(el, at, 'reason', '') };
+    return { status: intAttr(el, at, 'code', { min: 100, max: 599 }), reason: reasonAttr(el, at) };
   },
   create(config) {
     return {

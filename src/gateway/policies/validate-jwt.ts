@@ -32,6 +32,7 @@ import { PolicyCompileError, type PolicyElement, type PolicyLocation } from '../
 import type { RequestContext } from '../pipeline/context.js';
 import type { ErrorCode } from '../../shared/errors.js';
 import { allowOnly, boolAttr, enumAttr, headerName, intAttr, stringAttr } from './attributes.js';
+import { isToken } from '../../shared/http-syntax.js';
 import { importKeys, keyFromModulus, keysFromJwkJson, keysFromText, KeyProblem, MAX_KEYS, type JwtKeyData } from './validate-jwt-keys.js';
 import { openIdSource } from './validate-jwt-openid.js';
 import { checkToken, findToken, type RequiredClaim, type ValidateJwtConfig, type Verifier } from './validate-jwt-verify.js';
@@ -61,7 +62,7 @@ function compile(el: PolicyElement, at: PolicyLocation): ValidateJwtConfig {
   if (fromQuery && el.attrs['require-scheme'] !== undefined) throw new PolicyCompileError(at, 'require-scheme', 'applies only to a token in a header');
   const header = fromQuery ? null : (el.attrs['header-name'] === undefined ? 'authorization' : headerName(el, at, 'header-name'));
   const scheme = el.attrs['require-scheme'] ?? (header === 'authorization' ? 'Bearer' : null);
-  if (scheme !== null && !/^[!#$%&'*+.^_`|~0-9A-Za-z-]+$/.test(scheme)) throw new PolicyCompileError(at, 'require-scheme', `"${scheme}" is not a valid scheme name`);
+  if (scheme !== null && !isToken(scheme)) throw new PolicyCompileError(at, 'require-scheme', `${JSON.stringify(scheme)} is not a valid scheme name`);
   const message = stringAttr(el, at, 'failed-validation-error-message', DEFAULT_MESSAGE);
 
   const config: ValidateJwtConfig = {

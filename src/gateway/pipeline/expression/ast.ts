@@ -42,16 +42,25 @@
  *   as text (code-unit order).
  * - Truthiness (for && || ! and for the condition itself): null, false, '' and 0 are false.
  *
+ * Regexes (matches) run on Outpost's own engine (regex/), never on V8's backtracking RegExp: the
+ * pattern becomes a Thompson NFA and a match simulates it in O(input × states) steps, so no
+ * pattern (`(a|a)*c`, `(a+)+b`) can take exponential time. The syntax is JavaScript's without the
+ * `u` flag, minus backreferences, lookaround, Unicode property escapes and unknown letter
+ * escapes (each a compile error naming the construct); regex/regex-parse.ts has the list.
+ *
  * Limits, checked at compile time: at most MAX_LENGTH characters and MAX_DEPTH levels of nesting;
- * a regex at most MAX_PATTERN characters, without backreferences or a quantified group that
- * itself contains a quantifier (`(a+)+`, the usual catastrophic-backtracking shape); matches() on
- * a value longer than MAX_MATCH_INPUT characters is false without running the regex.
+ * a regex at most MAX_PATTERN characters and MAX_REGEX_STATES states once its {n,m} counts are
+ * expanded. Per request: matches() on a value longer than MAX_MATCH_INPUT characters is false
+ * without running the regex, and one matches() evaluation may take at most MAX_REGEX_STEPS steps
+ * (states entered plus characters tested); past that it throws OUTPOST_ERR_EXPRESSION_BUDGET and
+ * the policy fails to on-error.
  * Errors give the 1-based character position: `at 14: expected ")"`.
  */
 export const MAX_LENGTH = 1024;
 export const MAX_DEPTH = 24;
 export const MAX_PATTERN = 256;
 export const MAX_MATCH_INPUT = 4096;
+export const MAX_REGEX_STEPS = 1_000_000;
 
 export type Value = string | number | boolean | null;
 
@@ -71,7 +80,7 @@ export type Expr =
   /** With the literal null on either side, a presence test (see "Values and null"). */
   | { k: 'cmp'; op: CompareOp; a: Expr; b: Expr }
   | { k: 'call'; fn: Exclude<FunctionName, 'matches'>; args: Expr[] }
-  /** The pattern is checked at compile time and built once per worker generation. */
+  /** The pattern is checked at compile time and compiled (regex/) once per worker generation. */
   | { k: 'matches'; a: Expr; source: string; flags: string };
 
 /** A problem in a condition, with its 1-based character position. */

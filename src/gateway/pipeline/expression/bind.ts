@@ -1,11 +1,13 @@
 /**
  * Turns a condition's AST into a tree of closures, once per generation in each worker, so that a
  * request only calls functions: operands are read straight off the RequestContext, regexes were
- * built here, and no node is dispatched on its kind per request. Semantics are those of ast.ts.
+ * compiled here (regex/, never RegExp), and no node is dispatched on its kind per request.
+ * Semantics are those of ast.ts.
  */
 import { MAX_MATCH_INPUT, type CompareOp, type Expr, type RefName, type Value } from './ast.js';
 import type { RequestContext } from '../context.js';
 import { queryValue } from '../../../shared/query-string.js';
+import { compileRegex } from './regex/index.js';
 
 export type Evaluator = (ctx: RequestContext) => Value;
 
@@ -35,7 +37,7 @@ export function bind(e: Expr): Evaluator {
     case 'cmp': return bindCompare(e.op, e.a, e.b);
     case 'matches': {
       const a = bind(e.a);
-      const re = new RegExp(e.source, e.flags);
+      const re = compileRegex(e.source, e.flags); // linear time; throws past its step budget
       return (ctx) => {
         const v = a(ctx);
         if (v === null) return false;

@@ -4,7 +4,7 @@
  * counted so a condition cannot be deeper than MAX_DEPTH.
  */
 import { ExpressionError, MAX_DEPTH, type CompareOp, type Expr, type FunctionName, type RefName } from './ast.js';
-import { riskyPattern } from './regex-guard.js';
+import { compileRegex, RegexSyntaxError } from './regex/index.js';
 import { tokenize, type Token } from './tokenizer.js';
 
 const COMPARE = new Set<string>(['==', '!=', '<', '<=', '>', '>=']);
@@ -134,12 +134,11 @@ class Parser {
     const source = literal(1, 'pattern');
     const flags = args.length === 3 ? literal(2, 'flags') : '';
     if (flags !== '' && flags !== 'i') throw new ExpressionError(starts[2].pos, `matches() flags may only be 'i', got '${flags}'`);
-    const risky = riskyPattern(source);
-    if (risky !== null) throw new ExpressionError(starts[1].pos, `pattern refused: ${risky}`);
     try {
-      new RegExp(source, flags);
+      compileRegex(source, flags);
     } catch (err) {
-      throw new ExpressionError(starts[1].pos, `invalid pattern: ${(err as Error).message}`);
+      if (!(err instanceof RegexSyntaxError)) throw err;
+      throw new ExpressionError(starts[1].pos, `${err.unsupported ? 'pattern refused' : 'invalid pattern'}: ${err.message}`);
     }
     return { k: 'matches', a: args[0], source, flags };
   }
