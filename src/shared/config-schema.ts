@@ -158,6 +158,11 @@ export interface ConfigProblem {
   /** e.g. `apis[1].operations[0].urlTemplate`; empty for the document itself. */
   path: string;
   message: string;
+  /** What kind of problem; absent means OUTPOST_ERR_CONFIG_INVALID (a field breaks the schema). */
+  code?: 'OUTPOST_ERR_CONFIG_INVALID' | 'OUTPOST_ERR_CONFIG_UNREADABLE' | 'OUTPOST_ERR_POLICY_INVALID';
+  /** 1-based position in the file, for problems found while reading it (YAML syntax). */
+  line?: number;
+  column?: number;
 }
 
 export function formatPath(path: ReadonlyArray<string | number>): string {

@@ -79,7 +79,9 @@ export async function runGateway(options: GatewayOptions): Promise<RunningGatewa
   let hasConfig = firstOutcome?.status === 'published';
   const settings = startConfig.gateway;
   const port = options.port ?? settings.port;
-  const workerCount = options.workers || settings.workers || availableParallelism();
+  const opsPort = options.opsPort ?? settings.opsPort;
+  // A flag or variable of 0 means one per core even when the file names a count (flag > env > file).
+  const workerCount = (options.workers ?? settings.workers) || availableParallelism();
   // Newer uWS builds size their buffer for heads that arrive in several reads from this variable
   // (read once, when the binary loads). The pinned build ignores it and keeps 4 KiB for such heads
   // (README, known limits); heads that arrive in one read are limited by our own maxHeaderBytes check.
@@ -90,11 +92,17 @@ export async function runGateway(options: GatewayOptions): Promise<RunningGatewa
   state.generation = 1;
   const initialTable: TablePublish = { type: 'table', generation: 1, buffer: firstTable };
 
-  const listenPort = await reservePort(port);
+  const closeQuietly = async (err: unknown): Promise<never> => {
+    // No worker has started yet; the compiler thread and the config source must not keep the process up.
+    await compiler.close();
+    await source.close();
+    throw err;
+  };
+  const listenPort = await reservePort(port).catch(closeQuietly);
   // Counters live for the process, not the generation: a reload does not reset rate limits.
   const supervisor = new Supervisor(workerCount, faultInjection, SharedCounters.allocate(), SharedGauges.allocate(workerCount));
   let shuttingDown = false;
-  const ops = await startOpsServer(options.opsPort ?? settings.opsPort, {
+  const ops = await startOpsServer(opsPort, {
     readiness: () => {
       const workers = supervisor.status();
       const { ready: sourceReady, ...detail } = source.readiness();
@@ -103,7 +111,7 @@ export async function runGateway(options: GatewayOptions): Promise<RunningGatewa
     },
     metrics: () => renderMetrics(state, supervisor) + source.metrics().map((l) => l + '\n').join(''),
     crashWorker: (i) => supervisor.crash(i),
-  }, faultInjection);
+  }, faultInjection).catch(closeQuietly);
   let boundPort: number;
   try {
     boundPort = await supervisor.start(listenPort, initialTable);
