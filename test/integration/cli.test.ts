@@ -109,6 +109,18 @@ describe('outpost CLI', () => {
     }
   });
 
+  test('a YAML syntax error: OUTPOST_ERR_CONFIG_UNREADABLE with file, line and column from validate and at startup (exit 1)', async () => {
+    const file = tempConfig('gateway:\n  port: 8080\napis:\n  - id: a\n    name: x: y\n');
+    const validate = await runCli(['validate', file]);
+    assert.equal(validate.code, 1);
+    assert.match(validate.stdout, new RegExp(`^${file.replace(/[.\\/]/g, '\\$&')}: line 5, column 11: .*\\[OUTPOST_ERR_CONFIG_UNREADABLE\\]$`, 'm'));
+    const start = await runCli(['gateway', '--config', file, '--port', '0', '--ops-port', '0', '--workers', '1']);
+    assert.equal(start.code, 1, start.stdout + start.stderr);
+    const problem = start.logs.find((l) => l.msg === 'config problem');
+    assert.deepEqual([problem?.errorCode, problem?.file, problem?.line, problem?.column], ['OUTPOST_ERR_CONFIG_UNREADABLE', file, 5, 11]);
+    assert.equal(start.logs.at(-1)?.errorCode, 'OUTPOST_ERR_CONFIG_UNREADABLE');
+  });
+
   test('OUTPOST_CONFIG, OUTPOST_PORT, OUTPOST_OPS_PORT and OUTPOST_WORKERS override the file; flags override them', async () => {
     const config = tempConfig(oneApiConfig('http://127.0.0.1:9', { port: 1, opsPort: 2, workers: 2 }));
     const env = { OUTPOST_CONFIG: config, OUTPOST_PORT: '0', OUTPOST_OPS_PORT: '0', OUTPOST_WORKERS: '1' };

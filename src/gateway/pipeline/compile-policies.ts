@@ -68,7 +68,7 @@ export function compilePolicies(config: GatewayConfig): PolicyCompilation {
     });
   });
   // A factory's message may quote an attribute that held a secret named value: never show it.
-  const redacted = problems.map((p) => ({ path: p.path, message: redactSecrets(p.message, values) }));
+  const redacted = problems.map((p): ConfigProblem => ({ path: p.path, code: 'OUTPOST_ERR_POLICY_INVALID', message: redactSecrets(p.message, values) }));
   return { chains, problems: dedupe(redacted) };
 }
 

@@ -18,7 +18,7 @@ import { FileConfigSource } from './file-config-source.js';
 import type { ApplyOutcome, ConfigCandidate, ConfigSource } from './config-source.js';
 import { ManagedConfigSource, type ManagedOptions } from '../managed/managed-config-source.js';
 import { OutpostError } from '../../shared/errors.js';
-import { validateGatewayConfig, type ConfigProblem, type GatewayConfig } from '../../shared/config-schema.js';
+import { problemsCode, validateGatewayConfig, type ConfigProblem, type GatewayConfig } from '../../shared/config-schema.js';
 import type { TablePublish } from '../../shared/protocol.js';
 import { errorFields, log } from '../../shared/log.js';
 
@@ -50,8 +50,11 @@ export async function runGateway(options: GatewayOptions): Promise<RunningGatewa
   const fail = async (problems: ConfigProblem[]): Promise<never> => {
     await compiler.close();
     await source.close();
-    for (const p of problems) log('error', 'config problem', { errorCode: 'OUTPOST_ERR_CONFIG_INVALID', ...first?.origin, field: p.path, problem: p.message });
-    throw new OutpostError('OUTPOST_ERR_CONFIG_INVALID', `${describe(first)}: ${problems.length} problem(s); the gateway did not start`);
+    // One line per problem, every problem (not only the first), each with its own code and place.
+    for (const p of problems) {
+      log('error', 'config problem', { errorCode: p.code ?? 'OUTPOST_ERR_CONFIG_INVALID', ...first?.origin, field: p.path, line: p.line, column: p.column, problem: p.message });
+    }
+    throw new OutpostError(problemsCode(problems), `${describe(first)}: ${problems.length} problem(s); the gateway did not start`);
   };
   let firstOutcome: ApplyOutcome | null = null;
   let startConfig = EMPTY_CONFIG();
@@ -137,7 +140,7 @@ export async function runGateway(options: GatewayOptions): Promise<RunningGatewa
     const reject = (problems: ConfigProblem[]): ApplyOutcome => {
       state.recordRejection(problems);
       log('error', 'config reload rejected; the running config stays', {
-        errorCode: 'OUTPOST_ERR_CONFIG_INVALID', trigger, ...origin, generation: state.generation, problems,
+        errorCode: problemsCode(problems), trigger, ...origin, generation: state.generation, problems,
       });
       return { status: 'rejected', problems };
     };
@@ -191,7 +194,7 @@ export async function runGateway(options: GatewayOptions): Promise<RunningGatewa
   function rejectFirst(candidate: ConfigCandidate, problems: ConfigProblem[]): ApplyOutcome {
     state.recordRejection(problems, 0);
     log('error', 'config rejected at startup; starting without APIs until a good one arrives', {
-      errorCode: 'OUTPOST_ERR_CONFIG_INVALID', trigger: candidate.trigger, ...candidate.origin, problems,
+      errorCode: problemsCode(problems), trigger: candidate.trigger, ...candidate.origin, problems,
     });
     return { status: 'rejected', problems };
   }
