@@ -121,6 +121,25 @@ describe('outpost CLI', () => {
     assert.equal(start.logs.at(-1)?.errorCode, 'OUTPOST_ERR_CONFIG_UNREADABLE');
   });
 
+  test('every policy problem of every scope is reported by validate and at startup, not only the first', async () => {
+    const file = tempConfig(oneApiConfig('http://127.0.0.1:9', {}, {
+      policies: { inbound: [{ 'rate-limit': { calls: 'x', 'renewal-period': 1 } }, { 'no-such-policy': {} }] },
+      operations: [{ id: 'any', method: '*', urlTemplate: '/*', policies: { outbound: [{ 'set-header': { name: 'a b', 'exists-action': 'delete' } }] } }],
+    }));
+    const validate = await runCli(['validate', file]);
+    assert.equal(validate.code, 1);
+    const lines = validate.stdout.trim().split('\n');
+    assert.equal(lines.length, 3, validate.stdout);
+    for (const line of lines) assert.match(line, /\[OUTPOST_ERR_POLICY_INVALID\]$/);
+    assert.deepEqual(lines.map((l) => l.slice(file.length + 2).split(':')[0]).sort(),
+      ['apis[0].operations[0].policies', 'apis[0].policies', 'apis[0].policies']);
+    const start = await runCli(['gateway', '--config', file, '--port', '0', '--ops-port', '0', '--workers', '1']);
+    assert.equal(start.code, 1, start.stdout + start.stderr);
+    const problems = start.logs.filter((l) => l.msg === 'config problem');
+    assert.equal(problems.length, 3, start.stdout);
+    assert.ok(problems.every((p) => p.errorCode === 'OUTPOST_ERR_POLICY_INVALID'));
+  });
+
   test('OUTPOST_CONFIG, OUTPOST_PORT, OUTPOST_OPS_PORT and OUTPOST_WORKERS override the file; flags override them', async () => {
     const config = tempConfig(oneApiConfig('http://127.0.0.1:9', { port: 1, opsPort: 2, workers: 2 }));
     const env = { OUTPOST_CONFIG: config, OUTPOST_PORT: '0', OUTPOST_OPS_PORT: '0', OUTPOST_WORKERS: '1' };
