@@ -18,6 +18,9 @@ cp -R "$src/dist/src" "$app/dist/"
 rm -rf "$app/node_modules"
 cp -R "$src/node_modules" "$app/"
 cp "$src/package.json" "$src/README.md" "$app/"
+# The samples too: the control plane's dashboard installs the unit from /opt/outpost/config/systemd.
+rm -rf "$app/config"
+cp -R "$src/config" "$app/"
 # The config and process settings are the operator's once installed: never overwritten.
 for f in gateway.yaml process.env; do
   [ -e "$root/etc/outpost/$f" ] || install -m 644 "$src/config/$f" "$root/etc/outpost/$f"

@@ -30,7 +30,7 @@ describe('systemd install', () => {
 
   test('install.sh copies what the unit runs, readable by the unit\'s dynamic user, and keeps an edited config', () => {
     install(dest);
-    for (const path of ['opt/outpost/dist/src/cli.js', 'opt/outpost/package.json', 'opt/outpost/README.md', 'etc/outpost/gateway.yaml', 'etc/outpost/process.env', 'etc/systemd/system/outpost-gateway.service']) {
+    for (const path of ['opt/outpost/dist/src/cli.js', 'opt/outpost/package.json', 'opt/outpost/README.md', 'opt/outpost/config/systemd/outpost-gateway.service', 'etc/outpost/gateway.yaml', 'etc/outpost/process.env', 'etc/systemd/system/outpost-gateway.service']) {
       const mode = statSync(join(dest, path)).mode;
       assert.ok(mode & 0o004, `${path} must be readable by others (DynamicUser)`);
     }
