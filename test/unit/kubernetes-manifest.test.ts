@@ -79,3 +79,8 @@ test('the sample config is valid and serves an open API from the demo backend th
   const ports = Object.fromEntries((gateway.ports as Obj[]).map((p) => [p.name, p.containerPort]));
   assert.deepEqual([ports.http, ports.ops], [result.config.gateway.port, result.config.gateway.opsPort]);
 });
+
+test('the image runs as the user the Pod names, numerically', () => {
+  const user = /^USER\s+(\S+)\s*$/m.exec(readFileSync(resolve(root, 'Dockerfile'), 'utf8'))?.[1];
+  assert.equal(user, `${pod.securityContext.runAsUser}:${pod.securityContext.runAsGroup}`);
+});
