@@ -18,6 +18,21 @@ import { validateCommand } from './cli/validate-command.js';
 
 async function gatewayCommand(args: string[]): Promise<void> {
   const options = resolveGatewayOptions(args, process.env);
+  // Signals are caught from here on: a SIGTERM while the workers start (a Pod deleted during
+  // startup, or right after "gateway started" is logged) waits for startup and then drains,
+  // instead of killing the process with worker sockets open.
+  let stopGateway: ((signal: string) => void) | null = null;
+  let early: string | null = null;
+  let earlyTimer: NodeJS.Timeout | undefined;
+  const onSignal = (signal: string) => {
+    if (stopGateway) { stopGateway(signal); return; }
+    if (early !== null) return;
+    early = signal;
+    // Startup that never finishes (e.g. stuck) must not make the process unkillable by SIGTERM.
+    earlyTimer = setTimeout(() => process.exit(EXIT.runtime), EARLY_SIGNAL_GRACE_MS).unref();
+  };
+  process.on('SIGTERM', () => onSignal('SIGTERM'));
+  process.on('SIGINT', () => onSignal('SIGINT'));
   if (options.demoPort !== undefined) {
     const demo = await startEchoBackend(options.demoPort).catch((err: unknown) => { throw listenError(err, 'demo backend', options.demoPort!); });
     log('info', 'demo echo backend started', { port: demo.port });
@@ -40,8 +55,9 @@ async function gatewayCommand(args: string[]): Promise<void> {
       process.exit(EXIT.runtime);
     });
   };
-  process.on('SIGTERM', () => stop('SIGTERM', EXIT.ok));
-  process.on('SIGINT', () => stop('SIGINT', EXIT.ok));
+  stopGateway = (signal) => stop(signal, EXIT.ok);
+  clearTimeout(earlyTimer);
+  if (early !== null) stopGateway(early);
   // A bug in the primary must not take the process down with worker sockets open (uWS would
   // abort the process mid-response): drain what is in flight, then exit non-zero for systemd.
   onFatal = (err) => {
@@ -50,6 +66,9 @@ async function gatewayCommand(args: string[]): Promise<void> {
     stop('fatal-error', EXIT.runtime);
   };
 }
+
+/** How long a signal that arrives during startup waits for startup to finish before exiting. */
+const EARLY_SIGNAL_GRACE_MS = 60_000;
 
 let onFatal = (err: unknown): void => {
   log('error', 'uncaught exception in the primary', errorFields(err));

@@ -154,6 +154,15 @@ describe('outpost CLI', () => {
     assert.equal(fromFlags.matched?.workers, 2);
   });
 
+  test('SIGTERM during startup waits for startup, then drains and exits 0', async () => {
+    const config = tempConfig(oneApiConfig('http://127.0.0.1:9'));
+    // The demo backend's line comes before the gateway starts: the signal lands mid-startup.
+    const run = await runCli(['gateway', '--config', config, '--demo-backend=0', '--port', '0', '--ops-port', '0', '--workers', '2'], {},
+      (l) => l.msg === 'demo echo backend started');
+    assert.equal(run.code, 0, run.stdout + run.stderr);
+    assert.deepEqual(run.logs.map((l) => l.msg).filter((m) => ['gateway started', 'draining', 'stopped'].includes(m)), ['gateway started', 'draining', 'stopped']);
+  });
+
   test('npm start -- --demo-backend=PORT: the start script\'s own --demo-backend and the added one do not collide', async () => {
     // The arguments the start script gives the CLI, as npm appends the user's after them.
     const startArgs = pkg.scripts.start.split(/node dist\/src\/cli\.js /)[1].split(' ');
