@@ -22,10 +22,12 @@ COPY --from=build /app/dist/src ./dist/src
 COPY package.json ./
 COPY config/gateway.yaml /etc/outpost/gateway.yaml
 # Runs as the image's unprivileged `node` user and writes nothing outside mounted volumes, so a
-# read-only root filesystem works (docker run --read-only).
-USER node
+# read-only root filesystem works (docker run --read-only). Numeric, so Kubernetes' runAsNonRoot
+# can verify it without a runAsUser.
+USER 1000:1000
 EXPOSE 8080 9090
-HEALTHCHECK --interval=10s --timeout=2s CMD node -e "fetch('http://127.0.0.1:9090/health/ready').then(r=>process.exit(r.ok?0:1),()=>process.exit(1))"
+# Follows OUTPOST_OPS_PORT when it moves the ops listener (a gateway.opsPort in the file does not).
+HEALTHCHECK --interval=10s --timeout=2s CMD node -e "fetch('http://127.0.0.1:'+(process.env.OUTPOST_OPS_PORT||9090)+'/health/ready').then(r=>process.exit(r.ok?0:1),()=>process.exit(1))"
 ENTRYPOINT ["node", "/app/dist/src/cli.js"]
 # Mount your config over /etc/outpost/gateway.yaml. For the demo Echo API add --demo-backend.
 # Managed mode as APIM: docker run --env-file env.conf <image> gateway (the env file names the

@@ -2,25 +2,22 @@
  * `outpost control-plane [--port 7070] [--host 0.0.0.0] [--data DIR]`: reads the admin token,
  * opens the store and serves until SIGTERM/SIGINT.
  */
-import { parseArgs } from 'node:util';
 import { resolve } from 'node:path';
-import { OutpostError } from '../shared/errors.js';
+import { boundedInt, parseFlags, PORT_RANGE } from '../cli/usage.js';
 import { errorFields, log } from '../shared/log.js';
 import { readAdminToken } from './admin-auth.js';
 import { heartbeatIntervalMs } from './nodes.js';
 import { startControlPlane } from './server.js';
 
 export async function controlPlaneCommand(args: string[]): Promise<void> {
-  const { values } = parseArgs({
-    args,
-    options: { port: { type: 'string', default: '7070' }, host: { type: 'string', default: '0.0.0.0' }, data: { type: 'string', default: './outpost-data' } },
-    strict: true,
+  const { values } = parseFlags('control-plane', args, {
+    port: { type: 'string', default: '7070' }, host: { type: 'string', default: '0.0.0.0' }, data: { type: 'string', default: './outpost-data' },
   });
-  if (!/^\d+$/.test(values.port) || Number(values.port) > 65535) throw new OutpostError('OUTPOST_ERR_CONFIG_INVALID', `--port must be a port number, got "${values.port}"`);
+  const port = boundedInt('--port', values.port, PORT_RANGE.min, PORT_RANGE.max);
   const adminToken = readAdminToken();
   const dataDir = resolve(values.data);
   const interval = heartbeatIntervalMs();
-  const cp = await startControlPlane({ port: Number(values.port), host: values.host, dataDir, adminToken, heartbeatIntervalMs: interval });
+  const cp = await startControlPlane({ port, host: values.host, dataDir, adminToken, heartbeatIntervalMs: interval });
   log('info', 'control plane started', { port: cp.port, host: values.host, dataDir, revision: cp.store.revision(), heartbeatIntervalMs: interval });
   let stopping = false;
   const stop = (signal: string) => {

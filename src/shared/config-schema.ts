@@ -158,6 +158,19 @@ export interface ConfigProblem {
   /** e.g. `apis[1].operations[0].urlTemplate`; empty for the document itself. */
   path: string;
   message: string;
+  /** What kind of problem; absent means OUTPOST_ERR_CONFIG_INVALID (a field breaks the schema). */
+  code?: ConfigProblemCode;
+  /** 1-based position in the file, for problems found while reading it (YAML syntax). */
+  line?: number;
+  column?: number;
+}
+
+export type ConfigProblemCode = 'OUTPOST_ERR_CONFIG_INVALID' | 'OUTPOST_ERR_CONFIG_UNREADABLE' | 'OUTPOST_ERR_POLICY_INVALID';
+
+/** One code for a list of problems (a log line, the error that stops startup): theirs if they share one. */
+export function problemsCode(problems: readonly ConfigProblem[]): ConfigProblemCode {
+  const first = problems[0]?.code ?? 'OUTPOST_ERR_CONFIG_INVALID';
+  return problems.every((p) => (p.code ?? 'OUTPOST_ERR_CONFIG_INVALID') === first) ? first : 'OUTPOST_ERR_CONFIG_INVALID';
 }
 
 export function formatPath(path: ReadonlyArray<string | number>): string {

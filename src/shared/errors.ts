@@ -54,6 +54,10 @@ export const ERRORS = {
   OUTPOST_ERR_POLICY_INVALID: { status: 0, source: 'config', retrySafe: false, message: 'A policy could not be compiled' },
   OUTPOST_ERR_CONFIG_UNREADABLE: { status: 0, source: 'config', retrySafe: false, message: 'Configuration file could not be read or parsed' },
   OUTPOST_ERR_PORT_IN_USE: { status: 0, source: 'internal', retrySafe: false, message: 'The listen port is already in use' },
+  /** The port cannot be bound for another reason: below 1024 without the capability (EACCES), or an address this host does not have. */
+  OUTPOST_ERR_PORT_UNAVAILABLE: { status: 0, source: 'internal', retrySafe: false, message: 'The listen port cannot be bound' },
+  /** The command line or an OUTPOST_* environment variable is wrong: unknown command or flag, bad value. Exit code 2. */
+  OUTPOST_ERR_USAGE: { status: 0, source: 'config', retrySafe: false, message: 'Invalid command line; see `outpost help`' },
   OUTPOST_ERR_UWS_NATIVE_MISSING: { status: 0, source: 'internal', retrySafe: false, message: 'The uWebSockets.js native binary could not be loaded' },
   /** Managed mode: the env file or environment has a missing or malformed setting (endpoint, token, CA file...). */
   OUTPOST_ERR_SETTINGS_INVALID: { status: 0, source: 'config', retrySafe: false, message: 'A managed-mode setting is missing or invalid' },

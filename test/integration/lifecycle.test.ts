@@ -113,7 +113,7 @@ describe('lifecycle', () => {
     const first = await startGateway(oneApiConfig(backend.url), { workers: 1 });
     try {
       const second = await startGateway(oneApiConfig(backend.url), { workers: 1, port: first.port, expectFailure: true });
-      assert.equal(await second.exited, 1);
+      assert.equal(await second.exited, 3); // runtime failure (cli/exit-codes.ts)
       assert.ok(second.logs.some((l) => l.errorCode === 'OUTPOST_ERR_PORT_IN_USE'), JSON.stringify(second.logs));
       const res = await request(first.url('/echo/still-mine'));
       assert.equal(res.statusCode, 200);

@@ -49,7 +49,7 @@ export function systemdSteps(): string {
     'sudo install -m 0644 /opt/outpost/config/systemd/outpost-gateway.service /etc/systemd/system/',
     'sudo install -d /etc/systemd/system/outpost-gateway.service.d',
     "printf '%s\\n' '[Service]' 'SupplementaryGroups=outpost' 'ExecStart=' \\",
-    "  'ExecStart=/usr/bin/node /opt/outpost/dist/src/cli.js gateway --env-file /etc/outpost/outpost.env --backup-dir /var/lib/outpost' \\",
+    "  'ExecStart=/usr/bin/env node /opt/outpost/dist/src/cli.js gateway --env-file /etc/outpost/outpost.env --backup-dir /var/lib/outpost' \\",
     '  | sudo tee /etc/systemd/system/outpost-gateway.service.d/managed.conf >/dev/null',
     'sudo systemctl daemon-reload',
     'sudo systemctl enable --now outpost-gateway',

@@ -1,11 +1,12 @@
 /**
  * Reads a gateway config file (YAML, or JSON which is YAML too) and validates it. Never throws for
- * bad input: every problem comes back with the path of its field (or the line of a YAML syntax
- * error), so `outpost validate`, startup and reload all report problems the same way.
+ * bad input: every problem comes back with the path of its field, or, for a file that cannot be
+ * read or parsed, OUTPOST_ERR_CONFIG_UNREADABLE with the line and column of each YAML error, so
+ * `outpost validate`, startup and reload all report problems the same way.
  */
 import { readFile } from 'node:fs/promises';
 import { createHash } from 'node:crypto';
-import { parseDocument } from 'yaml';
+import { LineCounter, parseDocument } from 'yaml';
 import { validateGatewayConfig, type ConfigProblem, type GatewayConfig } from '../../shared/config-schema.js';
 
 export type LoadResult =
@@ -13,14 +14,16 @@ export type LoadResult =
   | { ok: false; problems: ConfigProblem[]; sourceHash: string | null };
 
 export function parseConfigText(text: string): { ok: true; value: unknown } | { ok: false; problems: ConfigProblem[] } {
-  const doc = parseDocument(text, { prettyErrors: false, uniqueKeys: true });
+  // prettyErrors: false leaves `linePos` unset, so positions come from a LineCounter over `pos`.
+  const lines = new LineCounter();
+  const doc = parseDocument(text, { prettyErrors: false, uniqueKeys: true, lineCounter: lines });
   if (doc.errors.length > 0) {
     return {
       ok: false,
-      problems: doc.errors.map((e) => ({
-        path: '',
-        message: `YAML ${e.code} at line ${e.linePos?.[0]?.line ?? '?'}, column ${e.linePos?.[0]?.col ?? '?'}: ${e.message.split('\n')[0]}`,
-      })),
+      problems: doc.errors.map((e) => {
+        const { line, col } = lines.linePos(e.pos[0]);
+        return { path: '', code: 'OUTPOST_ERR_CONFIG_UNREADABLE', line, column: col, message: `YAML syntax error (${e.code}): ${e.message.split('\n')[0]}` };
+      }),
     };
   }
   return { ok: true, value: doc.toJS() };
@@ -31,7 +34,7 @@ export async function loadConfigFile(file: string): Promise<LoadResult> {
   try {
     text = await readFile(file, 'utf8');
   } catch (err) {
-    return { ok: false, problems: [{ path: '', message: `cannot read ${file}: ${(err as Error).message}` }], sourceHash: null };
+    return { ok: false, problems: [{ path: '', code: 'OUTPOST_ERR_CONFIG_UNREADABLE', message: `cannot read ${file}: ${(err as Error).message}` }], sourceHash: null };
   }
   const sourceHash = createHash('sha256').update(text).digest('hex');
   const parsed = parseConfigText(text);

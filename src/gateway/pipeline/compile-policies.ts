@@ -2,14 +2,15 @@
  * Compile time (the compiler thread): every scope's policies are parsed (YAML or XML), named
  * values substituted, scopes merged per operation and per product (product policies apply only
  * to requests whose key belongs to that product), and each element compiled by its factory into
- * checked plain data. Problems come back with the field path of the scope that holds them.
+ * checked plain data. Problems come back with the field path of the scope that holds them: all of
+ * them, from every policy of every scope (bounded by MAX_POLICY_PROBLEMS), never only the first.
  */
 import type { GatewayConfig, ConfigProblem } from '../../shared/config-schema.js';
 import { SECTIONS } from './phases.js';
-import { parsePolicyDocument, policyLocation, type PolicyDocument } from './policy-document.js';
-import { redactSecrets, substituteNamedValues, type NamedValues } from './named-values.js';
+import { INVALID_POLICY, parsePolicyDocumentCollecting, policyLocation, type PolicyDocument } from './policy-document.js';
+import { redactSecrets, substituteNamedValuesCollecting, type NamedValues } from './named-values.js';
 import { mergeScopes, type ScopeLevel } from './merge-scopes.js';
-import { describeLocation, PolicyCompileError, type PolicyElement } from './policy-element.js';
+import { collectInto, compileErrorsOf, describeLocation, PolicyCompileError, type PolicyElement } from './policy-element.js';
 import type { CompiledChain, CompiledPolicy } from './policy-contract.js';
 import { findFactory } from '../policies/registry.js';
 import { compileElement } from './compile-element.js';
@@ -27,16 +28,21 @@ export function compilePolicies(config: GatewayConfig): PolicyCompilation {
   const problems: ConfigProblem[] = [];
   const compiled = new Map<PolicyElement, CompiledPolicy>();
   const values: NamedValues = new Map(config.namedValues.map((v) => [v.name, { value: v.value, secret: v.secret }]));
+  // Every stage goes on past problems (a bad policy becomes a placeholder), so one run reports
+  // every problem of every policy in every scope, each at its own path.
   const parse = (input: unknown, scope: string): PolicyDocument | undefined => {
     if (input === undefined) return undefined;
+    const sink: PolicyCompileError[] = [];
+    let doc: PolicyDocument | undefined;
     try {
-      const doc = substituteNamedValues(parsePolicyDocument(input, scope), values, scope);
-      checkScope(doc, scope, compiled);
-      return doc;
+      doc = substituteNamedValuesCollecting(parsePolicyDocumentCollecting(input, scope, sink), values, scope, sink);
+      checkScope(doc, scope, compiled, sink);
     } catch (err) {
-      problems.push(toProblem(err, scope));
-      return undefined;
+      problems.push(...toProblems(err, scope));
+      doc = undefined;
     }
+    problems.push(...sink.map((e) => toProblem(e, scope)));
+    return doc;
   };
   const global = parse(config.policies, 'policies');
   const products = new Map(config.products.map((p, i) => [p.id, { scope: `products[${i}].policies`, doc: parse(p.policies, `products[${i}].policies`) }]));
@@ -61,15 +67,15 @@ export function compilePolicies(config: GatewayConfig): PolicyCompilation {
           perProduct[productId] = chain;
           any ||= SECTIONS.some((s) => chain[s].length > 0);
         } catch (err) {
-          problems.push(toProblem(err, opScope));
+          problems.push(...toProblems(err, opScope));
         }
       }
       chains.push(any ? perProduct : null);
     });
   });
   // A factory's message may quote an attribute that held a secret named value: never show it.
-  const redacted = problems.map((p) => ({ path: p.path, message: redactSecrets(p.message, values) }));
-  return { chains, problems: dedupe(redacted) };
+  const redacted = dedupe(problems).map((p): ConfigProblem => ({ path: p.path, code: 'OUTPOST_ERR_POLICY_INVALID', message: redactSecrets(p.message, values) }));
+  return { chains, problems: capped(redacted) };
 }
 
 /**
@@ -77,12 +83,14 @@ export function compilePolicies(config: GatewayConfig): PolicyCompilation {
  * a policy that reaches many operations (global, product, API scope) is compiled once and keeps
  * one identity (a rate-limit declared on an API counts across all its operations, as in APIM).
  */
-function checkScope(doc: PolicyDocument, scope: string, compiled: Map<PolicyElement, CompiledPolicy>): void {
+function checkScope(doc: PolicyDocument, scope: string, compiled: Map<PolicyElement, CompiledPolicy>, sink: PolicyCompileError[]): void {
   for (const section of SECTIONS) {
     doc[section]?.forEach((element, index) => {
-      if (element.name === 'base') return;
+      if (element.name === 'base' || element.name === INVALID_POLICY) return;
       const at = policyLocation(scope, section, index, element.name);
-      compiled.set(element, { name: element.name, config: compileElement(findFactory, element, at), at: describeLocation(at) });
+      collectInto(sink, () => {
+        compiled.set(element, { name: element.name, config: compileElement(findFactory, element, at), at: describeLocation(at) });
+      });
     });
   }
 }
@@ -98,6 +106,23 @@ function compileChain(levels: ScopeLevel[], compiled: Map<PolicyElement, Compile
 function toProblem(err: unknown, fallbackPath: string): ConfigProblem {
   if (err instanceof PolicyCompileError) return { path: err.at.scope, message: err.message };
   return { path: fallbackPath, message: err instanceof Error ? err.message : String(err) };
+}
+
+function toProblems(err: unknown, fallbackPath: string): ConfigProblem[] {
+  return (compileErrorsOf(err) ?? [err]).map((e) => toProblem(e, fallbackPath));
+}
+
+/**
+ * A generated or pasted config can hold thousands of bad policies: the list is bounded (logs,
+ * readiness detail and the control plane's config report all carry it), with a last line saying
+ * how many more there are.
+ */
+export const MAX_POLICY_PROBLEMS = 200;
+
+function capped(problems: ConfigProblem[]): ConfigProblem[] {
+  if (problems.length <= MAX_POLICY_PROBLEMS) return problems;
+  const rest = problems.length - MAX_POLICY_PROBLEMS;
+  return [...problems.slice(0, MAX_POLICY_PROBLEMS), { path: '', code: 'OUTPOST_ERR_POLICY_INVALID', message: `${rest} more policy problem(s) not shown` }];
 }
 
 /** The same bad policy reached through several products is one problem. */

@@ -12,8 +12,8 @@
  *   after substitution and may quote attribute values in their errors: `findSecretUses` says which
  *   elements hold secrets and `redactSecrets` scrubs a message before it is logged.
  */
-import { PolicyCompileError, type PolicyElement, type PolicyLocation } from './policy-element.js';
-import { childLocation, policyLocation, type PolicyDocument } from './policy-document.js';
+import { PolicyCompileError, throwCollected, type PolicyElement, type PolicyLocation } from './policy-element.js';
+import { childLocation, invalidPolicy, policyLocation, type PolicyDocument } from './policy-document.js';
 import { SECTIONS } from './phases.js';
 
 export interface NamedValue {
@@ -33,16 +33,47 @@ const REFERENCE = /\{\{([^{}]*)\}\}/g;
 const NAME = /^[A-Za-z0-9._-]+$/;
 const EXPRESSION = /@[({]/;
 
-/** A copy of `doc` with every `{{name}}` replaced; the input is not changed. */
+/** A copy of `doc` with every `{{name}}` replaced; the input is not changed. Throws every problem found. */
 export function substituteNamedValues(doc: PolicyDocument, values: NamedValues, scope: string): PolicyDocument {
-  return mapDocument(doc, scope, (text, at, attribute) => text.replace(REFERENCE, (_ref, name: string) => {
-    const nv = lookUp(name, values, at, attribute);
-    if (!nv.secret && EXPRESSION.test(nv.value)) {
-      throw new PolicyCompileError(at, attribute,
-        `named value "${name}" holds a C# policy expression (@(…) or @{…}); expressions are not supported`);
+  const sink: PolicyCompileError[] = [];
+  const out = substituteNamedValuesCollecting(doc, values, scope, sink);
+  throwCollected(sink);
+  return out;
+}
+
+/**
+ * substituteNamedValues going on past problems: each one goes into `sink`, and a policy with any
+ * is replaced by the INVALID_POLICY placeholder (its position kept) so it is not compiled with
+ * `{{name}}` left in it.
+ */
+export function substituteNamedValuesCollecting(doc: PolicyDocument, values: NamedValues, scope: string, sink: PolicyCompileError[]): PolicyDocument {
+  let found: PolicyCompileError[] = [];
+  const rewrite: Rewrite = (text, at, attribute) => text.replace(REFERENCE, (ref, name: string) => {
+    try {
+      const nv = lookUp(name, values, at, attribute);
+      if (!nv.secret && EXPRESSION.test(nv.value)) {
+        throw new PolicyCompileError(at, attribute,
+          `named value "${name}" holds a C# policy expression (@(…) or @{…}); expressions are not supported`);
+      }
+      return nv.value;
+    } catch (err) {
+      if (!(err instanceof PolicyCompileError)) throw err;
+      found.push(err);
+      return ref;
     }
-    return nv.value;
-  }));
+  });
+  const out: PolicyDocument = {};
+  for (const section of SECTIONS) {
+    const list = doc[section];
+    if (!list) continue;
+    out[section] = list.map((el, i) => {
+      found = [];
+      const mapped = mapElement(el, policyLocation(scope, section, i, el.name), rewrite);
+      sink.push(...found);
+      return found.length > 0 ? invalidPolicy() : mapped;
+    });
+  }
+  return out;
 }
 
 /** Every place in `doc` (before substitution) that uses a secret named value, so logs can redact it. */

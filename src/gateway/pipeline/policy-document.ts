@@ -41,7 +41,8 @@
  * joined. Comments and the XML declaration are ignored. The five XML entities and character
  * references are decoded; DOCTYPE, entity declarations and other entities are rejected.
  *
- * Errors are PolicyCompileError: an unknown section, or anything else in <policies>; a list item
+ * Errors are PolicyCompileError (several at once are PolicyCompileErrors: every problem of the
+ * document is reported, not only the first): an unknown section, or anything else in <policies>; a list item
  * that is not a single-key map or a name; malformed XML (with line and column), a root that is not
  * <policies>; `base` anywhere but directly in a section; `@(` or `@{` in any attribute value or
  * text (APIM's C# policy expressions are not supported: a policy that needs one fails to compile
@@ -52,7 +53,7 @@
  */
 import { XMLParser, XMLValidator } from 'fast-xml-parser';
 import { SECTIONS, type Section } from './phases.js';
-import { PolicyCompileError, type PolicyElement, type PolicyLocation } from './policy-element.js';
+import { collectInto, PolicyCompileError, throwCollected, type PolicyElement, type PolicyLocation } from './policy-element.js';
 
 export type PolicyDocument = Partial<Record<Section, PolicyElement[]>>;
 
@@ -70,8 +71,39 @@ const POLICY_LIST_CHILDREN = new Set(['otherwise']);
 const EXPRESSION = /@[({]/;
 
 export function parsePolicyDocument(input: unknown, scope: string): PolicyDocument {
-  const doc = typeof input === 'string' ? fromXml(input, scope) : fromYaml(input, scope);
-  walkDocument(doc, scope, checkElement);
+  const sink: PolicyCompileError[] = [];
+  const doc = parsePolicyDocumentCollecting(input, scope, sink);
+  throwCollected(sink);
+  return doc;
+}
+
+/**
+ * Stands where a policy with problems was, so the policies after it keep their positions (their
+ * `name[i]` in later errors). Compilers skip it; a document holding one never compiles.
+ */
+export const INVALID_POLICY = '#invalid';
+
+export function invalidPolicy(): PolicyElement {
+  return element(INVALID_POLICY);
+}
+
+/**
+ * parsePolicyDocument going on past problems: every problem of every policy goes into `sink`
+ * and each policy that has one is replaced by an INVALID_POLICY placeholder. Only a document that
+ * cannot be read at all (not a mapping, malformed XML) throws.
+ */
+export function parsePolicyDocumentCollecting(input: unknown, scope: string, sink: PolicyCompileError[]): PolicyDocument {
+  const doc = typeof input === 'string' ? fromXml(input, scope, sink) : fromYaml(input, scope, sink);
+  for (const section of SECTIONS) {
+    const list = doc[section];
+    if (!list) continue;
+    doc[section] = list.map((el, i) => {
+      const found: PolicyCompileError[] = [];
+      walkElement(el, policyLocation(scope, section, i, el.name), 0, (e, at, depth) => checkElement(e, at, depth, found));
+      sink.push(...found);
+      return found.length > 0 ? invalidPolicy() : el;
+    });
+  }
   return doc;
 }
 
@@ -86,23 +118,26 @@ export function childLocation(parent: PolicyLocation, name: string, index: numbe
 }
 
 /** Visits every element, parents before children, with its location and depth (0 = a policy). */
-export function walkDocument(doc: PolicyDocument, scope: string,
-  visit: (el: PolicyElement, at: PolicyLocation, depth: number) => void): void {
-  const walk = (el: PolicyElement, at: PolicyLocation, depth: number): void => {
-    visit(el, at, depth);
-    el.children.forEach((c, i) => walk(c, childLocation(at, c.name, i), depth + 1));
-  };
+export function walkDocument(doc: PolicyDocument, scope: string, visit: Visit): void {
   for (const section of SECTIONS) {
-    doc[section]?.forEach((el, i) => walk(el, policyLocation(scope, section, i, el.name), 0));
+    doc[section]?.forEach((el, i) => walkElement(el, policyLocation(scope, section, i, el.name), 0, visit));
   }
 }
 
-function checkElement(el: PolicyElement, at: PolicyLocation, depth: number): void {
-  if (el.name === 'base' && depth > 0) throw new PolicyCompileError(at, null, 'base may only stand directly in a section');
+type Visit = (el: PolicyElement, at: PolicyLocation, depth: number) => void;
+
+function walkElement(el: PolicyElement, at: PolicyLocation, depth: number, visit: Visit): void {
+  visit(el, at, depth);
+  el.children.forEach((c, i) => walkElement(c, childLocation(at, c.name, i), depth + 1, visit));
+}
+
+/** Every problem of one element (not only the first) goes into `sink`. */
+function checkElement(el: PolicyElement, at: PolicyLocation, depth: number, sink: PolicyCompileError[]): void {
+  if (el.name === 'base' && depth > 0) sink.push(new PolicyCompileError(at, null, 'base may only stand directly in a section'));
   for (const [attr, value] of Object.entries(el.attrs)) {
-    if (EXPRESSION.test(value)) throw new PolicyCompileError(at, attr, expressionProblem('attribute value'));
+    if (EXPRESSION.test(value)) sink.push(new PolicyCompileError(at, attr, expressionProblem('attribute value')));
   }
-  if (EXPRESSION.test(el.text)) throw new PolicyCompileError(at, null, expressionProblem('text'));
+  if (EXPRESSION.test(el.text)) sink.push(new PolicyCompileError(at, null, expressionProblem('text')));
 }
 
 function expressionProblem(where: string): string {
@@ -120,18 +155,18 @@ function sectionError(scope: string, name: string, index: number, problem?: stri
 
 // ---- YAML ----
 
-function fromYaml(input: unknown, scope: string): PolicyDocument {
+function fromYaml(input: unknown, scope: string, sink: PolicyCompileError[]): PolicyDocument {
   if (!isMap(input)) {
     throw sectionError(scope, 'policies', 0, 'policies must be a mapping of sections or a string of APIM policy XML');
   }
   const doc: PolicyDocument = {};
-  Object.entries(input).forEach(([name, list], i) => {
+  Object.entries(input).forEach(([name, list], i) => collectInto(sink, () => {
     if (!(SECTIONS as readonly string[]).includes(name)) throw sectionError(scope, name, i);
     if (!Array.isArray(list)) {
       throw sectionError(scope, name, i, 'a section is a list of policies (write [] for a section that runs nothing, or leave it out)');
     }
-    doc[name as Section] = list.map((item, j) => yamlPolicy(item, (n) => policyLocation(scope, name, j, n)));
-  });
+    doc[name as Section] = list.map((item, j) => collectInto(sink, () => yamlPolicy(item, (n) => policyLocation(scope, name, j, n))) ?? invalidPolicy());
+  }));
   return doc;
 }
 
@@ -161,7 +196,9 @@ function yamlElement(name: string, value: unknown, at: PolicyLocation): PolicyEl
   const addChild = (childName: string, childValue: unknown): void => {
     el.children.push(yamlElement(childName, childValue, childLocation(at, childName, el.children.length)));
   };
-  for (const [key, v] of Object.entries(value)) {
+  // Every key is read even after a bad one, so all of an element's problems are reported together.
+  const sink: PolicyCompileError[] = [];
+  for (const [key, v] of Object.entries(value)) collectInto(sink, () => {
     if (key === 'text') {
       el.text = scalarText(v, at, 'text');
     } else if (key === 'policies' || (POLICY_LIST_CHILDREN.has(key) && Array.isArray(v))) {
@@ -183,7 +220,8 @@ function yamlElement(name: string, value: unknown, at: PolicyLocation): PolicyEl
     } else {
       el.attrs[key] = scalarText(v, at, key);
     }
-  }
+  });
+  throwCollected(sink);
   return el;
 }
 
@@ -219,7 +257,7 @@ const parser = new XMLParser({
 });
 const XML_ENTITY = /&(?!(?:lt|gt|amp|quot|apos|#[0-9]+|#x[0-9a-fA-F]+);)[^;\s<&]*;?/;
 
-function fromXml(xml: string, scope: string): PolicyDocument {
+function fromXml(xml: string, scope: string, sink: PolicyCompileError[]): PolicyDocument {
   const fail = (problem: string): never => { throw sectionError(scope, 'policies', 0, problem); };
   // Outside CDATA and comments (blanked, keeping offsets), nothing may declare or use an entity
   // beyond XML's own five.
@@ -251,14 +289,14 @@ function fromXml(xml: string, scope: string): PolicyDocument {
   if (Object.keys(root.attrs).length > 0) fail('<policies> takes no attributes');
   if (root.text !== '') fail('text outside a section');
   const doc: PolicyDocument = {};
-  root.children.forEach((section, i) => {
+  root.children.forEach((section, i) => collectInto(sink, () => {
     const name = section.name;
     if (!(SECTIONS as readonly string[]).includes(name)) throw sectionError(scope, name, i);
     if (doc[name as Section]) throw sectionError(scope, name, i, `section ${name} appears twice`);
     if (Object.keys(section.attrs).length > 0) throw sectionError(scope, name, i, 'a section takes no attributes');
     if (section.text !== '') throw sectionError(scope, name, i, 'text in a section, outside any policy');
     doc[name as Section] = section.children;
-  });
+  }));
   return doc;
 }
 

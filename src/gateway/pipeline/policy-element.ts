@@ -31,3 +31,49 @@ export class PolicyCompileError extends Error {
     this.name = 'PolicyCompileError';
   }
 }
+
+/**
+ * Several problems found in one pass. Compiling goes on past a bad policy, attribute or child so
+ * that an author sees every problem at once, not one per `outpost validate` run.
+ */
+export class PolicyCompileErrors extends Error {
+  readonly code = 'OUTPOST_ERR_POLICY_INVALID' as const;
+  constructor(readonly errors: readonly PolicyCompileError[]) {
+    super(errors.map((e) => e.message).join('; '));
+    this.name = 'PolicyCompileErrors';
+  }
+}
+
+/** The compile errors in `err` (one, several, or none when it is some other failure). */
+export function compileErrorsOf(err: unknown): readonly PolicyCompileError[] | null {
+  if (err instanceof PolicyCompileError) return [err];
+  if (err instanceof PolicyCompileErrors) return err.errors;
+  return null;
+}
+
+/** Runs `fn`; a compile error goes into `sink` (and the result is undefined), anything else is thrown. */
+export function collectInto<R>(sink: PolicyCompileError[], fn: () => R): R | undefined {
+  try {
+    return fn();
+  } catch (err) {
+    const errors = compileErrorsOf(err);
+    if (errors === null) throw err;
+    sink.push(...errors);
+    return undefined;
+  }
+}
+
+/** Throws what `sink` holds: nothing, the one error as itself, or all of them together. */
+export function throwCollected(sink: readonly PolicyCompileError[]): void {
+  if (sink.length === 1) throw sink[0];
+  if (sink.length > 1) throw new PolicyCompileErrors(sink);
+}
+
+/** `items.map(fn)`, going on past items that fail; then every failure is thrown together. */
+export function mapCollecting<T, R>(items: readonly T[], fn: (item: T, index: number) => R): R[] {
+  const sink: PolicyCompileError[] = [];
+  const out: R[] = [];
+  items.forEach((item, i) => collectInto(sink, () => { out.push(fn(item, i)); }));
+  throwCollected(sink);
+  return out;
+}

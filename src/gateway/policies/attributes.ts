@@ -2,18 +2,21 @@
  * Reading a policy element's attributes and children at compile time, with errors that name the
  * attribute. Every factory uses these, so every policy reports bad input the same way.
  */
-import { PolicyCompileError, type PolicyElement, type PolicyLocation } from '../pipeline/policy-element.js';
+import { PolicyCompileError, throwCollected, type PolicyElement, type PolicyLocation } from '../pipeline/policy-element.js';
 import { ExpressionError, parseExpression, type Expr } from '../pipeline/expression/index.js';
 import { headerNameProblem, headerValueProblem, reasonPhraseProblem } from '../../shared/http-syntax.js';
 
 /** Refuses attributes and child elements the policy does not know (never a silent skip). */
 export function allowOnly(el: PolicyElement, at: PolicyLocation, attrs: readonly string[], children: readonly string[] = []): void {
+  // Every unknown name is reported at once (a typo often comes with another).
+  const sink: PolicyCompileError[] = [];
   for (const name of Object.keys(el.attrs)) {
-    if (!attrs.includes(name)) throw new PolicyCompileError(at, name, `unknown attribute (allowed: ${attrs.join(', ') || 'none'})`);
+    if (!attrs.includes(name)) sink.push(new PolicyCompileError(at, name, `unknown attribute (allowed: ${attrs.join(', ') || 'none'})`));
   }
   for (const child of el.children) {
-    if (!children.includes(child.name)) throw new PolicyCompileError(at, null, `unknown child element <${child.name}> (allowed: ${children.join(', ') || 'none'})`);
+    if (!children.includes(child.name)) sink.push(new PolicyCompileError(at, null, `unknown child element <${child.name}> (allowed: ${children.join(', ') || 'none'})`));
   }
+  throwCollected(sink);
 }
 
 export function stringAttr(el: PolicyElement, at: PolicyLocation, name: string, fallback?: string): string {

@@ -13,7 +13,7 @@
  */
 import type { CompiledPolicy, PolicyFactory, PolicyInstance } from '../pipeline/policy-contract.js';
 import { CONTINUE, type Outcome, type Section } from '../pipeline/phases.js';
-import { describeLocation, PolicyCompileError, type PolicyElement, type PolicyLocation } from '../pipeline/policy-element.js';
+import { collectInto, describeLocation, mapCollecting, PolicyCompileError, throwCollected, type PolicyElement, type PolicyLocation } from '../pipeline/policy-element.js';
 import { childLocation } from '../pipeline/policy-document.js';
 import { bindCondition, type Expr } from '../pipeline/expression/index.js';
 import { compileElement, type FactoryLookup } from '../pipeline/compile-element.js';
@@ -27,7 +27,7 @@ interface Config { section: Section; branches: Branch[]; otherwise: CompiledPoli
 export function makeChoose(lookup: FactoryLookup): PolicyFactory<Config> {
   const compileNested = (el: PolicyElement, at: PolicyLocation): CompiledPolicy[] => {
     if (el.text !== '') throw new PolicyCompileError(at, null, `<${el.name}> holds policies, not text`);
-    return el.children.map((child, i) => {
+    return mapCollecting(el.children, (child, i) => {
       const childAt = childLocation(at, child.name, i);
       return { name: child.name, config: compileElement(lookup, child, childAt), at: describeLocation(childAt) };
     });
@@ -41,16 +41,23 @@ export function makeChoose(lookup: FactoryLookup): PolicyFactory<Config> {
       if (el.text !== '') throw new PolicyCompileError(at, null, 'choose holds <when> and <otherwise> elements, not text');
       const branches: Branch[] = [];
       let otherwise: CompiledPolicy[] | null = null;
-      el.children.forEach((child, i) => {
+      let seenOtherwise = false;
+      // Every branch is compiled even after a bad one, so all of choose's problems come out together.
+      mapCollecting(el.children, (child, i) => {
         const childAt = childLocation(at, child.name, i);
-        if (otherwise !== null) throw new PolicyCompileError(childAt, null, '<otherwise> must be the last element of choose, and appear once');
+        if (seenOtherwise) throw new PolicyCompileError(childAt, null, '<otherwise> must be the last element of choose, and appear once');
         if (child.name === 'otherwise') {
+          seenOtherwise = true;
           allowOnly(child, childAt, [], child.children.map((c) => c.name));
           otherwise = compileNested(child, childAt);
           return;
         }
         allowOnly(child, childAt, ['condition'], child.children.map((c) => c.name));
-        branches.push({ condition: conditionAttr(child, childAt, 'condition'), policies: compileNested(child, childAt) });
+        const sink: PolicyCompileError[] = [];
+        const condition = collectInto(sink, () => conditionAttr(child, childAt, 'condition'));
+        const policies = collectInto(sink, () => compileNested(child, childAt));
+        throwCollected(sink);
+        branches.push({ condition: condition!, policies: policies! });
       });
       if (branches.length === 0) throw new PolicyCompileError(at, null, 'choose needs at least one <when condition="…">');
       return { section: at.section as Section, branches, otherwise };

@@ -18,7 +18,7 @@ import { FileConfigSource } from './file-config-source.js';
 import type { ApplyOutcome, ConfigCandidate, ConfigSource } from './config-source.js';
 import { ManagedConfigSource, type ManagedOptions } from '../managed/managed-config-source.js';
 import { OutpostError } from '../../shared/errors.js';
-import { validateGatewayConfig, type ConfigProblem, type GatewayConfig } from '../../shared/config-schema.js';
+import { problemsCode, validateGatewayConfig, type ConfigProblem, type GatewayConfig } from '../../shared/config-schema.js';
 import type { TablePublish } from '../../shared/protocol.js';
 import { errorFields, log } from '../../shared/log.js';
 
@@ -50,8 +50,11 @@ export async function runGateway(options: GatewayOptions): Promise<RunningGatewa
   const fail = async (problems: ConfigProblem[]): Promise<never> => {
     await compiler.close();
     await source.close();
-    for (const p of problems) log('error', 'config problem', { errorCode: 'OUTPOST_ERR_CONFIG_INVALID', ...first?.origin, field: p.path, problem: p.message });
-    throw new OutpostError('OUTPOST_ERR_CONFIG_INVALID', `${describe(first)}: ${problems.length} problem(s); the gateway did not start`);
+    // One line per problem, every problem (not only the first), each with its own code and place.
+    for (const p of problems) {
+      log('error', 'config problem', { errorCode: p.code ?? 'OUTPOST_ERR_CONFIG_INVALID', ...first?.origin, field: p.path, line: p.line, column: p.column, problem: p.message });
+    }
+    throw new OutpostError(problemsCode(problems), `${describe(first)}: ${problems.length} problem(s); the gateway did not start`);
   };
   let firstOutcome: ApplyOutcome | null = null;
   let startConfig = EMPTY_CONFIG();
@@ -79,7 +82,9 @@ export async function runGateway(options: GatewayOptions): Promise<RunningGatewa
   let hasConfig = firstOutcome?.status === 'published';
   const settings = startConfig.gateway;
   const port = options.port ?? settings.port;
-  const workerCount = options.workers || settings.workers || availableParallelism();
+  const opsPort = options.opsPort ?? settings.opsPort;
+  // A flag or variable of 0 means one per core even when the file names a count (flag > env > file).
+  const workerCount = (options.workers ?? settings.workers) || availableParallelism();
   // Newer uWS builds size their buffer for heads that arrive in several reads from this variable
   // (read once, when the binary loads). The pinned build ignores it and keeps 4 KiB for such heads
   // (README, known limits); heads that arrive in one read are limited by our own maxHeaderBytes check.
@@ -90,11 +95,17 @@ export async function runGateway(options: GatewayOptions): Promise<RunningGatewa
   state.generation = 1;
   const initialTable: TablePublish = { type: 'table', generation: 1, buffer: firstTable };
 
-  const listenPort = await reservePort(port);
+  const closeQuietly = async (err: unknown): Promise<never> => {
+    // No worker has started yet; the compiler thread and the config source must not keep the process up.
+    await compiler.close();
+    await source.close();
+    throw err;
+  };
+  const listenPort = await reservePort(port).catch(closeQuietly);
   // Counters live for the process, not the generation: a reload does not reset rate limits.
   const supervisor = new Supervisor(workerCount, faultInjection, SharedCounters.allocate(), SharedGauges.allocate(workerCount));
   let shuttingDown = false;
-  const ops = await startOpsServer(options.opsPort ?? settings.opsPort, {
+  const ops = await startOpsServer(opsPort, {
     readiness: () => {
       const workers = supervisor.status();
       const { ready: sourceReady, ...detail } = source.readiness();
@@ -103,7 +114,7 @@ export async function runGateway(options: GatewayOptions): Promise<RunningGatewa
     },
     metrics: () => renderMetrics(state, supervisor) + source.metrics().map((l) => l + '\n').join(''),
     crashWorker: (i) => supervisor.crash(i),
-  }, faultInjection);
+  }, faultInjection).catch(closeQuietly);
   let boundPort: number;
   try {
     boundPort = await supervisor.start(listenPort, initialTable);
@@ -129,7 +140,7 @@ export async function runGateway(options: GatewayOptions): Promise<RunningGatewa
     const reject = (problems: ConfigProblem[]): ApplyOutcome => {
       state.recordRejection(problems);
       log('error', 'config reload rejected; the running config stays', {
-        errorCode: 'OUTPOST_ERR_CONFIG_INVALID', trigger, ...origin, generation: state.generation, problems,
+        errorCode: problemsCode(problems), trigger, ...origin, generation: state.generation, problems,
       });
       return { status: 'rejected', problems };
     };
@@ -183,7 +194,7 @@ export async function runGateway(options: GatewayOptions): Promise<RunningGatewa
   function rejectFirst(candidate: ConfigCandidate, problems: ConfigProblem[]): ApplyOutcome {
     state.recordRejection(problems, 0);
     log('error', 'config rejected at startup; starting without APIs until a good one arrives', {
-      errorCode: 'OUTPOST_ERR_CONFIG_INVALID', trigger: candidate.trigger, ...candidate.origin, problems,
+      errorCode: problemsCode(problems), trigger: candidate.trigger, ...candidate.origin, problems,
     });
     return { status: 'rejected', problems };
   }

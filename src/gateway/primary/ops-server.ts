@@ -1,10 +1,11 @@
 /**
  * The ops listener (its own port, plain node:http on the primary): liveness, readiness with
  * detail, a few Prometheus gauges and counters, and, only with fault injection on, a hook that
- * crashes a worker for supervisor tests.
+ * crashes a worker for supervisor tests. A port it cannot bind is a coded error (listen-error.ts).
  */
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { listenError } from './listen-error.js';
 
 export interface ReadinessReport {
   ready: boolean;
@@ -41,7 +42,7 @@ export async function startOpsServer(port: number, source: OpsSource, faultInjec
   });
   server.keepAliveTimeout = 5_000;
   await new Promise<void>((resolve, reject) => {
-    server.once('error', reject);
+    server.once('error', (err) => reject(listenError(err, 'ops', port)));
     server.listen(port, () => resolve());
   });
   return { server, port: (server.address() as AddressInfo).port };

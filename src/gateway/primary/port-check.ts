@@ -9,14 +9,12 @@
  */
 import { createServer } from 'node:net';
 import type { AddressInfo } from 'node:net';
-import { OutpostError } from '../../shared/errors.js';
+import { listenError } from './listen-error.js';
 
 export async function reservePort(port: number): Promise<number> {
   return new Promise<number>((resolve, reject) => {
     const probe = createServer();
-    probe.once('error', (err: NodeJS.ErrnoException) => {
-      reject(new OutpostError('OUTPOST_ERR_PORT_IN_USE', `port ${port} is already in use (${err.code}); is another gateway running?`));
-    });
+    probe.once('error', (err) => reject(listenError(err, 'API', port)));
     probe.listen({ port, exclusive: true }, () => {
       const bound = (probe.address() as AddressInfo).port;
       probe.close(() => resolve(bound));
