@@ -16,7 +16,12 @@ import { formatPath, validateGatewayConfig, type ConfigProblem } from '../shared
 import { compilePolicies } from '../gateway/pipeline/compile-policies.js';
 import type { Doc, Kind, Store } from './store.js';
 
-export const URL_KINDS: Record<string, Kind> = { apis: 'apis', products: 'products', subscriptions: 'subscriptions', 'named-values': 'namedValues', gateways: 'gateways' };
+/**
+ * URL segment → kind. A Map, not an object literal: a plain object would answer `__proto__`,
+ * `constructor` or `toString` with something inherited, and that reached SQLite as a table name.
+ */
+const URL_KINDS: ReadonlyMap<string, Kind> = new Map<string, Kind>([['apis', 'apis'], ['products', 'products'], ['subscriptions', 'subscriptions'], ['named-values', 'namedValues'], ['gateways', 'gateways']]);
+export const kindOfUrl = (segment: string): Kind | undefined => URL_KINDS.get(segment);
 export const KIND_URL: Record<Kind, string> = { apis: 'apis', products: 'products', subscriptions: 'subscriptions', namedValues: 'named-values', gateways: 'gateways' };
 type ConfigKind = Exclude<Kind, 'gateways'>;
 const CONFIG_KINDS: ConfigKind[] = ['apis', 'products', 'subscriptions', 'namedValues'];

@@ -9,7 +9,7 @@ import { adminTokenChecker } from './admin-auth.js';
 import { Dashboard } from './dashboard/routes.js';
 import { GatewayApi } from './gateway-api.js';
 import { ViewCache } from './gateway-view.js';
-import { BadRequest, sendError } from './http-util.js';
+import { BadRequest, BodyTooLarge, sendBodyTooLarge, sendError } from './http-util.js';
 import { ManagementApi } from './management-api.js';
 import { NodeRegistry } from './nodes.js';
 import { Store } from './store.js';
@@ -52,6 +52,7 @@ export async function startControlPlane(opts: ControlPlaneOptions): Promise<Cont
       await management.handle(req, res, segments, url.searchParams);
     };
     handle().catch((err: unknown) => {
+      if (err instanceof BodyTooLarge) return sendBodyTooLarge(req, res, err.limit);
       if (err instanceof BadRequest) return sendError(res, 'OUTPOST_ERR_RESOURCE_INVALID', err.message, { problems: [{ path: '', message: err.message }] });
       log('error', 'request failed', { method: req.method, path: url.pathname, ...errorFields(err) });
       if (!res.headersSent) sendError(res, 'OUTPOST_ERR_INTERNAL');

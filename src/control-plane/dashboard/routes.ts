@@ -66,8 +66,8 @@ export class Dashboard {
   }
 
   private async login(req: IncomingMessage, res: ServerResponse): Promise<void> {
-    if (Number(req.headers['content-length'] ?? 0) > MAX_LOGIN_BODY) { sendHtml(res, 413, loginPage('The form is too large.')); return; }
-    const token = new URLSearchParams(await readText(req)).get('token') ?? '';
+    // Over the limit (declared or chunked): 413 and the connection closed, by the server's handler.
+    const token = new URLSearchParams(await readText(req, MAX_LOGIN_BODY)).get('token') ?? '';
     if (!this.opts.isAdmin(`Bearer ${token}`)) {
       log('warn', 'dashboard login refused', { remoteAddress: req.socket.remoteAddress });
       sendHtml(res, 401, loginPage('That is not the admin token.'));
