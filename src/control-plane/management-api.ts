@@ -105,7 +105,8 @@ export class ManagementApi {
   private regenerateSubscriptionKey(res: ServerResponse, id: string, field: 'primaryKey' | 'secondaryKey'): void {
     const stored = this.store.get('subscriptions', id);
     if (!stored) return sendError(res, 'OUTPOST_ERR_RESOURCE_NOT_FOUND', `No subscription "${id}"`);
-    this.store.put('subscriptions', id, { ...stored.doc, [field]: newKey() });
+    const { [`${field}Hash`]: _replaced, ...doc } = stored.doc;
+    this.store.put('subscriptions', id, { ...doc, [field]: newKey() });
     log('info', 'subscription key regenerated', { id, key: field });
     sendJson(res, 200, this.show('subscriptions', this.store.get('subscriptions', id)!));
   }

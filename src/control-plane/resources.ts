@@ -56,7 +56,13 @@ export function prepareDoc(kind: Kind, id: string, body: unknown, existing: Doc 
   for (const f of SERVER_FIELDS) delete doc[f];
   if (doc[field] !== id) return { status: 400, problems: [{ path: field, message: `must match the id in the URL ("${id}")` }] };
   if (kind === 'subscriptions' || kind === 'gateways') {
-    for (const k of ['primaryKey', 'secondaryKey']) if (doc[k] === undefined) doc[k] = existing?.[k] ?? newKey();
+    // A key given as its hash (subscriptions only) is not generated in plain text as well.
+    for (const k of ['primaryKey', 'secondaryKey']) {
+      const h = `${k}Hash`;
+      if (doc[k] !== undefined || doc[h] !== undefined) continue;
+      if (existing?.[h] !== undefined && existing[k] === undefined) doc[h] = existing[h];
+      else doc[k] = existing?.[k] ?? newKey();
+    }
   }
   if (kind === 'namedValues' && doc.value === null && existing?.secret === true) doc.value = existing.value; // a GET'd secret PUT back unchanged
   if (kind === 'gateways') {
