@@ -11,7 +11,8 @@ import type { ErrorCode } from '../shared/errors.js';
 import { log } from '../shared/log.js';
 import { verifyGatewayToken, type TokenFailure } from './gateway-token.js';
 import { etagMatches, type ViewCache } from './gateway-view.js';
-import { readJson, sendError } from './http-util.js';
+import { BodyTooLarge, declaredLength, readJson, sendError } from './http-util.js';
+import { configStatusSchema, MAX_REPORT_BYTES } from '../shared/config-status-report.js';
 import type { NodeRegistry } from './nodes.js';
 import type { Store } from './store.js';
 
@@ -27,6 +28,13 @@ export const MAX_WAIT_SECONDS = 60;
 /** Long polls held at once; past this a poll is answered at once and the gateway polls again later. */
 const MAX_WAITERS = 10_000;
 
+/** Request bodies per endpoint: a heartbeat is a few hundred bytes; a config GET has none. */
+const MAX_HEARTBEAT_BYTES = 4096;
+const MAX_CONFIG_GET_BODY_BYTES = 1024;
+/** How much of a rejected config's report goes into the control plane's own log line. */
+const LOGGED_PROBLEMS = 10;
+const LOGGED_MESSAGE_CHARS = 200;
+
 const heartbeatSchema = z.object({
   nodeId: z.string().min(1).max(200),
   hostname: z.string().max(255),
@@ -34,13 +42,6 @@ const heartbeatSchema = z.object({
   configRevision: z.number().int().min(0),
   uptimeSeconds: z.number().min(0),
   tokenExpiresAt: z.string().max(100).optional(),
-});
-
-const configStatusSchema = z.object({
-  nodeId: z.string().min(1).max(200),
-  revision: z.number().int().min(0),
-  ok: z.boolean(),
-  problems: z.array(z.unknown()).max(1000).optional(),
 });
 
 interface Waiter { gatewayId: string; authorization: string | undefined; etag: string; res: ServerResponse; timer: NodeJS.Timeout }
@@ -58,19 +59,36 @@ export class GatewayApi {
     if (route !== 'GET /gateway/config' && route !== 'POST /gateway/heartbeat' && route !== 'POST /gateway/config-status') return false;
     const gatewayId = this.authenticate(req.headers.authorization, res);
     if (gatewayId === undefined) return true;
-    if (route === 'GET /gateway/config') this.config(req, res, gatewayId, query);
-    else if (route === 'POST /gateway/heartbeat') {
-      const beat = heartbeatSchema.safeParse(await readJson(req));
+    if (route === 'GET /gateway/config') {
+      // No body is expected: a declared or chunked one is refused rather than read.
+      if (declaredLength(req) > MAX_CONFIG_GET_BODY_BYTES || req.headers['transfer-encoding'] !== undefined) throw new BodyTooLarge(MAX_CONFIG_GET_BODY_BYTES);
+      this.config(req, res, gatewayId, query);
+    } else if (route === 'POST /gateway/heartbeat') {
+      const beat = heartbeatSchema.safeParse(await readJson(req, MAX_HEARTBEAT_BYTES));
       if (!beat.success) return badBody(res, beat.error);
-      this.nodes.heartbeat(gatewayId, beat.data);
+      if (!this.nodes.heartbeat(gatewayId, beat.data)) return this.nodeLimit(res, gatewayId, beat.data.nodeId);
       res.writeHead(204).end();
     } else {
-      const report = configStatusSchema.safeParse(await readJson(req));
+      const report = configStatusSchema.safeParse(await readJson(req, MAX_REPORT_BYTES));
       if (!report.success) return badBody(res, report.error);
-      this.nodes.report(gatewayId, { ...report.data, reportedAt: new Date().toISOString() });
-      if (!report.data.ok) log('warn', 'a gateway node rejected its config', { gatewayId, nodeId: report.data.nodeId, revision: report.data.revision, problems: report.data.problems });
+      if (!this.nodes.report(gatewayId, { ...report.data, reportedAt: new Date().toISOString() })) return this.nodeLimit(res, gatewayId, report.data.nodeId);
+      if (!report.data.ok) {
+        const problems = report.data.problems ?? [];
+        log('warn', 'a gateway node rejected its config', {
+          gatewayId, nodeId: report.data.nodeId, revision: report.data.revision,
+          problemCount: report.data.problemCount ?? problems.length,
+          problems: problems.slice(0, LOGGED_PROBLEMS).map((p) => ({ path: p.path.slice(0, LOGGED_MESSAGE_CHARS), message: p.message.slice(0, LOGGED_MESSAGE_CHARS) })),
+        });
+      }
       res.writeHead(204).end();
     }
+    return true;
+  }
+
+  /** 429: silent nodes are pruned after three missed heartbeats, so that is when to retry. */
+  private nodeLimit(res: ServerResponse, gatewayId: string, nodeId: string): true {
+    log('warn', 'a gateway node was refused: too many nodes', { gatewayId, nodeId: nodeId.slice(0, 64), errorCode: 'OUTPOST_ERR_GATEWAY_NODE_LIMIT' });
+    sendError(res, 'OUTPOST_ERR_GATEWAY_NODE_LIMIT', undefined, {}, { 'retry-after': String(Math.ceil((3 * this.nodes.intervalMs) / 1000)) });
     return true;
   }
 
