@@ -11,7 +11,8 @@ import type { ErrorCode } from '../shared/errors.js';
 import { log } from '../shared/log.js';
 import { verifyGatewayToken, type TokenFailure } from './gateway-token.js';
 import { etagMatches, type ViewCache } from './gateway-view.js';
-import { BodyTooLarge, declaredLength, readJson, sendError } from './http-util.js';
+import { BodyTooLarge, declaredLength, readJson, sendError, sendThrottled } from './http-util.js';
+import { clientAddress, type AuthThrottle } from './auth-throttle.js';
 import { configStatusSchema, MAX_REPORT_BYTES } from '../shared/config-status-report.js';
 import type { NodeRegistry } from './nodes.js';
 import type { Store } from './store.js';
@@ -49,7 +50,7 @@ interface Waiter { gatewayId: string; authorization: string | undefined; etag: s
 export class GatewayApi {
   private readonly waiters = new Set<Waiter>();
 
-  constructor(private readonly store: Store, private readonly views: ViewCache, private readonly nodes: NodeRegistry) {
+  constructor(private readonly store: Store, private readonly views: ViewCache, private readonly nodes: NodeRegistry, private readonly throttle: AuthThrottle) {
     store.changes.on('change', () => this.wake());
   }
 
@@ -57,7 +58,7 @@ export class GatewayApi {
   async handle(req: IncomingMessage, res: ServerResponse, path: string, query: URLSearchParams): Promise<boolean> {
     const route = `${req.method} ${path}`;
     if (route !== 'GET /gateway/config' && route !== 'POST /gateway/heartbeat' && route !== 'POST /gateway/config-status') return false;
-    const gatewayId = this.authenticate(req.headers.authorization, res);
+    const gatewayId = this.authenticate(req, res);
     if (gatewayId === undefined) return true;
     if (route === 'GET /gateway/config') {
       // No body is expected: a declared or chunked one is refused rather than read.
@@ -97,9 +98,14 @@ export class GatewayApi {
     for (const w of [...this.waiters]) this.finish(w, () => this.notModified(w.res, w.etag));
   }
 
-  private authenticate(authorization: string | undefined, res: ServerResponse): string | undefined {
-    const check = this.verify(authorization);
+  /** A bad signature is a guess at a gateway key: it counts against the address (auth-throttle.ts). */
+  private authenticate(req: IncomingMessage, res: ServerResponse): string | undefined {
+    const address = clientAddress(req.socket);
+    const allowed = this.throttle.check(address);
+    if (!allowed.ok) { sendThrottled(res, allowed.retryAfterSeconds); return undefined; }
+    const check = this.verify(req.headers.authorization);
     if (check.ok) return check.gatewayId;
+    if (check.reason === 'bad-signature') this.throttle.failure(address);
     sendError(res, FAILURE_CODES[check.reason], check.message);
     return undefined;
   }

@@ -20,6 +20,11 @@ export function sendError(res: ServerResponse, code: ErrorCode, message?: string
   sendJson(res, status, { statusCode: status, message: message ?? ERRORS[code].message, ...extra }, { 'x-outpost-error': code, ...headers });
 }
 
+/** 429 while an address is throttled after failed credentials (auth-throttle.ts). */
+export function sendThrottled(res: ServerResponse, retryAfterSeconds: number): void {
+  sendError(res, 'OUTPOST_ERR_AUTH_THROTTLED', undefined, {}, { 'retry-after': String(retryAfterSeconds) });
+}
+
 export class BadRequest extends Error {}
 
 /** A body over its limit: answered 413 with `Connection: close`, and the connection is not read further. */

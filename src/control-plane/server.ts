@@ -9,7 +9,8 @@ import { adminTokenChecker } from './admin-auth.js';
 import { Dashboard } from './dashboard/routes.js';
 import { GatewayApi } from './gateway-api.js';
 import { ViewCache } from './gateway-view.js';
-import { BadRequest, BodyTooLarge, sendBodyTooLarge, sendError } from './http-util.js';
+import { BadRequest, BodyTooLarge, sendBodyTooLarge, sendError, sendThrottled } from './http-util.js';
+import { AuthThrottle, clientAddress } from './auth-throttle.js';
 import { ManagementApi } from './management-api.js';
 import { NodeRegistry } from './nodes.js';
 import { Store } from './store.js';
@@ -32,17 +33,29 @@ export async function startControlPlane(opts: ControlPlaneOptions): Promise<Cont
   const store = new Store(opts.dataDir);
   const views = new ViewCache(store);
   const nodes = new NodeRegistry(opts.heartbeatIntervalMs);
-  const gatewayApi = new GatewayApi(store, views, nodes);
+  const throttle = new AuthThrottle();
+  const gatewayApi = new GatewayApi(store, views, nodes, throttle);
   const management = new ManagementApi(store, views, nodes);
   const isAdmin = adminTokenChecker(opts.adminToken);
-  const dashboard = new Dashboard(store, nodes, { isAdmin, publicUrl: process.env.OUTPOST_PUBLIC_URL || undefined, image: process.env.OUTPOST_GATEWAY_IMAGE || undefined });
+  const dashboard = new Dashboard(store, nodes, { isAdmin, throttle, publicUrl: process.env.OUTPOST_PUBLIC_URL || undefined, image: process.env.OUTPOST_GATEWAY_IMAGE || undefined });
 
   const server: Server = createServer((req, res) => {
     const url = new URL(req.url ?? '/', 'http://control-plane');
     const handle = async () => {
       if (await gatewayApi.handle(req, res, url.pathname, url.searchParams)) return;
       if (await dashboard.handle(req, res, url.pathname)) return;
-      if (!isAdmin(req.headers.authorization)) return sendError(res, 'OUTPOST_ERR_ADMIN_UNAUTHORIZED');
+      // Only a request that carries a credential is a guess: it is throttled and counted.
+      const address = clientAddress(req.socket);
+      const presented = req.headers.authorization !== undefined;
+      if (presented) {
+        const allowed = throttle.check(address);
+        if (!allowed.ok) return sendThrottled(res, allowed.retryAfterSeconds);
+      }
+      if (!isAdmin(req.headers.authorization)) {
+        if (presented) throttle.failure(address);
+        return sendError(res, 'OUTPOST_ERR_ADMIN_UNAUTHORIZED');
+      }
+      throttle.success(address);
       let segments: string[];
       try {
         segments = url.pathname.split('/').filter((s) => s !== '').map(decodeURIComponent);
