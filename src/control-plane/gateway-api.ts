@@ -49,6 +49,8 @@ interface Waiter { gatewayId: string; authorization: string | undefined; etag: s
 
 export class GatewayApi {
   private readonly waiters = new Set<Waiter>();
+  /** Told of every config report taken in (for /metrics). */
+  onReport: (ok: boolean) => void = () => {};
 
   constructor(private readonly store: Store, private readonly views: ViewCache, private readonly nodes: NodeRegistry, private readonly throttle: AuthThrottle) {
     store.changes.on('change', () => this.wake());
@@ -73,6 +75,7 @@ export class GatewayApi {
       const report = configStatusSchema.safeParse(await readJson(req, MAX_REPORT_BYTES));
       if (!report.success) return badBody(res, report.error);
       if (!this.nodes.report(gatewayId, { ...report.data, reportedAt: new Date().toISOString() })) return this.nodeLimit(res, gatewayId, report.data.nodeId);
+      this.onReport(report.data.ok);
       if (!report.data.ok) {
         const problems = report.data.problems ?? [];
         log('warn', 'a gateway node rejected its config', {

@@ -2,15 +2,16 @@
  * The control-plane HTTP server: gateway endpoints (GatewayKey auth) under /gateway/, the
  * dashboard (session cookie) under /dashboard, everything else is the management API (admin bearer token).
  */
-import { createServer, type Server } from 'node:http';
+import { createServer, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { errorFields, log } from '../shared/log.js';
 import { adminTokenChecker } from './admin-auth.js';
 import { Dashboard } from './dashboard/routes.js';
 import { GatewayApi } from './gateway-api.js';
 import { ViewCache } from './gateway-view.js';
-import { BadRequest, BodyTooLarge, sendBodyTooLarge, sendError, sendThrottled } from './http-util.js';
+import { BadRequest, BodyTooLarge, sendBodyTooLarge, sendError, sendJson, sendThrottled } from './http-util.js';
 import { AuthThrottle, clientAddress } from './auth-throttle.js';
+import { ControlPlaneMetrics, routeClassOf } from './cp-metrics.js';
 import { ManagementApi } from './management-api.js';
 import { NodeRegistry } from './nodes.js';
 import { Store } from './store.js';
@@ -39,9 +40,17 @@ export async function startControlPlane(opts: ControlPlaneOptions): Promise<Cont
   const isAdmin = adminTokenChecker(opts.adminToken);
   const dashboard = new Dashboard(store, nodes, { isAdmin, throttle, publicUrl: process.env.OUTPOST_PUBLIC_URL || undefined, image: process.env.OUTPOST_GATEWAY_IMAGE || undefined });
 
+  const metrics = new ControlPlaneMetrics(store, nodes, throttle);
+  gatewayApi.onReport = (ok) => { metrics.reports[ok ? 'accepted' : 'rejected']++; };
+
   const server: Server = createServer((req, res) => {
     const url = new URL(req.url ?? '/', 'http://control-plane');
+    const routeClass = routeClassOf(url.pathname);
+    res.once('finish', () => metrics.request(routeClass, res.statusCode));
     const handle = async () => {
+      // Outside admin auth: for probes and scrapers. Neither says anything about what is stored.
+      if (req.method === 'GET' && routeClass === 'health') return health(res, store);
+      if (req.method === 'GET' && routeClass === 'metrics') return sendText(res, metrics.render());
       if (await gatewayApi.handle(req, res, url.pathname, url.searchParams)) return;
       if (await dashboard.handle(req, res, url.pathname)) return;
       // Only a request that carries a credential is a guess: it is throttled and counted.
@@ -93,4 +102,19 @@ export async function startControlPlane(opts: ControlPlaneOptions): Promise<Cont
       store.close();
     },
   };
+}
+
+/** 200 once the store answers a query (it is open before the server listens, so from the start). */
+function health(res: ServerResponse, store: Store): void {
+  try {
+    store.revision();
+  } catch {
+    return sendJson(res, 503, { status: 'unavailable' });
+  }
+  sendJson(res, 200, { status: 'ok' });
+}
+
+function sendText(res: ServerResponse, text: string): void {
+  res.writeHead(200, { 'content-type': 'text/plain; version=0.0.4; charset=utf-8', 'content-length': Buffer.byteLength(text), 'cache-control': 'no-store' });
+  res.end(text);
 }
