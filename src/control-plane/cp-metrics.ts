@@ -22,6 +22,8 @@ export class ControlPlaneMetrics {
   /** `${class} ${status}` → count; at most 5 classes × the status codes the server sends. */
   private readonly requests = new Map<string, number>();
   readonly reports = { accepted: 0, rejected: 0 };
+  /** Long polls held now (set by the server: the gateway API knows). */
+  heldPolls: () => number = () => 0;
 
   constructor(private readonly store: Store, private readonly nodes: NodeRegistry, private readonly throttle: AuthThrottle) {}
 
@@ -39,6 +41,9 @@ export class ControlPlaneMetrics {
       '# HELP outpost_cp_nodes_connected Gateway nodes whose last heartbeat is within three intervals.',
       '# TYPE outpost_cp_nodes_connected gauge',
       `outpost_cp_nodes_connected ${totals.connected}`,
+      '# HELP outpost_cp_long_polls_held Config long polls from gateway nodes being held open.',
+      '# TYPE outpost_cp_long_polls_held gauge',
+      `outpost_cp_long_polls_held ${this.heldPolls()}`,
       '# HELP outpost_cp_config_reports_total Config-status reports received from gateway nodes.',
       '# TYPE outpost_cp_config_reports_total counter',
       `outpost_cp_config_reports_total{result="accepted"} ${this.reports.accepted}`,

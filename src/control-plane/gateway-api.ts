@@ -14,7 +14,7 @@ import { etagMatches, type ViewCache } from './gateway-view.js';
 import { BodyTooLarge, declaredLength, readJson, sendError, sendThrottled } from './http-util.js';
 import { clientAddress, type AuthThrottle } from './auth-throttle.js';
 import { configStatusSchema, MAX_REPORT_BYTES } from '../shared/config-status-report.js';
-import type { NodeRegistry } from './nodes.js';
+import { MAX_NODES, type NodeRegistry } from './nodes.js';
 import type { Store } from './store.js';
 
 const FAILURE_CODES: Record<TokenFailure, ErrorCode> = {
@@ -28,6 +28,8 @@ const FAILURE_CODES: Record<TokenFailure, ErrorCode> = {
 export const MAX_WAIT_SECONDS = 60;
 /** Long polls held at once; past this a poll is answered at once and the gateway polls again later. */
 const MAX_WAITERS = 10_000;
+/** Long polls held at once for one gateway: two per node it may have, so one token cannot take them all. */
+const MAX_WAITERS_PER_GATEWAY = 2 * MAX_NODES;
 
 /** Request bodies per endpoint: a heartbeat is a few hundred bytes; a config GET has none. */
 const MAX_HEARTBEAT_BYTES = 4096;
@@ -49,6 +51,8 @@ interface Waiter { gatewayId: string; authorization: string | undefined; etag: s
 
 export class GatewayApi {
   private readonly waiters = new Set<Waiter>();
+  /** Held long polls per gateway id. */
+  private readonly waitersOf = new Map<string, number>();
   /** Told of every config report taken in (for /metrics). */
   onReport: (ok: boolean) => void = () => {};
 
@@ -96,6 +100,11 @@ export class GatewayApi {
     return true;
   }
 
+  /** Long polls held now (for /metrics). */
+  get heldPolls(): number {
+    return this.waiters.size;
+  }
+
   /** Answers every held long poll (used at shutdown). */
   releaseAll(): void {
     for (const w of [...this.waiters]) this.finish(w, () => this.notModified(w.res, w.etag));
@@ -125,12 +134,13 @@ export class GatewayApi {
     const view = this.views.view(gatewayId);
     if (!etagMatches(req.headers['if-none-match'], view.etag)) return this.send(res, view.body, view.etag);
     const wait = Math.min(MAX_WAIT_SECONDS, Math.max(0, Number(query.get('wait')) || 0));
-    if (wait === 0 || this.waiters.size >= MAX_WAITERS) return this.notModified(res, view.etag);
+    if (wait === 0 || this.waiters.size >= MAX_WAITERS || (this.waitersOf.get(gatewayId) ?? 0) >= MAX_WAITERS_PER_GATEWAY) return this.notModified(res, view.etag);
     const waiter: Waiter = {
       gatewayId, authorization: req.headers.authorization, etag: view.etag, res,
       timer: setTimeout(() => this.finish(waiter, () => this.notModified(res, view.etag)), wait * 1000),
     };
     this.waiters.add(waiter);
+    this.waitersOf.set(gatewayId, (this.waitersOf.get(gatewayId) ?? 0) + 1);
     res.once('close', () => this.finish(waiter, () => {}));
   }
 
@@ -146,6 +156,8 @@ export class GatewayApi {
 
   private finish(w: Waiter, respond: () => void): void {
     if (!this.waiters.delete(w)) return;
+    const held = (this.waitersOf.get(w.gatewayId) ?? 1) - 1;
+    if (held === 0) this.waitersOf.delete(w.gatewayId); else this.waitersOf.set(w.gatewayId, held);
     clearTimeout(w.timer);
     if (!w.res.writableEnded && !w.res.destroyed) respond();
   }

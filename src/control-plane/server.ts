@@ -42,6 +42,7 @@ export async function startControlPlane(opts: ControlPlaneOptions): Promise<Cont
 
   const metrics = new ControlPlaneMetrics(store, nodes, throttle);
   gatewayApi.onReport = (ok) => { metrics.reports[ok ? 'accepted' : 'rejected']++; };
+  metrics.heldPolls = () => gatewayApi.heldPolls;
 
   const server: Server = createServer((req, res) => {
     const url = new URL(req.url ?? '/', 'http://control-plane');

@@ -100,4 +100,21 @@ describe('control plane: bounds on what a gateway token holder can send', () => 
     assert.equal((get.text.match(/^HTTP\/1\.1 /gm) ?? []).length, 1);
     assert.equal(get.closedByServer, true);
   });
+
+  test('long polls held per gateway: 128; past that a poll is answered 304 at once', async () => {
+    const first = await cp.call('GET', '/gateway/config', { authorization: auth });
+    const etag = first.headers.get('etag')!;
+    const controller = new AbortController();
+    const poll = (signal: AbortSignal) => cp.call('GET', '/gateway/config?wait=30', { authorization: auth, 'if-none-match': etag }, undefined, signal);
+    const held = Array.from({ length: 2 * MAX_NODES }, () => poll(controller.signal).catch(() => undefined));
+    const heldNow = async () => Number(/^outpost_cp_long_polls_held (\d+)$/m.exec(await (await fetch(cp.url('/metrics'))).text())?.[1]);
+    for (let i = 0; i < 100 && (await heldNow()) < 2 * MAX_NODES; i++) await new Promise((r) => setTimeout(r, 50));
+    assert.equal(await heldNow(), 2 * MAX_NODES);
+    // Held, it would run into the abort; answered at once, it is a 304.
+    const extra = await poll(AbortSignal.timeout(5_000)).catch((err: Error) => err.name);
+    assert.equal(typeof extra === 'string' ? extra : extra.status, 304);
+    assert.equal(await heldNow(), 2 * MAX_NODES);
+    controller.abort();
+    await Promise.all(held);
+  });
 });
