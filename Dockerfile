@@ -31,5 +31,6 @@ HEALTHCHECK --interval=10s --timeout=2s CMD node -e "fetch('http://127.0.0.1:'+(
 ENTRYPOINT ["node", "/app/dist/src/cli.js"]
 # Mount your config over /etc/outpost/gateway.yaml. For the demo Echo API add --demo-backend.
 # Managed mode as APIM: docker run --env-file env.conf <image> gateway (the env file names the
-# control plane); the control plane itself: <image> control-plane --data /data.
+# control plane); the control plane itself: <image> control-plane --host 0.0.0.0 --data /data
+# (it listens on 127.0.0.1 unless told otherwise, which a container port cannot reach).
 CMD ["gateway", "--config", "/etc/outpost/gateway.yaml"]

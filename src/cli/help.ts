@@ -21,7 +21,8 @@ Commands:
   validate FILE   Check a config file; print each problem with its field path; exit ${EXIT.config} if any.
   control-plane   Run the control plane (management API, gateway config, heartbeats).
       --port N             listen port (default 7070; 0 picks a free port)
-      --host ADDR          listen address (default 0.0.0.0)
+      --host ADDR          listen address (default 127.0.0.1, or OUTPOST_CONTROL_PLANE_HOST;
+                           0.0.0.0 for every interface)
       --data DIR           SQLite data directory (default ./outpost-data)
       admin token: OUTPOST_ADMIN_TOKEN or OUTPOST_ADMIN_TOKEN_FILE (required)
   version         Print the version (also --version).

@@ -11,8 +11,10 @@ import type { ErrorCode } from '../shared/errors.js';
 import { log } from '../shared/log.js';
 import { verifyGatewayToken, type TokenFailure } from './gateway-token.js';
 import { etagMatches, type ViewCache } from './gateway-view.js';
-import { readJson, sendError } from './http-util.js';
-import type { NodeRegistry } from './nodes.js';
+import { BodyTooLarge, declaredLength, readJson, sendError, sendThrottled } from './http-util.js';
+import { clientAddress, type AuthThrottle } from './auth-throttle.js';
+import { configStatusSchema, MAX_REPORT_BYTES } from '../shared/config-status-report.js';
+import { MAX_NODES, type NodeRegistry } from './nodes.js';
 import type { Store } from './store.js';
 
 const FAILURE_CODES: Record<TokenFailure, ErrorCode> = {
@@ -26,6 +28,15 @@ const FAILURE_CODES: Record<TokenFailure, ErrorCode> = {
 export const MAX_WAIT_SECONDS = 60;
 /** Long polls held at once; past this a poll is answered at once and the gateway polls again later. */
 const MAX_WAITERS = 10_000;
+/** Long polls held at once for one gateway: two per node it may have, so one token cannot take them all. */
+const MAX_WAITERS_PER_GATEWAY = 2 * MAX_NODES;
+
+/** Request bodies per endpoint: a heartbeat is a few hundred bytes; a config GET has none. */
+const MAX_HEARTBEAT_BYTES = 4096;
+const MAX_CONFIG_GET_BODY_BYTES = 1024;
+/** How much of a rejected config's report goes into the control plane's own log line. */
+const LOGGED_PROBLEMS = 10;
+const LOGGED_MESSAGE_CHARS = 200;
 
 const heartbeatSchema = z.object({
   nodeId: z.string().min(1).max(200),
@@ -36,19 +47,16 @@ const heartbeatSchema = z.object({
   tokenExpiresAt: z.string().max(100).optional(),
 });
 
-const configStatusSchema = z.object({
-  nodeId: z.string().min(1).max(200),
-  revision: z.number().int().min(0),
-  ok: z.boolean(),
-  problems: z.array(z.unknown()).max(1000).optional(),
-});
-
 interface Waiter { gatewayId: string; authorization: string | undefined; etag: string; res: ServerResponse; timer: NodeJS.Timeout }
 
 export class GatewayApi {
   private readonly waiters = new Set<Waiter>();
+  /** Held long polls per gateway id. */
+  private readonly waitersOf = new Map<string, number>();
+  /** Told of every config report taken in (for /metrics). */
+  onReport: (ok: boolean) => void = () => {};
 
-  constructor(private readonly store: Store, private readonly views: ViewCache, private readonly nodes: NodeRegistry) {
+  constructor(private readonly store: Store, private readonly views: ViewCache, private readonly nodes: NodeRegistry, private readonly throttle: AuthThrottle) {
     store.changes.on('change', () => this.wake());
   }
 
@@ -56,22 +64,45 @@ export class GatewayApi {
   async handle(req: IncomingMessage, res: ServerResponse, path: string, query: URLSearchParams): Promise<boolean> {
     const route = `${req.method} ${path}`;
     if (route !== 'GET /gateway/config' && route !== 'POST /gateway/heartbeat' && route !== 'POST /gateway/config-status') return false;
-    const gatewayId = this.authenticate(req.headers.authorization, res);
+    const gatewayId = this.authenticate(req, res);
     if (gatewayId === undefined) return true;
-    if (route === 'GET /gateway/config') this.config(req, res, gatewayId, query);
-    else if (route === 'POST /gateway/heartbeat') {
-      const beat = heartbeatSchema.safeParse(await readJson(req));
+    if (route === 'GET /gateway/config') {
+      // No body is expected: a declared or chunked one is refused rather than read.
+      if (declaredLength(req) > MAX_CONFIG_GET_BODY_BYTES || req.headers['transfer-encoding'] !== undefined) throw new BodyTooLarge(MAX_CONFIG_GET_BODY_BYTES);
+      this.config(req, res, gatewayId, query);
+    } else if (route === 'POST /gateway/heartbeat') {
+      const beat = heartbeatSchema.safeParse(await readJson(req, MAX_HEARTBEAT_BYTES));
       if (!beat.success) return badBody(res, beat.error);
-      this.nodes.heartbeat(gatewayId, beat.data);
+      if (!this.nodes.heartbeat(gatewayId, beat.data)) return this.nodeLimit(res, gatewayId, beat.data.nodeId);
       res.writeHead(204).end();
     } else {
-      const report = configStatusSchema.safeParse(await readJson(req));
+      const report = configStatusSchema.safeParse(await readJson(req, MAX_REPORT_BYTES));
       if (!report.success) return badBody(res, report.error);
-      this.nodes.report(gatewayId, { ...report.data, reportedAt: new Date().toISOString() });
-      if (!report.data.ok) log('warn', 'a gateway node rejected its config', { gatewayId, nodeId: report.data.nodeId, revision: report.data.revision, problems: report.data.problems });
+      if (!this.nodes.report(gatewayId, { ...report.data, reportedAt: new Date().toISOString() })) return this.nodeLimit(res, gatewayId, report.data.nodeId);
+      this.onReport(report.data.ok);
+      if (!report.data.ok) {
+        const problems = report.data.problems ?? [];
+        log('warn', 'a gateway node rejected its config', {
+          gatewayId, nodeId: report.data.nodeId, revision: report.data.revision,
+          problemCount: report.data.problemCount ?? problems.length,
+          problems: problems.slice(0, LOGGED_PROBLEMS).map((p) => ({ path: p.path.slice(0, LOGGED_MESSAGE_CHARS), message: p.message.slice(0, LOGGED_MESSAGE_CHARS) })),
+        });
+      }
       res.writeHead(204).end();
     }
     return true;
+  }
+
+  /** 429: silent nodes are pruned after three missed heartbeats, so that is when to retry. */
+  private nodeLimit(res: ServerResponse, gatewayId: string, nodeId: string): true {
+    log('warn', 'a gateway node was refused: too many nodes', { gatewayId, nodeId: nodeId.slice(0, 64), errorCode: 'OUTPOST_ERR_GATEWAY_NODE_LIMIT' });
+    sendError(res, 'OUTPOST_ERR_GATEWAY_NODE_LIMIT', undefined, {}, { 'retry-after': String(Math.ceil((3 * this.nodes.intervalMs) / 1000)) });
+    return true;
+  }
+
+  /** Long polls held now (for /metrics). */
+  get heldPolls(): number {
+    return this.waiters.size;
   }
 
   /** Answers every held long poll (used at shutdown). */
@@ -79,9 +110,14 @@ export class GatewayApi {
     for (const w of [...this.waiters]) this.finish(w, () => this.notModified(w.res, w.etag));
   }
 
-  private authenticate(authorization: string | undefined, res: ServerResponse): string | undefined {
-    const check = this.verify(authorization);
+  /** A bad signature is a guess at a gateway key: it counts against the address (auth-throttle.ts). */
+  private authenticate(req: IncomingMessage, res: ServerResponse): string | undefined {
+    const address = clientAddress(req.socket);
+    const allowed = this.throttle.check(address);
+    if (!allowed.ok) { sendThrottled(res, allowed.retryAfterSeconds); return undefined; }
+    const check = this.verify(req.headers.authorization);
     if (check.ok) return check.gatewayId;
+    if (check.reason === 'bad-signature') this.throttle.failure(address);
     sendError(res, FAILURE_CODES[check.reason], check.message);
     return undefined;
   }
@@ -98,12 +134,13 @@ export class GatewayApi {
     const view = this.views.view(gatewayId);
     if (!etagMatches(req.headers['if-none-match'], view.etag)) return this.send(res, view.body, view.etag);
     const wait = Math.min(MAX_WAIT_SECONDS, Math.max(0, Number(query.get('wait')) || 0));
-    if (wait === 0 || this.waiters.size >= MAX_WAITERS) return this.notModified(res, view.etag);
+    if (wait === 0 || this.waiters.size >= MAX_WAITERS || (this.waitersOf.get(gatewayId) ?? 0) >= MAX_WAITERS_PER_GATEWAY) return this.notModified(res, view.etag);
     const waiter: Waiter = {
       gatewayId, authorization: req.headers.authorization, etag: view.etag, res,
       timer: setTimeout(() => this.finish(waiter, () => this.notModified(res, view.etag)), wait * 1000),
     };
     this.waiters.add(waiter);
+    this.waitersOf.set(gatewayId, (this.waitersOf.get(gatewayId) ?? 0) + 1);
     res.once('close', () => this.finish(waiter, () => {}));
   }
 
@@ -119,6 +156,8 @@ export class GatewayApi {
 
   private finish(w: Waiter, respond: () => void): void {
     if (!this.waiters.delete(w)) return;
+    const held = (this.waitersOf.get(w.gatewayId) ?? 1) - 1;
+    if (held === 0) this.waitersOf.delete(w.gatewayId); else this.waitersOf.set(w.gatewayId, held);
     clearTimeout(w.timer);
     if (!w.res.writableEnded && !w.res.destroyed) respond();
   }

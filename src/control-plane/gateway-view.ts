@@ -1,14 +1,18 @@
 /**
  * What one gateway is served: the APIs assigned to it, the products that include at least one of
  * them (their `apis` narrowed to the assigned ones), the subscriptions whose scope reaches one
- * (all-APIs scope included), and every named value (secrets too: the gateway substitutes them).
+ * (all-APIs scope included) with their keys as hashes only, and the named values its policies
+ * refer to (secrets too: the gateway substitutes them), none other. So a gateway, its memory and
+ * its backup file hold no plain subscription key and no secret meant for another gateway.
  *
  * The ETag is a hash of the response body. The body's `revision` only moves when this gateway's
  * view changes (Store.viewRevision), so a change elsewhere keeps its ETag and does not wake its
  * long poll.
  */
 import { createHash } from 'node:crypto';
+import { keyHash } from '../gateway/subscriptions/compile-subscriptions.js';
 import type { Doc, Store } from './store.js';
+import { namedValuesFor } from './view-named-values.js';
 
 export interface GatewayView {
   revision: number;
@@ -54,8 +58,23 @@ export function buildConfig(store: Store, gatewayId: string): { apis: Doc[]; pro
     if (kind === 'products') return productIds.has(id);
     return kind === 'apis' && (id === undefined || assigned.has(id));
   });
-  const namedValues = store.list('namedValues').map((s) => s.doc);
-  return { apis, products, subscriptions, namedValues };
+  const namedValues = namedValuesFor(apis, products, store.list('namedValues').map((s) => s.doc));
+  return { apis, products, subscriptions: subscriptions.map(hashedKeys), namedValues };
+}
+
+/**
+ * A subscription with `primaryKey`/`secondaryKey` replaced by `primaryKeyHash`/`secondaryKeyHash`
+ * (`sha256:<hex>`, the hash the gateway computes): the gateway checks keys by hash anyway.
+ */
+export function hashedKeys(sub: Doc): Doc {
+  const out: Doc = { ...sub };
+  for (const [plain, hashed] of [['primaryKey', 'primaryKeyHash'], ['secondaryKey', 'secondaryKeyHash']] as const) {
+    const key = out[plain];
+    if (typeof key !== 'string') continue;
+    delete out[plain];
+    out[hashed] = `sha256:${keyHash(key)}`;
+  }
+  return out;
 }
 
 /** If-None-Match holds this ETag (a list, `*` and weak forms accepted as RFC 9110 says). */

@@ -15,16 +15,44 @@ export function sendJson(res: ServerResponse, status: number, body: unknown, hea
 }
 
 /** APIM's error shape `{ statusCode, message }` plus the code in `x-outpost-error`. */
-export function sendError(res: ServerResponse, code: ErrorCode, message?: string, extra: Record<string, unknown> = {}): void {
+export function sendError(res: ServerResponse, code: ErrorCode, message?: string, extra: Record<string, unknown> = {}, headers: Record<string, string> = {}): void {
   const { status } = ERRORS[code];
-  sendJson(res, status, { statusCode: status, message: message ?? ERRORS[code].message, ...extra }, { 'x-outpost-error': code });
+  sendJson(res, status, { statusCode: status, message: message ?? ERRORS[code].message, ...extra }, { 'x-outpost-error': code, ...headers });
+}
+
+/** 429 while an address is throttled after failed credentials (auth-throttle.ts). */
+export function sendThrottled(res: ServerResponse, retryAfterSeconds: number): void {
+  sendError(res, 'OUTPOST_ERR_AUTH_THROTTLED', undefined, {}, { 'retry-after': String(retryAfterSeconds) });
 }
 
 export class BadRequest extends Error {}
 
+/** A body over its limit: answered 413 with `Connection: close`, and the connection is not read further. */
+export class BodyTooLarge extends Error {
+  constructor(readonly limit: number) { super(`the body is larger than ${limit} bytes`); }
+}
+
+/**
+ * 413 and close: the rest of the oversized body (and anything pipelined behind it) is never
+ * parsed as a request. The socket is ended once the response is written.
+ */
+export function sendBodyTooLarge(req: IncomingMessage, res: ServerResponse, limit: number): void {
+  req.unpipe();
+  req.pause();
+  // Node detaches the socket from the response once it is done: hold on to it first.
+  const socket = res.socket ?? req.socket;
+  if (!res.headersSent) {
+    res.shouldKeepAlive = false;
+    sendError(res, 'OUTPOST_ERR_BODY_TOO_LARGE', `Request body too large: the limit is ${limit} bytes`, {}, { connection: 'close' });
+  }
+  if (socket === null) return;
+  if (res.writableFinished) socket.end();
+  else res.once('finish', () => socket.end());
+}
+
 /** The request body as JSON (an empty body is undefined). */
-export async function readJson(req: IncomingMessage): Promise<unknown> {
-  const text = await readText(req);
+export async function readJson(req: IncomingMessage, limit = MAX_BODY_BYTES): Promise<unknown> {
+  const text = await readText(req, limit);
   if (text.trim() === '') return undefined;
   try {
     return JSON.parse(text) as unknown;
@@ -33,13 +61,31 @@ export async function readJson(req: IncomingMessage): Promise<unknown> {
   }
 }
 
-export async function readText(req: IncomingMessage): Promise<string> {
-  const chunks: Buffer[] = [];
-  let size = 0;
-  for await (const chunk of req) {
-    size += (chunk as Buffer).length;
-    if (size > MAX_BODY_BYTES) throw new BadRequest(`the body is larger than ${MAX_BODY_BYTES} bytes`);
-    chunks.push(chunk as Buffer);
-  }
-  return Buffer.concat(chunks).toString('utf8');
+/**
+ * Refuses before reading when Content-Length already says too much; counts bytes otherwise
+ * (chunked). Events rather than `for await`: leaving that loop destroys the request, and with it
+ * the socket the 413 has to go out on.
+ */
+export function readText(req: IncomingMessage, limit = MAX_BODY_BYTES): Promise<string> {
+  if (declaredLength(req) > limit) return Promise.reject(new BodyTooLarge(limit));
+  return new Promise((resolve, reject) => {
+    const chunks: Buffer[] = [];
+    let size = 0;
+    const onData = (chunk: Buffer) => {
+      size += chunk.length;
+      if (size <= limit) { chunks.push(chunk); return; }
+      req.off('data', onData);
+      req.pause();
+      reject(new BodyTooLarge(limit));
+    };
+    req.on('data', onData);
+    req.once('end', () => resolve(Buffer.concat(chunks).toString('utf8')));
+    req.once('error', reject);
+  });
+}
+
+/** Content-Length as a number (0 when absent; node has already refused malformed ones). */
+export function declaredLength(req: IncomingMessage): number {
+  const value = req.headers['content-length'];
+  return value === undefined ? 0 : Number(value);
 }

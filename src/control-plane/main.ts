@@ -1,6 +1,7 @@
 /**
- * `outpost control-plane [--port 7070] [--host 0.0.0.0] [--data DIR]`: reads the admin token,
- * opens the store and serves until SIGTERM/SIGINT.
+ * `outpost control-plane [--port 7070] [--host 127.0.0.1] [--data DIR]`: reads the admin token,
+ * opens the store and serves until SIGTERM/SIGINT. It listens on loopback unless told otherwise
+ * (`--host`, else OUTPOST_CONTROL_PLANE_HOST): exposing it is a choice, not a default.
  */
 import { resolve } from 'node:path';
 import { boundedInt, parseFlags, PORT_RANGE } from '../cli/usage.js';
@@ -9,16 +10,19 @@ import { readAdminToken } from './admin-auth.js';
 import { heartbeatIntervalMs } from './nodes.js';
 import { startControlPlane } from './server.js';
 
+const DEFAULT_HOST = '127.0.0.1';
+
 export async function controlPlaneCommand(args: string[]): Promise<void> {
   const { values } = parseFlags('control-plane', args, {
-    port: { type: 'string', default: '7070' }, host: { type: 'string', default: '0.0.0.0' }, data: { type: 'string', default: './outpost-data' },
+    port: { type: 'string', default: '7070' }, host: { type: 'string' }, data: { type: 'string', default: './outpost-data' },
   });
   const port = boundedInt('--port', values.port, PORT_RANGE.min, PORT_RANGE.max);
+  const host = values.host ?? (process.env.OUTPOST_CONTROL_PLANE_HOST || DEFAULT_HOST);
   const adminToken = readAdminToken();
   const dataDir = resolve(values.data);
   const interval = heartbeatIntervalMs();
-  const cp = await startControlPlane({ port, host: values.host, dataDir, adminToken, heartbeatIntervalMs: interval });
-  log('info', 'control plane started', { port: cp.port, host: values.host, dataDir, revision: cp.store.revision(), heartbeatIntervalMs: interval });
+  const cp = await startControlPlane({ port, host, dataDir, adminToken, heartbeatIntervalMs: interval });
+  log('info', 'control plane started', { port: cp.port, host, dataDir, revision: cp.store.revision(), heartbeatIntervalMs: interval });
   let stopping = false;
   const stop = (signal: string) => {
     if (stopping) return;

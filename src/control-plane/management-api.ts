@@ -16,7 +16,7 @@ import type { ViewCache } from './gateway-view.js';
 import { readJson, readText, sendError, sendJson } from './http-util.js';
 import { importOpenApi } from './openapi-import.js';
 import type { NodeRegistry } from './nodes.js';
-import { checkChange, KIND_URL, newKey, prepareDoc, present, URL_KINDS } from './resources.js';
+import { checkChange, KIND_URL, newKey, prepareDoc, present, kindOfUrl } from './resources.js';
 import type { Doc, Kind, Store } from './store.js';
 
 const keyTypeSchema = z.object({ keyType: z.enum(['primary', 'secondary']) });
@@ -31,7 +31,7 @@ export class ManagementApi {
   async handle(req: IncomingMessage, res: ServerResponse, segments: string[], query: URLSearchParams): Promise<void> {
     const method = req.method ?? 'GET';
     if (segments.length === 0 && method === 'GET') return sendJson(res, 200, { revision: this.store.revision() });
-    const kind = URL_KINDS[segments[0]];
+    const kind = kindOfUrl(segments[0]);
     if (kind === undefined) return sendError(res, 'OUTPOST_ERR_ROUTE_NOT_FOUND');
     const [, id, sub, subId] = segments;
     if (segments.length === 1 && method === 'GET') return sendJson(res, 200, this.store.list(kind).map((s) => this.show(kind, s)));
@@ -105,7 +105,8 @@ export class ManagementApi {
   private regenerateSubscriptionKey(res: ServerResponse, id: string, field: 'primaryKey' | 'secondaryKey'): void {
     const stored = this.store.get('subscriptions', id);
     if (!stored) return sendError(res, 'OUTPOST_ERR_RESOURCE_NOT_FOUND', `No subscription "${id}"`);
-    this.store.put('subscriptions', id, { ...stored.doc, [field]: newKey() });
+    const { [`${field}Hash`]: _replaced, ...doc } = stored.doc;
+    this.store.put('subscriptions', id, { ...doc, [field]: newKey() });
     log('info', 'subscription key regenerated', { id, key: field });
     sendJson(res, 200, this.show('subscriptions', this.store.get('subscriptions', id)!));
   }

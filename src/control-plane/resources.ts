@@ -16,7 +16,12 @@ import { formatPath, validateGatewayConfig, type ConfigProblem } from '../shared
 import { compilePolicies } from '../gateway/pipeline/compile-policies.js';
 import type { Doc, Kind, Store } from './store.js';
 
-export const URL_KINDS: Record<string, Kind> = { apis: 'apis', products: 'products', subscriptions: 'subscriptions', 'named-values': 'namedValues', gateways: 'gateways' };
+/**
+ * URL segment → kind. A Map, not an object literal: a plain object would answer `__proto__`,
+ * `constructor` or `toString` with something inherited, and that reached SQLite as a table name.
+ */
+const URL_KINDS: ReadonlyMap<string, Kind> = new Map<string, Kind>([['apis', 'apis'], ['products', 'products'], ['subscriptions', 'subscriptions'], ['named-values', 'namedValues'], ['gateways', 'gateways']]);
+export const kindOfUrl = (segment: string): Kind | undefined => URL_KINDS.get(segment);
 export const KIND_URL: Record<Kind, string> = { apis: 'apis', products: 'products', subscriptions: 'subscriptions', namedValues: 'named-values', gateways: 'gateways' };
 type ConfigKind = Exclude<Kind, 'gateways'>;
 const CONFIG_KINDS: ConfigKind[] = ['apis', 'products', 'subscriptions', 'namedValues'];
@@ -51,7 +56,13 @@ export function prepareDoc(kind: Kind, id: string, body: unknown, existing: Doc 
   for (const f of SERVER_FIELDS) delete doc[f];
   if (doc[field] !== id) return { status: 400, problems: [{ path: field, message: `must match the id in the URL ("${id}")` }] };
   if (kind === 'subscriptions' || kind === 'gateways') {
-    for (const k of ['primaryKey', 'secondaryKey']) if (doc[k] === undefined) doc[k] = existing?.[k] ?? newKey();
+    // A key given as its hash (subscriptions only) is not generated in plain text as well.
+    for (const k of ['primaryKey', 'secondaryKey']) {
+      const h = `${k}Hash`;
+      if (doc[k] !== undefined || doc[h] !== undefined) continue;
+      if (existing?.[h] !== undefined && existing[k] === undefined) doc[h] = existing[h];
+      else doc[k] = existing?.[k] ?? newKey();
+    }
   }
   if (kind === 'namedValues' && doc.value === null && existing?.secret === true) doc.value = existing.value; // a GET'd secret PUT back unchanged
   if (kind === 'gateways') {

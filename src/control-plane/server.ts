@@ -2,14 +2,16 @@
  * The control-plane HTTP server: gateway endpoints (GatewayKey auth) under /gateway/, the
  * dashboard (session cookie) under /dashboard, everything else is the management API (admin bearer token).
  */
-import { createServer, type Server } from 'node:http';
+import { createServer, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { errorFields, log } from '../shared/log.js';
 import { adminTokenChecker } from './admin-auth.js';
 import { Dashboard } from './dashboard/routes.js';
 import { GatewayApi } from './gateway-api.js';
 import { ViewCache } from './gateway-view.js';
-import { BadRequest, sendError } from './http-util.js';
+import { BadRequest, BodyTooLarge, sendBodyTooLarge, sendError, sendJson, sendThrottled } from './http-util.js';
+import { AuthThrottle, clientAddress } from './auth-throttle.js';
+import { ControlPlaneMetrics, routeClassOf } from './cp-metrics.js';
 import { ManagementApi } from './management-api.js';
 import { NodeRegistry } from './nodes.js';
 import { Store } from './store.js';
@@ -32,17 +34,38 @@ export async function startControlPlane(opts: ControlPlaneOptions): Promise<Cont
   const store = new Store(opts.dataDir);
   const views = new ViewCache(store);
   const nodes = new NodeRegistry(opts.heartbeatIntervalMs);
-  const gatewayApi = new GatewayApi(store, views, nodes);
+  const throttle = new AuthThrottle();
+  const gatewayApi = new GatewayApi(store, views, nodes, throttle);
   const management = new ManagementApi(store, views, nodes);
   const isAdmin = adminTokenChecker(opts.adminToken);
-  const dashboard = new Dashboard(store, nodes, { isAdmin, publicUrl: process.env.OUTPOST_PUBLIC_URL || undefined, image: process.env.OUTPOST_GATEWAY_IMAGE || undefined });
+  const dashboard = new Dashboard(store, nodes, { isAdmin, throttle, publicUrl: process.env.OUTPOST_PUBLIC_URL || undefined, image: process.env.OUTPOST_GATEWAY_IMAGE || undefined });
+
+  const metrics = new ControlPlaneMetrics(store, nodes, throttle);
+  gatewayApi.onReport = (ok) => { metrics.reports[ok ? 'accepted' : 'rejected']++; };
+  metrics.heldPolls = () => gatewayApi.heldPolls;
 
   const server: Server = createServer((req, res) => {
     const url = new URL(req.url ?? '/', 'http://control-plane');
+    const routeClass = routeClassOf(url.pathname);
+    res.once('finish', () => metrics.request(routeClass, res.statusCode));
     const handle = async () => {
+      // Outside admin auth: for probes and scrapers. Neither says anything about what is stored.
+      if (req.method === 'GET' && routeClass === 'health') return health(res, store);
+      if (req.method === 'GET' && routeClass === 'metrics') return sendText(res, metrics.render());
       if (await gatewayApi.handle(req, res, url.pathname, url.searchParams)) return;
       if (await dashboard.handle(req, res, url.pathname)) return;
-      if (!isAdmin(req.headers.authorization)) return sendError(res, 'OUTPOST_ERR_ADMIN_UNAUTHORIZED');
+      // Only a request that carries a credential is a guess: it is throttled and counted.
+      const address = clientAddress(req.socket);
+      const presented = req.headers.authorization !== undefined;
+      if (presented) {
+        const allowed = throttle.check(address);
+        if (!allowed.ok) return sendThrottled(res, allowed.retryAfterSeconds);
+      }
+      if (!isAdmin(req.headers.authorization)) {
+        if (presented) throttle.failure(address);
+        return sendError(res, 'OUTPOST_ERR_ADMIN_UNAUTHORIZED');
+      }
+      throttle.success(address);
       let segments: string[];
       try {
         segments = url.pathname.split('/').filter((s) => s !== '').map(decodeURIComponent);
@@ -52,6 +75,7 @@ export async function startControlPlane(opts: ControlPlaneOptions): Promise<Cont
       await management.handle(req, res, segments, url.searchParams);
     };
     handle().catch((err: unknown) => {
+      if (err instanceof BodyTooLarge) return sendBodyTooLarge(req, res, err.limit);
       if (err instanceof BadRequest) return sendError(res, 'OUTPOST_ERR_RESOURCE_INVALID', err.message, { problems: [{ path: '', message: err.message }] });
       log('error', 'request failed', { method: req.method, path: url.pathname, ...errorFields(err) });
       if (!res.headersSent) sendError(res, 'OUTPOST_ERR_INTERNAL');
@@ -79,4 +103,19 @@ export async function startControlPlane(opts: ControlPlaneOptions): Promise<Cont
       store.close();
     },
   };
+}
+
+/** 200 once the store answers a query (it is open before the server listens, so from the start). */
+function health(res: ServerResponse, store: Store): void {
+  try {
+    store.revision();
+  } catch {
+    return sendJson(res, 503, { status: 'unavailable' });
+  }
+  sendJson(res, 200, { status: 'ok' });
+}
+
+function sendText(res: ServerResponse, text: string): void {
+  res.writeHead(200, { 'content-type': 'text/plain; version=0.0.4; charset=utf-8', 'content-length': Buffer.byteLength(text), 'cache-control': 'no-store' });
+  res.end(text);
 }

@@ -58,6 +58,10 @@ export class Store {
     return (this.db.prepare(`SELECT * FROM ${TABLES[kind]} ORDER BY id`).all() as Row[]).map(toStored);
   }
 
+  count(kind: Kind): number {
+    return (this.db.prepare(`SELECT COUNT(*) AS n FROM ${TABLES[kind]}`).get() as { n: number }).n;
+  }
+
   /** Creates or replaces; returns the resource's new revision and whether it was created. */
   put(kind: Kind, id: string, doc: Doc): { created: boolean; revision: number } {
     return this.write(() => {

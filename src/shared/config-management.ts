@@ -31,16 +31,26 @@ export const productSchema = z.object({
   policies: policiesSchema.optional(),
 }).strict();
 
+/** A pre-hashed key: what a control plane sends, so a gateway (and its backup) never holds a plain key. */
+const keyHashSchema = z.string().regex(SHA256_KEY, 'must be sha256: followed by 64 lowercase hex digits (the SHA-256 of the key\'s UTF-8 bytes)');
+
 export const subscriptionSchema = z.object({
   id: z.string().min(1).regex(ID, 'letters, digits and . _ ~ - only'),
   /** "/products/{id}", "/apis/{id}" or "/apis" (all APIs). */
   scope: z.string().regex(/^\/(products\/[A-Za-z0-9._~-]+|apis(\/[A-Za-z0-9._~-]+)?)$/, 'must be /products/{id}, /apis/{id} or /apis'),
-  primaryKey: keySchema,
+  /** Each key is given once: in plain text (`primaryKey`) or as its hash (`primaryKeyHash`). */
+  primaryKey: keySchema.optional(),
+  primaryKeyHash: keyHashSchema.optional(),
   secondaryKey: keySchema.optional(),
+  secondaryKeyHash: keyHashSchema.optional(),
   state: z.enum(['active', 'suspended']).default('active'),
   /** ISO-8601; after it the subscription is expired (403). */
   expiresAt: z.string().datetime({ offset: true, message: 'must be an ISO-8601 date-time such as 2027-01-31T00:00:00Z' }).optional(),
-}).strict();
+}).strict().superRefine((s, ctx) => {
+  if (s.primaryKey === undefined && s.primaryKeyHash === undefined) ctx.addIssue({ code: 'custom', path: ['primaryKey'], message: 'a subscription needs primaryKey or primaryKeyHash' });
+  if (s.primaryKey !== undefined && s.primaryKeyHash !== undefined) ctx.addIssue({ code: 'custom', path: ['primaryKeyHash'], message: 'give primaryKey or primaryKeyHash, not both' });
+  if (s.secondaryKey !== undefined && s.secondaryKeyHash !== undefined) ctx.addIssue({ code: 'custom', path: ['secondaryKeyHash'], message: 'give secondaryKey or secondaryKeyHash, not both' });
+});
 
 export const namedValueSchema = z.object({
   /** Used as `{{name}}` in policies. */

@@ -3,6 +3,7 @@
  * validates a local YAML file and (later) what a control plane serves, and every problem is
  * reported with the path of the offending field, e.g. `apis[1].operations[0].urlTemplate`.
  */
+import { createHash } from 'node:crypto';
 import { z } from 'zod';
 import { splitSuffix, splitTemplate } from './url-template.js';
 import { foldAscii } from './table-layout.js';
@@ -125,12 +126,14 @@ function checkManagementReferences(config: z.infer<typeof baseShape>, ctx: z.Ref
     const [, kind, id] = s.scope.split('/');
     if (kind === 'products' && !productIds.has(id)) ctx.addIssue({ code: 'custom', path: ['subscriptions', i, 'scope'], message: `no product with id "${id}"` });
     if (kind === 'apis' && id !== undefined && !apiIds.has(id)) ctx.addIssue({ code: 'custom', path: ['subscriptions', i, 'scope'], message: `no API with id "${id}"` });
-    for (const field of ['primaryKey', 'secondaryKey'] as const) {
+    // Compared as hashes: a plain key and the hash of the same key are the same key.
+    for (const field of ['primaryKey', 'primaryKeyHash', 'secondaryKey', 'secondaryKeyHash'] as const) {
       const key = s[field];
       if (key === undefined) continue;
-      const other = keys.get(key);
+      const hash = key.startsWith('sha256:') ? key.slice(7) : createHash('sha256').update(key, 'utf8').digest('hex');
+      const other = keys.get(hash);
       if (other !== undefined) ctx.addIssue({ code: 'custom', path: ['subscriptions', i, field], message: `the same key is already used by ${other}` });
-      keys.set(key, `subscription "${s.id}"`);
+      keys.set(hash, `subscription "${s.id}"`);
     }
   });
   const names = new Set<string>();

@@ -88,6 +88,12 @@ export const ERRORS = {
   OUTPOST_ERR_GATEWAY_TOKEN_UNKNOWN_GATEWAY: { status: 401, source: 'client', retrySafe: false, message: 'The gateway token names an unknown gateway' },
   OUTPOST_ERR_GATEWAY_TOKEN_EXPIRED: { status: 401, source: 'client', retrySafe: false, message: 'The gateway token has expired' },
   OUTPOST_ERR_GATEWAY_TOKEN_BAD_SIGNATURE: { status: 401, source: 'client', retrySafe: false, message: 'The gateway token signature is invalid (wrong or regenerated key)' },
+  /** A new node id for a gateway that already tracks its maximum of connected nodes. */
+  OUTPOST_ERR_GATEWAY_NODE_LIMIT: { status: 429, source: 'client', retrySafe: true, message: 'Too many nodes for this gateway: a new node id is accepted once a silent node is pruned' },
+  /** Too many failed admin-token, dashboard-login or gateway-token attempts from one client address. */
+  OUTPOST_ERR_AUTH_THROTTLED: { status: 429, source: 'client', retrySafe: true, message: 'Too many failed attempts from this address; retry after the time in Retry-After' },
+  /** A state-changing dashboard request from another site (Origin or Referer not this control plane). */
+  OUTPOST_ERR_CROSS_SITE_REQUEST: { status: 403, source: 'client', retrySafe: false, message: 'Forbidden: cross-site request' },
 } as const satisfies Record<string, ErrorSpec>;
 
 export type ErrorCode = keyof typeof ERRORS;

@@ -260,8 +260,9 @@ describe('control plane', () => {
     assert.deepEqual(config.apis.map((a) => a.id), ['inventory']);
     assert.deepEqual(config.products.map((p) => [p.id, p.apis]), [['both', ['inventory']]]);
     assert.deepEqual(config.subscriptions.map((s) => s.id).sort(), ['s-all', 's-both', 's-inv']);
-    // Secrets are included in plain text: the gateway substitutes them.
-    assert.ok(config.namedValues.some((v) => v.name === 'backend-token' && v.value === 's3cr3t-value'));
+    // Named values go only where a policy refers to them (none here), keys only as hashes.
+    assert.deepEqual(config.namedValues, []);
+    assert.ok(config.subscriptions.every((s) => s.primaryKey === undefined && /^sha256:[0-9a-f]{64}$/.test(String(s.primaryKeyHash))));
     const valid = validateGatewayConfig(config);
     assert.ok(valid.ok, JSON.stringify(!valid.ok && valid.problems));
     const detail = await cp.admin('GET', '/gateways/gw-a');

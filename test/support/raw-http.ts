@@ -64,3 +64,27 @@ function responseComplete(text: string): boolean {
   const m = /\r\ncontent-length: (\d+)/i.exec(final.slice(0, end));
   return m !== null && final.length >= end + 4 + Number(m[1]);
 }
+
+/**
+ * Sends raw bytes and reads until the server closes the connection (or `waitMs` passes): for
+ * checks that the server answered once and then closed, leaving anything pipelined unanswered.
+ */
+export function rawUntilClose(port: number, payload: string | Buffer, waitMs = 3000): Promise<{ text: string; status: number | null; closedByServer: boolean }> {
+  return new Promise((resolve) => {
+    const socket = connect(port, '127.0.0.1');
+    const chunks: Buffer[] = [];
+    let closedByServer = false;
+    socket.on('connect', () => socket.write(payload));
+    socket.on('data', (d) => chunks.push(d));
+    socket.on('error', () => { /* a reset after the answer still counts as closed */ });
+    const finish = () => {
+      clearTimeout(timer);
+      socket.destroy();
+      const text = Buffer.concat(chunks).toString('latin1');
+      const m = /^HTTP\/1\.1 (\d{3})/.exec(text);
+      resolve({ text, status: m ? Number(m[1]) : null, closedByServer });
+    };
+    socket.on('close', () => { closedByServer = true; finish(); });
+    const timer = setTimeout(() => { socket.removeAllListeners('close'); finish(); }, waitMs);
+  });
+}

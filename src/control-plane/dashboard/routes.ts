@@ -5,7 +5,9 @@
  */
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { log } from '../../shared/log.js';
-import { readText } from '../http-util.js';
+import { clientAddress, type AuthThrottle } from '../auth-throttle.js';
+import { readText, sendError } from '../http-util.js';
+import { isSameOrigin } from './same-origin.js';
 import type { NodeRegistry } from '../nodes.js';
 import type { Store } from '../store.js';
 import { DEFAULT_IMAGE, envConf, publicBaseUrl } from './deploy.js';
@@ -18,6 +20,8 @@ const MAX_LOGIN_BODY = 4096;
 
 export interface DashboardOptions {
   isAdmin: (authorization: string | undefined) => boolean;
+  /** Failed logins count against the client address, as failed admin tokens do. */
+  throttle: AuthThrottle;
   /** OUTPOST_PUBLIC_URL: the endpoint written into env.conf instead of the Host the browser used. */
   publicUrl?: string;
   /** OUTPOST_GATEWAY_IMAGE: the image named in the docker command. */
@@ -38,6 +42,12 @@ export class Dashboard {
     const method = req.method ?? 'GET';
     if (method === 'GET' && path.startsWith('/dashboard/assets/')) {
       if (!sendAsset(res, path.slice('/dashboard/assets/'.length))) this.notFound(res);
+      return true;
+    }
+    // Every state-changing request (login, logout) must come from the dashboard's own pages.
+    if (method !== 'GET' && method !== 'HEAD' && !isSameOrigin(req, this.opts.publicUrl)) {
+      log('warn', 'dashboard request refused: cross-site', { path, origin: req.headers.origin?.slice(0, 200), remoteAddress: req.socket.remoteAddress });
+      sendError(res, 'OUTPOST_ERR_CROSS_SITE_REQUEST');
       return true;
     }
     if (path === '/dashboard/login') {
@@ -66,13 +76,21 @@ export class Dashboard {
   }
 
   private async login(req: IncomingMessage, res: ServerResponse): Promise<void> {
-    if (Number(req.headers['content-length'] ?? 0) > MAX_LOGIN_BODY) { sendHtml(res, 413, loginPage('The form is too large.')); return; }
-    const token = new URLSearchParams(await readText(req)).get('token') ?? '';
+    const address = clientAddress(req.socket);
+    const allowed = this.opts.throttle.check(address);
+    if (!allowed.ok) {
+      sendHtml(res, 429, loginPage('Too many failed attempts from this address: try again later.'), { 'retry-after': String(allowed.retryAfterSeconds), 'x-outpost-error': 'OUTPOST_ERR_AUTH_THROTTLED' });
+      return;
+    }
+    // Over the limit (declared or chunked): 413 and the connection closed, by the server's handler.
+    const token = new URLSearchParams(await readText(req, MAX_LOGIN_BODY)).get('token') ?? '';
     if (!this.opts.isAdmin(`Bearer ${token}`)) {
+      this.opts.throttle.failure(address);
       log('warn', 'dashboard login refused', { remoteAddress: req.socket.remoteAddress });
       sendHtml(res, 401, loginPage('That is not the admin token.'));
       return;
     }
+    this.opts.throttle.success(address);
     const { id, maxAgeSeconds } = this.sessions.create();
     log('info', 'dashboard login', { remoteAddress: req.socket.remoteAddress });
     redirect(res, '/dashboard', { 'set-cookie': sessionCookie(id, maxAgeSeconds, this.secure) });

@@ -5,6 +5,7 @@
  */
 import { errorFields, log } from '../../shared/log.js';
 import type { ErrorCode } from '../../shared/errors.js';
+import { boundProblems } from '../../shared/config-status-report.js';
 import type { ApplyConfig, ApplyOutcome, ConfigCandidate, ConfigSource } from '../primary/config-source.js';
 import { ControlPlaneClient, type ConfigFetch } from './control-plane-client.js';
 import { readSettingsMap, resolveManagedSettings, type ManagedSettings } from './managed-settings.js';
@@ -195,7 +196,7 @@ export class ManagedConfigSource implements ConfigSource {
 
   private async reportStatus(revision: number, outcome: ApplyOutcome): Promise<void> {
     const body = outcome.status === 'rejected'
-      ? { nodeId: NODE_ID, revision, ok: false, problems: outcome.problems }
+      ? { nodeId: NODE_ID, revision, ok: false, ...boundProblems(outcome.problems) }
       : { nodeId: NODE_ID, revision, ok: true };
     try {
       await this.client.post('/gateway/config-status', body);

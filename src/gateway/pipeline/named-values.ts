@@ -88,6 +88,19 @@ export function findSecretUses(doc: PolicyDocument, values: NamedValues, scope: 
   return uses;
 }
 
+/**
+ * Every name `doc` (before substitution) refers to as `{{name}}`: a control plane sends a gateway
+ * only the named values its policies use. Found where substitution looks, so XML escapes
+ * (`&#123;&#123;x}}`) count as references exactly when they would be substituted.
+ */
+export function namedValueReferences(doc: PolicyDocument, scope: string, into = new Set<string>()): Set<string> {
+  mapDocument(doc, scope, (text) => {
+    for (const [, name] of text.matchAll(REFERENCE)) into.add(name);
+    return text;
+  });
+  return into;
+}
+
 /** `text` with every secret value replaced by `***`, longest first (so one secret inside another goes whole). */
 export function redactSecrets(text: string, values: NamedValues): string {
   const secrets = [...values.values()].filter((v) => v.secret && v.value !== '').map((v) => v.value);

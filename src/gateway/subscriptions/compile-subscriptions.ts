@@ -10,6 +10,13 @@ export function keyHash(key: string): string {
   return key.startsWith('sha256:') ? key.slice(7) : createHash('sha256').update(key, 'utf8').digest('hex');
 }
 
+type SubscriptionKeys = Pick<GatewayConfig['subscriptions'][number], 'primaryKey' | 'primaryKeyHash' | 'secondaryKey' | 'secondaryKeyHash'>;
+
+/** The subscription's key hashes (hex), primary first, whichever form each key was given in. */
+export function subscriptionKeyHashes(s: SubscriptionKeys): string[] {
+  return [s.primaryKey ?? s.primaryKeyHash, s.secondaryKey ?? s.secondaryKeyHash].filter((k): k is string => k !== undefined).map(keyHash);
+}
+
 export function compileSubscriptions(config: GatewayConfig): CompiledSubscription[] {
   return config.subscriptions.map((s) => {
     const [, kind, target = null] = s.scope.split('/');
@@ -19,7 +26,7 @@ export function compileSubscriptions(config: GatewayConfig): CompiledSubscriptio
       target,
       suspended: s.state === 'suspended',
       expiresAtMs: s.expiresAt ? Date.parse(s.expiresAt) : 0,
-      keyHashes: [s.primaryKey, s.secondaryKey].filter((k): k is string => k !== undefined).map(keyHash),
+      keyHashes: subscriptionKeyHashes(s),
     };
   });
 }
