@@ -4,7 +4,7 @@
  * each problem with its field path (exit 1 when there are any).
  */
 import { parseArgs } from 'node:util';
-import { runGateway } from './gateway/primary/gateway-main.js';
+import { CRASH_LOOP_EXIT_CODE, exitCodeFor, runGateway } from './gateway/primary/gateway-main.js';
 import { loadConfigFile } from './gateway/config/load-config.js';
 import { compilePolicies } from './gateway/pipeline/compile-policies.js';
 import { startEchoBackend } from './demo/echo-backend.js';
@@ -82,6 +82,11 @@ async function gatewayCommand(args: string[]): Promise<void> {
       process.exit(1);
     });
   };
+  // Workers that cannot stay up: one line saying why, drain what the others hold, exit 3.
+  void gateway.failed.then((err) => {
+    log('error', err.message, { errorCode: err.code, ...(err.details as object) });
+    stop('crash-loop', CRASH_LOOP_EXIT_CODE);
+  });
   process.on('SIGTERM', () => stop('SIGTERM', 0));
   process.on('SIGINT', () => stop('SIGINT', 0));
   // A bug in the primary must not take the process down with worker sockets open (uWS would
@@ -129,5 +134,5 @@ async function main(argv: string[]): Promise<void> {
 
 main(process.argv.slice(2)).catch((err) => {
   log('error', err instanceof OutpostError ? err.message : 'startup failed', errorFields(err));
-  process.exit(1);
+  process.exit(exitCodeFor(err));
 });
