@@ -41,6 +41,8 @@ const configStatusSchema = z.object({
   revision: z.number().int().min(0),
   ok: z.boolean(),
   problems: z.array(z.unknown()).max(1000).optional(),
+  /** Whether the node could write its config backup (disk full, read-only directory...). */
+  backup: z.object({ ok: z.boolean(), error: z.string().max(100).optional(), cause: z.string().max(100).optional() }).optional(),
 });
 
 interface Waiter { gatewayId: string; authorization: string | undefined; etag: string; res: ServerResponse; timer: NodeJS.Timeout }
@@ -69,6 +71,7 @@ export class GatewayApi {
       if (!report.success) return badBody(res, report.error);
       this.nodes.report(gatewayId, { ...report.data, reportedAt: new Date().toISOString() });
       if (!report.data.ok) log('warn', 'a gateway node rejected its config', { gatewayId, nodeId: report.data.nodeId, revision: report.data.revision, problems: report.data.problems });
+      if (report.data.backup?.ok === false) log('warn', 'a gateway node could not back up its config', { gatewayId, nodeId: report.data.nodeId, revision: report.data.revision, backup: report.data.backup });
       res.writeHead(204).end();
     }
     return true;

@@ -12,7 +12,7 @@ export function heartbeatIntervalMs(env: NodeJS.ProcessEnv = process.env): numbe
 }
 
 export interface Heartbeat { nodeId: string; hostname: string; version: string; configRevision: number; uptimeSeconds: number; tokenExpiresAt?: string }
-export interface ConfigReport { nodeId: string; revision: number; ok: boolean; problems?: unknown[]; reportedAt: string }
+export interface ConfigReport { nodeId: string; revision: number; ok: boolean; problems?: unknown[]; backup?: { ok: boolean; error?: string; cause?: string }; reportedAt: string }
 export interface NodeView extends Heartbeat { lastSeen: string; connected: boolean }
 
 /** Forget a node entirely once it has been gone this many intervals (keeps the map bounded). */
