@@ -94,7 +94,7 @@ describe('workers that cannot stay up', () => {
 
 describe('worker count', () => {
   for (const workers of [0, 257]) {
-    test(`--workers ${workers} is refused with OUTPOST_ERR_WORKER_COUNT_INVALID`, async () => {
+    test(`--workers ${workers} is refused with OUTPOST_ERR_WORKER_COUNT_INVALID`, { timeout: 60_000 }, async () => {
       const backend = await startBackend(echoHandler);
       const gw = await startGateway(oneApiConfig(backend.url), { workers, expectFailure: true });
       try {
