@@ -73,7 +73,7 @@ const connected = async (gw: GatewayProcess) =>
 
 const metric = (text: string, name: string) => Number(new RegExp(`^${name} (\\S+)$`, 'm').exec(text)?.[1]);
 
-describe('managed gateway with no config, then the control plane restarted on the same port', () => {
+describe('managed gateway with no config (control plane down, no backup)', () => {
   const dir = mkdtempSync(join(tmpdir(), 'outpost-faults-'));
   let cpPort: number;
   let dataDir: string;
@@ -88,9 +88,9 @@ describe('managed gateway with no config, then the control plane restarted on th
     dataDir = cp.dataDir;
     const token = await setUp(cp, backend.url);
     await cp.stop();
-    // No backup directory, and a 60 s long poll: a retry that long-polled would be held that long.
+    // No backup directory: with the control plane down the gateway starts with nothing to serve.
     const envFile = writeEnv(dir, [`config.service.endpoint=${cp.url('')}`, `config.service.auth=${token}`,
-      'OUTPOST_LONG_POLL_SECONDS=60', 'OUTPOST_STARTUP_TIMEOUT_MS=2000', 'OUTPOST_HEARTBEAT_INTERVAL_MS=500']);
+      'OUTPOST_STARTUP_TIMEOUT_MS=2000', 'OUTPOST_HEARTBEAT_INTERVAL_MS=500']);
     gw = await startGateway({}, { workers: 2, sourceArgs: ['--env-file', envFile] });
   });
   after(async () => { await gw?.stop(); await cp?.stop(); await backend?.close(); });
@@ -119,8 +119,31 @@ describe('managed gateway with no config, then the control plane restarted on th
     });
     assert.equal((JSON.parse(probe.body) as { status: string }).status, 'healthy');
   });
+});
 
-  test('restarted on the same port: reconnection is noticed by a quick check, not when a long poll returns; the outage is logged from first failure to first success', async () => {
+describe('managed gateway whose control plane is stopped and started again on the same port', () => {
+  const dir = mkdtempSync(join(tmpdir(), 'outpost-faults-restart-'));
+  let cpPort: number;
+  let dataDir: string;
+  let cp: ControlPlaneProcess;
+  let backend: TestBackend;
+  let gw: GatewayProcess;
+
+  before(async () => {
+    backend = await startBackend(pathEcho);
+    cpPort = await freePort();
+    cp = await startControlPlane({ port: cpPort });
+    dataDir = cp.dataDir;
+    const token = await setUp(cp, backend.url);
+    // A 60 s long poll: a retry that long-polled would be held that long by a control plane that is back.
+    const envFile = writeEnv(dir, [`config.service.endpoint=${cp.url('')}`, `config.service.auth=${token}`,
+      'OUTPOST_LONG_POLL_SECONDS=60', 'OUTPOST_HEARTBEAT_INTERVAL_MS=500']);
+    gw = await startGateway({}, { workers: 1, sourceArgs: ['--env-file', envFile] });
+    await served(gw, '/v1/req/1');
+  });
+  after(async () => { await gw?.stop(); await cp?.stop(); await backend?.close(); });
+
+  test('restarted on the same port: reconnection is noticed by a quick check, not when a long poll returns; the outage is logged from first failure to first success', { timeout: 120_000 }, async () => {
     await until('connected', async () => ((await connected(gw)) === true ? true : undefined));
     const stoppedAt = Date.now();
     const before = gw.logs.length;

@@ -85,7 +85,7 @@ describe('workers that cannot stay up', () => {
     assert.equal(crashLoopLines(gw).length, 1, JSON.stringify(gw.logs.slice(-5)));
   });
 
-  test('a bad crash-loop setting stops startup with OUTPOST_ERR_SETTINGS_INVALID', async () => {
+  test('a bad crash-loop setting stops startup with OUTPOST_ERR_SETTINGS_INVALID', { timeout: 60_000 }, async () => {
     const gw = await startGateway(oneApiConfig('http://127.0.0.1:9'), { workers: 1, expectFailure: true, env: { OUTPOST_CRASH_LOOP_MAX_RESTARTS: 'many' } });
     assert.equal(await gw.exited, 1);
     assert.ok(gw.logs.some((l) => l.errorCode === 'OUTPOST_ERR_SETTINGS_INVALID'), JSON.stringify(gw.logs));
