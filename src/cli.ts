@@ -58,6 +58,11 @@ async function gatewayCommand(args: string[]): Promise<void> {
   stopGateway = (signal) => stop(signal, EXIT.ok);
   clearTimeout(earlyTimer);
   if (early !== null) stopGateway(early);
+  // Workers that cannot stay up: one line saying why, drain what the others hold, exit 3.
+  void gateway.failed.then((err) => {
+    log('error', err.message, { errorCode: err.code, ...(err.details as object) });
+    stop('crash-loop', EXIT.runtime);
+  });
   // A bug in the primary must not take the process down with worker sockets open (uWS would
   // abort the process mid-response): drain what is in flight, then exit non-zero for systemd.
   onFatal = (err) => {

@@ -88,6 +88,7 @@ export class GatewayApi {
           problems: problems.slice(0, LOGGED_PROBLEMS).map((p) => ({ path: p.path.slice(0, LOGGED_MESSAGE_CHARS), message: p.message.slice(0, LOGGED_MESSAGE_CHARS) })),
         });
       }
+      if (report.data.backup?.ok === false) log('warn', 'a gateway node could not back up its config', { gatewayId, nodeId: report.data.nodeId, revision: report.data.revision, backup: report.data.backup });
       res.writeHead(204).end();
     }
     return true;

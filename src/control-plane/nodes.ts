@@ -21,7 +21,7 @@ export function heartbeatIntervalMs(env: NodeJS.ProcessEnv = process.env): numbe
 }
 
 export interface Heartbeat { nodeId: string; hostname: string; version: string; configRevision: number; uptimeSeconds: number; tokenExpiresAt?: string }
-export interface ConfigReport { nodeId: string; revision: number; ok: boolean; problems?: ReportedProblem[]; problemCount?: number; reportedAt: string }
+export interface ConfigReport { nodeId: string; revision: number; ok: boolean; problems?: ReportedProblem[]; problemCount?: number; backup?: { ok: boolean; error?: string; cause?: string }; reportedAt: string }
 export interface NodeView extends Heartbeat { lastSeen: string; connected: boolean }
 
 /** Forget a node entirely once it has been gone this many intervals. */

@@ -27,6 +27,8 @@ export const configStatusSchema = z.object({
   }).strict()).max(MAX_REPORT_PROBLEMS).optional(),
   /** How many problems there were when `problems` holds only the first ones. */
   problemCount: z.number().int().min(0).optional(),
+  /** Whether the node could write its config backup (disk full, read-only directory...). */
+  backup: z.object({ ok: z.boolean(), error: z.string().max(100).optional(), cause: z.string().max(100).optional() }).strict().optional(),
 }).strict();
 
 export type ConfigStatusBody = z.infer<typeof configStatusSchema>;

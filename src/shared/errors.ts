@@ -73,6 +73,10 @@ export const ERRORS = {
   OUTPOST_ERR_BACKUP_CORRUPT: { status: 0, source: 'internal', retrySafe: false, message: 'The config backup is corrupt and was not used' },
   OUTPOST_ERR_BACKUP_WRITE_FAILED: { status: 0, source: 'internal', retrySafe: true, message: 'The config backup could not be written' },
   OUTPOST_ERR_WORKER_CRASHED: { status: 0, source: 'internal', retrySafe: false, message: 'A worker thread exited unexpectedly' },
+  /** The workers cannot stay up (too many restarts in a window, or none up for too long): the process exits with code 3. */
+  OUTPOST_ERR_WORKER_CRASH_LOOP: { status: 0, source: 'internal', retrySafe: false, message: 'The worker threads cannot stay up' },
+  /** A worker count outside 1..256, from the command line, the config file or the machine's core count. */
+  OUTPOST_ERR_WORKER_COUNT_INVALID: { status: 0, source: 'config', retrySafe: false, message: 'The worker count must be a whole number from 1 to 256' },
   /** Control plane: the management API was called without the admin bearer token, or with a wrong one. */
   OUTPOST_ERR_ADMIN_UNAUTHORIZED: { status: 401, source: 'client', retrySafe: false, message: 'Unauthorized: send the admin token as "Authorization: Bearer <token>"' },
   /** Control plane startup: neither OUTPOST_ADMIN_TOKEN nor OUTPOST_ADMIN_TOKEN_FILE gives a usable token. */

@@ -13,6 +13,8 @@ export interface WorkerInit {
   counters: SharedArrayBuffer;
   /** The node-wide gauges (limit-concurrency), one row per worker index: see shared-gauges.ts. */
   gauges: SharedArrayBuffer;
+  /** What the API-port health probe answers (ready, not ready, shutting down): see probe-state.ts. */
+  probe: SharedArrayBuffer;
 }
 
 export interface TablePublish {

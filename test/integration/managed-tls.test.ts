@@ -92,7 +92,8 @@ describe('managed mode over https with a private CA', { skip: hasOpenssl ? false
 
   test('without it the certificate is refused with the TLS cause, and nothing is served', async () => {
     const gw = await startManaged('without-ca', false);
-    const failed = await gw.waitForLog((l) => l.msg === 'control plane request failed; serving the current config');
+    // Nothing is served, and the log says so (it used to claim "serving the current config").
+    const failed = await gw.waitForLog((l) => l.msg === 'control plane request failed; no config to serve until it answers');
     assert.equal(failed.errorCode, 'OUTPOST_ERR_CONTROL_PLANE_UNREACHABLE');
     // Node names an unknown issuer one of these, depending on the chain it was sent.
     const cause = (failed.details as { cause?: string }).cause;

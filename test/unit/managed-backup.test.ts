@@ -85,9 +85,10 @@ describe('config backup', () => {
 
 describe('retry backoff', () => {
   test('grows exponentially with jitter and stays under the cap', () => {
-    assert.equal(backoffDelay(1, 30_000, () => 0), 250);
-    assert.equal(backoffDelay(1, 30_000, () => 1), 500);
-    assert.equal(backoffDelay(4, 30_000, () => 1), 4_000);
+    assert.equal(backoffDelay(1, 30_000, () => 0), 500);
+    assert.equal(backoffDelay(1, 30_000, () => 1), 1_000);
+    assert.equal(backoffDelay(3, 30_000, () => 1), 4_000);
+    assert.equal(backoffDelay(4, 5_000, () => 1), 5_000);
     for (let attempt = 1; attempt < 60; attempt++) {
       const d = backoffDelay(attempt, 30_000);
       assert.ok(d > 0 && d <= 30_000, `attempt ${attempt}: ${d}`);

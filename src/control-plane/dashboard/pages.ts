@@ -66,7 +66,7 @@ export function gatewayPage(store: Store, nodes: NodeRegistry, gatewayId: string
   const nodeRows = list.map((n) => html`<tr><td>${n.hostname}</td><td>${n.nodeId}</td><td>${n.version}</td><td>${n.configRevision}</td>
 <td>${n.lastSeen}</td><td>${n.connected ? html`<span class="ok">connected</span>` : html`<span class="none">gone</span>`}</td><td>${n.tokenExpiresAt ?? ''}</td></tr>`);
   const reports = nodes.configStatus(gatewayId).map((r) => html`<tr><td>${r.nodeId}</td><td>${r.revision}</td>
-<td>${r.ok ? html`<span class="ok">accepted</span>` : html`<span class="bad">rejected</span>`}</td><td>${r.reportedAt}</td><td>${problemsText(r.problems)}</td></tr>`);
+<td>${r.ok ? html`<span class="ok">accepted</span>` : html`<span class="bad">rejected</span>`}${r.backup?.ok === false ? html` · <span class="bad">backup not written (${r.backup.cause ?? r.backup.error ?? ''})</span>` : raw('')}</td><td>${r.reportedAt}</td><td>${problemsText(r.problems)}</td></tr>`);
   const id = encodeURIComponent(gatewayId);
   return page(`Gateway ${gatewayId}`, html`<h1>Gateway ${gatewayId}</h1>
 <p>${gw.doc.name}${gw.doc.description ? html` — ${gw.doc.description}` : raw('')}</p>

@@ -4,12 +4,12 @@
  * plane (config-status); one it rejects is reported with its problems and the running one stays.
  */
 import { errorFields, log } from '../../shared/log.js';
-import type { ErrorCode } from '../../shared/errors.js';
 import { boundProblems } from '../../shared/config-status-report.js';
 import type { ApplyConfig, ApplyOutcome, ConfigCandidate, ConfigSource } from '../primary/config-source.js';
 import { ControlPlaneClient, type ConfigFetch } from './control-plane-client.js';
 import { readSettingsMap, resolveManagedSettings, type ManagedSettings } from './managed-settings.js';
-import { readBackup, writeBackup } from './config-backup.js';
+import { readBackup } from './config-backup.js';
+import { BackupKeeper, type BackupReport } from './backup-keeper.js';
 import { managedCandidate } from './managed-candidate.js';
 import { SyncLoop } from './sync-loop.js';
 import { Heartbeat, NODE_ID } from './heartbeat.js';
@@ -32,9 +32,10 @@ export class ManagedConfigSource implements ConfigSource {
   private servingFrom: 'control-plane' | 'backup' | null = null;
   private firstFetch: Fetched | null = null;
   private connected: boolean | null = null;
+  /** When the current run of failed requests began (null while connected). */
+  private downSince: number | null = null;
   private lastError: { errorCode: unknown; message: string; at: string } | null = null;
-  private backupProblem: { errorCode: ErrorCode; reason: string } | null = null;
-  private lastBackupAt: string | null = null;
+  private readonly backup = new BackupKeeper(() => this.settings.backupDir);
 
   private constructor(private settings: ManagedSettings, private readonly options: ManagedOptions) {
     this.client = new ControlPlaneClient(settings);
@@ -43,7 +44,10 @@ export class ManagedConfigSource implements ConfigSource {
       onConfig: (f) => this.deliver(f),
       onNotModified: () => { this.markConnected(); if (this.servingFrom === 'backup') this.servingFrom = 'control-plane'; },
       onFailure: (err, attempt, retryInMs) => this.markFailed(err, { attempt, retryInMs }),
-      onRecovered: (failedAttempts, outageMs) => log('info', 'control plane reachable again', { endpoint: this.settings.endpoint, failedAttempts, outageMs }),
+      onRecovered: (failedAttempts, outageMs) => {
+        log('info', 'control plane reachable again', { endpoint: this.settings.endpoint, failedAttempts, outageMs });
+        this.markConnected();
+      },
     });
     this.heartbeat = new Heartbeat(this.client, () => ({ configRevision: this.revision ?? 0, tokenExpiresAt: this.settings.token.expiresAt.toISOString() }));
   }
@@ -82,7 +86,7 @@ export class ManagedConfigSource implements ConfigSource {
     this.firstFetch = null;
     this.heartbeat.start(this.settings.heartbeatIntervalMs);
     this.tokens.startPeriodicCheck(() => this.settings.token);
-    this.sync.start();
+    this.sync.start(this.downSince);
   }
 
   sighup(): void {
@@ -110,7 +114,7 @@ export class ManagedConfigSource implements ConfigSource {
       managed: {
         endpoint: this.settings.endpoint, nodeId: NODE_ID, servingFrom: this.servingFrom, configRevision: this.revision,
         controlPlane: { connected: this.connected, lastError: this.lastError },
-        backup: { dir: this.settings.backupDir, lastWrittenAt: this.lastBackupAt, problem: this.backupProblem },
+        backup: this.backup.readiness(),
         token: { ...token, ...(token.state !== 'ok' ? { warning: `the gateway token ${token.state === 'expired' ? 'has expired' : 'expires'} at ${token.expiresAt}: give the gateway a new one (env file, then SIGHUP)` } : {}) },
       },
     };
@@ -128,6 +132,7 @@ export class ManagedConfigSource implements ConfigSource {
       '# HELP outpost_config_revision Control-plane revision of the config being served (-1: none).',
       '# TYPE outpost_config_revision gauge',
       `outpost_config_revision ${this.revision ?? -1}`,
+      ...this.backup.metrics(),
     ];
   }
 
@@ -145,7 +150,7 @@ export class ManagedConfigSource implements ConfigSource {
     if (!read.ok) {
       if (read.missing) log('warn', 'no config backup to start from; waiting for the control plane', { backupDir: dir, reason: read.reason });
       else {
-        this.backupProblem = { errorCode: 'OUTPOST_ERR_BACKUP_CORRUPT', reason: read.reason };
+        this.backup.problem = { errorCode: 'OUTPOST_ERR_BACKUP_CORRUPT', reason: read.reason };
         log('error', 'config backup is corrupt and will not be served; waiting for the control plane', { errorCode: 'OUTPOST_ERR_BACKUP_CORRUPT', backupDir: dir, reason: read.reason });
       }
       return null;
@@ -176,28 +181,15 @@ export class ManagedConfigSource implements ConfigSource {
     }
     this.revision = f.revision;
     this.servingFrom = 'control-plane';
-    await this.saveBackup(f);
-    await this.reportStatus(f.revision, outcome);
+    const backup = await this.backup.save({ gatewayId: this.settings.token.gatewayId, revision: f.revision, etag: f.etag, savedAt: new Date().toISOString(), config: f.config });
+    await this.reportStatus(f.revision, outcome, backup);
   }
 
-  private async saveBackup(f: Fetched): Promise<void> {
-    const dir = this.settings.backupDir;
-    if (!dir) return;
-    try {
-      const file = await writeBackup(dir, { gatewayId: this.settings.token.gatewayId, revision: f.revision, etag: f.etag, savedAt: new Date().toISOString(), config: f.config });
-      this.lastBackupAt = new Date().toISOString();
-      this.backupProblem = null;
-      log('debug', 'config backup written', { file, revision: f.revision });
-    } catch (err) {
-      this.backupProblem = { errorCode: 'OUTPOST_ERR_BACKUP_WRITE_FAILED', reason: (err as Error).message };
-      log('error', 'config backup could not be written', { ...errorFields(err), errorCode: 'OUTPOST_ERR_BACKUP_WRITE_FAILED', backupDir: dir });
-    }
-  }
-
-  private async reportStatus(revision: number, outcome: ApplyOutcome): Promise<void> {
+  /** `ok` is about the config; `backup` (when a directory is set) about writing it to disk. */
+  private async reportStatus(revision: number, outcome: ApplyOutcome, backup: BackupReport | null = null): Promise<void> {
     const body = outcome.status === 'rejected'
       ? { nodeId: NODE_ID, revision, ok: false, ...boundProblems(outcome.problems) }
-      : { nodeId: NODE_ID, revision, ok: true };
+      : { nodeId: NODE_ID, revision, ok: true, ...(backup ? { backup } : {}) };
     try {
       await this.client.post('/gateway/config-status', body);
     } catch (err) {
@@ -207,15 +199,29 @@ export class ManagedConfigSource implements ConfigSource {
 
   private markConnected(): void {
     this.connected = true;
+    this.downSince = null;
     this.lastError = null;
   }
 
-  private markFailed(err: unknown, fields: Record<string, unknown>): void {
+  private markFailed(err: unknown, fields: { attempt?: number; [field: string]: unknown }): void {
     this.connected = false;
+    this.downSince ??= Date.now();
     const code = (err as { code?: unknown }).code;
     const details = (err as { details?: unknown }).details;
     this.lastError = { errorCode: code, message: (err as Error).message, at: new Date().toISOString() };
+    // Retries come every few seconds while it is down: the first five are logged, then one a minute or so.
+    const attempt = fields.attempt ?? 1;
+    if (attempt > 5 && attempt % 12 !== 0) return;
     const level = code === 'OUTPOST_ERR_GATEWAY_TOKEN_REJECTED' ? 'error' : 'warn';
-    log(level, 'control plane request failed; serving the current config', { endpoint: this.settings.endpoint, ...errorFields(err), stack: undefined, details, ...fields });
+    log(level, `control plane request failed; ${this.whatIsServed(fields.phase === 'startup')}`, {
+      endpoint: this.settings.endpoint, ...errorFields(err), stack: undefined, details, servingFrom: this.servingFrom, ...fields,
+    });
+  }
+
+  /** The log must say what the gateway does meanwhile: serving a config, trying the backup, or nothing. */
+  private whatIsServed(startup: boolean): string {
+    if (this.servingFrom !== null) return 'serving the current config';
+    if (startup && this.settings.backupDir) return 'trying the config backup';
+    return 'no config to serve until it answers';
   }
 }

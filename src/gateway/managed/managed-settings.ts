@@ -20,7 +20,7 @@ export interface ManagedSettings {
   /** A check at most this often when long polls come back early (APIM checks every 10 s). */
   syncIntervalMs: number;
   longPollSeconds: number;
-  /** Cap of the jittered exponential backoff while the control plane is unreachable. */
+  /** Cap of the jittered exponential backoff (from 1 s) of the quick checks while the control plane is unreachable. */
   retryMaxMs: number;
   /** Timeout of the first fetch at startup, before falling back to the backup. */
   startupTimeoutMs: number;
@@ -115,7 +115,7 @@ export function resolveManagedSettings(map: SettingsMap, overrides: { backupDir?
     heartbeatIntervalMs: intSetting(map, NAMES.heartbeat, 60_000, 100, 3_600_000),
     syncIntervalMs: intSetting(map, NAMES.sync, 10_000, 100, 3_600_000),
     longPollSeconds: intSetting(map, NAMES.longPoll, 30, 0, 60),
-    retryMaxMs: intSetting(map, NAMES.retryMax, 30_000, 100, 600_000),
+    retryMaxMs: intSetting(map, NAMES.retryMax, 5_000, 100, 600_000),
     startupTimeoutMs: intSetting(map, NAMES.startupTimeout, 10_000, 100, 600_000),
   };
 }

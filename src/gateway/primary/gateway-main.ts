@@ -7,7 +7,10 @@
 import { availableParallelism } from 'node:os';
 import type { Server } from 'node:http';
 import { TableCompiler } from './table-compiler.js';
-import { Supervisor } from './supervisor.js';
+import { MAX_WORKERS, Supervisor, checkWorkerCount } from './supervisor.js';
+import { crashLoopSettings } from './crash-loop-guard.js';
+import { Readiness } from './readiness.js';
+import { allocateProbeState } from '../../shared/probe-state.js';
 import { SharedCounters } from '../pipeline/shared-counters.js';
 import { SharedGauges } from '../pipeline/shared-gauges.js';
 import { ConfigState } from './config-state.js';
@@ -36,9 +39,12 @@ export interface RunningGateway {
   port: number;
   opsPort: number;
   shutdown(reason: string): Promise<void>;
+  /** Settles (never rejects) if the gateway must stop on its own: the workers cannot stay up. */
+  failed: Promise<OutpostError>;
 }
 
 export async function runGateway(options: GatewayOptions): Promise<RunningGateway> {
+  const crashLoop = crashLoopSettings(); // a bad setting stops startup before anything runs
   const source: ConfigSource = options.configFile !== undefined
     ? new FileConfigSource(options.configFile)
     : await ManagedConfigSource.create(options.managed ?? {});
@@ -83,8 +89,16 @@ export async function runGateway(options: GatewayOptions): Promise<RunningGatewa
   const settings = startConfig.gateway;
   const port = options.port ?? settings.port;
   const opsPort = options.opsPort ?? settings.opsPort;
-  // A flag or variable of 0 means one per core even when the file names a count (flag > env > file).
-  const workerCount = (options.workers ?? settings.workers) || availableParallelism();
+  // 0 (flag, variable or file) means one per core, capped at 256; a flag or variable of 0 wins
+  // over a count in the file (flag > env > file). Any other count must be 1..256.
+  const workerCount = (options.workers ?? settings.workers) || Math.min(availableParallelism(), MAX_WORKERS);
+  try {
+    checkWorkerCount(workerCount);
+  } catch (err) {
+    await compiler.close();
+    await source.close();
+    throw err;
+  }
   // Newer uWS builds size their buffer for heads that arrive in several reads from this variable
   // (read once, when the binary loads). The pinned build ignores it and keeps 4 KiB for such heads
   // (README, known limits); heads that arrive in one read are limited by our own maxHeaderBytes check.
@@ -103,15 +117,17 @@ export async function runGateway(options: GatewayOptions): Promise<RunningGatewa
   };
   const listenPort = await reservePort(port).catch(closeQuietly);
   // Counters live for the process, not the generation: a reload does not reset rate limits.
-  const supervisor = new Supervisor(workerCount, faultInjection, SharedCounters.allocate(), SharedGauges.allocate(workerCount));
+  const probe = allocateProbeState();
+  const supervisor = new Supervisor(workerCount, faultInjection, { counters: SharedCounters.allocate(), gauges: SharedGauges.allocate(workerCount), probe }, crashLoop);
   let shuttingDown = false;
+  const readiness = new Readiness({ state, supervisor, source, probe, hasConfig: () => hasConfig, shuttingDown: () => shuttingDown });
+  supervisor.onChange = () => readiness.refresh();
+  let crashLooped: (err: OutpostError) => void = () => undefined;
+  const failed = new Promise<OutpostError>((resolve) => { crashLooped = resolve; });
+  supervisor.onCrashLoop = (err) => crashLooped(err);
   const ops = await startOpsServer(opsPort, {
-    readiness: () => {
-      const workers = supervisor.status();
-      const { ready: sourceReady, ...detail } = source.readiness();
-      const ready = !shuttingDown && hasConfig && sourceReady !== false && supervisor.allAccepting(state.generation);
-      return { ready, generation: state.generation, ...detail, workers, lastReload: state.lastReload, shuttingDown };
-    },
+    liveness: () => supervisor.liveness(),
+    readiness: () => readiness.report(),
     metrics: () => renderMetrics(state, supervisor) + source.metrics().map((l) => l + '\n').join(''),
     crashWorker: (i) => supervisor.crash(i),
   }, faultInjection).catch(closeQuietly);
@@ -120,6 +136,7 @@ export async function runGateway(options: GatewayOptions): Promise<RunningGatewa
     boundPort = await supervisor.start(listenPort, initialTable);
   } catch (err) {
     // Workers that did start hold uWS sockets: close them before the process exits.
+    readiness.stop();
     await supervisor.drain(0);
     await new Promise<void>((r) => closeServer(ops.server, r));
     await compiler.close();
@@ -157,6 +174,7 @@ export async function runGateway(options: GatewayOptions): Promise<RunningGatewa
       state.lastReload = { ok: true, at: new Date().toISOString(), generation };
       supervisor.publish(table);
       hasConfig = true;
+      readiness.refresh();
       warnRestartOnly(settings, result.config.gateway);
       log('info', 'config reloaded', { trigger, ...origin, generation, apis: result.config.apis.length });
       return { status: 'published', generation };
@@ -169,12 +187,14 @@ export async function runGateway(options: GatewayOptions): Promise<RunningGatewa
   };
 
   source.start(apply, firstOutcome);
+  readiness.start();
   const onHup = () => source.sighup();
   process.on('SIGHUP', onHup);
 
   const shutdown = async (reason: string) => {
     if (shuttingDown) return;
     shuttingDown = true;
+    readiness.refresh(); // the API-port probe answers 503 from now on
     const graceMs = Math.round(state.config!.gateway.drainTimeoutSeconds * 1000);
     log('info', 'draining', { reason, graceMs });
     process.off('SIGHUP', onHup);
@@ -182,6 +202,7 @@ export async function runGateway(options: GatewayOptions): Promise<RunningGatewa
     const cutOff = await supervisor.drain(graceMs);
     await new Promise<void>((r) => closeServer(ops.server, r));
     await compiler.close();
+    readiness.stop();
     log('info', 'stopped', { reason, cutOffRequests: cutOff });
   };
 
@@ -189,7 +210,7 @@ export async function runGateway(options: GatewayOptions): Promise<RunningGatewa
   if (process.stdout.isTTY) {
     process.stdout.write(`\n  Outpost gateway on http://localhost:${boundPort}  (ops: http://localhost:${ops.port}/health/ready, ${workerCount} workers)\n\n`);
   }
-  return { port: boundPort, opsPort: ops.port, shutdown };
+  return { port: boundPort, opsPort: ops.port, shutdown, failed };
 
   function rejectFirst(candidate: ConfigCandidate, problems: ConfigProblem[]): ApplyOutcome {
     state.recordRejection(problems, 0);

@@ -1,7 +1,8 @@
 /**
- * The ops listener (its own port, plain node:http on the primary): liveness, readiness with
- * detail, a few Prometheus gauges and counters, and, only with fault injection on, a hook that
- * crashes a worker for supervisor tests. A port it cannot bind is a coded error (listen-error.ts).
+ * The ops listener (its own port, plain node:http on the primary): liveness (503 once the
+ * workers cannot stay up), readiness with detail, a few Prometheus gauges and counters, and, only
+ * with fault injection on, a hook that crashes a worker for supervisor tests. A port it cannot
+ * bind is a coded error (listen-error.ts).
  */
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
@@ -13,6 +14,8 @@ export interface ReadinessReport {
 }
 
 export interface OpsSource {
+  /** `live: false` once the workers cannot stay up (crash loop): the process is about to exit. */
+  liveness(): { live: boolean; reason?: string };
   readiness(): ReadinessReport;
   metrics(): string;
   crashWorker(index: number): boolean;
@@ -25,7 +28,10 @@ export async function startOpsServer(port: number, source: OpsSource, faultInjec
       res.writeHead(status, { 'content-type': 'application/json' });
       res.end(JSON.stringify(body));
     };
-    if (req.method === 'GET' && url === '/health/live') return json(200, { status: 'live' });
+    if (req.method === 'GET' && url === '/health/live') {
+      const { live, reason } = source.liveness();
+      return live ? json(200, { status: 'live' }) : json(503, { status: 'not-live', errorCode: 'OUTPOST_ERR_WORKER_CRASH_LOOP', reason });
+    }
     if (req.method === 'GET' && url === '/health/ready') {
       const report = source.readiness();
       return json(report.ready ? 200 : 503, { status: report.ready ? 'ready' : 'not-ready', ...report });

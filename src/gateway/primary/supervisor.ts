@@ -1,14 +1,21 @@
 /**
- * Starts, replaces and drains the request workers. The first worker binds the port (so port 0
- * resolves to one real port); the others join it through SO_REUSEPORT. A worker that exits when
- * it was not asked to is logged and replaced, with a growing delay if it keeps crashing.
+ * Starts, replaces and drains the request workers. The first worker binds the port; the others
+ * join it through SO_REUSEPORT. A worker that exits when it was not asked to is logged and
+ * replaced, with a growing delay if it keeps crashing, until the crash-loop guard says the
+ * workers cannot stay up: then nothing more is replaced, liveness fails and `onCrashLoop` runs
+ * (the primary exits with code 3 rather than looping forever).
  */
-import { Worker } from 'node:worker_threads';
+import { Worker, type WorkerOptions } from 'node:worker_threads';
+import { pathToFileURL } from 'node:url';
 import type { PrimaryToWorker, TablePublish, WorkerInit, WorkerToPrimary } from '../../shared/protocol.js';
 import { OutpostError } from '../../shared/errors.js';
 import { log } from '../../shared/log.js';
+import { CrashLoopGuard, type CrashLoopSettings, type CrashLoopVerdict } from './crash-loop-guard.js';
 
 export type WorkerPhase = 'starting' | 'accepting' | 'draining' | 'exited';
+
+/** The schema's cap for gateway.workers; the supervisor enforces it whatever the count came from. */
+export const MAX_WORKERS = 256;
 
 interface Slot {
   index: number;
@@ -17,26 +24,49 @@ interface Slot {
   generation: number;
   restarts: number;
   lastStart: number;
+  listenFailed: boolean;
 }
+
+export interface SharedBuffers { counters: SharedArrayBuffer; gauges: SharedArrayBuffer; probe: SharedArrayBuffer }
 
 const YOUNG_GENERATION_MB = Number(process.env.OUTPOST_YOUNG_GENERATION_MB ?? 64);
 const WORKER_FILE = new URL('../worker/worker-main.js', import.meta.url);
+/** How often "no worker accepting for too long" is checked. */
+const GUARD_TICK_MS = 1_000;
+
+export function checkWorkerCount(count: number): void {
+  if (!Number.isInteger(count) || count < 1 || count > MAX_WORKERS) {
+    throw new OutpostError('OUTPOST_ERR_WORKER_COUNT_INVALID', `workers: must be a whole number from 1 to ${MAX_WORKERS}, got ${count}`);
+  }
+}
 
 export class Supervisor {
   private readonly slots: Slot[] = [];
+  private readonly firstListen = new Map<number, { resolve(): void; reject(err: Error): void }>();
+  private readonly guard: CrashLoopGuard;
+  private readonly guardTimer: NodeJS.Timeout;
   private current: TablePublish | null = null;
   private stopping = false;
   port = 0;
   restartsTotal = 0;
+  /** Any phase change (readiness follows it). */
+  onChange: () => void = () => undefined;
+  /** The workers cannot stay up; called once, after startup (during startup `start` rejects). */
+  onCrashLoop: (err: OutpostError) => void = () => undefined;
 
-  constructor(private readonly count: number, private readonly faultInjection: boolean, private readonly counters: SharedArrayBuffer, private readonly gauges: SharedArrayBuffer) {}
+  constructor(private readonly count: number, private readonly faultInjection: boolean, private readonly shared: SharedBuffers, crashLoop: CrashLoopSettings) {
+    checkWorkerCount(count);
+    this.guard = new CrashLoopGuard(crashLoop, Date.now());
+    this.guardTimer = setInterval(() => this.observe(), GUARD_TICK_MS);
+    this.guardTimer.unref();
+  }
 
-  /** Starts every worker on `port`; resolves with the bound port once all accept. */
+  /** Starts every worker on `port`; resolves with the bound port once all accept (replacements included). */
   async start(port: number, table: TablePublish): Promise<number> {
     this.current = table;
     this.port = port;
-    await this.spawn(0, 0);
-    await Promise.all(Array.from({ length: this.count - 1 }, (_, i) => this.spawn(i + 1, 0)));
+    await this.launch(0);
+    await Promise.all(Array.from({ length: this.count - 1 }, (_, i) => this.launch(i + 1)));
     return this.port;
   }
 
@@ -50,8 +80,18 @@ export class Supervisor {
     return this.slots.map(({ index, phase, generation, restarts }) => ({ index, phase, generation, restarts }));
   }
 
-  allAccepting(generation: number): boolean {
-    return this.slots.length === this.count && this.slots.every((s) => s.phase === 'accepting' && s.generation === generation);
+  /**
+   * Every worker accepts and serves some published generation. Not necessarily the newest: during
+   * a rollout workers serve N until they switch to N+1, and either one serves.
+   */
+  allServing(): boolean {
+    return this.slots.length === this.count && this.slots.every((s) => s.phase === 'accepting' && s.generation > 0);
+  }
+
+  /** Liveness: false once the crash-loop guard has tripped. */
+  liveness(): { live: boolean; reason?: string } {
+    const verdict = this.guard.verdict;
+    return verdict ? { live: false, reason: verdict.reason } : { live: true };
   }
 
   /** Fault injection (tests only): make worker `index` throw an uncaught exception. */
@@ -65,6 +105,7 @@ export class Supervisor {
   /** Stops accepting everywhere, lets in-flight requests finish, resolves when all have exited. */
   async drain(graceMs: number): Promise<number> {
     this.stopping = true;
+    clearInterval(this.guardTimer);
     let cutOff = 0;
     await Promise.all(this.slots.map((slot) => new Promise<void>((resolve) => {
       if (slot.phase === 'exited') return resolve();
@@ -76,42 +117,86 @@ export class Supervisor {
     return cutOff;
   }
 
-  private spawn(index: number, restarts: number): Promise<void> {
-    const init: WorkerInit = { index, port: this.port, table: this.current!, faultInjection: this.faultInjection, counters: this.counters, gauges: this.gauges };
-    const worker = new Worker(WORKER_FILE, {
-      workerData: init, stdout: false, stderr: false,
-      // A larger young generation: per-request garbage dies young, and fewer scavenges cost less CPU.
-      resourceLimits: { maxYoungGenerationSizeMb: YOUNG_GENERATION_MB },
-    });
-    const slot: Slot = { index, worker, phase: 'starting', generation: -1, restarts, lastStart: Date.now() };
-    this.slots[index] = slot;
+  /** Resolves when slot `index` first accepts, whichever replacement gets there. */
+  private launch(index: number): Promise<void> {
     return new Promise((resolve, reject) => {
-      worker.on('message', (m: WorkerToPrimary) => {
-        if (m.type === 'table-applied') slot.generation = m.generation;
-        else if (m.type === 'listening') {
-          if (this.port === 0) this.port = m.port;
-          slot.phase = 'accepting';
-          resolve();
-        } else if (m.type === 'listen-failed') {
-          reject(new OutpostError('OUTPOST_ERR_PORT_IN_USE', `worker ${index} could not listen on port ${m.port}`));
-        }
-      });
-      worker.on('error', (err) => log('error', 'worker error', { worker: index, error: err.message, stack: err.stack }));
-      worker.on('exit', (code) => {
-        const wasAccepting = slot.phase === 'accepting' || slot.phase === 'starting';
-        slot.phase = 'exited';
-        if (this.stopping || !wasAccepting || this.slots[index] !== slot) return;
-        this.restartsTotal++;
-        const quick = Date.now() - slot.lastStart < 10_000;
-        const delay = quick ? Math.min(100 * 2 ** Math.min(restarts, 6), 5_000) : 0;
-        log('error', 'worker exited unexpectedly; starting a replacement', {
-          errorCode: 'OUTPOST_ERR_WORKER_CRASHED', worker: index, exitCode: code, restartInMs: delay,
-        });
-        setTimeout(() => {
-          if (this.stopping) return;
-          this.spawn(index, quick ? restarts + 1 : 0).catch((err) => log('error', 'replacement worker failed to start', { worker: index, error: String(err) }));
-        }, delay);
-      });
+      this.firstListen.set(index, { resolve, reject });
+      this.spawn(index, 0);
     });
   }
+
+  private observe(): void {
+    if (this.stopping) return;
+    const accepting = this.slots.filter((s) => s.phase === 'accepting').length;
+    const verdict = this.guard.observe(accepting, Date.now());
+    if (verdict) this.tripped(verdict);
+  }
+
+  private tripped(verdict: CrashLoopVerdict): void {
+    if (this.stopping) return;
+    this.stopping = true; // nothing more is replaced
+    clearInterval(this.guardTimer);
+    const err = new OutpostError('OUTPOST_ERR_WORKER_CRASH_LOOP', `the workers cannot stay up: ${verdict.reason}; exiting with code 3`, verdict);
+    const starting = this.firstListen.size > 0;
+    for (const waiter of this.firstListen.values()) waiter.reject(err);
+    this.firstListen.clear();
+    this.onChange();
+    if (!starting) this.onCrashLoop(err);
+  }
+
+  private spawn(index: number, restarts: number): void {
+    const init: WorkerInit = { index, port: this.port, table: this.current!, faultInjection: this.faultInjection, ...this.shared };
+    const slot: Slot = { index, worker: newWorker(init), phase: 'starting', generation: -1, restarts, lastStart: Date.now(), listenFailed: false };
+    const worker = slot.worker;
+    this.slots[index] = slot;
+    this.onChange();
+    worker.on('message', (m: WorkerToPrimary) => {
+      if (m.type === 'table-applied') { slot.generation = m.generation; this.onChange(); }
+      else if (m.type === 'listening') {
+        if (this.port === 0) this.port = m.port;
+        slot.phase = 'accepting';
+        this.firstListen.get(index)?.resolve();
+        this.firstListen.delete(index);
+        this.observe();
+        this.onChange();
+      } else if (m.type === 'listen-failed') {
+        slot.listenFailed = true;
+        this.firstListen.get(index)?.reject(new OutpostError('OUTPOST_ERR_PORT_IN_USE', `worker ${index} could not listen on port ${m.port}`));
+        this.firstListen.delete(index);
+      }
+    });
+    worker.on('error', (err) => log('error', 'worker error', { worker: index, error: err.message, stack: err.stack }));
+    worker.on('exit', (code) => {
+      const wasAccepting = slot.phase === 'accepting' || slot.phase === 'starting';
+      slot.phase = 'exited';
+      this.onChange();
+      if (this.stopping || !wasAccepting || slot.listenFailed || this.slots[index] !== slot) return;
+      this.restartsTotal++;
+      const verdict = this.guard.recordRestart(index, Date.now());
+      if (verdict) return this.tripped(verdict);
+      this.observe();
+      const quick = Date.now() - slot.lastStart < 10_000;
+      const delay = quick ? Math.min(100 * 2 ** Math.min(restarts, 6), 5_000) : 0;
+      log('error', 'worker exited unexpectedly; starting a replacement', {
+        errorCode: 'OUTPOST_ERR_WORKER_CRASHED', worker: index, exitCode: code, restartInMs: delay,
+      });
+      setTimeout(() => {
+        if (!this.stopping) this.spawn(index, quick ? restarts + 1 : 0);
+      }, delay);
+    });
+  }
+}
+
+function newWorker(init: WorkerInit): Worker {
+  const options: WorkerOptions = {
+    workerData: init, stdout: false, stderr: false,
+    // A larger young generation: per-request garbage dies young, and fewer scavenges cost less CPU.
+    resourceLimits: { maxYoungGenerationSizeMb: YOUNG_GENERATION_MB },
+  };
+  // Test only (README, Operations): a module each worker imports before worker-main, so a test
+  // can make workers fail at start for real (a module that throws) and exercise the crash-loop guard.
+  const preload = process.env.OUTPOST_TEST_WORKER_PRELOAD;
+  if (!preload) return new Worker(WORKER_FILE, options);
+  const code = `import(${JSON.stringify(pathToFileURL(preload).href)}).then(() => import(${JSON.stringify(WORKER_FILE.href)}))`;
+  return new Worker(code, { ...options, eval: true });
 }

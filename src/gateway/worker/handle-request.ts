@@ -19,6 +19,7 @@ import { startPolicyRequest } from './policy-request.js';
 import { RequestContext } from '../pipeline/context.js';
 import type { BackendPools } from '../upstream/backend-pools.js';
 import type { CompiledSubscription } from '../../shared/compiled-meta.js';
+import { probeRefusal } from '../../shared/probe-state.js';
 
 export const HEALTH_PATHS = new Set(['/status-0123456789abcdef', '/internal-status-0123456789abcdef']);
 
@@ -53,6 +54,8 @@ export class RequestHandler {
     if (head.framing !== FRAMING_OK) return writeError(res, 'OUTPOST_ERR_BAD_REQUEST_FRAMING', true);
     // Length check first: the probe paths are 24 and 33 characters, most requests are neither.
     if ((head.url.length === 24 || head.url.length === 33) && HEALTH_PATHS.has(head.url)) {
+      const refusal = probeRefusal(); // the primary's readiness: no config, workers down, draining
+      if (refusal !== null) return writeError(res, refusal, refusal === 'OUTPOST_ERR_SHUTTING_DOWN');
       return draining
         ? writeError(res, 'OUTPOST_ERR_SHUTTING_DOWN', true)
         : writeJson(res, 200, `{"status":"healthy","generation":${gen.number}}`, false);
