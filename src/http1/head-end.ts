@@ -12,6 +12,8 @@ export const HEAD_INCOMPLETE = -1;
 export const HEAD_BAD_LINE_ENDING = -2;
 export const HEAD_TOO_LARGE = -3;
 export const HEAD_LINE_TOO_LONG = -4;
+/** A bare LF or CR after the request line, in the field lines. */
+export const HEAD_BAD_FIELD_LINE_ENDING = -5;
 
 export class HeadEndFinder {
   /** Index (relative to the head's start) scanned so far. */
@@ -39,10 +41,10 @@ export class HeadEndFinder {
     let result = HEAD_INCOMPLETE;
     for (; p < limit; p++) {
       const c = buf[p];
-      if (c === LF) return HEAD_BAD_LINE_ENDING; // a CR was not seen right before (that case is below)
+      if (c === LF) return lineStart === start ? HEAD_BAD_LINE_ENDING : HEAD_BAD_FIELD_LINE_ENDING; // no CR right before it
       if (c !== CR) continue;
       if (p + 1 >= end) break; // wait for the byte after CR
-      if (buf[p + 1] !== LF) return HEAD_BAD_LINE_ENDING;
+      if (buf[p + 1] !== LF) return lineStart === start ? HEAD_BAD_LINE_ENDING : HEAD_BAD_FIELD_LINE_ENDING;
       if (lineStart === start && p - start > this.maxRequestLineBytes) return HEAD_LINE_TOO_LONG;
       if (p === lineStart && lineStart !== start) { result = p; break; }
       p++;

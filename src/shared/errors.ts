@@ -64,7 +64,6 @@ export const ERRORS = {
   OUTPOST_ERR_POLICY_INVALID: { status: 0, source: 'config', retrySafe: false, message: 'A policy could not be compiled' },
   OUTPOST_ERR_CONFIG_UNREADABLE: { status: 0, source: 'config', retrySafe: false, message: 'Configuration file could not be read or parsed' },
   OUTPOST_ERR_PORT_IN_USE: { status: 0, source: 'internal', retrySafe: false, message: 'The listen port is already in use' },
-  OUTPOST_ERR_UWS_NATIVE_MISSING: { status: 0, source: 'internal', retrySafe: false, message: 'The uWebSockets.js native binary could not be loaded' },
   /** Managed mode: the env file or environment has a missing or malformed setting (endpoint, token, CA file...). */
   OUTPOST_ERR_SETTINGS_INVALID: { status: 0, source: 'config', retrySafe: false, message: 'A managed-mode setting is missing or invalid' },
   /** The control plane could not be reached (DNS, refused, timeout, TLS); the gateway keeps serving what it has. */

@@ -64,3 +64,37 @@ function responseComplete(text: string): boolean {
   const m = /\r\ncontent-length: (\d+)/i.exec(final.slice(0, end));
   return m !== null && final.length >= end + 4 + Number(m[1]);
 }
+
+export interface RawSession { text: string; statuses: number[]; closed: boolean }
+
+/**
+ * Sends `pieces` (one write each, `gapMs` apart) and collects everything until the server closes
+ * the connection (or `waitMs` passes: then `closed` is false). `statuses` lists every final
+ * response's status, in order.
+ */
+export function rawUntilClose(port: number, pieces: Array<string | Buffer> | string | Buffer, waitMs = 4000, gapMs = 0): Promise<RawSession> {
+  const list = Array.isArray(pieces) ? pieces : [pieces];
+  return new Promise((resolve) => {
+    const socket = connect(port, '127.0.0.1');
+    const chunks: Buffer[] = [];
+    let closed = false;
+    socket.on('connect', async () => {
+      for (const p of list) {
+        if (socket.destroyed) break;
+        socket.write(typeof p === 'string' ? Buffer.from(p, 'latin1') : p);
+        if (gapMs > 0) await new Promise((r) => setTimeout(r, gapMs));
+      }
+    });
+    socket.on('data', (d) => chunks.push(d));
+    socket.on('error', () => undefined);
+    const finish = () => {
+      clearTimeout(timer);
+      socket.destroy();
+      const text = Buffer.concat(chunks).toString('latin1');
+      const statuses = [...text.matchAll(/(?:^|\r\n)HTTP\/1\.1 ([2-5]\d\d) /g)].map((m) => Number(m[1]));
+      resolve({ text, statuses, closed });
+    };
+    socket.on('close', () => { closed = true; finish(); });
+    const timer = setTimeout(finish, waitMs);
+  });
+}

@@ -5,7 +5,7 @@
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { HeadEndFinder, HEAD_INCOMPLETE, HEAD_BAD_LINE_ENDING, HEAD_TOO_LARGE, HEAD_LINE_TOO_LONG } from '../../src/http1/head-end.js';
+import { HeadEndFinder, HEAD_INCOMPLETE, HEAD_BAD_LINE_ENDING, HEAD_BAD_FIELD_LINE_ENDING, HEAD_TOO_LARGE, HEAD_LINE_TOO_LONG } from '../../src/http1/head-end.js';
 import { ParsedRequest, parseRequestHead } from '../../src/http1/request-parser.js';
 import { ChunkedDecoder } from '../../src/http1/chunked-decoder.js';
 import { llhttpParse } from '../support/llhttp.js';
@@ -22,7 +22,7 @@ function ours(bytes: Buffer, step = bytes.length, maxHead = 8192): Ours {
   for (let available = Math.min(step, bytes.length); ; available = Math.min(available + step, bytes.length)) {
     const end = finder.find(bytes, start, available);
     if (end === HEAD_INCOMPLETE) { if (available === bytes.length) return { error: null, messages }; continue; }
-    if (end < 0) return { error: ({ [HEAD_BAD_LINE_ENDING]: 'LINE_ENDING', [HEAD_TOO_LARGE]: 'TOO_LARGE', [HEAD_LINE_TOO_LONG]: 'LINE_TOO_LONG' } as Record<number, string>)[end], messages };
+    if (end < 0) return { error: ({ [HEAD_BAD_LINE_ENDING]: 'LINE_ENDING', [HEAD_BAD_FIELD_LINE_ENDING]: 'LINE_ENDING', [HEAD_TOO_LARGE]: 'TOO_LARGE', [HEAD_LINE_TOO_LONG]: 'LINE_TOO_LONG' } as Record<number, string>)[end], messages };
     const code = parseRequestHead(bytes, start, end, req);
     if (code !== null) return { error: code, messages };
     const headers: string[] = [];
