@@ -25,11 +25,11 @@ const binding = (() => {
   } finally { process.emitWarning = emit; }
 })();
 
-/** Parses every request in `bytes` with llhttp (strict mode: no lenient flags). */
+/** Parses every request in `bytes` with llhttp (no lenient flags). */
 export function llhttpParse(bytes: Buffer): ReferenceResult {
   const { HTTPParser, methods } = binding;
   const parser = new HTTPParser();
-  parser.initialize(HTTPParser.REQUEST, {}, 0, 0);
+  parser.initialize(HTTPParser.REQUEST, {}, 1 << 20, 0); // 1 MiB heads: size limits are not what is compared
   const messages: ReferenceMessage[] = [];
   let pending: string[] = [];
   let url = '';

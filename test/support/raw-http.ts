@@ -91,10 +91,41 @@ export function rawUntilClose(port: number, pieces: Array<string | Buffer> | str
       clearTimeout(timer);
       socket.destroy();
       const text = Buffer.concat(chunks).toString('latin1');
-      const statuses = [...text.matchAll(/(?:^|\r\n)HTTP\/1\.1 ([2-5]\d\d) /g)].map((m) => Number(m[1]));
-      resolve({ text, statuses, closed });
+      resolve({ text, statuses: finalStatuses(text), closed });
     };
     socket.on('close', () => { closed = true; finish(); });
     const timer = setTimeout(finish, waitMs);
   });
+}
+
+/** Statuses of the final responses in `text`, read in sequence (Content-Length or chunked bodies). */
+function finalStatuses(text: string): number[] {
+  const statuses: number[] = [];
+  let at = 0;
+  while (at < text.length) {
+    const m = /^HTTP\/1\.[01] (\d{3})/.exec(text.slice(at, at + 16));
+    if (m === null) break;
+    const headEnd = text.indexOf('\r\n\r\n', at);
+    if (headEnd < 0) break;
+    const head = text.slice(at, headEnd);
+    const status = Number(m[1]);
+    at = headEnd + 4;
+    if (status < 200) continue;
+    statuses.push(status);
+    const length = /\r\ncontent-length: *(\d+)/i.exec(head);
+    if (length) { at += Number(length[1]); continue; }
+    if (/\r\ntransfer-encoding: *chunked/i.test(head)) {
+      for (;;) {
+        const lineEnd = text.indexOf('\r\n', at);
+        if (lineEnd < 0) return statuses;
+        const size = parseInt(text.slice(at, lineEnd), 16);
+        at = lineEnd + 2 + size + 2;
+        if (size === 0) break;
+      }
+      continue;
+    }
+    if (status === 204 || status === 304) continue;
+    break; // close-delimited: the rest is its body
+  }
+  return statuses;
 }
