@@ -3,7 +3,7 @@
 // runs (Node >= 22.12 listens with reusePort itself; older Node: one worker accepts), and this
 // script says so in one JSON log line.
 import { spawnSync } from 'node:child_process';
-import { existsSync } from 'node:fs';
+import { existsSync, mkdirSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
@@ -37,3 +37,6 @@ if (process.env.OUTPOST_SKIP_NATIVE === '1') {
   if (r.status === 0) log('info', 'native addon built', { path: 'native/build/Release/outpost_native.node' });
   else log('warn', 'native addon not built; the gateway falls back to one accepting worker on Node < 22.12', { exitCode: r.status, error: (r.stderr || r.error?.message || '').split('\n').filter(Boolean).slice(-5).join(' | ') });
 }
+
+// The Dockerfile copies this directory whatever happened above.
+mkdirSync(join(here, 'build', 'Release'), { recursive: true });

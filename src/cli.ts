@@ -84,8 +84,8 @@ async function gatewayCommand(args: string[]): Promise<void> {
   };
   process.on('SIGTERM', () => stop('SIGTERM', 0));
   process.on('SIGINT', () => stop('SIGINT', 0));
-  // A bug in the primary must not take the process down with worker sockets open (uWS would
-  // abort the process mid-response): drain what is in flight, then exit non-zero for systemd.
+  // A bug in the primary must not cut off responses in flight: drain them, then exit non-zero
+  // for systemd.
   onFatal = (err) => {
     log('error', 'uncaught exception in the primary; draining and exiting', errorFields(err));
     setTimeout(() => process.exit(1), 10_000).unref();
