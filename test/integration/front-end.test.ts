@@ -176,3 +176,44 @@ describe('HTTP/1.1 front end', () => {
     assert.equal(h['x-real-ip'], '10.9.9.9');
   });
 });
+
+describe('HTTP/1.1 front end: timeouts and expectations', () => {
+  let tap: ByteTap;
+  let gw: GatewayProcess;
+
+  before(async () => {
+    tap = await startByteTap();
+    gw = await startGateway(oneApiConfig(tap.url, { requestHeadTimeoutMs: 500, clientIdleTimeoutMs: 500, requestBodyTimeoutMs: 500 }), { workers: 1 });
+  });
+  after(async () => { await gw?.stop(); await tap?.close(); });
+
+  test('a head that never completes (slowloris) gets 408 and the connection closes', async () => {
+    const res = await rawUntilClose(gw.port, 'GET /echo/slow HTTP/1.1\r\nHost: t\r\nX-A: 1\r\n', 6000);
+    assert.deepEqual(res.statuses, [408]);
+    assert.match(res.text, /OUTPOST_ERR_REQUEST_TIMEOUT/);
+    assert.equal(res.closed, true);
+  });
+
+  test('a stalled request body gets 408 and closes; the backend never sees a complete request', async () => {
+    const res = await rawUntilClose(gw.port, 'POST /echo/stalled HTTP/1.1\r\nHost: t\r\nContent-Length: 10\r\n\r\nabc', 6000);
+    assert.deepEqual(res.statuses, [408]);
+    assert.equal(res.closed, true);
+    assert.ok(!tap.requests().some((r) => r.target === '/stalled'));
+  });
+
+  test('an idle keep-alive connection is closed after its response', async () => {
+    const res = await rawUntilClose(gw.port, 'GET /echo/idle HTTP/1.1\r\nHost: t\r\n\r\n', 6000);
+    assert.deepEqual(res.statuses, [200]);
+    assert.equal(res.closed, true);
+  });
+
+  test('Expect: 100-continue gets 100 Continue when the body is read; another expectation gets 417', async () => {
+    const ok = await rawUntilClose(gw.port, 'POST /echo/cont HTTP/1.1\r\nHost: t\r\nExpect: 100-continue\r\nContent-Length: 5\r\nConnection: close\r\n\r\nhello');
+    assert.match(ok.text, /^HTTP\/1\.1 100 Continue\r\n\r\n/);
+    assert.deepEqual(ok.statuses, [200]);
+    assert.equal(tap.requests().find((r) => r.target === '/cont')!.body.toString(), 'hello');
+    const refused = await rawUntilClose(gw.port, 'POST /echo/exp HTTP/1.1\r\nHost: t\r\nExpect: teapot\r\nContent-Length: 5\r\n\r\nhello');
+    assert.deepEqual(refused.statuses, [417]);
+    assert.equal(refused.closed, true);
+  });
+});

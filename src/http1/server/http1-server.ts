@@ -37,7 +37,8 @@ export class Http1Server implements ServerShared {
     if (this.head) this.head.prev = c;
     this.head = c;
     this.connectionCount++;
-    if (this.draining) c.drain();
+    // While draining, a new connection still gets its answer (503, Connection: close) rather than
+    // a reset: it is left to send its request.
   }
 
   connectionClosed(c: Connection): void {
