@@ -68,6 +68,8 @@ describe('HTTP/1.1 front end', () => {
     ['101 header lines', `GET /echo/r8 HTTP/1.1\r\nHost: t\r\n${'X-A: 1\r\n'.repeat(100)}\r\n`, 431],
     ['raw UTF-8 in the target', 'GET /echo/caf\xc3\xa9 HTTP/1.1\r\nHost: t\r\n\r\n', 400],
     ['HTTP/2.0 in the request line', 'GET /echo/r9 HTTP/2.0\r\nHost: t\r\n\r\n', 505],
+    ['a request line over 8 KiB', `GET /echo/${'a'.repeat(9000)} HTTP/1.1\r\nHost: t\r\n\r\n`, 414],
+    ['Transfer-Encoding: gzip, chunked', 'POST /echo/r10 HTTP/1.1\r\nHost: t\r\nTransfer-Encoding: gzip, chunked\r\n\r\n0\r\n\r\n', 501],
   ];
   for (const [name, request, status] of refused) {
     test(`${name}: ${status} at once, the connection closes, the request pipelined behind it is never seen`, async () => {
