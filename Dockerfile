@@ -1,12 +1,15 @@
-# Outpost gateway image. Debian 12 (bookworm) base: its glibc 2.36 is what the pinned
-# uWebSockets.js build was verified on; the package ships linux x64 and arm64 binaries, so
-# `docker buildx build --platform linux/amd64,linux/arm64 .` builds both.
+# Outpost gateway image, Debian 12 (bookworm). Native code is built from source in the build stage
+# (better-sqlite3, and native/: the SO_REUSEPORT listener addon), so
+# `docker buildx build --platform linux/amd64,linux/arm64 .` builds both architectures.
 
 FROM node:20-bookworm-slim AS build
-# better-sqlite3 (the control plane's store) is built from source by its install script.
+# better-sqlite3 (the control plane's store) is built from source by its install script; the root
+# install script (native/build.mjs) builds native/ with npm's node-gyp against the image's own
+# Node headers (/usr/local/include/node: no download). It never fails the install; check its log line.
 RUN apt-get update && apt-get install -y --no-install-recommends python3 make g++ && rm -rf /var/lib/apt/lists/*
 WORKDIR /app
 COPY package.json package-lock.json ./
+COPY native ./native
 RUN npm ci --no-audit --no-fund
 COPY tsconfig.json ./
 COPY src ./src
@@ -19,6 +22,9 @@ ENV NODE_ENV=production
 WORKDIR /app
 COPY --from=build /app/node_modules ./node_modules
 COPY --from=build /app/dist/src ./dist/src
+# The addon (build.mjs always leaves this directory, empty if the build failed: then workers fall
+# back to one listener on Node 20, and say so in the log).
+COPY --from=build /app/native/build/Release ./native/build/Release
 COPY package.json ./
 COPY config/gateway.yaml /etc/outpost/gateway.yaml
 # Runs as the image's unprivileged `node` user and writes nothing outside mounted volumes, so a

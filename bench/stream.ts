@@ -32,9 +32,8 @@ function streamBytes(): number {
 }
 
 const SIZE = streamBytes();
-// Content-Length or chunked. uWebSockets.js 20.30 drops requests whose Content-Length has 10+
-// digits (>= 1e9 bytes), so by default sizes from 1e9 up are sent chunked (README, known limits);
-// STREAM_UPLOAD=content-length forces the length to show that limit.
+// Content-Length or chunked. By default sizes from 1e9 up are sent chunked (the uWS front end
+// refused 10+ digit lengths; Outpost's own accepts up to 15 digits); STREAM_UPLOAD picks one.
 const UPLOAD_FRAMING = process.env.STREAM_UPLOAD === 'chunked' || (!process.env.STREAM_UPLOAD && SIZE >= 1e9) ? 'chunked' : 'content-length';
 if (!['', undefined, 'chunked', 'content-length'].includes(process.env.STREAM_UPLOAD)) {
   throw new Error(`STREAM_UPLOAD must be "content-length" or "chunked", got "${process.env.STREAM_UPLOAD}"`);

@@ -63,8 +63,8 @@ async function gatewayCommand(args: string[]): Promise<void> {
     log('error', err.message, { errorCode: err.code, ...(err.details as object) });
     stop('crash-loop', EXIT.runtime);
   });
-  // A bug in the primary must not take the process down with worker sockets open (uWS would
-  // abort the process mid-response): drain what is in flight, then exit non-zero for systemd.
+  // A bug in the primary must not cut off responses in flight: drain them, then exit non-zero
+  // for systemd.
   onFatal = (err) => {
     log('error', 'uncaught exception in the primary; draining and exiting', errorFields(err));
     setTimeout(() => process.exit(EXIT.runtime), 10_000).unref();

@@ -5,6 +5,7 @@
  */
 import { createHash } from 'node:crypto';
 import { z } from 'zod';
+import { parseAddressOrCidr } from '../gateway/policies/ip-address.js';
 import { splitSuffix, splitTemplate } from './url-template.js';
 import { foldAscii } from './table-layout.js';
 import { namedValueSchema, policiesSchema, productSchema, subscriptionKeyNamesSchema, subscriptionSchema } from './config-management.js';
@@ -33,6 +34,22 @@ const gatewaySchema = z.object({
   maxHeaderBytes: z.number().int().min(1024).max(1 << 20).default(16_384),
   /** Largest request body; larger ones get 413. 0 means no limit. */
   maxBodyBytes: z.number().int().min(0).default(100 * 1024 * 1024),
+  /** Most header field lines in a request; more get 431. */
+  maxHeaderCount: z.number().int().min(8).max(1000).default(100),
+  /** A request head must arrive within this long of its first byte (slowloris): else 408. */
+  requestHeadTimeoutMs: z.number().int().min(100).max(600_000).default(10_000),
+  /** Idle keep-alive client connections are closed after this long. */
+  clientIdleTimeoutMs: z.number().int().min(100).max(3_600_000).default(5_000),
+  /** A request body that sends nothing for this long is cut off (408 when nothing was answered). */
+  requestBodyTimeoutMs: z.number().int().min(100).max(3_600_000).default(30_000),
+  /**
+   * Peers (addresses or CIDR ranges) whose X-Forwarded-* / Forwarded / X-Real-IP headers are
+   * believed. From anyone else those headers are replaced by what the gateway saw.
+   */
+  trustedProxies: z.array(z.string().superRefine((v, ctx) => {
+    const r = parseAddressOrCidr(v);
+    if (typeof r === 'string') ctx.addIssue({ code: z.ZodIssueCode.custom, message: r });
+  })).max(1000).default([]),
   /** How long SIGTERM waits for in-flight requests before closing them. */
   drainTimeoutSeconds: z.number().min(0).max(3600).default(30),
   upstream: upstreamSchema.default({}),

@@ -19,6 +19,20 @@ export const ERRORS = {
   OUTPOST_ERR_ROUTE_NOT_FOUND: { status: 404, source: 'client', retrySafe: false, message: 'Resource not found' },
   OUTPOST_ERR_BAD_PATH_ENCODING: { status: 400, source: 'client', retrySafe: false, message: 'Bad request: the request path has invalid percent-encoding' },
   OUTPOST_ERR_BAD_REQUEST_FRAMING: { status: 400, source: 'client', retrySafe: false, message: 'Bad request: conflicting or invalid Content-Length / Transfer-Encoding headers' },
+  /** Request line: bad method, target (SP, CTL, non-ASCII, '#', wrong form) or version syntax; bare LF/CR. */
+  OUTPOST_ERR_BAD_REQUEST_LINE: { status: 400, source: 'client', retrySafe: false, message: 'Bad request: malformed request line' },
+  /** A header field line that breaks RFC 9112: obs-fold, bad name, control bytes, bare LF/CR. */
+  OUTPOST_ERR_BAD_HEADER: { status: 400, source: 'client', retrySafe: false, message: 'Bad request: malformed header field' },
+  /** Host missing (HTTP/1.1), repeated, empty, or not a host[:port]. */
+  OUTPOST_ERR_BAD_HOST: { status: 400, source: 'client', retrySafe: false, message: 'Bad request: missing, duplicate or invalid Host header' },
+  /** A path segment that decodes to a traversal (`..%2f`, `..%5c`, `.%2e/`, `..;`). */
+  OUTPOST_ERR_PATH_TRAVERSAL: { status: 400, source: 'client', retrySafe: false, message: 'Bad request: encoded path traversal' },
+  OUTPOST_ERR_HTTP_VERSION_NOT_SUPPORTED: { status: 505, source: 'client', retrySafe: false, message: 'HTTP version not supported' },
+  OUTPOST_ERR_REQUEST_TARGET_TOO_LONG: { status: 414, source: 'client', retrySafe: false, message: 'Request-URI too long' },
+  OUTPOST_ERR_UNSUPPORTED_TRANSFER_CODING: { status: 501, source: 'client', retrySafe: false, message: 'Not implemented: unsupported transfer coding' },
+  OUTPOST_ERR_EXPECTATION_FAILED: { status: 417, source: 'client', retrySafe: false, message: 'Expectation failed' },
+  /** The head did not arrive in time, or the body stalled. */
+  OUTPOST_ERR_REQUEST_TIMEOUT: { status: 408, source: 'client', retrySafe: true, message: 'Request timeout' },
   OUTPOST_ERR_HEADERS_TOO_LARGE: { status: 431, source: 'client', retrySafe: false, message: 'Request header fields too large' },
   OUTPOST_ERR_BODY_TOO_LARGE: { status: 413, source: 'client', retrySafe: false, message: 'Request body too large' },
   OUTPOST_ERR_SUBSCRIPTION_KEY_MISSING: { status: 401, source: 'client', retrySafe: false, message: 'Access denied due to missing subscription key. Make sure to include subscription key when making requests to an API.' },
@@ -58,7 +72,6 @@ export const ERRORS = {
   OUTPOST_ERR_PORT_UNAVAILABLE: { status: 0, source: 'internal', retrySafe: false, message: 'The listen port cannot be bound' },
   /** The command line or an OUTPOST_* environment variable is wrong: unknown command or flag, bad value. Exit code 2. */
   OUTPOST_ERR_USAGE: { status: 0, source: 'config', retrySafe: false, message: 'Invalid command line; see `outpost help`' },
-  OUTPOST_ERR_UWS_NATIVE_MISSING: { status: 0, source: 'internal', retrySafe: false, message: 'The uWebSockets.js native binary could not be loaded' },
   /** Managed mode: the env file or environment has a missing or malformed setting (endpoint, token, CA file...). */
   OUTPOST_ERR_SETTINGS_INVALID: { status: 0, source: 'config', retrySafe: false, message: 'A managed-mode setting is missing or invalid' },
   /** The control plane could not be reached (DNS, refused, timeout, TLS); the gateway keeps serving what it has. */
@@ -126,10 +139,10 @@ export function errorBody(code: ErrorCode): string {
 }
 
 const STATUS_TEXT: Record<number, string> = {
-  400: 'Bad Request', 401: 'Unauthorized', 403: 'Forbidden', 429: 'Too Many Requests', 404: 'Not Found', 413: 'Payload Too Large', 431: 'Request Header Fields Too Large',
+  400: 'Bad Request', 401: 'Unauthorized', 403: 'Forbidden', 408: 'Request Timeout', 414: 'URI Too Long', 417: 'Expectation Failed', 501: 'Not Implemented', 505: 'HTTP Version Not Supported', 429: 'Too Many Requests', 404: 'Not Found', 413: 'Payload Too Large', 431: 'Request Header Fields Too Large',
   500: 'Internal Server Error', 502: 'Bad Gateway', 503: 'Service Unavailable', 504: 'Gateway Timeout',
 };
-/** "404 Not Found": the status line uWS writes. */
+/** "404 Not Found": a status line without its "HTTP/1.1 ". */
 export function statusLine(status: number): string {
   return `${status} ${STATUS_TEXT[status] ?? ''}`.trimEnd();
 }

@@ -1,6 +1,6 @@
 /**
- * Process lifecycle: SIGTERM drains (a slow in-flight request finishes, new connections are
- * refused, exit 0), a crashed worker is replaced while the port keeps answering, a busy port is a
+ * Process lifecycle: SIGTERM drains (a slow in-flight request finishes, new requests get 503 with
+ * Connection: close, exit 0), a crashed worker is replaced while the port keeps answering, a busy port is a
  * clear startup error, and `outpost validate` prints field paths.
  */
 import { describe, test } from 'node:test';
@@ -15,7 +15,7 @@ import { CLI, opsGet, startGateway, oneApiConfig } from '../support/gateway-proc
 import { startBackend, echoHandler } from '../support/backends.js';
 
 describe('lifecycle', () => {
-  test('SIGTERM: in-flight requests finish, new connections are refused, exit 0', async () => {
+  test('SIGTERM: in-flight requests finish, new requests get 503 with Connection: close, exit 0', async () => {
     const backend = await startBackend((req, res) => {
       if (req.url === '/slow') { setTimeout(() => { res.writeHead(200, { 'content-length': 4 }); res.end('done'); }, 1_500); return; }
       echoHandler(req, res);
@@ -30,7 +30,11 @@ describe('lifecycle', () => {
       const ready = await opsGet(gw, '/health/ready');
       assert.equal(ready.status, 503);
       assert.equal(ready.body.shuttingDown, true);
-      await assert.rejects(request(gw.url('/echo/new'), { reset: true }), /ECONNREFUSED|other side closed|SocketError/);
+      const refused = await request(gw.url('/echo/new'), { reset: true });
+      assert.equal(refused.statusCode, 503);
+      assert.equal(refused.headers['x-outpost-error'], 'OUTPOST_ERR_SHUTTING_DOWN');
+      assert.equal(refused.headers.connection, 'close');
+      await refused.body.dump();
       const res = await slow;
       assert.equal(res.statusCode, 200);
       assert.equal(res.headers.connection, 'close');

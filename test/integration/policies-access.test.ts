@@ -18,6 +18,8 @@ describe('access policies', () => {
   before(async () => {
     backend = await startBackend(echoHandler);
     gw = await startGateway({
+      // The test client plays a load balancer: its X-Forwarded-For is only believed from a trusted proxy.
+      gateway: { trustedProxies: ['127.0.0.1', '::1'] },
       apis: [{
         id: 'access', name: 'Access', path: 'access', serviceUrl: backend.url, subscriptionRequired: false,
         operations: [

@@ -65,26 +65,67 @@ function responseComplete(text: string): boolean {
   return m !== null && final.length >= end + 4 + Number(m[1]);
 }
 
+export interface RawSession { text: string; statuses: number[]; closed: boolean }
+
 /**
- * Sends raw bytes and reads until the server closes the connection (or `waitMs` passes): for
- * checks that the server answered once and then closed, leaving anything pipelined unanswered.
+ * Sends `pieces` (one write each, `gapMs` apart) and collects everything until the server closes
+ * the connection (or `waitMs` passes: then `closed` is false). `statuses` lists every final
+ * response's status, in order.
  */
-export function rawUntilClose(port: number, payload: string | Buffer, waitMs = 3000): Promise<{ text: string; status: number | null; closedByServer: boolean }> {
+export function rawUntilClose(port: number, pieces: Array<string | Buffer> | string | Buffer, waitMs = 4000, gapMs = 0): Promise<RawSession> {
+  const list = Array.isArray(pieces) ? pieces : [pieces];
   return new Promise((resolve) => {
     const socket = connect(port, '127.0.0.1');
     const chunks: Buffer[] = [];
-    let closedByServer = false;
-    socket.on('connect', () => socket.write(payload));
+    let closed = false;
+    socket.on('connect', async () => {
+      for (const p of list) {
+        if (socket.destroyed) break;
+        socket.write(typeof p === 'string' ? Buffer.from(p, 'latin1') : p);
+        if (gapMs > 0) await new Promise((r) => setTimeout(r, gapMs));
+      }
+    });
     socket.on('data', (d) => chunks.push(d));
-    socket.on('error', () => { /* a reset after the answer still counts as closed */ });
+    socket.on('error', () => undefined);
     const finish = () => {
       clearTimeout(timer);
       socket.destroy();
       const text = Buffer.concat(chunks).toString('latin1');
-      const m = /^HTTP\/1\.1 (\d{3})/.exec(text);
-      resolve({ text, status: m ? Number(m[1]) : null, closedByServer });
+      resolve({ text, statuses: finalStatuses(text), closed });
     };
-    socket.on('close', () => { closedByServer = true; finish(); });
-    const timer = setTimeout(() => { socket.removeAllListeners('close'); finish(); }, waitMs);
+    socket.on('close', () => { closed = true; finish(); });
+    const timer = setTimeout(finish, waitMs);
   });
+}
+
+/** Statuses of the final responses in `text`, read in sequence (Content-Length or chunked bodies). */
+function finalStatuses(text: string): number[] {
+  const statuses: number[] = [];
+  let at = 0;
+  while (at < text.length) {
+    const m = /^HTTP\/1\.[01] (\d{3})/.exec(text.slice(at, at + 16));
+    if (m === null) break;
+    const headEnd = text.indexOf('\r\n\r\n', at);
+    if (headEnd < 0) break;
+    const head = text.slice(at, headEnd);
+    const status = Number(m[1]);
+    at = headEnd + 4;
+    if (status < 200) continue;
+    statuses.push(status);
+    const length = /\r\ncontent-length: *(\d+)/i.exec(head);
+    if (length) { at += Number(length[1]); continue; }
+    if (/\r\ntransfer-encoding: *chunked/i.test(head)) {
+      for (;;) {
+        const lineEnd = text.indexOf('\r\n', at);
+        if (lineEnd < 0) return statuses;
+        const size = parseInt(text.slice(at, lineEnd), 16);
+        at = lineEnd + 2 + size + 2;
+        if (size === 0) break;
+      }
+      continue;
+    }
+    if (status === 204 || status === 304) continue;
+    break; // close-delimited: the rest is its body
+  }
+  return statuses;
 }

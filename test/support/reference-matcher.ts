@@ -52,6 +52,8 @@ export function referencePathSegments(path: string): string[] | null {
     } catch {
       return null;
     }
+    // A disguised traversal (README, "Paths"): refused, never routed as text.
+    if (/^\.\.?;/.test(decoded) || decoded.split(/[\\/]/).some((p) => (p === '.' || p === '..' || /^\.\.?;/.test(p)) && decoded !== p)) return null;
     if (decoded === '..') out.pop();
     else if (decoded !== '.') out.push(decoded);
   }

@@ -138,13 +138,21 @@ describe('validateGatewayConfig: problems with field paths', () => {
 });
 
 describe('validateGatewayConfig: defaults and normalisation', () => {
+  test('trustedProxies: addresses and CIDR ranges; anything else is refused with its field path', () => {
+    assert.ok(validateGatewayConfig({ gateway: { trustedProxies: ['10.0.0.0/8', '::1', '2001:db8::/32'] } }).ok);
+    const bad = validateGatewayConfig({ gateway: { trustedProxies: ['10.0.0.0/8', 'not-an-ip'] } });
+    assert.ok(!bad.ok);
+    assert.ok(bad.problems.some((p) => p.path === 'gateway.trustedProxies[1]'), JSON.stringify(bad.problems));
+  });
+
   test('an empty document gets every gateway default', () => {
     const result = validateGatewayConfig(undefined);
     assert.ok(result.ok);
     assert.deepStrictEqual(result.config, {
       gateway: {
         name: 'outpost', port: 8080, opsPort: 9090, workers: 0, maxHeaderBytes: 16_384,
-        maxBodyBytes: 104_857_600, drainTimeoutSeconds: 30,
+        maxBodyBytes: 104_857_600, maxHeaderCount: 100, requestHeadTimeoutMs: 10_000, clientIdleTimeoutMs: 5_000,
+        requestBodyTimeoutMs: 30_000, trustedProxies: [], drainTimeoutSeconds: 30,
         upstream: { connections: 128, connectTimeoutMs: 5000, headersTimeoutMs: 60_000, bodyTimeoutMs: 60_000, keepAliveTimeoutMs: 4000 },
       },
       apis: [],

@@ -5,7 +5,7 @@
 import { test, describe } from 'node:test';
 import assert from 'node:assert/strict';
 import {
-  newParsedPath, parseRequestPath, PATH_OK, PATH_BAD_ENCODING, PATH_TOO_MANY_SEGMENTS, type ParsedPath,
+  newParsedPath, parseRequestPath, PATH_OK, PATH_TRAVERSAL, PATH_BAD_ENCODING, PATH_TOO_MANY_SEGMENTS, type ParsedPath,
 } from '../../src/gateway/router/request-path.js';
 import { MAX_PATH_SEGMENTS, segmentHash } from '../../src/shared/table-layout.js';
 
@@ -38,14 +38,19 @@ describe('parseRequestPath: segments', () => {
     ['/%2e%2e/%2e%2e/x/', ['x'], ['x'], true],
     ['/a/..', [], [], false],
     ['/a/../', [], [], true],
-    ['/..%2Fx', ['../x'], ['..%2Fx'], false],
     ['/...', ['...'], ['...'], false],
+    ['/a..b/.x', ['a..b', '.x'], ['a..b', '.x'], false],
+    ['/x%2F.y', ['x/.y'], ['x%2F.y'], false],
   ];
   for (const [path, segments, raw, trailingSlash] of cases) {
     test(JSON.stringify(path), () => {
       const { out: _, ...got } = parse(path);
       assert.deepStrictEqual(got, { code: PATH_OK, segments, raw, trailingSlash });
     });
+  }
+
+  for (const path of ['/..%2Fx', '/a/..%2f', '/..%5Cx', '/a/.%2e%2fb', '/a\\..\\b', '/a/..;x', '/.;x/b', '/a%2F..%2Fb', '/a/%2e%2e;x']) {
+    test(`encoded traversal ${JSON.stringify(path)} is refused`, () => assert.equal(parse(path).code, PATH_TRAVERSAL));
   }
 
   test('hashes are segmentHash of the decoded segments, case-folded', () => {

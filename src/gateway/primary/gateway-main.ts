@@ -99,10 +99,6 @@ export async function runGateway(options: GatewayOptions): Promise<RunningGatewa
     await source.close();
     throw err;
   }
-  // Newer uWS builds size their buffer for heads that arrive in several reads from this variable
-  // (read once, when the binary loads). The pinned build ignores it and keeps 4 KiB for such heads
-  // (README, known limits); heads that arrive in one read are limited by our own maxHeaderBytes check.
-  process.env.UWS_HTTP_MAX_HEADERS_SIZE = String(settings.maxHeaderBytes * 2);
   const faultInjection = process.env.OUTPOST_FAULT_INJECTION === '1';
 
   state.config = startConfig;
@@ -135,7 +131,7 @@ export async function runGateway(options: GatewayOptions): Promise<RunningGatewa
   try {
     boundPort = await supervisor.start(listenPort, initialTable);
   } catch (err) {
-    // Workers that did start hold uWS sockets: close them before the process exits.
+    // Workers that did start hold listening sockets: close them before the process exits.
     readiness.stop();
     await supervisor.drain(0);
     await new Promise<void>((r) => closeServer(ops.server, r));

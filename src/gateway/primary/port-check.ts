@@ -1,11 +1,10 @@
 /**
- * uWS listens with SO_REUSEPORT, so a second (or stale) gateway on the same port would silently
+ * Workers listen with SO_REUSEPORT, so a second (or stale) gateway on the same port would silently
  * share the traffic instead of failing. Before the workers listen, bind the port once without
  * SO_REUSEPORT: if anything holds it, that bind fails and we stop with a clear error.
  *
- * Port 0 is resolved here too: uWS does not share a port it was given by the OS for port 0 with
- * later listeners (seen with this build), so the primary asks the OS once and hands every worker
- * the same concrete port.
+ * Port 0 is resolved here too: each worker opens its own socket, so the primary asks the OS once
+ * and hands every worker the same concrete port.
  */
 import { createServer } from 'node:net';
 import type { AddressInfo } from 'node:net';

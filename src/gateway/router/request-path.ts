@@ -21,6 +21,22 @@ export interface ParsedPath {
 export const PATH_OK = 0;
 export const PATH_BAD_ENCODING = 1;
 export const PATH_TOO_MANY_SEGMENTS = 2;
+/** A segment that is a traversal in disguise: `..%2f`, `..%5c`, `..\`, `..;x`, `.;x`. */
+export const PATH_TRAVERSAL = 3;
+
+/**
+ * Backends differ on what a segment means: some decode %2F or %5C before resolving dots, some
+ * take `\` for `/`, Tomcat drops `;params`. So a segment whose decoded text holds a `/` or `\`
+ * next to a dot segment, or that starts `.;` / `..;`, is refused rather than routed as text.
+ */
+function isTraversal(decoded: string): boolean {
+  if (decoded.startsWith('.;') || decoded.startsWith('..;')) return true;
+  if (decoded.indexOf('/') < 0 && decoded.indexOf('\\') < 0) return false;
+  for (const piece of decoded.split(/[\\/]/)) {
+    if (piece === '.' || piece === '..' || piece.startsWith('.;') || piece.startsWith('..;')) return true;
+  }
+  return false;
+}
 
 export function newParsedPath(): ParsedPath {
   return { segments: [], raw: [], hashes: new Int32Array(MAX_PATH_SEGMENTS), trailingSlash: false };
@@ -44,6 +60,8 @@ export function parseRequestPath(path: string, out: ParsedPath): number {
       if (rawSegment.indexOf('%') >= 0) {
         try { decoded = decodeURIComponent(rawSegment); } catch { return PATH_BAD_ENCODING; }
       }
+      // Only segments with a dot, an escape or a backslash can be a disguised traversal.
+      if ((decoded.charCodeAt(0) === 46 || decoded !== rawSegment || rawSegment.indexOf('\\') >= 0) && isTraversal(decoded)) return PATH_TRAVERSAL;
       if (decoded === '..' || decoded === '.') {
         if (decoded === '..') { segments.pop(); raw.pop(); }
         // RFC 3986 §5.2.4: "/a/b/.." resolves to "/a/", keeping the directory's slash.

@@ -5,7 +5,7 @@
  * (nothing is written to the client until the attempt that counts); inbound policies' extra
  * response headers go on every answer; atEnd hooks run when the exchange ends.
  */
-import type { HttpResponse } from '../worker/uws-native.js';
+import type { ClientResponse as HttpResponse } from '../../http1/server/client-response.js';
 import { statusLine, type ErrorCode } from '../../shared/errors.js';
 import { errorResponse, writeError, writePolicyResponse } from '../worker/respond.js';
 import type { LastError, RequestContext, RetryPlan } from '../pipeline/context.js';

@@ -11,7 +11,7 @@
  * one without is streamed chunked with `write`.
  */
 import type { Dispatcher } from 'undici';
-import type { HttpResponse } from '../worker/uws-native.js';
+import type { ClientResponse as HttpResponse } from '../../http1/server/client-response.js';
 import type { ErrorCode } from '../../shared/errors.js';
 import { connectionTokens, isHopByHop, mayNeedResponseInspection } from './hop-by-hop.js';
 import { backendErrorCode } from './backend-errors.js';

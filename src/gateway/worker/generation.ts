@@ -11,6 +11,7 @@ import type { CompiledApi } from '../../shared/compiled-meta.js';
 import { SubscriptionIndex } from '../subscriptions/subscription-index.js';
 import { instantiateChain, type RuntimeChain } from '../pipeline/chain-runtime.js';
 import type { WorkerServices } from '../pipeline/worker-services.js';
+import { parseAddressOrCidr, parseClientAddress, type IpRange } from '../policies/ip-address.js';
 
 export interface ApiRuntime {
   meta: CompiledApi;
@@ -31,6 +32,22 @@ export interface Generation {
   subscriptions: SubscriptionIndex;
   /** Per operation: runtime chains by product id ('' = no product key), or null without policies. */
   chains: Array<Map<string, RuntimeChain> | null>;
+  /** True when a peer address is inside gateway.trustedProxies (always false when none are set). */
+  trustedProxy: (clientIp: string) => boolean;
+}
+
+const NOBODY = (): boolean => false;
+
+/** gateway.trustedProxies as ranges (validated by the config schema), checked with one parse per request. */
+function trustedProxyMatcher(cidrs: readonly string[]): (clientIp: string) => boolean {
+  const ranges = cidrs.map(parseAddressOrCidr).filter((r): r is IpRange => typeof r !== 'string');
+  if (ranges.length === 0) return NOBODY;
+  return (clientIp) => {
+    const ip = parseClientAddress(clientIp);
+    if (ip === null) return false;
+    for (const r of ranges) if (typeof r.from === typeof ip && ip >= r.from && ip <= r.to) return true;
+    return false;
+  };
 }
 
 export function buildGeneration(number: number, buffer: SharedArrayBuffer, pools: BackendPools, services: WorkerServices): Generation {
@@ -49,5 +66,5 @@ export function buildGeneration(number: number, buffer: SharedArrayBuffer, pools
   pools.retainOnly(new Set(apis.map((a) => a.pool)));
   const chains = table.meta.operations.map((op) => op.chains === null ? null
     : new Map(Object.entries(op.chains).map(([product, chain]) => [product, instantiateChain(chain, services)])));
-  return { number, table, settings, apis, subscriptions: new SubscriptionIndex(table.meta.subscriptions), chains };
+  return { number, table, settings, apis, subscriptions: new SubscriptionIndex(table.meta.subscriptions), chains, trustedProxy: trustedProxyMatcher(settings.trustedProxies) };
 }

@@ -1,12 +1,15 @@
 /**
  * The request path of a worker, in order: read the head, refuse what is malformed, answer the
- * health probe, match the route in the shared table, then proxy. Everything before dispatch is
+ * health probe, match the route in the shared table, then proxy. The server (src/http1/server)
+ * has already refused every head that is not strict HTTP/1.1. Everything before dispatch is
  * synchronous, so the scratch objects below are safely reused across requests.
  */
 import type { Dispatcher } from 'undici';
-import type { HttpRequest, HttpResponse } from './uws-native.js';
-import { RequestHead, FRAMING_OK } from './request-head.js';
-import { newParsedPath, parseRequestPath, PATH_OK, PATH_BAD_ENCODING } from '../router/request-path.js';
+import type { ClientResponse } from '../../http1/server/client-response.js';
+import type { ParsedRequest } from '../../http1/request-parser.js';
+import { RequestHead } from './request-head.js';
+import { forwardingHeaders } from './forwarding-headers.js';
+import { newParsedPath, parseRequestPath, PATH_OK, PATH_BAD_ENCODING, PATH_TRAVERSAL } from '../router/request-path.js';
 import { newRouteMatch } from '../router/shared-table.js';
 import { METHOD_CODES, METHOD_GET, METHOD_HEAD, METHOD_OTHER } from '../../shared/table-layout.js';
 import { writeError, writeJson } from './respond.js';
@@ -44,14 +47,14 @@ export class RequestHandler {
     return out;
   }
 
-  readonly handle = (res: HttpResponse, req: HttpRequest): void => {
+  readonly handle = (res: ClientResponse, req: ParsedRequest): void => {
     const gen = this.ctx.generation;
     const head = this.head;
     head.read(req);
     if (gen === null) return writeError(res, 'OUTPOST_ERR_NOT_READY', false);
     const draining = this.ctx.draining;
+    // The server refuses heads over the limit it started with; a reload may have lowered it since.
     if (head.headerBytes > gen.settings.maxHeaderBytes) return writeError(res, 'OUTPOST_ERR_HEADERS_TOO_LARGE', true);
-    if (head.framing !== FRAMING_OK) return writeError(res, 'OUTPOST_ERR_BAD_REQUEST_FRAMING', true);
     // Length check first: the probe paths are 24 and 33 characters, most requests are neither.
     if ((head.url.length === 24 || head.url.length === 33) && HEALTH_PATHS.has(head.url)) {
       const refusal = probeRefusal(); // the primary's readiness: no config, workers down, draining
@@ -62,7 +65,9 @@ export class RequestHandler {
     }
     const parsed = parseRequestPath(head.url, this.path);
     if (parsed !== PATH_OK) {
-      return writeError(res, parsed === PATH_BAD_ENCODING ? 'OUTPOST_ERR_BAD_PATH_ENCODING' : 'OUTPOST_ERR_ROUTE_NOT_FOUND', draining);
+      if (parsed === PATH_BAD_ENCODING) return writeError(res, 'OUTPOST_ERR_BAD_PATH_ENCODING', true);
+      if (parsed === PATH_TRAVERSAL) return writeError(res, 'OUTPOST_ERR_PATH_TRAVERSAL', true);
+      return writeError(res, 'OUTPOST_ERR_ROUTE_NOT_FOUND', draining);
     }
     const hostOnly = hostWithoutPort(head.host);
     const methodCode = methodCodeOf(head.method);
@@ -83,14 +88,10 @@ export class RequestHandler {
       subscription = gate.result.subscription;
       if (subscription?.scope === 'product') productId = subscription.target!;
     }
-    const clientIp = clientAddressText(res.getRemoteAddressAsText());
+    const clientIp = clientAddressText(res.remoteAddress);
     const headers = head.headers;
-    headers.push(
-      'host', api.preserveHost && head.host !== '' ? head.host : api.backendHost,
-      'x-forwarded-for', head.forwardedFor ? `${head.forwardedFor}, ${clientIp}` : clientIp,
-      'x-forwarded-proto', this.forwardedProto,
-    );
-    if (head.host !== '') headers.push('x-forwarded-host', head.host);
+    headers.push('host', api.preserveHost && head.host !== '' ? head.host : api.backendHost);
+    forwardingHeaders(headers, head, clientIp, this.forwardedProto, gen.trustedProxy(clientIp));
 
     const path = forwardPath(this.path.raw, api.suffixSegments, this.path.trailingSlash);
     const chains = gen.chains[this.match.op];

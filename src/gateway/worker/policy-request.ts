@@ -1,11 +1,11 @@
 /**
  * The request path of an operation with policies: inbound, then backend, then the forward, with
  * outbound and on-error handled by the exchange when the backend answers. Called synchronously
- * from the uWS handler, so the abort handler and the body reader are attached before it returns;
+ * from the request handler, so the abort handler and the body reader are attached before it returns;
  * sections that wait (a promise) continue later, and the body waits in its stream meanwhile.
  */
 import type { Dispatcher } from 'undici';
-import type { HttpResponse } from './uws-native.js';
+import type { ClientResponse } from '../../http1/server/client-response.js';
 import type { Generation, ApiRuntime } from './generation.js';
 import type { WorkerContext } from './handle-request.js';
 import { PolicyExchange } from '../upstream/policy-exchange.js';
@@ -16,7 +16,7 @@ import { CONTINUE, FAIL, RESPOND, type Outcome } from '../pipeline/phases.js';
 import type { RequestContext } from '../pipeline/context.js';
 
 export function startPolicyRequest(
-  owner: WorkerContext, res: HttpResponse, gen: Generation, api: ApiRuntime,
+  owner: WorkerContext, res: ClientResponse, gen: Generation, api: ApiRuntime,
   chain: RuntimeChain, ctx: RequestContext, contentLength: number, chunked: boolean,
 ): void {
   const exchange = new PolicyExchange(res, owner, ctx.method === 'HEAD', ctx, chain);

@@ -1,78 +1,72 @@
 /**
- * Reads what the gateway needs from a uWS request, synchronously (the request object is invalid
- * once the handler returns): method, path, query, and the headers to forward, with hop-by-hop
- * headers removed and the framing headers checked.
+ * What the gateway forwards from a parsed request head (src/http1/request-parser.ts): method,
+ * path, query, Host, and the headers as a flat [name, value, …] list with hop-by-hop headers
+ * removed. Values are latin1 strings (one char per byte), so every byte the client sent,
+ * obs-text included, reaches the backend unchanged. Framing was validated by the parser.
  */
-import type { HttpRequest } from './uws-native.js';
+import type { ParsedRequest } from '../../http1/request-parser.js';
 import { connectionTokens, isHopByHop } from '../upstream/hop-by-hop.js';
 
-export const FRAMING_OK = 0;
-export const FRAMING_BAD = 1;
+/** Lower-case names of the headers the gateway reads or replaces itself. */
+const FORWARDING = new Set(['x-forwarded-for', 'x-forwarded-proto', 'x-forwarded-host', 'x-forwarded-port', 'forwarded', 'x-real-ip']);
 
 export class RequestHead {
   method = '';
+  /** Path part of the target (before '?'), as sent. */
   url = '';
   query = '';
   host = '';
-  /** Forwarded headers as a flat [name, value, …] list, ready for undici. */
+  /** Forwarded headers as a flat [name, value, …] list, ready for the upstream client. */
   headers: string[] = [];
   headerBytes = 0;
   /** Declared body length, -1 when absent. */
   contentLength = -1;
   chunked = false;
-  framing = FRAMING_OK;
-  forwardedFor = '';
-  private connection = '';
+  /** Forwarding headers as the client sent them: [name, value, …]; trusted or dropped by the caller. */
+  forwarding: string[] = [];
 
-  /** Bound once: `forEach` gets the same function every request (no closure per request). */
-  private readonly visit = (name: string, value: string): void => {
-    this.headerBytes += name.length + value.length + 4;
-    switch (name) {
-      case 'host': this.host = value; return;
-      case 'content-length':
-        if (this.contentLength !== -1 || !/^\d{1,15}$/.test(value)) this.framing = FRAMING_BAD;
-        else this.contentLength = Number(value);
-        this.headers.push(name, value);
-        return;
-      case 'transfer-encoding':
-        if (this.chunked || !/(^|,)\s*chunked\s*$/i.test(value)) this.framing = FRAMING_BAD;
-        this.chunked = true;
-        return;
-      case 'connection': this.connection = value; return;
-      case 'x-forwarded-for': this.forwardedFor = this.forwardedFor ? `${this.forwardedFor}, ${value}` : value; return;
-      // The gateway answers 100-continue itself (uWS does), and sets these two from what it saw.
-      case 'expect': case 'x-forwarded-proto': case 'x-forwarded-host': return;
-      default:
-        if (isHopByHop(name)) return;
-        this.headers.push(name, value);
+  read(req: ParsedRequest): void {
+    this.method = req.method;
+    const target = req.target;
+    const q = target.indexOf('?');
+    this.url = q < 0 ? target : target.slice(0, q);
+    this.query = q < 0 ? '' : target.slice(q + 1);
+    this.host = req.host;
+    this.headerBytes = req.headBytes;
+    this.contentLength = req.contentLength;
+    this.chunked = req.chunked;
+    const headers: string[] = [];
+    this.headers = headers;
+    this.forwarding = [];
+    const count = req.fields.count;
+    for (let i = 0; i < count; i++) {
+      const name = req.name(i);
+      switch (name) {
+        case 'host': case 'expect': continue;
+        default:
+          if (isHopByHop(name)) continue;
+          if (FORWARDING.has(name)) { this.forwarding.push(name, req.value(i)); continue; }
+          headers.push(name, req.value(i));
+      }
     }
-  };
-
-  read(req: HttpRequest): void {
-    this.method = req.getCaseSensitiveMethod();
-    this.url = req.getUrl();
-    this.query = req.getQuery() ?? '';
-    this.host = '';
-    this.headers = [];
-    this.headerBytes = this.method.length + this.url.length + this.query.length + 12;
-    this.contentLength = -1;
-    this.chunked = false;
-    this.framing = FRAMING_OK;
-    this.forwardedFor = '';
-    this.connection = '';
-    req.forEach(this.visit);
-    if (this.chunked && this.contentLength !== -1) this.framing = FRAMING_BAD;
-    if (this.connection !== '') this.dropConnectionNamed();
+    if (req.connectionField >= 0) this.dropConnectionNamed(req);
   }
 
   /** Headers named in Connection are hop-by-hop too (rare: a second pass only when present). */
-  private dropConnectionNamed(): void {
-    const tokens = connectionTokens(this.connection);
+  private dropConnectionNamed(req: ParsedRequest): void {
+    let all = '';
+    for (let i = 0; i < req.fields.count; i++) if (req.nameIs(i, 'connection')) all += `${req.value(i)},`;
+    const tokens = connectionTokens(all);
     if (tokens === null) return;
     const kept: string[] = [];
     for (let i = 0; i < this.headers.length; i += 2) {
       if (!tokens.has(this.headers[i])) kept.push(this.headers[i], this.headers[i + 1]);
     }
     this.headers = kept;
+    const forwarding: string[] = [];
+    for (let i = 0; i < this.forwarding.length; i += 2) {
+      if (!tokens.has(this.forwarding[i])) forwarding.push(this.forwarding[i], this.forwarding[i + 1]);
+    }
+    this.forwarding = forwarding;
   }
 }

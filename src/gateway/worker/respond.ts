@@ -1,10 +1,10 @@
-/** Writing gateway-made responses (errors, health) to a uWS response, always corked. */
-import type { HttpResponse } from './uws-native.js';
+/** Writing gateway-made responses (errors, health) to a client response. */
+import type { ClientResponse } from '../../http1/server/client-response.js';
 import { ERRORS, errorBody, statusLine, type ErrorCode } from '../../shared/errors.js';
 import type { PolicyResponse } from '../pipeline/context.js';
 import { isHopByHop } from '../upstream/hop-by-hop.js';
 
-export function writeError(res: HttpResponse, code: ErrorCode, closeConnection: boolean): void {
+export function writeError(res: ClientResponse, code: ErrorCode, closeConnection: boolean): void {
   res.cork(() => {
     res.writeStatus(statusLine(ERRORS[code].status))
       .writeHeader('Content-Type', 'application/json')
@@ -13,7 +13,7 @@ export function writeError(res: HttpResponse, code: ErrorCode, closeConnection: 
   });
 }
 
-export function writeJson(res: HttpResponse, status: number, body: string, closeConnection: boolean): void {
+export function writeJson(res: ClientResponse, status: number, body: string, closeConnection: boolean): void {
   res.cork(() => {
     res.writeStatus(status === 200 ? '200 OK' : statusLine(status))
       .writeHeader('Content-Type', 'application/json')
@@ -23,9 +23,9 @@ export function writeJson(res: HttpResponse, status: number, body: string, close
 
 /**
  * Writes a response a policy built (return-response, mock-response, on-error shaping). Framing
- * headers are the gateway's business: uWS writes Content-Length itself.
+ * headers are the gateway's business: the server writes Content-Length itself.
  */
-export function writePolicyResponse(res: HttpResponse, response: PolicyResponse, extra: string[] | null, closeConnection: boolean): void {
+export function writePolicyResponse(res: ClientResponse, response: PolicyResponse, extra: string[] | null, closeConnection: boolean): void {
   res.cork(() => {
     res.writeStatus(response.reason ? `${response.status} ${response.reason}` : statusLine(response.status));
     writeHeaderList(res, response.headers);
@@ -34,7 +34,7 @@ export function writePolicyResponse(res: HttpResponse, response: PolicyResponse,
   });
 }
 
-function writeHeaderList(res: HttpResponse, list: string[]): void {
+function writeHeaderList(res: ClientResponse, list: string[]): void {
   for (let i = 0; i < list.length; i += 2) {
     const name = list[i];
     if (name === 'content-length' || name === 'date' || isHopByHop(name)) continue;

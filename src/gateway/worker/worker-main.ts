@@ -1,11 +1,10 @@
 /**
- * Entry point of a request worker thread: one uWS app on the shared port (SO_REUSEPORT), the
- * current routing generation, the in-flight set, and the drain sequence uWS needs to exit safely:
- * stop accepting, finish or cut off what is in flight, `app.close()`, then let the thread end.
- * (Ending a thread while its uWS app holds sockets aborts the whole process.)
+ * Entry point of a request worker thread: Outpost's HTTP/1.1 server (src/http1/server) on the
+ * shared port, the current routing generation, the in-flight set, and the drain sequence:
+ * keep listening and answer new requests 503 with `Connection: close`, close idle connections,
+ * let in-flight requests finish (or cut them off at the grace period), then end the thread.
  */
 import { parentPort, workerData } from 'node:worker_threads';
-import { loadUws, closeApp, type TemplatedApp, type us_listen_socket } from './uws-native.js';
 import { RequestHandler, type WorkerContext } from './handle-request.js';
 import { buildGeneration, type Generation } from './generation.js';
 import { BackendPools } from '../upstream/backend-pools.js';
@@ -14,12 +13,15 @@ import { SharedGauges } from '../pipeline/shared-gauges.js';
 import type { WorkerServices } from '../pipeline/worker-services.js';
 import { ProxyExchange } from '../upstream/proxy-exchange.js';
 import type { PrimaryToWorker, WorkerInit, WorkerToPrimary } from '../../shared/protocol.js';
+import type { GatewaySettings } from '../../shared/config-schema.js';
 import { errorFields, log, setLogContext } from '../../shared/log.js';
+import { Http1Server } from '../../http1/server/http1-server.js';
+import type { ServerLimits } from '../../http1/server/server-shared.js';
+import { listenShared } from './listen-shared.js';
 
 const init = workerData as WorkerInit;
 setLogContext({ worker: init.index });
 const port = parentPort!;
-const uws = loadUws();
 const pools = new BackendPools();
 const services: WorkerServices = { counters: new SharedCounters(init.counters), gauges: new SharedGauges(init.gauges, init.index), now: Date.now };
 
@@ -62,41 +64,48 @@ class WorkerState implements WorkerContext {
 
 const state = new WorkerState();
 const send = (msg: WorkerToPrimary) => port.postMessage(msg);
-let listenSocket: us_listen_socket | null = null;
 let closed = false;
 
-function applyTable(generation: number, buffer: SharedArrayBuffer): void {
-  state.generation = buildGeneration(generation, buffer, pools, services);
-  send({ type: 'table-applied', generation });
+function limitsOf(settings: GatewaySettings): Partial<ServerLimits> {
+  return {
+    maxHeaderBytes: settings.maxHeaderBytes, maxHeaderCount: settings.maxHeaderCount,
+    headTimeoutMs: settings.requestHeadTimeoutMs, keepAliveTimeoutMs: settings.clientIdleTimeoutMs, bodyTimeoutMs: settings.requestBodyTimeoutMs,
+  };
 }
 
-applyTable(init.table.generation, init.table.buffer);
 const handler = new RequestHandler(state, 'http');
-const app: TemplatedApp = uws.App().any('/*', (res, req) => {
+const server = new Http1Server((res, req) => {
   try {
     handler.handle(res, req);
   } catch (err) {
     // A bug must cost one request, never the worker: answer 500 if nothing was written yet.
     log('error', 'request handler failed', errorFields(err));
-    try { res.cork(() => res.writeStatus('500 Internal Server Error').end('{"statusCode":500,"message":"Internal server error"}', true)); } catch { /* already answered */ }
+    if (!res.started) res.writeStatus('500 Internal Server Error').writeHeader('Content-Type', 'application/json').end('{"statusCode":500,"message":"Internal server error"}', true);
+    else res.close();
   }
 });
 
-app.listen(init.port, (socket) => {
-  if (!socket) { send({ type: 'listen-failed', port: init.port }); closeAndExit(1); return; }
-  listenSocket = socket;
-  send({ type: 'listening', port: uws.us_socket_local_port(socket as never) });
-});
-
-function stopAccepting(): void {
-  if (listenSocket) { uws.us_listen_socket_close(listenSocket); listenSocket = null; }
+function applyTable(generation: number, buffer: SharedArrayBuffer): void {
+  state.generation = buildGeneration(generation, buffer, pools, services);
+  server.setLimits(limitsOf(state.generation.settings));
+  send({ type: 'table-applied', generation });
 }
+
+applyTable(init.table.generation, init.table.buffer);
+
+listenShared(server.server, init.port, init.index).then((mode) => {
+  if (mode === 'single') log('warn', 'SO_REUSEPORT is unavailable (Node < 22.12 and the native addon was not built): only worker 0 accepts connections', { port: init.port });
+  send({ type: 'listening', port: init.port });
+}, (err: Error) => {
+  log('error', 'worker could not listen', { port: init.port, ...errorFields(err) });
+  send({ type: 'listen-failed', port: init.port });
+  closeAndExit(1);
+});
 
 function closeAndExit(code: number): void {
   if (closed) return;
   closed = true;
-  stopAccepting();
-  closeApp(app);
+  server.close();
   void pools.destroyAll().finally(() => {
     process.exitCode = code;
     port.close();
@@ -106,7 +115,7 @@ function closeAndExit(code: number): void {
 function drain(graceMs: number): void {
   if (state.draining) return;
   state.draining = true;
-  stopAccepting();
+  server.drain();
   let cutOff = 0;
   const timer = setTimeout(() => {
     cutOff = state.inflightCount;

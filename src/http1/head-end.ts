@@ -1,0 +1,63 @@
+/**
+ * Finds where a request head ends in bytes that arrive in any number of reads, checking line
+ * endings as it goes: a bare LF or a CR not followed by LF is refused at once (not after a
+ * timeout), and a head or request line that outgrows its bound is refused as soon as it does.
+ *
+ * Incremental: `scanned` remembers how far the previous call got, so a head delivered one byte
+ * at a time costs O(n), not O(n²).
+ */
+import { CR, LF } from './chars.js';
+
+export const HEAD_INCOMPLETE = -1;
+export const HEAD_BAD_LINE_ENDING = -2;
+export const HEAD_TOO_LARGE = -3;
+export const HEAD_LINE_TOO_LONG = -4;
+/** A bare LF or CR after the request line, in the field lines. */
+export const HEAD_BAD_FIELD_LINE_ENDING = -5;
+
+export class HeadEndFinder {
+  /** Index (relative to the head's start) scanned so far. */
+  private scanned = 0;
+  /** Start of the current line, relative to the head's start. */
+  private lineStart = 0;
+
+  constructor(private maxHeadBytes: number, private maxRequestLineBytes: number) {}
+
+  setLimits(maxHeadBytes: number, maxRequestLineBytes: number): void {
+    this.maxHeadBytes = maxHeadBytes;
+    this.maxRequestLineBytes = maxRequestLineBytes;
+  }
+
+  reset(): void { this.scanned = 0; this.lineStart = 0; }
+
+  /**
+   * Scans buf[start + scanned, end). Returns the index (absolute) of the CR of the empty line that
+   * ends the head, or a HEAD_* code. The request line is the first line.
+   */
+  find(buf: Uint8Array, start: number, end: number): number {
+    let p = start + this.scanned;
+    let lineStart = start + this.lineStart;
+    const limit = Math.min(end, start + this.maxHeadBytes + 4);
+    let result = HEAD_INCOMPLETE;
+    for (; p < limit; p++) {
+      const c = buf[p];
+      if (c === LF) return lineStart === start ? HEAD_BAD_LINE_ENDING : HEAD_BAD_FIELD_LINE_ENDING; // no CR right before it
+      if (c !== CR) continue;
+      if (p + 1 >= end) break; // wait for the byte after CR
+      if (buf[p + 1] !== LF) return lineStart === start ? HEAD_BAD_LINE_ENDING : HEAD_BAD_FIELD_LINE_ENDING;
+      if (lineStart === start && p - start > this.maxRequestLineBytes) return HEAD_LINE_TOO_LONG;
+      if (p === lineStart && lineStart !== start) { result = p; break; }
+      p++;
+      lineStart = p + 1;
+    }
+    if (result >= 0) {
+      this.reset();
+      return result - start > this.maxHeadBytes ? HEAD_TOO_LARGE : result;
+    }
+    this.scanned = p - start;
+    this.lineStart = lineStart - start;
+    if (lineStart === start && p - start > this.maxRequestLineBytes) return HEAD_LINE_TOO_LONG;
+    if (p - start >= this.maxHeadBytes + 4 || (end - start > this.maxHeadBytes + 4)) return HEAD_TOO_LARGE;
+    return HEAD_INCOMPLETE;
+  }
+}

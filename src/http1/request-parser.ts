@@ -1,0 +1,206 @@
+/**
+ * Parses a complete request head (RFC 9112 §3, §5, §6) into a reused ParsedRequest: the request
+ * line, the field lines as offsets (scanFields), and the message framing. Anything two compliant
+ * parsers could read differently is refused, so the bytes a backend receives are what llhttp
+ * sees in the client's bytes, or the client gets a 4xx/5xx and the connection is closed.
+ *
+ * Strings are only made for what every request needs (method, target, Host); header values stay
+ * offsets until someone asks.
+ */
+import { CR, SP, TOKEN } from './chars.js';
+import { FieldList, scanFields, nameIs, FIELDS_OK, FIELDS_TOO_MANY } from './head-fields.js';
+import { validTargetBytes, validAuthority, schemePrefixLength } from './request-target.js';
+import type { ErrorCode } from '../shared/errors.js';
+
+/** Content-Length of more digits than this is never a body we would accept (and leaves exact integers). */
+const MAX_LENGTH_DIGITS = 15;
+
+export class ParsedRequest {
+  buf: Buffer = Buffer.alloc(0);
+  method = '';
+  /** The target in origin form (path and query), ASCII; for absolute-form, what follows the authority. */
+  target = '';
+  /** Host, from the absolute-form authority or the Host field ('' for HTTP/1.0 without one). */
+  host = '';
+  versionMinor = 1;
+  readonly fields: FieldList;
+  /** Declared body length; -1 when none was declared. */
+  contentLength = -1;
+  chunked = false;
+  keepAlive = true;
+  expectContinue = false;
+  /** Index of the Connection field(s) value, for hop-by-hop removal; -1 when absent. */
+  connectionField = -1;
+  headBytes = 0;
+
+  constructor(maxFields: number) { this.fields = new FieldList(maxFields); }
+
+  hasBody(): boolean { return this.chunked || this.contentLength > 0; }
+
+  /** Field name i, lower-cased (names are tokens, so ASCII). */
+  name(i: number): string {
+    return this.buf.toString('latin1', this.fields.nameStart(i), this.fields.nameEnd(i)).toLowerCase();
+  }
+
+  /** Field value i as a latin1 string: one char per byte, so bytes ≥ 0x80 go out unchanged. */
+  value(i: number): string {
+    return this.buf.toString('latin1', this.fields.valueStart(i), this.fields.valueEnd(i));
+  }
+
+  nameIs(i: number, lower: string): boolean {
+    return nameIs(this.buf, this.fields.nameStart(i), this.fields.nameEnd(i), lower);
+  }
+}
+
+/**
+ * Parses buf[start, headEnd) where headEnd is the CR of the empty line ending the head (see
+ * HeadEndFinder: line endings are already known to be CRLF). Returns null or the error code.
+ */
+export function parseRequestHead(buf: Buffer, start: number, headEnd: number, out: ParsedRequest): ErrorCode | null {
+  out.buf = buf;
+  out.headBytes = headEnd - start;
+  out.contentLength = -1;
+  out.chunked = false;
+  out.expectContinue = false;
+  out.connectionField = -1;
+  out.host = '';
+  out.fields.count = 0;
+
+  // Request line: method SP request-target SP HTTP-version CRLF, single spaces.
+  let p = start;
+  while (TOKEN[buf[p]] === 1) p++;
+  if (p === start || buf[p] !== SP) return 'OUTPOST_ERR_BAD_REQUEST_LINE';
+  out.method = buf.toString('latin1', start, p);
+  const targetStart = ++p;
+  while (p < headEnd && buf[p] !== SP && buf[p] !== CR) p++;
+  const targetEnd = p;
+  if (targetEnd === targetStart || buf[p] !== SP || !validTargetBytes(buf, targetStart, targetEnd)) return 'OUTPOST_ERR_BAD_REQUEST_LINE';
+  p++;
+  const version = versionAt(buf, p);
+  if (version < 0) return version === -2 ? 'OUTPOST_ERR_HTTP_VERSION_NOT_SUPPORTED' : 'OUTPOST_ERR_BAD_REQUEST_LINE';
+  out.versionMinor = version;
+  p += 8;
+  if (buf[p] !== CR) return 'OUTPOST_ERR_BAD_REQUEST_LINE';
+  p += 2;
+
+  const targetError = readTarget(buf, targetStart, targetEnd, out);
+  if (targetError !== null) return targetError;
+
+  const scanned = scanFields(buf, p, headEnd, out.fields);
+  if (scanned !== FIELDS_OK) return scanned === FIELDS_TOO_MANY ? 'OUTPOST_ERR_HEADERS_TOO_LARGE' : 'OUTPOST_ERR_BAD_HEADER';
+  return readFraming(buf, out);
+}
+
+/** "HTTP/1.1" → 1, "HTTP/1.0" → 0; -2 for another well-formed version, -1 when malformed. */
+function versionAt(buf: Uint8Array, p: number): number {
+  if (buf[p] !== 0x48 || buf[p + 1] !== 0x54 || buf[p + 2] !== 0x54 || buf[p + 3] !== 0x50 || buf[p + 4] !== 0x2f) return -1;
+  const major = buf[p + 5];
+  const dot = buf[p + 6];
+  const minor = buf[p + 7];
+  if (major < 0x30 || major > 0x39 || dot !== 0x2e || minor < 0x30 || minor > 0x39) return -1;
+  if (major === 0x31 && (minor === 0x31 || minor === 0x30)) return minor - 0x30;
+  return -2;
+}
+
+function readTarget(buf: Buffer, start: number, end: number, out: ParsedRequest): ErrorCode | null {
+  const first = buf[start];
+  if (first === 0x2f /* / */) { out.target = buf.toString('latin1', start, end); return null; }
+  if (first === 0x2a /* * */ && end - start === 1) {
+    if (out.method !== 'OPTIONS') return 'OUTPOST_ERR_BAD_REQUEST_LINE';
+    out.target = '*';
+    return null;
+  }
+  // absolute-form: its authority is the request's host (RFC 9112 §3.2.2).
+  const scheme = schemePrefixLength(buf, start, end);
+  if (scheme === 0) return 'OUTPOST_ERR_BAD_REQUEST_LINE';
+  const authorityStart = start + scheme;
+  let p = authorityStart;
+  while (p < end && buf[p] !== 0x2f && buf[p] !== 0x3f /* ? */) p++;
+  if (!validAuthority(buf, authorityStart, p)) return 'OUTPOST_ERR_BAD_HOST';
+  out.host = buf.toString('latin1', authorityStart, p);
+  out.target = p === end ? '/' : buf[p] === 0x3f ? '/' + buf.toString('latin1', p, end) : buf.toString('latin1', p, end);
+  return null;
+}
+
+/** Host, Content-Length, Transfer-Encoding, Connection and Expect (RFC 9112 §3.2, §6; RFC 9110 §10.1.1). */
+function readFraming(buf: Buffer, out: ParsedRequest): ErrorCode | null {
+  const fields = out.fields;
+  let hostCount = 0;
+  let hostValue = '';
+  let te = '';
+  let close = false;
+  let keepAliveToken = false;
+  for (let i = 0; i < fields.count; i++) {
+    const nameLength = fields.nameEnd(i) - fields.nameStart(i);
+    // Dispatch on the name's length first: most fields are none of these five.
+    if (nameLength === 4 && out.nameIs(i, 'host')) {
+      if (++hostCount > 1) return 'OUTPOST_ERR_BAD_HOST';
+      if (!validAuthority(buf, fields.valueStart(i), fields.valueEnd(i))) return 'OUTPOST_ERR_BAD_HOST';
+      hostValue = out.value(i);
+    } else if (nameLength === 14 && out.nameIs(i, 'content-length')) {
+      if (out.contentLength !== -1) return 'OUTPOST_ERR_BAD_REQUEST_FRAMING';
+      const length = decimal(buf, fields.valueStart(i), fields.valueEnd(i));
+      if (length === -1) return 'OUTPOST_ERR_BAD_REQUEST_FRAMING';
+      if (length === -2) return 'OUTPOST_ERR_BODY_TOO_LARGE';
+      out.contentLength = length;
+    } else if (nameLength === 17 && out.nameIs(i, 'transfer-encoding')) {
+      te = te === '' ? out.value(i) : `${te},${out.value(i)}`;
+    } else if (nameLength === 10 && out.nameIs(i, 'connection')) {
+      out.connectionField = i;
+      for (const token of out.value(i).toLowerCase().split(',')) {
+        const t = token.trim();
+        if (t === 'close') close = true;
+        else if (t === 'keep-alive') keepAliveToken = true;
+      }
+    } else if (nameLength === 6 && out.nameIs(i, 'expect')) {
+      if (out.value(i).toLowerCase() !== '100-continue') return 'OUTPOST_ERR_EXPECTATION_FAILED';
+      out.expectContinue = true;
+    }
+  }
+  if (out.host === '') out.host = hostValue;
+  if (out.versionMinor === 1) {
+    if (hostCount === 0) return 'OUTPOST_ERR_BAD_HOST';
+    out.keepAlive = !close;
+  } else {
+    out.keepAlive = keepAliveToken && !close;
+    out.expectContinue = false; // a 1.0 client does not wait for 100 (RFC 9110 §10.1.1)
+  }
+  if (te !== '') {
+    if (out.versionMinor === 0 || out.contentLength !== -1) return 'OUTPOST_ERR_BAD_REQUEST_FRAMING';
+    const coding = transferCodings(te);
+    if (coding !== null) return coding;
+    out.chunked = true;
+  }
+  return null;
+}
+
+/** 1*DIGIT → its value; -1 when malformed (empty, sign, list, space inside), -2 when too long. */
+function decimal(buf: Uint8Array, start: number, end: number): number {
+  if (end === start) return -1;
+  let value = 0;
+  for (let p = start; p < end; p++) {
+    const d = buf[p] - 0x30;
+    if (d < 0 || d > 9) return -1;
+    value = value * 10 + d;
+  }
+  return end - start > MAX_LENGTH_DIGITS ? -2 : value;
+}
+
+const CODING = /^[!#$%&'*+\-.^_`|~0-9a-z]+$/;
+
+/**
+ * Transfer-Encoding (all fields as one list): exactly `chunked` is accepted. `chunked` not last
+ * (or twice, or an empty or malformed list) is a framing error, 400 (RFC 9112 §6.3); any other
+ * coding before `chunked` (gzip, an unknown one) is one we do not implement, 501 (§6.1).
+ */
+function transferCodings(list: string): ErrorCode | null {
+  const codings = list.split(',');
+  const last = codings[codings.length - 1].trim().toLowerCase();
+  if (last !== 'chunked') return 'OUTPOST_ERR_BAD_REQUEST_FRAMING';
+  if (codings.length === 1) return null;
+  for (let i = 0; i < codings.length - 1; i++) {
+    const c = codings[i].trim().toLowerCase();
+    if (c === 'chunked' || !CODING.test(c)) return 'OUTPOST_ERR_BAD_REQUEST_FRAMING';
+  }
+  return 'OUTPOST_ERR_UNSUPPORTED_TRANSFER_CODING';
+}

@@ -1,0 +1,222 @@
+/**
+ * One response on a client connection, with the method names the request path already calls
+ * (they were uWS's: writeStatus, writeHeader, write, tryEnd, end, endWithoutBody, cork,
+ * onAborted, onData, onWritable, getWriteOffset, close, pause, resume), so ProxyExchange,
+ * PolicyExchange and every policy work unchanged on top of Outpost's own server.
+ *
+ * Framing is the server's: the status line and headers go out as one buffer (with the first
+ * body bytes when they are small), with `Date`, `Content-Length` when the length is known,
+ * chunked otherwise (close-delimited for HTTP/1.0), and no body for HEAD, 1xx, 204 and 304.
+ * Callers never write Content-Length, Transfer-Encoding or Date themselves.
+ */
+import type { Socket } from 'node:net';
+import { dateLine } from './date-header.js';
+
+/** What the response needs from its connection. */
+export interface ResponseOwner {
+  readonly socket: Socket;
+  /** The worker is draining: every response asks the client to close. */
+  readonly draining: boolean;
+  responseFinished(res: ClientResponse, closeConnection: boolean): void;
+  requestBodyWanted(res: ClientResponse): void;
+  pauseBody(paused: boolean): void;
+}
+
+/** Body bytes: views of receive buffers that are never reused, so they may be kept without a copy. */
+type DataHandler = (chunk: Buffer, isLast: boolean) => void;
+type WritableHandler = (offset: number) => boolean;
+
+/** Bodies up to this size are copied into the head's buffer: one write, one packet. */
+const INLINE_BODY_BYTES = 16 * 1024;
+const CRLF = Buffer.from('\r\n');
+const LAST_CHUNK = Buffer.from('0\r\n\r\n');
+
+export class ClientResponse {
+  private status = '200 OK';
+  private head = '';
+  private headWritten = false;
+  private closeAfter = false;
+  /** Set once the response is complete or the connection is gone: further calls do nothing. */
+  done = false;
+  aborted = false;
+  private chunked = false;
+  private offset = 0;
+  private abortHandler: (() => void) | null = null;
+  dataHandler: DataHandler | null = null;
+  private writableHandler: WritableHandler | null = null;
+
+  constructor(
+    private readonly owner: ResponseOwner,
+    readonly isHead: boolean,
+    readonly http10: boolean,
+    readonly keepAlive: boolean,
+    readonly remoteAddress: string,
+  ) {}
+
+  cork(cb: () => void): this { cb(); return this; }
+
+  writeStatus(status: string): this { this.status = status; return this; }
+
+  writeHeader(name: string | Buffer, value: string | Buffer): this {
+    const n = typeof name === 'string' ? name : name.toString('latin1');
+    // The connection's fate is the server's: a caller's `Connection: close` becomes the server's own.
+    if (n.length === 10 && n.toLowerCase() === 'connection') {
+      if ((typeof value === 'string' ? value : value.toString('latin1')).toLowerCase().includes('close')) this.closeAfter = true;
+      return this;
+    }
+    this.head += `${n}: ${typeof value === 'string' ? value : value.toString('latin1')}\r\n`;
+    return this;
+  }
+
+  onAborted(cb: () => void): this { this.abortHandler = cb; return this; }
+
+  /** Registering the body reader is what "reading the body" means: 100 Continue goes out now. */
+  onData(cb: DataHandler): this {
+    this.dataHandler = cb;
+    this.owner.requestBodyWanted(this);
+    return this;
+  }
+
+  onWritable(cb: WritableHandler): this { this.writableHandler = cb; return this; }
+
+  getWriteOffset(): number { return this.offset; }
+
+  pause(): void { this.owner.pauseBody(true); }
+  resume(): void { this.owner.pauseBody(false); }
+
+  /** Streams a chunk of a body of unknown length. False means: wait for onWritable. */
+  write(chunk: Buffer | string): boolean {
+    if (this.done) return true;
+    const body = typeof chunk === 'string' ? Buffer.from(chunk) : chunk;
+    if (!this.headWritten) {
+      this.chunked = !this.http10 && !this.noBody();
+      if (this.http10) this.closeAfter = true; // close-delimited
+      return this.flushHead(this.chunked ? 'Transfer-Encoding: chunked\r\n' : '', body.length > 0 ? body : null);
+    }
+    return this.writeBody(body);
+  }
+
+  /**
+   * Writes a chunk of a body of known `total` length. Returns [accepted, done]: the socket always
+   * takes the bytes, `accepted` false means its buffer is full (wait for onWritable, which
+   * reports the offset after everything written, so a retry writes nothing twice).
+   */
+  tryEnd(chunk: Buffer, total: number): [boolean, boolean] {
+    if (this.done) return [true, true];
+    let ok: boolean;
+    if (!this.headWritten) ok = this.flushHead(`Content-Length: ${total}\r\n`, chunk.length > 0 ? chunk : null);
+    else ok = chunk.length === 0 ? true : this.writeBody(chunk);
+    if (this.offset >= total) { this.finish(); return [true, true]; }
+    return [ok, false];
+  }
+
+  end(body?: string | Buffer, closeConnection = false): this {
+    if (this.done) return this;
+    if (closeConnection) this.closeAfter = true;
+    if (!this.headWritten) {
+      const bytes = body === undefined ? null : typeof body === 'string' ? Buffer.from(body) : body;
+      const length = bytes === null ? 0 : bytes.length;
+      this.flushHead(this.noLength() ? '' : `Content-Length: ${length}\r\n`, length > 0 ? bytes : null);
+    } else {
+      if (body !== undefined && body.length > 0) this.writeBody(typeof body === 'string' ? Buffer.from(body) : body);
+      if (this.chunked) this.owner.socket.write(LAST_CHUNK);
+    }
+    this.finish();
+    return this;
+  }
+
+  /** The head alone: HEAD, 204 and 304 answers. `reportedLength` is the length a GET would have had. */
+  endWithoutBody(reportedLength?: number): this {
+    if (this.done) return this;
+    const length = reportedLength === undefined || this.noLength() ? '' : `Content-Length: ${reportedLength}\r\n`;
+    if (!this.headWritten) this.flushHead(length, null);
+    this.finish();
+    return this;
+  }
+
+  /** Cuts the connection (a response that cannot be completed must not look complete). */
+  close(): this {
+    if (!this.done) { this.done = true; this.owner.socket.destroy(); }
+    return this;
+  }
+
+  /** The connection closed before the response completed. */
+  connectionLost(): void {
+    if (this.done && this.aborted) return;
+    this.done = true;
+    this.aborted = true;
+    const handler = this.abortHandler;
+    this.abortHandler = null;
+    handler?.();
+  }
+
+  /** The socket's buffer drained. */
+  drained(): void {
+    const handler = this.writableHandler;
+    if (handler === null || this.done) return;
+    this.writableHandler = null;
+    if (!handler(this.offset) && !this.done) this.writableHandler ??= handler;
+  }
+
+  get started(): boolean { return this.headWritten; }
+
+  private statusCode(): number {
+    return (this.status.charCodeAt(0) - 48) * 100 + (this.status.charCodeAt(1) - 48) * 10 + (this.status.charCodeAt(2) - 48);
+  }
+
+  private noBody(): boolean {
+    const code = this.statusCode();
+    return this.isHead || code === 204 || code === 304 || code < 200;
+  }
+
+  /** 1xx and 204 never carry Content-Length. */
+  private noLength(): boolean {
+    const code = this.statusCode();
+    return code === 204 || code < 200;
+  }
+
+  private flushHead(framing: string, body: Buffer | null): boolean {
+    this.headWritten = true;
+    const close = this.closeAfter || this.owner.draining || !this.keepAlive;
+    if (close) this.closeAfter = true;
+    const connection = close ? 'Connection: close\r\n' : this.http10 ? 'Connection: keep-alive\r\n' : '';
+    const text = `HTTP/1.1 ${this.status}\r\n${this.head}${framing}${connection}${dateLine()}\r\n`;
+    const sendBody = body !== null && !this.noBody();
+    if (!sendBody) return this.owner.socket.write(text, 'latin1');
+    if (body.length <= INLINE_BODY_BYTES && !this.chunked) {
+      const out = Buffer.allocUnsafe(text.length + body.length);
+      out.write(text, 0, 'latin1');
+      body.copy(out, text.length);
+      this.offset += body.length;
+      return this.owner.socket.write(out);
+    }
+    const socket = this.owner.socket;
+    socket.cork();
+    socket.write(text, 'latin1');
+    const ok = this.writeBody(body);
+    socket.uncork();
+    return ok;
+  }
+
+  private writeBody(body: Buffer): boolean {
+    if (this.noBody()) { this.offset += body.length; return true; }
+    const socket = this.owner.socket;
+    this.offset += body.length;
+    if (!this.chunked) return socket.write(body);
+    if (body.length === 0) return true;
+    socket.cork();
+    socket.write(`${body.length.toString(16)}\r\n`, 'latin1');
+    socket.write(body);
+    const ok = socket.write(CRLF);
+    socket.uncork();
+    return ok;
+  }
+
+  private finish(): void {
+    if (this.done) return;
+    this.done = true;
+    this.abortHandler = null;
+    this.writableHandler = null;
+    this.owner.responseFinished(this, this.closeAfter);
+  }
+}

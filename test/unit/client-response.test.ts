@@ -1,0 +1,81 @@
+/** Response framing of the server: lengths, chunked, close-delimited, no body where none belongs. */
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import type { Socket } from 'node:net';
+import { ClientResponse, type ResponseOwner } from '../../src/http1/server/client-response.js';
+
+/** A response over a fake socket that records what is written; `finished` says how it ended. */
+function response(opts: { head?: boolean; http10?: boolean; keepAlive?: boolean; draining?: boolean } = {}) {
+  const out: Buffer[] = [];
+  const socket = { write: (d: string | Buffer, enc?: BufferEncoding) => { out.push(typeof d === 'string' ? Buffer.from(d, enc ?? 'utf8') : Buffer.from(d)); return true; }, cork() {}, uncork() {}, destroy() {} };
+  const state = { finished: null as null | { close: boolean } };
+  const owner: ResponseOwner = {
+    socket: socket as unknown as Socket, draining: opts.draining ?? false,
+    responseFinished: (_r, close) => { state.finished = { close }; },
+    requestBodyWanted() {}, pauseBody() {},
+  };
+  const res = new ClientResponse(owner, opts.head ?? false, opts.http10 ?? false, opts.keepAlive ?? true, '127.0.0.1');
+  return { res, state, text: () => Buffer.concat(out).toString('latin1').replace(/Date: [^\r]*\r\n/, '') };
+}
+
+test('end(body): Content-Length, Date, the body in one write', () => {
+  const r = response();
+  r.res.writeStatus('200 OK').writeHeader('X-A', 'b').end('hello');
+  assert.equal(r.text(), 'HTTP/1.1 200 OK\r\nX-A: b\r\nContent-Length: 5\r\n\r\nhello');
+  assert.deepEqual(r.state.finished, { close: false });
+});
+
+test('write() without a length: chunked, ended by the last chunk', () => {
+  const r = response();
+  r.res.writeStatus('200 OK');
+  r.res.write(Buffer.from('abc'));
+  r.res.write(Buffer.from('defgh'));
+  r.res.end();
+  assert.equal(r.text(), 'HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n3\r\nabc\r\n5\r\ndefgh\r\n0\r\n\r\n');
+});
+
+test('HTTP/1.0 without a length: close-delimited, the connection closes', () => {
+  const r = response({ http10: true, keepAlive: false });
+  r.res.writeStatus('200 OK');
+  r.res.write(Buffer.from('abc'));
+  r.res.end();
+  assert.equal(r.text(), 'HTTP/1.1 200 OK\r\nConnection: close\r\n\r\nabc');
+  assert.deepEqual(r.state.finished, { close: true });
+});
+
+test('HTTP/1.0 keep-alive says so', () => {
+  const r = response({ http10: true, keepAlive: true });
+  r.res.writeStatus('200 OK').end('x');
+  assert.equal(r.text(), 'HTTP/1.1 200 OK\r\nContent-Length: 1\r\nConnection: keep-alive\r\n\r\nx');
+});
+
+test('tryEnd streams a known length and is done at the last byte', () => {
+  const r = response();
+  r.res.writeStatus('200 OK');
+  assert.deepEqual(r.res.tryEnd(Buffer.from('ab'), 4), [true, false]);
+  assert.equal(r.res.getWriteOffset(), 2);
+  assert.deepEqual(r.res.tryEnd(Buffer.from('cd'), 4), [true, true]);
+  assert.equal(r.text(), 'HTTP/1.1 200 OK\r\nContent-Length: 4\r\n\r\nabcd');
+  assert.deepEqual(r.state.finished, { close: false });
+});
+
+test('HEAD keeps the length but sends no body; 204 has neither', () => {
+  const head = response({ head: true });
+  head.res.writeStatus('200 OK').end('hello');
+  assert.equal(head.text(), 'HTTP/1.1 200 OK\r\nContent-Length: 5\r\n\r\n');
+  const none = response();
+  none.res.writeStatus('204 No Content').endWithoutBody();
+  assert.equal(none.text(), 'HTTP/1.1 204 No Content\r\n\r\n');
+});
+
+test('a caller\'s Connection: close, end(…, true) and draining all close the connection, with one header', () => {
+  for (const make of [
+    () => { const r = response(); r.res.writeStatus('200 OK').writeHeader('Connection', 'close').end('x'); return r; },
+    () => { const r = response(); r.res.writeStatus('200 OK').end('x', true); return r; },
+    () => { const r = response({ draining: true }); r.res.writeStatus('200 OK').end('x'); return r; },
+  ]) {
+    const r = make();
+    assert.equal(r.text(), 'HTTP/1.1 200 OK\r\nContent-Length: 1\r\nConnection: close\r\n\r\nx');
+    assert.deepEqual(r.state.finished, { close: true });
+  }
+});
