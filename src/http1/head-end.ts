@@ -14,6 +14,8 @@ export const HEAD_TOO_LARGE = -3;
 export const HEAD_LINE_TOO_LONG = -4;
 /** A bare LF or CR after the request line, in the field lines. */
 export const HEAD_BAD_FIELD_LINE_ENDING = -5;
+/** The request line outgrew its bound before its method ended: a malformed line, not a long URI. */
+export const HEAD_METHOD_TOO_LONG = -6;
 
 export class HeadEndFinder {
   /** Index (relative to the head's start) scanned so far. */
@@ -45,7 +47,7 @@ export class HeadEndFinder {
       if (c !== CR) continue;
       if (p + 1 >= end) break; // wait for the byte after CR
       if (buf[p + 1] !== LF) return lineStart === start ? HEAD_BAD_LINE_ENDING : HEAD_BAD_FIELD_LINE_ENDING;
-      if (lineStart === start && p - start > this.maxRequestLineBytes) return HEAD_LINE_TOO_LONG;
+      if (lineStart === start && p - start > this.maxRequestLineBytes) return lineTooLong(buf, start, p);
       if (p === lineStart && lineStart !== start) { result = p; break; }
       p++;
       lineStart = p + 1;
@@ -56,8 +58,14 @@ export class HeadEndFinder {
     }
     this.scanned = p - start;
     this.lineStart = lineStart - start;
-    if (lineStart === start && p - start > this.maxRequestLineBytes) return HEAD_LINE_TOO_LONG;
+    if (lineStart === start && p - start > this.maxRequestLineBytes) return lineTooLong(buf, start, p);
     if (p - start >= this.maxHeadBytes + 4 || (end - start > this.maxHeadBytes + 4)) return HEAD_TOO_LARGE;
     return HEAD_INCOMPLETE;
   }
+}
+
+/** 414 is for a long request-target (RFC 9112 §3); a line whose method never ends is just malformed. */
+function lineTooLong(buf: Uint8Array, start: number, end: number): number {
+  const space = buf.indexOf(0x20, start);
+  return space >= 0 && space < end ? HEAD_LINE_TOO_LONG : HEAD_METHOD_TOO_LONG;
 }

@@ -128,6 +128,7 @@ function readFraming(buf: Buffer, out: ParsedRequest): ErrorCode | null {
   let hostCount = 0;
   let hostValue = '';
   let te = '';
+  let teSeen = false;
   let close = false;
   let keepAliveToken = false;
   for (let i = 0; i < fields.count; i++) {
@@ -141,10 +142,12 @@ function readFraming(buf: Buffer, out: ParsedRequest): ErrorCode | null {
       if (out.contentLength !== -1) return 'OUTPOST_ERR_BAD_REQUEST_FRAMING';
       const length = decimal(buf, fields.valueStart(i), fields.valueEnd(i));
       if (length === -1) return 'OUTPOST_ERR_BAD_REQUEST_FRAMING';
-      if (length === -2) return 'OUTPOST_ERR_BODY_TOO_LARGE';
+      // More digits than any length we could represent exactly: malformed, not merely large.
+      if (length === -2) return 'OUTPOST_ERR_BAD_REQUEST_FRAMING';
       out.contentLength = length;
     } else if (nameLength === 17 && out.nameIs(i, 'transfer-encoding')) {
-      te = te === '' ? out.value(i) : `${te},${out.value(i)}`;
+      te = teSeen ? `${te},${out.value(i)}` : out.value(i);
+      teSeen = true;
     } else if (nameLength === 10 && out.nameIs(i, 'connection')) {
       out.connectionField = i;
       for (const token of out.value(i).toLowerCase().split(',')) {
@@ -165,7 +168,8 @@ function readFraming(buf: Buffer, out: ParsedRequest): ErrorCode | null {
     out.keepAlive = keepAliveToken && !close;
     out.expectContinue = false; // a 1.0 client does not wait for 100 (RFC 9110 §10.1.1)
   }
-  if (te !== '') {
+  // An empty Transfer-Encoding is still one: transferCodings refuses its empty coding (400).
+  if (teSeen) {
     if (out.versionMinor === 0 || out.contentLength !== -1) return 'OUTPOST_ERR_BAD_REQUEST_FRAMING';
     const coding = transferCodings(te);
     if (coding !== null) return coding;

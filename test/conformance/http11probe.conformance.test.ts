@@ -6,6 +6,10 @@
  *
  * Yardstick, from the issue: nginx 1.22 as a reverse proxy passes 121 (18 fail) when run the same
  * way. Outpost must pass at least as many and fail none of the smuggling cases.
+ *
+ * One deliberate failure: MAL-POST-CL-HUGE-NO-BODY (Content-Length: 999999999, no body) accepts
+ * only 400 or a server that waits; a body over `gateway.maxBodyBytes` gets 413 here at once, which
+ * is the right answer for a size we refuse (nginx answers it the same way).
  */
 import { test, after } from 'node:test';
 import assert from 'node:assert/strict';

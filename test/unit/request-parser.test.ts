@@ -5,7 +5,7 @@
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { HeadEndFinder, HEAD_INCOMPLETE, HEAD_BAD_LINE_ENDING, HEAD_BAD_FIELD_LINE_ENDING, HEAD_TOO_LARGE, HEAD_LINE_TOO_LONG } from '../../src/http1/head-end.js';
+import { HeadEndFinder, HEAD_INCOMPLETE, HEAD_BAD_LINE_ENDING, HEAD_BAD_FIELD_LINE_ENDING, HEAD_TOO_LARGE, HEAD_LINE_TOO_LONG, HEAD_METHOD_TOO_LONG } from '../../src/http1/head-end.js';
 import { ParsedRequest, parseRequestHead } from '../../src/http1/request-parser.js';
 import { ChunkedDecoder } from '../../src/http1/chunked-decoder.js';
 import { llhttpParse } from '../support/llhttp.js';
@@ -22,7 +22,7 @@ function ours(bytes: Buffer, step = bytes.length, maxHead = 8192): Ours {
   for (let available = Math.min(step, bytes.length); ; available = Math.min(available + step, bytes.length)) {
     const end = finder.find(bytes, start, available);
     if (end === HEAD_INCOMPLETE) { if (available === bytes.length) return { error: null, messages }; continue; }
-    if (end < 0) return { error: ({ [HEAD_BAD_LINE_ENDING]: 'LINE_ENDING', [HEAD_BAD_FIELD_LINE_ENDING]: 'LINE_ENDING', [HEAD_TOO_LARGE]: 'TOO_LARGE', [HEAD_LINE_TOO_LONG]: 'LINE_TOO_LONG' } as Record<number, string>)[end], messages };
+    if (end < 0) return { error: ({ [HEAD_BAD_LINE_ENDING]: 'LINE_ENDING', [HEAD_BAD_FIELD_LINE_ENDING]: 'LINE_ENDING', [HEAD_TOO_LARGE]: 'TOO_LARGE', [HEAD_LINE_TOO_LONG]: 'LINE_TOO_LONG', [HEAD_METHOD_TOO_LONG]: 'METHOD_TOO_LONG' } as Record<number, string>)[end], messages };
     const code = parseRequestHead(bytes, start, end, req);
     if (code !== null) return { error: code, messages };
     const headers: string[] = [];
@@ -103,7 +103,8 @@ const cases: Array<[string, string, string | null, boolean?]> = [
   ['Content-Length list', `POST / HTTP/1.1\r\n${H}Content-Length: 1, 1\r\n\r\nx`, 'OUTPOST_ERR_BAD_REQUEST_FRAMING'],
   ['Content-Length with a sign', `POST / HTTP/1.1\r\n${H}Content-Length: +1\r\n\r\nx`, 'OUTPOST_ERR_BAD_REQUEST_FRAMING'],
   ['Content-Length in hex', `POST / HTTP/1.1\r\n${H}Content-Length: 0x1\r\n\r\nx`, 'OUTPOST_ERR_BAD_REQUEST_FRAMING'],
-  ['Content-Length of 16 digits', `POST / HTTP/1.1\r\n${H}Content-Length: 1000000000000000\r\n\r\n`, 'OUTPOST_ERR_BODY_TOO_LARGE', true],
+  ['Content-Length of 16 digits', `POST / HTTP/1.1\r\n${H}Content-Length: 1000000000000000\r\n\r\n`, 'OUTPOST_ERR_BAD_REQUEST_FRAMING', true],
+  ['empty Transfer-Encoding', `POST / HTTP/1.1\r\n${H}Transfer-Encoding: \r\nContent-Length: 5\r\n\r\nhello`, 'OUTPOST_ERR_BAD_REQUEST_FRAMING', true],
   ['TE with Content-Length', `POST / HTTP/1.1\r\n${H}Content-Length: 3\r\nTransfer-Encoding: chunked\r\n\r\n0\r\n\r\n`, 'OUTPOST_ERR_BAD_REQUEST_FRAMING'],
   ['TE chunked, identity', `POST / HTTP/1.1\r\n${H}Transfer-Encoding: chunked, identity\r\n\r\n0\r\n\r\n`, 'OUTPOST_ERR_BAD_REQUEST_FRAMING'],
   ['TE chunked twice', `POST / HTTP/1.1\r\n${H}Transfer-Encoding: chunked\r\nTransfer-Encoding: chunked\r\n\r\n0\r\n\r\n`, 'OUTPOST_ERR_BAD_REQUEST_FRAMING'],
@@ -152,6 +153,9 @@ test('absolute-form: the authority becomes the host and the target is origin-for
 test('head size: over the bound is refused before the end arrives; a long request line is 414-class', () => {
   assert.equal(ours(Buffer.from(`GET / HTTP/1.1\r\nX-A: ${'a'.repeat(9000)}`), 512, 8192).error, 'TOO_LARGE');
   assert.equal(ours(Buffer.from(`GET /${'a'.repeat(5000)}`), 512).error, 'LINE_TOO_LONG');
+  // A line whose method never ends is malformed (400), not a long URI (414): Http11Probe MAL-LONG-METHOD.
+  assert.equal(ours(Buffer.from('A'.repeat(10_000)), 512).error, 'METHOD_TOO_LONG');
+  assert.equal(ours(Buffer.from(`${'A'.repeat(10_000)} / HTTP/1.1\r\n`), 512).error, 'METHOD_TOO_LONG');
   // 20 KiB of headers arriving in 1 KiB pieces fit a 32 KiB bound.
   const big = `GET / HTTP/1.1\r\n${H}X-A: ${'a'.repeat(20 * 1024)}\r\n\r\n`;
   assert.equal(ours(Buffer.from(big), 1024, 32 * 1024).error, null);
