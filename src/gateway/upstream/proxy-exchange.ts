@@ -1,16 +1,16 @@
 /**
- * One proxied request: an undici dispatch handler (the low-level callback API, which undici calls
+ * One proxied request: an upstream handler (upstream-types.ts: the callback API the pool calls
  * directly with raw header buffers: no promise, no body stream object per request) that writes
  * the backend's answer to the uWS response as it arrives.
  *
  * Backpressure, both directions:
- * - response: when uWS cannot take a chunk, `onData` returns false (undici stops reading the
+ * - response: when uWS cannot take a chunk, `onData` returns false (the pool stops reading the
  *   backend socket) and `onWritable` resumes it;
  * - request: see request-body.ts.
  * A response with Content-Length is streamed with `tryEnd` (uWS writes the length itself);
  * one without is streamed chunked with `write`.
  */
-import type { Dispatcher } from 'undici';
+import type { UpstreamHandler } from './upstream-types.js';
 import type { HttpResponse } from '../worker/uws-native.js';
 import type { ErrorCode } from '../../shared/errors.js';
 import { connectionTokens, isHopByHop, mayNeedResponseInspection } from './hop-by-hop.js';
@@ -46,7 +46,7 @@ export class ClientAbortedError extends Error {
   constructor() { super('client closed the connection'); this.name = 'ClientAbortedError'; }
 }
 
-export class ProxyExchange implements Dispatcher.DispatchHandler {
+export class ProxyExchange implements UpstreamHandler {
   /** Set when the client went away: `res` must not be touched after that. */
   aborted = false;
   /** Set when the response is complete (or closed): `res` must not be touched after that. */
@@ -154,7 +154,7 @@ export class ProxyExchange implements Dispatcher.DispatchHandler {
       const [written, done] = res.tryEnd(chunk, this.total);
       if (done) { this.ended = true; return true; }
       if (written) return true;
-      // uWS did not take all of it: keep a copy (undici may reuse the buffer) and retry on writable.
+      // uWS did not take all of it: keep a copy (the chunk is only valid during the call) and retry on writable.
       this.pending = Buffer.from(chunk);
       this.pendingOffset = offset;
       res.onWritable((at) => this.retryFixedLength(at));

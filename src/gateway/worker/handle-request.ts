@@ -3,7 +3,7 @@
  * health probe, match the route in the shared table, then proxy. Everything before dispatch is
  * synchronous, so the scratch objects below are safely reused across requests.
  */
-import type { Dispatcher } from 'undici';
+import type { UpstreamRequest } from '../upstream/upstream-types.js';
 import type { HttpRequest, HttpResponse } from './uws-native.js';
 import { RequestHead, FRAMING_OK } from './request-head.js';
 import { newParsedPath, parseRequestPath, PATH_OK, PATH_BAD_ENCODING } from '../router/request-path.js';
@@ -102,9 +102,9 @@ export class RequestHandler {
     const exchange = new ProxyExchange(res, this.ctx, head.method === 'HEAD');
     res.onAborted(() => exchange.clientAborted());
     this.ctx.exchangeStarted(exchange);
-    const opts: Dispatcher.DispatchOptions = {
+    const opts: UpstreamRequest = {
       path: backendTarget(api.basePath, path, query),
-      method: head.method as Dispatcher.HttpMethod,
+      method: head.method,
       headers,
       body: null,
     };
