@@ -37,6 +37,9 @@ export class ResponseHead {
   keepAliveTimeoutSec = -1;
   /** Why the head was refused (a FIELDS_* code for HEAD_BAD_FIELDS), for logs. */
   detail = 0;
+  /** The head's bytes in the buffer it was parsed from: [start, end) up to the CR of the empty line. */
+  start = 0;
+  end = 0;
 
   constructor(maxFields: number) { this.fields = new FieldList(maxFields); }
 
@@ -58,6 +61,8 @@ export class ResponseHead {
    */
   parse(buf: Uint8Array, start: number, end: number): number {
     this.reset();
+    this.start = start;
+    this.end = end;
     // "HTTP/1.x SP 3DIGIT" then SP reason or nothing, then CRLF.
     if (end - start < 12) return HEAD_BAD_STATUS_LINE;
     if (buf[start] !== 0x48 || buf[start + 1] !== 0x54 || buf[start + 2] !== 0x54 || buf[start + 3] !== 0x50

@@ -17,6 +17,13 @@ import { serializeHead, BODY_BUFFER, BODY_STREAM_CHUNKED, BODY_STREAM_LENGTH, CO
 import { StreamedRequestBody } from './streamed-request-body.js';
 import type { UpstreamPool } from './upstream-pool.js';
 
+/**
+ * Plain sockets read into one buffer per worker (the `onread` option): no buffer is allocated
+ * per read. Everything is parsed synchronously in the callback; what must outlive it is copied:
+ * the response head (the exchange writes it later) and the unread rest of a paused read.
+ */
+const READ_BUFFER = Buffer.allocUnsafe(64 * 1024);
+
 /** What the connection is waiting for; the sweep applies the matching timeout. */
 export const P_CONNECT = 0;
 export const P_SEND = 1;
@@ -42,9 +49,8 @@ export class UpstreamConnection implements ResponseSink {
   phaseAt: number;
   /** Backpressure from the exchange: no timeout runs while it holds the body. */
   paused = false;
-  /** Unparsed rest of a read the exchange paused on. */
+  /** Unparsed rest of a read the exchange paused on (a copy: the read buffer is shared). */
   private pendingBuf: Buffer | null = null;
-  private pendingFrom = 0;
   private requestSent = false;
   private streamed: StreamedRequestBody | null = null;
   /** Idle lifetime: the pool's keep-alive timeout, shortened by the backend's Keep-Alive hint. */
@@ -54,11 +60,14 @@ export class UpstreamConnection implements ResponseSink {
     const o = pool.target;
     this.keepAliveMs = pool.settings.keepAliveTimeoutMs;
     this.phaseAt = pool.now;
-    this.socket = o.tls
-      ? tlsConnect({ host: o.host, port: o.port, servername: o.servername, ALPNProtocols: ['http/1.1'] })
-      : netConnect({ host: o.host, port: o.port });
-    this.socket.on(o.tls ? 'secureConnect' : 'connect', this.onConnect);
-    this.socket.on('data', this.onData);
+    if (o.tls) {
+      this.socket = tlsConnect({ host: o.host, port: o.port, servername: o.servername, ALPNProtocols: ['http/1.1'] });
+      this.socket.on('secureConnect', this.onConnect);
+      this.socket.on('data', this.onData);
+    } else {
+      this.socket = netConnect({ host: o.host, port: o.port, onread: { buffer: READ_BUFFER, callback: this.onRead } });
+      this.socket.on('connect', this.onConnect);
+    }
     this.socket.on('end', this.onEnd);
     this.socket.on('error', this.onSocketError);
     this.socket.on('close', this.onClose);
@@ -133,23 +142,32 @@ export class UpstreamConnection implements ResponseSink {
     this.fail(err);
   }
 
+  /** TLS sockets: 'data' events. */
   private readonly onData = (chunk: Buffer): void => {
     if (this.closed) return;
     if (this.current === null) { this.destroy(); return; } // bytes nobody asked for: never reuse
-    this.feed(chunk, 0);
+    if (!this.feed(chunk, 0, chunk.length)) this.socket.pause();
   };
 
-  private feed(buf: Buffer, from: number): void {
+  /** Plain sockets: `onread` into READ_BUFFER; false pauses the socket. */
+  private readonly onRead = (nread: number, buf: Buffer): boolean => {
+    if (this.closed) return true;
+    if (this.current === null) { this.destroy(); return true; }
+    return this.feed(buf, 0, nread);
+  };
+
+  /** Parses buf[from, to); false when the exchange paused (the rest is kept for resumeReading). */
+  private feed(buf: Buffer, from: number, to: number): boolean {
     const d = this.current!;
     if (this.phase === P_BODY) this.phaseAt = this.pool.now;
-    const r = this.parser.execute(buf, from, buf.length);
-    if (r < 0) { this.fail(new OutpostError('OUTPOST_ERR_BACKEND_PROTOCOL', PARSE_ERRORS[r] ?? 'malformed response')); return; }
+    const r = this.parser.execute(buf, from, to);
+    if (r < 0) { this.fail(new OutpostError('OUTPOST_ERR_BACKEND_PROTOCOL', PARSE_ERRORS[r] ?? 'malformed response')); return true; }
     if (this.paused && this.current === d && !this.closed) {
       // The exchange cannot take more: keep the rest of this read and stop reading the socket.
-      this.pendingBuf = buf;
-      this.pendingFrom = r;
-      this.socket.pause();
+      this.pendingBuf = r < to ? Buffer.from(buf.subarray(r, to)) : null;
+      return false;
     }
+    return true;
   }
 
   /** The exchange can take more again. */
@@ -157,21 +175,29 @@ export class UpstreamConnection implements ResponseSink {
     if (!this.paused || this.current !== d || this.closed) return;
     this.paused = false;
     this.phaseAt = this.pool.now;
-    const buf = this.pendingBuf;
+    const buf = this.pendingBuf ?? EMPTY;
     this.pendingBuf = null;
     // Always run the parser, even on nothing: a response whose last bytes were paused ends here.
-    this.feed(buf ?? EMPTY, buf === null ? 0 : this.pendingFrom);
-    if (!this.paused && !this.closed) this.socket.resume();
+    if (this.feed(buf, 0, buf.length) && !this.closed) this.socket.resume();
   }
 
-  onResponseHead(parser: ResponseParser, buf: Buffer): boolean {
+  onResponseHead(parser: ResponseParser, parsed: Buffer): boolean {
     const d = this.current!;
     const head = parser.head;
     const f = head.fields;
+    // The exchange may write the head after this read (when the body comes later): the header
+    // buffers it gets must not point into the shared read buffer. One small copy of the head.
+    let buf = parsed;
+    let shift = 0;
+    if (parsed.buffer === READ_BUFFER.buffer) {
+      buf = Buffer.allocUnsafe(head.end - head.start);
+      parsed.copy(buf, 0, head.start, head.end);
+      shift = head.start;
+    }
     const raw: Buffer[] = new Array(f.count * 2);
     for (let i = 0; i < f.count; i++) {
-      raw[2 * i] = buf.subarray(f.nameStart(i), f.nameEnd(i));
-      raw[2 * i + 1] = buf.subarray(f.valueStart(i), f.valueEnd(i));
+      raw[2 * i] = buf.subarray(f.nameStart(i) - shift, f.nameEnd(i) - shift);
+      raw[2 * i + 1] = buf.subarray(f.valueStart(i) - shift, f.valueEnd(i) - shift);
     }
     if (head.keepAliveTimeoutSec >= 0) {
       // Close a second before the backend would: its idle close racing our next request is the failure to avoid.
@@ -179,8 +205,8 @@ export class UpstreamConnection implements ResponseSink {
     }
     this.phase = P_BODY;
     this.phaseAt = this.pool.now;
-    const text = head.reasonEnd - head.reasonStart === 2 && buf[head.reasonStart] === 0x4f && buf[head.reasonStart + 1] === 0x4b
-      ? 'OK' : buf.toString('latin1', head.reasonStart, head.reasonEnd);
+    const text = head.reasonEnd - head.reasonStart === 2 && parsed[head.reasonStart] === 0x4f && parsed[head.reasonStart + 1] === 0x4b
+      ? 'OK' : parsed.toString('latin1', head.reasonStart, head.reasonEnd);
     d.handler.onHeaders(head.statusCode, raw, d.resume, text);
     return this.current === d && !this.closed;
   }
