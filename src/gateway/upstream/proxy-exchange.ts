@@ -16,6 +16,7 @@ import type { ErrorCode } from '../../shared/errors.js';
 import { connectionTokens, isHopByHop, mayNeedResponseInspection } from './hop-by-hop.js';
 import { backendErrorCode } from './backend-errors.js';
 import { writeError } from '../worker/respond.js';
+import { nameIs } from '../../http1/head-fields.js';
 
 export interface ExchangeOwner {
   /** True while the worker drains: responses then carry `Connection: close`. */
@@ -40,6 +41,13 @@ function statusLineFor(code: number, text: string): string {
   let line = STATUS_LINES.get(code);
   if (line === undefined) { line = String(code); STATUS_LINES.set(code, line); }
   return line;
+}
+
+/** A Content-Length value the response parser already checked (1*DIGIT, at most 15 digits). */
+function decimal(value: Buffer): number {
+  let n = 0;
+  for (let i = 0; i < value.length; i++) n = n * 10 + value[i] - 0x30;
+  return n;
 }
 
 export class ClientAbortedError extends Error {
@@ -204,17 +212,17 @@ export class ProxyExchange implements UpstreamHandler {
     const out = this.outHeaders;
     let dropped: Set<string> | null = null;
     for (let i = 0; i < raw.length; i += 2) {
-      if (raw[i].length === 10 && raw[i].toString('latin1').toLowerCase() === 'connection') {
-        dropped = connectionTokens(raw[i + 1].toString('latin1'));
-      }
+      if (raw[i].length === 10 && nameIs(raw[i], 0, 10, 'connection')) dropped = connectionTokens(raw[i + 1].toString('latin1'));
     }
     for (let i = 0; i < raw.length; i += 2) {
       const nameBuf = raw[i];
       if (dropped === null && !mayNeedResponseInspection(nameBuf)) { out.push(nameBuf, raw[i + 1]); continue; }
-      const name = nameBuf.toString('latin1').toLowerCase();
-      if (name === 'content-length') { this.total = Number(raw[i + 1].toString('latin1')); continue; }
+      // The two common ones are compared as bytes: no string per response for them.
+      if (nameBuf.length === 14 && nameIs(nameBuf, 0, 14, 'content-length')) { this.total = decimal(raw[i + 1]); continue; }
       // uWS writes its own Date; a second one would be a duplicate header.
-      if (name === 'date' || isHopByHop(name) || dropped?.has(name)) continue;
+      if (nameBuf.length === 4 && nameIs(nameBuf, 0, 4, 'date')) continue;
+      const name = nameBuf.toString('latin1').toLowerCase();
+      if (isHopByHop(name) || dropped?.has(name)) continue;
       out.push(nameBuf, raw[i + 1]);
     }
   }

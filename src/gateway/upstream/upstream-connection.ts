@@ -23,6 +23,7 @@ import type { UpstreamPool } from './upstream-pool.js';
  * the response head (the exchange writes it later) and the unread rest of a paused read.
  */
 const READ_BUFFER = Buffer.allocUnsafe(64 * 1024);
+const RAW_HEADERS: Buffer[] = [];
 
 /** What the connection is waiting for; the sweep applies the matching timeout. */
 export const P_CONNECT = 0;
@@ -194,7 +195,9 @@ export class UpstreamConnection implements ResponseSink {
       parsed.copy(buf, 0, head.start, head.end);
       shift = head.start;
     }
-    const raw: Buffer[] = new Array(f.count * 2);
+    // One array per worker: the exchange reads it only during onHeaders (it keeps the buffers, not the array).
+    const raw = RAW_HEADERS;
+    raw.length = f.count * 2;
     for (let i = 0; i < f.count; i++) {
       raw[2 * i] = buf.subarray(f.nameStart(i) - shift, f.nameEnd(i) - shift);
       raw[2 * i + 1] = buf.subarray(f.valueStart(i) - shift, f.valueEnd(i) - shift);
