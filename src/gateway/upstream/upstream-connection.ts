@@ -243,18 +243,20 @@ export class UpstreamConnection implements ResponseSink {
       case P_CONNECT:
         if (elapsed > s.connectTimeoutMs) this.fail(new OutpostError('OUTPOST_ERR_BACKEND_TIMEOUT', 'connect timeout'));
         return;
+      case P_SEND: // a streamed body that made no progress (refreshed on every chunk written)
       case P_HEAD:
         if (elapsed > (req?.headersTimeout ?? s.headersTimeoutMs)) this.fail(new OutpostError('OUTPOST_ERR_BACKEND_TIMEOUT', 'headers timeout'));
         return;
       case P_BODY:
         if (!this.paused && elapsed > (req?.bodyTimeout ?? s.bodyTimeoutMs)) this.fail(new OutpostError('OUTPOST_ERR_BACKEND_TIMEOUT', 'body timeout'));
         return;
-      case P_IDLE:
+      default: // P_IDLE
         if (elapsed > this.keepAliveMs) this.destroy();
-        return;
-      default: // P_SEND: the client is still uploading; its pace is not the backend's fault
     }
   }
+
+  /** Idle past its keep-alive time (the sweep has not closed it yet): not to be reused. */
+  get expired(): boolean { return this.pool.now - this.phaseAt > this.keepAliveMs; }
 
   /** Parked in the pool's idle list. */
   idle(): void {

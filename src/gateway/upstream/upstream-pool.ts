@@ -66,7 +66,8 @@ export class UpstreamPool implements Dispatcher, DispatchOwner {
   }
 
   private start(d: Dispatch): void {
-    const idle = this.idleList.pop();
+    let idle = this.idleList.pop();
+    while (idle !== undefined && idle.expired) { idle.destroy(); idle = this.idleList.pop(); }
     if (idle !== undefined) { idle.assign(d); return; }
     if (this.all.size < this.settings.connections) { this.open().assign(d); return; }
     if (this.waiting >= this.settings.queueLimit) {
