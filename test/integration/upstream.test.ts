@@ -38,6 +38,7 @@ describe('upstream client', () => {
       const bad = MALFORMED[req.path];
       if (bad !== undefined) { socket.write(bad); return; } // and the connection stays open: it must not be reused
       if (req.path === '/close') { socket.write('HTTP/1.1 200 OK\r\nConnection: close\r\nContent-Length: 2\r\n\r\nok'); return; }
+      if (req.path === '/hint') { socket.write('HTTP/1.1 200 OK\r\nKeep-Alive: timeout=2\r\nContent-Length: 2\r\n\r\nok'); return; }
       if (req.path === '/http10') { socket.write('HTTP/1.0 200 OK\r\nContent-Length: 2\r\n\r\nok'); return; }
       if (req.path === '/longer') { socket.write('HTTP/1.1 200 OK\r\nContent-Length: 3\r\n\r\nhello'); return; }
       if (req.path === '/shorter') { socket.end('HTTP/1.1 200 OK\r\nContent-Length: 10\r\n\r\nhello'); return; }
@@ -93,6 +94,16 @@ describe('upstream client', () => {
       assert.notEqual(lastRequest(framing, '/ok').connection, lastRequest(framing, path).connection);
     });
   }
+
+  test('Keep-Alive: timeout=2 is honoured with a margin: reused at once, not after more than 1 s idle', async () => {
+    await (await request(gw.url('/framing/hint'))).body.text();
+    await (await request(gw.url('/framing/hint'))).body.text();
+    await new Promise((r) => setTimeout(r, 1_500));
+    await (await request(gw.url('/framing/hint'))).body.text();
+    const hints = framing.requests.filter((r) => r.path === '/hint');
+    assert.equal(hints[1].connection, hints[0].connection);
+    assert.notEqual(hints[2].connection, hints[1].connection);
+  });
 
   for (const path of Object.keys(MALFORMED)) {
     test(`malformed response ${path}: 502 OUTPOST_ERR_BACKEND_PROTOCOL, connection not reused`, async () => {
