@@ -99,12 +99,14 @@ export class ResponseHead {
       const len = ne - ns;
       // Length first: most fields are none of these four, and are rejected by one comparison.
       if (len === 14 && nameIs(buf, ns, ne, 'content-length')) {
+        if (tabAfter(buf, f.valueEnd(i))) return HEAD_BAD_CONTENT_LENGTH;
         const n = parseLength(buf, f.valueStart(i), f.valueEnd(i));
         if (n < 0 || (this.contentLength >= 0 && this.contentLength !== n)) return HEAD_BAD_CONTENT_LENGTH;
         this.contentLength = n;
       } else if (len === 17 && nameIs(buf, ns, ne, 'transfer-encoding')) {
         // Only a single `chunked` coding, once: anything else would need decoding we do not do.
-        if (transferEncoding || !valueIsToken(buf, f.valueStart(i), f.valueEnd(i), 'chunked')) return HEAD_BAD_TRANSFER_ENCODING;
+        if (transferEncoding || tabAfter(buf, f.valueEnd(i))
+          || !valueIsToken(buf, f.valueStart(i), f.valueEnd(i), 'chunked')) return HEAD_BAD_TRANSFER_ENCODING;
         transferEncoding = true;
       } else if (len === 10 && nameIs(buf, ns, ne, 'connection')) {
         this.readConnection(buf, f.valueStart(i), f.valueEnd(i));
@@ -130,6 +132,17 @@ export class ResponseHead {
       else if (p - t === 10 && nameIs(buf, t, p, 'keep-alive')) this.connectionKeepAlive = true;
     }
   }
+}
+
+/**
+ * HTAB in the OWS after a framing value. Valid OWS, but llhttp (and so Node's peers) does not
+ * trim it there: it refuses such a Content-Length and reads "chunked<HTAB>" as an unknown coding
+ * (body until close). Two parsers framing one response differently is the smuggling shape, so
+ * Outpost refuses both.
+ */
+function tabAfter(buf: Uint8Array, valueEnd: number): boolean {
+  for (let p = valueEnd; buf[p] !== CR; p++) if (buf[p] === HTAB) return true;
+  return false;
 }
 
 /** 1*DIGIT, at most MAX_LENGTH_DIGITS; -1 otherwise (lists such as "5, 5" included). */

@@ -98,7 +98,9 @@ export function knownDifference(wire: Buffer, isHead: boolean): boolean {
   if (te.length === 1 && /^HTTP\/1\.0/m.test(heads)) return true;
   const cl = [...heads.matchAll(/\r\ncontent-length:([^\r\n]*)/gi)].map((m) => m[1].trim());
   if (cl.length > 1) return true;
-  if (/\r\ncontent-length:[^\r\n]*\t/i.test(heads)) return true; // HTAB as OWS
+  if (/\r\nconnection:[^\r\n]*\t/i.test(heads)) return true; // HTAB as OWS
+  if (/\r\ntransfer-encoding:[^\r\n]*\t\r\n/i.test(heads)) return true; // trailing HTAB: llhttp reads until close
+  if (/\r\nconnection:[^\r\n]*[^\r\n\t ,!#$%&'*+\-.^_`|~0-9A-Za-z]/i.test(heads)) return true; // Connection tokens read loosely
   if (/^HTTP\/1\.[01] 0\d\d/m.test(text)) return true; // a status below 100
   // HEAD without a length: llhttp decides keep-alive before it is told no body follows.
   if (isHead && cl.length === 0 && te.length === 0) return true;
