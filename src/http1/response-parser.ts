@@ -207,6 +207,8 @@ export class ResponseParser {
     const status = this.head.statusCode;
     if (status < 200) {
       if (status === 101) return this.fail(PARSE_ERR_UPGRADE);
+      // An interim response that closes the connection leaves no room for the final one (llhttp agrees).
+      if (this.head.connectionClose) return this.fail(PARSE_ERR_HEAD);
       return after; // interim response: the final one follows (state stays S_HEAD)
     }
     this.chooseFraming();

@@ -98,6 +98,7 @@ export const RESPONSE_CASES: ResponseCase[] = [
   { name: '103 Early Hints then the response', wire: `HTTP/1.1 103 Early Hints\r\nLink: </a>; rel=preload\r\n\r\n${OK}Content-Length: 2\r\n\r\nok`, expect: 'accept', body: 'ok' },
   { name: 'two interim responses', wire: `HTTP/1.1 100 Continue\r\n\r\nHTTP/1.1 102 Processing\r\n\r\n${OK}Content-Length: 0\r\n\r\n`, expect: 'accept' },
   { name: '101 Switching Protocols', wire: 'HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\nConnection: upgrade\r\n\r\n', expect: 'reject' },
+  { name: 'interim response with Connection: close', wire: `HTTP/1.1 103 Early Hints\r\nConnection: close\r\n\r\n${OK}Content-Length: 0\r\n\r\n`, expect: 'reject' },
   { name: 'only an interim response', wire: 'HTTP/1.1 100 Continue\r\n\r\n', expect: 'reject' },
 
   // Status line
