@@ -29,8 +29,12 @@ export interface ChunkedLimits {
 
 export const DEFAULT_CHUNKED_LIMITS: ChunkedLimits = { maxLineBytes: 4096, maxTrailerBytes: 16 * 1024 };
 
-/** Receives decoded body bytes: buf[start, end). */
-export type ChunkSink = (buf: Uint8Array, start: number, end: number) => void;
+/**
+ * Receives decoded body bytes: buf[start, end). Returning false pauses decoding right after this
+ * range (a proxy whose client cannot take more): `decode` returns the index reached, and the
+ * caller feeds the rest later.
+ */
+export type ChunkSink = (buf: Uint8Array, start: number, end: number) => boolean | void;
 
 const S_SIZE_FIRST = 0;
 const S_SIZE = 1;
@@ -79,7 +83,7 @@ export class ChunkedDecoder {
 
   /**
    * Decodes buf[from, to). Returns the index up to which bytes were consumed: `to` while the
-   * message goes on, the index just past the final CRLF once `done` (bytes after it belong to the
+   * message goes on (less when the sink paused), the index just past the final CRLF once `done` (bytes after it belong to the
    * next message), or a negative CHUNK_ERR_* code.
    */
   decode(buf: Uint8Array, from: number, to: number, sink: ChunkSink): number {
@@ -87,11 +91,12 @@ export class ChunkedDecoder {
     while (p < to) {
       if (this.state === S_DATA) {
         const n = Math.min(this.remaining, to - p);
-        sink(buf, p, p + n);
+        const more = sink(buf, p, p + n);
         p += n;
         this.bodyBytes += n;
         this.remaining -= n;
         if (this.remaining === 0) this.state = S_DATA_CR;
+        if (more === false) return p;
         continue;
       }
       const c = buf[p++];

@@ -22,6 +22,8 @@ const upstreamSchema = z.object({
   bodyTimeoutMs: z.number().int().min(1).default(60_000),
   /** How long an idle keep-alive connection to a backend is kept. */
   keepAliveTimeoutMs: z.number().int().min(1).default(4_000),
+  /** Requests that may wait for a connection per backend origin per worker; more get 503 (OUTPOST_ERR_UPSTREAM_BUSY). */
+  queueLimit: z.number().int().min(0).max(100_000).default(1_024),
 }).strict();
 
 const gatewaySchema = z.object({

@@ -60,6 +60,8 @@ export const ERRORS = {
   OUTPOST_ERR_POLICY_FAILED: { status: 500, source: 'policy', retrySafe: false, message: 'Internal server error: a policy failed' },
   OUTPOST_ERR_BACKEND_UNREACHABLE: { status: 502, source: 'backend', retrySafe: true, message: 'Bad gateway: the backend could not be reached' },
   OUTPOST_ERR_BACKEND_PROTOCOL: { status: 502, source: 'backend', retrySafe: false, message: 'Bad gateway: the backend sent an invalid response' },
+  /** Every connection to the backend origin is busy and its wait queue is full (gateway.upstream.connections / queueLimit). */
+  OUTPOST_ERR_UPSTREAM_BUSY: { status: 503, source: 'backend', retrySafe: true, message: 'Service unavailable: too many requests are waiting for the backend' },
   OUTPOST_ERR_BACKEND_TIMEOUT: { status: 504, source: 'backend', retrySafe: false, message: 'Gateway timeout: the backend did not answer in time' },
   OUTPOST_ERR_SHUTTING_DOWN: { status: 503, source: 'internal', retrySafe: true, message: 'Service unavailable: the gateway is shutting down' },
   OUTPOST_ERR_NOT_READY: { status: 503, source: 'internal', retrySafe: true, message: 'Service unavailable: no configuration is loaded' },

@@ -31,7 +31,7 @@ function ours(bytes: Buffer, step = bytes.length, maxHead = 8192): Ours {
     let body: Buffer = Buffer.alloc(0);
     if (req.chunked) {
       const parts: Buffer[] = [];
-      const r = new ChunkedDecoder().decode(bytes, at, bytes.length, (b, s, e) => parts.push(Buffer.from(b.subarray(s, e))));
+      const r = new ChunkedDecoder().decode(bytes, at, bytes.length, (b, s, e) => { parts.push(Buffer.from(b.subarray(s, e))); });
       if (r < 0) return { error: 'CHUNKED', messages };
       body = Buffer.concat(parts);
       at = r;

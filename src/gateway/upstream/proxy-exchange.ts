@@ -1,21 +1,22 @@
 /**
- * One proxied request: an undici dispatch handler (the low-level callback API, which undici calls
+ * One proxied request: an upstream handler (upstream-types.ts: the callback API the pool calls
  * directly with raw header buffers: no promise, no body stream object per request) that writes
  * the backend's answer to the uWS response as it arrives.
  *
  * Backpressure, both directions:
- * - response: when uWS cannot take a chunk, `onData` returns false (undici stops reading the
+ * - response: when uWS cannot take a chunk, `onData` returns false (the pool stops reading the
  *   backend socket) and `onWritable` resumes it;
  * - request: see request-body.ts.
  * A response with Content-Length is streamed with `tryEnd` (uWS writes the length itself);
  * one without is streamed chunked with `write`.
  */
-import type { Dispatcher } from 'undici';
+import type { UpstreamHandler } from './upstream-types.js';
 import type { ClientResponse as HttpResponse } from '../../http1/server/client-response.js';
 import type { ErrorCode } from '../../shared/errors.js';
 import { connectionTokens, isHopByHop, mayNeedResponseInspection } from './hop-by-hop.js';
 import { backendErrorCode } from './backend-errors.js';
 import { writeError } from '../worker/respond.js';
+import { nameIs } from '../../http1/head-fields.js';
 
 export interface ExchangeOwner {
   /** True while the worker drains: responses then carry `Connection: close`. */
@@ -42,11 +43,18 @@ function statusLineFor(code: number, text: string): string {
   return line;
 }
 
+/** A Content-Length value the response parser already checked (1*DIGIT, at most 15 digits). */
+function decimal(value: Buffer): number {
+  let n = 0;
+  for (let i = 0; i < value.length; i++) n = n * 10 + value[i] - 0x30;
+  return n;
+}
+
 export class ClientAbortedError extends Error {
   constructor() { super('client closed the connection'); this.name = 'ClientAbortedError'; }
 }
 
-export class ProxyExchange implements Dispatcher.DispatchHandler {
+export class ProxyExchange implements UpstreamHandler {
   /** Set when the client went away: `res` must not be touched after that. */
   aborted = false;
   /** Set when the response is complete (or closed): `res` must not be touched after that. */
@@ -154,7 +162,7 @@ export class ProxyExchange implements Dispatcher.DispatchHandler {
       const [written, done] = res.tryEnd(chunk, this.total);
       if (done) { this.ended = true; return true; }
       if (written) return true;
-      // uWS did not take all of it: keep a copy (undici may reuse the buffer) and retry on writable.
+      // uWS did not take all of it: keep a copy (the chunk is only valid during the call) and retry on writable.
       this.pending = Buffer.from(chunk);
       this.pendingOffset = offset;
       res.onWritable((at) => this.retryFixedLength(at));
@@ -204,17 +212,17 @@ export class ProxyExchange implements Dispatcher.DispatchHandler {
     const out = this.outHeaders;
     let dropped: Set<string> | null = null;
     for (let i = 0; i < raw.length; i += 2) {
-      if (raw[i].length === 10 && raw[i].toString('latin1').toLowerCase() === 'connection') {
-        dropped = connectionTokens(raw[i + 1].toString('latin1'));
-      }
+      if (raw[i].length === 10 && nameIs(raw[i], 0, 10, 'connection')) dropped = connectionTokens(raw[i + 1].toString('latin1'));
     }
     for (let i = 0; i < raw.length; i += 2) {
       const nameBuf = raw[i];
       if (dropped === null && !mayNeedResponseInspection(nameBuf)) { out.push(nameBuf, raw[i + 1]); continue; }
-      const name = nameBuf.toString('latin1').toLowerCase();
-      if (name === 'content-length') { this.total = Number(raw[i + 1].toString('latin1')); continue; }
+      // The two common ones are compared as bytes: no string per response for them.
+      if (nameBuf.length === 14 && nameIs(nameBuf, 0, 14, 'content-length')) { this.total = decimal(raw[i + 1]); continue; }
       // uWS writes its own Date; a second one would be a duplicate header.
-      if (name === 'date' || isHopByHop(name) || dropped?.has(name)) continue;
+      if (nameBuf.length === 4 && nameIs(nameBuf, 0, 4, 'date')) continue;
+      const name = nameBuf.toString('latin1').toLowerCase();
+      if (isHopByHop(name) || dropped?.has(name)) continue;
       out.push(nameBuf, raw[i + 1]);
     }
   }

@@ -3,7 +3,7 @@
  * objects the hot path needs (its upstream pool, the base path). A request captures the
  * Generation it started with; a new one replaces it only for later requests.
  */
-import type { Pool } from 'undici';
+import type { UpstreamPool } from '../upstream/upstream-pool.js';
 import type { GatewaySettings } from '../../shared/config-schema.js';
 import { SharedRouteTable } from '../router/shared-table.js';
 import type { BackendPools } from '../upstream/backend-pools.js';
@@ -17,7 +17,7 @@ export interface ApiRuntime {
   meta: CompiledApi;
   /** Check (and strip) subscription keys: the API requires one, or keys exist that may identify a product. */
   gated: boolean;
-  pool: Pool;
+  pool: UpstreamPool;
   basePath: string;
   backendHost: string;
   preserveHost: boolean;

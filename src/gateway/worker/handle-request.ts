@@ -4,7 +4,7 @@
  * has already refused every head that is not strict HTTP/1.1. Everything before dispatch is
  * synchronous, so the scratch objects below are safely reused across requests.
  */
-import type { Dispatcher } from 'undici';
+import type { UpstreamRequest } from '../upstream/upstream-types.js';
 import type { ClientResponse } from '../../http1/server/client-response.js';
 import type { ParsedRequest } from '../../http1/request-parser.js';
 import { RequestHead } from './request-head.js';
@@ -106,9 +106,9 @@ export class RequestHandler {
     const exchange = new ProxyExchange(res, this.ctx, head.method === 'HEAD');
     res.onAborted(() => exchange.clientAborted());
     this.ctx.exchangeStarted(exchange);
-    const opts: Dispatcher.DispatchOptions = {
+    const opts: UpstreamRequest = {
       path: backendTarget(api.basePath, path, query),
-      method: head.method as Dispatcher.HttpMethod,
+      method: head.method,
       headers,
       body: null,
     };

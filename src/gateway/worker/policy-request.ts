@@ -4,7 +4,7 @@
  * from the request handler, so the abort handler and the body reader are attached before it returns;
  * sections that wait (a promise) continue later, and the body waits in its stream meanwhile.
  */
-import type { Dispatcher } from 'undici';
+import type { UpstreamRequest } from '../upstream/upstream-types.js';
 import type { ClientResponse } from '../../http1/server/client-response.js';
 import type { Generation, ApiRuntime } from './generation.js';
 import type { WorkerContext } from './handle-request.js';
@@ -44,9 +44,9 @@ export function startPolicyRequest(
     if (exchange.aborted) return;
     const origin = ctx.backendOrigin;
     const pool = origin === null ? api.pool : owner.pools.get(origin, gen.settings.upstream);
-    const opts: Dispatcher.DispatchOptions = {
+    const opts: UpstreamRequest = {
       path: backendTarget(ctx.backendBasePath ?? api.basePath, ctx.path, ctx.query),
-      method: ctx.method as Dispatcher.HttpMethod,
+      method: ctx.method,
       headers: ctx.headers,
       body,
     };

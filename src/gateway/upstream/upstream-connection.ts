@@ -1,0 +1,327 @@
+/**
+ * One keep-alive connection to a backend origin: a socket, a response parser, and at most one
+ * request at a time (no pipelining). Reused only after a complete exchange: the response read
+ * to its end with nothing after it, the request sent to its end, no `Connection: close`, HTTP/1.1.
+ * Anything malformed destroys it.
+ *
+ * Timeouts are checked by the pool's sweep against a coarse clock (`pool.now`), so the
+ * per-request path reads no clock and arms no timer.
+ */
+import { connect as netConnect, type Socket } from 'node:net';
+import { connect as tlsConnect } from 'node:tls';
+import type { Readable } from 'node:stream';
+import { ResponseParser, type ResponseSink } from '../../http1/response-parser.js';
+import { OutpostError } from '../../shared/errors.js';
+import { Dispatch, D_ACTIVE, D_DONE } from './dispatch.js';
+import { serializeHead, BODY_BUFFER, BODY_STREAM_CHUNKED, BODY_STREAM_LENGTH, COPY_BODY_LIMIT } from './request-writer.js';
+import { StreamedRequestBody } from './streamed-request-body.js';
+import type { UpstreamPool } from './upstream-pool.js';
+
+/**
+ * Plain sockets read into one buffer per worker (the `onread` option): no buffer is allocated
+ * per read. Everything is parsed synchronously in the callback; what must outlive it is copied:
+ * the response head (the exchange writes it later) and the unread rest of a paused read.
+ */
+const READ_BUFFER = Buffer.allocUnsafe(64 * 1024);
+const RAW_HEADERS: Buffer[] = [];
+
+/** What the connection is waiting for; the sweep applies the matching timeout. */
+export const P_CONNECT = 0;
+export const P_SEND = 1;
+export const P_HEAD = 2;
+export const P_BODY = 3;
+export const P_IDLE = 4;
+
+const PARSE_ERRORS: Record<number, string> = {
+  [-1]: 'malformed response head', [-2]: 'response head too large', [-3]: 'unexpected 101 Switching Protocols',
+  [-4]: 'malformed chunked body', [-5]: 'more bytes than the response declared', [-6]: 'connection closed before the end of the response',
+};
+
+export class UpstreamConnection implements ResponseSink {
+  readonly socket: Socket;
+  private readonly parser = new ResponseParser(this);
+  current: Dispatch | null = null;
+  /** Complete exchanges so far: a failure on a reused connection may be the backend's idle close. */
+  exchanges = 0;
+  private connected = false;
+  closed = false;
+  phase = P_CONNECT;
+  /** Pool clock when the current phase started or last saw progress. */
+  phaseAt: number;
+  /** Backpressure from the exchange: no timeout runs while it holds the body. */
+  paused = false;
+  /** Unparsed rest of a read the exchange paused on (a copy: the read buffer is shared). */
+  private pendingBuf: Buffer | null = null;
+  private requestSent = false;
+  private streamed: StreamedRequestBody | null = null;
+  /** Idle lifetime: the pool's keep-alive timeout, shortened by the backend's Keep-Alive hint. */
+  keepAliveMs: number;
+
+  constructor(readonly pool: UpstreamPool) {
+    const o = pool.target;
+    this.keepAliveMs = pool.settings.keepAliveTimeoutMs;
+    this.phaseAt = pool.now;
+    if (o.tls) {
+      this.socket = tlsConnect({ host: o.host, port: o.port, servername: o.servername, ALPNProtocols: ['http/1.1'] });
+      this.socket.on('secureConnect', this.onConnect);
+      this.socket.on('data', this.onData);
+    } else {
+      this.socket = netConnect({ host: o.host, port: o.port, onread: { buffer: READ_BUFFER, callback: this.onRead } });
+      this.socket.on('connect', this.onConnect);
+    }
+    this.socket.on('end', this.onEnd);
+    this.socket.on('error', this.onSocketError);
+    this.socket.on('close', this.onClose);
+  }
+
+  /** Sends `d` on this connection (now, or once connected). */
+  assign(d: Dispatch): void {
+    this.current = d;
+    d.conn = this;
+    d.state = D_ACTIVE;
+    this.paused = false;
+    this.requestSent = false;
+    this.parser.begin(d.req.method === 'HEAD');
+    if (this.connected) this.send(d);
+  }
+
+  private readonly onConnect = (): void => {
+    this.connected = true;
+    this.socket.setNoDelay(true);
+    if (this.current !== null) this.send(this.current);
+    else this.pool.release(this, true);
+  };
+
+  private send(d: Dispatch): void {
+    let h;
+    try {
+      h = serializeHead(d.req);
+    } catch (err) {
+      // Nothing was written: the connection stays good.
+      this.current = null;
+      d.fail(err as Error);
+      this.pool.release(this, true);
+      return;
+    }
+    const socket = this.socket;
+    this.phase = P_SEND;
+    this.phaseAt = this.pool.now;
+    if (h.framing === BODY_BUFFER) {
+      const body = d.req.body as Buffer;
+      if (body.length <= COPY_BODY_LIMIT) {
+        // One buffer, one write: head and body leave in the same segment.
+        const headLength = Buffer.byteLength(h.head, 'latin1');
+        const out = Buffer.allocUnsafe(headLength + body.length);
+        out.write(h.head, 0, 'latin1');
+        body.copy(out, headLength);
+        socket.write(out);
+      } else {
+        socket.cork();
+        socket.write(h.head, 'latin1');
+        socket.write(body);
+        socket.uncork();
+      }
+    } else {
+      socket.write(h.head, 'latin1');
+    }
+    if (h.framing === BODY_STREAM_CHUNKED || h.framing === BODY_STREAM_LENGTH) {
+      this.streamed = new StreamedRequestBody(this, d.req.body as Readable, h.framing === BODY_STREAM_CHUNKED ? -1 : h.length);
+      return;
+    }
+    this.requestComplete();
+  }
+
+  /** The whole request is on the wire: the headers timeout runs from here. */
+  requestComplete(): void {
+    this.requestSent = true;
+    this.streamed = null;
+    if (this.phase === P_SEND) { this.phase = P_HEAD; this.phaseAt = this.pool.now; }
+  }
+
+  /** The streamed body failed (the client side went away, or sent more than it declared). */
+  requestBodyFailed(err: Error): void {
+    this.fail(err);
+  }
+
+  /** TLS sockets: 'data' events. */
+  private readonly onData = (chunk: Buffer): void => {
+    if (this.closed) return;
+    if (this.current === null) { this.destroy(); return; } // bytes nobody asked for: never reuse
+    if (!this.feed(chunk, 0, chunk.length)) this.socket.pause();
+  };
+
+  /** Plain sockets: `onread` into READ_BUFFER; false pauses the socket. */
+  private readonly onRead = (nread: number, buf: Buffer): boolean => {
+    if (this.closed) return true;
+    if (this.current === null) { this.destroy(); return true; }
+    return this.feed(buf, 0, nread);
+  };
+
+  /** Parses buf[from, to); false when the exchange paused (the rest is kept for resumeReading). */
+  private feed(buf: Buffer, from: number, to: number): boolean {
+    const d = this.current!;
+    if (this.phase === P_BODY) this.phaseAt = this.pool.now;
+    const r = this.parser.execute(buf, from, to);
+    if (r < 0) { this.fail(new OutpostError('OUTPOST_ERR_BACKEND_PROTOCOL', PARSE_ERRORS[r] ?? 'malformed response')); return true; }
+    if (this.paused && this.current === d && !this.closed) {
+      // The exchange cannot take more: keep the rest of this read and stop reading the socket.
+      this.pendingBuf = r < to ? Buffer.from(buf.subarray(r, to)) : null;
+      return false;
+    }
+    return true;
+  }
+
+  /** The exchange can take more again. */
+  resumeReading(d: Dispatch): void {
+    if (!this.paused || this.current !== d || this.closed) return;
+    this.paused = false;
+    this.phaseAt = this.pool.now;
+    const buf = this.pendingBuf ?? EMPTY;
+    this.pendingBuf = null;
+    // Always run the parser, even on nothing: a response whose last bytes were paused ends here.
+    if (this.feed(buf, 0, buf.length) && !this.closed) this.socket.resume();
+  }
+
+  onResponseHead(parser: ResponseParser, parsed: Buffer): boolean {
+    const d = this.current!;
+    const head = parser.head;
+    const f = head.fields;
+    // The exchange may write the head after this read (when the body comes later): the header
+    // buffers it gets must not point into the shared read buffer. One small copy of the head.
+    let buf = parsed;
+    let shift = 0;
+    if (parsed.buffer === READ_BUFFER.buffer) {
+      buf = Buffer.allocUnsafe(head.end - head.start);
+      parsed.copy(buf, 0, head.start, head.end);
+      shift = head.start;
+    }
+    // One array per worker: the exchange reads it only during onHeaders (it keeps the buffers, not the array).
+    const raw = RAW_HEADERS;
+    raw.length = f.count * 2;
+    for (let i = 0; i < f.count; i++) {
+      raw[2 * i] = buf.subarray(f.nameStart(i) - shift, f.nameEnd(i) - shift);
+      raw[2 * i + 1] = buf.subarray(f.valueStart(i) - shift, f.valueEnd(i) - shift);
+    }
+    if (head.keepAliveTimeoutSec >= 0) {
+      // Close a second before the backend would: its idle close racing our next request is the failure to avoid.
+      this.keepAliveMs = Math.min(this.keepAliveMs, head.keepAliveTimeoutSec * 1000 - 1000);
+    }
+    this.phase = P_BODY;
+    this.phaseAt = this.pool.now;
+    const text = head.reasonEnd - head.reasonStart === 2 && parsed[head.reasonStart] === 0x4f && parsed[head.reasonStart + 1] === 0x4b
+      ? 'OK' : parsed.toString('latin1', head.reasonStart, head.reasonEnd);
+    d.handler.onHeaders(head.statusCode, raw, d.resume, text);
+    return this.current === d && !this.closed;
+  }
+
+  onResponseBody(buf: Buffer, start: number, end: number): boolean {
+    const d = this.current!;
+    const more = d.handler.onData(buf.subarray(start, end));
+    if (this.current !== d || this.closed) return false;
+    if (!more) this.paused = true;
+    return more;
+  }
+
+  onResponseEnd(keepAlive: boolean): void {
+    const d = this.current!;
+    const reusable = keepAlive && this.requestSent && this.keepAliveMs > 0;
+    if (!this.requestSent) this.streamed?.stop();
+    this.current = null;
+    this.exchanges++;
+    d.state = D_DONE;
+    d.conn = null;
+    d.handler.onComplete(null);
+    this.pool.release(this, reusable && !this.closed);
+  }
+
+  /** Called by the pool's sweep: fails the request or closes an idle connection past its time. */
+  checkTimeout(now: number): void {
+    const elapsed = now - this.phaseAt;
+    const s = this.pool.settings;
+    const req = this.current?.req;
+    switch (this.phase) {
+      case P_CONNECT:
+        if (elapsed > s.connectTimeoutMs) this.fail(new OutpostError('OUTPOST_ERR_BACKEND_TIMEOUT', 'connect timeout'));
+        return;
+      case P_SEND: // a streamed body that made no progress (refreshed on every chunk written)
+      case P_HEAD:
+        if (elapsed > (req?.headersTimeout ?? s.headersTimeoutMs)) this.fail(new OutpostError('OUTPOST_ERR_BACKEND_TIMEOUT', 'headers timeout'));
+        return;
+      case P_BODY:
+        if (!this.paused && elapsed > (req?.bodyTimeout ?? s.bodyTimeoutMs)) this.fail(new OutpostError('OUTPOST_ERR_BACKEND_TIMEOUT', 'body timeout'));
+        return;
+      default: // P_IDLE
+        if (elapsed > this.keepAliveMs) this.destroy();
+    }
+  }
+
+  /** Idle past its keep-alive time (the sweep has not closed it yet): not to be reused. */
+  get expired(): boolean { return this.pool.now - this.phaseAt > this.keepAliveMs; }
+
+  /** Parked in the pool's idle list. */
+  idle(): void {
+    this.phase = P_IDLE;
+    this.phaseAt = this.pool.now;
+  }
+
+  private readonly onEnd = (): void => {
+    if (this.closed) return;
+    if (this.current === null) { this.destroy(); return; }
+    // EOF: ends a close-delimited body; anything else unfinished is a failure.
+    const r = this.parser.finish();
+    if (r < 0) this.fail(this.closeError(null));
+    else this.destroy();
+  };
+
+  private socketError: Error | null = null;
+  private readonly onSocketError = (err: Error): void => { this.socketError = err; };
+
+  private readonly onClose = (): void => {
+    if (this.current !== null) this.fail(this.closeError(this.socketError));
+    else this.destroy();
+  };
+
+  private closeError(err: Error | null): Error {
+    if (this.parser.received) return new OutpostError('OUTPOST_ERR_BACKEND_PROTOCOL', PARSE_ERRORS[-6]);
+    return err ?? new OutpostError('OUTPOST_ERR_BACKEND_UNREACHABLE', 'the backend closed the connection');
+  }
+
+  /**
+   * Ends the current request with `err` and closes the connection. A request that failed on a
+   * reused connection before any response byte (the backend closed it while idle) goes once
+   * more, on a fresh connection, when that is safe.
+   */
+  fail(err: Error): void {
+    const d = this.current;
+    this.current = null;
+    this.destroy();
+    if (d === null || d.state === D_DONE) return;
+    const timedOut = err instanceof OutpostError && err.code === 'OUTPOST_ERR_BACKEND_TIMEOUT';
+    if (!timedOut && this.exchanges > 0 && !this.parser.received && !d.retried && d.replayable) {
+      d.retried = true;
+      d.conn = null;
+      this.pool.retryFresh(d);
+      return;
+    }
+    d.fail(err);
+  }
+
+  /** Closes the socket and leaves the pool; idempotent. Does not touch the current request. */
+  destroy(): void {
+    if (this.closed) return;
+    this.closed = true;
+    this.streamed?.stop();
+    this.streamed = null;
+    this.pendingBuf = null;
+    this.socket.destroy();
+    this.pool.connectionGone(this);
+  }
+
+  /** Aborted by the exchange (client gone, retry, drain): the connection cannot be trusted after. */
+  abortCurrent(): void {
+    this.current = null;
+    this.destroy();
+  }
+}
+
+const EMPTY = Buffer.alloc(0);

@@ -1,0 +1,34 @@
+/**
+ * The contract between the exchanges (proxy-exchange.ts, policy-exchange.ts) and the upstream
+ * pool. It is the shape of undici's `dispatch()` with the legacy handler callbacks, which the
+ * exchanges were written against: callbacks with raw header buffers, backpressure as a return
+ * value, no promise and no stream object per response.
+ */
+import type { Readable } from 'node:stream';
+
+export interface UpstreamRequest {
+  /** Request target: path and query, as sent on the request line. */
+  path: string;
+  method: string;
+  /** Flat [name, value, …]; hop-by-hop names are never sent, framing is the client's own. */
+  headers: string[];
+  body: Buffer | Readable | null;
+  /** Per-request overrides of the pool's timeouts (forward-request's timeout), in ms. */
+  headersTimeout?: number;
+  bodyTimeout?: number;
+}
+
+export interface UpstreamHandler {
+  /** Called once per dispatch, at once: `abort` cancels it (queued or in flight) with `onError(err)`. */
+  onConnect(abort: (err?: Error) => void): void;
+  /** The final response head; `rawHeaders` are [name, value, …]. `resume` restarts a paused body. */
+  onHeaders(statusCode: number, rawHeaders: Buffer[], resume: () => void, statusText: string): boolean;
+  /** A body chunk, valid only during the call. False pauses reading until `resume()`. */
+  onData(chunk: Buffer): boolean;
+  onComplete(trailers: string[] | null): void;
+  onError(err: Error): void;
+}
+
+export interface Dispatcher {
+  dispatch(request: UpstreamRequest, handler: UpstreamHandler): boolean;
+}
