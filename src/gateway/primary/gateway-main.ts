@@ -5,6 +5,7 @@
  * one stays and the reason is logged (one JSON line, with field paths) and shown in readiness.
  */
 import { availableParallelism } from 'node:os';
+import { performance } from 'node:perf_hooks';
 import type { Server } from 'node:http';
 import { TableCompiler } from './table-compiler.js';
 import { Supervisor } from './supervisor.js';
@@ -135,7 +136,9 @@ export async function runGateway(options: GatewayOptions): Promise<RunningGatewa
     };
     if (!result.ok) return reject(result.problems);
     try {
+      const compileStart = performance.now();
       const buffer = await compiler.compile(result.config);
+      const compileMs = performance.now() - compileStart;
       if (!(buffer instanceof SharedArrayBuffer)) return reject(buffer.problems);
       const generation = state.generation + 1;
       const table: TablePublish = { type: 'table', generation, buffer };
@@ -144,10 +147,12 @@ export async function runGateway(options: GatewayOptions): Promise<RunningGatewa
       state.sourceHash = result.sourceHash;
       state.reloads++;
       state.lastReload = { ok: true, at: new Date().toISOString(), generation };
+      const publishStart = performance.now();
       supervisor.publish(table);
       hasConfig = true;
+      const timings = roundAll({ ...result.timings, compileMs, publishMs: performance.now() - publishStart });
       warnRestartOnly(settings, result.config.gateway);
-      log('info', 'config reloaded', { trigger, ...origin, generation, apis: result.config.apis.length });
+      log('info', 'config reloaded', { trigger, ...origin, generation, apis: result.config.apis.length, tableBytes: buffer.byteLength, timings });
       return { status: 'published', generation };
     } catch (err) {
       const problems = [{ path: '', message: String(err) }];
@@ -209,4 +214,8 @@ function warnRestartOnly(before: { port: number; opsPort: number; workers: numbe
   for (const key of ['port', 'opsPort', 'workers'] as const) {
     if (before[key] !== after[key]) log('warn', `gateway.${key} changed; it takes effect at the next restart`, { field: `gateway.${key}` });
   }
+}
+
+function roundAll(timings: Record<string, number>): Record<string, number> {
+  return Object.fromEntries(Object.entries(timings).map(([k, v]) => [k, Math.round(v * 10) / 10]));
 }

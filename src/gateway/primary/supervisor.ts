@@ -17,6 +17,8 @@ interface Slot {
   generation: number;
   restarts: number;
   lastStart: number;
+  /** How long the worker took to build its view of the generation it applied last. */
+  lastBuildMs: number;
 }
 
 const YOUNG_GENERATION_MB = Number(process.env.OUTPOST_YOUNG_GENERATION_MB ?? 64);
@@ -76,6 +78,17 @@ export class Supervisor {
     return cutOff;
   }
 
+  /** Logs 'generation live' once every running worker has switched to the newest generation. */
+  private applied(slot: Slot, generation: number, buildMs: number): void {
+    slot.generation = generation;
+    slot.lastBuildMs = buildMs;
+    const current = this.current?.generation;
+    if (generation !== current) return;
+    const running = this.slots.filter((s) => s.phase !== 'exited');
+    if (running.length < this.count || !running.every((s) => s.generation === current)) return;
+    log('info', 'generation live', { generation, workerBuildMs: running.map((s) => Math.round(s.lastBuildMs * 10) / 10) });
+  }
+
   private spawn(index: number, restarts: number): Promise<void> {
     const init: WorkerInit = { index, port: this.port, table: this.current!, faultInjection: this.faultInjection, counters: this.counters, gauges: this.gauges };
     const worker = new Worker(WORKER_FILE, {
@@ -83,11 +96,11 @@ export class Supervisor {
       // A larger young generation: per-request garbage dies young, and fewer scavenges cost less CPU.
       resourceLimits: { maxYoungGenerationSizeMb: YOUNG_GENERATION_MB },
     });
-    const slot: Slot = { index, worker, phase: 'starting', generation: -1, restarts, lastStart: Date.now() };
+    const slot: Slot = { index, worker, phase: 'starting', generation: -1, restarts, lastStart: Date.now(), lastBuildMs: 0 };
     this.slots[index] = slot;
     return new Promise((resolve, reject) => {
       worker.on('message', (m: WorkerToPrimary) => {
-        if (m.type === 'table-applied') slot.generation = m.generation;
+        if (m.type === 'table-applied') this.applied(slot, m.generation, m.buildMs);
         else if (m.type === 'listening') {
           if (this.port === 0) this.port = m.port;
           slot.phase = 'accepting';

@@ -5,6 +5,7 @@
  * (Ending a thread while its uWS app holds sockets aborts the whole process.)
  */
 import { parentPort, workerData } from 'node:worker_threads';
+import { performance } from 'node:perf_hooks';
 import { loadUws, closeApp, type TemplatedApp, type us_listen_socket } from './uws-native.js';
 import { RequestHandler, type WorkerContext } from './handle-request.js';
 import { buildGeneration, type Generation } from './generation.js';
@@ -66,8 +67,9 @@ let listenSocket: us_listen_socket | null = null;
 let closed = false;
 
 function applyTable(generation: number, buffer: SharedArrayBuffer): void {
+  const started = performance.now();
   state.generation = buildGeneration(generation, buffer, pools, services);
-  send({ type: 'table-applied', generation });
+  send({ type: 'table-applied', generation, buildMs: performance.now() - started });
 }
 
 applyTable(init.table.generation, init.table.buffer);
