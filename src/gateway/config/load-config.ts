@@ -1,5 +1,6 @@
 /**
- * Reads a gateway config file (YAML, or JSON which is YAML too) and validates it. Never throws for
+ * Reads a gateway config file (YAML, or JSON which is YAML too, read by JSON.parse: see
+ * json-fast-path.ts) and validates it. Never throws for
  * bad input: every problem comes back with the path of its field (or the line of a YAML syntax
  * error), so `outpost validate`, startup and reload all report problems the same way.
  */
@@ -7,6 +8,7 @@ import { readFile } from 'node:fs/promises';
 import { createHash } from 'node:crypto';
 import { performance } from 'node:perf_hooks';
 import { parseDocument } from 'yaml';
+import { parseJsonConfig } from './json-fast-path.js';
 import { validateGatewayConfig, type ConfigProblem, type GatewayConfig } from '../../shared/config-schema.js';
 
 export type LoadResult =
@@ -17,6 +19,8 @@ export type LoadResult =
 export type LoadTimings = { readMs: number; parseMs: number; validateMs: number };
 
 export function parseConfigText(text: string): { ok: true; value: unknown } | { ok: false; problems: ConfigProblem[] } {
+  const json = parseJsonConfig(text);
+  if (json !== null) return { ok: true, value: json };
   const doc = parseDocument(text, { prettyErrors: false, uniqueKeys: true });
   if (doc.errors.length > 0) {
     return {
