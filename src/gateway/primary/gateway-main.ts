@@ -45,7 +45,8 @@ export async function runGateway(options: GatewayOptions): Promise<RunningGatewa
     : await ManagedConfigSource.create(options.managed ?? {});
   const state = new ConfigState();
   const compiler = new TableCompiler();
-  const first = await source.initial();
+  let first = await source.initial();
+  const firstOrigin = first?.origin;
   // A file that does not load or compile stops startup. In managed mode the gateway starts
   // anyway, with no APIs and not ready, and waits for the control plane to send a good config.
   const fail = async (problems: ConfigProblem[]): Promise<never> => {
@@ -87,7 +88,7 @@ export async function runGateway(options: GatewayOptions): Promise<RunningGatewa
   process.env.UWS_HTTP_MAX_HEADERS_SIZE = String(settings.maxHeaderBytes * 2);
   const faultInjection = process.env.OUTPOST_FAULT_INJECTION === '1';
 
-  state.config = startConfig;
+  state.settings = startConfig.gateway;
   state.generation = 1;
   const initialTable: TablePublish = { type: 'table', generation: 1, buffer: firstTable };
 
@@ -143,7 +144,7 @@ export async function runGateway(options: GatewayOptions): Promise<RunningGatewa
       const generation = state.generation + 1;
       const table: TablePublish = { type: 'table', generation, buffer };
       state.generation = generation;
-      state.config = result.config;
+      state.settings = result.config.gateway;
       state.sourceHash = result.sourceHash;
       state.reloads++;
       state.lastReload = { ok: true, at: new Date().toISOString(), generation };
@@ -169,7 +170,7 @@ export async function runGateway(options: GatewayOptions): Promise<RunningGatewa
   const shutdown = async (reason: string) => {
     if (shuttingDown) return;
     shuttingDown = true;
-    const graceMs = Math.round(state.config!.gateway.drainTimeoutSeconds * 1000);
+    const graceMs = Math.round(state.settings!.drainTimeoutSeconds * 1000);
     log('info', 'draining', { reason, graceMs });
     process.off('SIGHUP', onHup);
     await source.close();
@@ -179,7 +180,10 @@ export async function runGateway(options: GatewayOptions): Promise<RunningGatewa
     log('info', 'stopped', { reason, cutOffRequests: cutOff });
   };
 
-  log('info', 'gateway started', { port: boundPort, opsPort: ops.port, workers: workerCount, generation: state.generation, mode: source.kind, ...first?.origin, hasConfig });
+  // Closures above share this scope: drop the startup config (and its candidate) so they do not keep it alive.
+  first = null;
+  startConfig = EMPTY_CONFIG();
+  log('info', 'gateway started', { port: boundPort, opsPort: ops.port, workers: workerCount, generation: state.generation, mode: source.kind, ...firstOrigin, hasConfig });
   if (process.stdout.isTTY) {
     process.stdout.write(`\n  Outpost gateway on http://localhost:${boundPort}  (ops: http://localhost:${ops.port}/health/ready, ${workerCount} workers)\n\n`);
   }
