@@ -11,7 +11,7 @@ import { compilePolicies } from '../pipeline/compile-policies.js';
 import type { ChainRef, MetaPayload } from '../../shared/compiled-meta.js';
 import type { CompiledChain, CompiledPolicy } from '../pipeline/policy-contract.js';
 import { SECTIONS } from '../pipeline/phases.js';
-import { child, newNode, TableWriter, type BuildNode } from './table-writer.js';
+import { addEnd, child, newNode, TableWriter, type BuildNode } from './table-writer.js';
 import { splitSuffix, splitTemplate } from '../../shared/url-template.js';
 import * as L from '../../shared/table-layout.js';
 import { compileSubscriptions } from '../subscriptions/compile-subscriptions.js';
@@ -90,7 +90,7 @@ export function compileTable(config: GatewayConfig): Uint8Array {
     hostnames.push(hosts);
     let node = apiRoot;
     for (const s of segments) node = child(node, s);
-    node.ends.push(apiIndex);
+    addEnd(node, 'ends', apiIndex);
     if (!origins.has(origin)) origins.set(origin, origins.size);
     const products = productIndex.get(api.id) ?? [];
     const strings: Record<(typeof L.API_STRINGS)[number], string> = {
@@ -114,7 +114,7 @@ export function compileTable(config: GatewayConfig): Uint8Array {
         else if (seg.kind === 'param') { paramNames.push(seg.name); at = at.param ??= newNode(); }
         else wildcard = true;
       }
-      (wildcard ? at.wildcard : at.ends).push(opIndex);
+      addEnd(at, wildcard ? 'wildcard' : 'ends', opIndex);
       w.ops.push(L.METHOD_CODES[op.method] ?? L.METHOD_OTHER, apiIndex, w.string(op.id), op.id.length,
         w.string(op.urlTemplate), op.urlTemplate.length, w.stringList(paramNames), paramNames.length, chainSets.add(policies.chains[opIndex]));
       opIndex++;
@@ -125,7 +125,7 @@ export function compileTable(config: GatewayConfig): Uint8Array {
   // Where several APIs share a suffix, host-specific ones are tried before host-less ones.
   const sortEnds = (n: BuildNode) => {
     n.ends.sort((a, b) => (hostnames[b].length > 0 ? 1 : 0) - (hostnames[a].length > 0 ? 1 : 0) || a - b);
-    n.statics.forEach(sortEnds);
+    n.statics?.forEach(sortEnds);
   };
   sortEnds(apiRoot);
 
