@@ -36,6 +36,7 @@ async function main(): Promise<number> {
   const backendPort = await waitForLine(backend, (l) => { try { return (JSON.parse(l) as { port?: number }).port; } catch { return undefined; } }, 10_000, 'backend');
   const rows: Array<{ phases: PhaseNumbers; gateway: GatewayNumbers | null }> = [];
   let baselineNs = 0;
+  let baselineHotNs = 0;
   for (const apis of SIZES) {
     const config = largeConfig({ apis, serviceUrl: `http://127.0.0.1:${backendPort}` });
     const yaml = apis <= YAML_MAX ? stringify(config) : null;
@@ -43,10 +44,11 @@ async function main(): Promise<number> {
     const file = join(tmp, FORMAT === 'yaml' && yaml !== null ? `gateway-${apis}.yaml` : `gateway-${apis}.json`);
     writeFileSync(file, FORMAT === 'yaml' && yaml !== null ? yaml : json);
     const phases = measurePhases(apis, yaml, json);
-    if (baselineNs === 0) baselineNs = phases.matchNs;
+    if (baselineNs === 0) { baselineNs = phases.matchNs; baselineHotNs = phases.matchHotNs; }
     const yamlPart = phases.parseYamlMs === null ? 'YAML skipped' : `YAML ${f(phases.yamlBytes / 1048576, 1)} MB parse ${f(phases.parseYamlMs)} ms`;
     process.stdout.write(`${apis} APIs: ${yamlPart}, JSON ${f(phases.jsonBytes / 1048576, 1)} MB parse ${f(phases.parseMs)} ms, validate ${f(phases.validateMs)} ms, compile ${f(phases.compileMs)} ms, table ${f(phases.tableBytes / 1048576, 1)} MB, ` +
-      `generation build ${f(phases.buildMs, 1)} ms (+${f(phases.generationHeapMb, 1)} MB heap), match ${f(phases.matchNs)} ns (${f((phases.matchNs / baselineNs - 1) * 100, 1)}% vs first size)\n`);
+      `generation build ${f(phases.buildMs, 1)} ms (+${f(phases.generationHeapMb, 1)} MB heap), match ${f(phases.matchNs)} ns (${f((phases.matchNs / baselineNs - 1) * 100, 1)}% vs first size), ` +
+      `8 hot APIs ${f(phases.matchHotNs)} ns (${f((phases.matchHotNs / baselineHotNs - 1) * 100, 1)}%)\n`);
     const gateway = GATEWAY ? await measureGateway(join(repoRoot, 'dist/src/cli.js'), file, apis, backendPort, RELOADS) : null;
     if (gateway) {
       process.stdout.write(`  gateway: startup ${f(gateway.startupMs)} ms, RSS ${f(gateway.rssStartMb)} MB\n`);

@@ -80,16 +80,20 @@ export function decodeOperation(t: TableSections, meta: MetaPayload, index: numb
  * call the loader directly (SharedRouteTable.api/operation, Generation.api/chainsOf).
  */
 export function lazyList<T>(length: number, load: (index: number) => T): readonly T[] {
-  const cache: T[] = new Array<T>(length);
-  return new Proxy(cache, {
+  // The target stays empty and the trap reports `length`: an array of 500,000 slots (even holes)
+  // costs tens of milliseconds per generation per worker to allocate. Loaded elements live in a Map.
+  const target: T[] = [];
+  const cache = new Map<number, T>();
+  return new Proxy(target, {
     get(target, prop, receiver) {
+      if (prop === 'length') return length;
       if (typeof prop === 'string') {
         const c = prop.charCodeAt(0);
         if (c >= 48 && c <= 57) {
           const i = Number(prop);
           if (Number.isInteger(i) && i < length) {
-            let v = target[i];
-            if (v === undefined) { v = load(i); target[i] = v; }
+            let v = cache.get(i);
+            if (v === undefined) { v = load(i); cache.set(i, v); }
             return v;
           }
         }
