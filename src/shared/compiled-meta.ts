@@ -1,9 +1,11 @@
 /**
- * The msgpack-encoded part of a compiled table: what workers need per API and per operation once
- * a route is matched. Decoded once per generation per worker, never per request.
+ * What workers need per API and per operation once a route is matched, and the msgpack-encoded
+ * part of a compiled table (MetaPayload). Decoded at most once per generation per worker, never
+ * per request.
  */
 import type { GatewaySettings } from './config-schema.js';
-import type { CompiledChain } from '../gateway/pipeline/policy-contract.js';
+import type { CompiledChain, CompiledPolicy } from '../gateway/pipeline/policy-contract.js';
+import type { Section } from '../gateway/pipeline/phases.js';
 
 export interface CompiledApi {
   id: string;
@@ -51,11 +53,31 @@ export interface CompiledOperation {
   chains: Record<string, CompiledChain> | null;
 }
 
-export interface CompiledMeta {
+/** A policy chain as indices into `MetaPayload.policies`, per section. */
+export type ChainRef = Record<Section, number[]>;
+
+/** The msgpack-encoded part of a table: small, and decoded whole when a worker takes a generation. */
+export interface MetaPayload {
   /** Hex SHA-256 of the validated config: lets logs and readiness say which config is live. */
   configHash: string;
   settings: GatewaySettings;
-  apis: CompiledApi[];
-  operations: CompiledOperation[];
   subscriptions: CompiledSubscription[];
+  /** Product ids, referenced by index from API records. */
+  products: string[];
+  /** Distinct backend origins, referenced by index from API records. */
+  origins: string[];
+  /** Every compiled policy once (a policy on a global or API scope reaches many operations). */
+  policies: CompiledPolicy[];
+  /** Distinct per-product chain sets; operations with the same policies share one. */
+  chainSets: Array<Record<string, ChainRef>>;
+}
+
+/**
+ * A worker's view of the meta part. `apis` and `operations` are decoded from the table's records
+ * on first access of each element (see table-records.ts), so reading them is cheap but a new
+ * generation does not pay for the APIs and operations no request reaches.
+ */
+export interface CompiledMeta extends MetaPayload {
+  apis: readonly CompiledApi[];
+  operations: readonly CompiledOperation[];
 }

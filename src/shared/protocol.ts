@@ -37,7 +37,8 @@ export type PrimaryToWorker = TablePublish | DrainRequest | CrashRequest;
 
 export interface Listening { type: 'listening'; port: number }
 export interface ListenFailed { type: 'listen-failed'; port: number }
-export interface TableApplied { type: 'table-applied'; generation: number }
+/** `buildMs`: how long the worker took to build its view of the generation (its event loop was busy). */
+export interface TableApplied { type: 'table-applied'; generation: number; buildMs: number }
 export interface Drained { type: 'drained'; cutOff: number }
 
 export type WorkerToPrimary = Listening | ListenFailed | TableApplied | Drained;

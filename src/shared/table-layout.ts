@@ -7,9 +7,16 @@
  * Tries (one over API path suffixes, one per API over its operation templates) are flattened
  * into parallel int32 records so a lookup is integer compares and charCode compares, with no
  * object allocation and no Map lookups (the find-my-way habit).
+ *
+ * What a worker needs per API and per operation once a route matched (ids, templates, parameter
+ * names, which policy chains apply) is in the same records, with strings in the interned `chars`
+ * pool: a worker decodes one API or operation when a request first reaches it, so a new
+ * generation costs a worker the same few milliseconds at 10 APIs or 50,000. Only what is small
+ * and needed at once (settings, subscriptions, the policies and the distinct chains they form)
+ * is in the msgpack `meta` part.
  */
 export const TABLE_MAGIC = 0x4f505354; // "OPST"
-export const TABLE_LAYOUT_VERSION = 1;
+export const TABLE_LAYOUT_VERSION = 2;
 
 /** Header slots (int32 indices). Offsets are in bytes from the start of the buffer. */
 export const H_MAGIC = 0;
@@ -56,18 +63,42 @@ export const A_OP_TRIE_ROOT = 0;
 export const A_HOSTS_START = 1;
 export const A_HOSTS_COUNT = 2;
 export const A_SUFFIX_SEGMENTS = 3;
-export const API_STRIDE = 4;
+/** Start in `lists` of API_STRINGS.length [charsStart, charsLength] pairs, in API_STRINGS order. */
+export const A_STRINGS_START = 4;
+/** AF_* bits. */
+export const A_FLAGS = 5;
+/** Start/count in `lists` of indices into `meta.products`: the products that include this API. */
+export const A_PRODUCTS_START = 6;
+export const A_PRODUCTS_COUNT = 7;
+/** Index into `meta.origins`: the backend origin (the key of the upstream pool). */
+export const A_ORIGIN = 8;
+export const API_STRIDE = 9;
 
-/** An operation: its method code and its API. */
+export const API_STRINGS = ['id', 'name', 'path', 'basePath', 'backendHost', 'keyHeader', 'keyQuery'] as const;
+export const AF_PRESERVE_HOST = 1;
+export const AF_SUBSCRIPTION_REQUIRED = 2;
+
+/** An operation: its method code, its API, its id and template, parameter names, policy chains. */
 export const O_METHOD = 0;
 export const O_API = 1;
-export const OP_STRIDE = 2;
+export const O_ID_START = 2;
+export const O_ID_LENGTH = 3;
+export const O_TEMPLATE_START = 4;
+export const O_TEMPLATE_LENGTH = 5;
+/** Start/count in `lists` of [charsStart, charsLength] pairs: `{param}` names in template order. */
+export const O_PARAMS_START = 6;
+export const O_PARAMS_COUNT = 7;
+/** Index into `meta.chainSets`, or -1 when no policy applies to the operation. */
+export const O_CHAINS = 8;
+export const OP_STRIDE = 9;
 
 /** Method codes. `METHOD_ANY` is an operation declared with method "*". */
 export const METHOD_OTHER = 0;
 export const METHOD_CODES: Readonly<Record<string, number>> = {
   GET: 1, HEAD: 2, POST: 3, PUT: 4, PATCH: 5, DELETE: 6, OPTIONS: 7, TRACE: 8, '*': 9,
 };
+/** Operation methods by code (operations are validated, so they never have METHOD_OTHER). */
+export const METHOD_NAMES: readonly string[] = Object.entries(METHOD_CODES).reduce<string[]>((names, [name, code]) => { names[code] = name; return names; }, ['']);
 export const METHOD_GET = 1;
 export const METHOD_HEAD = 2;
 export const METHOD_ANY = 9;

@@ -144,3 +144,29 @@ describe('compileTable determinism', () => {
     }
   });
 });
+
+describe('router differential: wide nodes (binary search over many edges)', () => {
+  test('400 API suffixes × 40 static operations: shared table and reference agree, hits and misses', () => {
+    const words = Array.from({ length: 40 }, (_, i) => `r${i.toString(36)}x${(i * 7919).toString(36)}`);
+    const raw = {
+      apis: Array.from({ length: 400 }, (_, a) => ({
+        id: `w${a}`, name: `w${a}`, path: `svc${a}`, serviceUrl: 'http://127.0.0.1:9', subscriptionRequired: false,
+        operations: [...words.map((w, o) => ({ id: `o${o}`, method: 'GET', urlTemplate: `/${w}/{id}` })), { id: 'any', method: 'GET', urlTemplate: '/{x}/*' }],
+      })),
+    };
+    const config = validated(raw);
+    const shared = sharedRouter(config);
+    const reference = referenceRouter(config);
+    const rng = new Rng(mulberry32(0x5eed));
+    let matched = 0;
+    for (let i = 0; i < 4000; i++) {
+      const api = rng.chance(0.9) ? `svc${rng.int(400)}` : `SVC${rng.int(500)}`;
+      const word = rng.chance(0.8) ? rng.pick(words) : `zz${rng.int(50)}`;
+      const path = `/${api}/${rng.chance(0.2) ? word.toUpperCase() : word}/${rng.int(9)}${rng.chance(0.2) ? '/more' : ''}`;
+      const got = shared('', 'GET', path);
+      assert.deepEqual(got, reference('', 'GET', path), `GET ${path}`);
+      if (got !== null && got !== 'bad-path' && got.opId !== 'any') matched++;
+    }
+    assert.ok(matched > 2000, `only ${matched} static matches`);
+  });
+});

@@ -7,7 +7,7 @@
 import type { ConfigProblem, GatewayConfig } from '../../shared/config-schema.js';
 
 export type CandidateResult =
-  | { ok: true; config: GatewayConfig; sourceHash: string }
+  | { ok: true; config: GatewayConfig; sourceHash: string; timings?: Record<string, number> }
   | { ok: false; problems: ConfigProblem[]; sourceHash: string | null };
 
 export interface ConfigCandidate {

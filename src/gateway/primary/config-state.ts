@@ -2,7 +2,7 @@
  * The primary's view of configuration: the live generation and what happened to the last reload.
  * (Reloads are serialised by gateway-main's apply chain.)
  */
-import type { ConfigProblem, GatewayConfig } from '../../shared/config-schema.js';
+import type { ConfigProblem, GatewaySettings } from '../../shared/config-schema.js';
 
 export interface ReloadOutcome {
   ok: boolean;
@@ -13,7 +13,11 @@ export interface ReloadOutcome {
 
 export class ConfigState {
   generation = 0;
-  config: GatewayConfig | null = null;
+  /**
+   * The live config's gateway settings. Only these: the whole validated config of 50,000 APIs is
+   * hundreds of MB of objects, and the primary needs none of it once the table is compiled.
+   */
+  settings: GatewaySettings | null = null;
   sourceHash: string | null = null;
   lastReload: ReloadOutcome | null = null;
   reloadFailures = 0;

@@ -5,6 +5,7 @@
  * one stays and the reason is logged (one JSON line, with field paths) and shown in readiness.
  */
 import { availableParallelism } from 'node:os';
+import { performance } from 'node:perf_hooks';
 import type { Server } from 'node:http';
 import { TableCompiler } from './table-compiler.js';
 import { MAX_WORKERS, Supervisor, checkWorkerCount } from './supervisor.js';
@@ -50,7 +51,8 @@ export async function runGateway(options: GatewayOptions): Promise<RunningGatewa
     : await ManagedConfigSource.create(options.managed ?? {});
   const state = new ConfigState();
   const compiler = new TableCompiler();
-  const first = await source.initial();
+  let first = await source.initial();
+  const firstOrigin = first?.origin;
   // A file that does not load or compile stops startup. In managed mode the gateway starts
   // anyway, with no APIs and not ready, and waits for the control plane to send a good config.
   const fail = async (problems: ConfigProblem[]): Promise<never> => {
@@ -101,7 +103,7 @@ export async function runGateway(options: GatewayOptions): Promise<RunningGatewa
   }
   const faultInjection = process.env.OUTPOST_FAULT_INJECTION === '1';
 
-  state.config = startConfig;
+  state.settings = startConfig.gateway;
   state.generation = 1;
   const initialTable: TablePublish = { type: 'table', generation: 1, buffer: firstTable };
 
@@ -159,20 +161,24 @@ export async function runGateway(options: GatewayOptions): Promise<RunningGatewa
     };
     if (!result.ok) return reject(result.problems);
     try {
+      const compileStart = performance.now();
       const buffer = await compiler.compile(result.config);
+      const compileMs = performance.now() - compileStart;
       if (!(buffer instanceof SharedArrayBuffer)) return reject(buffer.problems);
       const generation = state.generation + 1;
       const table: TablePublish = { type: 'table', generation, buffer };
       state.generation = generation;
-      state.config = result.config;
+      state.settings = result.config.gateway;
       state.sourceHash = result.sourceHash;
       state.reloads++;
       state.lastReload = { ok: true, at: new Date().toISOString(), generation };
+      const publishStart = performance.now();
       supervisor.publish(table);
       hasConfig = true;
+      const timings = roundAll({ ...result.timings, compileMs, publishMs: performance.now() - publishStart });
       readiness.refresh();
       warnRestartOnly(settings, result.config.gateway);
-      log('info', 'config reloaded', { trigger, ...origin, generation, apis: result.config.apis.length });
+      log('info', 'config reloaded', { trigger, ...origin, generation, apis: result.config.apis.length, tableBytes: buffer.byteLength, timings });
       return { status: 'published', generation };
     } catch (err) {
       const problems = [{ path: '', message: String(err) }];
@@ -191,7 +197,7 @@ export async function runGateway(options: GatewayOptions): Promise<RunningGatewa
     if (shuttingDown) return;
     shuttingDown = true;
     readiness.refresh(); // the API-port probe answers 503 from now on
-    const graceMs = Math.round(state.config!.gateway.drainTimeoutSeconds * 1000);
+    const graceMs = Math.round(state.settings!.drainTimeoutSeconds * 1000);
     log('info', 'draining', { reason, graceMs });
     process.off('SIGHUP', onHup);
     await source.close();
@@ -202,7 +208,10 @@ export async function runGateway(options: GatewayOptions): Promise<RunningGatewa
     log('info', 'stopped', { reason, cutOffRequests: cutOff });
   };
 
-  log('info', 'gateway started', { port: boundPort, opsPort: ops.port, workers: workerCount, generation: state.generation, mode: source.kind, ...first?.origin, hasConfig });
+  // Closures above share this scope: drop the startup config (and its candidate) so they do not keep it alive.
+  first = null;
+  startConfig = EMPTY_CONFIG();
+  log('info', 'gateway started', { port: boundPort, opsPort: ops.port, workers: workerCount, generation: state.generation, mode: source.kind, ...firstOrigin, hasConfig });
   if (process.stdout.isTTY) {
     process.stdout.write(`\n  Outpost gateway on http://localhost:${boundPort}  (ops: http://localhost:${ops.port}/health/ready, ${workerCount} workers)\n\n`);
   }
@@ -237,4 +246,8 @@ function warnRestartOnly(before: { port: number; opsPort: number; workers: numbe
   for (const key of ['port', 'opsPort', 'workers'] as const) {
     if (before[key] !== after[key]) log('warn', `gateway.${key} changed; it takes effect at the next restart`, { field: `gateway.${key}` });
   }
+}
+
+function roundAll(timings: Record<string, number>): Record<string, number> {
+  return Object.fromEntries(Object.entries(timings).map(([k, v]) => [k, Math.round(v * 10) / 10]));
 }

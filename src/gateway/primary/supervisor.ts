@@ -25,6 +25,8 @@ interface Slot {
   restarts: number;
   lastStart: number;
   listenFailed: boolean;
+  /** How long the worker took to build its view of the generation it applied last. */
+  lastBuildMs: number;
 }
 
 export interface SharedBuffers { counters: SharedArrayBuffer; gauges: SharedArrayBuffer; probe: SharedArrayBuffer }
@@ -144,14 +146,25 @@ export class Supervisor {
     if (!starting) this.onCrashLoop(err);
   }
 
+  /** Logs 'generation live' once every running worker has switched to the newest generation. */
+  private applied(slot: Slot, generation: number, buildMs: number): void {
+    slot.generation = generation;
+    slot.lastBuildMs = buildMs;
+    const current = this.current?.generation;
+    if (generation !== current) return;
+    const running = this.slots.filter((s) => s.phase !== 'exited');
+    if (running.length < this.count || !running.every((s) => s.generation === current)) return;
+    log('info', 'generation live', { generation, workerBuildMs: running.map((s) => Math.round(s.lastBuildMs * 10) / 10) });
+  }
+
   private spawn(index: number, restarts: number): void {
     const init: WorkerInit = { index, port: this.port, table: this.current!, faultInjection: this.faultInjection, ...this.shared };
-    const slot: Slot = { index, worker: newWorker(init), phase: 'starting', generation: -1, restarts, lastStart: Date.now(), listenFailed: false };
+    const slot: Slot = { index, worker: newWorker(init), phase: 'starting', generation: -1, restarts, lastStart: Date.now(), listenFailed: false, lastBuildMs: 0 };
     const worker = slot.worker;
     this.slots[index] = slot;
     this.onChange();
     worker.on('message', (m: WorkerToPrimary) => {
-      if (m.type === 'table-applied') { slot.generation = m.generation; this.onChange(); }
+      if (m.type === 'table-applied') { this.applied(slot, m.generation, m.buildMs); this.onChange(); }
       else if (m.type === 'listening') {
         if (this.port === 0) this.port = m.port;
         slot.phase = 'accepting';

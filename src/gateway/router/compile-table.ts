@@ -1,13 +1,17 @@
 /**
  * Compiles a validated config into the flat routing table of `table-layout.ts`. Runs in a piscina
  * worker (never on a request thread). Deterministic: the same config gives the same bytes, because
- * every list is built in config order and every edge list is sorted.
+ * every list is built in config order and every edge list is sorted. The sections themselves are
+ * written by table-writer.ts.
  */
 import { createHash } from 'node:crypto';
 import { Packr } from 'msgpackr';
 import type { ConfigProblem, GatewayConfig } from '../../shared/config-schema.js';
 import { compilePolicies } from '../pipeline/compile-policies.js';
-import type { CompiledApi, CompiledMeta, CompiledOperation } from '../../shared/compiled-meta.js';
+import type { ChainRef, MetaPayload } from '../../shared/compiled-meta.js';
+import type { CompiledChain, CompiledPolicy } from '../pipeline/policy-contract.js';
+import { SECTIONS } from '../pipeline/phases.js';
+import { addEnd, child, newNode, TableWriter, type BuildNode } from './table-writer.js';
 import { splitSuffix, splitTemplate } from '../../shared/url-template.js';
 import * as L from '../../shared/table-layout.js';
 import { compileSubscriptions } from '../subscriptions/compile-subscriptions.js';
@@ -15,74 +19,41 @@ import { compileSubscriptions } from '../subscriptions/compile-subscriptions.js'
 /** Records are off, so the encoding depends only on the values (determinism). */
 const packr = new Packr({ useRecords: false, moreTypes: false });
 
-interface BuildNode {
-  statics: Map<string, BuildNode>; // key: lowercased segment
-  param: BuildNode | null;
-  wildcard: number[];
-  ends: number[];
-}
-
-const newNode = (): BuildNode => ({ statics: new Map(), param: null, wildcard: [], ends: [] });
-
-function child(node: BuildNode, segment: string): BuildNode {
-  const key = L.foldAscii(segment);
-  let next = node.statics.get(key);
-  if (!next) { next = newNode(); node.statics.set(key, next); }
-  return next;
-}
-
 export function suffixSegments(path: string): string[] {
   const segments = splitSuffix(path);
   if (typeof segments === 'string') throw new Error(`unvalidated API path ${path}: ${segments}`);
   return segments;
 }
 
-/** Flattens build tries into the int32 arrays; nodes are numbered breadth-first per trie. */
-class Flattener {
-  nodes: number[] = [];
-  edges: number[] = [];
-  lists: number[] = [];
-  chars: number[] = [];
-  private strings = new Map<string, number>();
+/**
+ * Policies and chain sets, each stored once: 500,000 operations under one global policy share one
+ * chain set, where the table used to carry a copy of the compiled policy per operation.
+ */
+class ChainSets {
+  readonly policies: CompiledPolicy[] = [];
+  readonly sets: Array<Record<string, ChainRef>> = [];
+  private policyIndex = new Map<CompiledPolicy, number>();
+  private setIndex = new Map<string, number>();
 
-  string(s: string): number {
-    let at = this.strings.get(s);
-    if (at === undefined) {
-      at = this.chars.length;
-      for (let i = 0; i < s.length; i++) this.chars.push(s.charCodeAt(i));
-      this.strings.set(s, at);
+  add(chains: Record<string, CompiledChain> | null): number {
+    if (chains === null) return -1;
+    const set: Record<string, ChainRef> = {};
+    let key = '';
+    for (const [product, chain] of Object.entries(chains)) {
+      const ref = {} as ChainRef;
+      for (const section of SECTIONS) ref[section] = chain[section].map((p) => this.policy(p));
+      set[product] = ref;
+      key += `${product}\u0000${SECTIONS.map((s) => ref[s].join(',')).join(';')}\u0001`;
     }
+    let at = this.setIndex.get(key);
+    if (at === undefined) { at = this.sets.length; this.sets.push(set); this.setIndex.set(key, at); }
     return at;
   }
 
-  list(items: number[]): number {
-    const start = this.lists.length;
-    this.lists.push(...items);
-    return start;
-  }
-
-  trie(root: BuildNode): number {
-    const index = new Map<BuildNode, number>();
-    const order: BuildNode[] = [];
-    const visit = (n: BuildNode) => { index.set(n, this.nodes.length / L.NODE_STRIDE + order.length); order.push(n); };
-    visit(root);
-    for (let i = 0; i < order.length; i++) {
-      const n = order[i];
-      for (const key of [...n.statics.keys()].sort()) visit(n.statics.get(key)!);
-      if (n.param) visit(n.param);
-    }
-    for (const n of order) {
-      const statics = [...n.statics.entries()]
-        .map(([key, c]) => ({ key, hash: L.segmentHash(key), child: index.get(c)! }))
-        .sort((a, b) => a.hash - b.hash || (a.key < b.key ? -1 : a.key > b.key ? 1 : 0));
-      const firstEdge = this.edges.length / L.EDGE_STRIDE;
-      for (const e of statics) this.edges.push(e.hash, this.string(e.key), e.key.length, e.child);
-      this.nodes.push(
-        firstEdge, statics.length, n.param ? index.get(n.param)! : -1,
-        this.list(n.wildcard), n.wildcard.length, this.list(n.ends), n.ends.length,
-      );
-    }
-    return index.get(root)!;
+  private policy(p: CompiledPolicy): number {
+    let at = this.policyIndex.get(p);
+    if (at === undefined) { at = this.policies.length; this.policies.push(p); this.policyIndex.set(p, at); }
+    return at;
   }
 }
 
@@ -102,34 +73,39 @@ export class ConfigCompileError extends Error {
 export function compileTable(config: GatewayConfig): Uint8Array {
   const policies = compilePolicies(config);
   if (policies.problems.length > 0) throw new ConfigCompileError(policies.problems);
-  const flat = new Flattener();
-  const apis: CompiledApi[] = [];
-  const operations: CompiledOperation[] = [];
+  const w = new TableWriter();
+  const chainSets = new ChainSets();
   const apiRoot = newNode();
-  const apiRecords: number[] = [];
-  const opRecords: number[] = [];
   const opTries: BuildNode[] = [];
+  const hostnames: string[][] = [];
+  const productIndex = new Map<string, number[]>();
+  config.products.forEach((p, i) => { for (const id of p.apis) { const list = productIndex.get(id) ?? []; if (!list.includes(i)) list.push(i); productIndex.set(id, list); } });
+  const origins = new Map<string, number>();
+  let opIndex = 0;
 
   config.apis.forEach((api, apiIndex) => {
     const { origin, basePath, host } = originAndBase(api.serviceUrl);
     const segments = suffixSegments(api.path);
-    apis.push({
-      id: api.id, name: api.name, path: segments.join('/'), suffixSegments: segments.length, origin, basePath, backendHost: host,
-      preserveHost: api.preserveHost, hostnames: (api.hostnames ?? []).map((h) => h.toLowerCase()),
-      subscriptionRequired: api.subscriptionRequired,
-      keyHeader: api.subscriptionKeyParameterNames.header.toLowerCase(),
-      keyQuery: api.subscriptionKeyParameterNames.query,
-      products: config.products.filter((p) => p.apis.includes(api.id)).map((p) => p.id),
-    });
+    const hosts = (api.hostnames ?? []).map((h) => h.toLowerCase());
+    hostnames.push(hosts);
     let node = apiRoot;
     for (const s of segments) node = child(node, s);
-    node.ends.push(apiIndex);
+    addEnd(node, 'ends', apiIndex);
+    if (!origins.has(origin)) origins.set(origin, origins.size);
+    const products = productIndex.get(api.id) ?? [];
+    const strings: Record<(typeof L.API_STRINGS)[number], string> = {
+      id: api.id, name: api.name, path: segments.join('/'), basePath, backendHost: host,
+      keyHeader: api.subscriptionKeyParameterNames.header.toLowerCase(), keyQuery: api.subscriptionKeyParameterNames.query,
+    };
+    // The operation trie's root is patched in below, once every trie is flattened.
+    w.apis.push(-1, w.stringList(hosts), hosts.length, segments.length, w.stringList(L.API_STRINGS.map((k) => strings[k])),
+      (api.preserveHost ? L.AF_PRESERVE_HOST : 0) | (api.subscriptionRequired ? L.AF_SUBSCRIPTION_REQUIRED : 0),
+      w.list(products), products.length, origins.get(origin)!);
 
     const opRoot = newNode();
     for (const op of api.operations) {
       const template = splitTemplate(op.urlTemplate);
       if (typeof template === 'string') throw new Error(`unvalidated template ${op.urlTemplate}`);
-      const opIndex = operations.length;
       const paramNames: string[] = [];
       let at = opRoot;
       let wildcard = false;
@@ -138,62 +114,29 @@ export function compileTable(config: GatewayConfig): Uint8Array {
         else if (seg.kind === 'param') { paramNames.push(seg.name); at = at.param ??= newNode(); }
         else wildcard = true;
       }
-      (wildcard ? at.wildcard : at.ends).push(opIndex);
-      operations.push({ id: op.id, api: apiIndex, method: op.method, urlTemplate: op.urlTemplate, paramNames, chains: policies.chains[opIndex] });
-      opRecords.push(L.METHOD_CODES[op.method] ?? L.METHOD_OTHER, apiIndex);
+      addEnd(at, wildcard ? 'wildcard' : 'ends', opIndex);
+      w.ops.push(L.METHOD_CODES[op.method] ?? L.METHOD_OTHER, apiIndex, w.string(op.id), op.id.length,
+        w.string(op.urlTemplate), op.urlTemplate.length, w.stringList(paramNames), paramNames.length, chainSets.add(policies.chains[opIndex]));
+      opIndex++;
     }
     opTries.push(opRoot);
   });
 
   // Where several APIs share a suffix, host-specific ones are tried before host-less ones.
   const sortEnds = (n: BuildNode) => {
-    n.ends.sort((a, b) => (apis[b].hostnames.length > 0 ? 1 : 0) - (apis[a].hostnames.length > 0 ? 1 : 0) || a - b);
-    n.statics.forEach(sortEnds);
+    n.ends.sort((a, b) => (hostnames[b].length > 0 ? 1 : 0) - (hostnames[a].length > 0 ? 1 : 0) || a - b);
+    n.statics?.forEach(sortEnds);
   };
   sortEnds(apiRoot);
 
-  const apiTrieRoot = flat.trie(apiRoot);
-  apis.forEach((api, i) => {
-    const opRoot = flat.trie(opTries[i]);
-    const hostPairs = api.hostnames.flatMap((h) => [flat.string(h), h.length]);
-    apiRecords.push(opRoot, flat.list(hostPairs), api.hostnames.length, api.suffixSegments);
-  });
+  const apiTrieRoot = w.trie(apiRoot);
+  opTries.forEach((root, i) => { w.apis[i * L.API_STRIDE + L.A_OP_TRIE_ROOT] = w.trie(root); });
 
   const configHash = createHash('sha256').update(JSON.stringify(config)).digest('hex');
-  const meta: CompiledMeta = { configHash, settings: config.gateway, apis, operations, subscriptions: compileSubscriptions(config) };
-  const metaBytes = packr.pack(meta);
-  return layout(flat, apiRecords, opRecords, apiTrieRoot, metaBytes);
-}
-
-function align4(n: number): number { return (n + 3) & ~3; }
-
-function layout(flat: Flattener, apiRecords: number[], opRecords: number[], apiTrieRoot: number, meta: Uint8Array): Uint8Array {
-  const sections = [flat.nodes, flat.edges, flat.lists, apiRecords, opRecords];
-  let offset = L.HEADER_SLOTS * 4;
-  const offsets: number[] = [];
-  for (const s of sections) { offsets.push(offset); offset += s.length * 4; }
-  const charsOffset = offset;
-  offset = align4(offset + flat.chars.length * 2);
-  const metaOffset = offset;
-  const total = align4(metaOffset + meta.length);
-
-  const bytes = new Uint8Array(total);
-  const header = new Int32Array(bytes.buffer, 0, L.HEADER_SLOTS);
-  header[L.H_MAGIC] = L.TABLE_MAGIC;
-  header[L.H_VERSION] = L.TABLE_LAYOUT_VERSION;
-  const slots = [L.H_NODES_OFFSET, L.H_EDGES_OFFSET, L.H_LISTS_OFFSET, L.H_APIS_OFFSET, L.H_OPS_OFFSET];
-  const strides = [L.NODE_STRIDE, L.EDGE_STRIDE, 1, L.API_STRIDE, L.OP_STRIDE];
-  sections.forEach((s, i) => {
-    header[slots[i]] = offsets[i];
-    header[slots[i] + 1] = s.length / strides[i];
-    new Int32Array(bytes.buffer, offsets[i], s.length).set(s);
-  });
-  header[L.H_CHARS_OFFSET] = charsOffset;
-  header[L.H_CHARS_COUNT] = flat.chars.length;
-  new Uint16Array(bytes.buffer, charsOffset, flat.chars.length).set(flat.chars);
-  header[L.H_META_OFFSET] = metaOffset;
-  header[L.H_META_BYTES] = meta.length;
-  bytes.set(meta, metaOffset);
-  header[L.H_API_TRIE_ROOT] = apiTrieRoot;
-  return bytes;
+  const meta: MetaPayload = {
+    configHash, settings: config.gateway, subscriptions: compileSubscriptions(config),
+    products: config.products.map((p) => p.id), origins: [...origins.keys()],
+    policies: chainSets.policies, chainSets: chainSets.sets,
+  };
+  return w.layout(apiTrieRoot, packr.pack(meta));
 }

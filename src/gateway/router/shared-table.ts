@@ -8,8 +8,12 @@
  * request by the caller and shared by both tries.
  */
 import { unpack } from 'msgpackr';
-import type { CompiledMeta } from '../../shared/compiled-meta.js';
+import type { CompiledApi, CompiledMeta, CompiledOperation, MetaPayload } from '../../shared/compiled-meta.js';
+import { decodeApi, decodeOperation, lazyList, type TableSections } from './table-records.js';
 import * as L from '../../shared/table-layout.js';
+
+/** Up to this many edges a linear scan beats a binary search (fewer branches, one cache line). */
+const LINEAR_EDGES = 8;
 
 export interface RouteMatch {
   /** Operation index into `meta.operations`, or -1. */
@@ -45,10 +49,31 @@ export class SharedRouteTable {
     this.ops = view(L.H_OPS_OFFSET, L.OP_STRIDE);
     this.chars = new Uint16Array(buffer, header[L.H_CHARS_OFFSET], header[L.H_CHARS_COUNT]);
     this.apiRoot = header[L.H_API_TRIE_ROOT];
-    // msgpackr cannot read a SharedArrayBuffer directly; the meta part is copied once per generation.
+    // msgpackr cannot read a SharedArrayBuffer directly; the (small) meta part is copied once per generation.
     const metaBytes = new Uint8Array(header[L.H_META_BYTES]);
     metaBytes.set(new Uint8Array(buffer, header[L.H_META_OFFSET], header[L.H_META_BYTES]));
-    this.meta = unpack(metaBytes) as CompiledMeta;
+    const payload = unpack(metaBytes) as MetaPayload;
+    const sections: TableSections = { lists: this.lists, apis: this.apis, ops: this.ops, chars: this.chars };
+    this.apiCount = header[L.H_APIS_COUNT];
+    this.operationCount = header[L.H_OPS_COUNT];
+    this.meta = {
+      ...payload,
+      apis: lazyList(this.apiCount, (i) => decodeApi(sections, payload, i)),
+      operations: lazyList(this.operationCount, (i) => decodeOperation(sections, payload, i)),
+    };
+  }
+
+  readonly apiCount: number;
+  readonly operationCount: number;
+
+  /** API `index` (decoded on first use, then kept for this generation). */
+  api(index: number): CompiledApi {
+    return this.meta.apis[index];
+  }
+
+  /** Operation `index` (decoded on first use, then kept for this generation). */
+  operation(index: number): CompiledOperation {
+    return this.meta.operations[index];
   }
 
   /**
@@ -135,12 +160,25 @@ export class SharedRouteTable {
     return -1;
   }
 
-  /** Edges are sorted by hash: scan until the hash passes the wanted one. */
+  /**
+   * Edges are sorted by hash. Few edges (most nodes): scan until the hash passes the wanted one.
+   * Many (the API trie's root holds one edge per first suffix segment: tens of thousands in a
+   * large config): binary search to the first edge with that hash, so a lookup costs the same
+   * log-steps whether the config has 10 APIs or 50,000.
+   */
   private staticChild(node: number, segment: string, hash: number): number {
     const base = node * L.NODE_STRIDE;
-    const first = this.nodes[base + L.N_FIRST_EDGE];
+    let first = this.nodes[base + L.N_FIRST_EDGE];
     const end = first + this.nodes[base + L.N_EDGE_COUNT];
     const edges = this.edges;
+    if (end - first > LINEAR_EDGES) {
+      let hi = end;
+      while (first < hi) {
+        const mid = (first + hi) >>> 1;
+        if (edges[mid * L.EDGE_STRIDE + L.E_HASH] < hash) first = mid + 1;
+        else hi = mid;
+      }
+    }
     for (let e = first; e < end; e++) {
       const h = edges[e * L.EDGE_STRIDE + L.E_HASH];
       if (h < hash) continue;

@@ -6,6 +6,7 @@
 import type { UpstreamPool } from '../upstream/upstream-pool.js';
 import type { GatewaySettings } from '../../shared/config-schema.js';
 import { SharedRouteTable } from '../router/shared-table.js';
+import { lazyList } from '../router/table-records.js';
 import type { BackendPools } from '../upstream/backend-pools.js';
 import type { CompiledApi } from '../../shared/compiled-meta.js';
 import { SubscriptionIndex } from '../subscriptions/subscription-index.js';
@@ -28,10 +29,11 @@ export interface Generation {
   number: number;
   table: SharedRouteTable;
   settings: GatewaySettings;
-  apis: ApiRuntime[];
+  /** Per API, built on first use (lazyList): a generation of 50,000 APIs costs nothing up front. */
+  apis: readonly ApiRuntime[];
   subscriptions: SubscriptionIndex;
-  /** Per operation: runtime chains by product id ('' = no product key), or null without policies. */
-  chains: Array<Map<string, RuntimeChain> | null>;
+  /** Per operation: runtime chains by product id ('' = no product key), or null without policies. Built on first use. */
+  chains: ReadonlyArray<Map<string, RuntimeChain> | null>;
   /** True when a peer address is inside gateway.trustedProxies (always false when none are set). */
   trustedProxy: (clientIp: string) => boolean;
 }
@@ -50,21 +52,36 @@ function trustedProxyMatcher(cidrs: readonly string[]): (clientIp: string) => bo
   };
 }
 
+/**
+ * Cheap whatever the config's size: the table is read in place, the meta part holds only
+ * settings, subscriptions, policies and origins, and per-API and per-operation objects are built
+ * when a request first reaches them. A request keeps the generation it started with, so those
+ * objects never change under it.
+ */
 export function buildGeneration(number: number, buffer: SharedArrayBuffer, pools: BackendPools, services: WorkerServices): Generation {
   const table = new SharedRouteTable(buffer);
   const settings = table.meta.settings;
   const anySubscriptions = table.meta.subscriptions.length > 0;
-  const apis = table.meta.apis.map((api) => ({
-    meta: api,
-    gated: api.subscriptionRequired || anySubscriptions,
-    pool: pools.get(api.origin, settings.upstream),
-    basePath: api.basePath,
-    backendHost: api.backendHost,
-    preserveHost: api.preserveHost,
-    suffixSegments: api.suffixSegments,
-  }));
-  pools.retainOnly(new Set(apis.map((a) => a.pool)));
-  const chains = table.meta.operations.map((op) => op.chains === null ? null
-    : new Map(Object.entries(op.chains).map(([product, chain]) => [product, instantiateChain(chain, services)])));
+  // Pools for every origin now, so the ones no longer used close now rather than linger.
+  const originPools = table.meta.origins.map((origin) => pools.get(origin, settings.upstream));
+  pools.retainOnly(new Set(originPools));
+  const poolOf = new Map(table.meta.origins.map((origin, i) => [origin, originPools[i]]));
+  const apis = lazyList(table.apiCount, (i): ApiRuntime => {
+    const api = table.api(i);
+    return {
+      meta: api,
+      gated: api.subscriptionRequired || anySubscriptions,
+      pool: poolOf.get(api.origin)!,
+      basePath: api.basePath,
+      backendHost: api.backendHost,
+      preserveHost: api.preserveHost,
+      suffixSegments: api.suffixSegments,
+    };
+  });
+  const chains = lazyList(table.operationCount, (i) => {
+    const op = table.operation(i);
+    return op.chains === null ? null
+      : new Map(Object.entries(op.chains).map(([product, chain]) => [product, instantiateChain(chain, services)]));
+  });
   return { number, table, settings, apis, subscriptions: new SubscriptionIndex(table.meta.subscriptions), chains, trustedProxy: trustedProxyMatcher(settings.trustedProxies) };
 }

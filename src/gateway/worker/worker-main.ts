@@ -5,6 +5,7 @@
  * let in-flight requests finish (or cut them off at the grace period), then end the thread.
  */
 import { parentPort, workerData } from 'node:worker_threads';
+import { performance } from 'node:perf_hooks';
 import { RequestHandler, type WorkerContext } from './handle-request.js';
 import { buildGeneration, type Generation } from './generation.js';
 import { BackendPools } from '../upstream/backend-pools.js';
@@ -86,9 +87,10 @@ const server = new Http1Server((res, req) => {
 });
 
 function applyTable(generation: number, buffer: SharedArrayBuffer): void {
+  const started = performance.now();
   state.generation = buildGeneration(generation, buffer, pools, services);
   server.setLimits(limitsOf(state.generation.settings));
-  send({ type: 'table-applied', generation });
+  send({ type: 'table-applied', generation, buildMs: performance.now() - started });
 }
 
 applyTable(init.table.generation, init.table.buffer);
