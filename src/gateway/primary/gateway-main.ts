@@ -106,6 +106,7 @@ export async function runGateway(options: GatewayOptions): Promise<RunningGatewa
   state.settings = startConfig.gateway;
   state.generation = 1;
   const initialTable: TablePublish = { type: 'table', generation: 1, buffer: firstTable };
+  compiler.buffers.bind(firstTable, 1);
 
   const closeQuietly = async (err: unknown): Promise<never> => {
     // No worker has started yet; the compiler thread and the config source must not keep the process up.
@@ -120,6 +121,7 @@ export async function runGateway(options: GatewayOptions): Promise<RunningGatewa
   let shuttingDown = false;
   const readiness = new Readiness({ state, supervisor, source, probe, hasConfig: () => hasConfig, shuttingDown: () => shuttingDown });
   supervisor.onChange = () => readiness.refresh();
+  supervisor.onGenerationLive = (generation) => compiler.buffers.servedEverywhere(generation);
   let crashLooped: (err: OutpostError) => void = () => undefined;
   const failed = new Promise<OutpostError>((resolve) => { crashLooped = resolve; });
   supervisor.onCrashLoop = (err) => crashLooped(err);
@@ -173,12 +175,13 @@ export async function runGateway(options: GatewayOptions): Promise<RunningGatewa
       state.reloads++;
       state.lastReload = { ok: true, at: new Date().toISOString(), generation };
       const publishStart = performance.now();
+      compiler.buffers.bind(buffer, generation);
       supervisor.publish(table);
       hasConfig = true;
       const timings = roundAll({ ...result.timings, compileMs, publishMs: performance.now() - publishStart });
       readiness.refresh();
       warnRestartOnly(settings, result.config.gateway);
-      log('info', 'config reloaded', { trigger, ...origin, generation, apis: result.config.apis.length, tableBytes: buffer.byteLength, timings });
+      log('info', 'config reloaded', { trigger, ...origin, generation, apis: result.config.apis.length, tableBytes: buffer.byteLength, tableBuffers: compiler.buffers.counts(), timings });
       return { status: 'published', generation };
     } catch (err) {
       const problems = [{ path: '', message: String(err) }];

@@ -48,6 +48,8 @@ export class Supervisor {
   private readonly guard: CrashLoopGuard;
   private readonly guardTimer: NodeJS.Timeout;
   private current: TablePublish | null = null;
+  /** Every running worker serves `generation` (the primary then reuses older table buffers). */
+  onGenerationLive: (generation: number) => void = () => undefined;
   private stopping = false;
   port = 0;
   restartsTotal = 0;
@@ -155,6 +157,7 @@ export class Supervisor {
     const running = this.slots.filter((s) => s.phase !== 'exited');
     if (running.length < this.count || !running.every((s) => s.generation === current)) return;
     log('info', 'generation live', { generation, workerBuildMs: running.map((s) => Math.round(s.lastBuildMs * 10) / 10) });
+    this.onGenerationLive(generation);
   }
 
   private spawn(index: number, restarts: number): void {

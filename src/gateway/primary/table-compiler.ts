@@ -1,13 +1,15 @@
 /**
  * The primary's side of compilation: a one-thread piscina pool, and publishing the result into a
- * fresh SharedArrayBuffer. A generation's buffer is never written again once published, so
- * workers can read it in place without locks; the next generation gets a new buffer.
+ * SharedArrayBuffer from TableBuffers. A generation's buffer is not written again while any worker
+ * may still read it (see table-buffers.ts), so workers read it in place without locks.
  */
 import { Piscina } from 'piscina';
+import { TableBuffers } from './table-buffers.js';
 import type { ConfigProblem, GatewayConfig } from '../../shared/config-schema.js';
 import type { CompileOutcome } from './compile-task.js';
 
 export class TableCompiler {
+  readonly buffers = new TableBuffers();
   private readonly pool = new Piscina({
     filename: new URL('./compile-task.js', import.meta.url).href,
     minThreads: 0,
@@ -22,10 +24,7 @@ export class TableCompiler {
   async compile(config: GatewayConfig): Promise<SharedArrayBuffer | { problems: ConfigProblem[] }> {
     const outcome = (await this.pool.run(config)) as CompileOutcome;
     if (!(outcome instanceof Uint8Array)) return outcome;
-    const bytes = outcome;
-    const shared = new SharedArrayBuffer(bytes.byteLength);
-    new Uint8Array(shared).set(bytes);
-    return shared;
+    return this.buffers.take(outcome);
   }
 
   async close(): Promise<void> {
