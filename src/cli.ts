@@ -15,6 +15,7 @@ import { resolveGatewayOptions } from './cli/gateway-options.js';
 import { HELP } from './cli/help.js';
 import { packageVersion, usageError } from './cli/usage.js';
 import { validateCommand } from './cli/validate-command.js';
+import { checkNodeVersion } from './cli/node-version.js';
 
 async function gatewayCommand(args: string[]): Promise<void> {
   const options = resolveGatewayOptions(args, process.env);
@@ -82,6 +83,7 @@ let onFatal = (err: unknown): void => {
 
 /** Resolves with an exit code for commands that finish, or undefined for servers that keep running. */
 async function main(argv: string[]): Promise<ExitCode | undefined> {
+  checkNodeVersion();
   const [command, ...rest] = argv;
   process.on('uncaughtException', (err) => onFatal(err));
   switch (command) {

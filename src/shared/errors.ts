@@ -73,6 +73,8 @@ export const ERRORS = {
   /** The port cannot be bound for another reason: below 1024 without the capability (EACCES), or an address this host does not have. */
   OUTPOST_ERR_PORT_UNAVAILABLE: { status: 0, source: 'internal', retrySafe: false, message: 'The listen port cannot be bound' },
   /** The command line or an OUTPOST_* environment variable is wrong: unknown command or flag, bad value. Exit code 2. */
+  /** The running Node.js is older than Outpost supports (README, support matrix). Exit code 3. */
+  OUTPOST_ERR_NODE_UNSUPPORTED: { status: 0, source: 'internal', retrySafe: false, message: 'This Node.js version is not supported' },
   OUTPOST_ERR_USAGE: { status: 0, source: 'config', retrySafe: false, message: 'Invalid command line; see `outpost help`' },
   /** Managed mode: the env file or environment has a missing or malformed setting (endpoint, token, CA file...). */
   OUTPOST_ERR_SETTINGS_INVALID: { status: 0, source: 'config', retrySafe: false, message: 'A managed-mode setting is missing or invalid' },

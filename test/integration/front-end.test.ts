@@ -177,6 +177,22 @@ describe('HTTP/1.1 front end', () => {
     assert.equal(h.forwarded, 'for=10.9.9.9');
     assert.equal(h['x-real-ip'], '10.9.9.9');
   });
+
+  // Found by Http11Probe (SMUG-CHUNK-EXT-INVALID-TOKEN and the cases after it): a chunked body
+  // that turned malformed after its head was routed crashed the worker (the streamed body was
+  // destroyed with an 'error' nobody listened to), and with it every request it held.
+  test('a body that breaks off or turns malformed mid-stream never takes the worker down', async () => {
+    for (let i = 0; i < 3; i++) {
+      const bad = await rawUntilClose(gw.port, 'POST /echo/bad-chunk HTTP/1.1\r\nHost: t\r\nTransfer-Encoding: chunked\r\n\r\n5;a b\r\nhello\r\n0\r\n\r\n');
+      assert.deepEqual(bad.statuses, [400], bad.text);
+      assert.equal(bad.closed, true);
+      const left = await rawUntilClose(gw.port, 'POST /echo/left HTTP/1.1\r\nHost: t\r\nTransfer-Encoding: chunked\r\n\r\n5\r\nhello\r\n', 150);
+      assert.deepEqual(left.statuses, [], left.text);
+    }
+    const after = await rawUntilClose(gw.port, GET('/echo/still-up', 'Connection: close\r\n'));
+    assert.deepEqual(after.statuses, [200]);
+    assert.equal(gw.logs.filter((l) => /worker crashed|exited unexpectedly/.test(String(l.msg))).length, 0, JSON.stringify(gw.logs.filter((l) => l.level === 'error')));
+  });
 });
 
 describe('HTTP/1.1 front end: timeouts and expectations', () => {

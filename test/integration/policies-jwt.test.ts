@@ -103,6 +103,13 @@ describe('validate-jwt through real workers', () => {
   });
 
   test('key rotation: a new kid triggers one refetch per worker; unknown kids do not hammer the provider', async () => {
+    // Workers build an operation's policies when a request first reaches it there (validate-jwt
+    // then loads its keys): warm both workers first, so only refetches are counted below.
+    const warm = await token(k1);
+    for (let i = 0; i < 10; i++) {
+      const res = await request(gw.url('/orders/list'), { headers: { authorization: `Bearer ${warm}`, connection: 'close' } });
+      await res.body.dump();
+    }
     const fetchesBefore = idp.jwksFetches;
     idp.keys = [k1.jwk, k2.jwk];
     const rotated = await token(k2);

@@ -7,6 +7,7 @@ import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { Agent, request } from 'undici';
 import { startGateway, type GatewayProcess } from '../support/gateway-process.js';
+import { SLOW_TABLE_PRELOAD } from '../support/slow-table-preload.js';
 import { startBackend, echoHandler, type TestBackend } from '../support/backends.js';
 
 const APIS = 3_000;
@@ -30,7 +31,9 @@ describe('readiness during reloads of a large config', () => {
 
   before(async () => {
     backend = await startBackend(echoHandler);
-    gw = await startGateway(largeConfig(backend.url), { workers: 2 });
+    // Workers apply each table 150 ms late, so the polls land inside rollouts (a lazy generation
+    // switch otherwise takes about a millisecond).
+    gw = await startGateway(largeConfig(backend.url), { workers: 2, env: { OUTPOST_TEST_WORKER_PRELOAD: SLOW_TABLE_PRELOAD } });
   });
   after(async () => { await gw?.stop(); await backend?.close(); });
 

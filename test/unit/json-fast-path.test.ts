@@ -30,5 +30,5 @@ test('duplicate keys, __proto__, arrays and YAML are left to the YAML parser', (
   }
   const dup = parseConfigText('{"gateway": {"port": 1, "port": 2}}');
   assert.equal(dup.ok, false);
-  if (!dup.ok) assert.match(dup.problems[0].message, /^YAML DUPLICATE_KEY/);
+  if (!dup.ok) assert.match(dup.problems[0].message, /DUPLICATE_KEY/);
 });

@@ -32,12 +32,19 @@ export function collectBody(res: ClientResponse, length: number, done: (body: Bu
 }
 
 /** A streaming body; `limit` 0 means unlimited. `onOverflow` runs once if the limit is passed. */
+const ignoreError = (): void => undefined;
+
 export class StreamingBody extends Readable {
   private received = 0;
   private paused = false;
 
   constructor(private readonly res: ClientResponse, private readonly limit: number, private readonly onOverflow: () => void) {
     super({ highWaterMark: STREAM_HIGH_WATER_MARK });
+    // The exchange owns failures (it aborts the upstream side itself). A client that leaves while
+    // this body waits for a backend connection, or after the upstream writer detached, destroys it
+    // with an error nobody listens to: without this listener that is an uncaught exception that
+    // takes the whole worker down (found by Http11Probe's COMP-CHUNKED-NO-FINAL).
+    this.on('error', ignoreError);
     res.onData((chunk, isLast) => this.onChunk(chunk, isLast));
   }
 
