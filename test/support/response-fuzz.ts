@@ -8,18 +8,10 @@
  * excused rather than compared.
  */
 import { runLlhttp, runOutpost, type Outcome } from './response-harness.js';
+import { mulberry32 } from '../conformance/random-routes.js';
 
-/** mulberry32: small, fast, seedable. */
-export function prng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+/** The suite's one seeded PRNG (mulberry32). */
+export const prng = mulberry32;
 
 export interface FuzzCase { wire: Buffer; isHead: boolean; splits: number[] }
 export interface Disagreement { index: number; wire: string; isHead: boolean; splits: number[]; ours: Outcome; llhttp: Outcome }
