@@ -49,8 +49,8 @@ function ours(bytes: Buffer, step = bytes.length, maxHead = 8192): Ours {
 }
 
 const H = 'Host: example.com\r\n';
-/** [name, wire, expected: null (accepted) or the error, stricter than llhttp?] */
-const cases: Array<[string, string, string | null, boolean?]> = [
+/** [name, wire, expected: null (accepted) or the error, stricter than llhttp? ('varies': llhttp's verdict depends on its version)] */
+const cases: Array<[string, string, string | null, (boolean | 'varies')?]> = [
   ['simple GET', `GET /a?b=c HTTP/1.1\r\n${H}\r\n`, null],
   ['HTTP/1.0 without Host', 'GET / HTTP/1.0\r\n\r\n', null],
   ['header value with obs-text', `GET / HTTP/1.1\r\n${H}X-Name: caf\xe9\r\n\r\n`, null],
@@ -104,7 +104,8 @@ const cases: Array<[string, string, string | null, boolean?]> = [
   ['Content-Length with a sign', `POST / HTTP/1.1\r\n${H}Content-Length: +1\r\n\r\nx`, 'OUTPOST_ERR_BAD_REQUEST_FRAMING'],
   ['Content-Length in hex', `POST / HTTP/1.1\r\n${H}Content-Length: 0x1\r\n\r\nx`, 'OUTPOST_ERR_BAD_REQUEST_FRAMING'],
   ['Content-Length of 16 digits', `POST / HTTP/1.1\r\n${H}Content-Length: 1000000000000000\r\n\r\n`, 'OUTPOST_ERR_BAD_REQUEST_FRAMING', true],
-  ['empty Transfer-Encoding', `POST / HTTP/1.1\r\n${H}Transfer-Encoding: \r\nContent-Length: 5\r\n\r\nhello`, 'OUTPOST_ERR_BAD_REQUEST_FRAMING', true],
+  // llhttp's verdict depends on its version (Node 20's accepts, Node 22's refuses); ours does not.
+  ['empty Transfer-Encoding', `POST / HTTP/1.1\r\n${H}Transfer-Encoding: \r\nContent-Length: 5\r\n\r\nhello`, 'OUTPOST_ERR_BAD_REQUEST_FRAMING', 'varies'],
   ['TE with Content-Length', `POST / HTTP/1.1\r\n${H}Content-Length: 3\r\nTransfer-Encoding: chunked\r\n\r\n0\r\n\r\n`, 'OUTPOST_ERR_BAD_REQUEST_FRAMING'],
   ['TE chunked, identity', `POST / HTTP/1.1\r\n${H}Transfer-Encoding: chunked, identity\r\n\r\n0\r\n\r\n`, 'OUTPOST_ERR_BAD_REQUEST_FRAMING'],
   ['TE chunked twice', `POST / HTTP/1.1\r\n${H}Transfer-Encoding: chunked\r\nTransfer-Encoding: chunked\r\n\r\n0\r\n\r\n`, 'OUTPOST_ERR_BAD_REQUEST_FRAMING'],
@@ -120,7 +121,9 @@ for (const [name, wire, expected, stricter] of cases) {
     const mine = ours(bytes);
     const ref = llhttpParse(bytes);
     assert.equal(mine.error, expected, `ours: ${mine.error}`);
-    if (stricter) {
+    if (stricter === 'varies') {
+      // Compared with nothing: only our own verdict is asserted.
+    } else if (stricter) {
       assert.equal(ref.error, null, `llhttp refuses it too (${ref.error}): drop the "stricter" mark`);
     } else {
       assert.equal(mine.error === null, ref.error === null, `llhttp: ${ref.error}`);
