@@ -20,7 +20,8 @@ import type { UpstreamPool } from './upstream-pool.js';
 /**
  * Plain sockets read into one buffer per worker (the `onread` option): no buffer is allocated
  * per read. Everything is parsed synchronously in the callback; what must outlive it is copied:
- * the response head (the exchange writes it later) and the unread rest of a paused read.
+ * the response head (the exchange writes it later), body bytes (a client socket may queue them)
+ * and the unread rest of a paused read.
  */
 const READ_BUFFER = Buffer.allocUnsafe(64 * 1024);
 const RAW_HEADERS: Buffer[] = [];
@@ -216,7 +217,11 @@ export class UpstreamConnection implements ResponseSink {
 
   onResponseBody(buf: Buffer, start: number, end: number): boolean {
     const d = this.current!;
-    const more = d.handler.onData(buf.subarray(start, end));
+    // Body bytes read into the shared buffer are copied before the exchange sees them: a slow
+    // client's socket queues what it cannot send yet by reference, and the next read would
+    // overwrite it (a 256 MiB download to a stalling client came out corrupted on Node 22).
+    const chunk = buf.buffer === READ_BUFFER.buffer ? Buffer.from(buf.subarray(start, end)) : buf.subarray(start, end);
+    const more = d.handler.onData(chunk);
     if (this.current !== d || this.closed) return false;
     if (!more) this.paused = true;
     return more;
