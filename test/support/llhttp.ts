@@ -1,8 +1,10 @@
 /**
  * llhttp, the parser inside node:http, driven directly on raw bytes: the reference the request
- * parser is compared with case by case. `process.binding('http_parser')` is deprecated but present
- * on Node 20, 22 and 24; the deprecation warning is silenced for it alone.
+ * parser is compared with case by case. It is reached through node's internal `_http_common`
+ * module, present on Node 20, 22 and 24 (`process.binding('http_parser')` is gone in Node 24).
  */
+import { createRequire } from 'node:module';
+
 interface HTTPParserCtor {
   new (): HTTPParserInstance;
   REQUEST: number;
@@ -17,13 +19,8 @@ interface HTTPParserInstance {
 export interface ReferenceMessage { method: string; target: string; version: string; headers: string[]; body: Buffer; complete: boolean; keepAlive: boolean }
 export interface ReferenceResult { error: string | null; messages: ReferenceMessage[] }
 
-const binding = (() => {
-  const emit = process.emitWarning;
-  process.emitWarning = () => undefined;
-  try {
-    return (process as unknown as { binding(name: string): { HTTPParser: HTTPParserCtor; methods: string[] } }).binding('http_parser');
-  } finally { process.emitWarning = emit; }
-})();
+/** llhttp as node:http uses it: `_http_common` exports the parser on Node 20, 22 and 24 (process.binding('http_parser') is gone in 24). */
+const binding = createRequire(import.meta.url)('_http_common') as { HTTPParser: HTTPParserCtor; methods: string[] };
 
 /** Parses every request in `bytes` with llhttp (no lenient flags). */
 export function llhttpParse(bytes: Buffer): ReferenceResult {

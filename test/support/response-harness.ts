@@ -1,6 +1,6 @@
 /**
  * Runs the same response bytes through Outpost's response parser and through llhttp (Node 20's
- * own HTTP parser, reached through `process.binding('http_parser')`, set up as a RESPONSE parser
+ * own HTTP parser, reached through node's `_http_common` module, set up as a RESPONSE parser
  * with no lenient flags), fed in the same pieces and then closed, and reduces each run to one
  * comparable outcome: verdict, status, header list, body bytes, keep-alive decision.
  *
@@ -8,6 +8,7 @@
  * (1xx) responses are skipped, 101 is a refusal, and any byte after the final response (a second
  * response included: Outpost never pipelines) is a framing error.
  */
+import { createRequire } from 'node:module';
 import { ResponseParser, type ResponseSink } from '../../src/http1/response-parser.js';
 
 export interface Outcome {
@@ -89,7 +90,8 @@ interface LlhttpBinding {
     kOnMessageBegin: number; kOnHeaders: number; kOnHeadersComplete: number; kOnBody: number; kOnMessageComplete: number;
   };
 }
-const binding = (process as unknown as { binding(name: string): LlhttpBinding }).binding('http_parser');
+/** node:http's llhttp, through `_http_common` (process.binding('http_parser') is gone in Node 24). */
+const binding = createRequire(import.meta.url)('_http_common') as LlhttpBinding;
 
 export function runLlhttp(wire: Buffer, isHead: boolean, splits: number[] = []): Outcome {
   const { HTTPParser } = binding;
