@@ -14,6 +14,16 @@ const isAlnum = (c: number): boolean => (c >= 0x30 && c <= 0x39) || (c >= 0x41 &
 /** tchar (RFC 9110 §5.6.2): header names, methods, chunk-extension names, transfer codings. */
 export const TOKEN = table((c) => isAlnum(c) || "!#$%&'*+-.^_`|~".includes(String.fromCharCode(c)));
 
+/** A non-empty string of tchar (checked per UTF-16 unit: anything above 0xFF is not one). */
+export function isTokenString(s: string): boolean {
+  if (s.length === 0) return false;
+  for (let i = 0; i < s.length; i++) {
+    const c = s.charCodeAt(i);
+    if (c > 0xff || TOKEN[c] !== 1) return false;
+  }
+  return true;
+}
+
 /**
  * field-content bytes (RFC 9110 §5.5): VCHAR, SP, HTAB and obs-text. CR, LF, NUL and the other
  * controls are never allowed in a value. obs-text is accepted in values (RFC 9110 keeps it

@@ -7,7 +7,7 @@
  * Strings are only made for what every request needs (method, target, Host); header values stay
  * offsets until someone asks.
  */
-import { CR, SP, TOKEN } from './chars.js';
+import { CR, SP, TOKEN, isTokenString } from './chars.js';
 import { FieldList, scanFields, nameIs, FIELDS_OK, FIELDS_TOO_MANY } from './head-fields.js';
 import { validTargetBytes, validAuthority, schemePrefixLength } from './request-target.js';
 import type { ErrorCode } from '../shared/errors.js';
@@ -190,7 +190,6 @@ function decimal(buf: Uint8Array, start: number, end: number): number {
   return end - start > MAX_LENGTH_DIGITS ? -2 : value;
 }
 
-const CODING = /^[!#$%&'*+\-.^_`|~0-9a-z]+$/;
 
 /**
  * Transfer-Encoding (all fields as one list): exactly `chunked` is accepted. `chunked` not last
@@ -204,7 +203,7 @@ function transferCodings(list: string): ErrorCode | null {
   if (codings.length === 1) return null;
   for (let i = 0; i < codings.length - 1; i++) {
     const c = codings[i].trim().toLowerCase();
-    if (c === 'chunked' || !CODING.test(c)) return 'OUTPOST_ERR_BAD_REQUEST_FRAMING';
+    if (c === 'chunked' || !isTokenString(c)) return 'OUTPOST_ERR_BAD_REQUEST_FRAMING';
   }
   return 'OUTPOST_ERR_UNSUPPORTED_TRANSFER_CODING';
 }

@@ -14,14 +14,13 @@
  * The *Problem functions say what is wrong without quoting the value: a value may hold a secret
  * named value, and error messages must never carry one.
  */
+import { isTokenString } from '../http1/chars.js';
 
-const TOKEN = /^[!#$%&'*+.^_`|~0-9A-Za-z-]+$/;
 /** A byte outside HTAB / SP / VCHAR / obs-text (a control byte, DEL) or a character above U+00FF. */
 const NOT_FIELD_CHAR = /[^\t\x20-\x7e\x80-\xff]/;
 
-export function isToken(s: string): boolean {
-  return TOKEN.test(s);
-}
+/** One definition of tchar for the whole project: src/http1/chars.ts (the parsers' byte table). */
+export const isToken = isTokenString;
 
 /** A header value that may be written as is (the per-request check: one regex test, no allocation). */
 export function isFieldValue(s: string): boolean {
@@ -38,7 +37,7 @@ export function isReasonPhrase(s: string): boolean {
 /** Why `s` is not a header name, or null when it is one. */
 export function headerNameProblem(s: string): string | null {
   if (s === '') return 'is empty (a header name needs at least one character)';
-  const bad = firstBad(s, (c) => TOKEN.test(c));
+  const bad = firstBad(s, isTokenString);
   return bad === null ? null : `is not a valid header name: ${bad} (header names are RFC 9110 tokens)`;
 }
 

@@ -10,6 +10,7 @@
  */
 import { Readable } from 'node:stream';
 import { OutpostError } from '../../shared/errors.js';
+import { isTokenString } from '../../http1/chars.js';
 import type { UpstreamRequest } from './upstream-types.js';
 
 /** Body framing chosen by serializeHead. */
@@ -27,7 +28,6 @@ export interface HeadResult {
 
 /** Bytes a field value may not hold: CTLs but HTAB (obs-text and anything above is kept as is). */
 const BAD_VALUE = /[\0-\x08\x0a-\x1f\x7f]/;
-const BAD_NAME = /[^!#$%&'*+\-.^_`|~0-9A-Za-z]/;
 
 function invalid(what: string): OutpostError {
   return new OutpostError('OUTPOST_ERR_BACKEND_PROTOCOL', `cannot send the request: ${what}`);
@@ -58,7 +58,7 @@ export function serializeHead(req: UpstreamRequest): HeadResult {
         continue;
       }
     }
-    if (n === 0 || BAD_NAME.test(name)) throw invalid(`header name ${JSON.stringify(name)}`);
+    if (!isTokenString(name)) throw invalid(`header name ${JSON.stringify(name)}`);
     if (BAD_VALUE.test(value)) throw invalid(`a control byte in header ${name}`);
     head += `${name}: ${value}\r\n`;
   }
