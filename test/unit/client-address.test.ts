@@ -1,7 +1,7 @@
 /** Peer addresses as Node reports them on a dual-stack listener, turned into the usual written forms. */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { clientAddressText } from '../../src/gateway/worker/client-address.js';
+import { clientAddressText } from '../../src/http1/server/peer-address.js';
 
 const cases: Array<[raw: string, text: string]> = [
   ['::ffff:127.0.0.1', '127.0.0.1'],

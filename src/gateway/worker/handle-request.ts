@@ -16,7 +16,6 @@ import { writeError, writeJson } from './respond.js';
 import { ProxyExchange, type ExchangeOwner } from '../upstream/proxy-exchange.js';
 import { collectBody, StreamingBody, BUFFERED_BODY_LIMIT } from './request-body.js';
 import type { Generation } from './generation.js';
-import { clientAddressText } from './client-address.js';
 import { backendTarget, forwardPath } from './backend-target.js';
 import { startPolicyRequest } from './policy-request.js';
 import { RequestContext } from '../pipeline/context.js';
@@ -88,7 +87,7 @@ export class RequestHandler {
       subscription = gate.result.subscription;
       if (subscription?.scope === 'product') productId = subscription.target!;
     }
-    const clientIp = clientAddressText(res.remoteAddress);
+    const clientIp = res.remoteAddress;
     const headers = head.headers;
     headers.push('host', api.preserveHost && head.host !== '' ? head.host : api.backendHost);
     forwardingHeaders(headers, head, clientIp, this.forwardedProto, gen.trustedProxy(clientIp));

@@ -10,6 +10,7 @@
  * was read, a framing error, or a chunked request that was cut short closes the connection after
  * the response: nothing after such a request is ever parsed.
  */
+import { clientAddressText } from './peer-address.js';
 import type { Socket } from 'node:net';
 import { HeadEndFinder, HEAD_INCOMPLETE, HEAD_TOO_LARGE, HEAD_LINE_TOO_LONG, HEAD_BAD_FIELD_LINE_ENDING } from '../head-end.js';
 import { ParsedRequest, parseRequestHead } from '../request-parser.js';
@@ -56,7 +57,7 @@ export class Connection implements ResponseOwner {
   constructor(readonly socket: Socket, private readonly shared: ServerShared) {
     this.finder = new HeadEndFinder(shared.limits.maxHeaderBytes, shared.limits.maxRequestLineBytes);
     this.req = new ParsedRequest(shared.limits.maxHeaderCount);
-    this.remoteAddress = socket.remoteAddress ?? '';
+    this.remoteAddress = clientAddressText(socket.remoteAddress ?? '');
     socket.on('data', (chunk: Buffer) => this.onData(chunk));
     socket.on('drain', () => this.res?.drained());
     socket.on('close', () => this.onClose());

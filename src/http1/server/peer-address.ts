@@ -1,7 +1,7 @@
 /**
  * Node reports a peer on a dual-stack listener as IPv4-mapped IPv6 ("::ffff:127.0.0.1").
  * X-Forwarded-For, ip-filter and logs want the usual forms ("127.0.0.1", "::1"), so convert
- * once per connection: a prefix check; other IPv6 text is already in RFC 5952 form.
+ * once per connection (connection.ts): a prefix check; other IPv6 text is already in RFC 5952 form.
  */
 const MAPPED_PREFIX = '::ffff:';
 
