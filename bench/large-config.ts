@@ -49,7 +49,7 @@ async function main(): Promise<number> {
     process.stdout.write(`${apis} APIs: ${yamlPart}, JSON ${f(phases.jsonBytes / 1048576, 1)} MB parse ${f(phases.parseMs)} ms, validate ${f(phases.validateMs)} ms, compile ${f(phases.compileMs)} ms, table ${f(phases.tableBytes / 1048576, 1)} MB, ` +
       `generation build ${f(phases.buildMs, 1)} ms (+${f(phases.generationHeapMb, 1)} MB heap), match ${f(phases.matchNs)} ns (${f((phases.matchNs / baselineNs - 1) * 100, 1)}% vs first size), ` +
       `8 hot APIs ${f(phases.matchHotNs)} ns (${f((phases.matchHotNs / baselineHotNs - 1) * 100, 1)}%)\n`);
-    const gateway = GATEWAY ? await measureGateway(join(repoRoot, 'dist/src/cli.js'), file, apis, backendPort, RELOADS) : null;
+    const gateway = GATEWAY ? await measureGateway(join(repoRoot, 'dist/src/cli.js'), file, apis, RELOADS) : null;
     if (gateway) {
       process.stdout.write(`  gateway: startup ${f(gateway.startupMs)} ms, RSS ${f(gateway.rssStartMb)} MB\n`);
       for (const r of gateway.reloads) {

@@ -7,7 +7,7 @@
  */
 import { performance } from 'node:perf_hooks';
 import { Agent, request } from 'undici';
-import { httpGet, spawnPinned, stopChild, waitForHttp, waitForLine, type Child } from './proc.js';
+import { gatewayReady, httpGet, spawnPinned, stopChild, type Child } from './proc.js';
 import { rssBytes } from '../test/support/rss.js';
 import { samplePath } from './large-config-gen.js';
 
@@ -32,20 +32,13 @@ interface LogLine { msg?: string; [k: string]: unknown }
 
 const CONNECTIONS = 16;
 
-export async function measureGateway(cli: string, configFile: string, apis: number, backendPort: number, reloads: number): Promise<GatewayNumbers> {
-  void backendPort;
+export async function measureGateway(cli: string, configFile: string, apis: number, reloads: number): Promise<GatewayNumbers> {
   const t0 = performance.now();
   const child = spawnPinned(null, process.execPath, [cli, 'gateway', '--config', configFile, '--port', '0', '--ops-port', '0', '--workers', '2']);
   const logs: LogLine[] = [];
   child.onLine((line) => { try { logs.push(JSON.parse(line) as LogLine); } catch { /* not ours */ } });
   try {
-    const started = await waitForLine(child, (line) => {
-      try {
-        const e = JSON.parse(line) as { msg?: string; port?: number; opsPort?: number };
-        return e.msg === 'gateway started' ? { port: e.port ?? 0, opsPort: e.opsPort ?? 0 } : undefined;
-      } catch { return undefined; }
-    }, 600_000, 'gateway');
-    await waitForHttp(`http://127.0.0.1:${started.opsPort}/health/ready`, (r) => r.status === 200, 120_000);
+    const started = await gatewayReady(child, 600_000, 120_000);
     const startupMs = performance.now() - t0;
     const rssStartMb = rssBytes(child.pid) / 1048576;
     const out: ReloadNumbers[] = [];

@@ -192,6 +192,18 @@ export function describeProcess(pid: number): string {
   }
 }
 
+/** Waits for a gateway child's "gateway started" line, then for its readiness: its two ports. */
+export async function gatewayReady(child: Child, startTimeoutMs: number, readyTimeoutMs: number): Promise<{ port: number; opsPort: number }> {
+  const started = await waitForLine(child, (line) => {
+    try {
+      const e = JSON.parse(line) as { msg?: string; port?: number; opsPort?: number };
+      return e.msg === 'gateway started' ? { port: e.port ?? 0, opsPort: e.opsPort ?? 0 } : undefined;
+    } catch { return undefined; }
+  }, startTimeoutMs, 'gateway');
+  await waitForHttp(`http://127.0.0.1:${started.opsPort}/health/ready`, (r) => r.status === 200, readyTimeoutMs);
+  return started;
+}
+
 export interface GatewayChild { child: Child; port: number; opsPort: number; problems: string[] }
 
 /**
@@ -204,13 +216,7 @@ export async function spawnGateway(repoRoot: string, core: number | string | nul
   const problems: string[] = [];
   child.onLine((line) => { if (problems.length < 20 && /"level":"(warn|error)"/.test(line)) problems.push(line); });
   try {
-    const started = await waitForLine(child, (line) => {
-      try {
-        const e = JSON.parse(line) as { msg?: string; port?: number; opsPort?: number };
-        return e.msg === 'gateway started' ? { port: e.port ?? 0, opsPort: e.opsPort ?? 0 } : undefined;
-      } catch { return undefined; }
-    }, 20_000, 'gateway');
-    await waitForHttp(`http://127.0.0.1:${started.opsPort}/health/ready`, (r) => r.status === 200, 15_000);
+    const started = await gatewayReady(child, 20_000, 15_000);
     return { child, port: started.port, opsPort: started.opsPort, problems };
   } catch (err) {
     await stopChild(child, 2_000);
