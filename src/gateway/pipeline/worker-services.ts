@@ -1,3 +1,5 @@
+import type { RedisLink } from '../redis/redis-link.js';
+
 /**
  * What a worker offers policy instances: the node-wide counters and gauges in shared memory, and a clock
  * (injectable so limits can be tested without waiting).
@@ -30,4 +32,6 @@ export interface WorkerServices {
   gauges?: GaugeStore;
   /** Milliseconds since the epoch. */
   now(): number;
+  /** The worker's Redis connection (see redis-link.ts); null or absent when `gateway.redis` is not configured. */
+  redis?: RedisLink | null;
 }
