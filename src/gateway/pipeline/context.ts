@@ -53,6 +53,14 @@ export class RequestContext {
   timeoutMs = 0;
   /** Set by the retry policy; null sends once. */
   retry: RetryPlan | null = null;
+  /**
+   * APIM's context.Variables (set-variable, cache-lookup-value, send-request's
+   * response-variable-name, validate-jwt's output-token-variable-name...). Null until a policy
+   * sets one, so requests that use none allocate nothing.
+   */
+  variables: Map<string, unknown> | null = null;
+  /** What a cache policy found, for telemetry and request logs: null when no cache policy ran. */
+  cacheResult: 'hit' | 'miss' | null = null;
 
   constructor(
     public method: string,
@@ -67,6 +75,14 @@ export class RequestContext {
     /** `{param}` values of the matched template, by name. */
     public readonly params: Record<string, string>,
   ) {}
+
+  variable(name: string): unknown {
+    return this.variables?.get(name);
+  }
+
+  setVariable(name: string, value: unknown): void {
+    (this.variables ??= new Map()).set(name, value);
+  }
 
   /** First value of a request header (lowercase name), or null. */
   header(name: string): string | null {
