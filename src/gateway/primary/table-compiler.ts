@@ -5,8 +5,13 @@
  */
 import { Piscina } from 'piscina';
 import { TableBuffers } from './table-buffers.js';
-import type { ConfigProblem, GatewayConfig } from '../../shared/config-schema.js';
-import type { CompileOutcome } from './compile-task.js';
+import type { ConfigProblem, GatewaySettings } from '../../shared/config-schema.js';
+import type { CompileInput, CompileOutcome } from './compile-task.js';
+
+export type Compiled =
+  | { kind: 'table'; buffer: SharedArrayBuffer; settings: GatewaySettings; apis: number; sourceHash: string | null; timings: Record<string, number> }
+  | { kind: 'problems'; problems: ConfigProblem[]; sourceHash: string | null }
+  | { kind: 'unchanged' };
 
 export class TableCompiler {
   readonly buffers = new TableBuffers();
@@ -20,11 +25,12 @@ export class TableCompiler {
     resourceLimits: { maxYoungGenerationSizeMb: 96 },
   });
 
-  /** The table in shared memory, or the problems that kept the config from compiling. */
-  async compile(config: GatewayConfig): Promise<SharedArrayBuffer | { problems: ConfigProblem[] }> {
-    const outcome = (await this.pool.run(config)) as CompileOutcome;
-    if (!(outcome instanceof Uint8Array)) return outcome;
-    return this.buffers.take(outcome);
+  /** A validated config, or a config file (read, parsed and validated in the compiler thread), into shared memory. */
+  async compile(input: CompileInput): Promise<Compiled> {
+    const outcome = (await this.pool.run(input)) as CompileOutcome;
+    if (outcome.kind !== 'table') return outcome;
+    const { bytes, ...rest } = outcome;
+    return { ...rest, buffer: this.buffers.take(bytes) };
   }
 
   async close(): Promise<void> {
