@@ -26,6 +26,14 @@ const upstreamSchema = z.object({
   queueLimit: z.number().int().min(0).max(100_000).default(1_024),
 }).strict();
 
+/** The response cache (cache-lookup / cache-store and the cache-*-value policies). */
+const cacheSchema = z.object({
+  /** Largest response body (or cache-store-value value) kept; larger ones stream through unstored. */
+  maxEntryBytes: z.number().int().min(1).max(64 * 1024 * 1024).default(1024 * 1024),
+  /** Byte bound of each worker's in-memory LRU (caching-type internal, or prefer-external without Redis). 0 turns it off. */
+  internalMaxBytes: z.number().int().min(0).max(16 * 1024 * 1024 * 1024).default(64 * 1024 * 1024),
+}).strict();
+
 const gatewaySchema = z.object({
   name: z.string().min(1).default('outpost'),
   port: z.number().int().min(0).max(65535).default(8080),
@@ -55,6 +63,7 @@ const gatewaySchema = z.object({
   /** How long SIGTERM waits for in-flight requests before closing them. */
   drainTimeoutSeconds: z.number().min(0).max(3600).default(30),
   upstream: upstreamSchema.default({}),
+  cache: cacheSchema.default({}),
 }).strict();
 
 const operationSchema = z.object({
