@@ -66,23 +66,36 @@ export const POLICY_CASES: PolicyCase[] = [
     bad: [{ yaml: { 'status-code': 700 }, attribute: 'status-code' }],
   },
   {
-    name: 'rate-limit', yaml: { calls: 1, 'renewal-period': 3600 }, sections: ['inbound'],
-    runs: [{ title: 'first call passes', section: 'inbound', yaml: { calls: 1, 'renewal-period': 3599 }, expect: CONTINUE }],
-    bad: [{ yaml: { calls: 0, 'renewal-period': 10 }, attribute: 'calls' }, { yaml: { calls: 5 }, attribute: 'renewal-period' }],
+    name: 'rate-limit', yaml: { calls: 1, 'renewal-period': 300 }, sections: ['inbound'],
+    runs: [{ title: 'first call passes', section: 'inbound', yaml: { calls: 1, 'renewal-period': 299 }, expect: CONTINUE }],
+    bad: [
+      { yaml: { calls: 0, 'renewal-period': 10 }, attribute: 'calls' }, { yaml: { calls: 5 }, attribute: 'renewal-period' },
+      // APIM's maximum: longer periods are quota's job.
+      { yaml: { calls: 5, 'renewal-period': 301 }, attribute: 'renewal-period' },
+      { yaml: { calls: 5, 'renewal-period': 10, scope: 'cluster' }, attribute: 'scope' },
+      { yaml: { calls: 5, 'renewal-period': 10, scope: 'fleet', 'fail-mode': 'maybe' }, attribute: 'fail-mode' },
+    ],
   },
   {
-    name: 'rate-limit-by-key', yaml: { calls: 1, 'renewal-period': 3600, 'counter-key': 'ip' }, sections: ['inbound'],
+    name: 'rate-limit-by-key', yaml: { calls: 1, 'renewal-period': 300, 'counter-key': 'ip' }, sections: ['inbound'],
     runs: [
       { title: 'first hit for a header key passes and reports what remains', section: 'inbound',
-        yaml: { calls: 3, 'renewal-period': 3598, 'counter-key': 'header:x-in', 'remaining-calls-header-name': 'x-remaining' },
+        yaml: { calls: 3, 'renewal-period': 298, 'counter-key': 'header:x-in', 'remaining-calls-header-name': 'x-remaining' },
         expect: CONTINUE, check: (ctx) => assert.deepEqual(ctx.extraResponseHeaders, ['x-remaining', '2']) },
     ],
-    bad: [{ yaml: { calls: 5, 'renewal-period': 10 }, attribute: 'counter-key' }, { yaml: { calls: 5, 'renewal-period': 10, 'counter-key': 'cookie:x' }, attribute: 'counter-key' }],
+    bad: [
+      { yaml: { calls: 5, 'renewal-period': 10 }, attribute: 'counter-key' }, { yaml: { calls: 5, 'renewal-period': 10, 'counter-key': 'cookie:x' }, attribute: 'counter-key' },
+      { yaml: { calls: 5, 'renewal-period': 3600, 'counter-key': 'ip' }, attribute: 'renewal-period' },
+    ],
   },
   {
     name: 'quota', yaml: { calls: 10, 'renewal-period': 3600 }, sections: ['inbound'],
     runs: [{ title: 'first call passes', section: 'inbound', yaml: { calls: 1, 'renewal-period': 3597 }, expect: CONTINUE }],
-    bad: [{ yaml: { calls: 5, bandwidth: 100, 'renewal-period': 60 }, attribute: 'bandwidth' }, { yaml: { calls: 5 }, attribute: 'renewal-period' }, { yaml: { 'renewal-period': 60 }, attribute: 'calls' }],
+    bad: [
+      { yaml: { calls: 5, bandwidth: 100, 'renewal-period': 60 }, attribute: 'bandwidth' }, { yaml: { calls: 5 }, attribute: 'renewal-period' }, { yaml: { 'renewal-period': 60 }, attribute: 'calls' },
+      { yaml: { calls: 5, 'renewal-period': 60, scope: 'global' }, attribute: 'scope' },
+      { yaml: { calls: 5, 'renewal-period': 60, 'fail-mode': 'shut' }, attribute: 'fail-mode' },
+    ],
   },
   {
     name: 'quota-by-key', yaml: { calls: 10, 'renewal-period': 3600, 'counter-key': 'ip' }, sections: ['inbound'],
