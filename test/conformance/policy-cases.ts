@@ -66,23 +66,36 @@ export const POLICY_CASES: PolicyCase[] = [
     bad: [{ yaml: { 'status-code': 700 }, attribute: 'status-code' }],
   },
   {
-    name: 'rate-limit', yaml: { calls: 1, 'renewal-period': 3600 }, sections: ['inbound'],
-    runs: [{ title: 'first call passes', section: 'inbound', yaml: { calls: 1, 'renewal-period': 3599 }, expect: CONTINUE }],
-    bad: [{ yaml: { calls: 0, 'renewal-period': 10 }, attribute: 'calls' }, { yaml: { calls: 5 }, attribute: 'renewal-period' }],
+    name: 'rate-limit', yaml: { calls: 1, 'renewal-period': 300 }, sections: ['inbound'],
+    runs: [{ title: 'first call passes', section: 'inbound', yaml: { calls: 1, 'renewal-period': 299 }, expect: CONTINUE }],
+    bad: [
+      { yaml: { calls: 0, 'renewal-period': 10 }, attribute: 'calls' }, { yaml: { calls: 5 }, attribute: 'renewal-period' },
+      // APIM's maximum: longer periods are quota's job.
+      { yaml: { calls: 5, 'renewal-period': 301 }, attribute: 'renewal-period' },
+      { yaml: { calls: 5, 'renewal-period': 10, scope: 'cluster' }, attribute: 'scope' },
+      { yaml: { calls: 5, 'renewal-period': 10, scope: 'fleet', 'fail-mode': 'maybe' }, attribute: 'fail-mode' },
+    ],
   },
   {
-    name: 'rate-limit-by-key', yaml: { calls: 1, 'renewal-period': 3600, 'counter-key': 'ip' }, sections: ['inbound'],
+    name: 'rate-limit-by-key', yaml: { calls: 1, 'renewal-period': 300, 'counter-key': 'ip' }, sections: ['inbound'],
     runs: [
       { title: 'first hit for a header key passes and reports what remains', section: 'inbound',
-        yaml: { calls: 3, 'renewal-period': 3598, 'counter-key': 'header:x-in', 'remaining-calls-header-name': 'x-remaining' },
+        yaml: { calls: 3, 'renewal-period': 298, 'counter-key': 'header:x-in', 'remaining-calls-header-name': 'x-remaining' },
         expect: CONTINUE, check: (ctx) => assert.deepEqual(ctx.extraResponseHeaders, ['x-remaining', '2']) },
     ],
-    bad: [{ yaml: { calls: 5, 'renewal-period': 10 }, attribute: 'counter-key' }, { yaml: { calls: 5, 'renewal-period': 10, 'counter-key': 'cookie:x' }, attribute: 'counter-key' }],
+    bad: [
+      { yaml: { calls: 5, 'renewal-period': 10 }, attribute: 'counter-key' }, { yaml: { calls: 5, 'renewal-period': 10, 'counter-key': 'cookie:x' }, attribute: 'counter-key' },
+      { yaml: { calls: 5, 'renewal-period': 3600, 'counter-key': 'ip' }, attribute: 'renewal-period' },
+    ],
   },
   {
     name: 'quota', yaml: { calls: 10, 'renewal-period': 3600 }, sections: ['inbound'],
     runs: [{ title: 'first call passes', section: 'inbound', yaml: { calls: 1, 'renewal-period': 3597 }, expect: CONTINUE }],
-    bad: [{ yaml: { calls: 5, bandwidth: 100, 'renewal-period': 60 }, attribute: 'bandwidth' }, { yaml: { calls: 5 }, attribute: 'renewal-period' }, { yaml: { 'renewal-period': 60 }, attribute: 'calls' }],
+    bad: [
+      { yaml: { calls: 5, bandwidth: 100, 'renewal-period': 60 }, attribute: 'bandwidth' }, { yaml: { calls: 5 }, attribute: 'renewal-period' }, { yaml: { 'renewal-period': 60 }, attribute: 'calls' },
+      { yaml: { calls: 5, 'renewal-period': 60, scope: 'global' }, attribute: 'scope' },
+      { yaml: { calls: 5, 'renewal-period': 60, 'fail-mode': 'shut' }, attribute: 'fail-mode' },
+    ],
   },
   {
     name: 'quota-by-key', yaml: { calls: 10, 'renewal-period': 3600, 'counter-key': 'ip' }, sections: ['inbound'],
@@ -201,7 +214,7 @@ export const POLICY_CASES: PolicyCase[] = [
     runs: [
       { title: 'a GET miss continues and leaves a store plan', section: 'inbound', expect: CONTINUE, check: (ctx) => {
         assert.equal(ctx.cacheResult, 'miss');
-        assert.match(ctx.cacheStore!.key, /^outpost:rc:[0-9a-f]{64}$/);
+        assert.match(ctx.cacheStore!.key, /^rc:[0-9a-f]{64}$/);
       } },
       { title: 'a POST is not looked up', section: 'inbound', setup: (ctx) => { ctx.method = 'POST'; }, expect: CONTINUE, check: (ctx) => {
         assert.equal(ctx.cacheResult, null);
@@ -220,10 +233,10 @@ export const POLICY_CASES: PolicyCase[] = [
     runs: [
       { title: 'without a cache-lookup miss it does nothing', section: 'outbound', expect: CONTINUE, check: (ctx) => assert.equal(ctx.bodyTap, null) },
       { title: 'after a miss it taps a 200 response', section: 'outbound', expect: CONTINUE,
-        setup: (ctx) => { ctx.cacheStore = { key: 'outpost:rc:k', cachingType: 'internal', allowPrivate: false, downstream: 'none', mustRevalidate: true, unkeyed: [] }; ctx.response = { status: 200, reason: 'OK', headers: [], body: null }; },
+        setup: (ctx) => { ctx.cacheStore = { key: 'rc:k', cachingType: 'internal', allowPrivate: false, downstream: 'none', mustRevalidate: true, unkeyed: [] }; ctx.response = { status: 200, reason: 'OK', headers: [], body: null }; },
         check: (ctx) => assert.notEqual(ctx.bodyTap, null) },
       { title: 'a Set-Cookie response is not stored', section: 'outbound', expect: CONTINUE,
-        setup: (ctx) => { ctx.cacheStore = { key: 'outpost:rc:k', cachingType: 'internal', allowPrivate: false, downstream: 'none', mustRevalidate: true, unkeyed: [] }; ctx.response = { status: 200, reason: 'OK', headers: ['set-cookie', 'a=1'], body: null }; },
+        setup: (ctx) => { ctx.cacheStore = { key: 'rc:k', cachingType: 'internal', allowPrivate: false, downstream: 'none', mustRevalidate: true, unkeyed: [] }; ctx.response = { status: 200, reason: 'OK', headers: ['set-cookie', 'a=1'], body: null }; },
         check: (ctx) => assert.equal(ctx.bodyTap, null) },
     ],
     bad: [

@@ -1,14 +1,14 @@
 /**
  * A RedisLink on ioredis for unit tests of the external cache, against the real Redis at
  * 127.0.0.1:6379 (or a port where nothing listens, to see "unavailable"). Not the gateway's link
- * (that one has the command budget's circuit breaker): only the contract's behaviour, every
+ * (src/gateway/redis/create-redis-link.ts, with its circuit breaker): only the contract's
+ * cache calls (counters answer unavailable), every
  * failure or timeout answered with REDIS_UNAVAILABLE.
  */
 import { Redis } from 'ioredis';
 import { REDIS_UNAVAILABLE, type RedisLink, type RedisState, type RedisUnavailable } from '../../src/gateway/redis/redis-link.js';
 
 export interface TestRedisLink extends RedisLink {
-  close(): Promise<void>;
   /** The raw client, to inspect or clean keys. */
   client: Redis;
 }
@@ -26,6 +26,8 @@ export function testRedisLink(port = 6379, commandTimeoutMs = 200): TestRedisLin
     setBuffer: (key, value, ttlMs) => guard(async () => { await client.set(key, value, 'PX', ttlMs); return true as const; }),
     del: (key) => guard(async () => (await client.del(key)) > 0),
     hit: () => Promise.resolve(REDIS_UNAVAILABLE),
+    hitFixed: () => Promise.resolve(REDIS_UNAVAILABLE),
+    ping: () => guard(async () => { await client.ping(); return true as const; }),
     close: async () => { client.disconnect(); },
   };
 }

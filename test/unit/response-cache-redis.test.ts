@@ -46,7 +46,7 @@ describe('external cache on real Redis', () => {
 
   before(async () => { one = testRedisLink(); two = testRedisLink(); await readyLink(one); await readyLink(two); });
   after(async () => {
-    await one.client.del(`outpost:cv:unit-${suffix}`);
+    await one.client.del(`cv:unit-${suffix}`);
     await one.close();
     await two.close();
   });

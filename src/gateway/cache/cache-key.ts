@@ -2,7 +2,7 @@
  * The response cache key, and the guarantee that goes with it: what reaches the backend on a
  * response that may be stored is what the key holds.
  *
- * A key is `outpost:rc:` + SHA-256 (hex) of these parts, each length-prefixed (no part can run
+ * A key is `rc:` + SHA-256 (hex) of these parts, each length-prefixed (no part can run
  * into the next), in this order:
  *   1. the key layout version;
  *   2. the API id and the operation id (the method is not a part: only GET responses are stored,
@@ -61,7 +61,7 @@ export function responseCacheKey(ctx: RequestContext, rules: VaryRules): string 
   for (const name of rules.headers) { part(name); part(headerValues(ctx, name)); }
   part(rules.developer ? ctx.subscription?.id ?? '' : '');
   part(rules.developerGroups ? ctx.subscription?.productId ?? '' : '');
-  return `outpost:rc:${hash.digest('hex')}`;
+  return `rc:${hash.digest('hex')}`;
 }
 
 /** Every value of a request header, in order, joined by a byte no header value may contain. */

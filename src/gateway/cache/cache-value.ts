@@ -2,9 +2,10 @@
  * cache-lookup-value, cache-store-value, cache-remove-value (APIM's policies and attributes):
  * values by key, shared by every API of the gateway (and, external, of every gateway on the same
  * Redis). A looked-up value lands in a context variable (`variable-name`) that other policies read.
- * Keys live under `outpost:cv:` so they never meet response entries. Stores and removes do not
- * wait (a failed external write only means a later miss); a lookup waits on Redis within its
- * command budget, so in outbound (which cannot wait) it must be caching-type="internal".
+ * Keys live under `cv:` (after gateway.redis.keyPrefix in Redis), so they never meet response
+ * entries (`rc:`). Stores and removes do not wait (a failed external write only means a later
+ * miss); a lookup waits on Redis within its command budget, so in outbound (which cannot wait)
+ * it must be caching-type="internal".
  */
 import type { PolicyFactory, PolicyInstance } from '../pipeline/policy-contract.js';
 import { CONTINUE, type Outcome } from '../pipeline/phases.js';
@@ -16,7 +17,7 @@ import { CACHING_TYPES, cacheStoresOf, type CachingType } from './cache-stores.j
 import { decodeValue, encodeValue } from './cache-entry.js';
 
 const ALL_SECTIONS = ['inbound', 'backend', 'outbound', 'on-error'] as const;
-const VALUE_PREFIX = 'outpost:cv:';
+const VALUE_PREFIX = 'cv:';
 /** A constant value is part of the config; this keeps one from bloating every worker's table. */
 const MAX_CONSTANT_VALUE = 64 * 1024;
 

@@ -12,6 +12,8 @@ import { BackendPools } from '../upstream/backend-pools.js';
 import { SharedCounters } from '../pipeline/shared-counters.js';
 import { SharedGauges } from '../pipeline/shared-gauges.js';
 import type { WorkerServices } from '../pipeline/worker-services.js';
+import { createRedisLink } from '../redis/create-redis-link.js';
+import { RedisStatsRow } from '../redis/redis-stats.js';
 import { ProxyExchange } from '../upstream/proxy-exchange.js';
 import type { PrimaryToWorker, WorkerInit, WorkerToPrimary } from '../../shared/protocol.js';
 import type { GatewaySettings } from '../../shared/config-schema.js';
@@ -25,7 +27,13 @@ const init = workerData as WorkerInit;
 setLogContext({ worker: init.index });
 const port = parentPort!;
 const pools = new BackendPools();
-const services: WorkerServices = { counters: new SharedCounters(init.counters), gauges: new SharedGauges(init.gauges, init.index), now: Date.now };
+const redisStats = new RedisStatsRow(init.redisStats, init.index);
+const services: WorkerServices = {
+  counters: new SharedCounters(init.counters), gauges: new SharedGauges(init.gauges, init.index), now: Date.now,
+  // One connection per worker, opened now and kept for the thread's life (gateway.redis is restart-only).
+  redis: init.redis ? createRedisLink(init.redis, redisStats, 'worker') : null,
+  redisStats,
+};
 
 class WorkerState implements WorkerContext {
   generation: Generation | null = null;
@@ -110,6 +118,7 @@ function closeAndExit(code: number): void {
   if (closed) return;
   closed = true;
   server.close();
+  void services.redis?.close();
   void pools.destroyAll().finally(() => {
     process.exitCode = code;
     port.close();
