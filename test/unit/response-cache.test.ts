@@ -11,6 +11,8 @@ import { responseCacheKey, type VaryRules } from '../../src/gateway/cache/cache-
 import { policyValue } from '../../src/gateway/cache/policy-value.js';
 import { cacheLookupValue, cacheRemoveValue, cacheStoreValue } from '../../src/gateway/cache/cache-value.js';
 import { cacheLookup } from '../../src/gateway/cache/cache-lookup.js';
+import { cacheStore } from '../../src/gateway/cache/cache-store.js';
+import { CONTINUE, RESPOND } from '../../src/gateway/pipeline/phases.js';
 import { PolicyCompileError } from '../../src/gateway/pipeline/policy-element.js';
 import { SharedCounters } from '../../src/gateway/pipeline/shared-counters.js';
 import type { WorkerServices } from '../../src/gateway/pipeline/worker-services.js';
@@ -134,5 +136,71 @@ describe('cache-*-value (internal)', () => {
 
   test('in outbound only caching-type internal compiles', () => {
     assert.throws(() => compileOne(cacheLookupValue as PolicyFactory<unknown>, { key: 'k', 'variable-name': 'v' }, 'outbound'), /must be "internal"/);
+  });
+});
+
+describe('cache-lookup and cache-store (internal)', () => {
+  let clock = 1_000_000;
+  const services: WorkerServices = { counters: new SharedCounters(SharedCounters.allocate(16)), now: () => clock };
+  const lookupWith = (yaml: Record<string, unknown>) => cacheLookup.create(compileOne(cacheLookup as PolicyFactory<unknown>, yaml) as never, services);
+  const store = cacheStore.create(compileOne(cacheStore as PolicyFactory<unknown>, { duration: 100 }, 'outbound') as never, services);
+
+  /** A miss, then the backend's answer through cache-store and the body tap, as the exchange does. */
+  async function missAndStore(lookup: ReturnType<typeof lookupWith>, path: string, headers: string[], body: Buffer): Promise<void> {
+    const ctx = newContext({ path });
+    assert.equal(await lookup.run(ctx), CONTINUE);
+    ctx.response = { status: 200, reason: 'OK', headers, body: null };
+    store.run(ctx);
+    const tap = ctx.bodyTap;
+    if (tap === null) return;
+    if (tap.begin(200, 'OK', ctx.response.headers, -1)) { tap.chunk(body); tap.complete(); }
+  }
+
+  test('downstream-caching-type public: Cache-Control counts down to the expiry; Age counts up', async () => {
+    const lookup = lookupWith({ 'caching-type': 'internal', 'downstream-caching-type': 'public' });
+    await missAndStore(lookup, '/down', ['cache-control', 'max-age=5', 'x-a', '1'], Buffer.from('abc'));
+    clock += 30_000;
+    const ctx = newContext({ path: '/down' });
+    assert.equal(await lookup.run(ctx), RESPOND);
+    assert.deepEqual(ctx.response!.headers, ['x-a', '1', 'cache-control', 'public, max-age=70, must-revalidate', 'age', '30']);
+    assert.deepEqual(ctx.response!.body, Buffer.from('abc'));
+    clock += 70_000;
+    const expired = newContext({ path: '/down' });
+    assert.equal(await lookup.run(expired), CONTINUE);
+    assert.equal(expired.cacheResult, 'miss');
+  });
+
+  test('Authorization: not looked up unless allow-private-response-caching; private stored only then', async () => {
+    const plain = lookupWith({ 'caching-type': 'internal' });
+    const withAuth = newContext({ path: '/auth', headers: ['host', 'b', 'authorization', 'Bearer x'] });
+    assert.equal(await plain.run(withAuth), CONTINUE);
+    assert.equal(withAuth.cacheResult, null);
+    await missAndStore(plain, '/priv', ['cache-control', 'private'], Buffer.from('p'));
+    assert.equal(await plain.run(newContext({ path: '/priv' })), CONTINUE);
+    const allowing = lookupWith({ 'caching-type': 'internal', 'allow-private-response-caching': 'true', 'vary-by-header': 'Authorization' });
+    await missAndStore(allowing, '/priv2', ['cache-control', 'private'], Buffer.from('p'));
+    assert.equal(await allowing.run(newContext({ path: '/priv2' })), RESPOND);
+  });
+
+  test('a body over maxEntryBytes is dropped mid-stream; a body shorter than its Content-Length is not stored', async () => {
+    const lookup = lookupWith({ 'caching-type': 'internal' });
+    const ctx = newContext({ path: '/cap' });
+    await lookup.run(ctx);
+    ctx.response = { status: 200, reason: 'OK', headers: [], body: null };
+    store.run(ctx);
+    const tap = ctx.bodyTap!;
+    assert.ok(tap.begin(200, 'OK', [], -1));
+    tap.chunk(Buffer.alloc(1024 * 1024));
+    tap.chunk(Buffer.alloc(1));
+    tap.complete();
+    assert.equal(await lookup.run(newContext({ path: '/cap' })), CONTINUE);
+    const short = newContext({ path: '/short' });
+    await lookup.run(short);
+    short.response = { status: 200, reason: 'OK', headers: [], body: null };
+    store.run(short);
+    assert.ok(short.bodyTap!.begin(200, 'OK', [], 10));
+    short.bodyTap!.chunk(Buffer.alloc(5));
+    short.bodyTap!.complete();
+    assert.equal(await lookup.run(newContext({ path: '/short' })), CONTINUE);
   });
 });
