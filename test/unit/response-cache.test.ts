@@ -49,6 +49,15 @@ describe('byte-bounded LRU', () => {
     assert.ok(lru.bytes <= 1200);
     assert.equal(lru.size, 1);
   });
+
+  test('a view into a larger buffer is copied, so the bound counts all the memory kept', () => {
+    const lru = new ByteLru(4096);
+    const arena = Buffer.alloc(1 << 20);
+    lru.set('view', arena.subarray(10, 20), 1000, 0);
+    const kept = lru.get('view', 0)!;
+    assert.equal(kept.length, 10);
+    assert.equal(kept.buffer.byteLength, 10);
+  });
 });
 
 describe('cache entries', () => {

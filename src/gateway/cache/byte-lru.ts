@@ -50,7 +50,7 @@ export class ByteLru {
     const bytes = entryCost(key, value);
     if (bytes > this.maxBytes) return false;
     this.evictTo(this.maxBytes - bytes);
-    this.slots.set(key, { value, expiresAt: now + ttlMs, bytes });
+    this.slots.set(key, { value: ownMemory(value), expiresAt: now + ttlMs, bytes });
     this.used += bytes;
     return true;
   }
@@ -75,4 +75,15 @@ export class ByteLru {
       if (this.used <= limit) return;
     }
   }
+}
+
+/**
+ * The value in memory of its own size. msgpackr and Node's pool hand out views into larger shared
+ * buffers; keeping such a view would keep the whole buffer alive and the byte bound would lie.
+ */
+function ownMemory(value: Buffer): Buffer {
+  if (value.byteOffset === 0 && value.byteLength === value.buffer.byteLength) return value;
+  const own = Buffer.allocUnsafeSlow(value.length);
+  value.copy(own);
+  return own;
 }

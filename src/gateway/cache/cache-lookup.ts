@@ -11,7 +11,7 @@ import type { RequestContext } from '../pipeline/context.js';
 import { PolicyCompileError, type PolicyElement, type PolicyLocation } from '../pipeline/policy-element.js';
 import { allowOnly, childTexts } from '../policies/attributes.js';
 import { headerNameProblem } from '../../shared/http-syntax.js';
-import { boolValue, enumValue } from './policy-value.js';
+import { boolValue, constantValue, enumValue } from './policy-value.js';
 import { CACHING_TYPES, cacheStoresOf, type CachingType } from './cache-stores.js';
 import { responseCacheKey, unkeyedHeaders, type VaryRules } from './cache-key.js';
 import { decodeEntry, type CachedResponse } from './cache-entry.js';
@@ -32,7 +32,7 @@ function varyNames(el: PolicyElement, at: PolicyLocation, child: string, header:
   const names = childTexts(el, child).flatMap((t) => t.split(';')).map((t) => t.trim()).filter((t) => t !== '');
   if (names.length > MAX_VARY) throw new PolicyCompileError(at, child, `at most ${MAX_VARY} names`);
   for (const n of names) {
-    if (n.startsWith('@(') || n.startsWith('@{')) throw new PolicyCompileError(at, child, 'policy expressions are not supported yet');
+    constantValue(at, child, n);
     const problem = header ? headerNameProblem(n) : n.length > 256 ? 'is longer than 256 characters' : null;
     if (problem !== null) throw new PolicyCompileError(at, child, `"${n}" ${problem}`);
   }

@@ -13,6 +13,14 @@ export function policyValue(el: PolicyElement, at: PolicyLocation, name: string,
     if (fallback !== undefined) return fallback;
     throw new PolicyCompileError(at, name, 'is required');
   }
+  return constantValue(at, name, raw);
+}
+
+/**
+ * THE gate: the one place a value that could be a policy expression is accepted. Today: constants
+ * only. Swapped for the expression engine's compile at merge (every caller goes through here).
+ */
+export function constantValue(at: PolicyLocation, name: string, raw: string): string {
   if (raw.startsWith('@(') || raw.startsWith('@{')) throw new PolicyCompileError(at, name, 'policy expressions are not supported yet');
   return raw;
 }
