@@ -21,7 +21,10 @@ describe('response cache (internal)', () => {
     backend = await startCacheBackend();
     gw = await startGateway(oneApiConfig(backend.url, { cache: { maxEntryBytes: 1024 } }, {
       policies: {
-        inbound: [{ 'cache-lookup': { 'caching-type': 'internal', 'vary-by-header': 'Accept', 'vary-by-query-parameter': 'v' } }],
+        inbound: [
+          { 'set-header': { name: 'X-Backend-Key', value: 'secret' } },
+          { 'cache-lookup': { 'caching-type': 'internal', 'vary-by-header': 'Accept', 'vary-by-query-parameter': 'v' } },
+        ],
         outbound: [{ 'cache-store': { duration: 60 } }],
       },
     }), { workers: 1 });
@@ -62,8 +65,9 @@ describe('response cache (internal)', () => {
   });
 
   test('a named header splits the key; an unkeyed one never reaches the backend', async () => {
-    const a = await call('/echo/h', { headers: { accept: 'text/a', 'x-evil': 'poison' } });
+    const a = await call('/echo/h', { headers: { accept: 'text/a', 'x-evil': 'poison', 'x-backend-key': 'fake' } });
     assert.equal(a.headers['x-saw-evil'], 'no');
+    assert.equal(a.headers['x-saw-key'], 'secret', 'a header a policy set reaches the backend');
     assert.equal(a.headers['x-saw-accept'], 'text/a');
     const b = await call('/echo/h', { headers: { accept: 'text/b' } });
     assert.equal(b.headers['x-backend-call'], '2');

@@ -26,7 +26,7 @@ export async function startCacheBackend(): Promise<CacheBackend> {
 function answer(path: string, n: number, req: IncomingMessage, res: ServerResponse): void {
   const base: Record<string, string> = {
     'content-type': 'text/plain', 'x-backend-call': String(n), 'x-saw-evil': req.headers['x-evil'] === undefined ? 'no' : 'yes',
-    'x-saw-accept': String(req.headers.accept ?? ''),
+    'x-saw-accept': String(req.headers.accept ?? ''), 'x-saw-key': String(req.headers['x-backend-key'] ?? ''),
   };
   const name = path.split('/').pop() ?? '';
   if (name.startsWith('big')) {

@@ -77,10 +77,12 @@ function headerValues(ctx: RequestContext, name: string): string {
 /**
  * The client's request headers that are not in the key, as [name, value, …]: they are taken off
  * the request before it is forwarded (store-plan.ts), so they cannot shape a stored response.
+ * Headers that inbound policies set are config's and stay. Without the snapshot (cache-lookup
+ * nested in choose), every unkeyed header counts as the client's: safe, if stricter.
  */
 export function unkeyedHeaders(ctx: RequestContext, rules: VaryRules): string[] {
   const out: string[] = [];
-  const h = ctx.headers;
+  const h = ctx.clientHeaders ?? ctx.headers;
   for (let i = 0; i < h.length; i += 2) {
     const name = h[i];
     if (!ALWAYS_SENT.has(name) && !rules.headers.includes(name)) out.push(name, h[i + 1]);

@@ -20,7 +20,8 @@ export interface ResponseStorePlan {
 
 /**
  * Called by the forward: removes each unkeyed pair still on the request as the client sent it. A
- * header a policy set or changed after cache-lookup (a backend key, say) is config's, not the client's, and stays.
+ * header a policy set or changed, before or after cache-lookup (a backend key, say), is config's,
+ * not the client's, and stays.
  */
 export function dropUnkeyedHeaders(ctx: RequestContext): void {
   const plan = ctx.cacheStore;

@@ -77,6 +77,12 @@ export class RequestContext {
   /** Set by cache-lookup on a GET miss: where cache-store may put the response (see cache/store-plan.ts). */
   cacheStore: ResponseStorePlan | null = null;
   /**
+   * The request headers before inbound ran (the client's, plus the gateway's Host and forwarding
+   * headers): copied only for chains with cache-lookup, which must tell the client's headers from
+   * those policies set. Null otherwise.
+   */
+  clientHeaders: string[] | null = null;
+  /**
    * Set by an outbound policy that wants the response body as it streams to the client
    * (cache-store); the exchange hands it the final head and every chunk. Null: no copy is made.
    */

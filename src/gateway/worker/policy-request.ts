@@ -21,6 +21,8 @@ export function startPolicyRequest(
   chain: RuntimeChain, ctx: RequestContext, contentLength: number, chunked: boolean,
 ): void {
   const exchange = new PolicyExchange(res, owner, ctx.method === 'HEAD', ctx, chain);
+  // cache-lookup keeps unkeyed client headers from the backend, not the headers policies set.
+  if (chain.inbound?.names.includes('cache-lookup')) ctx.clientHeaders = ctx.headers.slice();
   res.onAborted(() => exchange.clientAborted());
   owner.exchangeStarted(exchange);
   let body: StreamingBody | Buffer | null = null;
