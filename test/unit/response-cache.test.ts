@@ -105,6 +105,16 @@ describe('response cache key', () => {
   });
 });
 
+describe('APIM policy XML', () => {
+  test("APIM's cache-lookup example compiles as written", () => {
+    const config = compileOne(cacheLookup as PolicyFactory<unknown>, `<cache-lookup vary-by-developer="false" vary-by-developer-groups="false" downstream-caching-type="none" must-revalidate="true" caching-type="internal">
+      <vary-by-header>Accept</vary-by-header><vary-by-header>Accept-Charset</vary-by-header>
+      <vary-by-query-parameter>version</vary-by-query-parameter></cache-lookup>`) as { vary: VaryRules; cachingType: string };
+    assert.deepEqual(config.vary, { headers: ['accept', 'accept-charset'], query: ['version'], developer: false, developerGroups: false });
+    assert.equal(config.cachingType, 'internal');
+  });
+});
+
 describe('the expression gate', () => {
   test('refuses @( and @{ with a coded compile error naming the attribute', () => {
     for (const value of ['@(context.Request.Url)', '@{ return 1; }']) {
