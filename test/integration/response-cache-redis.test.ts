@@ -1,8 +1,9 @@
 /**
  * The external response cache through real gateways and the real Redis at 127.0.0.1:6379 (keys
  * under a prefix of this run, removed afterwards): two gateway processes of two workers each share
- * entries, a hit carrying the same status, headers and bytes with Age; and a gateway whose Redis
- * cannot be reached keeps answering from the backend, never with an error.
+ * entries, a hit carrying the same status, headers and bytes with Age; a gateway whose Redis
+ * hangs keeps answering from the backend, never with an error; and with a redis-server of the
+ * test's own killed mid-run, requests go on (misses) and caching resumes when it is back.
  */
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
@@ -12,6 +13,7 @@ import { request } from 'undici';
 import { Redis } from 'ioredis';
 import { startGateway, oneApiConfig, type GatewayProcess } from '../support/gateway-process.js';
 import { startCacheBackend, type CacheBackend } from '../support/cache-backend.js';
+import { startOwnRedis, waitUntil, type OwnRedis } from '../support/redis-server.js';
 
 const POLICIES = {
   inbound: [{ 'cache-lookup': { 'caching-type': 'external', 'vary-by-query-parameter': 'v' } }],
@@ -106,5 +108,46 @@ describe('response cache with Redis unreachable', () => {
       assert.equal(r.headers['x-backend-call'], String(i));
       assert.equal(r.headers.age, undefined);
     }
+  });
+});
+
+describe('response cache with its Redis killed and restarted', () => {
+  let redis: OwnRedis;
+  let backend: CacheBackend;
+  let gw: GatewayProcess;
+
+  before(async () => {
+    redis = await startOwnRedis();
+    backend = await startCacheBackend();
+    gw = await startGateway(oneApiConfig(backend.url, { redis: { url: redis.url, commandTimeoutMs: 50, breakerOpenMs: 100 } }, { policies: POLICIES }), { workers: 1 });
+    await workersConnected(gw, 1);
+  });
+  after(async () => { await gw?.stop(); await backend?.close(); await redis?.kill(); });
+
+  /** Two GETs of a fresh path: whether the second was a hit. */
+  const storesAndHits = async (path: string): Promise<boolean> => {
+    const first = await call(gw, path);
+    assert.equal(first.status, 200);
+    for (let i = 0; i < 20; i++) {
+      await new Promise((r) => setTimeout(r, 25));
+      const again = await call(gw, path);
+      assert.equal(again.status, 200);
+      if (again.headers.age !== undefined) return true;
+    }
+    return false;
+  };
+
+  test('misses while Redis is gone, never an error; caching resumes when it is back', async () => {
+    assert.ok(await storesAndHits('/echo/before'));
+    await redis.kill();
+    for (let i = 1; i <= 5; i++) {
+      const r = await call(gw, '/echo/while-down');
+      assert.equal(r.status, 200);
+      assert.equal(r.headers['x-backend-call'], String(i));
+      assert.equal(r.headers.age, undefined);
+    }
+    await redis.restart();
+    let n = 0;
+    await waitUntil(() => storesAndHits(`/echo/after-${n++}`), 15_000, 'caching never resumed after Redis came back');
   });
 });
