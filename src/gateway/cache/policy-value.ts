@@ -50,7 +50,6 @@ export function durationValue(el: PolicyElement, at: PolicyLocation, name = 'dur
 export function keyValue(el: PolicyElement, at: PolicyLocation, name = 'key'): string {
   const key = policyValue(el, at, name);
   if (key.length > 1024) throw new PolicyCompileError(at, name, 'must be at most 1024 characters');
-  // eslint-disable-next-line no-control-regex
   if (/[\u0000-\u001f\u007f]/.test(key)) throw new PolicyCompileError(at, name, 'must not contain control characters');
   return key;
 }
