@@ -12,11 +12,15 @@ import { performance } from 'node:perf_hooks';
 import type { ConfigProblem, GatewayConfig, GatewaySettings } from '../../shared/config-schema.js';
 import { compileTable, ConfigCompileError } from '../router/compile-table.js';
 import { loadConfigFile } from '../config/load-config.js';
+import { withRedisUrlOverride } from '../redis/redis-settings.js';
 
 export type CompileInput =
   | { kind: 'config'; config: GatewayConfig }
-  /** `unchangedHash`: when the file's content hashes to this, nothing is parsed or compiled. */
-  | { kind: 'file'; file: string; unchangedHash: string | null };
+  /**
+   * `unchangedHash`: when the file's content hashes to this, nothing is parsed or compiled.
+   * `redisUrl`: OUTPOST_REDIS_URL, which overrides gateway.redis.url (fleet counters need Redis to compile).
+   */
+  | { kind: 'file'; file: string; unchangedHash: string | null; redisUrl?: string };
 
 export type CompileOutcome =
   | { kind: 'table'; bytes: Uint8Array; settings: GatewaySettings; apis: number; sourceHash: string | null; timings: Record<string, number> }
@@ -31,7 +35,8 @@ export default async function compile(input: CompileInput): Promise<CompileOutco
     const loaded = await loadConfigFile(input.file);
     if (!loaded.ok) return { kind: 'problems', problems: loaded.problems, sourceHash: loaded.sourceHash };
     if (loaded.sourceHash === input.unchangedHash) return { kind: 'unchanged' };
-    ({ config, sourceHash } = loaded);
+    config = withRedisUrlOverride(loaded.config, input.redisUrl);
+    sourceHash = loaded.sourceHash;
     timings = loaded.timings ?? {};
   } else {
     config = input.config;

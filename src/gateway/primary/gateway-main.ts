@@ -25,6 +25,8 @@ import { OutpostError } from '../../shared/errors.js';
 import { problemsCode, validateGatewayConfig, type ConfigProblem, type GatewayConfig } from '../../shared/config-schema.js';
 import type { TablePublish } from '../../shared/protocol.js';
 import { errorFields, log } from '../../shared/log.js';
+import { PrimaryRedis } from './redis-primary.js';
+import { checkRedisUrlVariable, resolveRedisSettings, withRedisUrlOverride } from '../redis/redis-settings.js';
 
 export interface GatewayOptions {
   /** Standalone mode: the local config file. Without it the gateway runs in managed mode. */
@@ -34,6 +36,8 @@ export interface GatewayOptions {
   port?: number;
   opsPort?: number;
   workers?: number;
+  /** OUTPOST_REDIS_URL: replaces gateway.redis.url (or turns Redis on) in every config. */
+  redisUrl?: string;
 }
 
 export interface RunningGateway {
@@ -46,6 +50,8 @@ export interface RunningGateway {
 
 export async function runGateway(options: GatewayOptions): Promise<RunningGateway> {
   const crashLoop = crashLoopSettings(); // a bad setting stops startup before anything runs
+  checkRedisUrlVariable(options.redisUrl);
+  const withEnv = (config: GatewayConfig): GatewayConfig => withRedisUrlOverride(config, options.redisUrl);
   const source: ConfigSource = options.configFile !== undefined
     ? new FileConfigSource(options.configFile)
     : await ManagedConfigSource.create(options.managed ?? {});
@@ -91,8 +97,11 @@ export async function runGateway(options: GatewayOptions): Promise<RunningGatewa
   // 0 (flag, variable or file) means one per core, capped at 256; a flag or variable of 0 wins
   // over a count in the file (flag > env > file). Any other count must be 1..256.
   const workerCount = (options.workers ?? settings.workers) || Math.min(availableParallelism(), MAX_WORKERS);
+  let redisSettings: ReturnType<typeof resolveRedisSettings>;
   try {
     checkWorkerCount(workerCount);
+    // gateway.redis is read once: every worker opens its connection at start (restart-only).
+    redisSettings = resolveRedisSettings(startSettings.redis);
   } catch (err) {
     await compiler.close();
     await source.close();
@@ -114,9 +123,12 @@ export async function runGateway(options: GatewayOptions): Promise<RunningGatewa
   const listenPort = await reservePort(port).catch(closeQuietly);
   // Counters live for the process, not the generation: a reload does not reset rate limits.
   const probe = allocateProbeState();
-  const supervisor = new Supervisor(workerCount, faultInjection, { counters: SharedCounters.allocate(), gauges: SharedGauges.allocate(workerCount), probe }, crashLoop);
+  const redis = new PrimaryRedis(redisSettings, workerCount);
+  const supervisor = new Supervisor(workerCount, faultInjection, {
+    counters: SharedCounters.allocate(), gauges: SharedGauges.allocate(workerCount), probe, redis: redisSettings, redisStats: redis.stats,
+  }, crashLoop);
   let shuttingDown = false;
-  const readiness = new Readiness({ state, supervisor, source, probe, hasConfig: () => hasConfig, shuttingDown: () => shuttingDown });
+  const readiness = new Readiness({ state, supervisor, source, probe, hasConfig: () => hasConfig, shuttingDown: () => shuttingDown, redis: () => redis.readiness() });
   supervisor.onChange = () => readiness.refresh();
   supervisor.onGenerationLive = (generation) => compiler.buffers.servedEverywhere(generation);
   let crashLooped: (err: OutpostError) => void = () => undefined;
@@ -125,7 +137,7 @@ export async function runGateway(options: GatewayOptions): Promise<RunningGatewa
   const ops = await startOpsServer(opsPort, {
     liveness: () => supervisor.liveness(),
     readiness: () => readiness.report(),
-    metrics: () => renderMetrics(state, supervisor) + source.metrics().map((l) => l + '\n').join(''),
+    metrics: () => renderMetrics(state, supervisor) + redis.metrics() + source.metrics().map((l) => l + '\n').join(''),
     crashWorker: (i) => supervisor.crash(i),
   }, faultInjection).catch(closeQuietly);
   let boundPort: number;
@@ -138,8 +150,10 @@ export async function runGateway(options: GatewayOptions): Promise<RunningGatewa
     await new Promise<void>((r) => closeServer(ops.server, r));
     await compiler.close();
     await source.close();
+    await redis.close();
     throw err;
   }
+  redis.start();
 
   // Sources call this one candidate at a time; the chain keeps a SIGHUP and a sync from racing.
   let chain: Promise<unknown> = Promise.resolve();
@@ -207,6 +221,7 @@ export async function runGateway(options: GatewayOptions): Promise<RunningGatewa
     const cutOff = await supervisor.drain(graceMs);
     await new Promise<void>((r) => closeServer(ops.server, r));
     await compiler.close();
+    await redis.close();
     readiness.stop();
     log('info', 'stopped', { reason, cutOffRequests: cutOff });
   };
@@ -223,8 +238,8 @@ export async function runGateway(options: GatewayOptions): Promise<RunningGatewa
   async function compileCandidate(candidate: ConfigCandidate, skipHash: string | null): Promise<Compiled> {
     const result = candidate.result;
     if (result.ok === false) return { kind: 'problems', problems: result.problems, sourceHash: result.sourceHash };
-    if (result.ok === 'file') return compiler.compile({ kind: 'file', file: result.file, unchangedHash: skipHash });
-    const compiled = await compiler.compile({ kind: 'config', config: result.config });
+    if (result.ok === 'file') return compiler.compile({ kind: 'file', file: result.file, unchangedHash: skipHash, redisUrl: options.redisUrl });
+    const compiled = await compiler.compile({ kind: 'config', config: withEnv(result.config) });
     return compiled.kind === 'table' ? { ...compiled, sourceHash: result.sourceHash } : compiled;
   }
 
@@ -253,10 +268,11 @@ function closeServer(server: Server, done: () => void): void {
   server.closeAllConnections();
 }
 
-function warnRestartOnly(before: { port: number; opsPort: number; workers: number }, after: { port: number; opsPort: number; workers: number }): void {
+function warnRestartOnly(before: GatewayConfig['gateway'], after: GatewayConfig['gateway']): void {
   for (const key of ['port', 'opsPort', 'workers'] as const) {
     if (before[key] !== after[key]) log('warn', `gateway.${key} changed; it takes effect at the next restart`, { field: `gateway.${key}` });
   }
+  if (JSON.stringify(before.redis) !== JSON.stringify(after.redis)) log('warn', 'gateway.redis changed; it takes effect at the next restart', { field: 'gateway.redis' });
 }
 
 function roundAll(timings: Record<string, number>): Record<string, number> {
