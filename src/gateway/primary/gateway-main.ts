@@ -25,6 +25,10 @@ import { OutpostError } from '../../shared/errors.js';
 import { problemsCode, validateGatewayConfig, type ConfigProblem, type GatewayConfig } from '../../shared/config-schema.js';
 import type { TablePublish } from '../../shared/protocol.js';
 import { errorFields, log } from '../../shared/log.js';
+import { nativeAddon, reportNativeAddon } from '../native.js';
+import { workerPlacement } from './cpu-placement.js';
+import { SdNotify } from './sd-notify.js';
+import { SystemdService } from './systemd-service.js';
 
 export interface GatewayOptions {
   /** Standalone mode: the local config file. Without it the gateway runs in managed mode. */
@@ -46,6 +50,7 @@ export interface RunningGateway {
 
 export async function runGateway(options: GatewayOptions): Promise<RunningGateway> {
   const crashLoop = crashLoopSettings(); // a bad setting stops startup before anything runs
+  reportNativeAddon();
   const source: ConfigSource = options.configFile !== undefined
     ? new FileConfigSource(options.configFile)
     : await ManagedConfigSource.create(options.managed ?? {});
@@ -117,10 +122,13 @@ export async function runGateway(options: GatewayOptions): Promise<RunningGatewa
   const listenPort = await reservePort(port).catch(closeQuietly);
   // Counters live for the process, not the generation: a reload does not reset rate limits.
   const probe = allocateProbeState();
-  const supervisor = new Supervisor(workerCount, faultInjection, { counters: SharedCounters.allocate(), gauges: SharedGauges.allocate(workerCount), probe }, crashLoop);
+  const supervisor = new Supervisor(workerCount, faultInjection, { counters: SharedCounters.allocate(), gauges: SharedGauges.allocate(workerCount), probe }, crashLoop,
+    workerPlacement(settings.cpuAffinity, workerCount));
   let shuttingDown = false;
   const readiness = new Readiness({ state, supervisor, source, probe, hasConfig: () => hasConfig, shuttingDown: () => shuttingDown });
   supervisor.onChange = () => readiness.refresh();
+  const notify = SdNotify.fromEnv(process.env, nativeAddon());
+  const systemd = notify ? new SystemdService(notify, () => supervisor.pingRound()) : null;
   supervisor.onGenerationLive = (generation) => compiler.buffers.servedEverywhere(generation);
   let crashLooped: (err: OutpostError) => void = () => undefined;
   const failed = new Promise<OutpostError>((resolve) => { crashLooped = resolve; });
@@ -192,13 +200,21 @@ export async function runGateway(options: GatewayOptions): Promise<RunningGatewa
   };
 
   source.start(apply, firstOutcome);
+  // From here readiness verdicts reach systemd: READY=1 on the first ready one (in managed mode
+  // that may wait for the control plane's first config).
+  if (systemd) readiness.onReport = (report) => systemd.observe(report);
   readiness.start();
-  const onHup = () => source.sighup();
+  const onHup = () => {
+    systemd?.reloading();
+    const done = () => systemd?.reloaded(readiness.report());
+    source.sighup().then(done, (err: unknown) => { log('error', 'SIGHUP reload failed', errorFields(err)); done(); });
+  };
   process.on('SIGHUP', onHup);
 
   const shutdown = async (reason: string) => {
     if (shuttingDown) return;
     shuttingDown = true;
+    systemd?.stopping(reason);
     readiness.refresh(); // the API-port probe answers 503 from now on
     const graceMs = Math.round(state.settings!.drainTimeoutSeconds * 1000);
     log('info', 'draining', { reason, graceMs });
@@ -245,9 +261,10 @@ function closeServer(server: Server, done: () => void): void {
   server.closeAllConnections();
 }
 
-function warnRestartOnly(before: { port: number; opsPort: number; workers: number }, after: { port: number; opsPort: number; workers: number }): void {
-  for (const key of ['port', 'opsPort', 'workers'] as const) {
-    if (before[key] !== after[key]) log('warn', `gateway.${key} changed; it takes effect at the next restart`, { field: `gateway.${key}` });
+type RestartOnly = Pick<GatewayConfig['gateway'], 'port' | 'opsPort' | 'workers' | 'cpuAffinity'>;
+function warnRestartOnly(before: RestartOnly, after: RestartOnly): void {
+  for (const key of ['port', 'opsPort', 'workers', 'cpuAffinity'] as const) {
+    if (JSON.stringify(before[key]) !== JSON.stringify(after[key])) log('warn', `gateway.${key} changed; it takes effect at the next restart`, { field: `gateway.${key}` });
   }
 }
 

@@ -19,9 +19,12 @@ import { errorFields, log, setLogContext } from '../../shared/log.js';
 import { Http1Server } from '../../http1/server/http1-server.js';
 import type { ServerLimits } from '../../http1/server/server-shared.js';
 import { listenShared } from './listen-shared.js';
+import { pinWorkerThread } from './pin-worker.js';
 
 const init = workerData as WorkerInit;
 setLogContext({ worker: init.index });
+// First, so everything this thread allocates and runs stays on its CPU.
+if (init.cpu !== null) pinWorkerThread(init.cpu);
 const port = parentPort!;
 const pools = new BackendPools();
 const services: WorkerServices = { counters: new SharedCounters(init.counters), gauges: new SharedGauges(init.gauges, init.index), now: Date.now };
@@ -132,6 +135,7 @@ function drain(graceMs: number): void {
 
 port.on('message', (msg: PrimaryToWorker) => {
   if (msg.type === 'table') applyTable(msg.generation, msg.buffer);
+  else if (msg.type === 'ping') send({ type: 'pong', seq: msg.seq });
   else if (msg.type === 'drain') drain(msg.graceMs);
   else if (msg.type === 'crash' && init.faultInjection) setImmediate(() => { throw new Error('fault injection: worker crash requested'); });
 });
