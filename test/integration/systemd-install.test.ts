@@ -40,6 +40,24 @@ describe('systemd install', () => {
     assert.equal(readFileSync(join(dest, 'etc/outpost/gateway.yaml'), 'utf8'), edited);
   });
 
+  test('the unit is Type=notify with a watchdog, hardened, and holds no capabilities by default', () => {
+    const unit = readFileSync(join(dest, 'etc/systemd/system/outpost-gateway.service'), 'utf8');
+    const directives = new Map<string, string[]>();
+    for (const m of unit.matchAll(/^([A-Za-z]+)=(.*)$/gm)) directives.set(m[1], [...(directives.get(m[1]) ?? []), m[2]]);
+    const one = (key: string) => directives.get(key)?.at(-1);
+    assert.equal(one('Type'), 'notify');
+    assert.equal(one('NotifyAccess'), 'main');
+    assert.match(one('WatchdogSec') ?? '', /^\d+s$/);
+    for (const [key, value] of [['DynamicUser', 'yes'], ['ProtectSystem', 'strict'], ['ProtectHome', 'yes'], ['NoNewPrivileges', 'yes'], ['PrivateTmp', 'yes'], ['ReadWritePaths', '/var/lib/outpost'], ['CapabilityBoundingSet', '']]) {
+      assert.equal(one(key), value, key);
+    }
+    assert.ok(Number(one('LimitNOFILE')) >= 65_536);
+    // Ports below 1024 only: the capability lines are there, commented out.
+    assert.equal(directives.get('AmbientCapabilities'), undefined);
+    assert.match(unit, /^#\s+AmbientCapabilities=CAP_NET_BIND_SERVICE$/m);
+    assert.match(one('RestrictAddressFamilies') ?? '', /\bAF_UNIX\b/, 'the notify socket is AF_UNIX');
+  });
+
   test('the installed unit passes systemd-analyze verify', (t) => {
     const which = spawnSync('sh', ['-c', 'command -v systemd-analyze'], { encoding: 'utf8' });
     if (which.status !== 0) {
