@@ -10,6 +10,7 @@ import assert from 'node:assert/strict';
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { createServer, type AddressInfo } from 'node:net';
 import { startGateway, oneApiConfig, type GatewayProcess } from '../support/gateway-process.js';
 import { startBackend, echoHandler, type TestBackend } from '../support/backends.js';
 import { field, startNotifyReceiver, type NotifyReceiver } from '../support/notify-receiver.js';
@@ -118,5 +119,29 @@ test('without the addon: one log line, no notifications, and the gateway serves'
     await gw.stop('SIGKILL');
     receiver.close();
     await backend.close();
+  }
+});
+
+test('managed mode with no config yet: no READY=1, STATUS tells the sync state; STOPPING=1 at SIGTERM', async () => {
+  const dir = mkdtempSync(join(tmpdir(), 'outpost-notify-managed-'));
+  const unreachable = await new Promise<number>((resolvePort) => {
+    const s = createServer().listen(0, '127.0.0.1', () => { const { port } = s.address() as AddressInfo; s.close(() => resolvePort(port)); });
+  });
+  const envFile = join(dir, 'env.conf');
+  writeFileSync(envFile, [`config.service.endpoint=http://127.0.0.1:${unreachable}`, 'config.service.auth=GatewayKey dc1&209901010000&c2lnbmF0dXJl',
+    'OUTPOST_STARTUP_TIMEOUT_MS=500', 'OUTPOST_RETRY_MAX_MS=500', ''].join('\n'));
+  const receiver = await startNotifyReceiver(join(dir, 'notify.sock'));
+  const gw = await startGateway({}, { workers: 1, sourceArgs: ['--env-file', envFile], env: { NOTIFY_SOCKET: join(dir, 'notify.sock'), WATCHDOG_USEC: String(WATCHDOG_USEC) } });
+  try {
+    const status = await receiver.waitFor((m) => /control plane unreachable/.test(field(m, 'STATUS') ?? ''));
+    assert.match(field(status, 'STATUS')!, /^not ready: no config yet: waiting for the control plane; 1\/1 workers accepting; control plane unreachable, revision none, serving from nothing yet$/);
+    gw.proc.kill('SIGHUP'); // nothing to reload in systemd's eyes before READY=1
+    await gw.waitForLog((l) => l.msg === 'managed settings reloaded');
+    assert.equal(await gw.stop('SIGTERM'), 0);
+    const events = receiver.messages.flatMap((m) => m.fields.filter(([k]) => ['READY', 'RELOADING', 'STOPPING', 'WATCHDOG'].includes(k)).map(([k, v]) => `${k}=${v}`));
+    assert.deepEqual(events, ['STOPPING=1']);
+  } finally {
+    await gw.stop('SIGKILL');
+    receiver.close();
   }
 });
