@@ -133,7 +133,8 @@ test('managed mode with no config yet: no READY=1, STATUS tells the sync state; 
   const receiver = await startNotifyReceiver(join(dir, 'notify.sock'));
   const gw = await startGateway({}, { workers: 1, sourceArgs: ['--env-file', envFile], env: { NOTIFY_SOCKET: join(dir, 'notify.sock'), WATCHDOG_USEC: String(WATCHDOG_USEC) } });
   try {
-    const status = await receiver.waitFor((m) => /control plane unreachable/.test(field(m, 'STATUS') ?? ''));
+    // Earlier lines follow startup (`0/1 workers accepting`); this one is where it settles.
+    const status = await receiver.waitFor((m) => /1\/1 workers accepting; control plane unreachable/.test(field(m, 'STATUS') ?? ''));
     assert.match(field(status, 'STATUS')!, /^not ready: no config yet: waiting for the control plane; 1\/1 workers accepting; control plane unreachable, revision none, serving from nothing yet$/);
     gw.proc.kill('SIGHUP'); // nothing to reload in systemd's eyes before READY=1
     await gw.waitForLog((l) => l.msg === 'managed settings reloaded');

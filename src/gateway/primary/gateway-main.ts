@@ -25,9 +25,8 @@ import { OutpostError } from '../../shared/errors.js';
 import { problemsCode, validateGatewayConfig, type ConfigProblem, type GatewayConfig } from '../../shared/config-schema.js';
 import type { TablePublish } from '../../shared/protocol.js';
 import { errorFields, log } from '../../shared/log.js';
-import { nativeAddon, reportNativeAddon } from '../native.js';
+import { reportNativeAddon } from '../native.js';
 import { workerPlacement } from './cpu-placement.js';
-import { SdNotify } from './sd-notify.js';
 import { SystemdService } from './systemd-service.js';
 
 export interface GatewayOptions {
@@ -127,8 +126,8 @@ export async function runGateway(options: GatewayOptions): Promise<RunningGatewa
   let shuttingDown = false;
   const readiness = new Readiness({ state, supervisor, source, probe, hasConfig: () => hasConfig, shuttingDown: () => shuttingDown });
   supervisor.onChange = () => readiness.refresh();
-  const notify = SdNotify.fromEnv(process.env, nativeAddon());
-  const systemd = notify ? new SystemdService(notify, () => supervisor.pingRound()) : null;
+  // Under systemd (Type=notify): READY=1 once readiness first holds, STATUS=, the watchdog.
+  const systemd = SystemdService.attach(readiness, supervisor);
   supervisor.onGenerationLive = (generation) => compiler.buffers.servedEverywhere(generation);
   let crashLooped: (err: OutpostError) => void = () => undefined;
   const failed = new Promise<OutpostError>((resolve) => { crashLooped = resolve; });
@@ -200,14 +199,11 @@ export async function runGateway(options: GatewayOptions): Promise<RunningGatewa
   };
 
   source.start(apply, firstOutcome);
-  // From here readiness verdicts reach systemd: READY=1 on the first ready one (in managed mode
-  // that may wait for the control plane's first config).
-  if (systemd) readiness.onReport = (report) => systemd.observe(report);
   readiness.start();
   const onHup = () => {
-    systemd?.reloading();
-    const done = () => systemd?.reloaded(readiness.report());
-    source.sighup().then(done, (err: unknown) => { log('error', 'SIGHUP reload failed', errorFields(err)); done(); });
+    const reload = () => source.sighup();
+    if (systemd) void systemd.reload(reload);
+    else reload().catch((err: unknown) => log('error', 'SIGHUP reload failed', errorFields(err)));
   };
   process.on('SIGHUP', onHup);
 

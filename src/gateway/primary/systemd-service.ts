@@ -10,8 +10,11 @@
  *   STOPPING=1   when the drain starts
  */
 import type { ReadinessReport } from './ops-server.js';
-import { monotonicUsec, type SdNotify } from './sd-notify.js';
-import { log } from '../../shared/log.js';
+import type { Readiness } from './readiness.js';
+import type { Supervisor } from './supervisor.js';
+import { monotonicUsec, SdNotify } from './sd-notify.js';
+import { nativeAddon } from '../native.js';
+import { errorFields, log } from '../../shared/log.js';
 
 /** STATUS= is shown by `systemctl status`: one short line. */
 const MAX_STATUS_CHARS = 400;
@@ -24,8 +27,34 @@ export class SystemdService {
   private watchdog: NodeJS.Timeout | null = null;
   private silent: number[] = [];
 
-  /** `pingWorkers`: one liveness round; returns the workers that did not answer the previous one. */
-  constructor(private readonly notify: SdNotify, private readonly pingWorkers: () => number[]) {}
+  /**
+   * `pingWorkers`: one liveness round; returns the workers that did not answer the previous one.
+   * `readinessNow`: the current verdict, for the READY=1 that ends a reload.
+   */
+  constructor(private readonly notify: SdNotify, private readonly pingWorkers: () => number[], private readonly readinessNow: () => ReadinessReport) {}
+
+  /**
+   * The notifier, following `readiness` from now on (READY=1 as soon as it holds); null when the
+   * gateway does not run under systemd's notify protocol ($NOTIFY_SOCKET unset) or has no addon.
+   */
+  static attach(readiness: Readiness, supervisor: Supervisor, env: NodeJS.ProcessEnv = process.env): SystemdService | null {
+    const notify = SdNotify.fromEnv(env, nativeAddon());
+    if (notify === null) return null;
+    const service = new SystemdService(notify, () => supervisor.pingRound(), () => readiness.report());
+    readiness.onReport = (report) => service.observe(report);
+    return service;
+  }
+
+  /** SIGHUP: RELOADING=1 now, READY=1 once `run` (the config source's reload) settles. */
+  async reload(run: () => Promise<void>): Promise<void> {
+    this.reloading();
+    try {
+      await run();
+    } catch (err) {
+      log('error', 'SIGHUP reload failed', errorFields(err));
+    }
+    this.reloaded(this.readinessNow());
+  }
 
   /** Every readiness verdict comes through here (Readiness.onReport), on changes and on its timer. */
   observe(report: ReadinessReport): void {
@@ -43,15 +72,15 @@ export class SystemdService {
     }
   }
 
-  /** SIGHUP arrived. Before the first READY=1 there is nothing to reload in systemd's eyes. */
-  reloading(): void {
+  /** Before the first READY=1 there is nothing to reload in systemd's eyes. */
+  private reloading(): void {
     if (this.stopped || !this.readySent) return;
     this.reloads++;
     this.notify.send(['RELOADING=1', `MONOTONIC_USEC=${monotonicUsec()}`, 'STATUS=reloading']);
   }
 
   /** The SIGHUP reload is over (applied or rejected); `report` is readiness now. */
-  reloaded(report: ReadinessReport): void {
+  private reloaded(report: ReadinessReport): void {
     if (this.stopped || this.reloads === 0) return;
     this.reloads--;
     if (this.reloads > 0) return; // another SIGHUP's reload is still running: one READY=1 at the end
