@@ -5,8 +5,10 @@
  * AF_UNIX SOCK_DGRAM socket, opened and closed per message. A path starting with '@' names an
  * abstract socket (the '@' stands for the leading NUL byte). Node has no unix datagram sockets,
  * which is why this is native code.
- * Returns false when the send fails (nobody listening, permission): notification is best effort
- * and never a reason for the gateway to fail. Throws only on bad arguments.
+ * Returns false when the send fails (nobody listening, permission, the receiver's queue full):
+ * notification is best effort and never a reason for the gateway to fail. MSG_DONTWAIT: a
+ * receiver that does not read must never block the primary's event loop. Throws only on bad
+ * arguments.
  */
 #define _GNU_SOURCE
 #include "addon.h"
@@ -67,7 +69,7 @@ napi_value sd_notify_send(napi_env env, napi_callback_info info) {
   int sent = 0;
   int fd = socket(AF_UNIX, SOCK_DGRAM | SOCK_CLOEXEC, 0);
   if (fd >= 0) {
-    sent = sendto(fd, message, message_len, MSG_NOSIGNAL, (struct sockaddr *)&addr, addr_len) == (ssize_t)message_len;
+    sent = sendto(fd, message, message_len, MSG_NOSIGNAL | MSG_DONTWAIT, (struct sockaddr *)&addr, addr_len) == (ssize_t)message_len;
     close(fd);
   }
   free(message);

@@ -9,10 +9,13 @@ import { mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Worker } from 'node:worker_threads';
+import { spawn } from 'node:child_process';
+import { once } from 'node:events';
 import { nativeAddon } from '../../src/gateway/native.js';
 import { startNotifyReceiver } from '../support/notify-receiver.js';
 
 const addon = nativeAddon();
+const ADDON_FILE = join(import.meta.dirname, '../../../native/build/Release/outpost_native.node');
 
 test('sdNotify reaches a socket bound at a path and at an abstract name', { skip: addon === null && 'native addon not built' }, async () => {
   const path = join(mkdtempSync(join(tmpdir(), 'outpost-sd-')), 'notify.sock');
@@ -39,6 +42,34 @@ test('sdNotify: false when nobody listens; bad arguments throw', { skip: addon =
   assert.throws(() => (addon!.sdNotify as (a: unknown, b: unknown) => boolean)(1, 'READY=1'), TypeError);
 });
 
+test('a receiver that does not read: sdNotify returns false once its queue is full, never blocks', { skip: addon === null && 'native addon not built' }, async () => {
+  const name = `@outpost-test-full-${process.pid}`;
+  // Binds, says so, then never reads (until killed; at most 30 s).
+  const sleeper = spawn('python3', ['-c', `import socket,sys,time\ns=socket.socket(socket.AF_UNIX,socket.SOCK_DGRAM)\ns.bind('\\0'+sys.argv[1][1:])\nprint('bound',flush=True)\ntime.sleep(30)`, name], { stdio: ['ignore', 'pipe', 'inherit'] });
+  try {
+    await once(sleeper.stdout!, 'data');
+    // The flood runs on a thread of its own: were a send to block, this thread still sees the deadline.
+    const flood = new Worker(`
+      const { parentPort } = require('node:worker_threads');
+      const addon = require(${JSON.stringify(ADDON_FILE)});
+      let sent = 0, refused = 0;
+      for (let i = 0; i < 5000; i++) addon.sdNotify(${JSON.stringify(name)}, 'WATCHDOG=1') ? sent++ : refused++;
+      parentPort.postMessage({ sent, refused });`, { eval: true });
+    let timer: NodeJS.Timeout | undefined;
+    const result = await Promise.race([
+      once(flood, 'message').then(([m]) => m as { sent: number; refused: number }),
+      new Promise<null>((r) => { timer = setTimeout(() => r(null), 10_000); }),
+    ]);
+    clearTimeout(timer);
+    assert.ok(result !== null, 'sdNotify blocked on a receiver that does not read');
+    assert.ok(result.sent > 0, 'the first datagrams are queued');
+    assert.ok(result.refused > 0, 'a full queue refuses (MSG_DONTWAIT) instead of blocking');
+    await flood.terminate();
+  } finally {
+    sleeper.kill('SIGKILL');
+  }
+});
+
 test('pinThread pins only the calling thread', { skip: addon === null && 'native addon not built' }, async () => {
   assert.throws(() => addon!.pinThread(-1), RangeError);
   assert.throws(() => addon!.pinThread(1024), RangeError);
@@ -46,7 +77,7 @@ test('pinThread pins only the calling thread', { skip: addon === null && 'native
   // A thread of its own, so the test runner's thread keeps its affinity.
   const code = `
     const { parentPort } = require('node:worker_threads');
-    const addon = require(${JSON.stringify(join(import.meta.dirname, '../../../native/build/Release/outpost_native.node'))});
+    const addon = require(${JSON.stringify(ADDON_FILE)});
     const tid = addon.currentThreadId();
     const pinned = addon.pinThread(0);
     const status = require('node:fs').readFileSync('/proc/self/task/' + tid + '/status', 'utf8');
