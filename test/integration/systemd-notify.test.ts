@@ -90,8 +90,7 @@ describe('systemd notify', () => {
   test('SIGTERM: STOPPING=1, then no more watchdog; the events came in order', async () => {
     const code = await gw.stop('SIGTERM');
     assert.equal(code, 0);
-    const stopping = receiver.messages.find((m) => field(m, 'STOPPING') === '1');
-    assert.ok(stopping, JSON.stringify(receiver.messages.map((m) => m.text)));
+    const stopping = await receiver.waitFor((m) => field(m, 'STOPPING') === '1');
     assert.match(field(stopping, 'STATUS') ?? '', /^draining \(SIGTERM\)$/);
     const events = receiver.messages.flatMap((m) => m.fields.filter(([k]) => ['READY', 'RELOADING', 'STOPPING'].includes(k)).map(([k, v]) => `${k}=${v}`));
     assert.deepEqual(events, ['READY=1', 'RELOADING=1', 'READY=1', 'STOPPING=1']);
@@ -139,6 +138,7 @@ test('managed mode with no config yet: no READY=1, STATUS tells the sync state; 
     gw.proc.kill('SIGHUP'); // nothing to reload in systemd's eyes before READY=1
     await gw.waitForLog((l) => l.msg === 'managed settings reloaded');
     assert.equal(await gw.stop('SIGTERM'), 0);
+    await receiver.waitFor((m) => field(m, 'STOPPING') === '1');
     const events = receiver.messages.flatMap((m) => m.fields.filter(([k]) => ['READY', 'RELOADING', 'STOPPING', 'WATCHDOG'].includes(k)).map(([k, v]) => `${k}=${v}`));
     assert.deepEqual(events, ['STOPPING=1']);
   } finally {
