@@ -23,7 +23,8 @@ import { pinWorkerThread } from './pin-worker.js';
 
 const init = workerData as WorkerInit;
 setLogContext({ worker: init.index });
-// First, so everything this thread allocates and runs stays on its CPU.
+// First: the thread then runs on its CPU from its first request on (and Linux places the memory
+// it touches first on that CPU's NUMA node).
 if (init.cpu !== null) pinWorkerThread(init.cpu);
 const port = parentPort!;
 const pools = new BackendPools();
