@@ -83,6 +83,16 @@ export function redisUrlProblem(value: string): string | null {
   if (url.search !== '' || url.hash !== '') return 'must not have a query or fragment';
   return null;
 }
+/**
+ * Which CPU each worker thread is pinned to (needs the native addon): `auto` puts worker i on the
+ * i-th CPU the process may use (mod their count); a list puts worker i on list[i mod length].
+ * Absent: no pinning, the kernel schedules the threads.
+ */
+const MAX_CPU = 1023; // CPU_SETSIZE - 1 on Linux
+const cpuAffinitySchema = z.union([
+  z.literal('auto'),
+  z.array(z.number().int().min(0).max(MAX_CPU)).min(1).max(MAX_CPU + 1),
+], { errorMap: (issue, ctx) => ({ message: issue.code === 'invalid_union' ? `must be "auto" or a list of CPU numbers (0-${MAX_CPU})` : ctx.defaultError }) });
 
 const gatewaySchema = z.object({
   name: z.string().min(1).default('outpost'),
@@ -112,6 +122,7 @@ const gatewaySchema = z.object({
   })).max(1000).default([]),
   /** How long SIGTERM waits for in-flight requests before closing them. */
   drainTimeoutSeconds: z.number().min(0).max(3600).default(30),
+  cpuAffinity: cpuAffinitySchema.optional(),
   upstream: upstreamSchema.default({}),
   cache: cacheSchema.default({}),
   redis: redisSchema.optional(),
