@@ -15,5 +15,6 @@ NAPI_MODULE_INIT() {
   export_fn(env, exports, "sdNotify", sd_notify_send);
   export_fn(env, exports, "pinThread", pin_thread);
   export_fn(env, exports, "currentThreadId", current_thread_id);
+  export_fn(env, exports, "niceThread", nice_thread);
   return exports;
 }

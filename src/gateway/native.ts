@@ -17,11 +17,13 @@ export interface NativeAddon {
   pinThread(cpu: number): boolean;
   /** The kernel's id of the calling thread (/proc/<pid>/task/<tid>). */
   currentThreadId(): number;
+  /** Sets the calling thread's nice value (only that thread's); false when refused. */
+  niceThread(nice: number): boolean;
 }
 
 /** Relative to dist/src/gateway/native.js: the repository (or image) root. */
 const ADDON_PATH = '../../../native/build/Release/outpost_native.node';
-const FUNCTIONS = ['listenReusePort', 'sdNotify', 'pinThread', 'currentThreadId'] as const;
+const FUNCTIONS = ['listenReusePort', 'sdNotify', 'pinThread', 'currentThreadId', 'niceThread'] as const;
 
 let loaded: { addon: NativeAddon | null; reason: string | null } | undefined;
 

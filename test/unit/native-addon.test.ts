@@ -91,3 +91,28 @@ test('pinThread pins only the calling thread', { skip: addon === null && 'native
   const own = /Cpus_allowed_list:\s*(\S+)/.exec(readFileSync(`/proc/self/task/${process.pid}/status`, 'utf8'))![1];
   assert.notEqual(own, '0', 'the main thread was not pinned');
 });
+
+/** Field 19 of /proc/<pid>/task/<tid>/stat is the nice value (after the parenthesised name). */
+function niceOf(tid: number): number {
+  const stat = readFileSync(`/proc/self/task/${tid}/stat`, 'utf8');
+  return Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[16]);
+}
+
+test('niceThread lowers only the calling thread\'s priority (the config compiler thread uses it)', { skip: addon === null && 'native addon not built' }, async () => {
+  assert.throws(() => addon!.niceThread(20), RangeError);
+  assert.throws(() => addon!.niceThread(-21), RangeError);
+  const code = `
+    const { parentPort } = require('node:worker_threads');
+    const addon = require(${JSON.stringify(ADDON_FILE)});
+    const tid = addon.currentThreadId();
+    const ok = addon.niceThread(10);
+    const stat = require('node:fs').readFileSync('/proc/self/task/' + tid + '/stat', 'utf8');
+    parentPort.postMessage({ tid, ok, nice: Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[16]) });`;
+  const before = niceOf(process.pid);
+  const worker = new Worker(code, { eval: true });
+  const result = await new Promise<{ tid: number; ok: boolean; nice: number }>((r) => worker.once('message', r));
+  await worker.terminate();
+  assert.equal(result.ok, true);
+  assert.equal(result.nice, 10);
+  assert.equal(niceOf(process.pid), before, 'the main thread kept its priority');
+});
