@@ -6,7 +6,7 @@
 import { createHash } from 'node:crypto';
 import { z } from 'zod';
 import { parseAddressOrCidr } from '../gateway/policies/ip-address.js';
-import { checkTemplate, splitSuffix } from './url-template.js';
+import { checkTemplate, patternShape, splitSuffix } from './url-template.js';
 import { foldAscii } from './table-layout.js';
 import { namedValueSchema, policiesSchema, productSchema, subscriptionKeyNamesSchema, subscriptionSchema } from './config-management.js';
 
@@ -174,7 +174,7 @@ function crossFieldRules(config: BaseConfig, ctx: z.RefinementCtx): void {
         return;
       }
       const parsed = checked.path;
-      const shape = `${op.method} ${parsed.map((s) => (s.kind === 'static' ? foldAscii(s.value) : s.kind === 'param' ? '\u0001{}' : '\u0001*')).join('\u0000')}`;
+      const shape = `${op.method} ${parsed.map((s) => (s.kind === 'static' ? foldAscii(s.value) : s.kind === 'param' ? '\u0001{}' : s.kind === 'pattern' ? `\u0002${patternShape(s)}` : '\u0001*')).join('\u0000')}`;
       if (shapes.has(shape)) ctx.addIssue({ code: 'custom', path: ['apis', a, 'operations', o, 'urlTemplate'], message: `another ${op.method} operation of this API already matches "${op.urlTemplate}"` });
       shapes.add(shape);
     });

@@ -1,6 +1,7 @@
 /**
  * APIM semantics through a real gateway (1 worker): an operation's template query parameters
- * (`/items?id={id}`) are required and bound, so rewrite-uri's {id} takes the value; set-header's
+ * (`/items?id={id}`) are required and bound, so rewrite-uri's {id} takes the value; a parameter
+ * inside a segment (`/{Sid}.json`) is routed and bound the same way; set-header's
  * several values reach the backend as one line; a policy document in APIM's file format (raw
  * quotes and `<` in an expression-free document with comments and CDATA) is served.
  */
@@ -23,6 +24,10 @@ describe('APIM semantics', () => {
           {
             id: 'by-query', method: 'GET', urlTemplate: '/items?id={itemId}&view={mode}',
             policies: '<policies><inbound><rewrite-uri template="/v2/items/{itemId}/{mode}" /></inbound></policies>',
+          },
+          {
+            id: 'call', method: 'GET', urlTemplate: '/Accounts/{AccountSid}/Calls/{Sid}.json',
+            policies: '<policies><inbound><rewrite-uri template="/calls/{AccountSid}/{Sid}" /></inbound></policies>',
           },
           {
             id: 'headers', method: 'GET', urlTemplate: '/headers',
@@ -61,6 +66,13 @@ describe('APIM semantics', () => {
     const r = await get('/shop/items?id=42');
     assert.equal(r.status, 404);
     assert.equal(r.headers['x-outpost-error'], 'OUTPOST_ERR_ROUTE_NOT_FOUND');
+  });
+
+  test('a parameter inside a segment (/{Sid}.json) is routed and bound', async () => {
+    const r = await get('/shop/Accounts/AC1/Calls/CA%209.JSON');
+    assert.equal(r.status, 200);
+    assert.equal((JSON.parse(r.text) as { url: string }).url, '/calls/AC1/CA%209');
+    assert.equal((await get('/shop/Accounts/AC1/Calls/CA9.xml')).status, 404);
   });
 
   test('set-header with several values sends one comma-joined line', async () => {

@@ -75,6 +75,16 @@ test('a webhooks-only document is answered with a message saying so; other non-d
   assert.match(refused('{not json'), /not JSON or YAML/);
 });
 
+test('a parameter inside a segment (/{Sid}.json) is imported as it stands, and the gateway accepts it', () => {
+  const doc = imported(JSON.stringify({
+    openapi: '3.0.0', info: { title: 'Calls' }, servers: [{ url: 'https://api.example/2010-04-01' }],
+    paths: { '/Accounts/{AccountSid}/Calls/{Sid}.json': { get: { operationId: 'FetchCall' } }, '/Accounts/{AccountSid}/Calls.json': { get: {} } },
+  }));
+  assert.deepEqual(templates(doc.operations), ['GET /Accounts/{AccountSid}/Calls/{Sid}.json', 'GET /Accounts/{AccountSid}/Calls.json']);
+  const result = validateGatewayConfig({ apis: [{ id: 'a', name: 'A', path: 'a', serviceUrl: doc.serviceUrl, operations: doc.operations }] });
+  assert.ok(result.ok, JSON.stringify(!result.ok && result.problems));
+});
+
 test('a $ref loop in parameters is not followed forever', () => {
   const doc = imported(JSON.stringify({
     openapi: '3.0.0', info: { title: 'L' }, components: { parameters: { A: { $ref: '#/components/parameters/B' }, B: { $ref: '#/components/parameters/A' } } },

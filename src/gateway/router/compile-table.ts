@@ -11,7 +11,7 @@ import { compilePolicies } from '../pipeline/compile-policies.js';
 import type { ChainRef, MetaPayload } from '../../shared/compiled-meta.js';
 import type { CompiledChain, CompiledPolicy } from '../pipeline/policy-contract.js';
 import { SECTIONS } from '../pipeline/phases.js';
-import { addEnd, child, newNode, TableWriter, type BuildNode } from './table-writer.js';
+import { addEnd, child, newNode, patternChild, TableWriter, type BuildNode } from './table-writer.js';
 import { splitSuffix, splitTemplate } from '../../shared/url-template.js';
 import * as L from '../../shared/table-layout.js';
 import { compileSubscriptions } from '../subscriptions/compile-subscriptions.js';
@@ -112,6 +112,7 @@ export function compileTable(config: GatewayConfig): Uint8Array {
       for (const seg of template) {
         if (seg.kind === 'static') at = child(at, seg.value);
         else if (seg.kind === 'param') { paramNames.push(seg.name); at = at.param ??= newNode(); }
+        else if (seg.kind === 'pattern') { paramNames.push(...seg.names); at = patternChild(at, seg); }
         else wildcard = true;
       }
       addEnd(at, wildcard ? 'wildcard' : 'ends', opIndex);
@@ -136,7 +137,7 @@ export function compileTable(config: GatewayConfig): Uint8Array {
   const meta: MetaPayload = {
     configHash, settings: config.gateway, subscriptions: compileSubscriptions(config),
     products: config.products.map((p) => p.id), origins: [...origins.keys()],
-    policies: chainSets.policies, chainSets: chainSets.sets,
+    policies: chainSets.policies, chainSets: chainSets.sets, patterns: w.patterns,
   };
   return w.layout(apiTrieRoot, packr.pack(meta));
 }

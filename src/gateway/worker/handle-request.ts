@@ -22,6 +22,7 @@ import { RequestContext } from '../pipeline/context.js';
 import type { BackendPools } from '../upstream/backend-pools.js';
 import type { CompiledSubscription } from '../../shared/compiled-meta.js';
 import { queryValue } from '../../shared/query-string.js';
+import { bindCaptures } from '../../shared/url-template.js';
 import { probeRefusal } from '../../shared/probe-state.js';
 
 export const HEALTH_PATHS = new Set(['/status-0123456789abcdef', '/internal-status-0123456789abcdef']);
@@ -45,9 +46,8 @@ export class RequestHandler {
    */
   private params(gen: Generation, query: string): Record<string, string> {
     const op = gen.table.operation(this.match.op);
-    const names = op.paramNames;
     const out: Record<string, string> = {};
-    for (let i = 0; i < this.match.captureCount && i < names.length; i++) out[names[i]] = this.path.segments[this.match.captures[i]];
+    bindCaptures(op.captures, this.path.segments, this.match.captures, this.match.captureCount, out);
     for (const q of op.queryParams) out[q.param] = queryValue(query, q.query) ?? '';
     return out;
   }
