@@ -9,7 +9,8 @@ import { fromXml } from '../../src/gateway/pipeline/apim-xml/policy-xml.js';
 import { escapeExpressions } from '../../src/gateway/pipeline/apim-xml/expression-escape.js';
 import { MAX_NESTING } from '../../src/gateway/pipeline/apim-xml/csharp-scan.js';
 import type { PolicyDocument } from '../../src/gateway/pipeline/policy-document.js';
-import type { PolicyCompileError, PolicyElement } from '../../src/gateway/pipeline/policy-element.js';
+import { readdirSync, readFileSync } from 'node:fs';
+import { PolicyCompileError, PolicyCompileErrors, type PolicyElement } from '../../src/gateway/pipeline/policy-element.js';
 
 function read(xml: string): PolicyDocument {
   const sink: PolicyCompileError[] = [];
@@ -100,3 +101,39 @@ test('deeply nested interpolated strings are refused, not a stack overflow', () 
   const long = `@(${'"a" + '.repeat(50_000)}"b")`;
   assert.equal(escapeExpressions(`<v>${long}</v>`).xml.length, long.length + 7);
 });
+
+test('fuzz: mutated real documents are read or refused with a compile error, never a crash or a hang', () => {
+  const corpus = new URL('../../../test/corpus/apim-policies/docs/', import.meta.url);
+  const docs = readdirSync(corpus).sort().slice(0, 60).map((f) => readFileSync(new URL(f, corpus), 'utf8'));
+  const rng = mulberry32(0x5eed);
+  const pick = <T>(items: readonly T[]): T => items[Math.floor(rng() * items.length)];
+  const PIECES = ['"', '\'', '(', ')', '{', '}', '@(', '@{', '$"', '@"', '<', '&', '&quot;', '//', '/*', '\n', '<!--', ']]>', '\\'];
+  let read = 0;
+  for (let round = 0; round < 1500; round++) {
+    let text = pick(docs);
+    for (let m = 0, n = 1 + Math.floor(rng() * 4); m < n; m++) {
+      const at = Math.floor(rng() * (text.length + 1));
+      text = rng() < 0.5 ? text.slice(0, at) + pick(PIECES) + text.slice(at) : text.slice(0, at) + text.slice(at + 1 + Math.floor(rng() * 3));
+    }
+    try {
+      fromXml(text, 'policies', []);
+      read++;
+    } catch (err) {
+      if (!(err instanceof PolicyCompileError || err instanceof PolicyCompileErrors)) throw err;
+      assert.match(err.message, /policies/);
+    }
+  }
+  assert.ok(read > 0 && read < 1500, `read ${read} of 1500 mutated documents`);
+});
+
+/** mulberry32: a tiny seeded PRNG, so a failing input can be replayed. */
+function mulberry32(seed: number): () => number {
+  let a = seed >>> 0;
+  return () => {
+    a = (a + 0x6d2b79f5) >>> 0;
+    let t = a;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+}

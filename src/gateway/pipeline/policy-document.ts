@@ -36,10 +36,12 @@
  *           - mock-response: { status-code: 404 }
  *  Any other child with only text is written `k: { text: … }` or `k: [ … ]`.
  *
- * XML: attribute values stay strings. Text is trimmed and whitespace-only text dropped
- * (indentation is not content); CDATA is text as written; text pieces around child elements are
- * joined. Comments and the XML declaration are ignored. The five XML entities and character
- * references are decoded; DOCTYPE, entity declarations and other entities are rejected.
+ * XML is read as APIM reads its files (apim-xml/): C# expressions (`@(…)`, `@{…}`) may hold raw
+ * quotes, `<` and `&&`, and come out exactly as written. Attribute values stay strings. Text is
+ * trimmed and whitespace-only text dropped (indentation is not content); CDATA is text as written;
+ * text pieces around child elements are joined. Comments and the XML declaration are ignored. The
+ * five XML entities and character references are decoded; DOCTYPE, entity declarations and other
+ * entities are rejected.
  *
  * Errors are PolicyCompileError (several at once are PolicyCompileErrors: every problem of the
  * document is reported, not only the first): an unknown section, or anything else in <policies>; a list item
