@@ -2,6 +2,8 @@
  * Every message between the primary thread and the request workers, typed in one place.
  * Routing tables travel as SharedArrayBuffers: posting one shares the memory, it is not copied.
  */
+import type { RedisLinkSettings } from '../gateway/redis/redis-settings.js';
+
 export interface WorkerInit {
   index: number;
   /** 0 asks the OS for a port (only the first worker does; the rest reuse the port it got). */
@@ -15,6 +17,10 @@ export interface WorkerInit {
   gauges: SharedArrayBuffer;
   /** What the API-port health probe answers (ready, not ready, shutting down): see probe-state.ts. */
   probe: SharedArrayBuffer;
+  /** gateway.redis resolved by the primary (restart-only); null: no Redis, nothing connects. */
+  redis: RedisLinkSettings | null;
+  /** Each worker's Redis state and counts, one row per worker index: see redis-stats.ts. */
+  redisStats: SharedArrayBuffer;
 }
 
 export interface TablePublish {

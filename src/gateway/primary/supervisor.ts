@@ -7,6 +7,7 @@
  */
 import { Worker, type WorkerOptions } from 'node:worker_threads';
 import { pathToFileURL } from 'node:url';
+import type { RedisLinkSettings } from '../redis/redis-settings.js';
 import type { PrimaryToWorker, TablePublish, WorkerInit, WorkerToPrimary } from '../../shared/protocol.js';
 import { OutpostError } from '../../shared/errors.js';
 import { log } from '../../shared/log.js';
@@ -29,7 +30,8 @@ interface Slot {
   lastBuildMs: number;
 }
 
-export interface SharedBuffers { counters: SharedArrayBuffer; gauges: SharedArrayBuffer; probe: SharedArrayBuffer }
+/** What every worker gets at start besides its index and table (see WorkerInit). */
+export interface SharedBuffers { counters: SharedArrayBuffer; gauges: SharedArrayBuffer; probe: SharedArrayBuffer; redis: RedisLinkSettings | null; redisStats: SharedArrayBuffer }
 
 const YOUNG_GENERATION_MB = Number(process.env.OUTPOST_YOUNG_GENERATION_MB ?? 64);
 const WORKER_FILE = new URL('../worker/worker-main.js', import.meta.url);

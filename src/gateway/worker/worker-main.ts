@@ -12,6 +12,8 @@ import { BackendPools } from '../upstream/backend-pools.js';
 import { SharedCounters } from '../pipeline/shared-counters.js';
 import { SharedGauges } from '../pipeline/shared-gauges.js';
 import type { WorkerServices } from '../pipeline/worker-services.js';
+import { createRedisLink } from '../redis/create-redis-link.js';
+import { RedisStatsRow } from '../redis/redis-stats.js';
 import { ProxyExchange } from '../upstream/proxy-exchange.js';
 import type { PrimaryToWorker, WorkerInit, WorkerToPrimary } from '../../shared/protocol.js';
 import type { GatewaySettings } from '../../shared/config-schema.js';
@@ -19,12 +21,19 @@ import { errorFields, log, setLogContext } from '../../shared/log.js';
 import { Http1Server } from '../../http1/server/http1-server.js';
 import type { ServerLimits } from '../../http1/server/server-shared.js';
 import { listenShared } from './listen-shared.js';
+import { cacheStoresOf } from '../cache/cache-stores.js';
 
 const init = workerData as WorkerInit;
 setLogContext({ worker: init.index });
 const port = parentPort!;
 const pools = new BackendPools();
-const services: WorkerServices = { counters: new SharedCounters(init.counters), gauges: new SharedGauges(init.gauges, init.index), now: Date.now };
+const redisStats = new RedisStatsRow(init.redisStats, init.index);
+const services: WorkerServices = {
+  counters: new SharedCounters(init.counters), gauges: new SharedGauges(init.gauges, init.index), now: Date.now,
+  // One connection per worker, opened now and kept for the thread's life (gateway.redis is restart-only).
+  redis: init.redis ? createRedisLink(init.redis, redisStats, 'worker') : null,
+  redisStats,
+};
 
 class WorkerState implements WorkerContext {
   generation: Generation | null = null;
@@ -90,6 +99,7 @@ function applyTable(generation: number, buffer: SharedArrayBuffer): void {
   const started = performance.now();
   state.generation = buildGeneration(generation, buffer, pools, services);
   server.setLimits(limitsOf(state.generation.settings));
+  cacheStoresOf(services).configure(state.generation.settings.cache);
   send({ type: 'table-applied', generation, buildMs: performance.now() - started });
 }
 
@@ -108,6 +118,7 @@ function closeAndExit(code: number): void {
   if (closed) return;
   closed = true;
   server.close();
+  void services.redis?.close();
   void pools.destroyAll().finally(() => {
     process.exitCode = code;
     port.close();
