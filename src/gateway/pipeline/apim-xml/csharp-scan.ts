@@ -28,14 +28,27 @@ type Frame =
 const ENTITIES: Readonly<Record<string, string>> = { quot: '"', apos: '\'', lt: '<', gt: '>', amp: '&' };
 const ENTITY = /^&(?:(quot|apos|lt|gt|amp)|#([0-9]{1,7})|#x([0-9a-fA-F]{1,6}));/;
 
-/** The character at `i` as XML would decode it, and how many input characters it takes. */
-function readAt(input: string, i: number): { ch: string; len: number } {
+/**
+ * The character at `i` as XML would decode it; `readLength` is then how many input characters it
+ * took. A module variable rather than a returned pair: this runs once per character of every
+ * expression, and the config compiler should not allocate per character.
+ */
+let readLength = 1;
+
+function readAt(input: string, i: number): string {
   const c = input[i];
-  if (c !== '&') return { ch: c ?? '', len: 1 };
+  readLength = 1;
+  if (c !== '&') return c ?? '';
   const m = ENTITY.exec(input.slice(i, i + 12));
-  if (!m) return { ch: c, len: 1 };
-  const ch = m[1] ? ENTITIES[m[1]] : String.fromCodePoint(Math.min(Number.parseInt(m[2] ?? m[3], m[2] ? 10 : 16), 0x10ffff));
-  return { ch, len: m[0].length };
+  if (!m) return c;
+  readLength = m[0].length;
+  return m[1] ? ENTITIES[m[1]] : String.fromCodePoint(Math.min(Number.parseInt(m[2] ?? m[3], m[2] ? 10 : 16), 0x10ffff));
+}
+
+/** The character after the one at `j`, decoded. */
+function readNext(input: string, j: number): string {
+  readAt(input, j);
+  return readAt(input, j + readLength);
 }
 
 /**
@@ -46,22 +59,22 @@ export function scanExpression(input: string, openAt: number): number {
   const open = input[openAt];
   const stack: Frame[] = [{ kind: 'code', open, close: open === '(' ? ')' : '}', depth: 1 }];
   let i = openAt + 1;
-  const next = (j: number): string => readAt(input, j + readAt(input, j).len).ch;
   const push = (frame: Frame): void => {
     if (stack.length >= MAX_NESTING) throw new UnterminatedExpression(i, `strings and braces nest more than ${MAX_NESTING} deep`);
     stack.push(frame);
   };
   while (i < input.length) {
-    const { ch, len } = readAt(input, i);
+    const ch = readAt(input, i);
+    const len = readLength;
     const top = stack[stack.length - 1];
     if (top.kind === 'interpolated') {
       if (ch === '"') {
-        if (top.verbatim && next(i) === '"') { i = skip(input, i, 2); continue; }
+        if (top.verbatim && readNext(input, i) === '"') { i = skip(input, i, 2); continue; }
         stack.pop();
       } else if (ch === '\\' && !top.verbatim) {
         i = skip(input, i, 2);
         continue;
-      } else if ((ch === '{' || ch === '}') && next(i) === ch) {
+      } else if ((ch === '{' || ch === '}') && readNext(input, i) === ch) {
         i = skip(input, i, 2);
         continue;
       } else if (ch === '{') {
@@ -70,7 +83,7 @@ export function scanExpression(input: string, openAt: number): number {
       i += len;
       continue;
     }
-    const after = next(i);
+    const after = readNext(input, i);
     if (ch === '/' && after === '/') {
       const eol = input.indexOf('\n', i);
       i = eol < 0 ? input.length : eol;
@@ -105,21 +118,21 @@ function interpolationPrefix(input: string, i: number): { verbatim: boolean; end
   let j = i;
   let verbatim = false;
   for (let k = 0; k < 2; k++) {
-    const { ch, len } = readAt(input, j);
-    if (ch === '$' || ch === '@') { verbatim ||= ch === '@'; j += len; continue; }
+    const ch = readAt(input, j);
+    if (ch === '$' || ch === '@') { verbatim ||= ch === '@'; j += readLength; continue; }
     break;
   }
-  const { ch, len } = readAt(input, j);
-  if (ch !== '"' || j === i) return null;
-  return { verbatim, end: j + len };
+  if (readAt(input, j) !== '"' || j === i) return null;
+  return { verbatim, end: j + readLength };
 }
 
 /** Skips a string's content from `i` (just after its opening quote); returns the index after its closing quote. */
 function skipString(input: string, i: number, verbatim: boolean, start: number): number {
   while (i < input.length) {
-    const { ch, len } = readAt(input, i);
+    const ch = readAt(input, i);
+    const len = readLength;
     if (ch === '"') {
-      if (verbatim && readAt(input, i + len).ch === '"') { i = skip(input, i, 2); continue; }
+      if (verbatim && readAt(input, i + len) === '"') { i = skip(input, i, 2); continue; }
       return i + len;
     }
     if (ch === '\\' && !verbatim) { i = skip(input, i, 2); continue; }
@@ -136,7 +149,8 @@ function skipString(input: string, i: number, verbatim: boolean, start: number):
  */
 function skipChar(input: string, i: number, start: number): number {
   while (i < input.length) {
-    const { ch, len } = readAt(input, i);
+    const ch = readAt(input, i);
+    const len = readLength;
     if (ch === '\\') { i = skip(input, i, 2); continue; }
     if (ch === '\'') return i + len;
     if (ch === '\n') break;
@@ -147,6 +161,6 @@ function skipChar(input: string, i: number, start: number): number {
 
 /** The index after `count` decoded characters from `i`. */
 function skip(input: string, i: number, count: number): number {
-  for (let k = 0; k < count && i < input.length; k++) i += readAt(input, i).len;
+  for (let k = 0; k < count && i < input.length; k++) { readAt(input, i); i += readLength; }
   return i;
 }

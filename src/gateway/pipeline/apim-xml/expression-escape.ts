@@ -69,8 +69,11 @@ export function escapeExpressions(input: string): EscapedXml {
       textStart = false;
       continue;
     }
-    if (!/\s/.test(c)) textStart = false;
-    i++;
+    if (c === ' ' || c === '\t' || c === '\n' || c === '\r') { i++; continue; }
+    // Text that did not begin with an expression holds none: skip to the next markup.
+    textStart = false;
+    const next = input.indexOf('<', i);
+    i = next < 0 ? input.length : next;
   }
   out.push(input.slice(copiedTo));
   return { xml: out.join(''), positions };
@@ -109,17 +112,20 @@ function expressionEnd(input: string, at: number): number {
 
 function encodeExpression(input: string, from: number, to: number, quote: string | null, positions: SourcePositions, outAt: number): string {
   let text = '';
+  let copied = from;
   for (let i = from; i < to; i++) {
     const c = input[i];
+    if (c !== '<' && c !== '&' && c !== quote) continue;
     const encoded = c === '<' ? '&lt;'
-      : c === '&' && !startsEntity(input, i) ? '&amp;'
-        : c === quote ? (c === '"' ? '&quot;' : '&apos;')
-          : null;
-    if (encoded === null) { text += c; continue; }
+      : c === '&' ? (startsEntity(input, i) ? null : '&amp;')
+        : c === '"' ? '&quot;' : '&apos;';
+    if (encoded === null) continue;
+    text += input.slice(copied, i);
     positions.replaced(i, outAt + text.length, encoded.length);
     text += encoded;
+    copied = i + 1;
   }
-  return text;
+  return text + input.slice(copied, to);
 }
 
 /** An entity XML decodes: the five named ones and character references. */
