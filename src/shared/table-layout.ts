@@ -91,12 +91,17 @@ export const O_ID_START = 2;
 export const O_ID_LENGTH = 3;
 export const O_TEMPLATE_START = 4;
 export const O_TEMPLATE_LENGTH = 5;
-/** Start/count in `lists` of [charsStart, charsLength] pairs: `{param}` names in template order. */
+/** Start/count in `lists` of [charsStart, charsLength] pairs: parameter names of the path, in template order. */
 export const O_PARAMS_START = 6;
 export const O_PARAMS_COUNT = 7;
 /** Index into `meta.chainSets`, or -1 when no policy applies to the operation. */
 export const O_CHAINS = 8;
-export const OP_STRIDE = 9;
+/**
+ * How many query parameters the template requires (`/items?id={id}`): read per request, so the
+ * common 0 costs one int32 load and the operation record is decoded only when it is not 0.
+ */
+export const O_QUERY_COUNT = 9;
+export const OP_STRIDE = 10;
 
 /** Method codes. `METHOD_ANY` is an operation declared with method "*". */
 export const METHOD_OTHER = 0;

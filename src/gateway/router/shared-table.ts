@@ -75,6 +75,11 @@ export class SharedRouteTable {
     return this.meta.apis[index];
   }
 
+  /** How many query parameters operation `index`'s template requires (0 for most). */
+  templateQueryCount(index: number): number {
+    return this.ops[index * L.OP_STRIDE + L.O_QUERY_COUNT];
+  }
+
   /** Operation `index` (decoded on first use, then kept for this generation). */
   operation(index: number): CompiledOperation {
     return this.meta.operations[index];

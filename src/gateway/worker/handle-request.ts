@@ -80,8 +80,8 @@ export class RequestHandler {
       return writeError(res, 'OUTPOST_ERR_ROUTE_NOT_FOUND', draining);
     }
     // APIM: a template's query parameters are required; without them no operation matches.
-    const templateQuery = gen.table.operation(this.match.op).queryParams;
-    if (templateQuery.length > 0 && !templateQuery.every((q) => queryValue(head.query, q.query) !== null)) {
+    const templateQuery = gen.table.templateQueryCount(this.match.op) === 0 ? null : gen.table.operation(this.match.op).queryParams;
+    if (templateQuery !== null && !templateQuery.every((q) => queryValue(head.query, q.query) !== null)) {
       return writeError(res, 'OUTPOST_ERR_ROUTE_NOT_FOUND', draining);
     }
     const maxBody = gen.settings.maxBodyBytes;
@@ -109,7 +109,7 @@ export class RequestHandler {
       const chain = chains.get(productId) ?? chains.get('')!;
       const ctx = new RequestContext(head.method, path, query,
         headers, clientIp, api.meta.id, gen.table.meta.operations[this.match.op].id, this.params(gen, head.query));
-      if (templateQuery.length > 0) ctx.templateQueryNames = templateQuery.map((q) => q.query);
+      if (templateQuery !== null) ctx.templateQueryNames = templateQuery.map((q) => q.query);
       if (subscription !== null) ctx.subscription = { id: subscription.id, productId: productId || null };
       return startPolicyRequest(this.ctx, res, gen, api, chain, ctx, head.contentLength, head.chunked);
     }
