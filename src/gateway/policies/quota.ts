@@ -21,7 +21,7 @@ import { CONTINUE, RESPOND, type Outcome } from '../pipeline/phases.js';
 import { PolicyCompileError, type PolicyElement, type PolicyLocation } from '../pipeline/policy-element.js';
 import { allowOnly, intAttr } from './attributes.js';
 import { declarationId } from './declaration-id.js';
-import { compileCounterKey, counterKeyOf, describeCounterKey, type CounterKey } from './counter-key.js';
+import { bindCounterKey, compileCounterKey, describeCounterKey, type CounterKey } from './counter-key.js';
 import type { RequestContext } from '../pipeline/context.js';
 import type { WorkerServices } from '../pipeline/worker-services.js';
 import { MAX_WINDOW_END_SEC } from '../../shared/counter-layout.js';
@@ -82,12 +82,13 @@ export function formatTimeSpan(totalSec: number): string {
 }
 
 function createQuota(config: Config, services: WorkerServices) {
+  const keyOf = bindCounterKey(config.key);
   const prefix = `${config.id}\u0000`; // '\u0000' ends the policy prefix: overflow groups by policy
   return {
     run(ctx: RequestContext): Outcome {
       const nowSec = services.now() / 1000;
       const windowEnd = quotaWindowEnd(config.periodSec, config.firstStartSec, nowSec);
-      const count = services.counters.hit(prefix + counterKeyOf(config.key, ctx), windowEnd);
+      const count = services.counters.hit(prefix + keyOf(ctx), windowEnd);
       if (count <= config.calls) return CONTINUE;
       const message = `Out of call volume quota. Quota will be replenished in ${formatTimeSpan(windowEnd - nowSec)}.`;
       ctx.respond(403, 'Forbidden', ['content-type', 'application/json', 'x-outpost-error', CODE], JSON.stringify({ statusCode: 403, message }));

@@ -4,7 +4,7 @@
  * APIM). Over the limit: 429 with Retry-After and APIM's message, through the respond outcome.
  *
  * rate-limit counts per subscription (anonymous requests share one counter); rate-limit-by-key
- * counts per `counter-key`, which, without C# expressions, names what to key on:
+ * counts per `counter-key`: a policy expression (`@(context.Request.IpAddress)`) or a named form,
  * `subscription`, `ip`, `header:<name>` or `claim:<name>` (a validated JWT's claim).
  *
  * `remaining-calls-header-name`, `retry-after-header-name` and `total-calls-header-name` (as APIM)
@@ -14,7 +14,7 @@
 import type { PolicyFactory } from '../pipeline/policy-contract.js';
 import { CONTINUE, RESPOND, type Outcome } from '../pipeline/phases.js';
 import { allowOnly, intAttr, optionalHeaderName } from './attributes.js';
-import { compileCounterKey, counterKeyOf, describeCounterKey, type CounterKey } from './counter-key.js';
+import { bindCounterKey, compileCounterKey, describeCounterKey, type CounterKey } from './counter-key.js';
 import { declarationId } from './declaration-id.js';
 import type { RequestContext } from '../pipeline/context.js';
 import type { WorkerServices } from '../pipeline/worker-services.js';
@@ -48,13 +48,14 @@ function compileLimit(byKey: boolean) {
 }
 
 function createLimit(config: Config, services: WorkerServices) {
+  const keyOf = bindCounterKey(config.key);
   const prefix = `${config.id}\u0000`; // '\u0000' ends the policy prefix: overflow groups by policy
   const total = String(config.calls);
   return {
     run(ctx: RequestContext): Outcome {
       const nowSec = services.now() / 1000;
       const windowEnd = (Math.floor(nowSec / config.periodSec) + 1) * config.periodSec;
-      const count = services.counters.hit(prefix + counterKeyOf(config.key, ctx), windowEnd);
+      const count = services.counters.hit(prefix + keyOf(ctx), windowEnd);
       const retryAfter = Math.max(1, Math.ceil(windowEnd - nowSec));
       if (count <= config.calls) {
         if (config.remainingHeader) ctx.addResponseHeader(config.remainingHeader, String(config.calls - count));

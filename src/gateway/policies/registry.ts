@@ -17,6 +17,7 @@ import { setMethod } from './set-method.js';
 import { forwardRequest } from './forward-request.js';
 import { validateJwt } from './validate-jwt.js';
 import { retry } from './retry.js';
+import { setVariable } from './set-variable.js';
 
 // choose compiles and creates its nested policies through this lookup (see choose.ts for why it is
 // passed in rather than imported); findFactory is only called once the registry is complete.
@@ -28,6 +29,7 @@ const FACTORIES: ReadonlyArray<PolicyFactory<never>> = [
   quota, quotaByKey, limitConcurrency, setQueryParameter, rewriteUri, setBackendService, setMethod, forwardRequest,
   validateJwt,
   retry,
+  setVariable,
   choose,
 ] as unknown as ReadonlyArray<PolicyFactory<never>>;
 
