@@ -91,6 +91,7 @@ function bindChain(n: Node): Ev {
         st.step();
         const r = o(st);
         if (r === SHORT || (nc && (r === null || r === undefined))) return SHORT;
+        if (name === 'HasValue') return r !== null && r !== undefined; // Nullable<T>.HasValue
         return getProp(r, name);
       };
     }
@@ -120,7 +121,7 @@ function bindChain(n: Node): Ev {
         return prefix ? old + delta : old;
       };
     }
-    case 'bin': return bindBinary(n.op, bindExpr(n.a), bindExpr(n.b));
+    case 'bin': return bindBinary(n.op === '/' && (isDouble(n.a) || isDouble(n.b)) ? '/.' : n.op, bindExpr(n.a), bindExpr(n.b));
     case 'cond': {
       const c = bindExpr(n.c); const a = bindExpr(n.a); const b = bindExpr(n.b);
       return (st) => (bool(c(st), 'the condition of ?:') ? a(st) : b(st));
@@ -186,6 +187,23 @@ function bindLambda(params: number[], body: Node | Stmt): Ev {
     for (let i = 0; i < params.length; i++) st.slots[params[i]] = xs[i] ?? null;
     return f(st);
   };
+}
+
+/**
+ * Whether a node is statically a double: JS numbers do not say whether 2 is an int or a double,
+ * so `7.0 / 2` is known from its literal (or a cast) to divide as doubles; values whose type only
+ * the run time knows divide as ints when both are whole (documented in the README).
+ */
+function isDouble(n: Node): boolean {
+  switch (n.k) {
+    case 'lit': return typeof n.v === 'number' && n.int === false;
+    case 'cast': return n.type === 'double';
+    case 'un': return isDouble(n.a);
+    case 'bin': return ['+', '-', '*', '/', '%'].includes(n.op) && (isDouble(n.a) || isDouble(n.b));
+    case 'mem': return /^Total/.test(n.name);
+    case 'call': return n.o.k === 'type' && (n.name === 'ToDouble' || (n.o.name === 'double' && n.name === 'Parse'));
+    default: return false;
+  }
 }
 
 function bindUnary(op: string, a: Ev): Ev {

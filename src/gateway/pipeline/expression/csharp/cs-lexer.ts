@@ -63,8 +63,9 @@ export function lex(src: string, base = 0, whole = src): Tok[] {
     if (c === "'") {
       let j = i + 1;
       let ch: string;
-      if (src[j] === '\\') { const e = readEscape(src, j, base, whole); ch = e.ch; j = e.end; } else { ch = src[j] ?? ''; j++; }
-      if (ch === '' || ch === '\n' || src[j] !== "'") fail(i, 'a char literal holds exactly one character');
+      const escaped = src[j] === '\\';
+      if (escaped) { const e = readEscape(src, j, base, whole); ch = e.ch; j = e.end; } else { ch = src[j] ?? ''; j++; }
+      if (ch === '' || (!escaped && ch === '\n') || src[j] !== "'") fail(i, 'a char literal holds exactly one character');
       out.push({ k: 'chr', t: ch, p });
       i = j + 1;
       continue;

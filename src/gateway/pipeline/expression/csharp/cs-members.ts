@@ -10,7 +10,7 @@ import { csCompare, csEquals, csString } from './cs-convert.js';
 import { stringMethod, stringProp } from './cs-strings.js';
 import { collectionProp, linqMethod } from './cs-linq.js';
 import { objectMethod, objectProp } from './cs-objects.js';
-import { CsDict, JArray, JObject, JoinedDict, toToken, typeName } from './cs-values.js';
+import { CsDateTime, CsDict, CsTimeSpan, JArray, JObject, JoinedDict, toToken, typeName } from './cs-values.js';
 import { HeadersView, VariablesView } from './cs-context.js';
 
 function missing(recv: unknown, name: string): CsRuntimeError {
@@ -26,6 +26,8 @@ export function getProp(recv: unknown, name: string): unknown {
     v = objectProp(recv, name);
     if (v === NO_MEMBER) v = collectionProp(recv, name);
   }
+  if (v === NO_MEMBER && name === 'Value' && typeof recv !== 'object') return recv; // Nullable<T>.Value
+  if (v === NO_MEMBER && name === 'Value' && (recv instanceof CsDateTime || recv instanceof CsTimeSpan)) return recv;
   if (v === NO_MEMBER) throw missing(recv, name);
   return v;
 }

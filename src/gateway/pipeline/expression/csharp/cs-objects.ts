@@ -13,7 +13,7 @@ import { writeOut } from './cs-out.js';
 import type { PikeVm } from '../regex/index.js';
 import { MAX_MATCH_INPUT } from '../ast.js';
 
-declareMembers(['Value', 'Values', 'Property', 'Properties', 'SelectToken', 'ToObject', 'Name', 'HasValues', 'Type', 'Parent', 'Children',
+declareMembers(['Value', 'HasValue', 'Values', 'Property', 'Properties', 'SelectToken', 'ToObject', 'Name', 'HasValues', 'Type', 'Parent', 'Children',
   'GetValue', 'Year', 'Month', 'Day', 'Hour', 'Minute', 'Second', 'Millisecond', 'Ticks', 'Date', 'DayOfWeek', 'Kind', 'AddSeconds',
   'AddMinutes', 'AddHours', 'AddDays', 'AddMonths', 'AddYears', 'AddMilliseconds', 'AddTicks', 'Subtract', 'ToUniversalTime', 'ToLocalTime',
   'ToUnixTimeSeconds', 'ToUnixTimeMilliseconds', 'UtcDateTime', 'TotalSeconds', 'TotalMilliseconds', 'TotalMinutes', 'TotalHours', 'TotalDays',

@@ -17,6 +17,7 @@ function numeric(op: string, a: number, b: number): number {
     case '+': return a + b;
     case '-': return a - b;
     case '*': return a * b;
+    case '/.': return a / b;
     case '/':
       if (Number.isInteger(a) && Number.isInteger(b)) {
         if (b === 0) throw new CsRuntimeError('DivideByZeroException', 'Attempted to divide by zero.');
@@ -32,6 +33,7 @@ function numeric(op: string, a: number, b: number): number {
 export function arithmetic(op: string, a: unknown, b: unknown, st: EvalState): unknown {
   if (op === '+' && (typeof a === 'string' || typeof b === 'string')) return st.str(csString(a) + csString(b));
   if (typeof a === 'number' && typeof b === 'number') return numeric(op, a, b);
+  if (op === '/.') op = '/';
   if (a === null || b === null || a === undefined || b === undefined) return null; // lifted: int? + null is null
   if (op === '+' || op === '-') {
     const sign = op === '+' ? 1 : -1;

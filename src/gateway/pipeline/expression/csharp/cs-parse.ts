@@ -19,6 +19,7 @@ export function compileCs(source: string, kind: 'expr' | 'block'): Program {
   if (kind === 'expr') {
     const e = p.expr();
     p.atEnd();
+    if (e.k === 'lam') throw new CsCompileError(source, e.p, 'a lambda is not a value (lambdas are arguments of LINQ methods)');
     return { kind: 'expr', e, slots: p.slots };
   }
   const body = p.statements();
