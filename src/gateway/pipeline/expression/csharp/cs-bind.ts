@@ -18,6 +18,7 @@ import { arithmetic, bitwise, bool, equality, relational } from './cs-operators.
 import { CsRuntimeError } from './cs-error.js';
 import { OutRef } from './cs-out.js';
 import { newObject } from './cs-new.js';
+import { fastPath } from './cs-fast.js';
 import { bindStatement, RETURN } from './cs-bind-stmt.js';
 import type { RequestContext } from '../../context.js';
 import { OutpostError } from '../../../../shared/errors.js';
@@ -73,6 +74,8 @@ export function bindExpr(n: Node): Ev {
 
 /** Binds a receiver: may return SHORT (a null-conditional link found null). */
 function bindChain(n: Node): Ev {
+  const fast = fastPath(n, bindExpr);
+  if (fast !== null) return fast;
   switch (n.k) {
     case 'lit': { const v = n.v; return () => v; }
     case 'ctx': return (st) => new ContextView(st.ctx);
