@@ -41,6 +41,8 @@ const THROWS = {
   }],
 };
 
+const READS_BODY = { inbound: [{ 'set-header': { name: 'x-order-name', value: '@((string)context.Request.Body.As<JObject>(preserveContent: true)["name"])' } }] };
+
 const KEYED_LIMIT = { inbound: [{ 'rate-limit-by-key': { calls: 1, 'renewal-period': 60, 'counter-key': '@(context.Request.Headers.GetValueOrDefault("x-client", "anon"))' } }] };
 
 describe('policy expressions through real workers', () => {
@@ -57,6 +59,7 @@ describe('policy expressions through real workers', () => {
           { id: 'choose', method: 'GET', urlTemplate: '/choose', policies: XML_CHOOSE },
           { id: 'throws', method: 'GET', urlTemplate: '/throws', policies: THROWS },
           { id: 'limited', method: 'GET', urlTemplate: '/limited', policies: KEYED_LIMIT },
+          { id: 'body', method: 'POST', urlTemplate: '/body', policies: READS_BODY },
         ],
       }],
     }, { workers: 1 });
@@ -93,6 +96,18 @@ describe('policy expressions through real workers', () => {
     assert.equal(source, 'set-header');
     assert.equal(reason, 'ExpressionValueEvaluationFailure');
     assert.match(message, /^Expression evaluation failed\. The given key 'x-missing' was not present/);
+  });
+
+  test('an expression reads the request body; the backend still gets all of it', async () => {
+    const payload = JSON.stringify({ name: 'widget', qty: 3 });
+    const res = await request(gw.url('/expr/body'), { method: 'POST', headers: { 'content-type': 'application/json' }, body: payload });
+    const echoed = JSON.parse(await res.body.text()) as { headers: Record<string, string>; bodyBytes: number };
+    assert.equal(res.statusCode, 200);
+    assert.equal(echoed.headers['x-order-name'], 'widget');
+    assert.equal(echoed.bodyBytes, Buffer.byteLength(payload));
+    const bad = await request(gw.url('/expr/body'), { method: 'POST', body: 'not json' });
+    assert.equal(bad.statusCode, 500, 'a body that is not JSON is an expression failure (on-error)');
+    await bad.body.text();
   });
 
   test('rate-limit-by-key counts per expression value', async () => {
