@@ -39,6 +39,9 @@ describe('policy expressions: compile errors name the problem and where it is', 
     ['throw new Exception("x");', /"throw" is outside the supported subset/, 'block'],
     ['context.Variables.TryGetValue("a", ref x)', /"ref" arguments are outside the supported subset/],
     ['"a".Foo()', /Foo\(\) is outside the supported subset/],
+    ['Regex.IsMatch("a", "(a")', /^at line 1 col 20: invalid pattern/],
+    ['Regex.IsMatch("a", @"(a)\\1")', /^at line 1 col 20: pattern refused/],
+    ['Regex.Replace("a", "a", "b")', /Regex\.Replace\(\) is outside the supported subset/],
     [`${'('.repeat(200)}1${')'.repeat(200)}`, /nested more than 64 levels deep/],
   ];
   for (const [source, pattern, kind] of cases) {

@@ -20,8 +20,8 @@ declareMembers(['Api', 'Operation', 'Product', 'Subscription', 'User', 'Request'
   'StatusCode', 'StatusReason', 'Region', 'ServiceName', 'GatewayId', 'Source', 'Reason', 'Message', 'Scope', 'Section', 'PolicyId',
   'Host', 'Port', 'Query', 'QueryString', 'Scheme', 'As', 'GetValueOrDefault', 'ContainsKey', 'Keys', 'Values', 'Count', 'Email', 'FirstName', 'LastName']);
 
-/** Deployment facts set once per worker (region and gateway id come from the environment). */
-export const deployment = { region: process.env.OUTPOST_REGION ?? '', serviceName: 'outpost', gatewayId: process.env.OUTPOST_GATEWAY_ID ?? '' };
+/** context.Deployment: Outpost has no regions or gateway ids of APIM's kind yet, so they are empty. */
+export const deployment = { region: '', serviceName: 'outpost', gatewayId: '' };
 
 export class ContextView extends View {
   readonly csType = 'IProxyRequestContext';

@@ -8,6 +8,7 @@
 import type { Node, Stmt } from './cs-ast.js';
 import { CsCompileError } from './cs-error.js';
 import { lex, type Tok } from './cs-lexer.js';
+import { compileRegex, RegexSyntaxError } from '../regex/index.js';
 import { isInstanceMember, isStaticMember, NAMESPACE_ROOTS, typeAlias } from './cs-names.js';
 
 export const MAX_NESTING = 64;
@@ -281,13 +282,26 @@ export class ExprParser {
       const known = o.k === 'type' ? isStaticMember(o.name, name.t) : isInstanceMember(name.t);
       if (!known) this.fail(name, `${o.k === 'type' ? `${o.name}.` : ''}${name.t}() is outside the supported subset of policy expressions`);
       this.next();
-      return { k: 'call', o, name: name.t, targs, args: this.args(')'), nc, p: name.p };
+      const args = this.args(')');
+      if (o.k === 'type' && o.name === 'Regex') this.checkPattern(args[1]);
+      return { k: 'call', o, name: name.t, targs, args, nc, p: name.p };
     }
     if (targs.length > 0) this.fail(name, `expected "(" after ${name.t}<...>`);
     if (o.k === 'type') {
       if (!isStaticMember(o.name, name.t)) this.fail(name, `${o.name}.${name.t} is outside the supported subset of policy expressions`);
     } else if (!isInstanceMember(name.t)) this.fail(name, `the member "${name.t}" is outside the supported subset of policy expressions`);
     return { k: 'mem', o, name: name.t, nc, p: name.p };
+  }
+
+  /** A literal regex pattern is compiled now (Outpost's Pike VM), so a bad one is a compile error. */
+  private checkPattern(pattern: Node | undefined): void {
+    if (pattern?.k !== 'lit' || typeof pattern.v !== 'string') return;
+    try {
+      compileRegex(pattern.v, '');
+    } catch (err) {
+      if (err instanceof RegexSyntaxError) this.fail(pattern.p, `${err.unsupported ? 'pattern refused' : 'invalid pattern'}: ${err.message}`);
+      throw err;
+    }
   }
 
   protected args(close: string): Node[] {
@@ -369,6 +383,7 @@ export class ExprParser {
       this.fail(typeTok, `new ${type}(...) is outside the supported subset of policy expressions`);
     }
     const args = this.is('(') ? (this.next(), this.args(')')) : [];
+    if (type === 'Regex') this.checkPattern(args[0]);
     let init: Node[][] | null = null;
     if (this.is('{')) {
       init = [];
