@@ -64,7 +64,8 @@ table('JSON (Newtonsoft basics)', [
   ['new JObject(new JProperty("x", 1), new JProperty("y", "z")).ToString(Formatting.None)', '{"x":1,"y":"z"}'],
   ['new JObject(new JProperty("x", 1)).ToString()', '{\n  "x": 1\n}'], ['JArray.Parse("[1,2,3]").Count', 3],
   ['JArray.Parse("[1,2,3]").Select(x => (int)x * 2).Sum()', 12], ['JObject.Parse("{\\"a\\":{\\"b\\":true}}").Property("a") != null', true],
-  ['JObject.Parse("{\\"a\\":\\"1\\"}").Value<string>("a")', '1'], ['JObject.Parse("{\\"a\\":1,\\"b\\":2}").Properties().Select(p => p.Name).ToArray()', ['a', 'b']],
+  ['JObject.Parse("{\\"a\\":\\"1\\"}").Value<string>("a")', '1'],
+  ['JObject.Parse("{\\"constructor\\":{\\"x\\":1}}")["constructor"]["x"]', 1], ['(string)JObject.Parse("{\\"b\\":true}")["b"]', 'True'], ['JObject.Parse("{\\"a\\":1,\\"b\\":2}").Properties().Select(p => p.Name).ToArray()', ['a', 'b']],
 ]);
 
 table('LINQ', [

@@ -29,9 +29,8 @@ export class JProperty {
 export function toToken(v: unknown): unknown {
   if (v === null || v === undefined) return null;
   if (Array.isArray(v)) return new JArray(v.map(toToken));
-  if (typeof v === 'object' && !(v instanceof JObject) && !(v instanceof JArray) && !(v instanceof Date)) {
-    if (v.constructor === Object) return JObject.from(v as Record<string, unknown>);
-  }
+  // The prototype, not `.constructor`: a JSON key named "constructor" must not change what this is.
+  if (typeof v === 'object' && Object.getPrototypeOf(v) === Object.prototype) return JObject.from(v as Record<string, unknown>);
   return v;
 }
 
@@ -158,7 +157,8 @@ export function castTo(v: unknown, type: string): unknown {
     case 'char': if (typeof v === 'number') return String.fromCharCode(v); if (typeof v === 'string' && v.length === 1) return v; break;
     case 'string':
       if (typeof v === 'string') return v;
-      if (typeof v === 'number' || typeof v === 'boolean') return String(v); // a JValue to string
+      if (typeof v === 'number') return String(v); // a JValue to string, as Newtonsoft converts
+      if (typeof v === 'boolean') return v ? 'True' : 'False';
       break;
     case 'bool': if (typeof v === 'boolean') return v; break;
     default: if (isOfType(v, base)) return v;
