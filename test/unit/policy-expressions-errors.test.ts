@@ -43,6 +43,9 @@ describe('policy expressions: compile errors name the problem and where it is', 
     ['Regex.IsMatch("a", @"(a)\\1")', /^at line 1 col 20: pattern refused/],
     ['Regex.Replace("a", "a", "b")', /Regex\.Replace\(\) is outside the supported subset/],
     [`${'('.repeat(200)}1${')'.repeat(200)}`, /nested more than 64 levels deep/],
+    [`1${'+1'.repeat(5000)}`, /nested more than 200 levels deep/],
+    [`context${'.Request'.repeat(1500)}`, /nested more than 200 levels deep/],
+    [`"a"${'.ToString()'.repeat(1400)}`, /nested more than 200 levels deep/],
   ];
   for (const [source, pattern, kind] of cases) {
     test(source.slice(0, 60), () => assert.match(compileError(source, kind), pattern));

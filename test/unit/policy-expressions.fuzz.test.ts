@@ -2,7 +2,7 @@
  * Fuzzing the policy expression compiler: random token soups and mutations (insert, delete,
  * swap, duplicate) of a seed corpus of expressions written as real APIM policies write them.
  * Every input must either compile or fail with an ExpressionError (never a crash, a TypeError or
- * a stack overflow); what compiles must run to a value, a CsRuntimeError or the budget error.
+ * a stack overflow: long repetitions probe the depth bounds); what compiles must run to a value, a CsRuntimeError or the budget error.
  * A fixed seed (FUZZ_SEED to vary it) and a bounded number of inputs keep the run short.
  */
 import { test } from 'node:test';
@@ -74,6 +74,13 @@ function randomSoup(rnd: () => number): string {
   return s;
 }
 
+/** Long repetitions (deep left-leaning chains, many parentheses): the shapes that overflow recursion. */
+const REPEATED = ['+1', '.ToString()', '?.Length', '[0]', '(', ' ?? null', '!', '-'];
+function longChain(rnd: () => number): string {
+  const unit = REPEATED[Math.floor(rnd() * REPEATED.length)];
+  return `1${unit.repeat(Math.floor(rnd() * (16_000 / unit.length)))}`;
+}
+
 function check(source: string, kind: 'expr' | 'block', seed: number): 'compiled' | 'refused' {
   let program;
   try {
@@ -98,7 +105,7 @@ test('the compiler never crashes on random and mutated expressions', () => {
   for (const [source, kind] of SEEDS) assert.equal(check(source, kind, seed), 'compiled', source);
   for (let i = 0; i < 3000; i++) {
     const [seedSource, kind] = SEEDS[Math.floor(rnd() * SEEDS.length)];
-    const source = i % 3 === 0 ? randomSoup(rnd) : mutate(seedSource, rnd);
+    const source = i % 100 === 99 ? longChain(rnd) : i % 3 === 0 ? randomSoup(rnd) : mutate(seedSource, rnd);
     outcomes[check(source, rnd() < 0.5 ? kind : 'block', seed)]++;
   }
   // Both kinds of outcome occur: the mutations are not all trivially refused.

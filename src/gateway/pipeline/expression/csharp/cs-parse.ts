@@ -12,8 +12,36 @@ import './cs-runtime.js'; // registers the supported members (cs-names.ts) befor
 /** Longest expression source accepted (a policy document holds many; each is bounded). */
 export const MAX_SOURCE = 16_384;
 
+/**
+ * Deepest tree accepted. Left-associative chains (`1+1+1…`, `a.b.c…`) are parsed in loops, not
+ * by recursion, so MAX_NESTING does not bound them; binding, evaluating and msgpack all recurse
+ * over the tree, so its depth is measured here (without recursion) and bounded.
+ */
+export const MAX_TREE_DEPTH = 200;
+
 /** `source` is the expression body: the text between `@(` and `)`, or between `@{` and `}`. */
 export function compileCs(source: string, kind: 'expr' | 'block'): Program {
+  const program = parseProgram(source, kind);
+  const deep = deepestNode(program);
+  if (deep !== null) throw new CsCompileError(source, deep.p, `the expression is nested more than ${MAX_TREE_DEPTH} levels deep (split it with variables in a @{...} block)`);
+  return program;
+}
+
+/** Where a node deeper than MAX_TREE_DEPTH is, or null. An explicit stack: the tree may be deeper than the call stack allows. */
+function deepestNode(root: unknown): { p: number } | null {
+  const stack: Array<[unknown, number, number]> = [[root, 0, 0]];
+  while (stack.length > 0) {
+    const [v, depth, near] = stack.pop()!;
+    if (v === null || typeof v !== 'object') continue;
+    // Arrays and helper objects have no position: report the nearest node above them.
+    const p = typeof (v as { p?: unknown }).p === 'number' ? (v as { p: number }).p : near;
+    if (depth > MAX_TREE_DEPTH) return { p };
+    for (const child of Array.isArray(v) ? v : Object.values(v)) if (child !== null && typeof child === 'object') stack.push([child, depth + 1, p]);
+  }
+  return null;
+}
+
+function parseProgram(source: string, kind: 'expr' | 'block'): Program {
   if (source.length > MAX_SOURCE) throw new CsCompileError(source, 0, `an expression is at most ${MAX_SOURCE} characters, this one has ${source.length}`);
   const p = new StmtParser(source, lex(source));
   if (kind === 'expr') {
