@@ -55,8 +55,10 @@ export const ERRORS = {
   OUTPOST_ERR_CONCURRENCY_LIMITED: { status: 429, source: 'policy', retrySafe: true, message: 'Too many concurrent requests.' },
   /** A value known only per request (cors echoing the request's Origin) is not a valid header value: never written. */
   OUTPOST_ERR_HEADER_VALUE_INVALID: { status: 400, source: 'client', retrySafe: false, message: 'Bad request: a header value the gateway would write back is not valid HTTP' },
-  /** A condition's matches() used up its step budget (MAX_REGEX_STEPS): the policy fails rather than run on. */
-  OUTPOST_ERR_EXPRESSION_BUDGET: { status: 500, source: 'policy', retrySafe: false, message: 'Internal server error: a policy condition exceeded its evaluation budget' },
+  /** A policy expression or condition used up its step budget (steps, string size, regex steps): the policy fails rather than run on. */
+  OUTPOST_ERR_EXPRESSION_BUDGET: { status: 500, source: 'policy', retrySafe: false, message: 'Internal server error: a policy expression exceeded its evaluation budget' },
+  /** A policy expression raised a .NET exception at run time (null reference, bad cast, parse failure): on-error runs with context.LastError. */
+  OUTPOST_ERR_EXPRESSION_FAILED: { status: 500, source: 'policy', retrySafe: false, message: 'Internal server error: a policy expression failed' },
   OUTPOST_ERR_POLICY_FAILED: { status: 500, source: 'policy', retrySafe: false, message: 'Internal server error: a policy failed' },
   OUTPOST_ERR_BACKEND_UNREACHABLE: { status: 502, source: 'backend', retrySafe: true, message: 'Bad gateway: the backend could not be reached' },
   OUTPOST_ERR_BACKEND_PROTOCOL: { status: 502, source: 'backend', retrySafe: false, message: 'Bad gateway: the backend sent an invalid response' },

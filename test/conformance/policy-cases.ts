@@ -37,6 +37,20 @@ const ALL: Section[] = ['inbound', 'backend', 'outbound', 'on-error'];
 
 export const POLICY_CASES: PolicyCase[] = [
   {
+    name: 'set-variable', yaml: { name: 'tier', value: '@(context.Request.Headers.GetValueOrDefault("x-tier", "none"))' }, sections: ALL,
+    runs: [
+      { title: 'stores the expression\'s value', section: 'inbound', expect: CONTINUE, check: (ctx) => assert.equal(ctx.variable('tier'), 'none') },
+      { title: 'keeps a constant as a string', section: 'outbound', yaml: { name: 'n', value: '42' }, expect: CONTINUE, check: (ctx) => assert.equal(ctx.variable('n'), '42') },
+      { title: 'keeps an expression\'s type', section: 'on-error', yaml: { name: 'n', value: '@(40 + 2)' }, expect: CONTINUE, check: (ctx) => assert.equal(ctx.variable('n'), 42) },
+    ],
+    bad: [
+      { yaml: { name: 'bad name', value: 'v' }, attribute: 'name' },
+      { yaml: { name: 'x' }, attribute: 'value' },
+      { yaml: { name: 'x', value: '@(context.Nope)' }, attribute: 'value' },
+      { yaml: { name: 'x', value: 'v', colour: 'red' }, attribute: 'colour' },
+    ],
+  },
+  {
     name: 'set-header', yaml: { name: 'X-Out', value: 'v' }, sections: ALL,
     runs: [
       { title: 'adds a request header', section: 'inbound', expect: CONTINUE, check: (ctx) => assert.equal(ctx.header('x-out'), 'v') },

@@ -306,7 +306,7 @@ describe('parsePolicyDocument: errors', () => {
     }
   });
 
-  test('a C# expression in text or in a nested element names the element path', () => {
+  test('a C# expression where no policy evaluates one names the element path', () => {
     const text = compileError(() => parsePolicyDocument(
       '<policies><outbound><set-body>@{ return "x"; }</set-body></outbound></policies>', SCOPE));
     assert.deepEqual([text.at.section, text.at.element, text.at.index, text.attribute], ['outbound', 'set-body', 0, null]);
@@ -316,12 +316,12 @@ describe('parsePolicyDocument: errors', () => {
         - condition: ok
           policies:
             - set-method: GET
-            - set-header: { name: X, value: "@(1+1)" }`));
-    assert.deepEqual(nested.at, { scope: SCOPE, section: 'inbound', element: 'choose[0]/when[0]/set-header[1]/value', index: 0 });
+            - check-header: { name: X, value: "@(1+1)" }`));
+    assert.deepEqual(nested.at, { scope: SCOPE, section: 'inbound', element: 'choose[0]/when[0]/check-header[1]/value', index: 0 });
     assert.equal(nested.attribute, null);
     const escaped = compileError(() => parsePolicyDocument(
-      '<policies><inbound><when condition="&#64;(true)"/></inbound></policies>', SCOPE));
-    assert.equal(escaped.attribute, 'condition');
+      '<policies><inbound><rate-limit calls="&#64;(10)" renewal-period="1"/></inbound></policies>', SCOPE));
+    assert.equal(escaped.attribute, 'calls');
   });
 
   test('base anywhere but directly in a section', () => {

@@ -57,7 +57,7 @@ test('structural, expression and named-value problems keep the positions of the 
     policies: {
       inbound: [
         { 'set-header': {}, 'set-status': {} },                     // not a single-key map
-        { 'set-header': { name: 'x', value: '@(context.Request)' } }, // a C# expression
+        { 'set-header': { name: 'x', value: '@(context.Nope)' } },    // a C# expression outside the subset
         { 'set-header': { name: '{{unknown}}', value: '{{also-unknown}}' } },
         { 'rate-limit': { calls: 'many', 'renewal-period': 1 } },     // still rate-limit[3]
       ],
@@ -65,7 +65,7 @@ test('structural, expression and named-value problems keep the positions of the 
   });
   assert.deepEqual(where(c), [
     'policies: inbound / set-header + set-status[0]',
-    'policies: inbound / set-header[1]/value[0]',
+    'policies: inbound / set-header[1] @value',
     'policies: inbound / set-header[2] @name',
     'policies: inbound / set-header[2]/value[0]',
     'policies: inbound / rate-limit[3] @calls',

@@ -13,6 +13,22 @@ export { runSection, type RuntimeSection } from './run-section.js';
 
 export type RuntimeChain = Record<Section, RuntimeSection | null>;
 
+/** Chains whose policy expressions read context.Request.Body: the worker buffers the body before inbound. */
+const readsBody = new WeakSet<RuntimeChain>();
+
+export function chainReadsRequestBody(chain: RuntimeChain): boolean {
+  return readsBody.has(chain);
+}
+
+/** Whether compiled policy data holds an expression node reading `.Body` (found once per generation). */
+function mentionsBody(data: unknown, depth = 0): boolean {
+  if (data === null || typeof data !== 'object' || depth > 200) return false;
+  if (Array.isArray(data)) return data.some((x) => mentionsBody(x, depth + 1));
+  const o = data as Record<string, unknown>;
+  if (o.k === 'mem' && o.name === 'Body') return true;
+  return Object.values(o).some((x) => mentionsBody(x, depth + 1));
+}
+
 export function instantiateChain(chain: CompiledChain, services: WorkerServices): RuntimeChain {
   const out = {} as RuntimeChain;
   for (const section of SECTIONS) {
@@ -23,5 +39,6 @@ export function instantiateChain(chain: CompiledChain, services: WorkerServices)
       names: list.map((p) => p.name),
     };
   }
+  if (mentionsBody(chain)) readsBody.add(out);
   return out;
 }

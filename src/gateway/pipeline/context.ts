@@ -8,6 +8,7 @@
 import type { Section } from './phases.js';
 import type { ErrorCode } from '../../shared/errors.js';
 import type { ResponseStorePlan } from '../cache/store-plan.js';
+import type { CompiledApi, CompiledOperation } from '../../shared/compiled-meta.js';
 
 export interface LastError {
   source: 'client' | 'backend' | 'policy' | 'internal';
@@ -72,6 +73,15 @@ export class RequestContext {
    * sets one, so requests that use none allocate nothing.
    */
   variables: Map<string, unknown> | null = null;
+  /** The matched API and operation as policy expressions see them (context.Api, context.Operation); null in unit tests. */
+  apiMeta: CompiledApi | null = null;
+  operationMeta: CompiledOperation | null = null;
+  /** The request body when the gateway buffered it before inbound (context.Request.Body); null otherwise. */
+  requestBody: Buffer | null = null;
+  /** performance.now() when the context was built: context.Elapsed. */
+  readonly startedAt = performance.now();
+  /** context.RequestId, made on first read (most requests never ask). */
+  requestId: string | null = null;
   /** What a cache policy found, for telemetry and request logs: null when no cache policy ran. */
   cacheResult: 'hit' | 'miss' | null = null;
   /**

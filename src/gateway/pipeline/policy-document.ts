@@ -46,9 +46,9 @@
  * Errors are PolicyCompileError (several at once are PolicyCompileErrors: every problem of the
  * document is reported, not only the first): an unknown section, or anything else in <policies>; a list item
  * that is not a single-key map or a name; malformed XML (with line and column), a root that is not
- * <policies>; `base` anywhere but directly in a section; `@(` or `@{` in any attribute value or
- * text (APIM's C# policy expressions are not supported: a policy that needs one fails to compile
- * rather than run with the expression as a literal string).
+ * <policies>; `base` anywhere but directly in a section; `@(` or `@{` in an attribute value or
+ * text where no policy evaluates expressions (EXPRESSION_ATTRIBUTES, EXPRESSION_TEXTS: anywhere
+ * else the expression would be sent as a literal string, so it is refused).
  * Locations: a policy is `name[i]`, i its 0-based position in its section; a nested element's
  * `element` is its path from the policy (`choose[2]/when[0]/set-header`) and its index is its
  * position among its parent's child elements.
@@ -64,6 +64,11 @@ export { TEXT_CHILDREN } from './policy-yaml.js';
 export type PolicyDocument = Partial<Record<Section, PolicyElement[]>>;
 
 const EXPRESSION = /@[({]/;
+/** `element@attribute` pairs whose value may be a policy expression (compiled by the policy, expression/template.ts). */
+export const EXPRESSION_ATTRIBUTES = new Set(['when@condition', 'retry@condition', 'set-variable@value', 'set-status@code', 'set-status@reason',
+  'rewrite-uri@template', 'rate-limit-by-key@counter-key', 'quota-by-key@counter-key', 'limit-concurrency@key']);
+/** Elements (`parent/child` or a policy's own name) whose text may be a policy expression. */
+export const EXPRESSION_TEXTS = new Set(['set-header/value', 'set-query-parameter/value', 'set-method', 'return-response/set-body', 'set-variable']);
 
 export function parsePolicyDocument(input: unknown, scope: string): PolicyDocument {
   const sink: PolicyCompileError[] = [];
@@ -109,12 +114,15 @@ function walkElement(el: PolicyElement, at: PolicyLocation, depth: number, visit
 /** Every problem of one element (not only the first) goes into `sink`. */
 function checkElement(el: PolicyElement, at: PolicyLocation, depth: number, sink: PolicyCompileError[]): void {
   if (el.name === 'base' && depth > 0) sink.push(new PolicyCompileError(at, null, 'base may only stand directly in a section'));
+  const path = at.element.split('/').map((p) => p.replace(/\[\d+\]$/, ''));
+  const name = path[path.length - 1];
+  const parent = path.length > 1 ? path[path.length - 2] : '';
   for (const [attr, value] of Object.entries(el.attrs)) {
-    if (EXPRESSION.test(value)) sink.push(new PolicyCompileError(at, attr, expressionProblem('attribute value')));
+    if (EXPRESSION.test(value) && !EXPRESSION_ATTRIBUTES.has(`${name}@${attr}`)) sink.push(new PolicyCompileError(at, attr, expressionProblem('attribute value')));
   }
-  if (EXPRESSION.test(el.text)) sink.push(new PolicyCompileError(at, null, expressionProblem('text')));
+  if (EXPRESSION.test(el.text) && !EXPRESSION_TEXTS.has(`${parent}/${name}`) && !EXPRESSION_TEXTS.has(name)) sink.push(new PolicyCompileError(at, null, expressionProblem('text')));
 }
 
 function expressionProblem(where: string): string {
-  return `${where} contains a C# policy expression (@(…) or @{…}); expressions are not supported`;
+  return `${where} contains a C# policy expression (@(…) or @{…}), which this element does not evaluate`;
 }

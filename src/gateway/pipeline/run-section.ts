@@ -46,12 +46,17 @@ async function finishAsync(section: RuntimeSection, from: number, pending: Promi
   }
 }
 
-/** A coded error (OutpostError) keeps its code and source, so on-error answers with its status. */
+/**
+ * A coded error (OutpostError) keeps its code and source, so on-error answers with its status. A
+ * policy expression's exception gets APIM's reason, ExpressionValueEvaluationFailure, and its
+ * message ("Expression evaluation failed. ..."): what context.LastError shows in APIM.
+ */
 function policyThrew(section: RuntimeSection, index: number, ctx: RequestContext, err: unknown): Outcome {
   const code = err instanceof OutpostError ? err.code : 'OUTPOST_ERR_POLICY_FAILED';
   const source = ERRORS[code].source;
+  const reason = code === 'OUTPOST_ERR_POLICY_FAILED' ? 'PolicyFailed' : code === 'OUTPOST_ERR_EXPRESSION_FAILED' ? 'ExpressionValueEvaluationFailure' : code;
   ctx.fail({
-    source: source === 'config' ? 'policy' : source, reason: code === 'OUTPOST_ERR_POLICY_FAILED' ? 'PolicyFailed' : code,
+    source: source === 'config' ? 'policy' : source, reason,
     message: err instanceof Error ? err.message : String(err), section: section.section, policy: section.names[index], code,
   });
   return FAIL;

@@ -3,7 +3,7 @@
  * attribute. Every factory uses these, so every policy reports bad input the same way.
  */
 import { childLocation, collectInto, PolicyCompileError, throwCollected, type PolicyElement, type PolicyLocation } from '../pipeline/policy-element.js';
-import { ExpressionError, parseExpression, type Expr } from '../pipeline/expression/index.js';
+import { compileConditionProgram, compileTemplate, ExpressionError, type Program, type Template } from '../pipeline/expression/index.js';
 import { headerNameProblem, headerValueProblem, reasonPhraseProblem } from '../../shared/http-syntax.js';
 
 /** Refuses attributes and child elements the policy does not know (never a silent skip). */
@@ -109,13 +109,31 @@ export function reasonAttr(el: PolicyElement, at: PolicyLocation, attr = 'reason
   return reason;
 }
 
-/** A condition in Outpost's expression language, compiled now; a parse error names the attribute. */
-export function conditionAttr(el: PolicyElement, at: PolicyLocation, name: string): Expr {
+/**
+ * A condition, compiled now: a policy expression (`@(...)`, `@{...}`) or Outpost's condition
+ * language, both to the one expression tree; a compile error names the attribute.
+ */
+export function conditionAttr(el: PolicyElement, at: PolicyLocation, name: string): Program {
   const source = stringAttr(el, at, name);
+  return expressionOrFail(at, name, source, () => compileConditionProgram(source));
+}
+
+/** An attribute that may be a policy expression (see expression/template.ts); `fallback` when absent. */
+export function templateAttr(el: PolicyElement, at: PolicyLocation, name: string, fallback?: string): Template {
+  const raw = stringAttr(el, at, name, fallback);
+  return templateValue(at, name, raw);
+}
+
+/** A value (an attribute's or a child element's text) that may be a policy expression. */
+export function templateValue(at: PolicyLocation, name: string, raw: string): Template {
+  return expressionOrFail(at, name, raw, () => compileTemplate(raw));
+}
+
+function expressionOrFail<T>(at: PolicyLocation, name: string, source: string, compile: () => T): T {
   try {
-    return parseExpression(source);
+    return compile();
   } catch (err) {
-    if (err instanceof ExpressionError) throw new PolicyCompileError(at, name, `${err.message} in "${source}"`);
+    if (err instanceof ExpressionError) throw new PolicyCompileError(at, name, `${err.message} in "${source.length > 200 ? `${source.slice(0, 200)}…` : source}"`);
     throw err;
   }
 }

@@ -15,13 +15,13 @@ import type { CompiledPolicy, PolicyFactory, PolicyInstance } from '../pipeline/
 import { CONTINUE, type Outcome, type Section } from '../pipeline/phases.js';
 import { collectInto, describeLocation, mapCollecting, PolicyCompileError, throwCollected, type PolicyElement, type PolicyLocation } from '../pipeline/policy-element.js';
 import { childLocation } from '../pipeline/policy-document.js';
-import { bindCondition, type Expr } from '../pipeline/expression/index.js';
+import { bindConditionProgram, type Program } from '../pipeline/expression/index.js';
 import { compileElement, type FactoryLookup } from '../pipeline/compile-element.js';
 import { runSection, type RuntimeSection } from '../pipeline/run-section.js';
 import type { RequestContext } from '../pipeline/context.js';
 import { allowOnly, conditionAttr } from './attributes.js';
 
-interface Branch { condition: Expr; policies: CompiledPolicy[] }
+interface Branch { condition: Program; policies: CompiledPolicy[] }
 interface Config { section: Section; branches: Branch[]; otherwise: CompiledPolicy[] | null }
 
 export function makeChoose(lookup: FactoryLookup): PolicyFactory<Config> {
@@ -67,7 +67,7 @@ export function makeChoose(lookup: FactoryLookup): PolicyFactory<Config> {
       const instantiate = (list: CompiledPolicy[]): RuntimeSection => ({
         section: config.section, instances: list.map((p) => lookup(p.name)!.create(p.config as never, services)), names: list.map((p) => p.name),
       });
-      const tests = config.branches.map((b) => bindCondition(b.condition));
+      const tests = config.branches.map((b) => bindConditionProgram(b.condition));
       const bodies = config.branches.map((b) => instantiate(b.policies));
       const otherwise = config.otherwise === null ? null : instantiate(config.otherwise);
       return {

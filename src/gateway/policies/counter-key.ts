@@ -1,8 +1,13 @@
 /**
- * What a by-key policy (quota-by-key, limit-concurrency) keys on. Without C# expressions the key
- * is named, the same forms rate-limit-by-key accepts: `subscription`, `ip`, `header:<name>` or
- * `claim:<name>` (a validated JWT's claim). Checked at compile time; read per request.
+ * What a by-key policy (rate-limit-by-key, quota-by-key, limit-concurrency) keys on: a policy
+ * expression as in APIM (`@(context.Subscription.Id)`, `@(context.Request.IpAddress)`), or a
+ * named form: `subscription`, `ip`, `header:<name>` or `claim:<name>` (a validated JWT's claim).
+ * Checked at compile time; read per request. A computed key longer than MAX_KEY characters is
+ * replaced by its SHA-256, so a client cannot make counter keys of unbounded size.
  */
+import { createHash } from 'node:crypto';
+import { bindStringTemplate, hasExpression, type Program } from '../pipeline/expression/index.js';
+import { templateValue } from './attributes.js';
 import { PolicyCompileError, type PolicyElement, type PolicyLocation } from '../pipeline/policy-element.js';
 import { stringAttr } from './attributes.js';
 import { isToken } from '../../shared/http-syntax.js';
@@ -10,11 +15,17 @@ import type { RequestContext } from '../pipeline/context.js';
 
 const KEY_FORMS = /^(subscription|ip|header:.+|claim:[^\s]+)$/;
 
-/** A compiled key: what to read, and the header (lowercased) or claim name. */
-export interface CounterKey { kind: 'subscription' | 'ip' | 'header' | 'claim'; name: string }
+const MAX_KEY = 256;
+
+/** A compiled key: what to read, and the header (lowercased) or claim name; or an expression (name: its source). */
+export type CounterKey = { kind: 'subscription' | 'ip' | 'header' | 'claim'; name: string } | { kind: 'expression'; name: string; program: Program };
 
 export function compileCounterKey(el: PolicyElement, at: PolicyLocation, attr: string): CounterKey {
   const raw = stringAttr(el, at, attr);
+  if (hasExpression(raw)) {
+    const t = templateValue(at, attr, raw);
+    if (t.k === 'code') return { kind: 'expression', name: raw.trim(), program: t.p };
+  }
   if (!KEY_FORMS.test(raw) || (raw.startsWith('header:') && !isToken(raw.slice(7)))) throw new PolicyCompileError(at, attr, `must be subscription, ip, header:<name> or claim:<name>, got ${JSON.stringify(raw)}`);
   const colon = raw.indexOf(':');
   if (colon < 0) return { kind: raw as 'subscription' | 'ip', name: '' };
@@ -23,9 +34,20 @@ export function compileCounterKey(el: PolicyElement, at: PolicyLocation, attr: s
   return { kind, name: kind === 'header' ? name.toLowerCase() : name };
 }
 
-/** The request's value for the key; '' when absent (all such requests share one counter). */
+/** The key as a function of the request, bound once per worker. */
+export function bindCounterKey(key: CounterKey): (ctx: RequestContext) => string {
+  if (key.kind !== 'expression') return (ctx) => counterKeyOf(key, ctx);
+  const f = bindStringTemplate({ k: 'code', p: key.program });
+  return (ctx) => {
+    const v = f(ctx);
+    return v.length <= MAX_KEY ? v : `sha256:${createHash('sha256').update(v).digest('hex')}`;
+  };
+}
+
+/** The request's value for a named key; '' when absent (all such requests share one counter). */
 export function counterKeyOf(key: CounterKey, ctx: RequestContext): string {
   switch (key.kind) {
+    case 'expression': return bindCounterKey(key)(ctx);
     case 'subscription': return ctx.subscription?.id ?? '';
     case 'ip': return ctx.clientIp;
     case 'header': return ctx.header(key.name) ?? '';
@@ -35,5 +57,5 @@ export function counterKeyOf(key: CounterKey, ctx: RequestContext): string {
 
 /** The key as written, for policy ids (`header:x-client`). */
 export function describeCounterKey(key: CounterKey): string {
-  return key.name === '' ? key.kind : `${key.kind}:${key.name}`;
+  return key.kind === 'expression' ? key.name : key.name === '' ? key.kind : `${key.kind}:${key.name}`;
 }

@@ -14,7 +14,7 @@ import type { PolicyFactory } from '../pipeline/policy-contract.js';
 import { CONTINUE, RESPOND, type Outcome } from '../pipeline/phases.js';
 import { PolicyCompileError } from '../pipeline/policy-element.js';
 import { allowOnly, intAttr } from './attributes.js';
-import { compileCounterKey, counterKeyOf, describeCounterKey, type CounterKey } from './counter-key.js';
+import { bindCounterKey, compileCounterKey, describeCounterKey, type CounterKey } from './counter-key.js';
 import { declarationId } from './declaration-id.js';
 import { errorBody } from '../../shared/errors.js';
 import type { RequestContext } from '../pipeline/context.js';
@@ -34,12 +34,13 @@ export const limitConcurrency: PolicyFactory<Config> = {
     return { id: declarationId(`${el.name}|${at.scope}|${at.section}|${at.index}|${max}|${describeCounterKey(key)}`), key, max };
   },
   create(config, services) {
+    const keyOf = bindCounterKey(config.key);
     const gauges = services.gauges;
     if (gauges === undefined) throw new Error('limit-concurrency needs the node-wide gauges (WorkerServices.gauges)');
     const prefix = `${config.id}\u0000`;
     return {
       run(ctx: RequestContext): Outcome {
-        const slot = gauges.acquire(prefix + counterKeyOf(config.key, ctx), config.max);
+        const slot = gauges.acquire(prefix + keyOf(ctx), config.max);
         if (slot < 0) {
           ctx.respond(429, 'Too Many Requests', ['content-type', 'application/json', 'x-outpost-error', CODE], errorBody(CODE));
           return RESPOND;

@@ -23,7 +23,7 @@ import { CONTINUE, RESPOND, type Outcome } from '../pipeline/phases.js';
 import { PolicyCompileError, type PolicyElement, type PolicyLocation } from '../pipeline/policy-element.js';
 import { allowOnly, intAttr } from './attributes.js';
 import { declarationId } from './declaration-id.js';
-import { compileCounterKey, counterKeyOf, describeCounterKey, type CounterKey } from './counter-key.js';
+import { bindCounterKey, compileCounterKey, describeCounterKey, type CounterKey } from './counter-key.js';
 import type { RequestContext } from '../pipeline/context.js';
 import type { WorkerServices } from '../pipeline/worker-services.js';
 import { MAX_WINDOW_END_SEC } from '../../shared/counter-layout.js';
@@ -89,6 +89,7 @@ export function formatTimeSpan(totalSec: number): string {
 }
 
 function createQuota(config: Config, services: WorkerServices) {
+  const keyOf = bindCounterKey(config.key);
   const prefix = `${config.id}\u0000`; // '\u0000' ends the policy prefix: overflow groups by policy
   const decide = (ctx: RequestContext, count: number, windowEnd: number, nowSec: number): Outcome => {
     if (count === FAIL_CLOSED) {
@@ -104,7 +105,7 @@ function createQuota(config: Config, services: WorkerServices) {
     run(ctx: RequestContext): Outcome | Promise<Outcome> {
       const nowSec = services.now() / 1000;
       const windowEnd = quotaWindowEnd(config.periodSec, config.firstStartSec, nowSec);
-      const key = prefix + counterKeyOf(config.key, ctx);
+      const key = prefix + keyOf(ctx);
       if (config.fleet.scope === 'node') return decide(ctx, services.counters.hit(key, windowEnd), windowEnd, nowSec);
       // A quota that never renews (period 0) never expires in Redis either.
       const endsMs = config.periodSec === 0 ? 0 : windowEnd * 1000;

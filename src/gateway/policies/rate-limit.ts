@@ -15,7 +15,8 @@
  * With fail-mode="open" and Redis unreachable a fleet limit is counted node-wide (fixed windows).
  *
  * rate-limit counts per subscription (anonymous requests share one counter); rate-limit-by-key
- * counts per `counter-key`: `subscription`, `ip`, `header:<name>` or `claim:<name>`.
+ * counts per `counter-key`: a policy expression (`@(context.Request.IpAddress)`) or a named form,
+ * `subscription`, `ip`, `header:<name>` or `claim:<name>` (a validated JWT's claim).
  *
  * `remaining-calls-header-name`, `retry-after-header-name` and `total-calls-header-name` (as APIM)
  * name response headers carrying the calls left, the wait and the limit; each must be an RFC 9110
@@ -24,7 +25,7 @@
 import type { PolicyFactory } from '../pipeline/policy-contract.js';
 import { CONTINUE, RESPOND, type Outcome } from '../pipeline/phases.js';
 import { allowOnly, intAttr, optionalHeaderName } from './attributes.js';
-import { compileCounterKey, counterKeyOf, describeCounterKey, type CounterKey } from './counter-key.js';
+import { bindCounterKey, compileCounterKey, describeCounterKey, type CounterKey } from './counter-key.js';
 import { declarationId } from './declaration-id.js';
 import { compileFleetOptions, FLEET_ATTRIBUTES, FLEET_MARK, type FleetOptions } from './fleet-options.js';
 import { countHit, FAIL_CLOSED, respondRedisUnavailable, type CounterHit } from './fleet-counter.js';
@@ -69,6 +70,7 @@ function compileLimit(byKey: boolean) {
 }
 
 function createLimit(config: Config, services: WorkerServices) {
+  const keyOf = bindCounterKey(config.key);
   const prefix = `${config.id}\u0000`; // '\u0000' ends the policy prefix: overflow groups by policy
   const total = String(config.calls);
   const periodMs = config.periodSec * 1000;
@@ -97,7 +99,7 @@ function createLimit(config: Config, services: WorkerServices) {
   return {
     run(ctx: RequestContext): Outcome | Promise<Outcome> {
       const nowMs = services.now();
-      const key = prefix + counterKeyOf(config.key, ctx);
+      const key = prefix + keyOf(ctx);
       const nodeWindowEndSec = (Math.floor(nowMs / periodMs) + 1) * config.periodSec;
       // Node scope stays synchronous and allocation-free: no closure, no promise, no microtask.
       if (config.fleet.scope === 'node') return decide(ctx, services.counters.hit(key, nodeWindowEndSec), nowMs);

@@ -20,6 +20,7 @@ import { retry } from './retry.js';
 import { cacheLookup } from '../cache/cache-lookup.js';
 import { cacheStore } from '../cache/cache-store.js';
 import { cacheLookupValue, cacheRemoveValue, cacheStoreValue } from '../cache/cache-value.js';
+import { setVariable } from './set-variable.js';
 
 // choose compiles and creates its nested policies through this lookup (see choose.ts for why it is
 // passed in rather than imported); findFactory is only called once the registry is complete.
@@ -32,6 +33,7 @@ const FACTORIES: ReadonlyArray<PolicyFactory<never>> = [
   validateJwt,
   retry,
   cacheLookup, cacheStore, cacheLookupValue, cacheStoreValue, cacheRemoveValue,
+  setVariable,
   choose,
 ] as unknown as ReadonlyArray<PolicyFactory<never>>;
 

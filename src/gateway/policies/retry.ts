@@ -15,12 +15,12 @@ import type { PolicyFactory } from '../pipeline/policy-contract.js';
 import { CONTINUE, type Outcome } from '../pipeline/phases.js';
 import { PolicyCompileError } from '../pipeline/policy-element.js';
 import { allowOnly, boolAttr, conditionAttr, intAttr } from './attributes.js';
-import { bindCondition, type Expr } from '../pipeline/expression/index.js';
+import { bindConditionProgram, type Program } from '../pipeline/expression/index.js';
 import { forwardRequest } from './forward-request.js';
 import type { RequestContext, RetryPlan } from '../pipeline/context.js';
 
 interface Config {
-  condition: Expr;
+  condition: Program;
   count: number;
   intervalMs: number;
   deltaMs: number;
@@ -49,7 +49,7 @@ export const retry: PolicyFactory<Config> = {
     };
   },
   create(config) {
-    const test = bindCondition(config.condition);
+    const test = bindConditionProgram(config.condition);
     const plan: RetryPlan = {
       test, count: config.count,
       delayMs(attempt: number): number {

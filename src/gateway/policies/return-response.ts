@@ -9,11 +9,61 @@ import { RESPOND, type Outcome } from '../pipeline/phases.js';
 import type { PolicyElement, PolicyLocation } from '../pipeline/policy-element.js';
 import { PolicyCompileError } from '../pipeline/policy-element.js';
 import { childLocation } from '../pipeline/policy-document.js';
-import { allowOnly, childTexts, enumAttr, headerName, headerValue, intAttr, reasonAttr, stringAttr } from './attributes.js';
+import { allowOnly, childTexts, enumAttr, headerName, headerValue, intAttr, reasonAttr, stringAttr, templateAttr, templateValue } from './attributes.js';
 import { applyHeader } from './set-header.js';
 import type { RequestContext } from '../pipeline/context.js';
+import { bindStringTemplate, hasExpression, type Template } from '../pipeline/expression/index.js';
+import { bindHeaderValue, bindIntValue, bindReasonPhrase } from './dynamic-value.js';
 
-interface Config { status: number; reason: string; headers: string[]; body: string | null }
+type ExistsAction = 'override' | 'skip' | 'append' | 'delete';
+/** What return-response builds per request when some part of it is a policy expression. */
+interface Computed {
+  status: Template; reason: Template; body: Template | null;
+  headers: Array<{ name: string; action: ExistsAction; values: Template[] }>;
+}
+interface Config { status: number; reason: string; headers: string[]; body: string | null; computed?: Computed }
+
+/** Whether any attribute or text of return-response (or its children) holds an expression. */
+function anyExpression(el: PolicyElement): boolean {
+  return hasExpression(el.text) || Object.values(el.attrs).some(hasExpression) || el.children.some(anyExpression);
+}
+
+function computedOf(el: PolicyElement, at: PolicyLocation): Computed {
+  const statusIndex = el.children.findIndex((c) => c.name === 'set-status');
+  const status = statusIndex < 0 ? null : el.children[statusIndex];
+  const statusAt = childLocation(at, 'set-status', statusIndex);
+  if (status) allowOnly(status, statusAt, ['code', 'reason']);
+  const headers: Computed['headers'] = [];
+  el.children.forEach((child, i) => {
+    if (child.name !== 'set-header') return;
+    const where = childLocation(at, child.name, i);
+    allowOnly(child, where, ['name', 'exists-action'], ['value']);
+    const action = enumAttr(child, where, 'exists-action', ['override', 'skip', 'append', 'delete'] as const, 'override');
+    headers.push({ name: headerName(child, where), action, values: childTexts(child, where, 'value').map((v) => templateValue(where, 'value', v)) });
+  });
+  const body = childTexts(el, at, 'set-body');
+  return {
+    status: status ? templateAttr(status, statusAt, 'code') : { k: 'text', v: '200' },
+    reason: status ? templateAttr(status, statusAt, 'reason', '') : { k: 'text', v: '' },
+    body: body.length > 0 ? templateValue(at, 'set-body', body.join('')) : null,
+    headers,
+  };
+}
+
+function respondComputed(c: Computed) {
+  const status = bindIntValue(c.status, 'status code', 100, 599);
+  const reason = bindReasonPhrase(c.reason);
+  const body = c.body === null ? null : bindStringTemplate(c.body);
+  const headers = c.headers.map((h) => ({ name: h.name, action: h.action, values: h.values.map((v) => bindHeaderValue(v, 'header value')) }));
+  return {
+    run(ctx: RequestContext): Outcome {
+      const list: string[] = [];
+      for (const h of headers) applyHeader(list, h.name, h.action, h.values.map((f) => f(ctx)));
+      ctx.respond(status(ctx), reason(ctx), list, body === null ? null : body(ctx));
+      return RESPOND;
+    },
+  };
+}
 
 function headersOf(el: PolicyElement, at: PolicyLocation): string[] {
   const list: string[] = [];
@@ -29,6 +79,7 @@ function headersOf(el: PolicyElement, at: PolicyLocation): string[] {
 }
 
 function respondWith(config: Config) {
+  if (config.computed !== undefined) return respondComputed(config.computed);
   return {
     run(ctx: RequestContext): Outcome {
       ctx.respond(config.status, config.reason, config.headers.slice(), config.body);
@@ -43,6 +94,7 @@ export const returnResponse: PolicyFactory<Config> = {
   compile(el, at) {
     allowOnly(el, at, ['response-variable-name'], ['set-status', 'set-header', 'set-body']);
     if (el.attrs['response-variable-name'] !== undefined) throw new PolicyCompileError(at, 'response-variable-name', 'context variables are not supported');
+    if (anyExpression(el)) return { status: 0, reason: '', headers: [], body: null, computed: computedOf(el, at) };
     const statusIndex = el.children.findIndex((c) => c.name === 'set-status');
     const status = statusIndex < 0 ? null : el.children[statusIndex];
     const statusAt = childLocation(at, 'set-status', statusIndex);

@@ -13,14 +13,21 @@
 import type { PolicyFactory } from '../pipeline/policy-contract.js';
 import { CONTINUE, type Outcome } from '../pipeline/phases.js';
 import { PolicyCompileError, type PolicyLocation } from '../pipeline/policy-element.js';
-import { allowOnly, boolAttr, stringAttr } from './attributes.js';
+import { allowOnly, boolAttr, stringAttr, templateValue } from './attributes.js';
 import { pairName, queryValue, splitQuery } from '../../shared/query-string.js';
 import type { RequestContext } from '../pipeline/context.js';
+import { bindStringTemplate, hasExpression, type Template } from '../pipeline/expression/index.js';
+import { CsRuntimeError } from '../pipeline/expression/csharp/cs-error.js';
+
+/** A computed target: visible ASCII only (no space, CR, LF or "#"), a path, not a URL. */
+const COMPUTED_TARGET = /^\/[\x21-\x22\x24-\x7e]*$/;
 
 /** Alternating pieces: literal, param name, literal, …, literal (always odd length). */
 type Pieces = string[];
 
 interface Config {
+  /** Set when the template is a policy expression: its result is the path and query, checked per request. */
+  computed?: Template;
   path: Pieces;
   /** The template's query as pieces ([] when it has none). */
   query: Pieces;
@@ -56,6 +63,9 @@ export const rewriteUri: PolicyFactory<Config> = {
   compile(el, at) {
     allowOnly(el, at, ['template', 'copy-unmatched-params']);
     const template = stringAttr(el, at, 'template').trim();
+    if (hasExpression(template)) {
+      return { computed: templateValue(at, 'template', template), path: [], query: [], queryNames: [], copyUnmatched: boolAttr(el, at, 'copy-unmatched-params', true) };
+    }
     if (/^[a-z][a-z0-9+.-]*:/i.test(template) || template.startsWith('//')) {
       throw new PolicyCompileError(at, 'template', 'must be a path (the backend is chosen by set-backend-service), not a URL');
     }
@@ -77,6 +87,7 @@ export const rewriteUri: PolicyFactory<Config> = {
     };
   },
   create(config) {
+    if (config.computed !== undefined) return computedRewrite(bindStringTemplate(config.computed), config.copyUnmatched);
     return {
       run(ctx: RequestContext): Outcome {
         const original = ctx.query;
@@ -104,4 +115,25 @@ function render(pieces: Pieces, ctx: RequestContext, originalQuery: string): str
     out += encodeURIComponent(value) + pieces[i + 1];
   }
   return out;
+}
+
+/** rewrite-uri with an expression: the result ("/v2/items?x=1") replaces path and query; `{param}` is not applied to it. */
+function computedRewrite(target: (ctx: RequestContext) => string, copyUnmatched: boolean) {
+  return {
+    run(ctx: RequestContext): Outcome {
+      const raw = target(ctx);
+      const text = raw.startsWith('/') ? raw : `/${raw}`;
+      if (!COMPUTED_TARGET.test(text)) throw new CsRuntimeError('UriFormatException', 'The URI computed by rewrite-uri\'s template is not a path of visible ASCII characters without "#".');
+      const q = text.indexOf('?');
+      const original = ctx.query;
+      ctx.path = q < 0 ? text : text.slice(0, q);
+      let query = q < 0 ? '' : text.slice(q + 1);
+      if (copyUnmatched && original !== '') {
+        const names = splitQuery(query).map(pairName);
+        for (const pair of splitQuery(original)) if (!names.includes(pairName(pair))) query = query === '' ? pair : `${query}&${pair}`;
+      }
+      ctx.query = query;
+      return CONTINUE;
+    },
+  };
 }

@@ -11,11 +11,14 @@
 import type { PolicyFactory, PolicyInstance } from '../pipeline/policy-contract.js';
 import { CONTINUE, type Outcome } from '../pipeline/phases.js';
 import { PolicyCompileError } from '../pipeline/policy-element.js';
-import { allowOnly, childTexts, enumAttr, headerName, headerValue } from './attributes.js';
+import { allowOnly, childTexts, enumAttr, headerName, headerValue, templateValue } from './attributes.js';
 import type { RequestContext } from '../pipeline/context.js';
+import type { Template } from '../pipeline/expression/index.js';
+import { bindHeaderValue } from './dynamic-value.js';
 
 type ExistsAction = 'override' | 'skip' | 'append' | 'delete';
-interface Config { name: string; action: ExistsAction; values: string[]; response: boolean }
+/** `values` are the constants; `computed` is set instead when a value is a policy expression. */
+interface Config { name: string; action: ExistsAction; values: string[]; computed: Template[] | null; response: boolean }
 
 export const setHeader: PolicyFactory<Config> = {
   name: 'set-header',
@@ -25,10 +28,22 @@ export const setHeader: PolicyFactory<Config> = {
     const action = enumAttr(el, at, 'exists-action', ['override', 'skip', 'append', 'delete'] as const, 'override');
     const values = childTexts(el, at, 'value');
     if (action !== 'delete' && values.length === 0) throw new PolicyCompileError(at, null, 'needs at least one <value> unless exists-action="delete"');
-    for (const v of values) headerValue(at, 'value', v);
-    return { name: headerName(el, at), action, values, response: at.section === 'outbound' || at.section === 'on-error' };
+    const templates = values.map((v) => templateValue(at, 'value', v));
+    const computed = templates.some((t) => t.k === 'code') ? templates : null;
+    if (computed === null) for (const v of values) headerValue(at, 'value', v);
+    return { name: headerName(el, at), action, values: computed === null ? values : [], computed, response: at.section === 'outbound' || at.section === 'on-error' };
   },
   create(config): PolicyInstance {
+    if (config.computed !== null) {
+      const parts = config.computed.map((t) => bindHeaderValue(t, 'header value'));
+      return {
+        run(ctx: RequestContext): Outcome {
+          const values = parts.map((f) => f(ctx));
+          applyHeader(config.response ? ctx.responseHeaders() : ctx.headers, config.name, config.action, values);
+          return CONTINUE;
+        },
+      };
+    }
     return {
       run(ctx: RequestContext): Outcome {
         const list = config.response ? ctx.responseHeaders() : ctx.headers;

@@ -7,12 +7,17 @@
 import type { PolicyFactory } from '../pipeline/policy-contract.js';
 import { CONTINUE, type Outcome } from '../pipeline/phases.js';
 import { PolicyCompileError } from '../pipeline/policy-element.js';
-import { allowOnly, childTexts, enumAttr, stringAttr } from './attributes.js';
+import { allowOnly, childTexts, enumAttr, stringAttr, templateValue } from './attributes.js';
+import { bindStringTemplate, type Template } from '../pipeline/expression/index.js';
 import { encodePair, pairName, splitQuery } from '../../shared/query-string.js';
 import type { RequestContext } from '../pipeline/context.js';
 
 type ExistsAction = 'override' | 'skip' | 'append' | 'delete';
-interface Config { name: string; action: ExistsAction; /** `name=value` pairs, encoded. */ pairs: string[] }
+interface Config {
+  name: string; action: ExistsAction; /** `name=value` pairs, encoded. */ pairs: string[];
+  /** Set instead of pairs when a value is a policy expression: encoded per request. */
+  computed: Template[] | null;
+}
 
 export const setQueryParameter: PolicyFactory<Config> = {
   name: 'set-query-parameter',
@@ -23,9 +28,21 @@ export const setQueryParameter: PolicyFactory<Config> = {
     const action = enumAttr(el, at, 'exists-action', ['override', 'skip', 'append', 'delete'] as const, 'override');
     const values = childTexts(el, at, 'value');
     if (action !== 'delete' && values.length === 0) throw new PolicyCompileError(at, null, 'needs at least one <value> unless exists-action="delete"');
-    return { name, action, pairs: values.map((v) => encodePair(name, v)) };
+    const templates = values.map((v) => templateValue(at, 'value', v));
+    const computed = templates.some((t) => t.k === 'code') ? templates : null;
+    return { name, action, pairs: computed === null ? values.map((v) => encodePair(name, v)) : [], computed };
   },
   create(config) {
+    if (config.computed !== null) {
+      const parts = config.computed.map(bindStringTemplate);
+      return {
+        run(ctx: RequestContext): Outcome {
+          const added = parts.map((f) => encodePair(config.name, f(ctx))).join('&');
+          ctx.query = applyQueryParameter(ctx.query, config.name, config.action, added);
+          return CONTINUE;
+        },
+      };
+    }
     const added = config.pairs.join('&');
     return {
       run(ctx: RequestContext): Outcome {

@@ -111,6 +111,9 @@ export class RequestHandler {
         headers, clientIp, api.meta.id, gen.table.meta.operations[this.match.op].id, this.params(gen, head.query));
       if (templateQuery !== null) ctx.templateQueryNames = templateQuery.map((q) => q.query);
       if (subscription !== null) ctx.subscription = { id: subscription.id, productId: productId || null };
+      // References, not copies: context.Api and context.Operation read them only when an expression asks.
+      ctx.apiMeta = api.meta;
+      ctx.operationMeta = gen.table.meta.operations[this.match.op];
       return startPolicyRequest(this.ctx, res, gen, api, chain, ctx, head.contentLength, head.chunked);
     }
 

@@ -11,7 +11,7 @@ import type { WorkerContext } from './handle-request.js';
 import { PolicyExchange } from '../upstream/policy-exchange.js';
 import { backendTarget } from './backend-target.js';
 import { BUFFERED_BODY_LIMIT, collectBody, StreamingBody } from './request-body.js';
-import { runSection, type RuntimeChain } from '../pipeline/chain-runtime.js';
+import { chainReadsRequestBody, runSection, type RuntimeChain } from '../pipeline/chain-runtime.js';
 import { CONTINUE, FAIL, RESPOND, type Outcome } from '../pipeline/phases.js';
 import type { RequestContext } from '../pipeline/context.js';
 import { dropUnkeyedHeaders } from '../cache/store-plan.js';
@@ -28,12 +28,17 @@ export function startPolicyRequest(
   let body: StreamingBody | Buffer | null = null;
   // A body that may have to be sent again (retry) is buffered when small; otherwise it streams.
   let bodyPending = false;
+  let handlersReady = false;
   const replayable = !chunked && contentLength <= BUFFERED_BODY_LIMIT;
-  if (replayable && contentLength > 0 && chain.backend?.names.includes('retry')) {
+  // A policy expression reading context.Request.Body needs the (small) body before inbound runs.
+  const bodyFirst = replayable && contentLength > 0 && chainReadsRequestBody(chain);
+  if (replayable && contentLength > 0 && (bodyFirst || chain.backend?.names.includes('retry'))) {
     bodyPending = true;
     collectBody(res, contentLength, (collected) => {
       body = collected;
       bodyPending = false;
+      // The body may arrive before the handlers below exist (data already read): then the end starts inbound.
+      if (bodyFirst) { ctx.requestBody = collected; if (handlersReady) startInbound(); return; }
       if (readyToForward) forward();
     }, () => exchange.fail('OUTPOST_ERR_BAD_REQUEST_FRAMING', new Error('body longer than Content-Length')));
   } else if (chunked || contentLength > 0) {
@@ -76,7 +81,12 @@ export function startPolicyRequest(
     then(chain.backend === null ? CONTINUE : runSection(chain.backend, ctx), afterBackend);
   };
 
-  then(chain.inbound === null ? CONTINUE : runSection(chain.inbound, ctx), afterInbound);
+  const startInbound = (): void => {
+    if (exchange.aborted) return;
+    then(chain.inbound === null ? CONTINUE : runSection(chain.inbound, ctx), afterInbound);
+  };
+  handlersReady = true;
+  if (!bodyFirst || !bodyPending) startInbound();
 }
 
 /** Continues synchronously when the section did not wait. */

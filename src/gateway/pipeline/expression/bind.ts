@@ -1,20 +1,25 @@
 /**
- * Turns a condition's AST into a tree of closures, once per generation in each worker, so that a
- * request only calls functions: operands are read straight off the RequestContext, regexes were
- * compiled here (regex/, never RegExp), and no node is dispatched on its kind per request.
- * Semantics are those of ast.ts.
+ * Outpost's condition language as sugar over the one expression engine (rule 9 of DESIGN.md): a
+ * condition's AST is lowered to the C# expression tree (csharp/cs-ast.ts) as `op` nodes, and
+ * bound by the same binder as APIM's policy expressions (csharp/cs-bind.ts), with the same step
+ * budget. The operations registered here keep the semantics of ast.ts (null, numeric strings,
+ * truthiness); regexes are compiled at bind time (regex/, never RegExp).
  */
 import { MAX_MATCH_INPUT, type CompareOp, type Expr, type RefName, type Value } from './ast.js';
 import type { RequestContext } from '../context.js';
 import { queryValue } from '../../../shared/query-string.js';
 import { compileRegex } from './regex/index.js';
+import type { Node, Program } from './csharp/cs-ast.js';
+import { bindProgram, registerOp, type Ev } from './csharp/cs-bind.js';
 
 export type Evaluator = (ctx: RequestContext) => Value;
+/** What the registered operations build: closures over the evaluation state (st.ctx is the request). */
+type CtxEvaluator = Ev;
 
 /** The condition as a predicate: its value's truthiness. */
 export function bindCondition(expr: Expr): (ctx: RequestContext) => boolean {
-  const f = bind(expr);
-  return (ctx) => truthy(f(ctx));
+  const f = bindProgram(lowerCondition(expr));
+  return (ctx) => f(ctx) === true;
 }
 
 export function truthy(v: Value): boolean {
@@ -22,32 +27,50 @@ export function truthy(v: Value): boolean {
 }
 
 export function bind(e: Expr): Evaluator {
+  return bindProgram({ kind: 'expr', e: lower(e), slots: 0 }) as Evaluator;
+}
+
+/** A condition as a program of the one expression tree: its truthiness, a boolean. */
+export function lowerCondition(e: Expr): Program {
+  return { kind: 'expr', e: { k: 'op', name: 'truthy', args: [lower(e)], key: null, p: 0 }, slots: 0 };
+}
+
+/** The condition language's AST as nodes of the C# tree: operations the evaluator runs (registered below). */
+function lower(e: Expr): Node {
+  const op = (name: string, args: Node[], key: string | null = null): Node => ({ k: 'op', name, args, key, p: 0 });
   switch (e.k) {
-    case 'lit': { const v = e.v; return () => v; }
-    case 'ref': return bindRef(e.ref, e.key);
-    case 'not': { const a = bind(e.a); return (ctx) => !truthy(a(ctx)); }
-    case 'and': {
-      const args = e.args.map(bind);
-      return (ctx) => { for (const f of args) if (!truthy(f(ctx))) return false; return true; };
-    }
-    case 'or': {
-      const args = e.args.map(bind);
-      return (ctx) => { for (const f of args) if (truthy(f(ctx))) return true; return false; };
-    }
-    case 'cmp': return bindCompare(e.op, e.a, e.b);
-    case 'matches': {
-      const a = bind(e.a);
-      const re = compileRegex(e.source, e.flags); // linear time; throws past its step budget
-      return (ctx) => {
-        const v = a(ctx);
-        if (v === null) return false;
-        const s = String(v);
-        return s.length <= MAX_MATCH_INPUT && re.test(s);
-      };
-    }
-    case 'call': return bindCall(e.fn, e.args.map(bind));
+    case 'lit': return { k: 'lit', v: e.v, p: 0 };
+    case 'ref': return op(`ref:${e.ref}`, [], e.key);
+    case 'not': return op('not', [lower(e.a)]);
+    case 'and': case 'or': return op(e.k, e.args.map(lower));
+    case 'cmp': return op(`cmp:${e.op}`, [lower(e.a), lower(e.b)]);
+    case 'matches': return op('matches', [lower(e.a)], `${e.flags}/${e.source}`);
+    case 'call': return op(`fn:${e.fn}`, e.args.map(lower));
   }
 }
+
+// The operations' semantics are those of ast.ts ("Values and null"), unchanged by the move.
+const val = (f: CtxEvaluator) => f as (st: Parameters<CtxEvaluator>[0]) => Value;
+registerOp('truthy', ([a]) => (st) => truthy(val(a)(st)));
+registerOp('not', ([a]) => (st) => !truthy(val(a)(st)));
+registerOp('and', (args) => (st) => { for (const f of args) if (!truthy(val(f)(st))) return false; return true; });
+registerOp('or', (args) => (st) => { for (const f of args) if (truthy(val(f)(st))) return true; return false; });
+for (const op of ['==', '!=', '<', '<=', '>', '>='] as CompareOp[]) registerOp(`cmp:${op}`, ([a, b], _key, nodes) => bindCompare(op, nodes, val(a), val(b)));
+for (const fn of ['contains', 'startsWith', 'endsWith', 'exists', 'lower', 'in']) registerOp(`fn:${fn}`, (args) => bindCall(fn, args.map(val)));
+for (const ref of ['method', 'path', 'header', 'query', 'ip', 'subscription', 'product', 'claim', 'api', 'operation', 'status', 'errorSource', 'errorReason'] as RefName[]) {
+  registerOp(`ref:${ref}`, (_args, key) => { const f = bindRef(ref, key); return (st) => f(st.ctx); });
+}
+registerOp('matches', ([a], key) => {
+  const slash = key!.indexOf('/');
+  const re = compileRegex(key!.slice(slash + 1), key!.slice(0, slash)); // linear time; throws past its step budget
+  const f = val(a);
+  return (st) => {
+    const v = f(st);
+    if (v === null) return false;
+    const s = String(v);
+    return s.length <= MAX_MATCH_INPUT && re.test(s);
+  };
+});
 
 function bindRef(ref: RefName, key: string | null): Evaluator {
   const name = key ?? '';
@@ -68,18 +91,19 @@ function bindRef(ref: RefName, key: string | null): Evaluator {
   }
 }
 
-function bindCompare(op: CompareOp, ea: Expr, eb: Expr): Evaluator {
-  const a = bind(ea);
-  const b = bind(eb);
+type StEvaluator = (st: Parameters<CtxEvaluator>[0]) => Value;
+
+function bindCompare(op: CompareOp, nodes: Node[], a: StEvaluator, b: StEvaluator): CtxEvaluator {
   // The literal null on one side: a presence test of the other (parse.ts allows only == and !=).
-  const nullA = ea.k === 'lit' && ea.v === null;
-  if (nullA || (eb.k === 'lit' && eb.v === null)) {
+  const isNull = (n: Node) => n.k === 'lit' && n.v === null;
+  const nullA = isNull(nodes[0]);
+  if (nullA || isNull(nodes[1])) {
     const other = nullA ? b : a;
-    return op === '==' ? (ctx) => other(ctx) === null : (ctx) => other(ctx) !== null;
+    return op === '==' ? (st) => other(st) === null : (st) => other(st) !== null;
   }
-  return (ctx) => {
-    const x = a(ctx);
-    const y = b(ctx);
+  return (st) => {
+    const x = a(st);
+    const y = b(st);
     if (x === null || y === null) return false;
     const c = order(x, y);
     switch (op) {
@@ -93,25 +117,25 @@ function bindCompare(op: CompareOp, ea: Expr, eb: Expr): Evaluator {
   };
 }
 
-function bindCall(fn: string, args: Evaluator[]): Evaluator {
+function bindCall(fn: string, args: StEvaluator[]): CtxEvaluator {
   const [a, b] = args;
-  const strings = (test: (x: string, y: string) => boolean): Evaluator => (ctx) => {
-    const x = a(ctx);
-    const y = b(ctx);
+  const strings = (test: (x: string, y: string) => boolean): CtxEvaluator => (st) => {
+    const x = a(st);
+    const y = b(st);
     return x !== null && y !== null && test(String(x), String(y));
   };
   switch (fn) {
     case 'contains': return strings((x, y) => x.includes(y));
     case 'startsWith': return strings((x, y) => x.startsWith(y));
     case 'endsWith': return strings((x, y) => x.endsWith(y));
-    case 'exists': return (ctx) => a(ctx) !== null;
-    case 'lower': return (ctx) => { const x = a(ctx); return x === null ? null : String(x).toLowerCase(); };
+    case 'exists': return (st) => a(st) !== null;
+    case 'lower': return (st) => { const x = a(st); return x === null ? null : String(x).toLowerCase(); };
     case 'in': {
       const options = args.slice(1);
-      return (ctx) => {
-        const x = a(ctx);
+      return (st) => {
+        const x = a(st);
         if (x === null) return false;
-        for (const f of options) { const y = f(ctx); if (y !== null && order(x, y) === 0) return true; }
+        for (const f of options) { const y = f(st); if (y !== null && order(x, y) === 0) return true; }
         return false;
       };
     }

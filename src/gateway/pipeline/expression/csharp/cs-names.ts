@@ -1,0 +1,50 @@
+/**
+ * The names a policy expression may use, known at compile time so that anything outside the
+ * subset is a compile error naming it: type names (for casts, `is`, `as`, declarations, `new`,
+ * static calls), and every instance member some runtime value offers. The runtime files register
+ * their members here (cs-members.ts, cs-context.ts, cs-statics.ts); the parser only reads.
+ */
+
+/** C# keywords and .NET names that denote a type, normalised: `String` and `string` are one. */
+const TYPE_ALIASES: Record<string, string> = {
+  string: 'string', String: 'string', int: 'int', Int32: 'int', long: 'long', Int64: 'long', short: 'int', Int16: 'int',
+  uint: 'long', ulong: 'long', byte: 'int', Byte: 'int', double: 'double', Double: 'double', float: 'double', Single: 'double',
+  decimal: 'double', Decimal: 'double', bool: 'bool', Boolean: 'bool', object: 'object', Object: 'object', char: 'char', Char: 'char',
+  DateTime: 'DateTime', DateTimeOffset: 'DateTime', TimeSpan: 'TimeSpan', Guid: 'Guid', Uri: 'Uri',
+  JObject: 'JObject', JArray: 'JArray', JToken: 'JToken', JValue: 'JToken', JProperty: 'JProperty',
+  Jwt: 'Jwt', BasicAuthCredentials: 'BasicAuthCredentials', Regex: 'Regex', Match: 'Match',
+  Encoding: 'Encoding', Convert: 'Convert', Math: 'Math', StringComparison: 'StringComparison', Formatting: 'Formatting',
+  WebUtility: 'WebUtility', HttpUtility: 'WebUtility', Array: 'Array', Enumerable: 'Enumerable', Environment: 'Environment',
+  IEnumerable: 'IEnumerable', List: 'List', IList: 'List', ICollection: 'List', Dictionary: 'Dictionary', IDictionary: 'Dictionary',
+  IReadOnlyDictionary: 'Dictionary', KeyValuePair: 'KeyValuePair', StringBuilder: 'StringBuilder', StringSplitOptions: 'StringSplitOptions',
+  RegexOptions: 'RegexOptions', JTokenType: 'JTokenType', DateTimeKind: 'DateTimeKind', CultureInfo: 'CultureInfo', DateTimeStyles: 'DateTimeStyles',
+  Func: 'Func',
+};
+
+/** Namespaces a fully qualified name may start with (`System.Text.Encoding.UTF8`). */
+export const NAMESPACE_ROOTS = new Set(['System', 'Newtonsoft']);
+
+export function typeAlias(name: string): string | undefined {
+  return Object.hasOwn(TYPE_ALIASES, name) ? TYPE_ALIASES[name] : undefined;
+}
+
+const instanceMembers = new Set<string>();
+const staticMembers = new Set<string>();
+
+/** Runtime files declare the instance members (properties and methods) their values offer. */
+export function declareMembers(names: readonly string[]): void {
+  for (const n of names) instanceMembers.add(n);
+}
+
+/** `Type.Member` pairs with a static implementation. */
+export function declareStatics(names: readonly string[]): void {
+  for (const n of names) staticMembers.add(n);
+}
+
+export function isInstanceMember(name: string): boolean {
+  return instanceMembers.has(name);
+}
+
+export function isStaticMember(type: string, name: string): boolean {
+  return staticMembers.has(`${type}.${name}`);
+}

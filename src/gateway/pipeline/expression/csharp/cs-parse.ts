@@ -1,0 +1,253 @@
+/**
+ * Statements of `@{ ... }` blocks (declarations, if/else, return, foreach, for, while, switch,
+ * try/catch, break/continue, expression statements) on top of the expression parser, and the
+ * entry point: compileCs turns the text of `@(...)` or `@{...}` into a Program (plain data).
+ */
+import type { Node, Program, Stmt } from './cs-ast.js';
+import { lex } from './cs-lexer.js';
+import { describe, ExprParser } from './cs-parse-expr.js';
+import { CsCompileError } from './cs-error.js';
+import './cs-runtime.js'; // registers the supported members (cs-names.ts) before anything is parsed
+
+/** Longest expression source accepted (a policy document holds many; each is bounded). */
+export const MAX_SOURCE = 16_384;
+
+/**
+ * Deepest tree accepted. Left-associative chains (`1+1+1…`, `a.b.c…`) are parsed in loops, not
+ * by recursion, so MAX_NESTING does not bound them; binding, evaluating and msgpack all recurse
+ * over the tree, so its depth is measured here (without recursion) and bounded.
+ */
+export const MAX_TREE_DEPTH = 200;
+
+/** `source` is the expression body: the text between `@(` and `)`, or between `@{` and `}`. */
+export function compileCs(source: string, kind: 'expr' | 'block'): Program {
+  const program = parseProgram(source, kind);
+  const deep = deepestNode(program);
+  if (deep !== null) throw new CsCompileError(source, deep.p, `the expression is nested more than ${MAX_TREE_DEPTH} levels deep (split it with variables in a @{...} block)`);
+  return program;
+}
+
+/** Where a node deeper than MAX_TREE_DEPTH is, or null. An explicit stack: the tree may be deeper than the call stack allows. */
+function deepestNode(root: unknown): { p: number } | null {
+  const stack: Array<[unknown, number, number]> = [[root, 0, 0]];
+  while (stack.length > 0) {
+    const [v, depth, near] = stack.pop()!;
+    if (v === null || typeof v !== 'object') continue;
+    // Arrays and helper objects have no position: report the nearest node above them.
+    const p = typeof (v as { p?: unknown }).p === 'number' ? (v as { p: number }).p : near;
+    if (depth > MAX_TREE_DEPTH) return { p };
+    for (const child of Array.isArray(v) ? v : Object.values(v)) if (child !== null && typeof child === 'object') stack.push([child, depth + 1, p]);
+  }
+  return null;
+}
+
+function parseProgram(source: string, kind: 'expr' | 'block'): Program {
+  if (source.length > MAX_SOURCE) throw new CsCompileError(source, 0, `an expression is at most ${MAX_SOURCE} characters, this one has ${source.length}`);
+  const p = new StmtParser(source, lex(source));
+  if (kind === 'expr') {
+    const e = p.expr();
+    p.atEnd();
+    if (e.k === 'lam') throw new CsCompileError(source, e.p, 'a lambda is not a value (lambdas are arguments of LINQ methods)');
+    return { kind: 'expr', e, slots: p.slots };
+  }
+  const body = p.statements();
+  p.atEnd();
+  if (!endsWithReturn(body)) throw new CsCompileError(source, source.length, 'a @{...} block must end with a return statement');
+  return { kind: 'block', s: { k: 'block', body, p: 0 }, slots: p.slots };
+}
+
+function endsWithReturn(body: Stmt[]): boolean {
+  const last = body[body.length - 1];
+  if (last === undefined) return false;
+  if (last.k === 'return') return true;
+  if (last.k === 'if') return last.else !== null && endsWithReturn([last.then]) && endsWithReturn([last.else]);
+  if (last.k === 'block') return endsWithReturn(last.body);
+  if (last.k === 'switch' || last.k === 'try' || last.k === 'foreach' || last.k === 'while' || last.k === 'for') return true; // checked at run time
+  return false;
+}
+
+class StmtParser extends ExprParser {
+  atEnd(): void {
+    const t = this.peek();
+    if (t.k !== 'end') this.fail(t, `unexpected ${describe(t)} after a complete ${this.i === 0 ? 'expression' : 'expression'}`);
+  }
+
+  statements(): Stmt[] {
+    const out: Stmt[] = [];
+    while (this.peek().k !== 'end') out.push(this.statement());
+    return out;
+  }
+
+  protected override lambdaBlock(): Stmt { return this.block(); }
+
+  private block(): Stmt {
+    const open = this.expect('{');
+    this.scopes.push(new Map());
+    const body: Stmt[] = [];
+    while (!this.is('}')) {
+      if (this.peek().k === 'end') this.fail(open, 'unclosed "{"');
+      body.push(this.statement());
+    }
+    this.next();
+    this.scopes.pop();
+    return { k: 'block', body, p: open.p };
+  }
+
+  private statement(): Stmt {
+    const t = this.peek();
+    this.enter(t);
+    try { return this.statementInner(); } finally { this.leave(); }
+  }
+
+  private statementInner(): Stmt {
+    const t = this.peek();
+    if (t.k === 'op' && t.t === '{') return this.block();
+    if (t.k === 'op' && t.t === ';') { this.next(); return { k: 'block', body: [], p: t.p }; }
+    if (t.k === 'id') {
+      switch (t.t) {
+        case 'return': {
+          this.next();
+          const e = this.is(';') ? null : this.expr();
+          this.expect(';');
+          return { k: 'return', e, p: t.p };
+        }
+        case 'if': {
+          this.next();
+          const c = this.paren();
+          const then = this.scoped();
+          const otherwise = this.isWord('else') ? (this.next(), this.scoped()) : null;
+          return { k: 'if', c, then, else: otherwise, p: t.p };
+        }
+        case 'foreach': return this.foreach();
+        case 'for': return this.forLoop();
+        case 'while': { this.next(); const c = this.paren(); return { k: 'while', c, body: this.scoped(), p: t.p }; }
+        case 'switch': return this.switchStmt();
+        case 'try': return this.tryStmt();
+        case 'break': case 'continue': this.next(); this.expect(';'); return { k: t.t, p: t.p };
+        case 'throw': case 'goto': case 'do': case 'using': case 'lock': case 'yield': case 'await':
+          this.fail(t, `"${t.t}" is outside the supported subset of policy expressions`);
+      }
+      const decl = this.tryDeclaration();
+      if (decl) { this.expect(';'); return decl; }
+    }
+    const e = this.expr();
+    if (e.k !== 'asg' && e.k !== 'call' && e.k !== 'inc') this.fail(t, 'only assignments, calls, ++ and -- can be statements');
+    this.expect(';');
+    return { k: 'expr', e, p: t.p };
+  }
+
+  /** The body of if/else/loops gets a scope of its own, as in C#. */
+  private scoped(): Stmt {
+    this.scopes.push(new Map());
+    const s = this.statement();
+    this.scopes.pop();
+    return s;
+  }
+
+  private paren(): Node {
+    this.expect('(');
+    const c = this.expr();
+    this.expect(')');
+    return c;
+  }
+
+  /** `var x = e`, `string x = e, y`, `JObject body = ...`: a type (or var) then a name. */
+  private tryDeclaration(): Stmt | null {
+    const save = this.i;
+    const t = this.peek();
+    if (t.t === 'var' || t.t === 'dynamic') this.next();
+    else if (this.tryType() === null) return null;
+    if (this.peek().k !== 'id' || !(this.is('=', 1) || this.is(';', 1) || this.is(',', 1))) { this.i = save; return null; }
+    const slots: number[] = [];
+    const inits: Array<Node | null> = [];
+    do {
+      const name = this.next();
+      if (name.k !== 'id') this.fail(name, `expected a variable name, found ${describe(name)}`);
+      const init = this.eat('=') ? this.expr() : null;
+      if (init === null && t.t === 'var') this.fail(name, 'a var declaration needs a value');
+      slots.push(this.declare(name));
+      inits.push(init);
+    } while (this.eat(','));
+    return { k: 'decl', slots, inits, p: t.p };
+  }
+
+  private foreach(): Stmt {
+    const t = this.next();
+    this.expect('(');
+    if (this.isWord('var')) this.next(); else this.type();
+    const name = this.next();
+    if (name.k !== 'id') this.fail(name, `expected a variable name, found ${describe(name)}`);
+    if (!this.isWord('in')) this.fail(this.peek(), 'expected "in"');
+    this.next();
+    const of = this.expr();
+    this.expect(')');
+    this.scopes.push(new Map());
+    const slot = this.declare(name);
+    const body = this.statement();
+    this.scopes.pop();
+    return { k: 'foreach', slot, of, body, p: t.p };
+  }
+
+  private forLoop(): Stmt {
+    const t = this.next();
+    this.expect('(');
+    this.scopes.push(new Map());
+    let init: Stmt | null = null;
+    if (!this.is(';')) {
+      init = this.tryDeclaration();
+      if (init === null) { const e = this.expr(); init = { k: 'expr', e, p: e.p }; }
+    }
+    this.expect(';');
+    const c = this.is(';') ? null : this.expr();
+    this.expect(';');
+    const step: Node[] = [];
+    while (!this.is(')')) { step.push(this.expr()); if (!this.eat(',')) break; }
+    this.expect(')');
+    const body = this.statement();
+    this.scopes.pop();
+    return { k: 'for', init, c, step, body, p: t.p };
+  }
+
+  private switchStmt(): Stmt {
+    const t = this.next();
+    const on = this.paren();
+    this.expect('{');
+    const cases: Array<{ labels: Array<Node | null>; body: Stmt[] }> = [];
+    this.scopes.push(new Map());
+    while (!this.eat('}')) {
+      const labels: Array<Node | null> = [];
+      while (this.isWord('case') || this.isWord('default')) {
+        const l = this.next();
+        labels.push(l.t === 'case' ? this.expr() : null);
+        this.expect(':');
+      }
+      if (labels.length === 0) this.fail(this.peek(), `expected "case" or "default", found ${describe(this.peek())}`);
+      const body: Stmt[] = [];
+      while (!this.isWord('case') && !this.isWord('default') && !this.is('}')) {
+        if (this.peek().k === 'end') this.fail(t, 'unclosed switch');
+        body.push(this.statement());
+      }
+      cases.push({ labels, body });
+    }
+    this.scopes.pop();
+    return { k: 'switch', on, cases, p: t.p };
+  }
+
+  private tryStmt(): Stmt {
+    const t = this.next();
+    const body = this.block();
+    if (!this.isWord('catch')) this.fail(this.peek(), 'try needs a catch (finally is outside the supported subset)');
+    this.next();
+    this.scopes.push(new Map());
+    let slot: number | null = null;
+    if (this.eat('(')) {
+      const typeTok = this.next();
+      if (typeTok.k !== 'id' || !/Exception$/.test(typeTok.t)) this.fail(typeTok, 'expected an exception type');
+      if (this.peek().k === 'id') slot = this.declare(this.next());
+      this.expect(')');
+    }
+    const handler = this.block();
+    this.scopes.pop();
+    return { k: 'try', body, slot, handler, p: t.p };
+  }
+}
