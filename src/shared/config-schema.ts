@@ -26,6 +26,14 @@ const upstreamSchema = z.object({
   queueLimit: z.number().int().min(0).max(100_000).default(1_024),
 }).strict();
 
+/** The response cache (cache-lookup / cache-store and the cache-*-value policies). */
+const cacheSchema = z.object({
+  /** Largest response body (or cache-store-value value) kept; larger ones stream through unstored. */
+  maxEntryBytes: z.number().int().min(1).max(64 * 1024 * 1024).default(1024 * 1024),
+  /** Byte bound of each worker's in-memory LRU (caching-type internal, or prefer-external without Redis). 0 turns it off. */
+  internalMaxBytes: z.number().int().min(0).max(16 * 1024 * 1024 * 1024).default(64 * 1024 * 1024),
+}).strict();
+
 /**
  * gateway.redis: the external cache and the fleet-wide counters (src/gateway/redis/). Absent:
  * nothing connects. OUTPOST_REDIS_URL replaces `url` (and turns Redis on with these defaults).
@@ -105,6 +113,7 @@ const gatewaySchema = z.object({
   /** How long SIGTERM waits for in-flight requests before closing them. */
   drainTimeoutSeconds: z.number().min(0).max(3600).default(30),
   upstream: upstreamSchema.default({}),
+  cache: cacheSchema.default({}),
   redis: redisSchema.optional(),
 }).strict();
 

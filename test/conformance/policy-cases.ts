@@ -209,4 +209,62 @@ export const POLICY_CASES: PolicyCase[] = [
       { yaml: { condition: 'true', count: 1, interval: 0, 'forward-request': { timeout: 0 } }, attribute: 'timeout' },
     ],
   },
+  {
+    name: 'cache-lookup', yaml: { 'vary-by-header': 'Accept', 'vary-by-query-parameter': 'v', 'caching-type': 'internal' }, sections: ['inbound'],
+    runs: [
+      { title: 'a GET miss continues and leaves a store plan', section: 'inbound', expect: CONTINUE, check: (ctx) => {
+        assert.equal(ctx.cacheResult, 'miss');
+        assert.match(ctx.cacheStore!.key, /^rc:[0-9a-f]{64}$/);
+      } },
+      { title: 'a POST is not looked up', section: 'inbound', setup: (ctx) => { ctx.method = 'POST'; }, expect: CONTINUE, check: (ctx) => {
+        assert.equal(ctx.cacheResult, null);
+        assert.equal(ctx.cacheStore, null);
+      } },
+    ],
+    bad: [
+      { yaml: { 'caching-type': 'disk' }, attribute: 'caching-type' },
+      { yaml: { 'vary-by-header': 'bad name' }, attribute: 'vary-by-header' },
+      { yaml: { 'must-revalidate': 'maybe' }, attribute: 'must-revalidate' },
+      { yaml: { colour: 'red' }, attribute: 'colour' },
+    ],
+  },
+  {
+    name: 'cache-store', yaml: { duration: 60 }, sections: ['outbound'],
+    runs: [
+      { title: 'without a cache-lookup miss it does nothing', section: 'outbound', expect: CONTINUE, check: (ctx) => assert.equal(ctx.bodyTap, null) },
+      { title: 'after a miss it taps a 200 response', section: 'outbound', expect: CONTINUE,
+        setup: (ctx) => { ctx.cacheStore = { key: 'rc:k', cachingType: 'internal', allowPrivate: false, downstream: 'none', mustRevalidate: true, unkeyed: [] }; ctx.response = { status: 200, reason: 'OK', headers: [], body: null }; },
+        check: (ctx) => assert.notEqual(ctx.bodyTap, null) },
+      { title: 'a Set-Cookie response is not stored', section: 'outbound', expect: CONTINUE,
+        setup: (ctx) => { ctx.cacheStore = { key: 'rc:k', cachingType: 'internal', allowPrivate: false, downstream: 'none', mustRevalidate: true, unkeyed: [] }; ctx.response = { status: 200, reason: 'OK', headers: ['set-cookie', 'a=1'], body: null }; },
+        check: (ctx) => assert.equal(ctx.bodyTap, null) },
+    ],
+    bad: [
+      { yaml: {}, attribute: 'duration' },
+      { yaml: { duration: 0 }, attribute: 'duration' },
+      { yaml: { duration: 10, 'cache-response': 'yes' }, attribute: 'cache-response' },
+    ],
+  },
+  {
+    name: 'cache-lookup-value', yaml: { key: 'conformance-k', 'variable-name': 'found', 'default-value': 'none', 'caching-type': 'internal' }, sections: ALL,
+    runs: [{ title: 'a miss assigns the default value', section: 'inbound', expect: CONTINUE, check: (ctx) => assert.equal(ctx.variable('found'), 'none') }],
+    bad: [
+      { yaml: { 'variable-name': 'v' }, attribute: 'key' },
+      { yaml: { key: 'k' }, attribute: 'variable-name' },
+      { yaml: { key: 'k', 'variable-name': 'v', 'caching-type': 'redis' }, attribute: 'caching-type' },
+    ],
+  },
+  {
+    name: 'cache-store-value', yaml: { key: 'conformance-s', value: 'v', duration: 60, 'caching-type': 'internal' }, sections: ALL,
+    runs: [{ title: 'stores without waiting', section: 'inbound', expect: CONTINUE }],
+    bad: [
+      { yaml: { key: 'k', value: 'v' }, attribute: 'duration' },
+      { yaml: { value: 'v', duration: 5 }, attribute: 'key' },
+    ],
+  },
+  {
+    name: 'cache-remove-value', yaml: { key: 'conformance-r', 'caching-type': 'internal' }, sections: ALL,
+    runs: [{ title: 'removes without waiting', section: 'inbound', expect: CONTINUE }],
+    bad: [{ yaml: {}, attribute: 'key' }, { yaml: { key: 'k', colour: 'red' }, attribute: 'colour' }],
+  },
 ];

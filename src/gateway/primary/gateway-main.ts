@@ -7,7 +7,7 @@
 import { availableParallelism } from 'node:os';
 import { performance } from 'node:perf_hooks';
 import type { Server } from 'node:http';
-import { TableCompiler } from './table-compiler.js';
+import { TableCompiler, type Compiled } from './table-compiler.js';
 import { MAX_WORKERS, Supervisor, checkWorkerCount } from './supervisor.js';
 import { crashLoopSettings } from './crash-loop-guard.js';
 import { Readiness } from './readiness.js';
@@ -71,30 +71,28 @@ export async function runGateway(options: GatewayOptions): Promise<RunningGatewa
     throw new OutpostError(problemsCode(problems), `${describe(first)}: ${problems.length} problem(s); the gateway did not start`);
   };
   let firstOutcome: ApplyOutcome | null = null;
-  let startConfig = EMPTY_CONFIG();
+  // OUTPOST_REDIS_URL counts even before any config (managed mode waiting for its first one).
+  let startSettings = withEnv(EMPTY_CONFIG()).gateway;
   let firstTable: SharedArrayBuffer | null = null;
-  if (first && !first.result.ok) {
-    if (source.kind === 'file') await fail(first.result.problems);
-    firstOutcome = rejectFirst(first, first.result.problems);
-  } else if (first?.result.ok) {
-    const compiled = await compiler.compile(withEnv(first.result.config));
-    if (compiled instanceof SharedArrayBuffer) {
-      startConfig = withEnv(first.result.config);
-      firstTable = compiled;
-      state.sourceHash = first.result.sourceHash;
+  if (first) {
+    const compiled = await compileCandidate(first, null);
+    if (compiled.kind === 'table') {
+      startSettings = compiled.settings;
+      firstTable = compiled.buffer;
+      state.sourceHash = compiled.sourceHash;
       firstOutcome = { status: 'published', generation: 1 };
-    } else {
+    } else if (compiled.kind === 'problems') {
       if (source.kind === 'file') await fail(compiled.problems);
       firstOutcome = rejectFirst(first, compiled.problems);
     }
   }
   if (firstTable === null) {
-    const empty = await compiler.compile(startConfig);
-    if (!(empty instanceof SharedArrayBuffer)) throw new OutpostError('OUTPOST_ERR_INTERNAL', 'the empty config did not compile');
-    firstTable = empty;
+    const empty = await compiler.compile({ kind: 'config', config: EMPTY_CONFIG() });
+    if (empty.kind !== 'table') throw new OutpostError('OUTPOST_ERR_INTERNAL', 'the empty config did not compile');
+    firstTable = empty.buffer;
   }
   let hasConfig = firstOutcome?.status === 'published';
-  const settings = startConfig.gateway;
+  const settings = startSettings;
   const port = options.port ?? settings.port;
   const opsPort = options.opsPort ?? settings.opsPort;
   // 0 (flag, variable or file) means one per core, capped at 256; a flag or variable of 0 wins
@@ -104,7 +102,7 @@ export async function runGateway(options: GatewayOptions): Promise<RunningGatewa
   try {
     checkWorkerCount(workerCount);
     // gateway.redis is read once: every worker opens its connection at start (restart-only).
-    redisSettings = resolveRedisSettings(withEnv(startConfig).gateway.redis);
+    redisSettings = resolveRedisSettings(startSettings.redis);
   } catch (err) {
     await compiler.close();
     await source.close();
@@ -112,7 +110,7 @@ export async function runGateway(options: GatewayOptions): Promise<RunningGatewa
   }
   const faultInjection = process.env.OUTPOST_FAULT_INJECTION === '1';
 
-  state.settings = startConfig.gateway;
+  state.settings = startSettings;
   state.generation = 1;
   const initialTable: TablePublish = { type: 'table', generation: 1, buffer: firstTable };
   compiler.buffers.bind(firstTable, 1);
@@ -167,7 +165,8 @@ export async function runGateway(options: GatewayOptions): Promise<RunningGatewa
   };
   const applyCandidate = async (candidate: ConfigCandidate): Promise<ApplyOutcome> => {
     const { trigger, result, origin } = candidate;
-    if (result.ok && candidate.skipIfUnchanged && result.sourceHash === state.sourceHash && hasConfig) return { status: 'unchanged', generation: state.generation };
+    const skipHash = candidate.skipIfUnchanged && hasConfig ? state.sourceHash : null;
+    if (result.ok === true && skipHash !== null && result.sourceHash === skipHash) return { status: 'unchanged', generation: state.generation };
     const reject = (problems: ConfigProblem[]): ApplyOutcome => {
       state.recordRejection(problems);
       log('error', 'config reload rejected; the running config stays', {
@@ -175,28 +174,29 @@ export async function runGateway(options: GatewayOptions): Promise<RunningGatewa
       });
       return { status: 'rejected', problems };
     };
-    if (!result.ok) return reject(result.problems);
-    const config = withEnv(result.config);
     try {
       const compileStart = performance.now();
-      const buffer = await compiler.compile(config);
+      const compiled = await compileCandidate(candidate, skipHash);
       const compileMs = performance.now() - compileStart;
-      if (!(buffer instanceof SharedArrayBuffer)) return reject(buffer.problems);
+      if (compiled.kind === 'unchanged') return { status: 'unchanged', generation: state.generation };
+      if (compiled.kind === 'problems') return reject(compiled.problems);
+      const buffer = compiled.buffer;
       const generation = state.generation + 1;
       const table: TablePublish = { type: 'table', generation, buffer };
       state.generation = generation;
-      state.settings = config.gateway;
-      state.sourceHash = result.sourceHash;
+      state.settings = compiled.settings;
+      state.sourceHash = compiled.sourceHash;
       state.reloads++;
       state.lastReload = { ok: true, at: new Date().toISOString(), generation };
       const publishStart = performance.now();
       compiler.buffers.bind(buffer, generation);
       supervisor.publish(table);
       hasConfig = true;
-      const timings = roundAll({ ...result.timings, compileMs, publishMs: performance.now() - publishStart });
+      // compileMs: the whole round trip to the compiler thread; loading and compiling alone are in the thread's timings.
+      const timings = roundAll({ ...(result.ok === true ? result.timings : {}), ...compiled.timings, roundTripMs: compileMs, publishMs: performance.now() - publishStart });
       readiness.refresh();
-      warnRestartOnly(settings, config.gateway);
-      log('info', 'config reloaded', { trigger, ...origin, generation, apis: result.config.apis.length, tableBytes: buffer.byteLength, tableBuffers: compiler.buffers.counts(), timings });
+      warnRestartOnly(settings, compiled.settings);
+      log('info', 'config reloaded', { trigger, ...origin, generation, apis: compiled.apis, tableBytes: buffer.byteLength, tableBuffers: compiler.buffers.counts(), timings });
       return { status: 'published', generation };
     } catch (err) {
       const problems = [{ path: '', message: String(err) }];
@@ -227,14 +227,22 @@ export async function runGateway(options: GatewayOptions): Promise<RunningGatewa
     log('info', 'stopped', { reason, cutOffRequests: cutOff });
   };
 
-  // Closures above share this scope: drop the startup config (and its candidate) so they do not keep it alive.
+  // Closures above share this scope: drop the startup candidate so they do not keep it alive.
   first = null;
-  startConfig = EMPTY_CONFIG();
   log('info', 'gateway started', { port: boundPort, opsPort: ops.port, workers: workerCount, generation: state.generation, mode: source.kind, ...firstOrigin, hasConfig });
   if (process.stdout.isTTY) {
     process.stdout.write(`\n  Outpost gateway on http://localhost:${boundPort}  (ops: http://localhost:${ops.port}/health/ready, ${workerCount} workers)\n\n`);
   }
   return { port: boundPort, opsPort: ops.port, shutdown, failed };
+
+  /** Problems, unchanged (only with a skip hash), or the table: a file is loaded in the compiler thread. */
+  async function compileCandidate(candidate: ConfigCandidate, skipHash: string | null): Promise<Compiled> {
+    const result = candidate.result;
+    if (result.ok === false) return { kind: 'problems', problems: result.problems, sourceHash: result.sourceHash };
+    if (result.ok === 'file') return compiler.compile({ kind: 'file', file: result.file, unchangedHash: skipHash, redisUrl: options.redisUrl });
+    const compiled = await compiler.compile({ kind: 'config', config: withEnv(result.config) });
+    return compiled.kind === 'table' ? { ...compiled, sourceHash: result.sourceHash } : compiled;
+  }
 
   function rejectFirst(candidate: ConfigCandidate, problems: ConfigProblem[]): ApplyOutcome {
     state.recordRejection(problems, 0);
