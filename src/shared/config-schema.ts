@@ -6,7 +6,7 @@
 import { createHash } from 'node:crypto';
 import { z } from 'zod';
 import { parseAddressOrCidr } from '../gateway/policies/ip-address.js';
-import { splitSuffix, splitTemplate } from './url-template.js';
+import { checkTemplate, patternShape, splitSuffix } from './url-template.js';
 import { foldAscii } from './table-layout.js';
 import { namedValueSchema, policiesSchema, productSchema, subscriptionKeyNamesSchema, subscriptionSchema } from './config-management.js';
 
@@ -83,6 +83,16 @@ export function redisUrlProblem(value: string): string | null {
   if (url.search !== '' || url.hash !== '') return 'must not have a query or fragment';
   return null;
 }
+/**
+ * Which CPU each worker thread is pinned to (needs the native addon): `auto` puts worker i on the
+ * i-th CPU the process may use (mod their count); a list puts worker i on list[i mod length].
+ * Absent: no pinning, the kernel schedules the threads.
+ */
+const MAX_CPU = 1023; // CPU_SETSIZE - 1 on Linux
+const cpuAffinitySchema = z.union([
+  z.literal('auto'),
+  z.array(z.number().int().min(0).max(MAX_CPU)).min(1).max(MAX_CPU + 1),
+], { errorMap: (issue, ctx) => ({ message: issue.code === 'invalid_union' ? `must be "auto" or a list of CPU numbers (0-${MAX_CPU})` : ctx.defaultError }) });
 
 const gatewaySchema = z.object({
   name: z.string().min(1).default('outpost'),
@@ -112,6 +122,7 @@ const gatewaySchema = z.object({
   })).max(1000).default([]),
   /** How long SIGTERM waits for in-flight requests before closing them. */
   drainTimeoutSeconds: z.number().min(0).max(3600).default(30),
+  cpuAffinity: cpuAffinitySchema.optional(),
   upstream: upstreamSchema.default({}),
   cache: cacheSchema.default({}),
   redis: redisSchema.optional(),
@@ -228,12 +239,13 @@ function crossFieldRules(config: BaseConfig, ctx: z.RefinementCtx): void {
     api.operations.forEach((op, o) => {
       if (opIds.has(op.id)) ctx.addIssue({ code: 'custom', path: ['apis', a, 'operations', o, 'id'], message: `duplicate operation id "${op.id}"` });
       opIds.add(op.id);
-      const parsed = splitTemplate(op.urlTemplate);
-      if (typeof parsed === 'string') {
-        ctx.addIssue({ code: 'custom', path: ['apis', a, 'operations', o, 'urlTemplate'], message: parsed });
+      const checked = checkTemplate(op.urlTemplate);
+      if (typeof checked === 'string') {
+        ctx.addIssue({ code: 'custom', path: ['apis', a, 'operations', o, 'urlTemplate'], message: checked });
         return;
       }
-      const shape = `${op.method} ${parsed.map((s) => (s.kind === 'static' ? foldAscii(s.value) : s.kind === 'param' ? '\u0001{}' : '\u0001*')).join('\u0000')}`;
+      const parsed = checked.path;
+      const shape = `${op.method} ${parsed.map((s) => (s.kind === 'static' ? foldAscii(s.value) : s.kind === 'param' ? '\u0001{}' : s.kind === 'pattern' ? `\u0002${patternShape(s)}` : '\u0001*')).join('\u0000')}`;
       if (shapes.has(shape)) ctx.addIssue({ code: 'custom', path: ['apis', a, 'operations', o, 'urlTemplate'], message: `another ${op.method} operation of this API already matches "${op.urlTemplate}"` });
       shapes.add(shape);
     });

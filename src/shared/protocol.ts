@@ -21,6 +21,8 @@ export interface WorkerInit {
   redis: RedisLinkSettings | null;
   /** Each worker's Redis state and counts, one row per worker index: see redis-stats.ts. */
   redisStats: SharedArrayBuffer;
+  /** The CPU this worker pins its thread to at start (gateway.cpuAffinity), or null: not pinned. */
+  cpu: number | null;
 }
 
 export interface TablePublish {
@@ -39,7 +41,13 @@ export interface CrashRequest {
   type: 'crash';
 }
 
-export type PrimaryToWorker = TablePublish | DrainRequest | CrashRequest;
+/**
+ * Liveness ping (the systemd watchdog): the worker answers from its event loop, so a worker
+ * stuck in a busy loop never does. `seq` grows by one each round.
+ */
+export interface LivenessPing { type: 'ping'; seq: number }
+
+export type PrimaryToWorker = TablePublish | DrainRequest | CrashRequest | LivenessPing;
 
 export interface Listening { type: 'listening'; port: number }
 export interface ListenFailed { type: 'listen-failed'; port: number }
@@ -47,4 +55,6 @@ export interface ListenFailed { type: 'listen-failed'; port: number }
 export interface TableApplied { type: 'table-applied'; generation: number; buildMs: number }
 export interface Drained { type: 'drained'; cutOff: number }
 
-export type WorkerToPrimary = Listening | ListenFailed | TableApplied | Drained;
+export interface LivenessPong { type: 'pong'; seq: number }
+
+export type WorkerToPrimary = Listening | ListenFailed | TableApplied | Drained | LivenessPong;

@@ -55,10 +55,11 @@ describe('validateGatewayConfig: problems with field paths', () => {
     ]);
   });
 
-  test('two parameters in one segment', () => {
+  test('two parameters side by side in one segment (a literal between them is fine: /{a}.{b})', () => {
     assert.deepStrictEqual(problems({ apis: [api({ operations: [op('a', 'GET', '/x/{a}{b}')] })] }), [
-      { path: 'apis[0].operations[0].urlTemplate', message: 'segment "{a}{b}" must be a whole parameter such as {id}' },
+      { path: 'apis[0].operations[0].urlTemplate', message: 'segment "{a}{b}": parameters side by side cannot be told apart; put a literal between them' },
     ]);
+    assert.ok(validateGatewayConfig({ apis: [api({ operations: [op('a', 'GET', '/x/{a}.{b}'), op('b', 'GET', '/{Sid}.json')] })] }).ok);
   });
 
   test('a parameter named twice', () => {

@@ -29,7 +29,7 @@ const MAX_VARY = 32;
 
 function varyNames(el: PolicyElement, at: PolicyLocation, child: string, header: boolean): string[] {
   // APIM also accepts several names in one element, separated by ";".
-  const names = childTexts(el, child).flatMap((t) => t.split(';')).map((t) => t.trim()).filter((t) => t !== '');
+  const names = childTexts(el, at, child).flatMap((t) => t.split(';')).map((t) => t.trim()).filter((t) => t !== '');
   if (names.length > MAX_VARY) throw new PolicyCompileError(at, child, `at most ${MAX_VARY} names`);
   for (const n of names) {
     constantValue(at, child, n);

@@ -74,6 +74,11 @@ export class RequestContext {
   variables: Map<string, unknown> | null = null;
   /** What a cache policy found, for telemetry and request logs: null when no cache policy ran. */
   cacheResult: 'hit' | 'miss' | null = null;
+  /**
+   * Query parameters the operation's template matched (`/items?id={id}` → ["id"]): they are
+   * matched parameters, so rewrite-uri's copy-unmatched-params does not copy them (APIM).
+   */
+  templateQueryNames: readonly string[] = [];
   /** Set by cache-lookup on a GET miss: where cache-store may put the response (see cache/store-plan.ts). */
   cacheStore: ResponseStorePlan | null = null;
   /**

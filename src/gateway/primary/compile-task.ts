@@ -13,6 +13,16 @@ import type { ConfigProblem, GatewayConfig, GatewaySettings } from '../../shared
 import { compileTable, ConfigCompileError } from '../router/compile-table.js';
 import { loadConfigFile } from '../config/load-config.js';
 import { withRedisUrlOverride } from '../redis/redis-settings.js';
+import { nativeAddon } from '../native.js';
+
+/**
+ * This thread runs at a lower priority than the request workers (nice 10: about a tenth of a
+ * worker's CPU share when both want a core). A reload of a large config then takes longer only
+ * when the workers are busy, and requests do not wait behind seconds of compiling. Without the
+ * native addon the thread keeps the process's priority.
+ */
+export const COMPILER_NICE = 10;
+nativeAddon()?.niceThread(COMPILER_NICE);
 
 export type CompileInput =
   | { kind: 'config'; config: GatewayConfig }

@@ -27,6 +27,9 @@ import type { TablePublish } from '../../shared/protocol.js';
 import { errorFields, log } from '../../shared/log.js';
 import { PrimaryRedis } from './redis-primary.js';
 import { checkRedisUrlVariable, resolveRedisSettings, withRedisUrlOverride } from '../redis/redis-settings.js';
+import { reportNativeAddon } from '../native.js';
+import { workerPlacement } from './cpu-placement.js';
+import { SystemdService } from './systemd-service.js';
 
 export interface GatewayOptions {
   /** Standalone mode: the local config file. Without it the gateway runs in managed mode. */
@@ -52,6 +55,7 @@ export async function runGateway(options: GatewayOptions): Promise<RunningGatewa
   const crashLoop = crashLoopSettings(); // a bad setting stops startup before anything runs
   checkRedisUrlVariable(options.redisUrl);
   const withEnv = (config: GatewayConfig): GatewayConfig => withRedisUrlOverride(config, options.redisUrl);
+  reportNativeAddon();
   const source: ConfigSource = options.configFile !== undefined
     ? new FileConfigSource(options.configFile)
     : await ManagedConfigSource.create(options.managed ?? {});
@@ -127,10 +131,12 @@ export async function runGateway(options: GatewayOptions): Promise<RunningGatewa
   const redis = new PrimaryRedis(redisSettings, workerCount);
   const supervisor = new Supervisor(workerCount, faultInjection, {
     counters: SharedCounters.allocate(), gauges: SharedGauges.allocate(workerCount), probe, redis: redisSettings, redisStats: redis.stats,
-  }, crashLoop);
+  }, crashLoop, workerPlacement(settings.cpuAffinity, workerCount));
   let shuttingDown = false;
   const readiness = new Readiness({ state, supervisor, source, probe, hasConfig: () => hasConfig, shuttingDown: () => shuttingDown, redis: () => redis.readiness() });
   supervisor.onChange = () => readiness.refresh();
+  // Under systemd (Type=notify): READY=1 once readiness first holds, STATUS=, the watchdog.
+  const systemd = SystemdService.attach(readiness, supervisor);
   supervisor.onGenerationLive = (generation) => compiler.buffers.servedEverywhere(generation);
   let crashLooped: (err: OutpostError) => void = () => undefined;
   const failed = new Promise<OutpostError>((resolve) => { crashLooped = resolve; });
@@ -208,12 +214,17 @@ export async function runGateway(options: GatewayOptions): Promise<RunningGatewa
 
   source.start(apply, firstOutcome);
   readiness.start();
-  const onHup = () => source.sighup();
+  const onHup = () => {
+    const reload = () => source.sighup();
+    if (systemd) void systemd.reload(reload);
+    else reload().catch((err: unknown) => log('error', 'SIGHUP reload failed', errorFields(err)));
+  };
   process.on('SIGHUP', onHup);
 
   const shutdown = async (reason: string) => {
     if (shuttingDown) return;
     shuttingDown = true;
+    systemd?.stopping(reason);
     readiness.refresh(); // the API-port probe answers 503 from now on
     const graceMs = Math.round(state.settings!.drainTimeoutSeconds * 1000);
     log('info', 'draining', { reason, graceMs });
@@ -269,11 +280,11 @@ function closeServer(server: Server, done: () => void): void {
   server.closeAllConnections();
 }
 
-function warnRestartOnly(before: GatewayConfig['gateway'], after: GatewayConfig['gateway']): void {
-  for (const key of ['port', 'opsPort', 'workers'] as const) {
-    if (before[key] !== after[key]) log('warn', `gateway.${key} changed; it takes effect at the next restart`, { field: `gateway.${key}` });
+type RestartOnly = Pick<GatewayConfig['gateway'], 'port' | 'opsPort' | 'workers' | 'cpuAffinity' | 'redis'>;
+function warnRestartOnly(before: RestartOnly, after: RestartOnly): void {
+  for (const key of ['port', 'opsPort', 'workers', 'cpuAffinity', 'redis'] as const) {
+    if (JSON.stringify(before[key]) !== JSON.stringify(after[key])) log('warn', `gateway.${key} changed; it takes effect at the next restart`, { field: `gateway.${key}` });
   }
-  if (JSON.stringify(before.redis) !== JSON.stringify(after.redis)) log('warn', 'gateway.redis changed; it takes effect at the next restart', { field: 'gateway.redis' });
 }
 
 function roundAll(timings: Record<string, number>): Record<string, number> {

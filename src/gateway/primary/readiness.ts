@@ -30,6 +30,8 @@ export interface ReadinessInputs {
 
 export class Readiness {
   private timer: NodeJS.Timeout | null = null;
+  /** Sees every verdict (the systemd notifier follows readiness through it). */
+  onReport: (report: ReadinessReport) => void = () => undefined;
 
   constructor(private readonly inputs: ReadinessInputs) {}
 
@@ -44,7 +46,9 @@ export class Readiness {
     // Workers still switching to the newest generation: detail only, not a reason to be unready.
     const rollingOut = workers.some((w) => w.phase === 'accepting' && w.generation !== state.generation);
     const redis = this.inputs.redis?.() ?? null;
-    return { ready, generation: state.generation, rollingOut, ...detail, ...(redis ? { redis } : {}), workers, lastReload: state.lastReload, shuttingDown, liveness: supervisor.liveness() };
+    const report = { ready, generation: state.generation, rollingOut, ...detail, ...(redis ? { redis } : {}), workers, lastReload: state.lastReload, shuttingDown, liveness: supervisor.liveness() };
+    this.onReport(report);
+    return report;
   }
 
   /** Re-publish now (a phase change, a reload, shutdown). */

@@ -22,9 +22,13 @@ import { Http1Server } from '../../http1/server/http1-server.js';
 import type { ServerLimits } from '../../http1/server/server-shared.js';
 import { listenShared } from './listen-shared.js';
 import { cacheStoresOf } from '../cache/cache-stores.js';
+import { pinWorkerThread } from './pin-worker.js';
 
 const init = workerData as WorkerInit;
 setLogContext({ worker: init.index });
+// First: the thread then runs on its CPU from its first request on (and Linux places the memory
+// it touches first on that CPU's NUMA node).
+if (init.cpu !== null) pinWorkerThread(init.cpu);
 const port = parentPort!;
 const pools = new BackendPools();
 const redisStats = new RedisStatsRow(init.redisStats, init.index);
@@ -143,6 +147,7 @@ function drain(graceMs: number): void {
 
 port.on('message', (msg: PrimaryToWorker) => {
   if (msg.type === 'table') applyTable(msg.generation, msg.buffer);
+  else if (msg.type === 'ping') send({ type: 'pong', seq: msg.seq });
   else if (msg.type === 'drain') drain(msg.graceMs);
   else if (msg.type === 'crash' && init.faultInjection) setImmediate(() => { throw new Error('fault injection: worker crash requested'); });
 });
