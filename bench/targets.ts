@@ -51,7 +51,7 @@ export type GatewayVariant = 'plain' | 'policies' | 'workers2';
 export function gatewayConfig(backendPort: number, withPolicies: boolean): object {
   const policies = {
     inbound: [
-      { 'rate-limit-by-key': { calls: 1_000_000_000, 'renewal-period': 3600, 'counter-key': 'subscription' } },
+      { 'rate-limit-by-key': { calls: 1_000_000_000, 'renewal-period': 300, 'counter-key': 'subscription' } },
       { 'set-header': { name: 'x-bench', value: 'outpost' } },
     ],
   };

@@ -17,7 +17,8 @@ Commands:
       --demo-backend[=N]   also start the demo echo backend on 127.0.0.1:N (default ${DEFAULT_DEMO_PORT});
                            given twice, the last one wins
     Environment (a flag wins over its variable, a variable over the config file):
-      OUTPOST_CONFIG, OUTPOST_PORT, OUTPOST_OPS_PORT, OUTPOST_WORKERS; OUTPOST_LOG_LEVEL
+      OUTPOST_CONFIG, OUTPOST_PORT, OUTPOST_OPS_PORT, OUTPOST_WORKERS; OUTPOST_LOG_LEVEL;
+      OUTPOST_REDIS_URL (redis:// or rediss://, replaces gateway.redis.url; no flag)
   validate FILE   Check a config file; print each problem with its field path; exit ${EXIT.config} if any.
   control-plane   Run the control plane (management API, gateway config, heartbeats).
       --port N             listen port (default 7070; 0 picks a free port)

@@ -11,6 +11,8 @@ export interface CounterStore {
    * returns the count including this hit. Exact across every worker of the node.
    */
   hit(key: string, windowEndSec: number): number;
+  /** The count `hit` would add to for the window ending at `windowEndSec`, without counting (0 when none). */
+  peek(key: string, windowEndSec: number): number;
 }
 
 /**

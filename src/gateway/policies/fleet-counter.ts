@@ -21,15 +21,14 @@ const CLOSED_HEADERS = ['content-type', 'application/json', 'x-outpost-error', '
 
 /** What to count, and how, for one hit. */
 export interface CounterHit {
-  key: string;
-  /** The node-wide fixed window (unix seconds) for node scope and for fail-open. */
-  nodeWindowEndSec: number;
+  /** The hit counted node-wide (node scope, and fail-open). */
+  node(): number;
   /** The Redis call for fleet scope. */
   fleet(link: NonNullable<WorkerServices['redis']>): Promise<number | RedisUnavailable>;
 }
 
 export function countHit(options: FleetOptions, services: WorkerServices, hit: CounterHit): number | Promise<number> {
-  if (options.scope === 'node') return services.counters.hit(hit.key, hit.nodeWindowEndSec);
+  if (options.scope === 'node') return hit.node();
   const link = services.redis;
   if (!link) return fellBack(options, services, hit);
   return hit.fleet(link).then((count) => {
@@ -41,7 +40,7 @@ export function countHit(options: FleetOptions, services: WorkerServices, hit: C
 
 function fellBack(options: FleetOptions, services: WorkerServices, hit: CounterHit): number {
   services.redisStats?.fellBack(options.failMode);
-  return options.failMode === 'open' ? services.counters.hit(hit.key, hit.nodeWindowEndSec) : FAIL_CLOSED;
+  return options.failMode === 'open' ? hit.node() : FAIL_CLOSED;
 }
 
 /** fail-mode="closed" and Redis unreachable: 503 with the coded error, never a limit status. */

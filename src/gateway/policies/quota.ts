@@ -109,7 +109,7 @@ function createQuota(config: Config, services: WorkerServices) {
       if (config.fleet.scope === 'node') return decide(ctx, services.counters.hit(key, windowEnd), windowEnd, nowSec);
       // A quota that never renews (period 0) never expires in Redis either.
       const endsMs = config.periodSec === 0 ? 0 : windowEnd * 1000;
-      const count = countHit(config.fleet, services, { key, nodeWindowEndSec: windowEnd, fleet: (link) => link.hitFixed(key, endsMs) });
+      const count = countHit(config.fleet, services, { node: () => services.counters.hit(key, windowEnd), fleet: (link) => link.hitFixed(key, endsMs) });
       return typeof count === 'number' ? decide(ctx, count, windowEnd, nowSec) : count.then((n) => decide(ctx, n, windowEnd, nowSec));
     },
   };

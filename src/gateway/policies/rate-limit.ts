@@ -3,16 +3,15 @@
  * APIM: longer periods are quota's job). Every request counts, rejected ones too (as APIM). Over
  * the limit: 429 with Retry-After and APIM's message, through the respond outcome.
  *
- * Windows depend on `scope` (fleet-options.ts):
- * - scope="node" (default): FIXED windows aligned to the unix epoch, in the node-wide shared
- *   counters. Across a boundary up to 2 × calls can pass within one period (3 before and 3 after
- *   the boundary of a 3-per-10 s limit); APIM documents a sliding window.
- * - scope="fleet": a SLIDING window in Redis (RedisLink.hit): the fixed window's count plus the
- *   previous window's weighted by its overlap with the last `renewal-period` seconds, rounded up,
- *   so a burst straddling a boundary is held to `calls`. It assumes the previous window's calls
- *   were spread evenly: after a burst early in the previous window it is stricter than an exact
- *   log (it never lets more through than `calls` in any period).
- * With fail-mode="open" and Redis unreachable a fleet limit is counted node-wide (fixed windows).
+ * The window SLIDES, as APIM documents: the count is the current epoch-aligned window's plus the
+ * previous window's weighted by its overlap with the last `renewal-period` seconds, rounded up, so
+ * a burst straddling a boundary is held to `calls` (fixed windows let 6 calls through in 1 s
+ * against 3 per 10 s). It assumes the previous window's calls were spread evenly: after a burst
+ * early in the previous window it is stricter than an exact log; it never lets more than `calls`
+ * through in a period. Where the counts live depends on `scope` (fleet-options.ts): scope="node"
+ * (default) in the node-wide shared counters (sliding-window.ts), scope="fleet" in Redis
+ * (RedisLink.hit, the same estimate in a Lua script); with fail-mode="open" and Redis unreachable a
+ * fleet limit counts node-wide.
  *
  * rate-limit counts per subscription (anonymous requests share one counter); rate-limit-by-key
  * counts per `counter-key`: a policy expression (`@(context.Request.IpAddress)`) or a named form,
@@ -29,6 +28,7 @@ import { bindCounterKey, compileCounterKey, describeCounterKey, type CounterKey 
 import { declarationId } from './declaration-id.js';
 import { compileFleetOptions, FLEET_ATTRIBUTES, FLEET_MARK, type FleetOptions } from './fleet-options.js';
 import { countHit, FAIL_CLOSED, respondRedisUnavailable, type CounterHit } from './fleet-counter.js';
+import { slidingNodeCount } from './sliding-window.js';
 import type { RequestContext } from '../pipeline/context.js';
 import type { WorkerServices } from '../pipeline/worker-services.js';
 
@@ -85,8 +85,8 @@ function createLimit(config: Config, services: WorkerServices) {
       if (config.totalHeader) ctx.addResponseHeader(config.totalHeader, total);
       return CONTINUE;
     }
-    // Until the current fixed window ends: then a fixed window resets, and a sliding one has shed
-    // at least the share of the previous window it still held.
+    // Until the current fixed window ends: by then the sliding window has shed the previous
+    // window's share (rejected calls count too, so it may take longer under a steady flood).
     const retryAfter = Math.max(1, Math.ceil((periodMs - (nowMs % periodMs)) / 1000));
     const headers = ['content-type', 'application/json', 'retry-after', String(retryAfter), 'x-outpost-error', 'OUTPOST_ERR_RATE_LIMITED'];
     if (config.retryAfterHeader) headers.push(config.retryAfterHeader, String(retryAfter));
@@ -100,10 +100,9 @@ function createLimit(config: Config, services: WorkerServices) {
     run(ctx: RequestContext): Outcome | Promise<Outcome> {
       const nowMs = services.now();
       const key = prefix + keyOf(ctx);
-      const nodeWindowEndSec = (Math.floor(nowMs / periodMs) + 1) * config.periodSec;
-      // Node scope stays synchronous and allocation-free: no closure, no promise, no microtask.
-      if (config.fleet.scope === 'node') return decide(ctx, services.counters.hit(key, nodeWindowEndSec), nowMs);
-      const hit: CounterHit = { key, nodeWindowEndSec, fleet: (link) => link.hit(key, periodMs, nowMs) };
+      // Node scope stays synchronous: no closure, no promise, no microtask.
+      if (config.fleet.scope === 'node') return decide(ctx, slidingNodeCount(services.counters, key, nowMs, config.periodSec), nowMs);
+      const hit: CounterHit = { node: () => slidingNodeCount(services.counters, key, nowMs, config.periodSec), fleet: (link) => link.hit(key, periodMs, nowMs) };
       const count = countHit(config.fleet, services, hit);
       return typeof count === 'number' ? decide(ctx, count, nowMs) : count.then((n) => decide(ctx, n, nowMs));
     },

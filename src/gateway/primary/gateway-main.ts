@@ -75,7 +75,8 @@ export async function runGateway(options: GatewayOptions): Promise<RunningGatewa
     throw new OutpostError(problemsCode(problems), `${describe(first)}: ${problems.length} problem(s); the gateway did not start`);
   };
   let firstOutcome: ApplyOutcome | null = null;
-  let startSettings = EMPTY_CONFIG().gateway;
+  // OUTPOST_REDIS_URL counts even before any config (managed mode waiting for its first one).
+  let startSettings = withEnv(EMPTY_CONFIG()).gateway;
   let firstTable: SharedArrayBuffer | null = null;
   if (first) {
     const compiled = await compileCandidate(first, null);
