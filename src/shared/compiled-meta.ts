@@ -3,6 +3,7 @@
  * part of a compiled table (MetaPayload). Decoded at most once per generation per worker, never
  * per request.
  */
+import type { TemplateQueryParam } from './url-template.js';
 import type { GatewaySettings } from './config-schema.js';
 import type { CompiledChain, CompiledPolicy } from '../gateway/pipeline/policy-contract.js';
 import type { Section } from '../gateway/pipeline/phases.js';
@@ -49,6 +50,8 @@ export interface CompiledOperation {
   method: string;
   urlTemplate: string;
   paramNames: string[];
+  /** The template's query part (`?id={id}`): parameters a request must carry, bound by name. */
+  queryParams: TemplateQueryParam[];
   /** Policy chains by product id ('' = no product key); null when no policy applies. */
   chains: Record<string, CompiledChain> | null;
 }

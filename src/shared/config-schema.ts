@@ -6,7 +6,7 @@
 import { createHash } from 'node:crypto';
 import { z } from 'zod';
 import { parseAddressOrCidr } from '../gateway/policies/ip-address.js';
-import { splitSuffix, splitTemplate } from './url-template.js';
+import { checkTemplate, splitSuffix } from './url-template.js';
 import { foldAscii } from './table-layout.js';
 import { namedValueSchema, policiesSchema, productSchema, subscriptionKeyNamesSchema, subscriptionSchema } from './config-management.js';
 
@@ -168,11 +168,12 @@ function crossFieldRules(config: BaseConfig, ctx: z.RefinementCtx): void {
     api.operations.forEach((op, o) => {
       if (opIds.has(op.id)) ctx.addIssue({ code: 'custom', path: ['apis', a, 'operations', o, 'id'], message: `duplicate operation id "${op.id}"` });
       opIds.add(op.id);
-      const parsed = splitTemplate(op.urlTemplate);
-      if (typeof parsed === 'string') {
-        ctx.addIssue({ code: 'custom', path: ['apis', a, 'operations', o, 'urlTemplate'], message: parsed });
+      const checked = checkTemplate(op.urlTemplate);
+      if (typeof checked === 'string') {
+        ctx.addIssue({ code: 'custom', path: ['apis', a, 'operations', o, 'urlTemplate'], message: checked });
         return;
       }
+      const parsed = checked.path;
       const shape = `${op.method} ${parsed.map((s) => (s.kind === 'static' ? foldAscii(s.value) : s.kind === 'param' ? '\u0001{}' : '\u0001*')).join('\u0000')}`;
       if (shapes.has(shape)) ctx.addIssue({ code: 'custom', path: ['apis', a, 'operations', o, 'urlTemplate'], message: `another ${op.method} operation of this API already matches "${op.urlTemplate}"` });
       shapes.add(shape);

@@ -71,6 +71,11 @@ export class RequestContext {
   requestId: string | null = null;
   /** What a cache policy found, for telemetry and request logs: null when no cache policy ran. */
   cacheResult: 'hit' | 'miss' | null = null;
+  /**
+   * Query parameters the operation's template matched (`/items?id={id}` → ["id"]): they are
+   * matched parameters, so rewrite-uri's copy-unmatched-params does not copy them (APIM).
+   */
+  templateQueryNames: readonly string[] = [];
 
   constructor(
     public method: string,

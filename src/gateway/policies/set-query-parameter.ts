@@ -26,7 +26,7 @@ export const setQueryParameter: PolicyFactory<Config> = {
     allowOnly(el, at, ['name', 'exists-action'], ['value']);
     const name = stringAttr(el, at, 'name');
     const action = enumAttr(el, at, 'exists-action', ['override', 'skip', 'append', 'delete'] as const, 'override');
-    const values = childTexts(el, 'value');
+    const values = childTexts(el, at, 'value');
     if (action !== 'delete' && values.length === 0) throw new PolicyCompileError(at, null, 'needs at least one <value> unless exists-action="delete"');
     const templates = values.map((v) => templateValue(at, 'value', v));
     const computed = templates.some((t) => t.k === 'code') ? templates : null;

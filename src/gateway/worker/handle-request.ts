@@ -21,6 +21,7 @@ import { startPolicyRequest } from './policy-request.js';
 import { RequestContext } from '../pipeline/context.js';
 import type { BackendPools } from '../upstream/backend-pools.js';
 import type { CompiledSubscription } from '../../shared/compiled-meta.js';
+import { queryValue } from '../../shared/query-string.js';
 import { probeRefusal } from '../../shared/probe-state.js';
 
 export const HEALTH_PATHS = new Set(['/status-0123456789abcdef', '/internal-status-0123456789abcdef']);
@@ -38,11 +39,16 @@ export class RequestHandler {
 
   constructor(private readonly ctx: WorkerContext, private readonly forwardedProto: string) {}
 
-  /** `{param}` values of the match, decoded, by name (only built for operations with policies). */
-  private params(gen: Generation): Record<string, string> {
-    const names = gen.table.meta.operations[this.match.op].paramNames;
+  /**
+   * `{param}` values of the match, decoded, by name (only built for operations with policies):
+   * path segments, then the template's query parameters (present: the match checked them).
+   */
+  private params(gen: Generation, query: string): Record<string, string> {
+    const op = gen.table.operation(this.match.op);
+    const names = op.paramNames;
     const out: Record<string, string> = {};
     for (let i = 0; i < this.match.captureCount && i < names.length; i++) out[names[i]] = this.path.segments[this.match.captures[i]];
+    for (const q of op.queryParams) out[q.param] = queryValue(query, q.query) ?? '';
     return out;
   }
 
@@ -73,6 +79,11 @@ export class RequestHandler {
     if (!gen.table.match(hostOnly, methodCode, this.path.segments, this.path.hashes, this.match)) {
       return writeError(res, 'OUTPOST_ERR_ROUTE_NOT_FOUND', draining);
     }
+    // APIM: a template's query parameters are required; without them no operation matches.
+    const templateQuery = gen.table.operation(this.match.op).queryParams;
+    if (templateQuery.length > 0 && !templateQuery.every((q) => queryValue(head.query, q.query) !== null)) {
+      return writeError(res, 'OUTPOST_ERR_ROUTE_NOT_FOUND', draining);
+    }
     const maxBody = gen.settings.maxBodyBytes;
     if (maxBody > 0 && head.contentLength > maxBody) return writeError(res, 'OUTPOST_ERR_BODY_TOO_LARGE', true);
 
@@ -97,7 +108,8 @@ export class RequestHandler {
     if (chains !== null) {
       const chain = chains.get(productId) ?? chains.get('')!;
       const ctx = new RequestContext(head.method, path, query,
-        headers, clientIp, api.meta.id, gen.table.meta.operations[this.match.op].id, this.params(gen));
+        headers, clientIp, api.meta.id, gen.table.meta.operations[this.match.op].id, this.params(gen, head.query));
+      if (templateQuery.length > 0) ctx.templateQueryNames = templateQuery.map((q) => q.query);
       if (subscription !== null) ctx.subscription = { id: subscription.id, productId: productId || null };
       // References, not copies: context.Api and context.Operation read them only when an expression asks.
       ctx.apiMeta = api.meta;
