@@ -39,9 +39,9 @@ function computedOf(el: PolicyElement, at: PolicyLocation): Computed {
     const where = childLocation(at, child.name, i);
     allowOnly(child, where, ['name', 'exists-action'], ['value']);
     const action = enumAttr(child, where, 'exists-action', ['override', 'skip', 'append', 'delete'] as const, 'override');
-    headers.push({ name: headerName(child, where), action, values: childTexts(child, 'value').map((v) => templateValue(where, 'value', v)) });
+    headers.push({ name: headerName(child, where), action, values: childTexts(child, where, 'value').map((v) => templateValue(where, 'value', v)) });
   });
-  const body = childTexts(el, 'set-body');
+  const body = childTexts(el, at, 'set-body');
   return {
     status: status ? templateAttr(status, statusAt, 'code') : { k: 'text', v: '200' },
     reason: status ? templateAttr(status, statusAt, 'reason', '') : { k: 'text', v: '' },
