@@ -46,7 +46,7 @@ export class ViewCache {
   }
 }
 
-export function buildConfig(store: Store, gatewayId: string): { apis: Doc[]; products: Doc[]; subscriptions: Doc[]; namedValues: Doc[] } {
+export function buildConfig(store: Store, gatewayId: string): { apis: Doc[]; products: Doc[]; subscriptions: Doc[]; namedValues: Doc[]; fragments: Doc[] } {
   const assigned = new Set(store.assignedApis(gatewayId));
   const apis = store.list('apis').filter((s) => assigned.has(s.id)).map((s) => s.doc);
   const products = store.list('products')
@@ -58,8 +58,11 @@ export function buildConfig(store: Store, gatewayId: string): { apis: Doc[]; pro
     if (kind === 'products') return productIds.has(id);
     return kind === 'apis' && (id === undefined || assigned.has(id));
   });
-  const namedValues = namedValuesFor(apis, products, store.list('namedValues').map((s) => s.doc));
-  return { apis, products, subscriptions: subscriptions.map(hashedKeys), namedValues };
+  // Every fragment goes to every gateway: fragments are small (32 KB at most, as in APIM) and hold
+  // no secrets of their own; the named values they use are sent with them.
+  const fragments = store.list('fragments').map((s) => s.doc);
+  const namedValues = namedValuesFor(apis, products, store.list('namedValues').map((s) => s.doc), fragments);
+  return { apis, products, subscriptions: subscriptions.map(hashedKeys), namedValues, fragments };
 }
 
 /**

@@ -20,11 +20,11 @@ import type { Doc, Kind, Store } from './store.js';
  * URL segment → kind. A Map, not an object literal: a plain object would answer `__proto__`,
  * `constructor` or `toString` with something inherited, and that reached SQLite as a table name.
  */
-const URL_KINDS: ReadonlyMap<string, Kind> = new Map<string, Kind>([['apis', 'apis'], ['products', 'products'], ['subscriptions', 'subscriptions'], ['named-values', 'namedValues'], ['gateways', 'gateways']]);
+const URL_KINDS: ReadonlyMap<string, Kind> = new Map<string, Kind>([['apis', 'apis'], ['products', 'products'], ['subscriptions', 'subscriptions'], ['named-values', 'namedValues'], ['policy-fragments', 'fragments'], ['gateways', 'gateways']]);
 export const kindOfUrl = (segment: string): Kind | undefined => URL_KINDS.get(segment);
-export const KIND_URL: Record<Kind, string> = { apis: 'apis', products: 'products', subscriptions: 'subscriptions', namedValues: 'named-values', gateways: 'gateways' };
+export const KIND_URL: Record<Kind, string> = { apis: 'apis', products: 'products', subscriptions: 'subscriptions', namedValues: 'named-values', fragments: 'policy-fragments', gateways: 'gateways' };
 type ConfigKind = Exclude<Kind, 'gateways'>;
-const CONFIG_KINDS: ConfigKind[] = ['apis', 'products', 'subscriptions', 'namedValues'];
+const CONFIG_KINDS: ConfigKind[] = ['apis', 'products', 'subscriptions', 'namedValues', 'fragments'];
 
 /** Named values are keyed by `name` (as in the gateway config); everything else by `id`. */
 export const idField = (kind: Kind): string => (kind === 'namedValues' ? 'name' : 'id');
@@ -108,7 +108,7 @@ function problemsOf(store: Store, change: { kind: Kind; id: string; doc: Doc | n
 
 /** `products[2].apis[0]` → `{ resource: "/products/gold", path: "apis[0]" }`. */
 function locate(p: ConfigProblem, ids: Record<ConfigKind, string[]>): Problem {
-  const m = /^(apis|products|subscriptions|namedValues)\[(\d+)\]\.?(.*)$/.exec(p.path);
+  const m = /^(apis|products|subscriptions|namedValues|fragments)\[(\d+)\]\.?(.*)$/.exec(p.path);
   if (!m) return { path: p.path, message: p.message, resource: '/' };
   const kind = m[1] as ConfigKind;
   return { resource: `/${KIND_URL[kind]}/${ids[kind][Number(m[2])]}`, path: m[3], message: p.message };

@@ -38,8 +38,11 @@ export function referencedNames(policies: unknown[]): Set<string> {
   return names;
 }
 
-/** The named values (in store order) that `apis` and `products` refer to. */
-export function namedValuesFor(apis: Doc[], products: Doc[], all: Doc[]): Doc[] {
-  const names = referencedNames(policiesOf(apis, products));
+/**
+ * The named values (in store order) that `apis`, `products` and policy `fragments` refer to. A
+ * fragment's `<fragment>` XML is not a policies document, so it is scanned as text (never one too few).
+ */
+export function namedValuesFor(apis: Doc[], products: Doc[], all: Doc[], fragments: Doc[] = []): Doc[] {
+  const names = referencedNames([...policiesOf(apis, products), ...fragments.map((f) => f.policy).filter((p) => p !== undefined && p !== null)]);
   return all.filter((nv) => names.has(String(nv.name)));
 }

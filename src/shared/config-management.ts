@@ -64,3 +64,20 @@ export const subscriptionKeyNamesSchema = z.object({
   header: z.string().min(1).regex(/^[A-Za-z0-9-]+$/, 'must be a header name').default('Ocp-Apim-Subscription-Key'),
   query: z.string().min(1).default('subscription-key'),
 }).strict();
+
+/** The largest policy fragment APIM accepts (32 KB of XML): the same bound here. */
+export const MAX_FRAGMENT_BYTES = 32 * 1024;
+
+/**
+ * A policy fragment (APIM's policyFragments): policies written once and inserted where a policy
+ * document says `<include-fragment fragment-id="id" />`. The policy is APIM's `<fragment>` XML or,
+ * in YAML, a list of policies as in a section.
+ */
+export const fragmentSchema = z.object({
+  id: z.string().min(1).max(80).regex(ID, 'letters, digits and . _ ~ - only'),
+  description: z.string().max(1000).optional(),
+  policy: z.union([
+    z.string().min(1).refine((x) => Buffer.byteLength(x, 'utf8') <= MAX_FRAGMENT_BYTES, `a fragment holds at most ${MAX_FRAGMENT_BYTES} bytes of XML (as in APIM)`),
+    z.array(z.unknown()).min(1),
+  ], { errorMap: () => ({ message: 'must be APIM <fragment> XML or a list of policies' }) }),
+}).strict();

@@ -8,7 +8,7 @@ import { z } from 'zod';
 import { parseAddressOrCidr } from '../gateway/policies/ip-address.js';
 import { checkTemplate, patternShape, splitSuffix } from './url-template.js';
 import { foldAscii } from './table-layout.js';
-import { namedValueSchema, policiesSchema, productSchema, subscriptionKeyNamesSchema, subscriptionSchema } from './config-management.js';
+import { fragmentSchema, namedValueSchema, policiesSchema, productSchema, subscriptionKeyNamesSchema, subscriptionSchema } from './config-management.js';
 
 export const HTTP_METHODS = ['GET', 'HEAD', 'POST', 'PUT', 'PATCH', 'DELETE', 'OPTIONS', 'TRACE', '*'] as const;
 
@@ -203,6 +203,8 @@ function shapeWith<Ops extends z.ZodType<OperationOutput[], z.ZodTypeDef, unknow
     products: z.array(productSchema).default([]),
     subscriptions: z.array(subscriptionSchema).default([]),
     namedValues: z.array(namedValueSchema).default([]),
+    /** Policy fragments, inserted by include-fragment (see src/gateway/pipeline/fragments.ts). */
+    fragments: z.array(fragmentSchema).max(1000).default([]),
     /** Global policies: the outermost scope. */
     policies: policiesSchema.optional(),
   }).strict();
@@ -280,6 +282,11 @@ function checkManagementReferences(config: BaseConfig, ctx: z.RefinementCtx): vo
       if (other !== undefined) ctx.addIssue({ code: 'custom', path: ['subscriptions', i, field], message: `the same key is already used by ${other}` });
       keys.set(hash, `subscription "${s.id}"`);
     }
+  });
+  const fragmentIds = new Set<string>();
+  config.fragments.forEach((f, i) => {
+    if (fragmentIds.has(f.id)) ctx.addIssue({ code: 'custom', path: ['fragments', i, 'id'], message: `duplicate fragment "${f.id}"` });
+    fragmentIds.add(f.id);
   });
   const names = new Set<string>();
   config.namedValues.forEach((v, i) => {

@@ -15,6 +15,7 @@ import type { CompiledChain, CompiledPolicy } from './policy-contract.js';
 import { findFactory } from '../policies/registry.js';
 import { compileElement } from './compile-element.js';
 import { usesFleetScope } from '../policies/fleet-options.js';
+import { expandFragments, parseFragments } from './fragments.js';
 
 /** Chains of one operation by product id; '' is the chain for requests without a product key. */
 export type OperationChains = Record<string, CompiledChain>;
@@ -31,6 +32,9 @@ export function compilePolicies(config: GatewayConfig): PolicyCompilation {
   // Fleet counters need gateway.redis (OUTPOST_REDIS_URL is applied to the config before compiling).
   const hasRedis = config.gateway.redis !== undefined;
   const values: NamedValues = new Map(config.namedValues.map((v) => [v.name, { value: v.value, secret: v.secret }]));
+  const fragmentSink: PolicyCompileError[] = [];
+  const fragments = parseFragments(config, fragmentSink, (err, scope) => problems.push(...toProblems(err, scope)));
+  problems.push(...fragmentSink.map((e) => toProblem(e, 'fragments')));
   // Every stage goes on past problems (a bad policy becomes a placeholder), so one run reports
   // every problem of every policy in every scope, each at its own path.
   const parse = (input: unknown, scope: string): PolicyDocument | undefined => {
@@ -38,7 +42,7 @@ export function compilePolicies(config: GatewayConfig): PolicyCompilation {
     const sink: PolicyCompileError[] = [];
     let doc: PolicyDocument | undefined;
     try {
-      doc = substituteNamedValuesCollecting(parsePolicyDocumentCollecting(input, scope, sink), values, scope, sink);
+      doc = substituteNamedValuesCollecting(expandFragments(parsePolicyDocumentCollecting(input, scope, sink), fragments, scope, sink), values, scope, sink);
       checkScope(doc, scope, compiled, sink, hasRedis);
     } catch (err) {
       problems.push(...toProblems(err, scope));
