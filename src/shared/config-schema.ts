@@ -5,6 +5,7 @@
  */
 import { createHash } from 'node:crypto';
 import { z } from 'zod';
+import { backendTlsSchema, listenerTlsSchema, upstreamTlsSchema } from './tls-config.js';
 import { parseAddressOrCidr } from '../gateway/policies/ip-address.js';
 import { splitSuffix, splitTemplate } from './url-template.js';
 import { foldAscii } from './table-layout.js';
@@ -24,6 +25,8 @@ const upstreamSchema = z.object({
   keepAliveTimeoutMs: z.number().int().min(1).default(4_000),
   /** Requests that may wait for a connection per backend origin per worker; more get 503 (OUTPOST_ERR_UPSTREAM_BUSY). */
   queueLimit: z.number().int().min(0).max(100_000).default(1_024),
+  /** CA bundle (added to the system CAs) and client certificate for every https backend. */
+  tls: upstreamTlsSchema.optional(),
 }).strict();
 
 const gatewaySchema = z.object({
@@ -55,6 +58,8 @@ const gatewaySchema = z.object({
   /** How long SIGTERM waits for in-flight requests before closing them. */
   drainTimeoutSeconds: z.number().min(0).max(3600).default(30),
   upstream: upstreamSchema.default({}),
+  /** The HTTPS listener; absent means none. */
+  tls: listenerTlsSchema.optional(),
 }).strict();
 
 const operationSchema = z.object({
@@ -122,6 +127,8 @@ function apiSchemaWith<Ops extends z.ZodType<OperationOutput[], z.ZodTypeDef, un
     subscriptionRequired: z.boolean().default(true),
     subscriptionKeyParameterNames: subscriptionKeyNamesSchema.default({}),
     policies: policiesSchema.optional(),
+    /** https backends of this API: extra CA, client certificate (mTLS), or no verification at all. */
+    backendTls: backendTlsSchema.optional(),
   }).strict();
 }
 
@@ -146,6 +153,10 @@ const fastConfigSchema = shapeWith(fastOperationsSchema).superRefine(crossFieldR
 
 function crossFieldRules(config: BaseConfig, ctx: z.RefinementCtx): void {
   checkManagementReferences(config, ctx);
+  const tls = config.gateway.tls;
+  if (tls !== undefined && tls.port !== 0 && tls.port === config.gateway.port) {
+    ctx.addIssue({ code: 'custom', path: ['gateway', 'tls', 'port'], message: `must differ from gateway.port (${config.gateway.port})` });
+  }
   const apiIds = new Set<string>();
   const suffixHosts = new Set<string>();
   config.apis.forEach((api, a) => {
@@ -241,7 +252,7 @@ export interface ConfigProblem {
   column?: number;
 }
 
-export type ConfigProblemCode = 'OUTPOST_ERR_CONFIG_INVALID' | 'OUTPOST_ERR_CONFIG_UNREADABLE' | 'OUTPOST_ERR_POLICY_INVALID';
+export type ConfigProblemCode = 'OUTPOST_ERR_CONFIG_INVALID' | 'OUTPOST_ERR_CONFIG_UNREADABLE' | 'OUTPOST_ERR_POLICY_INVALID' | 'OUTPOST_ERR_TLS_FILE_INVALID';
 
 /** One code for a list of problems (a log line, the error that stops startup): theirs if they share one. */
 export function problemsCode(problems: readonly ConfigProblem[]): ConfigProblemCode {

@@ -5,6 +5,7 @@
  * one stays and the reason is logged (one JSON line, with field paths) and shown in readiness.
  */
 import { availableParallelism } from 'node:os';
+import { randomBytes } from 'node:crypto';
 import { performance } from 'node:perf_hooks';
 import type { Server } from 'node:http';
 import { TableCompiler } from './table-compiler.js';
@@ -16,7 +17,11 @@ import { SharedCounters } from '../pipeline/shared-counters.js';
 import { SharedGauges } from '../pipeline/shared-gauges.js';
 import { ConfigState } from './config-state.js';
 import { startOpsServer } from './ops-server.js';
-import { reservePort } from './port-check.js';
+import { reservePorts } from './port-check.js';
+import { readConfigFiles } from './config-files.js';
+import { HttpsCertificates } from './https-certificates.js';
+import type { LoadedHttps } from '../tls/https-material.js';
+import type { ListenerTlsSettings } from '../../shared/tls-config.js';
 import { renderMetrics } from './ops-metrics.js';
 import { FileConfigSource } from './file-config-source.js';
 import type { ApplyOutcome, ConfigCandidate, ConfigSource } from './config-source.js';
@@ -33,12 +38,16 @@ export interface GatewayOptions {
   managed?: ManagedOptions;
   port?: number;
   opsPort?: number;
+  /** Overrides gateway.tls.port (only with gateway.tls). */
+  httpsPort?: number;
   workers?: number;
 }
 
 export interface RunningGateway {
   port: number;
   opsPort: number;
+  /** The HTTPS listener's port; null without gateway.tls. */
+  httpsPort: number | null;
   shutdown(reason: string): Promise<void>;
   /** Settles (never rejects) if the gateway must stop on its own: the workers cannot stay up. */
   failed: Promise<OutpostError>;
@@ -67,14 +76,17 @@ export async function runGateway(options: GatewayOptions): Promise<RunningGatewa
   let firstOutcome: ApplyOutcome | null = null;
   let startConfig = EMPTY_CONFIG();
   let firstTable: SharedArrayBuffer | null = null;
+  let firstHttps: LoadedHttps | null = null;
   if (first && !first.result.ok) {
     if (source.kind === 'file') await fail(first.result.problems);
     firstOutcome = rejectFirst(first, first.result.problems);
   } else if (first?.result.ok) {
-    const compiled = await compiler.compile(first.result.config);
+    const files = await readConfigFiles(first.result.config);
+    const compiled = files.ok ? await compiler.compile(first.result.config, files.files.backendTls) : files;
     if (compiled instanceof SharedArrayBuffer) {
       startConfig = first.result.config;
       firstTable = compiled;
+      firstHttps = files.ok ? files.files.https : null;
       state.sourceHash = first.result.sourceHash;
       firstOutcome = { status: 'published', generation: 1 };
     } else {
@@ -114,12 +126,18 @@ export async function runGateway(options: GatewayOptions): Promise<RunningGatewa
     await source.close();
     throw err;
   };
-  const listenPort = await reservePort(port).catch(closeQuietly);
+  const tlsSettings = settings.tls;
+  if (options.httpsPort !== undefined && tlsSettings === undefined) log('warn', 'the HTTPS port is set but the config has no gateway.tls: no HTTPS listener', { httpsPort: options.httpsPort });
+  const wanted = [{ listener: 'API', port }];
+  if (firstHttps !== null && tlsSettings !== undefined) wanted.push({ listener: 'HTTPS', port: options.httpsPort ?? tlsSettings.port });
+  const [listenPort, httpsPort] = await reservePorts(wanted).catch(closeQuietly);
   // Counters live for the process, not the generation: a reload does not reset rate limits.
   const probe = allocateProbeState();
+  const https = firstHttps !== null && tlsSettings !== undefined
+    ? new HttpsCertificates(httpsPort, tlsSettings, firstHttps, (material) => supervisor.publishHttps(material)) : null;
   const supervisor = new Supervisor(workerCount, faultInjection, { counters: SharedCounters.allocate(), gauges: SharedGauges.allocate(workerCount), probe }, crashLoop);
   let shuttingDown = false;
-  const readiness = new Readiness({ state, supervisor, source, probe, hasConfig: () => hasConfig, shuttingDown: () => shuttingDown });
+  const readiness = new Readiness({ state, supervisor, source, probe, hasConfig: () => hasConfig, shuttingDown: () => shuttingDown, https: () => https?.readiness() ?? null });
   supervisor.onChange = () => readiness.refresh();
   supervisor.onGenerationLive = (generation) => compiler.buffers.servedEverywhere(generation);
   let crashLooped: (err: OutpostError) => void = () => undefined;
@@ -133,7 +151,7 @@ export async function runGateway(options: GatewayOptions): Promise<RunningGatewa
   }, faultInjection).catch(closeQuietly);
   let boundPort: number;
   try {
-    boundPort = await supervisor.start(listenPort, initialTable);
+    boundPort = await supervisor.start(listenPort, initialTable, https === null ? null : { port: httpsPort, material: https.material, ticketKeys: randomBytes(48) });
   } catch (err) {
     // Workers that did start hold listening sockets: close them before the process exits.
     readiness.stop();
@@ -163,8 +181,10 @@ export async function runGateway(options: GatewayOptions): Promise<RunningGatewa
     };
     if (!result.ok) return reject(result.problems);
     try {
+      const files = await readConfigFiles(result.config);
+      if (!files.ok) return reject(files.problems);
       const compileStart = performance.now();
-      const buffer = await compiler.compile(result.config);
+      const buffer = await compiler.compile(result.config, files.files.backendTls);
       const compileMs = performance.now() - compileStart;
       if (!(buffer instanceof SharedArrayBuffer)) return reject(buffer.problems);
       const generation = state.generation + 1;
@@ -181,6 +201,7 @@ export async function runGateway(options: GatewayOptions): Promise<RunningGatewa
       const timings = roundAll({ ...result.timings, compileMs, publishMs: performance.now() - publishStart });
       readiness.refresh();
       warnRestartOnly(settings, result.config.gateway);
+      adoptHttps(result.config.gateway.tls, files.files.https, trigger);
       log('info', 'config reloaded', { trigger, ...origin, generation, apis: result.config.apis.length, tableBytes: buffer.byteLength, tableBuffers: compiler.buffers.counts(), timings });
       return { status: 'published', generation };
     } catch (err) {
@@ -193,7 +214,8 @@ export async function runGateway(options: GatewayOptions): Promise<RunningGatewa
 
   source.start(apply, firstOutcome);
   readiness.start();
-  const onHup = () => source.sighup();
+  https?.start();
+  const onHup = () => { source.sighup(); void https?.reload('SIGHUP'); };
   process.on('SIGHUP', onHup);
 
   const shutdown = async (reason: string) => {
@@ -203,6 +225,7 @@ export async function runGateway(options: GatewayOptions): Promise<RunningGatewa
     const graceMs = Math.round(state.settings!.drainTimeoutSeconds * 1000);
     log('info', 'draining', { reason, graceMs });
     process.off('SIGHUP', onHup);
+    https?.close();
     await source.close();
     const cutOff = await supervisor.drain(graceMs);
     await new Promise<void>((r) => closeServer(ops.server, r));
@@ -214,11 +237,21 @@ export async function runGateway(options: GatewayOptions): Promise<RunningGatewa
   // Closures above share this scope: drop the startup config (and its candidate) so they do not keep it alive.
   first = null;
   startConfig = EMPTY_CONFIG();
-  log('info', 'gateway started', { port: boundPort, opsPort: ops.port, workers: workerCount, generation: state.generation, mode: source.kind, ...firstOrigin, hasConfig });
+  log('info', 'gateway started', { port: boundPort, opsPort: ops.port, httpsPort: https?.port ?? null, workers: workerCount, generation: state.generation, mode: source.kind, ...firstOrigin, hasConfig });
   if (process.stdout.isTTY) {
     process.stdout.write(`\n  Outpost gateway on http://localhost:${boundPort}  (ops: http://localhost:${ops.port}/health/ready, ${workerCount} workers)\n\n`);
   }
-  return { port: boundPort, opsPort: ops.port, shutdown, failed };
+  return { port: boundPort, opsPort: ops.port, httpsPort: https?.port ?? null, shutdown, failed };
+
+  /** The listener exists only if gateway.tls was there at startup; its certificates follow the config. */
+  function adoptHttps(next: ListenerTlsSettings | undefined, loaded: LoadedHttps | null, trigger: string): void {
+    if (https === null || next === undefined || loaded === null) {
+      if ((https === null) !== (next === undefined)) log('warn', 'gateway.tls was added or removed; the HTTPS listener changes at the next restart', { field: 'gateway.tls' });
+      return;
+    }
+    if (next.port !== tlsSettings?.port && options.httpsPort === undefined) log('warn', 'gateway.tls.port changed; it takes effect at the next restart', { field: 'gateway.tls.port' });
+    void https.adopt(next, loaded, trigger);
+  }
 
   function rejectFirst(candidate: ConfigCandidate, problems: ConfigProblem[]): ApplyOutcome {
     state.recordRejection(problems, 0);

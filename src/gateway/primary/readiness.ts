@@ -24,6 +24,8 @@ export interface ReadinessInputs {
   probe: SharedArrayBuffer;
   hasConfig(): boolean;
   shuttingDown(): boolean;
+  /** The HTTPS listener's port and certificates, or null without one. */
+  https(): Record<string, unknown> | null;
 }
 
 export class Readiness {
@@ -41,7 +43,8 @@ export class Readiness {
     storeProbeState(this.inputs.probe, shuttingDown ? PROBE_SHUTTING_DOWN : ready ? PROBE_READY : PROBE_NOT_READY);
     // Workers still switching to the newest generation: detail only, not a reason to be unready.
     const rollingOut = workers.some((w) => w.phase === 'accepting' && w.generation !== state.generation);
-    return { ready, generation: state.generation, rollingOut, ...detail, workers, lastReload: state.lastReload, shuttingDown, liveness: supervisor.liveness() };
+    const https = this.inputs.https();
+    return { ready, generation: state.generation, rollingOut, ...detail, ...(https !== null ? { https } : {}), workers, lastReload: state.lastReload, shuttingDown, liveness: supervisor.liveness() };
   }
 
   /** Re-publish now (a phase change, a reload, shutdown). */

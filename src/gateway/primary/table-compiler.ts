@@ -6,7 +6,8 @@
 import { Piscina } from 'piscina';
 import { TableBuffers } from './table-buffers.js';
 import type { ConfigProblem, GatewayConfig } from '../../shared/config-schema.js';
-import type { CompileOutcome } from './compile-task.js';
+import type { CompileInput, CompileOutcome } from './compile-task.js';
+import { NO_BACKEND_TLS, type BackendTlsAssignment } from '../../shared/compiled-meta.js';
 
 export class TableCompiler {
   readonly buffers = new TableBuffers();
@@ -21,8 +22,8 @@ export class TableCompiler {
   });
 
   /** The table in shared memory, or the problems that kept the config from compiling. */
-  async compile(config: GatewayConfig): Promise<SharedArrayBuffer | { problems: ConfigProblem[] }> {
-    const outcome = (await this.pool.run(config)) as CompileOutcome;
+  async compile(config: GatewayConfig, backendTls: BackendTlsAssignment = NO_BACKEND_TLS): Promise<SharedArrayBuffer | { problems: ConfigProblem[] }> {
+    const outcome = (await this.pool.run({ config, backendTls } satisfies CompileInput)) as CompileOutcome;
     if (!(outcome instanceof Uint8Array)) return outcome;
     return this.buffers.take(outcome);
   }

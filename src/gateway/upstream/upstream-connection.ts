@@ -63,7 +63,11 @@ export class UpstreamConnection implements ResponseSink {
     this.keepAliveMs = pool.settings.keepAliveTimeoutMs;
     this.phaseAt = pool.now;
     if (o.tls) {
-      this.socket = tlsConnect({ host: o.host, port: o.port, servername: o.servername, ALPNProtocols: ['http/1.1'] });
+      const tls = pool.tls;
+      this.socket = tlsConnect({
+        host: o.host, port: o.port, servername: o.servername, ALPNProtocols: ['http/1.1'],
+        ...(tls !== null ? { secureContext: tls.secureContext, rejectUnauthorized: tls.rejectUnauthorized } : {}),
+      });
       this.socket.on('secureConnect', this.onConnect);
       this.socket.on('data', this.onData);
     } else {

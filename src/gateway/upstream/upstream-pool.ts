@@ -9,6 +9,7 @@
  * and the wait in the queue. Requests arm no timer and read no clock.
  */
 import { isIP } from 'node:net';
+import type { SecureContext } from 'node:tls';
 import type { GatewaySettings } from '../../shared/config-schema.js';
 import { OutpostError } from '../../shared/errors.js';
 import { Dispatch, D_DONE, D_QUEUED, type DispatchOwner } from './dispatch.js';
@@ -23,6 +24,14 @@ export interface UpstreamTarget {
   port: number;
   /** SNI name: the host when it is a name, undefined for an address. */
   servername: string | undefined;
+}
+
+/** How an https pool connects beyond Node's defaults (a backend TLS profile); null = the defaults. */
+export interface UpstreamTls {
+  profileId: string;
+  secureContext: SecureContext;
+  /** False only for an API with backendTls.insecureSkipVerify. */
+  rejectUnauthorized: boolean;
 }
 
 export function parseOrigin(origin: string): UpstreamTarget {
@@ -47,7 +56,7 @@ export class UpstreamPool implements Dispatcher, DispatchOwner {
   private closing = false;
   private onDrained: (() => void) | null = null;
 
-  constructor(readonly origin: string, readonly settings: UpstreamSettings) {
+  constructor(readonly origin: string, readonly settings: UpstreamSettings, readonly tls: UpstreamTls | null = null) {
     this.target = parseOrigin(origin);
     const shortest = Math.min(settings.connectTimeoutMs, settings.headersTimeoutMs, settings.bodyTimeoutMs, settings.keepAliveTimeoutMs);
     this.tickMs = Math.max(10, Math.min(250, Math.floor(shortest / 8)));

@@ -43,7 +43,7 @@ export function startPolicyRequest(
   const forward = (): void => {
     if (exchange.aborted) return;
     const origin = ctx.backendOrigin;
-    const pool = origin === null ? api.pool : owner.pools.get(origin, gen.settings.upstream);
+    const pool = origin === null ? api.pool : owner.pools.get(origin, gen.settings.upstream, api.tls);
     const opts: UpstreamRequest = {
       path: backendTarget(ctx.backendBasePath ?? api.basePath, ctx.path, ctx.query),
       method: ctx.method,
