@@ -1,7 +1,7 @@
 /**
- * Backend TLS for a config, read in the primary when the config is loaded: per API,
- * `apis[].backendTls` merged over `gateway.upstream.tls` (the API's CA file, else the global one;
- * the API's client certificate, else the global one), as distinct profiles the compiled table
+ * Backend TLS for a config, read in the primary when the config is loaded: per API, its
+ * `apis[].backendTls` when it has one (all of it: an API can drop the global client certificate),
+ * else `gateway.upstream.tls`, as distinct profiles the compiled table
  * carries to the workers (compiled-meta.ts). Every file is read once per load however many APIs
  * name it. `insecureSkipVerify` is logged at WARN on every load, naming the API.
  */
@@ -22,16 +22,13 @@ export async function loadBackendTls(config: GatewayConfig): Promise<{ ok: true;
   const caOf = (path: string, file: string) => cached(cas, file, () => readCertificates(path, file).then((c) => c.pem));
   const pairOf = (base: string, certFile: string, keyFile: string) => cached(pairs, `${certFile}\u0000${keyFile}`, () => readKeyPair(base, certFile, keyFile));
 
-  const build = async (own: Fields | undefined, base: string): Promise<BackendTlsProfile | null> => {
-    const caField = own?.caFile !== undefined ? `${base}.caFile` : 'gateway.upstream.tls.caFile';
-    const caFile = own?.caFile ?? global?.caFile;
-    const pairBase = own?.certFile !== undefined ? base : 'gateway.upstream.tls';
-    const certFile = own?.certFile ?? global?.certFile;
-    const keyFile = own?.certFile !== undefined ? own.keyFile : global?.keyFile;
-    const insecureSkipVerify = own?.insecureSkipVerify ?? false;
+  const build = async (fields: Fields | undefined, base: string): Promise<BackendTlsProfile | null> => {
+    if (fields === undefined) return null;
+    const { caFile, certFile, keyFile } = fields;
+    const insecureSkipVerify = fields.insecureSkipVerify ?? false;
     if (caFile === undefined && certFile === undefined && !insecureSkipVerify) return null;
-    const ca = caFile === undefined ? null : await caOf(caField, caFile);
-    const pair = certFile === undefined || keyFile === undefined ? null : await pairOf(pairBase, certFile, keyFile);
+    const ca = caFile === undefined ? null : await caOf(`${base}.caFile`, caFile);
+    const pair = certFile === undefined || keyFile === undefined ? null : await pairOf(base, certFile, keyFile);
     const body = { ca, cert: pair?.certPem ?? null, key: pair?.keyPem ?? null, insecureSkipVerify };
     return { id: createHash('sha256').update(JSON.stringify(body)).digest('hex'), ...body };
   };
@@ -46,7 +43,7 @@ export async function loadBackendTls(config: GatewayConfig): Promise<{ ok: true;
   };
   let globalIndex = -1;
   try {
-    globalIndex = indexOf(await build(undefined, 'gateway.upstream.tls'));
+    globalIndex = indexOf(await build(global, 'gateway.upstream.tls'));
   } catch (err) {
     problems.push(asProblem(err));
   }

@@ -278,7 +278,8 @@ export class UpstreamConnection implements ResponseSink {
     if (this.current === null) { this.destroy(); return; }
     // EOF: ends a close-delimited body; anything else unfinished is a failure.
     const r = this.parser.finish();
-    if (r < 0) this.fail(this.closeError(null));
+    // A TLS alert (the backend wants a client certificate) arrives as an error just before EOF: keep its cause.
+    if (r < 0) this.fail(this.closeError(this.socketError));
     else this.destroy();
   };
 
