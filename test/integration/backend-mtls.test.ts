@@ -87,6 +87,10 @@ describe('backend TLS and mTLS', { skip: hasOpenssl ? false : 'the openssl CLI i
     assert.equal(res.status, 502);
     assert.equal(res.error, 'OUTPOST_ERR_BACKEND_TLS');
     assert.equal(JSON.parse(res.body).statusCode, 502);
+    // The operator learns why from the log (the client only gets the code).
+    const line = await gw.waitForLog((l) => l.msg === 'TLS connection to a backend failed' && /CERTIFICATE_REQUIRED/.test(String(l.cause)));
+    assert.equal(line.errorCode, 'OUTPOST_ERR_BACKEND_TLS');
+    assert.equal(line.origin, url);
   });
 
   test('trusting the wrong CA: 502 OUTPOST_ERR_BACKEND_TLS', async () => {

@@ -12,6 +12,7 @@ import { connect as tlsConnect } from 'node:tls';
 import type { Readable } from 'node:stream';
 import { ResponseParser, type ResponseSink } from '../../http1/response-parser.js';
 import { OutpostError } from '../../shared/errors.js';
+import { backendErrorCode } from './backend-errors.js';
 import { Dispatch, D_ACTIVE, D_DONE } from './dispatch.js';
 import { serializeHead, BODY_BUFFER, BODY_STREAM_CHUNKED, BODY_STREAM_LENGTH, COPY_BODY_LIMIT } from './request-writer.js';
 import { StreamedRequestBody } from './streamed-request-body.js';
@@ -305,6 +306,7 @@ export class UpstreamConnection implements ResponseSink {
     const d = this.current;
     this.current = null;
     this.destroy();
+    if (!(err instanceof OutpostError) && backendErrorCode(err) === 'OUTPOST_ERR_BACKEND_TLS') this.pool.tlsFailed(err);
     if (d === null || d.state === D_DONE) return;
     const timedOut = err instanceof OutpostError && err.code === 'OUTPOST_ERR_BACKEND_TIMEOUT';
     if (!timedOut && this.exchanges > 0 && !this.parser.received && !d.retried && d.replayable) {

@@ -92,9 +92,7 @@ function guarded(proto: 'http' | 'https'): ServerRequestHandler {
 }
 
 const server = new Http1Server(guarded('http'));
-// The HTTPS listener (gateway.tls) feeds the same server code; certificates come from the primary.
-const https = init.https === null ? null : new HttpsListener(init.https.material, guarded('https'), {}, init.https.ticketKeys);
-const servers = https === null ? [server] : [server, https.http];
+const servers = [server];
 
 function applyTable(generation: number, buffer: SharedArrayBuffer): void {
   const started = performance.now();
@@ -104,6 +102,10 @@ function applyTable(generation: number, buffer: SharedArrayBuffer): void {
 }
 
 applyTable(init.table.generation, init.table.buffer);
+// The HTTPS listener (gateway.tls) feeds the same server code; certificates come from the primary.
+// Made after the first table: its handshake timeout is the head timeout the worker starts with.
+const https = init.https === null ? null : new HttpsListener(init.https.material, guarded('https'), limitsOf(state.generation!.settings), init.https.ticketKeys);
+if (https !== null) servers.push(https.http);
 
 const listening = [listenShared(server.server, init.port, init.index)];
 if (https !== null) listening.push(listenShared(https.http.server, init.https!.port, init.index));
