@@ -12,7 +12,7 @@ import { checkServerIdentity, connect, type ConnectionOptions, type PeerCertific
 import { Agent, request as httpsRequest } from 'node:https';
 import { join } from 'node:path';
 import { request } from 'undici';
-import { startGateway, oneApiConfig, type GatewayProcess } from '../support/gateway-process.js';
+import { startGateway, oneApiConfig, opsGet, waitForGeneration, type GatewayProcess } from '../support/gateway-process.js';
 import { startBackend, echoHandler, type TestBackend } from '../support/backends.js';
 import { hasOpenssl, replaceFile, TestPki, type Leaf } from '../support/test-pki.js';
 
@@ -185,6 +185,26 @@ describe('HTTPS listener', { skip: hasOpenssl ? false : 'the openssl CLI is not 
     // The gateway never restarted: still the first process, still the first generation's workers.
     assert.equal(gw.proc.exitCode, null);
     assert.equal(gw.logs.filter((l) => l.msg === 'gateway started').length, 1);
+  });
+
+  test('a reloaded config that names other certificates: served; readiness lists them; a missing one is rejected', async () => {
+    const fresh = pki.issue('fresh', 'fresh.example.test', ['fresh.example.test']);
+    const generation = (await opsGet(gw, '/health/ready')).body.generation as number;
+    gw.writeConfig(oneApiConfig(backend.url, { tls: { port: 0, certificates: [{ certFile: fresh.certFile, keyFile: fresh.keyFile }, { certFile: wild.certFile, keyFile: wild.keyFile }] } }));
+    await waitForGeneration(gw, generation + 1);
+    await waitForCertificate(port, 'fresh.example.test', ca(), fresh.fingerprint);
+    assert.equal((await handshake(port, 'unknown.test', ca())).fingerprint, fresh.fingerprint);
+    assert.equal((await handshake(port, 'x.wild.example.test', ca())).fingerprint, wild.fingerprint);
+    const ready = (await opsGet(gw, '/health/ready')).body.https as { port: number; certificates: Array<{ certFile: string; names: string[]; sha256: string }> };
+    assert.equal(ready.port, port);
+    assert.deepEqual(ready.certificates.map((c) => [c.certFile, c.names, c.sha256]), [[fresh.certFile, ['fresh.example.test'], fresh.fingerprint], [wild.certFile, ['*.wild.example.test'], wild.fingerprint]]);
+
+    const logsBefore = gw.logs.length;
+    gw.writeConfig(oneApiConfig(backend.url, { tls: { port: 0, certificates: [{ certFile: join(pki.dir, 'gone.pem'), keyFile: fresh.keyFile }] } }));
+    const rejected = await gw.waitForLog((l) => gw.logs.indexOf(l) >= logsBefore && l.msg === 'config reload rejected; the running config stays');
+    assert.equal(rejected.errorCode, 'OUTPOST_ERR_TLS_FILE_INVALID');
+    assert.equal((rejected.problems as Array<{ path: string }>)[0].path, 'gateway.tls.certificates[0].certFile');
+    assert.equal((await handshake(port, 'fresh.example.test', ca())).fingerprint, fresh.fingerprint);
   });
 });
 

@@ -21,7 +21,6 @@ import { reservePorts } from './port-check.js';
 import { readConfigFiles } from './config-files.js';
 import { HttpsCertificates } from './https-certificates.js';
 import type { LoadedHttps } from '../tls/https-material.js';
-import type { ListenerTlsSettings } from '../../shared/tls-config.js';
 import { renderMetrics } from './ops-metrics.js';
 import { FileConfigSource } from './file-config-source.js';
 import type { ApplyOutcome, ConfigCandidate, ConfigSource } from './config-source.js';
@@ -134,7 +133,7 @@ export async function runGateway(options: GatewayOptions): Promise<RunningGatewa
   // Counters live for the process, not the generation: a reload does not reset rate limits.
   const probe = allocateProbeState();
   const https = firstHttps !== null && tlsSettings !== undefined
-    ? new HttpsCertificates(httpsPort, tlsSettings, firstHttps, (material) => supervisor.publishHttps(material)) : null;
+    ? new HttpsCertificates(httpsPort, options.httpsPort === undefined, tlsSettings, firstHttps, (material) => supervisor.publishHttps(material)) : null;
   const supervisor = new Supervisor(workerCount, faultInjection, { counters: SharedCounters.allocate(), gauges: SharedGauges.allocate(workerCount), probe }, crashLoop);
   let shuttingDown = false;
   const readiness = new Readiness({ state, supervisor, source, probe, hasConfig: () => hasConfig, shuttingDown: () => shuttingDown, https: () => https?.readiness() ?? null });
@@ -201,7 +200,7 @@ export async function runGateway(options: GatewayOptions): Promise<RunningGatewa
       const timings = roundAll({ ...result.timings, compileMs, publishMs: performance.now() - publishStart });
       readiness.refresh();
       warnRestartOnly(settings, result.config.gateway);
-      adoptHttps(result.config.gateway.tls, files.files.https, trigger);
+      HttpsCertificates.followConfig(https, result.config.gateway.tls, files.files.https, trigger);
       log('info', 'config reloaded', { trigger, ...origin, generation, apis: result.config.apis.length, tableBytes: buffer.byteLength, tableBuffers: compiler.buffers.counts(), timings });
       return { status: 'published', generation };
     } catch (err) {
@@ -242,16 +241,6 @@ export async function runGateway(options: GatewayOptions): Promise<RunningGatewa
     process.stdout.write(`\n  Outpost gateway on http://localhost:${boundPort}  (ops: http://localhost:${ops.port}/health/ready, ${workerCount} workers)\n\n`);
   }
   return { port: boundPort, opsPort: ops.port, httpsPort: https?.port ?? null, shutdown, failed };
-
-  /** The listener exists only if gateway.tls was there at startup; its certificates follow the config. */
-  function adoptHttps(next: ListenerTlsSettings | undefined, loaded: LoadedHttps | null, trigger: string): void {
-    if (https === null || next === undefined || loaded === null) {
-      if ((https === null) !== (next === undefined)) log('warn', 'gateway.tls was added or removed; the HTTPS listener changes at the next restart', { field: 'gateway.tls' });
-      return;
-    }
-    if (next.port !== tlsSettings?.port && options.httpsPort === undefined) log('warn', 'gateway.tls.port changed; it takes effect at the next restart', { field: 'gateway.tls.port' });
-    void https.adopt(next, loaded, trigger);
-  }
 
   function rejectFirst(candidate: ConfigCandidate, problems: ConfigProblem[]): ApplyOutcome {
     state.recordRejection(problems, 0);

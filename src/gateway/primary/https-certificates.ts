@@ -26,6 +26,8 @@ export class HttpsCertificates {
 
   constructor(
     readonly port: number,
+    /** The port came from gateway.tls.port (no --https-port / OUTPOST_HTTPS_PORT): a change there is worth a warning. */
+    private readonly portFromConfig: boolean,
     private settings: ListenerTlsSettings,
     private current: LoadedHttps,
     private readonly publish: (material: HttpsMaterial) => void,
@@ -48,6 +50,19 @@ export class HttpsCertificates {
         log('error', 'HTTPS certificate reload failed; the running certificates stay', { ...errorFields(err), errorCode: 'OUTPOST_ERR_TLS_FILE_INVALID', trigger, ...where, stack: undefined });
       }
     });
+  }
+
+  /**
+   * A config was published. The listener exists only if gateway.tls was there at startup (adding,
+   * removing it or moving its port waits for a restart); its certificates follow the config.
+   */
+  static followConfig(https: HttpsCertificates | null, next: ListenerTlsSettings | undefined, loaded: LoadedHttps | null, trigger: string): void {
+    if (https === null || next === undefined || loaded === null) {
+      if ((https === null) !== (next === undefined)) log('warn', 'gateway.tls was added or removed; the HTTPS listener changes at the next restart', { field: 'gateway.tls' });
+      return;
+    }
+    if (https.portFromConfig && next.port !== https.settings.port) log('warn', 'gateway.tls.port changed; it takes effect at the next restart', { field: 'gateway.tls.port' });
+    void https.adopt(next, loaded, trigger);
   }
 
   /** A published config named these settings, and the primary already read them. */
