@@ -12,7 +12,10 @@ import { checkServerIdentity, connect, type ConnectionOptions, type PeerCertific
 import { Agent, request as httpsRequest } from 'node:https';
 import { join } from 'node:path';
 import { request } from 'undici';
-import { startGateway, oneApiConfig, opsGet, waitForGeneration, type GatewayProcess } from '../support/gateway-process.js';
+import { CLI, startGateway, oneApiConfig, opsGet, waitForGeneration, type GatewayProcess } from '../support/gateway-process.js';
+import { spawnSync } from 'node:child_process';
+import { writeFileSync } from 'node:fs';
+import { stringify } from 'yaml';
 import { startBackend, echoHandler, type TestBackend } from '../support/backends.js';
 import { hasOpenssl, replaceFile, TestPki, type Leaf } from '../support/test-pki.js';
 
@@ -221,6 +224,18 @@ describe('HTTPS listener startup', { skip: hasOpenssl ? false : 'the openssl CLI
     assert.equal(problem?.errorCode, 'OUTPOST_ERR_TLS_FILE_INVALID');
     assert.equal(problem?.field, 'gateway.tls.certificates[1].certFile');
     assert.match(String(problem?.problem), new RegExp(missing.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')));
+  });
+
+  test('outpost validate checks the files too, one line per bad file', () => {
+    const pki = new TestPki('validate');
+    const leaf = pki.issue('a', 'a.test', ['a.test']);
+    const other = pki.issue('b', 'b.test', ['b.test']);
+    const file = join(pki.dir, 'gateway.yaml');
+    writeFileSync(file, stringify(oneApiConfig('https://127.0.0.1:1', { tls: { certificates: [{ certFile: leaf.certFile, keyFile: other.keyFile }] } }, { backendTls: { caFile: join(pki.dir, 'no-ca.pem') } })));
+    const r = spawnSync(process.execPath, [CLI, 'validate', file], { encoding: 'utf8' });
+    assert.equal(r.status, 1);
+    assert.deepEqual(r.stdout.trim().split('\n').map((l) => l.slice(file.length + 2).split(':')[0]), ['apis[0].backendTls.caFile', 'gateway.tls.certificates[0].keyFile']);
+    assert.match(r.stdout, /OUTPOST_ERR_TLS_FILE_INVALID/);
   });
 
   test('TLS 1.1 as minVersion is refused as a config value', async () => {

@@ -16,8 +16,8 @@ export interface ConfigFiles {
   https: LoadedHttps | null;
 }
 
-export async function readConfigFiles(config: GatewayConfig): Promise<{ ok: true; files: ConfigFiles } | { ok: false; problems: ConfigProblem[] }> {
-  const backend = await loadBackendTls(config);
+export async function readConfigFiles(config: GatewayConfig, warn = true): Promise<{ ok: true; files: ConfigFiles } | { ok: false; problems: ConfigProblem[] }> {
+  const backend = await loadBackendTls(config, warn);
   const problems = backend.ok ? [] : backend.problems;
   let https: LoadedHttps | null = null;
   if (config.gateway.tls !== undefined) {

@@ -14,7 +14,8 @@ import { readCertificates, readKeyPair, TlsFileProblem, type KeyPair } from './p
 
 type Fields = UpstreamTlsSettings & { insecureSkipVerify?: boolean };
 
-export async function loadBackendTls(config: GatewayConfig): Promise<{ ok: true; assignment: BackendTlsAssignment } | { ok: false; problems: ConfigProblem[] }> {
+/** `warn`: log insecureSkipVerify (the gateway does on every load; `outpost validate` does not log). */
+export async function loadBackendTls(config: GatewayConfig, warn = true): Promise<{ ok: true; assignment: BackendTlsAssignment } | { ok: false; problems: ConfigProblem[] }> {
   const global = config.gateway.upstream.tls;
   const cas = new Map<string, Promise<string>>();
   const pairs = new Map<string, Promise<KeyPair>>();
@@ -51,7 +52,7 @@ export async function loadBackendTls(config: GatewayConfig): Promise<{ ok: true;
   for (let i = 0; i < config.apis.length; i++) {
     const api = config.apis[i];
     if (api.backendTls === undefined) continue;
-    if (api.backendTls.insecureSkipVerify) {
+    if (api.backendTls.insecureSkipVerify && warn) {
       log('warn', 'backend TLS verification is off for this API (insecureSkipVerify): its https backends are not authenticated', { api: api.id, field: `apis[${i}].backendTls.insecureSkipVerify` });
     }
     try {
