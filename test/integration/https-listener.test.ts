@@ -14,6 +14,7 @@ import { join } from 'node:path';
 import { request } from 'undici';
 import { CLI, startGateway, oneApiConfig, opsGet, waitForGeneration, type GatewayProcess } from '../support/gateway-process.js';
 import { spawnSync } from 'node:child_process';
+import { createServer as createNetServer, type AddressInfo } from 'node:net';
 import { writeFileSync } from 'node:fs';
 import { stringify } from 'yaml';
 import { startBackend, echoHandler, type TestBackend } from '../support/backends.js';
@@ -236,6 +237,22 @@ describe('HTTPS listener startup', { skip: hasOpenssl ? false : 'the openssl CLI
     assert.equal(r.status, 1);
     assert.deepEqual(r.stdout.trim().split('\n').map((l) => l.slice(file.length + 2).split(':')[0]), ['apis[0].backendTls.caFile', 'gateway.tls.certificates[0].keyFile']);
     assert.match(r.stdout, /OUTPOST_ERR_TLS_FILE_INVALID/);
+  });
+
+  test('the HTTPS port is checked like the plain one: in use, the gateway does not start (exit 3)', async () => {
+    const pki = new TestPki('busy');
+    const leaf = pki.issue('a', 'a.test', ['a.test']);
+    const holder = createNetServer();
+    await new Promise<void>((r) => holder.listen(0, () => r()));
+    const busy = (holder.address() as AddressInfo).port;
+    try {
+      const gw = await startGateway(oneApiConfig('http://127.0.0.1:1', { tls: { port: busy, certificates: [{ certFile: leaf.certFile, keyFile: leaf.keyFile }] } }), { expectFailure: true });
+      assert.equal(await gw.exited, 3);
+      const line = gw.logs.find((l) => l.errorCode === 'OUTPOST_ERR_PORT_IN_USE');
+      assert.match(String(line?.msg), new RegExp(`HTTPS port ${busy} is already in use`));
+    } finally {
+      holder.close();
+    }
   });
 
   test('TLS 1.1 as minVersion is refused as a config value', async () => {
