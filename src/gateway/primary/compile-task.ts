@@ -1,24 +1,62 @@
 /**
- * Runs inside a piscina thread: compiles a validated config into table bytes. Kept off the
- * primary's event loop so a large config never stalls health checks or config sync.
- * The bytes are transferred back (moved, not copied).
+ * Runs inside a piscina thread: turns a config into table bytes. Kept off the primary's event loop
+ * so a large config never stalls health checks or config sync.
+ *
+ * A config file is read, parsed and validated here too, not in the primary: for 50,000 APIs that is
+ * seconds of CPU and a graph of millions of objects, which would block the primary's event loop and,
+ * posted to this thread, be copied once more by structured clone. The primary gets back only what it
+ * keeps: the gateway settings, the API count and the table bytes (transferred, not copied).
+ *
+ * The TLS files a config names are read here as well, with the config (config-files.ts): backend
+ * CA bundles and client certificates go into the table, the HTTPS listener's certificates back to
+ * the primary, which sends them to the request workers (they never read files).
  */
-import { move } from 'piscina';
-import type { GatewayConfig } from '../../shared/config-schema.js';
+import { move, transferableSymbol, valueSymbol } from 'piscina';
+import { performance } from 'node:perf_hooks';
+import type { ConfigProblem, GatewayConfig, GatewaySettings } from '../../shared/config-schema.js';
 import { compileTable, ConfigCompileError } from '../router/compile-table.js';
-import type { ConfigProblem } from '../../shared/config-schema.js';
-import type { BackendTlsAssignment } from '../../shared/compiled-meta.js';
+import { loadConfigFile } from '../config/load-config.js';
+import { readConfigFiles } from './config-files.js';
+import type { LoadedHttps } from '../tls/https-material.js';
 
-/** The config and the backend TLS files the primary read for it. */
-export interface CompileInput { config: GatewayConfig; backendTls: BackendTlsAssignment }
+export type CompileInput =
+  | { kind: 'config'; config: GatewayConfig }
+  /** `unchangedHash`: when the file's content hashes to this, nothing is parsed or compiled. */
+  | { kind: 'file'; file: string; unchangedHash: string | null };
 
-export type CompileOutcome = Uint8Array | { problems: ConfigProblem[] };
+/** `https` (in a table): the HTTPS listener's certificates, read and checked; null without gateway.tls. */
+export type CompileOutcome =
+  | { kind: 'table'; bytes: Uint8Array; settings: GatewaySettings; apis: number; sourceHash: string | null; timings: Record<string, number>; https: LoadedHttps | null }
+  | { kind: 'problems'; problems: ConfigProblem[]; sourceHash: string | null }
+  | { kind: 'unchanged' };
 
-export default function compile({ config, backendTls }: CompileInput): CompileOutcome {
+export default async function compile(input: CompileInput): Promise<CompileOutcome> {
+  let config: GatewayConfig;
+  let sourceHash: string | null = null;
+  let timings: Record<string, number> = {};
+  if (input.kind === 'file') {
+    const loaded = await loadConfigFile(input.file);
+    if (!loaded.ok) return { kind: 'problems', problems: loaded.problems, sourceHash: loaded.sourceHash };
+    if (loaded.sourceHash === input.unchangedHash) return { kind: 'unchanged' };
+    ({ config, sourceHash } = loaded);
+    timings = loaded.timings ?? {};
+  } else {
+    config = input.config;
+  }
+  const tFiles = performance.now();
+  const files = await readConfigFiles(config);
+  if (!files.ok) return { kind: 'problems', problems: files.problems, sourceHash };
+  const t0 = performance.now();
   try {
-    return move(compileTable(config, backendTls)) as unknown as Uint8Array;
+    const bytes = compileTable(config, files.files.backendTls);
+    const outcome: CompileOutcome = {
+      kind: 'table', bytes, settings: config.gateway, apis: config.apis.length, sourceHash,
+      timings: { ...timings, tlsFilesMs: t0 - tFiles, compileMs: performance.now() - t0 }, https: files.files.https,
+    };
+    // Piscina's transferable wrapper: the table bytes are moved to the primary, not copied.
+    return move({ [transferableSymbol]: [bytes.buffer], [valueSymbol]: outcome } as unknown as ArrayBuffer) as unknown as CompileOutcome;
   } catch (err) {
-    if (err instanceof ConfigCompileError) return { problems: err.problems };
+    if (err instanceof ConfigCompileError) return { kind: 'problems', problems: err.problems, sourceHash };
     throw err;
   }
 }

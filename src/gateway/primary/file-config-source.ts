@@ -4,7 +4,6 @@
  */
 import { watch, type FSWatcher } from 'node:fs';
 import { basename, dirname, resolve } from 'node:path';
-import { loadConfigFile } from '../config/load-config.js';
 import { errorFields, log } from '../../shared/log.js';
 import type { ApplyConfig, ConfigCandidate, ConfigSource } from './config-source.js';
 
@@ -47,9 +46,9 @@ export class FileConfigSource implements ConfigSource {
   }
 
   private async load(trigger: string): Promise<ConfigCandidate> {
-    const result = await loadConfigFile(this.file);
-    // Saving an unchanged file (or a stray watch event) must not bump the generation; SIGHUP does.
-    return { trigger, result, skipIfUnchanged: trigger === 'file-change', origin: { file: this.file } };
+    // Read, parsed and validated by the compiler thread (see compile-task.ts). Saving an unchanged
+    // file (or a stray watch event) must not bump the generation; SIGHUP does.
+    return { trigger, result: { ok: 'file', file: this.file }, skipIfUnchanged: trigger === 'file-change', origin: { file: this.file } };
   }
 
   private reload(trigger: string): void {

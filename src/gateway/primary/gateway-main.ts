@@ -8,7 +8,7 @@ import { availableParallelism } from 'node:os';
 import { randomBytes } from 'node:crypto';
 import { performance } from 'node:perf_hooks';
 import type { Server } from 'node:http';
-import { TableCompiler } from './table-compiler.js';
+import { TableCompiler, type Compiled } from './table-compiler.js';
 import { MAX_WORKERS, Supervisor, checkWorkerCount } from './supervisor.js';
 import { crashLoopSettings } from './crash-loop-guard.js';
 import { Readiness } from './readiness.js';
@@ -18,7 +18,6 @@ import { SharedGauges } from '../pipeline/shared-gauges.js';
 import { ConfigState } from './config-state.js';
 import { startOpsServer } from './ops-server.js';
 import { reservePorts } from './port-check.js';
-import { readConfigFiles } from './config-files.js';
 import { HttpsCertificates } from './https-certificates.js';
 import type { LoadedHttps } from '../tls/https-material.js';
 import { renderMetrics } from './ops-metrics.js';
@@ -73,33 +72,29 @@ export async function runGateway(options: GatewayOptions): Promise<RunningGatewa
     throw new OutpostError(problemsCode(problems), `${describe(first)}: ${problems.length} problem(s); the gateway did not start`);
   };
   let firstOutcome: ApplyOutcome | null = null;
-  let startConfig = EMPTY_CONFIG();
+  let startSettings = EMPTY_CONFIG().gateway;
   let firstTable: SharedArrayBuffer | null = null;
   let firstHttps: LoadedHttps | null = null;
-  if (first && !first.result.ok) {
-    if (source.kind === 'file') await fail(first.result.problems);
-    firstOutcome = rejectFirst(first, first.result.problems);
-  } else if (first?.result.ok) {
-    const files = await readConfigFiles(first.result.config);
-    const compiled = files.ok ? await compiler.compile(first.result.config, files.files.backendTls) : files;
-    if (compiled instanceof SharedArrayBuffer) {
-      startConfig = first.result.config;
-      firstTable = compiled;
-      firstHttps = files.ok ? files.files.https : null;
-      state.sourceHash = first.result.sourceHash;
+  if (first) {
+    const compiled = await compileCandidate(first, null);
+    if (compiled.kind === 'table') {
+      startSettings = compiled.settings;
+      firstTable = compiled.buffer;
+      firstHttps = compiled.https;
+      state.sourceHash = compiled.sourceHash;
       firstOutcome = { status: 'published', generation: 1 };
-    } else {
+    } else if (compiled.kind === 'problems') {
       if (source.kind === 'file') await fail(compiled.problems);
       firstOutcome = rejectFirst(first, compiled.problems);
     }
   }
   if (firstTable === null) {
-    const empty = await compiler.compile(startConfig);
-    if (!(empty instanceof SharedArrayBuffer)) throw new OutpostError('OUTPOST_ERR_INTERNAL', 'the empty config did not compile');
-    firstTable = empty;
+    const empty = await compiler.compile({ kind: 'config', config: EMPTY_CONFIG() });
+    if (empty.kind !== 'table') throw new OutpostError('OUTPOST_ERR_INTERNAL', 'the empty config did not compile');
+    firstTable = empty.buffer;
   }
   let hasConfig = firstOutcome?.status === 'published';
-  const settings = startConfig.gateway;
+  const settings = startSettings;
   const port = options.port ?? settings.port;
   const opsPort = options.opsPort ?? settings.opsPort;
   // 0 (flag, variable or file) means one per core, capped at 256; a flag or variable of 0 wins
@@ -114,7 +109,7 @@ export async function runGateway(options: GatewayOptions): Promise<RunningGatewa
   }
   const faultInjection = process.env.OUTPOST_FAULT_INJECTION === '1';
 
-  state.settings = startConfig.gateway;
+  state.settings = startSettings;
   state.generation = 1;
   const initialTable: TablePublish = { type: 'table', generation: 1, buffer: firstTable };
   compiler.buffers.bind(firstTable, 1);
@@ -134,6 +129,7 @@ export async function runGateway(options: GatewayOptions): Promise<RunningGatewa
   const probe = allocateProbeState();
   const https = firstHttps !== null && tlsSettings !== undefined
     ? new HttpsCertificates(httpsPort, options.httpsPort === undefined, tlsSettings, firstHttps, (material) => supervisor.publishHttps(material)) : null;
+  firstHttps = null;
   const supervisor = new Supervisor(workerCount, faultInjection, { counters: SharedCounters.allocate(), gauges: SharedGauges.allocate(workerCount), probe }, crashLoop);
   let shuttingDown = false;
   const readiness = new Readiness({ state, supervisor, source, probe, hasConfig: () => hasConfig, shuttingDown: () => shuttingDown, https: () => https?.readiness() ?? null });
@@ -170,7 +166,8 @@ export async function runGateway(options: GatewayOptions): Promise<RunningGatewa
   };
   const applyCandidate = async (candidate: ConfigCandidate): Promise<ApplyOutcome> => {
     const { trigger, result, origin } = candidate;
-    if (result.ok && candidate.skipIfUnchanged && result.sourceHash === state.sourceHash && hasConfig) return { status: 'unchanged', generation: state.generation };
+    const skipHash = candidate.skipIfUnchanged && hasConfig ? state.sourceHash : null;
+    if (result.ok === true && skipHash !== null && result.sourceHash === skipHash) return { status: 'unchanged', generation: state.generation };
     const reject = (problems: ConfigProblem[]): ApplyOutcome => {
       state.recordRejection(problems);
       log('error', 'config reload rejected; the running config stays', {
@@ -178,30 +175,30 @@ export async function runGateway(options: GatewayOptions): Promise<RunningGatewa
       });
       return { status: 'rejected', problems };
     };
-    if (!result.ok) return reject(result.problems);
     try {
-      const files = await readConfigFiles(result.config);
-      if (!files.ok) return reject(files.problems);
       const compileStart = performance.now();
-      const buffer = await compiler.compile(result.config, files.files.backendTls);
+      const compiled = await compileCandidate(candidate, skipHash);
       const compileMs = performance.now() - compileStart;
-      if (!(buffer instanceof SharedArrayBuffer)) return reject(buffer.problems);
+      if (compiled.kind === 'unchanged') return { status: 'unchanged', generation: state.generation };
+      if (compiled.kind === 'problems') return reject(compiled.problems);
+      const buffer = compiled.buffer;
       const generation = state.generation + 1;
       const table: TablePublish = { type: 'table', generation, buffer };
       state.generation = generation;
-      state.settings = result.config.gateway;
-      state.sourceHash = result.sourceHash;
+      state.settings = compiled.settings;
+      state.sourceHash = compiled.sourceHash;
       state.reloads++;
       state.lastReload = { ok: true, at: new Date().toISOString(), generation };
       const publishStart = performance.now();
       compiler.buffers.bind(buffer, generation);
       supervisor.publish(table);
       hasConfig = true;
-      const timings = roundAll({ ...result.timings, compileMs, publishMs: performance.now() - publishStart });
+      // compileMs: the whole round trip to the compiler thread; loading and compiling alone are in the thread's timings.
+      const timings = roundAll({ ...(result.ok === true ? result.timings : {}), ...compiled.timings, roundTripMs: compileMs, publishMs: performance.now() - publishStart });
       readiness.refresh();
-      warnRestartOnly(settings, result.config.gateway);
-      HttpsCertificates.followConfig(https, result.config.gateway.tls, files.files.https, trigger);
-      log('info', 'config reloaded', { trigger, ...origin, generation, apis: result.config.apis.length, tableBytes: buffer.byteLength, tableBuffers: compiler.buffers.counts(), timings });
+      warnRestartOnly(settings, compiled.settings);
+      HttpsCertificates.followConfig(https, compiled.settings.tls, compiled.https, trigger);
+      log('info', 'config reloaded', { trigger, ...origin, generation, apis: compiled.apis, tableBytes: buffer.byteLength, tableBuffers: compiler.buffers.counts(), timings });
       return { status: 'published', generation };
     } catch (err) {
       const problems = [{ path: '', message: String(err) }];
@@ -233,14 +230,22 @@ export async function runGateway(options: GatewayOptions): Promise<RunningGatewa
     log('info', 'stopped', { reason, cutOffRequests: cutOff });
   };
 
-  // Closures above share this scope: drop the startup config (and its candidate) so they do not keep it alive.
+  // Closures above share this scope: drop the startup candidate so they do not keep it alive.
   first = null;
-  startConfig = EMPTY_CONFIG();
   log('info', 'gateway started', { port: boundPort, opsPort: ops.port, httpsPort: https?.port ?? null, workers: workerCount, generation: state.generation, mode: source.kind, ...firstOrigin, hasConfig });
   if (process.stdout.isTTY) {
     process.stdout.write(`\n  Outpost gateway on http://localhost:${boundPort}  (ops: http://localhost:${ops.port}/health/ready, ${workerCount} workers)\n\n`);
   }
   return { port: boundPort, opsPort: ops.port, httpsPort: https?.port ?? null, shutdown, failed };
+
+  /** Problems, unchanged (only with a skip hash), or the table: a file is loaded in the compiler thread. */
+  async function compileCandidate(candidate: ConfigCandidate, skipHash: string | null): Promise<Compiled> {
+    const result = candidate.result;
+    if (result.ok === false) return { kind: 'problems', problems: result.problems, sourceHash: result.sourceHash };
+    if (result.ok === 'file') return compiler.compile({ kind: 'file', file: result.file, unchangedHash: skipHash });
+    const compiled = await compiler.compile({ kind: 'config', config: result.config });
+    return compiled.kind === 'table' ? { ...compiled, sourceHash: result.sourceHash } : compiled;
+  }
 
   function rejectFirst(candidate: ConfigCandidate, problems: ConfigProblem[]): ApplyOutcome {
     state.recordRejection(problems, 0);
