@@ -58,7 +58,7 @@ export interface CompiledOperation {
 /**
  * How the upstream client connects to an https backend beyond Node's defaults: an extra CA bundle
  * (trusted in addition to the system CAs), a client certificate (mTLS), or no verification.
- * Read by the primary from the files the config names; the same files give the same `id`.
+ * Read (off the request path) from the files the config names; the same files give the same `id`.
  */
 export interface BackendTlsProfile {
   /** Hex SHA-256 of everything below: part of the upstream pool's key. */
@@ -71,7 +71,7 @@ export interface BackendTlsProfile {
   insecureSkipVerify: boolean;
 }
 
-/** What the primary read for a config: the distinct profiles and, per API (config order), its profile index or -1. */
+/** What was read for a config: the distinct profiles and, per API (config order), its profile index or -1. */
 export interface BackendTlsAssignment {
   profiles: BackendTlsProfile[];
   perApi: number[];

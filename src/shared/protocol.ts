@@ -20,7 +20,7 @@ export interface WorkerInit {
 }
 
 /**
- * One certificate of the HTTPS listener as the primary read and checked it: workers only build
+ * One certificate of the HTTPS listener as the gateway read and checked it: workers only build
  * secure contexts from the text (no file I/O on a request thread).
  */
 export interface ListenerCertificate {

@@ -2,7 +2,7 @@
  * The TLS parts of the gateway config: the HTTPS listener (`gateway.tls`), the CA bundle and
  * client certificate for every https backend (`gateway.upstream.tls`), and per API
  * (`apis[].backendTls`). The schema checks shapes only; the files themselves are read and checked
- * (readable, PEM, key matches certificate) by the primary when a config is loaded
+ * (readable, PEM, key matches certificate) when a config is loaded
  * (src/gateway/tls/), and a problem names the field and the file.
  */
 import { createSecureContext } from 'node:tls';

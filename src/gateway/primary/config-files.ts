@@ -1,7 +1,8 @@
 /**
- * The files a config names besides itself, read by the primary before the config is compiled:
- * backend CA bundles and client certificates (into the compiled table), and the HTTPS listener's
- * certificates (to the workers in a message). A file that is missing or bad is a problem of the
+ * The files a config names besides itself, read in the compiler thread with the config, before it
+ * is compiled (compile-task.ts; `outpost validate` runs the same checks): backend CA bundles and
+ * client certificates (into the compiled table), and the HTTPS listener's certificates (back to
+ * the primary, which sends them to the request workers in a message). A file that is missing or bad is a problem of the
  * config, with the field and the file: startup refuses it, a reload keeps what runs.
  */
 import type { ConfigProblem, GatewayConfig } from '../../shared/config-schema.js';

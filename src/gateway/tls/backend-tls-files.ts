@@ -1,5 +1,5 @@
 /**
- * Backend TLS for a config, read in the primary when the config is loaded: per API, its
+ * Backend TLS for a config, read when the config is loaded (in the compiler thread): per API, its
  * `apis[].backendTls` when it has one (all of it: an API can drop the global client certificate),
  * else `gateway.upstream.tls`, as distinct profiles the compiled table
  * carries to the workers (compiled-meta.ts). Every file is read once per load however many APIs

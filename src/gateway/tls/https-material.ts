@@ -1,6 +1,7 @@
 /**
- * The HTTPS listener's certificates, read and checked in the primary (workers get PEM text and
- * never touch the files): each certFile's chain in order, each key matching its leaf, the names
+ * The HTTPS listener's certificates, read and checked off the request path (the compiler thread at
+ * config load, the primary thread on SIGHUP and file changes; workers get PEM text and never
+ * touch the files): each certFile's chain in order, each key matching its leaf, the names
  * each certificate serves (for SNI), and a trial secure context with the configured minVersion
  * and ciphers, so anything OpenSSL would refuse is refused here, naming the file.
  */

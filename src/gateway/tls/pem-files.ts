@@ -1,6 +1,6 @@
 /**
  * Reads and checks the PEM files a config names (listener certificates, backend CA bundles and
- * client certificates), in the primary. Every problem is a config problem that names the field
+ * client certificates), never in a request worker. Every problem is a config problem that names the field
  * and the file (`gateway.tls.certificates[0].keyFile: /etc/outpost/a.key: the key does not match
  * the certificate in /etc/outpost/a.pem`), so startup refuses it and a reload keeps what runs.
  */
