@@ -177,6 +177,9 @@ describe('HTTPS listener', { skip: hasOpenssl ? false : 'the openssl CLI is not 
     assert.equal(refused.file, api.keyFile);
     assert.equal(refused.field, 'gateway.tls.certificates[0].keyFile');
     assert.equal((await handshake(port, 'api.example.test', other.rootPem)).fingerprint, third.fingerprint);
+    const metrics = String((await opsGet(gw, '/metrics')).body.text);
+    assert.match(metrics, /^outpost_https_certificate_reload_failures_total [1-9]\d*$/m);
+    assert.match(metrics, new RegExp(`^outpost_https_certificate_expiry_timestamp_seconds\\{cert_file="${api.certFile.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}"\\} \\d+$`, 'm'));
 
     // The connection opened before all this still carries requests (connections are not dropped).
     const openAfter = await httpsGet(port, '/echo/keep', 'api.example.test', ca(), agent);

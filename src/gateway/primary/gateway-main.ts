@@ -141,7 +141,7 @@ export async function runGateway(options: GatewayOptions): Promise<RunningGatewa
   const ops = await startOpsServer(opsPort, {
     liveness: () => supervisor.liveness(),
     readiness: () => readiness.report(),
-    metrics: () => renderMetrics(state, supervisor) + source.metrics().map((l) => l + '\n').join(''),
+    metrics: () => renderMetrics(state, supervisor) + [...source.metrics(), ...(https?.metrics() ?? [])].map((l) => l + '\n').join(''),
     crashWorker: (i) => supervisor.crash(i),
   }, faultInjection).catch(closeQuietly);
   let boundPort: number;

@@ -23,6 +23,7 @@ export class HttpsCertificates {
   private timer: NodeJS.Timeout | null = null;
   private lastReload: Record<string, unknown> | null = null;
   private closed = false;
+  private reloadFailures = 0;
 
   constructor(
     readonly port: number,
@@ -46,6 +47,7 @@ export class HttpsCertificates {
         this.commitNow(await loadHttpsMaterial(this.settings), trigger);
       } catch (err) {
         this.lastReload = { ok: false, at: new Date().toISOString(), trigger, error: (err as Error).message };
+        this.reloadFailures++;
         const where = err instanceof TlsFileProblem ? { field: err.path, file: err.file } : {};
         log('error', 'HTTPS certificate reload failed; the running certificates stay', { ...errorFields(err), errorCode: 'OUTPOST_ERR_TLS_FILE_INVALID', trigger, ...where, stack: undefined });
       }
@@ -77,6 +79,19 @@ export class HttpsCertificates {
 
   readiness(): Record<string, unknown> {
     return { port: this.port, minVersion: this.settings.minVersion, certificates: this.current.summary, lastReload: this.lastReload };
+  }
+
+  /** Prometheus lines: when each served certificate expires (alert on it), and failed reloads. */
+  metrics(): string[] {
+    const label = (v: string) => v.replace(/\\/g, '\\\\').replace(/"/g, '\\"').replace(/\n/g, '\\n');
+    return [
+      '# HELP outpost_https_certificate_expiry_timestamp_seconds When each certificate the HTTPS listener serves expires (Unix time).',
+      '# TYPE outpost_https_certificate_expiry_timestamp_seconds gauge',
+      ...this.current.summary.map((c) => `outpost_https_certificate_expiry_timestamp_seconds{cert_file="${label(c.certFile)}"} ${Math.floor(Date.parse(c.notAfter) / 1000)}`),
+      '# HELP outpost_https_certificate_reload_failures_total Certificate reloads refused (bad or missing files); the running certificates stayed.',
+      '# TYPE outpost_https_certificate_reload_failures_total counter',
+      `outpost_https_certificate_reload_failures_total ${this.reloadFailures}`,
+    ];
   }
 
   close(): void {
