@@ -201,6 +201,7 @@ describe('HTTPS listener', { skip: hasOpenssl ? false : 'the openssl CLI is not 
     await waitForGeneration(gw, generation + 1);
     await waitForCertificate(port, 'fresh.example.test', ca(), fresh.fingerprint);
     assert.equal((await handshake(port, 'unknown.test', ca())).fingerprint, fresh.fingerprint);
+    assert.equal((await handshake(port, undefined, ca())).fingerprint, fresh.fingerprint, 'no SNI: the new default');
     assert.equal((await handshake(port, 'x.wild.example.test', ca())).fingerprint, wild.fingerprint);
     const ready = (await opsGet(gw, '/health/ready')).body.https as { port: number; certificates: Array<{ certFile: string; names: string[]; sha256: string }> };
     assert.equal(ready.port, port);
