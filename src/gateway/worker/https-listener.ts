@@ -59,7 +59,7 @@ export class HttpsListener {
         ALPNProtocols: ['http/1.1'],
         SNICallback: (servername, cb) => cb(null, this.contexts.lookup(servername)),
         noDelay: true,
-      } as Parameters<typeof createTlsServer>[0], accept);
+      }, accept);
       // A failed handshake (old protocol, unknown CA on the client side, a port scan) just closes.
       this.tls.on('tlsClientError', () => undefined);
       return this.tls;
