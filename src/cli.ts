@@ -50,6 +50,7 @@ async function gatewayCommand(args: string[]): Promise<void> {
     opsPort: options.opsPort,
     httpsPort: options.httpsPort,
     workers: options.workers,
+    redisUrl: options.redisUrl,
   });
   const stop = (signal: string, exitCode: ExitCode) => {
     gateway.shutdown(signal).then(() => process.exit(exitCode), (err) => {

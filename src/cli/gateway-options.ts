@@ -10,6 +10,7 @@
  * | --ops-port    | OUTPOST_OPS_PORT  | 0..65535                  |
  * | --https-port  | OUTPOST_HTTPS_PORT| 0..65535 (gateway.tls.port) |
  * | --workers     | OUTPOST_WORKERS   | 0..256 (0 = one per core) |
+ * |               | OUTPOST_REDIS_URL | redis:// or rediss:// URL (replaces gateway.redis.url) |
  *
  * An empty variable counts as unset (an env file line `OUTPOST_PORT=` overrides nothing). A bad
  * value is a usage error naming the flag or the variable it came from.
@@ -27,6 +28,8 @@ export interface GatewayCliOptions {
   workers?: number;
   /** Start the demo echo backend on this port (--demo-backend[=PORT]); undefined = do not. */
   demoPort?: number;
+  /** OUTPOST_REDIS_URL (an environment variable only: a flag would show the password in `ps`). */
+  redisUrl?: string;
 }
 
 export const DEFAULT_DEMO_PORT = 8090;
@@ -64,6 +67,7 @@ export function resolveGatewayOptions(args: readonly string[], env: NodeJS.Proce
     httpsPort: int('https-port', 'OUTPOST_HTTPS_PORT', PORT_RANGE.min, PORT_RANGE.max),
     workers: int('workers', 'OUTPOST_WORKERS', 0, MAX_WORKERS),
     demoPort,
+    redisUrl: env.OUTPOST_REDIS_URL === '' ? undefined : env.OUTPOST_REDIS_URL,
   };
 }
 

@@ -65,6 +65,8 @@ export const ERRORS = {
   /** The backend's certificate did not verify (unknown CA, wrong name, expired), or it refused our client certificate (mTLS). */
   OUTPOST_ERR_BACKEND_TLS: { status: 502, source: 'backend', retrySafe: false, message: 'Bad gateway: the TLS connection to the backend failed' },
   OUTPOST_ERR_BACKEND_TIMEOUT: { status: 504, source: 'backend', retrySafe: false, message: 'Gateway timeout: the backend did not answer in time' },
+  /** A fleet counter with fail-mode="closed" could not reach Redis within the budget (or the breaker is open). */
+  OUTPOST_ERR_REDIS_UNAVAILABLE: { status: 503, source: 'internal', retrySafe: true, message: 'Service unavailable: the fleet-wide counter store cannot be reached' },
   OUTPOST_ERR_SHUTTING_DOWN: { status: 503, source: 'internal', retrySafe: true, message: 'Service unavailable: the gateway is shutting down' },
   OUTPOST_ERR_NOT_READY: { status: 503, source: 'internal', retrySafe: true, message: 'Service unavailable: no configuration is loaded' },
   OUTPOST_ERR_INTERNAL: { status: 500, source: 'internal', retrySafe: false, message: 'Internal server error' },

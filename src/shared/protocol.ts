@@ -2,6 +2,8 @@
  * Every message between the primary thread and the request workers, typed in one place.
  * Routing tables travel as SharedArrayBuffers: posting one shares the memory, it is not copied.
  */
+import type { RedisLinkSettings } from '../gateway/redis/redis-settings.js';
+
 export interface WorkerInit {
   index: number;
   /** 0 asks the OS for a port (only the first worker does; the rest reuse the port it got). */
@@ -15,6 +17,12 @@ export interface WorkerInit {
   gauges: SharedArrayBuffer;
   /** What the API-port health probe answers (ready, not ready, shutting down): see probe-state.ts. */
   probe: SharedArrayBuffer;
+  /** gateway.redis resolved by the primary (restart-only); null: no Redis, nothing connects. */
+  redis: RedisLinkSettings | null;
+  /** Each worker's Redis state and counts, one row per worker index: see redis-stats.ts. */
+  redisStats: SharedArrayBuffer;
+  /** The CPU this worker pins its thread to at start (gateway.cpuAffinity), or null: not pinned. */
+  cpu: number | null;
   /** The HTTPS listener (gateway.tls): its concrete port and current certificates; null when none. */
   https: HttpsInit | null;
 }
@@ -68,7 +76,13 @@ export interface CrashRequest {
   type: 'crash';
 }
 
-export type PrimaryToWorker = TablePublish | DrainRequest | CrashRequest | HttpsCertificatesPublish;
+/**
+ * Liveness ping (the systemd watchdog): the worker answers from its event loop, so a worker
+ * stuck in a busy loop never does. `seq` grows by one each round.
+ */
+export interface LivenessPing { type: 'ping'; seq: number }
+
+export type PrimaryToWorker = TablePublish | DrainRequest | CrashRequest | LivenessPing | HttpsCertificatesPublish;
 
 /** Sent once every listener of the worker (plain, and HTTPS when configured) accepts. */
 export interface Listening { type: 'listening'; port: number; httpsPort: number | null }
@@ -77,4 +91,6 @@ export interface ListenFailed { type: 'listen-failed'; port: number }
 export interface TableApplied { type: 'table-applied'; generation: number; buildMs: number }
 export interface Drained { type: 'drained'; cutOff: number }
 
-export type WorkerToPrimary = Listening | ListenFailed | TableApplied | Drained;
+export interface LivenessPong { type: 'pong'; seq: number }
+
+export type WorkerToPrimary = Listening | ListenFailed | TableApplied | Drained | LivenessPong;

@@ -154,12 +154,20 @@ describe('validateGatewayConfig: defaults and normalisation', () => {
         maxBodyBytes: 104_857_600, maxHeaderCount: 100, requestHeadTimeoutMs: 10_000, clientIdleTimeoutMs: 5_000,
         requestBodyTimeoutMs: 30_000, trustedProxies: [], drainTimeoutSeconds: 30,
         upstream: { connections: 128, connectTimeoutMs: 5000, headersTimeoutMs: 60_000, bodyTimeoutMs: 60_000, keepAliveTimeoutMs: 4000, queueLimit: 1024 },
+        cache: { maxEntryBytes: 1_048_576, internalMaxBytes: 67_108_864 },
       },
       apis: [],
       products: [],
       subscriptions: [],
       namedValues: [],
     });
+  });
+
+  test('gateway.cache bounds are checked, naming the field', () => {
+    const result = validateGatewayConfig({ gateway: { cache: { maxEntryBytes: 0, internalMaxBytes: -1, colour: 1 } } });
+    assert.ok(!result.ok);
+    const paths = result.problems.map((p) => p.path).sort();
+    assert.deepEqual(paths, ['gateway.cache.colour', 'gateway.cache.internalMaxBytes', 'gateway.cache.maxEntryBytes']);
   });
 
   test('given values are kept, the rest defaulted', () => {

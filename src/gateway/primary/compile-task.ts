@@ -18,11 +18,15 @@ import { compileTable, ConfigCompileError } from '../router/compile-table.js';
 import { loadConfigFile } from '../config/load-config.js';
 import { readConfigFiles } from './config-files.js';
 import type { LoadedHttps } from '../tls/https-material.js';
+import { withRedisUrlOverride } from '../redis/redis-settings.js';
 
 export type CompileInput =
   | { kind: 'config'; config: GatewayConfig }
-  /** `unchangedHash`: when the file's content hashes to this, nothing is parsed or compiled. */
-  | { kind: 'file'; file: string; unchangedHash: string | null };
+  /**
+   * `unchangedHash`: when the file's content hashes to this, nothing is parsed or compiled.
+   * `redisUrl`: OUTPOST_REDIS_URL, which overrides gateway.redis.url (fleet counters need Redis to compile).
+   */
+  | { kind: 'file'; file: string; unchangedHash: string | null; redisUrl?: string };
 
 /** `https` (in a table): the HTTPS listener's certificates, read and checked; null without gateway.tls. */
 export type CompileOutcome =
@@ -38,7 +42,8 @@ export default async function compile(input: CompileInput): Promise<CompileOutco
     const loaded = await loadConfigFile(input.file);
     if (!loaded.ok) return { kind: 'problems', problems: loaded.problems, sourceHash: loaded.sourceHash };
     if (loaded.sourceHash === input.unchangedHash) return { kind: 'unchanged' };
-    ({ config, sourceHash } = loaded);
+    config = withRedisUrlOverride(loaded.config, input.redisUrl);
+    sourceHash = loaded.sourceHash;
     timings = loaded.timings ?? {};
   } else {
     config = input.config;

@@ -42,8 +42,11 @@ export interface ConfigSource {
   initial(): Promise<ConfigCandidate | null>;
   /** From now on deliver changes through `apply`; `first` is what became of the initial candidate. */
   start(apply: ApplyConfig, first: ApplyOutcome | null): void;
-  /** SIGHUP: re-read whatever the source reads (the config file; the env file and its token). */
-  sighup(): void;
+  /**
+   * SIGHUP: re-read whatever the source reads (the config file; the env file and its token).
+   * Settles (never rejects) when that reload is over, applied or not: systemd hears READY=1 then.
+   */
+  sighup(): Promise<void>;
   /** Detail merged into /health/ready; `ready: false` here holds readiness down. */
   readiness(): Record<string, unknown>;
   /** Extra Prometheus lines for /metrics. */

@@ -28,8 +28,8 @@ export class FileConfigSource implements ConfigSource {
     this.watcher = watchFile(this.file, () => this.reload('file-change'));
   }
 
-  sighup(): void {
-    this.reload('SIGHUP');
+  sighup(): Promise<void> {
+    return this.reload('SIGHUP');
   }
 
   readiness(): Record<string, unknown> {
@@ -51,8 +51,9 @@ export class FileConfigSource implements ConfigSource {
     return { trigger, result: { ok: 'file', file: this.file }, skipIfUnchanged: trigger === 'file-change', origin: { file: this.file } };
   }
 
-  private reload(trigger: string): void {
-    if (this.running) { this.again = this.again === 'SIGHUP' ? 'SIGHUP' : trigger; return; }
+  /** Settles when no load is pending any more (a load queued behind a running one included). */
+  private reload(trigger: string): Promise<void> {
+    if (this.running) { this.again = this.again === 'SIGHUP' ? 'SIGHUP' : trigger; return this.running; }
     this.running = (async () => {
       let next: string | null = trigger;
       while (next !== null && this.apply) {
@@ -62,6 +63,7 @@ export class FileConfigSource implements ConfigSource {
       }
       this.running = null;
     })();
+    return this.running;
   }
 }
 

@@ -28,6 +28,11 @@ import { OutpostError } from '../../shared/errors.js';
 import { problemsCode, validateGatewayConfig, type ConfigProblem, type GatewayConfig } from '../../shared/config-schema.js';
 import type { TablePublish } from '../../shared/protocol.js';
 import { errorFields, log } from '../../shared/log.js';
+import { PrimaryRedis } from './redis-primary.js';
+import { checkRedisUrlVariable, resolveRedisSettings, withRedisUrlOverride } from '../redis/redis-settings.js';
+import { reportNativeAddon } from '../native.js';
+import { workerPlacement } from './cpu-placement.js';
+import { SystemdService } from './systemd-service.js';
 
 export interface GatewayOptions {
   /** Standalone mode: the local config file. Without it the gateway runs in managed mode. */
@@ -39,6 +44,8 @@ export interface GatewayOptions {
   /** Overrides gateway.tls.port (only with gateway.tls). */
   httpsPort?: number;
   workers?: number;
+  /** OUTPOST_REDIS_URL: replaces gateway.redis.url (or turns Redis on) in every config. */
+  redisUrl?: string;
 }
 
 export interface RunningGateway {
@@ -53,6 +60,9 @@ export interface RunningGateway {
 
 export async function runGateway(options: GatewayOptions): Promise<RunningGateway> {
   const crashLoop = crashLoopSettings(); // a bad setting stops startup before anything runs
+  checkRedisUrlVariable(options.redisUrl);
+  const withEnv = (config: GatewayConfig): GatewayConfig => withRedisUrlOverride(config, options.redisUrl);
+  reportNativeAddon();
   const source: ConfigSource = options.configFile !== undefined
     ? new FileConfigSource(options.configFile)
     : await ManagedConfigSource.create(options.managed ?? {});
@@ -100,8 +110,11 @@ export async function runGateway(options: GatewayOptions): Promise<RunningGatewa
   // 0 (flag, variable or file) means one per core, capped at 256; a flag or variable of 0 wins
   // over a count in the file (flag > env > file). Any other count must be 1..256.
   const workerCount = (options.workers ?? settings.workers) || Math.min(availableParallelism(), MAX_WORKERS);
+  let redisSettings: ReturnType<typeof resolveRedisSettings>;
   try {
     checkWorkerCount(workerCount);
+    // gateway.redis is read once: every worker opens its connection at start (restart-only).
+    redisSettings = resolveRedisSettings(startSettings.redis);
   } catch (err) {
     await compiler.close();
     await source.close();
@@ -130,10 +143,18 @@ export async function runGateway(options: GatewayOptions): Promise<RunningGatewa
   const https = firstHttps !== null && tlsSettings !== undefined
     ? new HttpsCertificates(httpsPort, options.httpsPort === undefined, tlsSettings, firstHttps, (material) => supervisor.publishHttps(material)) : null;
   firstHttps = null;
-  const supervisor = new Supervisor(workerCount, faultInjection, { counters: SharedCounters.allocate(), gauges: SharedGauges.allocate(workerCount), probe }, crashLoop);
+  const redis = new PrimaryRedis(redisSettings, workerCount);
+  const supervisor = new Supervisor(workerCount, faultInjection, {
+    counters: SharedCounters.allocate(), gauges: SharedGauges.allocate(workerCount), probe, redis: redisSettings, redisStats: redis.stats,
+  }, crashLoop, workerPlacement(settings.cpuAffinity, workerCount));
   let shuttingDown = false;
-  const readiness = new Readiness({ state, supervisor, source, probe, hasConfig: () => hasConfig, shuttingDown: () => shuttingDown, https: () => https?.readiness() ?? null });
+  const readiness = new Readiness({
+    state, supervisor, source, probe, hasConfig: () => hasConfig, shuttingDown: () => shuttingDown,
+    redis: () => redis.readiness(), https: () => https?.readiness() ?? null,
+  });
   supervisor.onChange = () => readiness.refresh();
+  // Under systemd (Type=notify): READY=1 once readiness first holds, STATUS=, the watchdog.
+  const systemd = SystemdService.attach(readiness, supervisor);
   supervisor.onGenerationLive = (generation) => compiler.buffers.servedEverywhere(generation);
   let crashLooped: (err: OutpostError) => void = () => undefined;
   const failed = new Promise<OutpostError>((resolve) => { crashLooped = resolve; });
@@ -141,7 +162,7 @@ export async function runGateway(options: GatewayOptions): Promise<RunningGatewa
   const ops = await startOpsServer(opsPort, {
     liveness: () => supervisor.liveness(),
     readiness: () => readiness.report(),
-    metrics: () => renderMetrics(state, supervisor) + [...source.metrics(), ...(https?.metrics() ?? [])].map((l) => l + '\n').join(''),
+    metrics: () => renderMetrics(state, supervisor) + redis.metrics() + [...source.metrics(), ...(https?.metrics() ?? [])].map((l) => l + '\n').join(''),
     crashWorker: (i) => supervisor.crash(i),
   }, faultInjection).catch(closeQuietly);
   let boundPort: number;
@@ -154,8 +175,10 @@ export async function runGateway(options: GatewayOptions): Promise<RunningGatewa
     await new Promise<void>((r) => closeServer(ops.server, r));
     await compiler.close();
     await source.close();
+    await redis.close();
     throw err;
   }
+  redis.start();
 
   // Sources call this one candidate at a time; the chain keeps a SIGHUP and a sync from racing.
   let chain: Promise<unknown> = Promise.resolve();
@@ -211,12 +234,18 @@ export async function runGateway(options: GatewayOptions): Promise<RunningGatewa
   source.start(apply, firstOutcome);
   readiness.start();
   https?.start();
-  const onHup = () => { source.sighup(); void https?.reload('SIGHUP'); };
+  const onHup = () => {
+    // The config (which re-reads the certificates it names) and the HTTPS certificates on their own.
+    const reload = async () => { await Promise.all([source.sighup(), https?.reload('SIGHUP')]); };
+    if (systemd) void systemd.reload(reload);
+    else reload().catch((err: unknown) => log('error', 'SIGHUP reload failed', errorFields(err)));
+  };
   process.on('SIGHUP', onHup);
 
   const shutdown = async (reason: string) => {
     if (shuttingDown) return;
     shuttingDown = true;
+    systemd?.stopping(reason);
     readiness.refresh(); // the API-port probe answers 503 from now on
     const graceMs = Math.round(state.settings!.drainTimeoutSeconds * 1000);
     log('info', 'draining', { reason, graceMs });
@@ -226,6 +255,7 @@ export async function runGateway(options: GatewayOptions): Promise<RunningGatewa
     const cutOff = await supervisor.drain(graceMs);
     await new Promise<void>((r) => closeServer(ops.server, r));
     await compiler.close();
+    await redis.close();
     readiness.stop();
     log('info', 'stopped', { reason, cutOffRequests: cutOff });
   };
@@ -242,8 +272,8 @@ export async function runGateway(options: GatewayOptions): Promise<RunningGatewa
   async function compileCandidate(candidate: ConfigCandidate, skipHash: string | null): Promise<Compiled> {
     const result = candidate.result;
     if (result.ok === false) return { kind: 'problems', problems: result.problems, sourceHash: result.sourceHash };
-    if (result.ok === 'file') return compiler.compile({ kind: 'file', file: result.file, unchangedHash: skipHash });
-    const compiled = await compiler.compile({ kind: 'config', config: result.config });
+    if (result.ok === 'file') return compiler.compile({ kind: 'file', file: result.file, unchangedHash: skipHash, redisUrl: options.redisUrl });
+    const compiled = await compiler.compile({ kind: 'config', config: withEnv(result.config) });
     return compiled.kind === 'table' ? { ...compiled, sourceHash: result.sourceHash } : compiled;
   }
 
@@ -272,9 +302,10 @@ function closeServer(server: Server, done: () => void): void {
   server.closeAllConnections();
 }
 
-function warnRestartOnly(before: { port: number; opsPort: number; workers: number }, after: { port: number; opsPort: number; workers: number }): void {
-  for (const key of ['port', 'opsPort', 'workers'] as const) {
-    if (before[key] !== after[key]) log('warn', `gateway.${key} changed; it takes effect at the next restart`, { field: `gateway.${key}` });
+type RestartOnly = Pick<GatewayConfig['gateway'], 'port' | 'opsPort' | 'workers' | 'cpuAffinity' | 'redis'>;
+function warnRestartOnly(before: RestartOnly, after: RestartOnly): void {
+  for (const key of ['port', 'opsPort', 'workers', 'cpuAffinity', 'redis'] as const) {
+    if (JSON.stringify(before[key]) !== JSON.stringify(after[key])) log('warn', `gateway.${key} changed; it takes effect at the next restart`, { field: `gateway.${key}` });
   }
 }
 

@@ -25,11 +25,15 @@ export interface ReadinessInputs {
   hasConfig(): boolean;
   shuttingDown(): boolean;
   /** The HTTPS listener's port and certificates, or null without one. */
-  https(): Record<string, unknown> | null;
+  https?(): Record<string, unknown> | null;
+  /** Redis detail (never a reason to be unready); null when not configured. */
+  redis?(): Record<string, unknown> | null;
 }
 
 export class Readiness {
   private timer: NodeJS.Timeout | null = null;
+  /** Sees every verdict (the systemd notifier follows readiness through it). */
+  onReport: (report: ReadinessReport) => void = () => undefined;
 
   constructor(private readonly inputs: ReadinessInputs) {}
 
@@ -43,8 +47,11 @@ export class Readiness {
     storeProbeState(this.inputs.probe, shuttingDown ? PROBE_SHUTTING_DOWN : ready ? PROBE_READY : PROBE_NOT_READY);
     // Workers still switching to the newest generation: detail only, not a reason to be unready.
     const rollingOut = workers.some((w) => w.phase === 'accepting' && w.generation !== state.generation);
-    const https = this.inputs.https();
-    return { ready, generation: state.generation, rollingOut, ...detail, ...(https !== null ? { https } : {}), workers, lastReload: state.lastReload, shuttingDown, liveness: supervisor.liveness() };
+    const redis = this.inputs.redis?.() ?? null;
+    const https = this.inputs.https?.() ?? null;
+    const report = { ready, generation: state.generation, rollingOut, ...detail, ...(redis ? { redis } : {}), ...(https !== null ? { https } : {}), workers, lastReload: state.lastReload, shuttingDown, liveness: supervisor.liveness() };
+    this.onReport(report);
+    return report;
   }
 
   /** Re-publish now (a phase change, a reload, shutdown). */

@@ -12,6 +12,8 @@ import { BackendPools } from '../upstream/backend-pools.js';
 import { SharedCounters } from '../pipeline/shared-counters.js';
 import { SharedGauges } from '../pipeline/shared-gauges.js';
 import type { WorkerServices } from '../pipeline/worker-services.js';
+import { createRedisLink } from '../redis/create-redis-link.js';
+import { RedisStatsRow } from '../redis/redis-stats.js';
 import { ProxyExchange } from '../upstream/proxy-exchange.js';
 import type { HttpsMaterial, PrimaryToWorker, WorkerInit, WorkerToPrimary } from '../../shared/protocol.js';
 import type { GatewaySettings } from '../../shared/config-schema.js';
@@ -21,12 +23,23 @@ import type { ServerLimits } from '../../http1/server/server-shared.js';
 import { listenShared } from './listen-shared.js';
 import { HttpsListener } from './https-listener.js';
 import type { RequestHandler as ServerRequestHandler } from '../../http1/server/server-shared.js';
+import { cacheStoresOf } from '../cache/cache-stores.js';
+import { pinWorkerThread } from './pin-worker.js';
 
 const init = workerData as WorkerInit;
 setLogContext({ worker: init.index });
+// First: the thread then runs on its CPU from its first request on (and Linux places the memory
+// it touches first on that CPU's NUMA node).
+if (init.cpu !== null) pinWorkerThread(init.cpu);
 const port = parentPort!;
 const pools = new BackendPools();
-const services: WorkerServices = { counters: new SharedCounters(init.counters), gauges: new SharedGauges(init.gauges, init.index), now: Date.now };
+const redisStats = new RedisStatsRow(init.redisStats, init.index);
+const services: WorkerServices = {
+  counters: new SharedCounters(init.counters), gauges: new SharedGauges(init.gauges, init.index), now: Date.now,
+  // One connection per worker, opened now and kept for the thread's life (gateway.redis is restart-only).
+  redis: init.redis ? createRedisLink(init.redis, redisStats, 'worker') : null,
+  redisStats,
+};
 
 class WorkerState implements WorkerContext {
   generation: Generation | null = null;
@@ -98,6 +111,7 @@ function applyTable(generation: number, buffer: SharedArrayBuffer): void {
   const started = performance.now();
   state.generation = buildGeneration(generation, buffer, pools, services);
   for (const s of servers) s.setLimits(limitsOf(state.generation.settings));
+  cacheStoresOf(services).configure(state.generation.settings.cache);
   send({ type: 'table-applied', generation, buildMs: performance.now() - started });
 }
 
@@ -131,6 +145,7 @@ function closeAndExit(code: number): void {
   if (closed) return;
   closed = true;
   for (const s of servers) s.close();
+  void services.redis?.close();
   void pools.destroyAll().finally(() => {
     process.exitCode = code;
     port.close();
@@ -155,6 +170,7 @@ function drain(graceMs: number): void {
 
 port.on('message', (msg: PrimaryToWorker) => {
   if (msg.type === 'table') applyTable(msg.generation, msg.buffer);
+  else if (msg.type === 'ping') send({ type: 'pong', seq: msg.seq });
   else if (msg.type === 'drain') drain(msg.graceMs);
   else if (msg.type === 'https-certificates') applyHttps(msg.material);
   else if (msg.type === 'crash' && init.faultInjection) setImmediate(() => { throw new Error('fault injection: worker crash requested'); });
