@@ -19,7 +19,7 @@ function failure(args: string[], env: NodeJS.ProcessEnv = {}): { code: string; e
 describe('gateway options', () => {
   test('flags are read', () => {
     assert.deepEqual(resolveGatewayOptions(['--config', 'a.yaml', '--port', '8081', '--ops-port', '0', '--workers', '3'], {}), {
-      configFile: 'a.yaml', envFile: undefined, backupDir: undefined, port: 8081, opsPort: 0, httpsPort: undefined, workers: 3, demoPort: undefined,
+      configFile: 'a.yaml', envFile: undefined, backupDir: undefined, port: 8081, opsPort: 0, httpsPort: undefined, workers: 3, demoPort: undefined, redisUrl: undefined,
     });
   });
 
