@@ -6,6 +6,7 @@
 import { spawn, execFileSync, type ChildProcess } from 'node:child_process';
 import { readFileSync, readdirSync, rmSync } from 'node:fs';
 import { get } from 'node:http';
+import { get as httpsGet } from 'node:https';
 import { createServer } from 'node:net';
 import { join } from 'node:path';
 
@@ -83,7 +84,8 @@ export function waitForLine<T>(child: Child, parse: (line: string) => T | undefi
 /** One GET on a fresh connection (no agent: polling must not leave keep-alive sockets behind). */
 export function httpGet(url: string, timeoutMs = 2_000, headers?: Record<string, string>): Promise<{ status: number; body: string }> {
   return new Promise((resolve, reject) => {
-    const req = get(url, { agent: false, timeout: timeoutMs, headers }, (res) => {
+    // https: the bench's own self-signed certificate (wrk does not verify either).
+    const req = (url.startsWith('https:') ? httpsGet : get)(url, { agent: false, timeout: timeoutMs, headers, rejectUnauthorized: false }, (res) => {
       let body = '';
       res.setEncoding('utf8').on('data', (c: string) => { body += c; }).on('end', () => resolve({ status: res.statusCode ?? 0, body }));
     });
@@ -193,18 +195,18 @@ export function describeProcess(pid: number): string {
 }
 
 /** Waits for a gateway child's "gateway started" line, then for its readiness: its two ports. */
-export async function gatewayReady(child: Child, startTimeoutMs: number, readyTimeoutMs: number): Promise<{ port: number; opsPort: number }> {
+export async function gatewayReady(child: Child, startTimeoutMs: number, readyTimeoutMs: number): Promise<{ port: number; opsPort: number; httpsPort: number | null }> {
   const started = await waitForLine(child, (line) => {
     try {
-      const e = JSON.parse(line) as { msg?: string; port?: number; opsPort?: number };
-      return e.msg === 'gateway started' ? { port: e.port ?? 0, opsPort: e.opsPort ?? 0 } : undefined;
+      const e = JSON.parse(line) as { msg?: string; port?: number; opsPort?: number; httpsPort?: number | null };
+      return e.msg === 'gateway started' ? { port: e.port ?? 0, opsPort: e.opsPort ?? 0, httpsPort: e.httpsPort ?? null } : undefined;
     } catch { return undefined; }
   }, startTimeoutMs, 'gateway');
   await waitForHttp(`http://127.0.0.1:${started.opsPort}/health/ready`, (r) => r.status === 200, readyTimeoutMs);
   return started;
 }
 
-export interface GatewayChild { child: Child; port: number; opsPort: number; problems: string[] }
+export interface GatewayChild { child: Child; port: number; opsPort: number; httpsPort: number | null; problems: string[] }
 
 /**
  * Starts `outpost gateway` (`workers` request workers, default one) on `configFile`, pinned to `core`, and waits until it is
@@ -217,7 +219,7 @@ export async function spawnGateway(repoRoot: string, core: number | string | nul
   child.onLine((line) => { if (problems.length < 20 && /"level":"(warn|error)"/.test(line)) problems.push(line); });
   try {
     const started = await gatewayReady(child, 20_000, 15_000);
-    return { child, port: started.port, opsPort: started.opsPort, problems };
+    return { child, port: started.port, opsPort: started.opsPort, httpsPort: started.httpsPort, problems };
   } catch (err) {
     await stopChild(child, 2_000);
     throw err;

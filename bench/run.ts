@@ -39,6 +39,7 @@ function plan(targets: TargetName[]): Planned[] {
     if (target !== 'gateway') continue;
     if (settings.scenarios.includes('policies')) out.push({ scenario: 'policies', target });
     if (settings.scenarios.includes('workers2')) out.push({ scenario: 'workers2', target });
+    if (settings.scenarios.includes('https')) out.push({ scenario: 'https', target });
   }
   return out;
 }
@@ -152,6 +153,15 @@ async function main(): Promise<number> {
   return report(runs, paced, versions, layout, failed);
 }
 
+/** CPU per request through the HTTPS listener minus through the plain one (medians), as text; null without both. */
+function httpsCostUs(summary: ReturnType<typeof summarize>): string | null {
+  const cpu = (scenario: string) => summary.find((s) => s.scenario === scenario && s.target === 'gateway')?.cpuUsPerReq?.median;
+  const https = cpu('https');
+  const plain = cpu('plain');
+  if (https === undefined || plain === undefined) return null;
+  return `${https.toFixed(1)} µs CPU/req vs ${plain.toFixed(1)} over plain HTTP: TLS costs ${(https - plain).toFixed(1)} µs per request`;
+}
+
 function report(runs: Run[], paced: PacedResult[], versions: Record<string, string | null>, layout: Layout, failed: boolean): number {
   const m = machine(CLK_TCK);
   const ratios = roundRatios(runs.map((r) => ({ round: r.round, scenario: r.scenario, target: r.target, reqPerSec: r.reqPerSec, cpuUsPerReq: r.cpuUsPerReq.proxy, saturated: r.scenario === 'workers2' ? null : r.saturated })));
@@ -174,6 +184,8 @@ function report(runs: Run[], paced: PacedResult[], versions: Record<string, stri
   if (runs.length > 0) {
     out.push('', 'runs (ratio: to nginx plain in the same round; workers2: CPU/req to the 1-worker gateway; only from saturated runs):', runsTable(runs, ratios));
     out.push('', 'summary: median [min–max] over rounds; ratios over the rounds where both runs were saturated:', summaryTable(summary));
+    const tlsCost = httpsCostUs(summary);
+    if (tlsCost !== null) out.push(`HTTPS: ${tlsCost} (wrk keeps its ${settings.connections} connections open: record encryption, handshakes amortised)`);
   }
   if (paced.length > 0) {
     out.push('', `fixed rate (${paced[0].rate} req/s = half of nginx's median max; added p99 = p99 − direct p99):`, pacedTable(paced));

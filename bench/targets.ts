@@ -3,7 +3,8 @@
  * behalf, how many cores it may use, and how to stop it. The gateway lives here; the peers are in
  * nginx.ts, haproxy.ts and caddy.ts. The bench knows the gateway only by its command line.
  */
-import { mkdirSync, writeFileSync } from 'node:fs';
+import { execFileSync } from 'node:child_process';
+import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { stringify } from 'yaml';
 import { processGroup, spawnGateway, stopChild } from './proc.js';
@@ -42,13 +43,24 @@ export const PROXY_PREFIX = '/bench';
 export const BENCH_KEY = 'bench-subscription-key-0123456789';
 export const KEY_HEADER = 'ocp-apim-subscription-key';
 
-export type GatewayVariant = 'plain' | 'policies' | 'workers2';
+export type GatewayVariant = 'plain' | 'policies' | 'workers2' | 'https';
+
+/** A self-signed EC certificate for the https scenario, made once per bench run with the openssl CLI. */
+function benchCertificate(tmpDir: string): { certFile: string; keyFile: string } {
+  const certFile = join(tmpDir, 'bench-cert.pem');
+  const keyFile = join(tmpDir, 'bench-key.pem');
+  if (!existsSync(certFile)) {
+    execFileSync('openssl', ['req', '-x509', '-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:prime256v1', '-nodes', '-keyout', keyFile, '-out', certFile,
+      '-days', '2', '-subj', '/CN=localhost', '-addext', 'subjectAltName=DNS:localhost,IP:127.0.0.1'], { stdio: ['ignore', 'ignore', 'pipe'] });
+  }
+  return { certFile, keyFile };
+}
 
 /**
  * One API, `GET /items/{id}` → the backend. `policies` adds the issue's policy set on every request:
  * subscription key, rate-limit-by-key (a limit it never reaches) and set-header.
  */
-export function gatewayConfig(backendPort: number, withPolicies: boolean): object {
+export function gatewayConfig(backendPort: number, withPolicies: boolean, tls?: { certFile: string; keyFile: string }): object {
   const policies = {
     inbound: [
       { 'rate-limit-by-key': { calls: 1_000_000_000, 'renewal-period': 300, 'counter-key': 'subscription' } },
@@ -56,7 +68,7 @@ export function gatewayConfig(backendPort: number, withPolicies: boolean): objec
     ],
   };
   return {
-    gateway: { name: 'bench', drainTimeoutSeconds: 5 },
+    gateway: { name: 'bench', drainTimeoutSeconds: 5, ...(tls ? { tls: { port: 0, certificates: [tls] } } : {}) },
     apis: [{
       id: 'bench', name: 'Bench API', path: PROXY_PREFIX.slice(1), serviceUrl: `http://127.0.0.1:${backendPort}`,
       subscriptionRequired: withPolicies,
@@ -74,7 +86,8 @@ export function gatewayConfig(backendPort: number, withPolicies: boolean): objec
  */
 export async function startGateway(layout: Layout, backendPort: number, variant: GatewayVariant, cpuProfDir: string | null): Promise<Target> {
   const configFile = join(layout.tmpDir, `gateway-${variant}.yaml`);
-  writeFileSync(configFile, stringify(gatewayConfig(backendPort, variant === 'policies')));
+  const tls = variant === 'https' ? benchCertificate(layout.tmpDir) : undefined;
+  writeFileSync(configFile, stringify(gatewayConfig(backendPort, variant === 'policies', tls)));
   const nodeArgs: string[] = [];
   if (cpuProfDir) {
     mkdirSync(cpuProfDir, { recursive: true });
@@ -86,7 +99,9 @@ export async function startGateway(layout: Layout, backendPort: number, variant:
   return {
     name: 'gateway',
     headers: variant === 'policies' ? { [KEY_HEADER]: BENCH_KEY } : undefined,
-    url: `http://127.0.0.1:${gateway.port}${PROXY_PREFIX}${ITEM_PATH}`,
+    url: variant === 'https'
+      ? `https://127.0.0.1:${gateway.httpsPort}${PROXY_PREFIX}${ITEM_PATH}`
+      : `http://127.0.0.1:${gateway.port}${PROXY_PREFIX}${ITEM_PATH}`,
     cores: workers,
     pids: () => processGroup(gateway.child.pid),
     problems: () => [...gateway.problems],

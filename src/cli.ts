@@ -48,6 +48,7 @@ async function gatewayCommand(args: string[]): Promise<void> {
     managed: managed ? { envFile: options.envFile, backupDir: options.backupDir } : undefined,
     port: options.port,
     opsPort: options.opsPort,
+    httpsPort: options.httpsPort,
     workers: options.workers,
     redisUrl: options.redisUrl,
   });

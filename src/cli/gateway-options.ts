@@ -8,6 +8,7 @@
  * | --config      | OUTPOST_CONFIG    | a path                    |
  * | --port        | OUTPOST_PORT      | 0..65535 (0 = any free)   |
  * | --ops-port    | OUTPOST_OPS_PORT  | 0..65535                  |
+ * | --https-port  | OUTPOST_HTTPS_PORT| 0..65535 (gateway.tls.port) |
  * | --workers     | OUTPOST_WORKERS   | 0..256 (0 = one per core) |
  * |               | OUTPOST_REDIS_URL | redis:// or rediss:// URL (replaces gateway.redis.url) |
  *
@@ -23,6 +24,7 @@ export interface GatewayCliOptions {
   backupDir?: string;
   port?: number;
   opsPort?: number;
+  httpsPort?: number;
   workers?: number;
   /** Start the demo echo backend on this port (--demo-backend[=PORT]); undefined = do not. */
   demoPort?: number;
@@ -38,7 +40,7 @@ const DEMO_FLAG = '--demo-backend';
 export function resolveGatewayOptions(args: readonly string[], env: NodeJS.ProcessEnv): GatewayCliOptions {
   const { demoPort, rest } = takeDemoBackend(args);
   const { values } = parseFlags('gateway', rest, {
-    config: { type: 'string' }, port: { type: 'string' }, 'ops-port': { type: 'string' }, workers: { type: 'string' },
+    config: { type: 'string' }, port: { type: 'string' }, 'ops-port': { type: 'string' }, 'https-port': { type: 'string' }, workers: { type: 'string' },
     'env-file': { type: 'string' }, 'backup-dir': { type: 'string' },
   });
   const pick = (flag: string, variable: string): { raw: string; source: string } | undefined => {
@@ -62,6 +64,7 @@ export function resolveGatewayOptions(args: readonly string[], env: NodeJS.Proce
     backupDir: values['backup-dir'],
     port: int('port', 'OUTPOST_PORT', PORT_RANGE.min, PORT_RANGE.max),
     opsPort: int('ops-port', 'OUTPOST_OPS_PORT', PORT_RANGE.min, PORT_RANGE.max),
+    httpsPort: int('https-port', 'OUTPOST_HTTPS_PORT', PORT_RANGE.min, PORT_RANGE.max),
     workers: int('workers', 'OUTPOST_WORKERS', 0, MAX_WORKERS),
     demoPort,
     redisUrl: env.OUTPOST_REDIS_URL === '' ? undefined : env.OUTPOST_REDIS_URL,

@@ -12,12 +12,13 @@ Commands:
                            config.service.endpoint, config.service.auth, OUTPOST_BACKUP_DIR, ...
       --backup-dir DIR     managed mode: where the last good config is backed up
       --port N             API port, 0-65535 (overrides gateway.port; default 8080; 0 = any free port)
+      --https-port N       HTTPS port, 0-65535 (overrides gateway.tls.port; default 8081; only with gateway.tls)
       --ops-port N         ops listener port, 0-65535: /health/live, /health/ready, /metrics (default 9090)
       --workers N          request worker threads, 0-${MAX_WORKERS} (0 = one per core, the default)
       --demo-backend[=N]   also start the demo echo backend on 127.0.0.1:N (default ${DEFAULT_DEMO_PORT});
                            given twice, the last one wins
     Environment (a flag wins over its variable, a variable over the config file):
-      OUTPOST_CONFIG, OUTPOST_PORT, OUTPOST_OPS_PORT, OUTPOST_WORKERS; OUTPOST_LOG_LEVEL;
+      OUTPOST_CONFIG, OUTPOST_PORT, OUTPOST_HTTPS_PORT, OUTPOST_OPS_PORT, OUTPOST_WORKERS; OUTPOST_LOG_LEVEL;
       OUTPOST_REDIS_URL (redis:// or rediss://, replaces gateway.redis.url; no flag)
   validate FILE   Check a config file; print each problem with its field path; exit ${EXIT.config} if any.
   control-plane   Run the control plane (management API, gateway config, heartbeats).

@@ -1,6 +1,6 @@
 /**
  * `outpost validate FILE`: the checks the gateway runs at startup (read, YAML syntax, schema, then
- * every policy of every scope), with one line per problem on stdout:
+ * every policy of every scope and the TLS files it names), with one line per problem on stdout:
  *
  *   FILE: <field path>: <problem> [OUTPOST_ERR_…]
  *   FILE: line L, column C: <problem> [OUTPOST_ERR_CONFIG_UNREADABLE]     (YAML syntax)
@@ -9,6 +9,7 @@
  */
 import { loadConfigFile } from '../gateway/config/load-config.js';
 import { compilePolicies } from '../gateway/pipeline/compile-policies.js';
+import { readConfigFiles } from '../gateway/primary/config-files.js';
 import type { ConfigProblem } from '../shared/config-schema.js';
 import { EXIT, type ExitCode } from './exit-codes.js';
 import { withRedisUrlOverride } from '../gateway/redis/redis-settings.js';
@@ -22,6 +23,10 @@ export async function validateCommand(args: string[]): Promise<ExitCode> {
   // Shape first; then what only compiling finds (policies), as the gateway would at startup.
   // OUTPOST_REDIS_URL counts as gateway.redis, as at startup (scope="fleet" needs one or the other).
   const problems = result.ok ? compilePolicies(withRedisUrlOverride(result.config, process.env.OUTPOST_REDIS_URL)).problems : result.problems;
+  if (result.ok) {
+    const files = await readConfigFiles(result.config, false);
+    if (!files.ok) problems.push(...files.problems);
+  }
   if (result.ok && problems.length === 0) {
     process.stdout.write(`${file}: valid (${result.config.apis.length} APIs)\n`);
     return EXIT.ok;

@@ -15,8 +15,10 @@ export interface CompiledApi {
   path: string;
   /** How many decoded segments the suffix has (an encoded "/" stays inside its segment). */
   suffixSegments: number;
-  /** Backend origin, e.g. "http://10.0.0.5:8080": the key of the upstream pool. */
+  /** Backend origin, e.g. "http://10.0.0.5:8080". */
   origin: string;
+  /** Index into `MetaPayload.origins`: origin and TLS profile together key the upstream pool. */
+  originIndex: number;
   /** Path of serviceUrl without a trailing slash, e.g. "/api"; "" when none. */
   basePath: string;
   /** Host header sent to the backend (the serviceUrl's host), unless preserveHost. */
@@ -58,6 +60,30 @@ export interface CompiledOperation {
   chains: Record<string, CompiledChain> | null;
 }
 
+/**
+ * How the upstream client connects to an https backend beyond Node's defaults: an extra CA bundle
+ * (trusted in addition to the system CAs), a client certificate (mTLS), or no verification.
+ * Read (off the request path) from the files the config names; the same files give the same `id`.
+ */
+export interface BackendTlsProfile {
+  /** Hex SHA-256 of everything below: part of the upstream pool's key. */
+  id: string;
+  /** PEM CA certificates added to the system CAs; null = the system CAs only. */
+  ca: string | null;
+  /** PEM client certificate chain and its key; null = none presented. */
+  cert: string | null;
+  key: string | null;
+  insecureSkipVerify: boolean;
+}
+
+/** What was read for a config: the distinct profiles and, per API (config order), its profile index or -1. */
+export interface BackendTlsAssignment {
+  profiles: BackendTlsProfile[];
+  perApi: number[];
+}
+
+export const NO_BACKEND_TLS: BackendTlsAssignment = { profiles: [], perApi: [] };
+
 /** A policy chain as indices into `MetaPayload.policies`, per section. */
 export type ChainRef = Record<Section, number[]>;
 
@@ -69,8 +95,12 @@ export interface MetaPayload {
   subscriptions: CompiledSubscription[];
   /** Product ids, referenced by index from API records. */
   products: string[];
-  /** Distinct backend origins, referenced by index from API records. */
+  /** Distinct (backend origin, TLS profile) pairs, referenced by index from API records. */
   origins: string[];
+  /** Per `origins` entry: index into `backendTls`, or -1 for Node's defaults. */
+  originTls: number[];
+  /** Distinct backend TLS profiles (apis[].backendTls merged over gateway.upstream.tls). */
+  backendTls: BackendTlsProfile[];
   /** Every compiled policy once (a policy on a global or API scope reaches many operations). */
   policies: CompiledPolicy[];
   /** Distinct per-product chain sets; operations with the same policies share one. */

@@ -5,6 +5,7 @@
  */
 import { createHash } from 'node:crypto';
 import { z } from 'zod';
+import { backendTlsSchema, listenerTlsSchema, upstreamTlsSchema } from './tls-config.js';
 import { parseAddressOrCidr } from '../gateway/policies/ip-address.js';
 import { checkTemplate, patternShape, splitSuffix } from './url-template.js';
 import { foldAscii } from './table-layout.js';
@@ -24,6 +25,8 @@ const upstreamSchema = z.object({
   keepAliveTimeoutMs: z.number().int().min(1).default(4_000),
   /** Requests that may wait for a connection per backend origin per worker; more get 503 (OUTPOST_ERR_UPSTREAM_BUSY). */
   queueLimit: z.number().int().min(0).max(100_000).default(1_024),
+  /** CA bundle (added to the system CAs) and client certificate for every https backend. */
+  tls: upstreamTlsSchema.optional(),
 }).strict();
 
 /** The response cache (cache-lookup / cache-store and the cache-*-value policies). */
@@ -126,6 +129,8 @@ const gatewaySchema = z.object({
   upstream: upstreamSchema.default({}),
   cache: cacheSchema.default({}),
   redis: redisSchema.optional(),
+  /** The HTTPS listener; absent means none. */
+  tls: listenerTlsSchema.optional(),
 }).strict();
 
 const operationSchema = z.object({
@@ -193,6 +198,8 @@ function apiSchemaWith<Ops extends z.ZodType<OperationOutput[], z.ZodTypeDef, un
     subscriptionRequired: z.boolean().default(true),
     subscriptionKeyParameterNames: subscriptionKeyNamesSchema.default({}),
     policies: policiesSchema.optional(),
+    /** https backends of this API: extra CA, client certificate (mTLS), or no verification at all. */
+    backendTls: backendTlsSchema.optional(),
   }).strict();
 }
 
@@ -219,6 +226,10 @@ const fastConfigSchema = shapeWith(fastOperationsSchema).superRefine(crossFieldR
 
 function crossFieldRules(config: BaseConfig, ctx: z.RefinementCtx): void {
   checkManagementReferences(config, ctx);
+  const tls = config.gateway.tls;
+  if (tls !== undefined && tls.port !== 0 && tls.port === config.gateway.port) {
+    ctx.addIssue({ code: 'custom', path: ['gateway', 'tls', 'port'], message: `must differ from gateway.port (${config.gateway.port})` });
+  }
   const apiIds = new Set<string>();
   const suffixHosts = new Set<string>();
   config.apis.forEach((api, a) => {
@@ -321,7 +332,7 @@ export interface ConfigProblem {
   column?: number;
 }
 
-export type ConfigProblemCode = 'OUTPOST_ERR_CONFIG_INVALID' | 'OUTPOST_ERR_CONFIG_UNREADABLE' | 'OUTPOST_ERR_POLICY_INVALID';
+export type ConfigProblemCode = 'OUTPOST_ERR_CONFIG_INVALID' | 'OUTPOST_ERR_CONFIG_UNREADABLE' | 'OUTPOST_ERR_POLICY_INVALID' | 'OUTPOST_ERR_TLS_FILE_INVALID';
 
 /** One code for a list of problems (a log line, the error that stops startup): theirs if they share one. */
 export function problemsCode(problems: readonly ConfigProblem[]): ConfigProblemCode {

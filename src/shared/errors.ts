@@ -64,6 +64,8 @@ export const ERRORS = {
   OUTPOST_ERR_BACKEND_PROTOCOL: { status: 502, source: 'backend', retrySafe: false, message: 'Bad gateway: the backend sent an invalid response' },
   /** Every connection to the backend origin is busy and its wait queue is full (gateway.upstream.connections / queueLimit). */
   OUTPOST_ERR_UPSTREAM_BUSY: { status: 503, source: 'backend', retrySafe: true, message: 'Service unavailable: too many requests are waiting for the backend' },
+  /** The backend's certificate did not verify (unknown CA, wrong name, expired), or it refused our client certificate (mTLS). */
+  OUTPOST_ERR_BACKEND_TLS: { status: 502, source: 'backend', retrySafe: false, message: 'Bad gateway: the TLS connection to the backend failed' },
   OUTPOST_ERR_BACKEND_TIMEOUT: { status: 504, source: 'backend', retrySafe: false, message: 'Gateway timeout: the backend did not answer in time' },
   /** A fleet counter with fail-mode="closed" could not reach Redis within the budget (or the breaker is open). */
   OUTPOST_ERR_REDIS_UNAVAILABLE: { status: 503, source: 'internal', retrySafe: true, message: 'Service unavailable: the fleet-wide counter store cannot be reached' },
@@ -73,6 +75,8 @@ export const ERRORS = {
   OUTPOST_ERR_CONFIG_INVALID: { status: 0, source: 'config', retrySafe: false, message: 'Configuration is invalid' },
   OUTPOST_ERR_POLICY_INVALID: { status: 0, source: 'config', retrySafe: false, message: 'A policy could not be compiled' },
   OUTPOST_ERR_CONFIG_UNREADABLE: { status: 0, source: 'config', retrySafe: false, message: 'Configuration file could not be read or parsed' },
+  /** A certificate, key or CA file named by gateway.tls, gateway.upstream.tls or apis[].backendTls is missing, unreadable, not PEM, or a key that does not match its certificate. */
+  OUTPOST_ERR_TLS_FILE_INVALID: { status: 0, source: 'config', retrySafe: false, message: 'A TLS certificate, key or CA file is invalid' },
   OUTPOST_ERR_PORT_IN_USE: { status: 0, source: 'internal', retrySafe: false, message: 'The listen port is already in use' },
   /** The port cannot be bound for another reason: below 1024 without the capability (EACCES), or an address this host does not have. */
   OUTPOST_ERR_PORT_UNAVAILABLE: { status: 0, source: 'internal', retrySafe: false, message: 'The listen port cannot be bound' },

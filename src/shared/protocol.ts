@@ -23,6 +23,41 @@ export interface WorkerInit {
   redisStats: SharedArrayBuffer;
   /** The CPU this worker pins its thread to at start (gateway.cpuAffinity), or null: not pinned. */
   cpu: number | null;
+  /** The HTTPS listener (gateway.tls): its concrete port and current certificates; null when none. */
+  https: HttpsInit | null;
+}
+
+/**
+ * One certificate of the HTTPS listener as the gateway read and checked it: workers only build
+ * secure contexts from the text (no file I/O on a request thread).
+ */
+export interface ListenerCertificate {
+  /** The leaf, then its intermediates: the whole chain is served. */
+  certPem: string;
+  keyPem: string;
+  /** Lower-case DNS names it serves (SAN DNS names, or the CN when it has none); `*.a.b` wildcards. */
+  names: string[];
+}
+
+/** Everything a worker needs to (re)build the HTTPS listener's secure contexts. */
+export interface HttpsMaterial {
+  minVersion: 'TLSv1.2' | 'TLSv1.3';
+  ciphers?: string;
+  /** The first is the default; the others are chosen by SNI. */
+  certificates: ListenerCertificate[];
+}
+
+export interface HttpsInit {
+  port: number;
+  material: HttpsMaterial;
+  /** 48 random bytes, the same in every worker: a TLS session ticket from one worker resumes on any. */
+  ticketKeys: Uint8Array;
+}
+
+/** New certificates (SIGHUP, a file change, a reload): new handshakes use them, live connections stay. */
+export interface HttpsCertificatesPublish {
+  type: 'https-certificates';
+  material: HttpsMaterial;
 }
 
 export interface TablePublish {
@@ -47,9 +82,10 @@ export interface CrashRequest {
  */
 export interface LivenessPing { type: 'ping'; seq: number }
 
-export type PrimaryToWorker = TablePublish | DrainRequest | CrashRequest | LivenessPing;
+export type PrimaryToWorker = TablePublish | DrainRequest | CrashRequest | LivenessPing | HttpsCertificatesPublish;
 
-export interface Listening { type: 'listening'; port: number }
+/** Sent once every listener of the worker (plain, and HTTPS when configured) accepts. */
+export interface Listening { type: 'listening'; port: number; httpsPort: number | null }
 export interface ListenFailed { type: 'listen-failed'; port: number }
 /** `buildMs`: how long the worker took to build its view of the generation (its event loop was busy). */
 export interface TableApplied { type: 'table-applied'; generation: number; buildMs: number }

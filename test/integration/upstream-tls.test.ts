@@ -69,12 +69,12 @@ describe('https backend with a private CA', { skip: hasOpenssl ? false : 'the op
     assert.equal(connections - before, 1);
   });
 
-  test('without it: the certificate is refused, 502 OUTPOST_ERR_BACKEND_PROTOCOL', async () => {
+  test('without it: the certificate is refused, 502 OUTPOST_ERR_BACKEND_TLS', async () => {
     const gw = await startGateway(oneApiConfig(url), { workers: 1 });
     gateways.push(gw);
     const res = await request(gw.url('/echo/x'));
     assert.equal(res.statusCode, 502);
-    assert.equal(res.headers['x-outpost-error'], 'OUTPOST_ERR_BACKEND_PROTOCOL');
+    assert.equal(res.headers['x-outpost-error'], 'OUTPOST_ERR_BACKEND_TLS');
     await res.body.dump();
   });
 });

@@ -19,6 +19,8 @@ export interface GatewayProcess {
   exited: Promise<number | null>;
   port: number;
   opsPort: number;
+  /** The HTTPS listener's port (gateway.tls), or null. */
+  httpsPort: number | null;
   configFile: string;
   proc: ChildProcess;
   logs: LogLine[];
@@ -68,6 +70,7 @@ export async function startGateway(config: object, opts: { workers?: number; por
     exited,
     port: started.port as number,
     opsPort: started.opsPort as number,
+    httpsPort: (started.httpsPort as number | null | undefined) ?? null,
     configFile,
     proc,
     logs,

@@ -19,8 +19,14 @@ function failure(args: string[], env: NodeJS.ProcessEnv = {}): { code: string; e
 describe('gateway options', () => {
   test('flags are read', () => {
     assert.deepEqual(resolveGatewayOptions(['--config', 'a.yaml', '--port', '8081', '--ops-port', '0', '--workers', '3'], {}), {
-      configFile: 'a.yaml', envFile: undefined, backupDir: undefined, port: 8081, opsPort: 0, workers: 3, demoPort: undefined, redisUrl: undefined,
+      configFile: 'a.yaml', envFile: undefined, backupDir: undefined, port: 8081, opsPort: 0, httpsPort: undefined, workers: 3, demoPort: undefined, redisUrl: undefined,
     });
+  });
+
+  test('--https-port beats OUTPOST_HTTPS_PORT; a bad value names its source', () => {
+    assert.equal(resolveGatewayOptions(['--https-port', '8443'], { OUTPOST_HTTPS_PORT: '9443' }).httpsPort, 8443);
+    assert.equal(resolveGatewayOptions([], { OUTPOST_HTTPS_PORT: '9443' }).httpsPort, 9443);
+    assert.throws(() => resolveGatewayOptions(['--https-port', '70000'], {}), /--https-port/);
   });
 
   test('environment variables fill in what flags leave out', () => {

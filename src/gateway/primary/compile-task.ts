@@ -6,12 +6,18 @@
  * seconds of CPU and a graph of millions of objects, which would block the primary's event loop and,
  * posted to this thread, be copied once more by structured clone. The primary gets back only what it
  * keeps: the gateway settings, the API count and the table bytes (transferred, not copied).
+ *
+ * The TLS files a config names are read here as well, with the config (config-files.ts): backend
+ * CA bundles and client certificates go into the table, the HTTPS listener's certificates back to
+ * the primary, which sends them to the request workers (they never read files).
  */
 import { move, transferableSymbol, valueSymbol } from 'piscina';
 import { performance } from 'node:perf_hooks';
 import type { ConfigProblem, GatewayConfig, GatewaySettings } from '../../shared/config-schema.js';
 import { compileTable, ConfigCompileError } from '../router/compile-table.js';
 import { loadConfigFile } from '../config/load-config.js';
+import { readConfigFiles } from './config-files.js';
+import type { LoadedHttps } from '../tls/https-material.js';
 import { withRedisUrlOverride } from '../redis/redis-settings.js';
 import { nativeAddon } from '../native.js';
 
@@ -32,8 +38,9 @@ export type CompileInput =
    */
   | { kind: 'file'; file: string; unchangedHash: string | null; redisUrl?: string };
 
+/** `https` (in a table): the HTTPS listener's certificates, read and checked; null without gateway.tls. */
 export type CompileOutcome =
-  | { kind: 'table'; bytes: Uint8Array; settings: GatewaySettings; apis: number; sourceHash: string | null; timings: Record<string, number> }
+  | { kind: 'table'; bytes: Uint8Array; settings: GatewaySettings; apis: number; sourceHash: string | null; timings: Record<string, number>; https: LoadedHttps | null }
   | { kind: 'problems'; problems: ConfigProblem[]; sourceHash: string | null }
   | { kind: 'unchanged' };
 
@@ -51,12 +58,15 @@ export default async function compile(input: CompileInput): Promise<CompileOutco
   } else {
     config = input.config;
   }
+  const tFiles = performance.now();
+  const files = await readConfigFiles(config);
+  if (!files.ok) return { kind: 'problems', problems: files.problems, sourceHash };
   const t0 = performance.now();
   try {
-    const bytes = compileTable(config);
+    const bytes = compileTable(config, files.files.backendTls);
     const outcome: CompileOutcome = {
       kind: 'table', bytes, settings: config.gateway, apis: config.apis.length, sourceHash,
-      timings: { ...timings, compileMs: performance.now() - t0 },
+      timings: { ...timings, tlsFilesMs: t0 - tFiles, compileMs: performance.now() - t0 }, https: files.files.https,
     };
     // Piscina's transferable wrapper: the table bytes are moved to the primary, not copied.
     return move({ [transferableSymbol]: [bytes.buffer], [valueSymbol]: outcome } as unknown as ArrayBuffer) as unknown as CompileOutcome;

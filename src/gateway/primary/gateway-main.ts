@@ -5,6 +5,7 @@
  * one stays and the reason is logged (one JSON line, with field paths) and shown in readiness.
  */
 import { availableParallelism } from 'node:os';
+import { randomBytes } from 'node:crypto';
 import { performance } from 'node:perf_hooks';
 import type { Server } from 'node:http';
 import { TableCompiler, type Compiled } from './table-compiler.js';
@@ -16,7 +17,9 @@ import { SharedCounters } from '../pipeline/shared-counters.js';
 import { SharedGauges } from '../pipeline/shared-gauges.js';
 import { ConfigState } from './config-state.js';
 import { startOpsServer } from './ops-server.js';
-import { reservePort } from './port-check.js';
+import { reservePorts } from './port-check.js';
+import { HttpsCertificates } from './https-certificates.js';
+import type { LoadedHttps } from '../tls/https-material.js';
 import { renderMetrics } from './ops-metrics.js';
 import { FileConfigSource } from './file-config-source.js';
 import type { ApplyOutcome, ConfigCandidate, ConfigSource } from './config-source.js';
@@ -38,6 +41,8 @@ export interface GatewayOptions {
   managed?: ManagedOptions;
   port?: number;
   opsPort?: number;
+  /** Overrides gateway.tls.port (only with gateway.tls). */
+  httpsPort?: number;
   workers?: number;
   /** OUTPOST_REDIS_URL: replaces gateway.redis.url (or turns Redis on) in every config. */
   redisUrl?: string;
@@ -46,6 +51,8 @@ export interface GatewayOptions {
 export interface RunningGateway {
   port: number;
   opsPort: number;
+  /** The HTTPS listener's port; null without gateway.tls. */
+  httpsPort: number | null;
   shutdown(reason: string): Promise<void>;
   /** Settles (never rejects) if the gateway must stop on its own: the workers cannot stay up. */
   failed: Promise<OutpostError>;
@@ -78,11 +85,13 @@ export async function runGateway(options: GatewayOptions): Promise<RunningGatewa
   // OUTPOST_REDIS_URL counts even before any config (managed mode waiting for its first one).
   let startSettings = withEnv(EMPTY_CONFIG()).gateway;
   let firstTable: SharedArrayBuffer | null = null;
+  let firstHttps: LoadedHttps | null = null;
   if (first) {
     const compiled = await compileCandidate(first, null);
     if (compiled.kind === 'table') {
       startSettings = compiled.settings;
       firstTable = compiled.buffer;
+      firstHttps = compiled.https;
       state.sourceHash = compiled.sourceHash;
       firstOutcome = { status: 'published', generation: 1 };
     } else if (compiled.kind === 'problems') {
@@ -125,15 +134,25 @@ export async function runGateway(options: GatewayOptions): Promise<RunningGatewa
     await source.close();
     throw err;
   };
-  const listenPort = await reservePort(port).catch(closeQuietly);
+  const tlsSettings = settings.tls;
+  if (options.httpsPort !== undefined && tlsSettings === undefined) log('warn', 'the HTTPS port is set but the config has no gateway.tls: no HTTPS listener', { httpsPort: options.httpsPort });
+  const wanted = [{ listener: 'API', port }];
+  if (firstHttps !== null && tlsSettings !== undefined) wanted.push({ listener: 'HTTPS', port: options.httpsPort ?? tlsSettings.port });
+  const [listenPort, httpsPort] = await reservePorts(wanted).catch(closeQuietly);
   // Counters live for the process, not the generation: a reload does not reset rate limits.
   const probe = allocateProbeState();
+  const https = firstHttps !== null && tlsSettings !== undefined
+    ? new HttpsCertificates(httpsPort, options.httpsPort === undefined, tlsSettings, firstHttps, (material) => supervisor.publishHttps(material)) : null;
+  firstHttps = null;
   const redis = new PrimaryRedis(redisSettings, workerCount);
   const supervisor = new Supervisor(workerCount, faultInjection, {
     counters: SharedCounters.allocate(), gauges: SharedGauges.allocate(workerCount), probe, redis: redisSettings, redisStats: redis.stats,
   }, crashLoop, workerPlacement(settings.cpuAffinity, workerCount));
   let shuttingDown = false;
-  const readiness = new Readiness({ state, supervisor, source, probe, hasConfig: () => hasConfig, shuttingDown: () => shuttingDown, redis: () => redis.readiness() });
+  const readiness = new Readiness({
+    state, supervisor, source, probe, hasConfig: () => hasConfig, shuttingDown: () => shuttingDown,
+    redis: () => redis.readiness(), https: () => https?.readiness() ?? null,
+  });
   supervisor.onChange = () => readiness.refresh();
   // Under systemd (Type=notify): READY=1 once readiness first holds, STATUS=, the watchdog.
   const systemd = SystemdService.attach(readiness, supervisor);
@@ -144,12 +163,12 @@ export async function runGateway(options: GatewayOptions): Promise<RunningGatewa
   const ops = await startOpsServer(opsPort, {
     liveness: () => supervisor.liveness(),
     readiness: () => readiness.report(),
-    metrics: () => renderMetrics(state, supervisor) + redis.metrics() + source.metrics().map((l) => l + '\n').join(''),
+    metrics: () => renderMetrics(state, supervisor) + redis.metrics() + [...source.metrics(), ...(https?.metrics() ?? [])].map((l) => l + '\n').join(''),
     crashWorker: (i) => supervisor.crash(i),
   }, faultInjection).catch(closeQuietly);
   let boundPort: number;
   try {
-    boundPort = await supervisor.start(listenPort, initialTable);
+    boundPort = await supervisor.start(listenPort, initialTable, https === null ? null : { port: httpsPort, material: https.material, ticketKeys: randomBytes(48) });
   } catch (err) {
     // Workers that did start hold listening sockets: close them before the process exits.
     readiness.stop();
@@ -202,6 +221,7 @@ export async function runGateway(options: GatewayOptions): Promise<RunningGatewa
       const timings = roundAll({ ...(result.ok === true ? result.timings : {}), ...compiled.timings, roundTripMs: compileMs, publishMs: performance.now() - publishStart });
       readiness.refresh();
       warnRestartOnly(settings, compiled.settings);
+      HttpsCertificates.followConfig(https, compiled.settings.tls, compiled.https, trigger);
       log('info', 'config reloaded', { trigger, ...origin, generation, apis: compiled.apis, tableBytes: buffer.byteLength, tableBuffers: compiler.buffers.counts(), timings });
       return { status: 'published', generation };
     } catch (err) {
@@ -214,8 +234,10 @@ export async function runGateway(options: GatewayOptions): Promise<RunningGatewa
 
   source.start(apply, firstOutcome);
   readiness.start();
+  https?.start();
   const onHup = () => {
-    const reload = () => source.sighup();
+    // The config (which re-reads the certificates it names) and the HTTPS certificates on their own.
+    const reload = async () => { await Promise.all([source.sighup(), https?.reload('SIGHUP')]); };
     if (systemd) void systemd.reload(reload);
     else reload().catch((err: unknown) => log('error', 'SIGHUP reload failed', errorFields(err)));
   };
@@ -229,6 +251,7 @@ export async function runGateway(options: GatewayOptions): Promise<RunningGatewa
     const graceMs = Math.round(state.settings!.drainTimeoutSeconds * 1000);
     log('info', 'draining', { reason, graceMs });
     process.off('SIGHUP', onHup);
+    https?.close();
     await source.close();
     const cutOff = await supervisor.drain(graceMs);
     await new Promise<void>((r) => closeServer(ops.server, r));
@@ -240,11 +263,11 @@ export async function runGateway(options: GatewayOptions): Promise<RunningGatewa
 
   // Closures above share this scope: drop the startup candidate so they do not keep it alive.
   first = null;
-  log('info', 'gateway started', { port: boundPort, opsPort: ops.port, workers: workerCount, generation: state.generation, mode: source.kind, ...firstOrigin, hasConfig });
+  log('info', 'gateway started', { port: boundPort, opsPort: ops.port, httpsPort: https?.port ?? null, workers: workerCount, generation: state.generation, mode: source.kind, ...firstOrigin, hasConfig });
   if (process.stdout.isTTY) {
     process.stdout.write(`\n  Outpost gateway on http://localhost:${boundPort}  (ops: http://localhost:${ops.port}/health/ready, ${workerCount} workers)\n\n`);
   }
-  return { port: boundPort, opsPort: ops.port, shutdown, failed };
+  return { port: boundPort, opsPort: ops.port, httpsPort: https?.port ?? null, shutdown, failed };
 
   /** Problems, unchanged (only with a skip hash), or the table: a file is loaded in the compiler thread. */
   async function compileCandidate(candidate: ConfigCandidate, skipHash: string | null): Promise<Compiled> {

@@ -24,6 +24,8 @@ export interface ReadinessInputs {
   probe: SharedArrayBuffer;
   hasConfig(): boolean;
   shuttingDown(): boolean;
+  /** The HTTPS listener's port and certificates, or null without one. */
+  https?(): Record<string, unknown> | null;
   /** Redis detail (never a reason to be unready); null when not configured. */
   redis?(): Record<string, unknown> | null;
 }
@@ -46,7 +48,8 @@ export class Readiness {
     // Workers still switching to the newest generation: detail only, not a reason to be unready.
     const rollingOut = workers.some((w) => w.phase === 'accepting' && w.generation !== state.generation);
     const redis = this.inputs.redis?.() ?? null;
-    const report = { ready, generation: state.generation, rollingOut, ...detail, ...(redis ? { redis } : {}), workers, lastReload: state.lastReload, shuttingDown, liveness: supervisor.liveness() };
+    const https = this.inputs.https?.() ?? null;
+    const report = { ready, generation: state.generation, rollingOut, ...detail, ...(redis ? { redis } : {}), ...(https !== null ? { https } : {}), workers, lastReload: state.lastReload, shuttingDown, liveness: supervisor.liveness() };
     this.onReport(report);
     return report;
   }

@@ -8,7 +8,7 @@
 import { Worker, type WorkerOptions } from 'node:worker_threads';
 import { pathToFileURL } from 'node:url';
 import type { RedisLinkSettings } from '../redis/redis-settings.js';
-import type { PrimaryToWorker, TablePublish, WorkerInit, WorkerToPrimary } from '../../shared/protocol.js';
+import type { HttpsInit, HttpsMaterial, PrimaryToWorker, TablePublish, WorkerInit, WorkerToPrimary } from '../../shared/protocol.js';
 import { OutpostError } from '../../shared/errors.js';
 import { log } from '../../shared/log.js';
 import { CrashLoopGuard, type CrashLoopSettings, type CrashLoopVerdict } from './crash-loop-guard.js';
@@ -53,6 +53,8 @@ export class Supervisor {
   private readonly guard: CrashLoopGuard;
   private readonly guardTimer: NodeJS.Timeout;
   private current: TablePublish | null = null;
+  /** The HTTPS listener with its newest certificates: what a replacement worker starts with. */
+  private https: HttpsInit | null = null;
   /** Every running worker serves `generation` (the primary then reuses older table buffers). */
   onGenerationLive: (generation: number) => void = () => undefined;
   private stopping = false;
@@ -74,8 +76,9 @@ export class Supervisor {
   }
 
   /** Starts every worker on `port`; resolves with the bound port once all accept (replacements included). */
-  async start(port: number, table: TablePublish): Promise<number> {
+  async start(port: number, table: TablePublish, https: HttpsInit | null = null): Promise<number> {
     this.current = table;
+    this.https = https;
     this.port = port;
     await this.launch(0);
     await Promise.all(Array.from({ length: this.count - 1 }, (_, i) => this.launch(i + 1)));
@@ -85,6 +88,13 @@ export class Supervisor {
   publish(table: TablePublish): void {
     this.current = table;
     for (const slot of this.slots) if (slot.phase !== 'exited') slot.worker.postMessage(table satisfies PrimaryToWorker);
+  }
+
+  /** New HTTPS certificates: every running worker and every later replacement uses them. */
+  publishHttps(material: HttpsMaterial): void {
+    if (this.https === null) return;
+    this.https = { ...this.https, material };
+    for (const slot of this.slots) if (slot.phase !== 'exited') slot.worker.postMessage({ type: 'https-certificates', material } satisfies PrimaryToWorker);
   }
 
   /** Worker phases and the generation each one has applied, for readiness. */
@@ -187,7 +197,7 @@ export class Supervisor {
   }
 
   private spawn(index: number, restarts: number): void {
-    const init: WorkerInit = { index, port: this.port, table: this.current!, faultInjection: this.faultInjection, cpu: this.cpuFor(index), ...this.shared };
+    const init: WorkerInit = { index, port: this.port, table: this.current!, faultInjection: this.faultInjection, cpu: this.cpuFor(index), https: this.https, ...this.shared };
     const slot: Slot = { index, worker: newWorker(init), phase: 'starting', generation: -1, restarts, lastStart: Date.now(), listenFailed: false, lastBuildMs: 0, pingSent: 0, pongSeen: 0 };
     const worker = slot.worker;
     this.slots[index] = slot;

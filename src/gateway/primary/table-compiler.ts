@@ -7,9 +7,10 @@ import { Piscina } from 'piscina';
 import { TableBuffers } from './table-buffers.js';
 import type { ConfigProblem, GatewaySettings } from '../../shared/config-schema.js';
 import type { CompileInput, CompileOutcome } from './compile-task.js';
+import type { LoadedHttps } from '../tls/https-material.js';
 
 export type Compiled =
-  | { kind: 'table'; buffer: SharedArrayBuffer; settings: GatewaySettings; apis: number; sourceHash: string | null; timings: Record<string, number> }
+  | { kind: 'table'; buffer: SharedArrayBuffer; settings: GatewaySettings; apis: number; sourceHash: string | null; timings: Record<string, number>; https: LoadedHttps | null }
   | { kind: 'problems'; problems: ConfigProblem[]; sourceHash: string | null }
   | { kind: 'unchanged' };
 

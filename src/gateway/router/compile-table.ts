@@ -8,7 +8,7 @@ import { createHash } from 'node:crypto';
 import { Packr } from 'msgpackr';
 import type { ConfigProblem, GatewayConfig } from '../../shared/config-schema.js';
 import { compilePolicies } from '../pipeline/compile-policies.js';
-import type { ChainRef, MetaPayload } from '../../shared/compiled-meta.js';
+import { NO_BACKEND_TLS, type BackendTlsAssignment, type ChainRef, type MetaPayload } from '../../shared/compiled-meta.js';
 import type { CompiledChain, CompiledPolicy } from '../pipeline/policy-contract.js';
 import { SECTIONS } from '../pipeline/phases.js';
 import { addEnd, child, newNode, patternChild, TableWriter, type BuildNode } from './table-writer.js';
@@ -70,7 +70,8 @@ export class ConfigCompileError extends Error {
   }
 }
 
-export function compileTable(config: GatewayConfig): Uint8Array {
+/** `backendTls`: the profiles the primary read for this config (files are never read here). */
+export function compileTable(config: GatewayConfig, backendTls: BackendTlsAssignment = NO_BACKEND_TLS): Uint8Array {
   const policies = compilePolicies(config);
   if (policies.problems.length > 0) throw new ConfigCompileError(policies.problems);
   const w = new TableWriter();
@@ -91,7 +92,10 @@ export function compileTable(config: GatewayConfig): Uint8Array {
     let node = apiRoot;
     for (const s of segments) node = child(node, s);
     addEnd(node, 'ends', apiIndex);
-    if (!origins.has(origin)) origins.set(origin, origins.size);
+    // One pool per origin and TLS profile: two APIs on one origin with different client certificates must not share connections.
+    const tlsProfile = backendTls.perApi[apiIndex] ?? -1;
+    const originKey = `${tlsProfile}|${origin}`;
+    if (!origins.has(originKey)) origins.set(originKey, origins.size);
     const products = productIndex.get(api.id) ?? [];
     const strings: Record<(typeof L.API_STRINGS)[number], string> = {
       id: api.id, name: api.name, path: segments.join('/'), basePath, backendHost: host,
@@ -100,7 +104,7 @@ export function compileTable(config: GatewayConfig): Uint8Array {
     // The operation trie's root is patched in below, once every trie is flattened.
     w.apis.push(-1, w.stringList(hosts), hosts.length, segments.length, w.stringList(L.API_STRINGS.map((k) => strings[k])),
       (api.preserveHost ? L.AF_PRESERVE_HOST : 0) | (api.subscriptionRequired ? L.AF_SUBSCRIPTION_REQUIRED : 0),
-      w.list(products), products.length, origins.get(origin)!);
+      w.list(products), products.length, origins.get(originKey)!);
 
     const opRoot = newNode();
     for (const op of api.operations) {
@@ -137,7 +141,10 @@ export function compileTable(config: GatewayConfig): Uint8Array {
   const configHash = createHash('sha256').update(JSON.stringify(config)).digest('hex');
   const meta: MetaPayload = {
     configHash, settings: config.gateway, subscriptions: compileSubscriptions(config),
-    products: config.products.map((p) => p.id), origins: [...origins.keys()],
+    products: config.products.map((p) => p.id),
+    origins: [...origins.keys()].map((k) => k.slice(k.indexOf('|') + 1)),
+    originTls: [...origins.keys()].map((k) => Number(k.slice(0, k.indexOf('|')))),
+    backendTls: backendTls.profiles,
     policies: chainSets.policies, chainSets: chainSets.sets, patterns: w.patterns,
   };
   return w.layout(apiTrieRoot, packr.pack(meta));

@@ -43,7 +43,7 @@ export function decodeApi(t: TableSections, meta: MetaPayload, index: number): C
   for (let k = 0; k < r[a + L.A_PRODUCTS_COUNT]; k++) products.push(meta.products[t.lists[r[a + L.A_PRODUCTS_START] + k]]);
   return {
     id: field('id'), name: field('name'), path: field('path'), suffixSegments: r[a + L.A_SUFFIX_SEGMENTS],
-    origin: meta.origins[r[a + L.A_ORIGIN]], basePath: field('basePath'), backendHost: field('backendHost'),
+    origin: meta.origins[r[a + L.A_ORIGIN]], originIndex: r[a + L.A_ORIGIN], basePath: field('basePath'), backendHost: field('backendHost'),
     preserveHost: (r[a + L.A_FLAGS] & L.AF_PRESERVE_HOST) !== 0,
     hostnames: readStringList(t, r[a + L.A_HOSTS_START], r[a + L.A_HOSTS_COUNT]),
     subscriptionRequired: (r[a + L.A_FLAGS] & L.AF_SUBSCRIPTION_REQUIRED) !== 0,

@@ -3,24 +3,31 @@
  * while the origin and the upstream settings stay the same (so a reload does not drop warm
  * keep-alive connections). Bounded: pools exist only for origins in the live config; others are
  * closed after a switch (requests already on them finish first).
+ *
+ * An https origin with a backend TLS profile (a CA bundle, a client certificate, or no
+ * verification) gets a pool of its own, and its secure context is built once per profile, here,
+ * not per connection: a context holding ~150 root CAs costs milliseconds to build.
  */
+import { createSecureContext, rootCertificates } from 'node:tls';
+import type { BackendTlsProfile } from '../../shared/compiled-meta.js';
 import type { GatewaySettings } from '../../shared/config-schema.js';
-import { UpstreamPool } from './upstream-pool.js';
+import { UpstreamPool, type UpstreamTls } from './upstream-pool.js';
 
 type UpstreamSettings = GatewaySettings['upstream'];
 
 export class BackendPools {
   private readonly pools = new Map<string, UpstreamPool>();
+  private readonly contexts = new Map<string, UpstreamTls>();
 
   private static key(origin: string, s: UpstreamSettings): string {
     return `${origin}|${s.connections}|${s.queueLimit}|${s.connectTimeoutMs}|${s.keepAliveTimeoutMs}|${s.headersTimeoutMs}|${s.bodyTimeoutMs}`;
   }
 
-  get(origin: string, settings: UpstreamSettings): UpstreamPool {
-    const key = BackendPools.key(origin, settings);
+  get(origin: string, settings: UpstreamSettings, tls: BackendTlsProfile | null = null): UpstreamPool {
+    const key = `${BackendPools.key(origin, settings)}|${tls?.id ?? ''}`;
     let pool = this.pools.get(key);
     if (!pool) {
-      pool = new UpstreamPool(origin, settings);
+      pool = new UpstreamPool(origin, settings, tls === null ? null : this.context(tls));
       this.pools.set(key, pool);
     }
     return pool;
@@ -34,6 +41,22 @@ export class BackendPools {
         void pool.close();
       }
     }
+    const liveProfiles = new Set([...this.pools.values()].map((p) => p.tls?.profileId));
+    for (const id of this.contexts.keys()) if (!liveProfiles.has(id)) this.contexts.delete(id);
+  }
+
+  /** A CA bundle is trusted in addition to Node's bundled CAs (`ca` replaces the default store, so they are listed too). */
+  private context(profile: BackendTlsProfile): UpstreamTls {
+    let tls = this.contexts.get(profile.id);
+    if (tls === undefined) {
+      const secureContext = createSecureContext({
+        ...(profile.ca !== null ? { ca: [...rootCertificates, profile.ca] } : {}),
+        ...(profile.cert !== null && profile.key !== null ? { cert: profile.cert, key: profile.key } : {}),
+      });
+      tls = { profileId: profile.id, secureContext, rejectUnauthorized: !profile.insecureSkipVerify };
+      this.contexts.set(profile.id, tls);
+    }
+    return tls;
   }
 
   async destroyAll(): Promise<void> {

@@ -12,6 +12,7 @@ import { connect as tlsConnect } from 'node:tls';
 import type { Readable } from 'node:stream';
 import { ResponseParser, type ResponseSink } from '../../http1/response-parser.js';
 import { OutpostError } from '../../shared/errors.js';
+import { backendErrorCode } from './backend-errors.js';
 import { Dispatch, D_ACTIVE, D_DONE } from './dispatch.js';
 import { serializeHead, BODY_BUFFER, BODY_STREAM_CHUNKED, BODY_STREAM_LENGTH, COPY_BODY_LIMIT } from './request-writer.js';
 import { StreamedRequestBody } from './streamed-request-body.js';
@@ -63,7 +64,11 @@ export class UpstreamConnection implements ResponseSink {
     this.keepAliveMs = pool.settings.keepAliveTimeoutMs;
     this.phaseAt = pool.now;
     if (o.tls) {
-      this.socket = tlsConnect({ host: o.host, port: o.port, servername: o.servername, ALPNProtocols: ['http/1.1'] });
+      const tls = pool.tls;
+      this.socket = tlsConnect({
+        host: o.host, port: o.port, servername: o.servername, ALPNProtocols: ['http/1.1'],
+        ...(tls !== null ? { secureContext: tls.secureContext, rejectUnauthorized: tls.rejectUnauthorized } : {}),
+      });
       this.socket.on('secureConnect', this.onConnect);
       this.socket.on('data', this.onData);
     } else {
@@ -274,7 +279,8 @@ export class UpstreamConnection implements ResponseSink {
     if (this.current === null) { this.destroy(); return; }
     // EOF: ends a close-delimited body; anything else unfinished is a failure.
     const r = this.parser.finish();
-    if (r < 0) this.fail(this.closeError(null));
+    // A TLS alert (the backend wants a client certificate) arrives as an error just before EOF: keep its cause.
+    if (r < 0) this.fail(this.closeError(this.socketError));
     else this.destroy();
   };
 
@@ -300,6 +306,7 @@ export class UpstreamConnection implements ResponseSink {
     const d = this.current;
     this.current = null;
     this.destroy();
+    if (!(err instanceof OutpostError) && backendErrorCode(err) === 'OUTPOST_ERR_BACKEND_TLS') this.pool.tlsFailed(err);
     if (d === null || d.state === D_DONE) return;
     const timedOut = err instanceof OutpostError && err.code === 'OUTPOST_ERR_BACKEND_TIMEOUT';
     if (!timedOut && this.exchanges > 0 && !this.parser.received && !d.retried && d.replayable) {

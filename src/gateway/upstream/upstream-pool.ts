@@ -9,8 +9,10 @@
  * and the wait in the queue. Requests arm no timer and read no clock.
  */
 import { isIP } from 'node:net';
+import type { SecureContext } from 'node:tls';
 import type { GatewaySettings } from '../../shared/config-schema.js';
 import { OutpostError } from '../../shared/errors.js';
+import { log } from '../../shared/log.js';
 import { Dispatch, D_DONE, D_QUEUED, type DispatchOwner } from './dispatch.js';
 import { UpstreamConnection } from './upstream-connection.js';
 import type { Dispatcher, UpstreamHandler, UpstreamRequest } from './upstream-types.js';
@@ -23,6 +25,14 @@ export interface UpstreamTarget {
   port: number;
   /** SNI name: the host when it is a name, undefined for an address. */
   servername: string | undefined;
+}
+
+/** How an https pool connects beyond Node's defaults (a backend TLS profile); null = the defaults. */
+export interface UpstreamTls {
+  profileId: string;
+  secureContext: SecureContext;
+  /** False only for an API with backendTls.insecureSkipVerify. */
+  rejectUnauthorized: boolean;
 }
 
 export function parseOrigin(origin: string): UpstreamTarget {
@@ -46,8 +56,9 @@ export class UpstreamPool implements Dispatcher, DispatchOwner {
   private readonly tickMs: number;
   private closing = false;
   private onDrained: (() => void) | null = null;
+  private lastTlsLog = -Infinity;
 
-  constructor(readonly origin: string, readonly settings: UpstreamSettings) {
+  constructor(readonly origin: string, readonly settings: UpstreamSettings, readonly tls: UpstreamTls | null = null) {
     this.target = parseOrigin(origin);
     const shortest = Math.min(settings.connectTimeoutMs, settings.headersTimeoutMs, settings.bodyTimeoutMs, settings.keepAliveTimeoutMs);
     this.tickMs = Math.max(10, Math.min(250, Math.floor(shortest / 8)));
@@ -77,6 +88,17 @@ export class UpstreamPool implements Dispatcher, DispatchOwner {
     d.queuedAt = this.now;
     this.queue.push(d);
     this.waiting++;
+  }
+
+  /**
+   * The client gets only a code (502 OUTPOST_ERR_BACKEND_TLS); the operator needs the cause (an
+   * unknown CA, a wrong name, a refused client certificate). Logged at most every 10 s per pool,
+   * however many requests fail.
+   */
+  tlsFailed(err: Error): void {
+    if (this.now - this.lastTlsLog < 10_000) return;
+    this.lastTlsLog = this.now;
+    log('warn', 'TLS connection to a backend failed', { errorCode: 'OUTPOST_ERR_BACKEND_TLS', origin: this.origin, cause: (err as { code?: string }).code, error: err.message.slice(0, 300) });
   }
 
   /** Again, on a new connection (a reused one failed before any response byte). */

@@ -8,7 +8,7 @@ import type { GatewaySettings } from '../../shared/config-schema.js';
 import { SharedRouteTable } from '../router/shared-table.js';
 import { lazyList } from '../router/table-records.js';
 import type { BackendPools } from '../upstream/backend-pools.js';
-import type { CompiledApi } from '../../shared/compiled-meta.js';
+import type { BackendTlsProfile, CompiledApi } from '../../shared/compiled-meta.js';
 import { SubscriptionIndex } from '../subscriptions/subscription-index.js';
 import { instantiateChain, type RuntimeChain } from '../pipeline/chain-runtime.js';
 import type { WorkerServices } from '../pipeline/worker-services.js';
@@ -19,6 +19,8 @@ export interface ApiRuntime {
   /** Check (and strip) subscription keys: the API requires one, or keys exist that may identify a product. */
   gated: boolean;
   pool: UpstreamPool;
+  /** The API's backend TLS profile (also used for a set-backend-service origin); null = Node's defaults. */
+  tls: BackendTlsProfile | null;
   basePath: string;
   backendHost: string;
   preserveHost: boolean;
@@ -63,15 +65,17 @@ export function buildGeneration(number: number, buffer: SharedArrayBuffer, pools
   const settings = table.meta.settings;
   const anySubscriptions = table.meta.subscriptions.length > 0;
   // Pools for every origin now, so the ones no longer used close now rather than linger.
-  const originPools = table.meta.origins.map((origin) => pools.get(origin, settings.upstream));
+  const { origins, originTls, backendTls } = table.meta;
+  const tlsOf = (origin: number): BackendTlsProfile | null => (originTls[origin] >= 0 ? backendTls[originTls[origin]] : null);
+  const originPools = origins.map((origin, i) => pools.get(origin, settings.upstream, tlsOf(i)));
   pools.retainOnly(new Set(originPools));
-  const poolOf = new Map(table.meta.origins.map((origin, i) => [origin, originPools[i]]));
   const apis = lazyList(table.apiCount, (i): ApiRuntime => {
     const api = table.api(i);
     return {
       meta: api,
       gated: api.subscriptionRequired || anySubscriptions,
-      pool: poolOf.get(api.origin)!,
+      pool: originPools[api.originIndex],
+      tls: tlsOf(api.originIndex),
       basePath: api.basePath,
       backendHost: api.backendHost,
       preserveHost: api.preserveHost,

@@ -51,7 +51,7 @@ export function startPolicyRequest(
   const forward = (): void => {
     if (exchange.aborted) return;
     const origin = ctx.backendOrigin;
-    const pool = origin === null ? api.pool : owner.pools.get(origin, gen.settings.upstream);
+    const pool = origin === null ? api.pool : owner.pools.get(origin, gen.settings.upstream, api.tls);
     // A response that may be stored must not depend on what the key does not hold (cache-key.ts).
     if (ctx.cacheStore !== null) dropUnkeyedHeaders(ctx);
     const opts: UpstreamRequest = {

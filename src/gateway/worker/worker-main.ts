@@ -15,12 +15,14 @@ import type { WorkerServices } from '../pipeline/worker-services.js';
 import { createRedisLink } from '../redis/create-redis-link.js';
 import { RedisStatsRow } from '../redis/redis-stats.js';
 import { ProxyExchange } from '../upstream/proxy-exchange.js';
-import type { PrimaryToWorker, WorkerInit, WorkerToPrimary } from '../../shared/protocol.js';
+import type { HttpsMaterial, PrimaryToWorker, WorkerInit, WorkerToPrimary } from '../../shared/protocol.js';
 import type { GatewaySettings } from '../../shared/config-schema.js';
 import { errorFields, log, setLogContext } from '../../shared/log.js';
 import { Http1Server } from '../../http1/server/http1-server.js';
 import type { ServerLimits } from '../../http1/server/server-shared.js';
 import { listenShared } from './listen-shared.js';
+import { HttpsListener } from './https-listener.js';
+import type { RequestHandler as ServerRequestHandler } from '../../http1/server/server-shared.js';
 import { cacheStoresOf } from '../cache/cache-stores.js';
 import { pinWorkerThread } from './pin-worker.js';
 
@@ -87,41 +89,62 @@ function limitsOf(settings: GatewaySettings): Partial<ServerLimits> {
   };
 }
 
-const handler = new RequestHandler(state, 'http');
-const server = new Http1Server((res, req) => {
-  try {
-    handler.handle(res, req);
-  } catch (err) {
-    // A bug must cost one request, never the worker: answer 500 if nothing was written yet.
-    log('error', 'request handler failed', errorFields(err));
-    if (!res.started) res.writeStatus('500 Internal Server Error').writeHeader('Content-Type', 'application/json').end('{"statusCode":500,"message":"Internal server error"}', true);
-    else res.close();
-  }
-});
+/** One handler per listener: they differ only in the X-Forwarded-Proto they report. */
+function guarded(proto: 'http' | 'https'): ServerRequestHandler {
+  const handler = new RequestHandler(state, proto);
+  return (res, req) => {
+    try {
+      handler.handle(res, req);
+    } catch (err) {
+      // A bug must cost one request, never the worker: answer 500 if nothing was written yet.
+      log('error', 'request handler failed', errorFields(err));
+      if (!res.started) res.writeStatus('500 Internal Server Error').writeHeader('Content-Type', 'application/json').end('{"statusCode":500,"message":"Internal server error"}', true);
+      else res.close();
+    }
+  };
+}
+
+const server = new Http1Server(guarded('http'));
+const servers = [server];
 
 function applyTable(generation: number, buffer: SharedArrayBuffer): void {
   const started = performance.now();
   state.generation = buildGeneration(generation, buffer, pools, services);
-  server.setLimits(limitsOf(state.generation.settings));
+  for (const s of servers) s.setLimits(limitsOf(state.generation.settings));
   cacheStoresOf(services).configure(state.generation.settings.cache);
   send({ type: 'table-applied', generation, buildMs: performance.now() - started });
 }
 
 applyTable(init.table.generation, init.table.buffer);
+// The HTTPS listener (gateway.tls) feeds the same server code; certificates come from the primary.
+// Made after the first table: its handshake timeout is the head timeout the worker starts with.
+const https = init.https === null ? null : new HttpsListener(init.https.material, guarded('https'), limitsOf(state.generation!.settings), init.https.ticketKeys);
+if (https !== null) servers.push(https.http);
 
-listenShared(server.server, init.port, init.index).then((mode) => {
+const listening = [listenShared(server.server, init.port, init.index)];
+if (https !== null) listening.push(listenShared(https.http.server, init.https!.port, init.index));
+Promise.all(listening).then(([mode]) => {
   if (mode === 'single') log('warn', 'SO_REUSEPORT is unavailable (Node < 22.12 and the native addon was not built): only worker 0 accepts connections', { port: init.port });
-  send({ type: 'listening', port: init.port });
+  send({ type: 'listening', port: init.port, httpsPort: init.https?.port ?? null });
 }, (err: Error) => {
-  log('error', 'worker could not listen', { port: init.port, ...errorFields(err) });
+  log('error', 'worker could not listen', { port: init.port, httpsPort: init.https?.port, ...errorFields(err) });
   send({ type: 'listen-failed', port: init.port });
   closeAndExit(1);
 });
 
+function applyHttps(material: HttpsMaterial): void {
+  try {
+    https?.update(material);
+  } catch (err) {
+    // The primary checked these with OpenSSL already; should this still fail, the old ones stay.
+    log('error', 'new HTTPS certificates refused; the running ones stay', errorFields(err));
+  }
+}
+
 function closeAndExit(code: number): void {
   if (closed) return;
   closed = true;
-  server.close();
+  for (const s of servers) s.close();
   void services.redis?.close();
   void pools.destroyAll().finally(() => {
     process.exitCode = code;
@@ -132,7 +155,7 @@ function closeAndExit(code: number): void {
 function drain(graceMs: number): void {
   if (state.draining) return;
   state.draining = true;
-  server.drain();
+  for (const s of servers) s.drain();
   let cutOff = 0;
   const timer = setTimeout(() => {
     cutOff = state.inflightCount;
@@ -149,6 +172,7 @@ port.on('message', (msg: PrimaryToWorker) => {
   if (msg.type === 'table') applyTable(msg.generation, msg.buffer);
   else if (msg.type === 'ping') send({ type: 'pong', seq: msg.seq });
   else if (msg.type === 'drain') drain(msg.graceMs);
+  else if (msg.type === 'https-certificates') applyHttps(msg.material);
   else if (msg.type === 'crash' && init.faultInjection) setImmediate(() => { throw new Error('fault injection: worker crash requested'); });
 });
 

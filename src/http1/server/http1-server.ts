@@ -4,6 +4,9 @@
  * object per request, and slowloris heads, stalled bodies and idle keep-alive connections all
  * expire the same way).
  *
+ * The listening server is made by a factory: plain `net` by default, or a `tls.Server` whose
+ * TLSSockets (net.Socket subclasses) reach the same Connection, so the parser never knows.
+ *
  * Drain: the server keeps listening; requests that arrive get 503 with `Connection: close`,
  * idle keep-alive connections are closed, busy ones close after their response.
  */
@@ -12,6 +15,11 @@ import { Connection } from './connection.js';
 import { DEFAULT_LIMITS, type RequestHandler, type ServerLimits, type ServerShared } from './server-shared.js';
 
 const TICK_MS = 1_000;
+
+/** Makes the listening server; `accept` gets each connection once it can carry HTTP (after a TLS handshake). */
+export type ListenerFactory = (accept: (socket: Socket) => void) => Server;
+
+export const plainListener: ListenerFactory = (accept) => createServer({ noDelay: true }, accept);
 
 export class Http1Server implements ServerShared {
   readonly server: Server;
@@ -22,9 +30,9 @@ export class Http1Server implements ServerShared {
   connectionCount = 0;
   private readonly tick: NodeJS.Timeout;
 
-  constructor(readonly handle: RequestHandler, limits: Partial<ServerLimits> = {}) {
+  constructor(readonly handle: RequestHandler, limits: Partial<ServerLimits> = {}, listener: ListenerFactory = plainListener) {
     this.limits = { ...DEFAULT_LIMITS, ...limits };
-    this.server = createServer({ noDelay: true }, (socket) => this.accept(socket));
+    this.server = listener((socket) => this.accept(socket));
     this.tick = setInterval(() => this.expire(), TICK_MS);
     this.tick.unref();
   }
