@@ -115,17 +115,36 @@ describe('APIM policy XML', () => {
   });
 });
 
-describe('the expression gate', () => {
-  test('refuses @( and @{ with a coded compile error naming the attribute', () => {
+describe('policy expressions in the cache policies', () => {
+  test('constant attributes refuse @( and @{ with a coded compile error naming the attribute', () => {
     for (const value of ['@(context.Request.Url)', '@{ return 1; }']) {
-      assert.throws(() => policyValue({ name: 'cache-store-value', attrs: { key: value }, children: [], text: '' }, at, 'key'), (err: unknown) => {
+      assert.throws(() => policyValue({ name: 'cache-lookup', attrs: { 'caching-type': value }, children: [], text: '' }, at, 'caching-type'), (err: unknown) => {
         assert.ok(err instanceof PolicyCompileError);
-        assert.equal(err.attribute, 'key');
-        assert.match(err.message, /policy expressions are not supported yet/);
+        assert.equal(err.attribute, 'caching-type');
+        assert.match(err.message, /policy expressions are not evaluated in this attribute/);
         return true;
       });
     }
-    assert.throws(() => cacheLookup.compile({ name: 'cache-lookup', attrs: { 'allow-private-response-caching': '@(true)' }, children: [], text: '' }, at), /not supported yet/);
+    assert.throws(() => cacheLookup.compile({ name: 'cache-lookup', attrs: { 'allow-private-response-caching': '@(true)' }, children: [], text: '' }, at), /not evaluated/);
+  });
+
+  test('cache-*-value keys and values are expressions, evaluated per request; a computed key is bounded', async () => {
+    const services: WorkerServices = { counters: new SharedCounters(SharedCounters.allocate(16)), now: Date.now };
+    const make = (factory: PolicyFactory<unknown>, yaml: Record<string, unknown>) => factory.create(compileOne(factory, yaml), services);
+    const key = '@("token-" + context.Request.Headers.GetValueOrDefault("x-client", "none"))';
+    const store = make(cacheStoreValue as PolicyFactory<unknown>, { key, value: '@(context.Request.Headers.GetValueOrDefault("x-token", "").Length * 2)', duration: 60, 'caching-type': 'internal' });
+    const lookup = make(cacheLookupValue as PolicyFactory<unknown>, { key, 'variable-name': 'got', 'default-value': '@("miss-" + context.Request.Method)', 'caching-type': 'internal' });
+    const alice = newContext({ headers: ['x-client', 'alice', 'x-token', 'abcd'] });
+    await lookup.run(alice);
+    assert.equal(alice.variable('got'), 'miss-GET');
+    await store.run(alice);
+    await lookup.run(alice);
+    assert.equal(alice.variable('got'), 8, 'a number keeps its type');
+    const bob = newContext({ headers: ['x-client', 'bob'] });
+    await lookup.run(bob);
+    assert.equal(bob.variable('got'), 'miss-GET', 'another client, another key');
+    const long = newContext({ headers: ['x-client', 'x'.repeat(2000)] });
+    assert.throws(() => lookup.run(long), (err: unknown) => (err as { code?: string }).code === 'OUTPOST_ERR_EXPRESSION_FAILED');
   });
 });
 

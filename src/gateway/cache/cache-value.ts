@@ -10,9 +10,11 @@
 import type { PolicyFactory, PolicyInstance } from '../pipeline/policy-contract.js';
 import { CONTINUE, type Outcome } from '../pipeline/phases.js';
 import type { RequestContext } from '../pipeline/context.js';
-import { PolicyCompileError } from '../pipeline/policy-element.js';
-import { allowOnly } from '../policies/attributes.js';
-import { durationValue, enumValue, keyValue, policyValue } from './policy-value.js';
+import { PolicyCompileError, type PolicyElement, type PolicyLocation } from '../pipeline/policy-element.js';
+import { allowOnly, templateValue } from '../policies/attributes.js';
+import { bindStringTemplate, bindTemplate, type Template } from '../pipeline/expression/index.js';
+import { CsRuntimeError } from '../pipeline/expression/csharp/cs-error.js';
+import { durationValue, enumValue, policyValue } from './policy-value.js';
 import { CACHING_TYPES, cacheStoresOf, type CachingType } from './cache-stores.js';
 import { decodeValue, encodeValue } from './cache-entry.js';
 
@@ -21,9 +23,35 @@ const VALUE_PREFIX = 'cv:';
 /** A constant value is part of the config; this keeps one from bloating every worker's table. */
 const MAX_CONSTANT_VALUE = 64 * 1024;
 
-interface LookupConfig { key: string; variable: string; fallback: string | null; cachingType: CachingType }
-interface StoreConfig { key: string; value: string; durationSeconds: number; cachingType: CachingType }
-interface RemoveConfig { key: string; cachingType: CachingType }
+/** Longest key, as written or as an expression computes it (it travels to Redis as is). */
+const MAX_KEY = 1024;
+const CONTROL = /[\u0000-\u001f\u007f]/;
+
+interface LookupConfig { key: Template; variable: string; fallback: Template | null; cachingType: CachingType }
+interface StoreConfig { key: Template; value: Template; durationSeconds: number; cachingType: CachingType }
+interface RemoveConfig { key: Template; cachingType: CachingType }
+
+/** A key: a constant (checked now) or a policy expression (checked per request by keyOf). */
+function keyTemplate(el: PolicyElement, at: PolicyLocation): Template {
+  const raw = el.attrs.key;
+  if (raw === undefined || raw === '') throw new PolicyCompileError(at, 'key', 'is required');
+  const t = templateValue(at, 'key', raw);
+  if (t.k === 'text' && (t.v.length > MAX_KEY || CONTROL.test(t.v))) throw new PolicyCompileError(at, 'key', `must be at most ${MAX_KEY} characters without control characters`);
+  return t;
+}
+
+/**
+ * The request's key, under `cv:`. A computed key that is too long or holds control characters is
+ * an expression failure (on-error), never a key a client could make unbounded.
+ */
+function bindKey(t: Template): (ctx: RequestContext) => string {
+  const f = bindStringTemplate(t);
+  return (ctx) => {
+    const key = f(ctx);
+    if (key.length > MAX_KEY || CONTROL.test(key)) throw new CsRuntimeError('ArgumentException', `The computed cache key must be at most ${MAX_KEY} characters without control characters.`);
+    return VALUE_PREFIX + key;
+  };
+}
 
 export const cacheLookupValue: PolicyFactory<LookupConfig> = {
   name: 'cache-lookup-value',
@@ -36,20 +64,22 @@ export const cacheLookupValue: PolicyFactory<LookupConfig> = {
     }
     const variable = policyValue(el, at, 'variable-name');
     if (variable.length > 256) throw new PolicyCompileError(at, 'variable-name', 'must be at most 256 characters');
-    const fallback = el.attrs['default-value'] === undefined ? null : policyValue(el, at, 'default-value', '');
-    return { key: VALUE_PREFIX + keyValue(el, at), variable, fallback, cachingType };
+    const fallback = el.attrs['default-value'] === undefined ? null : templateValue(at, 'default-value', el.attrs['default-value']);
+    return { key: keyTemplate(el, at), variable, fallback, cachingType };
   },
   create(config, services): PolicyInstance {
     const stores = cacheStoresOf(services);
+    const keyOf = bindKey(config.key);
+    const fallbackOf = config.fallback === null ? () => null : bindTemplate(config.fallback);
     const assign = (ctx: RequestContext, bytes: Buffer | null): Outcome => {
       const decoded = bytes === null ? null : decodeValue(bytes);
       const found = decoded !== null && decoded.ok;
-      ctx.setVariable(config.variable, found ? decoded.value : config.fallback);
+      ctx.setVariable(config.variable, found ? decoded.value : fallbackOf(ctx));
       return CONTINUE;
     };
     return {
       run(ctx: RequestContext): Outcome | Promise<Outcome> {
-        const found = stores.get(config.key, config.cachingType);
+        const found = stores.get(keyOf(ctx), config.cachingType);
         return found instanceof Promise ? found.then((b) => assign(ctx, b)) : assign(ctx, found);
       },
     };
@@ -61,18 +91,28 @@ export const cacheStoreValue: PolicyFactory<StoreConfig> = {
   sections: ALL_SECTIONS,
   compile(el, at) {
     allowOnly(el, at, ['key', 'value', 'duration', 'caching-type']);
-    // APIM's value is an expression; until the engine lands it is a constant string.
-    const value = policyValue(el, at, 'value', '');
-    if (value.length > MAX_CONSTANT_VALUE) throw new PolicyCompileError(at, 'value', `must be at most ${MAX_CONSTANT_VALUE} characters`);
-    return { key: VALUE_PREFIX + keyValue(el, at), value, durationSeconds: durationValue(el, at), cachingType: enumValue(el, at, 'caching-type', CACHING_TYPES, 'prefer-external') };
+    // A constant, or (usually, in APIM) a policy expression whose value is stored as it is typed.
+    const raw = el.attrs.value ?? '';
+    if (raw.length > MAX_CONSTANT_VALUE) throw new PolicyCompileError(at, 'value', `must be at most ${MAX_CONSTANT_VALUE} characters`);
+    return { key: keyTemplate(el, at), value: templateValue(at, 'value', raw), durationSeconds: durationValue(el, at), cachingType: enumValue(el, at, 'caching-type', CACHING_TYPES, 'prefer-external') };
   },
   create(config, services): PolicyInstance {
     const stores = cacheStoresOf(services);
-    const bytes = encodeValue(config.value);
+    const keyOf = bindKey(config.key);
+    const constant = config.value.k === 'text' ? encodeValue(config.value.v) : null;
+    const valueOf = bindTemplate(config.value);
+    const textOf = bindStringTemplate(config.value);
     const ttlMs = config.durationSeconds * 1000;
     return {
-      run(): Outcome {
-        if (bytes.length <= stores.maxEntryBytes) stores.set(config.key, bytes, ttlMs, config.cachingType);
+      run(ctx: RequestContext): Outcome {
+        // Strings, numbers, booleans and null keep their type; anything else (a JObject, a Jwt)
+        // is stored as its text, which every reader can use.
+        let bytes = constant;
+        if (bytes === null) {
+          const v = valueOf(ctx);
+          bytes = encodeValue(v === null || typeof v === 'string' || typeof v === 'number' || typeof v === 'boolean' ? v : textOf(ctx));
+        }
+        if (bytes.length <= stores.maxEntryBytes) stores.set(keyOf(ctx), bytes, ttlMs, config.cachingType);
         return CONTINUE;
       },
     };
@@ -84,13 +124,14 @@ export const cacheRemoveValue: PolicyFactory<RemoveConfig> = {
   sections: ALL_SECTIONS,
   compile(el, at) {
     allowOnly(el, at, ['key', 'caching-type']);
-    return { key: VALUE_PREFIX + keyValue(el, at), cachingType: enumValue(el, at, 'caching-type', CACHING_TYPES, 'prefer-external') };
+    return { key: keyTemplate(el, at), cachingType: enumValue(el, at, 'caching-type', CACHING_TYPES, 'prefer-external') };
   },
   create(config, services): PolicyInstance {
     const stores = cacheStoresOf(services);
+    const keyOf = bindKey(config.key);
     return {
-      run(): Outcome {
-        const removed = stores.del(config.key, config.cachingType);
+      run(ctx: RequestContext): Outcome {
+        const removed = stores.del(keyOf(ctx), config.cachingType);
         if (removed instanceof Promise) removed.catch(() => undefined);
         return CONTINUE;
       },

@@ -1,8 +1,8 @@
 /**
- * The one door through which the cache policies read every attribute APIM allows a policy
- * expression in (keys, values, durations, vary-by flags...). Today it accepts constants only and
- * refuses `@(...)` / `@{...}` with a clear compile error; when the expression engine lands, this
- * is the single function to swap for one that compiles the expression.
+ * Constant attributes of the cache policies (durations, caching types, vary-by flags, variable
+ * names). The keys and values of the cache-*-value policies take policy expressions and are
+ * compiled by the expression engine (cache-value.ts); the attributes read here do not evaluate
+ * one, so `@(...)` / `@{...}` in them is a compile error rather than a literal.
  */
 import { PolicyCompileError, type PolicyElement, type PolicyLocation } from '../pipeline/policy-element.js';
 
@@ -16,12 +16,9 @@ export function policyValue(el: PolicyElement, at: PolicyLocation, name: string,
   return constantValue(at, name, raw);
 }
 
-/**
- * THE gate: the one place a value that could be a policy expression is accepted. Today: constants
- * only. Swapped for the expression engine's compile at merge (every caller goes through here).
- */
+/** A constant: a policy expression here would never be evaluated, so it is refused. */
 export function constantValue(at: PolicyLocation, name: string, raw: string): string {
-  if (raw.startsWith('@(') || raw.startsWith('@{')) throw new PolicyCompileError(at, name, 'policy expressions are not supported yet');
+  if (raw.startsWith('@(') || raw.startsWith('@{')) throw new PolicyCompileError(at, name, 'policy expressions are not evaluated in this attribute');
   return raw;
 }
 
@@ -44,12 +41,4 @@ export function durationValue(el: PolicyElement, at: PolicyLocation, name = 'dur
   const n = Number(raw);
   if (n < 1 || n > 31_536_000) throw new PolicyCompileError(at, name, `must be between 1 and 31536000 seconds, got ${n}`);
   return n;
-}
-
-/** A cache key of the cache-*-value policies: printable, bounded (it travels to Redis as is). */
-export function keyValue(el: PolicyElement, at: PolicyLocation, name = 'key'): string {
-  const key = policyValue(el, at, name);
-  if (key.length > 1024) throw new PolicyCompileError(at, name, 'must be at most 1024 characters');
-  if (/[\u0000-\u001f\u007f]/.test(key)) throw new PolicyCompileError(at, name, 'must not contain control characters');
-  return key;
 }
