@@ -51,6 +51,7 @@ export class TelemetryAggregator {
     let report: TelemetryReport;
     try {
       report = unpack(payload) as TelemetryReport;
+      if (typeof report !== 'object' || report === null || !Array.isArray(report.series)) throw new Error('not a telemetry report');
     } catch (err) {
       this.reportsRejected++;
       log('warn', 'telemetry report did not decode', errorFields(err));
