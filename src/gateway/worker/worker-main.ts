@@ -99,13 +99,12 @@ const server = new Http1Server((res, req) => {
     else res.close();
   }
 });
-server.requestEnded = telemetry.requestEnded;
 
 function applyTable(generation: number, buffer: SharedArrayBuffer): void {
   const started = performance.now();
   state.generation = buildGeneration(generation, buffer, pools, services);
   server.setLimits(limitsOf(state.generation.settings));
-  telemetry.configure(state.generation.settings);
+  server.requestEnded = telemetry.configure(state.generation.settings);
   send({ type: 'table-applied', generation, buildMs: performance.now() - started });
 }
 
