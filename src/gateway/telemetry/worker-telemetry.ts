@@ -11,7 +11,7 @@ import type { ClientResponse } from '../../http1/server/client-response.js';
 import type { SeriesDelta, TelemetryReport } from '../../shared/protocol.js';
 import type { GatewaySettings } from '../../shared/config-schema.js';
 import { SeriesSlot } from './series-slot.js';
-import { RequestLogBatch, requestLogLine } from './request-log.js';
+import { RequestLogBatch, requestLogText } from './request-log.js';
 
 /** Series 0: requests that matched no API (api=""). */
 export const UNMATCHED_SERIES = 0;
@@ -79,7 +79,8 @@ export class WorkerTelemetry {
     const slot = this.slots[res.series];
     if (this.recording) slot.record(res, now);
     if (this.logEnabled && res.logged && (this.sample >= 1 || Math.random() < this.sample)) {
-      this.log.add(requestLogLine(res, slot.apiId, slot.operationId, now));
+      if (this.log.hasRoom) this.log.add(requestLogText(res, slot.apiId, slot.operationId, now));
+      else this.log.dropped++;
     }
   };
 
