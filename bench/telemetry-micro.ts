@@ -35,7 +35,7 @@ function hdrVariants(): void {
 
 function hook(): void {
   let written = 0;
-  const telemetry = new WorkerTelemetry(0, (chunk) => { written += chunk.length; });
+  const telemetry = new WorkerTelemetry(0, (chunk) => { written += chunk.length; return true; });
   const gen: SeriesSource = { operationCount: 1, telemetrySeries: null, operationIds: () => ({ apiId: 'bench', operationId: 'get-item' }) };
   const series = telemetry.seriesFor(gen, 0);
   const responses = Array.from({ length: 1000 }, () => {

@@ -52,7 +52,7 @@ test('the line is valid JSON with every field, nulls for what is absent, odd cha
 
 test('a batch goes out as one write of whole lines', () => {
   const chunks: string[] = [];
-  const batch = new RequestLogBatch((c) => chunks.push(c));
+  const batch = new RequestLogBatch((c) => { chunks.push(c); return true; });
   batch.add('{"a":1}');
   batch.add('{"a":2}');
   assert.equal(chunks.length, 0);
@@ -60,4 +60,22 @@ test('a batch goes out as one write of whole lines', () => {
   assert.deepEqual(chunks, ['{"a":1}\n{"a":2}\n']);
   batch.flush();
   assert.equal(chunks.length, 1);
+});
+
+test('while stdout pushes back nothing is written; lines wait (bounded) and go out on drain', () => {
+  const chunks: string[] = [];
+  let room = false;
+  let resume: (() => void) | null = null;
+  const batch = new RequestLogBatch((c) => { chunks.push(c); return room; }, (r) => { resume = r; });
+  batch.add('1');
+  batch.flush(); // written, but the stream is now full
+  batch.add('2');
+  batch.add('3');
+  batch.flush();
+  assert.deepEqual(chunks, ['1\n']);
+  room = true;
+  resume!();
+  assert.deepEqual(chunks, ['1\n', '2\n3\n']);
+  for (let i = 0; i < 20_000; i++) batch.add('x');
+  assert.equal(batch.hasRoom, false);
 });

@@ -3,8 +3,9 @@
  * below. A worker builds the line when the request ends and keeps it in a batch; every 100 ms (or
  * at 256 KiB) the batch goes out as ONE stdout write. A worker's stdout is forwarded to the
  * primary, which writes each chunk whole, so lines never interleave mid-line, and the request path
- * never waits on a write. The batch is bounded: past MAX_PENDING_LINES lines are dropped and
- * counted (outpost_request_log_dropped_total) rather than growing memory behind a slow stdout.
+ * never waits on a write. While stdout pushes back (its buffer is full: a slow log collector),
+ * nothing more is written until it drains; the batch is bounded meanwhile: past MAX_PENDING_LINES
+ * lines are dropped and counted (outpost_request_log_dropped_total) rather than growing memory.
  *
  * Never written: the subscription key (header or query), Authorization or any other header, and
  * the values of query parameters that look like credentials (query-redaction.ts).
@@ -86,9 +87,12 @@ export class RequestLogBatch {
   private lines: string[] = [];
   private bytes = 0;
   private timer: NodeJS.Timeout | null = null;
+  /** stdout said its buffer is full; writing resumes on its drain. */
+  private blocked = false;
   dropped = 0;
 
-  constructor(private readonly write: (chunk: string) => void) {}
+  /** `write` returns false when the stream's buffer is full; `whenDrained` calls back once it has room. */
+  constructor(private readonly write: (chunk: string) => boolean, private readonly whenDrained: (resume: () => void) => void = () => undefined) {}
 
   /** False when the batch is full: the caller counts the line as dropped instead of building it. */
   get hasRoom(): boolean { return this.lines.length < MAX_PENDING_LINES; }
@@ -105,11 +109,16 @@ export class RequestLogBatch {
 
   flush(): void {
     if (this.timer !== null) { clearTimeout(this.timer); this.timer = null; }
-    if (this.lines.length === 0) return;
+    if (this.lines.length === 0 || this.blocked) return;
     const chunk = this.lines.join('\n') + '\n';
     this.lines = [];
     this.bytes = 0;
-    this.write(chunk);
+    if (this.write(chunk)) return;
+    this.blocked = true;
+    this.whenDrained(() => {
+      this.blocked = false;
+      this.flush();
+    });
   }
 
   /** Dropped lines since the last call (sent with the telemetry report). */

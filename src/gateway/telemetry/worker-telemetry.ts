@@ -37,8 +37,8 @@ export class WorkerTelemetry {
   private logEnabled = true;
   private sample = 1;
 
-  constructor(private readonly worker: number, writeLog: (chunk: string) => void) {
-    this.log = new RequestLogBatch(writeLog);
+  constructor(private readonly worker: number, writeLog: (chunk: string) => boolean, whenLogDrained?: (resume: () => void) => void) {
+    this.log = new RequestLogBatch(writeLog, whenLogDrained);
     this.loop.enable();
   }
 

@@ -30,7 +30,7 @@ const port = parentPort!;
 const pools = new BackendPools();
 const services: WorkerServices = { counters: new SharedCounters(init.counters), gauges: new SharedGauges(init.gauges, init.index), now: Date.now };
 
-const telemetry = new WorkerTelemetry(init.index, (chunk) => { process.stdout.write(chunk); });
+const telemetry = new WorkerTelemetry(init.index, (chunk) => process.stdout.write(chunk), (resume) => process.stdout.once('drain', resume));
 
 class WorkerState implements WorkerContext {
   generation: Generation | null = null;
