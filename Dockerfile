@@ -1,6 +1,9 @@
 # Outpost gateway image, Debian 12 (bookworm). Native code is built from source in the build stage
-# (better-sqlite3, and native/: the SO_REUSEPORT listener addon), so
-# `docker buildx build --platform linux/amd64,linux/arm64 .` builds both architectures.
+# (better-sqlite3, and native/: the SO_REUSEPORT listener, sd_notify and CPU pinning addon), so
+# `docker buildx build --platform linux/amd64,linux/arm64 .` builds both architectures (each build
+# stage runs on its target architecture, under emulation where needed).
+# The runtime stage holds only dist/src, production node_modules, the built addon and
+# package.json (ES module type); test/integration/container-runtime.test.ts runs its files.
 
 FROM node:20-bookworm-slim AS build
 # better-sqlite3 (the control plane's store) is built from source by its install script; the root
@@ -15,7 +18,9 @@ COPY tsconfig.json ./
 COPY src ./src
 COPY test ./test
 COPY bench ./bench
-RUN npx tsc -p tsconfig.json && npm prune --omit=dev
+# Prune dev packages, and keep only the addon itself from native/build (not its object files).
+RUN npx tsc -p tsconfig.json && npm prune --omit=dev \
+ && find native/build/Release -mindepth 1 -maxdepth 1 ! -name '*.node' -exec rm -rf {} +
 
 FROM node:20-bookworm-slim
 ENV NODE_ENV=production
@@ -28,12 +33,13 @@ COPY --from=build /app/native/build/Release ./native/build/Release
 COPY package.json ./
 COPY config/gateway.yaml /etc/outpost/gateway.yaml
 # Runs as the image's unprivileged `node` user and writes nothing outside mounted volumes, so a
-# read-only root filesystem works (docker run --read-only). Numeric, so Kubernetes' runAsNonRoot
-# can verify it without a runAsUser.
+# read-only root filesystem works (docker run --read-only; managed mode: mount a volume for
+# --backup-dir). Numeric, so Kubernetes' runAsNonRoot can verify it without a runAsUser.
 USER 1000:1000
-EXPOSE 8080 9090
+# 8080 HTTP, 8081 HTTPS (gateway.tls), 9090 ops (health, readiness, metrics).
+EXPOSE 8080 8081 9090
 # Follows OUTPOST_OPS_PORT when it moves the ops listener (a gateway.opsPort in the file does not).
-HEALTHCHECK --interval=10s --timeout=2s CMD node -e "fetch('http://127.0.0.1:'+(process.env.OUTPOST_OPS_PORT||9090)+'/health/ready').then(r=>process.exit(r.ok?0:1),()=>process.exit(1))"
+HEALTHCHECK --interval=10s --timeout=2s --start-period=30s --retries=3 CMD node -e "fetch('http://127.0.0.1:'+(process.env.OUTPOST_OPS_PORT||9090)+'/health/ready').then(r=>process.exit(r.ok?0:1),()=>process.exit(1))"
 ENTRYPOINT ["node", "/app/dist/src/cli.js"]
 # Mount your config over /etc/outpost/gateway.yaml. For the demo Echo API add --demo-backend.
 # Managed mode as APIM: docker run --env-file env.conf <image> gateway (the env file names the

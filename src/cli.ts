@@ -49,6 +49,7 @@ async function gatewayCommand(args: string[]): Promise<void> {
     port: options.port,
     opsPort: options.opsPort,
     workers: options.workers,
+    redisUrl: options.redisUrl,
   });
   const stop = (signal: string, exitCode: ExitCode) => {
     gateway.shutdown(signal).then(() => process.exit(exitCode), (err) => {

@@ -17,6 +17,15 @@ install -d "$app/dist" "$root/etc/outpost" "$root/etc/systemd/system"
 cp -R "$src/dist/src" "$app/dist/"
 rm -rf "$app/node_modules"
 cp -R "$src/node_modules" "$app/"
+# The native addon: the unit is Type=notify, and only the addon can send systemd's notifications.
+rm -rf "$app/native"
+if [ -f "$src/native/build/Release/outpost_native.node" ]; then
+  install -d "$app/native/build/Release"
+  install -m 644 "$src/native/build/Release/outpost_native.node" "$app/native/build/Release/"
+else
+  echo "install.sh: warning: native/build/Release/outpost_native.node is missing (node native/build.mjs builds it);" >&2
+  echo "  without it the gateway cannot notify systemd: use a drop-in with Type=simple and WatchdogSec=0" >&2
+fi
 cp "$src/package.json" "$src/README.md" "$app/"
 # The samples too: the control plane's dashboard installs the unit from /opt/outpost/config/systemd.
 rm -rf "$app/config"

@@ -8,7 +8,7 @@
  * Throws (a JS Error with the errno text) when any step fails; the fd is closed then.
  */
 #define _GNU_SOURCE
-#include <node_api.h>
+#include "addon.h"
 #include <arpa/inet.h>
 #include <errno.h>
 #include <netinet/in.h>
@@ -24,7 +24,7 @@ static napi_value fail(napi_env env, const char *step, int err) {
   return NULL;
 }
 
-static napi_value listen_reuse_port(napi_env env, napi_callback_info info) {
+napi_value listen_reuse_port(napi_env env, napi_callback_info info) {
   size_t argc = 3;
   napi_value argv[3];
   if (napi_get_cb_info(env, info, &argc, argv, NULL, NULL) != napi_ok || argc < 3) {
@@ -79,11 +79,4 @@ static napi_value listen_reuse_port(napi_env env, napi_callback_info info) {
   napi_value result;
   napi_create_int32(env, fd, &result);
   return result;
-}
-
-NAPI_MODULE_INIT() {
-  napi_value fn;
-  napi_create_function(env, "listenReusePort", NAPI_AUTO_LENGTH, listen_reuse_port, NULL, &fn);
-  napi_set_named_property(env, exports, "listenReusePort", fn);
-  return exports;
 }

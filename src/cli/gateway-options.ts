@@ -9,6 +9,7 @@
  * | --port        | OUTPOST_PORT      | 0..65535 (0 = any free)   |
  * | --ops-port    | OUTPOST_OPS_PORT  | 0..65535                  |
  * | --workers     | OUTPOST_WORKERS   | 0..256 (0 = one per core) |
+ * |               | OUTPOST_REDIS_URL | redis:// or rediss:// URL (replaces gateway.redis.url) |
  *
  * An empty variable counts as unset (an env file line `OUTPOST_PORT=` overrides nothing). A bad
  * value is a usage error naming the flag or the variable it came from.
@@ -25,6 +26,8 @@ export interface GatewayCliOptions {
   workers?: number;
   /** Start the demo echo backend on this port (--demo-backend[=PORT]); undefined = do not. */
   demoPort?: number;
+  /** OUTPOST_REDIS_URL (an environment variable only: a flag would show the password in `ps`). */
+  redisUrl?: string;
 }
 
 export const DEFAULT_DEMO_PORT = 8090;
@@ -61,6 +64,7 @@ export function resolveGatewayOptions(args: readonly string[], env: NodeJS.Proce
     opsPort: int('ops-port', 'OUTPOST_OPS_PORT', PORT_RANGE.min, PORT_RANGE.max),
     workers: int('workers', 'OUTPOST_WORKERS', 0, MAX_WORKERS),
     demoPort,
+    redisUrl: env.OUTPOST_REDIS_URL === '' ? undefined : env.OUTPOST_REDIS_URL,
   };
 }
 

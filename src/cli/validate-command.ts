@@ -11,6 +11,7 @@ import { loadConfigFile } from '../gateway/config/load-config.js';
 import { compilePolicies } from '../gateway/pipeline/compile-policies.js';
 import type { ConfigProblem } from '../shared/config-schema.js';
 import { EXIT, type ExitCode } from './exit-codes.js';
+import { withRedisUrlOverride } from '../gateway/redis/redis-settings.js';
 import { parseFlags, usageError } from './usage.js';
 
 export async function validateCommand(args: string[]): Promise<ExitCode> {
@@ -19,7 +20,8 @@ export async function validateCommand(args: string[]): Promise<ExitCode> {
   const file = positionals[0];
   const result = await loadConfigFile(file);
   // Shape first; then what only compiling finds (policies), as the gateway would at startup.
-  const problems = result.ok ? compilePolicies(result.config).problems : result.problems;
+  // OUTPOST_REDIS_URL counts as gateway.redis, as at startup (scope="fleet" needs one or the other).
+  const problems = result.ok ? compilePolicies(withRedisUrlOverride(result.config, process.env.OUTPOST_REDIS_URL)).problems : result.problems;
   if (result.ok && problems.length === 0) {
     process.stdout.write(`${file}: valid (${result.config.apis.length} APIs)\n`);
     return EXIT.ok;

@@ -1,10 +1,18 @@
 /**
- * OpenAPI 3 import: an API's operations from a document's paths (JSON or YAML). The result is an
- * ordinary API document; it is validated and stored like any PUT, so a document whose paths do
- * not make valid URL templates is refused with field paths, never half-imported.
+ * OpenAPI import, as APIM imports: an API's operations from a document's paths. OpenAPI 3.x and
+ * Swagger 2.0, JSON or YAML. The backend URL is the document's server (openapi/servers.ts: server
+ * variables substituted, the first https server preferred; Swagger's schemes, host and basePath);
+ * required query parameters go into each operation's URL template (openapi/query-template.ts).
+ *
+ * The result is an ordinary API document; it is validated and stored like any PUT, so a document
+ * whose paths do not make valid URL templates is refused with field paths, never half-imported.
+ * A document with only webhooks (OpenAPI 3.1: requests the API sends, not ones it serves) has no
+ * operation to import and is answered with a message saying so.
  */
 import { parse } from 'yaml';
 import type { Doc } from './store.js';
+import { isObject, openApi3Server, swagger2Server, type Json } from './openapi/servers.js';
+import { requiredQueryNames, withQueryTemplate } from './openapi/query-template.js';
 
 const METHODS = ['get', 'put', 'post', 'delete', 'options', 'head', 'patch', 'trace'];
 
@@ -21,32 +29,45 @@ export function importOpenApi(id: string, text: string, existing: Doc | undefine
   } catch (err) {
     return { ok: false, message: `not JSON or YAML: ${(err as Error).message}` };
   }
-  if (typeof spec !== 'object' || spec === null) return { ok: false, message: 'not an OpenAPI document' };
-  const s = spec as { openapi?: unknown; info?: { title?: unknown }; servers?: Array<{ url?: unknown }>; paths?: Record<string, Record<string, { operationId?: unknown }>> };
-  if (typeof s.openapi !== 'string' || !s.openapi.startsWith('3.')) return { ok: false, message: 'only OpenAPI 3.x documents are supported ("openapi": "3.x")' };
+  if (!isObject(spec)) return { ok: false, message: 'not an OpenAPI document' };
+  const swagger2 = spec.swagger === '2.0';
+  if (!swagger2 && !(typeof spec.openapi === 'string' && spec.openapi.startsWith('3.'))) {
+    return { ok: false, message: 'only OpenAPI 3.x ("openapi": "3.x") and Swagger 2.0 ("swagger": "2.0") documents are supported' };
+  }
+  const paths = isObject(spec.paths) ? spec.paths : {};
+  if (Object.keys(paths).length === 0) {
+    return { ok: false, message: isObject(spec.webhooks) && Object.keys(spec.webhooks).length > 0
+      ? 'the document defines only webhooks (requests the API sends to others), no paths: there is no operation to import'
+      : 'the document has no paths: there is no operation to import' };
+  }
+  const server = swagger2 ? swagger2Server(spec) : openApi3Server(spec.servers);
+  if (isObject(server)) return { ok: false, message: server.problem };
+  const info = isObject(spec.info) ? spec.info : {};
+  const doc: Doc = {
+    ...existing,
+    id,
+    name: typeof info.title === 'string' && info.title !== '' ? info.title : id,
+    path: overrides.path ?? existing?.path ?? id,
+    serviceUrl: overrides.serviceUrl ?? server ?? existing?.serviceUrl,
+    operations: operationsOf(spec, paths),
+  };
+  return { ok: true, doc };
+}
+
+function operationsOf(spec: Json, paths: Json): Doc[] {
   const operations: Doc[] = [];
   const ids = new Set<string>();
-  for (const [path, item] of Object.entries(s.paths ?? {})) {
-    if (typeof item !== 'object' || item === null) continue;
+  for (const [path, item] of Object.entries(paths)) {
+    if (!isObject(item)) continue;
     for (const method of METHODS) {
       const op = item[method];
-      if (typeof op !== 'object' || op === null) continue;
+      if (!isObject(op)) continue;
       const wanted = typeof op.operationId === 'string' ? op.operationId : `${method}${path}`;
       let opId = wanted.replace(/[^A-Za-z0-9._~-]+/g, '-').replace(/^-+|-+$/g, '') || method;
       for (let n = 2; ids.has(opId); n++) opId = `${opId.replace(/-\d+$/, '')}-${n}`;
       ids.add(opId);
-      operations.push({ id: opId, method: method.toUpperCase(), urlTemplate: path });
+      operations.push({ id: opId, method: method.toUpperCase(), urlTemplate: withQueryTemplate(path, requiredQueryNames(spec, item, op)) });
     }
   }
-  const server = typeof s.servers?.[0]?.url === 'string' ? s.servers[0].url : undefined;
-  const title = typeof s.info?.title === 'string' && s.info.title !== '' ? s.info.title : id;
-  const doc: Doc = {
-    ...existing,
-    id,
-    name: title,
-    path: overrides.path ?? existing?.path ?? id,
-    serviceUrl: overrides.serviceUrl ?? server ?? existing?.serviceUrl,
-    operations,
-  };
-  return { ok: true, doc };
+  return operations;
 }

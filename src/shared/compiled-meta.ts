@@ -3,6 +3,7 @@
  * part of a compiled table (MetaPayload). Decoded at most once per generation per worker, never
  * per request.
  */
+import type { CaptureSpec, TemplateQueryParam } from './url-template.js';
 import type { GatewaySettings } from './config-schema.js';
 import type { CompiledChain, CompiledPolicy } from '../gateway/pipeline/policy-contract.js';
 import type { Section } from '../gateway/pipeline/phases.js';
@@ -51,6 +52,10 @@ export interface CompiledOperation {
   method: string;
   urlTemplate: string;
   paramNames: string[];
+  /** The template's query part (`?id={id}`): parameters a request must carry, bound by name. */
+  queryParams: TemplateQueryParam[];
+  /** What the router's captures bind, one per `{param}` or pattern segment. */
+  captures: CaptureSpec[];
   /** Policy chains by product id ('' = no product key); null when no policy applies. */
   chains: Record<string, CompiledChain> | null;
 }
@@ -72,6 +77,8 @@ export interface MetaPayload {
   policies: CompiledPolicy[];
   /** Distinct per-product chain sets; operations with the same policies share one. */
   chainSets: Array<Record<string, ChainRef>>;
+  /** Literals of the pattern segments the tries use (N_PATTERN_START), ASCII-lowercased. */
+  patterns: string[][];
 }
 
 /**

@@ -6,7 +6,7 @@
 import { createHash } from 'node:crypto';
 import { z } from 'zod';
 import { parseAddressOrCidr } from '../gateway/policies/ip-address.js';
-import { splitSuffix, splitTemplate } from './url-template.js';
+import { checkTemplate, patternShape, splitSuffix } from './url-template.js';
 import { foldAscii } from './table-layout.js';
 import { apiRequestLogSchema, requestLogSchema, telemetrySchema } from './telemetry-config.js';
 export { DEFAULT_LATENCY_BUCKETS } from './telemetry-config.js';
@@ -27,6 +27,74 @@ const upstreamSchema = z.object({
   /** Requests that may wait for a connection per backend origin per worker; more get 503 (OUTPOST_ERR_UPSTREAM_BUSY). */
   queueLimit: z.number().int().min(0).max(100_000).default(1_024),
 }).strict();
+
+/** The response cache (cache-lookup / cache-store and the cache-*-value policies). */
+const cacheSchema = z.object({
+  /** Largest response body (or cache-store-value value) kept; larger ones stream through unstored. */
+  maxEntryBytes: z.number().int().min(1).max(64 * 1024 * 1024).default(1024 * 1024),
+  /** Byte bound of each worker's in-memory LRU (caching-type internal, or prefer-external without Redis). 0 turns it off. */
+  internalMaxBytes: z.number().int().min(0).max(16 * 1024 * 1024 * 1024).default(64 * 1024 * 1024),
+}).strict();
+
+/**
+ * gateway.redis: the external cache and the fleet-wide counters (src/gateway/redis/). Absent:
+ * nothing connects. OUTPOST_REDIS_URL replaces `url` (and turns Redis on with these defaults).
+ * Restart-only: workers open their connection at start.
+ */
+export const redisSchema = z.object({
+  /** redis://[user:password@]host:port/db or rediss:// (TLS). Password and ACL user go here. */
+  url: z.string().superRefine((v, ctx) => {
+    const problem = redisUrlProblem(v);
+    if (problem) ctx.addIssue({ code: z.ZodIssueCode.custom, message: problem });
+  }).optional(),
+  /** Redis Cluster: seed node URLs (redis:// or rediss://); replaces `url`'s host. */
+  cluster: z.array(z.string().superRefine((v, ctx) => {
+    const problem = redisUrlProblem(v);
+    if (problem) ctx.addIssue({ code: z.ZodIssueCode.custom, message: problem });
+  })).min(1).max(64).optional(),
+  /** Redis Sentinel: the sentinels (host:port) and the monitored master's name. */
+  sentinel: z.object({
+    name: z.string().min(1).max(256),
+    nodes: z.array(z.string().regex(/^[A-Za-z0-9.:[\]-]+:\d{1,5}$/, 'must be host:port')).min(1).max(16),
+  }).strict().optional(),
+  /** Longest a request waits on one Redis command; past it the answer is "unavailable". */
+  commandTimeoutMs: z.number().int().min(1).max(10_000).default(50),
+  connectTimeoutMs: z.number().int().min(10).max(60_000).default(2_000),
+  /** PEM file of the CA that signs the server's certificate (rediss://). */
+  caFile: z.string().min(1).optional(),
+  /** Prepended to every key; letters, digits and : . _ - only (no hash-tag braces). */
+  keyPrefix: z.string().max(64).regex(/^[A-Za-z0-9:._-]*$/, 'letters, digits and : . _ - only').default('outpost:'),
+  /** Consecutive failures that open the circuit breaker. */
+  breakerFailures: z.number().int().min(1).max(1000).default(5),
+  /** How long the breaker stays open before a probe (doubling on each failed probe, up to 30 s). */
+  breakerOpenMs: z.number().int().min(10).max(60_000).default(1_000),
+}).strict();
+
+/** Why a Redis URL is unusable, or null. Never quotes the URL (it may hold a password). */
+export function redisUrlProblem(value: string): string | null {
+  let url: URL;
+  try {
+    url = new URL(value);
+  } catch {
+    return 'must be a URL such as redis://host:6379/0 or rediss://user:password@host:6380';
+  }
+  if (url.protocol !== 'redis:' && url.protocol !== 'rediss:') return 'must start with redis:// or rediss://';
+  if (url.hostname === '') return 'needs a host';
+  if (url.port !== '' && (Number(url.port) < 1 || Number(url.port) > 65535)) return 'port must be 1..65535';
+  if (url.pathname !== '' && url.pathname !== '/' && !/^\/\d{1,2}$/.test(url.pathname)) return 'the path must be a database number such as /0';
+  if (url.search !== '' || url.hash !== '') return 'must not have a query or fragment';
+  return null;
+}
+/**
+ * Which CPU each worker thread is pinned to (needs the native addon): `auto` puts worker i on the
+ * i-th CPU the process may use (mod their count); a list puts worker i on list[i mod length].
+ * Absent: no pinning, the kernel schedules the threads.
+ */
+const MAX_CPU = 1023; // CPU_SETSIZE - 1 on Linux
+const cpuAffinitySchema = z.union([
+  z.literal('auto'),
+  z.array(z.number().int().min(0).max(MAX_CPU)).min(1).max(MAX_CPU + 1),
+], { errorMap: (issue, ctx) => ({ message: issue.code === 'invalid_union' ? `must be "auto" or a list of CPU numbers (0-${MAX_CPU})` : ctx.defaultError }) });
 
 const gatewaySchema = z.object({
   name: z.string().min(1).default('outpost'),
@@ -56,10 +124,13 @@ const gatewaySchema = z.object({
   })).max(1000).default([]),
   /** How long SIGTERM waits for in-flight requests before closing them. */
   drainTimeoutSeconds: z.number().min(0).max(3600).default(30),
+  cpuAffinity: cpuAffinitySchema.optional(),
   upstream: upstreamSchema.default({}),
   /** One JSON line per request on stdout (README, Request logs). */
   requestLog: requestLogSchema.default({}),
   telemetry: telemetrySchema.default({}),
+  cache: cacheSchema.default({}),
+  redis: redisSchema.optional(),
 }).strict();
 
 const operationSchema = z.object({
@@ -175,12 +246,13 @@ function crossFieldRules(config: BaseConfig, ctx: z.RefinementCtx): void {
     api.operations.forEach((op, o) => {
       if (opIds.has(op.id)) ctx.addIssue({ code: 'custom', path: ['apis', a, 'operations', o, 'id'], message: `duplicate operation id "${op.id}"` });
       opIds.add(op.id);
-      const parsed = splitTemplate(op.urlTemplate);
-      if (typeof parsed === 'string') {
-        ctx.addIssue({ code: 'custom', path: ['apis', a, 'operations', o, 'urlTemplate'], message: parsed });
+      const checked = checkTemplate(op.urlTemplate);
+      if (typeof checked === 'string') {
+        ctx.addIssue({ code: 'custom', path: ['apis', a, 'operations', o, 'urlTemplate'], message: checked });
         return;
       }
-      const shape = `${op.method} ${parsed.map((s) => (s.kind === 'static' ? foldAscii(s.value) : s.kind === 'param' ? '\u0001{}' : '\u0001*')).join('\u0000')}`;
+      const parsed = checked.path;
+      const shape = `${op.method} ${parsed.map((s) => (s.kind === 'static' ? foldAscii(s.value) : s.kind === 'param' ? '\u0001{}' : s.kind === 'pattern' ? `\u0002${patternShape(s)}` : '\u0001*')).join('\u0000')}`;
       if (shapes.has(shape)) ctx.addIssue({ code: 'custom', path: ['apis', a, 'operations', o, 'urlTemplate'], message: `another ${op.method} operation of this API already matches "${op.urlTemplate}"` });
       shapes.add(shape);
     });
@@ -236,6 +308,7 @@ export type GatewayConfig = z.output<typeof gatewayConfigSchema>;
 export type ApiConfig = GatewayConfig['apis'][number];
 export type OperationConfig = ApiConfig['operations'][number];
 export type GatewaySettings = GatewayConfig['gateway'];
+export type RedisConfig = z.output<typeof redisSchema>;
 
 export interface ConfigProblem {
   /** e.g. `apis[1].operations[0].urlTemplate`; empty for the document itself. */

@@ -63,6 +63,8 @@ export const ERRORS = {
   /** Every connection to the backend origin is busy and its wait queue is full (gateway.upstream.connections / queueLimit). */
   OUTPOST_ERR_UPSTREAM_BUSY: { status: 503, source: 'backend', retrySafe: true, message: 'Service unavailable: too many requests are waiting for the backend' },
   OUTPOST_ERR_BACKEND_TIMEOUT: { status: 504, source: 'backend', retrySafe: false, message: 'Gateway timeout: the backend did not answer in time' },
+  /** A fleet counter with fail-mode="closed" could not reach Redis within the budget (or the breaker is open). */
+  OUTPOST_ERR_REDIS_UNAVAILABLE: { status: 503, source: 'internal', retrySafe: true, message: 'Service unavailable: the fleet-wide counter store cannot be reached' },
   OUTPOST_ERR_SHUTTING_DOWN: { status: 503, source: 'internal', retrySafe: true, message: 'Service unavailable: the gateway is shutting down' },
   OUTPOST_ERR_NOT_READY: { status: 503, source: 'internal', retrySafe: true, message: 'Service unavailable: no configuration is loaded' },
   OUTPOST_ERR_INTERNAL: { status: 500, source: 'internal', retrySafe: false, message: 'Internal server error' },

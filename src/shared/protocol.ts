@@ -2,6 +2,8 @@
  * Every message between the primary thread and the request workers, typed in one place.
  * Routing tables travel as SharedArrayBuffers: posting one shares the memory, it is not copied.
  */
+import type { RedisLinkSettings } from '../gateway/redis/redis-settings.js';
+
 export interface WorkerInit {
   index: number;
   /** 0 asks the OS for a port (only the first worker does; the rest reuse the port it got). */
@@ -15,6 +17,12 @@ export interface WorkerInit {
   gauges: SharedArrayBuffer;
   /** What the API-port health probe answers (ready, not ready, shutting down): see probe-state.ts. */
   probe: SharedArrayBuffer;
+  /** gateway.redis resolved by the primary (restart-only); null: no Redis, nothing connects. */
+  redis: RedisLinkSettings | null;
+  /** Each worker's Redis state and counts, one row per worker index: see redis-stats.ts. */
+  redisStats: SharedArrayBuffer;
+  /** The CPU this worker pins its thread to at start (gateway.cpuAffinity), or null: not pinned. */
+  cpu: number | null;
 }
 
 export interface TablePublish {
@@ -33,7 +41,13 @@ export interface CrashRequest {
   type: 'crash';
 }
 
-export type PrimaryToWorker = TablePublish | DrainRequest | CrashRequest;
+/**
+ * Liveness ping (the systemd watchdog): the worker answers from its event loop, so a worker
+ * stuck in a busy loop never does. `seq` grows by one each round.
+ */
+export interface LivenessPing { type: 'ping'; seq: number }
+
+export type PrimaryToWorker = TablePublish | DrainRequest | CrashRequest | LivenessPing;
 
 export interface Listening { type: 'listening'; port: number }
 export interface ListenFailed { type: 'listen-failed'; port: number }
@@ -41,13 +55,15 @@ export interface ListenFailed { type: 'listen-failed'; port: number }
 export interface TableApplied { type: 'table-applied'; generation: number; buildMs: number }
 export interface Drained { type: 'drained'; cutOff: number }
 
+export interface LivenessPong { type: 'pong'; seq: number }
+
+export type WorkerToPrimary = Listening | ListenFailed | TableApplied | Drained | LivenessPong | TelemetryMessage;
+
 /**
  * A worker's telemetry since its previous report (every second): a msgpackr-encoded
  * TelemetryReport, posted with its buffer transferred (no copy, no structured clone of the tree).
  */
 export interface TelemetryMessage { type: 'telemetry'; payload: Uint8Array }
-
-export type WorkerToPrimary = Listening | ListenFailed | TableApplied | Drained | TelemetryMessage;
 
 /** What a TelemetryMessage's payload decodes to. */
 export interface TelemetryReport {

@@ -16,7 +16,7 @@
  * is in the msgpack `meta` part.
  */
 export const TABLE_MAGIC = 0x4f505354; // "OPST"
-export const TABLE_LAYOUT_VERSION = 2;
+export const TABLE_LAYOUT_VERSION = 3;
 
 /** Header slots (int32 indices). Offsets are in bytes from the start of the buffer. */
 export const H_MAGIC = 0;
@@ -49,7 +49,13 @@ export const N_WILDCARD_COUNT = 4;
 /** Start/count in `lists` of what ends exactly here (API indices in the API trie, operation indices in an operation trie). */
 export const N_END_START = 5;
 export const N_END_COUNT = 6;
-export const NODE_STRIDE = 7;
+/**
+ * Start/count in `lists` of pattern children (`{Sid}.json`): [child node, index into
+ * `meta.patterns`] pairs, most specific first (url-template.ts: precedence).
+ */
+export const N_PATTERN_START = 7;
+export const N_PATTERN_COUNT = 8;
+export const NODE_STRIDE = 9;
 
 /** An edge to a static child; a node's edges are sorted by hash so lookup can stop early. */
 export const E_HASH = 0;
@@ -87,12 +93,17 @@ export const O_ID_START = 2;
 export const O_ID_LENGTH = 3;
 export const O_TEMPLATE_START = 4;
 export const O_TEMPLATE_LENGTH = 5;
-/** Start/count in `lists` of [charsStart, charsLength] pairs: `{param}` names in template order. */
+/** Start/count in `lists` of [charsStart, charsLength] pairs: parameter names of the path, in template order. */
 export const O_PARAMS_START = 6;
 export const O_PARAMS_COUNT = 7;
 /** Index into `meta.chainSets`, or -1 when no policy applies to the operation. */
 export const O_CHAINS = 8;
-export const OP_STRIDE = 9;
+/**
+ * How many query parameters the template requires (`/items?id={id}`): read per request, so the
+ * common 0 costs one int32 load and the operation record is decoded only when it is not 0.
+ */
+export const O_QUERY_COUNT = 9;
+export const OP_STRIDE = 10;
 
 /** Method codes. `METHOD_ANY` is an operation declared with method "*". */
 export const METHOD_OTHER = 0;

@@ -66,23 +66,36 @@ export const POLICY_CASES: PolicyCase[] = [
     bad: [{ yaml: { 'status-code': 700 }, attribute: 'status-code' }],
   },
   {
-    name: 'rate-limit', yaml: { calls: 1, 'renewal-period': 3600 }, sections: ['inbound'],
-    runs: [{ title: 'first call passes', section: 'inbound', yaml: { calls: 1, 'renewal-period': 3599 }, expect: CONTINUE }],
-    bad: [{ yaml: { calls: 0, 'renewal-period': 10 }, attribute: 'calls' }, { yaml: { calls: 5 }, attribute: 'renewal-period' }],
+    name: 'rate-limit', yaml: { calls: 1, 'renewal-period': 300 }, sections: ['inbound'],
+    runs: [{ title: 'first call passes', section: 'inbound', yaml: { calls: 1, 'renewal-period': 299 }, expect: CONTINUE }],
+    bad: [
+      { yaml: { calls: 0, 'renewal-period': 10 }, attribute: 'calls' }, { yaml: { calls: 5 }, attribute: 'renewal-period' },
+      // APIM's maximum: longer periods are quota's job.
+      { yaml: { calls: 5, 'renewal-period': 301 }, attribute: 'renewal-period' },
+      { yaml: { calls: 5, 'renewal-period': 10, scope: 'cluster' }, attribute: 'scope' },
+      { yaml: { calls: 5, 'renewal-period': 10, scope: 'fleet', 'fail-mode': 'maybe' }, attribute: 'fail-mode' },
+    ],
   },
   {
-    name: 'rate-limit-by-key', yaml: { calls: 1, 'renewal-period': 3600, 'counter-key': 'ip' }, sections: ['inbound'],
+    name: 'rate-limit-by-key', yaml: { calls: 1, 'renewal-period': 300, 'counter-key': 'ip' }, sections: ['inbound'],
     runs: [
       { title: 'first hit for a header key passes and reports what remains', section: 'inbound',
-        yaml: { calls: 3, 'renewal-period': 3598, 'counter-key': 'header:x-in', 'remaining-calls-header-name': 'x-remaining' },
+        yaml: { calls: 3, 'renewal-period': 298, 'counter-key': 'header:x-in', 'remaining-calls-header-name': 'x-remaining' },
         expect: CONTINUE, check: (ctx) => assert.deepEqual(ctx.extraResponseHeaders, ['x-remaining', '2']) },
     ],
-    bad: [{ yaml: { calls: 5, 'renewal-period': 10 }, attribute: 'counter-key' }, { yaml: { calls: 5, 'renewal-period': 10, 'counter-key': 'cookie:x' }, attribute: 'counter-key' }],
+    bad: [
+      { yaml: { calls: 5, 'renewal-period': 10 }, attribute: 'counter-key' }, { yaml: { calls: 5, 'renewal-period': 10, 'counter-key': 'cookie:x' }, attribute: 'counter-key' },
+      { yaml: { calls: 5, 'renewal-period': 3600, 'counter-key': 'ip' }, attribute: 'renewal-period' },
+    ],
   },
   {
     name: 'quota', yaml: { calls: 10, 'renewal-period': 3600 }, sections: ['inbound'],
     runs: [{ title: 'first call passes', section: 'inbound', yaml: { calls: 1, 'renewal-period': 3597 }, expect: CONTINUE }],
-    bad: [{ yaml: { calls: 5, bandwidth: 100, 'renewal-period': 60 }, attribute: 'bandwidth' }, { yaml: { calls: 5 }, attribute: 'renewal-period' }, { yaml: { 'renewal-period': 60 }, attribute: 'calls' }],
+    bad: [
+      { yaml: { calls: 5, bandwidth: 100, 'renewal-period': 60 }, attribute: 'bandwidth' }, { yaml: { calls: 5 }, attribute: 'renewal-period' }, { yaml: { 'renewal-period': 60 }, attribute: 'calls' },
+      { yaml: { calls: 5, 'renewal-period': 60, scope: 'global' }, attribute: 'scope' },
+      { yaml: { calls: 5, 'renewal-period': 60, 'fail-mode': 'shut' }, attribute: 'fail-mode' },
+    ],
   },
   {
     name: 'quota-by-key', yaml: { calls: 10, 'renewal-period': 3600, 'counter-key': 'ip' }, sections: ['inbound'],
@@ -195,5 +208,63 @@ export const POLICY_CASES: PolicyCase[] = [
       { yaml: { condition: 'true', count: 11, interval: 0 }, attribute: 'count' },
       { yaml: { condition: 'true', count: 1, interval: 0, 'forward-request': { timeout: 0 } }, attribute: 'timeout' },
     ],
+  },
+  {
+    name: 'cache-lookup', yaml: { 'vary-by-header': 'Accept', 'vary-by-query-parameter': 'v', 'caching-type': 'internal' }, sections: ['inbound'],
+    runs: [
+      { title: 'a GET miss continues and leaves a store plan', section: 'inbound', expect: CONTINUE, check: (ctx) => {
+        assert.equal(ctx.cacheResult, 'miss');
+        assert.match(ctx.cacheStore!.key, /^rc:[0-9a-f]{64}$/);
+      } },
+      { title: 'a POST is not looked up', section: 'inbound', setup: (ctx) => { ctx.method = 'POST'; }, expect: CONTINUE, check: (ctx) => {
+        assert.equal(ctx.cacheResult, null);
+        assert.equal(ctx.cacheStore, null);
+      } },
+    ],
+    bad: [
+      { yaml: { 'caching-type': 'disk' }, attribute: 'caching-type' },
+      { yaml: { 'vary-by-header': 'bad name' }, attribute: 'vary-by-header' },
+      { yaml: { 'must-revalidate': 'maybe' }, attribute: 'must-revalidate' },
+      { yaml: { colour: 'red' }, attribute: 'colour' },
+    ],
+  },
+  {
+    name: 'cache-store', yaml: { duration: 60 }, sections: ['outbound'],
+    runs: [
+      { title: 'without a cache-lookup miss it does nothing', section: 'outbound', expect: CONTINUE, check: (ctx) => assert.equal(ctx.bodyTap, null) },
+      { title: 'after a miss it taps a 200 response', section: 'outbound', expect: CONTINUE,
+        setup: (ctx) => { ctx.cacheStore = { key: 'rc:k', cachingType: 'internal', allowPrivate: false, downstream: 'none', mustRevalidate: true, unkeyed: [] }; ctx.response = { status: 200, reason: 'OK', headers: [], body: null }; },
+        check: (ctx) => assert.notEqual(ctx.bodyTap, null) },
+      { title: 'a Set-Cookie response is not stored', section: 'outbound', expect: CONTINUE,
+        setup: (ctx) => { ctx.cacheStore = { key: 'rc:k', cachingType: 'internal', allowPrivate: false, downstream: 'none', mustRevalidate: true, unkeyed: [] }; ctx.response = { status: 200, reason: 'OK', headers: ['set-cookie', 'a=1'], body: null }; },
+        check: (ctx) => assert.equal(ctx.bodyTap, null) },
+    ],
+    bad: [
+      { yaml: {}, attribute: 'duration' },
+      { yaml: { duration: 0 }, attribute: 'duration' },
+      { yaml: { duration: 10, 'cache-response': 'yes' }, attribute: 'cache-response' },
+    ],
+  },
+  {
+    name: 'cache-lookup-value', yaml: { key: 'conformance-k', 'variable-name': 'found', 'default-value': 'none', 'caching-type': 'internal' }, sections: ALL,
+    runs: [{ title: 'a miss assigns the default value', section: 'inbound', expect: CONTINUE, check: (ctx) => assert.equal(ctx.variable('found'), 'none') }],
+    bad: [
+      { yaml: { 'variable-name': 'v' }, attribute: 'key' },
+      { yaml: { key: 'k' }, attribute: 'variable-name' },
+      { yaml: { key: 'k', 'variable-name': 'v', 'caching-type': 'redis' }, attribute: 'caching-type' },
+    ],
+  },
+  {
+    name: 'cache-store-value', yaml: { key: 'conformance-s', value: 'v', duration: 60, 'caching-type': 'internal' }, sections: ALL,
+    runs: [{ title: 'stores without waiting', section: 'inbound', expect: CONTINUE }],
+    bad: [
+      { yaml: { key: 'k', value: 'v' }, attribute: 'duration' },
+      { yaml: { value: 'v', duration: 5 }, attribute: 'key' },
+    ],
+  },
+  {
+    name: 'cache-remove-value', yaml: { key: 'conformance-r', 'caching-type': 'internal' }, sections: ALL,
+    runs: [{ title: 'removes without waiting', section: 'inbound', expect: CONTINUE }],
+    bad: [{ yaml: {}, attribute: 'key' }, { yaml: { key: 'k', colour: 'red' }, attribute: 'colour' }],
   },
 ];

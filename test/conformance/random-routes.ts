@@ -7,7 +7,7 @@
  * Deliberately left out: non-ASCII letters and "%2F" inside API paths, where the compiled table is
  * known to differ from the contract (they are todo cases in router-cases.ts).
  */
-import { splitTemplate } from '../../src/shared/url-template.js';
+import { patternShape, splitTemplate } from '../../src/shared/url-template.js';
 import { foldAscii } from '../../src/shared/table-layout.js';
 
 /** mulberry32: a tiny seeded PRNG, good enough to spread test inputs. */
@@ -35,6 +35,9 @@ const OP_METHODS = ['GET', 'GET', 'HEAD', 'POST', 'DELETE', '*'];
 const HOSTS = ['h1.test', 'h2.test'];
 export const REQUEST_METHODS = ['GET', 'GET', 'HEAD', 'POST', 'PUT', 'DELETE', 'PROPFIND', 'get'];
 const PARAM_VALUES = ['1', 'me', 'A', 'x%20y', 'a%2Fb', 'items'];
+/** Pattern segments (P and Q become parameter names) and the values filled into them. */
+const PATTERNS = ['{P}.json', 'v{P}', '{P}.{Q}', '{P}.tar.gz', 'x-{P}', '{P}-x'];
+const PATTERN_VALUES = ['1', 'a.b', 'X', 'json', 'a%2Eb', '', 'x-', '.'];
 const NOISE = ['..', '.', '%2e%2e', '', 'a%2Fb', 'me', 'x', 'zz', '%zz'];
 
 export interface RawOp { id: string; method: string; urlTemplate: string }
@@ -43,7 +46,12 @@ export interface RawApi { id: string; name: string; path: string; serviceUrl: st
 function template(rng: Rng, opIndex: number): string {
   const parts: string[] = [];
   const length = rng.int(4);
-  for (let i = 0; i < length; i++) parts.push(rng.chance(0.35) ? `{p${opIndex}_${i}}` : rng.pick(STATIC_WORDS));
+  for (let i = 0; i < length; i++) {
+    const name = `p${opIndex}_${i}`;
+    if (rng.chance(0.3)) parts.push(`{${name}}`);
+    else if (rng.chance(0.2)) parts.push(rng.pick(PATTERNS).replace('P', name).replace('Q', `q${opIndex}_${i}`));
+    else parts.push(rng.pick(STATIC_WORDS));
+  }
   if (rng.chance(0.25)) parts.push('*');
   return '/' + parts.join('/');
 }
@@ -52,7 +60,7 @@ function template(rng: Rng, opIndex: number): string {
 function shapeKey(op: RawOp): string {
   const t = splitTemplate(op.urlTemplate);
   if (typeof t === 'string') throw new Error(t);
-  return `${op.method} ${t.map((s) => (s.kind === 'static' ? foldAscii(s.value) : s.kind === 'param' ? '\u0001{}' : '\u0001*')).join('\u0000')}`;
+  return `${op.method} ${t.map((s) => (s.kind === 'static' ? foldAscii(s.value) : s.kind === 'param' ? '\u0001{}' : s.kind === 'pattern' ? `\u0002${patternShape(s)}` : '\u0001*')).join('\u0000')}`;
 }
 
 export function randomConfig(rng: Rng): { apis: RawApi[] } {
@@ -99,7 +107,8 @@ export function randomRequest(rng: Rng, config: { apis: RawApi[] }): { host: str
     if (op.method !== '*' && rng.chance(0.6)) method = op.method;
     for (const s of op.urlTemplate.split('/').filter((x) => x !== '')) {
       if (s === '*') for (let i = 0, n = rng.int(4); i < n; i++) segments.push(rng.pick(STATIC_WORDS));
-      else if (s.startsWith('{')) segments.push(rng.pick(PARAM_VALUES));
+      else if (/^\{[^{}]*\}$/.test(s)) segments.push(rng.pick(PARAM_VALUES));
+      else if (s.includes('{')) segments.push(recase(rng, s).replace(/\{[^{}]*\}/gi, () => rng.pick(PATTERN_VALUES)));
       else segments.push(recase(rng, s));
     }
     if (rng.chance(0.15)) segments.splice(rng.int(segments.length + 1), 0, rng.pick(NOISE));

@@ -80,5 +80,22 @@ const many = {
   }),
 };
 
-export const FIXTURES = { main, hosts, headFallback, quirks, many } as const;
+/** Parameters inside a segment, as OpenAPI documents write them (`/{Sid}.json`). */
+const patterns = {
+  apis: [
+    api('tw', 'twilio', [
+      op('calls-json', 'GET', '/Accounts/{Sid}/Calls.json'),
+      op('call-json', 'GET', '/Accounts/{AccountSid}/Calls/{Sid}.json'),
+      op('call-any', 'GET', '/Accounts/{AccountSid}/Calls/{Sid}'),
+      op('call-static', 'GET', '/Accounts/{AccountSid}/Calls/latest.json'),
+      op('version', 'GET', '/v{major}.{minor}/info'),
+      op('file-ext', 'GET', '/files/{name}.{ext}'),
+      op('file-tar', 'GET', '/files/{name}.tar.gz'),
+      op('report', 'GET', '/reports/report-{id}'),
+      op('report-any', 'GET', '/reports/{id}/*'),
+    ]),
+  ],
+};
+
+export const FIXTURES = { main, hosts, headFallback, quirks, many, patterns } as const;
 export type FixtureName = keyof typeof FIXTURES;

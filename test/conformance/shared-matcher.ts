@@ -9,6 +9,7 @@ import { compileTable } from '../../src/gateway/router/compile-table.js';
 import { SharedRouteTable, newRouteMatch } from '../../src/gateway/router/shared-table.js';
 import { newParsedPath, parseRequestPath, PATH_OK } from '../../src/gateway/router/request-path.js';
 import { METHOD_CODES, METHOD_OTHER } from '../../src/shared/table-layout.js';
+import { bindCaptures } from '../../src/shared/url-template.js';
 import { referenceMatch, referencePathSegments, asciiLower, type ReferenceMatch } from '../support/reference-matcher.js';
 
 /** A match, a 404 (null), or a path the gateway refuses before routing (bad encoding, too long). */
@@ -33,8 +34,11 @@ export function sharedRouter(config: GatewayConfig): Router {
     if (!table.match(asciiLower(host), METHOD_CODES[method] ?? METHOD_OTHER, parsed.segments, parsed.hashes, out)) return null;
     const op = table.meta.operations[out.op];
     const params: Record<string, string> = {};
-    for (let i = 0; i < out.captureCount; i++) params[op.paramNames[i]] = parsed.segments[out.captures[i]];
-    if (out.captureCount !== op.paramNames.length) throw new Error(`captured ${out.captureCount} of ${op.paramNames.length} params`);
+    // As the worker binds them (handle-request.ts): one capture per `{param}` or pattern segment.
+    bindCaptures(op.captures, parsed.segments, out.captures, out.captureCount, params);
+    if (out.captureCount !== op.captures.length || Object.keys(params).length !== op.paramNames.length) {
+      throw new Error(`captured ${out.captureCount} of ${op.captures.length} segments, ${Object.keys(params).length} of ${op.paramNames.length} params`);
+    }
     return { apiId: table.meta.apis[out.api].id, opId: op.id, params };
   };
 }

@@ -59,7 +59,7 @@ describe('policies', () => {
     const r = await get('/shop/echo');
     assert.equal(r.status, 200);
     const seen = JSON.parse(r.text) as { headers: Record<string, string> };
-    assert.equal(seen.headers['x-trace'], 'op, global, api');
+    assert.equal(seen.headers['x-trace'], 'op,global,api'); // append adds to the one line, as APIM
     assert.equal(seen.headers['x-product'], undefined);
     assert.equal(r.headers['x-served-by'], 'outpost');
   });
@@ -68,7 +68,7 @@ describe('policies', () => {
     const r = await get('/shop/echo', GOLD);
     const seen = JSON.parse(r.text) as { headers: Record<string, string> };
     assert.equal(seen.headers['x-product'], 'gold');
-    assert.equal(seen.headers['x-trace'], 'op, global, api');
+    assert.equal(seen.headers['x-trace'], 'op,global,api'); // append adds to the one line, as APIM
   });
 
   test('outbound set-status changes the backend\'s status; the API\'s outbound still runs', async () => {

@@ -6,13 +6,16 @@
 import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFileSync, spawn, spawnSync } from 'node:child_process';
-import { mkdtempSync, readFileSync, statSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { collectJsonLines, type LogLine } from '../support/json-lines.js';
+import { field, startNotifyReceiver } from '../support/notify-receiver.js';
 
 const root = resolve(import.meta.dirname, '../../..');
 const pkg = JSON.parse(readFileSync(resolve(root, 'package.json'), 'utf8')) as { version: string };
+/** The addon as `npm ci` built it in this checkout (its install script never fails the install). */
+const builtAddon = existsSync(resolve(root, 'native/build/Release/outpost_native.node'));
 
 function install(dest: string): string {
   return execFileSync('sh', [join(root, 'config/systemd/install.sh')], { env: { ...process.env, DESTDIR: dest }, encoding: 'utf8' });
@@ -40,6 +43,24 @@ describe('systemd install', () => {
     assert.equal(readFileSync(join(dest, 'etc/outpost/gateway.yaml'), 'utf8'), edited);
   });
 
+  test('the unit is Type=notify with a watchdog, hardened, and holds no capabilities by default', () => {
+    const unit = readFileSync(join(dest, 'etc/systemd/system/outpost-gateway.service'), 'utf8');
+    const directives = new Map<string, string[]>();
+    for (const m of unit.matchAll(/^([A-Za-z]+)=(.*)$/gm)) directives.set(m[1], [...(directives.get(m[1]) ?? []), m[2]]);
+    const one = (key: string) => directives.get(key)?.at(-1);
+    assert.equal(one('Type'), 'notify');
+    assert.equal(one('NotifyAccess'), 'main');
+    assert.match(one('WatchdogSec') ?? '', /^\d+s$/);
+    for (const [key, value] of [['DynamicUser', 'yes'], ['ProtectSystem', 'strict'], ['ProtectHome', 'yes'], ['NoNewPrivileges', 'yes'], ['PrivateTmp', 'yes'], ['ReadWritePaths', '/var/lib/outpost'], ['CapabilityBoundingSet', '']]) {
+      assert.equal(one(key), value, key);
+    }
+    assert.ok(Number(one('LimitNOFILE')) >= 65_536);
+    // Ports below 1024 only: the capability lines are there, commented out.
+    assert.equal(directives.get('AmbientCapabilities'), undefined);
+    assert.match(unit, /^#\s+AmbientCapabilities=CAP_NET_BIND_SERVICE$/m);
+    assert.match(one('RestrictAddressFamilies') ?? '', /\bAF_UNIX\b/, 'the notify socket is AF_UNIX');
+  });
+
   test('the installed unit passes systemd-analyze verify', (t) => {
     const which = spawnSync('sh', ['-c', 'command -v systemd-analyze'], { encoding: 'utf8' });
     if (which.status !== 0) {
@@ -53,15 +74,18 @@ describe('systemd install', () => {
     assert.deepEqual(run.stderr.split('\n').filter((l) => l.includes('outpost-gateway.service')), []);
   });
 
-  test('the unit\'s ExecStart runs the installed gateway on the installed config', async () => {
+  test('the unit\'s ExecStart runs the installed gateway on the installed config, and it notifies systemd', async () => {
     const argv = execStart(readFileSync(join(dest, 'etc/systemd/system/outpost-gateway.service'), 'utf8'), dest);
     assert.deepEqual(argv.slice(0, 2), ['/usr/bin/env', 'node']);
     const version = execFileSync(argv[0], [...argv.slice(1, 3), '--version'], { encoding: 'utf8' });
     assert.equal(version, `${pkg.version}\n`);
+    // systemd's side of Type=notify: a notify socket, named in NOTIFY_SOCKET.
+    const notifySocket = join(mkdtempSync(join(tmpdir(), 'outpost-install-notify-')), 'notify.sock');
+    const receiver = await startNotifyReceiver(notifySocket);
     // Ports and workers through the environment, as /etc/outpost/process.env would set them.
     const proc = spawn(argv[0], argv.slice(1), {
       cwd: join(dest, 'opt/outpost'),
-      env: { ...process.env, OUTPOST_PORT: '0', OUTPOST_OPS_PORT: '0', OUTPOST_WORKERS: '1' },
+      env: { ...process.env, OUTPOST_PORT: '0', OUTPOST_OPS_PORT: '0', OUTPOST_WORKERS: '1', NOTIFY_SOCKET: notifySocket },
       stdio: ['ignore', 'pipe', 'pipe'],
     });
     const logs: LogLine[] = [];
@@ -71,11 +95,18 @@ describe('systemd install', () => {
       proc.once('exit', () => r(undefined));
     });
     const line = await started;
+    if (builtAddon && line) await receiver.waitFor((m) => field(m, 'READY') === '1');
     proc.kill('SIGTERM');
     const code = await new Promise<number | null>((r) => (proc.exitCode !== null ? r(proc.exitCode) : proc.once('exit', r)));
     clearTimeout(killer);
     assert.ok(line, JSON.stringify(logs));
     assert.equal(line.file, join(dest, 'etc/outpost/gateway.yaml'));
     assert.equal(code, 0);
+    if (!builtAddon) { receiver.close(); return; } // the install said so on stderr; nothing could be notified
+    await receiver.waitFor((m) => field(m, 'STOPPING') === '1').finally(() => receiver.close());
+    assert.ok(existsSync(join(dest, 'opt/outpost/native/build/Release/outpost_native.node')), 'install.sh installs the addon');
+    assert.equal(logs.filter((l) => l.msg.startsWith('native addon not loaded')).length, 0);
+    const events = receiver.messages.flatMap((m) => m.fields.filter(([k]) => k === 'READY' || k === 'STOPPING').map(([k, v]) => `${k}=${v}`));
+    assert.deepEqual(events, ['READY=1', 'STOPPING=1']);
   });
 });

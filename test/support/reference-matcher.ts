@@ -12,9 +12,11 @@
  *   longer suffix without a matching operation falls back to shorter ones.
  * - Within an API, each template is matched against the segments after the suffix. Among the
  *   templates that match, the winner has the smallest rank sequence, position by position:
- *   static 0 < `{param}` 1 < `*` 2, and at the end of the path "template ends here" 0 < `*`
- *   matching zero segments 2. That is exactly the order a depth-first walk with backtracking
- *   (static child, then param child, then wildcard) finds matches in.
+ *   static < pattern segment (`{id}.json`; more literal characters first, then by shape) <
+ *   `{param}` < `*`, and at the end of the path "template ends here" < `*` matching zero
+ *   segments. That is exactly the order a depth-first walk with backtracking (static child, then
+ *   pattern children, then param child, then wildcard) finds matches in. A pattern segment is
+ *   matched here with a regular expression, `^lit(.+?)lit(.+?)lit$` on ASCII-lowercased text.
  * - Method: an operation whose method equals the request's (case-sensitive, as HTTP methods are)
  *   beats one that accepts it as a fallback (`*`, or GET for a HEAD request). Method only breaks
  *   ties between templates of the same shape: a more specific path with a fallback method beats a
@@ -30,7 +32,7 @@
  * template parser validation also uses, because what a template means is defined there.
  */
 import type { ApiConfig, GatewayConfig } from '../../src/shared/config-schema.js';
-import { splitTemplate, type TemplateSegment } from '../../src/shared/url-template.js';
+import { patternLiteralLength, patternShape, splitTemplate, type PatternSegment, type TemplateSegment } from '../../src/shared/url-template.js';
 
 export interface ReferenceMatch {
   apiId: string;
@@ -71,8 +73,9 @@ function apiSuffix(api: ApiConfig): string[] {
   return api.path.split('/').filter((s) => s !== '').map((s) => decodeURIComponent(s));
 }
 
+/** Ranks compare as strings: "0" static or end, "1…" pattern, "2" `{param}`, "3" `*`. */
 interface TemplateMatch {
-  ranks: number[];
+  ranks: string[];
   params: Record<string, string>;
 }
 
@@ -80,23 +83,36 @@ interface TemplateMatch {
 function matchTemplate(template: TemplateSegment[], rest: string[], i: number, acc: TemplateMatch): TemplateMatch | null {
   if (i === template.length) {
     if (i !== rest.length) return null;
-    acc.ranks.push(0); // the template ends exactly where the path does
+    acc.ranks.push('0'); // the template ends exactly where the path does
     return acc;
   }
   const seg = template[i];
   if (seg.kind === 'wildcard') {
-    acc.ranks.push(2); // zero or more segments, whatever they are
+    acc.ranks.push('3'); // zero or more segments, whatever they are
     return acc;
   }
   if (i === rest.length) return null;
   if (seg.kind === 'static') {
     if (!sameSegment(seg.value, rest[i])) return null;
-    acc.ranks.push(0);
+    acc.ranks.push('0');
+  } else if (seg.kind === 'pattern') {
+    const values = patternValues(seg, rest[i]);
+    if (values === null) return null;
+    acc.ranks.push(`1${String(9999 - patternLiteralLength(seg)).padStart(4, '0')}${patternShape(seg)}`);
+    seg.names.forEach((name, k) => { acc.params[name] = values[k]; });
   } else {
-    acc.ranks.push(1);
+    acc.ranks.push('2');
     acc.params[seg.name] = rest[i];
   }
   return matchTemplate(template, rest, i + 1, acc);
+}
+
+function patternValues(seg: PatternSegment, segment: string): string[] | null {
+  const escape = (s: string): string => s.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
+  const source = `^${seg.literals.map(escape).join('(.+?)')}$`;
+  const m = new RegExp(source, 'sd').exec(asciiLower(segment));
+  // asciiLower keeps lengths, so the indices cut the original (case-preserved) segment.
+  return m === null ? null : m.indices!.slice(1).map(([start, end]) => segment.slice(start, end));
 }
 
 /** 0: exact method, 1: accepted as a fallback, -1: not accepted. */
@@ -106,13 +122,13 @@ function methodRank(opMethod: string, method: string): number {
   return -1;
 }
 
-function compareRanks(a: number[], b: number[]): number {
-  for (let i = 0; i < Math.min(a.length, b.length); i++) if (a[i] !== b[i]) return a[i] - b[i];
+function compareRanks(a: string[], b: string[]): number {
+  for (let i = 0; i < Math.min(a.length, b.length); i++) if (a[i] !== b[i]) return a[i] < b[i] ? -1 : 1;
   return a.length - b.length;
 }
 
 function matchWithinApi(api: ApiConfig, method: string, rest: string[]): ReferenceMatch | null {
-  let best: { ranks: number[]; method: number; match: ReferenceMatch } | null = null;
+  let best: { ranks: string[]; method: number; match: ReferenceMatch } | null = null;
   for (const op of api.operations) {
     const mRank = methodRank(op.method, method);
     if (mRank < 0) continue;

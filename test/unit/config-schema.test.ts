@@ -55,10 +55,11 @@ describe('validateGatewayConfig: problems with field paths', () => {
     ]);
   });
 
-  test('two parameters in one segment', () => {
+  test('two parameters side by side in one segment (a literal between them is fine: /{a}.{b})', () => {
     assert.deepStrictEqual(problems({ apis: [api({ operations: [op('a', 'GET', '/x/{a}{b}')] })] }), [
-      { path: 'apis[0].operations[0].urlTemplate', message: 'segment "{a}{b}" must be a whole parameter such as {id}' },
+      { path: 'apis[0].operations[0].urlTemplate', message: 'segment "{a}{b}": parameters side by side cannot be told apart; put a literal between them' },
     ]);
+    assert.ok(validateGatewayConfig({ apis: [api({ operations: [op('a', 'GET', '/x/{a}.{b}'), op('b', 'GET', '/{Sid}.json')] })] }).ok);
   });
 
   test('a parameter named twice', () => {
@@ -156,12 +157,20 @@ describe('validateGatewayConfig: defaults and normalisation', () => {
         upstream: { connections: 128, connectTimeoutMs: 5000, headersTimeoutMs: 60_000, bodyTimeoutMs: 60_000, keepAliveTimeoutMs: 4000, queueLimit: 1024 },
         requestLog: { enabled: true, sample: 1 },
         telemetry: { enabled: true, buckets: [0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10] },
+        cache: { maxEntryBytes: 1_048_576, internalMaxBytes: 67_108_864 },
       },
       apis: [],
       products: [],
       subscriptions: [],
       namedValues: [],
     });
+  });
+
+  test('gateway.cache bounds are checked, naming the field', () => {
+    const result = validateGatewayConfig({ gateway: { cache: { maxEntryBytes: 0, internalMaxBytes: -1, colour: 1 } } });
+    assert.ok(!result.ok);
+    const paths = result.problems.map((p) => p.path).sort();
+    assert.deepEqual(paths, ['gateway.cache.colour', 'gateway.cache.internalMaxBytes', 'gateway.cache.maxEntryBytes']);
   });
 
   test('given values are kept, the rest defaulted', () => {

@@ -2,7 +2,8 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { createServer, connect, type AddressInfo } from 'node:net';
-import { listenShared, loadNativeAddon } from '../../src/gateway/worker/listen-shared.js';
+import { listenShared } from '../../src/gateway/worker/listen-shared.js';
+import { nativeAddon } from '../../src/gateway/native.js';
 
 test('two workers listen on one port and both are reachable', async () => {
   const probe = createServer();
@@ -36,7 +37,7 @@ test('two workers listen on one port and both are reachable', async () => {
 });
 
 test('the addon refuses a bad host and reports the failing step', (t) => {
-  const addon = loadNativeAddon();
+  const addon = nativeAddon();
   if (addon === null) { t.skip('native addon not built'); return; }
   assert.throws(() => addon.listenReusePort('not-an-address', 0, 16), /numeric IPv4 or IPv6/);
 });

@@ -15,6 +15,7 @@
  */
 import { createHash } from 'node:crypto';
 import { mkdir, open, readFile, rename, rm } from 'node:fs/promises';
+import { hostname } from 'node:os';
 import { join } from 'node:path';
 import { pack, unpack } from 'msgpackr';
 
@@ -88,7 +89,8 @@ export async function readBackup(dir: string): Promise<BackupRead> {
 export async function writeBackup(dir: string, payload: BackupPayload): Promise<string> {
   await mkdir(dir, { recursive: true });
   const target = join(dir, BACKUP_FILE);
-  const temp = join(dir, `.${BACKUP_FILE}.${process.pid}.tmp`);
+  // Unique per host and process: Pods sharing one backup volume all run as pid 1 (or the same pid).
+  const temp = join(dir, `.${BACKUP_FILE}.${hostname()}.${process.pid}.tmp`);
   const bytes = encodeBackup(payload);
   try {
     const fh = await open(temp, 'w', 0o600);

@@ -89,8 +89,8 @@ export class ManagedConfigSource implements ConfigSource {
     this.sync.start(this.downSince);
   }
 
-  sighup(): void {
-    void (async () => {
+  sighup(): Promise<void> {
+    return (async () => {
       try {
         const next = resolveManagedSettings(await readSettingsMap(this.options.envFile), { backupDir: this.options.backupDir });
         const tokenChanged = next.token.header !== this.settings.token.header;

@@ -14,6 +14,7 @@ import { collectInto, compileErrorsOf, describeLocation, PolicyCompileError, typ
 import type { CompiledChain, CompiledPolicy } from './policy-contract.js';
 import { findFactory } from '../policies/registry.js';
 import { compileElement } from './compile-element.js';
+import { usesFleetScope } from '../policies/fleet-options.js';
 
 /** Chains of one operation by product id; '' is the chain for requests without a product key. */
 export type OperationChains = Record<string, CompiledChain>;
@@ -27,6 +28,8 @@ export interface PolicyCompilation {
 export function compilePolicies(config: GatewayConfig): PolicyCompilation {
   const problems: ConfigProblem[] = [];
   const compiled = new Map<PolicyElement, CompiledPolicy>();
+  // Fleet counters need gateway.redis (OUTPOST_REDIS_URL is applied to the config before compiling).
+  const hasRedis = config.gateway.redis !== undefined;
   const values: NamedValues = new Map(config.namedValues.map((v) => [v.name, { value: v.value, secret: v.secret }]));
   // Every stage goes on past problems (a bad policy becomes a placeholder), so one run reports
   // every problem of every policy in every scope, each at its own path.
@@ -36,7 +39,7 @@ export function compilePolicies(config: GatewayConfig): PolicyCompilation {
     let doc: PolicyDocument | undefined;
     try {
       doc = substituteNamedValuesCollecting(parsePolicyDocumentCollecting(input, scope, sink), values, scope, sink);
-      checkScope(doc, scope, compiled, sink);
+      checkScope(doc, scope, compiled, sink, hasRedis);
     } catch (err) {
       problems.push(...toProblems(err, scope));
       doc = undefined;
@@ -83,13 +86,17 @@ export function compilePolicies(config: GatewayConfig): PolicyCompilation {
  * a policy that reaches many operations (global, product, API scope) is compiled once and keeps
  * one identity (a rate-limit declared on an API counts across all its operations, as in APIM).
  */
-function checkScope(doc: PolicyDocument, scope: string, compiled: Map<PolicyElement, CompiledPolicy>, sink: PolicyCompileError[]): void {
+function checkScope(doc: PolicyDocument, scope: string, compiled: Map<PolicyElement, CompiledPolicy>, sink: PolicyCompileError[], hasRedis: boolean): void {
   for (const section of SECTIONS) {
     doc[section]?.forEach((element, index) => {
       if (element.name === 'base' || element.name === INVALID_POLICY) return;
       const at = policyLocation(scope, section, index, element.name);
       collectInto(sink, () => {
-        compiled.set(element, { name: element.name, config: compileElement(findFactory, element, at), at: describeLocation(at) });
+        const config = compileElement(findFactory, element, at);
+        if (!hasRedis && usesFleetScope(config)) {
+          throw new PolicyCompileError(at, 'scope', 'scope="fleet" counts in Redis, but gateway.redis is not configured (set gateway.redis or OUTPOST_REDIS_URL, or use scope="node")');
+        }
+        compiled.set(element, { name: element.name, config, at: describeLocation(at) });
       });
     });
   }

@@ -7,6 +7,7 @@
  */
 import type { Section } from './phases.js';
 import type { ErrorCode } from '../../shared/errors.js';
+import type { ResponseStorePlan } from '../cache/store-plan.js';
 
 export interface LastError {
   source: 'client' | 'backend' | 'policy' | 'internal';
@@ -40,6 +41,18 @@ export interface PolicyResponse {
   body: string | Buffer | null;
 }
 
+/** Sees a response body as it streams to the client; it never holds the stream back. */
+export interface ResponseBodyTap {
+  /** The head the client gets (after outbound); `contentLength` -1 when unknown. False: no interest. */
+  begin(status: number, reason: string, headers: string[], contentLength: number): boolean;
+  /** A body chunk, valid only during the call (copy what you keep). */
+  chunk(bytes: Buffer): void;
+  /** The whole body went through. */
+  complete(): void;
+  /** The exchange failed or the client left: what was seen is incomplete. */
+  abandon(): void;
+}
+
 export class RequestContext {
   /** Set by respond/return-response and by on-error shaping; what the client gets. */
   response: PolicyResponse | null = null;
@@ -61,6 +74,24 @@ export class RequestContext {
   variables: Map<string, unknown> | null = null;
   /** What a cache policy found, for telemetry and request logs: null when no cache policy ran. */
   cacheResult: 'hit' | 'miss' | null = null;
+  /**
+   * Query parameters the operation's template matched (`/items?id={id}` → ["id"]): they are
+   * matched parameters, so rewrite-uri's copy-unmatched-params does not copy them (APIM).
+   */
+  templateQueryNames: readonly string[] = [];
+  /** Set by cache-lookup on a GET miss: where cache-store may put the response (see cache/store-plan.ts). */
+  cacheStore: ResponseStorePlan | null = null;
+  /**
+   * The request headers before inbound ran (the client's, plus the gateway's Host and forwarding
+   * headers): copied only for chains with cache-lookup, which must tell the client's headers from
+   * those policies set. Null otherwise.
+   */
+  clientHeaders: string[] | null = null;
+  /**
+   * Set by an outbound policy that wants the response body as it streams to the client
+   * (cache-store); the exchange hands it the final head and every chunk. Null: no copy is made.
+   */
+  bodyTap: ResponseBodyTap | null = null;
 
   constructor(
     public method: string,

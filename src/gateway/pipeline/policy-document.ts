@@ -36,10 +36,12 @@
  *           - mock-response: { status-code: 404 }
  *  Any other child with only text is written `k: { text: … }` or `k: [ … ]`.
  *
- * XML: attribute values stay strings. Text is trimmed and whitespace-only text dropped
- * (indentation is not content); CDATA is text as written; text pieces around child elements are
- * joined. Comments and the XML declaration are ignored. The five XML entities and character
- * references are decoded; DOCTYPE, entity declarations and other entities are rejected.
+ * XML is read as APIM reads its files (apim-xml/): C# expressions (`@(…)`, `@{…}`) may hold raw
+ * quotes, `<` and `&&`, and come out exactly as written. Attribute values stay strings. Text is
+ * trimmed and whitespace-only text dropped (indentation is not content); CDATA is text as written;
+ * text pieces around child elements are joined. Comments and the XML declaration are ignored. The
+ * five XML entities and character references are decoded; DOCTYPE, entity declarations and other
+ * entities are rejected.
  *
  * Errors are PolicyCompileError (several at once are PolicyCompileErrors: every problem of the
  * document is reported, not only the first): an unknown section, or anything else in <policies>; a list item
@@ -51,23 +53,16 @@
  * `element` is its path from the policy (`choose[2]/when[0]/set-header`) and its index is its
  * position among its parent's child elements.
  */
-import { XMLParser, XMLValidator } from 'fast-xml-parser';
 import { SECTIONS, type Section } from './phases.js';
-import { collectInto, PolicyCompileError, throwCollected, type PolicyElement, type PolicyLocation } from './policy-element.js';
+import { childLocation, invalidPolicy, policyLocation, PolicyCompileError, throwCollected, type PolicyElement, type PolicyLocation } from './policy-element.js';
+import { fromYaml } from './policy-yaml.js';
+import { fromXml } from './apim-xml/policy-xml.js';
+
+export { childLocation, INVALID_POLICY, invalidPolicy, policyLocation } from './policy-element.js';
+export { TEXT_CHILDREN } from './policy-yaml.js';
 
 export type PolicyDocument = Partial<Record<Section, PolicyElement[]>>;
 
-/** Children that in APIM's schema hold only text, by parent: a YAML scalar under them is a child. */
-export const TEXT_CHILDREN: Readonly<Record<string, readonly string[]>> = {
-  'set-header': ['value'], 'set-query-parameter': ['value'], 'check-header': ['value'], claim: ['value'],
-  'ip-filter': ['address'], audiences: ['audience'], issuers: ['issuer'],
-  'issuer-signing-keys': ['key'], 'decryption-keys': ['key'],
-  'allowed-origins': ['origin'], 'allowed-methods': ['method'],
-  'allowed-headers': ['header'], 'expose-headers': ['header'],
-  'return-response': ['set-body'],
-};
-/** Children whose YAML list value is a list of policies rather than repeated elements. */
-const POLICY_LIST_CHILDREN = new Set(['otherwise']);
 const EXPRESSION = /@[({]/;
 
 export function parsePolicyDocument(input: unknown, scope: string): PolicyDocument {
@@ -75,16 +70,6 @@ export function parsePolicyDocument(input: unknown, scope: string): PolicyDocume
   const doc = parsePolicyDocumentCollecting(input, scope, sink);
   throwCollected(sink);
   return doc;
-}
-
-/**
- * Stands where a policy with problems was, so the policies after it keep their positions (their
- * `name[i]` in later errors). Compilers skip it; a document holding one never compiles.
- */
-export const INVALID_POLICY = '#invalid';
-
-export function invalidPolicy(): PolicyElement {
-  return element(INVALID_POLICY);
 }
 
 /**
@@ -105,16 +90,6 @@ export function parsePolicyDocumentCollecting(input: unknown, scope: string, sin
     });
   }
   return doc;
-}
-
-/** Where a top-level policy sits. */
-export function policyLocation(scope: string, section: string, index: number, element: string): PolicyLocation {
-  return { scope, section, index, element };
-}
-
-/** Where a child sits: its path from the policy, and its position among its parent's children. */
-export function childLocation(parent: PolicyLocation, name: string, index: number): PolicyLocation {
-  return { scope: parent.scope, section: parent.section, index, element: `${parent.element}[${parent.index}]/${name}` };
 }
 
 /** Visits every element, parents before children, with its location and depth (0 = a policy). */
@@ -142,183 +117,4 @@ function checkElement(el: PolicyElement, at: PolicyLocation, depth: number, sink
 
 function expressionProblem(where: string): string {
   return `${where} contains a C# policy expression (@(…) or @{…}); expressions are not supported`;
-}
-
-function element(name: string): PolicyElement {
-  return { name, attrs: {}, children: [], text: '' };
-}
-
-function sectionError(scope: string, name: string, index: number, problem?: string): PolicyCompileError {
-  return new PolicyCompileError(policyLocation(scope, 'policies', index, name), null, problem
-    ?? `"${name}" is not a section: policies hold only ${SECTIONS.join(', ')}, and every policy goes in one of them`);
-}
-
-// ---- YAML ----
-
-function fromYaml(input: unknown, scope: string, sink: PolicyCompileError[]): PolicyDocument {
-  if (!isMap(input)) {
-    throw sectionError(scope, 'policies', 0, 'policies must be a mapping of sections or a string of APIM policy XML');
-  }
-  const doc: PolicyDocument = {};
-  Object.entries(input).forEach(([name, list], i) => collectInto(sink, () => {
-    if (!(SECTIONS as readonly string[]).includes(name)) throw sectionError(scope, name, i);
-    if (!Array.isArray(list)) {
-      throw sectionError(scope, name, i, 'a section is a list of policies (write [] for a section that runs nothing, or leave it out)');
-    }
-    doc[name as Section] = list.map((item, j) => collectInto(sink, () => yamlPolicy(item, (n) => policyLocation(scope, name, j, n))) ?? invalidPolicy());
-  }));
-  return doc;
-}
-
-/** One list item: `name` or `{ name: value }`. `locate` gives the item's location once its name is known. */
-function yamlPolicy(item: unknown, locate: (name: string) => PolicyLocation): PolicyElement {
-  if (typeof item === 'string' && item !== '') return element(item);
-  const keys = isMap(item) ? Object.keys(item) : [];
-  if (keys.length !== 1) {
-    const what = keys.length > 1 ? keys.join(' + ') : isMap(item) ? '{}' : `(${item === null ? 'null' : typeof item})`;
-    throw new PolicyCompileError(locate(what), null, 'each policy is a single-key map such as `rate-limit: { calls: 5 }`, or a bare name such as `base`');
-  }
-  const name = keys[0];
-  const value = (item as Record<string, unknown>)[name];
-  if (Array.isArray(value)) {
-    throw new PolicyCompileError(locate(name), null, 'a policy\'s value is a mapping, a scalar (its text) or empty; nest policies with `policies: [...]`');
-  }
-  return yamlElement(name, value, locate(name));
-}
-
-function yamlElement(name: string, value: unknown, at: PolicyLocation): PolicyElement {
-  const el = element(name);
-  if (value === null || value === undefined) return el;
-  if (!isMap(value)) {
-    el.text = scalarText(value, at, null);
-    return el;
-  }
-  const addChild = (childName: string, childValue: unknown): void => {
-    el.children.push(yamlElement(childName, childValue, childLocation(at, childName, el.children.length)));
-  };
-  // Every key is read even after a bad one, so all of an element's problems are reported together.
-  const sink: PolicyCompileError[] = [];
-  for (const [key, v] of Object.entries(value)) collectInto(sink, () => {
-    if (key === 'text') {
-      el.text = scalarText(v, at, 'text');
-    } else if (key === 'policies' || (POLICY_LIST_CHILDREN.has(key) && Array.isArray(v))) {
-      if (!Array.isArray(v)) throw new PolicyCompileError(at, key, '`policies` is a list of policies');
-      const holder = key === 'policies' ? el : element(key);
-      const holderAt = key === 'policies' ? at : childLocation(at, key, el.children.length);
-      for (const item of v) {
-        const index = holder.children.length;
-        holder.children.push(yamlPolicy(item, (n) => childLocation(holderAt, n, index)));
-      }
-      if (holder !== el) el.children.push(holder);
-    } else if (Array.isArray(v)) {
-      for (const item of v) {
-        if (Array.isArray(item)) throw new PolicyCompileError(at, key, 'a list item cannot itself be a list');
-        addChild(key, item);
-      }
-    } else if (v === null || isMap(v) || TEXT_CHILDREN[name]?.includes(key)) {
-      addChild(key, v);
-    } else {
-      el.attrs[key] = scalarText(v, at, key);
-    }
-  });
-  throwCollected(sink);
-  return el;
-}
-
-function scalarText(v: unknown, at: PolicyLocation, attribute: string | null): string {
-  if (typeof v === 'string') return v;
-  if (typeof v === 'boolean') return v ? 'true' : 'false';
-  if (typeof v === 'number' && Number.isFinite(v)) return String(v);
-  if (typeof v === 'bigint') return v.toString();
-  throw new PolicyCompileError(at, attribute, `expected a string, a number or a boolean, found ${describe(v)}`);
-}
-
-function isMap(v: unknown): v is Record<string, unknown> {
-  return typeof v === 'object' && v !== null && !Array.isArray(v) && Object.getPrototypeOf(v) === Object.prototype;
-}
-
-function describe(v: unknown): string {
-  if (Array.isArray(v)) return 'a list';
-  if (v === null) return 'null';
-  return typeof v === 'number' ? String(v) : `a ${typeof v === 'object' ? v.constructor?.name ?? 'object' : typeof v}`;
-}
-
-// ---- XML ----
-
-type XmlNode = Record<string, unknown>;
-
-const parser = new XMLParser({
-  preserveOrder: true, ignoreAttributes: false, attributeNamePrefix: '', parseAttributeValue: false,
-  parseTagValue: false, trimValues: true, cdataPropName: '#cdata', ignoreDeclaration: true,
-  ignorePiTags: true, allowBooleanAttributes: false,
-  // Decodes character references (&#64;); the pre-scan below has already refused any entity
-  // other than the five XML ones, so no HTML entity is ever decoded.
-  htmlEntities: true,
-});
-const XML_ENTITY = /&(?!(?:lt|gt|amp|quot|apos|#[0-9]+|#x[0-9a-fA-F]+);)[^;\s<&]*;?/;
-
-function fromXml(xml: string, scope: string, sink: PolicyCompileError[]): PolicyDocument {
-  const fail = (problem: string): never => { throw sectionError(scope, 'policies', 0, problem); };
-  // Outside CDATA and comments (blanked, keeping offsets), nothing may declare or use an entity
-  // beyond XML's own five.
-  const markup = xml.replace(/<!\[CDATA\[[\s\S]*?\]\]>|<!--[\s\S]*?-->/g, (m) => m.replace(/[^\n]/g, ' '));
-  if (/<!(DOCTYPE|ENTITY)/i.test(markup)) fail('DOCTYPE and entity declarations are not allowed in policy XML');
-  const entity = XML_ENTITY.exec(markup);
-  if (entity) {
-    fail(`malformed policy XML at ${lineColumn(xml, entity.index)}: "${entity[0]}" is not an XML entity (only &lt; &gt; &amp; &quot; &apos; and &#…; are; write & as &amp;)`);
-  }
-  const valid = XMLValidator.validate(xml);
-  if (valid !== true) {
-    const { msg, line, col } = valid.err;
-    // At the end of the input the validator reports the open elements as a JSON list, at 1:1.
-    const open = /^Invalid '\[(.*)\]' found\.$/s.exec(msg);
-    if (open) fail(`malformed policy XML: the input ends inside ${open[1].split(',').map((n) => `<${n.trim().replace(/^"|"$/g, '')}>`).join(' ')}`);
-    fail(`malformed policy XML${line ? ` at line ${line}${col ? `, column ${col}` : ''}` : ''}: ${msg}`);
-  }
-  let nodes: XmlNode[];
-  try {
-    nodes = parser.parse(xml) as XmlNode[];
-  } catch (err) {
-    return fail(`malformed policy XML: ${(err as Error).message}`);
-  }
-  const roots = nodes.filter((n) => tagOf(n) !== null);
-  if (roots.length !== 1 || tagOf(roots[0]) !== 'policies') {
-    fail(`the root element must be <policies>, found ${roots.map((n) => `<${tagOf(n)}>`).join(' ') || 'none'}`);
-  }
-  const root = xmlElement(roots[0]);
-  if (Object.keys(root.attrs).length > 0) fail('<policies> takes no attributes');
-  if (root.text !== '') fail('text outside a section');
-  const doc: PolicyDocument = {};
-  root.children.forEach((section, i) => collectInto(sink, () => {
-    const name = section.name;
-    if (!(SECTIONS as readonly string[]).includes(name)) throw sectionError(scope, name, i);
-    if (doc[name as Section]) throw sectionError(scope, name, i, `section ${name} appears twice`);
-    if (Object.keys(section.attrs).length > 0) throw sectionError(scope, name, i, 'a section takes no attributes');
-    if (section.text !== '') throw sectionError(scope, name, i, 'text in a section, outside any policy');
-    doc[name as Section] = section.children;
-  }));
-  return doc;
-}
-
-function lineColumn(text: string, offset: number): string {
-  const before = text.slice(0, offset).split('\n');
-  return `line ${before.length}, column ${before[before.length - 1].length + 1}`;
-}
-
-/** The element name of a preserveOrder node, or null for text and CDATA. */
-function tagOf(node: XmlNode): string | null {
-  for (const key of Object.keys(node)) if (key !== ':@' && key !== '#text' && key !== '#cdata') return key;
-  return null;
-}
-
-function xmlElement(node: XmlNode): PolicyElement {
-  const el = element(tagOf(node) as string);
-  const attrs = node[':@'] as Record<string, string> | undefined;
-  if (attrs) for (const [k, v] of Object.entries(attrs)) el.attrs[k] = String(v);
-  for (const child of node[el.name] as XmlNode[]) {
-    if ('#text' in child) el.text += String(child['#text']);
-    else if ('#cdata' in child) for (const t of child['#cdata'] as XmlNode[]) el.text += String(t['#text'] ?? '');
-    else el.children.push(xmlElement(child));
-  }
-  return el;
 }

@@ -11,12 +11,42 @@ export interface PolicyElement {
   text: string;
 }
 
+/** An element with nothing in it yet. */
+export function emptyElement(name: string): PolicyElement {
+  return { name, attrs: {}, children: [], text: '' };
+}
+
+/**
+ * Stands where a policy with problems was, so the policies after it keep their positions (their
+ * `name[i]` in later errors). Compilers skip it; a document holding one never compiles.
+ */
+export const INVALID_POLICY = '#invalid';
+
+export function invalidPolicy(): PolicyElement {
+  return emptyElement(INVALID_POLICY);
+}
+
 /** Where a policy sits, for error messages: `api "orders" / operation "get" / inbound / rate-limit[1]`. */
 export interface PolicyLocation {
   scope: string;
   section: string;
   index: number;
   element: string;
+}
+
+/** Where a top-level policy sits. */
+export function policyLocation(scope: string, section: string, index: number, element: string): PolicyLocation {
+  return { scope, section, index, element };
+}
+
+/** Where a child sits: its path from the policy, and its position among its parent's children. */
+export function childLocation(parent: PolicyLocation, name: string, index: number): PolicyLocation {
+  return { scope: parent.scope, section: parent.section, index, element: `${parent.element}[${parent.index}]/${name}` };
+}
+
+/** A problem with the document itself (a section, the root), located at `policies`. */
+export function documentError(scope: string, name: string, index: number, problem: string): PolicyCompileError {
+  return new PolicyCompileError(policyLocation(scope, 'policies', index, name), null, problem);
 }
 
 export function describeLocation(at: PolicyLocation): string {

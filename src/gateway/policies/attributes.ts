@@ -2,7 +2,7 @@
  * Reading a policy element's attributes and children at compile time, with errors that name the
  * attribute. Every factory uses these, so every policy reports bad input the same way.
  */
-import { PolicyCompileError, throwCollected, type PolicyElement, type PolicyLocation } from '../pipeline/policy-element.js';
+import { childLocation, collectInto, PolicyCompileError, throwCollected, type PolicyElement, type PolicyLocation } from '../pipeline/policy-element.js';
 import { ExpressionError, parseExpression, type Expr } from '../pipeline/expression/index.js';
 import { headerNameProblem, headerValueProblem, reasonPhraseProblem } from '../../shared/http-syntax.js';
 
@@ -54,9 +54,27 @@ export function boolAttr(el: PolicyElement, at: PolicyLocation, name: string, fa
   return raw === 'true';
 }
 
-/** Texts of the children named `name` (e.g. the <value> elements of set-header). */
-export function childTexts(el: PolicyElement, name: string): string[] {
-  return el.children.filter((c) => c.name === name).map((c) => c.text);
+/**
+ * Texts of the children named `name` (e.g. the <value> elements of set-header). `at` is `el`'s
+ * location. Such a child holds only text: an attribute or element inside it (`<value bogus="1">`)
+ * is refused, naming it, never skipped.
+ */
+export function childTexts(el: PolicyElement, at: PolicyLocation, name: string): string[] {
+  const sink: PolicyCompileError[] = [];
+  const texts: string[] = [];
+  el.children.forEach((c, i) => {
+    if (c.name !== name) return;
+    collectInto(sink, () => textOnly(c, childLocation(at, name, i)));
+    texts.push(c.text);
+  });
+  throwCollected(sink);
+  return texts;
+}
+
+/** Refuses attributes and child elements in an element that holds only text (an <origin>, a <value>). */
+export function textOnly(el: PolicyElement, at: PolicyLocation): string {
+  allowOnly(el, at, []);
+  return el.text;
 }
 
 /** An HTTP header name as RFC 9110 allows it (a token), lowercased for the hot path. */

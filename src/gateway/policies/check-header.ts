@@ -23,7 +23,7 @@ export const checkHeader: PolicyFactory<Config> = {
   compile(el, at) {
     allowOnly(el, at, ['name', 'failed-check-httpcode', 'failed-check-error-message', 'ignore-case'], ['value']);
     const ignoreCase = boolAttr(el, at, 'ignore-case', false);
-    const values = childTexts(el, 'value');
+    const values = childTexts(el, at, 'value');
     return {
       name: headerName(el, at),
       status: intAttr(el, at, 'failed-check-httpcode', { min: 400, max: 599 }),

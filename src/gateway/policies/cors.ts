@@ -29,7 +29,7 @@
 import type { PolicyFactory, PolicyInstance } from '../pipeline/policy-contract.js';
 import { CONTINUE, RESPOND, type Outcome } from '../pipeline/phases.js';
 import { PolicyCompileError, type PolicyElement, type PolicyLocation } from '../pipeline/policy-element.js';
-import { allowOnly, boolAttr, intAttr } from './attributes.js';
+import { allowOnly, boolAttr, intAttr, textOnly } from './attributes.js';
 import type { RequestContext } from '../pipeline/context.js';
 import { isFieldValue, isToken } from '../../shared/http-syntax.js';
 import { OutpostError } from '../../shared/errors.js';
@@ -65,7 +65,7 @@ function list(el: PolicyElement, at: PolicyLocation, name: string, item: string,
   if (el.children.some((c, i) => c.name === name && i !== index)) throw new PolicyCompileError(where, null, `<${name}> may appear only once`);
   allowOnly(child, where, attrs, [item]);
   if (child.text !== '') throw new PolicyCompileError(where, null, `list items go in <${item}> children, not as text`);
-  const items = child.children.map((c) => c.text.trim());
+  const items = child.children.map((c, i) => textOnly(c, childAt(where, item, i)).trim());
   if (items.length === 0) throw new PolicyCompileError(where, null, `needs at least one <${item}>`);
   return { items, el: child, at: where };
 }
@@ -89,6 +89,9 @@ export const cors: PolicyFactory<Config> = {
     const terminate = boolAttr(el, at, 'terminate-unmatched-request', true);
     const origins = list(el, at, 'allowed-origins', 'origin');
     if (origins === null) throw new PolicyCompileError(at, null, 'needs <allowed-origins> with at least one <origin>');
+    // APIM accepts an origin written with a trailing slash (https://app.example/); browsers never
+    // send one in Origin, so it stands for the same origin without it.
+    origins.items = origins.items.map((o) => (o.endsWith('/') && isOrigin(o.slice(0, -1)) ? o.slice(0, -1) : o));
     check(origins.items, origins.at, 'origin', isOrigin);
     const anyOrigin = origins.items.includes('*');
     if (anyOrigin && credentials) throw new PolicyCompileError(at, 'allow-credentials', 'cannot be true when an allowed origin is "*" (browsers refuse credentials with a wildcard origin)');

@@ -1,6 +1,8 @@
 /**
- * quota and quota-by-key: a call volume per renewal period, counted in the node-wide shared
- * counters like rate-limit (exact across workers; every request counts, rejected ones too).
+ * quota and quota-by-key: a call volume per renewal period, counted like rate-limit (every
+ * request counts, rejected ones too) in the node-wide shared counters (scope="node", exact
+ * across workers) or in Redis (scope="fleet", exact across every gateway sharing it; fixed
+ * windows there too, as a quota renews at a set time). fail-mode: see fleet-options.ts.
  *
  * Windows: fixed, `renewal-period` seconds long, aligned to the unix epoch (a 3600 s quota renews
  * on the hour, UTC), or to `first-period-start` (quota-by-key, ISO 8601) when given, as APIM.
@@ -25,6 +27,8 @@ import { compileCounterKey, counterKeyOf, describeCounterKey, type CounterKey } 
 import type { RequestContext } from '../pipeline/context.js';
 import type { WorkerServices } from '../pipeline/worker-services.js';
 import { MAX_WINDOW_END_SEC } from '../../shared/counter-layout.js';
+import { compileFleetOptions, FLEET_ATTRIBUTES, FLEET_MARK, type FleetOptions } from './fleet-options.js';
+import { countHit, FAIL_CLOSED, respondRedisUnavailable } from './fleet-counter.js';
 
 interface Config {
   /** Identifies this policy declaration: counts survive reloads while it stays the same. */
@@ -35,13 +39,15 @@ interface Config {
   /** Windows start at firstStartSec + k × periodSec (0: the epoch). */
   firstStartSec: number;
   key: CounterKey;
+  fleet: FleetOptions;
+  [FLEET_MARK]: boolean;
 }
 
 const CODE = 'OUTPOST_ERR_QUOTA_EXCEEDED';
 
 function compileQuota(byKey: boolean) {
   return (el: PolicyElement, at: PolicyLocation): Config => {
-    const attrs = ['calls', 'bandwidth', 'renewal-period'];
+    const attrs = ['calls', 'bandwidth', 'renewal-period', ...FLEET_ATTRIBUTES];
     allowOnly(el, at, byKey ? [...attrs, 'counter-key', 'increment-condition', 'first-period-start'] : attrs);
     if (el.attrs.bandwidth !== undefined) {
       throw new PolicyCompileError(at, 'bandwidth', 'bandwidth quotas are not supported (bodies stream through the gateway uncounted); use calls');
@@ -57,9 +63,10 @@ function compileQuota(byKey: boolean) {
       if (Number.isNaN(ms) || ms < 0) throw new PolicyCompileError(at, 'first-period-start', `must be an ISO 8601 date-time, got "${start}"`);
       firstStartSec = Math.floor(ms / 1000);
     }
+    const fleet = compileFleetOptions(el, at);
     return {
-      id: declarationId(`${el.name}|${at.scope}|${at.section}|${at.index}|${calls}|${periodSec}|${firstStartSec}|${describeCounterKey(key)}`),
-      calls, periodSec, firstStartSec, key,
+      id: declarationId(`${el.name}|${at.scope}|${at.section}|${at.index}|${calls}|${periodSec}|${firstStartSec}|${describeCounterKey(key)}${fleet.scope === 'fleet' ? '|fleet' : ''}`),
+      calls, periodSec, firstStartSec, key, fleet, [FLEET_MARK]: fleet.scope === 'fleet',
     };
   };
 }
@@ -83,15 +90,26 @@ export function formatTimeSpan(totalSec: number): string {
 
 function createQuota(config: Config, services: WorkerServices) {
   const prefix = `${config.id}\u0000`; // '\u0000' ends the policy prefix: overflow groups by policy
+  const decide = (ctx: RequestContext, count: number, windowEnd: number, nowSec: number): Outcome => {
+    if (count === FAIL_CLOSED) {
+      respondRedisUnavailable(ctx);
+      return RESPOND;
+    }
+    if (count <= config.calls) return CONTINUE;
+    const message = `Out of call volume quota. Quota will be replenished in ${formatTimeSpan(windowEnd - nowSec)}.`;
+    ctx.respond(403, 'Forbidden', ['content-type', 'application/json', 'x-outpost-error', CODE], JSON.stringify({ statusCode: 403, message }));
+    return RESPOND;
+  };
   return {
-    run(ctx: RequestContext): Outcome {
+    run(ctx: RequestContext): Outcome | Promise<Outcome> {
       const nowSec = services.now() / 1000;
       const windowEnd = quotaWindowEnd(config.periodSec, config.firstStartSec, nowSec);
-      const count = services.counters.hit(prefix + counterKeyOf(config.key, ctx), windowEnd);
-      if (count <= config.calls) return CONTINUE;
-      const message = `Out of call volume quota. Quota will be replenished in ${formatTimeSpan(windowEnd - nowSec)}.`;
-      ctx.respond(403, 'Forbidden', ['content-type', 'application/json', 'x-outpost-error', CODE], JSON.stringify({ statusCode: 403, message }));
-      return RESPOND;
+      const key = prefix + counterKeyOf(config.key, ctx);
+      if (config.fleet.scope === 'node') return decide(ctx, services.counters.hit(key, windowEnd), windowEnd, nowSec);
+      // A quota that never renews (period 0) never expires in Redis either.
+      const endsMs = config.periodSec === 0 ? 0 : windowEnd * 1000;
+      const count = countHit(config.fleet, services, { key, nodeWindowEndSec: windowEnd, fleet: (link) => link.hitFixed(key, endsMs) });
+      return typeof count === 'number' ? decide(ctx, count, windowEnd, nowSec) : count.then((n) => decide(ctx, n, windowEnd, nowSec));
     },
   };
 }

@@ -1,11 +1,21 @@
 /**
- * rate-limit and rate-limit-by-key: fixed windows of `renewal-period` seconds, counted in the
- * node-wide shared counters (exact across workers). Every request counts, rejected ones too (as
- * APIM). Over the limit: 429 with Retry-After and APIM's message, through the respond outcome.
+ * rate-limit and rate-limit-by-key: at most `calls` per `renewal-period` seconds (1..300, as
+ * APIM: longer periods are quota's job). Every request counts, rejected ones too (as APIM). Over
+ * the limit: 429 with Retry-After and APIM's message, through the respond outcome.
+ *
+ * Windows depend on `scope` (fleet-options.ts):
+ * - scope="node" (default): FIXED windows aligned to the unix epoch, in the node-wide shared
+ *   counters. Across a boundary up to 2 × calls can pass within one period (3 before and 3 after
+ *   the boundary of a 3-per-10 s limit); APIM documents a sliding window.
+ * - scope="fleet": a SLIDING window in Redis (RedisLink.hit): the fixed window's count plus the
+ *   previous window's weighted by its overlap with the last `renewal-period` seconds, rounded up,
+ *   so a burst straddling a boundary is held to `calls`. It assumes the previous window's calls
+ *   were spread evenly: after a burst early in the previous window it is stricter than an exact
+ *   log (it never lets more through than `calls` in any period).
+ * With fail-mode="open" and Redis unreachable a fleet limit is counted node-wide (fixed windows).
  *
  * rate-limit counts per subscription (anonymous requests share one counter); rate-limit-by-key
- * counts per `counter-key`, which, without C# expressions, names what to key on:
- * `subscription`, `ip`, `header:<name>` or `claim:<name>` (a validated JWT's claim).
+ * counts per `counter-key`: `subscription`, `ip`, `header:<name>` or `claim:<name>`.
  *
  * `remaining-calls-header-name`, `retry-after-header-name` and `total-calls-header-name` (as APIM)
  * name response headers carrying the calls left, the wait and the limit; each must be an RFC 9110
@@ -16,8 +26,13 @@ import { CONTINUE, RESPOND, type Outcome } from '../pipeline/phases.js';
 import { allowOnly, intAttr, optionalHeaderName } from './attributes.js';
 import { compileCounterKey, counterKeyOf, describeCounterKey, type CounterKey } from './counter-key.js';
 import { declarationId } from './declaration-id.js';
+import { compileFleetOptions, FLEET_ATTRIBUTES, FLEET_MARK, type FleetOptions } from './fleet-options.js';
+import { countHit, FAIL_CLOSED, respondRedisUnavailable, type CounterHit } from './fleet-counter.js';
 import type { RequestContext } from '../pipeline/context.js';
 import type { WorkerServices } from '../pipeline/worker-services.js';
+
+/** APIM's maximum renewal-period for rate-limit and rate-limit-by-key. */
+export const MAX_RATE_LIMIT_PERIOD_SEC = 300;
 
 interface Config {
   /** Identifies this policy declaration: counters survive reloads while it stays the same. */
@@ -28,21 +43,27 @@ interface Config {
   remainingHeader: string | null;
   retryAfterHeader: string | null;
   totalHeader: string | null;
+  fleet: FleetOptions;
+  [FLEET_MARK]: boolean;
 }
 
 function compileLimit(byKey: boolean) {
   return (el: Parameters<PolicyFactory<Config>['compile']>[0], at: Parameters<PolicyFactory<Config>['compile']>[1]): Config => {
-    const attrs = ['calls', 'renewal-period', 'remaining-calls-header-name', 'retry-after-header-name', 'total-calls-header-name'];
+    const attrs = ['calls', 'renewal-period', 'remaining-calls-header-name', 'retry-after-header-name', 'total-calls-header-name', ...FLEET_ATTRIBUTES];
     allowOnly(el, at, byKey ? [...attrs, 'counter-key'] : attrs);
     const key: CounterKey = byKey ? compileCounterKey(el, at, 'counter-key') : { kind: 'subscription', name: '' };
     const calls = intAttr(el, at, 'calls', { min: 1, max: 1_000_000_000 });
-    const periodSec = intAttr(el, at, 'renewal-period', { min: 1, max: 31_536_000 });
+    const periodSec = intAttr(el, at, 'renewal-period', { min: 1, max: MAX_RATE_LIMIT_PERIOD_SEC });
+    const fleet = compileFleetOptions(el, at);
     return {
-      id: declarationId(`${el.name}|${at.scope}|${at.section}|${at.index}|${calls}|${periodSec}|${describeCounterKey(key)}`),
+      // Fleet scope is part of the identity (node ids are unchanged): node and fleet counts never mix.
+      id: declarationId(`${el.name}|${at.scope}|${at.section}|${at.index}|${calls}|${periodSec}|${describeCounterKey(key)}${fleet.scope === 'fleet' ? '|fleet' : ''}`),
       calls, periodSec, key,
       remainingHeader: optionalHeaderName(el, at, 'remaining-calls-header-name'),
       retryAfterHeader: optionalHeaderName(el, at, 'retry-after-header-name'),
       totalHeader: optionalHeaderName(el, at, 'total-calls-header-name'),
+      fleet,
+      [FLEET_MARK]: fleet.scope === 'fleet',
     };
   };
 }
@@ -50,23 +71,39 @@ function compileLimit(byKey: boolean) {
 function createLimit(config: Config, services: WorkerServices) {
   const prefix = `${config.id}\u0000`; // '\u0000' ends the policy prefix: overflow groups by policy
   const total = String(config.calls);
-  return {
-    run(ctx: RequestContext): Outcome {
-      const nowSec = services.now() / 1000;
-      const windowEnd = (Math.floor(nowSec / config.periodSec) + 1) * config.periodSec;
-      const count = services.counters.hit(prefix + counterKeyOf(config.key, ctx), windowEnd);
-      const retryAfter = Math.max(1, Math.ceil(windowEnd - nowSec));
-      if (count <= config.calls) {
-        if (config.remainingHeader) ctx.addResponseHeader(config.remainingHeader, String(config.calls - count));
-        if (config.totalHeader) ctx.addResponseHeader(config.totalHeader, total);
-        return CONTINUE;
-      }
-      const headers = ['content-type', 'application/json', 'retry-after', String(retryAfter), 'x-outpost-error', 'OUTPOST_ERR_RATE_LIMITED'];
-      if (config.retryAfterHeader) headers.push(config.retryAfterHeader, String(retryAfter));
-      if (config.remainingHeader) headers.push(config.remainingHeader, '0');
-      if (config.totalHeader) headers.push(config.totalHeader, total);
-      ctx.respond(429, 'Too Many Requests', headers, JSON.stringify({ statusCode: 429, message: `Rate limit is exceeded. Try again in ${retryAfter} seconds.` }));
+  const periodMs = config.periodSec * 1000;
+
+  const decide = (ctx: RequestContext, count: number, nowMs: number): Outcome => {
+    if (count === FAIL_CLOSED) {
+      respondRedisUnavailable(ctx);
       return RESPOND;
+    }
+    if (count <= config.calls) {
+      if (config.remainingHeader) ctx.addResponseHeader(config.remainingHeader, String(config.calls - count));
+      if (config.totalHeader) ctx.addResponseHeader(config.totalHeader, total);
+      return CONTINUE;
+    }
+    // Until the current fixed window ends: then a fixed window resets, and a sliding one has shed
+    // at least the share of the previous window it still held.
+    const retryAfter = Math.max(1, Math.ceil((periodMs - (nowMs % periodMs)) / 1000));
+    const headers = ['content-type', 'application/json', 'retry-after', String(retryAfter), 'x-outpost-error', 'OUTPOST_ERR_RATE_LIMITED'];
+    if (config.retryAfterHeader) headers.push(config.retryAfterHeader, String(retryAfter));
+    if (config.remainingHeader) headers.push(config.remainingHeader, '0');
+    if (config.totalHeader) headers.push(config.totalHeader, total);
+    ctx.respond(429, 'Too Many Requests', headers, JSON.stringify({ statusCode: 429, message: `Rate limit is exceeded. Try again in ${retryAfter} seconds.` }));
+    return RESPOND;
+  };
+
+  return {
+    run(ctx: RequestContext): Outcome | Promise<Outcome> {
+      const nowMs = services.now();
+      const key = prefix + counterKeyOf(config.key, ctx);
+      const nodeWindowEndSec = (Math.floor(nowMs / periodMs) + 1) * config.periodSec;
+      // Node scope stays synchronous and allocation-free: no closure, no promise, no microtask.
+      if (config.fleet.scope === 'node') return decide(ctx, services.counters.hit(key, nodeWindowEndSec), nowMs);
+      const hit: CounterHit = { key, nodeWindowEndSec, fleet: (link) => link.hit(key, periodMs, nowMs) };
+      const count = countHit(config.fleet, services, hit);
+      return typeof count === 'number' ? decide(ctx, count, nowMs) : count.then((n) => decide(ctx, n, nowMs));
     },
   };
 }

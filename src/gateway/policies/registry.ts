@@ -17,6 +17,9 @@ import { setMethod } from './set-method.js';
 import { forwardRequest } from './forward-request.js';
 import { validateJwt } from './validate-jwt.js';
 import { retry } from './retry.js';
+import { cacheLookup } from '../cache/cache-lookup.js';
+import { cacheStore } from '../cache/cache-store.js';
+import { cacheLookupValue, cacheRemoveValue, cacheStoreValue } from '../cache/cache-value.js';
 
 // choose compiles and creates its nested policies through this lookup (see choose.ts for why it is
 // passed in rather than imported); findFactory is only called once the registry is complete.
@@ -28,6 +31,7 @@ const FACTORIES: ReadonlyArray<PolicyFactory<never>> = [
   quota, quotaByKey, limitConcurrency, setQueryParameter, rewriteUri, setBackendService, setMethod, forwardRequest,
   validateJwt,
   retry,
+  cacheLookup, cacheStore, cacheLookupValue, cacheStoreValue, cacheRemoveValue,
   choose,
 ] as unknown as ReadonlyArray<PolicyFactory<never>>;
 

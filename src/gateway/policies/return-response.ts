@@ -22,7 +22,7 @@ function headersOf(el: PolicyElement, at: PolicyLocation): string[] {
     const where = childLocation(at, child.name, i);
     allowOnly(child, where, ['name', 'exists-action'], ['value']);
     const action = enumAttr(child, where, 'exists-action', ['override', 'skip', 'append', 'delete'] as const, 'override');
-    const values = childTexts(child, 'value').map((v) => headerValue(where, 'value', v));
+    const values = childTexts(child, where, 'value').map((v) => headerValue(where, 'value', v));
     applyHeader(list, headerName(child, where), action, values);
   });
   return list;
@@ -47,7 +47,7 @@ export const returnResponse: PolicyFactory<Config> = {
     const status = statusIndex < 0 ? null : el.children[statusIndex];
     const statusAt = childLocation(at, 'set-status', statusIndex);
     if (status) allowOnly(status, statusAt, ['code', 'reason']);
-    const body = childTexts(el, 'set-body');
+    const body = childTexts(el, at, 'set-body');
     return {
       status: status ? intAttr(status, statusAt, 'code', { min: 100, max: 599 }) : 200,
       reason: status ? reasonAttr(status, statusAt) : '',
@@ -67,7 +67,7 @@ export const mockResponse: PolicyFactory<Config> = {
     const headers = headersOf(el, at);
     const contentType = headerValue(at, 'content-type', stringAttr(el, at, 'content-type', 'application/json'));
     applyHeader(headers, 'content-type', 'skip', [contentType]);
-    const body = el.attrs.body ?? childTexts(el, 'body').join('');
+    const body = el.attrs.body ?? childTexts(el, at, 'body').join('');
     return { status: intAttr(el, at, 'status-code', { min: 100, max: 599 }, 200), reason: '', headers, body };
   },
   create: respondWith,

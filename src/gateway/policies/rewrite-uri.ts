@@ -4,7 +4,8 @@
  * name (ctx.params, already decoded), else the request's query parameter of that name, else "";
  * it is encoded with encodeURIComponent. The path is relative to the backend's base URL, as in
  * APIM. copy-unmatched-params (default true): the request's query parameters are kept after the
- * template's, except those the template's query names (the template wins); false drops them.
+ * template's, except those the template's query names (the template wins) and those the
+ * operation's URL template matched (`/items?id={id}`: APIM counts them as matched); false drops them.
  *
  * The template is compiled once into literal pieces and parameter names; per request the policy
  * only concatenates.
@@ -83,7 +84,8 @@ export const rewriteUri: PolicyFactory<Config> = {
         let query = config.query.length === 0 ? '' : render(config.query, ctx, original);
         if (config.copyUnmatched && original !== '') {
           for (const pair of splitQuery(original)) {
-            if (config.queryNames.includes(pairName(pair))) continue;
+            const name = pairName(pair);
+            if (config.queryNames.includes(name) || ctx.templateQueryNames.includes(name)) continue;
             query = query === '' ? pair : `${query}&${pair}`;
           }
         }

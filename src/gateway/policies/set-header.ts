@@ -2,6 +2,11 @@
  * set-header: adds, replaces, appends to or deletes a header: the request's in inbound and
  * backend, the response's in outbound and on-error. exists-action as APIM: override (default),
  * skip, append, delete.
+ *
+ * Several <value>s make one header line, joined with "," (APIM: "multiple values of a header are
+ * concatenated to a CSV string: headerName: value1,value2,value3"), and append adds to the existing
+ * line the same way; except for the headers APIM names whose values may hold commas or dates
+ * (SEPARATE_LINES), which get one line per value.
  */
 import type { PolicyFactory, PolicyInstance } from '../pipeline/policy-contract.js';
 import { CONTINUE, type Outcome } from '../pipeline/phases.js';
@@ -18,7 +23,7 @@ export const setHeader: PolicyFactory<Config> = {
   compile(el, at) {
     allowOnly(el, at, ['name', 'exists-action'], ['value']);
     const action = enumAttr(el, at, 'exists-action', ['override', 'skip', 'append', 'delete'] as const, 'override');
-    const values = childTexts(el, 'value');
+    const values = childTexts(el, at, 'value');
     if (action !== 'delete' && values.length === 0) throw new PolicyCompileError(at, null, 'needs at least one <value> unless exists-action="delete"');
     for (const v of values) headerValue(at, 'value', v);
     return { name: headerName(el, at), action, values, response: at.section === 'outbound' || at.section === 'on-error' };
@@ -34,14 +39,27 @@ export const setHeader: PolicyFactory<Config> = {
   },
 };
 
+/** Headers APIM never joins into one comma-separated line (set-header's usage notes). */
+export const SEPARATE_LINES: ReadonlySet<string> = new Set([
+  'user-agent', 'www-authenticate', 'proxy-authenticate', 'cookie', 'set-cookie', 'warning',
+  'date', 'expires', 'if-modified-since', 'if-unmodified-since', 'last-modified', 'retry-after',
+]);
+
 /** Applies exists-action to a flat [name, value, …] list with lowercase names. */
 export function applyHeader(list: string[], name: string, action: ExistsAction, values: string[]): void {
-  let exists = false;
-  for (let i = 0; i < list.length; i += 2) if (list[i] === name) { exists = true; break; }
-  if (action === 'skip' && exists) return;
+  let last = -1;
+  for (let i = 0; i < list.length; i += 2) if (list[i] === name) last = i;
+  if (action === 'skip' && last >= 0) return;
   if (action === 'override' || action === 'delete') {
     for (let i = list.length - 2; i >= 0; i -= 2) if (list[i] === name) list.splice(i, 2);
     if (action === 'delete') return;
   }
-  for (const v of values) list.push(name, v);
+  if (values.length === 0) return;
+  if (SEPARATE_LINES.has(name)) {
+    for (const v of values) list.push(name, v);
+  } else if (action === 'append' && last >= 0) {
+    list[last + 1] = `${list[last + 1]},${values.join(',')}`;
+  } else {
+    list.push(name, values.join(','));
+  }
 }

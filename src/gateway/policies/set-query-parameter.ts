@@ -21,7 +21,7 @@ export const setQueryParameter: PolicyFactory<Config> = {
     allowOnly(el, at, ['name', 'exists-action'], ['value']);
     const name = stringAttr(el, at, 'name');
     const action = enumAttr(el, at, 'exists-action', ['override', 'skip', 'append', 'delete'] as const, 'override');
-    const values = childTexts(el, 'value');
+    const values = childTexts(el, at, 'value');
     if (action !== 'delete' && values.length === 0) throw new PolicyCompileError(at, null, 'needs at least one <value> unless exists-action="delete"');
     return { name, action, pairs: values.map((v) => encodePair(name, v)) };
   },

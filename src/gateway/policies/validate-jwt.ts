@@ -31,7 +31,7 @@ import { CONTINUE, RESPOND, type Outcome } from '../pipeline/phases.js';
 import { PolicyCompileError, type PolicyElement, type PolicyLocation } from '../pipeline/policy-element.js';
 import type { RequestContext } from '../pipeline/context.js';
 import type { ErrorCode } from '../../shared/errors.js';
-import { allowOnly, boolAttr, enumAttr, headerName, intAttr, stringAttr } from './attributes.js';
+import { allowOnly, boolAttr, enumAttr, headerName, intAttr, stringAttr, textOnly } from './attributes.js';
 import { isToken } from '../../shared/http-syntax.js';
 import { importKeys, keyFromModulus, keysFromJwkJson, keysFromText, KeyProblem, MAX_KEYS, type JwtKeyData } from './validate-jwt-keys.js';
 import { openIdSource } from './validate-jwt-openid.js';
@@ -101,7 +101,7 @@ function compile(el: PolicyElement, at: PolicyLocation): ValidateJwtConfig {
 
 function texts(el: PolicyElement, at: PolicyLocation, name: string): string[] {
   allowOnly(el, at, [], [name]);
-  const list = el.children.map((c) => c.text.trim());
+  const list = el.children.map((c, i) => textOnly(c, { ...at, element: `${at.element}[${at.index}]/${name}`, index: i }).trim());
   if (list.some((t) => t === '')) throw new PolicyCompileError(at, null, `an empty <${name}>`);
   return list;
 }
@@ -140,7 +140,7 @@ function requiredClaim(claim: PolicyElement, at: PolicyLocation): RequiredClaim 
     name: stringAttr(claim, at, 'name'),
     match: enumAttr(claim, at, 'match', ['all', 'any'] as const, 'all'),
     separator: claim.attrs.separator || null,
-    values: claim.children.map((v) => v.text),
+    values: claim.children.map((v, i) => textOnly(v, { ...at, element: `${at.element}[${at.index}]/value`, index: i })),
   };
 }
 

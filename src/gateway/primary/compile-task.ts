@@ -1,20 +1,67 @@
 /**
- * Runs inside a piscina thread: compiles a validated config into table bytes. Kept off the
- * primary's event loop so a large config never stalls health checks or config sync.
- * The bytes are transferred back (moved, not copied).
+ * Runs inside a piscina thread: turns a config into table bytes. Kept off the primary's event loop
+ * so a large config never stalls health checks or config sync.
+ *
+ * A config file is read, parsed and validated here too, not in the primary: for 50,000 APIs that is
+ * seconds of CPU and a graph of millions of objects, which would block the primary's event loop and,
+ * posted to this thread, be copied once more by structured clone. The primary gets back only what it
+ * keeps: the gateway settings, the API count and the table bytes (transferred, not copied).
  */
-import { move } from 'piscina';
-import type { GatewayConfig } from '../../shared/config-schema.js';
+import { move, transferableSymbol, valueSymbol } from 'piscina';
+import { performance } from 'node:perf_hooks';
+import type { ConfigProblem, GatewayConfig, GatewaySettings } from '../../shared/config-schema.js';
 import { compileTable, ConfigCompileError } from '../router/compile-table.js';
-import type { ConfigProblem } from '../../shared/config-schema.js';
+import { loadConfigFile } from '../config/load-config.js';
+import { withRedisUrlOverride } from '../redis/redis-settings.js';
+import { nativeAddon } from '../native.js';
 
-export type CompileOutcome = Uint8Array | { problems: ConfigProblem[] };
+/**
+ * This thread runs at a lower priority than the request workers (nice 10: about a tenth of a
+ * worker's CPU share when both want a core). A reload of a large config then takes longer only
+ * when the workers are busy, and requests do not wait behind seconds of compiling. Without the
+ * native addon the thread keeps the process's priority.
+ */
+export const COMPILER_NICE = 10;
+nativeAddon()?.niceThread(COMPILER_NICE);
 
-export default function compile(config: GatewayConfig): CompileOutcome {
+export type CompileInput =
+  | { kind: 'config'; config: GatewayConfig }
+  /**
+   * `unchangedHash`: when the file's content hashes to this, nothing is parsed or compiled.
+   * `redisUrl`: OUTPOST_REDIS_URL, which overrides gateway.redis.url (fleet counters need Redis to compile).
+   */
+  | { kind: 'file'; file: string; unchangedHash: string | null; redisUrl?: string };
+
+export type CompileOutcome =
+  | { kind: 'table'; bytes: Uint8Array; settings: GatewaySettings; apis: number; sourceHash: string | null; timings: Record<string, number> }
+  | { kind: 'problems'; problems: ConfigProblem[]; sourceHash: string | null }
+  | { kind: 'unchanged' };
+
+export default async function compile(input: CompileInput): Promise<CompileOutcome> {
+  let config: GatewayConfig;
+  let sourceHash: string | null = null;
+  let timings: Record<string, number> = {};
+  if (input.kind === 'file') {
+    const loaded = await loadConfigFile(input.file);
+    if (!loaded.ok) return { kind: 'problems', problems: loaded.problems, sourceHash: loaded.sourceHash };
+    if (loaded.sourceHash === input.unchangedHash) return { kind: 'unchanged' };
+    config = withRedisUrlOverride(loaded.config, input.redisUrl);
+    sourceHash = loaded.sourceHash;
+    timings = loaded.timings ?? {};
+  } else {
+    config = input.config;
+  }
+  const t0 = performance.now();
   try {
-    return move(compileTable(config)) as unknown as Uint8Array;
+    const bytes = compileTable(config);
+    const outcome: CompileOutcome = {
+      kind: 'table', bytes, settings: config.gateway, apis: config.apis.length, sourceHash,
+      timings: { ...timings, compileMs: performance.now() - t0 },
+    };
+    // Piscina's transferable wrapper: the table bytes are moved to the primary, not copied.
+    return move({ [transferableSymbol]: [bytes.buffer], [valueSymbol]: outcome } as unknown as ArrayBuffer) as unknown as CompileOutcome;
   } catch (err) {
-    if (err instanceof ConfigCompileError) return { problems: err.problems };
+    if (err instanceof ConfigCompileError) return { kind: 'problems', problems: err.problems, sourceHash };
     throw err;
   }
 }

@@ -1,14 +1,20 @@
 /**
  * Where configs come from. The primary does not care: a source hands it candidates (already
  * parsed and validated, or the problems with their field paths) and the primary compiles,
- * publishes and tells the source how it went. Two sources exist: a local file (standalone mode)
+ * publishes and tells the source how it went (a file source hands over the file itself, which the
+ * compiler thread loads). Two sources exist: a local file (standalone mode)
  * and a control plane with a backup file (managed mode, src/gateway/managed/).
  */
 import type { ConfigProblem, GatewayConfig } from '../../shared/config-schema.js';
 
 export type CandidateResult =
   | { ok: true; config: GatewayConfig; sourceHash: string; timings?: Record<string, number> }
-  | { ok: false; problems: ConfigProblem[]; sourceHash: string | null };
+  | { ok: false; problems: ConfigProblem[]; sourceHash: string | null }
+  /**
+   * A config file not yet read: the compiler thread reads, parses and validates it (a large file
+   * would block the primary's event loop for seconds), so problems come back from compilation.
+   */
+  | { ok: 'file'; file: string };
 
 export interface ConfigCandidate {
   /** Why it arrived: 'startup', 'file-change', 'SIGHUP', 'control-plane', 'backup'. */
@@ -36,8 +42,11 @@ export interface ConfigSource {
   initial(): Promise<ConfigCandidate | null>;
   /** From now on deliver changes through `apply`; `first` is what became of the initial candidate. */
   start(apply: ApplyConfig, first: ApplyOutcome | null): void;
-  /** SIGHUP: re-read whatever the source reads (the config file; the env file and its token). */
-  sighup(): void;
+  /**
+   * SIGHUP: re-read whatever the source reads (the config file; the env file and its token).
+   * Settles (never rejects) when that reload is over, applied or not: systemd hears READY=1 then.
+   */
+  sighup(): Promise<void>;
   /** Detail merged into /health/ready; `ready: false` here holds readiness down. */
   readiness(): Record<string, unknown>;
   /** Extra Prometheus lines for /metrics. */

@@ -4,7 +4,6 @@
  */
 import { watch, type FSWatcher } from 'node:fs';
 import { basename, dirname, resolve } from 'node:path';
-import { loadConfigFile } from '../config/load-config.js';
 import { errorFields, log } from '../../shared/log.js';
 import type { ApplyConfig, ConfigCandidate, ConfigSource } from './config-source.js';
 
@@ -29,8 +28,8 @@ export class FileConfigSource implements ConfigSource {
     this.watcher = watchFile(this.file, () => this.reload('file-change'));
   }
 
-  sighup(): void {
-    this.reload('SIGHUP');
+  sighup(): Promise<void> {
+    return this.reload('SIGHUP');
   }
 
   readiness(): Record<string, unknown> {
@@ -47,13 +46,14 @@ export class FileConfigSource implements ConfigSource {
   }
 
   private async load(trigger: string): Promise<ConfigCandidate> {
-    const result = await loadConfigFile(this.file);
-    // Saving an unchanged file (or a stray watch event) must not bump the generation; SIGHUP does.
-    return { trigger, result, skipIfUnchanged: trigger === 'file-change', origin: { file: this.file } };
+    // Read, parsed and validated by the compiler thread (see compile-task.ts). Saving an unchanged
+    // file (or a stray watch event) must not bump the generation; SIGHUP does.
+    return { trigger, result: { ok: 'file', file: this.file }, skipIfUnchanged: trigger === 'file-change', origin: { file: this.file } };
   }
 
-  private reload(trigger: string): void {
-    if (this.running) { this.again = this.again === 'SIGHUP' ? 'SIGHUP' : trigger; return; }
+  /** Settles when no load is pending any more (a load queued behind a running one included). */
+  private reload(trigger: string): Promise<void> {
+    if (this.running) { this.again = this.again === 'SIGHUP' ? 'SIGHUP' : trigger; return this.running; }
     this.running = (async () => {
       let next: string | null = trigger;
       while (next !== null && this.apply) {
@@ -63,6 +63,7 @@ export class FileConfigSource implements ConfigSource {
       }
       this.running = null;
     })();
+    return this.running;
   }
 }
 

@@ -7,7 +7,7 @@
 import { availableParallelism } from 'node:os';
 import { performance } from 'node:perf_hooks';
 import type { Server } from 'node:http';
-import { TableCompiler } from './table-compiler.js';
+import { TableCompiler, type Compiled } from './table-compiler.js';
 import { MAX_WORKERS, Supervisor, checkWorkerCount } from './supervisor.js';
 import { crashLoopSettings } from './crash-loop-guard.js';
 import { Readiness } from './readiness.js';
@@ -29,6 +29,11 @@ import type { TelemetrySink } from '../../shared/telemetry-types.js';
 import { TelemetryAggregator } from '../telemetry/aggregator.js';
 import { renderTelemetry } from '../telemetry/render-metrics.js';
 import { ProcessMetrics } from '../telemetry/process-metrics.js';
+import { PrimaryRedis } from './redis-primary.js';
+import { checkRedisUrlVariable, resolveRedisSettings, withRedisUrlOverride } from '../redis/redis-settings.js';
+import { reportNativeAddon } from '../native.js';
+import { workerPlacement } from './cpu-placement.js';
+import { SystemdService } from './systemd-service.js';
 
 export interface GatewayOptions {
   /** Standalone mode: the local config file. Without it the gateway runs in managed mode. */
@@ -40,6 +45,8 @@ export interface GatewayOptions {
   workers?: number;
   /** Receives the per-minute telemetry rows every upload interval (managed mode: the uploader). */
   telemetrySink?: TelemetrySink;
+  /** OUTPOST_REDIS_URL: replaces gateway.redis.url (or turns Redis on) in every config. */
+  redisUrl?: string;
 }
 
 export interface RunningGateway {
@@ -54,6 +61,9 @@ export interface RunningGateway {
 
 export async function runGateway(options: GatewayOptions): Promise<RunningGateway> {
   const crashLoop = crashLoopSettings(); // a bad setting stops startup before anything runs
+  checkRedisUrlVariable(options.redisUrl);
+  const withEnv = (config: GatewayConfig): GatewayConfig => withRedisUrlOverride(config, options.redisUrl);
+  reportNativeAddon();
   const source: ConfigSource = options.configFile !== undefined
     ? new FileConfigSource(options.configFile)
     : await ManagedConfigSource.create(options.managed ?? {});
@@ -73,37 +83,37 @@ export async function runGateway(options: GatewayOptions): Promise<RunningGatewa
     throw new OutpostError(problemsCode(problems), `${describe(first)}: ${problems.length} problem(s); the gateway did not start`);
   };
   let firstOutcome: ApplyOutcome | null = null;
-  let startConfig = EMPTY_CONFIG();
+  let startSettings = EMPTY_CONFIG().gateway;
   let firstTable: SharedArrayBuffer | null = null;
-  if (first && !first.result.ok) {
-    if (source.kind === 'file') await fail(first.result.problems);
-    firstOutcome = rejectFirst(first, first.result.problems);
-  } else if (first?.result.ok) {
-    const compiled = await compiler.compile(first.result.config);
-    if (compiled instanceof SharedArrayBuffer) {
-      startConfig = first.result.config;
-      firstTable = compiled;
-      state.sourceHash = first.result.sourceHash;
+  if (first) {
+    const compiled = await compileCandidate(first, null);
+    if (compiled.kind === 'table') {
+      startSettings = compiled.settings;
+      firstTable = compiled.buffer;
+      state.sourceHash = compiled.sourceHash;
       firstOutcome = { status: 'published', generation: 1 };
-    } else {
+    } else if (compiled.kind === 'problems') {
       if (source.kind === 'file') await fail(compiled.problems);
       firstOutcome = rejectFirst(first, compiled.problems);
     }
   }
   if (firstTable === null) {
-    const empty = await compiler.compile(startConfig);
-    if (!(empty instanceof SharedArrayBuffer)) throw new OutpostError('OUTPOST_ERR_INTERNAL', 'the empty config did not compile');
-    firstTable = empty;
+    const empty = await compiler.compile({ kind: 'config', config: EMPTY_CONFIG() });
+    if (empty.kind !== 'table') throw new OutpostError('OUTPOST_ERR_INTERNAL', 'the empty config did not compile');
+    firstTable = empty.buffer;
   }
   let hasConfig = firstOutcome?.status === 'published';
-  const settings = startConfig.gateway;
+  const settings = startSettings;
   const port = options.port ?? settings.port;
   const opsPort = options.opsPort ?? settings.opsPort;
   // 0 (flag, variable or file) means one per core, capped at 256; a flag or variable of 0 wins
   // over a count in the file (flag > env > file). Any other count must be 1..256.
   const workerCount = (options.workers ?? settings.workers) || Math.min(availableParallelism(), MAX_WORKERS);
+  let redisSettings: ReturnType<typeof resolveRedisSettings>;
   try {
     checkWorkerCount(workerCount);
+    // gateway.redis is read once: every worker opens its connection at start (restart-only).
+    redisSettings = resolveRedisSettings(startSettings.redis);
   } catch (err) {
     await compiler.close();
     await source.close();
@@ -111,7 +121,7 @@ export async function runGateway(options: GatewayOptions): Promise<RunningGatewa
   }
   const faultInjection = process.env.OUTPOST_FAULT_INJECTION === '1';
 
-  state.settings = startConfig.gateway;
+  state.settings = startSettings;
   state.generation = 1;
   const initialTable: TablePublish = { type: 'table', generation: 1, buffer: firstTable };
   compiler.buffers.bind(firstTable, 1);
@@ -125,22 +135,27 @@ export async function runGateway(options: GatewayOptions): Promise<RunningGatewa
   const listenPort = await reservePort(port).catch(closeQuietly);
   // Counters live for the process, not the generation: a reload does not reset rate limits.
   const probe = allocateProbeState();
-  const supervisor = new Supervisor(workerCount, faultInjection, { counters: SharedCounters.allocate(), gauges: SharedGauges.allocate(workerCount), probe }, crashLoop);
+  const redis = new PrimaryRedis(redisSettings, workerCount);
+  const supervisor = new Supervisor(workerCount, faultInjection, {
+    counters: SharedCounters.allocate(), gauges: SharedGauges.allocate(workerCount), probe, redis: redisSettings, redisStats: redis.stats,
+  }, crashLoop, workerPlacement(settings.cpuAffinity, workerCount));
   let shuttingDown = false;
-  const readiness = new Readiness({ state, supervisor, source, probe, hasConfig: () => hasConfig, shuttingDown: () => shuttingDown });
+  const readiness = new Readiness({ state, supervisor, source, probe, hasConfig: () => hasConfig, shuttingDown: () => shuttingDown, redis: () => redis.readiness() });
   supervisor.onChange = () => readiness.refresh();
+  // Under systemd (Type=notify): READY=1 once readiness first holds, STATUS=, the watchdog.
+  const systemd = SystemdService.attach(readiness, supervisor);
   supervisor.onGenerationLive = (generation) => compiler.buffers.servedEverywhere(generation);
   let crashLooped: (err: OutpostError) => void = () => undefined;
   const failed = new Promise<OutpostError>((resolve) => { crashLooped = resolve; });
   supervisor.onCrashLoop = (err) => crashLooped(err);
-  const telemetry = new TelemetryAggregator(startConfig.gateway.telemetry.buckets);
+  const telemetry = new TelemetryAggregator(startSettings.telemetry.buckets);
   if (options.telemetrySink) telemetry.attachSink(options.telemetrySink);
   supervisor.onTelemetry = (payload) => telemetry.ingest(payload);
   const processMetrics = new ProcessMetrics();
   const ops = await startOpsServer(opsPort, {
     liveness: () => supervisor.liveness(),
     readiness: () => readiness.report(),
-    metrics: () => renderMetrics(state, supervisor) + source.metrics().map((l) => l + '\n').join('') + renderTelemetry(telemetry) + processMetrics.render(),
+    metrics: () => renderMetrics(state, supervisor) + redis.metrics() + source.metrics().map((l) => l + '\n').join('') + renderTelemetry(telemetry) + processMetrics.render(),
     crashWorker: (i) => supervisor.crash(i),
   }, faultInjection).catch(closeQuietly);
   let boundPort: number;
@@ -154,8 +169,10 @@ export async function runGateway(options: GatewayOptions): Promise<RunningGatewa
     await new Promise<void>((r) => closeServer(ops.server, r));
     await compiler.close();
     await source.close();
+    await redis.close();
     throw err;
   }
+  redis.start();
 
   // Sources call this one candidate at a time; the chain keeps a SIGHUP and a sync from racing.
   let chain: Promise<unknown> = Promise.resolve();
@@ -166,7 +183,8 @@ export async function runGateway(options: GatewayOptions): Promise<RunningGatewa
   };
   const applyCandidate = async (candidate: ConfigCandidate): Promise<ApplyOutcome> => {
     const { trigger, result, origin } = candidate;
-    if (result.ok && candidate.skipIfUnchanged && result.sourceHash === state.sourceHash && hasConfig) return { status: 'unchanged', generation: state.generation };
+    const skipHash = candidate.skipIfUnchanged && hasConfig ? state.sourceHash : null;
+    if (result.ok === true && skipHash !== null && result.sourceHash === skipHash) return { status: 'unchanged', generation: state.generation };
     const reject = (problems: ConfigProblem[]): ApplyOutcome => {
       state.recordRejection(problems);
       log('error', 'config reload rejected; the running config stays', {
@@ -174,28 +192,30 @@ export async function runGateway(options: GatewayOptions): Promise<RunningGatewa
       });
       return { status: 'rejected', problems };
     };
-    if (!result.ok) return reject(result.problems);
     try {
       const compileStart = performance.now();
-      const buffer = await compiler.compile(result.config);
+      const compiled = await compileCandidate(candidate, skipHash);
       const compileMs = performance.now() - compileStart;
-      if (!(buffer instanceof SharedArrayBuffer)) return reject(buffer.problems);
+      if (compiled.kind === 'unchanged') return { status: 'unchanged', generation: state.generation };
+      if (compiled.kind === 'problems') return reject(compiled.problems);
+      const buffer = compiled.buffer;
       const generation = state.generation + 1;
       const table: TablePublish = { type: 'table', generation, buffer };
       state.generation = generation;
-      state.settings = result.config.gateway;
-      telemetry.setBuckets(result.config.gateway.telemetry.buckets);
-      state.sourceHash = result.sourceHash;
+      state.settings = compiled.settings;
+      telemetry.setBuckets(compiled.settings.telemetry.buckets);
+      state.sourceHash = compiled.sourceHash;
       state.reloads++;
       state.lastReload = { ok: true, at: new Date().toISOString(), generation };
       const publishStart = performance.now();
       compiler.buffers.bind(buffer, generation);
       supervisor.publish(table);
       hasConfig = true;
-      const timings = roundAll({ ...result.timings, compileMs, publishMs: performance.now() - publishStart });
+      // compileMs: the whole round trip to the compiler thread; loading and compiling alone are in the thread's timings.
+      const timings = roundAll({ ...(result.ok === true ? result.timings : {}), ...compiled.timings, roundTripMs: compileMs, publishMs: performance.now() - publishStart });
       readiness.refresh();
-      warnRestartOnly(settings, result.config.gateway);
-      log('info', 'config reloaded', { trigger, ...origin, generation, apis: result.config.apis.length, tableBytes: buffer.byteLength, tableBuffers: compiler.buffers.counts(), timings });
+      warnRestartOnly(settings, compiled.settings);
+      log('info', 'config reloaded', { trigger, ...origin, generation, apis: compiled.apis, tableBytes: buffer.byteLength, tableBuffers: compiler.buffers.counts(), timings });
       return { status: 'published', generation };
     } catch (err) {
       const problems = [{ path: '', message: String(err) }];
@@ -207,12 +227,17 @@ export async function runGateway(options: GatewayOptions): Promise<RunningGatewa
 
   source.start(apply, firstOutcome);
   readiness.start();
-  const onHup = () => source.sighup();
+  const onHup = () => {
+    const reload = () => source.sighup();
+    if (systemd) void systemd.reload(reload);
+    else reload().catch((err: unknown) => log('error', 'SIGHUP reload failed', errorFields(err)));
+  };
   process.on('SIGHUP', onHup);
 
   const shutdown = async (reason: string) => {
     if (shuttingDown) return;
     shuttingDown = true;
+    systemd?.stopping(reason);
     readiness.refresh(); // the API-port probe answers 503 from now on
     const graceMs = Math.round(state.settings!.drainTimeoutSeconds * 1000);
     log('info', 'draining', { reason, graceMs });
@@ -222,18 +247,27 @@ export async function runGateway(options: GatewayOptions): Promise<RunningGatewa
     telemetry.close(); // after the drain: the workers' last reports are in
     await new Promise<void>((r) => closeServer(ops.server, r));
     await compiler.close();
+    await redis.close();
     readiness.stop();
     log('info', 'stopped', { reason, cutOffRequests: cutOff });
   };
 
-  // Closures above share this scope: drop the startup config (and its candidate) so they do not keep it alive.
+  // Closures above share this scope: drop the startup candidate so they do not keep it alive.
   first = null;
-  startConfig = EMPTY_CONFIG();
   log('info', 'gateway started', { port: boundPort, opsPort: ops.port, workers: workerCount, generation: state.generation, mode: source.kind, ...firstOrigin, hasConfig });
   if (process.stdout.isTTY) {
     process.stdout.write(`\n  Outpost gateway on http://localhost:${boundPort}  (ops: http://localhost:${ops.port}/health/ready, ${workerCount} workers)\n\n`);
   }
   return { port: boundPort, opsPort: ops.port, shutdown, failed, telemetry };
+
+  /** Problems, unchanged (only with a skip hash), or the table: a file is loaded in the compiler thread. */
+  async function compileCandidate(candidate: ConfigCandidate, skipHash: string | null): Promise<Compiled> {
+    const result = candidate.result;
+    if (result.ok === false) return { kind: 'problems', problems: result.problems, sourceHash: result.sourceHash };
+    if (result.ok === 'file') return compiler.compile({ kind: 'file', file: result.file, unchangedHash: skipHash, redisUrl: options.redisUrl });
+    const compiled = await compiler.compile({ kind: 'config', config: withEnv(result.config) });
+    return compiled.kind === 'table' ? { ...compiled, sourceHash: result.sourceHash } : compiled;
+  }
 
   function rejectFirst(candidate: ConfigCandidate, problems: ConfigProblem[]): ApplyOutcome {
     state.recordRejection(problems, 0);
@@ -260,9 +294,10 @@ function closeServer(server: Server, done: () => void): void {
   server.closeAllConnections();
 }
 
-function warnRestartOnly(before: { port: number; opsPort: number; workers: number }, after: { port: number; opsPort: number; workers: number }): void {
-  for (const key of ['port', 'opsPort', 'workers'] as const) {
-    if (before[key] !== after[key]) log('warn', `gateway.${key} changed; it takes effect at the next restart`, { field: `gateway.${key}` });
+type RestartOnly = Pick<GatewayConfig['gateway'], 'port' | 'opsPort' | 'workers' | 'cpuAffinity' | 'redis'>;
+function warnRestartOnly(before: RestartOnly, after: RestartOnly): void {
+  for (const key of ['port', 'opsPort', 'workers', 'cpuAffinity', 'redis'] as const) {
+    if (JSON.stringify(before[key]) !== JSON.stringify(after[key])) log('warn', `gateway.${key} changed; it takes effect at the next restart`, { field: `gateway.${key}` });
   }
 }
 

@@ -24,10 +24,14 @@ export interface ReadinessInputs {
   probe: SharedArrayBuffer;
   hasConfig(): boolean;
   shuttingDown(): boolean;
+  /** Redis detail (never a reason to be unready); null when not configured. */
+  redis?(): Record<string, unknown> | null;
 }
 
 export class Readiness {
   private timer: NodeJS.Timeout | null = null;
+  /** Sees every verdict (the systemd notifier follows readiness through it). */
+  onReport: (report: ReadinessReport) => void = () => undefined;
 
   constructor(private readonly inputs: ReadinessInputs) {}
 
@@ -41,7 +45,10 @@ export class Readiness {
     storeProbeState(this.inputs.probe, shuttingDown ? PROBE_SHUTTING_DOWN : ready ? PROBE_READY : PROBE_NOT_READY);
     // Workers still switching to the newest generation: detail only, not a reason to be unready.
     const rollingOut = workers.some((w) => w.phase === 'accepting' && w.generation !== state.generation);
-    return { ready, generation: state.generation, rollingOut, ...detail, workers, lastReload: state.lastReload, shuttingDown, liveness: supervisor.liveness() };
+    const redis = this.inputs.redis?.() ?? null;
+    const report = { ready, generation: state.generation, rollingOut, ...detail, ...(redis ? { redis } : {}), workers, lastReload: state.lastReload, shuttingDown, liveness: supervisor.liveness() };
+    this.onReport(report);
+    return report;
   }
 
   /** Re-publish now (a phase change, a reload, shutdown). */

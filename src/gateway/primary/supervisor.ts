@@ -7,6 +7,7 @@
  */
 import { Worker, type WorkerOptions } from 'node:worker_threads';
 import { pathToFileURL } from 'node:url';
+import type { RedisLinkSettings } from '../redis/redis-settings.js';
 import type { PrimaryToWorker, TablePublish, WorkerInit, WorkerToPrimary } from '../../shared/protocol.js';
 import { OutpostError } from '../../shared/errors.js';
 import { log } from '../../shared/log.js';
@@ -27,9 +28,13 @@ interface Slot {
   listenFailed: boolean;
   /** How long the worker took to build its view of the generation it applied last. */
   lastBuildMs: number;
+  /** The last liveness ping sent to this worker and the last one it answered (0: none). */
+  pingSent: number;
+  pongSeen: number;
 }
 
-export interface SharedBuffers { counters: SharedArrayBuffer; gauges: SharedArrayBuffer; probe: SharedArrayBuffer }
+/** What every worker gets at start besides its index and table (see WorkerInit). */
+export interface SharedBuffers { counters: SharedArrayBuffer; gauges: SharedArrayBuffer; probe: SharedArrayBuffer; redis: RedisLinkSettings | null; redisStats: SharedArrayBuffer }
 
 const YOUNG_GENERATION_MB = Number(process.env.OUTPOST_YOUNG_GENERATION_MB ?? 64);
 const WORKER_FILE = new URL('../worker/worker-main.js', import.meta.url);
@@ -51,6 +56,7 @@ export class Supervisor {
   /** Every running worker serves `generation` (the primary then reuses older table buffers). */
   onGenerationLive: (generation: number) => void = () => undefined;
   private stopping = false;
+  private pingSeq = 0;
   port = 0;
   restartsTotal = 0;
   /** Any phase change (readiness follows it). */
@@ -60,7 +66,9 @@ export class Supervisor {
   /** The workers cannot stay up; called once, after startup (during startup `start` rejects). */
   onCrashLoop: (err: OutpostError) => void = () => undefined;
 
-  constructor(private readonly count: number, private readonly faultInjection: boolean, private readonly shared: SharedBuffers, crashLoop: CrashLoopSettings) {
+  /** `cpuFor(index)`: the CPU worker `index` pins itself to (gateway.cpuAffinity), null for none. */
+  constructor(private readonly count: number, private readonly faultInjection: boolean, private readonly shared: SharedBuffers, crashLoop: CrashLoopSettings,
+    private readonly cpuFor: (index: number) => number | null = () => null) {
     checkWorkerCount(count);
     this.guard = new CrashLoopGuard(crashLoop, Date.now());
     this.guardTimer = setInterval(() => this.observe(), GUARD_TICK_MS);
@@ -98,6 +106,24 @@ export class Supervisor {
   liveness(): { live: boolean; reason?: string } {
     const verdict = this.guard.verdict;
     return verdict ? { live: false, reason: verdict.reason } : { live: true };
+  }
+
+  /**
+   * One liveness round (the systemd watchdog): the workers that have not answered the previous
+   * ping, then a new ping to every running worker. A worker started since the previous round was
+   * not asked yet and is not counted; an exited one is being replaced (the crash-loop guard
+   * watches that). A worker stuck in a busy loop stays in the list until its event loop runs again.
+   */
+  pingRound(): number[] {
+    const silent: number[] = [];
+    const seq = ++this.pingSeq;
+    for (const slot of this.slots) {
+      if (slot.phase === 'exited') continue;
+      if (slot.pingSent > slot.pongSeen) silent.push(slot.index);
+      slot.pingSent = seq;
+      slot.worker.postMessage({ type: 'ping', seq } satisfies PrimaryToWorker);
+    }
+    return silent;
   }
 
   /** Fault injection (tests only): make worker `index` throw an uncaught exception. */
@@ -163,13 +189,14 @@ export class Supervisor {
   }
 
   private spawn(index: number, restarts: number): void {
-    const init: WorkerInit = { index, port: this.port, table: this.current!, faultInjection: this.faultInjection, ...this.shared };
-    const slot: Slot = { index, worker: newWorker(init), phase: 'starting', generation: -1, restarts, lastStart: Date.now(), listenFailed: false, lastBuildMs: 0 };
+    const init: WorkerInit = { index, port: this.port, table: this.current!, faultInjection: this.faultInjection, cpu: this.cpuFor(index), ...this.shared };
+    const slot: Slot = { index, worker: newWorker(init), phase: 'starting', generation: -1, restarts, lastStart: Date.now(), listenFailed: false, lastBuildMs: 0, pingSent: 0, pongSeen: 0 };
     const worker = slot.worker;
     this.slots[index] = slot;
     this.onChange();
     worker.on('message', (m: WorkerToPrimary) => {
       if (m.type === 'telemetry') this.onTelemetry(m.payload);
+      else if (m.type === 'pong') slot.pongSeen = Math.max(slot.pongSeen, m.seq);
       else if (m.type === 'table-applied') { this.applied(slot, m.generation, m.buildMs); this.onChange(); }
       else if (m.type === 'listening') {
         if (this.port === 0) this.port = m.port;

@@ -23,7 +23,15 @@ export interface RedisLink {
   del(key: string): Promise<boolean | RedisUnavailable>;
   /**
    * One fleet-wide counter hit, atomically (a Lua script, one round trip): the count for `key`
-   * in its window including this hit.
+   * in its window including this hit. The window SLIDES: it is the `windowMs` before `nowMs`,
+   * estimated as this fixed window's count plus the previous one's weighted by its overlap,
+   * rounded up (see counter-scripts.ts).
    */
   hit(key: string, windowMs: number, nowMs: number): Promise<number | RedisUnavailable>;
+  /** One hit in the fixed window ending at `windowEndMs` (0: never ends): the count including it (quotas). */
+  hitFixed(key: string, windowEndMs: number): Promise<number | RedisUnavailable>;
+  /** PING through the breaker (readiness probing). */
+  ping(): Promise<true | RedisUnavailable>;
+  /** Disconnects; later calls answer REDIS_UNAVAILABLE. */
+  close(): Promise<void>;
 }

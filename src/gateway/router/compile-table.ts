@@ -11,8 +11,8 @@ import { compilePolicies } from '../pipeline/compile-policies.js';
 import type { ChainRef, MetaPayload } from '../../shared/compiled-meta.js';
 import type { CompiledChain, CompiledPolicy } from '../pipeline/policy-contract.js';
 import { SECTIONS } from '../pipeline/phases.js';
-import { addEnd, child, newNode, TableWriter, type BuildNode } from './table-writer.js';
-import { splitSuffix, splitTemplate } from '../../shared/url-template.js';
+import { addEnd, child, newNode, patternChild, TableWriter, type BuildNode } from './table-writer.js';
+import { checkTemplate, splitSuffix } from '../../shared/url-template.js';
 import * as L from '../../shared/table-layout.js';
 import { compileSubscriptions } from '../subscriptions/compile-subscriptions.js';
 
@@ -105,19 +105,21 @@ export function compileTable(config: GatewayConfig): Uint8Array {
 
     const opRoot = newNode();
     for (const op of api.operations) {
-      const template = splitTemplate(op.urlTemplate);
-      if (typeof template === 'string') throw new Error(`unvalidated template ${op.urlTemplate}`);
+      const checked = checkTemplate(op.urlTemplate);
+      if (typeof checked === 'string') throw new Error(`unvalidated template ${op.urlTemplate}`);
+      const template = checked.path;
       const paramNames: string[] = [];
       let at = opRoot;
       let wildcard = false;
       for (const seg of template) {
         if (seg.kind === 'static') at = child(at, seg.value);
         else if (seg.kind === 'param') { paramNames.push(seg.name); at = at.param ??= newNode(); }
+        else if (seg.kind === 'pattern') { paramNames.push(...seg.names); at = patternChild(at, seg); }
         else wildcard = true;
       }
       addEnd(at, wildcard ? 'wildcard' : 'ends', opIndex);
       w.ops.push(L.METHOD_CODES[op.method] ?? L.METHOD_OTHER, apiIndex, w.string(op.id), op.id.length,
-        w.string(op.urlTemplate), op.urlTemplate.length, w.stringList(paramNames), paramNames.length, chainSets.add(policies.chains[opIndex]));
+        w.string(op.urlTemplate), op.urlTemplate.length, w.stringList(paramNames), paramNames.length, chainSets.add(policies.chains[opIndex]), checked.query.length);
       opIndex++;
     }
     opTries.push(opRoot);
@@ -137,7 +139,7 @@ export function compileTable(config: GatewayConfig): Uint8Array {
   const meta: MetaPayload = {
     configHash, settings: config.gateway, subscriptions: compileSubscriptions(config),
     products: config.products.map((p) => p.id), origins: [...origins.keys()],
-    policies: chainSets.policies, chainSets: chainSets.sets,
+    policies: chainSets.policies, chainSets: chainSets.sets, patterns: w.patterns,
   };
   return w.layout(apiTrieRoot, packr.pack(meta));
 }

@@ -11,6 +11,7 @@ import { unpack } from 'msgpackr';
 import type { CompiledApi, CompiledMeta, CompiledOperation, MetaPayload } from '../../shared/compiled-meta.js';
 import { decodeApi, decodeOperation, lazyList, type TableSections } from './table-records.js';
 import * as L from '../../shared/table-layout.js';
+import { matchPattern } from '../../shared/url-template.js';
 
 /** Up to this many edges a linear scan beats a binary search (fewer branches, one cache line). */
 const LINEAR_EDGES = 8;
@@ -33,6 +34,8 @@ export class SharedRouteTable {
   private readonly ops: Int32Array;
   private readonly chars: Uint16Array;
   private readonly apiRoot: number;
+  /** Pattern literals by index (meta.patterns). */
+  private readonly patterns: string[][];
   /** Reused per match: deepest-first API trie nodes along the path. */
   private readonly apiCandidates = new Int32Array(L.MAX_PATH_SEGMENTS + 1);
 
@@ -54,6 +57,7 @@ export class SharedRouteTable {
     metaBytes.set(new Uint8Array(buffer, header[L.H_META_OFFSET], header[L.H_META_BYTES]));
     const payload = unpack(metaBytes) as MetaPayload;
     const sections: TableSections = { lists: this.lists, apis: this.apis, ops: this.ops, chars: this.chars };
+    this.patterns = payload.patterns;
     this.apiCount = header[L.H_APIS_COUNT];
     this.operationCount = header[L.H_OPS_COUNT];
     this.meta = {
@@ -71,6 +75,11 @@ export class SharedRouteTable {
     return this.meta.apis[index];
   }
 
+  /** How many query parameters operation `index`'s template requires (0 for most). */
+  templateQueryCount(index: number): number {
+    return this.ops[index * L.OP_STRIDE + L.O_QUERY_COUNT];
+  }
+
   /** Operation `index` (decoded on first use, then kept for this generation). */
   operation(index: number): CompiledOperation {
     return this.meta.operations[index];
@@ -79,7 +88,7 @@ export class SharedRouteTable {
   /**
    * Finds the operation for a request. `segments` are decoded, dot-normalised path segments,
    * `hashes[i] = segmentHash(segments[i])`, `host` is lowercased without port.
-   * Longest API suffix first; within an API, static beats `{param}` beats `*`.
+   * Longest API suffix first; within an API, static beats pattern (`{id}.json`) beats `{param}` beats `*`.
    */
   match(host: string, methodCode: number, segments: string[], hashes: Int32Array, out: RouteMatch): boolean {
     const nodes = this.nodes;
@@ -120,7 +129,7 @@ export class SharedRouteTable {
     return false;
   }
 
-  /** Depth-first with backtracking: static child, then parameter child, then wildcard. */
+  /** Depth-first with backtracking: static child, then pattern children, then parameter child, then wildcard. */
   private matchOperation(node: number, depth: number, method: number, segments: string[], hashes: Int32Array, out: RouteMatch): number {
     const base = node * L.NODE_STRIDE;
     const nodes = this.nodes;
@@ -133,6 +142,19 @@ export class SharedRouteTable {
     if (next >= 0) {
       const op = this.matchOperation(next, depth + 1, method, segments, hashes, out);
       if (op >= 0) return op;
+    }
+    // Pattern children (`{Sid}.json`), most specific first; each takes one capture like a param.
+    const patternCount = nodes[base + L.N_PATTERN_COUNT];
+    if (patternCount > 0) {
+      const start = nodes[base + L.N_PATTERN_START];
+      for (let k = start; k < start + patternCount * 2; k += 2) {
+        if (matchPattern(this.patterns[this.lists[k + 1]], segments[depth]) === null) continue;
+        const saved = out.captureCount;
+        out.captures[out.captureCount++] = depth;
+        const op = this.matchOperation(this.lists[k], depth + 1, method, segments, hashes, out);
+        if (op >= 0) return op;
+        out.captureCount = saved;
+      }
     }
     const param = nodes[base + L.N_PARAM_CHILD];
     if (param >= 0 && segments[depth].length > 0) {

@@ -5,6 +5,7 @@
  * only what it reaches. With 500,000 operations that is the difference between a worker loop
  * stalled for seconds and hundreds of MB per worker, and a switch of a few milliseconds.
  */
+import { captureSpecs, splitTemplateQuery } from '../../shared/url-template.js';
 import type { CompiledApi, CompiledOperation, MetaPayload } from '../../shared/compiled-meta.js';
 import type { CompiledChain } from '../pipeline/policy-contract.js';
 import { SECTIONS } from '../pipeline/phases.js';
@@ -64,11 +65,16 @@ export function decodeOperation(t: TableSections, meta: MetaPayload, index: numb
       chains[product] = chain;
     }
   }
+  const urlTemplate = readString(t.chars, r[o + L.O_TEMPLATE_START], r[o + L.O_TEMPLATE_LENGTH]);
+  const queryParams = splitTemplateQuery(urlTemplate);
   return {
     id: readString(t.chars, r[o + L.O_ID_START], r[o + L.O_ID_LENGTH]),
     api: r[o + L.O_API],
     method: L.METHOD_NAMES[r[o + L.O_METHOD]],
-    urlTemplate: readString(t.chars, r[o + L.O_TEMPLATE_START], r[o + L.O_TEMPLATE_LENGTH]),
+    urlTemplate,
+    // Validated before compiling; the query part is read here, once per operation and generation.
+    queryParams: typeof queryParams === 'string' ? [] : queryParams,
+    captures: captureSpecs(urlTemplate),
     paramNames: readStringList(t, r[o + L.O_PARAMS_START], r[o + L.O_PARAMS_COUNT]),
     chains,
   };

@@ -4,6 +4,7 @@
  * Plain number arrays while building (cheap to grow), typed arrays only in the final layout.
  */
 import * as L from '../../shared/table-layout.js';
+import { patternLiteralLength, patternShape, type PatternSegment } from '../../shared/url-template.js';
 
 /**
  * A trie node while building. Most nodes are leaves, so `statics` stays null until a child is
@@ -12,6 +13,8 @@ import * as L from '../../shared/table-layout.js';
  */
 export interface BuildNode {
   statics: Map<string, BuildNode> | null; // key: lowercased segment
+  /** Pattern children by shape (url-template.ts), null until one is added. */
+  patterns: Map<string, { pattern: PatternSegment; node: BuildNode }> | null;
   param: BuildNode | null;
   wildcard: number[];
   ends: number[];
@@ -20,7 +23,7 @@ export interface BuildNode {
 
 const NO_ITEMS: readonly number[] = [];
 
-export const newNode = (): BuildNode => ({ statics: null, param: null, wildcard: NO_ITEMS as number[], ends: NO_ITEMS as number[], index: -1 });
+export const newNode = (): BuildNode => ({ statics: null, patterns: null, param: null, wildcard: NO_ITEMS as number[], ends: NO_ITEMS as number[], index: -1 });
 
 export function child(node: BuildNode, segment: string): BuildNode {
   const key = L.foldAscii(segment);
@@ -28,6 +31,22 @@ export function child(node: BuildNode, segment: string): BuildNode {
   let next = node.statics.get(key);
   if (!next) { next = newNode(); node.statics.set(key, next); }
   return next;
+}
+
+export function patternChild(node: BuildNode, pattern: PatternSegment): BuildNode {
+  const key = patternShape(pattern);
+  node.patterns ??= new Map();
+  let next = node.patterns.get(key);
+  if (!next) { next = { pattern, node: newNode() }; node.patterns.set(key, next); }
+  return next.node;
+}
+
+/** Pattern children in match order: more literal characters first, then by shape. */
+function orderedPatterns(n: BuildNode): Array<{ pattern: PatternSegment; node: BuildNode }> {
+  if (n.patterns === null) return [];
+  return [...n.patterns.entries()]
+    .sort(([ka, a], [kb, b]) => patternLiteralLength(b.pattern) - patternLiteralLength(a.pattern) || (ka < kb ? -1 : ka > kb ? 1 : 0))
+    .map(([, v]) => v);
 }
 
 /** Appends to a node's `ends` or `wildcard` list (both start as one shared empty list). */
@@ -44,6 +63,9 @@ export class TableWriter {
   chars: number[] = [];
   apis: number[] = [];
   ops: number[] = [];
+  /** Pattern literals, by index (the table's `meta.patterns`), each shape once. */
+  patterns: string[][] = [];
+  private patternIndex = new Map<string, number>();
   /** Interned: 50,000 APIs repeat the same operation ids, templates and parameter names. */
   private strings = new Map<string, number>();
 
@@ -54,6 +76,13 @@ export class TableWriter {
       for (let i = 0; i < s.length; i++) this.chars.push(s.charCodeAt(i));
       this.strings.set(s, at);
     }
+    return at;
+  }
+
+  private pattern(p: PatternSegment): number {
+    const key = patternShape(p);
+    let at = this.patternIndex.get(key);
+    if (at === undefined) { at = this.patterns.length; this.patterns.push(p.literals); this.patternIndex.set(key, at); }
     return at;
   }
 
@@ -78,6 +107,7 @@ export class TableWriter {
     for (let i = 0; i < order.length; i++) {
       const n = order[i];
       if (n.statics !== null) for (const key of [...n.statics.keys()].sort()) visit(n.statics.get(key)!);
+      for (const p of orderedPatterns(n)) visit(p.node);
       if (n.param) visit(n.param);
     }
     for (const n of order) {
@@ -90,9 +120,12 @@ export class TableWriter {
         for (const e of statics) this.edges.push(e.hash, this.string(e.key), e.key.length, e.child);
         edgeCount = statics.length;
       }
+      const patterns = orderedPatterns(n);
+      const patternList = patterns.flatMap((p) => [p.node.index, this.pattern(p.pattern)]);
       this.nodes.push(
         firstEdge, edgeCount, n.param ? n.param.index : -1,
         this.list(n.wildcard), n.wildcard.length, this.list(n.ends), n.ends.length,
+        this.list(patternList), patterns.length,
       );
     }
     return root.index;

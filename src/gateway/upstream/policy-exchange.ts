@@ -8,7 +8,7 @@
 import type { ClientResponse as HttpResponse } from '../../http1/server/client-response.js';
 import { statusLine, type ErrorCode } from '../../shared/errors.js';
 import { errorResponse, writeError, writePolicyResponse } from '../worker/respond.js';
-import type { LastError, RequestContext, RetryPlan } from '../pipeline/context.js';
+import type { LastError, RequestContext, ResponseBodyTap, RetryPlan } from '../pipeline/context.js';
 import { runSection, type RuntimeChain } from '../pipeline/chain-runtime.js';
 import { CONTINUE, FAIL, RESPOND, type Outcome } from '../pipeline/phases.js';
 import { isHopByHop } from './hop-by-hop.js';
@@ -28,6 +28,8 @@ function isFramingHeader(name: string): boolean {
 export class PolicyExchange extends ProxyExchange {
   /** Set when the retry policy applies and the request can be sent again. */
   private retryState: { plan: RetryPlan; attempt: number; send: () => void } | null = null;
+  /** A copy of the body for an outbound policy (cache-store), fed as chunks go to the client. */
+  private tap: ResponseBodyTap | null = null;
 
   constructor(res: HttpResponse, owner: ExchangeOwner, isHead: boolean, readonly ctx: RequestContext, readonly chain: RuntimeChain) {
     super(res, owner, isHead);
@@ -41,7 +43,50 @@ export class PolicyExchange extends ProxyExchange {
       abort?.(new RetryAbortError());
       return false;
     }
-    return this.chain.outbound === null || this.applyOutbound(statusText);
+    if (this.chain.outbound === null) return true;
+    if (!this.applyOutbound(statusText)) return false;
+    if (this.ctx.bodyTap !== null) this.startTap(statusText);
+    return true;
+  }
+
+  override onData(chunk: Buffer): boolean {
+    if (this.tap !== null) {
+      if (this.aborted || this.ended) this.stopTap();
+      else this.tap.chunk(chunk);
+    }
+    return super.onData(chunk);
+  }
+
+  override onComplete(): void {
+    const tap = this.tap;
+    if (tap !== null) {
+      this.tap = null;
+      if (this.aborted) tap.abandon();
+      else tap.complete();
+    }
+    super.onComplete();
+  }
+
+  override onError(err: Error): void {
+    this.stopTap();
+    super.onError(err);
+  }
+
+  /** Hands the tap the head the client gets; it copies the body from here on (if it wants it). */
+  private startTap(statusText: string): void {
+    const tap = this.ctx.bodyTap!;
+    this.ctx.bodyTap = null;
+    const headers: string[] = [];
+    const h = this.outHeaders;
+    for (let i = 0; i < h.length; i += 2) headers.push(h[i].toString().toLowerCase(), h[i + 1].toString());
+    const reason = this.ctx.response?.reason ?? statusText;
+    if (tap.begin(this.statusCode, reason, headers, this.total)) this.tap = tap;
+  }
+
+  private stopTap(): void {
+    const tap = this.tap;
+    this.tap = null;
+    tap?.abandon();
   }
 
   protected override backendFailed(err: Error): boolean {

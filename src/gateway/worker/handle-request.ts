@@ -21,6 +21,8 @@ import { startPolicyRequest } from './policy-request.js';
 import { RequestContext } from '../pipeline/context.js';
 import type { BackendPools } from '../upstream/backend-pools.js';
 import type { CompiledSubscription } from '../../shared/compiled-meta.js';
+import { queryValue } from '../../shared/query-string.js';
+import { bindCaptures } from '../../shared/url-template.js';
 import { probeRefusal } from '../../shared/probe-state.js';
 import type { WorkerTelemetry } from '../telemetry/worker-telemetry.js';
 import { correlationId } from '../telemetry/correlation-id.js';
@@ -42,11 +44,15 @@ export class RequestHandler {
 
   constructor(private readonly ctx: WorkerContext, private readonly forwardedProto: string) {}
 
-  /** `{param}` values of the match, decoded, by name (only built for operations with policies). */
-  private params(gen: Generation): Record<string, string> {
-    const names = gen.table.meta.operations[this.match.op].paramNames;
+  /**
+   * `{param}` values of the match, decoded, by name (only built for operations with policies):
+   * path segments, then the template's query parameters (present: the match checked them).
+   */
+  private params(gen: Generation, query: string): Record<string, string> {
+    const op = gen.table.operation(this.match.op);
     const out: Record<string, string> = {};
-    for (let i = 0; i < this.match.captureCount && i < names.length; i++) out[names[i]] = this.path.segments[this.match.captures[i]];
+    bindCaptures(op.captures, this.path.segments, this.match.captures, this.match.captureCount, out);
+    for (const q of op.queryParams) out[q.param] = queryValue(query, q.query) ?? '';
     return out;
   }
 
@@ -83,6 +89,11 @@ export class RequestHandler {
     if (!gen.table.match(hostOnly, methodCode, this.path.segments, this.path.hashes, this.match)) {
       return writeError(res, 'OUTPOST_ERR_ROUTE_NOT_FOUND', draining);
     }
+    // APIM: a template's query parameters are required; without them no operation matches.
+    const templateQuery = gen.table.templateQueryCount(this.match.op) === 0 ? null : gen.table.operation(this.match.op).queryParams;
+    if (templateQuery !== null && !templateQuery.every((q) => queryValue(head.query, q.query) !== null)) {
+      return writeError(res, 'OUTPOST_ERR_ROUTE_NOT_FOUND', draining);
+    }
 
     const api = gen.apis[this.match.api];
     res.series = this.ctx.telemetry.seriesFor(gen, this.match.op);
@@ -117,7 +128,8 @@ export class RequestHandler {
     if (chains !== null) {
       const chain = chains.get(productId) ?? chains.get('')!;
       const ctx = new RequestContext(head.method, path, query,
-        headers, clientIp, api.meta.id, gen.table.meta.operations[this.match.op].id, this.params(gen));
+        headers, clientIp, api.meta.id, gen.table.meta.operations[this.match.op].id, this.params(gen, head.query));
+      if (templateQuery !== null) ctx.templateQueryNames = templateQuery.map((q) => q.query);
       if (subscription !== null) ctx.subscription = { id: subscription.id, productId: productId || null };
       return startPolicyRequest(this.ctx, res, gen, api, chain, ctx, head.contentLength, head.chunked);
     }

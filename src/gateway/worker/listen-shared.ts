@@ -4,31 +4,16 @@
  * addon in native/ opens the socket (socket + SO_REUSEADDR + SO_REUSEPORT + bind + listen) and
  * the server adopts its fd. Without either, one worker listens and says so in one log line.
  */
-import { createRequire } from 'node:module';
 import type { Server } from 'node:net';
+import { nativeAddon } from '../native.js';
 
 export type ListenMode = 'reuseport-node' | 'reuseport-native' | 'single' | 'not-listening';
-
-interface NativeAddon { listenReusePort(host: string, port: number, backlog: number): number }
 
 const BACKLOG = 511;
 
 function nodeHasReusePort(): boolean {
   const [major, minor] = process.versions.node.split('.').map(Number);
   return major > 22 || (major === 22 && minor >= 12);
-}
-
-let addon: NativeAddon | null | undefined;
-/** The addon, or null when it was not built (the install script logs why). */
-export function loadNativeAddon(): NativeAddon | null {
-  if (addon !== undefined) return addon;
-  try {
-    const require = createRequire(import.meta.url);
-    addon = require('../../../../native/build/Release/outpost_native.node') as NativeAddon;
-  } catch {
-    addon = null;
-  }
-  return addon;
 }
 
 function listenOn(server: Server, options: { port?: number; fd?: number; reusePort?: boolean }): Promise<void> {
@@ -44,7 +29,7 @@ export async function listenShared(server: Server, port: number, index: number):
     await listenOn(server, { port, reusePort: true });
     return 'reuseport-node';
   }
-  const native = loadNativeAddon();
+  const native = nativeAddon();
   if (native !== null) {
     let fd: number;
     try { fd = native.listenReusePort('::', port, BACKLOG); } catch { fd = native.listenReusePort('0.0.0.0', port, BACKLOG); }

@@ -14,6 +14,7 @@ import { BUFFERED_BODY_LIMIT, collectBody, StreamingBody } from './request-body.
 import { runSection, type RuntimeChain } from '../pipeline/chain-runtime.js';
 import { CONTINUE, FAIL, RESPOND, type Outcome } from '../pipeline/phases.js';
 import type { RequestContext } from '../pipeline/context.js';
+import { dropUnkeyedHeaders } from '../cache/store-plan.js';
 
 export function startPolicyRequest(
   owner: WorkerContext, res: ClientResponse, gen: Generation, api: ApiRuntime,
@@ -21,6 +22,8 @@ export function startPolicyRequest(
 ): void {
   const exchange = new PolicyExchange(res, owner, ctx.method === 'HEAD', ctx, chain);
   res.policyContext = ctx;
+  // cache-lookup keeps unkeyed client headers from the backend, not the headers policies set.
+  if (chain.inbound?.names.includes('cache-lookup')) ctx.clientHeaders = ctx.headers.slice();
   res.onAborted(() => exchange.clientAborted());
   owner.exchangeStarted(exchange);
   let body: StreamingBody | Buffer | null = null;
@@ -45,6 +48,8 @@ export function startPolicyRequest(
     if (exchange.aborted) return;
     const origin = ctx.backendOrigin;
     const pool = origin === null ? api.pool : owner.pools.get(origin, gen.settings.upstream);
+    // A response that may be stored must not depend on what the key does not hold (cache-key.ts).
+    if (ctx.cacheStore !== null) dropUnkeyedHeaders(ctx);
     const opts: UpstreamRequest = {
       path: backendTarget(ctx.backendBasePath ?? api.basePath, ctx.path, ctx.query),
       method: ctx.method,

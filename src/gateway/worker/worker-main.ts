@@ -12,6 +12,8 @@ import { BackendPools } from '../upstream/backend-pools.js';
 import { SharedCounters } from '../pipeline/shared-counters.js';
 import { SharedGauges } from '../pipeline/shared-gauges.js';
 import type { WorkerServices } from '../pipeline/worker-services.js';
+import { createRedisLink } from '../redis/create-redis-link.js';
+import { RedisStatsRow } from '../redis/redis-stats.js';
 import { ProxyExchange } from '../upstream/proxy-exchange.js';
 import type { PrimaryToWorker, WorkerInit, WorkerToPrimary } from '../../shared/protocol.js';
 import type { GatewaySettings } from '../../shared/config-schema.js';
@@ -23,12 +25,23 @@ import { WorkerTelemetry } from '../telemetry/worker-telemetry.js';
 
 /** Workers send their telemetry deltas this often. */
 const TELEMETRY_REPORT_MS = 1_000;
+import { cacheStoresOf } from '../cache/cache-stores.js';
+import { pinWorkerThread } from './pin-worker.js';
 
 const init = workerData as WorkerInit;
 setLogContext({ worker: init.index });
+// First: the thread then runs on its CPU from its first request on (and Linux places the memory
+// it touches first on that CPU's NUMA node).
+if (init.cpu !== null) pinWorkerThread(init.cpu);
 const port = parentPort!;
 const pools = new BackendPools();
-const services: WorkerServices = { counters: new SharedCounters(init.counters), gauges: new SharedGauges(init.gauges, init.index), now: Date.now };
+const redisStats = new RedisStatsRow(init.redisStats, init.index);
+const services: WorkerServices = {
+  counters: new SharedCounters(init.counters), gauges: new SharedGauges(init.gauges, init.index), now: Date.now,
+  // One connection per worker, opened now and kept for the thread's life (gateway.redis is restart-only).
+  redis: init.redis ? createRedisLink(init.redis, redisStats, 'worker') : null,
+  redisStats,
+};
 
 const telemetry = new WorkerTelemetry(init.index, (chunk) => process.stdout.write(chunk), (resume) => process.stdout.once('drain', resume));
 
@@ -105,6 +118,7 @@ function applyTable(generation: number, buffer: SharedArrayBuffer): void {
   state.generation = buildGeneration(generation, buffer, pools, services);
   server.setLimits(limitsOf(state.generation.settings));
   server.requestEnded = telemetry.configure(state.generation.settings);
+  cacheStoresOf(services).configure(state.generation.settings.cache);
   send({ type: 'table-applied', generation, buildMs: performance.now() - started });
 }
 
@@ -127,6 +141,7 @@ function closeAndExit(code: number): void {
   clearInterval(telemetryTimer);
   telemetry.flushLogs();
   sendTelemetry();
+  void services.redis?.close();
   void pools.destroyAll().finally(() => {
     process.exitCode = code;
     port.close();
@@ -151,6 +166,7 @@ function drain(graceMs: number): void {
 
 port.on('message', (msg: PrimaryToWorker) => {
   if (msg.type === 'table') applyTable(msg.generation, msg.buffer);
+  else if (msg.type === 'ping') send({ type: 'pong', seq: msg.seq });
   else if (msg.type === 'drain') drain(msg.graceMs);
   else if (msg.type === 'crash' && init.faultInjection) setImmediate(() => { throw new Error('fault injection: worker crash requested'); });
 });

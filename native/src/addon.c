@@ -1,0 +1,20 @@
+/*
+ * outpost_native: the few things Node cannot do itself on Node 20. Each function lives in its
+ * own file; this one only registers them. The gateway runs without the addon (src/gateway/native.ts).
+ */
+#include "addon.h"
+
+static void export_fn(napi_env env, napi_value exports, const char *name, napi_callback cb) {
+  napi_value fn;
+  napi_create_function(env, name, NAPI_AUTO_LENGTH, cb, NULL, &fn);
+  napi_set_named_property(env, exports, name, fn);
+}
+
+NAPI_MODULE_INIT() {
+  export_fn(env, exports, "listenReusePort", listen_reuse_port);
+  export_fn(env, exports, "sdNotify", sd_notify_send);
+  export_fn(env, exports, "pinThread", pin_thread);
+  export_fn(env, exports, "currentThreadId", current_thread_id);
+  export_fn(env, exports, "niceThread", nice_thread);
+  return exports;
+}

@@ -1,0 +1,53 @@
+/**
+ * The native addon (native/: the SO_REUSEPORT listener, sd_notify, CPU pinning), loaded once per
+ * thread. Everything works without it: Node >= 22.12 listens with reusePort itself (older: one
+ * worker accepts), systemd gets no notifications and worker threads are not pinned. The primary
+ * says so once, in one log line (reportNativeAddon). OUTPOST_NATIVE=off skips loading it, to run
+ * (and test) the gateway as if it had not been built.
+ */
+import { createRequire } from 'node:module';
+import { log } from '../shared/log.js';
+
+export interface NativeAddon {
+  /** A listening TCP socket with SO_REUSEPORT; returns its fd. Throws with the failing step. */
+  listenReusePort(host: string, port: number, backlog: number): number;
+  /** One datagram to a unix socket path or `@abstract` name; false when the send failed. */
+  sdNotify(socketPath: string, message: string): boolean;
+  /** Pins the calling thread to `cpu`; false when the kernel refuses (a CPU the process may not use). */
+  pinThread(cpu: number): boolean;
+  /** The kernel's id of the calling thread (/proc/<pid>/task/<tid>). */
+  currentThreadId(): number;
+  /** Sets the calling thread's nice value (only that thread's); false when refused. */
+  niceThread(nice: number): boolean;
+}
+
+/** Relative to dist/src/gateway/native.js: the repository (or image) root. */
+const ADDON_PATH = '../../../native/build/Release/outpost_native.node';
+const FUNCTIONS = ['listenReusePort', 'sdNotify', 'pinThread', 'currentThreadId', 'niceThread'] as const;
+
+let loaded: { addon: NativeAddon | null; reason: string | null } | undefined;
+
+function load(): { addon: NativeAddon | null; reason: string | null } {
+  if (process.env.OUTPOST_NATIVE === 'off') return { addon: null, reason: 'OUTPOST_NATIVE=off' };
+  try {
+    const candidate = createRequire(import.meta.url)(ADDON_PATH) as Partial<NativeAddon>;
+    const missing = FUNCTIONS.filter((name) => typeof candidate[name] !== 'function');
+    // A build from an older checkout: using half of it would be more confusing than none.
+    if (missing.length > 0) return { addon: null, reason: `the built addon is out of date (no ${missing.join(', ')}): run node native/build.mjs` };
+    return { addon: candidate as NativeAddon, reason: null };
+  } catch (err) {
+    return { addon: null, reason: err instanceof Error ? err.message.split('\n')[0] : String(err) };
+  }
+}
+
+/** The addon, or null when it was not built or does not load. */
+export function nativeAddon(): NativeAddon | null {
+  loaded ??= load();
+  return loaded.addon;
+}
+
+/** The primary calls this once at startup: one line when the addon is missing, nothing otherwise. */
+export function reportNativeAddon(): void {
+  if (nativeAddon() !== null) return;
+  log('warn', 'native addon not loaded: systemd notify and CPU pinning are off', { addon: 'native/build/Release/outpost_native.node', reason: loaded?.reason });
+}

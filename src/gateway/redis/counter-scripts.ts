@@ -1,0 +1,42 @@
+/**
+ * The Lua scripts behind RedisLink.hit and hitFixed: each is one atomic round trip, so every
+ * gateway of a fleet counts into the same number with no lost or doubled hit. Sent as EVALSHA;
+ * a server that does not know the script yet (restarted, flushed, a new cluster node) answers
+ * NOSCRIPT and the link sends it once with EVAL, which also loads it.
+ */
+import { createHash } from 'node:crypto';
+
+export interface LuaScript { source: string; sha: string }
+
+function script(source: string): LuaScript {
+  return { source, sha: createHash('sha1').update(source).digest('hex') };
+}
+
+/**
+ * Sliding-window counter. KEYS[1]: this window's count, KEYS[2]: the previous window's.
+ * ARGV[1]: window length (ms), ARGV[2]: ms elapsed in this window.
+ * Returns this window's count (this hit included) plus the previous window's count weighted by
+ * the share of the previous window still inside the sliding window, rounded UP: across a window
+ * boundary the estimate errs strict (never lets more through than the limit), so a burst of N
+ * calls straddling the boundary cannot pass 2 × limit as fixed windows do.
+ * Keys expire two windows after they start: each is read as "previous" for one more window.
+ */
+export const SLIDING_HIT = script(`
+local cur = redis.call('INCR', KEYS[1])
+local window = tonumber(ARGV[1])
+if cur == 1 then redis.call('PEXPIRE', KEYS[1], 2 * window) end
+local prev = tonumber(redis.call('GET', KEYS[2]) or '0')
+local weight = (window - tonumber(ARGV[2])) / window
+return cur + math.ceil(prev * weight)
+`);
+
+/**
+ * Fixed-window counter (quotas). KEYS[1]: the window's count. ARGV[1]: when the window ends
+ * (unix ms; 0 = never, for quotas that never renew). Returns the count, this hit included.
+ */
+export const FIXED_HIT = script(`
+local c = redis.call('INCR', KEYS[1])
+local ends = tonumber(ARGV[1])
+if c == 1 and ends > 0 then redis.call('PEXPIREAT', KEYS[1], ends) end
+return c
+`);

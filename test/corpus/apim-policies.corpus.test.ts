@@ -1,0 +1,92 @@
+/**
+ * The real-policy corpus: every `<policies>` document in test/corpus/apim-policies (gathered from
+ * public, MIT-licensed Azure sample and tooling repositories; manifest.json says where each came
+ * from) goes through the path a gateway config takes (schema, parse, named values, compile), as
+ * the operation policy of one API. The test prints the acceptance rate and the top refusal reasons
+ * and fails when the rate falls under FLOOR (raise FLOOR when a change accepts more).
+ *
+ * Documents that call Azure-only services (managed identity tokens, Event Hubs, Service Bus, Dapr)
+ * are counted apart: no self-hosted gateway can serve them. Every `{{named-value}}` a document uses
+ * is defined (the user would bring their named values along with their policies).
+ */
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { readFileSync } from 'node:fs';
+import { validateGatewayConfig } from '../../src/shared/config-schema.js';
+import { compilePolicies } from '../../src/gateway/pipeline/compile-policies.js';
+import { parsePolicyDocumentCollecting } from '../../src/gateway/pipeline/policy-document.js';
+import type { PolicyCompileError } from '../../src/gateway/pipeline/policy-element.js';
+
+/** Share of all documents the reader turns into a tree (XML as APIM reads it), measured. */
+const READ_FLOOR = 0.99;
+/** Accepted share of the documents that are not Azure-only, measured; a regression fails the test. */
+const FLOOR = 0.14;
+
+const CORPUS = new URL('../../../test/corpus/apim-policies/', import.meta.url);
+const AZURE_ONLY = /<(authentication-managed-identity|log-to-eventhub|send-service-bus-message|invoke-dapr-binding|publish-to-dapr)\b|backend-id="dapr"/;
+
+interface Entry { file: string; repo: string; path: string; commit: string; licence: string }
+
+/** Whether the reader reads the document (problems in single policies do not count here). */
+function reads(xml: string): boolean {
+  try {
+    parsePolicyDocumentCollecting(xml, 'policies', [] as PolicyCompileError[]);
+    return true;
+  } catch (err) {
+    console.log(`  unread: ${(err as Error).message.slice(0, 200)}`);
+    return false;
+  }
+}
+
+function compileDocument(xml: string): string[] {
+  const names = new Set([...xml.matchAll(/\{\{([A-Za-z0-9._-]+)\}\}/g)].map((m) => m[1]));
+  const result = validateGatewayConfig({
+    namedValues: [...names].map((name) => ({ name, value: 'corpus-value' })),
+    apis: [{
+      id: 'corpus', name: 'Corpus', path: 'corpus', serviceUrl: 'http://127.0.0.1:1', subscriptionRequired: false,
+      operations: [{ id: 'any', method: '*', urlTemplate: '/*', policies: xml }],
+    }],
+  });
+  if (!result.ok) return result.problems.map((p) => `config: ${p.message}`);
+  return compilePolicies(result.config).problems.map((p) => p.message);
+}
+
+/** A refusal reason without the document's own names and values, so like problems count together. */
+function reasonOf(message: string): string {
+  return message
+    .replace(/^apis\[0\]\.operations\[0\]\.policies \/ [a-z-]+ \/ /, '')
+    .replace(/\[\d+\]/g, '')
+    .replace(/line \d+, column \d+/g, 'line L, column C')
+    .replace(/"[^"]*"/g, '"…"')
+    .slice(0, 140);
+}
+
+test('real APIM policy documents: acceptance rate and refusal reasons', () => {
+  const manifest = JSON.parse(readFileSync(new URL('manifest.json', CORPUS), 'utf8')) as Entry[];
+  assert.ok(manifest.length >= 150, `the corpus holds ${manifest.length} documents`);
+  let accepted = 0;
+  let azureOnly = 0;
+  let read = 0;
+  let onlyExpressions = 0;
+  const reasons = new Map<string, number>();
+  for (const entry of manifest) {
+    assert.equal(entry.licence, 'MIT', `${entry.file}: only permissively licensed documents`);
+    const xml = readFileSync(new URL(`docs/${entry.file}`, CORPUS), 'utf8');
+    if (reads(xml)) read++;
+    if (AZURE_ONLY.test(xml)) { azureOnly++; continue; }
+    const problems = compileDocument(xml);
+    if (problems.length === 0) { accepted++; continue; }
+    if (problems.every((p) => p.includes('C# policy expression'))) onlyExpressions++;
+    // Each document counts once per distinct reason, so one long document does not dominate.
+    for (const reason of new Set(problems.map(reasonOf))) reasons.set(reason, (reasons.get(reason) ?? 0) + 1);
+  }
+  const counted = manifest.length - azureOnly;
+  const rate = accepted / counted;
+  const top = [...reasons].sort((a, b) => b[1] - a[1]).slice(0, 15);
+  console.log(`APIM corpus: ${accepted}/${counted} accepted (${(rate * 100).toFixed(1)}%); ${azureOnly} Azure-only documents excluded; ${manifest.length} in all`);
+  console.log(`APIM corpus: ${onlyExpressions} more are refused only for their C# expressions (problems inside a refused element are not counted)`);
+  console.log(`APIM corpus: the reader reads ${read}/${manifest.length} documents (${(read / manifest.length * 100).toFixed(1)}%)`);
+  for (const [reason, n] of top) console.log(`  ${String(n).padStart(4)}  ${reason}`);
+  assert.ok(read / manifest.length >= READ_FLOOR, `the reader read ${read}/${manifest.length}, under the floor`);
+  assert.ok(rate >= FLOOR, `acceptance ${(rate * 100).toFixed(1)}% fell under the floor ${(FLOOR * 100).toFixed(1)}%`);
+});
