@@ -9,6 +9,8 @@ import { backendTlsSchema, listenerTlsSchema, upstreamTlsSchema } from './tls-co
 import { parseAddressOrCidr } from '../gateway/policies/ip-address.js';
 import { checkTemplate, patternShape, splitSuffix } from './url-template.js';
 import { foldAscii } from './table-layout.js';
+import { apiRequestLogSchema, requestLogSchema, telemetrySchema } from './telemetry-config.js';
+export { DEFAULT_LATENCY_BUCKETS } from './telemetry-config.js';
 import { fragmentSchema, namedValueSchema, policiesSchema, productSchema, subscriptionKeyNamesSchema, subscriptionSchema } from './config-management.js';
 
 export const HTTP_METHODS = ['GET', 'HEAD', 'POST', 'PUT', 'PATCH', 'DELETE', 'OPTIONS', 'TRACE', '*'] as const;
@@ -127,6 +129,9 @@ const gatewaySchema = z.object({
   drainTimeoutSeconds: z.number().min(0).max(3600).default(30),
   cpuAffinity: cpuAffinitySchema.optional(),
   upstream: upstreamSchema.default({}),
+  /** One JSON line per request on stdout (README, Request logs). */
+  requestLog: requestLogSchema.default({}),
+  telemetry: telemetrySchema.default({}),
   cache: cacheSchema.default({}),
   redis: redisSchema.optional(),
   /** The HTTPS listener; absent means none. */
@@ -200,6 +205,8 @@ function apiSchemaWith<Ops extends z.ZodType<OperationOutput[], z.ZodTypeDef, un
     policies: policiesSchema.optional(),
     /** https backends of this API: extra CA, client certificate (mTLS), or no verification at all. */
     backendTls: backendTlsSchema.optional(),
+    /** false: no request-log line for this API's requests (metrics still count them). */
+    requestLog: apiRequestLogSchema,
   }).strict();
 }
 

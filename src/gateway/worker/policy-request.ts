@@ -21,6 +21,7 @@ export function startPolicyRequest(
   chain: RuntimeChain, ctx: RequestContext, contentLength: number, chunked: boolean,
 ): void {
   const exchange = new PolicyExchange(res, owner, ctx.method === 'HEAD', ctx, chain);
+  res.policyContext = ctx;
   // cache-lookup keeps unkeyed client headers from the backend, not the headers policies set.
   if (chain.inbound?.names.includes('cache-lookup')) ctx.clientHeaders = ctx.headers.slice();
   res.onAborted(() => exchange.clientAborted());
@@ -61,7 +62,7 @@ export function startPolicyRequest(
       body,
     };
     if (ctx.timeoutMs > 0) { opts.headersTimeout = ctx.timeoutMs; opts.bodyTimeout = ctx.timeoutMs; }
-    const send = () => { pool.dispatch(opts, exchange); };
+    const send = () => { exchange.dispatchTo(pool, opts); };
     if (ctx.retry !== null && !(body instanceof StreamingBody)) exchange.enableRetry(ctx.retry, send);
     send();
   };

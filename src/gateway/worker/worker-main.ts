@@ -23,6 +23,10 @@ import type { ServerLimits } from '../../http1/server/server-shared.js';
 import { listenShared } from './listen-shared.js';
 import { HttpsListener } from './https-listener.js';
 import type { RequestHandler as ServerRequestHandler } from '../../http1/server/server-shared.js';
+import { WorkerTelemetry } from '../telemetry/worker-telemetry.js';
+
+/** Workers send their telemetry deltas this often. */
+const TELEMETRY_REPORT_MS = 1_000;
 import { cacheStoresOf } from '../cache/cache-stores.js';
 import { pinWorkerThread } from './pin-worker.js';
 
@@ -41,9 +45,12 @@ const services: WorkerServices = {
   redisStats,
 };
 
+const telemetry = new WorkerTelemetry(init.index, (chunk) => process.stdout.write(chunk), (resume) => process.stdout.once('drain', resume));
+
 class WorkerState implements WorkerContext {
   generation: Generation | null = null;
   readonly pools = pools;
+  readonly telemetry = telemetry;
   draining = false;
   /** In-flight exchanges as an intrusive doubly linked list: O(1), no allocation per request. */
   private head: ProxyExchange | null = null;
@@ -80,6 +87,13 @@ class WorkerState implements WorkerContext {
 
 const state = new WorkerState();
 const send = (msg: WorkerToPrimary) => port.postMessage(msg);
+function sendTelemetry(): void {
+  // msgpackr packs into a buffer it reuses: copy the bytes into one of their own, then transfer it.
+  const own = new Uint8Array(telemetry.report());
+  port.postMessage({ type: 'telemetry', payload: own } satisfies WorkerToPrimary, [own.buffer as ArrayBuffer]);
+}
+const telemetryTimer = setInterval(sendTelemetry, TELEMETRY_REPORT_MS);
+telemetryTimer.unref();
 let closed = false;
 
 function limitsOf(settings: GatewaySettings): Partial<ServerLimits> {
@@ -110,7 +124,11 @@ const servers = [server];
 function applyTable(generation: number, buffer: SharedArrayBuffer): void {
   const started = performance.now();
   state.generation = buildGeneration(generation, buffer, pools, services);
-  for (const s of servers) s.setLimits(limitsOf(state.generation.settings));
+  const requestEnded = telemetry.configure(state.generation.settings);
+  for (const s of servers) {
+    s.setLimits(limitsOf(state.generation.settings));
+    s.requestEnded = requestEnded;
+  }
   cacheStoresOf(services).configure(state.generation.settings.cache);
   send({ type: 'table-applied', generation, buildMs: performance.now() - started });
 }
@@ -145,6 +163,10 @@ function closeAndExit(code: number): void {
   if (closed) return;
   closed = true;
   for (const s of servers) s.close();
+  // What the last second counted and logged is not lost with the thread.
+  clearInterval(telemetryTimer);
+  telemetry.flushLogs();
+  sendTelemetry();
   void services.redis?.close();
   void pools.destroyAll().finally(() => {
     process.exitCode = code;
