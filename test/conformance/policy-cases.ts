@@ -8,6 +8,10 @@ import { CONTINUE, RESPOND, type Outcome, type Section } from '../../src/gateway
 import type { RequestContext } from '../../src/gateway/pipeline/context.js';
 import { createHmac } from 'node:crypto';
 
+// validate-azure-ad-token fetches its tenant's keys when created: never from Microsoft in tests
+// (a closed local port; its runs here need no keys).
+process.env.OUTPOST_ENTRA_AUTHORITY ??= 'http://127.0.0.1:9';
+
 const JWT_SECRET = Buffer.from('conformance-secret-at-least-32-bytes-long');
 /** A compact HS256 JWT, signed synchronously (setup hooks are synchronous). */
 function hs256(claims: object): string {
@@ -160,6 +164,15 @@ export const POLICY_CASES: PolicyCase[] = [
         expect: CONTINUE, check: (ctx) => assert.equal(ctx.claim('sub'), 'u1') },
     ],
     bad: [{ yaml: { 'token-value': 'x', 'issuer-signing-keys': { key: JWT_SECRET.toString('base64') } }, attribute: 'token-value' }, { yaml: { 'clock-skew': -1, 'jwks-file': '/x' }, attribute: 'clock-skew' }],
+  },
+  {
+    name: 'validate-azure-ad-token', yaml: { 'tenant-id': 'contoso.onmicrosoft.com', audiences: { audience: 'api://orders' } }, sections: ['inbound'],
+    runs: [
+      { title: 'no token: 401 "JWT not present."', section: 'inbound', expect: RESPOND, check: (ctx) => assert.equal(ctx.response!.body, '{"statusCode":401,"message":"JWT not present."}') },
+      { title: 'not a JWT: the configured status', section: 'inbound', yaml: { 'tenant-id': 'contoso.onmicrosoft.com', 'failed-validation-httpcode': 403, audiences: { audience: 'a' } },
+        setup: (ctx) => { ctx.headers.push('authorization', 'Bearer x.y'); }, expect: RESPOND, check: (ctx) => assert.equal(ctx.response!.status, 403) },
+    ],
+    bad: [{ yaml: { 'tenant-id': 'common', audiences: { audience: 'a' } }, attribute: 'tenant-id' }, { yaml: { 'tenant-id': 'contoso.onmicrosoft.com' }, attribute: null }],
   },
   {
     name: 'check-header', yaml: { name: 'X-In', 'failed-check-httpcode': 401, 'failed-check-error-message': 'Bad X-In', value: 'v' }, sections: ['inbound'],

@@ -16,6 +16,7 @@ import { setBackendService } from './set-backend-service.js';
 import { setMethod } from './set-method.js';
 import { forwardRequest } from './forward-request.js';
 import { validateJwt } from './validate-jwt.js';
+import { validateAzureAdToken } from './validate-azure-ad-token.js';
 import { retry } from './retry.js';
 import { cacheLookup } from '../cache/cache-lookup.js';
 import { cacheStore } from '../cache/cache-store.js';
@@ -30,7 +31,7 @@ const FACTORIES: ReadonlyArray<PolicyFactory<never>> = [
   setHeader, returnResponse, mockResponse, setStatus, rateLimit, rateLimitByKey,
   checkHeader, ipFilter, cors,
   quota, quotaByKey, limitConcurrency, setQueryParameter, rewriteUri, setBackendService, setMethod, forwardRequest,
-  validateJwt,
+  validateJwt, validateAzureAdToken,
   retry,
   cacheLookup, cacheStore, cacheLookupValue, cacheStoreValue, cacheRemoveValue,
   setVariable,

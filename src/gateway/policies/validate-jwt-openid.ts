@@ -25,6 +25,8 @@ const MAX_SOURCES = 32;
 
 export class OpenIdKeySource {
   keys: JwtKey[] | null = null;
+  /** The configuration document's `issuer` (validate-azure-ad-token derives the tenant's issuers from it), or null. */
+  issuer: string | null = null;
   /** Successful and failed fetches of the key set, for tests and diagnostics. */
   fetches = 0;
   lastError: string | null = null;
@@ -77,6 +79,8 @@ export class OpenIdKeySource {
     if (typeof jwksUri !== 'string' || !/^https?:\/\//.test(jwksUri)) throw new Error(`${this.url}: no http(s) jwks_uri in the OpenID configuration`);
     const keys = importKeys(keysFromJwkJson(await fetchJson(jwksUri), false));
     if (keys.length === 0) throw new Error(`${jwksUri}: no usable RS256/ES256/HS256 signing keys`);
+    const issuer = (config as { issuer?: unknown }).issuer;
+    this.issuer = typeof issuer === 'string' && issuer.length <= 2048 ? issuer : null;
     return keys;
   }
 }

@@ -99,7 +99,7 @@ function compile(el: PolicyElement, at: PolicyLocation): ValidateJwtConfig {
   return config;
 }
 
-function texts(el: PolicyElement, at: PolicyLocation, name: string): string[] {
+export function texts(el: PolicyElement, at: PolicyLocation, name: string): string[] {
   allowOnly(el, at, [], [name]);
   const list = el.children.map((c, i) => textOnly(c, { ...at, element: `${at.element}[${at.index}]/${name}`, index: i }).trim());
   if (list.some((t) => t === '')) throw new PolicyCompileError(at, null, `an empty <${name}>`);
@@ -133,7 +133,7 @@ function jwksFile(path: string, at: PolicyLocation): JwtKeyData[] {
   }
 }
 
-function requiredClaim(claim: PolicyElement, at: PolicyLocation): RequiredClaim {
+export function requiredClaim(claim: PolicyElement, at: PolicyLocation): RequiredClaim {
   if (claim.name !== 'claim') throw new PolicyCompileError(at, null, `unknown child element <${claim.name}> (allowed: claim)`);
   allowOnly(claim, at, ['name', 'match', 'separator'], ['value']);
   return {
