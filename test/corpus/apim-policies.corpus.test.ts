@@ -7,7 +7,8 @@
  *
  * Documents that call Azure-only services (managed identity tokens, Event Hubs, Service Bus, Dapr)
  * are counted apart: no self-hosted gateway can serve them. Every `{{named-value}}` a document uses
- * is defined (the user would bring their named values along with their policies).
+ * is defined (the user would bring their named values along with their policies); one whose name
+ * says tenant holds a tenant ID, as the user's would.
  *
  * Fragments: a document's `<include-fragment fragment-id="…">` finds the `<fragment>` document its
  * source repository deploys under that id (fragments/manifest.json names repo, path, commit and
@@ -61,12 +62,23 @@ function reads(xml: string): boolean {
   }
 }
 
-function compileDocument(xml: string, fragments: { id: string; policy: string }[]): string[] {
+/** A tenant ID, for the Entra tenant a document names through a named value or placeholder. */
+const CORPUS_TENANT = '00000000-0000-0000-0000-00000000c0de';
+
+/** What a named value holds: a tenant's ID when its name says tenant, else a plain value. */
+function namedValue(name: string): string {
+  return /tenant/i.test(name) ? CORPUS_TENANT : 'corpus-value';
+}
+
+function compileDocument(original: string, fragments: { id: string; policy: string }[]): string[] {
+  // The AI-Gateway labs' Bicep fills these placeholders before uploading the policy
+  // (access-controlling: `replace(replace(loadTextContent('policy.xml'), '{tenant-id}', tenantId), '{client-application-id}', clientId)`).
+  const xml = original.replaceAll('{tenant-id}', CORPUS_TENANT).replaceAll('{client-application-id}', '00000000-0000-0000-0000-0000000c11e7');
   const texts = [xml, ...fragments.map((f) => f.policy)].join('\n');
   const names = new Set([...texts.matchAll(/\{\{([A-Za-z0-9._-]+)\}\}/g)].map((m) => m[1]));
   const result = validateGatewayConfig({
     fragments,
-    namedValues: [...names].map((name) => ({ name, value: 'corpus-value' })),
+    namedValues: [...names].map((name) => ({ name, value: namedValue(name) })),
     apis: [{
       id: 'corpus', name: 'Corpus', path: 'corpus', serviceUrl: 'http://127.0.0.1:1', subscriptionRequired: false,
       operations: [{ id: 'any', method: '*', urlTemplate: '/*', policies: xml }],
