@@ -12,6 +12,9 @@ import { collectionProp, linqMethod } from './cs-linq.js';
 import { objectMethod, objectProp } from './cs-objects.js';
 import { CsDateTime, CsDict, CsTimeSpan, JArray, JObject, JoinedDict, toToken, typeName } from './cs-values.js';
 import { HeadersView, VariablesView } from './cs-context.js';
+import { declareMembers } from './cs-names.js';
+
+declareMembers(['GetHashCode']);
 
 function missing(recv: unknown, name: string): CsRuntimeError {
   return new CsRuntimeError('RuntimeBinderException', `'${typeName(recv)}' does not contain a definition for '${name}'.`);
@@ -46,8 +49,23 @@ export function callMethod(recv: unknown, name: string, args: unknown[], targs: 
     case 'Equals': return csEquals(recv, args[0]);
     case 'CompareTo': return csCompare(recv, args[0]);
     case 'GetType': return typeName(recv);
+    case 'GetHashCode': return hashCode(recv);
   }
   throw missing(recv, name);
+}
+
+/**
+ * GetHashCode(): an int, stable within the process. .NET randomizes string hashes per process, so
+ * no policy can rely on particular values (they seed Random or spread keys); an int is itself and
+ * a bool 1 or 0, as in .NET.
+ */
+function hashCode(recv: unknown): number {
+  if (typeof recv === 'number' && Number.isInteger(recv)) return recv | 0;
+  if (typeof recv === 'boolean') return recv ? 1 : 0;
+  const text = csString(recv);
+  let h = 0x811c9dc5;
+  for (let i = 0; i < text.length; i++) h = Math.imul(h ^ text.charCodeAt(i), 0x01000193);
+  return h | 0;
 }
 
 export function indexGet(recv: unknown, keys: unknown[]): unknown {

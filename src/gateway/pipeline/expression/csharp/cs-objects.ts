@@ -12,6 +12,7 @@ import { argumentError } from './cs-error.js';
 import { writeOut } from './cs-out.js';
 import type { PikeVm } from '../regex/index.js';
 import { MAX_MATCH_INPUT } from '../ast.js';
+import { CsRandom, randomMethod } from './cs-random.js';
 
 declareMembers(['Value', 'HasValue', 'Values', 'Property', 'Properties', 'SelectToken', 'ToObject', 'Name', 'HasValues', 'Type', 'Parent', 'Children',
   'GetValue', 'Year', 'Month', 'Day', 'Hour', 'Minute', 'Second', 'Millisecond', 'Ticks', 'Date', 'DayOfWeek', 'Kind', 'AddSeconds',
@@ -95,6 +96,7 @@ export function objectMethod(recv: unknown, name: string, args: unknown[], st: E
     if (name === 'Append' || name === 'AppendLine') { recv.text = st.str(recv.text + csString(a) + (name === 'AppendLine' ? '\r\n' : '')); return recv; }
     if (name === 'ToString') return recv.text;
   }
+  if (recv instanceof CsRandom) return randomMethod(recv, name, args);
   if (recv instanceof Jwt && name === 'Claims') return NO_MEMBER;
   // A JValue is a plain value: Value<T>() converts it, ToObject<T>() likewise.
   if ((name === 'Value' || name === 'ToObject') && (typeof recv === 'string' || typeof recv === 'number' || typeof recv === 'boolean')) {
