@@ -2,7 +2,7 @@
  * .NET's ToString, equality and ordering over run-time values (cs-values.ts), and DateTime and
  * number formats (the standard ones real policies use, and custom yyyy-MM-dd HH:mm:ss.fff).
  */
-import { BasicCredentials, CsDateTime, CsDict, CsTimeSpan, CsUri, JArray, JObject, JProperty, jsonText, Jwt, KeyValue, RegexMatch, typeName } from './cs-values.js';
+import { BasicCredentials, CsAnonymous, CsDateTime, CsDict, CsTimeSpan, CsUri, JArray, JObject, JProperty, jsonText, Jwt, KeyValue, RegexMatch, typeName } from './cs-values.js';
 import { View } from './cs-view.js';
 import { formatError } from './cs-error.js';
 
@@ -20,6 +20,8 @@ export function csString(v: unknown, format: string | null = null): string {
   if (v instanceof JProperty) return `"${v.name}": ${jsonText(v.value, true)}`;
   if (v instanceof CsUri) return v.url.toString();
   if (v instanceof KeyValue) return `[${csString(v.key)}, ${csString(v.value)}]`;
+  // C#'s anonymous type ToString: `{ a = 1, b = x }`.
+  if (v instanceof CsAnonymous) return v.props.size === 0 ? '{ }' : `{ ${[...v.props].map(([k, x]) => `${k} = ${csString(x)}`).join(', ')} }`;
   if (v instanceof RegexMatch) return v.value;
   if (v instanceof Jwt) return v.raw;
   if (v instanceof Uint8Array) return 'System.Byte[]';

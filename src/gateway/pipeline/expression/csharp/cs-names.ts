@@ -18,7 +18,7 @@ const TYPE_ALIASES: Record<string, string> = {
   IEnumerable: 'IEnumerable', List: 'List', IList: 'List', ICollection: 'List', Dictionary: 'Dictionary', IDictionary: 'Dictionary',
   IReadOnlyDictionary: 'Dictionary', KeyValuePair: 'KeyValuePair', StringBuilder: 'StringBuilder', StringSplitOptions: 'StringSplitOptions',
   RegexOptions: 'RegexOptions', JTokenType: 'JTokenType', DateTimeKind: 'DateTimeKind', CultureInfo: 'CultureInfo', DateTimeStyles: 'DateTimeStyles',
-  Func: 'Func', Random: 'Random',
+  Func: 'Func', Random: 'Random', JsonConvert: 'JsonConvert',
 };
 
 /** Namespaces a fully qualified name may start with (`System.Text.Encoding.UTF8`). */

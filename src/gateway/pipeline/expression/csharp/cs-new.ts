@@ -1,11 +1,11 @@
 /**
  * `new T(...)` for the types the subset allows (the parser refused the others): JObject, JArray,
  * JProperty, List<T>, Dictionary<K,V>, Uri, string(char, count), DateTime, TimeSpan, Guid,
- * StringBuilder, Regex (compiled on the Pike VM), KeyValuePair, Random. Collection initializers call Add.
+ * StringBuilder, Regex (compiled on the Pike VM), KeyValuePair, Random, and anonymous objects. Collection initializers call Add.
  */
 import type { Node } from './cs-ast.js';
 import { MAX_ITEMS, type EvalState } from './cs-state.js';
-import { CsDateTime, CsDict, CsTimeSpan, CsUri, JArray, JObject, JProperty, KeyValue, toToken } from './cs-values.js';
+import { CsAnonymous, CsDateTime, CsDict, CsTimeSpan, CsUri, JArray, JObject, JProperty, KeyValue, toToken } from './cs-values.js';
 import { CsStringBuilder } from './cs-objects.js';
 import { CsRandom } from './cs-random.js';
 import { regexFor } from './cs-statics.js';
@@ -49,6 +49,11 @@ function maker(type: string): (args: unknown[], st: EvalState) => unknown {
     case 'Dictionary': return () => new CsDict();
     case 'KeyValuePair': return ([k, v]) => new KeyValue(k, v);
     case 'Random': return (args) => new CsRandom(...args);
+    case 'anonymous': return (args) => {
+      const props = new Map<string, unknown>();
+      for (let i = 0; i < args.length; i += 2) props.set(args[i] as string, args[i + 1]);
+      return new CsAnonymous(props);
+    };
     case 'Uri': return ([text]) => { try { return new CsUri(new URL(csString(text))); } catch { throw formatError('Invalid URI: The format of the URI could not be determined.'); } };
     case 'string': return ([c, count], st) => st.str(csString(c).repeat(Math.max(0, Math.min(Number(count), 1 << 20))));
     case 'DateTime': return ([y, mo, d, h, mi, s]) => new CsDateTime(Date.UTC(Number(y), Number(mo) - 1, Number(d), Number(h ?? 0), Number(mi ?? 0), Number(s ?? 0)));

@@ -138,6 +138,7 @@ export abstract class PrimaryParser extends TokenParser {
 
   private newExpr(t: Tok): Node {
     if (this.is('[')) { this.next(); this.expect(']'); return { k: 'arr', items: this.initList(), p: t.p }; }
+    if (this.is('{')) return this.anonymousObject(t);
     const typeTok = this.peek();
     const type = this.tryType();
     if (type === null) this.fail(typeTok, `new ${typeTok.t}(...) is outside the supported subset of policy expressions`);
@@ -166,6 +167,24 @@ export abstract class PrimaryParser extends TokenParser {
       }
     }
     return { k: 'new', type, args, init, p: t.p };
+  }
+
+  /** `new { name = expr, ... }`: args alternate each member's name (a literal) and its value. */
+  private anonymousObject(t: Tok): Node {
+    this.expect('{');
+    const args: Node[] = [];
+    const names = new Set<string>();
+    while (!this.eat('}')) {
+      const name = this.peek();
+      if (name.k !== 'id' || this.peek(1).t !== '=') this.fail(name, 'an anonymous object member needs a name (`name = value`); projection initializers are outside the supported subset');
+      if (names.has(name.t)) this.fail(name, `the anonymous object already has a member "${name.t}"`);
+      names.add(name.t);
+      this.next();
+      this.next();
+      args.push({ k: 'lit', v: name.t, p: name.p }, this.expr());
+      if (!this.eat(',')) { this.expect('}'); break; }
+    }
+    return { k: 'new', type: 'anonymous', args, init: null, p: t.p };
   }
 
   private initList(): Node[] {

@@ -7,7 +7,7 @@
 import { randomUUID } from 'node:crypto';
 import { declareStatics } from './cs-names.js';
 import type { EvalState } from './cs-state.js';
-import { CsDateTime, CsTimeSpan, JArray, JObject, toToken } from './cs-values.js';
+import { CsDateTime, CsTimeSpan, JArray, JObject, jsonText, toToken } from './cs-values.js';
 import { csString, parseDate } from './cs-convert.js';
 import { argumentError, CsRuntimeError, formatError } from './cs-error.js';
 import { CsEncoding, CsRegex } from './cs-objects.js';
@@ -163,6 +163,8 @@ export const STATICS: Record<string, StaticMember> = {
   'JArray.Parse': fn(([a], st) => { const v = parseJson(a, st); if (!(v instanceof JArray)) throw new CsRuntimeError('JsonReaderException', 'Error reading JArray from JsonReader.'); return v; }),
   'JToken.Parse': fn(([a], st) => parseJson(a, st)),
   'JToken.FromObject': fn(([a]) => toToken(a)),
+  // Newtonsoft's defaults: compact unless Formatting.Indented (two spaces), members in written order.
+  'JsonConvert.SerializeObject': fn(([a, formatting], st) => st.str(jsonText(a, formatting === 1))),
   'StringComparison.CurrentCulture': value(0), 'StringComparison.CurrentCultureIgnoreCase': value(1),
   'StringComparison.InvariantCulture': value(2), 'StringComparison.InvariantCultureIgnoreCase': value(3),
   'StringComparison.Ordinal': value(4), 'StringComparison.OrdinalIgnoreCase': value(5),

@@ -25,9 +25,20 @@ export class JProperty {
   constructor(readonly name: string, readonly value: unknown) {}
 }
 
+/**
+ * A C# anonymous object (`new { resource = "...", scopes = new[] { "a" } }`): named values in
+ * their written order. Real policies build one to serialize it (JsonConvert.SerializeObject,
+ * JObject.FromObject); reading a member back is outside the subset.
+ */
+export class CsAnonymous {
+  readonly csType = 'AnonymousType';
+  constructor(readonly props: ReadonlyMap<string, unknown>) {}
+}
+
 /** JSON.parse output (or any plain value) as JTokens. */
 export function toToken(v: unknown): unknown {
   if (v === null || v === undefined) return null;
+  if (v instanceof CsAnonymous) { const o = new JObject(); for (const [k, x] of v.props) o.props.set(k, toToken(x)); return o; }
   if (Array.isArray(v)) return new JArray(v.map(toToken));
   // The prototype, not `.constructor`: a JSON key named "constructor" must not change what this is.
   if (typeof v === 'object' && Object.getPrototypeOf(v) === Object.prototype) return JObject.from(v as Record<string, unknown>);
@@ -40,6 +51,7 @@ export function toPlain(v: unknown): unknown {
   if (v instanceof JArray) return v.items.map(toPlain);
   if (Array.isArray(v)) return v.map(toPlain);
   if (v instanceof JProperty) return { [v.name]: toPlain(v.value) };
+  if (v instanceof CsAnonymous) { const o: Record<string, unknown> = {}; for (const [k, x] of v.props) o[k] = toPlain(x); return o; }
   if (v instanceof CsDateTime) return v.iso();
   if (v instanceof Map) { const o: Record<string, unknown> = {}; for (const [k, x] of v) o[String(k)] = toPlain(x); return o; }
   return v;
