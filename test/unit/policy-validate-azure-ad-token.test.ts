@@ -150,9 +150,11 @@ describe('validate-azure-ad-token', () => {
     assert.equal(parseTenant(TENANT_ID.toUpperCase()), TENANT_ID);
     assert.ok(typeof parseTenant('https://contoso.onmicrosoft.com/path') !== 'string');
     assert.ok(typeof parseTenant('organizations') !== 'string');
-    assert.deepEqual(tenantIssuers(V2_ISSUER), [V2_ISSUER, V1_ISSUER]);
-    assert.deepEqual(tenantIssuers('https://login.microsoftonline.com/{tenantid}/v2.0'), [], 'a multi-tenant template issuer accepts nothing');
-    assert.deepEqual(tenantIssuers(null), []);
+    assert.deepEqual(tenantIssuers(V2_ISSUER, TENANT_ID), [V2_ISSUER, V1_ISSUER]);
+    assert.deepEqual(tenantIssuers(V2_ISSUER, TENANT_DOMAIN), [V2_ISSUER, V1_ISSUER]);
+    assert.deepEqual(tenantIssuers(V2_ISSUER, '00000000-0000-0000-0000-000000000001'), [], 'a document naming another tenant accepts nothing');
+    assert.deepEqual(tenantIssuers('https://login.microsoftonline.com/{tenantid}/v2.0', TENANT_DOMAIN), [], 'a multi-tenant template issuer accepts nothing');
+    assert.deepEqual(tenantIssuers(null, TENANT_ID), []);
     assert.equal(entraAuthority({}), 'https://login.microsoftonline.com');
     assert.equal(entraAuthority({ [ENTRA_AUTHORITY_ENV]: 'http://127.0.0.1:8/mirror/' }), 'http://127.0.0.1:8/mirror');
     assert.ok(typeof entraAuthority({ [ENTRA_AUTHORITY_ENV]: 'ftp://x' }) !== 'string');

@@ -60,12 +60,15 @@ export function openIdConfigurationUrl(authority: string, tenant: string): strin
  * (`https://login.microsoftonline.com/{tid}/v2.0`): that v2 issuer as the document says it, and
  * the v1 issuer of the same tenant, `https://sts.windows.net/{tid}/` (Entra issues v1 tokens to
  * APIs whose registration asks for them, signed with the same keys). Empty when the document's
- * issuer is not a single tenant's v2 issuer: no token is accepted then.
+ * issuer is not a single tenant's v2 issuer, or names another tenant than a GUID tenant-id: no
+ * token is accepted then.
  */
-export function tenantIssuers(documentIssuer: string | null): string[] {
+export function tenantIssuers(documentIssuer: string | null, tenant: string): string[] {
   if (documentIssuer === null) return [];
   const m = V2_ISSUER.exec(documentIssuer);
   if (m === null) return [];
+  // A policy that names its tenant by GUID accepts only that tenant, whatever the document says.
+  if (GUID.test(tenant) && m[2].toLowerCase() !== tenant.toLowerCase()) return [];
   return [documentIssuer, `${V1_ISSUER_ORIGIN}/${m[2].toLowerCase()}/`];
 }
 

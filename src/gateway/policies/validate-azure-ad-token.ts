@@ -50,6 +50,8 @@ const VARIABLE_NAME = /^[A-Za-z0-9_.\-:]{1,128}$/;
 const MAX_IDS = 64;
 
 export interface AzureAdTokenConfig {
+  /** The tenant as tenant-id names it (GUID or domain, lowercase). */
+  tenant: string;
   /** The token checks shared with validate-jwt (keys from openIdUrls; issuers checked here, after). */
   jwt: ValidateJwtConfig;
   /** token-value: an expression giving the bare token, or null to read header/query. */
@@ -111,7 +113,7 @@ function compile(el: PolicyElement, at: PolicyLocation): AzureAdTokenConfig {
   if (output !== undefined && !VARIABLE_NAME.test(output)) {
     throw new PolicyCompileError(at, 'output-token-variable-name', `must be 1 to 128 letters, digits, or _ . - :, got ${JSON.stringify(output.slice(0, 140))}`);
   }
-  return { jwt, tokenValue, clientIds, missingMessage: configured || MISSING_MESSAGE, outputVariable: output ?? null };
+  return { tenant, jwt, tokenValue, clientIds, missingMessage: configured || MISSING_MESSAGE, outputVariable: output ?? null };
 }
 
 export const validateAzureAdToken: PolicyFactory<AzureAdTokenConfig> = {
@@ -139,7 +141,7 @@ export const validateAzureAdToken: PolicyFactory<AzureAdTokenConfig> = {
       return RESPOND;
     };
     const issuerAccepted = (iss: unknown): boolean => {
-      if (source.issuer !== issuersFor) { issuersFor = source.issuer; issuers = tenantIssuers(issuersFor); }
+      if (source.issuer !== issuersFor) { issuersFor = source.issuer; issuers = tenantIssuers(issuersFor, config.tenant); }
       return typeof iss === 'string' && issuers.includes(iss);
     };
 
