@@ -1,7 +1,8 @@
 /**
  * Anonymous objects and JsonConvert.SerializeObject, as real policies use them to answer with JSON
  * (the MCP and Copilot labs' protected-resource metadata): members in written order, Newtonsoft's
- * compact output by default and two-space indentation with Formatting.Indented, C#'s ToString,
+ * compact output by default and two-space indentation with Formatting.Indented, projection
+ * initializers, C#'s ToString,
  * JObject.FromObject; unnamed members and reading a member back are compile errors.
  */
 import { test } from 'node:test';
@@ -34,8 +35,14 @@ test('ToString is C#\'s anonymous type text', () => {
   assert.equal(evaluate('new { a = 1, b = "x" }.ToString()'), '{ a = 1, b = x }');
 });
 
+test('projection initializers take the local\'s or the member\'s name, as in C#', () => {
+  assert.equal(evaluate('var exp = 1700000000; var username = "john_doe"; return JsonConvert.SerializeObject(new { exp, username, context.Api.Id });', undefined, 'block'),
+    '{"exp":1700000000,"username":"john_doe","Id":"shop"}');
+});
+
 test('unnamed or repeated members, and reading a member back, are compile errors', () => {
-  assert.throws(() => evaluate('new { context.Api.Id }'), /needs a name/);
+  assert.throws(() => evaluate('new { 1 + 2 }'), /needs a name/);
+  assert.throws(() => evaluate('var a = 1; return new { a, a };', undefined, 'block'), /already has a member "a"/);
   assert.throws(() => evaluate('new { a = 1, a = 2 }'), /already has a member "a"/);
   assert.throws(() => evaluate('new { zzq = 1 }.zzq'), /zzq/);
 });

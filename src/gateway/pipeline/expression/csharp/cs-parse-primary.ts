@@ -169,19 +169,31 @@ export abstract class PrimaryParser extends TokenParser {
     return { k: 'new', type, args, init, p: t.p };
   }
 
-  /** `new { name = expr, ... }`: args alternate each member's name (a literal) and its value. */
+  /**
+   * `new { name = expr, local, a.Member, ... }`: args alternate each member's name (a literal) and
+   * its value. A member without `name =` takes the local's or the member's name, as in C#.
+   */
   private anonymousObject(t: Tok): Node {
     this.expect('{');
     const args: Node[] = [];
     const names = new Set<string>();
     while (!this.eat('}')) {
-      const name = this.peek();
-      if (name.k !== 'id' || this.peek(1).t !== '=') this.fail(name, 'an anonymous object member needs a name (`name = value`); projection initializers are outside the supported subset');
-      if (names.has(name.t)) this.fail(name, `the anonymous object already has a member "${name.t}"`);
-      names.add(name.t);
-      this.next();
-      this.next();
-      args.push({ k: 'lit', v: name.t, p: name.p }, this.expr());
+      const start = this.peek();
+      let name: string;
+      let value: Node;
+      if (start.k === 'id' && this.peek(1).t === '=') {
+        this.next();
+        this.next();
+        name = start.t;
+        value = this.expr();
+      } else {
+        value = this.expr();
+        if (value.k === 'loc' || value.k === 'mem') name = value.name;
+        else this.fail(start, 'an anonymous object member needs a name (`name = value`)');
+      }
+      if (names.has(name)) this.fail(start, `the anonymous object already has a member "${name}"`);
+      names.add(name);
+      args.push({ k: 'lit', v: name, p: start.p }, value);
       if (!this.eat(',')) { this.expect('}'); break; }
     }
     return { k: 'new', type: 'anonymous', args, init: null, p: t.p };
