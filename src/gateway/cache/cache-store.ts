@@ -1,6 +1,6 @@
 /**
  * cache-store (outbound, APIM's policy and attributes): stores the response of a GET that
- * cache-lookup missed, for `duration` seconds. Only 200 unless cache-response="true" (then any
+ * cache-lookup missed, for `duration` seconds (a constant or a policy expression). Only 200 unless cache-response="true" (then any
  * final status but 206 and 304). Never stored: Cache-Control no-store, Cache-Control private
  * (unless cache-lookup allowed private responses), a Set-Cookie, `Vary: *` or a Vary on
  * X-Forwarded-For, a body over gateway.cache.maxEntryBytes. The body is copied as
@@ -10,13 +10,13 @@ import type { PolicyFactory, PolicyInstance } from '../pipeline/policy-contract.
 import { CONTINUE, type Outcome } from '../pipeline/phases.js';
 import type { RequestContext } from '../pipeline/context.js';
 import { allowOnly } from '../policies/attributes.js';
-import { boolValue, durationValue } from './policy-value.js';
+import { bindDuration, boolValue, durationTemplate, type Duration } from './policy-value.js';
 import { cacheStoresOf } from './cache-stores.js';
 import { ResponseCapture } from './response-capture.js';
 import { downstreamCacheControl, type ResponseStorePlan } from './store-plan.js';
 
 interface Config {
-  durationSeconds: number;
+  duration: Duration;
   anyStatus: boolean;
 }
 
@@ -25,11 +25,11 @@ export const cacheStore: PolicyFactory<Config> = {
   sections: ['outbound'],
   compile(el, at) {
     allowOnly(el, at, ['duration', 'cache-response']);
-    return { durationSeconds: durationValue(el, at), anyStatus: boolValue(el, at, 'cache-response', false) };
+    return { duration: durationTemplate(el, at), anyStatus: boolValue(el, at, 'cache-response', false) };
   },
   create(config, services): PolicyInstance {
     const stores = cacheStoresOf(services);
-    const ttlMs = config.durationSeconds * 1000;
+    const secondsOf = bindDuration(config.duration);
     return {
       run(ctx: RequestContext): Outcome {
         const plan = ctx.cacheStore;
@@ -39,9 +39,10 @@ export const cacheStore: PolicyFactory<Config> = {
         const status = response.status;
         if (config.anyStatus ? status < 200 || status === 206 || status === 304 : status !== 200) return CONTINUE;
         if (!storable(response.headers, plan)) return CONTINUE;
-        const control = downstreamCacheControl(plan, config.durationSeconds);
+        const seconds = secondsOf(ctx);
+        const control = downstreamCacheControl(plan, seconds);
         if (control !== null) setHeader(response.headers, 'cache-control', control);
-        ctx.bodyTap = new ResponseCapture(stores, plan, ttlMs, services.now);
+        ctx.bodyTap = new ResponseCapture(stores, plan, seconds * 1000, services.now);
         return CONTINUE;
       },
     };

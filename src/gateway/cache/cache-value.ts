@@ -14,7 +14,7 @@ import { PolicyCompileError, type PolicyElement, type PolicyLocation } from '../
 import { allowOnly, templateValue } from '../policies/attributes.js';
 import { bindStringTemplate, bindTemplate, type Template } from '../pipeline/expression/index.js';
 import { CsRuntimeError } from '../pipeline/expression/csharp/cs-error.js';
-import { durationValue, enumValue, policyValue } from './policy-value.js';
+import { bindDuration, durationTemplate, enumValue, policyValue, type Duration } from './policy-value.js';
 import { CACHING_TYPES, cacheStoresOf, type CachingType } from './cache-stores.js';
 import { decodeValue, encodeValue } from './cache-entry.js';
 
@@ -28,7 +28,7 @@ const MAX_KEY = 1024;
 const CONTROL = /[\u0000-\u001f\u007f]/;
 
 interface LookupConfig { key: Template; variable: string; fallback: Template | null; cachingType: CachingType }
-interface StoreConfig { key: Template; value: Template; durationSeconds: number; cachingType: CachingType }
+interface StoreConfig { key: Template; value: Template; duration: Duration; cachingType: CachingType }
 interface RemoveConfig { key: Template; cachingType: CachingType }
 
 /** A key: a constant (checked now) or a policy expression (checked per request by keyOf). */
@@ -94,7 +94,7 @@ export const cacheStoreValue: PolicyFactory<StoreConfig> = {
     // A constant, or (usually, in APIM) a policy expression whose value is stored as it is typed.
     const raw = el.attrs.value ?? '';
     if (raw.length > MAX_CONSTANT_VALUE) throw new PolicyCompileError(at, 'value', `must be at most ${MAX_CONSTANT_VALUE} characters`);
-    return { key: keyTemplate(el, at), value: templateValue(at, 'value', raw), durationSeconds: durationValue(el, at), cachingType: enumValue(el, at, 'caching-type', CACHING_TYPES, 'prefer-external') };
+    return { key: keyTemplate(el, at), value: templateValue(at, 'value', raw), duration: durationTemplate(el, at), cachingType: enumValue(el, at, 'caching-type', CACHING_TYPES, 'prefer-external') };
   },
   create(config, services): PolicyInstance {
     const stores = cacheStoresOf(services);
@@ -102,7 +102,7 @@ export const cacheStoreValue: PolicyFactory<StoreConfig> = {
     const constant = config.value.k === 'text' ? encodeValue(config.value.v) : null;
     const valueOf = bindTemplate(config.value);
     const textOf = bindStringTemplate(config.value);
-    const ttlMs = config.durationSeconds * 1000;
+    const secondsOf = bindDuration(config.duration);
     return {
       run(ctx: RequestContext): Outcome {
         // Strings, numbers, booleans and null keep their type; anything else (a JObject, a Jwt)
@@ -112,7 +112,7 @@ export const cacheStoreValue: PolicyFactory<StoreConfig> = {
           const v = valueOf(ctx);
           bytes = encodeValue(v === null || typeof v === 'string' || typeof v === 'number' || typeof v === 'boolean' ? v : textOf(ctx));
         }
-        if (bytes.length <= stores.maxEntryBytes) stores.set(keyOf(ctx), bytes, ttlMs, config.cachingType);
+        if (bytes.length <= stores.maxEntryBytes) stores.set(keyOf(ctx), bytes, secondsOf(ctx) * 1000, config.cachingType);
         return CONTINUE;
       },
     };

@@ -1,10 +1,15 @@
 /**
- * Constant attributes of the cache policies (durations, caching types, vary-by flags, variable
- * names). The keys and values of the cache-*-value policies take policy expressions and are
- * compiled by the expression engine (cache-value.ts); the attributes read here do not evaluate
- * one, so `@(...)` / `@{...}` in them is a compile error rather than a literal.
+ * Constant attributes of the cache policies (caching types, vary-by flags, variable names). The
+ * keys and values of the cache-*-value policies take policy expressions and are compiled by the
+ * expression engine (cache-value.ts); so do durations (durationTemplate, as APIM allows); the
+ * other attributes read here do not evaluate one, so `@(...)` / `@{...}` in them is a compile
+ * error rather than a literal.
  */
 import { PolicyCompileError, type PolicyElement, type PolicyLocation } from '../pipeline/policy-element.js';
+import { bindTemplate, type Template } from '../pipeline/expression/index.js';
+import { CsRuntimeError } from '../pipeline/expression/csharp/cs-error.js';
+import { templateValue } from '../policies/attributes.js';
+import type { RequestContext } from '../pipeline/context.js';
 
 /** An attribute's constant text, or `fallback` when absent (undefined fallback: required). */
 export function policyValue(el: PolicyElement, at: PolicyLocation, name: string, fallback?: string): string {
@@ -34,11 +39,44 @@ export function enumValue<T extends string>(el: PolicyElement, at: PolicyLocatio
   return raw as T;
 }
 
+const MAX_DURATION_SEC = 31_536_000;
+
 /** A whole number of seconds (cache durations): required, 1 s to one year. */
 export function durationValue(el: PolicyElement, at: PolicyLocation, name = 'duration'): number {
   const raw = policyValue(el, at, name);
   if (!/^\d{1,9}$/.test(raw)) throw new PolicyCompileError(at, name, `must be a whole number of seconds, got "${raw}"`);
   const n = Number(raw);
-  if (n < 1 || n > 31_536_000) throw new PolicyCompileError(at, name, `must be between 1 and 31536000 seconds, got ${n}`);
+  if (n < 1 || n > MAX_DURATION_SEC) throw new PolicyCompileError(at, name, `must be between 1 and ${MAX_DURATION_SEC} seconds, got ${n}`);
   return n;
+}
+
+/** A cache duration as it travels in the table: seconds checked at compile time, or an expression. */
+export type Duration = { k: 'seconds'; v: number } | { k: 'expr'; t: Template };
+
+/**
+ * A duration that may be a policy expression (APIM allows one in cache-store's and
+ * cache-store-value's `duration`, e.g. the seconds a token endpoint said it lives); a constant is
+ * checked now, as durationValue does.
+ */
+export function durationTemplate(el: PolicyElement, at: PolicyLocation, name = 'duration'): Duration {
+  const raw = el.attrs[name];
+  if (raw !== undefined && /^\s*@[({]/.test(raw)) return { k: 'expr', t: templateValue(at, name, raw) };
+  return { k: 'seconds', v: durationValue(el, at, name) };
+}
+
+/**
+ * Seconds per request. An expression must give a whole number (or its digits) from 1 s to one
+ * year; anything else fails the request to on-error, as an exception in the expression would.
+ */
+export function bindDuration(d: Duration): (ctx: RequestContext) => number {
+  if (d.k === 'seconds') { const v = d.v; return () => v; }
+  const evaluate = bindTemplate(d.t);
+  return (ctx) => {
+    const v = evaluate(ctx);
+    const n = typeof v === 'number' ? v : typeof v === 'string' && /^\s*\d{1,9}\s*$/.test(v) ? Number(v) : NaN;
+    if (!Number.isInteger(n) || n < 1 || n > MAX_DURATION_SEC) {
+      throw new CsRuntimeError('ArgumentOutOfRangeException', `duration must be a whole number of seconds from 1 to ${MAX_DURATION_SEC}, got ${typeof v === 'string' ? JSON.stringify(v.slice(0, 40)) : String(v)}.`);
+    }
+    return n;
+  };
 }

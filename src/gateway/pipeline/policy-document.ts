@@ -65,7 +65,7 @@ export type PolicyDocument = Partial<Record<Section, PolicyElement[]>>;
 
 const EXPRESSION = /@[({]/;
 /** `element@attribute` pairs whose value may be a policy expression (compiled by the policy, expression/template.ts). */
-export const EXPRESSION_ATTRIBUTES = new Set(['validate-azure-ad-token@token-value',
+export const EXPRESSION_ATTRIBUTES = new Set(['validate-azure-ad-token@token-value', 'cache-store@duration', 'cache-store-value@duration',
   'when@condition', 'retry@condition', 'set-variable@value', 'set-status@code', 'set-status@reason',
   'rewrite-uri@template', 'rate-limit-by-key@counter-key', 'quota-by-key@counter-key', 'limit-concurrency@key',
   'cache-lookup-value@key', 'cache-lookup-value@default-value', 'cache-store-value@key', 'cache-store-value@value', 'cache-remove-value@key']);
