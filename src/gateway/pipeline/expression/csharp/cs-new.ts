@@ -1,13 +1,15 @@
 /**
  * `new T(...)` for the types the subset allows (the parser refused the others): JObject, JArray,
  * JProperty, List<T>, Dictionary<K,V>, Uri, string(char, count), DateTime, TimeSpan, Guid,
- * StringBuilder, Regex (compiled on the Pike VM), KeyValuePair, Random, and anonymous objects. Collection initializers call Add.
+ * StringBuilder, Regex (compiled on the Pike VM), KeyValuePair, Random, the HMAC and SHA*Managed
+ * hash types, and anonymous objects. Collection initializers call Add.
  */
 import type { Node } from './cs-ast.js';
 import { MAX_ITEMS, type EvalState } from './cs-state.js';
 import { CsAnonymous, CsDateTime, CsDict, CsTimeSpan, CsUri, JArray, JObject, JProperty, KeyValue, toToken } from './cs-values.js';
 import { CsStringBuilder } from './cs-objects.js';
 import { CsRandom } from './cs-random.js';
+import { newCrypto } from './cs-crypto.js';
 import { regexFor } from './cs-statics.js';
 import { callMethod } from './cs-members.js';
 import { enumerate } from './cs-linq.js';
@@ -66,5 +68,6 @@ function maker(type: string): (args: unknown[], st: EvalState) => unknown {
     // Shares the bounded cache of compiled patterns with the static Regex.IsMatch.
     case 'Regex': return ([pattern, options]) => regexFor(pattern, options);
   }
+  if (/^(HMAC|SHA)/.test(type)) return (args) => newCrypto(type, args);
   throw new Error(`new ${type} is outside the subset`);
 }

@@ -13,6 +13,7 @@ import { writeOut } from './cs-out.js';
 import type { PikeVm } from '../regex/index.js';
 import { MAX_MATCH_INPUT } from '../ast.js';
 import { CsRandom, randomMethod } from './cs-random.js';
+import { CsHash, cryptoMethod, cryptoProp } from './cs-crypto.js';
 
 declareMembers(['Value', 'HasValue', 'Values', 'Property', 'Properties', 'SelectToken', 'ToObject', 'Name', 'HasValues', 'Type', 'Parent', 'Children',
   'GetValue', 'Year', 'Month', 'Day', 'Hour', 'Minute', 'Second', 'Millisecond', 'Ticks', 'Date', 'DayOfWeek', 'Kind', 'AddSeconds',
@@ -46,6 +47,7 @@ export function objectProp(recv: unknown, name: string): unknown {
   if (recv instanceof CsUri) return uriProp(recv.url, name);
   if (recv instanceof RegexMatch) return name === 'Success' ? recv.success : name === 'Value' ? recv.value : NO_MEMBER;
   if (recv instanceof CsStringBuilder) return name === 'Length' ? recv.text.length : NO_MEMBER;
+  if (recv instanceof CsHash) return cryptoProp(recv, name);
   return NO_MEMBER;
 }
 
@@ -97,6 +99,7 @@ export function objectMethod(recv: unknown, name: string, args: unknown[], st: E
     if (name === 'ToString') return recv.text;
   }
   if (recv instanceof CsRandom) return randomMethod(recv, name, args);
+  if (recv instanceof CsHash) return cryptoMethod(recv, name, args);
   if (recv instanceof Jwt && name === 'Claims') return NO_MEMBER;
   // A JValue is a plain value: Value<T>() converts it, ToObject<T>() likewise.
   if ((name === 'Value' || name === 'ToObject') && (typeof recv === 'string' || typeof recv === 'number' || typeof recv === 'boolean')) {

@@ -16,6 +16,7 @@ import { writeOut } from './cs-out.js';
 import { compileRegex, RegexSyntaxError } from '../regex/index.js';
 import { MAX_MATCH_INPUT } from '../ast.js';
 import { enumerate } from './cs-linq.js';
+import { cryptoStatics } from './cs-crypto.js';
 
 export interface StaticMember { get?: () => unknown; call?: (args: unknown[], st: EvalState, targs: string[]) => unknown }
 
@@ -179,5 +180,7 @@ for (const [type, parse] of NUMBER_TYPES) {
   STATICS[`${type}.MaxValue`] = value(type === 'int' ? 2_147_483_647 : type === 'long' ? Number.MAX_SAFE_INTEGER : Number.MAX_VALUE);
   STATICS[`${type}.MinValue`] = value(type === 'int' ? -2_147_483_648 : type === 'long' ? Number.MIN_SAFE_INTEGER : -Number.MAX_VALUE);
 }
+
+for (const [name, make] of Object.entries(cryptoStatics())) STATICS[name] = fn(() => make());
 
 declareStatics(Object.keys(STATICS));
