@@ -1,7 +1,8 @@
 /**
  * The hash types APIM's expressions allow, as real policies use them: SHA*.Create().ComputeHash
  * (the OAuth proxy's PKCE challenge), new HMACSHA256(key).ComputeHash (Azure Storage and Service
- * Bus signatures, self-signed JWTs), fully qualified names; digests checked against Node's crypto.
+ * Bus signatures, self-signed JWTs), fully qualified names, using statements; digests checked
+ * against Node's crypto.
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
@@ -37,4 +38,16 @@ test('HMACSHA256 with a key, fully qualified as the Storage SAS sample writes it
 test('a string where .NET wants byte[] is an ArgumentException at run time; unknown members are compile errors', () => {
   assert.throws(() => evaluate('SHA256.Create().ComputeHash("abc")'), (err: unknown) => err instanceof CsRuntimeError && err.type === 'ArgumentException');
   assert.throws(() => evaluate('SHA256.Create().TransformBlock()'), /TransformBlock/);
+});
+
+test('using (var x = ...) { } and using var x = ...; run as a declaration and its body', () => {
+  const block = `using (var sha256 = System.Security.Cryptography.SHA256.Create())
+    {
+        var bytes = System.Text.Encoding.UTF8.GetBytes("abc");
+        return Convert.ToBase64String(sha256.ComputeHash(bytes));
+    }`;
+  assert.equal(evaluate(block, undefined, 'block'), b64(createHash('sha256').update('abc').digest()));
+  assert.equal(evaluate('using var h = SHA1.Create(); return h.ComputeHash(Encoding.UTF8.GetBytes("a")).Length;', undefined, 'block'), 20);
+  assert.throws(() => evaluate('using (SHA1.Create()) { return 1; }', undefined, 'block'), /needs a declaration/);
+  assert.throws(() => evaluate('using (var h = SHA1.Create()) { } return h;', undefined, 'block'), /h/, 'the variable is scoped to the using');
 });

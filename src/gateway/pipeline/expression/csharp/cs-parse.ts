@@ -123,8 +123,9 @@ class StmtParser extends ExprParser {
         case 'while': { this.next(); const c = this.paren(); return { k: 'while', c, body: this.scoped(), p: t.p }; }
         case 'switch': return this.switchStmt();
         case 'try': return this.tryStmt();
+        case 'using': return this.usingStmt();
         case 'break': case 'continue': this.next(); this.expect(';'); return { k: t.t, p: t.p };
-        case 'throw': case 'goto': case 'do': case 'using': case 'lock': case 'yield': case 'await':
+        case 'throw': case 'goto': case 'do': case 'lock': case 'yield': case 'await':
           this.fail(t, `"${t.t}" is outside the supported subset of policy expressions`);
       }
       const decl = this.tryDeclaration();
@@ -169,6 +170,29 @@ class StmtParser extends ExprParser {
       inits.push(init);
     } while (this.eat(','));
     return { k: 'decl', slots, inits, p: t.p };
+  }
+
+  /**
+   * `using (var x = ...) body` and `using var x = ...;`. Nothing an expression can hold needs
+   * disposing (hashes, readers and builders are plain values here), so a using is its
+   * declaration and its body.
+   */
+  private usingStmt(): Stmt {
+    const t = this.next();
+    if (!this.is('(')) {
+      const decl = this.tryDeclaration();
+      if (decl === null) this.fail(this.peek(), 'using needs a declaration (`using var x = ...;`)');
+      this.expect(';');
+      return decl;
+    }
+    this.next();
+    this.scopes.push(new Map());
+    const decl = this.tryDeclaration();
+    if (decl === null) this.fail(this.peek(), 'using needs a declaration (`using (var x = ...)`)');
+    this.expect(')');
+    const body = this.statement();
+    this.scopes.pop();
+    return { k: 'block', body: [decl, body], p: t.p };
   }
 
   private foreach(): Stmt {
