@@ -51,3 +51,12 @@ test('using (var x = ...) { } and using var x = ...; run as a declaration and it
   assert.throws(() => evaluate('using (SHA1.Create()) { return 1; }', undefined, 'block'), /needs a declaration/);
   assert.throws(() => evaluate('using (var h = SHA1.Create()) { } return h;', undefined, 'block'), /h/, 'the variable is scoped to the using');
 });
+
+test('BitConverter.ToString: uppercase hex pairs with dashes, as the AWS SigV4 sample lowercases and strips', () => {
+  assert.equal(evaluate('BitConverter.ToString(new byte[] { 10, 27, 255 })'), '0A-1B-FF');
+  assert.equal(evaluate('BitConverter.ToString(Encoding.UTF8.GetBytes("abc"), 1)'), '62-63');
+  assert.equal(evaluate('BitConverter.ToString(Encoding.UTF8.GetBytes("abc"), 1, 1)'), '62');
+  assert.equal(evaluate('BitConverter.ToString(new byte[0])'), '');
+  assert.equal(evaluate('BitConverter.ToString(SHA256.Create().ComputeHash(Encoding.UTF8.GetBytes("abc"))).Replace("-", "").ToLowerInvariant()'), createHash('sha256').update('abc').digest('hex'));
+  assert.throws(() => evaluate('BitConverter.ToString(Encoding.UTF8.GetBytes("abc"), 2, 5)'), (err: unknown) => err instanceof CsRuntimeError && err.type === 'ArgumentOutOfRangeException');
+});

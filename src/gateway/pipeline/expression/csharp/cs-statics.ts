@@ -164,6 +164,16 @@ export const STATICS: Record<string, StaticMember> = {
   'JArray.Parse': fn(([a], st) => { const v = parseJson(a, st); if (!(v instanceof JArray)) throw new CsRuntimeError('JsonReaderException', 'Error reading JArray from JsonReader.'); return v; }),
   'JToken.Parse': fn(([a], st) => parseJson(a, st)),
   'JToken.FromObject': fn(([a]) => toToken(a)),
+  // "0A-1B-FF": two uppercase hex digits per byte, dashes between; (bytes, start[, length]) takes a slice.
+  'BitConverter.ToString': fn(([raw, start, length], st) => {
+    // A byte[] literal (`new byte[] { 1, 2 }`) is an array of numbers here.
+    const a = Array.isArray(raw) && raw.every((x) => Number.isInteger(x) && x >= 0 && x <= 255) ? Uint8Array.from(raw as number[]) : raw;
+    if (!(a instanceof Uint8Array)) throw argumentError('BitConverter.ToString needs a byte[].');
+    const from = start === undefined ? 0 : Number(start);
+    const count = length === undefined ? a.length - from : Number(length);
+    if (!Number.isInteger(from) || !Number.isInteger(count) || from < 0 || count < 0 || from + count > a.length) throw new CsRuntimeError('ArgumentOutOfRangeException', 'Index was out of range.');
+    return st.str(Buffer.from(a.subarray(from, from + count)).toString('hex').toUpperCase().replace(/(..)(?!$)/g, '$1-'));
+  }),
   // Newtonsoft's defaults: compact unless Formatting.Indented (two spaces), members in written order.
   'JsonConvert.SerializeObject': fn(([a, formatting], st) => st.str(jsonText(a, formatting === 1))),
   'StringComparison.CurrentCulture': value(0), 'StringComparison.CurrentCultureIgnoreCase': value(1),
