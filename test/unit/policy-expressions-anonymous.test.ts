@@ -2,7 +2,7 @@
  * Anonymous objects and JsonConvert.SerializeObject, as real policies use them to answer with JSON
  * (the MCP and Copilot labs' protected-resource metadata): members in written order, Newtonsoft's
  * compact output by default and two-space indentation with Formatting.Indented, projection
- * initializers, C#'s ToString,
+ * initializers, index initializers, C#'s ToString,
  * JObject.FromObject; unnamed members and reading a member back are compile errors.
  */
 import { test } from 'node:test';
@@ -45,4 +45,12 @@ test('unnamed or repeated members, and reading a member back, are compile errors
   assert.throws(() => evaluate('var a = 1; return new { a, a };', undefined, 'block'), /already has a member "a"/);
   assert.throws(() => evaluate('new { a = 1, a = 2 }'), /already has a member "a"/);
   assert.throws(() => evaluate('new { zzq = 1 }.zzq'), /zzq/);
+});
+
+test('index initializers: new JObject { ["k"] = v } and Dictionary, as the OAuth sample builds its error body', () => {
+  const body = evaluate('return new JObject { ["error"] = "invalid_request", ["error_description"] = "missing " + context.Request.Method, ["n"] = 2 }.ToString(Formatting.None);', undefined, 'block');
+  assert.equal(body, '{"error":"invalid_request","error_description":"missing POST","n":2}');
+  assert.equal(evaluate('new Dictionary<string, int> { ["a"] = 1, ["a"] = 2 }["a"]'), 2, 'the indexer replaces, as in C#');
+  assert.throws(() => evaluate('new List<int> { [0] = 1 }'), /apply to JObject and Dictionary/);
+  assert.throws(() => evaluate('new JObject { ["a"] = 1, new JProperty("b", 2) }'), /cannot mix/);
 });

@@ -23,7 +23,8 @@ export type Node =
   | { k: 'idx'; o: Node; args: Node[]; nc: boolean; p: number }
   /** A method call `o.name<targs>(args)`; `o` is a type node for static calls. */
   | { k: 'call'; o: Node; name: string; targs: string[]; args: Node[]; nc: boolean; p: number }
-  | { k: 'new'; type: string; args: Node[]; init: Node[][] | null; p: number }
+  /** `init`: collection initializer groups (each an Add call); `index`: `[key] = value` initializers. */
+  | { k: 'new'; type: string; args: Node[]; init: Node[][] | null; index?: Array<[Node, Node]>; p: number }
   | { k: 'arr'; items: Node[]; p: number }
   | { k: 'un'; op: '!' | '-' | '+' | '~'; a: Node; p: number }
   /** `++x`, `x--`... on a local. */

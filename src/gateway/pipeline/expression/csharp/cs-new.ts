@@ -2,7 +2,7 @@
  * `new T(...)` for the types the subset allows (the parser refused the others): JObject, JArray,
  * JProperty, List<T>, Dictionary<K,V>, Uri, string(char, count), DateTime, TimeSpan, Guid,
  * StringBuilder, Regex (compiled on the Pike VM), KeyValuePair, Random, the HMAC and SHA*Managed
- * hash types, and anonymous objects. Collection initializers call Add.
+ * hash types, and anonymous objects. Collection initializers call Add; `[key] = value` the indexer.
  */
 import type { Node } from './cs-ast.js';
 import { MAX_ITEMS, type EvalState } from './cs-state.js';
@@ -11,7 +11,7 @@ import { CsStringBuilder } from './cs-objects.js';
 import { CsRandom } from './cs-random.js';
 import { newCrypto } from './cs-crypto.js';
 import { regexFor } from './cs-statics.js';
-import { callMethod } from './cs-members.js';
+import { callMethod, indexSet } from './cs-members.js';
 import { enumerate } from './cs-linq.js';
 import { formatError } from './cs-error.js';
 import { csString } from './cs-convert.js';
@@ -21,11 +21,13 @@ type Ev = (st: EvalState) => unknown;
 export function newObject(n: Extract<Node, { k: 'new' }>, expr: (n: Node) => Ev): Ev {
   const args = n.args.map(expr);
   const init = n.init?.map((group) => group.map(expr)) ?? null;
+  const index = n.index?.map(([k, v]) => [expr(k), expr(v)] as const) ?? null;
   const make = maker(n.type.replace(/<.*$/, ''));
   return (st) => {
     st.step();
     const obj = make(args.map((a) => a(st)), st);
     if (init !== null) for (const group of init) callMethod(obj, 'Add', group.map((g) => g(st)), [], st);
+    if (index !== null) for (const [k, v] of index) indexSet(obj, [k(st)], v(st));
     return obj;
   };
 }

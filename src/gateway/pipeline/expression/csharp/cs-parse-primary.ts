@@ -156,17 +156,26 @@ export abstract class PrimaryParser extends TokenParser {
     const args = this.is('(') ? (this.next(), this.args(')')) : [];
     if (type === 'Regex') this.checkPattern(args[0]);
     let init: Node[][] | null = null;
+    const index: Array<[Node, Node]> = [];
     if (this.is('{')) {
       init = [];
       this.next();
       while (!this.eat('}')) {
         if (this.is('{')) { this.next(); init.push(this.args('}')); }
-        else if (this.is('[')) this.fail(this.peek(), 'index initializers are outside the supported subset');
-        else init.push([this.expr()]);
+        else if (this.is('[')) {
+          // `[key] = value`: the indexer's setter (JObject, Dictionary), as `o[key] = value` would.
+          if (!/^(JObject|Dictionary)\b/.test(type)) this.fail(this.peek(), `index initializers apply to JObject and Dictionary, not ${type}`);
+          this.next();
+          const key = this.expr();
+          this.expect(']');
+          this.expect('=');
+          index.push([key, this.expr()]);
+        } else init.push([this.expr()]);
         if (!this.eat(',')) { this.expect('}'); break; }
       }
+      if (index.length > 0 && init.length > 0) this.fail(t, 'an initializer cannot mix `[key] = value` with collection elements');
     }
-    return { k: 'new', type, args, init, p: t.p };
+    return index.length > 0 ? { k: 'new', type, args, init: null, index, p: t.p } : { k: 'new', type, args, init, p: t.p };
   }
 
   /**
