@@ -181,14 +181,14 @@ class StmtParser extends ExprParser {
     const t = this.next();
     if (!this.is('(')) {
       const decl = this.tryDeclaration();
-      if (decl === null) this.fail(this.peek(), 'using needs a declaration (`using var x = ...;`)');
+      if (decl === null) this.fail(this.peek(), 'using needs a declaration of a supported type (`using var x = ...;`)');
       this.expect(';');
       return decl;
     }
     this.next();
     this.scopes.push(new Map());
     const decl = this.tryDeclaration();
-    if (decl === null) this.fail(this.peek(), 'using needs a declaration (`using (var x = ...)`)');
+    if (decl === null) this.fail(this.peek(), 'using needs a declaration of a supported type (`using (var x = ...)`)');
     this.expect(')');
     const body = this.statement();
     this.scopes.pop();
