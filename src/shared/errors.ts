@@ -67,6 +67,12 @@ export const ERRORS = {
   /** The backend's certificate did not verify (unknown CA, wrong name, expired), or it refused our client certificate (mTLS). */
   OUTPOST_ERR_BACKEND_TLS: { status: 502, source: 'backend', retrySafe: false, message: 'Bad gateway: the TLS connection to the backend failed' },
   OUTPOST_ERR_BACKEND_TIMEOUT: { status: 504, source: 'backend', retrySafe: false, message: 'Gateway timeout: the backend did not answer in time' },
+  /** send-request could not reach its URL, or the answer was malformed (ignore-error="false"): on-error runs. */
+  OUTPOST_ERR_SEND_REQUEST_FAILED: { status: 502, source: 'backend', retrySafe: false, message: 'Bad gateway: a send-request call failed' },
+  /** send-request got no complete answer within its timeout attribute (ignore-error="false"). */
+  OUTPOST_ERR_SEND_REQUEST_TIMEOUT: { status: 504, source: 'backend', retrySafe: false, message: 'Gateway timeout: a send-request call did not answer in time' },
+  /** A body that set-body, find-and-replace or send-request must hold whole is over its bound (1 MiB). */
+  OUTPOST_ERR_BODY_TRANSFORM_TOO_LARGE: { status: 502, source: 'backend', retrySafe: false, message: 'Bad gateway: a body is too large for the policies that transform it' },
   /** A fleet counter with fail-mode="closed" could not reach Redis within the budget (or the breaker is open). */
   OUTPOST_ERR_REDIS_UNAVAILABLE: { status: 503, source: 'internal', retrySafe: true, message: 'Service unavailable: the fleet-wide counter store cannot be reached' },
   OUTPOST_ERR_SHUTTING_DOWN: { status: 503, source: 'internal', retrySafe: true, message: 'Service unavailable: the gateway is shutting down' },

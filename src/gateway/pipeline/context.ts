@@ -78,6 +78,10 @@ export class RequestContext {
   operationMeta: CompiledOperation | null = null;
   /** The request body when the gateway buffered it before inbound (context.Request.Body); null otherwise. */
   requestBody: Buffer | null = null;
+  /** The request body streams to the backend (chunked, or over the buffered size): policies cannot read or replace it. */
+  requestBodyStreamed = false;
+  /** set-body or find-and-replace in inbound/backend replaced requestBody: it is what the backend gets. */
+  requestBodyReplaced = false;
   /** performance.now() when the context was built: context.Elapsed. */
   readonly startedAt = performance.now();
   /** context.RequestId, made on first read (most requests never ask). */

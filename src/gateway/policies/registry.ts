@@ -21,6 +21,10 @@ import { cacheLookup } from '../cache/cache-lookup.js';
 import { cacheStore } from '../cache/cache-store.js';
 import { cacheLookupValue, cacheRemoveValue, cacheStoreValue } from '../cache/cache-value.js';
 import { setVariable } from './set-variable.js';
+import { sendRequest } from './send-request.js';
+import { sendOneWayRequest } from './send-one-way-request.js';
+import { setBody } from './set-body.js';
+import { findAndReplace } from './find-and-replace.js';
 
 // choose compiles and creates its nested policies through this lookup (see choose.ts for why it is
 // passed in rather than imported); findFactory is only called once the registry is complete.
@@ -34,6 +38,7 @@ const FACTORIES: ReadonlyArray<PolicyFactory<never>> = [
   retry,
   cacheLookup, cacheStore, cacheLookupValue, cacheStoreValue, cacheRemoveValue,
   setVariable,
+  sendRequest, sendOneWayRequest, setBody, findAndReplace,
   choose,
 ] as unknown as ReadonlyArray<PolicyFactory<never>>;
 

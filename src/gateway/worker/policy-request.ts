@@ -45,6 +45,7 @@ export function startPolicyRequest(
     const stream = new StreamingBody(res, gen.settings.maxBodyBytes, () => exchange.fail('OUTPOST_ERR_BODY_TOO_LARGE', new Error('request body too large')));
     exchange.body = stream;
     body = stream;
+    ctx.requestBodyStreamed = true;
   }
   let readyToForward = false;
 
@@ -54,6 +55,8 @@ export function startPolicyRequest(
     const pool = origin === null ? api.pool : owner.pools.get(origin, gen.settings.upstream, api.tls);
     // A response that may be stored must not depend on what the key does not hold (cache-key.ts).
     if (ctx.cacheStore !== null) dropUnkeyedHeaders(ctx);
+    // set-body or find-and-replace gave a new body (only ever over a buffered one): its length is the gateway's to write.
+    if (ctx.requestBodyReplaced) { body = ctx.requestBody; ctx.removeHeader('content-length'); }
     const opts: UpstreamRequest = {
       path: backendTarget(ctx.backendBasePath ?? api.basePath, ctx.path, ctx.query),
       method: ctx.method,

@@ -24,6 +24,7 @@ import { listenShared } from './listen-shared.js';
 import { HttpsListener } from './https-listener.js';
 import type { RequestHandler as ServerRequestHandler } from '../../http1/server/server-shared.js';
 import { cacheStoresOf } from '../cache/cache-stores.js';
+import { policyPoolsOf } from '../upstream/policy-pools.js';
 import { pinWorkerThread } from './pin-worker.js';
 
 const init = workerData as WorkerInit;
@@ -112,6 +113,7 @@ function applyTable(generation: number, buffer: SharedArrayBuffer): void {
   state.generation = buildGeneration(generation, buffer, pools, services);
   for (const s of servers) s.setLimits(limitsOf(state.generation.settings));
   cacheStoresOf(services).configure(state.generation.settings.cache);
+  policyPoolsOf(services).configure(state.generation.settings.upstream);
   send({ type: 'table-applied', generation, buildMs: performance.now() - started });
 }
 
@@ -146,7 +148,7 @@ function closeAndExit(code: number): void {
   closed = true;
   for (const s of servers) s.close();
   void services.redis?.close();
-  void pools.destroyAll().finally(() => {
+  void Promise.all([pools.destroyAll(), policyPoolsOf(services).destroyAll()]).finally(() => {
     process.exitCode = code;
     port.close();
   });

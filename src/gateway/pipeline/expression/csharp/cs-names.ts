@@ -19,6 +19,8 @@ const TYPE_ALIASES: Record<string, string> = {
   IReadOnlyDictionary: 'Dictionary', KeyValuePair: 'KeyValuePair', StringBuilder: 'StringBuilder', StringSplitOptions: 'StringSplitOptions',
   RegexOptions: 'RegexOptions', JTokenType: 'JTokenType', DateTimeKind: 'DateTimeKind', CultureInfo: 'CultureInfo', DateTimeStyles: 'DateTimeStyles',
   Func: 'Func',
+  // What send-request stores in its response-variable-name: `((IResponse)context.Variables["r"]).Body`.
+  IResponse: 'IResponse',
 };
 
 /** Namespaces a fully qualified name may start with (`System.Text.Encoding.UTF8`). */
