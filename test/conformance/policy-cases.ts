@@ -4,7 +4,7 @@
  * attribute the error must name (null: the element itself).
  */
 import assert from 'node:assert/strict';
-import { CONTINUE, RESPOND, type Outcome, type Section } from '../../src/gateway/pipeline/phases.js';
+import { CONTINUE, FAIL, RESPOND, type Outcome, type Section } from '../../src/gateway/pipeline/phases.js';
 import type { RequestContext } from '../../src/gateway/pipeline/context.js';
 import { createHmac } from 'node:crypto';
 
@@ -275,6 +275,31 @@ export const POLICY_CASES: PolicyCase[] = [
       { yaml: { key: 'k', value: 'v' }, attribute: 'duration' },
       { yaml: { value: 'v', duration: 5 }, attribute: 'key' },
     ],
+  },
+  {
+    // A closed port on loopback: the call fails at once; ignore-error keeps the request going.
+    name: 'send-request', yaml: { 'response-variable-name': 'r', 'ignore-error': true, timeout: 2, 'set-url': 'http://127.0.0.1:9/x' }, sections: ALL,
+    runs: [{ title: 'an unreachable URL with ignore-error leaves null', section: 'inbound', expect: CONTINUE, check: (ctx) => assert.equal(ctx.variable('r'), null) },
+      { title: 'an unreachable URL without ignore-error fails coded', section: 'outbound', yaml: { 'response-variable-name': 'r', 'set-url': 'http://127.0.0.1:9/x' }, expect: FAIL, check: (ctx) => assert.equal(ctx.lastError?.code, 'OUTPOST_ERR_SEND_REQUEST_FAILED') }],
+    bad: [{ yaml: { 'set-url': 'http://127.0.0.1:9/' }, attribute: 'response-variable-name' }, { yaml: { 'response-variable-name': 'r', 'set-url': 'http://a/', timeout: 0 }, attribute: 'timeout' }],
+  },
+  {
+    name: 'send-one-way-request', yaml: { 'set-url': 'http://127.0.0.1:9/x', timeout: 1 }, sections: ALL,
+    runs: [{ title: 'does not wait', section: 'inbound', expect: CONTINUE }],
+    bad: [{ yaml: { mode: 'move', 'set-url': 'http://a/' }, attribute: 'mode' }, { yaml: { 'ignore-error': true, 'set-url': 'http://a/' }, attribute: 'ignore-error' }],
+  },
+  {
+    name: 'set-body', yaml: { text: 'new body' }, sections: ALL,
+    runs: [
+      { title: 'replaces the request body', section: 'inbound', expect: CONTINUE, check: (ctx) => assert.equal(String(ctx.requestBody), 'new body') },
+      { title: 'replaces the response body', section: 'outbound', expect: CONTINUE, check: (ctx) => assert.equal(String(ctx.response!.body), 'new body') },
+    ],
+    bad: [{ yaml: { text: 'x', template: 'jinja' }, attribute: 'template' }, { yaml: { text: 'x', colour: 'red' }, attribute: 'colour' }],
+  },
+  {
+    name: 'find-and-replace', yaml: { from: 'a', to: 'b' }, sections: ALL,
+    runs: [{ title: 'edits the response body', section: 'on-error', setup: (ctx) => { ctx.response = { status: 500, reason: '', headers: [], body: 'aXa' }; }, expect: CONTINUE, check: (ctx) => assert.equal(String(ctx.response!.body), 'bXb') }],
+    bad: [{ yaml: { to: 'b' }, attribute: 'from' }, { yaml: { from: 'a' }, attribute: 'to' }],
   },
   {
     name: 'cache-remove-value', yaml: { key: 'conformance-r', 'caching-type': 'internal' }, sections: ALL,
