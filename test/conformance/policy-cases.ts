@@ -72,7 +72,7 @@ export const POLICY_CASES: PolicyCase[] = [
   {
     name: 'return-response', yaml: { 'set-status': { code: 202 }, 'set-body': 'done' }, sections: ALL,
     runs: [{ title: 'answers', section: 'inbound', expect: RESPOND, check: (ctx) => { assert.equal(ctx.response!.status, 202); assert.equal(ctx.response!.body, 'done'); } }],
-    bad: [{ yaml: { 'response-variable-name': 'r' }, attribute: 'response-variable-name' }, { yaml: { 'set-status': { code: 'x' } }, attribute: 'code' }],
+    bad: [{ yaml: { 'response-variable-name': 'bad name' }, attribute: 'response-variable-name' }, { yaml: { 'set-status': { code: 'x' } }, attribute: 'code' }],
   },
   {
     name: 'mock-response', yaml: { 'status-code': 200, body: '{}' }, sections: ALL,

@@ -91,6 +91,10 @@ describe('send-request, set-body, find-and-replace through real workers', () => 
       { id: 'replace', method: 'GET', urlTemplate: '/replace', policies: `<policies><outbound>
         <find-and-replace from="&quot;GET&quot;" to="&quot;FETCHED&quot;" />
       </outbound></policies>` },
+      { id: 'relay', method: 'GET', urlTemplate: '/relay', policies: `<policies><inbound>
+        <send-request mode="new" response-variable-name="auth" timeout="5"><set-url>${aux.url}/token</set-url></send-request>
+        <return-response response-variable-name="auth"><set-header name="x-relayed" exists-action="override"><value>yes</value></set-header></return-response>
+      </inbound></policies>` },
       { id: 'send-out', method: 'GET', urlTemplate: '/send-out', policies: `<policies><outbound>
         <send-request mode="new" response-variable-name="t" timeout="5"><set-url>${aux.url}/token</set-url></send-request>
         <set-header name="x-tier" exists-action="override"><value>@((string)((IResponse)context.Variables["t"]).Body.As<JObject>()["tier"])</value></set-header>
@@ -168,6 +172,14 @@ describe('send-request, set-body, find-and-replace through real workers', () => 
     assert.equal(res.status, 200);
     assert.equal((JSON.parse(res.text) as { method: string }).method, 'FETCHED');
     assert.equal(res.headers['content-length'], String(Buffer.byteLength(res.text)));
+  });
+
+  test("return-response response-variable-name answers with send-request's response", async () => {
+    const res = await call('/sb/relay');
+    assert.equal(res.status, 200);
+    assert.equal(res.headers['x-relayed'], 'yes');
+    assert.equal(res.headers['content-type'], 'application/json');
+    assert.equal((JSON.parse(res.text) as { token: string }).token, 'tok-123');
   });
 
   test('send-request in outbound: the response waits for it', async () => {
