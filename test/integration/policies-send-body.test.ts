@@ -27,6 +27,7 @@ function echoWithBody(req: IncomingMessage, res: ServerResponse): void {
 /** The second backend: a token service, a slow endpoint, and a hook for one-way calls. */
 function auxHandler(req: IncomingMessage, res: ServerResponse): void {
   req.resume();
+  if (req.url?.startsWith('/big')) { res.writeHead(200, { 'content-type': 'text/plain' }); res.end(Buffer.alloc(1536 * 1024, 0x61)); return; }
   if (req.url?.startsWith('/slow')) { setTimeout(() => { res.writeHead(200); res.end('late'); }, 3000).unref(); return; }
   const body = JSON.stringify({ token: 'tok-123', tier: 'gold', asked: req.headers['x-asked-by'] ?? null });
   res.writeHead(200, { 'content-type': 'application/json' });
@@ -100,7 +101,13 @@ describe('send-request, set-body, find-and-replace through real workers', () => 
         <set-header name="x-tier" exists-action="override"><value>@((string)((IResponse)context.Variables["t"]).Body.As<JObject>()["tier"])</value></set-header>
       </outbound></policies>` },
     ];
-    gw = await startGateway({ apis: [{ id: 'sb', name: 'Send and body', path: 'sb', serviceUrl: backend.url, subscriptionRequired: false, operations: ops }] }, { workers: 1 });
+    const big = [{ id: 'big', method: 'GET', urlTemplate: '/big', policies: '<policies><outbound><find-and-replace from="a" to="b" /></outbound></policies>' }];
+    gw = await startGateway({
+      apis: [
+        { id: 'sb', name: 'Send and body', path: 'sb', serviceUrl: backend.url, subscriptionRequired: false, operations: ops },
+        { id: 'aux', name: 'Aux', path: 'aux', serviceUrl: aux.url, subscriptionRequired: false, operations: big },
+      ],
+    }, { workers: 1 });
   });
   after(async () => { await gw?.stop(); await backend?.close(); await aux?.close(); });
 
@@ -180,6 +187,14 @@ describe('send-request, set-body, find-and-replace through real workers', () => 
     assert.equal(res.headers['x-relayed'], 'yes');
     assert.equal(res.headers['content-type'], 'application/json');
     assert.equal((JSON.parse(res.text) as { token: string }).token, 'tok-123');
+  });
+
+  test('a response over the 1 MiB bound of outbound body policies is a coded 502, not a truncated body', async () => {
+    const res = await call('/aux/big');
+    assert.equal(res.status, 502);
+    assert.equal(res.headers['x-outpost-error'], 'OUTPOST_ERR_BODY_TRANSFORM_TOO_LARGE');
+    const again = await call('/sb/replace');
+    assert.equal(again.status, 200, 'the worker goes on serving');
   });
 
   test('send-request in outbound: the response waits for it', async () => {
