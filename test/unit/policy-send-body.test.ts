@@ -10,6 +10,8 @@ import { setBody } from '../../src/gateway/policies/set-body.js';
 import { findAndReplace } from '../../src/gateway/policies/find-and-replace.js';
 import { sendRequest } from '../../src/gateway/policies/send-request.js';
 import { sendOneWayRequest } from '../../src/gateway/policies/send-one-way-request.js';
+import { returnResponse } from '../../src/gateway/policies/return-response.js';
+import { RESPOND } from '../../src/gateway/pipeline/phases.js';
 import { PolicyPools } from '../../src/gateway/upstream/policy-pools.js';
 import { PolicyCompileError } from '../../src/gateway/pipeline/policy-element.js';
 import { CONTINUE } from '../../src/gateway/pipeline/phases.js';
@@ -87,6 +89,14 @@ describe('set-body', () => {
     out.response = { status: 201, reason: 'Created', headers: ['content-type', 'application/json'], body: Buffer.from('{"id":9}') };
     instanceOf(f(setBody), '<set-body template="liquid">{{context.Response.StatusCode}}/{{body.id}}/{{context.Response.Headers["Content-Type"]}}</set-body>', 'outbound').run(out);
     assert.equal(String(out.response.body), '201/9/application/json');
+  });
+
+  test('return-response with a Liquid body; headers iterate as Key/Value pairs (APIM sample)', () => {
+    const ctx = newContext({ headers: ['host', 'h:1', 'x-a', '1', 'x-a', '2'] });
+    const policy = '<return-response><set-status code="200" reason="OK" /><set-body template="liquid">{% for header in context.Request.Headers %}{{- header.Key }}={{ header.Value }};{% endfor %}</set-body></return-response>';
+    assert.equal(instanceOf(f(returnResponse), policy).run(ctx), RESPOND);
+    assert.equal(ctx.response?.body, 'host=h:1;x-a=1,2;');
+    assert.equal(compileErrorAttribute(f(returnResponse), '<return-response><set-body template="liquid">{% for %}</set-body></return-response>'), 'template');
   });
 
   test('Liquid cannot read files', () => {

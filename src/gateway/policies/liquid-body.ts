@@ -65,15 +65,22 @@ function parseBody(bytes: Buffer): unknown {
   return text;
 }
 
-/** Joined values by lowercase and Title-Case name (Liquid lookups are case-sensitive). */
+/**
+ * Joined values by lowercase and Title-Case name (Liquid lookups are case-sensitive). A `for`
+ * loop over it yields each header once as `{ Key, Value }`, as DotLiquid iterates APIM's
+ * dictionaries (`{% for h in context.Request.Headers %}{{ h.Key }}: {{ h.Value }}{% endfor %}`).
+ */
 function headerObject(list: string[]): Record<string, string> {
   const out: Record<string, string> = Object.create(null) as Record<string, string>;
+  const names: string[] = [];
   for (let i = 0; i < list.length; i += 2) {
     const name = list[i];
+    if (!(name in out)) names.push(name);
     const value = name in out ? `${out[name]},${list[i + 1]}` : list[i + 1];
     out[name] = value;
     out[name.replace(/(^|-)([a-z])/g, (_m, dash: string, c: string) => dash + c.toUpperCase())] = value;
   }
+  Object.defineProperty(out, Symbol.iterator, { enumerable: false, value: function* pairs() { for (const n of names) yield { Key: n, Value: out[n] }; } });
   return out;
 }
 

@@ -21,6 +21,9 @@ import { SentResponse } from '../pipeline/expression/csharp/cs-sent-response.js'
 import { OutpostError } from '../../shared/errors.js';
 import { isHopByHop } from '../upstream/hop-by-hop.js';
 
+import { parseLiquid, renderLiquid } from './liquid-body.js';
+import { MAX_BODY } from './set-body.js';
+
 const VARIABLE = /^[A-Za-z0-9_.\-:]{1,128}$/;
 
 type ExistsAction = 'override' | 'skip' | 'append' | 'delete';
@@ -30,6 +33,8 @@ interface Computed {
   status: Template | null; reason: Template | null; body: Template | null;
   /** response-variable-name: the response to start from. */
   variable: string | null;
+  /** `<set-body template="liquid">`: the template (set-body.ts renders the same way). */
+  liquid?: string;
   headers: Array<{ name: string; action: ExistsAction; values: Template[] }>;
 }
 interface Config { status: number; reason: string; headers: string[]; body: string | null; computed?: Computed }
@@ -68,6 +73,7 @@ function respondComputed(c: Computed) {
   const body = c.body === null ? null : bindStringTemplate(c.body);
   const headers = c.headers.map((h) => ({ name: h.name, action: h.action, values: h.values.map((v) => bindHeaderValue(v, 'header value')) }));
   const variable = c.variable;
+  const liquid = c.liquid === undefined ? null : parseLiquid(c.liquid);
   return {
     run(ctx: RequestContext): Outcome {
       const base = variable === null ? null : baseResponse(ctx, variable);
@@ -75,7 +81,8 @@ function respondComputed(c: Computed) {
       for (const h of headers) applyHeader(list, h.name, h.action, h.values.map((f) => f(ctx)));
       const code = status !== null ? status(ctx) : base?.status ?? 200;
       const phrase = reason !== null ? reason(ctx) : status === null ? base?.reason ?? '' : '';
-      ctx.respond(code, phrase, list, body !== null ? body(ctx) : base?.body ?? null);
+      const text = liquid !== null ? renderLiquid(liquid, ctx, ctx.response === null ? 'request' : 'response', MAX_BODY) : body !== null ? body(ctx) : null;
+      ctx.respond(code, phrase, list, text ?? base?.body ?? null);
       return RESPOND;
     },
   };
@@ -121,6 +128,8 @@ export const returnResponse: PolicyFactory<Config> = {
   sections: ['inbound', 'backend', 'outbound', 'on-error'],
   compile(el, at) {
     allowOnly(el, at, ['response-variable-name'], ['set-status', 'set-header', 'set-body']);
+    const liquidAt = el.children.findIndex((c) => c.name === 'set-body' && c.attrs.template !== undefined);
+    if (liquidAt >= 0) return withLiquidBody(el, at, liquidAt);
     const variable = el.attrs['response-variable-name'];
     if (variable !== undefined) {
       if (!VARIABLE.test(variable)) throw new PolicyCompileError(at, 'response-variable-name', 'must be 1 to 128 letters, digits, or _ . - :');
@@ -141,6 +150,19 @@ export const returnResponse: PolicyFactory<Config> = {
   },
   create: respondWith,
 };
+
+/** return-response whose <set-body> has a template attribute (APIM: only "liquid"). */
+function withLiquidBody(el: PolicyElement, at: PolicyLocation, index: number): Config {
+  const child = el.children[index];
+  const childAt = childLocation(at, 'set-body', index);
+  allowOnly(child, childAt, ['template']);
+  enumAttr(child, childAt, 'template', ['liquid'] as const, 'liquid');
+  try { parseLiquid(child.text); } catch (err) { throw new PolicyCompileError(childAt, 'template', `not a valid Liquid template: ${(err as Error).message.split('\n')[0].slice(0, 200)}`); }
+  const rest = { ...el, children: el.children.filter((_, i) => i !== index) };
+  const variable = el.attrs['response-variable-name'] ?? null;
+  if (variable !== null && !VARIABLE.test(variable)) throw new PolicyCompileError(at, 'response-variable-name', 'must be 1 to 128 letters, digits, or _ . - :');
+  return { status: 0, reason: '', headers: [], body: null, computed: { ...computedOf(rest, at, variable), liquid: child.text } };
+}
 
 export const mockResponse: PolicyFactory<Config> = {
   name: 'mock-response',
