@@ -9,9 +9,7 @@ import type { ClientResponse as HttpResponse } from '../../http1/server/client-r
 import { statusLine, type ErrorCode } from '../../shared/errors.js';
 import { errorResponse, writeError, writePolicyResponse } from '../worker/respond.js';
 import type { LastError, RequestContext, ResponseBodyTap, RetryPlan } from '../pipeline/context.js';
-import { chainBuffersResponse, runSection, type RuntimeChain } from '../pipeline/chain-runtime.js';
-import { HeldResponse, MAX_HELD_RESPONSE } from './held-response.js';
-import { OutpostError } from '../../shared/errors.js';
+import { runSection, type RuntimeChain } from '../pipeline/chain-runtime.js';
 import { CONTINUE, FAIL, RESPOND, type Outcome } from '../pipeline/phases.js';
 import { isHopByHop } from './hop-by-hop.js';
 import { backendErrorCode } from './backend-errors.js';
@@ -32,13 +30,9 @@ export class PolicyExchange extends ProxyExchange {
   private retryState: { plan: RetryPlan; attempt: number; send: () => void } | null = null;
   /** A copy of the body for an outbound policy (cache-store), fed as chunks go to the client. */
   private tap: ResponseBodyTap | null = null;
-  /** The outbound section needs the whole answer first (chainBuffersResponse): it is held here until complete. */
-  private readonly buffersResponse: boolean;
-  private held: HeldResponse | null = null;
 
   constructor(res: HttpResponse, owner: ExchangeOwner, isHead: boolean, readonly ctx: RequestContext, readonly chain: RuntimeChain) {
     super(res, owner, isHead);
-    this.buffersResponse = chainBuffersResponse(chain);
   }
 
   protected override headReceived(statusText: string): boolean {
@@ -50,22 +44,17 @@ export class PolicyExchange extends ProxyExchange {
       return false;
     }
     if (this.chain.outbound === null) return true;
-    if (this.buffersResponse) {
-      // Nothing is written until the body is complete and outbound has run on it (onComplete).
-      if (this.total > MAX_HELD_RESPONSE) this.refuseHeld();
-      else this.held = new HeldResponse(statusText);
-      return false;
-    }
+    return this.outboundOnHead(statusText);
+  }
+
+  /** Outbound on the head, before the body streams (buffered-policy-exchange.ts waits for the body instead). */
+  protected outboundOnHead(statusText: string): boolean {
     if (!this.applyOutbound(statusText)) return false;
     if (this.ctx.bodyTap !== null) this.startTap(statusText);
     return true;
   }
 
   override onData(chunk: Buffer): boolean {
-    if (this.held !== null) {
-      if (!this.aborted && !this.ended && !this.held.add(chunk)) this.refuseHeld();
-      return true;
-    }
     if (this.tap !== null) {
       if (this.aborted || this.ended) this.stopTap();
       else this.tap.chunk(chunk);
@@ -74,13 +63,6 @@ export class PolicyExchange extends ProxyExchange {
   }
 
   override onComplete(): void {
-    const held = this.held;
-    if (held !== null) {
-      this.held = null;
-      if (!this.aborted && !this.ended) this.runBufferedOutbound(held);
-      this.finish();
-      return;
-    }
     const tap = this.tap;
     if (tap !== null) {
       this.tap = null;
@@ -91,50 +73,8 @@ export class PolicyExchange extends ProxyExchange {
   }
 
   override onError(err: Error): void {
-    this.held = null;
     this.stopTap();
     super.onError(err);
-  }
-
-  /** The held answer is over its bound: on-error runs (502-class), and the backend connection is dropped. */
-  private refuseHeld(): void {
-    this.held = null;
-    const code = 'OUTPOST_ERR_BODY_TRANSFORM_TOO_LARGE';
-    const message = `the backend's response is over ${MAX_HELD_RESPONSE} bytes, the bound for outbound policies that edit or read it`;
-    this.ctx.fail({ source: 'backend', reason: code, message, section: 'outbound', policy: null, code });
-    this.failFromPolicy();
-    const abort = this.abortUpstream;
-    this.abortUpstream = null;
-    abort?.(new OutpostError(code, message));
-  }
-
-  /** Runs outbound on the whole answer (it may wait: send-request), then writes what it left in ctx.response. */
-  private runBufferedOutbound(held: HeldResponse): void {
-    const ctx = this.ctx;
-    const headers: string[] = [];
-    const raw = this.outHeaders;
-    for (let i = 0; i < raw.length; i += 2) headers.push(raw[i].toString().toLowerCase(), raw[i + 1].toString());
-    ctx.response = { status: this.statusCode, reason: held.reason, headers, body: held.body() };
-    const outcome = runSection(this.chain.outbound!, ctx);
-    if (typeof outcome === 'number') return this.writeBufferedAnswer(outcome);
-    this.holds++;
-    outcome.then((o) => this.writeBufferedAnswer(o), () => this.writeBufferedAnswer(FAIL)).finally(() => { this.holds--; this.finish(); });
-  }
-
-  private writeBufferedAnswer(outcome: Outcome): void {
-    if (this.aborted || this.ended) return;
-    this.ended = true;
-    const ctx = this.ctx;
-    if (outcome === FAIL) return this.runOnError(ctx.lastError ?? { source: 'policy', reason: 'PolicyFailed', message: 'an outbound policy failed', section: 'outbound', policy: null, code: 'OUTPOST_ERR_POLICY_FAILED' });
-    const response = ctx.response!;
-    if (ctx.method === 'HEAD') response.body = null;
-    writePolicyResponse(this.res, response, ctx.extraResponseHeaders, this.owner.draining);
-    const tap = ctx.bodyTap;
-    ctx.bodyTap = null;
-    if (tap !== null && outcome === CONTINUE) {
-      const body = response.body === null ? Buffer.alloc(0) : typeof response.body === 'string' ? Buffer.from(response.body) : response.body;
-      if (tap.begin(response.status, response.reason, response.headers.slice(), body.length)) { tap.chunk(body); tap.complete(); }
-    }
   }
 
   /** Hands the tap the head the client gets; it copies the body from here on (if it wants it). */
@@ -258,7 +198,7 @@ export class PolicyExchange extends ProxyExchange {
     return true;
   }
 
-  private runOnError(error: LastError): void {
+  protected runOnError(error: LastError): void {
     const { ctx, chain } = this;
     ctx.lastError = error;
     ctx.response = errorResponse(error.code);

@@ -9,9 +9,10 @@ import type { ClientResponse } from '../../http1/server/client-response.js';
 import type { Generation, ApiRuntime } from './generation.js';
 import type { WorkerContext } from './handle-request.js';
 import { PolicyExchange } from '../upstream/policy-exchange.js';
+import { BufferedPolicyExchange } from '../upstream/buffered-policy-exchange.js';
 import { backendTarget } from './backend-target.js';
 import { BUFFERED_BODY_LIMIT, collectBody, StreamingBody } from './request-body.js';
-import { chainReadsRequestBody, runSection, type RuntimeChain } from '../pipeline/chain-runtime.js';
+import { chainBuffersResponse, chainReadsRequestBody, runSection, type RuntimeChain } from '../pipeline/chain-runtime.js';
 import { CONTINUE, FAIL, RESPOND, type Outcome } from '../pipeline/phases.js';
 import type { RequestContext } from '../pipeline/context.js';
 import { dropUnkeyedHeaders } from '../cache/store-plan.js';
@@ -20,7 +21,9 @@ export function startPolicyRequest(
   owner: WorkerContext, res: ClientResponse, gen: Generation, api: ApiRuntime,
   chain: RuntimeChain, ctx: RequestContext, contentLength: number, chunked: boolean,
 ): void {
-  const exchange = new PolicyExchange(res, owner, ctx.method === 'HEAD', ctx, chain);
+  // An outbound section that edits, reads or waits on the body gets the answer whole (bounded).
+  const Exchange = chainBuffersResponse(chain) ? BufferedPolicyExchange : PolicyExchange;
+  const exchange = new Exchange(res, owner, ctx.method === 'HEAD', ctx, chain);
   // cache-lookup keeps unkeyed client headers from the backend, not the headers policies set.
   if (chain.inbound?.names.includes('cache-lookup')) ctx.clientHeaders = ctx.headers.slice();
   res.onAborted(() => exchange.clientAborted());
