@@ -9,7 +9,7 @@ import assert from 'node:assert/strict';
 import { setBody } from '../../src/gateway/policies/set-body.js';
 import { findAndReplace } from '../../src/gateway/policies/find-and-replace.js';
 import { sendRequest } from '../../src/gateway/policies/send-request.js';
-import { sendOneWayRequest } from '../../src/gateway/policies/send-one-way-request.js';
+import { MAX_ONE_WAY_IN_FLIGHT, oneWayStats, sendOneWayRequest } from '../../src/gateway/policies/send-one-way-request.js';
 import { returnResponse } from '../../src/gateway/policies/return-response.js';
 import { RESPOND } from '../../src/gateway/pipeline/phases.js';
 import { PolicyPools } from '../../src/gateway/upstream/policy-pools.js';
@@ -152,6 +152,28 @@ describe('send-request against a loopback server', () => {
     assert.equal(read('@((string)((IResponse)context.Variables["r"]).Body.As<JObject>()["auth"])'), 'Bearer t');
     assert.equal(backend.seen.at(-1)?.method, 'POST');
     assert.equal(backend.seen.at(-1)?.url, '/token?x=1');
+  });
+
+  test('mode="copy" starts from the current request: method, headers and buffered body; Host is the target\'s', async () => {
+    const ctx = newContext({ method: 'PUT', headers: ['host', 'client.example', 'x-trace', 't1', 'content-length', '5'] });
+    ctx.requestBody = Buffer.from('hello');
+    await instanceOf(f(sendRequest), `<send-request mode="copy" response-variable-name="r"><set-url>${backend.url}/copied</set-url><set-header name="x-extra"><value>1</value></set-header></send-request>`).run(ctx);
+    const seen = backend.seen.at(-1)!;
+    assert.deepEqual([seen.method, seen.url, seen.headers['x-trace'], seen.headers['x-extra'], seen.headers.host, seen.headers['content-length']], ['PUT', '/copied', 't1', '1', `127.0.0.1:${backend.port}`, '5']);
+  });
+
+  test('send-one-way-request past its in-flight bound drops and counts, never waits', async () => {
+    const before = backend.seen.length;
+    const saved = oneWayStats.inFlight;
+    oneWayStats.inFlight = MAX_ONE_WAY_IN_FLIGHT;
+    const dropped = oneWayStats.dropped;
+    try {
+      assert.equal(instanceOf(f(sendOneWayRequest), `<send-one-way-request><set-url>${backend.url}/dropped</set-url></send-one-way-request>`).run(newContext()), CONTINUE);
+    } finally { oneWayStats.inFlight = saved; }
+    assert.equal(oneWayStats.dropped, dropped + 1);
+    assert.equal(instanceOf(f(sendOneWayRequest), `<send-one-way-request><set-url>${backend.url}/sent</set-url></send-one-way-request>`).run(newContext()), CONTINUE);
+    for (let i = 0; i < 50 && !backend.seen.slice(before).some((s) => s.url === '/sent'); i++) await new Promise((r) => setTimeout(r, 20));
+    assert.deepEqual(backend.seen.slice(before).map((s) => s.url), ['/sent']);
   });
 
   test('a computed URL that is not http(s) fails coded; ignore-error gives null', async () => {
