@@ -13,6 +13,8 @@ import { MAX_ONE_WAY_IN_FLIGHT, oneWayStats, sendOneWayRequest } from '../../src
 import { returnResponse } from '../../src/gateway/policies/return-response.js';
 import { RESPOND } from '../../src/gateway/pipeline/phases.js';
 import { PolicyPools } from '../../src/gateway/upstream/policy-pools.js';
+import { parsePolicyDocument } from '../../src/gateway/pipeline/policy-document.js';
+import { substituteNamedValues } from '../../src/gateway/pipeline/named-values.js';
 import { PolicyCompileError } from '../../src/gateway/pipeline/policy-element.js';
 import { CONTINUE } from '../../src/gateway/pipeline/phases.js';
 import { bindTemplate, compileTemplate } from '../../src/gateway/pipeline/expression/index.js';
@@ -97,6 +99,13 @@ describe('set-body', () => {
     assert.equal(instanceOf(f(returnResponse), policy).run(ctx), RESPOND);
     assert.equal(ctx.response?.body, 'host=h:1;x-a=1,2;');
     assert.equal(compileErrorAttribute(f(returnResponse), '<return-response><set-body template="liquid">{% for %}</set-body></return-response>'), 'template');
+  });
+
+  test('in a Liquid set-body, {{ x }} is a named value only when one is defined', () => {
+    const doc = parsePolicyDocument('<policies><inbound><set-body template="liquid">{{base}}/{{body.name}}/{{ context.Request.Method }}</set-body><set-header name="x"><value>{{base}}</value></set-header></inbound></policies>', 'api "t"');
+    const out = substituteNamedValues(doc, new Map([['base', { value: 'B', secret: false }]]), 'api "t"');
+    assert.equal(out.inbound![0].text, 'B/{{body.name}}/{{ context.Request.Method }}');
+    assert.throws(() => substituteNamedValues(parsePolicyDocument('<policies><inbound><set-body>{{body.name}}</set-body></inbound></policies>', 'api "t"'), new Map(), 'api "t"'), /named value "body.name" is not defined/);
   });
 
   test('Liquid cannot read files', () => {

@@ -25,7 +25,7 @@ const NO_FILES = {
   resolve: (_dir: string, file: string) => file,
 };
 
-const engine = new Liquid({ fs: NO_FILES, root: [], partials: [], layouts: [], ownPropertyOnly: true, relativeReference: false, renderLimit: 250, memoryLimit: 16 * 1024 * 1024, parseLimit: 1024 * 1024, cache: false });
+const engine = new Liquid({ fs: NO_FILES, root: [], partials: [], layouts: [], ownPropertyOnly: true, relativeReference: false, renderLimit: 50, memoryLimit: 16 * 1024 * 1024, parseLimit: 1024 * 1024, cache: false });
 
 /** Parses a template; throws liquidjs' error (with line and column) when it is not valid Liquid. */
 export function parseLiquid(text: string): LiquidTemplate[] {

@@ -124,7 +124,9 @@ export function bindSendSpec(spec: SendSpec): (ctx: RequestContext) => BuiltRequ
     let body: Buffer | null = bodyOf !== null ? Buffer.from(bodyOf(ctx)) : copy ? ctx.requestBody : null;
     if (body !== null && body.length > MAX_SENT_BODY) throw new OutpostError('OUTPOST_ERR_BODY_TRANSFORM_TOO_LARGE', `send-request body is over ${MAX_SENT_BODY} bytes`);
     if (body !== null && body.length === 0 && (method === 'GET' || method === 'HEAD')) body = null;
-    return { origin: url.origin, request: { path: `${url.pathname}${url.search}`, method, headers: list, body } };
+    // The pool's own head and body timeouts (gateway.upstream) give way to the policy's.
+    const request: UpstreamRequest = { path: `${url.pathname}${url.search}`, method, headers: list, body, headersTimeout: spec.timeoutMs, bodyTimeout: spec.timeoutMs };
+    return { origin: url.origin, request };
   };
 }
 
