@@ -64,7 +64,8 @@ test('every package imported under dist/src is a production dependency', () => {
 });
 
 test('bench-only packages are not production dependencies', () => {
-  for (const name of ['hdr-histogram-js', 'autocannon']) {
+  // hdr-histogram-js left this list: the control plane merges telemetry histograms with it.
+  for (const name of ['autocannon']) {
     assert.ok(!(name in pkg.dependencies), `${name} is used only by bench/ and belongs in devDependencies`);
     assert.ok(name in pkg.devDependencies, `${name} must stay available to bench/`);
   }
