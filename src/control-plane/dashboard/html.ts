@@ -27,7 +27,7 @@ export function html(strings: TemplateStringsArray, ...values: unknown[]): Raw {
 }
 
 const SECURITY_HEADERS = {
-  'content-security-policy': "default-src 'none'; style-src 'self'; script-src 'self'; img-src 'self'; form-action 'self'; frame-ancestors 'none'; base-uri 'none'",
+  'content-security-policy': "default-src 'none'; style-src 'self'; script-src 'self'; img-src 'self'; connect-src 'self'; form-action 'self'; frame-ancestors 'none'; base-uri 'none'",
   'x-content-type-options': 'nosniff',
   // same-origin, not no-referrer: with no-referrer a browser sends `Origin: null` on the
   // dashboard's own form posts, and the cross-site check (same-origin.ts) needs the real origin.
