@@ -13,6 +13,7 @@ import type { MinuteAggregate } from '../shared/telemetry-types.js';
 
 export const DEFAULT_RETENTION_DAYS = 7;
 export const MAX_RETENTION_DAYS = 366;
+const BATCH_ID_TTL_MS = 24 * 3600 * 1000;
 
 export interface StoredRow extends MinuteAggregate { gatewayId: string; nodeId: string }
 export interface RowFilter { gatewayId?: string; apiId?: string; operationId?: string; fromMinute: number }
@@ -44,6 +45,10 @@ export class AnalyticsStore {
         PRIMARY KEY (gateway_id, minute, node_id, api_id, operation_id));
       CREATE INDEX IF NOT EXISTS minutes_by_minute ON minutes (minute);
       -- Rows a gateway node reported it had to drop (its buffer bound), by the minute they were reported.
+      -- Batch ids taken in, so a batch re-sent after a lost reply is not added twice, even across a restart.
+      CREATE TABLE IF NOT EXISTS batches (gateway_id TEXT NOT NULL, node_id TEXT NOT NULL, batch_id TEXT NOT NULL, received INTEGER NOT NULL,
+        PRIMARY KEY (gateway_id, node_id, batch_id));
+      CREATE INDEX IF NOT EXISTS batches_by_received ON batches (received);
       CREATE TABLE IF NOT EXISTS dropped (minute INTEGER NOT NULL, gateway_id TEXT NOT NULL, node_id TEXT NOT NULL,
         rows INTEGER NOT NULL, requests INTEGER NOT NULL, PRIMARY KEY (gateway_id, minute, node_id));
     `);
@@ -55,9 +60,14 @@ export class AnalyticsStore {
       cache = excluded.cache, total_hist = excluded.total_hist, backend_hist = excluded.backend_hist, gateway_hist = excluded.gateway_hist`);
   }
 
-  /** Adds one node's upload (rows already validated) in one transaction: all of it is stored, or none. */
-  add(gatewayId: string, nodeId: string, rows: readonly MinuteAggregate[], dropped: { rows: number; requests: number }, now = Date.now()): void {
-    this.db.transaction(() => {
+  /**
+   * Adds one node's upload (rows already validated) in one transaction: all of it is stored, or
+   * none. False (nothing added) when this node's batch id was taken in before.
+   */
+  add(gatewayId: string, nodeId: string, batchId: string, rows: readonly MinuteAggregate[], dropped: { rows: number; requests: number }, now = Date.now()): boolean {
+    return this.db.transaction(() => {
+      const fresh = this.db.prepare('INSERT OR IGNORE INTO batches (gateway_id, node_id, batch_id, received) VALUES (?, ?, ?, ?)').run(gatewayId, nodeId, batchId, now).changes > 0;
+      if (!fresh) return false;
       for (const row of rows) {
         const old = this.selectOne.get(gatewayId, row.minute, nodeId, row.apiId, row.operationId) as DbRow | undefined;
         const merged = old ? mergeRows(fromDb(old), row) : row;
@@ -68,6 +78,7 @@ export class AnalyticsStore {
           ON CONFLICT (gateway_id, minute, node_id) DO UPDATE SET rows = rows + excluded.rows, requests = requests + excluded.requests`)
           .run(Math.floor(now / 60_000) * 60_000, gatewayId, nodeId, dropped.rows, dropped.requests);
       }
+      return true;
     })();
   }
 
@@ -85,12 +96,15 @@ export class AnalyticsStore {
       .map((r) => ({ gatewayId: r.gateway_id, nodeId: r.node_id, rows: r.rows, requests: r.requests }));
   }
 
-  /** Deletes what is older than the retention; returns the rows deleted. */
+  /** Deletes rows older than the retention, and batch ids older than a day; returns the rows deleted. */
   purge(now = Date.now()): number {
     const cutoff = now - this.retentionDays * 24 * 3600 * 1000;
-    return this.db.transaction(() =>
-      this.db.prepare('DELETE FROM minutes WHERE minute < ?').run(cutoff).changes
-      + this.db.prepare('DELETE FROM dropped WHERE minute < ?').run(cutoff).changes)();
+    return this.db.transaction(() => {
+      // A gateway re-sends a batch for as long as it holds it (60 minutes at most): a day is ample.
+      this.db.prepare('DELETE FROM batches WHERE received < ?').run(now - BATCH_ID_TTL_MS);
+      return this.db.prepare('DELETE FROM minutes WHERE minute < ?').run(cutoff).changes
+        + this.db.prepare('DELETE FROM dropped WHERE minute < ?').run(cutoff).changes;
+    })();
   }
 
   close(): void {

@@ -68,7 +68,14 @@ export class GatewayApi {
     if (route !== 'GET /gateway/config' && route !== 'POST /gateway/heartbeat' && route !== 'POST /gateway/config-status' && route !== 'POST /gateway/telemetry') return false;
     const gatewayId = this.authenticate(req, res);
     if (gatewayId === undefined) return true;
-    if (route === 'POST /gateway/telemetry') { await this.telemetry.handle(req, res, gatewayId); return true; }
+    if (route === 'POST /gateway/telemetry') {
+      await this.telemetry.handle(req, res, gatewayId, (nodeId) => {
+        if (this.nodes.admit(gatewayId, nodeId)) return true;
+        this.nodeLimit(res, gatewayId, nodeId);
+        return false;
+      });
+      return true;
+    }
     if (route === 'GET /gateway/config') {
       // No body is expected: a declared or chunked one is refused rather than read.
       if (declaredLength(req) > MAX_CONFIG_GET_BODY_BYTES || req.headers['transfer-encoding'] !== undefined) throw new BodyTooLarge(MAX_CONFIG_GET_BODY_BYTES);

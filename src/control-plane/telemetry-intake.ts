@@ -4,7 +4,9 @@
  * id lengths, counts as non-negative integers, every histogram decoded within its bounds), so a
  * bad upload is a 400 naming the field path and stores nothing. A batch id seen before for the
  * same node is acknowledged again without being added twice (the gateway re-sends a batch whose
- * reply it lost).
+ * reply it lost); the ids are stored with the rows, so this holds across a restart. Node ids count
+ * against the gateway's node bound as heartbeats do (nodes.ts): a token holder cannot make up
+ * endless node ids to fill the store.
  */
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { unpack } from 'msgpackr';
@@ -22,10 +24,6 @@ const MAX_ID_CHARS = 256;
 const MAX_MAP_KEYS = 64;
 /** Gateway clocks may run a little ahead of ours; a row further in the future is refused. */
 const MAX_FUTURE_MS = 5 * 60_000;
-/** Batch ids remembered per gateway node, to acknowledge a re-sent batch without adding it twice. */
-const REMEMBERED_BATCHES = 256;
-/** Node ids whose batch ids are remembered, per gateway (oldest forgotten first). */
-const REMEMBERED_NODES = 128;
 
 const count = z.number().int().min(0).max(Number.MAX_SAFE_INTEGER);
 const id = z.string().max(MAX_ID_CHARS).regex(/^[^\u0000-\u001f\u007f]*$/, 'must not contain control characters');
@@ -87,14 +85,13 @@ export function parseUpload(bytes: Buffer, now = Date.now(), oldestMinute = 0): 
 }
 
 export class TelemetryIntake {
-  /** gatewayId → nodeId → recent batch ids (insertion-ordered, so the oldest go first). */
-  private readonly seen = new Map<string, Map<string, Set<string>>>();
   /** Told of each stored upload (for /metrics). */
   onUpload: (rows: number) => void = () => {};
 
   constructor(private readonly analytics: AnalyticsStore) {}
 
-  async handle(req: IncomingMessage, res: ServerResponse, gatewayId: string): Promise<void> {
+  /** `admit` says whether the node may report (the per-gateway node bound); when not, it has answered. */
+  async handle(req: IncomingMessage, res: ServerResponse, gatewayId: string, admit: (nodeId: string) => boolean): Promise<void> {
     const type = req.headers['content-type']?.split(';')[0].trim().toLowerCase();
     const bytes = await readBytes(req, MAX_TELEMETRY_BYTES);
     if (type !== 'application/msgpack') return invalid(res, [{ path: '', message: 'the content type must be application/msgpack' }]);
@@ -105,26 +102,12 @@ export class TelemetryIntake {
       return invalid(res, parsed.problems);
     }
     const { nodeId, batchId, rows, dropped } = parsed.upload;
-    const batches = this.batchesOf(gatewayId, nodeId);
-    if (!batches.has(batchId)) {
-      this.analytics.add(gatewayId, nodeId, rows as MinuteAggregate[], dropped, now);
-      batches.add(batchId);
-      if (batches.size > REMEMBERED_BATCHES) batches.delete(batches.values().next().value as string);
+    if (!admit(nodeId)) return;
+    if (this.analytics.add(gatewayId, nodeId, batchId, rows as MinuteAggregate[], dropped, now)) {
       this.onUpload(rows.length);
       if (dropped.rows > 0) log('warn', 'a gateway node dropped telemetry rows while the control plane was away', { gatewayId, nodeId, rows: dropped.rows, requests: dropped.requests });
     }
     res.writeHead(204).end();
-  }
-
-  private batchesOf(gatewayId: string, nodeId: string): Set<string> {
-    let nodes = this.seen.get(gatewayId);
-    if (!nodes) this.seen.set(gatewayId, (nodes = new Map()));
-    let batches = nodes.get(nodeId);
-    if (!batches) {
-      nodes.set(nodeId, (batches = new Set()));
-      if (nodes.size > REMEMBERED_NODES) nodes.delete(nodes.keys().next().value as string);
-    }
-    return batches;
   }
 }
 

@@ -117,6 +117,24 @@ describe('analytics intake and query', { timeout: 60_000 }, () => {
     assert.equal((await analytics(cp, 'minutes=60')).totals.requests, before, 'nothing of a refused upload is stored');
   });
 
+  test('batch ids are kept with the rows: a batch re-sent after a control-plane restart is not added twice', async () => {
+    const minute = currentMinute();
+    const upload = { nodeId: 'node-r', batchId: 'r-1', rows: [row({ minute, apiId: 'restart', totalUs: [100, 200, 300] })] };
+    assert.equal((await postTelemetry(cp, token, upload)).status, 204);
+    await cp.stop();
+    cp = await startControlPlane({ dataDir: cp.dataDir });
+    assert.equal((await postTelemetry(cp, token, upload)).status, 204);
+    assert.equal((await analytics(cp, 'apiId=restart&minutes=5')).totals.requests, 3);
+  });
+
+  test('node ids count against the gateway node bound: past 64 connected nodes a new one gets 429', async () => {
+    const t = await gatewayToken(cp, 'crowded');
+    const statuses: number[] = [];
+    for (let i = 0; i < 65; i++) statuses.push((await postTelemetry(cp, t, { nodeId: `n-${i}`, batchId: 'b', rows: [] })).status);
+    assert.deepEqual(statuses.slice(0, 64), statuses.slice(0, 64).map(() => 204));
+    assert.equal(statuses[64], 429);
+  });
+
   test('/analytics: admin token required; parameters checked', async () => {
     assert.equal((await cp.admin('GET', '/analytics', undefined, null)).status, 401);
     for (const q of ['minutes=0', 'minutes=abc', 'minutes=50000', `apiId=${'x'.repeat(300)}`]) {
