@@ -8,7 +8,7 @@
  */
 import type { AnalyticsStore, StoredRow } from './analytics-store.js';
 import { addCounts, type CountMap } from '../shared/telemetry-merge.js';
-import { decodeHistogram, mergeTarget, percentileMs, type Histogram } from '../shared/telemetry-histogram.js';
+import { decodeHistogram, MergedHistogram, type Histogram } from '../shared/telemetry-histogram.js';
 
 export const DEFAULT_MINUTES = 60;
 /** A month of minutes: the longest window one query reads. */
@@ -20,9 +20,9 @@ export interface AnalyticsQuery { gatewayId?: string; apiId?: string; operationI
 class Summary {
   requests = 0; errors = 0; requestBytes = 0; responseBytes = 0;
   statuses: CountMap = {}; errorCodes: CountMap = {}; cache: CountMap = {};
-  readonly total: Histogram = mergeTarget();
-  readonly backend: Histogram = mergeTarget();
-  readonly gateway: Histogram = mergeTarget();
+  readonly total = new MergedHistogram();
+  readonly backend = new MergedHistogram();
+  readonly gateway = new MergedHistogram();
 
   add(row: StoredRow, hists: { total: Histogram; backend: Histogram; gateway: Histogram }): void {
     this.requests += row.requests; this.errors += row.errors;
@@ -38,9 +38,9 @@ class Summary {
     const lookups = hits + (this.cache.miss ?? 0);
     return {
       requests: this.requests, errors: this.errors,
-      p50Ms: percentileMs(this.total, 50), p95Ms: percentileMs(this.total, 95), p99Ms: percentileMs(this.total, 99),
-      backendP50Ms: percentileMs(this.backend, 50), backendP95Ms: percentileMs(this.backend, 95), backendP99Ms: percentileMs(this.backend, 99),
-      gatewayP50Ms: percentileMs(this.gateway, 50), gatewayP95Ms: percentileMs(this.gateway, 95), gatewayP99Ms: percentileMs(this.gateway, 99),
+      p50Ms: this.total.percentileMs(50), p95Ms: this.total.percentileMs(95), p99Ms: this.total.percentileMs(99),
+      backendP50Ms: this.backend.percentileMs(50), backendP95Ms: this.backend.percentileMs(95), backendP99Ms: this.backend.percentileMs(99),
+      gatewayP50Ms: this.gateway.percentileMs(50), gatewayP95Ms: this.gateway.percentileMs(95), gatewayP99Ms: this.gateway.percentileMs(99),
       requestBytes: this.requestBytes, responseBytes: this.responseBytes,
       statuses: this.statuses, errorCodes: this.errorCodes, cache: this.cache,
       cacheHitRatio: lookups === 0 ? null : Math.round((hits / lookups) * 10_000) / 10_000,

@@ -23,6 +23,8 @@ export interface CompiledApi {
   preserveHost: boolean;
   hostnames: string[];
   subscriptionRequired: boolean;
+  /** false: requests to this API write no request-log line (`apis[].requestLog: false`). */
+  requestLog: boolean;
   /** Lowercase header name carrying the subscription key. */
   keyHeader: string;
   /** Query parameter name carrying the subscription key. */

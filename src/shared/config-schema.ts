@@ -26,6 +26,21 @@ const upstreamSchema = z.object({
   queueLimit: z.number().int().min(0).max(100_000).default(1_024),
 }).strict();
 
+const requestLogSchema = z.object({
+  enabled: z.boolean().default(true),
+  /** Fraction of requests logged, 0..1 (1: every request). */
+  sample: z.number().min(0).max(1).default(1),
+}).strict();
+
+/** Prometheus buckets of the latency histograms, in seconds. */
+export const DEFAULT_LATENCY_BUCKETS = [0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10];
+
+const telemetrySchema = z.object({
+  buckets: z.array(z.number().positive().max(3600)).min(1).max(50)
+    .refine((b) => b.every((v, i) => i === 0 || v > b[i - 1]), 'must be strictly increasing')
+    .default(DEFAULT_LATENCY_BUCKETS),
+}).strict();
+
 const gatewaySchema = z.object({
   name: z.string().min(1).default('outpost'),
   port: z.number().int().min(0).max(65535).default(8080),
@@ -55,6 +70,9 @@ const gatewaySchema = z.object({
   /** How long SIGTERM waits for in-flight requests before closing them. */
   drainTimeoutSeconds: z.number().min(0).max(3600).default(30),
   upstream: upstreamSchema.default({}),
+  /** One JSON line per request on stdout (README, Request logs). */
+  requestLog: requestLogSchema.default({}),
+  telemetry: telemetrySchema.default({}),
 }).strict();
 
 const operationSchema = z.object({
@@ -122,6 +140,8 @@ function apiSchemaWith<Ops extends z.ZodType<OperationOutput[], z.ZodTypeDef, un
     subscriptionRequired: z.boolean().default(true),
     subscriptionKeyParameterNames: subscriptionKeyNamesSchema.default({}),
     policies: policiesSchema.optional(),
+    /** false: no request-log line for this API's requests (metrics still count them). */
+    requestLog: z.boolean().default(true),
   }).strict();
 }
 

@@ -60,8 +60,35 @@ export function decodeHistogram(encoded: string): Histogram {
 }
 
 /** An empty histogram to merge into: 64-bit counts (totals over days must not overflow), resizing to what is added. */
-export function mergeTarget(): Histogram {
-  return hdr.build({ bitBucketSize: 64, numberOfSignificantValueDigits: MAX_SIGNIFICANT_DIGITS, autoResize: true });
+export function mergeTarget(digits = MAX_SIGNIFICANT_DIGITS): Histogram {
+  const bounded = Math.min(MAX_SIGNIFICANT_DIGITS, Math.max(1, Math.round(digits))) as 1 | 2 | 3;
+  return hdr.build({ bitBucketSize: 64, numberOfSignificantValueDigits: bounded, autoResize: true });
+}
+
+/**
+ * A merge of histograms at the precision of the first one added: the gateway records at 2
+ * significant digits, and a finer target would report each value at the low end of its
+ * 2-digit bucket instead of where the gateway's own histogram (and /metrics) puts it.
+ */
+export class MergedHistogram {
+  private h: Histogram | null = null;
+
+  add(other: Histogram): void {
+    this.h ??= mergeTarget(other.numberOfSignificantValueDigits);
+    this.h.add(other);
+  }
+
+  get totalCount(): number {
+    return this.h?.totalCount ?? 0;
+  }
+
+  percentileMs(percentile: number): number {
+    return this.h ? percentileMs(this.h, percentile) : 0;
+  }
+
+  encode(): string {
+    return encodeHistogram(this.h ?? mergeTarget());
+  }
 }
 
 export function encodeHistogram(h: Histogram): string {
@@ -70,9 +97,9 @@ export function encodeHistogram(h: Histogram): string {
 
 /** The merge of already-encoded histograms, encoded again (each must pass decodeHistogram). */
 export function mergeEncoded(encoded: readonly string[]): string {
-  const target = mergeTarget();
-  for (const e of encoded) target.add(decodeHistogram(e));
-  return encodeHistogram(target);
+  const merged = new MergedHistogram();
+  for (const e of encoded) merged.add(decodeHistogram(e));
+  return merged.encode();
 }
 
 /** A percentile in milliseconds (3 decimals); 0 for an empty histogram. */

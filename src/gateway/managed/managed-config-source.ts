@@ -14,7 +14,8 @@ import { managedCandidate } from './managed-candidate.js';
 import { SyncLoop } from './sync-loop.js';
 import { Heartbeat, NODE_ID } from './heartbeat.js';
 import { TokenWatch } from './token-watch.js';
-import { TelemetryUploader, telemetryUploadIntervalMs } from './telemetry-uploader.js';
+import { TelemetryUploader } from './telemetry-uploader.js';
+import { uploadIntervalMs } from '../telemetry/aggregator.js';
 
 export interface ManagedOptions { envFile?: string; backupDir?: string }
 
@@ -92,7 +93,7 @@ export class ManagedConfigSource implements ConfigSource {
     else if (first?.status === 'published') this.servingFrom = 'backup';
     this.firstFetch = null;
     this.heartbeat.start(this.settings.heartbeatIntervalMs);
-    this.telemetrySink.start(telemetryUploadIntervalMs());
+    this.telemetrySink.start(uploadIntervalMs());
     this.tokens.startPeriodicCheck(() => this.settings.token);
     this.sync.start(this.downSince);
   }
@@ -149,10 +150,16 @@ export class ManagedConfigSource implements ConfigSource {
   async close(): Promise<void> {
     this.heartbeat.stop();
     this.telemetrySink.stop();
-    // One last upload, so a clean stop does not lose the last interval; bounded, since the control plane may be away.
-    await Promise.race([this.telemetrySink.flush(), new Promise((r) => setTimeout(r, FINAL_UPLOAD_MS).unref())]);
     this.tokens.stop();
     await this.sync.stop();
+    await this.client.close();
+  }
+
+  /** One last upload, so a clean stop does not lose the last interval; bounded, since the control plane may be away. */
+  async flushTelemetry(): Promise<void> {
+    let timer: NodeJS.Timeout | undefined;
+    await Promise.race([this.telemetrySink.flush(), new Promise((r) => { timer = setTimeout(r, FINAL_UPLOAD_MS); })]);
+    clearTimeout(timer);
     await this.client.close();
   }
 

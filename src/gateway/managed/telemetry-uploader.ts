@@ -1,7 +1,8 @@
 /**
- * Managed mode's TelemetrySink: the primary's aggregator hands it per-minute rows, and every
- * upload interval (10 s) it posts them to the control plane (POST /gateway/telemetry, msgpack,
- * the gateway token), oldest minutes first, in batches of at most 500 rows.
+ * Managed mode's TelemetrySink: the primary's aggregator hands it per-minute rows every upload
+ * interval (10 s, OUTPOST_TELEMETRY_UPLOAD_MS) and it posts them at once to the control plane
+ * (POST /gateway/telemetry, msgpack, the gateway token), oldest minutes first, in batches of at
+ * most 500 rows; a timer of the same interval retries what could not be sent.
  *
  * While the control plane is unreachable the rows stay in a bounded buffer (telemetry-buffer.ts)
  * and go out when it answers again. A batch that was sent is re-sent unchanged, with the same
@@ -15,16 +16,10 @@ import { pack } from 'msgpackr';
 import { errorFields, log } from '../../shared/log.js';
 import type { MinuteAggregate, TelemetrySink } from '../../shared/telemetry-types.js';
 import { DEFAULT_LIMITS, TelemetryBuffer, type Batch, type BufferLimits } from './telemetry-buffer.js';
+import { DEFAULT_UPLOAD_MS } from '../telemetry/aggregator.js';
 
-export const DEFAULT_UPLOAD_INTERVAL_MS = 10_000;
 /** Batches sent back to back in one tick, so a long outage drains quickly but one tick stays bounded. */
 const MAX_BATCHES_PER_TICK = 20;
-
-/** OUTPOST_TELEMETRY_UPLOAD_INTERVAL_MS shortens the interval (tests); 10 s otherwise. */
-export function telemetryUploadIntervalMs(env: NodeJS.ProcessEnv = process.env): number {
-  const value = Number(env.OUTPOST_TELEMETRY_UPLOAD_INTERVAL_MS);
-  return Number.isFinite(value) && value >= 100 ? value : DEFAULT_UPLOAD_INTERVAL_MS;
-}
 
 /** What the uploader posts: ControlPlaneClient.postTelemetry. */
 export interface TelemetryPoster { postTelemetry(body: Uint8Array, timeoutMs?: number): Promise<void> }
@@ -46,11 +41,14 @@ export class TelemetryUploader implements TelemetrySink {
     this.buffer = new TelemetryBuffer(limits, (d) => log('warn', 'telemetry rows dropped', { ...d }));
   }
 
+  /** The aggregator's hand-off (every upload interval): buffered, then sent at once. */
   add(rows: MinuteAggregate[]): void {
     this.buffer.add(rows, Date.now(), this.inFlight?.rows.length ?? 0);
+    if (this.timer) void this.flush();
   }
 
-  start(intervalMs = DEFAULT_UPLOAD_INTERVAL_MS): void {
+  /** The timer retries what is held even when no traffic brings new rows (the aggregator hands off nothing then). */
+  start(intervalMs = DEFAULT_UPLOAD_MS): void {
     this.stop();
     this.timer = setInterval(() => void this.flush(), intervalMs);
     this.timer.unref();

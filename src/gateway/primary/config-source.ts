@@ -45,5 +45,7 @@ export interface ConfigSource {
   metrics(): string[];
   /** Where the telemetry aggregator hands its per-minute rows (managed mode: the control-plane uploader). */
   readonly telemetrySink?: TelemetrySink;
+  /** At shutdown, after close() and the aggregator's last hand-off: deliver what the sink holds (bounded wait). */
+  flushTelemetry?(): Promise<void>;
   close(): Promise<void>;
 }

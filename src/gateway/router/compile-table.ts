@@ -99,7 +99,8 @@ export function compileTable(config: GatewayConfig): Uint8Array {
     };
     // The operation trie's root is patched in below, once every trie is flattened.
     w.apis.push(-1, w.stringList(hosts), hosts.length, segments.length, w.stringList(L.API_STRINGS.map((k) => strings[k])),
-      (api.preserveHost ? L.AF_PRESERVE_HOST : 0) | (api.subscriptionRequired ? L.AF_SUBSCRIPTION_REQUIRED : 0),
+      (api.preserveHost ? L.AF_PRESERVE_HOST : 0) | (api.subscriptionRequired ? L.AF_SUBSCRIPTION_REQUIRED : 0)
+        | (api.requestLog ? 0 : L.AF_NO_REQUEST_LOG),
       w.list(products), products.length, origins.get(origin)!);
 
     const opRoot = newNode();

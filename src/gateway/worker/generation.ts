@@ -36,6 +36,10 @@ export interface Generation {
   chains: ReadonlyArray<Map<string, RuntimeChain> | null>;
   /** True when a peer address is inside gateway.trustedProxies (always false when none are set). */
   trustedProxy: (clientIp: string) => boolean;
+  /** For telemetry (worker-telemetry.ts): the series of each operation, filled on its first request. */
+  operationCount: number;
+  telemetrySeries: Int32Array | null;
+  operationIds(op: number): { apiId: string; operationId: string };
 }
 
 const NOBODY = (): boolean => false;
@@ -83,5 +87,13 @@ export function buildGeneration(number: number, buffer: SharedArrayBuffer, pools
     return op.chains === null ? null
       : new Map(Object.entries(op.chains).map(([product, chain]) => [product, instantiateChain(chain, services)]));
   });
-  return { number, table, settings, apis, subscriptions: new SubscriptionIndex(table.meta.subscriptions), chains, trustedProxy: trustedProxyMatcher(settings.trustedProxies) };
+  return {
+    number, table, settings, apis, subscriptions: new SubscriptionIndex(table.meta.subscriptions), chains,
+    trustedProxy: trustedProxyMatcher(settings.trustedProxies),
+    operationCount: table.operationCount, telemetrySeries: null,
+    operationIds: (op) => {
+      const operation = table.operation(op);
+      return { apiId: table.api(operation.api).id, operationId: operation.id };
+    },
+  };
 }

@@ -22,12 +22,16 @@ import { RequestContext } from '../pipeline/context.js';
 import type { BackendPools } from '../upstream/backend-pools.js';
 import type { CompiledSubscription } from '../../shared/compiled-meta.js';
 import { probeRefusal } from '../../shared/probe-state.js';
+import type { WorkerTelemetry } from '../telemetry/worker-telemetry.js';
+import { correlationId } from '../telemetry/correlation-id.js';
+import { takeQueryParam } from '../../shared/query-string.js';
 
 export const HEALTH_PATHS = new Set(['/status-0123456789abcdef', '/internal-status-0123456789abcdef']);
 
 export interface WorkerContext extends ExchangeOwner {
   readonly generation: Generation | null;
   readonly pools: BackendPools;
+  readonly telemetry: WorkerTelemetry;
   exchangeStarted(exchange: ProxyExchange): void;
 }
 
@@ -50,6 +54,11 @@ export class RequestHandler {
     const gen = this.ctx.generation;
     const head = this.head;
     head.read(req);
+    // Request-log facts (strings that exist anyway) and the correlation id, before any answer.
+    res.method = head.method;
+    res.path = head.url;
+    res.query = head.query;
+    res.requestId = correlationId(head.requestId);
     if (gen === null) return writeError(res, 'OUTPOST_ERR_NOT_READY', false);
     const draining = this.ctx.draining;
     // The server refuses heads over the limit it started with; a reload may have lowered it since.
@@ -73,22 +82,32 @@ export class RequestHandler {
     if (!gen.table.match(hostOnly, methodCode, this.path.segments, this.path.hashes, this.match)) {
       return writeError(res, 'OUTPOST_ERR_ROUTE_NOT_FOUND', draining);
     }
-    const maxBody = gen.settings.maxBodyBytes;
-    if (maxBody > 0 && head.contentLength > maxBody) return writeError(res, 'OUTPOST_ERR_BODY_TOO_LARGE', true);
 
     const api = gen.apis[this.match.api];
+    res.series = this.ctx.telemetry.seriesFor(gen, this.match.op);
+    res.logged = api.meta.requestLog;
+    const maxBody = gen.settings.maxBodyBytes;
+    if (maxBody > 0 && head.contentLength > maxBody) {
+      res.query = withoutKey(head.query, api.meta.keyQuery); // refused before the key check: still never logged
+      return writeError(res, 'OUTPOST_ERR_BODY_TOO_LARGE', true);
+    }
     let query = head.query;
     let productId = '';
     let subscription: CompiledSubscription | null = null;
     if (api.gated) {
       const gate = gen.subscriptions.check(api.meta, head.headers, query, Date.now());
-      if (!gate.result.ok) return writeError(res, gate.result.code, draining);
       query = gate.query;
+      res.query = query; // the key never reaches a log
+      if (!gate.result.ok) return writeError(res, gate.result.code, draining);
       subscription = gate.result.subscription;
-      if (subscription?.scope === 'product') productId = subscription.target!;
+      if (subscription !== null) {
+        res.subscriptionId = subscription.id;
+        if (subscription.scope === 'product') productId = res.productId = subscription.target!;
+      }
     }
     const clientIp = res.remoteAddress;
     const headers = head.headers;
+    headers.push('x-request-id', res.requestId);
     headers.push('host', api.preserveHost && head.host !== '' ? head.host : api.backendHost);
     forwardingHeaders(headers, head, clientIp, this.forwardedProto, gen.trustedProxy(clientIp));
 
@@ -116,17 +135,21 @@ export class RequestHandler {
       const body = new StreamingBody(res, maxBody, () => exchange.fail('OUTPOST_ERR_BODY_TOO_LARGE', new Error('request body too large')));
       exchange.body = body;
       opts.body = body;
-      pool.dispatch(opts, exchange);
+      exchange.dispatchTo(pool, opts);
     } else if (head.contentLength > 0) {
       collectBody(res, head.contentLength, (body) => {
         if (exchange.aborted) return;
         opts.body = body;
-        pool.dispatch(opts, exchange);
+        exchange.dispatchTo(pool, opts);
       }, () => exchange.fail('OUTPOST_ERR_BAD_REQUEST_FRAMING', new Error('body longer than Content-Length')));
     } else {
-      pool.dispatch(opts, exchange);
+      exchange.dispatchTo(pool, opts);
     }
   };
+}
+
+function withoutKey(query: string, name: string): string {
+  return takeQueryParam(query, name)?.rest ?? query;
 }
 
 /** A switch on the method string: cheaper than a keyed lookup on a per-request string. */

@@ -20,6 +20,7 @@ export function startPolicyRequest(
   chain: RuntimeChain, ctx: RequestContext, contentLength: number, chunked: boolean,
 ): void {
   const exchange = new PolicyExchange(res, owner, ctx.method === 'HEAD', ctx, chain);
+  res.policyContext = ctx;
   res.onAborted(() => exchange.clientAborted());
   owner.exchangeStarted(exchange);
   let body: StreamingBody | Buffer | null = null;
@@ -51,7 +52,7 @@ export function startPolicyRequest(
       body,
     };
     if (ctx.timeoutMs > 0) { opts.headersTimeout = ctx.timeoutMs; opts.bodyTimeout = ctx.timeoutMs; }
-    const send = () => { pool.dispatch(opts, exchange); };
+    const send = () => { exchange.dispatchTo(pool, opts); };
     if (ctx.retry !== null && !(body instanceof StreamingBody)) exchange.enableRetry(ctx.retry, send);
     send();
   };

@@ -19,6 +19,10 @@ import { errorFields, log, setLogContext } from '../../shared/log.js';
 import { Http1Server } from '../../http1/server/http1-server.js';
 import type { ServerLimits } from '../../http1/server/server-shared.js';
 import { listenShared } from './listen-shared.js';
+import { WorkerTelemetry } from '../telemetry/worker-telemetry.js';
+
+/** Workers send their telemetry deltas this often. */
+const TELEMETRY_REPORT_MS = 1_000;
 
 const init = workerData as WorkerInit;
 setLogContext({ worker: init.index });
@@ -26,9 +30,12 @@ const port = parentPort!;
 const pools = new BackendPools();
 const services: WorkerServices = { counters: new SharedCounters(init.counters), gauges: new SharedGauges(init.gauges, init.index), now: Date.now };
 
+const telemetry = new WorkerTelemetry(init.index, (chunk) => { process.stdout.write(chunk); });
+
 class WorkerState implements WorkerContext {
   generation: Generation | null = null;
   readonly pools = pools;
+  readonly telemetry = telemetry;
   draining = false;
   /** In-flight exchanges as an intrusive doubly linked list: O(1), no allocation per request. */
   private head: ProxyExchange | null = null;
@@ -65,6 +72,13 @@ class WorkerState implements WorkerContext {
 
 const state = new WorkerState();
 const send = (msg: WorkerToPrimary) => port.postMessage(msg);
+function sendTelemetry(): void {
+  // msgpackr packs into a buffer it reuses: copy the bytes into one of their own, then transfer it.
+  const own = new Uint8Array(telemetry.report());
+  port.postMessage({ type: 'telemetry', payload: own } satisfies WorkerToPrimary, [own.buffer as ArrayBuffer]);
+}
+const telemetryTimer = setInterval(sendTelemetry, TELEMETRY_REPORT_MS);
+telemetryTimer.unref();
 let closed = false;
 
 function limitsOf(settings: GatewaySettings): Partial<ServerLimits> {
@@ -85,11 +99,13 @@ const server = new Http1Server((res, req) => {
     else res.close();
   }
 });
+server.requestEnded = telemetry.requestEnded;
 
 function applyTable(generation: number, buffer: SharedArrayBuffer): void {
   const started = performance.now();
   state.generation = buildGeneration(generation, buffer, pools, services);
   server.setLimits(limitsOf(state.generation.settings));
+  telemetry.configure(state.generation.settings);
   send({ type: 'table-applied', generation, buildMs: performance.now() - started });
 }
 
@@ -108,6 +124,10 @@ function closeAndExit(code: number): void {
   if (closed) return;
   closed = true;
   server.close();
+  // What the last second counted and logged is not lost with the thread.
+  clearInterval(telemetryTimer);
+  telemetry.flushLogs();
+  sendTelemetry();
   void pools.destroyAll().finally(() => {
     process.exitCode = code;
     port.close();

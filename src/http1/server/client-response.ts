@@ -10,6 +10,7 @@
  * Callers never write Content-Length, Transfer-Encoding or Date themselves.
  */
 import type { Socket } from 'node:net';
+import { performance } from 'node:perf_hooks';
 import { dateLine } from './date-header.js';
 
 /** What the response needs from its connection. */
@@ -18,6 +19,8 @@ export interface ResponseOwner {
   /** The worker is draining: every response asks the client to close. */
   readonly draining: boolean;
   responseFinished(res: ClientResponse, closeConnection: boolean): void;
+  /** Once per response, when it is complete or its connection is gone (telemetry, request logs). */
+  requestEnded(res: ClientResponse): void;
   requestBodyWanted(res: ClientResponse): void;
   pauseBody(paused: boolean): void;
 }
@@ -44,6 +47,37 @@ export class ClientResponse {
   private abortHandler: (() => void) | null = null;
   dataHandler: DataHandler | null = null;
   private writableHandler: WritableHandler | null = null;
+  private reported = false;
+
+  // What the gateway notes about the request for telemetry and request logs (src/gateway/telemetry).
+  // The server only carries them: plain fields on an object that exists anyway, so noting a
+  // request allocates nothing.
+  /** performance.now() when the head was parsed. */
+  readonly startedAt = performance.now();
+  /** Head bytes + body bytes received for this request (set by the connection). */
+  requestBytes = 0;
+  /** Head bytes + body bytes written (chunk framing excluded). */
+  responseBytes = 0;
+  /** Telemetry series of the matched operation (0: no API matched). */
+  series = 0;
+  /** OUTPOST_ERR_* code of a gateway-made answer, or null. */
+  errorCode: string | null = null;
+  /** performance.now() at the first backend dispatch and at the backend's end (0: no backend). */
+  backendStartedAt = 0;
+  backendEndedAt = 0;
+  backendStatus = 0;
+  /** Correlation id (client's X-Request-Id or generated): written on the response head when set. */
+  requestId = '';
+  /** Request-log facts: the client's method, the path and the query without the subscription key. */
+  method = '';
+  path = '';
+  query = '';
+  subscriptionId = '';
+  productId = '';
+  /** The policy context of an operation with policies (its cache result is read when the request ends). */
+  policyContext: { readonly cacheResult: 'hit' | 'miss' | null } | null = null;
+  /** false when the matched API opted out of request logs. */
+  logged = true;
 
   constructor(
     private readonly owner: ResponseOwner,
@@ -148,6 +182,23 @@ export class ClientResponse {
     const handler = this.abortHandler;
     this.abortHandler = null;
     handler?.();
+    this.report();
+  }
+
+  /**
+   * The status the client got: the head's status once written; 499 (nginx's "client closed
+   * request") when the connection ended before any head.
+   */
+  /** What a cache policy found, or null when none ran. */
+  get cacheResult(): 'hit' | 'miss' | null { return this.policyContext === null ? null : this.policyContext.cacheResult; }
+
+  get statusSent(): number { return this.headWritten ? this.statusCode() : 499; }
+
+  private report(): void {
+    if (this.reported) return;
+    this.reported = true;
+    if (this.headWritten && !this.noBody()) this.responseBytes += this.offset;
+    this.owner.requestEnded(this);
   }
 
   /** The socket's buffer drained. */
@@ -160,7 +211,7 @@ export class ClientResponse {
 
   get started(): boolean { return this.headWritten; }
 
-  private statusCode(): number {
+  statusCode(): number {
     return (this.status.charCodeAt(0) - 48) * 100 + (this.status.charCodeAt(1) - 48) * 10 + (this.status.charCodeAt(2) - 48);
   }
 
@@ -180,7 +231,9 @@ export class ClientResponse {
     const close = this.closeAfter || this.owner.draining || !this.keepAlive;
     if (close) this.closeAfter = true;
     const connection = close ? 'Connection: close\r\n' : this.http10 ? 'Connection: keep-alive\r\n' : '';
-    const text = `HTTP/1.1 ${this.status}\r\n${this.head}${framing}${connection}${dateLine()}\r\n`;
+    const id = this.requestId === '' ? '' : `X-Request-Id: ${this.requestId}\r\n`;
+    const text = `HTTP/1.1 ${this.status}\r\n${this.head}${id}${framing}${connection}${dateLine()}\r\n`;
+    this.responseBytes += text.length;
     const sendBody = body !== null && !this.noBody();
     if (!sendBody) return this.owner.socket.write(text, 'latin1');
     if (body.length <= INLINE_BODY_BYTES && !this.chunked) {
@@ -217,6 +270,7 @@ export class ClientResponse {
     this.done = true;
     this.abortHandler = null;
     this.writableHandler = null;
+    this.report();
     this.owner.responseFinished(this, this.closeAfter);
   }
 }
