@@ -5,14 +5,14 @@
  * its store, and every stored row into a query's answer) go through here, so percentiles are
  * always read from merged histograms, never averaged.
  *
- * The decode is bounded before hdr-histogram-js sees the bytes: a compressed histogram is small,
- * but its header decides how large a counts array the library allocates and its deflate stream
- * could inflate to anything. Both are checked first (size, inflated size, precision, range).
+ * The decode is bounded: a compressed histogram is small, but its deflate stream could inflate to
+ * anything and its header names the range. Size, inflated size, precision and range are checked
+ * before the counts are read (into sparse counts, hdr-sparse.ts: no full counts array is built).
  */
 import { inflateSync } from 'node:zlib';
-import * as hdr from 'hdr-histogram-js';
+import { encodeSparse, HdrShape, HEADER_BYTES, isCompressedCookie, isUncompressedCookie, readPayload, type SparseHistogram } from './hdr-sparse.js';
 
-export type Histogram = hdr.Histogram;
+export type { SparseHistogram } from './hdr-sparse.js';
 
 /** A compressed histogram of a minute at 3 significant digits is a few hundred bytes; this is far above. */
 export const MAX_HISTOGRAM_CHARS = 64 * 1024;
@@ -23,18 +23,14 @@ export const MAX_SIGNIFICANT_DIGITS = 3;
 /** 2^42 µs is about 50 days: no request lasts longer, and it bounds the counts array. */
 export const MAX_TRACKABLE_US = 2 ** 42;
 
-const V2_COMPRESSED_COOKIE_BASE = 0x1c849304;
-const V2_COOKIE_BASE = 0x1c849303;
-const HEADER_BYTES = 40;
-
 export class HistogramDecodeError extends Error {}
 
-/** Decodes one telemetry histogram, refusing anything outside the bounds above. */
-export function decodeHistogram(encoded: string): Histogram {
+/** Decodes one telemetry histogram into sparse counts, refusing anything outside the bounds above. */
+export function decodeHistogram(encoded: string): SparseHistogram {
   if (encoded.length > MAX_HISTOGRAM_CHARS) throw new HistogramDecodeError(`longer than ${MAX_HISTOGRAM_CHARS} characters`);
   if (!/^[A-Za-z0-9+/]*={0,2}$/.test(encoded)) throw new HistogramDecodeError('not base64');
   const bytes = Buffer.from(encoded, 'base64');
-  if (bytes.length < 8 || (bytes.readInt32BE(0) & ~0xf0) !== V2_COMPRESSED_COOKIE_BASE) throw new HistogramDecodeError('not a compressed HDR histogram (V2 cookie)');
+  if (bytes.length < 8 || !isCompressedCookie(bytes.readInt32BE(0))) throw new HistogramDecodeError('not a compressed HDR histogram (V2 cookie)');
   const compressedLength = bytes.readInt32BE(4);
   if (compressedLength <= 0 || compressedLength > bytes.length - 8) throw new HistogramDecodeError('compressed length out of range');
   let inflated: Buffer;
@@ -43,56 +39,73 @@ export function decodeHistogram(encoded: string): Histogram {
   } catch (err) {
     throw new HistogramDecodeError(`does not inflate within ${MAX_INFLATED_BYTES} bytes: ${(err as Error).message}`);
   }
-  if (inflated.length < HEADER_BYTES || (inflated.readInt32BE(0) & ~0xf0) !== V2_COOKIE_BASE) throw new HistogramDecodeError('no HDR V2 header');
+  if (inflated.length < HEADER_BYTES || !isUncompressedCookie(inflated.readInt32BE(0))) throw new HistogramDecodeError('no HDR V2 header');
   const digits = inflated.readInt32BE(12);
   const lowest = inflated.readBigInt64BE(16);
   const highest = inflated.readBigInt64BE(24);
   if (digits < 1 || digits > MAX_SIGNIFICANT_DIGITS) throw new HistogramDecodeError(`significant digits ${digits} not in 1..${MAX_SIGNIFICANT_DIGITS}`);
   if (lowest < 1n || highest < 2n * lowest || highest > BigInt(MAX_TRACKABLE_US)) throw new HistogramDecodeError(`trackable range ${lowest}..${highest} not within 1..${MAX_TRACKABLE_US} µs`);
-  let h: Histogram;
   try {
-    h = hdr.decodeFromCompressedBase64(encoded, 32);
+    return readPayload(inflated, new HdrShape(digits, Number(lowest)), Number(highest));
   } catch (err) {
     throw new HistogramDecodeError(`does not decode: ${(err as Error).message}`);
   }
-  if (!Number.isSafeInteger(h.totalCount) || h.totalCount < 0) throw new HistogramDecodeError('total count out of range');
-  return h;
-}
-
-/** An empty histogram to merge into: 64-bit counts (totals over days must not overflow), resizing to what is added. */
-export function mergeTarget(digits = MAX_SIGNIFICANT_DIGITS): Histogram {
-  const bounded = Math.min(MAX_SIGNIFICANT_DIGITS, Math.max(1, Math.round(digits))) as 1 | 2 | 3;
-  return hdr.build({ bitBucketSize: 64, numberOfSignificantValueDigits: bounded, autoResize: true });
 }
 
 /**
- * A merge of histograms at the precision of the first one added: the gateway records at 2
- * significant digits, and a finer target would report each value at the low end of its
- * 2-digit bucket instead of where the gateway's own histogram (and /metrics) puts it.
+ * A sum of histograms, in the bucket layout of the first one added (the gateway records at 2
+ * significant digits; one of another layout is added value by value into this one's buckets).
+ * Percentiles follow hdr-histogram-js exactly: the highest value equivalent to the bucket where
+ * the cumulative count reaches the percentile's share of the total.
  */
 export class MergedHistogram {
-  private h: Histogram | null = null;
+  private shape: HdrShape | null = null;
+  private highest = 2;
+  /** Counts by bucket index: a dense array (a few thousand buckets at 2 digits), grown on demand; far cheaper than a Map. */
+  private counts = new Float64Array(0);
+  private maxIndex = -1;
+  totalCount = 0;
 
-  add(other: Histogram): void {
-    this.h ??= mergeTarget(other.numberOfSignificantValueDigits);
-    this.h.add(other);
+  add(h: SparseHistogram): void {
+    const shape = (this.shape ??= h.shape);
+    const same = shape.key === h.shape.key;
+    for (let i = 0; i < h.indices.length; i++) {
+      const index = same ? h.indices[i] : shape.indexOf(h.shape.valueFromIndex(h.indices[i]));
+      if (index >= this.counts.length) this.grow(index);
+      this.counts[index] += h.counts[i];
+      if (index > this.maxIndex) this.maxIndex = index;
+    }
+    this.highest = Math.max(this.highest, h.highest);
+    this.totalCount += h.totalCount;
   }
 
-  get totalCount(): number {
-    return this.h?.totalCount ?? 0;
-  }
-
+  /** A percentile in milliseconds (3 decimals); 0 when empty. */
   percentileMs(percentile: number): number {
-    return this.h ? percentileMs(this.h, percentile) : 0;
+    if (this.totalCount === 0 || this.shape === null) return 0;
+    const fp = (Math.min(percentile, 100) / 100) * this.totalCount;
+    const target = Math.max(Math.ceil(fp - (fp > 0 ? 2 ** (Math.floor(Math.log2(fp)) - 52) : 0)), 1);
+    let cumulative = 0;
+    for (let index = 0; index <= this.maxIndex; index++) {
+      cumulative += this.counts[index];
+      if (cumulative >= target) return Math.round(this.shape.highestEquivalentValue(index)) / 1000;
+    }
+    return 0;
   }
 
   encode(): string {
-    return encodeHistogram(this.h ?? mergeTarget());
+    const indices: number[] = [];
+    const counts: number[] = [];
+    for (let index = 0; index <= this.maxIndex; index++) {
+      if (this.counts[index] > 0) { indices.push(index); counts.push(this.counts[index]); }
+    }
+    return encodeSparse({ shape: this.shape ?? new HdrShape(2, 1), highest: this.highest, indices, counts, totalCount: this.totalCount });
   }
-}
 
-export function encodeHistogram(h: Histogram): string {
-  return hdr.encodeIntoCompressedBase64(h);
+  private grow(index: number): void {
+    const next = new Float64Array(Math.max(index + 1, this.counts.length * 2, 256));
+    next.set(this.counts);
+    this.counts = next;
+  }
 }
 
 /** The merge of already-encoded histograms, encoded again (each must pass decodeHistogram). */
@@ -100,10 +113,4 @@ export function mergeEncoded(encoded: readonly string[]): string {
   const merged = new MergedHistogram();
   for (const e of encoded) merged.add(decodeHistogram(e));
   return merged.encode();
-}
-
-/** A percentile in milliseconds (3 decimals); 0 for an empty histogram. */
-export function percentileMs(h: Histogram, percentile: number): number {
-  if (h.totalCount === 0) return 0;
-  return Math.round(h.getValueAtPercentile(percentile)) / 1000;
 }
