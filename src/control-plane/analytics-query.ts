@@ -8,7 +8,7 @@
  */
 import type { AnalyticsStore, StoredRow } from './analytics-store.js';
 import type { CountMap } from '../shared/telemetry-merge.js';
-import { decodeHistogram, MergedHistogram, type SparseHistogram } from '../shared/telemetry-histogram.js';
+import { MergedHistogram, type SparseHistogram } from '../shared/telemetry-histogram.js';
 
 export const DEFAULT_MINUTES = 60;
 /** A month of minutes: the longest window one query reads. */
@@ -72,8 +72,7 @@ export function runAnalyticsQuery(store: AnalyticsStore, q: AnalyticsQuery, now 
   const perApi = new Map<string, Summary>();
   const perOperation = new Map<string, Summary>();
   for (const row of store.rows({ ...q, fromMinute })) {
-    // Each stored histogram is decoded once and added to every summary it belongs to.
-    const hists = { total: decodeHistogram(row.totalHist), backend: decodeHistogram(row.backendHist), gateway: decodeHistogram(row.gatewayHist) };
+    const hists = { total: row.totalHist, backend: row.backendHist, gateway: row.gatewayHist };
     totals.add(row, hists);
     summaryOf(perMinute, row.minute).add(row, hists);
     summaryOf(perNode, JSON.stringify([row.gatewayId, row.nodeId])).add(row, hists);

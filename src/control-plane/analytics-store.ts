@@ -8,21 +8,25 @@
  */
 import Database from 'better-sqlite3';
 import { join } from 'node:path';
-import { mergeRows } from '../shared/telemetry-merge.js';
+import { addCounts } from '../shared/telemetry-merge.js';
 import type { MinuteAggregate } from '../shared/telemetry-types.js';
+import { packSparse, unpackSparse, type SparseHistogram } from '../shared/hdr-sparse.js';
+import { addSparse } from '../shared/telemetry-histogram.js';
 
 export const DEFAULT_RETENTION_DAYS = 7;
 export const MAX_RETENTION_DAYS = 366;
 const BATCH_ID_TTL_MS = 24 * 3600 * 1000;
 
-export interface StoredRow extends MinuteAggregate { gatewayId: string; nodeId: string }
+/** A row with its histograms decoded (the intake decodes them to check them; the store keeps them so). */
+export type AnalyticsRow = Omit<MinuteAggregate, 'totalHist' | 'backendHist' | 'gatewayHist'> & { totalHist: SparseHistogram; backendHist: SparseHistogram; gatewayHist: SparseHistogram };
+export interface StoredRow extends AnalyticsRow { gatewayId: string; nodeId: string }
 export interface RowFilter { gatewayId?: string; apiId?: string; operationId?: string; fromMinute: number }
 export interface DroppedReport { gatewayId: string; nodeId: string; rows: number; requests: number }
 
 interface DbRow {
   minute: number; gateway_id: string; node_id: string; api_id: string; operation_id: string;
   requests: number; errors: number; request_bytes: number; response_bytes: number;
-  statuses: string; error_codes: string; cache: string; total_hist: string; backend_hist: string; gateway_hist: string;
+  statuses: string; error_codes: string; cache: string; total_hist: Buffer; backend_hist: Buffer; gateway_hist: Buffer;
 }
 
 const COLUMNS = 'minute, gateway_id, node_id, api_id, operation_id, requests, errors, request_bytes, response_bytes, statuses, error_codes, cache, total_hist, backend_hist, gateway_hist';
@@ -41,7 +45,8 @@ export class AnalyticsStore {
         minute INTEGER NOT NULL, gateway_id TEXT NOT NULL, node_id TEXT NOT NULL, api_id TEXT NOT NULL, operation_id TEXT NOT NULL,
         requests INTEGER NOT NULL, errors INTEGER NOT NULL, request_bytes INTEGER NOT NULL, response_bytes INTEGER NOT NULL,
         statuses TEXT NOT NULL, error_codes TEXT NOT NULL, cache TEXT NOT NULL,
-        total_hist TEXT NOT NULL, backend_hist TEXT NOT NULL, gateway_hist TEXT NOT NULL,
+        -- Histograms as uncompressed sparse counts (hdr-sparse.ts packSparse): read with no inflate.
+        total_hist BLOB NOT NULL, backend_hist BLOB NOT NULL, gateway_hist BLOB NOT NULL,
         PRIMARY KEY (gateway_id, minute, node_id, api_id, operation_id));
       CREATE INDEX IF NOT EXISTS minutes_by_minute ON minutes (minute);
       -- Rows a gateway node reported it had to drop (its buffer bound), by the minute they were reported.
@@ -64,13 +69,13 @@ export class AnalyticsStore {
    * Adds one node's upload (rows already validated) in one transaction: all of it is stored, or
    * none. False (nothing added) when this node's batch id was taken in before.
    */
-  add(gatewayId: string, nodeId: string, batchId: string, rows: readonly MinuteAggregate[], dropped: { rows: number; requests: number }, now = Date.now()): boolean {
+  add(gatewayId: string, nodeId: string, batchId: string, rows: readonly AnalyticsRow[], dropped: { rows: number; requests: number }, now = Date.now()): boolean {
     return this.db.transaction(() => {
       const fresh = this.db.prepare('INSERT OR IGNORE INTO batches (gateway_id, node_id, batch_id, received) VALUES (?, ?, ?, ?)').run(gatewayId, nodeId, batchId, now).changes > 0;
       if (!fresh) return false;
       for (const row of rows) {
         const old = this.selectOne.get(gatewayId, row.minute, nodeId, row.apiId, row.operationId) as DbRow | undefined;
-        const merged = old ? mergeRows(fromDb(old), row) : row;
+        const merged = old ? addRows(fromDb(old), row) : row;
         this.upsert.run(toDb(gatewayId, nodeId, merged));
       }
       if (dropped.rows > 0 || dropped.requests > 0) {
@@ -121,12 +126,23 @@ function whereClause(filter: Partial<RowFilter> & { fromMinute: number }): { whe
   return { where: parts.join(' AND '), params };
 }
 
-function toDb(gatewayId: string, nodeId: string, r: MinuteAggregate): DbRow {
+/** `a` plus `b` (same key): counts summed, histograms merged. */
+function addRows(a: AnalyticsRow, b: AnalyticsRow): AnalyticsRow {
+  return {
+    minute: a.minute, apiId: a.apiId, operationId: a.operationId,
+    requests: a.requests + b.requests, errors: a.errors + b.errors,
+    statuses: addCounts(a.statuses, b.statuses), errorCodes: addCounts(a.errorCodes, b.errorCodes), cache: addCounts(a.cache, b.cache),
+    requestBytes: a.requestBytes + b.requestBytes, responseBytes: a.responseBytes + b.responseBytes,
+    totalHist: addSparse(a.totalHist, b.totalHist), backendHist: addSparse(a.backendHist, b.backendHist), gatewayHist: addSparse(a.gatewayHist, b.gatewayHist),
+  };
+}
+
+function toDb(gatewayId: string, nodeId: string, r: AnalyticsRow): DbRow {
   return {
     minute: r.minute, gateway_id: gatewayId, node_id: nodeId, api_id: r.apiId, operation_id: r.operationId,
     requests: r.requests, errors: r.errors, request_bytes: r.requestBytes, response_bytes: r.responseBytes,
     statuses: JSON.stringify(r.statuses), error_codes: JSON.stringify(r.errorCodes), cache: JSON.stringify(r.cache),
-    total_hist: r.totalHist, backend_hist: r.backendHist, gateway_hist: r.gatewayHist,
+    total_hist: packSparse(r.totalHist), backend_hist: packSparse(r.backendHist), gateway_hist: packSparse(r.gatewayHist),
   };
 }
 
@@ -136,6 +152,6 @@ function fromDb(r: DbRow): StoredRow {
     requests: r.requests, errors: r.errors, requestBytes: r.request_bytes, responseBytes: r.response_bytes,
     statuses: JSON.parse(r.statuses) as Record<string, number>, errorCodes: JSON.parse(r.error_codes) as Record<string, number>,
     cache: JSON.parse(r.cache) as Record<string, number>,
-    totalHist: r.total_hist, backendHist: r.backend_hist, gatewayHist: r.gateway_hist,
+    totalHist: unpackSparse(r.total_hist), backendHist: unpackSparse(r.backend_hist), gatewayHist: unpackSparse(r.gateway_hist),
   };
 }

@@ -13,8 +13,8 @@ import { unpack } from 'msgpackr';
 import { z } from 'zod';
 import { log } from '../shared/log.js';
 import { decodeHistogram, HistogramDecodeError, MAX_HISTOGRAM_CHARS } from '../shared/telemetry-histogram.js';
-import type { MinuteAggregate } from '../shared/telemetry-types.js';
-import type { AnalyticsStore } from './analytics-store.js';
+import type { SparseHistogram } from '../shared/hdr-sparse.js';
+import type { AnalyticsRow, AnalyticsStore } from './analytics-store.js';
 import { readBytes, sendError } from './http-util.js';
 
 /** The gateway sends at most 500 rows in about 2 MiB; these bounds leave room and stop abuse. */
@@ -54,7 +54,7 @@ const uploadSchema = z.object({
   dropped: z.object({ rows: count, requests: count }).default({ rows: 0, requests: 0 }),
 });
 
-export type TelemetryUploadBody = z.infer<typeof uploadSchema>;
+export type TelemetryUploadBody = Omit<z.infer<typeof uploadSchema>, 'rows'> & { rows: AnalyticsRow[] };
 export interface Problem { path: string; message: string }
 
 /** The upload as stored, or the problems with their field paths. */
@@ -68,20 +68,26 @@ export function parseUpload(bytes: Buffer, now = Date.now(), oldestMinute = 0): 
   const parsed = uploadSchema.safeParse(decoded);
   if (!parsed.success) return { ok: false, problems: parsed.error.issues.slice(0, 20).map((i) => ({ path: i.path.join('.'), message: i.message })) };
   const problems: Problem[] = [];
+  const rows: AnalyticsRow[] = [];
   parsed.data.rows.forEach((row, i) => {
     if (row.minute > now + MAX_FUTURE_MS) problems.push({ path: `rows.${i}.minute`, message: 'is in the future' });
-    for (const field of ['totalHist', 'backendHist', 'gatewayHist'] as const) {
+    const decode = (field: 'totalHist' | 'backendHist' | 'gatewayHist'): SparseHistogram | undefined => {
       try {
-        decodeHistogram(row[field]);
+        return decodeHistogram(row[field]);
       } catch (err) {
         if (!(err instanceof HistogramDecodeError)) throw err;
         problems.push({ path: `rows.${i}.${field}`, message: `not a valid HDR histogram: ${err.message}` });
+        return undefined;
       }
-    }
+    };
+    const totalHist = decode('totalHist');
+    const backendHist = decode('backendHist');
+    const gatewayHist = decode('gatewayHist');
+    // Minutes already past the retention would be purged at once: acknowledged, not stored.
+    if (totalHist && backendHist && gatewayHist && row.minute >= oldestMinute) rows.push({ ...row, totalHist, backendHist, gatewayHist });
   });
   if (problems.length > 0) return { ok: false, problems: problems.slice(0, 20) };
-  // Minutes already past the retention would be purged at once: acknowledged, not stored.
-  return { ok: true, upload: { ...parsed.data, rows: parsed.data.rows.filter((r) => r.minute >= oldestMinute) } };
+  return { ok: true, upload: { ...parsed.data, rows } };
 }
 
 export class TelemetryIntake {
@@ -103,7 +109,7 @@ export class TelemetryIntake {
     }
     const { nodeId, batchId, rows, dropped } = parsed.upload;
     if (!admit(nodeId)) return;
-    if (this.analytics.add(gatewayId, nodeId, batchId, rows as MinuteAggregate[], dropped, now)) {
+    if (this.analytics.add(gatewayId, nodeId, batchId, rows, dropped, now)) {
       this.onUpload(rows.length);
       if (dropped.rows > 0) log('warn', 'a gateway node dropped telemetry rows while the control plane was away', { gatewayId, nodeId, rows: dropped.rows, requests: dropped.requests });
     }

@@ -114,6 +114,16 @@ export function readPayload(bytes: Buffer, shape: HdrShape, highest: number): Sp
 
 /** The compressed base64 form hdr-histogram-js decodes (with `decodeFromCompressedBase64`). */
 export function encodeSparse(h: SparseHistogram): string {
+  const deflated = deflateSync(encodeUncompressed(h));
+  const out = Buffer.alloc(8 + deflated.length);
+  out.writeInt32BE(COMPRESSED_COOKIE, 0);
+  out.writeInt32BE(deflated.length, 4);
+  deflated.copy(out, 8);
+  return out.toString('base64');
+}
+
+/** The uncompressed V2 form: header and ZigZag counts. */
+function encodeUncompressed(h: SparseHistogram): Buffer {
   const body: number[] = [];
   let next = 0;
   h.indices.forEach((index, i) => {
@@ -129,12 +139,7 @@ export function encodeSparse(h: SparseHistogram): string {
   header.writeBigInt64BE(BigInt(h.shape.lowest), 16);
   header.writeBigInt64BE(BigInt(h.highest), 24);
   header.writeBigInt64BE(1n, 32); // conversion ratio: hdr-histogram-js writes an int64 1
-  const deflated = deflateSync(Buffer.concat([header, Buffer.from(body)]));
-  const out = Buffer.alloc(8 + deflated.length);
-  out.writeInt32BE(COMPRESSED_COOKIE, 0);
-  out.writeInt32BE(deflated.length, 4);
-  deflated.copy(out, 8);
-  return out.toString('base64');
+  return Buffer.concat([header, Buffer.from(body)]);
 }
 
 export function isCompressedCookie(cookie: number): boolean {
@@ -154,4 +159,30 @@ function writeZigZag(out: number[], value: number): void {
     v = Math.floor(v / 128);
   }
   out.push(v);
+}
+
+/**
+ * The control plane's stored form: the uncompressed V2 encoding (header and ZigZag counts, a few
+ * hundred bytes), read with no inflate: zlib's per-call set-up cost more than all the rest of a
+ * query, and a plain (index, count) array would be ten times larger to read back.
+ */
+export function packSparse(h: SparseHistogram): Buffer {
+  return encodeUncompressed(h);
+}
+
+export function unpackSparse(buf: Buffer): SparseHistogram {
+  if (buf.length < HEADER_BYTES || !isUncompressedCookie(buf.readInt32BE(0))) throw new Error('not a stored histogram (HDR V2)');
+  return readPayload(buf, shapeOf(buf.readInt32BE(12), Number(buf.readBigInt64BE(16))), Number(buf.readBigInt64BE(24)));
+}
+
+/** Shapes are few (one per precision and lowest value): made once each. */
+const shapes = new Map<string, HdrShape>();
+export function shapeOf(digits: number, lowest: number): HdrShape {
+  const key = `${digits}/${lowest}`;
+  let shape = shapes.get(key);
+  if (!shape) {
+    shape = new HdrShape(digits, lowest);
+    if (shapes.size < 64) shapes.set(key, shape);
+  }
+  return shape;
 }

@@ -10,7 +10,7 @@
  * before the counts are read (into sparse counts, hdr-sparse.ts: no full counts array is built).
  */
 import { inflateSync } from 'node:zlib';
-import { encodeSparse, HdrShape, HEADER_BYTES, isCompressedCookie, isUncompressedCookie, readPayload, type SparseHistogram } from './hdr-sparse.js';
+import { encodeSparse, HEADER_BYTES, isCompressedCookie, isUncompressedCookie, readPayload, shapeOf, type HdrShape, type SparseHistogram } from './hdr-sparse.js';
 
 export type { SparseHistogram } from './hdr-sparse.js';
 
@@ -46,7 +46,7 @@ export function decodeHistogram(encoded: string): SparseHistogram {
   if (digits < 1 || digits > MAX_SIGNIFICANT_DIGITS) throw new HistogramDecodeError(`significant digits ${digits} not in 1..${MAX_SIGNIFICANT_DIGITS}`);
   if (lowest < 1n || highest < 2n * lowest || highest > BigInt(MAX_TRACKABLE_US)) throw new HistogramDecodeError(`trackable range ${lowest}..${highest} not within 1..${MAX_TRACKABLE_US} µs`);
   try {
-    return readPayload(inflated, new HdrShape(digits, Number(lowest)), Number(highest));
+    return readPayload(inflated, shapeOf(digits, Number(lowest)), Number(highest));
   } catch (err) {
     throw new HistogramDecodeError(`does not decode: ${(err as Error).message}`);
   }
@@ -92,13 +92,19 @@ export class MergedHistogram {
     return 0;
   }
 
-  encode(): string {
+  /** The sum as sparse counts (what the control plane stores). */
+  toSparse(): SparseHistogram {
     const indices: number[] = [];
     const counts: number[] = [];
     for (let index = 0; index <= this.maxIndex; index++) {
       if (this.counts[index] > 0) { indices.push(index); counts.push(this.counts[index]); }
     }
-    return encodeSparse({ shape: this.shape ?? new HdrShape(2, 1), highest: this.highest, indices, counts, totalCount: this.totalCount });
+    return { shape: this.shape ?? shapeOf(2, 1), highest: this.highest, indices, counts, totalCount: this.totalCount };
+  }
+
+  /** The sum in the wire form (compressed base64, as hdr-histogram-js encodes). */
+  encode(): string {
+    return encodeSparse(this.toSparse());
   }
 
   private grow(index: number): void {
@@ -113,4 +119,12 @@ export function mergeEncoded(encoded: readonly string[]): string {
   const merged = new MergedHistogram();
   for (const e of encoded) merged.add(decodeHistogram(e));
   return merged.encode();
+}
+
+/** `a` plus `b` as sparse counts (in `a`'s bucket layout). */
+export function addSparse(a: SparseHistogram, b: SparseHistogram): SparseHistogram {
+  const merged = new MergedHistogram();
+  merged.add(a);
+  merged.add(b);
+  return merged.toSparse();
 }

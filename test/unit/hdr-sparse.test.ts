@@ -8,6 +8,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import * as hdr from 'hdr-histogram-js';
 import { decodeHistogram, MergedHistogram } from '../../src/shared/telemetry-histogram.js';
+import { packSparse, unpackSparse } from '../../src/shared/hdr-sparse.js';
 
 const PERCENTILES = [0.1, 1, 25, 50, 75, 90, 95, 99, 99.9, 99.99, 100];
 
@@ -67,4 +68,11 @@ test('an empty merge encodes to a histogram the library reads as empty', () => {
   const back = hdr.decodeFromCompressedBase64(new MergedHistogram().encode());
   assert.equal(back.totalCount, 0);
   assert.equal(new MergedHistogram().percentileMs(99), 0);
+});
+
+test('the stored form (uncompressed V2) reads back to the same counts', () => {
+  const sparse = decodeHistogram(hdr.encodeIntoCompressedBase64(libHistogram(samples(3000, 4), 2, 1)));
+  const back = unpackSparse(packSparse(sparse));
+  assert.deepEqual({ ...back, shape: back.shape.key }, { ...sparse, shape: sparse.shape.key });
+  assert.ok(packSparse(sparse).length < 12 * sparse.indices.length, 'smaller than an (index, count) array');
 });
