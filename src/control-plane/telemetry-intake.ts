@@ -37,7 +37,7 @@ const rowSchema = z.object({
   operationId: id,
   requests: count,
   errors: count,
-  statuses: countMap(/^[1-5]\d\d$/, '3-digit status codes'),
+  statuses: countMap(/^[1-9]\d\d$/, '3-digit status codes'),
   errorCodes: countMap(/^OUTPOST_ERR_[A-Z0-9_]{1,80}$/, 'OUTPOST_ERR_* codes'),
   cache: countMap(/^[a-z][a-z0-9-]{0,31}$/, 'short lower-case words'),
   requestBytes: count,
