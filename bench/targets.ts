@@ -42,13 +42,13 @@ export const PROXY_PREFIX = '/bench';
 export const BENCH_KEY = 'bench-subscription-key-0123456789';
 export const KEY_HEADER = 'ocp-apim-subscription-key';
 
-export type GatewayVariant = 'plain' | 'policies' | 'workers2';
+export type GatewayVariant = 'plain' | 'policies' | 'workers2' | 'telemetry-off';
 
 /**
  * One API, `GET /items/{id}` → the backend. `policies` adds the issue's policy set on every request:
  * subscription key, rate-limit-by-key (a limit it never reaches) and set-header.
  */
-export function gatewayConfig(backendPort: number, withPolicies: boolean): object {
+export function gatewayConfig(backendPort: number, withPolicies: boolean, telemetry = true): object {
   const policies = {
     inbound: [
       { 'rate-limit-by-key': { calls: 1_000_000_000, 'renewal-period': 3600, 'counter-key': 'subscription' } },
@@ -56,7 +56,7 @@ export function gatewayConfig(backendPort: number, withPolicies: boolean): objec
     ],
   };
   return {
-    gateway: { name: 'bench', drainTimeoutSeconds: 5 },
+    gateway: { name: 'bench', drainTimeoutSeconds: 5, ...(telemetry ? {} : { telemetry: { enabled: false }, requestLog: { enabled: false } }) },
     apis: [{
       id: 'bench', name: 'Bench API', path: PROXY_PREFIX.slice(1), serviceUrl: `http://127.0.0.1:${backendPort}`,
       subscriptionRequired: withPolicies,
@@ -74,7 +74,7 @@ export function gatewayConfig(backendPort: number, withPolicies: boolean): objec
  */
 export async function startGateway(layout: Layout, backendPort: number, variant: GatewayVariant, cpuProfDir: string | null): Promise<Target> {
   const configFile = join(layout.tmpDir, `gateway-${variant}.yaml`);
-  writeFileSync(configFile, stringify(gatewayConfig(backendPort, variant === 'policies')));
+  writeFileSync(configFile, stringify(gatewayConfig(backendPort, variant === 'policies', variant !== 'telemetry-off')));
   const nodeArgs: string[] = [];
   if (cpuProfDir) {
     mkdirSync(cpuProfDir, { recursive: true });

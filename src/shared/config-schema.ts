@@ -8,6 +8,8 @@ import { z } from 'zod';
 import { parseAddressOrCidr } from '../gateway/policies/ip-address.js';
 import { splitSuffix, splitTemplate } from './url-template.js';
 import { foldAscii } from './table-layout.js';
+import { apiRequestLogSchema, requestLogSchema, telemetrySchema } from './telemetry-config.js';
+export { DEFAULT_LATENCY_BUCKETS } from './telemetry-config.js';
 import { namedValueSchema, policiesSchema, productSchema, subscriptionKeyNamesSchema, subscriptionSchema } from './config-management.js';
 
 export const HTTP_METHODS = ['GET', 'HEAD', 'POST', 'PUT', 'PATCH', 'DELETE', 'OPTIONS', 'TRACE', '*'] as const;
@@ -24,21 +26,6 @@ const upstreamSchema = z.object({
   keepAliveTimeoutMs: z.number().int().min(1).default(4_000),
   /** Requests that may wait for a connection per backend origin per worker; more get 503 (OUTPOST_ERR_UPSTREAM_BUSY). */
   queueLimit: z.number().int().min(0).max(100_000).default(1_024),
-}).strict();
-
-const requestLogSchema = z.object({
-  enabled: z.boolean().default(true),
-  /** Fraction of requests logged, 0..1 (1: every request). */
-  sample: z.number().min(0).max(1).default(1),
-}).strict();
-
-/** Prometheus buckets of the latency histograms, in seconds. */
-export const DEFAULT_LATENCY_BUCKETS = [0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10];
-
-const telemetrySchema = z.object({
-  buckets: z.array(z.number().positive().max(3600)).min(1).max(50)
-    .refine((b) => b.every((v, i) => i === 0 || v > b[i - 1]), 'must be strictly increasing')
-    .default(DEFAULT_LATENCY_BUCKETS),
 }).strict();
 
 const gatewaySchema = z.object({
@@ -141,7 +128,7 @@ function apiSchemaWith<Ops extends z.ZodType<OperationOutput[], z.ZodTypeDef, un
     subscriptionKeyParameterNames: subscriptionKeyNamesSchema.default({}),
     policies: policiesSchema.optional(),
     /** false: no request-log line for this API's requests (metrics still count them). */
-    requestLog: z.boolean().default(true),
+    requestLog: apiRequestLogSchema,
   }).strict();
 }
 

@@ -77,6 +77,8 @@ test('request counts, histograms and bytes per API and operation, merged from 2 
     assert.ok(slow.sum >= 0.3, `${name} _sum ${slow.sum}`);
   }
 
+  assert.equal(m.value('outpost_request_errors_total', { api: '', operation: '', code: 'OUTPOST_ERR_ROUTE_NOT_FOUND' }), sent.unmatched);
+  assert.equal(m.family('outpost_request_errors_total').metrics.filter((s) => s.labels?.api === 'shop').length, 0); // a backend's 503 is not a gateway error
   assert.ok(m.value('outpost_request_bytes_total', { api: 'shop', operation: 'items' }) > 0);
   assert.ok(m.value('outpost_response_bytes_total', { api: 'shop', operation: 'items' }) > 0);
   const workers = new Set(m.family('outpost_worker_event_loop_delay_seconds').metrics.map((s) => s.labels?.worker));

@@ -155,7 +155,7 @@ describe('validateGatewayConfig: defaults and normalisation', () => {
         requestBodyTimeoutMs: 30_000, trustedProxies: [], drainTimeoutSeconds: 30,
         upstream: { connections: 128, connectTimeoutMs: 5000, headersTimeoutMs: 60_000, bodyTimeoutMs: 60_000, keepAliveTimeoutMs: 4000, queueLimit: 1024 },
         requestLog: { enabled: true, sample: 1 },
-        telemetry: { buckets: [0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10] },
+        telemetry: { enabled: true, buckets: [0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10] },
       },
       apis: [],
       products: [],

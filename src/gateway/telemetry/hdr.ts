@@ -1,6 +1,6 @@
 /**
  * The HDR histogram settings every telemetry histogram shares, in microseconds. Workers record
- * into WebAssembly histograms: measured on this machine (bench/hdr-record.ts, 2M records), a
+ * into WebAssembly histograms: measured on this machine (bench/telemetry-micro.ts, 2M records), a
  * record costs ~26 ns in WASM against ~130 ns for the JS Int32 histogram and ~570 ns packed, and
  * a request records three values. The primary decodes and merges with plain JS histograms (once
  * per worker per second, off the request path).

@@ -9,6 +9,10 @@
 import type { SeriesDelta } from '../../shared/protocol.js';
 import { decodeHistogram, forEachRecorded } from './hdr.js';
 import { MAX_SERIES } from './worker-telemetry.js';
+import { ERRORS } from '../../shared/errors.js';
+
+/** Label values stay bounded: only codes of the table become `code` labels. */
+const KNOWN_CODES: ReadonlySet<string> = new Set(Object.keys(ERRORS));
 
 export class LatencyHistogram {
   /** Per bucket (not cumulative); the last one is +Inf. */
@@ -41,6 +45,10 @@ export class LatencyHistogram {
 
 export class SeriesTotals {
   readonly statuses = new Map<number, number>();
+  /** By OUTPOST_ERR_* code (the workers count only codes of the coded-error table). */
+  readonly errorCodes = new Map<string, number>();
+  /** By cache result (hit, miss). */
+  readonly cache = new Map<string, number>();
   requestBytes = 0;
   responseBytes = 0;
   readonly total: LatencyHistogram;
@@ -70,6 +78,8 @@ export class PrometheusSeries {
   add(d: SeriesDelta): void {
     const s = this.totalsFor(d.apiId, d.operationId);
     for (let i = 0; i < d.statuses.length; i += 2) s.statuses.set(d.statuses[i], (s.statuses.get(d.statuses[i]) ?? 0) + d.statuses[i + 1]);
+    for (const [code, n] of Object.entries(d.errorCodes)) if (KNOWN_CODES.has(code)) s.errorCodes.set(code, (s.errorCodes.get(code) ?? 0) + n);
+    for (const [result, n] of Object.entries(d.cache)) if (result === 'hit' || result === 'miss') s.cache.set(result, (s.cache.get(result) ?? 0) + n);
     s.requestBytes += d.requestBytes;
     s.responseBytes += d.responseBytes;
     s.total.add(d.totalHist, d.totalSumUs);

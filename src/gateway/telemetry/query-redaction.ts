@@ -8,22 +8,35 @@ const SECRET_NAME_PARTS = ['key', 'token', 'secret', 'password', 'passwd', 'pwd'
 const REMOVED = 'subscription-key';
 
 function isSecretName(rawName: string): boolean {
-  let name = rawName;
-  try { name = decodeURIComponent(rawName); } catch { /* keep it raw */ }
-  name = name.toLowerCase();
+  let name = rawName.toLowerCase();
+  if (name.includes('%')) {
+    try { name = decodeURIComponent(name); } catch { /* keep it raw */ }
+  }
   if (name === 'code') return true; // OAuth authorization codes
   for (const part of SECRET_NAME_PARTS) if (name.includes(part)) return true;
   return false;
 }
 
+/** What happens to one `name=value` pair: kept, removed, or its value redacted. */
+function verdict(pair: string): 'keep' | 'remove' | 'redact' {
+  const eq = pair.indexOf('=');
+  const name = eq < 0 ? pair : pair.slice(0, eq);
+  if (name.length === REMOVED.length && name.toLowerCase() === REMOVED) return 'remove';
+  return eq >= 0 && isSecretName(name) ? 'redact' : 'keep';
+}
+
 export function redactQuery(query: string): string {
   if (query === '') return '';
+  const pairs = query.split('&');
+  // Most queries hold nothing to hide: then the string is returned as it came.
+  let changes = false;
+  for (const pair of pairs) if (verdict(pair) !== 'keep') { changes = true; break; }
+  if (!changes) return query;
   const kept: string[] = [];
-  for (const pair of query.split('&')) {
-    const eq = pair.indexOf('=');
-    const name = eq < 0 ? pair : pair.slice(0, eq);
-    if (name.toLowerCase() === REMOVED) continue;
-    kept.push(eq >= 0 && isSecretName(name) ? `${name}=REDACTED` : pair);
+  for (const pair of pairs) {
+    const v = verdict(pair);
+    if (v === 'keep') kept.push(pair);
+    else if (v === 'redact') kept.push(`${pair.slice(0, pair.indexOf('='))}=REDACTED`);
   }
   return kept.join('&');
 }

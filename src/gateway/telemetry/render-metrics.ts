@@ -47,6 +47,10 @@ export function renderTelemetry(t: TelemetryAggregator): string {
     out.push(`# HELP ${name} ${help}`, `# TYPE ${name} histogram`);
     for (const s of all) histogramLines(out, name, labels(s), s[which], bounds);
   }
+  out.push('# HELP outpost_request_errors_total Gateway-coded errors (OUTPOST_ERR_*) sent to clients, per API, operation and code.', '# TYPE outpost_request_errors_total counter');
+  for (const s of all) for (const [code, n] of s.errorCodes) out.push(`outpost_request_errors_total{${labels(s)},code="${code}"} ${n}`);
+  out.push('# HELP outpost_cache_results_total Cache policy results per API, operation and result (hit, miss).', '# TYPE outpost_cache_results_total counter');
+  for (const s of all) for (const [result, n] of s.cache) out.push(`outpost_cache_results_total{${labels(s)},result="${result}"} ${n}`);
   out.push('# HELP outpost_request_bytes_total Request bytes received (head and body), per API and operation.', '# TYPE outpost_request_bytes_total counter');
   for (const s of all) out.push(`outpost_request_bytes_total{${labels(s)}} ${s.requestBytes}`);
   out.push('# HELP outpost_response_bytes_total Response bytes sent (head and body), per API and operation.', '# TYPE outpost_response_bytes_total counter');

@@ -3,8 +3,9 @@
  * below. A worker builds the line when the request ends and keeps it in a batch; every 100 ms (or
  * at 256 KiB) the batch goes out as ONE stdout write. A worker's stdout is forwarded to the
  * primary, which writes each chunk whole, so lines never interleave mid-line, and the request path
- * never waits on a write. The batch is bounded: past MAX_PENDING_LINES lines are dropped and
- * counted (outpost_request_log_dropped_total) rather than growing memory behind a slow stdout.
+ * never waits on a write. While stdout pushes back (its buffer is full: a slow log collector),
+ * nothing more is written until it drains; the batch is bounded meanwhile: past MAX_PENDING_LINES
+ * lines are dropped and counted (outpost_request_log_dropped_total) rather than growing memory.
  *
  * Never written: the subscription key (header or query), Authorization or any other header, and
  * the values of query parameters that look like credentials (query-redaction.ts).
@@ -38,44 +39,65 @@ export interface RequestLogLine {
 }
 
 const round3 = (ms: number): number => Math.round(ms * 1000) / 1000;
-const orNull = (s: string): string | null => (s === '' ? null : s);
 
-export function requestLogLine(res: ClientResponse, apiId: string, operationId: string, now: number): RequestLogLine {
-  const query = redactQuery(res.query);
+/**
+ * A JSON string literal. Most values (ids, paths, addresses) are plain printable ASCII: they are
+ * quoted as they are after one scan; anything else goes through JSON.stringify.
+ */
+function str(s: string): string {
+  for (let i = 0; i < s.length; i++) {
+    const c = s.charCodeAt(i);
+    if (c < 0x20 || c > 0x7e || c === 0x22 || c === 0x5c) return JSON.stringify(s);
+  }
+  return `"${s}"`;
+}
+const strOrNull = (s: string | null): string => (s === null || s === '' ? 'null' : str(s));
+
+/** ISO time of `epochMs`: the "YYYY-MM-DDTHH:MM:SS." part is reused within a second. */
+let isoSecond = -1;
+let isoPrefix = '';
+function isoTime(epochMs: number): string {
+  const ms = Math.floor(epochMs);
+  const second = Math.floor(ms / 1000);
+  if (second !== isoSecond) {
+    isoSecond = second;
+    isoPrefix = new Date(second * 1000).toISOString().slice(0, 20);
+  }
+  const frac = ms - second * 1000;
+  return `${isoPrefix}${frac < 10 ? '00' : frac < 100 ? '0' : ''}${frac}Z`;
+}
+
+/**
+ * The line of one request (RequestLogLine's fields, in its order), written as text directly:
+ * cheaper than building an object and stringifying it, and this runs for every logged request.
+ */
+export function requestLogText(res: ClientResponse, apiId: string, operationId: string, now: number): string {
+  const query = res.query === '' ? '' : redactQuery(res.query);
   const backend = res.backendStartedAt > 0;
-  return {
-    type: 'request',
-    time: new Date(Date.now() - (now - res.startedAt)).toISOString(),
-    correlationId: orNull(res.requestId),
-    method: res.method,
-    url: query === '' ? res.path : `${res.path}?${query}`,
-    status: res.statusSent,
-    backendStatus: res.backendStatus === 0 ? null : res.backendStatus,
-    totalMs: round3(now - res.startedAt),
-    backendMs: backend ? round3((res.backendEndedAt > 0 ? res.backendEndedAt : now) - res.backendStartedAt) : null,
-    requestBytes: res.requestBytes,
-    responseBytes: res.responseBytes,
-    apiId: orNull(apiId),
-    operationId: orNull(operationId),
-    productId: orNull(res.productId),
-    subscriptionId: orNull(res.subscriptionId),
-    clientIp: res.remoteAddress,
-    cache: res.cacheResult,
-    errorCode: res.errorCode,
-  };
+  const backendMs = backend ? round3((res.backendEndedAt > 0 ? res.backendEndedAt : now) - res.backendStartedAt) : null;
+  return `{"type":"request","time":"${isoTime(Date.now() - (now - res.startedAt))}","correlationId":${strOrNull(res.requestId)}`
+    + `,"method":${str(res.method)},"url":${str(query === '' ? res.path : `${res.path}?${query}`)},"status":${res.statusSent}`
+    + `,"backendStatus":${res.backendStatus === 0 ? 'null' : res.backendStatus},"totalMs":${round3(now - res.startedAt)},"backendMs":${backendMs}`
+    + `,"requestBytes":${res.requestBytes},"responseBytes":${res.responseBytes},"apiId":${strOrNull(apiId)},"operationId":${strOrNull(operationId)}`
+    + `,"productId":${strOrNull(res.productId)},"subscriptionId":${strOrNull(res.subscriptionId)},"clientIp":${str(res.remoteAddress)}`
+    + `,"cache":${strOrNull(res.cacheResult)},"errorCode":${strOrNull(res.errorCode)}}`;
 }
 
 export class RequestLogBatch {
   private lines: string[] = [];
   private bytes = 0;
   private timer: NodeJS.Timeout | null = null;
+  /** stdout said its buffer is full; writing resumes on its drain. */
+  private blocked = false;
   dropped = 0;
 
-  constructor(private readonly write: (chunk: string) => void) {}
+  /** `write` returns false when the stream's buffer is full; `whenDrained` calls back once it has room. */
+  constructor(private readonly write: (chunk: string) => boolean, private readonly whenDrained: (resume: () => void) => void = () => undefined) {}
 
-  add(line: RequestLogLine): void {
-    if (this.lines.length >= MAX_PENDING_LINES) { this.dropped++; return; }
-    const text = JSON.stringify(line);
+  /** False when the batch is full: the caller counts the line as dropped instead of building it. */
+  get hasRoom(): boolean { return this.lines.length < MAX_PENDING_LINES; }
+
+  add(text: string): void {
     this.lines.push(text);
     this.bytes += text.length + 1;
     if (this.bytes >= FLUSH_BYTES) this.flush();
@@ -87,11 +109,16 @@ export class RequestLogBatch {
 
   flush(): void {
     if (this.timer !== null) { clearTimeout(this.timer); this.timer = null; }
-    if (this.lines.length === 0) return;
+    if (this.lines.length === 0 || this.blocked) return;
     const chunk = this.lines.join('\n') + '\n';
     this.lines = [];
     this.bytes = 0;
-    this.write(chunk);
+    if (this.write(chunk)) return;
+    this.blocked = true;
+    this.whenDrained(() => {
+      this.blocked = false;
+      this.flush();
+    });
   }
 
   /** Dropped lines since the last call (sent with the telemetry report). */

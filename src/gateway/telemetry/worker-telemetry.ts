@@ -11,7 +11,7 @@ import type { ClientResponse } from '../../http1/server/client-response.js';
 import type { SeriesDelta, TelemetryReport } from '../../shared/protocol.js';
 import type { GatewaySettings } from '../../shared/config-schema.js';
 import { SeriesSlot } from './series-slot.js';
-import { RequestLogBatch, requestLogLine } from './request-log.js';
+import { RequestLogBatch, requestLogText } from './request-log.js';
 
 /** Series 0: requests that matched no API (api=""). */
 export const UNMATCHED_SERIES = 0;
@@ -33,18 +33,24 @@ export class WorkerTelemetry {
   private readonly byKey = new Map<string, number>();
   private readonly loop: IntervalHistogram = monitorEventLoopDelay({ resolution: 10 });
   private readonly log: RequestLogBatch;
+  private recording = true;
   private logEnabled = true;
   private sample = 1;
 
-  constructor(private readonly worker: number, writeLog: (chunk: string) => void) {
-    this.log = new RequestLogBatch(writeLog);
+  constructor(private readonly worker: number, writeLog: (chunk: string) => boolean, whenLogDrained?: (resume: () => void) => void) {
+    this.log = new RequestLogBatch(writeLog, whenLogDrained);
     this.loop.enable();
   }
 
-  /** Request-log settings of the generation just applied. */
-  configure(settings: GatewaySettings): void {
+  /**
+   * Settings of the generation just applied. Returns the hook the server should call when a
+   * request ends, or null when metrics and request logs are both off (then nothing runs at all).
+   */
+  configure(settings: GatewaySettings): ((res: ClientResponse) => void) | null {
+    this.recording = settings.telemetry.enabled;
     this.logEnabled = settings.requestLog.enabled && settings.requestLog.sample > 0;
     this.sample = settings.requestLog.sample;
+    return this.recording || this.logEnabled ? this.requestEnded : null;
   }
 
   /** The series of operation `op` in `gen`: one array read after its first request. */
@@ -71,9 +77,10 @@ export class WorkerTelemetry {
   readonly requestEnded = (res: ClientResponse): void => {
     const now = performance.now();
     const slot = this.slots[res.series];
-    slot.record(res, now);
+    if (this.recording) slot.record(res, now);
     if (this.logEnabled && res.logged && (this.sample >= 1 || Math.random() < this.sample)) {
-      this.log.add(requestLogLine(res, slot.apiId, slot.operationId, now));
+      if (this.log.hasRoom) this.log.add(requestLogText(res, slot.apiId, slot.operationId, now));
+      else this.log.dropped++;
     }
   };
 

@@ -65,6 +65,7 @@ export class RequestHandler {
     if (head.headerBytes > gen.settings.maxHeaderBytes) return writeError(res, 'OUTPOST_ERR_HEADERS_TOO_LARGE', true);
     // Length check first: the probe paths are 24 and 33 characters, most requests are neither.
     if ((head.url.length === 24 || head.url.length === 33) && HEALTH_PATHS.has(head.url)) {
+      res.logged = false; // probes every few seconds: counted (api=""), never a request-log line
       const refusal = probeRefusal(); // the primary's readiness: no config, workers down, draining
       if (refusal !== null) return writeError(res, refusal, refusal === 'OUTPOST_ERR_SHUTTING_DOWN');
       return draining

@@ -30,7 +30,7 @@ const port = parentPort!;
 const pools = new BackendPools();
 const services: WorkerServices = { counters: new SharedCounters(init.counters), gauges: new SharedGauges(init.gauges, init.index), now: Date.now };
 
-const telemetry = new WorkerTelemetry(init.index, (chunk) => { process.stdout.write(chunk); });
+const telemetry = new WorkerTelemetry(init.index, (chunk) => process.stdout.write(chunk), (resume) => process.stdout.once('drain', resume));
 
 class WorkerState implements WorkerContext {
   generation: Generation | null = null;
@@ -99,13 +99,12 @@ const server = new Http1Server((res, req) => {
     else res.close();
   }
 });
-server.requestEnded = telemetry.requestEnded;
 
 function applyTable(generation: number, buffer: SharedArrayBuffer): void {
   const started = performance.now();
   state.generation = buildGeneration(generation, buffer, pools, services);
   server.setLimits(limitsOf(state.generation.settings));
-  telemetry.configure(state.generation.settings);
+  server.requestEnded = telemetry.configure(state.generation.settings);
   send({ type: 'table-applied', generation, buildMs: performance.now() - started });
 }
 

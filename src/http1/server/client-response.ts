@@ -10,8 +10,8 @@
  * Callers never write Content-Length, Transfer-Encoding or Date themselves.
  */
 import type { Socket } from 'node:net';
-import { performance } from 'node:perf_hooks';
 import { dateLine } from './date-header.js';
+import { RequestNotes } from './request-notes.js';
 
 /** What the response needs from its connection. */
 export interface ResponseOwner {
@@ -34,7 +34,7 @@ const INLINE_BODY_BYTES = 16 * 1024;
 const CRLF = Buffer.from('\r\n');
 const LAST_CHUNK = Buffer.from('0\r\n\r\n');
 
-export class ClientResponse {
+export class ClientResponse extends RequestNotes {
   private status = '200 OK';
   private head = '';
   private headWritten = false;
@@ -49,43 +49,13 @@ export class ClientResponse {
   private writableHandler: WritableHandler | null = null;
   private reported = false;
 
-  // What the gateway notes about the request for telemetry and request logs (src/gateway/telemetry).
-  // The server only carries them: plain fields on an object that exists anyway, so noting a
-  // request allocates nothing.
-  /** performance.now() when the head was parsed. */
-  readonly startedAt = performance.now();
-  /** Head bytes + body bytes received for this request (set by the connection). */
-  requestBytes = 0;
-  /** Head bytes + body bytes written (chunk framing excluded). */
-  responseBytes = 0;
-  /** Telemetry series of the matched operation (0: no API matched). */
-  series = 0;
-  /** OUTPOST_ERR_* code of a gateway-made answer, or null. */
-  errorCode: string | null = null;
-  /** performance.now() at the first backend dispatch and at the backend's end (0: no backend). */
-  backendStartedAt = 0;
-  backendEndedAt = 0;
-  backendStatus = 0;
-  /** Correlation id (client's X-Request-Id or generated): written on the response head when set. */
-  requestId = '';
-  /** Request-log facts: the client's method, the path and the query without the subscription key. */
-  method = '';
-  path = '';
-  query = '';
-  subscriptionId = '';
-  productId = '';
-  /** The policy context of an operation with policies (its cache result is read when the request ends). */
-  policyContext: { readonly cacheResult: 'hit' | 'miss' | null } | null = null;
-  /** false when the matched API opted out of request logs. */
-  logged = true;
-
   constructor(
     private readonly owner: ResponseOwner,
     readonly isHead: boolean,
     readonly http10: boolean,
     readonly keepAlive: boolean,
     readonly remoteAddress: string,
-  ) {}
+  ) { super(); }
 
   cork(cb: () => void): this { cb(); return this; }
 
@@ -189,9 +159,6 @@ export class ClientResponse {
    * The status the client got: the head's status once written; 499 (nginx's "client closed
    * request") when the connection ended before any head.
    */
-  /** What a cache policy found, or null when none ran. */
-  get cacheResult(): 'hit' | 'miss' | null { return this.policyContext === null ? null : this.policyContext.cacheResult; }
-
   get statusSent(): number { return this.headWritten ? this.statusCode() : 499; }
 
   private report(): void {
