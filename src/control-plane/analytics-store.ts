@@ -93,6 +93,13 @@ export class AnalyticsStore {
     return (this.db.prepare(`SELECT ${COLUMNS} FROM minutes WHERE ${where} ORDER BY minute`).all(...params) as DbRow[]).map(fromDb);
   }
 
+  /** Requests and errors of one gateway since `fromMinute` (a sum: no histogram is read). */
+  totalsSince(gatewayId: string, fromMinute: number): { requests: number; errors: number } {
+    const r = this.db.prepare('SELECT COALESCE(SUM(requests), 0) AS requests, COALESCE(SUM(errors), 0) AS errors FROM minutes WHERE gateway_id = ? AND minute >= ?')
+      .get(gatewayId, fromMinute) as { requests: number; errors: number };
+    return { requests: r.requests, errors: r.errors };
+  }
+
   /** Drops reported since `fromMinute`, summed per gateway node. */
   dropped(filter: Pick<RowFilter, 'gatewayId' | 'fromMinute'>): DroppedReport[] {
     const { where, params } = whereClause(filter);

@@ -59,6 +59,8 @@ describe('analytics on the dashboard (headless Chromium)', { timeout: 120_000 },
     await page.goto(cp.url('/dashboard/login'));
     await page.fill('input[name=token]', ADMIN_TOKEN);
     await Promise.all([page.waitForURL(cp.url('/dashboard')), page.click('button[type=submit]')]);
+    // The overview: each gateway's requests of the last hour.
+    assert.equal(await page.textContent('tr[data-gateway="edge-1"] td.requests'), String(120 + 150 + 9 + 94));
     await page.goto(cp.url('/dashboard/gateways/edge-1'));
     await page.waitForSelector('#analytics[data-loaded]');
     assert.equal(await page.getAttribute('#analytics', 'data-loaded'), 'true', await page.textContent('#analytics-status') ?? '');

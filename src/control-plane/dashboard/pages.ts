@@ -4,6 +4,7 @@
  */
 import type { NodeRegistry, NodeView } from '../nodes.js';
 import type { Store } from '../store.js';
+import type { AnalyticsStore } from '../analytics-store.js';
 import { dockerCommand, systemdSteps } from './deploy.js';
 import { html, page, raw, type Raw } from './html.js';
 import { analyticsSection, type AnalyticsView } from './analytics-section.js';
@@ -37,17 +38,19 @@ function status(connected: number): Raw {
   return connected > 0 ? html`<span class="ok">connected</span>` : html`<span class="none">none</span>`;
 }
 
-export function overviewPage(store: Store, nodes: NodeRegistry, now = Date.now()): Raw {
+export function overviewPage(store: Store, nodes: NodeRegistry, analytics: AnalyticsStore, now = Date.now()): Raw {
+  const lastHour = Math.floor(now / 60_000) * 60_000 - 59 * 60_000;
   const rows = store.list('gateways').map((gw) => {
     const list = nodes.list(gw.id, now);
     const connected = list.filter((n) => n.connected).length;
+    const traffic = analytics.totalsSince(gw.id, lastHour);
     return html`<tr data-gateway="${gw.id}"><td><a href="/dashboard/gateways/${encodeURIComponent(gw.id)}">${gw.id}</a></td>
 <td>${gw.doc.name}</td><td class="nodes">${connected}</td><td>${status(connected)}</td>
-<td>${store.assignedApis(gw.id).length}</td><td>${tokenWarnings(list, now)}</td></tr>`;
+<td>${store.assignedApis(gw.id).length}</td><td class="requests">${traffic.requests}</td><td class="${traffic.errors > 0 ? 'bad' : ''}">${traffic.errors}</td><td>${tokenWarnings(list, now)}</td></tr>`;
   });
   const table = rows.length === 0
     ? html`<p>No gateways yet: create one with <code>PUT /gateways/{id}</code>.</p>`
-    : html`<table><thead><tr><th>Gateway</th><th>Name</th><th>Connected nodes</th><th>Status</th><th>APIs</th><th>Warnings</th></tr></thead><tbody>${rows}</tbody></table>`;
+    : html`<table><thead><tr><th>Gateway</th><th>Name</th><th>Connected nodes</th><th>Status</th><th>APIs</th><th>Requests (1 h)</th><th>Errors (1 h)</th><th>Warnings</th></tr></thead><tbody>${rows}</tbody></table>`;
   return page('Gateways', html`<h1>Gateways</h1><p>Configuration revision ${store.revision()}</p>${table}`, { loggedIn: true });
 }
 

@@ -67,7 +67,7 @@ export class Dashboard {
     }
     if (!this.sessions.valid(session)) { redirect(res, '/dashboard/login'); return true; }
     if (method !== 'GET') { res.writeHead(405, { allow: 'GET' }).end(); return true; }
-    if (path === '/dashboard' || path === '/dashboard/') { sendHtml(res, 200, overviewPage(this.store, this.nodes)); return true; }
+    if (path === '/dashboard' || path === '/dashboard/') { sendHtml(res, 200, overviewPage(this.store, this.nodes, this.analytics)); return true; }
     const m = /^\/dashboard\/gateways\/([^/]+)(\/env\.conf|\/analytics\.json)?$/.exec(path);
     let gatewayId: string | undefined;
     try { gatewayId = m ? decodeURIComponent(m[1]) : undefined; } catch { gatewayId = undefined; }
