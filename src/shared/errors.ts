@@ -123,6 +123,10 @@ export const ERRORS = {
   OUTPOST_ERR_AUTH_THROTTLED: { status: 429, source: 'client', retrySafe: true, message: 'Too many failed attempts from this address; retry after the time in Retry-After' },
   /** A state-changing dashboard request from another site (Origin or Referer not this control plane). */
   OUTPOST_ERR_CROSS_SITE_REQUEST: { status: 403, source: 'client', retrySafe: false, message: 'Forbidden: cross-site request' },
+  /** Control plane telemetry intake: the upload is not msgpack, or a row breaks its bounds; nothing of it is stored. */
+  OUTPOST_ERR_TELEMETRY_INVALID: { status: 400, source: 'client', retrySafe: false, message: 'The telemetry upload is invalid' },
+  /** GET /analytics: a query parameter out of its range. */
+  OUTPOST_ERR_ANALYTICS_QUERY_INVALID: { status: 400, source: 'client', retrySafe: false, message: 'The analytics query is invalid' },
 } as const satisfies Record<string, ErrorSpec>;
 
 export type ErrorCode = keyof typeof ERRORS;
