@@ -7,6 +7,7 @@ import type { TemplateQueryParam } from './url-template.js';
 import type { GatewaySettings } from './config-schema.js';
 import type { CompiledChain, CompiledPolicy } from '../gateway/pipeline/policy-contract.js';
 import type { Section } from '../gateway/pipeline/phases.js';
+import type { CompiledBackend } from '../gateway/backends/compiled-backend.js';
 
 export interface CompiledApi {
   id: string;
@@ -69,6 +70,8 @@ export interface MetaPayload {
   products: string[];
   /** Distinct backend origins, referenced by index from API records. */
   origins: string[];
+  /** Backend entities (config `backends`), for set-backend-service backend-id. */
+  backends: CompiledBackend[];
   /** Every compiled policy once (a policy on a global or API scope reaches many operations). */
   policies: CompiledPolicy[];
   /** Distinct per-product chain sets; operations with the same policies share one. */

@@ -8,6 +8,7 @@ import { z } from 'zod';
 import { parseAddressOrCidr } from '../gateway/policies/ip-address.js';
 import { checkTemplate, splitSuffix } from './url-template.js';
 import { foldAscii } from './table-layout.js';
+import { backendSchema, checkBackendReferences } from './backend-schema.js';
 import { fragmentSchema, namedValueSchema, policiesSchema, productSchema, subscriptionKeyNamesSchema, subscriptionSchema } from './config-management.js';
 
 export const HTTP_METHODS = ['GET', 'HEAD', 'POST', 'PUT', 'PATCH', 'DELETE', 'OPTIONS', 'TRACE', '*'] as const;
@@ -134,6 +135,8 @@ function shapeWith<Ops extends z.ZodType<OperationOutput[], z.ZodTypeDef, unknow
     namedValues: z.array(namedValueSchema).default([]),
     /** Policy fragments, inserted by include-fragment (see src/gateway/pipeline/fragments.ts). */
     fragments: z.array(fragmentSchema).max(1000).default([]),
+    /** Backend entities, reached by set-backend-service backend-id (see src/gateway/backends/). */
+    backends: z.array(backendSchema).max(1000).default([]),
     /** Global policies: the outermost scope. */
     policies: policiesSchema.optional(),
   }).strict();
@@ -148,6 +151,7 @@ const fastConfigSchema = shapeWith(fastOperationsSchema).superRefine(crossFieldR
 
 function crossFieldRules(config: BaseConfig, ctx: z.RefinementCtx): void {
   checkManagementReferences(config, ctx);
+  checkBackendReferences(config.backends, ctx);
   const apiIds = new Set<string>();
   const suffixHosts = new Set<string>();
   config.apis.forEach((api, a) => {

@@ -127,7 +127,16 @@ export const POLICY_CASES: PolicyCase[] = [
   {
     name: 'set-backend-service', yaml: { 'base-url': 'http://other:8080/api' }, sections: ['inbound', 'backend'],
     runs: [{ title: 'points the forward at another backend', section: 'inbound', expect: CONTINUE, check: (ctx) => { assert.equal(ctx.backendOrigin, 'http://other:8080'); assert.equal(ctx.backendBasePath, '/api'); assert.equal(ctx.header('host'), 'other:8080'); } }],
-    bad: [{ yaml: { 'backend-id': 'b1' }, attribute: 'backend-id' }, { yaml: { 'base-url': 'ftp://x' }, attribute: 'base-url' }],
+    bad: [{ yaml: { 'backend-id': 'b1', 'base-url': 'http://x' }, attribute: 'base-url' }, { yaml: { 'base-url': 'ftp://x' }, attribute: 'base-url' }, { yaml: { 'backend-id': '@(nope' }, attribute: 'backend-id' }],
+  },
+  {
+    name: 'authentication-basic', yaml: { username: 'Aladdin', password: 'open sesame' }, sections: ['inbound'],
+    runs: [
+      { title: 'replaces Authorization with Basic credentials', section: 'inbound', setup: (ctx) => ctx.headers.push('authorization', 'Bearer x'), expect: CONTINUE,
+        check: (ctx) => { assert.equal(ctx.header('authorization'), 'Basic QWxhZGRpbjpvcGVuIHNlc2FtZQ=='); assert.equal(ctx.headers.filter((h) => h === 'authorization').length, 1); } },
+      { title: 'takes expressions', section: 'inbound', yaml: { username: '@("u" + "1")', password: 'p' }, expect: CONTINUE, check: (ctx) => assert.equal(ctx.header('authorization'), `Basic ${Buffer.from('u1:p').toString('base64')}`) },
+    ],
+    bad: [{ yaml: { password: 'p' }, attribute: 'username' }, { yaml: { username: 'u' }, attribute: 'password' }, { yaml: { username: 'a:b', password: 'p' }, attribute: 'username' }, { yaml: { username: 'u', password: 'p', realm: 'x' }, attribute: 'realm' }],
   },
   {
     name: 'set-method', yaml: { text: 'POST' }, sections: ['inbound'],

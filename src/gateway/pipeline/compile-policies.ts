@@ -15,6 +15,7 @@ import type { CompiledChain, CompiledPolicy } from './policy-contract.js';
 import { findFactory } from '../policies/registry.js';
 import { compileElement } from './compile-element.js';
 import { expandFragments, parseFragments } from './fragments.js';
+import { withCompileEnv } from './compile-env.js';
 
 /** Chains of one operation by product id; '' is the chain for requests without a product key. */
 export type OperationChains = Record<string, CompiledChain>;
@@ -26,6 +27,10 @@ export interface PolicyCompilation {
 }
 
 export function compilePolicies(config: GatewayConfig): PolicyCompilation {
+  return withCompileEnv({ backendIds: new Set(config.backends.map((b) => b.id)) }, () => compileAll(config));
+}
+
+function compileAll(config: GatewayConfig): PolicyCompilation {
   const problems: ConfigProblem[] = [];
   const compiled = new Map<PolicyElement, CompiledPolicy>();
   const values: NamedValues = new Map(config.namedValues.map((v) => [v.name, { value: v.value, secret: v.secret }]));

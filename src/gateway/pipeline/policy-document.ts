@@ -64,7 +64,8 @@ export type PolicyDocument = Partial<Record<Section, PolicyElement[]>>;
 const EXPRESSION = /@[({]/;
 /** `element@attribute` pairs whose value may be a policy expression (compiled by the policy, expression/template.ts). */
 export const EXPRESSION_ATTRIBUTES = new Set(['when@condition', 'retry@condition', 'set-variable@value', 'set-status@code', 'set-status@reason',
-  'rewrite-uri@template', 'rate-limit-by-key@counter-key', 'quota-by-key@counter-key', 'limit-concurrency@key']);
+  'rewrite-uri@template', 'rate-limit-by-key@counter-key', 'quota-by-key@counter-key', 'limit-concurrency@key',
+  'set-backend-service@backend-id', 'authentication-basic@username', 'authentication-basic@password']);
 /** Elements (`parent/child` or a policy's own name) whose text may be a policy expression. */
 export const EXPRESSION_TEXTS = new Set(['set-header/value', 'set-query-parameter/value', 'set-method', 'return-response/set-body', 'set-variable']);
 

@@ -1,4 +1,5 @@
 import type { RedisLink } from '../redis/redis-link.js';
+import type { BackendDirectory } from '../backends/backend-directory.js';
 
 /**
  * What a worker offers policy instances: the node-wide counters and gauges in shared memory, and a clock
@@ -34,4 +35,6 @@ export interface WorkerServices {
   now(): number;
   /** The worker's Redis connection (see redis-link.ts); null or absent when `gateway.redis` is not configured. */
   redis?: RedisLink | null;
+  /** The generation's backend entities (set-backend-service backend-id); absent in harnesses without them. */
+  backends?: BackendDirectory;
 }

@@ -18,6 +18,7 @@ import { forwardRequest } from './forward-request.js';
 import { validateJwt } from './validate-jwt.js';
 import { retry } from './retry.js';
 import { setVariable } from './set-variable.js';
+import { authenticationBasic } from './authentication-basic.js';
 
 // choose compiles and creates its nested policies through this lookup (see choose.ts for why it is
 // passed in rather than imported); findFactory is only called once the registry is complete.
@@ -30,6 +31,7 @@ const FACTORIES: ReadonlyArray<PolicyFactory<never>> = [
   validateJwt,
   retry,
   setVariable,
+  authenticationBasic,
   choose,
 ] as unknown as ReadonlyArray<PolicyFactory<never>>;
 

@@ -8,6 +8,7 @@ import { createHash } from 'node:crypto';
 import { Packr } from 'msgpackr';
 import type { ConfigProblem, GatewayConfig } from '../../shared/config-schema.js';
 import { compilePolicies } from '../pipeline/compile-policies.js';
+import { compileBackends } from '../backends/compiled-backend.js';
 import type { ChainRef, MetaPayload } from '../../shared/compiled-meta.js';
 import type { CompiledChain, CompiledPolicy } from '../pipeline/policy-contract.js';
 import { SECTIONS } from '../pipeline/phases.js';
@@ -136,7 +137,7 @@ export function compileTable(config: GatewayConfig): Uint8Array {
   const meta: MetaPayload = {
     configHash, settings: config.gateway, subscriptions: compileSubscriptions(config),
     products: config.products.map((p) => p.id), origins: [...origins.keys()],
-    policies: chainSets.policies, chainSets: chainSets.sets,
+    backends: compileBackends(config.backends), policies: chainSets.policies, chainSets: chainSets.sets,
   };
   return w.layout(apiTrieRoot, packr.pack(meta));
 }

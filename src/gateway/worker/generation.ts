@@ -12,6 +12,7 @@ import type { CompiledApi } from '../../shared/compiled-meta.js';
 import { SubscriptionIndex } from '../subscriptions/subscription-index.js';
 import { instantiateChain, type RuntimeChain } from '../pipeline/chain-runtime.js';
 import type { WorkerServices } from '../pipeline/worker-services.js';
+import { BackendDirectory, BreakerRegistry } from '../backends/backend-directory.js';
 import { parseAddressOrCidr, parseClientAddress, type IpRange } from '../policies/ip-address.js';
 
 export interface ApiRuntime {
@@ -58,12 +59,20 @@ function trustedProxyMatcher(cidrs: readonly string[]): (clientIp: string) => bo
  * when a request first reaches them. A request keeps the generation it started with, so those
  * objects never change under it.
  */
-export function buildGeneration(number: number, buffer: SharedArrayBuffer, pools: BackendPools, services: WorkerServices): Generation {
+export function buildGeneration(
+  number: number, buffer: SharedArrayBuffer, pools: BackendPools, workerServices: WorkerServices, breakers = new BreakerRegistry(),
+): Generation {
   const table = new SharedRouteTable(buffer);
   const settings = table.meta.settings;
   const anySubscriptions = table.meta.subscriptions.length > 0;
-  // Pools for every origin now, so the ones no longer used close now rather than linger.
-  const originPools = table.meta.origins.map((origin) => pools.get(origin, settings.upstream));
+  // Backend entities of this generation; their breakers carry over from the worker's registry.
+  const backends = table.meta.backends ?? [];
+  if (backends.length === 0) breakers.retainOnly(new Set());
+  const services: WorkerServices = backends.length === 0 ? workerServices
+    : { ...workerServices, backends: new BackendDirectory(backends, breakers, workerServices.now) };
+  // Pools for every origin now (the APIs' and the backend entities'), so the ones no longer used close now rather than linger.
+  const entityOrigins = backends.filter((b) => b.type === 'single').map((b) => b.origin);
+  const originPools = [...table.meta.origins, ...entityOrigins].map((origin) => pools.get(origin, settings.upstream));
   pools.retainOnly(new Set(originPools));
   const poolOf = new Map(table.meta.origins.map((origin, i) => [origin, originPools[i]]));
   const apis = lazyList(table.apiCount, (i): ApiRuntime => {

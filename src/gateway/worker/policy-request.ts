@@ -13,7 +13,7 @@ import { backendTarget } from './backend-target.js';
 import { BUFFERED_BODY_LIMIT, collectBody, StreamingBody } from './request-body.js';
 import { runSection, type RuntimeChain } from '../pipeline/chain-runtime.js';
 import { CONTINUE, FAIL, RESPOND, type Outcome } from '../pipeline/phases.js';
-import type { RequestContext } from '../pipeline/context.js';
+import type { BackendEntityRoute, RequestContext } from '../pipeline/context.js';
 
 export function startPolicyRequest(
   owner: WorkerContext, res: ClientResponse, gen: Generation, api: ApiRuntime,
@@ -42,6 +42,7 @@ export function startPolicyRequest(
 
   const forward = (): void => {
     if (exchange.aborted) return;
+    if (ctx.backendEntity !== null) addBackendCredentials(ctx, ctx.backendEntity);
     const origin = ctx.backendOrigin;
     const pool = origin === null ? api.pool : owner.pools.get(origin, gen.settings.upstream);
     const opts: UpstreamRequest = {
@@ -72,6 +73,17 @@ export function startPolicyRequest(
   };
 
   then(chain.inbound === null ? CONTINUE : runSection(chain.inbound, ctx), afterInbound);
+}
+
+/**
+ * A backend entity's credentials, added once at the forward (after every inbound and backend
+ * policy, so none of them sees or rewrites the secrets): its headers replace the client's own.
+ */
+function addBackendCredentials(ctx: RequestContext, route: BackendEntityRoute): void {
+  const h = route.headers;
+  for (let i = 0; i < h.length; i += 2) ctx.removeHeader(h[i]);
+  for (let i = 0; i < h.length; i += 2) ctx.headers.push(h[i], h[i + 1]);
+  if (route.query !== '') ctx.query = ctx.query === '' ? route.query : `${ctx.query}&${route.query}`;
 }
 
 /** Continues synchronously when the section did not wait. */

@@ -9,6 +9,7 @@ import { performance } from 'node:perf_hooks';
 import { RequestHandler, type WorkerContext } from './handle-request.js';
 import { buildGeneration, type Generation } from './generation.js';
 import { BackendPools } from '../upstream/backend-pools.js';
+import { BreakerRegistry } from '../backends/backend-directory.js';
 import { SharedCounters } from '../pipeline/shared-counters.js';
 import { SharedGauges } from '../pipeline/shared-gauges.js';
 import type { WorkerServices } from '../pipeline/worker-services.js';
@@ -24,6 +25,8 @@ const init = workerData as WorkerInit;
 setLogContext({ worker: init.index });
 const port = parentPort!;
 const pools = new BackendPools();
+/** Circuit breakers of backend entities: per worker, kept across generations while the backend and its rule stay. */
+const breakers = new BreakerRegistry();
 const services: WorkerServices = { counters: new SharedCounters(init.counters), gauges: new SharedGauges(init.gauges, init.index), now: Date.now };
 
 class WorkerState implements WorkerContext {
@@ -88,7 +91,7 @@ const server = new Http1Server((res, req) => {
 
 function applyTable(generation: number, buffer: SharedArrayBuffer): void {
   const started = performance.now();
-  state.generation = buildGeneration(generation, buffer, pools, services);
+  state.generation = buildGeneration(generation, buffer, pools, services, breakers);
   server.setLimits(limitsOf(state.generation.settings));
   send({ type: 'table-applied', generation, buildMs: performance.now() - started });
 }
