@@ -81,8 +81,12 @@ export const POLICY_CASES: PolicyCase[] = [
   },
   {
     name: 'rate-limit', yaml: { calls: 1, 'renewal-period': 3600 }, sections: ['inbound'],
-    runs: [{ title: 'first call passes', section: 'inbound', yaml: { calls: 1, 'renewal-period': 3599 }, expect: CONTINUE }],
-    bad: [{ yaml: { calls: 0, 'renewal-period': 10 }, attribute: 'calls' }, { yaml: { calls: 5 }, attribute: 'renewal-period' }],
+    runs: [
+      { title: 'first call passes', section: 'inbound', yaml: { calls: 1, 'renewal-period': 3599 }, expect: CONTINUE },
+      { title: 'remaining-calls-variable-name: the calls left as an int', section: 'inbound', yaml: { calls: 5, 'renewal-period': 3597, 'remaining-calls-variable-name': 'left' },
+        expect: CONTINUE, check: (ctx) => assert.equal(ctx.variable('left'), 4) },
+    ],
+    bad: [{ yaml: { calls: 0, 'renewal-period': 10 }, attribute: 'calls' }, { yaml: { calls: 5 }, attribute: 'renewal-period' }, { yaml: { calls: 5, 'renewal-period': 10, 'remaining-calls-variable-name': 'a b' }, attribute: 'remaining-calls-variable-name' }],
   },
   {
     name: 'rate-limit-by-key', yaml: { calls: 1, 'renewal-period': 3600, 'counter-key': 'ip' }, sections: ['inbound'],
@@ -154,6 +158,10 @@ export const POLICY_CASES: PolicyCase[] = [
       { title: 'no token: 401', section: 'inbound', expect: RESPOND, check: (ctx) => assert.equal(ctx.response!.status, 401) },
       { title: 'a valid HS256 token: claims set', section: 'inbound', setup: (ctx) => { ctx.headers.push('authorization', `Bearer ${hs256({ sub: 'u1' })}`); },
         expect: CONTINUE, check: (ctx) => assert.equal(ctx.claim('sub'), 'u1') },
+      { title: 'output-token-variable-name: the token as AsJwt() gives it', section: 'inbound',
+        yaml: { 'require-expiration-time': false, 'output-token-variable-name': 'jwt', 'issuer-signing-keys': { key: JWT_SECRET.toString('base64') } },
+        setup: (ctx) => { ctx.headers.push('authorization', `Bearer ${hs256({ sub: 'u2' })}`); }, expect: CONTINUE,
+        check: (ctx) => { const jwt = ctx.variable('jwt') as { claims: Record<string, unknown>; raw: string }; assert.equal(jwt.claims.sub, 'u2'); assert.equal(jwt.raw, ctx.header('authorization')!.slice(7)); } },
     ],
     bad: [{ yaml: { 'token-value': 'x', 'issuer-signing-keys': { key: JWT_SECRET.toString('base64') } }, attribute: 'token-value' }, { yaml: { 'clock-skew': -1, 'jwks-file': '/x' }, attribute: 'clock-skew' }],
   },

@@ -10,10 +10,11 @@
  * `remaining-calls-header-name`, `retry-after-header-name` and `total-calls-header-name` (as APIM)
  * name response headers carrying the calls left, the wait and the limit; each must be an RFC 9110
  * token (checked at compile time: a CR or LF there would split the response).
+ * `remaining-calls-variable-name` puts the calls left (an int; 0 when refused) in context.Variables.
  */
 import type { PolicyFactory } from '../pipeline/policy-contract.js';
 import { CONTINUE, RESPOND, type Outcome } from '../pipeline/phases.js';
-import { allowOnly, intAttr, optionalHeaderName } from './attributes.js';
+import { allowOnly, intAttr, optionalHeaderName, optionalVariableName } from './attributes.js';
 import { bindCounterKey, compileCounterKey, describeCounterKey, type CounterKey } from './counter-key.js';
 import { declarationId } from './declaration-id.js';
 import type { RequestContext } from '../pipeline/context.js';
@@ -28,11 +29,12 @@ interface Config {
   remainingHeader: string | null;
   retryAfterHeader: string | null;
   totalHeader: string | null;
+  remainingVariable: string | null;
 }
 
 function compileLimit(byKey: boolean) {
   return (el: Parameters<PolicyFactory<Config>['compile']>[0], at: Parameters<PolicyFactory<Config>['compile']>[1]): Config => {
-    const attrs = ['calls', 'renewal-period', 'remaining-calls-header-name', 'retry-after-header-name', 'total-calls-header-name'];
+    const attrs = ['calls', 'renewal-period', 'remaining-calls-header-name', 'retry-after-header-name', 'total-calls-header-name', 'remaining-calls-variable-name'];
     allowOnly(el, at, byKey ? [...attrs, 'counter-key'] : attrs);
     const key: CounterKey = byKey ? compileCounterKey(el, at, 'counter-key') : { kind: 'subscription', name: '' };
     const calls = intAttr(el, at, 'calls', { min: 1, max: 1_000_000_000 });
@@ -43,6 +45,7 @@ function compileLimit(byKey: boolean) {
       remainingHeader: optionalHeaderName(el, at, 'remaining-calls-header-name'),
       retryAfterHeader: optionalHeaderName(el, at, 'retry-after-header-name'),
       totalHeader: optionalHeaderName(el, at, 'total-calls-header-name'),
+      remainingVariable: optionalVariableName(el, at, 'remaining-calls-variable-name'),
     };
   };
 }
@@ -57,6 +60,7 @@ function createLimit(config: Config, services: WorkerServices) {
       const windowEnd = (Math.floor(nowSec / config.periodSec) + 1) * config.periodSec;
       const count = services.counters.hit(prefix + keyOf(ctx), windowEnd);
       const retryAfter = Math.max(1, Math.ceil(windowEnd - nowSec));
+      if (config.remainingVariable !== null) ctx.setVariable(config.remainingVariable, Math.max(0, config.calls - count));
       if (count <= config.calls) {
         if (config.remainingHeader) ctx.addResponseHeader(config.remainingHeader, String(config.calls - count));
         if (config.totalHeader) ctx.addResponseHeader(config.totalHeader, total);
