@@ -159,6 +159,8 @@ describe('validateGatewayConfig: defaults and normalisation', () => {
       products: [],
       subscriptions: [],
       namedValues: [],
+      fragments: [],
+      backends: [],
     });
   });
 
