@@ -9,7 +9,7 @@
  * are counted apart: no self-hosted gateway can serve them. Every `{{named-value}}` a document uses
  * is defined (the user would bring their named values along with their policies), and so is
  * every backend entity a document names with a constant `backend-id` (as a single backend). The
- * AI-Gateway labs write `backend-id="{backend-id}"`, a placeholder their notebooks replace with
+ * AI-Gateway labs (and the ACA samples, `{backend_id}`) write `backend-id="{backend-id}"`, a placeholder their notebooks replace with
  * the deployed backend's id before uploading the policy (`policy_xml.replace("{backend-id}", ...)`):
  * the harness does the same.
  */
@@ -43,7 +43,7 @@ function reads(xml: string): boolean {
 }
 
 function compileDocument(original: string): string[] {
-  const xml = original.replaceAll('backend-id="{backend-id}"', 'backend-id="lab-backend"');
+  const xml = original.replace(/backend-id="\{backend[-_]id\}"/g, 'backend-id="lab-backend"');
   const names = new Set([...xml.matchAll(/\{\{([A-Za-z0-9._-]+)\}\}/g)].map((m) => m[1]));
   const backendIds = new Set([...xml.matchAll(/backend-id="([A-Za-z0-9._~-]+)"/g)].map((m) => m[1]));
   const result = validateGatewayConfig({

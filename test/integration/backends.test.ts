@@ -2,7 +2,8 @@
  * Backend entities through the real gateway (one worker, so one set of breakers): a weighted
  * pool of two real backends, a priority pool failing over when its first member's breaker opens,
  * a single backend answering 503 OUTPOST_ERR_BACKEND_CIRCUIT_OPEN while open, credentials
- * reaching the backend, and authentication-basic.
+ * reaching the backend, retry over a pool picking again (APIM's load-balancing pattern), and
+ * authentication-basic.
  */
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
@@ -27,12 +28,14 @@ describe('backend entities', () => {
   let a: TestBackend;
   let b: TestBackend;
   let flaky: TestBackend;
+  let busy: TestBackend;
   let gw: GatewayProcess;
 
   before(async () => {
     a = await startBackend(named('a'));
     b = await startBackend(named('b'));
     flaky = await startBackend((_req, res) => { res.writeHead(500, { 'content-length': '4' }); res.end('boom'); });
+    busy = await startBackend((_req, res) => { res.writeHead(503, { 'content-length': '4' }); res.end('busy'); });
     const breaker = { rules: [{ failureCondition: { count: 2, interval: 'PT1M', statusCodeRanges: [{ min: 500, max: 599 }] }, tripDuration: 'PT5M' }] };
     gw = await startGateway({
       gateway: { drainTimeoutSeconds: 5 },
@@ -42,17 +45,24 @@ describe('backend entities', () => {
         { id: 'flaky', url: flaky.url, circuitBreaker: breaker },
         { id: 'weighted', type: 'pool', pool: { services: [{ id: 'a', weight: 3 }, { id: 'b', weight: 1 }] } },
         { id: 'failover', type: 'pool', pool: { services: [{ id: 'flaky', priority: 1 }, { id: 'b', priority: 2 }] } },
+        { id: 'busy', url: busy.url },
+        { id: 'rr', type: 'pool', pool: { services: [{ id: 'busy' }, { id: 'a' }] } },
       ],
       apis: [
         api('weighted', [{ 'set-backend-service': { 'backend-id': 'weighted' } }]),
         api('failover', [{ 'set-backend-service': { 'backend-id': 'failover' } }]),
         api('single', [{ 'set-backend-service': { 'backend-id': 'flaky' } }]),
         api('byheader', [{ 'set-backend-service': { 'backend-id': '@(context.Request.Headers.GetValueOrDefault("x-target", "a"))' } }]),
+        { ...api('retrying', []), policies: `<policies><inbound /><backend>
+            <retry count="1" interval="0" first-fast-retry="true" condition="@(context.Response.StatusCode == 503)">
+              <set-backend-service backend-id="rr" />
+              <forward-request timeout="10" />
+            </retry></backend><outbound /><on-error /></policies>` },
         api('basic', [{ 'authentication-basic': { username: 'Aladdin', password: 'open sesame' } }, { 'set-backend-service': { 'backend-id': 'a' } }]),
       ],
     }, { workers: 1 });
   });
-  after(async () => { await gw?.stop(); await Promise.all([a?.close(), b?.close(), flaky?.close()]); });
+  after(async () => { await gw?.stop(); await Promise.all([a?.close(), b?.close(), flaky?.close(), busy?.close()]); });
 
   async function get(path: string, headers: Record<string, string> = {}): Promise<{ status: number; body: string; headers: Record<string, unknown> }> {
     const r = await request(gw.url(path), { headers });
@@ -105,6 +115,15 @@ describe('backend entities', () => {
     assert.equal(r.headers['x-outpost-error'], 'OUTPOST_ERR_BACKEND_CIRCUIT_OPEN');
     assert.equal((JSON.parse(r.body) as { statusCode: number }).statusCode, 503);
     assert.equal(flaky.seen.length, before);
+  });
+
+  test('a retry over a pool picks again: the member that answered 503 is left for the other', async () => {
+    for (let i = 0; i < 2; i++) {
+      const r = await get('/retrying/x');
+      assert.equal(r.status, 200);
+      assert.equal((JSON.parse(r.body) as { backend: string }).backend, 'a');
+    }
+    assert.equal(busy.seen.length, 2, 'smooth round-robin starts each request on the busy member');
   });
 
   test('authentication-basic sends Basic credentials to the backend', async () => {

@@ -32,6 +32,11 @@ export interface RetryPlan {
   count: number;
   /** Wait before retry number `attempt` (1-based). */
   delayMs(attempt: number): number;
+  /**
+   * A <set-backend-service> inside <retry>: run again before each retry, so a pool picks again
+   * (a member whose breaker just opened is skipped). Null when the retry holds none.
+   */
+  reroute: ((ctx: RequestContext) => void) | null;
 }
 
 /** A backend entity chosen by set-backend-service backend-id (see src/gateway/backends/). */

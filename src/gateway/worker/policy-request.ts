@@ -42,18 +42,26 @@ export function startPolicyRequest(
 
   const forward = (): void => {
     if (exchange.aborted) return;
-    if (ctx.backendEntity !== null) addBackendCredentials(ctx, ctx.backendEntity);
-    const origin = ctx.backendOrigin;
-    const pool = origin === null ? api.pool : owner.pools.get(origin, gen.settings.upstream);
-    const opts: UpstreamRequest = {
-      path: backendTarget(ctx.backendBasePath ?? api.basePath, ctx.path, ctx.query),
-      method: ctx.method,
-      headers: ctx.headers,
-      body,
+    const retry = ctx.retry !== null && !(body instanceof StreamingBody) ? ctx.retry : null;
+    let attempts = 0;
+    // Each attempt reads the target afresh: a retry's set-backend-service may have picked another.
+    const send = (): void => {
+      if (attempts++ > 0 && retry?.reroute) {
+        try { retry.reroute(ctx); } catch { /* nothing to pick (every member open): retry where it was */ }
+      }
+      const origin = ctx.backendOrigin;
+      const pool = origin === null ? api.pool : owner.pools.get(origin, gen.settings.upstream);
+      const route = ctx.backendEntity;
+      const opts: UpstreamRequest = {
+        path: backendTarget(ctx.backendBasePath ?? api.basePath, ctx.path, route === null || route.query === '' ? ctx.query : withQuery(ctx.query, route.query)),
+        method: ctx.method,
+        headers: route === null ? ctx.headers : withCredentials(ctx.headers, route),
+        body,
+      };
+      if (ctx.timeoutMs > 0) { opts.headersTimeout = ctx.timeoutMs; opts.bodyTimeout = ctx.timeoutMs; }
+      pool.dispatch(opts, exchange);
     };
-    if (ctx.timeoutMs > 0) { opts.headersTimeout = ctx.timeoutMs; opts.bodyTimeout = ctx.timeoutMs; }
-    const send = () => { pool.dispatch(opts, exchange); };
-    if (ctx.retry !== null && !(body instanceof StreamingBody)) exchange.enableRetry(ctx.retry, send);
+    if (retry !== null) exchange.enableRetry(retry, send);
     send();
   };
 
@@ -76,14 +84,25 @@ export function startPolicyRequest(
 }
 
 /**
- * A backend entity's credentials, added once at the forward (after every inbound and backend
- * policy, so none of them sees or rewrites the secrets): its headers replace the client's own.
+ * A backend entity's credentials, added to what is sent (never to ctx: no policy sees or rewrites
+ * the secrets, and a retry to another pool member does not carry the first one's): its headers
+ * replace the client's own of the same name.
  */
-function addBackendCredentials(ctx: RequestContext, route: BackendEntityRoute): void {
-  const h = route.headers;
-  for (let i = 0; i < h.length; i += 2) ctx.removeHeader(h[i]);
-  for (let i = 0; i < h.length; i += 2) ctx.headers.push(h[i], h[i + 1]);
-  if (route.query !== '') ctx.query = ctx.query === '' ? route.query : `${ctx.query}&${route.query}`;
+function withCredentials(headers: readonly string[], route: BackendEntityRoute): string[] {
+  const creds = route.headers;
+  if (creds.length === 0) return headers as string[];
+  const out: string[] = [];
+  for (let i = 0; i < headers.length; i += 2) {
+    let replaced = false;
+    for (let j = 0; j < creds.length; j += 2) if (creds[j] === headers[i]) { replaced = true; break; }
+    if (!replaced) out.push(headers[i], headers[i + 1]);
+  }
+  for (let j = 0; j < creds.length; j++) out.push(creds[j]);
+  return out;
+}
+
+function withQuery(query: string, extra: string): string {
+  return query === '' ? extra : `${query}&${extra}`;
 }
 
 /** Continues synchronously when the section did not wait. */
