@@ -127,14 +127,47 @@ function backendUrlProblem(raw: string): string | null {
   return null;
 }
 
-/** Ids are unique; a pool names existing single backends (APIM: a pool holds no pool), each once. */
-export function checkBackendReferences(backends: readonly BackendConfig[], ctx: z.RefinementCtx): void {
+const REFERENCE = /\{\{([^{}]*)\}\}/g;
+
+/**
+ * Credential values may name named values (`{{orders-key}}`, as APIM's backend credentials do):
+ * replaced when the table is compiled, one pass, never expanded again. Names are checked here.
+ */
+export function substituteCredential(value: string, named: ReadonlyMap<string, string>): string {
+  return value.replace(REFERENCE, (whole, name: string) => named.get(name) ?? whole);
+}
+
+/** Every `{{name}}` exists; a header value stays a valid field value once filled (the message never quotes it: it may be secret). */
+function checkCredentialReferences(b: BackendConfig, i: number, named: ReadonlyMap<string, string>, ctx: z.RefinementCtx): void {
+  const check = (value: string, path: Array<string | number>, header: boolean): void => {
+    let known = true;
+    for (const m of value.matchAll(REFERENCE)) {
+      if (named.has(m[1])) continue;
+      known = false;
+      ctx.addIssue({ code: 'custom', path: ['backends', i, 'credentials', ...path], message: `no named value "${m[1].slice(0, 100)}" (config: namedValues)` });
+    }
+    const problem = header && known ? headerValueProblem(substituteCredential(value, named)) : null;
+    if (problem !== null) ctx.addIssue({ code: 'custom', path: ['backends', i, 'credentials', ...path], message: `with its named values filled in, ${problem}` });
+  };
+  const c = b.credentials;
+  if (c === undefined) return;
+  for (const [name, values] of Object.entries(c.header)) values.forEach((v, j) => check(v, ['header', name, j], true));
+  for (const [name, values] of Object.entries(c.query)) values.forEach((v, j) => check(v, ['query', name, j], false));
+  if (c.authorization !== undefined) check(c.authorization.parameter, ['authorization', 'parameter'], true);
+}
+
+/**
+ * Ids are unique; a pool names existing single backends (APIM: a pool holds no pool), each once;
+ * credentials name existing named values.
+ */
+export function checkBackendReferences(backends: readonly BackendConfig[], namedValues: ReadonlyMap<string, string>, ctx: z.RefinementCtx): void {
   const byId = new Map<string, BackendConfig>();
   backends.forEach((b, i) => {
     if (byId.has(b.id)) ctx.addIssue({ code: 'custom', path: ['backends', i, 'id'], message: `duplicate backend id "${b.id}"` });
     else byId.set(b.id, b);
   });
   backends.forEach((b, i) => {
+    checkCredentialReferences(b, i, namedValues, ctx);
     const seen = new Set<string>();
     b.pool?.services.forEach((s, j) => {
       const path = ['backends', i, 'pool', 'services', j, 'id'];

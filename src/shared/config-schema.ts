@@ -151,7 +151,7 @@ const fastConfigSchema = shapeWith(fastOperationsSchema).superRefine(crossFieldR
 
 function crossFieldRules(config: BaseConfig, ctx: z.RefinementCtx): void {
   checkManagementReferences(config, ctx);
-  checkBackendReferences(config.backends, ctx);
+  checkBackendReferences(config.backends, new Map(config.namedValues.map((v) => [v.name, v.value])), ctx);
   const apiIds = new Set<string>();
   const suffixHosts = new Set<string>();
   config.apis.forEach((api, a) => {

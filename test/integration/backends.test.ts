@@ -39,9 +39,10 @@ describe('backend entities', () => {
     const breaker = { rules: [{ failureCondition: { count: 2, interval: 'PT1M', statusCodeRanges: [{ min: 500, max: 599 }] }, tripDuration: 'PT5M' }] };
     gw = await startGateway({
       gateway: { drainTimeoutSeconds: 5 },
+      namedValues: [{ name: 'b-key', value: 's3cret', secret: true }],
       backends: [
         { id: 'a', url: `${a.url}/base` },
-        { id: 'b', url: b.url, credentials: { header: { 'x-backend-key': ['s3cret'] }, query: { code: ['q 1'] }, authorization: { scheme: 'Bearer', parameter: 'backend-token' } } },
+        { id: 'b', url: b.url, credentials: { header: { 'x-backend-key': ['{{b-key}}'] }, query: { code: ['q 1'] }, authorization: { scheme: 'Bearer', parameter: 'backend-token' } } },
         { id: 'flaky', url: flaky.url, circuitBreaker: breaker },
         { id: 'weighted', type: 'pool', pool: { services: [{ id: 'a', weight: 3 }, { id: 'b', weight: 1 }] } },
         { id: 'failover', type: 'pool', pool: { services: [{ id: 'flaky', priority: 1 }, { id: 'b', priority: 2 }] } },

@@ -70,6 +70,20 @@ describe('backends config', () => {
     assert.match(problemsOf([{ id: 'p', type: 'pool', url: 'http://x', pool: { services: [] } }]).join('\n'), /backends\[0\]\.url: a pool backend takes this from its services/);
     assert.deepEqual(problemsOf([{ id: 'b', url: 'http://x', colour: 'red' }]), ['backends[0].colour: unknown field']);
   });
+
+  test('credentials may use named values: filled at compile, unknown names and bad filled values refused', () => {
+    const namedValues = [{ name: 'key', value: 'k1' }, { name: 'crlf', value: 'a\r\nx-evil: 1' }];
+    const backends = [{ id: 'b', url: 'http://x', credentials: { header: { 'x-key': ['{{key}}'] }, query: { k: ['{{key}}!'] }, authorization: { scheme: 'Bearer', parameter: 't-{{key}}' } } }];
+    const ok = validateGatewayConfig({ namedValues, backends });
+    assert.ok(ok.ok);
+    const [compiled] = compileBackends(ok.config.backends, ok.config.namedValues);
+    assert.deepEqual(compiled.headers, ['x-key', 'k1', 'authorization', 'Bearer t-k1']);
+    assert.equal(compiled.query, 'k=k1!');
+    const bad = validateGatewayConfig({ namedValues, backends: [{ id: 'b', url: 'http://x', credentials: { header: { 'x-a': ['{{nope}}'], 'x-b': ['{{crlf}}'] } } }] });
+    assert.ok(!bad.ok);
+    assert.deepEqual(bad.problems.map((p) => p.path), ['backends[0].credentials.header.x-a[0]', 'backends[0].credentials.header.x-b[0]']);
+    assert.doesNotMatch(bad.problems[1].message, /evil/, 'a filled value is never quoted');
+  });
 });
 
 describe('pool selection', () => {

@@ -2,7 +2,7 @@
  * Backend entities as they travel in the compiled table (plain data, msgpack-encoded in the
  * meta part): compiled once from `backends` in the compiler thread, so a worker only looks up.
  */
-import type { BackendConfig } from '../../shared/backend-schema.js';
+import { substituteCredential, type BackendConfig } from '../../shared/backend-schema.js';
 import { encodePair } from '../../shared/query-string.js';
 
 export interface CompiledBreakerRule {
@@ -40,16 +40,19 @@ export interface CompiledBackend {
   members: CompiledPoolMember[];
 }
 
-export function compileBackends(backends: readonly BackendConfig[]): CompiledBackend[] {
+/** `namedValues` fill `{{name}}` in credential values (the schema checked every name exists). */
+export function compileBackends(backends: readonly BackendConfig[], namedValues: ReadonlyArray<{ name: string; value: string }> = []): CompiledBackend[] {
+  const named = new Map(namedValues.map((v) => [v.name, v.value]));
+  const fill = (v: string): string => substituteCredential(v, named);
   const indexOf = new Map(backends.map((b, i) => [b.id, i]));
   return backends.map((b): CompiledBackend => {
     const url = b.url === undefined ? null : new URL(b.url);
     const headers: string[] = [];
-    for (const [name, values] of Object.entries(b.credentials?.header ?? {})) headers.push(name.toLowerCase(), values.join(','));
+    for (const [name, values] of Object.entries(b.credentials?.header ?? {})) headers.push(name.toLowerCase(), values.map(fill).join(','));
     const auth = b.credentials?.authorization;
-    if (auth !== undefined) headers.push('authorization', `${auth.scheme} ${auth.parameter}`);
+    if (auth !== undefined) headers.push('authorization', `${auth.scheme} ${fill(auth.parameter)}`);
     const pairs: string[] = [];
-    for (const [name, values] of Object.entries(b.credentials?.query ?? {})) for (const v of values) pairs.push(encodePair(name, v));
+    for (const [name, values] of Object.entries(b.credentials?.query ?? {})) for (const v of values) pairs.push(encodePair(name, fill(v)));
     const rule = b.circuitBreaker?.rules[0];
     return {
       id: b.id,

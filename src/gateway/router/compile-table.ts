@@ -137,7 +137,7 @@ export function compileTable(config: GatewayConfig): Uint8Array {
   const meta: MetaPayload = {
     configHash, settings: config.gateway, subscriptions: compileSubscriptions(config),
     products: config.products.map((p) => p.id), origins: [...origins.keys()],
-    backends: compileBackends(config.backends), policies: chainSets.policies, chainSets: chainSets.sets,
+    backends: compileBackends(config.backends, config.namedValues), policies: chainSets.policies, chainSets: chainSets.sets,
   };
   return w.layout(apiTrieRoot, packr.pack(meta));
 }
