@@ -118,6 +118,13 @@ export const backendSchema = z.object({
 
 export type BackendConfig = z.output<typeof backendSchema>;
 
+/** A client certificate authentication-certificate presents to a backend (PEM files, read at compile time). */
+export const certificateSchema = z.object({
+  id: z.string().min(1).max(256).regex(ID, 'letters, digits and . _ ~ - only'),
+  certFile: z.string().min(1).max(4096),
+  keyFile: z.string().min(1).max(4096),
+}).strict();
+
 function backendUrlProblem(raw: string): string | null {
   let url: URL;
   try { url = new URL(raw); } catch { return 'must be an absolute http:// or https:// URL'; }

@@ -8,7 +8,7 @@ import { z } from 'zod';
 import { parseAddressOrCidr } from '../gateway/policies/ip-address.js';
 import { checkTemplate, splitSuffix } from './url-template.js';
 import { foldAscii } from './table-layout.js';
-import { backendSchema, checkBackendReferences } from './backend-schema.js';
+import { backendSchema, certificateSchema, checkBackendReferences } from './backend-schema.js';
 import { fragmentSchema, namedValueSchema, policiesSchema, productSchema, subscriptionKeyNamesSchema, subscriptionSchema } from './config-management.js';
 
 export const HTTP_METHODS = ['GET', 'HEAD', 'POST', 'PUT', 'PATCH', 'DELETE', 'OPTIONS', 'TRACE', '*'] as const;
@@ -137,6 +137,8 @@ function shapeWith<Ops extends z.ZodType<OperationOutput[], z.ZodTypeDef, unknow
     fragments: z.array(fragmentSchema).max(1000).default([]),
     /** Backend entities, reached by set-backend-service backend-id (see src/gateway/backends/). */
     backends: z.array(backendSchema).max(1000).default([]),
+    /** Client certificates for authentication-certificate certificate-id. */
+    certificates: z.array(certificateSchema).max(100).default([]),
     /** Global policies: the outermost scope. */
     policies: policiesSchema.optional(),
   }).strict();
@@ -215,6 +217,11 @@ function checkManagementReferences(config: BaseConfig, ctx: z.RefinementCtx): vo
       if (other !== undefined) ctx.addIssue({ code: 'custom', path: ['subscriptions', i, field], message: `the same key is already used by ${other}` });
       keys.set(hash, `subscription "${s.id}"`);
     }
+  });
+  const certificateIds = new Set<string>();
+  config.certificates.forEach((c, i) => {
+    if (certificateIds.has(c.id)) ctx.addIssue({ code: 'custom', path: ['certificates', i, 'id'], message: `duplicate certificate id "${c.id}"` });
+    certificateIds.add(c.id);
   });
   const fragmentIds = new Set<string>();
   config.fragments.forEach((f, i) => {

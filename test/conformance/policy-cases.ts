@@ -134,6 +134,11 @@ export const POLICY_CASES: PolicyCase[] = [
     bad: [{ yaml: { 'backend-id': 'b1', 'base-url': 'http://x' }, attribute: 'base-url' }, { yaml: { 'base-url': 'ftp://x' }, attribute: 'base-url' }, { yaml: { 'backend-id': '@(nope' }, attribute: 'backend-id' }],
   },
   {
+    name: 'authentication-certificate', yaml: { 'certificate-id': 'client1' }, sections: ['inbound'],
+    runs: [{ title: 'names the client certificate for the forward', section: 'inbound', expect: CONTINUE, check: (ctx) => assert.equal(ctx.clientCertificate, 'client1') }],
+    bad: [{ yaml: { thumbprint: 'ABC' }, attribute: 'thumbprint' }, { yaml: { body: 'x', password: 'p' }, attribute: 'body' }, { yaml: {}, attribute: 'certificate-id' }],
+  },
+  {
     name: 'authentication-basic', yaml: { username: 'Aladdin', password: 'open sesame' }, sections: ['inbound'],
     runs: [
       { title: 'replaces Authorization with Basic credentials', section: 'inbound', setup: (ctx) => ctx.headers.push('authorization', 'Bearer x'), expect: CONTINUE,

@@ -154,6 +154,12 @@ describe('circuit breaker', () => {
 describe('set-backend-service backend-id', () => {
   const backends = [{ id: 'orders', url: 'http://10.0.0.9:8080/v1', credentials: { header: { 'x-key': ['a', 'b'] }, query: { code: ['c d'] } } }];
 
+  test('authentication-certificate: an unknown certificate-id is a compile error', () => {
+    const { problems } = compilePolicies(configOf(backends, [{ 'authentication-certificate': { 'certificate-id': 'nope' } }]));
+    assert.equal(problems.length, 1);
+    assert.match(problems[0].message, /authentication-certificate.*@certificate-id: no certificate with id "nope"/);
+  });
+
   test('an unknown constant id is a compile error naming the attribute', () => {
     const { problems } = compilePolicies(configOf(backends, [{ 'set-backend-service': { 'backend-id': 'nope' } }]));
     assert.equal(problems.length, 1);

@@ -7,22 +7,11 @@ import type { Section } from './phases.js';
 import type { PolicyFactory } from './policy-contract.js';
 import { PolicyCompileError, type PolicyElement, type PolicyLocation } from './policy-element.js';
 
-/**
- * APIM policies Outpost knows but cannot run yet: refused with the reason, not as "unknown".
- * (They are not registered, so they need no conformance case until they exist.)
- */
-const NOT_YET: Readonly<Record<string, string>> = {
-  'authentication-certificate': 'is not supported yet: Outpost\'s upstream client cannot present a client certificate to the backend (see README, Backends)',
-};
-
 export type FactoryLookup = (name: string) => PolicyFactory<unknown> | undefined;
 
 export function compileElement(lookup: FactoryLookup, element: PolicyElement, at: PolicyLocation): unknown {
   const factory = lookup(element.name);
-  if (!factory) {
-    const reason = NOT_YET[element.name];
-    throw new PolicyCompileError(at, null, reason === undefined ? `unknown policy "${element.name}"` : `"${element.name}" ${reason}`);
-  }
+  if (!factory) throw new PolicyCompileError(at, null, `unknown policy "${element.name}"`);
   if (!factory.sections.includes(at.section as Section)) {
     throw new PolicyCompileError(at, null, `"${element.name}" cannot be used in ${at.section} (allowed: ${factory.sections.join(', ')})`);
   }

@@ -27,7 +27,7 @@ export interface PolicyCompilation {
 }
 
 export function compilePolicies(config: GatewayConfig): PolicyCompilation {
-  return withCompileEnv({ backendIds: new Set(config.backends.map((b) => b.id)) }, () => compileAll(config));
+  return withCompileEnv({ backendIds: new Set(config.backends.map((b) => b.id)), certificateIds: new Set(config.certificates.map((c) => c.id)) }, () => compileAll(config));
 }
 
 function compileAll(config: GatewayConfig): PolicyCompilation {

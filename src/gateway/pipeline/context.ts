@@ -68,6 +68,8 @@ export class RequestContext {
   backendBasePath: string | null = null;
   /** The backend entity set-backend-service backend-id chose; null for a URL or the API's serviceUrl. */
   backendEntity: BackendEntityRoute | null = null;
+  /** authentication-certificate: the id of the client certificate to present to the backend, or null. */
+  clientCertificate: string | null = null;
   /** forward-request timeout, ms; 0 keeps the gateway's upstream settings. */
   timeoutMs = 0;
   /** Set by the retry policy; null sends once. */

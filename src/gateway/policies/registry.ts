@@ -19,6 +19,7 @@ import { validateJwt } from './validate-jwt.js';
 import { retry } from './retry.js';
 import { setVariable } from './set-variable.js';
 import { authenticationBasic } from './authentication-basic.js';
+import { authenticationCertificate } from './authentication-certificate.js';
 
 // choose compiles and creates its nested policies through this lookup (see choose.ts for why it is
 // passed in rather than imported); findFactory is only called once the registry is complete.
@@ -31,7 +32,7 @@ const FACTORIES: ReadonlyArray<PolicyFactory<never>> = [
   validateJwt,
   retry,
   setVariable,
-  authenticationBasic,
+  authenticationBasic, authenticationCertificate,
   choose,
 ] as unknown as ReadonlyArray<PolicyFactory<never>>;
 

@@ -9,6 +9,7 @@ import { Packr } from 'msgpackr';
 import type { ConfigProblem, GatewayConfig } from '../../shared/config-schema.js';
 import { compilePolicies } from '../pipeline/compile-policies.js';
 import { compileBackends } from '../backends/compiled-backend.js';
+import { compileCertificates } from '../backends/client-certificates.js';
 import type { ChainRef, MetaPayload } from '../../shared/compiled-meta.js';
 import type { CompiledChain, CompiledPolicy } from '../pipeline/policy-contract.js';
 import { SECTIONS } from '../pipeline/phases.js';
@@ -73,7 +74,9 @@ export class ConfigCompileError extends Error {
 
 export function compileTable(config: GatewayConfig): Uint8Array {
   const policies = compilePolicies(config);
-  if (policies.problems.length > 0) throw new ConfigCompileError(policies.problems);
+  const certificateProblems: ConfigProblem[] = [];
+  const certificates = compileCertificates(config, certificateProblems);
+  if (policies.problems.length > 0 || certificateProblems.length > 0) throw new ConfigCompileError([...certificateProblems, ...policies.problems]);
   const w = new TableWriter();
   const chainSets = new ChainSets();
   const apiRoot = newNode();
@@ -137,7 +140,7 @@ export function compileTable(config: GatewayConfig): Uint8Array {
   const meta: MetaPayload = {
     configHash, settings: config.gateway, subscriptions: compileSubscriptions(config),
     products: config.products.map((p) => p.id), origins: [...origins.keys()],
-    backends: compileBackends(config.backends, config.namedValues), policies: chainSets.policies, chainSets: chainSets.sets,
+    backends: compileBackends(config.backends, config.namedValues), certificates, policies: chainSets.policies, chainSets: chainSets.sets,
   };
   return w.layout(apiTrieRoot, packr.pack(meta));
 }

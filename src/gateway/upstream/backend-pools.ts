@@ -5,7 +5,7 @@
  * closed after a switch (requests already on them finish first).
  */
 import type { GatewaySettings } from '../../shared/config-schema.js';
-import { UpstreamPool } from './upstream-pool.js';
+import { UpstreamPool, type ClientCertificate } from './upstream-pool.js';
 
 type UpstreamSettings = GatewaySettings['upstream'];
 
@@ -16,11 +16,12 @@ export class BackendPools {
     return `${origin}|${s.connections}|${s.queueLimit}|${s.connectTimeoutMs}|${s.keepAliveTimeoutMs}|${s.headersTimeoutMs}|${s.bodyTimeoutMs}`;
   }
 
-  get(origin: string, settings: UpstreamSettings): UpstreamPool {
-    const key = BackendPools.key(origin, settings);
+  /** `certificate`: the client certificate its connections present (authentication-certificate); its own pools. */
+  get(origin: string, settings: UpstreamSettings, certificate: ClientCertificate | null = null): UpstreamPool {
+    const key = certificate === null ? BackendPools.key(origin, settings) : `${BackendPools.key(origin, settings)}|${certificate.fingerprint}`;
     let pool = this.pools.get(key);
     if (!pool) {
-      pool = new UpstreamPool(origin, settings);
+      pool = new UpstreamPool(origin, settings, certificate);
       this.pools.set(key, pool);
     }
     return pool;

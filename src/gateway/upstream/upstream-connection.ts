@@ -63,7 +63,8 @@ export class UpstreamConnection implements ResponseSink {
     this.keepAliveMs = pool.settings.keepAliveTimeoutMs;
     this.phaseAt = pool.now;
     if (o.tls) {
-      this.socket = tlsConnect({ host: o.host, port: o.port, servername: o.servername, ALPNProtocols: ['http/1.1'] });
+      const client = pool.clientCertificate;
+      this.socket = tlsConnect({ host: o.host, port: o.port, servername: o.servername, ALPNProtocols: ['http/1.1'], ...(client === null ? {} : { cert: client.cert, key: client.key }) });
       this.socket.on('secureConnect', this.onConnect);
       this.socket.on('data', this.onData);
     } else {

@@ -32,6 +32,15 @@ export function parseOrigin(origin: string): UpstreamTarget {
   return { tls, host, port: url.port ? Number(url.port) : tls ? 443 : 80, servername: isIP(host) === 0 ? host : undefined };
 }
 
+/** A client certificate the pool presents to its backend (authentication-certificate), PEM. */
+export interface ClientCertificate {
+  id: string;
+  cert: string;
+  key: string;
+  /** SHA-256 of cert and key: pools are keyed by it, so a changed file gets new connections. */
+  fingerprint: string;
+}
+
 export class UpstreamPool implements Dispatcher, DispatchOwner {
   readonly target: UpstreamTarget;
   /** Coarse clock in ms, advanced by the sweep. */
@@ -47,7 +56,7 @@ export class UpstreamPool implements Dispatcher, DispatchOwner {
   private closing = false;
   private onDrained: (() => void) | null = null;
 
-  constructor(readonly origin: string, readonly settings: UpstreamSettings) {
+  constructor(readonly origin: string, readonly settings: UpstreamSettings, readonly clientCertificate: ClientCertificate | null = null) {
     this.target = parseOrigin(origin);
     const shortest = Math.min(settings.connectTimeoutMs, settings.headersTimeoutMs, settings.bodyTimeoutMs, settings.keepAliveTimeoutMs);
     this.tickMs = Math.max(10, Math.min(250, Math.floor(shortest / 8)));

@@ -3,7 +3,7 @@
  * objects the hot path needs (its upstream pool, the base path). A request captures the
  * Generation it started with; a new one replaces it only for later requests.
  */
-import type { UpstreamPool } from '../upstream/upstream-pool.js';
+import type { ClientCertificate, UpstreamPool } from '../upstream/upstream-pool.js';
 import type { GatewaySettings } from '../../shared/config-schema.js';
 import { SharedRouteTable } from '../router/shared-table.js';
 import { lazyList } from '../router/table-records.js';
@@ -35,6 +35,8 @@ export interface Generation {
   subscriptions: SubscriptionIndex;
   /** Per operation: runtime chains by product id ('' = no product key), or null without policies. Built on first use. */
   chains: ReadonlyArray<Map<string, RuntimeChain> | null>;
+  /** Client certificates by id (authentication-certificate). */
+  certificates: ReadonlyMap<string, ClientCertificate>;
   /** True when a peer address is inside gateway.trustedProxies (always false when none are set). */
   trustedProxy: (clientIp: string) => boolean;
 }
@@ -92,5 +94,6 @@ export function buildGeneration(
     return op.chains === null ? null
       : new Map(Object.entries(op.chains).map(([product, chain]) => [product, instantiateChain(chain, services)]));
   });
-  return { number, table, settings, apis, subscriptions: new SubscriptionIndex(table.meta.subscriptions), chains, trustedProxy: trustedProxyMatcher(settings.trustedProxies) };
+  const certificates = new Map((table.meta.certificates ?? []).map((c) => [c.id, c]));
+  return { number, table, settings, apis, certificates, subscriptions: new SubscriptionIndex(table.meta.subscriptions), chains, trustedProxy: trustedProxyMatcher(settings.trustedProxies) };
 }

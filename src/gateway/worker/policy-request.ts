@@ -50,7 +50,9 @@ export function startPolicyRequest(
         try { retry.reroute(ctx); } catch { /* nothing to pick (every member open): retry where it was */ }
       }
       const origin = ctx.backendOrigin;
-      const pool = origin === null ? api.pool : owner.pools.get(origin, gen.settings.upstream);
+      const certificate = ctx.clientCertificate === null ? null : gen.certificates.get(ctx.clientCertificate) ?? null;
+      const pool = certificate !== null ? owner.pools.get(origin ?? api.meta.origin, gen.settings.upstream, certificate)
+        : origin === null ? api.pool : owner.pools.get(origin, gen.settings.upstream);
       const route = ctx.backendEntity;
       const opts: UpstreamRequest = {
         path: backendTarget(ctx.backendBasePath ?? api.basePath, ctx.path, route === null || route.query === '' ? ctx.query : withQuery(ctx.query, route.query)),
