@@ -23,7 +23,9 @@ export class RuntimeBackend implements BackendEntityRoute {
   }
 
   reportStatus(status: number, retryAfter: string | null): void {
-    this.breaker?.recordStatus(status, retryAfter, this.now());
+    // Most answers are not failures: the clock is read only for those that are.
+    const b = this.breaker;
+    if (b !== null && b.isFailure(status)) b.recordStatus(status, retryAfter, this.now());
   }
 
   reportError(code: ErrorCode): void {
@@ -85,10 +87,10 @@ export class BackendDirectory {
   pick(id: string): RuntimeBackend | 'open' | null {
     const entry = this.byId.get(id);
     if (entry === undefined) return null;
-    const now = this.now();
-    if (!isPool(entry)) return entry.breaker?.isOpen(now) === true ? 'open' : entry;
+    const clock = this.now;
+    if (!isPool(entry)) return entry.breaker?.isOpenBy(clock) === true ? 'open' : entry;
     for (const tier of entry.tiers) {
-      const chosen = pickWeighted(tier, now);
+      const chosen = pickWeighted(tier, clock);
       if (chosen !== null) return chosen;
     }
     return 'open';
@@ -99,11 +101,11 @@ export class BackendDirectory {
  * Smooth weighted round-robin over the healthy members of one tier. Weight 0 members are used
  * only when every healthy member of the tier has weight 0 (then they share equally).
  */
-function pickWeighted(tier: Member[], now: number): RuntimeBackend | null {
+function pickWeighted(tier: Member[], clock: () => number): RuntimeBackend | null {
   let anyWeight = false;
   let anyHealthy = false;
   for (const m of tier) {
-    if (m.backend.breaker?.isOpen(now) === true) continue;
+    if (m.backend.breaker?.isOpenBy(clock) === true) continue;
     anyHealthy = true;
     if (m.weight > 0) anyWeight = true;
   }
@@ -111,7 +113,7 @@ function pickWeighted(tier: Member[], now: number): RuntimeBackend | null {
   let best: Member | null = null;
   let total = 0;
   for (const m of tier) {
-    if (m.backend.breaker?.isOpen(now) === true) continue;
+    if (m.backend.breaker?.isOpenBy(clock) === true) continue;
     const w = anyWeight ? m.weight : 1;
     if (w === 0) continue;
     m.current += w;

@@ -29,11 +29,20 @@ export class CircuitBreaker {
     return false;
   }
 
+  /** isOpen, reading the clock only when the breaker has tripped (the common closed case reads none). */
+  isOpenBy(clock: () => number): boolean {
+    return this.openUntil !== 0 && this.isOpen(clock());
+  }
+
+  /** Whether a backend status is a failure for this rule. */
+  isFailure(status: number): boolean {
+    for (const [min, max] of this.rule.statusRanges) if (status >= min && status <= max) return true;
+    return false;
+  }
+
   /** A backend answer: counts when its status is in a failure range. */
   recordStatus(status: number, retryAfter: string | null, now: number): void {
-    for (const [min, max] of this.rule.statusRanges) {
-      if (status >= min && status <= max) { this.failure(now, retryAfter); return; }
-    }
+    if (this.isFailure(status)) this.failure(now, retryAfter);
   }
 
   /** A failure with no answer (connection refused, timeout...): counts when the rule lists its code. */
