@@ -9,6 +9,7 @@
  */
 import { loadConfigFile } from '../gateway/config/load-config.js';
 import { compilePolicies } from '../gateway/pipeline/compile-policies.js';
+import { compileCertificates } from '../gateway/backends/client-certificates.js';
 import type { ConfigProblem } from '../shared/config-schema.js';
 import { EXIT, type ExitCode } from './exit-codes.js';
 import { parseFlags, usageError } from './usage.js';
@@ -18,8 +19,12 @@ export async function validateCommand(args: string[]): Promise<ExitCode> {
   if (positionals.length !== 1) throw usageError(`validate takes one config file, got ${positionals.length}`);
   const file = positionals[0];
   const result = await loadConfigFile(file);
-  // Shape first; then what only compiling finds (policies), as the gateway would at startup.
-  const problems = result.ok ? compilePolicies(result.config).problems : result.problems;
+  // Shape first; then what only compiling finds (client certificate files, policies), as the gateway would at startup.
+  const problems = result.ok ? [] : result.problems;
+  if (result.ok) {
+    compileCertificates(result.config, problems);
+    problems.push(...compilePolicies(result.config).problems);
+  }
   if (result.ok && problems.length === 0) {
     process.stdout.write(`${file}: valid (${result.config.apis.length} APIs)\n`);
     return EXIT.ok;
