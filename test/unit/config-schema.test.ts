@@ -161,6 +161,7 @@ describe('validateGatewayConfig: defaults and normalisation', () => {
       namedValues: [],
       fragments: [],
       backends: [],
+      certificates: [],
     });
   });
 
