@@ -69,6 +69,10 @@ export const ERRORS = {
   OUTPOST_ERR_BACKEND_TIMEOUT: { status: 504, source: 'backend', retrySafe: false, message: 'Gateway timeout: the backend did not answer in time' },
   /** A fleet counter with fail-mode="closed" could not reach Redis within the budget (or the breaker is open). */
   OUTPOST_ERR_REDIS_UNAVAILABLE: { status: 503, source: 'internal', retrySafe: true, message: 'Service unavailable: the fleet-wide counter store cannot be reached' },
+  /** set-backend-service backend-id: the backend's circuit breaker is open (or every service of the pool is). */
+  OUTPOST_ERR_BACKEND_CIRCUIT_OPEN: { status: 503, source: 'backend', retrySafe: true, message: 'Service unavailable: the backend circuit breaker is open' },
+  /** set-backend-service backend-id from an expression named a backend the config does not have. */
+  OUTPOST_ERR_BACKEND_NOT_FOUND: { status: 500, source: 'policy', retrySafe: false, message: 'Internal server error: the policy named an unknown backend' },
   OUTPOST_ERR_SHUTTING_DOWN: { status: 503, source: 'internal', retrySafe: true, message: 'Service unavailable: the gateway is shutting down' },
   OUTPOST_ERR_NOT_READY: { status: 503, source: 'internal', retrySafe: true, message: 'Service unavailable: no configuration is loaded' },
   OUTPOST_ERR_INTERNAL: { status: 500, source: 'internal', retrySafe: false, message: 'Internal server error' },

@@ -21,6 +21,8 @@ import { cacheLookup } from '../cache/cache-lookup.js';
 import { cacheStore } from '../cache/cache-store.js';
 import { cacheLookupValue, cacheRemoveValue, cacheStoreValue } from '../cache/cache-value.js';
 import { setVariable } from './set-variable.js';
+import { authenticationBasic } from './authentication-basic.js';
+import { authenticationCertificate } from './authentication-certificate.js';
 
 // choose compiles and creates its nested policies through this lookup (see choose.ts for why it is
 // passed in rather than imported); findFactory is only called once the registry is complete.
@@ -34,6 +36,7 @@ const FACTORIES: ReadonlyArray<PolicyFactory<never>> = [
   retry,
   cacheLookup, cacheStore, cacheLookupValue, cacheStoreValue, cacheRemoveValue,
   setVariable,
+  authenticationBasic, authenticationCertificate,
   choose,
 ] as unknown as ReadonlyArray<PolicyFactory<never>>;
 

@@ -9,6 +9,7 @@ import { performance } from 'node:perf_hooks';
 import { RequestHandler, type WorkerContext } from './handle-request.js';
 import { buildGeneration, type Generation } from './generation.js';
 import { BackendPools } from '../upstream/backend-pools.js';
+import { BreakerRegistry } from '../backends/backend-directory.js';
 import { SharedCounters } from '../pipeline/shared-counters.js';
 import { SharedGauges } from '../pipeline/shared-gauges.js';
 import type { WorkerServices } from '../pipeline/worker-services.js';
@@ -38,6 +39,8 @@ if (init.cpu !== null) pinWorkerThread(init.cpu);
 const port = parentPort!;
 const pools = new BackendPools();
 const redisStats = new RedisStatsRow(init.redisStats, init.index);
+/** Circuit breakers of backend entities: per worker, kept across generations while the backend and its rule stay. */
+const breakers = new BreakerRegistry();
 const services: WorkerServices = {
   counters: new SharedCounters(init.counters), gauges: new SharedGauges(init.gauges, init.index), now: Date.now,
   // One connection per worker, opened now and kept for the thread's life (gateway.redis is restart-only).
@@ -123,7 +126,7 @@ const servers = [server];
 
 function applyTable(generation: number, buffer: SharedArrayBuffer): void {
   const started = performance.now();
-  state.generation = buildGeneration(generation, buffer, pools, services);
+  state.generation = buildGeneration(generation, buffer, pools, services, breakers);
   const requestEnded = telemetry.configure(state.generation.settings);
   for (const s of servers) {
     s.setLimits(limitsOf(state.generation.settings));
