@@ -37,6 +37,19 @@ const ALL: Section[] = ['inbound', 'backend', 'outbound', 'on-error'];
 
 export const POLICY_CASES: PolicyCase[] = [
   {
+    name: 'trace', yaml: { source: 'orders', severity: 'information', message: { text: '@("tier " + context.Request.Headers.GetValueOrDefault("x-tier", "none"))' }, metadata: [{ name: 'api', value: '@(context.Api.Id)' }] }, sections: ALL,
+    runs: [
+      { title: 'writes its line and goes on', section: 'inbound', expect: CONTINUE },
+      { title: 'in on-error too', section: 'on-error', yaml: { source: 's', message: { text: 'failed' } }, expect: CONTINUE },
+    ],
+    bad: [
+      { yaml: { message: { text: 'm' } }, attribute: 'source' },
+      { yaml: { source: 's', severity: 'loud', message: { text: 'm' } }, attribute: 'severity' },
+      { yaml: { source: 's', message: { text: 'm' }, colour: 'red' }, attribute: 'colour' },
+      { yaml: { source: 's', message: { text: '@(context.Nope)' } }, attribute: 'message' },
+    ],
+  },
+  {
     name: 'set-variable', yaml: { name: 'tier', value: '@(context.Request.Headers.GetValueOrDefault("x-tier", "none"))' }, sections: ALL,
     runs: [
       { title: 'stores the expression\'s value', section: 'inbound', expect: CONTINUE, check: (ctx) => assert.equal(ctx.variable('tier'), 'none') },

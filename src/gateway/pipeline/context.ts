@@ -100,6 +100,8 @@ export class RequestContext {
   requestBody: Buffer | null = null;
   /** performance.now() when the context was built: context.Elapsed. */
   readonly startedAt = performance.now();
+  /** The request's correlation id (the client's X-Request-Id or one the gateway made), as in its request-log line. */
+  correlationId = '';
   /** context.RequestId, made on first read (most requests never ask). */
   requestId: string | null = null;
   /** What a cache policy found, for telemetry and request logs: null when no cache policy ran. */
