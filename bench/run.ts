@@ -40,6 +40,7 @@ function plan(targets: TargetName[]): Planned[] {
     if (settings.scenarios.includes('policies')) out.push({ scenario: 'policies', target });
     if (settings.scenarios.includes('workers2')) out.push({ scenario: 'workers2', target });
     if (settings.scenarios.includes('https')) out.push({ scenario: 'https', target });
+    if (settings.scenarios.includes('telemetry-off')) out.push({ scenario: 'telemetry-off', target });
   }
   return out;
 }
@@ -172,6 +173,7 @@ function report(runs: Run[], paced: PacedResult[], versions: Record<string, stri
     : `core ${layout.proxyCore}: the proxy under test (workers2: the gateway on cores ${layout.allCores}); core ${layout.loadCore}: backend nginx (1 worker, return 200) + wrk -t1 -c${settings.connections} + this runner`;
   if (settings.cpuProf) notes.push(`gateway CPU profiles (one per thread, plain runs) in ${resultsDir}; profiled runs are slower, not results`);
   for (const r of runs) notes.push(...runNotes(r));
+  notes.push(...telemetryCost(runs));
   for (const p of paced) for (const line of p.problems) notes.push(`fixed-rate ${p.target} logged: ${line}`);
   const date = new Date().toISOString();
   const file = writeJson(resultsDir, { date, machine: m, layout: layoutText, tools: versions, settings, runs, ratios, summary, fixedRate: { results: paced, gatewayAddedP99WithinNginxPlus1ms: p99Met }, notes });
@@ -196,6 +198,19 @@ function report(runs: Run[], paced: PacedResult[], versions: Record<string, stri
   out.push(`report: ${file}`);
   process.stdout.write(out.join('\n') + '\n');
   return failed ? 1 : 0;
+}
+
+/** Per round: gateway plain (metrics and request logs on) minus telemetry-off, CPU µs per request. */
+function telemetryCost(runs: Run[]): string[] {
+  const out: string[] = [];
+  for (const off of runs.filter((r) => r.scenario === 'telemetry-off')) {
+    const on = runs.find((r) => r.round === off.round && r.scenario === 'plain' && r.target === 'gateway');
+    if (!on) continue;
+    const saturated = on.saturated && off.saturated ? '' : ' (a run was not saturated: indicative only)';
+    out.push(`round ${off.round + 1}: telemetry + request logs cost ${(on.cpuUsPerReq.proxy - off.cpuUsPerReq.proxy).toFixed(1)} µs CPU/request `
+      + `(${on.cpuUsPerReq.proxy.toFixed(1)} on, ${off.cpuUsPerReq.proxy.toFixed(1)} off)${saturated}`);
+  }
+  return out;
 }
 
 runMain('bench', main, () => tmpDir);

@@ -10,9 +10,11 @@ export type TargetName = (typeof ALL_TARGETS)[number];
  * plain: every target proxies one route. policies: the gateway with subscription key,
  * rate-limit-by-key and set-header. workers2: the gateway with two workers (CPU per request only).
  * https: as `plain`, through the gateway's HTTPS listener (what TLS costs per request).
+ * telemetry-off: the plain gateway with metrics recording and request logs off, in the same round
+ * as plain (which has both on, the defaults): the difference is their CPU cost per request.
  * fixed-rate: every target at half of nginx's max rate, for added p99 over a direct hit.
  */
-export const ALL_SCENARIOS = ['plain', 'policies', 'workers2', 'https', 'fixed-rate'] as const;
+export const ALL_SCENARIOS = ['plain', 'policies', 'workers2', 'https', 'telemetry-off', 'fixed-rate'] as const;
 export type ScenarioName = (typeof ALL_SCENARIOS)[number];
 
 export interface Settings {

@@ -61,7 +61,8 @@ function compare(run: RunFigures, ref: RunFigures | undefined, versus: string, c
 /**
  * Every run against its reference in the same round: plain and policies runs against nginx plain
  * (req/s and CPU per request); workers2 against the one-worker gateway (CPU per request only);
- * https against the plain gateway (req/s and CPU per request: the cost of TLS).
+ * https against the plain gateway (req/s and CPU per request: the cost of TLS); telemetry-off
+ * against the plain gateway (the cost of metrics and request logs).
  * A ratio is given only when both runs in it were saturated.
  */
 export function roundRatios(runs: RunFigures[]): RoundRatio[] {
@@ -71,8 +72,8 @@ export function roundRatios(runs: RunFigures[]): RoundRatio[] {
   for (const run of runs) {
     if (run.scenario === 'workers2') {
       out.push(compare(run, find(run.round, 'plain', 'gateway'), 'gateway plain', true));
-    } else if (run.scenario === 'https') {
-      // What TLS costs: the same gateway, the same route, over its HTTPS listener.
+    } else if (run.scenario === 'https' || run.scenario === 'telemetry-off') {
+      // The same gateway and route: over its HTTPS listener (what TLS costs), or with metrics and request logs off.
       out.push(compare(run, find(run.round, 'plain', 'gateway'), 'gateway plain', false));
     } else if (!(run.scenario === 'plain' && run.target === 'nginx')) {
       out.push(compare(run, find(run.round, 'plain', 'nginx'), 'nginx plain', false));

@@ -9,6 +9,9 @@ import { backendTlsSchema, listenerTlsSchema, upstreamTlsSchema } from './tls-co
 import { parseAddressOrCidr } from '../gateway/policies/ip-address.js';
 import { checkTemplate, patternShape, splitSuffix } from './url-template.js';
 import { foldAscii } from './table-layout.js';
+import { apiRequestLogSchema, requestLogSchema, telemetrySchema } from './telemetry-config.js';
+export { DEFAULT_LATENCY_BUCKETS } from './telemetry-config.js';
+import { backendSchema, certificateSchema, checkBackendReferences } from './backend-schema.js';
 import { fragmentSchema, namedValueSchema, policiesSchema, productSchema, subscriptionKeyNamesSchema, subscriptionSchema } from './config-management.js';
 
 export const HTTP_METHODS = ['GET', 'HEAD', 'POST', 'PUT', 'PATCH', 'DELETE', 'OPTIONS', 'TRACE', '*'] as const;
@@ -127,6 +130,9 @@ const gatewaySchema = z.object({
   drainTimeoutSeconds: z.number().min(0).max(3600).default(30),
   cpuAffinity: cpuAffinitySchema.optional(),
   upstream: upstreamSchema.default({}),
+  /** One JSON line per request on stdout (README, Request logs). */
+  requestLog: requestLogSchema.default({}),
+  telemetry: telemetrySchema.default({}),
   cache: cacheSchema.default({}),
   redis: redisSchema.optional(),
   /** The HTTPS listener; absent means none. */
@@ -200,6 +206,8 @@ function apiSchemaWith<Ops extends z.ZodType<OperationOutput[], z.ZodTypeDef, un
     policies: policiesSchema.optional(),
     /** https backends of this API: extra CA, client certificate (mTLS), or no verification at all. */
     backendTls: backendTlsSchema.optional(),
+    /** false: no request-log line for this API's requests (metrics still count them). */
+    requestLog: apiRequestLogSchema,
   }).strict();
 }
 
@@ -212,6 +220,10 @@ function shapeWith<Ops extends z.ZodType<OperationOutput[], z.ZodTypeDef, unknow
     namedValues: z.array(namedValueSchema).default([]),
     /** Policy fragments, inserted by include-fragment (see src/gateway/pipeline/fragments.ts). */
     fragments: z.array(fragmentSchema).max(1000).default([]),
+    /** Backend entities, reached by set-backend-service backend-id (see src/gateway/backends/). */
+    backends: z.array(backendSchema).max(1000).default([]),
+    /** Client certificates for authentication-certificate certificate-id. */
+    certificates: z.array(certificateSchema).max(100).default([]),
     /** Global policies: the outermost scope. */
     policies: policiesSchema.optional(),
   }).strict();
@@ -230,6 +242,7 @@ function crossFieldRules(config: BaseConfig, ctx: z.RefinementCtx): void {
   if (tls !== undefined && tls.port !== 0 && tls.port === config.gateway.port) {
     ctx.addIssue({ code: 'custom', path: ['gateway', 'tls', 'port'], message: `must differ from gateway.port (${config.gateway.port})` });
   }
+  checkBackendReferences(config.backends, new Map(config.namedValues.map((v) => [v.name, v.value])), ctx);
   const apiIds = new Set<string>();
   const suffixHosts = new Set<string>();
   config.apis.forEach((api, a) => {
@@ -293,6 +306,11 @@ function checkManagementReferences(config: BaseConfig, ctx: z.RefinementCtx): vo
       if (other !== undefined) ctx.addIssue({ code: 'custom', path: ['subscriptions', i, field], message: `the same key is already used by ${other}` });
       keys.set(hash, `subscription "${s.id}"`);
     }
+  });
+  const certificateIds = new Set<string>();
+  config.certificates.forEach((c, i) => {
+    if (certificateIds.has(c.id)) ctx.addIssue({ code: 'custom', path: ['certificates', i, 'id'], message: `duplicate certificate id "${c.id}"` });
+    certificateIds.add(c.id);
   });
   const fragmentIds = new Set<string>();
   config.fragments.forEach((f, i) => {

@@ -93,4 +93,45 @@ export interface Drained { type: 'drained'; cutOff: number }
 
 export interface LivenessPong { type: 'pong'; seq: number }
 
-export type WorkerToPrimary = Listening | ListenFailed | TableApplied | Drained | LivenessPong;
+export type WorkerToPrimary = Listening | ListenFailed | TableApplied | Drained | LivenessPong | TelemetryMessage;
+
+/**
+ * A worker's telemetry since its previous report (every second): a msgpackr-encoded
+ * TelemetryReport, posted with its buffer transferred (no copy, no structured clone of the tree).
+ */
+export interface TelemetryMessage { type: 'telemetry'; payload: Uint8Array }
+
+/** What a TelemetryMessage's payload decodes to. */
+export interface TelemetryReport {
+  worker: number;
+  /** Unix ms when the report was taken. */
+  at: number;
+  series: SeriesDelta[];
+  /** The worker's event-loop delay over the interval (perf_hooks.monitorEventLoopDelay), ms. */
+  loopDelayP99Ms: number;
+  loopDelayMaxMs: number;
+  /** Request-log lines dropped because the worker's batch was full. */
+  requestLogDropped: number;
+}
+
+/** One label set's deltas: counts, bytes, exact sums and HDR histograms (µs, compressed base64). */
+export interface SeriesDelta {
+  apiId: string;
+  operationId: string;
+  requests: number;
+  /** Status >= 500, or a coded error whose source is backend or internal. */
+  errors: number;
+  /** [status, count, status, count, ...] */
+  statuses: number[];
+  errorCodes: Record<string, number>;
+  cache: Record<string, number>;
+  requestBytes: number;
+  responseBytes: number;
+  totalSumUs: number;
+  backendSumUs: number;
+  gatewaySumUs: number;
+  totalHist: string;
+  /** '' when no request of the interval reached a backend. */
+  backendHist: string;
+  gatewayHist: string;
+}

@@ -83,6 +83,8 @@ export const API_STRIDE = 9;
 export const API_STRINGS = ['id', 'name', 'path', 'basePath', 'backendHost', 'keyHeader', 'keyQuery'] as const;
 export const AF_PRESERVE_HOST = 1;
 export const AF_SUBSCRIPTION_REQUIRED = 2;
+/** The API opted out of request logs (`apis[].requestLog: false`). */
+export const AF_NO_REQUEST_LOG = 4;
 
 /** An operation: its method code, its API, its id and template, parameter names, policy chains. */
 export const O_METHOD = 0;

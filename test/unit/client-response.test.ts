@@ -12,7 +12,7 @@ function response(opts: { head?: boolean; http10?: boolean; keepAlive?: boolean;
   const owner: ResponseOwner = {
     socket: socket as unknown as Socket, draining: opts.draining ?? false,
     responseFinished: (_r, close) => { state.finished = { close }; },
-    requestBodyWanted() {}, pauseBody() {},
+    requestBodyWanted() {}, pauseBody() {}, requestEnded() {},
   };
   const res = new ClientResponse(owner, opts.head ?? false, opts.http10 ?? false, opts.keepAlive ?? true, '127.0.0.1');
   return { res, state, text: () => Buffer.concat(out).toString('latin1').replace(/Date: [^\r]*\r\n/, '') };

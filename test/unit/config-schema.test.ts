@@ -155,12 +155,17 @@ describe('validateGatewayConfig: defaults and normalisation', () => {
         maxBodyBytes: 104_857_600, maxHeaderCount: 100, requestHeadTimeoutMs: 10_000, clientIdleTimeoutMs: 5_000,
         requestBodyTimeoutMs: 30_000, trustedProxies: [], drainTimeoutSeconds: 30,
         upstream: { connections: 128, connectTimeoutMs: 5000, headersTimeoutMs: 60_000, bodyTimeoutMs: 60_000, keepAliveTimeoutMs: 4000, queueLimit: 1024 },
+        requestLog: { enabled: true, sample: 1 },
+        telemetry: { enabled: true, buckets: [0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10] },
         cache: { maxEntryBytes: 1_048_576, internalMaxBytes: 67_108_864 },
       },
       apis: [],
       products: [],
       subscriptions: [],
       namedValues: [],
+      fragments: [],
+      backends: [],
+      certificates: [],
     });
   });
 
@@ -189,6 +194,19 @@ describe('validateGatewayConfig: defaults and normalisation', () => {
     assert.deepStrictEqual(only.operations.map((o) => o.method), ['GET', 'DELETE']);
     assert.equal(only.preserveHost, false);
     assert.equal(only.hostnames, undefined);
+  });
+
+  test('requestLog and telemetry: defaults, per-API opt-out, bad values named by path', () => {
+    const result = validateGatewayConfig({ apis: [api({ requestLog: false })] });
+    assert.ok(result.ok);
+    assert.equal(result.config.apis[0].requestLog, false);
+    const plain = validateGatewayConfig({ apis: [api()] });
+    assert.ok(plain.ok && plain.config.apis[0].requestLog === true);
+    assert.deepStrictEqual(problems({ gateway: { requestLog: { sample: 1.5 } } }).map((p) => p.path), ['gateway.requestLog.sample']);
+    assert.deepStrictEqual(problems({ gateway: { requestLog: { enabld: true } } }).map((p) => p.path), ['gateway.requestLog.enabld']);
+    assert.deepStrictEqual(problems({ gateway: { telemetry: { buckets: [0.1, 0.05] } } }), [{ path: 'gateway.telemetry.buckets', message: 'must be strictly increasing' }]);
+    assert.deepStrictEqual(problems({ gateway: { telemetry: { buckets: [] } } }).map((p) => p.path), ['gateway.telemetry.buckets']);
+    assert.deepStrictEqual(problems({ gateway: { telemetry: { buckets: [-1] } } }).map((p) => p.path), ['gateway.telemetry.buckets[0]']);
   });
 
   test('lower-case and upper-case spellings of one method are one shape', () => {

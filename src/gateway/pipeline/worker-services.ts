@@ -1,5 +1,6 @@
 import type { RedisLink } from '../redis/redis-link.js';
 import type { RedisStatsRow } from '../redis/redis-stats.js';
+import type { BackendDirectory } from '../backends/backend-directory.js';
 
 /**
  * What a worker offers policy instances: the node-wide counters and gauges in shared memory, and a clock
@@ -39,4 +40,6 @@ export interface WorkerServices {
   redis?: RedisLink | null;
   /** Where fleet counters report their fail-mode decisions (metrics, one log line per change). */
   redisStats?: RedisStatsRow;
+  /** The generation's backend entities (set-backend-service backend-id); absent in harnesses without them. */
+  backends?: BackendDirectory;
 }

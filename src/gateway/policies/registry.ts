@@ -25,6 +25,9 @@ import { sendRequest } from './send-request.js';
 import { sendOneWayRequest } from './send-one-way-request.js';
 import { setBody } from './set-body.js';
 import { findAndReplace } from './find-and-replace.js';
+import { authenticationBasic } from './authentication-basic.js';
+import { authenticationCertificate } from './authentication-certificate.js';
+import { trace } from './trace.js';
 
 // choose compiles and creates its nested policies through this lookup (see choose.ts for why it is
 // passed in rather than imported); findFactory is only called once the registry is complete.
@@ -39,6 +42,8 @@ const FACTORIES: ReadonlyArray<PolicyFactory<never>> = [
   cacheLookup, cacheStore, cacheLookupValue, cacheStoreValue, cacheRemoveValue,
   setVariable,
   sendRequest, sendOneWayRequest, setBody, findAndReplace,
+  authenticationBasic, authenticationCertificate,
+  trace,
   choose,
 ] as unknown as ReadonlyArray<PolicyFactory<never>>;
 

@@ -28,6 +28,10 @@ import { OutpostError } from '../../shared/errors.js';
 import { problemsCode, validateGatewayConfig, type ConfigProblem, type GatewayConfig } from '../../shared/config-schema.js';
 import type { TablePublish } from '../../shared/protocol.js';
 import { errorFields, log } from '../../shared/log.js';
+import type { TelemetrySink } from '../../shared/telemetry-types.js';
+import { TelemetryAggregator } from '../telemetry/aggregator.js';
+import { renderTelemetry } from '../telemetry/render-metrics.js';
+import { ProcessMetrics } from '../telemetry/process-metrics.js';
 import { PrimaryRedis } from './redis-primary.js';
 import { checkRedisUrlVariable, resolveRedisSettings, withRedisUrlOverride } from '../redis/redis-settings.js';
 import { reportNativeAddon } from '../native.js';
@@ -44,6 +48,8 @@ export interface GatewayOptions {
   /** Overrides gateway.tls.port (only with gateway.tls). */
   httpsPort?: number;
   workers?: number;
+  /** Receives the per-minute telemetry rows every upload interval (managed mode: the uploader). */
+  telemetrySink?: TelemetrySink;
   /** OUTPOST_REDIS_URL: replaces gateway.redis.url (or turns Redis on) in every config. */
   redisUrl?: string;
 }
@@ -56,6 +62,8 @@ export interface RunningGateway {
   shutdown(reason: string): Promise<void>;
   /** Settles (never rejects) if the gateway must stop on its own: the workers cannot stay up. */
   failed: Promise<OutpostError>;
+  /** Merged worker telemetry (attachSink to receive the per-minute rows). */
+  telemetry: TelemetryAggregator;
 }
 
 export async function runGateway(options: GatewayOptions): Promise<RunningGateway> {
@@ -160,10 +168,15 @@ export async function runGateway(options: GatewayOptions): Promise<RunningGatewa
   let crashLooped: (err: OutpostError) => void = () => undefined;
   const failed = new Promise<OutpostError>((resolve) => { crashLooped = resolve; });
   supervisor.onCrashLoop = (err) => crashLooped(err);
+  const telemetry = new TelemetryAggregator(startSettings.telemetry.buckets);
+  const sink = options.telemetrySink ?? source.telemetrySink;
+  if (sink) telemetry.attachSink(sink);
+  supervisor.onTelemetry = (payload) => telemetry.ingest(payload);
+  const processMetrics = new ProcessMetrics();
   const ops = await startOpsServer(opsPort, {
     liveness: () => supervisor.liveness(),
     readiness: () => readiness.report(),
-    metrics: () => renderMetrics(state, supervisor) + redis.metrics() + [...source.metrics(), ...(https?.metrics() ?? [])].map((l) => l + '\n').join(''),
+    metrics: () => renderMetrics(state, supervisor) + redis.metrics() + [...source.metrics(), ...(https?.metrics() ?? [])].map((l) => l + '\n').join('') + renderTelemetry(telemetry) + processMetrics.render(),
     crashWorker: (i) => supervisor.crash(i),
   }, faultInjection).catch(closeQuietly);
   let boundPort: number;
@@ -172,6 +185,7 @@ export async function runGateway(options: GatewayOptions): Promise<RunningGatewa
   } catch (err) {
     // Workers that did start hold listening sockets: close them before the process exits.
     readiness.stop();
+    telemetry.close();
     await supervisor.drain(0);
     await new Promise<void>((r) => closeServer(ops.server, r));
     await compiler.close();
@@ -210,6 +224,7 @@ export async function runGateway(options: GatewayOptions): Promise<RunningGatewa
       const table: TablePublish = { type: 'table', generation, buffer };
       state.generation = generation;
       state.settings = compiled.settings;
+      telemetry.setBuckets(compiled.settings.telemetry.buckets);
       state.sourceHash = compiled.sourceHash;
       state.reloads++;
       state.lastReload = { ok: true, at: new Date().toISOString(), generation };
@@ -254,6 +269,8 @@ export async function runGateway(options: GatewayOptions): Promise<RunningGatewa
     https?.close();
     await source.close();
     const cutOff = await supervisor.drain(graceMs);
+    telemetry.close(); // after the drain: the workers' last reports are in
+    await source.flushTelemetry?.(); // managed mode: those last rows go to the control plane (bounded wait)
     await new Promise<void>((r) => closeServer(ops.server, r));
     await compiler.close();
     await redis.close();
@@ -267,7 +284,7 @@ export async function runGateway(options: GatewayOptions): Promise<RunningGatewa
   if (process.stdout.isTTY) {
     process.stdout.write(`\n  Outpost gateway on http://localhost:${boundPort}  (ops: http://localhost:${ops.port}/health/ready, ${workerCount} workers)\n\n`);
   }
-  return { port: boundPort, opsPort: ops.port, httpsPort: https?.port ?? null, shutdown, failed };
+  return { port: boundPort, opsPort: ops.port, httpsPort: https?.port ?? null, shutdown, failed, telemetry };
 
   /** Problems, unchanged (only with a skip hash), or the table: a file is loaded in the compiler thread. */
   async function compileCandidate(candidate: ConfigCandidate, skipHash: string | null): Promise<Compiled> {

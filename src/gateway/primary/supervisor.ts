@@ -63,6 +63,8 @@ export class Supervisor {
   restartsTotal = 0;
   /** Any phase change (readiness follows it). */
   onChange: () => void = () => undefined;
+  /** A worker's telemetry report (every second, and its last one when it exits). */
+  onTelemetry: (payload: Uint8Array) => void = () => undefined;
   /** The workers cannot stay up; called once, after startup (during startup `start` rejects). */
   onCrashLoop: (err: OutpostError) => void = () => undefined;
 
@@ -203,7 +205,8 @@ export class Supervisor {
     this.slots[index] = slot;
     this.onChange();
     worker.on('message', (m: WorkerToPrimary) => {
-      if (m.type === 'pong') slot.pongSeen = Math.max(slot.pongSeen, m.seq);
+      if (m.type === 'telemetry') this.onTelemetry(m.payload);
+      else if (m.type === 'pong') slot.pongSeen = Math.max(slot.pongSeen, m.seq);
       else if (m.type === 'table-applied') { this.applied(slot, m.generation, m.buildMs); this.onChange(); }
       else if (m.type === 'listening') {
         if (this.port === 0) this.port = m.port;

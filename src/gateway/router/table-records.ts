@@ -47,6 +47,7 @@ export function decodeApi(t: TableSections, meta: MetaPayload, index: number): C
     preserveHost: (r[a + L.A_FLAGS] & L.AF_PRESERVE_HOST) !== 0,
     hostnames: readStringList(t, r[a + L.A_HOSTS_START], r[a + L.A_HOSTS_COUNT]),
     subscriptionRequired: (r[a + L.A_FLAGS] & L.AF_SUBSCRIPTION_REQUIRED) !== 0,
+    requestLog: (r[a + L.A_FLAGS] & L.AF_NO_REQUEST_LOG) === 0,
     keyHeader: field('keyHeader'), keyQuery: field('keyQuery'), products,
   };
 }

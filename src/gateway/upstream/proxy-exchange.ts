@@ -10,7 +10,9 @@
  * A response with Content-Length is streamed with `tryEnd` (uWS writes the length itself);
  * one without is streamed chunked with `write`.
  */
-import type { UpstreamHandler } from './upstream-types.js';
+import { performance } from 'node:perf_hooks';
+import type { UpstreamHandler, UpstreamRequest } from './upstream-types.js';
+import type { UpstreamPool } from './upstream-pool.js';
 import type { ClientResponse as HttpResponse } from '../../http1/server/client-response.js';
 import type { ErrorCode } from '../../shared/errors.js';
 import { connectionTokens, isHopByHop, mayNeedResponseInspection } from './hop-by-hop.js';
@@ -97,6 +99,12 @@ export class ProxyExchange implements UpstreamHandler {
   protected extraHeaders(): string[] | null { return null; }
   protected finished(): void { /* nothing to release on the plain path */ }
 
+  /** Sends the request to the backend; telemetry's backend time starts at the first dispatch. */
+  dispatchTo(pool: UpstreamPool, request: UpstreamRequest): void {
+    if (this.res.backendStartedAt === 0) this.res.backendStartedAt = performance.now();
+    pool.dispatch(request, this);
+  }
+
   /** uWS onAborted: the client is gone; stop the backend side too. */
   clientAborted(): void {
     if (this.aborted) return;
@@ -130,12 +138,14 @@ export class ProxyExchange implements UpstreamHandler {
     if (this.aborted || this.ended) return true;
     this.resumeUpstream = resume;
     this.statusCode = statusCode;
+    this.res.backendStatus = statusCode;
     this.status = statusLineFor(statusCode, statusText);
     this.collectHeaders(rawHeaders);
     if (!this.headReceived(statusText)) return true;
     if (this.isHead || this.statusCode === 204 || this.statusCode === 304) {
       // No body follows: answer now.
       corkedExchange = this;
+      this.res.backendEndedAt = performance.now();
       this.res.cork(writeCorkedHeadOnly);
       this.ended = true;
     }
@@ -174,6 +184,7 @@ export class ProxyExchange implements UpstreamHandler {
   }
 
   onComplete(): void {
+    this.res.backendEndedAt = performance.now();
     if (!this.aborted && !this.ended) {
       this.ended = true;
       this.res.cork(() => {
@@ -187,6 +198,7 @@ export class ProxyExchange implements UpstreamHandler {
 
   onError(err: Error): void {
     if (this.backendFailed(err)) return;
+    if (this.res.backendEndedAt === 0) this.res.backendEndedAt = performance.now();
     if (!this.aborted && !this.ended) {
       this.ended = true;
       if (this.headersWritten) this.res.close(); // mid-body failure: cut the connection so the client sees truncation
@@ -216,6 +228,8 @@ export class ProxyExchange implements UpstreamHandler {
     }
     for (let i = 0; i < raw.length; i += 2) {
       const nameBuf = raw[i];
+      // The gateway's correlation id replaces the backend's (the server writes it on the head).
+      if (nameBuf.length === 12 && nameIs(nameBuf, 0, 12, 'x-request-id')) continue;
       if (dropped === null && !mayNeedResponseInspection(nameBuf)) { out.push(nameBuf, raw[i + 1]); continue; }
       // The two common ones are compared as bytes: no string per response for them.
       if (nameBuf.length === 14 && nameIs(nameBuf, 0, 14, 'content-length')) { this.total = decimal(raw[i + 1]); continue; }

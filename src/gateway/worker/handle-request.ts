@@ -24,12 +24,16 @@ import type { CompiledSubscription } from '../../shared/compiled-meta.js';
 import { queryValue } from '../../shared/query-string.js';
 import { bindCaptures } from '../../shared/url-template.js';
 import { probeRefusal } from '../../shared/probe-state.js';
+import type { WorkerTelemetry } from '../telemetry/worker-telemetry.js';
+import { correlationId } from '../telemetry/correlation-id.js';
+import { takeQueryParam } from '../../shared/query-string.js';
 
 export const HEALTH_PATHS = new Set(['/status-0123456789abcdef', '/internal-status-0123456789abcdef']);
 
 export interface WorkerContext extends ExchangeOwner {
   readonly generation: Generation | null;
   readonly pools: BackendPools;
+  readonly telemetry: WorkerTelemetry;
   exchangeStarted(exchange: ProxyExchange): void;
 }
 
@@ -56,12 +60,18 @@ export class RequestHandler {
     const gen = this.ctx.generation;
     const head = this.head;
     head.read(req);
+    // Request-log facts (strings that exist anyway) and the correlation id, before any answer.
+    res.method = head.method;
+    res.path = head.url;
+    res.query = head.query;
+    res.requestId = correlationId(head.requestId);
     if (gen === null) return writeError(res, 'OUTPOST_ERR_NOT_READY', false);
     const draining = this.ctx.draining;
     // The server refuses heads over the limit it started with; a reload may have lowered it since.
     if (head.headerBytes > gen.settings.maxHeaderBytes) return writeError(res, 'OUTPOST_ERR_HEADERS_TOO_LARGE', true);
     // Length check first: the probe paths are 24 and 33 characters, most requests are neither.
     if ((head.url.length === 24 || head.url.length === 33) && HEALTH_PATHS.has(head.url)) {
+      res.logged = false; // probes every few seconds: counted (api=""), never a request-log line
       const refusal = probeRefusal(); // the primary's readiness: no config, workers down, draining
       if (refusal !== null) return writeError(res, refusal, refusal === 'OUTPOST_ERR_SHUTTING_DOWN');
       return draining
@@ -84,22 +94,32 @@ export class RequestHandler {
     if (templateQuery !== null && !templateQuery.every((q) => queryValue(head.query, q.query) !== null)) {
       return writeError(res, 'OUTPOST_ERR_ROUTE_NOT_FOUND', draining);
     }
-    const maxBody = gen.settings.maxBodyBytes;
-    if (maxBody > 0 && head.contentLength > maxBody) return writeError(res, 'OUTPOST_ERR_BODY_TOO_LARGE', true);
 
     const api = gen.apis[this.match.api];
+    res.series = this.ctx.telemetry.seriesFor(gen, this.match.op);
+    res.logged = api.meta.requestLog;
+    const maxBody = gen.settings.maxBodyBytes;
+    if (maxBody > 0 && head.contentLength > maxBody) {
+      res.query = withoutKey(head.query, api.meta.keyQuery); // refused before the key check: still never logged
+      return writeError(res, 'OUTPOST_ERR_BODY_TOO_LARGE', true);
+    }
     let query = head.query;
     let productId = '';
     let subscription: CompiledSubscription | null = null;
     if (api.gated) {
       const gate = gen.subscriptions.check(api.meta, head.headers, query, Date.now());
-      if (!gate.result.ok) return writeError(res, gate.result.code, draining);
       query = gate.query;
+      res.query = query; // the key never reaches a log
+      if (!gate.result.ok) return writeError(res, gate.result.code, draining);
       subscription = gate.result.subscription;
-      if (subscription?.scope === 'product') productId = subscription.target!;
+      if (subscription !== null) {
+        res.subscriptionId = subscription.id;
+        if (subscription.scope === 'product') productId = res.productId = subscription.target!;
+      }
     }
     const clientIp = res.remoteAddress;
     const headers = head.headers;
+    headers.push('x-request-id', res.requestId);
     headers.push('host', api.preserveHost && head.host !== '' ? head.host : api.backendHost);
     forwardingHeaders(headers, head, clientIp, this.forwardedProto, gen.trustedProxy(clientIp));
 
@@ -114,6 +134,7 @@ export class RequestHandler {
       // References, not copies: context.Api and context.Operation read them only when an expression asks.
       ctx.apiMeta = api.meta;
       ctx.operationMeta = gen.table.meta.operations[this.match.op];
+      ctx.correlationId = res.requestId;
       return startPolicyRequest(this.ctx, res, gen, api, chain, ctx, head.contentLength, head.chunked);
     }
 
@@ -131,17 +152,21 @@ export class RequestHandler {
       const body = new StreamingBody(res, maxBody, () => exchange.fail('OUTPOST_ERR_BODY_TOO_LARGE', new Error('request body too large')));
       exchange.body = body;
       opts.body = body;
-      pool.dispatch(opts, exchange);
+      exchange.dispatchTo(pool, opts);
     } else if (head.contentLength > 0) {
       collectBody(res, head.contentLength, (body) => {
         if (exchange.aborted) return;
         opts.body = body;
-        pool.dispatch(opts, exchange);
+        exchange.dispatchTo(pool, opts);
       }, () => exchange.fail('OUTPOST_ERR_BAD_REQUEST_FRAMING', new Error('body longer than Content-Length')));
     } else {
-      pool.dispatch(opts, exchange);
+      exchange.dispatchTo(pool, opts);
     }
   };
+}
+
+function withoutKey(query: string, name: string): string {
+  return takeQueryParam(query, name)?.rest ?? query;
 }
 
 /** A switch on the method string: cheaper than a keyed lookup on a per-request string. */

@@ -24,6 +24,8 @@ export class RequestHead {
   chunked = false;
   /** Forwarding headers as the client sent them: [name, value, …]; trusted or dropped by the caller. */
   forwarding: string[] = [];
+  /** The client's X-Request-Id ('' when absent); not forwarded as is: the handler sends the correlation id. */
+  requestId = '';
 
   read(req: ParsedRequest): void {
     this.method = req.method;
@@ -38,11 +40,13 @@ export class RequestHead {
     const headers: string[] = [];
     this.headers = headers;
     this.forwarding = [];
+    this.requestId = '';
     const count = req.fields.count;
     for (let i = 0; i < count; i++) {
       const name = req.name(i);
       switch (name) {
         case 'host': case 'expect': continue;
+        case 'x-request-id': if (this.requestId === '') this.requestId = req.value(i); continue;
         default:
           if (isHopByHop(name)) continue;
           if (FORWARDING.has(name)) { this.forwarding.push(name, req.value(i)); continue; }

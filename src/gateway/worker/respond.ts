@@ -5,6 +5,7 @@ import type { PolicyResponse } from '../pipeline/context.js';
 import { isHopByHop } from '../upstream/hop-by-hop.js';
 
 export function writeError(res: ClientResponse, code: ErrorCode, closeConnection: boolean): void {
+  res.errorCode = code;
   res.cork(() => {
     res.writeStatus(statusLine(ERRORS[code].status))
       .writeHeader('Content-Type', 'application/json')
@@ -28,16 +29,20 @@ export function writeJson(res: ClientResponse, status: number, body: string, clo
 export function writePolicyResponse(res: ClientResponse, response: PolicyResponse, extra: string[] | null, closeConnection: boolean): void {
   res.cork(() => {
     res.writeStatus(response.reason ? `${response.status} ${response.reason}` : statusLine(response.status));
-    writeHeaderList(res, response.headers);
-    if (extra) writeHeaderList(res, extra);
+    writeHeaderList(res, response.headers, true);
+    if (extra) writeHeaderList(res, extra, false);
     res.end(response.body ?? '', closeConnection);
   });
 }
 
-function writeHeaderList(res: ClientResponse, list: string[]): void {
+/** `noteErrorCode`: a policy's answer names its coded error in X-Outpost-Error; telemetry counts it. */
+function writeHeaderList(res: ClientResponse, list: string[], noteErrorCode: boolean): void {
   for (let i = 0; i < list.length; i += 2) {
     const name = list[i];
     if (name === 'content-length' || name === 'date' || isHopByHop(name)) continue;
+    // The correlation id is the gateway's (the server writes it on every head).
+    if (name === 'x-request-id' && res.requestId !== '') continue;
+    if (noteErrorCode && name === 'x-outpost-error' && list[i + 1] in ERRORS) res.errorCode = list[i + 1];
     res.writeHeader(name, list[i + 1]);
   }
 }

@@ -9,6 +9,7 @@ import { performance } from 'node:perf_hooks';
 import { RequestHandler, type WorkerContext } from './handle-request.js';
 import { buildGeneration, type Generation } from './generation.js';
 import { BackendPools } from '../upstream/backend-pools.js';
+import { BreakerRegistry } from '../backends/backend-directory.js';
 import { SharedCounters } from '../pipeline/shared-counters.js';
 import { SharedGauges } from '../pipeline/shared-gauges.js';
 import type { WorkerServices } from '../pipeline/worker-services.js';
@@ -23,6 +24,10 @@ import type { ServerLimits } from '../../http1/server/server-shared.js';
 import { listenShared } from './listen-shared.js';
 import { HttpsListener } from './https-listener.js';
 import type { RequestHandler as ServerRequestHandler } from '../../http1/server/server-shared.js';
+import { WorkerTelemetry } from '../telemetry/worker-telemetry.js';
+
+/** Workers send their telemetry deltas this often. */
+const TELEMETRY_REPORT_MS = 1_000;
 import { cacheStoresOf } from '../cache/cache-stores.js';
 import { policyPoolsOf } from '../upstream/policy-pools.js';
 import { pinWorkerThread } from './pin-worker.js';
@@ -35,6 +40,8 @@ if (init.cpu !== null) pinWorkerThread(init.cpu);
 const port = parentPort!;
 const pools = new BackendPools();
 const redisStats = new RedisStatsRow(init.redisStats, init.index);
+/** Circuit breakers of backend entities: per worker, kept across generations while the backend and its rule stay. */
+const breakers = new BreakerRegistry();
 const services: WorkerServices = {
   counters: new SharedCounters(init.counters), gauges: new SharedGauges(init.gauges, init.index), now: Date.now,
   // One connection per worker, opened now and kept for the thread's life (gateway.redis is restart-only).
@@ -42,9 +49,12 @@ const services: WorkerServices = {
   redisStats,
 };
 
+const telemetry = new WorkerTelemetry(init.index, (chunk) => process.stdout.write(chunk), (resume) => process.stdout.once('drain', resume));
+
 class WorkerState implements WorkerContext {
   generation: Generation | null = null;
   readonly pools = pools;
+  readonly telemetry = telemetry;
   draining = false;
   /** In-flight exchanges as an intrusive doubly linked list: O(1), no allocation per request. */
   private head: ProxyExchange | null = null;
@@ -81,6 +91,13 @@ class WorkerState implements WorkerContext {
 
 const state = new WorkerState();
 const send = (msg: WorkerToPrimary) => port.postMessage(msg);
+function sendTelemetry(): void {
+  // msgpackr packs into a buffer it reuses: copy the bytes into one of their own, then transfer it.
+  const own = new Uint8Array(telemetry.report());
+  port.postMessage({ type: 'telemetry', payload: own } satisfies WorkerToPrimary, [own.buffer as ArrayBuffer]);
+}
+const telemetryTimer = setInterval(sendTelemetry, TELEMETRY_REPORT_MS);
+telemetryTimer.unref();
 let closed = false;
 
 function limitsOf(settings: GatewaySettings): Partial<ServerLimits> {
@@ -110,8 +127,12 @@ const servers = [server];
 
 function applyTable(generation: number, buffer: SharedArrayBuffer): void {
   const started = performance.now();
-  state.generation = buildGeneration(generation, buffer, pools, services);
-  for (const s of servers) s.setLimits(limitsOf(state.generation.settings));
+  state.generation = buildGeneration(generation, buffer, pools, services, breakers);
+  const requestEnded = telemetry.configure(state.generation.settings);
+  for (const s of servers) {
+    s.setLimits(limitsOf(state.generation.settings));
+    s.requestEnded = requestEnded;
+  }
   cacheStoresOf(services).configure(state.generation.settings.cache);
   policyPoolsOf(services).configure(state.generation.settings.upstream);
   send({ type: 'table-applied', generation, buildMs: performance.now() - started });
@@ -147,6 +168,10 @@ function closeAndExit(code: number): void {
   if (closed) return;
   closed = true;
   for (const s of servers) s.close();
+  // What the last second counted and logged is not lost with the thread.
+  clearInterval(telemetryTimer);
+  telemetry.flushLogs();
+  sendTelemetry();
   void services.redis?.close();
   void Promise.all([pools.destroyAll(), policyPoolsOf(services).destroyAll()]).finally(() => {
     process.exitCode = code;

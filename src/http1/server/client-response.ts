@@ -11,6 +11,7 @@
  */
 import type { Socket } from 'node:net';
 import { dateLine } from './date-header.js';
+import { RequestNotes } from './request-notes.js';
 
 /** What the response needs from its connection. */
 export interface ResponseOwner {
@@ -18,6 +19,8 @@ export interface ResponseOwner {
   /** The worker is draining: every response asks the client to close. */
   readonly draining: boolean;
   responseFinished(res: ClientResponse, closeConnection: boolean): void;
+  /** Once per response, when it is complete or its connection is gone (telemetry, request logs). */
+  requestEnded(res: ClientResponse): void;
   requestBodyWanted(res: ClientResponse): void;
   pauseBody(paused: boolean): void;
 }
@@ -31,7 +34,7 @@ const INLINE_BODY_BYTES = 16 * 1024;
 const CRLF = Buffer.from('\r\n');
 const LAST_CHUNK = Buffer.from('0\r\n\r\n');
 
-export class ClientResponse {
+export class ClientResponse extends RequestNotes {
   private status = '200 OK';
   private head = '';
   private headWritten = false;
@@ -44,6 +47,7 @@ export class ClientResponse {
   private abortHandler: (() => void) | null = null;
   dataHandler: DataHandler | null = null;
   private writableHandler: WritableHandler | null = null;
+  private reported = false;
 
   constructor(
     private readonly owner: ResponseOwner,
@@ -51,7 +55,7 @@ export class ClientResponse {
     readonly http10: boolean,
     readonly keepAlive: boolean,
     readonly remoteAddress: string,
-  ) {}
+  ) { super(); }
 
   cork(cb: () => void): this { cb(); return this; }
 
@@ -148,6 +152,20 @@ export class ClientResponse {
     const handler = this.abortHandler;
     this.abortHandler = null;
     handler?.();
+    this.report();
+  }
+
+  /**
+   * The status the client got: the head's status once written; 499 (nginx's "client closed
+   * request") when the connection ended before any head.
+   */
+  get statusSent(): number { return this.headWritten ? this.statusCode() : 499; }
+
+  private report(): void {
+    if (this.reported) return;
+    this.reported = true;
+    if (this.headWritten && !this.noBody()) this.responseBytes += this.offset;
+    this.owner.requestEnded(this);
   }
 
   /** The socket's buffer drained. */
@@ -160,7 +178,7 @@ export class ClientResponse {
 
   get started(): boolean { return this.headWritten; }
 
-  private statusCode(): number {
+  statusCode(): number {
     return (this.status.charCodeAt(0) - 48) * 100 + (this.status.charCodeAt(1) - 48) * 10 + (this.status.charCodeAt(2) - 48);
   }
 
@@ -180,7 +198,9 @@ export class ClientResponse {
     const close = this.closeAfter || this.owner.draining || !this.keepAlive;
     if (close) this.closeAfter = true;
     const connection = close ? 'Connection: close\r\n' : this.http10 ? 'Connection: keep-alive\r\n' : '';
-    const text = `HTTP/1.1 ${this.status}\r\n${this.head}${framing}${connection}${dateLine()}\r\n`;
+    const id = this.requestId === '' ? '' : `X-Request-Id: ${this.requestId}\r\n`;
+    const text = `HTTP/1.1 ${this.status}\r\n${this.head}${id}${framing}${connection}${dateLine()}\r\n`;
+    this.responseBytes += text.length;
     const sendBody = body !== null && !this.noBody();
     if (!sendBody) return this.owner.socket.write(text, 'latin1');
     if (body.length <= INLINE_BODY_BYTES && !this.chunked) {
@@ -217,6 +237,7 @@ export class ClientResponse {
     this.done = true;
     this.abortHandler = null;
     this.writableHandler = null;
+    this.report();
     this.owner.responseFinished(this, this.closeAfter);
   }
 }

@@ -113,6 +113,7 @@ export class Connection implements ResponseOwner {
       return false;
     }
     this.headStarted = false;
+    const headStart = this.start;
     this.start = end + 2;
     this.bodyChunked = req.chunked;
     this.bodyRemaining = req.chunked ? 0 : Math.max(req.contentLength, 0);
@@ -122,6 +123,7 @@ export class Connection implements ResponseOwner {
     this.phase = this.bodyDone ? PHASE_WAIT : PHASE_BODY;
     this.deadline = this.bodyDone ? 0 : Date.now() + this.shared.limits.bodyTimeoutMs;
     const res = new ClientResponse(this, req.method === 'HEAD', req.versionMinor === 0, req.keepAlive, this.remoteAddress);
+    res.requestBytes = end + 2 - headStart;
     this.res = res;
     if (this.shared.draining) { this.answer(res, 'OUTPOST_ERR_SHUTTING_DOWN'); return this.phase !== PHASE_CLOSED; }
     this.shared.handle(res, req);
@@ -138,6 +140,7 @@ export class Connection implements ResponseOwner {
     const sink = res.dataHandler;
     if (!this.bodyChunked) {
       const n = Math.min(this.bodyRemaining, to - from);
+      res.requestBytes += n;
       this.bodyRemaining -= n;
       this.start = from + n;
       if (this.bodyRemaining === 0) this.bodyComplete();
@@ -145,6 +148,7 @@ export class Connection implements ResponseOwner {
     } else {
       const consumed = this.decoder.decode(buf, from, to, (b, s, e) => { if (sink !== null && !res.done) sink((b as Buffer).subarray(s, e), false); });
       if (consumed < 0) { this.bodyFailed('OUTPOST_ERR_BAD_REQUEST_FRAMING'); return false; }
+      res.requestBytes += consumed - from;
       this.start = consumed;
       if (this.decoder.done) {
         this.bodyComplete();
@@ -179,6 +183,7 @@ export class Connection implements ResponseOwner {
   }
 
   private answer(res: ClientResponse, code: ErrorCode): void {
+    res.errorCode = code;
     res.writeStatus(statusLine(ERRORS[code].status)).writeHeader('Content-Type', 'application/json').writeHeader('X-Outpost-Error', code).end(errorBody(code), true);
   }
 
@@ -195,6 +200,8 @@ export class Connection implements ResponseOwner {
     this.continueSent = true;
     this.socket.write(CONTINUE_100);
   }
+
+  requestEnded(res: ClientResponse): void { this.shared.requestEnded?.(res); }
 
   pauseBody(paused: boolean): void {
     if (this.pausedForBody === paused) return;

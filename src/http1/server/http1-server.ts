@@ -12,6 +12,7 @@
  */
 import { createServer, type Server, type Socket } from 'node:net';
 import { Connection } from './connection.js';
+import type { ClientResponse } from './client-response.js';
 import { DEFAULT_LIMITS, type RequestHandler, type ServerLimits, type ServerShared } from './server-shared.js';
 
 const TICK_MS = 1_000;
@@ -25,6 +26,7 @@ export class Http1Server implements ServerShared {
   readonly server: Server;
   limits: ServerLimits;
   draining = false;
+  requestEnded: ((res: ClientResponse) => void) | null = null;
   /** Live connections as an intrusive list: O(1) add and remove, no Set per connection. */
   private head: Connection | null = null;
   connectionCount = 0;

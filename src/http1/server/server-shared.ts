@@ -33,5 +33,7 @@ export interface ServerShared {
   readonly limits: ServerLimits;
   readonly draining: boolean;
   handle: RequestHandler;
+  /** Called once per response when it is complete or its connection is gone; null when nobody listens. */
+  requestEnded: ((res: ClientResponse) => void) | null;
   connectionClosed(connection: Connection): void;
 }

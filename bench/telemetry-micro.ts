@@ -1,0 +1,67 @@
+/**
+ * `node dist/bench/telemetry-micro.js`: in-process CPU cost of the request telemetry, without the
+ * noise of a proxied run. Part 1: one HDR record with each hdr-histogram-js variant (what chose
+ * WASM, src/gateway/telemetry/hdr.ts). Part 2: a worker's end-of-request hook with metrics only,
+ * request logs only, and both (lines built and batched; the write goes to a counter, not stdout).
+ * The whole-gateway figure (stdout through the primary included) is the `telemetry-off` scenario
+ * of `npm run bench`.
+ */
+import { performance } from 'node:perf_hooks';
+import * as hdr from 'hdr-histogram-js';
+import { WorkerTelemetry, type SeriesSource } from '../src/gateway/telemetry/worker-telemetry.js';
+import type { ClientResponse } from '../src/http1/server/client-response.js';
+import type { GatewaySettings } from '../src/shared/config-schema.js';
+
+const cpuUs = (from: NodeJS.CpuUsage) => { const u = process.cpuUsage(from); return u.user + u.system; };
+
+function hdrVariants(): void {
+  hdr.initWebAssemblySync();
+  const values = Float64Array.from({ length: 4096 }, (_, i) => 50 + Math.floor(((i * 7919) % 4096) ** 2 / 50));
+  const shape = { lowestDiscernibleValue: 1, highestTrackableValue: 3_600_000_000, numberOfSignificantValueDigits: 2 as const, autoResize: false };
+  const variants: Array<[string, hdr.BuildRequest]> = [
+    ['js int32', { ...shape, bitBucketSize: 32 }], ['js packed', { ...shape, bitBucketSize: 'packed' }],
+    ['wasm int32', { ...shape, bitBucketSize: 32, useWebAssembly: true }], ['wasm packed', { ...shape, bitBucketSize: 'packed', useWebAssembly: true }],
+  ];
+  const n = 2_000_000;
+  for (const [name, request] of variants) {
+    const h = hdr.build(request);
+    for (let i = 0; i < 200_000; i++) h.recordValue(values[i & 4095]);
+    const from = process.cpuUsage();
+    for (let i = 0; i < n; i++) h.recordValue(values[i & 4095]);
+    process.stdout.write(`hdr ${name}: ${(cpuUs(from) * 1000 / n).toFixed(0)} ns per record\n`);
+    h.destroy();
+  }
+}
+
+function hook(): void {
+  let written = 0;
+  const telemetry = new WorkerTelemetry(0, (chunk) => { written += chunk.length; return true; });
+  const gen: SeriesSource = { operationCount: 1, telemetrySeries: null, operationIds: () => ({ apiId: 'bench', operationId: 'get-item' }) };
+  const series = telemetry.seriesFor(gen, 0);
+  const responses = Array.from({ length: 1000 }, () => {
+    const t = performance.now();
+    return {
+      startedAt: t - 0.5, statusSent: 200, requestBytes: 120, responseBytes: 300, series, errorCode: null,
+      backendStartedAt: t - 0.4, backendEndedAt: t - 0.1, backendStatus: 200, requestId: '0b5f6a8e-4c1a-4e2b-9c55-1f2e3d4c5b6a',
+      method: 'GET', path: '/bench/items/123', query: 'page=2', subscriptionId: 'acme', productId: 'gold', cacheResult: null, logged: true, remoteAddress: '10.1.2.3',
+    } as unknown as ClientResponse;
+  });
+  const n = 300_000;
+  for (const [metrics, logs] of [[true, false], [false, true], [true, true]]) {
+    const settings = { telemetry: { enabled: metrics, buckets: [] }, requestLog: { enabled: logs, sample: 1 } } as unknown as GatewaySettings;
+    const ended = telemetry.configure(settings)!;
+    for (let i = 0; i < 50_000; i++) ended(responses[i % 1000]);
+    telemetry.report();
+    telemetry.flushLogs();
+    const from = process.cpuUsage();
+    for (let i = 0; i < n; i++) ended(responses[i % 1000]);
+    telemetry.flushLogs();
+    const us = cpuUs(from) / n;
+    telemetry.report();
+    process.stdout.write(`end-of-request hook, metrics ${metrics ? 'on' : 'off'}, request logs ${logs ? 'on' : 'off'}: ${us.toFixed(2)} µs CPU per request\n`);
+  }
+  if (written === 0) throw new Error('no request-log bytes were written');
+}
+
+hdrVariants();
+hook();

@@ -1,0 +1,107 @@
+/**
+ * A worker's telemetry: one SeriesSlot per (API, operation) that had traffic, found through a
+ * per-generation Int32Array indexed by operation (filled on the first request of each operation
+ * in a generation), so the request path does an array read to find its slot and a few field
+ * writes when it ends. Every second `report()` packs the slots' deltas (msgpackr) for the
+ * primary. Request-log lines are built when a request ends, batched, and written off the path.
+ */
+import { monitorEventLoopDelay, performance, type IntervalHistogram } from 'node:perf_hooks';
+import { pack } from 'msgpackr';
+import type { ClientResponse } from '../../http1/server/client-response.js';
+import type { SeriesDelta, TelemetryReport } from '../../shared/protocol.js';
+import type { GatewaySettings } from '../../shared/config-schema.js';
+import { SeriesSlot } from './series-slot.js';
+import { RequestLogBatch, requestLogText } from './request-log.js';
+
+/** Series 0: requests that matched no API (api=""). */
+export const UNMATCHED_SERIES = 0;
+/** Series 1: operations beyond MAX_SERIES share it, labelled api="*" operation="*". */
+export const OVERFLOW_SERIES = 1;
+/** Label sets per worker (and in the primary): bounds memory and /metrics size whatever the config. */
+export const MAX_SERIES = 2_000;
+
+/** What the worker needs of a generation to find a series. */
+export interface SeriesSource {
+  operationCount: number;
+  /** Series + 1 per operation, 0 until the first request; null until the generation first records. */
+  telemetrySeries: Int32Array | null;
+  operationIds(op: number): { apiId: string; operationId: string };
+}
+
+export class WorkerTelemetry {
+  private readonly slots: SeriesSlot[] = [new SeriesSlot('', ''), new SeriesSlot('*', '*')];
+  private readonly byKey = new Map<string, number>();
+  private readonly loop: IntervalHistogram = monitorEventLoopDelay({ resolution: 10 });
+  private readonly log: RequestLogBatch;
+  private recording = true;
+  private logEnabled = true;
+  private sample = 1;
+
+  constructor(private readonly worker: number, writeLog: (chunk: string) => boolean, whenLogDrained?: (resume: () => void) => void) {
+    this.log = new RequestLogBatch(writeLog, whenLogDrained);
+    this.loop.enable();
+  }
+
+  /**
+   * Settings of the generation just applied. Returns the hook the server should call when a
+   * request ends, or null when metrics and request logs are both off (then nothing runs at all).
+   */
+  configure(settings: GatewaySettings): ((res: ClientResponse) => void) | null {
+    this.recording = settings.telemetry.enabled;
+    this.logEnabled = settings.requestLog.enabled && settings.requestLog.sample > 0;
+    this.sample = settings.requestLog.sample;
+    return this.recording || this.logEnabled ? this.requestEnded : null;
+  }
+
+  /** The series of operation `op` in `gen`: one array read after its first request. */
+  seriesFor(gen: SeriesSource, op: number): number {
+    const cache = (gen.telemetrySeries ??= new Int32Array(gen.operationCount));
+    const known = cache[op];
+    if (known !== 0) return known - 1;
+    const { apiId, operationId } = gen.operationIds(op);
+    const key = `${apiId}\n${operationId}`;
+    let series = this.byKey.get(key);
+    if (series === undefined) {
+      if (this.slots.length >= MAX_SERIES) series = OVERFLOW_SERIES;
+      else {
+        series = this.slots.length;
+        this.slots.push(new SeriesSlot(apiId, operationId));
+        this.byKey.set(key, series);
+      }
+    }
+    cache[op] = series + 1;
+    return series;
+  }
+
+  /** The server's requestEnded hook: every response, however it ended. */
+  readonly requestEnded = (res: ClientResponse): void => {
+    const now = performance.now();
+    const slot = this.slots[res.series];
+    if (this.recording) slot.record(res, now);
+    if (this.logEnabled && res.logged && (this.sample >= 1 || Math.random() < this.sample)) {
+      if (this.log.hasRoom) this.log.add(requestLogText(res, slot.apiId, slot.operationId, now));
+      else this.log.dropped++;
+    }
+  };
+
+  /** The interval's report, msgpack-encoded, or null when nothing happened worth sending. */
+  report(): Uint8Array {
+    const series: SeriesDelta[] = [];
+    for (const slot of this.slots) {
+      const delta = slot.takeDelta();
+      if (delta !== null) series.push(delta);
+    }
+    const report: TelemetryReport = {
+      worker: this.worker, at: Date.now(), series,
+      loopDelayP99Ms: this.loop.percentile(99) / 1e6, loopDelayMaxMs: this.loop.max / 1e6,
+      requestLogDropped: this.log.takeDropped(),
+    };
+    this.loop.reset();
+    return pack(report);
+  }
+
+  /** Writes pending request-log lines now (drain, exit). */
+  flushLogs(): void {
+    this.log.flush();
+  }
+}
