@@ -24,6 +24,7 @@ import { setVariable } from './set-variable.js';
 import { authenticationBasic } from './authentication-basic.js';
 import { authenticationCertificate } from './authentication-certificate.js';
 import { trace } from './trace.js';
+import { emitMetric } from './emit-metric.js';
 
 // choose compiles and creates its nested policies through this lookup (see choose.ts for why it is
 // passed in rather than imported); findFactory is only called once the registry is complete.
@@ -38,7 +39,7 @@ const FACTORIES: ReadonlyArray<PolicyFactory<never>> = [
   cacheLookup, cacheStore, cacheLookupValue, cacheStoreValue, cacheRemoveValue,
   setVariable,
   authenticationBasic, authenticationCertificate,
-  trace,
+  trace, emitMetric,
   choose,
 ] as unknown as ReadonlyArray<PolicyFactory<never>>;
 
