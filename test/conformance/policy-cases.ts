@@ -37,6 +37,20 @@ const ALL: Section[] = ['inbound', 'backend', 'outbound', 'on-error'];
 
 export const POLICY_CASES: PolicyCase[] = [
   {
+    name: 'emit-metric', yaml: { name: 'Request', namespace: 'my-metrics', value: '@(1.5)', dimension: [{ name: 'API ID' }, { name: 'Client IP', value: '@(context.Request.IpAddress)' }] }, sections: ALL,
+    runs: [
+      { title: 'adds its value and goes on', section: 'inbound', expect: CONTINUE },
+      { title: 'value defaults to 1', section: 'outbound', yaml: { name: 'Calls', dimension: [{ name: 'Operation ID' }] }, expect: CONTINUE },
+    ],
+    bad: [
+      { yaml: { value: '1' }, attribute: 'name' },
+      { yaml: { name: 'n', value: 'lots' }, attribute: 'value' },
+      { yaml: { name: 'n', dimension: [{ name: 'Colour' }] }, attribute: 'value' },
+      { yaml: { name: 'n', dimension: [{ name: 'API ID' }, { name: 'api-id', value: 'x' }] }, attribute: 'name' },
+      { yaml: { name: 'n', dimension: Array.from({ length: 11 }, (_, i) => ({ name: `d${i}`, value: 'v' })) }, attribute: null },
+    ],
+  },
+  {
     name: 'trace', yaml: { source: 'orders', severity: 'information', message: { text: '@("tier " + context.Request.Headers.GetValueOrDefault("x-tier", "none"))' }, metadata: [{ name: 'api', value: '@(context.Api.Id)' }] }, sections: ALL,
     runs: [
       { title: 'writes its line and goes on', section: 'inbound', expect: CONTINUE },

@@ -1,4 +1,5 @@
 import type { RedisLink } from '../redis/redis-link.js';
+import type { CustomMetricSink } from '../telemetry/custom-metrics.js';
 import type { RedisStatsRow } from '../redis/redis-stats.js';
 import type { BackendDirectory } from '../backends/backend-directory.js';
 
@@ -42,4 +43,6 @@ export interface WorkerServices {
   redisStats?: RedisStatsRow;
   /** The generation's backend entities (set-backend-service backend-id); absent in harnesses without them. */
   backends?: BackendDirectory;
+  /** Where emit-metric adds its values (sent with the worker's telemetry); absent in harnesses. */
+  metrics?: CustomMetricSink;
 }

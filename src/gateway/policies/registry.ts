@@ -28,6 +28,7 @@ import { findAndReplace } from './find-and-replace.js';
 import { authenticationBasic } from './authentication-basic.js';
 import { authenticationCertificate } from './authentication-certificate.js';
 import { trace } from './trace.js';
+import { emitMetric } from './emit-metric.js';
 
 // choose compiles and creates its nested policies through this lookup (see choose.ts for why it is
 // passed in rather than imported); findFactory is only called once the registry is complete.
@@ -43,7 +44,7 @@ const FACTORIES: ReadonlyArray<PolicyFactory<never>> = [
   setVariable,
   sendRequest, sendOneWayRequest, setBody, findAndReplace,
   authenticationBasic, authenticationCertificate,
-  trace,
+  trace, emitMetric,
   choose,
 ] as unknown as ReadonlyArray<PolicyFactory<never>>;
 

@@ -50,6 +50,7 @@ const services: WorkerServices = {
 };
 
 const telemetry = new WorkerTelemetry(init.index, (chunk) => process.stdout.write(chunk), (resume) => process.stdout.once('drain', resume));
+services.metrics = telemetry.customMetrics;
 
 class WorkerState implements WorkerContext {
   generation: Generation | null = null;
