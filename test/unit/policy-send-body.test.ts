@@ -177,7 +177,11 @@ describe('send-request against a loopback server', () => {
     oneWayStats.inFlight = MAX_ONE_WAY_IN_FLIGHT;
     const dropped = oneWayStats.dropped;
     try {
-      assert.equal(instanceOf(f(sendOneWayRequest), `<send-one-way-request><set-url>${backend.url}/dropped</set-url></send-one-way-request>`).run(newContext()), CONTINUE);
+      const counted: string[] = [];
+      const services = { counters: null as never, now: Date.now, metrics: { add: (ns: string, name: string) => { counted.push(`${ns}/${name}`); } } };
+      const inst = sendOneWayRequest.create(compileOne(f(sendOneWayRequest), `<send-one-way-request><set-url>${backend.url}/dropped</set-url></send-one-way-request>`) as never, services);
+      assert.equal(inst.run(newContext()), CONTINUE);
+      assert.deepEqual(counted, ['outpost/send_one_way_dropped']);
     } finally { oneWayStats.inFlight = saved; }
     assert.equal(oneWayStats.dropped, dropped + 1);
     assert.equal(instanceOf(f(sendOneWayRequest), `<send-one-way-request><set-url>${backend.url}/sent</set-url></send-one-way-request>`).run(newContext()), CONTINUE);

@@ -1,8 +1,9 @@
 /**
  * send-one-way-request (APIM): calls a URL and does not wait (fire and forget). The request goes
  * on at once; the call's answer and failures are dropped. At most MAX_ONE_WAY_IN_FLIGHT calls per
- * worker are in flight: past that a call is dropped and counted (a warning log line on the first
- * drop and every 1000th), so a slow target can never pile up memory or sockets.
+ * worker are in flight: past that a call is dropped and counted (on /metrics as
+ * `outpost_custom_metric_count{namespace="outpost",name="send_one_way_dropped"}`, and a warning
+ * log line on the first drop and every 1000th), so a slow target can never pile up memory or sockets.
  */
 import type { PolicyFactory, PolicyInstance } from '../pipeline/policy-contract.js';
 import { CONTINUE, type Outcome } from '../pipeline/phases.js';
@@ -30,6 +31,7 @@ export const sendOneWayRequest: PolicyFactory<Config> = {
   create(config, services): PolicyInstance {
     const build = bindSendSpec(config.spec);
     const pools = policyPoolsOf(services);
+    const metrics = services.metrics;
     const timeoutMs = config.spec.timeoutMs;
     const done = (): void => { oneWayStats.inFlight--; };
     const fail = (): void => { oneWayStats.inFlight--; oneWayStats.failed++; };
@@ -37,6 +39,7 @@ export const sendOneWayRequest: PolicyFactory<Config> = {
       run(ctx: RequestContext): Outcome {
         if (oneWayStats.inFlight >= MAX_ONE_WAY_IN_FLIGHT) {
           oneWayStats.dropped++;
+          metrics?.add('outpost', 'send_one_way_dropped', [], 1);
           if (oneWayStats.dropped % 1000 === 1) log('warn', 'send-one-way-request dropped: too many calls in flight', { inFlight: oneWayStats.inFlight, dropped: oneWayStats.dropped });
           return CONTINUE;
         }
