@@ -26,6 +26,8 @@ Commands:
       --host ADDR          listen address (default 127.0.0.1, or OUTPOST_CONTROL_PLANE_HOST;
                            0.0.0.0 for every interface)
       --data DIR           SQLite data directory (default ./outpost-data)
+      --analytics-retention-days N
+                           keep uploaded telemetry N days, 1-366 (default 7, or OUTPOST_ANALYTICS_RETENTION_DAYS)
       admin token: OUTPOST_ADMIN_TOKEN or OUTPOST_ADMIN_TOKEN_FILE (required)
   version         Print the version (also --version).
   help            Show this text.

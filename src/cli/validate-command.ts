@@ -10,6 +10,7 @@
 import { loadConfigFile } from '../gateway/config/load-config.js';
 import { compilePolicies } from '../gateway/pipeline/compile-policies.js';
 import { readConfigFiles } from '../gateway/primary/config-files.js';
+import { compileCertificates } from '../gateway/backends/client-certificates.js';
 import type { ConfigProblem } from '../shared/config-schema.js';
 import { EXIT, type ExitCode } from './exit-codes.js';
 import { withRedisUrlOverride } from '../gateway/redis/redis-settings.js';
@@ -20,10 +21,13 @@ export async function validateCommand(args: string[]): Promise<ExitCode> {
   if (positionals.length !== 1) throw usageError(`validate takes one config file, got ${positionals.length}`);
   const file = positionals[0];
   const result = await loadConfigFile(file);
-  // Shape first; then what only compiling finds (policies), as the gateway would at startup.
-  // OUTPOST_REDIS_URL counts as gateway.redis, as at startup (scope="fleet" needs one or the other).
-  const problems = result.ok ? compilePolicies(withRedisUrlOverride(result.config, process.env.OUTPOST_REDIS_URL)).problems : result.problems;
+  // Shape first; then what only compiling finds (client certificate and TLS files, policies), as
+  // the gateway would at startup. OUTPOST_REDIS_URL counts as gateway.redis, as at startup
+  // (scope="fleet" needs one or the other).
+  const problems = result.ok ? [] : result.problems;
   if (result.ok) {
+    compileCertificates(result.config, problems);
+    problems.push(...compilePolicies(withRedisUrlOverride(result.config, process.env.OUTPOST_REDIS_URL)).problems);
     const files = await readConfigFiles(result.config, false);
     if (!files.ok) problems.push(...files.problems);
   }

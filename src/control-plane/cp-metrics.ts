@@ -22,6 +22,8 @@ export class ControlPlaneMetrics {
   /** `${class} ${status}` → count; at most 5 classes × the status codes the server sends. */
   private readonly requests = new Map<string, number>();
   readonly reports = { accepted: 0, rejected: 0 };
+  /** Telemetry uploads stored, and the rows they held. */
+  readonly telemetry = { uploads: 0, rows: 0 };
   /** Long polls held now (set by the server: the gateway API knows). */
   heldPolls: () => number = () => 0;
 
@@ -51,6 +53,12 @@ export class ControlPlaneMetrics {
       '# HELP outpost_cp_config_reports_kept Config-status reports held in memory (the last few per node).',
       '# TYPE outpost_cp_config_reports_kept gauge',
       `outpost_cp_config_reports_kept ${totals.reports}`,
+      '# HELP outpost_cp_telemetry_uploads_total Telemetry uploads from gateway nodes stored (re-sent batches not counted).',
+      '# TYPE outpost_cp_telemetry_uploads_total counter',
+      `outpost_cp_telemetry_uploads_total ${this.telemetry.uploads}`,
+      '# HELP outpost_cp_telemetry_rows_total Per-minute telemetry rows stored from uploads.',
+      '# TYPE outpost_cp_telemetry_rows_total counter',
+      `outpost_cp_telemetry_rows_total ${this.telemetry.rows}`,
       '# HELP outpost_cp_auth_throttled_total Credential attempts refused with 429 because their address was throttled.',
       '# TYPE outpost_cp_auth_throttled_total counter',
       `outpost_cp_auth_throttled_total ${this.throttle.throttled}`,

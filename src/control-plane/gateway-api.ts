@@ -3,6 +3,7 @@
  *   GET  /gateway/config[?wait=N]   its view, with ETag / If-None-Match → 304, and a long poll
  *   POST /gateway/heartbeat         node id, hostname, version, config revision, uptime → 204
  *   POST /gateway/config-status     a config the node accepted or rejected → 204
+ *   POST /gateway/telemetry         per-minute telemetry rows, msgpack (telemetry-intake.ts) → 204
  * A refused token is 401 `{ statusCode, message }` with the reason's code in `x-outpost-error`.
  */
 import type { IncomingMessage, ServerResponse } from 'node:http';
@@ -16,6 +17,7 @@ import { clientAddress, type AuthThrottle } from './auth-throttle.js';
 import { configStatusSchema, MAX_REPORT_BYTES } from '../shared/config-status-report.js';
 import { MAX_NODES, type NodeRegistry } from './nodes.js';
 import type { Store } from './store.js';
+import type { TelemetryIntake } from './telemetry-intake.js';
 
 const FAILURE_CODES: Record<TokenFailure, ErrorCode> = {
   'missing': 'OUTPOST_ERR_GATEWAY_TOKEN_MISSING',
@@ -56,16 +58,24 @@ export class GatewayApi {
   /** Told of every config report taken in (for /metrics). */
   onReport: (ok: boolean) => void = () => {};
 
-  constructor(private readonly store: Store, private readonly views: ViewCache, private readonly nodes: NodeRegistry, private readonly throttle: AuthThrottle) {
+  constructor(private readonly store: Store, private readonly views: ViewCache, private readonly nodes: NodeRegistry, private readonly throttle: AuthThrottle, private readonly telemetry: TelemetryIntake) {
     store.changes.on('change', () => this.wake());
   }
 
   /** Returns false when the path is not one of the gateway endpoints. */
   async handle(req: IncomingMessage, res: ServerResponse, path: string, query: URLSearchParams): Promise<boolean> {
     const route = `${req.method} ${path}`;
-    if (route !== 'GET /gateway/config' && route !== 'POST /gateway/heartbeat' && route !== 'POST /gateway/config-status') return false;
+    if (route !== 'GET /gateway/config' && route !== 'POST /gateway/heartbeat' && route !== 'POST /gateway/config-status' && route !== 'POST /gateway/telemetry') return false;
     const gatewayId = this.authenticate(req, res);
     if (gatewayId === undefined) return true;
+    if (route === 'POST /gateway/telemetry') {
+      await this.telemetry.handle(req, res, gatewayId, (nodeId) => {
+        if (this.nodes.admit(gatewayId, nodeId)) return true;
+        this.nodeLimit(res, gatewayId, nodeId);
+        return false;
+      });
+      return true;
+    }
     if (route === 'GET /gateway/config') {
       // No body is expected: a declared or chunked one is refused rather than read.
       if (declaredLength(req) > MAX_CONFIG_GET_BODY_BYTES || req.headers['transfer-encoding'] !== undefined) throw new BodyTooLarge(MAX_CONFIG_GET_BODY_BYTES);

@@ -61,12 +61,17 @@ export async function readJson(req: IncomingMessage, limit = MAX_BODY_BYTES): Pr
   }
 }
 
+/** The body as UTF-8 text, bounded as readBytes. */
+export async function readText(req: IncomingMessage, limit = MAX_BODY_BYTES): Promise<string> {
+  return (await readBytes(req, limit)).toString('utf8');
+}
+
 /**
  * Refuses before reading when Content-Length already says too much; counts bytes otherwise
  * (chunked). Events rather than `for await`: leaving that loop destroys the request, and with it
  * the socket the 413 has to go out on.
  */
-export function readText(req: IncomingMessage, limit = MAX_BODY_BYTES): Promise<string> {
+export function readBytes(req: IncomingMessage, limit = MAX_BODY_BYTES): Promise<Buffer> {
   if (declaredLength(req) > limit) return Promise.reject(new BodyTooLarge(limit));
   return new Promise((resolve, reject) => {
     const chunks: Buffer[] = [];
@@ -79,7 +84,7 @@ export function readText(req: IncomingMessage, limit = MAX_BODY_BYTES): Promise<
       reject(new BodyTooLarge(limit));
     };
     req.on('data', onData);
-    req.once('end', () => resolve(Buffer.concat(chunks).toString('utf8')));
+    req.once('end', () => resolve(Buffer.concat(chunks)));
     req.once('error', reject);
   });
 }

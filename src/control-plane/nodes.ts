@@ -38,7 +38,7 @@ export class NodeRegistry {
 
   /** False when the node is new and the gateway already tracks its maximum of connected nodes. */
   heartbeat(gatewayId: string, beat: Heartbeat, now = Date.now()): boolean {
-    const node = this.admit(gatewayId, beat.nodeId, now);
+    const node = this.admitNode(gatewayId, beat.nodeId, now);
     if (!node) return false;
     node.beat = beat;
     node.lastSeenMs = now;
@@ -47,12 +47,17 @@ export class NodeRegistry {
 
   /** False as for heartbeat. Keeps the last REPORTS_PER_NODE reports of the node. */
   report(gatewayId: string, report: ConfigReport, now = Date.now()): boolean {
-    const node = this.admit(gatewayId, report.nodeId, now);
+    const node = this.admitNode(gatewayId, report.nodeId, now);
     if (!node) return false;
     node.lastSeenMs = now;
     node.reports.push(report);
     if (node.reports.length > REPORTS_PER_NODE) node.reports.splice(0, node.reports.length - REPORTS_PER_NODE);
     return true;
+  }
+
+  /** Telemetry from a node: admitted under the same bound as heartbeats (false when refused). Not a heartbeat: lastSeen stays. */
+  admit(gatewayId: string, nodeId: string, now = Date.now()): boolean {
+    return this.admitNode(gatewayId, nodeId, now) !== undefined;
   }
 
   list(gatewayId: string, now = Date.now()): NodeView[] {
@@ -108,7 +113,7 @@ export class NodeRegistry {
     return nodes;
   }
 
-  private admit(gatewayId: string, nodeId: string, now: number): NodeState | undefined {
+  private admitNode(gatewayId: string, nodeId: string, now: number): NodeState | undefined {
     let nodes = this.nodes.get(gatewayId);
     if (!nodes) this.nodes.set(gatewayId, (nodes = new Map()));
     const known = nodes.get(nodeId);

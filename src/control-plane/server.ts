@@ -15,6 +15,9 @@ import { ControlPlaneMetrics, routeClassOf } from './cp-metrics.js';
 import { ManagementApi } from './management-api.js';
 import { NodeRegistry } from './nodes.js';
 import { Store } from './store.js';
+import { AnalyticsStore, DEFAULT_RETENTION_DAYS } from './analytics-store.js';
+import { parseAnalyticsQuery, runAnalyticsQuery } from './analytics-query.js';
+import { TelemetryIntake } from './telemetry-intake.js';
 
 export interface ControlPlaneOptions {
   port: number;
@@ -22,7 +25,12 @@ export interface ControlPlaneOptions {
   dataDir: string;
   adminToken: string;
   heartbeatIntervalMs: number;
+  /** Analytics rows older than this are purged (hourly, and at start). */
+  analyticsRetentionDays?: number;
 }
+
+/** How often analytics rows past the retention are deleted. */
+const PURGE_INTERVAL_MS = 3600_000;
 
 export interface ControlPlane {
   port: number;
@@ -35,14 +43,26 @@ export async function startControlPlane(opts: ControlPlaneOptions): Promise<Cont
   const views = new ViewCache(store);
   const nodes = new NodeRegistry(opts.heartbeatIntervalMs);
   const throttle = new AuthThrottle();
-  const gatewayApi = new GatewayApi(store, views, nodes, throttle);
+  const analytics = new AnalyticsStore(opts.dataDir, opts.analyticsRetentionDays ?? DEFAULT_RETENTION_DAYS);
+  const purge = () => {
+    try {
+      const deleted = analytics.purge();
+      if (deleted > 0) log('info', 'analytics purged', { deleted, retentionDays: analytics.retentionDays });
+    } catch (err) { log('error', 'analytics purge failed', errorFields(err)); }
+  };
+  purge();
+  const purgeTimer = setInterval(purge, PURGE_INTERVAL_MS);
+  purgeTimer.unref();
+  const intake = new TelemetryIntake(analytics);
+  const gatewayApi = new GatewayApi(store, views, nodes, throttle, intake);
   const management = new ManagementApi(store, views, nodes);
   const isAdmin = adminTokenChecker(opts.adminToken);
-  const dashboard = new Dashboard(store, nodes, { isAdmin, throttle, publicUrl: process.env.OUTPOST_PUBLIC_URL || undefined, image: process.env.OUTPOST_GATEWAY_IMAGE || undefined });
+  const dashboard = new Dashboard(store, nodes, analytics, { isAdmin, throttle, publicUrl: process.env.OUTPOST_PUBLIC_URL || undefined, image: process.env.OUTPOST_GATEWAY_IMAGE || undefined });
 
   const metrics = new ControlPlaneMetrics(store, nodes, throttle);
   gatewayApi.onReport = (ok) => { metrics.reports[ok ? 'accepted' : 'rejected']++; };
   metrics.heldPolls = () => gatewayApi.heldPolls;
+  intake.onUpload = (rows) => { metrics.telemetry.uploads++; metrics.telemetry.rows += rows; };
 
   const server: Server = createServer((req, res) => {
     const url = new URL(req.url ?? '/', 'http://control-plane');
@@ -53,7 +73,7 @@ export async function startControlPlane(opts: ControlPlaneOptions): Promise<Cont
       if (req.method === 'GET' && routeClass === 'health') return health(res, store);
       if (req.method === 'GET' && routeClass === 'metrics') return sendText(res, metrics.render());
       if (await gatewayApi.handle(req, res, url.pathname, url.searchParams)) return;
-      if (await dashboard.handle(req, res, url.pathname)) return;
+      if (await dashboard.handle(req, res, url.pathname, url.searchParams)) return;
       // Only a request that carries a credential is a guess: it is throttled and counted.
       const address = clientAddress(req.socket);
       const presented = req.headers.authorization !== undefined;
@@ -71,6 +91,11 @@ export async function startControlPlane(opts: ControlPlaneOptions): Promise<Cont
         segments = url.pathname.split('/').filter((s) => s !== '').map(decodeURIComponent);
       } catch {
         return sendError(res, 'OUTPOST_ERR_BAD_PATH_ENCODING');
+      }
+      if (segments.length === 1 && segments[0] === 'analytics' && req.method === 'GET') {
+        const q = parseAnalyticsQuery(url.searchParams);
+        if (!q.ok) return sendError(res, 'OUTPOST_ERR_ANALYTICS_QUERY_INVALID', `${q.path}: ${q.message}`, { problems: [{ path: q.path, message: q.message }] });
+        return sendJson(res, 200, runAnalyticsQuery(analytics, q.query));
       }
       await management.handle(req, res, segments, url.searchParams);
     };
@@ -100,7 +125,9 @@ export async function startControlPlane(opts: ControlPlaneOptions): Promise<Cont
       const flushed = setTimeout(() => server.closeAllConnections(), 200);
       await new Promise<void>((resolve) => { server.close(() => resolve()); server.closeIdleConnections(); });
       clearTimeout(flushed);
+      clearInterval(purgeTimer);
       store.close();
+      analytics.close();
     },
   };
 }

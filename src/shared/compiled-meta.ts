@@ -7,6 +7,8 @@ import type { CaptureSpec, TemplateQueryParam } from './url-template.js';
 import type { GatewaySettings } from './config-schema.js';
 import type { CompiledChain, CompiledPolicy } from '../gateway/pipeline/policy-contract.js';
 import type { Section } from '../gateway/pipeline/phases.js';
+import type { CompiledBackend } from '../gateway/backends/compiled-backend.js';
+import type { ClientCertificate } from '../gateway/upstream/upstream-pool.js';
 
 export interface CompiledApi {
   id: string;
@@ -103,6 +105,10 @@ export interface MetaPayload {
   originTls: number[];
   /** Distinct backend TLS profiles (apis[].backendTls merged over gateway.upstream.tls). */
   backendTls: BackendTlsProfile[];
+  /** Backend entities (config `backends`), for set-backend-service backend-id. */
+  backends: CompiledBackend[];
+  /** Client certificates (PEM) for authentication-certificate. */
+  certificates: ClientCertificate[];
   /** Every compiled policy once (a policy on a global or API scope reaches many operations). */
   policies: CompiledPolicy[];
   /** Distinct per-product chain sets; operations with the same policies share one. */

@@ -11,6 +11,7 @@ import { checkTemplate, patternShape, splitSuffix } from './url-template.js';
 import { foldAscii } from './table-layout.js';
 import { apiRequestLogSchema, requestLogSchema, telemetrySchema } from './telemetry-config.js';
 export { DEFAULT_LATENCY_BUCKETS } from './telemetry-config.js';
+import { backendSchema, certificateSchema, checkBackendReferences } from './backend-schema.js';
 import { fragmentSchema, namedValueSchema, policiesSchema, productSchema, subscriptionKeyNamesSchema, subscriptionSchema } from './config-management.js';
 
 export const HTTP_METHODS = ['GET', 'HEAD', 'POST', 'PUT', 'PATCH', 'DELETE', 'OPTIONS', 'TRACE', '*'] as const;
@@ -219,6 +220,10 @@ function shapeWith<Ops extends z.ZodType<OperationOutput[], z.ZodTypeDef, unknow
     namedValues: z.array(namedValueSchema).default([]),
     /** Policy fragments, inserted by include-fragment (see src/gateway/pipeline/fragments.ts). */
     fragments: z.array(fragmentSchema).max(1000).default([]),
+    /** Backend entities, reached by set-backend-service backend-id (see src/gateway/backends/). */
+    backends: z.array(backendSchema).max(1000).default([]),
+    /** Client certificates for authentication-certificate certificate-id. */
+    certificates: z.array(certificateSchema).max(100).default([]),
     /** Global policies: the outermost scope. */
     policies: policiesSchema.optional(),
   }).strict();
@@ -237,6 +242,7 @@ function crossFieldRules(config: BaseConfig, ctx: z.RefinementCtx): void {
   if (tls !== undefined && tls.port !== 0 && tls.port === config.gateway.port) {
     ctx.addIssue({ code: 'custom', path: ['gateway', 'tls', 'port'], message: `must differ from gateway.port (${config.gateway.port})` });
   }
+  checkBackendReferences(config.backends, new Map(config.namedValues.map((v) => [v.name, v.value])), ctx);
   const apiIds = new Set<string>();
   const suffixHosts = new Set<string>();
   config.apis.forEach((api, a) => {
@@ -300,6 +306,11 @@ function checkManagementReferences(config: BaseConfig, ctx: z.RefinementCtx): vo
       if (other !== undefined) ctx.addIssue({ code: 'custom', path: ['subscriptions', i, field], message: `the same key is already used by ${other}` });
       keys.set(hash, `subscription "${s.id}"`);
     }
+  });
+  const certificateIds = new Set<string>();
+  config.certificates.forEach((c, i) => {
+    if (certificateIds.has(c.id)) ctx.addIssue({ code: 'custom', path: ['certificates', i, 'id'], message: `duplicate certificate id "${c.id}"` });
+    certificateIds.add(c.id);
   });
   const fragmentIds = new Set<string>();
   config.fragments.forEach((f, i) => {

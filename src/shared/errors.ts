@@ -67,8 +67,18 @@ export const ERRORS = {
   /** The backend's certificate did not verify (unknown CA, wrong name, expired), or it refused our client certificate (mTLS). */
   OUTPOST_ERR_BACKEND_TLS: { status: 502, source: 'backend', retrySafe: false, message: 'Bad gateway: the TLS connection to the backend failed' },
   OUTPOST_ERR_BACKEND_TIMEOUT: { status: 504, source: 'backend', retrySafe: false, message: 'Gateway timeout: the backend did not answer in time' },
+  /** send-request could not reach its URL, or the answer was malformed (ignore-error="false"): on-error runs. */
+  OUTPOST_ERR_SEND_REQUEST_FAILED: { status: 502, source: 'backend', retrySafe: false, message: 'Bad gateway: a send-request call failed' },
+  /** send-request got no complete answer within its timeout attribute (ignore-error="false"). */
+  OUTPOST_ERR_SEND_REQUEST_TIMEOUT: { status: 504, source: 'backend', retrySafe: false, message: 'Gateway timeout: a send-request call did not answer in time' },
+  /** A body that set-body, find-and-replace or send-request must hold whole is over its bound (1 MiB). */
+  OUTPOST_ERR_BODY_TRANSFORM_TOO_LARGE: { status: 502, source: 'backend', retrySafe: false, message: 'Bad gateway: a body is too large for the policies that transform it' },
   /** A fleet counter with fail-mode="closed" could not reach Redis within the budget (or the breaker is open). */
   OUTPOST_ERR_REDIS_UNAVAILABLE: { status: 503, source: 'internal', retrySafe: true, message: 'Service unavailable: the fleet-wide counter store cannot be reached' },
+  /** set-backend-service backend-id: the backend's circuit breaker is open (or every service of the pool is). */
+  OUTPOST_ERR_BACKEND_CIRCUIT_OPEN: { status: 503, source: 'backend', retrySafe: true, message: 'Service unavailable: the backend circuit breaker is open' },
+  /** set-backend-service backend-id from an expression named a backend the config does not have. */
+  OUTPOST_ERR_BACKEND_NOT_FOUND: { status: 500, source: 'policy', retrySafe: false, message: 'Internal server error: the policy named an unknown backend' },
   OUTPOST_ERR_SHUTTING_DOWN: { status: 503, source: 'internal', retrySafe: true, message: 'Service unavailable: the gateway is shutting down' },
   OUTPOST_ERR_NOT_READY: { status: 503, source: 'internal', retrySafe: true, message: 'Service unavailable: no configuration is loaded' },
   OUTPOST_ERR_INTERNAL: { status: 500, source: 'internal', retrySafe: false, message: 'Internal server error' },
@@ -123,6 +133,10 @@ export const ERRORS = {
   OUTPOST_ERR_AUTH_THROTTLED: { status: 429, source: 'client', retrySafe: true, message: 'Too many failed attempts from this address; retry after the time in Retry-After' },
   /** A state-changing dashboard request from another site (Origin or Referer not this control plane). */
   OUTPOST_ERR_CROSS_SITE_REQUEST: { status: 403, source: 'client', retrySafe: false, message: 'Forbidden: cross-site request' },
+  /** Control plane telemetry intake: the upload is not msgpack, or a row breaks its bounds; nothing of it is stored. */
+  OUTPOST_ERR_TELEMETRY_INVALID: { status: 400, source: 'client', retrySafe: false, message: 'The telemetry upload is invalid' },
+  /** GET /analytics: a query parameter out of its range. */
+  OUTPOST_ERR_ANALYTICS_QUERY_INVALID: { status: 400, source: 'client', retrySafe: false, message: 'The analytics query is invalid' },
 } as const satisfies Record<string, ErrorSpec>;
 
 export type ErrorCode = keyof typeof ERRORS;

@@ -95,6 +95,8 @@ export interface LivenessPong { type: 'pong'; seq: number }
 
 export type WorkerToPrimary = Listening | ListenFailed | TableApplied | Drained | LivenessPong | TelemetryMessage;
 
+import type { CustomMetricDelta } from '../gateway/telemetry/custom-metrics.js';
+
 /**
  * A worker's telemetry since its previous report (every second): a msgpackr-encoded
  * TelemetryReport, posted with its buffer transferred (no copy, no structured clone of the tree).
@@ -112,6 +114,9 @@ export interface TelemetryReport {
   loopDelayMaxMs: number;
   /** Request-log lines dropped because the worker's batch was full. */
   requestLogDropped: number;
+  /** emit-metric's sums and counts since the previous report, and values dropped past the bound. */
+  custom?: CustomMetricDelta[];
+  customDropped?: number;
 }
 
 /** One label set's deltas: counts, bytes, exact sums and HDR histograms (µs, compressed base64). */

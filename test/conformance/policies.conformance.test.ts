@@ -20,6 +20,8 @@ import { POLICY_CASES } from './policy-cases.js';
 
 function configWith(section: Section, policy: Record<string, unknown>) {
   const result = validateGatewayConfig({
+    // Named by authentication-certificate's case; compilePolicies does not read the files.
+    certificates: [{ id: 'client1', certFile: '/nonexistent/client1.pem', keyFile: '/nonexistent/client1.key' }],
     apis: [{ id: 'a', name: 'A', path: 'a', serviceUrl: 'http://127.0.0.1:1', subscriptionRequired: false,
       operations: [{ id: 'o', method: 'GET', urlTemplate: '/{id}', policies: { [section]: [policy] } }] }],
   });

@@ -4,7 +4,7 @@
  * attribute the error must name (null: the element itself).
  */
 import assert from 'node:assert/strict';
-import { CONTINUE, RESPOND, type Outcome, type Section } from '../../src/gateway/pipeline/phases.js';
+import { CONTINUE, FAIL, RESPOND, type Outcome, type Section } from '../../src/gateway/pipeline/phases.js';
 import type { RequestContext } from '../../src/gateway/pipeline/context.js';
 import { createHmac } from 'node:crypto';
 
@@ -41,6 +41,33 @@ const ALL: Section[] = ['inbound', 'backend', 'outbound', 'on-error'];
 
 export const POLICY_CASES: PolicyCase[] = [
   {
+    name: 'emit-metric', yaml: { name: 'Request', namespace: 'my-metrics', value: '@(1.5)', dimension: [{ name: 'API ID' }, { name: 'Client IP', value: '@(context.Request.IpAddress)' }] }, sections: ALL,
+    runs: [
+      { title: 'adds its value and goes on', section: 'inbound', expect: CONTINUE },
+      { title: 'value defaults to 1', section: 'outbound', yaml: { name: 'Calls', dimension: [{ name: 'Operation ID' }] }, expect: CONTINUE },
+    ],
+    bad: [
+      { yaml: { value: '1' }, attribute: 'name' },
+      { yaml: { name: 'n', value: 'lots' }, attribute: 'value' },
+      { yaml: { name: 'n', dimension: [{ name: 'Colour' }] }, attribute: 'value' },
+      { yaml: { name: 'n', dimension: [{ name: 'API ID' }, { name: 'api-id', value: 'x' }] }, attribute: 'name' },
+      { yaml: { name: 'n', dimension: Array.from({ length: 11 }, (_, i) => ({ name: `d${i}`, value: 'v' })) }, attribute: null },
+    ],
+  },
+  {
+    name: 'trace', yaml: { source: 'orders', severity: 'information', message: { text: '@("tier " + context.Request.Headers.GetValueOrDefault("x-tier", "none"))' }, metadata: [{ name: 'api', value: '@(context.Api.Id)' }] }, sections: ALL,
+    runs: [
+      { title: 'writes its line and goes on', section: 'inbound', expect: CONTINUE },
+      { title: 'in on-error too', section: 'on-error', yaml: { source: 's', message: { text: 'failed' } }, expect: CONTINUE },
+    ],
+    bad: [
+      { yaml: { message: { text: 'm' } }, attribute: 'source' },
+      { yaml: { source: 's', severity: 'loud', message: { text: 'm' } }, attribute: 'severity' },
+      { yaml: { source: 's', message: { text: 'm' }, colour: 'red' }, attribute: 'colour' },
+      { yaml: { source: 's', message: { text: '@(context.Nope)' } }, attribute: 'message' },
+    ],
+  },
+  {
     name: 'set-variable', yaml: { name: 'tier', value: '@(context.Request.Headers.GetValueOrDefault("x-tier", "none"))' }, sections: ALL,
     runs: [
       { title: 'stores the expression\'s value', section: 'inbound', expect: CONTINUE, check: (ctx) => assert.equal(ctx.variable('tier'), 'none') },
@@ -76,7 +103,7 @@ export const POLICY_CASES: PolicyCase[] = [
   {
     name: 'return-response', yaml: { 'set-status': { code: 202 }, 'set-body': 'done' }, sections: ALL,
     runs: [{ title: 'answers', section: 'inbound', expect: RESPOND, check: (ctx) => { assert.equal(ctx.response!.status, 202); assert.equal(ctx.response!.body, 'done'); } }],
-    bad: [{ yaml: { 'response-variable-name': 'r' }, attribute: 'response-variable-name' }, { yaml: { 'set-status': { code: 'x' } }, attribute: 'code' }],
+    bad: [{ yaml: { 'response-variable-name': 'bad name' }, attribute: 'response-variable-name' }, { yaml: { 'set-status': { code: 'x' } }, attribute: 'code' }],
   },
   {
     name: 'mock-response', yaml: { 'status-code': 200, body: '{}' }, sections: ALL,
@@ -85,13 +112,18 @@ export const POLICY_CASES: PolicyCase[] = [
   },
   {
     name: 'rate-limit', yaml: { calls: 1, 'renewal-period': 300 }, sections: ['inbound'],
-    runs: [{ title: 'first call passes', section: 'inbound', yaml: { calls: 1, 'renewal-period': 299 }, expect: CONTINUE }],
+    runs: [
+      { title: 'first call passes', section: 'inbound', yaml: { calls: 1, 'renewal-period': 299 }, expect: CONTINUE },
+      { title: 'remaining-calls-variable-name: the calls left as an int', section: 'inbound', yaml: { calls: 5, 'renewal-period': 297, 'remaining-calls-variable-name': 'left' },
+        expect: CONTINUE, check: (ctx) => assert.equal(ctx.variable('left'), 4) },
+    ],
     bad: [
       { yaml: { calls: 0, 'renewal-period': 10 }, attribute: 'calls' }, { yaml: { calls: 5 }, attribute: 'renewal-period' },
       // APIM's maximum: longer periods are quota's job.
       { yaml: { calls: 5, 'renewal-period': 301 }, attribute: 'renewal-period' },
       { yaml: { calls: 5, 'renewal-period': 10, scope: 'cluster' }, attribute: 'scope' },
       { yaml: { calls: 5, 'renewal-period': 10, scope: 'fleet', 'fail-mode': 'maybe' }, attribute: 'fail-mode' },
+      { yaml: { calls: 5, 'renewal-period': 10, 'remaining-calls-variable-name': 'a b' }, attribute: 'remaining-calls-variable-name' },
     ],
   },
   {
@@ -144,7 +176,21 @@ export const POLICY_CASES: PolicyCase[] = [
   {
     name: 'set-backend-service', yaml: { 'base-url': 'http://other:8080/api' }, sections: ['inbound', 'backend'],
     runs: [{ title: 'points the forward at another backend', section: 'inbound', expect: CONTINUE, check: (ctx) => { assert.equal(ctx.backendOrigin, 'http://other:8080'); assert.equal(ctx.backendBasePath, '/api'); assert.equal(ctx.header('host'), 'other:8080'); } }],
-    bad: [{ yaml: { 'backend-id': 'b1' }, attribute: 'backend-id' }, { yaml: { 'base-url': 'ftp://x' }, attribute: 'base-url' }],
+    bad: [{ yaml: { 'backend-id': 'b1', 'base-url': 'http://x' }, attribute: 'base-url' }, { yaml: { 'base-url': 'ftp://x' }, attribute: 'base-url' }, { yaml: { 'backend-id': '@(nope' }, attribute: 'backend-id' }],
+  },
+  {
+    name: 'authentication-certificate', yaml: { 'certificate-id': 'client1' }, sections: ['inbound'],
+    runs: [{ title: 'names the client certificate for the forward', section: 'inbound', expect: CONTINUE, check: (ctx) => assert.equal(ctx.clientCertificate, 'client1') }],
+    bad: [{ yaml: { thumbprint: 'ABC' }, attribute: 'thumbprint' }, { yaml: { body: 'x', password: 'p' }, attribute: 'body' }, { yaml: {}, attribute: 'certificate-id' }],
+  },
+  {
+    name: 'authentication-basic', yaml: { username: 'Aladdin', password: 'open sesame' }, sections: ['inbound'],
+    runs: [
+      { title: 'replaces Authorization with Basic credentials', section: 'inbound', setup: (ctx) => ctx.headers.push('authorization', 'Bearer x'), expect: CONTINUE,
+        check: (ctx) => { assert.equal(ctx.header('authorization'), 'Basic QWxhZGRpbjpvcGVuIHNlc2FtZQ=='); assert.equal(ctx.headers.filter((h) => h === 'authorization').length, 1); } },
+      { title: 'takes expressions', section: 'inbound', yaml: { username: '@("u" + "1")', password: 'p' }, expect: CONTINUE, check: (ctx) => assert.equal(ctx.header('authorization'), `Basic ${Buffer.from('u1:p').toString('base64')}`) },
+    ],
+    bad: [{ yaml: { password: 'p' }, attribute: 'username' }, { yaml: { username: 'u' }, attribute: 'password' }, { yaml: { username: 'a:b', password: 'p' }, attribute: 'username' }, { yaml: { username: 'u', password: 'p', realm: 'x' }, attribute: 'realm' }],
   },
   {
     name: 'set-method', yaml: { text: 'POST' }, sections: ['inbound'],
@@ -162,6 +208,10 @@ export const POLICY_CASES: PolicyCase[] = [
       { title: 'no token: 401', section: 'inbound', expect: RESPOND, check: (ctx) => assert.equal(ctx.response!.status, 401) },
       { title: 'a valid HS256 token: claims set', section: 'inbound', setup: (ctx) => { ctx.headers.push('authorization', `Bearer ${hs256({ sub: 'u1' })}`); },
         expect: CONTINUE, check: (ctx) => assert.equal(ctx.claim('sub'), 'u1') },
+      { title: 'output-token-variable-name: the token as AsJwt() gives it', section: 'inbound',
+        yaml: { 'require-expiration-time': false, 'output-token-variable-name': 'jwt', 'issuer-signing-keys': { key: JWT_SECRET.toString('base64') } },
+        setup: (ctx) => { ctx.headers.push('authorization', `Bearer ${hs256({ sub: 'u2' })}`); }, expect: CONTINUE,
+        check: (ctx) => { const jwt = ctx.variable('jwt') as { claims: Record<string, unknown>; raw: string }; assert.equal(jwt.claims.sub, 'u2'); assert.equal(jwt.raw, ctx.header('authorization')!.slice(7)); } },
     ],
     bad: [{ yaml: { 'token-value': 'x', 'issuer-signing-keys': { key: JWT_SECRET.toString('base64') } }, attribute: 'token-value' }, { yaml: { 'clock-skew': -1, 'jwks-file': '/x' }, attribute: 'clock-skew' }],
   },
@@ -288,6 +338,31 @@ export const POLICY_CASES: PolicyCase[] = [
       { yaml: { key: 'k', value: 'v' }, attribute: 'duration' },
       { yaml: { value: 'v', duration: 5 }, attribute: 'key' },
     ],
+  },
+  {
+    // A closed port on loopback: the call fails at once; ignore-error keeps the request going.
+    name: 'send-request', yaml: { 'response-variable-name': 'r', 'ignore-error': true, timeout: 2, 'set-url': 'http://127.0.0.1:9/x' }, sections: ALL,
+    runs: [{ title: 'an unreachable URL with ignore-error leaves null', section: 'inbound', expect: CONTINUE, check: (ctx) => assert.equal(ctx.variable('r'), null) },
+      { title: 'an unreachable URL without ignore-error fails coded', section: 'outbound', yaml: { 'response-variable-name': 'r', 'set-url': 'http://127.0.0.1:9/x' }, expect: FAIL, check: (ctx) => assert.equal(ctx.lastError?.code, 'OUTPOST_ERR_SEND_REQUEST_FAILED') }],
+    bad: [{ yaml: { 'set-url': 'http://127.0.0.1:9/' }, attribute: 'response-variable-name' }, { yaml: { 'response-variable-name': 'r', 'set-url': 'http://a/', timeout: 0 }, attribute: 'timeout' }],
+  },
+  {
+    name: 'send-one-way-request', yaml: { 'set-url': 'http://127.0.0.1:9/x', timeout: 1 }, sections: ALL,
+    runs: [{ title: 'does not wait', section: 'inbound', expect: CONTINUE }],
+    bad: [{ yaml: { mode: 'move', 'set-url': 'http://a/' }, attribute: 'mode' }, { yaml: { 'ignore-error': true, 'set-url': 'http://a/' }, attribute: 'ignore-error' }],
+  },
+  {
+    name: 'set-body', yaml: { text: 'new body' }, sections: ALL,
+    runs: [
+      { title: 'replaces the request body', section: 'inbound', expect: CONTINUE, check: (ctx) => assert.equal(String(ctx.requestBody), 'new body') },
+      { title: 'replaces the response body', section: 'outbound', expect: CONTINUE, check: (ctx) => assert.equal(String(ctx.response!.body), 'new body') },
+    ],
+    bad: [{ yaml: { text: 'x', template: 'jinja' }, attribute: 'template' }, { yaml: { text: 'x', colour: 'red' }, attribute: 'colour' }],
+  },
+  {
+    name: 'find-and-replace', yaml: { from: 'a', to: 'b' }, sections: ALL,
+    runs: [{ title: 'edits the response body', section: 'on-error', setup: (ctx) => { ctx.response = { status: 500, reason: '', headers: [], body: 'aXa' }; }, expect: CONTINUE, check: (ctx) => assert.equal(String(ctx.response!.body), 'bXb') }],
+    bad: [{ yaml: { to: 'b' }, attribute: 'from' }, { yaml: { from: 'a' }, attribute: 'to' }],
   },
   {
     name: 'cache-remove-value', yaml: { key: 'conformance-r', 'caching-type': 'internal' }, sections: ALL,

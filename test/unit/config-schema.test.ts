@@ -163,6 +163,9 @@ describe('validateGatewayConfig: defaults and normalisation', () => {
       products: [],
       subscriptions: [],
       namedValues: [],
+      fragments: [],
+      backends: [],
+      certificates: [],
     });
   });
 

@@ -308,8 +308,8 @@ describe('parsePolicyDocument: errors', () => {
 
   test('a C# expression where no policy evaluates one names the element path', () => {
     const text = compileError(() => parsePolicyDocument(
-      '<policies><outbound><set-body>@{ return "x"; }</set-body></outbound></policies>', SCOPE));
-    assert.deepEqual([text.at.section, text.at.element, text.at.index, text.attribute], ['outbound', 'set-body', 0, null]);
+      '<policies><outbound><xml-to-json>@{ return "x"; }</xml-to-json></outbound></policies>', SCOPE));
+    assert.deepEqual([text.at.section, text.at.element, text.at.index, text.attribute], ['outbound', 'xml-to-json', 0, null]);
     const nested = compileError(() => fromYaml(`inbound:
   - choose:
       when:

@@ -1,4 +1,4 @@
-/** set-backend-service: base-url sets origin, base path and Host; backend-id is not supported. */
+/** set-backend-service: base-url sets origin, base path and Host (backend-id: test/unit/backends.test.ts). */
 import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { setBackendService } from '../../src/gateway/policies/set-backend-service.js';
@@ -26,7 +26,7 @@ describe('set-backend-service', () => {
   });
 
   test('compile errors name the attribute', () => {
-    assert.equal(compileErrorAttribute(f, { 'backend-id': 'orders' }), 'backend-id');
+    assert.equal(compileErrorAttribute(f, { 'backend-id': 'orders', 'base-url': 'http://x' }), 'base-url');
     assert.equal(compileErrorAttribute(f, {}), 'base-url');
     assert.equal(compileErrorAttribute(f, { 'base-url': '/relative' }), 'base-url');
     assert.equal(compileErrorAttribute(f, { 'base-url': 'ftp://x' }), 'base-url');

@@ -64,7 +64,7 @@ test('every package imported under dist/src is a production dependency', () => {
 });
 
 test('bench-only packages are not production dependencies', () => {
-  // hdr-histogram-js is not one of them: the workers' telemetry records into it (src/gateway/telemetry).
+  // hdr-histogram-js is not one of them: the workers' telemetry records into it (src/gateway/telemetry) and the control plane merges it.
   for (const name of ['autocannon']) {
     assert.ok(!(name in pkg.dependencies), `${name} is used only by bench/ and belongs in devDependencies`);
     assert.ok(name in pkg.devDependencies, `${name} must stay available to bench/`);

@@ -4,6 +4,8 @@
  * Content-Security-Policy can forbid inline script entirely.
  */
 import type { ServerResponse } from 'node:http';
+import { ANALYTICS_SCRIPT } from './analytics-script.js';
+import { chartAsset } from './chart-assets.js';
 
 const ENTITIES: Record<string, string> = { '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' };
 
@@ -25,7 +27,7 @@ export function html(strings: TemplateStringsArray, ...values: unknown[]): Raw {
 }
 
 const SECURITY_HEADERS = {
-  'content-security-policy': "default-src 'none'; style-src 'self'; script-src 'self'; img-src 'self'; form-action 'self'; frame-ancestors 'none'; base-uri 'none'",
+  'content-security-policy': "default-src 'none'; style-src 'self'; script-src 'self'; img-src 'self'; connect-src 'self'; form-action 'self'; frame-ancestors 'none'; base-uri 'none'",
   'x-content-type-options': 'nosniff',
   // same-origin, not no-referrer: with no-referrer a browser sends `Origin: null` on the
   // dashboard's own form posts, and the cross-site check (same-origin.ts) needs the real origin.
@@ -33,11 +35,15 @@ const SECURITY_HEADERS = {
   'cache-control': 'no-store',
 };
 
-export function page(title: string, body: Raw, opts: { loggedIn: boolean }): Raw {
+/** `charts`: the page draws analytics charts (uPlot and analytics.js, deferred, in that order). */
+export function page(title: string, body: Raw, opts: { loggedIn: boolean; charts?: boolean }): Raw {
   const logout = opts.loggedIn ? html`<form method="post" action="/dashboard/logout" class="logout"><button type="submit">Log out</button></form>` : raw('');
+  const charts = opts.charts
+    ? raw('<link rel="stylesheet" href="/dashboard/assets/uPlot.min.css"><script src="/dashboard/assets/uPlot.iife.min.js" defer></script><script src="/dashboard/assets/analytics.js" defer></script>')
+    : raw('');
   return html`<!doctype html>
 <html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width, initial-scale=1">
-<title>${title} · Outpost</title><link rel="stylesheet" href="/dashboard/assets/style.css"><script src="/dashboard/assets/app.js" defer></script></head>
+<title>${title} · Outpost</title><link rel="stylesheet" href="/dashboard/assets/style.css"><script src="/dashboard/assets/app.js" defer></script>${charts}</head>
 <body><header><a href="/dashboard" class="brand">Outpost control plane</a>${logout}</header><main>${body}</main></body></html>`;
 }
 
@@ -61,7 +67,8 @@ table{border-collapse:collapse;background:#fff;margin-bottom:1rem}th,td{border:1
 .ok{color:#1a7f37}.none{color:#6e7781}.warn{color:#9a6700;font-weight:600}.bad{color:#cf222e;font-weight:600}
 pre{background:#fff;border:1px solid #d0d7de;padding:.6rem;overflow:auto}.copy{margin-bottom:1rem}
 .button{display:inline-block;background:#1f883d;color:#fff;padding:.4rem .8rem;border-radius:6px;text-decoration:none}
-.error{color:#cf222e}label{display:block;margin:.5rem 0}`,
+.error{color:#cf222e}label{display:block;margin:.5rem 0}
+.charts>div{background:#fff;border:1px solid #d0d7de;margin-bottom:.8rem;padding:.4rem}table.summary th{background:#f6f8fa}`,
   },
   'app.js': {
     type: 'text/javascript; charset=utf-8',
@@ -75,7 +82,9 @@ pre{background:#fff;border:1px solid #d0d7de;padding:.6rem;overflow:auto}.copy{m
 };
 
 export function sendAsset(res: ServerResponse, name: string): boolean {
-  const asset = Object.hasOwn(ASSETS, name) ? ASSETS[name] : undefined;
+  const asset = Object.hasOwn(ASSETS, name) ? ASSETS[name]
+    : name === 'analytics.js' ? { type: 'text/javascript; charset=utf-8', body: ANALYTICS_SCRIPT }
+      : chartAsset(name);
   if (!asset) return false;
   res.writeHead(200, { 'content-type': asset.type, 'content-length': Buffer.byteLength(asset.body), 'x-content-type-options': 'nosniff', 'cache-control': 'max-age=300' });
   res.end(asset.body);

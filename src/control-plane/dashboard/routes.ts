@@ -6,10 +6,13 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { log } from '../../shared/log.js';
 import { clientAddress, type AuthThrottle } from '../auth-throttle.js';
-import { readText, sendError } from '../http-util.js';
+import { readText, sendError, sendJson } from '../http-util.js';
 import { isSameOrigin } from './same-origin.js';
 import type { NodeRegistry } from '../nodes.js';
 import type { Store } from '../store.js';
+import type { AnalyticsStore } from '../analytics-store.js';
+import { runAnalyticsQuery } from '../analytics-query.js';
+import { analyticsView } from './analytics-section.js';
 import { DEFAULT_IMAGE, envConf, publicBaseUrl } from './deploy.js';
 import { html, page, redirect, sendAsset, sendHtml } from './html.js';
 import { gatewayPage, loginPage, overviewPage } from './pages.js';
@@ -32,12 +35,12 @@ export class Dashboard {
   private readonly sessions = new Sessions();
   private readonly secure: boolean;
 
-  constructor(private readonly store: Store, private readonly nodes: NodeRegistry, private readonly opts: DashboardOptions) {
+  constructor(private readonly store: Store, private readonly nodes: NodeRegistry, private readonly analytics: AnalyticsStore, private readonly opts: DashboardOptions) {
     this.secure = opts.publicUrl?.startsWith('https:') ?? false;
   }
 
   /** Returns false when the path is not the dashboard's. */
-  async handle(req: IncomingMessage, res: ServerResponse, path: string): Promise<boolean> {
+  async handle(req: IncomingMessage, res: ServerResponse, path: string, query: URLSearchParams = new URLSearchParams()): Promise<boolean> {
     if (path !== '/dashboard' && !path.startsWith('/dashboard/')) return false;
     const method = req.method ?? 'GET';
     if (method === 'GET' && path.startsWith('/dashboard/assets/')) {
@@ -64,13 +67,20 @@ export class Dashboard {
     }
     if (!this.sessions.valid(session)) { redirect(res, '/dashboard/login'); return true; }
     if (method !== 'GET') { res.writeHead(405, { allow: 'GET' }).end(); return true; }
-    if (path === '/dashboard' || path === '/dashboard/') { sendHtml(res, 200, overviewPage(this.store, this.nodes)); return true; }
-    const m = /^\/dashboard\/gateways\/([^/]+)(\/env\.conf)?$/.exec(path);
+    if (path === '/dashboard' || path === '/dashboard/') { sendHtml(res, 200, overviewPage(this.store, this.nodes, this.analytics)); return true; }
+    const m = /^\/dashboard\/gateways\/([^/]+)(\/env\.conf|\/analytics\.json)?$/.exec(path);
     let gatewayId: string | undefined;
     try { gatewayId = m ? decodeURIComponent(m[1]) : undefined; } catch { gatewayId = undefined; }
     if (gatewayId === undefined) { this.notFound(res); return true; }
-    if (m![2]) { this.envFile(req, res, gatewayId); return true; }
-    const body = gatewayPage(this.store, this.nodes, gatewayId, this.opts.image ?? DEFAULT_IMAGE);
+    if (m![2] === '/env.conf') { this.envFile(req, res, gatewayId); return true; }
+    const view = analyticsView(query);
+    if (m![2] === '/analytics.json') {
+      // The page's charts: the admin API's /analytics answer, always narrowed to this gateway.
+      if (!this.store.get('gateways', gatewayId)) { sendError(res, 'OUTPOST_ERR_RESOURCE_NOT_FOUND', `No gateway "${gatewayId}"`); return true; }
+      sendJson(res, 200, runAnalyticsQuery(this.analytics, { gatewayId, minutes: view.minutes, ...(view.apiId !== undefined ? { apiId: view.apiId } : {}) }));
+      return true;
+    }
+    const body = gatewayPage(this.store, this.nodes, gatewayId, this.opts.image ?? DEFAULT_IMAGE, view);
     if (body) sendHtml(res, 200, body); else this.notFound(res);
     return true;
   }

@@ -52,6 +52,14 @@ export class ControlPlaneClient {
     if (res.statusCode < 200 || res.statusCode >= 300) throw statusError(res.statusCode, res.headers, text);
   }
 
+  /** A telemetry upload (msgpack, telemetry-uploader.ts): 204 expected. */
+  async postTelemetry(body: Uint8Array, timeoutMs = 10_000): Promise<void> {
+    const headers = { authorization: this.settings.token.header, 'content-type': 'application/msgpack' };
+    const res = await this.send('POST', '/gateway/telemetry', headers, body, timeoutMs);
+    const text = await res.body.text();
+    if (res.statusCode < 200 || res.statusCode >= 300) throw statusError(res.statusCode, res.headers, text);
+  }
+
   async close(): Promise<void> {
     await this.agent?.close().catch(() => undefined);
     this.agent = null;
@@ -66,7 +74,7 @@ export class ControlPlaneClient {
     return this.agent;
   }
 
-  private async send(method: 'GET' | 'POST', path: string, headers: Record<string, string>, body: string | undefined, timeoutMs: number, signal?: AbortSignal): Promise<Dispatcher.ResponseData> {
+  private async send(method: 'GET' | 'POST', path: string, headers: Record<string, string>, body: string | Uint8Array | undefined, timeoutMs: number, signal?: AbortSignal): Promise<Dispatcher.ResponseData> {
     const url = this.settings.endpoint + path;
     const timeout = AbortSignal.timeout(timeoutMs);
     try {

@@ -14,10 +14,15 @@ import { managedCandidate } from './managed-candidate.js';
 import { SyncLoop } from './sync-loop.js';
 import { Heartbeat, NODE_ID } from './heartbeat.js';
 import { TokenWatch } from './token-watch.js';
+import { TelemetryUploader } from './telemetry-uploader.js';
+import { uploadIntervalMs } from '../telemetry/aggregator.js';
 
 export interface ManagedOptions { envFile?: string; backupDir?: string }
 
 type Fetched = Extract<ConfigFetch, { status: 200 }>;
+
+/** How long a stopping gateway waits for its last telemetry upload. */
+const FINAL_UPLOAD_MS = 2_000;
 
 export class ManagedConfigSource implements ConfigSource {
   readonly kind = 'managed';
@@ -36,6 +41,8 @@ export class ManagedConfigSource implements ConfigSource {
   private downSince: number | null = null;
   private lastError: { errorCode: unknown; message: string; at: string } | null = null;
   private readonly backup = new BackupKeeper(() => this.settings.backupDir);
+  /** The aggregator's sink: per-minute rows uploaded every 10 s, buffered while the control plane is away. */
+  readonly telemetrySink: TelemetryUploader;
 
   private constructor(private settings: ManagedSettings, private readonly options: ManagedOptions) {
     this.client = new ControlPlaneClient(settings);
@@ -49,6 +56,7 @@ export class ManagedConfigSource implements ConfigSource {
         this.markConnected();
       },
     });
+    this.telemetrySink = new TelemetryUploader(this.client, NODE_ID);
     this.heartbeat = new Heartbeat(this.client, () => ({ configRevision: this.revision ?? 0, tokenExpiresAt: this.settings.token.expiresAt.toISOString() }));
   }
 
@@ -85,6 +93,7 @@ export class ManagedConfigSource implements ConfigSource {
     else if (first?.status === 'published') this.servingFrom = 'backup';
     this.firstFetch = null;
     this.heartbeat.start(this.settings.heartbeatIntervalMs);
+    this.telemetrySink.start(uploadIntervalMs());
     this.tokens.startPeriodicCheck(() => this.settings.token);
     this.sync.start(this.downSince);
   }
@@ -115,6 +124,7 @@ export class ManagedConfigSource implements ConfigSource {
         endpoint: this.settings.endpoint, nodeId: NODE_ID, servingFrom: this.servingFrom, configRevision: this.revision,
         controlPlane: { connected: this.connected, lastError: this.lastError },
         backup: this.backup.readiness(),
+        telemetry: this.telemetrySink.status(),
         token: { ...token, ...(token.state !== 'ok' ? { warning: `the gateway token ${token.state === 'expired' ? 'has expired' : 'expires'} at ${token.expiresAt}: give the gateway a new one (env file, then SIGHUP)` } : {}) },
       },
     };
@@ -133,13 +143,23 @@ export class ManagedConfigSource implements ConfigSource {
       '# TYPE outpost_config_revision gauge',
       `outpost_config_revision ${this.revision ?? -1}`,
       ...this.backup.metrics(),
+      ...this.telemetrySink.metrics(),
     ];
   }
 
   async close(): Promise<void> {
     this.heartbeat.stop();
+    this.telemetrySink.stop();
     this.tokens.stop();
     await this.sync.stop();
+    await this.client.close();
+  }
+
+  /** One last upload, so a clean stop does not lose the last interval; bounded, since the control plane may be away. */
+  async flushTelemetry(): Promise<void> {
+    let timer: NodeJS.Timeout | undefined;
+    await Promise.race([this.telemetrySink.flush(), new Promise((r) => { timer = setTimeout(r, FINAL_UPLOAD_MS); })]);
+    clearTimeout(timer);
     await this.client.close();
   }
 

@@ -20,6 +20,30 @@ export function chainReadsRequestBody(chain: RuntimeChain): boolean {
   return readsBody.has(chain);
 }
 
+/**
+ * Chains whose outbound section needs the backend's whole response before it runs: it edits or
+ * reads the body (set-body, find-and-replace, context.Response.Body) or waits (send-request).
+ * The exchange then buffers the response (bounded) instead of streaming it (policy-exchange.ts).
+ */
+const buffersResponse = new WeakSet<RuntimeChain>();
+
+export function chainBuffersResponse(chain: RuntimeChain): boolean {
+  return buffersResponse.has(chain);
+}
+
+/** Policies (at any depth, e.g. inside choose) that need a whole body in their section. */
+const BODY_POLICIES = new Set(['set-body', 'find-and-replace']);
+const RESPONSE_WAITERS = new Set(['set-body', 'find-and-replace', 'send-request']);
+
+/** Whether compiled policy data holds a policy named in `names` (a CompiledPolicy: name and config). */
+function holdsPolicy(data: unknown, names: ReadonlySet<string>, depth = 0): boolean {
+  if (data === null || typeof data !== 'object' || depth > 200) return false;
+  if (Array.isArray(data)) return data.some((x) => holdsPolicy(x, names, depth + 1));
+  const o = data as Record<string, unknown>;
+  if (typeof o.name === 'string' && 'config' in o && names.has(o.name)) return true;
+  return Object.values(o).some((x) => holdsPolicy(x, names, depth + 1));
+}
+
 /** Whether compiled policy data holds an expression node reading `.Body` (found once per generation). */
 function mentionsBody(data: unknown, depth = 0): boolean {
   if (data === null || typeof data !== 'object' || depth > 200) return false;
@@ -39,6 +63,7 @@ export function instantiateChain(chain: CompiledChain, services: WorkerServices)
       names: list.map((p) => p.name),
     };
   }
-  if (mentionsBody(chain)) readsBody.add(out);
+  if (mentionsBody(chain) || holdsPolicy(chain.inbound, BODY_POLICIES) || holdsPolicy(chain.backend, BODY_POLICIES)) readsBody.add(out);
+  if (holdsPolicy(chain.outbound, RESPONSE_WAITERS) || mentionsBody(chain.outbound)) buffersResponse.add(out);
   return out;
 }

@@ -16,6 +16,7 @@ import { findFactory } from '../policies/registry.js';
 import { compileElement } from './compile-element.js';
 import { usesFleetScope } from '../policies/fleet-options.js';
 import { expandFragments, parseFragments } from './fragments.js';
+import { withCompileEnv } from './compile-env.js';
 
 /** Chains of one operation by product id; '' is the chain for requests without a product key. */
 export type OperationChains = Record<string, CompiledChain>;
@@ -27,6 +28,10 @@ export interface PolicyCompilation {
 }
 
 export function compilePolicies(config: GatewayConfig): PolicyCompilation {
+  return withCompileEnv({ backendIds: new Set(config.backends.map((b) => b.id)), certificateIds: new Set(config.certificates.map((c) => c.id)) }, () => compileAll(config));
+}
+
+function compileAll(config: GatewayConfig): PolicyCompilation {
   const problems: ConfigProblem[] = [];
   const compiled = new Map<PolicyElement, CompiledPolicy>();
   // Fleet counters need gateway.redis (OUTPOST_REDIS_URL is applied to the config before compiling).

@@ -33,6 +33,22 @@ export interface RetryPlan {
   count: number;
   /** Wait before retry number `attempt` (1-based). */
   delayMs(attempt: number): number;
+  /**
+   * A <set-backend-service> inside <retry>: run again before each retry, so a pool picks again
+   * (a member whose breaker just opened is skipped). Null when the retry holds none.
+   */
+  reroute: ((ctx: RequestContext) => void) | null;
+}
+
+/** A backend entity chosen by set-backend-service backend-id (see src/gateway/backends/). */
+export interface BackendEntityRoute {
+  /** Credential headers, flat [lowercase name, value, …]: they replace the client's own. */
+  readonly headers: readonly string[];
+  /** Credential query parameters, encoded; appended to the forwarded query. */
+  readonly query: string;
+  /** Tells the backend's circuit breaker how an attempt went. */
+  reportStatus(status: number, retryAfter: string | null): void;
+  reportError(code: ErrorCode): void;
 }
 
 export interface PolicyResponse {
@@ -63,6 +79,10 @@ export class RequestContext {
   backendOrigin: string | null = null;
   /** Backend path prefix override when set-backend-service gives a path. */
   backendBasePath: string | null = null;
+  /** The backend entity set-backend-service backend-id chose; null for a URL or the API's serviceUrl. */
+  backendEntity: BackendEntityRoute | null = null;
+  /** authentication-certificate: the id of the client certificate to present to the backend, or null. */
+  clientCertificate: string | null = null;
   /** forward-request timeout, ms; 0 keeps the gateway's upstream settings. */
   timeoutMs = 0;
   /** Set by the retry policy; null sends once. */
@@ -78,8 +98,14 @@ export class RequestContext {
   operationMeta: CompiledOperation | null = null;
   /** The request body when the gateway buffered it before inbound (context.Request.Body); null otherwise. */
   requestBody: Buffer | null = null;
+  /** The request body streams to the backend (chunked, or over the buffered size): policies cannot read or replace it. */
+  requestBodyStreamed = false;
+  /** set-body or find-and-replace in inbound/backend replaced requestBody: it is what the backend gets. */
+  requestBodyReplaced = false;
   /** performance.now() when the context was built: context.Elapsed. */
   readonly startedAt = performance.now();
+  /** The request's correlation id (the client's X-Request-Id or one the gateway made), as in its request-log line. */
+  correlationId = '';
   /** context.RequestId, made on first read (most requests never ask). */
   requestId: string | null = null;
   /** What a cache policy found, for telemetry and request logs: null when no cache policy ran. */

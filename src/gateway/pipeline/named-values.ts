@@ -48,7 +48,8 @@ export function substituteNamedValues(doc: PolicyDocument, values: NamedValues, 
  */
 export function substituteNamedValuesCollecting(doc: PolicyDocument, values: NamedValues, scope: string, sink: PolicyCompileError[]): PolicyDocument {
   let found: PolicyCompileError[] = [];
-  const rewrite: Rewrite = (text, at, attribute) => text.replace(REFERENCE, (ref, name: string) => {
+  const rewrite: Rewrite = (text, at, attribute, liquid = false) => text.replace(REFERENCE, (ref, name: string) => {
+    if (liquid && !values.has(name)) return ref;
     try {
       const nv = lookUp(name, values, at, attribute);
       if (!nv.secret && EXPRESSION.test(nv.value)) {
@@ -121,7 +122,8 @@ function lookUp(name: string, values: NamedValues, at: PolicyLocation, attribute
     `named value "${name}" is not defined${near ? ` (names are case-sensitive: did you mean "${near}"?)` : ''}`);
 }
 
-type Rewrite = (text: string, at: PolicyLocation, attribute: string | null) => string;
+/** `liquid`: the text of a set-body template="liquid", where `{{ x }}` not naming a named value is Liquid's own. */
+type Rewrite = (text: string, at: PolicyLocation, attribute: string | null, liquid?: boolean) => string;
 
 function mapDocument(doc: PolicyDocument, scope: string, rewrite: Rewrite): PolicyDocument {
   const out: PolicyDocument = {};
@@ -139,6 +141,6 @@ function mapElement(el: PolicyElement, at: PolicyLocation, rewrite: Rewrite): Po
     name: el.name,
     attrs,
     children: el.children.map((c, i) => mapElement(c, childLocation(at, c.name, i), rewrite)),
-    text: el.text.includes('{{') ? rewrite(el.text, at, null) : el.text,
+    text: el.text.includes('{{') ? rewrite(el.text, at, null, el.name === 'set-body' && el.attrs.template === 'liquid') : el.text,
   };
 }

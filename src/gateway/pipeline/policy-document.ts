@@ -68,9 +68,13 @@ const EXPRESSION = /@[({]/;
 export const EXPRESSION_ATTRIBUTES = new Set(['validate-azure-ad-token@token-value', 'cache-store@duration', 'cache-store-value@duration',
   'when@condition', 'retry@condition', 'set-variable@value', 'set-status@code', 'set-status@reason',
   'rewrite-uri@template', 'rate-limit-by-key@counter-key', 'quota-by-key@counter-key', 'limit-concurrency@key',
-  'cache-lookup-value@key', 'cache-lookup-value@default-value', 'cache-store-value@key', 'cache-store-value@value', 'cache-remove-value@key']);
+  'cache-lookup-value@key', 'cache-lookup-value@default-value', 'cache-store-value@key', 'cache-store-value@value', 'cache-remove-value@key',
+  'set-backend-service@backend-id', 'authentication-basic@username', 'authentication-basic@password', 'metadata@value',
+  'emit-metric@value', 'dimension@value', 'find-and-replace@from', 'find-and-replace@to']);
 /** Elements (`parent/child` or a policy's own name) whose text may be a policy expression. */
-export const EXPRESSION_TEXTS = new Set(['set-header/value', 'set-query-parameter/value', 'set-method', 'return-response/set-body', 'set-variable']);
+export const EXPRESSION_TEXTS = new Set(['set-header/value', 'set-query-parameter/value', 'set-method', 'return-response/set-body', 'set-variable', 'trace/message',
+  'set-body', 'send-request/set-url', 'send-request/set-method', 'send-request/set-body',
+  'send-one-way-request/set-url', 'send-one-way-request/set-method', 'send-one-way-request/set-body']);
 
 export function parsePolicyDocument(input: unknown, scope: string): PolicyDocument {
   const sink: PolicyCompileError[] = [];

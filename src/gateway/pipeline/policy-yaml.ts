@@ -16,6 +16,7 @@ export const TEXT_CHILDREN: Readonly<Record<string, readonly string[]>> = {
   'allowed-origins': ['origin'], 'allowed-methods': ['method'],
   'allowed-headers': ['header'], 'expose-headers': ['header'],
   'return-response': ['set-body'],
+  'send-request': ['set-url', 'set-method', 'set-body'], 'send-one-way-request': ['set-url', 'set-method', 'set-body'],
   'cache-lookup': ['vary-by-header', 'vary-by-query-parameter'],
 };
 /** Children whose YAML list value is a list of policies rather than repeated elements. */

@@ -1,5 +1,7 @@
 import type { RedisLink } from '../redis/redis-link.js';
+import type { CustomMetricSink } from '../telemetry/custom-metrics.js';
 import type { RedisStatsRow } from '../redis/redis-stats.js';
+import type { BackendDirectory } from '../backends/backend-directory.js';
 
 /**
  * What a worker offers policy instances: the node-wide counters and gauges in shared memory, and a clock
@@ -39,4 +41,8 @@ export interface WorkerServices {
   redis?: RedisLink | null;
   /** Where fleet counters report their fail-mode decisions (metrics, one log line per change). */
   redisStats?: RedisStatsRow;
+  /** The generation's backend entities (set-backend-service backend-id); absent in harnesses without them. */
+  backends?: BackendDirectory;
+  /** Where emit-metric adds its values (sent with the worker's telemetry); absent in harnesses. */
+  metrics?: CustomMetricSink;
 }

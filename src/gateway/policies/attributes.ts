@@ -90,6 +90,17 @@ export function optionalHeaderName(el: PolicyElement, at: PolicyLocation, attr: 
   return el.attrs[attr] === undefined ? null : headerName(el, at, attr);
 }
 
+/** A context variable name (set-variable's rule): printable, no spaces, bounded (names key a per-request map). */
+export const VARIABLE_NAME = /^[A-Za-z0-9_.\-:]{1,128}$/;
+
+/** An optional attribute naming a context variable a policy writes (…-variable-name): null when absent. */
+export function optionalVariableName(el: PolicyElement, at: PolicyLocation, attr: string): string | null {
+  const name = el.attrs[attr];
+  if (name === undefined) return null;
+  if (!VARIABLE_NAME.test(name)) throw new PolicyCompileError(at, attr, `must be 1 to 128 letters, digits, or _ . - :, got ${JSON.stringify(name.slice(0, 140))}`);
+  return name;
+}
+
 /**
  * A header value a policy will write (after named values were substituted): no CR, LF, NUL or
  * other control byte, no leading or trailing space (RFC 9110 field-value). `attr` names the

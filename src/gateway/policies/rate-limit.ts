@@ -20,10 +20,11 @@
  * `remaining-calls-header-name`, `retry-after-header-name` and `total-calls-header-name` (as APIM)
  * name response headers carrying the calls left, the wait and the limit; each must be an RFC 9110
  * token (checked at compile time: a CR or LF there would split the response).
+ * `remaining-calls-variable-name` puts the calls left (an int; 0 when refused) in context.Variables.
  */
 import type { PolicyFactory } from '../pipeline/policy-contract.js';
 import { CONTINUE, RESPOND, type Outcome } from '../pipeline/phases.js';
-import { allowOnly, intAttr, optionalHeaderName } from './attributes.js';
+import { allowOnly, intAttr, optionalHeaderName, optionalVariableName } from './attributes.js';
 import { bindCounterKey, compileCounterKey, describeCounterKey, type CounterKey } from './counter-key.js';
 import { declarationId } from './declaration-id.js';
 import { compileFleetOptions, FLEET_ATTRIBUTES, FLEET_MARK, type FleetOptions } from './fleet-options.js';
@@ -46,11 +47,12 @@ interface Config {
   totalHeader: string | null;
   fleet: FleetOptions;
   [FLEET_MARK]: boolean;
+  remainingVariable: string | null;
 }
 
 function compileLimit(byKey: boolean) {
   return (el: Parameters<PolicyFactory<Config>['compile']>[0], at: Parameters<PolicyFactory<Config>['compile']>[1]): Config => {
-    const attrs = ['calls', 'renewal-period', 'remaining-calls-header-name', 'retry-after-header-name', 'total-calls-header-name', ...FLEET_ATTRIBUTES];
+    const attrs = ['calls', 'renewal-period', 'remaining-calls-header-name', 'retry-after-header-name', 'total-calls-header-name', 'remaining-calls-variable-name', ...FLEET_ATTRIBUTES];
     allowOnly(el, at, byKey ? [...attrs, 'counter-key'] : attrs);
     const key: CounterKey = byKey ? compileCounterKey(el, at, 'counter-key') : { kind: 'subscription', name: '' };
     const calls = intAttr(el, at, 'calls', { min: 1, max: 1_000_000_000 });
@@ -65,6 +67,7 @@ function compileLimit(byKey: boolean) {
       totalHeader: optionalHeaderName(el, at, 'total-calls-header-name'),
       fleet,
       [FLEET_MARK]: fleet.scope === 'fleet',
+      remainingVariable: optionalVariableName(el, at, 'remaining-calls-variable-name'),
     };
   };
 }
@@ -80,6 +83,7 @@ function createLimit(config: Config, services: WorkerServices) {
       respondRedisUnavailable(ctx);
       return RESPOND;
     }
+    if (config.remainingVariable !== null) ctx.setVariable(config.remainingVariable, Math.max(0, config.calls - count));
     if (count <= config.calls) {
       if (config.remainingHeader) ctx.addResponseHeader(config.remainingHeader, String(config.calls - count));
       if (config.totalHeader) ctx.addResponseHeader(config.totalHeader, total);

@@ -22,6 +22,14 @@ import { cacheLookup } from '../cache/cache-lookup.js';
 import { cacheStore } from '../cache/cache-store.js';
 import { cacheLookupValue, cacheRemoveValue, cacheStoreValue } from '../cache/cache-value.js';
 import { setVariable } from './set-variable.js';
+import { sendRequest } from './send-request.js';
+import { sendOneWayRequest } from './send-one-way-request.js';
+import { setBody } from './set-body.js';
+import { findAndReplace } from './find-and-replace.js';
+import { authenticationBasic } from './authentication-basic.js';
+import { authenticationCertificate } from './authentication-certificate.js';
+import { trace } from './trace.js';
+import { emitMetric } from './emit-metric.js';
 
 // choose compiles and creates its nested policies through this lookup (see choose.ts for why it is
 // passed in rather than imported); findFactory is only called once the registry is complete.
@@ -35,6 +43,9 @@ const FACTORIES: ReadonlyArray<PolicyFactory<never>> = [
   retry,
   cacheLookup, cacheStore, cacheLookupValue, cacheStoreValue, cacheRemoveValue,
   setVariable,
+  sendRequest, sendOneWayRequest, setBody, findAndReplace,
+  authenticationBasic, authenticationCertificate,
+  trace, emitMetric,
   choose,
 ] as unknown as ReadonlyArray<PolicyFactory<never>>;
 

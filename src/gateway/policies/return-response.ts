@@ -3,6 +3,9 @@
  * compile time (status, reason, headers, body). The backend is never called; outbound does not
  * run (APIM's return-response). mock-response is the same with defaults suited to mocking:
  * status 200 and a JSON content type.
+ *
+ * response-variable-name starts from the response a variable holds (send-request's answer, an
+ * IResponse), which set-status, set-header and set-body then edit, as in APIM.
  */
 import type { PolicyFactory } from '../pipeline/policy-contract.js';
 import { RESPOND, type Outcome } from '../pipeline/phases.js';
@@ -14,11 +17,24 @@ import { applyHeader } from './set-header.js';
 import type { RequestContext } from '../pipeline/context.js';
 import { bindStringTemplate, hasExpression, type Template } from '../pipeline/expression/index.js';
 import { bindHeaderValue, bindIntValue, bindReasonPhrase } from './dynamic-value.js';
+import { SentResponse } from '../pipeline/expression/csharp/cs-sent-response.js';
+import { OutpostError } from '../../shared/errors.js';
+import { isHopByHop } from '../upstream/hop-by-hop.js';
+
+import { parseLiquid, renderLiquid } from './liquid-body.js';
+import { MAX_BODY } from './set-body.js';
+
+const VARIABLE = /^[A-Za-z0-9_.\-:]{1,128}$/;
 
 type ExistsAction = 'override' | 'skip' | 'append' | 'delete';
 /** What return-response builds per request when some part of it is a policy expression. */
 interface Computed {
-  status: Template; reason: Template; body: Template | null;
+  /** Null: the variable's status (or 200). */
+  status: Template | null; reason: Template | null; body: Template | null;
+  /** response-variable-name: the response to start from. */
+  variable: string | null;
+  /** `<set-body template="liquid">`: the template (set-body.ts renders the same way). */
+  liquid?: string;
   headers: Array<{ name: string; action: ExistsAction; values: Template[] }>;
 }
 interface Config { status: number; reason: string; headers: string[]; body: string | null; computed?: Computed }
@@ -28,7 +44,7 @@ function anyExpression(el: PolicyElement): boolean {
   return hasExpression(el.text) || Object.values(el.attrs).some(hasExpression) || el.children.some(anyExpression);
 }
 
-function computedOf(el: PolicyElement, at: PolicyLocation): Computed {
+function computedOf(el: PolicyElement, at: PolicyLocation, variable: string | null = null): Computed {
   const statusIndex = el.children.findIndex((c) => c.name === 'set-status');
   const status = statusIndex < 0 ? null : el.children[statusIndex];
   const statusAt = childLocation(at, 'set-status', statusIndex);
@@ -43,26 +59,45 @@ function computedOf(el: PolicyElement, at: PolicyLocation): Computed {
   });
   const body = childTexts(el, at, 'set-body');
   return {
-    status: status ? templateAttr(status, statusAt, 'code') : { k: 'text', v: '200' },
-    reason: status ? templateAttr(status, statusAt, 'reason', '') : { k: 'text', v: '' },
+    status: status ? templateAttr(status, statusAt, 'code') : null,
+    reason: status ? templateAttr(status, statusAt, 'reason', '') : null,
     body: body.length > 0 ? templateValue(at, 'set-body', body.join('')) : null,
     headers,
+    variable,
   };
 }
 
 function respondComputed(c: Computed) {
-  const status = bindIntValue(c.status, 'status code', 100, 599);
-  const reason = bindReasonPhrase(c.reason);
+  const status = c.status === null ? null : bindIntValue(c.status, 'status code', 100, 599);
+  const reason = c.reason === null ? null : bindReasonPhrase(c.reason);
   const body = c.body === null ? null : bindStringTemplate(c.body);
   const headers = c.headers.map((h) => ({ name: h.name, action: h.action, values: h.values.map((v) => bindHeaderValue(v, 'header value')) }));
+  const variable = c.variable;
+  const liquid = c.liquid === undefined ? null : parseLiquid(c.liquid);
   return {
     run(ctx: RequestContext): Outcome {
-      const list: string[] = [];
+      const base = variable === null ? null : baseResponse(ctx, variable);
+      const list: string[] = base === null ? [] : base.headers.filter((_, i, all) => i % 2 === 0 ? keepHeader(all[i]) : keepHeader(all[i - 1]));
       for (const h of headers) applyHeader(list, h.name, h.action, h.values.map((f) => f(ctx)));
-      ctx.respond(status(ctx), reason(ctx), list, body === null ? null : body(ctx));
+      const code = status !== null ? status(ctx) : base?.status ?? 200;
+      const phrase = reason !== null ? reason(ctx) : status === null ? base?.reason ?? '' : '';
+      const text = liquid !== null ? renderLiquid(liquid, ctx, ctx.response === null ? 'request' : 'response', MAX_BODY) : body !== null ? body(ctx) : null;
+      ctx.respond(code, phrase, list, text ?? base?.body ?? null);
       return RESPOND;
     },
   };
+}
+
+/** The response a variable holds (send-request's answer); anything else fails the policy. */
+function baseResponse(ctx: RequestContext, name: string): SentResponse {
+  const v = ctx.variable(name);
+  if (v instanceof SentResponse) return v;
+  throw new OutpostError('OUTPOST_ERR_POLICY_FAILED', `return-response: context variable "${name}" does not hold a response`);
+}
+
+/** Framing is the gateway's to write for the new response. */
+function keepHeader(name: string): boolean {
+  return name !== 'content-length' && name !== 'date' && !isHopByHop(name);
 }
 
 function headersOf(el: PolicyElement, at: PolicyLocation): string[] {
@@ -93,7 +128,13 @@ export const returnResponse: PolicyFactory<Config> = {
   sections: ['inbound', 'backend', 'outbound', 'on-error'],
   compile(el, at) {
     allowOnly(el, at, ['response-variable-name'], ['set-status', 'set-header', 'set-body']);
-    if (el.attrs['response-variable-name'] !== undefined) throw new PolicyCompileError(at, 'response-variable-name', 'context variables are not supported');
+    const liquidAt = el.children.findIndex((c) => c.name === 'set-body' && c.attrs.template !== undefined);
+    if (liquidAt >= 0) return withLiquidBody(el, at, liquidAt);
+    const variable = el.attrs['response-variable-name'];
+    if (variable !== undefined) {
+      if (!VARIABLE.test(variable)) throw new PolicyCompileError(at, 'response-variable-name', 'must be 1 to 128 letters, digits, or _ . - :');
+      return { status: 0, reason: '', headers: [], body: null, computed: computedOf(el, at, variable) };
+    }
     if (anyExpression(el)) return { status: 0, reason: '', headers: [], body: null, computed: computedOf(el, at) };
     const statusIndex = el.children.findIndex((c) => c.name === 'set-status');
     const status = statusIndex < 0 ? null : el.children[statusIndex];
@@ -109,6 +150,19 @@ export const returnResponse: PolicyFactory<Config> = {
   },
   create: respondWith,
 };
+
+/** return-response whose <set-body> has a template attribute (APIM: only "liquid"). */
+function withLiquidBody(el: PolicyElement, at: PolicyLocation, index: number): Config {
+  const child = el.children[index];
+  const childAt = childLocation(at, 'set-body', index);
+  allowOnly(child, childAt, ['template']);
+  enumAttr(child, childAt, 'template', ['liquid'] as const, 'liquid');
+  try { parseLiquid(child.text); } catch (err) { throw new PolicyCompileError(childAt, 'template', `not a valid Liquid template: ${(err as Error).message.split('\n')[0].slice(0, 200)}`); }
+  const rest = { ...el, children: el.children.filter((_, i) => i !== index) };
+  const variable = el.attrs['response-variable-name'] ?? null;
+  if (variable !== null && !VARIABLE.test(variable)) throw new PolicyCompileError(at, 'response-variable-name', 'must be 1 to 128 letters, digits, or _ . - :');
+  return { status: 0, reason: '', headers: [], body: null, computed: { ...computedOf(rest, at, variable), liquid: child.text } };
+}
 
 export const mockResponse: PolicyFactory<Config> = {
   name: 'mock-response',

@@ -1,48 +1,84 @@
 /**
- * set-backend-service: sends the request to another backend, given as `base-url` (an absolute
- * http or https URL; its path becomes the prefix of the forwarded path, like an API's
- * serviceUrl). The Host header becomes the new backend's host, as APIM does. The URL is parsed
- * at compile time; per request the policy only assigns three strings. Upstream pools for such
- * origins are per worker and keyed by origin, which only config can name (bounded).
+ * set-backend-service: sends the request to another backend, given either as
+ * - `base-url`: an absolute http or https URL; its path becomes the prefix of the forwarded path,
+ *   like an API's serviceUrl. Parsed at compile time; per request the policy assigns three strings.
+ * - `backend-id`: a backend entity of the config (`backends`, src/gateway/backends/), a constant
+ *   (an unknown id is a compile error) or a policy expression (an unknown id fails to on-error
+ *   with OUTPOST_ERR_BACKEND_NOT_FOUND). A pool picks a member; an open circuit breaker fails
+ *   with OUTPOST_ERR_BACKEND_CIRCUIT_OPEN (503). Credentials are added at the forward.
+ * The Host header becomes the new backend's host, as APIM does. Upstream pools for such origins
+ * are per worker and keyed by origin, which only config can name (bounded).
  *
- * `backend-id` (a reference to an APIM backend entity) is a compile error: Outpost has no
- * backend entities. Other APIM attributes (sf-*, dapr-*) likewise.
+ * Other APIM attributes (sf-*, dapr-*) are compile errors.
  */
 import type { PolicyFactory } from '../pipeline/policy-contract.js';
 import { CONTINUE, type Outcome } from '../pipeline/phases.js';
 import { PolicyCompileError } from '../pipeline/policy-element.js';
-import { allowOnly, stringAttr } from './attributes.js';
+import { allowOnly, stringAttr, templateAttr } from './attributes.js';
 import type { RequestContext } from '../pipeline/context.js';
+import { bindStringTemplate, type Template } from '../pipeline/expression/index.js';
+import { compileEnv } from '../pipeline/compile-env.js';
+import { OutpostError } from '../../shared/errors.js';
 
-interface Config { origin: string; basePath: string; host: string }
+type Config =
+  | { kind: 'url'; origin: string; basePath: string; host: string }
+  | { kind: 'entity'; id: Template };
+
+function setHost(ctx: RequestContext, host: string): void {
+  const h = ctx.headers;
+  for (let i = 0; i < h.length; i += 2) if (h[i] === 'host') { h[i + 1] = host; return; }
+  h.push('host', host);
+}
 
 export const setBackendService: PolicyFactory<Config> = {
   name: 'set-backend-service',
   sections: ['inbound', 'backend'],
   compile(el, at) {
-    if (el.attrs['backend-id'] !== undefined) {
-      throw new PolicyCompileError(at, 'backend-id', 'is not supported (Outpost has no backend entities); use base-url');
-    }
     for (const name of Object.keys(el.attrs)) {
       if (name.startsWith('sf-') || name.startsWith('dapr-')) throw new PolicyCompileError(at, name, 'is not supported');
     }
-    allowOnly(el, at, ['base-url']);
+    allowOnly(el, at, ['base-url', 'backend-id']);
+    if (el.attrs['backend-id'] !== undefined) {
+      if (el.attrs['base-url'] !== undefined) throw new PolicyCompileError(at, 'base-url', 'give base-url or backend-id, not both');
+      const id = templateAttr(el, at, 'backend-id');
+      const known = compileEnv()?.backendIds;
+      if (id.k === 'text' && known !== undefined && !known.has(id.v)) {
+        throw new PolicyCompileError(at, 'backend-id', `no backend with id "${id.v}" (config: backends)`);
+      }
+      return { kind: 'entity', id };
+    }
     const raw = stringAttr(el, at, 'base-url');
     let url: URL;
     try { url = new URL(raw); } catch { throw new PolicyCompileError(at, 'base-url', `must be an absolute URL, got "${raw}"`); }
     if (url.protocol !== 'http:' && url.protocol !== 'https:') throw new PolicyCompileError(at, 'base-url', `must be http or https, got "${url.protocol}"`);
     if (url.search !== '' || url.hash !== '') throw new PolicyCompileError(at, 'base-url', 'may not have a query or a fragment');
     if (url.username !== '' || url.password !== '') throw new PolicyCompileError(at, 'base-url', 'may not carry credentials');
-    return { origin: url.origin, basePath: url.pathname.replace(/\/+$/, ''), host: url.host };
+    return { kind: 'url', origin: url.origin, basePath: url.pathname.replace(/\/+$/, ''), host: url.host };
   },
-  create(config) {
+  create(config, services) {
+    if (config.kind === 'url') {
+      return {
+        run(ctx: RequestContext): Outcome {
+          ctx.backendOrigin = config.origin;
+          ctx.backendBasePath = config.basePath;
+          ctx.backendEntity = null;
+          setHost(ctx, config.host);
+          return CONTINUE;
+        },
+      };
+    }
+    const idOf = bindStringTemplate(config.id);
     return {
       run(ctx: RequestContext): Outcome {
-        ctx.backendOrigin = config.origin;
-        ctx.backendBasePath = config.basePath;
-        const h = ctx.headers;
-        for (let i = 0; i < h.length; i += 2) if (h[i] === 'host') { h[i + 1] = config.host; return CONTINUE; }
-        h.push('host', config.host);
+        const id = idOf(ctx);
+        const picked = services.backends?.pick(id) ?? null;
+        if (picked === null) throw new OutpostError('OUTPOST_ERR_BACKEND_NOT_FOUND', `set-backend-service: no backend with id "${id.length > 100 ? `${id.slice(0, 100)}…` : id}"`);
+        if (picked === 'open') throw new OutpostError('OUTPOST_ERR_BACKEND_CIRCUIT_OPEN', `set-backend-service: the circuit breaker of backend "${id}" is open`);
+        const b = picked.compiled;
+        ctx.backendOrigin = b.origin;
+        ctx.backendBasePath = b.basePath;
+        ctx.backendEntity = picked;
+        setHost(ctx, b.host);
         return CONTINUE;
       },
     };

@@ -7,11 +7,10 @@ import type { PolicyFactory, PolicyInstance } from '../pipeline/policy-contract.
 import { CONTINUE, type Outcome } from '../pipeline/phases.js';
 import { PolicyCompileError } from '../pipeline/policy-element.js';
 import { bindTemplate, type Template } from '../pipeline/expression/index.js';
-import { allowOnly, stringAttr, templateValue } from './attributes.js';
+import { allowOnly, stringAttr, templateValue, VARIABLE_NAME } from './attributes.js';
 import type { RequestContext } from '../pipeline/context.js';
 
-/** A variable name: printable, no spaces, bounded (names are keys of a per-request map). */
-const NAME = /^[A-Za-z0-9_.\-:]{1,128}$/;
+const NAME = VARIABLE_NAME;
 
 interface Config { name: string; value: Template }
 

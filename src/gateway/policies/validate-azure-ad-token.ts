@@ -31,7 +31,7 @@ import type { RequestContext } from '../pipeline/context.js';
 import type { ErrorCode } from '../../shared/errors.js';
 import { bindTemplate, type Template } from '../pipeline/expression/index.js';
 import { parseJwt } from '../pipeline/expression/csharp/cs-strings.js';
-import { allowOnly, headerName, intAttr, stringAttr, templateValue } from './attributes.js';
+import { allowOnly, headerName, intAttr, optionalVariableName, stringAttr, templateValue } from './attributes.js';
 import { requiredClaim, texts } from './validate-jwt.js';
 import { openIdSource } from './validate-jwt-openid.js';
 import { checkToken, findToken, type ValidateJwtConfig, type Verifier } from './validate-jwt-verify.js';
@@ -45,8 +45,6 @@ const MISSING_MESSAGE = 'JWT not present.';
 const INVALID_MESSAGE = 'Unauthorized. Access token is missing or invalid.';
 /** Entra rotates keys every few weeks; the source refetches sooner on an unknown kid. */
 const REFRESH_SEC = 3600;
-/** A context variable name (set-variable's rule). */
-const VARIABLE_NAME = /^[A-Za-z0-9_.\-:]{1,128}$/;
 const MAX_IDS = 64;
 
 export interface AzureAdTokenConfig {
@@ -83,7 +81,7 @@ function compile(el: PolicyElement, at: PolicyLocation): AzureAdTokenConfig {
 
   const clientIds: string[] = [];
   const audiences: string[] = [];
-  const jwt = {
+  const jwt: ValidateJwtConfig = {
     headerName: header,
     // APIM: Authorization carries "Bearer <token>"; a custom header carries the bare token.
     scheme: header === 'authorization' ? 'Bearer' : null,
@@ -93,7 +91,9 @@ function compile(el: PolicyElement, at: PolicyLocation): AzureAdTokenConfig {
     requireExp: true, clockSkewSec: 0,
     audiences, issuers: [], claims: [], keys: [],
     openIdUrls: [openIdConfigurationUrl(authority, tenant)], refreshSec: REFRESH_SEC,
-  } as ValidateJwtConfig;
+    // The Jwt goes into the variable here, after the Entra checks (not in the shared checks).
+    outputVariable: null,
+  };
   el.children.forEach((child, i) => {
     const cat = childLocation(at, child.name, i);
     switch (child.name) {
@@ -109,11 +109,8 @@ function compile(el: PolicyElement, at: PolicyLocation): AzureAdTokenConfig {
   }
   if (clientIds.length > MAX_IDS || audiences.length > MAX_IDS) throw new PolicyCompileError(at, null, `at most ${MAX_IDS} application IDs and ${MAX_IDS} audiences`);
 
-  const output = el.attrs['output-token-variable-name'];
-  if (output !== undefined && !VARIABLE_NAME.test(output)) {
-    throw new PolicyCompileError(at, 'output-token-variable-name', `must be 1 to 128 letters, digits, or _ . - :, got ${JSON.stringify(output.slice(0, 140))}`);
-  }
-  return { tenant, jwt, tokenValue, clientIds, missingMessage: configured || MISSING_MESSAGE, outputVariable: output ?? null };
+  const outputVariable = optionalVariableName(el, at, 'output-token-variable-name');
+  return { tenant, jwt, tokenValue, clientIds, missingMessage: configured || MISSING_MESSAGE, outputVariable };
 }
 
 export const validateAzureAdToken: PolicyFactory<AzureAdTokenConfig> = {

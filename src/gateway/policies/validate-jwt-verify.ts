@@ -37,6 +37,8 @@ export interface ValidateJwtConfig {
   keys: JwtKeyData[];
   openIdUrls: string[];
   refreshSec: number;
+  /** output-token-variable-name: where the validated token goes (as AsJwt() models it), or null. */
+  outputVariable: string | null;
 }
 
 export interface Verifier {

@@ -14,8 +14,10 @@
  * status and APIM's JSON error shape, `WWW-Authenticate: Bearer …` on 401, and `x-outpost-error`
  * naming the code. The token is left on the request (as APIM).
  *
- * Not supported, each a compile error naming the attribute: token-value and
- * output-token-variable-name (they need C# expressions / context variables),
+ * `output-token-variable-name` puts the validated token in context.Variables as the Jwt object
+ * AsJwt() gives (Header, Claims, Subject, ExpirationTime...).
+ *
+ * Not supported, each a compile error naming the attribute: token-value (an expression),
  * require-signed-tokens="false" (unsigned tokens are never accepted), <decryption-keys>,
  * <key certificate-id> (give the certificate's PEM instead).
  *
@@ -31,18 +33,18 @@ import { CONTINUE, RESPOND, type Outcome } from '../pipeline/phases.js';
 import { PolicyCompileError, type PolicyElement, type PolicyLocation } from '../pipeline/policy-element.js';
 import type { RequestContext } from '../pipeline/context.js';
 import type { ErrorCode } from '../../shared/errors.js';
-import { allowOnly, boolAttr, enumAttr, headerName, intAttr, stringAttr, textOnly } from './attributes.js';
+import { parseJwt } from '../pipeline/expression/csharp/cs-strings.js';
+import { allowOnly, optionalVariableName, boolAttr, enumAttr, headerName, intAttr, stringAttr, textOnly } from './attributes.js';
 import { isToken } from '../../shared/http-syntax.js';
 import { importKeys, keyFromModulus, keysFromJwkJson, keysFromText, KeyProblem, MAX_KEYS, type JwtKeyData } from './validate-jwt-keys.js';
 import { openIdSource } from './validate-jwt-openid.js';
 import { checkToken, findToken, type RequiredClaim, type ValidateJwtConfig, type Verifier } from './validate-jwt-verify.js';
 
-const ATTRS = ['header-name', 'query-parameter-name', 'failed-validation-httpcode', 'failed-validation-error-message',
+const ATTRS = ['output-token-variable-name', 'header-name', 'query-parameter-name', 'failed-validation-httpcode', 'failed-validation-error-message',
   'require-expiration-time', 'require-scheme', 'require-signed-tokens', 'clock-skew', 'jwks-file'];
 const CHILDREN = ['openid-config', 'issuer-signing-keys', 'audiences', 'issuers', 'required-claims'];
 const UNSUPPORTED: Record<string, string> = {
   'token-value': 'is an expression in APIM and expressions are not supported: use header-name or query-parameter-name',
-  'output-token-variable-name': 'is not supported (there are no context variables); validated claims are available to later policies as claim:<name>',
 };
 const DEFAULT_MESSAGE = 'Unauthorized. Access token is missing or invalid.';
 const MAX_OPENID = 4;
@@ -72,6 +74,7 @@ function compile(el: PolicyElement, at: PolicyLocation): ValidateJwtConfig {
     requireExp: boolAttr(el, at, 'require-expiration-time', true),
     clockSkewSec: intAttr(el, at, 'clock-skew', { min: 0, max: 86_400 }, 0),
     audiences: [], issuers: [], claims: [], keys: [], openIdUrls: [], refreshSec: 3600,
+    outputVariable: optionalVariableName(el, at, 'output-token-variable-name'),
   };
   for (const child of el.children) {
     const cat = childAt(at, el, child);
@@ -169,6 +172,7 @@ export const validateJwt: PolicyFactory<ValidateJwtConfig> = {
         const result = await checkToken(token, verifier, services.now());
         if (!result.ok) return reject(ctx, result.code);
         ctx.claims = result.claims;
+        if (config.outputVariable !== null) ctx.setVariable(config.outputVariable, parseJwt(token));
         return CONTINUE;
       },
     };

@@ -6,6 +6,7 @@
  * and a control plane with a backup file (managed mode, src/gateway/managed/).
  */
 import type { ConfigProblem, GatewayConfig } from '../../shared/config-schema.js';
+import type { TelemetrySink } from '../../shared/telemetry-types.js';
 
 export type CandidateResult =
   | { ok: true; config: GatewayConfig; sourceHash: string; timings?: Record<string, number> }
@@ -51,5 +52,9 @@ export interface ConfigSource {
   readiness(): Record<string, unknown>;
   /** Extra Prometheus lines for /metrics. */
   metrics(): string[];
+  /** Where the telemetry aggregator hands its per-minute rows (managed mode: the control-plane uploader). */
+  readonly telemetrySink?: TelemetrySink;
+  /** At shutdown, after close() and the aggregator's last hand-off: deliver what the sink holds (bounded wait). */
+  flushTelemetry?(): Promise<void>;
   close(): Promise<void>;
 }

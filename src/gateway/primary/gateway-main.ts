@@ -169,7 +169,8 @@ export async function runGateway(options: GatewayOptions): Promise<RunningGatewa
   const failed = new Promise<OutpostError>((resolve) => { crashLooped = resolve; });
   supervisor.onCrashLoop = (err) => crashLooped(err);
   const telemetry = new TelemetryAggregator(startSettings.telemetry.buckets);
-  if (options.telemetrySink) telemetry.attachSink(options.telemetrySink);
+  const sink = options.telemetrySink ?? source.telemetrySink;
+  if (sink) telemetry.attachSink(sink);
   supervisor.onTelemetry = (payload) => telemetry.ingest(payload);
   const processMetrics = new ProcessMetrics();
   const ops = await startOpsServer(opsPort, {
@@ -269,6 +270,7 @@ export async function runGateway(options: GatewayOptions): Promise<RunningGatewa
     await source.close();
     const cutOff = await supervisor.drain(graceMs);
     telemetry.close(); // after the drain: the workers' last reports are in
+    await source.flushTelemetry?.(); // managed mode: those last rows go to the control plane (bounded wait)
     await new Promise<void>((r) => closeServer(ops.server, r));
     await compiler.close();
     await redis.close();

@@ -10,6 +10,7 @@ import type { TelemetrySink } from '../../shared/telemetry-types.js';
 import { errorFields, log } from '../../shared/log.js';
 import { PrometheusSeries } from './prometheus-series.js';
 import { MinuteRows } from './minute-rows.js';
+import { CustomMetricTable } from './custom-metrics.js';
 
 export const DEFAULT_UPLOAD_MS = 10_000;
 
@@ -30,6 +31,8 @@ export class TelemetryAggregator {
   readonly loopDelay = new Map<number, WorkerLoopDelay>();
   requestLogDropped = 0;
   reportsRejected = 0;
+  /** emit-metric's totals since start, bounded (custom-metrics.ts). */
+  readonly custom = new CustomMetricTable();
 
   constructor(buckets: readonly number[], uploadMs = uploadIntervalMs()) {
     this.prometheus = new PrometheusSeries(buckets);
@@ -59,6 +62,7 @@ export class TelemetryAggregator {
     }
     this.loopDelay.set(report.worker, { p99Ms: report.loopDelayP99Ms, maxMs: report.loopDelayMaxMs });
     this.requestLogDropped += report.requestLogDropped;
+    if (Array.isArray(report.custom)) this.custom.merge(report.custom, report.customDropped ?? 0);
     for (const delta of report.series) {
       this.prometheus.add(delta);
       if (this.sink !== null) this.rows.add(report.at, delta);

@@ -62,5 +62,22 @@ export function renderTelemetry(t: TelemetryAggregator): string {
   }
   out.push('# HELP outpost_request_log_dropped_total Request-log lines dropped because a worker\'s batch was full.', '# TYPE outpost_request_log_dropped_total counter',
     `outpost_request_log_dropped_total ${t.requestLogDropped}`);
+  customMetricLines(out, t);
   return out.join('\n') + '\n';
+}
+
+/** emit-metric's series: `namespace` and `name` labels, then the policy's dimensions. */
+function customMetricLines(out: string[], t: TelemetryAggregator): void {
+  out.push('# HELP outpost_custom_metric_sum Sum of the values emit-metric added, by namespace, name and dimensions.', '# TYPE outpost_custom_metric_sum counter');
+  const series = [...t.custom.series.values()];
+  const labelsOf = (s: (typeof series)[number]): string => {
+    let l = `namespace="${escapeLabelValue(s.namespace)}",name="${escapeLabelValue(s.name)}"`;
+    for (let i = 0; i < s.dimensions.length; i += 2) l += `,${s.dimensions[i]}="${escapeLabelValue(s.dimensions[i + 1])}"`;
+    return l;
+  };
+  for (const s of series) out.push(`outpost_custom_metric_sum{${labelsOf(s)}} ${s.sum}`);
+  out.push('# HELP outpost_custom_metric_count Values emit-metric added, by namespace, name and dimensions.', '# TYPE outpost_custom_metric_count counter');
+  for (const s of series) out.push(`outpost_custom_metric_count{${labelsOf(s)}} ${s.count}`);
+  out.push('# HELP outpost_custom_metric_dropped_total emit-metric values dropped: past the bound on label sets, or not a number.', '# TYPE outpost_custom_metric_dropped_total counter',
+    `outpost_custom_metric_dropped_total ${t.custom.dropped}`);
 }

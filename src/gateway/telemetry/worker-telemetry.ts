@@ -12,6 +12,7 @@ import type { SeriesDelta, TelemetryReport } from '../../shared/protocol.js';
 import type { GatewaySettings } from '../../shared/config-schema.js';
 import { SeriesSlot } from './series-slot.js';
 import { RequestLogBatch, requestLogText } from './request-log.js';
+import { CustomMetricTable } from './custom-metrics.js';
 
 /** Series 0: requests that matched no API (api=""). */
 export const UNMATCHED_SERIES = 0;
@@ -33,6 +34,8 @@ export class WorkerTelemetry {
   private readonly byKey = new Map<string, number>();
   private readonly loop: IntervalHistogram = monitorEventLoopDelay({ resolution: 10 });
   private readonly log: RequestLogBatch;
+  /** emit-metric's values (WorkerServices.metrics), sent with each report. */
+  readonly customMetrics = new CustomMetricTable();
   private recording = true;
   private logEnabled = true;
   private sample = 1;
@@ -91,8 +94,9 @@ export class WorkerTelemetry {
       const delta = slot.takeDelta();
       if (delta !== null) series.push(delta);
     }
+    const custom = this.customMetrics.take();
     const report: TelemetryReport = {
-      worker: this.worker, at: Date.now(), series,
+      worker: this.worker, at: Date.now(), series, custom: custom.deltas, customDropped: custom.dropped,
       loopDelayP99Ms: this.loop.percentile(99) / 1e6, loopDelayMaxMs: this.loop.max / 1e6,
       requestLogDropped: this.log.takeDropped(),
     };

@@ -11,7 +11,7 @@
 import { createSecureContext, rootCertificates } from 'node:tls';
 import type { BackendTlsProfile } from '../../shared/compiled-meta.js';
 import type { GatewaySettings } from '../../shared/config-schema.js';
-import { UpstreamPool, type UpstreamTls } from './upstream-pool.js';
+import { UpstreamPool, type ClientCertificate, type UpstreamTls } from './upstream-pool.js';
 
 type UpstreamSettings = GatewaySettings['upstream'];
 
@@ -57,6 +57,20 @@ export class BackendPools {
       this.contexts.set(profile.id, tls);
     }
     return tls;
+  }
+
+  /**
+   * The profile a pool uses to present `certificate` (authentication-certificate) on top of the
+   * API's own backend TLS (its CA bundle and verification stay): a profile, and so a pool, per pair.
+   */
+  static withClientCertificate(profile: BackendTlsProfile | null, certificate: ClientCertificate): BackendTlsProfile {
+    return {
+      id: `${profile?.id ?? ''}+${certificate.fingerprint}`,
+      ca: profile?.ca ?? null,
+      cert: certificate.cert,
+      key: certificate.key,
+      insecureSkipVerify: profile?.insecureSkipVerify ?? false,
+    };
   }
 
   async destroyAll(): Promise<void> {

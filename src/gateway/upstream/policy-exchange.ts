@@ -13,7 +13,7 @@ import { runSection, type RuntimeChain } from '../pipeline/chain-runtime.js';
 import { CONTINUE, FAIL, RESPOND, type Outcome } from '../pipeline/phases.js';
 import { isHopByHop } from './hop-by-hop.js';
 import { backendErrorCode } from './backend-errors.js';
-import { ProxyExchange, type ExchangeOwner } from './proxy-exchange.js';
+import { ClientAbortedError, ProxyExchange, type ExchangeOwner } from './proxy-exchange.js';
 
 /** Aborts an attempt the retry policy is replacing; its onError is ignored. */
 class RetryAbortError extends Error {
@@ -36,6 +36,7 @@ export class PolicyExchange extends ProxyExchange {
   }
 
   protected override headReceived(statusText: string): boolean {
+    this.ctx.backendEntity?.reportStatus(this.statusCode, this.backendRetryAfter());
     if (this.retryState !== null && this.wantsRetry(this.statusCode, null)) {
       // Nothing was written to the client yet: drop this answer and send again after the wait.
       const abort = this.abortUpstream;
@@ -44,6 +45,11 @@ export class PolicyExchange extends ProxyExchange {
       return false;
     }
     if (this.chain.outbound === null) return true;
+    return this.outboundOnHead(statusText);
+  }
+
+  /** Outbound on the head, before the body streams (buffered-policy-exchange.ts waits for the body instead). */
+  protected outboundOnHead(statusText: string): boolean {
     if (!this.applyOutbound(statusText)) return false;
     if (this.ctx.bodyTap !== null) this.startTap(statusText);
     return true;
@@ -91,11 +97,21 @@ export class PolicyExchange extends ProxyExchange {
 
   protected override backendFailed(err: Error): boolean {
     if (err instanceof RetryAbortError) return true; // the attempt this exchange gave up on itself
+    if (!(err instanceof ClientAbortedError)) this.ctx.backendEntity?.reportError(backendErrorCode(err));
     if (this.retryState === null || this.aborted || this.ended || this.headersWritten) return false;
     const code = backendErrorCode(err);
     if (!this.wantsRetry(null, { source: 'backend', reason: code, message: err.message, section: 'backend', policy: 'retry', code })) return false;
     this.scheduleRetry();
     return true;
+  }
+
+  /** The backend's Retry-After, for a circuit breaker that accepts it (read only for backend entities). */
+  private backendRetryAfter(): string | null {
+    const raw = this.outHeaders;
+    for (let i = 0; i < raw.length; i += 2) {
+      if (raw[i].length === 11 && raw[i].toString('latin1').toLowerCase() === 'retry-after') return raw[i + 1].toString('latin1');
+    }
+    return null;
   }
 
   protected override answerBackendError(code: ErrorCode, err: Error): void {
@@ -193,7 +209,7 @@ export class PolicyExchange extends ProxyExchange {
     return true;
   }
 
-  private runOnError(error: LastError): void {
+  protected runOnError(error: LastError): void {
     const { ctx, chain } = this;
     ctx.lastError = error;
     ctx.response = errorResponse(error.code);

@@ -42,6 +42,15 @@ export function parseOrigin(origin: string): UpstreamTarget {
   return { tls, host, port: url.port ? Number(url.port) : tls ? 443 : 80, servername: isIP(host) === 0 ? host : undefined };
 }
 
+/** A client certificate the pool presents to its backend (authentication-certificate), PEM. */
+export interface ClientCertificate {
+  id: string;
+  cert: string;
+  key: string;
+  /** SHA-256 of cert and key: pools are keyed by it, so a changed file gets new connections. */
+  fingerprint: string;
+}
+
 export class UpstreamPool implements Dispatcher, DispatchOwner {
   readonly target: UpstreamTarget;
   /** Coarse clock in ms, advanced by the sweep. */

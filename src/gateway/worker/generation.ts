@@ -3,7 +3,7 @@
  * objects the hot path needs (its upstream pool, the base path). A request captures the
  * Generation it started with; a new one replaces it only for later requests.
  */
-import type { UpstreamPool } from '../upstream/upstream-pool.js';
+import type { ClientCertificate, UpstreamPool } from '../upstream/upstream-pool.js';
 import type { GatewaySettings } from '../../shared/config-schema.js';
 import { SharedRouteTable } from '../router/shared-table.js';
 import { lazyList } from '../router/table-records.js';
@@ -12,6 +12,7 @@ import type { BackendTlsProfile, CompiledApi } from '../../shared/compiled-meta.
 import { SubscriptionIndex } from '../subscriptions/subscription-index.js';
 import { instantiateChain, type RuntimeChain } from '../pipeline/chain-runtime.js';
 import type { WorkerServices } from '../pipeline/worker-services.js';
+import { BackendDirectory, BreakerRegistry } from '../backends/backend-directory.js';
 import { parseAddressOrCidr, parseClientAddress, type IpRange } from '../policies/ip-address.js';
 
 export interface ApiRuntime {
@@ -36,6 +37,8 @@ export interface Generation {
   subscriptions: SubscriptionIndex;
   /** Per operation: runtime chains by product id ('' = no product key), or null without policies. Built on first use. */
   chains: ReadonlyArray<Map<string, RuntimeChain> | null>;
+  /** Client certificates by id (authentication-certificate). */
+  certificates: ReadonlyMap<string, ClientCertificate>;
   /** True when a peer address is inside gateway.trustedProxies (always false when none are set). */
   trustedProxy: (clientIp: string) => boolean;
   /** For telemetry (worker-telemetry.ts): the series of each operation, filled on its first request. */
@@ -64,14 +67,23 @@ function trustedProxyMatcher(cidrs: readonly string[]): (clientIp: string) => bo
  * when a request first reaches them. A request keeps the generation it started with, so those
  * objects never change under it.
  */
-export function buildGeneration(number: number, buffer: SharedArrayBuffer, pools: BackendPools, services: WorkerServices): Generation {
+export function buildGeneration(
+  number: number, buffer: SharedArrayBuffer, pools: BackendPools, workerServices: WorkerServices, breakers = new BreakerRegistry(),
+): Generation {
   const table = new SharedRouteTable(buffer);
   const settings = table.meta.settings;
   const anySubscriptions = table.meta.subscriptions.length > 0;
-  // Pools for every origin now, so the ones no longer used close now rather than linger.
+  // Backend entities of this generation; their breakers carry over from the worker's registry.
+  const backends = table.meta.backends ?? [];
+  if (backends.length === 0) breakers.retainOnly(new Set());
+  const services: WorkerServices = backends.length === 0 ? workerServices
+    : { ...workerServices, backends: new BackendDirectory(backends, breakers, workerServices.now) };
+  // Pools for every origin now (the APIs', with their backend TLS, and the backend entities'), so
+  // the ones no longer used close now rather than linger.
   const { origins, originTls, backendTls } = table.meta;
   const tlsOf = (origin: number): BackendTlsProfile | null => (originTls[origin] >= 0 ? backendTls[originTls[origin]] : null);
-  const originPools = origins.map((origin, i) => pools.get(origin, settings.upstream, tlsOf(i)));
+  const entityOrigins = backends.filter((b) => b.type === 'single').map((b) => b.origin);
+  const originPools = [...origins.map((origin, i) => pools.get(origin, settings.upstream, tlsOf(i))), ...entityOrigins.map((origin) => pools.get(origin, settings.upstream))];
   pools.retainOnly(new Set(originPools));
   const apis = lazyList(table.apiCount, (i): ApiRuntime => {
     const api = table.api(i);
@@ -91,8 +103,9 @@ export function buildGeneration(number: number, buffer: SharedArrayBuffer, pools
     return op.chains === null ? null
       : new Map(Object.entries(op.chains).map(([product, chain]) => [product, instantiateChain(chain, services)]));
   });
+  const certificates = new Map((table.meta.certificates ?? []).map((c) => [c.id, c]));
   return {
-    number, table, settings, apis, subscriptions: new SubscriptionIndex(table.meta.subscriptions), chains,
+    number, table, settings, apis, certificates, subscriptions: new SubscriptionIndex(table.meta.subscriptions), chains,
     trustedProxy: trustedProxyMatcher(settings.trustedProxies),
     operationCount: table.operationCount, telemetrySeries: null,
     operationIds: (op) => {

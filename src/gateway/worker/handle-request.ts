@@ -134,6 +134,7 @@ export class RequestHandler {
       // References, not copies: context.Api and context.Operation read them only when an expression asks.
       ctx.apiMeta = api.meta;
       ctx.operationMeta = gen.table.meta.operations[this.match.op];
+      ctx.correlationId = res.requestId;
       return startPolicyRequest(this.ctx, res, gen, api, chain, ctx, head.contentLength, head.chunked);
     }
 

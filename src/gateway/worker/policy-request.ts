@@ -9,18 +9,22 @@ import type { ClientResponse } from '../../http1/server/client-response.js';
 import type { Generation, ApiRuntime } from './generation.js';
 import type { WorkerContext } from './handle-request.js';
 import { PolicyExchange } from '../upstream/policy-exchange.js';
+import { BufferedPolicyExchange } from '../upstream/buffered-policy-exchange.js';
 import { backendTarget } from './backend-target.js';
 import { BUFFERED_BODY_LIMIT, collectBody, StreamingBody } from './request-body.js';
-import { chainReadsRequestBody, runSection, type RuntimeChain } from '../pipeline/chain-runtime.js';
+import { chainBuffersResponse, chainReadsRequestBody, runSection, type RuntimeChain } from '../pipeline/chain-runtime.js';
 import { CONTINUE, FAIL, RESPOND, type Outcome } from '../pipeline/phases.js';
-import type { RequestContext } from '../pipeline/context.js';
+import type { BackendEntityRoute, RequestContext } from '../pipeline/context.js';
 import { dropUnkeyedHeaders } from '../cache/store-plan.js';
+import { BackendPools } from '../upstream/backend-pools.js';
 
 export function startPolicyRequest(
   owner: WorkerContext, res: ClientResponse, gen: Generation, api: ApiRuntime,
   chain: RuntimeChain, ctx: RequestContext, contentLength: number, chunked: boolean,
 ): void {
-  const exchange = new PolicyExchange(res, owner, ctx.method === 'HEAD', ctx, chain);
+  // An outbound section that edits, reads or waits on the body gets the answer whole (bounded).
+  const Exchange = chainBuffersResponse(chain) ? BufferedPolicyExchange : PolicyExchange;
+  const exchange = new Exchange(res, owner, ctx.method === 'HEAD', ctx, chain);
   res.policyContext = ctx;
   // cache-lookup keeps unkeyed client headers from the backend, not the headers policies set.
   if (chain.inbound?.names.includes('cache-lookup')) ctx.clientHeaders = ctx.headers.slice();
@@ -46,24 +50,39 @@ export function startPolicyRequest(
     const stream = new StreamingBody(res, gen.settings.maxBodyBytes, () => exchange.fail('OUTPOST_ERR_BODY_TOO_LARGE', new Error('request body too large')));
     exchange.body = stream;
     body = stream;
+    ctx.requestBodyStreamed = true;
   }
   let readyToForward = false;
 
   const forward = (): void => {
     if (exchange.aborted) return;
-    const origin = ctx.backendOrigin;
-    const pool = origin === null ? api.pool : owner.pools.get(origin, gen.settings.upstream, api.tls);
+    // set-body or find-and-replace gave a new body (only ever over a buffered one): its length is the gateway's to write.
+    if (ctx.requestBodyReplaced) { body = ctx.requestBody; ctx.removeHeader('content-length'); }
+    const retry = ctx.retry !== null && !(body instanceof StreamingBody) ? ctx.retry : null;
+    let attempts = 0;
     // A response that may be stored must not depend on what the key does not hold (cache-key.ts).
     if (ctx.cacheStore !== null) dropUnkeyedHeaders(ctx);
-    const opts: UpstreamRequest = {
-      path: backendTarget(ctx.backendBasePath ?? api.basePath, ctx.path, ctx.query),
-      method: ctx.method,
-      headers: ctx.headers,
-      body,
+    // Each attempt reads the target afresh: a retry's set-backend-service may have picked another.
+    const send = (): void => {
+      if (attempts++ > 0 && retry?.reroute) {
+        try { retry.reroute(ctx); } catch { /* nothing to pick (every member open): retry where it was */ }
+      }
+      const origin = ctx.backendOrigin;
+      const certificate = ctx.clientCertificate === null ? null : gen.certificates.get(ctx.clientCertificate) ?? null;
+      // A client certificate (authentication-certificate) is presented on top of the API's backend TLS.
+      const pool = certificate !== null ? owner.pools.get(origin ?? api.meta.origin, gen.settings.upstream, BackendPools.withClientCertificate(api.tls, certificate))
+        : origin === null ? api.pool : owner.pools.get(origin, gen.settings.upstream, api.tls);
+      const route = ctx.backendEntity;
+      const opts: UpstreamRequest = {
+        path: backendTarget(ctx.backendBasePath ?? api.basePath, ctx.path, route === null || route.query === '' ? ctx.query : withQuery(ctx.query, route.query)),
+        method: ctx.method,
+        headers: route === null ? ctx.headers : withCredentials(ctx.headers, route),
+        body,
+      };
+      if (ctx.timeoutMs > 0) { opts.headersTimeout = ctx.timeoutMs; opts.bodyTimeout = ctx.timeoutMs; }
+      exchange.dispatchTo(pool, opts);
     };
-    if (ctx.timeoutMs > 0) { opts.headersTimeout = ctx.timeoutMs; opts.bodyTimeout = ctx.timeoutMs; }
-    const send = () => { exchange.dispatchTo(pool, opts); };
-    if (ctx.retry !== null && !(body instanceof StreamingBody)) exchange.enableRetry(ctx.retry, send);
+    if (retry !== null) exchange.enableRetry(retry, send);
     send();
   };
 
@@ -88,6 +107,28 @@ export function startPolicyRequest(
   };
   handlersReady = true;
   if (!bodyFirst || !bodyPending) startInbound();
+}
+
+/**
+ * A backend entity's credentials, added to what is sent (never to ctx: no policy sees or rewrites
+ * the secrets, and a retry to another pool member does not carry the first one's): its headers
+ * replace the client's own of the same name.
+ */
+function withCredentials(headers: readonly string[], route: BackendEntityRoute): string[] {
+  const creds = route.headers;
+  if (creds.length === 0) return headers as string[];
+  const out: string[] = [];
+  for (let i = 0; i < headers.length; i += 2) {
+    let replaced = false;
+    for (let j = 0; j < creds.length; j += 2) if (creds[j] === headers[i]) { replaced = true; break; }
+    if (!replaced) out.push(headers[i], headers[i + 1]);
+  }
+  for (let j = 0; j < creds.length; j++) out.push(creds[j]);
+  return out;
+}
+
+function withQuery(query: string, extra: string): string {
+  return query === '' ? extra : `${query}&${extra}`;
 }
 
 /** Continues synchronously when the section did not wait. */

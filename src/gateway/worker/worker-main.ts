@@ -9,6 +9,7 @@ import { performance } from 'node:perf_hooks';
 import { RequestHandler, type WorkerContext } from './handle-request.js';
 import { buildGeneration, type Generation } from './generation.js';
 import { BackendPools } from '../upstream/backend-pools.js';
+import { BreakerRegistry } from '../backends/backend-directory.js';
 import { SharedCounters } from '../pipeline/shared-counters.js';
 import { SharedGauges } from '../pipeline/shared-gauges.js';
 import type { WorkerServices } from '../pipeline/worker-services.js';
@@ -28,6 +29,7 @@ import { WorkerTelemetry } from '../telemetry/worker-telemetry.js';
 /** Workers send their telemetry deltas this often. */
 const TELEMETRY_REPORT_MS = 1_000;
 import { cacheStoresOf } from '../cache/cache-stores.js';
+import { policyPoolsOf } from '../upstream/policy-pools.js';
 import { pinWorkerThread } from './pin-worker.js';
 
 const init = workerData as WorkerInit;
@@ -38,6 +40,8 @@ if (init.cpu !== null) pinWorkerThread(init.cpu);
 const port = parentPort!;
 const pools = new BackendPools();
 const redisStats = new RedisStatsRow(init.redisStats, init.index);
+/** Circuit breakers of backend entities: per worker, kept across generations while the backend and its rule stay. */
+const breakers = new BreakerRegistry();
 const services: WorkerServices = {
   counters: new SharedCounters(init.counters), gauges: new SharedGauges(init.gauges, init.index), now: Date.now,
   // One connection per worker, opened now and kept for the thread's life (gateway.redis is restart-only).
@@ -46,6 +50,7 @@ const services: WorkerServices = {
 };
 
 const telemetry = new WorkerTelemetry(init.index, (chunk) => process.stdout.write(chunk), (resume) => process.stdout.once('drain', resume));
+services.metrics = telemetry.customMetrics;
 
 class WorkerState implements WorkerContext {
   generation: Generation | null = null;
@@ -123,13 +128,14 @@ const servers = [server];
 
 function applyTable(generation: number, buffer: SharedArrayBuffer): void {
   const started = performance.now();
-  state.generation = buildGeneration(generation, buffer, pools, services);
+  state.generation = buildGeneration(generation, buffer, pools, services, breakers);
   const requestEnded = telemetry.configure(state.generation.settings);
   for (const s of servers) {
     s.setLimits(limitsOf(state.generation.settings));
     s.requestEnded = requestEnded;
   }
   cacheStoresOf(services).configure(state.generation.settings.cache);
+  policyPoolsOf(services).configure(state.generation.settings.upstream);
   send({ type: 'table-applied', generation, buildMs: performance.now() - started });
 }
 
@@ -168,7 +174,7 @@ function closeAndExit(code: number): void {
   telemetry.flushLogs();
   sendTelemetry();
   void services.redis?.close();
-  void pools.destroyAll().finally(() => {
+  void Promise.all([pools.destroyAll(), policyPoolsOf(services).destroyAll()]).finally(() => {
     process.exitCode = code;
     port.close();
   });

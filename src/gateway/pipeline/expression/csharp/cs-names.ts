@@ -19,6 +19,8 @@ const TYPE_ALIASES: Record<string, string> = {
   IReadOnlyDictionary: 'Dictionary', KeyValuePair: 'KeyValuePair', StringBuilder: 'StringBuilder', StringSplitOptions: 'StringSplitOptions',
   RegexOptions: 'RegexOptions', JTokenType: 'JTokenType', DateTimeKind: 'DateTimeKind', CultureInfo: 'CultureInfo', DateTimeStyles: 'DateTimeStyles',
   Func: 'Func', Random: 'Random', JsonConvert: 'JsonConvert',
+  // What send-request stores in its response-variable-name: `((IResponse)context.Variables["r"]).Body`.
+  IResponse: 'IResponse',
   MD5: 'MD5', SHA1: 'SHA1', SHA256: 'SHA256', SHA384: 'SHA384', SHA512: 'SHA512', SHA1Managed: 'SHA1Managed', SHA256Managed: 'SHA256Managed',
   SHA384Managed: 'SHA384Managed', SHA512Managed: 'SHA512Managed', HMACMD5: 'HMACMD5', HMACSHA1: 'HMACSHA1', HMACSHA256: 'HMACSHA256',
   HMACSHA384: 'HMACSHA384', HMACSHA512: 'HMACSHA512', BitConverter: 'BitConverter',
