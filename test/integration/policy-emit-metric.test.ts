@@ -39,8 +39,10 @@ test('sums and counts per dimension set, merged across workers', async () => {
   for (let i = 0; i < 3; i++) assert.equal((await freshGet(gw.url(`/orders/${i}`), { 'x-tier': 'silver' })).status, 200);
   assert.equal((await freshGet(gw.url('/orders/long'), { 'x-tier': 'z'.repeat(500) })).status, 200);
   const labels = (tier: string) => ({ namespace: 'shop', name: 'Tier calls', api_id: 'orders', tier });
+  // Each worker reports once a second, on its own clock: wait until both reports are in.
+  const total = (m: Awaited<ReturnType<typeof scrape>>) => m.sum('outpost_custom_metric_count');
   let m = await scrape(gw.opsPort);
-  for (const deadline = Date.now() + 5_000; m.value('outpost_custom_metric_count', labels('silver')) < 3 && Date.now() < deadline;) {
+  for (const deadline = Date.now() + 10_000; total(m) < 10 && Date.now() < deadline;) {
     await new Promise((r) => setTimeout(r, 200));
     m = await scrape(gw.opsPort);
   }
