@@ -25,6 +25,7 @@ import { listenShared } from './listen-shared.js';
 import { HttpsListener } from './https-listener.js';
 import type { RequestHandler as ServerRequestHandler } from '../../http1/server/server-shared.js';
 import { WorkerTelemetry } from '../telemetry/worker-telemetry.js';
+import { StdoutLines } from '../telemetry/stdout-lines.js';
 
 /** Workers send their telemetry deltas this often. */
 const TELEMETRY_REPORT_MS = 1_000;
@@ -49,7 +50,9 @@ const services: WorkerServices = {
   redisStats,
 };
 
-const telemetry = new WorkerTelemetry(init.index, (chunk) => process.stdout.write(chunk), (resume) => process.stdout.once('drain', resume));
+// Request-log batches go straight to fd 1 (stdout-lines.ts): not through the primary.
+const stdoutLines = new StdoutLines();
+const telemetry = new WorkerTelemetry(init.index, stdoutLines.write, stdoutLines.whenDrained);
 services.metrics = telemetry.customMetrics;
 
 class WorkerState implements WorkerContext {
@@ -172,6 +175,7 @@ function closeAndExit(code: number): void {
   // What the last second counted and logged is not lost with the thread.
   clearInterval(telemetryTimer);
   telemetry.flushLogs();
+  stdoutLines.flushSync();
   sendTelemetry();
   void services.redis?.close();
   void Promise.all([pools.destroyAll(), policyPoolsOf(services).destroyAll()]).finally(() => {
