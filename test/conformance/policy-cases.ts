@@ -50,6 +50,8 @@ export const POLICY_CASES: PolicyCase[] = [
       { yaml: { value: '1' }, attribute: 'name' },
       { yaml: { name: 'n', value: 'lots' }, attribute: 'value' },
       { yaml: { name: 'n', dimension: [{ name: 'Colour' }] }, attribute: 'value' },
+      // Not a default dimension although an object has such a property: needs its value.
+      { yaml: { name: 'n', dimension: [{ name: 'constructor' }] }, attribute: 'value' },
       { yaml: { name: 'n', dimension: [{ name: 'API ID' }, { name: 'api-id', value: 'x' }] }, attribute: 'name' },
       { yaml: { name: 'n', dimension: Array.from({ length: 11 }, (_, i) => ({ name: `d${i}`, value: 'v' })) }, attribute: null },
     ],

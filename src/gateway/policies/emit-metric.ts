@@ -20,18 +20,21 @@ import { labelName, MAX_DIMENSION_VALUE } from '../telemetry/custom-metrics.js';
 const MAX_DIMENSIONS = 10;
 const RESERVED_LABELS = new Set(['namespace', 'name', 'le', 'quantile']);
 
-/** APIM's default dimensions: a value taken from the request when the policy gives none. */
-const DEFAULTS: Record<string, (ctx: RequestContext) => string> = {
-  'api id': (ctx) => ctx.apiId,
-  'operation id': (ctx) => ctx.operationId,
-  'product id': (ctx) => ctx.subscription?.productId ?? '',
-  'subscription id': (ctx) => ctx.subscription?.id ?? '',
-  'user id': () => '',
-  location: () => '',
-  'gateway id': () => '',
+/**
+ * APIM's default dimensions: a value taken from the request when the policy gives none. A Map, so
+ * a dimension named like an inherited property ("constructor") is not mistaken for one.
+ */
+const DEFAULTS: ReadonlyMap<string, (ctx: RequestContext) => string> = new Map<string, (ctx: RequestContext) => string>([
+  ['api id', (ctx) => ctx.apiId],
+  ['operation id', (ctx) => ctx.operationId],
+  ['product id', (ctx) => ctx.subscription?.productId ?? ''],
+  ['subscription id', (ctx) => ctx.subscription?.id ?? ''],
+  ['user id', () => ''],
+  ['location', () => ''],
+  ['gateway id', () => ''],
   // Outpost does not name the backend entity a request went to in its context yet: empty.
-  'backend id': () => '',
-};
+  ['backend id', () => ''],
+]);
 
 interface Dimension { label: string; value: Template | null; defaultName: string | null }
 interface Config { namespace: string; name: string; value: Template; dimensions: Dimension[] }
@@ -59,9 +62,9 @@ export const emitMetric: PolicyFactory<Config> = {
       const label = labelName(dimName);
       if (label === '' || RESERVED_LABELS.has(label) || labels.has(label)) throw new PolicyCompileError(where, 'name', `"${dimName}" is empty, reserved or repeats another dimension as label "${label}"`);
       labels.add(label);
-      const defaultName = dimName.toLowerCase() in DEFAULTS ? dimName.toLowerCase() : null;
+      const defaultName = DEFAULTS.has(dimName.toLowerCase()) ? dimName.toLowerCase() : null;
       if (c.attrs.value === undefined && defaultName === null) {
-        throw new PolicyCompileError(where, 'value', `is required: "${dimName}" is not a default dimension (${Object.keys(DEFAULTS).join(', ')})`);
+        throw new PolicyCompileError(where, 'value', `is required: "${dimName}" is not a default dimension (${[...DEFAULTS.keys()].join(', ')})`);
       }
       dimensions.push({ label, value: c.attrs.value === undefined ? null : templateValue(where, 'value', c.attrs.value), defaultName });
     });
@@ -70,7 +73,7 @@ export const emitMetric: PolicyFactory<Config> = {
   },
   create(config, services): PolicyInstance {
     const valueOf = bindTemplate(config.value);
-    const dims = config.dimensions.map((d) => ({ label: d.label, of: d.value !== null ? bindStringTemplate(d.value) : DEFAULTS[d.defaultName!] }));
+    const dims = config.dimensions.map((d) => ({ label: d.label, of: d.value !== null ? bindStringTemplate(d.value) : DEFAULTS.get(d.defaultName!)! }));
     const sink = services.metrics;
     return {
       run(ctx: RequestContext): Outcome {
