@@ -21,12 +21,11 @@ import { startPolicyRequest } from './policy-request.js';
 import { RequestContext } from '../pipeline/context.js';
 import type { BackendPools } from '../upstream/backend-pools.js';
 import type { CompiledSubscription } from '../../shared/compiled-meta.js';
-import { queryValue } from '../../shared/query-string.js';
+import { queryValue, takeQueryParam } from '../../shared/query-string.js';
 import { bindCaptures } from '../../shared/url-template.js';
 import { probeRefusal } from '../../shared/probe-state.js';
 import type { WorkerTelemetry } from '../telemetry/worker-telemetry.js';
 import { correlationId } from '../telemetry/correlation-id.js';
-import { takeQueryParam } from '../../shared/query-string.js';
 
 export const HEALTH_PATHS = new Set(['/status-0123456789abcdef', '/internal-status-0123456789abcdef']);
 
@@ -127,13 +126,14 @@ export class RequestHandler {
     const chains = gen.chains[this.match.op];
     if (chains !== null) {
       const chain = chains.get(productId) ?? chains.get('')!;
+      const operation = gen.table.meta.operations[this.match.op];
       const ctx = new RequestContext(head.method, path, query,
-        headers, clientIp, api.meta.id, gen.table.meta.operations[this.match.op].id, this.params(gen, head.query));
+        headers, clientIp, api.meta.id, operation.id, this.params(gen, head.query));
       if (templateQuery !== null) ctx.templateQueryNames = templateQuery.map((q) => q.query);
       if (subscription !== null) ctx.subscription = { id: subscription.id, productId: productId || null };
       // References, not copies: context.Api and context.Operation read them only when an expression asks.
       ctx.apiMeta = api.meta;
-      ctx.operationMeta = gen.table.meta.operations[this.match.op];
+      ctx.operationMeta = operation;
       ctx.correlationId = res.requestId;
       return startPolicyRequest(this.ctx, res, gen, api, chain, ctx, head.contentLength, head.chunked);
     }
