@@ -2,11 +2,17 @@
  * `node dist/bench/telemetry-micro.js`: in-process CPU cost of the request telemetry, without the
  * noise of a proxied run. Part 1: one HDR record with each hdr-histogram-js variant (what chose
  * WASM, src/gateway/telemetry/hdr.ts). Part 2: a worker's end-of-request hook with metrics only,
- * request logs only, and both (lines built and batched; the write goes to a counter, not stdout).
+ * request logs only, and both (lines written into the batch buffer; the batch goes to a counter,
+ * not stdout). Part 3: the primary's stdout writer into a pipe.
  * The whole-gateway figure (stdout through the primary included) is the `telemetry-off` scenario
  * of `npm run bench`.
  */
 import { performance } from 'node:perf_hooks';
+import { execFileSync, spawn } from 'node:child_process';
+import { closeSync, mkdtempSync, openSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { StdoutOwner } from '../src/gateway/primary/stdout-owner.js';
 import * as hdr from 'hdr-histogram-js';
 import { WorkerTelemetry, type SeriesSource } from '../src/gateway/telemetry/worker-telemetry.js';
 import type { ClientResponse } from '../src/http1/server/client-response.js';
@@ -63,5 +69,35 @@ function hook(): void {
   if (written === 0) throw new Error('no request-log bytes were written');
 }
 
+/**
+ * Part 3: the primary's stdout writer (stdout-owner.ts) into a pipe that `cat` drains to
+ * /dev/null, as a log collector would: CPU of this process (the thread pool's writes included)
+ * per request-log line.
+ */
+async function stdoutPipe(): Promise<void> {
+  const dir = mkdtempSync(join(tmpdir(), 'outpost-micro-'));
+  const fifo = join(dir, 'pipe');
+  execFileSync('mkfifo', [fifo]);
+  const reader = spawn('sh', ['-c', `exec cat "${fifo}" > /dev/null`], { stdio: 'ignore' });
+  const fd = openSync(fifo, 'w');
+  const owner = new StdoutOwner(fd);
+  const line = '{"type":"request","time":"2026-12-04T21:00:00.000Z","correlationId":"0b5f6a8e-4c1a-4e2b-9c55-1f2e3d4c5b6a","method":"GET","url":"/bench/items/123","status":200,"backendStatus":200,"totalMs":0.5,"backendMs":0.3,"requestBytes":120,"responseBytes":300,"apiId":"bench","operationId":"get-item","productId":"gold","subscriptionId":"acme","clientIp":"10.1.2.3","cache":null,"errorCode":null}\n';
+  const perBatch = Math.floor(256 * 1024 / line.length);
+  const batch = Buffer.from(line.repeat(perBatch));
+  let lines = 0;
+  const from = process.cpuUsage();
+  for (let i = 0; i < 400; i++) {
+    owner.enqueue(batch);
+    lines += perBatch;
+    if (owner.pendingBytes > 8 * 1024 * 1024) await owner.drained(10_000);
+  }
+  await owner.drained(30_000);
+  const ns = cpuUs(from) * 1000 / lines;
+  closeSync(fd);
+  reader.kill();
+  process.stdout.write(`stdout writer, 256 KiB batches into a pipe: ${ns.toFixed(0)} ns CPU per line (${lines} lines)\n`);
+}
+
 hdrVariants();
 hook();
+await stdoutPipe();

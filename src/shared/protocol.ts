@@ -93,7 +93,13 @@ export interface Drained { type: 'drained'; cutOff: number }
 
 export interface LivenessPong { type: 'pong'; seq: number }
 
-export type WorkerToPrimary = Listening | ListenFailed | TableApplied | Drained | LivenessPong | TelemetryMessage;
+export type WorkerToPrimary = Listening | ListenFailed | TableApplied | Drained | LivenessPong | TelemetryMessage | RequestLogMessage;
+
+/**
+ * A batch of request-log lines (whole lines, newline-terminated), posted with `bytes` transferred:
+ * the primary writes it to stdout (primary/stdout-owner.ts), the only writer of fd 1.
+ */
+export interface RequestLogMessage { type: 'request-log'; bytes: Uint8Array; lines: number }
 
 import type { CustomMetricDelta } from '../gateway/telemetry/custom-metrics.js';
 

@@ -50,32 +50,71 @@ test('the line is valid JSON with every field, nulls for what is absent, odd cha
   assert.equal(withBackend.cache, 'hit');
 });
 
+/** The logged URL of each line in `chunks` (what identifies a line in the batch tests). */
+const urlsIn = (chunks: Buffer[]): string[] => Buffer.concat(chunks).toString('utf8').split('\n').filter((l) => l !== '').map((l) => (JSON.parse(l) as { url: string }).url);
+
 test('a batch goes out as one write of whole lines', () => {
-  const chunks: string[] = [];
+  const chunks: Buffer[] = [];
   const batch = new RequestLogBatch((c) => { chunks.push(c); return true; });
-  batch.add('{"a":1}');
-  batch.add('{"a":2}');
+  batch.add(fakeResponse({ path: '/1' }), 'a', 'o', 1001);
+  batch.add(fakeResponse({ path: '/2' }), 'a', 'o', 1001);
   assert.equal(chunks.length, 0);
   batch.flush();
-  assert.deepEqual(chunks, ['{"a":1}\n{"a":2}\n']);
+  assert.equal(chunks.length, 1);
+  assert.deepEqual(urlsIn(chunks), ['/1', '/2']);
+  assert.equal(chunks[0].at(-1), 0x0a);
   batch.flush();
   assert.equal(chunks.length, 1);
+  // The buffer is reused after a small batch: the bytes handed out earlier must not change.
+  batch.add(fakeResponse({ path: '/3' }), 'a', 'o', 1001);
+  batch.flush();
+  assert.deepEqual(urlsIn(chunks), ['/1', '/2', '/3']);
 });
 
 test('while stdout pushes back nothing is written; lines wait (bounded) and go out on drain', () => {
-  const chunks: string[] = [];
+  const chunks: Buffer[] = [];
   let room = false;
   let resume: (() => void) | null = null;
   const batch = new RequestLogBatch((c) => { chunks.push(c); return room; }, (r) => { resume = r; });
-  batch.add('1');
+  batch.add(fakeResponse({ path: '/1' }), 'a', 'o', 1001);
   batch.flush(); // written, but the stream is now full
-  batch.add('2');
-  batch.add('3');
+  batch.add(fakeResponse({ path: '/2' }), 'a', 'o', 1001);
+  batch.add(fakeResponse({ path: '/3' }), 'a', 'o', 1001);
   batch.flush();
-  assert.deepEqual(chunks, ['1\n']);
+  assert.deepEqual(urlsIn(chunks), ['/1']);
   room = true;
   resume!();
-  assert.deepEqual(chunks, ['1\n', '2\n3\n']);
-  for (let i = 0; i < 20_000; i++) batch.add('x');
-  assert.equal(batch.hasRoom, false);
+  assert.deepEqual(urlsIn(chunks), ['/1', '/2', '/3']);
+  room = false;
+  const long = fakeResponse({ path: `/${'x'.repeat(4000)}` });
+  let added = 0;
+  while (batch.hasRoom && added < 10_000) { batch.add(long, 'a', 'o', 1001); added++; }
+  assert.equal(batch.hasRoom, false, 'held bytes are bounded while stdout pushes back');
+  assert.ok(added > 500 && added < 2000, `about 4 MiB of 4 KB lines are held (${added})`);
+});
+
+test('the byte encoder: numbers, escapes, non-ASCII and a line longer than a batch', () => {
+  const line = JSON.parse(requestLogText(fakeResponse({
+    statusSent: 503, requestBytes: 0, responseBytes: 1234567890123, startedAt: 1000, backendStartedAt: 1000.0004, backendEndedAt: 1000.031,
+    backendStatus: 200, path: '/caf\u00e9/\u65e5\u672c/\ud83d\ude00', method: 'GET', remoteAddress: '10.0.0.1', requestId: 'a\u0001b',
+  }), 'api', 'op', 1012.0406)) as Record<string, unknown>;
+  assert.equal(line.status, 503);
+  assert.equal(line.requestBytes, 0);
+  assert.equal(line.responseBytes, 1234567890123);
+  assert.equal(line.totalMs, 12.041);
+  assert.equal(line.backendMs, 0.031);
+  assert.equal(line.url, '/caf\u00e9/\u65e5\u672c/\ud83d\ude00');
+  assert.equal(line.correlationId, 'a\u0001b');
+  for (const ms of [0, 0.0004, 0.0005, 0.001, 0.1, 1, 9.999, 10, 123.4565, 86_400_000.5]) {
+    const back = JSON.parse(requestLogText(fakeResponse({ startedAt: 0 }), 'a', 'o', ms)) as { totalMs: number };
+    assert.equal(back.totalMs, Math.round(ms * 1000) / 1000, String(ms));
+  }
+  const chunks: Buffer[] = [];
+  const batch = new RequestLogBatch((c) => { chunks.push(c); return true; });
+  const huge = `/${'\u00e9'.repeat(100_000)}`; // 200 KB of UTF-8, 600 KB worst-case bound
+  batch.add(fakeResponse({ path: '/before' }), 'a', 'o', 1001);
+  batch.add(fakeResponse({ path: huge }), 'a', 'o', 1001);
+  batch.add(fakeResponse({ path: '/after' }), 'a', 'o', 1001);
+  batch.flush();
+  assert.deepEqual(urlsIn(chunks), ['/before', huge, '/after']);
 });

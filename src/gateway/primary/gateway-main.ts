@@ -4,6 +4,7 @@
  * the workers, supervise them, and serve the ops listener. A config that does not validate or compile is never published: the running
  * one stays and the reason is logged (one JSON line, with field paths) and shown in readiness.
  */
+import { routeProcessStdout, StdoutOwner } from './stdout-owner.js';
 import { availableParallelism } from 'node:os';
 import { randomBytes } from 'node:crypto';
 import { performance } from 'node:perf_hooks';
@@ -66,8 +67,14 @@ export interface RunningGateway {
   telemetry: TelemetryAggregator;
 }
 
+/** How long shutdown waits for queued log lines to reach stdout. */
+const STDOUT_DRAIN_MS = 2_000;
+/** The process's stdout, written by the primary alone (stdout-owner.ts); one per process. */
+const stdoutOwner = new StdoutOwner();
+
 export async function runGateway(options: GatewayOptions): Promise<RunningGateway> {
   const crashLoop = crashLoopSettings(); // a bad setting stops startup before anything runs
+  routeProcessStdout(stdoutOwner);
   checkRedisUrlVariable(options.redisUrl);
   const withEnv = (config: GatewayConfig): GatewayConfig => withRedisUrlOverride(config, options.redisUrl);
   reportNativeAddon();
@@ -172,6 +179,7 @@ export async function runGateway(options: GatewayOptions): Promise<RunningGatewa
   const sink = options.telemetrySink ?? source.telemetrySink;
   if (sink) telemetry.attachSink(sink);
   supervisor.onTelemetry = (payload) => telemetry.ingest(payload);
+  supervisor.onRequestLog = (bytes, lines) => { if (!stdoutOwner.enqueue(bytes)) telemetry.requestLogDropped += lines; };
   const processMetrics = new ProcessMetrics();
   const ops = await startOpsServer(opsPort, {
     liveness: () => supervisor.liveness(),
@@ -276,6 +284,7 @@ export async function runGateway(options: GatewayOptions): Promise<RunningGatewa
     await redis.close();
     readiness.stop();
     log('info', 'stopped', { reason, cutOffRequests: cutOff });
+    await stdoutOwner.drained(STDOUT_DRAIN_MS); // the last request-log lines reach the collector
   };
 
   // Closures above share this scope: drop the startup candidate so they do not keep it alive.

@@ -65,6 +65,8 @@ export class Supervisor {
   onChange: () => void = () => undefined;
   /** A worker's telemetry report (every second, and its last one when it exits). */
   onTelemetry: (payload: Uint8Array) => void = () => undefined;
+  /** A worker's request-log batch (whole lines). */
+  onRequestLog: (bytes: Uint8Array, lines: number) => void = () => undefined;
   /** The workers cannot stay up; called once, after startup (during startup `start` rejects). */
   onCrashLoop: (err: OutpostError) => void = () => undefined;
 
@@ -205,7 +207,8 @@ export class Supervisor {
     this.slots[index] = slot;
     this.onChange();
     worker.on('message', (m: WorkerToPrimary) => {
-      if (m.type === 'telemetry') this.onTelemetry(m.payload);
+      if (m.type === 'request-log') this.onRequestLog(m.bytes, m.lines);
+      else if (m.type === 'telemetry') this.onTelemetry(m.payload);
       else if (m.type === 'pong') slot.pongSeen = Math.max(slot.pongSeen, m.seq);
       else if (m.type === 'table-applied') { this.applied(slot, m.generation, m.buildMs); this.onChange(); }
       else if (m.type === 'listening') {

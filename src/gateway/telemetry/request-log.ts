@@ -1,21 +1,25 @@
 /**
  * Request logs: one JSON line per request on stdout, APIM GatewayLogs' fields under the names
- * below. A worker builds the line when the request ends and keeps it in a batch; every 100 ms (or
- * at 256 KiB) the batch goes out as ONE stdout write. A worker's stdout is forwarded to the
- * primary, which writes each chunk whole, so lines never interleave mid-line, and the request path
- * never waits on a write. While stdout pushes back (its buffer is full: a slow log collector),
- * nothing more is written until it drains; the batch is bounded meanwhile: past MAX_PENDING_LINES
- * lines are dropped and counted (outpost_request_log_dropped_total) rather than growing memory.
+ * below. A worker writes the line's bytes into its batch buffer when the request ends
+ * (json-line-buffer.ts: no string is built per line); every 100 ms, or when the 256 KiB buffer is
+ * full, the batch goes to the sink: in a worker, posted to the primary with its buffer transferred
+ * (no copy), which writes it to fd 1 off its event loop (primary/stdout-owner.ts), so the request
+ * path never waits on a write. While stdout pushes back (a
+ * slow log collector), filled batches are held, bounded by MAX_PENDING_BYTES: past it lines are
+ * dropped and counted (outpost_request_log_dropped_total) rather than growing memory.
  *
  * Never written: the subscription key (header or query), Authorization or any other header, and
  * the values of query parameters that look like credentials (query-redaction.ts).
  */
 import type { ClientResponse } from '../../http1/server/client-response.js';
 import { redactQuery } from './query-redaction.js';
+import { fragment, JsonLineBuffer, MAX_BYTES_PER_UNIT, NULL } from './json-line-buffer.js';
 
 const FLUSH_MS = 100;
-const FLUSH_BYTES = 256 * 1024;
-const MAX_PENDING_LINES = 20_000;
+/** A batch buffer's size: it goes out when the next line might not fit. */
+const BATCH_BYTES = 256 * 1024;
+/** Bytes held back while stdout pushes back; past it lines are dropped and counted. */
+const MAX_PENDING_BYTES = 4 * 1024 * 1024;
 
 export interface RequestLogLine {
   type: 'request';
@@ -38,70 +42,133 @@ export interface RequestLogLine {
   errorCode: string | null;
 }
 
-const round3 = (ms: number): number => Math.round(ms * 1000) / 1000;
+/** Fixed bytes of a line besides its strings (field names, punctuation, numbers, time). */
+const LINE_FIXED_BYTES = 512;
 
-/**
- * A JSON string literal. Most values (ids, paths, addresses) are plain printable ASCII: they are
- * quoted as they are after one scan; anything else goes through JSON.stringify.
- */
-function str(s: string): string {
-  for (let i = 0; i < s.length; i++) {
-    const c = s.charCodeAt(i);
-    if (c < 0x20 || c > 0x7e || c === 0x22 || c === 0x5c) return JSON.stringify(s);
-  }
-  return `"${s}"`;
-}
-const strOrNull = (s: string | null): string => (s === null || s === '' ? 'null' : str(s));
+const F = {
+  time: fragment('{"type":"request","time":"'),
+  correlationId: fragment('Z","correlationId":'),
+  method: fragment(',"method":'),
+  url: fragment(',"url":'),
+  status: fragment(',"status":'),
+  backendStatus: fragment(',"backendStatus":'),
+  totalMs: fragment(',"totalMs":'),
+  backendMs: fragment(',"backendMs":'),
+  requestBytes: fragment(',"requestBytes":'),
+  responseBytes: fragment(',"responseBytes":'),
+  apiId: fragment(',"apiId":'),
+  operationId: fragment(',"operationId":'),
+  productId: fragment(',"productId":'),
+  subscriptionId: fragment(',"subscriptionId":'),
+  clientIp: fragment(',"clientIp":'),
+  cache: fragment(',"cache":'),
+  errorCode: fragment(',"errorCode":'),
+  end: fragment('}\n'),
+};
 
-/** ISO time of `epochMs`: the "YYYY-MM-DDTHH:MM:SS." part is reused within a second. */
+/** "YYYY-MM-DDTHH:MM:SS." of the current second, encoded once per second. */
 let isoSecond = -1;
-let isoPrefix = '';
-function isoTime(epochMs: number): string {
+let isoPrefix: Uint8Array = new Uint8Array(0);
+function writeIsoTime(out: JsonLineBuffer, epochMs: number): void {
   const ms = Math.floor(epochMs);
   const second = Math.floor(ms / 1000);
   if (second !== isoSecond) {
     isoSecond = second;
-    isoPrefix = new Date(second * 1000).toISOString().slice(0, 20);
+    isoPrefix = fragment(new Date(second * 1000).toISOString().slice(0, 20));
   }
+  out.raw(isoPrefix);
   const frac = ms - second * 1000;
-  return `${isoPrefix}${frac < 10 ? '00' : frac < 100 ? '0' : ''}${frac}Z`;
+  if (frac < 100) out.byte(0x30);
+  if (frac < 10) out.byte(0x30);
+  out.uint(frac);
+}
+
+/** The request's URL as logged: the query redacted (query-redaction.ts). */
+function loggedUrl(res: ClientResponse): string {
+  const query = res.query === '' ? '' : redactQuery(res.query);
+  return query === '' ? res.path : `${res.path}?${query}`;
+}
+
+/** The most bytes the line of `res` can take (see json-line-buffer.ts). */
+function lineBound(res: ClientResponse, apiId: string, operationId: string): number {
+  const units = (res.requestId?.length ?? 0) + res.method.length + res.path.length + res.query.length + apiId.length + operationId.length
+    + (res.productId?.length ?? 0) + (res.subscriptionId?.length ?? 0) + res.remoteAddress.length + (res.cacheResult?.length ?? 0) + (res.errorCode?.length ?? 0);
+  return LINE_FIXED_BYTES + units * MAX_BYTES_PER_UNIT;
 }
 
 /**
- * The line of one request (RequestLogLine's fields, in its order), written as text directly:
- * cheaper than building an object and stringifying it, and this runs for every logged request.
+ * The line of one request (RequestLogLine's fields, in its order, newline-terminated), written
+ * into `out`, which has room for lineBound() bytes.
  */
-export function requestLogText(res: ClientResponse, apiId: string, operationId: string, now: number): string {
-  const query = res.query === '' ? '' : redactQuery(res.query);
-  const backend = res.backendStartedAt > 0;
-  const backendMs = backend ? round3((res.backendEndedAt > 0 ? res.backendEndedAt : now) - res.backendStartedAt) : null;
-  return `{"type":"request","time":"${isoTime(Date.now() - (now - res.startedAt))}","correlationId":${strOrNull(res.requestId)}`
-    + `,"method":${str(res.method)},"url":${str(query === '' ? res.path : `${res.path}?${query}`)},"status":${res.statusSent}`
-    + `,"backendStatus":${res.backendStatus === 0 ? 'null' : res.backendStatus},"totalMs":${round3(now - res.startedAt)},"backendMs":${backendMs}`
-    + `,"requestBytes":${res.requestBytes},"responseBytes":${res.responseBytes},"apiId":${strOrNull(apiId)},"operationId":${strOrNull(operationId)}`
-    + `,"productId":${strOrNull(res.productId)},"subscriptionId":${strOrNull(res.subscriptionId)},"clientIp":${str(res.remoteAddress)}`
-    + `,"cache":${strOrNull(res.cacheResult)},"errorCode":${strOrNull(res.errorCode)}}`;
+function writeLine(out: JsonLineBuffer, res: ClientResponse, apiId: string, operationId: string, now: number): void {
+  out.raw(F.time);
+  writeIsoTime(out, Date.now() - (now - res.startedAt));
+  out.raw(F.correlationId); out.stringOrNull(res.requestId);
+  out.raw(F.method); out.string(res.method);
+  out.raw(F.url); out.string(loggedUrl(res));
+  out.raw(F.status); out.uint(res.statusSent);
+  out.raw(F.backendStatus);
+  if (res.backendStatus === 0) out.raw(NULL); else out.uint(res.backendStatus);
+  out.raw(F.totalMs); out.millis(now - res.startedAt);
+  out.raw(F.backendMs);
+  if (res.backendStartedAt > 0) out.millis((res.backendEndedAt > 0 ? res.backendEndedAt : now) - res.backendStartedAt);
+  else out.raw(NULL);
+  out.raw(F.requestBytes); out.uint(res.requestBytes);
+  out.raw(F.responseBytes); out.uint(res.responseBytes);
+  out.raw(F.apiId); out.stringOrNull(apiId);
+  out.raw(F.operationId); out.stringOrNull(operationId);
+  out.raw(F.productId); out.stringOrNull(res.productId);
+  out.raw(F.subscriptionId); out.stringOrNull(res.subscriptionId);
+  out.raw(F.clientIp); out.string(res.remoteAddress);
+  out.raw(F.cache); out.stringOrNull(res.cacheResult);
+  out.raw(F.errorCode); out.stringOrNull(res.errorCode);
+  out.raw(F.end);
 }
 
+/** The line of one request as text, without its newline (tests, and anything that wants one line). */
+export function requestLogText(res: ClientResponse, apiId: string, operationId: string, now: number): string {
+  const out = new JsonLineBuffer(Buffer.allocUnsafe(lineBound(res, apiId, operationId)));
+  writeLine(out, res, apiId, operationId, now);
+  return out.buf.toString('utf8', 0, out.pos - 1);
+}
+
+/**
+ * Where batches go: takes ownership of the bytes (each chunk is backed by an ArrayBuffer of its
+ * own, so the sink may transfer it to another thread); false when its buffer is over its bound.
+ */
+export type LogSink = (chunk: Buffer, lines: number) => boolean;
+
+/** A buffer over an ArrayBuffer of its own (never Node's shared pool): safe to transfer. */
+const ownedBuffer = (bytes: number): Buffer => Buffer.from(new ArrayBuffer(bytes));
+
 export class RequestLogBatch {
-  private lines: string[] = [];
-  private bytes = 0;
+  private out = new JsonLineBuffer(ownedBuffer(BATCH_BYTES));
+  private linesInOut = 0;
+  /** Filled batches (and their line counts) waiting for stdout to drain. */
+  private held: Array<{ chunk: Buffer; lines: number }> = [];
+  private heldBytes = 0;
   private timer: NodeJS.Timeout | null = null;
   /** stdout said its buffer is full; writing resumes on its drain. */
   private blocked = false;
   dropped = 0;
 
   /** `write` returns false when the stream's buffer is full; `whenDrained` calls back once it has room. */
-  constructor(private readonly write: (chunk: string) => boolean, private readonly whenDrained: (resume: () => void) => void = () => undefined) {}
+  constructor(private readonly write: LogSink, private readonly whenDrained: (resume: () => void) => void = () => undefined) {}
 
-  /** False when the batch is full: the caller counts the line as dropped instead of building it. */
-  get hasRoom(): boolean { return this.lines.length < MAX_PENDING_LINES; }
+  /** False when too much waits for stdout: the caller counts the line as dropped instead of writing it. */
+  get hasRoom(): boolean { return this.heldBytes < MAX_PENDING_BYTES; }
 
-  add(text: string): void {
-    this.lines.push(text);
-    this.bytes += text.length + 1;
-    if (this.bytes >= FLUSH_BYTES) this.flush();
-    else if (this.timer === null) {
+  /** Writes the line of one request into the batch. */
+  add(res: ClientResponse, apiId: string, operationId: string, now: number): void {
+    const bound = lineBound(res, apiId, operationId);
+    if (bound > this.out.free) {
+      this.seal();
+      // A line longer than a whole batch (a huge URL) gets a buffer of its own.
+      if (bound > this.out.free) this.out = new JsonLineBuffer(ownedBuffer(bound));
+    }
+    writeLine(this.out, res, apiId, operationId, now);
+    this.linesInOut++;
+    if (this.timer === null) {
       this.timer = setTimeout(() => this.flush(), FLUSH_MS);
       this.timer.unref();
     }
@@ -109,16 +176,17 @@ export class RequestLogBatch {
 
   flush(): void {
     if (this.timer !== null) { clearTimeout(this.timer); this.timer = null; }
-    if (this.lines.length === 0 || this.blocked) return;
-    const chunk = this.lines.join('\n') + '\n';
-    this.lines = [];
-    this.bytes = 0;
-    if (this.write(chunk)) return;
-    this.blocked = true;
-    this.whenDrained(() => {
-      this.blocked = false;
-      this.flush();
-    });
+    this.seal();
+    while (!this.blocked && this.held.length > 0) {
+      const { chunk, lines } = this.held.shift()!;
+      this.heldBytes -= chunk.length;
+      if (this.write(chunk, lines)) continue;
+      this.blocked = true;
+      this.whenDrained(() => {
+        this.blocked = false;
+        this.flush();
+      });
+    }
   }
 
   /** Dropped lines since the last call (sent with the telemetry report). */
@@ -126,5 +194,26 @@ export class RequestLogBatch {
     const n = this.dropped;
     this.dropped = 0;
     return n;
+  }
+
+  /** Moves the current buffer's lines to the held list and starts a fresh buffer. */
+  private seal(): void {
+    const out = this.out;
+    if (out.pos === 0) return;
+    // A small batch (quiet traffic, a timer flush) is copied and the buffer kept; a full one is
+    // handed over whole and replaced, so a busy worker copies nothing.
+    let chunk: Buffer;
+    if (out.pos < out.buf.length / 4) {
+      chunk = ownedBuffer(out.pos);
+      out.buf.copy(chunk, 0, 0, out.pos);
+      out.pos = 0;
+    } else {
+      chunk = out.buf.subarray(0, out.pos);
+      this.out = new JsonLineBuffer(ownedBuffer(BATCH_BYTES));
+    }
+    this.held.push({ chunk, lines: this.linesInOut });
+    this.linesInOut = 0;
+    this.heldBytes += chunk.length;
+    if (!this.blocked) this.flush();
   }
 }

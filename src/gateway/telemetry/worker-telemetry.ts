@@ -3,7 +3,7 @@
  * per-generation Int32Array indexed by operation (filled on the first request of each operation
  * in a generation), so the request path does an array read to find its slot and a few field
  * writes when it ends. Every second `report()` packs the slots' deltas (msgpackr) for the
- * primary. Request-log lines are built when a request ends, batched, and written off the path.
+ * primary. Request-log lines are written into a batch buffer when a request ends and sent off the path.
  */
 import { monitorEventLoopDelay, performance, type IntervalHistogram } from 'node:perf_hooks';
 import { pack } from 'msgpackr';
@@ -11,7 +11,7 @@ import type { ClientResponse } from '../../http1/server/client-response.js';
 import type { SeriesDelta, TelemetryReport } from '../../shared/protocol.js';
 import type { GatewaySettings } from '../../shared/config-schema.js';
 import { SeriesSlot } from './series-slot.js';
-import { RequestLogBatch, requestLogText } from './request-log.js';
+import { RequestLogBatch, type LogSink } from './request-log.js';
 import { CustomMetricTable } from './custom-metrics.js';
 
 /** Series 0: requests that matched no API (api=""). */
@@ -40,7 +40,7 @@ export class WorkerTelemetry {
   private logEnabled = true;
   private sample = 1;
 
-  constructor(private readonly worker: number, writeLog: (chunk: string) => boolean, whenLogDrained?: (resume: () => void) => void) {
+  constructor(private readonly worker: number, writeLog: LogSink, whenLogDrained?: (resume: () => void) => void) {
     this.log = new RequestLogBatch(writeLog, whenLogDrained);
     this.loop.enable();
   }
@@ -82,7 +82,7 @@ export class WorkerTelemetry {
     const slot = this.slots[res.series];
     if (this.recording) slot.record(res, now);
     if (this.logEnabled && res.logged && (this.sample >= 1 || Math.random() < this.sample)) {
-      if (this.log.hasRoom) this.log.add(requestLogText(res, slot.apiId, slot.operationId, now));
+      if (this.log.hasRoom) this.log.add(res, slot.apiId, slot.operationId, now);
       else this.log.dropped++;
     }
   };

@@ -25,7 +25,6 @@ import { listenShared } from './listen-shared.js';
 import { HttpsListener } from './https-listener.js';
 import type { RequestHandler as ServerRequestHandler } from '../../http1/server/server-shared.js';
 import { WorkerTelemetry } from '../telemetry/worker-telemetry.js';
-import { StdoutLines } from '../telemetry/stdout-lines.js';
 
 /** Workers send their telemetry deltas this often. */
 const TELEMETRY_REPORT_MS = 1_000;
@@ -50,9 +49,12 @@ const services: WorkerServices = {
   redisStats,
 };
 
-// Request-log batches go straight to fd 1 (stdout-lines.ts): not through the primary.
-const stdoutLines = new StdoutLines();
-const telemetry = new WorkerTelemetry(init.index, stdoutLines.write, stdoutLines.whenDrained);
+// Request-log batches go to the primary, the only writer of stdout, with their buffers transferred
+// (each batch owns its ArrayBuffer: request-log.ts); the primary bounds and counts what it drops.
+const telemetry = new WorkerTelemetry(init.index, (chunk, lines) => {
+  port.postMessage({ type: 'request-log', bytes: chunk, lines } satisfies WorkerToPrimary, [chunk.buffer as ArrayBuffer]);
+  return true;
+});
 services.metrics = telemetry.customMetrics;
 
 class WorkerState implements WorkerContext {
@@ -175,7 +177,6 @@ function closeAndExit(code: number): void {
   // What the last second counted and logged is not lost with the thread.
   clearInterval(telemetryTimer);
   telemetry.flushLogs();
-  stdoutLines.flushSync();
   sendTelemetry();
   void services.redis?.close();
   void Promise.all([pools.destroyAll(), policyPoolsOf(services).destroyAll()]).finally(() => {

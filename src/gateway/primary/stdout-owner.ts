@@ -1,0 +1,107 @@
+/**
+ * The primary is the only writer of fd 1. Every line the process prints (the primary's logs, the
+ * lines of worker and compiler threads that Node forwards into the primary's process.stdout, and
+ * the request-log batches workers post with their buffers transferred) joins ONE ordered queue,
+ * written by fs.write on libuv's thread pool, so the event loop never blocks on a slow log
+ * collector.
+ *
+ * Why one writer: with several threads writing to a pipe, lines stay whole only if every write is
+ * at most PIPE_BUF (4 KiB) bytes, and measured (a pipe to a reader on the other core) 4 KiB writes
+ * cost 2.3 µs of CPU per request-log line, more than building the line. One writer may write a
+ * whole batch (up to MAX_PIECE) at once: nothing else can land inside it.
+ *
+ * Bounded: past MAX_QUEUED bytes waiting, new chunks are dropped (the caller counts request-log
+ * lines in outpost_request_log_dropped_total) instead of growing memory. At exit what is queued is written
+ * synchronously.
+ */
+import { write as fsWrite, writeSync } from 'node:fs';
+
+/** Largest single write: a batch of request-log lines goes out in one or two. */
+const MAX_PIECE = 1024 * 1024;
+const MAX_QUEUED = 16 * 1024 * 1024;
+const NEWLINE = 0x0a;
+
+export class StdoutOwner {
+  private readonly queue: Uint8Array[] = [];
+  private queued = 0;
+  private writing = false;
+
+  constructor(private readonly fd = 1, private readonly maxQueued = MAX_QUEUED) {}
+
+  /** Queues whole lines (`bytes` ends with a newline; ownership passes here). False when dropped. */
+  enqueue(bytes: Uint8Array): boolean {
+    if (bytes.length === 0) return true;
+    if (this.queued + bytes.length > this.maxQueued) return false;
+    this.queue.push(bytes);
+    this.queued += bytes.length;
+    this.next();
+    return true;
+  }
+
+  /** Bytes waiting to be written (tests, drain). */
+  get pendingBytes(): number { return this.queued; }
+
+  /** Resolves once everything queued is written, or after `timeoutMs` (shutdown: a stuck collector must not hold the exit). */
+  drained(timeoutMs: number): Promise<void> {
+    const until = Date.now() + timeoutMs;
+    return new Promise((resolve) => {
+      const check = (): void => {
+        if ((this.queued === 0 && !this.writing) || Date.now() >= until) resolve();
+        else setTimeout(check, 10);
+      };
+      check();
+    });
+  }
+
+  /**
+   * At exit, after drained(): anything still queued is written now, synchronously. A piece still in
+   * flight on the thread pool (a collector that stopped reading) may then land after it.
+   */
+  flushSync(): void {
+    while (this.queue.length > 0) {
+      const b = this.queue.shift()!;
+      this.queued -= b.length;
+      try { writeSync(this.fd, b); } catch { return; }
+    }
+  }
+
+  private next(): void {
+    if (this.writing || this.queue.length === 0) return;
+    let b = this.queue.shift()!;
+    if (b.length > MAX_PIECE) {
+      // Cut after a newline so a collector reading piece by piece still sees whole lines.
+      const cut = b.lastIndexOf(NEWLINE, MAX_PIECE - 1);
+      const end = cut >= 0 ? cut + 1 : b.length;
+      if (end < b.length) this.queue.unshift(b.subarray(end));
+      b = b.subarray(0, end);
+    }
+    this.writing = true;
+    fsWrite(this.fd, b, 0, b.length, null, (err, written) => {
+      this.writing = false;
+      // A short write (a pipe under pressure) queues the rest first; an error drops the piece.
+      if (!err && written < b.length) this.queue.unshift(b.subarray(written));
+      this.queued -= err ? b.length : written;
+      this.next();
+    });
+  }
+}
+
+let routed = false;
+
+/**
+ * Routes the primary's process.stdout through `owner`: the primary's own log lines, and what Node
+ * forwards from worker and compiler threads (their process.stdout is piped into the primary's),
+ * so no write to fd 1 bypasses the queue.
+ */
+export function routeProcessStdout(owner: StdoutOwner): void {
+  const stdout = process.stdout;
+  if (routed) return;
+  routed = true;
+  stdout.write = ((chunk: string | Uint8Array, encoding?: BufferEncoding | ((err?: Error | null) => void), cb?: (err?: Error | null) => void): boolean => {
+    owner.enqueue(typeof chunk === 'string' ? Buffer.from(chunk, typeof encoding === 'string' ? encoding : 'utf8') : Buffer.from(chunk));
+    const done = typeof encoding === 'function' ? encoding : cb;
+    if (done) process.nextTick(done);
+    return true;
+  }) as typeof stdout.write;
+  process.on('exit', () => owner.flushSync());
+}

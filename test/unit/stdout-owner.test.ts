@@ -1,0 +1,85 @@
+/**
+ * StdoutOwner, the primary's single writer of fd 1: everything queued reaches the fd whole and in
+ * order, on a regular file and on a pipe (a chunk over 1 MiB goes out in pieces cut after a
+ * newline); past its bound a chunk is refused; at exit the queue is written synchronously.
+ */
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { execFileSync } from 'node:child_process';
+import { closeSync, mkdtempSync, openSync, readFileSync, readSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { StdoutOwner } from '../../src/gateway/primary/stdout-owner.js';
+
+const line = (i: number, size = 120): string => `{"type":"request","n":${i},"pad":"${'x'.repeat(size)}"}\n`;
+
+async function until(check: () => boolean): Promise<void> {
+  for (let i = 0; i < 500 && !check(); i++) await new Promise((r) => setTimeout(r, 10));
+}
+
+test('a regular file gets every chunk, in order', async () => {
+  const file = join(mkdtempSync(join(tmpdir(), 'outpost-owner-')), 'log');
+  const fd = openSync(file, 'w');
+  const out = new StdoutOwner(fd);
+  let expected = '';
+  for (let batch = 0; batch < 20; batch++) {
+    let text = '';
+    for (let i = 0; i < 50; i++) text += line(batch * 50 + i);
+    expected += text;
+    assert.equal(out.enqueue(Buffer.from(text)), true);
+  }
+  await until(() => out.pendingBytes === 0);
+  closeSync(fd);
+  assert.equal(readFileSync(file, 'utf8'), expected);
+});
+
+test('on a pipe, a chunk over the piece size arrives whole, in order, cut only after newlines', async () => {
+  const dir = mkdtempSync(join(tmpdir(), 'outpost-fifo-'));
+  const fifo = join(dir, 'p');
+  try { execFileSync('mkfifo', [fifo]); } catch { return; } // coreutils' mkfifo; Debian has it
+  const fd = openSync(fifo, 'r+'); // read and write ends at once: no blocking open
+  const out = new StdoutOwner(fd);
+  let text = '';
+  for (let i = 0; i < 6000; i++) text += line(i, 300); // ~2 MB: more than one piece
+  out.enqueue(Buffer.from(text));
+  out.enqueue(Buffer.from(line(-1)));
+  const expected = text + line(-1);
+  let got = '';
+  const buf = Buffer.alloc(1 << 20);
+  while (got.length < expected.length) {
+    await new Promise((r) => setTimeout(r, 5));
+    got += buf.subarray(0, readSync(fd, buf, 0, buf.length, null)).toString('utf8');
+  }
+  closeSync(fd);
+  assert.equal(got, expected);
+});
+
+test('past its bound a chunk is refused (the caller counts its lines); drained() waits for the rest', async () => {
+  const file = join(mkdtempSync(join(tmpdir(), 'outpost-owner-')), 'log');
+  const fd = openSync(file, 'w');
+  const out = new StdoutOwner(fd, 64 * 1024);
+  const first = line(0, 40 * 1024);
+  assert.equal(out.enqueue(Buffer.from(first)), true);
+  assert.equal(out.enqueue(Buffer.from(line(1, 40 * 1024))), false, 'over 64 KiB waiting');
+  await out.drained(5_000);
+  assert.equal(out.pendingBytes, 0);
+  const more = [line(2), line(3), line(4)];
+  for (const l of more) assert.equal(out.enqueue(Buffer.from(l)), true, 'room again once written');
+  await out.drained(5_000);
+  closeSync(fd);
+  assert.equal(readFileSync(file, 'utf8'), first + more.join(''));
+});
+
+test('flushSync writes what is queued behind nothing in flight, in order', () => {
+  const file = join(mkdtempSync(join(tmpdir(), 'outpost-owner-')), 'log');
+  const fd = openSync(file, 'w');
+  const out = new StdoutOwner(fd);
+  // Queue behind a write that cannot start: the owner thinks one is in flight.
+  (out as unknown as { writing: boolean }).writing = true;
+  out.enqueue(Buffer.from(line(1)));
+  out.enqueue(Buffer.from(line(2)));
+  out.flushSync();
+  closeSync(fd);
+  assert.equal(readFileSync(file, 'utf8'), line(1) + line(2));
+  assert.equal(out.pendingBytes, 0);
+});
