@@ -3,7 +3,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { redactQuery } from '../../src/gateway/telemetry/query-redaction.js';
 import { correlationId, isAcceptableRequestId } from '../../src/gateway/telemetry/correlation-id.js';
-import { requestLogText, RequestLogBatch } from '../../src/gateway/telemetry/request-log.js';
+import { operationFragment, requestLogText, RequestLogBatch } from '../../src/gateway/telemetry/request-log.js';
 import type { ClientResponse } from '../../src/http1/server/client-response.js';
 
 test('redactQuery: the default key parameter goes, credential-like values are redacted, the rest is untouched', () => {
@@ -56,8 +56,8 @@ const urlsIn = (chunks: Buffer[]): string[] => Buffer.concat(chunks).toString('u
 test('a batch goes out as one write of whole lines', () => {
   const chunks: Buffer[] = [];
   const batch = new RequestLogBatch((c) => { chunks.push(c); return true; });
-  batch.add(fakeResponse({ path: '/1' }), 'a', 'o', 1001);
-  batch.add(fakeResponse({ path: '/2' }), 'a', 'o', 1001);
+  batch.add(fakeResponse({ path: '/1' }), operationFragment('a', 'o'), 1001);
+  batch.add(fakeResponse({ path: '/2' }), operationFragment('a', 'o'), 1001);
   assert.equal(chunks.length, 0);
   batch.flush();
   assert.equal(chunks.length, 1);
@@ -66,7 +66,7 @@ test('a batch goes out as one write of whole lines', () => {
   batch.flush();
   assert.equal(chunks.length, 1);
   // The buffer is reused after a small batch: the bytes handed out earlier must not change.
-  batch.add(fakeResponse({ path: '/3' }), 'a', 'o', 1001);
+  batch.add(fakeResponse({ path: '/3' }), operationFragment('a', 'o'), 1001);
   batch.flush();
   assert.deepEqual(urlsIn(chunks), ['/1', '/2', '/3']);
 });
@@ -76,10 +76,10 @@ test('while stdout pushes back nothing is written; lines wait (bounded) and go o
   let room = false;
   let resume: (() => void) | null = null;
   const batch = new RequestLogBatch((c) => { chunks.push(c); return room; }, (r) => { resume = r; });
-  batch.add(fakeResponse({ path: '/1' }), 'a', 'o', 1001);
+  batch.add(fakeResponse({ path: '/1' }), operationFragment('a', 'o'), 1001);
   batch.flush(); // written, but the stream is now full
-  batch.add(fakeResponse({ path: '/2' }), 'a', 'o', 1001);
-  batch.add(fakeResponse({ path: '/3' }), 'a', 'o', 1001);
+  batch.add(fakeResponse({ path: '/2' }), operationFragment('a', 'o'), 1001);
+  batch.add(fakeResponse({ path: '/3' }), operationFragment('a', 'o'), 1001);
   batch.flush();
   assert.deepEqual(urlsIn(chunks), ['/1']);
   room = true;
@@ -88,7 +88,7 @@ test('while stdout pushes back nothing is written; lines wait (bounded) and go o
   room = false;
   const long = fakeResponse({ path: `/${'x'.repeat(4000)}` });
   let added = 0;
-  while (batch.hasRoom && added < 10_000) { batch.add(long, 'a', 'o', 1001); added++; }
+  while (batch.hasRoom && added < 10_000) { batch.add(long, operationFragment('a', 'o'), 1001); added++; }
   assert.equal(batch.hasRoom, false, 'held bytes are bounded while stdout pushes back');
   assert.ok(added > 500 && added < 2000, `about 4 MiB of 4 KB lines are held (${added})`);
 });
@@ -112,9 +112,9 @@ test('the byte encoder: numbers, escapes, non-ASCII and a line longer than a bat
   const chunks: Buffer[] = [];
   const batch = new RequestLogBatch((c) => { chunks.push(c); return true; });
   const huge = `/${'\u00e9'.repeat(100_000)}`; // 200 KB of UTF-8, 600 KB worst-case bound
-  batch.add(fakeResponse({ path: '/before' }), 'a', 'o', 1001);
-  batch.add(fakeResponse({ path: huge }), 'a', 'o', 1001);
-  batch.add(fakeResponse({ path: '/after' }), 'a', 'o', 1001);
+  batch.add(fakeResponse({ path: '/before' }), operationFragment('a', 'o'), 1001);
+  batch.add(fakeResponse({ path: huge }), operationFragment('a', 'o'), 1001);
+  batch.add(fakeResponse({ path: '/after' }), operationFragment('a', 'o'), 1001);
   batch.flush();
   assert.deepEqual(urlsIn(chunks), ['/before', huge, '/after']);
 });

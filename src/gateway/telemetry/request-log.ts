@@ -56,8 +56,6 @@ const F = {
   backendMs: fragment(',"backendMs":'),
   requestBytes: fragment(',"requestBytes":'),
   responseBytes: fragment(',"responseBytes":'),
-  apiId: fragment(',"apiId":'),
-  operationId: fragment(',"operationId":'),
   productId: fragment(',"productId":'),
   subscriptionId: fragment(',"subscriptionId":'),
   clientIp: fragment(',"clientIp":'),
@@ -89,18 +87,31 @@ function loggedUrl(res: ClientResponse): string {
   return query === '' ? res.path : `${res.path}?${query}`;
 }
 
+/**
+ * The `,"apiId":…,"operationId":…` part of a line, encoded once per (API, operation): a worker's
+ * telemetry keeps it with the operation's series, so a line copies it instead of escaping it.
+ */
+export function operationFragment(apiId: string, operationId: string): Uint8Array {
+  const out = new JsonLineBuffer(Buffer.alloc(64 + (apiId.length + operationId.length) * MAX_BYTES_PER_UNIT));
+  out.raw(fragment(',"apiId":'));
+  out.stringOrNull(apiId);
+  out.raw(fragment(',"operationId":'));
+  out.stringOrNull(operationId);
+  return Uint8Array.prototype.slice.call(out.buf, 0, out.pos);
+}
+
 /** The most bytes the line of `res` can take (see json-line-buffer.ts). */
-function lineBound(res: ClientResponse, apiId: string, operationId: string): number {
-  const units = (res.requestId?.length ?? 0) + res.method.length + res.path.length + res.query.length + apiId.length + operationId.length
+function lineBound(res: ClientResponse, operation: Uint8Array): number {
+  const units = (res.requestId?.length ?? 0) + res.method.length + res.path.length + res.query.length
     + (res.productId?.length ?? 0) + (res.subscriptionId?.length ?? 0) + res.remoteAddress.length + (res.cacheResult?.length ?? 0) + (res.errorCode?.length ?? 0);
-  return LINE_FIXED_BYTES + units * MAX_BYTES_PER_UNIT;
+  return LINE_FIXED_BYTES + operation.length + units * MAX_BYTES_PER_UNIT;
 }
 
 /**
  * The line of one request (RequestLogLine's fields, in its order, newline-terminated), written
  * into `out`, which has room for lineBound() bytes.
  */
-function writeLine(out: JsonLineBuffer, res: ClientResponse, apiId: string, operationId: string, now: number): void {
+function writeLine(out: JsonLineBuffer, res: ClientResponse, operation: Uint8Array, now: number): void {
   out.raw(F.time);
   writeIsoTime(out, Date.now() - (now - res.startedAt));
   out.raw(F.correlationId); out.stringOrNull(res.requestId);
@@ -115,8 +126,7 @@ function writeLine(out: JsonLineBuffer, res: ClientResponse, apiId: string, oper
   else out.raw(NULL);
   out.raw(F.requestBytes); out.uint(res.requestBytes);
   out.raw(F.responseBytes); out.uint(res.responseBytes);
-  out.raw(F.apiId); out.stringOrNull(apiId);
-  out.raw(F.operationId); out.stringOrNull(operationId);
+  out.raw(operation);
   out.raw(F.productId); out.stringOrNull(res.productId);
   out.raw(F.subscriptionId); out.stringOrNull(res.subscriptionId);
   out.raw(F.clientIp); out.string(res.remoteAddress);
@@ -127,8 +137,9 @@ function writeLine(out: JsonLineBuffer, res: ClientResponse, apiId: string, oper
 
 /** The line of one request as text, without its newline (tests, and anything that wants one line). */
 export function requestLogText(res: ClientResponse, apiId: string, operationId: string, now: number): string {
-  const out = new JsonLineBuffer(Buffer.allocUnsafe(lineBound(res, apiId, operationId)));
-  writeLine(out, res, apiId, operationId, now);
+  const operation = operationFragment(apiId, operationId);
+  const out = new JsonLineBuffer(Buffer.allocUnsafe(lineBound(res, operation)));
+  writeLine(out, res, operation, now);
   return out.buf.toString('utf8', 0, out.pos - 1);
 }
 
@@ -158,15 +169,15 @@ export class RequestLogBatch {
   /** False when too much waits for stdout: the caller counts the line as dropped instead of writing it. */
   get hasRoom(): boolean { return this.heldBytes < MAX_PENDING_BYTES; }
 
-  /** Writes the line of one request into the batch. */
-  add(res: ClientResponse, apiId: string, operationId: string, now: number): void {
-    const bound = lineBound(res, apiId, operationId);
+  /** Writes the line of one request into the batch; `operation` is its operationFragment(). */
+  add(res: ClientResponse, operation: Uint8Array, now: number): void {
+    const bound = lineBound(res, operation);
     if (bound > this.out.free) {
       this.seal();
       // A line longer than a whole batch (a huge URL) gets a buffer of its own.
       if (bound > this.out.free) this.out = new JsonLineBuffer(ownedBuffer(bound));
     }
-    writeLine(this.out, res, apiId, operationId, now);
+    writeLine(this.out, res, operation, now);
     this.linesInOut++;
     if (this.timer === null) {
       this.timer = setTimeout(() => this.flush(), FLUSH_MS);

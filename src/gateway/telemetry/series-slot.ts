@@ -33,6 +33,8 @@ export class SeriesSlot {
   private backend: Histogram | null = null;
   private gateway: Histogram | null = null;
   private idleReports = 0;
+  /** The slot's ids as request-log bytes (request-log.ts operationFragment), made on first use. */
+  logFragment: Uint8Array | null = null;
 
   constructor(readonly apiId: string, readonly operationId: string) {}
 

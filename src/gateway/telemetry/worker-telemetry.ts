@@ -11,7 +11,7 @@ import type { ClientResponse } from '../../http1/server/client-response.js';
 import type { SeriesDelta, TelemetryReport } from '../../shared/protocol.js';
 import type { GatewaySettings } from '../../shared/config-schema.js';
 import { SeriesSlot } from './series-slot.js';
-import { RequestLogBatch, type LogSink } from './request-log.js';
+import { operationFragment, RequestLogBatch, type LogSink } from './request-log.js';
 import { CustomMetricTable } from './custom-metrics.js';
 
 /** Series 0: requests that matched no API (api=""). */
@@ -82,7 +82,7 @@ export class WorkerTelemetry {
     const slot = this.slots[res.series];
     if (this.recording) slot.record(res, now);
     if (this.logEnabled && res.logged && (this.sample >= 1 || Math.random() < this.sample)) {
-      if (this.log.hasRoom) this.log.add(res, slot.apiId, slot.operationId, now);
+      if (this.log.hasRoom) this.log.add(res, slot.logFragment ??= operationFragment(slot.apiId, slot.operationId), now);
       else this.log.dropped++;
     }
   };
