@@ -41,6 +41,7 @@ function plan(targets: TargetName[]): Planned[] {
     if (settings.scenarios.includes('workers2')) out.push({ scenario: 'workers2', target });
     if (settings.scenarios.includes('https')) out.push({ scenario: 'https', target });
     if (settings.scenarios.includes('telemetry-off')) out.push({ scenario: 'telemetry-off', target });
+    if (settings.scenarios.includes('metrics-only')) out.push({ scenario: 'metrics-only', target });
   }
   return out;
 }
@@ -200,15 +201,28 @@ function report(runs: Run[], paced: PacedResult[], versions: Record<string, stri
   return failed ? 1 : 0;
 }
 
-/** Per round: gateway plain (metrics and request logs on) minus telemetry-off, CPU µs per request. */
+/**
+ * Per round, CPU µs per request: metrics and request logs together (plain minus telemetry-off),
+ * metrics alone (metrics-only minus telemetry-off) and request logs alone (plain minus metrics-only).
+ */
 function telemetryCost(runs: Run[]): string[] {
   const out: string[] = [];
-  for (const off of runs.filter((r) => r.scenario === 'telemetry-off')) {
-    const on = runs.find((r) => r.round === off.round && r.scenario === 'plain' && r.target === 'gateway');
-    if (!on) continue;
-    const saturated = on.saturated && off.saturated ? '' : ' (a run was not saturated: indicative only)';
-    out.push(`round ${off.round + 1}: telemetry + request logs cost ${(on.cpuUsPerReq.proxy - off.cpuUsPerReq.proxy).toFixed(1)} µs CPU/request `
-      + `(${on.cpuUsPerReq.proxy.toFixed(1)} on, ${off.cpuUsPerReq.proxy.toFixed(1)} off)${saturated}`);
+  const rounds = [...new Set(runs.map((r) => r.round))].sort((a, b) => a - b);
+  for (const round of rounds) {
+    const of = (scenario: string) => runs.find((r) => r.round === round && r.scenario === scenario && r.target === 'gateway');
+    const plain = of('plain');
+    const off = of('telemetry-off');
+    const metrics = of('metrics-only');
+    const parts: string[] = [];
+    const cost = (label: string, a: Run | undefined, b: Run | undefined) => {
+      if (!a || !b) return;
+      const flag = a.saturated && b.saturated ? '' : ' (a run was not saturated: indicative only)';
+      parts.push(`${label} ${(a.cpuUsPerReq.proxy - b.cpuUsPerReq.proxy).toFixed(1)} µs (${a.cpuUsPerReq.proxy.toFixed(1)} − ${b.cpuUsPerReq.proxy.toFixed(1)})${flag}`);
+    };
+    cost('metrics + request logs', plain, off);
+    cost('metrics', metrics, off);
+    cost('request logs', plain, metrics);
+    if (parts.length > 0) out.push(`round ${round + 1}: telemetry CPU per request: ${parts.join('; ')}`);
   }
   return out;
 }

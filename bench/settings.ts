@@ -12,9 +12,11 @@ export type TargetName = (typeof ALL_TARGETS)[number];
  * https: as `plain`, through the gateway's HTTPS listener (what TLS costs per request).
  * telemetry-off: the plain gateway with metrics recording and request logs off, in the same round
  * as plain (which has both on, the defaults): the difference is their CPU cost per request.
+ * metrics-only: metrics on, request logs off: against telemetry-off, what metrics cost; against
+ * plain, what request logs cost.
  * fixed-rate: every target at half of nginx's max rate, for added p99 over a direct hit.
  */
-export const ALL_SCENARIOS = ['plain', 'policies', 'workers2', 'https', 'telemetry-off', 'fixed-rate'] as const;
+export const ALL_SCENARIOS = ['plain', 'policies', 'workers2', 'https', 'telemetry-off', 'metrics-only', 'fixed-rate'] as const;
 export type ScenarioName = (typeof ALL_SCENARIOS)[number];
 
 export interface Settings {

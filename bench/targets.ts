@@ -43,7 +43,10 @@ export const PROXY_PREFIX = '/bench';
 export const BENCH_KEY = 'bench-subscription-key-0123456789';
 export const KEY_HEADER = 'ocp-apim-subscription-key';
 
-export type GatewayVariant = 'plain' | 'policies' | 'workers2' | 'https' | 'telemetry-off';
+export type GatewayVariant = 'plain' | 'policies' | 'workers2' | 'https' | 'telemetry-off' | 'metrics-only';
+
+/** What the gateway records: metrics and request logs (the defaults), metrics only, or neither. */
+export type TelemetryMode = 'all' | 'metrics' | 'off';
 
 /** A self-signed EC certificate for the https scenario, made once per bench run with the openssl CLI. */
 function benchCertificate(tmpDir: string): { certFile: string; keyFile: string } {
@@ -60,7 +63,7 @@ function benchCertificate(tmpDir: string): { certFile: string; keyFile: string }
  * One API, `GET /items/{id}` → the backend. `policies` adds the issue's policy set on every request:
  * subscription key, rate-limit-by-key (a limit it never reaches) and set-header.
  */
-export function gatewayConfig(backendPort: number, withPolicies: boolean, tls?: { certFile: string; keyFile: string }, telemetry = true): object {
+export function gatewayConfig(backendPort: number, withPolicies: boolean, tls?: { certFile: string; keyFile: string }, telemetry: TelemetryMode = 'all'): object {
   const policies = {
     inbound: [
       { 'rate-limit-by-key': { calls: 1_000_000_000, 'renewal-period': 300, 'counter-key': 'subscription' } },
@@ -68,7 +71,7 @@ export function gatewayConfig(backendPort: number, withPolicies: boolean, tls?: 
     ],
   };
   return {
-    gateway: { name: 'bench', drainTimeoutSeconds: 5, ...(tls ? { tls: { port: 0, certificates: [tls] } } : {}), ...(telemetry ? {} : { telemetry: { enabled: false }, requestLog: { enabled: false } }) },
+    gateway: { name: 'bench', drainTimeoutSeconds: 5, ...(tls ? { tls: { port: 0, certificates: [tls] } } : {}), ...(telemetry === 'all' ? {} : { telemetry: { enabled: telemetry === 'metrics' }, requestLog: { enabled: false } }) },
     apis: [{
       id: 'bench', name: 'Bench API', path: PROXY_PREFIX.slice(1), serviceUrl: `http://127.0.0.1:${backendPort}`,
       subscriptionRequired: withPolicies,
@@ -87,7 +90,7 @@ export function gatewayConfig(backendPort: number, withPolicies: boolean, tls?: 
 export async function startGateway(layout: Layout, backendPort: number, variant: GatewayVariant, cpuProfDir: string | null): Promise<Target> {
   const configFile = join(layout.tmpDir, `gateway-${variant}.yaml`);
   const tls = variant === 'https' ? benchCertificate(layout.tmpDir) : undefined;
-  writeFileSync(configFile, stringify(gatewayConfig(backendPort, variant === 'policies', tls, variant !== 'telemetry-off')));
+  writeFileSync(configFile, stringify(gatewayConfig(backendPort, variant === 'policies', tls, variant === 'telemetry-off' ? 'off' : variant === 'metrics-only' ? 'metrics' : 'all')));
   const nodeArgs: string[] = [];
   if (cpuProfDir) {
     mkdirSync(cpuProfDir, { recursive: true });

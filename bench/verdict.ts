@@ -72,7 +72,7 @@ export function roundRatios(runs: RunFigures[]): RoundRatio[] {
   for (const run of runs) {
     if (run.scenario === 'workers2') {
       out.push(compare(run, find(run.round, 'plain', 'gateway'), 'gateway plain', true));
-    } else if (run.scenario === 'https' || run.scenario === 'telemetry-off') {
+    } else if (run.scenario === 'https' || run.scenario === 'telemetry-off' || run.scenario === 'metrics-only') {
       // The same gateway and route: over its HTTPS listener (what TLS costs), or with metrics and request logs off.
       out.push(compare(run, find(run.round, 'plain', 'gateway'), 'gateway plain', false));
     } else if (!(run.scenario === 'plain' && run.target === 'nginx')) {

@@ -116,7 +116,7 @@ test('settings: defaults, subsets in canonical order, bad values named', () => {
   const d = readSettings({});
   assert.deepEqual([d.durationS, d.rounds, d.connections, d.cpuProf], [10, 3, 64, false]);
   assert.deepEqual(d.targets, ['nginx', 'gateway', 'haproxy', 'caddy']);
-  assert.deepEqual(d.scenarios, ['plain', 'policies', 'workers2', 'https', 'telemetry-off', 'fixed-rate']);
+  assert.deepEqual(d.scenarios, ['plain', 'policies', 'workers2', 'https', 'telemetry-off', 'metrics-only', 'fixed-rate']);
   const s = readSettings({ BENCH_TARGETS: 'caddy, gateway', BENCH_SCENARIOS: 'plain', BENCH_DURATION: '3', BENCH_ROUNDS: '1' });
   assert.deepEqual(s.targets, ['gateway', 'caddy']);
   assert.deepEqual([s.durationS, s.rounds, s.scenarios], [3, 1, ['plain']]);
