@@ -109,7 +109,7 @@ function namedValueUses(texts: string): NamedValueUses {
   return {
     urls: new Set([...namesIn(texts, `base-url="${NAME}`), ...namesIn(texts, `<set-url>\\s*${NAME}\\s*</set-url>`)]),
     numbers: new Set([
-      ...namesIn(texts, `\\b(?:calls|count|renewal-period|duration|interval|bandwidth|max-count|increment-count)="${NAME}"`),
+      ...namesIn(texts, `\\b(?:calls|count|renewal-period|duration|interval|bandwidth|max-count|increment-count|timeout)="${NAME}"`),
       // A bare operand of a comparison or an argument list inside an expression (not in a string).
       ...namesIn(texts, `(?:<=|>=|==|!=|&lt;=|&gt;=|[<>(,*/+-])\\s*${NAME}\\s*[),;]`),
     ]),
