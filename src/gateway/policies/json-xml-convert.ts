@@ -149,12 +149,13 @@ function parserFor(o: XmlToJsonOptions): XMLParser {
       parseTagValue: false,
       parseAttributeValue: false,
       trimValues: true,
+      // direct keeps the declaration and processing instructions, as SerializeXmlNode shows them.
       ignoreDeclaration: o.kind !== 'direct',
-      ignorePiTags: true,
+      ignorePiTags: o.kind !== 'direct',
       maxNestedTags: MAX_DEPTH,
       jPath: true,
       // The root stays an object; below it every element is an array when asked.
-      isArray: o.alwaysArrayChildren ? (_name, jpath, _leaf, isAttribute) => !isAttribute && typeof jpath === 'string' && jpath.includes('.') : undefined,
+      ...(o.alwaysArrayChildren ? { isArray: (_name: string, jpath: unknown, _leaf: boolean, isAttribute: boolean) => !isAttribute && typeof jpath === 'string' && jpath.includes('.') } : {}),
     });
     parsers.set(key, p);
   }
