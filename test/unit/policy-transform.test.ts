@@ -17,7 +17,7 @@ import { OutpostError } from '../../src/shared/errors.js';
 import type { PolicyFactory } from '../../src/gateway/pipeline/policy-contract.js';
 import type { RequestContext } from '../../src/gateway/pipeline/context.js';
 import type { CompiledApi } from '../../src/shared/compiled-meta.js';
-import { compileErrorAttribute, instanceOf, newContext } from '../support/policy-harness.js';
+import { compileErrorAttribute, compileOne, instanceOf, newContext } from '../support/policy-harness.js';
 
 const f = <T>(x: PolicyFactory<T>) => x as unknown as PolicyFactory<unknown>;
 
@@ -231,5 +231,62 @@ describe('proxy', () => {
   test('is refused at compile time with the reason', () => {
     const proxy = findFactory('proxy')!;
     assert.equal(compileErrorAttribute(proxy, '<proxy url="http://proxy:8080" />'), null);
+  });
+});
+
+describe('wait and enclosing limit-concurrency (compile and outcomes)', () => {
+  const wait = findFactory('wait')!;
+  const limit = findFactory('limit-concurrency')!;
+
+  test('wait for="all" runs every child; the first that did not continue decides', () => {
+    const p = instanceOf(wait, `<wait for="all">
+      <choose><when condition="@(true)"><set-variable name="a" value="1" /></when></choose>
+      <choose><when condition="@(true)"><set-variable name="b" value="2" /></when></choose>
+    </wait>`, 'inbound');
+    const ctx = newContext();
+    assert.equal(p.run(ctx), CONTINUE);
+    assert.deepEqual([ctx.variable('a'), ctx.variable('b')], ['1', '2']);
+    const answers = instanceOf(wait, `<wait><choose><when condition="@(true)"><return-response><set-status code="202" reason="Accepted" /></return-response></when></choose>
+      <choose><when condition="@(true)"><set-variable name="b" value="2" /></when></choose></wait>`, 'inbound');
+    const ctx2 = newContext();
+    assert.equal(answers.run(ctx2), RESPOND);
+    assert.equal(ctx2.response!.status, 202);
+    assert.equal(ctx2.variable('b'), '2');
+  });
+
+  test('wait for="any" completes with the first child to finish', () => {
+    const p = instanceOf(wait, `<wait for="any">
+      <choose><when condition="@(true)"><set-variable name="a" value="1" /></when></choose>
+      <choose><when condition="@(true)"><set-variable name="b" value="2" /></when></choose>
+    </wait>`, 'inbound');
+    const ctx = newContext();
+    assert.equal(p.run(ctx), CONTINUE);
+    assert.equal(ctx.variable('a'), '1');
+  });
+
+  test('wait compile errors: children it may hold, at least one, for all|any', () => {
+    assert.equal(compileErrorAttribute(wait, '<wait />', 'inbound'), null);
+    assert.equal(compileErrorAttribute(wait, '<wait><set-header name="x" /></wait>', 'inbound'), null);
+    assert.equal(compileErrorAttribute(wait, '<wait for="some"><choose><when condition="@(true)"><set-variable name="a" value="1" /></when></choose></wait>', 'inbound'), 'for');
+    assert.equal(compileErrorAttribute(wait, '<wait><send-request mode="new"><set-url>http://a/</set-url></send-request></wait>', 'inbound'), 'response-variable-name');
+  });
+
+  test('limit-concurrency gives its slot back when the enclosed policies finish, not at the end of the request', () => {
+    const p = instanceOf(limit, '<limit-concurrency key="ip" max-count="1"><set-variable name="in" value="yes" /></limit-concurrency>', 'inbound');
+    const a = newContext();
+    assert.equal(p.run(a), CONTINUE);
+    assert.equal(a.variable('in'), 'yes');
+    // a has not ended, yet its slot is free again: the enclosed policies are done.
+    assert.equal(p.run(newContext()), CONTINUE);
+  });
+
+  test('limit-concurrency: an enclosed failure still gives the slot back; enclosed policies are compiled', () => {
+    const p = instanceOf(limit, '<limit-concurrency key="ip" max-count="1"><set-variable name="x" value="@(((string)null).Length)" /></limit-concurrency>', 'inbound');
+    const ctx = newContext();
+    assert.equal(p.run(ctx), 2 /* FAIL */);
+    assert.equal(ctx.lastError?.policy, 'set-variable');
+    assert.equal(p.run(newContext()), 2);
+    assert.throws(() => compileOne(limit, '<limit-concurrency key="ip" max-count="1"><set-header /></limit-concurrency>', 'inbound'), /limit-concurrency\[0\]\/set-header\[0\]/);
+    assert.throws(() => compileOne(limit, '<limit-concurrency key="ip" max-count="1"><bogus /></limit-concurrency>', 'inbound'), /unknown policy "bogus"/);
   });
 });
