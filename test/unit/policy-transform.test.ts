@@ -1,7 +1,8 @@
 /**
  * json-to-xml, xml-to-json, jsonp, redirect-content-urls and cross-domain on a RequestContext built
  * directly: what the body and Content-Type become, when each policy leaves the message alone,
- * the coded errors for bodies it cannot convert, and compile errors naming the attribute.
+ * the coded errors for bodies it cannot convert, the proxy policy's route, and compile errors
+ * naming the attribute.
  */
 import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
@@ -228,9 +229,24 @@ describe('cross-domain', () => {
 });
 
 describe('proxy', () => {
-  test('is refused at compile time with the reason', () => {
-    const proxy = findFactory('proxy')!;
-    assert.equal(compileErrorAttribute(proxy, '<proxy url="http://proxy:8080" />'), null);
+  const proxy = findFactory('proxy')!;
+
+  test('sets the route the forward goes through, with Basic credentials', () => {
+    const ctx = newContext();
+    assert.equal(instanceOf(proxy, '<proxy url="http://proxy.example:3128" username="u" password="p" />').run(ctx), CONTINUE);
+    assert.deepEqual([ctx.proxy!.host, ctx.proxy!.port, ctx.proxy!.authorization], ['proxy.example', 3128, `Basic ${Buffer.from('u:p').toString('base64')}`]);
+    const bare = newContext();
+    instanceOf(proxy, '<proxy url="http://10.0.0.9" />').run(bare);
+    assert.deepEqual([bare.proxy!.port, bare.proxy!.authorization], [80, null]);
+  });
+
+  test('compile errors name the attribute', () => {
+    assert.equal(compileErrorAttribute(proxy, '<proxy />'), 'url');
+    assert.equal(compileErrorAttribute(proxy, '<proxy url="https://proxy:8443" />'), 'url');
+    assert.equal(compileErrorAttribute(proxy, '<proxy url="http://u:p@proxy:8080" />'), 'url');
+    assert.equal(compileErrorAttribute(proxy, '<proxy url="http://proxy:8080/path" />'), 'url');
+    assert.equal(compileErrorAttribute(proxy, '<proxy url="http://proxy:8080" password="p" />'), 'username');
+    assert.equal(compileErrorAttribute(proxy, '<proxy url="http://proxy:8080" username="a:b" password="p" />'), 'username');
   });
 });
 
