@@ -38,7 +38,8 @@ export const redirectContentUrls: PolicyFactory<Config> = {
         const backend = backendBaseUrl(ctx);
         const gateway = gatewayBaseUrl(ctx);
         if (backend === null || gateway === null || backend === gateway) return CONTINUE;
-        const [from, to] = response ? [backend, gateway] : [gateway, backend];
+        const from = response ? backend : gateway;
+        const to = response ? gateway : backend;
         const text = bodyText(ctx, response, 'redirect-content-urls');
         if (text === null || !text.includes(from)) return CONTINUE;
         const out = Buffer.from(text.split(from).join(to));
