@@ -13,6 +13,7 @@ import { redirectContentUrls } from '../../src/gateway/policies/redirect-content
 import { crossDomain } from '../../src/gateway/policies/cross-domain.js';
 import { findFactory } from '../../src/gateway/policies/registry.js';
 import { jsonToXml, xmlToJson, MAX_DEPTH } from '../../src/gateway/policies/json-xml-convert.js';
+import { connectAnswer, connectRequest, proxyRoute } from '../../src/gateway/upstream/proxy-route.js';
 import { CONTINUE, RESPOND } from '../../src/gateway/pipeline/phases.js';
 import { OutpostError } from '../../src/shared/errors.js';
 import type { PolicyFactory } from '../../src/gateway/pipeline/policy-contract.js';
@@ -304,5 +305,19 @@ describe('wait and enclosing limit-concurrency (compile and outcomes)', () => {
     assert.equal(p.run(newContext()), 2);
     assert.throws(() => compileOne(limit, '<limit-concurrency key="ip" max-count="1"><set-header /></limit-concurrency>', 'inbound'), /limit-concurrency\[0\]\/set-header\[0\]/);
     assert.throws(() => compileOne(limit, '<limit-concurrency key="ip" max-count="1"><bogus /></limit-concurrency>', 'inbound'), /unknown policy "bogus"/);
+  });
+});
+
+describe('proxy tunnel (CONNECT)', () => {
+  test('CONNECT: the request names the authority; the answer opens the tunnel only on 2xx with nothing after it', () => {
+    const route = proxyRoute('p', 3128, 'u', 'p');
+    assert.equal(connectRequest(route, 'api.example', 443), `CONNECT api.example:443 HTTP/1.1\r\nHost: api.example:443\r\nProxy-Authorization: Basic ${Buffer.from('u:p').toString('base64')}\r\n\r\n`);
+    assert.equal(connectRequest(proxyRoute('p', 1, null, null), '::1', 8443), 'CONNECT [::1]:8443 HTTP/1.1\r\nHost: [::1]:8443\r\n\r\n');
+    assert.equal(connectAnswer('HTTP/1.1 200 Connection'), null);
+    assert.equal(connectAnswer('HTTP/1.1 200 Connection Established\r\n\r\n'), '');
+    assert.match(connectAnswer('HTTP/1.1 407 Proxy Authentication Required\r\n\r\n')!, /refused the tunnel: HTTP\/1.1 407/);
+    assert.match(connectAnswer('HTTP/1.1 200 OK\r\n\r\nextra')!, /bytes after/);
+    assert.match(connectAnswer('x'.repeat(9000))!, /too large/);
+    assert.notEqual(route.key.includes('u:p'), true);
   });
 });
