@@ -73,6 +73,12 @@ export const ERRORS = {
   OUTPOST_ERR_SEND_REQUEST_TIMEOUT: { status: 504, source: 'backend', retrySafe: false, message: 'Gateway timeout: a send-request call did not answer in time' },
   /** A body that set-body, find-and-replace or send-request must hold whole is over its bound (1 MiB). */
   OUTPOST_ERR_BODY_TRANSFORM_TOO_LARGE: { status: 502, source: 'backend', retrySafe: false, message: 'Bad gateway: a body is too large for the policies that transform it' },
+  /** json-to-xml / xml-to-json in inbound: the request body is not the JSON or XML the policy converts (or nests deeper than it allows). */
+  OUTPOST_ERR_REQUEST_BODY_NOT_CONVERTIBLE: { status: 400, source: 'client', retrySafe: false, message: 'Bad request: the request body could not be converted (malformed JSON or XML)' },
+  /** json-to-xml / xml-to-json in outbound or on-error: the backend's body is not the JSON or XML the policy converts. */
+  OUTPOST_ERR_RESPONSE_BODY_NOT_CONVERTIBLE: { status: 502, source: 'backend', retrySafe: false, message: 'Bad gateway: the backend response body could not be converted (malformed JSON or XML)' },
+  /** jsonp: the callback query parameter is not a JavaScript name (letters, digits, _ $ and dots, at most 128): never written into a script. */
+  OUTPOST_ERR_JSONP_CALLBACK_INVALID: { status: 400, source: 'client', retrySafe: false, message: 'Bad request: the JSONP callback parameter is not a valid JavaScript function name' },
   /** A fleet counter with fail-mode="closed" could not reach Redis within the budget (or the breaker is open). */
   OUTPOST_ERR_REDIS_UNAVAILABLE: { status: 503, source: 'internal', retrySafe: true, message: 'Service unavailable: the fleet-wide counter store cannot be reached' },
   /** set-backend-service backend-id: the backend's circuit breaker is open (or every service of the pool is). */

@@ -5,13 +5,15 @@
 import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { Worker } from 'node:worker_threads';
-import { limitConcurrency } from '../../src/gateway/policies/limit-concurrency.js';
+import { findFactory } from '../../src/gateway/policies/registry.js';
 import { SharedGauges } from '../../src/gateway/pipeline/shared-gauges.js';
 import { SharedCounters } from '../../src/gateway/pipeline/shared-counters.js';
 import { RequestContext } from '../../src/gateway/pipeline/context.js';
 import { CONTINUE, RESPOND } from '../../src/gateway/pipeline/phases.js';
 import { parsePolicyDocument, policyLocation } from '../../src/gateway/pipeline/policy-document.js';
 import { PolicyCompileError } from '../../src/gateway/pipeline/policy-element.js';
+
+const limitConcurrency = findFactory('limit-concurrency')!;
 
 function compile(attrs: Record<string, unknown> | string) {
   const doc = parsePolicyDocument(typeof attrs === 'string' ? `<policies><inbound>${attrs}</inbound></policies>` : { inbound: [{ 'limit-concurrency': attrs }] }, 'api "t"');

@@ -32,8 +32,8 @@ export function chainBuffersResponse(chain: RuntimeChain): boolean {
 }
 
 /** Policies (at any depth, e.g. inside choose) that need a whole body in their section. */
-const BODY_POLICIES = new Set(['set-body', 'find-and-replace']);
-const RESPONSE_WAITERS = new Set(['set-body', 'find-and-replace', 'send-request']);
+const BODY_POLICIES = new Set(['set-body', 'find-and-replace', 'json-to-xml', 'xml-to-json', 'redirect-content-urls']);
+const RESPONSE_WAITERS = new Set(['set-body', 'find-and-replace', 'send-request', 'wait', 'json-to-xml', 'xml-to-json', 'jsonp', 'redirect-content-urls']);
 
 /** Whether compiled policy data holds a policy named in `names` (a CompiledPolicy: name and config). */
 function holdsPolicy(data: unknown, names: ReadonlySet<string>, depth = 0): boolean {

@@ -8,6 +8,7 @@
 import type { Section } from './phases.js';
 import type { ErrorCode } from '../../shared/errors.js';
 import type { ResponseStorePlan } from '../cache/store-plan.js';
+import type { ProxyRoute } from '../upstream/proxy-route.js';
 import type { CompiledApi, CompiledOperation } from '../../shared/compiled-meta.js';
 
 export interface LastError {
@@ -83,6 +84,8 @@ export class RequestContext {
   backendEntity: BackendEntityRoute | null = null;
   /** authentication-certificate: the id of the client certificate to present to the backend, or null. */
   clientCertificate: string | null = null;
+  /** The proxy policy's HTTP proxy the forward goes through; null connects to the backend directly. */
+  proxy: ProxyRoute | null = null;
   /** forward-request timeout, ms; 0 keeps the gateway's upstream settings. */
   timeoutMs = 0;
   /** Set by the retry policy; null sends once. */

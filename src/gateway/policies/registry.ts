@@ -9,7 +9,14 @@ import { ipFilter } from './ip-filter.js';
 import { cors } from './cors.js';
 import { makeChoose } from './choose.js';
 import { quota, quotaByKey } from './quota.js';
-import { limitConcurrency } from './limit-concurrency.js';
+import { makeLimitConcurrency } from './limit-concurrency.js';
+import { jsonToXmlPolicy } from './json-to-xml.js';
+import { xmlToJsonPolicy } from './xml-to-json.js';
+import { jsonp } from './jsonp.js';
+import { redirectContentUrls } from './redirect-content-urls.js';
+import { crossDomain } from './cross-domain.js';
+import { makeWait } from './wait.js';
+import { proxy } from './proxy.js';
 import { setQueryParameter } from './set-query-parameter.js';
 import { rewriteUri } from './rewrite-uri.js';
 import { setBackendService } from './set-backend-service.js';
@@ -34,6 +41,9 @@ import { emitMetric } from './emit-metric.js';
 // choose compiles and creates its nested policies through this lookup (see choose.ts for why it is
 // passed in rather than imported); findFactory is only called once the registry is complete.
 const choose = makeChoose((name) => findFactory(name));
+// wait and limit-concurrency hold policies too, found the same way.
+const wait = makeWait((name) => findFactory(name));
+const limitConcurrency = makeLimitConcurrency((name) => findFactory(name));
 
 const FACTORIES: ReadonlyArray<PolicyFactory<never>> = [
   setHeader, returnResponse, mockResponse, setStatus, rateLimit, rateLimitByKey,
@@ -46,7 +56,8 @@ const FACTORIES: ReadonlyArray<PolicyFactory<never>> = [
   sendRequest, sendOneWayRequest, setBody, findAndReplace,
   authenticationBasic, authenticationCertificate,
   trace, emitMetric,
-  choose,
+  jsonToXmlPolicy, xmlToJsonPolicy, jsonp, redirectContentUrls, crossDomain, proxy,
+  choose, wait,
 ] as unknown as ReadonlyArray<PolicyFactory<never>>;
 
 const BY_NAME = new Map<string, PolicyFactory<unknown>>(FACTORIES.map((f) => [f.name, f as unknown as PolicyFactory<unknown>]));

@@ -12,6 +12,7 @@ import { createSecureContext, rootCertificates } from 'node:tls';
 import type { BackendTlsProfile } from '../../shared/compiled-meta.js';
 import type { GatewaySettings } from '../../shared/config-schema.js';
 import { UpstreamPool, type ClientCertificate, type UpstreamTls } from './upstream-pool.js';
+import type { ProxyRoute } from './proxy-route.js';
 
 type UpstreamSettings = GatewaySettings['upstream'];
 
@@ -23,11 +24,12 @@ export class BackendPools {
     return `${origin}|${s.connections}|${s.queueLimit}|${s.connectTimeoutMs}|${s.keepAliveTimeoutMs}|${s.headersTimeoutMs}|${s.bodyTimeoutMs}`;
   }
 
-  get(origin: string, settings: UpstreamSettings, tls: BackendTlsProfile | null = null): UpstreamPool {
-    const key = `${BackendPools.key(origin, settings)}|${tls?.id ?? ''}`;
+  /** `via`: the proxy policy's HTTP proxy; pools through a proxy are apart from direct ones (and per proxy and credentials). */
+  get(origin: string, settings: UpstreamSettings, tls: BackendTlsProfile | null = null, via: ProxyRoute | null = null): UpstreamPool {
+    const key = `${BackendPools.key(origin, settings)}|${tls?.id ?? ''}|${via?.key ?? ''}`;
     let pool = this.pools.get(key);
     if (!pool) {
-      pool = new UpstreamPool(origin, settings, tls === null ? null : this.context(tls));
+      pool = new UpstreamPool(origin, settings, tls === null ? null : this.context(tls), via);
       this.pools.set(key, pool);
     }
     return pool;

@@ -17,6 +17,8 @@ import { Dispatch, D_ACTIVE, D_DONE } from './dispatch.js';
 import { serializeHead, BODY_BUFFER, BODY_STREAM_CHUNKED, BODY_STREAM_LENGTH, COPY_BODY_LIMIT } from './request-writer.js';
 import { StreamedRequestBody } from './streamed-request-body.js';
 import type { UpstreamPool } from './upstream-pool.js';
+import type { UpstreamRequest } from './upstream-types.js';
+import { connectAnswer, connectRequest, type ProxyRoute } from './proxy-route.js';
 
 /**
  * Plain sockets read into one buffer per worker (the `onread` option): no buffer is allocated
@@ -40,7 +42,8 @@ const PARSE_ERRORS: Record<number, string> = {
 };
 
 export class UpstreamConnection implements ResponseSink {
-  readonly socket: Socket;
+  /** The socket requests go on: for https through a proxy, replaced by the TLS socket once the tunnel is open. */
+  socket: Socket;
   private readonly parser = new ResponseParser(this);
   current: Dispatch | null = null;
   /** Complete exchanges so far: a failure on a reused connection may be the backend's idle close. */
@@ -63,7 +66,16 @@ export class UpstreamConnection implements ResponseSink {
     const o = pool.target;
     this.keepAliveMs = pool.settings.keepAliveTimeoutMs;
     this.phaseAt = pool.now;
-    if (o.tls) {
+    const via = pool.via;
+    if (via !== null && o.tls) {
+      // https through a proxy: CONNECT first; TLS starts on the tunnel (openTunnel moves the handlers).
+      this.socket = netConnect({ host: via.host, port: via.port });
+      this.openTunnel(this.socket, via);
+    } else if (via !== null) {
+      // http through a proxy: the proxy is the peer; requests go in absolute form (send()).
+      this.socket = netConnect({ host: via.host, port: via.port, onread: { buffer: READ_BUFFER, callback: this.onRead } });
+      this.socket.on('connect', this.onConnect);
+    } else if (o.tls) {
       const tls = pool.tls;
       this.socket = tlsConnect({
         host: o.host, port: o.port, servername: o.servername, ALPNProtocols: ['http/1.1'],
@@ -101,7 +113,7 @@ export class UpstreamConnection implements ResponseSink {
   private send(d: Dispatch): void {
     let h;
     try {
-      h = serializeHead(d.req);
+      h = serializeHead(this.pool.via !== null && !this.pool.target.tls ? absoluteForm(d.req, this.pool.origin, this.pool.via) : d.req);
     } catch (err) {
       // Nothing was written: the connection stays good.
       this.current = null;
@@ -135,6 +147,45 @@ export class UpstreamConnection implements ResponseSink {
       return;
     }
     this.requestComplete();
+  }
+
+  /**
+   * https through a proxy: sends CONNECT on `raw`, reads the proxy's answer (bounded), then starts
+   * TLS to the backend inside the tunnel and moves the socket handlers to the TLS socket. A refusal
+   * (407, 403, 502…) fails the request as OUTPOST_ERR_BACKEND_UNREACHABLE; the connect timeout
+   * covers the whole setup (the phase stays P_CONNECT until the TLS handshake is done).
+   */
+  private openTunnel(raw: Socket, via: ProxyRoute): void {
+    const o = this.pool.target;
+    let head = '';
+    raw.once('connect', () => raw.write(connectRequest(via, o.host, o.port), 'latin1'));
+    const onTunnelData = (chunk: Buffer): void => {
+      head += chunk.toString('latin1');
+      const problem = connectAnswer(head);
+      if (problem === null) return;
+      raw.removeListener('data', onTunnelData);
+      if (problem !== '') {
+        this.socketError = new OutpostError('OUTPOST_ERR_BACKEND_UNREACHABLE', `${problem} (proxy ${via.host}:${via.port})`);
+        raw.destroy();
+        return;
+      }
+      const tls = this.pool.tls;
+      const secure = tlsConnect({
+        socket: raw, servername: o.servername, ALPNProtocols: ['http/1.1'],
+        ...(tls !== null ? { secureContext: tls.secureContext, rejectUnauthorized: tls.rejectUnauthorized } : {}),
+      });
+      // From here the TLS socket is the connection: the raw one's end/close come through it.
+      raw.removeListener('end', this.onEnd);
+      raw.removeListener('error', this.onSocketError);
+      raw.removeListener('close', this.onClose);
+      this.socket = secure;
+      secure.on('secureConnect', this.onConnect);
+      secure.on('data', this.onData);
+      secure.on('end', this.onEnd);
+      secure.on('error', this.onSocketError);
+      secure.on('close', this.onClose);
+    };
+    raw.on('data', onTunnelData);
   }
 
   /** The whole request is on the wire: the headers timeout runs from here. */
@@ -337,3 +388,9 @@ export class UpstreamConnection implements ResponseSink {
 }
 
 const EMPTY = Buffer.alloc(0);
+
+/** An http request through a proxy: absolute-form target and the proxy's credentials (a copy; the exchange keeps its own). */
+function absoluteForm(req: UpstreamRequest, origin: string, via: ProxyRoute): UpstreamRequest {
+  const headers = via.authorization === null ? req.headers : [...req.headers, 'proxy-authorization', via.authorization];
+  return { ...req, path: origin + req.path, headers };
+}

@@ -15,6 +15,7 @@ import { OutpostError } from '../../shared/errors.js';
 import { log } from '../../shared/log.js';
 import { Dispatch, D_DONE, D_QUEUED, type DispatchOwner } from './dispatch.js';
 import { UpstreamConnection } from './upstream-connection.js';
+import type { ProxyRoute } from './proxy-route.js';
 import type { Dispatcher, UpstreamHandler, UpstreamRequest } from './upstream-types.js';
 
 export type UpstreamSettings = GatewaySettings['upstream'];
@@ -67,7 +68,8 @@ export class UpstreamPool implements Dispatcher, DispatchOwner {
   private onDrained: (() => void) | null = null;
   private lastTlsLog = -Infinity;
 
-  constructor(readonly origin: string, readonly settings: UpstreamSettings, readonly tls: UpstreamTls | null = null) {
+  /** `via`: an HTTP proxy every connection of this pool goes through (proxy-route.ts); null connects directly. */
+  constructor(readonly origin: string, readonly settings: UpstreamSettings, readonly tls: UpstreamTls | null = null, readonly via: ProxyRoute | null = null) {
     this.target = parseOrigin(origin);
     const shortest = Math.min(settings.connectTimeoutMs, settings.headersTimeoutMs, settings.bodyTimeoutMs, settings.keepAliveTimeoutMs);
     this.tickMs = Math.max(10, Math.min(250, Math.floor(shortest / 8)));

@@ -70,8 +70,9 @@ export function startPolicyRequest(
       const origin = ctx.backendOrigin;
       const certificate = ctx.clientCertificate === null ? null : gen.certificates.get(ctx.clientCertificate) ?? null;
       // A client certificate (authentication-certificate) is presented on top of the API's backend TLS.
-      const pool = certificate !== null ? owner.pools.get(origin ?? api.meta.origin, gen.settings.upstream, BackendPools.withClientCertificate(api.tls, certificate))
-        : origin === null ? api.pool : owner.pools.get(origin, gen.settings.upstream, api.tls);
+      // A proxy (the proxy policy) gets pools of its own: connections through it are not direct ones.
+      const pool = certificate !== null ? owner.pools.get(origin ?? api.meta.origin, gen.settings.upstream, BackendPools.withClientCertificate(api.tls, certificate), ctx.proxy)
+        : origin === null && ctx.proxy === null ? api.pool : owner.pools.get(origin ?? api.meta.origin, gen.settings.upstream, api.tls, ctx.proxy);
       const route = ctx.backendEntity;
       const opts: UpstreamRequest = {
         path: backendTarget(ctx.backendBasePath ?? api.basePath, ctx.path, route === null || route.query === '' ? ctx.query : withQuery(ctx.query, route.query)),
