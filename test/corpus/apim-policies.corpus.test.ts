@@ -111,7 +111,7 @@ function namedValueUses(texts: string): NamedValueUses {
     numbers: new Set([
       ...namesIn(texts, `\\b(?:calls|count|renewal-period|duration|interval|bandwidth|max-count|increment-count|timeout)="${NAME}"`),
       // A bare operand of a comparison or an argument list inside an expression (not in a string).
-      ...namesIn(texts, `(?:<=|>=|==|!=|&lt;=|&gt;=|[<>(,*/+-])\\s*${NAME}\\s*[),;]`),
+      ...namesIn(texts, `(?:<=|>=|==|!=|&lt;=?|&gt;=?|[<>(,*/%+-])\\s*${NAME}\\s*(?:[),;*/%+<>=?:-]|&lt;|&gt;|&amp;)`),
     ]),
     keys: namesIn(texts, `<key>\\s*${NAME}\\s*</key>`),
   };
