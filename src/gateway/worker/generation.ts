@@ -13,6 +13,7 @@ import { SubscriptionIndex } from '../subscriptions/subscription-index.js';
 import { instantiateChain, type RuntimeChain } from '../pipeline/chain-runtime.js';
 import type { WorkerServices } from '../pipeline/worker-services.js';
 import { BackendDirectory, BreakerRegistry } from '../backends/backend-directory.js';
+import { AuthorizationDirectory } from '../authorizations/authorization-directory.js';
 import { parseAddressOrCidr, parseClientAddress, type IpRange } from '../policies/ip-address.js';
 
 export interface ApiRuntime {
@@ -76,8 +77,12 @@ export function buildGeneration(
   // Backend entities of this generation; their breakers carry over from the worker's registry.
   const backends = table.meta.backends ?? [];
   if (backends.length === 0) breakers.retainOnly(new Set());
-  const services: WorkerServices = backends.length === 0 ? workerServices
-    : { ...workerServices, backends: new BackendDirectory(backends, breakers, workerServices.now) };
+  const authorizations = table.meta.authorizations ?? [];
+  const services: WorkerServices = backends.length === 0 && authorizations.length === 0 ? workerServices : {
+    ...workerServices,
+    ...(backends.length === 0 ? {} : { backends: new BackendDirectory(backends, breakers, workerServices.now) }),
+    ...(authorizations.length === 0 ? {} : { authorizations: new AuthorizationDirectory(authorizations, workerServices.now) }),
+  };
   // Pools for every origin now (the APIs', with their backend TLS, and the backend entities'), so
   // the ones no longer used close now rather than linger.
   const { origins, originTls, backendTls } = table.meta;
