@@ -23,6 +23,8 @@ export interface ApiRuntime {
   pool: UpstreamPool;
   /** The API's backend TLS profile (also used for a set-backend-service origin); null = Node's defaults. */
   tls: BackendTlsProfile | null;
+  /** That profile plus each authentication-certificate certificate, made on first use (bounded by the config's certificates). */
+  clientCertificateTls: Map<ClientCertificate, BackendTlsProfile> | null;
   basePath: string;
   backendHost: string;
   preserveHost: boolean;
@@ -97,6 +99,7 @@ export function buildGeneration(
       gated: api.subscriptionRequired || anySubscriptions,
       pool: originPools[api.originIndex],
       tls: tlsOf(api.originIndex),
+      clientCertificateTls: null,
       basePath: api.basePath,
       backendHost: api.backendHost,
       preserveHost: api.preserveHost,
