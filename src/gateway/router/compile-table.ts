@@ -75,9 +75,9 @@ export class ConfigCompileError extends Error {
 
 /** `backendTls`: the profiles the primary read for this config (files are never read here). */
 export function compileTable(config: GatewayConfig, backendTls: BackendTlsAssignment = NO_BACKEND_TLS): Uint8Array {
-  const policies = compilePolicies(config);
   const entityProblems: ConfigProblem[] = [];
   const certificates = compileCertificates(config, entityProblems);
+  const policies = compilePolicies(config, certificates);
   const authorizations = compileAuthorizations(config, entityProblems);
   if (policies.problems.length > 0 || entityProblems.length > 0) throw new ConfigCompileError([...entityProblems, ...policies.problems]);
   const w = new TableWriter();

@@ -14,6 +14,7 @@ import { instantiateChain, type RuntimeChain } from '../pipeline/chain-runtime.j
 import type { WorkerServices } from '../pipeline/worker-services.js';
 import { BackendDirectory, BreakerRegistry } from '../backends/backend-directory.js';
 import { AuthorizationDirectory } from '../authorizations/authorization-directory.js';
+import { thumbprintRef } from '../policies/certificate-ref.js';
 import { parseAddressOrCidr, parseClientAddress, type IpRange } from '../policies/ip-address.js';
 
 export interface ApiRuntime {
@@ -111,7 +112,12 @@ export function buildGeneration(
     return op.chains === null ? null
       : new Map(Object.entries(op.chains).map(([product, chain]) => [product, instantiateChain(chain, services)]));
   });
-  const certificates = new Map((table.meta.certificates ?? []).map((c) => [c.id, c]));
+  const certificates = new Map<string, ClientCertificate>();
+  for (const c of table.meta.certificates ?? []) {
+    certificates.set(c.id, c);
+    // authentication-certificate thumbprint, when the compiler could not resolve it to an id (certificate-ref.ts).
+    if (c.thumbprint !== undefined) certificates.set(thumbprintRef(c.thumbprint), c);
+  }
   return {
     number, table, settings, apis, certificates, subscriptions: new SubscriptionIndex(table.meta.subscriptions), chains,
     trustedProxy: trustedProxyMatcher(settings.trustedProxies),
