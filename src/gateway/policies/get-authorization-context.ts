@@ -96,7 +96,14 @@ export const getAuthorizationContext: PolicyFactory<Config> = {
           const type = identityTypeOf(ctx).trim();
           if (type !== 'managed') return failed(ctx, variable, ignoreError, new OutpostError('OUTPOST_ERR_AUTHORIZATION_FAILED', `get-authorization-context: ${type === 'jwt' ? JWT_REFUSED : `identity-type must be managed, got ${JSON.stringify(type.slice(0, 40))}`}`));
         }
-        const source = fixed !== undefined ? fixed : lookup(directory, providerOf(ctx), authorizationOf(ctx));
+        let source: TokenSource | null;
+        if (fixed !== undefined) source = fixed;
+        else {
+          const providerId = providerOf(ctx);
+          const authorizationId = authorizationOf(ctx);
+          source = lookup(directory, providerId, authorizationId);
+          if (source === null) return failed(ctx, variable, ignoreError, notFound(providerId, authorizationId));
+        }
         if (source === null) return failed(ctx, variable, ignoreError, notFound(providerOf(ctx), authorizationOf(ctx)));
         const token = source.get();
         if (token instanceof AuthorizationValue) {
