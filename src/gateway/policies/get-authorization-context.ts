@@ -83,6 +83,13 @@ export const getAuthorizationContext: PolicyFactory<Config> = {
     const ignoreErrorOf = config.ignoreError.k === 'text' ? null : bindStringTemplate(config.ignoreError);
     const constantIgnoreError = config.ignoreError.k === 'text' && config.ignoreError.v === 'true';
 
+    /** The token source the ids name, or the error to report (computed ids are evaluated once). */
+    const resolve = (ctx: RequestContext): TokenSource | OutpostError => {
+      const providerId = providerOf(ctx);
+      const authorizationId = authorizationOf(ctx);
+      const source = fixed !== undefined ? fixed : lookup(directory, providerId, authorizationId);
+      return source ?? notFound(providerId, authorizationId);
+    };
     const failed = (ctx: RequestContext, variable: string, ignoreError: boolean, err: OutpostError): Outcome => {
       if (!ignoreError) throw err;
       ctx.setVariable(variable, null);
@@ -96,15 +103,8 @@ export const getAuthorizationContext: PolicyFactory<Config> = {
           const type = identityTypeOf(ctx).trim();
           if (type !== 'managed') return failed(ctx, variable, ignoreError, new OutpostError('OUTPOST_ERR_AUTHORIZATION_FAILED', `get-authorization-context: ${type === 'jwt' ? JWT_REFUSED : `identity-type must be managed, got ${JSON.stringify(type.slice(0, 40))}`}`));
         }
-        let source: TokenSource | null;
-        if (fixed !== undefined) source = fixed;
-        else {
-          const providerId = providerOf(ctx);
-          const authorizationId = authorizationOf(ctx);
-          source = lookup(directory, providerId, authorizationId);
-          if (source === null) return failed(ctx, variable, ignoreError, notFound(providerId, authorizationId));
-        }
-        if (source === null) return failed(ctx, variable, ignoreError, notFound(providerOf(ctx), authorizationOf(ctx)));
+        const source = resolve(ctx);
+        if (source instanceof OutpostError) return failed(ctx, variable, ignoreError, source);
         const token = source.get();
         if (token instanceof AuthorizationValue) {
           ctx.setVariable(variable, token);
