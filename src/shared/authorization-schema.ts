@@ -23,7 +23,7 @@ const envName = z.string().regex(ENV_NAME, 'must be an environment variable name
 
 const oauth2Schema = z.object({
   /** The authorization server's token endpoint (http is allowed for loopback and tests; use https). */
-  tokenUrl: z.string().refine(isHttpUrl, 'must be an absolute http:// or https:// URL without credentials or fragment'),
+  tokenUrl: z.string().max(2048).refine(isHttpUrl, 'must be an absolute http:// or https:// URL without credentials or fragment'),
   grantType: z.enum(['client_credentials', 'refresh_token']).default('client_credentials'),
   clientId: z.string().min(1).max(1024),
   clientSecret: secret.optional(),
