@@ -1,6 +1,7 @@
 /**
  * `outpost validate FILE`: the checks the gateway runs at startup (read, YAML syntax, schema, then
- * every policy of every scope and the TLS files it names), with one line per problem on stdout:
+ * every policy of every scope, the TLS files it names and the environment variables its
+ * authorizations read), with one line per problem on stdout:
  *
  *   FILE: <field path>: <problem> [OUTPOST_ERR_…]
  *   FILE: line L, column C: <problem> [OUTPOST_ERR_CONFIG_UNREADABLE]     (YAML syntax)
@@ -11,6 +12,7 @@ import { loadConfigFile } from '../gateway/config/load-config.js';
 import { compilePolicies } from '../gateway/pipeline/compile-policies.js';
 import { readConfigFiles } from '../gateway/primary/config-files.js';
 import { compileCertificates } from '../gateway/backends/client-certificates.js';
+import { compileAuthorizations } from '../gateway/authorizations/compile-authorizations.js';
 import type { ConfigProblem } from '../shared/config-schema.js';
 import { EXIT, type ExitCode } from './exit-codes.js';
 import { withRedisUrlOverride } from '../gateway/redis/redis-settings.js';
@@ -26,8 +28,9 @@ export async function validateCommand(args: string[]): Promise<ExitCode> {
   // (scope="fleet" needs one or the other).
   const problems = result.ok ? [] : result.problems;
   if (result.ok) {
-    compileCertificates(result.config, problems);
-    problems.push(...compilePolicies(withRedisUrlOverride(result.config, process.env.OUTPOST_REDIS_URL)).problems);
+    const certificates = compileCertificates(result.config, problems);
+    compileAuthorizations(result.config, problems);
+    problems.push(...compilePolicies(withRedisUrlOverride(result.config, process.env.OUTPOST_REDIS_URL), certificates).problems);
     const files = await readConfigFiles(result.config, false);
     if (!files.ok) problems.push(...files.problems);
   }

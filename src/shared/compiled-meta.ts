@@ -8,6 +8,7 @@ import type { GatewaySettings } from './config-schema.js';
 import type { CompiledChain, CompiledPolicy } from '../gateway/pipeline/policy-contract.js';
 import type { Section } from '../gateway/pipeline/phases.js';
 import type { CompiledBackend } from '../gateway/backends/compiled-backend.js';
+import type { CompiledAuthorization } from '../gateway/authorizations/compile-authorizations.js';
 import type { ClientCertificate } from '../gateway/upstream/upstream-pool.js';
 
 export interface CompiledApi {
@@ -109,6 +110,8 @@ export interface MetaPayload {
   backends: CompiledBackend[];
   /** Client certificates (PEM) for authentication-certificate. */
   certificates: ClientCertificate[];
+  /** Authorizations for get-authorization-context (secrets filled in); absent in tables of older builds. */
+  authorizations?: CompiledAuthorization[];
   /** Every compiled policy once (a policy on a global or API scope reaches many operations). */
   policies: CompiledPolicy[];
   /** Distinct per-product chain sets; operations with the same policies share one. */

@@ -12,6 +12,7 @@ import { foldAscii } from './table-layout.js';
 import { apiRequestLogSchema, requestLogSchema, telemetrySchema } from './telemetry-config.js';
 export { DEFAULT_LATENCY_BUCKETS } from './telemetry-config.js';
 import { backendSchema, certificateSchema, checkBackendReferences } from './backend-schema.js';
+import { authorizationSchema, checkAuthorizationReferences } from './authorization-schema.js';
 import { fragmentSchema, namedValueSchema, policiesSchema, productSchema, subscriptionKeyNamesSchema, subscriptionSchema } from './config-management.js';
 
 export const HTTP_METHODS = ['GET', 'HEAD', 'POST', 'PUT', 'PATCH', 'DELETE', 'OPTIONS', 'TRACE', '*'] as const;
@@ -224,6 +225,8 @@ function shapeWith<Ops extends z.ZodType<OperationOutput[], z.ZodTypeDef, unknow
     backends: z.array(backendSchema).max(1000).default([]),
     /** Client certificates for authentication-certificate certificate-id. */
     certificates: z.array(certificateSchema).max(100).default([]),
+    /** Access tokens for get-authorization-context (APIM's credential manager connections). */
+    authorizations: z.array(authorizationSchema).max(100).default([]),
     /** Global policies: the outermost scope. */
     policies: policiesSchema.optional(),
   }).strict();
@@ -243,6 +246,7 @@ function crossFieldRules(config: BaseConfig, ctx: z.RefinementCtx): void {
     ctx.addIssue({ code: 'custom', path: ['gateway', 'tls', 'port'], message: `must differ from gateway.port (${config.gateway.port})` });
   }
   checkBackendReferences(config.backends, new Map(config.namedValues.map((v) => [v.name, v.value])), ctx);
+  checkAuthorizationReferences(config.authorizations, new Set(config.namedValues.map((v) => v.name)), ctx);
   const apiIds = new Set<string>();
   const suffixHosts = new Set<string>();
   config.apis.forEach((api, a) => {

@@ -85,6 +85,10 @@ export const ERRORS = {
   OUTPOST_ERR_BACKEND_CIRCUIT_OPEN: { status: 503, source: 'backend', retrySafe: true, message: 'Service unavailable: the backend circuit breaker is open' },
   /** set-backend-service backend-id from an expression named a backend the config does not have. */
   OUTPOST_ERR_BACKEND_NOT_FOUND: { status: 500, source: 'policy', retrySafe: false, message: 'Internal server error: the policy named an unknown backend' },
+  /** get-authorization-context named a provider-id / authorization-id pair the config's `authorizations` do not hold (ignore-error="false"). APIM answers 500. */
+  OUTPOST_ERR_AUTHORIZATION_NOT_FOUND: { status: 500, source: 'policy', retrySafe: false, message: 'Internal server error: the policy named an unknown authorization' },
+  /** get-authorization-context could not get an access token (token endpoint unreachable, slow, refusing, or answering no token; ignore-error="false"). APIM answers 500. */
+  OUTPOST_ERR_AUTHORIZATION_FAILED: { status: 500, source: 'internal', retrySafe: true, message: 'Internal server error: an access token could not be obtained' },
   OUTPOST_ERR_SHUTTING_DOWN: { status: 503, source: 'internal', retrySafe: true, message: 'Service unavailable: the gateway is shutting down' },
   OUTPOST_ERR_NOT_READY: { status: 503, source: 'internal', retrySafe: true, message: 'Service unavailable: no configuration is loaded' },
   OUTPOST_ERR_INTERNAL: { status: 500, source: 'internal', retrySafe: false, message: 'Internal server error' },

@@ -186,6 +186,16 @@ export const POLICY_CASES: PolicyCase[] = [
     bad: [{ yaml: { thumbprint: 'ABC' }, attribute: 'thumbprint' }, { yaml: { body: 'x', password: 'p' }, attribute: 'body' }, { yaml: {}, attribute: 'certificate-id' }],
   },
   {
+    name: 'get-authorization-context', yaml: { 'provider-id': 'github', 'authorization-id': 'auth1', 'context-variable-name': 'auth', 'ignore-error': true }, sections: ['inbound'],
+    runs: [
+      { title: 'an authorization the config lacks, with ignore-error: the variable is null', section: 'inbound', expect: CONTINUE, check: (ctx) => assert.equal(ctx.variable('auth'), null) },
+      { title: 'without ignore-error: fails coded', section: 'inbound', yaml: { 'provider-id': 'github', 'authorization-id': 'auth1', 'context-variable-name': 'auth' },
+        expect: FAIL, check: (ctx) => assert.equal(ctx.lastError?.code, 'OUTPOST_ERR_AUTHORIZATION_NOT_FOUND') },
+    ],
+    bad: [{ yaml: { 'authorization-id': 'a', 'context-variable-name': 'v' }, attribute: 'provider-id' }, { yaml: { 'provider-id': 'p', 'authorization-id': 'a', 'context-variable-name': 'v', 'identity-type': 'jwt' }, attribute: 'identity-type' },
+      { yaml: { 'provider-id': 'p', 'authorization-id': 'a', 'context-variable-name': 'v', 'ignore-error': 'maybe' }, attribute: 'ignore-error' }],
+  },
+  {
     name: 'authentication-basic', yaml: { username: 'Aladdin', password: 'open sesame' }, sections: ['inbound'],
     runs: [
       { title: 'replaces Authorization with Basic credentials', section: 'inbound', setup: (ctx) => ctx.headers.push('authorization', 'Bearer x'), expect: CONTINUE,

@@ -1,6 +1,7 @@
 /**
  * authentication-certificate through the real gateway: an https backend that requires a client
- * certificate signed by its CA sees the one named by certificate-id; without the policy the
+ * certificate signed by its CA sees the one named by certificate-id, or by thumbprint (APIM's
+ * SHA-1 thumbprint, in an APIM XML document); without the policy the
  * handshake is refused (coded 502). A certificate whose key does not match is a config problem
  * at its field. The CA and certificates are made with the openssl CLI (skipped where missing).
  */
@@ -52,13 +53,16 @@ describe('authentication-certificate', { skip: hasOpenssl ? false : 'the openssl
     });
     await new Promise<void>((r) => server.listen(0, '127.0.0.1', () => r()));
     const url = `https://localhost:${(server.address() as AddressInfo).port}`;
-    const apiOf = (id: string, inbound: unknown[]) => ({ id, name: id, path: id, serviceUrl: url, subscriptionRequired: false, policies: { inbound }, operations: [{ id: 'any', method: '*', urlTemplate: '/*' }] });
+    const apiOf = (id: string, inbound: unknown[] | string) => ({ id, name: id, path: id, serviceUrl: url, subscriptionRequired: false, policies: typeof inbound === 'string' ? inbound : { inbound }, operations: [{ id: 'any', method: '*', urlTemplate: '/*' }] });
+    // As openssl prints it, in lowercase: APIM compares thumbprints without regard to case.
+    const thumbprint = execFileSync('openssl', ['x509', '-in', file('client.pem'), '-noout', '-fingerprint', '-sha1'], { encoding: 'utf8' }).trim().replace(/^.*=/, '').replace(/:/g, '').toLowerCase();
     gw = await startGateway({
       gateway: { drainTimeoutSeconds: 5 },
       certificates: [{ id: 'client', certFile: file('client.pem'), keyFile: file('client.key') }],
       apis: [
         apiOf('withcert', [{ 'authentication-certificate': { 'certificate-id': 'client' } }]),
         apiOf('without', [{ 'set-header': { name: 'x-a', value: '1' } }]),
+        apiOf('bythumbprint', `<policies><inbound><authentication-certificate thumbprint="${thumbprint}" /></inbound></policies>`),
       ],
     }, { workers: 1, env: { NODE_EXTRA_CA_CERTS: file('ca.pem') } });
   });
@@ -74,6 +78,12 @@ describe('authentication-certificate', { skip: hasOpenssl ? false : 'the openssl
       assert.equal(res.statusCode, 200);
       assert.deepEqual(await res.body.json(), { client: 'outpost-client', url: '/x' });
     }
+  });
+
+  test('the backend sees the client certificate named by its thumbprint', async () => {
+    const res = await request(gw.url('/bythumbprint/y'));
+    assert.equal(res.statusCode, 200);
+    assert.deepEqual(await res.body.json(), { client: 'outpost-client', url: '/y' });
   });
 
   test('without the policy the backend refuses the handshake: a coded 502', async () => {

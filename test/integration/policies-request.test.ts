@@ -1,6 +1,7 @@
 /**
  * Request-shaping and limiting policies end to end through 2 real workers: rewrite-uri,
- * set-query-parameter, set-method and set-backend-service as the backend sees them; a quota
+ * set-query-parameter, set-method and set-backend-service (a constant base-url, and one computed
+ * by an expression) as the backend sees them; a quota
  * exhausted across workers (403, APIM's message); forward-request's timeout (504); and
  * limit-concurrency held node-wide until requests end.
  */
@@ -44,6 +45,10 @@ describe('request policies', () => {
           },
           // APIM XML form of the same kind of thing, and a quota shared by both workers.
           { id: 'quota', method: 'GET', urlTemplate: '/quota', policies: '<policies><inbound><quota calls="3" renewal-period="3600" /></inbound></policies>' },
+          // APIM allows an expression in base-url (corpus 226 builds one from a variable).
+          { id: 'computed', method: 'GET', urlTemplate: '/computed', policies: `<policies><inbound><set-variable name="endpoint" value="${other.url}" />`
+            + '<set-backend-service base-url="@((string)context.Variables[&quot;endpoint&quot;] + &quot;/instance/&quot; + context.Request.Headers.GetValueOrDefault(&quot;x-instance&quot;, &quot;1&quot;))" /></inbound></policies>' },
+          { id: 'computed-bad', method: 'GET', urlTemplate: '/computed-bad', policies: '<policies><inbound><set-backend-service base-url="@(&quot;ftp://&quot; + context.Request.Headers.GetValueOrDefault(&quot;host&quot;, &quot;&quot;))" /></inbound></policies>' },
           { id: 'slow', method: 'GET', urlTemplate: '/slow', policies: { backend: [{ 'forward-request': { timeout: 1 } }] } },
           { id: 'held', method: 'GET', urlTemplate: '/held', policies: { inbound: [{ 'limit-concurrency': { key: 'ip', 'max-count': 2 } }] } },
         ],
@@ -71,6 +76,19 @@ describe('request policies', () => {
     assert.equal(seen.url, '/base/v2/items/a%20b?src=gw&keep=1&added=x%20y');
     assert.equal(seen.headers.host, `127.0.0.1:${other.port}`);
     assert.equal(main.seen.length, before); // the API's own backend was not called
+  });
+
+  test('a base-url computed per request reaches that backend; a result that is no http(s) URL fails coded', async () => {
+    for (const instance of ['1', '2']) {
+      const r = await request(gw.url('/shop/computed'), { headers: { 'x-instance': instance } });
+      assert.equal(r.statusCode, 200);
+      const seen = await r.body.json() as { url: string; headers: Record<string, string> };
+      assert.equal(seen.url, `/instance/${instance}/computed`);
+      assert.equal(seen.headers.host, `127.0.0.1:${other.port}`);
+    }
+    const bad = await get('/shop/computed-bad');
+    assert.equal(bad.status, 500);
+    assert.equal(bad.headers['x-outpost-error'], 'OUTPOST_ERR_POLICY_FAILED');
   });
 
   test('a quota is shared by both workers; over it, 403 with APIM\'s message', async () => {

@@ -166,6 +166,7 @@ describe('validateGatewayConfig: defaults and normalisation', () => {
       fragments: [],
       backends: [],
       certificates: [],
+      authorizations: [],
     });
   });
 

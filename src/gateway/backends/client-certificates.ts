@@ -25,6 +25,30 @@ function readPem(path: string, field: string, problems: ConfigProblem[]): string
   }
 }
 
+/** APIM's certificate thumbprint: the SHA-1 of the certificate's DER as uppercase hex, no separators. */
+export function thumbprintOf(x509: X509Certificate): string {
+  return x509.fingerprint.replace(/:/g, '').toUpperCase();
+}
+
+/**
+ * Thumbprint → certificate id of every declared certificate, read from the certFiles alone (no key
+ * needed); null when a file cannot be read here (a control plane validating a config whose files
+ * live on the gateway nodes): thumbprints are then checked where the gateway compiles the config.
+ */
+export function readThumbprints(config: GatewayConfig): Map<string, string> | null {
+  const out = new Map<string, string>();
+  for (const c of config.certificates) {
+    try {
+      const text = readFileSync(c.certFile);
+      if (text.length > MAX_PEM_BYTES) return null;
+      out.set(thumbprintOf(new X509Certificate(text)), c.id);
+    } catch {
+      return null;
+    }
+  }
+  return out;
+}
+
 export function compileCertificates(config: GatewayConfig, problems: ConfigProblem[]): ClientCertificate[] {
   const out: ClientCertificate[] = [];
   config.certificates.forEach((c, i) => {
@@ -40,7 +64,10 @@ export function compileCertificates(config: GatewayConfig, problems: ConfigProbl
       problems.push({ path: `certificates[${i}].keyFile`, message: 'is not an unencrypted PEM private key' });
       return;
     }
-    out.push({ id: c.id, cert, key, fingerprint: createHash('sha256').update(cert).update('\u0000').update(key).digest('hex').slice(0, 32) });
+    out.push({
+      id: c.id, cert, key, fingerprint: createHash('sha256').update(cert).update('\u0000').update(key).digest('hex').slice(0, 32),
+      thumbprint: thumbprintOf(x509),
+    });
   });
   return out;
 }

@@ -1,13 +1,18 @@
 /**
  * What a policy's compile step may know about the rest of the config (today: the backend ids,
  * so `<set-backend-service backend-id="x"/>` with an unknown constant id is a compile error, and
- * the certificate ids for authentication-certificate).
+ * the certificate ids and thumbprints for authentication-certificate).
  * compilePolicies sets it around the whole (synchronous) compilation; factories read it. Outside
  * a compilation (a policy compiled alone, in a unit test) it is null and references go unchecked.
  */
 export interface CompileEnv {
   backendIds: ReadonlySet<string>;
   certificateIds: ReadonlySet<string>;
+  /**
+   * SHA-1 thumbprint (uppercase hex) → id of every declared certificate, for authentication-certificate
+   * thumbprint; null when the certificate files could not be read where this compilation runs.
+   */
+  certificateThumbprints: ReadonlyMap<string, string> | null;
 }
 
 let current: CompileEnv | null = null;

@@ -17,6 +17,8 @@ import { compileElement } from './compile-element.js';
 import { usesFleetScope } from '../policies/fleet-options.js';
 import { expandFragments, parseFragments } from './fragments.js';
 import { withCompileEnv } from './compile-env.js';
+import { readThumbprints } from '../backends/client-certificates.js';
+import type { ClientCertificate } from '../upstream/upstream-pool.js';
 
 /** Chains of one operation by product id; '' is the chain for requests without a product key. */
 export type OperationChains = Record<string, CompiledChain>;
@@ -27,8 +29,14 @@ export interface PolicyCompilation {
   problems: ConfigProblem[];
 }
 
-export function compilePolicies(config: GatewayConfig): PolicyCompilation {
-  return withCompileEnv({ backendIds: new Set(config.backends.map((b) => b.id)), certificateIds: new Set(config.certificates.map((c) => c.id)) }, () => compileAll(config));
+/**
+ * `certificates`: the client certificates as the gateway read them (compile-table.ts), whose
+ * thumbprints authentication-certificate may name; absent, the certFiles are read here for them.
+ */
+export function compilePolicies(config: GatewayConfig, certificates?: readonly ClientCertificate[]): PolicyCompilation {
+  const certificateThumbprints = certificates !== undefined ? new Map(certificates.map((c) => [c.thumbprint, c.id])) : readThumbprints(config);
+  const env = { backendIds: new Set(config.backends.map((b) => b.id)), certificateIds: new Set(config.certificates.map((c) => c.id)), certificateThumbprints };
+  return withCompileEnv(env, () => compileAll(config));
 }
 
 function compileAll(config: GatewayConfig): PolicyCompilation {

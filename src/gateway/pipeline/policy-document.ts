@@ -69,8 +69,10 @@ export const EXPRESSION_ATTRIBUTES = new Set(['validate-azure-ad-token@token-val
   'when@condition', 'retry@condition', 'set-variable@value', 'set-status@code', 'set-status@reason',
   'rewrite-uri@template', 'rate-limit-by-key@counter-key', 'quota-by-key@counter-key', 'limit-concurrency@key',
   'cache-lookup-value@key', 'cache-lookup-value@default-value', 'cache-store-value@key', 'cache-store-value@value', 'cache-remove-value@key',
-  'set-backend-service@backend-id', 'authentication-basic@username', 'authentication-basic@password', 'metadata@value',
+  'set-backend-service@backend-id', 'set-backend-service@base-url', 'authentication-basic@username', 'authentication-basic@password', 'metadata@value',
   'emit-metric@value', 'dimension@value', 'find-and-replace@from', 'find-and-replace@to',
+  'get-authorization-context@provider-id', 'get-authorization-context@authorization-id', 'get-authorization-context@context-variable-name',
+  'get-authorization-context@identity-type', 'get-authorization-context@identity', 'get-authorization-context@ignore-error',
   'jsonp@callback-parameter-name']);
 /** Elements (`parent/child` or a policy's own name) whose text may be a policy expression. */
 export const EXPRESSION_TEXTS = new Set(['set-header/value', 'set-query-parameter/value', 'set-method', 'return-response/set-body', 'set-variable', 'trace/message',

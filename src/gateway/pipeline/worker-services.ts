@@ -2,6 +2,7 @@ import type { RedisLink } from '../redis/redis-link.js';
 import type { CustomMetricSink } from '../telemetry/custom-metrics.js';
 import type { RedisStatsRow } from '../redis/redis-stats.js';
 import type { BackendDirectory } from '../backends/backend-directory.js';
+import type { AuthorizationDirectory } from '../authorizations/authorization-directory.js';
 
 /**
  * What a worker offers policy instances: the node-wide counters and gauges in shared memory, and a clock
@@ -43,6 +44,8 @@ export interface WorkerServices {
   redisStats?: RedisStatsRow;
   /** The generation's backend entities (set-backend-service backend-id); absent in harnesses without them. */
   backends?: BackendDirectory;
+  /** The generation's authorizations (get-authorization-context); absent when the config declares none. */
+  authorizations?: AuthorizationDirectory;
   /** Where emit-metric adds its values (sent with the worker's telemetry); absent in harnesses. */
   metrics?: CustomMetricSink;
 }

@@ -37,6 +37,7 @@ import { authenticationBasic } from './authentication-basic.js';
 import { authenticationCertificate } from './authentication-certificate.js';
 import { trace } from './trace.js';
 import { emitMetric } from './emit-metric.js';
+import { getAuthorizationContext } from './get-authorization-context.js';
 
 // choose compiles and creates its nested policies through this lookup (see choose.ts for why it is
 // passed in rather than imported); findFactory is only called once the registry is complete.
@@ -54,7 +55,7 @@ const FACTORIES: ReadonlyArray<PolicyFactory<never>> = [
   cacheLookup, cacheStore, cacheLookupValue, cacheStoreValue, cacheRemoveValue,
   setVariable,
   sendRequest, sendOneWayRequest, setBody, findAndReplace,
-  authenticationBasic, authenticationCertificate,
+  authenticationBasic, authenticationCertificate, getAuthorizationContext,
   trace, emitMetric,
   jsonToXmlPolicy, xmlToJsonPolicy, jsonp, redirectContentUrls, crossDomain, proxy,
   choose, wait,

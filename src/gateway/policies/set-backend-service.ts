@@ -1,7 +1,12 @@
 /**
  * set-backend-service: sends the request to another backend, given either as
  * - `base-url`: an absolute http or https URL; its path becomes the prefix of the forwarded path,
- *   like an API's serviceUrl. Parsed at compile time; per request the policy assigns three strings.
+ *   like an API's serviceUrl. A constant is parsed at compile time (per request the policy assigns
+ *   three strings); a policy expression (APIM allows one) is checked per request the same way, and
+ *   a result that is not such a URL fails to on-error (OUTPOST_ERR_POLICY_FAILED), never a call.
+ *   A computed URL names whatever the expression gives (SSRF is the config author's to avoid: do
+ *   not build it from client input you do not trust); its pools are bounded per worker
+ *   (MAX_POLICY_BACKEND_POOLS in backend-pools.ts).
  * - `backend-id`: a backend entity of the config (`backends`, src/gateway/backends/), a constant
  *   (an unknown id is a compile error) or a policy expression (an unknown id fails to on-error
  *   with OUTPOST_ERR_BACKEND_NOT_FOUND). A pool picks a member; an open circuit breaker fails
@@ -14,15 +19,28 @@
 import type { PolicyFactory } from '../pipeline/policy-contract.js';
 import { CONTINUE, type Outcome } from '../pipeline/phases.js';
 import { PolicyCompileError } from '../pipeline/policy-element.js';
-import { allowOnly, stringAttr, templateAttr } from './attributes.js';
+import { allowOnly, templateAttr } from './attributes.js';
 import type { RequestContext } from '../pipeline/context.js';
 import { bindStringTemplate, type Template } from '../pipeline/expression/index.js';
 import { compileEnv } from '../pipeline/compile-env.js';
 import { OutpostError } from '../../shared/errors.js';
 
+interface BackendUrl { origin: string; basePath: string; host: string }
+
 type Config =
-  | { kind: 'url'; origin: string; basePath: string; host: string }
+  | ({ kind: 'url' } & BackendUrl)
+  | { kind: 'computed-url'; url: Template }
   | { kind: 'entity'; id: Template };
+
+/** The parts of a base-url, or why it is not one (the message quotes at most 200 characters). */
+function parseBaseUrl(raw: string): BackendUrl | string {
+  let url: URL;
+  try { url = new URL(raw); } catch { return `must be an absolute URL, got "${raw.slice(0, 200)}"`; }
+  if (url.protocol !== 'http:' && url.protocol !== 'https:') return `must be http or https, got "${url.protocol.slice(0, 40)}"`;
+  if (url.search !== '' || url.hash !== '') return 'may not have a query or a fragment';
+  if (url.username !== '' || url.password !== '') return 'may not carry credentials';
+  return { origin: url.origin, basePath: url.pathname.replace(/\/+$/, ''), host: url.host };
+}
 
 function setHost(ctx: RequestContext, host: string): void {
   const h = ctx.headers;
@@ -47,13 +65,11 @@ export const setBackendService: PolicyFactory<Config> = {
       }
       return { kind: 'entity', id };
     }
-    const raw = stringAttr(el, at, 'base-url');
-    let url: URL;
-    try { url = new URL(raw); } catch { throw new PolicyCompileError(at, 'base-url', `must be an absolute URL, got "${raw}"`); }
-    if (url.protocol !== 'http:' && url.protocol !== 'https:') throw new PolicyCompileError(at, 'base-url', `must be http or https, got "${url.protocol}"`);
-    if (url.search !== '' || url.hash !== '') throw new PolicyCompileError(at, 'base-url', 'may not have a query or a fragment');
-    if (url.username !== '' || url.password !== '') throw new PolicyCompileError(at, 'base-url', 'may not carry credentials');
-    return { kind: 'url', origin: url.origin, basePath: url.pathname.replace(/\/+$/, ''), host: url.host };
+    const url = templateAttr(el, at, 'base-url');
+    if (url.k === 'code') return { kind: 'computed-url', url };
+    const parsed = parseBaseUrl(url.v);
+    if (typeof parsed === 'string') throw new PolicyCompileError(at, 'base-url', parsed);
+    return { kind: 'url', ...parsed };
   },
   create(config, services) {
     if (config.kind === 'url') {
@@ -63,6 +79,28 @@ export const setBackendService: PolicyFactory<Config> = {
           ctx.backendBasePath = config.basePath;
           ctx.backendEntity = null;
           setHost(ctx, config.host);
+          return CONTINUE;
+        },
+      };
+    }
+    if (config.kind === 'computed-url') {
+      const urlOf = bindStringTemplate(config.url);
+      // The last URL parsed, reused while the expression gives the same text (the usual case).
+      let lastText = '';
+      let last: BackendUrl | null = null;
+      return {
+        run(ctx: RequestContext): Outcome {
+          const text = urlOf(ctx).trim();
+          if (text !== lastText || last === null) {
+            const parsed = parseBaseUrl(text);
+            if (typeof parsed === 'string') throw new OutpostError('OUTPOST_ERR_POLICY_FAILED', `set-backend-service: the base-url computed by the expression ${parsed}`);
+            lastText = text;
+            last = parsed;
+          }
+          ctx.backendOrigin = last.origin;
+          ctx.backendBasePath = last.basePath;
+          ctx.backendEntity = null;
+          setHost(ctx, last.host);
           return CONTINUE;
         },
       };

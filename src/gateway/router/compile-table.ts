@@ -11,6 +11,7 @@ import { compilePolicies } from '../pipeline/compile-policies.js';
 import { NO_BACKEND_TLS, type BackendTlsAssignment, type ChainRef, type MetaPayload } from '../../shared/compiled-meta.js';
 import { compileBackends } from '../backends/compiled-backend.js';
 import { compileCertificates } from '../backends/client-certificates.js';
+import { compileAuthorizations } from '../authorizations/compile-authorizations.js';
 import type { CompiledChain, CompiledPolicy } from '../pipeline/policy-contract.js';
 import { SECTIONS } from '../pipeline/phases.js';
 import { addEnd, child, newNode, patternChild, TableWriter, type BuildNode } from './table-writer.js';
@@ -74,10 +75,11 @@ export class ConfigCompileError extends Error {
 
 /** `backendTls`: the profiles the primary read for this config (files are never read here). */
 export function compileTable(config: GatewayConfig, backendTls: BackendTlsAssignment = NO_BACKEND_TLS): Uint8Array {
-  const policies = compilePolicies(config);
-  const certificateProblems: ConfigProblem[] = [];
-  const certificates = compileCertificates(config, certificateProblems);
-  if (policies.problems.length > 0 || certificateProblems.length > 0) throw new ConfigCompileError([...certificateProblems, ...policies.problems]);
+  const entityProblems: ConfigProblem[] = [];
+  const certificates = compileCertificates(config, entityProblems);
+  const policies = compilePolicies(config, certificates);
+  const authorizations = compileAuthorizations(config, entityProblems);
+  if (policies.problems.length > 0 || entityProblems.length > 0) throw new ConfigCompileError([...entityProblems, ...policies.problems]);
   const w = new TableWriter();
   const chainSets = new ChainSets();
   const apiRoot = newNode();
@@ -150,7 +152,7 @@ export function compileTable(config: GatewayConfig, backendTls: BackendTlsAssign
     origins: [...origins.keys()].map((k) => k.slice(k.indexOf('|') + 1)),
     originTls: [...origins.keys()].map((k) => Number(k.slice(0, k.indexOf('|')))),
     backendTls: backendTls.profiles,
-    backends: compileBackends(config.backends, config.namedValues), certificates,
+    backends: compileBackends(config.backends, config.namedValues), certificates, authorizations,
     policies: chainSets.policies, chainSets: chainSets.sets, patterns: w.patterns,
   };
   return w.layout(apiTrieRoot, packr.pack(meta));

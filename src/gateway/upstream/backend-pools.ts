@@ -16,9 +16,18 @@ import type { ProxyRoute } from './proxy-route.js';
 
 type UpstreamSettings = GatewaySettings['upstream'];
 
+/**
+ * Pools for origins a policy picks per request (set-backend-service base-url, constant or
+ * computed, and authentication-certificate's pools) that the config does not list: at most this
+ * many per worker, least recently used out, so a computed base-url cannot open pools without bound.
+ */
+export const MAX_POLICY_BACKEND_POOLS = 64;
+
 export class BackendPools {
   private readonly pools = new Map<string, UpstreamPool>();
   private readonly contexts = new Map<string, UpstreamTls>();
+  /** Pools made by forPolicy, least recently used first (Map order is insertion order). */
+  private readonly policyPools = new Map<string, UpstreamPool>();
 
   private static key(origin: string, s: UpstreamSettings): string {
     return `${origin}|${s.connections}|${s.queueLimit}|${s.connectTimeoutMs}|${s.keepAliveTimeoutMs}|${s.headersTimeoutMs}|${s.bodyTimeoutMs}`;
@@ -35,6 +44,28 @@ export class BackendPools {
     return pool;
   }
 
+  /**
+   * The pool for an origin a policy chose for this request (see MAX_POLICY_BACKEND_POOLS). A pool
+   * the config's origins already have is shared; an evicted one closes once its requests finish.
+   */
+  forPolicy(origin: string, settings: UpstreamSettings, tls: BackendTlsProfile | null = null, via: ProxyRoute | null = null): UpstreamPool {
+    const key = `${BackendPools.key(origin, settings)}|${tls?.id ?? ''}|${via?.key ?? ''}`;
+    const pool = this.pools.get(key);
+    if (pool !== undefined) {
+      if (this.policyPools.delete(key)) this.policyPools.set(key, pool);
+      return pool;
+    }
+    if (this.policyPools.size >= MAX_POLICY_BACKEND_POOLS) {
+      const [oldestKey, oldest] = this.policyPools.entries().next().value as [string, UpstreamPool];
+      this.policyPools.delete(oldestKey);
+      this.pools.delete(oldestKey);
+      void oldest.close();
+    }
+    const created = this.get(origin, settings, tls, via);
+    this.policyPools.set(key, created);
+    return created;
+  }
+
   /** Closes pools no longer used; requests already on them finish first. */
   retainOnly(live: ReadonlySet<UpstreamPool>): void {
     for (const [key, pool] of this.pools) {
@@ -43,6 +74,7 @@ export class BackendPools {
         void pool.close();
       }
     }
+    for (const [key, pool] of this.policyPools) if (live.has(pool) || !this.pools.has(key)) this.policyPools.delete(key);
     const liveProfiles = new Set([...this.pools.values()].map((p) => p.tls?.profileId));
     for (const id of this.contexts.keys()) if (!liveProfiles.has(id)) this.contexts.delete(id);
   }

@@ -50,6 +50,8 @@ export interface ClientCertificate {
   key: string;
   /** SHA-256 of cert and key: pools are keyed by it, so a changed file gets new connections. */
   fingerprint: string;
+  /** APIM's thumbprint: SHA-1 of the leaf certificate's DER, 40 uppercase hex digits (authentication-certificate thumbprint). */
+  thumbprint: string;
 }
 
 export class UpstreamPool implements Dispatcher, DispatchOwner {

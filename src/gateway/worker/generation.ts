@@ -13,6 +13,8 @@ import { SubscriptionIndex } from '../subscriptions/subscription-index.js';
 import { instantiateChain, type RuntimeChain } from '../pipeline/chain-runtime.js';
 import type { WorkerServices } from '../pipeline/worker-services.js';
 import { BackendDirectory, BreakerRegistry } from '../backends/backend-directory.js';
+import { AuthorizationDirectory } from '../authorizations/authorization-directory.js';
+import { thumbprintRef } from '../policies/certificate-ref.js';
 import { parseAddressOrCidr, parseClientAddress, type IpRange } from '../policies/ip-address.js';
 
 export interface ApiRuntime {
@@ -22,6 +24,8 @@ export interface ApiRuntime {
   pool: UpstreamPool;
   /** The API's backend TLS profile (also used for a set-backend-service origin); null = Node's defaults. */
   tls: BackendTlsProfile | null;
+  /** That profile plus each authentication-certificate certificate, made on first use (bounded by the config's certificates). */
+  clientCertificateTls: Map<ClientCertificate, BackendTlsProfile> | null;
   basePath: string;
   backendHost: string;
   preserveHost: boolean;
@@ -76,8 +80,12 @@ export function buildGeneration(
   // Backend entities of this generation; their breakers carry over from the worker's registry.
   const backends = table.meta.backends ?? [];
   if (backends.length === 0) breakers.retainOnly(new Set());
-  const services: WorkerServices = backends.length === 0 ? workerServices
-    : { ...workerServices, backends: new BackendDirectory(backends, breakers, workerServices.now) };
+  const authorizations = table.meta.authorizations ?? [];
+  const services: WorkerServices = backends.length === 0 && authorizations.length === 0 ? workerServices : {
+    ...workerServices,
+    ...(backends.length === 0 ? {} : { backends: new BackendDirectory(backends, breakers, workerServices.now) }),
+    ...(authorizations.length === 0 ? {} : { authorizations: new AuthorizationDirectory(authorizations, workerServices.now) }),
+  };
   // Pools for every origin now (the APIs', with their backend TLS, and the backend entities'), so
   // the ones no longer used close now rather than linger.
   const { origins, originTls, backendTls } = table.meta;
@@ -92,6 +100,7 @@ export function buildGeneration(
       gated: api.subscriptionRequired || anySubscriptions,
       pool: originPools[api.originIndex],
       tls: tlsOf(api.originIndex),
+      clientCertificateTls: null,
       basePath: api.basePath,
       backendHost: api.backendHost,
       preserveHost: api.preserveHost,
@@ -103,7 +112,12 @@ export function buildGeneration(
     return op.chains === null ? null
       : new Map(Object.entries(op.chains).map(([product, chain]) => [product, instantiateChain(chain, services)]));
   });
-  const certificates = new Map((table.meta.certificates ?? []).map((c) => [c.id, c]));
+  const certificates = new Map<string, ClientCertificate>();
+  for (const c of table.meta.certificates ?? []) {
+    certificates.set(c.id, c);
+    // authentication-certificate thumbprint, when the compiler could not resolve it to an id (certificate-ref.ts).
+    if (c.thumbprint !== undefined) certificates.set(thumbprintRef(c.thumbprint), c);
+  }
   return {
     number, table, settings, apis, certificates, subscriptions: new SubscriptionIndex(table.meta.subscriptions), chains,
     trustedProxy: trustedProxyMatcher(settings.trustedProxies),

@@ -17,6 +17,8 @@ import { CONTINUE, FAIL, RESPOND, type Outcome } from '../pipeline/phases.js';
 import type { BackendEntityRoute, RequestContext } from '../pipeline/context.js';
 import { dropUnkeyedHeaders } from '../cache/store-plan.js';
 import { BackendPools } from '../upstream/backend-pools.js';
+import type { ClientCertificate } from '../upstream/upstream-pool.js';
+import type { BackendTlsProfile } from '../../shared/compiled-meta.js';
 
 export function startPolicyRequest(
   owner: WorkerContext, res: ClientResponse, gen: Generation, api: ApiRuntime,
@@ -71,8 +73,8 @@ export function startPolicyRequest(
       const certificate = ctx.clientCertificate === null ? null : gen.certificates.get(ctx.clientCertificate) ?? null;
       // A client certificate (authentication-certificate) is presented on top of the API's backend TLS.
       // A proxy (the proxy policy) gets pools of its own: connections through it are not direct ones.
-      const pool = certificate !== null ? owner.pools.get(origin ?? api.meta.origin, gen.settings.upstream, BackendPools.withClientCertificate(api.tls, certificate), ctx.proxy)
-        : origin === null && ctx.proxy === null ? api.pool : owner.pools.get(origin ?? api.meta.origin, gen.settings.upstream, api.tls, ctx.proxy);
+      const pool = certificate !== null ? owner.pools.forPolicy(origin ?? api.meta.origin, gen.settings.upstream, clientCertificateTls(api, certificate), ctx.proxy)
+        : origin === null && ctx.proxy === null ? api.pool : owner.pools.forPolicy(origin ?? api.meta.origin, gen.settings.upstream, api.tls, ctx.proxy);
       const route = ctx.backendEntity;
       const opts: UpstreamRequest = {
         path: backendTarget(ctx.backendBasePath ?? api.basePath, ctx.path, route === null || route.query === '' ? ctx.query : withQuery(ctx.query, route.query)),
@@ -126,6 +128,14 @@ function withCredentials(headers: readonly string[], route: BackendEntityRoute):
   }
   for (let j = 0; j < creds.length; j++) out.push(creds[j]);
   return out;
+}
+
+/** The API's backend TLS plus an authentication-certificate's certificate: built once per pair per generation, not per request. */
+function clientCertificateTls(api: ApiRuntime, certificate: ClientCertificate): BackendTlsProfile {
+  const cache = (api.clientCertificateTls ??= new Map());
+  let profile = cache.get(certificate);
+  if (profile === undefined) { profile = BackendPools.withClientCertificate(api.tls, certificate); cache.set(certificate, profile); }
+  return profile;
 }
 
 function withQuery(query: string, extra: string): string {

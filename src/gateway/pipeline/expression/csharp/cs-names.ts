@@ -21,6 +21,8 @@ const TYPE_ALIASES: Record<string, string> = {
   Func: 'Func', Random: 'Random', JsonConvert: 'JsonConvert',
   // What send-request stores in its response-variable-name: `((IResponse)context.Variables["r"]).Body`.
   IResponse: 'IResponse',
+  // What get-authorization-context stores in its context-variable-name: `((Authorization)context.Variables["a"]).AccessToken`.
+  Authorization: 'Authorization',
   MD5: 'MD5', SHA1: 'SHA1', SHA256: 'SHA256', SHA384: 'SHA384', SHA512: 'SHA512', SHA1Managed: 'SHA1Managed', SHA256Managed: 'SHA256Managed',
   SHA384Managed: 'SHA384Managed', SHA512Managed: 'SHA512Managed', HMACMD5: 'HMACMD5', HMACSHA1: 'HMACSHA1', HMACSHA256: 'HMACSHA256',
   HMACSHA384: 'HMACSHA384', HMACSHA512: 'HMACSHA512', BitConverter: 'BitConverter',

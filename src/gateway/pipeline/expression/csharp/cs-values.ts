@@ -156,7 +156,7 @@ export function isOfType(v: unknown, type: string): boolean {
 export function castTo(v: unknown, type: string): unknown {
   const base = type.replace(/\?$/, '');
   if (v === null || v === undefined) {
-    if (type.endsWith('?') || ['string', 'object', 'JObject', 'JArray', 'JToken'].includes(base) || base.includes('<') || base.endsWith('[]')) return null;
+    if (type.endsWith('?') || ['string', 'object', 'JObject', 'JArray', 'JToken', 'Authorization'].includes(base) || base.includes('<') || base.endsWith('[]')) return null;
     throw invalidCast('null', base);
   }
   switch (base) {
