@@ -25,7 +25,8 @@ export type Node =
   | { k: 'call'; o: Node; name: string; targs: string[]; args: Node[]; nc: boolean; p: number }
   /** `init`: collection initializer groups (each an Add call); `index`: `[key] = value` initializers. */
   | { k: 'new'; type: string; args: Node[]; init: Node[][] | null; index?: Array<[Node, Node]>; p: number }
-  | { k: 'arr'; items: Node[]; p: number }
+  /** `new[] { ... }`, `new T[] { ... }`; with bytes, `new byte[] { ... }` (a Uint8Array). */
+  | { k: 'arr'; items: Node[]; bytes?: boolean; p: number }
   | { k: 'un'; op: '!' | '-' | '+' | '~'; a: Node; p: number }
   /** `++x`, `x--`... on a local. */
   | { k: 'inc'; target: Node; delta: 1 | -1; prefix: boolean; p: number }

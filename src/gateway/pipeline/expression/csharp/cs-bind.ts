@@ -12,9 +12,9 @@ import { EvalState } from './cs-state.js';
 import { callMethod, getProp, indexGet, indexSet } from './cs-members.js';
 import { STATICS } from './cs-statics.js';
 import { ContextView } from './cs-context.js';
-import { castTo, isOfType } from './cs-values.js';
+import { castTo, isOfType, toByte } from './cs-values.js';
 import { csString } from './cs-convert.js';
-import { arithmetic, bitwise, bool, equality, relational } from './cs-operators.js';
+import { arithmetic, bitwise, bool, equality, relational, shift } from './cs-operators.js';
 import { CsRuntimeError } from './cs-error.js';
 import { OutRef } from './cs-out.js';
 import { newObject } from './cs-new.js';
@@ -111,7 +111,11 @@ function bindChain(n: Node): Ev {
       };
     }
     case 'new': return newObject(n, bindExpr);
-    case 'arr': { const items = n.items.map(bindExpr); return (st) => items.map((i) => i(st)); }
+    case 'arr': {
+      const items = n.items.map(bindExpr);
+      if (n.bytes === true) return (st) => Uint8Array.from(items, (i) => toByte(i(st)));
+      return (st) => items.map((i) => i(st));
+    }
     case 'un': return bindUnary(n.op, bindExpr(n.a));
     case 'inc': {
       if (n.target.k !== 'loc') throw new Error('++ on a non-local');
@@ -226,6 +230,7 @@ function bindBinary(op: string, a: Ev, b: Ev): Ev {
     case '==': case '!=': return (st) => equality(op, a(st), b(st));
     case '<': case '<=': case '>': case '>=': return (st) => relational(op, a(st), b(st));
     case '&': case '|': case '^': return (st) => bitwise(op, a(st), b(st));
+    case '<<': case '>>': return (st) => shift(op, a(st), b(st));
     default: return (st) => arithmetic(op, a(st), b(st), st);
   }
 }

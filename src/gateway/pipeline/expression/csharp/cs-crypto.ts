@@ -4,13 +4,18 @@
  * `SHA256.Create()` (and SHA1, SHA384, SHA512, MD5, the *Managed classes), `new HMACSHA256(key)`
  * (and HMACSHA1, HMACSHA384, HMACSHA512, HMACMD5), `ComputeHash(byte[])` → byte[], `Key`.
  * Node's crypto computes them; a key or input that is not a byte[] is .NET's ArgumentException.
+ *
+ * Also APIM's byte[] extension methods `input.Encrypt(alg, key, iv)` / `input.Decrypt(alg, key,
+ * iv)`, alg naming a symmetric algorithm as SymmetricAlgorithm.Create does ("Aes", "Rijndael",
+ * "TripleDES"...), in .NET's defaults: CBC mode, PKCS7 padding. The overloads taking a
+ * SymmetricAlgorithm object are outside the subset (no expression here can build one).
  */
-import { createHash, createHmac, randomBytes } from 'node:crypto';
+import { createCipheriv, createDecipheriv, createHash, createHmac, randomBytes } from 'node:crypto';
 import { declareMembers } from './cs-names.js';
-import { argumentError } from './cs-error.js';
+import { argumentError, CsRuntimeError } from './cs-error.js';
 import { NO_MEMBER } from './cs-view.js';
 
-declareMembers(['ComputeHash', 'Key', 'Dispose', 'Clear']);
+declareMembers(['ComputeHash', 'Key', 'Dispose', 'Clear', 'Encrypt', 'Decrypt']);
 
 /** .NET type name → Node's algorithm. */
 const HASHES: Record<string, string> = { MD5: 'md5', SHA1: 'sha1', SHA256: 'sha256', SHA384: 'sha384', SHA512: 'sha512' };
@@ -63,4 +68,52 @@ export function cryptoMethod(h: CsHash, name: string, args: unknown[]): unknown 
 
 export function cryptoProp(h: CsHash, name: string): unknown {
   return name === 'Key' && h.key !== null ? h.key : NO_MEMBER;
+}
+
+/** SymmetricAlgorithm.Create's names → the algorithm family (the key size picks the Node cipher). */
+const SYMMETRIC: Record<string, 'aes' | '3des'> = {
+  aes: 'aes', 'system.security.cryptography.aes': 'aes', aesmanaged: 'aes', 'system.security.cryptography.aesmanaged': 'aes',
+  aescryptoserviceprovider: 'aes', 'system.security.cryptography.aescryptoserviceprovider': 'aes',
+  rijndael: 'aes', 'system.security.cryptography.rijndael': 'aes', rijndaelmanaged: 'aes', 'system.security.cryptography.rijndaelmanaged': 'aes',
+  tripledes: '3des', '3des': '3des', 'triple des': '3des', 'system.security.cryptography.tripledes': '3des',
+  tripledescryptoserviceprovider: '3des', 'system.security.cryptography.tripledescryptoserviceprovider': '3des',
+};
+
+const cryptoError = (detail: string) => new CsRuntimeError('CryptographicException', detail);
+
+/** Largest input Encrypt/Decrypt take (the body bound of an expression's strings). */
+const MAX_CRYPT_INPUT = 1 << 20;
+
+/** `input.Encrypt(alg, key, iv)` and `input.Decrypt(alg, key, iv)` on a byte[]; NO_MEMBER for any other call. */
+export function symmetricMethod(input: Uint8Array, name: string, args: unknown[]): unknown {
+  if (name !== 'Encrypt' && name !== 'Decrypt') return NO_MEMBER;
+  const [alg, rawKey, rawIv] = args;
+  if (typeof alg !== 'string') throw argumentError(`${name}(alg, key, iv): alg must be the name of a symmetric algorithm ("Aes", "TripleDES"); SymmetricAlgorithm objects are outside the subset.`);
+  if (args.length !== 3) throw argumentError(`${name} takes (alg, key, iv).`);
+  const family = SYMMETRIC[alg.toLowerCase()];
+  if (family === undefined) throw cryptoError(`Unknown or unsupported symmetric algorithm "${alg}" (Aes, Rijndael and TripleDES are supported).`);
+  const key = bytes(rawKey, 'key');
+  const iv = bytes(rawIv, 'iv');
+  let cipher: string;
+  if (family === 'aes') {
+    if (key.length !== 16 && key.length !== 24 && key.length !== 32) throw cryptoError('Specified key is not a valid size for this algorithm.');
+    cipher = `aes-${key.length * 8}-cbc`;
+  } else {
+    if (key.length !== 16 && key.length !== 24) throw cryptoError('Specified key is not a valid size for this algorithm.');
+    cipher = key.length === 16 ? 'des-ede-cbc' : 'des-ede3-cbc';
+  }
+  const block = family === 'aes' ? 16 : 8;
+  if (iv.length !== block) throw cryptoError('Specified initialization vector (IV) does not match the block size for this algorithm.');
+  if (input.length > MAX_CRYPT_INPUT) throw argumentError(`${name} takes at most ${MAX_CRYPT_INPUT} bytes.`);
+  if (name === 'Encrypt') {
+    const c = createCipheriv(cipher, key, iv);
+    return new Uint8Array(Buffer.concat([c.update(input), c.final()]));
+  }
+  if (input.length % block !== 0) throw cryptoError('The input data is not a complete block.');
+  const d = createDecipheriv(cipher, key, iv);
+  try {
+    return new Uint8Array(Buffer.concat([d.update(input), d.final()]));
+  } catch {
+    throw cryptoError('Padding is invalid and cannot be removed.');
+  }
 }

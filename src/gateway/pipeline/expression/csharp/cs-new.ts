@@ -5,15 +5,16 @@
  * hash types, and anonymous objects. Collection initializers call Add; `[key] = value` the indexer.
  */
 import type { Node } from './cs-ast.js';
-import { MAX_ITEMS, type EvalState } from './cs-state.js';
+import { budgetError, MAX_ITEMS, MAX_STRING, type EvalState } from './cs-state.js';
 import { CsAnonymous, CsDateTime, CsDict, CsTimeSpan, CsUri, JArray, JObject, JProperty, KeyValue, toToken } from './cs-values.js';
 import { CsStringBuilder } from './cs-objects.js';
 import { CsRandom } from './cs-random.js';
 import { newCrypto } from './cs-crypto.js';
 import { regexFor } from './cs-statics.js';
+import { guidFromBytes, parseGuid } from './cs-arrays.js';
 import { callMethod, indexSet } from './cs-members.js';
 import { enumerate } from './cs-linq.js';
-import { formatError } from './cs-error.js';
+import { CsRuntimeError, formatError } from './cs-error.js';
 import { csString } from './cs-convert.js';
 
 type Ev = (st: EvalState) => unknown;
@@ -33,6 +34,15 @@ export function newObject(n: Extract<Node, { k: 'new' }>, expr: (n: Node) => Ev)
 }
 
 function maker(type: string): (args: unknown[], st: EvalState) => unknown {
+  if (type === 'byte[]') {
+    return ([n], st) => {
+      const size = Number(n);
+      if (!Number.isInteger(size) || size < 0) throw new CsRuntimeError('OverflowException', 'Arithmetic operation resulted in an overflow.');
+      if (size > MAX_STRING) throw budgetError(`built a byte[] of more than ${MAX_STRING} bytes`);
+      st.step(size >> 10);
+      return new Uint8Array(size);
+    };
+  }
   if (type.endsWith('[]')) {
     const fill = /^(int|long|double)\[\]$/.test(type) ? 0 : type === 'bool[]' ? false : null;
     return ([n], st) => st.items(new Array<unknown>(Math.max(0, Math.min(Number(n), MAX_ITEMS + 1))).fill(fill));
@@ -65,7 +75,7 @@ function maker(type: string): (args: unknown[], st: EvalState) => unknown {
       const [d, h, m, s] = a.length === 3 ? [0, ...a] : a.length === 1 ? [0, 0, 0, Number(a[0]) / 10_000_000] : a;
       return new CsTimeSpan(((Number(d) * 24 + Number(h)) * 60 + Number(m)) * 60_000 + Number(s) * 1000);
     };
-    case 'Guid': return ([text]) => csString(text);
+    case 'Guid': return ([v]) => (v instanceof Uint8Array ? guidFromBytes(v) : parseGuid(v));
     case 'StringBuilder': return ([text]) => { const b = new CsStringBuilder(); if (text !== undefined) b.text = csString(text); return b; };
     // Shares the bounded cache of compiled patterns with the static Regex.IsMatch.
     case 'Regex': return ([pattern, options]) => regexFor(pattern, options);

@@ -13,7 +13,7 @@ import { writeOut } from './cs-out.js';
 import type { PikeVm } from '../regex/index.js';
 import { MAX_MATCH_INPUT } from '../ast.js';
 import { CsRandom, randomMethod } from './cs-random.js';
-import { CsHash, cryptoMethod, cryptoProp } from './cs-crypto.js';
+import { CsHash, cryptoMethod, cryptoProp, symmetricMethod } from './cs-crypto.js';
 
 declareMembers(['Value', 'HasValue', 'Values', 'Property', 'Properties', 'SelectToken', 'ToObject', 'Name', 'HasValues', 'Type', 'Parent', 'Children',
   'GetValue', 'Year', 'Month', 'Day', 'Hour', 'Minute', 'Second', 'Millisecond', 'Ticks', 'Date', 'DayOfWeek', 'Kind', 'AddSeconds',
@@ -100,6 +100,7 @@ export function objectMethod(recv: unknown, name: string, args: unknown[], st: E
   }
   if (recv instanceof CsRandom) return randomMethod(recv, name, args);
   if (recv instanceof CsHash) return cryptoMethod(recv, name, args);
+  if (recv instanceof Uint8Array) return symmetricMethod(recv, name, args);
   if (recv instanceof Jwt && name === 'Claims') return NO_MEMBER;
   // A JValue is a plain value: Value<T>() converts it, ToObject<T>() likewise.
   if ((name === 'Value' || name === 'ToObject') && (typeof recv === 'string' || typeof recv === 'number' || typeof recv === 'boolean')) {

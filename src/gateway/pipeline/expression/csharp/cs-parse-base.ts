@@ -9,6 +9,11 @@ import type { Tok } from './cs-lexer.js';
 import { NAMESPACE_ROOTS, typeAlias } from './cs-names.js';
 
 export const MAX_NESTING = 64;
+
+/** Integer types narrower than int (or unsigned): a cast to one wraps as C#'s unchecked conversion does. */
+export const NARROW_INTS: Record<string, string> = {
+  byte: 'byte', Byte: 'byte', sbyte: 'sbyte', SByte: 'sbyte', short: 'short', Int16: 'short', ushort: 'ushort', UInt16: 'ushort', uint: 'uint', UInt32: 'uint',
+};
 const NAMESPACE_PARTS = new Set(['Text', 'Linq', 'Collections', 'Generic', 'RegularExpressions', 'Net', 'Globalization', 'Security', 'Cryptography', 'Web', 'Json']);
 
 export class TokenParser {
@@ -72,7 +77,8 @@ export class TokenParser {
     }
     const base = typeAlias(t.t);
     if (base === undefined) { this.i = save; return null; }
-    let name = base;
+    // byte[] is its own type (a Uint8Array at run time); a lone byte is an int that casts wrap.
+    let name = base === 'int' && (t.t === 'byte' || t.t === 'Byte') && this.is('[') && this.is(']', 1) ? 'byte' : base;
     if (this.is('<')) {
       const args = this.tryTypeArgs();
       if (args === null) { this.i = save; return null; }

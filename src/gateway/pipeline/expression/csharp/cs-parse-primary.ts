@@ -126,6 +126,9 @@ export abstract class PrimaryParser extends TokenParser {
       case 'null': return { k: 'lit', v: null, p: t.p };
       case 'context': return { k: 'ctx', p: t.p };
       case 'new': return this.newExpr(t);
+      case 'unchecked':
+        // unchecked(x): C#'s default for run-time values already; the parentheses are all there is.
+        if (this.is('(')) { this.next(); const e = this.expr(); this.expect(')'); return e; }
     }
     const slot = this.lookup(t.t);
     if (slot !== undefined) return { k: 'loc', slot, name: t.t, p: t.p };
@@ -142,13 +145,15 @@ export abstract class PrimaryParser extends TokenParser {
     const typeTok = this.peek();
     const type = this.tryType();
     if (type === null) this.fail(typeTok, `new ${typeTok.t}(...) is outside the supported subset of policy expressions`);
+    if (type === 'byte[]') return { k: 'arr', items: this.initList(), bytes: true, p: t.p };
     if (type.endsWith('[]')) return { k: 'arr', items: this.initList(), p: t.p };
     if (this.is('[')) {
-      // new string[n]: an array of n default values.
+      // new string[n]: an array of n default values; new byte[n]: n zero bytes.
       this.next();
       const size = this.expr();
       this.expect(']');
-      return { k: 'new', type: `${type}[]`, args: [size], init: null, p: t.p };
+      const elem = typeTok.t === 'byte' || typeTok.t === 'Byte' ? 'byte' : type;
+      return { k: 'new', type: `${elem}[]`, args: [size], init: null, p: t.p };
     }
     if (!/^(JObject|JArray|JProperty|JToken|List|Dictionary|Uri|string|DateTime|TimeSpan|Guid|StringBuilder|Regex|KeyValuePair|Random|HMAC(MD5|SHA1|SHA256|SHA384|SHA512)|SHA(1|256|384|512)Managed)\b/.test(type)) {
       this.fail(typeTok, `new ${type}(...) is outside the supported subset of policy expressions`);

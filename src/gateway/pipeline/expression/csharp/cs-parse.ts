@@ -124,6 +124,8 @@ class StmtParser extends ExprParser {
         case 'switch': return this.switchStmt();
         case 'try': return this.tryStmt();
         case 'using': return this.usingStmt();
+        // Arithmetic here is C#'s default, unchecked: the block is just a block. (`checked` overflow checks are not modelled.)
+        case 'unchecked': if (this.is('{', 1)) { this.next(); return this.block(); } break;
         case 'break': case 'continue': this.next(); this.expect(';'); return { k: t.t, p: t.p };
         case 'throw': case 'goto': case 'do': case 'lock': case 'yield': case 'await':
           this.fail(t, `"${t.t}" is outside the supported subset of policy expressions`);

@@ -17,6 +17,7 @@ import { compileRegex, RegexSyntaxError } from '../regex/index.js';
 import { MAX_MATCH_INPUT } from '../ast.js';
 import { enumerate } from './cs-linq.js';
 import { cryptoStatics } from './cs-crypto.js';
+import { ARRAY_STATICS } from './cs-arrays.js';
 
 export interface StaticMember { get?: () => unknown; call?: (args: unknown[], st: EvalState, targs: string[]) => unknown }
 
@@ -192,5 +193,7 @@ for (const [type, parse] of NUMBER_TYPES) {
 }
 
 for (const [name, make] of Object.entries(cryptoStatics())) STATICS[name] = fn(() => make());
+for (const [name, call] of Object.entries(ARRAY_STATICS)) STATICS[name] = fn(call);
+STATICS['BitConverter.IsLittleEndian'] = value(true);
 
 declareStatics(Object.keys(STATICS));

@@ -4,7 +4,7 @@
  * byte[] → Uint8Array; arrays and List<T> → JS arrays; JObject/JArray → the classes below (a
  * JValue is the plain JS value it holds); DateTime, TimeSpan, Jwt, Uri → classes below.
  */
-import { invalidCast } from './cs-error.js';
+import { CsRuntimeError, invalidCast } from './cs-error.js';
 
 /** Newtonsoft's JObject: ordered properties; values are JToken (JObject, JArray or a JSON scalar). */
 export class JObject {
@@ -152,6 +152,31 @@ export function isOfType(v: unknown, type: string): boolean {
   }
 }
 
+/**
+ * C#'s unchecked conversion of an integer to a narrower integer type: the low bits, sign-extended
+ * for the signed ones ((byte)300 is 44, (short)0x18000 is -32768). A long beyond 2^53 has lost
+ * its low bits already (numbers are doubles here); BigInt keeps what is left exact.
+ */
+export function wrapInt(v: number, type: string): number {
+  const n = Number.isSafeInteger(v) || !Number.isFinite(v) ? Math.trunc(v) || 0 : Number(BigInt.asIntN(64, BigInt(Math.trunc(v))) & 0xffffffffn);
+  switch (type) {
+    case 'byte': return n & 0xff;
+    case 'sbyte': return (n << 24) >> 24;
+    case 'short': return (n << 16) >> 16;
+    case 'ushort': return n & 0xffff;
+    default: return n >>> 0;
+  }
+}
+
+/** A value stored into a byte[] (C# needs a byte there; an int literal in range is one). */
+export function toByte(v: unknown): number {
+  if (typeof v === 'number' && Number.isInteger(v)) {
+    if (v < 0 || v > 255) throw new CsRuntimeError('OverflowException', 'Value was either too large or too small for an unsigned byte.');
+    return v;
+  }
+  throw invalidCast(typeName(v), 'byte');
+}
+
 /** `(T)x` for the types a cast may name. Newtonsoft's explicit conversions from JValue included. */
 export function castTo(v: unknown, type: string): unknown {
   const base = type.replace(/\?$/, '');
@@ -165,6 +190,11 @@ export function castTo(v: unknown, type: string): unknown {
       if (typeof v === 'string' && v.length === 1) return v.charCodeAt(0);
       if (typeof v === 'string' && /^\s*-?\d+\s*$/.test(v)) return Number(v); // JValue string → int, as Newtonsoft converts
       break;
+    case 'byte': case 'sbyte': case 'short': case 'ushort': case 'uint': {
+      const n = typeof v === 'number' ? v : typeof v === 'string' && v.length === 1 ? v.charCodeAt(0) : null;
+      if (n !== null) return wrapInt(n, base);
+      break;
+    }
     case 'double': if (typeof v === 'number') return v; if (typeof v === 'string' && v.trim() !== '' && Number.isFinite(Number(v))) return Number(v); break;
     case 'char': if (typeof v === 'number') return String.fromCharCode(v); if (typeof v === 'string' && v.length === 1) return v; break;
     case 'string':
