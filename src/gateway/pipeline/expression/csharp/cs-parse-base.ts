@@ -6,6 +6,7 @@
  */
 import { CsCompileError } from './cs-error.js';
 import type { Tok } from './cs-lexer.js';
+import type { LocalFn, Node } from './cs-ast.js';
 import { NAMESPACE_ROOTS, typeAlias } from './cs-names.js';
 
 export const MAX_NESTING = 64;
@@ -22,6 +23,8 @@ export class TokenParser {
   /** Locals in scope, innermost last: name → slot. */
   protected scopes: Array<Map<string, number>> = [new Map()];
   slots = 0;
+  /** Local functions of the block, and the calls waiting for their declaration (C# lets a call precede it). Shared with sub-parsers. */
+  fns: { defs: LocalFn[]; byName: Map<string, number>; calls: Array<Extract<Node, { k: 'lcall' }>> } = { defs: [], byName: new Map(), calls: [] };
 
   constructor(protected readonly src: string, protected toks: Tok[]) {}
 

@@ -6,7 +6,7 @@
  */
 import type { Node } from './cs-ast.js';
 import { lex, type Tok } from './cs-lexer.js';
-import { isInstanceMember, isStaticMember } from './cs-names.js';
+import { isInstanceMember, isStaticMember, NAMESPACE_ROOTS, typeAlias } from './cs-names.js';
 import { compileRegex, RegexSyntaxError } from '../regex/index.js';
 import { describe, TokenParser } from './cs-parse-base.js';
 
@@ -132,6 +132,13 @@ export abstract class PrimaryParser extends TokenParser {
     }
     const slot = this.lookup(t.t);
     if (slot !== undefined) return { k: 'loc', slot, name: t.t, p: t.p };
+    if (this.is('(') && typeAlias(t.t) === undefined && !NAMESPACE_ROOTS.has(t.t)) {
+      // A local function's call; parseProgram checks that the block declares it.
+      this.next();
+      const call: Extract<Node, { k: 'lcall' }> = { k: 'lcall', fn: -1, name: t.t, args: this.args(')'), p: t.p };
+      this.fns.calls.push(call);
+      return call;
+    }
     this.i--;
     const type = this.tryType();
     if (type !== null && this.is('.')) return { k: 'type', name: type.replace(/<.*$/, ''), p: t.p };
@@ -229,6 +236,7 @@ export abstract class PrimaryParser extends TokenParser {
       if (typeof part === 'string') { parts.push(part); continue; }
       const sub = this.sub(lex(part.src, part.at, this.src));
       sub.scopes = this.scopes;
+      sub.fns = this.fns;
       sub.slots = this.slots;
       sub.depth = this.depth + 1;
       const e = sub.expr();
