@@ -23,8 +23,8 @@ export type Node =
   | { k: 'idx'; o: Node; args: Node[]; nc: boolean; p: number }
   /** A method call `o.name<targs>(args)`; `o` is a type node for static calls. */
   | { k: 'call'; o: Node; name: string; targs: string[]; args: Node[]; nc: boolean; p: number }
-  /** `init`: collection initializer groups (each an Add call); `index`: `[key] = value` initializers. */
-  | { k: 'new'; type: string; args: Node[]; init: Node[][] | null; index?: Array<[Node, Node]>; p: number }
+  /** `init`: collection initializer groups (each an Add call); `index`: `[key] = value` initializers; `props`: `Name = value` ones. */
+  | { k: 'new'; type: string; args: Node[]; init: Node[][] | null; index?: Array<[Node, Node]>; props?: Array<[string, Node]>; p: number }
   /** `new[] { ... }`, `new T[] { ... }`; with bytes, `new byte[] { ... }` (a Uint8Array). */
   | { k: 'arr'; items: Node[]; bytes?: boolean; p: number }
   | { k: 'un'; op: '!' | '-' | '+' | '~'; a: Node; p: number }

@@ -26,7 +26,7 @@ export const CRYPTO_TYPES = [...Object.keys(HASHES), ...Object.keys(HMACS), 'SHA
 
 export class CsHash {
   readonly csType: string;
-  constructor(readonly type: string, readonly alg: string, readonly key: Uint8Array | null) {
+  constructor(readonly type: string, readonly alg: string, public key: Uint8Array | null) {
     this.csType = type;
   }
 }
@@ -116,4 +116,25 @@ export function symmetricMethod(input: Uint8Array, name: string, args: unknown[]
   } catch {
     throw cryptoError('Padding is invalid and cannot be removed.');
   }
+}
+
+/** Properties an object initializer may set (`new HMACSHA256 { Key = bytes }`), by type. */
+const SETTABLE: Record<string, readonly string[]> = Object.fromEntries(Object.keys(HMACS).map((t) => [t, ['Key']]));
+
+export function isSettable(type: string, prop: string): boolean {
+  return Object.hasOwn(SETTABLE, type) && SETTABLE[type].includes(prop);
+}
+
+export function settableHint(type: string): string {
+  return Object.hasOwn(SETTABLE, type) ? ` (settable: ${SETTABLE[type].join(', ')})` : ` (no property of ${type} is settable)`;
+}
+
+/** `Key = bytes` in an HMAC's initializer: .NET's setter copies the key; null is ArgumentNullException. */
+export function setCryptoProp(h: CsHash, name: string, value: unknown): void {
+  if (name === 'Key' && h.key !== null) {
+    if (value === null || value === undefined) throw new CsRuntimeError('ArgumentNullException', "Value cannot be null. (Parameter 'value')");
+    h.key = Uint8Array.from(bytes(value, 'Key'));
+    return;
+  }
+  throw argumentError(`${h.type}.${name} cannot be set.`);
 }

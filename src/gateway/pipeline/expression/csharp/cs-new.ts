@@ -9,7 +9,7 @@ import { budgetError, MAX_ITEMS, MAX_STRING, type EvalState } from './cs-state.j
 import { CsAnonymous, CsDateTime, CsDict, CsTimeSpan, CsUri, JArray, JObject, JProperty, KeyValue, toToken } from './cs-values.js';
 import { CsStringBuilder } from './cs-objects.js';
 import { CsRandom } from './cs-random.js';
-import { newCrypto } from './cs-crypto.js';
+import { CsHash, newCrypto, setCryptoProp } from './cs-crypto.js';
 import { regexFor } from './cs-statics.js';
 import { guidFromBytes, parseGuid } from './cs-arrays.js';
 import { callMethod, indexSet } from './cs-members.js';
@@ -23,10 +23,12 @@ export function newObject(n: Extract<Node, { k: 'new' }>, expr: (n: Node) => Ev)
   const args = n.args.map(expr);
   const init = n.init?.map((group) => group.map(expr)) ?? null;
   const index = n.index?.map(([k, v]) => [expr(k), expr(v)] as const) ?? null;
+  const props = n.props?.map(([name, v]) => [name, expr(v)] as const) ?? null;
   const make = maker(n.type.replace(/<.*$/, ''));
   return (st) => {
     st.step();
     const obj = make(args.map((a) => a(st)), st);
+    if (props !== null) for (const [name, v] of props) setInitProp(obj, name, v(st));
     if (init !== null) for (const group of init) callMethod(obj, 'Add', group.map((g) => g(st)), [], st);
     if (index !== null) for (const [k, v] of index) indexSet(obj, [k(st)], v(st));
     return obj;
@@ -82,4 +84,10 @@ function maker(type: string): (args: unknown[], st: EvalState) => unknown {
   }
   if (/^(HMAC|SHA)/.test(type)) return (args) => newCrypto(type, args);
   throw new Error(`new ${type} is outside the subset`);
+}
+
+/** A `Name = value` object initializer on what the parser allowed (cs-crypto.ts isSettable). */
+function setInitProp(obj: unknown, name: string, value: unknown): void {
+  if (obj instanceof CsHash) { setCryptoProp(obj, name, value); return; }
+  throw new Error(`no settable property ${name}`);
 }

@@ -9,6 +9,7 @@ import { lex, type Tok } from './cs-lexer.js';
 import { isInstanceMember, isStaticMember, NAMESPACE_ROOTS, typeAlias } from './cs-names.js';
 import { compileRegex, RegexSyntaxError } from '../regex/index.js';
 import { describe, TokenParser } from './cs-parse-base.js';
+import { isSettable, settableHint } from './cs-crypto.js';
 
 export abstract class PrimaryParser extends TokenParser {
   abstract expr(): Node;
@@ -169,11 +170,18 @@ export abstract class PrimaryParser extends TokenParser {
     if (type === 'Regex') this.checkPattern(args[0]);
     let init: Node[][] | null = null;
     const index: Array<[Node, Node]> = [];
+    const props: Array<[string, Node]> = [];
     if (this.is('{')) {
       init = [];
       this.next();
       while (!this.eat('}')) {
-        if (this.is('{')) { this.next(); init.push(this.args('}')); }
+        if (this.peek().k === 'id' && this.is('=', 1)) {
+          // `Name = value`: an object initializer, for the settable properties the subset knows.
+          const prop = this.next();
+          if (!isSettable(type, prop.t)) this.fail(prop, `setting ${type}.${prop.t} in an object initializer is outside the supported subset of policy expressions${settableHint(type)}`);
+          this.next();
+          props.push([prop.t, this.expr()]);
+        } else if (this.is('{')) { this.next(); init.push(this.args('}')); }
         else if (this.is('[')) {
           // `[key] = value`: the indexer's setter (JObject, Dictionary), as `o[key] = value` would.
           if (!/^(JObject|Dictionary)\b/.test(type)) this.fail(this.peek(), `index initializers apply to JObject and Dictionary, not ${type}`);
@@ -185,8 +193,9 @@ export abstract class PrimaryParser extends TokenParser {
         } else init.push([this.expr()]);
         if (!this.eat(',')) { this.expect('}'); break; }
       }
-      if (index.length > 0 && init.length > 0) this.fail(t, 'an initializer cannot mix `[key] = value` with collection elements');
+      if ((index.length > 0 ? 1 : 0) + (init.length > 0 ? 1 : 0) + (props.length > 0 ? 1 : 0) > 1) this.fail(t, 'an initializer cannot mix `Name = value`, `[key] = value` and collection elements');
     }
+    if (props.length > 0) return { k: 'new', type, args, init: null, props, p: t.p };
     return index.length > 0 ? { k: 'new', type, args, init: null, index, p: t.p } : { k: 'new', type, args, init, p: t.p };
   }
 

@@ -162,6 +162,12 @@ export const STATICS: Record<string, StaticMember> = {
   'bool.TryParse': tryParse(parseBool, false),
   'JObject.Parse': fn(([a], st) => { const v = parseJson(a, st); if (!(v instanceof JObject)) throw new CsRuntimeError('JsonReaderException', 'Error reading JObject from JsonReader.'); return v; }),
   'JObject.FromObject': fn(([a]) => toToken(a)),
+  // Newtonsoft refuses what does not serialize to an array: "Object serialized to String. JArray instance expected."
+  'JArray.FromObject': fn(([a]) => {
+    const t = toToken(a instanceof Uint8Array ? Buffer.from(a).toString('base64') : a);
+    if (!(t instanceof JArray)) throw argumentError(`Object serialized to ${t instanceof JObject ? 'Object' : t === null ? 'Null' : typeof t === 'string' ? 'String' : typeof t === 'boolean' ? 'Boolean' : typeof t === 'number' ? (Number.isInteger(t) ? 'Integer' : 'Float') : 'Object'}. JArray instance expected.`);
+    return t;
+  }),
   'JArray.Parse': fn(([a], st) => { const v = parseJson(a, st); if (!(v instanceof JArray)) throw new CsRuntimeError('JsonReaderException', 'Error reading JArray from JsonReader.'); return v; }),
   'JToken.Parse': fn(([a], st) => parseJson(a, st)),
   'JToken.FromObject': fn(([a]) => toToken(a)),
