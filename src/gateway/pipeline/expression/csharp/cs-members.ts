@@ -14,6 +14,7 @@ import { CsDateTime, CsDict, CsTimeSpan, JArray, JObject, JoinedDict, toByte, to
 import { HeadersView, VariablesView } from './cs-context.js';
 import { declareMembers } from './cs-names.js';
 import { guidBytes } from './cs-arrays.js';
+import { group, GroupCollection } from './cs-regex.js';
 
 declareMembers(['GetHashCode', 'ToByteArray']);
 
@@ -73,6 +74,7 @@ export function indexGet(recv: unknown, keys: unknown[]): unknown {
   if (recv === null || recv === undefined) throw nullReference('indexing [...]');
   const k = keys[0];
   if (recv instanceof HeadersView || recv instanceof VariablesView) return recv.index(k);
+  if (recv instanceof GroupCollection) return group(recv.match, k);
   if (recv instanceof JObject) return recv.props.get(String(k)) ?? null;
   if (recv instanceof JArray) {
     if (typeof k === 'string') throw new CsRuntimeError('ArgumentException', `Accessed JArray values with invalid key value: "${k}". Int32 array index expected.`);

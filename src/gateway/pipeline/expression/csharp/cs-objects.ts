@@ -10,7 +10,8 @@ import { BasicCredentials, castTo, JoinedDict, CsDateTime, CsDict, CsTimeSpan, C
 import { csString, formatDate } from './cs-convert.js';
 import { argumentError } from './cs-error.js';
 import { writeOut } from './cs-out.js';
-import type { PikeVm } from '../regex/index.js';
+import { compileCaptureRegex, type CaptureVm, type PikeVm } from '../regex/index.js';
+import { GroupCollection, RegexCapture, regexMethod, regexProp, runMatch, runMatches } from './cs-regex.js';
 import { MAX_MATCH_INPUT } from '../ast.js';
 import { CsRandom, randomMethod } from './cs-random.js';
 import { CsHash, cryptoMethod, cryptoProp, symmetricMethod } from './cs-crypto.js';
@@ -25,7 +26,13 @@ declareMembers(['Value', 'HasValue', 'Values', 'Property', 'Properties', 'Select
 
 /** A Regex made by `new Regex(pattern)`: the pattern was compiled (Pike VM) when the expression was bound. */
 export class CsRegex {
-  constructor(readonly vm: PikeVm) {}
+  private captureVm: CaptureVm | null = null;
+  constructor(readonly vm: PikeVm, readonly pattern: string, readonly flags: string) {}
+  /** The capturing program, compiled on first Match (IsMatch never needs it). */
+  capturing(): CaptureVm {
+    this.captureVm ??= compileCaptureRegex(this.pattern, this.flags);
+    return this.captureVm;
+  }
 }
 
 export class CsEncoding {
@@ -45,7 +52,7 @@ export function objectProp(recv: unknown, name: string): unknown {
   if (recv instanceof Jwt) return jwtProp(recv, name);
   if (recv instanceof BasicCredentials) return name === 'UserId' ? recv.userId : name === 'Password' ? recv.password : NO_MEMBER;
   if (recv instanceof CsUri) return uriProp(recv.url, name);
-  if (recv instanceof RegexMatch) return name === 'Success' ? recv.success : name === 'Value' ? recv.value : NO_MEMBER;
+  if (recv instanceof RegexMatch || recv instanceof RegexCapture || recv instanceof GroupCollection) return regexProp(recv, name);
   if (recv instanceof CsStringBuilder) return name === 'Length' ? recv.text.length : NO_MEMBER;
   if (recv instanceof CsHash) return cryptoProp(recv, name);
   return NO_MEMBER;
@@ -88,8 +95,10 @@ export function objectMethod(recv: unknown, name: string, args: unknown[], st: E
     const input = String(a ?? '');
     if (input.length > MAX_MATCH_INPUT) throw argumentError(`Regex input longer than ${MAX_MATCH_INPUT} characters.`);
     if (name === 'IsMatch') { const r = recv.vm.test(input); st.step(recv.vm.lastSteps); return r; }
-    if (name === 'Match') { const r = recv.vm.test(input); st.step(recv.vm.lastSteps); return new RegexMatch(r, r ? input : ''); }
+    if (name === 'Match') return runMatch(recv.capturing(), input, 0, st);
+    if (name === 'Matches') return runMatches(recv.capturing(), input, st);
   }
+  if (recv instanceof RegexMatch || recv instanceof RegexCapture) return regexMethod(recv, name, st);
   if (recv instanceof CsEncoding) {
     if (name === 'GetBytes') return new Uint8Array(Buffer.from(csString(a), recv.name));
     if (name === 'GetString') return st.str(Buffer.from(a as Uint8Array).toString(recv.name));

@@ -4,3 +4,4 @@ import './cs-strings.js';
 import './cs-linq.js';
 import './cs-objects.js';
 import './cs-statics.js';
+import './cs-regex.js';

@@ -11,7 +11,7 @@ import { CsDateTime, CsTimeSpan, JArray, JObject, jsonText, toToken } from './cs
 import { csString, parseDate } from './cs-convert.js';
 import { argumentError, CsRuntimeError, formatError } from './cs-error.js';
 import { CsEncoding, CsRegex } from './cs-objects.js';
-import { RegexMatch } from './cs-values.js';
+import { runMatch, runMatches } from './cs-regex.js';
 import { writeOut } from './cs-out.js';
 import { compileRegex, RegexSyntaxError } from '../regex/index.js';
 import { MAX_MATCH_INPUT } from '../ast.js';
@@ -66,7 +66,7 @@ export function regexFor(pattern: unknown, options: unknown): CsRegex {
   const key = `${flags}/${String(pattern)}`;
   let r = regexCache.get(key);
   if (r === undefined) {
-    try { r = new CsRegex(compileRegex(String(pattern), flags)); } catch (err) {
+    try { r = new CsRegex(compileRegex(String(pattern), flags), String(pattern), flags); } catch (err) {
       if (err instanceof RegexSyntaxError) throw argumentError(`Invalid pattern '${String(pattern)}': ${err.message}`);
       throw err;
     }
@@ -151,7 +151,8 @@ export const STATICS: Record<string, StaticMember> = {
   'Guid.NewGuid': fn(() => randomUUID()),
   'Guid.Empty': value('00000000-0000-0000-0000-000000000000'),
   'Regex.IsMatch': fn(regexTest),
-  'Regex.Match': fn((args, st) => { const ok = regexTest(args, st); return new RegexMatch(ok, ok ? s(args[0]) : ''); }),
+  'Regex.Match': fn((args, st) => runMatch(regexFor(args[1], args[2]).capturing(), s(args[0]), 0, st)),
+  'Regex.Matches': fn((args, st) => runMatches(regexFor(args[1], args[2]).capturing(), s(args[0]), st)),
   'Uri.EscapeDataString': fn(([a], st) => st.str(encodeURIComponent(s(a)).replace(/[!'()*]/g, (c) => `%${c.charCodeAt(0).toString(16).toUpperCase()}`))),
   'Uri.UnescapeDataString': fn(([a]) => { try { return decodeURIComponent(s(a)); } catch { return s(a); } }),
   'Uri.IsWellFormedUriString': fn(([a]) => { try { new URL(s(a)); return true; } catch { return false; } }),

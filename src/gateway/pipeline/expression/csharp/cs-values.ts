@@ -5,6 +5,7 @@
  * JValue is the plain JS value it holds); DateTime, TimeSpan, Jwt, Uri → classes below.
  */
 import { CsRuntimeError, invalidCast } from './cs-error.js';
+import type { CaptureHistory, CaptureVm } from '../regex/index.js';
 
 /** Newtonsoft's JObject: ordered properties; values are JToken (JObject, JArray or a JSON scalar). */
 export class JObject {
@@ -102,9 +103,14 @@ export class BasicCredentials {
   constructor(readonly userId: string, readonly password: string) {}
 }
 
-/** Regex.Match's result: Success and Value (groups are outside the subset: the engine does not capture). */
+/**
+ * Regex.Match's result: the capture slots of the match (null: no match) and the history of its
+ * group captures, from the capturing VM (members in cs-regex.ts).
+ */
 export class RegexMatch {
-  constructor(readonly success: boolean, readonly value: string) {}
+  constructor(readonly input: string, readonly caps: Int32Array | null, readonly history: CaptureHistory | null, readonly vm: CaptureVm | null) {}
+  get success(): boolean { return this.caps !== null; }
+  get value(): string { return this.caps === null ? '' : this.input.slice(this.caps[0], this.caps[1]); }
 }
 
 /** The .NET type name of a value, for casts, `is` and error messages. */
