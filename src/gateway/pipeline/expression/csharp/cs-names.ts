@@ -8,7 +8,7 @@
 /** C# keywords and .NET names that denote a type, normalised: `String` and `string` are one. */
 const TYPE_ALIASES: Record<string, string> = {
   string: 'string', String: 'string', int: 'int', Int32: 'int', long: 'long', Int64: 'long', short: 'int', Int16: 'int',
-  uint: 'long', ulong: 'long', byte: 'int', Byte: 'int', double: 'double', Double: 'double', float: 'double', Single: 'double',
+  uint: 'long', UInt32: 'long', ulong: 'long', UInt64: 'long', byte: 'int', Byte: 'int', sbyte: 'int', SByte: 'int', ushort: 'int', UInt16: 'int', double: 'double', Double: 'double', float: 'double', Single: 'double',
   decimal: 'double', Decimal: 'double', bool: 'bool', Boolean: 'bool', object: 'object', Object: 'object', char: 'char', Char: 'char',
   DateTime: 'DateTime', DateTimeOffset: 'DateTime', TimeSpan: 'TimeSpan', Guid: 'Guid', Uri: 'Uri',
   JObject: 'JObject', JArray: 'JArray', JToken: 'JToken', JValue: 'JToken', JProperty: 'JProperty',
