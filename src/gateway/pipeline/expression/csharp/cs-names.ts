@@ -24,6 +24,8 @@ const TYPE_ALIASES: Record<string, string> = {
   MD5: 'MD5', SHA1: 'SHA1', SHA256: 'SHA256', SHA384: 'SHA384', SHA512: 'SHA512', SHA1Managed: 'SHA1Managed', SHA256Managed: 'SHA256Managed',
   SHA384Managed: 'SHA384Managed', SHA512Managed: 'SHA512Managed', HMACMD5: 'HMACMD5', HMACSHA1: 'HMACSHA1', HMACSHA256: 'HMACSHA256',
   HMACSHA384: 'HMACSHA384', HMACSHA512: 'HMACSHA512', BitConverter: 'BitConverter',
+  XDocument: 'XDocument', XElement: 'XElement', XAttribute: 'XAttribute', XName: 'XName', XNode: 'XNode', XmlReader: 'XmlReader',
+  StringReader: 'StringReader', XmlNodeType: 'XmlNodeType', Group: 'Group', Capture: 'Capture',
 };
 
 /** Namespaces a fully qualified name may start with (`System.Text.Encoding.UTF8`). */

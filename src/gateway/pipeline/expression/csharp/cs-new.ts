@@ -12,6 +12,7 @@ import { CsRandom } from './cs-random.js';
 import { CsHash, newCrypto, setCryptoProp } from './cs-crypto.js';
 import { regexFor } from './cs-statics.js';
 import { guidFromBytes, parseGuid } from './cs-arrays.js';
+import { CsStringReader } from './cs-xml.js';
 import { callMethod, indexSet } from './cs-members.js';
 import { enumerate } from './cs-linq.js';
 import { CsRuntimeError, formatError } from './cs-error.js';
@@ -78,6 +79,7 @@ function maker(type: string): (args: unknown[], st: EvalState) => unknown {
       return new CsTimeSpan(((Number(d) * 24 + Number(h)) * 60 + Number(m)) * 60_000 + Number(s) * 1000);
     };
     case 'Guid': return ([v]) => (v instanceof Uint8Array ? guidFromBytes(v) : parseGuid(v));
+    case 'StringReader': return ([text]) => { if (typeof text !== 'string') throw new CsRuntimeError('ArgumentNullException', "Value cannot be null. (Parameter 's')"); return new CsStringReader(text); };
     case 'StringBuilder': return ([text]) => { const b = new CsStringBuilder(); if (text !== undefined) b.text = csString(text); return b; };
     // Shares the bounded cache of compiled patterns with the static Regex.IsMatch.
     case 'Regex': return ([pattern, options]) => regexFor(pattern, options);

@@ -15,6 +15,7 @@ import { GroupCollection, RegexCapture, regexMethod, regexProp, runMatch, runMat
 import { MAX_MATCH_INPUT } from '../ast.js';
 import { CsRandom, randomMethod } from './cs-random.js';
 import { CsHash, cryptoMethod, cryptoProp, symmetricMethod } from './cs-crypto.js';
+import { xmlMethod, xmlProp } from './cs-xml.js';
 
 declareMembers(['Value', 'HasValue', 'Values', 'Property', 'Properties', 'SelectToken', 'ToObject', 'Name', 'HasValues', 'Type', 'Parent', 'Children',
   'GetValue', 'Year', 'Month', 'Day', 'Hour', 'Minute', 'Second', 'Millisecond', 'Ticks', 'Date', 'DayOfWeek', 'Kind', 'AddSeconds',
@@ -55,7 +56,7 @@ export function objectProp(recv: unknown, name: string): unknown {
   if (recv instanceof RegexMatch || recv instanceof RegexCapture || recv instanceof GroupCollection) return regexProp(recv, name);
   if (recv instanceof CsStringBuilder) return name === 'Length' ? recv.text.length : NO_MEMBER;
   if (recv instanceof CsHash) return cryptoProp(recv, name);
-  return NO_MEMBER;
+  return xmlProp(recv, name);
 }
 
 export function objectMethod(recv: unknown, name: string, args: unknown[], st: EvalState, targs: string[]): unknown {
@@ -110,6 +111,8 @@ export function objectMethod(recv: unknown, name: string, args: unknown[], st: E
   if (recv instanceof CsRandom) return randomMethod(recv, name, args);
   if (recv instanceof CsHash) return cryptoMethod(recv, name, args);
   if (recv instanceof Uint8Array) return symmetricMethod(recv, name, args);
+  const xml = xmlMethod(recv, name, args, st);
+  if (xml !== NO_MEMBER) return xml;
   if (recv instanceof Jwt && name === 'Claims') return NO_MEMBER;
   // A JValue is a plain value: Value<T>() converts it, ToObject<T>() likewise.
   if ((name === 'Value' || name === 'ToObject') && (typeof recv === 'string' || typeof recv === 'number' || typeof recv === 'boolean')) {

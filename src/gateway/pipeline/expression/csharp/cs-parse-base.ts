@@ -15,7 +15,7 @@ export const MAX_NESTING = 64;
 export const NARROW_INTS: Record<string, string> = {
   byte: 'byte', Byte: 'byte', sbyte: 'sbyte', SByte: 'sbyte', short: 'short', Int16: 'short', ushort: 'ushort', UInt16: 'ushort', uint: 'uint', UInt32: 'uint',
 };
-const NAMESPACE_PARTS = new Set(['Text', 'Linq', 'Collections', 'Generic', 'RegularExpressions', 'Net', 'Globalization', 'Security', 'Cryptography', 'Web', 'Json']);
+const NAMESPACE_PARTS = new Set(['Text', 'Linq', 'Collections', 'Generic', 'RegularExpressions', 'Net', 'Globalization', 'Security', 'Cryptography', 'Web', 'Json', 'Xml', 'IO']);
 
 export class TokenParser {
   protected i = 0;

@@ -18,6 +18,7 @@ import { MAX_MATCH_INPUT } from '../ast.js';
 import { enumerate } from './cs-linq.js';
 import { cryptoStatics } from './cs-crypto.js';
 import { ARRAY_STATICS } from './cs-arrays.js';
+import { xmlStatics } from './cs-xml.js';
 
 export interface StaticMember { get?: () => unknown; call?: (args: unknown[], st: EvalState, targs: string[]) => unknown }
 
@@ -202,5 +203,6 @@ for (const [type, parse] of NUMBER_TYPES) {
 for (const [name, make] of Object.entries(cryptoStatics())) STATICS[name] = fn(() => make());
 for (const [name, call] of Object.entries(ARRAY_STATICS)) STATICS[name] = fn(call);
 STATICS['BitConverter.IsLittleEndian'] = value(true);
+Object.assign(STATICS, xmlStatics());
 
 declareStatics(Object.keys(STATICS));

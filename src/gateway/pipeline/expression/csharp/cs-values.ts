@@ -6,6 +6,7 @@
  */
 import { CsRuntimeError, invalidCast } from './cs-error.js';
 import type { CaptureHistory, CaptureVm } from '../regex/index.js';
+import { XAttribute, XElement } from './cs-xml-model.js';
 
 /** Newtonsoft's JObject: ordered properties; values are JToken (JObject, JArray or a JSON scalar). */
 export class JObject {
@@ -205,6 +206,8 @@ export function castTo(v: unknown, type: string): unknown {
     case 'char': if (typeof v === 'number') return String.fromCharCode(v); if (typeof v === 'string' && v.length === 1) return v; break;
     case 'string':
       if (typeof v === 'string') return v;
+      if (v instanceof XElement) return v.value(); // LINQ to XML's explicit conversions
+      if (v instanceof XAttribute) return v.value;
       if (typeof v === 'number') return String(v); // a JValue to string, as Newtonsoft converts
       if (typeof v === 'boolean') return v ? 'True' : 'False';
       break;
