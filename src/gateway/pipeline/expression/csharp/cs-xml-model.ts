@@ -77,7 +77,7 @@ export class XDocument {
 
 const parser = new XMLParser({
   preserveOrder: true, ignoreAttributes: false, attributeNamePrefix: '', parseTagValue: false, parseAttributeValue: false,
-  trimValues: false, processEntities: true, ignoreDeclaration: true, ignorePiTags: true, commentPropName: '#comment', cdataPropName: '#cdata',
+  trimValues: false, processEntities: false, ignoreDeclaration: true, ignorePiTags: true, commentPropName: '#comment', cdataPropName: '#cdata',
 });
 
 type Raw = Record<string, unknown>;
@@ -119,13 +119,30 @@ function build(r: Raw, parent: XElement | null, scope: ReadonlyMap<string, strin
     return new XName(q.slice(colon + 1), uri);
   };
   const el = new XElement(resolve(qualified, false), qualified, parent);
-  for (const [k, v] of Object.entries(attrs)) el.attrs.push(new XAttribute(resolve(k, true), k, v, el));
+  for (const [k, v] of Object.entries(attrs)) el.attrs.push(new XAttribute(resolve(k, true), k, decode(v), el));
   for (const child of (r[qualified] ?? []) as Raw[]) {
-    if ('#text' in child) { const t = String(child['#text']); if (keepWhitespace || !/^[ \t\r\n]*$/.test(t)) el.nodes.push(new XText(t, false)); }
+    if ('#text' in child) { const t = decode(String(child['#text'])); if (keepWhitespace || !/^[ \t\r\n]*$/.test(t)) el.nodes.push(new XText(t, false)); }
     else if ('#cdata' in child) el.nodes.push(new XText(((child['#cdata'] as Raw[])[0]?.['#text'] as string | undefined) ?? '', true));
     else if (elementName(child) !== null) el.nodes.push(build(child, el, ns, keepWhitespace));
   }
   return el;
+}
+
+const ENTITIES: Record<string, string> = { lt: '<', gt: '>', amp: '&', quot: '"', apos: "'" };
+
+/** XML's five entities and character references, in one pass (so `&amp;#65;` stays `&#65;`); any other entity is undeclared. */
+function decode(text: string): string {
+  if (!text.includes('&')) return text;
+  return text.replace(/&(#x[0-9a-fA-F]+|#[0-9]+|[A-Za-z][\w.-]*);/g, (_m, ref: string) => {
+    if (ref.startsWith('#')) {
+      const code = ref[1] === 'x' ? parseInt(ref.slice(2), 16) : Number(ref.slice(1));
+      if (!(code === 9 || code === 10 || code === 13 || (code >= 0x20 && code <= 0xd7ff) || (code >= 0xe000 && code <= 0x10ffff && (code < 0xfffe || code > 0xffff)))) throw xmlError(`Invalid character reference '&${ref};'.`);
+      return String.fromCodePoint(code);
+    }
+    const v = ENTITIES[ref];
+    if (v === undefined) throw xmlError(`Reference to undeclared entity '${ref}'.`);
+    return v;
+  });
 }
 
 /** The deepest element nesting, by a scan of start and end tags (comments and CDATA may only overcount). */
