@@ -170,6 +170,16 @@ describe('byte[].Encrypt / Decrypt (APIM\'s extension methods): AES-CBC with PKC
     assert.equal(runtimeError('new byte[1].Encrypt("Aes", "key", new byte[16])').type, 'ArgumentException');
   });
 
+  test('the SymmetricAlgorithm overloads: Encrypt(aes) uses its Key and IV, set by assignment or initializer', () => {
+    const expected = (() => { const c = createCipheriv('aes-128-cbc', Buffer.alloc(16), Buffer.alloc(16)); return Buffer.concat([c.update('hello'), c.final()]).toString('base64'); })();
+    assert.equal(block('using (var aes = Aes.Create()) { aes.Key = new byte[16]; aes.IV = new byte[16]; return Convert.ToBase64String(Encoding.UTF8.GetBytes("hello").Encrypt(aes)); }'), expected);
+    assert.equal(evaluate('Convert.ToBase64String(Encoding.UTF8.GetBytes("hello").Encrypt(new AesManaged { Key = new byte[16], IV = new byte[16] }))'), expected);
+    assert.equal(evaluate('Encoding.UTF8.GetString(Convert.FromBase64String("' + expected + '").Decrypt(Aes.Create(), new byte[16], new byte[16]))'), 'hello');
+    assert.equal(block('var a = Aes.Create(); return a.Key.Length * 100 + a.IV.Length;'), 3216);
+    assert.equal(runtimeError('var a = Aes.Create(); a.Key = new byte[5]; return 1;', 'block').type, 'CryptographicException');
+    assert.throws(() => compileCs('var a = Aes.Create(); a.Mode = 1; return 1;', 'block'), /the member "Mode" is outside the supported subset/);
+  });
+
   test('Encrypt is a byte[] member only: on a string it is .NET\'s missing-member error', () => {
     assert.equal(runtimeError('"text".Encrypt("Aes", new byte[16], new byte[16])').type, 'RuntimeBinderException');
     assert.doesNotThrow(() => compileCs('new byte[1].Decrypt("Aes", new byte[16], new byte[16])', 'expr'));

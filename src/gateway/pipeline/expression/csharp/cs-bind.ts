@@ -19,6 +19,7 @@ import { CsRuntimeError } from './cs-error.js';
 import { OutRef } from './cs-out.js';
 import { newObject } from './cs-new.js';
 import { fastPath } from './cs-fast.js';
+import { setCryptoObjectProp } from './cs-crypto.js';
 import { bindStatement, RETURN } from './cs-bind-stmt.js';
 import type { RequestContext } from '../../context.js';
 import { OutpostError } from '../../../../shared/errors.js';
@@ -291,6 +292,16 @@ function bindAssign(n: Extract<Node, { k: 'asg' }>): Ev {
     const o = bindExpr(t.o);
     const keys = t.args.map(bindExpr);
     return (st) => { const v = compute(st); indexSet(o(st), keys.map((k) => k(st)), v); return v; };
+  }
+  if (t.k === 'mem' && t.o.k !== 'type' && op === null) {
+    // A crypto object's Key and IV (`aes.Key = key;`) are the settable properties; the rest is read-only.
+    const o = bindExpr(t.o);
+    const name = t.name;
+    return (st) => {
+      const v = value(st);
+      if (!setCryptoObjectProp(o(st), name, v)) throw new CsRuntimeError('InvalidOperationException', 'Properties of context and .NET objects are read-only in policy expressions.');
+      return v;
+    };
   }
   return () => { throw new CsRuntimeError('InvalidOperationException', 'Properties of context and .NET objects are read-only in policy expressions.'); };
 }

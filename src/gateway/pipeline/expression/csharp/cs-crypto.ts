@@ -7,15 +7,16 @@
  *
  * Also APIM's byte[] extension methods `input.Encrypt(alg, key, iv)` / `input.Decrypt(alg, key,
  * iv)`, alg naming a symmetric algorithm as SymmetricAlgorithm.Create does ("Aes", "Rijndael",
- * "TripleDES"...), in .NET's defaults: CBC mode, PKCS7 padding. The overloads taking a
- * SymmetricAlgorithm object are outside the subset (no expression here can build one).
+ * "TripleDES"...) or being one (`Aes.Create()`, `new AesManaged { Key = k, IV = iv }`;
+ * `input.Encrypt(aes)` uses its Key and IV), in .NET's defaults: CBC mode, PKCS7 padding (Mode
+ * and Padding are outside the subset).
  */
 import { createCipheriv, createDecipheriv, createHash, createHmac, randomBytes } from 'node:crypto';
 import { declareMembers } from './cs-names.js';
 import { argumentError, CsRuntimeError } from './cs-error.js';
 import { NO_MEMBER } from './cs-view.js';
 
-declareMembers(['ComputeHash', 'Key', 'Dispose', 'Clear', 'Encrypt', 'Decrypt']);
+declareMembers(['ComputeHash', 'Key', 'Dispose', 'Clear', 'Encrypt', 'Decrypt', 'IV', 'BlockSize', 'KeySize']);
 
 /** .NET type name → Node's algorithm. */
 const HASHES: Record<string, string> = { MD5: 'md5', SHA1: 'sha1', SHA256: 'sha256', SHA384: 'sha384', SHA512: 'sha512' };
@@ -48,9 +49,10 @@ export function newCrypto(type: string, args: unknown[]): CsHash | null {
 }
 
 /** `SHA256.Create()` and the like. */
-export function cryptoStatics(): Record<string, () => CsHash> {
-  const out: Record<string, () => CsHash> = {};
+export function cryptoStatics(): Record<string, () => CsHash | CsSymmetric> {
+  const out: Record<string, () => CsHash | CsSymmetric> = {};
   for (const [type, alg] of Object.entries(HASHES)) out[`${type}.Create`] = () => new CsHash(type, alg, null);
+  for (const type of ['Aes', 'TripleDES', 'Rijndael']) out[`${type}.Create`] = () => newSymmetric(type);
   return out;
 }
 
@@ -87,13 +89,23 @@ const MAX_CRYPT_INPUT = 1 << 20;
 /** `input.Encrypt(alg, key, iv)` and `input.Decrypt(alg, key, iv)` on a byte[]; NO_MEMBER for any other call. */
 export function symmetricMethod(input: Uint8Array, name: string, args: unknown[]): unknown {
   if (name !== 'Encrypt' && name !== 'Decrypt') return NO_MEMBER;
+  return encryptOrDecrypt(input, name, args);
+}
+
+function encryptOrDecrypt(input: Uint8Array, name: 'Encrypt' | 'Decrypt', args: unknown[]): Uint8Array {
   const [alg, rawKey, rawIv] = args;
-  if (typeof alg !== 'string') throw argumentError(`${name}(alg, key, iv): alg must be the name of a symmetric algorithm ("Aes", "TripleDES"); SymmetricAlgorithm objects are outside the subset.`);
-  if (args.length !== 3) throw argumentError(`${name} takes (alg, key, iv).`);
-  const family = SYMMETRIC[alg.toLowerCase()];
-  if (family === undefined) throw cryptoError(`Unknown or unsupported symmetric algorithm "${alg}" (Aes, Rijndael and TripleDES are supported).`);
-  const key = bytes(rawKey, 'key');
-  const iv = bytes(rawIv, 'iv');
+  // Encrypt(alg) uses the algorithm object's Key and IV; Encrypt(alg, key, iv) the ones given.
+  if (alg instanceof CsSymmetric && args.length === 1) return crypt(name, input, alg.family, alg.key, alg.iv);
+  if (args.length !== 3) throw argumentError(`${name} takes (alg, key, iv) or (SymmetricAlgorithm).`);
+  let family: 'aes' | '3des' | undefined;
+  if (alg instanceof CsSymmetric) family = alg.family;
+  else if (typeof alg === 'string') family = SYMMETRIC[alg.toLowerCase()];
+  else throw argumentError(`${name}(alg, key, iv): alg must be a symmetric algorithm's name ("Aes", "TripleDES") or object (Aes.Create()).`);
+  if (family === undefined) throw cryptoError(`Unknown or unsupported symmetric algorithm "${String(alg)}" (Aes, Rijndael and TripleDES are supported).`);
+  return crypt(name, input, family, bytes(rawKey, 'key'), bytes(rawIv, 'iv'));
+}
+
+function crypt(name: 'Encrypt' | 'Decrypt', input: Uint8Array, family: 'aes' | '3des', key: Uint8Array, iv: Uint8Array): Uint8Array {
   let cipher: string;
   if (family === 'aes') {
     if (key.length !== 16 && key.length !== 24 && key.length !== 32) throw cryptoError('Specified key is not a valid size for this algorithm.');
@@ -118,9 +130,6 @@ export function symmetricMethod(input: Uint8Array, name: string, args: unknown[]
   }
 }
 
-/** Properties an object initializer may set (`new HMACSHA256 { Key = bytes }`), by type. */
-const SETTABLE: Record<string, readonly string[]> = Object.fromEntries(Object.keys(HMACS).map((t) => [t, ['Key']]));
-
 export function isSettable(type: string, prop: string): boolean {
   return Object.hasOwn(SETTABLE, type) && SETTABLE[type].includes(prop);
 }
@@ -137,4 +146,56 @@ export function setCryptoProp(h: CsHash, name: string, value: unknown): void {
     return;
   }
   throw argumentError(`${h.type}.${name} cannot be set.`);
+}
+
+/**
+ * A SymmetricAlgorithm object: `Aes.Create()`, `new AesManaged()`, `TripleDES.Create()`... with
+ * .NET's defaults (a random key, 256 bits for AES and 192 for TripleDES, a random IV; CBC,
+ * PKCS7). Key and IV are read, and set by assignment or an object initializer; .NET checks a
+ * Key's size when set (CryptographicException), the IV's when used.
+ */
+export class CsSymmetric {
+  readonly csType: string;
+  constructor(readonly type: string, readonly family: 'aes' | '3des', public key: Uint8Array, public iv: Uint8Array) {
+    this.csType = type;
+  }
+}
+
+/** Type names that make a CsSymmetric, and the family. */
+export const SYMMETRIC_TYPES: Record<string, 'aes' | '3des'> = {
+  Aes: 'aes', AesManaged: 'aes', AesCryptoServiceProvider: 'aes', Rijndael: 'aes', RijndaelManaged: 'aes', TripleDES: '3des', TripleDESCryptoServiceProvider: '3des',
+};
+
+export function newSymmetric(type: string): CsSymmetric {
+  const family = SYMMETRIC_TYPES[type];
+  return new CsSymmetric(type, family, new Uint8Array(randomBytes(family === 'aes' ? 32 : 24)), new Uint8Array(randomBytes(family === 'aes' ? 16 : 8)));
+}
+
+export function setSymmetricProp(a: CsSymmetric, name: string, value: unknown): void {
+  if (value === null || value === undefined) throw new CsRuntimeError('ArgumentNullException', "Value cannot be null. (Parameter 'value')");
+  const v = Uint8Array.from(bytes(value, name));
+  if (name === 'Key') {
+    const ok = a.family === 'aes' ? [16, 24, 32].includes(v.length) : [16, 24].includes(v.length);
+    if (!ok) throw cryptoError('Specified key is not a valid size for this algorithm.');
+    a.key = v;
+  } else if (name === 'IV') a.iv = v;
+  else throw argumentError(`${a.type}.${name} cannot be set.`);
+}
+
+export function symmetricProp(a: CsSymmetric, name: string): unknown {
+  return name === 'Key' ? a.key : name === 'IV' ? a.iv : name === 'BlockSize' ? (a.family === 'aes' ? 128 : 64) : name === 'KeySize' ? a.key.length * 8 : NO_MEMBER;
+}
+
+/** Properties an object initializer may set (`new HMACSHA256 { Key = bytes }`), by type. */
+const SETTABLE: Record<string, readonly string[]> = {
+  ...Object.fromEntries(Object.keys(HMACS).map((t) => [t, ['Key']])),
+  ...Object.fromEntries(Object.keys(SYMMETRIC_TYPES).map((t) => [t, ['Key', 'IV']])),
+};
+
+
+/** `obj.Key = bytes` / `obj.IV = bytes` (assignment or initializer) on a crypto object; false when `obj` is none. */
+export function setCryptoObjectProp(obj: unknown, name: string, value: unknown): boolean {
+  if (obj instanceof CsSymmetric) { setSymmetricProp(obj, name, value); return true; }
+  if (obj instanceof CsHash) { setCryptoProp(obj, name, value); return true; }
+  return false;
 }

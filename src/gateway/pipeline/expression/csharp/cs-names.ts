@@ -26,6 +26,8 @@ const TYPE_ALIASES: Record<string, string> = {
   HMACSHA384: 'HMACSHA384', HMACSHA512: 'HMACSHA512', BitConverter: 'BitConverter',
   XDocument: 'XDocument', XElement: 'XElement', XAttribute: 'XAttribute', XName: 'XName', XNode: 'XNode', XmlReader: 'XmlReader',
   StringReader: 'StringReader', XmlNodeType: 'XmlNodeType', Group: 'Group', Capture: 'Capture',
+  Aes: 'Aes', AesManaged: 'AesManaged', AesCryptoServiceProvider: 'AesCryptoServiceProvider', Rijndael: 'Rijndael', RijndaelManaged: 'RijndaelManaged',
+  TripleDES: 'TripleDES', TripleDESCryptoServiceProvider: 'TripleDESCryptoServiceProvider', SymmetricAlgorithm: 'SymmetricAlgorithm',
 };
 
 /** Namespaces a fully qualified name may start with (`System.Text.Encoding.UTF8`). */

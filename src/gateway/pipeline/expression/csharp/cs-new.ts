@@ -1,15 +1,17 @@
 /**
  * `new T(...)` for the types the subset allows (the parser refused the others): JObject, JArray,
- * JProperty, List<T>, Dictionary<K,V>, Uri, string(char, count), DateTime, TimeSpan, Guid,
- * StringBuilder, Regex (compiled on the Pike VM), KeyValuePair, Random, the HMAC and SHA*Managed
- * hash types, and anonymous objects. Collection initializers call Add; `[key] = value` the indexer.
+ * JProperty, List<T>, Dictionary<K,V>, Uri, string(char, count), DateTime, TimeSpan, Guid (from
+ * a string or 16 bytes), StringBuilder, StringReader, Regex (compiled on the Pike VM),
+ * KeyValuePair, Random, the HMAC and SHA*Managed hash types, the AES/TripleDES algorithm types,
+ * `new byte[n]`, and anonymous objects. Collection initializers call Add; `[key] = value` the
+ * indexer; `Name = value` the settable properties of the crypto types (cs-crypto.ts).
  */
 import type { Node } from './cs-ast.js';
 import { budgetError, MAX_ITEMS, MAX_STRING, type EvalState } from './cs-state.js';
 import { CsAnonymous, CsDateTime, CsDict, CsTimeSpan, CsUri, JArray, JObject, JProperty, KeyValue, toToken } from './cs-values.js';
 import { CsStringBuilder } from './cs-objects.js';
 import { CsRandom } from './cs-random.js';
-import { CsHash, newCrypto, setCryptoProp } from './cs-crypto.js';
+import { newCrypto, newSymmetric, setCryptoObjectProp, SYMMETRIC_TYPES } from './cs-crypto.js';
 import { regexFor } from './cs-statics.js';
 import { guidFromBytes, parseGuid } from './cs-arrays.js';
 import { CsStringReader } from './cs-xml.js';
@@ -85,11 +87,11 @@ function maker(type: string): (args: unknown[], st: EvalState) => unknown {
     case 'Regex': return ([pattern, options]) => regexFor(pattern, options);
   }
   if (/^(HMAC|SHA)/.test(type)) return (args) => newCrypto(type, args);
+  if (Object.hasOwn(SYMMETRIC_TYPES, type)) return () => newSymmetric(type);
   throw new Error(`new ${type} is outside the subset`);
 }
 
 /** A `Name = value` object initializer on what the parser allowed (cs-crypto.ts isSettable). */
 function setInitProp(obj: unknown, name: string, value: unknown): void {
-  if (obj instanceof CsHash) { setCryptoProp(obj, name, value); return; }
-  throw new Error(`no settable property ${name}`);
+  if (!setCryptoObjectProp(obj, name, value)) throw new Error(`no settable property ${name}`);
 }

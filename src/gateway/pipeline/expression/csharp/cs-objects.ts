@@ -14,7 +14,7 @@ import { compileCaptureRegex, type CaptureVm, type PikeVm } from '../regex/index
 import { GroupCollection, RegexCapture, regexMethod, regexProp, runMatch, runMatches } from './cs-regex.js';
 import { MAX_MATCH_INPUT } from '../ast.js';
 import { CsRandom, randomMethod } from './cs-random.js';
-import { CsHash, cryptoMethod, cryptoProp, symmetricMethod } from './cs-crypto.js';
+import { CsHash, CsSymmetric, cryptoMethod, cryptoProp, symmetricMethod, symmetricProp } from './cs-crypto.js';
 import { xmlMethod, xmlProp } from './cs-xml.js';
 
 declareMembers(['Value', 'HasValue', 'Values', 'Property', 'Properties', 'SelectToken', 'ToObject', 'Name', 'HasValues', 'Type', 'Parent', 'Children',
@@ -56,6 +56,7 @@ export function objectProp(recv: unknown, name: string): unknown {
   if (recv instanceof RegexMatch || recv instanceof RegexCapture || recv instanceof GroupCollection) return regexProp(recv, name);
   if (recv instanceof CsStringBuilder) return name === 'Length' ? recv.text.length : NO_MEMBER;
   if (recv instanceof CsHash) return cryptoProp(recv, name);
+  if (recv instanceof CsSymmetric) return symmetricProp(recv, name);
   return xmlProp(recv, name);
 }
 
@@ -111,6 +112,7 @@ export function objectMethod(recv: unknown, name: string, args: unknown[], st: E
   if (recv instanceof CsRandom) return randomMethod(recv, name, args);
   if (recv instanceof CsHash) return cryptoMethod(recv, name, args);
   if (recv instanceof Uint8Array) return symmetricMethod(recv, name, args);
+  if (recv instanceof CsSymmetric && (name === 'Dispose' || name === 'Clear')) return null;
   const xml = xmlMethod(recv, name, args, st);
   if (xml !== NO_MEMBER) return xml;
   if (recv instanceof Jwt && name === 'Claims') return NO_MEMBER;

@@ -163,7 +163,7 @@ export abstract class PrimaryParser extends TokenParser {
       const elem = typeTok.t === 'byte' || typeTok.t === 'Byte' ? 'byte' : type;
       return { k: 'new', type: `${elem}[]`, args: [size], init: null, p: t.p };
     }
-    if (!/^(JObject|JArray|JProperty|JToken|List|Dictionary|Uri|string|DateTime|TimeSpan|Guid|StringBuilder|StringReader|Regex|KeyValuePair|Random|HMAC(MD5|SHA1|SHA256|SHA384|SHA512)|SHA(1|256|384|512)Managed)\b/.test(type)) {
+    if (!/^(JObject|JArray|JProperty|JToken|List|Dictionary|Uri|string|DateTime|TimeSpan|Guid|StringBuilder|StringReader|Regex|KeyValuePair|Random|AesManaged|AesCryptoServiceProvider|RijndaelManaged|TripleDESCryptoServiceProvider|HMAC(MD5|SHA1|SHA256|SHA384|SHA512)|SHA(1|256|384|512)Managed)\b/.test(type)) {
       this.fail(typeTok, `new ${type}(...) is outside the supported subset of policy expressions`);
     }
     const args = this.is('(') ? (this.next(), this.args(')')) : [];

@@ -1,7 +1,9 @@
 /**
  * Statements of `@{ ... }` blocks (declarations, if/else, return, foreach, for, while, switch,
- * try/catch, break/continue, expression statements) on top of the expression parser, and the
- * entry point: compileCs turns the text of `@(...)` or `@{...}` into a Program (plain data).
+ * try/catch, break/continue, using, unchecked blocks, local functions, expression statements) on
+ * top of the expression parser, and the entry point: compileCs turns the text of `@(...)` or
+ * `@{...}` into a Program (plain data). Local function calls are resolved once the whole block
+ * is parsed (C# lets a call precede the declaration).
  */
 import type { LocalFn, Node, Program, Stmt } from './cs-ast.js';
 import { lex } from './cs-lexer.js';

@@ -2,7 +2,8 @@
  * Static members of the .NET types real policies use: string, Convert, Encoding, Math, DateTime,
  * TimeSpan, Guid, Regex (on Outpost's Pike-VM engine, never RegExp), Uri, WebUtility, int/long/
  * double/bool Parse and TryParse, JObject/JArray/JToken.Parse, and the enums (StringComparison,
- * StringSplitOptions, Formatting, RegexOptions) as the numbers .NET gives them.
+ * StringSplitOptions, Formatting, RegexOptions) as the numbers .NET gives them; System.Array,
+ * BitConverter and Guid parsing (cs-arrays.ts), XML (cs-xml.ts), Aes/TripleDES.Create (cs-crypto.ts).
  */
 import { randomUUID } from 'node:crypto';
 import { declareStatics } from './cs-names.js';

@@ -9,7 +9,9 @@
  *
  * Refused, each with a RegexSyntaxError naming the construct: backreferences (`\1`, `\k<n>`),
  * lookahead and lookbehind, Unicode property escapes, unknown letter escapes, a `{` that is not
- * a quantifier, and counts above MAX_REPEAT. Captures are only grouping: match() answers yes/no.
+ * a quantifier, and counts above MAX_REPEAT. Groups and laziness change nothing for the yes/no
+ * matcher; parseRegexGroups numbers the groups (as .NET does) for the capturing one
+ * (pike-captures.ts) behind C#'s Regex.Match.
  */
 import { caseClosure, complement, DIGIT, LINE_TERMINATORS, normalize, SPACE, WORD, type Ranges } from './char-set.js';
 
