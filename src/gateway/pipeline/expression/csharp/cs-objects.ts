@@ -10,7 +10,7 @@ import { BasicCredentials, castTo, JoinedDict, CsDateTime, CsDict, CsTimeSpan, C
 import { csString, formatDate } from './cs-convert.js';
 import { argumentError } from './cs-error.js';
 import { writeOut } from './cs-out.js';
-import { compileCaptureRegex, type CaptureVm, type PikeVm } from '../regex/index.js';
+import { compileCaptureRegex, RegexSyntaxError, type CaptureVm, type PikeVm } from '../regex/index.js';
 import { GroupCollection, RegexCapture, regexMethod, regexProp, runMatch, runMatches } from './cs-regex.js';
 import { MAX_MATCH_INPUT } from '../ast.js';
 import { CsRandom, randomMethod } from './cs-random.js';
@@ -31,7 +31,12 @@ export class CsRegex {
   constructor(readonly vm: PikeVm, readonly pattern: string, readonly flags: string) {}
   /** The capturing program, compiled on first Match (IsMatch never needs it). */
   capturing(): CaptureVm {
-    this.captureVm ??= compileCaptureRegex(this.pattern, this.flags);
+    if (this.captureVm === null) {
+      try { this.captureVm = compileCaptureRegex(this.pattern, this.flags); } catch (err) {
+        if (err instanceof RegexSyntaxError) throw argumentError(`Invalid pattern '${this.pattern}': ${err.message}`);
+        throw err;
+      }
+    }
     return this.captureVm;
   }
 }

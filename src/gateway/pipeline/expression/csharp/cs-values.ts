@@ -55,6 +55,7 @@ export function toPlain(v: unknown): unknown {
   if (v instanceof JProperty) return { [v.name]: toPlain(v.value) };
   if (v instanceof CsAnonymous) { const o: Record<string, unknown> = {}; for (const [k, x] of v.props) o[k] = toPlain(x); return o; }
   if (v instanceof CsDateTime) return v.iso();
+  if (v instanceof Uint8Array) return Buffer.from(v).toString('base64'); // Newtonsoft writes a byte[] as base64
   if (v instanceof Map) { const o: Record<string, unknown> = {}; for (const [k, x] of v) o[String(k)] = toPlain(x); return o; }
   return v;
 }
