@@ -41,11 +41,13 @@ describe('Body.AsFormUrlEncodedContent', () => {
   });
 });
 
-describe('JArray.FromObject', () => {
+describe('JArray.FromObject and JObject.FromObject', () => {
   test('a sequence becomes a JArray; anything else is ArgumentException', () => {
     assert.equal(evaluate('JArray.FromObject(new[] { "internal-a", "internal-b" }).Count'), 2);
     assert.equal(evaluate('JArray.FromObject(context.Request.Headers.Keys.Where(h => h.StartsWith("x-", StringComparison.OrdinalIgnoreCase))).ToString(Formatting.None)'), '["x-tier"]');
     assert.throws(() => evaluate('JArray.FromObject("x")'), (err: unknown) => err instanceof CsRuntimeError && err.type === 'ArgumentException');
+    assert.equal(evaluate('JObject.FromObject(new Dictionary<string, int> { ["a"] = 1 }).ToString(Formatting.None)'), '{"a":1}');
+    assert.throws(() => evaluate('JObject.FromObject(new[] { 1 })'), /Object serialized to Array\. JObject instance expected/);
   });
 });
 

@@ -8,7 +8,7 @@
 import { randomUUID } from 'node:crypto';
 import { declareStatics } from './cs-names.js';
 import type { EvalState } from './cs-state.js';
-import { CsDateTime, CsTimeSpan, JArray, JObject, jsonText, toToken } from './cs-values.js';
+import { CsDateTime, CsDict, CsTimeSpan, JArray, JObject, jsonText, toToken } from './cs-values.js';
 import { csString, parseDate } from './cs-convert.js';
 import { argumentError, CsRuntimeError, formatError } from './cs-error.js';
 import { CsEncoding, CsRegex } from './cs-objects.js';
@@ -59,6 +59,17 @@ function num(v: unknown): number {
   if (typeof v === 'string') return parseDouble(v);
   if (typeof v === 'boolean') return v ? 1 : 0;
   throw formatError('Input string was not in a correct format.');
+}
+
+/** Newtonsoft's JTokenType name of what a value serializes to, for FromObject's refusal. */
+function serializedKind(t: unknown): string {
+  if (t instanceof JObject) return 'Object';
+  if (t instanceof JArray) return 'Array';
+  if (t === null) return 'Null';
+  if (typeof t === 'string') return 'String';
+  if (typeof t === 'boolean') return 'Boolean';
+  if (typeof t === 'number') return Number.isInteger(t) ? 'Integer' : 'Float';
+  return 'Object';
 }
 
 /** Regexes built from patterns at run time, by pattern and flags (bounded: rule 5). */
@@ -164,11 +175,15 @@ export const STATICS: Record<string, StaticMember> = {
   'bool.Parse': fn(([a]) => parseBool(a)),
   'bool.TryParse': tryParse(parseBool, false),
   'JObject.Parse': fn(([a], st) => { const v = parseJson(a, st); if (!(v instanceof JObject)) throw new CsRuntimeError('JsonReaderException', 'Error reading JObject from JsonReader.'); return v; }),
-  'JObject.FromObject': fn(([a]) => toToken(a)),
+  'JObject.FromObject': fn(([a]) => {
+    const t = a instanceof CsDict ? JObject.from(Object.fromEntries([...a.map].map(([k, v]) => [String(k), v]))) : toToken(a instanceof Uint8Array ? Buffer.from(a).toString('base64') : a);
+    if (!(t instanceof JObject)) throw argumentError(`Object serialized to ${serializedKind(t)}. JObject instance expected.`);
+    return t;
+  }),
   // Newtonsoft refuses what does not serialize to an array: "Object serialized to String. JArray instance expected."
   'JArray.FromObject': fn(([a]) => {
     const t = toToken(a instanceof Uint8Array ? Buffer.from(a).toString('base64') : a);
-    if (!(t instanceof JArray)) throw argumentError(`Object serialized to ${t instanceof JObject ? 'Object' : t === null ? 'Null' : typeof t === 'string' ? 'String' : typeof t === 'boolean' ? 'Boolean' : typeof t === 'number' ? (Number.isInteger(t) ? 'Integer' : 'Float') : 'Object'}. JArray instance expected.`);
+    if (!(t instanceof JArray)) throw argumentError(`Object serialized to ${serializedKind(t)}. JArray instance expected.`);
     return t;
   }),
   'JArray.Parse': fn(([a], st) => { const v = parseJson(a, st); if (!(v instanceof JArray)) throw new CsRuntimeError('JsonReaderException', 'Error reading JArray from JsonReader.'); return v; }),
