@@ -134,13 +134,19 @@ function mapDocument(doc: PolicyDocument, scope: string, rewrite: Rewrite): Poli
   return out;
 }
 
-function mapElement(el: PolicyElement, at: PolicyLocation, rewrite: Rewrite): PolicyElement {
+/**
+ * `inLiquid`: `el` is inside the template of a set-body template="liquid", whose markup the reader
+ * parsed into child elements (`<data val="{{ vars['x'] }}" />`): their attributes and text are
+ * the template's too, so a `{{ ... }}` there that names no named value is Liquid's, as in APIM.
+ */
+function mapElement(el: PolicyElement, at: PolicyLocation, rewrite: Rewrite, inLiquid = false): PolicyElement {
+  const liquid = inLiquid || (el.name === 'set-body' && el.attrs.template === 'liquid');
   const attrs: Record<string, string> = {};
-  for (const [k, v] of Object.entries(el.attrs)) attrs[k] = v.includes('{{') ? rewrite(v, at, k) : v;
+  for (const [k, v] of Object.entries(el.attrs)) attrs[k] = v.includes('{{') ? rewrite(v, at, k, inLiquid) : v;
   return {
     name: el.name,
     attrs,
-    children: el.children.map((c, i) => mapElement(c, childLocation(at, c.name, i), rewrite)),
-    text: el.text.includes('{{') ? rewrite(el.text, at, null, el.name === 'set-body' && el.attrs.template === 'liquid') : el.text,
+    children: el.children.map((c, i) => mapElement(c, childLocation(at, c.name, i), rewrite, liquid)),
+    text: el.text.includes('{{') ? rewrite(el.text, at, null, liquid) : el.text,
   };
 }

@@ -23,9 +23,10 @@ export type Node =
   | { k: 'idx'; o: Node; args: Node[]; nc: boolean; p: number }
   /** A method call `o.name<targs>(args)`; `o` is a type node for static calls. */
   | { k: 'call'; o: Node; name: string; targs: string[]; args: Node[]; nc: boolean; p: number }
-  /** `init`: collection initializer groups (each an Add call); `index`: `[key] = value` initializers. */
-  | { k: 'new'; type: string; args: Node[]; init: Node[][] | null; index?: Array<[Node, Node]>; p: number }
-  | { k: 'arr'; items: Node[]; p: number }
+  /** `init`: collection initializer groups (each an Add call); `index`: `[key] = value` initializers; `props`: `Name = value` ones. */
+  | { k: 'new'; type: string; args: Node[]; init: Node[][] | null; index?: Array<[Node, Node]>; props?: Array<[string, Node]>; p: number }
+  /** `new[] { ... }`, `new T[] { ... }`; with bytes, `new byte[] { ... }` (a Uint8Array). */
+  | { k: 'arr'; items: Node[]; bytes?: boolean; p: number }
   | { k: 'un'; op: '!' | '-' | '+' | '~'; a: Node; p: number }
   /** `++x`, `x--`... on a local. */
   | { k: 'inc'; target: Node; delta: 1 | -1; prefix: boolean; p: number }
@@ -40,6 +41,8 @@ export type Node =
   | { k: 'asg'; op: string; target: Node; value: Node; p: number }
   /** `out var x` / `out T x` in a call's arguments (TryParse, TryGetValue, TryParseJwt): the slot receives the value. */
   | { k: 'out'; slot: number; p: number }
+  /** A call of a local function of the block: its index in Program.fns (resolved when the whole block is parsed). */
+  | { k: 'lcall'; fn: number; name: string; args: Node[]; p: number }
   /** Outpost's condition-language operations (lowered from ../parse.ts), run by the same evaluator. */
   | { k: 'op'; name: string; args: Node[]; key: string | null; p: number };
 
@@ -56,5 +59,12 @@ export type Stmt =
   | { k: 'break' | 'continue'; p: number }
   | { k: 'try'; body: Stmt; slot: number | null; handler: Stmt; p: number };
 
+/**
+ * A local function of a `@{...}` block (`int F(int x) { ... }`): its parameters' slots, and the
+ * slots it owns [first, end) (parameters and its locals), saved and restored around each call
+ * so that recursion sees its own frame.
+ */
+export interface LocalFn { name: string; params: number[]; first: number; end: number; body: Stmt; isVoid: boolean; p: number }
+
 /** A compiled expression: `@(...)` is an expression, `@{...}` a block whose `return` gives the value. */
-export type Program = { kind: 'expr'; e: Node; slots: number } | { kind: 'block'; s: Stmt; slots: number };
+export type Program = { kind: 'expr'; e: Node; slots: number } | { kind: 'block'; s: Stmt; slots: number; fns?: LocalFn[] };

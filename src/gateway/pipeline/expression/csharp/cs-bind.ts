@@ -7,18 +7,19 @@
  * `a?.b.c` short-circuits the whole chain when `a` is null: members, calls and indexers pass the
  * SHORT marker up their chain and the chain's top turns it into null.
  */
-import type { Node, Program, Stmt } from './cs-ast.js';
-import { EvalState } from './cs-state.js';
+import type { LocalFn, Node, Program, Stmt } from './cs-ast.js';
+import { budgetError, EvalState, MAX_CALL_DEPTH } from './cs-state.js';
 import { callMethod, getProp, indexGet, indexSet } from './cs-members.js';
 import { STATICS } from './cs-statics.js';
 import { ContextView } from './cs-context.js';
-import { castTo, isOfType } from './cs-values.js';
+import { castTo, isOfType, toByte } from './cs-values.js';
 import { csString } from './cs-convert.js';
-import { arithmetic, bitwise, bool, equality, relational } from './cs-operators.js';
+import { arithmetic, bitwise, bool, equality, relational, shift } from './cs-operators.js';
 import { CsRuntimeError } from './cs-error.js';
 import { OutRef } from './cs-out.js';
 import { newObject } from './cs-new.js';
 import { fastPath } from './cs-fast.js';
+import { setCryptoObjectProp } from './cs-crypto.js';
 import { bindStatement, RETURN } from './cs-bind-stmt.js';
 import type { RequestContext } from '../../context.js';
 import { OutpostError } from '../../../../shared/errors.js';
@@ -41,7 +42,13 @@ export function bindProgram(program: Program): (ctx: RequestContext) => unknown 
     const e = bindExpr(program.e);
     return (ctx) => run(e, ctx, slots);
   }
-  const s = bindStatement(program.s, bindExpr);
+  const outer = localFns;
+  localFns = [];
+  let s: (st: EvalState) => number;
+  try {
+    for (const def of program.fns ?? []) localFns.push(bindLocalFunction(def));
+    s = bindStatement(program.s, bindExpr);
+  } finally { localFns = outer; }
   const body: Ev = (st) => {
     if (s(st) !== RETURN) throw new CsRuntimeError('InvalidOperationException', 'The block ended without returning a value.');
     return st.ret;
@@ -99,6 +106,7 @@ function bindChain(n: Node): Ev {
       };
     }
     case 'call': return bindCall(n);
+    case 'lcall': return bindLocalCall(n);
     case 'idx': {
       const o = bindChain(n.o);
       const args = n.args.map(bindExpr);
@@ -111,7 +119,11 @@ function bindChain(n: Node): Ev {
       };
     }
     case 'new': return newObject(n, bindExpr);
-    case 'arr': { const items = n.items.map(bindExpr); return (st) => items.map((i) => i(st)); }
+    case 'arr': {
+      const items = n.items.map(bindExpr);
+      if (n.bytes === true) return (st) => Uint8Array.from(items, (i) => toByte(i(st)));
+      return (st) => items.map((i) => i(st));
+    }
     case 'un': return bindUnary(n.op, bindExpr(n.a));
     case 'inc': {
       if (n.target.k !== 'loc') throw new Error('++ on a non-local');
@@ -158,6 +170,42 @@ function bindChain(n: Node): Ev {
       return binder(n.args.map(bindExpr), n.key, n.args);
     }
   }
+}
+
+/** The local functions of the block being bound (binding is synchronous; calls capture the table). */
+type LocalCall = (st: EvalState, args: unknown[]) => unknown;
+let localFns: LocalCall[] | null = null;
+
+/**
+ * A local function: its own slots are saved before the call and restored after, so a recursive
+ * call cannot clobber its caller's parameters and locals; outer locals it captures are shared,
+ * as in C#.
+ */
+function bindLocalFunction(def: LocalFn): LocalCall {
+  const body = bindStatement(def.body, bindExpr);
+  const { params, first, end, isVoid, name } = def;
+  return (st, args) => {
+    if (st.depth >= MAX_CALL_DEPTH) throw budgetError(`recursed more than ${MAX_CALL_DEPTH} local function calls deep`);
+    st.depth++;
+    const saved = st.slots.slice(first, end);
+    try {
+      for (let i = 0; i < params.length; i++) st.slots[params[i]] = args[i];
+      if (body(st) === RETURN) return isVoid ? null : st.ret;
+      if (!isVoid) throw new CsRuntimeError('InvalidOperationException', `The local function ${name} ended without returning a value.`);
+      return null;
+    } finally {
+      for (let i = 0; i < saved.length; i++) st.slots[first + i] = saved[i];
+      st.depth--;
+    }
+  };
+}
+
+function bindLocalCall(n: Extract<Node, { k: 'lcall' }>): Ev {
+  const table = localFns;
+  if (table === null) throw new Error(`local function ${n.name} outside a block`);
+  const id = n.fn;
+  const args = n.args.map(bindExpr);
+  return (st) => { st.step(); return table[id](st, args.map((a) => a(st))); };
 }
 
 function bindCall(n: Extract<Node, { k: 'call' }>): Ev {
@@ -226,6 +274,7 @@ function bindBinary(op: string, a: Ev, b: Ev): Ev {
     case '==': case '!=': return (st) => equality(op, a(st), b(st));
     case '<': case '<=': case '>': case '>=': return (st) => relational(op, a(st), b(st));
     case '&': case '|': case '^': return (st) => bitwise(op, a(st), b(st));
+    case '<<': case '>>': return (st) => shift(op, a(st), b(st));
     default: return (st) => arithmetic(op, a(st), b(st), st);
   }
 }
@@ -243,6 +292,16 @@ function bindAssign(n: Extract<Node, { k: 'asg' }>): Ev {
     const o = bindExpr(t.o);
     const keys = t.args.map(bindExpr);
     return (st) => { const v = compute(st); indexSet(o(st), keys.map((k) => k(st)), v); return v; };
+  }
+  if (t.k === 'mem' && t.o.k !== 'type' && op === null) {
+    // A crypto object's Key and IV (`aes.Key = key;`) are the settable properties; the rest is read-only.
+    const o = bindExpr(t.o);
+    const name = t.name;
+    return (st) => {
+      const v = value(st);
+      if (!setCryptoObjectProp(o(st), name, v)) throw new CsRuntimeError('InvalidOperationException', 'Properties of context and .NET objects are read-only in policy expressions.');
+      return v;
+    };
   }
   return () => { throw new CsRuntimeError('InvalidOperationException', 'Properties of context and .NET objects are read-only in policy expressions.'); };
 }

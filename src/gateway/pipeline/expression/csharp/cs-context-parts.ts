@@ -4,7 +4,7 @@
  */
 import type { RequestContext } from '../../context.js';
 import { NO_MEMBER, View } from './cs-view.js';
-import { castTo, JArray, JObject, JoinedDict, toToken } from './cs-values.js';
+import { castTo, CsDict, JArray, JObject, JoinedDict, toToken } from './cs-values.js';
 import { CsRuntimeError, formatError } from './cs-error.js';
 import type { EvalState } from './cs-state.js';
 import { MAX_STRING } from './cs-state.js';
@@ -132,16 +132,21 @@ class QueryView extends JoinedDict {
   readonly csType = 'IReadOnlyDictionary<string, string[]>';
 }
 
-/** IMessageBody: As<string>, As<JObject>, As<JArray>, As<JToken> (preserveContent is accepted; the bytes are kept anyway). */
+/**
+ * IMessageBody: As<string>, As<JObject>, As<JArray>, As<JToken>, and AsFormUrlEncodedContent()
+ * (an IDictionary<string, IList<string>> of the form's fields, values in order, `+` and %XX
+ * decoded). preserveContent is accepted; the bytes are kept anyway.
+ */
 export class BodyView extends View {
   readonly csType = 'IMessageBody';
   constructor(private readonly bytes: Buffer) { super(); }
   get(): unknown { return NO_MEMBER; }
   override call(name: string, _args: unknown[], st: EvalState, targs: string[]): unknown {
-    if (name !== 'As') return NO_MEMBER;
+    if (name !== 'As' && name !== 'AsFormUrlEncodedContent') return NO_MEMBER;
     if (this.bytes.length > MAX_STRING) throw new CsRuntimeError('InvalidOperationException', 'the body is too large for an expression');
     const text = this.bytes.toString('utf8');
     st.step(text.length >> 10);
+    if (name === 'AsFormUrlEncodedContent') return formFields(text);
     const type = targs[0] ?? 'string';
     if (type === 'string') return text;
     let parsed: unknown;
@@ -150,4 +155,14 @@ export class BodyView extends View {
     if (type === 'JArray' && !(parsed instanceof JArray)) throw formatError('The body is not a JSON array (As<JArray>).');
     return parsed;
   }
+}
+
+/** The fields of an application/x-www-form-urlencoded body, each name with its values in order. */
+function formFields(text: string): CsDict {
+  const fields = new Map<unknown, unknown>();
+  for (const [k, v] of new URLSearchParams(text)) {
+    const list = fields.get(k) as string[] | undefined;
+    if (list) list.push(v); else fields.set(k, [v]);
+  }
+  return new CsDict(fields);
 }

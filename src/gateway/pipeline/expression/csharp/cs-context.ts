@@ -13,7 +13,7 @@ import { BodyView, HeadersView, UrlView, VariablesView } from './cs-context-part
 
 export { HeadersView, VariablesView } from './cs-context-parts.js';
 
-declareMembers(['Api', 'Operation', 'Product', 'Subscription', 'User', 'Request', 'Response', 'Variables', 'Deployment', 'Elapsed',
+declareMembers(['AsFormUrlEncodedContent', 'Api', 'Operation', 'Product', 'Subscription', 'User', 'Request', 'Response', 'Variables', 'Deployment', 'Elapsed',
   'RequestId', 'Timestamp', 'LastError', 'Tracing', 'Trace', 'Id', 'Name', 'Path', 'ServiceUrl', 'Version', 'Method', 'UrlTemplate',
   'Key', 'PrimaryKey', 'SecondaryKey', 'Url', 'OriginalUrl', 'Headers', 'Body', 'IpAddress', 'MatchedParameters', 'Certificate',
   'StatusCode', 'StatusReason', 'Region', 'ServiceName', 'GatewayId', 'Source', 'Reason', 'Message', 'Scope', 'Section', 'PolicyId',

@@ -4,6 +4,8 @@
  */
 import { BasicCredentials, CsAnonymous, CsDateTime, CsDict, CsTimeSpan, CsUri, JArray, JObject, JProperty, jsonText, Jwt, KeyValue, RegexMatch, typeName } from './cs-values.js';
 import { View } from './cs-view.js';
+import { RegexCapture } from './cs-regex.js';
+import { XAttribute, XDocument, XElement, XName, xmlText } from './cs-xml-model.js';
 import { formatError } from './cs-error.js';
 
 /** What `x.ToString()` (and string concatenation, and interpolation) gives in .NET. */
@@ -23,6 +25,11 @@ export function csString(v: unknown, format: string | null = null): string {
   // C#'s anonymous type ToString: `{ a = 1, b = x }`.
   if (v instanceof CsAnonymous) return v.props.size === 0 ? '{ }' : `{ ${[...v.props].map(([k, x]) => `${k} = ${csString(x)}`).join(', ')} }`;
   if (v instanceof RegexMatch) return v.value;
+  if (v instanceof RegexCapture) return v.value;
+  if (v instanceof XElement) return xmlText(v);
+  if (v instanceof XDocument) return xmlText(v.root);
+  if (v instanceof XName) return v.text();
+  if (v instanceof XAttribute) return `${v.qualified}="${v.value}"`;
   if (v instanceof Jwt) return v.raw;
   if (v instanceof Uint8Array) return 'System.Byte[]';
   if (v instanceof View) { const s = v.call('ToString', [], null as never, []); return typeof s === 'string' ? s : v.csType; }

@@ -36,7 +36,8 @@ export function lex(src: string, base = 0, whole = src): Tok[] {
   while (i < src.length) {
     const c = src[i];
     const p = base + i;
-    if (c === ' ' || c === '\t' || c === '\n' || c === '\r') { i++; continue; }
+    // C# whitespace includes the Unicode space separators: documents pasted from web pages carry U+00A0.
+    if (c === ' ' || c === '\t' || c === '\n' || c === '\r' || c === '\v' || c === '\f' || c === '\u00a0' || c === '\ufeff' || (c > '\u1fff' && /\p{Zs}/u.test(c))) { i++; continue; }
     if (c === '/' && src[i + 1] === '/') { while (i < src.length && src[i] !== '\n') i++; continue; }
     if (c === '/' && src[i + 1] === '*') {
       const end = src.indexOf('*/', i + 2);

@@ -12,6 +12,7 @@ import { csCompare, csEquals } from './cs-convert.js';
 import { CsRuntimeError, argumentError } from './cs-error.js';
 import { HeadersView } from './cs-context.js';
 import { writeOut } from './cs-out.js';
+import { allGroups, GroupCollection } from './cs-regex.js';
 
 declareMembers(['Select', 'Where', 'Any', 'All', 'First', 'FirstOrDefault', 'Last', 'LastOrDefault', 'Single', 'SingleOrDefault', 'Count',
   'Sum', 'Max', 'Min', 'Average', 'ToArray', 'ToList', 'ToDictionary', 'OrderBy', 'OrderByDescending', 'Contains', 'Concat', 'Skip', 'Take',
@@ -28,6 +29,7 @@ export function enumerate(v: unknown): unknown[] | null {
   if (v instanceof CsDict) return [...v.map].map(([k, x]) => new KeyValue(k, x));
   if (typeof v === 'string') return [...v];
   if (v instanceof Uint8Array) return [...v];
+  if (v instanceof GroupCollection) return allGroups(v);
   if (v instanceof HeadersView) {
     const names = [...new Set(v.list.filter((_, i) => i % 2 === 0))];
     return names.map((n) => new KeyValue(n, v.values(n)));

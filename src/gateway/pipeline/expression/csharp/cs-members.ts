@@ -10,11 +10,13 @@ import { csCompare, csEquals, csString } from './cs-convert.js';
 import { stringMethod, stringProp } from './cs-strings.js';
 import { collectionProp, linqMethod } from './cs-linq.js';
 import { objectMethod, objectProp } from './cs-objects.js';
-import { CsDateTime, CsDict, CsTimeSpan, JArray, JObject, JoinedDict, toToken, typeName } from './cs-values.js';
+import { CsDateTime, CsDict, CsTimeSpan, JArray, JObject, JoinedDict, toByte, toToken, typeName } from './cs-values.js';
 import { HeadersView, VariablesView } from './cs-context.js';
 import { declareMembers } from './cs-names.js';
+import { guidBytes } from './cs-arrays.js';
+import { group, GroupCollection } from './cs-regex.js';
 
-declareMembers(['GetHashCode']);
+declareMembers(['GetHashCode', 'ToByteArray']);
 
 function missing(recv: unknown, name: string): CsRuntimeError {
   return new CsRuntimeError('RuntimeBinderException', `'${typeName(recv)}' does not contain a definition for '${name}'.`);
@@ -39,7 +41,7 @@ export function callMethod(recv: unknown, name: string, args: unknown[], targs: 
   if (recv === null || recv === undefined) throw nullReference(`calling .${name}()`);
   let v: unknown = NO_MEMBER;
   if (recv instanceof View) v = recv.call(name, args, st, targs);
-  else if (typeof recv === 'string') v = stringMethod(recv, name, args, st);
+  else if (typeof recv === 'string') v = name === 'ToByteArray' ? guidBytes(recv) : stringMethod(recv, name, args, st);
   else if (recv instanceof JoinedDict && name === 'GetValueOrDefault') v = recv.joined(args[0]) ?? args[1] ?? null;
   else v = objectMethod(recv, name, args, st, targs);
   if (v === NO_MEMBER) v = linqMethod(recv, name, args, st, targs);
@@ -72,6 +74,7 @@ export function indexGet(recv: unknown, keys: unknown[]): unknown {
   if (recv === null || recv === undefined) throw nullReference('indexing [...]');
   const k = keys[0];
   if (recv instanceof HeadersView || recv instanceof VariablesView) return recv.index(k);
+  if (recv instanceof GroupCollection) return group(recv.match, k);
   if (recv instanceof JObject) return recv.props.get(String(k)) ?? null;
   if (recv instanceof JArray) {
     if (typeof k === 'string') throw new CsRuntimeError('ArgumentException', `Accessed JArray values with invalid key value: "${k}". Int32 array index expected.`);
@@ -83,7 +86,7 @@ export function indexGet(recv: unknown, keys: unknown[]): unknown {
   }
   if (Array.isArray(recv)) return at(recv, k);
   if (typeof recv === 'string') return at([...recv], k);
-  if (recv instanceof Uint8Array) return at([...recv], k);
+  if (recv instanceof Uint8Array) return at(recv, k);
   throw new CsRuntimeError('RuntimeBinderException', `Cannot apply indexing with [] to an expression of type '${typeName(recv)}'.`);
 }
 
@@ -100,5 +103,6 @@ export function indexSet(recv: unknown, keys: unknown[], value: unknown): void {
   if (recv instanceof JArray) { at(recv.items, k); recv.items[Number(k)] = toToken(value); return; }
   if (recv instanceof CsDict) { recv.map.set(k, value); return; }
   if (Array.isArray(recv)) { at(recv, k); recv[Number(k)] = value; return; }
+  if (recv instanceof Uint8Array) { at(recv, k); recv[Number(k)] = toByte(value); return; }
   throw new CsRuntimeError('RuntimeBinderException', `Cannot assign through [] on '${typeName(recv)}'.`);
 }

@@ -8,7 +8,7 @@
 /** C# keywords and .NET names that denote a type, normalised: `String` and `string` are one. */
 const TYPE_ALIASES: Record<string, string> = {
   string: 'string', String: 'string', int: 'int', Int32: 'int', long: 'long', Int64: 'long', short: 'int', Int16: 'int',
-  uint: 'long', ulong: 'long', byte: 'int', Byte: 'int', double: 'double', Double: 'double', float: 'double', Single: 'double',
+  uint: 'long', UInt32: 'long', ulong: 'long', UInt64: 'long', byte: 'int', Byte: 'int', sbyte: 'int', SByte: 'int', ushort: 'int', UInt16: 'int', double: 'double', Double: 'double', float: 'double', Single: 'double',
   decimal: 'double', Decimal: 'double', bool: 'bool', Boolean: 'bool', object: 'object', Object: 'object', char: 'char', Char: 'char',
   DateTime: 'DateTime', DateTimeOffset: 'DateTime', TimeSpan: 'TimeSpan', Guid: 'Guid', Uri: 'Uri',
   JObject: 'JObject', JArray: 'JArray', JToken: 'JToken', JValue: 'JToken', JProperty: 'JProperty',
@@ -26,6 +26,10 @@ const TYPE_ALIASES: Record<string, string> = {
   MD5: 'MD5', SHA1: 'SHA1', SHA256: 'SHA256', SHA384: 'SHA384', SHA512: 'SHA512', SHA1Managed: 'SHA1Managed', SHA256Managed: 'SHA256Managed',
   SHA384Managed: 'SHA384Managed', SHA512Managed: 'SHA512Managed', HMACMD5: 'HMACMD5', HMACSHA1: 'HMACSHA1', HMACSHA256: 'HMACSHA256',
   HMACSHA384: 'HMACSHA384', HMACSHA512: 'HMACSHA512', BitConverter: 'BitConverter',
+  XDocument: 'XDocument', XElement: 'XElement', XAttribute: 'XAttribute', XName: 'XName', XNode: 'XNode', XmlReader: 'XmlReader',
+  StringReader: 'StringReader', XmlNodeType: 'XmlNodeType', Group: 'Group', Capture: 'Capture',
+  Aes: 'Aes', AesManaged: 'AesManaged', AesCryptoServiceProvider: 'AesCryptoServiceProvider', Rijndael: 'Rijndael', RijndaelManaged: 'RijndaelManaged',
+  TripleDES: 'TripleDES', TripleDESCryptoServiceProvider: 'TripleDESCryptoServiceProvider', SymmetricAlgorithm: 'SymmetricAlgorithm',
 };
 
 /** Namespaces a fully qualified name may start with (`System.Text.Encoding.UTF8`). */

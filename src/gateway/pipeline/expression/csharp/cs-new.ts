@@ -1,19 +1,23 @@
 /**
  * `new T(...)` for the types the subset allows (the parser refused the others): JObject, JArray,
- * JProperty, List<T>, Dictionary<K,V>, Uri, string(char, count), DateTime, TimeSpan, Guid,
- * StringBuilder, Regex (compiled on the Pike VM), KeyValuePair, Random, the HMAC and SHA*Managed
- * hash types, and anonymous objects. Collection initializers call Add; `[key] = value` the indexer.
+ * JProperty, List<T>, Dictionary<K,V>, Uri, string(char, count), DateTime, TimeSpan, Guid (from
+ * a string or 16 bytes), StringBuilder, StringReader, Regex (compiled on the Pike VM),
+ * KeyValuePair, Random, the HMAC and SHA*Managed hash types, the AES/TripleDES algorithm types,
+ * `new byte[n]`, and anonymous objects. Collection initializers call Add; `[key] = value` the
+ * indexer; `Name = value` the settable properties of the crypto types (cs-crypto.ts).
  */
 import type { Node } from './cs-ast.js';
-import { MAX_ITEMS, type EvalState } from './cs-state.js';
+import { budgetError, MAX_ITEMS, MAX_STRING, type EvalState } from './cs-state.js';
 import { CsAnonymous, CsDateTime, CsDict, CsTimeSpan, CsUri, JArray, JObject, JProperty, KeyValue, toToken } from './cs-values.js';
 import { CsStringBuilder } from './cs-objects.js';
 import { CsRandom } from './cs-random.js';
-import { newCrypto } from './cs-crypto.js';
+import { newCrypto, newSymmetric, setCryptoObjectProp, SYMMETRIC_TYPES } from './cs-crypto.js';
 import { regexFor } from './cs-statics.js';
+import { guidFromBytes, parseGuid } from './cs-arrays.js';
+import { CsStringReader } from './cs-xml.js';
 import { callMethod, indexSet } from './cs-members.js';
 import { enumerate } from './cs-linq.js';
-import { formatError } from './cs-error.js';
+import { CsRuntimeError, formatError } from './cs-error.js';
 import { csString } from './cs-convert.js';
 
 type Ev = (st: EvalState) => unknown;
@@ -22,10 +26,12 @@ export function newObject(n: Extract<Node, { k: 'new' }>, expr: (n: Node) => Ev)
   const args = n.args.map(expr);
   const init = n.init?.map((group) => group.map(expr)) ?? null;
   const index = n.index?.map(([k, v]) => [expr(k), expr(v)] as const) ?? null;
+  const props = n.props?.map(([name, v]) => [name, expr(v)] as const) ?? null;
   const make = maker(n.type.replace(/<.*$/, ''));
   return (st) => {
     st.step();
     const obj = make(args.map((a) => a(st)), st);
+    if (props !== null) for (const [name, v] of props) setInitProp(obj, name, v(st));
     if (init !== null) for (const group of init) callMethod(obj, 'Add', group.map((g) => g(st)), [], st);
     if (index !== null) for (const [k, v] of index) indexSet(obj, [k(st)], v(st));
     return obj;
@@ -33,6 +39,15 @@ export function newObject(n: Extract<Node, { k: 'new' }>, expr: (n: Node) => Ev)
 }
 
 function maker(type: string): (args: unknown[], st: EvalState) => unknown {
+  if (type === 'byte[]') {
+    return ([n], st) => {
+      const size = Number(n);
+      if (!Number.isInteger(size) || size < 0) throw new CsRuntimeError('OverflowException', 'Arithmetic operation resulted in an overflow.');
+      if (size > MAX_STRING) throw budgetError(`built a byte[] of more than ${MAX_STRING} bytes`);
+      st.step(size >> 10);
+      return new Uint8Array(size);
+    };
+  }
   if (type.endsWith('[]')) {
     const fill = /^(int|long|double)\[\]$/.test(type) ? 0 : type === 'bool[]' ? false : null;
     return ([n], st) => st.items(new Array<unknown>(Math.max(0, Math.min(Number(n), MAX_ITEMS + 1))).fill(fill));
@@ -65,11 +80,18 @@ function maker(type: string): (args: unknown[], st: EvalState) => unknown {
       const [d, h, m, s] = a.length === 3 ? [0, ...a] : a.length === 1 ? [0, 0, 0, Number(a[0]) / 10_000_000] : a;
       return new CsTimeSpan(((Number(d) * 24 + Number(h)) * 60 + Number(m)) * 60_000 + Number(s) * 1000);
     };
-    case 'Guid': return ([text]) => csString(text);
+    case 'Guid': return ([v]) => (v instanceof Uint8Array ? guidFromBytes(v) : parseGuid(v));
+    case 'StringReader': return ([text]) => { if (typeof text !== 'string') throw new CsRuntimeError('ArgumentNullException', "Value cannot be null. (Parameter 's')"); return new CsStringReader(text); };
     case 'StringBuilder': return ([text]) => { const b = new CsStringBuilder(); if (text !== undefined) b.text = csString(text); return b; };
     // Shares the bounded cache of compiled patterns with the static Regex.IsMatch.
     case 'Regex': return ([pattern, options]) => regexFor(pattern, options);
   }
   if (/^(HMAC|SHA)/.test(type)) return (args) => newCrypto(type, args);
+  if (Object.hasOwn(SYMMETRIC_TYPES, type)) return () => newSymmetric(type);
   throw new Error(`new ${type} is outside the subset`);
+}
+
+/** A `Name = value` object initializer on what the parser allowed (cs-crypto.ts isSettable). */
+function setInitProp(obj: unknown, name: string, value: unknown): void {
+  if (!setCryptoObjectProp(obj, name, value)) throw new Error(`no settable property ${name}`);
 }

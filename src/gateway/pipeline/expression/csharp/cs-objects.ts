@@ -10,10 +10,12 @@ import { BasicCredentials, castTo, JoinedDict, CsDateTime, CsDict, CsTimeSpan, C
 import { csString, formatDate } from './cs-convert.js';
 import { argumentError } from './cs-error.js';
 import { writeOut } from './cs-out.js';
-import type { PikeVm } from '../regex/index.js';
+import { compileCaptureRegex, RegexSyntaxError, type CaptureVm, type PikeVm } from '../regex/index.js';
+import { GroupCollection, RegexCapture, regexMethod, regexProp, runMatch, runMatches } from './cs-regex.js';
 import { MAX_MATCH_INPUT } from '../ast.js';
 import { CsRandom, randomMethod } from './cs-random.js';
-import { CsHash, cryptoMethod, cryptoProp } from './cs-crypto.js';
+import { CsHash, CsSymmetric, cryptoMethod, cryptoProp, symmetricMethod, symmetricProp } from './cs-crypto.js';
+import { xmlMethod, xmlProp } from './cs-xml.js';
 
 declareMembers(['Value', 'HasValue', 'Values', 'Property', 'Properties', 'SelectToken', 'ToObject', 'Name', 'HasValues', 'Type', 'Parent', 'Children',
   'GetValue', 'Year', 'Month', 'Day', 'Hour', 'Minute', 'Second', 'Millisecond', 'Ticks', 'Date', 'DayOfWeek', 'Kind', 'AddSeconds',
@@ -25,7 +27,18 @@ declareMembers(['Value', 'HasValue', 'Values', 'Property', 'Properties', 'Select
 
 /** A Regex made by `new Regex(pattern)`: the pattern was compiled (Pike VM) when the expression was bound. */
 export class CsRegex {
-  constructor(readonly vm: PikeVm) {}
+  private captureVm: CaptureVm | null = null;
+  constructor(readonly vm: PikeVm, readonly pattern: string, readonly flags: string) {}
+  /** The capturing program, compiled on first Match (IsMatch never needs it). */
+  capturing(): CaptureVm {
+    if (this.captureVm === null) {
+      try { this.captureVm = compileCaptureRegex(this.pattern, this.flags); } catch (err) {
+        if (err instanceof RegexSyntaxError) throw argumentError(`Invalid pattern '${this.pattern}': ${err.message}`);
+        throw err;
+      }
+    }
+    return this.captureVm;
+  }
 }
 
 export class CsEncoding {
@@ -45,10 +58,11 @@ export function objectProp(recv: unknown, name: string): unknown {
   if (recv instanceof Jwt) return jwtProp(recv, name);
   if (recv instanceof BasicCredentials) return name === 'UserId' ? recv.userId : name === 'Password' ? recv.password : NO_MEMBER;
   if (recv instanceof CsUri) return uriProp(recv.url, name);
-  if (recv instanceof RegexMatch) return name === 'Success' ? recv.success : name === 'Value' ? recv.value : NO_MEMBER;
+  if (recv instanceof RegexMatch || recv instanceof RegexCapture || recv instanceof GroupCollection) return regexProp(recv, name);
   if (recv instanceof CsStringBuilder) return name === 'Length' ? recv.text.length : NO_MEMBER;
   if (recv instanceof CsHash) return cryptoProp(recv, name);
-  return NO_MEMBER;
+  if (recv instanceof CsSymmetric) return symmetricProp(recv, name);
+  return xmlProp(recv, name);
 }
 
 export function objectMethod(recv: unknown, name: string, args: unknown[], st: EvalState, targs: string[]): unknown {
@@ -88,8 +102,10 @@ export function objectMethod(recv: unknown, name: string, args: unknown[], st: E
     const input = String(a ?? '');
     if (input.length > MAX_MATCH_INPUT) throw argumentError(`Regex input longer than ${MAX_MATCH_INPUT} characters.`);
     if (name === 'IsMatch') { const r = recv.vm.test(input); st.step(recv.vm.lastSteps); return r; }
-    if (name === 'Match') { const r = recv.vm.test(input); st.step(recv.vm.lastSteps); return new RegexMatch(r, r ? input : ''); }
+    if (name === 'Match') return runMatch(recv.capturing(), input, 0, st);
+    if (name === 'Matches') return runMatches(recv.capturing(), input, st);
   }
+  if (recv instanceof RegexMatch || recv instanceof RegexCapture) return regexMethod(recv, name, st);
   if (recv instanceof CsEncoding) {
     if (name === 'GetBytes') return new Uint8Array(Buffer.from(csString(a), recv.name));
     if (name === 'GetString') return st.str(Buffer.from(a as Uint8Array).toString(recv.name));
@@ -100,6 +116,10 @@ export function objectMethod(recv: unknown, name: string, args: unknown[], st: E
   }
   if (recv instanceof CsRandom) return randomMethod(recv, name, args);
   if (recv instanceof CsHash) return cryptoMethod(recv, name, args);
+  if (recv instanceof Uint8Array) return symmetricMethod(recv, name, args);
+  if (recv instanceof CsSymmetric && (name === 'Dispose' || name === 'Clear')) return null;
+  const xml = xmlMethod(recv, name, args, st);
+  if (xml !== NO_MEMBER) return xml;
   if (recv instanceof Jwt && name === 'Claims') return NO_MEMBER;
   // A JValue is a plain value: Value<T>() converts it, ToObject<T>() likewise.
   if ((name === 'Value' || name === 'ToObject') && (typeof recv === 'string' || typeof recv === 'number' || typeof recv === 'boolean')) {

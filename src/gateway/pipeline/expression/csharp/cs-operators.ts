@@ -71,3 +71,19 @@ export function bitwise(op: string, a: unknown, b: unknown): unknown {
   if (typeof a === 'number' && typeof b === 'number') return op === '&' ? a & b : op === '|' ? a | b : a ^ b;
   throw badOperands(op, a, b);
 }
+
+/**
+ * `<<` and `>>`. Numbers do not carry their C# type, so the operand decides: an int32 value
+ * shifted by less than 32 shifts as an int (count masked to 5 bits, result wrapped, as C# does);
+ * a value beyond int32, or a count of 32 or more (meaningless for an int), shifts as a long
+ * (count masked to 6 bits, 64-bit wrap). `1L << 31` is thus 2^31 only when written as a long
+ * value; documented in the README.
+ */
+export function shift(op: string, a: unknown, b: unknown): unknown {
+  if (a === null || b === null || a === undefined || b === undefined) return null;
+  if (typeof a !== 'number' || typeof b !== 'number' || !Number.isInteger(a) || !Number.isInteger(b)) throw badOperands(op, a, b);
+  const count = b & 63;
+  if (a >= -2_147_483_648 && a <= 2_147_483_647 && count < 32) return op === '<<' ? a << count : a >> count;
+  const wide = BigInt.asIntN(64, BigInt(a));
+  return Number(BigInt.asIntN(64, op === '<<' ? wide << BigInt(count) : wide >> BigInt(count)));
+}

@@ -6,10 +6,16 @@
  */
 import { CsCompileError } from './cs-error.js';
 import type { Tok } from './cs-lexer.js';
+import type { LocalFn, Node } from './cs-ast.js';
 import { NAMESPACE_ROOTS, typeAlias } from './cs-names.js';
 
 export const MAX_NESTING = 64;
-const NAMESPACE_PARTS = new Set(['Text', 'Linq', 'Collections', 'Generic', 'RegularExpressions', 'Net', 'Globalization', 'Security', 'Cryptography', 'Web', 'Json']);
+
+/** Integer types narrower than int (or unsigned): a cast to one wraps as C#'s unchecked conversion does. */
+export const NARROW_INTS: Record<string, string> = {
+  byte: 'byte', Byte: 'byte', sbyte: 'sbyte', SByte: 'sbyte', short: 'short', Int16: 'short', ushort: 'ushort', UInt16: 'ushort', uint: 'uint', UInt32: 'uint',
+};
+const NAMESPACE_PARTS = new Set(['Text', 'Linq', 'Collections', 'Generic', 'RegularExpressions', 'Net', 'Globalization', 'Security', 'Cryptography', 'Web', 'Json', 'Xml', 'IO']);
 
 export class TokenParser {
   protected i = 0;
@@ -17,6 +23,8 @@ export class TokenParser {
   /** Locals in scope, innermost last: name → slot. */
   protected scopes: Array<Map<string, number>> = [new Map()];
   slots = 0;
+  /** Local functions of the block, and the calls waiting for their declaration (C# lets a call precede it). Shared with sub-parsers. */
+  fns: { defs: LocalFn[]; byName: Map<string, number>; calls: Array<Extract<Node, { k: 'lcall' }>> } = { defs: [], byName: new Map(), calls: [] };
 
   constructor(protected readonly src: string, protected toks: Tok[]) {}
 
@@ -72,7 +80,8 @@ export class TokenParser {
     }
     const base = typeAlias(t.t);
     if (base === undefined) { this.i = save; return null; }
-    let name = base;
+    // byte[] is its own type (a Uint8Array at run time); a lone byte is an int that casts wrap.
+    let name = base === 'int' && (t.t === 'byte' || t.t === 'Byte') && this.is('[') && this.is(']', 1) ? 'byte' : base;
     if (this.is('<')) {
       const args = this.tryTypeArgs();
       if (args === null) { this.i = save; return null; }

@@ -7,12 +7,15 @@ import type { Node, Stmt } from './cs-ast.js';
 import type { Tok } from './cs-lexer.js';
 import { typeAlias } from './cs-names.js';
 import { PrimaryParser } from './cs-parse-primary.js';
+import { NARROW_INTS } from './cs-parse-base.js';
 
 export { describe, MAX_NESTING } from './cs-parse-base.js';
 
 const ASSIGN = new Set(['=', '+=', '-=', '*=', '/=', '%=', '??=']);
 /** Binary levels from `??` inwards; `??` is right-associative. */
-const LEVELS: string[][] = [['||'], ['&&'], ['|'], ['^'], ['&'], ['==', '!='], ['<', '>', '<=', '>='], ['+', '-'], ['*', '/', '%']];
+const LEVELS: string[][] = [['||'], ['&&'], ['|'], ['^'], ['&'], ['==', '!='], ['<', '>', '<=', '>='], ['<<', '>>'], ['+', '-'], ['*', '/', '%']];
+/** The shift level: the lexer has no `<<`/`>>` tokens (they would break `List<List<int>>`), so two adjacent `<` or `>` are one. */
+const SHIFT_LEVEL = 7;
 
 export class ExprParser extends PrimaryParser {
   constructor(src: string, toks: Tok[]) { super(src, toks); }
@@ -100,12 +103,28 @@ export class ExprParser extends PrimaryParser {
     for (;;) {
       const t = this.peek();
       if (LEVELS[level][0] === '<' && t.k === 'id' && (t.t === 'is' || t.t === 'as')) { a = this.isAs(a); continue; }
-      if (t.k !== 'op' || !LEVELS[level].includes(t.t)) return a;
+      if (level === SHIFT_LEVEL) {
+        if (!this.isShift()) return a;
+        this.next();
+        this.next();
+        this.enter(t);
+        a = { k: 'bin', op: t.t === '<' ? '<<' : '>>', a, b: this.binary(level + 1), p: t.p };
+        this.leave();
+        continue;
+      }
+      if (t.k !== 'op' || !LEVELS[level].includes(t.t) || ((t.t === '<' || t.t === '>') && this.isShift())) return a;
       this.next();
       this.enter(t);
       a = { k: 'bin', op: t.t, a, b: this.binary(level + 1), p: t.p };
       this.leave();
     }
+  }
+
+  /** `<<` or `>>`: two adjacent `<` (or `>`) tokens, not followed by `=` (`>>=` is outside the subset). */
+  private isShift(): boolean {
+    const t = this.peek();
+    const u = this.peek(1);
+    return t.k === 'op' && (t.t === '<' || t.t === '>') && u.k === 'op' && u.t === t.t && u.p === t.p + 1;
   }
 
   private isAs(a: Node): Node {
@@ -156,7 +175,8 @@ export class ExprParser extends PrimaryParser {
     this.enter(open);
     const a = this.unary();
     this.leave();
-    return { k: 'cast', type, a, p: open.p };
+    const narrow = type === 'int' || type === 'long' ? NARROW_INTS[first.t] : undefined;
+    return { k: 'cast', type: narrow ?? type, a, p: open.p };
   }
 
   /** A type name: `string`, `JObject`, `List<string>`, `string[]`, `int?`, `System.Text.Encoding`. */

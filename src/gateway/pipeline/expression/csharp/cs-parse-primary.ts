@@ -6,9 +6,10 @@
  */
 import type { Node } from './cs-ast.js';
 import { lex, type Tok } from './cs-lexer.js';
-import { isInstanceMember, isStaticMember } from './cs-names.js';
+import { isInstanceMember, isStaticMember, NAMESPACE_ROOTS, typeAlias } from './cs-names.js';
 import { compileRegex, RegexSyntaxError } from '../regex/index.js';
 import { describe, TokenParser } from './cs-parse-base.js';
+import { isSettable, settableHint } from './cs-crypto.js';
 
 export abstract class PrimaryParser extends TokenParser {
   abstract expr(): Node;
@@ -126,9 +127,19 @@ export abstract class PrimaryParser extends TokenParser {
       case 'null': return { k: 'lit', v: null, p: t.p };
       case 'context': return { k: 'ctx', p: t.p };
       case 'new': return this.newExpr(t);
+      case 'unchecked':
+        // unchecked(x): C#'s default for run-time values already; the parentheses are all there is.
+        if (this.is('(')) { this.next(); const e = this.expr(); this.expect(')'); return e; }
     }
     const slot = this.lookup(t.t);
     if (slot !== undefined) return { k: 'loc', slot, name: t.t, p: t.p };
+    if (this.is('(') && typeAlias(t.t) === undefined && !NAMESPACE_ROOTS.has(t.t)) {
+      // A local function's call; parseProgram checks that the block declares it.
+      this.next();
+      const call: Extract<Node, { k: 'lcall' }> = { k: 'lcall', fn: -1, name: t.t, args: this.args(')'), p: t.p };
+      this.fns.calls.push(call);
+      return call;
+    }
     this.i--;
     const type = this.tryType();
     if (type !== null && this.is('.')) return { k: 'type', name: type.replace(/<.*$/, ''), p: t.p };
@@ -142,26 +153,35 @@ export abstract class PrimaryParser extends TokenParser {
     const typeTok = this.peek();
     const type = this.tryType();
     if (type === null) this.fail(typeTok, `new ${typeTok.t}(...) is outside the supported subset of policy expressions`);
+    if (type === 'byte[]') return { k: 'arr', items: this.initList(), bytes: true, p: t.p };
     if (type.endsWith('[]')) return { k: 'arr', items: this.initList(), p: t.p };
     if (this.is('[')) {
-      // new string[n]: an array of n default values.
+      // new string[n]: an array of n default values; new byte[n]: n zero bytes.
       this.next();
       const size = this.expr();
       this.expect(']');
-      return { k: 'new', type: `${type}[]`, args: [size], init: null, p: t.p };
+      const elem = typeTok.t === 'byte' || typeTok.t === 'Byte' ? 'byte' : type;
+      return { k: 'new', type: `${elem}[]`, args: [size], init: null, p: t.p };
     }
-    if (!/^(JObject|JArray|JProperty|JToken|List|Dictionary|Uri|string|DateTime|TimeSpan|Guid|StringBuilder|Regex|KeyValuePair|Random|HMAC(MD5|SHA1|SHA256|SHA384|SHA512)|SHA(1|256|384|512)Managed)\b/.test(type)) {
+    if (!/^(JObject|JArray|JProperty|JToken|List|Dictionary|Uri|string|DateTime|TimeSpan|Guid|StringBuilder|StringReader|Regex|KeyValuePair|Random|AesManaged|AesCryptoServiceProvider|RijndaelManaged|TripleDESCryptoServiceProvider|HMAC(MD5|SHA1|SHA256|SHA384|SHA512)|SHA(1|256|384|512)Managed)\b/.test(type)) {
       this.fail(typeTok, `new ${type}(...) is outside the supported subset of policy expressions`);
     }
     const args = this.is('(') ? (this.next(), this.args(')')) : [];
     if (type === 'Regex') this.checkPattern(args[0]);
     let init: Node[][] | null = null;
     const index: Array<[Node, Node]> = [];
+    const props: Array<[string, Node]> = [];
     if (this.is('{')) {
       init = [];
       this.next();
       while (!this.eat('}')) {
-        if (this.is('{')) { this.next(); init.push(this.args('}')); }
+        if (this.peek().k === 'id' && this.is('=', 1)) {
+          // `Name = value`: an object initializer, for the settable properties the subset knows.
+          const prop = this.next();
+          if (!isSettable(type, prop.t)) this.fail(prop, `setting ${type}.${prop.t} in an object initializer is outside the supported subset of policy expressions${settableHint(type)}`);
+          this.next();
+          props.push([prop.t, this.expr()]);
+        } else if (this.is('{')) { this.next(); init.push(this.args('}')); }
         else if (this.is('[')) {
           // `[key] = value`: the indexer's setter (JObject, Dictionary), as `o[key] = value` would.
           if (!/^(JObject|Dictionary)\b/.test(type)) this.fail(this.peek(), `index initializers apply to JObject and Dictionary, not ${type}`);
@@ -173,8 +193,9 @@ export abstract class PrimaryParser extends TokenParser {
         } else init.push([this.expr()]);
         if (!this.eat(',')) { this.expect('}'); break; }
       }
-      if (index.length > 0 && init.length > 0) this.fail(t, 'an initializer cannot mix `[key] = value` with collection elements');
+      if ((index.length > 0 ? 1 : 0) + (init.length > 0 ? 1 : 0) + (props.length > 0 ? 1 : 0) > 1) this.fail(t, 'an initializer cannot mix `Name = value`, `[key] = value` and collection elements');
     }
+    if (props.length > 0) return { k: 'new', type, args, init: null, props, p: t.p };
     return index.length > 0 ? { k: 'new', type, args, init: null, index, p: t.p } : { k: 'new', type, args, init, p: t.p };
   }
 
@@ -224,6 +245,7 @@ export abstract class PrimaryParser extends TokenParser {
       if (typeof part === 'string') { parts.push(part); continue; }
       const sub = this.sub(lex(part.src, part.at, this.src));
       sub.scopes = this.scopes;
+      sub.fns = this.fns;
       sub.slots = this.slots;
       sub.depth = this.depth + 1;
       const e = sub.expr();

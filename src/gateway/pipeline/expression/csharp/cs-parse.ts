@@ -1,9 +1,11 @@
 /**
  * Statements of `@{ ... }` blocks (declarations, if/else, return, foreach, for, while, switch,
- * try/catch, break/continue, expression statements) on top of the expression parser, and the
- * entry point: compileCs turns the text of `@(...)` or `@{...}` into a Program (plain data).
+ * try/catch, break/continue, using, unchecked blocks, local functions, expression statements) on
+ * top of the expression parser, and the entry point: compileCs turns the text of `@(...)` or
+ * `@{...}` into a Program (plain data). Local function calls are resolved once the whole block
+ * is parsed (C# lets a call precede the declaration).
  */
-import type { Node, Program, Stmt } from './cs-ast.js';
+import type { LocalFn, Node, Program, Stmt } from './cs-ast.js';
 import { lex } from './cs-lexer.js';
 import { describe, ExprParser } from './cs-parse-expr.js';
 import { CsCompileError } from './cs-error.js';
@@ -47,13 +49,16 @@ function parseProgram(source: string, kind: 'expr' | 'block'): Program {
   if (kind === 'expr') {
     const e = p.expr();
     p.atEnd();
+    p.resolveCalls();
     if (e.k === 'lam') throw new CsCompileError(source, e.p, 'a lambda is not a value (lambdas are arguments of LINQ methods)');
     return { kind: 'expr', e, slots: p.slots };
   }
   const body = p.statements();
   p.atEnd();
+  p.resolveCalls();
   if (!endsWithReturn(body)) throw new CsCompileError(source, source.length, 'a @{...} block must end with a return statement');
-  return { kind: 'block', s: { k: 'block', body, p: 0 }, slots: p.slots };
+  const fns = p.fns.defs;
+  return fns.length === 0 ? { kind: 'block', s: { k: 'block', body, p: 0 }, slots: p.slots } : { kind: 'block', s: { k: 'block', body, p: 0 }, slots: p.slots, fns };
 }
 
 function endsWithReturn(body: Stmt[]): boolean {
@@ -66,7 +71,75 @@ function endsWithReturn(body: Stmt[]): boolean {
   return false;
 }
 
+/** Most local functions one block may declare, and most parameters each. */
+export const MAX_LOCAL_FUNCTIONS = 32;
+const MAX_PARAMS = 16;
+
 class StmtParser extends ExprParser {
+  /** Points each local function call at its declaration; a name the block never declares is unknown. */
+  resolveCalls(): void {
+    for (const call of this.fns.calls) {
+      const id = this.fns.byName.get(call.name);
+      if (id === undefined) this.fail(call.p, `unknown name "${call.name}" (expressions start from context, a local, a literal or a supported type; a call needs a method of one, or a local function of the block)`);
+      const def = this.fns.defs[id];
+      if (def.params.length !== call.args.length) this.fail(call.p, `the local function ${call.name} takes ${def.params.length} argument(s), not ${call.args.length}`);
+      call.fn = id;
+    }
+  }
+
+  /**
+   * `T Name(T a, T b) { ... }`, `void Name(...)`, `static ...`, or `=> expr;` bodied: a local
+   * function. Its statement is empty; its body goes to Program.fns. Recursion is allowed, bounded
+   * by the step budget and the call depth (cs-bind.ts).
+   */
+  private tryLocalFunction(): Stmt | null {
+    const save = this.i;
+    const start = this.peek();
+    if (this.isWord('static')) this.next();
+    const isVoid = this.isWord('void');
+    if (isVoid) this.next();
+    else if (this.tryType() === null) { this.i = save; return null; }
+    const name = this.peek();
+    if (name.k !== 'id' || !this.is('(', 1) || this.lookup(name.t) !== undefined) { this.i = save; return null; }
+    this.next();
+    this.next();
+    if (this.fns.byName.has(name.t)) this.fail(name, `the local function "${name.t}" is already declared`);
+    if (this.fns.defs.length >= MAX_LOCAL_FUNCTIONS) this.fail(name, `a block declares at most ${MAX_LOCAL_FUNCTIONS} local functions`);
+    const id = this.fns.defs.length;
+    this.fns.byName.set(name.t, id);
+    const first = this.slots;
+    this.scopes.push(new Map());
+    const params: number[] = [];
+    if (!this.eat(')')) {
+      for (;;) {
+        if (this.isWord('ref') || this.isWord('out') || this.isWord('in') || this.isWord('params')) this.fail(this.peek(), `"${this.peek().t}" parameters are outside the supported subset`);
+        this.type();
+        const param = this.next();
+        if (param.k !== 'id') this.fail(param, `expected a parameter name, found ${describe(param)}`);
+        if (this.is('=')) this.fail(this.peek(), 'default parameter values are outside the supported subset');
+        params.push(this.declare(param));
+        if (params.length > MAX_PARAMS) this.fail(param, `a local function takes at most ${MAX_PARAMS} parameters`);
+        if (this.eat(',')) continue;
+        this.expect(')');
+        break;
+      }
+    }
+    const def: LocalFn = { name: name.t, params, first, end: first, body: { k: 'block', body: [], p: name.p }, isVoid, p: name.p };
+    this.fns.defs.push(def);
+    if (this.is('=>')) {
+      const arrow = this.next();
+      const e = this.expr();
+      this.expect(';');
+      def.body = isVoid ? { k: 'expr', e, p: arrow.p } : { k: 'return', e, p: arrow.p };
+    } else {
+      if (!this.is('{')) this.fail(this.peek(), `expected the body of the local function ${name.t} ("{" or "=>"), found ${describe(this.peek())}`);
+      def.body = this.block();
+    }
+    this.scopes.pop();
+    def.end = this.slots;
+    return { k: 'block', body: [], p: start.p };
+  }
+
   atEnd(): void {
     const t = this.peek();
     if (t.k !== 'end') this.fail(t, `unexpected ${describe(t)} after a complete ${this.i === 0 ? 'expression' : 'expression'}`);
@@ -124,15 +197,19 @@ class StmtParser extends ExprParser {
         case 'switch': return this.switchStmt();
         case 'try': return this.tryStmt();
         case 'using': return this.usingStmt();
+        // Arithmetic here is C#'s default, unchecked: the block is just a block. (`checked` overflow checks are not modelled.)
+        case 'unchecked': if (this.is('{', 1)) { this.next(); return this.block(); } break;
         case 'break': case 'continue': this.next(); this.expect(';'); return { k: t.t, p: t.p };
         case 'throw': case 'goto': case 'do': case 'lock': case 'yield': case 'await':
           this.fail(t, `"${t.t}" is outside the supported subset of policy expressions`);
       }
+      const fn = this.tryLocalFunction();
+      if (fn) return fn;
       const decl = this.tryDeclaration();
       if (decl) { this.expect(';'); return decl; }
     }
     const e = this.expr();
-    if (e.k !== 'asg' && e.k !== 'call' && e.k !== 'inc') this.fail(t, 'only assignments, calls, ++ and -- can be statements');
+    if (e.k !== 'asg' && e.k !== 'call' && e.k !== 'inc' && e.k !== 'lcall') this.fail(t, 'only assignments, calls, ++ and -- can be statements');
     this.expect(';');
     return { k: 'expr', e, p: t.p };
   }

@@ -5,3 +5,5 @@ import './cs-linq.js';
 import './cs-objects.js';
 import './cs-statics.js';
 import './cs-authorization.js';
+import './cs-regex.js';
+import './cs-xml.js';

@@ -11,11 +11,15 @@ export const MAX_STEPS = 100_000;
 export const MAX_STRING = 1 << 20;
 /** Longest collection an expression may build (Split, Select, ToList...). */
 export const MAX_ITEMS = 100_000;
+/** Deepest recursion of local functions: well within the JS stack each level of the evaluator uses. */
+export const MAX_CALL_DEPTH = 100;
 
 export class EvalState {
   steps = 0;
   /** The value of the `return` that ended a block. */
   ret: unknown = null;
+  /** Local function calls in progress (recursion is bounded by MAX_CALL_DEPTH as well as the steps). */
+  depth = 0;
   constructor(readonly ctx: RequestContext, readonly slots: unknown[], readonly budget = MAX_STEPS) {}
 
   /** Counts `n` steps; throws past the budget. */

@@ -2,21 +2,24 @@
  * Static members of the .NET types real policies use: string, Convert, Encoding, Math, DateTime,
  * TimeSpan, Guid, Regex (on Outpost's Pike-VM engine, never RegExp), Uri, WebUtility, int/long/
  * double/bool Parse and TryParse, JObject/JArray/JToken.Parse, and the enums (StringComparison,
- * StringSplitOptions, Formatting, RegexOptions) as the numbers .NET gives them.
+ * StringSplitOptions, Formatting, RegexOptions) as the numbers .NET gives them; System.Array,
+ * BitConverter and Guid parsing (cs-arrays.ts), XML (cs-xml.ts), Aes/TripleDES.Create (cs-crypto.ts).
  */
 import { randomUUID } from 'node:crypto';
 import { declareStatics } from './cs-names.js';
 import type { EvalState } from './cs-state.js';
-import { CsDateTime, CsTimeSpan, JArray, JObject, jsonText, toToken } from './cs-values.js';
+import { CsDateTime, CsDict, CsTimeSpan, JArray, JObject, jsonText, toToken } from './cs-values.js';
 import { csString, parseDate } from './cs-convert.js';
 import { argumentError, CsRuntimeError, formatError } from './cs-error.js';
 import { CsEncoding, CsRegex } from './cs-objects.js';
-import { RegexMatch } from './cs-values.js';
+import { runMatch, runMatches } from './cs-regex.js';
 import { writeOut } from './cs-out.js';
 import { compileRegex, RegexSyntaxError } from '../regex/index.js';
 import { MAX_MATCH_INPUT } from '../ast.js';
 import { enumerate } from './cs-linq.js';
 import { cryptoStatics } from './cs-crypto.js';
+import { ARRAY_STATICS } from './cs-arrays.js';
+import { xmlStatics } from './cs-xml.js';
 
 export interface StaticMember { get?: () => unknown; call?: (args: unknown[], st: EvalState, targs: string[]) => unknown }
 
@@ -58,6 +61,17 @@ function num(v: unknown): number {
   throw formatError('Input string was not in a correct format.');
 }
 
+/** Newtonsoft's JTokenType name of what a value serializes to, for FromObject's refusal. */
+function serializedKind(t: unknown): string {
+  if (t instanceof JObject) return 'Object';
+  if (t instanceof JArray) return 'Array';
+  if (t === null) return 'Null';
+  if (typeof t === 'string') return 'String';
+  if (typeof t === 'boolean') return 'Boolean';
+  if (typeof t === 'number') return Number.isInteger(t) ? 'Integer' : 'Float';
+  return 'Object';
+}
+
 /** Regexes built from patterns at run time, by pattern and flags (bounded: rule 5). */
 const regexCache = new Map<string, CsRegex>();
 export function regexFor(pattern: unknown, options: unknown): CsRegex {
@@ -65,7 +79,7 @@ export function regexFor(pattern: unknown, options: unknown): CsRegex {
   const key = `${flags}/${String(pattern)}`;
   let r = regexCache.get(key);
   if (r === undefined) {
-    try { r = new CsRegex(compileRegex(String(pattern), flags)); } catch (err) {
+    try { r = new CsRegex(compileRegex(String(pattern), flags), String(pattern), flags); } catch (err) {
       if (err instanceof RegexSyntaxError) throw argumentError(`Invalid pattern '${String(pattern)}': ${err.message}`);
       throw err;
     }
@@ -150,7 +164,8 @@ export const STATICS: Record<string, StaticMember> = {
   'Guid.NewGuid': fn(() => randomUUID()),
   'Guid.Empty': value('00000000-0000-0000-0000-000000000000'),
   'Regex.IsMatch': fn(regexTest),
-  'Regex.Match': fn((args, st) => { const ok = regexTest(args, st); return new RegexMatch(ok, ok ? s(args[0]) : ''); }),
+  'Regex.Match': fn((args, st) => runMatch(regexFor(args[1], args[2]).capturing(), s(args[0]), 0, st)),
+  'Regex.Matches': fn((args, st) => runMatches(regexFor(args[1], args[2]).capturing(), s(args[0]), st)),
   'Uri.EscapeDataString': fn(([a], st) => st.str(encodeURIComponent(s(a)).replace(/[!'()*]/g, (c) => `%${c.charCodeAt(0).toString(16).toUpperCase()}`))),
   'Uri.UnescapeDataString': fn(([a]) => { try { return decodeURIComponent(s(a)); } catch { return s(a); } }),
   'Uri.IsWellFormedUriString': fn(([a]) => { try { new URL(s(a)); return true; } catch { return false; } }),
@@ -160,7 +175,17 @@ export const STATICS: Record<string, StaticMember> = {
   'bool.Parse': fn(([a]) => parseBool(a)),
   'bool.TryParse': tryParse(parseBool, false),
   'JObject.Parse': fn(([a], st) => { const v = parseJson(a, st); if (!(v instanceof JObject)) throw new CsRuntimeError('JsonReaderException', 'Error reading JObject from JsonReader.'); return v; }),
-  'JObject.FromObject': fn(([a]) => toToken(a)),
+  'JObject.FromObject': fn(([a]) => {
+    const t = a instanceof CsDict ? JObject.from(Object.fromEntries([...a.map].map(([k, v]) => [String(k), v]))) : toToken(a instanceof Uint8Array ? Buffer.from(a).toString('base64') : a);
+    if (!(t instanceof JObject)) throw argumentError(`Object serialized to ${serializedKind(t)}. JObject instance expected.`);
+    return t;
+  }),
+  // Newtonsoft refuses what does not serialize to an array: "Object serialized to String. JArray instance expected."
+  'JArray.FromObject': fn(([a]) => {
+    const t = toToken(a instanceof Uint8Array ? Buffer.from(a).toString('base64') : a);
+    if (!(t instanceof JArray)) throw argumentError(`Object serialized to ${serializedKind(t)}. JArray instance expected.`);
+    return t;
+  }),
   'JArray.Parse': fn(([a], st) => { const v = parseJson(a, st); if (!(v instanceof JArray)) throw new CsRuntimeError('JsonReaderException', 'Error reading JArray from JsonReader.'); return v; }),
   'JToken.Parse': fn(([a], st) => parseJson(a, st)),
   'JToken.FromObject': fn(([a]) => toToken(a)),
@@ -192,5 +217,8 @@ for (const [type, parse] of NUMBER_TYPES) {
 }
 
 for (const [name, make] of Object.entries(cryptoStatics())) STATICS[name] = fn(() => make());
+for (const [name, call] of Object.entries(ARRAY_STATICS)) STATICS[name] = fn(call);
+STATICS['BitConverter.IsLittleEndian'] = value(true);
+Object.assign(STATICS, xmlStatics());
 
 declareStatics(Object.keys(STATICS));

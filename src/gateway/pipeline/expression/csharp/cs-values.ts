@@ -4,7 +4,9 @@
  * byte[] → Uint8Array; arrays and List<T> → JS arrays; JObject/JArray → the classes below (a
  * JValue is the plain JS value it holds); DateTime, TimeSpan, Jwt, Uri → classes below.
  */
-import { invalidCast } from './cs-error.js';
+import { CsRuntimeError, invalidCast } from './cs-error.js';
+import type { CaptureHistory, CaptureVm } from '../regex/index.js';
+import { XAttribute, XElement } from './cs-xml-model.js';
 
 /** Newtonsoft's JObject: ordered properties; values are JToken (JObject, JArray or a JSON scalar). */
 export class JObject {
@@ -53,6 +55,7 @@ export function toPlain(v: unknown): unknown {
   if (v instanceof JProperty) return { [v.name]: toPlain(v.value) };
   if (v instanceof CsAnonymous) { const o: Record<string, unknown> = {}; for (const [k, x] of v.props) o[k] = toPlain(x); return o; }
   if (v instanceof CsDateTime) return v.iso();
+  if (v instanceof Uint8Array) return Buffer.from(v).toString('base64'); // Newtonsoft writes a byte[] as base64
   if (v instanceof Map) { const o: Record<string, unknown> = {}; for (const [k, x] of v) o[String(k)] = toPlain(x); return o; }
   return v;
 }
@@ -102,9 +105,14 @@ export class BasicCredentials {
   constructor(readonly userId: string, readonly password: string) {}
 }
 
-/** Regex.Match's result: Success and Value (groups are outside the subset: the engine does not capture). */
+/**
+ * Regex.Match's result: the capture slots of the match (null: no match) and the history of its
+ * group captures, from the capturing VM (members in cs-regex.ts).
+ */
 export class RegexMatch {
-  constructor(readonly success: boolean, readonly value: string) {}
+  constructor(readonly input: string, readonly caps: Int32Array | null, readonly history: CaptureHistory | null, readonly vm: CaptureVm | null) {}
+  get success(): boolean { return this.caps !== null; }
+  get value(): string { return this.caps === null ? '' : this.input.slice(this.caps[0], this.caps[1]); }
 }
 
 /** The .NET type name of a value, for casts, `is` and error messages. */
@@ -152,6 +160,31 @@ export function isOfType(v: unknown, type: string): boolean {
   }
 }
 
+/**
+ * C#'s unchecked conversion of an integer to a narrower integer type: the low bits, sign-extended
+ * for the signed ones ((byte)300 is 44, (short)0x18000 is -32768). A long beyond 2^53 has lost
+ * its low bits already (numbers are doubles here); BigInt keeps what is left exact.
+ */
+export function wrapInt(v: number, type: string): number {
+  const n = Number.isSafeInteger(v) || !Number.isFinite(v) ? Math.trunc(v) || 0 : Number(BigInt.asIntN(64, BigInt(Math.trunc(v))) & 0xffffffffn);
+  switch (type) {
+    case 'byte': return n & 0xff;
+    case 'sbyte': return (n << 24) >> 24;
+    case 'short': return (n << 16) >> 16;
+    case 'ushort': return n & 0xffff;
+    default: return n >>> 0;
+  }
+}
+
+/** A value stored into a byte[] (C# needs a byte there; an int literal in range is one). */
+export function toByte(v: unknown): number {
+  if (typeof v === 'number' && Number.isInteger(v)) {
+    if (v < 0 || v > 255) throw new CsRuntimeError('OverflowException', 'Value was either too large or too small for an unsigned byte.');
+    return v;
+  }
+  throw invalidCast(typeName(v), 'byte');
+}
+
 /** `(T)x` for the types a cast may name. Newtonsoft's explicit conversions from JValue included. */
 export function castTo(v: unknown, type: string): unknown {
   const base = type.replace(/\?$/, '');
@@ -165,10 +198,17 @@ export function castTo(v: unknown, type: string): unknown {
       if (typeof v === 'string' && v.length === 1) return v.charCodeAt(0);
       if (typeof v === 'string' && /^\s*-?\d+\s*$/.test(v)) return Number(v); // JValue string → int, as Newtonsoft converts
       break;
+    case 'byte': case 'sbyte': case 'short': case 'ushort': case 'uint': {
+      const n = typeof v === 'number' ? v : typeof v === 'string' && v.length === 1 ? v.charCodeAt(0) : null;
+      if (n !== null) return wrapInt(n, base);
+      break;
+    }
     case 'double': if (typeof v === 'number') return v; if (typeof v === 'string' && v.trim() !== '' && Number.isFinite(Number(v))) return Number(v); break;
     case 'char': if (typeof v === 'number') return String.fromCharCode(v); if (typeof v === 'string' && v.length === 1) return v; break;
     case 'string':
       if (typeof v === 'string') return v;
+      if (v instanceof XElement) return v.value(); // LINQ to XML's explicit conversions
+      if (v instanceof XAttribute) return v.value;
       if (typeof v === 'number') return String(v); // a JValue to string, as Newtonsoft converts
       if (typeof v === 'boolean') return v ? 'True' : 'False';
       break;

@@ -16,3 +16,5 @@ export function compileRegex(source: string, flags: string, budget = MAX_REGEX_S
   if (source.length > MAX_PATTERN) throw new RegexSyntaxError(MAX_PATTERN, `a pattern is at most ${MAX_PATTERN} characters`);
   return new PikeVm(compileProgram(parseRegex(source, flags === 'i')), budget);
 }
+export { CaptureVm, compileCaptureRegex, type CaptureHistory, type CaptureResult } from './pike-captures.js';
+export type { RegexGroups } from './regex-parse.js';

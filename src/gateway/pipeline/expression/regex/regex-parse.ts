@@ -9,7 +9,9 @@
  *
  * Refused, each with a RegexSyntaxError naming the construct: backreferences (`\1`, `\k<n>`),
  * lookahead and lookbehind, Unicode property escapes, unknown letter escapes, a `{` that is not
- * a quantifier, and counts above MAX_REPEAT. Captures are only grouping: match() answers yes/no.
+ * a quantifier, and counts above MAX_REPEAT. Groups and laziness change nothing for the yes/no
+ * matcher; parseRegexGroups numbers the groups (as .NET does) for the capturing one
+ * (pike-captures.ts) behind C#'s Regex.Match.
  */
 import { caseClosure, complement, DIGIT, LINE_TERMINATORS, normalize, SPACE, WORD, type Ranges } from './char-set.js';
 
@@ -19,7 +21,9 @@ export type RegexNode =
   | { t: 'set'; ranges: Ranges }
   | { t: 'seq'; items: RegexNode[] }
   | { t: 'alt'; alts: RegexNode[] }
-  | { t: 'repeat'; node: RegexNode; min: number; max: number /* -1: unbounded */ }
+  | { t: 'repeat'; node: RegexNode; min: number; max: number /* -1: unbounded */; lazy?: boolean }
+  /** A capturing group: `slot` is its order of appearance (1-based); RegexGroups maps it to .NET's number and name. */
+  | { t: 'group'; slot: number; node: RegexNode }
   | { t: 'assert'; kind: 'start' | 'end' | 'word' | 'notWord' };
 
 /** A pattern the engine does not accept; `index` is 0-based in the pattern. */
@@ -39,8 +43,34 @@ export function parseRegex(source: string, ignoreCase: boolean): RegexNode {
   return new RegexParser(source, ignoreCase).parse();
 }
 
+/**
+ * The capturing groups of a pattern, as .NET numbers them: unnamed groups 1, 2... in the order
+ * of their "(", then the named ones after them in order of appearance (a name used twice is one
+ * group). `numberOfSlot[s]` is the .NET number of the group that appeared s-th.
+ */
+export interface RegexGroups { count: number; numberOfSlot: number[]; names: Map<string, number> }
+
+export function parseRegexGroups(source: string, ignoreCase: boolean): { root: RegexNode; groups: RegexGroups } {
+  const p = new RegexParser(source, ignoreCase);
+  const root = p.parse();
+  const unnamed = p.slotNames.filter((n) => n === null).length;
+  const names = new Map<string, number>();
+  const numberOfSlot = [0];
+  let next = unnamed + 1;
+  let plain = 1;
+  for (const name of p.slotNames) {
+    if (name === null) { numberOfSlot.push(plain++); continue; }
+    let n = names.get(name);
+    if (n === undefined) { n = next++; names.set(name, n); }
+    numberOfSlot.push(n);
+  }
+  return { root, groups: { count: next, numberOfSlot, names } };
+}
+
 class RegexParser {
   private i = 0;
+  /** Each capturing group's name (null: unnamed), in order of appearance. */
+  readonly slotNames: Array<string | null> = [];
   constructor(private readonly s: string, private readonly ignoreCase: boolean) {}
 
   parse(): RegexNode {
@@ -75,7 +105,7 @@ class RegexParser {
     // A bare anchor cannot be repeated (a group holding one can, as in JavaScript).
     if (atom.t === 'assert' && this.s[start] !== '(') throw new RegexSyntaxError(start, 'nothing to repeat: an anchor or \\b cannot take a quantifier');
     if (this.isQuantifierStart()) throw new RegexSyntaxError(this.i, 'nothing to repeat: two quantifiers in a row');
-    return { t: 'repeat', node: atom, min: q.min, max: q.max };
+    return q.lazy ? { t: 'repeat', node: atom, min: q.min, max: q.max, lazy: true } : { t: 'repeat', node: atom, min: q.min, max: q.max };
   }
 
   private atom(): RegexNode {
@@ -98,8 +128,11 @@ class RegexParser {
   }
 
   private group(at: number): RegexNode {
+    let capture = true;
+    let name: string | null = null;
     if (this.s[this.i] === '?') {
       const rest = this.s.slice(this.i + 1, this.i + 3);
+      capture = false;
       if (rest.startsWith(':')) this.i += 2;
       else if (rest.startsWith('=') || rest.startsWith('!')) throw new RegexSyntaxError(at, `lookahead (?${rest[0]}…) is not supported`, true);
       else if (rest === '<=' || rest === '<!') throw new RegexSyntaxError(at, `lookbehind (?${rest}…) is not supported`, true);
@@ -107,12 +140,16 @@ class RegexParser {
         const m = /^<([A-Za-z_$][A-Za-z0-9_$]*)>/.exec(this.s.slice(this.i + 1));
         if (m === null) throw new RegexSyntaxError(at, 'invalid group name: (?<name>…) takes letters, digits, _ and $');
         this.i += 1 + m[0].length;
+        capture = true;
+        name = m[1];
       } else throw new RegexSyntaxError(at, `unknown group syntax "(?${this.s[this.i + 1] ?? ''}"`, true);
     }
+    let slot = 0;
+    if (capture) { this.slotNames.push(name); slot = this.slotNames.length; }
     const node = this.disjunction();
     if (this.s[this.i] !== ')') throw new RegexSyntaxError(at, 'unterminated group: missing ")"');
     this.i++;
-    return node;
+    return capture ? { t: 'group', slot, node } : node;
   }
 
   private isQuantifierStart(): boolean {
@@ -124,9 +161,9 @@ class RegexParser {
     return /^\{\d+(,\d*)?\}/.test(this.s.slice(at));
   }
 
-  private quantifier(): { min: number; max: number } | null {
+  private quantifier(): { min: number; max: number; lazy?: boolean } | null {
     const c = this.s[this.i];
-    let q: { min: number; max: number };
+    let q: { min: number; max: number; lazy?: boolean };
     if (c === '*') q = { min: 0, max: -1 };
     else if (c === '+') q = { min: 1, max: -1 };
     else if (c === '?') q = { min: 0, max: 1 };
@@ -140,7 +177,8 @@ class RegexParser {
       q = { min, max };
     } else return null;
     this.i++;
-    if (this.s[this.i] === '?') this.i++; // lazy: the same yes/no answer
+    // Lazy: the same yes/no answer; only what a match captures differs.
+    if (this.s[this.i] === '?') { this.i++; q.lazy = true; }
     return q;
   }
 

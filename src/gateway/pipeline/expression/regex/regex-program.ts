@@ -7,6 +7,8 @@
  *   JMP x      continue at x
  *   ASSERT k   continue at pc + 1 only if the assertion holds here (^ $ \b \B)
  *   MATCH      the pattern matched
+ *   SAVE k     record the position in capture slot k, then go on at pc + 1 (only in a program
+ *              compiled with captures, for Regex.Match's groups: pike-captures.ts)
  *
  * A bounded repeat `x{n,m}` is n copies of x then m - n optional ones, so the program can grow
  * with counts: it is capped at MAX_REGEX_STATES instructions, a compile error past that.
@@ -21,6 +23,7 @@ export const OP_SPLIT = 1;
 export const OP_JMP = 2;
 export const OP_ASSERT = 3;
 export const OP_MATCH = 4;
+export const OP_SAVE = 5;
 
 export const ASSERT_START = 0;
 export const ASSERT_END = 1;
@@ -40,7 +43,13 @@ export interface RegexProgram {
   anchored: boolean;
 }
 
-export function compileProgram(root: RegexNode): RegexProgram {
+/**
+ * With `captures`, each group (slot s) is wrapped in SAVE 2s / SAVE 2s+1 and the whole match in
+ * SAVE 0 / SAVE 1, and a lazy repeat prefers leaving to looping (the SPLIT's order is the
+ * thread priority the capturing VM keeps). Without, groups and laziness vanish: the yes/no
+ * matcher runs the same program as before captures existed.
+ */
+export function compileProgram(root: RegexNode, captures = false): RegexProgram {
   const op: number[] = [];
   const a: number[] = [];
   const b: number[] = [];
@@ -63,6 +72,11 @@ export function compileProgram(root: RegexNode): RegexProgram {
         return;
       }
       case 'assert': emit(OP_ASSERT, ASSERT_KIND[node.kind]); return;
+      case 'group':
+        if (captures) emit(OP_SAVE, 2 * node.slot);
+        gen(node.node);
+        if (captures) emit(OP_SAVE, 2 * node.slot + 1);
+        return;
       case 'seq': for (const item of node.items) gen(item); return;
       case 'alt': {
         const jumps: number[] = [];
@@ -79,12 +93,14 @@ export function compileProgram(root: RegexNode): RegexProgram {
       }
       case 'repeat': {
         for (let i = 0; i < node.min; i++) gen(node.node);
+        const lazy = captures && node.lazy === true;
         if (node.max === -1) {
           const split = emit(OP_SPLIT);
           a[split] = op.length;
           gen(node.node);
           emit(OP_JMP, split);
           b[split] = op.length;
+          if (lazy) { b[split] = a[split]; a[split] = op.length; }
           return;
         }
         const skips: number[] = [];
@@ -94,14 +110,17 @@ export function compileProgram(root: RegexNode): RegexProgram {
           skips.push(split);
           gen(node.node);
         }
-        for (const s of skips) b[s] = op.length;
+        for (const s of skips) { if (lazy) { b[s] = a[s]; a[s] = op.length; } else b[s] = op.length; }
         return;
       }
     }
   };
 
+  if (captures) emit(OP_SAVE, 0);
   gen(root);
+  if (captures) emit(OP_SAVE, 1);
   emit(OP_MATCH);
-  const anchored = op[0] === OP_ASSERT && a[0] === ASSERT_START;
+  const first = captures ? 1 : 0;
+  const anchored = op[first] === OP_ASSERT && a[first] === ASSERT_START;
   return { op: Uint8Array.from(op), a: Int32Array.from(a), b: Int32Array.from(b), sets, anchored };
 }
