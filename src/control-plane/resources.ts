@@ -1,10 +1,11 @@
 /**
  * What a write to the management API must satisfy. Resources are checked the way the gateway
- * checks its config: the whole would-be state (every API, product, subscription and named value)
- * goes through validateGatewayConfig and the policy compiler. So a gateway's view, always a
- * subset that keeps its references whole, is valid too; and cross-resource rules (a product
- * naming a missing API, two APIs on one path, a key used twice) hold at the control plane
- * instead of surfacing later at a gateway.
+ * checks its config: the whole would-be state (every API, product, subscription, named value,
+ * policy fragment and backend) goes through validateGatewayConfig and the policy compiler. So a
+ * gateway's view, always a subset that keeps its references whole, is valid too; and
+ * cross-resource rules (a product naming a missing API, two APIs on one path, a key used twice, a
+ * pool or policy naming a missing backend) hold at the control plane instead of surfacing later
+ * at a gateway.
  *
  * Problems on the written resource come back at its own field paths (`operations[0].urlTemplate`)
  * with 400; problems the change causes elsewhere (deleting an API a product still names) name
@@ -123,7 +124,8 @@ function fragmentBackendProblems(config: GatewayConfig): ConfigProblem[] {
     const uses: BackendUses = { ids: new Set(), any: false, fragments: new Set() };
     fragmentUses(f.policy, named, uses);
     for (const id of uses.ids) {
-      if (!backendIds.has(id)) problems.push({ path: `fragments[${i}].policy`, message: `set-backend-service: no backend with id "${id.slice(0, 100)}" (config: backends)` });
+      // An id still holding `{{name}}` names a missing named value: the gateway reports that one.
+      if (!backendIds.has(id) && !id.includes('{{')) problems.push({ path: `fragments[${i}].policy`, message: `set-backend-service: no backend with id "${id.slice(0, 100)}" (config: backends)` });
     }
   });
   return problems;
