@@ -2,7 +2,9 @@
  * What one gateway is served: the APIs assigned to it, the products that include at least one of
  * them (their `apis` narrowed to the assigned ones), the subscriptions whose scope reaches one
  * (all-APIs scope included) with their keys as hashes only, and the named values its policies
- * refer to (secrets too: the gateway substitutes them), none other. So a gateway, its memory and
+ * refer to (secrets too: the gateway substitutes them), none other; every policy fragment; the
+ * backend entities its policies name (and their pools' members, or all of them when a backend-id
+ * is an expression) with the named values their credentials use. So a gateway, its memory and
  * its backup file hold no plain subscription key and no secret meant for another gateway.
  *
  * The ETag is a hash of the response body. The body's `revision` only moves when this gateway's
@@ -13,6 +15,7 @@ import { createHash } from 'node:crypto';
 import { keyHash } from '../gateway/subscriptions/compile-subscriptions.js';
 import type { Doc, Store } from './store.js';
 import { namedValuesFor } from './view-named-values.js';
+import { backendsFor } from './view-backends.js';
 
 export interface GatewayView {
   revision: number;
@@ -46,7 +49,7 @@ export class ViewCache {
   }
 }
 
-export function buildConfig(store: Store, gatewayId: string): { apis: Doc[]; products: Doc[]; subscriptions: Doc[]; namedValues: Doc[]; fragments: Doc[] } {
+export function buildConfig(store: Store, gatewayId: string): { apis: Doc[]; products: Doc[]; subscriptions: Doc[]; namedValues: Doc[]; fragments: Doc[]; backends: Doc[] } {
   const assigned = new Set(store.assignedApis(gatewayId));
   const apis = store.list('apis').filter((s) => assigned.has(s.id)).map((s) => s.doc);
   const products = store.list('products')
@@ -61,8 +64,11 @@ export function buildConfig(store: Store, gatewayId: string): { apis: Doc[]; pro
   // Every fragment goes to every gateway: fragments are small (32 KB at most, as in APIM) and hold
   // no secrets of their own; the named values they use are sent with them.
   const fragments = store.list('fragments').map((s) => s.doc);
-  const namedValues = namedValuesFor(apis, products, store.list('namedValues').map((s) => s.doc), fragments);
-  return { apis, products, subscriptions: subscriptions.map(hashedKeys), namedValues, fragments };
+  const allNamedValues = store.list('namedValues').map((s) => s.doc);
+  // Backends only as its policies name them (view-backends.ts): their credentials may be secrets.
+  const backends = backendsFor(apis, products, fragments, store.list('backends').map((s) => s.doc), allNamedValues);
+  const namedValues = namedValuesFor(apis, products, allNamedValues, fragments, backends);
+  return { apis, products, subscriptions: subscriptions.map(hashedKeys), namedValues, fragments, backends };
 }
 
 /**

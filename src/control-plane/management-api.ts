@@ -1,6 +1,6 @@
 /**
  * The management REST API (admin bearer token). Resources use the gateway config's field names:
- *   GET /{kind}                 list            kind: apis, products, subscriptions, named-values, policy-fragments, gateways
+ *   GET /{kind}                 list            kind: apis, products, subscriptions, named-values, policy-fragments, backends, gateways
  *   GET|PUT|DELETE /{kind}/{id} one resource    (named values are keyed by their name)
  *   POST /subscriptions/{id}/regenerate-primary-key | regenerate-secondary-key
  *   POST /gateways/{id}/regenerate-key { keyType }     POST /gateways/{id}/token { keyType, expiry }

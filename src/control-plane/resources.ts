@@ -1,10 +1,11 @@
 /**
  * What a write to the management API must satisfy. Resources are checked the way the gateway
- * checks its config: the whole would-be state (every API, product, subscription and named value)
- * goes through validateGatewayConfig and the policy compiler. So a gateway's view, always a
- * subset that keeps its references whole, is valid too; and cross-resource rules (a product
- * naming a missing API, two APIs on one path, a key used twice) hold at the control plane
- * instead of surfacing later at a gateway.
+ * checks its config: the whole would-be state (every API, product, subscription, named value,
+ * policy fragment and backend) goes through validateGatewayConfig and the policy compiler. So a
+ * gateway's view, always a subset that keeps its references whole, is valid too; and
+ * cross-resource rules (a product naming a missing API, two APIs on one path, a key used twice, a
+ * pool or policy naming a missing backend) hold at the control plane instead of surfacing later
+ * at a gateway.
  *
  * Problems on the written resource come back at its own field paths (`operations[0].urlTemplate`)
  * with 400; problems the change causes elsewhere (deleting an API a product still names) name
@@ -12,19 +13,21 @@
  */
 import { randomBytes } from 'node:crypto';
 import { z } from 'zod';
-import { formatPath, validateGatewayConfig, type ConfigProblem } from '../shared/config-schema.js';
+import { formatPath, validateGatewayConfig, type ConfigProblem, type GatewayConfig } from '../shared/config-schema.js';
 import { compilePolicies } from '../gateway/pipeline/compile-policies.js';
 import type { Doc, Kind, Store } from './store.js';
+import { fragmentUses, type BackendUses } from './view-backends.js';
+import { isObject, maskCredentials, restoreCredentials } from './backend-credentials.js';
 
 /**
  * URL segment → kind. A Map, not an object literal: a plain object would answer `__proto__`,
  * `constructor` or `toString` with something inherited, and that reached SQLite as a table name.
  */
-const URL_KINDS: ReadonlyMap<string, Kind> = new Map<string, Kind>([['apis', 'apis'], ['products', 'products'], ['subscriptions', 'subscriptions'], ['named-values', 'namedValues'], ['policy-fragments', 'fragments'], ['gateways', 'gateways']]);
+const URL_KINDS: ReadonlyMap<string, Kind> = new Map<string, Kind>([['apis', 'apis'], ['products', 'products'], ['subscriptions', 'subscriptions'], ['named-values', 'namedValues'], ['policy-fragments', 'fragments'], ['backends', 'backends'], ['gateways', 'gateways']]);
 export const kindOfUrl = (segment: string): Kind | undefined => URL_KINDS.get(segment);
-export const KIND_URL: Record<Kind, string> = { apis: 'apis', products: 'products', subscriptions: 'subscriptions', namedValues: 'named-values', fragments: 'policy-fragments', gateways: 'gateways' };
+export const KIND_URL: Record<Kind, string> = { apis: 'apis', products: 'products', subscriptions: 'subscriptions', namedValues: 'named-values', fragments: 'policy-fragments', backends: 'backends', gateways: 'gateways' };
 type ConfigKind = Exclude<Kind, 'gateways'>;
-const CONFIG_KINDS: ConfigKind[] = ['apis', 'products', 'subscriptions', 'namedValues', 'fragments'];
+const CONFIG_KINDS: ConfigKind[] = ['apis', 'products', 'subscriptions', 'namedValues', 'fragments', 'backends'];
 
 /** Named values are keyed by `name` (as in the gateway config); everything else by `id`. */
 export const idField = (kind: Kind): string => (kind === 'namedValues' ? 'name' : 'id');
@@ -65,6 +68,7 @@ export function prepareDoc(kind: Kind, id: string, body: unknown, existing: Doc 
     }
   }
   if (kind === 'namedValues' && doc.value === null && existing?.secret === true) doc.value = existing.value; // a GET'd secret PUT back unchanged
+  if (kind === 'backends') restoreCredentials(doc, existing);
   if (kind === 'gateways') {
     const parsed = gatewaySchema.safeParse(doc);
     if (!parsed.success) return { status: 400, problems: zodProblems(parsed.error) };
@@ -102,13 +106,34 @@ function problemsOf(store: Store, change: { kind: Kind; id: string; doc: Doc | n
     config[kind] = sorted.map(([, d]) => d);
   }
   const result = validateGatewayConfig(config);
-  const problems: ConfigProblem[] = result.ok ? compilePolicies(result.config).problems : result.problems;
+  const problems: ConfigProblem[] = result.ok ? [...compilePolicies(result.config).problems, ...fragmentBackendProblems(result.config)] : result.problems;
   return problems.map((p) => locate(p, ids));
+}
+
+/**
+ * A fragment's constant backend-ids name existing backends. The gateway compiles a fragment only
+ * where it is included, so without this a backend a fragment names could be deleted while no API
+ * includes it yet, and the next include would fail instead of the delete.
+ */
+function fragmentBackendProblems(config: GatewayConfig): ConfigProblem[] {
+  if (config.fragments.length === 0) return [];
+  const backendIds = new Set(config.backends.map((b) => b.id));
+  const named = new Map(config.namedValues.map((v) => [v.name, v.value]));
+  const problems: ConfigProblem[] = [];
+  config.fragments.forEach((f, i) => {
+    const uses: BackendUses = { ids: new Set(), any: false, fragments: new Set() };
+    fragmentUses(f.policy, named, uses);
+    for (const id of uses.ids) {
+      // An id still holding `{{name}}` names a missing named value: the gateway reports that one.
+      if (!backendIds.has(id) && !id.includes('{{')) problems.push({ path: `fragments[${i}].policy`, message: `set-backend-service: no backend with id "${id.slice(0, 100)}" (config: backends)` });
+    }
+  });
+  return problems;
 }
 
 /** `products[2].apis[0]` → `{ resource: "/products/gold", path: "apis[0]" }`. */
 function locate(p: ConfigProblem, ids: Record<ConfigKind, string[]>): Problem {
-  const m = /^(apis|products|subscriptions|namedValues|fragments)\[(\d+)\]\.?(.*)$/.exec(p.path);
+  const m = /^(apis|products|subscriptions|namedValues|fragments|backends)\[(\d+)\]\.?(.*)$/.exec(p.path);
   if (!m) return { path: p.path, message: p.message, resource: '/' };
   const kind = m[1] as ConfigKind;
   return { resource: `/${KIND_URL[kind]}/${ids[kind][Number(m[2])]}`, path: m[3], message: p.message };
@@ -124,6 +149,7 @@ function zodProblems(error: z.ZodError): Problem[] {
 export function present(kind: Kind, stored: { doc: Doc; revision: number; updatedAt: string }): Doc {
   const out: Doc = { ...stored.doc, revision: stored.revision, updatedAt: stored.updatedAt };
   if (kind === 'namedValues' && out.secret === true) out.value = null;
+  if (kind === 'backends' && isObject(out.credentials)) out.credentials = maskCredentials(out.credentials);
   if (kind === 'gateways') { delete out.primaryKey; delete out.secondaryKey; }
   return out;
 }

@@ -10,10 +10,10 @@ import { EventEmitter } from 'node:events';
 import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 
-export const KINDS = ['apis', 'products', 'subscriptions', 'namedValues', 'fragments', 'gateways'] as const;
+export const KINDS = ['apis', 'products', 'subscriptions', 'namedValues', 'fragments', 'backends', 'gateways'] as const;
 export type Kind = (typeof KINDS)[number];
 
-const TABLES: Record<Kind, string> = { apis: 'apis', products: 'products', subscriptions: 'subscriptions', namedValues: 'named_values', fragments: 'policy_fragments', gateways: 'gateways' };
+const TABLES: Record<Kind, string> = { apis: 'apis', products: 'products', subscriptions: 'subscriptions', namedValues: 'named_values', fragments: 'policy_fragments', backends: 'backends', gateways: 'gateways' };
 
 export type Doc = Record<string, unknown>;
 export interface StoredDoc { id: string; doc: Doc; revision: number; updatedAt: string }

@@ -39,10 +39,16 @@ export function referencedNames(policies: unknown[]): Set<string> {
 }
 
 /**
- * The named values (in store order) that `apis`, `products` and policy `fragments` refer to. A
- * fragment's `<fragment>` XML is not a policies document, so it is scanned as text (never one too few).
+ * The named values (in store order) that `apis`, `products`, policy `fragments` and `backends`
+ * refer to. A fragment's `<fragment>` XML is not a policies document, so it is scanned as text
+ * (never one too few); so are a backend's credentials, which the gateway fills with the same
+ * `{{name}}` pattern (src/shared/backend-schema.ts).
  */
-export function namedValuesFor(apis: Doc[], products: Doc[], all: Doc[], fragments: Doc[] = []): Doc[] {
+export function namedValuesFor(apis: Doc[], products: Doc[], all: Doc[], fragments: Doc[] = [], backends: Doc[] = []): Doc[] {
   const names = referencedNames([...policiesOf(apis, products), ...fragments.map((f) => f.policy).filter((p) => p !== undefined && p !== null)]);
+  for (const backend of backends) {
+    if (backend.credentials === undefined) continue;
+    for (const [, name] of JSON.stringify(backend.credentials).matchAll(REFERENCE)) names.add(name);
+  }
   return all.filter((nv) => names.has(String(nv.name)));
 }

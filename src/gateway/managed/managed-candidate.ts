@@ -2,7 +2,7 @@
  * Turns what the control plane sent (or what the backup holds) into a config candidate, through
  * the same validation as a local file, so problems carry the same field paths.
  *
- * The control plane sends `{ apis, products, subscriptions, namedValues }` (and maybe global
+ * The control plane sends `{ apis, products, subscriptions, namedValues, fragments, backends }` (and maybe global
  * `policies`). The `gateway` section (ports, workers, limits) is the node's own business: it is
  * never taken from the control plane, so one bad push cannot move a fleet's ports.
  */

@@ -40,7 +40,7 @@ export function parseFragments(config: GatewayConfig, sink: PolicyCompileError[]
  * parsed (expressions, positions, checks) exactly as policies are. The wrapper replaces the root
  * tag on its own line position: only columns on the root tag's line can be off.
  */
-function readFragment(policy: string | unknown[], scope: string, sink: PolicyCompileError[]): PolicyElement[] {
+export function readFragment(policy: string | unknown[], scope: string, sink: PolicyCompileError[]): PolicyElement[] {
   if (typeof policy !== 'string') return parsePolicyDocumentCollecting({ inbound: policy }, scope, sink).inbound ?? [];
   const open = /^(\s*(?:<\?xml[^>]*\?>\s*)?(?:<!--[\s\S]*?-->\s*)*)<fragment\s*>/.exec(policy);
   const close = /<\/fragment\s*>\s*$/.exec(policy);
