@@ -30,6 +30,8 @@ import { authenticationBasic } from './authentication-basic.js';
 import { authenticationCertificate } from './authentication-certificate.js';
 import { trace } from './trace.js';
 import { emitMetric } from './emit-metric.js';
+import { azureOpenAiTokenLimit, llmTokenLimit } from './llm-token-limit.js';
+import { azureOpenAiEmitTokenMetric, llmEmitTokenMetric } from './llm-emit-token-metric.js';
 
 // choose compiles and creates its nested policies through this lookup (see choose.ts for why it is
 // passed in rather than imported); findFactory is only called once the registry is complete.
@@ -46,6 +48,7 @@ const FACTORIES: ReadonlyArray<PolicyFactory<never>> = [
   sendRequest, sendOneWayRequest, setBody, findAndReplace,
   authenticationBasic, authenticationCertificate,
   trace, emitMetric,
+  llmTokenLimit, azureOpenAiTokenLimit, llmEmitTokenMetric, azureOpenAiEmitTokenMetric,
   choose,
 ] as unknown as ReadonlyArray<PolicyFactory<never>>;
 
