@@ -107,6 +107,10 @@ function compileTokenLimit(el: PolicyElement, at: PolicyLocation): Config {
   };
 }
 
+/** After the caller's key: which of the declaration's two counts (the sliding window appends its own parity after this). */
+const MINUTE_SUFFIX = '\u0002m';
+const QUOTA_SUFFIX = '\u0002q';
+
 /** A cheap look for `"stream"` before parsing a body that need not be parsed otherwise. */
 const STREAM_FIELD = Buffer.from('"stream"');
 
@@ -197,10 +201,6 @@ class TokenLimit {
     return RESPOND;
   }
 }
-
-/** After the caller's key: which of the declaration's two counts (the sliding window appends its own parity after this). */
-const MINUTE_SUFFIX = '\u0002m';
-const QUOTA_SUFFIX = '\u0002q';
 
 function createTokenLimit(config: Config, services: WorkerServices): TokenLimit {
   return new TokenLimit(config, services);
