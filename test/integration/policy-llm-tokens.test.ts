@@ -3,7 +3,8 @@
  * that answers with token usage (JSON, or server-sent events for `stream: true`):
  * llm-token-limit lets a key use its tokens-per-minute, counting down in the remaining-tokens
  * header, then answers 429 with Retry-After; llm-emit-token-metric's values on /metrics are the
- * usage the backend sent; a streamed answer reaches the client byte for byte.
+ * usage the backend sent; a streamed answer reaches the client byte for byte; a stream without
+ * a usage chunk is estimated.
  */
 import { test, after, before } from 'node:test';
 import assert from 'node:assert/strict';
@@ -70,8 +71,10 @@ before(async () => {
       if (asked.stream) {
         res.writeHead(200, { 'content-type': 'text/event-stream' });
         // Written apart, so the gateway sees the usage chunk in a later read than the head.
+        // Without stream_options.include_usage, OpenAI sends no usage chunk.
+        const parts = (asked as { stream_options?: { include_usage?: boolean } }).stream_options?.include_usage === false ? SSE_PARTS.filter((p) => !p.includes('total_tokens')) : SSE_PARTS;
         let i = 0;
-        const next = () => { if (i < SSE_PARTS.length) { res.write(SSE_PARTS[i++]); setTimeout(next, 5); } else res.end(); };
+        const next = () => { if (i < parts.length) { res.write(parts[i++]); setTimeout(next, 5); } else res.end(); };
         next();
         return;
       }
@@ -125,12 +128,22 @@ test('a streamed answer passes byte for byte; its usage chunk is charged (the st
   assert.equal(after.headers['x-remaining-tokens'], '75', 'the stream was charged its reported 25 tokens in all');
 });
 
+test('a stream without a usage chunk is estimated (as APIM): prompt up front, streamed text after', async () => {
+  await awayFromMinuteEnd();
+  const streamed = await post('/llm/chat/completions', 'delta', { ...chat(true), stream_options: { include_usage: false } });
+  assert.equal(streamed.status, 200);
+  assert.ok(!streamed.body.includes('total_tokens'));
+  const after = await post('/llm/chat/completions', 'delta', chat());
+  // "hello": 2 + 3 tokens; "Hel" + "lo" streamed: 5 bytes, 2 tokens.
+  assert.equal(after.headers['x-remaining-tokens'], '93');
+});
+
 test('Prompt, Completion and Total Tokens on /metrics equal the usage the backend sent', async () => {
   const labels = (name: string, team: string) => ({ namespace: 'llm', name, api_id: 'llm', team });
-  const total = (m: Awaited<ReturnType<typeof scrape>>) => m.value('outpost_custom_metric_count', labels('Total Tokens', 'alpha')) + m.value('outpost_custom_metric_count', labels('Total Tokens', 'gamma'));
+  const total = (m: Awaited<ReturnType<typeof scrape>>) => ['alpha', 'gamma', 'delta'].reduce((n, team) => n + m.value('outpost_custom_metric_count', labels('Total Tokens', team)), 0);
   // Each worker reports once a second, on its own clock: wait until every response is in.
   let m = await scrape(gw.opsPort);
-  for (const deadline = Date.now() + 10_000; total(m) < 6 && Date.now() < deadline;) {
+  for (const deadline = Date.now() + 10_000; total(m) < 8 && Date.now() < deadline;) {
     await new Promise((r) => setTimeout(r, 200));
     m = await scrape(gw.opsPort);
   }
@@ -140,4 +153,8 @@ test('Prompt, Completion and Total Tokens on /metrics equal the usage the backen
   assert.equal(m.value('outpost_custom_metric_sum', labels('Total Tokens', 'alpha')), 100);
   assert.equal(m.value('outpost_custom_metric_sum', labels('Total Tokens', 'gamma')), 50, 'one streamed and one JSON answer');
   assert.equal(m.value('outpost_custom_metric_sum', labels('Prompt Tokens', 'gamma')), 20);
+  // The stream without usage (estimated: 5 prompt, 2 completion) and one JSON answer (10, 15).
+  assert.equal(m.value('outpost_custom_metric_sum', labels('Prompt Tokens', 'delta')), 15);
+  assert.equal(m.value('outpost_custom_metric_sum', labels('Completion Tokens', 'delta')), 17);
+  assert.equal(m.value('outpost_custom_metric_sum', labels('Total Tokens', 'delta')), 32);
 });

@@ -1,7 +1,7 @@
 /** Reading a model's token usage as its response streams (JSON, server-sent events), and the prompt estimate. */
 import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { MAX_JSON_BODY, MAX_SSE_LINE, UsageTap, usageOfJson, type TokenUsage } from '../../src/gateway/policies/llm-usage.js';
+import { deltaTextBytes, MAX_JSON_BODY, MAX_SSE_LINE, UsageTap, usageOfJson, type TokenUsage } from '../../src/gateway/policies/llm-usage.js';
 import { estimatePromptTokens } from '../../src/gateway/policies/llm-prompt-estimate.js';
 
 class Recorder extends UsageTap {
@@ -77,8 +77,29 @@ describe('usage in server-sent event streams', () => {
     assert.deepEqual(read(SSE_HEAD, stream, 10), [{ prompt: 25, completion: 15, total: 40 }]);
   });
 
-  test('a stream without usage reports nothing; a last line without a newline still counts', () => {
-    assert.deepEqual(read(SSE_HEAD, chunk('a') + 'data: [DONE]\n\n'), []);
+  test('a stream without usage is estimated: text bytes / 4 and the prompt estimate given; no text, nothing', () => {
+    assert.deepEqual(read(SSE_HEAD, chunk('Hello, ') + chunk('wörld') + 'data: [DONE]\n\n', 5), [{ prompt: 0, completion: 4, total: 4 }], '13 bytes');
+    const tap = new (class extends UsageTap {
+      seen: TokenUsage[] = [];
+      constructor() { super(11); }
+      protected usageRead(usage: TokenUsage): void { this.seen.push(usage); }
+    })();
+    tap.begin(200, 'OK', SSE_HEAD, -1);
+    tap.chunk(Buffer.from(chunk('12345678')));
+    tap.complete();
+    assert.deepEqual(tap.seen, [{ prompt: 11, completion: 2, total: 13 }]);
+    assert.deepEqual(read(SSE_HEAD, 'data: {"choices":[]}\n\ndata: [DONE]\n\n'), []);
+  });
+
+  test('text deltas of each provider\'s stream events count', () => {
+    assert.equal(deltaTextBytes({ choices: [{ delta: { content: 'abc' } }, { text: 'de' }] }), 5);
+    assert.equal(deltaTextBytes({ type: 'content_block_delta', delta: { type: 'text_delta', text: 'abcd' } }), 4);
+    assert.equal(deltaTextBytes({ type: 'response.output_text.delta', delta: 'ab' }), 2);
+    assert.equal(deltaTextBytes({ candidates: [{ content: { parts: [{ text: 'abc' }, { text: 'é' }] } }] }), 5);
+    assert.equal(deltaTextBytes({ choices: 'x', delta: 7 }), 0);
+  });
+
+  test('a last line without a newline still counts', () => {
     assert.deepEqual(read(SSE_HEAD, 'data: {"usage":{"total_tokens":4}}'), [{ prompt: 0, completion: 0, total: 4 }]);
   });
 

@@ -117,6 +117,19 @@ describe('tokens-per-minute', () => {
     assert.equal(instance.run(request({ stream: false, messages: [{ role: 'user', content: 'x'.repeat(80) }] })), CONTINUE);
   });
 
+  test('a stream without a usage chunk is charged its estimate: the prompt up front, the streamed text after', () => {
+    const { instance } = setup('<llm-token-limit counter-key="k" tokens-per-minute="100" remaining-tokens-header-name="x-remaining" />');
+    const streamed = request({ stream: true, messages: [{ role: 'user', content: 'x'.repeat(40) }] }); // 10 + 3
+    assert.equal(instance.run(streamed), CONTINUE);
+    const tap = streamed.bodyTap!;
+    assert.ok(tap.begin(200, 'OK', ['content-type', 'text/event-stream'], -1));
+    tap.chunk(Buffer.from(`data: ${JSON.stringify({ choices: [{ delta: { content: 'y'.repeat(80) } }] })}\n\ndata: [DONE]\n\n`)); // 20
+    tap.complete();
+    const next = request();
+    instance.run(next);
+    assert.equal(header(next, 'x-remaining'), '67');
+  });
+
   test('a response without usage charges nothing more', () => {
     const { instance } = setup('<llm-token-limit counter-key="k" tokens-per-minute="10" />');
     for (let i = 0; i < 5; i++) {

@@ -33,9 +33,9 @@ export function chainBuffersResponse(chain: RuntimeChain): boolean {
 
 /**
  * Policies (at any depth, e.g. inside choose) that need a whole body in their section. The LLM
- * token limits read the prompt (estimate-prompt-tokens, and `"stream": true`, which APIM always estimates).
+ * token policies read the prompt (estimate-prompt-tokens, and `"stream": true`, which APIM always estimates).
  */
-const BODY_POLICIES = new Set(['set-body', 'find-and-replace', 'llm-token-limit', 'azure-openai-token-limit']);
+const BODY_POLICIES = new Set(['set-body', 'find-and-replace', 'llm-token-limit', 'azure-openai-token-limit', 'llm-emit-token-metric', 'azure-openai-emit-token-metric']);
 const RESPONSE_WAITERS = new Set(['set-body', 'find-and-replace', 'send-request']);
 
 /** Whether compiled policy data holds a policy named in `names` (a CompiledPolicy: name and config). */

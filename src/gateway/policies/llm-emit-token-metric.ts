@@ -12,9 +12,10 @@
  * name must be a constant (it becomes a label name; APIM also allows an expression there); values
  * are taken when the policy runs (inbound). Deviations from APIM: a default dimension's name
  * without its " ID" ("Operation", as in Microsoft's policy toolkit test data) is read as that
- * default dimension; a response without a readable usage (no usage chunk in a stream, a
- * compressed or over-1-MiB JSON body, a non-2xx status) emits nothing, where APIM estimates
- * streamed usage.
+ * default dimension; a response without a readable usage (a compressed or over-1-MiB JSON body,
+ * a non-2xx status) emits nothing. A stream without a usage chunk is estimated, as APIM does:
+ * the request's prompt estimate (llm-prompt-estimate.ts, so the request body is read first, as
+ * for llm-token-limit) and the streamed text's bytes / 4 (llm-usage.ts).
  */
 import type { PolicyFactory, PolicyInstance } from '../pipeline/policy-contract.js';
 import { CONTINUE, type Outcome } from '../pipeline/phases.js';
@@ -25,6 +26,7 @@ import { bindDimensions, compileDimensions, type Dimension } from './metric-dime
 import { metricNamespace } from './emit-metric.js';
 import { UsageTap, type TokenUsage } from './llm-usage.js';
 import { addBodyTap } from '../pipeline/body-taps.js';
+import { estimatePromptTokens } from './llm-prompt-estimate.js';
 
 const DIMENSION_RULES = { max: 10, maxCustom: 5, shortDefaultNames: true };
 
@@ -32,8 +34,8 @@ interface Config { namespace: string; dimensions: Dimension[] }
 
 /** Emits the usage of one response, with the labels its request had. */
 class UsageEmit extends UsageTap {
-  constructor(private readonly sink: CustomMetricSink, private readonly namespace: string, private readonly labels: string[]) {
-    super();
+  constructor(private readonly sink: CustomMetricSink, private readonly namespace: string, private readonly labels: string[], promptEstimate: number) {
+    super(promptEstimate);
   }
 
   protected usageRead(usage: TokenUsage): void {
@@ -41,6 +43,15 @@ class UsageEmit extends UsageTap {
     this.sink.add(this.namespace, 'Completion Tokens', this.labels, usage.completion);
     this.sink.add(this.namespace, 'Total Tokens', this.labels, usage.total);
   }
+}
+
+const STREAM_FIELD = Buffer.from('"stream"');
+
+/** The prompt estimate of a `"stream": true` request (reported if its stream carries no usage); 0 otherwise. */
+function streamedPromptEstimate(body: Buffer | null): number {
+  if (body === null || body.indexOf(STREAM_FIELD) < 0) return 0;
+  const estimate = estimatePromptTokens(body);
+  return estimate.stream ? estimate.tokens : 0;
 }
 
 function compileTokenMetric(el: Parameters<PolicyFactory<Config>['compile']>[0], at: Parameters<PolicyFactory<Config>['compile']>[1]): Config {
@@ -53,7 +64,7 @@ function createTokenMetric(config: Config, services: Parameters<PolicyFactory<Co
   const sink = services.metrics;
   return {
     run(ctx: RequestContext): Outcome {
-      if (sink !== undefined) addBodyTap(ctx, new UsageEmit(sink, config.namespace, labelsOf(ctx)));
+      if (sink !== undefined) addBodyTap(ctx, new UsageEmit(sink, config.namespace, labelsOf(ctx), streamedPromptEstimate(ctx.requestBody)));
       return CONTINUE;
     },
   };

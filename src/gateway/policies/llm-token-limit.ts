@@ -12,8 +12,9 @@
  *   estimate-prompt-tokens="true", or when the request asks for `"stream": true` (as APIM), and
  *   is charged at once.
  * - When the response has streamed to the client, the usage the model reports (llm-usage.ts:
- *   JSON `usage`, or the usage chunk of a server-sent event stream) is charged, less what the
- *   estimate already charged. A response without a readable usage charges nothing more. As in
+ *   JSON `usage`, or the usage chunk of a server-sent event stream; a stream without one is
+ *   estimated, as APIM does) is charged, less what the estimate already charged. A response
+ *   without a readable usage charges nothing more. As in
  *   APIM, requests in flight together can pass the limit; the next ones are then refused until
  *   the window frees up.
  * - tokens-per-minute slides like rate-limit (sliding-window.ts, 60 s windows); token-quota
@@ -117,7 +118,7 @@ const STREAM_FIELD = Buffer.from('"stream"');
 /** Charges what the model reported, less the estimate already charged, when the body has passed. */
 class UsageCharge extends UsageTap {
   constructor(private readonly limit: TokenLimit, private readonly ctx: RequestContext, private readonly key: string, private readonly charged: number) {
-    super();
+    super(charged);
   }
 
   protected usageRead(usage: TokenUsage): void {

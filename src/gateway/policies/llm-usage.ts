@@ -12,6 +12,12 @@
  *   winning: OpenAI sends one final usage chunk (when the request asks for
  *   `stream_options.include_usage`), Anthropic sends input tokens first and output tokens last.
  *
+ * A stream without any usage (OpenAI sends none unless asked) is estimated, as APIM estimates
+ * streamed usage: completion tokens are the UTF-8 bytes / 4 (rounded up) of the text deltas
+ * (`choices[].delta.content` or `choices[].text`, Anthropic's `delta.text`, the Responses API's
+ * `delta`, Gemini's `candidates[].content.parts[].text`), prompt tokens the request's estimate
+ * the policy passes in (llm-prompt-estimate.ts).
+ *
  * The usage object is the first of `usage`, `response.usage` (Responses API events),
  * `message.usage` (Anthropic's message_start) or `usageMetadata` (Gemini) that the body holds;
  * prompt tokens are `prompt_tokens`, `input_tokens` or `promptTokenCount`; completion tokens
@@ -39,9 +45,11 @@ const JSON_BODY = 1;
 const EVENT_STREAM = 2;
 
 const NEWLINE = 0x0a;
-/** Only lines holding this are parsed ("usage", "usageMetadata"): most chunks of a stream are text deltas. */
-const USAGE_BYTES = Buffer.from('usage');
 const DATA_PREFIX = 'data:';
+const DONE = Buffer.from('[DONE]');
+const BYTES_PER_TOKEN = 4;
+/** Choices or parts looked at in one event (a stream event carries one or a few). */
+const MAX_PARTS = 64;
 
 function count(v: unknown): number {
   return typeof v === 'number' && Number.isInteger(v) && v >= 0 && v <= MAX_TOKENS ? v : -1;
@@ -76,6 +84,32 @@ export function mergeUsage(doc: unknown, into: UsageFields): boolean {
   if (completion >= 0) into.completion = completion;
   if (total >= 0) into.total = total;
   return prompt >= 0 || completion >= 0 || total >= 0;
+}
+
+function utf8Bytes(v: unknown): number {
+  return typeof v === 'string' ? Buffer.byteLength(v, 'utf8') : 0;
+}
+
+/** The bytes of generated text one stream event carries (for the estimate of a stream without usage). */
+export function deltaTextBytes(doc: unknown): number {
+  const o = asObject(doc);
+  if (o === null) return 0;
+  let bytes = 0;
+  if (Array.isArray(o.choices)) {
+    for (let i = 0; i < o.choices.length && i < MAX_PARTS; i++) {
+      const c = asObject(o.choices[i]);
+      if (c !== null) bytes += utf8Bytes(asObject(c.delta)?.content) + utf8Bytes(c.text);
+    }
+  }
+  bytes += typeof o.delta === 'string' ? utf8Bytes(o.delta) : utf8Bytes(asObject(o.delta)?.text);
+  if (Array.isArray(o.candidates)) {
+    for (let i = 0; i < o.candidates.length && i < MAX_PARTS; i++) {
+      const parts = asObject(asObject(o.candidates[i])?.content)?.parts;
+      if (!Array.isArray(parts)) continue;
+      for (let j = 0; j < parts.length && j < MAX_PARTS; j++) bytes += utf8Bytes(asObject(parts[j])?.text);
+    }
+  }
+  return bytes;
 }
 
 /** The usage merged fields amount to, or null when nothing was found. */
@@ -124,6 +158,11 @@ export abstract class UsageTap implements ResponseBodyTap {
   private line: Buffer[] | null = [];
   private lineSize = 0;
   private readonly fields: UsageFields = { prompt: -1, completion: -1, total: -1 };
+  /** Generated text seen in a stream, for the estimate when it reports no usage. */
+  private textBytes = 0;
+
+  /** `promptEstimate`: the request's estimated prompt tokens, reported for a stream without usage. */
+  constructor(private readonly promptEstimate = 0) {}
 
   protected abstract usageRead(usage: TokenUsage): void;
 
@@ -151,7 +190,7 @@ export abstract class UsageTap implements ResponseBodyTap {
     if (mode === JSON_BODY) usage = usageOfJson(Buffer.concat(this.parts, this.size));
     else if (mode === EVENT_STREAM) {
       if (this.line !== null && this.lineSize > 0) this.eventLine(Buffer.concat(this.line, this.lineSize));
-      usage = finishUsage(this.fields);
+      usage = finishUsage(this.fields) ?? this.estimated();
     }
     this.parts = [];
     this.line = null;
@@ -183,15 +222,24 @@ export abstract class UsageTap implements ResponseBodyTap {
     }
   }
 
-  /** One line of the event stream: a `data:` line that mentions usage is parsed. */
+  /** One line of the event stream: a `data:` line's usage, or its generated text. */
   private eventLine(line: Buffer): void {
-    if (line.length < 5 || line.indexOf(USAGE_BYTES) < 0) return;
+    if (line.length < 7 || line.indexOf(DONE) >= 0) return;
     const text = line.toString('utf8');
     if (!text.startsWith(DATA_PREFIX)) return;
+    let doc: unknown;
     try {
-      mergeUsage(JSON.parse(text.slice(5)), this.fields);
+      doc = JSON.parse(text.slice(5));
     } catch {
-      // Not JSON ("[DONE]", or a line cut by the cap): nothing to read.
+      return; // not JSON: nothing to read
     }
+    if (!mergeUsage(doc, this.fields)) this.textBytes += deltaTextBytes(doc);
+  }
+
+  /** A stream that reported no usage: the estimate (null when it carried no text either). */
+  private estimated(): TokenUsage | null {
+    if (this.textBytes === 0) return null;
+    const completion = Math.min(MAX_TOKENS, Math.ceil(this.textBytes / BYTES_PER_TOKEN));
+    return { prompt: this.promptEstimate, completion, total: Math.min(MAX_TOKENS, this.promptEstimate + completion) };
   }
 }
