@@ -11,7 +11,7 @@
  */
 import type { PolicyFactory, PolicyInstance } from '../pipeline/policy-contract.js';
 import { CONTINUE, type Outcome } from '../pipeline/phases.js';
-import { PolicyCompileError } from '../pipeline/policy-element.js';
+import { PolicyCompileError, type PolicyElement, type PolicyLocation } from '../pipeline/policy-element.js';
 import { bindTemplate, hasExpression, type Template } from '../pipeline/expression/index.js';
 import { allowOnly, stringAttr, templateValue } from './attributes.js';
 import type { RequestContext } from '../pipeline/context.js';
@@ -51,7 +51,7 @@ export const emitMetric: PolicyFactory<Config> = {
 };
 
 /** The `namespace` attribute (default "API Management"): a constant of at most 256 characters, as APIM. */
-export function metricNamespace(el: Parameters<PolicyFactory['compile']>[0], at: Parameters<PolicyFactory['compile']>[1]): string {
+export function metricNamespace(el: PolicyElement, at: PolicyLocation): string {
   const namespace = stringAttr(el, at, 'namespace', 'API Management');
   if (hasExpression(namespace)) throw new PolicyCompileError(at, 'namespace', 'policy expressions are not allowed here (as in APIM)');
   if (namespace.length > 256) throw new PolicyCompileError(at, 'namespace', 'must be at most 256 characters');

@@ -21,6 +21,8 @@ import type { PolicyFactory, PolicyInstance } from '../pipeline/policy-contract.
 import { CONTINUE, type Outcome } from '../pipeline/phases.js';
 import { allowOnly } from './attributes.js';
 import type { RequestContext } from '../pipeline/context.js';
+import type { PolicyElement, PolicyLocation } from '../pipeline/policy-element.js';
+import type { WorkerServices } from '../pipeline/worker-services.js';
 import type { CustomMetricSink } from '../telemetry/custom-metrics.js';
 import { bindDimensions, compileDimensions, type Dimension } from './metric-dimensions.js';
 import { metricNamespace } from './emit-metric.js';
@@ -54,12 +56,12 @@ function streamedPromptEstimate(body: Buffer | null): number {
   return estimate.stream ? estimate.tokens : 0;
 }
 
-function compileTokenMetric(el: Parameters<PolicyFactory<Config>['compile']>[0], at: Parameters<PolicyFactory<Config>['compile']>[1]): Config {
+function compileTokenMetric(el: PolicyElement, at: PolicyLocation): Config {
   allowOnly(el, at, ['namespace'], ['dimension']);
   return { namespace: metricNamespace(el, at), dimensions: compileDimensions(el, at, DIMENSION_RULES) };
 }
 
-function createTokenMetric(config: Config, services: Parameters<PolicyFactory<Config>['create']>[1]): PolicyInstance {
+function createTokenMetric(config: Config, services: WorkerServices): PolicyInstance {
   const labelsOf = bindDimensions(config.dimensions);
   const sink = services.metrics;
   return {
