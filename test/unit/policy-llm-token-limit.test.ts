@@ -195,7 +195,7 @@ describe('compile errors', () => {
     assert.equal(compileErrorAttribute(limit, el('counter-key="k" tokens-per-minute="10" remaining-tokens-header-name="bad header"')), 'remaining-tokens-header-name');
     assert.equal(compileErrorAttribute(limit, el('counter-key="k" tokens-per-minute="10" remaining-tokens-variable-name="bad name"')), 'remaining-tokens-variable-name');
     assert.equal(compileErrorAttribute(limit, el('counter-key="k" tokens-per-minute="10" tokens-consumed-header-name="x-used"')), 'tokens-consumed-header-name');
-    assert.equal(compileErrorAttribute(limit, el('counter-key="k" tokens-per-minute="10" scope="fleet"')), 'scope');
+    assert.equal(compileErrorAttribute(limit, el('counter-key="k" tokens-per-minute="10" scope="region"')), 'scope');
     assert.equal(compileErrorAttribute(limit, el(`counter-key="${'k'.repeat(300)}" tokens-per-minute="10"`)), 'counter-key');
   });
 

@@ -5,7 +5,9 @@
  * OUTPOST_ERR_TOKEN_LIMIT_EXCEEDED), `token-quota` per `token-quota-period` (over it: 403 with
  * Retry-After and OUTPOST_ERR_TOKEN_QUOTA_EXCEEDED), or both.
  *
- * How tokens are counted (node-wide, in the shared counters: exact across this gateway's workers):
+ * How tokens are counted (scope="node", the default: in the node-wide shared counters, exact
+ * across this gateway's workers; scope="fleet": in Redis, across every gateway sharing it, with
+ * fail-mode as for rate-limit; token-counts.ts):
  * - Before forwarding, the key's count is checked: a request is refused when the count already
  *   reached the limit, or when count + its estimated prompt tokens would pass it. The estimate
  *   (llm-prompt-estimate.ts: bytes/4 of the prompt text, not a tokenizer) is made when
@@ -29,8 +31,8 @@
  * Deviations from APIM: tokens-consumed-header-name is refused at compile time (the header would
  * have to wait for the end of a body that streams to the client as it comes); counters are per
  * policy declaration (as rate-limit's), not one per key value shared by every scope; an estimate
- * higher than the reported usage is not given back; `scope="fleet"` (Redis) is not offered;
- * `estimate-prompt-token` is read as estimate-prompt-tokens (the spelling of Microsoft's policy
+ * higher than the reported usage is not given back; `scope` and `fail-mode` are Outpost's (as
+ * for rate-limit); `estimate-prompt-token` is read as estimate-prompt-tokens (the spelling of Microsoft's policy
  * toolkit test data); estimate-prompt-tokens is optional (default false), as APIM's quota example
  * leaves it out. Request bodies the gateway does not buffer (chunked, or over 64 KiB) are not
  * estimated.
@@ -41,8 +43,10 @@ import { PolicyCompileError, type PolicyElement, type PolicyLocation } from '../
 import { allowOnly, boolAttr, intAttr, optionalHeaderName, optionalVariableName } from './attributes.js';
 import { bindCounterKey, compileCounterKey, describeCounterKey, type CounterKey } from './counter-key.js';
 import { declarationId } from './declaration-id.js';
-import { slidingNodeCount, slidingNodePeek } from './sliding-window.js';
 import { quotaPeriodAttr, quotaPeriodEnd, type QuotaPeriod } from './token-quota-period.js';
+import { TokenCounts } from './token-counts.js';
+import { compileFleetOptions, FLEET_ATTRIBUTES, FLEET_MARK, type FleetOptions } from './fleet-options.js';
+import { FAIL_CLOSED, respondRedisUnavailable } from './fleet-counter.js';
 import { formatTimeSpan } from './quota.js';
 import { estimatePromptTokens } from './llm-prompt-estimate.js';
 import { UsageTap, type TokenUsage } from './llm-usage.js';
@@ -51,11 +55,12 @@ import type { RequestContext } from '../pipeline/context.js';
 import type { WorkerServices } from '../pipeline/worker-services.js';
 import { MAX_COUNT } from '../../shared/counter-layout.js';
 
-const MINUTE_SEC = 60;
+const MINUTE_MS = 60_000;
 const ATTRIBUTES = [
   'counter-key', 'tokens-per-minute', 'token-quota', 'token-quota-period', 'estimate-prompt-tokens', 'estimate-prompt-token',
   'retry-after-header-name', 'retry-after-variable-name', 'remaining-quota-tokens-header-name', 'remaining-quota-tokens-variable-name',
   'remaining-tokens-header-name', 'remaining-tokens-variable-name', 'tokens-consumed-header-name', 'tokens-consumed-variable-name',
+  ...FLEET_ATTRIBUTES,
 ];
 
 interface Config {
@@ -75,6 +80,8 @@ interface Config {
   remainingQuotaHeader: string | null;
   remainingQuotaVariable: string | null;
   consumedVariable: string | null;
+  fleet: FleetOptions;
+  [FLEET_MARK]: boolean;
 }
 
 function compileTokenLimit(el: PolicyElement, at: PolicyLocation): Config {
@@ -95,8 +102,11 @@ function compileTokenLimit(el: PolicyElement, at: PolicyLocation): Config {
   const quotaPeriod = hasQuota ? quotaPeriodAttr(el, at, 'token-quota-period') : null;
   if (tokensPerMinute === 0 && quota === 0) throw new PolicyCompileError(at, 'tokens-per-minute', 'give tokens-per-minute, or token-quota with token-quota-period, or both');
   const estimate = el.attrs['estimate-prompt-token'] !== undefined ? boolAttr(el, at, 'estimate-prompt-token', false) : boolAttr(el, at, 'estimate-prompt-tokens', false);
+  const fleet = compileFleetOptions(el, at);
   return {
-    id: declarationId(`${el.name}|${at.scope}|${at.section}|${at.index}|${tokensPerMinute}|${quota}|${quotaPeriod ?? ''}|${describeCounterKey(key)}`),
+    // Fleet scope is part of the identity: node and fleet counts never mix.
+    id: declarationId(`${el.name}|${at.scope}|${at.section}|${at.index}|${tokensPerMinute}|${quota}|${quotaPeriod ?? ''}|${describeCounterKey(key)}${fleet.scope === 'fleet' ? '|fleet' : ''}`),
+    fleet, [FLEET_MARK]: fleet.scope === 'fleet',
     key, tokensPerMinute, quota, quotaPeriod, estimate,
     retryAfterHeader: optionalHeaderName(el, at, 'retry-after-header-name') ?? 'retry-after',
     retryAfterVariable: optionalVariableName(el, at, 'retry-after-variable-name'),
@@ -107,10 +117,6 @@ function compileTokenLimit(el: PolicyElement, at: PolicyLocation): Config {
     consumedVariable: optionalVariableName(el, at, 'tokens-consumed-variable-name'),
   };
 }
-
-/** After the caller's key: which of the declaration's two counts (the sliding window appends its own parity after this). */
-const MINUTE_SUFFIX = '\u0002m';
-const QUOTA_SUFFIX = '\u0002q';
 
 /** A cheap look for `"stream"` before parsing a body that need not be parsed otherwise. */
 const STREAM_FIELD = Buffer.from('"stream"');
@@ -130,39 +136,43 @@ class UsageCharge extends UsageTap {
 class TokenLimit {
   private readonly keyOf: (ctx: RequestContext) => string;
   private readonly prefix: string;
+  private readonly counts: TokenCounts;
 
   constructor(readonly config: Config, private readonly services: WorkerServices) {
     this.keyOf = bindCounterKey(config.key);
     this.prefix = `${config.id}\u0000`; // '\u0000' ends the policy prefix: overflow groups by policy
+    this.counts = new TokenCounts(config.fleet, config.quotaPeriod, services);
   }
 
-  run(ctx: RequestContext): Outcome {
+  run(ctx: RequestContext): Outcome | Promise<Outcome> {
     const config = this.config;
-    const counters = this.services.counters;
     const nowMs = this.services.now();
     const key = this.prefix + this.keyOf(ctx);
     const body = ctx.requestBody;
     const estimate = body !== null && (config.estimate || body.indexOf(STREAM_FIELD) >= 0) ? estimatePromptTokens(body) : null;
     const prompt = estimate !== null && (config.estimate || estimate.stream) ? Math.min(estimate.tokens, MAX_COUNT) : 0;
+    const minute = config.tokensPerMinute > 0 ? this.counts.minuteUsed(key, nowMs) : 0;
+    const quota = config.quota > 0 ? this.counts.quotaUsed(key, nowMs) : 0;
+    // Node scope stays synchronous: no promise, no closure.
+    if (typeof minute === 'number' && typeof quota === 'number') return this.decide(ctx, key, nowMs, prompt, minute, quota);
+    return Promise.all([minute, quota]).then(([m, q]) => this.decide(ctx, key, nowMs, prompt, m, q));
+  }
 
-    let minuteUsed = 0;
-    if (config.tokensPerMinute > 0) {
-      minuteUsed = slidingNodePeek(counters, key + MINUTE_SUFFIX, nowMs, MINUTE_SEC);
-      if (minuteUsed >= config.tokensPerMinute || minuteUsed + prompt > config.tokensPerMinute) {
-        // Until the current minute ends: by then the sliding window has shed most of the previous one.
-        const retryAfter = Math.max(1, Math.ceil((MINUTE_SEC * 1000 - (nowMs % (MINUTE_SEC * 1000))) / 1000));
-        return this.refuse(ctx, 429, 'Too Many Requests', 'OUTPOST_ERR_TOKEN_LIMIT_EXCEEDED', retryAfter, `Token limit is exceeded. Try again in ${retryAfter} seconds.`);
-      }
+  /** Refuses, or lets the request on (charging its estimate and watching its response), given the key's counts. */
+  private decide(ctx: RequestContext, key: string, nowMs: number, prompt: number, minuteUsed: number, quotaUsed: number): Outcome {
+    const config = this.config;
+    if (minuteUsed === FAIL_CLOSED || quotaUsed === FAIL_CLOSED) {
+      respondRedisUnavailable(ctx);
+      return RESPOND;
     }
-    let quotaUsed = 0;
-    let quotaEnd = 0;
-    if (config.quota > 0) {
-      quotaEnd = quotaPeriodEnd(config.quotaPeriod!, nowMs / 1000);
-      quotaUsed = counters.peek(key + QUOTA_SUFFIX, quotaEnd);
-      if (quotaUsed >= config.quota || quotaUsed + prompt > config.quota) {
-        const retryAfter = Math.max(1, Math.ceil(quotaEnd - nowMs / 1000));
-        return this.refuse(ctx, 403, 'Forbidden', 'OUTPOST_ERR_TOKEN_QUOTA_EXCEEDED', retryAfter, `Token quota is exceeded. Quota will be replenished in ${formatTimeSpan(retryAfter)}.`);
-      }
+    if (config.tokensPerMinute > 0 && (minuteUsed >= config.tokensPerMinute || minuteUsed + prompt > config.tokensPerMinute)) {
+      // Until the current minute ends: by then the sliding window has shed most of the previous one.
+      const retryAfter = Math.max(1, Math.ceil((MINUTE_MS - (nowMs % MINUTE_MS)) / 1000));
+      return this.refuse(ctx, 429, 'Too Many Requests', 'OUTPOST_ERR_TOKEN_LIMIT_EXCEEDED', retryAfter, `Token limit is exceeded. Try again in ${retryAfter} seconds.`);
+    }
+    if (config.quota > 0 && (quotaUsed >= config.quota || quotaUsed + prompt > config.quota)) {
+      const retryAfter = Math.max(1, Math.ceil(quotaPeriodEnd(config.quotaPeriod!, nowMs / 1000) - nowMs / 1000));
+      return this.refuse(ctx, 403, 'Forbidden', 'OUTPOST_ERR_TOKEN_QUOTA_EXCEEDED', retryAfter, `Token quota is exceeded. Quota will be replenished in ${formatTimeSpan(retryAfter)}.`);
     }
     if (prompt > 0) this.charge(key, prompt);
     if (config.tokensPerMinute > 0) this.tellRemaining(ctx, config.remainingHeader, config.remainingVariable, config.tokensPerMinute - minuteUsed - prompt);
@@ -174,11 +184,7 @@ class TokenLimit {
 
   /** Adds `tokens` to the key's counts (nothing for 0 or less). */
   charge(key: string, tokens: number): void {
-    if (!(tokens > 0)) return;
-    const config = this.config;
-    const nowMs = this.services.now();
-    if (config.tokensPerMinute > 0) slidingNodeCount(this.services.counters, key + MINUTE_SUFFIX, nowMs, MINUTE_SEC, tokens);
-    if (config.quota > 0) this.services.counters.hit(key + QUOTA_SUFFIX, quotaPeriodEnd(config.quotaPeriod!, nowMs / 1000), tokens);
+    if (tokens > 0) this.counts.charge(key, tokens, this.config.tokensPerMinute > 0, this.config.quota > 0);
   }
 
   private tellRemaining(ctx: RequestContext, header: string | null, variable: string | null, remaining: number): void {
