@@ -1,9 +1,9 @@
 /**
  * llm-token-limit and azure-openai-token-limit (APIM's policies, one semantics under both names):
  * limits the language-model tokens a `counter-key` (a policy expression, a named form as for
- * rate-limit-by-key, or any other text: one counter) may use: `tokens-per-minute` (over it: 429 with Retry-After and
- * OUTPOST_ERR_TOKEN_LIMIT_EXCEEDED), `token-quota` per `token-quota-period` (over it: 403 with
- * Retry-After and OUTPOST_ERR_TOKEN_QUOTA_EXCEEDED), or both.
+ * rate-limit-by-key, or any other text: one counter) may use: `tokens-per-minute` (over it: 429
+ * with Retry-After and OUTPOST_ERR_TOKEN_LIMIT_EXCEEDED), `token-quota` per `token-quota-period`
+ * (over it: 403 with Retry-After and OUTPOST_ERR_TOKEN_QUOTA_EXCEEDED), or both.
  *
  * How tokens are counted (scope="node", the default: in the node-wide shared counters, exact
  * across this gateway's workers; scope="fleet": in Redis, across every gateway sharing it, with
@@ -16,9 +16,8 @@
  * - When the response has streamed to the client, the usage the model reports (llm-usage.ts:
  *   JSON `usage`, or the usage chunk of a server-sent event stream; a stream without one is
  *   estimated, as APIM does) is charged, less what the estimate already charged. A response
- *   without a readable usage charges nothing more. As in
- *   APIM, requests in flight together can pass the limit; the next ones are then refused until
- *   the window frees up.
+ *   without a readable usage charges nothing more. As in APIM, requests in flight together can
+ *   pass the limit; the next ones are then refused until the window frees up.
  * - tokens-per-minute slides like rate-limit (sliding-window.ts, 60 s windows); token-quota
  *   counts in fixed calendar windows (token-quota-period.ts).
  *
@@ -31,11 +30,11 @@
  * Deviations from APIM: tokens-consumed-header-name is refused at compile time (the header would
  * have to wait for the end of a body that streams to the client as it comes); counters are per
  * policy declaration (as rate-limit's), not one per key value shared by every scope; an estimate
- * higher than the reported usage is not given back; `scope` and `fail-mode` are Outpost's (as
- * for rate-limit); `estimate-prompt-token` is read as estimate-prompt-tokens (the spelling of Microsoft's policy
- * toolkit test data); estimate-prompt-tokens is optional (default false), as APIM's quota example
- * leaves it out. Request bodies the gateway does not buffer (chunked, or over 64 KiB) are not
- * estimated.
+ * higher than the reported usage is not given back; `scope` and `fail-mode` are Outpost's (as for
+ * rate-limit); `estimate-prompt-token` is read as estimate-prompt-tokens (the spelling of
+ * Microsoft's policy toolkit test data); estimate-prompt-tokens is optional (default false), as
+ * APIM's quota example leaves it out. Request bodies the gateway does not buffer (chunked, or
+ * over 64 KiB) are not estimated.
  */
 import type { PolicyFactory } from '../pipeline/policy-contract.js';
 import { CONTINUE, RESPOND, type Outcome } from '../pipeline/phases.js';
