@@ -51,6 +51,10 @@ export const ERRORS = {
   OUTPOST_ERR_RATE_LIMITED: { status: 429, source: 'policy', retrySafe: true, message: 'Rate limit is exceeded.' },
   /** quota / quota-by-key: the client sees APIM's words with the time until the window renews. */
   OUTPOST_ERR_QUOTA_EXCEEDED: { status: 403, source: 'policy', retrySafe: true, message: 'Out of call volume quota.' },
+  /** llm-token-limit / azure-openai-token-limit: tokens-per-minute used up for this key (429 with Retry-After, as APIM). */
+  OUTPOST_ERR_TOKEN_LIMIT_EXCEEDED: { status: 429, source: 'policy', retrySafe: true, message: 'Token limit is exceeded.' },
+  /** llm-token-limit / azure-openai-token-limit: token-quota used up for this key until the period renews (403, as APIM). */
+  OUTPOST_ERR_TOKEN_QUOTA_EXCEEDED: { status: 403, source: 'policy', retrySafe: true, message: 'Token quota is exceeded.' },
   /** limit-concurrency: too many requests with this key in flight on this node. */
   OUTPOST_ERR_CONCURRENCY_LIMITED: { status: 429, source: 'policy', retrySafe: true, message: 'Too many concurrent requests.' },
   /** A value known only per request (cors echoing the request's Origin) is not a valid header value: never written. */

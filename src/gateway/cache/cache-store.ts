@@ -13,6 +13,7 @@ import { allowOnly } from '../policies/attributes.js';
 import { bindDuration, boolValue, durationTemplate, type Duration } from './policy-value.js';
 import { cacheStoresOf } from './cache-stores.js';
 import { ResponseCapture } from './response-capture.js';
+import { addBodyTap } from '../pipeline/body-taps.js';
 import { downstreamCacheControl, type ResponseStorePlan } from './store-plan.js';
 
 interface Config {
@@ -42,7 +43,7 @@ export const cacheStore: PolicyFactory<Config> = {
         const seconds = secondsOf(ctx);
         const control = downstreamCacheControl(plan, seconds);
         if (control !== null) setHeader(response.headers, 'cache-control', control);
-        ctx.bodyTap = new ResponseCapture(stores, plan, seconds * 1000, services.now);
+        addBodyTap(ctx, new ResponseCapture(stores, plan, seconds * 1000, services.now));
         return CONTINUE;
       },
     };

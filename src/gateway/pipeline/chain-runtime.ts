@@ -31,8 +31,12 @@ export function chainBuffersResponse(chain: RuntimeChain): boolean {
   return buffersResponse.has(chain);
 }
 
-/** Policies (at any depth, e.g. inside choose) that need a whole body in their section. */
-const BODY_POLICIES = new Set(['set-body', 'find-and-replace', 'json-to-xml', 'xml-to-json', 'redirect-content-urls']);
+/**
+ * Policies (at any depth, e.g. inside choose) that need a whole body in their section. The LLM
+ * token policies read the prompt (estimate-prompt-tokens, and `"stream": true`, which APIM always estimates).
+ */
+const BODY_POLICIES = new Set(['set-body', 'find-and-replace', 'json-to-xml', 'xml-to-json', 'redirect-content-urls',
+  'llm-token-limit', 'azure-openai-token-limit', 'llm-emit-token-metric', 'azure-openai-emit-token-metric']);
 const RESPONSE_WAITERS = new Set(['set-body', 'find-and-replace', 'send-request', 'wait', 'json-to-xml', 'xml-to-json', 'jsonp', 'redirect-content-urls']);
 
 /** Whether compiled policy data holds a policy named in `names` (a CompiledPolicy: name and config). */

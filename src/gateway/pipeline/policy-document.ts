@@ -68,6 +68,7 @@ const EXPRESSION = /@[({]/;
 export const EXPRESSION_ATTRIBUTES = new Set(['validate-azure-ad-token@token-value', 'cache-store@duration', 'cache-store-value@duration',
   'when@condition', 'retry@condition', 'set-variable@value', 'set-status@code', 'set-status@reason',
   'rewrite-uri@template', 'rate-limit-by-key@counter-key', 'quota-by-key@counter-key', 'limit-concurrency@key',
+  'llm-token-limit@counter-key', 'azure-openai-token-limit@counter-key',
   'cache-lookup-value@key', 'cache-lookup-value@default-value', 'cache-store-value@key', 'cache-store-value@value', 'cache-remove-value@key',
   'set-backend-service@backend-id', 'set-backend-service@base-url', 'authentication-basic@username', 'authentication-basic@password', 'metadata@value',
   'emit-metric@value', 'dimension@value', 'find-and-replace@from', 'find-and-replace@to',

@@ -17,14 +17,25 @@ const KEY_FORMS = /^(subscription|ip|header:.+|claim:[^\s]+)$/;
 
 const MAX_KEY = 256;
 
-/** A compiled key: what to read, and the header (lowercased) or claim name; or an expression (name: its source). */
-export type CounterKey = { kind: 'subscription' | 'ip' | 'header' | 'claim'; name: string } | { kind: 'expression'; name: string; program: Program };
+/**
+ * A compiled key: what to read, and the header (lowercased) or claim name; an expression (name:
+ * its source); or a constant (name: the text), one counter for every request.
+ */
+export type CounterKey = { kind: 'subscription' | 'ip' | 'header' | 'claim' | 'constant'; name: string } | { kind: 'expression'; name: string; program: Program };
 
-export function compileCounterKey(el: PolicyElement, at: PolicyLocation, attr: string): CounterKey {
+/**
+ * `constants`: any other text is a constant key (APIM's counter-key is any value; the LLM token
+ * limits take it so); otherwise it is an error, as a likely typo of a named form.
+ */
+export function compileCounterKey(el: PolicyElement, at: PolicyLocation, attr: string, constants = false): CounterKey {
   const raw = stringAttr(el, at, attr);
   if (hasExpression(raw)) {
     const t = templateValue(at, attr, raw);
     if (t.k === 'code') return { kind: 'expression', name: raw.trim(), program: t.p };
+  }
+  if (constants && !KEY_FORMS.test(raw)) {
+    if (raw.length > MAX_KEY) throw new PolicyCompileError(at, attr, `must be at most ${MAX_KEY} characters`);
+    return { kind: 'constant', name: raw };
   }
   if (!KEY_FORMS.test(raw) || (raw.startsWith('header:') && !isToken(raw.slice(7)))) throw new PolicyCompileError(at, attr, `must be subscription, ip, header:<name> or claim:<name>, got ${JSON.stringify(raw)}`);
   const colon = raw.indexOf(':');
@@ -52,10 +63,11 @@ export function counterKeyOf(key: CounterKey, ctx: RequestContext): string {
     case 'ip': return ctx.clientIp;
     case 'header': return ctx.header(key.name) ?? '';
     case 'claim': return ctx.claim(key.name) ?? '';
+    case 'constant': return key.name;
   }
 }
 
 /** The key as written, for policy ids (`header:x-client`). */
 export function describeCounterKey(key: CounterKey): string {
-  return key.kind === 'expression' ? key.name : key.name === '' ? key.kind : `${key.kind}:${key.name}`;
+  return key.kind === 'expression' || key.kind === 'constant' ? key.name : key.name === '' ? key.kind : `${key.kind}:${key.name}`;
 }

@@ -11,32 +11,14 @@
  */
 import type { PolicyFactory, PolicyInstance } from '../pipeline/policy-contract.js';
 import { CONTINUE, type Outcome } from '../pipeline/phases.js';
-import { childLocation, PolicyCompileError } from '../pipeline/policy-element.js';
-import { bindStringTemplate, bindTemplate, hasExpression, type Template } from '../pipeline/expression/index.js';
+import { PolicyCompileError, type PolicyElement, type PolicyLocation } from '../pipeline/policy-element.js';
+import { bindTemplate, hasExpression, type Template } from '../pipeline/expression/index.js';
 import { allowOnly, stringAttr, templateValue } from './attributes.js';
 import type { RequestContext } from '../pipeline/context.js';
-import { labelName, MAX_DIMENSION_VALUE } from '../telemetry/custom-metrics.js';
+import { bindDimensions, compileDimensions, type Dimension } from './metric-dimensions.js';
 
-const MAX_DIMENSIONS = 10;
-const RESERVED_LABELS = new Set(['namespace', 'name', 'le', 'quantile']);
+const DIMENSION_RULES = { max: 10, maxCustom: null, shortDefaultNames: false };
 
-/**
- * APIM's default dimensions: a value taken from the request when the policy gives none. A Map, so
- * a dimension named like an inherited property ("constructor") is not mistaken for one.
- */
-const DEFAULTS: ReadonlyMap<string, (ctx: RequestContext) => string> = new Map<string, (ctx: RequestContext) => string>([
-  ['api id', (ctx) => ctx.apiId],
-  ['operation id', (ctx) => ctx.operationId],
-  ['product id', (ctx) => ctx.subscription?.productId ?? ''],
-  ['subscription id', (ctx) => ctx.subscription?.id ?? ''],
-  ['user id', () => ''],
-  ['location', () => ''],
-  ['gateway id', () => ''],
-  // Outpost does not name the backend entity a request went to in its context yet: empty.
-  ['backend id', () => ''],
-]);
-
-interface Dimension { label: string; value: Template | null; defaultName: string | null }
 interface Config { namespace: string; name: string; value: Template; dimensions: Dimension[] }
 
 export const emitMetric: PolicyFactory<Config> = {
@@ -45,49 +27,33 @@ export const emitMetric: PolicyFactory<Config> = {
   compile(el, at) {
     allowOnly(el, at, ['name', 'value', 'namespace'], ['dimension']);
     const name = stringAttr(el, at, 'name');
-    const namespace = stringAttr(el, at, 'namespace', 'API Management');
-    for (const [attr, v] of [['name', name], ['namespace', namespace]] as const) {
-      if (hasExpression(v)) throw new PolicyCompileError(at, attr, 'policy expressions are not allowed here (as in APIM)');
-      if (v.length > 256) throw new PolicyCompileError(at, attr, 'must be at most 256 characters');
-    }
+    const namespace = metricNamespace(el, at);
+    if (hasExpression(name)) throw new PolicyCompileError(at, 'name', 'policy expressions are not allowed here (as in APIM)');
+    if (name.length > 256) throw new PolicyCompileError(at, 'name', 'must be at most 256 characters');
     const value = templateValue(at, 'value', el.attrs.value ?? '1');
     if (value.k === 'text' && !Number.isFinite(Number(value.v))) throw new PolicyCompileError(at, 'value', `must be a number (a double), got ${JSON.stringify(value.v)}`);
-    const labels = new Set<string>();
-    const dimensions: Dimension[] = [];
-    el.children.forEach((c, i) => {
-      const where = childLocation(at, 'dimension', i);
-      allowOnly(c, where, ['name', 'value']);
-      const dimName = stringAttr(c, where, 'name');
-      if (hasExpression(dimName)) throw new PolicyCompileError(where, 'name', 'must be a constant: it becomes a label name on /metrics');
-      const label = labelName(dimName);
-      if (label === '' || RESERVED_LABELS.has(label) || labels.has(label)) throw new PolicyCompileError(where, 'name', `"${dimName}" is empty, reserved or repeats another dimension as label "${label}"`);
-      labels.add(label);
-      const defaultName = DEFAULTS.has(dimName.toLowerCase()) ? dimName.toLowerCase() : null;
-      if (c.attrs.value === undefined && defaultName === null) {
-        throw new PolicyCompileError(where, 'value', `is required: "${dimName}" is not a default dimension (${[...DEFAULTS.keys()].join(', ')})`);
-      }
-      dimensions.push({ label, value: c.attrs.value === undefined ? null : templateValue(where, 'value', c.attrs.value), defaultName });
-    });
-    if (dimensions.length > MAX_DIMENSIONS) throw new PolicyCompileError(at, null, `at most ${MAX_DIMENSIONS} dimensions (as in APIM)`);
-    return { namespace, name, value, dimensions };
+    return { namespace, name, value, dimensions: compileDimensions(el, at, DIMENSION_RULES) };
   },
   create(config, services): PolicyInstance {
     const valueOf = bindTemplate(config.value);
-    const dims = config.dimensions.map((d) => ({ label: d.label, of: d.value !== null ? bindStringTemplate(d.value) : DEFAULTS.get(d.defaultName!)! }));
+    const labelsOf = bindDimensions(config.dimensions);
     const sink = services.metrics;
     return {
       run(ctx: RequestContext): Outcome {
         if (sink === undefined) return CONTINUE;
         const raw = valueOf(ctx);
         const value = typeof raw === 'number' ? raw : Number(raw);
-        const labels: string[] = [];
-        for (const d of dims) {
-          const v = d.of(ctx);
-          labels.push(d.label, v.length <= MAX_DIMENSION_VALUE ? v : v.slice(0, MAX_DIMENSION_VALUE));
-        }
-        sink.add(config.namespace, config.name, labels, value);
+        sink.add(config.namespace, config.name, labelsOf(ctx), value);
         return CONTINUE;
       },
     };
   },
 };
+
+/** The `namespace` attribute (default "API Management"): a constant of at most 256 characters, as APIM. */
+export function metricNamespace(el: PolicyElement, at: PolicyLocation): string {
+  const namespace = stringAttr(el, at, 'namespace', 'API Management');
+  if (hasExpression(namespace)) throw new PolicyCompileError(at, 'namespace', 'policy expressions are not allowed here (as in APIM)');
+  if (namespace.length > 256) throw new PolicyCompileError(at, 'namespace', 'must be at most 256 characters');
+  return namespace;
+}

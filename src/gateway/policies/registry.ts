@@ -38,6 +38,8 @@ import { authenticationCertificate } from './authentication-certificate.js';
 import { trace } from './trace.js';
 import { emitMetric } from './emit-metric.js';
 import { getAuthorizationContext } from './get-authorization-context.js';
+import { azureOpenAiTokenLimit, llmTokenLimit } from './llm-token-limit.js';
+import { azureOpenAiEmitTokenMetric, llmEmitTokenMetric } from './llm-emit-token-metric.js';
 
 // choose compiles and creates its nested policies through this lookup (see choose.ts for why it is
 // passed in rather than imported); findFactory is only called once the registry is complete.
@@ -58,6 +60,7 @@ const FACTORIES: ReadonlyArray<PolicyFactory<never>> = [
   authenticationBasic, authenticationCertificate, getAuthorizationContext,
   trace, emitMetric,
   jsonToXmlPolicy, xmlToJsonPolicy, jsonp, redirectContentUrls, crossDomain, proxy,
+  llmTokenLimit, azureOpenAiTokenLimit, llmEmitTokenMetric, azureOpenAiEmitTokenMetric,
   choose, wait,
 ] as unknown as ReadonlyArray<PolicyFactory<never>>;
 

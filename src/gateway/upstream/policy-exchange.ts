@@ -28,7 +28,7 @@ function isFramingHeader(name: string): boolean {
 export class PolicyExchange extends ProxyExchange {
   /** Set when the retry policy applies and the request can be sent again. */
   private retryState: { plan: RetryPlan; attempt: number; send: () => void } | null = null;
-  /** A copy of the body for an outbound policy (cache-store), fed as chunks go to the client. */
+  /** A copy of the body for the policies that watch it (cache-store, the LLM token policies), fed as chunks go to the client. */
   private tap: ResponseBodyTap | null = null;
 
   constructor(res: HttpResponse, owner: ExchangeOwner, isHead: boolean, readonly ctx: RequestContext, readonly chain: RuntimeChain) {
@@ -44,7 +44,11 @@ export class PolicyExchange extends ProxyExchange {
       abort?.(new RetryAbortError());
       return false;
     }
-    if (this.chain.outbound === null) return true;
+    if (this.chain.outbound === null) {
+      // An inbound policy may still watch the body (the LLM token policies read its usage).
+      if (this.ctx.bodyTap !== null) this.startTap(statusText);
+      return true;
+    }
     return this.outboundOnHead(statusText);
   }
 
