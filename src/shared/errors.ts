@@ -73,6 +73,10 @@ export const ERRORS = {
   OUTPOST_ERR_SEND_REQUEST_TIMEOUT: { status: 504, source: 'backend', retrySafe: false, message: 'Gateway timeout: a send-request call did not answer in time' },
   /** A body that set-body, find-and-replace or send-request must hold whole is over its bound (1 MiB). */
   OUTPOST_ERR_BODY_TRANSFORM_TOO_LARGE: { status: 502, source: 'backend', retrySafe: false, message: 'Bad gateway: a body is too large for the policies that transform it' },
+  /** forward-request buffer-request-body="true": the request body is over gateway.maxReplayBodyBytes, the bound for a body kept to send again. */
+  OUTPOST_ERR_REPLAY_BODY_TOO_LARGE: { status: 413, source: 'client', retrySafe: false, message: 'Request body too large: it is over the bound for a body the gateway keeps to send again' },
+  /** forward-request fail-on-error-status-code="true": the backend answered 400-599, so on-error runs (context.Response is the backend's answer). */
+  OUTPOST_ERR_BACKEND_ERROR_STATUS: { status: 502, source: 'backend', retrySafe: false, message: 'Bad gateway: the backend answered with an error status' },
   /** A fleet counter with fail-mode="closed" could not reach Redis within the budget (or the breaker is open). */
   OUTPOST_ERR_REDIS_UNAVAILABLE: { status: 503, source: 'internal', retrySafe: true, message: 'Service unavailable: the fleet-wide counter store cannot be reached' },
   /** set-backend-service backend-id: the backend's circuit breaker is open (or every service of the pool is). */

@@ -17,7 +17,7 @@ import { setMethod } from './set-method.js';
 import { forwardRequest } from './forward-request.js';
 import { validateJwt } from './validate-jwt.js';
 import { validateAzureAdToken } from './validate-azure-ad-token.js';
-import { retry } from './retry.js';
+import { makeRetry } from './retry.js';
 import { cacheLookup } from '../cache/cache-lookup.js';
 import { cacheStore } from '../cache/cache-store.js';
 import { cacheLookupValue, cacheRemoveValue, cacheStoreValue } from '../cache/cache-value.js';
@@ -31,9 +31,10 @@ import { authenticationCertificate } from './authentication-certificate.js';
 import { trace } from './trace.js';
 import { emitMetric } from './emit-metric.js';
 
-// choose compiles and creates its nested policies through this lookup (see choose.ts for why it is
+// choose and retry compile and creates its nested policies through this lookup (see choose.ts for why it is
 // passed in rather than imported); findFactory is only called once the registry is complete.
 const choose = makeChoose((name) => findFactory(name));
+const retry = makeRetry((name) => findFactory(name));
 
 const FACTORIES: ReadonlyArray<PolicyFactory<never>> = [
   setHeader, returnResponse, mockResponse, setStatus, rateLimit, rateLimitByKey,
