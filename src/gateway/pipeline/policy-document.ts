@@ -70,7 +70,8 @@ export const EXPRESSION_ATTRIBUTES = new Set(['validate-azure-ad-token@token-val
   'rewrite-uri@template', 'rate-limit-by-key@counter-key', 'quota-by-key@counter-key', 'limit-concurrency@key',
   'cache-lookup-value@key', 'cache-lookup-value@default-value', 'cache-store-value@key', 'cache-store-value@value', 'cache-remove-value@key',
   'set-backend-service@backend-id', 'authentication-basic@username', 'authentication-basic@password', 'metadata@value',
-  'emit-metric@value', 'dimension@value', 'find-and-replace@from', 'find-and-replace@to']);
+  'emit-metric@value', 'dimension@value', 'find-and-replace@from', 'find-and-replace@to',
+  'retry@count', 'retry@interval', 'retry@max-interval', 'retry@delta', 'retry@first-fast-retry']);
 /** Elements (`parent/child` or a policy's own name) whose text may be a policy expression. */
 export const EXPRESSION_TEXTS = new Set(['set-header/value', 'set-query-parameter/value', 'set-method', 'return-response/set-body', 'set-variable', 'trace/message',
   'set-body', 'send-request/set-url', 'send-request/set-method', 'send-request/set-body',
