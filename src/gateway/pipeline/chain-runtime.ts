@@ -31,7 +31,7 @@ export function chainBuffersResponse(chain: RuntimeChain): boolean {
   return buffersResponse.has(chain);
 }
 
-/** Chains whose backend section may send the request again (a retry): a small body is kept to replay. */
+/** Chains whose backend section may send the request again (a retry, a followed 307/308): a small body is kept to replay. */
 const mayRetry = new WeakSet<RuntimeChain>();
 
 export function chainMayRetry(chain: RuntimeChain): boolean {
@@ -90,7 +90,7 @@ export function instantiateChain(chain: CompiledChain, services: WorkerServices)
   if (mentionsBody(chain) || holdsPolicy(chain.inbound, BODY_POLICIES) || holdsPolicy(chain.backend, BODY_POLICIES)) readsBody.add(out);
   // An outbound retry that waits between rounds cannot run while the head waits to be written.
   if (holdsPolicy(chain.outbound, RESPONSE_WAITERS) || mentionsBody(chain.outbound) || holdsPolicyWhere(chain.outbound, 'retry', (c) => c.waits === true)) buffersResponse.add(out);
-  if (holdsPolicy(chain.backend, RETRIES)) mayRetry.add(out);
+  if (holdsPolicy(chain.backend, RETRIES) || holdsPolicyWhere(chain.backend, 'forward-request', (c) => c.followRedirects === true)) mayRetry.add(out);
   if (holdsPolicyWhere(chain.backend, 'forward-request', (c) => c.bufferRequestBody === true)) buffersRequest.add(out);
   return out;
 }
