@@ -48,7 +48,7 @@ function isFramingHeader(name: string): boolean {
 
 export class PolicyExchange extends ProxyExchange {
   /** Set when a retry holds forward-request and the request can be sent again. */
-  private retryState: { plan: RetryPlan; attempt: number; send: () => void; delayMs: number } | null = null;
+  private retryState: { plan: RetryPlan; attempt: number; send: () => void; delayMs: number; replayable: boolean } | null = null;
   /** Set while the retry's children after forward-request wait on an answer. */
   private deciding: PendingDecision | null = null;
   /** forward-request follow-redirects: set by the request path; null when redirects are passed on. */
@@ -182,9 +182,9 @@ export class PolicyExchange extends ProxyExchange {
     this.ctx.ended();
   }
 
-  /** A retry holds forward-request and the body can be replayed: `send` dispatches this exchange again. */
-  enableRetry(plan: RetryPlan, send: () => void): void {
-    this.retryState = { plan, attempt: 0, send, delayMs: 0 };
+  /** A retry holds forward-request: `send` dispatches this exchange again (only when the body can be sent again). */
+  enableRetry(plan: RetryPlan, send: () => void, replayable: boolean): void {
+    this.retryState = { plan, attempt: 0, send, delayMs: 0, replayable };
   }
 
   /** forward-request follow-redirects="true": `follower` builds the request a redirect leads to. */
@@ -284,7 +284,7 @@ export class PolicyExchange extends ProxyExchange {
   /** Asks the retry condition about this attempt, with retries left; an expression that fails asks no more. */
   private wantsRetry(): boolean {
     const state = this.retryState!;
-    if (this.aborted || this.ended) return false;
+    if (!state.replayable || this.aborted || this.ended) return false;
     const ctx = this.ctx;
     try {
       if (state.attempt >= state.plan.count(ctx) || !state.plan.test(ctx)) return false;

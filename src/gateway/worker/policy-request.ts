@@ -74,7 +74,6 @@ export function startPolicyRequest(
     if (exchange.aborted) return;
     // set-body or find-and-replace gave a new body (only ever over a buffered one): its length is the gateway's to write.
     if (ctx.requestBodyReplaced) { body = ctx.requestBody; ctx.removeHeader('content-length'); }
-    const retry = ctx.retry !== null && !(body instanceof StreamingBody) ? ctx.retry : null;
     // A response that may be stored must not depend on what the key does not hold (cache-key.ts).
     if (ctx.cacheStore !== null) dropUnkeyedHeaders(ctx);
     // The last request sent, for a redirect to start from (forward-request follow-redirects).
@@ -101,7 +100,8 @@ export function startPolicyRequest(
       sent = opts;
       exchange.dispatchTo(pool, opts);
     };
-    if (retry !== null) exchange.enableRetry(retry, send);
+    // A streamed body cannot be sent again: the retry's children still run on the one answer, the condition is not asked.
+    if (ctx.retry !== null) exchange.enableRetry(ctx.retry, send, !(body instanceof StreamingBody));
     if (ctx.followRedirects) {
       exchange.enableRedirects((location, status) => {
         if (sent === null) return null;
