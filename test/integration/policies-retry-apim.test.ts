@@ -113,6 +113,19 @@ describe('retry (APIM): children per attempt, replayed bodies, outbound retry, f
     const retriedStatus = `<policies><inbound /><backend>
       <retry condition="@(context.Response.StatusCode == 503)" count="3" interval="0" first-fast-retry="true">
         <forward-request fail-on-error-status-code="true" /></retry></backend><outbound /><on-error /></policies>`;
+    // The genai-gateway-toolkit's pattern: a choose on the previous answer switches the backend for the retry.
+    const failover = `<policies><inbound /><backend>
+      <retry condition="@(context.Response.StatusCode == 503)" count="2" interval="0" first-fast-retry="true">
+        <choose>
+          <when condition="@(context.Response.StatusCode == 503)">
+            <set-variable name="selected" value="secondary" /><set-backend-service base-url="${backend.url}/secondary" />
+          </when>
+          <otherwise><set-variable name="selected" value="primary" /></otherwise>
+        </choose>
+        <forward-request timeout="10" />
+      </retry></backend>
+      <outbound><set-header name="x-selected" exists-action="override"><value>@((string)context.Variables["selected"])</value></set-header></outbound>
+      <on-error /></policies>`;
     const follow = '<policies><inbound /><backend><forward-request follow-redirects="true" /></backend><outbound /><on-error /></policies>';
     gw = await startGateway({
       gateway: { maxReplayBodyBytes: 200_000, redis: { url: 'redis://127.0.0.1:6379', keyPrefix: prefix, commandTimeoutMs: 500 } },
@@ -124,6 +137,7 @@ describe('retry (APIM): children per attempt, replayed bodies, outbound retry, f
         api('errstatus', errorStatus, backend.url),
         api('retried-status', retriedStatus, `${backend.url}/flaky`),
         api('follow', follow, backend.url),
+        api('failover', failover, `${backend.url}/flaky`),
         api('nofollow', '<policies><inbound /><backend><forward-request /></backend><outbound /><on-error /></policies>', backend.url),
       ],
     }, { workers: 1 });
@@ -197,6 +211,14 @@ describe('retry (APIM): children per attempt, replayed bodies, outbound retry, f
     const res = await request(gw.url('/retried-status/b'));
     assert.equal(res.statusCode, 200);
     assert.deepEqual(await res.body.json(), { attempts: 3 });
+  });
+
+  test('children before forward-request see the previous answer: a choose on its 503 sends the retry to another backend', async () => {
+    const res = await request(gw.url('/failover/c?q=1'));
+    assert.equal(res.statusCode, 200);
+    assert.equal(res.headers['x-selected'], 'secondary');
+    assert.equal((await res.body.json() as { url: string }).url, '/secondary/c?q=1');
+    assert.equal(attempts.get('/flaky/c')!.length, 1, 'the primary was tried once');
   });
 
   test('follow-redirects: the gateway follows a 302 (as a GET) and a 307 (method and body kept); without it the 302 is passed on', async () => {
