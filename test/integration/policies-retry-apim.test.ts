@@ -138,6 +138,9 @@ describe('retry (APIM): children per attempt, replayed bodies, outbound retry, f
         api('retried-status', retriedStatus, `${backend.url}/flaky`),
         api('follow', follow, backend.url),
         api('failover', failover, `${backend.url}/flaky`),
+        api('bad-condition', `<policies><inbound /><backend>
+          <retry condition="@((int)context.Variables[&quot;missing&quot;] > 0)" count="2" interval="0"><forward-request /></retry></backend>
+          <outbound /><on-error /></policies>`, `${backend.url}/flaky`),
         api('nofollow', '<policies><inbound /><backend><forward-request /></backend><outbound /><on-error /></policies>', backend.url),
       ],
     }, { workers: 1 });
@@ -219,6 +222,14 @@ describe('retry (APIM): children per attempt, replayed bodies, outbound retry, f
     assert.equal(res.headers['x-selected'], 'secondary');
     assert.equal((await res.body.json() as { url: string }).url, '/secondary/c?q=1');
     assert.equal(attempts.get('/flaky/c')!.length, 1, 'the primary was tried once');
+  });
+
+  test('a condition that fails to evaluate sends the request to on-error (500 OUTPOST_ERR_EXPRESSION_FAILED), as any expression', async () => {
+    const res = await request(gw.url('/bad-condition/d'));
+    assert.equal(res.statusCode, 500);
+    assert.equal(res.headers['x-outpost-error'], 'OUTPOST_ERR_EXPRESSION_FAILED');
+    await res.body.dump();
+    assert.equal(attempts.get('/flaky/d')!.length, 1);
   });
 
   test('follow-redirects: the gateway follows a 302 (as a GET) and a 307 (method and body kept); without it the 302 is passed on', async () => {

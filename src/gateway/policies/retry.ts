@@ -6,8 +6,8 @@
  * expression over context (`@(context.Response.StatusCode == 429)`,
  * `@(context.Variables.GetValueOrDefault<int>("n") < 3)`) or Outpost's condition language
  * (`response.status >= 500 or error.source == 'backend'`). A child that answers
- * (return-response) or fails ends the retry with that outcome; an expression that fails in the
- * condition fails the request to on-error.
+ * (return-response) or fails ends the retry with that outcome; an expression that fails (the
+ * condition, count, a wait) fails the request to on-error, around forward-request too.
  *
  * With a <forward-request> among its children (backend section) the forward happens inside each
  * round: the children before it run, the request is sent, the children after it run on the

@@ -8,6 +8,7 @@
  * body is held, paused at the backend, until they are done.
  */
 import type { ClientResponse as HttpResponse } from '../../http1/server/client-response.js';
+import { ERRORS, OutpostError } from '../../shared/errors.js';
 import type { LastError, PolicyResponse, RequestContext, RetryPlan } from '../pipeline/context.js';
 import { runSection, type RuntimeChain } from '../pipeline/chain-runtime.js';
 import { CONTINUE, FAIL, RESPOND, type Outcome } from '../pipeline/phases.js';
@@ -101,7 +102,14 @@ export abstract class ForwardExchange extends ProxyExchange {
     // No answer: the condition sees the failure (context.LastError, error.source), as on-error would.
     ctx.response = null;
     ctx.lastError = { source: 'backend', reason: code, message: err.message, section: 'backend', policy: 'forward-request', code };
-    if (!this.wantsRetry()) return false;
+    let again: boolean;
+    try {
+      again = this.wantsRetry();
+    } catch (failure) {
+      this.conditionFailed(failure);
+      return true;
+    }
+    if (!again) return false;
     this.scheduleRetry();
     return true;
   }
@@ -205,7 +213,15 @@ export abstract class ForwardExchange extends ProxyExchange {
       else this.failFromPolicy();
       return DROPPED;
     }
-    if (this.wantsRetry()) {
+    let again: boolean;
+    try {
+      again = this.wantsRetry();
+    } catch (failure) {
+      this.dropAttempt();
+      this.conditionFailed(failure);
+      return DROPPED;
+    }
+    if (again) {
       const abort = this.abortUpstream;
       this.scheduleRetry();
       abort?.(new RetryAbortError());
@@ -230,18 +246,23 @@ export abstract class ForwardExchange extends ProxyExchange {
     if (pending.complete) this.onComplete();
   }
 
-  /** Asks the retry condition about this attempt, with retries left; an expression that fails asks no more. */
+  /** Asks the retry condition about this attempt, with retries left; throws what a failing expression (condition, count, a wait) throws. */
   private wantsRetry(): boolean {
     const state = this.retryState!;
     if (!state.replayable || this.aborted || this.ended) return false;
     const ctx = this.ctx;
-    try {
-      if (state.attempt >= state.plan.count(ctx) || !state.plan.test(ctx)) return false;
-      state.delayMs = state.plan.delayMs(ctx, state.attempt + 1);
-      return true;
-    } catch {
-      return false;
-    }
+    if (state.attempt >= state.plan.count(ctx) || !state.plan.test(ctx)) return false;
+    state.delayMs = state.plan.delayMs(ctx, state.attempt + 1);
+    return true;
+  }
+
+  /** The retry's condition (or count, or a wait) failed to evaluate: on-error runs, as for any policy expression (run-section.ts). */
+  private conditionFailed(err: unknown): void {
+    const code = err instanceof OutpostError ? err.code : 'OUTPOST_ERR_POLICY_FAILED';
+    const reason = code === 'OUTPOST_ERR_EXPRESSION_FAILED' ? 'ExpressionValueEvaluationFailure' : code;
+    const source = ERRORS[code].source;
+    this.ctx.fail({ source: source === 'config' ? 'policy' : source, reason, message: err instanceof Error ? err.message : String(err), section: 'backend', policy: 'retry', code });
+    this.failFromPolicy();
   }
 
   /** Forgets the abandoned attempt; after the plan's wait, the retry's children before forward-request run again, then the send. */
@@ -281,5 +302,4 @@ export abstract class ForwardExchange extends ProxyExchange {
     this.runOnError({ source: 'backend', reason: code, message: `the backend answered ${response.status}`, section: 'backend', policy: 'forward-request', code }, response);
     this.finish();
   }
-
 }
