@@ -39,6 +39,11 @@ describe('redirectRequest', () => {
     const next = redirectRequest(post(null), ORIGIN, 'https://other.example/x', 308)!;
     assert.equal(next.origin, 'https://other.example');
     assert.deepEqual(next.request.headers, ['content-type', 'application/json', 'content-length', '2', 'x-keep', 'yes', 'host', 'other.example']);
+    const withCredential = post(null);
+    withCredential.headers.push('x-backend-key', 's3cret');
+    const own = withCredential.headers.slice(0, -2);
+    assert.ok(redirectRequest(withCredential, ORIGIN, '/same', 307, own)!.request.headers.includes('x-backend-key'), 'the same backend keeps its credentials');
+    assert.ok(!redirectRequest(withCredential, ORIGIN, 'http://elsewhere.example/', 307, own)!.request.headers.includes('x-backend-key'), 'another origin never gets them');
     assert.equal(redirectRequest(post(null), ORIGIN, 'ftp://files.example/x', 302), null);
     assert.equal(redirectRequest(post(null), ORIGIN, 'http://[bad', 302), null);
     assert.equal(redirectRequest(post(null), ORIGIN, `/${'a'.repeat(9000)}`, 302), null);

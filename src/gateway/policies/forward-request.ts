@@ -15,7 +15,7 @@
  *   at most 10 times (then the last redirect is passed on); 303, and 301/302 to anything but
  *   GET/HEAD, go on as a GET without a body, as .NET's HttpClient does; a redirect that needs the
  *   body again when it streamed, or to a scheme other than http(s), is passed to the client. A
- *   redirect to another origin drops Authorization and Cookie. Default false: redirects are passed on.
+ *   redirect to another origin drops Authorization, Cookie and a backend entity's credentials. Default false: redirects are passed on.
  * - `buffer-response` is accepted either way: responses stream with backpressure (outbound
  *   policies that need the whole body buffer it themselves).
  * - `http-version`: "1", and "2or1" (HTTP/2 preferred, HTTP/1.1 allowed), send HTTP/1.1, the

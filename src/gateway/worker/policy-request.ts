@@ -105,7 +105,7 @@ export function startPolicyRequest(
     if (ctx.followRedirects) {
       exchange.enableRedirects((location, status) => {
         if (sent === null) return null;
-        const next = redirectRequest(sent, sentOrigin, location, status);
+        const next = redirectRequest(sent, sentOrigin, location, status, ctx.headers);
         if (next === null) return null;
         const pool = next.origin === sentOrigin ? sentPool : owner.pools.get(next.origin, gen.settings.upstream, next.origin === api.meta.origin ? api.tls : null);
         return () => {

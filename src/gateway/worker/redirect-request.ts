@@ -3,7 +3,8 @@
  * HttpClient (APIM's) builds it. 303, and 301/302 to a method other than GET or HEAD, go on as a
  * GET without a body; 307 and 308 keep the method and body (only a body the gateway holds: a
  * streamed one was sent already, so the redirect is passed to the client instead). The Host
- * header follows the new URL; another origin does not get the Authorization or Cookie headers.
+ * header follows the new URL; another origin does not get the Authorization or Cookie headers, nor
+ * a backend entity's credential headers.
  * Only http and https URLs are followed.
  */
 import { Readable } from 'node:stream';
@@ -17,7 +18,11 @@ export interface RedirectTarget {
 /** Longest Location followed: it becomes a request line. */
 const MAX_LOCATION = 8192;
 
-export function redirectRequest(sent: UpstreamRequest, sentOrigin: string, location: string, status: number): RedirectTarget | null {
+/**
+ * `ownHeaders` are the request's headers without a backend entity's credentials: what another
+ * origin may get (the credentials are the backend's, never a redirect target's).
+ */
+export function redirectRequest(sent: UpstreamRequest, sentOrigin: string, location: string, status: number, ownHeaders: readonly string[] = sent.headers): RedirectTarget | null {
   if (location.length > MAX_LOCATION) return null;
   let url: URL;
   try {
@@ -30,7 +35,7 @@ export function redirectRequest(sent: UpstreamRequest, sentOrigin: string, locat
   if (!asGet && sent.body instanceof Readable) return null;
   const sameOrigin = url.origin === sentOrigin;
   const headers: string[] = [];
-  const h = sent.headers;
+  const h = sameOrigin ? sent.headers : ownHeaders;
   for (let i = 0; i < h.length; i += 2) {
     const name = h[i];
     if (name === 'host') continue;
