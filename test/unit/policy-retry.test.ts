@@ -13,6 +13,11 @@ import { CONTINUE, FAIL, RESPOND } from '../../src/gateway/pipeline/phases.js';
 import { PolicyCompileError } from '../../src/gateway/pipeline/policy-element.js';
 import { runSection } from '../../src/gateway/pipeline/run-section.js';
 import { compileErrorAttribute, compileOne, instanceOf, newContext } from '../support/policy-harness.js';
+import { validateGatewayConfig } from '../../src/shared/config-schema.js';
+import { compilePolicies } from '../../src/gateway/pipeline/compile-policies.js';
+import { chainBuffersRequestBody, chainBuffersResponse, chainMayRetry, instantiateChain } from '../../src/gateway/pipeline/chain-runtime.js';
+import { SharedCounters } from '../../src/gateway/pipeline/shared-counters.js';
+import { SharedGauges } from '../../src/gateway/pipeline/shared-gauges.js';
 
 const retry = findFactory('retry')!;
 
@@ -144,5 +149,35 @@ describe('retry: waits (APIM\'s formulas)', () => {
     const ctx = newContext();
     instanceOf(retry, '<retry condition="true" count="3" interval="2" first-fast-retry="true"><forward-request /></retry>', 'backend').run(ctx);
     assert.deepEqual([1, 2].map((n) => ctx.retry!.delayMs(ctx, n)), [0, 2000]);
+  });
+});
+
+describe('retry: what the request path prepares for it (chain-runtime.ts)', () => {
+  const services = { counters: new SharedCounters(SharedCounters.allocate(64)), gauges: new SharedGauges(SharedGauges.allocate(1, 64), 0), now: () => Date.now() };
+  const chainOf = (policies: string) => {
+    const result = validateGatewayConfig({
+      apis: [{ id: 'a', name: 'A', path: 'a', serviceUrl: 'http://127.0.0.1:1', subscriptionRequired: false, operations: [{ id: 'o', method: '*', urlTemplate: '/*', policies }] }],
+    });
+    assert.ok(result.ok, JSON.stringify(!result.ok && result.problems));
+    const compiled = compilePolicies(result.config);
+    assert.deepEqual(compiled.problems, []);
+    return instantiateChain(compiled.chains[0]![''], services);
+  };
+
+  test('a retry in backend keeps small bodies; buffer-request-body keeps any body (bounded); follow-redirects keeps small ones', () => {
+    const retrying = chainOf('<policies><backend><choose><when condition="true"><retry condition="true" count="1" interval="0"><forward-request /></retry></when></choose></backend></policies>');
+    assert.deepEqual([chainMayRetry(retrying), chainBuffersRequestBody(retrying)], [true, false]);
+    const buffering = chainOf('<policies><backend><retry condition="true" count="1" interval="0"><forward-request buffer-request-body="true" /></retry></backend></policies>');
+    assert.deepEqual([chainMayRetry(buffering), chainBuffersRequestBody(buffering)], [true, true]);
+    const following = chainOf('<policies><backend><forward-request follow-redirects="true" /></backend></policies>');
+    assert.deepEqual([chainMayRetry(following), chainBuffersRequestBody(following)], [true, false]);
+    const plain = chainOf('<policies><backend><forward-request /></backend></policies>');
+    assert.deepEqual([chainMayRetry(plain), chainBuffersRequestBody(plain)], [false, false]);
+  });
+
+  test('an outbound retry that may wait (an interval, or an expression) buffers the response; one that never waits streams it', () => {
+    assert.equal(chainBuffersResponse(chainOf(`<policies><outbound><retry condition="true" count="2" interval="1">${COUNT_ROUND}</retry></outbound></policies>`)), true);
+    assert.equal(chainBuffersResponse(chainOf(`<policies><outbound><retry condition="true" count="2" interval="@(0)">${COUNT_ROUND}</retry></outbound></policies>`)), true);
+    assert.equal(chainBuffersResponse(chainOf(`<policies><outbound><retry condition="true" count="2" interval="0">${COUNT_ROUND}</retry></outbound></policies>`)), false);
   });
 });
