@@ -111,6 +111,11 @@ const gatewaySchema = z.object({
   maxHeaderBytes: z.number().int().min(1024).max(1 << 20).default(16_384),
   /** Largest request body; larger ones get 413. 0 means no limit. */
   maxBodyBytes: z.number().int().min(0).default(100 * 1024 * 1024),
+  /**
+   * Largest request body kept whole so a retry can send it again, with forward-request
+   * buffer-request-body="true"; larger ones get 413 OUTPOST_ERR_REPLAY_BODY_TOO_LARGE.
+   */
+  maxReplayBodyBytes: z.number().int().min(1024).max(64 * 1024 * 1024).default(1024 * 1024),
   /** Most header field lines in a request; more get 431. */
   maxHeaderCount: z.number().int().min(8).max(1000).default(100),
   /** A request head must arrive within this long of its first byte (slowloris): else 408. */

@@ -83,6 +83,10 @@ export const ERRORS = {
   OUTPOST_ERR_RESPONSE_BODY_NOT_CONVERTIBLE: { status: 502, source: 'backend', retrySafe: false, message: 'Bad gateway: the backend response body could not be converted (malformed JSON or XML)' },
   /** jsonp: the callback query parameter is not a JavaScript name (letters, digits, _ $ and dots, at most 128): never written into a script. */
   OUTPOST_ERR_JSONP_CALLBACK_INVALID: { status: 400, source: 'client', retrySafe: false, message: 'Bad request: the JSONP callback parameter is not a valid JavaScript function name' },
+  /** forward-request buffer-request-body="true": the request body is over gateway.maxReplayBodyBytes, the bound for a body kept to send again. */
+  OUTPOST_ERR_REPLAY_BODY_TOO_LARGE: { status: 413, source: 'client', retrySafe: false, message: 'Request body too large: it is over the bound for a body the gateway keeps to send again' },
+  /** forward-request fail-on-error-status-code="true": the backend answered 400-599, so on-error runs (context.Response is the backend's answer). */
+  OUTPOST_ERR_BACKEND_ERROR_STATUS: { status: 502, source: 'backend', retrySafe: false, message: 'Bad gateway: the backend answered with an error status' },
   /** A fleet counter with fail-mode="closed" could not reach Redis within the budget (or the breaker is open). */
   OUTPOST_ERR_REDIS_UNAVAILABLE: { status: 503, source: 'internal', retrySafe: true, message: 'Service unavailable: the fleet-wide counter store cannot be reached' },
   /** set-backend-service backend-id: the backend's circuit breaker is open (or every service of the pool is). */

@@ -212,7 +212,8 @@ export const POLICY_CASES: PolicyCase[] = [
   {
     name: 'forward-request', yaml: { timeout: 5 }, sections: ['backend'],
     runs: [{ title: 'sets the timeout', section: 'backend', expect: CONTINUE, check: (ctx) => assert.equal(ctx.timeoutMs, 5000) }],
-    bad: [{ yaml: { timeout: 0 }, attribute: 'timeout' }, { yaml: { 'follow-redirects': 'true' }, attribute: 'follow-redirects' }, { yaml: { 'buffer-request-body': 'true' }, attribute: 'buffer-request-body' }],
+    bad: [{ yaml: { timeout: 0 }, attribute: 'timeout' }, { yaml: { 'follow-redirects': 'maybe' }, attribute: 'follow-redirects' }, { yaml: { 'buffer-request-body': 'yes' }, attribute: 'buffer-request-body' },
+      { yaml: { 'http-version': '2' }, attribute: 'http-version' }],
   },
   {
     name: 'validate-jwt', yaml: { 'require-expiration-time': false, 'issuer-signing-keys': { key: JWT_SECRET.toString('base64') } }, sections: ['inbound'],
@@ -286,15 +287,21 @@ export const POLICY_CASES: PolicyCase[] = [
     ],
   },
   {
-    name: 'retry', yaml: { condition: 'response.status >= 500', count: 2, interval: 0 }, sections: ['backend'],
-    runs: [{ title: 'hands the forward a retry plan', section: 'backend', expect: CONTINUE, check: (ctx) => {
-      assert.equal(ctx.retry!.count, 2);
-      assert.equal(ctx.retry!.delayMs(1), 0);
-    } }],
+    name: 'retry', yaml: { condition: 'response.status >= 500', count: 2, interval: 0, 'set-variable': { name: 'round', value: 'x' } }, sections: ['backend', 'inbound', 'outbound', 'on-error'],
+    runs: [
+      { title: 'around forward-request, hands the forward a retry plan', section: 'backend',
+        yaml: { condition: 'response.status >= 500', count: 2, interval: 0, 'forward-request': {} }, expect: CONTINUE, check: (ctx) => {
+          assert.equal(ctx.retry!.count(ctx), 2);
+          assert.equal(ctx.retry!.delayMs(ctx, 1), 0);
+        } },
+      { title: 'without forward-request, re-runs its children while the condition holds', section: 'inbound',
+        yaml: { condition: '@(context.Variables.GetValueOrDefault<int>("n", 0) < 3)', count: 5, interval: 0, 'set-variable': { name: 'n', value: '@(context.Variables.GetValueOrDefault<int>("n", 0) + 1)' } },
+        expect: CONTINUE, check: (ctx) => { assert.equal(ctx.variable('n'), 3); assert.equal(ctx.retry, null); } },
+    ],
     bad: [
       { yaml: { count: 2, interval: 0 }, attribute: 'condition' },
       { yaml: { condition: 'response.status >=', count: 2, interval: 0 }, attribute: 'condition' },
-      { yaml: { condition: 'true', count: 11, interval: 0 }, attribute: 'count' },
+      { yaml: { condition: 'true', count: 51, interval: 0 }, attribute: 'count' },
       { yaml: { condition: 'true', count: 1, interval: 0, 'forward-request': { timeout: 0 } }, attribute: 'timeout' },
     ],
   },

@@ -152,7 +152,7 @@ describe('validateGatewayConfig: defaults and normalisation', () => {
     assert.deepStrictEqual(result.config, {
       gateway: {
         name: 'outpost', port: 8080, opsPort: 9090, workers: 0, maxHeaderBytes: 16_384,
-        maxBodyBytes: 104_857_600, maxHeaderCount: 100, requestHeadTimeoutMs: 10_000, clientIdleTimeoutMs: 5_000,
+        maxBodyBytes: 104_857_600, maxReplayBodyBytes: 1_048_576, maxHeaderCount: 100, requestHeadTimeoutMs: 10_000, clientIdleTimeoutMs: 5_000,
         requestBodyTimeoutMs: 30_000, trustedProxies: [], drainTimeoutSeconds: 30,
         upstream: { connections: 128, connectTimeoutMs: 5000, headersTimeoutMs: 60_000, bodyTimeoutMs: 60_000, keepAliveTimeoutMs: 4000, queueLimit: 1024 },
         requestLog: { enabled: true, sample: 1 },

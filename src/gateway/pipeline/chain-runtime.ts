@@ -31,6 +31,20 @@ export function chainBuffersResponse(chain: RuntimeChain): boolean {
   return buffersResponse.has(chain);
 }
 
+/** Chains whose backend section may send the request again (a retry, a followed 307/308): a small body is kept to replay. */
+const mayRetry = new WeakSet<RuntimeChain>();
+
+export function chainMayRetry(chain: RuntimeChain): boolean {
+  return mayRetry.has(chain);
+}
+
+/** Chains with forward-request buffer-request-body="true": the whole body is read (bounded) before the forward. */
+const buffersRequest = new WeakSet<RuntimeChain>();
+
+export function chainBuffersRequestBody(chain: RuntimeChain): boolean {
+  return buffersRequest.has(chain);
+}
+
 /**
  * Policies (at any depth, e.g. inside choose) that need a whole body in their section. The LLM
  * token policies read the prompt (estimate-prompt-tokens, and `"stream": true`, which APIM always estimates).
@@ -38,6 +52,7 @@ export function chainBuffersResponse(chain: RuntimeChain): boolean {
 const BODY_POLICIES = new Set(['set-body', 'find-and-replace', 'json-to-xml', 'xml-to-json', 'redirect-content-urls',
   'llm-token-limit', 'azure-openai-token-limit', 'llm-emit-token-metric', 'azure-openai-emit-token-metric']);
 const RESPONSE_WAITERS = new Set(['set-body', 'find-and-replace', 'send-request', 'wait', 'json-to-xml', 'xml-to-json', 'jsonp', 'redirect-content-urls']);
+const RETRIES = new Set(['retry']);
 
 /** Whether compiled policy data holds a policy named in `names` (a CompiledPolicy: name and config). */
 function holdsPolicy(data: unknown, names: ReadonlySet<string>, depth = 0): boolean {
@@ -46,6 +61,15 @@ function holdsPolicy(data: unknown, names: ReadonlySet<string>, depth = 0): bool
   const o = data as Record<string, unknown>;
   if (typeof o.name === 'string' && 'config' in o && names.has(o.name)) return true;
   return Object.values(o).some((x) => holdsPolicy(x, names, depth + 1));
+}
+
+/** Whether compiled policy data holds a policy named `name` whose config satisfies `test` (a retry that waits, a forward-request that buffers). */
+function holdsPolicyWhere(data: unknown, name: string, test: (config: Record<string, unknown>) => boolean, depth = 0): boolean {
+  if (data === null || typeof data !== 'object' || depth > 200) return false;
+  if (Array.isArray(data)) return data.some((x) => holdsPolicyWhere(x, name, test, depth + 1));
+  const o = data as Record<string, unknown>;
+  if (o.name === name && o.config !== null && typeof o.config === 'object' && test(o.config as Record<string, unknown>)) return true;
+  return Object.values(o).some((x) => holdsPolicyWhere(x, name, test, depth + 1));
 }
 
 /** Whether compiled policy data holds an expression node reading `.Body` (found once per generation). */
@@ -68,6 +92,9 @@ export function instantiateChain(chain: CompiledChain, services: WorkerServices)
     };
   }
   if (mentionsBody(chain) || holdsPolicy(chain.inbound, BODY_POLICIES) || holdsPolicy(chain.backend, BODY_POLICIES)) readsBody.add(out);
-  if (holdsPolicy(chain.outbound, RESPONSE_WAITERS) || mentionsBody(chain.outbound)) buffersResponse.add(out);
+  // An outbound retry that waits between rounds cannot run while the head waits to be written.
+  if (holdsPolicy(chain.outbound, RESPONSE_WAITERS) || mentionsBody(chain.outbound) || holdsPolicyWhere(chain.outbound, 'retry', (c) => c.waits === true)) buffersResponse.add(out);
+  if (holdsPolicy(chain.backend, RETRIES) || holdsPolicyWhere(chain.backend, 'forward-request', (c) => c.followRedirects === true)) mayRetry.add(out);
+  if (holdsPolicyWhere(chain.backend, 'forward-request', (c) => c.bufferRequestBody === true)) buffersRequest.add(out);
   return out;
 }

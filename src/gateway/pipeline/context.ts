@@ -6,6 +6,7 @@
  * what undici sends; the response list is what the client gets.
  */
 import type { Section } from './phases.js';
+import type { RuntimeSection } from './run-section.js';
 import type { ErrorCode } from '../../shared/errors.js';
 import type { ResponseStorePlan } from '../cache/store-plan.js';
 import type { ProxyRoute } from '../upstream/proxy-route.js';
@@ -26,19 +27,22 @@ export interface SubscriptionView {
   productId: string | null;
 }
 
-/** What the retry policy asks of the forward: bound once per generation, shared by requests. */
+/**
+ * What a retry that holds <forward-request> asks of the forward: bound once per generation, shared
+ * by requests. The retry policy ran `before` once already (the first round); the exchange re-runs
+ * it before each retry, runs `after` on each attempt's answer, then asks `test`.
+ */
 export interface RetryPlan {
   /** Whether to send again, seeing the backend's answer in ctx.response or its failure in ctx.lastError. */
   test(ctx: RequestContext): boolean;
-  /** Retries after the first attempt. */
-  count: number;
-  /** Wait before retry number `attempt` (1-based). */
-  delayMs(attempt: number): number;
-  /**
-   * A <set-backend-service> inside <retry>: run again before each retry, so a pool picks again
-   * (a member whose breaker just opened is skipped). Null when the retry holds none.
-   */
-  reroute: ((ctx: RequestContext) => void) | null;
+  /** Retries after the first attempt (count may be a policy expression, so it is asked per request). */
+  count(ctx: RequestContext): number;
+  /** Wait before retry number `attempt` (1-based), ms. */
+  delayMs(ctx: RequestContext, attempt: number): number;
+  /** The retry's children before <forward-request> (re-run before each retry), or null when none. */
+  before: RuntimeSection | null;
+  /** The retry's children after <forward-request>, run on each attempt's answer, or null when none. */
+  after: RuntimeSection | null;
 }
 
 /** A backend entity chosen by set-backend-service backend-id (see src/gateway/backends/). */
@@ -88,8 +92,12 @@ export class RequestContext {
   proxy: ProxyRoute | null = null;
   /** forward-request timeout, ms; 0 keeps the gateway's upstream settings. */
   timeoutMs = 0;
-  /** Set by the retry policy; null sends once. */
+  /** Set by a retry that holds forward-request; null sends once. */
   retry: RetryPlan | null = null;
+  /** forward-request fail-on-error-status-code="true": a 400-599 answer goes to on-error. */
+  failOnErrorStatus = false;
+  /** forward-request follow-redirects="true": the gateway follows the backend's redirects itself. */
+  followRedirects = false;
   /**
    * APIM's context.Variables (set-variable, cache-lookup-value, send-request's
    * response-variable-name, validate-jwt's output-token-variable-name...). Null until a policy

@@ -74,7 +74,8 @@ export const EXPRESSION_ATTRIBUTES = new Set(['validate-azure-ad-token@token-val
   'emit-metric@value', 'dimension@value', 'find-and-replace@from', 'find-and-replace@to',
   'get-authorization-context@provider-id', 'get-authorization-context@authorization-id', 'get-authorization-context@context-variable-name',
   'get-authorization-context@identity-type', 'get-authorization-context@identity', 'get-authorization-context@ignore-error',
-  'jsonp@callback-parameter-name']);
+  'jsonp@callback-parameter-name',
+  'retry@count', 'retry@interval', 'retry@max-interval', 'retry@delta', 'retry@first-fast-retry']);
 /** Elements (`parent/child` or a policy's own name) whose text may be a policy expression. */
 export const EXPRESSION_TEXTS = new Set(['set-header/value', 'set-query-parameter/value', 'set-method', 'return-response/set-body', 'set-variable', 'trace/message',
   'set-body', 'send-request/set-url', 'send-request/set-method', 'send-request/set-body',

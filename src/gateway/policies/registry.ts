@@ -24,7 +24,7 @@ import { setMethod } from './set-method.js';
 import { forwardRequest } from './forward-request.js';
 import { validateJwt } from './validate-jwt.js';
 import { validateAzureAdToken } from './validate-azure-ad-token.js';
-import { retry } from './retry.js';
+import { makeRetry } from './retry.js';
 import { cacheLookup } from '../cache/cache-lookup.js';
 import { cacheStore } from '../cache/cache-store.js';
 import { cacheLookupValue, cacheRemoveValue, cacheStoreValue } from '../cache/cache-value.js';
@@ -41,12 +41,13 @@ import { getAuthorizationContext } from './get-authorization-context.js';
 import { azureOpenAiTokenLimit, llmTokenLimit } from './llm-token-limit.js';
 import { azureOpenAiEmitTokenMetric, llmEmitTokenMetric } from './llm-emit-token-metric.js';
 
-// choose compiles and creates its nested policies through this lookup (see choose.ts for why it is
+// choose and retry compile and creates its nested policies through this lookup (see choose.ts for why it is
 // passed in rather than imported); findFactory is only called once the registry is complete.
 const choose = makeChoose((name) => findFactory(name));
 // wait and limit-concurrency hold policies too, found the same way.
 const wait = makeWait((name) => findFactory(name));
 const limitConcurrency = makeLimitConcurrency((name) => findFactory(name));
+const retry = makeRetry((name) => findFactory(name));
 
 const FACTORIES: ReadonlyArray<PolicyFactory<never>> = [
   setHeader, returnResponse, mockResponse, setStatus, rateLimit, rateLimitByKey,

@@ -1,55 +1,37 @@
 /**
- * The exchange of an operation with policies: the plain ProxyExchange plus what policies add on
- * the backend's answer. outbound runs on the backend's status and headers before they are
- * written; on-error shapes failures; retry sends the request again while its condition holds
- * (nothing is written to the client until the attempt that counts); inbound policies' extra
- * response headers go on every answer; atEnd hooks run when the exchange ends.
+ * The exchange of an operation with policies: the plain ProxyExchange, the forward's redirects,
+ * error statuses and retries (forward-exchange.ts), plus what policies add on the backend's answer:
+ * outbound runs on the backend's status and headers before they are written; on-error shapes
+ * failures; inbound policies' extra response headers go on every answer; atEnd hooks run when the
+ * exchange ends.
  */
 import type { ClientResponse as HttpResponse } from '../../http1/server/client-response.js';
 import { statusLine, type ErrorCode } from '../../shared/errors.js';
 import { errorResponse, writeError, writePolicyResponse } from '../worker/respond.js';
-import type { LastError, RequestContext, ResponseBodyTap, RetryPlan } from '../pipeline/context.js';
+import type { LastError, PolicyResponse, RequestContext, ResponseBodyTap } from '../pipeline/context.js';
 import { runSection, type RuntimeChain } from '../pipeline/chain-runtime.js';
 import { CONTINUE, FAIL, RESPOND, type Outcome } from '../pipeline/phases.js';
-import { isHopByHop } from './hop-by-hop.js';
-import { backendErrorCode } from './backend-errors.js';
-import { ClientAbortedError, ProxyExchange, type ExchangeOwner } from './proxy-exchange.js';
+import type { ExchangeOwner } from './proxy-exchange.js';
+import { ForwardExchange, GO_ON, isFramingHeader, TAKEN, type Decision } from './forward-exchange.js';
 
-/** Aborts an attempt the retry policy is replacing; its onError is ignored. */
-class RetryAbortError extends Error {
-  constructor() { super('attempt replaced by a retry'); this.name = 'RetryAbortError'; }
-}
+export { MAX_REDIRECTS, type RedirectFollower } from './forward-exchange.js';
 
-/** Framing is uWS's job: a policy-edited response never carries its own length or encoding. */
-function isFramingHeader(name: string): boolean {
-  return name === 'content-length' || name === 'date' || isHopByHop(name);
-}
-
-export class PolicyExchange extends ProxyExchange {
-  /** Set when the retry policy applies and the request can be sent again. */
-  private retryState: { plan: RetryPlan; attempt: number; send: () => void } | null = null;
+export class PolicyExchange extends ForwardExchange {
   /** A copy of the body for the policies that watch it (cache-store, the LLM token policies), fed as chunks go to the client. */
   private tap: ResponseBodyTap | null = null;
 
-  constructor(res: HttpResponse, owner: ExchangeOwner, isHead: boolean, readonly ctx: RequestContext, readonly chain: RuntimeChain) {
-    super(res, owner, isHead);
+  constructor(res: HttpResponse, owner: ExchangeOwner, isHead: boolean, ctx: RequestContext, chain: RuntimeChain) {
+    super(res, owner, isHead, ctx, chain);
   }
 
-  protected override headReceived(statusText: string): boolean {
-    this.ctx.backendEntity?.reportStatus(this.statusCode, this.backendRetryAfter());
-    if (this.retryState !== null && this.wantsRetry(this.statusCode, null)) {
-      // Nothing was written to the client yet: drop this answer and send again after the wait.
-      const abort = this.abortUpstream;
-      this.scheduleRetry();
-      abort?.(new RetryAbortError());
-      return false;
-    }
+  /** The answer that counts: outbound runs on its head (or it goes straight to the client). */
+  protected override afterForward(statusText: string): Decision {
     if (this.chain.outbound === null) {
       // An inbound policy may still watch the body (the LLM token policies read its usage).
       if (this.ctx.bodyTap !== null) this.startTap(statusText);
-      return true;
+      return GO_ON;
     }
-    return this.outboundOnHead(statusText);
+    return this.outboundOnHead(statusText) ? GO_ON : TAKEN;
   }
 
   /** Outbound on the head, before the body streams (buffered-policy-exchange.ts waits for the body instead). */
@@ -58,6 +40,7 @@ export class PolicyExchange extends ProxyExchange {
     if (this.ctx.bodyTap !== null) this.startTap(statusText);
     return true;
   }
+
 
   override onData(chunk: Buffer): boolean {
     if (this.tap !== null) {
@@ -99,25 +82,6 @@ export class PolicyExchange extends ProxyExchange {
     tap?.abandon();
   }
 
-  protected override backendFailed(err: Error): boolean {
-    if (err instanceof RetryAbortError) return true; // the attempt this exchange gave up on itself
-    if (!(err instanceof ClientAbortedError)) this.ctx.backendEntity?.reportError(backendErrorCode(err));
-    if (this.retryState === null || this.aborted || this.ended || this.headersWritten) return false;
-    const code = backendErrorCode(err);
-    if (!this.wantsRetry(null, { source: 'backend', reason: code, message: err.message, section: 'backend', policy: 'retry', code })) return false;
-    this.scheduleRetry();
-    return true;
-  }
-
-  /** The backend's Retry-After, for a circuit breaker that accepts it (read only for backend entities). */
-  private backendRetryAfter(): string | null {
-    const raw = this.outHeaders;
-    for (let i = 0; i < raw.length; i += 2) {
-      if (raw[i].length === 11 && raw[i].toString('latin1').toLowerCase() === 'retry-after') return raw[i + 1].toString('latin1');
-    }
-    return null;
-  }
-
   protected override answerBackendError(code: ErrorCode, err: Error): void {
     this.runOnError({ source: 'backend', reason: code, message: err.message, section: 'backend', policy: null, code });
   }
@@ -128,46 +92,6 @@ export class PolicyExchange extends ProxyExchange {
 
   protected override finished(): void {
     this.ctx.ended();
-  }
-
-  /** The retry policy applies and the body can be replayed: `send` dispatches this exchange again. */
-  enableRetry(plan: RetryPlan, send: () => void): void {
-    this.retryState = { plan, attempt: 0, send };
-  }
-
-  /** Asks the retry condition about this attempt's status (or failure), with attempts left. */
-  private wantsRetry(status: number | null, error: LastError | null): boolean {
-    const state = this.retryState!;
-    if (state.attempt >= state.plan.count || this.aborted || this.ended) return false;
-    const ctx = this.ctx;
-    const savedResponse = ctx.response;
-    const savedError = ctx.lastError;
-    ctx.response = status === null ? null : { status, reason: '', headers: [], body: null };
-    ctx.lastError = error;
-    try {
-      return state.plan.test(ctx);
-    } catch {
-      return false;
-    } finally {
-      ctx.response = savedResponse;
-      ctx.lastError = savedError;
-    }
-  }
-
-  /** Forgets the abandoned attempt and sends again after the plan's delay. */
-  private scheduleRetry(): void {
-    const state = this.retryState!;
-    state.attempt++;
-    this.abortUpstream = null;
-    this.resumeUpstream = null;
-    this.outHeaders = [];
-    this.total = -1;
-    this.holds++;
-    setTimeout(() => {
-      this.holds--;
-      if (this.aborted || this.ended) return this.finish();
-      state.send();
-    }, state.plan.delayMs(state.attempt));
   }
 
   /** inbound or backend answered (return-response, mock-response, a limit): write it. */
@@ -213,10 +137,11 @@ export class PolicyExchange extends ProxyExchange {
     return true;
   }
 
-  protected runOnError(error: LastError): void {
+  /** on-error decides the answer; ctx.response starts as the error's (or, for an error status, the backend's head). */
+  protected runOnError(error: LastError, response: PolicyResponse = errorResponse(error.code)): void {
     const { ctx, chain } = this;
     ctx.lastError = error;
-    ctx.response = errorResponse(error.code);
+    ctx.response = response;
     const section = chain['on-error'];
     const outcome = section === null ? CONTINUE : runSection(section, ctx);
     if (typeof outcome === 'number') return this.writeOnErrorAnswer(outcome);

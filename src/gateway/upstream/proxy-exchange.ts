@@ -141,7 +141,12 @@ export class ProxyExchange implements UpstreamHandler {
     this.res.backendStatus = statusCode;
     this.status = statusLineFor(statusCode, statusText);
     this.collectHeaders(rawHeaders);
-    if (!this.headReceived(statusText)) return true;
+    if (this.headReceived(statusText)) this.headAccepted();
+    return true;
+  }
+
+  /** The head goes to the client (headReceived let it through, now or after a wait): a head-only answer is written now. */
+  protected headAccepted(): void {
     if (this.isHead || this.statusCode === 204 || this.statusCode === 304) {
       // No body follows: answer now.
       corkedExchange = this;
@@ -149,7 +154,6 @@ export class ProxyExchange implements UpstreamHandler {
       this.res.cork(writeCorkedHeadOnly);
       this.ended = true;
     }
-    return true;
   }
 
   onData(chunk: Buffer): boolean {

@@ -11,8 +11,10 @@ import type { WorkerContext } from './handle-request.js';
 import { PolicyExchange } from '../upstream/policy-exchange.js';
 import { BufferedPolicyExchange } from '../upstream/buffered-policy-exchange.js';
 import { backendTarget } from './backend-target.js';
-import { BUFFERED_BODY_LIMIT, collectBody, StreamingBody } from './request-body.js';
-import { chainBuffersResponse, chainReadsRequestBody, runSection, type RuntimeChain } from '../pipeline/chain-runtime.js';
+import { BUFFERED_BODY_LIMIT, collectBody, collectBodyUpTo, StreamingBody } from './request-body.js';
+import { chainBuffersRequestBody, chainBuffersResponse, chainMayRetry, chainReadsRequestBody, runSection, type RuntimeChain } from '../pipeline/chain-runtime.js';
+import type { UpstreamPool } from '../upstream/upstream-pool.js';
+import { redirectRequest, replayBodyLimit } from './redirect-request.js';
 import { CONTINUE, FAIL, RESPOND, type Outcome } from '../pipeline/phases.js';
 import type { BackendEntityRoute, RequestContext } from '../pipeline/context.js';
 import { dropUnkeyedHeaders } from '../cache/store-plan.js';
@@ -39,7 +41,21 @@ export function startPolicyRequest(
   const replayable = !chunked && contentLength <= BUFFERED_BODY_LIMIT;
   // A policy expression reading context.Request.Body needs the (small) body before inbound runs.
   const bodyFirst = replayable && contentLength > 0 && chainReadsRequestBody(chain);
-  if (replayable && contentLength > 0 && (bodyFirst || chain.backend?.names.includes('retry'))) {
+  const bufferWhole = chainBuffersRequestBody(chain);
+  if (bufferWhole && (chunked || contentLength > BUFFERED_BODY_LIMIT)) {
+    // forward-request buffer-request-body="true": kept whole (bounded) so a retry can send it again.
+    const limit = replayBodyLimit(gen.settings.maxReplayBodyBytes, gen.settings.maxBodyBytes);
+    const tooLarge = (): void => exchange.fail('OUTPOST_ERR_REPLAY_BODY_TOO_LARGE', new Error(`request body over ${limit} bytes, the bound for a body kept to send again`));
+    if (!chunked && contentLength > limit) return tooLarge();
+    bodyPending = true;
+    const collected = (whole: Buffer): void => {
+      body = whole;
+      bodyPending = false;
+      if (readyToForward) forward();
+    };
+    if (chunked) collectBodyUpTo(res, limit, collected, tooLarge);
+    else collectBody(res, contentLength, collected, () => exchange.fail('OUTPOST_ERR_BAD_REQUEST_FRAMING', new Error('body longer than Content-Length')));
+  } else if (replayable && contentLength > 0 && (bodyFirst || bufferWhole || chainMayRetry(chain))) {
     bodyPending = true;
     collectBody(res, contentLength, (collected) => {
       body = collected;
@@ -60,15 +76,14 @@ export function startPolicyRequest(
     if (exchange.aborted) return;
     // set-body or find-and-replace gave a new body (only ever over a buffered one): its length is the gateway's to write.
     if (ctx.requestBodyReplaced) { body = ctx.requestBody; ctx.removeHeader('content-length'); }
-    const retry = ctx.retry !== null && !(body instanceof StreamingBody) ? ctx.retry : null;
-    let attempts = 0;
     // A response that may be stored must not depend on what the key does not hold (cache-key.ts).
     if (ctx.cacheStore !== null) dropUnkeyedHeaders(ctx);
+    // The last request sent, for a redirect to start from (forward-request follow-redirects).
+    let sentPool: UpstreamPool = api.pool;
+    let sentOrigin = '';
+    let sent: UpstreamRequest | null = null;
     // Each attempt reads the target afresh: a retry's set-backend-service may have picked another.
     const send = (): void => {
-      if (attempts++ > 0 && retry?.reroute) {
-        try { retry.reroute(ctx); } catch { /* nothing to pick (every member open): retry where it was */ }
-      }
       const origin = ctx.backendOrigin;
       const certificate = ctx.clientCertificate === null ? null : gen.certificates.get(ctx.clientCertificate) ?? null;
       // A client certificate (authentication-certificate) is presented on top of the API's backend TLS.
@@ -83,9 +98,27 @@ export function startPolicyRequest(
         body,
       };
       if (ctx.timeoutMs > 0) { opts.headersTimeout = ctx.timeoutMs; opts.bodyTimeout = ctx.timeoutMs; }
+      sentPool = pool;
+      sentOrigin = origin ?? api.meta.origin;
+      sent = opts;
       exchange.dispatchTo(pool, opts);
     };
-    if (retry !== null) exchange.enableRetry(retry, send);
+    // A streamed body cannot be sent again: the retry's children still run on the one answer, the condition is not asked.
+    if (ctx.retry !== null) exchange.enableRetry(ctx.retry, send, !(body instanceof StreamingBody));
+    if (ctx.followRedirects) {
+      exchange.enableRedirects((location, status) => {
+        if (sent === null) return null;
+        const next = redirectRequest(sent, sentOrigin, location, status, ctx.headers);
+        if (next === null) return null;
+        const pool = next.origin === sentOrigin ? sentPool : owner.pools.get(next.origin, gen.settings.upstream, next.origin === api.meta.origin ? api.tls : null);
+        return () => {
+          sentPool = pool;
+          sentOrigin = next.origin;
+          sent = next.request;
+          exchange.dispatchTo(pool, next.request);
+        };
+      });
+    }
     send();
   };
 

@@ -31,6 +31,23 @@ export function collectBody(res: ClientResponse, length: number, done: (body: Bu
   });
 }
 
+/**
+ * Collects a body of unknown length (chunked) up to `limit` bytes, for forward-request
+ * buffer-request-body: `overflow` runs once past it and nothing more is kept.
+ */
+export function collectBodyUpTo(res: ClientResponse, limit: number, done: (body: Buffer) => void, overflow: () => void): void {
+  const parts: Buffer[] = [];
+  let size = 0;
+  let over = false;
+  res.onData((chunk, isLast) => {
+    if (over) return;
+    size += chunk.length;
+    if (size > limit) { over = true; parts.length = 0; overflow(); return; }
+    if (chunk.length > 0) parts.push(Buffer.from(chunk));
+    if (isLast) done(Buffer.concat(parts, size));
+  });
+}
+
 /** A streaming body; `limit` 0 means unlimited. `onOverflow` runs once if the limit is passed. */
 const ignoreError = (): void => undefined;
 
