@@ -160,6 +160,8 @@ export abstract class UsageTap implements ResponseBodyTap {
   private readonly fields: UsageFields = { prompt: -1, completion: -1, total: -1 };
   /** Generated text seen in a stream, for the estimate when it reports no usage. */
   private textBytes = 0;
+  /** The body's declared length, -1 when unknown. */
+  private expected = -1;
 
   /** `promptEstimate`: the request's estimated prompt tokens, reported for a stream without usage. */
   constructor(private readonly promptEstimate = 0) {}
@@ -168,6 +170,7 @@ export abstract class UsageTap implements ResponseBodyTap {
 
   begin(status: number, _reason: string, headers: string[], contentLength: number): boolean {
     this.mode = modeOf(status, headers, contentLength);
+    this.expected = contentLength;
     return this.mode !== NONE;
   }
 
@@ -176,6 +179,9 @@ export abstract class UsageTap implements ResponseBodyTap {
       this.size += bytes.length;
       if (this.size > MAX_JSON_BODY) { this.mode = NONE; this.parts = []; return; }
       this.parts.push(Buffer.from(bytes));
+      // The last declared byte is here: read the usage now, before these bytes reach the client, so
+      // the client's next request already sees the charge (complete() then finds nothing to do).
+      if (this.size === this.expected) this.complete();
     } else if (this.mode === EVENT_STREAM) {
       this.size += bytes.length;
       if (this.size > MAX_SSE_BYTES) { this.mode = NONE; this.line = null; return; }
