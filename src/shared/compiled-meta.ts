@@ -9,6 +9,7 @@ import type { CompiledChain, CompiledPolicy } from '../gateway/pipeline/policy-c
 import type { Section } from '../gateway/pipeline/phases.js';
 import type { CompiledBackend } from '../gateway/backends/compiled-backend.js';
 import type { ClientCertificate } from '../gateway/upstream/upstream-pool.js';
+import type { OperationContract } from './operation-contract.js';
 
 export interface CompiledApi {
   id: string;
@@ -62,6 +63,8 @@ export interface CompiledOperation {
   captures: CaptureSpec[];
   /** Policy chains by product id ('' = no product key); null when no policy applies. */
   chains: Record<string, CompiledChain> | null;
+  /** What the operation declares (parameters, content types, responses); null when it declares nothing. */
+  contract: OperationContract | null;
 }
 
 /**
@@ -109,6 +112,8 @@ export interface MetaPayload {
   backends: CompiledBackend[];
   /** Client certificates (PEM) for authentication-certificate. */
   certificates: ClientCertificate[];
+  /** Operation contracts by operation index (as a string), only for operations that declare one. */
+  contracts: Record<string, OperationContract>;
   /** Every compiled policy once (a policy on a global or API scope reaches many operations). */
   policies: CompiledPolicy[];
   /** Distinct per-product chain sets; operations with the same policies share one. */
