@@ -17,6 +17,8 @@ export interface LastError {
   section: Section;
   policy: string | null;
   code: ErrorCode;
+  /** What the client sees instead of the code's fixed message (the validation policies' public responses). */
+  publicMessage?: string;
 }
 
 export interface SubscriptionView {

@@ -30,6 +30,9 @@ import { authenticationBasic } from './authentication-basic.js';
 import { authenticationCertificate } from './authentication-certificate.js';
 import { trace } from './trace.js';
 import { emitMetric } from './emit-metric.js';
+import { validateParameters } from './validate-parameters.js';
+import { validateHeaders } from './validate-headers.js';
+import { validateStatusCode } from './validate-status-code.js';
 
 // choose compiles and creates its nested policies through this lookup (see choose.ts for why it is
 // passed in rather than imported); findFactory is only called once the registry is complete.
@@ -46,6 +49,7 @@ const FACTORIES: ReadonlyArray<PolicyFactory<never>> = [
   sendRequest, sendOneWayRequest, setBody, findAndReplace,
   authenticationBasic, authenticationCertificate,
   trace, emitMetric,
+  validateParameters, validateHeaders, validateStatusCode,
   choose,
 ] as unknown as ReadonlyArray<PolicyFactory<never>>;
 

@@ -212,7 +212,7 @@ export class PolicyExchange extends ProxyExchange {
   protected runOnError(error: LastError): void {
     const { ctx, chain } = this;
     ctx.lastError = error;
-    ctx.response = errorResponse(error.code);
+    ctx.response = errorResponse(error.code, error.publicMessage);
     const section = chain['on-error'];
     const outcome = section === null ? CONTINUE : runSection(section, ctx);
     if (typeof outcome === 'number') return this.writeOnErrorAnswer(outcome);
