@@ -32,8 +32,16 @@ export function chainBuffersResponse(chain: RuntimeChain): boolean {
 }
 
 /** Policies (at any depth, e.g. inside choose) that need a whole body in their section. */
-const BODY_POLICIES = new Set(['set-body', 'find-and-replace']);
-const RESPONSE_WAITERS = new Set(['set-body', 'find-and-replace', 'send-request']);
+const BODY_POLICIES = new Set(['set-body', 'find-and-replace', 'validate-content']);
+const RESPONSE_WAITERS = new Set(['set-body', 'find-and-replace', 'send-request', 'validate-content']);
+const CONTENT_VALIDATORS = new Set(['validate-content']);
+
+/** Chains that validate the request body: it is held up to validate-content's largest max-size (100 KB), not 64 KiB. */
+const validatesBody = new WeakSet<RuntimeChain>();
+
+export function chainValidatesRequestBody(chain: RuntimeChain): boolean {
+  return validatesBody.has(chain);
+}
 
 /** Whether compiled policy data holds a policy named in `names` (a CompiledPolicy: name and config). */
 function holdsPolicy(data: unknown, names: ReadonlySet<string>, depth = 0): boolean {
@@ -64,6 +72,7 @@ export function instantiateChain(chain: CompiledChain, services: WorkerServices)
     };
   }
   if (mentionsBody(chain) || holdsPolicy(chain.inbound, BODY_POLICIES) || holdsPolicy(chain.backend, BODY_POLICIES)) readsBody.add(out);
+  if (holdsPolicy(chain.inbound, CONTENT_VALIDATORS)) validatesBody.add(out);
   if (holdsPolicy(chain.outbound, RESPONSE_WAITERS) || mentionsBody(chain.outbound)) buffersResponse.add(out);
   return out;
 }

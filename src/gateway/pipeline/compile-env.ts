@@ -8,6 +8,8 @@
 export interface CompileEnv {
   backendIds: ReadonlySet<string>;
   certificateIds: ReadonlySet<string>;
+  /** JSON schema documents by id (config `schemas`), for validate-content schema-id. */
+  schemas?: ReadonlyMap<string, Record<string, unknown>>;
 }
 
 let current: CompileEnv | null = null;

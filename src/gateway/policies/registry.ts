@@ -33,6 +33,7 @@ import { emitMetric } from './emit-metric.js';
 import { validateParameters } from './validate-parameters.js';
 import { validateHeaders } from './validate-headers.js';
 import { validateStatusCode } from './validate-status-code.js';
+import { validateContent } from './validate-content.js';
 
 // choose compiles and creates its nested policies through this lookup (see choose.ts for why it is
 // passed in rather than imported); findFactory is only called once the registry is complete.
@@ -49,7 +50,7 @@ const FACTORIES: ReadonlyArray<PolicyFactory<never>> = [
   sendRequest, sendOneWayRequest, setBody, findAndReplace,
   authenticationBasic, authenticationCertificate,
   trace, emitMetric,
-  validateParameters, validateHeaders, validateStatusCode,
+  validateParameters, validateHeaders, validateStatusCode, validateContent,
   choose,
 ] as unknown as ReadonlyArray<PolicyFactory<never>>;
 

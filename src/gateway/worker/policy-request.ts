@@ -12,7 +12,8 @@ import { PolicyExchange } from '../upstream/policy-exchange.js';
 import { BufferedPolicyExchange } from '../upstream/buffered-policy-exchange.js';
 import { backendTarget } from './backend-target.js';
 import { BUFFERED_BODY_LIMIT, collectBody, StreamingBody } from './request-body.js';
-import { chainBuffersResponse, chainReadsRequestBody, runSection, type RuntimeChain } from '../pipeline/chain-runtime.js';
+import { MAX_VALIDATED_BODY } from '../policies/validate-content.js';
+import { chainBuffersResponse, chainReadsRequestBody, chainValidatesRequestBody, runSection, type RuntimeChain } from '../pipeline/chain-runtime.js';
 import { CONTINUE, FAIL, RESPOND, type Outcome } from '../pipeline/phases.js';
 import type { BackendEntityRoute, RequestContext } from '../pipeline/context.js';
 import { dropUnkeyedHeaders } from '../cache/store-plan.js';
@@ -34,7 +35,8 @@ export function startPolicyRequest(
   // A body that may have to be sent again (retry) is buffered when small; otherwise it streams.
   let bodyPending = false;
   let handlersReady = false;
-  const replayable = !chunked && contentLength <= BUFFERED_BODY_LIMIT;
+  // validate-content checks bodies up to its largest max-size: such a chain holds them that far.
+  const replayable = !chunked && contentLength <= (chainValidatesRequestBody(chain) ? MAX_VALIDATED_BODY : BUFFERED_BODY_LIMIT);
   // A policy expression reading context.Request.Body needs the (small) body before inbound runs.
   const bodyFirst = replayable && contentLength > 0 && chainReadsRequestBody(chain);
   if (replayable && contentLength > 0 && (bodyFirst || chain.backend?.names.includes('retry'))) {
