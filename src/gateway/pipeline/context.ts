@@ -5,6 +5,7 @@
  * Headers are flat `[name, value, …]` lists with lowercase names: the request list is exactly
  * what undici sends; the response list is what the client gets.
  */
+import type { TLSSocket } from 'node:tls';
 import type { Section } from './phases.js';
 import type { ErrorCode } from '../../shared/errors.js';
 import type { ResponseStorePlan } from '../cache/store-plan.js';
@@ -85,6 +86,11 @@ export class RequestContext {
   backendEntity: BackendEntityRoute | null = null;
   /** authentication-certificate: the id of the client certificate to present to the backend, or null. */
   clientCertificate: string | null = null;
+  /**
+   * The client's TLS connection when the request came in on the HTTPS listener (its peer
+   * certificate, OpenSSL's verdict on it), for validate-client-certificate; null on plain HTTP.
+   */
+  clientTls: TLSSocket | null = null;
   /** forward-request timeout, ms; 0 keeps the gateway's upstream settings. */
   timeoutMs = 0;
   /** Set by the retry policy; null sends once. */

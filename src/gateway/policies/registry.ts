@@ -35,6 +35,7 @@ import { validateHeaders } from './validate-headers.js';
 import { validateStatusCode } from './validate-status-code.js';
 import { validateContent } from './validate-content.js';
 import { validateOdataRequest } from './validate-odata-request.js';
+import { validateClientCertificate } from './validate-client-certificate.js';
 
 // choose compiles and creates its nested policies through this lookup (see choose.ts for why it is
 // passed in rather than imported); findFactory is only called once the registry is complete.
@@ -51,7 +52,7 @@ const FACTORIES: ReadonlyArray<PolicyFactory<never>> = [
   sendRequest, sendOneWayRequest, setBody, findAndReplace,
   authenticationBasic, authenticationCertificate,
   trace, emitMetric,
-  validateParameters, validateHeaders, validateStatusCode, validateContent, validateOdataRequest,
+  validateParameters, validateHeaders, validateStatusCode, validateContent, validateOdataRequest, validateClientCertificate,
   choose,
 ] as unknown as ReadonlyArray<PolicyFactory<never>>;
 
