@@ -226,7 +226,7 @@ function shapeWith<Ops extends z.ZodType<OperationOutput[], z.ZodTypeDef, unknow
     /** Backend entities, reached by set-backend-service backend-id (see src/gateway/backends/). */
     backends: z.array(backendSchema).max(1000).default([]),
     /** JSON schemas named by validate-content schema-id (APIM's service-level schemas). */
-    schemas: z.array(schemaEntitySchema).max(1000).default([]),
+    schemas: z.array(schemaEntitySchema).max(1000).optional(),
     /** Client certificates for authentication-certificate certificate-id. */
     certificates: z.array(certificateSchema).max(100).default([]),
     /** Global policies: the outermost scope. */
@@ -251,7 +251,7 @@ function crossFieldRules(config: BaseConfig, ctx: z.RefinementCtx): void {
   const apiIds = new Set<string>();
   const suffixHosts = new Set<string>();
   const schemaIds = new Set<string>();
-  config.schemas.forEach((sc, i) => {
+  config.schemas?.forEach((sc, i) => {
     if (schemaIds.has(sc.id)) ctx.addIssue({ code: 'custom', path: ['schemas', i, 'id'], message: `duplicate schema id "${sc.id}"` });
     schemaIds.add(sc.id);
   });

@@ -40,13 +40,13 @@ export const listenerTlsSchema = z.object({
    * connection without one is closed). An untrusted certificate is never refused at the TLS
    * level: the policy decides (validate-trust).
    */
-  clientCertificate: z.enum(['none', 'request', 'require']).default('none'),
+  clientCertificate: z.enum(['none', 'request', 'require']).optional(),
   /** PEM CA certificates that client certificates must chain to (validate-trust). */
   clientCaFile: filePath.optional(),
   /** PEM CRL(s) of those CAs: a revoked client certificate fails validate-revocation. */
   clientCrlFile: filePath.optional(),
 }).strict().superRefine((tls, ctx) => {
-  if (tls.clientCertificate === 'none' && (tls.clientCaFile !== undefined || tls.clientCrlFile !== undefined)) {
+  if ((tls.clientCertificate ?? 'none') === 'none' && (tls.clientCaFile !== undefined || tls.clientCrlFile !== undefined)) {
     ctx.addIssue({ code: 'custom', path: ['clientCertificate'], message: 'must be "request" or "require" when clientCaFile or clientCrlFile is set' });
   }
   if (tls.clientCrlFile !== undefined && tls.clientCaFile === undefined) ctx.addIssue({ code: 'custom', path: ['clientCaFile'], message: 'is required with clientCrlFile (a CRL is checked along the chain to these CAs)' });

@@ -246,7 +246,7 @@ describe('config: operation contracts and schemas', () => {
       responses: [{ statusCode: 201, headers: [{ name: 'Location' }] }],
     }, [{ id: 'item', document: ITEM_SCHEMA }]);
     assert.ok(result.ok, JSON.stringify(!result.ok && result.problems));
-    const schemas = new Map(result.config.schemas.map((s) => [s.id, s.document]));
+    const schemas = new Map((result.config.schemas ?? []).map((s) => [s.id, s.document]));
     const contract = compileContract(result.config.apis[0].operations[0], schemas);
     assert.deepEqual(contract.headers, [{ name: 'x-tenant', required: true, type: 'string' }]);
     assert.deepEqual(contract.path, [{ name: 'id', required: false, type: 'integer' }]);

@@ -28,7 +28,7 @@ export interface PolicyCompilation {
 }
 
 export function compilePolicies(config: GatewayConfig): PolicyCompilation {
-  return withCompileEnv({ backendIds: new Set(config.backends.map((b) => b.id)), certificateIds: new Set(config.certificates.map((c) => c.id)), schemas: new Map(config.schemas.map((s) => [s.id, s.document])) }, () => compileAll(config));
+  return withCompileEnv({ backendIds: new Set(config.backends.map((b) => b.id)), certificateIds: new Set(config.certificates.map((c) => c.id)), schemas: new Map((config.schemas ?? []).map((s) => [s.id, s.document])) }, () => compileAll(config));
 }
 
 function compileAll(config: GatewayConfig): PolicyCompilation {

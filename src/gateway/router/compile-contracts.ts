@@ -9,7 +9,7 @@ import { checkTemplate } from '../../shared/url-template.js';
 type Representation = NonNullable<OperationConfig['request']>['representations'][number];
 
 export function compileContracts(config: GatewayConfig): Record<string, OperationContract> {
-  const schemas = new Map(config.schemas.map((s) => [s.id, s.document]));
+  const schemas = new Map((config.schemas ?? []).map((s) => [s.id, s.document]));
   const out: Record<string, OperationContract> = {};
   let index = 0;
   for (const api of config.apis) {

@@ -27,7 +27,7 @@ export interface LoadedHttps {
 }
 
 /** Throws TlsFileProblem naming the field and file of the first bad certificate or key. */
-export async function loadHttpsMaterial(settings: Omit<ListenerTlsSettings, 'clientCertificate'> & Partial<Pick<ListenerTlsSettings, 'clientCertificate'>>): Promise<LoadedHttps> {
+export async function loadHttpsMaterial(settings: ListenerTlsSettings): Promise<LoadedHttps> {
   const certificates: HttpsMaterial['certificates'] = [];
   const summary: CertificateSummary[] = [];
   for (let i = 0; i < settings.certificates.length; i++) {
