@@ -9,7 +9,9 @@
  */
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { readFileSync } from 'node:fs';
+import { readFileSync, writeFileSync } from 'node:fs';
+import { execFileSync } from 'node:child_process';
+import { join } from 'node:path';
 import { request as httpsRequest } from 'node:https';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { request } from 'undici';
@@ -25,6 +27,28 @@ let server: Leaf;
 let client: Leaf;
 let otherClient: Leaf;
 let untrusted: Leaf;
+let revoked: Leaf;
+
+/**
+ * CRLs for the test PKI (the root's, covering the intermediate, and the intermediate's, listing
+ * `toRevoke`), in one PEM file: OpenSSL checks a CRL for every CA of the chain once one is given.
+ */
+function writeCrls(p: TestPki, toRevoke: Leaf): string {
+  const ssl = (...args: string[]) => execFileSync('openssl', args, { cwd: p.dir, stdio: ['ignore', 'ignore', 'pipe'] });
+  for (const ca of ['root', 'int']) {
+    writeFileSync(join(p.dir, `${ca}-index.txt`), '');
+    writeFileSync(join(p.dir, `${ca}-crlnumber`), '1000\n');
+    writeFileSync(join(p.dir, `${ca}-ca.cnf`), `[ca]\ndefault_ca=d\n[d]\ndatabase=${ca}-index.txt\ncrlnumber=${ca}-crlnumber\ndefault_md=sha256\ndefault_crl_days=2\n`);
+  }
+  const leafOnly = join(p.dir, 'revoked-leaf.pem');
+  writeFileSync(leafOnly, readFileSync(toRevoke.certFile, 'utf8').split('-----END CERTIFICATE-----')[0] + '-----END CERTIFICATE-----\n');
+  ssl('ca', '-config', 'int-ca.cnf', '-revoke', leafOnly, '-keyfile', 'int.key', '-cert', 'int.pem');
+  ssl('ca', '-config', 'int-ca.cnf', '-gencrl', '-keyfile', 'int.key', '-cert', 'int.pem', '-out', 'int.crl');
+  ssl('ca', '-config', 'root-ca.cnf', '-gencrl', '-keyfile', 'root.key', '-cert', 'root.pem', '-out', 'root.crl');
+  const file = join(p.dir, 'crls.pem');
+  writeFileSync(file, readFileSync(join(p.dir, 'root.crl'), 'utf8') + readFileSync(join(p.dir, 'int.crl'), 'utf8'));
+  return file;
+}
 /** Requests the backend received, by path: a refused request must never reach it. */
 const seen: string[] = [];
 
@@ -63,7 +87,9 @@ before(async () => {
     client = pki.issue('client', 'client.example.test', ['client.example.test']);
     otherClient = pki.issue('other', 'other.example.test', ['other.example.test']);
     untrusted = stranger.issue('client', 'client.example.test', ['client.example.test']);
-    return { port: 0, certificates: [{ certFile: server.certFile, keyFile: server.keyFile }], clientCertificate: 'request', clientCaFile: pki.rootFile };
+    revoked = pki.issue('revoked', 'client.example.test', ['client.example.test']);
+    const clientCrlFile = writeCrls(pki, revoked);
+    return { port: 0, certificates: [{ certFile: server.certFile, keyFile: server.keyFile }], clientCertificate: 'request', clientCaFile: pki.rootFile, clientCrlFile };
   })() : undefined;
   gw = await startGateway({
     gateway: { drainTimeoutSeconds: 5, ...(tls === undefined ? {} : { tls }) },
@@ -83,6 +109,11 @@ before(async () => {
             responses: [{ statusCode: 200 }],
           },
         ],
+      },
+      {
+        id: 'lenient', name: 'Lenient', path: 'lenient', serviceUrl: backend.url, subscriptionRequired: false,
+        policies: '<policies><inbound><validate-client-certificate validate-revocation="false"><identities><identity common-name="client.example.test" /></identities></validate-client-certificate></inbound><backend><forward-request /></backend><outbound /><on-error /></policies>',
+        operations: [{ id: 'any', method: 'GET', urlTemplate: '/*' }],
       },
       {
         id: 'odata', name: 'OData', path: 'odata', serviceUrl: backend.url, subscriptionRequired: false,
@@ -170,10 +201,10 @@ describe('validate-odata-request', () => {
 });
 
 describe('validate-client-certificate on the HTTPS listener', { skip: !hasOpenssl && 'openssl CLI not available' }, () => {
-  function httpsGet(cert?: Leaf): Promise<{ status: number; body: string }> {
+  function httpsGet(cert?: Leaf, path = '/secure/thing'): Promise<{ status: number; body: string }> {
     return new Promise((resolve, reject) => {
       const req = httpsRequest({
-        host: '127.0.0.1', port: gw.httpsPort!, path: '/secure/thing', servername: 'gateway.example.test', ca: pki.rootPem, agent: false, timeout: 5_000,
+        host: '127.0.0.1', port: gw.httpsPort!, path, servername: 'gateway.example.test', ca: pki.rootPem, agent: false, timeout: 5_000,
         ...(cert === undefined ? {} : { cert: readFileSync(cert.certFile), key: readFileSync(cert.keyFile) }),
       }, (res) => {
         let body = '';
@@ -198,6 +229,13 @@ describe('validate-client-certificate on the HTTPS listener', { skip: !hasOpenss
       assert.equal(res.status, 401, `${cert?.certFile ?? 'no certificate'}: ${res.body}`);
       assert.deepEqual(JSON.parse(res.body), { statusCode: 401, message: 'Invalid client certificate.' });
     }
+  });
+
+  test('a revoked certificate (clientCrlFile): 401; with validate-revocation="false" it passes', async () => {
+    const res = await httpsGet(revoked);
+    assert.equal(res.status, 401, res.body);
+    assert.equal((await httpsGet(revoked, '/lenient/thing')).status, 200);
+    assert.equal((await httpsGet(client, '/lenient/thing')).status, 200);
   });
 
   test('plain HTTP carries no certificate: 401', async () => {

@@ -57,7 +57,7 @@ export async function readCrl(path: string, file: string): Promise<string> {
   if (blocks.length === 0) throw new TlsFileProblem(path, file, 'no PEM CRL (-----BEGIN X509 CRL-----) in it');
   const pem = blocks.join('\n') + '\n';
   try {
-    createSecureContext({ crl: pem });
+    createSecureContext({ crl: blocks });
   } catch (err) {
     throw new TlsFileProblem(path, file, `OpenSSL refused the CRL (${(err as Error).message})`);
   }

@@ -78,14 +78,16 @@ export class HttpsListener {
 }
 
 /** The server's own context: used when the client sends no SNI. */
-function defaultOptions(material: HttpsMaterial): { cert: string; key: string; minVersion: HttpsMaterial['minVersion']; ciphers?: string; ca?: string; crl?: string } {
+function defaultOptions(material: HttpsMaterial): { cert: string; key: string; minVersion: HttpsMaterial['minVersion']; ciphers?: string; ca?: string; crl?: string[] } {
   const first = material.certificates[0];
   return { cert: first.certPem, key: first.keyPem, minVersion: material.minVersion, ...(material.ciphers !== undefined ? { ciphers: material.ciphers } : {}), ...clientTrust(material) };
 }
 
 /** The CAs (and CRLs) client certificates are verified against; OpenSSL's verdict is socket.authorized. */
-function clientTrust(material: HttpsMaterial): { ca?: string; crl?: string } {
-  return { ...(material.clientCaPem !== undefined ? { ca: material.clientCaPem } : {}), ...(material.clientCrlPem !== undefined ? { crl: material.clientCrlPem } : {}) };
+function clientTrust(material: HttpsMaterial): { ca?: string; crl?: string[] } {
+  // One CRL per array element: given as one string, Node reads only its first CRL.
+  const crl = material.clientCrlPem?.match(/-----BEGIN X509 CRL-----[\s\S]+?-----END X509 CRL-----/g) ?? undefined;
+  return { ...(material.clientCaPem !== undefined ? { ca: material.clientCaPem } : {}), ...(crl !== undefined ? { crl } : {}) };
 }
 
 /** clientCertificate "require": a connection that presented no certificate is closed before any request. */
