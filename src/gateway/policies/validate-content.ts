@@ -29,7 +29,7 @@ import { bindConditionProgram, type Program } from '../pipeline/expression/index
 import { compileEnv } from '../pipeline/compile-env.js';
 import type { RepresentationSpec } from '../../shared/operation-contract.js';
 import { allowOnly, boolAttr, conditionAttr, enumAttr, intAttr, optionalVariableName, stringAttr } from './attributes.js';
-import { actionAttr, finishReport, ValidationReport, type Action } from './validation-report.js';
+import { actionAttr, addError, finishReport, type ValidationReport, type Action } from './validation-report.js';
 import { checkJsonBody, checkXmlBody, mediaType, resolveLocalRef, validatorFor } from './content-body-check.js';
 
 /** APIM's largest max-size (100 KB). */
@@ -193,16 +193,12 @@ export const validateContent: PolicyFactory<Config> = {
           declared = contract?.request ?? [];
         }
         if (declaredSize === 0) return finishReport(null, target, ctx, onResponse);
-        const entity = onResponse ? 'ResponseBody' : 'RequestBody';
         const owner = onResponse ? 'Response' : 'Request';
         let report: ValidationReport | null = null;
-        const add = (action: Action, name: string, rule: string, details: string, publicMessage: string): void => {
-          (report ??= new ValidationReport()).add(action, name, entity, rule, details, onResponse ? INTERNAL : publicMessage);
-        };
 
         if (declaredSize > config.maxSize) {
           const size = declaredSize === Infinity ? 'of unknown length (no Content-Length)' : `${declaredSize} bytes long`;
-          add(config.sizeExceeded, '', 'SizeLimit', `${owner}'s body is ${size} and it exceeds the configured limit of ${config.maxSize} bytes.`, `${owner}'s body is ${size} and it exceeds the limit of ${config.maxSize} bytes.`);
+          report = contentError(report, onResponse, config.sizeExceeded, '', 'SizeLimit', `${owner}'s body is ${size} and it exceeds the configured limit of ${config.maxSize} bytes.`, `${owner}'s body is ${size} and it exceeds the limit of ${config.maxSize} bytes.`);
           // The body was not held (or is not the whole body): nothing more can be checked.
           return finishReport(report, target, ctx, onResponse);
         }
@@ -211,21 +207,21 @@ export const validateContent: PolicyFactory<Config> = {
         const rule = config.contents.find((r) => r.type === type) ?? null;
         const representation = declared.find((r) => r.contentType === type) ?? null;
         if (representation === null && (rule === null || rule.schemaId === null)) {
-          add(config.unspecified, type, 'Unspecified', `Unspecified content type ${type || '(none)'} is not allowed.`, `Unspecified content type ${type || '(none)'} is not allowed.`);
+          report = contentError(report, onResponse, config.unspecified, type, 'Unspecified', `Unspecified content type ${type || '(none)'} is not allowed.`, `Unspecified content type ${type || '(none)'} is not allowed.`);
           return finishReport(report, target, ctx, onResponse);
         }
         const applied = rule ?? config.contents.find((r) => r.type === '') ?? null;
         if (applied === null || applied.action === 'ignore') return finishReport(report, target, ctx, onResponse);
         if (body === null) {
           // A streamed body (larger than the gateway holds for policies) cannot be read here.
-          add(applied.action, type, 'ValidationException', `Body of the ${owner.toLowerCase()} cannot be validated for the content type ${type}. It was not held by the gateway.`, INTERNAL);
+          report = contentError(report, onResponse, applied.action, type, 'ValidationException', `Body of the ${owner.toLowerCase()} cannot be validated for the content type ${type}. It was not held by the gateway.`, INTERNAL);
           return finishReport(report, target, ctx, onResponse);
         }
         const definition = applied.schemaId ?? (representation?.schemaName || type);
         let problem: string | null;
         if (applied.validateAs === 'json') {
           if (applied.schemaId !== null && applied.schema === null) {
-            add(applied.action, '', 'ApiSchema', `API's schema does not exist or it could not be resolved. (schema-id "${applied.schemaId}")`, INTERNAL);
+            report = contentError(report, onResponse, applied.action, '', 'ApiSchema', `API's schema does not exist or it could not be resolved. (schema-id "${applied.schemaId}")`, INTERNAL);
             return finishReport(report, target, ctx, onResponse);
           }
           const schema = applied.schema ?? representation?.schema ?? null;
@@ -235,13 +231,18 @@ export const validateContent: PolicyFactory<Config> = {
         }
         if (problem !== null) {
           const words = `Body of the ${owner.toLowerCase()} does not conform to the definition ${definition}, which is associated with the content type ${type}. ${problem}`;
-          add(applied.action, type, 'IncorrectMessage', words, words);
+          report = contentError(report, onResponse, applied.action, type, 'IncorrectMessage', words, words);
         }
         return finishReport(report, target, ctx, onResponse);
       },
     };
   },
 };
+
+/** One error of a body: RequestBody or ResponseBody, and on a response APIM's "internal error" words for the client. */
+function contentError(report: ValidationReport | null, onResponse: boolean, action: Action, name: string, rule: string, details: string, publicMessage: string): ValidationReport {
+  return addError(report, action, name, onResponse ? 'ResponseBody' : 'RequestBody', rule, details, onResponse ? INTERNAL : publicMessage);
+}
 
 function headerIn(headers: readonly string[], name: string): string | null {
   for (let i = 0; i < headers.length; i += 2) if (headers[i] === name) return headers[i + 1];

@@ -15,7 +15,7 @@ import { childLocation, collectInto, PolicyCompileError, throwCollected } from '
 import type { RequestContext } from '../pipeline/context.js';
 import type { ParameterSpec } from '../../shared/operation-contract.js';
 import { allowOnly, headerName, optionalVariableName } from './attributes.js';
-import { actionAttr, actionOf, bindAction, conformsToType, finishReport, ValidationReport, type Action, type ActionSpec, type ActionValue } from './validation-report.js';
+import { actionAttr, actionOf, addError, bindAction, conformsToType, finishReport, type ValidationReport, type Action, type ActionSpec, type ActionValue } from './validation-report.js';
 
 const MAX_OVERRIDES = 100;
 const NEVER_UNSPECIFIED: ReadonlySet<string> = new Set(['content-length', 'transfer-encoding', 'connection', 'keep-alive', 'date', 'content-type']);
@@ -73,7 +73,6 @@ function checkResponseHeaders(
   specified: ActionValue, unspecified: ActionValue, ctx: RequestContext,
 ): ValidationReport | null {
   let report: ValidationReport | null = null;
-  const add = (action: Action, name: string, rule: string, details: string) => (report ??= new ValidationReport()).add(action, name, 'ResponseHeader', rule, details, INTERNAL);
   for (let i = 0; i < headers.length; i += 2) {
     const name = headers[i];
     if (NEVER_UNSPECIFIED.has(name) || declared.some((d) => d.name === name)) continue;
@@ -82,7 +81,7 @@ function checkResponseHeaders(
     for (let j = 0; j < i; j += 2) if (headers[j] === name) { first = false; break; }
     if (!first) continue;
     const action = overrides.get(name) ?? actionOf(unspecified, ctx);
-    if (action !== 'ignore') add(action, name, 'Unspecified', `Unspecified header ${name} is not allowed.`);
+    if (action !== 'ignore') report = addError(report, action, name, 'ResponseHeader', 'Unspecified', `Unspecified header ${name} is not allowed.`, INTERNAL);
   }
   for (const spec of declared) {
     const action = overrides.get(spec.name) ?? actionOf(specified, ctx);
@@ -90,9 +89,11 @@ function checkResponseHeaders(
     let count = 0;
     let value = '';
     for (let i = 0; i < headers.length; i += 2) if (headers[i] === spec.name) { count++; value = headers[i + 1]; }
-    if (count === 0) { if (spec.required) add(action, spec.name, 'IncorrectMessage', `Response must contain the header ${spec.name}.`); continue; }
-    if (count > 1) add(action, spec.name, 'IncorrectMessage', `Response cannot contain multiple values for the header ${spec.name}.`);
-    else if (!conformsToType(value, spec.type)) add(action, spec.name, 'IncorrectMessage', `Value of the header ${spec.name} does not conform to the definition. It must be of type ${spec.type}.`);
+    let problem: string | null = null;
+    if (count === 0) { if (spec.required) problem = `Response must contain the header ${spec.name}.`; }
+    else if (count > 1) problem = `Response cannot contain multiple values for the header ${spec.name}.`;
+    else if (!conformsToType(value, spec.type)) problem = `Value of the header ${spec.name} does not conform to the definition. It must be of type ${spec.type}.`;
+    if (problem !== null) report = addError(report, action, spec.name, 'ResponseHeader', 'IncorrectMessage', problem, INTERNAL);
   }
   return report;
 }

@@ -20,7 +20,7 @@ import { PolicyCompileError, type PolicyElement, type PolicyLocation } from '../
 import type { RequestContext } from '../pipeline/context.js';
 import { pairName, pairValue, splitQuery } from '../../shared/query-string.js';
 import { allowOnly, intAttr, optionalVariableName } from './attributes.js';
-import { finishReport, ValidationReport } from './validation-report.js';
+import { addError, finishReport, type ValidationReport } from './validation-report.js';
 
 const SYSTEM_OPTIONS: ReadonlySet<string> = new Set([
   'filter', 'select', 'expand', 'orderby', 'top', 'skip', 'count', 'search', 'format', 'compute',
@@ -77,46 +77,51 @@ export const validateOdataRequest: PolicyFactory<Config> = {
     const target = { policy: 'validate-odata-request', section: config.section, variable: config.variable };
     return {
       run(ctx: RequestContext) {
-        let report: ValidationReport | null = null;
-        const add = (name: string, type: string, details: string): void => (report ??= new ValidationReport()).add('prevent', name, type, 'IncorrectMessage', details, details);
-        const version = checkVersions(ctx, config, add);
+        const found = new Found();
+        const version = checkVersions(ctx, config, found);
         if (config.maxSize >= 0) {
           const length = ctx.header('content-length');
           const size = length === null ? (ctx.header('transfer-encoding') !== null ? Infinity : 0) : Number(length);
-          if (size > config.maxSize) add('', 'RequestBody', `Request's body is ${size === Infinity ? 'of unknown length' : `${size} bytes long`} and it exceeds the limit of ${config.maxSize} bytes.`);
+          if (size > config.maxSize) found.add('', 'RequestBody', `Request's body is ${size === Infinity ? 'of unknown length' : `${size} bytes long`} and it exceeds the limit of ${config.maxSize} bytes.`);
         }
-        checkPath(ctx.path, add);
-        checkQuery(ctx.query, version, add);
-        return finishReport(report, target, ctx, false);
+        checkPath(ctx.path, found);
+        checkQuery(ctx.query, version, found);
+        return finishReport(found.report, target, ctx, false);
       },
     };
   },
 };
 
-type Add = (name: string, type: string, details: string) => void;
+/** The errors found so far (every one refuses: the policy has no action attribute). */
+class Found {
+  report: ValidationReport | null = null;
+  add(name: string, type: string, details: string): void {
+    this.report = addError(this.report, 'prevent', name, type, 'IncorrectMessage', details, details);
+  }
+}
 
 /** The request's OData version (or the default), after checking both version headers. */
-function checkVersions(ctx: RequestContext, config: Config, add: Add): number {
+function checkVersions(ctx: RequestContext, config: Config, found: Found): number {
   let version = config.defaultVersion;
   const sent = ctx.header('odata-version');
   if (sent !== null) {
     const v = odataVersion(sent);
-    if (v === null) add('OData-Version', 'RequestHeader', `The OData-Version header "${sent.slice(0, 50)}" is not an OData version.`);
+    if (v === null) found.add('OData-Version', 'RequestHeader', `The OData-Version header "${sent.slice(0, 50)}" is not an OData version.`);
     else version = v;
   }
-  if (config.minVersion !== null && version < config.minVersion) add('OData-Version', 'RequestHeader', `OData version ${show(version)} is below the minimum version ${show(config.minVersion)}.`);
-  if (config.maxVersion !== null && version > config.maxVersion) add('OData-Version', 'RequestHeader', `OData version ${show(version)} is above the maximum version ${show(config.maxVersion)}.`);
+  if (config.minVersion !== null && version < config.minVersion) found.add('OData-Version', 'RequestHeader', `OData version ${show(version)} is below the minimum version ${show(config.minVersion)}.`);
+  if (config.maxVersion !== null && version > config.maxVersion) found.add('OData-Version', 'RequestHeader', `OData version ${show(version)} is above the maximum version ${show(config.maxVersion)}.`);
   const max = ctx.header('odata-maxversion');
   if (max !== null) {
     const v = odataVersion(max);
-    if (v === null) add('OData-MaxVersion', 'RequestHeader', `The OData-MaxVersion header "${max.slice(0, 50)}" is not an OData version.`);
-    else if (config.minVersion !== null && v < config.minVersion) add('OData-MaxVersion', 'RequestHeader', `OData-MaxVersion ${show(v)} is below the minimum version ${show(config.minVersion)}.`);
+    if (v === null) found.add('OData-MaxVersion', 'RequestHeader', `The OData-MaxVersion header "${max.slice(0, 50)}" is not an OData version.`);
+    else if (config.minVersion !== null && v < config.minVersion) found.add('OData-MaxVersion', 'RequestHeader', `OData-MaxVersion ${show(v)} is below the minimum version ${show(config.minVersion)}.`);
   }
   return version;
 }
 
 /** Balanced parentheses, and quotes closed, in the resource path (key predicates, function parameters). */
-function checkPath(path: string, add: Add): void {
+function checkPath(path: string, found: Found): void {
   let decoded: string;
   try { decoded = decodeURIComponent(path); } catch { decoded = path; }
   let depth = 0;
@@ -130,11 +135,11 @@ function checkPath(path: string, add: Add): void {
     } else if (!quoted && c === '(') depth++;
     else if (!quoted && c === ')') { depth--; if (depth < 0) break; }
   }
-  if (quoted) add('path', 'PathParameter', 'The resource path has a string literal without its closing quote.');
-  else if (depth !== 0) add('path', 'PathParameter', 'The resource path has unbalanced parentheses.');
+  if (quoted) found.add('path', 'PathParameter', 'The resource path has a string literal without its closing quote.');
+  else if (depth !== 0) found.add('path', 'PathParameter', 'The resource path has unbalanced parentheses.');
 }
 
-function checkQuery(query: string, version: number, add: Add): void {
+function checkQuery(query: string, version: number, found: Found): void {
   const seen = new Set<string>();
   for (const pair of splitQuery(query)) {
     const raw = pairName(pair);
@@ -143,13 +148,13 @@ function checkQuery(query: string, version: number, add: Add): void {
     const name = version >= V4_01 ? bare.toLowerCase() : bare;
     if (!SYSTEM_OPTIONS.has(name) || (!dollar && version < V4_01)) {
       // Custom query options are any name without a leading `$` (or `@`, a parameter alias).
-      if (dollar) add(raw, 'QueryParameter', `$${bare} is not an OData system query option.`);
+      if (dollar) found.add(raw, 'QueryParameter', `$${bare} is not an OData system query option.`);
       continue;
     }
-    if (seen.has(name)) { add(raw, 'QueryParameter', `The system query option $${name} is given more than once.`); continue; }
+    if (seen.has(name)) { found.add(raw, 'QueryParameter', `The system query option $${name} is given more than once.`); continue; }
     seen.add(name);
     const value = pairValue(pair);
-    if ((name === 'top' || name === 'skip') && !/^\d{1,18}$/.test(value)) add(raw, 'QueryParameter', `The value of $${name} must be a whole number of 0 or more.`);
-    if (name === 'count' && value !== 'true' && value !== 'false') add(raw, 'QueryParameter', 'The value of $count must be true or false.');
+    if ((name === 'top' || name === 'skip') && !/^\d{1,18}$/.test(value)) found.add(raw, 'QueryParameter', `The value of $${name} must be a whole number of 0 or more.`);
+    if (name === 'count' && value !== 'true' && value !== 'false') found.add(raw, 'QueryParameter', 'The value of $count must be true or false.');
   }
 }

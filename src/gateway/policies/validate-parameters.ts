@@ -19,7 +19,7 @@ import type { RequestContext } from '../pipeline/context.js';
 import type { ParameterSpec } from '../../shared/operation-contract.js';
 import { pairName, pairValue, splitQuery } from '../../shared/query-string.js';
 import { allowOnly, optionalVariableName, stringAttr } from './attributes.js';
-import { actionAttr, actionOf, bindAction, conformsToType, finishReport, ValidationReport, type Action, type ActionSpec, type ActionValue } from './validation-report.js';
+import { actionAttr, actionOf, addError, bindAction, conformsToType, finishReport, type ValidationReport, type Action, type ActionSpec, type ActionValue } from './validation-report.js';
 
 const MAX_OVERRIDES = 100;
 const GATEWAY_HEADERS: ReadonlySet<string> = new Set(['x-forwarded-for', 'x-forwarded-proto', 'x-forwarded-host']);
@@ -84,7 +84,7 @@ export const validateParameters: PolicyFactory<Config> = {
     return { kinds, variable, section: at.section as Section };
   },
   create(config): PolicyInstance {
-    const bound = {} as Record<Kind, { specified: ActionValue; unspecified: ActionValue; overrides: Map<string, Action> }>;
+    const bound = {} as Record<Kind, KindActions>;
     for (const kind of KINDS) {
       const k = config.kinds[kind];
       bound[kind] = { specified: bindAction(k.specified, 'specified-parameter-action'), unspecified: bindAction(k.unspecified, 'unspecified-parameter-action'), overrides: new Map(k.overrides) };
@@ -95,56 +95,54 @@ export const validateParameters: PolicyFactory<Config> = {
         const contract = ctx.operationMeta?.contract ?? null;
         const keyHeader = ctx.apiMeta?.keyHeader ?? '';
         const keyQuery = ctx.apiMeta?.keyQuery ?? '';
-        const checker = new Checker(ctx);
+        let report: ValidationReport | null = null;
         // Headers: [name, value] pairs as the client sent them (less the gateway's own).
         const headerPairs: string[] = [];
         const h = ctx.headers;
         for (let i = 0; i < h.length; i += 2) if (!GATEWAY_HEADERS.has(h[i]) && h[i] !== keyHeader) headerPairs.push(h[i], h[i + 1]);
-        checker.check('headers', bound.headers, headerPairs, contract?.headers ?? []);
+        report = checkKind(report, ctx, 'headers', bound.headers, headerPairs, contract?.headers ?? []);
         const queryPairs: string[] = [];
         for (const pair of splitQuery(ctx.query)) {
           const name = pairName(pair);
           if (name !== keyQuery) queryPairs.push(name, pairValue(pair));
         }
-        checker.check('query', bound.query, queryPairs, contract?.query ?? []);
+        report = checkKind(report, ctx, 'query', bound.query, queryPairs, contract?.query ?? []);
         const pathPairs: string[] = [];
         for (const [name, value] of Object.entries(ctx.params)) pathPairs.push(name, value);
-        checker.check('path', bound.path, pathPairs, contract?.path ?? []);
-        return finishReport(checker.report, target, ctx, false);
+        report = checkKind(report, ctx, 'path', bound.path, pathPairs, contract?.path ?? []);
+        return finishReport(report, target, ctx, false);
       },
     };
   },
 };
 
-class Checker {
-  report: ValidationReport | null = null;
-  constructor(private readonly ctx: RequestContext) {}
+interface KindActions { specified: ActionValue; unspecified: ActionValue; overrides: ReadonlyMap<string, Action> }
 
-  private add(action: Action, kind: Kind, name: string, rule: string, message: string): void {
-    (this.report ??= new ValidationReport()).add(action, name, TYPE[kind], rule, message, message);
+/** Checks one kind of parameter; `pairs` is flat [name, value, …] as the request carries them. Returns the report (made on the first error). */
+function checkKind(report: ValidationReport | null, ctx: RequestContext, kind: Kind, actions: KindActions, pairs: readonly string[], declared: readonly ParameterSpec[]): ValidationReport | null {
+  const words = WORDS[kind];
+  for (let i = 0; i < pairs.length; i += 2) {
+    const name = pairs[i];
+    if (declared.some((d) => d.name === name)) continue;
+    let repeated = false;
+    for (let j = 0; j < i; j += 2) if (pairs[j] === name) { repeated = true; break; }
+    if (repeated) continue;
+    const action = actions.overrides.get(name) ?? actionOf(actions.unspecified, ctx);
+    if (action === 'ignore') continue;
+    const message = `Unspecified ${words} ${name} is not allowed.`;
+    report = addError(report, action, name, TYPE[kind], 'Unspecified', message, message);
   }
-
-  /** `pairs`: flat [name, value, …] as the request carries them. */
-  check(kind: Kind, actions: { specified: ActionValue; unspecified: ActionValue; overrides: ReadonlyMap<string, Action> }, pairs: readonly string[], declared: readonly ParameterSpec[]): void {
-    const words = WORDS[kind];
-    for (let i = 0; i < pairs.length; i += 2) {
-      const name = pairs[i];
-      if (declared.some((d) => d.name === name)) continue;
-      let repeated = false;
-      for (let j = 0; j < i; j += 2) if (pairs[j] === name) { repeated = true; break; }
-      if (repeated) continue;
-      const action = actions.overrides.get(name) ?? actionOf(actions.unspecified, this.ctx);
-      if (action !== 'ignore') this.add(action, kind, name, 'Unspecified', `Unspecified ${words} ${name} is not allowed.`);
-    }
-    for (const spec of declared) {
-      const action = actions.overrides.get(spec.name) ?? actionOf(actions.specified, this.ctx);
-      if (action === 'ignore') continue;
-      let count = 0;
-      let value = '';
-      for (let i = 0; i < pairs.length; i += 2) if (pairs[i] === spec.name) { count++; value = pairs[i + 1]; }
-      if (count === 0) { if (spec.required) this.add(action, kind, spec.name, 'IncorrectMessage', `Request must contain the ${words} ${spec.name}.`); continue; }
-      if (count > 1) this.add(action, kind, spec.name, 'IncorrectMessage', `Request cannot contain multiple values for the ${words} ${spec.name}.`);
-      else if (!conformsToType(value, spec.type)) this.add(action, kind, spec.name, 'IncorrectMessage', `Value of the ${words} ${spec.name} does not conform to the definition. It must be of type ${spec.type}.`);
-    }
+  for (const spec of declared) {
+    const action = actions.overrides.get(spec.name) ?? actionOf(actions.specified, ctx);
+    if (action === 'ignore') continue;
+    let count = 0;
+    let value = '';
+    for (let i = 0; i < pairs.length; i += 2) if (pairs[i] === spec.name) { count++; value = pairs[i + 1]; }
+    let problem: string | null = null;
+    if (count === 0) { if (spec.required) problem = `Request must contain the ${words} ${spec.name}.`; }
+    else if (count > 1) problem = `Request cannot contain multiple values for the ${words} ${spec.name}.`;
+    else if (!conformsToType(value, spec.type)) problem = `Value of the ${words} ${spec.name} does not conform to the definition. It must be of type ${spec.type}.`;
+    if (problem !== null) report = addError(report, action, spec.name, TYPE[kind], 'IncorrectMessage', problem, problem);
   }
+  return report;
 }

@@ -81,6 +81,13 @@ export class ValidationReport {
   }
 }
 
+/** Adds one error to `report`, made on the first error (so a conforming message allocates nothing); returns it. */
+export function addError(report: ValidationReport | null, action: Action, name: string, type: string, rule: string, details: string, publicMessage: string): ValidationReport {
+  const r = report ?? new ValidationReport();
+  r.add(action, name, type, rule, details, publicMessage);
+  return r;
+}
+
 /** Where a policy runs decides what prevent answers: a request error (400) or a response error (502). */
 export interface ReportTarget {
   policy: string;
