@@ -2,7 +2,9 @@
  * OpenAPI import, as APIM imports: an API's operations from a document's paths. OpenAPI 3.x and
  * Swagger 2.0, JSON or YAML. The backend URL is the document's server (openapi/servers.ts: server
  * variables substituted, the first https server preferred; Swagger's schemes, host and basePath);
- * required query parameters go into each operation's URL template (openapi/query-template.ts).
+ * required query parameters go into each operation's URL template (openapi/query-template.ts);
+ * parameters, request and response content types (schemas inlined) and responses become the
+ * operation's contract, which the validation policies check (openapi/contract.ts).
  *
  * The result is an ordinary API document; it is validated and stored like any PUT, so a document
  * whose paths do not make valid URL templates is refused with field paths, never half-imported.
@@ -13,6 +15,7 @@ import { parse } from 'yaml';
 import type { Doc } from './store.js';
 import { isObject, openApi3Server, swagger2Server, type Json } from './openapi/servers.js';
 import { requiredQueryNames, withQueryTemplate } from './openapi/query-template.js';
+import { contractOf } from './openapi/contract.js';
 
 const METHODS = ['get', 'put', 'post', 'delete', 'options', 'head', 'patch', 'trace'];
 
@@ -66,7 +69,8 @@ function operationsOf(spec: Json, paths: Json): Doc[] {
       let opId = wanted.replace(/[^A-Za-z0-9._~-]+/g, '-').replace(/^-+|-+$/g, '') || method;
       for (let n = 2; ids.has(opId); n++) opId = `${opId.replace(/-\d+$/, '')}-${n}`;
       ids.add(opId);
-      operations.push({ id: opId, method: method.toUpperCase(), urlTemplate: withQueryTemplate(path, requiredQueryNames(spec, item, op)) });
+      // What the operation declares (parameters, content types with schemas, responses), for the validation policies.
+      operations.push({ id: opId, method: method.toUpperCase(), urlTemplate: withQueryTemplate(path, requiredQueryNames(spec, item, op)), ...contractOf(spec, item, op, spec.swagger === '2.0') });
     }
   }
   return operations;

@@ -10,6 +10,7 @@ import type { Section } from '../gateway/pipeline/phases.js';
 import type { CompiledBackend } from '../gateway/backends/compiled-backend.js';
 import type { CompiledAuthorization } from '../gateway/authorizations/compile-authorizations.js';
 import type { ClientCertificate } from '../gateway/upstream/upstream-pool.js';
+import type { OperationContract } from './operation-contract.js';
 
 export interface CompiledApi {
   id: string;
@@ -63,6 +64,8 @@ export interface CompiledOperation {
   captures: CaptureSpec[];
   /** Policy chains by product id ('' = no product key); null when no policy applies. */
   chains: Record<string, CompiledChain> | null;
+  /** What the operation declares (parameters, content types, responses); null when it declares nothing. */
+  contract: OperationContract | null;
 }
 
 /**
@@ -112,6 +115,8 @@ export interface MetaPayload {
   certificates: ClientCertificate[];
   /** Authorizations for get-authorization-context (secrets filled in); absent in tables of older builds. */
   authorizations?: CompiledAuthorization[];
+  /** Operation contracts by operation index (as a string), only for operations that declare one. */
+  contracts: Record<string, OperationContract>;
   /** Every compiled policy once (a policy on a global or API scope reaches many operations). */
   policies: CompiledPolicy[];
   /** Distinct per-product chain sets; operations with the same policies share one. */

@@ -13,6 +13,7 @@ import { apiRequestLogSchema, requestLogSchema, telemetrySchema } from './teleme
 export { DEFAULT_LATENCY_BUCKETS } from './telemetry-config.js';
 import { backendSchema, certificateSchema, checkBackendReferences } from './backend-schema.js';
 import { authorizationSchema, checkAuthorizationReferences } from './authorization-schema.js';
+import { operationContractFields, schemaEntitySchema } from './api-contract-schema.js';
 import { fragmentSchema, namedValueSchema, policiesSchema, productSchema, subscriptionKeyNamesSchema, subscriptionSchema } from './config-management.js';
 
 export const HTTP_METHODS = ['GET', 'HEAD', 'POST', 'PUT', 'PATCH', 'DELETE', 'OPTIONS', 'TRACE', '*'] as const;
@@ -150,6 +151,8 @@ const operationSchema = z.object({
   method: z.string().transform((m) => m.toUpperCase()).pipe(z.enum(HTTP_METHODS)),
   urlTemplate: z.string().startsWith('/', { message: 'must start with "/"' }),
   policies: policiesSchema.optional(),
+  /** What the validation policies check against (api-contract-schema.ts): parameters, request and responses. */
+  ...operationContractFields,
 }).strict();
 
 /**
@@ -228,6 +231,8 @@ function shapeWith<Ops extends z.ZodType<OperationOutput[], z.ZodTypeDef, unknow
     fragments: z.array(fragmentSchema).max(1000).default([]),
     /** Backend entities, reached by set-backend-service backend-id (see src/gateway/backends/). */
     backends: z.array(backendSchema).max(1000).default([]),
+    /** JSON schemas named by validate-content schema-id (APIM's service-level schemas). */
+    schemas: z.array(schemaEntitySchema).max(1000).optional(),
     /** Client certificates for authentication-certificate certificate-id. */
     certificates: z.array(certificateSchema).max(100).default([]),
     /** Access tokens for get-authorization-context (APIM's credential manager connections). */
@@ -254,6 +259,11 @@ function crossFieldRules(config: BaseConfig, ctx: z.RefinementCtx): void {
   checkAuthorizationReferences(config.authorizations, new Set(config.namedValues.map((v) => v.name)), ctx);
   const apiIds = new Set<string>();
   const suffixHosts = new Set<string>();
+  const schemaIds = new Set<string>();
+  config.schemas?.forEach((sc, i) => {
+    if (schemaIds.has(sc.id)) ctx.addIssue({ code: 'custom', path: ['schemas', i, 'id'], message: `duplicate schema id "${sc.id}"` });
+    schemaIds.add(sc.id);
+  });
   config.apis.forEach((api, a) => {
     if (apiIds.has(api.id)) ctx.addIssue({ code: 'custom', path: ['apis', a, 'id'], message: `duplicate API id "${api.id}"` });
     apiIds.add(api.id);
@@ -272,6 +282,7 @@ function crossFieldRules(config: BaseConfig, ctx: z.RefinementCtx): void {
     const opIds = new Set<string>();
     const shapes = new Set<string>();
     api.operations.forEach((op, o) => {
+      checkContractReferences(op, schemaIds, ['apis', a, 'operations', o], ctx);
       if (opIds.has(op.id)) ctx.addIssue({ code: 'custom', path: ['apis', a, 'operations', o, 'id'], message: `duplicate operation id "${op.id}"` });
       opIds.add(op.id);
       const checked = checkTemplate(op.urlTemplate);
@@ -284,6 +295,26 @@ function crossFieldRules(config: BaseConfig, ctx: z.RefinementCtx): void {
       if (shapes.has(shape)) ctx.addIssue({ code: 'custom', path: ['apis', a, 'operations', o, 'urlTemplate'], message: `another ${op.method} operation of this API already matches "${op.urlTemplate}"` });
       shapes.add(shape);
     });
+  });
+}
+
+/** An operation's representations name existing schemas; a parameter is declared once. */
+function checkContractReferences(op: BaseConfig['apis'][number]['operations'][number], schemaIds: ReadonlySet<string>, at: Array<string | number>, ctx: z.RefinementCtx): void {
+  const seen = new Set<string>();
+  op.parameters?.forEach((p, i) => {
+    const key = `${p.in} ${p.in === 'header' ? p.name.toLowerCase() : p.name}`;
+    if (seen.has(key)) ctx.addIssue({ code: 'custom', path: [...at, 'parameters', i, 'name'], message: `${p.in} parameter "${p.name}" is declared twice` });
+    seen.add(key);
+  });
+  const checkReps = (reps: ReadonlyArray<{ schemaId?: string }>, path: Array<string | number>) => reps.forEach((r, i) => {
+    if (r.schemaId !== undefined && !schemaIds.has(r.schemaId)) ctx.addIssue({ code: 'custom', path: [...path, i, 'schemaId'], message: `no schema with id "${r.schemaId}"` });
+  });
+  if (op.request !== undefined) checkReps(op.request.representations, [...at, 'request', 'representations']);
+  const statuses = new Set<number>();
+  op.responses?.forEach((r, i) => {
+    if (statuses.has(r.statusCode)) ctx.addIssue({ code: 'custom', path: [...at, 'responses', i, 'statusCode'], message: `status ${r.statusCode} is declared twice` });
+    statuses.add(r.statusCode);
+    checkReps(r.representations, [...at, 'responses', i, 'representations']);
   });
 }
 

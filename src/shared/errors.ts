@@ -48,6 +48,12 @@ export const ERRORS = {
   OUTPOST_ERR_JWT_MISSING: { status: 401, source: 'client', retrySafe: false, message: 'Unauthorized. Access token is missing or invalid.' },
   /** validate-jwt: bad signature, algorithm, expiry, issuer, audience or required claim. Message configurable. */
   OUTPOST_ERR_JWT_INVALID: { status: 401, source: 'client', retrySafe: false, message: 'Unauthorized. Access token is missing or invalid.' },
+  /** validate-content / validate-parameters / validate-odata-request with action prevent, on a request: the client sees APIM's public response for the error. */
+  OUTPOST_ERR_REQUEST_VALIDATION_FAILED: { status: 400, source: 'client', retrySafe: false, message: 'Bad request: the request does not conform to the API definition' },
+  /** validate-content / validate-headers / validate-status-code with action prevent, on a response (APIM answers 502 and hides the details). */
+  OUTPOST_ERR_RESPONSE_VALIDATION_FAILED: { status: 502, source: 'backend', retrySafe: false, message: 'The request could not be processed due to an internal error. Contact the API owner.' },
+  /** validate-client-certificate: no client certificate, or one that breaks a rule (trust, dates, revocation, identities). */
+  OUTPOST_ERR_CLIENT_CERTIFICATE_INVALID: { status: 401, source: 'client', retrySafe: false, message: 'Invalid client certificate.' },
   OUTPOST_ERR_RATE_LIMITED: { status: 429, source: 'policy', retrySafe: true, message: 'Rate limit is exceeded.' },
   /** quota / quota-by-key: the client sees APIM's words with the time until the window renews. */
   OUTPOST_ERR_QUOTA_EXCEEDED: { status: 403, source: 'policy', retrySafe: true, message: 'Out of call volume quota.' },

@@ -45,6 +45,11 @@ export interface HttpsMaterial {
   ciphers?: string;
   /** The first is the default; the others are chosen by SNI. */
   certificates: ListenerCertificate[];
+  /** gateway.tls.clientCertificate; absent: none. */
+  clientCertificate?: 'none' | 'request' | 'require';
+  /** PEM of gateway.tls.clientCaFile / clientCrlFile. */
+  clientCaPem?: string;
+  clientCrlPem?: string;
 }
 
 export interface HttpsInit {

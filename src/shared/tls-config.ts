@@ -34,7 +34,23 @@ export const listenerTlsSchema = z.object({
   minVersion: z.enum(TLS_MIN_VERSIONS, { errorMap: () => ({ message: 'must be "TLSv1.2" or "TLSv1.3" (TLS 1.1 and older are refused)' }) }).default('TLSv1.2'),
   /** OpenSSL cipher list for TLS 1.2 (TLS 1.3 suites are OpenSSL's defaults); absent = Node's default. */
   ciphers: z.string().min(1).max(4096).refine(validCipherList, 'not a cipher list OpenSSL accepts').optional(),
-}).strict();
+  /**
+   * Whether the handshake asks clients for a certificate (validate-client-certificate and
+   * context.Request.Certificate read it): none; request (a client may send none); require (a
+   * connection without one is closed). An untrusted certificate is never refused at the TLS
+   * level: the policy decides (validate-trust).
+   */
+  clientCertificate: z.enum(['none', 'request', 'require']).optional(),
+  /** PEM CA certificates that client certificates must chain to (validate-trust). */
+  clientCaFile: filePath.optional(),
+  /** PEM CRL(s) of those CAs: a revoked client certificate fails validate-revocation. */
+  clientCrlFile: filePath.optional(),
+}).strict().superRefine((tls, ctx) => {
+  if ((tls.clientCertificate ?? 'none') === 'none' && (tls.clientCaFile !== undefined || tls.clientCrlFile !== undefined)) {
+    ctx.addIssue({ code: 'custom', path: ['clientCertificate'], message: 'must be "request" or "require" when clientCaFile or clientCrlFile is set' });
+  }
+  if (tls.clientCrlFile !== undefined && tls.clientCaFile === undefined) ctx.addIssue({ code: 'custom', path: ['clientCaFile'], message: 'is required with clientCrlFile (a CRL is checked along the chain to these CAs)' });
+});
 
 /** A client certificate is a pair: both files or neither. */
 function pairRule(tls: { certFile?: string; keyFile?: string }, ctx: z.RefinementCtx): void {

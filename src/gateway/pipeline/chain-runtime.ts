@@ -50,8 +50,18 @@ export function chainBuffersRequestBody(chain: RuntimeChain): boolean {
  * token policies read the prompt (estimate-prompt-tokens, and `"stream": true`, which APIM always estimates).
  */
 const BODY_POLICIES = new Set(['set-body', 'find-and-replace', 'json-to-xml', 'xml-to-json', 'redirect-content-urls',
-  'llm-token-limit', 'azure-openai-token-limit', 'llm-emit-token-metric', 'azure-openai-emit-token-metric']);
-const RESPONSE_WAITERS = new Set(['set-body', 'find-and-replace', 'send-request', 'wait', 'json-to-xml', 'xml-to-json', 'jsonp', 'redirect-content-urls']);
+  'llm-token-limit', 'azure-openai-token-limit', 'llm-emit-token-metric', 'azure-openai-emit-token-metric', 'validate-content']);
+const RESPONSE_WAITERS = new Set(['set-body', 'find-and-replace', 'send-request', 'wait', 'json-to-xml', 'xml-to-json', 'jsonp', 'redirect-content-urls',
+  'validate-content']);
+const CONTENT_VALIDATORS = new Set(['validate-content']);
+
+/** Chains that validate the request body: it is held up to validate-content's largest max-size (100 KB), not 64 KiB. */
+const validatesBody = new WeakSet<RuntimeChain>();
+
+export function chainValidatesRequestBody(chain: RuntimeChain): boolean {
+  return validatesBody.has(chain);
+}
+
 const RETRIES = new Set(['retry']);
 
 /** Whether compiled policy data holds a policy named in `names` (a CompiledPolicy: name and config). */
@@ -92,6 +102,7 @@ export function instantiateChain(chain: CompiledChain, services: WorkerServices)
     };
   }
   if (mentionsBody(chain) || holdsPolicy(chain.inbound, BODY_POLICIES) || holdsPolicy(chain.backend, BODY_POLICIES)) readsBody.add(out);
+  if (holdsPolicy(chain.inbound, CONTENT_VALIDATORS)) validatesBody.add(out);
   // An outbound retry that waits between rounds cannot run while the head waits to be written.
   if (holdsPolicy(chain.outbound, RESPONSE_WAITERS) || mentionsBody(chain.outbound) || holdsPolicyWhere(chain.outbound, 'retry', (c) => c.waits === true)) buffersResponse.add(out);
   if (holdsPolicy(chain.backend, RETRIES) || holdsPolicyWhere(chain.backend, 'forward-request', (c) => c.followRedirects === true)) mayRetry.add(out);

@@ -13,6 +13,8 @@ export interface CompileEnv {
    * thumbprint; null when the certificate files could not be read where this compilation runs.
    */
   certificateThumbprints: ReadonlyMap<string, string> | null;
+  /** JSON schema documents by id (config `schemas`), for validate-content schema-id. */
+  schemas?: ReadonlyMap<string, Record<string, unknown>>;
 }
 
 let current: CompileEnv | null = null;

@@ -35,7 +35,10 @@ export interface PolicyCompilation {
  */
 export function compilePolicies(config: GatewayConfig, certificates?: readonly ClientCertificate[]): PolicyCompilation {
   const certificateThumbprints = certificates !== undefined ? new Map(certificates.map((c) => [c.thumbprint, c.id])) : readThumbprints(config);
-  const env = { backendIds: new Set(config.backends.map((b) => b.id)), certificateIds: new Set(config.certificates.map((c) => c.id)), certificateThumbprints };
+  const env = {
+    backendIds: new Set(config.backends.map((b) => b.id)), certificateIds: new Set(config.certificates.map((c) => c.id)), certificateThumbprints,
+    schemas: new Map((config.schemas ?? []).map((s) => [s.id, s.document])),
+  };
   return withCompileEnv(env, () => compileAll(config));
 }
 

@@ -5,6 +5,7 @@
  * Headers are flat `[name, value, …]` lists with lowercase names: the request list is exactly
  * what undici sends; the response list is what the client gets.
  */
+import type { TLSSocket } from 'node:tls';
 import type { Section } from './phases.js';
 import type { RuntimeSection } from './run-section.js';
 import type { ErrorCode } from '../../shared/errors.js';
@@ -19,6 +20,8 @@ export interface LastError {
   section: Section;
   policy: string | null;
   code: ErrorCode;
+  /** What the client sees instead of the code's fixed message (the validation policies' public responses). */
+  publicMessage?: string;
 }
 
 export interface SubscriptionView {
@@ -90,6 +93,11 @@ export class RequestContext {
   clientCertificate: string | null = null;
   /** The proxy policy's HTTP proxy the forward goes through; null connects to the backend directly. */
   proxy: ProxyRoute | null = null;
+  /**
+   * The client's TLS connection when the request came in on the HTTPS listener (its peer
+   * certificate, OpenSSL's verdict on it), for validate-client-certificate; null on plain HTTP.
+   */
+  clientTls: TLSSocket | null = null;
   /** forward-request timeout, ms; 0 keeps the gateway's upstream settings. */
   timeoutMs = 0;
   /** Set by a retry that holds forward-request; null sends once. */

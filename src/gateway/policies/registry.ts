@@ -40,6 +40,12 @@ import { emitMetric } from './emit-metric.js';
 import { getAuthorizationContext } from './get-authorization-context.js';
 import { azureOpenAiTokenLimit, llmTokenLimit } from './llm-token-limit.js';
 import { azureOpenAiEmitTokenMetric, llmEmitTokenMetric } from './llm-emit-token-metric.js';
+import { validateParameters } from './validate-parameters.js';
+import { validateHeaders } from './validate-headers.js';
+import { validateStatusCode } from './validate-status-code.js';
+import { validateContent } from './validate-content.js';
+import { validateOdataRequest } from './validate-odata-request.js';
+import { validateClientCertificate } from './validate-client-certificate.js';
 
 // choose and retry compile and creates its nested policies through this lookup (see choose.ts for why it is
 // passed in rather than imported); findFactory is only called once the registry is complete.
@@ -62,6 +68,7 @@ const FACTORIES: ReadonlyArray<PolicyFactory<never>> = [
   trace, emitMetric,
   jsonToXmlPolicy, xmlToJsonPolicy, jsonp, redirectContentUrls, crossDomain, proxy,
   llmTokenLimit, azureOpenAiTokenLimit, llmEmitTokenMetric, azureOpenAiEmitTokenMetric,
+  validateParameters, validateHeaders, validateStatusCode, validateContent, validateOdataRequest, validateClientCertificate,
   choose, wait,
 ] as unknown as ReadonlyArray<PolicyFactory<never>>;
 

@@ -8,6 +8,7 @@ import { createHash } from 'node:crypto';
 import { Packr } from 'msgpackr';
 import type { ConfigProblem, GatewayConfig } from '../../shared/config-schema.js';
 import { compilePolicies } from '../pipeline/compile-policies.js';
+import { compileContracts } from './compile-contracts.js';
 import { NO_BACKEND_TLS, type BackendTlsAssignment, type ChainRef, type MetaPayload } from '../../shared/compiled-meta.js';
 import { compileBackends } from '../backends/compiled-backend.js';
 import { compileCertificates } from '../backends/client-certificates.js';
@@ -153,6 +154,7 @@ export function compileTable(config: GatewayConfig, backendTls: BackendTlsAssign
     originTls: [...origins.keys()].map((k) => Number(k.slice(0, k.indexOf('|')))),
     backendTls: backendTls.profiles,
     backends: compileBackends(config.backends, config.namedValues), certificates, authorizations,
+    contracts: compileContracts(config),
     policies: chainSets.policies, chainSets: chainSets.sets, patterns: w.patterns,
   };
   return w.layout(apiTrieRoot, packr.pack(meta));

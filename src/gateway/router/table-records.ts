@@ -77,6 +77,8 @@ export function decodeOperation(t: TableSections, meta: MetaPayload, index: numb
     captures: captureSpecs(urlTemplate),
     paramNames: readStringList(t, r[o + L.O_PARAMS_START], r[o + L.O_PARAMS_COUNT]),
     chains,
+    // Older tables (a backup written before contracts existed) have none.
+    contract: meta.contracts?.[String(index)] ?? null,
   };
 }
 

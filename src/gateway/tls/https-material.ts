@@ -9,7 +9,7 @@ import { createSecureContext } from 'node:tls';
 import { createHash } from 'node:crypto';
 import type { HttpsMaterial } from '../../shared/protocol.js';
 import type { ListenerTlsSettings } from '../../shared/tls-config.js';
-import { certificateNames, readKeyPair, TlsFileProblem } from './pem-files.js';
+import { certificateNames, readCertificates, readCrl, readKeyPair, TlsFileProblem } from './pem-files.js';
 
 /** What logs and readiness show about a served certificate (never the key). */
 export interface CertificateSummary {
@@ -44,10 +44,16 @@ export async function loadHttpsMaterial(settings: ListenerTlsSettings): Promise<
     summary.push({ certFile, names, notAfter: new Date(pair.leaf.validTo).toISOString(), sha256: pair.leaf.fingerprint256 });
   }
   const material: HttpsMaterial = { minVersion: settings.minVersion, ...(settings.ciphers !== undefined ? { ciphers: settings.ciphers } : {}), certificates };
+  if (settings.clientCertificate !== undefined && settings.clientCertificate !== 'none') material.clientCertificate = settings.clientCertificate;
+  if (settings.clientCaFile !== undefined) material.clientCaPem = (await readCertificates('gateway.tls.clientCaFile', settings.clientCaFile)).pem;
+  if (settings.clientCrlFile !== undefined) material.clientCrlPem = await readCrl('gateway.tls.clientCrlFile', settings.clientCrlFile);
   return { material, summary, hash: createHash('sha256').update(JSON.stringify(material)).digest('hex') };
 }
 
 /** Every file the listener reads, for the watcher. */
 export function httpsFiles(settings: ListenerTlsSettings): string[] {
-  return settings.certificates.flatMap((c) => [c.certFile, c.keyFile]);
+  const files = settings.certificates.flatMap((c) => [c.certFile, c.keyFile]);
+  if (settings.clientCaFile !== undefined) files.push(settings.clientCaFile);
+  if (settings.clientCrlFile !== undefined) files.push(settings.clientCrlFile);
+  return files;
 }

@@ -6,6 +6,7 @@
  */
 import { readFile } from 'node:fs/promises';
 import { X509Certificate, createPrivateKey } from 'node:crypto';
+import { createSecureContext } from 'node:tls';
 import type { ConfigProblem } from '../../shared/config-schema.js';
 
 /** A file larger than this is not a certificate chain or a CA bundle anyone meant to use. */
@@ -47,6 +48,20 @@ export async function readCertificates(path: string, file: string): Promise<{ pe
     }
   });
   return { pem: blocks.join('\n') + '\n', certs };
+}
+
+/** A PEM CRL file (X509 CRL blocks) OpenSSL accepts. */
+export async function readCrl(path: string, file: string): Promise<string> {
+  const text = await readText(path, file);
+  const blocks = text.match(/-----BEGIN X509 CRL-----[\s\S]+?-----END X509 CRL-----/g) ?? [];
+  if (blocks.length === 0) throw new TlsFileProblem(path, file, 'no PEM CRL (-----BEGIN X509 CRL-----) in it');
+  const pem = blocks.join('\n') + '\n';
+  try {
+    createSecureContext({ crl: blocks });
+  } catch (err) {
+    throw new TlsFileProblem(path, file, `OpenSSL refused the CRL (${(err as Error).message})`);
+  }
+  return pem;
 }
 
 export interface KeyPair {

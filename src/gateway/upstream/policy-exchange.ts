@@ -138,7 +138,7 @@ export class PolicyExchange extends ForwardExchange {
   }
 
   /** on-error decides the answer; ctx.response starts as the error's (or, for an error status, the backend's head). */
-  protected runOnError(error: LastError, response: PolicyResponse = errorResponse(error.code)): void {
+  protected runOnError(error: LastError, response: PolicyResponse = errorResponse(error.code, error.publicMessage)): void {
     const { ctx, chain } = this;
     ctx.lastError = error;
     ctx.response = response;

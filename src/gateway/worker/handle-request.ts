@@ -4,6 +4,7 @@
  * has already refused every head that is not strict HTTP/1.1. Everything before dispatch is
  * synchronous, so the scratch objects below are safely reused across requests.
  */
+import type { TLSSocket } from 'node:tls';
 import type { UpstreamRequest } from '../upstream/upstream-types.js';
 import type { ClientResponse } from '../../http1/server/client-response.js';
 import type { ParsedRequest } from '../../http1/request-parser.js';
@@ -135,6 +136,8 @@ export class RequestHandler {
       ctx.apiMeta = api.meta;
       ctx.operationMeta = operation;
       ctx.correlationId = res.requestId;
+      const socket = res.peerSocket();
+      if ((socket as TLSSocket).encrypted === true) ctx.clientTls = socket as TLSSocket;
       return startPolicyRequest(this.ctx, res, gen, api, chain, ctx, head.contentLength, head.chunked);
     }
 

@@ -5,7 +5,7 @@
  * handshake: SNICallback is a map lookup. New certificates apply to new handshakes; connections
  * already open keep the context they negotiated.
  */
-import { createServer as createTlsServer, createSecureContext, type SecureContext, type Server as TlsServer } from 'node:tls';
+import { createServer as createTlsServer, createSecureContext, type SecureContext, type Server as TlsServer, type TLSSocket } from 'node:tls';
 import type { Socket } from 'node:net';
 import type { HttpsMaterial } from '../../shared/protocol.js';
 import { Http1Server } from '../../http1/server/http1-server.js';
@@ -22,7 +22,7 @@ export class SniContexts {
   static build(material: HttpsMaterial): SniContexts {
     const exact = new Map<string, SecureContext>();
     const wildcard = new Map<string, SecureContext>();
-    const contexts = material.certificates.map((c) => createSecureContext({ cert: c.certPem, key: c.keyPem, minVersion: material.minVersion, ciphers: material.ciphers }));
+    const contexts = material.certificates.map((c) => createSecureContext({ cert: c.certPem, key: c.keyPem, minVersion: material.minVersion, ciphers: material.ciphers, ...clientTrust(material) }));
     material.certificates.forEach((c, i) => {
       // On a name two certificates share, the earlier one wins.
       for (const name of c.names) {
@@ -59,7 +59,10 @@ export class HttpsListener {
         ALPNProtocols: ['http/1.1'],
         SNICallback: (servername, cb) => cb(null, this.contexts.lookup(servername)),
         noDelay: true,
-      }, accept);
+        // Client certificates: asked for, never refused here (validate-client-certificate decides on trust).
+        requestCert: (material.clientCertificate ?? 'none') !== 'none',
+        rejectUnauthorized: false,
+      }, material.clientCertificate === 'require' ? requireCertificate(accept) : accept);
       // A failed handshake (old protocol, unknown CA on the client side, a port scan) just closes.
       this.tls.on('tlsClientError', () => undefined);
       return this.tls;
@@ -75,7 +78,23 @@ export class HttpsListener {
 }
 
 /** The server's own context: used when the client sends no SNI. */
-function defaultOptions(material: HttpsMaterial): { cert: string; key: string; minVersion: HttpsMaterial['minVersion']; ciphers?: string } {
+function defaultOptions(material: HttpsMaterial): { cert: string; key: string; minVersion: HttpsMaterial['minVersion']; ciphers?: string; ca?: string; crl?: string[] } {
   const first = material.certificates[0];
-  return { cert: first.certPem, key: first.keyPem, minVersion: material.minVersion, ...(material.ciphers !== undefined ? { ciphers: material.ciphers } : {}) };
+  return { cert: first.certPem, key: first.keyPem, minVersion: material.minVersion, ...(material.ciphers !== undefined ? { ciphers: material.ciphers } : {}), ...clientTrust(material) };
+}
+
+/** The CAs (and CRLs) client certificates are verified against; OpenSSL's verdict is socket.authorized. */
+function clientTrust(material: HttpsMaterial): { ca?: string; crl?: string[] } {
+  // One CRL per array element: given as one string, Node reads only its first CRL.
+  const crl = material.clientCrlPem?.match(/-----BEGIN X509 CRL-----[\s\S]+?-----END X509 CRL-----/g) ?? undefined;
+  return { ...(material.clientCaPem !== undefined ? { ca: material.clientCaPem } : {}), ...(crl !== undefined ? { crl } : {}) };
+}
+
+/** clientCertificate "require": a connection that presented no certificate is closed before any request. */
+function requireCertificate(accept: (socket: Socket) => void): (socket: Socket) => void {
+  return (socket) => {
+    const cert = (socket as TLSSocket).getPeerCertificate();
+    if (cert === null || Object.keys(cert).length === 0) { socket.destroy(); return; }
+    accept(socket);
+  };
 }

@@ -12,7 +12,8 @@ import { PolicyExchange } from '../upstream/policy-exchange.js';
 import { BufferedPolicyExchange } from '../upstream/buffered-policy-exchange.js';
 import { backendTarget } from './backend-target.js';
 import { BUFFERED_BODY_LIMIT, collectBody, collectBodyUpTo, StreamingBody } from './request-body.js';
-import { chainBuffersRequestBody, chainBuffersResponse, chainMayRetry, chainReadsRequestBody, runSection, type RuntimeChain } from '../pipeline/chain-runtime.js';
+import { chainBuffersRequestBody, chainBuffersResponse, chainMayRetry, chainReadsRequestBody, chainValidatesRequestBody, runSection, type RuntimeChain } from '../pipeline/chain-runtime.js';
+import { MAX_VALIDATED_BODY } from '../policies/validate-content.js';
 import type { UpstreamPool } from '../upstream/upstream-pool.js';
 import { redirectRequest, replayBodyLimit } from './redirect-request.js';
 import { CONTINUE, FAIL, RESPOND, type Outcome } from '../pipeline/phases.js';
@@ -38,7 +39,8 @@ export function startPolicyRequest(
   // A body that may have to be sent again (retry) is buffered when small; otherwise it streams.
   let bodyPending = false;
   let handlersReady = false;
-  const replayable = !chunked && contentLength <= BUFFERED_BODY_LIMIT;
+  // validate-content checks bodies up to its largest max-size: such a chain holds them that far.
+  const replayable = !chunked && contentLength <= (chainValidatesRequestBody(chain) ? MAX_VALIDATED_BODY : BUFFERED_BODY_LIMIT);
   // A policy expression reading context.Request.Body needs the (small) body before inbound runs.
   const bodyFirst = replayable && contentLength > 0 && chainReadsRequestBody(chain);
   const bufferWhole = chainBuffersRequestBody(chain);

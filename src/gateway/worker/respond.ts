@@ -48,7 +48,8 @@ function writeHeaderList(res: ClientResponse, list: string[], noteErrorCode: boo
 }
 
 /** The default error response as a PolicyResponse, for on-error to shape. */
-export function errorResponse(code: ErrorCode): PolicyResponse {
+export function errorResponse(code: ErrorCode, publicMessage?: string): PolicyResponse {
   const status = ERRORS[code].status;
-  return { status, reason: '', headers: ['content-type', 'application/json', 'x-outpost-error', code], body: errorBody(code) };
+  const body = publicMessage === undefined ? errorBody(code) : JSON.stringify({ statusCode: status, message: publicMessage });
+  return { status, reason: '', headers: ['content-type', 'application/json', 'x-outpost-error', code], body };
 }

@@ -85,6 +85,9 @@ export class ClientResponse extends RequestNotes {
 
   getWriteOffset(): number { return this.offset; }
 
+  /** The connection's socket (a TLSSocket on the HTTPS listener): for what the peer presented, never to write. */
+  peerSocket(): Socket { return this.owner.socket; }
+
   pause(): void { this.owner.pauseBody(true); }
   resume(): void { this.owner.pauseBody(false); }
 
