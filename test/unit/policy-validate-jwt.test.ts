@@ -187,7 +187,7 @@ describe('validate-jwt: rejects', () => {
 describe('validate-jwt: compile errors name the attribute', () => {
   const cases: Array<[string, string | object, string | null, RegExp?]> = [
     ['token-value', hsPolicy('token-value="x"'), 'token-value'],
-    ['output-token-variable-name not a variable name', hsPolicy('output-token-variable-name="a b"'), 'output-token-variable-name'],
+    ['output-token-variable-name not a variable name', hsPolicy(`output-token-variable-name="${'x'.repeat(129)}"`), 'output-token-variable-name'],
     ['require-signed-tokens false', hsPolicy('require-signed-tokens="false"'), 'require-signed-tokens'],
     ['header and query both', hsPolicy('header-name="X" query-parameter-name="t"'), 'query-parameter-name'],
     ['bad status', hsPolicy('failed-validation-httpcode="200"'), 'failed-validation-httpcode'],

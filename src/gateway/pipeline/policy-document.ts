@@ -72,7 +72,7 @@ export const EXPRESSION_ATTRIBUTES = new Set(['validate-azure-ad-token@token-val
   'set-backend-service@backend-id', 'authentication-basic@username', 'authentication-basic@password', 'metadata@value',
   'emit-metric@value', 'dimension@value', 'find-and-replace@from', 'find-and-replace@to']);
 /** Elements (`parent/child` or a policy's own name) whose text may be a policy expression. */
-export const EXPRESSION_TEXTS = new Set(['set-header/value', 'set-query-parameter/value', 'set-method', 'return-response/set-body', 'set-variable', 'trace/message',
+export const EXPRESSION_TEXTS = new Set(['set-header/value', 'set-query-parameter/value', 'set-method', 'return-response/set-body', 'set-variable', 'trace/message', 'trace',
   'set-body', 'send-request/set-url', 'send-request/set-method', 'send-request/set-body',
   'send-one-way-request/set-url', 'send-one-way-request/set-method', 'send-one-way-request/set-body']);
 

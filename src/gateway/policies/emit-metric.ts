@@ -5,7 +5,10 @@
  *
  * Dimension names are constants (they become Prometheus label names); a value may be an
  * expression, or be left out for APIM's default dimensions (API ID, Operation ID, Product ID,
- * Subscription ID; User ID, Location, Gateway ID and Backend ID are empty here). At most 10
+ * Subscription ID; User ID, Location, Gateway ID and Backend ID are empty here). Only those may
+ * leave out their value, as APIM documents: a dimension such as "Method" or "Client IP" is not one
+ * of APIM's defaults and needs a value (`value="@(context.Request.Method)"`), so a document that
+ * omits it (the policy toolkit's test data does) is refused, naming the fix. At most 10
  * dimensions (as APIM);
  * the number of label sets is bounded in the worker and the primary (custom-metrics.ts).
  */
@@ -31,10 +34,20 @@ const DEFAULTS: ReadonlyMap<string, (ctx: RequestContext) => string> = new Map<s
   ['subscription id', (ctx) => ctx.subscription?.id ?? ''],
   ['user id', () => ''],
   ['location', () => ''],
+  // APIM's pages name it "Location" in one language and "Location ID" in another: both are taken.
+  ['location id', () => ''],
   ['gateway id', () => ''],
   // Outpost does not name the backend entity a request went to in its context yet: empty.
   ['backend id', () => ''],
 ]);
+
+/** An expression that gives what a dimension's name suggests, for the compile error. */
+function suggestion(dimName: string): string {
+  const n = dimName.toLowerCase().replace(/[\s_-]/g, '');
+  if (n === 'method') return 'value="@(context.Request.Method)"';
+  if (n === 'clientip' || n === 'ip' || n === 'ipaddress') return 'value="@(context.Request.IpAddress)"';
+  return 'value="@(context.Request.Url.Path)"';
+}
 
 interface Dimension { label: string; value: Template | null; defaultName: string | null }
 interface Config { namespace: string; name: string; value: Template; dimensions: Dimension[] }
@@ -64,7 +77,7 @@ export const emitMetric: PolicyFactory<Config> = {
       labels.add(label);
       const defaultName = DEFAULTS.has(dimName.toLowerCase()) ? dimName.toLowerCase() : null;
       if (c.attrs.value === undefined && defaultName === null) {
-        throw new PolicyCompileError(where, 'value', `is required: "${dimName}" is not a default dimension (${[...DEFAULTS.keys()].join(', ')})`);
+        throw new PolicyCompileError(where, 'value', `is required: APIM lets only its default dimensions (${[...DEFAULTS.keys()].join(', ')}) leave out value, and "${dimName}" is not one; give it a value (a policy expression such as ${suggestion(dimName)})`);
       }
       dimensions.push({ label, value: c.attrs.value === undefined ? null : templateValue(where, 'value', c.attrs.value), defaultName });
     });

@@ -9,6 +9,12 @@
  * The Host header becomes the new backend's host, as APIM does. Upstream pools for such origins
  * are per worker and keyed by origin, which only config can name (bounded).
  *
+ * `base-url=""` (an empty value, as samples ship it for the user to fill in) sets no backend: the
+ * request keeps the API's serviceUrl (or what an earlier set-backend-service chose). APIM does
+ * not document an empty base-url; treating it as "no override" is the reading that routes nowhere
+ * unexpected, and it lets those samples load. A base-url that is not an absolute http(s) URL is
+ * still a compile error.
+ *
  * Other APIM attributes (sf-*, dapr-*) are compile errors.
  */
 import type { PolicyFactory } from '../pipeline/policy-contract.js';
@@ -22,6 +28,7 @@ import { OutpostError } from '../../shared/errors.js';
 
 type Config =
   | { kind: 'url'; origin: string; basePath: string; host: string }
+  | { kind: 'unchanged' }
   | { kind: 'entity'; id: Template };
 
 function setHost(ctx: RequestContext, host: string): void {
@@ -47,6 +54,7 @@ export const setBackendService: PolicyFactory<Config> = {
       }
       return { kind: 'entity', id };
     }
+    if (el.attrs['base-url'] === '') return { kind: 'unchanged' };
     const raw = stringAttr(el, at, 'base-url');
     let url: URL;
     try { url = new URL(raw); } catch { throw new PolicyCompileError(at, 'base-url', `must be an absolute URL, got "${raw}"`); }
@@ -56,6 +64,7 @@ export const setBackendService: PolicyFactory<Config> = {
     return { kind: 'url', origin: url.origin, basePath: url.pathname.replace(/\/+$/, ''), host: url.host };
   },
   create(config, services) {
+    if (config.kind === 'unchanged') return { run: (): Outcome => CONTINUE };
     if (config.kind === 'url') {
       return {
         run(ctx: RequestContext): Outcome {
