@@ -22,7 +22,8 @@ export function chainReadsRequestBody(chain: RuntimeChain): boolean {
 
 /**
  * Chains whose outbound section needs the backend's whole response before it runs: it edits or
- * reads the body (set-body, find-and-replace, context.Response.Body) or waits (send-request).
+ * reads the body (set-body, find-and-replace, context.Response.Body) or waits (send-request, a
+ * cache-lookup-value that may ask Redis: caching-type external or prefer-external).
  * The exchange then buffers the response (bounded) instead of streaming it (policy-exchange.ts).
  */
 const buffersResponse = new WeakSet<RuntimeChain>();
@@ -35,14 +36,21 @@ export function chainBuffersResponse(chain: RuntimeChain): boolean {
 const BODY_POLICIES = new Set(['set-body', 'find-and-replace']);
 const RESPONSE_WAITERS = new Set(['set-body', 'find-and-replace', 'send-request']);
 
-/** Whether compiled policy data holds a policy named in `names` (a CompiledPolicy: name and config). */
-function holdsPolicy(data: unknown, names: ReadonlySet<string>, depth = 0): boolean {
+/**
+ * Whether compiled policy data holds a policy named in `names` (a CompiledPolicy: name and
+ * config) for which `also` (if given) holds too.
+ */
+function holdsPolicy(data: unknown, names: ReadonlySet<string>, also?: (config: unknown) => boolean, depth = 0): boolean {
   if (data === null || typeof data !== 'object' || depth > 200) return false;
-  if (Array.isArray(data)) return data.some((x) => holdsPolicy(x, names, depth + 1));
+  if (Array.isArray(data)) return data.some((x) => holdsPolicy(x, names, also, depth + 1));
   const o = data as Record<string, unknown>;
-  if (typeof o.name === 'string' && 'config' in o && names.has(o.name)) return true;
-  return Object.values(o).some((x) => holdsPolicy(x, names, depth + 1));
+  if (typeof o.name === 'string' && 'config' in o && names.has(o.name) && (also === undefined || also(o.config))) return true;
+  return Object.values(o).some((x) => holdsPolicy(x, names, also, depth + 1));
 }
+
+const VALUE_LOOKUP = new Set(['cache-lookup-value']);
+/** A cache-lookup-value that may wait on Redis (cache-value.ts LookupConfig.cachingType). */
+const mayAskRedis = (config: unknown): boolean => (config as { cachingType?: string } | null)?.cachingType !== 'internal';
 
 /** Whether compiled policy data holds an expression node reading `.Body` (found once per generation). */
 function mentionsBody(data: unknown, depth = 0): boolean {
@@ -64,6 +72,6 @@ export function instantiateChain(chain: CompiledChain, services: WorkerServices)
     };
   }
   if (mentionsBody(chain) || holdsPolicy(chain.inbound, BODY_POLICIES) || holdsPolicy(chain.backend, BODY_POLICIES)) readsBody.add(out);
-  if (holdsPolicy(chain.outbound, RESPONSE_WAITERS) || mentionsBody(chain.outbound)) buffersResponse.add(out);
+  if (holdsPolicy(chain.outbound, RESPONSE_WAITERS) || holdsPolicy(chain.outbound, VALUE_LOOKUP, mayAskRedis) || mentionsBody(chain.outbound)) buffersResponse.add(out);
   return out;
 }
