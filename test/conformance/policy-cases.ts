@@ -144,7 +144,7 @@ export const POLICY_CASES: PolicyCase[] = [
     name: 'quota', yaml: { calls: 10, 'renewal-period': 3600 }, sections: ['inbound'],
     runs: [{ title: 'first call passes', section: 'inbound', yaml: { calls: 1, 'renewal-period': 3597 }, expect: CONTINUE }],
     bad: [
-      { yaml: { calls: 5, bandwidth: 100, 'renewal-period': 60 }, attribute: 'bandwidth' }, { yaml: { calls: 5 }, attribute: 'renewal-period' }, { yaml: { 'renewal-period': 60 }, attribute: 'calls' },
+      { yaml: { calls: 5, bandwidth: 0, 'renewal-period': 60 }, attribute: 'bandwidth' }, { yaml: { calls: 5 }, attribute: 'renewal-period' }, { yaml: { 'renewal-period': 60 }, attribute: 'calls' },
       { yaml: { calls: 5, 'renewal-period': 60, scope: 'global' }, attribute: 'scope' },
       { yaml: { calls: 5, 'renewal-period': 60, 'fail-mode': 'shut' }, attribute: 'fail-mode' },
     ],

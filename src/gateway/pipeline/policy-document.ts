@@ -67,7 +67,9 @@ const EXPRESSION = /@[({]/;
 /** `element@attribute` pairs whose value may be a policy expression (compiled by the policy, expression/template.ts). */
 export const EXPRESSION_ATTRIBUTES = new Set(['validate-azure-ad-token@token-value', 'cache-store@duration', 'cache-store-value@duration',
   'when@condition', 'retry@condition', 'set-variable@value', 'set-status@code', 'set-status@reason',
-  'rewrite-uri@template', 'rate-limit-by-key@counter-key', 'quota-by-key@counter-key', 'limit-concurrency@key',
+  'rewrite-uri@template', 'rate-limit-by-key@counter-key', 'quota-by-key@counter-key',
+  'rate-limit-by-key@calls', 'rate-limit-by-key@increment-count', 'rate-limit-by-key@increment-condition',
+  'quota-by-key@increment-count', 'quota-by-key@increment-condition', 'limit-concurrency@key',
   'cache-lookup-value@key', 'cache-lookup-value@default-value', 'cache-store-value@key', 'cache-store-value@value', 'cache-remove-value@key',
   'set-backend-service@backend-id', 'authentication-basic@username', 'authentication-basic@password', 'metadata@value',
   'emit-metric@value', 'dimension@value', 'find-and-replace@from', 'find-and-replace@to']);

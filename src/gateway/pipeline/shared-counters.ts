@@ -77,22 +77,25 @@ function pack(hi: number, lo: number): bigint {
   return scratch64[0];
 }
 
-/** The value word after one hit in the window ending at `windowEnd`; `v` itself if saturated. */
-function advance(v: bigint, windowEnd: number): bigint {
+/**
+ * The value word after a hit of `amount` (1 or more: increment-count) in the window ending at
+ * `windowEnd`; `v` itself if saturated. Counts saturate at MAX_COUNT.
+ */
+function advance(v: bigint, windowEnd: number, amount: number): bigint {
   scratch64[0] = v;
   const window = scratch32[HI];
   const count = scratch32[LO];
   if (window < windowEnd) {
-    nextCount = 1;
-    return pack(windowEnd, 1);
+    nextCount = Math.min(amount, L.MAX_COUNT);
+    return pack(windowEnd, nextCount);
   }
   // Same window, or the stored one is newer: the hit counts in the stored window.
   if (count >= L.MAX_COUNT) {
     nextCount = L.MAX_COUNT;
     return v;
   }
-  nextCount = count + 1;
-  return pack(window, count + 1);
+  nextCount = Math.min(count + amount, L.MAX_COUNT);
+  return pack(window, nextCount);
 }
 
 function isMarker(v: bigint): boolean {
@@ -150,17 +153,19 @@ export class SharedCounters implements CounterStore {
     this.overflowStart = L.HEADER_WORDS + capacity * L.SLOT_WORDS;
   }
 
-  hit(key: string, windowEndSec: number): number {
+  hit(key: string, windowEndSec: number, amount = 1): number {
     const windowEnd = clampWindow(windowEndSec);
+    // A whole number from 1 up (callers validate increment-count); anything else counts as 1.
+    if (!(amount >= 1 && Number.isInteger(amount))) amount = 1;
     L.counterKeyHash(key, keyParts);
     const home = keyParts[0] & this.mask;
     const hash = pack(keyParts[1], keyParts[0]);
     for (let attempt = 0; attempt < L.MAX_HIT_ATTEMPTS; attempt++) {
-      const result = this.tryHit(hash, home, windowEnd);
+      const result = this.tryHit(hash, home, windowEnd, amount);
       if (result > 0) return result;
       if (result === FULL) break;
     }
-    return this.hitOverflow(this.overflowAt(key), windowEnd);
+    return this.hitOverflow(this.overflowAt(key), windowEnd, amount);
   }
 
   /**
@@ -196,7 +201,7 @@ export class SharedCounters implements CounterStore {
   }
 
   /** One pass over the key's run: its count, FULL (no room), or RETRY (lost a race; rescan). */
-  private tryHit(hash: bigint, home: number, windowEnd: number): number {
+  private tryHit(hash: bigint, home: number, windowEnd: number, amount: number): number {
     const words = this.words;
     let candidate = -1;
     let candidateValue = 0n;
@@ -205,7 +210,7 @@ export class SharedCounters implements CounterStore {
     for (let i = 0; i < this.probes; i++) {
       const at = L.HEADER_WORDS + ((home + i) & this.mask) * L.SLOT_WORDS;
       const k = Atomics.load(words, at + L.SLOT_KEY);
-      if (k === hash) return this.bump(at, hash, windowEnd);
+      if (k === hash) return this.bump(at, hash, windowEnd, amount);
       if (k === 0n) {
         // Keys never return to 0, so the key cannot be further along: the run ends here.
         if (candidate < 0) { candidate = at; empty = true; }
@@ -237,18 +242,18 @@ export class SharedCounters implements CounterStore {
     if (candidate < 0) return FULL;
     if (empty) {
       const old = Atomics.compareExchange(words, candidate + L.SLOT_KEY, 0n, hash);
-      return old === 0n || old === hash ? this.bump(candidate, hash, windowEnd) : RETRY;
+      return old === 0n || old === hash ? this.bump(candidate, hash, windowEnd, amount) : RETRY;
     }
     scratch64[0] = hash;
     scratch32[LO] += L.VALUE_MARKER_BIT; // hashes have bit 31 clear
     const marker = scratch64[0];
     if (Atomics.compareExchange(words, candidate + L.SLOT_VALUE, candidateValue, marker) !== candidateValue) return RETRY;
     this.handOver(candidate, marker);
-    return this.bump(candidate, hash, windowEnd);
+    return this.bump(candidate, hash, windowEnd, amount);
   }
 
-  /** Counts one hit in the slot at `at` if it still belongs to `hash`. */
-  private bump(at: number, hash: bigint, windowEnd: number): number {
+  /** Counts a hit of `amount` in the slot at `at` if it still belongs to `hash`. */
+  private bump(at: number, hash: bigint, windowEnd: number, amount: number): number {
     const words = this.words;
     for (;;) {
       const v = Atomics.load(words, at + L.SLOT_VALUE);
@@ -259,7 +264,7 @@ export class SharedCounters implements CounterStore {
       // Read after the value: if the key is still ours now, `v` is ours, and a later hand-over
       // changes the value word first, so the compareExchange below would fail.
       if (Atomics.load(words, at + L.SLOT_KEY) !== hash) return RETRY;
-      const next = advance(v, windowEnd);
+      const next = advance(v, windowEnd, amount);
       if (next === v) return nextCount;
       if (Atomics.compareExchange(words, at + L.SLOT_VALUE, v, next) === v) return nextCount;
     }
@@ -292,11 +297,11 @@ export class SharedCounters implements CounterStore {
     return this.overflowStart + L.overflowIndex(key) * L.OVERFLOW_WORDS + L.OVERFLOW_VALUE;
   }
 
-  private hitOverflow(at: number, windowEnd: number): number {
+  private hitOverflow(at: number, windowEnd: number, amount: number): number {
     const words = this.words;
     for (;;) {
       const v = Atomics.load(words, at);
-      const next = advance(v, windowEnd);
+      const next = advance(v, windowEnd, amount);
       if (next === v) return nextCount;
       if (Atomics.compareExchange(words, at, v, next) === v) return nextCount;
     }

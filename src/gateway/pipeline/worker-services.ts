@@ -9,10 +9,11 @@ import type { BackendDirectory } from '../backends/backend-directory.js';
  */
 export interface CounterStore {
   /**
-   * Counts one hit for `key` in the fixed window ending at `windowEndSec` (unix seconds) and
-   * returns the count including this hit. Exact across every worker of the node.
+   * Counts a hit of `amount` (default 1; rate-limit's and quota's increment-count) for `key` in
+   * the fixed window ending at `windowEndSec` (unix seconds) and returns the count including this
+   * hit. Exact across every worker of the node.
    */
-  hit(key: string, windowEndSec: number): number;
+  hit(key: string, windowEndSec: number, amount?: number): number;
   /** The count `hit` would add to for the window ending at `windowEndSec`, without counting (0 when none). */
   peek(key: string, windowEndSec: number): number;
 }

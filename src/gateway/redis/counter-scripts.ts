@@ -14,7 +14,8 @@ function script(source: string): LuaScript {
 
 /**
  * Sliding-window counter. KEYS[1]: this window's count, KEYS[2]: the previous window's.
- * ARGV[1]: window length (ms), ARGV[2]: ms elapsed in this window.
+ * ARGV[1]: window length (ms), ARGV[2]: ms elapsed in this window, ARGV[3]: the hit's amount
+ * (increment-count; 0 reads the count without counting, for a deferred increment).
  * Returns this window's count (this hit included) plus the previous window's count weighted by
  * the share of the previous window still inside the sliding window, rounded UP: across a window
  * boundary the estimate errs strict (never lets more through than the limit), so a burst of N
@@ -22,9 +23,13 @@ function script(source: string): LuaScript {
  * Keys expire two windows after they start: each is read as "previous" for one more window.
  */
 export const SLIDING_HIT = script(`
-local cur = redis.call('INCR', KEYS[1])
+local amount = tonumber(ARGV[3] or '1')
+local cur = tonumber(redis.call('GET', KEYS[1]) or '0')
 local window = tonumber(ARGV[1])
-if cur == 1 then redis.call('PEXPIRE', KEYS[1], 2 * window) end
+if amount > 0 then
+  cur = redis.call('INCRBY', KEYS[1], amount)
+  if cur == amount then redis.call('PEXPIRE', KEYS[1], 2 * window) end
+end
 local prev = tonumber(redis.call('GET', KEYS[2]) or '0')
 local weight = (window - tonumber(ARGV[2])) / window
 return cur + math.ceil(prev * weight)
@@ -32,11 +37,14 @@ return cur + math.ceil(prev * weight)
 
 /**
  * Fixed-window counter (quotas). KEYS[1]: the window's count. ARGV[1]: when the window ends
- * (unix ms; 0 = never, for quotas that never renew). Returns the count, this hit included.
+ * (unix ms; 0 = never, for quotas that never renew), ARGV[2]: the hit's amount (increment-count;
+ * 0 reads without counting). Returns the count, this hit included.
  */
 export const FIXED_HIT = script(`
-local c = redis.call('INCR', KEYS[1])
+local amount = tonumber(ARGV[2] or '1')
+if amount == 0 then return tonumber(redis.call('GET', KEYS[1]) or '0') end
+local c = redis.call('INCRBY', KEYS[1], amount)
 local ends = tonumber(ARGV[1])
-if c == 1 and ends > 0 then redis.call('PEXPIREAT', KEYS[1], ends) end
+if c == amount and ends > 0 then redis.call('PEXPIREAT', KEYS[1], ends) end
 return c
 `);

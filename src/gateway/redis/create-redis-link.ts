@@ -65,15 +65,15 @@ class IoRedisLink implements RedisLink {
    * The sliding-window count (counter-scripts.ts SLIDING_HIT). Both windows' keys share the hash
    * tag `{k:<key>}` so they live on one Cluster slot; `k:` keeps the tag non-empty whatever the key.
    */
-  hit(key: string, windowMs: number, nowMs: number): Promise<number | RedisUnavailable> {
+  hit(key: string, windowMs: number, nowMs: number, amount = 1): Promise<number | RedisUnavailable> {
     const index = Math.floor(nowMs / windowMs);
     const base = `${this.settings.keyPrefix}rl:{k:${key}}:`;
-    return this.call(() => this.evalScript(SLIDING_HIT, [base + index, base + (index - 1)], [windowMs, nowMs - index * windowMs]));
+    return this.call(() => this.evalScript(SLIDING_HIT, [base + index, base + (index - 1)], [windowMs, nowMs - index * windowMs, amount]));
   }
 
-  /** Fixed window ending at `windowEndMs` (0: never ends): the count including this hit. */
-  hitFixed(key: string, windowEndMs: number): Promise<number | RedisUnavailable> {
-    return this.call(() => this.evalScript(FIXED_HIT, [`${this.settings.keyPrefix}q:{k:${key}}:${windowEndMs}`], [windowEndMs]));
+  /** Fixed window ending at `windowEndMs` (0: never ends): the count including this hit of `amount` (0: a read). */
+  hitFixed(key: string, windowEndMs: number, amount = 1): Promise<number | RedisUnavailable> {
+    return this.call(() => this.evalScript(FIXED_HIT, [`${this.settings.keyPrefix}q:{k:${key}}:${windowEndMs}`], [windowEndMs, amount]));
   }
 
   /** One PING through the breaker (the primary's readiness probe). */

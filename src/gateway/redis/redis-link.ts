@@ -25,11 +25,12 @@ export interface RedisLink {
    * One fleet-wide counter hit, atomically (a Lua script, one round trip): the count for `key`
    * in its window including this hit. The window SLIDES: it is the `windowMs` before `nowMs`,
    * estimated as this fixed window's count plus the previous one's weighted by its overlap,
-   * rounded up (see counter-scripts.ts).
+   * rounded up (see counter-scripts.ts). `amount` (default 1) is increment-count; 0 reads the
+   * count without counting (a deferred increment checks first, counts when the request ends).
    */
-  hit(key: string, windowMs: number, nowMs: number): Promise<number | RedisUnavailable>;
-  /** One hit in the fixed window ending at `windowEndMs` (0: never ends): the count including it (quotas). */
-  hitFixed(key: string, windowEndMs: number): Promise<number | RedisUnavailable>;
+  hit(key: string, windowMs: number, nowMs: number, amount?: number): Promise<number | RedisUnavailable>;
+  /** A hit of `amount` (default 1; 0: a read) in the fixed window ending at `windowEndMs` (0: never ends): the count including it (quotas). */
+  hitFixed(key: string, windowEndMs: number, amount?: number): Promise<number | RedisUnavailable>;
   /** PING through the breaker (readiness probing). */
   ping(): Promise<true | RedisUnavailable>;
   /** Disconnects; later calls answer REDIS_UNAVAILABLE. */

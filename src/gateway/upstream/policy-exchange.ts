@@ -123,6 +123,7 @@ export class PolicyExchange extends ProxyExchange {
   }
 
   protected override finished(): void {
+    this.ctx.transferredBytes = this.res.requestBytes + this.res.responseBytes;
     this.ctx.ended();
   }
 
