@@ -123,8 +123,12 @@ export class PolicyExchange extends ProxyExchange {
   }
 
   protected override finished(): void {
-    this.ctx.transferredBytes = this.res.requestBytes + this.res.responseBytes;
-    this.ctx.ended();
+    const ctx = this.ctx;
+    ctx.transferredBytes = this.res.requestBytes + this.res.responseBytes;
+    // With no outbound section the backend's answer streamed through without a ctx.response: the
+    // atEnd hooks (a deferred increment-condition reads context.Response.StatusCode) see its status.
+    if (ctx.response === null && this.statusCode > 0) ctx.response = { status: this.statusCode, reason: '', headers: [], body: null };
+    ctx.ended();
   }
 
   /** The retry policy applies and the body can be replayed: `send` dispatches this exchange again. */
