@@ -8,13 +8,15 @@
  *   OUTPOST_ERR_LIMIT_VALUE_INVALID;
  * - quota bandwidth: the request that crosses it completes, the next is refused with 403 and
  *   Retry-After; an <operation> quota inside quota (232);
- * - trace's older text form logs its text (028).
+ * - trace's older text form logs its text (028);
+ * - validate-jwt <decryption-keys>: an encrypted token passes, a wrong key's is 401 (246).
  */
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
 import { request } from 'undici';
 import { Redis } from 'ioredis';
+import { CompactEncrypt, SignJWT } from 'jose';
 import { startGateway, oneApiConfig, type GatewayProcess } from '../support/gateway-process.js';
 import { startBackend, type TestBackend } from '../support/backends.js';
 
@@ -29,6 +31,15 @@ const op = (id: string, urlTemplate: string, inbound: string, outbound = '') => 
   id, method: 'GET', urlTemplate,
   policies: `<policies><inbound><base />${inbound}</inbound><backend><base /></backend><outbound><base />${outbound}</outbound><on-error><base /></on-error></policies>`,
 });
+
+const SIGNING = Buffer.alloc(32, 1);
+const WRAP = Buffer.alloc(32, 2);
+const JWT_POLICY = `<validate-jwt><issuer-signing-keys><key>${SIGNING.toString('base64')}</key></issuer-signing-keys><decryption-keys><key>${WRAP.toString('base64')}</key></decryption-keys></validate-jwt>`;
+async function encryptedToken(wrapKey: Buffer): Promise<string> {
+  const nowSec = Math.floor(Date.now() / 1000);
+  const signed = await new SignJWT({ sub: 'u1' }).setProtectedHeader({ alg: 'HS256' }).setIssuedAt(nowSec).setExpirationTime(nowSec + 300).sign(SIGNING);
+  return new CompactEncrypt(new TextEncoder().encode(signed)).setProtectedHeader({ alg: 'A256KW', enc: 'A256GCM', cty: 'JWT' }).encrypt(wrapKey);
+}
 
 async function call(gw: GatewayProcess, path: string, headers: Record<string, string> = {}) {
   const res = await request(gw.url(path), { headers });
@@ -65,6 +76,7 @@ describe('APIM forms real documents use, through the gateway', () => {
         op('bad-limit', '/bad-limit', '<rate-limit-by-key counter-key="ip" calls="@(context.Request.Headers.GetValueOrDefault(&quot;x-limit&quot;, &quot;&quot;))" renewal-period="10" />'),
         op('bandwidth', '/big', '<quota bandwidth="1" renewal-period="3600" />'),
         op('per-op', '/op/{name}', '<quota calls="100" renewal-period="3600"><api id="echo" calls="50"><operation id="per-op" calls="1" /></api></quota>'),
+        op('jwe', '/jwe', JWT_POLICY),
         op('traced', '/traced', '<trace source="older-form">\n  The message is the text\n</trace>'),
       ],
     });
@@ -132,6 +144,15 @@ describe('APIM forms real documents use, through the gateway', () => {
     assert.equal(refused.status, 403);
     assert.match(JSON.parse(refused.body).message, /^Out of call volume quota\./);
     assert.equal((await call(gw, '/echo/lookup')).status, 200, 'other operations are not held by it');
+  });
+
+  test('validate-jwt decrypts an encrypted token with <decryption-keys>; another key\'s token is 401 (246)', async () => {
+    const ok = await call(gw, '/echo/jwe', { authorization: `Bearer ${await encryptedToken(WRAP)}` });
+    assert.equal(ok.status, 200);
+    assert.equal(ok.body, 'ok');
+    const wrong = await call(gw, '/echo/jwe', { authorization: `Bearer ${await encryptedToken(Buffer.alloc(32, 3))}` });
+    assert.equal(wrong.status, 401);
+    assert.equal(wrong.headers['x-outpost-error'], 'OUTPOST_ERR_JWT_INVALID');
   });
 
   test('trace in the older form logs its text as the message (028)', async () => {
