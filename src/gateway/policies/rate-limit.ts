@@ -130,11 +130,12 @@ function createLimit(config: Config, services: WorkerServices) {
   };
 
   /** One hit of `amount` (0: a read) in the configured scope. */
+  const nodeCount = (key: string, nowMs: number, amount: number): number =>
+    (amount === 0 ? slidingNodePeek(services.counters, key, nowMs, periodSec) : slidingNodeCount(services.counters, key, nowMs, periodSec, amount));
   const count = (key: string, nowMs: number, amount: number): number | Promise<number> => {
-    const node = () => (amount === 0 ? slidingNodePeek(services.counters, key, nowMs, periodSec) : slidingNodeCount(services.counters, key, nowMs, periodSec, amount));
-    // Node scope stays synchronous: no closure is called through a promise, no microtask.
-    if (config.fleet.scope === 'node') return node();
-    const hit: CounterHit = { node, fleet: (link) => link.hit(key, periodMs, nowMs, amount) };
+    // Node scope stays synchronous: no closure, no promise, no microtask.
+    if (config.fleet.scope === 'node') return nodeCount(key, nowMs, amount);
+    const hit: CounterHit = { node: () => nodeCount(key, nowMs, amount), fleet: (link) => link.hit(key, periodMs, nowMs, amount) };
     return countHit(config.fleet, services, hit);
   };
 
