@@ -61,6 +61,8 @@ export const ERRORS = {
   OUTPOST_ERR_TOKEN_LIMIT_EXCEEDED: { status: 429, source: 'policy', retrySafe: true, message: 'Token limit is exceeded.' },
   /** llm-token-limit / azure-openai-token-limit: token-quota used up for this key until the period renews (403, as APIM). */
   OUTPOST_ERR_TOKEN_QUOTA_EXCEEDED: { status: 403, source: 'policy', retrySafe: true, message: 'Token quota is exceeded.' },
+  /** rate-limit-by-key / quota-by-key: `calls` or `increment-count` computed by an expression is not a whole number in range. */
+  OUTPOST_ERR_LIMIT_VALUE_INVALID: { status: 500, source: 'policy', retrySafe: false, message: 'Internal server error: a limit computed by a policy expression is not a valid count' },
   /** limit-concurrency: too many requests with this key in flight on this node. */
   OUTPOST_ERR_CONCURRENCY_LIMITED: { status: 429, source: 'policy', retrySafe: true, message: 'Too many concurrent requests.' },
   /** A value known only per request (cors echoing the request's Origin) is not a valid header value: never written. */

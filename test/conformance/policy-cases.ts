@@ -77,7 +77,7 @@ export const POLICY_CASES: PolicyCase[] = [
       { title: 'keeps an expression\'s type', section: 'on-error', yaml: { name: 'n', value: '@(40 + 2)' }, expect: CONTINUE, check: (ctx) => assert.equal(ctx.variable('n'), 42) },
     ],
     bad: [
-      { yaml: { name: 'bad name', value: 'v' }, attribute: 'name' },
+      { yaml: { name: 'bad\nname', value: 'v' }, attribute: 'name' },
       { yaml: { name: 'x' }, attribute: 'value' },
       { yaml: { name: 'x', value: '@(context.Nope)' }, attribute: 'value' },
       { yaml: { name: 'x', value: 'v', colour: 'red' }, attribute: 'colour' },
@@ -105,7 +105,7 @@ export const POLICY_CASES: PolicyCase[] = [
   {
     name: 'return-response', yaml: { 'set-status': { code: 202 }, 'set-body': 'done' }, sections: ALL,
     runs: [{ title: 'answers', section: 'inbound', expect: RESPOND, check: (ctx) => { assert.equal(ctx.response!.status, 202); assert.equal(ctx.response!.body, 'done'); } }],
-    bad: [{ yaml: { 'response-variable-name': 'bad name' }, attribute: 'response-variable-name' }, { yaml: { 'set-status': { code: 'x' } }, attribute: 'code' }],
+    bad: [{ yaml: { 'response-variable-name': ' padded' }, attribute: 'response-variable-name' }, { yaml: { 'set-status': { code: 'x' } }, attribute: 'code' }],
   },
   {
     name: 'mock-response', yaml: { 'status-code': 200, body: '{}' }, sections: ALL,
@@ -125,7 +125,7 @@ export const POLICY_CASES: PolicyCase[] = [
       { yaml: { calls: 5, 'renewal-period': 301 }, attribute: 'renewal-period' },
       { yaml: { calls: 5, 'renewal-period': 10, scope: 'cluster' }, attribute: 'scope' },
       { yaml: { calls: 5, 'renewal-period': 10, scope: 'fleet', 'fail-mode': 'maybe' }, attribute: 'fail-mode' },
-      { yaml: { calls: 5, 'renewal-period': 10, 'remaining-calls-variable-name': 'a b' }, attribute: 'remaining-calls-variable-name' },
+      { yaml: { calls: 5, 'renewal-period': 10, 'remaining-calls-variable-name': 'a\tb' }, attribute: 'remaining-calls-variable-name' },
     ],
   },
   {
@@ -144,7 +144,7 @@ export const POLICY_CASES: PolicyCase[] = [
     name: 'quota', yaml: { calls: 10, 'renewal-period': 3600 }, sections: ['inbound'],
     runs: [{ title: 'first call passes', section: 'inbound', yaml: { calls: 1, 'renewal-period': 3597 }, expect: CONTINUE }],
     bad: [
-      { yaml: { calls: 5, bandwidth: 100, 'renewal-period': 60 }, attribute: 'bandwidth' }, { yaml: { calls: 5 }, attribute: 'renewal-period' }, { yaml: { 'renewal-period': 60 }, attribute: 'calls' },
+      { yaml: { calls: 5, bandwidth: 0, 'renewal-period': 60 }, attribute: 'bandwidth' }, { yaml: { calls: 5 }, attribute: 'renewal-period' }, { yaml: { 'renewal-period': 60 }, attribute: 'calls' },
       { yaml: { calls: 5, 'renewal-period': 60, scope: 'global' }, attribute: 'scope' },
       { yaml: { calls: 5, 'renewal-period': 60, 'fail-mode': 'shut' }, attribute: 'fail-mode' },
     ],

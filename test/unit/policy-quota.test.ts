@@ -38,7 +38,8 @@ describe('quota', () => {
     const c = ctx();
     assert.equal(instance.run(c), RESPOND);
     assert.equal(c.response!.status, 403);
-    assert.deepEqual(c.response!.headers, ['content-type', 'application/json', 'x-outpost-error', 'OUTPOST_ERR_QUOTA_EXCEEDED']);
+    // APIM: "the response includes a Retry-After header whose value is the recommended retry interval in seconds".
+    assert.deepEqual(c.response!.headers, ['content-type', 'application/json', 'retry-after', '3500', 'x-outpost-error', 'OUTPOST_ERR_QUOTA_EXCEEDED']);
     assert.deepEqual(JSON.parse(c.response!.body as string), { statusCode: 403, message: 'Out of call volume quota. Quota will be replenished in 00:58:20.' });
   });
 
@@ -76,12 +77,14 @@ describe('quota', () => {
   });
 
   test('compile errors name the attribute', () => {
-    assert.equal(compileError(quota as PolicyFactory<unknown>, { calls: 5, bandwidth: 1024, 'renewal-period': 60 }).attribute, 'bandwidth');
-    assert.equal(compileError(quota as PolicyFactory<unknown>, { bandwidth: 1024, 'renewal-period': 60 }).attribute, 'bandwidth');
+    assert.equal(compileError(quota as PolicyFactory<unknown>, { calls: 5, bandwidth: 0, 'renewal-period': 60 }).attribute, 'bandwidth');
+    assert.equal(compileError(quota as PolicyFactory<unknown>, { 'renewal-period': 60 }).attribute, 'calls');
+    assert.equal(compileError(quota as PolicyFactory<unknown>, { calls: 5, bandwidth: 1024, 'renewal-period': 60, scope: 'fleet' }).attribute, 'scope');
     assert.equal(compileError(quota as PolicyFactory<unknown>, { calls: 5 }).attribute, 'renewal-period');
     assert.equal(compileError(quota as PolicyFactory<unknown>, { calls: 5, 'renewal-period': 60, 'counter-key': 'ip' }).attribute, 'counter-key');
     assert.equal(compileError(quotaByKey as PolicyFactory<unknown>, { calls: 5, 'renewal-period': 60, 'counter-key': 'cookie:x' }).attribute, 'counter-key');
     assert.equal(compileError(quotaByKey as PolicyFactory<unknown>, { calls: 5, 'renewal-period': 60, 'counter-key': 'ip', 'first-period-start': 'soon' }).attribute, 'first-period-start');
-    assert.equal(compileError(quotaByKey as PolicyFactory<unknown>, { calls: 5, 'renewal-period': 60, 'counter-key': 'ip', 'increment-condition': 'x' }).attribute, 'increment-condition');
+    assert.equal(compileError(quotaByKey as PolicyFactory<unknown>, { calls: 5, 'renewal-period': 60, 'counter-key': 'ip', 'increment-condition': '@(' }).attribute, 'increment-condition');
+    assert.equal(compileError(quotaByKey as PolicyFactory<unknown>, { calls: 5, 'renewal-period': 60, 'counter-key': 'ip', 'increment-count': -1 }).attribute, 'increment-count');
   });
 });

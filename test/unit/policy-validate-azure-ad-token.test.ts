@@ -137,7 +137,7 @@ describe('validate-azure-ad-token', () => {
       ['nothing to check', `<validate-azure-ad-token tenant-id="${TENANT_ID}" />`, null],
       ['decryption keys', policy('', '<decryption-keys><key>abc</key></decryption-keys>'), null],
       ['other cloud', policy('authentication-endpoint="https://login.chinacloudapi.cn"'), 'authentication-endpoint'],
-      ['bad variable name', policy('output-token-variable-name="a b"'), 'output-token-variable-name'],
+      ['bad variable name', policy(`output-token-variable-name="${'x'.repeat(129)}"`), 'output-token-variable-name'],
       ['bad status', policy('failed-validation-httpcode="200"'), 'failed-validation-httpcode'],
       ['unknown attribute', policy('colour="red"'), 'colour'],
       ['bad claim match', policy('', '<audiences><audience>a</audience></audiences><required-claims><claim name="r" match="some" /></required-claims>'), 'match'],

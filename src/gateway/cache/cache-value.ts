@@ -4,8 +4,10 @@
  * Redis). A looked-up value lands in a context variable (`variable-name`) that other policies read.
  * Keys live under `cv:` (after gateway.redis.keyPrefix in Redis), so they never meet response
  * entries (`rc:`). Stores and removes do not wait (a failed external write only means a later
- * miss); a lookup waits on Redis within its command budget, so in outbound (which cannot wait)
- * it must be caching-type="internal".
+ * miss); a lookup waits on Redis within its command budget. In outbound that wait is possible
+ * only once the backend's whole answer is held: a chain whose outbound holds a lookup that may
+ * ask Redis (external, prefer-external) buffers the response (bounded, as for send-request in
+ * outbound; chain-runtime.ts), so the headers are not sent before the lookup answers.
  */
 import type { PolicyFactory, PolicyInstance } from '../pipeline/policy-contract.js';
 import { CONTINUE, type Outcome } from '../pipeline/phases.js';
@@ -59,9 +61,6 @@ export const cacheLookupValue: PolicyFactory<LookupConfig> = {
   compile(el, at) {
     allowOnly(el, at, ['key', 'variable-name', 'default-value', 'caching-type']);
     const cachingType = enumValue(el, at, 'caching-type', CACHING_TYPES, 'prefer-external');
-    if (at.section === 'outbound' && cachingType !== 'internal') {
-      throw new PolicyCompileError(at, 'caching-type', 'in outbound must be "internal" (outbound cannot wait on Redis)');
-    }
     const variable = policyValue(el, at, 'variable-name');
     if (variable.length > 256) throw new PolicyCompileError(at, 'variable-name', 'must be at most 256 characters');
     const fallback = el.attrs['default-value'] === undefined ? null : templateValue(at, 'default-value', el.attrs['default-value']);

@@ -39,12 +39,18 @@ export function enumValue<T extends string>(el: PolicyElement, at: PolicyLocatio
   return raw as T;
 }
 
-const MAX_DURATION_SEC = 31_536_000;
+/**
+ * APIM's durations are .NET Int32 seconds, so real documents write 2147483647 for "forever"
+ * (about 68 years). Both stores hold that: the LRU keeps a double of milliseconds, Redis a PX of
+ * about 2.1e12 ms (an int64), and an entry that long still goes when the LRU needs the room or the
+ * worker restarts (internal), or when Redis evicts it (external).
+ */
+export const MAX_DURATION_SEC = 2_147_483_647;
 
-/** A whole number of seconds (cache durations): required, 1 s to one year. */
+/** A whole number of seconds (cache durations): required, 1 s to 2147483647 s (APIM's Int32). */
 export function durationValue(el: PolicyElement, at: PolicyLocation, name = 'duration'): number {
   const raw = policyValue(el, at, name);
-  if (!/^\d{1,9}$/.test(raw)) throw new PolicyCompileError(at, name, `must be a whole number of seconds, got "${raw}"`);
+  if (!/^\d{1,10}$/.test(raw)) throw new PolicyCompileError(at, name, `must be a whole number of seconds, got "${raw}"`);
   const n = Number(raw);
   if (n < 1 || n > MAX_DURATION_SEC) throw new PolicyCompileError(at, name, `must be between 1 and ${MAX_DURATION_SEC} seconds, got ${n}`);
   return n;
@@ -65,15 +71,15 @@ export function durationTemplate(el: PolicyElement, at: PolicyLocation, name = '
 }
 
 /**
- * Seconds per request. An expression must give a whole number (or its digits) from 1 s to one
- * year; anything else fails the request to on-error, as an exception in the expression would.
+ * Seconds per request. An expression must give a whole number (or its digits) from 1 s to
+ * MAX_DURATION_SEC; anything else fails the request to on-error, as an exception in the expression would.
  */
 export function bindDuration(d: Duration): (ctx: RequestContext) => number {
   if (d.k === 'seconds') { const v = d.v; return () => v; }
   const evaluate = bindTemplate(d.t);
   return (ctx) => {
     const v = evaluate(ctx);
-    const n = typeof v === 'number' ? v : typeof v === 'string' && /^\s*\d{1,9}\s*$/.test(v) ? Number(v) : NaN;
+    const n = typeof v === 'number' ? v : typeof v === 'string' && /^\s*\d{1,10}\s*$/.test(v) ? Number(v) : NaN;
     if (!Number.isInteger(n) || n < 1 || n > MAX_DURATION_SEC) {
       throw new CsRuntimeError('ArgumentOutOfRangeException', `duration must be a whole number of seconds from 1 to ${MAX_DURATION_SEC}, got ${typeof v === 'string' ? JSON.stringify(v.slice(0, 40)) : String(v)}.`);
     }

@@ -22,7 +22,8 @@ export function chainReadsRequestBody(chain: RuntimeChain): boolean {
 
 /**
  * Chains whose outbound section needs the backend's whole response before it runs: it edits or
- * reads the body (set-body, find-and-replace, context.Response.Body) or waits (send-request).
+ * reads the body (set-body, find-and-replace, context.Response.Body) or waits (send-request, a
+ * cache-lookup-value that may ask Redis: caching-type external or prefer-external).
  * The exchange then buffers the response (bounded) instead of streaming it (policy-exchange.ts).
  */
 const buffersResponse = new WeakSet<RuntimeChain>();
@@ -64,13 +65,16 @@ export function chainValidatesRequestBody(chain: RuntimeChain): boolean {
 
 const RETRIES = new Set(['retry']);
 
-/** Whether compiled policy data holds a policy named in `names` (a CompiledPolicy: name and config). */
-function holdsPolicy(data: unknown, names: ReadonlySet<string>, depth = 0): boolean {
+/**
+ * Whether compiled policy data holds a policy named in `names` (a CompiledPolicy: name and
+ * config) for which `also` (if given) holds too.
+ */
+function holdsPolicy(data: unknown, names: ReadonlySet<string>, also?: (config: unknown) => boolean, depth = 0): boolean {
   if (data === null || typeof data !== 'object' || depth > 200) return false;
-  if (Array.isArray(data)) return data.some((x) => holdsPolicy(x, names, depth + 1));
+  if (Array.isArray(data)) return data.some((x) => holdsPolicy(x, names, also, depth + 1));
   const o = data as Record<string, unknown>;
-  if (typeof o.name === 'string' && 'config' in o && names.has(o.name)) return true;
-  return Object.values(o).some((x) => holdsPolicy(x, names, depth + 1));
+  if (typeof o.name === 'string' && 'config' in o && names.has(o.name) && (also === undefined || also(o.config))) return true;
+  return Object.values(o).some((x) => holdsPolicy(x, names, also, depth + 1));
 }
 
 /** Whether compiled policy data holds a policy named `name` whose config satisfies `test` (a retry that waits, a forward-request that buffers). */
@@ -81,6 +85,10 @@ function holdsPolicyWhere(data: unknown, name: string, test: (config: Record<str
   if (o.name === name && o.config !== null && typeof o.config === 'object' && test(o.config as Record<string, unknown>)) return true;
   return Object.values(o).some((x) => holdsPolicyWhere(x, name, test, depth + 1));
 }
+
+const VALUE_LOOKUP = new Set(['cache-lookup-value']);
+/** A cache-lookup-value that may wait on Redis (cache-value.ts LookupConfig.cachingType). */
+const mayAskRedis = (config: unknown): boolean => (config as { cachingType?: string } | null)?.cachingType !== 'internal';
 
 /** Whether compiled policy data holds an expression node reading `.Body` (found once per generation). */
 function mentionsBody(data: unknown, depth = 0): boolean {
@@ -104,7 +112,8 @@ export function instantiateChain(chain: CompiledChain, services: WorkerServices)
   if (mentionsBody(chain) || holdsPolicy(chain.inbound, BODY_POLICIES) || holdsPolicy(chain.backend, BODY_POLICIES)) readsBody.add(out);
   if (holdsPolicy(chain.inbound, CONTENT_VALIDATORS)) validatesBody.add(out);
   // An outbound retry that waits between rounds cannot run while the head waits to be written.
-  if (holdsPolicy(chain.outbound, RESPONSE_WAITERS) || mentionsBody(chain.outbound) || holdsPolicyWhere(chain.outbound, 'retry', (c) => c.waits === true)) buffersResponse.add(out);
+  if (holdsPolicy(chain.outbound, RESPONSE_WAITERS) || holdsPolicy(chain.outbound, VALUE_LOOKUP, mayAskRedis) || mentionsBody(chain.outbound)
+    || holdsPolicyWhere(chain.outbound, 'retry', (c) => c.waits === true)) buffersResponse.add(out);
   if (holdsPolicy(chain.backend, RETRIES) || holdsPolicyWhere(chain.backend, 'forward-request', (c) => c.followRedirects === true)) mayRetry.add(out);
   if (holdsPolicyWhere(chain.backend, 'forward-request', (c) => c.bufferRequestBody === true)) buffersRequest.add(out);
   return out;

@@ -207,6 +207,13 @@ export class RequestContext {
   }
 
   /**
+   * The bytes the request moved (request and response, heads and bodies, as the client
+   * connection counted them): set when the exchange ends, before the atEnd hooks run (quota's
+   * bandwidth counts them there). 0 until then.
+   */
+  transferredBytes = 0;
+
+  /**
    * Work to do once when the exchange ends, however it ends (answered, failed, client gone):
    * limit-concurrency gives its slot back here. Registered after the end, it runs at once.
    * Null until a policy needs it, so other requests allocate nothing.

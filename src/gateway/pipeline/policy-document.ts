@@ -69,6 +69,8 @@ export const EXPRESSION_ATTRIBUTES = new Set(['validate-azure-ad-token@token-val
   'when@condition', 'retry@condition', 'set-variable@value', 'set-status@code', 'set-status@reason',
   'rewrite-uri@template', 'rate-limit-by-key@counter-key', 'quota-by-key@counter-key', 'limit-concurrency@key',
   'llm-token-limit@counter-key', 'azure-openai-token-limit@counter-key',
+  'rate-limit-by-key@calls', 'rate-limit-by-key@increment-count', 'rate-limit-by-key@increment-condition',
+  'quota-by-key@increment-count', 'quota-by-key@increment-condition',
   'cache-lookup-value@key', 'cache-lookup-value@default-value', 'cache-store-value@key', 'cache-store-value@value', 'cache-remove-value@key',
   'set-backend-service@backend-id', 'set-backend-service@base-url', 'authentication-basic@username', 'authentication-basic@password', 'metadata@value',
   'emit-metric@value', 'dimension@value', 'find-and-replace@from', 'find-and-replace@to',
@@ -77,7 +79,7 @@ export const EXPRESSION_ATTRIBUTES = new Set(['validate-azure-ad-token@token-val
   'jsonp@callback-parameter-name',
   'retry@count', 'retry@interval', 'retry@max-interval', 'retry@delta', 'retry@first-fast-retry']);
 /** Elements (`parent/child` or a policy's own name) whose text may be a policy expression. */
-export const EXPRESSION_TEXTS = new Set(['set-header/value', 'set-query-parameter/value', 'set-method', 'return-response/set-body', 'set-variable', 'trace/message',
+export const EXPRESSION_TEXTS = new Set(['set-header/value', 'set-query-parameter/value', 'set-method', 'return-response/set-body', 'set-variable', 'trace/message', 'trace',
   'set-body', 'send-request/set-url', 'send-request/set-method', 'send-request/set-body',
   'send-one-way-request/set-url', 'send-one-way-request/set-method', 'send-one-way-request/set-body']);
 

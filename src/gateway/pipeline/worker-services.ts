@@ -10,9 +10,9 @@ import type { AuthorizationDirectory } from '../authorizations/authorization-dir
  */
 export interface CounterStore {
   /**
-   * Counts one hit for `key` in the fixed window ending at `windowEndSec` (unix seconds) and
-   * returns the count including this hit. Exact across every worker of the node. `amount` (a
-   * whole number, default 1) weighs the hit: the LLM token limits count tokens, not calls.
+   * Counts a hit of `amount` (a whole number, default 1: rate-limit's and quota's increment-count;
+   * the LLM token limits count tokens) for `key` in the fixed window ending at `windowEndSec` (unix
+   * seconds) and returns the count including this hit. Exact across every worker of the node.
    */
   hit(key: string, windowEndSec: number, amount?: number): number;
   /** The count `hit` would add to for the window ending at `windowEndSec`, without counting (0 when none). */

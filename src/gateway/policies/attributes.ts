@@ -90,15 +90,26 @@ export function optionalHeaderName(el: PolicyElement, at: PolicyLocation, attr: 
   return el.attrs[attr] === undefined ? null : headerName(el, at, attr);
 }
 
-/** A context variable name (set-variable's rule): printable, no spaces, bounded (names key a per-request map). */
-export const VARIABLE_NAME = /^[A-Za-z0-9_.\-:]{1,128}$/;
+/**
+ * A context variable name. APIM's context.Variables is a .NET Dictionary<string, object>: any
+ * string is a key, and real documents use names with spaces ("existing context variable"). The
+ * names are bounded (they key a per-request map and appear in logs) and hold no control
+ * characters nor leading/trailing spaces (a name that differs from another only by them would be
+ * a trap, and a CR or LF could forge a log line).
+ */
+export const VARIABLE_NAME = /^(?! )[^\u0000-\u001f\u007f]{1,128}(?<! )$/;
+const VARIABLE_RULE = 'must be 1 to 128 characters without control characters or leading/trailing spaces';
+
+/** A required attribute naming a context variable (set-variable's name, send-request's response-variable-name...). */
+export function variableName(el: PolicyElement, at: PolicyLocation, attr: string): string {
+  const name = stringAttr(el, at, attr);
+  if (!VARIABLE_NAME.test(name)) throw new PolicyCompileError(at, attr, `${VARIABLE_RULE}, got ${JSON.stringify(name.slice(0, 140))}`);
+  return name;
+}
 
 /** An optional attribute naming a context variable a policy writes (…-variable-name): null when absent. */
 export function optionalVariableName(el: PolicyElement, at: PolicyLocation, attr: string): string | null {
-  const name = el.attrs[attr];
-  if (name === undefined) return null;
-  if (!VARIABLE_NAME.test(name)) throw new PolicyCompileError(at, attr, `must be 1 to 128 letters, digits, or _ . - :, got ${JSON.stringify(name.slice(0, 140))}`);
-  return name;
+  return el.attrs[attr] === undefined ? null : variableName(el, at, attr);
 }
 
 /**

@@ -5,7 +5,10 @@
  *
  * Dimension names are constants (they become Prometheus label names); a value may be an
  * expression, or be left out for APIM's default dimensions (API ID, Operation ID, Product ID,
- * Subscription ID; User ID, Location, Gateway ID and Backend ID are empty here). At most 10
+ * Subscription ID; User ID, Location, Gateway ID and Backend ID are empty here). Only those may
+ * leave out their value, as APIM documents: a dimension such as "Method" or "Client IP" is not one
+ * of APIM's defaults and needs a value (`value="@(context.Request.Method)"`), so a document that
+ * omits it (the policy toolkit's test data does) is refused, naming the fix. At most 10
  * dimensions (as APIM);
  * the number of label sets is bounded in the worker and the primary (custom-metrics.ts).
  */

@@ -24,6 +24,8 @@ const DEFAULTS: ReadonlyMap<string, (ctx: RequestContext) => string> = new Map<s
   ['subscription id', (ctx) => ctx.subscription?.id ?? ''],
   ['user id', () => ''],
   ['location', () => ''],
+  // APIM's pages name it "Location" in one language and "Location ID" in another: both are taken.
+  ['location id', () => ''],
   ['gateway id', () => ''],
   // Outpost does not name the backend entity a request went to in its context yet: empty.
   ['backend id', () => ''],
@@ -50,6 +52,14 @@ function defaultNameOf(name: string, rules: DimensionRules): string | null {
   return null;
 }
 
+/** An expression that gives what a dimension's name suggests, for the compile error. */
+function suggestion(dimName: string): string {
+  const n = dimName.toLowerCase().replace(/[\s_-]/g, '');
+  if (n === 'method') return 'value="@(context.Request.Method)"';
+  if (n === 'clientip' || n === 'ip' || n === 'ipaddress') return 'value="@(context.Request.IpAddress)"';
+  return 'value="@(context.Request.Url.Path)"';
+}
+
 /** The element's <dimension> children, checked (`at` is the element's location). */
 export function compileDimensions(el: PolicyElement, at: PolicyLocation, rules: DimensionRules): Dimension[] {
   const labels = new Set<string>();
@@ -66,7 +76,7 @@ export function compileDimensions(el: PolicyElement, at: PolicyLocation, rules: 
     const hasValue = c.attrs.value !== undefined;
     const defaultName = hasValue && !DEFAULTS.has(dimName.toLowerCase()) ? null : defaultNameOf(dimName, rules);
     if (!hasValue && defaultName === null) {
-      throw new PolicyCompileError(where, 'value', `is required: "${dimName}" is not a default dimension (${[...DEFAULTS.keys()].join(', ')})`);
+      throw new PolicyCompileError(where, 'value', `is required: "${dimName}" is not a default dimension (${[...DEFAULTS.keys()].join(', ')}); give it a value (a policy expression such as ${suggestion(dimName)})`);
     }
     if (defaultName === null) custom++;
     dimensions.push({ label, value: hasValue ? templateValue(where, 'value', c.attrs.value!) : null, defaultName });

@@ -12,7 +12,7 @@ import { RESPOND, type Outcome } from '../pipeline/phases.js';
 import type { PolicyElement, PolicyLocation } from '../pipeline/policy-element.js';
 import { PolicyCompileError } from '../pipeline/policy-element.js';
 import { childLocation } from '../pipeline/policy-document.js';
-import { allowOnly, childTexts, enumAttr, headerName, headerValue, intAttr, reasonAttr, stringAttr, templateAttr, templateValue } from './attributes.js';
+import { allowOnly, optionalVariableName, childTexts, enumAttr, headerName, headerValue, intAttr, reasonAttr, stringAttr, templateAttr, templateValue } from './attributes.js';
 import { applyHeader } from './set-header.js';
 import type { RequestContext } from '../pipeline/context.js';
 import { bindStringTemplate, hasExpression, type Template } from '../pipeline/expression/index.js';
@@ -23,8 +23,6 @@ import { isHopByHop } from '../upstream/hop-by-hop.js';
 
 import { parseLiquid, renderLiquid } from './liquid-body.js';
 import { MAX_BODY } from './set-body.js';
-
-const VARIABLE = /^[A-Za-z0-9_.\-:]{1,128}$/;
 
 type ExistsAction = 'override' | 'skip' | 'append' | 'delete';
 /** What return-response builds per request when some part of it is a policy expression. */
@@ -130,9 +128,8 @@ export const returnResponse: PolicyFactory<Config> = {
     allowOnly(el, at, ['response-variable-name'], ['set-status', 'set-header', 'set-body']);
     const liquidAt = el.children.findIndex((c) => c.name === 'set-body' && c.attrs.template !== undefined);
     if (liquidAt >= 0) return withLiquidBody(el, at, liquidAt);
-    const variable = el.attrs['response-variable-name'];
-    if (variable !== undefined) {
-      if (!VARIABLE.test(variable)) throw new PolicyCompileError(at, 'response-variable-name', 'must be 1 to 128 letters, digits, or _ . - :');
+    const variable = optionalVariableName(el, at, 'response-variable-name');
+    if (variable !== null) {
       return { status: 0, reason: '', headers: [], body: null, computed: computedOf(el, at, variable) };
     }
     if (anyExpression(el)) return { status: 0, reason: '', headers: [], body: null, computed: computedOf(el, at) };
@@ -159,8 +156,7 @@ function withLiquidBody(el: PolicyElement, at: PolicyLocation, index: number): C
   enumAttr(child, childAt, 'template', ['liquid'] as const, 'liquid');
   try { parseLiquid(child.text); } catch (err) { throw new PolicyCompileError(childAt, 'template', `not a valid Liquid template: ${(err as Error).message.split('\n')[0].slice(0, 200)}`); }
   const rest = { ...el, children: el.children.filter((_, i) => i !== index) };
-  const variable = el.attrs['response-variable-name'] ?? null;
-  if (variable !== null && !VARIABLE.test(variable)) throw new PolicyCompileError(at, 'response-variable-name', 'must be 1 to 128 letters, digits, or _ . - :');
+  const variable = optionalVariableName(el, at, 'response-variable-name');
   return { status: 0, reason: '', headers: [], body: null, computed: { ...computedOf(rest, at, variable), liquid: child.text } };
 }
 

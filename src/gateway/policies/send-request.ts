@@ -12,16 +12,13 @@
  */
 import type { PolicyFactory, PolicyInstance } from '../pipeline/policy-contract.js';
 import { CONTINUE, type Outcome } from '../pipeline/phases.js';
-import { PolicyCompileError } from '../pipeline/policy-element.js';
 import type { RequestContext } from '../pipeline/context.js';
 import { SentResponse } from '../pipeline/expression/csharp/cs-sent-response.js';
 import { OutpostError } from '../../shared/errors.js';
-import { boolAttr, stringAttr } from './attributes.js';
+import { boolAttr, variableName } from './attributes.js';
 import { bindSendSpec, compileSendSpec, MAX_SENT_ANSWER, type SendSpec } from './send-request-spec.js';
 import { policyPoolsOf } from '../upstream/policy-pools.js';
 import { callBuffered } from '../upstream/buffered-call.js';
-
-const VARIABLE = /^[A-Za-z0-9_.\-:]{1,128}$/;
 
 interface Config { spec: SendSpec; variable: string; ignoreError: boolean }
 
@@ -30,8 +27,7 @@ export const sendRequest: PolicyFactory<Config> = {
   sections: ['inbound', 'backend', 'outbound', 'on-error'],
   compile(el, at) {
     const spec = compileSendSpec(el, at, ['response-variable-name', 'ignore-error']);
-    const variable = stringAttr(el, at, 'response-variable-name');
-    if (!VARIABLE.test(variable)) throw new PolicyCompileError(at, 'response-variable-name', 'must be 1 to 128 letters, digits, or _ . - :');
+    const variable = variableName(el, at, 'response-variable-name');
     return { spec, variable, ignoreError: boolAttr(el, at, 'ignore-error', false) };
   },
   create(config, services): PolicyInstance {

@@ -14,6 +14,12 @@
  * The Host header becomes the new backend's host, as APIM does. Upstream pools for such origins
  * are per worker and keyed by origin, which only config can name (bounded).
  *
+ * `base-url=""` (an empty value, as samples ship it for the user to fill in) sets no backend: the
+ * request keeps the API's serviceUrl (or what an earlier set-backend-service chose). APIM does
+ * not document an empty base-url; treating it as "no override" is the reading that routes nowhere
+ * unexpected, and it lets those samples load. A base-url that is not an absolute http(s) URL is
+ * still a compile error.
+ *
  * Other APIM attributes (sf-*, dapr-*) are compile errors.
  */
 import type { PolicyFactory } from '../pipeline/policy-contract.js';
@@ -30,6 +36,7 @@ interface BackendUrl { origin: string; basePath: string; host: string }
 type Config =
   | ({ kind: 'url' } & BackendUrl)
   | { kind: 'computed-url'; url: Template }
+  | { kind: 'unchanged' }
   | { kind: 'entity'; id: Template };
 
 /** The parts of a base-url, or why it is not one (the message quotes at most 200 characters). */
@@ -65,6 +72,8 @@ export const setBackendService: PolicyFactory<Config> = {
       }
       return { kind: 'entity', id };
     }
+    // APIM does not document an empty base-url: taken as no change (the request keeps its backend).
+    if (el.attrs['base-url'] === '') return { kind: 'unchanged' };
     const url = templateAttr(el, at, 'base-url');
     if (url.k === 'code') return { kind: 'computed-url', url };
     const parsed = parseBaseUrl(url.v);
@@ -72,6 +81,7 @@ export const setBackendService: PolicyFactory<Config> = {
     return { kind: 'url', ...parsed };
   },
   create(config, services) {
+    if (config.kind === 'unchanged') return { run: (): Outcome => CONTINUE };
     if (config.kind === 'url') {
       return {
         run(ctx: RequestContext): Outcome {

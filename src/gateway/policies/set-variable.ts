@@ -7,10 +7,8 @@ import type { PolicyFactory, PolicyInstance } from '../pipeline/policy-contract.
 import { CONTINUE, type Outcome } from '../pipeline/phases.js';
 import { PolicyCompileError } from '../pipeline/policy-element.js';
 import { bindTemplate, type Template } from '../pipeline/expression/index.js';
-import { allowOnly, stringAttr, templateValue, VARIABLE_NAME } from './attributes.js';
+import { allowOnly, templateValue, variableName } from './attributes.js';
 import type { RequestContext } from '../pipeline/context.js';
-
-const NAME = VARIABLE_NAME;
 
 interface Config { name: string; value: Template }
 
@@ -19,8 +17,7 @@ export const setVariable: PolicyFactory<Config> = {
   sections: ['inbound', 'backend', 'outbound', 'on-error'],
   compile(el, at) {
     allowOnly(el, at, ['name', 'value']);
-    const name = stringAttr(el, at, 'name');
-    if (!NAME.test(name)) throw new PolicyCompileError(at, 'name', `must be 1 to 128 letters, digits, or _ . - :, got ${JSON.stringify(name.slice(0, 140))}`);
+    const name = variableName(el, at, 'name');
     if (el.attrs.value === undefined) throw new PolicyCompileError(at, 'value', 'is required');
     if (el.text !== '') throw new PolicyCompileError(at, null, 'set-variable takes its value in the value attribute, not as text');
     return { name, value: templateValue(at, 'value', el.attrs.value) };

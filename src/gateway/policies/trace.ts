@@ -6,6 +6,10 @@
  *
  * message and metadata values may be policy expressions. Each is bounded (MAX_TEXT characters,
  * MAX_METADATA entries) because an expression can copy request data into them.
+ *
+ * APIM's older form, `<trace source="x">text or @(expression)</trace>` (the message as the
+ * element's own text, no <message>), is still accepted by APIM and by real documents: the text,
+ * trimmed, is the message. Text beside a <message> is refused (which one would be meant?).
  */
 import type { PolicyFactory, PolicyInstance } from '../pipeline/policy-contract.js';
 import { CONTINUE, type Outcome } from '../pipeline/phases.js';
@@ -37,9 +41,10 @@ export const trace: PolicyFactory<Config> = {
     if (source.length > 256) throw new PolicyCompileError(at, 'source', 'must be at most 256 characters');
     const severity = enumAttr(el, at, 'severity', SEVERITIES, 'verbose');
     const messages = el.children.filter((c) => c.name === 'message');
-    if (messages.length !== 1) throw new PolicyCompileError(at, null, 'trace takes exactly one <message> element');
-    const messageAt = childLocation(at, 'message', el.children.indexOf(messages[0]));
-    allowOnly(messages[0], messageAt, []);
+    const ownText = el.text.trim();
+    if (messages.length > 1) throw new PolicyCompileError(at, null, 'trace takes one <message> element');
+    if (messages.length === 1 && ownText !== '') throw new PolicyCompileError(at, null, 'trace takes its message either as a <message> element or as its text (the older form), not both');
+    if (messages.length === 0 && ownText === '') throw new PolicyCompileError(at, null, 'trace needs a <message> element (or, in the older form, the message as its text)');
     const metadata: Config['metadata'] = [];
     el.children.forEach((c, i) => {
       if (c.name !== 'metadata') return;
@@ -48,6 +53,9 @@ export const trace: PolicyFactory<Config> = {
       metadata.push({ name: stringAttr(c, where, 'name'), value: templateValue(where, 'value', stringAttr(c, where, 'value')) });
     });
     if (metadata.length > MAX_METADATA) throw new PolicyCompileError(at, null, `at most ${MAX_METADATA} <metadata> elements`);
+    if (messages.length === 0) return { source, severity, message: templateValue(at, 'message', ownText), metadata };
+    const messageAt = childLocation(at, 'message', el.children.indexOf(messages[0]));
+    allowOnly(messages[0], messageAt, []);
     return { source, severity, message: templateValue(messageAt, 'message', messages[0].text), metadata };
   },
   create(config): PolicyInstance {

@@ -10,6 +10,7 @@ import { decodeProtectedHeader, jwtVerify, type JWTPayload } from 'jose';
 import type { ErrorCode } from '../../shared/errors.js';
 import { JWT_ALGORITHMS, hasKid, selectKeys, type JwtKey, type JwtKeyData } from './validate-jwt-keys.js';
 import type { OpenIdKeySource } from './validate-jwt-openid.js';
+import { decryptToken, type DecryptionKey, type DecryptionKeyData } from './validate-jwt-decrypt.js';
 import { queryValue } from '../../shared/query-string.js';
 
 export interface RequiredClaim {
@@ -39,16 +40,20 @@ export interface ValidateJwtConfig {
   refreshSec: number;
   /** output-token-variable-name: where the validated token goes (as AsJwt() models it), or null. */
   outputVariable: string | null;
+  /** <decryption-keys>: symmetric keys for encrypted tokens (absent in configs compiled before them). */
+  decryptionKeys?: DecryptionKeyData[];
 }
 
 export interface Verifier {
   config: ValidateJwtConfig;
   inline: JwtKey[];
   sources: OpenIdKeySource[];
+  /** Keys for encrypted tokens; empty: a five-part token is refused. */
+  decryption?: DecryptionKey[];
 }
 
 export type JwtCheck =
-  | { ok: true; claims: JWTPayload }
+  | { ok: true; claims: JWTPayload; signed: string }
   | { ok: false; code: ErrorCode; reason: string };
 
 const missing = (reason: string): JwtCheck => ({ ok: false, code: 'OUTPOST_ERR_JWT_MISSING', reason });
@@ -73,8 +78,21 @@ export function findToken(config: ValidateJwtConfig, header: (name: string) => s
 }
 
 export async function checkToken(token: string, v: Verifier, nowMs: number): Promise<JwtCheck> {
-  // Compact JWS only: three parts (a five-part JWE is not a signed token).
-  if (token.split('.').length !== 3) return invalid('ERR_JWT_INVALID');
+  const parts = token.split('.').length;
+  // A five-part token is a compact JWE: with <decryption-keys>, the signed token inside is checked.
+  if (parts === 5 && v.decryption !== undefined && v.decryption.length > 0) {
+    const inner = await decryptToken(token, v.decryption);
+    if (inner === null) return invalid('ERR_JWE_DECRYPTION_FAILED');
+    // require-signed-tokens: what was encrypted must be a signed token (never a bare claim set).
+    if (inner.split('.').length !== 3) return invalid('ERR_JWT_INVALID');
+    return checkSigned(inner, v, nowMs);
+  }
+  // Compact JWS only: three parts (a five-part JWE needs <decryption-keys>).
+  if (parts !== 3) return invalid('ERR_JWT_INVALID');
+  return checkSigned(token, v, nowMs);
+}
+
+async function checkSigned(token: string, v: Verifier, nowMs: number): Promise<JwtCheck> {
   let header: ReturnType<typeof decodeProtectedHeader>;
   try { header = decodeProtectedHeader(token); } catch { return invalid('ERR_JWT_INVALID'); }
   const alg = header.alg;
@@ -105,7 +123,7 @@ export async function checkToken(token: string, v: Verifier, nowMs: number): Pro
       if (code === 'ERR_JWS_SIGNATURE_VERIFICATION_FAILED') continue;
       return invalid(typeof code === 'string' ? code : 'ERR_JWT_INVALID');
     }
-    return requiredClaimsMet(payload, c.claims) ? { ok: true, claims: payload } : invalid('ERR_REQUIRED_CLAIM');
+    return requiredClaimsMet(payload, c.claims) ? { ok: true, claims: payload, signed: token } : invalid('ERR_REQUIRED_CLAIM');
   }
   return invalid('ERR_JWS_SIGNATURE_VERIFICATION_FAILED');
 }

@@ -18,8 +18,11 @@
  * AsJwt() gives (Header, Claims, Subject, ExpirationTime...).
  *
  * Not supported, each a compile error naming the attribute: token-value (an expression),
- * require-signed-tokens="false" (unsigned tokens are never accepted), <decryption-keys>,
+ * require-signed-tokens="false" (unsigned tokens are never accepted),
  * <key certificate-id> (give the certificate's PEM instead).
+ *
+ * <decryption-keys> (validate-jwt-decrypt.ts): an encrypted token (compact JWE) is decrypted with
+ * the inline symmetric keys, and the signed token inside it is then validated as any other.
  *
  * Outpost extensions: `jwks-file="path"` reads a JWKS file at compile time (in the compiler
  * thread; a relative path is relative to the gateway's working directory; the file is read again
@@ -38,11 +41,12 @@ import { allowOnly, optionalVariableName, boolAttr, enumAttr, headerName, intAtt
 import { isToken } from '../../shared/http-syntax.js';
 import { importKeys, keyFromModulus, keysFromJwkJson, keysFromText, KeyProblem, MAX_KEYS, type JwtKeyData } from './validate-jwt-keys.js';
 import { openIdSource } from './validate-jwt-openid.js';
+import { compileDecryptionKeys, importDecryptionKeys } from './validate-jwt-decrypt.js';
 import { checkToken, findToken, type RequiredClaim, type ValidateJwtConfig, type Verifier } from './validate-jwt-verify.js';
 
 const ATTRS = ['output-token-variable-name', 'header-name', 'query-parameter-name', 'failed-validation-httpcode', 'failed-validation-error-message',
   'require-expiration-time', 'require-scheme', 'require-signed-tokens', 'clock-skew', 'jwks-file'];
-const CHILDREN = ['openid-config', 'issuer-signing-keys', 'audiences', 'issuers', 'required-claims'];
+const CHILDREN = ['openid-config', 'issuer-signing-keys', 'decryption-keys', 'audiences', 'issuers', 'required-claims'];
 const UNSUPPORTED: Record<string, string> = {
   'token-value': 'is an expression in APIM and expressions are not supported: use header-name or query-parameter-name',
 };
@@ -56,7 +60,6 @@ function childAt(at: PolicyLocation, el: PolicyElement, child: PolicyElement): P
 
 function compile(el: PolicyElement, at: PolicyLocation): ValidateJwtConfig {
   for (const [attr, why] of Object.entries(UNSUPPORTED)) if (attr in el.attrs) throw new PolicyCompileError(at, attr, why);
-  if (el.children.some((c) => c.name === 'decryption-keys')) throw new PolicyCompileError(at, null, '<decryption-keys> is not supported (encrypted tokens are not accepted)');
   allowOnly(el, at, ATTRS, CHILDREN);
   if (!boolAttr(el, at, 'require-signed-tokens', true)) throw new PolicyCompileError(at, 'require-signed-tokens', 'only "true" is supported: unsigned tokens are never accepted');
   const fromQuery = el.attrs['query-parameter-name'] !== undefined;
@@ -75,12 +78,14 @@ function compile(el: PolicyElement, at: PolicyLocation): ValidateJwtConfig {
     clockSkewSec: intAttr(el, at, 'clock-skew', { min: 0, max: 86_400 }, 0),
     audiences: [], issuers: [], claims: [], keys: [], openIdUrls: [], refreshSec: 3600,
     outputVariable: optionalVariableName(el, at, 'output-token-variable-name'),
+    decryptionKeys: [],
   };
   for (const child of el.children) {
     const cat = childAt(at, el, child);
     switch (child.name) {
       case 'audiences': config.audiences.push(...texts(child, cat, 'audience')); break;
       case 'issuers': config.issuers.push(...texts(child, cat, 'issuer')); break;
+      case 'decryption-keys': (config.decryptionKeys ??= []).push(...compileDecryptionKeys(child, cat)); break;
       case 'issuer-signing-keys': for (const key of child.children) config.keys.push(...inlineKey(key, childAt(cat, child, key))); break;
       case 'required-claims': for (const claim of child.children) config.claims.push(requiredClaim(claim, childAt(cat, child, claim))); break;
       case 'openid-config': {
@@ -156,6 +161,7 @@ export const validateJwt: PolicyFactory<ValidateJwtConfig> = {
       config,
       inline: importKeys(config.keys),
       sources: config.openIdUrls.map((url) => openIdSource(url, config.refreshSec * 1000, services.now)),
+      decryption: importDecryptionKeys(config.decryptionKeys ?? []),
     };
     const body = JSON.stringify({ statusCode: config.status, message: config.message });
     const reject = (ctx: RequestContext, code: ErrorCode): Outcome => {
@@ -172,7 +178,8 @@ export const validateJwt: PolicyFactory<ValidateJwtConfig> = {
         const result = await checkToken(token, verifier, services.now());
         if (!result.ok) return reject(ctx, result.code);
         ctx.claims = result.claims;
-        if (config.outputVariable !== null) ctx.setVariable(config.outputVariable, parseJwt(token));
+        // An encrypted token: the variable holds the signed token inside it (what APIM validated).
+        if (config.outputVariable !== null) ctx.setVariable(config.outputVariable, parseJwt(result.signed));
         return CONTINUE;
       },
     };

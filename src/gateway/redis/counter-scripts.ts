@@ -15,7 +15,7 @@ function script(source: string): LuaScript {
 /**
  * Sliding-window counter. KEYS[1]: this window's count, KEYS[2]: the previous window's.
  * ARGV[1]: window length (ms), ARGV[2]: ms elapsed in this window, ARGV[3]: the hit's weight
- * (1 for a call, a token count for the LLM token limits; 0 reads without counting).
+ * (increment-count, or a token count for the LLM token limits; 0 reads without counting).
  * Returns this window's count (this hit included) plus the previous window's count weighted by
  * the share of the previous window still inside the sliding window, rounded UP: across a window
  * boundary the estimate errs strict (never lets more through than the limit), so a burst of N
@@ -24,7 +24,7 @@ function script(source: string): LuaScript {
  */
 export const SLIDING_HIT = script(`
 local window = tonumber(ARGV[1])
-local amount = tonumber(ARGV[3])
+local amount = tonumber(ARGV[3] or '1')
 local cur
 if amount > 0 then
   cur = redis.call('INCRBY', KEYS[1], amount)
@@ -39,12 +39,12 @@ return cur + math.ceil(prev * weight)
 
 /**
  * Fixed-window counter (quotas). KEYS[1]: the window's count. ARGV[1]: when the window ends
- * (unix ms; 0 = never, for quotas that never renew), ARGV[2]: the hit's weight (0 reads without
+ * (unix ms; 0 = never, for quotas that never renew), ARGV[2]: the hit's weight (increment-count or tokens; 0 reads without
  * counting). Returns the count, this hit included.
  */
 export const FIXED_HIT = script(`
 local ends = tonumber(ARGV[1])
-local amount = tonumber(ARGV[2])
+local amount = tonumber(ARGV[2] or '1')
 if amount == 0 then return tonumber(redis.call('GET', KEYS[1]) or '0') end
 local c = redis.call('INCRBY', KEYS[1], amount)
 if c == amount and ends > 0 then redis.call('PEXPIREAT', KEYS[1], ends) end

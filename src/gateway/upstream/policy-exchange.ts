@@ -91,7 +91,12 @@ export class PolicyExchange extends ForwardExchange {
   }
 
   protected override finished(): void {
-    this.ctx.ended();
+    const ctx = this.ctx;
+    ctx.transferredBytes = this.res.requestBytes + this.res.responseBytes;
+    // With no outbound section the backend's answer streamed through without a ctx.response: the
+    // atEnd hooks (a deferred increment-condition reads context.Response.StatusCode) see its status.
+    if (ctx.response === null && this.statusCode > 0) ctx.response = { status: this.statusCode, reason: '', headers: [], body: null };
+    ctx.ended();
   }
 
   /** inbound or backend answered (return-response, mock-response, a limit): write it. */
