@@ -63,7 +63,7 @@ describe('emit-metric default dimensions', () => {
 
   test('a dimension APIM has no default for ("Method") needs a value, and the error says how', () => {
     const message = compileMessage(f(emitMetric), '<emit-metric name="m"><dimension name="Method" /></emit-metric>');
-    assert.match(message, /@value: is required: APIM lets only its default dimensions/);
+    assert.match(message, /@value: is required: "Method" is not a default dimension/);
     assert.match(message, /context\.Request\.Method/);
     assert.match(compileMessage(f(emitMetric), '<emit-metric name="m"><dimension name="Client IP" /></emit-metric>'), /context\.Request\.IpAddress/);
   });

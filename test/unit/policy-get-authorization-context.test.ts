@@ -43,7 +43,7 @@ describe('get-authorization-context: compile', () => {
     assert.equal(compileErrorAttribute(f, XML('authorization-id="a" context-variable-name="v"')), 'provider-id');
     assert.equal(compileErrorAttribute(f, XML('provider-id="p" context-variable-name="v"')), 'authorization-id');
     assert.equal(compileErrorAttribute(f, XML('provider-id="p" authorization-id="a"')), 'context-variable-name');
-    assert.equal(compileErrorAttribute(f, XML('provider-id="p" authorization-id="a" context-variable-name="a b"')), 'context-variable-name');
+    assert.equal(compileErrorAttribute(f, XML(`provider-id="p" authorization-id="a" context-variable-name="${'x'.repeat(129)}"`)), 'context-variable-name');
     assert.equal(compileErrorAttribute(f, XML('provider-id="p" authorization-id="a" context-variable-name="v" identity-type="user"')), 'identity-type');
     assert.equal(compileErrorAttribute(f, XML('provider-id="p" authorization-id="a" context-variable-name="v" identity-type="jwt" identity="x"')), 'identity-type');
     assert.equal(compileErrorAttribute(f, XML('provider-id="p" authorization-id="a" context-variable-name="v" ignore-error="yes"')), 'ignore-error');

@@ -193,7 +193,7 @@ describe('compile errors', () => {
     assert.equal(compileErrorAttribute(limit, el('counter-key="k" tokens-per-minute="10" estimate-prompt-tokens="yes"')), 'estimate-prompt-tokens');
     assert.equal(compileErrorAttribute(limit, el('counter-key="k" tokens-per-minute="10" estimate-prompt-tokens="true" estimate-prompt-token="true"')), 'estimate-prompt-token');
     assert.equal(compileErrorAttribute(limit, el('counter-key="k" tokens-per-minute="10" remaining-tokens-header-name="bad header"')), 'remaining-tokens-header-name');
-    assert.equal(compileErrorAttribute(limit, el('counter-key="k" tokens-per-minute="10" remaining-tokens-variable-name="bad name"')), 'remaining-tokens-variable-name');
+    assert.equal(compileErrorAttribute(limit, el(`counter-key="k" tokens-per-minute="10" remaining-tokens-variable-name="${'x'.repeat(129)}"`)), 'remaining-tokens-variable-name');
     assert.equal(compileErrorAttribute(limit, el('counter-key="k" tokens-per-minute="10" tokens-consumed-header-name="x-used"')), 'tokens-consumed-header-name');
     assert.equal(compileErrorAttribute(limit, el('counter-key="k" tokens-per-minute="10" scope="region"')), 'scope');
     assert.equal(compileErrorAttribute(limit, el(`counter-key="${'k'.repeat(300)}" tokens-per-minute="10"`)), 'counter-key');
