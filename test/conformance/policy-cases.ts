@@ -155,7 +155,7 @@ export const POLICY_CASES: PolicyCase[] = [
     bad: [{ yaml: { calls: 5, 'renewal-period': 60 }, attribute: 'counter-key' }, { yaml: { calls: 5, 'renewal-period': 60, 'counter-key': 'ip', 'increment-condition': 'x' }, attribute: 'increment-condition' }],
   },
   {
-    name: 'limit-concurrency', yaml: { key: 'ip', 'max-count': 2 }, sections: ['inbound', 'backend'],
+    name: 'limit-concurrency', yaml: { key: 'ip', 'max-count': 2 }, sections: ALL,
     runs: [
       { title: 'takes a slot and gives it back when the request ends', section: 'inbound', yaml: { key: 'ip', 'max-count': 1 }, expect: CONTINUE, check: (ctx) => ctx.ended() },
       { title: 'the slot was given back', section: 'inbound', yaml: { key: 'ip', 'max-count': 1 }, expect: CONTINUE, check: (ctx) => ctx.ended() },
@@ -387,5 +387,90 @@ export const POLICY_CASES: PolicyCase[] = [
     name: 'cache-remove-value', yaml: { key: 'conformance-r', 'caching-type': 'internal' }, sections: ALL,
     runs: [{ title: 'removes without waiting', section: 'inbound', expect: CONTINUE }],
     bad: [{ yaml: {}, attribute: 'key' }, { yaml: { key: 'k', colour: 'red' }, attribute: 'colour' }],
+  },
+  {
+    name: 'llm-token-limit', yaml: { 'counter-key': 'k', 'tokens-per-minute': 1000, 'remaining-tokens-variable-name': 'left' }, sections: ['inbound'],
+    runs: [{ title: 'under the limit the request goes on, the remaining tokens in a variable', section: 'inbound', expect: CONTINUE, check: (ctx) => assert.equal(ctx.variable('left'), 1000) }],
+    bad: [{ yaml: { 'counter-key': 'k', 'tokens-per-minute': -1 }, attribute: 'tokens-per-minute' }, { yaml: { 'counter-key': 'k', 'tokens-per-minute': 10, colour: 'red' }, attribute: 'colour' }],
+  },
+  {
+    name: 'azure-openai-token-limit', yaml: { 'counter-key': 'k', 'tokens-per-minute': 1000 }, sections: ['inbound'],
+    runs: [{ title: 'under the limit the request goes on', section: 'inbound', expect: CONTINUE }],
+    bad: [{ yaml: { 'counter-key': 'k', 'tokens-per-minute': 'many' }, attribute: 'tokens-per-minute' }],
+  },
+  {
+    name: 'llm-emit-token-metric', yaml: { namespace: 'llm', dimension: { name: 'API ID' } }, sections: ['inbound'],
+    runs: [{ title: 'arms a watch on the response (no answer yet: nothing emitted)', section: 'inbound', expect: CONTINUE }],
+    bad: [{ yaml: { dimension: { name: 'Tier' } }, attribute: 'value' }, { yaml: { name: 'x' }, attribute: 'name' }],
+  },
+  {
+    name: 'azure-openai-emit-token-metric', yaml: { dimension: { name: 'Operation ID' } }, sections: ['inbound'],
+    runs: [{ title: 'arms a watch on the response', section: 'inbound', expect: CONTINUE }],
+    bad: [{ yaml: { dimension: { name: 'Tier' } }, attribute: 'value' }],
+  },
+  {
+    name: 'cross-domain', yaml: { 'cross-domain-policy': { 'allow-access-from': { domain: '*' } } }, sections: ['inbound'],
+    runs: [{ title: 'another path is not its business', section: 'inbound', expect: CONTINUE }],
+    bad: [{ yaml: {}, attribute: null }],
+  },
+  {
+    name: 'json-to-xml', yaml: { apply: 'always' }, sections: ['inbound', 'outbound', 'on-error'],
+    runs: [{ title: 'converts a JSON response body', section: 'on-error', setup: (ctx) => { ctx.response = { status: 500, reason: '', headers: ['content-type', 'application/json'], body: '{"a":1}' }; }, expect: CONTINUE, check: (ctx) => assert.match(String(ctx.response!.body), /<a>1<\/a>/) }],
+    bad: [{ yaml: { apply: 'sometimes' }, attribute: 'apply' }, { yaml: { apply: 'always', 'consider-accept-header': 'maybe' }, attribute: 'consider-accept-header' }],
+  },
+  {
+    name: 'xml-to-json', yaml: { kind: 'direct', apply: 'always' }, sections: ['inbound', 'outbound', 'on-error'],
+    runs: [{ title: 'converts an XML response body', section: 'on-error', setup: (ctx) => { ctx.response = { status: 500, reason: '', headers: ['content-type', 'application/xml'], body: '<a>1</a>' }; }, expect: CONTINUE, check: (ctx) => assert.match(String(ctx.response!.body), /"a"/) }],
+    bad: [{ yaml: { kind: 'sideways', apply: 'always' }, attribute: 'kind' }],
+  },
+  {
+    name: 'jsonp', yaml: { 'callback-parameter-name': 'cb' }, sections: ['outbound'],
+    runs: [],
+    bad: [{ yaml: {}, attribute: 'callback-parameter-name' }],
+  },
+  {
+    name: 'redirect-content-urls', yaml: {}, sections: ['inbound', 'outbound'],
+    runs: [],
+    bad: [{ yaml: { colour: 'red' }, attribute: 'colour' }],
+  },
+  {
+    name: 'proxy', yaml: { url: 'http://127.0.0.1:3128' }, sections: ['inbound'],
+    runs: [{ title: 'routes the forward through the proxy', section: 'inbound', expect: CONTINUE, check: (ctx) => assert.equal(ctx.proxy?.port, 3128) }],
+    bad: [{ yaml: { url: 'ftp://proxy' }, attribute: 'url' }, { yaml: {}, attribute: 'url' }],
+  },
+  {
+    name: 'wait', yaml: { for: 'all', 'cache-lookup-value': { key: 'conformance-w', 'variable-name': 'w', 'caching-type': 'internal' } }, sections: ['inbound', 'backend', 'outbound'],
+    runs: [{ title: 'runs its children, then goes on', section: 'inbound', expect: CONTINUE }],
+    bad: [{ yaml: { for: 'some', 'cache-lookup-value': { key: 'k', 'variable-name': 'w' } }, attribute: 'for' }],
+  },
+  {
+    name: 'validate-parameters', yaml: { 'specified-parameter-action': 'ignore', 'unspecified-parameter-action': 'ignore' }, sections: ['inbound'],
+    runs: [{ title: 'an operation without a contract passes', section: 'inbound', expect: CONTINUE }],
+    bad: [{ yaml: { 'unspecified-parameter-action': 'prevent' }, attribute: 'specified-parameter-action' }, { yaml: { 'specified-parameter-action': 'block', 'unspecified-parameter-action': 'prevent' }, attribute: 'specified-parameter-action' }],
+  },
+  {
+    name: 'validate-headers', yaml: { 'specified-header-action': 'ignore', 'unspecified-header-action': 'ignore' }, sections: ['outbound', 'on-error'],
+    runs: [],
+    bad: [{ yaml: { 'specified-header-action': 'ignore', 'unspecified-header-action': 'block' }, attribute: 'unspecified-header-action' }],
+  },
+  {
+    name: 'validate-status-code', yaml: { 'unspecified-status-code-action': 'ignore' }, sections: ['outbound', 'on-error'],
+    runs: [],
+    bad: [{ yaml: { 'unspecified-status-code-action': 'block' }, attribute: 'unspecified-status-code-action' }],
+  },
+  {
+    name: 'validate-content', yaml: { 'unspecified-content-type-action': 'ignore', 'max-size': 1024, 'size-exceeded-action': 'ignore' }, sections: ['inbound', 'outbound', 'on-error'],
+    runs: [],
+    bad: [{ yaml: { 'unspecified-content-type-action': 'ignore', 'max-size': 1024, 'size-exceeded-action': 'block' }, attribute: 'size-exceeded-action' }],
+  },
+  {
+    name: 'validate-odata-request', yaml: {}, sections: ['inbound'],
+    runs: [{ title: 'a request without OData headers passes', section: 'inbound', expect: CONTINUE }],
+    bad: [{ yaml: { 'max-size': -1 }, attribute: 'max-size' }],
+  },
+  {
+    name: 'validate-client-certificate', yaml: { 'validate-revocation': false }, sections: ['inbound'],
+    runs: [{ title: 'a request without a TLS client certificate fails coded (on-error answers 401)', section: 'inbound', expect: FAIL, check: (ctx) => assert.equal(ctx.lastError?.code, 'OUTPOST_ERR_CLIENT_CERTIFICATE_INVALID') }],
+    bad: [{ yaml: { 'validate-trust': 'maybe' }, attribute: 'validate-trust' }],
   },
 ];
