@@ -6,7 +6,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
-import { closeSync, mkdtempSync, openSync, readFileSync, readSync } from 'node:fs';
+import { closeSync, constants, mkdtempSync, openSync, readFileSync, readSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { StdoutOwner } from '../../src/gateway/primary/stdout-owner.js';
@@ -60,14 +60,18 @@ test('past its bound a chunk is refused (the caller counts its lines); drained()
   const out = new StdoutOwner(fd, 64 * 1024);
   const first = line(0, 40 * 1024);
   assert.equal(out.enqueue(Buffer.from(first)), true);
-  assert.equal(out.enqueue(Buffer.from(line(1, 40 * 1024))), false, 'over 64 KiB waiting');
+  assert.equal(out.enqueue(Buffer.from(line(1, 40 * 1024)), true), false, 'a request-log batch over 64 KiB waiting is refused');
   await out.drained(5_000);
   assert.equal(out.pendingBytes, 0);
+  // The process's own lines are never refused, whatever waits.
+  const big = line(5, 70 * 1024);
+  assert.equal(out.enqueue(Buffer.from(big)), true);
+  await out.drained(5_000);
   const more = [line(2), line(3), line(4)];
   for (const l of more) assert.equal(out.enqueue(Buffer.from(l)), true, 'room again once written');
   await out.drained(5_000);
   closeSync(fd);
-  assert.equal(readFileSync(file, 'utf8'), first + more.join(''));
+  assert.equal(readFileSync(file, 'utf8'), first + big + more.join(''));
 });
 
 test('flushSync writes what is queued behind nothing in flight, in order', () => {
@@ -82,4 +86,25 @@ test('flushSync writes what is queued behind nothing in flight, in order', () =>
   closeSync(fd);
   assert.equal(readFileSync(file, 'utf8'), line(1) + line(2));
   assert.equal(out.pendingBytes, 0);
+});
+
+test('a non-blocking pipe whose reader is behind (EAGAIN): nothing is dropped, it is written once the reader reads', async () => {
+  const dir = mkdtempSync(join(tmpdir(), 'outpost-fifo-'));
+  const fifo = join(dir, 'p');
+  try { execFileSync('mkfifo', [fifo]); } catch { return; }
+  const fd = openSync(fifo, constants.O_RDWR | constants.O_NONBLOCK);
+  const out = new StdoutOwner(fd);
+  let text = '';
+  for (let i = 0; i < 4000; i++) text += line(i, 200); // ~880 KB: far more than the pipe holds
+  out.enqueue(Buffer.from(text));
+  await new Promise((r) => setTimeout(r, 100)); // the pipe is full; the owner keeps retrying
+  let got = '';
+  const buf = Buffer.alloc(1 << 16);
+  for (let i = 0; i < 2000 && got.length < text.length; i++) {
+    try { got += buf.subarray(0, readSync(fd, buf, 0, buf.length, null)).toString('utf8'); } catch { /* EAGAIN: empty for now */ }
+    await new Promise((r) => setTimeout(r, 2));
+  }
+  closeSync(fd);
+  assert.equal(got.length, text.length);
+  assert.equal(got, text);
 });

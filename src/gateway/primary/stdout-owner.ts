@@ -20,18 +20,29 @@ import { write as fsWrite, writeSync } from 'node:fs';
 const MAX_PIECE = 1024 * 1024;
 const MAX_QUEUED = 16 * 1024 * 1024;
 const NEWLINE = 0x0a;
+/** Longest wait between retries while the collector does not read. */
+const MAX_RETRY_MS = 50;
+/** How long the exit flush keeps retrying a full non-blocking pipe. */
+const EXIT_FLUSH_MS = 2_000;
 
 export class StdoutOwner {
   private readonly queue: Uint8Array[] = [];
   private queued = 0;
   private writing = false;
+  /** Set while waiting to retry after EAGAIN. */
+  private retryTimer: NodeJS.Timeout | null = null;
+  private retryMs = 0;
 
   constructor(private readonly fd = 1, private readonly maxQueued = MAX_QUEUED) {}
 
-  /** Queues whole lines (`bytes` ends with a newline; ownership passes here). False when dropped. */
-  enqueue(bytes: Uint8Array): boolean {
+  /**
+   * Queues whole lines (`bytes` ends with a newline; ownership passes here). A `droppable` chunk
+   * (a request-log batch) is refused past the bound and the caller counts its lines; any other
+   * (the process's own log lines: few, and never to be lost) is always queued.
+   */
+  enqueue(bytes: Uint8Array, droppable = false): boolean {
     if (bytes.length === 0) return true;
-    if (this.queued + bytes.length > this.maxQueued) return false;
+    if (droppable && this.queued + bytes.length > this.maxQueued) return false;
     this.queue.push(bytes);
     this.queued += bytes.length;
     this.next();
@@ -58,15 +69,26 @@ export class StdoutOwner {
    * flight on the thread pool (a collector that stopped reading) may then land after it.
    */
   flushSync(): void {
+    if (this.retryTimer !== null) { clearTimeout(this.retryTimer); this.retryTimer = null; }
+    const pause = new Int32Array(new SharedArrayBuffer(4));
+    const until = Date.now() + EXIT_FLUSH_MS;
     while (this.queue.length > 0) {
-      const b = this.queue.shift()!;
+      let b = this.queue.shift()!;
       this.queued -= b.length;
-      try { writeSync(this.fd, b); } catch { return; }
+      while (b.length > 0) {
+        try {
+          b = b.subarray(writeSync(this.fd, b));
+        } catch (err) {
+          // A non-blocking fd whose collector is behind: wait a moment (bounded), else give up.
+          if ((err as NodeJS.ErrnoException).code !== 'EAGAIN' || Date.now() >= until) return;
+          Atomics.wait(pause, 0, 0, 1);
+        }
+      }
     }
   }
 
   private next(): void {
-    if (this.writing || this.queue.length === 0) return;
+    if (this.writing || this.retryTimer !== null || this.queue.length === 0) return;
     let b = this.queue.shift()!;
     if (b.length > MAX_PIECE) {
       // Cut after a newline so a collector reading piece by piece still sees whole lines.
@@ -78,7 +100,17 @@ export class StdoutOwner {
     this.writing = true;
     fsWrite(this.fd, b, 0, b.length, null, (err, written) => {
       this.writing = false;
-      // A short write (a pipe under pressure) queues the rest first; an error drops the piece.
+      if (err && (err.code === 'EAGAIN' || err.code === 'EWOULDBLOCK')) {
+        // fd 1 may be non-blocking (a pipe libuv opened): the collector is behind. Nothing was
+        // written; try the same bytes again shortly, backing off while it stays full.
+        this.queue.unshift(b);
+        this.retryMs = Math.min(this.retryMs === 0 ? 1 : this.retryMs * 2, MAX_RETRY_MS);
+        this.retryTimer = setTimeout(() => { this.retryTimer = null; this.next(); }, this.retryMs);
+        this.retryTimer.unref();
+        return;
+      }
+      this.retryMs = 0;
+      // A short write (a pipe under pressure) queues the rest first; another error drops the piece.
       if (!err && written < b.length) this.queue.unshift(b.subarray(written));
       this.queued -= err ? b.length : written;
       this.next();
