@@ -2,6 +2,7 @@
  * Small HTTP helpers for the control plane (node:http; its traffic is admin calls and one long
  * poll per gateway node, so the gateway's uWS machinery would buy nothing here).
  */
+import type { Socket } from 'node:net';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { ERRORS, type ErrorCode } from '../shared/errors.js';
 
@@ -46,8 +47,29 @@ export function sendBodyTooLarge(req: IncomingMessage, res: ServerResponse, limi
     sendError(res, 'OUTPOST_ERR_BODY_TOO_LARGE', `Request body too large: the limit is ${limit} bytes`, {}, { connection: 'close' });
   }
   if (socket === null) return;
+  lingerBeforeClose(socket);
   if (res.writableFinished) socket.end();
   else res.once('finish', () => socket.end());
+}
+
+/** How long a refused connection stays open, unread, after its 413 and FIN. */
+const LINGER_MS = 2_000;
+
+/**
+ * Closing a socket that still holds unread bytes (the rest of the refused body) makes the kernel
+ * send a reset, and a reset that reaches the client before it has read the 413 discards it: the
+ * client then sees only "connection reset". So the server half-closes now (FIN after the 413) and
+ * closes the socket when the client closes its side or after LINGER_MS, instead of at once (Node's
+ * http server calls destroySoon() once a `Connection: close` response is written). Nothing more is
+ * read, so nothing behind the body is ever parsed.
+ */
+function lingerBeforeClose(socket: Socket): void {
+  socket.destroySoon = function lingering(this: Socket): void {
+    this.end();
+    const timer = setTimeout(() => this.destroy(), LINGER_MS);
+    timer.unref();
+    this.once('close', () => clearTimeout(timer));
+  };
 }
 
 /** The request body as JSON (an empty body is undefined). */
