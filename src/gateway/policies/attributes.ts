@@ -98,7 +98,7 @@ export function optionalHeaderName(el: PolicyElement, at: PolicyLocation, attr: 
  * a trap, and a CR or LF could forge a log line).
  */
 export const VARIABLE_NAME = /^(?! )[^\u0000-\u001f\u007f]{1,128}(?<! )$/;
-const VARIABLE_RULE = 'must be 1 to 128 characters without control characters or leading/trailing spaces';
+export const VARIABLE_RULE = 'must be 1 to 128 characters without control characters or leading/trailing spaces';
 
 /** A required attribute naming a context variable (set-variable's name, send-request's response-variable-name...). */
 export function variableName(el: PolicyElement, at: PolicyLocation, attr: string): string {

@@ -30,7 +30,7 @@ import type { RequestContext } from '../pipeline/context.js';
 import { bindStringTemplate, type Template } from '../pipeline/expression/index.js';
 import { AuthorizationValue } from '../pipeline/expression/csharp/cs-authorization.js';
 import { OutpostError } from '../../shared/errors.js';
-import { allowOnly, templateAttr, VARIABLE_NAME } from './attributes.js';
+import { allowOnly, templateAttr, VARIABLE_NAME, VARIABLE_RULE } from './attributes.js';
 import type { TokenSource } from '../authorizations/token-source.js';
 import type { AuthorizationDirectory } from '../authorizations/authorization-directory.js';
 
@@ -55,7 +55,7 @@ export const getAuthorizationContext: PolicyFactory<Config> = {
     const authorizationId = templateAttr(el, at, 'authorization-id');
     const variable = templateAttr(el, at, 'context-variable-name');
     if (variable.k === 'text' && !VARIABLE_NAME.test(variable.v)) {
-      throw new PolicyCompileError(at, 'context-variable-name', `must be 1 to 128 letters, digits, or _ . - :, got ${JSON.stringify(variable.v.slice(0, 140))}`);
+      throw new PolicyCompileError(at, 'context-variable-name', `${VARIABLE_RULE}, got ${JSON.stringify(variable.v.slice(0, 140))}`);
     }
     const identityType = templateAttr(el, at, 'identity-type', 'managed');
     if (identityType.k === 'text') {
@@ -130,7 +130,7 @@ function notFound(providerId: string, authorizationId: string): OutpostError {
 }
 
 function checkedVariable(name: string): string {
-  if (!VARIABLE_NAME.test(name)) throw new OutpostError('OUTPOST_ERR_POLICY_FAILED', 'get-authorization-context: the context-variable-name computed by the expression must be 1 to 128 letters, digits, or _ . - :');
+  if (!VARIABLE_NAME.test(name)) throw new OutpostError('OUTPOST_ERR_POLICY_FAILED', `get-authorization-context: the context-variable-name computed by the expression ${VARIABLE_RULE}`);
   return name;
 }
 

@@ -112,7 +112,9 @@ export function startPolicyRequest(
         if (sent === null) return null;
         const next = redirectRequest(sent, sentOrigin, location, status, ctx.headers);
         if (next === null) return null;
-        const pool = next.origin === sentOrigin ? sentPool : owner.pools.get(next.origin, gen.settings.upstream, next.origin === api.meta.origin ? api.tls : null);
+        // The backend names the origin: a pool per origin it names would be unbounded, so these are the
+        // policy pools (LRU-bounded, MAX_POLICY_BACKEND_POOLS per worker).
+        const pool = next.origin === sentOrigin ? sentPool : owner.pools.forPolicy(next.origin, gen.settings.upstream, next.origin === api.meta.origin ? api.tls : null);
         return () => {
           sentPool = pool;
           sentOrigin = next.origin;
