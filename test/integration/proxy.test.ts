@@ -27,6 +27,15 @@ describe('proxying', () => {
         const timer = setInterval(() => { res.write(`part${n}\n`); if (++n === 5) { clearInterval(timer); res.end(); } }, 5);
         return;
       }
+      if (url.startsWith('/two-connections')) {
+        // Two Connection fields, mixed case: every header either names is hop-by-hop.
+        res.setHeader('connection', ['x-a, Keep-Alive', 'X-B']);
+        res.setHeader('x-a', 'drop-a');
+        res.setHeader('x-b', 'drop-b');
+        res.setHeader('x-c', 'keep-c');
+        res.end('ok');
+        return;
+      }
       if (url.startsWith('/slow')) { setTimeout(() => { res.writeHead(200); res.end('late'); }, 3_000); return; }
       if (url.startsWith('/hang')) { req.on('close', () => { hangClosed++; }); return; }
       echoHandler(req, res);
@@ -137,6 +146,17 @@ describe('proxying', () => {
     assert.equal(res.headers['x-secret'], undefined);
     assert.equal(res.headers['keep-alive'], undefined);
     assert.equal(await res.body.text(), 'part0\npart1\npart2\npart3\npart4\n');
+  });
+
+  test('headers named by any of several Connection fields are dropped; the rest pass', async () => {
+    const { text: res } = await rawRequest(gw.port, 'GET /special/two-connections HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n');
+    assert.match(res, /^HTTP\/1\.1 200 OK\r\n/);
+    const head = res.slice(0, res.indexOf('\r\n\r\n')).toLowerCase();
+    assert.ok(!head.includes('x-a:'), head);
+    assert.ok(!head.includes('x-b:'), head);
+    assert.ok(head.includes('\r\nx-c: keep-c'), head);
+    assert.ok(!head.includes('keep-alive'), head);
+    assert.ok(res.endsWith('\r\n\r\nok'), res);
   });
 
   test('request bodies: small, chunked, and Expect: 100-continue', async () => {

@@ -44,4 +44,15 @@ test('request head: CR/LF in a value, a bad name, a bad path or a mismatched len
   refused({ method: 'POST', headers: ['content-length', '4'], body: Buffer.from('hello') });
   refused({ headers: ['content-length', '1', 'content-length', '2'], body: Buffer.from('x') });
   refused({ headers: ['content-length', '-1'], body: Buffer.from('x') });
+  // A character above U+00FF has no byte of its own: written as latin1, U+010A was LF (a header
+  // line nobody wrote) and U+0120 a space in the request line.
+  refused({ headers: ['x-a', 'ok\u010ax-injected: 1'] });
+  refused({ path: '/a\u0120HTTP/1.1\u010d\u010aX: 1' });
+  refused({ path: '/a\tb' });
+  refused({ method: 'GET /x' });
+});
+
+test('request head: obs-text (0x80-0xFF) in a value is forwarded byte for byte; duplicate equal lengths go once', () => {
+  const h = serializeHead(req({ method: 'POST', headers: ['x-a', 'caf\u00e9', 'Content-Length', '2', 'content-length', '2'], body: Buffer.from('hi') }));
+  assert.deepEqual([...Buffer.from(h.head, 'latin1')], [...Buffer.from('POST /a?b=1 HTTP/1.1\r\nx-a: caf\u00e9\r\nContent-Length: 2\r\n\r\n', 'latin1')]);
 });

@@ -22,6 +22,42 @@ export function connectionTokens(value: string): Set<string> | null {
 }
 
 /**
+ * connectionTokens() of a response's raw Connection value, without a string when the value names
+ * nothing beyond `close` and `keep-alive` (what nearly every backend sends): the bytes are scanned
+ * in place and only a value that names other headers is decoded.
+ */
+export function connectionTokensOf(value: Buffer): Set<string> | null {
+  let p = 0;
+  const end = value.length;
+  while (p < end) {
+    while (p < end && isListSeparator(value[p])) p++;
+    const t = p;
+    while (p < end && value[p] !== 0x2c) p++;
+    let e = p;
+    while (e > t && isListSeparator(value[e - 1])) e--;
+    const len = e - t;
+    if (len === 0) continue;
+    if (!(len === 5 && bytesAre(value, t, 'close')) && !(len === 10 && bytesAre(value, t, 'keep-alive'))) {
+      return connectionTokens(value.toString('latin1'));
+    }
+  }
+  return null;
+}
+
+/** OWS around list members (RFC 9110 §5.6.1); String.prototype.trim would also take other whitespace, which a token cannot hold. */
+function isListSeparator(c: number): boolean { return c === 0x20 || c === 0x09; }
+
+/** buf[at, at + lower.length) equals `lower` ignoring ASCII case (`lower` is lowercase letters and `-`). */
+function bytesAre(buf: Buffer, at: number, lower: string): boolean {
+  for (let i = 0; i < lower.length; i++) {
+    const want = lower.charCodeAt(i);
+    const got = buf[at + i];
+    if (got !== want && !(want >= 0x61 && want <= 0x7a && got === want - 0x20)) return false;
+  }
+  return true;
+}
+
+/**
  * Response header names are raw Buffers from undici. Only names of these lengths can be ones the
  * gateway must drop or handle, so the common case skips the string conversion entirely.
  * 2 te, 4 date, 7 trailer/upgrade, 10 connection/keep-alive, 14 content-length, 16 proxy-connection

@@ -15,7 +15,7 @@ import type { UpstreamHandler, UpstreamRequest } from './upstream-types.js';
 import type { UpstreamPool } from './upstream-pool.js';
 import type { ClientResponse as HttpResponse } from '../../http1/server/client-response.js';
 import type { ErrorCode } from '../../shared/errors.js';
-import { connectionTokens, isHopByHop, mayNeedResponseInspection } from './hop-by-hop.js';
+import { connectionTokensOf, isHopByHop, mayNeedResponseInspection } from './hop-by-hop.js';
 import { backendErrorCode } from './backend-errors.js';
 import { writeError } from '../worker/respond.js';
 import { nameIs } from '../../http1/head-fields.js';
@@ -228,7 +228,10 @@ export class ProxyExchange implements UpstreamHandler {
     const out = this.outHeaders;
     let dropped: Set<string> | null = null;
     for (let i = 0; i < raw.length; i += 2) {
-      if (raw[i].length === 10 && nameIs(raw[i], 0, 10, 'connection')) dropped = connectionTokens(raw[i + 1].toString('latin1'));
+      if (raw[i].length !== 10 || !nameIs(raw[i], 0, 10, 'connection')) continue;
+      // Every Connection field counts (a backend may send several).
+      const named = connectionTokensOf(raw[i + 1]);
+      if (named !== null) { if (dropped === null) dropped = named; else for (const t of named) dropped.add(t); }
     }
     for (let i = 0; i < raw.length; i += 2) {
       const nameBuf = raw[i];

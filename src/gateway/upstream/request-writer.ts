@@ -26,8 +26,15 @@ export interface HeadResult {
   length: number;
 }
 
-/** Bytes a field value may not hold: CTLs but HTAB (obs-text and anything above is kept as is). */
-const BAD_VALUE = /[\0-\x08\x0a-\x1f\x7f]/;
+/**
+ * What a field value may not hold: a control byte but HTAB, DEL, or a character above U+00FF
+ * (obs-text, 0x80-0xFF, is forwarded byte for byte). The head is written as latin1, one byte per
+ * character: a character above U+00FF has no byte of its own, and its low byte would be written
+ * instead, so U+010A would become LF, a header line nobody wrote.
+ */
+const BAD_VALUE = /[\0-\x08\x0a-\x1f\x7f\u0100-\uffff]/;
+/** The request target: as a value, and no SP or HTAB either (they would end it). */
+const BAD_PATH = /[\0-\x20\x7f\u0100-\uffff]/;
 
 function invalid(what: string): OutpostError {
   return new OutpostError('OUTPOST_ERR_BACKEND_PROTOCOL', `cannot send the request: ${what}`);
@@ -39,7 +46,8 @@ const result: HeadResult = { head: '', framing: BODY_NONE, length: -1 };
 /** Throws an OutpostError when a name, a value or the declared length cannot be sent. */
 export function serializeHead(req: UpstreamRequest): HeadResult {
   const { method, path, headers, body } = req;
-  if (BAD_VALUE.test(path) || path.includes(' ')) throw invalid('the path holds a space or a control byte');
+  if (BAD_PATH.test(path)) throw invalid('the path holds a space, a control byte or a character above U+00FF');
+  if (!isTokenString(method)) throw invalid('the method is not a token');
   let head = `${method} ${path} HTTP/1.1\r\n`;
   let declared = -1;
   for (let i = 0; i < headers.length; i += 2) {
