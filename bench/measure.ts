@@ -33,6 +33,12 @@ export interface Measurement {
   proxyCoreOthers: number | null;
   /** Share of each core the hypervisor gave to someone else. */
   coreSteal: number[];
+  /**
+   * The gateway only, from the gateway itself: mean µs of its end-of-request telemetry hook over the
+   * run (one request in 64 is timed; null when none was), and its primary thread's CPU µs per
+   * request (the stdout writer and the telemetry merge run there).
+   */
+  gatewaySelf?: { hookUs: number | null; hookSamples: number; primaryUsPerReq: number };
   /** The busiest processes during the run that are not the bench's (share of one core). */
   otherProcesses: Array<{ pid: number; command: string; coreShare: number }>;
   problems: string[];
@@ -53,6 +59,15 @@ const nowUs = () => Number(process.hrtime.bigint() / 1000n);
 
 function sumTicks(pids: number[]): number {
   return pids.reduce((sum, pid) => { try { return sum + cpuTicks(pid); } catch { return sum; } }, 0);
+}
+
+/** CPU ticks of one thread of a process (/proc/<pid>/task/<tid>/stat); 0 once it is gone. */
+function threadTicks(tid: number): number {
+  try {
+    const stat = readFileSync(`/proc/${tid}/task/${tid}/stat`, 'utf8');
+    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+    return Number(fields[11]) + Number(fields[12]);
+  } catch { return 0; }
 }
 
 /** CPU ticks of this process's reaped children (cutime + cstime): wrk's cost once it has exited. */
@@ -88,6 +103,8 @@ export async function measure(target: Target, opts: MeasureOptions): Promise<Mea
   const backendPids = opts.backendPids();
   const sample = (): Sample => ({ atUs: nowUs(), proxyTicks: sumTicks(proxyPids) });
   const others = allProcessTicks();
+  const selfBefore = target.selfReport ? await target.selfReport().catch(() => null) : null;
+  const primaryBefore = target.primaryTid === undefined ? 0 : threadTicks(target.primaryTid);
   const before = { ...sample(), backend: sumTicks(backendPids), wrk: childrenTicks(), cores: coreJiffies() };
 
   // The saturation window: the middle of the run, or all of it when the run is too short to trim.
@@ -103,6 +120,9 @@ export async function measure(target: Target, opts: MeasureOptions): Promise<Mea
     clearTimeout(t2);
   }
   const after = { ...sample(), backend: sumTicks(backendPids), wrk: childrenTicks(), cores: coreJiffies() };
+  const primaryAfter = target.primaryTid === undefined ? 0 : threadTicks(target.primaryTid);
+  // Workers report every second: wait for the last report before reading the hook's summary.
+  const selfAfter = selfBefore === null ? null : await new Promise((r) => setTimeout(r, 1_200)).then(() => target.selfReport!()).catch(() => null);
   const wallUs = after.atUs - before.atUs;
   const window: [Sample, Sample] = mid.first && mid.last ? [mid.first, mid.last] : [before, after];
   const verdict = saturation(ticksToUs(window[1].proxyTicks - window[0].proxyTicks), window[1].atUs - window[0].atUs, target.cores);
@@ -130,6 +150,13 @@ export async function measure(target: Target, opts: MeasureOptions): Promise<Mea
     coreBusy,
     proxyCoreOthers: opts.proxyCore === null || target.cores !== 1 ? null : Math.max(0, (coreBusy[opts.proxyCore] ?? 0) - proxyUs / wallUs),
     coreSteal: coreShare(1),
+    ...(selfBefore !== null && selfAfter !== null ? {
+      gatewaySelf: {
+        hookSamples: selfAfter.hookSamples - selfBefore.hookSamples,
+        hookUs: selfAfter.hookSamples > selfBefore.hookSamples ? ((selfAfter.hookSeconds - selfBefore.hookSeconds) * 1e6) / (selfAfter.hookSamples - selfBefore.hookSamples) : null,
+        primaryUsPerReq: perReq(primaryAfter - primaryBefore),
+      },
+    } : {}),
     otherProcesses: busiestOthers(others, allProcessTicks(), new Set([...proxyPids, ...backendPids, process.pid]), wallUs),
     problems: target.problems(),
   };

@@ -224,7 +224,25 @@ function telemetryCost(runs: Run[]): string[] {
     cost('request logs', plain, metrics);
     if (parts.length > 0) out.push(`round ${round + 1}: telemetry CPU per request: ${parts.join('; ')}`);
   }
+  // Measured inside the gateway, so neither the host's drift between runs nor another run's JIT
+  // luck enters it: the workers' own timing of the end-of-request hook, and the primary thread.
+  for (const scenario of ['plain', 'metrics-only', 'telemetry-off']) {
+    const selves = runs.filter((r) => r.scenario === scenario && r.target === 'gateway' && r.gatewaySelf !== undefined);
+    if (selves.length === 0) continue;
+    const hooks = selves.map((r) => r.gatewaySelf!.hookUs).filter((v): v is number => v !== null);
+    const samples = selves.reduce((n, r) => n + r.gatewaySelf!.hookSamples, 0);
+    const primary = selves.map((r) => r.gatewaySelf!.primaryUsPerReq);
+    out.push(`${scenario} gateway, measured inside it: end-of-request telemetry hook ${hooks.length === 0 ? 'not run' : `${fmtSpread(hooks, 2)} µs per request (${samples} timed calls)`}; `
+      + `primary thread (stdout writer, telemetry merge) ${fmtSpread(primary, 2)} µs per request`);
+  }
   return out;
+}
+
+/** Median [min–max] of `values`. */
+function fmtSpread(values: number[], digits: number): string {
+  const sorted = [...values].sort((a, b) => a - b);
+  const median = sorted.length % 2 === 1 ? sorted[(sorted.length - 1) / 2] : (sorted[sorted.length / 2 - 1] + sorted[sorted.length / 2]) / 2;
+  return sorted.length === 1 ? median.toFixed(digits) : `${median.toFixed(digits)} [${sorted[0].toFixed(digits)}–${sorted[sorted.length - 1].toFixed(digits)}]`;
 }
 
 runMain('bench', main, () => tmpDir);

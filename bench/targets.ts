@@ -21,8 +21,18 @@ export interface Target {
   pids(): number[];
   /** Warn/error lines the target logged so far. */
   problems(): string[];
+  /**
+   * The gateway only: what it measures of itself (its /metrics on the ops port): the workers'
+   * sampled end-of-request telemetry hook, cumulative. Read before and after a run.
+   */
+  selfReport?(): Promise<SelfReport>;
+  /** The gateway only: the primary thread (the process's main thread: stdout writer, telemetry merge). */
+  primaryTid?: number;
   stop(): Promise<void>;
 }
+
+/** What the gateway measures of itself (cumulative): its end-of-request telemetry hook, one call in 64 timed. */
+export interface SelfReport { hookSeconds: number; hookSamples: number }
 
 export interface Layout {
   repoRoot: string;
@@ -107,7 +117,19 @@ export async function startGateway(layout: Layout, backendPort: number, variant:
       : `http://127.0.0.1:${gateway.port}${PROXY_PREFIX}${ITEM_PATH}`,
     cores: workers,
     pids: () => processGroup(gateway.child.pid),
+    selfReport: () => hookSummary(gateway.opsPort),
+    primaryTid: gateway.child.pid,
     problems: () => [...gateway.problems],
     stop: () => stopChild(gateway.child),
   };
+}
+
+/** The gateway's outpost_telemetry_hook_seconds summary (sum and count) from its /metrics. */
+async function hookSummary(opsPort: number): Promise<SelfReport> {
+  const text = await (await fetch(`http://127.0.0.1:${opsPort}/metrics`)).text();
+  const value = (name: string): number => {
+    const line = text.split('\n').find((l) => l.startsWith(`${name} `));
+    return line === undefined ? 0 : Number(line.slice(name.length + 1));
+  };
+  return { hookSeconds: value('outpost_telemetry_hook_seconds_sum'), hookSamples: value('outpost_telemetry_hook_seconds_count') };
 }

@@ -125,6 +125,12 @@ export interface TelemetryReport {
   loopDelayMaxMs: number;
   /** Request-log lines dropped because the worker's batch was full. */
   requestLogDropped: number;
+  /**
+   * The end-of-request hook timing itself (metrics and the request-log line): one call in
+   * HOOK_SAMPLE_EVERY is timed; the summed ms of those calls and how many there were.
+   */
+  hookSampledMs?: number;
+  hookSamples?: number;
   /** emit-metric's sums and counts since the previous report, and values dropped past the bound. */
   custom?: CustomMetricDelta[];
   customDropped?: number;

@@ -85,3 +85,28 @@ test('request counts, histograms and bytes per API and operation, merged from 2 
   assert.deepEqual([...workers].sort(), ['0', '1']);
   for (const name of ['process_resident_memory_bytes', 'process_cpu_seconds_total', 'outpost_event_loop_delay_seconds', 'outpost_config_generation', 'outpost_workers_accepting']) m.family(name);
 });
+
+test('the workers time their own end-of-request hook: a summary with one sample per 64 requests', async () => {
+  const before = await scrape(gw.opsPort);
+  const count0 = hookSummary(before).count;
+  const n = 640;
+  for (let i = 0; i < n; i += 32) await Promise.all(Array.from({ length: 32 }, (_, j) => freshGet(gw.url(`/shop/items/h${i + j}`))));
+  // Each worker times its 64th, 128th… call; SO_REUSEPORT splits the requests between the 2 workers.
+  const least = Math.floor((n - 2 * 63) / 64);
+  let m = await scrape(gw.opsPort);
+  for (const deadline = Date.now() + 10_000; hookSummary(m).count - count0 < least && Date.now() < deadline;) {
+    await new Promise((r) => setTimeout(r, 200));
+    m = await scrape(gw.opsPort);
+  }
+  const { count, sum } = hookSummary(m);
+  assert.ok(count - count0 >= least && count - count0 <= Math.ceil(n / 64), `samples ${count - count0} for ${n} requests`);
+  assert.ok(sum > 0, `sum ${sum}`);
+  assert.ok(sum / count < 0.01, `mean hook time ${sum / count} s`);
+});
+
+function hookSummary(m: Metrics): { count: number; sum: number } {
+  const family = m.family('outpost_telemetry_hook_seconds');
+  assert.equal(family.type, 'SUMMARY');
+  const sample = family.metrics[0] as unknown as { count: string; sum: string };
+  return { count: Number(sample.count), sum: Number(sample.sum) };
+}

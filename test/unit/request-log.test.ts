@@ -17,6 +17,41 @@ test('redactQuery: the default key parameter goes, credential-like values are re
   assert.equal(redactQuery('flag&token'), 'flag&token'); // no value, nothing to hide
 });
 
+/** redactQuery as it was before its one-scan fast path: the reference the fast path must agree with. */
+function referenceRedact(query: string): string {
+  const parts = ['key', 'token', 'secret', 'password', 'passwd', 'pwd', 'signature', 'sig', 'auth', 'credential', 'session'];
+  const secret = (raw: string): boolean => {
+    let name = raw.toLowerCase();
+    if (name.includes('%')) { try { name = decodeURIComponent(name); } catch { /* raw */ } }
+    return name === 'code' || parts.some((p) => name.includes(p));
+  };
+  const verdict = (pair: string): string => {
+    const eq = pair.indexOf('=');
+    const name = eq < 0 ? pair : pair.slice(0, eq);
+    if (name.toLowerCase() === 'subscription-key') return 'remove';
+    return eq >= 0 && secret(name) ? 'redact' : 'keep';
+  };
+  if (query === '') return '';
+  const pairs = query.split('&');
+  if (pairs.every((p) => verdict(p) === 'keep')) return query;
+  return pairs.filter((p) => verdict(p) !== 'remove').map((p) => (verdict(p) === 'redact' ? `${p.slice(0, p.indexOf('='))}=REDACTED` : p)).join('&');
+}
+
+test('redactQuery agrees with the pair-by-pair reference on random queries (names and values from secret parts, cases, encodings)', () => {
+  const atoms = ['a', 'page', 'KEY', 'Token', 'x%41', '%74oken', 'code', 'Code', 'codes', 'subscription-key', 'SUBSCRIPTION-KEY', 'sig', 'Auth', 'pwd', 'passwd', 'session', 'credential', '1', '', '%', 'v%20w', 'signature'];
+  let seed = 12345;
+  const next = (n: number): number => { seed = (seed * 1103515245 + 12345) & 0x7fffffff; return seed % n; };
+  for (let i = 0; i < 5000; i++) {
+    const pairs: string[] = [];
+    for (let j = 0, n = 1 + next(4); j < n; j++) {
+      const name = atoms[next(atoms.length)] + (next(3) === 0 ? atoms[next(atoms.length)] : '');
+      pairs.push(next(4) === 0 ? name : `${name}=${atoms[next(atoms.length)]}`);
+    }
+    const q = pairs.join('&');
+    assert.equal(redactQuery(q), referenceRedact(q), q);
+  }
+});
+
 test('correlation ids: a sane client id is kept, anything else is replaced by a UUID', () => {
   assert.equal(correlationId('abc-123_x.y:z/+=@~'), 'abc-123_x.y:z/+=@~');
   for (const bad of ['', 'has space', 'quo"te', 'x'.repeat(129), 'caf\u00e9', 'a\tb']) {
@@ -105,6 +140,11 @@ test('the byte encoder: numbers, escapes, non-ASCII and a line longer than a bat
   assert.equal(line.backendMs, 0.031);
   assert.equal(line.url, '/caf\u00e9/\u65e5\u672c/\ud83d\ude00');
   assert.equal(line.correlationId, 'a\u0001b');
+  // Path and query are written as one JSON string; an escape in either takes the general encoder.
+  for (const [path, query] of [['/a', 'b=1'], ['/a"b', 'c=1'], ['/a', 'q=\u00e9"\\'], ['/a\u0001', '']]) {
+    const back = JSON.parse(requestLogText(fakeResponse({ path, query }), 'a', 'o', 1)) as { url: string };
+    assert.equal(back.url, query === '' ? path : `${path}?${query}`);
+  }
   for (const ms of [0, 0.0004, 0.0005, 0.001, 0.1, 1, 9.999, 10, 123.4565, 86_400_000.5]) {
     const back = JSON.parse(requestLogText(fakeResponse({ startedAt: 0 }), 'a', 'o', ms)) as { totalMs: number };
     assert.equal(back.totalMs, Math.round(ms * 1000) / 1000, String(ms));

@@ -30,6 +30,9 @@ export class TelemetryAggregator {
   /** Per worker index: its event-loop delay over its last reported second. */
   readonly loopDelay = new Map<number, WorkerLoopDelay>();
   requestLogDropped = 0;
+  /** The workers' sampled timing of their end-of-request hook (worker-telemetry.ts), summed since start. */
+  hookSampledMs = 0;
+  hookSamples = 0;
   reportsRejected = 0;
   /** emit-metric's totals since start, bounded (custom-metrics.ts). */
   readonly custom = new CustomMetricTable();
@@ -62,6 +65,10 @@ export class TelemetryAggregator {
     }
     this.loopDelay.set(report.worker, { p99Ms: report.loopDelayP99Ms, maxMs: report.loopDelayMaxMs });
     this.requestLogDropped += report.requestLogDropped;
+    if (typeof report.hookSampledMs === 'number' && typeof report.hookSamples === 'number') {
+      this.hookSampledMs += report.hookSampledMs;
+      this.hookSamples += report.hookSamples;
+    }
     if (Array.isArray(report.custom)) this.custom.merge(report.custom, report.customDropped ?? 0);
     for (const delta of report.series) {
       this.prometheus.add(delta);

@@ -55,6 +55,37 @@ export class JsonLineBuffer {
     this.pos = p;
   }
 
+  /** The JSON string of `path`, or of `path?query` when there is a query, without joining them first. */
+  url(path: string, query: string): void {
+    const buf = this.buf;
+    const start = this.pos;
+    let p = start;
+    buf[p++] = QUOTE;
+    p = this.plain(path, p);
+    if (p >= 0 && query !== '') {
+      buf[p++] = 0x3f; // ?
+      p = this.plain(query, p);
+    }
+    if (p < 0) {
+      // Rare: escapes or non-ASCII. The general encoder on the joined string.
+      this.pos = start + buf.write(JSON.stringify(query === '' ? path : `${path}?${query}`), start, 'utf8');
+      return;
+    }
+    buf[p++] = QUOTE;
+    this.pos = p;
+  }
+
+  /** Copies `s` at p when it is printable ASCII with nothing to escape; the next position, or -1. */
+  private plain(s: string, p: number): number {
+    const buf = this.buf;
+    for (let i = 0; i < s.length; i++) {
+      const c = s.charCodeAt(i);
+      if (c < 0x20 || c > 0x7e || c === QUOTE || c === BACKSLASH) return -1;
+      buf[p++] = c;
+    }
+    return p;
+  }
+
   /** A JSON string, or null for null and the empty string. */
   stringOrNull(s: string | null): void {
     if (s === null || s === '') this.raw(NULL);

@@ -25,8 +25,17 @@ function verdict(pair: string): 'keep' | 'remove' | 'redact' {
   return eq >= 0 && isSecretName(name) ? 'redact' : 'keep';
 }
 
+/**
+ * Every query redactQuery could change holds one of these (case-insensitive): a secret name part,
+ * `code`, the subscription-key name (it holds `key`) or a `%` (an encoded name). One scan of the
+ * whole string, names and values alike, lets the common query through untouched without splitting
+ * it; a match only means the exact check below runs.
+ */
+const MAY_CHANGE = /key|token|secret|passw|pwd|sig|auth|credential|session|code|%/i;
+
 export function redactQuery(query: string): string {
   if (query === '') return '';
+  if (!MAY_CHANGE.test(query)) return query;
   const pairs = query.split('&');
   // Most queries hold nothing to hide: then the string is returned as it came.
   let changes = false;

@@ -62,6 +62,12 @@ export function renderTelemetry(t: TelemetryAggregator): string {
   }
   out.push('# HELP outpost_request_log_dropped_total Request-log lines dropped because a worker\'s batch was full.', '# TYPE outpost_request_log_dropped_total counter',
     `outpost_request_log_dropped_total ${t.requestLogDropped}`);
+  // What telemetry costs, measured by the workers themselves: the end-of-request hook (metrics and
+  // the request-log line) timed on one request in 64; sum / count is its mean per request.
+  out.push('# HELP outpost_telemetry_hook_seconds Time the workers spent in their end-of-request telemetry hook (metrics and the request-log line), over a sample of one request in 64.',
+    '# TYPE outpost_telemetry_hook_seconds summary',
+    `outpost_telemetry_hook_seconds_sum ${t.hookSampledMs / 1000}`,
+    `outpost_telemetry_hook_seconds_count ${t.hookSamples}`);
   customMetricLines(out, t);
   return out.join('\n') + '\n';
 }

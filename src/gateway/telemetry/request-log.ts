@@ -81,11 +81,6 @@ function writeIsoTime(out: JsonLineBuffer, epochMs: number): void {
   out.uint(frac);
 }
 
-/** The request's URL as logged: the query redacted (query-redaction.ts). */
-function loggedUrl(res: ClientResponse): string {
-  const query = res.query === '' ? '' : redactQuery(res.query);
-  return query === '' ? res.path : `${res.path}?${query}`;
-}
 
 /**
  * The `,"apiId":…,"operationId":…` part of a line, encoded once per (API, operation): a worker's
@@ -116,7 +111,8 @@ function writeLine(out: JsonLineBuffer, res: ClientResponse, operation: Uint8Arr
   writeIsoTime(out, Date.now() - (now - res.startedAt));
   out.raw(F.correlationId); out.stringOrNull(res.requestId);
   out.raw(F.method); out.string(res.method);
-  out.raw(F.url); out.string(loggedUrl(res));
+  // The query redacted (query-redaction.ts); path and query written as one string, never joined.
+  out.raw(F.url); out.url(res.path, res.query === '' ? '' : redactQuery(res.query));
   out.raw(F.status); out.uint(res.statusSent);
   out.raw(F.backendStatus);
   if (res.backendStatus === 0) out.raw(NULL); else out.uint(res.backendStatus);
