@@ -11,6 +11,7 @@
  * the response: nothing after such a request is ever parsed.
  */
 import { clientAddressText } from './peer-address.js';
+import { attachUserBufferRead, isSharedReadBuffer } from './user-buffer-read.js';
 import type { Socket } from 'node:net';
 import { HeadEndFinder, HEAD_INCOMPLETE, HEAD_TOO_LARGE, HEAD_LINE_TOO_LONG, HEAD_BAD_FIELD_LINE_ENDING } from '../head-end.js';
 import { ParsedRequest, parseRequestHead } from '../request-parser.js';
@@ -58,7 +59,8 @@ export class Connection implements ResponseOwner {
     this.finder = new HeadEndFinder(shared.limits.maxHeaderBytes, shared.limits.maxRequestLineBytes);
     this.req = new ParsedRequest(shared.limits.maxHeaderCount);
     this.remoteAddress = clientAddressText(socket.remoteAddress ?? '');
-    socket.on('data', (chunk: Buffer) => this.onData(chunk));
+    // Plain sockets read into the worker's shared buffer (user-buffer-read.ts); TLS sockets use 'data'.
+    if (!attachUserBufferRead(socket, this.onRead)) socket.on('data', (chunk: Buffer) => this.onData(chunk));
     socket.on('drain', () => this.res?.drained());
     socket.on('close', () => this.onClose());
     socket.on('error', () => { /* 'close' follows */ });
@@ -75,6 +77,25 @@ export class Connection implements ResponseOwner {
     if (this.start >= this.buf.length) { this.buf = chunk; this.start = 0; }
     else { this.buf = Buffer.concat([this.buf.subarray(this.start), chunk]); this.start = 0; }
     this.process();
+  }
+
+  /**
+   * A read into the worker's shared buffer. Heads are parsed (and turned into strings) during the
+   * call; what must outlive it is copied: body bytes handed on (bodyView) and unconsumed input.
+   */
+  private readonly onRead = (nread: number, shared: Buffer): boolean => {
+    if (this.phase === PHASE_CLOSED) return true;
+    this.onData(shared.subarray(0, nread));
+    if (this.start < this.buf.length && isSharedReadBuffer(this.buf)) {
+      this.buf = Buffer.from(this.buf.subarray(this.start));
+      this.start = 0;
+    }
+    return true;
+  };
+
+  /** Body bytes for the request's reader, which may keep them: a copy when they are in the shared read buffer. */
+  private bodyView(buf: Buffer, from: number, to: number): Buffer {
+    return isSharedReadBuffer(buf) ? Buffer.from(buf.subarray(from, to)) : buf.subarray(from, to);
   }
 
   /** Consumes buffered input as far as the current phase allows. */
@@ -144,9 +165,9 @@ export class Connection implements ResponseOwner {
       this.bodyRemaining -= n;
       this.start = from + n;
       if (this.bodyRemaining === 0) this.bodyComplete();
-      if (sink !== null && !res.done) sink(buf.subarray(from, from + n), this.bodyRemaining === 0);
+      if (sink !== null && !res.done) sink(this.bodyView(buf, from, from + n), this.bodyRemaining === 0);
     } else {
-      const consumed = this.decoder.decode(buf, from, to, (b, s, e) => { if (sink !== null && !res.done) sink((b as Buffer).subarray(s, e), false); });
+      const consumed = this.decoder.decode(buf, from, to, (b, s, e) => { if (sink !== null && !res.done) sink(this.bodyView(b as Buffer, s, e), false); });
       if (consumed < 0) { this.bodyFailed('OUTPOST_ERR_BAD_REQUEST_FRAMING'); return false; }
       res.requestBytes += consumed - from;
       this.start = consumed;
