@@ -11,7 +11,7 @@ import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { startCaddy } from './caddy.js';
 import { p99TargetMet, pacedRun, type PacedResult } from './fixed-rate.js';
-import { startHaproxy } from './haproxy.js';
+import { startHaproxy, startRelay } from './haproxy.js';
 import { measure } from './measure.js';
 import { BACKEND_BODY, startBackend, startNginxProxy, type Backend } from './nginx.js';
 import { CLK_TCK, httpGet, killAllNow, runMain, stopChild } from './proc.js';
@@ -66,7 +66,7 @@ async function main(): Promise<number> {
   const wrkBin = bins.get('wrk');
   const nginxBin = bins.get('nginx');
   if (!wrkBin || !nginxBin) throw new Error(`wrk and nginx are required (load generator and backend): ${notes.join('; ')}`);
-  const targets = settings.targets.filter((t) => t === 'gateway' || bins.get(t));
+  const targets = settings.targets.filter((t) => t === 'gateway' || t === 'relay' || bins.get(t));
   const versions = Object.fromEntries(wanted.map((t) => [t, bins.get(t) ? toolVersion(bins.get(t)!, VERSION_ARGS[t]) : null]));
 
   const runPlan = plan(targets);
@@ -87,6 +87,7 @@ async function main(): Promise<number> {
       case 'nginx': return startNginxProxy(nginxBin, layout, backend.port);
       case 'haproxy': return startHaproxy(bins.get('haproxy')!, layout, backend.port);
       case 'caddy': return startCaddy(bins.get('caddy')!, layout, backend.port, settings.connections);
+      case 'relay': return startRelay(layout, backend.port);
       case 'gateway': return startGateway(layout, backend.port, variant, settings.cpuProf && variant === 'plain' ? resultsDir : null);
     }
   };

@@ -3,7 +3,8 @@
  * stop the bench at once, not silently drop a peer from a published comparison.
  */
 
-export const ALL_TARGETS = ['nginx', 'gateway', 'haproxy', 'caddy'] as const;
+/** `relay`: Node's I/O floor (bench/relay.ts), not a proxy: a reference for how much of the gateway's cost is Node's own. */
+export const ALL_TARGETS = ['nginx', 'gateway', 'haproxy', 'caddy', 'relay'] as const;
 export type TargetName = (typeof ALL_TARGETS)[number];
 
 /**

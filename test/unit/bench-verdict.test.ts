@@ -115,7 +115,7 @@ test('added p99 target: gateway within nginx + 1 ms, only from sustained runs', 
 test('settings: defaults, subsets in canonical order, bad values named', () => {
   const d = readSettings({});
   assert.deepEqual([d.durationS, d.rounds, d.connections, d.cpuProf], [10, 3, 64, false]);
-  assert.deepEqual(d.targets, ['nginx', 'gateway', 'haproxy', 'caddy']);
+  assert.deepEqual(d.targets, ['nginx', 'gateway', 'haproxy', 'caddy', 'relay']);
   assert.deepEqual(d.scenarios, ['plain', 'policies', 'workers2', 'https', 'telemetry-off', 'metrics-only', 'fixed-rate']);
   const s = readSettings({ BENCH_TARGETS: 'caddy, gateway', BENCH_SCENARIOS: 'plain', BENCH_DURATION: '3', BENCH_ROUNDS: '1' });
   assert.deepEqual(s.targets, ['gateway', 'caddy']);
