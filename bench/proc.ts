@@ -4,7 +4,7 @@
  * that an error, a signal or a plain exit anywhere in the bench still takes all of them down.
  */
 import { spawn, execFileSync, type ChildProcess } from 'node:child_process';
-import { readFileSync, readdirSync, rmSync } from 'node:fs';
+import { closeSync, openSync, readFileSync, readSync, readdirSync, rmSync } from 'node:fs';
 import { get } from 'node:http';
 import { get as httpsGet } from 'node:https';
 import { createServer } from 'node:net';
@@ -34,7 +34,11 @@ export class Tail {
   toString(): string { return this.lines.join('\n'); }
 }
 
-export interface Child { proc: ChildProcess; pid: number; tail: Tail; onLine(fn: (line: string) => void): void }
+export interface Child {
+  proc: ChildProcess; pid: number; tail: Tail; onLine(fn: (line: string) => void): void;
+  /** Hands a line to the listeners as if the child had printed it (a child whose stdout is a file). */
+  feed(line: string): void;
+}
 
 /**
  * `taskset -c CORES cmd args` (CORES: one core, or a list such as "0,1"): taskset execs the
@@ -42,9 +46,9 @@ export interface Child { proc: ChildProcess; pid: number; tail: Tail; onLine(fn:
  * threads and forks inherit the affinity. The child leads its own process group (`detached`), so a
  * Ctrl-C on the terminal reaches only the bench, which then stops every group it started.
  */
-export function spawnPinned(core: number | string | null, cmd: string, args: string[], env?: NodeJS.ProcessEnv): Child {
+export function spawnPinned(core: number | string | null, cmd: string, args: string[], env?: NodeJS.ProcessEnv, stdoutFd?: number): Child {
   const [file, argv] = core === null ? [cmd, args] : ['taskset', ['-c', String(core), cmd, ...args]];
-  const proc = spawn(file, argv, { stdio: ['ignore', 'pipe', 'pipe'], env: env ?? process.env, detached: true });
+  const proc = spawn(file, argv, { stdio: ['ignore', stdoutFd ?? 'pipe', 'pipe'], env: env ?? process.env, detached: true });
   if (proc.pid === undefined) throw new Error(`could not spawn ${cmd}`);
   live.add(proc);
   groups.add(proc.pid);
@@ -60,7 +64,7 @@ export function spawnPinned(core: number | string | null, cmd: string, args: str
       for (const line of parts) { tail.push(line); for (const fn of listeners) fn(line); }
     });
   }
-  return { proc, pid: proc.pid, tail, onLine: (fn) => { listeners.push(fn); } };
+  return { proc, pid: proc.pid, tail, onLine: (fn) => { listeners.push(fn); }, feed: (line) => { tail.push(line); for (const fn of listeners) fn(line); } };
 }
 
 /** Resolves with the first line `parse` accepts; rejects if the child exits or the deadline passes first. */
@@ -212,17 +216,24 @@ export interface GatewayChild { child: Child; port: number; opsPort: number; htt
  * Starts `outpost gateway` (`workers` request workers, default one) on `configFile`, pinned to `core`, and waits until it is
  * ready. Its warn/error log lines (the first 20) are kept in `problems` for the report.
  */
-export async function spawnGateway(repoRoot: string, core: number | string | null, configFile: string, nodeArgs: string[] = [], workers = 1): Promise<GatewayChild> {
+export async function spawnGateway(repoRoot: string, core: number | string | null, configFile: string, nodeArgs: string[] = [], workers = 1, logFile?: string): Promise<GatewayChild> {
+  // With `logFile`, stdout (request logs included) goes to a file, as to a collector on another
+  // machine: the bench does not read 20k lines a second on the load core while it measures.
+  const fd = logFile === undefined ? undefined : openSync(logFile, 'w');
   const child = spawnPinned(core, process.execPath,
-    [...nodeArgs, join(repoRoot, 'dist/src/cli.js'), 'gateway', '--config', configFile, '--port', '0', '--ops-port', '0', '--workers', String(workers)]);
+    [...nodeArgs, join(repoRoot, 'dist/src/cli.js'), 'gateway', '--config', configFile, '--port', '0', '--ops-port', '0', '--workers', String(workers)], undefined, fd);
+  if (fd !== undefined) closeSync(fd);
   const problems: string[] = [];
   child.onLine((line) => { if (problems.length < 20 && /"level":"(warn|error)"/.test(line)) problems.push(line); });
+  const poller = logFile === undefined ? null : followFile(logFile, child);
   try {
     const started = await gatewayReady(child, 20_000, 15_000);
     return { child, port: started.port, opsPort: started.opsPort, httpsPort: started.httpsPort, problems };
   } catch (err) {
     await stopChild(child, 2_000);
     throw err;
+  } finally {
+    if (poller !== null) clearInterval(poller);
   }
 }
 
@@ -243,4 +254,40 @@ export function runMain(label: string, main: () => Promise<number>, tmpDir: () =
     killAllNow();
     process.exit(1);
   });
+}
+
+/** Feeds the lines appended to `file` to the child's listeners every 50 ms (start-up only: the caller stops it). */
+function followFile(file: string, child: Child): NodeJS.Timeout {
+  let offset = 0;
+  let partial = '';
+  const chunk = Buffer.allocUnsafe(64 * 1024);
+  return setInterval(() => {
+    let fd: number;
+    try { fd = openSync(file, 'r'); } catch { return; }
+    try {
+      for (;;) {
+        const n = readSync(fd, chunk, 0, chunk.length, offset);
+        if (n <= 0) break;
+        offset += n;
+        const parts = (partial + chunk.toString('utf8', 0, n)).split('\n');
+        partial = parts.pop() ?? '';
+        for (const line of parts) child.feed(line);
+      }
+    } finally { closeSync(fd); }
+  }, 50);
+}
+
+/** The first `max` warn/error lines of a log file, found without parsing the request-log lines around them. */
+export function logProblems(file: string, max = 20): string[] {
+  let text: string;
+  try { text = readFileSync(file, 'latin1'); } catch { return []; }
+  const out: string[] = [];
+  for (const marker of ['"level":"warn"', '"level":"error"']) {
+    for (let at = text.indexOf(marker); at >= 0 && out.length < max; at = text.indexOf(marker, at + 1)) {
+      const start = text.lastIndexOf('\n', at) + 1;
+      const end = text.indexOf('\n', at);
+      out.push(text.slice(start, end < 0 ? text.length : end));
+    }
+  }
+  return out;
 }

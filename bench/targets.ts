@@ -4,10 +4,10 @@
  * nginx.ts, haproxy.ts and caddy.ts. The bench knows the gateway only by its command line.
  */
 import { execFileSync } from 'node:child_process';
-import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { stringify } from 'yaml';
-import { processGroup, spawnGateway, stopChild } from './proc.js';
+import { logProblems, processGroup, spawnGateway, stopChild } from './proc.js';
 
 export interface Target {
   name: string;
@@ -108,7 +108,8 @@ export async function startGateway(layout: Layout, backendPort: number, variant:
   }
   const workers = variant === 'workers2' ? 2 : 1;
   const core = variant === 'workers2' ? layout.allCores : layout.proxyCore;
-  const gateway = await spawnGateway(layout.repoRoot, core, configFile, nodeArgs, workers);
+  const logFile = join(layout.tmpDir, `gateway-${variant}.log`);
+  const gateway = await spawnGateway(layout.repoRoot, core, configFile, nodeArgs, workers, logFile);
   return {
     name: 'gateway',
     headers: variant === 'policies' ? { [KEY_HEADER]: BENCH_KEY } : undefined,
@@ -119,8 +120,9 @@ export async function startGateway(layout: Layout, backendPort: number, variant:
     pids: () => processGroup(gateway.child.pid),
     selfReport: () => hookSummary(gateway.opsPort),
     primaryTid: gateway.child.pid,
-    problems: () => [...gateway.problems],
-    stop: () => stopChild(gateway.child),
+    problems: () => [...new Set([...gateway.problems, ...logProblems(logFile)])].slice(0, 20),
+    // Each run's log can be tens of MB of request lines: gone with the run.
+    stop: async () => { await stopChild(gateway.child); rmSync(logFile, { force: true }); },
   };
 }
 
