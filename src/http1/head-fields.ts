@@ -7,7 +7,7 @@
  * (a line starting with SP/HTAB), an empty name, a name with a non-token byte, whitespace between
  * name and colon, a value with CTL bytes, more fields than the list holds.
  */
-import { CR, LF, SP, HTAB, COLON, TOKEN, FIELD_VALUE } from './chars.js';
+import { CR, LF, SP, HTAB, COLON, TOKEN, FIELD_VALUE, charCodeAt } from './chars.js';
 
 export const FIELDS_OK = 0;
 export const FIELDS_BAD_LINE_ENDING = 1;
@@ -76,7 +76,7 @@ function FIELDS_BAD_LINE_ENDING_OR_NAME(buf: Uint8Array, p: number): number {
 export function nameIs(buf: Uint8Array, start: number, end: number, lower: string): boolean {
   if (end - start !== lower.length) return false;
   for (let i = 0; i < lower.length; i++) {
-    if ((buf[start + i] | 0x20) !== lower.charCodeAt(i)) return false;
+    if ((buf[start + i] | 0x20) !== charCodeAt.call(lower, i)) return false;
   }
   return true;
 }

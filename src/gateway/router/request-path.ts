@@ -8,6 +8,7 @@
  * remembered so it can be forwarded.
  */
 import { MAX_PATH_SEGMENTS, segmentHash } from '../../shared/table-layout.js';
+import { charCodeAt } from '../../http1/chars.js';
 
 export interface ParsedPath {
   /** Decoded segments, for matching. */
@@ -48,9 +49,9 @@ export function parseRequestPath(path: string, out: ParsedPath): number {
   const raw = out.raw;
   segments.length = 0;
   raw.length = 0;
-  let start = path.charCodeAt(0) === 47 ? 1 : 0;
+  let start = charCodeAt.call(path, 0) === 47 ? 1 : 0;
   const length = path.length;
-  out.trailingSlash = length > 1 && path.charCodeAt(length - 1) === 47;
+  out.trailingSlash = length > 1 && charCodeAt.call(path, length - 1) === 47;
   while (start <= length) {
     let end = path.indexOf('/', start);
     if (end < 0) end = length;

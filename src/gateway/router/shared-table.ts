@@ -8,6 +8,7 @@
  * request by the caller and shared by both tries.
  */
 import { unpack } from 'msgpackr';
+import { charCodeAt } from '../../http1/chars.js';
 import type { CompiledApi, CompiledMeta, CompiledOperation, MetaPayload } from '../../shared/compiled-meta.js';
 import { decodeApi, decodeOperation, lazyList, type TableSections } from './table-records.js';
 import * as L from '../../shared/table-layout.js';
@@ -217,7 +218,7 @@ export class SharedRouteTable {
     if (s.length !== length) return false;
     const chars = this.chars;
     for (let i = 0; i < length; i++) {
-      let c = s.charCodeAt(i);
+      let c = charCodeAt.call(s, i);
       if (c >= 65 && c <= 90) c += 32;
       if (c !== chars[start + i]) return false;
     }

@@ -6,6 +6,7 @@
  * replaced, never echoed.
  */
 import { randomUUID } from 'node:crypto';
+import { charCodeAt } from '../../http1/chars.js';
 
 export const MAX_REQUEST_ID_LENGTH = 128;
 
@@ -16,7 +17,7 @@ for (const c of 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-
 export function isAcceptableRequestId(id: string): boolean {
   if (id.length === 0 || id.length > MAX_REQUEST_ID_LENGTH) return false;
   for (let i = 0; i < id.length; i++) {
-    const c = id.charCodeAt(i);
+    const c = charCodeAt.call(id, i);
     if (c >= 128 || ALLOWED[c] === 0) return false;
   }
   return true;

@@ -10,6 +10,7 @@
  * (`\u001f` for a control character; 3 bytes for any other unit), so a line's bound is known
  * before it is written and a line is never cut.
  */
+import { charCodeAt } from '../../http1/chars.js';
 
 /** Most bytes one UTF-16 unit of a string can take here. */
 export const MAX_BYTES_PER_UNIT = 6;
@@ -43,7 +44,7 @@ export class JsonLineBuffer {
     let p = start;
     buf[p++] = QUOTE;
     for (let i = 0; i < s.length; i++) {
-      const c = s.charCodeAt(i);
+      const c = charCodeAt.call(s, i);
       if (c < 0x20 || c > 0x7e || c === QUOTE || c === BACKSLASH) {
         // Rare: escapes or non-ASCII. Start over with the general encoder.
         this.pos = start + buf.write(JSON.stringify(s), start, 'utf8');
@@ -79,7 +80,7 @@ export class JsonLineBuffer {
   private plain(s: string, p: number): number {
     const buf = this.buf;
     for (let i = 0; i < s.length; i++) {
-      const c = s.charCodeAt(i);
+      const c = charCodeAt.call(s, i);
       if (c < 0x20 || c > 0x7e || c === QUOTE || c === BACKSLASH) return -1;
       buf[p++] = c;
     }

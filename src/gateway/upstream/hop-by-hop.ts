@@ -2,6 +2,7 @@
  * Hop-by-hop header rules (RFC 9110 §7.6.1): Connection, the headers it names, Keep-Alive, TE,
  * Trailer, Transfer-Encoding, Upgrade and Proxy-* never cross the gateway, in either direction.
  */
+import { charCodeAt } from '../../http1/chars.js';
 
 const HOP_BY_HOP = new Set(['connection', 'keep-alive', 'te', 'trailer', 'transfer-encoding', 'upgrade', 'proxy-connection']);
 
@@ -50,7 +51,7 @@ function isListSeparator(c: number): boolean { return c === 0x20 || c === 0x09; 
 /** buf[at, at + lower.length) equals `lower` ignoring ASCII case (`lower` is lowercase letters and `-`). */
 function bytesAre(buf: Buffer, at: number, lower: string): boolean {
   for (let i = 0; i < lower.length; i++) {
-    const want = lower.charCodeAt(i);
+    const want = charCodeAt.call(lower, i);
     const got = buf[at + i];
     if (got !== want && !(want >= 0x61 && want <= 0x7a && got === want - 0x20)) return false;
   }

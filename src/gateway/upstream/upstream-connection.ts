@@ -247,7 +247,8 @@ export class UpstreamConnection implements ResponseSink {
     // buffers it gets must not point into the shared read buffer. One small copy of the head.
     let buf = parsed;
     let shift = 0;
-    if (parsed.buffer === READ_BUFFER.buffer) {
+    // Identity, not `.buffer` (an accessor TurboFan leaves as a generic load): the parser passes the read buffer itself or its own copy.
+    if (parsed === READ_BUFFER) {
       buf = Buffer.allocUnsafe(head.end - head.start);
       parsed.copy(buf, 0, head.start, head.end);
       shift = head.start;
@@ -276,7 +277,7 @@ export class UpstreamConnection implements ResponseSink {
     // Body bytes read into the shared buffer are copied before the exchange sees them: a slow
     // client's socket queues what it cannot send yet by reference, and the next read would
     // overwrite it (a 256 MiB download to a stalling client came out corrupted on Node 22).
-    const chunk = buf.buffer === READ_BUFFER.buffer ? Buffer.from(buf.subarray(start, end)) : buf.subarray(start, end);
+    const chunk = buf === READ_BUFFER ? Buffer.from(buf.subarray(start, end)) : buf.subarray(start, end);
     const more = d.handler.onData(chunk);
     if (this.current !== d || this.closed) return false;
     if (!more) this.paused = true;

@@ -27,6 +27,7 @@ import { bindCaptures } from '../../shared/url-template.js';
 import { probeRefusal } from '../../shared/probe-state.js';
 import type { WorkerTelemetry } from '../telemetry/worker-telemetry.js';
 import { correlationId } from '../telemetry/correlation-id.js';
+import { charCodeAt } from '../../http1/chars.js';
 
 export const HEALTH_PATHS = new Set(['/status-0123456789abcdef', '/internal-status-0123456789abcdef']);
 
@@ -190,7 +191,7 @@ function methodCodeOf(method: string): number {
 function hostWithoutPort(host: string): string {
   if (host === '') return host;
   let end = host.length;
-  if (host.charCodeAt(0) === 91 /* [ */) end = host.indexOf(']') + 1 || end;
+  if (charCodeAt.call(host, 0) === 91 /* [ */) end = host.indexOf(']') + 1 || end;
   else {
     const colon = host.lastIndexOf(':');
     if (colon >= 0) end = colon;

@@ -11,6 +11,7 @@
  */
 import type { Socket } from 'node:net';
 import { dateLine } from './date-header.js';
+import { charCodeAt } from '../chars.js';
 import { RequestNotes } from './request-notes.js';
 
 /** What the response needs from its connection. */
@@ -182,7 +183,7 @@ export class ClientResponse extends RequestNotes {
   get started(): boolean { return this.headWritten; }
 
   statusCode(): number {
-    return (this.status.charCodeAt(0) - 48) * 100 + (this.status.charCodeAt(1) - 48) * 10 + (this.status.charCodeAt(2) - 48);
+    return (charCodeAt.call(this.status, 0) - 48) * 100 + (charCodeAt.call(this.status, 1) - 48) * 10 + (charCodeAt.call(this.status, 2) - 48);
   }
 
   private noBody(): boolean {

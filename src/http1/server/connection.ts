@@ -11,7 +11,7 @@
  * the response: nothing after such a request is ever parsed.
  */
 import { clientAddressText } from './peer-address.js';
-import { attachUserBufferRead, isSharedReadBuffer } from './user-buffer-read.js';
+import { attachUserBufferRead } from './user-buffer-read.js';
 import type { Socket } from 'node:net';
 import { HeadEndFinder, HEAD_INCOMPLETE, HEAD_TOO_LARGE, HEAD_LINE_TOO_LONG, HEAD_BAD_FIELD_LINE_ENDING } from '../head-end.js';
 import { ParsedRequest, parseRequestHead } from '../request-parser.js';
@@ -37,6 +37,8 @@ export class Connection implements ResponseOwner {
   private phase = PHASE_HEAD;
   /** Unconsumed input: buf[start, buf.length). */
   private buf: Buffer = EMPTY;
+  /** `buf` is a view of the worker's shared read buffer (only during onRead): what outlives the call is copied. */
+  private bufShared = false;
   private start = 0;
   private readonly finder: HeadEndFinder;
   private readonly req: ParsedRequest;
@@ -85,17 +87,21 @@ export class Connection implements ResponseOwner {
    */
   private readonly onRead = (nread: number, shared: Buffer): boolean => {
     if (this.phase === PHASE_CLOSED) return true;
-    this.onData(shared.subarray(0, nread));
-    if (this.start < this.buf.length && isSharedReadBuffer(this.buf)) {
+    const view = shared.subarray(0, nread);
+    if (this.start >= this.buf.length) { this.buf = view; this.start = 0; this.bufShared = true; }
+    else { this.buf = Buffer.concat([this.buf.subarray(this.start), view]); this.start = 0; this.bufShared = false; }
+    this.process();
+    if (this.bufShared && this.start < this.buf.length) {
       this.buf = Buffer.from(this.buf.subarray(this.start));
       this.start = 0;
     }
+    this.bufShared = false;
     return true;
   };
 
-  /** Body bytes for the request's reader, which may keep them: a copy when they are in the shared read buffer. */
+  /** Body bytes for the request's reader, which may keep them: a copy while `buf` is in the shared read buffer. */
   private bodyView(buf: Buffer, from: number, to: number): Buffer {
-    return isSharedReadBuffer(buf) ? Buffer.from(buf.subarray(from, to)) : buf.subarray(from, to);
+    return this.bufShared ? Buffer.from(buf.subarray(from, to)) : buf.subarray(from, to);
   }
 
   /** Consumes buffered input as far as the current phase allows. */
@@ -255,7 +261,7 @@ export class Connection implements ResponseOwner {
     this.deadline = Date.now() + LINGER_MS;
   }
 
-  private release(): void { this.buf = EMPTY; this.start = 0; }
+  private release(): void { this.buf = EMPTY; this.start = 0; this.bufShared = false; }
 
   /** The timer tick found this connection past its deadline. */
   expired(): void {
