@@ -256,9 +256,13 @@ export class UpstreamConnection implements ResponseSink {
     // One array per worker: the exchange reads it only during onHeaders (it keeps the buffers, not the array).
     const raw = RAW_HEADERS;
     raw.length = f.count * 2;
+    // Views made from the ArrayBuffer (read once): Buffer#subarray reads `.buffer` and `.byteOffset`
+    // per call, accessors TurboFan leaves as generic loads (two per view, two views per header).
+    const bytes = buf.buffer;
+    const base = buf.byteOffset - shift;
     for (let i = 0; i < f.count; i++) {
-      raw[2 * i] = buf.subarray(f.nameStart(i) - shift, f.nameEnd(i) - shift);
-      raw[2 * i + 1] = buf.subarray(f.valueStart(i) - shift, f.valueEnd(i) - shift);
+      raw[2 * i] = Buffer.from(bytes, base + f.nameStart(i), f.nameEnd(i) - f.nameStart(i));
+      raw[2 * i + 1] = Buffer.from(bytes, base + f.valueStart(i), f.valueEnd(i) - f.valueStart(i));
     }
     if (head.keepAliveTimeoutSec >= 0) {
       // Close a second before the backend would: its idle close racing our next request is the failure to avoid.
