@@ -6,7 +6,7 @@
  */
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { freePort, processGroup, spawnPinned, stopChild, waitForHttp } from './proc.js';
+import { freePort, processGroup, startPeer, stopChild } from './proc.js';
 import { ITEM_PATH, PROXY_PREFIX, type Layout, type Target } from './targets.js';
 
 export function caddyfile(port: number, backendPort: number, idleConns: number): string {
@@ -39,14 +39,8 @@ export async function startCaddy(bin: string, layout: Layout, backendPort: numbe
   const confFile = join(dir, 'Caddyfile');
   writeFileSync(confFile, caddyfile(port, backendPort, connections));
   const env = { ...process.env, GOMAXPROCS: '1', HOME: dir, XDG_DATA_HOME: join(dir, 'data'), XDG_CONFIG_HOME: join(dir, 'config') };
-  const child = spawnPinned(layout.proxyCore, bin, ['run', '--config', confFile, '--adapter', 'caddyfile'], env);
   const url = `http://127.0.0.1:${port}${PROXY_PREFIX}${ITEM_PATH}`;
-  try {
-    await waitForHttp(url, (r) => r.status === 200, 15_000);
-  } catch (err) {
-    await stopChild(child, 2_000);
-    throw new Error(`${(err as Error).message}\n${child.tail}`);
-  }
+  const child = await startPeer(layout.proxyCore, bin, ['run', '--config', confFile, '--adapter', 'caddyfile'], url, env);
   // The two warnings our own config asks for (no admin endpoint, no automatic HTTPS) are not problems.
   const expected = /admin endpoint disabled|automatic HTTPS is completely disabled/;
   const problems = () => child.tail.toString().split('\n').filter((l) => /"level":"(warn|error)"/.test(l) && !expected.test(l)).slice(0, 20);

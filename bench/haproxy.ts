@@ -5,7 +5,7 @@
  */
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { freePort, processGroup, spawnPinned, stopChild, waitForHttp } from './proc.js';
+import { freePort, processGroup, startPeer, stopChild } from './proc.js';
 import { ITEM_PATH, PROXY_PREFIX, type Layout, type Target } from './targets.js';
 
 export function haproxyConf(port: number, backendPort: number): string {
@@ -40,28 +40,9 @@ export async function startHaproxy(bin: string, layout: Layout, backendPort: num
   const port = await freePort();
   const confFile = join(dir, 'haproxy.cfg');
   writeFileSync(confFile, haproxyConf(port, backendPort));
-  const child = spawnPinned(layout.proxyCore, bin, ['-db', '-f', confFile]);
   const url = `http://127.0.0.1:${port}${PROXY_PREFIX}${ITEM_PATH}`;
-  try {
-    await waitForHttp(url, (r) => r.status === 200, 15_000);
-  } catch (err) {
-    await stopChild(child, 2_000);
-    throw new Error(`${(err as Error).message}\n${child.tail}`);
-  }
+  const child = await startPeer(layout.proxyCore, bin, ['-db', '-f', confFile], url);
   const problems = () => child.tail.toString().split('\n').filter((l) => /ALERT|WARNING/.test(l)).slice(0, 20);
   return { name: 'haproxy', url, cores: 1, pids: () => processGroup(child.pid), problems, stop: () => stopChild(child) };
 }
 
-/** The `relay` target (bench/relay.ts): a Node process on the proxy core. */
-export async function startRelay(layout: Layout, backendPort: number): Promise<Target> {
-  const port = await freePort();
-  const child = spawnPinned(layout.proxyCore, process.execPath, [join(layout.repoRoot, 'dist/bench/relay.js'), String(port), String(backendPort)]);
-  const url = `http://127.0.0.1:${port}${PROXY_PREFIX}${ITEM_PATH}`;
-  try {
-    await waitForHttp(url, (r) => r.status === 200, 15_000);
-  } catch (err) {
-    await stopChild(child, 2_000);
-    throw new Error(`${(err as Error).message}\n${child.tail}`);
-  }
-  return { name: 'relay', url, cores: 1, pids: () => processGroup(child.pid), problems: () => [], stop: () => stopChild(child) };
-}

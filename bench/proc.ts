@@ -291,3 +291,18 @@ export function logProblems(file: string, max = 20): string[] {
   }
   return out;
 }
+
+/**
+ * A peer proxy on the proxy core: spawns it, waits until `url` answers 200 (15 s), and on failure
+ * stops it and throws with its last output.
+ */
+export async function startPeer(core: number | null, cmd: string, args: string[], url: string, env?: NodeJS.ProcessEnv): Promise<Child> {
+  const child = spawnPinned(core, cmd, args, env);
+  try {
+    await waitForHttp(url, (r) => r.status === 200, 15_000);
+  } catch (err) {
+    await stopChild(child, 2_000);
+    throw new Error(`${(err as Error).message}\n${child.tail}`);
+  }
+  return child;
+}

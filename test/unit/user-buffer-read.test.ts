@@ -8,18 +8,19 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { createServer, connect, type Socket } from 'node:net';
 import { once } from 'node:events';
-import { attachUserBufferRead, isSharedReadBuffer } from '../../src/http1/server/user-buffer-read.js';
+import { attachUserBufferRead } from '../../src/http1/server/user-buffer-read.js';
 
 test('an accepted plain socket reads into the shared buffer: all bytes in order, paused and resumed', async () => {
   const received: Buffer[] = [];
-  let shared = true;
+  // Every read arrives in the same buffer object: one per worker, never one per read.
+  const buffers = new Set<Buffer>();
   let attached: boolean | null = null;
   let again: boolean | null = null;
   let accepted: Socket | null = null;
   const server = createServer((socket) => {
     accepted = socket;
     attached = attachUserBufferRead(socket, (n, buf) => {
-      shared &&= isSharedReadBuffer(buf);
+      buffers.add(buf);
       received.push(Buffer.from(buf.subarray(0, n)));
       return true;
     });
@@ -44,6 +45,7 @@ test('an accepted plain socket reads into the shared buffer: all bytes in order,
   client.end(pieces[3]);
   await once(accepted!, 'end');
   assert.equal(Buffer.concat(received).toString('latin1'), pieces.join(''));
-  assert.equal(shared, true);
+  assert.equal(buffers.size, 1);
+  assert.ok(received.length >= 3, `${received.length} reads`);
   server.close();
 });

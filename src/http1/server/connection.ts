@@ -74,10 +74,12 @@ export class Connection implements ResponseOwner {
   /** Idle between requests: nothing buffered, nothing in flight. */
   get idle(): boolean { return this.phase === PHASE_HEAD && this.res === null && this.start >= this.buf.length; }
 
-  private onData(chunk: Buffer): void {
+  /** `shared`: `chunk` is a view of the worker's read buffer (onRead), valid only during this call. */
+  private onData(chunk: Buffer, shared = false): void {
     if (this.phase === PHASE_CLOSED) return;
-    if (this.start >= this.buf.length) { this.buf = chunk; this.start = 0; }
-    else { this.buf = Buffer.concat([this.buf.subarray(this.start), chunk]); this.start = 0; }
+    if (this.start >= this.buf.length) { this.buf = chunk; this.bufShared = shared; }
+    else { this.buf = Buffer.concat([this.buf.subarray(this.start), chunk]); this.bufShared = false; }
+    this.start = 0;
     this.process();
   }
 
@@ -87,10 +89,7 @@ export class Connection implements ResponseOwner {
    */
   private readonly onRead = (nread: number, shared: Buffer): boolean => {
     if (this.phase === PHASE_CLOSED) return true;
-    const view = shared.subarray(0, nread);
-    if (this.start >= this.buf.length) { this.buf = view; this.start = 0; this.bufShared = true; }
-    else { this.buf = Buffer.concat([this.buf.subarray(this.start), view]); this.start = 0; this.bufShared = false; }
-    this.process();
+    this.onData(shared.subarray(0, nread), true);
     if (this.bufShared && this.start < this.buf.length) {
       this.buf = Buffer.from(this.buf.subarray(this.start));
       this.start = 0;

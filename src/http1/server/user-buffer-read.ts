@@ -42,8 +42,3 @@ export function attachUserBufferRead(socket: Socket, reader: UserBufferReader): 
   handle.useUserBuffer(READ_BUFFER);
   return true;
 }
-
-/** Whether `buf` is a view of the shared read buffer (its bytes change on the next read). */
-export function isSharedReadBuffer(buf: Buffer): boolean {
-  return buf.buffer === READ_BUFFER.buffer;
-}
