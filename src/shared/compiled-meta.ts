@@ -97,8 +97,6 @@ export type ChainRef = Record<Section, number[]>;
 
 /** The msgpack-encoded part of a table: small, and decoded whole when a worker takes a generation. */
 export interface MetaPayload {
-  /** Hex SHA-256 of the validated config: lets logs and readiness say which config is live. */
-  configHash: string;
   settings: GatewaySettings;
   subscriptions: CompiledSubscription[];
   /** Product ids, referenced by index from API records. */

@@ -7,7 +7,7 @@ import { createHash } from 'node:crypto';
 import { z } from 'zod';
 import { backendTlsSchema, listenerTlsSchema, upstreamTlsSchema } from './tls-config.js';
 import { parseAddressOrCidr } from '../gateway/policies/ip-address.js';
-import { checkTemplate, patternShape, splitSuffix } from './url-template.js';
+import { patternShape, splitSuffix, TemplateMemo, type CheckedTemplate } from './url-template.js';
 import { foldAscii } from './table-layout.js';
 import { apiRequestLogSchema, requestLogSchema, telemetrySchema } from './telemetry-config.js';
 export { DEFAULT_LATENCY_BUCKETS } from './telemetry-config.js';
@@ -259,6 +259,17 @@ function crossFieldRules(config: BaseConfig, ctx: z.RefinementCtx): void {
   checkAuthorizationReferences(config.authorizations, new Set(config.namedValues.map((v) => v.name)), ctx);
   const apiIds = new Set<string>();
   const suffixHosts = new Set<string>();
+  const templates = new TemplateMemo();
+  // A template's routing shape (what two operations of one API must not share), once per template.
+  const shapes = new Map<CheckedTemplate, string>();
+  const shapeOf = (checked: CheckedTemplate): string => {
+    let shape = shapes.get(checked);
+    if (shape === undefined) {
+      shape = checked.path.map((s) => (s.kind === 'static' ? foldAscii(s.value) : s.kind === 'param' ? '\u0001{}' : s.kind === 'pattern' ? `\u0002${patternShape(s)}` : '\u0001*')).join('\u0000');
+      shapes.set(checked, shape);
+    }
+    return shape;
+  };
   const schemaIds = new Set<string>();
   config.schemas?.forEach((sc, i) => {
     if (schemaIds.has(sc.id)) ctx.addIssue({ code: 'custom', path: ['schemas', i, 'id'], message: `duplicate schema id "${sc.id}"` });
@@ -280,20 +291,19 @@ function crossFieldRules(config: BaseConfig, ctx: z.RefinementCtx): void {
       suffixHosts.add(key);
     }
     const opIds = new Set<string>();
-    const shapes = new Set<string>();
+    const opShapes = new Set<string>();
     api.operations.forEach((op, o) => {
       checkContractReferences(op, schemaIds, ['apis', a, 'operations', o], ctx);
       if (opIds.has(op.id)) ctx.addIssue({ code: 'custom', path: ['apis', a, 'operations', o, 'id'], message: `duplicate operation id "${op.id}"` });
       opIds.add(op.id);
-      const checked = checkTemplate(op.urlTemplate);
+      const checked = templates.check(op.urlTemplate);
       if (typeof checked === 'string') {
         ctx.addIssue({ code: 'custom', path: ['apis', a, 'operations', o, 'urlTemplate'], message: checked });
         return;
       }
-      const parsed = checked.path;
-      const shape = `${op.method} ${parsed.map((s) => (s.kind === 'static' ? foldAscii(s.value) : s.kind === 'param' ? '\u0001{}' : s.kind === 'pattern' ? `\u0002${patternShape(s)}` : '\u0001*')).join('\u0000')}`;
-      if (shapes.has(shape)) ctx.addIssue({ code: 'custom', path: ['apis', a, 'operations', o, 'urlTemplate'], message: `another ${op.method} operation of this API already matches "${op.urlTemplate}"` });
-      shapes.add(shape);
+      const shape = `${op.method} ${shapeOf(checked)}`;
+      if (opShapes.has(shape)) ctx.addIssue({ code: 'custom', path: ['apis', a, 'operations', o, 'urlTemplate'], message: `another ${op.method} operation of this API already matches "${op.urlTemplate}"` });
+      opShapes.add(shape);
     });
   });
 }

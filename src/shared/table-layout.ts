@@ -135,5 +135,10 @@ export function segmentHash(s: string): number {
 
 /** ASCII-only case folding: exactly what segmentHash and the matcher fold, nothing more. */
 export function foldAscii(s: string): string {
-  return s.replace(/[A-Z]/g, (c) => String.fromCharCode(c.charCodeAt(0) + 32));
+  // Most segments are lowercase already: no regex, no new string for them.
+  for (let i = 0; i < s.length; i++) {
+    const c = s.charCodeAt(i);
+    if (c >= 65 && c <= 90) return s.replace(/[A-Z]/g, (u) => String.fromCharCode(u.charCodeAt(0) + 32));
+  }
+  return s;
 }

@@ -180,7 +180,7 @@ export function splitTemplateQuery(template: string): TemplateQueryParam[] | str
 }
 
 /** Path and query parameters of a template together, or the first problem (names must not repeat). */
-export function checkTemplate(template: string): { path: TemplateSegment[]; query: TemplateQueryParam[] } | string {
+export function checkTemplate(template: string): CheckedTemplate | string {
   const path = splitTemplate(template);
   if (typeof path === 'string') return path;
   const query = splitTemplateQuery(template);
@@ -189,6 +189,25 @@ export function checkTemplate(template: string): { path: TemplateSegment[]; quer
     if (path.some((s) => s.kind === 'param' && s.name === q.param)) return `parameter {${q.param}} appears twice`;
   }
   return { path, query };
+}
+
+export type CheckedTemplate = { path: TemplateSegment[]; query: TemplateQueryParam[] };
+
+/**
+ * checkTemplate once per distinct template. Configs repeat templates (`/{id}`, `/health`, an
+ * OpenAPI import per environment): at 500,000 operations, parsing each occurrence again was about
+ * a second of validation and another of compiling. Results are shared between the operations
+ * that use a template, so callers must not modify them. One memo per validation or compile: it
+ * lives as long as that config, never across configs.
+ */
+export class TemplateMemo {
+  private readonly checked = new Map<string, CheckedTemplate | string>();
+
+  check(template: string): CheckedTemplate | string {
+    let result = this.checked.get(template);
+    if (result === undefined) { result = checkTemplate(template); this.checked.set(template, result); }
+    return result;
+  }
 }
 
 /**

@@ -38,14 +38,17 @@ export function parseConfigText(text: string): { ok: true; value: unknown } | { 
 }
 
 export async function loadConfigFile(file: string): Promise<LoadResult> {
-  let text: string;
+  let bytes: Buffer;
   const t0 = performance.now();
   try {
-    text = await readFile(file, 'utf8');
+    bytes = await readFile(file);
   } catch (err) {
     return { ok: false, problems: [{ path: '', code: 'OUTPOST_ERR_CONFIG_UNREADABLE', message: `cannot read ${file}: ${(err as Error).message}` }], sourceHash: null };
   }
-  const sourceHash = createHash('sha256').update(text).digest('hex');
+  // The bytes are hashed, not the decoded text, which the hash would encode back to UTF-8 first
+  // (a third of a second for a 60 MB file); for a valid UTF-8 file the digest is the same.
+  const sourceHash = createHash('sha256').update(bytes).digest('hex');
+  const text = bytes.toString('utf8');
   const t1 = performance.now();
   const parsed = parseConfigText(text);
   if (!parsed.ok) return { ...parsed, sourceHash };

@@ -4,7 +4,6 @@
  * every list is built in config order and every edge list is sorted. The sections themselves are
  * written by table-writer.ts.
  */
-import { createHash } from 'node:crypto';
 import { Packr } from 'msgpackr';
 import type { ConfigProblem, GatewayConfig } from '../../shared/config-schema.js';
 import { compilePolicies } from '../pipeline/compile-policies.js';
@@ -16,7 +15,7 @@ import { compileAuthorizations } from '../authorizations/compile-authorizations.
 import type { CompiledChain, CompiledPolicy } from '../pipeline/policy-contract.js';
 import { SECTIONS } from '../pipeline/phases.js';
 import { addEnd, child, newNode, patternChild, TableWriter, type BuildNode } from './table-writer.js';
-import { checkTemplate, splitSuffix } from '../../shared/url-template.js';
+import { splitSuffix, TemplateMemo, type CheckedTemplate } from '../../shared/url-template.js';
 import * as L from '../../shared/table-layout.js';
 import { compileSubscriptions } from '../subscriptions/compile-subscriptions.js';
 
@@ -38,9 +37,17 @@ class ChainSets {
   readonly sets: Array<Record<string, ChainRef>> = [];
   private policyIndex = new Map<CompiledPolicy, number>();
   private setIndex = new Map<string, number>();
+  /** compilePolicies hands operations that share their chains one object: its key is built once. */
+  private byIdentity = new Map<Record<string, CompiledChain>, number>();
 
   add(chains: Record<string, CompiledChain> | null): number {
     if (chains === null) return -1;
+    let at = this.byIdentity.get(chains);
+    if (at === undefined) { at = this.addByContent(chains); this.byIdentity.set(chains, at); }
+    return at;
+  }
+
+  private addByContent(chains: Record<string, CompiledChain>): number {
     const set: Record<string, ChainRef> = {};
     let key = '';
     for (const [product, chain] of Object.entries(chains)) {
@@ -83,8 +90,19 @@ export function compileTable(config: GatewayConfig, backendTls: BackendTlsAssign
   if (policies.problems.length > 0 || entityProblems.length > 0) throw new ConfigCompileError([...entityProblems, ...policies.problems]);
   const w = new TableWriter();
   const chainSets = new ChainSets();
+  const templates = new TemplateMemo();
+  // Parameter names of a template, written to `lists` once and shared by every operation using it.
+  const paramLists = new Map<CheckedTemplate, { start: number; count: number }>();
+  const paramList = (checked: CheckedTemplate): { start: number; count: number } => {
+    let list = paramLists.get(checked);
+    if (list === undefined) {
+      const names = checked.path.flatMap((seg) => (seg.kind === 'param' ? [seg.name] : seg.kind === 'pattern' ? seg.names : []));
+      list = { start: w.stringList(names), count: names.length };
+      paramLists.set(checked, list);
+    }
+    return list;
+  };
   const apiRoot = newNode();
-  const opTries: BuildNode[] = [];
   const hostnames: string[][] = [];
   const productIndex = new Map<string, number[]>();
   config.products.forEach((p, i) => { for (const id of p.apis) { const list = productIndex.get(id) ?? []; if (!list.includes(i)) list.push(i); productIndex.set(id, list); } });
@@ -108,32 +126,58 @@ export function compileTable(config: GatewayConfig, backendTls: BackendTlsAssign
       id: api.id, name: api.name, path: segments.join('/'), basePath, backendHost: host,
       keyHeader: api.subscriptionKeyParameterNames.header.toLowerCase(), keyQuery: api.subscriptionKeyParameterNames.query,
     };
-    // The operation trie's root is patched in below, once every trie is flattened.
-    w.apis.push(-1, w.stringList(hosts), hosts.length, segments.length, w.stringList(L.API_STRINGS.map((k) => strings[k])),
-      (api.preserveHost ? L.AF_PRESERVE_HOST : 0) | (api.subscriptionRequired ? L.AF_SUBSCRIPTION_REQUIRED : 0)
-        | (api.requestLog ? 0 : L.AF_NO_REQUEST_LOG),
-      w.list(products), products.length, origins.get(originKey)!);
+    // The operation trie's root is patched in below, once it is flattened.
+    const apiRecord = w.apis.reserve(L.API_STRIDE);
+    const hostList = w.stringList(hosts);
+    const stringList = w.stringList(L.API_STRINGS.map((k) => strings[k]));
+    const productList = w.list(products);
+    const a = w.apis.data;
+    a[apiRecord + L.A_OP_TRIE_ROOT] = -1;
+    a[apiRecord + L.A_HOSTS_START] = hostList;
+    a[apiRecord + L.A_HOSTS_COUNT] = hosts.length;
+    a[apiRecord + L.A_SUFFIX_SEGMENTS] = segments.length;
+    a[apiRecord + L.A_STRINGS_START] = stringList;
+    a[apiRecord + L.A_FLAGS] = (api.preserveHost ? L.AF_PRESERVE_HOST : 0) | (api.subscriptionRequired ? L.AF_SUBSCRIPTION_REQUIRED : 0)
+      | (api.requestLog ? 0 : L.AF_NO_REQUEST_LOG);
+    a[apiRecord + L.A_PRODUCTS_START] = productList;
+    a[apiRecord + L.A_PRODUCTS_COUNT] = products.length;
+    a[apiRecord + L.A_ORIGIN] = origins.get(originKey)!;
 
     const opRoot = newNode();
     for (const op of api.operations) {
-      const checked = checkTemplate(op.urlTemplate);
+      const checked = templates.check(op.urlTemplate);
       if (typeof checked === 'string') throw new Error(`unvalidated template ${op.urlTemplate}`);
-      const template = checked.path;
-      const paramNames: string[] = [];
       let at = opRoot;
       let wildcard = false;
-      for (const seg of template) {
+      for (const seg of checked.path) {
         if (seg.kind === 'static') at = child(at, seg.value);
-        else if (seg.kind === 'param') { paramNames.push(seg.name); at = at.param ??= newNode(); }
-        else if (seg.kind === 'pattern') { paramNames.push(...seg.names); at = patternChild(at, seg); }
+        else if (seg.kind === 'param') at = at.param ??= newNode();
+        else if (seg.kind === 'pattern') at = patternChild(at, seg);
         else wildcard = true;
       }
       addEnd(at, wildcard ? 'wildcard' : 'ends', opIndex);
-      w.ops.push(L.METHOD_CODES[op.method] ?? L.METHOD_OTHER, apiIndex, w.string(op.id), op.id.length,
-        w.string(op.urlTemplate), op.urlTemplate.length, w.stringList(paramNames), paramNames.length, chainSets.add(policies.chains[opIndex]), checked.query.length);
+      const params = paramList(checked);
+      const id = w.string(op.id);
+      const template = w.string(op.urlTemplate);
+      const chains = chainSets.add(policies.chains[opIndex]);
+      const o = w.ops.reserve(L.OP_STRIDE);
+      const d = w.ops.data;
+      d[o + L.O_METHOD] = L.METHOD_CODES[op.method] ?? L.METHOD_OTHER;
+      d[o + L.O_API] = apiIndex;
+      d[o + L.O_ID_START] = id;
+      d[o + L.O_ID_LENGTH] = op.id.length;
+      d[o + L.O_TEMPLATE_START] = template;
+      d[o + L.O_TEMPLATE_LENGTH] = op.urlTemplate.length;
+      d[o + L.O_PARAMS_START] = params.start;
+      d[o + L.O_PARAMS_COUNT] = params.count;
+      d[o + L.O_CHAINS] = chains;
+      d[o + L.O_QUERY_COUNT] = checked.query.length;
       opIndex++;
     }
-    opTries.push(opRoot);
+    // Flattened now, not after the loop: the build nodes then die young instead of 500,000 of
+    // them surviving (and being copied by the collector) until every API is done.
+    const opTrieRoot = w.trie(opRoot);
+    w.apis.data[apiRecord + L.A_OP_TRIE_ROOT] = opTrieRoot;
   });
 
   // Where several APIs share a suffix, host-specific ones are tried before host-less ones.
@@ -144,11 +188,9 @@ export function compileTable(config: GatewayConfig, backendTls: BackendTlsAssign
   sortEnds(apiRoot);
 
   const apiTrieRoot = w.trie(apiRoot);
-  opTries.forEach((root, i) => { w.apis[i * L.API_STRIDE + L.A_OP_TRIE_ROOT] = w.trie(root); });
 
-  const configHash = createHash('sha256').update(JSON.stringify(config)).digest('hex');
   const meta: MetaPayload = {
-    configHash, settings: config.gateway, subscriptions: compileSubscriptions(config),
+    settings: config.gateway, subscriptions: compileSubscriptions(config),
     products: config.products.map((p) => p.id),
     origins: [...origins.keys()].map((k) => k.slice(k.indexOf('|') + 1)),
     originTls: [...origins.keys()].map((k) => Number(k.slice(0, k.indexOf('|')))),

@@ -1,10 +1,11 @@
 /**
  * Writes the sections of `table-layout.ts`: build tries flattened into int32 records, an interned
  * UTF-16 string pool, and the final byte layout. Used by compile-table.ts in the compiler thread.
- * Plain number arrays while building (cheap to grow), typed arrays only in the final layout.
+ * Growable typed arrays while building (growable-ints.ts), copied once into the final layout.
  */
 import * as L from '../../shared/table-layout.js';
 import { patternLiteralLength, patternShape, type PatternSegment } from '../../shared/url-template.js';
+import { int32s, uint16s } from './growable-ints.js';
 
 /**
  * A trie node while building. Most nodes are leaves, so `statics` stays null until a child is
@@ -55,14 +56,18 @@ export function addEnd(node: BuildNode, which: 'ends' | 'wildcard', item: number
   else node[which].push(item);
 }
 
+interface StaticEdge { key: string; hash: number; node: BuildNode }
+
+const byHashThenKey = (a: StaticEdge, b: StaticEdge): number => a.hash - b.hash || (a.key < b.key ? -1 : a.key > b.key ? 1 : 0);
+
 /** Flattens build tries into the int32 arrays; nodes are numbered breadth-first per trie. */
 export class TableWriter {
-  nodes: number[] = [];
-  edges: number[] = [];
-  lists: number[] = [];
-  chars: number[] = [];
-  apis: number[] = [];
-  ops: number[] = [];
+  readonly nodes = int32s();
+  readonly edges = int32s();
+  readonly lists = int32s();
+  readonly chars = uint16s();
+  readonly apis = int32s();
+  readonly ops = int32s();
   /** Pattern literals, by index (the table's `meta.patterns`), each shape once. */
   patterns: string[][] = [];
   private patternIndex = new Map<string, number>();
@@ -72,8 +77,9 @@ export class TableWriter {
   string(s: string): number {
     let at = this.strings.get(s);
     if (at === undefined) {
-      at = this.chars.length;
-      for (let i = 0; i < s.length; i++) this.chars.push(s.charCodeAt(i));
+      at = this.chars.reserve(s.length);
+      const chars = this.chars.data;
+      for (let i = 0; i < s.length; i++) chars[at + i] = s.charCodeAt(i);
       this.strings.set(s, at);
     }
     return at;
@@ -95,44 +101,80 @@ export class TableWriter {
   /** [charsStart, charsLength] pairs in `lists`; returns the start. */
   stringList(items: readonly string[]): number {
     const start = this.lists.length;
-    for (const s of items) this.lists.push(this.string(s), s.length);
+    for (const s of items) this.lists.push2(this.string(s), s.length);
     return start;
   }
 
+  /**
+   * Nodes are numbered breadth-first: a node's children get their numbers when the node itself is
+   * written, so one pass both orders and writes, and a node's static edges are sorted once (by
+   * hash, then key: the order the matcher searches), which is also the order its children are
+   * numbered in.
+   */
   trie(root: BuildNode): number {
-    const order: BuildNode[] = [];
+    const order: BuildNode[] = [root];
     const base = this.nodes.length / L.NODE_STRIDE;
-    const visit = (n: BuildNode) => { n.index = base + order.length; order.push(n); };
-    visit(root);
+    root.index = base;
+    const number = (n: BuildNode) => { n.index = base + order.length; order.push(n); };
     for (let i = 0; i < order.length; i++) {
       const n = order[i];
-      if (n.statics !== null) for (const key of [...n.statics.keys()].sort()) visit(n.statics.get(key)!);
-      for (const p of orderedPatterns(n)) visit(p.node);
-      if (n.param) visit(n.param);
-    }
-    for (const n of order) {
       const firstEdge = this.edges.length / L.EDGE_STRIDE;
       let edgeCount = 0;
       if (n.statics !== null) {
-        const statics = [...n.statics.entries()]
-          .map(([key, c]) => ({ key, hash: L.segmentHash(key), child: c.index }))
-          .sort((a, b) => a.hash - b.hash || (a.key < b.key ? -1 : a.key > b.key ? 1 : 0));
-        for (const e of statics) this.edges.push(e.hash, this.string(e.key), e.key.length, e.child);
-        edgeCount = statics.length;
+        edgeCount = n.statics.size;
+        if (edgeCount === 1) {
+          const [key, c] = n.statics.entries().next().value as [string, BuildNode];
+          number(c);
+          this.edge(L.segmentHash(key), key, c.index);
+        } else {
+          const statics: StaticEdge[] = [];
+          for (const [key, c] of n.statics) statics.push({ key, hash: L.segmentHash(key), node: c });
+          statics.sort(byHashThenKey);
+          for (const e of statics) {
+            number(e.node);
+            this.edge(e.hash, e.key, e.node.index);
+          }
+        }
       }
-      const patterns = orderedPatterns(n);
-      const patternList = patterns.flatMap((p) => [p.node.index, this.pattern(p.pattern)]);
-      this.nodes.push(
-        firstEdge, edgeCount, n.param ? n.param.index : -1,
-        this.list(n.wildcard), n.wildcard.length, this.list(n.ends), n.ends.length,
-        this.list(patternList), patterns.length,
-      );
+      let patternStart = this.lists.length;
+      let patternCount = 0;
+      if (n.patterns !== null) {
+        const patterns = orderedPatterns(n);
+        for (const p of patterns) number(p.node);
+        patternStart = this.lists.length;
+        for (const p of patterns) this.lists.push2(p.node.index, this.pattern(p.pattern));
+        patternCount = patterns.length;
+      }
+      if (n.param) number(n.param);
+      const wildcardStart = this.list(n.wildcard);
+      const endStart = this.list(n.ends);
+      const at = this.nodes.reserve(L.NODE_STRIDE);
+      const d = this.nodes.data;
+      d[at + L.N_FIRST_EDGE] = firstEdge;
+      d[at + L.N_EDGE_COUNT] = edgeCount;
+      d[at + L.N_PARAM_CHILD] = n.param ? n.param.index : -1;
+      d[at + L.N_WILDCARD_START] = wildcardStart;
+      d[at + L.N_WILDCARD_COUNT] = n.wildcard.length;
+      d[at + L.N_END_START] = endStart;
+      d[at + L.N_END_COUNT] = n.ends.length;
+      d[at + L.N_PATTERN_START] = patternStart;
+      d[at + L.N_PATTERN_COUNT] = patternCount;
     }
     return root.index;
   }
 
+  private edge(hash: number, key: string, childIndex: number): void {
+    const chars = this.string(key);
+    const at = this.edges.reserve(L.EDGE_STRIDE);
+    const d = this.edges.data;
+    d[at + L.E_HASH] = hash;
+    d[at + L.E_CHARS_START] = chars;
+    d[at + L.E_CHARS_LENGTH] = key.length;
+    d[at + L.E_CHILD] = childIndex;
+  }
+
   layout(apiTrieRoot: number, meta: Uint8Array): Uint8Array {
-    const sections = [this.nodes, this.edges, this.lists, this.apis, this.ops];
+    const sections = [this.nodes, this.edges, this.lists, this.apis, this.ops].map((s) => s.view());
     let offset = L.HEADER_SLOTS * 4;
     const offsets: number[] = [];
     for (const s of sections) { offsets.push(offset); offset += s.length * 4; }
@@ -154,7 +196,7 @@ export class TableWriter {
     });
     header[L.H_CHARS_OFFSET] = charsOffset;
     header[L.H_CHARS_COUNT] = this.chars.length;
-    new Uint16Array(bytes.buffer, charsOffset, this.chars.length).set(this.chars);
+    new Uint16Array(bytes.buffer, charsOffset, this.chars.length).set(this.chars.view());
     header[L.H_META_OFFSET] = metaOffset;
     header[L.H_META_BYTES] = meta.length;
     bytes.set(meta, metaOffset);
