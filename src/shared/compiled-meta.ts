@@ -3,6 +3,7 @@
  * part of a compiled table (MetaPayload). Decoded at most once per generation per worker, never
  * per request.
  */
+import type { LazyRecords } from '../gateway/router/table-records.js';
 import type { CaptureSpec, TemplateQueryParam } from './url-template.js';
 import type { GatewaySettings } from './config-schema.js';
 import type { CompiledChain, CompiledPolicy } from '../gateway/pipeline/policy-contract.js';
@@ -125,10 +126,10 @@ export interface MetaPayload {
 
 /**
  * A worker's view of the meta part. `apis` and `operations` are decoded from the table's records
- * on first access of each element (see table-records.ts), so reading them is cheap but a new
+ * on first `get` of each element (see table-records.ts), so reading them is cheap but a new
  * generation does not pay for the APIs and operations no request reaches.
  */
 export interface CompiledMeta extends MetaPayload {
-  apis: readonly CompiledApi[];
-  operations: readonly CompiledOperation[];
+  apis: LazyRecords<CompiledApi>;
+  operations: LazyRecords<CompiledOperation>;
 }

@@ -32,14 +32,14 @@ export function sharedRouter(config: GatewayConfig): Router {
     if (parseRequestPath(path, parsed) !== PATH_OK) return 'bad-path';
     // The worker lowercases the Host header before matching; do the same here.
     if (!table.match(asciiLower(host), METHOD_CODES[method] ?? METHOD_OTHER, parsed.segments, parsed.hashes, out)) return null;
-    const op = table.meta.operations[out.op];
+    const op = table.operation(out.op);
     const params: Record<string, string> = {};
     // As the worker binds them (handle-request.ts): one capture per `{param}` or pattern segment.
     bindCaptures(op.captures, parsed.segments, out.captures, out.captureCount, params);
     if (out.captureCount !== op.captures.length || Object.keys(params).length !== op.paramNames.length) {
       throw new Error(`captured ${out.captureCount} of ${op.captures.length} segments, ${Object.keys(params).length} of ${op.paramNames.length} params`);
     }
-    return { apiId: table.meta.apis[out.api].id, opId: op.id, params };
+    return { apiId: table.api(out.api).id, opId: op.id, params };
   };
 }
 

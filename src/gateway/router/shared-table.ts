@@ -10,7 +10,7 @@
 import { unpack } from 'msgpackr';
 import { charCodeAt } from '../../http1/chars.js';
 import type { CompiledApi, CompiledMeta, CompiledOperation, MetaPayload } from '../../shared/compiled-meta.js';
-import { decodeApi, decodeOperation, lazyList, type TableSections } from './table-records.js';
+import { LazyRecords, TableDecoder, type TableSections } from './table-records.js';
 import * as L from '../../shared/table-layout.js';
 import { matchPattern } from '../../shared/url-template.js';
 
@@ -58,22 +58,25 @@ export class SharedRouteTable {
     metaBytes.set(new Uint8Array(buffer, header[L.H_META_OFFSET], header[L.H_META_BYTES]));
     const payload = unpack(metaBytes) as MetaPayload;
     const sections: TableSections = { lists: this.lists, apis: this.apis, ops: this.ops, chars: this.chars };
+    this.decoder = new TableDecoder(sections, payload);
     this.patterns = payload.patterns;
     this.apiCount = header[L.H_APIS_COUNT];
     this.operationCount = header[L.H_OPS_COUNT];
     this.meta = {
       ...payload,
-      apis: lazyList(this.apiCount, (i) => decodeApi(sections, payload, i)),
-      operations: lazyList(this.operationCount, (i) => decodeOperation(sections, payload, i)),
+      apis: new LazyRecords(this.apiCount, (i) => this.decoder.api(i)),
+      operations: new LazyRecords(this.operationCount, (i) => this.decoder.operation(i)),
     };
   }
 
   readonly apiCount: number;
   readonly operationCount: number;
+  /** Records into objects, sharing strings, template data and chain sets between them. */
+  readonly decoder: TableDecoder;
 
   /** API `index` (decoded on first use, then kept for this generation). */
   api(index: number): CompiledApi {
-    return this.meta.apis[index];
+    return this.meta.apis.get(index);
   }
 
   /** How many query parameters operation `index`'s template requires (0 for most). */
@@ -83,7 +86,7 @@ export class SharedRouteTable {
 
   /** Operation `index` (decoded on first use, then kept for this generation). */
   operation(index: number): CompiledOperation {
-    return this.meta.operations[index];
+    return this.meta.operations.get(index);
   }
 
   /**

@@ -6,7 +6,7 @@
 import type { ClientCertificate, UpstreamPool } from '../upstream/upstream-pool.js';
 import type { GatewaySettings } from '../../shared/config-schema.js';
 import { SharedRouteTable } from '../router/shared-table.js';
-import { lazyList } from '../router/table-records.js';
+import { LazyRecords } from '../router/table-records.js';
 import type { BackendPools } from '../upstream/backend-pools.js';
 import type { BackendTlsProfile, CompiledApi } from '../../shared/compiled-meta.js';
 import { SubscriptionIndex } from '../subscriptions/subscription-index.js';
@@ -36,11 +36,11 @@ export interface Generation {
   number: number;
   table: SharedRouteTable;
   settings: GatewaySettings;
-  /** Per API, built on first use (lazyList): a generation of 50,000 APIs costs nothing up front. */
-  apis: readonly ApiRuntime[];
+  /** Per API, built on first use: a generation of 50,000 APIs costs nothing up front. */
+  apis: LazyRecords<ApiRuntime>;
   subscriptions: SubscriptionIndex;
   /** Per operation: runtime chains by product id ('' = no product key), or null without policies. Built on first use. */
-  chains: ReadonlyArray<Map<string, RuntimeChain> | null>;
+  chains: { get(op: number): Map<string, RuntimeChain> | null };
   /** Client certificates by id (authentication-certificate). */
   certificates: ReadonlyMap<string, ClientCertificate>;
   /** True when a peer address is inside gateway.trustedProxies (always false when none are set). */
@@ -93,7 +93,7 @@ export function buildGeneration(
   const entityOrigins = backends.filter((b) => b.type === 'single').map((b) => b.origin);
   const originPools = [...origins.map((origin, i) => pools.get(origin, settings.upstream, tlsOf(i))), ...entityOrigins.map((origin) => pools.get(origin, settings.upstream))];
   pools.retainOnly(new Set(originPools));
-  const apis = lazyList(table.apiCount, (i): ApiRuntime => {
+  const apis = new LazyRecords(table.apiCount, (i): ApiRuntime => {
     const api = table.api(i);
     return {
       meta: api,
@@ -107,11 +107,17 @@ export function buildGeneration(
       suffixSegments: api.suffixSegments,
     };
   });
-  const chains = lazyList(table.operationCount, (i) => {
-    const op = table.operation(i);
-    return op.chains === null ? null
-      : new Map(Object.entries(op.chains).map(([product, chain]) => [product, instantiateChain(chain, services)]));
-  });
+  // Runtime chains per chain set, not per operation: the operations of a set run the same
+  // policies, and the instances keep no per-operation state (counters live in the shared services,
+  // keyed by each policy's declaration).
+  const chainSets = new LazyRecords(table.meta.chainSets.length, (set) => new Map(
+    Object.entries(table.decoder.chainSet(set)).map(([product, chain]) => [product, instantiateChain(chain, services)])));
+  const chains = {
+    get(op: number): Map<string, RuntimeChain> | null {
+      const set = table.decoder.chainSetOf(op);
+      return set < 0 ? null : chainSets.get(set);
+    },
+  };
   const certificates = new Map<string, ClientCertificate>();
   for (const c of table.meta.certificates ?? []) {
     certificates.set(c.id, c);

@@ -96,7 +96,7 @@ export class RequestHandler {
       return writeError(res, 'OUTPOST_ERR_ROUTE_NOT_FOUND', draining);
     }
 
-    const api = gen.apis[this.match.api];
+    const api = gen.apis.get(this.match.api);
     res.series = this.ctx.telemetry.seriesFor(gen, this.match.op);
     res.logged = api.meta.requestLog;
     const maxBody = gen.settings.maxBodyBytes;
@@ -125,10 +125,10 @@ export class RequestHandler {
     forwardingHeaders(headers, head, clientIp, this.forwardedProto, gen.trustedProxy(clientIp));
 
     const path = forwardPath(this.path.raw, api.suffixSegments, this.path.trailingSlash);
-    const chains = gen.chains[this.match.op];
+    const chains = gen.chains.get(this.match.op);
     if (chains !== null) {
       const chain = chains.get(productId) ?? chains.get('')!;
-      const operation = gen.table.meta.operations[this.match.op];
+      const operation = gen.table.operation(this.match.op);
       const ctx = new RequestContext(head.method, path, query,
         headers, clientIp, api.meta.id, operation.id, this.params(gen, head.query));
       if (templateQuery !== null) ctx.templateQueryNames = templateQuery.map((q) => q.query);
