@@ -72,7 +72,8 @@ export function largeConfig(opts: LargeConfigOptions): Record<string, unknown> {
 export function samplePath(i: number, o: number): { method: string; host: string; path: string } {
   const ops = operationsFor(i);
   const op = ops[o % ops.length];
-  const path = op.urlTemplate.split('?')[0]
+  // The template's query part too: its parameters are required (a request without them matches no operation).
+  const path = op.urlTemplate
     .replace(/\{[^}]+\}/g, (_, k: number) => `id${(i * 31 + o + k) % 100000}`)
     .replace('*', 'a/b.txt');
   const host = apiHostnames(i)?.[0] ?? 'localhost';

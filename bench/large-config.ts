@@ -51,11 +51,14 @@ async function main(): Promise<number> {
       `8 hot APIs ${f(phases.matchHotNs)} ns (${f((phases.matchHotNs / baselineHotNs - 1) * 100, 1)}%)\n`);
     const gateway = GATEWAY ? await measureGateway(join(repoRoot, 'dist/src/cli.js'), file, apis, RELOADS) : null;
     if (gateway) {
-      process.stdout.write(`  gateway: startup ${f(gateway.startupMs)} ms, RSS ${f(gateway.rssStartMb)} MB\n`);
+      process.stdout.write(`  gateway: startup ${f(gateway.startupMs)} ms, RSS ${f(gateway.rssStartMb)} MB, settled ${f(gateway.rssStartSettledMb)} MB\n`);
+      const idle = gateway.idleReload;
+      process.stdout.write(`  reload, no load: ${f(idle.totalMs)} ms (${Object.entries(idle.timings).map(([k, v]) => `${k} ${f(v)}`).join(', ')}), RSS peak ${f(idle.rssPeakMb)} MB\n`);
       for (const r of gateway.reloads) {
         const t = Object.entries(r.timings).map(([k, v]) => `${k} ${f(v)}`).join(', ');
         process.stdout.write(`  reload: ${f(r.totalMs)} ms (${t}; worker switch ${r.workerBuildMs.map((m) => f(m, 1)).join('/')} ms), ` +
-          `${r.requests} requests, ${r.failed} failed, longest request ${f(r.longestRequestMs)} ms, longest ops answer ${f(r.longestOpsMs)} ms, RSS after ${f(r.rssAfterMb)} MB\n`);
+          `${r.requests} requests, ${r.failed} failed, longest request ${f(r.longestRequestMs)} ms, longest ops answer ${f(r.longestOpsMs)} ms (load generator's loop ${f(r.clientLoopMaxMs)} ms; ` +
+          `same load, ${f(r.baseline.requests)} requests without a reload: ${r.baseline.failed} failed, longest request ${f(r.baseline.longestRequestMs)} ms, ops ${f(r.baseline.longestOpsMs)} ms, loop ${f(r.baseline.clientLoopMaxMs)} ms), RSS peak ${f(r.rssPeakMb)} MB, after ${f(r.rssAfterMb)} MB, settled ${f(r.rssSettledMb)} MB\n`);
       }
     }
     rows.push({ phases, gateway });

@@ -1,14 +1,16 @@
 /**
  * The gateway side of the large-config bench: start the real gateway (2 workers) on a generated
- * config, time startup and RSS, then reload it (SIGHUP, same file: a full reload) while a bounded
- * client loop sends requests over loopback and a probe times the ops port every 10 ms. Reports
- * failed requests, the longest request, the primary's longest ops answer, and the reload's
- * breakdown from the gateway's own log lines ('config reloaded' timings, 'generation live').
+ * config, time startup and RSS, reload it once with no requests running, then reload it (SIGHUP,
+ * same file: a full reload) while a bounded client loop sends requests over loopback and a probe
+ * times the ops port every 10 ms. Reports failed requests, the longest request, the primary's
+ * longest ops answer (beside the same figures for the same load without a reload, and the load
+ * generator's own event-loop delay), RSS (peak, after, settled), and the reload's breakdown from
+ * the gateway's own log lines ('config reloaded' timings, 'generation live').
  */
-import { performance } from 'node:perf_hooks';
+import { monitorEventLoopDelay, performance } from 'node:perf_hooks';
 import { Agent, request } from 'undici';
 import { gatewayReady, httpGet, spawnPinned, stopChild, type Child } from './proc.js';
-import { rssBytes } from '../test/support/rss.js';
+import { rssBytes, sampleRss } from '../test/support/rss.js';
 import { samplePath } from './large-config-gen.js';
 
 export interface ReloadNumbers {
@@ -19,34 +21,69 @@ export interface ReloadNumbers {
   failed: number;
   longestRequestMs: number;
   longestOpsMs: number;
+  /** The load generator's own longest event-loop delay in the window (a floor under the longest request). */
+  clientLoopMaxMs: number;
+  /** The same figures for BASELINE_MS of the same load just before the reload. */
+  baseline: { requests: number; failed: number; longestRequestMs: number; longestOpsMs: number; clientLoopMaxMs: number };
+  /** Sampled every 50 ms from SIGHUP until the new generation is live (the compiler thread's heap is most of it). */
+  rssPeakMb: number;
+  /** 300 ms after the generation went live (the compiler thread may still hold its heap). */
   rssAfterMb: number;
+  /** Once the idle compiler thread has ended (3 s later): what the gateway holds between reloads. */
+  rssSettledMb: number;
 }
 
 export interface GatewayNumbers {
   startupMs: number;
+  /** When the gateway says it is ready (the compiler thread still holds its heap). */
   rssStartMb: number;
+  /** 3 s later, once the idle compiler thread has ended. */
+  rssStartSettledMb: number;
+  /** A reload with no requests running: the compiler thread has the machine to itself. */
+  idleReload: { totalMs: number; timings: Record<string, number>; rssPeakMb: number };
   reloads: ReloadNumbers[];
 }
 
 interface LogLine { msg?: string; [k: string]: unknown }
 
 const CONNECTIONS = 16;
+const BASELINE_MS = 3_000;
 
 export async function measureGateway(cli: string, configFile: string, apis: number, reloads: number): Promise<GatewayNumbers> {
   const t0 = performance.now();
   const child = spawnPinned(null, process.execPath, [cli, 'gateway', '--config', configFile, '--port', '0', '--ops-port', '0', '--workers', '2']);
   const logs: LogLine[] = [];
-  child.onLine((line) => { try { logs.push(JSON.parse(line) as LogLine); } catch { /* not ours */ } });
+  // Request-log lines (one per request, thousands a second) are skipped unparsed: keeping and
+  // searching them here took CPU from the gateway on the same two cores.
+  child.onLine((line) => {
+    if (line.includes('"type":"request"')) return;
+    try { logs.push(JSON.parse(line) as LogLine); } catch { /* not ours */ }
+  });
   try {
     const started = await gatewayReady(child, 600_000, 120_000);
     const startupMs = performance.now() - t0;
     const rssStartMb = rssBytes(child.pid) / 1048576;
+    await new Promise((r) => setTimeout(r, 3_000)); // the idle compiler thread ends after 2 s
+    const rssStartSettledMb = rssBytes(child.pid) / 1048576;
+    const idleReload = await reloadIdle(child, logs, 2);
     const out: ReloadNumbers[] = [];
-    for (let r = 0; r < reloads; r++) out.push(await reloadUnderLoad(child, logs, started.port, started.opsPort, apis, r + 2));
-    return { startupMs, rssStartMb, reloads: out };
+    for (let r = 0; r < reloads; r++) out.push(await reloadUnderLoad(child, logs, started.port, started.opsPort, apis, r + 3));
+    return { startupMs, rssStartMb, rssStartSettledMb, idleReload, reloads: out };
   } finally {
     await stopChild(child, 20_000);
   }
+}
+
+async function reloadIdle(child: Child, logs: LogLine[], generation: number): Promise<GatewayNumbers['idleReload']> {
+  const t0 = performance.now();
+  const rss = sampleRss(child.pid);
+  child.proc.kill('SIGHUP');
+  await waitFor(logs, (l) => l.msg === 'generation live' && l.generation === generation, 600_000);
+  const totalMs = performance.now() - t0;
+  const rssPeakMb = rss.stop() / 1048576;
+  const reloaded = logs.find((l) => l.msg === 'config reloaded' && l.generation === generation);
+  await new Promise((r) => setTimeout(r, 3_000)); // the next reload starts a fresh compiler thread, as a reload an hour later would
+  return { totalMs, timings: (reloaded?.timings ?? {}) as Record<string, number>, rssPeakMb };
 }
 
 async function reloadUnderLoad(child: Child, logs: LogLine[], port: number, opsPort: number, apis: number, generation: number): Promise<ReloadNumbers> {
@@ -81,21 +118,36 @@ async function reloadUnderLoad(child: Child, logs: LogLine[], port: number, opsP
   };
   const clients = Array.from({ length: CONNECTIONS }, client);
   const probing = probe();
-  await new Promise((r) => setTimeout(r, 500)); // load running before the reload starts
+  await new Promise((r) => setTimeout(r, 500)); // load running before anything is measured
+  // The same load without a reload first: on two shared cores the longest request of any window
+  // is tens of milliseconds, and part of it is this process's own event loop (timed here too).
+  requests = failed = 0;
+  longestRequestMs = longestOpsMs = 0;
+  const loop = monitorEventLoopDelay({ resolution: 5 });
+  loop.enable();
+  await new Promise((r) => setTimeout(r, BASELINE_MS));
+  const baseline = { requests, failed, longestRequestMs, longestOpsMs, clientLoopMaxMs: loop.max / 1e6 };
+  loop.reset();
   requests = failed = 0;
   longestRequestMs = longestOpsMs = 0;
   const t0 = performance.now();
+  const rss = sampleRss(child.pid);
   child.proc.kill('SIGHUP');
   const live = await waitFor(logs, (l) => l.msg === 'generation live' && l.generation === generation, 600_000);
   const totalMs = performance.now() - t0;
+  const rssPeakMb = rss.stop() / 1048576;
   await new Promise((r) => setTimeout(r, 300));
+  loop.disable();
+  const clientLoopMaxMs = loop.max / 1e6;
   running = false;
   await Promise.all([...clients, probing]);
   await agent.close();
+  const rssAfterMb = rssBytes(child.pid) / 1048576;
+  await new Promise((r) => setTimeout(r, 3_000));
   const reloaded = logs.find((l) => l.msg === 'config reloaded' && l.generation === generation);
   return {
     totalMs, timings: (reloaded?.timings ?? {}) as Record<string, number>, workerBuildMs: (live.workerBuildMs ?? []) as number[],
-    requests, failed, longestRequestMs, longestOpsMs, rssAfterMb: rssBytes(child.pid) / 1048576,
+    requests, failed, longestRequestMs, longestOpsMs, clientLoopMaxMs, baseline, rssPeakMb, rssAfterMb, rssSettledMb: rssBytes(child.pid) / 1048576,
   };
 }
 

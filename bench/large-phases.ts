@@ -88,7 +88,7 @@ export function matchCost(table: SharedRouteTable, apis: number, hot = apis): nu
     const i = Math.floor(((k * 2654435761) % spread) * (apis / spread));
     const { method, host, path } = samplePath(i, k);
     const parsed = newParsedPath();
-    if (parseRequestPath(path, parsed) !== 0) throw new Error(`bad sample path ${path}`);
+    if (parseRequestPath(path.split('?')[0], parsed) !== 0) throw new Error(`bad sample path ${path}`);
     return { methodCode: METHOD_CODES[method], host, parsed };
   });
   const out = newRouteMatch();
