@@ -68,9 +68,16 @@ class ChainSets {
   }
 }
 
-function originAndBase(serviceUrl: string): { origin: string; basePath: string; host: string } {
-  const url = new URL(serviceUrl);
-  return { origin: url.origin, basePath: url.pathname.replace(/\/+$/, ''), host: url.host };
+type OriginAndBase = { origin: string; basePath: string; host: string };
+
+function originAndBase(serviceUrl: string, known: Map<string, OriginAndBase>): OriginAndBase {
+  let parts = known.get(serviceUrl);
+  if (parts === undefined) {
+    const url = new URL(serviceUrl);
+    parts = { origin: url.origin, basePath: url.pathname.replace(/\/+$/, ''), host: url.host };
+    known.set(serviceUrl, parts);
+  }
+  return parts;
 }
 
 /** Problems found while compiling (policies): the config is valid in shape but cannot be served. */
@@ -88,7 +95,7 @@ export function compileTable(config: GatewayConfig, backendTls: BackendTlsAssign
   const policies = compilePolicies(config, certificates);
   const authorizations = compileAuthorizations(config, entityProblems);
   if (policies.problems.length > 0 || entityProblems.length > 0) throw new ConfigCompileError([...entityProblems, ...policies.problems]);
-  const w = new TableWriter();
+  const w = new TableWriter(config.apis.length, config.apis.reduce((n, api) => n + api.operations.length, 0));
   const chainSets = new ChainSets();
   const templates = new TemplateMemo();
   // Parameter names of a template, written to `lists` once and shared by every operation using it.
@@ -107,10 +114,11 @@ export function compileTable(config: GatewayConfig, backendTls: BackendTlsAssign
   const productIndex = new Map<string, number[]>();
   config.products.forEach((p, i) => { for (const id of p.apis) { const list = productIndex.get(id) ?? []; if (!list.includes(i)) list.push(i); productIndex.set(id, list); } });
   const origins = new Map<string, number>();
+  const serviceUrls = new Map<string, OriginAndBase>();
   let opIndex = 0;
 
   config.apis.forEach((api, apiIndex) => {
-    const { origin, basePath, host } = originAndBase(api.serviceUrl);
+    const { origin, basePath, host } = originAndBase(api.serviceUrl, serviceUrls);
     const segments = suffixSegments(api.path);
     const hosts = (api.hostnames ?? []).map((h) => h.toLowerCase());
     hostnames.push(hosts);

@@ -9,7 +9,7 @@ export class GrowableInts<T extends Int32Array | Uint16Array> {
   length = 0;
 
   constructor(private readonly make: (capacity: number) => T, capacity = 1024) {
-    this.data = make(capacity);
+    this.data = make(Math.max(capacity, 16));
   }
 
   /** Room for `count` more values; returns where they start. Read `data` after this call: it may be a new array. */
@@ -44,5 +44,5 @@ export class GrowableInts<T extends Int32Array | Uint16Array> {
   }
 }
 
-export const int32s = (): GrowableInts<Int32Array> => new GrowableInts((n) => new Int32Array(n));
-export const uint16s = (): GrowableInts<Uint16Array> => new GrowableInts((n) => new Uint16Array(n));
+export const int32s = (capacity?: number): GrowableInts<Int32Array> => new GrowableInts((n) => new Int32Array(n), capacity);
+export const uint16s = (capacity?: number): GrowableInts<Uint16Array> => new GrowableInts((n) => new Uint16Array(n), capacity);
