@@ -16,7 +16,7 @@
  * is in the msgpack `meta` part.
  */
 export const TABLE_MAGIC = 0x4f505354; // "OPST"
-export const TABLE_LAYOUT_VERSION = 3;
+export const TABLE_LAYOUT_VERSION = 4;
 
 /** Header slots (int32 indices). Offsets are in bytes from the start of the buffer. */
 export const H_MAGIC = 0;
@@ -55,7 +55,27 @@ export const N_END_COUNT = 6;
  */
 export const N_PATTERN_START = 7;
 export const N_PATTERN_COUNT = 8;
-export const NODE_STRIDE = 9;
+/**
+ * Start in `lists` of the node's edge directory, or -1. Nodes with DIRECTORY_MIN_EDGES static
+ * edges or more (the API trie's root: one edge per first suffix segment, tens of thousands in a
+ * large config) get one, so a lookup reads one bucket instead of binary-searching: 2^k + 1 entries
+ * (k = directoryBits(edge count)), entry b the first edge (counted from N_FIRST_EDGE) whose
+ * directoryBucket(hash, k) is b or more. Edges stay sorted by hash, so a bucket is a run of edges.
+ */
+export const N_EDGE_DIRECTORY = 9;
+export const NODE_STRIDE = 10;
+
+export const DIRECTORY_MIN_EDGES = 64;
+
+/** Bits of a directory for `edges` edges: about one edge per bucket. */
+export function directoryBits(edges: number): number {
+  return 32 - Math.clz32(edges - 1);
+}
+
+/** A hash's bucket: its top k bits, with the sign bit flipped so buckets follow the signed sort order. */
+export function directoryBucket(hash: number, bits: number): number {
+  return ((hash ^ 0x80000000) >>> 0) >>> (32 - bits);
+}
 
 /** An edge to a static child; a node's edges are sorted by hash so lookup can stop early. */
 export const E_HASH = 0;

@@ -145,7 +145,7 @@ describe('compileTable determinism', () => {
   });
 });
 
-describe('router differential: wide nodes (binary search over many edges)', () => {
+describe('router differential: wide nodes (an edge directory at 400 edges, binary search at 40)', () => {
   test('400 API suffixes × 40 static operations: shared table and reference agree, hits and misses', () => {
     const words = Array.from({ length: 40 }, (_, i) => `r${i.toString(36)}x${(i * 7919).toString(36)}`);
     const raw = {

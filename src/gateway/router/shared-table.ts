@@ -189,15 +189,23 @@ export class SharedRouteTable {
   /**
    * Edges are sorted by hash. Few edges (most nodes): scan until the hash passes the wanted one.
    * Many (the API trie's root holds one edge per first suffix segment: tens of thousands in a
-   * large config): binary search to the first edge with that hash, so a lookup costs the same
-   * log-steps whether the config has 10 APIs or 50,000.
+   * large config): the node's directory gives the run of edges in the hash's bucket, about one,
+   * so a lookup costs about the same whether the config has 10 APIs or 50,000 (a binary search
+   * over 33,000 root edges was 15 dependent reads, most of them cache misses). In between: binary
+   * search to the first edge with that hash.
    */
   private staticChild(node: number, segment: string, hash: number): number {
     const base = node * L.NODE_STRIDE;
     let first = this.nodes[base + L.N_FIRST_EDGE];
-    const end = first + this.nodes[base + L.N_EDGE_COUNT];
+    const count = this.nodes[base + L.N_EDGE_COUNT];
+    let end = first + count;
     const edges = this.edges;
-    if (end - first > LINEAR_EDGES) {
+    const directory = this.nodes[base + L.N_EDGE_DIRECTORY];
+    if (directory >= 0) {
+      const bucket = directory + L.directoryBucket(hash, L.directoryBits(count));
+      end = first + this.lists[bucket + 1];
+      first += this.lists[bucket];
+    } else if (count > LINEAR_EDGES) {
       let hi = end;
       while (first < hi) {
         const mid = (first + hi) >>> 1;

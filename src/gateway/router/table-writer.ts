@@ -134,6 +134,7 @@ export class TableWriter {
       const n = order[i];
       const firstEdge = this.edges.length / L.EDGE_STRIDE;
       let edgeCount = 0;
+      let directory = -1;
       if (n.statics !== null) {
         edgeCount = n.statics.size;
         if (edgeCount === 1) {
@@ -148,6 +149,7 @@ export class TableWriter {
             number(e.node);
             this.edge(e.hash, e.key, e.node.index);
           }
+          if (statics.length >= L.DIRECTORY_MIN_EDGES) directory = this.edgeDirectory(statics);
         }
       }
       let patternStart = this.lists.length;
@@ -173,8 +175,23 @@ export class TableWriter {
       d[at + L.N_END_COUNT] = n.ends.length;
       d[at + L.N_PATTERN_START] = patternStart;
       d[at + L.N_PATTERN_COUNT] = patternCount;
+      d[at + L.N_EDGE_DIRECTORY] = directory;
     }
     return root.index;
+  }
+
+  /** A wide node's edge directory (table-layout.ts, N_EDGE_DIRECTORY) over its sorted edges; returns its start in `lists`. */
+  private edgeDirectory(sorted: readonly StaticEdge[]): number {
+    const bits = L.directoryBits(sorted.length);
+    const buckets = 2 ** bits;
+    const start = this.lists.reserve(buckets + 1);
+    const d = this.lists.data;
+    let e = 0;
+    for (let b = 0; b <= buckets; b++) {
+      while (e < sorted.length && L.directoryBucket(sorted[e].hash, bits) < b) e++;
+      d[start + b] = e;
+    }
+    return start;
   }
 
   private edge(hash: number, key: string, childIndex: number): void {
