@@ -13,7 +13,7 @@
  *   keys kept;
  * - a failed fetch keeps the last good keys (`lastError` says why).
  */
-import { request } from 'undici';
+import { undiciRequest as request } from '../../shared/lazy-undici.js';
 import { importKeys, keysFromJwkJson, type JwtKey } from './validate-jwt-keys.js';
 
 export const UNKNOWN_KID_COOLDOWN_MS = 30_000;
