@@ -3,7 +3,8 @@
  * noise of a proxied run. Part 1: one HDR record with each hdr-histogram-js variant (what chose
  * WASM, src/gateway/telemetry/hdr.ts). Part 2: a worker's end-of-request hook with metrics only,
  * request logs only, and both (lines written into the batch buffer; the batch goes to a counter,
- * not stdout). Part 3: the primary's stdout writer into a pipe.
+ * not stdout). Part 3: the primary's stdout writer into a pipe. Part 4: a second's report with
+ * 100-2,000 busy operations, in the worker and in the primary.
  * The whole-gateway figure (stdout through the primary included) is the `telemetry-off` scenario
  * of `npm run bench`.
  */
@@ -16,7 +17,8 @@ import { StdoutOwner } from '../src/gateway/primary/stdout-owner.js';
 import * as hdr from 'hdr-histogram-js';
 import { WorkerTelemetry, type SeriesSource } from '../src/gateway/telemetry/worker-telemetry.js';
 import type { ClientResponse } from '../src/http1/server/client-response.js';
-import type { GatewaySettings } from '../src/shared/config-schema.js';
+import { DEFAULT_LATENCY_BUCKETS, type GatewaySettings } from '../src/shared/config-schema.js';
+import { TelemetryAggregator } from '../src/gateway/telemetry/aggregator.js';
 
 const cpuUs = (from: NodeJS.CpuUsage) => { const u = process.cpuUsage(from); return u.user + u.system; };
 
@@ -98,6 +100,43 @@ async function stdoutPipe(): Promise<void> {
   process.stdout.write(`stdout writer, 256 KiB batches into a pipe: ${ns.toFixed(0)} ns CPU per line (${lines} lines)\n`);
 }
 
+/**
+ * Part 4: one second's report with many busy operations (a large config under spread traffic):
+ * the worker's report() (every busy series' deltas, histograms encoded) and the primary's ingest
+ * of it, both synchronous on their thread: what a worker's event loop stalls for once a second.
+ */
+function busySeries(): void {
+  for (const busy of [100, 1000, 2000]) {
+    const telemetry = new WorkerTelemetry(0, () => true);
+    const gen: SeriesSource = { operationCount: busy, telemetrySeries: null, operationIds: (op) => ({ apiId: `api-${op}`, operationId: 'get-item' }) };
+    const settings = { telemetry: { enabled: true, buckets: [] }, requestLog: { enabled: false, sample: 1 } } as unknown as GatewaySettings;
+    const ended = telemetry.configure(settings)!;
+    const aggregator = new TelemetryAggregator(DEFAULT_LATENCY_BUCKETS, 3_600_000);
+    const rounds = 5;
+    let workerUs = 0;
+    let primaryUs = 0;
+    for (let round = 0; round <= rounds; round++) {
+      for (let op = 0; op < busy; op++) {
+        const series = telemetry.seriesFor(gen, op);
+        for (let k = 0; k < 3; k++) {
+          const t = performance.now();
+          ended({ startedAt: t - 0.3 - k * 0.2, statusSent: 200, requestBytes: 100, responseBytes: 200, series, errorCode: null, backendStartedAt: t - 0.2, backendEndedAt: t - 0.05, cacheResult: null, logged: false } as unknown as ClientResponse);
+        }
+      }
+      let from = process.cpuUsage();
+      const report = telemetry.report();
+      const w = cpuUs(from);
+      from = process.cpuUsage();
+      aggregator.ingest(report);
+      const p = cpuUs(from);
+      if (round > 0) { workerUs += w; primaryUs += p; } // round 0 warms up
+    }
+    aggregator.close();
+    process.stdout.write(`report of ${busy} busy operations: worker ${(workerUs / rounds / 1000).toFixed(1)} ms, primary ingest ${(primaryUs / rounds / 1000).toFixed(1)} ms CPU per second's report\n`);
+  }
+}
+
 hdrVariants();
 hook();
+busySeries();
 await stdoutPipe();

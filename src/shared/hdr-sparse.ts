@@ -51,6 +51,12 @@ export class HdrShape {
     return this.bucket(index).value;
   }
 
+  /** The middle of the bucket's range, as hdr-histogram-js's medianEquivalentValue gives it. */
+  medianEquivalentValue(index: number): number {
+    const { value, size } = this.bucket(index);
+    return value + Math.floor(size / 2);
+  }
+
   /** What hdr-histogram-js reports for a percentile that lands in this bucket. */
   highestEquivalentValue(index: number): number {
     const { value, size } = this.bucket(index);

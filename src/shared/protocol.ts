@@ -152,8 +152,9 @@ export interface SeriesDelta {
   totalSumUs: number;
   backendSumUs: number;
   gatewaySumUs: number;
-  totalHist: string;
-  /** '' when no request of the interval reached a backend. */
-  backendHist: string;
-  gatewayHist: string;
+  /** The interval's histograms, HDR V2 uncompressed (telemetry/hdr.ts encodeDelta). */
+  totalHist: Uint8Array;
+  /** null when no request of the interval reached a backend. */
+  backendHist: Uint8Array | null;
+  gatewayHist: Uint8Array;
 }

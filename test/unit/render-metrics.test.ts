@@ -4,21 +4,21 @@ import assert from 'node:assert/strict';
 import { pack } from 'msgpackr';
 import { TelemetryAggregator } from '../../src/gateway/telemetry/aggregator.js';
 import { renderTelemetry } from '../../src/gateway/telemetry/render-metrics.js';
-import { encodeHistogram, recordingHistogram } from '../../src/gateway/telemetry/hdr.js';
+import { encodeDelta, recordingHistogram } from '../../src/gateway/telemetry/hdr.js';
 import type { TelemetryReport } from '../../src/shared/protocol.js';
 import { Metrics } from '../support/prometheus.js';
 
 test('operation ids with quotes, backslashes and newlines survive the text format', () => {
   const h = recordingHistogram();
   h.recordValue(1500);
-  const hist = encodeHistogram(h);
+  const hist = encodeDelta(h);
   h.destroy();
   const odd = 'say "hi"\\now\nnext';
   const report: TelemetryReport = {
     worker: 0, at: Date.now(), loopDelayP99Ms: 0, loopDelayMaxMs: 0, requestLogDropped: 3,
     series: [{
       apiId: 'api-1', operationId: odd, requests: 1, errors: 0, statuses: [201, 1], errorCodes: { OUTPOST_ERR_RATE_LIMITED: 1, 'not a code': 5 }, cache: { hit: 1 },
-      requestBytes: 10, responseBytes: 20, totalSumUs: 1500, backendSumUs: 0, gatewaySumUs: 1500, totalHist: hist, backendHist: '', gatewayHist: hist,
+      requestBytes: 10, responseBytes: 20, totalSumUs: 1500, backendSumUs: 0, gatewaySumUs: 1500, totalHist: hist, backendHist: null, gatewayHist: hist,
     }],
   };
   const agg = new TelemetryAggregator([0.001, 0.002], 3_600_000);

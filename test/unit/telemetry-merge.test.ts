@@ -7,7 +7,10 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { pack } from 'msgpackr';
-import { decodeHistogram, encodeHistogram, mergingHistogram, recordingHistogram } from '../../src/gateway/telemetry/hdr.js';
+import * as hdr from 'hdr-histogram-js';
+import { decodeDelta, encodeDelta, HIGHEST_US, recordingHistogram, SIGNIFICANT_DIGITS } from '../../src/gateway/telemetry/hdr.js';
+import { decodeHistogram, MergedHistogram } from '../../src/shared/telemetry-histogram.js';
+import { packSparse, shapeOf } from '../../src/shared/hdr-sparse.js';
 import { TelemetryAggregator } from '../../src/gateway/telemetry/aggregator.js';
 import type { SeriesDelta, TelemetryReport } from '../../src/shared/protocol.js';
 import type { MinuteAggregate } from '../../src/shared/telemetry-types.js';
@@ -26,29 +29,54 @@ function samples(n: number, seed: number): number[] {
   return out;
 }
 
+/** The library's own histogram in the workers' shape: the reference every merge must equal. */
+const reference = () => hdr.build({ lowestDiscernibleValue: 1, highestTrackableValue: HIGHEST_US, numberOfSignificantValueDigits: SIGNIFICANT_DIGITS, bitBucketSize: 32 });
+
 test('percentiles merged from several workers equal those of one histogram fed all samples', () => {
   const perWorker = [samples(5000, 1), samples(3000, 2), samples(7000, 3), samples(10, 4)];
-  const single = mergingHistogram();
+  const single = reference();
   for (const s of perWorker.flat()) single.recordValue(s);
 
-  // Each worker records in its own (WASM) histogram and sends it encoded; the primary decodes and adds.
-  const merged = mergingHistogram();
+  // Each worker records in its own (WASM) histogram and sends its counts; the primary decodes and adds.
+  const merged = new MergedHistogram();
   for (const values of perWorker) {
     const h = recordingHistogram();
     for (const v of values) h.recordValue(v);
-    merged.add(decodeHistogram(encodeHistogram(h)));
+    merged.add(decodeDelta(encodeDelta(h)));
     h.destroy();
   }
   assert.equal(merged.totalCount, single.totalCount);
-  for (const p of PERCENTILES) assert.equal(merged.getValueAtPercentile(p), single.getValueAtPercentile(p), `p${p}`);
-  // The maximum is kept to the histograms' resolution (two significant digits: 1%).
-  assert.ok(Math.abs(merged.maxValue - single.maxValue) <= single.maxValue * 0.01, `max ${merged.maxValue} vs ${single.maxValue}`);
+  for (const p of PERCENTILES) assert.equal(merged.percentileMs(p), Math.round(single.getValueAtPercentile(p)) / 1000, `p${p}`);
+});
+
+test('a worker delta carries exactly the counts recorded, in a few bytes, and only in the workers\' shape', () => {
+  const h = recordingHistogram();
+  for (const v of [3, 3, 250, 1_000_000, HIGHEST_US]) h.recordValue(v);
+  const bytes = encodeDelta(h);
+  h.destroy();
+  assert.ok(bytes.length < 80, `${bytes.length} bytes`);
+  const sparse = decodeDelta(bytes);
+  assert.equal(sparse.totalCount, 5);
+  const single = reference();
+  for (const v of [3, 3, 250, 1_000_000, HIGHEST_US]) single.recordValue(v);
+  const js = single as unknown as hdr.JsHistogram;
+  const expected: Array<[number, number]> = [];
+  for (let i = 0; i < js.countsArrayLength; i++) if (js.getCountAtIndex(i) > 0) expected.push([i, js.getCountAtIndex(i)]);
+  assert.deepEqual(sparse.indices.map((index, k) => [index, sparse.counts[k]]), expected);
+  // The JS fallback (no WebAssembly) encodes the same counts the same way.
+  assert.deepEqual([...encodeDelta(single)], [...bytes]);
+  // Three digits, or another range: a valid V2 histogram, but not what the workers record.
+  for (const [digits, highest] of [[3, HIGHEST_US], [2, 1_000_000]]) {
+    const other = packSparse({ shape: shapeOf(digits, 1), highest, indices: [5], counts: [1], totalCount: 1 });
+    assert.throws(() => decodeDelta(other), /shape/);
+  }
+  assert.throws(() => decodeDelta(new Uint8Array([1, 2, 3])), /not an uncompressed HDR V2 histogram/);
 });
 
 function delta(values: number[]): SeriesDelta {
   const h = recordingHistogram();
   for (const v of values) h.recordValue(v);
-  const encoded = encodeHistogram(h);
+  const encoded = encodeDelta(h);
   h.destroy();
   const sum = values.reduce((a, b) => a + b, 0);
   return {
@@ -81,10 +109,14 @@ test('the sink gets additive per-minute rows: counts summed, histograms merged a
   assert.equal(first.requests, 1000);
   assert.deepEqual(first.statuses, { 200: 998, 502: 2 });
   assert.equal(first.errors, 2);
-  const single = mergingHistogram();
+  const single = reference();
   for (const v of [...a, ...b]) single.recordValue(v);
-  const uploaded = decodeHistogram(first.totalHist);
+  // The uploaded form is what hdr-histogram-js decodes (the control plane's wire format did not change).
+  const uploaded = hdr.decodeFromCompressedBase64(first.totalHist, 32, false);
   for (const p of PERCENTILES) assert.equal(uploaded.getValueAtPercentile(p), single.getValueAtPercentile(p), `p${p}`);
+  const merged = new MergedHistogram();
+  merged.add(decodeHistogram(first.totalHist));
+  assert.equal(merged.totalCount, 1000);
   assert.equal(second.minute, minute + 60_000);
   assert.equal(second.requests, 5);
   // /metrics kept the cumulative view of all three reports.
@@ -97,5 +129,17 @@ test('a report that does not decode is counted, not thrown', () => {
   const agg = new TelemetryAggregator(DEFAULT_LATENCY_BUCKETS, 3_600_000);
   agg.ingest(new Uint8Array([0xc1]));
   assert.equal(agg.reportsRejected, 1);
+  agg.close();
+});
+
+test('a series whose histogram does not decode is counted and skipped; the report\'s other series count', () => {
+  const agg = new TelemetryAggregator(DEFAULT_LATENCY_BUCKETS, 3_600_000);
+  const good = delta([100, 200]);
+  const bad = { ...delta([300]), operationId: 'bad', totalHist: new Uint8Array([9, 9, 9]) };
+  const r: TelemetryReport = { worker: 0, at: Date.now(), series: [bad, good], loopDelayP99Ms: 0, loopDelayMaxMs: 0, requestLogDropped: 0 };
+  agg.ingest(new Uint8Array(pack(r)));
+  assert.equal(agg.reportsRejected, 1);
+  assert.equal(agg.prometheus.series.get('orders\nget')!.total.count, 2);
+  assert.equal(agg.prometheus.series.has('orders\nbad'), false);
   agg.close();
 });

@@ -11,6 +11,7 @@ import { errorFields, log } from '../../shared/log.js';
 import { PrometheusSeries } from './prometheus-series.js';
 import { MinuteRows } from './minute-rows.js';
 import { CustomMetricTable } from './custom-metrics.js';
+import { decodeDeltaHistograms, type DeltaHistograms } from './hdr.js';
 
 export const DEFAULT_UPLOAD_MS = 10_000;
 
@@ -71,8 +72,16 @@ export class TelemetryAggregator {
     }
     if (Array.isArray(report.custom)) this.custom.merge(report.custom, report.customDropped ?? 0);
     for (const delta of report.series) {
-      this.prometheus.add(delta);
-      if (this.sink !== null) this.rows.add(report.at, delta);
+      let hists: DeltaHistograms;
+      try {
+        hists = decodeDeltaHistograms(delta);
+      } catch (err) {
+        this.reportsRejected++;
+        log('warn', 'telemetry series did not decode', { apiId: String(delta.apiId), operationId: String(delta.operationId), ...errorFields(err) });
+        continue;
+      }
+      this.prometheus.add(delta, hists);
+      if (this.sink !== null) this.rows.add(report.at, delta, hists);
     }
   }
 

@@ -6,13 +6,14 @@
  */
 import type { MinuteAggregate } from '../../shared/telemetry-types.js';
 import type { SeriesDelta } from '../../shared/protocol.js';
-import { decodeHistogram, encodeHistogram, mergingHistogram, type Histogram } from './hdr.js';
+import { MergedHistogram } from '../../shared/telemetry-histogram.js';
+import type { DeltaHistograms } from './hdr.js';
 
 interface OpenRow {
   row: MinuteAggregate;
-  total: Histogram;
-  backend: Histogram;
-  gateway: Histogram;
+  total: MergedHistogram;
+  backend: MergedHistogram;
+  gateway: MergedHistogram;
 }
 
 export class MinuteRows {
@@ -20,7 +21,7 @@ export class MinuteRows {
 
   get size(): number { return this.open.size; }
 
-  add(atMs: number, d: SeriesDelta): void {
+  add(atMs: number, d: SeriesDelta, hists: DeltaHistograms): void {
     const minute = Math.floor(atMs / 60_000) * 60_000;
     const key = `${minute}\n${d.apiId}\n${d.operationId}`;
     let r = this.open.get(key);
@@ -30,7 +31,7 @@ export class MinuteRows {
           minute, apiId: d.apiId, operationId: d.operationId, requests: 0, errors: 0, statuses: {}, errorCodes: {}, cache: {},
           requestBytes: 0, responseBytes: 0, totalHist: '', backendHist: '', gatewayHist: '',
         },
-        total: mergingHistogram(), backend: mergingHistogram(), gateway: mergingHistogram(),
+        total: new MergedHistogram(), backend: new MergedHistogram(), gateway: new MergedHistogram(),
       };
       this.open.set(key, r);
     }
@@ -42,18 +43,18 @@ export class MinuteRows {
     for (const [result, n] of Object.entries(d.cache)) addTo(row.cache, result, n);
     row.requestBytes += d.requestBytes;
     row.responseBytes += d.responseBytes;
-    r.total.add(decodeHistogram(d.totalHist));
-    if (d.backendHist !== '') r.backend.add(decodeHistogram(d.backendHist));
-    r.gateway.add(decodeHistogram(d.gatewayHist));
+    r.total.add(hists.total);
+    if (hists.backend !== null) r.backend.add(hists.backend);
+    r.gateway.add(hists.gateway);
   }
 
   /** The rows since the last call, histograms encoded; empties the set. */
   take(): MinuteAggregate[] {
     const rows: MinuteAggregate[] = [];
     for (const r of this.open.values()) {
-      r.row.totalHist = encodeHistogram(r.total);
-      r.row.backendHist = encodeHistogram(r.backend);
-      r.row.gatewayHist = encodeHistogram(r.gateway);
+      r.row.totalHist = r.total.encode();
+      r.row.backendHist = r.backend.encode();
+      r.row.gatewayHist = r.gateway.encode();
       rows.push(r.row);
     }
     this.open.clear();

@@ -7,7 +7,8 @@
  * on reload) restart the histograms; counters keep counting.
  */
 import type { SeriesDelta } from '../../shared/protocol.js';
-import { decodeHistogram, forEachRecorded } from './hdr.js';
+import type { SparseHistogram } from '../../shared/hdr-sparse.js';
+import type { DeltaHistograms } from './hdr.js';
 import { MAX_SERIES } from './worker-telemetry.js';
 import { ERRORS } from '../../shared/errors.js';
 
@@ -22,15 +23,16 @@ export class LatencyHistogram {
 
   constructor(private boundsUs: Float64Array) { this.counts = new Float64Array(boundsUs.length + 1); }
 
-  add(encoded: string, sumUs: number): void {
-    if (encoded === '') return;
-    const h = decodeHistogram(encoded);
+  /** An interval's counts (null: the interval had none, as a backend histogram without backend calls). */
+  add(h: SparseHistogram | null, sumUs: number): void {
+    if (h === null) return;
     const bounds = this.boundsUs;
-    forEachRecorded(h, (valueUs, n) => {
+    for (let k = 0; k < h.indices.length; k++) {
+      const valueUs = h.shape.medianEquivalentValue(h.indices[k]);
       let i = 0;
       while (i < bounds.length && valueUs > bounds[i]) i++;
-      this.counts[i] += n;
-    });
+      this.counts[i] += h.counts[k];
+    }
     this.count += h.totalCount;
     this.sumSeconds += sumUs / 1e6;
   }
@@ -75,16 +77,16 @@ export class PrometheusSeries {
     for (const s of this.series.values()) for (const h of [s.total, s.backend, s.gateway]) h.rebucket(this.boundsUs);
   }
 
-  add(d: SeriesDelta): void {
+  add(d: SeriesDelta, hists: DeltaHistograms): void {
     const s = this.totalsFor(d.apiId, d.operationId);
     for (let i = 0; i < d.statuses.length; i += 2) s.statuses.set(d.statuses[i], (s.statuses.get(d.statuses[i]) ?? 0) + d.statuses[i + 1]);
     for (const [code, n] of Object.entries(d.errorCodes)) if (KNOWN_CODES.has(code)) s.errorCodes.set(code, (s.errorCodes.get(code) ?? 0) + n);
     for (const [result, n] of Object.entries(d.cache)) if (result === 'hit' || result === 'miss') s.cache.set(result, (s.cache.get(result) ?? 0) + n);
     s.requestBytes += d.requestBytes;
     s.responseBytes += d.responseBytes;
-    s.total.add(d.totalHist, d.totalSumUs);
-    s.backend.add(d.backendHist, d.backendSumUs);
-    s.gateway.add(d.gatewayHist, d.gatewaySumUs);
+    s.total.add(hists.total, d.totalSumUs);
+    s.backend.add(hists.backend, d.backendSumUs);
+    s.gateway.add(hists.gateway, d.gatewaySumUs);
   }
 
   private totalsFor(apiId: string, operationId: string): SeriesTotals {

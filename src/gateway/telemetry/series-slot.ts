@@ -8,7 +8,7 @@
 import type { ClientResponse } from '../../http1/server/client-response.js';
 import type { SeriesDelta } from '../../shared/protocol.js';
 import { ERRORS, type ErrorCode } from '../../shared/errors.js';
-import { encodeHistogram, recordingHistogram, toMicros, type Histogram } from './hdr.js';
+import { encodeDelta, recordingHistogram, toMicros, type Histogram } from './hdr.js';
 
 /** Reports (seconds) without a request after which a slot's histograms are freed. */
 const IDLE_REPORTS_BEFORE_RELEASE = 60;
@@ -86,8 +86,8 @@ export class SeriesSlot {
       errorCodes: this.errorCodes === null ? {} : Object.fromEntries(this.errorCodes), cache,
       requestBytes: this.requestBytes, responseBytes: this.responseBytes,
       totalSumUs: this.totalSumUs, backendSumUs: this.backendSumUs, gatewaySumUs: this.gatewaySumUs,
-      totalHist: encodeHistogram(this.total!), backendHist: this.backendCount > 0 ? encodeHistogram(this.backend!) : '',
-      gatewayHist: encodeHistogram(this.gateway!),
+      totalHist: encodeDelta(this.total!), backendHist: this.backendCount > 0 ? encodeDelta(this.backend!) : null,
+      gatewayHist: encodeDelta(this.gateway!),
     };
     this.reset();
     return delta;
