@@ -1,7 +1,7 @@
 /**
  * `node dist/bench/telemetry-micro.js`: in-process CPU cost of the request telemetry, without the
- * noise of a proxied run. Part 1: one HDR record with each hdr-histogram-js variant (what chose
- * WASM, src/gateway/telemetry/hdr.ts). Part 2: a worker's end-of-request hook with metrics only,
+ * noise of a proxied run. Part 1: one HDR record with each hdr-histogram-js variant and with the
+ * workers' sparse interval histogram (src/gateway/telemetry/interval-histogram.ts). Part 2: a worker's end-of-request hook with metrics only,
  * request logs only, and both (lines written into the batch buffer; the batch goes to a counter,
  * not stdout). Part 3: the primary's stdout writer into a pipe. Part 4: a second's report with
  * 100-2,000 busy operations, in the worker and in the primary.
@@ -15,6 +15,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { StdoutOwner } from '../src/gateway/primary/stdout-owner.js';
 import * as hdr from 'hdr-histogram-js';
+import { IntervalHistogram } from '../src/gateway/telemetry/interval-histogram.js';
 import { WorkerTelemetry, type SeriesSource } from '../src/gateway/telemetry/worker-telemetry.js';
 import type { ClientResponse } from '../src/http1/server/client-response.js';
 import { DEFAULT_LATENCY_BUCKETS, type GatewaySettings } from '../src/shared/config-schema.js';
@@ -39,6 +40,16 @@ function hdrVariants(): void {
     process.stdout.write(`hdr ${name}: ${(cpuUs(from) * 1000 / n).toFixed(0)} ns per record\n`);
     h.destroy();
   }
+  // What the workers use: the same buckets, kept sparse per interval (interval-histogram.ts); taken once a second as a worker does.
+  const interval = new IntervalHistogram();
+  for (let i = 0; i < 200_000; i++) interval.record(values[i & 4095]);
+  interval.take();
+  const from = process.cpuUsage();
+  for (let i = 0; i < n; i++) {
+    interval.record(values[i & 4095]);
+    if ((i & 0xffff) === 0xffff) interval.take();
+  }
+  process.stdout.write(`interval histogram (the workers'): ${(cpuUs(from) * 1000 / n).toFixed(0)} ns per record\n`);
 }
 
 function hook(): void {

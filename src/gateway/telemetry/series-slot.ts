@@ -1,14 +1,16 @@
 /**
  * One label set (API, operation) of a worker's telemetry: counters and three HDR histograms of
- * the requests since the last report. Recording writes numbers into fields, a typed array and
- * the histograms: nothing is allocated per request. `takeDelta` turns the interval into a
- * SeriesDelta and resets; a slot idle for a minute frees its histograms (WASM memory) until its
- * next request, so memory follows the busy operations, not every operation ever seen.
+ * the requests since the last report (interval-histogram.ts). Recording writes numbers into
+ * fields, a typed array and the histograms: nothing is allocated per request once a histogram has
+ * room for the buckets an interval hits. `takeDelta` turns the interval into a SeriesDelta and
+ * resets; a slot idle for a minute drops its histograms until its next request, so memory follows
+ * the busy operations, not every operation ever seen.
  */
 import type { ClientResponse } from '../../http1/server/client-response.js';
 import type { SeriesDelta } from '../../shared/protocol.js';
 import { ERRORS, type ErrorCode } from '../../shared/errors.js';
-import { encodeDelta, recordingHistogram, toMicros, type Histogram } from './hdr.js';
+import { toMicros } from './hdr.js';
+import { IntervalHistogram } from './interval-histogram.js';
 
 /** Reports (seconds) without a request after which a slot's histograms are freed. */
 const IDLE_REPORTS_BEFORE_RELEASE = 60;
@@ -27,11 +29,13 @@ export class SeriesSlot {
   cacheHits = 0;
   cacheMisses = 0;
   private readonly statuses = new Uint32Array(STATUS_SLOTS);
+  /** The status codes counted this interval: the report and the reset visit these, not 1,000 slots. */
+  private readonly statusesSeen: number[] = [];
   /** Keys come from the coded-error table only, so the map is bounded by its size. */
   private errorCodes: Map<string, number> | null = null;
-  private total: Histogram | null = null;
-  private backend: Histogram | null = null;
-  private gateway: Histogram | null = null;
+  private total: IntervalHistogram | null = null;
+  private backend: IntervalHistogram | null = null;
+  private gateway: IntervalHistogram | null = null;
   private idleReports = 0;
   /** The slot's ids as request-log bytes (request-log.ts operationFragment), made on first use. */
   logFragment: Uint8Array | null = null;
@@ -43,20 +47,21 @@ export class SeriesSlot {
     const status = res.statusSent;
     const totalUs = toMicros(now - res.startedAt);
     this.requests++;
-    this.statuses[status >= 100 && status < STATUS_SLOTS ? status : STATUS_SLOTS - 1]++;
+    const slot = status >= 100 && status < STATUS_SLOTS ? status : STATUS_SLOTS - 1;
+    if (this.statuses[slot]++ === 0) this.statusesSeen.push(slot);
     this.requestBytes += res.requestBytes;
     this.responseBytes += res.responseBytes;
-    this.total!.recordValue(totalUs);
+    this.total!.record(totalUs);
     this.totalSumUs += totalUs;
     let gatewayUs = totalUs;
     if (res.backendStartedAt > 0) {
       const backendUs = toMicros((res.backendEndedAt > 0 ? res.backendEndedAt : now) - res.backendStartedAt);
-      this.backend!.recordValue(backendUs);
+      this.backend!.record(backendUs);
       this.backendSumUs += backendUs;
       this.backendCount++;
       gatewayUs = totalUs > backendUs ? totalUs - backendUs : 0;
     }
-    this.gateway!.recordValue(gatewayUs);
+    this.gateway!.record(gatewayUs);
     this.gatewaySumUs += gatewayUs;
     const code = res.errorCode;
     if (code !== null) {
@@ -77,7 +82,8 @@ export class SeriesSlot {
     }
     this.idleReports = 0;
     const statuses: number[] = [];
-    for (let s = 0; s < STATUS_SLOTS; s++) if (this.statuses[s] !== 0) statuses.push(s, this.statuses[s]);
+    this.statusesSeen.sort((a, b) => a - b);
+    for (const s of this.statusesSeen) statuses.push(s, this.statuses[s]);
     const cache: Record<string, number> = {};
     if (this.cacheHits > 0) cache.hit = this.cacheHits;
     if (this.cacheMisses > 0) cache.miss = this.cacheMisses;
@@ -86,23 +92,22 @@ export class SeriesSlot {
       errorCodes: this.errorCodes === null ? {} : Object.fromEntries(this.errorCodes), cache,
       requestBytes: this.requestBytes, responseBytes: this.responseBytes,
       totalSumUs: this.totalSumUs, backendSumUs: this.backendSumUs, gatewaySumUs: this.gatewaySumUs,
-      totalHist: encodeDelta(this.total!), backendHist: this.backendCount > 0 ? encodeDelta(this.backend!) : null,
-      gatewayHist: encodeDelta(this.gateway!),
+      totalHist: this.total!.encode(), backendHist: this.backendCount > 0 ? this.backend!.encode() : null,
+      gatewayHist: this.gateway!.encode(),
     };
     this.reset();
     return delta;
   }
 
-  /** Frees the WASM histograms (worker exit, or idle for a minute). */
+  /** Drops the histograms (worker exit, or idle for a minute). */
   release(): void {
-    this.total?.destroy(); this.backend?.destroy(); this.gateway?.destroy();
     this.total = this.backend = this.gateway = null;
   }
 
   private allocate(): void {
-    this.total = recordingHistogram();
-    this.backend = recordingHistogram();
-    this.gateway = recordingHistogram();
+    this.total = new IntervalHistogram();
+    this.backend = new IntervalHistogram();
+    this.gateway = new IntervalHistogram();
     this.idleReports = 0;
   }
 
@@ -110,9 +115,9 @@ export class SeriesSlot {
     this.requests = this.errors = this.requestBytes = this.responseBytes = 0;
     this.totalSumUs = this.backendSumUs = this.gatewaySumUs = this.backendCount = 0;
     this.cacheHits = this.cacheMisses = 0;
-    this.statuses.fill(0);
+    for (const s of this.statusesSeen) this.statuses[s] = 0;
+    this.statusesSeen.length = 0;
     this.errorCodes?.clear();
-    this.total!.reset(); this.backend!.reset(); this.gateway!.reset();
   }
 }
 
