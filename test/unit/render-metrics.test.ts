@@ -4,15 +4,14 @@ import assert from 'node:assert/strict';
 import { pack } from 'msgpackr';
 import { TelemetryAggregator } from '../../src/gateway/telemetry/aggregator.js';
 import { renderTelemetry } from '../../src/gateway/telemetry/render-metrics.js';
-import { encodeDelta, recordingHistogram } from '../../src/gateway/telemetry/hdr.js';
+import { IntervalHistogram } from '../../src/gateway/telemetry/interval-histogram.js';
 import type { TelemetryReport } from '../../src/shared/protocol.js';
 import { Metrics } from '../support/prometheus.js';
 
 test('operation ids with quotes, backslashes and newlines survive the text format', () => {
-  const h = recordingHistogram();
-  h.recordValue(1500);
-  const hist = encodeDelta(h);
-  h.destroy();
+  const h = new IntervalHistogram();
+  h.record(1500);
+  const hist = h.encode();
   const odd = 'say "hi"\\now\nnext';
   const report: TelemetryReport = {
     worker: 0, at: Date.now(), loopDelayP99Ms: 0, loopDelayMaxMs: 0, requestLogDropped: 3,
