@@ -1,6 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { TableBuffers } from '../../src/gateway/primary/table-buffers.js';
+import { placeTable, TableBuffers } from '../../src/gateway/primary/table-buffers.js';
 
 const bytes = (n: number, fill = 1) => new Uint8Array(n).fill(fill);
 
@@ -44,4 +44,44 @@ test('table buffers: a larger table gets a larger buffer; capacity is a power of
   assert.equal(small.byteLength, 64 * 1024);
   const big = b.take(bytes(300_000));
   assert.equal(big.byteLength, 512 * 1024);
+});
+
+test('table buffers: a compile is lent the largest free buffer; a table that does not fit gets a new one and the lent one is free again', () => {
+  const b = new TableBuffers();
+  const small = b.take(bytes(10)); b.bind(small, 1);
+  const large = b.take(bytes(200_000)); b.bind(large, 2);
+  b.bind(b.take(bytes(10)), 3);
+  b.servedEverywhere(3); // small is free
+  b.bind(b.take(bytes(10)), 4);
+  b.servedEverywhere(4); // large is free too
+  assert.equal(b.counts().free, 1, 'small was reused by generation 4');
+  const lent = b.lend();
+  assert.equal(lent, large);
+  assert.equal(b.lend(), null, 'nothing else is free');
+  // The thread's table is larger than the lent buffer: a new buffer, and the lent one goes back.
+  const bigger = placeTable(bytes(300_000, 7), lent);
+  assert.notEqual(bigger, lent);
+  assert.equal(bigger.byteLength, 512 * 1024);
+  b.adopt(bigger, lent);
+  assert.equal(b.lend(), large);
+  // A table that fits is written into the lent buffer itself.
+  const same = placeTable(bytes(150_000, 9), large);
+  assert.equal(same, large);
+  assert.equal(new Uint8Array(same)[149_999], 9);
+  b.adopt(same, large);
+  assert.deepEqual(b.counts(), { held: 4, free: 0, allocated: 4 });
+});
+
+test('table buffers: a compile that gives no table hands its lent buffer back', () => {
+  const b = new TableBuffers();
+  b.bind(b.take(bytes(10)), 1);
+  b.bind(b.take(bytes(10)), 2);
+  b.bind(b.take(bytes(10)), 3);
+  b.servedEverywhere(3);
+  const lent = b.lend();
+  assert.notEqual(lent, null);
+  assert.equal(b.counts().free, 0);
+  b.giveBack(lent);
+  assert.equal(b.counts().free, 1);
+  assert.equal(b.lend(), lent);
 });

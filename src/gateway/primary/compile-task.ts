@@ -5,13 +5,13 @@
  * A config file is read, parsed and validated here too, not in the primary: for 50,000 APIs that is
  * seconds of CPU and a graph of millions of objects, which would block the primary's event loop and,
  * posted to this thread, be copied once more by structured clone. The primary gets back only what it
- * keeps: the gateway settings, the API count and the table bytes (transferred, not copied).
+ * keeps: the gateway settings, the API count and the table, written into a SharedArrayBuffer here
+ * (one the primary lent when it fits, table-buffers.ts), so the primary copies nothing.
  *
  * The TLS files a config names are read here as well, with the config (config-files.ts): backend
  * CA bundles and client certificates go into the table, the HTTPS listener's certificates back to
  * the primary, which sends them to the request workers (they never read files).
  */
-import { move, transferableSymbol, valueSymbol } from 'piscina';
 import { performance } from 'node:perf_hooks';
 import type { ConfigProblem, GatewayConfig, GatewaySettings } from '../../shared/config-schema.js';
 import { compileTable, ConfigCompileError } from '../router/compile-table.js';
@@ -20,6 +20,7 @@ import { readConfigFiles } from './config-files.js';
 import type { LoadedHttps } from '../tls/https-material.js';
 import { withRedisUrlOverride } from '../redis/redis-settings.js';
 import { nativeAddon } from '../native.js';
+import { placeTable } from './table-buffers.js';
 
 /**
  * This thread runs at a lower priority than the request workers (nice 10: about a tenth of a
@@ -38,13 +39,16 @@ export type CompileInput =
    */
   | { kind: 'file'; file: string; unchangedHash: string | null; redisUrl?: string };
 
+/** `spare`: a free table buffer the primary lends (table-buffers.ts); the table is written into it when it fits. */
+export type CompileTask = CompileInput & { spare: SharedArrayBuffer | null };
+
 /** `https` (in a table): the HTTPS listener's certificates, read and checked; null without gateway.tls. */
 export type CompileOutcome =
-  | { kind: 'table'; bytes: Uint8Array; settings: GatewaySettings; apis: number; sourceHash: string | null; timings: Record<string, number>; https: LoadedHttps | null }
+  | { kind: 'table'; buffer: SharedArrayBuffer; settings: GatewaySettings; apis: number; sourceHash: string | null; timings: Record<string, number>; https: LoadedHttps | null }
   | { kind: 'problems'; problems: ConfigProblem[]; sourceHash: string | null }
   | { kind: 'unchanged' };
 
-export default async function compile(input: CompileInput): Promise<CompileOutcome> {
+export default async function compile(input: CompileTask): Promise<CompileOutcome> {
   let config: GatewayConfig;
   let sourceHash: string | null = null;
   let timings: Record<string, number> = {};
@@ -64,12 +68,13 @@ export default async function compile(input: CompileInput): Promise<CompileOutco
   const t0 = performance.now();
   try {
     const bytes = compileTable(config, files.files.backendTls);
-    const outcome: CompileOutcome = {
-      kind: 'table', bytes, settings: config.gateway, apis: config.apis.length, sourceHash,
-      timings: { ...timings, tlsFilesMs: t0 - tFiles, compileMs: performance.now() - t0 }, https: files.files.https,
+    const t1 = performance.now();
+    // Shared memory: the primary and then the workers get this buffer itself, nothing is copied after this.
+    const buffer = placeTable(bytes, input.spare);
+    return {
+      kind: 'table', buffer, settings: config.gateway, apis: config.apis.length, sourceHash,
+      timings: { ...timings, tlsFilesMs: t0 - tFiles, compileMs: t1 - t0, placeMs: performance.now() - t1 }, https: files.files.https,
     };
-    // Piscina's transferable wrapper: the table bytes are moved to the primary, not copied.
-    return move({ [transferableSymbol]: [bytes.buffer], [valueSymbol]: outcome } as unknown as ArrayBuffer) as unknown as CompileOutcome;
   } catch (err) {
     if (err instanceof ConfigCompileError) return { kind: 'problems', problems: err.problems, sourceHash };
     throw err;

@@ -17,6 +17,24 @@
 /** Capacity is rounded up to a power of two (at least 64 KiB), so a table that grows a little fits the same buffer. */
 const MIN_CAPACITY = 64 * 1024;
 
+export function tableCapacity(size: number): number {
+  let capacity = MIN_CAPACITY;
+  while (capacity < size) capacity *= 2;
+  return capacity;
+}
+
+/**
+ * The compiler thread's side: `bytes` written into `spare` (a free buffer the primary lent) when
+ * it fits, else into a new buffer. The copy is made there, not in the primary: for a 57 MB table
+ * it took 160 ms of the primary's event loop (fresh pages faulted in, then written), and the ops
+ * port waited that long.
+ */
+export function placeTable(bytes: Uint8Array, spare: SharedArrayBuffer | null): SharedArrayBuffer {
+  const buffer = spare !== null && spare.byteLength >= bytes.byteLength ? spare : new SharedArrayBuffer(tableCapacity(bytes.byteLength));
+  new Uint8Array(buffer, 0, bytes.byteLength).set(bytes);
+  return buffer;
+}
+
 interface Held { buffer: SharedArrayBuffer; seq: number; generation: number | null }
 
 export class TableBuffers {
@@ -25,20 +43,37 @@ export class TableBuffers {
   private seq = 0;
   allocated = 0;
 
-  /** A buffer holding `bytes`: the smallest free one that fits, else a new one. */
-  take(bytes: Uint8Array): SharedArrayBuffer {
-    let best = -1;
-    for (let i = 0; i < this.free.length; i++) {
-      const b = this.free[i];
-      if (b.byteLength >= bytes.byteLength && (best < 0 || b.byteLength < this.free[best].byteLength)) best = i;
+  /** The largest free buffer, taken off the free list for a compile (give it back or adopt it); null when none is free. */
+  lend(): SharedArrayBuffer | null {
+    if (this.free.length === 0) return null;
+    let largest = 0;
+    for (let i = 1; i < this.free.length; i++) if (this.free[i].byteLength > this.free[largest].byteLength) largest = i;
+    return this.free.splice(largest, 1)[0];
+  }
+
+  /** A compile that gave no table (problems, unchanged, failure): the lent buffer is free again. */
+  giveBack(lent: SharedArrayBuffer | null): void {
+    if (lent !== null) this.free.push(lent);
+  }
+
+  /** `buffer` now holds a compiled table: the lent one, or a new one (then the lent one is free again). */
+  adopt(buffer: SharedArrayBuffer, lent: SharedArrayBuffer | null): void {
+    if (buffer !== lent) {
+      this.allocated++;
+      this.giveBack(lent);
     }
-    const buffer = best >= 0 ? this.free.splice(best, 1)[0] : this.allocate(bytes.byteLength);
-    new Uint8Array(buffer).set(bytes);
     this.held.push({ buffer, seq: this.seq++, generation: null });
+  }
+
+  /** `bytes` placed as a compile would place them (placeTable), in this primary's thread: tests. */
+  take(bytes: Uint8Array): SharedArrayBuffer {
+    const lent = this.lend();
+    const buffer = placeTable(bytes, lent);
+    this.adopt(buffer, lent);
     return buffer;
   }
 
-  /** `buffer` (from take) was published as `generation`. */
+  /** `buffer` (adopted) was published as `generation`. */
   bind(buffer: SharedArrayBuffer, generation: number): void {
     const entry = this.held.find((h) => h.buffer === buffer);
     if (entry) entry.generation = generation;
@@ -59,12 +94,5 @@ export class TableBuffers {
   /** Buffers in use and free, for tests and metrics. */
   counts(): { held: number; free: number; allocated: number } {
     return { held: this.held.length, free: this.free.length, allocated: this.allocated };
-  }
-
-  private allocate(size: number): SharedArrayBuffer {
-    let capacity = MIN_CAPACITY;
-    while (capacity < size) capacity *= 2;
-    this.allocated++;
-    return new SharedArrayBuffer(capacity);
   }
 }

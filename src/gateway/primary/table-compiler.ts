@@ -1,12 +1,13 @@
 /**
- * The primary's side of compilation: a one-thread piscina pool, and publishing the result into a
- * SharedArrayBuffer from TableBuffers. A generation's buffer is not written again while any worker
- * may still read it (see table-buffers.ts), so workers read it in place without locks.
+ * The primary's side of compilation: a one-thread piscina pool that writes each table into a
+ * SharedArrayBuffer of TableBuffers (lent to it, or new and adopted). A generation's buffer is not
+ * written again while any worker may still read it (see table-buffers.ts), so workers read it in
+ * place without locks.
  */
 import { Piscina } from 'piscina';
 import { TableBuffers } from './table-buffers.js';
 import type { ConfigProblem, GatewaySettings } from '../../shared/config-schema.js';
-import type { CompileInput, CompileOutcome } from './compile-task.js';
+import type { CompileInput, CompileOutcome, CompileTask } from './compile-task.js';
 import type { LoadedHttps } from '../tls/https-material.js';
 
 export type Compiled =
@@ -29,12 +30,26 @@ export class TableCompiler {
     resourceLimits: { maxYoungGenerationSizeMb: 96 },
   });
 
-  /** A validated config, or a config file (read, parsed and validated in the compiler thread), into shared memory. */
+  /**
+   * A validated config, or a config file (read, parsed and validated in the compiler thread), into
+   * shared memory: a free buffer is lent to the thread, which writes the table into it (or into a
+   * new one when it does not fit); compiles run one at a time (the callers chain them).
+   */
   async compile(input: CompileInput): Promise<Compiled> {
-    const outcome = (await this.pool.run(input)) as CompileOutcome;
-    if (outcome.kind !== 'table') return outcome;
-    const { bytes, ...rest } = outcome;
-    return { ...rest, buffer: this.buffers.take(bytes) };
+    const spare = this.buffers.lend();
+    let outcome: CompileOutcome;
+    try {
+      outcome = (await this.pool.run({ ...input, spare } satisfies CompileTask)) as CompileOutcome;
+    } catch (err) {
+      this.buffers.giveBack(spare);
+      throw err;
+    }
+    if (outcome.kind !== 'table') {
+      this.buffers.giveBack(spare);
+      return outcome;
+    }
+    this.buffers.adopt(outcome.buffer, spare);
+    return outcome;
   }
 
   async close(): Promise<void> {
