@@ -53,3 +53,20 @@ test('what a worker sends decodes to the same counts (the primary\'s side)', () 
   assert.deepEqual(decoded.indices.map((index, k) => [index, decoded.counts[k]]), libraryPairs(sample));
   assert.equal(decoded.totalCount, sample.length);
 });
+
+test('a second that hit many buckets grows the table; the next quiet second shrinks it back', () => {
+  const h = new IntervalHistogram();
+  const spread = values(20_000, 11);
+  for (const v of spread) h.record(v);
+  const grown = h.capacity;
+  const taken = h.take();
+  assert.ok(grown >= taken.indices.length * 2, `${grown} slots for ${taken.indices.length} buckets`);
+  assert.ok(grown >= 1024, `${grown} slots`);
+  for (const v of [100, 100, 120]) h.record(v);
+  h.take();
+  assert.ok(h.capacity <= 32, `${h.capacity} slots after a quiet second`);
+  // Still exact after shrinking.
+  for (const v of [100, 100, 120, 5000]) h.record(v);
+  const quiet = h.take();
+  assert.deepEqual(quiet.indices.map((index, k) => [index, quiet.counts[k]]), libraryPairs([100, 100, 120, 5000]));
+});

@@ -35,6 +35,11 @@ export function bucketOf(value: number): number {
 }
 
 export class IntervalHistogram {
+  /** Slots in the table (tests: memory follows what the last interval needed). */
+  get capacity(): number {
+    return this.keys.length;
+  }
+
   /** Bucket index + 1 per slot; 0 is an empty slot. */
   private keys = new Int32Array(INITIAL_CAPACITY);
   private counts = new Float64Array(INITIAL_CAPACITY);
@@ -72,8 +77,16 @@ export class IntervalHistogram {
     const counts = new Array<number>(pairs.length);
     for (let i = 0; i < pairs.length; i++) counts[i] = this.countOf(pairs[i] + 1);
     const out: SparseHistogram = { shape: SHAPE, highest: HIGHEST_US, indices: pairs, counts, totalCount: this.totalCount };
-    keys.fill(0);
-    this.counts.fill(0);
+    // A second that hit many buckets (latencies spread over decades) grew the table; the next one
+    // starts at the size this one needed at most, so memory follows the last second, not the worst.
+    const fit = Math.max(INITIAL_CAPACITY, 2 ** Math.ceil(Math.log2(this.used * 2 + 1)));
+    if (fit < keys.length) {
+      this.keys = new Int32Array(fit);
+      this.counts = new Float64Array(fit);
+    } else {
+      keys.fill(0);
+      this.counts.fill(0);
+    }
     this.used = 0;
     this.totalCount = 0;
     return out;
