@@ -4,16 +4,24 @@ import { placeTable, TableBuffers } from '../../src/gateway/primary/table-buffer
 
 const bytes = (n: number, fill = 1) => new Uint8Array(n).fill(fill);
 
+/** What a compile does (table-compiler.ts and compile-task.ts), in one thread: lend, place, adopt. */
+function take(b: TableBuffers, table: Uint8Array): SharedArrayBuffer {
+  const lent = b.lend();
+  const buffer = placeTable(table, lent);
+  b.adopt(buffer, lent);
+  return buffer;
+}
+
 test('table buffers: a buffer is reused only once every worker serves a generation two newer', () => {
   const b = new TableBuffers();
-  const g1 = b.take(bytes(1000, 1)); b.bind(g1, 1);
-  const g2 = b.take(bytes(1000, 2)); b.bind(g2, 2);
+  const g1 = take(b, bytes(1000, 1)); b.bind(g1, 1);
+  const g2 = take(b, bytes(1000, 2)); b.bind(g2, 2);
   b.servedEverywhere(2); // workers may still start requests on... nothing older than 1: keep both
-  const g3 = b.take(bytes(1000, 3)); b.bind(g3, 3);
+  const g3 = take(b, bytes(1000, 3)); b.bind(g3, 3);
   assert.notEqual(g3, g1);
   assert.notEqual(g3, g2);
   b.servedEverywhere(3); // generation 1 is two behind: its buffer is free
-  const g4 = b.take(bytes(1000, 4)); b.bind(g4, 4);
+  const g4 = take(b, bytes(1000, 4)); b.bind(g4, 4);
   assert.equal(g4, g1, 'the buffer of generation 1 is reused');
   assert.equal(new Uint8Array(g4)[0], 4);
   assert.deepEqual(b.counts(), { held: 3, free: 0, allocated: 3 });
@@ -22,7 +30,7 @@ test('table buffers: a buffer is reused only once every worker serves a generati
 test('table buffers: 1,000 reloads allocate a bounded number of buffers', () => {
   const b = new TableBuffers();
   for (let g = 1; g <= 1000; g++) {
-    b.bind(b.take(bytes(50_000 + (g % 7) * 1000)), g);
+    b.bind(take(b, bytes(50_000 + (g % 7) * 1000)), g);
     b.servedEverywhere(g);
   }
   assert.ok(b.counts().allocated <= 3, JSON.stringify(b.counts()));
@@ -30,29 +38,29 @@ test('table buffers: 1,000 reloads allocate a bounded number of buffers', () => 
 
 test('table buffers: a compile that was never published is freed with the generations before it', () => {
   const b = new TableBuffers();
-  b.bind(b.take(bytes(10)), 1);
-  b.take(bytes(10)); // compiled, then superseded by a newer reload
-  b.bind(b.take(bytes(10)), 2);
-  b.bind(b.take(bytes(10)), 3);
+  b.bind(take(b, bytes(10)), 1);
+  take(b, bytes(10)); // compiled, then superseded by a newer reload
+  b.bind(take(b, bytes(10)), 2);
+  b.bind(take(b, bytes(10)), 3);
   b.servedEverywhere(3);
   assert.deepEqual(b.counts(), { held: 2, free: 2, allocated: 4 });
 });
 
 test('table buffers: a larger table gets a larger buffer; capacity is a power of two', () => {
   const b = new TableBuffers();
-  const small = b.take(bytes(10));
+  const small = take(b, bytes(10));
   assert.equal(small.byteLength, 64 * 1024);
-  const big = b.take(bytes(300_000));
+  const big = take(b, bytes(300_000));
   assert.equal(big.byteLength, 512 * 1024);
 });
 
 test('table buffers: a compile is lent the largest free buffer; a table that does not fit gets a new one and the lent one is free again', () => {
   const b = new TableBuffers();
-  const small = b.take(bytes(10)); b.bind(small, 1);
-  const large = b.take(bytes(200_000)); b.bind(large, 2);
-  b.bind(b.take(bytes(10)), 3);
+  const small = take(b, bytes(10)); b.bind(small, 1);
+  const large = take(b, bytes(200_000)); b.bind(large, 2);
+  b.bind(take(b, bytes(10)), 3);
   b.servedEverywhere(3); // small is free
-  b.bind(b.take(bytes(10)), 4);
+  b.bind(take(b, bytes(10)), 4);
   b.servedEverywhere(4); // large is free too
   assert.equal(b.counts().free, 1, 'small was reused by generation 4');
   const lent = b.lend();
@@ -74,9 +82,9 @@ test('table buffers: a compile is lent the largest free buffer; a table that doe
 
 test('table buffers: a compile that gives no table hands its lent buffer back', () => {
   const b = new TableBuffers();
-  b.bind(b.take(bytes(10)), 1);
-  b.bind(b.take(bytes(10)), 2);
-  b.bind(b.take(bytes(10)), 3);
+  b.bind(take(b, bytes(10)), 1);
+  b.bind(take(b, bytes(10)), 2);
+  b.bind(take(b, bytes(10)), 3);
   b.servedEverywhere(3);
   const lent = b.lend();
   assert.notEqual(lent, null);

@@ -65,14 +65,6 @@ export class TableBuffers {
     this.held.push({ buffer, seq: this.seq++, generation: null });
   }
 
-  /** `bytes` placed as a compile would place them (placeTable), in this primary's thread: tests. */
-  take(bytes: Uint8Array): SharedArrayBuffer {
-    const lent = this.lend();
-    const buffer = placeTable(bytes, lent);
-    this.adopt(buffer, lent);
-    return buffer;
-  }
-
   /** `buffer` (adopted) was published as `generation`. */
   bind(buffer: SharedArrayBuffer, generation: number): void {
     const entry = this.held.find((h) => h.buffer === buffer);

@@ -68,14 +68,12 @@ export class IntervalHistogram {
 
   /** The interval's counts, ascending by bucket; the histogram is empty afterwards. */
   take(): SparseHistogram {
-    const pairs: number[] = [];
     const keys = this.keys;
-    for (let slot = 0; slot < keys.length; slot++) {
-      if (keys[slot] !== 0) pairs.push(keys[slot] - 1);
-    }
-    pairs.sort((a, b) => a - b);
-    const counts = new Array<number>(pairs.length);
-    for (let i = 0; i < pairs.length; i++) counts[i] = this.countOf(pairs[i] + 1);
+    const slots: number[] = [];
+    for (let slot = 0; slot < keys.length; slot++) if (keys[slot] !== 0) slots.push(slot);
+    slots.sort((a, b) => keys[a] - keys[b]);
+    const pairs = slots.map((slot) => keys[slot] - 1);
+    const counts = slots.map((slot) => this.counts[slot]);
     const out: SparseHistogram = { shape: SHAPE, highest: HIGHEST_US, indices: pairs, counts, totalCount: this.totalCount };
     // A second that hit many buckets (latencies spread over decades) grew the table; the next one
     // starts at the size this one needed at most, so memory follows the last second, not the worst.
@@ -95,14 +93,6 @@ export class IntervalHistogram {
   /** `take()` as the worker sends it to the primary: HdrHistogram's uncompressed V2 encoding (hdr.ts decodeDelta reads it). */
   encode(): Uint8Array {
     return packSparse(this.take());
-  }
-
-  private countOf(key: number): number {
-    const keys = this.keys;
-    const mask = keys.length - 1;
-    let slot = Math.imul(key, 0x9e3779b1) >>> 0 & mask;
-    while (keys[slot] !== key) slot = (slot + 1) & mask;
-    return this.counts[slot];
   }
 
   /** Doubles the table and re-inserts; the value being recorded is recorded again by the caller. */

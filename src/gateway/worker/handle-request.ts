@@ -21,7 +21,7 @@ import { backendTarget, forwardPath } from './backend-target.js';
 import { startPolicyRequest } from './policy-request.js';
 import { RequestContext } from '../pipeline/context.js';
 import type { BackendPools } from '../upstream/backend-pools.js';
-import type { CompiledSubscription } from '../../shared/compiled-meta.js';
+import type { CompiledOperation, CompiledSubscription } from '../../shared/compiled-meta.js';
 import { queryValue, takeQueryParam } from '../../shared/query-string.js';
 import { bindCaptures } from '../../shared/url-template.js';
 import { probeRefusal } from '../../shared/probe-state.js';
@@ -49,8 +49,7 @@ export class RequestHandler {
    * `{param}` values of the match, decoded, by name (only built for operations with policies):
    * path segments, then the template's query parameters (present: the match checked them).
    */
-  private params(gen: Generation, query: string): Record<string, string> {
-    const op = gen.table.operation(this.match.op);
+  private params(op: CompiledOperation, query: string): Record<string, string> {
     const out: Record<string, string> = {};
     bindCaptures(op.captures, this.path.segments, this.match.captures, this.match.captureCount, out);
     for (const q of op.queryParams) out[q.param] = queryValue(query, q.query) ?? '';
@@ -130,7 +129,7 @@ export class RequestHandler {
       const chain = chains.get(productId) ?? chains.get('')!;
       const operation = gen.table.operation(this.match.op);
       const ctx = new RequestContext(head.method, path, query,
-        headers, clientIp, api.meta.id, operation.id, this.params(gen, head.query));
+        headers, clientIp, api.meta.id, operation.id, this.params(operation, head.query));
       if (templateQuery !== null) ctx.templateQueryNames = templateQuery.map((q) => q.query);
       if (subscription !== null) ctx.subscription = { id: subscription.id, productId: productId || null };
       // References, not copies: context.Api and context.Operation read them only when an expression asks.
