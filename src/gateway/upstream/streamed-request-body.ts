@@ -7,6 +7,7 @@
  */
 import type { Readable } from 'node:stream';
 import { OutpostError } from '../../shared/errors.js';
+import { corkForIteration } from '../../shared/iteration-cork.js';
 import type { UpstreamConnection } from './upstream-connection.js';
 
 const CRLF = '\r\n';
@@ -29,6 +30,7 @@ export class StreamedRequestBody {
     if (this.stopped || chunk.length === 0) return;
     const socket = this.conn.socket;
     this.sent += chunk.length;
+    corkForIteration(socket);
     let ok: boolean;
     if (this.declared < 0) {
       socket.cork();
@@ -50,7 +52,7 @@ export class StreamedRequestBody {
 
   private readonly onEnd = (): void => {
     if (this.stopped) return;
-    if (this.declared < 0) this.conn.socket.write(LAST_CHUNK, 'latin1');
+    if (this.declared < 0) { corkForIteration(this.conn.socket); this.conn.socket.write(LAST_CHUNK, 'latin1'); }
     else if (this.sent !== this.declared) { this.failWith('the request body is shorter than its Content-Length'); return; }
     this.detach();
     this.conn.requestComplete();

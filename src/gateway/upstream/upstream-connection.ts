@@ -15,6 +15,7 @@ import { OutpostError } from '../../shared/errors.js';
 import { backendErrorCode } from './backend-errors.js';
 import { Dispatch, D_ACTIVE, D_DONE } from './dispatch.js';
 import { serializeHead, BODY_BUFFER, BODY_STREAM_CHUNKED, BODY_STREAM_LENGTH, COPY_BODY_LIMIT } from './request-writer.js';
+import { corkForIteration } from '../../shared/iteration-cork.js';
 import { StreamedRequestBody } from './streamed-request-body.js';
 import type { UpstreamPool } from './upstream-pool.js';
 import type { UpstreamRequest } from './upstream-types.js';
@@ -124,6 +125,7 @@ export class UpstreamConnection implements ResponseSink {
     const socket = this.socket;
     this.phase = P_SEND;
     this.phaseAt = this.pool.now;
+    corkForIteration(socket);
     if (h.framing === BODY_BUFFER) {
       const body = d.req.body as Buffer;
       if (body.length <= COPY_BODY_LIMIT) {

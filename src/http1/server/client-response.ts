@@ -11,6 +11,7 @@
  */
 import type { Socket } from 'node:net';
 import { dateLine } from './date-header.js';
+import { corkForIteration } from '../../shared/iteration-cork.js';
 import { charCodeAt } from '../chars.js';
 import { RequestNotes } from './request-notes.js';
 
@@ -127,7 +128,7 @@ export class ClientResponse extends RequestNotes {
       this.flushHead(this.noLength() ? '' : `Content-Length: ${length}\r\n`, length > 0 ? bytes : null);
     } else {
       if (body !== undefined && body.length > 0) this.writeBody(typeof body === 'string' ? Buffer.from(body) : body);
-      if (this.chunked) this.owner.socket.write(LAST_CHUNK);
+      if (this.chunked) { corkForIteration(this.owner.socket); this.owner.socket.write(LAST_CHUNK); }
     }
     this.finish();
     return this;
@@ -199,6 +200,7 @@ export class ClientResponse extends RequestNotes {
 
   private flushHead(framing: string, body: Buffer | null): boolean {
     this.headWritten = true;
+    corkForIteration(this.owner.socket);
     const close = this.closeAfter || this.owner.draining || !this.keepAlive;
     if (close) this.closeAfter = true;
     const connection = close ? 'Connection: close\r\n' : this.http10 ? 'Connection: keep-alive\r\n' : '';
@@ -226,6 +228,7 @@ export class ClientResponse extends RequestNotes {
     if (this.noBody()) { this.offset += body.length; return true; }
     const socket = this.owner.socket;
     this.offset += body.length;
+    corkForIteration(socket);
     if (!this.chunked) return socket.write(body);
     if (body.length === 0) return true;
     socket.cork();
