@@ -16,5 +16,6 @@ NAPI_MODULE_INIT() {
   export_fn(env, exports, "pinThread", pin_thread);
   export_fn(env, exports, "currentThreadId", current_thread_id);
   export_fn(env, exports, "niceThread", nice_thread);
+  export_fn(env, exports, "sendBatch", send_batch);
   return exports;
 }

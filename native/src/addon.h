@@ -8,5 +8,6 @@ napi_value sd_notify_send(napi_env env, napi_callback_info info);
 napi_value pin_thread(napi_env env, napi_callback_info info);
 napi_value current_thread_id(napi_env env, napi_callback_info info);
 napi_value nice_thread(napi_env env, napi_callback_info info);
+napi_value send_batch(napi_env env, napi_callback_info info);
 
 #endif

@@ -1,5 +1,5 @@
 /**
- * The native addon (native/: the SO_REUSEPORT listener, sd_notify, CPU pinning), loaded once per
+ * The native addon (native/: the SO_REUSEPORT listener, sd_notify, CPU pinning, batched sends), loaded once per
  * thread. Everything works without it: Node >= 22.12 listens with reusePort itself (older: one
  * worker accepts), systemd gets no notifications and worker threads are not pinned. The primary
  * says so once, in one log line (reportNativeAddon). OUTPOST_NATIVE=off skips loading it, to run
@@ -19,11 +19,16 @@ export interface NativeAddon {
   currentThreadId(): number;
   /** Sets the calling thread's nice value (only that thread's); false when refused. */
   niceThread(nice: number): boolean;
+  /**
+   * Sends `count` byte ranges of `bytes`, each to its own socket, one non-blocking send() each:
+   * entry i is entries[4i..4i+3] = fd, start, end, and the result it fills in (bytes taken, or -errno).
+   */
+  sendBatch(bytes: Buffer, entries: Int32Array, count: number): void;
 }
 
 /** Relative to dist/src/gateway/native.js: the repository (or image) root. */
 const ADDON_PATH = '../../../native/build/Release/outpost_native.node';
-const FUNCTIONS = ['listenReusePort', 'sdNotify', 'pinThread', 'currentThreadId', 'niceThread'] as const;
+const FUNCTIONS = ['listenReusePort', 'sdNotify', 'pinThread', 'currentThreadId', 'niceThread', 'sendBatch'] as const;
 
 let loaded: { addon: NativeAddon | null; reason: string | null } | undefined;
 

@@ -10,7 +10,7 @@ function response(opts: { head?: boolean; http10?: boolean; keepAlive?: boolean;
   const socket = { write: (d: string | Buffer, enc?: BufferEncoding) => { out.push(typeof d === 'string' ? Buffer.from(d, enc ?? 'utf8') : Buffer.from(d)); return true; }, cork() {}, uncork() {}, destroy() {} };
   const state = { finished: null as null | { close: boolean } };
   const owner: ResponseOwner = {
-    socket: socket as unknown as Socket, draining: opts.draining ?? false,
+    socket: socket as unknown as Socket, fd: -1, draining: opts.draining ?? false,
     responseFinished: (_r, close) => { state.finished = { close }; },
     requestBodyWanted() {}, pauseBody() {}, requestEnded() {},
   };

@@ -88,6 +88,3 @@ export function serializeHead(req: UpstreamRequest): HeadResult {
   result.head = `${head}\r\n`;
   return result;
 }
-
-/** Small enough to copy head and body into one buffer (one write, one segment) rather than writev. */
-export const COPY_BODY_LIMIT = 16 * 1024;

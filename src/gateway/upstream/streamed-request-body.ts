@@ -7,7 +7,7 @@
  */
 import type { Readable } from 'node:stream';
 import { OutpostError } from '../../shared/errors.js';
-import { corkForIteration } from '../../shared/iteration-cork.js';
+import { corkForIteration } from '../../shared/iteration-writes.js';
 import type { UpstreamConnection } from './upstream-connection.js';
 
 const CRLF = '\r\n';

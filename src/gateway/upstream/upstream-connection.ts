@@ -14,8 +14,8 @@ import { ResponseParser, type ResponseSink } from '../../http1/response-parser.j
 import { OutpostError } from '../../shared/errors.js';
 import { backendErrorCode } from './backend-errors.js';
 import { Dispatch, D_ACTIVE, D_DONE } from './dispatch.js';
-import { serializeHead, BODY_BUFFER, BODY_STREAM_CHUNKED, BODY_STREAM_LENGTH, COPY_BODY_LIMIT } from './request-writer.js';
-import { corkForIteration } from '../../shared/iteration-cork.js';
+import { serializeHead, BODY_BUFFER, BODY_STREAM_CHUNKED, BODY_STREAM_LENGTH } from './request-writer.js';
+import { stageableFd, writeOut } from '../../shared/iteration-writes.js';
 import { StreamedRequestBody } from './streamed-request-body.js';
 import type { UpstreamPool } from './upstream-pool.js';
 import type { UpstreamRequest } from './upstream-types.js';
@@ -50,6 +50,8 @@ export class UpstreamConnection implements ResponseSink {
   /** Complete exchanges so far: a failure on a reused connection may be the backend's idle close. */
   exchanges = 0;
   private connected = false;
+  /** Where staged writes go once connected (iteration-writes.ts); -1: through the socket's stream. */
+  private fd = -1;
   closed = false;
   phase = P_CONNECT;
   /** Pool clock when the current phase started or last saw progress. */
@@ -106,6 +108,7 @@ export class UpstreamConnection implements ResponseSink {
 
   private readonly onConnect = (): void => {
     this.connected = true;
+    this.fd = stageableFd(this.socket);
     this.socket.setNoDelay(true);
     if (this.current !== null) this.send(this.current);
     else this.pool.release(this, true);
@@ -125,25 +128,8 @@ export class UpstreamConnection implements ResponseSink {
     const socket = this.socket;
     this.phase = P_SEND;
     this.phaseAt = this.pool.now;
-    corkForIteration(socket);
-    if (h.framing === BODY_BUFFER) {
-      const body = d.req.body as Buffer;
-      if (body.length <= COPY_BODY_LIMIT) {
-        // One buffer, one write: head and body leave in the same segment.
-        const headLength = Buffer.byteLength(h.head, 'latin1');
-        const out = Buffer.allocUnsafe(headLength + body.length);
-        out.write(h.head, 0, 'latin1');
-        body.copy(out, headLength);
-        socket.write(out);
-      } else {
-        socket.cork();
-        socket.write(h.head, 'latin1');
-        socket.write(body);
-        socket.uncork();
-      }
-    } else {
-      socket.write(h.head, 'latin1');
-    }
+    // Head and a buffered body in one write: staged (one packet) when small, else the socket's stream.
+    writeOut(socket, this.fd, h.head, h.framing === BODY_BUFFER ? d.req.body as Buffer : null);
     if (h.framing === BODY_STREAM_CHUNKED || h.framing === BODY_STREAM_LENGTH) {
       this.streamed = new StreamedRequestBody(this, d.req.body as Readable, h.framing === BODY_STREAM_CHUNKED ? -1 : h.length);
       return;

@@ -11,13 +11,15 @@
  */
 import type { Socket } from 'node:net';
 import { dateLine } from './date-header.js';
-import { corkForIteration } from '../../shared/iteration-cork.js';
+import { writeOut } from '../../shared/iteration-writes.js';
 import { charCodeAt } from '../chars.js';
 import { RequestNotes } from './request-notes.js';
 
 /** What the response needs from its connection. */
 export interface ResponseOwner {
   readonly socket: Socket;
+  /** stageableFd(socket): writes are staged and sent at the iteration's end; -1 for TLS (corked). */
+  readonly fd: number;
   /** The worker is draining: every response asks the client to close. */
   readonly draining: boolean;
   responseFinished(res: ClientResponse, closeConnection: boolean): void;
@@ -31,10 +33,7 @@ export interface ResponseOwner {
 type DataHandler = (chunk: Buffer, isLast: boolean) => void;
 type WritableHandler = (offset: number) => boolean;
 
-/** Bodies up to this size are copied into the head's buffer: one write, one packet. */
-const INLINE_BODY_BYTES = 16 * 1024;
-const CRLF = Buffer.from('\r\n');
-const LAST_CHUNK = Buffer.from('0\r\n\r\n');
+const LAST_CHUNK_TEXT = '0\r\n\r\n';
 
 export class ClientResponse extends RequestNotes {
   private status = '200 OK';
@@ -128,7 +127,7 @@ export class ClientResponse extends RequestNotes {
       this.flushHead(this.noLength() ? '' : `Content-Length: ${length}\r\n`, length > 0 ? bytes : null);
     } else {
       if (body !== undefined && body.length > 0) this.writeBody(typeof body === 'string' ? Buffer.from(body) : body);
-      if (this.chunked) { corkForIteration(this.owner.socket); this.owner.socket.write(LAST_CHUNK); }
+      if (this.chunked) writeOut(this.owner.socket, this.owner.fd, LAST_CHUNK_TEXT, null);
     }
     this.finish();
     return this;
@@ -200,7 +199,6 @@ export class ClientResponse extends RequestNotes {
 
   private flushHead(framing: string, body: Buffer | null): boolean {
     this.headWritten = true;
-    corkForIteration(this.owner.socket);
     const close = this.closeAfter || this.owner.draining || !this.keepAlive;
     if (close) this.closeAfter = true;
     const connection = close ? 'Connection: close\r\n' : this.http10 ? 'Connection: keep-alive\r\n' : '';
@@ -208,35 +206,25 @@ export class ClientResponse extends RequestNotes {
     const text = `HTTP/1.1 ${this.status}\r\n${this.head}${id}${framing}${connection}${dateLine()}\r\n`;
     this.responseBytes += text.length;
     const sendBody = body !== null && !this.noBody();
-    if (!sendBody) return this.owner.socket.write(text, 'latin1');
-    if (body.length <= INLINE_BODY_BYTES && !this.chunked) {
-      const out = Buffer.allocUnsafe(text.length + body.length);
-      out.write(text, 0, 'latin1');
-      body.copy(out, text.length);
-      this.offset += body.length;
-      return this.owner.socket.write(out);
-    }
     const socket = this.owner.socket;
-    socket.cork();
-    socket.write(text, 'latin1');
-    const ok = this.writeBody(body);
-    socket.uncork();
-    return ok;
+    if (!sendBody) return writeOut(socket, this.owner.fd, text, null);
+    if (!this.chunked) {
+      // Head and body in one write (one packet when small).
+      this.offset += body.length;
+      return writeOut(socket, this.owner.fd, text, body);
+    }
+    writeOut(socket, this.owner.fd, text, null);
+    return this.writeBody(body);
   }
 
   private writeBody(body: Buffer): boolean {
     if (this.noBody()) { this.offset += body.length; return true; }
     const socket = this.owner.socket;
     this.offset += body.length;
-    corkForIteration(socket);
-    if (!this.chunked) return socket.write(body);
+    if (!this.chunked) return writeOut(socket, this.owner.fd, '', body);
     if (body.length === 0) return true;
-    socket.cork();
-    socket.write(`${body.length.toString(16)}\r\n`, 'latin1');
-    socket.write(body);
-    const ok = socket.write(CRLF);
-    socket.uncork();
-    return ok;
+    writeOut(socket, this.owner.fd, `${body.length.toString(16)}\r\n`, body);
+    return writeOut(socket, this.owner.fd, '\r\n', null);
   }
 
   private finish(): void {

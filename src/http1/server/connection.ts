@@ -12,6 +12,7 @@
  */
 import { clientAddressText } from './peer-address.js';
 import { attachUserBufferRead } from './user-buffer-read.js';
+import { flushStaged, stageableFd, writeOut } from '../../shared/iteration-writes.js';
 import type { Socket } from 'node:net';
 import { HeadEndFinder, HEAD_INCOMPLETE, HEAD_TOO_LARGE, HEAD_LINE_TOO_LONG, HEAD_BAD_FIELD_LINE_ENDING } from '../head-end.js';
 import { ParsedRequest, parseRequestHead } from '../request-parser.js';
@@ -31,7 +32,7 @@ const MAX_EARLY_BYTES = 64 * 1024;
 const LINGER_MS = 2_000;
 
 const EMPTY = Buffer.alloc(0);
-const CONTINUE_100 = Buffer.from('HTTP/1.1 100 Continue\r\n\r\n');
+const CONTINUE_100 = 'HTTP/1.1 100 Continue\r\n\r\n';
 
 export class Connection implements ResponseOwner {
   private phase = PHASE_HEAD;
@@ -54,6 +55,8 @@ export class Connection implements ResponseOwner {
   /** Epoch ms after which the timer tick acts on this connection; 0 for none. */
   deadline = 0;
   readonly remoteAddress: string;
+  /** Where staged writes go (iteration-writes.ts); -1: this socket's writes go through its stream. */
+  readonly fd: number;
   prev: Connection | null = null;
   next: Connection | null = null;
 
@@ -61,6 +64,7 @@ export class Connection implements ResponseOwner {
     this.finder = new HeadEndFinder(shared.limits.maxHeaderBytes, shared.limits.maxRequestLineBytes);
     this.req = new ParsedRequest(shared.limits.maxHeaderCount);
     this.remoteAddress = clientAddressText(socket.remoteAddress ?? '');
+    this.fd = stageableFd(socket);
     // Plain sockets read into the worker's shared buffer (user-buffer-read.ts); TLS sockets use 'data'.
     if (!attachUserBufferRead(socket, this.onRead)) socket.on('data', (chunk: Buffer) => this.onData(chunk));
     socket.on('drain', () => this.res?.drained());
@@ -224,7 +228,7 @@ export class Connection implements ResponseOwner {
   requestBodyWanted(res: ClientResponse): void {
     if (res !== this.res || this.continueSent || res.started || !this.req.expectContinue || this.bodyDone) return;
     this.continueSent = true;
-    this.socket.write(CONTINUE_100);
+    writeOut(this.socket, this.fd, CONTINUE_100, null);
   }
 
   requestEnded(res: ClientResponse): void { this.shared.requestEnded?.(res); }
@@ -256,6 +260,7 @@ export class Connection implements ResponseOwner {
     this.phase = PHASE_CLOSED;
     this.release();
     this.socket.resume(); // keep reading (and discarding) so unread input does not turn our FIN into a RST
+    flushStaged(); // the response may still be staged: it goes before the FIN
     this.socket.end();
     this.deadline = Date.now() + LINGER_MS;
   }
@@ -273,7 +278,7 @@ export class Connection implements ResponseOwner {
 
   /** Drain: idle connections close now; busy ones close after their response. */
   drain(): void {
-    if (this.idle) { this.phase = PHASE_CLOSED; this.socket.end(); this.deadline = Date.now() + LINGER_MS; }
+    if (this.idle) { this.phase = PHASE_CLOSED; flushStaged(); this.socket.end(); this.deadline = Date.now() + LINGER_MS; }
   }
 
   private onClose(): void {

@@ -1,0 +1,55 @@
+/*
+ * sendBatch(bytes, entries, count) -> undefined
+ *   Writes `count` byte ranges, each to its own socket, in one call from JavaScript: entry i is
+ *   entries[4i .. 4i+3] = { fd, start, end, result } over `bytes` (a Buffer). For each, send() is
+ *   called once with MSG_DONTWAIT | MSG_NOSIGNAL (never blocks, never raises SIGPIPE; EINTR is
+ *   retried) and `result` is set to the bytes the kernel took, or to -errno when it took none.
+ *   The caller hands whatever was not taken (EAGAIN, a partial send, an error) to the socket's
+ *   own stream, which queues it or reports the error the usual way.
+ *
+ *   Why: the gateway's writes of one event-loop iteration leave together at its end
+ *   (src/shared/wire-writer.ts). Through Node's streams each write costs a Writable, a WriteWrap
+ *   and a JS-to-C++ call; here the whole batch costs one call.
+ */
+#include "addon.h"
+#include <errno.h>
+#include <stdint.h>
+#include <sys/socket.h>
+#include <sys/types.h>
+
+napi_value send_batch(napi_env env, napi_callback_info info) {
+  size_t argc = 3;
+  napi_value argv[3];
+  if (napi_get_cb_info(env, info, &argc, argv, NULL, NULL) != napi_ok || argc < 3) {
+    napi_throw_type_error(env, NULL, "sendBatch(bytes, entries, count): three arguments");
+    return NULL;
+  }
+  uint8_t *bytes = NULL;
+  size_t bytes_len = 0;
+  if (napi_get_buffer_info(env, argv[0], (void **)&bytes, &bytes_len) != napi_ok) {
+    napi_throw_type_error(env, NULL, "sendBatch: bytes must be a Buffer");
+    return NULL;
+  }
+  napi_typedarray_type type;
+  size_t length = 0;
+  void *data = NULL;
+  if (napi_get_typedarray_info(env, argv[1], &type, &length, &data, NULL, NULL) != napi_ok || type != napi_int32_array) {
+    napi_throw_type_error(env, NULL, "sendBatch: entries must be an Int32Array");
+    return NULL;
+  }
+  int32_t count = 0;
+  if (napi_get_value_int32(env, argv[2], &count) != napi_ok || count < 0 || (size_t)count * 4 > length) {
+    napi_throw_range_error(env, NULL, "sendBatch: count out of range");
+    return NULL;
+  }
+  int32_t *e = data;
+  for (int32_t i = 0; i < count; i++, e += 4) {
+    int32_t fd = e[0], start = e[1], end = e[2];
+    if (fd < 0 || start < 0 || end < start || (size_t)end > bytes_len) { e[3] = -EINVAL; continue; }
+    ssize_t n;
+    do n = send(fd, bytes + start, (size_t)(end - start), MSG_DONTWAIT | MSG_NOSIGNAL);
+    while (n < 0 && errno == EINTR);
+    e[3] = n < 0 ? -errno : (int32_t)n;
+  }
+  return NULL;
+}

@@ -1,0 +1,139 @@
+/**
+ * A worker's writes leave at the end of the event-loop iteration that made them, together.
+ *
+ * Why together: one epoll wake-up hands a worker several ready sockets (client requests, backend
+ * answers). Written as each is handled, the writes are spread over the whole batch, and each can
+ * wake its sleeping peer (the client, the backend) on another core: on a VM that is an IPI per
+ * write, and the peer goes back to sleep before the next one. Written together at the end, one
+ * wake-up finds several messages. uWebSockets.js corks the same way. A write waits only for the
+ * iteration's callbacks to finish, never for a timer.
+ *
+ * Two ways out:
+ * - Staged (`writeOut`, the common case): small writes on plain TCP sockets are copied into one
+ *   staging buffer, and one call into the native addon (`sendBatch`) sends each socket's bytes
+ *   with one non-blocking send(). Through a Node stream each write would cost a Writable pass, a
+ *   WriteWrap, a Buffer to join head and body, and a JS-to-C++ call of its own.
+ * - Corked (`corkForIteration`, then `socket.write`): TLS sockets, large writes, sockets whose
+ *   stream still holds bytes, or no addon (not built, OUTPOST_NATIVE=off). Node's own cork: order
+ *   kept, `write` still returns false past the high-water mark, `end()` flushes at once.
+ *
+ * Order on one socket: bytes are staged only while its stream is empty, and any stream write or
+ * end (`corkForIteration`, `flushStaged`) sends what is staged first. What the kernel does not take
+ * at once (EAGAIN, a partial send, an error) goes to the socket's stream, which queues it or
+ * reports the error the usual way. A socket destroyed before the flush loses its staged bytes, as
+ * a stream loses what it still queues.
+ */
+import type { Socket } from 'node:net';
+import { nativeAddon } from '../gateway/native.js';
+
+/** A larger write goes through the stream: copying it would cost more than the call saves. */
+export const MAX_STAGED_WRITE = 16 * 1024;
+const STAGING_BYTES = 256 * 1024;
+const MAX_ENTRIES = 1024;
+
+type SendBatch = (bytes: Buffer, entries: Int32Array, count: number) => void;
+const sendBatch: SendBatch | null = nativeAddon()?.sendBatch ?? null;
+
+/** Node's own latin1 writer (what `buf.write(s, off, 'latin1')` calls), without the argument shuffling. */
+interface Latin1Writable { latin1Write(text: string, offset: number): number }
+const staging = Buffer.allocUnsafe(STAGING_BYTES);
+const stagingLatin1 = staging as unknown as Latin1Writable;
+let stagedBytes = 0;
+/** Per staged entry: fd, start, end, result (written by sendBatch: bytes taken, or -errno). */
+const entries = new Int32Array(MAX_ENTRIES * 4);
+const stagedSockets: Array<Socket | null> = [];
+let stagedCount = 0;
+
+const corked: Socket[] = [];
+let scheduled = false;
+
+function atIterationEnd(): void {
+  scheduled = false;
+  if (stagedCount > 0) flushStaged();
+  // Uncorking writes; a write that fails only emits on that socket.
+  for (let i = 0; i < corked.length; i++) corked[i].uncork();
+  corked.length = 0;
+}
+
+function schedule(): void {
+  if (!scheduled) {
+    scheduled = true;
+    setImmediate(atIterationEnd);
+  }
+}
+
+/**
+ * The socket's file descriptor when its writes can be staged: a plain TCP socket (not TLS) with
+ * the addon loaded; -1 otherwise. Read once per connection (the `fd` getter is a C++ call).
+ */
+export function stageableFd(socket: Socket): number {
+  if (sendBatch === null || (socket as { encrypted?: boolean }).encrypted === true) return -1;
+  const fd = (socket as unknown as { _handle?: { fd?: unknown } })._handle?.fd;
+  return typeof fd === 'number' && fd >= 0 ? fd : -1;
+}
+
+/**
+ * Writes `text` (latin1: one byte per character) and then `body` on `socket`, at the end of this
+ * iteration. `fd` is stageableFd(socket), or -1. Returns false when the socket's stream buffer is
+ * full (backpressure); staged bytes never push back.
+ */
+export function writeOut(socket: Socket, fd: number, text: string, body: Buffer | null): boolean {
+  const bytes = text.length + (body === null ? 0 : body.length);
+  if (fd < 0 || bytes > MAX_STAGED_WRITE || socket.writableLength !== 0) {
+    corkForIteration(socket);
+    if (body === null) return socket.write(text, 'latin1');
+    if (text.length > 0) socket.write(text, 'latin1');
+    return socket.write(body);
+  }
+  if (stagedBytes + bytes > STAGING_BYTES || stagedCount === MAX_ENTRIES) flushStaged();
+  const start = stagedBytes;
+  let end = start + stagingLatin1.latin1Write(text, start);
+  if (body !== null) end += body.copy(staging, end);
+  stagedBytes = end;
+  const last = (stagedCount - 1) * 4;
+  if (last >= 0 && stagedSockets[stagedCount - 1] === socket && entries[last + 2] === start) {
+    entries[last + 2] = end; // the same socket's next write joins its send
+  } else {
+    const e = stagedCount * 4;
+    entries[e] = fd;
+    entries[e + 1] = start;
+    entries[e + 2] = end;
+    stagedSockets[stagedCount++] = socket;
+  }
+  schedule();
+  return true;
+}
+
+/**
+ * Corks `socket` until this iteration ends (unless it is corked already), after sending anything
+ * staged: call it before any direct `socket.write` or `socket.end`.
+ */
+export function corkForIteration(socket: Socket): void {
+  if (stagedCount > 0) flushStaged();
+  if (socket.writableCorked !== 0) return;
+  socket.cork();
+  corked.push(socket);
+  schedule();
+}
+
+/** Sends everything staged now; what the kernel did not take goes to each socket's stream. */
+export function flushStaged(): void {
+  const n = stagedCount;
+  if (n === 0) return;
+  for (let i = 0; i < n; i++) if (stagedSockets[i]!.destroyed) entries[i * 4] = -1;
+  sendBatch!(staging, entries, n);
+  for (let i = 0; i < n; i++) {
+    const e = i * 4;
+    const socket = stagedSockets[i]!;
+    stagedSockets[i] = null;
+    if (entries[e] < 0) continue; // destroyed before the flush: its bytes are dropped
+    const start = entries[e + 1];
+    const end = entries[e + 2];
+    const sent = entries[e + 3];
+    if (sent === end - start) continue;
+    // Not all taken: the rest (a copy: the staging buffer is reused) through the stream.
+    socket.write(Buffer.from(staging.subarray(start + Math.max(sent, 0), end)));
+  }
+  stagedCount = 0;
+  stagedBytes = 0;
+}

@@ -1,0 +1,201 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { createServer, connect, type Socket, type Server } from 'node:net';
+import { once } from 'node:events';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { corkForIteration, flushStaged, MAX_STAGED_WRITE, stageableFd, writeOut } from '../../src/shared/iteration-writes.js';
+import { nativeAddon } from '../../src/gateway/native.js';
+
+/** A loopback pair: the client socket we write on, and a log of each read the server side got. */
+async function pair(): Promise<{ client: Socket; reads: string[]; server: Server; closed: Promise<void> }> {
+  const reads: string[] = [];
+  let ended!: () => void;
+  const closed = new Promise<void>((resolve) => { ended = resolve; });
+  const server = createServer((s) => {
+    s.on('data', (chunk: Buffer) => reads.push(chunk.toString('latin1')));
+    s.on('end', () => { s.end(); ended(); });
+  });
+  server.listen(0, '127.0.0.1');
+  await once(server, 'listening');
+  const { port } = server.address() as { port: number };
+  const client = connect(port, '127.0.0.1');
+  client.setNoDelay(true);
+  await once(client, 'connect');
+  return { client, reads, server, closed };
+}
+
+const turn = (): Promise<void> => new Promise((resolve) => setImmediate(resolve));
+const settle = async (reads: string[], bytes: number): Promise<void> => {
+  for (let i = 0; i < 200 && reads.join('').length < bytes; i++) await new Promise((r) => setTimeout(r, 5));
+};
+
+test('writes of one iteration leave together, in order, once the iteration ends', async () => {
+  const { client, reads, server } = await pair();
+  corkForIteration(client);
+  assert.equal(client.writableCorked, 1);
+  client.write('GET /a HTTP/1.1\r\n');
+  corkForIteration(client); // already corked: not corked twice
+  assert.equal(client.writableCorked, 1);
+  client.write(Buffer.from('Host: x\r\n\r\n'));
+  // Nothing left yet: the bytes wait for the check phase.
+  assert.equal(client.writableLength, 'GET /a HTTP/1.1\r\n'.length + 'Host: x\r\n\r\n'.length);
+  await turn();
+  assert.equal(client.writableCorked, 0);
+  await settle(reads, 28);
+  assert.equal(reads.join(''), 'GET /a HTTP/1.1\r\nHost: x\r\n\r\n');
+  // Two writes, one burst: the server read them in one chunk.
+  assert.equal(reads.length, 1);
+  client.destroy();
+  server.close();
+});
+
+test('several sockets corked in one iteration are all flushed; the next iteration corks again', async () => {
+  const a = await pair();
+  const b = await pair();
+  corkForIteration(a.client);
+  corkForIteration(b.client);
+  a.client.write('one');
+  b.client.write('two');
+  await turn();
+  assert.equal(a.client.writableCorked, 0);
+  assert.equal(b.client.writableCorked, 0);
+  corkForIteration(a.client);
+  a.client.write('three');
+  assert.equal(a.client.writableCorked, 1);
+  await turn();
+  await settle(a.reads, 8);
+  await settle(b.reads, 3);
+  assert.equal(a.reads.join(''), 'onethree');
+  assert.equal(b.reads.join(''), 'two');
+  for (const p of [a, b]) { p.client.destroy(); p.server.close(); }
+});
+
+test('end() sends corked bytes at once; a nested cork/uncork inside keeps the socket corked', async () => {
+  const { client, reads, server, closed } = await pair();
+  corkForIteration(client);
+  client.cork();
+  client.write('head;');
+  client.uncork();
+  assert.equal(client.writableCorked, 1, 'the caller\'s own uncork does not release the iteration cork');
+  client.write('body');
+  client.end();
+  await closed;
+  assert.equal(reads.join(''), 'head;body');
+  await turn(); // the pending flush finds an ended socket: nothing breaks
+  server.close();
+});
+
+test('write() still reports backpressure past the high-water mark while corked', async () => {
+  const { client, server } = await pair();
+  corkForIteration(client);
+  const ok = client.write(Buffer.alloc(client.writableHighWaterMark + 1));
+  assert.equal(ok, false);
+  client.destroy();
+  await turn();
+  server.close();
+});
+
+// Staged writes: small writes on plain sockets, sent by the addon's sendBatch at the iteration's end.
+
+test('the addon is built and a plain TCP socket is stageable (CI builds it with npm ci)', async () => {
+  assert.equal(typeof nativeAddon()?.sendBatch, 'function');
+  const { client, server } = await pair();
+  assert.ok(stageableFd(client) > 2);
+  client.destroy();
+  server.close();
+});
+
+test('staged writes: nothing leaves before the iteration ends; two writes on one socket are one send; order kept', async () => {
+  const { client, reads, server } = await pair();
+  const fd = stageableFd(client);
+  assert.equal(writeOut(client, fd, 'HTTP/1.1 200 OK\r\n', null), true);
+  assert.equal(writeOut(client, fd, 'Content-Length: 2\r\n\r\n', Buffer.from('hi')), true);
+  assert.equal(client.writableLength, 0, 'staged bytes are not in the stream');
+  await new Promise((r) => setTimeout(r, 20));
+  // setTimeout callbacks run in a later iteration: the staged bytes left at the end of this one.
+  await settle(reads, 41);
+  assert.equal(reads.join(''), 'HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nhi');
+  assert.equal(reads.length, 1);
+  client.destroy();
+  server.close();
+});
+
+test('staged writes to several sockets in one iteration each reach their own peer', async () => {
+  const peers = await Promise.all([pair(), pair(), pair()]);
+  peers.forEach((p, i) => writeOut(p.client, stageableFd(p.client), `to ${i};`, Buffer.from(`body ${i}`)));
+  await turn();
+  for (const [i, p] of peers.entries()) {
+    await settle(p.reads, 12);
+    assert.equal(p.reads.join(''), `to ${i};body ${i}`);
+    p.client.destroy();
+    p.server.close();
+  }
+});
+
+test('a write too large to stage, or through the stream, goes after what is staged for the socket', async () => {
+  const { client, reads, server } = await pair();
+  const fd = stageableFd(client);
+  const big = Buffer.alloc(MAX_STAGED_WRITE + 1, 0x62);
+  writeOut(client, fd, 'head;', null);
+  writeOut(client, fd, '', big); // through the stream: the staged head is sent first
+  writeOut(client, fd, ';tail', null); // the stream holds bytes: this one queues behind them
+  assert.ok(client.writableLength > 0);
+  await turn();
+  const total = 5 + big.length + 5;
+  await settle(reads, total);
+  const got = reads.join('');
+  assert.equal(got.length, total);
+  assert.equal(got.slice(0, 5), 'head;');
+  assert.equal(got.slice(-5), ';tail');
+  assert.equal(got.slice(5, -5), big.toString('latin1'));
+  client.destroy();
+  server.close();
+});
+
+test('a socket destroyed before the flush loses its staged bytes, and a new socket on the same fd gets none of them', { timeout: 5000 }, async () => {
+  const a = await pair();
+  const fd = stageableFd(a.client);
+  writeOut(a.client, fd, 'SECRET-FOR-A', null);
+  a.client.destroy(); // closes the fd now
+  // A new connection in the same iteration: Linux hands out the lowest free fd, the one just closed.
+  const { port } = a.server.address() as { port: number };
+  const b = connect(port, '127.0.0.1');
+  await new Promise((r) => process.nextTick(r)); // Node opens the socket on the next tick, still before the flush
+  assert.equal(stageableFd(b), fd, 'the new socket reuses the fd');
+  await once(b, 'connect');
+  await new Promise((r) => setTimeout(r, 30));
+  assert.equal(a.reads.join(''), '', 'neither peer received the destroyed socket\'s bytes');
+  b.destroy();
+  a.server.close();
+});
+
+test('what the kernel does not take at once goes to the stream, in order, and arrives whole', async () => {
+  // A unix socket's send buffer (~200 KiB) is smaller than a full staging batch: the send is partial.
+  const path = join(tmpdir(), `outpost-stage-${process.pid}-${Date.now()}.sock`);
+  const chunks: Buffer[] = [];
+  let peer!: Socket;
+  const server = createServer((s) => { peer = s; s.pause(); s.on('data', (c: Buffer) => chunks.push(c)); });
+  server.listen(path);
+  await once(server, 'listening');
+  const client = connect(path);
+  await once(client, 'connect');
+  while (peer === undefined) await new Promise((r) => setTimeout(r, 5));
+  const fd = stageableFd(client);
+  assert.ok(fd > 2);
+  const parts: Buffer[] = [];
+  for (let i = 0; i < 15; i++) {
+    const part = Buffer.alloc(MAX_STAGED_WRITE, 0x41 + i);
+    parts.push(part);
+    writeOut(client, fd, '', part);
+  }
+  flushStaged();
+  assert.ok(client.writableLength > 0, 'the rest waits in the stream');
+  writeOut(client, fd, 'end', null); // queued behind the rest, not staged
+  peer.resume();
+  const expected = Buffer.concat([...parts, Buffer.from('end')]);
+  for (let i = 0; i < 400 && Buffer.concat(chunks).length < expected.length; i++) await new Promise((r) => setTimeout(r, 5));
+  assert.ok(Buffer.concat(chunks).equals(expected));
+  client.destroy();
+  server.close();
+});
