@@ -8,7 +8,7 @@
  *   own stream, which queues it or reports the error the usual way.
  *
  *   Why: the gateway's writes of one event-loop iteration leave together at its end
- *   (src/shared/wire-writer.ts). Through Node's streams each write costs a Writable, a WriteWrap
+ *   (src/shared/iteration-writes.ts). Through Node's streams each write costs a Writable, a WriteWrap
  *   and a JS-to-C++ call; here the whole batch costs one call.
  */
 #include "addon.h"
