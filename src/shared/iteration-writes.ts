@@ -18,7 +18,7 @@
  *   kept, `write` still returns false past the high-water mark, `end()` flushes at once.
  *
  * Order on one socket: bytes are staged only while its stream is empty, and any stream write or
- * end (`corkForIteration`, `flushStaged`) sends what is staged first. What the kernel does not take
+ * end (`corkForIteration`, `endAfterStaged`) sends what is staged first. What the kernel does not take
  * at once (EAGAIN, a partial send, an error) goes to the socket's stream, which queues it or
  * reports the error the usual way. A socket destroyed before the flush loses its staged bytes, as
  * a stream loses what it still queues.
@@ -90,9 +90,9 @@ export function writeOut(socket: Socket, fd: number, text: string, body: Buffer 
   let end = start + stagingLatin1.latin1Write(text, start);
   if (body !== null) end += body.copy(staging, end);
   stagedBytes = end;
-  const last = (stagedCount - 1) * 4;
-  if (last >= 0 && stagedSockets[stagedCount - 1] === socket && entries[last + 2] === start) {
-    entries[last + 2] = end; // the same socket's next write joins its send
+  if (stagedCount > 0 && stagedSockets[stagedCount - 1] === socket) {
+    // The same socket's next write (the last entry ends where this one starts): one send.
+    entries[(stagedCount - 1) * 4 + 2] = end;
   } else {
     const e = stagedCount * 4;
     entries[e] = fd;
@@ -114,6 +114,12 @@ export function corkForIteration(socket: Socket): void {
   socket.cork();
   corked.push(socket);
   schedule();
+}
+
+/** Ends `socket`'s writing side after anything staged (which may be its last response) has left. */
+export function endAfterStaged(socket: Socket): void {
+  flushStaged();
+  socket.end();
 }
 
 /** Sends everything staged now; what the kernel did not take goes to each socket's stream. */

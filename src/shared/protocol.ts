@@ -152,7 +152,7 @@ export interface SeriesDelta {
   totalSumUs: number;
   backendSumUs: number;
   gatewaySumUs: number;
-  /** The interval's histograms, HDR V2 uncompressed (telemetry/hdr.ts encodeDelta). */
+  /** The interval's histograms, HDR V2 uncompressed (IntervalHistogram.encode; telemetry/hdr.ts decodeDelta reads them). */
   totalHist: Uint8Array;
   /** null when no request of the interval reached a backend. */
   backendHist: Uint8Array | null;

@@ -30,14 +30,13 @@ export class StreamedRequestBody {
     if (this.stopped || chunk.length === 0) return;
     const socket = this.conn.socket;
     this.sent += chunk.length;
+    // Corked until the iteration ends: a chunk's size line, data and CRLF leave in one write.
     corkForIteration(socket);
     let ok: boolean;
     if (this.declared < 0) {
-      socket.cork();
       socket.write(`${chunk.length.toString(16)}${CRLF}`, 'latin1');
       socket.write(chunk);
       ok = socket.write(CRLF, 'latin1');
-      socket.uncork();
     } else {
       if (this.sent > this.declared) { this.failWith('the request body is longer than its Content-Length'); return; }
       ok = socket.write(chunk);

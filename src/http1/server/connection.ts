@@ -12,7 +12,7 @@
  */
 import { clientAddressText } from './peer-address.js';
 import { attachUserBufferRead } from './user-buffer-read.js';
-import { flushStaged, stageableFd, writeOut } from '../../shared/iteration-writes.js';
+import { endAfterStaged, stageableFd, writeOut } from '../../shared/iteration-writes.js';
 import type { Socket } from 'node:net';
 import { HeadEndFinder, HEAD_INCOMPLETE, HEAD_TOO_LARGE, HEAD_LINE_TOO_LONG, HEAD_BAD_FIELD_LINE_ENDING } from '../head-end.js';
 import { ParsedRequest, parseRequestHead } from '../request-parser.js';
@@ -260,8 +260,7 @@ export class Connection implements ResponseOwner {
     this.phase = PHASE_CLOSED;
     this.release();
     this.socket.resume(); // keep reading (and discarding) so unread input does not turn our FIN into a RST
-    flushStaged(); // the response may still be staged: it goes before the FIN
-    this.socket.end();
+    endAfterStaged(this.socket); // the response may still be staged: it goes before the FIN
     this.deadline = Date.now() + LINGER_MS;
   }
 
@@ -278,7 +277,7 @@ export class Connection implements ResponseOwner {
 
   /** Drain: idle connections close now; busy ones close after their response. */
   drain(): void {
-    if (this.idle) { this.phase = PHASE_CLOSED; flushStaged(); this.socket.end(); this.deadline = Date.now() + LINGER_MS; }
+    if (this.idle) { this.phase = PHASE_CLOSED; endAfterStaged(this.socket); this.deadline = Date.now() + LINGER_MS; }
   }
 
   private onClose(): void {
