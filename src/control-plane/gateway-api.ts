@@ -6,6 +6,7 @@
  *   POST /gateway/telemetry         per-minute telemetry rows, msgpack (telemetry-intake.ts) → 204
  * A refused token is 401 `{ statusCode, message }` with the reason's code in `x-outpost-error`.
  */
+import { Buffer } from 'node:buffer';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { z } from 'zod';
 import type { ErrorCode } from '../shared/errors.js';

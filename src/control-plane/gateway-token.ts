@@ -9,6 +9,7 @@
  * The token does not say which key signed it: verification tries both, so rotating one key (and
  * with it, killing the tokens it signed) never cuts off gateways holding tokens of the other.
  */
+import { Buffer } from 'node:buffer';
 import { createHmac, timingSafeEqual } from 'node:crypto';
 import { formatExpiry, formatToken, parseTokenForm, type TokenParts } from '../shared/gateway-token-format.js';
 

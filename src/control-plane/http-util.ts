@@ -2,6 +2,7 @@
  * Small HTTP helpers for the control plane (node:http; its traffic is admin calls and one long
  * poll per gateway node, so the gateway's uWS machinery would buy nothing here).
  */
+import { Buffer } from 'node:buffer';
 import type { Socket } from 'node:net';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { ERRORS, type ErrorCode } from '../shared/errors.js';

@@ -2,6 +2,7 @@
  * The control-plane HTTP server: gateway endpoints (GatewayKey auth) under /gateway/, the
  * dashboard (session cookie) under /dashboard, everything else is the management API (admin bearer token).
  */
+import { Buffer } from 'node:buffer';
 import { createServer, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { errorFields, log } from '../shared/log.js';

@@ -3,6 +3,7 @@
  * received (method, path, query, headers, body size). Started by `outpost gateway --demo-backend`
  * so the sample config works on a fresh machine with nothing else running.
  */
+import { Buffer } from 'node:buffer';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 

@@ -7,6 +7,7 @@
  * Strings are only made for what every request needs (method, target, Host); header values stay
  * offsets until someone asks.
  */
+import { Buffer } from 'node:buffer';
 import { CR, SP, TOKEN, isTokenString } from './chars.js';
 import { FieldList, scanFields, nameIs, FIELDS_OK, FIELDS_TOO_MANY } from './head-fields.js';
 import { validTargetBytes, validAuthority, schemePrefixLength } from './request-target.js';

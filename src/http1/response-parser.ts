@@ -11,6 +11,7 @@
  * case) is never copied. The sink can pause the body (backpressure): `execute` then returns the
  * index it reached and the caller feeds the rest after resuming.
  */
+import { Buffer } from 'node:buffer';
 import { ResponseHead, HEAD_OK } from './response-head.js';
 import { ChunkedDecoder, type ChunkSink } from './chunked-decoder.js';
 import { CR, LF } from './chars.js';

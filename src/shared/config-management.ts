@@ -3,6 +3,7 @@
  * Policies are checked here only for shape (a mapping of sections or a string of APIM XML); the
  * policy compiler checks their content and reports problems at the same field paths.
  */
+import { Buffer } from 'node:buffer';
 import { z } from 'zod';
 
 const ID = /^[A-Za-z0-9._~-]+$/;

@@ -5,6 +5,7 @@
  * there were), the control plane refuses anything bigger, so a gateway token holder cannot use
  * reports to fill the control plane's memory or its logs.
  */
+import { Buffer } from 'node:buffer';
 import { z } from 'zod';
 
 /** Largest request body on POST /gateway/config-status. */

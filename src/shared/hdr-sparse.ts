@@ -13,6 +13,7 @@
  * discernible value (int64), highest trackable (int64), conversion ratio (unused), then the
  * counts as ZigZag LEB128 (9-byte variant), a negative value being a run of empty buckets].
  */
+import { Buffer } from 'node:buffer';
 import { deflateSync } from 'node:zlib';
 
 const COMPRESSED_COOKIE = 0x1c849314;

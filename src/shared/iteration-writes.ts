@@ -23,6 +23,7 @@
  * reports the error the usual way. A socket destroyed before the flush loses its staged bytes, as
  * a stream loses what it still queues.
  */
+import { Buffer } from 'node:buffer';
 import type { Socket } from 'node:net';
 import { nativeAddon } from '../gateway/native.js';
 

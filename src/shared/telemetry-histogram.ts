@@ -9,6 +9,7 @@
  * anything and its header names the range. Size, inflated size, precision and range are checked
  * before the counts are read (into sparse counts, hdr-sparse.ts: no full counts array is built).
  */
+import { Buffer } from 'node:buffer';
 import { inflateSync } from 'node:zlib';
 import { encodeSparse, HEADER_BYTES, isCompressedCookie, isUncompressedCookie, readPayload, shapeOf, type HdrShape, type SparseHistogram } from './hdr-sparse.js';
 

@@ -3,6 +3,7 @@
  * page frame, and the static assets. Styles and the copy-button script are served as files so the
  * Content-Security-Policy can forbid inline script entirely.
  */
+import { Buffer } from 'node:buffer';
 import type { ServerResponse } from 'node:http';
 import { ANALYTICS_SCRIPT } from './analytics-script.js';
 import { chartAsset } from './chart-assets.js';

@@ -3,6 +3,7 @@
  * constant-time check as the management API, then sets a session cookie; every other page needs
  * a valid session and redirects to the login page without one.
  */
+import { Buffer } from 'node:buffer';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { log } from '../../shared/log.js';
 import { clientAddress, type AuthThrottle } from '../auth-throttle.js';

@@ -5,6 +5,7 @@
  * access token of at most MAX_SECRET_LENGTH characters. Off the request path's hot part: it runs
  * once per token lifetime per worker, so undici (the project's client for such calls) is fine.
  */
+import { Buffer } from 'node:buffer';
 import { undiciRequest as request } from '../../shared/lazy-undici.js';
 import type { CompiledOAuth2 } from './compile-authorizations.js';
 import { MAX_SECRET_LENGTH } from '../../shared/authorization-schema.js';

@@ -4,6 +4,7 @@
  * first key: no linked list of our own. Keys come from request data, so the bound counts them too
  * (DESIGN rule 5): an entry costs its key, its value and a fixed overhead.
  */
+import { Buffer } from 'node:buffer';
 
 /** What a Map entry and its record cost beyond key and value bytes, roughly. */
 export const ENTRY_OVERHEAD_BYTES = 96;

@@ -3,6 +3,7 @@
  * (for `Age`). Entries may come from Redis, which other processes can write, so decoding checks
  * the shape (and that no header could split a response) and treats anything else as a miss.
  */
+import { Buffer } from 'node:buffer';
 import { pack, unpack } from 'msgpackr';
 import { isFieldValue, isReasonPhrase, isToken } from '../../shared/http-syntax.js';
 

@@ -4,6 +4,7 @@
  * abandoned as soon as it would exceed maxEntryBytes (or at once when Content-Length says so),
  * and a response that fails or is cut short is never stored.
  */
+import { Buffer } from 'node:buffer';
 import type { ResponseBodyTap } from '../pipeline/context.js';
 import type { CacheStores } from './cache-stores.js';
 import type { ResponseStorePlan } from './store-plan.js';

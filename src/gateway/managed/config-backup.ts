@@ -13,6 +13,7 @@
  * then renamed over the old one (and the directory fsynced), so a crash mid-write leaves the old
  * backup intact. Nothing is written outside the backup directory.
  */
+import { Buffer } from 'node:buffer';
 import { createHash } from 'node:crypto';
 import { mkdir, open, readFile, rename, rm } from 'node:fs/promises';
 import { hostname } from 'node:os';

@@ -5,6 +5,7 @@
  * Headers are flat `[name, value, …]` lists with lowercase names: the request list is exactly
  * what undici sends; the response list is what the client gets.
  */
+import { performance } from 'node:perf_hooks';
 import type { TLSSocket } from 'node:tls';
 import type { Section } from './phases.js';
 import type { RuntimeSection } from './run-section.js';

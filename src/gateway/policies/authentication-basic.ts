@@ -4,6 +4,7 @@
  * policy expressions or named values (`{{secret}}`, substituted before this compiles). The
  * header is built once at compile time when both are constants. Inbound only, as APIM.
  */
+import { Buffer } from 'node:buffer';
 import type { PolicyFactory } from '../pipeline/policy-contract.js';
 import { CONTINUE, type Outcome } from '../pipeline/phases.js';
 import { PolicyCompileError } from '../pipeline/policy-element.js';

@@ -15,6 +15,7 @@
  * the request's path after the API suffix is /crossdomain.xml (an API on the root suffix with a
  * catch-all operation serves the host's root), and accepts the policy at any scope.
  */
+import { Buffer } from 'node:buffer';
 import type { PolicyFactory, PolicyInstance } from '../pipeline/policy-contract.js';
 import { CONTINUE, RESPOND, type Outcome } from '../pipeline/phases.js';
 import { childLocation, PolicyCompileError, type PolicyElement, type PolicyLocation } from '../pipeline/policy-element.js';

@@ -4,6 +4,7 @@
  * regular expression, case-sensitive, as APIM. Both may be policy expressions. Bodies are held
  * whole and bounded as for set-body (set-body.ts); the result too is at most MAX_BODY bytes.
  */
+import { Buffer } from 'node:buffer';
 import type { PolicyFactory, PolicyInstance } from '../pipeline/policy-contract.js';
 import { CONTINUE, type Outcome } from '../pipeline/phases.js';
 import { PolicyCompileError } from '../pipeline/policy-element.js';

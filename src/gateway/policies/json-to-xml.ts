@@ -17,6 +17,7 @@
  * not JSON fails with OUTPOST_ERR_REQUEST_BODY_NOT_CONVERTIBLE (400, inbound) or
  * OUTPOST_ERR_RESPONSE_BODY_NOT_CONVERTIBLE (502, outbound).
  */
+import { Buffer } from 'node:buffer';
 import type { PolicyFactory, PolicyInstance } from '../pipeline/policy-contract.js';
 import { CONTINUE, type Outcome } from '../pipeline/phases.js';
 import { PolicyCompileError, type PolicyElement, type PolicyLocation } from '../pipeline/policy-element.js';

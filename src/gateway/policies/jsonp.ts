@@ -9,6 +9,7 @@
  * OUTPOST_ERR_JSONP_CALLBACK_INVALID (400) rather than written (APIM does not document a check).
  * The response is held whole for this (bounded: buffered-policy-exchange.ts).
  */
+import { Buffer } from 'node:buffer';
 import type { PolicyFactory, PolicyInstance } from '../pipeline/policy-contract.js';
 import { CONTINUE, type Outcome } from '../pipeline/phases.js';
 import { PolicyCompileError } from '../pipeline/policy-element.js';

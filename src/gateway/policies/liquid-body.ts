@@ -10,6 +10,7 @@
  * syntax error names the element); rendering has no file system (include/render tags fail), a
  * time and memory budget, and a bounded output.
  */
+import { Buffer } from 'node:buffer';
 import { Liquid, type Template as LiquidTemplate } from 'liquidjs';
 import type { RequestContext } from '../pipeline/context.js';
 import { OutpostError } from '../../shared/errors.js';

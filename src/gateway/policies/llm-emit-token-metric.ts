@@ -17,6 +17,7 @@
  * the request's prompt estimate (llm-prompt-estimate.ts, so the request body is read first, as
  * for llm-token-limit) and the streamed text's bytes / 4 (llm-usage.ts).
  */
+import { Buffer } from 'node:buffer';
 import type { PolicyFactory, PolicyInstance } from '../pipeline/policy-contract.js';
 import { CONTINUE, type Outcome } from '../pipeline/phases.js';
 import { allowOnly } from './attributes.js';

@@ -13,6 +13,7 @@
  * `instructions`. At most MAX_ITEMS messages or parts are looked at; the body itself is bounded
  * by the gateway's buffered-body limit (request-body.ts) before this runs.
  */
+import { Buffer } from 'node:buffer';
 const MAX_ITEMS = 10_000;
 const BYTES_PER_TOKEN = 4;
 const TOKENS_PER_MESSAGE = 3;

@@ -36,6 +36,7 @@
  * APIM's quota example leaves it out. Request bodies the gateway does not buffer (chunked, or
  * over 64 KiB) are not estimated.
  */
+import { Buffer } from 'node:buffer';
 import type { PolicyFactory } from '../pipeline/policy-contract.js';
 import { CONTINUE, RESPOND, type Outcome } from '../pipeline/phases.js';
 import { PolicyCompileError, type PolicyElement, type PolicyLocation } from '../pipeline/policy-element.js';

@@ -24,6 +24,7 @@
  * `completion_tokens`, `output_tokens` or `candidatesTokenCount`; total tokens `total_tokens` or
  * `totalTokenCount`, else prompt + completion. Counts must be whole numbers from 0 to 2^31 - 1.
  */
+import { Buffer } from 'node:buffer';
 import type { ResponseBodyTap } from '../pipeline/context.js';
 
 export const MAX_JSON_BODY = 1024 * 1024;

@@ -10,6 +10,7 @@
  * (the client's Host, or what a trusted proxy sent); with no host known the body is left as it is.
  * Matching is plain, case-sensitive text. Bodies are bounded as for find-and-replace.
  */
+import { Buffer } from 'node:buffer';
 import type { PolicyFactory, PolicyInstance } from '../pipeline/policy-contract.js';
 import { CONTINUE, type Outcome } from '../pipeline/phases.js';
 import { PolicyCompileError } from '../pipeline/policy-element.js';

@@ -6,6 +6,7 @@
  * avoid; never build it from client input you do not trust). Only http and https are allowed;
  * a constant URL is checked now, a computed one per request (a failure, never a call).
  */
+import { Buffer } from 'node:buffer';
 import { childLocation, PolicyCompileError, type PolicyElement, type PolicyLocation } from '../pipeline/policy-element.js';
 import { bindStringTemplate, type Template } from '../pipeline/expression/index.js';
 import type { RequestContext } from '../pipeline/context.js';

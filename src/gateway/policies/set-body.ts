@@ -10,6 +10,7 @@
  * before inbound runs when it has a Content-Length of at most 64 KiB; a chunked or larger body
  * streams, and a set-body on it fails with OUTPOST_ERR_BODY_TOO_LARGE (413).
  */
+import { Buffer } from 'node:buffer';
 import type { PolicyFactory, PolicyInstance } from '../pipeline/policy-contract.js';
 import { CONTINUE, type Outcome } from '../pipeline/phases.js';
 import { PolicyCompileError } from '../pipeline/policy-element.js';

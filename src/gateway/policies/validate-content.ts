@@ -21,6 +21,7 @@
  * validator), so schema-id on them is refused; a request body without Content-Length (chunked)
  * cannot be held within max-size and counts as over it; a body is checked only when one is sent.
  */
+import { Buffer } from 'node:buffer';
 import type { PolicyFactory, PolicyInstance } from '../pipeline/policy-contract.js';
 import type { Section } from '../pipeline/phases.js';
 import { childLocation, collectInto, PolicyCompileError, throwCollected, type PolicyElement, type PolicyLocation } from '../pipeline/policy-element.js';

@@ -12,6 +12,7 @@
  * Not supported, a compile error naming the attribute: `<key certificate-id>` (RSA-OAEP with a
  * certificate's private key: Outpost keeps no certificate store with private keys for policies).
  */
+import { Buffer } from 'node:buffer';
 import { createSecretKey, type KeyObject } from 'node:crypto';
 import { compactDecrypt, decodeProtectedHeader } from 'jose';
 import { allowOnly } from './attributes.js';

@@ -10,6 +10,7 @@
  * finds no key, so it is rejected; a key can never be used with an algorithm it was not meant for
  * (the classic RS256 public key used as an HS256 secret cannot happen).
  */
+import { Buffer } from 'node:buffer';
 import { createPublicKey, createSecretKey, X509Certificate, type KeyObject } from 'node:crypto';
 
 export const JWT_ALGORITHMS = ['HS256', 'RS256', 'ES256'] as const;

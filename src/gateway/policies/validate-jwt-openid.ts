@@ -13,6 +13,7 @@
  *   keys kept;
  * - a failed fetch keeps the last good keys (`lastError` says why).
  */
+import { Buffer } from 'node:buffer';
 import { undiciRequest as request } from '../../shared/lazy-undici.js';
 import { importKeys, keysFromJwkJson, type JwtKey } from './validate-jwt-keys.js';
 

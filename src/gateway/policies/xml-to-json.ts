@@ -15,6 +15,7 @@
  * json-to-xml (json-to-xml.ts); a body that is not well-formed XML fails with
  * OUTPOST_ERR_REQUEST_BODY_NOT_CONVERTIBLE (400) or OUTPOST_ERR_RESPONSE_BODY_NOT_CONVERTIBLE (502).
  */
+import { Buffer } from 'node:buffer';
 import type { PolicyFactory, PolicyInstance } from '../pipeline/policy-contract.js';
 import { CONTINUE, type Outcome } from '../pipeline/phases.js';
 import { PolicyCompileError } from '../pipeline/policy-element.js';

@@ -3,6 +3,7 @@
  * send unix datagrams), and the watchdog settings systemd passes ($WATCHDOG_USEC, $WATCHDOG_PID),
  * read as sd_notify(3) and sd_watchdog_enabled(3) read them. Only the primary sends.
  */
+import { Buffer } from 'node:buffer';
 import type { NativeAddon } from '../native.js';
 import { log } from '../../shared/log.js';
 

@@ -14,6 +14,7 @@
  * lines in outpost_request_log_dropped_total) instead of growing memory. At exit what is queued is written
  * synchronously.
  */
+import { Buffer } from 'node:buffer';
 import { write as fsWrite, writeSync } from 'node:fs';
 
 /** Largest single write: a batch of request-log lines goes out in one or two. */

@@ -8,7 +8,9 @@
  * remembered so it can be forwarded.
  */
 import { MAX_PATH_SEGMENTS, segmentHash } from '../../shared/table-layout.js';
-import { charCodeAt } from '../../http1/chars.js';
+
+/** Module-local on purpose: TurboFan folds a module's own const and inlines the call; an import is not folded (chars.ts). */
+const charCodeAt = String.prototype.charCodeAt;
 
 export interface ParsedPath {
   /** Decoded segments, for matching. */

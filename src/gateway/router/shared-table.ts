@@ -8,11 +8,13 @@
  * request by the caller and shared by both tries.
  */
 import { unpack } from 'msgpackr';
-import { charCodeAt } from '../../http1/chars.js';
 import type { CompiledApi, CompiledMeta, CompiledOperation, MetaPayload } from '../../shared/compiled-meta.js';
 import { LazyRecords, TableDecoder, type TableSections } from './table-records.js';
 import * as L from '../../shared/table-layout.js';
 import { matchPattern } from '../../shared/url-template.js';
+
+/** Module-local on purpose: TurboFan folds a module's own const and inlines the call; an import is not folded (chars.ts). */
+const charCodeAt = String.prototype.charCodeAt;
 
 /** Up to this many edges a linear scan beats a binary search (fewer branches, one cache line). */
 const LINEAR_EDGES = 8;

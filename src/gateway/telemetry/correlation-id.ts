@@ -6,7 +6,9 @@
  * replaced, never echoed.
  */
 import { randomUUID } from 'node:crypto';
-import { charCodeAt } from '../../http1/chars.js';
+
+/** Module-local on purpose: TurboFan folds a module's own const and inlines the call; an import is not folded (chars.ts). */
+const charCodeAt = String.prototype.charCodeAt;
 
 export const MAX_REQUEST_ID_LENGTH = 128;
 

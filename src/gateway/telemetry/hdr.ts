@@ -5,6 +5,7 @@
  * uncompressed V2 encoding; the primary reads them here (decodeDelta) and adds them, sparse, to its
  * Prometheus buckets and minute rows.
  */
+import { Buffer } from 'node:buffer';
 import { HEADER_BYTES, isUncompressedCookie, unpackSparse, type SparseHistogram } from '../../shared/hdr-sparse.js';
 
 /** Values above this (one hour, in µs) are recorded as this. */

@@ -10,7 +10,10 @@
  * (`\u001f` for a control character; 3 bytes for any other unit), so a line's bound is known
  * before it is written and a line is never cut.
  */
-import { charCodeAt } from '../../http1/chars.js';
+import { Buffer } from 'node:buffer';
+
+/** Module-local on purpose: TurboFan folds a module's own const and inlines the call; an import is not folded (chars.ts). */
+const charCodeAt = String.prototype.charCodeAt;
 
 /** Most bytes one UTF-16 unit of a string can take here. */
 export const MAX_BYTES_PER_UNIT = 6;

@@ -11,6 +11,7 @@
  * Never written: the subscription key (header or query), Authorization or any other header, and
  * the values of query parameters that look like credentials (query-redaction.ts).
  */
+import { Buffer } from 'node:buffer';
 import type { ClientResponse } from '../../http1/server/client-response.js';
 import { redactQuery } from './query-redaction.js';
 import { fragment, JsonLineBuffer, MAX_BYTES_PER_UNIT, NULL } from './json-line-buffer.js';

@@ -4,6 +4,7 @@
  * failure comes back coded: a timeout as OUTPOST_ERR_SEND_REQUEST_TIMEOUT (504), an oversized
  * body as OUTPOST_ERR_BODY_TRANSFORM_TOO_LARGE, anything else as OUTPOST_ERR_SEND_REQUEST_FAILED.
  */
+import { Buffer } from 'node:buffer';
 import { OutpostError } from '../../shared/errors.js';
 import { backendErrorCode } from './backend-errors.js';
 import type { Dispatcher, UpstreamHandler, UpstreamRequest } from './upstream-types.js';

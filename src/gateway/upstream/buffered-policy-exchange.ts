@@ -6,6 +6,7 @@
  * ctx.response, with a Content-Length the gateway writes. Over the bound: on-error with
  * OUTPOST_ERR_BODY_TRANSFORM_TOO_LARGE (502), never a truncated body.
  */
+import { Buffer } from 'node:buffer';
 import { OutpostError } from '../../shared/errors.js';
 import { writePolicyResponse } from '../worker/respond.js';
 import { runSection } from '../pipeline/chain-runtime.js';

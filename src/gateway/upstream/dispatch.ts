@@ -4,6 +4,7 @@
  * moved on (a late onWritable, a drain cut-off after the end) can never touch the connection's
  * next request.
  */
+import { Buffer } from 'node:buffer';
 import type { UpstreamHandler, UpstreamRequest } from './upstream-types.js';
 import type { UpstreamConnection } from './upstream-connection.js';
 

@@ -7,6 +7,7 @@
  * until the attempt that counts. When those children wait (a cache lookup on Redis) the answer's
  * body is held, paused at the backend, until they are done.
  */
+import { Buffer } from 'node:buffer';
 import type { ClientResponse as HttpResponse } from '../../http1/server/client-response.js';
 import { ERRORS, OutpostError } from '../../shared/errors.js';
 import type { LastError, PolicyResponse, RequestContext, RetryPlan } from '../pipeline/context.js';

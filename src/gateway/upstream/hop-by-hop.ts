@@ -2,7 +2,9 @@
  * Hop-by-hop header rules (RFC 9110 §7.6.1): Connection, the headers it names, Keep-Alive, TE,
  * Trailer, Transfer-Encoding, Upgrade and Proxy-* never cross the gateway, in either direction.
  */
-import { charCodeAt } from '../../http1/chars.js';
+
+/** Module-local on purpose: TurboFan folds a module's own const and inlines the call; an import is not folded (chars.ts). */
+const charCodeAt = String.prototype.charCodeAt;
 
 const HOP_BY_HOP = new Set(['connection', 'keep-alive', 'te', 'trailer', 'transfer-encoding', 'upgrade', 'proxy-connection']);
 

@@ -10,6 +10,7 @@
  * A response with Content-Length is streamed with `tryEnd` (uWS writes the length itself);
  * one without is streamed chunked with `write`.
  */
+import { Buffer } from 'node:buffer';
 import { performance } from 'node:perf_hooks';
 import type { UpstreamHandler, UpstreamRequest } from './upstream-types.js';
 import type { UpstreamPool } from './upstream-pool.js';

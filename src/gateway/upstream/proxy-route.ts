@@ -5,6 +5,7 @@
  * backend inside it (the proxy sees neither the request nor the certificate check). Credentials
  * go as Proxy-Authorization: Basic, on each request (http) or on the CONNECT (https).
  */
+import { Buffer } from 'node:buffer';
 import { createHash } from 'node:crypto';
 
 export interface ProxyRoute {

@@ -7,6 +7,7 @@
  * Timeouts are checked by the pool's sweep against a coarse clock (`pool.now`), so the
  * per-request path reads no clock and arms no timer.
  */
+import { Buffer } from 'node:buffer';
 import { connect as netConnect, type Socket } from 'node:net';
 import { connect as tlsConnect } from 'node:tls';
 import type { Readable } from 'node:stream';

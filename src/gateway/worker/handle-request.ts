@@ -27,7 +27,9 @@ import { bindCaptures } from '../../shared/url-template.js';
 import { probeRefusal } from '../../shared/probe-state.js';
 import type { WorkerTelemetry } from '../telemetry/worker-telemetry.js';
 import { correlationId } from '../telemetry/correlation-id.js';
-import { charCodeAt } from '../../http1/chars.js';
+
+/** Module-local on purpose: TurboFan folds a module's own const and inlines the call; an import is not folded (chars.ts). */
+const charCodeAt = String.prototype.charCodeAt;
 
 export const HEALTH_PATHS = new Set(['/status-0123456789abcdef', '/internal-status-0123456789abcdef']);
 

@@ -5,6 +5,7 @@
  * handshake: SNICallback is a map lookup. New certificates apply to new handshakes; connections
  * already open keep the context they negotiated.
  */
+import { Buffer } from 'node:buffer';
 import { createServer as createTlsServer, createSecureContext, type SecureContext, type Server as TlsServer, type TLSSocket } from 'node:tls';
 import type { Socket } from 'node:net';
 import type { HttpsMaterial } from '../../shared/protocol.js';

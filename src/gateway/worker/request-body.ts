@@ -9,6 +9,7 @@
  *
  * Chunks are views of the socket's receive buffers, which are never reused: no copy.
  */
+import { Buffer } from 'node:buffer';
 import { Readable } from 'node:stream';
 import type { ClientResponse } from '../../http1/server/client-response.js';
 

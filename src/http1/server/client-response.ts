@@ -9,11 +9,14 @@
  * chunked otherwise (close-delimited for HTTP/1.0), and no body for HEAD, 1xx, 204 and 304.
  * Callers never write Content-Length, Transfer-Encoding or Date themselves.
  */
+import { Buffer } from 'node:buffer';
 import type { Socket } from 'node:net';
 import { dateLine } from './date-header.js';
 import { writeOut } from '../../shared/iteration-writes.js';
-import { charCodeAt } from '../chars.js';
 import { RequestNotes } from './request-notes.js';
+
+/** Module-local on purpose: TurboFan folds a module's own const and inlines the call; an import is not folded (chars.ts). */
+const charCodeAt = String.prototype.charCodeAt;
 
 /** What the response needs from its connection. */
 export interface ResponseOwner {

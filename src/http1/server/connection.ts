@@ -10,6 +10,7 @@
  * was read, a framing error, or a chunked request that was cut short closes the connection after
  * the response: nothing after such a request is ever parsed.
  */
+import { Buffer } from 'node:buffer';
 import { clientAddressText } from './peer-address.js';
 import { attachUserBufferRead } from './user-buffer-read.js';
 import { endAfterStaged, stageableFd, writeOut } from '../../shared/iteration-writes.js';

@@ -11,6 +11,7 @@
  * and the caller keeps 'data' events: the fast path is an optimisation, never a requirement.
  * test/unit/user-buffer-read.test.ts fails when Node stops offering it.
  */
+import { Buffer } from 'node:buffer';
 import type { Socket } from 'node:net';
 
 /** What the callback receives is valid only during the call: the next read overwrites it. */

@@ -4,6 +4,8 @@
  * Elapsed, RequestId, Timestamp, LastError, Tracing. What Outpost does not know is null, never a
  * made-up value. The headers views join several values with "," as APIM's GetValueOrDefault does.
  */
+import { performance } from 'node:perf_hooks';
+import { Buffer } from 'node:buffer';
 import { randomUUID } from 'node:crypto';
 import type { RequestContext } from '../../context.js';
 import { declareMembers } from './cs-names.js';

@@ -11,6 +11,7 @@
  * `input.Encrypt(aes)` uses its Key and IV), in .NET's defaults: CBC mode, PKCS7 padding (Mode
  * and Padding are outside the subset).
  */
+import { Buffer } from 'node:buffer';
 import { createCipheriv, createDecipheriv, createHash, createHmac, randomBytes } from 'node:crypto';
 import { declareMembers } from './cs-names.js';
 import { argumentError, CsRuntimeError } from './cs-error.js';

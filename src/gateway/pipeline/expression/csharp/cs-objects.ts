@@ -3,6 +3,7 @@
  * (a plain JS value), DateTime, TimeSpan, APIM's Jwt and BasicAuthCredentials, Uri, Regex and
  * Match, Encoding, StringBuilder.
  */
+import { Buffer } from 'node:buffer';
 import { declareMembers } from './cs-names.js';
 import type { EvalState } from './cs-state.js';
 import { NO_MEMBER } from './cs-view.js';

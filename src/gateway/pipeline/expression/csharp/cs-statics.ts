@@ -5,6 +5,7 @@
  * StringSplitOptions, Formatting, RegexOptions) as the numbers .NET gives them; System.Array,
  * BitConverter and Guid parsing (cs-arrays.ts), XML (cs-xml.ts), Aes/TripleDES.Create (cs-crypto.ts).
  */
+import { Buffer } from 'node:buffer';
 import { randomUUID } from 'node:crypto';
 import { declareStatics } from './cs-names.js';
 import type { EvalState } from './cs-state.js';

@@ -3,6 +3,7 @@
  * TryParseBasic. Comparison arguments (StringComparison.OrdinalIgnoreCase...) are numbers from
  * cs-statics.ts: odd values ignore case, as .NET's enum does.
  */
+import { Buffer } from 'node:buffer';
 import { declareMembers } from './cs-names.js';
 import type { EvalState } from './cs-state.js';
 import { NO_MEMBER } from './cs-view.js';

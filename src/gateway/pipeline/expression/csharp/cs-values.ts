@@ -4,6 +4,7 @@
  * byte[] → Uint8Array; arrays and List<T> → JS arrays; JObject/JArray → the classes below (a
  * JValue is the plain JS value it holds); DateTime, TimeSpan, Jwt, Uri → classes below.
  */
+import { Buffer } from 'node:buffer';
 import { CsRuntimeError, invalidCast } from './cs-error.js';
 import type { CaptureHistory, CaptureVm } from '../regex/index.js';
 import { XAttribute, XElement } from './cs-xml-model.js';
