@@ -11,7 +11,12 @@ import { Buffer } from 'node:buffer';
 import { CR, SP, TOKEN, isTokenString } from './chars.js';
 import { FieldList, scanFields, nameIs, FIELDS_OK, FIELDS_TOO_MANY } from './head-fields.js';
 import { validTargetBytes, validAuthority, schemePrefixLength } from './request-target.js';
+import { bufferNatives } from '../shared/buffer-natives.js';
 import type { ErrorCode } from '../shared/errors.js';
+
+/** Module-local on purpose (see shared/buffer-natives.ts and chars.ts): folded, called directly. */
+const latin1Slice = bufferNatives.latin1Slice;
+const toLowerCase = String.prototype.toLowerCase;
 
 /** Content-Length of more digits than this is never a body we would accept (and leaves exact integers). */
 const MAX_LENGTH_DIGITS = 15;
@@ -40,12 +45,12 @@ export class ParsedRequest {
 
   /** Field name i, lower-cased (names are tokens, so ASCII). */
   name(i: number): string {
-    return this.buf.toString('latin1', this.fields.nameStart(i), this.fields.nameEnd(i)).toLowerCase();
+    return toLowerCase.call(latin1Slice.call(this.buf, this.fields.nameStart(i), this.fields.nameEnd(i)));
   }
 
   /** Field value i as a latin1 string: one char per byte, so bytes ≥ 0x80 go out unchanged. */
   value(i: number): string {
-    return this.buf.toString('latin1', this.fields.valueStart(i), this.fields.valueEnd(i));
+    return latin1Slice.call(this.buf, this.fields.valueStart(i), this.fields.valueEnd(i));
   }
 
   nameIs(i: number, lower: string): boolean {
@@ -71,7 +76,7 @@ export function parseRequestHead(buf: Buffer, start: number, headEnd: number, ou
   let p = start;
   while (TOKEN[buf[p]] === 1) p++;
   if (p === start || buf[p] !== SP) return 'OUTPOST_ERR_BAD_REQUEST_LINE';
-  out.method = buf.toString('latin1', start, p);
+  out.method = latin1Slice.call(buf, start, p);
   const targetStart = ++p;
   while (p < headEnd && buf[p] !== SP && buf[p] !== CR) p++;
   const targetEnd = p;
@@ -105,7 +110,7 @@ function versionAt(buf: Uint8Array, p: number): number {
 
 function readTarget(buf: Buffer, start: number, end: number, out: ParsedRequest): ErrorCode | null {
   const first = buf[start];
-  if (first === 0x2f /* / */) { out.target = buf.toString('latin1', start, end); return null; }
+  if (first === 0x2f /* / */) { out.target = latin1Slice.call(buf, start, end); return null; }
   if (first === 0x2a /* * */ && end - start === 1) {
     if (out.method !== 'OPTIONS') return 'OUTPOST_ERR_BAD_REQUEST_LINE';
     out.target = '*';
@@ -118,8 +123,8 @@ function readTarget(buf: Buffer, start: number, end: number, out: ParsedRequest)
   let p = authorityStart;
   while (p < end && buf[p] !== 0x2f && buf[p] !== 0x3f /* ? */) p++;
   if (!validAuthority(buf, authorityStart, p)) return 'OUTPOST_ERR_BAD_HOST';
-  out.host = buf.toString('latin1', authorityStart, p);
-  out.target = p === end ? '/' : buf[p] === 0x3f ? '/' + buf.toString('latin1', p, end) : buf.toString('latin1', p, end);
+  out.host = latin1Slice.call(buf, authorityStart, p);
+  out.target = p === end ? '/' : buf[p] === 0x3f ? '/' + latin1Slice.call(buf, p, end) : latin1Slice.call(buf, p, end);
   return null;
 }
 

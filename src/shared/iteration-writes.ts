@@ -26,6 +26,7 @@
 import { Buffer } from 'node:buffer';
 import type { Socket } from 'node:net';
 import { nativeAddon } from '../gateway/native.js';
+import { bufferNatives } from './buffer-natives.js';
 
 /** A larger write goes through the stream: copying it would cost more than the call saves. */
 export const MAX_STAGED_WRITE = 16 * 1024;
@@ -35,10 +36,9 @@ const MAX_ENTRIES = 1024;
 type SendBatch = (bytes: Buffer, entries: Int32Array, count: number) => void;
 const sendBatch: SendBatch | null = nativeAddon()?.sendBatch ?? null;
 
-/** Node's own latin1 writer (what `buf.write(s, off, 'latin1')` calls), without the argument shuffling. */
-interface Latin1Writable { latin1Write(text: string, offset: number): number }
+/** Node's own latin1 writer (what `buf.write(s, off, 'latin1')` calls), module-local: see buffer-natives.ts. */
+const latin1Write = bufferNatives.latin1Write;
 const staging = Buffer.allocUnsafe(STAGING_BYTES);
-const stagingLatin1 = staging as unknown as Latin1Writable;
 let stagedBytes = 0;
 /** Per staged entry: fd, start, end, result (written by sendBatch: bytes taken, or -errno). */
 const entries = new Int32Array(MAX_ENTRIES * 4);
@@ -88,8 +88,12 @@ export function writeOut(socket: Socket, fd: number, text: string, body: Buffer 
   }
   if (stagedBytes + bytes > STAGING_BYTES || stagedCount === MAX_ENTRIES) flushStaged();
   const start = stagedBytes;
-  let end = start + stagingLatin1.latin1Write(text, start);
-  if (body !== null) end += body.copy(staging, end);
+  let end = start + latin1Write.call(staging, text, start);
+  if (body !== null) {
+    // The whole body: TypedArray#set, a builtin (Buffer#copy is a JavaScript wrapper that makes a view per call).
+    staging.set(body, end);
+    end += body.length;
+  }
   stagedBytes = end;
   if (stagedCount > 0 && stagedSockets[stagedCount - 1] === socket) {
     // The same socket's next write (the last entry ends where this one starts): one send.

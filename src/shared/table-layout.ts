@@ -139,6 +139,9 @@ export const METHOD_ANY = 9;
 /** Paths with more segments than this are refused with 414 before matching. */
 export const MAX_PATH_SEGMENTS = 128;
 
+/** Module-local on purpose: TurboFan folds a module's own const and inlines the call; an import is not folded (chars.ts). */
+const charCodeAt = String.prototype.charCodeAt;
+
 /**
  * FNV-1a over ASCII-lowercased UTF-16 code units. Matching is case-insensitive (as APIM's is),
  * so the compiler and the matcher must fold case identically: both call this.
@@ -146,7 +149,7 @@ export const MAX_PATH_SEGMENTS = 128;
 export function segmentHash(s: string): number {
   let h = 0x811c9dc5;
   for (let i = 0; i < s.length; i++) {
-    let c = s.charCodeAt(i);
+    let c = charCodeAt.call(s, i);
     if (c >= 65 && c <= 90) c += 32;
     h = Math.imul(h ^ c, 0x01000193);
   }

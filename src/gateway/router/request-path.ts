@@ -11,6 +11,8 @@ import { MAX_PATH_SEGMENTS, segmentHash } from '../../shared/table-layout.js';
 
 /** Module-local on purpose: TurboFan folds a module's own const and inlines the call; an import is not folded (chars.ts). */
 const charCodeAt = String.prototype.charCodeAt;
+const indexOf = String.prototype.indexOf;
+const slice = String.prototype.slice;
 
 export interface ParsedPath {
   /** Decoded segments, for matching. */
@@ -55,16 +57,16 @@ export function parseRequestPath(path: string, out: ParsedPath): number {
   const length = path.length;
   out.trailingSlash = length > 1 && charCodeAt.call(path, length - 1) === 47;
   while (start <= length) {
-    let end = path.indexOf('/', start);
+    let end = indexOf.call(path, '/', start);
     if (end < 0) end = length;
     if (end > start) {
-      const rawSegment = path.slice(start, end);
+      const rawSegment = slice.call(path, start, end);
       let decoded = rawSegment;
-      if (rawSegment.indexOf('%') >= 0) {
+      if (indexOf.call(rawSegment, '%') >= 0) {
         try { decoded = decodeURIComponent(rawSegment); } catch { return PATH_BAD_ENCODING; }
       }
       // Only segments with a dot, an escape or a backslash can be a disguised traversal.
-      if ((decoded.charCodeAt(0) === 46 || decoded !== rawSegment || rawSegment.indexOf('\\') >= 0) && isTraversal(decoded)) return PATH_TRAVERSAL;
+      if ((charCodeAt.call(decoded, 0) === 46 || decoded !== rawSegment || indexOf.call(rawSegment, '\\') >= 0) && isTraversal(decoded)) return PATH_TRAVERSAL;
       if (decoded === '..' || decoded === '.') {
         if (decoded === '..') { segments.pop(); raw.pop(); }
         // RFC 3986 §5.2.4: "/a/b/.." resolves to "/a/", keeping the directory's slash.

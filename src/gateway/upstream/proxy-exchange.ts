@@ -20,6 +20,11 @@ import { connectionTokensOf, isHopByHop, mayNeedResponseInspection } from './hop
 import { backendErrorCode } from './backend-errors.js';
 import { writeError } from '../worker/respond.js';
 import { nameIs } from '../../http1/head-fields.js';
+import { bufferNatives } from '../../shared/buffer-natives.js';
+
+/** Module-local on purpose (see shared/buffer-natives.ts): folded and called directly. */
+const latin1Slice = bufferNatives.latin1Slice;
+const toLowerCase = String.prototype.toLowerCase;
 
 export interface ExchangeOwner {
   /** True while the worker drains: responses then carry `Connection: close`. */
@@ -243,7 +248,7 @@ export class ProxyExchange implements UpstreamHandler {
       if (nameBuf.length === 14 && nameIs(nameBuf, 0, 14, 'content-length')) { this.total = decimal(raw[i + 1]); continue; }
       // uWS writes its own Date; a second one would be a duplicate header.
       if (nameBuf.length === 4 && nameIs(nameBuf, 0, 4, 'date')) continue;
-      const name = nameBuf.toString('latin1').toLowerCase();
+      const name = toLowerCase.call(latin1Slice.call(nameBuf, 0, nameBuf.length));
       if (isHopByHop(name) || dropped?.has(name)) continue;
       out.push(nameBuf, raw[i + 1]);
     }

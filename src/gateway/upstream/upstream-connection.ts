@@ -21,6 +21,7 @@ import { StreamedRequestBody } from './streamed-request-body.js';
 import type { UpstreamPool } from './upstream-pool.js';
 import type { UpstreamRequest } from './upstream-types.js';
 import { connectAnswer, connectRequest, type ProxyRoute } from './proxy-route.js';
+import { copyOf } from '../../shared/buffer-natives.js';
 
 /**
  * Plain sockets read into one buffer per worker (the `onread` option): no buffer is allocated
@@ -238,8 +239,7 @@ export class UpstreamConnection implements ResponseSink {
     let shift = 0;
     // Identity, not `.buffer` (an accessor TurboFan leaves as a generic load): the parser passes the read buffer itself or its own copy.
     if (parsed === READ_BUFFER) {
-      buf = Buffer.allocUnsafe(head.end - head.start);
-      parsed.copy(buf, 0, head.start, head.end);
+      buf = copyOf(parsed, head.start, head.end);
       shift = head.start;
     }
     // One array per worker: the exchange reads it only during onHeaders (it keeps the buffers, not the array).
@@ -270,7 +270,7 @@ export class UpstreamConnection implements ResponseSink {
     // Body bytes read into the shared buffer are copied before the exchange sees them: a slow
     // client's socket queues what it cannot send yet by reference, and the next read would
     // overwrite it (a 256 MiB download to a stalling client came out corrupted on Node 22).
-    const chunk = buf === READ_BUFFER ? Buffer.from(buf.subarray(start, end)) : buf.subarray(start, end);
+    const chunk = buf === READ_BUFFER ? copyOf(buf, start, end) : buf.subarray(start, end);
     const more = d.handler.onData(chunk);
     if (this.current !== d || this.closed) return false;
     if (!more) this.paused = true;

@@ -30,6 +30,10 @@ import { correlationId } from '../telemetry/correlation-id.js';
 
 /** Module-local on purpose: TurboFan folds a module's own const and inlines the call; an import is not folded (chars.ts). */
 const charCodeAt = String.prototype.charCodeAt;
+const indexOf = String.prototype.indexOf;
+const lastIndexOf = String.prototype.lastIndexOf;
+const slice = String.prototype.slice;
+const toLowerCase = String.prototype.toLowerCase;
 
 export const HEALTH_PATHS = new Set(['/status-0123456789abcdef', '/internal-status-0123456789abcdef']);
 
@@ -192,11 +196,12 @@ function methodCodeOf(method: string): number {
 function hostWithoutPort(host: string): string {
   if (host === '') return host;
   let end = host.length;
-  if (charCodeAt.call(host, 0) === 91 /* [ */) end = host.indexOf(']') + 1 || end;
+  if (charCodeAt.call(host, 0) === 91 /* [ */) end = indexOf.call(host, ']') + 1 || end;
   else {
-    const colon = host.lastIndexOf(':');
+    const colon = lastIndexOf.call(host, ':');
     if (colon >= 0) end = colon;
   }
-  const name = host.slice(0, end);
-  return name.toLowerCase() === name ? name : name.toLowerCase();
+  const name = slice.call(host, 0, end);
+  const lower = toLowerCase.call(name);
+  return lower === name ? name : lower;
 }

@@ -7,6 +7,10 @@
 import type { ParsedRequest } from '../../http1/request-parser.js';
 import { connectionTokens, isHopByHop } from '../upstream/hop-by-hop.js';
 
+/** String methods through module-local consts, called with .call: folded and inlined (see chars.ts). */
+const indexOf = String.prototype.indexOf;
+const slice = String.prototype.slice;
+
 /** Lower-case names of the headers the gateway reads or replaces itself. */
 const FORWARDING = new Set(['x-forwarded-for', 'x-forwarded-proto', 'x-forwarded-host', 'x-forwarded-port', 'forwarded', 'x-real-ip']);
 
@@ -30,9 +34,9 @@ export class RequestHead {
   read(req: ParsedRequest): void {
     this.method = req.method;
     const target = req.target;
-    const q = target.indexOf('?');
-    this.url = q < 0 ? target : target.slice(0, q);
-    this.query = q < 0 ? '' : target.slice(q + 1);
+    const q = indexOf.call(target, '?');
+    this.url = q < 0 ? target : slice.call(target, 0, q);
+    this.query = q < 0 ? '' : slice.call(target, q + 1);
     this.host = req.host;
     this.headerBytes = req.headBytes;
     this.contentLength = req.contentLength;

@@ -14,9 +14,12 @@ import type { Socket } from 'node:net';
 import { dateLine } from './date-header.js';
 import { writeOut } from '../../shared/iteration-writes.js';
 import { RequestNotes } from './request-notes.js';
+import { bufferNatives } from '../../shared/buffer-natives.js';
 
 /** Module-local on purpose: TurboFan folds a module's own const and inlines the call; an import is not folded (chars.ts). */
 const charCodeAt = String.prototype.charCodeAt;
+const toLowerCase = String.prototype.toLowerCase;
+const latin1Slice = bufferNatives.latin1Slice;
 
 /** What the response needs from its connection. */
 export interface ResponseOwner {
@@ -66,13 +69,14 @@ export class ClientResponse extends RequestNotes {
   writeStatus(status: string): this { this.status = status; return this; }
 
   writeHeader(name: string | Buffer, value: string | Buffer): this {
-    const n = typeof name === 'string' ? name : name.toString('latin1');
+    const n = typeof name === 'string' ? name : latin1Slice.call(name, 0, name.length);
+    const v = typeof value === 'string' ? value : latin1Slice.call(value, 0, value.length);
     // The connection's fate is the server's: a caller's `Connection: close` becomes the server's own.
-    if (n.length === 10 && n.toLowerCase() === 'connection') {
-      if ((typeof value === 'string' ? value : value.toString('latin1')).toLowerCase().includes('close')) this.closeAfter = true;
+    if (n.length === 10 && toLowerCase.call(n) === 'connection') {
+      if (toLowerCase.call(v).includes('close')) this.closeAfter = true;
       return this;
     }
-    this.head += `${n}: ${typeof value === 'string' ? value : value.toString('latin1')}\r\n`;
+    this.head += `${n}: ${v}\r\n`;
     return this;
   }
 

@@ -14,6 +14,7 @@ import { Buffer } from 'node:buffer';
 import { clientAddressText } from './peer-address.js';
 import { attachUserBufferRead } from './user-buffer-read.js';
 import { endAfterStaged, stageableFd, writeOut } from '../../shared/iteration-writes.js';
+import { copyOf } from '../../shared/buffer-natives.js';
 import type { Socket } from 'node:net';
 import { HeadEndFinder, HEAD_INCOMPLETE, HEAD_TOO_LARGE, HEAD_LINE_TOO_LONG, HEAD_BAD_FIELD_LINE_ENDING } from '../head-end.js';
 import { ParsedRequest, parseRequestHead } from '../request-parser.js';
@@ -37,8 +38,12 @@ const CONTINUE_100 = 'HTTP/1.1 100 Continue\r\n\r\n';
 
 export class Connection implements ResponseOwner {
   private phase = PHASE_HEAD;
-  /** Unconsumed input: buf[start, buf.length). */
+  /**
+   * Unconsumed input: buf[start, end). `end` rather than `buf.length`: a read into the shared
+   * buffer is parsed in place, without a view of its first `nread` bytes per read.
+   */
   private buf: Buffer = EMPTY;
+  private end = 0;
   /** `buf` is a view of the worker's shared read buffer (only during onRead): what outlives the call is copied. */
   private bufShared = false;
   private start = 0;
@@ -67,7 +72,7 @@ export class Connection implements ResponseOwner {
     this.remoteAddress = clientAddressText(socket.remoteAddress ?? '');
     this.fd = stageableFd(socket);
     // Plain sockets read into the worker's shared buffer (user-buffer-read.ts); TLS sockets use 'data'.
-    if (!attachUserBufferRead(socket, this.onRead)) socket.on('data', (chunk: Buffer) => this.onData(chunk));
+    if (!attachUserBufferRead(socket, this.onRead)) socket.on('data', (chunk: Buffer) => this.onData(chunk, chunk.length, false));
     socket.on('drain', () => this.res?.drained());
     socket.on('close', () => this.onClose());
     socket.on('error', () => { /* 'close' follows */ });
@@ -77,13 +82,17 @@ export class Connection implements ResponseOwner {
   get draining(): boolean { return this.shared.draining; }
 
   /** Idle between requests: nothing buffered, nothing in flight. */
-  get idle(): boolean { return this.phase === PHASE_HEAD && this.res === null && this.start >= this.buf.length; }
+  get idle(): boolean { return this.phase === PHASE_HEAD && this.res === null && this.start >= this.end; }
 
-  /** `shared`: `chunk` is a view of the worker's read buffer (onRead), valid only during this call. */
-  private onData(chunk: Buffer, shared = false): void {
+  /** New input chunk[0, chunkEnd). `shared`: `chunk` is the worker's read buffer (onRead), valid only during this call. */
+  private onData(chunk: Buffer, chunkEnd: number, shared: boolean): void {
     if (this.phase === PHASE_CLOSED) return;
-    if (this.start >= this.buf.length) { this.buf = chunk; this.bufShared = shared; }
-    else { this.buf = Buffer.concat([this.buf.subarray(this.start), chunk]); this.bufShared = false; }
+    if (this.start >= this.end) { this.buf = chunk; this.end = chunkEnd; this.bufShared = shared; }
+    else {
+      this.buf = Buffer.concat([this.buf.subarray(this.start, this.end), chunk.subarray(0, chunkEnd)]);
+      this.end = this.buf.length;
+      this.bufShared = false;
+    }
     this.start = 0;
     this.process();
   }
@@ -94,9 +103,10 @@ export class Connection implements ResponseOwner {
    */
   private readonly onRead = (nread: number, shared: Buffer): boolean => {
     if (this.phase === PHASE_CLOSED) return true;
-    this.onData(shared.subarray(0, nread), true);
-    if (this.bufShared && this.start < this.buf.length) {
-      this.buf = Buffer.from(this.buf.subarray(this.start));
+    this.onData(shared, nread, true);
+    if (this.bufShared && this.start < this.end) {
+      this.buf = copyOf(this.buf, this.start, this.end);
+      this.end = this.buf.length;
       this.start = 0;
     }
     this.bufShared = false;
@@ -105,7 +115,7 @@ export class Connection implements ResponseOwner {
 
   /** Body bytes for the request's reader, which may keep them: a copy while `buf` is in the shared read buffer. */
   private bodyView(buf: Buffer, from: number, to: number): Buffer {
-    return this.bufShared ? Buffer.from(buf.subarray(from, to)) : buf.subarray(from, to);
+    return this.bufShared ? copyOf(buf, from, to) : buf.subarray(from, to);
   }
 
   /** Consumes buffered input as far as the current phase allows. */
@@ -114,7 +124,7 @@ export class Connection implements ResponseOwner {
       if (this.phase === PHASE_HEAD) { if (!this.readHead()) return; }
       else if (this.phase === PHASE_BODY) { if (!this.readBody()) return; }
       else {
-        if (this.phase === PHASE_WAIT && this.buf.length - this.start > MAX_EARLY_BYTES && !this.pausedForPipeline) {
+        if (this.phase === PHASE_WAIT && this.end - this.start > MAX_EARLY_BYTES && !this.pausedForPipeline) {
           this.pausedForPipeline = true;
           this.socket.pause();
         }
@@ -125,12 +135,13 @@ export class Connection implements ResponseOwner {
 
   private readHead(): boolean {
     const buf = this.buf;
+    const bufEnd = this.end;
     // Empty lines before a request line are ignored (RFC 9112 §2.2).
-    while (buf[this.start] === 0x0d && buf[this.start + 1] === 0x0a) this.start += 2;
-    if (this.start >= buf.length) { this.release(); return false; }
+    while (this.start + 1 < bufEnd && buf[this.start] === 0x0d && buf[this.start + 1] === 0x0a) this.start += 2;
+    if (this.start >= bufEnd) { this.release(); return false; }
     // The head timeout runs from a head's first byte; before it, the keep-alive timeout applies.
     if (!this.headStarted) { this.headStarted = true; this.deadline = Date.now() + this.shared.limits.headTimeoutMs; }
-    const end = this.finder.find(buf, this.start, buf.length);
+    const end = this.finder.find(buf, this.start, bufEnd);
     if (end === HEAD_INCOMPLETE) return false;
     if (end < 0) {
       this.refuse(end === HEAD_TOO_LARGE ? 'OUTPOST_ERR_HEADERS_TOO_LARGE' : end === HEAD_LINE_TOO_LONG ? 'OUTPOST_ERR_REQUEST_TARGET_TOO_LONG'
@@ -164,7 +175,7 @@ export class Connection implements ResponseOwner {
   private readBody(): boolean {
     const buf = this.buf;
     const from = this.start;
-    const to = buf.length;
+    const to = this.end;
     if (from >= to) return false;
     this.deadline = Date.now() + this.shared.limits.bodyTimeoutMs;
     const res = this.res!;
@@ -246,13 +257,13 @@ export class Connection implements ResponseOwner {
     this.res = null;
     if (closeConnection || !this.bodyDone || this.phase === PHASE_CLOSED) { this.closeAfterResponse(); return; }
     this.phase = PHASE_HEAD;
-    this.deadline = Date.now() + (this.start < this.buf.length ? this.shared.limits.headTimeoutMs : this.shared.limits.keepAliveTimeoutMs);
+    this.deadline = Date.now() + (this.start < this.end ? this.shared.limits.headTimeoutMs : this.shared.limits.keepAliveTimeoutMs);
     if (this.pausedForBody) { this.pausedForBody = false; }
     if (this.pausedForPipeline) { this.pausedForPipeline = false; }
     this.socket.resume();
     // Pipelined bytes already here: parse the next request now (the caller's stack is short:
     // a response finishes from a backend callback, never from inside process()).
-    if (this.start < this.buf.length) setImmediate(() => { if (this.phase === PHASE_HEAD && this.res === null) this.process(); });
+    if (this.start < this.end) setImmediate(() => { if (this.phase === PHASE_HEAD && this.res === null) this.process(); });
     else this.release();
   }
 
@@ -265,7 +276,7 @@ export class Connection implements ResponseOwner {
     this.deadline = Date.now() + LINGER_MS;
   }
 
-  private release(): void { this.buf = EMPTY; this.start = 0; this.bufShared = false; }
+  private release(): void { this.buf = EMPTY; this.start = 0; this.end = 0; this.bufShared = false; }
 
   /** The timer tick found this connection past its deadline. */
   expired(): void {
