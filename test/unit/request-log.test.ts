@@ -2,7 +2,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { redactQuery } from '../../src/gateway/telemetry/query-redaction.js';
-import { correlationId, isAcceptableRequestId } from '../../src/gateway/telemetry/correlation-id.js';
+import { correlationId, isAcceptableRequestId, newUuid } from '../../src/gateway/telemetry/correlation-id.js';
 import { operationFragment, requestLogText, RequestLogBatch } from '../../src/gateway/telemetry/request-log.js';
 import type { ClientResponse } from '../../src/http1/server/client-response.js';
 
@@ -59,6 +59,19 @@ test('correlation ids: a sane client id is kept, anything else is replaced by a 
     assert.match(correlationId(bad), /^[0-9a-f-]{36}$/);
   }
   assert.equal(correlationId('x'.repeat(128)), 'x'.repeat(128));
+});
+
+test('generated ids are version 4 UUIDs, distinct across entropy refills, with both halves of every byte in use', () => {
+  const seen = new Set<string>();
+  const digits = new Set<string>();
+  for (let i = 0; i < 2_000; i++) { // eight refills of the entropy pool
+    const id = newUuid();
+    assert.match(id, /^[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/);
+    seen.add(id);
+    for (const c of id.replace(/-/g, '')) digits.add(c);
+  }
+  assert.equal(seen.size, 2_000);
+  assert.equal(digits.size, 16);
 });
 
 function fakeResponse(fields: Partial<Record<keyof ClientResponse, unknown>>): ClientResponse {
@@ -157,4 +170,32 @@ test('the byte encoder: numbers, escapes, non-ASCII and a line longer than a bat
   batch.add(fakeResponse({ path: '/after' }), operationFragment('a', 'o'), 1001);
   batch.flush();
   assert.deepEqual(urlsIn(chunks), ['/before', huge, '/after']);
+});
+
+test('the byte encoder writes any string the way JSON.stringify does, whatever its length and wherever an escape falls', () => {
+  // Plain strings are copied four characters a store: lengths around the word size, with a
+  // character to escape (or a non-ASCII one) before, inside and after the last whole word.
+  const odd = ['"', '\\', '\u0001', '\u007f', '\u00e9', '\u2028', '\ud83d\ude00', '\n'];
+  let seed = 7;
+  const next = (n: number): number => { seed = (seed * 1103515245 + 12345) & 0x7fffffff; return seed % n; };
+  for (let round = 0; round < 2000; round++) {
+    const length = next(14);
+    let s = '';
+    for (let i = 0; i < length; i++) s += String.fromCharCode(0x20 + next(0x5f));
+    if (round % 3 !== 0 && length > 0) {
+      const at = next(length);
+      s = s.slice(0, at) + odd[next(odd.length)] + s.slice(at + 1);
+    }
+    const query = round % 2 === 0 ? '' : s.replace(/[&=]/g, 'x');
+    const line = requestLogText(fakeResponse({ path: `/${s}`, query, method: s === '' ? 'GET' : s, remoteAddress: s, requestId: s }), s, s, 1001);
+    const back = JSON.parse(line) as Record<string, unknown>;
+    assert.equal(back.url, query === '' ? `/${s}` : `/${s}?${query}`, JSON.stringify(s));
+    assert.equal(back.method, s === '' ? 'GET' : s);
+    assert.equal(back.clientIp, s);
+    assert.equal(back.correlationId, s === '' ? null : s);
+    assert.equal(back.apiId, s === '' ? null : s);
+    assert.equal(back.operationId, s === '' ? null : s);
+    // Nothing but the line: word stores past the end never show up in the text.
+    assert.ok(line.endsWith('}'), line);
+  }
 });

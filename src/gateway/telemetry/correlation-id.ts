@@ -5,7 +5,9 @@
  * `- _ . : / + = @ ~`. Anything else (too long, spaces, quotes, control or non-ASCII bytes) is
  * replaced, never echoed.
  */
-import { randomUUID } from 'node:crypto';
+import { Buffer } from 'node:buffer';
+import { randomFillSync } from 'node:crypto';
+import { bufferNatives } from '../../shared/buffer-natives.js';
 
 /** Module-local on purpose: TurboFan folds a module's own const and inlines the call; an import is not folded (chars.ts). */
 const charCodeAt = String.prototype.charCodeAt;
@@ -25,7 +27,38 @@ export function isAcceptableRequestId(id: string): boolean {
   return true;
 }
 
-/** The client's id if acceptable, else a fresh UUID (Node batches its entropy: cheap). */
+/** The client's id if acceptable, else a fresh UUID. */
 export function correlationId(fromClient: string): string {
-  return fromClient !== '' && isAcceptableRequestId(fromClient) ? fromClient : randomUUID();
+  return fromClient !== '' && isAcceptableRequestId(fromClient) ? fromClient : newUuid();
+}
+
+/** UUIDs per entropy refill: one randomFillSync of 4 KiB (Node's randomUUID refills every 128). */
+const UUIDS_PER_REFILL = 256;
+const entropy = Buffer.allocUnsafe(16 * UUIDS_PER_REFILL);
+let nextUuid = UUIDS_PER_REFILL;
+const uuidText = Buffer.allocUnsafe(36);
+const HEX = Buffer.from('0123456789abcdef', 'latin1');
+/** Module-local on purpose (see shared/buffer-natives.ts): folded, called directly. */
+const latin1Slice = bufferNatives.latin1Slice;
+
+/**
+ * A random (version 4) UUID, as crypto.randomUUID makes one from the same CSPRNG, written as
+ * bytes and turned into a string once: randomUUID joins sixteen two-character pieces.
+ */
+export function newUuid(): string {
+  if (nextUuid === UUIDS_PER_REFILL) {
+    randomFillSync(entropy);
+    nextUuid = 0;
+  }
+  const from = nextUuid++ * 16;
+  let p = 0;
+  for (let i = 0; i < 16; i++) {
+    if (i === 4 || i === 6 || i === 8 || i === 10) uuidText[p++] = 0x2d; // -
+    let b = entropy[from + i];
+    if (i === 6) b = (b & 0x0f) | 0x40; // version 4
+    else if (i === 8) b = (b & 0x3f) | 0x80; // variant 10
+    uuidText[p++] = HEX[b >> 4];
+    uuidText[p++] = HEX[b & 15];
+  }
+  return latin1Slice.call(uuidText, 0, 36);
 }

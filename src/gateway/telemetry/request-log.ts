@@ -14,7 +14,7 @@
 import { Buffer } from 'node:buffer';
 import type { ClientResponse } from '../../http1/server/client-response.js';
 import { redactQuery } from './query-redaction.js';
-import { fragment, JsonLineBuffer, MAX_BYTES_PER_UNIT, NULL } from './json-line-buffer.js';
+import { fragment, fragmentOf, JsonLineBuffer, MAX_BYTES_PER_UNIT, NULL, WORD_SLACK, type Fragment } from './json-line-buffer.js';
 
 const FLUSH_MS = 100;
 /** A batch buffer's size: it goes out when the next line might not fit. */
@@ -67,7 +67,7 @@ const F = {
 
 /** "YYYY-MM-DDTHH:MM:SS." of the current second, encoded once per second. */
 let isoSecond = -1;
-let isoPrefix: Uint8Array = new Uint8Array(0);
+let isoPrefix: Fragment = fragment('');
 function writeIsoTime(out: JsonLineBuffer, epochMs: number): void {
   const ms = Math.floor(epochMs);
   const second = Math.floor(ms / 1000);
@@ -87,27 +87,27 @@ function writeIsoTime(out: JsonLineBuffer, epochMs: number): void {
  * The `,"apiId":…,"operationId":…` part of a line, encoded once per (API, operation): a worker's
  * telemetry keeps it with the operation's series, so a line copies it instead of escaping it.
  */
-export function operationFragment(apiId: string, operationId: string): Uint8Array {
+export function operationFragment(apiId: string, operationId: string): Fragment {
   const out = new JsonLineBuffer(Buffer.alloc(64 + (apiId.length + operationId.length) * MAX_BYTES_PER_UNIT));
   out.raw(fragment(',"apiId":'));
   out.stringOrNull(apiId);
   out.raw(fragment(',"operationId":'));
   out.stringOrNull(operationId);
-  return Uint8Array.prototype.slice.call(out.buf, 0, out.pos);
+  return fragmentOf(out.buf.subarray(0, out.pos));
 }
 
 /** The most bytes the line of `res` can take (see json-line-buffer.ts). */
-function lineBound(res: ClientResponse, operation: Uint8Array): number {
+function lineBound(res: ClientResponse, operation: Fragment): number {
   const units = (res.requestId?.length ?? 0) + res.method.length + res.path.length + res.query.length
     + (res.productId?.length ?? 0) + (res.subscriptionId?.length ?? 0) + res.remoteAddress.length + (res.cacheResult?.length ?? 0) + (res.errorCode?.length ?? 0);
-  return LINE_FIXED_BYTES + operation.length + units * MAX_BYTES_PER_UNIT;
+  return LINE_FIXED_BYTES + WORD_SLACK + operation.length + units * MAX_BYTES_PER_UNIT;
 }
 
 /**
  * The line of one request (RequestLogLine's fields, in its order, newline-terminated), written
  * into `out`, which has room for lineBound() bytes.
  */
-function writeLine(out: JsonLineBuffer, res: ClientResponse, operation: Uint8Array, now: number): void {
+function writeLine(out: JsonLineBuffer, res: ClientResponse, operation: Fragment, now: number): void {
   out.raw(F.time);
   writeIsoTime(out, Date.now() - (now - res.startedAt));
   out.raw(F.correlationId); out.stringOrNull(res.requestId);
@@ -167,7 +167,7 @@ export class RequestLogBatch {
   get hasRoom(): boolean { return this.heldBytes < MAX_PENDING_BYTES; }
 
   /** Writes the line of one request into the batch; `operation` is its operationFragment(). */
-  add(res: ClientResponse, operation: Uint8Array, now: number): void {
+  add(res: ClientResponse, operation: Fragment, now: number): void {
     const bound = lineBound(res, operation);
     if (bound > this.out.free) {
       this.seal();

@@ -11,6 +11,7 @@ import type { SeriesDelta } from '../../shared/protocol.js';
 import { ERRORS, type ErrorCode } from '../../shared/errors.js';
 import { toMicros } from './hdr.js';
 import { IntervalHistogram } from './interval-histogram.js';
+import type { Fragment } from './json-line-buffer.js';
 
 /** Reports (seconds) without a request after which a slot's histograms are freed. */
 const IDLE_REPORTS_BEFORE_RELEASE = 60;
@@ -38,7 +39,7 @@ export class SeriesSlot {
   private gateway: IntervalHistogram | null = null;
   private idleReports = 0;
   /** The slot's ids as request-log bytes (request-log.ts operationFragment), made on first use. */
-  logFragment: Uint8Array | null = null;
+  logFragment: Fragment | null = null;
 
   constructor(readonly apiId: string, readonly operationId: string) {}
 
