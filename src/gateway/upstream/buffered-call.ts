@@ -8,6 +8,7 @@ import { Buffer } from 'node:buffer';
 import { OutpostError } from '../../shared/errors.js';
 import { backendErrorCode } from './backend-errors.js';
 import type { Dispatcher, UpstreamHandler, UpstreamRequest } from './upstream-types.js';
+import type { ResponseHeaders } from './response-headers.js';
 
 export interface BufferedResponse {
   status: number;
@@ -38,11 +39,11 @@ class BufferedCall implements UpstreamHandler {
 
   onConnect(abort: (err?: Error) => void): void { this.abort = abort; }
 
-  onHeaders(statusCode: number, rawHeaders: Buffer[], _resume: () => void, statusText: string): boolean {
+  onHeaders(statusCode: number, headers: ResponseHeaders, _resume: () => void, statusText: string): boolean {
     this.status = statusCode;
     this.reason = statusText;
     const out: string[] = [];
-    for (let i = 0; i < rawHeaders.length; i += 2) out.push(rawHeaders[i].toString('latin1').toLowerCase(), rawHeaders[i + 1].toString('latin1'));
+    for (let i = 0; i < headers.count; i++) out.push(headers.lowerName(i), headers.valueText(i));
     this.headers = out;
     return true;
   }

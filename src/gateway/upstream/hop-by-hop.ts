@@ -29,9 +29,8 @@ export function connectionTokens(value: string): Set<string> | null {
  * nothing beyond `close` and `keep-alive` (what nearly every backend sends): the bytes are scanned
  * in place and only a value that names other headers is decoded.
  */
-export function connectionTokensOf(value: Buffer): Set<string> | null {
-  let p = 0;
-  const end = value.length;
+export function connectionTokensOf(value: Buffer, start = 0, end = value.length): Set<string> | null {
+  let p = start;
   while (p < end) {
     while (p < end && isListSeparator(value[p])) p++;
     const t = p;
@@ -41,7 +40,7 @@ export function connectionTokensOf(value: Buffer): Set<string> | null {
     const len = e - t;
     if (len === 0) continue;
     if (!(len === 5 && bytesAre(value, t, 'close')) && !(len === 10 && bytesAre(value, t, 'keep-alive'))) {
-      return connectionTokens(value.toString('latin1'));
+      return connectionTokens(value.toString('latin1', start, end));
     }
   }
   return null;
@@ -61,13 +60,11 @@ function bytesAre(buf: Buffer, at: number, lower: string): boolean {
 }
 
 /**
- * Response header names are raw Buffers from undici. Only names of these lengths can be ones the
- * gateway must drop or handle, so the common case skips the string conversion entirely.
- * 2 te, 4 date, 7 trailer/upgrade, 10 connection/keep-alive, 14 content-length, 16 proxy-connection
- * (and any proxy-* name, checked by first letter), 17 transfer-encoding.
+ * Only response header names of these lengths can be ones the gateway must drop or handle, so
+ * the common case skips the string conversion entirely: 2 te, 4 date, 7 trailer/upgrade,
+ * 10 connection/keep-alive, 14 content-length, 16 proxy-connection (and any proxy-* name, checked
+ * by its first byte, lower-cased), 17 transfer-encoding.
  */
-export function mayNeedResponseInspection(name: Buffer): boolean {
-  const n = name.length;
-  const first = name[0] | 0x20;
-  return n === 2 || n === 4 || n === 7 || n === 10 || n === 14 || n === 17 || first === 0x70 /* p */;
+export function mayNeedResponseInspection(length: number, firstLower: number): boolean {
+  return length === 2 || length === 4 || length === 7 || length === 10 || length === 14 || length === 17 || firstLower === 0x70 /* p */;
 }

@@ -16,15 +16,10 @@ import type { UpstreamHandler, UpstreamRequest } from './upstream-types.js';
 import type { UpstreamPool } from './upstream-pool.js';
 import type { ClientResponse as HttpResponse } from '../../http1/server/client-response.js';
 import type { ErrorCode } from '../../shared/errors.js';
-import { connectionTokensOf, isHopByHop, mayNeedResponseInspection } from './hop-by-hop.js';
+import { isHopByHop, mayNeedResponseInspection } from './hop-by-hop.js';
+import type { ResponseHeaders } from './response-headers.js';
 import { backendErrorCode } from './backend-errors.js';
 import { writeError } from '../worker/respond.js';
-import { nameIs } from '../../http1/head-fields.js';
-import { bufferNatives } from '../../shared/buffer-natives.js';
-
-/** Module-local on purpose (see shared/buffer-natives.ts): folded and called directly. */
-const latin1Slice = bufferNatives.latin1Slice;
-const toLowerCase = String.prototype.toLowerCase;
 
 export interface ExchangeOwner {
   /** True while the worker drains: responses then carry `Connection: close`. */
@@ -51,12 +46,6 @@ function statusLineFor(code: number, text: string): string {
   return line;
 }
 
-/** A Content-Length value the response parser already checked (1*DIGIT, at most 15 digits). */
-function decimal(value: Buffer): number {
-  let n = 0;
-  for (let i = 0; i < value.length; i++) n = n * 10 + value[i] - 0x30;
-  return n;
-}
 
 export class ClientAbortedError extends Error {
   constructor() { super('client closed the connection'); this.name = 'ClientAbortedError'; }
@@ -140,13 +129,13 @@ export class ProxyExchange implements UpstreamHandler {
     else this.abortUpstream = abort as (err: Error) => void;
   }
 
-  onHeaders(statusCode: number, rawHeaders: Buffer[], resume: () => void, statusText: string): boolean {
+  onHeaders(statusCode: number, headers: ResponseHeaders, resume: () => void, statusText: string): boolean {
     if (this.aborted || this.ended) return true;
     this.resumeUpstream = resume;
     this.statusCode = statusCode;
     this.res.backendStatus = statusCode;
     this.status = statusLineFor(statusCode, statusText);
-    this.collectHeaders(rawHeaders);
+    this.collectHeaders(headers);
     if (this.headReceived(statusText)) this.headAccepted();
     return true;
   }
@@ -230,27 +219,29 @@ export class ProxyExchange implements UpstreamHandler {
     return true;
   }
 
-  private collectHeaders(raw: Buffer[]): void {
+  /** The backend's fields the client gets, as Buffers in outHeaders: the rest is checked in place, never copied. */
+  private collectHeaders(headers: ResponseHeaders): void {
     const out = this.outHeaders;
+    const count = headers.count;
     let dropped: Set<string> | null = null;
-    for (let i = 0; i < raw.length; i += 2) {
-      if (raw[i].length !== 10 || !nameIs(raw[i], 0, 10, 'connection')) continue;
+    for (let i = 0; i < count; i++) {
+      if (headers.nameLength(i) !== 10 || !headers.nameIs(i, 'connection')) continue;
       // Every Connection field counts (a backend may send several).
-      const named = connectionTokensOf(raw[i + 1]);
+      const named = headers.connectionTokens(i);
       if (named !== null) { if (dropped === null) dropped = named; else for (const t of named) dropped.add(t); }
     }
-    for (let i = 0; i < raw.length; i += 2) {
-      const nameBuf = raw[i];
+    for (let i = 0; i < count; i++) {
+      const length = headers.nameLength(i);
       // The gateway's correlation id replaces the backend's (the server writes it on the head).
-      if (nameBuf.length === 12 && nameIs(nameBuf, 0, 12, 'x-request-id')) continue;
-      if (dropped === null && !mayNeedResponseInspection(nameBuf)) { out.push(nameBuf, raw[i + 1]); continue; }
+      if (length === 12 && headers.nameIs(i, 'x-request-id')) continue;
+      if (dropped === null && !mayNeedResponseInspection(length, headers.nameFirstLower(i))) { out.push(headers.name(i), headers.value(i)); continue; }
       // The two common ones are compared as bytes: no string per response for them.
-      if (nameBuf.length === 14 && nameIs(nameBuf, 0, 14, 'content-length')) { this.total = decimal(raw[i + 1]); continue; }
-      // uWS writes its own Date; a second one would be a duplicate header.
-      if (nameBuf.length === 4 && nameIs(nameBuf, 0, 4, 'date')) continue;
-      const name = toLowerCase.call(latin1Slice.call(nameBuf, 0, nameBuf.length));
+      if (length === 14 && headers.nameIs(i, 'content-length')) { this.total = headers.valueDecimal(i); continue; }
+      // The server writes its own Date; a second one would be a duplicate header.
+      if (length === 4 && headers.nameIs(i, 'date')) continue;
+      const name = headers.lowerName(i);
       if (isHopByHop(name) || dropped?.has(name)) continue;
-      out.push(nameBuf, raw[i + 1]);
+      out.push(headers.name(i), headers.value(i));
     }
   }
 

@@ -22,6 +22,7 @@ import type { UpstreamPool } from './upstream-pool.js';
 import type { UpstreamRequest } from './upstream-types.js';
 import { connectAnswer, connectRequest, type ProxyRoute } from './proxy-route.js';
 import { copyOf } from '../../shared/buffer-natives.js';
+import { ResponseHeaders } from './response-headers.js';
 
 /**
  * Plain sockets read into one buffer per worker (the `onread` option): no buffer is allocated
@@ -30,7 +31,8 @@ import { copyOf } from '../../shared/buffer-natives.js';
  * and the unread rest of a paused read.
  */
 const READ_BUFFER = Buffer.allocUnsafe(64 * 1024);
-const RAW_HEADERS: Buffer[] = [];
+/** One per worker: a handler reads it only during onHeaders. */
+const RESPONSE_HEADERS = new ResponseHeaders();
 
 /** What the connection is waiting for; the sweep applies the matching timeout. */
 export const P_CONNECT = 0;
@@ -233,26 +235,12 @@ export class UpstreamConnection implements ResponseSink {
     const d = this.current!;
     const head = parser.head;
     const f = head.fields;
-    // The exchange may write the head after this read (when the body comes later): the header
-    // buffers it gets must not point into the shared read buffer. One small copy of the head.
-    let buf = parsed;
-    let shift = 0;
-    // Identity, not `.buffer` (an accessor TurboFan leaves as a generic load): the parser passes the read buffer itself or its own copy.
-    if (parsed === READ_BUFFER) {
-      buf = copyOf(parsed, head.start, head.end);
-      shift = head.start;
-    }
-    // One array per worker: the exchange reads it only during onHeaders (it keeps the buffers, not the array).
-    const raw = RAW_HEADERS;
-    raw.length = f.count * 2;
-    // Views made from the ArrayBuffer (read once): Buffer#subarray reads `.buffer` and `.byteOffset`
-    // per call, accessors TurboFan leaves as generic loads (two per view, two views per header).
-    const bytes = buf.buffer;
-    const base = buf.byteOffset - shift;
-    for (let i = 0; i < f.count; i++) {
-      raw[2 * i] = Buffer.from(bytes, base + f.nameStart(i), f.nameEnd(i) - f.nameStart(i));
-      raw[2 * i + 1] = Buffer.from(bytes, base + f.valueStart(i), f.valueEnd(i) - f.valueStart(i));
-    }
+    // The exchange may keep header buffers past this read (when the body comes later): those it
+    // asks for are views of a copy of the head when it sits in the shared read buffer. Identity,
+    // not `.buffer` (an accessor TurboFan leaves as a generic load): the parser passes the read
+    // buffer itself or its own copy.
+    const headers = RESPONSE_HEADERS;
+    headers.reset(parsed, head.start, head.end, parsed === READ_BUFFER, f);
     if (head.keepAliveTimeoutSec >= 0) {
       // Close a second before the backend would: its idle close racing our next request is the failure to avoid.
       this.keepAliveMs = Math.min(this.keepAliveMs, head.keepAliveTimeoutSec * 1000 - 1000);
@@ -261,7 +249,7 @@ export class UpstreamConnection implements ResponseSink {
     this.phaseAt = this.pool.now;
     const text = head.reasonEnd - head.reasonStart === 2 && parsed[head.reasonStart] === 0x4f && parsed[head.reasonStart + 1] === 0x4b
       ? 'OK' : parsed.toString('latin1', head.reasonStart, head.reasonEnd);
-    d.handler.onHeaders(head.statusCode, raw, d.resume, text);
+    d.handler.onHeaders(head.statusCode, headers, d.resume, text);
     return this.current === d && !this.closed;
   }
 

@@ -5,6 +5,7 @@
  * value, no promise and no stream object per response.
  */
 import type { Readable } from 'node:stream';
+import type { ResponseHeaders } from './response-headers.js';
 
 export interface UpstreamRequest {
   /** Request target: path and query, as sent on the request line. */
@@ -21,8 +22,8 @@ export interface UpstreamRequest {
 export interface UpstreamHandler {
   /** Called once per dispatch, at once: `abort` cancels it (queued or in flight) with `onError(err)`. */
   onConnect(abort: (err?: Error) => void): void;
-  /** The final response head; `rawHeaders` are [name, value, …]. `resume` restarts a paused body. */
-  onHeaders(statusCode: number, rawHeaders: Buffer[], resume: () => void, statusText: string): boolean;
+  /** The final response head; `headers` is valid during the call only (see response-headers.ts). `resume` restarts a paused body. */
+  onHeaders(statusCode: number, headers: ResponseHeaders, resume: () => void, statusText: string): boolean;
   /** A body chunk, valid only during the call. False pauses reading until `resume()`. */
   onData(chunk: Buffer): boolean;
   onComplete(trailers: string[] | null): void;
