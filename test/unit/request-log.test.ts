@@ -3,7 +3,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { redactQuery } from '../../src/gateway/telemetry/query-redaction.js';
 import { correlationId, isAcceptableRequestId, newUuid } from '../../src/gateway/telemetry/correlation-id.js';
-import { operationFragment, requestLogText, RequestLogBatch } from '../../src/gateway/telemetry/request-log.js';
+import { LOG_BATCH_BYTES, operationFragment, requestLogText, RequestLogBatch } from '../../src/gateway/telemetry/request-log.js';
 import type { ClientResponse } from '../../src/http1/server/client-response.js';
 
 test('redactQuery: the default key parameter goes, credential-like values are redacted, the rest is untouched', () => {
@@ -198,4 +198,22 @@ test('the byte encoder writes any string the way JSON.stringify does, whatever i
     // Nothing but the line: word stores past the end never show up in the text.
     assert.ok(line.endsWith('}'), line);
   }
+});
+
+test('a written batch buffer given back is filled again by the next batch; one of another size is not kept', () => {
+  const chunks: Buffer[] = [];
+  const batch = new RequestLogBatch((c) => { chunks.push(c); return true; });
+  const spare = new ArrayBuffer(LOG_BATCH_BYTES);
+  batch.reuse(new ArrayBuffer(1024));
+  batch.reuse(spare);
+  const urls: string[] = [];
+  for (let i = 0; chunks.length < 2; i++) {
+    const path = `/${i}/${'x'.repeat(2_000)}`;
+    urls.push(path);
+    batch.add(fakeResponse({ path }), operationFragment('a', 'o'), 1001);
+  }
+  batch.flush();
+  assert.notEqual(chunks[0].buffer, spare);
+  assert.equal(chunks[1].buffer, spare, 'the second batch was written into the buffer given back');
+  assert.deepEqual(urlsIn(chunks), urls);
 });

@@ -108,3 +108,33 @@ test('a non-blocking pipe whose reader is behind (EAGAIN): nothing is dropped, i
   assert.equal(got.length, text.length);
   assert.equal(got, text);
 });
+
+test('a chunk enqueued with done is handed back once, after its last byte is written, in order; a refused one at once', async () => {
+  const dir = mkdtempSync(join(tmpdir(), 'outpost-fifo-'));
+  const fifo = join(dir, 'p');
+  try { execFileSync('mkfifo', [fifo]); } catch { return; }
+  const fd = openSync(fifo, constants.O_RDWR | constants.O_NONBLOCK);
+  const out = new StdoutOwner(fd, 4 * 1024 * 1024);
+  // A chunk over the piece size (written in pieces), then small ones, through a pipe that pushes back.
+  const chunks = [2_200, 30, 900].map((n, k) => { let t = ''; for (let i = 0; i < n; i++) t += line(k * 10_000 + i, 200); return Buffer.from(t); });
+  const handedBack: Array<{ chunk: Uint8Array; pendingAfter: number }> = [];
+  for (const c of chunks) assert.equal(out.enqueue(c, true, (chunk) => handedBack.push({ chunk, pendingAfter: out.pendingBytes })), true);
+  const refused = Buffer.from(line(-1, 5 * 1024 * 1024));
+  let refusedBack: Uint8Array | null = null;
+  assert.equal(out.enqueue(refused, true, (chunk) => { refusedBack = chunk; }), false);
+  assert.equal(refusedBack, refused, 'a refused chunk is handed back at once');
+  assert.equal(handedBack.length, 0, 'nothing handed back before it is written');
+  let got = 0;
+  const buf = Buffer.alloc(1 << 16);
+  const total = chunks.reduce((n, c) => n + c.length, 0);
+  for (let i = 0; i < 4000 && got < total; i++) {
+    try { got += readSync(fd, buf, 0, buf.length, null); } catch { /* EAGAIN: empty for now */ }
+    await new Promise((r) => setTimeout(r, 1));
+  }
+  await until(() => handedBack.length === chunks.length);
+  closeSync(fd);
+  assert.equal(got, total);
+  assert.deepEqual(handedBack.map((h) => h.chunk), chunks, 'each chunk once, the same object, in order');
+  // When chunk k comes back, only the chunks after it are still waiting: none of its bytes are.
+  handedBack.forEach((h, k) => assert.equal(h.pendingAfter, chunks.slice(k + 1).reduce((n, c) => n + c.length, 0), `chunk ${k}`));
+});

@@ -179,7 +179,7 @@ export async function runGateway(options: GatewayOptions): Promise<RunningGatewa
   const sink = options.telemetrySink ?? source.telemetrySink;
   if (sink) telemetry.attachSink(sink);
   supervisor.onTelemetry = (payload) => telemetry.ingest(payload);
-  supervisor.onRequestLog = (bytes, lines) => { if (!stdoutOwner.enqueue(bytes, true)) telemetry.requestLogDropped += lines; };
+  supervisor.onRequestLog = (bytes, lines, giveBack) => { if (!stdoutOwner.enqueue(bytes, true, giveBack)) telemetry.requestLogDropped += lines; };
   const processMetrics = new ProcessMetrics();
   const ops = await startOpsServer(opsPort, {
     liveness: () => supervisor.liveness(),

@@ -12,7 +12,8 @@
  *
  * Bounded: past MAX_QUEUED bytes waiting, new chunks are dropped (the caller counts request-log
  * lines in outpost_request_log_dropped_total) instead of growing memory. At exit what is queued is written
- * synchronously.
+ * synchronously. A chunk enqueued with `done` is handed back once it is written (or dropped), so
+ * its buffer can be reused (request-log batches go back to their worker).
  */
 import { Buffer } from 'node:buffer';
 import { write as fsWrite, writeSync } from 'node:fs';
@@ -26,8 +27,13 @@ const MAX_RETRY_MS = 50;
 /** How long the exit flush keeps retrying a full non-blocking pipe. */
 const EXIT_FLUSH_MS = 2_000;
 
+/** Called once with the chunk given to enqueue(), when no byte of it is needed any more. */
+export type ChunkDone = (chunk: Uint8Array) => void;
+
 export class StdoutOwner {
   private readonly queue: Uint8Array[] = [];
+  /** Per queued piece: the callback and chunk to hand back once that piece is written (the chunk's last piece only). */
+  private readonly doneAfter: Array<{ done: ChunkDone; chunk: Uint8Array } | null> = [];
   private queued = 0;
   private writing = false;
   /** Set while waiting to retry after EAGAIN. */
@@ -41,10 +47,13 @@ export class StdoutOwner {
    * (a request-log batch) is refused past the bound and the caller counts its lines; any other
    * (the process's own log lines: few, and never to be lost) is always queued.
    */
-  enqueue(bytes: Uint8Array, droppable = false): boolean {
-    if (bytes.length === 0) return true;
-    if (droppable && this.queued + bytes.length > this.maxQueued) return false;
+  enqueue(bytes: Uint8Array, droppable = false, done?: ChunkDone): boolean {
+    if (bytes.length === 0 || (droppable && this.queued + bytes.length > this.maxQueued)) {
+      done?.(bytes);
+      return bytes.length === 0;
+    }
     this.queue.push(bytes);
+    this.doneAfter.push(done === undefined ? null : { done, chunk: bytes });
     this.queued += bytes.length;
     this.next();
     return true;
@@ -75,6 +84,7 @@ export class StdoutOwner {
     const until = Date.now() + EXIT_FLUSH_MS;
     while (this.queue.length > 0) {
       let b = this.queue.shift()!;
+      this.doneAfter.shift();
       this.queued -= b.length;
       while (b.length > 0) {
         try {
@@ -91,11 +101,17 @@ export class StdoutOwner {
   private next(): void {
     if (this.writing || this.retryTimer !== null || this.queue.length === 0) return;
     let b = this.queue.shift()!;
+    let after: { done: ChunkDone; chunk: Uint8Array } | null = this.doneAfter.shift() ?? null;
     if (b.length > MAX_PIECE) {
       // Cut after a newline so a collector reading piece by piece still sees whole lines.
       const cut = b.lastIndexOf(NEWLINE, MAX_PIECE - 1);
       const end = cut >= 0 ? cut + 1 : b.length;
-      if (end < b.length) this.queue.unshift(b.subarray(end));
+      if (end < b.length) {
+        // The chunk is handed back after its last piece.
+        this.queue.unshift(b.subarray(end));
+        this.doneAfter.unshift(after);
+        after = null;
+      }
       b = b.subarray(0, end);
     }
     this.writing = true;
@@ -105,6 +121,7 @@ export class StdoutOwner {
         // fd 1 may be non-blocking (a pipe libuv opened): the collector is behind. Nothing was
         // written; try the same bytes again shortly, backing off while it stays full.
         this.queue.unshift(b);
+        this.doneAfter.unshift(after);
         this.retryMs = Math.min(this.retryMs === 0 ? 1 : this.retryMs * 2, MAX_RETRY_MS);
         this.retryTimer = setTimeout(() => { this.retryTimer = null; this.next(); }, this.retryMs);
         this.retryTimer.unref();
@@ -112,8 +129,13 @@ export class StdoutOwner {
       }
       this.retryMs = 0;
       // A short write (a pipe under pressure) queues the rest first; another error drops the piece.
-      if (!err && written < b.length) this.queue.unshift(b.subarray(written));
       this.queued -= err ? b.length : written;
+      if (!err && written < b.length) {
+        this.queue.unshift(b.subarray(written));
+        this.doneAfter.unshift(after);
+      } else if (after !== null) {
+        after.done(after.chunk);
+      }
       this.next();
     });
   }

@@ -11,6 +11,7 @@ import type { RedisLinkSettings } from '../redis/redis-settings.js';
 import type { HttpsInit, HttpsMaterial, PrimaryToWorker, TablePublish, WorkerInit, WorkerToPrimary } from '../../shared/protocol.js';
 import { OutpostError } from '../../shared/errors.js';
 import { log } from '../../shared/log.js';
+import { LOG_BATCH_BYTES } from '../telemetry/request-log.js';
 import { CrashLoopGuard, type CrashLoopSettings, type CrashLoopVerdict } from './crash-loop-guard.js';
 
 export type WorkerPhase = 'starting' | 'accepting' | 'draining' | 'exited';
@@ -66,7 +67,8 @@ export class Supervisor {
   /** A worker's telemetry report (every second, and its last one when it exits). */
   onTelemetry: (payload: Uint8Array) => void = () => undefined;
   /** A worker's request-log batch (whole lines). */
-  onRequestLog: (bytes: Uint8Array, lines: number) => void = () => undefined;
+  /** A worker's request-log batch; `giveBack(bytes)` once it is written returns its buffer to that worker. */
+  onRequestLog: (bytes: Uint8Array, lines: number, giveBack: (bytes: Uint8Array) => void) => void = () => undefined;
   /** The workers cannot stay up; called once, after startup (during startup `start` rejects). */
   onCrashLoop: (err: OutpostError) => void = () => undefined;
 
@@ -200,6 +202,14 @@ export class Supervisor {
     this.onGenerationLive(generation);
   }
 
+  /** A written request-log batch's buffer goes back to its worker while that worker still runs. */
+  private giveBackLogBuffer(slot: Slot, worker: Worker, bytes: Uint8Array): void {
+    if (slot.phase === 'exited' || slot.worker !== worker || bytes.byteOffset !== 0) return;
+    const buffer = bytes.buffer;
+    if (!(buffer instanceof ArrayBuffer) || buffer.byteLength !== LOG_BATCH_BYTES) return;
+    worker.postMessage({ type: 'log-buffer', buffer } satisfies PrimaryToWorker, [buffer]);
+  }
+
   private spawn(index: number, restarts: number): void {
     const init: WorkerInit = { index, port: this.port, table: this.current!, faultInjection: this.faultInjection, cpu: this.cpuFor(index), https: this.https, ...this.shared };
     const slot: Slot = { index, worker: newWorker(init), phase: 'starting', generation: -1, restarts, lastStart: Date.now(), listenFailed: false, lastBuildMs: 0, pingSent: 0, pongSeen: 0 };
@@ -207,7 +217,7 @@ export class Supervisor {
     this.slots[index] = slot;
     this.onChange();
     worker.on('message', (m: WorkerToPrimary) => {
-      if (m.type === 'request-log') this.onRequestLog(m.bytes, m.lines);
+      if (m.type === 'request-log') this.onRequestLog(m.bytes, m.lines, (bytes) => this.giveBackLogBuffer(slot, worker, bytes));
       else if (m.type === 'telemetry') this.onTelemetry(m.payload);
       else if (m.type === 'pong') slot.pongSeen = Math.max(slot.pongSeen, m.seq);
       else if (m.type === 'table-applied') { this.applied(slot, m.generation, m.buildMs); this.onChange(); }

@@ -129,6 +129,11 @@ export class WorkerTelemetry {
     return pack(report);
   }
 
+  /** A written request-log batch's buffer, back from the primary. */
+  reuseLogBuffer(buffer: ArrayBuffer): void {
+    this.log.reuse(buffer);
+  }
+
   /** Writes pending request-log lines now (drain, exit). */
   flushLogs(): void {
     this.log.flush();

@@ -204,6 +204,7 @@ function drain(graceMs: number): void {
 port.on('message', (msg: PrimaryToWorker) => {
   if (msg.type === 'table') applyTable(msg.generation, msg.buffer);
   else if (msg.type === 'ping') send({ type: 'pong', seq: msg.seq });
+  else if (msg.type === 'log-buffer') telemetry.reuseLogBuffer(msg.buffer);
   else if (msg.type === 'drain') drain(msg.graceMs);
   else if (msg.type === 'https-certificates') applyHttps(msg.material);
   else if (msg.type === 'crash' && init.faultInjection) setImmediate(() => { throw new Error('fault injection: worker crash requested'); });
