@@ -258,9 +258,13 @@ export class Connection implements ResponseOwner {
     if (closeConnection || !this.bodyDone || this.phase === PHASE_CLOSED) { this.closeAfterResponse(); return; }
     this.phase = PHASE_HEAD;
     this.deadline = Date.now() + (this.start < this.end ? this.shared.limits.headTimeoutMs : this.shared.limits.keepAliveTimeoutMs);
-    if (this.pausedForBody) { this.pausedForBody = false; }
-    if (this.pausedForPipeline) { this.pausedForPipeline = false; }
-    this.socket.resume();
+    // Only a socket this connection paused needs resuming: Socket#resume on every response cost
+    // megamorphic symbol loads (accepted and connected sockets have different shapes).
+    if (this.pausedForBody || this.pausedForPipeline) {
+      this.pausedForBody = false;
+      this.pausedForPipeline = false;
+      this.socket.resume();
+    }
     // Pipelined bytes already here: parse the next request now (the caller's stack is short:
     // a response finishes from a backend callback, never from inside process()).
     if (this.start < this.end) setImmediate(() => { if (this.phase === PHASE_HEAD && this.res === null) this.process(); });
