@@ -66,8 +66,7 @@ export class Supervisor {
   onChange: () => void = () => undefined;
   /** A worker's telemetry report (every second, and its last one when it exits). */
   onTelemetry: (payload: Uint8Array) => void = () => undefined;
-  /** A worker's request-log batch (whole lines). */
-  /** A worker's request-log batch; `giveBack(bytes)` once it is written returns its buffer to that worker. */
+  /** A worker's request-log batch (whole lines); `giveBack(bytes)`, once it is written, returns its buffer to that worker. */
   onRequestLog: (bytes: Uint8Array, lines: number, giveBack: (bytes: Uint8Array) => void) => void = () => undefined;
   /** The workers cannot stay up; called once, after startup (during startup `start` rejects). */
   onCrashLoop: (err: OutpostError) => void = () => undefined;
