@@ -26,7 +26,7 @@
 import { Buffer } from 'node:buffer';
 import type { Socket } from 'node:net';
 import { nativeAddon } from '../gateway/native.js';
-import { bufferNatives } from './buffer-natives.js';
+import { bufferNatives, copyOf } from './buffer-natives.js';
 
 /** A larger write goes through the stream: copying it would cost more than the call saves. */
 export const MAX_STAGED_WRITE = 16 * 1024;
@@ -143,7 +143,7 @@ export function flushStaged(): void {
     const sent = entries[e + 3];
     if (sent === end - start) continue;
     // Not all taken: the rest (a copy: the staging buffer is reused) through the stream.
-    socket.write(Buffer.from(staging.subarray(start + Math.max(sent, 0), end)));
+    socket.write(copyOf(staging, start + Math.max(sent, 0), end));
   }
   stagedCount = 0;
   stagedBytes = 0;

@@ -30,10 +30,14 @@ const EXIT_FLUSH_MS = 2_000;
 /** Called once with the chunk given to enqueue(), when no byte of it is needed any more. */
 export type ChunkDone = (chunk: Uint8Array) => void;
 
+/** Bytes waiting to be written; a chunk's last piece carries what hands the chunk back. */
+interface Piece {
+  bytes: Uint8Array;
+  handBack: (() => void) | null;
+}
+
 export class StdoutOwner {
-  private readonly queue: Uint8Array[] = [];
-  /** Per queued piece: the callback and chunk to hand back once that piece is written (the chunk's last piece only). */
-  private readonly doneAfter: Array<{ done: ChunkDone; chunk: Uint8Array } | null> = [];
+  private readonly queue: Piece[] = [];
   private queued = 0;
   private writing = false;
   /** Set while waiting to retry after EAGAIN. */
@@ -52,8 +56,7 @@ export class StdoutOwner {
       done?.(bytes);
       return bytes.length === 0;
     }
-    this.queue.push(bytes);
-    this.doneAfter.push(done === undefined ? null : { done, chunk: bytes });
+    this.queue.push({ bytes, handBack: done === undefined ? null : () => done(bytes) });
     this.queued += bytes.length;
     this.next();
     return true;
@@ -83,8 +86,7 @@ export class StdoutOwner {
     const pause = new Int32Array(new SharedArrayBuffer(4));
     const until = Date.now() + EXIT_FLUSH_MS;
     while (this.queue.length > 0) {
-      let b = this.queue.shift()!;
-      this.doneAfter.shift();
+      let b = this.queue.shift()!.bytes;
       this.queued -= b.length;
       while (b.length > 0) {
         try {
@@ -100,28 +102,26 @@ export class StdoutOwner {
 
   private next(): void {
     if (this.writing || this.retryTimer !== null || this.queue.length === 0) return;
-    let b = this.queue.shift()!;
-    let after: { done: ChunkDone; chunk: Uint8Array } | null = this.doneAfter.shift() ?? null;
-    if (b.length > MAX_PIECE) {
+    let piece = this.queue.shift()!;
+    if (piece.bytes.length > MAX_PIECE) {
       // Cut after a newline so a collector reading piece by piece still sees whole lines.
+      const b = piece.bytes;
       const cut = b.lastIndexOf(NEWLINE, MAX_PIECE - 1);
       const end = cut >= 0 ? cut + 1 : b.length;
       if (end < b.length) {
-        // The chunk is handed back after its last piece.
-        this.queue.unshift(b.subarray(end));
-        this.doneAfter.unshift(after);
-        after = null;
+        // The rest keeps the hand-back: the chunk goes back after its last piece.
+        this.queue.unshift({ ...piece, bytes: b.subarray(end) });
+        piece = { bytes: b.subarray(0, end), handBack: null };
       }
-      b = b.subarray(0, end);
     }
+    const b = piece.bytes;
     this.writing = true;
     fsWrite(this.fd, b, 0, b.length, null, (err, written) => {
       this.writing = false;
       if (err && (err.code === 'EAGAIN' || err.code === 'EWOULDBLOCK')) {
         // fd 1 may be non-blocking (a pipe libuv opened): the collector is behind. Nothing was
         // written; try the same bytes again shortly, backing off while it stays full.
-        this.queue.unshift(b);
-        this.doneAfter.unshift(after);
+        this.queue.unshift(piece);
         this.retryMs = Math.min(this.retryMs === 0 ? 1 : this.retryMs * 2, MAX_RETRY_MS);
         this.retryTimer = setTimeout(() => { this.retryTimer = null; this.next(); }, this.retryMs);
         this.retryTimer.unref();
@@ -130,12 +130,8 @@ export class StdoutOwner {
       this.retryMs = 0;
       // A short write (a pipe under pressure) queues the rest first; another error drops the piece.
       this.queued -= err ? b.length : written;
-      if (!err && written < b.length) {
-        this.queue.unshift(b.subarray(written));
-        this.doneAfter.unshift(after);
-      } else if (after !== null) {
-        after.done(after.chunk);
-      }
+      if (!err && written < b.length) this.queue.unshift({ ...piece, bytes: b.subarray(written) });
+      else piece.handBack?.();
       this.next();
     });
   }
