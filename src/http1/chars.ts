@@ -46,6 +46,9 @@ export function isTokenString(s: string): boolean {
  */
 export const FIELD_VALUE = table((c) => c === 0x09 || (c >= 0x20 && c !== 0x7f));
 
+/** Bytes of a request-target on the wire: a field value's, less SP and HTAB (they would end it). */
+export const REQUEST_TARGET = table((c) => c > 0x20 && c !== 0x7f);
+
 /** HEXDIG, mapped to its value + 1 (0 means "not a hex digit"). */
 export const HEX_VALUE = (() => {
   const t = new Uint8Array(256);

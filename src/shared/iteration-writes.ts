@@ -27,6 +27,7 @@ import { Buffer } from 'node:buffer';
 import type { Socket } from 'node:net';
 import { nativeAddon } from '../gateway/native.js';
 import { bufferNatives, copyOf } from './buffer-natives.js';
+import { HEAD_SLACK, HeadWriter, scratchWriter } from './head-writer.js';
 
 /** A larger write goes through the stream: copying it would cost more than the call saves. */
 export const MAX_STAGED_WRITE = 16 * 1024;
@@ -39,6 +40,11 @@ const sendBatch: SendBatch | null = nativeAddon()?.sendBatch ?? null;
 /** Node's own latin1 writer (what `buf.write(s, off, 'latin1')` calls), module-local: see buffer-natives.ts. */
 const latin1Write = bufferNatives.latin1Write;
 const staging = Buffer.allocUnsafe(STAGING_BYTES);
+const stagingView = HeadWriter.viewOf(staging);
+/** The writer headWriter() hands out: at the staging buffer's end, or over `scratch`. */
+const writer = new HeadWriter(staging);
+let writerStaged = false;
+let scratch: HeadWriter | null = null;
 let stagedBytes = 0;
 /** Per staged entry: fd, start, end, result (written by sendBatch: bytes taken, or -errno). */
 const entries = new Int32Array(MAX_ENTRIES * 4);
@@ -87,8 +93,46 @@ export function writeOut(socket: Socket, fd: number, text: string, body: Buffer 
     return socket.write(body);
   }
   if (stagedBytes + bytes > STAGING_BYTES || stagedCount === MAX_ENTRIES) flushStaged();
+  stage(socket, fd, stagedBytes + latin1Write.call(staging, text, stagedBytes), body);
+  return true;
+}
+
+/**
+ * A writer for a head of at most `maxBytes` bytes (plus HEAD_SLACK) that goes to `socket`,
+ * followed by `bodyBytes` of body: it writes straight into the staging buffer when the write can
+ * be staged, else into a scratch buffer. Send what it wrote with sendWritten(), or drop it by not
+ * calling it (nothing is sent); nothing else may be written in between.
+ */
+export function headWriter(socket: Socket, fd: number, maxBytes: number, bodyBytes: number): HeadWriter {
+  const bytes = maxBytes + HEAD_SLACK + bodyBytes;
+  if (fd < 0 || bytes > MAX_STAGED_WRITE || socket.writableLength !== 0) {
+    writerStaged = false;
+    return (scratch = scratchWriter(scratch, maxBytes + HEAD_SLACK));
+  }
+  if (stagedBytes + bytes > STAGING_BYTES || stagedCount === MAX_ENTRIES) flushStaged();
+  writerStaged = true;
+  writer.reset(staging, stagingView, stagedBytes);
+  return writer;
+}
+
+/** Sends what the writer from headWriter() holds, then `body`; false on backpressure (as writeOut). */
+export function sendWritten(socket: Socket, fd: number, w: HeadWriter, body: Buffer | null): boolean {
+  if (writerStaged && w === writer) {
+    writerStaged = false;
+    stage(socket, fd, w.pos, body);
+    return true;
+  }
+  corkForIteration(socket);
+  const head = copyOf(w.buf, 0, w.pos);
+  if (body === null) return socket.write(head);
+  socket.write(head);
+  return socket.write(body);
+}
+
+/** Records staging[stagedBytes, headEnd) and then `body` as `socket`'s next bytes, sent at the iteration's end. */
+function stage(socket: Socket, fd: number, headEnd: number, body: Buffer | null): void {
   const start = stagedBytes;
-  let end = start + latin1Write.call(staging, text, start);
+  let end = headEnd;
   if (body !== null) {
     // The whole body: TypedArray#set, a builtin (Buffer#copy is a JavaScript wrapper that makes a view per call).
     staging.set(body, end);
@@ -106,7 +150,6 @@ export function writeOut(socket: Socket, fd: number, text: string, body: Buffer 
     stagedSockets[stagedCount++] = socket;
   }
   schedule();
-  return true;
 }
 
 /**

@@ -4,7 +4,8 @@ import { createServer, connect, type Socket, type Server } from 'node:net';
 import { once } from 'node:events';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { corkForIteration, flushStaged, MAX_STAGED_WRITE, stageableFd, writeOut } from '../../src/shared/iteration-writes.js';
+import { corkForIteration, flushStaged, headWriter, MAX_STAGED_WRITE, sendWritten, stageableFd, writeOut } from '../../src/shared/iteration-writes.js';
+import { FIELD_VALUE } from '../../src/http1/chars.js';
 import { nativeAddon } from '../../src/gateway/native.js';
 
 /** A loopback pair: the client socket we write on, and a log of each read the server side got. */
@@ -130,6 +131,33 @@ test('staged writes to several sockets in one iteration each reach their own pee
     assert.equal(p.reads.join(''), `to ${i};body ${i}`);
     p.client.destroy();
     p.server.close();
+  }
+});
+
+test('a head written in place: staged (fd) and through the stream (fd -1) send the same bytes; a dropped writer sends nothing', async () => {
+  for (const staged of [true, false]) {
+    const { client, reads, server } = await pair();
+    const fd = staged ? stageableFd(client) : -1;
+    writeOut(client, fd, 'first;', null);
+    // Dropped: a value that cannot be sent was found half-way (writeRequestHead throws then).
+    const dropped = headWriter(client, fd, 64, 0);
+    dropped.text('NEVER SENT ');
+    assert.equal(dropped.checked('a\r\nb', FIELD_VALUE), false);
+    const w = headWriter(client, fd, 64, 4);
+    w.text('GET / HTTP/1.1');
+    w.crlf();
+    assert.equal(w.checked('x: caf\u00e9', FIELD_VALUE), true);
+    assert.equal(w.checked('\u0100', FIELD_VALUE), false, 'a character above U+00FF has no byte');
+    w.text(';len=');
+    w.uint(1234567);
+    assert.equal(sendWritten(client, fd, w, Buffer.from('body')), true);
+    writeOut(client, fd, ';last', null);
+    await turn();
+    const want = 'first;GET / HTTP/1.1\r\nx: caf\u00e9;len=1234567body;last';
+    await settle(reads, want.length);
+    assert.equal(reads.join(''), want, staged ? 'staged' : 'stream');
+    client.destroy();
+    server.close();
   }
 });
 

@@ -15,8 +15,8 @@ import { ResponseParser, type ResponseSink } from '../../http1/response-parser.j
 import { OutpostError } from '../../shared/errors.js';
 import { backendErrorCode } from './backend-errors.js';
 import { Dispatch, D_ACTIVE, D_DONE } from './dispatch.js';
-import { serializeHead, BODY_BUFFER, BODY_STREAM_CHUNKED, BODY_STREAM_LENGTH } from './request-writer.js';
-import { stageableFd, writeOut } from '../../shared/iteration-writes.js';
+import { requestHeadBound, writeRequestHead, BODY_BUFFER, BODY_STREAM_CHUNKED, BODY_STREAM_LENGTH } from './request-writer.js';
+import { headWriter, sendWritten, stageableFd } from '../../shared/iteration-writes.js';
 import { StreamedRequestBody } from './streamed-request-body.js';
 import type { UpstreamPool } from './upstream-pool.js';
 import type { UpstreamRequest } from './upstream-types.js';
@@ -119,23 +119,26 @@ export class UpstreamConnection implements ResponseSink {
   };
 
   private send(d: Dispatch): void {
+    const req = this.pool.via !== null && !this.pool.target.tls ? absoluteForm(d.req, this.pool.origin, this.pool.via) : d.req;
+    const body = req.body;
+    const socket = this.socket;
+    // The head is written straight into the staging buffer (with a small body behind it: one packet).
+    const w = headWriter(socket, this.fd, requestHeadBound(req), body instanceof Uint8Array ? body.length : 0);
     let h;
     try {
-      h = serializeHead(this.pool.via !== null && !this.pool.target.tls ? absoluteForm(d.req, this.pool.origin, this.pool.via) : d.req);
+      h = writeRequestHead(req, w);
     } catch (err) {
-      // Nothing was written: the connection stays good.
+      // Nothing was sent: the connection stays good.
       this.current = null;
       d.fail(err as Error);
       this.pool.release(this, true);
       return;
     }
-    const socket = this.socket;
     this.phase = P_SEND;
     this.phaseAt = this.pool.now;
-    // Head and a buffered body in one write: staged (one packet) when small, else the socket's stream.
-    writeOut(socket, this.fd, h.head, h.framing === BODY_BUFFER ? d.req.body as Buffer : null);
+    sendWritten(socket, this.fd, w, h.framing === BODY_BUFFER ? body as Buffer : null);
     if (h.framing === BODY_STREAM_CHUNKED || h.framing === BODY_STREAM_LENGTH) {
-      this.streamed = new StreamedRequestBody(this, d.req.body as Readable, h.framing === BODY_STREAM_CHUNKED ? -1 : h.length);
+      this.streamed = new StreamedRequestBody(this, body as Readable, h.framing === BODY_STREAM_CHUNKED ? -1 : h.length);
       return;
     }
     this.requestComplete();
