@@ -19,6 +19,8 @@ export interface PacedResult {
   rate: number;
   achievedRate: number;
   sustained: boolean;
+  /** wrk's connections (pacedConnections). */
+  connections: number;
   /** Mean Lua delay per request per connection, after calibration (ms). */
   meanDelayMs: number;
   latencyUs: Measurement['wrk']['latencyUs'];
@@ -27,6 +29,20 @@ export interface PacedResult {
   errors: Measurement['wrk']['errors'];
   cpuUsPerReq: Measurement['cpuUsPerReq'];
   problems: string[];
+}
+
+/**
+ * Each paced connection's mean cycle (delay + response) is at least this long. wrk's timers are
+ * whole milliseconds and fire up to a millisecond late; with a cycle near 1 ms (64 connections at
+ * 57k req/s on a fast host) that lateness, not the delay, set the rate: nginx ran at 40k for an
+ * asked 57k, with a calibration that could not correct it. Over 10 ms it is a small, steady part
+ * of the cycle, which calibration absorbs.
+ */
+export const MIN_CYCLE_MS = 10;
+
+/** Connections for a paced run at `rate`: the usual count, or more when needed for MIN_CYCLE_MS. */
+export function pacedConnections(rate: number, usual: number): number {
+  return Math.max(usual, Math.ceil((rate * MIN_CYCLE_MS) / 1000));
 }
 
 /**
@@ -51,7 +67,8 @@ export interface PacedOptions extends Omit<MeasureOptions, 'script' | 'durationS
 /** A measured rate this far from the asked one gets one more calibration and run. */
 const RATE_TOLERANCE = 0.05;
 
-export async function pacedRun(target: Target, rate: number, opts: PacedOptions, directP99Us: number | null): Promise<PacedResult> {
+export async function pacedRun(target: Target, rate: number, given: PacedOptions, directP99Us: number | null): Promise<PacedResult> {
+  const opts = { ...given, connections: pacedConnections(rate, given.connections) };
   let meanDelayMs = pacedDelayMs(rate, opts.connections);
   // A target just started is still compiling: a calibration pass on it measures its warm-up, not
   // its response time, and the run that follows overshoots the rate (the gateway ran at 16.8k
@@ -76,6 +93,7 @@ export async function pacedRun(target: Target, rate: number, opts: PacedOptions,
     rate,
     achievedRate: m.reqPerSec,
     sustained: m.reqPerSec >= rate * SUSTAINED_SHARE,
+    connections: opts.connections,
     meanDelayMs,
     latencyUs: m.wrk.latencyUs,
     addedP99Us: directP99Us === null ? null : m.wrk.latencyUs.p99 - directP99Us,

@@ -193,7 +193,7 @@ function report(runs: Run[], paced: PacedResult[], versions: Record<string, stri
     if (tlsCost !== null) out.push(`HTTPS: ${tlsCost} (wrk keeps its ${settings.connections} connections open: record encryption, handshakes amortised)`);
   }
   if (paced.length > 0) {
-    out.push('', `fixed rate (${paced[0].rate} req/s = half of nginx's median max; added p99 = p99 − direct p99):`, pacedTable(paced));
+    out.push('', `fixed rate (${paced[0].rate} req/s = half of nginx's median max, wrk -t1 -c${paced[0].connections} paced; added p99 = p99 − direct p99):`, pacedTable(paced));
     out.push(`target "gateway added p99 <= nginx added p99 + 1 ms": ${p99Met === null ? 'n/a (a run is missing or did not sustain the rate)' : p99Met ? 'met' : 'NOT met'}`);
   }
   out.push('');

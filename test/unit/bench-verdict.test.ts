@@ -5,7 +5,7 @@
  */
 import { strict as assert } from 'node:assert';
 import { test } from 'node:test';
-import { cycleOverheadMs, p99TargetMet, pacedDelayMs, type PacedResult } from '../../bench/fixed-rate.js';
+import { cycleOverheadMs, MIN_CYCLE_MS, p99TargetMet, pacedConnections, pacedDelayMs, type PacedResult } from '../../bench/fixed-rate.js';
 import { summarize, type Run } from '../../bench/report.js';
 import { readSettings } from '../../bench/settings.js';
 import { LOADGEN_BOUND, roundOrder, roundRatios, saturation, spread, type RunFigures } from '../../bench/verdict.js';
@@ -103,6 +103,17 @@ test('pacing: 64 connections at 20,000 req/s wait 3.2 ms each, less what a reque
   assert.ok(Math.abs(cycleOverheadMs(16_000, 64, 3.2) - 0.8) < 1e-9);
   assert.ok(Math.abs(pacedDelayMs(20_000, 64, 0.8) - 2.4) < 1e-9);
   assert.equal(pacedDelayMs(1_000_000, 64, 5), 0);
+});
+
+test('pacing: enough connections that each one cycles in at least MIN_CYCLE_MS (wrk timers are whole milliseconds)', () => {
+  // 64 connections at 20k: a 3.2 ms cycle, so 200; at 56,792 (half of a fast host's nginx): 568.
+  assert.equal(pacedConnections(20_000, 64), 200);
+  assert.equal(pacedConnections(56_792, 64), 568);
+  assert.equal(pacedConnections(2_000, 64), 64, 'never fewer than usual');
+  for (const rate of [5_000, 20_000, 56_792, 150_000]) {
+    const c = pacedConnections(rate, 64);
+    assert.ok(pacedDelayMs(rate, c) >= MIN_CYCLE_MS - 1e-9, `rate ${rate}`);
+  }
 });
 
 test('added p99 target: gateway within nginx + 1 ms, only from sustained runs', () => {

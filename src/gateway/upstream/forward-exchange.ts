@@ -47,6 +47,8 @@ export function isFramingHeader(name: string): boolean {
 }
 
 export abstract class ForwardExchange extends ProxyExchange {
+  /** Policies read the backend's fields (context.Response.Headers) decoded as UTF-8: keep the bytes. */
+  protected override readonly headerBuffers = true;
   /** Set when a retry holds forward-request and the request can be sent again. */
   private retryState: { plan: RetryPlan; attempt: number; send: () => void; delayMs: number; replayable: boolean } | null = null;
   /** Set while the retry's children after forward-request wait on an answer. */

@@ -66,6 +66,13 @@ export class ProxyExchange implements UpstreamHandler {
   prev: ProxyExchange | null = null;
   next: ProxyExchange | null = null;
   protected outHeaders: Array<Buffer | string> = [];
+  /**
+   * Whether outHeaders holds the backend's fields as Buffers (subclasses whose policies read
+   * them decode the bytes as UTF-8) or as latin1 strings (the plain path: the client response
+   * writes them as latin1 either way, and a string costs one slice where a Buffer cost a copy of
+   * the head, a typed array per name and value, and then the same slice).
+   */
+  protected readonly headerBuffers: boolean = false;
   /** Work that still writes to `res` later (an asynchronous on-error, a retry's wait): finish waits for it. */
   protected holds = 0;
   /** Response Content-Length, or -1 for a chunked (or close-delimited) response. */
@@ -221,7 +228,6 @@ export class ProxyExchange implements UpstreamHandler {
 
   /** The backend's fields the client gets, as Buffers in outHeaders: the rest is checked in place, never copied. */
   private collectHeaders(headers: ResponseHeaders): void {
-    const out = this.outHeaders;
     const count = headers.count;
     let dropped: Set<string> | null = null;
     for (let i = 0; i < count; i++) {
@@ -234,15 +240,20 @@ export class ProxyExchange implements UpstreamHandler {
       const length = headers.nameLength(i);
       // The gateway's correlation id replaces the backend's (the server writes it on the head).
       if (length === 12 && headers.nameIs(i, 'x-request-id')) continue;
-      if (dropped === null && !mayNeedResponseInspection(length, headers.nameFirstLower(i))) { out.push(headers.name(i), headers.value(i)); continue; }
+      if (dropped === null && !mayNeedResponseInspection(length, headers.nameFirstLower(i))) { this.keep(headers, i); continue; }
       // The two common ones are compared as bytes: no string per response for them.
       if (length === 14 && headers.nameIs(i, 'content-length')) { this.total = headers.valueDecimal(i); continue; }
       // The server writes its own Date; a second one would be a duplicate header.
       if (length === 4 && headers.nameIs(i, 'date')) continue;
       const name = headers.lowerName(i);
       if (isHopByHop(name) || dropped?.has(name)) continue;
-      out.push(headers.name(i), headers.value(i));
+      this.keep(headers, i);
     }
+  }
+
+  private keep(headers: ResponseHeaders, i: number): void {
+    if (this.headerBuffers) this.outHeaders.push(headers.name(i), headers.value(i));
+    else this.outHeaders.push(headers.nameText(i), headers.valueText(i));
   }
 
   /** Runs inside cork(): the whole answer when no body follows. */

@@ -62,6 +62,12 @@ export class ResponseHeaders {
     return toLowerCase.call(latin1Slice.call(this.source, f.nameStart(i), f.nameEnd(i)));
   }
 
+  /** The name as latin1 text, as the backend wrote it. */
+  nameText(i: number): string {
+    const f = this.fields!;
+    return latin1Slice.call(this.source, f.nameStart(i), f.nameEnd(i));
+  }
+
   /** The value as latin1 text (one character per byte). */
   valueText(i: number): string {
     const f = this.fields!;
