@@ -35,10 +35,11 @@ export interface PacedResult {
  * Each paced connection's mean cycle (delay + response) is at least this long. wrk's timers are
  * whole milliseconds and fire up to a millisecond late; with a cycle near 1 ms (64 connections at
  * 57k req/s on a fast host) that lateness, not the delay, set the rate: nginx ran at 40k for an
- * asked 57k, with a calibration that could not correct it. Over 10 ms it is a small, steady part
- * of the cycle, which calibration absorbs.
+ * asked 57k, and calibration could not correct it. At 4 ms every target held the rate (48k: 194
+ * connections). Much longer is no better: at 10 ms (455 connections) wrk's own core saturated and
+ * its bursts outran nginx's 64 idle upstream connections, which then opened new ones.
  */
-export const MIN_CYCLE_MS = 10;
+export const MIN_CYCLE_MS = 4;
 
 /** Connections for a paced run at `rate`: the usual count, or more when needed for MIN_CYCLE_MS. */
 export function pacedConnections(rate: number, usual: number): number {

@@ -106,9 +106,9 @@ test('pacing: 64 connections at 20,000 req/s wait 3.2 ms each, less what a reque
 });
 
 test('pacing: enough connections that each one cycles in at least MIN_CYCLE_MS (wrk timers are whole milliseconds)', () => {
-  // 64 connections at 20k: a 3.2 ms cycle, so 200; at 56,792 (half of a fast host's nginx): 568.
-  assert.equal(pacedConnections(20_000, 64), 200);
-  assert.equal(pacedConnections(56_792, 64), 568);
+  // 64 connections at 20k: a 3.2 ms cycle, so 80; at 56,792 (half of a fast host's nginx): 228.
+  assert.equal(pacedConnections(20_000, 64), 80);
+  assert.equal(pacedConnections(56_792, 64), 228);
   assert.equal(pacedConnections(2_000, 64), 64, 'never fewer than usual');
   for (const rate of [5_000, 20_000, 56_792, 150_000]) {
     const c = pacedConnections(rate, 64);
