@@ -38,28 +38,28 @@ export function scanFields(buf: Uint8Array, from: number, to: number, out: Field
   let count = 0;
   const offsets = out.offsets;
   let p = from;
+  // buf[to] is a CR, which is in neither TOKEN nor FIELD_VALUE: the byte loops below stop on it
+  // (or before) without a bounds check of their own, one table load per byte.
   while (p < to) {
     const first = buf[p];
     if (first === SP || first === HTAB) return FIELDS_OBS_FOLD;
     const nameStart = p;
-    while (p < to && TOKEN[buf[p]] === 1) p++;
+    while (TOKEN[buf[p]] === 1) p++;
     if (p === nameStart || p >= to || buf[p] !== COLON) {
       out.count = count;
       return p < to && (buf[p] === CR || buf[p] === LF) ? FIELDS_BAD_LINE_ENDING_OR_NAME(buf, p) : FIELDS_BAD_NAME;
     }
     const nameEnd = p++;
-    while (p < to && (buf[p] === SP || buf[p] === HTAB)) p++;
+    while (buf[p] === SP || buf[p] === HTAB) p++;
     const valueStart = p;
+    while (FIELD_VALUE[buf[p]] === 1) p++;
+    // Stopped on the line's CR, or on a byte no value may hold (LF alone, NUL, another control, DEL).
+    const c = buf[p];
+    if (c !== CR) return c === LF ? FIELDS_BAD_LINE_ENDING : FIELDS_BAD_VALUE;
+    if (p >= to || buf[p + 1] !== LF) return FIELDS_BAD_LINE_ENDING;
+    // The value without its trailing OWS.
     let valueEnd = p;
-    for (;;) {
-      if (p >= to) return FIELDS_BAD_LINE_ENDING;
-      const c = buf[p];
-      if (c === CR) break;
-      if (FIELD_VALUE[c] !== 1) return c === LF ? FIELDS_BAD_LINE_ENDING : FIELDS_BAD_VALUE;
-      p++;
-      if (c !== SP && c !== HTAB) valueEnd = p;
-    }
-    if (buf[p + 1] !== LF) return FIELDS_BAD_LINE_ENDING;
+    while (valueEnd > valueStart && (buf[valueEnd - 1] === SP || buf[valueEnd - 1] === HTAB)) valueEnd--;
     p += 2;
     if (count === out.capacity) return FIELDS_TOO_MANY;
     const o = count * 4;
