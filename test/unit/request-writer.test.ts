@@ -28,8 +28,10 @@ test('request head: body framing', () => {
 });
 
 test('request head: hop-by-hop names a policy put back are not sent', () => {
-  const h = serializeHead(req({ headers: ['Connection', 'close', 'Transfer-Encoding', 'chunked', 'Upgrade', 'h2c', 'keep-alive', '1', 'x-b', '2'] })).head;
+  const h = serializeHead(req({ headers: ['Connection', 'close', 'Transfer-Encoding', 'chunked', 'UPGRADE', 'h2c', 'keep-alive', '1', 'x-b', '2'] })).head;
   assert.equal(h, 'GET /a?b=1 HTTP/1.1\r\nx-b: 2\r\n\r\n');
+  // Same length, not the same name: a byte that only matches with its case bit set is not a letter.
+  assert.throws(() => serializeHead(req({ headers: ['keep\ralive', '1'] })), (e: unknown) => e instanceof OutpostError && e.code === 'OUTPOST_ERR_BACKEND_PROTOCOL');
 });
 
 test('request head: CR/LF in a value, a bad name, a bad path or a mismatched length is refused (coded)', () => {

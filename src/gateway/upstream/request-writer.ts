@@ -35,6 +35,19 @@ const FIXED_BYTES = 64;
 /** Bytes per field besides its name and value: ": " and CRLF. */
 const FIELD_BYTES = 4;
 
+/** Module-local on purpose: TurboFan folds a module's own const and inlines the call; an import is not folded (http1/chars.ts). */
+const charCodeAt = String.prototype.charCodeAt;
+
+/** `name` is `lower` in any ASCII case (no lower-cased copy: x-forwarded-proto, 17 long, came here on every request). */
+function isNamed(name: string, lower: string): boolean {
+  if (name.length !== lower.length) return false;
+  for (let i = 0; i < lower.length; i++) {
+    const c = charCodeAt.call(name, i);
+    if ((c >= 0x41 && c <= 0x5a ? c + 0x20 : c) !== charCodeAt.call(lower, i)) return false;
+  }
+  return true;
+}
+
 function invalid(what: string): OutpostError {
   return new OutpostError('OUTPOST_ERR_BACKEND_PROTOCOL', `cannot send the request: ${what}`);
 }
@@ -69,12 +82,11 @@ export function writeRequestHead(req: UpstreamRequest, w: HeadWriter): HeadResul
     // Length first: only these lengths can be names this leg owns (content-length 14,
     // connection/keep-alive 10, transfer-encoding 17, upgrade 7).
     if (n === 14 || n === 10 || n === 17 || n === 7) {
-      const lower = name.toLowerCase();
-      if (lower === 'content-length') {
+      if (n === 14 && isNamed(name, 'content-length')) {
         if (!/^\d{1,15}$/.test(value) || (declared >= 0 && declared !== Number(value))) throw invalid('a bad content-length');
         if (declared >= 0) continue;
         declared = Number(value);
-      } else if (lower === 'connection' || lower === 'keep-alive' || lower === 'transfer-encoding' || lower === 'upgrade') {
+      } else if (isNamed(name, 'connection') || isNamed(name, 'keep-alive') || isNamed(name, 'transfer-encoding') || isNamed(name, 'upgrade')) {
         continue;
       }
     }
