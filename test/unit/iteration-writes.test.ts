@@ -4,7 +4,7 @@ import { createServer, connect, type Socket, type Server } from 'node:net';
 import { once } from 'node:events';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { corkForIteration, flushStaged, headWriter, MAX_STAGED_WRITE, sendWritten, stageableFd, writeOut } from '../../src/shared/iteration-writes.js';
+import { corkForIteration, flushStaged, headWriter, iterationNow, MAX_STAGED_WRITE, sendWritten, stageableFd, writeOut } from '../../src/shared/iteration-writes.js';
 import { FIELD_VALUE } from '../../src/http1/chars.js';
 import { nativeAddon } from '../../src/gateway/native.js';
 
@@ -132,6 +132,18 @@ test('staged writes to several sockets in one iteration each reach their own pee
     p.client.destroy();
     p.server.close();
   }
+});
+
+test('iterationNow: the clock is read once per event-loop iteration and forgotten when it ends', async () => {
+  await turn();
+  const first = iterationNow();
+  const spinUntil = Date.now() + 15;
+  while (Date.now() < spinUntil) { /* the same iteration, 15 ms later */ }
+  assert.equal(iterationNow(), first, 'one read per iteration');
+  await turn();
+  const next = iterationNow();
+  assert.ok(next >= first + 15, `a new iteration reads the clock again (${next - first} ms later)`);
+  assert.ok(Date.now() - next < 1000, "not an old reading");
 });
 
 test('a head written in place: staged (fd) and through the stream (fd -1) send the same bytes; a dropped writer sends nothing', async () => {

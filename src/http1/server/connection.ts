@@ -13,7 +13,7 @@
 import { Buffer } from 'node:buffer';
 import { clientAddressText } from './peer-address.js';
 import { attachUserBufferRead } from './user-buffer-read.js';
-import { endAfterStaged, stageableFd, writeOut } from '../../shared/iteration-writes.js';
+import { endAfterStaged, iterationNow, stageableFd, writeOut } from '../../shared/iteration-writes.js';
 import { copyOf } from '../../shared/buffer-natives.js';
 import type { Socket } from 'node:net';
 import { HeadEndFinder, HEAD_INCOMPLETE, HEAD_TOO_LARGE, HEAD_LINE_TOO_LONG, HEAD_BAD_FIELD_LINE_ENDING } from '../head-end.js';
@@ -140,7 +140,7 @@ export class Connection implements ResponseOwner {
     while (this.start + 1 < bufEnd && buf[this.start] === 0x0d && buf[this.start + 1] === 0x0a) this.start += 2;
     if (this.start >= bufEnd) { this.release(); return false; }
     // The head timeout runs from a head's first byte; before it, the keep-alive timeout applies.
-    if (!this.headStarted) { this.headStarted = true; this.deadline = Date.now() + this.shared.limits.headTimeoutMs; }
+    if (!this.headStarted) { this.headStarted = true; this.deadline = iterationNow() + this.shared.limits.headTimeoutMs; }
     const end = this.finder.find(buf, this.start, bufEnd);
     if (end === HEAD_INCOMPLETE) return false;
     if (end < 0) {
@@ -163,7 +163,7 @@ export class Connection implements ResponseOwner {
     if (req.chunked) this.decoder.reset();
     this.continueSent = false;
     this.phase = this.bodyDone ? PHASE_WAIT : PHASE_BODY;
-    this.deadline = this.bodyDone ? 0 : Date.now() + this.shared.limits.bodyTimeoutMs;
+    this.deadline = this.bodyDone ? 0 : iterationNow() + this.shared.limits.bodyTimeoutMs;
     const res = new ClientResponse(this, req.method === 'HEAD', req.versionMinor === 0, req.keepAlive, this.remoteAddress);
     res.requestBytes = end + 2 - headStart;
     this.res = res;
@@ -177,7 +177,7 @@ export class Connection implements ResponseOwner {
     const from = this.start;
     const to = this.end;
     if (from >= to) return false;
-    this.deadline = Date.now() + this.shared.limits.bodyTimeoutMs;
+    this.deadline = iterationNow() + this.shared.limits.bodyTimeoutMs;
     const res = this.res!;
     const sink = res.dataHandler;
     if (!this.bodyChunked) {
@@ -257,7 +257,7 @@ export class Connection implements ResponseOwner {
     this.res = null;
     if (closeConnection || !this.bodyDone || this.phase === PHASE_CLOSED) { this.closeAfterResponse(); return; }
     this.phase = PHASE_HEAD;
-    this.deadline = Date.now() + (this.start < this.end ? this.shared.limits.headTimeoutMs : this.shared.limits.keepAliveTimeoutMs);
+    this.deadline = iterationNow() + (this.start < this.end ? this.shared.limits.headTimeoutMs : this.shared.limits.keepAliveTimeoutMs);
     // Only a socket this connection paused needs resuming: Socket#resume on every response cost
     // megamorphic symbol loads (accepted and connected sockets have different shapes).
     if (this.pausedForBody || this.pausedForPipeline) {
