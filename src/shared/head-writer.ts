@@ -49,24 +49,8 @@ export class HeadWriter {
    * U+00FF never is). False, with scratch bytes written and `pos` unchanged, when one is not.
    */
   checked(s: string, table: Uint8Array): boolean {
-    const n = s.length;
-    const view = this.view;
-    let p = this.pos;
-    let i = 0;
-    for (; i + 4 <= n; i += 4, p += 4) {
-      const a = charCodeAt.call(s, i);
-      const b = charCodeAt.call(s, i + 1);
-      const c = charCodeAt.call(s, i + 2);
-      const d = charCodeAt.call(s, i + 3);
-      if ((a | b | c | d) > 0xff || (table[a] & table[b] & table[c] & table[d]) === 0) return false;
-      view.setInt32(p, a | (b << 8) | (c << 16) | (d << 24), true);
-    }
-    const buf = this.buf;
-    for (; i < n; i++) {
-      const c = charCodeAt.call(s, i);
-      if (c > 0xff || table[c] === 0) return false;
-      buf[p++] = c;
-    }
+    const p = copyChecked(this.buf, this.view, this.pos, s, table);
+    if (p < 0) return false;
     this.pos = p;
     return true;
   }
@@ -103,21 +87,51 @@ export class HeadWriter {
 
   /** A non-negative safe integer in decimal (lengths, status codes). */
   uint(n: number): void {
-    const buf = this.buf;
-    let digits = 1;
-    for (let rest = n; rest >= 10; rest = Math.floor(rest / 10)) digits++;
-    let p = this.pos + digits;
-    this.pos = p;
-    let rest = n;
-    do {
-      const q = Math.floor(rest / 10);
-      buf[--p] = 0x30 + (rest - q * 10);
-      rest = q;
-    } while (rest > 0);
+    this.pos = writeDecimal(this.buf, this.pos, n);
   }
 
   /** The bytes written since `start`, as latin1 text (tests, and the rare head that must be a string). */
   latin1(start: number): string { return this.buf.toString('latin1', start, this.pos); }
+}
+
+/**
+ * Copies `s` into `buf` (stored through `view`, a DataView of it) at `p` when every character is
+ * in `table` (256 entries, 1 = allowed; anything above U+00FF never is), four characters a store;
+ * the next position, or -1 having written scratch bytes (up to the string's end plus 3) that the
+ * caller overwrites or ignores. Shared by the head writer and the request log's JSON writer.
+ */
+export function copyChecked(buf: Uint8Array, view: DataView, p: number, s: string, table: Uint8Array): number {
+  const n = s.length;
+  let i = 0;
+  for (; i + 4 <= n; i += 4, p += 4) {
+    const a = charCodeAt.call(s, i);
+    const b = charCodeAt.call(s, i + 1);
+    const c = charCodeAt.call(s, i + 2);
+    const d = charCodeAt.call(s, i + 3);
+    if ((a | b | c | d) > 0xff || (table[a] & table[b] & table[c] & table[d]) === 0) return -1;
+    view.setInt32(p, a | (b << 8) | (c << 16) | (d << 24), true);
+  }
+  for (; i < n; i++) {
+    const c = charCodeAt.call(s, i);
+    if (c > 0xff || table[c] === 0) return -1;
+    buf[p++] = c;
+  }
+  return p;
+}
+
+/** Writes `n`, a non-negative safe integer, in decimal at `p` without a temporary string; the next position. */
+export function writeDecimal(buf: Uint8Array, p: number, n: number): number {
+  let digits = 1;
+  for (let rest = n; rest >= 10; rest = Math.floor(rest / 10)) digits++;
+  const end = p + digits;
+  let at = end;
+  let rest = n;
+  do {
+    const q = Math.floor(rest / 10);
+    buf[--at] = 0x30 + (rest - q * 10);
+    rest = q;
+  } while (rest > 0);
+  return end;
 }
 
 /** A scratch writer of at least `bytes` bytes (reused: grows, never shrinks). */

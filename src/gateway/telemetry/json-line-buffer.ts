@@ -16,9 +16,7 @@
  * before it is written and a line is never cut. Bounds must include WORD_SLACK.
  */
 import { Buffer } from 'node:buffer';
-
-/** Module-local on purpose: TurboFan folds a module's own const and inlines the call; an import is not folded (chars.ts). */
-const charCodeAt = String.prototype.charCodeAt;
+import { copyChecked, writeDecimal } from '../../shared/head-writer.js';
 
 /** Most bytes one UTF-16 unit of a string can take here. */
 export const MAX_BYTES_PER_UNIT = 6;
@@ -29,8 +27,8 @@ const QUOTE = 0x22;
 const DOT = 0x2e;
 const ZERO = 0x30;
 
-/** ASCII characters a JSON string holds as themselves: printable, not `"`, not `\`. */
-const PLAIN = new Uint8Array(128);
+/** Characters a JSON string holds as themselves: printable ASCII, not `"`, not `\` (0 above 0x7E). */
+const PLAIN = new Uint8Array(256);
 for (let c = 0x20; c < 0x7f; c++) PLAIN[c] = c === QUOTE || c === 0x5c ? 0 : 1;
 
 /** Constant bytes (field names, punctuation) as little-endian 32-bit words, zero-padded. */
@@ -114,24 +112,7 @@ export class JsonLineBuffer {
    * the next position, or -1 (having written scratch bytes the caller's general path overwrites).
    */
   private plain(s: string, p: number): number {
-    const n = s.length;
-    const view = this.view;
-    let i = 0;
-    for (; i + 4 <= n; i += 4, p += 4) {
-      const a = charCodeAt.call(s, i);
-      const b = charCodeAt.call(s, i + 1);
-      const c = charCodeAt.call(s, i + 2);
-      const d = charCodeAt.call(s, i + 3);
-      if ((a | b | c | d) >= 0x80 || (PLAIN[a] & PLAIN[b] & PLAIN[c] & PLAIN[d]) === 0) return -1;
-      view.setInt32(p, a | (b << 8) | (c << 16) | (d << 24), true);
-    }
-    const buf = this.buf;
-    for (; i < n; i++) {
-      const c = charCodeAt.call(s, i);
-      if (c >= 0x80 || PLAIN[c] === 0) return -1;
-      buf[p++] = c;
-    }
-    return p;
+    return copyChecked(this.buf, this.view, p, s, PLAIN);
   }
 
   /** A JSON string, or null for null and the empty string. */
@@ -146,17 +127,7 @@ export class JsonLineBuffer {
       this.pos += this.buf.write(String(n), this.pos, 'latin1');
       return;
     }
-    const buf = this.buf;
-    let digits = 1;
-    for (let rest = n; rest >= 10; rest = Math.floor(rest / 10)) digits++;
-    let p = this.pos + digits;
-    this.pos = p;
-    let rest = n;
-    do {
-      const q = Math.floor(rest / 10);
-      buf[--p] = ZERO + (rest - q * 10);
-      rest = q;
-    } while (rest > 0);
+    this.pos = writeDecimal(this.buf, this.pos, n);
   }
 
   /** Milliseconds rounded to 3 decimals, trailing zeros dropped (2.5, 0.031, 12). */
