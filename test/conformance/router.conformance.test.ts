@@ -7,6 +7,7 @@ import { test, describe } from 'node:test';
 import assert from 'node:assert/strict';
 import { validateGatewayConfig, type GatewayConfig } from '../../src/shared/config-schema.js';
 import { compileTable } from '../../src/gateway/router/compile-table.js';
+import { tableSpace } from '../../src/gateway/primary/table-buffers.js';
 import { newParsedPath, parseRequestPath, PATH_OK } from '../../src/gateway/router/request-path.js';
 import { referencePathSegments } from '../support/reference-matcher.js';
 import { FIXTURES, type FixtureName } from './router-fixtures.js';
@@ -117,6 +118,17 @@ describe('compileTable determinism', () => {
       const second = compileTable(configs[name]);
       assert.ok(first.length > 0);
       assert.deepStrictEqual(Buffer.from(first), Buffer.from(second), name);
+    }
+  });
+
+  test('laid out into a lent table buffer that held another table: the same bytes as a fresh one', () => {
+    const lent = new SharedArrayBuffer(1024 * 1024);
+    new Uint8Array(lent).fill(0xa5); // an older table's bytes
+    for (const name of Object.keys(configs) as FixtureName[]) {
+      const fresh = compileTable(configs[name]);
+      const inPlace = compileTable(configs[name], undefined, (size) => tableSpace(size, lent));
+      assert.equal(inPlace.buffer, lent, name);
+      assert.deepStrictEqual(Buffer.from(inPlace), Buffer.from(fresh), name);
     }
   });
 

@@ -1,6 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { placeTable, TableBuffers } from '../../src/gateway/primary/table-buffers.js';
+import { placeTable, tableSpace, TableBuffers } from '../../src/gateway/primary/table-buffers.js';
 
 const bytes = (n: number, fill = 1) => new Uint8Array(n).fill(fill);
 
@@ -92,4 +92,19 @@ test('table buffers: a compile that gives no table hands its lent buffer back', 
   b.giveBack(lent);
   assert.equal(b.counts().free, 1);
   assert.equal(b.lend(), lent);
+});
+
+test('table space: a zeroed view at the start of the lent buffer when the table fits (an older table never shows through), else a new buffer', () => {
+  const lent = new SharedArrayBuffer(64 * 1024);
+  new Uint8Array(lent).fill(0xee);
+  const space = tableSpace(1000, lent);
+  assert.equal(space.buffer, lent);
+  assert.equal(space.byteOffset, 0);
+  assert.equal(space.length, 1000);
+  assert.ok(space.every((b) => b === 0), 'the older table is cleared where the new one goes');
+  assert.equal(new Uint8Array(lent)[1000], 0xee, 'past the new table nothing is touched');
+  const bigger = tableSpace(100_000, lent);
+  assert.notEqual(bigger.buffer, lent);
+  assert.equal(bigger.buffer.byteLength, 128 * 1024);
+  assert.equal(tableSpace(10, null).buffer.byteLength, 64 * 1024);
 });

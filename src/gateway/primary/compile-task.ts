@@ -20,7 +20,7 @@ import { readConfigFiles } from './config-files.js';
 import type { LoadedHttps } from '../tls/https-material.js';
 import { withRedisUrlOverride } from '../redis/redis-settings.js';
 import { nativeAddon } from '../native.js';
-import { placeTable } from './table-buffers.js';
+import { tableSpace } from './table-buffers.js';
 
 /**
  * This thread runs at a lower priority than the request workers (nice 10: about a tenth of a
@@ -67,10 +67,11 @@ export default async function compile(input: CompileTask): Promise<CompileOutcom
   if (!files.ok) return { kind: 'problems', problems: files.problems, sourceHash };
   const t0 = performance.now();
   try {
-    const bytes = compileTable(config, files.files.backendTls);
+    // Laid out straight into shared memory (the lent buffer when it fits): the primary and then
+    // the workers get this buffer itself, nothing is copied after this.
+    const bytes = compileTable(config, files.files.backendTls, (size) => tableSpace(size, input.spare));
     const t1 = performance.now();
-    // Shared memory: the primary and then the workers get this buffer itself, nothing is copied after this.
-    const buffer = placeTable(bytes, input.spare);
+    const buffer = bytes.buffer as SharedArrayBuffer;
     return {
       kind: 'table', buffer, settings: config.gateway, apis: config.apis.length, sourceHash,
       timings: { ...timings, tlsFilesMs: t0 - tFiles, compileMs: t1 - t0, placeMs: performance.now() - t1 }, https: files.files.https,

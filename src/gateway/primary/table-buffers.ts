@@ -24,15 +24,24 @@ export function tableCapacity(size: number): number {
 }
 
 /**
- * The compiler thread's side: `bytes` written into `spare` (a free buffer the primary lent) when
- * it fits, else into a new buffer. The copy is made there, not in the primary: for a 57 MB table
- * it took 160 ms of the primary's event loop (fresh pages faulted in, then written), and the ops
- * port waited that long.
+ * The compiler thread's side: room for a table of `size` bytes, zeroed, at the start of `spare`
+ * (a free buffer the primary lent) when it fits, else of a new buffer. The table writer lays the
+ * table out straight into it (compileTable's `space`): a 57 MB table used to be laid out in a
+ * buffer of its own and then copied, and both were alive at the compile's end. The writing happens
+ * there, not in the primary: for a 57 MB table a copy took 160 ms of the primary's event loop
+ * (fresh pages faulted in, then written), and the ops port waited that long.
  */
+export function tableSpace(size: number, spare: SharedArrayBuffer | null): Uint8Array {
+  const buffer = spare !== null && spare.byteLength >= size ? spare : new SharedArrayBuffer(tableCapacity(size));
+  // A lent buffer holds an older table: nothing of it may show through the new one's gaps.
+  return new Uint8Array(buffer, 0, size).fill(0);
+}
+
+/** `bytes` (a table laid out elsewhere) written into tableSpace(); its buffer. */
 export function placeTable(bytes: Uint8Array, spare: SharedArrayBuffer | null): SharedArrayBuffer {
-  const buffer = spare !== null && spare.byteLength >= bytes.byteLength ? spare : new SharedArrayBuffer(tableCapacity(bytes.byteLength));
-  new Uint8Array(buffer, 0, bytes.byteLength).set(bytes);
-  return buffer;
+  const space = tableSpace(bytes.byteLength, spare);
+  space.set(bytes);
+  return space.buffer as SharedArrayBuffer;
 }
 
 interface Held { buffer: SharedArrayBuffer; seq: number; generation: number | null }

@@ -88,8 +88,11 @@ export class ConfigCompileError extends Error {
   }
 }
 
-/** `backendTls`: the profiles the primary read for this config (files are never read here). */
-export function compileTable(config: GatewayConfig, backendTls: BackendTlsAssignment = NO_BACKEND_TLS): Uint8Array {
+/**
+ * `backendTls`: the profiles the primary read for this config (files are never read here).
+ * `space`: where the table's bytes go (see TableWriter.layout); a fresh array by default.
+ */
+export function compileTable(config: GatewayConfig, backendTls: BackendTlsAssignment = NO_BACKEND_TLS, space?: (size: number) => Uint8Array): Uint8Array {
   const entityProblems: ConfigProblem[] = [];
   const certificates = compileCertificates(config, entityProblems);
   const policies = compilePolicies(config, certificates);
@@ -207,5 +210,5 @@ export function compileTable(config: GatewayConfig, backendTls: BackendTlsAssign
     contracts: compileContracts(config),
     policies: chainSets.policies, chainSets: chainSets.sets, patterns: w.patterns,
   };
-  return w.layout(apiTrieRoot, packr.pack(meta));
+  return w.layout(apiTrieRoot, packr.pack(meta), space);
 }

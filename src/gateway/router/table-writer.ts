@@ -204,7 +204,8 @@ export class TableWriter {
     d[at + L.E_CHILD] = childIndex;
   }
 
-  layout(apiTrieRoot: number, meta: Uint8Array): Uint8Array {
+  /** The table's bytes, in `space(size)` (zeroed, starting at its buffer's byte 0; a fresh array by default). */
+  layout(apiTrieRoot: number, meta: Uint8Array, space: (size: number) => Uint8Array = (size) => new Uint8Array(size)): Uint8Array {
     const sections = [this.nodes, this.edges, this.lists, this.apis, this.ops].map((s) => s.view());
     let offset = L.HEADER_SLOTS * 4;
     const offsets: number[] = [];
@@ -214,7 +215,8 @@ export class TableWriter {
     const metaOffset = offset;
     const total = align4(metaOffset + meta.length);
 
-    const bytes = new Uint8Array(total);
+    const bytes = space(total);
+    if (bytes.byteOffset !== 0 || bytes.length !== total) throw new Error('table space must start at its buffer\'s first byte and hold exactly the table');
     const header = new Int32Array(bytes.buffer, 0, L.HEADER_SLOTS);
     header[L.H_MAGIC] = L.TABLE_MAGIC;
     header[L.H_VERSION] = L.TABLE_LAYOUT_VERSION;
