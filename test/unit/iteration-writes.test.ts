@@ -115,7 +115,7 @@ test('staged writes: nothing leaves before the iteration ends; two writes on one
   assert.equal(client.writableLength, 0, 'staged bytes are not in the stream');
   await new Promise((r) => setTimeout(r, 20));
   // setTimeout callbacks run in a later iteration: the staged bytes left at the end of this one.
-  await settle(reads, 41);
+  await settle(reads, 40);
   assert.equal(reads.join(''), 'HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nhi');
   assert.equal(reads.length, 1);
   client.destroy();
@@ -127,7 +127,7 @@ test('staged writes to several sockets in one iteration each reach their own pee
   peers.forEach((p, i) => writeOut(p.client, stageableFd(p.client), `to ${i};`, Buffer.from(`body ${i}`)));
   await turn();
   for (const [i, p] of peers.entries()) {
-    await settle(p.reads, 12);
+    await settle(p.reads, 11);
     assert.equal(p.reads.join(''), `to ${i};body ${i}`);
     p.client.destroy();
     p.server.close();
