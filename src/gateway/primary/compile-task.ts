@@ -42,9 +42,14 @@ export type CompileInput =
 /** `spare`: a free table buffer the primary lends (table-buffers.ts); the table is written into it when it fits. */
 export type CompileTask = CompileInput & { spare: SharedArrayBuffer | null };
 
-/** `https` (in a table): the HTTPS listener's certificates, read and checked; null without gateway.tls. */
+/**
+ * `https` (in a table): the HTTPS listener's certificates, read and checked; null without gateway.tls.
+ * `inSpare`: the table was written into the lent buffer. The primary must know: a SharedArrayBuffer
+ * that crosses threads arrives as a new object over the same memory, so `buffer === spare` is
+ * false there even when it is the lent buffer.
+ */
 export type CompileOutcome =
-  | { kind: 'table'; buffer: SharedArrayBuffer; settings: GatewaySettings; apis: number; sourceHash: string | null; timings: Record<string, number>; https: LoadedHttps | null }
+  | { kind: 'table'; buffer: SharedArrayBuffer; inSpare: boolean; settings: GatewaySettings; apis: number; sourceHash: string | null; timings: Record<string, number>; https: LoadedHttps | null }
   | { kind: 'problems'; problems: ConfigProblem[]; sourceHash: string | null }
   | { kind: 'unchanged' };
 
@@ -73,7 +78,7 @@ export default async function compile(input: CompileTask): Promise<CompileOutcom
     const t1 = performance.now();
     const buffer = bytes.buffer as SharedArrayBuffer;
     return {
-      kind: 'table', buffer, settings: config.gateway, apis: config.apis.length, sourceHash,
+      kind: 'table', buffer, inSpare: buffer === input.spare, settings: config.gateway, apis: config.apis.length, sourceHash,
       timings: { ...timings, tlsFilesMs: t0 - tFiles, compileMs: t1 - t0, placeMs: performance.now() - t1 }, https: files.files.https,
     };
   } catch (err) {

@@ -48,8 +48,12 @@ export class TableCompiler {
       this.buffers.giveBack(spare);
       return outcome;
     }
-    this.buffers.adopt(outcome.buffer, spare);
-    return outcome;
+    // The lent buffer comes back as another object over the same memory: adopt the primary's own
+    // object, or TableBuffers would take it for a new buffer and put the lent one (holding this
+    // very table) back on the free list, and the next compile would overwrite a live table.
+    const buffer = outcome.inSpare && spare !== null ? spare : outcome.buffer;
+    this.buffers.adopt(buffer, spare);
+    return { ...outcome, buffer };
   }
 
   async close(): Promise<void> {
