@@ -46,7 +46,12 @@ export function isTokenString(s: string): boolean {
  */
 export const FIELD_VALUE = table((c) => c === 0x09 || (c >= 0x20 && c !== 0x7f));
 
-/** Bytes of a request-target on the wire: a field value's, less SP and HTAB (they would end it). */
+/**
+ * Bytes the request writer lets into the request line towards a backend: a field value's, less
+ * SP and HTAB (they would end it). Looser than request-target.ts's TARGET, which checks what a
+ * client sends (ASCII, no `#`): the path forwarded may also come from policies (rewrite-uri), and
+ * this guards only what could split the line, as the writer always has.
+ */
 export const REQUEST_TARGET = table((c) => c > 0x20 && c !== 0x7f);
 
 /** HEXDIG, mapped to its value + 1 (0 means "not a hex digit"). */

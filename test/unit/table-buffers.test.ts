@@ -1,8 +1,15 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { placeTable, tableSpace, TableBuffers } from '../../src/gateway/primary/table-buffers.js';
+import { tableSpace, TableBuffers } from '../../src/gateway/primary/table-buffers.js';
 
 const bytes = (n: number, fill = 1) => new Uint8Array(n).fill(fill);
+
+/** What the compiler thread does with a table (compile-task.ts lays it out into tableSpace()): its buffer. */
+function placeTable(table: Uint8Array, spare: SharedArrayBuffer | null): SharedArrayBuffer {
+  const space = tableSpace(table.length, spare);
+  space.set(table);
+  return space.buffer as SharedArrayBuffer;
+}
 
 /** What a compile does (table-compiler.ts and compile-task.ts), in one thread: lend, place, adopt. */
 function take(b: TableBuffers, table: Uint8Array): SharedArrayBuffer {

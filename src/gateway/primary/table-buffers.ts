@@ -32,16 +32,10 @@ export function tableCapacity(size: number): number {
  * (fresh pages faulted in, then written), and the ops port waited that long.
  */
 export function tableSpace(size: number, spare: SharedArrayBuffer | null): Uint8Array {
-  const buffer = spare !== null && spare.byteLength >= size ? spare : new SharedArrayBuffer(tableCapacity(size));
-  // A lent buffer holds an older table: nothing of it may show through the new one's gaps.
-  return new Uint8Array(buffer, 0, size).fill(0);
-}
-
-/** `bytes` (a table laid out elsewhere) written into tableSpace(); its buffer. */
-export function placeTable(bytes: Uint8Array, spare: SharedArrayBuffer | null): SharedArrayBuffer {
-  const space = tableSpace(bytes.byteLength, spare);
-  space.set(bytes);
-  return space.buffer as SharedArrayBuffer;
+  if (spare === null || spare.byteLength < size) return new Uint8Array(new SharedArrayBuffer(tableCapacity(size)), 0, size);
+  // A lent buffer holds an older table: nothing of it may show through the new one's gaps (a new
+  // buffer is zeroed already).
+  return new Uint8Array(spare, 0, size).fill(0);
 }
 
 interface Held { buffer: SharedArrayBuffer; seq: number; generation: number | null }
