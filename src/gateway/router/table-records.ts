@@ -1,9 +1,12 @@
 /**
  * Decodes one API or operation record of a shared table into the objects the request path uses
  * (CompiledApi, CompiledOperation), and the lazy records that hold them. A worker taking a new
- * generation decodes nothing per API or per operation; a request decodes (once per generation)
- * only what it reaches. With 500,000 operations that is the difference between a worker loop
- * stalled for seconds and hundreds of MB per worker, and a switch of a few milliseconds.
+ * generation decodes nothing per API or per operation; a request decodes only what it reaches,
+ * and a worker keeps only the records it used recently (RECENT_RECORDS of each kind). With
+ * 500,000 operations that is the difference between a worker loop stalled for seconds and
+ * hundreds of MB per worker, and a switch of a few milliseconds; and traffic that reaches every
+ * operation no longer makes a worker hold every operation decoded (about 100 MB per worker at
+ * 500,000, twice that while a reload's old generation is still collectable garbage).
  */
 import { captureSpecs, splitTemplateQuery, type CaptureSpec, type TemplateQueryParam } from '../../shared/url-template.js';
 import type { CompiledApi, CompiledOperation, MetaPayload } from '../../shared/compiled-meta.js';
@@ -16,6 +19,57 @@ export interface TableSections {
   apis: Int32Array;
   ops: Int32Array;
   chars: Uint16Array;
+}
+
+/**
+ * How many decoded records of each kind (APIs, operations, a generation's API runtimes) and
+ * decoded strings and templates a worker keeps per generation. A decoded operation is about
+ * 0.2 KB with its share of strings: 32,768 of them are a few MB. Decoding a record again costs
+ * about a microsecond, once per RECENT_RECORDS / 2 distinct records a worker serves in between.
+ */
+export const RECENT_RECORDS = 32_768;
+
+/**
+ * A map that keeps at most `limit` entries, the recently used ones, in two rounds: entries set
+ * or used in this round, and those of the round before. An entry found only in the round before
+ * moves to this one; when this round holds limit / 2 entries it becomes the round before, and
+ * what only the old round before held is dropped. Every operation is O(1) and a hit in this round
+ * (the hot path: traffic repeats itself) is one Map lookup, as with a plain Map. An entry used at
+ * least once every limit / 2 insertions is never dropped.
+ */
+export class RecentMap<K, V> {
+  private current = new Map<K, V>();
+  private previous = new Map<K, V>();
+  private readonly half: number;
+
+  constructor(limit: number) {
+    if (!(limit === Infinity || (Number.isSafeInteger(limit) && limit >= 2))) throw new RangeError(`RecentMap limit ${limit}: a whole number of 2 or more, or Infinity`);
+    this.half = limit === Infinity ? Infinity : Math.floor(limit / 2);
+  }
+
+  get(key: K): V | undefined {
+    const v = this.current.get(key);
+    if (v !== undefined || this.previous.size === 0) return v;
+    const older = this.previous.get(key);
+    if (older !== undefined) {
+      this.previous.delete(key);
+      this.set(key, older);
+    }
+    return older;
+  }
+
+  set(key: K, value: V): void {
+    if (this.current.size >= this.half) {
+      this.previous = this.current;
+      this.current = new Map();
+    }
+    this.current.set(key, value);
+  }
+
+  /** Entries held now (never more than the limit). */
+  get size(): number {
+    return this.current.size + this.previous.size;
+  }
 }
 
 /** Longest run of code units passed to String.fromCharCode at once (argument count limits). */
@@ -33,12 +87,14 @@ export function readString(chars: Uint16Array, start: number, length: number): s
  * copy of each in `chars`), so a string's start identifies it: decoded once, it is one object for
  * every record that names it. An operation's template data (captures, query parameters, names) is
  * kept per template and its chains per chain set. A worker that has served 30,000 APIs of a
- * 50,000-API config holds one `/{id}` template, not one per operation.
+ * 50,000-API config holds one `/{id}` template, not one per operation. Strings, templates and
+ * name lists are kept while recently used (RECENT_RECORDS each); chain sets, one per distinct
+ * set of policies in the config, are all kept.
  */
 export class TableDecoder {
-  private readonly strings = new Map<number, string>();
-  private readonly templates = new Map<number, { urlTemplate: string; queryParams: TemplateQueryParam[]; captures: CaptureSpec[] }>();
-  private readonly nameLists = new Map<number, string[]>();
+  private readonly strings = new RecentMap<number, string>(RECENT_RECORDS);
+  private readonly templates = new RecentMap<number, { urlTemplate: string; queryParams: TemplateQueryParam[]; captures: CaptureSpec[] }>(RECENT_RECORDS);
+  private readonly nameLists = new RecentMap<number, string[]>(RECENT_RECORDS);
   private readonly chainSets = new Map<number, Record<string, CompiledChain>>();
 
   constructor(private readonly t: TableSections, private readonly meta: MetaPayload) {}
@@ -138,16 +194,20 @@ export class TableDecoder {
 }
 
 /**
- * Element i is `load(i)`, computed on first `get(i)` and kept for the generation. Loaded elements
- * live in a Map: an array of 500,000 slots (even holes) costs tens of milliseconds per generation
- * per worker to allocate. A method, not an array behind a Proxy: the Proxy's trap (the index
- * turned into a string and back) cost about 140 ns per access, twice or more per request, where
- * this costs about 6.
+ * Element i is `load(i)`, computed on first `get(i)` and kept while it is used: at most `limit`
+ * elements are held (RecentMap), so the records a worker keeps do not grow with the config.
+ * `load` must be a pure function of the index (a record decoded again is equal, not identical).
+ * Loaded elements live in a map: an array of 500,000 slots (even holes) costs tens of
+ * milliseconds per generation per worker to allocate. A method, not an array behind a Proxy: the
+ * Proxy's trap (the index turned into a string and back) cost about 140 ns per access, twice or
+ * more per request, where this costs about 6.
  */
 export class LazyRecords<T> {
-  private readonly loaded = new Map<number, T>();
+  private readonly loaded: RecentMap<number, T>;
 
-  constructor(readonly length: number, private readonly load: (index: number) => T) {}
+  constructor(readonly length: number, private readonly load: (index: number) => T, limit = RECENT_RECORDS) {
+    this.loaded = new RecentMap(limit);
+  }
 
   get(index: number): T {
     let v = this.loaded.get(index);
@@ -159,7 +219,7 @@ export class LazyRecords<T> {
     return v;
   }
 
-  /** How many have been loaded (tests, and what a generation holds). */
+  /** How many are held now (tests, and what a generation holds). */
   get loadedCount(): number {
     return this.loaded.size;
   }

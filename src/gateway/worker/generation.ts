@@ -109,9 +109,10 @@ export function buildGeneration(
   });
   // Runtime chains per chain set, not per operation: the operations of a set run the same
   // policies, and the instances keep no per-operation state (counters live in the shared services,
-  // keyed by each policy's declaration).
+  // keyed by each policy's declaration). All are kept: there are as many as distinct policy sets
+  // in the config, and an instance may hold what must not be rebuilt mid-generation.
   const chainSets = new LazyRecords(table.meta.chainSets.length, (set) => new Map(
-    Object.entries(table.decoder.chainSet(set)).map(([product, chain]) => [product, instantiateChain(chain, services)])));
+    Object.entries(table.decoder.chainSet(set)).map(([product, chain]) => [product, instantiateChain(chain, services)])), Infinity);
   const chains = {
     get(op: number): Map<string, RuntimeChain> | null {
       const set = table.decoder.chainSetOf(op);
