@@ -78,6 +78,21 @@ export function measurePhases(apis: number, yaml: string | null, json: string): 
 }
 
 /**
+ * Hot API `n` of `count`, spread across a config of `apis`: the same kind of API whatever the
+ * config's size. The generator varies an API's shape with its index (host names every 25th,
+ * path depth every 3rd, resource names every 10th, host every 7th: a period of 1,050), so hot
+ * API `n` is `HOT_KINDS[n]` plus a multiple of that period, the same APIs a 10-API config's hot
+ * set holds. Spreading by `apis / count` alone made every hot API of a 10,000- or 50,000-API
+ * config a host-named one (multiples of 1,250 and 6,250), which a 10-API config's is not.
+ */
+const SHAPE_PERIOD = 1050;
+function hotApi(n: number, count: number, apis: number): number {
+  const kind = Math.floor(n * (Math.min(apis, 10) / count));
+  const periods = Math.floor((apis - kind - 1) / SHAPE_PERIOD) + 1;
+  return kind + SHAPE_PERIOD * Math.floor(n * (periods / count));
+}
+
+/**
  * The router's match() alone, over 4,096 realistic request paths spread across all APIs
  * (parsed once up front, as a worker parses each request before matching).
  */
@@ -85,7 +100,7 @@ export function matchCost(table: SharedRouteTable, apis: number, hot = apis): nu
   const SAMPLES = 4096;
   const spread = Math.min(hot, apis);
   const requests = Array.from({ length: SAMPLES }, (_, k) => {
-    const i = Math.floor(((k * 2654435761) % spread) * (apis / spread));
+    const i = hot < apis ? hotApi((k * 2654435761) % spread, spread, apis) : Math.floor(((k * 2654435761) % spread) * (apis / spread));
     const { method, host, path } = samplePath(i, k);
     const parsed = newParsedPath();
     if (parseRequestPath(path.split('?')[0], parsed) !== 0) throw new Error(`bad sample path ${path}`);
