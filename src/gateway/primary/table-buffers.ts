@@ -9,9 +9,11 @@
  * a few buffers bounds the memory by the largest tables seen, not by the number of reloads.
  *
  * When a buffer may be overwritten: workers read a generation's table only synchronously, while
- * a request starts (route match, first decode of an API or operation). Once every worker serves
- * generation G, nothing starts on G - 1 any more; to leave a margin, a buffer is reused only when
- * every worker serves a generation at least two newer than the one it held.
+ * a request starts (route match, decoding the API and operation it reached; a request in flight
+ * holds decoded objects, never the table). Once every worker serves generation G, nothing starts
+ * on an older generation any more, so the buffers of older generations are free: the live table,
+ * and one being compiled into a freed buffer, are all a reload needs (two buffers, 57 MB each at
+ * 50,000 APIs; a margin of one more generation kept a third).
  */
 
 /** Capacity is rounded up to a power of two (at least 64 KiB), so a table that grows a little fits the same buffer. */
@@ -75,14 +77,14 @@ export class TableBuffers {
   }
 
   /**
-   * Every worker now serves `generation`. Buffers taken before the one of `generation - 1` are
-   * free again: those of older generations, and those of compiles that were never published.
+   * Every worker now serves `generation`. Buffers taken before its own are free again: those of
+   * older generations, and those of compiles that were never published.
    */
   servedEverywhere(generation: number): void {
-    const previous = this.held.find((h) => h.generation === generation - 1);
-    if (!previous) return;
+    const live = this.held.find((h) => h.generation === generation);
+    if (!live) return;
     for (let i = this.held.length - 1; i >= 0; i--) {
-      if (this.held[i].seq < previous.seq) this.free.push(this.held.splice(i, 1)[0].buffer);
+      if (this.held[i].seq < live.seq) this.free.push(this.held.splice(i, 1)[0].buffer);
     }
   }
 
