@@ -31,7 +31,7 @@ export interface PhaseNumbers {
   buildMs: number;
   /** CPU nanoseconds per match() call over realistic paths (all APIs sampled). */
   matchNs: number;
-  /** The same over 8 hot APIs spread across the config (traffic that concentrates, caches warm). */
+  /** The same over 8 hot APIs spread across the config, of the same kinds at every size (hotApi; traffic that concentrates, caches warm). */
   matchHotNs: number;
   /** Heap growth from holding one built generation (MB, after GC when --expose-gc). */
   generationHeapMb: number;
