@@ -81,7 +81,7 @@ export class BufferedPolicyExchange extends PolicyExchange {
     const ctx = this.ctx;
     const headers: string[] = [];
     const raw = this.outHeaders;
-    for (let i = 0; i < raw.length; i += 2) headers.push(raw[i].toString().toLowerCase(), raw[i + 1].toString());
+    for (let i = 0; i < raw.length; i += 2) headers.push(raw[i].toLowerCase(), raw[i + 1]);
     ctx.response = { status: this.statusCode, reason: held.reason, headers, body: held.body() };
     const outcome = runSection(this.chain.outbound!, ctx);
     if (typeof outcome === 'number') return this.writeBufferedAnswer(outcome);

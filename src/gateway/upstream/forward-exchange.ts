@@ -47,8 +47,6 @@ export function isFramingHeader(name: string): boolean {
 }
 
 export abstract class ForwardExchange extends ProxyExchange {
-  /** Policies read the backend's fields (context.Response.Headers) decoded as UTF-8: keep the bytes. */
-  protected override readonly headerBuffers = true;
   /** Set when a retry holds forward-request and the request can be sent again. */
   private retryState: { plan: RetryPlan; attempt: number; send: () => void; delayMs: number; replayable: boolean } | null = null;
   /** Set while the retry's children after forward-request wait on an answer. */
@@ -126,7 +124,7 @@ export abstract class ForwardExchange extends ProxyExchange {
   private backendHeader(name: string): string | null {
     const raw = this.outHeaders;
     for (let i = 0; i < raw.length; i += 2) {
-      if (raw[i].length === name.length && raw[i].toString('latin1').toLowerCase() === name) return raw[i + 1].toString('latin1');
+      if (raw[i].length === name.length && raw[i].toLowerCase() === name) return raw[i + 1];
     }
     return null;
   }
@@ -136,8 +134,8 @@ export abstract class ForwardExchange extends ProxyExchange {
     const headers: string[] = [];
     const raw = this.outHeaders;
     for (let i = 0; i < raw.length; i += 2) {
-      const name = raw[i].toString().toLowerCase();
-      if (!withoutFraming || !isFramingHeader(name)) headers.push(name, raw[i + 1].toString());
+      const name = raw[i].toLowerCase();
+      if (!withoutFraming || !isFramingHeader(name)) headers.push(name, raw[i + 1]);
     }
     return { status: this.statusCode, reason: statusText, headers, body: null };
   }

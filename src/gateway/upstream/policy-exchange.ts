@@ -71,7 +71,7 @@ export class PolicyExchange extends ForwardExchange {
     this.ctx.bodyTap = null;
     const headers: string[] = [];
     const h = this.outHeaders;
-    for (let i = 0; i < h.length; i += 2) headers.push(h[i].toString().toLowerCase(), h[i + 1].toString());
+    for (let i = 0; i < h.length; i += 2) headers.push(h[i].toLowerCase(), h[i + 1]);
     const reason = this.ctx.response?.reason ?? statusText;
     if (tap.begin(this.statusCode, reason, headers, this.total)) this.tap = tap;
   }
@@ -121,7 +121,7 @@ export class PolicyExchange extends ForwardExchange {
     const { ctx, chain } = this;
     const headers: string[] = [];
     const raw = this.outHeaders;
-    for (let i = 0; i < raw.length; i += 2) headers.push(raw[i].toString().toLowerCase(), raw[i + 1].toString());
+    for (let i = 0; i < raw.length; i += 2) headers.push(raw[i].toLowerCase(), raw[i + 1]);
     ctx.response = { status: this.statusCode, reason: statusText, headers, body: null };
     let outcome = runSection(chain.outbound!, ctx);
     if (typeof outcome !== 'number') {

@@ -65,14 +65,15 @@ export class ProxyExchange implements UpstreamHandler {
   /** Intrusive links of the worker's in-flight list (no Set insert/delete per request). */
   prev: ProxyExchange | null = null;
   next: ProxyExchange | null = null;
-  protected outHeaders: Array<Buffer | string> = [];
   /**
-   * Whether outHeaders holds the backend's fields as Buffers (subclasses whose policies read
-   * them decode the bytes as UTF-8) or as latin1 strings (the plain path: the client response
-   * writes them as latin1 either way, and a string costs one slice where a Buffer cost a copy of
-   * the head, a typed array per name and value, and then the same slice).
+   * The backend's fields the client gets, [name, value, …] as latin1 strings: one character per
+   * byte, as the client's request headers are, as policies read and set header text (a value
+   * above U+00FF is refused where it is configured, http-syntax.ts), and as the client response
+   * writes them, so every byte goes out as the backend sent it, through policies or not. A
+   * string costs one slice where a Buffer cost a copy of the head and a typed array per name
+   * and value.
    */
-  protected readonly headerBuffers: boolean = false;
+  protected outHeaders: string[] = [];
   /** Work that still writes to `res` later (an asynchronous on-error, a retry's wait): finish waits for it. */
   protected holds = 0;
   /** Response Content-Length, or -1 for a chunked (or close-delimited) response. */
@@ -252,8 +253,7 @@ export class ProxyExchange implements UpstreamHandler {
   }
 
   private keep(headers: ResponseHeaders, i: number): void {
-    if (this.headerBuffers) this.outHeaders.push(headers.name(i), headers.value(i));
-    else this.outHeaders.push(headers.nameText(i), headers.valueText(i));
+    this.outHeaders.push(headers.nameText(i), headers.valueText(i));
   }
 
   /** Runs inside cork(): the whole answer when no body follows. */
