@@ -19,6 +19,12 @@ export interface PacedResult {
   rate: number;
   achievedRate: number;
   sustained: boolean;
+  /**
+   * Achieved within RATE_TOLERANCE of the asked rate. A target run well over it carries more load
+   * than the others (the gateway once ran 9% over while nginx ran 3% under): its p99 is not
+   * comparable, and no verdict is drawn from it.
+   */
+  onRate: boolean;
   /** wrk's connections (pacedConnections). */
   connections: number;
   /** Mean Lua delay per request per connection, after calibration (ms). */
@@ -65,8 +71,14 @@ export interface PacedOptions extends Omit<MeasureOptions, 'script' | 'durationS
   dir: string;
 }
 
-/** A measured rate this far from the asked one gets one more calibration and run. */
-const RATE_TOLERANCE = 0.05;
+/** A measured rate this far from the asked one gets another calibration and run (up to MAX_RECALIBRATIONS). */
+export const RATE_TOLERANCE = 0.05;
+/** Runs after the first when the rate is off: each calibrates on the run before (the host drifts). */
+const MAX_RECALIBRATIONS = 2;
+
+export function isOnRate(achieved: number, asked: number): boolean {
+  return Math.abs(achieved / asked - 1) <= RATE_TOLERANCE;
+}
 
 export async function pacedRun(target: Target, rate: number, given: PacedOptions, directP99Us: number | null): Promise<PacedResult> {
   const opts = { ...given, connections: pacedConnections(rate, given.connections) };
@@ -84,7 +96,7 @@ export async function pacedRun(target: Target, rate: number, given: PacedOptions
     meanDelayMs = pacedDelayMs(rate, opts.connections, cycleOverheadMs(warm.reqPerSec, opts.connections, meanDelayMs));
   }
   let m = await measure(target, { ...opts, script: writeWrkScript(opts.dir, meanDelayMs) });
-  if (Math.abs(m.reqPerSec / rate - 1) > RATE_TOLERANCE && m.reqPerSec >= rate * SUSTAINED_SHARE) {
+  for (let again = 0; again < MAX_RECALIBRATIONS && !isOnRate(m.reqPerSec, rate) && m.reqPerSec >= rate * SUSTAINED_SHARE; again++) {
     // Off the rate but able to sustain it: calibrate on this whole run and measure once more.
     meanDelayMs = pacedDelayMs(rate, opts.connections, cycleOverheadMs(m.reqPerSec, opts.connections, meanDelayMs));
     m = await measure(target, { ...opts, script: writeWrkScript(opts.dir, meanDelayMs) });
@@ -94,6 +106,7 @@ export async function pacedRun(target: Target, rate: number, given: PacedOptions
     rate,
     achievedRate: m.reqPerSec,
     sustained: m.reqPerSec >= rate * SUSTAINED_SHARE,
+    onRate: isOnRate(m.reqPerSec, rate),
     connections: opts.connections,
     meanDelayMs,
     latencyUs: m.wrk.latencyUs,
@@ -104,9 +117,12 @@ export async function pacedRun(target: Target, rate: number, given: PacedOptions
   };
 }
 
-/** The issue's target: the gateway's added p99 no worse than nginx's + 1 ms. */
+/**
+ * The issue's target: the gateway's added p99 no worse than nginx's + 1 ms. Null (no verdict) when
+ * either run is missing, did not sustain the rate, or ran off it (see onRate).
+ */
 export function p99TargetMet(results: PacedResult[]): boolean | null {
-  const added = (name: string) => results.find((r) => r.target === name && r.sustained)?.addedP99Us ?? null;
+  const added = (name: string) => results.find((r) => r.target === name && r.sustained && r.onRate)?.addedP99Us ?? null;
   const gw = added('gateway');
   const ngx = added('nginx');
   return gw === null || ngx === null ? null : gw <= ngx + 1000;

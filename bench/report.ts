@@ -105,13 +105,19 @@ export function summaryTable(rows: SummaryRow[]): string {
   ]);
 }
 
+/** How far a sustained run missed the asked rate, e.g. "9% over the rate". */
+function offRate(p: PacedResult): string {
+  const off = p.achievedRate / p.rate - 1;
+  return `${Math.round(Math.abs(off) * 100)}% ${off > 0 ? 'over' : 'under'} the rate`;
+}
+
 export function pacedTable(results: PacedResult[]): string {
   return table([
     ['target', '', '', 'asked req/s', 'achieved', 'p50 µs', 'p99 µs', 'p99.9 µs', 'added p99 µs', 'CPU µs/req', 'errors'],
     ...results.map((p) => {
       const e = p.errors;
       return [
-        p.target, '', '', f0(p.rate), `${f0(p.achievedRate)}${p.sustained ? '' : ' (not sustained)'}`,
+        p.target, '', '', f0(p.rate), `${f0(p.achievedRate)}${!p.sustained ? ' (not sustained)' : p.onRate ? '' : ` (${offRate(p)})`}`,
         f0(p.latencyUs.p50), f0(p.latencyUs.p99), f0(p.latencyUs.p99_9),
         p.addedP99Us === null ? '-' : p.sustained ? f0(p.addedP99Us) : 'n/a',
         p.target === 'direct' ? '-' : f1(p.cpuUsPerReq.proxy), String(e.connect + e.read + e.write + e.timeout + e.status),

@@ -5,7 +5,7 @@
  */
 import { strict as assert } from 'node:assert';
 import { test } from 'node:test';
-import { cycleOverheadMs, MIN_CYCLE_MS, p99TargetMet, pacedConnections, pacedDelayMs, type PacedResult } from '../../bench/fixed-rate.js';
+import { cycleOverheadMs, isOnRate, MIN_CYCLE_MS, p99TargetMet, pacedConnections, pacedDelayMs, type PacedResult } from '../../bench/fixed-rate.js';
 import { summarize, type Run } from '../../bench/report.js';
 import { readSettings } from '../../bench/settings.js';
 import { LOADGEN_BOUND, roundOrder, roundRatios, saturation, spread, type RunFigures } from '../../bench/verdict.js';
@@ -117,7 +117,7 @@ test('pacing: enough connections that each one cycles in at least MIN_CYCLE_MS (
 });
 
 test('added p99 target: gateway within nginx + 1 ms, only from sustained runs', () => {
-  const paced = (target: string, addedP99Us: number | null, sustained = true) => ({ target, addedP99Us, sustained }) as PacedResult;
+  const paced = (target: string, addedP99Us: number | null, sustained = true) => ({ target, addedP99Us, sustained, onRate: sustained }) as PacedResult;
   assert.equal(p99TargetMet([paced('direct', null), paced('nginx', 300), paced('gateway', 1_300)]), true);
   assert.equal(p99TargetMet([paced('nginx', 300), paced('gateway', 1_301)]), false);
   assert.equal(p99TargetMet([paced('nginx', 300), paced('gateway', 100, false)]), null);
@@ -150,4 +150,16 @@ test('summary: ratio spread over the rounds that gave one, and why none when non
   const caddy = rows.find((x) => x.target === 'caddy')!;
   assert.equal(caddy.ratioReqPerSec, null);
   assert.equal(caddy.noRatioBecause, LOADGEN_BOUND);
+});
+
+test('added p99 target: no verdict from a run more than 5% off the asked rate, either way', () => {
+  const paced = (target: string, addedP99Us: number, achievedRate: number) =>
+    ({ target, addedP99Us, rate: 18_000, achievedRate, sustained: achievedRate >= 18_000 * 0.9, onRate: isOnRate(achievedRate, 18_000) }) as PacedResult;
+  assert.equal(isOnRate(18_800, 18_000), true);
+  assert.equal(isOnRate(19_880, 18_000), false);
+  assert.equal(isOnRate(17_000, 18_000), false);
+  // The 14:20 run: the gateway 9% over the rate, its p99 taken at more load than nginx's.
+  assert.equal(p99TargetMet([paced('nginx', 1_628, 17_623), paced('gateway', 5_042, 19_879)]), null);
+  assert.equal(p99TargetMet([paced('nginx', 1_628, 17_623), paced('gateway', 5_042, 18_500)]), false);
+  assert.equal(p99TargetMet([paced('nginx', 1_628, 16_500), paced('gateway', 2_000, 18_000)]), null);
 });
