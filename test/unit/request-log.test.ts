@@ -217,3 +217,26 @@ test('a written batch buffer given back is filled again by the next batch; one o
   assert.equal(chunks[1].buffer, spare, 'the second batch was written into the buffer given back');
   assert.deepEqual(urlsIn(chunks), urls);
 });
+
+test('the line as text: fields in their order, the shared runs and the field-by-field path alike, milliseconds without trailing zeros', () => {
+  const KEYS = ['type', 'time', 'correlationId', 'method', 'url', 'status', 'backendStatus', 'totalMs', 'backendMs', 'requestBytes', 'responseBytes',
+    'apiId', 'operationId', 'productId', 'subscriptionId', 'clientIp', 'cache', 'errorCode'];
+  const cases: Array<[Partial<Record<keyof ClientResponse, unknown>>, Record<string, unknown>]> = [
+    [{}, { method: 'GET', productId: null, subscriptionId: null, cache: null, errorCode: null }],
+    [{ method: 'POST', productId: 'gold', subscriptionId: 's1', cacheResult: 'hit' }, { method: 'POST', productId: 'gold', subscriptionId: 's1', cache: 'hit', errorCode: null }],
+    [{ method: 'PROPFIND', subscriptionId: 's2', errorCode: 'OUTPOST_ERR_RATE_LIMITED' }, { method: 'PROPFIND', productId: null, subscriptionId: 's2', cache: null, errorCode: 'OUTPOST_ERR_RATE_LIMITED' }],
+    [{ method: 'DELETE', productId: 'p' }, { method: 'DELETE', productId: 'p', subscriptionId: null }],
+  ];
+  for (const [fields, expected] of cases) {
+    const text = requestLogText(fakeResponse({ remoteAddress: '10.1.2.3', ...fields }), 'a', 'o', 1002.5);
+    const line = JSON.parse(text) as Record<string, unknown>;
+    assert.deepEqual(Object.keys(line), KEYS, text);
+    for (const [k, v] of Object.entries(expected)) assert.equal(line[k], v, `${k} in ${text}`);
+    assert.equal(line.clientIp, '10.1.2.3');
+    assert.match(text, /^\{"type":"request","time":"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z","correlationId":"id-1",/);
+  }
+  for (const [ms, written] of [[2.5, '2.5'], [0.031, '0.031'], [0.05, '0.05'], [0.005, '0.005'], [12.04, '12.04'], [1, '1'], [0.1, '0.1'], [0.0004, '0'], [7.999, '7.999'], [7.9996, '8']] as const) {
+    const text = requestLogText(fakeResponse({ startedAt: 0 }), 'a', 'o', ms);
+    assert.ok(text.includes(`"totalMs":${written},`), `${ms} → ${text}`);
+  }
+});

@@ -137,14 +137,19 @@ export class JsonLineBuffer {
     let frac = thousandths - whole * 1000;
     this.uint(whole);
     if (frac === 0) return;
+    // Up to three digits, stopping at the last non-zero one (integer steps, no float division loop).
     const buf = this.buf;
-    buf[this.pos++] = DOT;
-    let scale = 100;
-    while (frac > 0) {
-      const d = Math.floor(frac / scale);
-      buf[this.pos++] = ZERO + d;
-      frac -= d * scale;
-      scale /= 10;
+    let p = this.pos;
+    buf[p++] = DOT;
+    const tenths = (frac / 100) | 0;
+    buf[p++] = ZERO + tenths;
+    frac -= tenths * 100;
+    if (frac > 0) {
+      const hundredths = (frac / 10) | 0;
+      buf[p++] = ZERO + hundredths;
+      frac -= hundredths * 10;
+      if (frac > 0) buf[p++] = ZERO + frac;
     }
+    this.pos = p;
   }
 }
