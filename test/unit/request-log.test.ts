@@ -240,3 +240,12 @@ test('the line as text: fields in their order, the shared runs and the field-by-
     assert.ok(text.includes(`"totalMs":${written},`), `${ms} → ${text}`);
   }
 });
+
+test('a line\'s time is its request\'s start on the wall clock', () => {
+  for (const ago of [0, 250, 1500]) {
+    const now = performance.now();
+    const line = JSON.parse(requestLogText(fakeResponse({ startedAt: now - ago }), 'a', 'o', now)) as { time: string };
+    const expected = Date.now() - ago;
+    assert.ok(Math.abs(Date.parse(line.time) - expected) <= 20, `${ago} ms ago: ${line.time} against ${new Date(expected).toISOString()}`);
+  }
+});
