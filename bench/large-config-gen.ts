@@ -14,6 +14,13 @@ export interface LargeConfigOptions {
   policies?: boolean;
 }
 
+/**
+ * An API's shape depends on its index modulo 25 (host names), 3 (path depth), 10 and 5 (resource
+ * and child names), 2 (version) and 7 (host name): APIs `SHAPE_PERIOD` apart are alike but for
+ * their numbers. Keep it the least common multiple of the moduli used below.
+ */
+export const SHAPE_PERIOD = 1050;
+
 export interface GeneratedOperation { id: string; method: string; urlTemplate: string }
 
 /** The 10 operations of API `i`: resource names vary with `i` so tries are not all alike. */

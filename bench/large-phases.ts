@@ -14,7 +14,7 @@ import { BackendPools } from '../src/gateway/upstream/backend-pools.js';
 import { SharedCounters } from '../src/gateway/pipeline/shared-counters.js';
 import { SharedGauges } from '../src/gateway/pipeline/shared-gauges.js';
 import { METHOD_CODES } from '../src/shared/table-layout.js';
-import { samplePath } from './large-config-gen.js';
+import { samplePath, SHAPE_PERIOD } from './large-config-gen.js';
 
 export interface PhaseNumbers {
   apis: number;
@@ -79,13 +79,11 @@ export function measurePhases(apis: number, yaml: string | null, json: string): 
 
 /**
  * Hot API `n` of `count`, spread across a config of `apis`: the same kind of API whatever the
- * config's size. The generator varies an API's shape with its index (host names every 25th,
- * path depth every 3rd, resource names every 10th, host every 7th: a period of 1,050), so hot
- * API `n` is `HOT_KINDS[n]` plus a multiple of that period, the same APIs a 10-API config's hot
- * set holds. Spreading by `apis / count` alone made every hot API of a 10,000- or 50,000-API
- * config a host-named one (multiples of 1,250 and 6,250), which a 10-API config's is not.
+ * config's size. Its kind is one of the first 10 APIs (those a 10-API config's hot set holds),
+ * plus a multiple of SHAPE_PERIOD, after which the generator repeats an API's shape. Spreading
+ * by `apis / count` alone made every hot API of a 10,000- or 50,000-API config a host-named one
+ * (multiples of 1,250 and 6,250), which a 10-API config's is not.
  */
-const SHAPE_PERIOD = 1050;
 function hotApi(n: number, count: number, apis: number): number {
   const kind = Math.floor(n * (Math.min(apis, 10) / count));
   const periods = Math.floor((apis - kind - 1) / SHAPE_PERIOD) + 1;

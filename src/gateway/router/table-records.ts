@@ -25,7 +25,7 @@ export interface TableSections {
  * How many decoded records of each kind (APIs, operations, a generation's API runtimes) and
  * decoded strings and templates a worker keeps per generation. A decoded operation is about
  * 0.2 KB with its share of strings: 32,768 of them are a few MB. Decoding a record again costs
- * about a microsecond, once per RECENT_RECORDS / 2 distinct records a worker serves in between.
+ * 1-2 µs, once per RECENT_RECORDS / 2 distinct records a worker serves in between.
  */
 export const RECENT_RECORDS = 32_768;
 

@@ -79,10 +79,7 @@ export class BufferedPolicyExchange extends PolicyExchange {
   /** Runs outbound on the whole answer (it may wait: send-request), then writes what it left in ctx.response. */
   private runBufferedOutbound(held: HeldResponse): void {
     const ctx = this.ctx;
-    const headers: string[] = [];
-    const raw = this.outHeaders;
-    for (let i = 0; i < raw.length; i += 2) headers.push(raw[i].toLowerCase(), raw[i + 1]);
-    ctx.response = { status: this.statusCode, reason: held.reason, headers, body: held.body() };
+    ctx.response = { status: this.statusCode, reason: held.reason, headers: this.backendFields(), body: held.body() };
     const outcome = runSection(this.chain.outbound!, ctx);
     if (typeof outcome === 'number') return this.writeBufferedAnswer(outcome);
     this.holds++;

@@ -129,15 +129,20 @@ export abstract class ForwardExchange extends ProxyExchange {
     return null;
   }
 
-  /** The backend's head as context.Response sees it (no body: it has not been read). */
-  private headAsResponse(statusText: string, withoutFraming: boolean): PolicyResponse {
+  /** The backend's fields as policies see them: [lower-cased name, value, …], latin1 text (see outHeaders). */
+  protected backendFields(withoutFraming = false): string[] {
     const headers: string[] = [];
     const raw = this.outHeaders;
     for (let i = 0; i < raw.length; i += 2) {
       const name = raw[i].toLowerCase();
       if (!withoutFraming || !isFramingHeader(name)) headers.push(name, raw[i + 1]);
     }
-    return { status: this.statusCode, reason: statusText, headers, body: null };
+    return headers;
+  }
+
+  /** The backend's head as context.Response sees it (no body: it has not been read). */
+  private headAsResponse(statusText: string, withoutFraming: boolean): PolicyResponse {
+    return { status: this.statusCode, reason: statusText, headers: this.backendFields(withoutFraming), body: null };
   }
 
   /** A retry holds forward-request: `send` dispatches this exchange again (only when the body can be sent again). */

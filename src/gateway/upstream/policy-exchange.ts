@@ -69,9 +69,7 @@ export class PolicyExchange extends ForwardExchange {
   private startTap(statusText: string): void {
     const tap = this.ctx.bodyTap!;
     this.ctx.bodyTap = null;
-    const headers: string[] = [];
-    const h = this.outHeaders;
-    for (let i = 0; i < h.length; i += 2) headers.push(h[i].toLowerCase(), h[i + 1]);
+    const headers = this.backendFields();
     const reason = this.ctx.response?.reason ?? statusText;
     if (tap.begin(this.statusCode, reason, headers, this.total)) this.tap = tap;
   }
@@ -119,10 +117,7 @@ export class PolicyExchange extends ForwardExchange {
   /** Runs the outbound section on the backend's status and headers; false when it answered itself. */
   private applyOutbound(statusText: string): boolean {
     const { ctx, chain } = this;
-    const headers: string[] = [];
-    const raw = this.outHeaders;
-    for (let i = 0; i < raw.length; i += 2) headers.push(raw[i].toLowerCase(), raw[i + 1]);
-    ctx.response = { status: this.statusCode, reason: statusText, headers, body: null };
+    ctx.response = { status: this.statusCode, reason: statusText, headers: this.backendFields(), body: null };
     let outcome = runSection(chain.outbound!, ctx);
     if (typeof outcome !== 'number') {
       // Headers cannot wait while the body streams: outbound policies must answer synchronously.

@@ -227,7 +227,7 @@ export class ProxyExchange implements UpstreamHandler {
     return true;
   }
 
-  /** The backend's fields the client gets, into outHeaders (see headerBuffers): the rest is checked in place, never copied. */
+  /** The backend's fields the client gets, into outHeaders: the rest is checked in place, never copied. */
   private collectHeaders(headers: ResponseHeaders): void {
     const count = headers.count;
     let dropped: Set<string> | null = null;

@@ -238,12 +238,9 @@ export class UpstreamConnection implements ResponseSink {
     const d = this.current!;
     const head = parser.head;
     const f = head.fields;
-    // The exchange may keep header buffers past this read (when the body comes later): those it
-    // asks for are views of a copy of the head when it sits in the shared read buffer. Identity,
-    // not `.buffer` (an accessor TurboFan leaves as a generic load): the parser passes the read
-    // buffer itself or its own copy.
+    // Ranges of the head, valid during onHeaders; what the exchange keeps it copies out as strings.
     const headers = RESPONSE_HEADERS;
-    headers.reset(parsed, head.start, head.end, parsed === READ_BUFFER, f);
+    headers.reset(parsed, f);
     if (head.keepAliveTimeoutSec >= 0) {
       // Close a second before the backend would: its idle close racing our next request is the failure to avoid.
       this.keepAliveMs = Math.min(this.keepAliveMs, head.keepAliveTimeoutSec * 1000 - 1000);
