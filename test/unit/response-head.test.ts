@@ -65,3 +65,22 @@ test('chunked decoder: a sink returning false pauses right after its range', () 
   assert.equal(d.done, true);
   assert.equal(at, wire.length);
 });
+
+test('ResponseHeaders.isHopByHop: the bytes rule equals isHopByHop() of the lower-cased name', async () => {
+  const { ResponseHeaders } = await import('../../src/gateway/upstream/response-headers.js');
+  const { isHopByHop } = await import('../../src/gateway/upstream/hop-by-hop.js');
+  // Hop-by-hop names in several cases, Proxy-* names of the lengths the other names have, and
+  // near misses (a byte off, a prefix, a length off, '_' for '-').
+  const names = ['Connection', 'CONNECTION', 'connection', 'Keep-Alive', 'keep-alive', 'TE', 'te', 'Trailer', 'Upgrade', 'UPGRADE',
+    'Transfer-Encoding', 'transfer-encoding', 'Proxy-Connection', 'proxy-authenticate', 'Proxy-', 'PROXY-X', 'Proxy-abcd', 'proxy-abcdefghijk',
+    'Connectio', 'Connections', 'Keep-Alivf', 'Keep_Alive', 'Trailers', 'Upgrad', 'T', 'TEE', 'Transfer-Encodin', 'Proxy', 'Proxyx-a', 'Proxy_a',
+    'Content-Type', 'Server', 'Set-Cookie', 'X-Request-Id', 'Date', 'Content-Length'];
+  const head = names.map((n) => `${n}: v\r\n`).join('');
+  const buf = Buffer.from(`${head}\r\n`, 'latin1');
+  const list = new FieldList(64);
+  assert.equal(scanFields(buf, 0, head.length, list), FIELDS_OK);
+  const headers = new ResponseHeaders();
+  headers.reset(buf, list);
+  assert.equal(headers.count, names.length);
+  for (let i = 0; i < names.length; i++) assert.equal(headers.isHopByHop(i), isHopByHop(names[i].toLowerCase()), names[i]);
+});

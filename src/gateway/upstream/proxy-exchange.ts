@@ -16,7 +16,7 @@ import type { UpstreamHandler, UpstreamRequest } from './upstream-types.js';
 import type { UpstreamPool } from './upstream-pool.js';
 import type { ClientResponse as HttpResponse } from '../../http1/server/client-response.js';
 import type { ErrorCode } from '../../shared/errors.js';
-import { isHopByHop, mayNeedResponseInspection } from './hop-by-hop.js';
+import { mayNeedResponseInspection } from './hop-by-hop.js';
 import type { ResponseHeaders } from './response-headers.js';
 import { backendErrorCode } from './backend-errors.js';
 import { writeError } from '../worker/respond.js';
@@ -246,8 +246,10 @@ export class ProxyExchange implements UpstreamHandler {
       if (length === 14 && headers.nameIs(i, 'content-length')) { this.total = headers.valueDecimal(i); continue; }
       // The server writes its own Date; a second one would be a duplicate header.
       if (length === 4 && headers.nameIs(i, 'date')) continue;
-      const name = headers.lowerName(i);
-      if (isHopByHop(name) || dropped?.has(name)) continue;
+      // Hop-by-hop names compared as bytes too (Connection and Keep-Alive come with most answers);
+      // a lower-cased string only when the Connection field named others to drop.
+      if (headers.isHopByHop(i)) continue;
+      if (dropped !== null && dropped.has(headers.lowerName(i))) continue;
       this.keep(headers, i);
     }
   }

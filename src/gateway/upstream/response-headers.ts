@@ -43,6 +43,26 @@ export class ResponseHeaders {
     return nameIs(this.source, f.nameStart(i), f.nameEnd(i), lower);
   }
 
+  /**
+   * isHopByHop() of the name, read in place: Connection, Keep-Alive, TE, Trailer,
+   * Transfer-Encoding, Upgrade and any Proxy-* name, in any case.
+   */
+  isHopByHop(i: number): boolean {
+    const f = this.fields!;
+    const src = this.source;
+    const start = f.nameStart(i);
+    const end = f.nameEnd(i);
+    const length = end - start;
+    if (length >= 6 && nameIs(src, start, start + 6, 'proxy-')) return true; // Proxy-Connection and every Proxy-*
+    switch (length) {
+      case 2: return nameIs(src, start, end, 'te');
+      case 7: return nameIs(src, start, end, 'trailer') || nameIs(src, start, end, 'upgrade');
+      case 10: return nameIs(src, start, end, 'connection') || nameIs(src, start, end, 'keep-alive');
+      case 17: return nameIs(src, start, end, 'transfer-encoding');
+      default: return false;
+    }
+  }
+
   /** The name, lower-cased (names are tokens: ASCII). */
   lowerName(i: number): string {
     const f = this.fields!;
