@@ -96,3 +96,27 @@ describe('parseRequestPath: failures', () => {
     assert.equal(parse('/s/..'.repeat(200)).code, PATH_OK);
   });
 });
+
+describe('parseRequestPath: one ParsedPath reused request after request (as a worker does)', () => {
+  test('a shorter path, a dot segment, a failure and the root leave nothing of the path before', () => {
+    const out = newParsedPath();
+    const steps: Array<[path: string, code: number, segments: string[], raw: string[], hashes: number]> = [
+      ['/a/b%20c/d/e', PATH_OK, ['a', 'b c', 'd', 'e'], ['a', 'b%20c', 'd', 'e'], 4],
+      ['/x', PATH_OK, ['x'], ['x'], 1],
+      ['/p/q/r/../s', PATH_OK, ['p', 'q', 's'], ['p', 'q', 's'], 3],
+      ['/bad/%zz', PATH_BAD_ENCODING, [], [], 0],
+      ['/y/z', PATH_OK, ['y', 'z'], ['y', 'z'], 2],
+      ['/y/%2e%2e%2f/z', PATH_TRAVERSAL, [], [], 0],
+      ['/', PATH_OK, [], [], 0],
+      ['/..', PATH_OK, [], [], 0],
+      ['/m/n/o/p/q/r', PATH_OK, ['m', 'n', 'o', 'p', 'q', 'r'], ['m', 'n', 'o', 'p', 'q', 'r'], 6],
+    ];
+    for (const [path, code, segments, raw, hashes] of steps) {
+      const got = parse(path, out);
+      assert.equal(got.code, code, path);
+      assert.deepEqual(got.segments, segments, path);
+      assert.deepEqual(got.raw, raw, path);
+      for (let i = 0; i < hashes; i++) assert.equal(out.hashes[i], segmentHash(segments[i]), `${path} hash ${i}`);
+    }
+  });
+});

