@@ -15,6 +15,11 @@
  *   `Builtins_StringPrototypeCharCodeAt` under the header collector, the request serializer, the
  *   response head reader and the log writer). A module's own const is folded, and the call is
  *   inlined as a plain character load: 3x faster over short header-sized strings.
+ * - The same holds for the tables and byte constants below: a module with byte loops takes them
+ *   as its own consts (`import * as chars` and `const { CR, TOKEN } = chars;`), so the loops see
+ *   constants instead of loading and checking an imported binding at every byte. Counted with
+ *   callgrind (bench/instructions.ts) over a proxied GET: 82,000-83,000 -> 79,200 instructions a
+ *   request; scanFields alone 6,590 -> 5,190.
  */
 const charCodeAt = String.prototype.charCodeAt;
 

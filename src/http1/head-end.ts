@@ -6,7 +6,9 @@
  * Incremental: `scanned` remembers how far the previous call got, so a head delivered one byte
  * at a time costs O(n), not O(n²).
  */
-import { CR, LF } from './chars.js';
+import * as chars from './chars.js';
+/** chars.ts's constants as this module's own consts: TurboFan folds those into the byte loops, where an imported binding is loaded again at every use (see chars.ts). */
+const { CR, LF } = chars;
 
 export const HEAD_INCOMPLETE = -1;
 export const HEAD_BAD_LINE_ENDING = -2;

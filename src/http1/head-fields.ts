@@ -7,7 +7,9 @@
  * (a line starting with SP/HTAB), an empty name, a name with a non-token byte, whitespace between
  * name and colon, a value with CTL bytes, more fields than the list holds.
  */
-import { CR, LF, SP, HTAB, COLON, TOKEN, FIELD_VALUE } from './chars.js';
+import * as chars from './chars.js';
+/** chars.ts's constants as this module's own consts: TurboFan folds those into the byte loops, where an imported binding is loaded again at every use (see chars.ts). */
+const { CR, LF, SP, HTAB, COLON, TOKEN, FIELD_VALUE } = chars;
 
 /** Module-local on purpose: TurboFan folds a module's own const and inlines the call; an import is not folded (chars.ts). */
 const charCodeAt = String.prototype.charCodeAt;

@@ -14,7 +14,9 @@
 import { Buffer } from 'node:buffer';
 import { ResponseHead, HEAD_OK } from './response-head.js';
 import { ChunkedDecoder, type ChunkSink } from './chunked-decoder.js';
-import { CR, LF } from './chars.js';
+import * as chars from './chars.js';
+/** chars.ts's constants as this module's own consts: TurboFan folds those into the byte loops, where an imported binding is loaded again at every use (see chars.ts). */
+const { CR, LF } = chars;
 
 export const PARSE_ERR_HEAD = -1;
 export const PARSE_ERR_HEAD_TOO_LARGE = -2;
