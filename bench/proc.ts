@@ -216,18 +216,23 @@ export interface GatewayChild { child: Child; port: number; opsPort: number; htt
  * Starts `outpost gateway` (`workers` request workers, default one) on `configFile`, pinned to `core`, and waits until it is
  * ready. Its warn/error log lines (the first 20) are kept in `problems` for the report.
  */
-export async function spawnGateway(repoRoot: string, core: number | string | null, configFile: string, nodeArgs: string[] = [], workers = 1, logFile?: string): Promise<GatewayChild> {
+/** How the gateway is launched: under a wrapper command (valgrind), with longer start-up deadlines. */
+export interface GatewayLaunch { wrapper: string[]; startTimeoutMs: number; readyTimeoutMs: number }
+
+export async function spawnGateway(repoRoot: string, core: number | string | null, configFile: string, nodeArgs: string[] = [], workers = 1, logFile?: string, launch?: GatewayLaunch): Promise<GatewayChild> {
   // With `logFile`, stdout (request logs included) goes to a file, as to a collector on another
   // machine: the bench does not read 20k lines a second on the load core while it measures.
   const fd = logFile === undefined ? undefined : openSync(logFile, 'w');
-  const child = spawnPinned(core, process.execPath,
-    [...nodeArgs, join(repoRoot, 'dist/src/cli.js'), 'gateway', '--config', configFile, '--port', '0', '--ops-port', '0', '--workers', String(workers)], undefined, fd);
+  const args = [...nodeArgs, join(repoRoot, 'dist/src/cli.js'), 'gateway', '--config', configFile, '--port', '0', '--ops-port', '0', '--workers', String(workers)];
+  const child = launch === undefined
+    ? spawnPinned(core, process.execPath, args, undefined, fd)
+    : spawnPinned(core, launch.wrapper[0], [...launch.wrapper.slice(1), process.execPath, ...args], undefined, fd);
   if (fd !== undefined) closeSync(fd);
   const problems: string[] = [];
   child.onLine((line) => { if (problems.length < 20 && /"level":"(warn|error)"/.test(line)) problems.push(line); });
   const poller = logFile === undefined ? null : followFile(logFile, child);
   try {
-    const started = await gatewayReady(child, 20_000, 15_000);
+    const started = await gatewayReady(child, launch?.startTimeoutMs ?? 20_000, launch?.readyTimeoutMs ?? 15_000);
     return { child, port: started.port, opsPort: started.opsPort, httpsPort: started.httpsPort, problems };
   } catch (err) {
     await stopChild(child, 2_000);

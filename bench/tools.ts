@@ -1,14 +1,15 @@
 /**
  * The programs the bench drives: wrk and nginx are required (load generator, backend, reference
- * proxy); HAProxy and Caddy are peers, skipped with a line saying why when they cannot be had.
+ * proxy); HAProxy and Caddy are peers, skipped with a line saying why when they cannot be had;
+ * valgrind is bench:instructions' counter.
  * Missing ones are installed with apt-get (Debian package names), and the bench says so.
  */
 import { execFileSync, spawnSync } from 'node:child_process';
 
-export type Tool = 'wrk' | 'nginx' | 'haproxy' | 'caddy';
+export type Tool = 'wrk' | 'nginx' | 'haproxy' | 'caddy' | 'valgrind';
 
 /** Debian packages for each tool, tried in order (nginx-light is the smaller nginx build). */
-const PACKAGES: Record<Tool, string[]> = { wrk: ['wrk'], nginx: ['nginx-light', 'nginx'], haproxy: ['haproxy'], caddy: ['caddy'] };
+const PACKAGES: Record<Tool, string[]> = { wrk: ['wrk'], nginx: ['nginx-light', 'nginx'], haproxy: ['haproxy'], caddy: ['caddy'], valgrind: ['valgrind'] };
 
 function find(tool: Tool): string | null {
   try {
@@ -64,4 +65,4 @@ export function toolVersion(bin: string, args: string[]): string {
   return (text ?? 'unknown').replace(/\s+(Copyright|-\s+https?:).*$/, '');
 }
 
-export const VERSION_ARGS: Record<Tool, string[]> = { wrk: ['-v'], nginx: ['-v'], haproxy: ['-v'], caddy: ['version'] };
+export const VERSION_ARGS: Record<Tool, string[]> = { wrk: ['-v'], nginx: ['-v'], haproxy: ['-v'], caddy: ['version'], valgrind: ['--version'] };

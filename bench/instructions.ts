@@ -1,0 +1,181 @@
+/**
+ * `npm run bench:instructions`: user-space instructions per proxied request, counted by
+ * valgrind's callgrind, for the gateway's scenarios in one run.
+ *
+ * Why: on a shared VM the CPU time of the same build swings by 30% between runs minutes apart
+ * (README, Performance), so an effect of 1-3% (one change on the request path) or of a feature
+ * (request logs, metrics) cannot be read off wall-clock or CPU-time runs. An instruction count is
+ * repeatable to about 1% whatever else the host does. It is not CPU time: the kernel's share
+ * (about half of a proxied request here) is not counted, nor cache misses; it says how much work
+ * the gateway's own code does, and where (INSTR_TOP).
+ *
+ * Per scenario: the gateway (one worker) starts under callgrind with instrumentation off, takes
+ * INSTR_WARMUP requests (JIT tiers settle), then counts INSTR_REQUESTS requests over
+ * INSTR_CONNECTIONS keep-alive connections (every thread of the process: workers, primary, thread
+ * pool). Timers run per second of wall time and the run is ~30x slower under valgrind, so an idle
+ * window as long as the counted one is counted as well and its share taken off ("net").
+ *
+ * Settings (environment): INSTR_SCENARIOS (plain,metrics-only,telemetry-off,policies),
+ * INSTR_WARMUP (60000), INSTR_REQUESTS (20000), INSTR_CONNECTIONS (8), INSTR_TOP (0: the N
+ * functions with the most instructions per request in each scenario, JIT code named through
+ * --perf-basic-prof).
+ */
+import { existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { stringify } from 'yaml';
+import { startBackend } from './nginx.js';
+import { runMain, spawnGateway, stopChild } from './proc.js';
+import { machine, writeJson } from './report.js';
+import { BENCH_KEY, gatewayConfig, ITEM_PATH, KEY_HEADER, PROXY_PREFIX, type Layout, type TelemetryMode } from './targets.js';
+import { ensureTools, toolVersion } from './tools.js';
+import { countInstructionsPerRequest, keepAliveRequests, topFunctions, totalInstructions, type FunctionCost } from './instructions-count.js';
+
+const SCENARIOS = {
+  plain: { policies: false, telemetry: 'all' },
+  'metrics-only': { policies: false, telemetry: 'metrics' },
+  'telemetry-off': { policies: false, telemetry: 'off' },
+  policies: { policies: true, telemetry: 'all' },
+} as const satisfies Record<string, { policies: boolean; telemetry: TelemetryMode }>;
+type Scenario = keyof typeof SCENARIOS;
+
+const repoRoot = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
+let tmp: string | null = null;
+
+function intSetting(name: string, fallback: number, min: number): number {
+  const raw = process.env[name];
+  if (raw === undefined || raw === '') return fallback;
+  const n = Number(raw);
+  if (!Number.isInteger(n) || n < min) throw new Error(`${name}=${raw}: must be an integer >= ${min}`);
+  return n;
+}
+
+function scenarioSetting(): Scenario[] {
+  const raw = process.env.INSTR_SCENARIOS ?? 'plain,metrics-only,telemetry-off,policies';
+  const names = raw.split(',').map((s) => s.trim()).filter((s) => s !== '');
+  for (const n of names) if (!(n in SCENARIOS)) throw new Error(`INSTR_SCENARIOS: unknown scenario "${n}" (known: ${Object.keys(SCENARIOS).join(', ')})`);
+  if (names.length === 0) throw new Error('INSTR_SCENARIOS: no scenario');
+  return names as Scenario[];
+}
+
+interface ScenarioResult {
+  scenario: Scenario;
+  /** All instructions of the counted window, per request. */
+  perRequest: number;
+  /** The idle gateway's instructions over the same wall time, per request (timers). */
+  idlePerRequest: number;
+  /** perRequest - idlePerRequest. */
+  net: number;
+  windowSeconds: number;
+  top: FunctionCost[];
+}
+
+async function measureScenario(name: Scenario, layout: Layout, backendPort: number, opts: { warmup: number; requests: number; connections: number; top: number }): Promise<ScenarioResult> {
+  const dir = join(layout.tmpDir, name);
+  mkdirSync(dir, { recursive: true });
+  const config = SCENARIOS[name];
+  const configFile = join(dir, 'gateway.yaml');
+  writeFileSync(configFile, stringify(gatewayConfig(backendPort, config.policies, undefined, config.telemetry)));
+  const wrapper = ['valgrind', '--tool=callgrind', '--instr-atstart=no', '--smc-check=all-non-file', `--callgrind-out-file=${join(dir, 'callgrind.%p')}`];
+  const nodeArgs = opts.top > 0 ? ['--perf-basic-prof-only-functions'] : [];
+  // Start-up under valgrind takes about a minute on the 2-core VM; five are allowed.
+  const gw = await spawnGateway(layout.repoRoot, null, configFile, nodeArgs, 1, join(dir, 'gateway.log'), { wrapper, startTimeoutMs: 300_000, readyTimeoutMs: 120_000 });
+  const pid = gw.child.pid;
+  try {
+    const headers: Record<string, string> = config.policies ? { [KEY_HEADER]: BENCH_KEY } : {};
+    const url = { port: gw.port, path: `${PROXY_PREFIX}${ITEM_PATH}`, headers };
+    process.stderr.write(`${name}: warming up (${opts.warmup} requests)\n`);
+    await keepAliveRequests(url, opts.warmup, opts.connections, 1_800_000);
+    process.stderr.write(`${name}: counting ${opts.requests} requests\n`);
+    const counted = await countInstructionsPerRequest(pid, dir, () => keepAliveRequests(url, opts.requests, opts.connections, 1_800_000));
+    const top = opts.top > 0 ? topFunctions(counted.dumpFile, `/tmp/perf-${pid}.map`, opts.requests, opts.top) : [];
+    const idlePerRequest = counted.idleInstructions / opts.requests;
+    const perRequest = totalInstructions(counted.dumpFile) / opts.requests;
+    return { scenario: name, perRequest, idlePerRequest, net: perRequest - idlePerRequest, windowSeconds: counted.windowSeconds, top };
+  } finally {
+    await stopChild(gw.child, 30_000);
+    rmSync(`/tmp/perf-${pid}.map`, { force: true });
+  }
+}
+
+function table(results: ScenarioResult[]): string {
+  const plain = results.find((r) => r.scenario === 'plain');
+  const lines = ['| scenario | instructions/request | idle timers' + "' share | net | net vs plain |", '| --- | --- | --- | --- | --- |'];
+  for (const r of results) {
+    const vs = plain === undefined || r === plain ? '' : `${r.net >= plain.net ? '+' : ''}${Math.round(r.net - plain.net).toLocaleString('en-US')}`;
+    lines.push(`| ${r.scenario} | ${Math.round(r.perRequest).toLocaleString('en-US')} | ${Math.round(r.idlePerRequest).toLocaleString('en-US')} | ${Math.round(r.net).toLocaleString('en-US')} | ${vs} |`);
+  }
+  return lines.join('\n');
+}
+
+/** The telemetry and policy costs the scenarios give between them (net instructions per request). */
+function costs(results: ScenarioResult[]): Record<string, number> {
+  const net = new Map(results.map((r) => [r.scenario, r.net]));
+  const out: Record<string, number> = {};
+  const diff = (a: Scenario, b: Scenario): number | null => (net.has(a) && net.has(b) ? Math.round(net.get(a)! - net.get(b)!) : null);
+  const metrics = diff('metrics-only', 'telemetry-off');
+  const logs = diff('plain', 'metrics-only');
+  const both = diff('plain', 'telemetry-off');
+  const policies = diff('policies', 'plain');
+  if (metrics !== null) out.metrics = metrics;
+  if (logs !== null) out.requestLogs = logs;
+  if (both !== null) out.metricsAndRequestLogs = both;
+  if (policies !== null) out.keyRateLimitSetHeader = policies;
+  return out;
+}
+
+async function main(): Promise<number> {
+  const scenarios = scenarioSetting();
+  const opts = {
+    warmup: intSetting('INSTR_WARMUP', 60_000, 0),
+    requests: intSetting('INSTR_REQUESTS', 20_000, 100),
+    connections: intSetting('INSTR_CONNECTIONS', 8, 1),
+    top: intSetting('INSTR_TOP', 0, 0),
+  };
+  const notes: string[] = [];
+  const tools = ensureTools(['nginx', 'valgrind'], notes);
+  const nginx = tools.get('nginx');
+  if (!nginx || !tools.get('valgrind')) {
+    process.stderr.write(`bench:instructions needs nginx (the backend) and valgrind: ${notes.join('; ')}\n`);
+    return 2;
+  }
+  if (!existsSync(join(repoRoot, 'dist/src/cli.js'))) throw new Error('dist/src/cli.js is missing: run npm run build');
+  tmp = mkdtempSync(join(tmpdir(), 'outpost-instr-'));
+  const layout: Layout = { repoRoot, tmpDir: tmp, proxyCore: null, loadCore: null, allCores: null };
+  const backend = await startBackend(nginx, layout);
+  const results: ScenarioResult[] = [];
+  try {
+    for (const s of scenarios) {
+      const r = await measureScenario(s, layout, backend.port, opts);
+      process.stderr.write(`${s}: ${Math.round(r.perRequest)} instructions/request (idle timers ${Math.round(r.idlePerRequest)})\n`);
+      results.push(r);
+    }
+  } finally {
+    await stopChild(backend.child);
+  }
+  const m = machine(100);
+  const report = {
+    kind: 'instructions', at: new Date().toISOString(), machine: m, valgrind: toolVersion('valgrind', ['--version']), nginx: toolVersion(nginx, ['-v']),
+    settings: { scenarios, ...opts }, results, costs: costs(results), notes,
+  };
+  const file = writeJson(join(repoRoot, 'bench', 'results'), report);
+  const out = [
+    `bench:instructions, ${m.cpuModel}, ${m.nproc} cores, node ${m.node}; ${opts.warmup} warm-up and ${opts.requests} counted requests on ${opts.connections} keep-alive connections, one worker, nginx backend`,
+    '',
+    table(results),
+    '',
+    `net costs (instructions per request): ${Object.entries(report.costs).map(([k, v]) => `${k} ${v >= 0 ? '+' : ''}${v.toLocaleString('en-US')}`).join(', ') || 'none (needs two scenarios)'}`,
+  ];
+  for (const r of results) {
+    if (r.top.length === 0) continue;
+    out.push('', `${r.scenario}: top functions, instructions per request`);
+    for (const f of r.top) out.push(`  ${String(Math.round(f.perRequest)).padStart(7)}  ${f.name}`);
+  }
+  for (const n of notes) out.push(`note: ${n}`);
+  out.push('', `results: ${file}`);
+  process.stdout.write(`${out.join('\n')}\n`);
+  return 0;
+}
+
+runMain('bench:instructions', main, () => tmp);
