@@ -212,13 +212,13 @@ export async function gatewayReady(child: Child, startTimeoutMs: number, readyTi
 
 export interface GatewayChild { child: Child; port: number; opsPort: number; httpsPort: number | null; problems: string[] }
 
+/** How the gateway is launched: under a wrapper command (valgrind), with longer start-up deadlines. */
+export interface GatewayLaunch { wrapper: string[]; startTimeoutMs: number; readyTimeoutMs: number }
+
 /**
  * Starts `outpost gateway` (`workers` request workers, default one) on `configFile`, pinned to `core`, and waits until it is
  * ready. Its warn/error log lines (the first 20) are kept in `problems` for the report.
  */
-/** How the gateway is launched: under a wrapper command (valgrind), with longer start-up deadlines. */
-export interface GatewayLaunch { wrapper: string[]; startTimeoutMs: number; readyTimeoutMs: number }
-
 export async function spawnGateway(repoRoot: string, core: number | string | null, configFile: string, nodeArgs: string[] = [], workers = 1, logFile?: string, launch?: GatewayLaunch): Promise<GatewayChild> {
   // With `logFile`, stdout (request logs included) goes to a file, as to a collector on another
   // machine: the bench does not read 20k lines a second on the load core while it measures.
