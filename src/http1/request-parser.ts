@@ -9,12 +9,12 @@
  */
 import { Buffer } from 'node:buffer';
 import * as chars from './chars.js';
-/** chars.ts's constants as this module's own consts: TurboFan folds those into the byte loops, where an imported binding is loaded again at every use (see chars.ts). */
-const { CR, SP, TOKEN, isTokenString } = chars;
 import { FieldList, scanFields, nameIs, FIELDS_OK, FIELDS_TOO_MANY } from './head-fields.js';
 import { validTargetBytes, validAuthority, schemePrefixLength } from './request-target.js';
 import { bufferNatives } from '../shared/buffer-natives.js';
 import type { ErrorCode } from '../shared/errors.js';
+/** chars.ts's constants as this module's own consts: TurboFan folds those into the byte loops, where an imported binding is loaded again at every use (see chars.ts). */
+const { CR, SP, TOKEN, isTokenString } = chars;
 
 /** Module-local on purpose (see shared/buffer-natives.ts and chars.ts): folded, called directly. */
 const latin1Slice = bufferNatives.latin1Slice;

@@ -15,10 +15,10 @@
 import { Readable } from 'node:stream';
 import { OutpostError } from '../../shared/errors.js';
 import * as chars from '../../http1/chars.js';
-/** chars.ts's constants as this module's own consts: TurboFan folds those into the byte loops, where an imported binding is loaded again at every use (see chars.ts). */
-const { FIELD_VALUE, REQUEST_TARGET, TOKEN } = chars;
 import { HeadWriter, scratchWriter } from '../../shared/head-writer.js';
 import type { UpstreamRequest } from './upstream-types.js';
+/** chars.ts's constants as this module's own consts: TurboFan folds those into the byte loops, where an imported binding is loaded again at every use (see chars.ts). */
+const { FIELD_VALUE, REQUEST_TARGET, TOKEN } = chars;
 
 /** Body framing chosen by writeRequestHead. */
 export const BODY_NONE = 0;
