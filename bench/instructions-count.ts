@@ -81,7 +81,7 @@ function dumps(dir: string, pid: number): string[] {
  * Counts the instructions of `run` (instrumentation on, one dump), then those of the idle gateway
  * over the same wall time (a second dump: a dump zeroes the counters).
  */
-export async function countInstructionsPerRequest(pid: number, dir: string, run: () => Promise<void>): Promise<{ dumpFile: string; idleInstructions: number; windowSeconds: number }> {
+export async function countWindows(pid: number, dir: string, run: () => Promise<void>): Promise<{ dumpFile: string; idleInstructions: number; windowSeconds: number }> {
   const before = dumps(dir, pid).length;
   control(['--instr=on', String(pid)]);
   const t0 = performance.now();

@@ -30,11 +30,11 @@ import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { stringify } from 'yaml';
 import { startBackend } from './nginx.js';
-import { runMain, spawnGateway, stopChild } from './proc.js';
+import { CLK_TCK, runMain, spawnGateway, stopChild } from './proc.js';
 import { machine, writeJson } from './report.js';
 import { BENCH_KEY, gatewayConfig, ITEM_PATH, KEY_HEADER, PROXY_PREFIX, type Layout, type TelemetryMode } from './targets.js';
 import { ensureTools, toolVersion } from './tools.js';
-import { countInstructionsPerRequest, keepAliveRequests, topFunctions, totalInstructions, type FunctionCost } from './instructions-count.js';
+import { countWindows, keepAliveRequests, topFunctions, totalInstructions, type FunctionCost } from './instructions-count.js';
 
 const SCENARIOS = {
   plain: { policies: false, telemetry: 'all' },
@@ -90,7 +90,7 @@ async function measureScenario(name: Scenario, layout: Layout, backendPort: numb
     process.stderr.write(`${name}: warming up (${opts.warmup} requests)\n`);
     await keepAliveRequests(url, opts.warmup, opts.connections, 1_800_000);
     process.stderr.write(`${name}: counting ${opts.requests} requests\n`);
-    const counted = await countInstructionsPerRequest(pid, dir, () => keepAliveRequests(url, opts.requests, opts.connections, 1_800_000));
+    const counted = await countWindows(pid, dir, () => keepAliveRequests(url, opts.requests, opts.connections, 1_800_000));
     const top = opts.top > 0 ? topFunctions(counted.dumpFile, `/tmp/perf-${pid}.map`, opts.requests, opts.top) : [];
     const idlePerRequest = counted.idleInstructions / opts.requests;
     const perRequest = totalInstructions(counted.dumpFile) / opts.requests;
@@ -156,7 +156,7 @@ async function main(): Promise<number> {
   } finally {
     await stopChild(backend.child);
   }
-  const m = machine(100);
+  const m = machine(CLK_TCK);
   const report = {
     kind: 'instructions', at: new Date().toISOString(), machine: m, valgrind: toolVersion('valgrind', ['--version']), nginx: toolVersion(nginx, ['-v']),
     settings: { scenarios, ...opts }, results, costs: costs(results), notes,

@@ -10,7 +10,7 @@ import { cpus, tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { startCaddy } from './caddy.js';
-import { p99TargetMet, pacedRun, type PacedResult } from './fixed-rate.js';
+import { p99TargetMet, pacedRun, RATE_TOLERANCE, type PacedResult } from './fixed-rate.js';
 import { startHaproxy } from './haproxy.js';
 import { startRelay } from './relay-target.js';
 import { measure } from './measure.js';
@@ -194,7 +194,7 @@ function report(runs: Run[], paced: PacedResult[], versions: Record<string, stri
   }
   if (paced.length > 0) {
     out.push('', `fixed rate (${paced[0].rate} req/s = half of nginx's median max, wrk -t1 -c${paced[0].connections} paced; added p99 = p99 − direct p99):`, pacedTable(paced));
-    out.push(`target "gateway added p99 <= nginx added p99 + 1 ms": ${p99Met === null ? 'n/a (a run is missing, did not sustain the rate or ran more than 5% off it)' : p99Met ? 'met' : 'NOT met'}`);
+    out.push(`target "gateway added p99 <= nginx added p99 + 1 ms": ${p99Met === null ? `n/a (a run is missing, did not sustain the rate or ran more than ${RATE_TOLERANCE * 100}% off it)` : p99Met ? 'met' : 'NOT met'}`);
   }
   out.push('');
   for (const note of notes) out.push(`note: ${note}`);

@@ -97,20 +97,21 @@ describe('non-ASCII header values', () => {
     backend?.server.close();
   });
 
-  test('without policies the backend\'s bytes go through unchanged', async () => {
-    const answer = await exchange(gw.port, '/bytes/plain');
+  /** A 200 carrying the backend's three fields byte for byte (UTF-8, a euro sign, latin1). */
+  function assertBackendBytes(answer: Buffer): void {
     assert.match(answer.toString('latin1'), /^HTTP\/1\.1 200 /);
     assert.deepEqual(headerBytes(answer, 'x-name'), CAFE);
     assert.deepEqual(headerBytes(answer, 'x-price'), EURO);
     assert.deepEqual(headerBytes(answer, 'x-old'), LATIN1);
+  }
+
+  test('without policies the backend\'s bytes go through unchanged', async () => {
+    assertBackendBytes(await exchange(gw.port, '/bytes/plain'));
   });
 
   test('through an outbound section the backend\'s bytes are unchanged, and a policy copying a value copies its bytes', async () => {
     const answer = await exchange(gw.port, '/bytes/outbound');
-    assert.match(answer.toString('latin1'), /^HTTP\/1\.1 200 /);
-    assert.deepEqual(headerBytes(answer, 'x-name'), CAFE);
-    assert.deepEqual(headerBytes(answer, 'x-price'), EURO);
-    assert.deepEqual(headerBytes(answer, 'x-old'), LATIN1);
+    assertBackendBytes(answer);
     assert.deepEqual(headerBytes(answer, 'x-copy'), CAFE);
     // One character per byte: policies read header text as latin1, as .NET's HttpClient does by default.
     assert.equal(headerBytes(answer, 'x-length')?.toString('latin1'), String(CAFE.length));

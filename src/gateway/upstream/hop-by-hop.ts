@@ -13,6 +13,23 @@ export function isHopByHop(name: string): boolean {
   return HOP_BY_HOP.has(name) || name.startsWith('proxy-');
 }
 
+/**
+ * isHopByHop() of the name buf[start, end), in any case, read in place (a response's fields: no
+ * lower-cased string per field). The same names as HOP_BY_HOP, by length: change both together
+ * (a unit test compares them).
+ */
+export function isHopByHopName(buf: Buffer, start: number, end: number): boolean {
+  const length = end - start;
+  if (length >= 6 && bytesAre(buf, start, 'proxy-')) return true; // Proxy-Connection and every Proxy-*
+  switch (length) {
+    case 2: return bytesAre(buf, start, 'te');
+    case 7: return bytesAre(buf, start, 'trailer') || bytesAre(buf, start, 'upgrade');
+    case 10: return bytesAre(buf, start, 'connection') || bytesAre(buf, start, 'keep-alive');
+    case 17: return bytesAre(buf, start, 'transfer-encoding');
+    default: return false;
+  }
+}
+
 /** Lowercase header names listed in a Connection header value, or null when there are none beyond the usual. */
 export function connectionTokens(value: string): Set<string> | null {
   let tokens: Set<string> | null = null;

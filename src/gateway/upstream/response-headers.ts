@@ -13,7 +13,7 @@ import { Buffer } from 'node:buffer';
 import type { FieldList } from '../../http1/head-fields.js';
 import { nameIs } from '../../http1/head-fields.js';
 import { bufferNatives } from '../../shared/buffer-natives.js';
-import { connectionTokensOf } from './hop-by-hop.js';
+import { connectionTokensOf, isHopByHopName } from './hop-by-hop.js';
 
 /** Module-local on purpose (see shared/buffer-natives.ts): folded, called directly. */
 const latin1Slice = bufferNatives.latin1Slice;
@@ -43,24 +43,10 @@ export class ResponseHeaders {
     return nameIs(this.source, f.nameStart(i), f.nameEnd(i), lower);
   }
 
-  /**
-   * isHopByHop() of the name, read in place: Connection, Keep-Alive, TE, Trailer,
-   * Transfer-Encoding, Upgrade and any Proxy-* name, in any case.
-   */
+  /** isHopByHop() of the name, read in place (hop-by-hop.ts). */
   isHopByHop(i: number): boolean {
     const f = this.fields!;
-    const src = this.source;
-    const start = f.nameStart(i);
-    const end = f.nameEnd(i);
-    const length = end - start;
-    if (length >= 6 && nameIs(src, start, start + 6, 'proxy-')) return true; // Proxy-Connection and every Proxy-*
-    switch (length) {
-      case 2: return nameIs(src, start, end, 'te');
-      case 7: return nameIs(src, start, end, 'trailer') || nameIs(src, start, end, 'upgrade');
-      case 10: return nameIs(src, start, end, 'connection') || nameIs(src, start, end, 'keep-alive');
-      case 17: return nameIs(src, start, end, 'transfer-encoding');
-      default: return false;
-    }
+    return isHopByHopName(this.source, f.nameStart(i), f.nameEnd(i));
   }
 
   /** The name, lower-cased (names are tokens: ASCII). */
