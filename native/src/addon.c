@@ -17,5 +17,7 @@ NAPI_MODULE_INIT() {
   export_fn(env, exports, "currentThreadId", current_thread_id);
   export_fn(env, exports, "niceThread", nice_thread);
   export_fn(env, exports, "sendBatch", send_batch);
+  export_fn(env, exports, "writeRequestLog", write_request_log);
+  export_fn(env, exports, "requestLogFields", request_log_fields);
   return exports;
 }

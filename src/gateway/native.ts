@@ -1,7 +1,8 @@
 /**
- * The native addon (native/: the SO_REUSEPORT listener, sd_notify, CPU pinning, batched sends), loaded once per
+ * The native addon (native/: the SO_REUSEPORT listener, sd_notify, CPU pinning, batched sends, request-log lines), loaded once per
  * thread. Everything works without it: Node >= 22.12 listens with reusePort itself (older: one
- * worker accepts), systemd gets no notifications and worker threads are not pinned. The primary
+ * worker accepts), systemd gets no notifications, worker threads are not pinned and request-log
+ * lines are all written in JavaScript (the same bytes, ~10,000 instructions more a line). The primary
  * says so once, in one log line (reportNativeAddon). OUTPOST_NATIVE=off skips loading it, to run
  * (and test) the gateway as if it had not been built.
  */
@@ -24,11 +25,22 @@ export interface NativeAddon {
    * entry i is entries[4i..4i+3] = fd, start, end, and the result it fills in (bytes taken, or -errno).
    */
   sendBatch(bytes: Buffer, entries: Int32Array, count: number): void;
+  /**
+   * One request-log line written at `pos` of `out` (native/src/request_log.c), its numbers read
+   * from the array given to requestLogFields: the next position, or -1 when the line is not the
+   * plain case (the caller writes it in JavaScript). '' stands for null; without the last four
+   * (all or none), they are null.
+   */
+  writeRequestLog(out: Buffer, pos: number, operation: Buffer, requestId: string, method: string,
+    path: string, query: string, clientIp: string, productId?: string, subscriptionId?: string,
+    cache?: string, errorCode?: string): number;
+  /** The Float64Array writeRequestLog reads its numbers from, on this thread (kept alive by the addon). */
+  requestLogFields(fields: Float64Array): void;
 }
 
 /** Relative to dist/src/gateway/native.js: the repository (or image) root. */
 const ADDON_PATH = '../../../native/build/Release/outpost_native.node';
-const FUNCTIONS = ['listenReusePort', 'sdNotify', 'pinThread', 'currentThreadId', 'niceThread', 'sendBatch'] as const;
+const FUNCTIONS = ['listenReusePort', 'sdNotify', 'pinThread', 'currentThreadId', 'niceThread', 'sendBatch', 'writeRequestLog', 'requestLogFields'] as const;
 
 let loaded: { addon: NativeAddon | null; reason: string | null } | undefined;
 

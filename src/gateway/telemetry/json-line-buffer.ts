@@ -31,9 +31,12 @@ const ZERO = 0x30;
 const PLAIN = new Uint8Array(256);
 for (let c = 0x20; c < 0x7f; c++) PLAIN[c] = c === QUOTE || c === 0x5c ? 0 : 1;
 
-/** Constant bytes (field names, punctuation) as little-endian 32-bit words, zero-padded. */
+/**
+ * Constant bytes (field names, punctuation) as little-endian 32-bit words, zero-padded, and as
+ * the bytes themselves (for the native line writer, native/src/request_log.c).
+ */
 export class Fragment {
-  constructor(readonly words: Int32Array, readonly length: number) {}
+  constructor(readonly words: Int32Array, readonly length: number, readonly bytes: Buffer) {}
 }
 
 /** A fragment of `bytes`, encoded once. */
@@ -43,7 +46,7 @@ export function fragmentOf(bytes: Uint8Array): Fragment {
   const words = new Int32Array(padded.length / 4);
   const view = new DataView(padded.buffer);
   for (let i = 0; i < words.length; i++) words[i] = view.getInt32(i * 4, true);
-  return new Fragment(words, bytes.length);
+  return new Fragment(words, bytes.length, Buffer.from(bytes));
 }
 
 /** A constant fragment of latin1 text, encoded once at load. */
