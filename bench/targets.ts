@@ -97,8 +97,9 @@ export function gatewayConfig(backendPort: number, withPolicies: boolean, tls?: 
  * `workers2`: two workers on both cores (the load core is shared with backend and wrk, so only its
  * CPU per request is meaningful). `cpuProfDir` starts it with --cpu-prof (one profile per thread).
  */
-export async function startGateway(layout: Layout, backendPort: number, variant: GatewayVariant, cpuProfDir: string | null): Promise<Target> {
-  const configFile = join(layout.tmpDir, `gateway-${variant}.yaml`);
+export async function startGateway(layout: Layout, backendPort: number, variant: GatewayVariant, cpuProfDir: string | null, tag: string = variant): Promise<Target> {
+  // `tag` names its files: two gateways of one variant at once (bench:ab's A/A run) need two.
+  const configFile = join(layout.tmpDir, `gateway-${tag}.yaml`);
   const tls = variant === 'https' ? benchCertificate(layout.tmpDir) : undefined;
   writeFileSync(configFile, stringify(gatewayConfig(backendPort, variant === 'policies', tls, variant === 'telemetry-off' ? 'off' : variant === 'metrics-only' ? 'metrics' : 'all')));
   const nodeArgs: string[] = [];
@@ -108,7 +109,7 @@ export async function startGateway(layout: Layout, backendPort: number, variant:
   }
   const workers = variant === 'workers2' ? 2 : 1;
   const core = variant === 'workers2' ? layout.allCores : layout.proxyCore;
-  const logFile = join(layout.tmpDir, `gateway-${variant}.log`);
+  const logFile = join(layout.tmpDir, `gateway-${tag}.log`);
   const gateway = await spawnGateway(layout.repoRoot, core, configFile, nodeArgs, workers, logFile);
   return {
     name: 'gateway',

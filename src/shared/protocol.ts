@@ -89,7 +89,7 @@ export interface LivenessPing { type: 'ping'; seq: number }
 
 /**
  * A request-log batch's buffer, written to stdout, transferred back to the worker that filled it:
- * the next batch reuses its pages instead of faulting in a fresh 256 KiB (and the worker's heap
+ * the next batch reuses its pages instead of faulting in a fresh 1 MiB (and the worker's heap
  * does not count it as new external memory, which brought on full GCs).
  */
 export interface LogBufferReturn { type: 'log-buffer'; buffer: ArrayBuffer }

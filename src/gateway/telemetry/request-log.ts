@@ -2,11 +2,11 @@
  * Request logs: one JSON line per request on stdout, APIM GatewayLogs' fields under the names
  * below. A worker writes the line's bytes into its batch buffer when the request ends: the native
  * addon writes the plain lines (native/src/request_log.c), JavaScript every other and all of them
- * without the addon (json-line-buffer.ts: no string is built per line); every 100 ms, or when the 256 KiB buffer is
+ * without the addon (json-line-buffer.ts: no string is built per line); every 100 ms, or when the 1 MiB buffer is
  * full, the batch goes to the sink: in a worker, posted to the primary with its buffer transferred
  * (no copy), which writes it to fd 1 off its event loop (primary/stdout-owner.ts), so the request
  * path never waits on a write. Once written, the buffer is transferred back and reused: a fresh
- * 256 KiB costs page faults as it fills (~140 µs here) and counts as new external memory, which
+ * buffer costs page faults as it fills (~140 µs per 256 KiB here) and counts as new external memory, which
  * brought on full GCs of the worker's heap. While stdout pushes back (a slow log collector),
  * filled batches are held, bounded by MAX_PENDING_BYTES: past it lines are dropped and counted
  * (outpost_request_log_dropped_total) rather than growing memory.
@@ -22,10 +22,16 @@ import { redactQuery } from './query-redaction.js';
 import { fragment, fragmentOf, JsonLineBuffer, MAX_BYTES_PER_UNIT, NULL, WORD_SLACK, type Fragment } from './json-line-buffer.js';
 
 const FLUSH_MS = 100;
-/** A batch buffer's size: it goes out when the next line might not fit. */
-export const LOG_BATCH_BYTES = 256 * 1024;
-/** Written batch buffers a worker keeps for reuse (returned by the primary): 1 MiB. */
-const MAX_SPARE_BUFFERS = 4;
+/**
+ * A batch buffer's size: it goes out when the next line might not fit. Each batch wakes the
+ * primary twice (its message, then the write's completion) and a thread of libuv's pool once,
+ * which on this VM cost as much as the write itself: with 256 KiB batches the primary thread
+ * spent 0.37 µs per request on request logs, with 1 MiB 0.19 (bench:ab, plain against
+ * metrics-only, one run each). A line still leaves within FLUSH_MS, whatever the traffic.
+ */
+export const LOG_BATCH_BYTES = 1024 * 1024;
+/** Written batch buffers a worker keeps for reuse (returned by the primary): 2 MiB. */
+const MAX_SPARE_BUFFERS = 2;
 /** Bytes held back while stdout pushes back; past it lines are dropped and counted. */
 const MAX_PENDING_BYTES = 4 * 1024 * 1024;
 
