@@ -249,3 +249,22 @@ test('a line\'s time is its request\'s start on the wall clock', () => {
     assert.ok(Math.abs(Date.parse(line.time) - expected) <= 20, `${ago} ms ago: ${line.time} against ${new Date(expected).toISOString()}`);
   }
 });
+
+test('a small batch flushed by the timer goes out in its own buffer when a written one is back to replace it, copied when none is', () => {
+  const chunks: Buffer[] = [];
+  const batch = new RequestLogBatch((c) => { chunks.push(c); return true; });
+  batch.add(fakeResponse({ path: '/1' }), operationFragment('a', 'o'), 1001);
+  batch.flush(); // no spare yet: copied into a buffer of its size
+  assert.equal(chunks[0].buffer.byteLength, chunks[0].length);
+  const spare = new ArrayBuffer(LOG_BATCH_BYTES);
+  batch.reuse(spare);
+  batch.add(fakeResponse({ path: '/2' }), operationFragment('a', 'o'), 1001);
+  batch.flush(); // a spare is at hand: the batch buffer itself goes (transferable, no copy)
+  assert.equal(chunks[1].buffer.byteLength, LOG_BATCH_BYTES);
+  assert.notEqual(chunks[1].buffer, spare);
+  batch.add(fakeResponse({ path: '/3' }), operationFragment('a', 'o'), 1001);
+  batch.flush(); // the next lines went into the spare; no spare left: copied again
+  assert.equal(chunks[2].buffer.byteLength, chunks[2].length);
+  assert.deepEqual(urlsIn(chunks), ['/1', '/2', '/3']);
+});
+
