@@ -19,5 +19,6 @@ NAPI_MODULE_INIT() {
   export_fn(env, exports, "sendBatch", send_batch);
   export_fn(env, exports, "writeRequestLog", write_request_log);
   export_fn(env, exports, "requestLogFields", request_log_fields);
+  export_fn(env, exports, "newUuid", new_uuid);
   return exports;
 }

@@ -11,5 +11,6 @@ napi_value nice_thread(napi_env env, napi_callback_info info);
 napi_value send_batch(napi_env env, napi_callback_info info);
 napi_value write_request_log(napi_env env, napi_callback_info info);
 napi_value request_log_fields(napi_env env, napi_callback_info info);
+napi_value new_uuid(napi_env env, napi_callback_info info);
 
 #endif

@@ -1,5 +1,5 @@
 /**
- * The native addon (native/: the SO_REUSEPORT listener, sd_notify, CPU pinning, batched sends, request-log lines), loaded once per
+ * The native addon (native/: the SO_REUSEPORT listener, sd_notify, CPU pinning, batched sends, request-log lines, UUIDs), loaded once per
  * thread. Everything works without it: Node >= 22.12 listens with reusePort itself (older: one
  * worker accepts), systemd gets no notifications, worker threads are not pinned and request-log
  * lines are all written in JavaScript (the same bytes, ~10,000 instructions more a line). The primary
@@ -36,11 +36,13 @@ export interface NativeAddon {
     cache?: string, errorCode?: string): number;
   /** The Float64Array writeRequestLog reads its numbers from, on this thread (kept alive by the addon). */
   requestLogFields(fields: Float64Array): void;
+  /** A random version 4 UUID from the kernel's CSPRNG (native/src/uuid.c); undefined when it gives none. */
+  newUuid(): string | undefined;
 }
 
 /** Relative to dist/src/gateway/native.js: the repository (or image) root. */
 const ADDON_PATH = '../../../native/build/Release/outpost_native.node';
-const FUNCTIONS = ['listenReusePort', 'sdNotify', 'pinThread', 'currentThreadId', 'niceThread', 'sendBatch', 'writeRequestLog', 'requestLogFields'] as const;
+const FUNCTIONS = ['listenReusePort', 'sdNotify', 'pinThread', 'currentThreadId', 'niceThread', 'sendBatch', 'writeRequestLog', 'requestLogFields', 'newUuid'] as const;
 
 let loaded: { addon: NativeAddon | null; reason: string | null } | undefined;
 

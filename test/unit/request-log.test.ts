@@ -2,7 +2,8 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { redactQuery } from '../../src/gateway/telemetry/query-redaction.js';
-import { correlationId, isAcceptableRequestId, newUuid } from '../../src/gateway/telemetry/correlation-id.js';
+import { correlationId, isAcceptableRequestId, jsUuid, newUuid, UUID_SOURCE } from '../../src/gateway/telemetry/correlation-id.js';
+import { nativeAddon } from '../../src/gateway/native.js';
 import { LOG_BATCH_BYTES, operationFragment, requestLogText, RequestLogBatch } from '../../src/gateway/telemetry/request-log.js';
 import type { ClientResponse } from '../../src/http1/server/client-response.js';
 
@@ -61,17 +62,32 @@ test('correlation ids: a sane client id is kept, anything else is replaced by a 
   assert.equal(correlationId('x'.repeat(128)), 'x'.repeat(128));
 });
 
-test('generated ids are version 4 UUIDs, distinct across entropy refills, with both halves of every byte in use', () => {
-  const seen = new Set<string>();
-  const digits = new Set<string>();
-  for (let i = 0; i < 2_000; i++) { // eight refills of the entropy pool
-    const id = newUuid();
-    assert.match(id, /^[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/);
-    seen.add(id);
-    for (const c of id.replace(/-/g, '')) digits.add(c);
-  }
-  assert.equal(seen.size, 2_000);
-  assert.equal(digits.size, 16);
+const native = nativeAddon();
+const uuidMakers: Array<[string, () => string]> = [['newUuid', newUuid], ['jsUuid (without the addon)', jsUuid]];
+if (native !== null) uuidMakers.push(['the addon\'s newUuid', () => native.newUuid()!]);
+
+for (const [name, make] of uuidMakers) {
+  test(`${name}: version 4 UUIDs, distinct across entropy refills, every digit at every free position`, () => {
+    const seen = new Set<string>();
+    // Per position of the 32 hex digits, the digits seen there: 13 (version) is always 4, 17 (variant) 8-b.
+    const atPosition = Array.from({ length: 32 }, () => new Set<string>());
+    for (let i = 0; i < 4_000; i++) { // sixteen refills of the entropy pool
+      const id = make();
+      assert.match(id, /^[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/);
+      seen.add(id);
+      [...id.replace(/-/g, '')].forEach((c, at) => atPosition[at].add(c));
+    }
+    assert.equal(seen.size, 4_000);
+    atPosition.forEach((digits, at) => assert.equal(digits.size, at === 12 ? 1 : at === 16 ? 4 : 16, `position ${at}: ${[...digits].sort().join('')}`));
+  });
+}
+
+test('with the addon loaded, newUuid takes its ids from the addon; without it, from JavaScript', () => {
+  assert.equal(UUID_SOURCE, native === null ? 'javascript' : 'addon');
+  // One thread's pool in the addon and crypto's behind jsUuid never hand out the same id.
+  const ids = new Set<string>();
+  for (let i = 0; i < 600; i++) { ids.add(newUuid()); ids.add(jsUuid()); }
+  assert.equal(ids.size, 1_200);
 });
 
 function fakeResponse(fields: Partial<Record<keyof ClientResponse, unknown>>): ClientResponse {

@@ -8,6 +8,7 @@
 import { Buffer } from 'node:buffer';
 import { randomFillSync } from 'node:crypto';
 import { bufferNatives } from '../../shared/buffer-natives.js';
+import { nativeAddon } from '../native.js';
 
 /** Module-local on purpose: TurboFan folds a module's own const and inlines the call; an import is not folded (chars.ts). */
 const charCodeAt = String.prototype.charCodeAt;
@@ -41,11 +42,25 @@ const HEX = Buffer.from('0123456789abcdef', 'latin1');
 /** Module-local on purpose (see shared/buffer-natives.ts): folded, called directly. */
 const latin1Slice = bufferNatives.latin1Slice;
 
+/** The addon's UUIDs (native/src/uuid.c: the kernel's CSPRNG, ~700 instructions against ~1,700 here), or null without it. */
+const nativeUuid = nativeAddon()?.newUuid ?? null;
+/** Where newUuid's ids come from (tests). */
+export const UUID_SOURCE: 'addon' | 'javascript' = nativeUuid === null ? 'javascript' : 'addon';
+
+/** A random (version 4) UUID: the addon's, or jsUuid()'s without it (or if the kernel gave it no randomness). */
+export function newUuid(): string {
+  if (nativeUuid !== null) {
+    const id = nativeUuid();
+    if (id !== undefined) return id;
+  }
+  return jsUuid();
+}
+
 /**
  * A random (version 4) UUID, as crypto.randomUUID makes one from the same CSPRNG, written as
  * bytes and turned into a string once: randomUUID joins sixteen two-character pieces.
  */
-export function newUuid(): string {
+export function jsUuid(): string {
   if (nextUuid === UUIDS_PER_REFILL) {
     randomFillSync(entropy);
     nextUuid = 0;

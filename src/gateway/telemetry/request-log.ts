@@ -17,7 +17,7 @@
 import { Buffer } from 'node:buffer';
 import { performance } from 'node:perf_hooks';
 import type { ClientResponse } from '../../http1/server/client-response.js';
-import { nativeAddon } from '../native.js';
+import { NATIVE_LINES, writeLineNative } from './native-line.js';
 import { redactQuery } from './query-redaction.js';
 import { fragment, fragmentOf, JsonLineBuffer, MAX_BYTES_PER_UNIT, NULL, WORD_SLACK, type Fragment } from './json-line-buffer.js';
 
@@ -176,42 +176,6 @@ function writeLine(out: JsonLineBuffer, res: ClientResponse, operation: Fragment
   }
 }
 
-/** The native line writer (native/src/request_log.c), or null when the addon is not loaded. */
-const nativeWrite = nativeAddon()?.writeRequestLog ?? null;
-/** Its numbers, one array per thread, given to the addon once: 128 bytes, over V8's limit for typed arrays on its heap, so it never moves. */
-const nativeFields = new Float64Array(16);
-nativeAddon()?.requestLogFields(nativeFields);
-
-/**
- * The line of one request written by the addon, which answers only the plain case (every string
- * printable ASCII without `"` or `\`, which is nearly every line): false when it declined, having
- * written nothing past out.pos that counts. Same bytes as writeLine (test/unit/request-log-native.test.ts
- * holds them to it). Counted under callgrind, a proxied GET's request log went from 15,200 to
- * 5,600 instructions (bench:instructions); the call's share of it is ~4,000, half of that N-API
- * and V8 copying the strings out.
- */
-function writeLineNative(out: JsonLineBuffer, res: ClientResponse, operation: Fragment, now: number, wallMs: number): boolean {
-  const f = nativeFields;
-  f[0] = wallMs;
-  f[1] = res.statusSent;
-  f[2] = res.backendStatus;
-  f[3] = now - res.startedAt;
-  f[4] = res.backendStartedAt > 0 ? (res.backendEndedAt > 0 ? res.backendEndedAt : now) - res.backendStartedAt : NaN;
-  f[5] = res.requestBytes;
-  f[6] = res.responseBytes;
-  // Strings only ('' for null: the addon writes null for ''), the query redacted; the last four
-  // only when one of them is set (the addon's shorter call: all four null).
-  const query = res.query === '' ? '' : redactQuery(res.query);
-  const cache = res.cacheResult;
-  const next = res.productId === '' && res.subscriptionId === '' && cache === null && res.errorCode === null
-    ? nativeWrite!(out.buf, out.pos, operation.bytes, res.requestId, res.method, res.path, query, res.remoteAddress)
-    : nativeWrite!(out.buf, out.pos, operation.bytes, res.requestId, res.method, res.path, query, res.remoteAddress,
-      res.productId, res.subscriptionId, cache ?? '', res.errorCode ?? '');
-  if (next < 0) return false;
-  out.pos = next;
-  return true;
-}
-
 /** The line of one request as text, without its newline, as a batch gets it (tests, and anything that wants one line). */
 export function requestLogText(res: ClientResponse, apiId: string, operationId: string, now: number): string {
   const { js, native } = requestLogTexts(res, apiId, operationId, now, wallClockOf(res.startedAt, now));
@@ -229,7 +193,7 @@ export function requestLogTexts(res: ClientResponse, apiId: string, operationId:
   const js = out.buf.toString('utf8', 0, out.pos - 1);
   // A fresh buffer: the native writer must not lean on bytes the JavaScript one left.
   const again = new JsonLineBuffer(Buffer.alloc(out.buf.length, 0x7b));
-  const native = nativeWrite !== null && writeLineNative(again, res, operation, now, wallMs) ? again.buf.toString('utf8', 0, again.pos - 1) : null;
+  const native = NATIVE_LINES && writeLineNative(again, res, operation, now, wallMs) ? again.buf.toString('utf8', 0, again.pos - 1) : null;
   return { js, native };
 }
 
@@ -270,7 +234,7 @@ export class RequestLogBatch {
       if (bound > this.out.free) this.out = new JsonLineBuffer(ownedBuffer(bound));
     }
     const wallMs = wallClockOf(res.startedAt, now);
-    if (nativeWrite === null || !writeLineNative(this.out, res, operation, now, wallMs)) writeLine(this.out, res, operation, now, wallMs);
+    if (!NATIVE_LINES || !writeLineNative(this.out, res, operation, now, wallMs)) writeLine(this.out, res, operation, now, wallMs);
     this.linesInOut++;
     if (this.timer === null) {
       this.timer = setTimeout(() => this.flush(), FLUSH_MS);
