@@ -25,9 +25,12 @@ import { mkdtempSync, readdirSync, readFileSync } from 'node:fs';
 import { cpus, tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { BACKEND_BODY, startBackend } from './nginx.js';
-import { CLK_TCK, cpuTicks, httpGet, runMain } from './proc.js';
+import { coreJiffies, sumTicks } from './measure.js';
+import { startBackend } from './nginx.js';
+import { probeTarget } from './probe.js';
+import { CLK_TCK, runMain } from './proc.js';
 import { machine, writeJson } from './report.js';
+import { envInt } from './settings.js';
 import { startGateway, type GatewayVariant, type Layout, type Target } from './targets.js';
 import { ensureTools, toolVersion, VERSION_ARGS } from './tools.js';
 import { runWrk, writeWrkScript, type WrkResult } from './wrk.js';
@@ -41,29 +44,12 @@ type Variant = (typeof VARIANTS)[number];
 const SATURATED_SHARE = 0.9;
 let tmp: string | null = null;
 
-function intSetting(name: string, fallback: number, min: number, max: number): number {
-  const raw = process.env[name];
-  if (raw === undefined || raw === '') return fallback;
-  const n = Number(raw);
-  if (!Number.isInteger(n) || n < min || n > max) throw new Error(`${name}=${raw}: must be an integer from ${min} to ${max}`);
-  return n;
-}
-
 function variantSetting(name: string, fallback: Variant): Variant {
   const raw = process.env[name] ?? fallback;
   if (!(VARIANTS as readonly string[]).includes(raw)) throw new Error(`${name}=${raw}: must be one of ${VARIANTS.join(', ')}`);
   return raw as Variant;
 }
 
-/** Busy and total jiffies of one core (/proc/stat: user nice system idle iowait irq softirq steal). */
-function coreJiffies(core: number): { busy: number; total: number } {
-  const line = readFileSync('/proc/stat', 'utf8').split('\n').find((l) => l.startsWith(`cpu${core} `));
-  if (line === undefined) throw new Error(`no cpu${core} in /proc/stat`);
-  const v = line.trim().split(/\s+/).slice(1, 9).map(Number);
-  return { busy: v[0] + v[1] + v[2] + v[5] + v[6] + v[7], total: v.reduce((a, b) => a + b, 0) };
-}
-
-const ticksOf = (t: Target): number => t.pids().reduce((sum, pid) => { try { return sum + cpuTicks(pid); } catch { return sum; } }, 0);
 const ticksToUs = (ticks: number): number => (ticks * 1e6) / CLK_TCK;
 
 /** utime + stime of each live thread of process `pid` (/proc/<pid>/task). */
@@ -99,14 +85,17 @@ function byThread(pid: number, before: Map<number, number>, after: Map<number, n
 
 /** One window: both gateways loaded at once by `load`; each one's CPU per request, by thread too. */
 async function measureWindow(gwA: Target, gwB: Target, load: () => Promise<[WrkResult, WrkResult]>): Promise<AbWindow> {
-  const snapshot = () => ({ a: ticksOf(gwA), b: ticksOf(gwB), core: coreJiffies(0), aThreads: threadTicks(gwA.primaryTid!), bThreads: threadTicks(gwB.primaryTid!) });
+  const snapshot = () => ({ a: sumTicks(gwA.pids()), b: sumTicks(gwB.pids()), core: coreJiffies()[0], aThreads: threadTicks(gwA.primaryTid!), bThreads: threadTicks(gwB.primaryTid!) });
   const before = snapshot();
   const [ra, rb] = await load();
   const after = snapshot();
   const perReq = (split: ThreadSplit, requests: number): ThreadSplit => ({
     primary: ticksToUs(split.primary) / Math.max(1, requests), worker: ticksToUs(split.worker) / Math.max(1, requests), rest: ticksToUs(split.rest) / Math.max(1, requests),
   });
-  const core0Busy = (after.core.busy - before.core.busy) / Math.max(1, after.core.total - before.core.total);
+  // Busy or stolen: either way nothing of core 0 was left idle for the gateways.
+  const [busy0, steal0, total0] = before.core;
+  const [busy1, steal1, total1] = after.core;
+  const core0Busy = (busy1 + steal1 - busy0 - steal0) / Math.max(1, total1 - total0);
   return {
     aUs: ticksToUs(after.a - before.a) / Math.max(1, ra.requests), bUs: ticksToUs(after.b - before.b) / Math.max(1, rb.requests),
     aRps: ra.reqPerSec, bRps: rb.reqPerSec, core0Busy, saturated: core0Busy >= SATURATED_SHARE && ra.requests > 0 && rb.requests > 0,
@@ -115,19 +104,14 @@ async function measureWindow(gwA: Target, gwB: Target, load: () => Promise<[WrkR
   };
 }
 
-async function probe(t: Target): Promise<void> {
-  const r = await httpGet(t.url, 2_000, t.headers);
-  if (r.status !== 200 || r.body !== BACKEND_BODY) throw new Error(`gateway answered ${r.status} "${r.body.slice(0, 200)}" instead of the backend's body`);
-}
-
 async function main(): Promise<number> {
   const a = variantSetting('AB_A', 'telemetry-off');
   const b = variantSetting('AB_B', 'plain');
-  const pairs = intSetting('AB_PAIRS', 3, 1, 20);
-  const windowCount = intSetting('AB_WINDOWS', 4, 1, 100);
-  const durationS = intSetting('AB_DURATION', 8, 2, 120);
-  const warmupS = intSetting('AB_WARMUP', 3, 0, 60);
-  const connections = intSetting('AB_CONNECTIONS', 32, 1, 1024);
+  const pairs = envInt(process.env, 'AB_PAIRS', 3, 1, 20);
+  const windowCount = envInt(process.env, 'AB_WINDOWS', 4, 1, 100);
+  const durationS = envInt(process.env, 'AB_DURATION', 8, 2, 120);
+  const warmupS = envInt(process.env, 'AB_WARMUP', 3, 0, 60);
+  const connections = envInt(process.env, 'AB_CONNECTIONS', 32, 1, 1024);
   if (cpus().length < 2) throw new Error('bench:ab needs two cores: the gateways on core 0, backend and load on core 1');
   execFileSync('taskset', ['-a', '-p', '-c', '1', String(process.pid)], { stdio: 'ignore' });
   const notes: string[] = [];
@@ -149,8 +133,8 @@ async function main(): Promise<number> {
     const gwA = await startGateway(layout, backend.port, a, null, `a-${a}`);
     const gwB = await startGateway(layout, backend.port, b, null, `b-${b}`);
     try {
-      await probe(gwA);
-      await probe(gwB);
+      await probeTarget(gwA);
+      await probeTarget(gwB);
       const both = (seconds: number): Promise<[WrkResult, WrkResult]> => Promise.all([gwA, gwB].map((t) =>
         runWrk({ url: t.url, core: 1, durationS: seconds, connections, script, headers: t.headers }))) as Promise<[WrkResult, WrkResult]>;
       if (warmupS > 0) await both(warmupS);

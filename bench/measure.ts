@@ -57,7 +57,8 @@ export interface MeasureOptions {
 const ticksToUs = (ticks: number) => (ticks * 1e6) / CLK_TCK;
 const nowUs = () => Number(process.hrtime.bigint() / 1000n);
 
-function sumTicks(pids: number[]): number {
+/** utime+stime of `pids` (all their threads), skipping any that have exited. */
+export function sumTicks(pids: number[]): number {
   return pids.reduce((sum, pid) => { try { return sum + cpuTicks(pid); } catch { return sum; } }, 0);
 }
 
@@ -78,7 +79,7 @@ function childrenTicks(): number {
 }
 
 /** Per-core [busy, steal, total] jiffies (user nice system idle iowait irq softirq steal). */
-function coreJiffies(): Array<[number, number, number]> {
+export function coreJiffies(): Array<[number, number, number]> {
   return readFileSync('/proc/stat', 'utf8').split('\n')
     .filter((line) => /^cpu\d+ /.test(line))
     .map((line) => {

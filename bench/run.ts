@@ -14,10 +14,11 @@ import { p99TargetMet, pacedRun, RATE_TOLERANCE, type PacedResult } from './fixe
 import { startHaproxy } from './haproxy.js';
 import { startRelay } from './relay-target.js';
 import { measure } from './measure.js';
-import { BACKEND_BODY, startBackend, startNginxProxy, type Backend } from './nginx.js';
-import { CLK_TCK, httpGet, killAllNow, runMain, stopChild } from './proc.js';
+import { startBackend, startNginxProxy, type Backend } from './nginx.js';
+import { CLK_TCK, killAllNow, runMain, stopChild } from './proc.js';
 import { machine, pacedTable, runNotes, runsTable, summarize, summaryTable, writeJson, type Run } from './report.js';
 import { readSettings, type TargetName } from './settings.js';
+import { probeTarget } from './probe.js';
 import { startGateway, type GatewayVariant, type Layout, type Target } from './targets.js';
 import { VERSION_ARGS, ensureTools, toolVersion, type Tool } from './tools.js';
 import { roundOrder, roundRatios, spread } from './verdict.js';
@@ -45,17 +46,6 @@ function plan(targets: TargetName[]): Planned[] {
     if (settings.scenarios.includes('metrics-only')) out.push({ scenario: 'metrics-only', target });
   }
   return out;
-}
-
-/** A proxy that answers fast without proxying would win; it must return the backend's exact body. */
-async function probe(t: Target): Promise<void> {
-  const r = await httpGet(t.url, 2_000, t.headers);
-  if (r.status !== 200 || r.body !== BACKEND_BODY) throw new Error(`${t.name} answered ${r.status} "${r.body.slice(0, 200)}" instead of the backend's body`);
-  if (t.headers) {
-    // The policy scenario must really check the key: without it the gateway must refuse.
-    const bare = await httpGet(t.url, 2_000);
-    if (bare.status !== 401) throw new Error(`${t.name} answered ${bare.status} without the subscription key (expected 401): policies not active`);
-  }
 }
 
 async function main(): Promise<number> {
@@ -105,7 +95,7 @@ async function main(): Promise<number> {
         try {
           const t = await start(target, scenario, backend);
           try {
-            await probe(t);
+            await probeTarget(t);
             process.stderr.write(`${label}: warm-up ${settings.warmupS} s, then ${settings.durationS} s, wrk -t1 -c${settings.connections}\n`);
             if (settings.warmupS > 0) await runWrk({ url: t.url, core: layout.loadCore, durationS: settings.warmupS, connections: settings.connections, script: doneScript, headers: t.headers });
             runs.push({ round, scenario, ...(await measure(t, { ...measureOpts(backend), durationS: settings.durationS, script: doneScript })) });
@@ -133,7 +123,7 @@ async function main(): Promise<number> {
           try {
             const t = name === 'direct' ? direct : await start(name, 'plain', backend);
             try {
-              await probe(t);
+              await probeTarget(t);
               process.stderr.write(`fixed-rate ${name}: ${rate} req/s, warm-up/calibration ${settings.warmupS} s, then ${settings.durationS} s\n`);
               const p = await pacedRun(t, rate, opts, directP99);
               if (name === 'direct') directP99 = p.latencyUs.p99;

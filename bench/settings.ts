@@ -33,7 +33,7 @@ export interface Settings {
   cpuProf: boolean;
 }
 
-function envInt(env: NodeJS.ProcessEnv, name: string, fallback: number, min: number, max: number): number {
+export function envInt(env: NodeJS.ProcessEnv, name: string, fallback: number, min: number, max: number): number {
   const raw = env[name];
   if (raw === undefined || raw === '') return fallback;
   const value = Number(raw);

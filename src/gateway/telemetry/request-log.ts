@@ -176,10 +176,18 @@ function writeLine(out: JsonLineBuffer, res: ClientResponse, operation: Fragment
   }
 }
 
+/** The line of one request into `out` (room for lineBound()): by the addon when it answers, else in JavaScript. */
+function writeRequestLine(out: JsonLineBuffer, res: ClientResponse, operation: Fragment, now: number): void {
+  const wallMs = wallClockOf(res.startedAt, now);
+  if (!NATIVE_LINES || !writeLineNative(out, res, operation, now, wallMs)) writeLine(out, res, operation, now, wallMs);
+}
+
 /** The line of one request as text, without its newline, as a batch gets it (tests, and anything that wants one line). */
 export function requestLogText(res: ClientResponse, apiId: string, operationId: string, now: number): string {
-  const { js, native } = requestLogTexts(res, apiId, operationId, now, wallClockOf(res.startedAt, now));
-  return native ?? js;
+  const operation = operationFragment(apiId, operationId);
+  const out = new JsonLineBuffer(Buffer.allocUnsafe(lineBound(res, operation)));
+  writeRequestLine(out, res, operation, now);
+  return out.buf.toString('utf8', 0, out.pos - 1);
 }
 
 /**
@@ -233,8 +241,7 @@ export class RequestLogBatch {
       // A line longer than a whole batch (a huge URL) gets a buffer of its own.
       if (bound > this.out.free) this.out = new JsonLineBuffer(ownedBuffer(bound));
     }
-    const wallMs = wallClockOf(res.startedAt, now);
-    if (!NATIVE_LINES || !writeLineNative(this.out, res, operation, now, wallMs)) writeLine(this.out, res, operation, now, wallMs);
+    writeRequestLine(this.out, res, operation, now);
     this.linesInOut++;
     if (this.timer === null) {
       this.timer = setTimeout(() => this.flush(), FLUSH_MS);
