@@ -20,5 +20,7 @@ NAPI_MODULE_INIT() {
   export_fn(env, exports, "writeRequestLog", write_request_log);
   export_fn(env, exports, "requestLogFields", request_log_fields);
   export_fn(env, exports, "newUuid", new_uuid);
+  export_fn(env, exports, "headFieldsIo", head_fields_io);
+  export_fn(env, exports, "scanHeadFields", scan_head_fields);
   return exports;
 }

@@ -12,5 +12,7 @@ napi_value send_batch(napi_env env, napi_callback_info info);
 napi_value write_request_log(napi_env env, napi_callback_info info);
 napi_value request_log_fields(napi_env env, napi_callback_info info);
 napi_value new_uuid(napi_env env, napi_callback_info info);
+napi_value head_fields_io(napi_env env, napi_callback_info info);
+napi_value scan_head_fields(napi_env env, napi_callback_info info);
 
 #endif

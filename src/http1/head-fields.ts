@@ -7,7 +7,9 @@
  * (a line starting with SP/HTAB), an empty name, a name with a non-token byte, whitespace between
  * name and colon, a value with CTL bytes, more fields than the list holds.
  */
+import type { Buffer } from 'node:buffer';
 import * as chars from './chars.js';
+import { nativeAddon } from '../gateway/native.js';
 /** chars.ts's constants as this module's own consts: TurboFan folds those into the byte loops, where an imported binding is loaded again at every use (see chars.ts). */
 const { CR, LF, SP, HTAB, COLON, TOKEN, FIELD_VALUE } = chars;
 
@@ -33,10 +35,69 @@ export class FieldList {
 }
 
 /**
+ * The native scanner (native/src/head_fields.c): the same codes and offsets as scanFieldsJs, for
+ * heads in a buffer registered with registerReadBuffer (the worker's two read buffers: nearly
+ * every head). Its numbers pass through `nativeIo` (a store each, where an N-API argument costs
+ * ~30 instructions and a typed array's look-up ~500): [0] buffer index, [1] from, [2] to,
+ * [3] capacity, [4] the count written back (-1: leave the list's count alone), then offsets.
+ */
+const addon = nativeAddon();
+const nativeScan = addon?.scanHeadFields ?? null;
+/** Fields the native scanner can write back: more than any FieldList holds (maxHeaderCount is at most 1,000, a response's 256). */
+const NATIVE_MAX_FIELDS = 1024;
+const IO_HEAD = 5;
+const nativeIo = new Int32Array(IO_HEAD + 4 * NATIVE_MAX_FIELDS);
+const nativeBuffers: Buffer[] = [];
+/** The first two registered buffers, compared by identity on every scan (no array walk). */
+let native0: Uint8Array | null = null;
+let native1: Uint8Array | null = null;
+
+/**
+ * Lets the addon scan heads held in `buf`, a buffer that lives as long as the thread (a read
+ * buffer). False without the addon, or when four are registered already.
+ */
+export function registerReadBuffer(buf: Buffer): boolean {
+  if (addon === null || nativeBuffers.length === 4) return false;
+  if (nativeBuffers.includes(buf)) return true;
+  nativeBuffers.push(buf);
+  addon.headFieldsIo(nativeIo, ...nativeBuffers);
+  native0 = nativeBuffers[0];
+  native1 = nativeBuffers.length > 1 ? nativeBuffers[1] : null;
+  return true;
+}
+
+/** Which scanner answered the last scanFields call: for the tests that hold the two to the same results. */
+export let lastScanWasNative = false;
+
+/**
  * Scans the field lines in buf[from, to), where `to` is the index of the CR of the empty line
  * that ends the head (so every line in the range ends with CRLF). Returns a FIELDS_* code.
  */
 export function scanFields(buf: Uint8Array, from: number, to: number, out: FieldList): number {
+  if (nativeScan !== null) {
+    const id = buf === native0 ? 0 : buf === native1 ? 1 : nativeBuffers.indexOf(buf as Buffer);
+    if (id >= 0) {
+      const io = nativeIo;
+      io[0] = id; io[1] = from; io[2] = to; io[3] = out.capacity;
+      const code = nativeScan();
+      if (code >= 0) {
+        const count = io[4];
+        if (count >= 0) {
+          const offsets = out.offsets;
+          for (let i = 0, n = count * 4; i < n; i++) offsets[i] = io[IO_HEAD + i];
+          out.count = count;
+        }
+        lastScanWasNative = true;
+        return code;
+      }
+    }
+  }
+  lastScanWasNative = false;
+  return scanFieldsJs(buf, from, to, out);
+}
+
+/** scanFields in JavaScript: any buffer, and every head when the addon is not loaded. */
+export function scanFieldsJs(buf: Uint8Array, from: number, to: number, out: FieldList): number {
   let count = 0;
   const offsets = out.offsets;
   let p = from;
