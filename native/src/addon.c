@@ -20,7 +20,8 @@ NAPI_MODULE_INIT() {
   export_fn(env, exports, "writeRequestLog", write_request_log);
   export_fn(env, exports, "requestLogFields", request_log_fields);
   export_fn(env, exports, "newUuid", new_uuid);
-  export_fn(env, exports, "headFieldsIo", head_fields_io);
+  export_fn(env, exports, "registerBuffers", register_buffers);
+  export_fn(env, exports, "writeRequestFields", write_request_fields);
   export_fn(env, exports, "scanHeadFields", scan_head_fields);
   return exports;
 }

@@ -2,6 +2,29 @@
 #ifndef OUTPOST_NATIVE_ADDON_H
 #define OUTPOST_NATIVE_ADDON_H
 #include <node_api.h>
+#include <stddef.h>
+#include <stdint.h>
+
+/* registered.c: the io array and buffers a thread registered (registerBuffers). */
+#define MAX_BUFFERS 4
+/* The fewest numbers io may hold: the functions below use io[0..4] for arguments and results. */
+#define IO_MIN 5
+typedef struct {
+  int32_t *io;
+  size_t io_length;
+  uint8_t *buffers[MAX_BUFFERS];
+  size_t buffer_lengths[MAX_BUFFERS];
+  int buffer_count;
+  napi_ref refs[MAX_BUFFERS + 1];
+} registry;
+/* This thread's registry: take it once per call (each __thread access is a call in a shared object). */
+registry *registered(void);
+/* The buffer registered at `id` (its length in *length), or NULL. */
+static inline uint8_t *registered_buffer(const registry *r, int32_t id, size_t *length) {
+  if (id < 0 || id >= r->buffer_count) return NULL;
+  *length = r->buffer_lengths[id];
+  return r->buffers[id];
+}
 
 napi_value listen_reuse_port(napi_env env, napi_callback_info info);
 napi_value sd_notify_send(napi_env env, napi_callback_info info);
@@ -12,7 +35,8 @@ napi_value send_batch(napi_env env, napi_callback_info info);
 napi_value write_request_log(napi_env env, napi_callback_info info);
 napi_value request_log_fields(napi_env env, napi_callback_info info);
 napi_value new_uuid(napi_env env, napi_callback_info info);
-napi_value head_fields_io(napi_env env, napi_callback_info info);
+napi_value register_buffers(napi_env env, napi_callback_info info);
+napi_value write_request_fields(napi_env env, napi_callback_info info);
 napi_value scan_head_fields(napi_env env, napi_callback_info info);
 
 #endif

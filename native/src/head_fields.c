@@ -1,15 +1,10 @@
 /*
- * headFieldsIo(io, ...buffers) -> undefined
- *   Gives this thread's addon the Int32Array `io` that scanHeadFields takes its arguments from
- *   and writes its results to, and up to MAX_BUFFERS Buffers it may scan: the worker's read
- *   buffers (src/http1/head-fields.ts). All are held by references: they stay alive and, off
- *   V8's heap, never move. A later call replaces the earlier one.
- *
  * scanHeadFields() -> a FIELDS_* code, or -1 when it does not answer
  *
  *   The field lines of an HTTP/1.1 head (RFC 9112 §5), exactly as scanFields in
  *   src/http1/head-fields.ts scans them (test/unit/head-fields-native.test.ts holds the two to
- *   the same codes and offsets): buffer io[0] (an index into the buffers given), from io[1] up to
+ *   the same codes and offsets): buffer io[0] (an index into the buffers registered with
+ *   registerBuffers, registered.c), from io[1] up to
  *   io[2], which must be the CR of the empty line ending the head, at most io[3] fields. Writes
  *   io[4] = the field count (or -1 where scanFields leaves the list's count alone) and from io[5]
  *   four offsets per field: name start, name end, value start, value end without trailing OWS.
@@ -19,18 +14,15 @@
  *   byte loop stops on that CR, so no read goes past it.
  *
  *   Why native, and why arguments through `io`: the JavaScript scanner took ~2,600 instructions a
- *   head (callgrind, bench:instructions: 5,200 a proxied request for its two heads); reading a
- *   typed array's memory through N-API costs ~500 instructions a call and each number argument
- *   ~30, so the buffers are looked up once per thread and the numbers are stores into `io`.
+ *   head (callgrind, bench:instructions: 5,200 a proxied request for its two heads). Arguments
+ *   go through `io` for the reason registered.c gives.
  */
 #include "addon.h"
-#include <stdint.h>
-#include <stddef.h>
+#include "http_tables.h"
 #if defined(__SSE2__)
 #include <emmintrin.h>
 #endif
 
-#define MAX_BUFFERS 4
 /* io[0..4]: buffer index, from, to, capacity, count written back; offsets from io[IO_HEAD]. */
 #define IO_HEAD 5
 
@@ -46,84 +38,6 @@
 #define LF 0x0a
 #define SP 0x20
 #define HTAB 0x09
-
-/* tchar (RFC 9110 §5.6.2): chars.ts's TOKEN. */
-static const uint8_t TOKEN[256] = {
-  0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,
-  0,1,0,1,1,1,1,1,0,0,1,1,0,1,1,0,1,1,1,1,1,1,1,1,1,1,0,0,0,0,0,0,
-  0,1,1,1,1,1,1,1,1,1,1,1,1,1,1,1,1,1,1,1,1,1,1,1,1,1,1,0,0,0,1,1,
-  1,1,1,1,1,1,1,1,1,1,1,1,1,1,1,1,1,1,1,1,1,1,1,1,1,1,1,0,1,0,1,0,
-  0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,
-  0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,
-  0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,
-  0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,
-};
-
-/* field-content bytes (RFC 9110 §5.5): VCHAR, SP, HTAB, obs-text; chars.ts's FIELD_VALUE. */
-static const uint8_t FIELD_VALUE[256] = {
-  0,0,0,0,0,0,0,0,0,1,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,
-  1,1,1,1,1,1,1,1,1,1,1,1,1,1,1,1,1,1,1,1,1,1,1,1,1,1,1,1,1,1,1,1,
-  1,1,1,1,1,1,1,1,1,1,1,1,1,1,1,1,1,1,1,1,1,1,1,1,1,1,1,1,1,1,1,1,
-  1,1,1,1,1,1,1,1,1,1,1,1,1,1,1,1,1,1,1,1,1,1,1,1,1,1,1,1,1,1,1,0,
-  1,1,1,1,1,1,1,1,1,1,1,1,1,1,1,1,1,1,1,1,1,1,1,1,1,1,1,1,1,1,1,1,
-  1,1,1,1,1,1,1,1,1,1,1,1,1,1,1,1,1,1,1,1,1,1,1,1,1,1,1,1,1,1,1,1,
-  1,1,1,1,1,1,1,1,1,1,1,1,1,1,1,1,1,1,1,1,1,1,1,1,1,1,1,1,1,1,1,1,
-  1,1,1,1,1,1,1,1,1,1,1,1,1,1,1,1,1,1,1,1,1,1,1,1,1,1,1,1,1,1,1,1,
-};
-
-/* This thread's io array and buffers (one environment per thread: the main one or a worker's). */
-static __thread int32_t *io;
-static __thread size_t io_length;
-static __thread const uint8_t *buffers[MAX_BUFFERS];
-static __thread size_t buffer_lengths[MAX_BUFFERS];
-static __thread int buffer_count;
-static __thread napi_ref refs[MAX_BUFFERS + 1];
-
-static void drop_refs(napi_env env) {
-  for (int i = 0; i < MAX_BUFFERS + 1; i++) {
-    if (refs[i] != NULL) napi_delete_reference(env, refs[i]);
-    refs[i] = NULL;
-  }
-  io = NULL;
-  io_length = 0;
-  buffer_count = 0;
-}
-
-napi_value head_fields_io(napi_env env, napi_callback_info info) {
-  size_t argc = MAX_BUFFERS + 1;
-  napi_value argv[MAX_BUFFERS + 1];
-  napi_typedarray_type type;
-  size_t count = 0;
-  void *data = NULL;
-  if (napi_get_cb_info(env, info, &argc, argv, NULL, NULL) != napi_ok || argc < 1
-      || napi_get_typedarray_info(env, argv[0], &type, &count, &data, NULL, NULL) != napi_ok
-      || type != napi_int32_array || count < IO_HEAD) {
-    napi_throw_type_error(env, NULL, "headFieldsIo(io, ...buffers): an Int32Array of at least 5 numbers, then at most 4 Buffers");
-    return NULL;
-  }
-  drop_refs(env);
-  if (napi_create_reference(env, argv[0], 1, &refs[0]) != napi_ok) goto failed;
-  io = data;
-  io_length = count;
-  for (size_t i = 1; i < argc; i++) {
-    void *bytes = NULL;
-    size_t length = 0;
-    if (napi_get_buffer_info(env, argv[i], &bytes, &length) != napi_ok) {
-      drop_refs(env);
-      napi_throw_type_error(env, NULL, "headFieldsIo(io, ...buffers): a buffer argument is not a Buffer");
-      return NULL;
-    }
-    if (napi_create_reference(env, argv[i], 1, &refs[i]) != napi_ok) goto failed;
-    buffers[i - 1] = bytes;
-    buffer_lengths[i - 1] = length;
-    buffer_count = (int)i;
-  }
-  return NULL;
-failed:
-  drop_refs(env);
-  napi_throw_error(env, NULL, "headFieldsIo: no reference");
-  return NULL;
-}
 
 /*
  * The first index from p whose byte is not field-content: where a value ends (on its CR at the
@@ -191,11 +105,15 @@ static int32_t scan(const uint8_t *buf, size_t length, int32_t from, int32_t to,
 napi_value scan_head_fields(napi_env env, napi_callback_info info) {
   (void)info;
   int32_t code = -1;
+  size_t length = 0;
+  const registry *r = registered();
+  int32_t *io = r->io;
   if (io != NULL) {
-    int32_t id = io[0], from = io[1], to = io[2], capacity = io[3];
-    if (id >= 0 && id < buffer_count && from >= 0 && from <= to && (size_t)to < buffer_lengths[id]
-        && buffers[id][to] == CR && capacity >= 0 && (size_t)capacity <= (io_length - IO_HEAD) / 4) {
-      code = scan(buffers[id], buffer_lengths[id], from, to, capacity, io + IO_HEAD, &io[4]);
+    int32_t from = io[1], to = io[2], capacity = io[3];
+    const uint8_t *buf = registered_buffer(r, io[0], &length);
+    if (buf != NULL && from >= 0 && from <= to && (size_t)to < length && buf[to] == CR
+        && capacity >= 0 && (size_t)capacity <= (r->io_length - IO_HEAD) / 4) {
+      code = scan(buf, length, from, to, capacity, io + IO_HEAD, &io[4]);
     }
   }
   napi_value result;

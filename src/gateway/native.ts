@@ -1,5 +1,5 @@
 /**
- * The native addon (native/: the SO_REUSEPORT listener, sd_notify, CPU pinning, batched sends, request-log lines, UUIDs, header field scanning), loaded once per
+ * The native addon (native/: the SO_REUSEPORT listener, sd_notify, CPU pinning, batched sends, request-log lines, UUIDs, header field scanning, request heads towards backends), loaded once per
  * thread. Everything works without it: Node >= 22.12 listens with reusePort itself (older: one
  * worker accepts), systemd gets no notifications, worker threads are not pinned and request-log
  * lines are all written in JavaScript (the same bytes, ~10,000 instructions more a line). The primary
@@ -38,15 +38,17 @@ export interface NativeAddon {
   requestLogFields(fields: Float64Array): void;
   /** A random version 4 UUID from the kernel's CSPRNG (native/src/uuid.c); undefined when it gives none. */
   newUuid(): string | undefined;
-  /** The Int32Array scanHeadFields takes its arguments from and writes to, and the Buffers it may scan (at most 4), on this thread (kept alive by the addon). */
-  headFieldsIo(io: Int32Array, ...buffers: Buffer[]): void;
+  /** The Int32Array the next two take their numbers from and write results to, and the Buffers they may use by index (at most 4), on this thread (kept alive by the addon; shared/native-buffers.ts). */
+  registerBuffers(io: Int32Array, ...buffers: Buffer[]): void;
   /** scanFields of http1/head-fields.ts over a registered buffer (native/src/head_fields.c): a FIELDS_* code, or -1 when it does not answer. */
   scanHeadFields(): number;
+  /** The request line and fields of writeRequestHead (upstream/request-writer.ts) into a registered buffer (native/src/request_fields.c): the next position, or -1 when it does not answer. */
+  writeRequestFields(method: string, path: string, ...namesAndValues: string[]): number;
 }
 
 /** Relative to dist/src/gateway/native.js: the repository (or image) root. */
 const ADDON_PATH = '../../../native/build/Release/outpost_native.node';
-const FUNCTIONS = ['listenReusePort', 'sdNotify', 'pinThread', 'currentThreadId', 'niceThread', 'sendBatch', 'writeRequestLog', 'requestLogFields', 'newUuid', 'headFieldsIo', 'scanHeadFields'] as const;
+const FUNCTIONS = ['listenReusePort', 'sdNotify', 'pinThread', 'currentThreadId', 'niceThread', 'sendBatch', 'writeRequestLog', 'requestLogFields', 'newUuid', 'registerBuffers', 'scanHeadFields', 'writeRequestFields'] as const;
 
 let loaded: { addon: NativeAddon | null; reason: string | null } | undefined;
 

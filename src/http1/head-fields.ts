@@ -10,6 +10,7 @@
 import type { Buffer } from 'node:buffer';
 import * as chars from './chars.js';
 import { nativeAddon } from '../gateway/native.js';
+import { NATIVE_IO, NATIVE_IO_FIELDS, NATIVE_IO_HEAD, nativeBufferIndex, registerNativeBuffer } from '../shared/native-buffers.js';
 /** chars.ts's constants as this module's own consts: TurboFan folds those into the byte loops, where an imported binding is loaded again at every use (see chars.ts). */
 const { CR, LF, SP, HTAB, COLON, TOKEN, FIELD_VALUE } = chars;
 
@@ -36,34 +37,16 @@ export class FieldList {
 
 /**
  * The native scanner (native/src/head_fields.c): the same codes and offsets as scanFieldsJs, for
- * heads in a buffer registered with registerReadBuffer (the worker's two read buffers: nearly
- * every head). Its numbers pass through `nativeIo` (a store each, where an N-API argument costs
- * ~30 instructions and a typed array's look-up ~500): [0] buffer index, [1] from, [2] to,
- * [3] capacity, [4] the count written back (-1: leave the list's count alone), then offsets.
+ * heads in a buffer registered with the addon (shared/native-buffers.ts: the worker's two read
+ * buffers, so nearly every head). Its numbers pass through NATIVE_IO: [0] buffer index,
+ * [1] from, [2] to, [3] capacity, [4] the count written back (-1: leave the list's count alone),
+ * then the offsets.
  */
-const addon = nativeAddon();
-const nativeScan = addon?.scanHeadFields ?? null;
-/** Fields the native scanner can write back: more than any FieldList holds (maxHeaderCount is at most 1,000, a response's 256). */
-const NATIVE_MAX_FIELDS = 1024;
-const IO_HEAD = 5;
-const nativeIo = new Int32Array(IO_HEAD + 4 * NATIVE_MAX_FIELDS);
-const nativeBuffers: Buffer[] = [];
-/** The first two registered buffers, compared by identity on every scan (no array walk). */
-let native0: Uint8Array | null = null;
-let native1: Uint8Array | null = null;
+const nativeScan = nativeAddon()?.scanHeadFields ?? null;
 
-/**
- * Lets the addon scan heads held in `buf`, a buffer that lives as long as the thread (a read
- * buffer). False without the addon, or when four are registered already.
- */
+/** Lets the addon scan heads held in `buf`, a buffer that lives as long as the thread (a read buffer). False without the addon. */
 export function registerReadBuffer(buf: Buffer): boolean {
-  if (addon === null || nativeBuffers.length === 4) return false;
-  if (nativeBuffers.includes(buf)) return true;
-  nativeBuffers.push(buf);
-  addon.headFieldsIo(nativeIo, ...nativeBuffers);
-  native0 = nativeBuffers[0];
-  native1 = nativeBuffers.length > 1 ? nativeBuffers[1] : null;
-  return true;
+  return registerNativeBuffer(buf) >= 0;
 }
 
 /** Which scanner answered the last scanFields call: for the tests that hold the two to the same results. */
@@ -75,16 +58,16 @@ export let lastScanWasNative = false;
  */
 export function scanFields(buf: Uint8Array, from: number, to: number, out: FieldList): number {
   if (nativeScan !== null) {
-    const id = buf === native0 ? 0 : buf === native1 ? 1 : nativeBuffers.indexOf(buf as Buffer);
-    if (id >= 0) {
-      const io = nativeIo;
+    const id = nativeBufferIndex(buf);
+    const io = NATIVE_IO!;
+    if (id >= 0 && out.capacity <= NATIVE_IO_FIELDS) {
       io[0] = id; io[1] = from; io[2] = to; io[3] = out.capacity;
       const code = nativeScan();
       if (code >= 0) {
         const count = io[4];
         if (count >= 0) {
           const offsets = out.offsets;
-          for (let i = 0, n = count * 4; i < n; i++) offsets[i] = io[IO_HEAD + i];
+          for (let i = 0, n = count * 4; i < n; i++) offsets[i] = io[NATIVE_IO_HEAD + i];
           out.count = count;
         }
         lastScanWasNative = true;

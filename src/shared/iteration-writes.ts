@@ -28,6 +28,7 @@ import type { Socket } from 'node:net';
 import { nativeAddon } from '../gateway/native.js';
 import { bufferNatives, copyOf } from './buffer-natives.js';
 import { HEAD_SLACK, HeadWriter, scratchWriter } from './head-writer.js';
+import { registerNativeBuffer } from './native-buffers.js';
 
 /** A larger write goes through the stream: copying it would cost more than the call saves. */
 export const MAX_STAGED_WRITE = 16 * 1024;
@@ -40,6 +41,8 @@ const sendBatch: SendBatch | null = nativeAddon()?.sendBatch ?? null;
 /** Node's own latin1 writer (what `buf.write(s, off, 'latin1')` calls), module-local: see buffer-natives.ts. */
 const latin1Write = bufferNatives.latin1Write;
 const staging = Buffer.allocUnsafe(STAGING_BYTES);
+// Request heads towards backends are written into it by the addon (request-writer.ts).
+registerNativeBuffer(staging);
 const stagingView = HeadWriter.viewOf(staging);
 /** The writer headWriter() hands out: at the staging buffer's end, or over `scratch`. */
 const writer = new HeadWriter(staging);

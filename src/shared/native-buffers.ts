@@ -1,0 +1,43 @@
+/**
+ * Buffers the native addon may read and write by index, and the Int32Array its per-request
+ * functions take their numbers from and give results back through (native/src/registered.c):
+ * looking a typed array's memory up through N-API costs ~500 instructions a call, a number
+ * argument ~30, a store into `NATIVE_IO` one. Registered once per thread: the worker's two read
+ * buffers (head-fields.ts scans heads in them) and its staging buffer (request-writer.ts writes
+ * request heads into it). Each must live as long as the thread; the addon holds a reference.
+ */
+import type { Buffer } from 'node:buffer';
+import { nativeAddon } from '../gateway/native.js';
+
+const addon = nativeAddon();
+/** The most buffers the addon takes (native/src/addon.h, MAX_BUFFERS). */
+const MAX_NATIVE_BUFFERS = 4;
+/** Header fields the io array can take back from a scan: more than any head is allowed (maxHeaderCount is at most 1,000, a response's fields 256). */
+export const NATIVE_IO_FIELDS = 1024;
+/** io[0..4] are arguments and results; a scan's field offsets follow. */
+export const NATIVE_IO_HEAD = 5;
+/** Null without the addon. */
+export const NATIVE_IO: Int32Array | null = addon === null ? null : new Int32Array(NATIVE_IO_HEAD + 4 * NATIVE_IO_FIELDS);
+
+const registered: Buffer[] = [];
+/** The registered buffers by index, compared by identity on every call (no array walk). */
+let b0: Uint8Array | null = null;
+let b1: Uint8Array | null = null;
+let b2: Uint8Array | null = null;
+let b3: Uint8Array | null = null;
+
+/** Registers `buf` (once): its index, or -1 without the addon or when four are registered. */
+export function registerNativeBuffer(buf: Buffer): number {
+  const known = registered.indexOf(buf);
+  if (known >= 0) return known;
+  if (addon === null || NATIVE_IO === null || registered.length === MAX_NATIVE_BUFFERS) return -1;
+  registered.push(buf);
+  addon.registerBuffers(NATIVE_IO, ...registered);
+  [b0 = null, b1 = null, b2 = null, b3 = null] = registered;
+  return registered.length - 1;
+}
+
+/** The index `buf` was registered at, or -1. */
+export function nativeBufferIndex(buf: Uint8Array): number {
+  return buf === b0 ? 0 : buf === b1 ? 1 : buf === b2 ? 2 : buf === b3 ? 3 : -1;
+}
