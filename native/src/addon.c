@@ -23,5 +23,6 @@ NAPI_MODULE_INIT() {
   export_fn(env, exports, "registerBuffers", register_buffers);
   export_fn(env, exports, "writeRequestFields", write_request_fields);
   export_fn(env, exports, "scanHeadFields", scan_head_fields);
+  export_fn(env, exports, "findHeadEnd", find_head_end);
   return exports;
 }

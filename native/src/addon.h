@@ -7,7 +7,7 @@
 
 /* registered.c: the io array and buffers a thread registered (registerBuffers). */
 #define MAX_BUFFERS 4
-/* The fewest numbers io may hold: the functions below use io[0..4] for arguments and results. */
+/* The fewest numbers io may hold: the functions below use io[0..4] for arguments and results (findHeadEnd io[0..6], and checks for them). */
 #define IO_MIN 5
 typedef struct {
   int32_t *io;
@@ -37,6 +37,7 @@ napi_value request_log_fields(napi_env env, napi_callback_info info);
 napi_value new_uuid(napi_env env, napi_callback_info info);
 napi_value register_buffers(napi_env env, napi_callback_info info);
 napi_value write_request_fields(napi_env env, napi_callback_info info);
+napi_value find_head_end(napi_env env, napi_callback_info info);
 napi_value scan_head_fields(napi_env env, napi_callback_info info);
 
 #endif

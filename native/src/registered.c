@@ -1,6 +1,6 @@
 /*
  * registerBuffers(io, ...buffers) -> undefined
- *   Gives this thread's addon the Int32Array `io` through which scanHeadFields and
+ *   Gives this thread's addon the Int32Array `io` through which findHeadEnd, scanHeadFields and
  *   writeRequestFields take their numbers and give results back, and up to MAX_BUFFERS Buffers
  *   they may read or write by index: the worker's two read buffers and its staging buffer
  *   (src/shared/native-buffers.ts). All are held by references: they stay alive and, off V8's

@@ -44,11 +44,13 @@ export interface NativeAddon {
   scanHeadFields(): number;
   /** The request line and fields of writeRequestHead (upstream/request-writer.ts) into a registered buffer (native/src/request_fields.c): the next position, or -1 when it does not answer. */
   writeRequestFields(method: string, path: string, ...namesAndValues: string[]): number;
+  /** HeadEndFinder.find of http1/head-end.ts over a registered buffer (native/src/head_end.c): its answer, or -100 when it does not answer. */
+  findHeadEnd(): number;
 }
 
 /** Relative to dist/src/gateway/native.js: the repository (or image) root. */
 const ADDON_PATH = '../../../native/build/Release/outpost_native.node';
-const FUNCTIONS = ['listenReusePort', 'sdNotify', 'pinThread', 'currentThreadId', 'niceThread', 'sendBatch', 'writeRequestLog', 'requestLogFields', 'newUuid', 'registerBuffers', 'scanHeadFields', 'writeRequestFields'] as const;
+const FUNCTIONS = ['listenReusePort', 'sdNotify', 'pinThread', 'currentThreadId', 'niceThread', 'sendBatch', 'writeRequestLog', 'requestLogFields', 'newUuid', 'registerBuffers', 'scanHeadFields', 'writeRequestFields', 'findHeadEnd'] as const;
 
 let loaded: { addon: NativeAddon | null; reason: string | null } | undefined;
 

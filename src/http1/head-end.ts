@@ -7,6 +7,8 @@
  * at a time costs O(n), not O(n²).
  */
 import * as chars from './chars.js';
+import { nativeAddon } from '../gateway/native.js';
+import { NATIVE_IO, nativeBufferIndex } from '../shared/native-buffers.js';
 /** chars.ts's constants as this module's own consts: TurboFan folds those into the byte loops, where an imported binding is loaded again at every use (see chars.ts). */
 const { CR, LF } = chars;
 
@@ -18,6 +20,10 @@ export const HEAD_LINE_TOO_LONG = -4;
 export const HEAD_BAD_FIELD_LINE_ENDING = -5;
 /** The request line outgrew its bound before its method ended: a malformed line, not a long URI. */
 export const HEAD_METHOD_TOO_LONG = -6;
+
+/** The addon's finder (native/src/head_end.c), or null without it; it answers DECLINED for arguments it cannot check. */
+const nativeFind = nativeAddon()?.findHeadEnd ?? null;
+const DECLINED = -100;
 
 export class HeadEndFinder {
   /** Index (relative to the head's start) scanned so far. */
@@ -39,6 +45,24 @@ export class HeadEndFinder {
    * ends the head, or a HEAD_* code. The request line is the first line.
    */
   find(buf: Uint8Array, start: number, end: number): number {
+    // In a registered buffer (a worker's read buffer: nearly every head), the addon does the same.
+    const id = nativeFind === null ? -1 : nativeBufferIndex(buf);
+    if (id >= 0) {
+      const io = NATIVE_IO!;
+      io[0] = id; io[1] = start; io[2] = end; io[3] = this.scanned; io[4] = this.lineStart;
+      io[5] = this.maxHeadBytes; io[6] = this.maxRequestLineBytes;
+      const answer = nativeFind!();
+      if (answer !== DECLINED) {
+        this.scanned = io[3];
+        this.lineStart = io[4];
+        return answer;
+      }
+    }
+    return this.findJs(buf, start, end);
+  }
+
+  /** find() in JavaScript: any buffer, and every head without the addon. */
+  findJs(buf: Uint8Array, start: number, end: number): number {
     let p = start + this.scanned;
     let lineStart = start + this.lineStart;
     const limit = Math.min(end, start + this.maxHeadBytes + 4);

@@ -3,8 +3,8 @@
  * functions take their numbers from and give results back through (native/src/registered.c):
  * looking a typed array's memory up through N-API costs ~500 instructions a call, a number
  * argument ~30, a store into `NATIVE_IO` one. Registered once per thread: the worker's two read
- * buffers (head-fields.ts scans heads in them) and its staging buffer (request-writer.ts writes
- * request heads into it). Each must live as long as the thread; the addon holds a reference.
+ * buffers (head-end.ts finds request heads and head-fields.ts scans both heads in them) and its
+ * staging buffer (request-writer.ts writes request heads into it). Each must live as long as the thread; the addon holds a reference.
  */
 import type { Buffer } from 'node:buffer';
 import { nativeAddon } from '../gateway/native.js';
@@ -14,7 +14,7 @@ const addon = nativeAddon();
 const MAX_NATIVE_BUFFERS = 4;
 /** Header fields the io array can take back from a scan: more than any head is allowed (maxHeaderCount is at most 1,000, a response's fields 256). */
 export const NATIVE_IO_FIELDS = 1024;
-/** io[0..4] are arguments and results; a scan's field offsets follow. */
+/** io[0..4] are arguments and results (the head-end finder also takes its two limits in io[5] and io[6]); a scan's field offsets follow. One call at a time uses them: each reads its results back before the next. */
 export const NATIVE_IO_HEAD = 5;
 /** Null without the addon. */
 export const NATIVE_IO: Int32Array | null = addon === null ? null : new Int32Array(NATIVE_IO_HEAD + 4 * NATIVE_IO_FIELDS);
