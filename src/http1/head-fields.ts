@@ -7,10 +7,9 @@
  * (a line starting with SP/HTAB), an empty name, a name with a non-token byte, whitespace between
  * name and colon, a value with CTL bytes, more fields than the list holds.
  */
-import type { Buffer } from 'node:buffer';
 import * as chars from './chars.js';
 import { nativeAddon } from '../gateway/native.js';
-import { NATIVE_IO, NATIVE_IO_FIELDS, NATIVE_IO_HEAD, nativeBufferIndex, registerNativeBuffer } from '../shared/native-buffers.js';
+import { NATIVE_IO, NATIVE_IO_FIELDS, NATIVE_IO_HEAD, nativeBufferIndex } from '../shared/native-buffers.js';
 /** chars.ts's constants as this module's own consts: TurboFan folds those into the byte loops, where an imported binding is loaded again at every use (see chars.ts). */
 const { CR, LF, SP, HTAB, COLON, TOKEN, FIELD_VALUE } = chars;
 
@@ -43,11 +42,6 @@ export class FieldList {
  * then the offsets.
  */
 const nativeScan = nativeAddon()?.scanHeadFields ?? null;
-
-/** Lets the addon scan heads held in `buf`, a buffer that lives as long as the thread (a read buffer). False without the addon. */
-export function registerReadBuffer(buf: Buffer): boolean {
-  return registerNativeBuffer(buf) >= 0;
-}
 
 /** Which scanner answered the last scanFields call: for the tests that hold the two to the same results. */
 export let lastScanWasNative = false;

@@ -10,15 +10,16 @@ import assert from 'node:assert/strict';
 import { Buffer } from 'node:buffer';
 import { randomBytes } from 'node:crypto';
 import {
-  FieldList, scanFields, scanFieldsJs, registerReadBuffer, lastScanWasNative,
+  FieldList, scanFields, scanFieldsJs, lastScanWasNative,
   FIELDS_OK, FIELDS_BAD_LINE_ENDING, FIELDS_OBS_FOLD, FIELDS_BAD_NAME, FIELDS_BAD_VALUE, FIELDS_TOO_MANY,
 } from '../../src/http1/head-fields.js';
 import { nativeAddon } from '../../src/gateway/native.js';
+import { registerNativeBuffer } from '../../src/shared/native-buffers.js';
 
 const skip = nativeAddon() === null && 'native addon not built';
 /** A buffer as long-lived as a read buffer, its unused bytes random so no scan leans on them. */
 const REGISTERED = randomBytes(16 * 1024);
-if (!skip) registerReadBuffer(REGISTERED);
+if (!skip) registerNativeBuffer(REGISTERED);
 
 /** A fixed-seed generator: a failure prints its seed and repeats. */
 function rng(seed: number): () => number {
@@ -156,12 +157,13 @@ test('a buffer nobody registered, and arguments the addon cannot check, go to th
   assert.equal(lastScanWasNative, true);
 });
 
-test('registerReadBuffer takes a buffer once and at most four in all', { skip }, () => {
-  assert.equal(registerReadBuffer(REGISTERED), true);
+test('registerNativeBuffer takes a buffer once and at most four in all', { skip }, () => {
+  assert.equal(registerNativeBuffer(REGISTERED), 0);
   const extra = [Buffer.alloc(64), Buffer.alloc(64), Buffer.alloc(64), Buffer.alloc(64)];
-  const taken = extra.map((b) => registerReadBuffer(b));
+  const taken = extra.map((b) => registerNativeBuffer(b));
   // REGISTERED and, in this process, no read buffer of the gateway's: three more fit.
-  assert.deepEqual(taken, [true, true, true, false]);
+  assert.deepEqual(taken, [1, 2, 3, -1]);
+  assert.equal(registerNativeBuffer(extra[1]), 2);
   Buffer.from('X: y\r\n\r\n').copy(extra[2], 0);
   const out = new FieldList(2);
   assert.equal(scanFields(extra[2], 0, 6, out), FIELDS_OK);

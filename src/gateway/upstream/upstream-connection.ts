@@ -23,7 +23,7 @@ import type { UpstreamRequest } from './upstream-types.js';
 import { connectAnswer, connectRequest, type ProxyRoute } from './proxy-route.js';
 import { copyOf } from '../../shared/buffer-natives.js';
 import { ResponseHeaders } from './response-headers.js';
-import { registerReadBuffer } from '../../http1/head-fields.js';
+import { registerNativeBuffer } from '../../shared/native-buffers.js';
 
 /**
  * Plain sockets read into one buffer per worker (the `onread` option): no buffer is allocated
@@ -32,8 +32,8 @@ import { registerReadBuffer } from '../../http1/head-fields.js';
  * and the unread rest of a paused read.
  */
 const READ_BUFFER = Buffer.allocUnsafe(64 * 1024);
-// Response heads that arrive in one read are scanned in place by the addon (head-fields.ts).
-registerReadBuffer(READ_BUFFER);
+// Response heads that arrive in one read are scanned in place by the addon (head-fields.ts, shared/native-buffers.ts).
+registerNativeBuffer(READ_BUFFER);
 /** One per worker: a handler reads it only during onHeaders. */
 const RESPONSE_HEADERS = new ResponseHeaders();
 

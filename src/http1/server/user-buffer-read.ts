@@ -13,14 +13,14 @@
  */
 import { Buffer } from 'node:buffer';
 import type { Socket } from 'node:net';
-import { registerReadBuffer } from '../head-fields.js';
+import { registerNativeBuffer } from '../../shared/native-buffers.js';
 
 /** What the callback receives is valid only during the call: the next read overwrites it. */
 export type UserBufferReader = (nread: number, buf: Buffer) => boolean;
 
 const READ_BUFFER = Buffer.allocUnsafe(64 * 1024);
-// Request heads that arrive in one read are scanned in place by the addon (head-fields.ts).
-registerReadBuffer(READ_BUFFER);
+// Request heads that arrive in one read are found and scanned in place by the addon (head-end.ts, head-fields.ts).
+registerNativeBuffer(READ_BUFFER);
 
 interface Hooks { kBuffer: symbol; kBufferCb: symbol }
 let hooks: Hooks | null | undefined;
