@@ -9,6 +9,11 @@
  *   io[4] = the field count (or -1 where scanFields leaves the list's count alone) and from io[5]
  *   four offsets per field: name start, name end, value start, value end without trailing OWS.
  *
+ *   When the framing block (io's last FRAMING_SLOTS numbers) holds a response's HTTP minor
+ *   version (0 or 1) in its first, a successful scan goes on as ResponseHead.readFramingFields
+ *   (Content-Length, Transfer-Encoding, Connection, Keep-Alive) and writes its results there
+ *   (read_framing below); otherwise its second is 0 (not answered).
+ *
  *   -1 (nothing answered: the caller scans in JavaScript) when an argument is out of range: no
  *   such buffer, a range outside it, io[2] not a CR, more fields than io has room for. Every
  *   byte loop stops on that CR, so no read goes past it.
@@ -25,6 +30,8 @@
 
 /* io[0..4]: buffer index, from, to, capacity, count written back; offsets from io[IO_HEAD]. */
 #define IO_HEAD 5
+/* The last FRAMING_SLOTS of io: a response's framing, read after its fields when io[..][0] asks. */
+#define FRAMING_SLOTS 6
 
 /* The FIELDS_* codes of head-fields.ts. */
 #define FIELDS_OK 0
@@ -102,18 +109,121 @@ static int32_t scan(const uint8_t *buf, size_t length, int32_t from, int32_t to,
   return FIELDS_OK;
 }
 
+/* ResponseHead.readFramingFields's helpers (response-head.ts), on the offsets just scanned. */
+
+/* nameIs of head-fields.ts: every byte folded with 0x20, as there (names are tokens). */
+static int name_is(const uint8_t *buf, int32_t start, int32_t end, const char *lower, int32_t length) {
+  if (end - start != length) return 0;
+  for (int32_t i = 0; i < length; i++) {
+    if ((buf[start + i] | 0x20) != (uint8_t)lower[i]) return 0;
+  }
+  return 1;
+}
+#define NAME_IS(buf, start, end, lower) name_is(buf, start, end, lower, (int32_t)sizeof(lower) - 1)
+
+/* An HTAB in the OWS after a framing value (llhttp would not trim it: see tabAfter). */
+static int tab_after(const uint8_t *buf, int32_t value_end) {
+  for (int32_t p = value_end; buf[p] != CR; p++) {
+    if (buf[p] == HTAB) return 1;
+  }
+  return 0;
+}
+
+/* 1*DIGIT, at most 15 digits: its value; -1 when malformed. */
+static int64_t parse_length(const uint8_t *buf, int32_t start, int32_t end) {
+  if (end == start || end - start > 15) return -1;
+  int64_t n = 0;
+  for (int32_t p = start; p < end; p++) {
+    int d = buf[p] - '0';
+    if (d < 0 || d > 9) return -1;
+    n = n * 10 + d;
+  }
+  return n;
+}
+
+/* `timeout=N` in a Keep-Alive value, or -1 (keepAliveTimeout). */
+static int32_t keep_alive_timeout(const uint8_t *buf, int32_t start, int32_t end) {
+  for (int32_t p = start; p + 8 <= end; p++) {
+    if ((p == start || buf[p - 1] == ',' || buf[p - 1] == SP) && NAME_IS(buf, p, p + 8, "timeout=")) {
+      int32_t n = 0, q = p + 8;
+      const int32_t first = q;
+      while (q < end && buf[q] >= '0' && buf[q] <= '9' && q - first < 9) n = n * 10 + (buf[q++] - '0');
+      return q == first ? -1 : n;
+    }
+  }
+  return -1;
+}
+
+/* The HEAD_* codes of response-head.ts, and the framing block's flags (FRAMING_* below). */
+#define HEAD_OK 0
+#define HEAD_BAD_CONTENT_LENGTH 3
+#define HEAD_BAD_TRANSFER_ENCODING 4
+#define FLAG_CHUNKED 1
+#define FLAG_CLOSE 2
+#define FLAG_KEEP_ALIVE 4
+
+/*
+ * readFramingFields of response-head.ts over `count` scanned fields, its results into `out`:
+ * [1] 1 when answered (0: a Content-Length above 2^31 - 1, which io cannot carry: the caller
+ * reads the fields itself), [2] a HEAD_* code, [3] Content-Length or -1, [4] FLAG_* bits,
+ * [5] Keep-Alive's timeout or -1. out[0] is the response's HTTP minor version (0 or 1).
+ */
+static void read_framing(const uint8_t *buf, const int32_t *offsets, int32_t count, int32_t *out) {
+  int64_t content_length = -1;
+  int transfer_encoding = 0;
+  int32_t flags = 0, keep_alive = -1, code = HEAD_OK;
+  out[1] = 1;
+  for (int32_t i = 0; i < count && code == HEAD_OK; i++) {
+    const int32_t *o = offsets + 4 * i;
+    int32_t ns = o[0], ne = o[1], vs = o[2], ve = o[3];
+    int32_t length = ne - ns;
+    if (length == 14 && NAME_IS(buf, ns, ne, "content-length")) {
+      int64_t n = tab_after(buf, ve) ? -1 : parse_length(buf, vs, ve);
+      if (n < 0 || (content_length >= 0 && content_length != n)) code = HEAD_BAD_CONTENT_LENGTH;
+      else content_length = n;
+    } else if (length == 17 && NAME_IS(buf, ns, ne, "transfer-encoding")) {
+      if (transfer_encoding || tab_after(buf, ve) || !NAME_IS(buf, vs, ve, "chunked")) code = HEAD_BAD_TRANSFER_ENCODING;
+      transfer_encoding = 1;
+    } else if (length == 10 && NAME_IS(buf, ns, ne, "connection")) {
+      /* A comma-separated token list; only close and keep-alive matter (readConnection). */
+      int32_t p = vs;
+      while (p < ve) {
+        while (p < ve && (buf[p] == SP || buf[p] == HTAB || buf[p] == ',')) p++;
+        const int32_t t = p;
+        while (p < ve && buf[p] != ',' && buf[p] != SP && buf[p] != HTAB) p++;
+        if (p - t == 5 && NAME_IS(buf, t, p, "close")) flags |= FLAG_CLOSE;
+        else if (p - t == 10 && NAME_IS(buf, t, p, "keep-alive")) flags |= FLAG_KEEP_ALIVE;
+      }
+    } else if (length == 10 && NAME_IS(buf, ns, ne, "keep-alive")) {
+      keep_alive = keep_alive_timeout(buf, vs, ve);
+    }
+  }
+  if (code == HEAD_OK && transfer_encoding) {
+    if (content_length >= 0 || out[0] == 0) code = HEAD_BAD_TRANSFER_ENCODING;
+    else flags |= FLAG_CHUNKED;
+  }
+  if (content_length > INT32_MAX) out[1] = 0;
+  out[2] = code;
+  out[3] = (int32_t)(content_length > INT32_MAX ? -1 : content_length);
+  out[4] = flags;
+  out[5] = keep_alive;
+}
+
 napi_value scan_head_fields(napi_env env, napi_callback_info info) {
   (void)info;
   int32_t code = -1;
   size_t length = 0;
   const registry *r = registered();
   int32_t *io = r->io;
-  if (io != NULL) {
+  if (io != NULL && r->io_length >= IO_HEAD + FRAMING_SLOTS) {
     int32_t from = io[1], to = io[2], capacity = io[3];
+    int32_t *framing = io + r->io_length - FRAMING_SLOTS;
     const uint8_t *buf = registered_buffer(r, io[0], &length);
     if (buf != NULL && from >= 0 && from <= to && (size_t)to < length && buf[to] == CR
-        && capacity >= 0 && (size_t)capacity <= (r->io_length - IO_HEAD) / 4) {
+        && capacity >= 0 && (size_t)capacity <= (r->io_length - IO_HEAD - FRAMING_SLOTS) / 4) {
       code = scan(buf, length, from, to, capacity, io + IO_HEAD, &io[4]);
+      if (code == FIELDS_OK && (framing[0] == 0 || framing[0] == 1)) read_framing(buf, io + IO_HEAD, io[4], framing);
+      else framing[1] = 0;
     }
   }
   napi_value result;

@@ -9,7 +9,7 @@
  */
 import * as chars from './chars.js';
 import { nativeAddon } from '../gateway/native.js';
-import { NATIVE_IO, NATIVE_IO_FIELDS, NATIVE_IO_HEAD, nativeBufferIndex } from '../shared/native-buffers.js';
+import { NATIVE_IO, NATIVE_IO_FIELDS, NATIVE_IO_FRAMING, NATIVE_IO_HEAD, nativeBufferIndex } from '../shared/native-buffers.js';
 /** chars.ts's constants as this module's own consts: TurboFan folds those into the byte loops, where an imported binding is loaded again at every use (see chars.ts). */
 const { CR, LF, SP, HTAB, COLON, TOKEN, FIELD_VALUE } = chars;
 
@@ -49,13 +49,16 @@ export let lastScanWasNative = false;
 /**
  * Scans the field lines in buf[from, to), where `to` is the index of the CR of the empty line
  * that ends the head (so every line in the range ends with CRLF). Returns a FIELDS_* code.
+ * `responseMinor` (a response's HTTP minor version) asks the addon, when it scans, to read the
+ * response's framing fields too (response-head.ts takes them from NATIVE_IO_FRAMING).
  */
-export function scanFields(buf: Uint8Array, from: number, to: number, out: FieldList): number {
+export function scanFields(buf: Uint8Array, from: number, to: number, out: FieldList, responseMinor = -1): number {
   if (nativeScan !== null) {
     const id = nativeBufferIndex(buf);
     const io = NATIVE_IO!;
     if (id >= 0 && out.capacity <= NATIVE_IO_FIELDS) {
       io[0] = id; io[1] = from; io[2] = to; io[3] = out.capacity;
+      io[NATIVE_IO_FRAMING] = responseMinor;
       const code = nativeScan();
       if (code >= 0) {
         const count = io[4];

@@ -9,7 +9,8 @@
  * decode gzip or deflate codings, so forwarding them would corrupt the body), Transfer-Encoding
  * on an HTTP/1.0 response (RFC 9112 §6.1: faulty framing) are all refused.
  */
-import { FieldList, scanFields, nameIs, FIELDS_OK } from './head-fields.js';
+import { FieldList, scanFields, nameIs, FIELDS_OK, lastScanWasNative } from './head-fields.js';
+import { NATIVE_IO, NATIVE_IO_FRAMING } from '../shared/native-buffers.js';
 import * as chars from './chars.js';
 /** chars.ts's constants as this module's own consts: TurboFan folds those into the byte loops, where an imported binding is loaded again at every use (see chars.ts). */
 const { FIELD_VALUE, CR, LF, SP, HTAB } = chars;
@@ -88,9 +89,23 @@ export class ResponseHead {
     // The status line ends at the first CRLF; the head's own end counts when there are no fields.
     if (p === end) return HEAD_OK;
     if (buf[p] !== CR || buf[p + 1] !== LF) return HEAD_BAD_STATUS_LINE;
-    const scanned = scanFields(buf, p + 2, end, this.fields);
+    const scanned = scanFields(buf, p + 2, end, this.fields, this.versionMinor);
     if (scanned !== FIELDS_OK) { this.detail = scanned; return HEAD_BAD_FIELDS; }
+    // The addon read the framing fields as it scanned (native/src/head_fields.c, read_framing).
+    if (lastScanWasNative && NATIVE_IO![NATIVE_IO_FRAMING + 1] === 1) return this.takeNativeFraming(NATIVE_IO!);
     return this.readFramingFields(buf);
+  }
+
+  /** What the addon's read_framing wrote (native-buffers.ts, NATIVE_IO_FRAMING): readFramingFields' results and code. */
+  private takeNativeFraming(io: Int32Array): number {
+    const f = NATIVE_IO_FRAMING;
+    const flags = io[f + 4];
+    this.contentLength = io[f + 3];
+    this.chunked = (flags & 1) !== 0;
+    this.connectionClose = (flags & 2) !== 0;
+    this.connectionKeepAlive = (flags & 4) !== 0;
+    this.keepAliveTimeoutSec = io[f + 5];
+    return io[f + 2];
   }
 
   private readFramingFields(buf: Uint8Array): number {
