@@ -7,27 +7,16 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { Buffer } from 'node:buffer';
-import { randomBytes } from 'node:crypto';
 import {
   HeadEndFinder, HEAD_INCOMPLETE, HEAD_BAD_LINE_ENDING, HEAD_TOO_LARGE, HEAD_LINE_TOO_LONG,
   HEAD_BAD_FIELD_LINE_ENDING, HEAD_METHOD_TOO_LONG,
 } from '../../src/http1/head-end.js';
-import { registerNativeBuffer } from '../../src/shared/native-buffers.js';
-import { nativeAddon } from '../../src/gateway/native.js';
+import { mulberry32 } from '../conformance/random-routes.js';
+import { nativeSkip, registeredBuffer } from '../support/native-registered.js';
 
-const skip = nativeAddon() === null && 'native addon not built';
-const REGISTERED = randomBytes(16 * 1024);
-if (!skip) registerNativeBuffer(REGISTERED);
-
-function rng(seed: number): () => number {
-  let s = seed >>> 0;
-  return () => {
-    s = (s + 0x6d2b79f5) >>> 0;
-    let t = Math.imul(s ^ (s >>> 15), 1 | s);
-    t = (t + Math.imul(t ^ (t >>> 7), 61 | t)) ^ t;
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+const skip = nativeSkip;
+/** As a worker's read buffer. */
+const REGISTERED = registeredBuffer(16 * 1024);
 
 const state = (f: HeadEndFinder): [number, number] => {
   const fields = f as unknown as { scanned: number; lineStart: number };
@@ -54,7 +43,7 @@ function randomHead(r: () => number): Buffer {
 
 test('the addon finds head ends exactly as findJs does: 20,000 heads in random reads, answers and state', { skip }, () => {
   const seed = Date.now() % 100000;
-  const r = rng(seed);
+  const r = mulberry32(seed);
   const seen = new Map<number, number>();
   for (let i = 0; i < 20_000; i++) {
     const head = randomHead(r);

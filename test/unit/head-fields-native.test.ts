@@ -8,29 +8,17 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { Buffer } from 'node:buffer';
-import { randomBytes } from 'node:crypto';
 import {
   FieldList, scanFields, scanFieldsJs, lastScanWasNative,
   FIELDS_OK, FIELDS_BAD_LINE_ENDING, FIELDS_OBS_FOLD, FIELDS_BAD_NAME, FIELDS_BAD_VALUE, FIELDS_TOO_MANY,
 } from '../../src/http1/head-fields.js';
-import { nativeAddon } from '../../src/gateway/native.js';
+import { mulberry32 } from '../conformance/random-routes.js';
+import { nativeSkip, registeredBuffer } from '../support/native-registered.js';
 import { registerNativeBuffer } from '../../src/shared/native-buffers.js';
 
-const skip = nativeAddon() === null && 'native addon not built';
-/** A buffer as long-lived as a read buffer, its unused bytes random so no scan leans on them. */
-const REGISTERED = randomBytes(16 * 1024);
-if (!skip) registerNativeBuffer(REGISTERED);
-
-/** A fixed-seed generator: a failure prints its seed and repeats. */
-function rng(seed: number): () => number {
-  let s = seed >>> 0;
-  return () => {
-    s = (s + 0x6d2b79f5) >>> 0;
-    let t = Math.imul(s ^ (s >>> 15), 1 | s);
-    t = (t + Math.imul(t ^ (t >>> 7), 61 | t)) ^ t;
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+const skip = nativeSkip;
+/** As a worker's read buffer. */
+const REGISTERED = registeredBuffer(16 * 1024);
 
 const SENTINEL = 7777;
 interface Scanned { code: number; count: number; offsets: number[]; native: boolean }
@@ -92,7 +80,7 @@ function randomLines(r: () => number): Buffer {
 
 test('the addon scans 20,000 random heads exactly as scanFieldsJs does (codes, counts, offsets)', { skip }, () => {
   const seed = Date.now() % 100000;
-  const r = rng(seed);
+  const r = mulberry32(seed);
   const codes = new Map<number, number>();
   for (let i = 0; i < 20_000; i++) {
     const lines = randomLines(r);

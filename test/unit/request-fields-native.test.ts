@@ -9,29 +9,17 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { Buffer } from 'node:buffer';
-import { randomBytes } from 'node:crypto';
 import { Readable } from 'node:stream';
 import { writeRequestHead, writeFieldsNative, DECLINED } from '../../src/gateway/upstream/request-writer.js';
 import type { UpstreamRequest } from '../../src/gateway/upstream/upstream-types.js';
 import { HeadWriter } from '../../src/shared/head-writer.js';
-import { registerNativeBuffer } from '../../src/shared/native-buffers.js';
 import { OutpostError } from '../../src/shared/errors.js';
-import { nativeAddon } from '../../src/gateway/native.js';
+import { mulberry32 } from '../conformance/random-routes.js';
+import { nativeSkip, registeredBuffer } from '../support/native-registered.js';
 
-const skip = nativeAddon() === null && 'native addon not built';
-/** As the staging buffer: registered, its unused bytes random so no write leans on them. */
-const REGISTERED = randomBytes(256 * 1024);
-if (!skip) registerNativeBuffer(REGISTERED);
-
-function rng(seed: number): () => number {
-  let s = seed >>> 0;
-  return () => {
-    s = (s + 0x6d2b79f5) >>> 0;
-    let t = Math.imul(s ^ (s >>> 15), 1 | s);
-    t = (t + Math.imul(t ^ (t >>> 7), 61 | t)) ^ t;
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+const skip = nativeSkip;
+/** As the worker's staging buffer. */
+const REGISTERED = registeredBuffer(256 * 1024);
 
 type Written = { head: string; framing: number; length: number } | { error: string };
 
@@ -107,7 +95,7 @@ function randomRequest(r: () => number, plain: boolean): UpstreamRequest {
 
 test('the addon writes 20,000 plain request heads, byte for byte as the JavaScript writer', { skip }, () => {
   const seed = Date.now() % 100000;
-  const r = rng(seed);
+  const r = mulberry32(seed);
   const scratch = Buffer.alloc(64 * 1024);
   for (let i = 0; i < 20_000; i++) {
     const req = randomRequest(r, true);
@@ -123,7 +111,7 @@ test('the addon writes 20,000 plain request heads, byte for byte as the JavaScri
 
 test('20,000 random requests: the same head or the same coded error whichever writer answers', { skip }, () => {
   const seed = Date.now() % 100000;
-  const r = rng(seed);
+  const r = mulberry32(seed);
   const scratch = Buffer.alloc(64 * 1024);
   let errors = 0;
   let declined = 0;

@@ -8,26 +8,17 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { Buffer } from 'node:buffer';
-import { randomBytes } from 'node:crypto';
 import { ResponseHead, HEAD_OK, HEAD_BAD_CONTENT_LENGTH, HEAD_BAD_TRANSFER_ENCODING, HEAD_BAD_FIELDS } from '../../src/http1/response-head.js';
 import { lastScanWasNative } from '../../src/http1/head-fields.js';
-import { registerNativeBuffer, NATIVE_IO, NATIVE_IO_FRAMING } from '../../src/shared/native-buffers.js';
-import { nativeAddon } from '../../src/gateway/native.js';
+import { NATIVE_IO, NATIVE_IO_FRAMING } from '../../src/shared/native-buffers.js';
+import { mulberry32 } from '../conformance/random-routes.js';
+import { nativeSkip, registeredBuffer } from '../support/native-registered.js';
 
-const skip = nativeAddon() === null && 'native addon not built';
-const REGISTERED = randomBytes(16 * 1024);
+const skip = nativeSkip;
+/** As a worker's read buffer; PLAIN is not registered, so JavaScript reads heads there. */
+const REGISTERED = registeredBuffer(16 * 1024);
 const PLAIN = Buffer.alloc(16 * 1024);
-if (!skip) registerNativeBuffer(REGISTERED);
 
-function rng(seed: number): () => number {
-  let s = seed >>> 0;
-  return () => {
-    s = (s + 0x6d2b79f5) >>> 0;
-    let t = Math.imul(s ^ (s >>> 15), 1 | s);
-    t = (t + Math.imul(t ^ (t >>> 7), 61 | t)) ^ t;
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 const pick = <T>(r: () => number, list: readonly T[]): T => list[Math.floor(r() * list.length)];
 
 const FIELDS: ReadonlyArray<readonly [string, readonly string[]]> = [
@@ -67,7 +58,7 @@ function parsed(buf: Buffer, at: number, text: string): Record<string, unknown> 
 
 test('20,000 random response heads: the same framing whether the addon or JavaScript reads it', { skip }, () => {
   const seed = Date.now() % 100000;
-  const r = rng(seed);
+  const r = mulberry32(seed);
   const codes = new Map<number, number>();
   let framedNatively = 0;
   for (let i = 0; i < 20_000; i++) {
