@@ -27,6 +27,14 @@ describe('proxying', () => {
         const timer = setInterval(() => { res.write(`part${n}\n`); if (++n === 5) { clearInterval(timer); res.end(); } }, 5);
         return;
       }
+      if (url.startsWith('/keep-alive-first')) {
+        // close or keep-alive, then a comma: the list scan once stopped on that comma for good.
+        res.setHeader('connection', 'Keep-Alive, x-d, close');
+        res.setHeader('x-d', 'drop-d');
+        res.setHeader('x-e', 'keep-e');
+        res.end('ok');
+        return;
+      }
       if (url.startsWith('/two-connections')) {
         // Two Connection fields, mixed case: every header either names is hop-by-hop.
         res.setHeader('connection', ['x-a, Keep-Alive', 'X-B']);
@@ -157,6 +165,18 @@ describe('proxying', () => {
     assert.ok(head.includes('\r\nx-c: keep-c'), head);
     assert.ok(!head.includes('keep-alive'), head);
     assert.ok(res.endsWith('\r\n\r\nok'), res);
+  });
+
+  test('a backend Connection list that starts with keep-alive: answered, the header it names dropped', async () => {
+    const { text: res } = await rawRequest(gw.port, 'GET /special/keep-alive-first HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n', 5_000);
+    assert.match(res, /^HTTP\/1\.1 200 OK\r\n/);
+    const head = res.slice(0, res.indexOf('\r\n\r\n')).toLowerCase();
+    assert.ok(!head.includes('x-d:'), head);
+    assert.ok(head.includes('\r\nx-e: keep-e'), head);
+    assert.ok(res.endsWith('\r\n\r\nok'), res);
+    // The worker is still serving.
+    const again = await rawRequest(gw.port, 'GET /special/keep-alive-first HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n', 5_000);
+    assert.match(again.text, /^HTTP\/1\.1 200 OK\r\n/);
   });
 
   test('request bodies: small, chunked, and Expect: 100-continue', async () => {

@@ -49,7 +49,9 @@ export function connectionTokens(value: string): Set<string> | null {
 export function connectionTokensOf(value: Buffer, start = 0, end = value.length): Set<string> | null {
   let p = start;
   while (p < end) {
-    while (p < end && isListSeparator(value[p])) p++;
+    // Past the comma that ended the last member too: stopping on it left p there for good, and
+    // `Connection: keep-alive, x` from a backend spun its worker forever.
+    while (p < end && (isListSeparator(value[p]) || value[p] === 0x2c)) p++;
     const t = p;
     while (p < end && value[p] !== 0x2c) p++;
     let e = p;
