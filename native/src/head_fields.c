@@ -30,7 +30,8 @@
 
 /* io[0..4]: buffer index, from, to, capacity, count written back; offsets from io[IO_HEAD]. */
 #define IO_HEAD 5
-/* The last FRAMING_SLOTS of io: a response's framing, read after its fields when io[..][0] asks. */
+/* After the offsets (room for as many fields as codes): a response's framing in FRAMING_SLOTS
+ * numbers, read after its fields when the first asks, then one code per field (classify). */
 #define FRAMING_SLOTS 6
 
 /* The FIELDS_* codes of head-fields.ts. */
@@ -209,6 +210,71 @@ static void read_framing(const uint8_t *buf, const int32_t *offsets, int32_t cou
   out[5] = keep_alive;
 }
 
+/* bytesAre of hop-by-hop.ts: letters fold to lower case, nothing else does. */
+static int bytes_are(const uint8_t *buf, int32_t at, const char *lower, int32_t length) {
+  for (int32_t i = 0; i < length; i++) {
+    uint8_t want = (uint8_t)lower[i], got = buf[at + i];
+    if (got != want && !(want >= 'a' && want <= 'z' && got == want - 0x20)) return 0;
+  }
+  return 1;
+}
+#define BYTES_ARE(buf, at, lower) bytes_are(buf, at, lower, (int32_t)sizeof(lower) - 1)
+
+/* isHopByHopName of hop-by-hop.ts. */
+static int hop_by_hop_name(const uint8_t *buf, int32_t start, int32_t end) {
+  int32_t length = end - start;
+  if (length >= 6 && BYTES_ARE(buf, start, "proxy-")) return 1;
+  switch (length) {
+    case 2: return BYTES_ARE(buf, start, "te");
+    case 7: return BYTES_ARE(buf, start, "trailer") || BYTES_ARE(buf, start, "upgrade");
+    case 10: return BYTES_ARE(buf, start, "connection") || BYTES_ARE(buf, start, "keep-alive");
+    case 17: return BYTES_ARE(buf, start, "transfer-encoding");
+    default: return 0;
+  }
+}
+
+/* connectionTokensOf of hop-by-hop.ts would decode the value: a member other than close or keep-alive. */
+static int names_others(const uint8_t *buf, int32_t p, int32_t end) {
+  while (p < end) {
+    while (p < end && (buf[p] == SP || buf[p] == HTAB || buf[p] == ',')) p++;
+    const int32_t t = p;
+    while (p < end && buf[p] != ',') p++;
+    int32_t e = p;
+    while (e > t && (buf[e - 1] == SP || buf[e - 1] == HTAB)) e--;
+    const int32_t length = e - t;
+    if (length == 0) continue;
+    if (!(length == 5 && BYTES_ARE(buf, t, "close")) && !(length == 10 && BYTES_ARE(buf, t, "keep-alive"))) return 1;
+  }
+  return 0;
+}
+
+/*
+ * What the proxy exchange does with each of a response's fields (collectHeaders in
+ * proxy-exchange.ts), into codes[i]: FIELD_* below. FLAG_NAMES_OTHERS in the framing flags when a
+ * Connection field names other fields (then the exchange reads the fields itself).
+ */
+#define FIELD_KEEP 0
+#define FIELD_REQUEST_ID 1
+#define FIELD_CONTENT_LENGTH 2
+#define FIELD_DATE 3
+#define FIELD_HOP_BY_HOP 4
+#define FLAG_NAMES_OTHERS 8
+static int32_t classify(const uint8_t *buf, const int32_t *offsets, int32_t count, int32_t *codes) {
+  int32_t flags = 0;
+  for (int32_t i = 0; i < count; i++) {
+    const int32_t *o = offsets + 4 * i;
+    int32_t ns = o[0], ne = o[1], length = ne - ns;
+    int32_t code = FIELD_KEEP;
+    if (length == 12 && NAME_IS(buf, ns, ne, "x-request-id")) code = FIELD_REQUEST_ID;
+    else if (length == 14 && NAME_IS(buf, ns, ne, "content-length")) code = FIELD_CONTENT_LENGTH;
+    else if (length == 4 && NAME_IS(buf, ns, ne, "date")) code = FIELD_DATE;
+    else if (hop_by_hop_name(buf, ns, ne)) code = FIELD_HOP_BY_HOP;
+    if (length == 10 && NAME_IS(buf, ns, ne, "connection") && names_others(buf, o[2], o[3])) flags |= FLAG_NAMES_OTHERS;
+    codes[i] = code;
+  }
+  return flags;
+}
+
 napi_value scan_head_fields(napi_env env, napi_callback_info info) {
   (void)info;
   int32_t code = -1;
@@ -217,13 +283,19 @@ napi_value scan_head_fields(napi_env env, napi_callback_info info) {
   int32_t *io = r->io;
   if (io != NULL && r->io_length >= IO_HEAD + FRAMING_SLOTS) {
     int32_t from = io[1], to = io[2], capacity = io[3];
-    int32_t *framing = io + r->io_length - FRAMING_SLOTS;
+    /* io: IO_HEAD numbers, 4 offsets per field, the framing block, a code per field. */
+    const size_t fields = (r->io_length - IO_HEAD - FRAMING_SLOTS) / 5;
+    int32_t *framing = io + IO_HEAD + 4 * fields;
     const uint8_t *buf = registered_buffer(r, io[0], &length);
     if (buf != NULL && from >= 0 && from <= to && (size_t)to < length && buf[to] == CR
-        && capacity >= 0 && (size_t)capacity <= (r->io_length - IO_HEAD - FRAMING_SLOTS) / 4) {
+        && capacity >= 0 && (size_t)capacity <= fields) {
       code = scan(buf, length, from, to, capacity, io + IO_HEAD, &io[4]);
-      if (code == FIELDS_OK && (framing[0] == 0 || framing[0] == 1)) read_framing(buf, io + IO_HEAD, io[4], framing);
-      else framing[1] = 0;
+      if (code == FIELDS_OK && (framing[0] == 0 || framing[0] == 1)) {
+        read_framing(buf, io + IO_HEAD, io[4], framing);
+        framing[4] |= classify(buf, io + IO_HEAD, io[4], framing + FRAMING_SLOTS);
+      } else {
+        framing[1] = 0;
+      }
     }
   }
   napi_value result;

@@ -10,7 +10,7 @@
  * on an HTTP/1.0 response (RFC 9112 §6.1: faulty framing) are all refused.
  */
 import { FieldList, scanFields, nameIs, FIELDS_OK, lastScanWasNative } from './head-fields.js';
-import { NATIVE_IO, NATIVE_IO_FRAMING } from '../shared/native-buffers.js';
+import { NATIVE_IO, NATIVE_IO_CODES, NATIVE_IO_FRAMING } from '../shared/native-buffers.js';
 import * as chars from './chars.js';
 /** chars.ts's constants as this module's own consts: TurboFan folds those into the byte loops, where an imported binding is loaded again at every use (see chars.ts). */
 const { FIELD_VALUE, CR, LF, SP, HTAB } = chars;
@@ -43,8 +43,18 @@ export class ResponseHead {
   /** The head's bytes in the buffer it was parsed from: [start, end) up to the CR of the empty line. */
   start = 0;
   end = 0;
+  /**
+   * What the proxy exchange does with each field (FIELD_* of gateway/upstream/response-field-codes.ts), as
+   * the addon classified them while it scanned; null when it did not, or when a Connection field
+   * names other fields (then the exchange reads the fields itself).
+   */
+  fieldCodes: Uint8Array | null = null;
+  private readonly codes: Uint8Array;
 
-  constructor(maxFields: number) { this.fields = new FieldList(maxFields); }
+  constructor(maxFields: number) {
+    this.fields = new FieldList(maxFields);
+    this.codes = new Uint8Array(maxFields);
+  }
 
   private reset(): void {
     this.statusCode = 0;
@@ -56,6 +66,7 @@ export class ResponseHead {
     this.keepAliveTimeoutSec = -1;
     this.detail = 0;
     this.fields.count = 0;
+    this.fieldCodes = null;
   }
 
   /**
@@ -105,6 +116,11 @@ export class ResponseHead {
     this.connectionClose = (flags & 2) !== 0;
     this.connectionKeepAlive = (flags & 4) !== 0;
     this.keepAliveTimeoutSec = io[f + 5];
+    if ((flags & 8) === 0) {
+      const codes = this.codes;
+      for (let i = 0, n = this.fields.count; i < n; i++) codes[i] = io[NATIVE_IO_CODES + i];
+      this.fieldCodes = codes;
+    }
     return io[f + 2];
   }
 

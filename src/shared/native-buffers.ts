@@ -17,15 +17,18 @@ export const NATIVE_IO_FIELDS = 1024;
 /** io[0..4] are arguments and results (the head-end finder also takes its two limits in io[5] and io[6]); a scan's field offsets follow. One call at a time uses them: each reads its results back before the next. */
 export const NATIVE_IO_HEAD = 5;
 /**
- * The last six numbers: a response's framing, read by the addon right after its fields when the
- * first holds the response's HTTP minor version (0 or 1; -1 asks for nothing): [1] 1 when
- * answered, [2] a HEAD_* code, [3] Content-Length or -1, [4] bits chunked 1, close 2,
- * keep-alive 4, [5] Keep-Alive's timeout or -1 (response-head.ts, native/src/head_fields.c).
+ * After the offsets, six numbers: a response's framing, read by the addon right after its fields
+ * when the first holds the response's HTTP minor version (0 or 1; -1 asks for nothing): [1] 1
+ * when answered, [2] a HEAD_* code, [3] Content-Length or -1, [4] bits chunked 1, close 2,
+ * keep-alive 4, a Connection field naming other fields 8, [5] Keep-Alive's timeout or -1; then
+ * one code per field for the proxy exchange (response-field-codes.ts: FIELD_*;
+ * native/src/head_fields.c, classify).
  */
 const NATIVE_IO_FRAMING_SLOTS = 6;
 export const NATIVE_IO_FRAMING = NATIVE_IO_HEAD + 4 * NATIVE_IO_FIELDS;
+export const NATIVE_IO_CODES = NATIVE_IO_FRAMING + NATIVE_IO_FRAMING_SLOTS;
 /** Null without the addon. */
-export const NATIVE_IO: Int32Array | null = addon === null ? null : new Int32Array(NATIVE_IO_FRAMING + NATIVE_IO_FRAMING_SLOTS);
+export const NATIVE_IO: Int32Array | null = addon === null ? null : new Int32Array(NATIVE_IO_CODES + NATIVE_IO_FIELDS);
 
 const registered: Buffer[] = [];
 /** The registered buffers by index, compared by identity on every call (no array walk). */

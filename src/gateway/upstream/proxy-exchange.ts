@@ -16,10 +16,14 @@ import type { UpstreamHandler, UpstreamRequest } from './upstream-types.js';
 import type { UpstreamPool } from './upstream-pool.js';
 import type { ClientResponse as HttpResponse } from '../../http1/server/client-response.js';
 import type { ErrorCode } from '../../shared/errors.js';
-import { mayNeedResponseInspection } from './hop-by-hop.js';
 import type { ResponseHeaders } from './response-headers.js';
 import { backendErrorCode } from './backend-errors.js';
 import { writeError } from '../worker/respond.js';
+import * as fieldCodes from './response-field-codes.js';
+/** As this module's own consts, folded into the loop (an imported binding is loaded at every use: see http1/chars.ts). */
+const { FIELD_KEEP, FIELD_CONTENT_LENGTH, responseFieldCodes } = fieldCodes;
+/** Codes of a head the addon did not classify (the worker is one thread: reused). */
+let scratchCodes = new Uint8Array(64);
 
 export interface ExchangeOwner {
   /** True while the worker drains: responses then carry `Connection: close`. */
@@ -230,27 +234,16 @@ export class ProxyExchange implements UpstreamHandler {
   /** The backend's fields the client gets, into outHeaders: the rest is checked in place, never copied. */
   private collectHeaders(headers: ResponseHeaders): void {
     const count = headers.count;
-    let dropped: Set<string> | null = null;
-    for (let i = 0; i < count; i++) {
-      if (headers.nameLength(i) !== 10 || !headers.nameIs(i, 'connection')) continue;
-      // Every Connection field counts (a backend may send several).
-      const named = headers.connectionTokens(i);
-      if (named !== null) { if (dropped === null) dropped = named; else for (const t of named) dropped.add(t); }
+    // Classified by the addon as it scanned the head (ResponseHead.fieldCodes), or here by the same rules.
+    let codes = headers.codes;
+    if (codes === null) {
+      if (scratchCodes.length < count) scratchCodes = new Uint8Array(count);
+      responseFieldCodes(headers, (codes = scratchCodes));
     }
     for (let i = 0; i < count; i++) {
-      const length = headers.nameLength(i);
-      // The gateway's correlation id replaces the backend's (the server writes it on the head).
-      if (length === 12 && headers.nameIs(i, 'x-request-id')) continue;
-      if (dropped === null && !mayNeedResponseInspection(length, headers.nameFirstLower(i))) { this.keep(headers, i); continue; }
-      // The two common ones are compared as bytes: no string per response for them.
-      if (length === 14 && headers.nameIs(i, 'content-length')) { this.total = headers.valueDecimal(i); continue; }
-      // The server writes its own Date; a second one would be a duplicate header.
-      if (length === 4 && headers.nameIs(i, 'date')) continue;
-      // Hop-by-hop names compared as bytes too (Connection and Keep-Alive come with most answers);
-      // a lower-cased string only when the Connection field named others to drop.
-      if (headers.isHopByHop(i)) continue;
-      if (dropped !== null && dropped.has(headers.lowerName(i))) continue;
-      this.keep(headers, i);
+      const code = codes[i];
+      if (code === FIELD_KEEP) this.keep(headers, i);
+      else if (code === FIELD_CONTENT_LENGTH) this.total = headers.valueDecimal(i);
     }
   }
 

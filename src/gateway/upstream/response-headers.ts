@@ -24,12 +24,15 @@ export class ResponseHeaders {
   private source: Buffer = Buffer.alloc(0);
   private fields: FieldList | null = null;
   count = 0;
+  /** What the proxy exchange does with each field, when the addon classified them (ResponseHead.fieldCodes), else null. */
+  codes: Uint8Array | null = null;
 
-  /** Points at a new head: `fields` index `source`. */
-  reset(source: Buffer, fields: FieldList): void {
+  /** Points at a new head: `fields` index `source`; `codes` as ResponseHead.fieldCodes. */
+  reset(source: Buffer, fields: FieldList, codes: Uint8Array | null = null): void {
     this.source = source;
     this.fields = fields;
     this.count = fields.count;
+    this.codes = codes;
   }
 
   nameLength(i: number): number { return this.fields!.nameEnd(i) - this.fields!.nameStart(i); }

@@ -243,7 +243,7 @@ export class UpstreamConnection implements ResponseSink {
     const f = head.fields;
     // Ranges of the head, valid during onHeaders; what the exchange keeps it copies out as strings.
     const headers = RESPONSE_HEADERS;
-    headers.reset(parsed, f);
+    headers.reset(parsed, f, head.fieldCodes);
     if (head.keepAliveTimeoutSec >= 0) {
       // Close a second before the backend would: its idle close racing our next request is the failure to avoid.
       this.keepAliveMs = Math.min(this.keepAliveMs, head.keepAliveTimeoutSec * 1000 - 1000);
