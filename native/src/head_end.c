@@ -16,6 +16,7 @@
  *   proxied GET, bench:instructions); here sixteen bytes a step go by until a CR or LF.
  */
 #include "addon.h"
+#include "http_tables.h"
 #if defined(__SSE2__)
 #include <emmintrin.h>
 #endif
@@ -28,9 +29,6 @@
 #define HEAD_LINE_TOO_LONG (-4)
 #define HEAD_BAD_FIELD_LINE_ENDING (-5)
 #define HEAD_METHOD_TOO_LONG (-6)
-
-#define CR 0x0d
-#define LF 0x0a
 
 /* 414 is for a long request-target; a line whose method never ends is just malformed. As
  * head-end.ts's lineTooLong: the first SP from `start` anywhere in the buffer, before `end`. */

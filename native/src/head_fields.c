@@ -9,10 +9,12 @@
  *   io[4] = the field count (or -1 where scanFields leaves the list's count alone) and from io[5]
  *   four offsets per field: name start, name end, value start, value end without trailing OWS.
  *
- *   When the framing block (io's last FRAMING_SLOTS numbers) holds a response's HTTP minor
- *   version (0 or 1) in its first, a successful scan goes on as ResponseHead.readFramingFields
- *   (Content-Length, Transfer-Encoding, Connection, Keep-Alive) and writes its results there
- *   (read_framing below); otherwise its second is 0 (not answered).
+ *   When the framing block (FRAMING_SLOTS numbers after the offsets) holds a response's HTTP
+ *   minor version (0 or 1) in its first, a successful scan goes on over the same fields as
+ *   ResponseHead.readFramingFields (Content-Length, Transfer-Encoding, Connection, Keep-Alive)
+ *   and as responseFieldCodes (what the proxy exchange does with each field), writing the first's
+ *   results into the block and a code per field after it (read_response_fields below);
+ *   otherwise the block's second is 0 (not answered).
  *
  *   -1 (nothing answered: the caller scans in JavaScript) when an argument is out of range: no
  *   such buffer, a range outside it, io[2] not a CR, more fields than io has room for. Every
@@ -31,7 +33,7 @@
 /* io[0..4]: buffer index, from, to, capacity, count written back; offsets from io[IO_HEAD]. */
 #define IO_HEAD 5
 /* After the offsets (room for as many fields as codes): a response's framing in FRAMING_SLOTS
- * numbers, read after its fields when the first asks, then one code per field (classify). */
+ * numbers, read after its fields when the first asks, then one code per field. */
 #define FRAMING_SLOTS 6
 
 /* The FIELDS_* codes of head-fields.ts. */
@@ -41,11 +43,6 @@
 #define FIELDS_BAD_NAME 3
 #define FIELDS_BAD_VALUE 4
 #define FIELDS_TOO_MANY 5
-
-#define CR 0x0d
-#define LF 0x0a
-#define SP 0x20
-#define HTAB 0x09
 
 /*
  * The first index from p whose byte is not field-content: where a value ends (on its CR at the
@@ -110,7 +107,7 @@ static int32_t scan(const uint8_t *buf, size_t length, int32_t from, int32_t to,
   return FIELDS_OK;
 }
 
-/* ResponseHead.readFramingFields's helpers (response-head.ts), on the offsets just scanned. */
+/* The helpers of read_response_fields below (response-head.ts, hop-by-hop.ts), on the offsets just scanned. */
 
 /* nameIs of head-fields.ts: every byte folded with 0x20, as there (names are tokens). */
 static int name_is(const uint8_t *buf, int32_t start, int32_t end, const char *lower, int32_t length) {
@@ -155,61 +152,6 @@ static int32_t keep_alive_timeout(const uint8_t *buf, int32_t start, int32_t end
   return -1;
 }
 
-/* The HEAD_* codes of response-head.ts, and the framing block's flags (FRAMING_* below). */
-#define HEAD_OK 0
-#define HEAD_BAD_CONTENT_LENGTH 3
-#define HEAD_BAD_TRANSFER_ENCODING 4
-#define FLAG_CHUNKED 1
-#define FLAG_CLOSE 2
-#define FLAG_KEEP_ALIVE 4
-
-/*
- * readFramingFields of response-head.ts over `count` scanned fields, its results into `out`:
- * [1] 1 when answered (0: a Content-Length above 2^31 - 1, which io cannot carry: the caller
- * reads the fields itself), [2] a HEAD_* code, [3] Content-Length or -1, [4] FLAG_* bits,
- * [5] Keep-Alive's timeout or -1. out[0] is the response's HTTP minor version (0 or 1).
- */
-static void read_framing(const uint8_t *buf, const int32_t *offsets, int32_t count, int32_t *out) {
-  int64_t content_length = -1;
-  int transfer_encoding = 0;
-  int32_t flags = 0, keep_alive = -1, code = HEAD_OK;
-  out[1] = 1;
-  for (int32_t i = 0; i < count && code == HEAD_OK; i++) {
-    const int32_t *o = offsets + 4 * i;
-    int32_t ns = o[0], ne = o[1], vs = o[2], ve = o[3];
-    int32_t length = ne - ns;
-    if (length == 14 && NAME_IS(buf, ns, ne, "content-length")) {
-      int64_t n = tab_after(buf, ve) ? -1 : parse_length(buf, vs, ve);
-      if (n < 0 || (content_length >= 0 && content_length != n)) code = HEAD_BAD_CONTENT_LENGTH;
-      else content_length = n;
-    } else if (length == 17 && NAME_IS(buf, ns, ne, "transfer-encoding")) {
-      if (transfer_encoding || tab_after(buf, ve) || !NAME_IS(buf, vs, ve, "chunked")) code = HEAD_BAD_TRANSFER_ENCODING;
-      transfer_encoding = 1;
-    } else if (length == 10 && NAME_IS(buf, ns, ne, "connection")) {
-      /* A comma-separated token list; only close and keep-alive matter (readConnection). */
-      int32_t p = vs;
-      while (p < ve) {
-        while (p < ve && (buf[p] == SP || buf[p] == HTAB || buf[p] == ',')) p++;
-        const int32_t t = p;
-        while (p < ve && buf[p] != ',' && buf[p] != SP && buf[p] != HTAB) p++;
-        if (p - t == 5 && NAME_IS(buf, t, p, "close")) flags |= FLAG_CLOSE;
-        else if (p - t == 10 && NAME_IS(buf, t, p, "keep-alive")) flags |= FLAG_KEEP_ALIVE;
-      }
-    } else if (length == 10 && NAME_IS(buf, ns, ne, "keep-alive")) {
-      keep_alive = keep_alive_timeout(buf, vs, ve);
-    }
-  }
-  if (code == HEAD_OK && transfer_encoding) {
-    if (content_length >= 0 || out[0] == 0) code = HEAD_BAD_TRANSFER_ENCODING;
-    else flags |= FLAG_CHUNKED;
-  }
-  if (content_length > INT32_MAX) out[1] = 0;
-  out[2] = code;
-  out[3] = (int32_t)(content_length > INT32_MAX ? -1 : content_length);
-  out[4] = flags;
-  out[5] = keep_alive;
-}
-
 /* bytesAre of hop-by-hop.ts: letters fold to lower case, nothing else does. */
 static int bytes_are(const uint8_t *buf, int32_t at, const char *lower, int32_t length) {
   for (int32_t i = 0; i < length; i++) {
@@ -248,31 +190,82 @@ static int names_others(const uint8_t *buf, int32_t p, int32_t end) {
   return 0;
 }
 
-/*
- * What the proxy exchange does with each of a response's fields (collectHeaders in
- * proxy-exchange.ts), into codes[i]: FIELD_* below. FLAG_NAMES_OTHERS in the framing flags when a
- * Connection field names other fields (then the exchange reads the fields itself).
- */
+/* The HEAD_* codes of response-head.ts; the framing block's flags; the field codes of
+ * response-field-codes.ts (FIELD_*). */
+#define HEAD_OK 0
+#define HEAD_BAD_CONTENT_LENGTH 3
+#define HEAD_BAD_TRANSFER_ENCODING 4
+#define FLAG_CHUNKED 1
+#define FLAG_CLOSE 2
+#define FLAG_KEEP_ALIVE 4
+#define FLAG_NAMES_OTHERS 8
 #define FIELD_KEEP 0
 #define FIELD_REQUEST_ID 1
 #define FIELD_CONTENT_LENGTH 2
 #define FIELD_DATE 3
 #define FIELD_HOP_BY_HOP 4
-#define FLAG_NAMES_OTHERS 8
-static int32_t classify(const uint8_t *buf, const int32_t *offsets, int32_t count, int32_t *codes) {
-  int32_t flags = 0;
-  for (int32_t i = 0; i < count; i++) {
+
+/*
+ * One pass over a response's `count` scanned fields: readFramingFields of response-head.ts,
+ * its results into `out` ([1] 1 when answered, 0 for a Content-Length above 2^31 - 1, which io
+ * cannot carry: the caller reads the fields itself; [2] a HEAD_* code; [3] Content-Length or -1;
+ * [4] FLAG_* bits; [5] Keep-Alive's timeout or -1; out[0] is the response's HTTP minor version),
+ * and responseFieldCodes' code of each field into codes[i], with FLAG_NAMES_OTHERS when a
+ * Connection field names other fields (then the exchange reads the fields itself). Stops at the
+ * first framing error, after which nothing reads the codes.
+ */
+static void read_response_fields(const uint8_t *buf, const int32_t *offsets, int32_t count, int32_t *out, int32_t *codes) {
+  int64_t content_length = -1;
+  int transfer_encoding = 0;
+  int32_t flags = 0, keep_alive = -1, code = HEAD_OK;
+  out[1] = 1;
+  for (int32_t i = 0; i < count && code == HEAD_OK; i++) {
     const int32_t *o = offsets + 4 * i;
-    int32_t ns = o[0], ne = o[1], length = ne - ns;
-    int32_t code = FIELD_KEEP;
-    if (length == 12 && NAME_IS(buf, ns, ne, "x-request-id")) code = FIELD_REQUEST_ID;
-    else if (length == 14 && NAME_IS(buf, ns, ne, "content-length")) code = FIELD_CONTENT_LENGTH;
-    else if (length == 4 && NAME_IS(buf, ns, ne, "date")) code = FIELD_DATE;
-    else if (hop_by_hop_name(buf, ns, ne)) code = FIELD_HOP_BY_HOP;
-    if (length == 10 && NAME_IS(buf, ns, ne, "connection") && names_others(buf, o[2], o[3])) flags |= FLAG_NAMES_OTHERS;
-    codes[i] = code;
+    int32_t ns = o[0], ne = o[1], vs = o[2], ve = o[3];
+    int32_t length = ne - ns;
+    int32_t field = FIELD_KEEP;
+    if (length == 14 && NAME_IS(buf, ns, ne, "content-length")) {
+      field = FIELD_CONTENT_LENGTH;
+      int64_t n = tab_after(buf, ve) ? -1 : parse_length(buf, vs, ve);
+      if (n < 0 || (content_length >= 0 && content_length != n)) code = HEAD_BAD_CONTENT_LENGTH;
+      else content_length = n;
+    } else if (length == 17 && NAME_IS(buf, ns, ne, "transfer-encoding")) {
+      field = FIELD_HOP_BY_HOP;
+      if (transfer_encoding || tab_after(buf, ve) || !NAME_IS(buf, vs, ve, "chunked")) code = HEAD_BAD_TRANSFER_ENCODING;
+      transfer_encoding = 1;
+    } else if (length == 10 && NAME_IS(buf, ns, ne, "connection")) {
+      field = FIELD_HOP_BY_HOP;
+      /* A comma-separated token list; only close and keep-alive matter (readConnection). */
+      int32_t p = vs;
+      while (p < ve) {
+        while (p < ve && (buf[p] == SP || buf[p] == HTAB || buf[p] == ',')) p++;
+        const int32_t t = p;
+        while (p < ve && buf[p] != ',' && buf[p] != SP && buf[p] != HTAB) p++;
+        if (p - t == 5 && NAME_IS(buf, t, p, "close")) flags |= FLAG_CLOSE;
+        else if (p - t == 10 && NAME_IS(buf, t, p, "keep-alive")) flags |= FLAG_KEEP_ALIVE;
+      }
+      if (names_others(buf, vs, ve)) flags |= FLAG_NAMES_OTHERS;
+    } else if (length == 10 && NAME_IS(buf, ns, ne, "keep-alive")) {
+      field = FIELD_HOP_BY_HOP;
+      keep_alive = keep_alive_timeout(buf, vs, ve);
+    } else if (length == 12 && NAME_IS(buf, ns, ne, "x-request-id")) {
+      field = FIELD_REQUEST_ID;
+    } else if (length == 4 && NAME_IS(buf, ns, ne, "date")) {
+      field = FIELD_DATE;
+    } else if (hop_by_hop_name(buf, ns, ne)) {
+      field = FIELD_HOP_BY_HOP;
+    }
+    codes[i] = field;
   }
-  return flags;
+  if (code == HEAD_OK && transfer_encoding) {
+    if (content_length >= 0 || out[0] == 0) code = HEAD_BAD_TRANSFER_ENCODING;
+    else flags |= FLAG_CHUNKED;
+  }
+  if (content_length > INT32_MAX) out[1] = 0;
+  out[2] = code;
+  out[3] = (int32_t)(content_length > INT32_MAX ? -1 : content_length);
+  out[4] = flags;
+  out[5] = keep_alive;
 }
 
 napi_value scan_head_fields(napi_env env, napi_callback_info info) {
@@ -291,8 +284,7 @@ napi_value scan_head_fields(napi_env env, napi_callback_info info) {
         && capacity >= 0 && (size_t)capacity <= fields) {
       code = scan(buf, length, from, to, capacity, io + IO_HEAD, &io[4]);
       if (code == FIELDS_OK && (framing[0] == 0 || framing[0] == 1)) {
-        read_framing(buf, io + IO_HEAD, io[4], framing);
-        framing[4] |= classify(buf, io + IO_HEAD, io[4], framing + FRAMING_SLOTS);
+        read_response_fields(buf, io + IO_HEAD, io[4], framing, framing + FRAMING_SLOTS);
       } else {
         framing[1] = 0;
       }

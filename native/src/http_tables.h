@@ -1,7 +1,12 @@
-/* Byte classes of RFC 9110/9112 as 256-entry tables, the same as src/http1/chars.ts's. */
+/* Byte classes of RFC 9110/9112 as 256-entry tables, and the bytes of line endings and OWS: src/http1/chars.ts's. */
 #ifndef OUTPOST_NATIVE_HTTP_TABLES_H
 #define OUTPOST_NATIVE_HTTP_TABLES_H
 #include <stdint.h>
+
+#define CR 0x0d
+#define LF 0x0a
+#define SP 0x20
+#define HTAB 0x09
 
 /* tchar (RFC 9110 §5.6.2): chars.ts's TOKEN. */
 static const uint8_t TOKEN[256] = {

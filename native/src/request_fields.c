@@ -20,7 +20,7 @@
  *   loop over charCodeAt, ~8,900 instructions for a plain proxied GET's head (callgrind,
  *   bench:instructions: writeRequestHead, copyChecked, checked, text). Here each string is
  *   copied out of V8 once (as UTF-16, so a character above U+00FF is seen, not cut to its low
- *   byte) and checked in a loop the compiler vectorises.
+ *   byte) and checked as it is narrowed to bytes, values and the path eight units a step.
  */
 #include "addon.h"
 #include "http_tables.h"

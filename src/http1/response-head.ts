@@ -102,12 +102,12 @@ export class ResponseHead {
     if (buf[p] !== CR || buf[p + 1] !== LF) return HEAD_BAD_STATUS_LINE;
     const scanned = scanFields(buf, p + 2, end, this.fields, this.versionMinor);
     if (scanned !== FIELDS_OK) { this.detail = scanned; return HEAD_BAD_FIELDS; }
-    // The addon read the framing fields as it scanned (native/src/head_fields.c, read_framing).
+    // The addon read the framing fields as it scanned (native/src/head_fields.c, read_response_fields).
     if (lastScanWasNative && NATIVE_IO![NATIVE_IO_FRAMING + 1] === 1) return this.takeNativeFraming(NATIVE_IO!);
     return this.readFramingFields(buf);
   }
 
-  /** What the addon's read_framing wrote (native-buffers.ts, NATIVE_IO_FRAMING): readFramingFields' results and code. */
+  /** What the addon's read_response_fields wrote (native-buffers.ts, NATIVE_IO_FRAMING): readFramingFields' results and code. */
   private takeNativeFraming(io: Int32Array): number {
     const f = NATIVE_IO_FRAMING;
     const flags = io[f + 4];

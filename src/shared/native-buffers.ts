@@ -22,7 +22,7 @@ export const NATIVE_IO_HEAD = 5;
  * when answered, [2] a HEAD_* code, [3] Content-Length or -1, [4] bits chunked 1, close 2,
  * keep-alive 4, a Connection field naming other fields 8, [5] Keep-Alive's timeout or -1; then
  * one code per field for the proxy exchange (response-field-codes.ts: FIELD_*;
- * native/src/head_fields.c, classify).
+ * native/src/head_fields.c, read_response_fields).
  */
 const NATIVE_IO_FRAMING_SLOTS = 6;
 export const NATIVE_IO_FRAMING = NATIVE_IO_HEAD + 4 * NATIVE_IO_FIELDS;

@@ -1,6 +1,6 @@
 /**
  * What the proxy exchange does with each field of a backend's response: the codes the addon gives
- * while it scans a head (native/src/head_fields.c, classify) against responseFieldCodes, for random
+ * while it scans a head (native/src/head_fields.c, read_response_fields) against responseFieldCodes, for random
  * heads built from the names the rules care about (the gateway's own, the hop-by-hop ones in any
  * case, Proxy-*, names Connection lists, near misses); and the rules themselves, case by case.
  */

@@ -3,7 +3,7 @@
  * gateway's own (its correlation id, Date, Content-Length, whose value it takes) or as hop-by-hop
  * (RFC 9110 §7.6.1: the fixed names, Proxy-*, and those a Connection field names). One code per
  * field. The native addon gives the same codes while it scans a head (native/src/head_fields.c,
- * classify; ResponseHead.fieldCodes) unless a Connection field names other fields; this is the
+ * read_response_fields; ResponseHead.fieldCodes) unless a Connection field names other fields; this is the
  * rule for every other head, and what test/unit/response-field-codes.test.ts holds the addon to.
  */
 import { mayNeedResponseInspection } from './hop-by-hop.js';
