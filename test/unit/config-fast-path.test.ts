@@ -17,6 +17,10 @@ test('valid configs: the same output as the plain schema', () => {
       { id: 'o1', method: 'get', urlTemplate: '/a' },
       { id: 'o2', method: 'Post', urlTemplate: '/a/{id}', policies: { inbound: [{ 'set-header': { name: 'x', value: 'y' } }] } },
       { urlTemplate: '/b', method: '*', id: 'o3' },
+    ] }, { id: 'b', name: 'B', path: 'b', serviceUrl: 'http://x', operations: [
+      // Upper case but its keys out of the schema's order: copied in order, not used as it is.
+      { urlTemplate: '/c', method: 'GET', id: 'o4' },
+      { id: 'o5', method: 'GET', urlTemplate: '/d' },
     ] }] },
   ];
   for (const input of configs) {
