@@ -21,9 +21,10 @@ export class TableCompiler {
     filename: new URL('./compile-task.js', import.meta.url).href,
     minThreads: 0,
     maxThreads: 1,
-    // The thread's heap peaks at several times the config file while it loads and compiles (about
-    // 1 GB for 50,000 APIs); ending the idle thread soon gives that memory back to the OS. Starting
-    // a thread again costs tens of milliseconds per reload, next to seconds of compiling.
+    // The thread's heap peaks at several times the config file while it loads and compiles (a few
+    // hundred MB for 50,000 APIs, read in parts: config/json-parts.ts); ending the idle thread soon
+    // gives that memory back to the OS. Starting a thread again costs 0.3-0.5 s of loading modules
+    // per reload on the AMD VM, most of a small config's reload, next to seconds at 50,000 APIs.
     idleTimeout: 2_000,
     // 16 MB semi-spaces (Node's default on 64-bit). 32 MB once saved ~16% CPU at 20,000 APIs; with
     // templates parsed once and shared chains the compile makes far less garbage, and 32 MB only
