@@ -48,7 +48,8 @@ async function main(): Promise<number> {
     const yamlPart = phases.parseYamlMs === null ? 'YAML skipped' : `YAML ${f(phases.yamlBytes / 1048576, 1)} MB parse ${f(phases.parseYamlMs)} ms`;
     process.stdout.write(`${apis} APIs: ${yamlPart}, JSON ${f(phases.jsonBytes / 1048576, 1)} MB parse ${f(phases.parseMs)} ms, validate ${f(phases.validateMs)} ms, ${phases.inParts === null ? 'in parts: no addon' : `in parts (the gateway's path) parse ${f(phases.inParts.parseMs)} + validate ${f(phases.inParts.validateMs)} ms`}, compile ${f(phases.compileMs)} ms, table ${f(phases.tableBytes / 1048576, 1)} MB, ` +
       `generation build ${f(phases.buildMs, 1)} ms (+${f(phases.generationHeapMb, 1)} MB heap), match ${f(phases.matchNs)} ns (${f((phases.matchNs / baselineNs - 1) * 100, 1)}% vs first size), ` +
-      `8 hot APIs ${f(phases.matchHotNs)} ns (${f((phases.matchHotNs / baselineHotNs - 1) * 100, 1)}%)\n`);
+      `8 hot APIs ${f(phases.matchHotNs)} ns (${f((phases.matchHotNs / baselineHotNs - 1) * 100, 1)}%)` +
+      (phases.hotAloneRatio === null ? '' : `, the same 8 APIs against a table of their own ${f(phases.hotAloneRatio.median, 3)}× [${f(phases.hotAloneRatio.min, 2)}–${f(phases.hotAloneRatio.max, 2)}]`) + '\n');
     const gateway = GATEWAY ? await measureGateway(join(repoRoot, 'dist/src/cli.js'), file, apis, RELOADS) : null;
     if (gateway) {
       process.stdout.write(`  gateway: startup ${f(gateway.startupMs)} ms, RSS ${f(gateway.rssStartMb)} MB, settled ${f(gateway.rssStartSettledMb)} MB\n`);

@@ -37,6 +37,12 @@ export interface PhaseNumbers {
   matchNs: number;
   /** The same over 8 hot APIs spread across the config, of the same kinds at every size (hotApi; traffic that concentrates, caches warm). */
   matchHotNs: number;
+  /**
+   * The 8 hot APIs' match() in this table over their match() in a table of those 8 APIs alone:
+   * the same requests, so the ratio is what the table's size costs (median and range of
+   * matchRatio's alternations); null for configs of 10 APIs or fewer.
+   */
+  hotAloneRatio: { median: number; min: number; max: number } | null;
   /** Heap growth from holding one built generation (MB, after GC when --expose-gc). */
   generationHeapMb: number;
 }
@@ -79,8 +85,9 @@ export function measurePhases(apis: number, yaml: string | null, json: string): 
 
   const matchNs = matchCost(generation.table, apis);
   const matchHotNs = matchCost(generation.table, apis, 8);
+  const hotAloneRatio = apis > 10 ? aloneRatio(generation.table, apis, config) : null;
   void pools.destroyAll();
-  return { apis, yamlBytes: yaml === null ? 0 : Buffer.byteLength(yaml), parseYamlMs, jsonBytes: Buffer.byteLength(json), parseMs, validateMs, inParts, compileMs, tableBytes: bytes.byteLength, buildMs, matchNs, matchHotNs, generationHeapMb };
+  return { hotAloneRatio, apis, yamlBytes: yaml === null ? 0 : Buffer.byteLength(yaml), parseYamlMs, jsonBytes: Buffer.byteLength(json), parseMs, validateMs, inParts, compileMs, tableBytes: bytes.byteLength, buildMs, matchNs, matchHotNs, generationHeapMb };
 }
 
 /**
@@ -97,14 +104,57 @@ function hotApi(n: number, count: number, apis: number): number {
 }
 
 /**
+ * The hot APIs' lookups in `table` against the same lookups in a table compiled from those APIs
+ * alone (same entries, names and host names; no products). The 10-API baseline of matchCost
+ * compares other APIs (shorter names, for one), which this takes out.
+ */
+function aloneRatio(table: SharedRouteTable, apis: number, config: GatewayConfig): { median: number; min: number; max: number } {
+  const hot = hotApis(apis);
+  const alone = compileTable({ ...config, apis: hot.map((i) => config.apis[i]), products: [] });
+  const shared = new SharedArrayBuffer(alone.byteLength);
+  new Uint8Array(shared).set(alone);
+  const { median, min, max } = matchRatio(new SharedRouteTable(shared), table, (k) => hot[(k * 2654435761) % hot.length], 9);
+  return { median, min, max };
+}
+
+/** The config's hot APIs (hotApi), as indices into its `apis`. */
+export function hotApis(apis: number, count = 8): number[] {
+  return Array.from({ length: count }, (_, n) => hotApi(n, count, apis));
+}
+
+/**
  * The router's match() alone, over 4,096 realistic request paths spread across all APIs
  * (parsed once up front, as a worker parses each request before matching).
  */
 export function matchCost(table: SharedRouteTable, apis: number, hot = apis): number {
-  const SAMPLES = 4096;
   const spread = Math.min(hot, apis);
+  return matchCostOf(table, (k) => (hot < apis ? hotApi((k * 2654435761) % spread, spread, apis) : Math.floor(((k * 2654435761) % spread) * (apis / spread))));
+}
+
+/**
+ * The same requests against two tables, alternately `rounds` times (so that the host's swings
+ * reach both alike): `subject`'s cost over `base`'s, median and range. `apiOf(k)` is the
+ * generator's API index of sample k (samplePath); both tables must hold those APIs.
+ */
+export function matchRatio(base: SharedRouteTable, subject: SharedRouteTable, apiOf: (k: number) => number, rounds = 7): { median: number; min: number; max: number; baseNs: number; subjectNs: number } {
+  const ratios: number[] = [];
+  const bases: number[] = [];
+  const subjects: number[] = [];
+  for (let r = 0; r < rounds; r++) {
+    const b = matchCostOf(base, apiOf);
+    const s = matchCostOf(subject, apiOf);
+    bases.push(b);
+    subjects.push(s);
+    ratios.push(s / b);
+  }
+  const mid = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
+  return { median: mid(ratios), min: Math.min(...ratios), max: Math.max(...ratios), baseNs: mid(bases), subjectNs: mid(subjects) };
+}
+
+function matchCostOf(table: SharedRouteTable, apiOf: (k: number) => number): number {
+  const SAMPLES = 4096;
   const requests = Array.from({ length: SAMPLES }, (_, k) => {
-    const i = hot < apis ? hotApi((k * 2654435761) % spread, spread, apis) : Math.floor(((k * 2654435761) % spread) * (apis / spread));
+    const i = apiOf(k);
     const { method, host, path } = samplePath(i, k);
     const parsed = newParsedPath();
     if (parseRequestPath(path.split('?')[0], parsed) !== 0) throw new Error(`bad sample path ${path}`);
