@@ -157,13 +157,15 @@ describe('compileTable determinism', () => {
   });
 });
 
-describe('router differential: wide nodes (an edge directory at 400 edges, binary search at 40)', () => {
-  test('400 API suffixes × 40 static operations: shared table and reference agree, hits and misses', () => {
+describe('router differential: wide nodes (an edge directory at 400 and 40 edges, binary search at 12, a scan at 5)', () => {
+  test('400 API suffixes × 40, 12 or 5 static operations: shared table and reference agree, hits and misses', () => {
     const words = Array.from({ length: 40 }, (_, i) => `r${i.toString(36)}x${(i * 7919).toString(36)}`);
+    // Every third API has all 40 words (a directory: DIRECTORY_MIN_EDGES), then 12 (a binary search), then 5 (a linear scan).
+    const wordsOf = (a: number) => words.slice(0, [40, 12, 5][a % 3]);
     const raw = {
       apis: Array.from({ length: 400 }, (_, a) => ({
         id: `w${a}`, name: `w${a}`, path: `svc${a}`, serviceUrl: 'http://127.0.0.1:9', subscriptionRequired: false,
-        operations: [...words.map((w, o) => ({ id: `o${o}`, method: 'GET', urlTemplate: `/${w}/{id}` })), { id: 'any', method: 'GET', urlTemplate: '/{x}/*' }],
+        operations: [...wordsOf(a).map((w, o) => ({ id: `o${o}`, method: 'GET', urlTemplate: `/${w}/{id}` })), { id: 'any', method: 'GET', urlTemplate: '/{x}/*' }],
       })),
     };
     const config = validated(raw);
@@ -179,6 +181,6 @@ describe('router differential: wide nodes (an edge directory at 400 edges, binar
       assert.deepEqual(got, reference('', 'GET', path), `GET ${path}`);
       if (got !== null && got !== 'bad-path' && got.opId !== 'any') matched++;
     }
-    assert.ok(matched > 2000, `only ${matched} static matches`);
+    assert.ok(matched > 1000, `only ${matched} static matches`);
   });
 });
