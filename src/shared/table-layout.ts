@@ -58,16 +58,17 @@ export const N_PATTERN_COUNT = 8;
 /**
  * Start in `lists` of the node's edge directory, or -1. Nodes with DIRECTORY_MIN_EDGES static
  * edges or more (the API trie's root: one edge per first suffix segment, tens of thousands in a
- * large config; a path segment shared by a few dozen APIs) get one, so a lookup reads one bucket instead of binary-searching: 2^k + 1 entries
- * (k = directoryBits(edge count)), entry b the first edge (counted from N_FIRST_EDGE) whose
- * directoryBucket(hash, k) is b or more. Edges stay sorted by hash, so a bucket is a run of edges.
+ * large config; a path segment shared by a few dozen APIs) get one, so a lookup reads one bucket
+ * instead of binary-searching: 2^k + 1 entries (k = directoryBits(edge count)), entry b the first
+ * edge (counted from N_FIRST_EDGE) whose directoryBucket(hash, k) is b or more. Edges stay sorted
+ * by hash, so a bucket is a run of edges.
  */
 export const N_EDGE_DIRECTORY = 9;
 export const NODE_STRIDE = 10;
 
 /**
  * 16, not 64: a 10,000-API config's team segments hold ~34 edges each, and binary-searching them
- * kept its hot lookups 4-11% over the same APIs' in a table of their own (five alternated runs,
+ * kept its hot lookups 2-11% over the same APIs' in a table of their own (five alternated runs,
  * median 1.08); with a directory there 1.02-1.07 (median 1.03). A directory costs at most two
  * list entries per edge.
  */
