@@ -163,3 +163,55 @@ test('mutated documents: never a different answer than the whole text (random, b
   // Whitespace-only and value-only changes keep documents valid: some of them must be accepted.
   assert.ok(accepted > 50, `only ${accepted} mutated documents were accepted`);
 });
+
+/**
+ * The scan itself over random JSON: documents of random values (nested objects and arrays,
+ * strings with quotes, backslashes, brackets, escapes and non-ASCII text, numbers, literals),
+ * written with random whitespace. Each element's slice parses to that element, and the document
+ * with `[]` in the array's place parses to the document without its APIs.
+ */
+test('the scan: element and array offsets exact over random JSON documents (random, bounded)', { skip }, () => {
+  const addon = nativeAddon()!;
+  const r = mulberry32(11);
+  const pick = <T>(xs: readonly T[]): T => xs[Math.floor(r() * xs.length)];
+  const pieces = ['a', '"', '\\', '[', ']', '{', '}', ',', ':', ' ', '/', 'é', '☃', '\u0001', '\u2028', '😀'];
+  const randomString = () => Array.from({ length: Math.floor(r() * 8) }, () => pick(pieces)).join('');
+  let keyCount = 0;
+  const value = (depth: number): unknown => {
+    const kind = depth > 4 ? Math.floor(r() * 4) : Math.floor(r() * 6);
+    if (kind === 0) return randomString();
+    if (kind === 1) return pick([0, -1.5, 1e21, 123456789, 0.001]);
+    if (kind === 2) return pick([true, false, null]);
+    if (kind === 3) return '';
+    if (kind === 4) return Array.from({ length: Math.floor(r() * 4) }, () => value(depth + 1));
+    // Keys unique within an object (and plain: the scan declines escaped ones), values anything.
+    return Object.fromEntries(Array.from({ length: Math.floor(r() * 4) }, () => [`k${keyCount++}`, value(depth + 1)]));
+  };
+  const ws = () => pick(['', '', ' ', '\n', '\t', '\r\n  ']);
+  /** JSON.stringify's text with random whitespace between tokens (outside strings). */
+  const spaced = (v: unknown): string => {
+    if (Array.isArray(v)) return `[${ws()}${v.map((x) => `${spaced(x)}${ws()}`).join(`,${ws()}`)}]`;
+    if (v !== null && typeof v === 'object') return `{${ws()}${Object.entries(v).map(([k, x]) => `${JSON.stringify(k)}${ws()}:${ws()}${spaced(x)}${ws()}`).join(`,${ws()}`)}}`;
+    return JSON.stringify(v);
+  };
+  let elements = 0;
+  for (let doc = 0; doc < 400; doc++) {
+    const apis = Array.from({ length: Math.floor(r() * 6) }, () => value(1));
+    const before = Object.fromEntries(Array.from({ length: Math.floor(r() * 3) }, (_, i) => [`b${i}`, value(1)]));
+    const after = Object.fromEntries(Array.from({ length: Math.floor(r() * 3) }, (_, i) => [`c${i}`, value(1)]));
+    const text = `${ws()}{${ws()}${[...Object.entries(before).map(([k, v]) => `"${k}":${ws()}${spaced(v)}`), `"apis"${ws()}:${ws()}${spaced(apis)}`,
+      ...Object.entries(after).map(([k, v]) => `"${k}":${spaced(v)}`)].join(`${ws()},${ws()}`)}${ws()}}${ws()}`;
+    const bytes = Buffer.from(text, 'utf8');
+    const parts = addon.jsonConfigParts(bytes);
+    assert.notEqual(parts, null, text);
+    if (parts === null) continue;
+    assert.equal(parts.length, 2 + apis.length * 2, text);
+    const whole = JSON.parse(text) as Record<string, unknown>;
+    assert.deepStrictEqual(JSON.parse(`${bytes.toString('utf8', 0, parts[0])}[]${bytes.toString('utf8', parts[1])}`), { ...whole, apis: [] }, text);
+    for (let i = 0; i < apis.length; i++) {
+      assert.deepStrictEqual(JSON.parse(bytes.toString('utf8', parts[2 + i * 2], parts[3 + i * 2])), apis[i], `${text} [${i}]`);
+      elements++;
+    }
+  }
+  assert.ok(elements > 600, `only ${elements} elements`);
+});
