@@ -1,6 +1,6 @@
 # Outpost gateway image, Debian 12 (bookworm). Native code is built from source in the build stage
 # (better-sqlite3, and native/: the SO_REUSEPORT listener, sd_notify, CPU pinning, batched sends, request-log lines and
-# HTTP head parsing and writing, SSE2 on amd64 and plain C loops on arm64), so
+# HTTP head parsing and writing, the JSON config scan; SSE2 on amd64 and plain C loops on arm64), so
 # `docker buildx build --platform linux/amd64,linux/arm64 .` builds both architectures (each build
 # stage runs on its target architecture, under emulation where needed).
 # The runtime stage holds only dist/src, production node_modules, the built addon and
