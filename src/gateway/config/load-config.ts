@@ -8,7 +8,7 @@
 import { readFile } from 'node:fs/promises';
 import { createHash } from 'node:crypto';
 import { performance } from 'node:perf_hooks';
-import { LineCounter, parseDocument } from 'yaml';
+import { createRequire } from 'node:module';
 import { parseJsonConfig } from './json-fast-path.js';
 import { loadJsonInParts } from './json-parts.js';
 import { validateGatewayConfig, type ConfigProblem, type GatewayConfig } from '../../shared/config-schema.js';
@@ -20,9 +20,19 @@ export type LoadResult =
 /** Milliseconds per step of a load, logged with the reload that used it. */
 export type LoadTimings = { readMs: number; parseMs: number; validateMs: number };
 
+type Yaml = typeof import('yaml');
+let yamlModule: Yaml | null = null;
+/**
+ * The YAML parser, required on first use: a JSON config (large ones are) never needs it, and
+ * importing it cost every compiler thread's start ~40 ms, on every reload after the thread had
+ * gone idle.
+ */
+const yaml = (): Yaml => (yamlModule ??= createRequire(import.meta.url)('yaml') as Yaml);
+
 export function parseConfigText(text: string): { ok: true; value: unknown } | { ok: false; problems: ConfigProblem[] } {
   const json = parseJsonConfig(text);
   if (json !== null) return { ok: true, value: json };
+  const { LineCounter, parseDocument } = yaml();
   // prettyErrors: false leaves `linePos` unset, so positions come from a LineCounter over `pos`.
   const lines = new LineCounter();
   const doc = parseDocument(text, { prettyErrors: false, uniqueKeys: true, lineCounter: lines });

@@ -14,7 +14,7 @@
  */
 import { Buffer } from 'node:buffer';
 import { createSecretKey, type KeyObject } from 'node:crypto';
-import { compactDecrypt, decodeProtectedHeader } from 'jose';
+import { jose } from '../../shared/lazy-jose.js';
 import { allowOnly } from './attributes.js';
 import { PolicyCompileError, type PolicyElement, type PolicyLocation } from '../pipeline/policy-element.js';
 
@@ -53,6 +53,7 @@ export function importDecryptionKeys(list: readonly DecryptionKeyData[]): Decryp
 
 /** The signed token inside a compact JWE, or null when no key decrypts it (or it is compressed). */
 export async function decryptToken(token: string, keys: readonly DecryptionKey[]): Promise<string | null> {
+  const { compactDecrypt, decodeProtectedHeader } = await jose();
   let kid: string | null = null;
   try {
     const header = decodeProtectedHeader(token);

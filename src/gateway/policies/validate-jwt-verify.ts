@@ -6,7 +6,8 @@
  * The result carries a reason code (jose's `ERR_*` codes, or ours for what jose does not check),
  * never shown to clients (they get the configured message) but asserted by tests.
  */
-import { decodeProtectedHeader, jwtVerify, type JWTPayload } from 'jose';
+import type { JWTPayload, ProtectedHeaderParameters } from 'jose';
+import { jose } from '../../shared/lazy-jose.js';
 import type { ErrorCode } from '../../shared/errors.js';
 import { JWT_ALGORITHMS, hasKid, selectKeys, type JwtKey, type JwtKeyData } from './validate-jwt-keys.js';
 import type { OpenIdKeySource } from './validate-jwt-openid.js';
@@ -93,7 +94,8 @@ export async function checkToken(token: string, v: Verifier, nowMs: number): Pro
 }
 
 async function checkSigned(token: string, v: Verifier, nowMs: number): Promise<JwtCheck> {
-  let header: ReturnType<typeof decodeProtectedHeader>;
+  const { decodeProtectedHeader, jwtVerify } = await jose();
+  let header: ProtectedHeaderParameters;
   try { header = decodeProtectedHeader(token); } catch { return invalid('ERR_JWT_INVALID'); }
   const alg = header.alg;
   // "none", RS512, PS256, …: refused before any key is looked at.
