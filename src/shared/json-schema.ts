@@ -6,11 +6,22 @@
  * A fresh Ajv per compiled schema: Ajv keeps every schema it compiled in its own cache, and a
  * long-lived instance would hold every generation's schemas for the life of the worker.
  */
-import { Ajv, type ErrorObject, type ValidateFunction } from 'ajv';
-import * as addFormatsModule from 'ajv-formats';
+import { createRequire } from 'node:module';
+import type { Ajv, ErrorObject, ValidateFunction } from 'ajv';
 
-/** ajv-formats is CommonJS with `exports.default`; under NodeNext its default import is the module object. */
-const addFormats: (ajv: Ajv) => unknown = addFormatsModule.default as unknown as (ajv: Ajv) => unknown;
+/**
+ * ajv and ajv-formats, required on first use: only configs with JSON schemas (contracts,
+ * validate-content) need them, and importing them cost every compiler thread and worker start
+ * ~80 ms (both are CommonJS; ajv-formats' function is its `default`).
+ */
+let ajvModules: { Ajv: typeof Ajv; addFormats: (ajv: Ajv) => unknown } | null = null;
+function loadAjv(): { Ajv: typeof Ajv; addFormats: (ajv: Ajv) => unknown } {
+  if (ajvModules === null) {
+    const require = createRequire(import.meta.url);
+    ajvModules = { Ajv: (require('ajv') as typeof import('ajv')).Ajv, addFormats: (require('ajv-formats') as { default: (ajv: Ajv) => unknown }).default };
+  }
+  return ajvModules;
+}
 
 /** APIM's limit on a schema's size. */
 const MAX_SCHEMA_CHARS = 4 * 1024 * 1024;
@@ -18,6 +29,7 @@ const MAX_SCHEMA_CHARS = 4 * 1024 * 1024;
 const MAX_REPORTED = 5;
 
 function newAjv(): Ajv {
+  const { Ajv, addFormats } = loadAjv();
   // strict: false: schemas from OpenAPI documents carry keywords JSON Schema does not know
   // (example, xml, discriminator...), which APIM ignores too.
   const ajv = new Ajv({ strict: false, allErrors: false, logger: false, validateSchema: true });

@@ -11,7 +11,8 @@
  * time and memory budget, and a bounded output.
  */
 import { Buffer } from 'node:buffer';
-import { Liquid, type Template as LiquidTemplate } from 'liquidjs';
+import { createRequire } from 'node:module';
+import type { Liquid, Template as LiquidTemplate } from 'liquidjs';
 import type { RequestContext } from '../pipeline/context.js';
 import { OutpostError } from '../../shared/errors.js';
 import { toPlain } from '../pipeline/expression/csharp/cs-values.js';
@@ -26,11 +27,23 @@ const NO_FILES = {
   resolve: (_dir: string, file: string) => file,
 };
 
-const engine = new Liquid({ fs: NO_FILES, root: [], partials: [], layouts: [], ownPropertyOnly: true, relativeReference: false, renderLimit: 50, memoryLimit: 16 * 1024 * 1024, parseLimit: 1024 * 1024, cache: false });
+/**
+ * The engine, made on first use: liquidjs (CommonJS) is required then, not when the policy
+ * registry loads, which cost every compiler thread and worker start ~50 ms for configs without
+ * Liquid templates.
+ */
+let liquid: Liquid | null = null;
+function engine(): Liquid {
+  if (liquid === null) {
+    const { Liquid: LiquidEngine } = createRequire(import.meta.url)('liquidjs') as typeof import('liquidjs');
+    liquid = new LiquidEngine({ fs: NO_FILES, root: [], partials: [], layouts: [], ownPropertyOnly: true, relativeReference: false, renderLimit: 50, memoryLimit: 16 * 1024 * 1024, parseLimit: 1024 * 1024, cache: false });
+  }
+  return liquid;
+}
 
 /** Parses a template; throws liquidjs' error (with line and column) when it is not valid Liquid. */
 export function parseLiquid(text: string): LiquidTemplate[] {
-  return engine.parse(text);
+  return engine().parse(text);
 }
 
 /** Renders with APIM's names; `target` says which body `body` is. A failure throws (on-error). */
@@ -53,7 +66,7 @@ export function renderLiquid(tpl: LiquidTemplate[], ctx: RequestContext, target:
       RequestId: ctx.requestId,
     },
   };
-  const out = engine.renderSync(tpl, scope) as unknown;
+  const out = engine().renderSync(tpl, scope) as unknown;
   const text = typeof out === 'string' ? out : String(out);
   if (Buffer.byteLength(text) > maxBytes) throw new OutpostError('OUTPOST_ERR_BODY_TRANSFORM_TOO_LARGE', `the Liquid template's output is over ${maxBytes} bytes`);
   return text;
