@@ -4,7 +4,8 @@
  * holding a Body). Outpost has no XSD validator: an XML body is not checked against a schema
  * (README, validate-content).
  */
-import { XMLParser, XMLValidator } from 'fast-xml-parser';
+import type { XMLParser } from 'fast-xml-parser';
+import { fastXml } from '../../shared/lazy-xml.js';
 import { compileJsonSchema, type AdditionalPropertiesOverride, type JsonValidator } from '../../shared/json-schema.js';
 
 /**
@@ -32,15 +33,17 @@ export function checkJsonBody(body: Buffer, validator: JsonValidator | null): st
   return validator === null ? null : validator(value);
 }
 
-const soapParser = new XMLParser({ ignoreAttributes: true, removeNSPrefix: true, processEntities: false });
+let soapXmlParser: XMLParser | null = null;
+/** Made on first use (lazy-xml.ts). */
+const soapParser = (): XMLParser => (soapXmlParser ??= new (fastXml().XMLParser)({ ignoreAttributes: true, removeNSPrefix: true, processEntities: false }));
 
 /** Null when the body is well-formed XML (a SOAP envelope with a Body, for soap); else why not. */
 export function checkXmlBody(body: Buffer, soap: boolean): string | null {
   const text = body.toString('utf8');
-  const valid = XMLValidator.validate(text);
+  const valid = fastXml().XMLValidator.validate(text);
   if (valid !== true) return `The body is not well-formed XML: ${valid.err.msg} Line: ${valid.err.line}, Position: ${valid.err.col}`;
   if (!soap) return null;
-  const doc = soapParser.parse(text) as Record<string, unknown>;
+  const doc = soapParser().parse(text) as Record<string, unknown>;
   const envelope = doc.Envelope;
   if (envelope === undefined || envelope === null || typeof envelope !== 'object') return 'The body is not a SOAP envelope (no Envelope root element).';
   if (!('Body' in (envelope as Record<string, unknown>))) return 'The SOAP envelope has no Body element.';

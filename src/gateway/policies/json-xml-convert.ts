@@ -14,7 +14,8 @@
  *
  * Both directions bound nesting (MAX_DEPTH) so a hostile body cannot exhaust the stack.
  */
-import { XMLParser, XMLValidator } from 'fast-xml-parser';
+import type { XMLParser } from 'fast-xml-parser';
+import { fastXml } from '../../shared/lazy-xml.js';
 
 export const MAX_DEPTH = 64;
 
@@ -142,7 +143,7 @@ function parserFor(o: XmlToJsonOptions): XMLParser {
   const key = `${o.kind}|${o.alwaysArrayChildren}`;
   let p = parsers.get(key);
   if (p === undefined) {
-    p = new XMLParser({
+    p = new (fastXml().XMLParser)({
       ignoreAttributes: false,
       attributeNamePrefix: o.kind === 'direct' ? '@' : '',
       textNodeName: '#text',
@@ -164,7 +165,7 @@ function parserFor(o: XmlToJsonOptions): XMLParser {
 
 export function xmlToJson(text: string, options: XmlToJsonOptions): string {
   if (/<!DOCTYPE|<!ENTITY/i.test(text)) throw new ConversionError('the XML declares a DOCTYPE or entities, which are refused');
-  const valid = XMLValidator.validate(text);
+  const valid = fastXml().XMLValidator.validate(text);
   if (valid !== true) throw new ConversionError(`the body is not well-formed XML: ${valid.err.msg} (line ${valid.err.line})`);
   let tree: unknown;
   try {

@@ -3,7 +3,8 @@
  * are made XML-safe first (expression-escape.ts), so raw quotes, `<` and `&&` inside them parse,
  * and every position in an error is the author's line and column.
  */
-import { XMLParser, XMLValidator } from 'fast-xml-parser';
+import type { XMLParser } from 'fast-xml-parser';
+import { fastXml } from '../../../shared/lazy-xml.js';
 import { SECTIONS, type Section } from '../phases.js';
 import { collectInto, documentError, emptyElement, PolicyCompileError, type PolicyElement } from '../policy-element.js';
 import type { PolicyDocument } from '../policy-document.js';
@@ -13,14 +14,16 @@ import { lineColumnOf } from './source-positions.js';
 
 type XmlNode = Record<string, unknown>;
 
-const parser = new XMLParser({
+let policyParser: XMLParser | null = null;
+/** Made on first use (lazy-xml.ts). */
+const parser = (): XMLParser => (policyParser ??= new (fastXml().XMLParser)({
   preserveOrder: true, ignoreAttributes: false, attributeNamePrefix: '', parseAttributeValue: false,
   parseTagValue: false, trimValues: true, cdataPropName: '#cdata', ignoreDeclaration: true,
   ignorePiTags: true, allowBooleanAttributes: false,
   // Decodes character references (&#64;); the pre-scan below has already refused any entity
   // other than the five XML ones, so no HTML entity is ever decoded.
   htmlEntities: true,
-});
+}));
 const XML_ENTITY = /&(?!(?:lt|gt|amp|quot|apos|#[0-9]+|#x[0-9a-fA-F]+);)[^;\s<&]*;?/;
 
 export function fromXml(input: string, scope: string, sink: PolicyCompileError[]): PolicyDocument {
@@ -42,7 +45,7 @@ export function fromXml(input: string, scope: string, sink: PolicyCompileError[]
   if (entity) {
     fail(`malformed policy XML at ${where(lineColumnOf(input, positions.inputOffset(entity.index)))}: "${entity[0]}" is not an XML entity (only &lt; &gt; &amp; &quot; &apos; and &#…; are; write & as &amp;)`);
   }
-  const valid = XMLValidator.validate(xml);
+  const valid = fastXml().XMLValidator.validate(xml);
   if (valid !== true) {
     const { msg, line, col } = valid.err;
     // At the end of the input the validator reports the open elements as a JSON list, at 1:1.
@@ -52,7 +55,7 @@ export function fromXml(input: string, scope: string, sink: PolicyCompileError[]
   }
   let nodes: XmlNode[];
   try {
-    nodes = parser.parse(xml) as XmlNode[];
+    nodes = parser().parse(xml) as XmlNode[];
   } catch (err) {
     return fail(`malformed policy XML: ${(err as Error).message}`);
   }

@@ -5,7 +5,8 @@
  * is refused, as .NET's XmlReader refuses it by default (no entity expansion, no external
  * fetch); size and depth are bounded. The members are in cs-xml.ts.
  */
-import { XMLParser, XMLValidator } from 'fast-xml-parser';
+import type { XMLParser } from 'fast-xml-parser';
+import { fastXml } from '../../../../shared/lazy-xml.js';
 import { CsRuntimeError } from './cs-error.js';
 import { MAX_STRING } from './cs-state.js';
 
@@ -75,10 +76,12 @@ export class XDocument {
   constructor(readonly root: XElement, readonly declaration: boolean) {}
 }
 
-const parser = new XMLParser({
+let xmlParser: XMLParser | null = null;
+/** Made on first use (lazy-xml.ts). */
+const parser = (): XMLParser => (xmlParser ??= new (fastXml().XMLParser)({
   preserveOrder: true, ignoreAttributes: false, attributeNamePrefix: '', parseTagValue: false, parseAttributeValue: false,
   trimValues: false, processEntities: false, ignoreDeclaration: true, ignorePiTags: true, commentPropName: '#comment', cdataPropName: '#cdata',
-});
+}));
 
 type Raw = Record<string, unknown>;
 
@@ -88,9 +91,9 @@ export function parseXml(text: unknown, keepWhitespace = false): XDocument {
   if (text.length > MAX_STRING) throw xmlError(`The XML is longer than ${MAX_STRING} characters.`);
   if (/<!DOCTYPE/i.test(text)) throw xmlError('For security reasons DTD is prohibited in this XML document.');
   if (nestingDepth(text) > MAX_XML_DEPTH) throw xmlError(`The XML nests elements more than ${MAX_XML_DEPTH} levels deep.`);
-  const valid = XMLValidator.validate(text);
+  const valid = fastXml().XMLValidator.validate(text);
   if (valid !== true) throw xmlError(`${valid.err.msg} Line ${valid.err.line}, position ${valid.err.col}.`);
-  const raw = parser.parse(text) as Raw[];
+  const raw = parser().parse(text) as Raw[];
   const roots = raw.filter((r) => elementName(r) !== null);
   if (roots.length !== 1) throw xmlError(roots.length === 0 ? 'Root element is missing.' : 'There are multiple root elements.');
   return new XDocument(build(roots[0], null, new Map([['xml', XML_NS], ['xmlns', XMLNS]]), keepWhitespace), /^\s*<\?xml\s/.test(text));
