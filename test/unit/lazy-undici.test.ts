@@ -13,6 +13,7 @@ import { once } from 'node:events';
 import { resolve } from 'node:path';
 import type { AddressInfo } from 'node:net';
 import { undiciRequest } from '../../src/shared/lazy-undici.js';
+import { warmJose } from '../../src/shared/lazy-jose.js';
 
 const dist = resolve(import.meta.dirname, '../../src');
 
@@ -55,4 +56,13 @@ test('the lazy request reaches a server and returns its status and body', async 
   } finally {
     server.close();
   }
+});
+
+test('warmJose: jose starts loading for a generation that checks tokens, not for others', async () => {
+  assert.equal(warmJose([{ name: 'set-header' }, { name: 'rate-limit' }]), null);
+  const loading = warmJose([{ name: 'set-header' }, { name: 'validate-azure-ad-token' }]);
+  assert.notEqual(loading, null);
+  const jose = await loading!;
+  assert.equal(typeof jose.jwtVerify, 'function');
+  assert.equal(warmJose([{ name: 'validate-jwt' }]), loading, 'one import per process');
 });

@@ -31,6 +31,7 @@ const TELEMETRY_REPORT_MS = 1_000;
 import { cacheStoresOf } from '../cache/cache-stores.js';
 import { policyPoolsOf } from '../upstream/policy-pools.js';
 import { pinWorkerThread } from './pin-worker.js';
+import { warmJose } from '../../shared/lazy-jose.js';
 
 const init = workerData as WorkerInit;
 setLogContext({ worker: init.index });
@@ -134,6 +135,8 @@ const servers = [server];
 function applyTable(generation: number, buffer: SharedArrayBuffer): void {
   const started = performance.now();
   state.generation = buildGeneration(generation, buffer, pools, services, breakers);
+  // In the background: the first request with a JWT policy must not wait ~80 ms for jose.
+  void warmJose(state.generation.table.meta.policies)?.catch(() => undefined);
   const requestEnded = telemetry.configure(state.generation.settings);
   for (const s of servers) {
     s.setLimits(limitsOf(state.generation.settings));
