@@ -82,12 +82,16 @@ test('documents the scan does not vouch for are declined, and still load through
     ['top level not an object', '[{"apis":[]}]'],
     ['nesting deeper than the scan goes', JSON.stringify({ apis: [], namedValues: [], gateway: {}, x: deep(60) })],
     ['an object with 65 keys', JSON.stringify({ apis: [], x: wide })],
+    ['more than 1,000,000 APIs', `{"apis":[${'1,'.repeat(1_000_000)}1]}`],
     ['missing comma between APIs', `{"apis":[${JSON.stringify(api(1))} ${JSON.stringify(api(2))}]}`],
     ['unclosed string', '{"apis":[{"id":"a}]}'],
     ['mismatched brackets', '{"apis":[{"id":"a"]]}'],
     ['YAML', 'apis: []\n'],
   ];
   for (const [label, text] of declined) assert.equal(inParts(text), null, label);
+  // The element bound itself: 1,000,000 are scanned (then refused by validation, not by the scan).
+  const bound = nativeAddon()!.jsonConfigParts(Buffer.from(`{"apis":[${'1,'.repeat(999_999)}1]}`));
+  assert.equal(bound?.length, 2 + 2 * 1_000_000);
 });
 
 test('an invalid API or a cross-field problem: null, and the file gets the whole validation\'s problems', { skip }, async () => {
