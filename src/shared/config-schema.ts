@@ -261,7 +261,7 @@ type BaseConfig = z.infer<typeof baseShape>;
 
 export const gatewayConfigSchema = baseShape.superRefine(crossFieldRules);
 /** Same output for valid configs, much faster on large ones; fails (without detail) on invalid ones. */
-const fastConfigSchema = shapeWith(fastOperationsSchema).superRefine(crossFieldRules);
+const fastConfigSchema = fastShape.superRefine(crossFieldRules);
 
 function crossFieldRules(config: BaseConfig, ctx: z.RefinementCtx): void {
   checkManagementReferences(config, ctx);

@@ -5,6 +5,7 @@
  * synchronous.
  */
 import { createRequire } from 'node:module';
+import type { X2jOptions, XMLParser } from 'fast-xml-parser';
 
 type FastXmlParser = typeof import('fast-xml-parser');
 
@@ -13,4 +14,10 @@ let loaded: FastXmlParser | null = null;
 export function fastXml(): FastXmlParser {
   loaded ??= createRequire(import.meta.url)('fast-xml-parser') as FastXmlParser;
   return loaded;
+}
+
+/** A parser with `options`, made on its first call (the package with it). */
+export function lazyXmlParser(options: X2jOptions): () => XMLParser {
+  let parser: XMLParser | null = null;
+  return () => (parser ??= new (fastXml().XMLParser)(options));
 }

@@ -4,8 +4,7 @@
  * holding a Body). Outpost has no XSD validator: an XML body is not checked against a schema
  * (README, validate-content).
  */
-import type { XMLParser } from 'fast-xml-parser';
-import { fastXml } from '../../shared/lazy-xml.js';
+import { fastXml, lazyXmlParser } from '../../shared/lazy-xml.js';
 import { compileJsonSchema, type AdditionalPropertiesOverride, type JsonValidator } from '../../shared/json-schema.js';
 
 /**
@@ -33,9 +32,7 @@ export function checkJsonBody(body: Buffer, validator: JsonValidator | null): st
   return validator === null ? null : validator(value);
 }
 
-let soapXmlParser: XMLParser | null = null;
-/** Made on first use (lazy-xml.ts). */
-const soapParser = (): XMLParser => (soapXmlParser ??= new (fastXml().XMLParser)({ ignoreAttributes: true, removeNSPrefix: true, processEntities: false }));
+const soapParser = lazyXmlParser({ ignoreAttributes: true, removeNSPrefix: true, processEntities: false });
 
 /** Null when the body is well-formed XML (a SOAP envelope with a Body, for soap); else why not. */
 export function checkXmlBody(body: Buffer, soap: boolean): string | null {

@@ -3,8 +3,7 @@
  * are made XML-safe first (expression-escape.ts), so raw quotes, `<` and `&&` inside them parse,
  * and every position in an error is the author's line and column.
  */
-import type { XMLParser } from 'fast-xml-parser';
-import { fastXml } from '../../../shared/lazy-xml.js';
+import { fastXml, lazyXmlParser } from '../../../shared/lazy-xml.js';
 import { SECTIONS, type Section } from '../phases.js';
 import { collectInto, documentError, emptyElement, PolicyCompileError, type PolicyElement } from '../policy-element.js';
 import type { PolicyDocument } from '../policy-document.js';
@@ -14,16 +13,14 @@ import { lineColumnOf } from './source-positions.js';
 
 type XmlNode = Record<string, unknown>;
 
-let policyParser: XMLParser | null = null;
-/** Made on first use (lazy-xml.ts). */
-const parser = (): XMLParser => (policyParser ??= new (fastXml().XMLParser)({
+const parser = lazyXmlParser({
   preserveOrder: true, ignoreAttributes: false, attributeNamePrefix: '', parseAttributeValue: false,
   parseTagValue: false, trimValues: true, cdataPropName: '#cdata', ignoreDeclaration: true,
   ignorePiTags: true, allowBooleanAttributes: false,
   // Decodes character references (&#64;); the pre-scan below has already refused any entity
   // other than the five XML ones, so no HTML entity is ever decoded.
   htmlEntities: true,
-}));
+});
 const XML_ENTITY = /&(?!(?:lt|gt|amp|quot|apos|#[0-9]+|#x[0-9a-fA-F]+);)[^;\s<&]*;?/;
 
 export function fromXml(input: string, scope: string, sink: PolicyCompileError[]): PolicyDocument {

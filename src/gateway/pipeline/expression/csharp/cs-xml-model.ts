@@ -5,8 +5,7 @@
  * is refused, as .NET's XmlReader refuses it by default (no entity expansion, no external
  * fetch); size and depth are bounded. The members are in cs-xml.ts.
  */
-import type { XMLParser } from 'fast-xml-parser';
-import { fastXml } from '../../../../shared/lazy-xml.js';
+import { fastXml, lazyXmlParser } from '../../../../shared/lazy-xml.js';
 import { CsRuntimeError } from './cs-error.js';
 import { MAX_STRING } from './cs-state.js';
 
@@ -76,12 +75,10 @@ export class XDocument {
   constructor(readonly root: XElement, readonly declaration: boolean) {}
 }
 
-let xmlParser: XMLParser | null = null;
-/** Made on first use (lazy-xml.ts). */
-const parser = (): XMLParser => (xmlParser ??= new (fastXml().XMLParser)({
+const parser = lazyXmlParser({
   preserveOrder: true, ignoreAttributes: false, attributeNamePrefix: '', parseTagValue: false, parseAttributeValue: false,
   trimValues: false, processEntities: false, ignoreDeclaration: true, ignorePiTags: true, commentPropName: '#comment', cdataPropName: '#cdata',
-}));
+});
 
 type Raw = Record<string, unknown>;
 
