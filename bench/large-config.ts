@@ -58,8 +58,8 @@ async function main(): Promise<number> {
       for (const r of gateway.reloads) {
         const t = Object.entries(r.timings).map(([k, v]) => `${k} ${f(v)}`).join(', ');
         process.stdout.write(`  reload: ${f(r.totalMs)} ms (${t}; worker switch ${r.workerBuildMs.map((m) => f(m, 1)).join('/')} ms), ` +
-          `${r.requests} requests, ${r.failed} failed, longest request ${f(r.longestRequestMs)} ms, longest ops answer ${f(r.longestOpsMs)} ms (load generator's loop ${f(r.clientLoopMaxMs)} ms; ` +
-          `same load, ${f(r.baseline.requests)} requests without a reload: ${r.baseline.failed} failed, longest request ${f(r.baseline.longestRequestMs)} ms, ops ${f(r.baseline.longestOpsMs)} ms, loop ${f(r.baseline.clientLoopMaxMs)} ms), RSS peak ${f(r.rssPeakMb)} MB, after ${f(r.rssAfterMb)} MB, settled ${f(r.rssSettledMb)} MB\n`);
+          `${r.requests} requests (${f(r.requestsPerSecond)}/s, p99 ${f(r.p99Ms, 1)} ms), ${r.failed} failed, longest request ${f(r.longestRequestMs)} ms, longest ops answer ${f(r.longestOpsMs)} ms (load generator's loop ${f(r.clientLoopMaxMs)} ms; ` +
+          `same load, ${f(r.baseline.requests)} requests without a reload (${f(r.baseline.requestsPerSecond)}/s, p99 ${f(r.baseline.p99Ms, 1)} ms): ${r.baseline.failed} failed, longest request ${f(r.baseline.longestRequestMs)} ms, ops ${f(r.baseline.longestOpsMs)} ms, loop ${f(r.baseline.clientLoopMaxMs)} ms), RSS peak ${f(r.rssPeakMb)} MB, after ${f(r.rssAfterMb)} MB, settled ${f(r.rssSettledMb)} MB\n`);
       }
     }
     rows.push({ phases, gateway });

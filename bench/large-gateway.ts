@@ -23,8 +23,11 @@ export interface ReloadNumbers {
   longestOpsMs: number;
   /** The load generator's own longest event-loop delay in the window (a floor under the longest request). */
   clientLoopMaxMs: number;
+  /** Requests answered per second in the window, and their 99th-percentile time. */
+  requestsPerSecond: number;
+  p99Ms: number;
   /** The same figures for BASELINE_MS of the same load just before the reload. */
-  baseline: { requests: number; failed: number; longestRequestMs: number; longestOpsMs: number; clientLoopMaxMs: number };
+  baseline: { requests: number; failed: number; longestRequestMs: number; longestOpsMs: number; clientLoopMaxMs: number; requestsPerSecond: number; p99Ms: number };
   /** Sampled every 50 ms from SIGHUP until the new generation is live (the compiler thread's heap is most of it). */
   rssPeakMb: number;
   /** 300 ms after the generation went live (the compiler thread may still hold its heap). */
@@ -93,6 +96,7 @@ async function reloadUnderLoad(child: Child, logs: LogLine[], port: number, opsP
   let failed = 0;
   let longestRequestMs = 0;
   let longestOpsMs = 0;
+  let latencies: number[] = [];
   let k = 0;
   const client = async () => {
     while (running) {
@@ -104,7 +108,9 @@ async function reloadUnderLoad(child: Child, logs: LogLine[], port: number, opsP
         await res.body.dump();
         if (res.statusCode !== 200) failed++;
       } catch { failed++; }
-      longestRequestMs = Math.max(longestRequestMs, performance.now() - t);
+      const ms = performance.now() - t;
+      longestRequestMs = Math.max(longestRequestMs, ms);
+      latencies.push(ms);
       requests++;
     }
   };
@@ -123,19 +129,23 @@ async function reloadUnderLoad(child: Child, logs: LogLine[], port: number, opsP
   // is tens of milliseconds, and part of it is this process's own event loop (timed here too).
   requests = failed = 0;
   longestRequestMs = longestOpsMs = 0;
+  latencies = [];
   const loop = monitorEventLoopDelay({ resolution: 5 });
   loop.enable();
   await new Promise((r) => setTimeout(r, BASELINE_MS));
-  const baseline = { requests, failed, longestRequestMs, longestOpsMs, clientLoopMaxMs: loop.max / 1e6 };
+  const baseline = { requests, failed, longestRequestMs, longestOpsMs, clientLoopMaxMs: loop.max / 1e6, requestsPerSecond: requests / (BASELINE_MS / 1000), p99Ms: percentile(latencies, 0.99) };
   loop.reset();
   requests = failed = 0;
   longestRequestMs = longestOpsMs = 0;
+  latencies = [];
   const t0 = performance.now();
   const rss = sampleRss(child.pid);
   child.proc.kill('SIGHUP');
   const live = await waitFor(logs, (l) => l.msg === 'generation live' && l.generation === generation, 600_000);
   const totalMs = performance.now() - t0;
   const rssPeakMb = rss.stop() / 1048576;
+  const windowRequests = requests;
+  const p99Ms = percentile(latencies, 0.99);
   await new Promise((r) => setTimeout(r, 300));
   loop.disable();
   const clientLoopMaxMs = loop.max / 1e6;
@@ -147,8 +157,15 @@ async function reloadUnderLoad(child: Child, logs: LogLine[], port: number, opsP
   const reloaded = logs.find((l) => l.msg === 'config reloaded' && l.generation === generation);
   return {
     totalMs, timings: (reloaded?.timings ?? {}) as Record<string, number>, workerBuildMs: (live.workerBuildMs ?? []) as number[],
-    requests, failed, longestRequestMs, longestOpsMs, clientLoopMaxMs, baseline, rssPeakMb, rssAfterMb, rssSettledMb: rssBytes(child.pid) / 1048576,
+    requests, failed, longestRequestMs, longestOpsMs, clientLoopMaxMs, requestsPerSecond: windowRequests / (totalMs / 1000), p99Ms, baseline, rssPeakMb, rssAfterMb, rssSettledMb: rssBytes(child.pid) / 1048576,
   };
+}
+
+/** The q-quantile of request times in ms (nearest rank); 0 for an empty window. */
+function percentile(values: number[], q: number): number {
+  if (values.length === 0) return 0;
+  const sorted = Float64Array.from(values).sort();
+  return sorted[Math.min(sorted.length - 1, Math.ceil(q * sorted.length) - 1)];
 }
 
 async function waitFor(logs: LogLine[], pred: (l: LogLine) => boolean, timeoutMs: number): Promise<LogLine> {
