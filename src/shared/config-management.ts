@@ -5,6 +5,7 @@
  */
 import { Buffer } from 'node:buffer';
 import { z } from 'zod';
+import { DEFAULT_KEY_HEADER, DEFAULT_KEY_QUERY } from './config-fast-path.js';
 
 const ID = /^[A-Za-z0-9._~-]+$/;
 const SHA256_KEY = /^sha256:[0-9a-f]{64}$/;
@@ -62,8 +63,8 @@ export const namedValueSchema = z.object({
 }).strict();
 
 export const subscriptionKeyNamesSchema = z.object({
-  header: z.string().min(1).regex(/^[A-Za-z0-9-]+$/, 'must be a header name').default('Ocp-Apim-Subscription-Key'),
-  query: z.string().min(1).default('subscription-key'),
+  header: z.string().min(1).regex(/^[A-Za-z0-9-]+$/, 'must be a header name').default(DEFAULT_KEY_HEADER),
+  query: z.string().min(1).default(DEFAULT_KEY_QUERY),
 }).strict();
 
 /** The largest policy fragment APIM accepts (32 KB of XML): the same bound here. */

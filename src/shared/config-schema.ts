@@ -14,9 +14,10 @@ export { DEFAULT_LATENCY_BUCKETS } from './telemetry-config.js';
 import { backendSchema, certificateSchema, checkBackendReferences } from './backend-schema.js';
 import { authorizationSchema, checkAuthorizationReferences } from './authorization-schema.js';
 import { operationContractFields, schemaEntitySchema } from './api-contract-schema.js';
+import { API_ID_PATTERN, API_PATH_PATTERN, fastApi, fastOperations, HOSTNAME_PATTERN, HTTP_METHODS } from './config-fast-path.js';
 import { fragmentSchema, namedValueSchema, policiesSchema, productSchema, subscriptionKeyNamesSchema, subscriptionSchema } from './config-management.js';
 
-export const HTTP_METHODS = ['GET', 'HEAD', 'POST', 'PUT', 'PATCH', 'DELETE', 'OPTIONS', 'TRACE', '*'] as const;
+export { HTTP_METHODS };
 
 const upstreamSchema = z.object({
   /** Connections per backend origin per worker. */
@@ -156,53 +157,20 @@ const operationSchema = z.object({
 }).strict();
 
 /**
- * The operation schema, or (in the fast schema) a hand-written check that accepts exactly the
- * common case (id, method, urlTemplate, no policies, all well-formed) and gives what
- * operationSchema gives for it. Zod spends microseconds per object; a 50,000-API config has
- * 500,000 operations. Anything else goes through operationSchema, and if that fails the whole
- * config is validated again by the plain schema, so every problem and its path stay exactly the same.
+ * The operation schema, or (in the fast schema) the hand-written check of config-fast-path.ts,
+ * which accepts exactly the common case (id, method, urlTemplate, no policies, all well-formed)
+ * and gives what operationSchema gives for it. Anything else goes through operationSchema, and
+ * if that fails the whole config is validated again by the plain schema, so every problem and its
+ * path stay exactly the same.
  */
 type OperationOutput = z.output<typeof operationSchema>;
-const METHOD_SET: ReadonlySet<string> = new Set(HTTP_METHODS);
-const OPERATION_KEY_ORDER = ['id', 'method', 'urlTemplate'];
-const OPERATION_KEYS: ReadonlySet<string> = new Set(OPERATION_KEY_ORDER);
-
-function fastOperation(value: unknown): OperationOutput | null {
-  if (value === null || typeof value !== 'object' || Array.isArray(value) || Object.getPrototypeOf(value) !== Object.prototype) return null;
-  const op = value as Record<string, unknown>;
-  let keys = 0;
-  // In the schema's order too (id, method, urlTemplate): then the object can be its own output.
-  let inOrder = true;
-  for (const key in op) {
-    if (!OPERATION_KEYS.has(key)) return null;
-    if (key !== OPERATION_KEY_ORDER[keys]) inOrder = false;
-    keys++;
-  }
-  const { id, method, urlTemplate } = op;
-  if (keys !== 3 || typeof id !== 'string' || id.length < 1 || typeof method !== 'string' || typeof urlTemplate !== 'string' || !urlTemplate.startsWith('/')) return null;
-  const upper = method.toUpperCase();
-  if (!METHOD_SET.has(upper)) return null;
-  // Already what the schema gives (the method upper case, as configs write it, the keys in its
-  // order): the object itself, not a copy. Nothing changes a validated config, and at 500,000
-  // operations the copies were 500,000 objects more for the collector to move.
-  if (upper === method && inOrder) return op as OperationOutput;
-  return { id, method: upper as OperationOutput['method'], urlTemplate };
-}
 
 const plainOperationsSchema = z.array(operationSchema).min(1, 'an API needs at least one operation');
 
 /** The whole array in one step: zod's per-element bookkeeping (paths, effects) was most of the cost. */
 const fastOperationsSchema = z.unknown().transform((value, ctx): OperationOutput[] => {
-  if (Array.isArray(value) && value.length >= 1) {
-    const out: OperationOutput[] = new Array(value.length);
-    let i = 0;
-    for (; i < value.length; i++) {
-      const fast = fastOperation(value[i]);
-      if (fast === null) break;
-      out[i] = fast;
-    }
-    if (i === value.length) return out;
-  }
+  const fast = fastOperations(value);
+  if (fast !== null) return fast;
   const full = plainOperationsSchema.safeParse(value);
   if (full.success) return full.data;
   ctx.addIssue({ code: 'custom', message: 'revalidate with the plain schema', fatal: true });
@@ -211,12 +179,12 @@ const fastOperationsSchema = z.unknown().transform((value, ctx): OperationOutput
 
 function apiSchemaWith<Ops extends z.ZodType<OperationOutput[], z.ZodTypeDef, unknown>>(operations: Ops) {
   return z.object({
-    id: z.string().min(1).regex(/^[A-Za-z0-9._~-]+$/, 'letters, digits and . _ ~ - only'),
+    id: z.string().min(1).regex(API_ID_PATTERN, 'letters, digits and . _ ~ - only'),
     name: z.string().min(1),
     /** The API URL suffix: requests under /{path}/ go to this API. "" serves the root. */
-    path: z.string().regex(/^\/?([A-Za-z0-9._~!$&'()*+,;=:@%-]+(\/[A-Za-z0-9._~!$&'()*+,;=:@%-]+)*)?\/?$/, 'must be URL path segments such as "echo" or "v1/orders"'),
+    path: z.string().regex(API_PATH_PATTERN, 'must be URL path segments such as "echo" or "v1/orders"'),
     serviceUrl: z.string().refine(isHttpUrl, 'must be an absolute http:// or https:// URL'),
-    hostnames: z.array(z.string().min(1).regex(/^[A-Za-z0-9.-]+$/, 'must be a host name without port')).optional(),
+    hostnames: z.array(z.string().min(1).regex(HOSTNAME_PATTERN, 'must be a host name without port')).optional(),
     /** Send the client's Host header to the backend instead of the backend's own. */
     preserveHost: z.boolean().default(false),
     operations,
@@ -256,12 +224,18 @@ function shapeWith<Ops extends z.ZodType<OperationOutput[], z.ZodTypeDef, unknow
 const baseShape = shapeWith(plainOperationsSchema);
 /** The document without its APIs, and a batch of APIs: validateInParts. */
 const fastShape = shapeWith(fastOperationsSchema);
-const fastApiBatchSchema = z.array(apiSchemaWith(fastOperationsSchema));
+/** An API as the plain schema checks it (without the cross-field rules): what fastApi must agree with (tests). */
+export const plainApiSchema = apiSchemaWith(plainOperationsSchema);
+/** One API with the fast operations check, for an API fastApi does not answer. */
+const fastApiSchema = apiSchemaWith(fastOperationsSchema);
 type BaseConfig = z.infer<typeof baseShape>;
 
 export const gatewayConfigSchema = baseShape.superRefine(crossFieldRules);
 /** Same output for valid configs, much faster on large ones; fails (without detail) on invalid ones. */
 const fastConfigSchema = fastShape.superRefine(crossFieldRules);
+
+/** A bit per method (operation methods are validated upper case, one of HTTP_METHODS). */
+const METHOD_BITS: ReadonlyMap<string, number> = new Map(HTTP_METHODS.map((m, i) => [m, 1 << i]));
 
 function crossFieldRules(config: BaseConfig, ctx: z.RefinementCtx): void {
   checkManagementReferences(config, ctx);
@@ -289,6 +263,9 @@ function crossFieldRules(config: BaseConfig, ctx: z.RefinementCtx): void {
     if (schemaIds.has(sc.id)) ctx.addIssue({ code: 'custom', path: ['schemas', i, 'id'], message: `duplicate schema id "${sc.id}"` });
     schemaIds.add(sc.id);
   });
+  // An API's operation ids and its operations' routing shapes, emptied for each API (not made anew 50,000 times).
+  const opIds = new Set<string>();
+  const opShapes = new Map<string, number>();
   config.apis.forEach((api, a) => {
     if (apiIds.has(api.id)) ctx.addIssue({ code: 'custom', path: ['apis', a, 'id'], message: `duplicate API id "${api.id}"` });
     apiIds.add(api.id);
@@ -304,8 +281,8 @@ function crossFieldRules(config: BaseConfig, ctx: z.RefinementCtx): void {
       if (suffixHosts.has(key)) ctx.addIssue({ code: 'custom', path: ['apis', a, 'path'], message: `another API already uses path "${api.path}" for host ${host}` });
       suffixHosts.add(key);
     }
-    const opIds = new Set<string>();
-    const opShapes = new Set<string>();
+    opIds.clear();
+    opShapes.clear();
     api.operations.forEach((op, o) => {
       checkContractReferences(op, schemaIds, ['apis', a, 'operations', o], ctx);
       if (opIds.has(op.id)) ctx.addIssue({ code: 'custom', path: ['apis', a, 'operations', o, 'id'], message: `duplicate operation id "${op.id}"` });
@@ -315,9 +292,13 @@ function crossFieldRules(config: BaseConfig, ctx: z.RefinementCtx): void {
         ctx.addIssue({ code: 'custom', path: ['apis', a, 'operations', o, 'urlTemplate'], message: checked });
         return;
       }
-      const shape = `${op.method} ${shapeOf(checked)}`;
-      if (opShapes.has(shape)) ctx.addIssue({ code: 'custom', path: ['apis', a, 'operations', o, 'urlTemplate'], message: `another ${op.method} operation of this API already matches "${op.urlTemplate}"` });
-      opShapes.add(shape);
+      // The methods seen with each shape, as bits: a set of `${method} ${shape}` strings made
+      // 500,000 strings for a 50,000-API config.
+      const shape = shapeOf(checked);
+      const seen = opShapes.get(shape) ?? 0;
+      const bit = METHOD_BITS.get(op.method)!;
+      if ((seen & bit) !== 0) ctx.addIssue({ code: 'custom', path: ['apis', a, 'operations', o, 'urlTemplate'], message: `another ${op.method} operation of this API already matches "${op.urlTemplate}"` });
+      opShapes.set(shape, seen | bit);
     });
   });
 }
@@ -388,7 +369,8 @@ function checkManagementReferences(config: BaseConfig, ctx: z.RefinementCtx): vo
   });
 }
 
-function isHttpUrl(value: string): boolean {
+/** serviceUrl's check: an absolute http(s) URL with a host. */
+export function isHttpUrl(value: string): boolean {
   try {
     const url = new URL(value);
     return (url.protocol === 'http:' || url.protocol === 'https:') && url.hostname !== '';
@@ -442,10 +424,15 @@ export function validateInParts(shell: unknown, batches: Iterable<unknown[]>): G
   const top = fastShape.safeParse(shell);
   if (!top.success || top.data.apis.length > 0) return null;
   const apis: ApiConfig[] = [];
+  const serviceUrls = new Map<string, boolean>();
   for (const batch of batches) {
-    const checked = fastApiBatchSchema.safeParse(batch);
-    if (!checked.success) return null;
-    for (const api of checked.data) apis.push(api);
+    for (const value of batch) {
+      const fast = fastApi(value, isHttpUrl, serviceUrls);
+      if (fast !== null) { apis.push(fast); continue; }
+      const checked = fastApiSchema.safeParse(value);
+      if (!checked.success) return null;
+      apis.push(checked.data);
+    }
   }
   // Spread, then `apis` replaced: the key keeps its place, as in the schema's own output.
   const config: GatewayConfig = { ...top.data, apis };
