@@ -199,10 +199,39 @@ function apiSchemaWith<Ops extends z.ZodType<OperationOutput[], z.ZodTypeDef, un
   }).strict();
 }
 
-function shapeWith<Ops extends z.ZodType<OperationOutput[], z.ZodTypeDef, unknown>>(operations: Ops) {
+/** An API as the plain schema checks it (without the cross-field rules): what fastApi must agree with (tests). */
+export const plainApiSchema = apiSchemaWith(plainOperationsSchema);
+type ApiOutput = z.output<typeof plainApiSchema>;
+/** One API with the fast operations check, for an API fastApi does not answer. */
+const fastApiSchema = apiSchemaWith(fastOperationsSchema);
+
+/**
+ * `values` checked as APIs, each by fastApi when it answers, else by the schema with the fast
+ * operations check; null as soon as one is not valid. `serviceUrls`: the URL checks so far.
+ */
+function checkApis(values: readonly unknown[], serviceUrls: Map<string, boolean>, into: ApiOutput[]): boolean {
+  for (const value of values) {
+    const fast = fastApi(value, isHttpUrl, serviceUrls);
+    if (fast !== null) { into.push(fast); continue; }
+    const checked = fastApiSchema.safeParse(value);
+    if (!checked.success) return false;
+    into.push(checked.data);
+  }
+  return true;
+}
+
+/** The APIs array in one step (the fast schema): anything invalid fails it, without detail. */
+const fastApisSchema = z.unknown().transform((value, ctx): ApiOutput[] => {
+  const out: ApiOutput[] = [];
+  if (Array.isArray(value) && checkApis(value, new Map(), out)) return out;
+  ctx.addIssue({ code: 'custom', message: 'revalidate with the plain schema', fatal: true });
+  return z.NEVER;
+});
+
+function shapeWith<Apis extends z.ZodType<ApiOutput[], z.ZodTypeDef, unknown>>(apis: Apis) {
   return z.object({
     gateway: gatewaySchema.default({}),
-    apis: z.array(apiSchemaWith(operations)).default([]),
+    apis: apis.default([]),
     products: z.array(productSchema).default([]),
     subscriptions: z.array(subscriptionSchema).default([]),
     namedValues: z.array(namedValueSchema).default([]),
@@ -221,13 +250,9 @@ function shapeWith<Ops extends z.ZodType<OperationOutput[], z.ZodTypeDef, unknow
   }).strict();
 }
 
-const baseShape = shapeWith(plainOperationsSchema);
-/** The document without its APIs, and a batch of APIs: validateInParts. */
-const fastShape = shapeWith(fastOperationsSchema);
-/** An API as the plain schema checks it (without the cross-field rules): what fastApi must agree with (tests). */
-export const plainApiSchema = apiSchemaWith(plainOperationsSchema);
-/** One API with the fast operations check, for an API fastApi does not answer. */
-const fastApiSchema = apiSchemaWith(fastOperationsSchema);
+const baseShape = shapeWith(z.array(plainApiSchema));
+/** The whole document (validateGatewayConfig's first try), and the document without its APIs (validateInParts). */
+const fastShape = shapeWith(fastApisSchema);
 type BaseConfig = z.infer<typeof baseShape>;
 
 export const gatewayConfigSchema = baseShape.superRefine(crossFieldRules);
@@ -425,15 +450,7 @@ export function validateInParts(shell: unknown, batches: Iterable<unknown[]>): G
   if (!top.success || top.data.apis.length > 0) return null;
   const apis: ApiConfig[] = [];
   const serviceUrls = new Map<string, boolean>();
-  for (const batch of batches) {
-    for (const value of batch) {
-      const fast = fastApi(value, isHttpUrl, serviceUrls);
-      if (fast !== null) { apis.push(fast); continue; }
-      const checked = fastApiSchema.safeParse(value);
-      if (!checked.success) return null;
-      apis.push(checked.data);
-    }
-  }
+  for (const batch of batches) if (!checkApis(batch, serviceUrls, apis)) return null;
   // Spread, then `apis` replaced: the key keeps its place, as in the schema's own output.
   const config: GatewayConfig = { ...top.data, apis };
   let failed = false;
