@@ -101,9 +101,9 @@ export function compileTable(config: GatewayConfig, backendTls: BackendTlsAssign
   const w = new TableWriter(config.apis.length, config.apis.reduce((n, api) => n + api.operations.length, 0));
   const chainSets = new ChainSets();
   const templates = new TemplateMemo();
-  // Parameter names of a template, written to `lists` once and shared by every operation using it.
   // What the table holds once per distinct template (its parameter names, and its text from its
-  // first operation on), found by the checked template's identity: interning the text by content
+  // first operation on), written once and shared by every operation using it, found by the
+  // checked template's identity: interning the text by content
   // took a string-keyed lookup for each of 500,000 operations. Written in the order they were
   // before (names, then the operation id, then the text), so the table's bytes are unchanged.
   const templateParts = new Map<CheckedTemplate, { text: number; start: number; count: number }>();
