@@ -1,6 +1,7 @@
 /**
- * validateGatewayConfig takes a fast path for plain operations (large configs); its output must be
- * exactly the plain zod schema's, and invalid configs must get the plain schema's problems.
+ * validateGatewayConfig and validateInParts take a fast path for plain APIs and operations (large
+ * configs: config-fast-path.ts); its output must be exactly the plain zod schema's, and invalid
+ * configs must get the plain schema's problems.
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
