@@ -28,6 +28,8 @@ const FORMAT = process.env.LARGE_FORMAT ?? 'json';
 let tmp: string | null = null;
 
 const f = (n: number, digits = 0) => n.toFixed(digits);
+/** The compiler thread's CPU over a reload, as printed. */
+const cpuPart = (ms: number | null) => (ms === null ? 'compiler thread CPU unknown (no addon)' : `compiler thread CPU ${f(ms)} ms`);
 
 async function main(): Promise<number> {
   if (SIZES.some((n) => !Number.isSafeInteger(n) || n < 1 || n > 200_000)) throw new Error('LARGE_SIZES: whole numbers in 1..200000');
@@ -54,10 +56,10 @@ async function main(): Promise<number> {
     if (gateway) {
       process.stdout.write(`  gateway: startup ${f(gateway.startupMs)} ms, RSS ${f(gateway.rssStartMb)} MB, settled ${f(gateway.rssStartSettledMb)} MB\n`);
       const idle = gateway.idleReload;
-      process.stdout.write(`  reload, no load: ${f(idle.totalMs)} ms (${Object.entries(idle.timings).map(([k, v]) => `${k} ${f(v)}`).join(', ')}), RSS peak ${f(idle.rssPeakMb)} MB\n`);
+      process.stdout.write(`  reload, no load: ${f(idle.totalMs)} ms (${Object.entries(idle.timings).map(([k, v]) => `${k} ${f(v)}`).join(', ')}; ${cpuPart(idle.compilerCpuMs)}), RSS peak ${f(idle.rssPeakMb)} MB\n`);
       for (const r of gateway.reloads) {
         const t = Object.entries(r.timings).map(([k, v]) => `${k} ${f(v)}`).join(', ');
-        process.stdout.write(`  reload: ${f(r.totalMs)} ms (${t}; worker switch ${r.workerBuildMs.map((m) => f(m, 1)).join('/')} ms), ` +
+        process.stdout.write(`  reload: ${f(r.totalMs)} ms (${t}; ${cpuPart(r.compilerCpuMs)}; worker switch ${r.workerBuildMs.map((m) => f(m, 1)).join('/')} ms), ` +
           `${r.requests} requests (${f(r.requestsPerSecond)}/s, p99 ${f(r.p99Ms, 1)} ms), ${r.failed} failed, longest request ${f(r.longestRequestMs)} ms, longest ops answer ${f(r.longestOpsMs)} ms (load generator's loop ${f(r.clientLoopMaxMs)} ms; ` +
           `same load, ${f(r.baseline.requests)} requests without a reload (${f(r.baseline.requestsPerSecond)}/s, p99 ${f(r.baseline.p99Ms, 1)} ms): ${r.baseline.failed} failed, longest request ${f(r.baseline.longestRequestMs)} ms, ops ${f(r.baseline.longestOpsMs)} ms, loop ${f(r.baseline.clientLoopMaxMs)} ms), RSS peak ${f(r.rssPeakMb)} MB, after ${f(r.rssAfterMb)} MB, settled ${f(r.rssSettledMb)} MB\n`);
       }

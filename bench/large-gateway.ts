@@ -9,8 +9,10 @@
  */
 import { monitorEventLoopDelay, performance } from 'node:perf_hooks';
 import { Agent, request } from 'undici';
-import { gatewayReady, httpGet, spawnPinned, stopChild, type Child } from './proc.js';
+import { readdirSync, readFileSync } from 'node:fs';
+import { CLK_TCK, gatewayReady, httpGet, spawnPinned, stopChild, type Child } from './proc.js';
 import { rssBytes, sampleRss } from '../test/support/rss.js';
+import { COMPILER_NICE } from '../src/gateway/primary/compiler-priority.js';
 import { samplePath } from './large-config-gen.js';
 
 export interface ReloadNumbers {
@@ -23,6 +25,11 @@ export interface ReloadNumbers {
   longestOpsMs: number;
   /** The load generator's own longest event-loop delay in the window (a floor under the longest request). */
   clientLoopMaxMs: number;
+  /**
+   * CPU time of the compiler thread over the reload (read, parse, validate, compile; not V8's GC
+   * helper threads), beside totalMs: how much of the window it had a core. Null without the addon.
+   */
+  compilerCpuMs: number | null;
   /** Requests answered per second in the window, and their 99th-percentile time. */
   requestsPerSecond: number;
   p99Ms: number;
@@ -43,7 +50,7 @@ export interface GatewayNumbers {
   /** 3 s later, once the idle compiler thread has ended. */
   rssStartSettledMb: number;
   /** A reload with no requests running: the compiler thread has the machine to itself. */
-  idleReload: { totalMs: number; timings: Record<string, number>; rssPeakMb: number };
+  idleReload: { totalMs: number; timings: Record<string, number>; rssPeakMb: number; compilerCpuMs: number | null };
   reloads: ReloadNumbers[];
 }
 
@@ -77,16 +84,41 @@ export async function measureGateway(cli: string, configFile: string, apis: numb
   }
 }
 
+/** CPU milliseconds so far of each thread of `pid` at the compiler thread's nice value, by thread id. */
+function compilerThreadsCpu(pid: number): Map<string, number> {
+  const out = new Map<string, number>();
+  for (const tid of readdirSync(`/proc/${pid}/task`)) {
+    try {
+      const stat = readFileSync(`/proc/${pid}/task/${tid}/stat`, 'utf8');
+      const f = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+      // Fields 14, 15 (utime, stime) and 19 (nice) of proc(5), counted from the state field (3).
+      if (Number(f[16]) === COMPILER_NICE) out.set(tid, ((Number(f[11]) + Number(f[12])) * 1000) / CLK_TCK);
+    } catch { /* the thread ended */ }
+  }
+  return out;
+}
+
+/** The compiler threads' CPU since `before` (a thread that ended in between is not counted); null when none is niced (no addon). */
+function compilerCpuSince(pid: number, before: Map<string, number>): number | null {
+  const now = compilerThreadsCpu(pid);
+  if (now.size === 0) return null;
+  let ms = 0;
+  for (const [tid, cpu] of now) ms += cpu - (before.get(tid) ?? 0);
+  return ms;
+}
+
 async function reloadIdle(child: Child, logs: LogLine[], generation: number): Promise<GatewayNumbers['idleReload']> {
   const t0 = performance.now();
   const rss = sampleRss(child.pid);
+  const cpuBefore = compilerThreadsCpu(child.pid);
   child.proc.kill('SIGHUP');
   await waitFor(logs, (l) => l.msg === 'generation live' && l.generation === generation, 600_000);
   const totalMs = performance.now() - t0;
+  const compilerCpuMs = compilerCpuSince(child.pid, cpuBefore);
   const rssPeakMb = rss.stop() / 1048576;
   const reloaded = logs.find((l) => l.msg === 'config reloaded' && l.generation === generation);
   await new Promise((r) => setTimeout(r, 3_000)); // the next reload starts a fresh compiler thread, as a reload an hour later would
-  return { totalMs, timings: (reloaded?.timings ?? {}) as Record<string, number>, rssPeakMb };
+  return { totalMs, timings: (reloaded?.timings ?? {}) as Record<string, number>, rssPeakMb, compilerCpuMs };
 }
 
 async function reloadUnderLoad(child: Child, logs: LogLine[], port: number, opsPort: number, apis: number, generation: number): Promise<ReloadNumbers> {
@@ -140,9 +172,11 @@ async function reloadUnderLoad(child: Child, logs: LogLine[], port: number, opsP
   latencies = [];
   const t0 = performance.now();
   const rss = sampleRss(child.pid);
+  const cpuBefore = compilerThreadsCpu(child.pid);
   child.proc.kill('SIGHUP');
   const live = await waitFor(logs, (l) => l.msg === 'generation live' && l.generation === generation, 600_000);
   const totalMs = performance.now() - t0;
+  const compilerCpuMs = compilerCpuSince(child.pid, cpuBefore);
   const rssPeakMb = rss.stop() / 1048576;
   const windowRequests = requests;
   const p99Ms = percentile(latencies, 0.99);
@@ -157,7 +191,7 @@ async function reloadUnderLoad(child: Child, logs: LogLine[], port: number, opsP
   const reloaded = logs.find((l) => l.msg === 'config reloaded' && l.generation === generation);
   return {
     totalMs, timings: (reloaded?.timings ?? {}) as Record<string, number>, workerBuildMs: (live.workerBuildMs ?? []) as number[],
-    requests, failed, longestRequestMs, longestOpsMs, clientLoopMaxMs, requestsPerSecond: windowRequests / (totalMs / 1000), p99Ms, baseline, rssPeakMb, rssAfterMb, rssSettledMb: rssBytes(child.pid) / 1048576,
+    compilerCpuMs, requests, failed, longestRequestMs, longestOpsMs, clientLoopMaxMs, requestsPerSecond: windowRequests / (totalMs / 1000), p99Ms, baseline, rssPeakMb, rssAfterMb, rssSettledMb: rssBytes(child.pid) / 1048576,
   };
 }
 

@@ -21,14 +21,11 @@ import type { LoadedHttps } from '../tls/https-material.js';
 import { withRedisUrlOverride } from '../redis/redis-settings.js';
 import { nativeAddon } from '../native.js';
 import { tableSpace } from './table-buffers.js';
+import { COMPILER_NICE } from './compiler-priority.js';
 
-/**
- * This thread runs at a lower priority than the request workers (nice 10: about a tenth of a
- * worker's CPU share when both want a core). A reload of a large config then takes longer only
- * when the workers are busy, and requests do not wait behind seconds of compiling. Without the
- * native addon the thread keeps the process's priority.
- */
-export const COMPILER_NICE = 10;
+// This thread runs below the request workers' priority (compiler-priority.ts says why). Measured on
+// the AMD VM, nice 0, 5 and 10 gave the same 50,000-API reload times under bench:large's load,
+// which leaves gaps a niced thread takes; it is kept for workers that fill every core.
 nativeAddon()?.niceThread(COMPILER_NICE);
 
 export type CompileInput =
