@@ -10,6 +10,7 @@
 import { monitorEventLoopDelay, performance } from 'node:perf_hooks';
 import { Agent, request } from 'undici';
 import { readdirSync, readFileSync } from 'node:fs';
+import * as hdr from 'hdr-histogram-js';
 import { CLK_TCK, gatewayReady, httpGet, spawnPinned, stopChild, type Child } from './proc.js';
 import { rssBytes, sampleRss } from '../test/support/rss.js';
 import { COMPILER_NICE } from '../src/gateway/primary/compiler-priority.js';
@@ -128,7 +129,7 @@ async function reloadUnderLoad(child: Child, logs: LogLine[], port: number, opsP
   let failed = 0;
   let longestRequestMs = 0;
   let longestOpsMs = 0;
-  let latencies: number[] = [];
+  let latencies = latencyHistogram();
   let k = 0;
   const client = async () => {
     while (running) {
@@ -142,7 +143,7 @@ async function reloadUnderLoad(child: Child, logs: LogLine[], port: number, opsP
       } catch { failed++; }
       const ms = performance.now() - t;
       longestRequestMs = Math.max(longestRequestMs, ms);
-      latencies.push(ms);
+      latencies.recordValue(Math.min(600_000_000, Math.max(1, Math.round(ms * 1000))));
       requests++;
     }
   };
@@ -161,7 +162,7 @@ async function reloadUnderLoad(child: Child, logs: LogLine[], port: number, opsP
   // is tens of milliseconds, and part of it is this process's own event loop (timed here too).
   requests = failed = 0;
   longestRequestMs = longestOpsMs = 0;
-  latencies = [];
+  latencies = latencyHistogram();
   const loop = monitorEventLoopDelay({ resolution: 5 });
   loop.enable();
   await new Promise((r) => setTimeout(r, BASELINE_MS));
@@ -169,7 +170,7 @@ async function reloadUnderLoad(child: Child, logs: LogLine[], port: number, opsP
   loop.reset();
   requests = failed = 0;
   longestRequestMs = longestOpsMs = 0;
-  latencies = [];
+  latencies = latencyHistogram();
   const t0 = performance.now();
   const rss = sampleRss(child.pid);
   const cpuBefore = compilerThreadsCpu(child.pid);
@@ -195,11 +196,12 @@ async function reloadUnderLoad(child: Child, logs: LogLine[], port: number, opsP
   };
 }
 
-/** The q-quantile of request times in ms (nearest rank); 0 for an empty window. */
-function percentile(values: number[], q: number): number {
-  if (values.length === 0) return 0;
-  const sorted = Float64Array.from(values).sort();
-  return sorted[Math.min(sorted.length - 1, Math.ceil(q * sorted.length) - 1)];
+/** Request times in microseconds (1 µs to 10 min, 3 significant digits). */
+const latencyHistogram = (): hdr.Histogram => hdr.build({ lowestDiscernibleValue: 1, highestTrackableValue: 600_000_000, numberOfSignificantValueDigits: 3 });
+
+/** The percentile `q` (0-1) of a window's request times, in ms; 0 for an empty window. */
+function percentile(times: hdr.Histogram, q: number): number {
+  return times.totalCount === 0 ? 0 : times.getValueAtPercentile(q * 100) / 1000;
 }
 
 async function waitFor(logs: LogLine[], pred: (l: LogLine) => boolean, timeoutMs: number): Promise<LogLine> {
