@@ -21,14 +21,14 @@
  * windows of AB_DURATION seconds (8) after AB_WARMUP seconds (3); AB_CONNECTIONS (32) per gateway.
  */
 import { execFileSync } from 'node:child_process';
-import { mkdtempSync, readdirSync, readFileSync } from 'node:fs';
+import { mkdtempSync } from 'node:fs';
 import { cpus, tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { coreJiffies, sumTicks } from './measure.js';
 import { startBackend } from './nginx.js';
 import { probeTarget } from './probe.js';
-import { CLK_TCK, runMain } from './proc.js';
+import { CLK_TCK, runMain, threadStats } from './proc.js';
 import { machine, writeJson } from './report.js';
 import { envInt } from './settings.js';
 import { startGateway, type GatewayVariant, type Layout, type Target } from './targets.js';
@@ -52,17 +52,9 @@ function variantSetting(name: string, fallback: Variant): Variant {
 
 const ticksToUs = (ticks: number): number => (ticks * 1e6) / CLK_TCK;
 
-/** utime + stime of each live thread of process `pid` (/proc/<pid>/task). */
+/** utime + stime of each live thread of process `pid`. */
 function threadTicks(pid: number): Map<number, number> {
-  const out = new Map<number, number>();
-  for (const tid of readdirSync(`/proc/${pid}/task`)) {
-    try {
-      const stat = readFileSync(`/proc/${pid}/task/${tid}/stat`, 'utf8');
-      const f = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-      out.set(Number(tid), Number(f[11]) + Number(f[12]));
-    } catch { /* the thread ended meanwhile */ }
-  }
-  return out;
+  return new Map([...threadStats(pid)].map(([tid, t]) => [tid, t.ticks]));
 }
 
 /**

@@ -9,9 +9,8 @@
  */
 import { monitorEventLoopDelay, performance } from 'node:perf_hooks';
 import { Agent, request } from 'undici';
-import { readdirSync, readFileSync } from 'node:fs';
 import * as hdr from 'hdr-histogram-js';
-import { CLK_TCK, gatewayReady, httpGet, spawnPinned, stopChild, type Child } from './proc.js';
+import { CLK_TCK, gatewayReady, httpGet, spawnPinned, stopChild, threadStats, type Child } from './proc.js';
 import { rssBytes, sampleRss } from '../test/support/rss.js';
 import { COMPILER_NICE } from '../src/gateway/primary/compiler-priority.js';
 import { samplePath } from './large-config-gen.js';
@@ -86,21 +85,14 @@ export async function measureGateway(cli: string, configFile: string, apis: numb
 }
 
 /** CPU milliseconds so far of each thread of `pid` at the compiler thread's nice value, by thread id. */
-function compilerThreadsCpu(pid: number): Map<string, number> {
-  const out = new Map<string, number>();
-  for (const tid of readdirSync(`/proc/${pid}/task`)) {
-    try {
-      const stat = readFileSync(`/proc/${pid}/task/${tid}/stat`, 'utf8');
-      const f = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-      // Fields 14, 15 (utime, stime) and 19 (nice) of proc(5), counted from the state field (3).
-      if (Number(f[16]) === COMPILER_NICE) out.set(tid, ((Number(f[11]) + Number(f[12])) * 1000) / CLK_TCK);
-    } catch { /* the thread ended */ }
-  }
+function compilerThreadsCpu(pid: number): Map<number, number> {
+  const out = new Map<number, number>();
+  for (const [tid, t] of threadStats(pid)) if (t.nice === COMPILER_NICE) out.set(tid, (t.ticks * 1000) / CLK_TCK);
   return out;
 }
 
 /** The compiler threads' CPU since `before` (a thread that ended in between is not counted); null when none is niced (no addon). */
-function compilerCpuSince(pid: number, before: Map<string, number>): number | null {
+function compilerCpuSince(pid: number, before: Map<number, number>): number | null {
   const now = compilerThreadsCpu(pid);
   if (now.size === 0) return null;
   let ms = 0;

@@ -5,7 +5,7 @@
  * connection set-up and tear-down cannot make a busy proxy look idle.
  */
 import { readFileSync } from 'node:fs';
-import { CLK_TCK, allProcessTicks, cpuTicks, describeProcess } from './proc.js';
+import { CLK_TCK, allProcessTicks, cpuTicks, describeProcess, statFields } from './proc.js';
 import type { Target } from './targets.js';
 import { saturation } from './verdict.js';
 import { runWrk, type WrkResult } from './wrk.js';
@@ -65,16 +65,14 @@ export function sumTicks(pids: number[]): number {
 /** CPU ticks of one thread of a process (/proc/<pid>/task/<tid>/stat); 0 once it is gone. */
 function threadTicks(tid: number): number {
   try {
-    const stat = readFileSync(`/proc/${tid}/task/${tid}/stat`, 'utf8');
-    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+    const fields = statFields(`/proc/${tid}/task/${tid}/stat`);
     return Number(fields[11]) + Number(fields[12]);
   } catch { return 0; }
 }
 
 /** CPU ticks of this process's reaped children (cutime + cstime): wrk's cost once it has exited. */
 function childrenTicks(): number {
-  const stat = readFileSync('/proc/self/stat', 'utf8');
-  const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+  const fields = statFields('/proc/self/stat');
   return Number(fields[13]) + Number(fields[14]); // cutime, cstime are fields 16 and 17
 }
 

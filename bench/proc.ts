@@ -155,12 +155,32 @@ export function killAllNow(): void {
 
 export const CLK_TCK = Number(execFileSync('getconf', ['CLK_TCK'], { encoding: 'utf8' }).trim()) || 100;
 
+/**
+ * The fields of a /proc stat file after the command name: index 0 is proc(5)'s field 3 (state),
+ * so utime and stime (14, 15) are 11 and 12, nice (19) is 16. The name (field 2) may hold spaces
+ * and parentheses; the fields after its last ')' are fixed.
+ */
+export function statFields(path: string): string[] {
+  const stat = readFileSync(path, 'utf8');
+  return stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+}
+
 /** utime+stime in clock ticks; for a process this sums all its threads, live and exited. */
 export function cpuTicks(pid: number): number {
-  const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
-  // The command name (field 2) may hold spaces; fields after the closing ')' are fixed.
-  const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-  return Number(fields[11]) + Number(fields[12]); // utime, stime are fields 14 and 15
+  const fields = statFields(`/proc/${pid}/stat`);
+  return Number(fields[11]) + Number(fields[12]);
+}
+
+/** utime+stime (clock ticks) and nice value of each live thread of process `pid`, by thread id. */
+export function threadStats(pid: number): Map<number, { ticks: number; nice: number }> {
+  const out = new Map<number, { ticks: number; nice: number }>();
+  for (const tid of readdirSync(`/proc/${pid}/task`)) {
+    try {
+      const f = statFields(`/proc/${pid}/task/${tid}/stat`);
+      out.set(Number(tid), { ticks: Number(f[11]) + Number(f[12]), nice: Number(f[16]) });
+    } catch { /* the thread ended meanwhile */ }
+  }
+  return out;
 }
 
 /** `pid` and its direct children (nginx: master plus workers). */
@@ -169,8 +189,7 @@ export function processGroup(pid: number): number[] {
   for (const entry of readdirSync('/proc')) {
     if (!/^\d+$/.test(entry)) continue;
     try {
-      const stat = readFileSync(`/proc/${entry}/stat`, 'utf8');
-      const ppid = Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[1]);
+      const ppid = Number(statFields(`/proc/${entry}/stat`)[1]);
       if (ppid === pid) pids.push(Number(entry));
     } catch { /* exited while we looked */ }
   }

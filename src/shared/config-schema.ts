@@ -207,7 +207,7 @@ const fastApiSchema = apiSchemaWith(fastOperationsSchema);
 
 /**
  * `values` checked as APIs, each by fastApi when it answers, else by the schema with the fast
- * operations check; null as soon as one is not valid. `serviceUrls`: the URL checks so far.
+ * operations check, appended to `into`; false as soon as one is not valid. `serviceUrls`: the URL checks so far.
  */
 function checkApis(values: readonly unknown[], serviceUrls: Map<string, boolean>, into: ApiOutput[]): boolean {
   for (const value of values) {
