@@ -32,8 +32,28 @@ export interface GatewayProcess {
   stop(signal?: NodeJS.Signals): Promise<number | null>;
 }
 
-/** `sourceArgs` replaces `--config FILE` (managed mode: `['--env-file', FILE]`); `config` is then unused. */
-export async function startGateway(config: object, opts: { workers?: number; port?: number; env?: Record<string, string>; expectFailure?: boolean; sourceArgs?: string[] } = {}): Promise<GatewayProcess> {
+type StartOptions = { workers?: number; port?: number; env?: Record<string, string>; expectFailure?: boolean; sourceArgs?: string[] };
+
+/**
+ * `sourceArgs` replaces `--config FILE` (managed mode: `['--env-file', FILE]`); `config` is then unused.
+ *
+ * Port 0 is resolved by the primary (port-check.ts) and bound by the workers a moment later; on a
+ * machine busy with other tests' connections an outgoing socket can take that port in between
+ * (seen once in CI: OUTPOST_ERR_PORT_IN_USE on a port the gateway had just picked). Such a start
+ * is tried again, at most twice, and only when the test asked for port 0 and a running gateway.
+ */
+export async function startGateway(config: object, opts: StartOptions = {}): Promise<GatewayProcess> {
+  for (let attempt = 1; ; attempt++) {
+    try {
+      return await startOnce(config, opts);
+    } catch (err) {
+      const lostPickedPort = !opts.expectFailure && (opts.port ?? 0) === 0 && String(err).includes('OUTPOST_ERR_PORT_IN_USE');
+      if (!lostPickedPort || attempt >= 3) throw err;
+    }
+  }
+}
+
+async function startOnce(config: object, opts: StartOptions): Promise<GatewayProcess> {
   const dir = mkdtempSync(join(tmpdir(), 'outpost-test-'));
   const configFile = join(dir, 'gateway.yaml');
   writeFileSync(configFile, stringify(config));
