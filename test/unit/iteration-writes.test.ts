@@ -2,9 +2,10 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { createServer, connect, type Socket, type Server } from 'node:net';
 import { once } from 'node:events';
+import { readSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { corkForIteration, flushStaged, headWriter, iterationNow, MAX_STAGED_WRITE, sendWritten, stageableFd, writeOut } from '../../src/shared/iteration-writes.js';
+import { corkForIteration, flushStaged, headWriter, iterationNow, MAX_STAGED_WRITE, SEND_EVERY, sendWritten, stageableFd, writeOut } from '../../src/shared/iteration-writes.js';
 import { FIELD_VALUE } from '../../src/http1/chars.js';
 import { nativeAddon } from '../../src/gateway/native.js';
 
@@ -133,6 +134,72 @@ test('staged writes to several sockets in one iteration each reach their own pee
     p.server.close();
   }
 });
+
+/**
+ * A loopback pair whose server side Node never reads (paused on connect): the test reads its fd
+ * itself, synchronously, so it can tell what the kernel holds while this iteration still runs.
+ */
+async function rawPair(): Promise<{ client: Socket; serverFd: number; close: () => void }> {
+  let accepted!: (s: Socket) => void;
+  const got = new Promise<Socket>((resolve) => { accepted = resolve; });
+  const server = createServer({ pauseOnConnect: true }, (s) => accepted(s));
+  server.listen(0, '127.0.0.1');
+  await once(server, 'listening');
+  const client = connect((server.address() as { port: number }).port, '127.0.0.1');
+  client.setNoDelay(true);
+  await once(client, 'connect');
+  const s = await got;
+  const serverFd = (s as unknown as { _handle: { fd: number } })._handle.fd;
+  return { client, serverFd, close: () => { client.destroy(); s.destroy(); server.close(); } };
+}
+
+/** What the kernel holds for `fd` now ('' when nothing: the socket is non-blocking, EAGAIN). */
+function readNow(fd: number): string {
+  const buf = Buffer.alloc(256);
+  try {
+    return buf.toString('latin1', 0, readSync(fd, buf));
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code === 'EAGAIN') return '';
+    throw err;
+  }
+}
+
+/** Reads `fd` in a busy loop, without yielding to the event loop, until bytes come (or 2 s pass). */
+function readWithinThisIteration(fd: number): string {
+  const until = Date.now() + 2000;
+  for (;;) {
+    const got = readNow(fd);
+    if (got !== '' || Date.now() > until) return got;
+  }
+}
+
+test('staged writes on SEND_EVERY sockets are sent at once, before the iteration ends; the next ones wait for its end', async () => {
+  const peers = await Promise.all(Array.from({ length: SEND_EVERY + 1 }, () => rawPair()));
+  try {
+    await stagedInBatches(peers);
+  } finally {
+    for (const p of peers) p.close();
+  }
+});
+
+async function stagedInBatches(peers: Array<{ client: Socket; serverFd: number }>): Promise<void> {
+  for (let i = 0; i < SEND_EVERY - 1; i++) writeOut(peers[i].client, stageableFd(peers[i].client), `r${i};`, null);
+  // A second write on the last socket joins its entry: still SEND_EVERY - 1 sockets waiting.
+  writeOut(peers[SEND_EVERY - 2].client, stageableFd(peers[SEND_EVERY - 2].client), 'more;', null);
+  assert.equal(readNow(peers[0].serverFd), '', 'fewer sockets than SEND_EVERY: nothing sent yet');
+  writeOut(peers[SEND_EVERY - 1].client, stageableFd(peers[SEND_EVERY - 1].client), `r${SEND_EVERY - 1};`, null);
+  // Still the same iteration (nothing here yields): the kernel has every one of them.
+  for (let i = 0; i < SEND_EVERY; i++) {
+    assert.equal(readWithinThisIteration(peers[i].serverFd), i === SEND_EVERY - 2 ? `r${i};more;` : `r${i};`, `socket ${i}`);
+  }
+  const last = peers[SEND_EVERY];
+  writeOut(last.client, stageableFd(last.client), 'late;', null);
+  assert.equal(readNow(last.serverFd), '', 'a new batch waits again');
+  await turn();
+  let late = '';
+  for (let i = 0; i < 200 && late === ''; i++) { late = readNow(last.serverFd); if (late === '') await new Promise((r) => setTimeout(r, 5)); }
+  assert.equal(late, 'late;');
+}
 
 test('iterationNow: the clock is read once per event-loop iteration and forgotten when it ends', async () => {
   await turn();
