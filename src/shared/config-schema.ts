@@ -309,7 +309,8 @@ function crossFieldRules(config: BaseConfig, ctx: z.RefinementCtx): void {
     opIds.clear();
     opShapes.clear();
     api.operations.forEach((op, o) => {
-      checkContractReferences(op, schemaIds, ['apis', a, 'operations', o], ctx);
+      // Only an operation with a contract has references to check (most have none: no path array and sets for each).
+      if (op.parameters !== undefined || op.request !== undefined || op.responses !== undefined) checkContractReferences(op, schemaIds, ['apis', a, 'operations', o], ctx);
       if (opIds.has(op.id)) ctx.addIssue({ code: 'custom', path: ['apis', a, 'operations', o, 'id'], message: `duplicate operation id "${op.id}"` });
       opIds.add(op.id);
       const checked = templates.check(op.urlTemplate);

@@ -261,6 +261,8 @@ describe('config: operation contracts and schemas', () => {
     assert.deepEqual(paths(config({}, [{ id: 's', document: { type: 'no-such-type' } }])), ['schemas[0].document']);
     assert.deepEqual(paths(config({ responses: [{ statusCode: 200 }, { statusCode: 200 }] })), ['apis[0].operations[0].responses[1].statusCode']);
     assert.deepEqual(paths(config({ parameters: [{ name: 'a', in: 'cookie' }] })), ['apis[0].operations[0].parameters[0].in']);
+    // Header names compare case-insensitively; an operation with parameters only is still checked.
+    assert.deepEqual(paths(config({ parameters: [{ name: 'X-A', in: 'header' }, { name: 'x-a', in: 'header' }] })), ['apis[0].operations[0].parameters[1].name']);
     assert.deepEqual(paths(config({}, [{ id: 's', type: 'xml', document: {} }])), ['schemas[0].type']);
   });
 });
