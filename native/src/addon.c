@@ -19,6 +19,7 @@ NAPI_MODULE_INIT() {
   export_fn(env, exports, "sendBatch", send_batch);
   export_fn(env, exports, "writeRequestLog", write_request_log);
   export_fn(env, exports, "requestLogFields", request_log_fields);
+  export_fn(env, exports, "requestLogTarget", request_log_target);
   export_fn(env, exports, "newUuid", new_uuid);
   export_fn(env, exports, "registerBuffers", register_buffers);
   export_fn(env, exports, "writeRequestFields", write_request_fields);

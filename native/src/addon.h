@@ -34,6 +34,7 @@ napi_value nice_thread(napi_env env, napi_callback_info info);
 napi_value send_batch(napi_env env, napi_callback_info info);
 napi_value write_request_log(napi_env env, napi_callback_info info);
 napi_value request_log_fields(napi_env env, napi_callback_info info);
+napi_value request_log_target(napi_env env, napi_callback_info info);
 napi_value new_uuid(napi_env env, napi_callback_info info);
 napi_value register_buffers(napi_env env, napi_callback_info info);
 napi_value write_request_fields(napi_env env, napi_callback_info info);

@@ -4,21 +4,29 @@
  *   numbers from (held by a reference: it stays alive and, off V8's heap, never moves). Looking
  *   a typed array's memory up on every call cost ~450 instructions, a fifth of the call.
  *
- * writeRequestLog(out, pos, operation, requestId, method, path, query, clientIp
- *                 [, productId, subscriptionId, cache, errorCode]) -> next position, or -1
+ * requestLogTarget(out) -> undefined
+ *   The Buffer the next lines go into (held by a reference), for the same reason: the caller
+ *   registers its batch buffer when it starts one, not on every line. The caller must register
+ *   again before writing into any other buffer, and never write after the buffer was transferred
+ *   to another thread (request-log.ts: a batch's buffer is replaced before it leaves).
+ *
+ * writeRequestLog(operation, requestId, path, clientIp
+ *                 [, query, method, productId, subscriptionId, cache, errorCode]) -> next position, or -1
  *
  *   Writes one request-log line (src/gateway/telemetry/request-log.ts: the same fields, in the
- *   same order, byte for byte) into the Buffer `out` at `pos`. The fields array holds:
+ *   same order, byte for byte) into the registered buffer at fields[7]. The fields array holds:
  *   [0] the request's start as epoch milliseconds, [1] status, [2] backend status (0: null),
- *   [3] total ms, [4] backend ms (NaN: null), [5] request bytes, [6] response bytes.
+ *   [3] total ms, [4] backend ms (NaN: null), [5] request bytes, [6] response bytes, [7] the
+ *   position, [8] the method's code (METHODS below; 0: the `method` argument names it).
  *   `operation` holds the line's `,"apiId":…,"operationId":…` bytes, encoded once by the caller.
- *   Every string argument is a string: requestId, productId, subscriptionId, cache and errorCode
- *   write null for "" (the caller passes "" for null: asking a value's type costs ~65
- *   instructions), and the url has no `?` when query is "". Without the last four arguments
- *   they are all null (most lines: a string copied out of V8 costs ~100 instructions, even empty).
+ *   With four arguments (most lines: a string copied out of V8 costs ~100 instructions, even
+ *   empty) the query is empty, the method is a code and product, subscription, cache and error
+ *   code are null; with ten, every one is given. Every string argument is a string: requestId,
+ *   productId, subscriptionId, cache and errorCode write null for "" (the caller passes "" for
+ *   null: asking a value's type costs ~65 instructions), and the url has no `?` when query is "".
  *
- *   Returns -1, having written only scratch bytes past `pos`, whenever the line is not the plain
- *   case: a string with anything but printable ASCII other than `"` and `\` (it would need
+ *   Returns -1, having written only scratch bytes past the position, whenever the line is not the
+ *   plain case: a string with anything but printable ASCII other than `"` and `\` (it would need
  *   escapes or UTF-8), a number that is not a non-negative safe integer where one is written, a
  *   duration of 12 days or more, a time before 1970 or after 9999, or too little room. The caller then writes the line in JavaScript,
  *   which handles every case; this function only has to be exact where it answers.
@@ -36,10 +44,16 @@
 #include <string.h>
 #include <time.h>
 
-#define ARGS 12
-/* Without the last four (product, subscription, cache, error code): all null, as on most lines. */
-#define COMMON_ARGS 8
-#define FIELDS 7
+#define ARGS 10
+/* Without the last six (query, method, product, subscription, cache, error code): as on most lines. */
+#define COMMON_ARGS 4
+#define FIELDS 9
+#define F_POSITION 7
+#define F_METHOD 8
+
+/* The methods a line names by code (fields[8]), 1-based: request-log.ts METHOD_CODES, in this order. */
+static const char *const METHODS[] = { NULL, "GET", "POST", "PUT", "DELETE", "PATCH", "HEAD", "OPTIONS" };
+#define METHOD_COUNT (sizeof METHODS / sizeof METHODS[0])
 #define MAX_SAFE 9007199254740991.0
 
 /* The line's start up to the time's seconds and dot, for the last second seen (per thread). */
@@ -196,17 +210,35 @@ static void iso_time(writer *w, double epoch_ms) {
   lit(w, d, 3);
 }
 
-/* This env's (thread's) fields array. */
+/* This env's (thread's) fields array and target buffer. */
 typedef struct {
   napi_ref ref;
   const double *fields;
+  napi_ref out_ref;
+  uint8_t *out;
+  size_t out_len;
 } log_state;
 
 static void free_state(napi_env env, void *data, void *hint) {
   (void)hint;
   log_state *state = data;
   if (state->ref != NULL) napi_delete_reference(env, state->ref);
+  if (state->out_ref != NULL) napi_delete_reference(env, state->out_ref);
   free(state);
+}
+
+/* This env's state, made on first use; NULL (an error thrown) when it cannot be. */
+static log_state *state_of(napi_env env, const char *who) {
+  log_state *state = NULL;
+  napi_get_instance_data(env, (void **)&state);
+  if (state != NULL) return state;
+  state = calloc(1, sizeof *state);
+  if (state == NULL || napi_set_instance_data(env, state, free_state, NULL) != napi_ok) {
+    free(state);
+    napi_throw_error(env, NULL, who);
+    return NULL;
+  }
+  return state;
 }
 
 napi_value request_log_fields(napi_env env, napi_callback_info info) {
@@ -218,19 +250,11 @@ napi_value request_log_fields(napi_env env, napi_callback_info info) {
   if (napi_get_cb_info(env, info, &argc, argv, NULL, NULL) != napi_ok || argc < 1
       || napi_get_typedarray_info(env, argv[0], &type, &count, &data, NULL, NULL) != napi_ok
       || type != napi_float64_array || count < FIELDS) {
-    napi_throw_type_error(env, NULL, "requestLogFields(fields): a Float64Array of at least 7 numbers");
+    napi_throw_type_error(env, NULL, "requestLogFields(fields): a Float64Array of at least 9 numbers");
     return NULL;
   }
-  log_state *state = NULL;
-  napi_get_instance_data(env, (void **)&state);
-  if (state == NULL) {
-    state = calloc(1, sizeof *state);
-    if (state == NULL || napi_set_instance_data(env, state, free_state, NULL) != napi_ok) {
-      free(state);
-      napi_throw_error(env, NULL, "requestLogFields: out of memory");
-      return NULL;
-    }
-  }
+  log_state *state = state_of(env, "requestLogFields: out of memory");
+  if (state == NULL) return NULL;
   if (state->ref != NULL) napi_delete_reference(env, state->ref);
   state->ref = NULL;
   state->fields = NULL;
@@ -239,6 +263,31 @@ napi_value request_log_fields(napi_env env, napi_callback_info info) {
     return NULL;
   }
   state->fields = data;
+  return NULL;
+}
+
+napi_value request_log_target(napi_env env, napi_callback_info info) {
+  size_t argc = 1;
+  napi_value argv[1];
+  uint8_t *out = NULL;
+  size_t out_len = 0;
+  if (napi_get_cb_info(env, info, &argc, argv, NULL, NULL) != napi_ok || argc < 1
+      || napi_get_buffer_info(env, argv[0], (void **)&out, &out_len) != napi_ok) {
+    napi_throw_type_error(env, NULL, "requestLogTarget(out): a Buffer");
+    return NULL;
+  }
+  log_state *state = state_of(env, "requestLogTarget: out of memory");
+  if (state == NULL) return NULL;
+  if (state->out_ref != NULL) napi_delete_reference(env, state->out_ref);
+  state->out_ref = NULL;
+  state->out = NULL;
+  state->out_len = 0;
+  if (napi_create_reference(env, argv[0], 1, &state->out_ref) != napi_ok) {
+    napi_throw_error(env, NULL, "requestLogTarget: no reference");
+    return NULL;
+  }
+  state->out = out;
+  state->out_len = out_len;
   return NULL;
 }
 
@@ -252,41 +301,47 @@ napi_value write_request_log(napi_env env, napi_callback_info info) {
   size_t argc = ARGS;
   napi_value argv[ARGS];
   if (napi_get_cb_info(env, info, &argc, argv, NULL, NULL) != napi_ok || (argc != COMMON_ARGS && argc != ARGS)) {
-    napi_throw_type_error(env, NULL, "writeRequestLog: eight or twelve arguments");
+    napi_throw_type_error(env, NULL, "writeRequestLog: four or ten arguments");
     return NULL;
   }
-  uint8_t *out = NULL;
-  size_t out_len = 0;
-  int64_t pos = 0;
   log_state *state = NULL;
   uint8_t *op = NULL;
   size_t op_len = 0;
-  if (napi_get_buffer_info(env, argv[0], (void **)&out, &out_len) != napi_ok
-      || napi_get_value_int64(env, argv[1], &pos) != napi_ok || pos < 0 || (size_t)pos > out_len
-      || napi_get_buffer_info(env, argv[2], (void **)&op, &op_len) != napi_ok) {
-    napi_throw_type_error(env, NULL, "writeRequestLog(out, pos, operation, ...strings): bad arguments");
+  if (napi_get_buffer_info(env, argv[0], (void **)&op, &op_len) != napi_ok) {
+    napi_throw_type_error(env, NULL, "writeRequestLog(operation, ...strings): operation must be a Buffer");
     return NULL;
   }
-  if (napi_get_instance_data(env, (void **)&state) != napi_ok || state == NULL || state->fields == NULL) {
-    napi_throw_error(env, NULL, "writeRequestLog: call requestLogFields first");
+  if (napi_get_instance_data(env, (void **)&state) != napi_ok || state == NULL || state->fields == NULL || state->out == NULL) {
+    napi_throw_error(env, NULL, "writeRequestLog: call requestLogFields and requestLogTarget first");
     return NULL;
   }
   const double *f = state->fields;
-  writer w = { out + pos, out + out_len, 1 };
+  double at = f[F_POSITION];
+  double code = f[F_METHOD];
   int rare = argc == ARGS;
+  if (!(at >= 0) || at > (double)state->out_len || (double)(size_t)at != at
+      || !(code >= 0) || code >= (double)METHOD_COUNT || (double)(int)code != code || (code == 0 && !rare)) {
+    napi_throw_range_error(env, NULL, "writeRequestLog: fields[7] must be a position in the target, fields[8] a method code (0 only with ten arguments)");
+    return NULL;
+  }
+  uint8_t *out = state->out;
+  const char *method = METHODS[(int)code];
+  writer w = { out + (size_t)at, out + state->out_len, 1 };
 
   iso_time(&w, f[0]);
   LIT(&w, "Z\",\"correlationId\":");
-  string_or_null(env, &w, argv[3]);
-  LIT(&w, ",\"method\":");
-  string(env, &w, argv[4]);
+  string_or_null(env, &w, argv[1]);
+  LIT(&w, ",\"method\":\"");
+  if (method != NULL) lit(&w, method, strlen(method)); else bare(env, &w, argv[5]);
   /* The url: the path, and `?query` when the query is not empty ("?" goes in, and out again). */
-  LIT(&w, ",\"url\":\"");
-  bare(env, &w, argv[5]);
-  uint8_t *mark = w.p;
-  LIT(&w, "?");
-  bare(env, &w, argv[6]);
-  if (w.ok && w.p == mark + 1) w.p = mark;
+  LIT(&w, "\",\"url\":\"");
+  bare(env, &w, argv[2]);
+  if (rare) {
+    uint8_t *mark = w.p;
+    LIT(&w, "?");
+    bare(env, &w, argv[4]);
+    if (w.ok && w.p == mark + 1) w.p = mark;
+  }
   LIT(&w, "\",\"status\":");
   uint_dec(&w, f[1]);
   LIT(&w, ",\"backendStatus\":");
@@ -302,19 +357,19 @@ napi_value write_request_log(napi_env env, napi_callback_info info) {
   lit(&w, (const char *)op, op_len);
   if (rare) {
     LIT(&w, ",\"productId\":");
-    string_or_null(env, &w, argv[8]);
+    string_or_null(env, &w, argv[6]);
     LIT(&w, ",\"subscriptionId\":");
-    string_or_null(env, &w, argv[9]);
+    string_or_null(env, &w, argv[7]);
     LIT(&w, ",\"clientIp\":");
   } else {
     LIT(&w, ",\"productId\":null,\"subscriptionId\":null,\"clientIp\":");
   }
-  string(env, &w, argv[7]);
+  string(env, &w, argv[3]);
   if (rare) {
     LIT(&w, ",\"cache\":");
-    string_or_null(env, &w, argv[10]);
+    string_or_null(env, &w, argv[8]);
     LIT(&w, ",\"errorCode\":");
-    string_or_null(env, &w, argv[11]);
+    string_or_null(env, &w, argv[9]);
     LIT(&w, "}\n");
   } else {
     LIT(&w, ",\"cache\":null,\"errorCode\":null}\n");

@@ -26,16 +26,18 @@ export interface NativeAddon {
    */
   sendBatch(bytes: Buffer, entries: Int32Array, count: number): void;
   /**
-   * One request-log line written at `pos` of `out` (native/src/request_log.c), its numbers read
-   * from the array given to requestLogFields: the next position, or -1 when the line is not the
-   * plain case (the caller writes it in JavaScript). '' stands for null; without the last four
-   * (all or none), they are null.
+   * One request-log line written into the buffer given to requestLogTarget (native/src/request_log.c),
+   * at the position and with the numbers and method code of the array given to requestLogFields:
+   * the next position, or -1 when the line is not the plain case (the caller writes it in
+   * JavaScript). '' stands for null; with four arguments the query is empty, the method is a code
+   * and the last four are null; with ten, all are given.
    */
-  writeRequestLog(out: Buffer, pos: number, operation: Buffer, requestId: string, method: string,
-    path: string, query: string, clientIp: string, productId?: string, subscriptionId?: string,
-    cache?: string, errorCode?: string): number;
+  writeRequestLog(operation: Buffer, requestId: string, path: string, clientIp: string, query?: string, method?: string,
+    productId?: string, subscriptionId?: string, cache?: string, errorCode?: string): number;
   /** The Float64Array writeRequestLog reads its numbers from, on this thread (kept alive by the addon). */
   requestLogFields(fields: Float64Array): void;
+  /** The Buffer writeRequestLog writes into, on this thread, until the next call (kept alive by the addon). */
+  requestLogTarget(out: Buffer): void;
   /** A random version 4 UUID from the kernel's CSPRNG (native/src/uuid.c); undefined when it gives none. */
   newUuid(): string | undefined;
   /** The Int32Array the next two take their numbers from and write results to, and the Buffers they may use by index (at most 4), on this thread (kept alive by the addon; shared/native-buffers.ts). */
@@ -52,7 +54,7 @@ export interface NativeAddon {
 
 /** Relative to dist/src/gateway/native.js: the repository (or image) root. */
 const ADDON_PATH = '../../../native/build/Release/outpost_native.node';
-const FUNCTIONS = ['listenReusePort', 'sdNotify', 'pinThread', 'currentThreadId', 'niceThread', 'sendBatch', 'writeRequestLog', 'requestLogFields', 'newUuid', 'registerBuffers', 'scanHeadFields', 'writeRequestFields', 'findHeadEnd', 'jsonConfigParts'] as const;
+const FUNCTIONS = ['listenReusePort', 'sdNotify', 'pinThread', 'currentThreadId', 'niceThread', 'sendBatch', 'writeRequestLog', 'requestLogFields', 'requestLogTarget', 'newUuid', 'registerBuffers', 'scanHeadFields', 'writeRequestFields', 'findHeadEnd', 'jsonConfigParts'] as const;
 
 let loaded: { addon: NativeAddon | null; reason: string | null } | undefined;
 

@@ -9,11 +9,25 @@ import { redactQuery } from './query-redaction.js';
 
 /** The native line writer (native/src/request_log.c), or null when the addon is not loaded. */
 const nativeWrite = nativeAddon()?.writeRequestLog ?? null;
+const setTarget = nativeAddon()?.requestLogTarget ?? null;
 /** Whether lines go to the addon first. */
 export const NATIVE_LINES = nativeWrite !== null;
 /** Its numbers, one array per thread, given to the addon once: 128 bytes, over V8's limit for typed arrays on its heap, so it never moves. */
 const nativeFields = new Float64Array(16);
 nativeAddon()?.requestLogFields(nativeFields);
+const F_POSITION = 7;
+const F_METHOD = 8;
+
+/** The methods the addon writes from a code (request_log.c METHODS, the same order, from 1); any other is passed as a string. */
+const METHOD_CODES = new Map(['GET', 'POST', 'PUT', 'DELETE', 'PATCH', 'HEAD', 'OPTIONS'].map((m, i) => [m, i + 1]));
+
+/**
+ * The buffer registered with the addon as its target (requestLogTarget). Registered again
+ * whenever a line goes to another buffer, which is the only way a line reaches the addon: a batch's
+ * buffer is replaced before it is transferred to the primary, so the addon never writes into
+ * memory that has left this thread.
+ */
+let target: Buffer | null = null;
 
 /**
  * The line of one request written by the addon, which answers only the plain case (every string
@@ -21,9 +35,14 @@ nativeAddon()?.requestLogFields(nativeFields);
  * written nothing past out.pos that counts. Same bytes as writeLine (test/unit/request-log-native.test.ts
  * holds them to it). Counted under callgrind, a proxied GET's request log went from 15,200 to
  * 5,600 instructions (bench:instructions); the call's share of it is ~4,000, half of that N-API
- * and V8 copying the strings out.
+ * and V8 copying the strings out, which is why the buffer is registered once per batch, the method
+ * goes as a number and most lines pass four arguments.
  */
 export function writeLineNative(out: JsonLineBuffer, res: ClientResponse, operation: Fragment, now: number, wallMs: number): boolean {
+  if (out.buf !== target) {
+    setTarget!(out.buf);
+    target = out.buf;
+  }
   const f = nativeFields;
   f[0] = wallMs;
   f[1] = res.statusSent;
@@ -32,13 +51,16 @@ export function writeLineNative(out: JsonLineBuffer, res: ClientResponse, operat
   f[4] = res.backendStartedAt > 0 ? (res.backendEndedAt > 0 ? res.backendEndedAt : now) - res.backendStartedAt : NaN;
   f[5] = res.requestBytes;
   f[6] = res.responseBytes;
-  // Strings only ('' for null: the addon writes null for ''), the query redacted; the last four
-  // only when one of them is set (the addon's shorter call: all four null).
-  const query = res.query === '' ? '' : redactQuery(res.query);
+  f[F_POSITION] = out.pos;
+  const method = res.method;
+  const code = method === 'GET' ? 1 : METHOD_CODES.get(method) ?? 0;
+  f[F_METHOD] = code;
+  // Strings only ('' for null: the addon writes null for ''), the query redacted; the addon's
+  // four-argument call when the rest is empty, null or a method code.
   const cache = res.cacheResult;
-  const next = res.productId === '' && res.subscriptionId === '' && cache === null && res.errorCode === null
-    ? nativeWrite!(out.buf, out.pos, operation.bytes, res.requestId, res.method, res.path, query, res.remoteAddress)
-    : nativeWrite!(out.buf, out.pos, operation.bytes, res.requestId, res.method, res.path, query, res.remoteAddress,
+  const next = code !== 0 && res.query === '' && res.productId === '' && res.subscriptionId === '' && cache === null && res.errorCode === null
+    ? nativeWrite!(operation.bytes, res.requestId, res.path, res.remoteAddress)
+    : nativeWrite!(operation.bytes, res.requestId, res.path, res.remoteAddress, res.query === '' ? '' : redactQuery(res.query), method,
       res.productId, res.subscriptionId, cache ?? '', res.errorCode ?? '');
   if (next < 0) return false;
   out.pos = next;
