@@ -241,6 +241,15 @@ static log_state *state_of(napi_env env, const char *who) {
   return state;
 }
 
+/* Replaces *ref with a strong reference to v (what the state points into stays alive); 0, an error thrown, when it cannot. */
+static int hold(napi_env env, napi_ref *ref, napi_value v, const char *who) {
+  if (*ref != NULL) napi_delete_reference(env, *ref);
+  *ref = NULL;
+  if (napi_create_reference(env, v, 1, ref) == napi_ok) return 1;
+  napi_throw_error(env, NULL, who);
+  return 0;
+}
+
 napi_value request_log_fields(napi_env env, napi_callback_info info) {
   size_t argc = 1;
   napi_value argv[1];
@@ -255,13 +264,8 @@ napi_value request_log_fields(napi_env env, napi_callback_info info) {
   }
   log_state *state = state_of(env, "requestLogFields: out of memory");
   if (state == NULL) return NULL;
-  if (state->ref != NULL) napi_delete_reference(env, state->ref);
-  state->ref = NULL;
   state->fields = NULL;
-  if (napi_create_reference(env, argv[0], 1, &state->ref) != napi_ok) {
-    napi_throw_error(env, NULL, "requestLogFields: no reference");
-    return NULL;
-  }
+  if (!hold(env, &state->ref, argv[0], "requestLogFields: no reference")) return NULL;
   state->fields = data;
   return NULL;
 }
@@ -278,14 +282,9 @@ napi_value request_log_target(napi_env env, napi_callback_info info) {
   }
   log_state *state = state_of(env, "requestLogTarget: out of memory");
   if (state == NULL) return NULL;
-  if (state->out_ref != NULL) napi_delete_reference(env, state->out_ref);
-  state->out_ref = NULL;
   state->out = NULL;
   state->out_len = 0;
-  if (napi_create_reference(env, argv[0], 1, &state->out_ref) != napi_ok) {
-    napi_throw_error(env, NULL, "requestLogTarget: no reference");
-    return NULL;
-  }
+  if (!hold(env, &state->out_ref, argv[0], "requestLogTarget: no reference")) return NULL;
   state->out = out;
   state->out_len = out_len;
   return NULL;
