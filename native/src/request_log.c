@@ -51,8 +51,11 @@
 #define F_POSITION 7
 #define F_METHOD 8
 
-/* The methods a line names by code (fields[8]), 1-based: request-log.ts METHOD_CODES, in this order. */
-static const char *const METHODS[] = { NULL, "GET", "POST", "PUT", "DELETE", "PATCH", "HEAD", "OPTIONS" };
+/* The methods a line names by code (fields[8]), 1-based: native-line.ts COMMON_METHODS, in this order. */
+#define METHOD(m) { m, sizeof(m) - 1 }
+static const struct { const char *text; size_t length; } METHODS[] = {
+  { NULL, 0 }, METHOD("GET"), METHOD("POST"), METHOD("PUT"), METHOD("DELETE"), METHOD("PATCH"), METHOD("HEAD"), METHOD("OPTIONS"),
+};
 #define METHOD_COUNT (sizeof METHODS / sizeof METHODS[0])
 #define MAX_SAFE 9007199254740991.0
 
@@ -324,14 +327,14 @@ napi_value write_request_log(napi_env env, napi_callback_info info) {
     return NULL;
   }
   uint8_t *out = state->out;
-  const char *method = METHODS[(int)code];
+  int method = (int)code;
   writer w = { out + (size_t)at, out + state->out_len, 1 };
 
   iso_time(&w, f[0]);
   LIT(&w, "Z\",\"correlationId\":");
   string_or_null(env, &w, argv[1]);
   LIT(&w, ",\"method\":\"");
-  if (method != NULL) lit(&w, method, strlen(method)); else bare(env, &w, argv[5]);
+  if (method != 0) lit(&w, METHODS[method].text, METHODS[method].length); else bare(env, &w, argv[5]);
   /* The url: the path, and `?query` when the query is not empty ("?" goes in, and out again). */
   LIT(&w, "\",\"url\":\"");
   bare(env, &w, argv[2]);

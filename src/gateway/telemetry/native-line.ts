@@ -18,8 +18,12 @@ nativeAddon()?.requestLogFields(nativeFields);
 const F_POSITION = 7;
 const F_METHOD = 8;
 
-/** The methods the addon writes from a code (request_log.c METHODS, the same order, from 1); any other is passed as a string. */
-const METHOD_CODES = new Map(['GET', 'POST', 'PUT', 'DELETE', 'PATCH', 'HEAD', 'OPTIONS'].map((m, i) => [m, i + 1]));
+/**
+ * The methods most lines carry: the addon writes them from a code (request_log.c METHODS, the same
+ * order, from 1; any other is passed as a string), the JavaScript writer from a prepared run.
+ */
+export const COMMON_METHODS = ['GET', 'POST', 'PUT', 'DELETE', 'PATCH', 'HEAD', 'OPTIONS'] as const;
+const METHOD_CODES = new Map<string, number>(COMMON_METHODS.map((m, i) => [m, i + 1]));
 
 /**
  * The buffer registered with the addon as its target (requestLogTarget). Registered again

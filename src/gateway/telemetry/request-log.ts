@@ -17,7 +17,7 @@
 import { Buffer } from 'node:buffer';
 import { performance } from 'node:perf_hooks';
 import type { ClientResponse } from '../../http1/server/client-response.js';
-import { NATIVE_LINES, writeLineNative } from './native-line.js';
+import { COMMON_METHODS, NATIVE_LINES, writeLineNative } from './native-line.js';
 import { redactQuery } from './query-redaction.js';
 import { fragment, fragmentOf, JsonLineBuffer, MAX_BYTES_PER_UNIT, NULL, WORD_SLACK, type Fragment } from './json-line-buffer.js';
 
@@ -81,7 +81,7 @@ const F = {
 };
 
 /** `,"method":"GET","url":` and the like: the method with the fragments around it, for the common methods. */
-const METHOD_RUNS = new Map(['GET', 'POST', 'PUT', 'DELETE', 'PATCH', 'HEAD', 'OPTIONS'].map((m) => [m, fragment(`,"method":"${m}","url":`)]));
+const METHOD_RUNS = new Map<string, Fragment>(COMMON_METHODS.map((m) => [m, fragment(`,"method":"${m}","url":`)]));
 const GET_RUN = METHOD_RUNS.get('GET')!;
 
 /**
