@@ -16,12 +16,16 @@
  * (what the JIT made of them, where their memory landed), so the median is taken over windows of
  * several pairs.
  *
+ * Two builds: AB_BUILD_A and AB_BUILD_B name checkouts (each with its `dist/` and native addon
+ * built) whose gateway runs as A or as B; either defaults to this checkout. With AB_A = AB_B, the
+ * difference is the builds'.
+ *
  * Settings (environment): AB_A (telemetry-off), AB_B (plain): gateway scenarios among plain,
- * metrics-only, telemetry-off and policies; AB_PAIRS (3) pairs, each AB_WINDOWS (4) measured
+ * metrics-only, telemetry-off and policies; AB_BUILD_A, AB_BUILD_B (this checkout); AB_PAIRS (3) pairs, each AB_WINDOWS (4) measured
  * windows of AB_DURATION seconds (8) after AB_WARMUP seconds (3); AB_CONNECTIONS (32) per gateway.
  */
 import { execFileSync } from 'node:child_process';
-import { mkdtempSync } from 'node:fs';
+import { existsSync, mkdtempSync } from 'node:fs';
 import { cpus, tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -48,6 +52,15 @@ function variantSetting(name: string, fallback: Variant): Variant {
   const raw = process.env[name] ?? fallback;
   if (!(VARIANTS as readonly string[]).includes(raw)) throw new Error(`${name}=${raw}: must be one of ${VARIANTS.join(', ')}`);
   return raw as Variant;
+}
+
+/** A checkout to run a gateway from (AB_BUILD_A / AB_BUILD_B): this one when unset; it must hold a built gateway. */
+function buildSetting(name: string): string {
+  const raw = process.env[name];
+  if (raw === undefined || raw === '') return repoRoot;
+  const dir = resolve(raw);
+  if (!existsSync(join(dir, 'dist/src/cli.js'))) throw new Error(`${name}=${raw}: no dist/src/cli.js there (build that checkout first: npx tsc -p .)`);
+  return dir;
 }
 
 const ticksToUs = (ticks: number): number => (ticks * 1e6) / CLK_TCK;
@@ -104,6 +117,8 @@ async function main(): Promise<number> {
   const durationS = envInt(process.env, 'AB_DURATION', 8, 2, 120);
   const warmupS = envInt(process.env, 'AB_WARMUP', 3, 0, 60);
   const connections = envInt(process.env, 'AB_CONNECTIONS', 32, 1, 1024);
+  const buildA = buildSetting('AB_BUILD_A');
+  const buildB = buildSetting('AB_BUILD_B');
   if (cpus().length < 2) throw new Error('bench:ab needs two cores: the gateways on core 0, backend and load on core 1');
   execFileSync('taskset', ['-a', '-p', '-c', '1', String(process.pid)], { stdio: 'ignore' });
   const notes: string[] = [];
@@ -122,8 +137,8 @@ async function main(): Promise<number> {
   process.stderr.write(`bench:ab: A ${a} and B ${b} together on core 0; ${pairs} pairs of fresh processes, each warmed up ${warmupS} s, then ${windowCount} windows of ${durationS} s, wrk -t1 -c${connections} each\n`);
   for (let pair = 0; pair < pairs; pair++) {
     // Fresh processes per pair: one process's JIT and memory layout can sit a few % off another's of the same build.
-    const gwA = await startGateway(layout, backend.port, a, null, `a-${a}`);
-    const gwB = await startGateway(layout, backend.port, b, null, `b-${b}`);
+    const gwA = await startGateway({ ...layout, repoRoot: buildA }, backend.port, a, null, `a-${a}`);
+    const gwB = await startGateway({ ...layout, repoRoot: buildB }, backend.port, b, null, `b-${b}`);
     try {
       await probeTarget(gwA);
       await probeTarget(gwB);
@@ -143,12 +158,13 @@ async function main(): Promise<number> {
   const m = machine(CLK_TCK);
   const header = [
     `bench:ab, ${m.cpuModel}, ${m.nproc} cores, node ${m.node}, ${toolVersion(bins.get('wrk')!, VERSION_ARGS.wrk).split('\n')[0]}`,
+    ...(buildA === repoRoot && buildB === repoRoot ? [] : [`builds: A ${buildA}, B ${buildB}`]),
     `layout: core 0: gateway A (${a}) and gateway B (${b}), one worker each, together; core 1: nginx backend, two wrk -t1 -c${connections}, this runner`,
     `${pairs} pairs of fresh gateways, each ${windowCount} windows of ${durationS} s after ${warmupS} s of warm-up; a window counts when core 0 was at least ${SATURATED_SHARE * 100}% busy`,
   ];
   const lines = [...header, '', ...abReport(a, b, windows), ...notes.map((n) => `note: ${n}`)];
   process.stdout.write(lines.join('\n') + '\n');
-  const file = writeJson(resultsDir, { kind: 'ab', machine: m, a, b, pairs, windowCount, durationS, warmupS, connections, windows, problems: [...new Set([...problems, ...backend.problems()])].slice(0, 20) });
+  const file = writeJson(resultsDir, { kind: 'ab', machine: m, a, b, buildA, buildB, pairs, windowCount, durationS, warmupS, connections, windows, problems: [...new Set([...problems, ...backend.problems()])].slice(0, 20) });
   process.stdout.write(`results: ${file}\n`);
   return windows.some((w) => w.saturated) ? 0 : 1;
 }
