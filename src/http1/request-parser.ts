@@ -12,6 +12,7 @@ import * as chars from './chars.js';
 import { FieldList, scanFields, nameIs, FIELDS_OK, FIELDS_TOO_MANY } from './head-fields.js';
 import { validTargetBytes, validAuthority, schemePrefixLength } from './request-target.js';
 import { bufferNatives } from '../shared/buffer-natives.js';
+import { METHODS, REQUEST_NAMES } from './field-strings.js';
 import type { ErrorCode } from '../shared/errors.js';
 /** chars.ts's constants as this module's own consts: TurboFan folds those into the byte loops, where an imported binding is loaded again at every use (see chars.ts). */
 const { CR, SP, TOKEN, isTokenString } = chars;
@@ -40,6 +41,11 @@ export class ParsedRequest {
   /** Index of the Connection field(s) value, for hop-by-hop removal; -1 when absent. */
   connectionField = -1;
   headBytes = 0;
+  /**
+   * The Host text of an earlier head on this parser, for hostText(): a keep-alive client sends
+   * the same Host on every request, and comparing bytes costs less than a new string.
+   */
+  private lastHost = '';
 
   constructor(maxFields: number) { this.fields = new FieldList(maxFields); }
 
@@ -48,6 +54,25 @@ export class ParsedRequest {
   /** Field name i, lower-cased (names are tokens, so ASCII). */
   name(i: number): string {
     return toLowerCase.call(latin1Slice.call(this.buf, this.fields.nameStart(i), this.fields.nameEnd(i)));
+  }
+
+  /** REQUEST_NAMES' index of field i's name, or -1 when it is not one of the names listed there. */
+  nameIndex(i: number): number {
+    return REQUEST_NAMES.indexOf(this.buf, this.fields.nameStart(i), this.fields.nameEnd(i));
+  }
+
+  /** Field i's value, as value(i); `nameIndex` is nameIndex(i), so a value that repeats is not cut again. */
+  knownValue(i: number, nameIndex: number): string {
+    return REQUEST_NAMES.value(nameIndex, this.buf, this.fields.valueStart(i), this.fields.valueEnd(i));
+  }
+
+  /** Field i's value as value(i), reusing the last Host string when the bytes are the same. */
+  hostText(i: number): string {
+    const start = this.fields.valueStart(i);
+    const end = this.fields.valueEnd(i);
+    const last = this.lastHost;
+    if (last.length === end - start && sameText(this.buf, start, last)) return last;
+    return (this.lastHost = latin1Slice.call(this.buf, start, end));
   }
 
   /** Field value i as a latin1 string: one char per byte, so bytes ≥ 0x80 go out unchanged. */
@@ -78,7 +103,7 @@ export function parseRequestHead(buf: Buffer, start: number, headEnd: number, ou
   let p = start;
   while (TOKEN[buf[p]] === 1) p++;
   if (p === start || buf[p] !== SP) return 'OUTPOST_ERR_BAD_REQUEST_LINE';
-  out.method = latin1Slice.call(buf, start, p);
+  out.method = METHODS.text(buf, start, p);
   const targetStart = ++p;
   while (p < headEnd && buf[p] !== SP && buf[p] !== CR) p++;
   const targetEnd = p;
@@ -97,6 +122,12 @@ export function parseRequestHead(buf: Buffer, start: number, headEnd: number, ou
   const scanned = scanFields(buf, p, headEnd, out.fields);
   if (scanned !== FIELDS_OK) return scanned === FIELDS_TOO_MANY ? 'OUTPOST_ERR_HEADERS_TOO_LARGE' : 'OUTPOST_ERR_BAD_HEADER';
   return readFraming(buf, out);
+}
+
+/** buf[start, start + s.length) holds the characters of `s`, byte for character. */
+function sameText(buf: Uint8Array, start: number, s: string): boolean {
+  for (let i = 0; i < s.length; i++) if (buf[start + i] !== s.charCodeAt(i)) return false;
+  return true;
 }
 
 /** "HTTP/1.1" → 1, "HTTP/1.0" → 0; -2 for another well-formed version, -1 when malformed. */
@@ -145,7 +176,7 @@ function readFraming(buf: Buffer, out: ParsedRequest): ErrorCode | null {
     if (nameLength === 4 && out.nameIs(i, 'host')) {
       if (++hostCount > 1) return 'OUTPOST_ERR_BAD_HOST';
       if (!validAuthority(buf, fields.valueStart(i), fields.valueEnd(i))) return 'OUTPOST_ERR_BAD_HOST';
-      hostValue = out.value(i);
+      hostValue = out.hostText(i);
     } else if (nameLength === 14 && out.nameIs(i, 'content-length')) {
       if (out.contentLength !== -1) return 'OUTPOST_ERR_BAD_REQUEST_FRAMING';
       const length = decimal(buf, fields.valueStart(i), fields.valueEnd(i));

@@ -248,7 +248,7 @@ export class ProxyExchange implements UpstreamHandler {
   }
 
   private keep(headers: ResponseHeaders, i: number): void {
-    this.outHeaders.push(headers.nameText(i), headers.valueText(i));
+    headers.pushField(i, headers.nameIndex(i), this.outHeaders);
   }
 
   /** Runs inside cork(): the whole answer when no body follows. */

@@ -14,6 +14,7 @@ import type { FieldList } from '../../http1/head-fields.js';
 import { nameIs } from '../../http1/head-fields.js';
 import { bufferNatives } from '../../shared/buffer-natives.js';
 import { connectionTokensOf, isHopByHopName } from './hop-by-hop.js';
+import { RESPONSE_NAMES } from '../../http1/field-strings.js';
 
 /** Module-local on purpose (see shared/buffer-natives.ts): folded, called directly. */
 const latin1Slice = bufferNatives.latin1Slice;
@@ -68,6 +69,22 @@ export class ResponseHeaders {
   valueText(i: number): string {
     const f = this.fields!;
     return latin1Slice.call(this.source, f.valueStart(i), f.valueEnd(i));
+  }
+
+  /** RESPONSE_NAMES' index of the name (as written, case and all), or -1 when it is not listed there. */
+  nameIndex(i: number): number {
+    const f = this.fields!;
+    return RESPONSE_NAMES.indexOf(this.source, f.nameStart(i), f.nameEnd(i));
+  }
+
+  /**
+   * nameText and valueText of a field whose nameIndex() is `index`, into `out`: listed names and
+   * the values that repeat come from field-strings.ts's table instead of new slices.
+   */
+  pushField(i: number, index: number, out: string[]): void {
+    const f = this.fields!;
+    out.push(index >= 0 ? RESPONSE_NAMES.entries[index] : latin1Slice.call(this.source, f.nameStart(i), f.nameEnd(i)),
+      RESPONSE_NAMES.value(index, this.source, f.valueStart(i), f.valueEnd(i)));
   }
 
   /** The value's digits as a number (a Content-Length the parser already checked). */

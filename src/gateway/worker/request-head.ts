@@ -6,6 +6,7 @@
  */
 import type { ParsedRequest } from '../../http1/request-parser.js';
 import { connectionTokens, isHopByHop } from '../upstream/hop-by-hop.js';
+import { REQUEST_NAMES } from '../../http1/field-strings.js';
 
 /** String methods through module-local consts, called with .call: folded and inlined (see chars.ts). */
 const indexOf = String.prototype.indexOf;
@@ -13,6 +14,9 @@ const slice = String.prototype.slice;
 
 /** Lower-case names of the headers the gateway reads or replaces itself. */
 const FORWARDING = new Set(['x-forwarded-for', 'x-forwarded-proto', 'x-forwarded-host', 'x-forwarded-port', 'forwarded', 'x-real-ip']);
+
+/** The forwarding list of a request without such headers (most): shared, never pushed to. */
+const NONE = Object.freeze([]) as unknown as string[];
 
 export class RequestHead {
   method = '';
@@ -43,18 +47,24 @@ export class RequestHead {
     this.chunked = req.chunked;
     const headers: string[] = [];
     this.headers = headers;
-    this.forwarding = [];
+    this.forwarding = NONE;
     this.requestId = '';
     const count = req.fields.count;
     for (let i = 0; i < count; i++) {
-      const name = req.name(i);
+      // A listed name (field-strings.ts) is compared, not cut and lower-cased.
+      const index = req.nameIndex(i);
+      const name = index >= 0 ? REQUEST_NAMES.entries[index] : req.name(i);
       switch (name) {
         case 'host': case 'expect': continue;
         case 'x-request-id': if (this.requestId === '') this.requestId = req.value(i); continue;
         default:
           if (isHopByHop(name)) continue;
-          if (FORWARDING.has(name)) { this.forwarding.push(name, req.value(i)); continue; }
-          headers.push(name, req.value(i));
+          if (FORWARDING.has(name)) {
+            if (this.forwarding === NONE) this.forwarding = [];
+            this.forwarding.push(name, req.value(i));
+            continue;
+          }
+          headers.push(name, req.knownValue(i, index));
       }
     }
     if (req.connectionField >= 0) this.dropConnectionNamed(req);

@@ -38,8 +38,21 @@ export interface ResponseOwner {
 /** Body bytes: views of receive buffers that are never reused, so they may be kept without a copy. */
 type DataHandler = (chunk: Buffer, isLast: boolean) => void;
 type WritableHandler = (offset: number) => boolean;
+/** Told when the client goes away before the response completes (the proxy exchanges). */
+export interface AbortListener { clientAborted(): void }
 
 const LAST_CHUNK_TEXT = '0\r\n\r\n';
+
+/** The Content-Length line of the last length written: responses of one API are often the same size, and the line is then not made again. */
+let lastLength = -1;
+let lastLengthLine = '';
+function contentLengthLine(length: number): string {
+  if (length !== lastLength) {
+    lastLengthLine = `Content-Length: ${length}\r\n`;
+    lastLength = length;
+  }
+  return lastLengthLine;
+}
 
 export class ClientResponse {
   // What the gateway notes about the request for telemetry and request logs (src/gateway/telemetry):
@@ -90,6 +103,7 @@ export class ClientResponse {
   private chunked = false;
   private offset = 0;
   private abortHandler: (() => void) | null = null;
+  private abortListener: AbortListener | null = null;
   dataHandler: DataHandler | null = null;
   private writableHandler: WritableHandler | null = null;
   private reported = false;
@@ -119,6 +133,9 @@ export class ClientResponse {
   }
 
   onAborted(cb: () => void): this { this.abortHandler = cb; return this; }
+
+  /** onAborted for an object: the request path registers its exchange without a closure per request. */
+  onAbortedTell(listener: AbortListener): this { this.abortListener = listener; return this; }
 
   /** Registering the body reader is what "reading the body" means: 100 Continue goes out now. */
   onData(cb: DataHandler): this {
@@ -157,7 +174,7 @@ export class ClientResponse {
   tryEnd(chunk: Buffer, total: number): [boolean, boolean] {
     if (this.done) return [true, true];
     let ok: boolean;
-    if (!this.headWritten) ok = this.flushHead(`Content-Length: ${total}\r\n`, chunk.length > 0 ? chunk : null);
+    if (!this.headWritten) ok = this.flushHead(contentLengthLine(total), chunk.length > 0 ? chunk : null);
     else ok = chunk.length === 0 ? true : this.writeBody(chunk);
     if (this.offset >= total) { this.finish(); return [true, true]; }
     return [ok, false];
@@ -169,7 +186,7 @@ export class ClientResponse {
     if (!this.headWritten) {
       const bytes = body === undefined ? null : typeof body === 'string' ? Buffer.from(body) : body;
       const length = bytes === null ? 0 : bytes.length;
-      this.flushHead(this.noLength() ? '' : `Content-Length: ${length}\r\n`, length > 0 ? bytes : null);
+      this.flushHead(this.noLength() ? '' : contentLengthLine(length), length > 0 ? bytes : null);
     } else {
       if (body !== undefined && body.length > 0) this.writeBody(typeof body === 'string' ? Buffer.from(body) : body);
       if (this.chunked) writeOut(this.owner.socket, this.owner.fd, LAST_CHUNK_TEXT, null);
@@ -181,7 +198,7 @@ export class ClientResponse {
   /** The head alone: HEAD, 204 and 304 answers. `reportedLength` is the length a GET would have had. */
   endWithoutBody(reportedLength?: number): this {
     if (this.done) return this;
-    const length = reportedLength === undefined || this.noLength() ? '' : `Content-Length: ${reportedLength}\r\n`;
+    const length = reportedLength === undefined || this.noLength() ? '' : contentLengthLine(reportedLength);
     if (!this.headWritten) this.flushHead(length, null);
     this.finish();
     return this;
@@ -199,8 +216,11 @@ export class ClientResponse {
     this.done = true;
     this.aborted = true;
     const handler = this.abortHandler;
+    const listener = this.abortListener;
     this.abortHandler = null;
+    this.abortListener = null;
     handler?.();
+    listener?.clientAborted();
     this.report();
   }
 
@@ -276,6 +296,7 @@ export class ClientResponse {
     if (this.done) return;
     this.done = true;
     this.abortHandler = null;
+    this.abortListener = null;
     this.writableHandler = null;
     this.report();
     this.owner.responseFinished(this, this.closeAfter);
