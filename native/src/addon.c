@@ -25,6 +25,7 @@ NAPI_MODULE_INIT() {
   export_fn(env, exports, "writeRequestFields", write_request_fields);
   export_fn(env, exports, "scanHeadFields", scan_head_fields);
   export_fn(env, exports, "findHeadEnd", find_head_end);
+  export_fn(env, exports, "findBlankLine", find_blank_line);
   export_fn(env, exports, "jsonConfigParts", json_config_parts);
   return exports;
 }

@@ -39,6 +39,7 @@ napi_value new_uuid(napi_env env, napi_callback_info info);
 napi_value register_buffers(napi_env env, napi_callback_info info);
 napi_value write_request_fields(napi_env env, napi_callback_info info);
 napi_value find_head_end(napi_env env, napi_callback_info info);
+napi_value find_blank_line(napi_env env, napi_callback_info info);
 napi_value json_config_parts(napi_env env, napi_callback_info info);
 napi_value scan_head_fields(napi_env env, napi_callback_info info);
 

@@ -102,3 +102,41 @@ napi_value find_head_end(napi_env env, napi_callback_info info) {
   napi_create_int32(env, answer, &result);
   return result;
 }
+
+/*
+ * findBlankLine() -> the index of the first CR LF CR LF in the registered buffer io[0] between
+ *                    io[1] and io[2] (all four bytes before io[2]), -1 when there is none, or
+ *                    DECLINED (-100) when an argument is out of range
+ *
+ *   `buf.indexOf('\r\n\r\n', from)` for the response parser (src/http1/response-parser.ts),
+ *   which checks the bytes before it only once the head is complete: through Node, a string
+ *   needle costs a JavaScript wrapper, an encoding switch and a search set up per call (~620
+ *   instructions a proxied response, bench:instructions), here sixteen bytes a step go by
+ *   until a CR.
+ */
+static int32_t blank_line(const uint8_t *buf, int32_t from, int32_t to) {
+  int32_t p = from;
+  while (p + 4 <= to) {
+    p = next_line_byte(buf, p, to - 3);
+    if (p + 4 > to) break;
+    if (buf[p] == CR && buf[p + 1] == LF && buf[p + 2] == CR && buf[p + 3] == LF) return p;
+    p++;
+  }
+  return -1;
+}
+
+napi_value find_blank_line(napi_env env, napi_callback_info info) {
+  (void)info;
+  int32_t answer = DECLINED;
+  size_t length = 0;
+  const registry *r = registered();
+  int32_t *io = r->io;
+  const uint8_t *buf = io == NULL ? NULL : registered_buffer(r, io[0], &length);
+  if (buf != NULL) {
+    int32_t from = io[1], to = io[2];
+    if (from >= 0 && from <= to && (size_t)to <= length) answer = blank_line(buf, from, to);
+  }
+  napi_value result;
+  napi_create_int32(env, answer, &result);
+  return result;
+}

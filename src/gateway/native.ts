@@ -48,13 +48,15 @@ export interface NativeAddon {
   writeRequestFields(method: string, path: string, ...namesAndValues: string[]): number;
   /** HeadEndFinder.find of http1/head-end.ts over a registered buffer (native/src/head_end.c): its answer, or -100 when it does not answer. */
   findHeadEnd(): number;
+  /** The first CR LF CR LF in NATIVE_IO's range of a registered buffer (native/src/head_end.c): its index, -1 when none, -100 when it does not answer. */
+  findBlankLine(): number;
   /** Where a JSON config's `apis` array and its elements are in the file's bytes, or null when the scan does not vouch for the document (native/src/json_parts.c, config/json-parts.ts). */
   jsonConfigParts(bytes: Buffer): Int32Array | null;
 }
 
 /** Relative to dist/src/gateway/native.js: the repository (or image) root. */
 const ADDON_PATH = '../../../native/build/Release/outpost_native.node';
-const FUNCTIONS = ['listenReusePort', 'sdNotify', 'pinThread', 'currentThreadId', 'niceThread', 'sendBatch', 'writeRequestLog', 'requestLogFields', 'requestLogTarget', 'newUuid', 'registerBuffers', 'scanHeadFields', 'writeRequestFields', 'findHeadEnd', 'jsonConfigParts'] as const;
+const FUNCTIONS = ['listenReusePort', 'sdNotify', 'pinThread', 'currentThreadId', 'niceThread', 'sendBatch', 'writeRequestLog', 'requestLogFields', 'requestLogTarget', 'newUuid', 'registerBuffers', 'scanHeadFields', 'writeRequestFields', 'findHeadEnd', 'findBlankLine', 'jsonConfigParts'] as const;
 
 let loaded: { addon: NativeAddon | null; reason: string | null } | undefined;
 
