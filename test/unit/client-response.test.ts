@@ -2,12 +2,12 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import type { Socket } from 'node:net';
-import { ClientResponse, type ResponseOwner } from '../../src/http1/server/client-response.js';
+import { ClientResponse, TRY_END_ACCEPTED, TRY_END_DONE, type ResponseOwner } from '../../src/http1/server/client-response.js';
 
 /** A response over a fake socket that records what is written; `finished` says how it ended. */
-function response(opts: { head?: boolean; http10?: boolean; keepAlive?: boolean; draining?: boolean } = {}) {
+function response(opts: { head?: boolean; http10?: boolean; keepAlive?: boolean; draining?: boolean; full?: () => boolean } = {}) {
   const out: Buffer[] = [];
-  const socket = { write: (d: string | Buffer, enc?: BufferEncoding) => { out.push(typeof d === 'string' ? Buffer.from(d, enc ?? 'utf8') : Buffer.from(d)); return true; }, cork() {}, uncork() {}, destroy() {} };
+  const socket = { write: (d: string | Buffer, enc?: BufferEncoding) => { out.push(typeof d === 'string' ? Buffer.from(d, enc ?? 'utf8') : Buffer.from(d)); return !(opts.full?.() ?? false); }, cork() {}, uncork() {}, destroy() {} };
   const state = { finished: null as null | { close: boolean } };
   const owner: ResponseOwner = {
     socket: socket as unknown as Socket, fd: -1, draining: opts.draining ?? false,
@@ -52,11 +52,24 @@ test('HTTP/1.0 keep-alive says so', () => {
 test('tryEnd streams a known length and is done at the last byte', () => {
   const r = response();
   r.res.writeStatus('200 OK');
-  assert.deepEqual(r.res.tryEnd(Buffer.from('ab'), 4), [true, false]);
+  assert.equal(r.res.tryEnd(Buffer.from('ab'), 4), TRY_END_ACCEPTED);
   assert.equal(r.res.getWriteOffset(), 2);
-  assert.deepEqual(r.res.tryEnd(Buffer.from('cd'), 4), [true, true]);
+  assert.equal(r.res.tryEnd(Buffer.from('cd'), 4), TRY_END_ACCEPTED | TRY_END_DONE);
   assert.equal(r.text(), 'HTTP/1.1 200 OK\r\nContent-Length: 4\r\n\r\nabcd');
   assert.deepEqual(r.state.finished, { close: false });
+});
+
+test('tryEnd says when the socket buffer is full (not accepted, not done), and done at the last byte whatever the buffer says', () => {
+  let full = true;
+  const r = response({ full: () => full });
+  r.res.writeStatus('200 OK');
+  assert.equal(r.res.tryEnd(Buffer.from('ab'), 5), 0);
+  full = false;
+  assert.equal(r.res.tryEnd(Buffer.from('c'), 5), TRY_END_ACCEPTED);
+  full = true;
+  assert.equal(r.res.tryEnd(Buffer.from('de'), 5), TRY_END_ACCEPTED | TRY_END_DONE);
+  assert.equal(r.res.tryEnd(Buffer.from('f'), 5), TRY_END_ACCEPTED | TRY_END_DONE, 'after the end: nothing written');
+  assert.equal(r.text(), 'HTTP/1.1 200 OK\r\nContent-Length: 5\r\n\r\nabcde');
 });
 
 test('HEAD keeps the length but sends no body; 204 has neither', () => {

@@ -15,6 +15,7 @@ import { performance } from 'node:perf_hooks';
 import type { UpstreamHandler, UpstreamRequest } from './upstream-types.js';
 import type { UpstreamPool } from './upstream-pool.js';
 import type { ClientResponse as HttpResponse } from '../../http1/server/client-response.js';
+import { TRY_END_ACCEPTED, TRY_END_DONE } from '../../http1/server/client-response.js';
 import type { ErrorCode } from '../../shared/errors.js';
 import type { ResponseHeaders } from './response-headers.js';
 import { backendErrorCode } from './backend-errors.js';
@@ -180,9 +181,9 @@ export class ProxyExchange implements UpstreamHandler {
     if (!this.headersWritten) this.writeHead();
     if (this.total >= 0) {
       const offset = res.getWriteOffset();
-      const [written, done] = res.tryEnd(chunk, this.total);
-      if (done) { this.ended = true; return true; }
-      if (written) return true;
+      const answer = res.tryEnd(chunk, this.total);
+      if ((answer & TRY_END_DONE) !== 0) { this.ended = true; return true; }
+      if ((answer & TRY_END_ACCEPTED) !== 0) return true;
       // uWS did not take all of it: keep a copy (the chunk is only valid during the call) and retry on writable.
       this.pending = Buffer.from(chunk);
       this.pendingOffset = offset;
@@ -220,8 +221,9 @@ export class ProxyExchange implements UpstreamHandler {
 
   private retryFixedLength(offset: number): boolean {
     if (this.aborted || this.ended || !this.pending) return true;
-    const [written, done] = this.res.tryEnd(this.pending.subarray(offset - this.pendingOffset), this.total);
-    if (done) { this.ended = true; this.pending = null; this.resumeUpstream?.(); }
+    const answer = this.res.tryEnd(this.pending.subarray(offset - this.pendingOffset), this.total);
+    const written = (answer & TRY_END_ACCEPTED) !== 0;
+    if ((answer & TRY_END_DONE) !== 0) { this.ended = true; this.pending = null; this.resumeUpstream?.(); }
     else if (written) { this.pending = null; this.resumeUpstream?.(); }
     return written;
   }

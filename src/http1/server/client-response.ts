@@ -43,6 +43,10 @@ export interface AbortListener { clientAborted(): void }
 
 const LAST_CHUNK_TEXT = '0\r\n\r\n';
 
+/** tryEnd's answer, bits: the socket's buffer took the chunk without going over its mark; the response is complete. */
+export const TRY_END_ACCEPTED = 1;
+export const TRY_END_DONE = 2;
+
 /** The Content-Length line of the last length written: responses of one API are often the same size, and the line is then not made again. */
 let lastLength = -1;
 let lastLengthLine = '';
@@ -167,17 +171,18 @@ export class ClientResponse {
   }
 
   /**
-   * Writes a chunk of a body of known `total` length. Returns [accepted, done]: the socket always
-   * takes the bytes, `accepted` false means its buffer is full (wait for onWritable, which
-   * reports the offset after everything written, so a retry writes nothing twice).
+   * Writes a chunk of a body of known `total` length. Returns TRY_END_ACCEPTED and TRY_END_DONE
+   * bits (uWS answered [accepted, done]: an array a chunk): the socket always takes the bytes,
+   * not accepted means its buffer is full (wait for onWritable, which reports the offset after
+   * everything written, so a retry writes nothing twice).
    */
-  tryEnd(chunk: Buffer, total: number): [boolean, boolean] {
-    if (this.done) return [true, true];
+  tryEnd(chunk: Buffer, total: number): number {
+    if (this.done) return TRY_END_ACCEPTED | TRY_END_DONE;
     let ok: boolean;
     if (!this.headWritten) ok = this.flushHead(contentLengthLine(total), chunk.length > 0 ? chunk : null);
     else ok = chunk.length === 0 ? true : this.writeBody(chunk);
-    if (this.offset >= total) { this.finish(); return [true, true]; }
-    return [ok, false];
+    if (this.offset >= total) { this.finish(); return TRY_END_ACCEPTED | TRY_END_DONE; }
+    return ok ? TRY_END_ACCEPTED : 0;
   }
 
   end(body?: string | Buffer, closeConnection = false): this {
