@@ -149,11 +149,13 @@ test('a table refuses a remembered name it does not list, and an upper-case entr
 test('the parser keeps each head\'s own Host and method on a reused ParsedRequest', () => {
   const req = new ParsedRequest(16);
   const heads = ['GET / HTTP/1.1\r\nHost: a.example\r\n', 'POST / HTTP/1.1\r\nHost: a.example\r\n', 'PURGE / HTTP/1.1\r\nHost: b.example:8080\r\n',
-    'GET / HTTP/1.1\r\nHost: a.example\r\n', 'GET / HTTP/1.1\r\nHost: A.example\r\n', 'GET / HTTP/1.1\r\nHost: a.exampl\r\n'];
+    'GET / HTTP/1.1\r\nHost: a.example\r\n', 'GET / HTTP/1.1\r\nHost: A.example\r\n', 'GET / HTTP/1.1\r\nHost: a.exampl\r\n',
+    `GET / HTTP/1.1\r\nHost: ${'a'.repeat(150)}\r\n`, `GET / HTTP/1.1\r\nHost: ${'b'.repeat(150)}\r\n`, 'GET / HTTP/1.1\r\nHost: a.exampl\r\n'];
   const seen = heads.map((h) => {
     const buf = Buffer.from(`${h}\r\n`);
     assert.equal(parseRequestHead(buf, 0, buf.length - 2, req), null);
     return `${req.method} ${req.host}`;
   });
-  assert.deepEqual(seen, ['GET a.example', 'POST a.example', 'PURGE b.example:8080', 'GET a.example', 'GET A.example', 'GET a.exampl']);
+  assert.deepEqual(seen, ['GET a.example', 'POST a.example', 'PURGE b.example:8080', 'GET a.example', 'GET A.example', 'GET a.exampl',
+    `GET ${'a'.repeat(150)}`, `GET ${'b'.repeat(150)}`, 'GET a.exampl']);
 });
