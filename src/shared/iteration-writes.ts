@@ -116,15 +116,17 @@ export function stageableFd(socket: Socket): number {
 /**
  * Writes `text` (latin1: one byte per character) and then `body` on `socket`, at the end of this
  * iteration. `fd` is stageableFd(socket), or -1. Returns false when the socket's stream buffer is
- * full (backpressure); staged bytes never push back.
+ * full (backpressure); staged bytes never push back. `borrowed`: `body` is valid only during the
+ * call (a view of a read buffer the next read overwrites): staged, it is copied anyway; given to
+ * the socket's stream, which keeps it by reference until sent, a copy goes instead.
  */
-export function writeOut(socket: Socket, fd: number, text: string, body: Buffer | null): boolean {
+export function writeOut(socket: Socket, fd: number, text: string, body: Buffer | null, borrowed = false): boolean {
   const bytes = text.length + (body === null ? 0 : body.length);
   if (fd < 0 || bytes > MAX_STAGED_WRITE || socket.writableLength !== 0) {
     corkForIteration(socket);
     if (body === null) return socket.write(text, 'latin1');
     if (text.length > 0) socket.write(text, 'latin1');
-    return socket.write(body);
+    return socket.write(borrowed ? copyOf(body, 0, body.length) : body);
   }
   if (stagedBytes + bytes > STAGING_BYTES) flushStaged();
   stage(socket, fd, stagedBytes + latin1Write.call(staging, text, stagedBytes), body);

@@ -306,3 +306,47 @@ test('what the kernel does not take at once goes to the stream, in order, and ar
   client.destroy();
   server.close();
 });
+
+test('a borrowed body is copied when it goes through the stream (unstageable socket, too large, a stream holding bytes); overwriting its source afterwards changes nothing sent', async () => {
+  const { client, reads, server } = await pair();
+  try {
+    const fd = stageableFd(client);
+    const source = Buffer.alloc(MAX_STAGED_WRITE + 10, 0x61);
+    const sent: string[] = [];
+    // Three ways through the stream: no fd (TLS, no addon), too large to stage, and a stream with bytes queued.
+    const cases: Array<[number, number]> = [[-1, 40], [fd, MAX_STAGED_WRITE + 10], [fd, 30]];
+    for (const [useFd, length] of cases) {
+      source.fill(0x61 + sent.length);
+      const body = source.subarray(0, length);
+      sent.push(body.toString('latin1'));
+      if (useFd >= 0 && length < MAX_STAGED_WRITE) client.write('x'); // the stream holds a byte now
+      writeOut(client, useFd, '', body, true);
+      source.fill(0x7a); // the next read overwrites the buffer the body was a view of
+    }
+    await turn();
+    const expected = sent[0] + sent[1] + 'x' + sent[2];
+    await settle(reads, expected.length);
+    assert.equal(reads.join(''), expected);
+    assert.ok(!reads.join('').includes('z'), 'a byte written after the call reached the peer');
+  } finally {
+    client.destroy();
+    server.close();
+  }
+});
+
+test('a borrowed body staged is copied at once: overwriting its source after the call changes nothing sent', async () => {
+  const { client, reads, server } = await pair();
+  try {
+    const fd = stageableFd(client);
+    assert.ok(fd >= 0);
+    const source = Buffer.from('borrowed body bytes');
+    writeOut(client, fd, 'head:', source, true);
+    source.fill(0x7a);
+    await turn();
+    await settle(reads, 24);
+    assert.equal(reads.join(''), 'head:borrowed body bytes');
+  } finally {
+    client.destroy();
+    server.close();
+  }
+});

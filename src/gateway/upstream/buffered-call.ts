@@ -19,6 +19,8 @@ export interface BufferedResponse {
 }
 
 class BufferedCall implements UpstreamHandler {
+  /** It keeps every chunk until the answer is complete. */
+  readonly borrowsBody = false;
   private status = 0;
   private reason = '';
   private headers: string[] = [];

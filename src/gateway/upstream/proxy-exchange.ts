@@ -57,6 +57,13 @@ export class ClientAbortedError extends Error {
 }
 
 export class ProxyExchange implements UpstreamHandler {
+  /**
+   * The plain exchange writes each chunk out during onData (staged: copied into the staging
+   * buffer; through the socket's stream or kept for a retry: copied first), so the connection
+   * hands it a view of its read buffer instead of a copy (~1,000 instructions and a Buffer a
+   * response). The policy exchanges keep chunks (held answers, retries, body taps): copies.
+   */
+  readonly borrowsBody: boolean;
   /** Set when the client went away: `res` must not be touched after that. */
   aborted = false;
   /** Set when the response is complete (or closed): `res` must not be touched after that. */
@@ -91,7 +98,9 @@ export class ProxyExchange implements UpstreamHandler {
     protected readonly res: HttpResponse,
     protected readonly owner: ExchangeOwner,
     private readonly isHead: boolean,
-  ) {}
+  ) {
+    this.borrowsBody = new.target === ProxyExchange;
+  }
 
   /**
    * Hooks for PolicyExchange (policy-exchange.ts); the plain proxy path keeps these no-ops, so it
@@ -181,7 +190,7 @@ export class ProxyExchange implements UpstreamHandler {
     if (!this.headersWritten) this.writeHead();
     if (this.total >= 0) {
       const offset = res.getWriteOffset();
-      const answer = res.tryEnd(chunk, this.total);
+      const answer = res.tryEnd(chunk, this.total, this.borrowsBody);
       if ((answer & TRY_END_DONE) !== 0) { this.ended = true; return true; }
       if ((answer & TRY_END_ACCEPTED) !== 0) return true;
       // uWS did not take all of it: keep a copy (the chunk is only valid during the call) and retry on writable.
@@ -190,7 +199,7 @@ export class ProxyExchange implements UpstreamHandler {
       res.onWritable((at) => this.retryFixedLength(at));
       return false;
     }
-    if (res.write(chunk)) return true;
+    if (res.write(chunk, this.borrowsBody)) return true;
     res.onWritable(() => this.resumeChunked());
     return false;
   }

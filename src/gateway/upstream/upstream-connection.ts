@@ -258,10 +258,11 @@ export class UpstreamConnection implements ResponseSink {
 
   onResponseBody(buf: Buffer, start: number, end: number): boolean {
     const d = this.current!;
-    // Body bytes read into the shared buffer are copied before the exchange sees them: a slow
-    // client's socket queues what it cannot send yet by reference, and the next read would
-    // overwrite it (a 256 MiB download to a stalling client came out corrupted on Node 22).
-    const chunk = buf === READ_BUFFER ? copyOf(buf, start, end) : buf.subarray(start, end);
+    // Body bytes read into the shared buffer are copied before the exchange sees them, unless it
+    // borrows them (it copies what it keeps, iteration-writes.ts writeOut): a slow client's socket
+    // queues what it cannot send yet by reference, and the next read would overwrite it (a
+    // 256 MiB download to a stalling client came out corrupted on Node 22).
+    const chunk = buf === READ_BUFFER && !d.handler.borrowsBody ? copyOf(buf, start, end) : buf.subarray(start, end);
     const more = d.handler.onData(chunk);
     if (this.current !== d || this.closed) return false;
     if (!more) this.paused = true;

@@ -24,8 +24,14 @@ export interface UpstreamHandler {
   onConnect(abort: (err?: Error) => void): void;
   /** The final response head; `headers` is valid during the call only (see response-headers.ts). `resume` restarts a paused body. */
   onHeaders(statusCode: number, headers: ResponseHeaders, resume: () => void, statusText: string): boolean;
-  /** A body chunk, valid only during the call. False pauses reading until `resume()`. */
+  /**
+   * A body chunk. False pauses reading until `resume()`. With `borrowsBody`, the chunk may be a
+   * view of the connection's read buffer, valid only during the call: the handler copies what it
+   * keeps. Otherwise it is the handler's to keep.
+   */
   onData(chunk: Buffer): boolean;
+  /** True when onData may be handed a view of the read buffer (the plain proxy exchange, which writes it out at once). */
+  readonly borrowsBody: boolean;
   onComplete(trailers: string[] | null): void;
   onError(err: Error): void;
 }

@@ -158,29 +158,32 @@ export class ClientResponse {
   pause(): void { this.owner.pauseBody(true); }
   resume(): void { this.owner.pauseBody(false); }
 
-  /** Streams a chunk of a body of unknown length. False means: wait for onWritable. */
-  write(chunk: Buffer | string): boolean {
+  /**
+   * Streams a chunk of a body of unknown length. False means: wait for onWritable. `borrowed`:
+   * the chunk is only valid during the call (a view of a read buffer): copied if it must wait.
+   */
+  write(chunk: Buffer | string, borrowed = false): boolean {
     if (this.done) return true;
     const body = typeof chunk === 'string' ? Buffer.from(chunk) : chunk;
     if (!this.headWritten) {
       this.chunked = !this.http10 && !this.noBody();
       if (this.http10) this.closeAfter = true; // close-delimited
-      return this.flushHead(this.chunked ? 'Transfer-Encoding: chunked\r\n' : '', body.length > 0 ? body : null);
+      return this.flushHead(this.chunked ? 'Transfer-Encoding: chunked\r\n' : '', body.length > 0 ? body : null, borrowed);
     }
-    return this.writeBody(body);
+    return this.writeBody(body, borrowed);
   }
 
   /**
-   * Writes a chunk of a body of known `total` length. Returns TRY_END_ACCEPTED and TRY_END_DONE
+   * Writes a chunk of a body of known `total` length (`borrowed`: as for write). Returns TRY_END_ACCEPTED and TRY_END_DONE
    * bits (uWS answered [accepted, done]: an array a chunk): the socket always takes the bytes,
    * not accepted means its buffer is full (wait for onWritable, which reports the offset after
    * everything written, so a retry writes nothing twice).
    */
-  tryEnd(chunk: Buffer, total: number): number {
+  tryEnd(chunk: Buffer, total: number, borrowed = false): number {
     if (this.done) return TRY_END_ACCEPTED | TRY_END_DONE;
     let ok: boolean;
-    if (!this.headWritten) ok = this.flushHead(contentLengthLine(total), chunk.length > 0 ? chunk : null);
-    else ok = chunk.length === 0 ? true : this.writeBody(chunk);
+    if (!this.headWritten) ok = this.flushHead(contentLengthLine(total), chunk.length > 0 ? chunk : null, borrowed);
+    else ok = chunk.length === 0 ? true : this.writeBody(chunk, borrowed);
     if (this.offset >= total) { this.finish(); return TRY_END_ACCEPTED | TRY_END_DONE; }
     return ok ? TRY_END_ACCEPTED : 0;
   }
@@ -267,7 +270,7 @@ export class ClientResponse {
     return code === 204 || code < 200;
   }
 
-  private flushHead(framing: string, body: Buffer | null): boolean {
+  private flushHead(framing: string, body: Buffer | null, borrowed = false): boolean {
     this.headWritten = true;
     const close = this.closeAfter || this.owner.draining || !this.keepAlive;
     if (close) this.closeAfter = true;
@@ -281,19 +284,19 @@ export class ClientResponse {
     if (!this.chunked) {
       // Head and body in one write (one packet when small).
       this.offset += body.length;
-      return writeOut(socket, this.owner.fd, text, body);
+      return writeOut(socket, this.owner.fd, text, body, borrowed);
     }
     writeOut(socket, this.owner.fd, text, null);
-    return this.writeBody(body);
+    return this.writeBody(body, borrowed);
   }
 
-  private writeBody(body: Buffer): boolean {
+  private writeBody(body: Buffer, borrowed = false): boolean {
     if (this.noBody()) { this.offset += body.length; return true; }
     const socket = this.owner.socket;
     this.offset += body.length;
-    if (!this.chunked) return writeOut(socket, this.owner.fd, '', body);
+    if (!this.chunked) return writeOut(socket, this.owner.fd, '', body, borrowed);
     if (body.length === 0) return true;
-    writeOut(socket, this.owner.fd, `${body.length.toString(16)}\r\n`, body);
+    writeOut(socket, this.owner.fd, `${body.length.toString(16)}\r\n`, body, borrowed);
     return writeOut(socket, this.owner.fd, '\r\n', null);
   }
 
