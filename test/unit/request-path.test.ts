@@ -8,6 +8,7 @@ import {
   newParsedPath, parseRequestPath, PATH_OK, PATH_TRAVERSAL, PATH_BAD_ENCODING, PATH_TOO_MANY_SEGMENTS, type ParsedPath,
 } from '../../src/gateway/router/request-path.js';
 import { MAX_PATH_SEGMENTS, segmentHash } from '../../src/shared/table-layout.js';
+import { forwardPath, forwardPathOf } from '../../src/gateway/worker/backend-target.js';
 
 function parse(path: string, out: ParsedPath = newParsedPath()) {
   const code = parseRequestPath(path, out);
@@ -118,5 +119,42 @@ describe('parseRequestPath: one ParsedPath reused request after request (as a wo
       assert.deepEqual(got.raw, raw, path);
       for (let i = 0; i < hashes; i++) assert.equal(out.hashes[i], segmentHash(segments[i]), `${path} hash ${i}`);
     }
+  });
+});
+
+describe('forwardPathOf: the forwarded path as a slice of the path as sent', () => {
+  test('equals the joined raw segments for 20,000 random paths (empty, dot and encoded segments, trailing slashes), every API suffix length, on one reused ParsedPath', () => {
+    const out = newParsedPath();
+    let seed = 12345;
+    const next = (): number => { seed = (seed * 1103515245 + 12345) & 0x7fffffff; return seed / 0x7fffffff; };
+    const pieces = ['a', 'items', '123', '', '.', '..', '%2e', '%2E%2e', 'b%20c', '.hidden', 'x.y', '...', '%41'];
+    let verbatim = 0;
+    let sliced = 0;
+    for (let n = 0; n < 20_000; n++) {
+      const count = Math.floor(next() * 6);
+      let path = next() < 0.97 ? '' : 'x';
+      for (let i = 0; i < count; i++) path += '/' + pieces[Math.floor(next() * pieces.length)];
+      if (next() < 0.3) path += '/';
+      if (path === '') path = '/';
+      if (parseRequestPath(path, out) !== PATH_OK) continue;
+      if (out.verbatim) verbatim++;
+      for (let skip = 0; skip <= out.raw.length + 1; skip++) {
+        const expected = forwardPath(out.raw, skip, out.trailingSlash);
+        assert.equal(forwardPathOf(path, out, skip), expected, `${JSON.stringify(path)} skip ${skip}`);
+        if (out.verbatim && skip > 0 && skip < out.raw.length) sliced++;
+      }
+    }
+    assert.ok(verbatim > 3_000 && sliced > 3_000, `verbatim ${verbatim}, sliced ${sliced}`);
+  });
+
+  test('a path with a dropped or resolved segment is not verbatim; a plain one is', () => {
+    const out = newParsedPath();
+    for (const [path, verbatim] of [['/a/b/c', true], ['/a/b/', true], ['/', true], ['/a//b', false], ['/a/./b', false], ['/a/b/..', false],
+      ['/a/%2e%2e/b', false], ['/a/b//', false], ['a/b', false]] as const) {
+      assert.equal(parseRequestPath(path, out), PATH_OK, path);
+      assert.equal(out.verbatim, verbatim, path);
+    }
+    assert.equal(parseRequestPath('/bad/%zz', out), PATH_BAD_ENCODING);
+    assert.equal(out.verbatim, false, 'a failed parse leaves nothing verbatim');
   });
 });

@@ -21,6 +21,13 @@ export interface ParsedPath {
   raw: string[];
   hashes: Int32Array;
   trailingSlash: boolean;
+  /**
+   * Where raw segment i starts in the path (its '/' is one before), valid when `verbatim`: the
+   * path is '/' followed by its raw segments joined by single slashes (and a trailing slash),
+   * nothing dropped or resolved, so the forwarded path can be a slice of it (backend-target.ts).
+   */
+  starts: Int32Array;
+  verbatim: boolean;
 }
 
 export const PATH_OK = 0;
@@ -44,13 +51,14 @@ function isTraversal(decoded: string): boolean {
 }
 
 export function newParsedPath(): ParsedPath {
-  return { segments: [], raw: [], hashes: new Int32Array(MAX_PATH_SEGMENTS), trailingSlash: false };
+  return { segments: [], raw: [], hashes: new Int32Array(MAX_PATH_SEGMENTS), trailingSlash: false, starts: new Int32Array(MAX_PATH_SEGMENTS), verbatim: false };
 }
 
 /** A failed parse leaves no segments (none of an earlier request's either). */
 function fail(out: ParsedPath, code: number): number {
   out.segments.length = 0;
   out.raw.length = 0;
+  out.verbatim = false;
   return code;
 }
 
@@ -64,6 +72,7 @@ export function parseRequestPath(path: string, out: ParsedPath): number {
   let n = 0;
   let start = charCodeAt.call(path, 0) === 47 ? 1 : 0;
   const length = path.length;
+  let verbatim = start === 1;
   out.trailingSlash = length > 1 && charCodeAt.call(path, length - 1) === 47;
   while (start <= length) {
     let end = indexOf.call(path, '/', start);
@@ -77,6 +86,7 @@ export function parseRequestPath(path: string, out: ParsedPath): number {
       // Only segments with a dot, an escape or a backslash can be a disguised traversal.
       if ((charCodeAt.call(decoded, 0) === 46 || decoded !== rawSegment || indexOf.call(rawSegment, '\\') >= 0) && isTraversal(decoded)) return fail(out, PATH_TRAVERSAL);
       if (decoded === '..' || decoded === '.') {
+        verbatim = false;
         if (decoded === '..' && n > 0) n--;
         // RFC 3986 §5.2.4: "/a/b/.." resolves to "/a/", keeping the directory's slash.
         if (end === length) out.trailingSlash = n > 0;
@@ -84,11 +94,15 @@ export function parseRequestPath(path: string, out: ParsedPath): number {
         if (n >= MAX_PATH_SEGMENTS) return fail(out, PATH_TOO_MANY_SEGMENTS);
         segments[n] = decoded;
         raw[n] = rawSegment;
+        out.starts[n] = start;
         n++;
       }
+    } else if (start !== length) {
+      verbatim = false; // an empty segment ("//") is dropped
     }
     start = end + 1;
   }
+  out.verbatim = verbatim;
   if (segments.length !== n) { segments.length = n; raw.length = n; }
   for (let i = 0; i < n; i++) out.hashes[i] = segmentHash(segments[i]);
   return PATH_OK;

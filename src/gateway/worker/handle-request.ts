@@ -17,7 +17,7 @@ import { writeError, writeJson } from './respond.js';
 import { ProxyExchange, type ExchangeOwner } from '../upstream/proxy-exchange.js';
 import { collectBody, StreamingBody, BUFFERED_BODY_LIMIT } from './request-body.js';
 import type { Generation } from './generation.js';
-import { backendTarget, forwardPath } from './backend-target.js';
+import { backendTarget, forwardPathOf } from './backend-target.js';
 import { startPolicyRequest } from './policy-request.js';
 import { RequestContext } from '../pipeline/context.js';
 import type { BackendPools } from '../upstream/backend-pools.js';
@@ -141,7 +141,7 @@ export class RequestHandler {
     headers.push('host', api.preserveHost && head.host !== '' ? head.host : api.backendHost);
     forwardingHeaders(headers, head, clientIp, this.forwardedProto, gen.trustedProxy(clientIp));
 
-    const path = forwardPath(this.path.raw, api.suffixSegments, this.path.trailingSlash);
+    const path = forwardPathOf(head.url, this.path, api.suffixSegments);
     const chains = gen.chains.get(this.match.op);
     if (chains !== null) {
       const chain = chains.get(productId) ?? chains.get('')!;
