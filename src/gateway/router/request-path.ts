@@ -11,7 +11,6 @@ import { MAX_PATH_SEGMENTS, segmentHash } from '../../shared/table-layout.js';
 
 /** Module-local on purpose: TurboFan folds a module's own const and inlines the call; an import is not folded (chars.ts). */
 const charCodeAt = String.prototype.charCodeAt;
-const indexOf = String.prototype.indexOf;
 const slice = String.prototype.slice;
 
 export interface ParsedPath {
@@ -75,16 +74,26 @@ export function parseRequestPath(path: string, out: ParsedPath): number {
   let verbatim = start === 1;
   out.trailingSlash = length > 1 && charCodeAt.call(path, length - 1) === 47;
   while (start <= length) {
-    let end = indexOf.call(path, '/', start);
-    if (end < 0) end = length;
+    // One pass over the segment finds its end and whether it holds an escape or a backslash: three
+    // indexOf calls a segment (a builtin call each, ~900 instructions for a three-segment path
+    // under callgrind) cost more than looking at its characters once.
+    let end = start;
+    let escaped = false;
+    let backslash = false;
+    for (; end < length; end++) {
+      const c = charCodeAt.call(path, end);
+      if (c === 47 /* / */) break;
+      if (c === 37 /* % */) escaped = true;
+      else if (c === 92 /* backslash */) backslash = true;
+    }
     if (end > start) {
       const rawSegment = slice.call(path, start, end);
       let decoded = rawSegment;
-      if (indexOf.call(rawSegment, '%') >= 0) {
+      if (escaped) {
         try { decoded = decodeURIComponent(rawSegment); } catch { return fail(out, PATH_BAD_ENCODING); }
       }
       // Only segments with a dot, an escape or a backslash can be a disguised traversal.
-      if ((charCodeAt.call(decoded, 0) === 46 || decoded !== rawSegment || indexOf.call(rawSegment, '\\') >= 0) && isTraversal(decoded)) return fail(out, PATH_TRAVERSAL);
+      if ((charCodeAt.call(decoded, 0) === 46 || decoded !== rawSegment || backslash) && isTraversal(decoded)) return fail(out, PATH_TRAVERSAL);
       if (decoded === '..' || decoded === '.') {
         verbatim = false;
         if (decoded === '..' && n > 0) n--;
