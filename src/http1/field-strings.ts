@@ -127,7 +127,7 @@ export const METHODS = new StringTable(['GET', 'PUT', 'POST', 'HEAD', 'PATCH', '
 
 /** Values worth remembering: the same from one request to the next, and never a credential. */
 const REQUEST_REMEMBERED = [
-  'accept', 'accept-encoding', 'accept-language', 'user-agent', 'content-type', 'cache-control', 'pragma',
+  'host', 'accept', 'accept-encoding', 'accept-language', 'user-agent', 'content-type', 'cache-control', 'pragma',
   'connection', 'origin', 'sec-fetch-mode', 'sec-fetch-site', 'sec-fetch-dest', 'upgrade-insecure-requests', 'te',
 ];
 

@@ -21,8 +21,9 @@ const { CR, SP, TOKEN, isTokenString } = chars;
 const latin1Slice = bufferNatives.latin1Slice;
 const toLowerCase = String.prototype.toLowerCase;
 
-/** A Host longer than this is not remembered between heads (hostText). */
-const MAX_REMEMBERED_HOST = 128;
+
+/** REQUEST_NAMES' entry for Host, whose value is remembered while it repeats. */
+const HOST = REQUEST_NAMES.entries.indexOf('host');
 
 /** Content-Length of more digits than this is never a body we would accept (and leaves exact integers). */
 const MAX_LENGTH_DIGITS = 15;
@@ -44,14 +45,6 @@ export class ParsedRequest {
   /** Index of the Connection field(s) value, for hop-by-hop removal; -1 when absent. */
   connectionField = -1;
   headBytes = 0;
-  /**
-   * The Host text of an earlier head on this parser and its bytes, for hostText(): a keep-alive
-   * client sends the same Host on every request, and comparing bytes costs less than a new
-   * string. Bytes against bytes: a loop over the string's characters was a generic property
-   * load per character in the optimized code (`s.charCodeAt`, ~120 instructions each).
-   */
-  private lastHost = '';
-  private readonly lastHostBytes = new Uint8Array(MAX_REMEMBERED_HOST);
 
   constructor(maxFields: number) { this.fields = new FieldList(maxFields); }
 
@@ -70,25 +63,6 @@ export class ParsedRequest {
   /** Field i's value, as value(i); `nameIndex` is nameIndex(i), so a value that repeats is not cut again. */
   knownValue(i: number, nameIndex: number): string {
     return REQUEST_NAMES.value(nameIndex, this.buf, this.fields.valueStart(i), this.fields.valueEnd(i));
-  }
-
-  /** Field i's value as value(i), reusing the last Host string when the bytes are the same. */
-  hostText(i: number): string {
-    const buf = this.buf;
-    const start = this.fields.valueStart(i);
-    const n = this.fields.valueEnd(i) - start;
-    const saved = this.lastHostBytes;
-    if (this.lastHost.length === n) {
-      let k = 0;
-      while (k < n && buf[start + k] === saved[k]) k++;
-      if (k === n) return this.lastHost;
-    }
-    const text = latin1Slice.call(buf, start, start + n);
-    if (n <= MAX_REMEMBERED_HOST) {
-      for (let k = 0; k < n; k++) saved[k] = buf[start + k];
-      this.lastHost = text;
-    }
-    return text;
   }
 
   /** Field value i as a latin1 string: one char per byte, so bytes ≥ 0x80 go out unchanged. */
@@ -186,7 +160,8 @@ function readFraming(buf: Buffer, out: ParsedRequest): ErrorCode | null {
     if (nameLength === 4 && out.nameIs(i, 'host')) {
       if (++hostCount > 1) return 'OUTPOST_ERR_BAD_HOST';
       if (!validAuthority(buf, fields.valueStart(i), fields.valueEnd(i))) return 'OUTPOST_ERR_BAD_HOST';
-      hostValue = out.hostText(i);
+      // Remembered like the other repeating values (field-strings.ts): clients send one Host.
+      hostValue = out.knownValue(i, HOST);
     } else if (nameLength === 14 && out.nameIs(i, 'content-length')) {
       if (out.contentLength !== -1) return 'OUTPOST_ERR_BAD_REQUEST_FRAMING';
       const length = decimal(buf, fields.valueStart(i), fields.valueEnd(i));

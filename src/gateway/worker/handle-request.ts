@@ -160,7 +160,7 @@ export class RequestHandler {
     }
 
     const exchange = new ProxyExchange(res, this.ctx, head.method === 'HEAD');
-    res.onAbortedTell(exchange);
+    res.onAborted(exchange);
     this.ctx.exchangeStarted(exchange);
     const opts: UpstreamRequest = {
       path: backendTarget(api.basePath, path, query),

@@ -33,7 +33,7 @@ export function startPolicyRequest(
   res.policyContext = ctx;
   // cache-lookup keeps unkeyed client headers from the backend, not the headers policies set.
   if (chain.inbound?.names.includes('cache-lookup')) ctx.clientHeaders = ctx.headers.slice();
-  res.onAbortedTell(exchange);
+  res.onAborted(exchange);
   owner.exchangeStarted(exchange);
   let body: StreamingBody | Buffer | null = null;
   // A body that may have to be sent again (retry) is buffered when small; otherwise it streams.

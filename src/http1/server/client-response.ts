@@ -106,7 +106,6 @@ export class ClientResponse {
   aborted = false;
   private chunked = false;
   private offset = 0;
-  private abortHandler: (() => void) | null = null;
   private abortListener: AbortListener | null = null;
   dataHandler: DataHandler | null = null;
   private writableHandler: WritableHandler | null = null;
@@ -136,10 +135,8 @@ export class ClientResponse {
     return this;
   }
 
-  onAborted(cb: () => void): this { this.abortHandler = cb; return this; }
-
-  /** onAborted for an object: the request path registers its exchange without a closure per request. */
-  onAbortedTell(listener: AbortListener): this { this.abortListener = listener; return this; }
+  /** Who is told when the client goes away first: an object, not a callback, so the request path makes no closure per request. */
+  onAborted(listener: AbortListener): this { this.abortListener = listener; return this; }
 
   /** Registering the body reader is what "reading the body" means: 100 Continue goes out now. */
   onData(cb: DataHandler): this {
@@ -223,11 +220,8 @@ export class ClientResponse {
     if (this.done && this.aborted) return;
     this.done = true;
     this.aborted = true;
-    const handler = this.abortHandler;
     const listener = this.abortListener;
-    this.abortHandler = null;
     this.abortListener = null;
-    handler?.();
     listener?.clientAborted();
     this.report();
   }
@@ -303,7 +297,6 @@ export class ClientResponse {
   private finish(): void {
     if (this.done) return;
     this.done = true;
-    this.abortHandler = null;
     this.abortListener = null;
     this.writableHandler = null;
     this.report();
