@@ -6,7 +6,7 @@
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { cpus } from 'node:os';
 import { join } from 'node:path';
-import type { PacedResult } from './fixed-rate.js';
+import { addedP99Spread, type PacedResult } from './fixed-rate.js';
 import type { Measurement } from './measure.js';
 import { LOADGEN_BOUND, spread, type RoundRatio, type Spread } from './verdict.js';
 
@@ -113,17 +113,29 @@ function offRate(p: PacedResult): string {
 
 export function pacedTable(results: PacedResult[]): string {
   return table([
-    ['target', '', '', 'asked req/s', 'achieved', 'p50 µs', 'p99 µs', 'p99.9 µs', 'added p99 µs', 'CPU µs/req', 'errors'],
+    ['round', 'target', 'asked req/s', 'achieved', 'p50 µs', 'p99 µs', 'p99.9 µs', 'added p99 µs', 'CPU µs/req', 'errors'],
     ...results.map((p) => {
       const e = p.errors;
       return [
-        p.target, '', '', f0(p.rate), `${f0(p.achievedRate)}${!p.sustained ? ' (not sustained)' : p.onRate ? '' : ` (${offRate(p)})`}`,
+        String(p.round + 1), p.target, f0(p.rate), `${f0(p.achievedRate)}${!p.sustained ? ' (not sustained)' : p.onRate ? '' : ` (${offRate(p)})`}`,
         f0(p.latencyUs.p50), f0(p.latencyUs.p99), f0(p.latencyUs.p99_9),
         p.addedP99Us === null ? '-' : p.sustained ? f0(p.addedP99Us) : 'n/a',
         p.target === 'direct' ? '-' : f1(p.cpuUsPerReq.proxy), String(e.connect + e.read + e.write + e.timeout + e.status),
       ];
     }),
   ]);
+}
+
+/** Per target: its added p99 over the rounds that count (sustained, on the rate), median [min–max]. */
+export function pacedSummary(results: PacedResult[]): string[] {
+  const targets = [...new Set(results.map((r) => r.target))].filter((t) => t !== 'direct');
+  return targets.map((t) => {
+    const s = addedP99Spread(results, t);
+    const runs = results.filter((r) => r.target === t).length;
+    return s === null
+      ? `${t}: no round counts (not sustained or off the rate in all ${runs})`
+      : `${t}: added p99 ${f0(s.median)} µs [${f0(s.min)}–${f0(s.max)}], median over ${s.n} of ${runs} rounds`;
+  });
 }
 
 /** Lines about one run that a reader needs to judge it: errors, logged problems, other load. */

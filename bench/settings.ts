@@ -26,6 +26,11 @@ export interface Settings {
   /** Seconds of unmeasured load before each measured run (JIT, pools, caches). */
   warmupS: number;
   rounds: number;
+  /**
+   * Rounds of the fixed-rate runs (direct, then every target, alternating order); the verdict
+   * compares medians over them.
+   */
+  pacedRounds: number;
   /** wrk connections (one wrk thread: `wrk -t1 -cN`). */
   connections: number;
   targets: TargetName[];
@@ -56,6 +61,7 @@ export function readSettings(env: NodeJS.ProcessEnv = process.env): Settings {
     durationS: envInt(env, 'BENCH_DURATION', 10, 1, 600),
     warmupS: envInt(env, 'BENCH_WARMUP', 2, 0, 60),
     rounds: envInt(env, 'BENCH_ROUNDS', 3, 1, 20),
+    pacedRounds: envInt(env, 'BENCH_PACED_ROUNDS', 3, 1, 10),
     connections: envInt(env, 'BENCH_CONNECTIONS', 64, 1, 4096),
     targets: envList(env, 'BENCH_TARGETS', ALL_TARGETS),
     scenarios: envList(env, 'BENCH_SCENARIOS', ALL_SCENARIOS),

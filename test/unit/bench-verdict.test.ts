@@ -5,7 +5,7 @@
  */
 import { strict as assert } from 'node:assert';
 import { test } from 'node:test';
-import { cycleOverheadMs, isOnRate, MIN_CYCLE_MS, p99TargetMet, pacedConnections, pacedDelayMs, type PacedResult } from '../../bench/fixed-rate.js';
+import { addedP99Spread, cycleOverheadMs, isOnRate, MIN_CYCLE_MS, p99TargetMet, pacedConnections, pacedDelayMs, type PacedResult } from '../../bench/fixed-rate.js';
 import { summarize, type Run } from '../../bench/report.js';
 import { readSettings } from '../../bench/settings.js';
 import { LOADGEN_BOUND, roundOrder, roundRatios, saturation, spread, type RunFigures } from '../../bench/verdict.js';
@@ -123,9 +123,27 @@ test('added p99 target: gateway within nginx + 1 ms, only from sustained runs', 
   assert.equal(p99TargetMet([paced('nginx', 300), paced('gateway', 100, false)]), null);
 });
 
+test('added p99 target: medians over the rounds that count, so one noisy run does not decide it', () => {
+  const paced = (round: number, target: string, addedP99Us: number | null, onRate = true) => ({ round, target, addedP99Us, sustained: true, onRate }) as PacedResult;
+  // The 11:05 runs of one build at 27,500 req/s: nginx added 260 then 2,574 µs.
+  const rounds = [
+    paced(0, 'direct', null), paced(0, 'nginx', 260), paced(0, 'gateway', 2_570),
+    paced(1, 'direct', null), paced(1, 'gateway', 900), paced(1, 'nginx', 2_574),
+    paced(2, 'direct', null), paced(2, 'nginx', 400), paced(2, 'gateway', 1_300),
+  ];
+  assert.deepEqual(addedP99Spread(rounds, 'gateway'), { min: 900, median: 1_300, max: 2_570, n: 3 });
+  assert.deepEqual(addedP99Spread(rounds, 'nginx'), { min: 260, median: 400, max: 2_574, n: 3 });
+  assert.equal(p99TargetMet(rounds), true, '1,300 <= 400 + 1,000, though round 1 alone would say NOT met');
+  assert.equal(p99TargetMet(rounds.map((r) => (r.target === 'gateway' && r.round === 1 ? { ...r, addedP99Us: 3_000 } : r))), false, 'median 2,570');
+  // Off-rate rounds drop out of the median; none left: no verdict.
+  assert.deepEqual(addedP99Spread([...rounds, paced(3, 'gateway', 100, false)], 'gateway')?.n, 3);
+  assert.equal(p99TargetMet(rounds.map((r) => (r.target === 'nginx' ? { ...r, onRate: false } : r))), null);
+  assert.equal(addedP99Spread(rounds, 'caddy'), null);
+});
+
 test('settings: defaults, subsets in canonical order, bad values named', () => {
   const d = readSettings({});
-  assert.deepEqual([d.durationS, d.rounds, d.connections, d.cpuProf], [10, 3, 64, false]);
+  assert.deepEqual([d.durationS, d.rounds, d.pacedRounds, d.connections, d.cpuProf], [10, 3, 3, 64, false]);
   assert.deepEqual(d.targets, ['nginx', 'gateway', 'haproxy', 'caddy', 'relay']);
   assert.deepEqual(d.scenarios, ['plain', 'policies', 'workers2', 'https', 'telemetry-off', 'metrics-only', 'fixed-rate']);
   const s = readSettings({ BENCH_TARGETS: 'caddy, gateway', BENCH_SCENARIOS: 'plain', BENCH_DURATION: '3', BENCH_ROUNDS: '1' });
@@ -133,6 +151,7 @@ test('settings: defaults, subsets in canonical order, bad values named', () => {
   assert.deepEqual([s.durationS, s.rounds, s.scenarios], [3, 1, ['plain']]);
   assert.throws(() => readSettings({ BENCH_TARGETS: 'nginx,envoy' }), /BENCH_TARGETS/);
   assert.throws(() => readSettings({ BENCH_ROUNDS: '0' }), /BENCH_ROUNDS/);
+  assert.throws(() => readSettings({ BENCH_PACED_ROUNDS: '11' }), /BENCH_PACED_ROUNDS/);
 });
 
 test('summary: ratio spread over the rounds that gave one, and why none when none did', () => {
