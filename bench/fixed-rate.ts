@@ -122,8 +122,9 @@ export async function pacedRun(target: Target, rate: number, given: PacedOptions
 }
 
 /**
- * A target's added p99 over the rounds that count (sustained and on the rate): median, min, max
- * and how many. One 10 s run's p99 on a shared VM is one draw from a wide distribution (eight
+ * A target's added p99 over the rounds that count (the target's run sustained and on the rate,
+ * and that round's direct run a baseline: run.ts gives a target no added p99 when it was not):
+ * median, min, max and how many. One 10 s run's p99 on a shared VM is one draw from a wide distribution (eight
  * back-to-back runs of one gateway build at one rate: 2.65 to 6.94 ms), so the verdict compares
  * medians over alternated rounds, not single runs.
  */
@@ -133,11 +134,25 @@ export function addedP99Spread(results: PacedResult[], target: string): Spread |
 
 /**
  * The issue's target: the gateway's added p99 no worse than nginx's + 1 ms, on the medians over
- * the rounds that count. Null (no verdict) when either target has no such round (every run
- * missing, not sustained, or off the rate).
+ * the rounds that count. Null (no verdict) when either has fewer than two such rounds (one, when
+ * only one round ran): a median of one run is the single-run verdict the rounds are there to avoid.
  */
 export function p99TargetMet(results: PacedResult[]): boolean | null {
+  const need = Math.min(MIN_COUNTED_ROUNDS, new Set(results.map((r) => r.round)).size);
   const gw = addedP99Spread(results, 'gateway');
   const ngx = addedP99Spread(results, 'nginx');
-  return gw === null || ngx === null ? null : gw.median <= ngx.median + 1000;
+  if (gw === null || ngx === null || gw.n < need || ngx.n < need) return null;
+  return gw.median <= ngx.median + 1000;
 }
+
+/**
+ * A direct run its round's targets are measured against: sustained, and not more than
+ * RATE_TOLERANCE over the rate. Under it (but sustained) its p99 was taken at less load, so the
+ * targets' added p99 comes out larger, never smaller; over it, smaller: no baseline.
+ */
+export function isBaseline(direct: PacedResult): boolean {
+  return direct.sustained && direct.achievedRate <= direct.rate * (1 + RATE_TOLERANCE);
+}
+
+/** Rounds that must count for each of the gateway and nginx before a verdict is drawn. */
+export const MIN_COUNTED_ROUNDS = 2;

@@ -119,7 +119,7 @@ export function pacedTable(results: PacedResult[]): string {
       return [
         String(p.round + 1), p.target, f0(p.rate), `${f0(p.achievedRate)}${!p.sustained ? ' (not sustained)' : p.onRate ? '' : ` (${offRate(p)})`}`,
         f0(p.latencyUs.p50), f0(p.latencyUs.p99), f0(p.latencyUs.p99_9),
-        p.addedP99Us === null ? '-' : p.sustained ? f0(p.addedP99Us) : 'n/a',
+        p.target === 'direct' ? '-' : p.addedP99Us === null ? 'n/a (direct)' : p.sustained ? f0(p.addedP99Us) : 'n/a',
         p.target === 'direct' ? '-' : f1(p.cpuUsPerReq.proxy), String(e.connect + e.read + e.write + e.timeout + e.status),
       ];
     }),
@@ -133,7 +133,7 @@ export function pacedSummary(results: PacedResult[]): string[] {
     const s = addedP99Spread(results, t);
     const runs = results.filter((r) => r.target === t).length;
     return s === null
-      ? `${t}: no round counts (not sustained or off the rate in all ${runs})`
+      ? `${t}: no round counts (in all ${runs}, the target was off the rate or that round's direct run was no baseline)`
       : `${t}: added p99 ${f0(s.median)} µs [${f0(s.min)}–${f0(s.max)}], median over ${s.n} of ${runs} rounds`;
   });
 }

@@ -5,7 +5,7 @@
  */
 import { strict as assert } from 'node:assert';
 import { test } from 'node:test';
-import { addedP99Spread, cycleOverheadMs, isOnRate, MIN_CYCLE_MS, p99TargetMet, pacedConnections, pacedDelayMs, type PacedResult } from '../../bench/fixed-rate.js';
+import { addedP99Spread, cycleOverheadMs, isBaseline, isOnRate, MIN_CYCLE_MS, p99TargetMet, pacedConnections, pacedDelayMs, type PacedResult } from '../../bench/fixed-rate.js';
 import { summarize, type Run } from '../../bench/report.js';
 import { readSettings } from '../../bench/settings.js';
 import { LOADGEN_BOUND, roundOrder, roundRatios, saturation, spread, type RunFigures } from '../../bench/verdict.js';
@@ -139,6 +139,23 @@ test('added p99 target: medians over the rounds that count, so one noisy run doe
   assert.deepEqual(addedP99Spread([...rounds, paced(3, 'gateway', 100, false)], 'gateway')?.n, 3);
   assert.equal(p99TargetMet(rounds.map((r) => (r.target === 'nginx' ? { ...r, onRate: false } : r))), null);
   assert.equal(addedP99Spread(rounds, 'caddy'), null);
+  // The 11:06 run: nginx off the rate in round 1 and round 3's direct run not sustained (its
+  // targets got no added p99): one nginx round left, and a median of one run is no verdict.
+  const thin = [
+    paced(0, 'nginx', 1_385, false), paced(0, 'gateway', 2_405),
+    paced(1, 'gateway', 1_617), paced(1, 'nginx', 2_199),
+    paced(2, 'nginx', null), paced(2, 'gateway', null),
+  ];
+  assert.deepEqual(addedP99Spread(thin, 'gateway'), { min: 1_617, median: 2_011, max: 2_405, n: 2 });
+  assert.equal(addedP99Spread(thin, 'nginx')?.n, 1);
+  assert.equal(p99TargetMet(thin), null);
+  assert.equal(p99TargetMet([paced(0, 'nginx', 300), paced(0, 'gateway', 1_200)]), true, 'one round ran: one is enough');
+  // A baseline: sustained (>= 90%) and at most 5% over; under the rate it only makes added p99 larger.
+  const direct = (achievedRate: number) => ({ target: 'direct', rate: 31_177, achievedRate, sustained: achievedRate >= 31_177 * 0.9 }) as PacedResult;
+  assert.equal(isBaseline(direct(26_201)), false, '11:06 round 3: 84%');
+  assert.equal(isBaseline(direct(29_143)), true, '9% under');
+  assert.equal(isBaseline(direct(32_578)), true, '4.5% over');
+  assert.equal(isBaseline(direct(33_000)), false, '5.8% over');
 });
 
 test('settings: defaults, subsets in canonical order, bad values named', () => {
