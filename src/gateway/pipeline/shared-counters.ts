@@ -51,7 +51,10 @@
  *     "claimed, not counted", which is never taken over; that key's next hit uses it normally.
  *   - Two keys whose 63-bit hashes are equal share a counter (probability about n²/2^64).
  */
-import * as L from '../../shared/counter-layout.js';
+import {
+  COUNTER_LAYOUT_VERSION, COUNTER_MAGIC, DEFAULT_COUNTER_CAPACITY, HEADER_WORDS, H_CAPACITY, H_MAGIC, H_OVERFLOW_SLOTS, H_VERSION, MAX_COUNT, MAX_COUNTER_CAPACITY, MAX_HIT_ATTEMPTS, MAX_PROBES, MAX_WINDOW_END_SEC, OVERFLOW_SLOTS, OVERFLOW_VALUE, OVERFLOW_WORDS, SLOT_KEY, SLOT_VALUE, SLOT_WORDS, VALUE_MARKER_BIT,
+  counterKeyHash, overflowIndex,
+} from '../../shared/counter-layout.js';
 import type { CounterStore } from './worker-services.js';
 
 /** tryHit results besides a count (counts are >= 1). */
@@ -90,50 +93,50 @@ function advance(v: bigint, windowEnd: number, amount: number): bigint {
     return pack(windowEnd, amount);
   }
   // Same window, or the stored one is newer: the hit counts in the stored window.
-  if (count >= L.MAX_COUNT) {
-    nextCount = L.MAX_COUNT;
+  if (count >= MAX_COUNT) {
+    nextCount = MAX_COUNT;
     return v;
   }
-  nextCount = Math.min(L.MAX_COUNT, count + amount);
+  nextCount = Math.min(MAX_COUNT, count + amount);
   return pack(window, nextCount);
 }
 
 /** A hit's weight as advance takes it: a whole number from 1 to MAX_COUNT. */
 function clampAmount(amount: number): number {
   if (!(amount >= 1)) return 1;
-  return amount >= L.MAX_COUNT ? L.MAX_COUNT : Math.floor(amount);
+  return amount >= MAX_COUNT ? MAX_COUNT : Math.floor(amount);
 }
 
 function isMarker(v: bigint): boolean {
   scratch64[0] = v;
-  return scratch32[LO] >= L.VALUE_MARKER_BIT;
+  return scratch32[LO] >= VALUE_MARKER_BIT;
 }
 
 /** The count `v` holds for the window ending at `windowEnd` (0 for an older window or a marker). */
 function countIn(v: bigint, windowEnd: number): number {
   scratch64[0] = v;
-  if (scratch32[LO] >= L.VALUE_MARKER_BIT) return 0;
+  if (scratch32[LO] >= VALUE_MARKER_BIT) return 0;
   return scratch32[HI] >= windowEnd ? scratch32[LO] : 0;
 }
 
 function clampWindow(windowEndSec: number): number {
-  if (windowEndSec >= L.MAX_WINDOW_END_SEC) return L.MAX_WINDOW_END_SEC;
+  if (windowEndSec >= MAX_WINDOW_END_SEC) return MAX_WINDOW_END_SEC;
   return windowEndSec >= 1 ? Math.floor(windowEndSec) : 1;
 }
 
 export class SharedCounters implements CounterStore {
   /** The buffer every worker wraps; allocated once per process by the primary. */
-  static allocate(capacity: number = L.DEFAULT_COUNTER_CAPACITY): SharedArrayBuffer {
-    if (!Number.isInteger(capacity) || capacity < 1 || capacity > L.MAX_COUNTER_CAPACITY || (capacity & (capacity - 1)) !== 0) {
-      throw new Error(`counter capacity must be a power of two from 1 to ${L.MAX_COUNTER_CAPACITY}, got ${capacity}`);
+  static allocate(capacity: number = DEFAULT_COUNTER_CAPACITY): SharedArrayBuffer {
+    if (!Number.isInteger(capacity) || capacity < 1 || capacity > MAX_COUNTER_CAPACITY || (capacity & (capacity - 1)) !== 0) {
+      throw new Error(`counter capacity must be a power of two from 1 to ${MAX_COUNTER_CAPACITY}, got ${capacity}`);
     }
-    const words = L.HEADER_WORDS + capacity * L.SLOT_WORDS + L.OVERFLOW_SLOTS * L.OVERFLOW_WORDS;
+    const words = HEADER_WORDS + capacity * SLOT_WORDS + OVERFLOW_SLOTS * OVERFLOW_WORDS;
     const buffer = new SharedArrayBuffer(words * 8);
     const view = new BigUint64Array(buffer);
-    view[L.H_MAGIC] = BigInt(L.COUNTER_MAGIC);
-    view[L.H_VERSION] = BigInt(L.COUNTER_LAYOUT_VERSION);
-    view[L.H_CAPACITY] = BigInt(capacity);
-    view[L.H_OVERFLOW_SLOTS] = BigInt(L.OVERFLOW_SLOTS);
+    view[H_MAGIC] = BigInt(COUNTER_MAGIC);
+    view[H_VERSION] = BigInt(COUNTER_LAYOUT_VERSION);
+    view[H_CAPACITY] = BigInt(capacity);
+    view[H_OVERFLOW_SLOTS] = BigInt(OVERFLOW_SLOTS);
     return buffer;
   }
 
@@ -145,27 +148,27 @@ export class SharedCounters implements CounterStore {
   /** `nowMs` decides which windows have ended (slots that may be taken over); injectable for tests. */
   constructor(buffer: SharedArrayBuffer, private readonly nowMs: () => number = Date.now) {
     const words = new BigUint64Array(buffer);
-    const capacity = Number(words[L.H_CAPACITY]);
+    const capacity = Number(words[H_CAPACITY]);
     if (
-      words[L.H_MAGIC] !== BigInt(L.COUNTER_MAGIC) || words[L.H_VERSION] !== BigInt(L.COUNTER_LAYOUT_VERSION) ||
-      words[L.H_OVERFLOW_SLOTS] !== BigInt(L.OVERFLOW_SLOTS) ||
-      words.length !== L.HEADER_WORDS + capacity * L.SLOT_WORDS + L.OVERFLOW_SLOTS * L.OVERFLOW_WORDS
+      words[H_MAGIC] !== BigInt(COUNTER_MAGIC) || words[H_VERSION] !== BigInt(COUNTER_LAYOUT_VERSION) ||
+      words[H_OVERFLOW_SLOTS] !== BigInt(OVERFLOW_SLOTS) ||
+      words.length !== HEADER_WORDS + capacity * SLOT_WORDS + OVERFLOW_SLOTS * OVERFLOW_WORDS
     ) {
       throw new Error('not a counter table of this layout version');
     }
     this.words = words;
     this.mask = capacity - 1;
-    this.probes = Math.min(L.MAX_PROBES, capacity);
-    this.overflowStart = L.HEADER_WORDS + capacity * L.SLOT_WORDS;
+    this.probes = Math.min(MAX_PROBES, capacity);
+    this.overflowStart = HEADER_WORDS + capacity * SLOT_WORDS;
   }
 
   hit(key: string, windowEndSec: number, amount = 1): number {
     const windowEnd = clampWindow(windowEndSec);
     const weight = amount === 1 ? 1 : clampAmount(amount);
-    L.counterKeyHash(key, keyParts);
+    counterKeyHash(key, keyParts);
     const home = keyParts[0] & this.mask;
     const hash = pack(keyParts[1], keyParts[0]);
-    for (let attempt = 0; attempt < L.MAX_HIT_ATTEMPTS; attempt++) {
+    for (let attempt = 0; attempt < MAX_HIT_ATTEMPTS; attempt++) {
       const result = this.tryHit(hash, home, windowEnd, weight);
       if (result > 0) return result;
       if (result === FULL) break;
@@ -180,19 +183,19 @@ export class SharedCounters implements CounterStore {
    */
   peek(key: string, windowEndSec: number): number {
     const windowEnd = clampWindow(windowEndSec);
-    L.counterKeyHash(key, keyParts);
+    counterKeyHash(key, keyParts);
     const home = keyParts[0] & this.mask;
     const hash = pack(keyParts[1], keyParts[0]);
     const words = this.words;
     let nowSec = -1;
     let room = false;
     for (let i = 0; i < this.probes; i++) {
-      const at = L.HEADER_WORDS + ((home + i) & this.mask) * L.SLOT_WORDS;
-      const k = Atomics.load(words, at + L.SLOT_KEY);
-      if (k === hash) return countIn(Atomics.load(words, at + L.SLOT_VALUE), windowEnd);
+      const at = HEADER_WORDS + ((home + i) & this.mask) * SLOT_WORDS;
+      const k = Atomics.load(words, at + SLOT_KEY);
+      if (k === hash) return countIn(Atomics.load(words, at + SLOT_VALUE), windowEnd);
       if (k === 0n) return 0;
-      const v = Atomics.load(words, at + L.SLOT_VALUE);
-      if (Atomics.load(words, at + L.SLOT_KEY) !== k) {
+      const v = Atomics.load(words, at + SLOT_VALUE);
+      if (Atomics.load(words, at + SLOT_KEY) !== k) {
         i--; // changed hands between the loads (see tryHit): look again
         continue;
       }
@@ -213,15 +216,15 @@ export class SharedCounters implements CounterStore {
     let empty = false;
     let nowSec = -1;
     for (let i = 0; i < this.probes; i++) {
-      const at = L.HEADER_WORDS + ((home + i) & this.mask) * L.SLOT_WORDS;
-      const k = Atomics.load(words, at + L.SLOT_KEY);
+      const at = HEADER_WORDS + ((home + i) & this.mask) * SLOT_WORDS;
+      const k = Atomics.load(words, at + SLOT_KEY);
       if (k === hash) return this.bump(at, hash, windowEnd, amount);
       if (k === 0n) {
         // Keys never return to 0, so the key cannot be further along: the run ends here.
         if (candidate < 0) { candidate = at; empty = true; }
         break;
       }
-      const v = Atomics.load(words, at + L.SLOT_VALUE);
+      const v = Atomics.load(words, at + SLOT_VALUE);
       if (isMarker(v)) {
         // A hand-over in progress, maybe to this very key: finish it, then look again.
         this.handOver(at, v);
@@ -231,7 +234,7 @@ export class SharedCounters implements CounterStore {
       // loads, the old key with the new key's value would look taken, and the key would open
       // a second slot further along. The key word only changes while the value is a marker,
       // so an unchanged key word means `v` belongs to `k`.
-      if (Atomics.load(words, at + L.SLOT_KEY) !== k) {
+      if (Atomics.load(words, at + SLOT_KEY) !== k) {
         i--;
         continue;
       }
@@ -246,13 +249,13 @@ export class SharedCounters implements CounterStore {
     }
     if (candidate < 0) return FULL;
     if (empty) {
-      const old = Atomics.compareExchange(words, candidate + L.SLOT_KEY, 0n, hash);
+      const old = Atomics.compareExchange(words, candidate + SLOT_KEY, 0n, hash);
       return old === 0n || old === hash ? this.bump(candidate, hash, windowEnd, amount) : RETRY;
     }
     scratch64[0] = hash;
-    scratch32[LO] += L.VALUE_MARKER_BIT; // hashes have bit 31 clear
+    scratch32[LO] += VALUE_MARKER_BIT; // hashes have bit 31 clear
     const marker = scratch64[0];
-    if (Atomics.compareExchange(words, candidate + L.SLOT_VALUE, candidateValue, marker) !== candidateValue) return RETRY;
+    if (Atomics.compareExchange(words, candidate + SLOT_VALUE, candidateValue, marker) !== candidateValue) return RETRY;
     this.handOver(candidate, marker);
     return this.bump(candidate, hash, windowEnd, amount);
   }
@@ -261,17 +264,17 @@ export class SharedCounters implements CounterStore {
   private bump(at: number, hash: bigint, windowEnd: number, amount: number): number {
     const words = this.words;
     for (;;) {
-      const v = Atomics.load(words, at + L.SLOT_VALUE);
+      const v = Atomics.load(words, at + SLOT_VALUE);
       if (isMarker(v)) {
         this.handOver(at, v);
         continue;
       }
       // Read after the value: if the key is still ours now, `v` is ours, and a later hand-over
       // changes the value word first, so the compareExchange below would fail.
-      if (Atomics.load(words, at + L.SLOT_KEY) !== hash) return RETRY;
+      if (Atomics.load(words, at + SLOT_KEY) !== hash) return RETRY;
       const next = advance(v, windowEnd, amount);
       if (next === v) return nextCount;
-      if (Atomics.compareExchange(words, at + L.SLOT_VALUE, v, next) === v) return nextCount;
+      if (Atomics.compareExchange(words, at + SLOT_VALUE, v, next) === v) return nextCount;
     }
   }
 
@@ -279,27 +282,27 @@ export class SharedCounters implements CounterStore {
   private handOver(at: number, marker: bigint): void {
     const words = this.words;
     scratch64[0] = marker;
-    scratch32[LO] -= L.VALUE_MARKER_BIT;
+    scratch32[LO] -= VALUE_MARKER_BIT;
     const incoming = scratch64[0];
-    const k = Atomics.load(words, at + L.SLOT_KEY);
+    const k = Atomics.load(words, at + SLOT_KEY);
     if (k !== incoming) {
       // Finished and moved on since the marker was read: nothing to do.
-      if (Atomics.load(words, at + L.SLOT_VALUE) !== marker) return;
-      const old = Atomics.compareExchange(words, at + L.SLOT_KEY, k, incoming);
+      if (Atomics.load(words, at + SLOT_VALUE) !== marker) return;
+      const old = Atomics.compareExchange(words, at + SLOT_KEY, k, incoming);
       if (old !== k && old !== incoming) return;
     }
-    Atomics.compareExchange(words, at + L.SLOT_VALUE, marker, 0n);
+    Atomics.compareExchange(words, at + SLOT_VALUE, marker, 0n);
   }
 
   private isFree(v: bigint, nowSec: number): boolean {
     scratch64[0] = v;
-    if (scratch32[LO] >= L.VALUE_MARKER_BIT) return true;
+    if (scratch32[LO] >= VALUE_MARKER_BIT) return true;
     const window = scratch32[HI];
     return window !== 0 && window <= nowSec;
   }
 
   private overflowAt(key: string): number {
-    return this.overflowStart + L.overflowIndex(key) * L.OVERFLOW_WORDS + L.OVERFLOW_VALUE;
+    return this.overflowStart + overflowIndex(key) * OVERFLOW_WORDS + OVERFLOW_VALUE;
   }
 
   private hitOverflow(at: number, windowEnd: number, amount: number): number {
