@@ -28,3 +28,31 @@ test('takeQueryParam finds, decodes and removes the key parameter', () => {
   assert.equal(takeQueryParam('a=1&b=2', 'subscription-key'), null);
   assert.equal(takeQueryParam('my-subscription-key=x', 'subscription-key'), null);
 });
+
+test('the index finds plain and hashed keys by their UTF-8 SHA-256, non-ASCII keys included', async () => {
+  const { SubscriptionIndex } = await import('../../src/gateway/subscriptions/subscription-index.js');
+  const accented = 'cl\u00e9-\u20ac-0123456789';
+  const hashedOnly = 'given-only-as-a-hash-0123';
+  const result = validateGatewayConfig({
+    apis: [{ id: 'a', name: 'A', path: 'a', serviceUrl: 'http://127.0.0.1:1', subscriptionRequired: true, operations: [{ id: 'o', method: 'GET', urlTemplate: '/' }] }],
+    subscriptions: [
+      { id: 's1', scope: '/apis/a', primaryKey: KEY, secondaryKey: accented },
+      { id: 's2', scope: '/apis/a', primaryKeyHash: `sha256:${createHash('sha256').update(hashedOnly, 'utf8').digest('hex')}` },
+    ],
+  });
+  assert.ok(result.ok);
+  const meta = new SharedRouteTable(compileTable(result.config).buffer as ArrayBuffer).meta;
+  const index = new SubscriptionIndex(meta.subscriptions);
+  const api = meta.apis.get(0);
+  assert.equal(api.id, 'a');
+  const lookup = (key: string) => {
+    const { result: r } = index.check(api, ['ocp-apim-subscription-key', key], '', Date.now());
+    return r.ok ? r.subscription?.id ?? null : r.code;
+  };
+  assert.equal(lookup(KEY), 's1');
+  assert.equal(lookup(accented), 's1');
+  assert.equal(lookup(hashedOnly), 's2');
+  // Same bytes in latin1 but not in UTF-8 (U+00E9 as one byte): a different key.
+  assert.equal(lookup(Buffer.from(Buffer.from(accented, 'utf8').toString('latin1'), 'latin1').toString('latin1')), 'OUTPOST_ERR_SUBSCRIPTION_KEY_INVALID');
+  assert.equal(lookup(`${KEY}x`), 'OUTPOST_ERR_SUBSCRIPTION_KEY_INVALID');
+});

@@ -7,6 +7,7 @@
  * key is optional: a valid one still identifies the subscription (so its product's policies
  * apply); a missing, unknown or inactive one leaves the request anonymous.
  */
+import { Buffer } from 'node:buffer';
 import { hash } from 'node:crypto';
 import type { CompiledApi, CompiledSubscription } from '../../shared/compiled-meta.js';
 import type { ErrorCode } from '../../shared/errors.js';
@@ -17,10 +18,15 @@ export type GateResult = { ok: true; subscription: CompiledSubscription | null }
 const ANONYMOUS: GateResult = { ok: true, subscription: null };
 
 export class SubscriptionIndex {
-  private readonly byKeyHash = new Map<string, CompiledSubscription>();
+  /**
+   * Keyed by the key's SHA-256 digest as a 32-character latin1 string (a character per byte), not
+   * the config's 64 hex digits: Node writes latin1 with a copy where hex needs an encoding pass,
+   * and V8 hashes half the characters for the lookup (a lookup ~530 -> ~425 ns in a loop).
+   */
+  private readonly byDigest = new Map<string, CompiledSubscription>();
 
   constructor(subscriptions: CompiledSubscription[]) {
-    for (const s of subscriptions) for (const h of s.keyHashes) this.byKeyHash.set(h, s);
+    for (const s of subscriptions) for (const h of s.keyHashes) this.byDigest.set(Buffer.from(h, 'hex').toString('latin1'), s);
   }
 
   /**
@@ -43,7 +49,7 @@ export class SubscriptionIndex {
     }
     const required = api.subscriptionRequired;
     if (key === null || key === '') return { result: required ? fail('OUTPOST_ERR_SUBSCRIPTION_KEY_MISSING') : ANONYMOUS, query };
-    const subscription = this.byKeyHash.get(hash('sha256', key, 'hex'));
+    const subscription = this.byDigest.get(hash('sha256', key, 'binary')); // 'binary' is Node's name for latin1
     if (subscription === undefined) return { result: required ? fail('OUTPOST_ERR_SUBSCRIPTION_KEY_INVALID') : ANONYMOUS, query };
     if (!inScope(subscription, api)) return { result: required ? fail('OUTPOST_ERR_SUBSCRIPTION_KEY_WRONG_SCOPE') : ANONYMOUS, query };
     if (subscription.suspended || (subscription.expiresAtMs !== 0 && nowMs >= subscription.expiresAtMs)) {
