@@ -132,6 +132,12 @@ export function addedP99Spread(results: PacedResult[], target: string): Spread |
   return spread(results.filter((r) => r.target === target && r.sustained && r.onRate).map((r) => r.addedP99Us));
 }
 
+/** addedP99Spread of every target the results hold (direct aside), in order of first appearance. */
+export function addedP99ByTarget(results: PacedResult[]): Array<[string, Spread | null]> {
+  const targets = [...new Set(results.map((r) => r.target))].filter((t) => t !== 'direct');
+  return targets.map((t) => [t, addedP99Spread(results, t)]);
+}
+
 /**
  * The issue's target: the gateway's added p99 no worse than nginx's + 1 ms, on the medians over
  * the rounds that count. Null (no verdict) when either has fewer than two such rounds (one, when

@@ -6,7 +6,7 @@
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { cpus } from 'node:os';
 import { join } from 'node:path';
-import { addedP99Spread, type PacedResult } from './fixed-rate.js';
+import { addedP99ByTarget, type PacedResult } from './fixed-rate.js';
 import type { Measurement } from './measure.js';
 import { LOADGEN_BOUND, spread, type RoundRatio, type Spread } from './verdict.js';
 
@@ -128,9 +128,7 @@ export function pacedTable(results: PacedResult[]): string {
 
 /** Per target: its added p99 over the rounds that count (sustained, on the rate), median [min–max]. */
 export function pacedSummary(results: PacedResult[]): string[] {
-  const targets = [...new Set(results.map((r) => r.target))].filter((t) => t !== 'direct');
-  return targets.map((t) => {
-    const s = addedP99Spread(results, t);
+  return addedP99ByTarget(results).map(([t, s]) => {
     const runs = results.filter((r) => r.target === t).length;
     return s === null
       ? `${t}: no round counts (in all ${runs}, the target was off the rate or that round's direct run was no baseline)`

@@ -10,7 +10,7 @@ import { cpus, tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { startCaddy } from './caddy.js';
-import { addedP99Spread, isBaseline, MIN_COUNTED_ROUNDS, p99TargetMet, pacedRun, RATE_TOLERANCE, type PacedResult } from './fixed-rate.js';
+import { addedP99ByTarget, isBaseline, MIN_COUNTED_ROUNDS, p99TargetMet, pacedRun, RATE_TOLERANCE, type PacedResult } from './fixed-rate.js';
 import { startHaproxy } from './haproxy.js';
 import { startRelay } from './relay-target.js';
 import { measure } from './measure.js';
@@ -173,7 +173,7 @@ function report(runs: Run[], paced: PacedResult[], versions: Record<string, stri
   notes.push(...telemetryCost(runs));
   for (const p of paced) for (const line of p.problems) notes.push(`fixed-rate round ${p.round + 1} ${p.target} logged: ${line}`);
   const date = new Date().toISOString();
-  const file = writeJson(resultsDir, { date, machine: m, layout: layoutText, tools: versions, settings, runs, ratios, summary, fixedRate: { results: paced, addedP99: Object.fromEntries([...new Set(paced.map((p) => p.target))].filter((t) => t !== 'direct').map((t) => [t, addedP99Spread(paced, t)])), gatewayAddedP99WithinNginxPlus1ms: p99Met }, notes });
+  const file = writeJson(resultsDir, { date, machine: m, layout: layoutText, tools: versions, settings, runs, ratios, summary, fixedRate: { results: paced, addedP99: Object.fromEntries(addedP99ByTarget(paced)), gatewayAddedP99WithinNginxPlus1ms: p99Met }, notes });
 
   const out: string[] = [''];
   out.push(`date: ${date}`, `machine: ${m.cpuModel}, ${m.nproc} cores, kernel ${m.kernel}, node ${m.node}`);

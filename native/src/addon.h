@@ -25,6 +25,10 @@ static inline uint8_t *registered_buffer(const registry *r, int32_t id, size_t *
   *length = r->buffer_lengths[id];
   return r->buffers[id];
 }
+/* The buffer io[0] names (its length in *length), or NULL without io or with fewer than `need` numbers in it. */
+static inline uint8_t *io_buffer(const registry *r, size_t need, size_t *length) {
+  return r->io == NULL || r->io_length < need ? NULL : registered_buffer(r, r->io[0], length);
+}
 
 napi_value listen_reuse_port(napi_env env, napi_callback_info info);
 napi_value sd_notify_send(napi_env env, napi_callback_info info);

@@ -90,7 +90,7 @@ napi_value find_head_end(napi_env env, napi_callback_info info) {
   size_t length = 0;
   const registry *r = registered();
   int32_t *io = r->io;
-  const uint8_t *buf = io == NULL || r->io_length < 7 ? NULL : registered_buffer(r, io[0], &length);
+  const uint8_t *buf = io_buffer(r, 7, &length);
   if (buf != NULL) {
     int32_t start = io[1], end = io[2], scanned = io[3], line_start = io[4], max_head = io[5], max_line = io[6];
     if (start >= 0 && start <= end && (size_t)end <= length && scanned >= 0 && scanned <= end - start
@@ -145,7 +145,7 @@ napi_value find_blank_line(napi_env env, napi_callback_info info) {
   size_t length = 0;
   const registry *r = registered();
   int32_t *io = r->io;
-  const uint8_t *buf = io == NULL ? NULL : registered_buffer(r, io[0], &length);
+  const uint8_t *buf = io_buffer(r, IO_MIN, &length);
   if (buf != NULL) {
     int32_t from = io[1], to = io[2];
     if (from >= 0 && from <= to && (size_t)to <= length) answer = blank_line(buf, from, to);

@@ -178,7 +178,7 @@ napi_value write_request_fields(napi_env env, napi_callback_info info) {
   size_t length = 0;
   const registry *r = registered();
   int32_t *io = r->io;
-  uint8_t *buf = io == NULL ? NULL : registered_buffer(r, io[0], &length);
+  uint8_t *buf = io_buffer(r, IO_MIN, &length);
   if (buf != NULL) {
     int32_t pos = io[1], strings = io[2];
     size_t argc = 2 + MAX_STRINGS;
