@@ -1,18 +1,20 @@
 /**
  * Latency at a fixed rate: half of nginx's max rate, straight to the backend and then through each
  * target, so "added p99" (target p99 − direct p99) is what the proxy adds when it is not the
- * bottleneck. Debian has no wrk2 and autocannon's `overallRate` sends each connection's quota for
- * the second back to back and then idles (bursts at full speed, not a rate), so wrk paces itself:
- * a Lua `delay()` before every request on each of its connections (see wrk.ts). The warm-up run
- * calibrates that delay for the target's own response time, so each target gets close to the rate.
+ * bottleneck. The load is open-loop (bench/pacer.ts): request i is due at i / rate and its latency
+ * counts from then. Debian has no wrk2; autocannon's `overallRate` sends each connection's quota
+ * for the second back to back and then idles; wrk paced by a Lua `delay()` (this bench until
+ * 2026-12-06) is closed-loop with whole-millisecond timers, and its connections fired in clumps of
+ * 75-100 requests within 0.6 ms: that measured how fast a proxy drains a clump (Node's event loop
+ * reads a whole clump before any response leaves), not what it adds at a rate.
  */
 import type { Measurement, MeasureOptions } from './measure.js';
 import { measure } from './measure.js';
+import { runPacer } from './pacer.js';
 import type { Target } from './targets.js';
 import { spread, type Spread } from './verdict.js';
-import { writeWrkScript } from './wrk.js';
 
-/** Achieved below this share of the asked rate: the target could not sustain it (or wrk could not). */
+/** Achieved below this share of the asked rate: the target could not sustain it (or the pacer could not). */
 export const SUSTAINED_SHARE = 0.9;
 
 export interface PacedResult {
@@ -23,15 +25,18 @@ export interface PacedResult {
   achievedRate: number;
   sustained: boolean;
   /**
-   * Achieved within RATE_TOLERANCE of the asked rate. A target run well over it carries more load
-   * than the others (the gateway once ran 9% over while nginx ran 3% under): its p99 is not
-   * comparable, and no verdict is drawn from it.
+   * Achieved within RATE_TOLERANCE of the asked rate. Open-loop, a run cannot go over it (the
+   * duration is at least the window it was due in); under it, the target fell behind, and its p99
+   * is not comparable: no verdict is drawn from it.
    */
   onRate: boolean;
-  /** wrk's connections (pacedConnections). */
+  /** The pacer's connections (pacedConnections). */
   connections: number;
-  /** Mean Lua delay per request per connection, after calibration (ms). */
-  meanDelayMs: number;
+  /**
+   * The pacer's own lateness (µs after a request was due that it sent it; part of every latency,
+   * direct run included) and the most requests it held at once for want of an idle connection.
+   */
+  generator: { sendLagP99Us: number; sendLagMaxUs: number; maxBacklog: number; reconnects: number };
   latencyUs: Measurement['wrk']['latencyUs'];
   /** p99 minus the direct run's p99 (µs); null for the direct run itself. */
   addedP99Us: number | null;
@@ -41,12 +46,9 @@ export interface PacedResult {
 }
 
 /**
- * Each paced connection's mean cycle (delay + response) is at least this long. wrk's timers are
- * whole milliseconds and fire up to a millisecond late; with a cycle near 1 ms (64 connections at
- * 57k req/s on a fast host) that lateness, not the delay, set the rate: nginx ran at 40k for an
- * asked 57k, and calibration could not correct it. At 4 ms every target held the rate (48k: 194
- * connections). Much longer is no better: at 10 ms (455 connections) wrk's own core saturated and
- * its bursts outran nginx's 64 idle upstream connections, which then opened new ones.
+ * Each connection is idle this long between its requests at the asked rate (on average): a stall of
+ * that long in the target finds a connection free for every request that falls due meanwhile, so
+ * the pacer holds none back (its backlog, reported, stays small), as independent clients would not.
  */
 export const MIN_CYCLE_MS = 4;
 
@@ -55,29 +57,15 @@ export function pacedConnections(rate: number, usual: number): number {
   return Math.max(usual, Math.ceil((rate * MIN_CYCLE_MS) / 1000));
 }
 
-/**
- * Delay that makes `connections` connections send `rate` requests/s in all, given that each
- * request also spends `cycleOverheadMs` (response time, timer slack) on its connection.
- */
-export function pacedDelayMs(rate: number, connections: number, cycleOverheadMs = 0): number {
-  return Math.max(0, (connections * 1000) / rate - cycleOverheadMs);
-}
-
-/** The per-request overhead a run showed: its real cycle per connection minus the delay asked. */
-export function cycleOverheadMs(achievedRate: number, connections: number, meanDelayMs: number): number {
-  return achievedRate > 0 ? Math.max(0, (connections * 1000) / achievedRate - meanDelayMs) : 0;
-}
-
-export interface PacedOptions extends Omit<MeasureOptions, 'script' | 'durationS'> {
+export interface PacedOptions extends Omit<MeasureOptions, 'load' | 'durationS'> {
   durationS: number;
   warmupS: number;
-  dir: string;
+  /** outpost-pacer (pacerBinary()). */
+  pacer: string;
 }
 
-/** A measured rate this far from the asked one gets another calibration and run (up to MAX_RECALIBRATIONS). */
+/** A measured rate this far under the asked one: the target (or the host) fell behind. */
 export const RATE_TOLERANCE = 0.05;
-/** Runs after the first when the rate is off: each calibrates on the run before (the host drifts). */
-const MAX_RECALIBRATIONS = 2;
 
 export function isOnRate(achieved: number, asked: number): boolean {
   return Math.abs(achieved / asked - 1) <= RATE_TOLERANCE;
@@ -85,25 +73,10 @@ export function isOnRate(achieved: number, asked: number): boolean {
 
 export async function pacedRun(target: Target, rate: number, given: PacedOptions, directP99Us: number | null, round = 0): Promise<PacedResult> {
   const opts = { ...given, connections: pacedConnections(rate, given.connections) };
-  let meanDelayMs = pacedDelayMs(rate, opts.connections);
-  // A target just started is still compiling: a calibration pass on it measures its warm-up, not
-  // its response time, and the run that follows overshoots the rate (the gateway ran at 16.8k
-  // for an asked 14.4k). The same paced load, unmeasured, first.
-  if (opts.warmupS > 0) await measure(target, { ...opts, durationS: opts.warmupS, script: writeWrkScript(opts.dir, meanDelayMs) });
-  // Two calibration passes when the warm-up allows: the first corrects for the response time, the
-  // second for wrk's whole-millisecond timers, whose rounding depends on the delay itself.
-  const passes = opts.warmupS >= 2 ? 2 : opts.warmupS;
-  for (let pass = 0; pass < passes; pass++) {
-    const script = writeWrkScript(opts.dir, meanDelayMs);
-    const warm = await measure(target, { ...opts, durationS: Math.floor(opts.warmupS / passes), script });
-    meanDelayMs = pacedDelayMs(rate, opts.connections, cycleOverheadMs(warm.reqPerSec, opts.connections, meanDelayMs));
-  }
-  let m = await measure(target, { ...opts, script: writeWrkScript(opts.dir, meanDelayMs) });
-  for (let again = 0; again < MAX_RECALIBRATIONS && !isOnRate(m.reqPerSec, rate) && m.reqPerSec >= rate * SUSTAINED_SHARE; again++) {
-    // Off the rate but able to sustain it: calibrate on this whole run and measure once more.
-    meanDelayMs = pacedDelayMs(rate, opts.connections, cycleOverheadMs(m.reqPerSec, opts.connections, meanDelayMs));
-    m = await measure(target, { ...opts, script: writeWrkScript(opts.dir, meanDelayMs) });
-  }
+  // A target just started is still compiling: the same paced load first, unmeasured.
+  if (opts.warmupS > 0) await runPacer({ binary: opts.pacer, url: target.url, core: opts.loadCore, rate, durationS: opts.warmupS, connections: opts.connections, headers: target.headers });
+  const m = await measure(target, { ...opts, load: { kind: 'pacer', binary: opts.pacer, rate } });
+  const lag = m.wrk.pacer;
   return {
     target: target.name,
     round,
@@ -112,7 +85,7 @@ export async function pacedRun(target: Target, rate: number, given: PacedOptions
     sustained: m.reqPerSec >= rate * SUSTAINED_SHARE,
     onRate: isOnRate(m.reqPerSec, rate),
     connections: opts.connections,
-    meanDelayMs,
+    generator: { sendLagP99Us: lag?.sendLagUs.p99 ?? 0, sendLagMaxUs: lag?.sendLagUs.max ?? 0, maxBacklog: lag?.maxBacklog ?? 0, reconnects: lag?.reconnects ?? 0 },
     latencyUs: m.wrk.latencyUs,
     addedP99Us: directP99Us === null ? null : m.wrk.latencyUs.p99 - directP99Us,
     errors: m.wrk.errors,
@@ -153,8 +126,9 @@ export function p99TargetMet(results: PacedResult[]): boolean | null {
 
 /**
  * A direct run its round's targets are measured against: sustained, and not more than
- * RATE_TOLERANCE over the rate. Under it (but sustained) its p99 was taken at less load, so the
- * targets' added p99 comes out larger, never smaller; over it, smaller: no baseline.
+ * RATE_TOLERANCE over the rate (wrk's closed-loop pacing could overshoot; the pacer cannot, so
+ * this now guards against a report of a run at another rate). Under it (but sustained) its p99
+ * was taken at less load, so the targets' added p99 comes out larger, never smaller.
  */
 export function isBaseline(direct: PacedResult): boolean {
   return direct.sustained && direct.achievedRate <= direct.rate * (1 + RATE_TOLERANCE);

@@ -1,5 +1,6 @@
 /**
- * One measured run against one target: wrk for throughput and latency, /proc for the CPU each
+ * One measured run against one target: wrk for throughput and latency (the pacer for a fixed-rate
+ * run), /proc for the CPU each
  * side spent and for whether the proxy was saturated. CPU per request takes the whole run; the
  * saturation verdict takes the middle of it (half a second in from each end), where wrk's
  * connection set-up and tear-down cannot make a busy proxy look idle.
@@ -8,6 +9,7 @@ import { readFileSync } from 'node:fs';
 import { CLK_TCK, allProcessTicks, cpuTicks, describeProcess, statFields } from './proc.js';
 import type { Target } from './targets.js';
 import { saturation } from './verdict.js';
+import { runPacer, type PacerStats } from './pacer.js';
 import { runWrk, type WrkResult } from './wrk.js';
 
 export interface Sample { atUs: number; proxyTicks: number }
@@ -15,7 +17,8 @@ export interface Sample { atUs: number; proxyTicks: number }
 export interface Measurement {
   target: string;
   url: string;
-  wrk: WrkResult;
+  /** The load generator's report: wrk's, or the pacer's (with its own stats) for a fixed-rate run. */
+  wrk: WrkResult & { pacer?: PacerStats };
   reqPerSec: number;
   /** CPU µs per completed request: the proxy (all its processes and threads), backend, wrk. */
   cpuUsPerReq: { proxy: number; backend: number; wrk: number };
@@ -44,10 +47,13 @@ export interface Measurement {
   problems: string[];
 }
 
+/** wrk at full speed with a Lua script, or the open-loop pacer (bench/pacer.ts) at a fixed rate. */
+export type Load = { kind: 'wrk'; script: string } | { kind: 'pacer'; binary: string; rate: number };
+
 export interface MeasureOptions {
   durationS: number;
   connections: number;
-  script: string;
+  load: Load;
   loadCore: number | null;
   /** The proxy's core when it is pinned to one. */
   proxyCore: number | null;
@@ -111,9 +117,10 @@ export async function measure(target: Target, opts: MeasureOptions): Promise<Mea
   const mid: { first?: Sample; last?: Sample } = {};
   const t1 = setTimeout(() => { mid.first = sample(); }, edgeMs);
   const t2 = setTimeout(() => { mid.last = sample(); }, opts.durationS * 1000 - edgeMs);
-  let wrk: WrkResult;
+  let wrk: Measurement['wrk'];
   try {
-    wrk = await runWrk({ url: target.url, core: opts.loadCore, durationS: opts.durationS, connections: opts.connections, script: opts.script, headers: target.headers });
+    const run = { url: target.url, core: opts.loadCore, durationS: opts.durationS, connections: opts.connections, headers: target.headers };
+    wrk = opts.load.kind === 'wrk' ? await runWrk({ ...run, script: opts.load.script }) : await runPacer({ ...run, binary: opts.load.binary, rate: opts.load.rate });
   } finally {
     clearTimeout(t1);
     clearTimeout(t2);

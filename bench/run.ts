@@ -10,6 +10,7 @@ import { cpus, tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { startCaddy } from './caddy.js';
+import { pacerBinary } from './pacer.js';
 import { addedP99ByTarget, isBaseline, MIN_COUNTED_ROUNDS, p99TargetMet, pacedRun, RATE_TOLERANCE, type PacedResult } from './fixed-rate.js';
 import { startHaproxy } from './haproxy.js';
 import { startRelay } from './relay-target.js';
@@ -98,7 +99,7 @@ async function main(): Promise<number> {
             await probeTarget(t);
             process.stderr.write(`${label}: warm-up ${settings.warmupS} s, then ${settings.durationS} s, wrk -t1 -c${settings.connections}\n`);
             if (settings.warmupS > 0) await runWrk({ url: t.url, core: layout.loadCore, durationS: settings.warmupS, connections: settings.connections, script: doneScript, headers: t.headers });
-            runs.push({ round, scenario, ...(await measure(t, { ...measureOpts(backend), durationS: settings.durationS, script: doneScript })) });
+            runs.push({ round, scenario, ...(await measure(t, { ...measureOpts(backend), durationS: settings.durationS, load: { kind: 'wrk', script: doneScript } })) });
           } finally {
             await t.stop();
           }
@@ -116,7 +117,7 @@ async function main(): Promise<number> {
         notes.push('fixed-rate skipped: it runs at half of nginx\'s max rate, and no plain nginx run measured one');
       } else {
         const rate = Math.round(nginxMax.median / 2);
-        const opts = { ...measureOpts(backend), durationS: settings.durationS, warmupS: settings.warmupS, dir: tmpDir };
+        const opts = { ...measureOpts(backend), durationS: settings.durationS, warmupS: settings.warmupS, pacer: pacerBinary(repoRoot) };
         const direct: Target = { name: 'direct', url: backend.url, cores: 1, pids: () => [], problems: backend.problems, stop: async () => {} };
         // Each round: direct first (the round's baseline), then the targets, in alternating order.
         for (let round = 0; round < settings.pacedRounds; round++) {
@@ -126,7 +127,7 @@ async function main(): Promise<number> {
               const t = name === 'direct' ? direct : await start(name, 'plain', backend);
               try {
                 await probeTarget(t);
-                process.stderr.write(`fixed-rate round ${round + 1}/${settings.pacedRounds} ${name}: ${rate} req/s, warm-up/calibration ${settings.warmupS} s, then ${settings.durationS} s\n`);
+                process.stderr.write(`fixed-rate round ${round + 1}/${settings.pacedRounds} ${name}: ${rate} req/s open-loop (outpost-pacer), warm-up ${settings.warmupS} s, then ${settings.durationS} s\n`);
                 const p = await pacedRun(t, rate, opts, directP99, round);
                 // A direct run that did not sustain the rate, or ran over it, is no baseline: the round's targets get no added p99.
                 if (name === 'direct') directP99 = isBaseline(p) ? p.latencyUs.p99 : null;
@@ -187,7 +188,7 @@ function report(runs: Run[], paced: PacedResult[], versions: Record<string, stri
     if (tlsCost !== null) out.push(`HTTPS: ${tlsCost} (wrk keeps its ${settings.connections} connections open: record encryption, handshakes amortised)`);
   }
   if (paced.length > 0) {
-    out.push('', `fixed rate (${paced[0].rate} req/s = half of nginx's median max, wrk -t1 -c${paced[0].connections} paced; added p99 = p99 − the same round's direct p99):`, pacedTable(paced));
+    out.push('', `fixed rate (${paced[0].rate} req/s = half of nginx's median max; outpost-pacer, open-loop over ${paced[0].connections} connections, latency from when each request was due; added p99 = p99 − the same round's direct p99; pacer lag = how late the pacer itself sent):`, pacedTable(paced));
     out.push(...pacedSummary(paced));
     out.push(`target "gateway added p99 <= nginx added p99 + 1 ms" (medians over the rounds): ${p99Met === null ? `n/a (fewer than ${MIN_COUNTED_ROUNDS} rounds of the gateway or of nginx count: the target must run within ${RATE_TOLERANCE * 100}% of the rate, and that round's direct run sustain it)` : p99Met ? 'met' : 'NOT met'}`);
   }

@@ -27,27 +27,10 @@ done = function(summary, latency, requests)
 end
 `;
 
-/**
- * With `delay()` defined, wrk waits that many milliseconds (whole ms) on each connection before
- * every request, and starts the latency clock only when it sends. Drawing the delay as floor or
- * ceil of the mean keeps the average exact, so c connections make about c / mean requests per ms.
- */
-function pacedLua(meanDelayMs: number): string {
-  const lo = Math.floor(meanDelayMs);
-  return `
-math.randomseed(12345)
-local lo, frac = ${lo}, ${(meanDelayMs - lo).toFixed(6)}
-delay = function()
-  if math.random() < frac then return lo + 1 end
-  return lo
-end
-${DONE_LUA}`;
-}
-
-/** Writes the Lua script into `dir`; `meanDelayMs` makes it a paced (fixed-rate) script. */
-export function writeWrkScript(dir: string, meanDelayMs?: number): string {
-  const file = join(dir, meanDelayMs === undefined ? 'wrk-done.lua' : 'wrk-paced.lua');
-  writeFileSync(file, meanDelayMs === undefined ? DONE_LUA : pacedLua(meanDelayMs));
+/** Writes the Lua script (the `done()` hook) into `dir`. */
+export function writeWrkScript(dir: string): string {
+  const file = join(dir, 'wrk-done.lua');
+  writeFileSync(file, DONE_LUA);
   return file;
 }
 

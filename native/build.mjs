@@ -1,7 +1,7 @@
-// Builds the native addon (binding.gyp) with the node-gyp npm ships with. Run by the root
-// `install` script on `npm ci`: it never fails the install. Without the addon the gateway still
-// runs (Node >= 22.12 listens with reusePort itself; older Node: one worker accepts), and this
-// script says so in one JSON log line.
+// Builds the native addon (binding.gyp) with the node-gyp npm ships with, and the bench's load
+// generator (pacer/pacer.c) with cc. Run by the root `install` script on `npm ci`: it never fails
+// the install. Without the addon the gateway still runs (Node >= 22.12 listens with reusePort
+// itself; older Node: one worker accepts), and this script says so in one JSON log line.
 import { spawnSync } from 'node:child_process';
 import { existsSync, mkdirSync } from 'node:fs';
 import { dirname, join } from 'node:path';
@@ -40,3 +40,13 @@ if (process.env.OUTPOST_SKIP_NATIVE === '1') {
 
 // The Dockerfile copies this directory whatever happened above.
 mkdirSync(join(here, 'build', 'Release'), { recursive: true });
+
+// outpost-pacer, the bench's open-loop load generator (fixed-rate runs; not part of the gateway,
+// and the Dockerfile and install.sh leave it out). Built on its own so that a compiler that
+// cannot build it (it is Linux-only: epoll, timerfd) never costs the gateway its addon.
+if (process.env.OUTPOST_SKIP_NATIVE !== '1') {
+  const out = join(here, 'build', 'Release', 'outpost_pacer');
+  const cc = spawnSync(process.env.CC || 'cc', ['-O2', '-Wall', '-Wextra', '-o', out, join(here, 'pacer', 'pacer.c'), '-lm'], { stdio: ['ignore', 'pipe', 'pipe'], encoding: 'utf8' });
+  if (cc.status === 0) log('info', 'bench load generator built', { path: 'native/build/Release/outpost_pacer' });
+  else log('warn', 'bench load generator not built: npm run bench cannot run its fixed-rate part', { exitCode: cc.status, error: (cc.stderr || cc.error?.message || '').split('\n').filter(Boolean).slice(-5).join(' | ') });
+}

@@ -1,11 +1,12 @@
 /**
  * The pure parts of `npm run bench`: reading wrk's output (the Lua percentiles and the --latency
- * table), the saturation verdict, which ratios may be published, spread, round order, pacing and
- * the settings. The bench itself is not part of `npm test`.
+ * table) and the pacer's, the saturation verdict, which ratios may be published, spread, round
+ * order, pacing and the settings. The bench itself is not part of `npm test`.
  */
 import { strict as assert } from 'node:assert';
 import { test } from 'node:test';
-import { addedP99Spread, cycleOverheadMs, isBaseline, isOnRate, MIN_CYCLE_MS, p99TargetMet, pacedConnections, pacedDelayMs, type PacedResult } from '../../bench/fixed-rate.js';
+import { addedP99Spread, isBaseline, isOnRate, MIN_CYCLE_MS, p99TargetMet, pacedConnections, type PacedResult } from '../../bench/fixed-rate.js';
+import { parsePacerOutput } from '../../bench/pacer.js';
 import { summarize, type Run } from '../../bench/report.js';
 import { readSettings } from '../../bench/settings.js';
 import { LOADGEN_BOUND, roundOrder, roundRatios, saturation, spread, type RunFigures } from '../../bench/verdict.js';
@@ -98,21 +99,14 @@ test('spread and round order', () => {
   assert.deepEqual(roundOrder(['a', 'b', 'c'], 2), ['a', 'b', 'c']);
 });
 
-test('pacing: 64 connections at 20,000 req/s wait 3.2 ms each, less what a request itself takes', () => {
-  assert.equal(pacedDelayMs(20_000, 64), 3.2);
-  assert.ok(Math.abs(cycleOverheadMs(16_000, 64, 3.2) - 0.8) < 1e-9);
-  assert.ok(Math.abs(pacedDelayMs(20_000, 64, 0.8) - 2.4) < 1e-9);
-  assert.equal(pacedDelayMs(1_000_000, 64, 5), 0);
-});
-
-test('pacing: enough connections that each one cycles in at least MIN_CYCLE_MS (wrk timers are whole milliseconds)', () => {
-  // 64 connections at 20k: a 3.2 ms cycle, so 80; at 56,792 (half of a fast host's nginx): 228.
+test('pacing: enough connections that each one idles MIN_CYCLE_MS between its requests at the rate', () => {
+  // 64 connections at 20k: each used every 3.2 ms, so 80; at 56,792 (half of a fast host's nginx): 228.
   assert.equal(pacedConnections(20_000, 64), 80);
   assert.equal(pacedConnections(56_792, 64), 228);
   assert.equal(pacedConnections(2_000, 64), 64, 'never fewer than usual');
   for (const rate of [5_000, 20_000, 56_792, 150_000]) {
     const c = pacedConnections(rate, 64);
-    assert.ok(pacedDelayMs(rate, c) >= MIN_CYCLE_MS - 1e-9, `rate ${rate}`);
+    assert.ok((c * 1000) / rate >= MIN_CYCLE_MS - 1e-9, `rate ${rate}`);
   }
 });
 
@@ -198,4 +192,18 @@ test('added p99 target: no verdict from a run more than 5% off the asked rate, e
   assert.equal(p99TargetMet([paced('nginx', 1_628, 17_623), paced('gateway', 5_042, 19_879)]), null);
   assert.equal(p99TargetMet([paced('nginx', 1_628, 17_623), paced('gateway', 5_042, 18_500)]), false);
   assert.equal(p99TargetMet([paced('nginx', 1_628, 16_500), paced('gateway', 2_000, 18_000)]), null);
+});
+
+test('pacer output: wrk\'s fields and the pacer\'s own; no report line is an error, not zeros', () => {
+  const line = 'OUTPOST_PACER_JSON {"requests":9990,"scheduled":10000,"durationUs":2000500,"bytes":2008000,"errors":{"connect":0,"read":10,"write":0,"status":2,"timeout":0},' +
+    '"latencyUs":{"min":46,"max":4488,"mean":122.5,"stdev":241.5,"p50":81,"p90":121,"p99":1400,"p99_9":3124},"sendLagUs":{"p50":30,"p99":74,"max":1637},"maxBacklog":21,"reconnects":10,"connections":64}';
+  const r = parsePacerOutput(`noise\n${line}\n`);
+  assert.equal(r.requests, 9990);
+  assert.equal(r.durationS, 2.0005);
+  assert.equal(Math.round(r.reqPerSec), 4994);
+  assert.equal(r.bytesPerResponse, 201);
+  assert.deepEqual(r.errors, { connect: 0, read: 10, write: 0, status: 2, timeout: 0 });
+  assert.deepEqual(r.latencyUs, { min: 46, max: 4488, mean: 122.5, stdev: 241.5, p50: 81, p90: 121, p99: 1400, p99_9: 3124 });
+  assert.deepEqual(r.pacer, { scheduled: 10_000, sendLagUs: { p50: 30, p99: 74, max: 1637 }, maxBacklog: 21, reconnects: 10, connections: 64 });
+  assert.throws(() => parsePacerOutput('outpost-pacer: cannot connect to http://127.0.0.1:1/\n'), /OUTPOST_PACER_JSON/);
 });

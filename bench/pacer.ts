@@ -1,0 +1,94 @@
+/**
+ * outpost-pacer (native/pacer/pacer.c, built by `npm ci` beside the addon): the open-loop load
+ * generator of the fixed-rate runs. Request i is due at i / rate and its latency runs from then,
+ * so a target that stalls is charged for every request it delayed; wrk paced by a Lua delay()
+ * was closed-loop with whole-millisecond timers and sent clumps of 75-100 requests within 0.6 ms.
+ * Its report has wrk's fields (so measure() treats both alike) and its own: how late it sent.
+ */
+import { existsSync } from 'node:fs';
+import { join } from 'node:path';
+import { spawnPinned, stopChild } from './proc.js';
+import type { WrkResult } from './wrk.js';
+
+/** The prefix of the pacer's one report line; everything after it is JSON. */
+export const PACER_JSON_MARK = 'OUTPOST_PACER_JSON ';
+
+export interface PacerStats {
+  /** Requests due in the measured window (rate × duration). */
+  scheduled: number;
+  /**
+   * How late the pacer sent the measured requests (µs after they were due, or after a connection
+   * became idle when none was): its own share of the latency, which its core decides.
+   */
+  sendLagUs: { p50: number; p99: number; max: number };
+  /** Most requests due and unsent at once for want of an idle connection: the target held them all. */
+  maxBacklog: number;
+  /** Connections opened again after the target closed one or broke its framing. */
+  reconnects: number;
+  connections: number;
+}
+
+export type PacerResult = WrkResult & { pacer: PacerStats };
+
+interface PacerReport extends PacerStats {
+  requests: number; durationUs: number; bytes: number;
+  errors: WrkResult['errors']; latencyUs: WrkResult['latencyUs'];
+}
+
+/** The binary `npm ci` built; throws with the way to build it when it is missing. */
+export function pacerBinary(repoRoot: string): string {
+  const file = join(repoRoot, 'native', 'build', 'Release', 'outpost_pacer');
+  if (!existsSync(file)) throw new Error(`${file} is missing: the fixed-rate runs need it; build it with \`node native/build.mjs\` (npm ci does)`);
+  return file;
+}
+
+/** The pacer's stdout to a result; throws when the report line is missing (it failed or was killed). */
+export function parsePacerOutput(stdout: string): PacerResult {
+  const line = stdout.split('\n').find((l) => l.startsWith(PACER_JSON_MARK));
+  if (!line) throw new Error(`outpost-pacer printed no ${PACER_JSON_MARK.trim()} line:\n${stdout.slice(-2000)}`);
+  const r = JSON.parse(line.slice(PACER_JSON_MARK.length)) as PacerReport;
+  const durationS = r.durationUs / 1e6;
+  return {
+    requests: r.requests,
+    durationS,
+    reqPerSec: durationS > 0 ? r.requests / durationS : 0,
+    bytesPerResponse: r.requests > 0 ? Math.round(r.bytes / r.requests) : 0,
+    errors: r.errors,
+    latencyUs: r.latencyUs,
+    textLatencyUs: {},
+    pacer: { scheduled: r.scheduled, sendLagUs: r.sendLagUs, maxBacklog: r.maxBacklog, reconnects: r.reconnects, connections: r.connections },
+  };
+}
+
+export interface PacerRun {
+  binary: string;
+  url: string;
+  /** Where the pacer runs (the load core), null for unpinned. */
+  core: number | null;
+  rate: number;
+  durationS: number;
+  warmupS?: number;
+  connections: number;
+  headers?: Record<string, string>;
+}
+
+/** One pacer run; rejects if it fails or outlives its duration (and its 10 s response timeout) by 30 s. */
+export async function runPacer(run: PacerRun): Promise<PacerResult> {
+  const args = ['--rate', String(run.rate), '--duration', String(run.durationS), '--warmup', String(run.warmupS ?? 0), '--connections', String(run.connections)];
+  for (const [name, value] of Object.entries(run.headers ?? {})) args.push('--header', `${name}: ${value}`);
+  const child = spawnPinned(run.core, run.binary, [...args, run.url]);
+  const lines: string[] = [];
+  child.onLine((l) => { if (lines.length < 200) lines.push(l); });
+  const limitS = (run.warmupS ?? 0) + run.durationS + 40;
+  try {
+    const code = await new Promise<number | null>((resolve, reject) => {
+      const timer = setTimeout(() => reject(new Error(`outpost-pacer on ${run.url} still running ${limitS} s after it started`)), limitS * 1000);
+      // 'close', not 'exit': it comes after the pipes are drained, so every line has been seen.
+      child.proc.once('close', (c) => { clearTimeout(timer); resolve(c); });
+    });
+    if (code !== 0) throw new Error(`outpost-pacer exited with code ${code}:\n${lines.join('\n')}`);
+    return parsePacerOutput(lines.join('\n'));
+  } finally {
+    await stopChild(child, 2_000);
+  }
+}
