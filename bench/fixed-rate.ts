@@ -14,6 +14,17 @@ import { runPacer } from './pacer.js';
 import type { Target } from './targets.js';
 import { spread, type Spread } from './verdict.js';
 
+/**
+ * The fixed rate: half of nginx's median req/s over its saturated plain runs; null when none was
+ * saturated. An unsaturated run measured the load generator's limit (at 13:24 on a slow spell all
+ * three were, at ~26,000 req/s against 40,000 an hour before), and half of that is a lighter load
+ * than the target asks for.
+ */
+export function fixedRateFor(runs: Array<{ scenario: string; target: string; reqPerSec: number; saturated: boolean }>): number | null {
+  const max = spread(runs.filter((r) => r.scenario === 'plain' && r.target === 'nginx' && r.saturated).map((r) => r.reqPerSec));
+  return max === null ? null : Math.round(max.median / 2);
+}
+
 /** Achieved below this share of the asked rate: the target could not sustain it (or the pacer could not). */
 export const SUSTAINED_SHARE = 0.9;
 

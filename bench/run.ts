@@ -11,7 +11,7 @@ import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { startCaddy } from './caddy.js';
 import { pacerBinary } from './pacer.js';
-import { addedP99ByTarget, isBaseline, MIN_COUNTED_ROUNDS, p99TargetMet, pacedRun, RATE_TOLERANCE, type PacedResult } from './fixed-rate.js';
+import { addedP99ByTarget, fixedRateFor, isBaseline, MIN_COUNTED_ROUNDS, p99TargetMet, pacedRun, RATE_TOLERANCE, type PacedResult } from './fixed-rate.js';
 import { startHaproxy } from './haproxy.js';
 import { startRelay } from './relay-target.js';
 import { measure } from './measure.js';
@@ -22,7 +22,7 @@ import { readSettings, type TargetName } from './settings.js';
 import { probeTarget } from './probe.js';
 import { startGateway, type GatewayVariant, type Layout, type Target } from './targets.js';
 import { VERSION_ARGS, ensureTools, toolVersion, type Tool } from './tools.js';
-import { roundOrder, roundRatios, spread } from './verdict.js';
+import { roundOrder, roundRatios } from './verdict.js';
 import { runWrk, writeWrkScript } from './wrk.js';
 
 const repoRoot = resolve(dirname(fileURLToPath(import.meta.url)), '../..');
@@ -112,11 +112,10 @@ async function main(): Promise<number> {
     }
 
     if (fixedRate) {
-      const nginxMax = spread(runs.filter((r) => r.scenario === 'plain' && r.target === 'nginx').map((r) => r.reqPerSec));
-      if (!nginxMax) {
-        notes.push('fixed-rate skipped: it runs at half of nginx\'s max rate, and no plain nginx run measured one');
+      const rate = fixedRateFor(runs);
+      if (rate === null) {
+        notes.push('fixed-rate skipped: it runs at half of nginx\'s max rate, and no plain nginx run was saturated (an unsaturated run\'s rate is the load generator\'s limit, not nginx\'s)');
       } else {
-        const rate = Math.round(nginxMax.median / 2);
         const opts = { ...measureOpts(backend), durationS: settings.durationS, warmupS: settings.warmupS, pacer: pacerBinary(repoRoot) };
         const direct: Target = { name: 'direct', url: backend.url, cores: 1, pids: () => [], problems: backend.problems, stop: async () => {} };
         // Each round: direct first (the round's baseline), then the targets, in alternating order.

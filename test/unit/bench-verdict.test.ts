@@ -5,7 +5,7 @@
  */
 import { strict as assert } from 'node:assert';
 import { test } from 'node:test';
-import { addedP99Spread, isBaseline, isOnRate, MIN_CYCLE_MS, p99TargetMet, pacedConnections, type PacedResult } from '../../bench/fixed-rate.js';
+import { addedP99Spread, fixedRateFor, isBaseline, isOnRate, MIN_CYCLE_MS, p99TargetMet, pacedConnections, type PacedResult } from '../../bench/fixed-rate.js';
 import { parsePacerOutput } from '../../bench/pacer.js';
 import { summarize, type Run } from '../../bench/report.js';
 import { readSettings } from '../../bench/settings.js';
@@ -206,4 +206,11 @@ test('pacer output: wrk\'s fields and the pacer\'s own; no report line is an err
   assert.deepEqual(r.latencyUs, { min: 46, max: 4488, mean: 122.5, stdev: 241.5, p50: 81, p90: 121, p99: 1400, p99_9: 3124 });
   assert.deepEqual(r.pacer, { scheduled: 10_000, sendLagUs: { p50: 30, p99: 74, max: 1637 }, maxBacklog: 21, reconnects: 10, connections: 64 });
   assert.throws(() => parsePacerOutput('outpost-pacer: cannot connect to http://127.0.0.1:1/\n'), /OUTPOST_PACER_JSON/);
+});
+
+test('fixed rate: half of nginx\'s median over its saturated plain runs; none saturated, no rate', () => {
+  const nginx = (reqPerSec: number, saturated: boolean, scenario = 'plain') => ({ scenario, target: 'nginx', reqPerSec, saturated });
+  assert.equal(fixedRateFor([nginx(40_000, true), nginx(29_000, false), nginx(41_000, true), { scenario: 'plain', target: 'gateway', reqPerSec: 90_000, saturated: true }]), 20_250);
+  assert.equal(fixedRateFor([nginx(26_127, false), nginx(24_387, false)]), null, 'the load generator\'s limit is not nginx\'s');
+  assert.equal(fixedRateFor([nginx(50_000, true, 'policies')]), null);
 });
