@@ -19,7 +19,8 @@ COPY tsconfig.json ./
 COPY src ./src
 COPY test ./test
 COPY bench ./bench
-# Prune dev packages, and keep only the addon itself from native/build (not its object files).
+# Prune dev packages, and keep only the addon itself from native/build (not its object files, nor the
+# bench's load generator outpost_pacer).
 RUN npx tsc -p tsconfig.json && npm prune --omit=dev \
  && find native/build/Release -mindepth 1 -maxdepth 1 ! -name '*.node' -exec rm -rf {} +
 

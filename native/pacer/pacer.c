@@ -55,6 +55,7 @@ enum parse_state { P_HEAD, P_BODY_LENGTH, P_BODY_CLOSE, P_CHUNK_SIZE, P_CHUNK_DA
 typedef struct {
   int fd;         /* -1: closed (its connect failed) */
   int busy;
+  int lost;       /* closed and out of the idle ring: the sweep connects it again */
   int measured;   /* the request in flight was due inside the measured window */
   uint64_t due_ns;
   uint64_t sent_ns;
@@ -172,7 +173,8 @@ static void replace_conn(int c) {
   if (was_busy) inflight--;
   close(k->fd);
   st.reconnects++;
-  if (open_conn(c) == 0 && was_busy) idle_push(c);
+  if (open_conn(c) == 0) { if (was_busy) idle_push(c); }
+  else if (was_busy) k->lost = 1;
 }
 
 static void complete(int c, uint64_t now) {
@@ -401,9 +403,11 @@ static void arm_timer(uint64_t at_ns) {
   if (timerfd_settime(tfd, TFD_TIMER_ABSTIME, &its, NULL) != 0) die_errno("timerfd_settime");
 }
 
-static void expire_timeouts(uint64_t now) {
+/* Every 100 ms: requests past the timeout are given up, and lost connections are opened again. */
+static void sweep(uint64_t now) {
   for (int c = 0; c < opt.connections; c++) {
     conn_t *k = &conns[c];
+    if (k->lost && open_conn(c) == 0) { k->lost = 0; idle_push(c); }
     if (k->fd >= 0 && k->busy && now - k->sent_ns > opt.timeout_ns) {
       st.e_timeout++;
       replace_conn(c);
@@ -529,6 +533,8 @@ int main(int argc, char **argv) {
   warmup_n = (uint64_t)(opt.rate * opt.warmup_s);
   total_n = warmup_n + (uint64_t)(opt.rate * opt.duration_s);
   if (total_n - warmup_n == 0) die("rate x duration is under one request");
+  /* Two 4-byte figures a measured request (latency, send lag): 2 GB at this bound. */
+  if (total_n - warmup_n > 250000000ull) die("rate x duration is over 250,000,000 requests");
   st.latency_us = malloc(sizeof(uint32_t) * (total_n - warmup_n));
   st.lag_us = malloc(sizeof(uint32_t) * (total_n - warmup_n));
   conns = calloc((size_t)opt.connections, sizeof *conns);
@@ -550,6 +556,7 @@ int main(int argc, char **argv) {
   measure_ns = due_of(warmup_n);
   uint64_t last_sweep = start_ns;
   uint64_t give_up_ns = 0;
+  const uint64_t hard_end_ns = due_of(total_n) + opt.timeout_ns;
   struct epoll_event events[256];
   for (;;) {
     uint64_t now = now_ns();
@@ -568,7 +575,13 @@ int main(int argc, char **argv) {
       if (give_up_ns == 0) give_up_ns = now + opt.timeout_ns;
       if (now >= give_up_ns) { st.e_timeout += inflight; break; }
     }
-    if (now - last_sweep > 100000000ull) { expire_timeouts(now); last_sweep = now; }
+    if (now - last_sweep > 100000000ull) { sweep(now); last_sweep = now; }
+    if (now >= hard_end_ns) {
+      /* The target stopped answering (or accepting): what was not answered by now never will be. */
+      uint64_t unsent_from = next_i > warmup_n ? next_i : warmup_n;
+      st.e_timeout += inflight + (total_n - unsent_from);
+      break;
+    }
     /* Wake when the next request is due (if a connection is idle to send it) or in 100 ms to
        sweep for timeouts, whichever is sooner. */
     uint64_t wake = now + 100000000ull;

@@ -7,13 +7,15 @@
  */
 import { after, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawnSync } from 'node:child_process';
+import { execFile, spawnSync } from 'node:child_process';
 import { createServer, type Server, type Socket } from 'node:net';
 import { resolve } from 'node:path';
-import { pacerBinary, runPacer, type PacerResult } from '../../bench/pacer.js';
+import { promisify } from 'node:util';
+import { pacerBinary, parsePacerOutput, runPacer, type PacerResult } from '../../bench/pacer.js';
 
 const root = resolve(import.meta.dirname, '../../..');
 const binary = pacerBinary(root);
+const run = promisify(execFile);
 
 interface RawBackend { server: Server; port: number; heads: string[]; connections: number }
 
@@ -150,21 +152,35 @@ describe('outpost-pacer', () => {
     assertOrderedLatency(r);
   });
 
+  test('a target that stops answering: each measured request counts once as a timeout, and the pacer ends', async () => {
+    const b = await backendFor(() => undefined);
+    // Asynchronously: the backend lives in this process, and spawnSync would stop it reading.
+    const { stdout } = await run(binary, ['--rate', '200', '--duration', '0.5', '--connections', '4', '--timeout-ms', '300', `http://127.0.0.1:${b.port}/`], { timeout: 20_000 });
+    const report = parsePacerOutput(stdout);
+    assert.equal(report.requests, 0);
+    assert.equal(report.pacer.scheduled, 100);
+    assert.deepEqual(report.errors, { ...noErrors, timeout: 100 });
+    assert.ok(report.pacer.reconnects >= 4, 'each timed-out connection was replaced');
+    // It stops 300 ms after the last request was due (0.8 s in): the first four, and four more per
+    // 300-400 ms of timeouts; sending on until every request had timed out took 100 requests and ~8 s.
+    assert.ok(b.heads.length >= 8 && b.heads.length <= 16, `requests the backend got: ${b.heads.length}`);
+  });
+
   test('bad arguments exit with code 2 and name the option; a closed port exits with code 1', async () => {
-    const run = (...args: string[]) => spawnSync(binary, args, { encoding: 'utf8' });
-    const rate = run('--rate', 'fast', '--duration', '1', 'http://127.0.0.1:1/');
+    const runSync = (...args: string[]) => spawnSync(binary, args, { encoding: 'utf8' });
+    const rate = runSync('--rate', 'fast', '--duration', '1', 'http://127.0.0.1:1/');
     assert.equal(rate.status, 2);
     assert.match(rate.stderr, /--rate must be a number from 1 to .*got 'fast'/);
-    const header = run('--rate', '10', '--duration', '1', '--header', 'no colon', 'http://127.0.0.1:1/');
+    const header = runSync('--rate', '10', '--duration', '1', '--header', 'no colon', 'http://127.0.0.1:1/');
     assert.equal(header.status, 2);
     assert.match(header.stderr, /--header must be 'Name: value'/);
-    const tls = run('--rate', '10', '--duration', '1', 'https://127.0.0.1:1/');
+    const tls = runSync('--rate', '10', '--duration', '1', 'https://127.0.0.1:1/');
     assert.equal(tls.status, 2);
     assert.match(tls.stderr, /http:\/\//);
     const closed = await backendFor(() => undefined);
     const port = closed.port;
     await new Promise<void>((done) => closed.server.close(() => done()));
-    const refused = run('--rate', '10', '--duration', '0.1', '--connections', '2', `http://127.0.0.1:${port}/`);
+    const refused = runSync('--rate', '10', '--duration', '0.1', '--connections', '2', `http://127.0.0.1:${port}/`);
     assert.equal(refused.status, 1);
     assert.match(refused.stderr, /cannot connect/);
     assert.equal(refused.stdout, '');
