@@ -62,7 +62,12 @@ async function main(): Promise<number> {
   const versions = Object.fromEntries(wanted.map((t) => [t, bins.get(t) ? toolVersion(bins.get(t)!, VERSION_ARGS[t]) : null]));
 
   const runPlan = plan(targets);
-  const fixedRate = settings.scenarios.includes('fixed-rate');
+  // Known before the rounds: a missing load generator skips the fixed-rate part, not the report.
+  let pacer: string | null = null;
+  if (settings.scenarios.includes('fixed-rate')) {
+    try { pacer = pacerBinary(repoRoot); } catch (err) { notes.push(`fixed-rate skipped: ${(err as Error).message}`); }
+  }
+  const fixedRate = pacer !== null;
   const perRunS = settings.warmupS + settings.durationS + 30;
   const budgetS = settings.rounds * runPlan.length * perRunS + (fixedRate ? settings.pacedRounds * (targets.length + 1) * perRunS : 0) + 120;
   setTimeout(() => {
@@ -111,12 +116,12 @@ async function main(): Promise<number> {
       }
     }
 
-    if (fixedRate) {
+    if (pacer !== null) {
       const rate = fixedRateFor(runs);
       if (rate === null) {
         notes.push('fixed-rate skipped: it runs at half of nginx\'s max rate, and no plain nginx run was saturated (an unsaturated run\'s rate is the load generator\'s limit, not nginx\'s)');
       } else {
-        const opts = { ...measureOpts(backend), durationS: settings.durationS, warmupS: settings.warmupS, pacer: pacerBinary(repoRoot) };
+        const opts = { ...measureOpts(backend), durationS: settings.durationS, warmupS: settings.warmupS, pacer };
         const direct: Target = { name: 'direct', url: backend.url, cores: 1, pids: () => [], problems: backend.problems, stop: async () => {} };
         // Each round: direct first (the round's baseline), then the targets, in alternating order.
         for (let round = 0; round < settings.pacedRounds; round++) {
