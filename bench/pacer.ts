@@ -7,8 +7,7 @@
  */
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
-import { spawnPinned, stopChild } from './proc.js';
-import type { WrkResult } from './wrk.js';
+import { markedJson, resultFrom, runToEnd, type LoadReport, type WrkResult } from './wrk.js';
 
 /** The prefix of the pacer's one report line; everything after it is JSON. */
 export const PACER_JSON_MARK = 'OUTPOST_PACER_JSON ';
@@ -30,10 +29,7 @@ export interface PacerStats {
 
 export type PacerResult = WrkResult & { pacer: PacerStats };
 
-interface PacerReport extends PacerStats {
-  requests: number; durationUs: number; bytes: number;
-  errors: WrkResult['errors']; latencyUs: WrkResult['latencyUs'];
-}
+type PacerReport = LoadReport & PacerStats;
 
 /** The binary `npm ci` built; throws with the way to build it when it is missing. */
 export function pacerBinary(repoRoot: string): string {
@@ -44,20 +40,8 @@ export function pacerBinary(repoRoot: string): string {
 
 /** The pacer's stdout to a result; throws when the report line is missing (it failed or was killed). */
 export function parsePacerOutput(stdout: string): PacerResult {
-  const line = stdout.split('\n').find((l) => l.startsWith(PACER_JSON_MARK));
-  if (!line) throw new Error(`outpost-pacer printed no ${PACER_JSON_MARK.trim()} line:\n${stdout.slice(-2000)}`);
-  const r = JSON.parse(line.slice(PACER_JSON_MARK.length)) as PacerReport;
-  const durationS = r.durationUs / 1e6;
-  return {
-    requests: r.requests,
-    durationS,
-    reqPerSec: durationS > 0 ? r.requests / durationS : 0,
-    bytesPerResponse: r.requests > 0 ? Math.round(r.bytes / r.requests) : 0,
-    errors: r.errors,
-    latencyUs: r.latencyUs,
-    textLatencyUs: {},
-    pacer: { scheduled: r.scheduled, sendLagUs: r.sendLagUs, maxBacklog: r.maxBacklog, reconnects: r.reconnects, connections: r.connections },
-  };
+  const r = markedJson<PacerReport>(stdout, PACER_JSON_MARK, 'outpost-pacer');
+  return { ...resultFrom(r), pacer: { scheduled: r.scheduled, sendLagUs: r.sendLagUs, maxBacklog: r.maxBacklog, reconnects: r.reconnects, connections: r.connections } };
 }
 
 export interface PacerRun {
@@ -72,23 +56,10 @@ export interface PacerRun {
   headers?: Record<string, string>;
 }
 
-/** One pacer run; rejects if it fails or outlives its duration (and its 10 s response timeout) by 30 s. */
+/** One pacer run; rejects if it fails or outlives its run (and its 10 s response timeout) by 30 s. */
 export async function runPacer(run: PacerRun): Promise<PacerResult> {
   const args = ['--rate', String(run.rate), '--duration', String(run.durationS), '--warmup', String(run.warmupS ?? 0), '--connections', String(run.connections)];
   for (const [name, value] of Object.entries(run.headers ?? {})) args.push('--header', `${name}: ${value}`);
-  const child = spawnPinned(run.core, run.binary, [...args, run.url]);
-  const lines: string[] = [];
-  child.onLine((l) => { if (lines.length < 200) lines.push(l); });
   const limitS = (run.warmupS ?? 0) + run.durationS + 40;
-  try {
-    const code = await new Promise<number | null>((resolve, reject) => {
-      const timer = setTimeout(() => reject(new Error(`outpost-pacer on ${run.url} still running ${limitS} s after it started`)), limitS * 1000);
-      // 'close', not 'exit': it comes after the pipes are drained, so every line has been seen.
-      child.proc.once('close', (c) => { clearTimeout(timer); resolve(c); });
-    });
-    if (code !== 0) throw new Error(`outpost-pacer exited with code ${code}:\n${lines.join('\n')}`);
-    return parsePacerOutput(lines.join('\n'));
-  } finally {
-    await stopChild(child, 2_000);
-  }
+  return parsePacerOutput(await runToEnd(run.core, run.binary, [...args, run.url], `outpost-pacer on ${run.url}`, limitS));
 }

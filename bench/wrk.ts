@@ -56,22 +56,21 @@ export function parseWrkTime(text: string): number {
   return m ? Number(m[1]) * UNIT_US[m[2]] : NaN;
 }
 
-interface LuaReport {
+/** The report line's JSON: wrk's Lua hook and outpost-pacer print these fields alike. */
+export interface LoadReport {
   requests: number; durationUs: number; bytes: number;
   errors: WrkResult['errors']; latencyUs: WrkResult['latencyUs'];
 }
 
-/** wrk's stdout to a result; throws when the Lua line is missing (wrk failed or was killed). */
-export function parseWrkOutput(stdout: string): WrkResult {
-  const line = stdout.split('\n').find((l) => l.startsWith(WRK_JSON_MARK));
-  if (!line) throw new Error(`wrk printed no ${WRK_JSON_MARK.trim()} line:\n${stdout.slice(-2000)}`);
-  const r = JSON.parse(line.slice(WRK_JSON_MARK.length)) as LuaReport;
-  const textLatencyUs: Record<string, number> = {};
-  const table = /Latency Distribution\n((?:\s+[\d.]+%\s+\S+\n?)+)/.exec(stdout);
-  for (const row of table?.[1].split('\n') ?? []) {
-    const m = /^\s*([\d.]+)%\s+(\S+)/.exec(row);
-    if (m) textLatencyUs[`p${m[1]}`] = parseWrkTime(m[2]);
-  }
+/** The JSON after `mark` on the first line that starts with it; throws naming `tool` when none does. */
+export function markedJson<T>(stdout: string, mark: string, tool: string): T {
+  const line = stdout.split('\n').find((l) => l.startsWith(mark));
+  if (!line) throw new Error(`${tool} printed no ${mark.trim()} line:\n${stdout.slice(-2000)}`);
+  return JSON.parse(line.slice(mark.length)) as T;
+}
+
+/** A report line as a result: the rate is requests over the measured duration. */
+export function resultFrom(r: LoadReport, textLatencyUs: Record<string, number> = {}): WrkResult {
   const durationS = r.durationUs / 1e6;
   return {
     requests: r.requests,
@@ -82,6 +81,18 @@ export function parseWrkOutput(stdout: string): WrkResult {
     latencyUs: r.latencyUs,
     textLatencyUs,
   };
+}
+
+/** wrk's stdout to a result; throws when the Lua line is missing (wrk failed or was killed). */
+export function parseWrkOutput(stdout: string): WrkResult {
+  const r = markedJson<LoadReport>(stdout, WRK_JSON_MARK, 'wrk');
+  const textLatencyUs: Record<string, number> = {};
+  const table = /Latency Distribution\n((?:\s+[\d.]+%\s+\S+\n?)+)/.exec(stdout);
+  for (const row of table?.[1].split('\n') ?? []) {
+    const m = /^\s*([\d.]+)%\s+(\S+)/.exec(row);
+    if (m) textLatencyUs[`p${m[1]}`] = parseWrkTime(m[2]);
+  }
+  return resultFrom(r, textLatencyUs);
 }
 
 export interface WrkRun {
@@ -98,17 +109,25 @@ export interface WrkRun {
 export async function runWrk(run: WrkRun): Promise<WrkResult> {
   const args = ['-t1', `-c${run.connections}`, `-d${run.durationS}s`, '--timeout', '10s', '--latency', '-s', run.script];
   for (const [name, value] of Object.entries(run.headers ?? {})) args.push('-H', `${name}: ${value}`);
-  const child = spawnPinned(run.core, 'wrk', [...args, run.url]);
+  return parseWrkOutput(await runToEnd(run.core, 'wrk', [...args, run.url], `wrk on ${run.url}`, run.durationS + 30));
+}
+
+/**
+ * Runs a load generator on `core` to its end and returns its output (the first 200 lines);
+ * rejects if it exits with a non-zero code or is still running `limitS` seconds after it started.
+ */
+export async function runToEnd(core: number | null, cmd: string, args: string[], what: string, limitS: number): Promise<string> {
+  const child = spawnPinned(core, cmd, args);
   const lines: string[] = [];
   child.onLine((l) => { if (lines.length < 200) lines.push(l); });
   try {
     const code = await new Promise<number | null>((resolve, reject) => {
-      const timer = setTimeout(() => reject(new Error(`wrk on ${run.url} still running ${run.durationS + 30} s after it started`)), (run.durationS + 30) * 1000);
+      const timer = setTimeout(() => reject(new Error(`${what} still running ${limitS} s after it started`)), limitS * 1000);
       // 'close', not 'exit': it comes after the pipes are drained, so every line has been seen.
       child.proc.once('close', (c) => { clearTimeout(timer); resolve(c); });
     });
-    if (code !== 0) throw new Error(`wrk exited with code ${code}:\n${lines.join('\n')}`);
-    return parseWrkOutput(lines.join('\n'));
+    if (code !== 0) throw new Error(`${what} exited with code ${code}:\n${lines.join('\n')}`);
+    return lines.join('\n');
   } finally {
     await stopChild(child, 2_000);
   }
