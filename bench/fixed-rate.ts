@@ -57,9 +57,10 @@ export interface PacedResult {
 }
 
 /**
- * Each connection is idle this long between its requests at the asked rate (on average): a stall of
- * that long in the target finds a connection free for every request that falls due meanwhile, so
- * the pacer holds none back (its backlog, reported, stays small), as independent clients would not.
+ * Each connection is idle this long between its requests at the asked rate (on average): during a
+ * stall of that long in the target, every request that falls due still finds a free connection and
+ * goes out on time, as it would from independent clients; longer stalls show in the reported
+ * backlog (and, measured from when each request was due, in the latencies either way).
  */
 export const MIN_CYCLE_MS = 4;
 

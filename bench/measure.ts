@@ -1,15 +1,14 @@
 /**
  * One measured run against one target: wrk for throughput and latency (the pacer for a fixed-rate
- * run), /proc for the CPU each
- * side spent and for whether the proxy was saturated. CPU per request takes the whole run; the
- * saturation verdict takes the middle of it (half a second in from each end), where wrk's
- * connection set-up and tear-down cannot make a busy proxy look idle.
+ * run), /proc for the CPU each side spent and for whether the proxy was saturated. CPU per request
+ * takes the whole run; the saturation verdict takes the middle of it (half a second in from each
+ * end), where wrk's connection set-up and tear-down cannot make a busy proxy look idle.
  */
 import { readFileSync } from 'node:fs';
+import { runPacer, type PacerStats } from './pacer.js';
 import { CLK_TCK, allProcessTicks, cpuTicks, describeProcess, statFields } from './proc.js';
 import type { Target } from './targets.js';
 import { saturation } from './verdict.js';
-import { runPacer, type PacerStats } from './pacer.js';
 import { runWrk, type WrkResult } from './wrk.js';
 
 export interface Sample { atUs: number; proxyTicks: number }

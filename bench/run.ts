@@ -10,11 +10,11 @@ import { cpus, tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { startCaddy } from './caddy.js';
-import { pacerBinary } from './pacer.js';
 import { addedP99ByTarget, fixedRateFor, isBaseline, MIN_COUNTED_ROUNDS, p99TargetMet, pacedRun, RATE_TOLERANCE, type PacedResult } from './fixed-rate.js';
 import { startHaproxy } from './haproxy.js';
 import { startRelay } from './relay-target.js';
 import { measure } from './measure.js';
+import { pacerBinary } from './pacer.js';
 import { startBackend, startNginxProxy, type Backend } from './nginx.js';
 import { CLK_TCK, killAllNow, runMain, stopChild } from './proc.js';
 import { machine, pacedSummary, pacedTable, runNotes, runsTable, summarize, summaryTable, writeJson, type Run } from './report.js';
@@ -192,7 +192,7 @@ function report(runs: Run[], paced: PacedResult[], versions: Record<string, stri
     if (tlsCost !== null) out.push(`HTTPS: ${tlsCost} (wrk keeps its ${settings.connections} connections open: record encryption, handshakes amortised)`);
   }
   if (paced.length > 0) {
-    out.push('', `fixed rate (${paced[0].rate} req/s = half of nginx's median max; outpost-pacer, open-loop over ${paced[0].connections} connections, latency from when each request was due; added p99 = p99 − the same round's direct p99; pacer lag = how late the pacer itself sent):`, pacedTable(paced));
+    out.push('', `fixed rate (${paced[0].rate} req/s = half of nginx's median max over its saturated runs; outpost-pacer, open-loop over ${paced[0].connections} connections, latency from when each request was due; added p99 = p99 − the same round's direct p99; pacer lag = how late the pacer itself sent):`, pacedTable(paced));
     out.push(...pacedSummary(paced));
     out.push(`target "gateway added p99 <= nginx added p99 + 1 ms" (medians over the rounds): ${p99Met === null ? `n/a (fewer than ${MIN_COUNTED_ROUNDS} rounds of the gateway or of nginx count: the target must run within ${RATE_TOLERANCE * 100}% of the rate, and that round's direct run sustain it)` : p99Met ? 'met' : 'NOT met'}`);
   }
