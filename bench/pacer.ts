@@ -20,7 +20,7 @@ export interface PacerStats {
    * became idle when none was): its own share of the latency, which its core decides.
    */
   sendLagUs: { p50: number; p99: number; max: number };
-  /** Most requests due and unsent at once for want of an idle connection: the target held them all. */
+  /** Most measured requests due and unsent at once for want of an idle connection: the target held them all. */
   maxBacklog: number;
   /** Connections opened again after the target closed one or broke its framing. */
   reconnects: number;

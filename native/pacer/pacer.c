@@ -17,8 +17,8 @@
  * Output: one line, OUTPOST_PACER_JSON {...}, with wrk's report fields (requests, durationUs,
  * bytes, errors, latencyUs in exact µs) and the pacer's own: how late it sent a request that had
  * an idle connection to go on (sendLagUs: its own share of the latency, as its core let it run),
- * the most requests it had due and no idle connection for (maxBacklog: the target held them
- * all), and the connections it opened again.
+ * the most measured requests it had due and no idle connection for (maxBacklog: the target held
+ * them all), and the connections it opened again. Nothing of the warm-up is reported.
  *
  * Usage: outpost-pacer --rate N --duration S [--warmup S] [--connections C] [--timeout-ms T]
  *                      [--header 'Name: value']... http://host:port/path
@@ -569,7 +569,8 @@ int main(int argc, char **argv) {
       /* Requests due by now: those with i * 1e9 / rate <= now - start. */
       uint64_t due_count = now < start_ns ? 0 : (uint64_t)((double)(now - start_ns) * opt.rate / 1e9) + 1;
       if (due_count > total_n) due_count = total_n;
-      if (due_count > next_i && due_count - next_i > st.max_backlog) st.max_backlog = due_count - next_i;
+      /* Measured requests only, like the latencies: a cold target's warm-up backlog is not reported. */
+      if (next_i >= warmup_n && due_count > next_i && due_count - next_i > st.max_backlog) st.max_backlog = due_count - next_i;
     } else {
       if (inflight == 0) break;
       if (give_up_ns == 0) give_up_ns = now + opt.timeout_ns;

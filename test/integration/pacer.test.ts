@@ -152,6 +152,26 @@ describe('outpost-pacer', () => {
     assertOrderedLatency(r);
   });
 
+  test('what happens in the warm-up stays out of the report: a stall there is neither latency nor backlog', async () => {
+    // A 200 ms stall at request 50 of a 500-request warm-up: over by ~270 ms, the measured window starts at 500 ms.
+    let stallUntil = 0;
+    const held: Array<() => void> = [];
+    const ok = 'HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok';
+    const b = await backendFor((n, s) => {
+      if (n === 50) {
+        stallUntil = Date.now() + 200;
+        setTimeout(() => { for (const release of held.splice(0)) release(); }, 200);
+      }
+      if (Date.now() < stallUntil) held.push(() => s.write(ok));
+      else s.write(ok);
+    });
+    const r = await runPacer({ binary, url: `http://127.0.0.1:${b.port}/`, core: null, rate: 1_000, durationS: 0.5, warmupS: 0.5, connections: 8 });
+    assert.equal(b.heads.length, 1_000);
+    assert.equal(r.requests, 500);
+    assert.ok(r.pacer.maxBacklog < 50, `backlog ${r.pacer.maxBacklog}`);
+    assert.ok(r.latencyUs.max < 100_000, `max ${r.latencyUs.max} µs`);
+  });
+
   test('a target that stops answering: each measured request counts once as a timeout, and the pacer ends', async () => {
     const b = await backendFor(() => undefined);
     // Asynchronously: the backend lives in this process, and spawnSync would stop it reading.
