@@ -53,6 +53,21 @@ async function backendFor(answer: (n: number, socket: Socket) => void): Promise<
   return b;
 }
 
+/** Answers at once, except that from request `atRequest` on, every answer waits until `ms` after that request arrived. */
+function stallingBackend(atRequest: number, ms: number): Promise<RawBackend> {
+  let stallUntil = 0;
+  const held: Array<() => void> = [];
+  const ok = 'HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok';
+  return backendFor((n, s) => {
+    if (n === atRequest) {
+      stallUntil = Date.now() + ms;
+      setTimeout(() => { for (const release of held.splice(0)) release(); }, ms);
+    }
+    if (Date.now() < stallUntil) held.push(() => s.write(ok));
+    else s.write(ok);
+  });
+}
+
 function assertOrderedLatency(r: PacerResult): void {
   const l = r.latencyUs;
   assert.ok(l.min <= l.p50 && l.p50 <= l.p90 && l.p90 <= l.p99 && l.p99 <= l.p99_9 && l.p99_9 <= l.max, JSON.stringify(l));
@@ -131,17 +146,7 @@ describe('outpost-pacer', () => {
   test('a stall is charged to every request due during it (no coordinated omission)', async () => {
     // Requests 200.. wait until 250 ms after request 200 arrived; at 1,000 req/s about 250 requests
     // fall due meanwhile, over 8 connections: a closed-loop generator would time only the 8 it sent.
-    let stallUntil = 0;
-    const held: Array<() => void> = [];
-    const ok = 'HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok';
-    const b = await backendFor((n, s) => {
-      if (n === 200) {
-        stallUntil = Date.now() + 250;
-        setTimeout(() => { for (const release of held.splice(0)) release(); }, 250);
-      }
-      if (Date.now() < stallUntil) held.push(() => s.write(ok));
-      else s.write(ok);
-    });
+    const b = await stallingBackend(200, 250);
     const r = await runPacer({ binary, url: `http://127.0.0.1:${b.port}/`, core: null, rate: 1_000, durationS: 1, connections: 8 });
     assert.equal(r.requests, 1_000);
     assert.deepEqual(r.errors, noErrors);
@@ -154,17 +159,7 @@ describe('outpost-pacer', () => {
 
   test('what happens in the warm-up stays out of the report: a stall there is neither latency nor backlog', async () => {
     // A 200 ms stall at request 50 of a 500-request warm-up: over by ~270 ms, the measured window starts at 500 ms.
-    let stallUntil = 0;
-    const held: Array<() => void> = [];
-    const ok = 'HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok';
-    const b = await backendFor((n, s) => {
-      if (n === 50) {
-        stallUntil = Date.now() + 200;
-        setTimeout(() => { for (const release of held.splice(0)) release(); }, 200);
-      }
-      if (Date.now() < stallUntil) held.push(() => s.write(ok));
-      else s.write(ok);
-    });
+    const b = await stallingBackend(50, 200);
     const r = await runPacer({ binary, url: `http://127.0.0.1:${b.port}/`, core: null, rate: 1_000, durationS: 0.5, warmupS: 0.5, connections: 8 });
     assert.equal(b.heads.length, 1_000);
     assert.equal(r.requests, 500);
