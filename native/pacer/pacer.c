@@ -55,7 +55,7 @@ enum parse_state { P_HEAD, P_BODY_LENGTH, P_BODY_CLOSE, P_CHUNK_SIZE, P_CHUNK_DA
 typedef struct {
   int fd;         /* -1: closed (its connect failed) */
   int busy;
-  int lost;       /* closed and out of the idle ring: the sweep connects it again */
+  int lost;       /* closed, its reconnect refused, out of the idle ring: the sweep connects it again */
   int measured;   /* the request in flight was due inside the measured window */
   uint64_t due_ns;
   uint64_t sent_ns;
@@ -562,7 +562,8 @@ int main(int argc, char **argv) {
     uint64_t now = now_ns();
     while (next_i < total_n && due_of(next_i) <= now && idle_count > 0) {
       int c = idle_pop();
-      if (conns[c].fd < 0 && open_conn(c) != 0) continue;
+      /* Closed while idle and refused since: out of the ring, and the sweep tries it again. */
+      if (conns[c].fd < 0 && open_conn(c) != 0) { conns[c].lost = 1; continue; }
       send_request(c, next_i++, now);
     }
     if (next_i < total_n) {

@@ -167,6 +167,27 @@ describe('outpost-pacer', () => {
     assert.ok(r.latencyUs.max < 100_000, `max ${r.latencyUs.max} µs`);
   });
 
+  test('a connection whose reconnect is refused is tried again, not dropped: the run goes on once the target listens again', async () => {
+    // At request 20 the backend answers, closes both (idle) connections and stops listening for
+    // 300 ms: the pacer finds each connection closed while idle and cannot open it again.
+    const ok = 'HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok';
+    const sockets = new Set<Socket>();
+    const b = await backendFor((n, s) => {
+      sockets.add(s);
+      s.write(ok);
+      if (n === 20) {
+        b.server.close();
+        for (const open of sockets) open.end();
+        setTimeout(() => b.server.listen(b.port, '127.0.0.1'), 300);
+      }
+    });
+    const r = await runPacer({ binary, url: `http://127.0.0.1:${b.port}/`, core: null, rate: 100, durationS: 1, connections: 2 });
+    assert.ok(r.errors.connect > 0, 'connects were refused while the backend was down');
+    assert.deepEqual(r.errors, { ...noErrors, connect: r.errors.connect });
+    assert.equal(r.requests, 100, 'every request was answered once the backend listened again');
+    assert.equal(b.heads.length, 100);
+  });
+
   test('a target that stops answering: each measured request counts once as a timeout, and the pacer ends', async () => {
     const b = await backendFor(() => undefined);
     // Asynchronously: the backend lives in this process, and spawnSync would stop it reading.
