@@ -14,7 +14,6 @@ import { EXIT, exitCodeFor, type ExitCode } from './cli/exit-codes.js';
 import { resolveGatewayOptions } from './cli/gateway-options.js';
 import { HELP } from './cli/help.js';
 import { packageVersion, usageError } from './cli/usage.js';
-import { validateCommand } from './cli/validate-command.js';
 import { checkNodeVersion } from './cli/node-version.js';
 
 async function gatewayCommand(args: string[]): Promise<void> {
@@ -92,7 +91,7 @@ async function main(argv: string[]): Promise<ExitCode | undefined> {
     case 'gateway': await gatewayCommand(rest); return undefined;
     // Loaded on demand: the gateway never loads SQLite.
     case 'control-plane': await (await import('./control-plane/main.js')).controlPlaneCommand(rest); return undefined;
-    case 'validate': return validateCommand(rest);
+    case 'validate': return (await import('./cli/validate-command.js')).validateCommand(rest);
     case 'version': case '--version': case '-v':
       process.stdout.write(`${packageVersion()}\n`);
       return EXIT.ok;
