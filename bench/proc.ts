@@ -9,6 +9,7 @@ import { get } from 'node:http';
 import { get as httpsGet } from 'node:https';
 import { createServer } from 'node:net';
 import { join } from 'node:path';
+import { GATEWAY_NODE_FLAGS } from '../src/gateway/primary/memory-reducer.js';
 
 const live = new Set<ChildProcess>();
 /**
@@ -242,7 +243,8 @@ export async function spawnGateway(repoRoot: string, core: number | string | nul
   // With `logFile`, stdout (request logs included) goes to a file, as to a collector on another
   // machine: the bench does not read 20k lines a second on the load core while it measures.
   const fd = logFile === undefined ? undefined : openSync(logFile, 'w');
-  const args = [...nodeArgs, join(repoRoot, 'dist/src/cli.js'), 'gateway', '--config', configFile, '--port', '0', '--ops-port', '0', '--workers', String(workers)];
+  // Launched as npm start, the systemd unit and the image launch it.
+  const args = [...GATEWAY_NODE_FLAGS, ...nodeArgs, join(repoRoot, 'dist/src/cli.js'), 'gateway', '--config', configFile, '--port', '0', '--ops-port', '0', '--workers', String(workers)];
   const child = launch === undefined
     ? spawnPinned(core, process.execPath, args, undefined, fd)
     : spawnPinned(core, launch.wrapper[0], [...launch.wrapper.slice(1), process.execPath, ...args], undefined, fd);

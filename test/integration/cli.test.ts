@@ -165,7 +165,7 @@ describe('outpost CLI', () => {
 
   test('npm start -- --demo-backend=PORT: the start script\'s own --demo-backend and the added one do not collide', async () => {
     // The arguments the start script gives the CLI, as npm appends the user's after them.
-    const startArgs = pkg.scripts.start.split(/node dist\/src\/cli\.js /)[1].split(' ');
+    const startArgs = pkg.scripts.start.split(/ dist\/src\/cli\.js /)[1].split(' ');
     assert.ok(startArgs.includes('--demo-backend'), pkg.scripts.start);
     const run = await runCli([...startArgs, '--demo-backend=0', '--port', '0', '--ops-port', '0', '--workers', '1'], {}, (l) => l.msg === 'gateway started');
     assert.equal(run.code, 0, run.stdout + run.stderr);

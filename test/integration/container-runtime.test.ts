@@ -98,6 +98,7 @@ describe('container image runtime stage', () => {
         void exited.then(() => r(undefined));
       });
       assert.ok(started, `${JSON.stringify(logs)} ${stderr}`);
+      assert.equal(started.primaryMemoryReducer, 'off', 'the ENTRYPOINT starts node with --no-memory-reducer');
       const res = await fetch(`http://127.0.0.1:${started.port as number}/echo/resource?x=1`);
       assert.equal(res.status, 200);
       assert.equal(logs.filter((l) => l.msg.startsWith('native addon not loaded')).length, 0, 'the copied addon loads');

@@ -77,7 +77,10 @@ describe('systemd install', () => {
   test('the unit\'s ExecStart runs the installed gateway on the installed config, and it notifies systemd', async () => {
     const argv = execStart(readFileSync(join(dest, 'etc/systemd/system/outpost-gateway.service'), 'utf8'), dest);
     assert.deepEqual(argv.slice(0, 2), ['/usr/bin/env', 'node']);
-    const version = execFileSync(argv[0], [...argv.slice(1, 3), '--version'], { encoding: 'utf8' });
+    // node, its flags and the script, then the CLI's own --version.
+    const script = argv.findIndex((a) => a.endsWith('/dist/src/cli.js'));
+    assert.ok(script > 1, argv.join(' '));
+    const version = execFileSync(argv[0], [...argv.slice(1, script + 1), '--version'], { encoding: 'utf8' });
     assert.equal(version, `${pkg.version}\n`);
     // systemd's side of Type=notify: a notify socket, named in NOTIFY_SOCKET.
     const notifySocket = join(mkdtempSync(join(tmpdir(), 'outpost-install-notify-')), 'notify.sock');
@@ -101,6 +104,7 @@ describe('systemd install', () => {
     clearTimeout(killer);
     assert.ok(line, JSON.stringify(logs));
     assert.equal(line.file, join(dest, 'etc/outpost/gateway.yaml'));
+    assert.equal(line.primaryMemoryReducer, 'off', 'ExecStart starts node with --no-memory-reducer');
     assert.equal(code, 0);
     if (!builtAddon) { receiver.close(); return; } // the install said so on stderr; nothing could be notified
     await receiver.waitFor((m) => field(m, 'STOPPING') === '1').finally(() => receiver.close());

@@ -7,6 +7,7 @@ import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { stringify } from 'yaml';
+import { GATEWAY_NODE_FLAGS } from '../../src/gateway/primary/memory-reducer.js';
 
 export const CLI = resolve(import.meta.dirname, '../../src/cli.js');
 
@@ -58,7 +59,8 @@ async function startOnce(config: object, opts: StartOptions): Promise<GatewayPro
   const configFile = join(dir, 'gateway.yaml');
   writeFileSync(configFile, stringify(config));
   const sourceArgs = opts.sourceArgs ?? ['--config', configFile];
-  const proc = spawn(process.execPath, [CLI, 'gateway', ...sourceArgs, '--port', String(opts.port ?? 0), '--ops-port', '0', '--workers', String(opts.workers ?? 2)], {
+  // As the launchers start it (npm start, the systemd unit, the image).
+  const proc = spawn(process.execPath, [...GATEWAY_NODE_FLAGS, CLI, 'gateway', ...sourceArgs, '--port', String(opts.port ?? 0), '--ops-port', '0', '--workers', String(opts.workers ?? 2)], {
     env: { ...process.env, ...opts.env },
     stdio: ['ignore', 'pipe', 'pipe'],
   });

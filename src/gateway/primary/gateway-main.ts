@@ -37,6 +37,7 @@ import { PrimaryRedis } from './redis-primary.js';
 import { checkRedisUrlVariable, resolveRedisSettings, withRedisUrlOverride } from '../redis/redis-settings.js';
 import { reportNativeAddon } from '../native.js';
 import { workerPlacement } from './cpu-placement.js';
+import { reducerOffForPrimaryOnly } from './memory-reducer.js';
 import { SystemdService } from './systemd-service.js';
 
 export interface GatewayOptions {
@@ -73,6 +74,8 @@ const STDOUT_DRAIN_MS = 2_000;
 const stdoutOwner = new StdoutOwner();
 
 export async function runGateway(options: GatewayOptions): Promise<RunningGateway> {
+  // First: every thread is created after this, and gets its V8 memory reducer by the flag of then.
+  const primaryReducerOff = reducerOffForPrimaryOnly();
   const crashLoop = crashLoopSettings(); // a bad setting stops startup before anything runs
   routeProcessStdout(stdoutOwner);
   checkRedisUrlVariable(options.redisUrl);
@@ -289,7 +292,7 @@ export async function runGateway(options: GatewayOptions): Promise<RunningGatewa
 
   // Closures above share this scope: drop the startup candidate so they do not keep it alive.
   first = null;
-  log('info', 'gateway started', { port: boundPort, opsPort: ops.port, httpsPort: https?.port ?? null, workers: workerCount, generation: state.generation, mode: source.kind, ...firstOrigin, hasConfig });
+  log('info', 'gateway started', { port: boundPort, opsPort: ops.port, httpsPort: https?.port ?? null, workers: workerCount, generation: state.generation, mode: source.kind, ...firstOrigin, hasConfig, primaryMemoryReducer: primaryReducerOff ? 'off' : 'on' });
   if (process.stdout.isTTY) {
     process.stdout.write(`\n  Outpost gateway on http://localhost:${boundPort}  (ops: http://localhost:${ops.port}/health/ready, ${workerCount} workers)\n\n`);
   }
