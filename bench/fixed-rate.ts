@@ -49,6 +49,8 @@ export interface PacedResult {
    */
   generator: { sendLagP99Us: number; sendLagMaxUs: number; maxBacklog: number; reconnects: number };
   latencyUs: Measurement['wrk']['latencyUs'];
+  /** The warm-up run's p99 (µs; the same load, just after the target started): null without a warm-up. */
+  warmupP99Us: number | null;
   /** p99 minus the direct run's p99 (µs); null for the direct run itself. */
   addedP99Us: number | null;
   errors: Measurement['wrk']['errors'];
@@ -86,7 +88,7 @@ export function isOnRate(achieved: number, asked: number): boolean {
 export async function pacedRun(target: Target, rate: number, given: PacedOptions, directP99Us: number | null, round = 0): Promise<PacedResult> {
   const opts = { ...given, connections: pacedConnections(rate, given.connections) };
   // A target just started is still compiling: the same paced load first, unmeasured.
-  if (opts.warmupS > 0) await runPacer({ binary: opts.pacer, url: target.url, core: opts.loadCore, rate, durationS: opts.warmupS, connections: opts.connections, headers: target.headers });
+  const warmup = opts.warmupS > 0 ? await runPacer({ binary: opts.pacer, url: target.url, core: opts.loadCore, rate, durationS: opts.warmupS, connections: opts.connections, headers: target.headers }) : null;
   const m = await measure(target, { ...opts, load: { kind: 'pacer', binary: opts.pacer, rate } });
   const lag = m.wrk.pacer;
   return {
@@ -99,6 +101,7 @@ export async function pacedRun(target: Target, rate: number, given: PacedOptions
     connections: opts.connections,
     generator: { sendLagP99Us: lag?.sendLagUs.p99 ?? 0, sendLagMaxUs: lag?.sendLagUs.max ?? 0, maxBacklog: lag?.maxBacklog ?? 0, reconnects: lag?.reconnects ?? 0 },
     latencyUs: m.wrk.latencyUs,
+    warmupP99Us: warmup?.latencyUs.p99 ?? null,
     addedP99Us: directP99Us === null ? null : m.wrk.latencyUs.p99 - directP99Us,
     errors: m.wrk.errors,
     cpuUsPerReq: m.cpuUsPerReq,

@@ -69,7 +69,8 @@ async function main(): Promise<number> {
   }
   const fixedRate = pacer !== null;
   const perRunS = settings.warmupS + settings.durationS + 30;
-  const budgetS = settings.rounds * runPlan.length * perRunS + (fixedRate ? settings.pacedRounds * (targets.length + 1) * perRunS : 0) + 120;
+  const pacedRunS = settings.pacedWarmupS + settings.durationS + 30;
+  const budgetS = settings.rounds * runPlan.length * perRunS + (fixedRate ? settings.pacedRounds * (targets.length + 1) * pacedRunS : 0) + 120;
   setTimeout(() => {
     process.stderr.write(`bench: still running after ${budgetS} s; killing everything\n`);
     killAllNow();
@@ -121,7 +122,7 @@ async function main(): Promise<number> {
       if (rate === null) {
         notes.push('fixed-rate skipped: it runs at half of nginx\'s max rate, and no plain nginx run was saturated (an unsaturated run\'s rate is the load generator\'s limit, not nginx\'s)');
       } else {
-        const opts = { ...measureOpts(backend), durationS: settings.durationS, warmupS: settings.warmupS, pacer };
+        const opts = { ...measureOpts(backend), durationS: settings.durationS, warmupS: settings.pacedWarmupS, pacer };
         const direct: Target = { name: 'direct', url: backend.url, cores: 1, pids: () => [], problems: backend.problems, stop: async () => {} };
         // Each round: direct first (the round's baseline), then the targets, in alternating order.
         for (let round = 0; round < settings.pacedRounds; round++) {
@@ -131,7 +132,7 @@ async function main(): Promise<number> {
               const t = name === 'direct' ? direct : await start(name, 'plain', backend);
               try {
                 await probeTarget(t);
-                process.stderr.write(`fixed-rate round ${round + 1}/${settings.pacedRounds} ${name}: ${rate} req/s open-loop (outpost-pacer), warm-up ${settings.warmupS} s, then ${settings.durationS} s\n`);
+                process.stderr.write(`fixed-rate round ${round + 1}/${settings.pacedRounds} ${name}: ${rate} req/s open-loop (outpost-pacer), warm-up ${settings.pacedWarmupS} s, then ${settings.durationS} s\n`);
                 const p = await pacedRun(t, rate, opts, directP99, round);
                 // A direct run that did not sustain the rate, or ran over it, is no baseline: the round's targets get no added p99.
                 if (name === 'direct') directP99 = isBaseline(p) ? p.latencyUs.p99 : null;
@@ -184,7 +185,7 @@ function report(runs: Run[], paced: PacedResult[], versions: Record<string, stri
   out.push(`date: ${date}`, `machine: ${m.cpuModel}, ${m.nproc} cores, kernel ${m.kernel}, node ${m.node}`);
   out.push(`tools: ${Object.entries(versions).map(([k, v]) => (v === null ? `${k} (skipped)` : v.toLowerCase().startsWith(k) ? v : `${k} ${v}`)).join('; ')}`);
   out.push(`layout: ${layoutText}`);
-  out.push(`settings: ${settings.durationS} s runs after ${settings.warmupS} s warm-up, ${settings.rounds} rounds (order alternates), targets ${settings.targets.join(',')}, scenarios ${settings.scenarios.join(',')}`);
+  out.push(`settings: ${settings.durationS} s runs after ${settings.warmupS} s warm-up (fixed rate: ${settings.pacedWarmupS} s), ${settings.rounds} rounds (order alternates), targets ${settings.targets.join(',')}, scenarios ${settings.scenarios.join(',')}`);
   if (runs.length > 0) {
     out.push('', 'runs (ratio: to nginx plain in the same round; workers2: CPU/req to the 1-worker gateway; only from saturated runs):', runsTable(runs, ratios));
     out.push('', 'summary: median [min–max] over rounds; ratios over the rounds where both runs were saturated:', summaryTable(summary));
@@ -192,7 +193,7 @@ function report(runs: Run[], paced: PacedResult[], versions: Record<string, stri
     if (tlsCost !== null) out.push(`HTTPS: ${tlsCost} (wrk keeps its ${settings.connections} connections open: record encryption, handshakes amortised)`);
   }
   if (paced.length > 0) {
-    out.push('', `fixed rate (${paced[0].rate} req/s = half of nginx's median max over its saturated runs; outpost-pacer, open-loop over ${paced[0].connections} connections, latency from when each request was due; added p99 = p99 − the same round's direct p99; pacer lag = how late the pacer itself sent):`, pacedTable(paced));
+    out.push('', `fixed rate (${paced[0].rate} req/s = half of nginx's median max over its saturated runs; outpost-pacer, open-loop over ${paced[0].connections} connections, latency from when each request was due; added p99 = p99 − the same round's direct p99; warm-up p99 = the ${settings.pacedWarmupS} s of the same load before each run, from the target's start; pacer lag = how late the pacer itself sent):`, pacedTable(paced));
     out.push(...pacedSummary(paced));
     out.push(`target "gateway added p99 <= nginx added p99 + 1 ms" (medians over the rounds): ${p99Met === null ? `n/a (fewer than ${MIN_COUNTED_ROUNDS} rounds of the gateway or of nginx count: the target must run within ${RATE_TOLERANCE * 100}% of the rate, and that round's direct run sustain it)` : p99Met ? 'met' : 'NOT met'}`);
   }

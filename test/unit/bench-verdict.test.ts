@@ -154,7 +154,7 @@ test('added p99 target: medians over the rounds that count, so one noisy run doe
 
 test('settings: defaults, subsets in canonical order, bad values named', () => {
   const d = readSettings({});
-  assert.deepEqual([d.durationS, d.rounds, d.pacedRounds, d.connections, d.cpuProf], [10, 3, 3, 64, false]);
+  assert.deepEqual([d.durationS, d.warmupS, d.pacedWarmupS, d.rounds, d.pacedRounds, d.connections, d.cpuProf], [10, 2, 10, 3, 3, 64, false]);
   assert.deepEqual(d.targets, ['nginx', 'gateway', 'haproxy', 'caddy', 'relay']);
   assert.deepEqual(d.scenarios, ['plain', 'policies', 'workers2', 'https', 'telemetry-off', 'metrics-only', 'fixed-rate']);
   const s = readSettings({ BENCH_TARGETS: 'caddy, gateway', BENCH_SCENARIOS: 'plain', BENCH_DURATION: '3', BENCH_ROUNDS: '1' });
@@ -163,6 +163,8 @@ test('settings: defaults, subsets in canonical order, bad values named', () => {
   assert.throws(() => readSettings({ BENCH_TARGETS: 'nginx,envoy' }), /BENCH_TARGETS/);
   assert.throws(() => readSettings({ BENCH_ROUNDS: '0' }), /BENCH_ROUNDS/);
   assert.throws(() => readSettings({ BENCH_PACED_ROUNDS: '11' }), /BENCH_PACED_ROUNDS/);
+  assert.equal(readSettings({ BENCH_PACED_WARMUP: '0' }).pacedWarmupS, 0);
+  assert.throws(() => readSettings({ BENCH_PACED_WARMUP: '121' }), /BENCH_PACED_WARMUP must be a whole number in 0\.\.120/);
 });
 
 test('summary: ratio spread over the rounds that gave one, and why none when none did', () => {
