@@ -87,7 +87,8 @@ export function isOnRate(achieved: number, asked: number): boolean {
 
 export async function pacedRun(target: Target, rate: number, given: PacedOptions, directP99Us: number | null, round = 0): Promise<PacedResult> {
   const opts = { ...given, connections: pacedConnections(rate, given.connections) };
-  // A target just started is still compiling: the same paced load first, unmeasured.
+  // A target just started is not in its steady state yet (settings.ts, pacedWarmupS): the same
+  // paced load first, unmeasured but for its p99.
   const warmup = opts.warmupS > 0 ? await runPacer({ binary: opts.pacer, url: target.url, core: opts.loadCore, rate, durationS: opts.warmupS, connections: opts.connections, headers: target.headers }) : null;
   const m = await measure(target, { ...opts, load: { kind: 'pacer', binary: opts.pacer, rate } });
   const lag = m.wrk.pacer;

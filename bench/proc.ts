@@ -243,7 +243,7 @@ export async function spawnGateway(repoRoot: string, core: number | string | nul
   // With `logFile`, stdout (request logs included) goes to a file, as to a collector on another
   // machine: the bench does not read 20k lines a second on the load core while it measures.
   const fd = logFile === undefined ? undefined : openSync(logFile, 'w');
-  // Launched as npm start, the systemd unit and the image launch it.
+  // With node's flags as npm start, the systemd unit and the image give them.
   const args = [...GATEWAY_NODE_FLAGS, ...nodeArgs, join(repoRoot, 'dist/src/cli.js'), 'gateway', '--config', configFile, '--port', '0', '--ops-port', '0', '--workers', String(workers)];
   const child = launch === undefined
     ? spawnPinned(core, process.execPath, args, undefined, fd)
