@@ -24,7 +24,7 @@ import type { LoadedHttps } from '../tls/https-material.js';
 import { renderMetrics } from './ops-metrics.js';
 import { FileConfigSource } from './file-config-source.js';
 import type { ApplyOutcome, ConfigCandidate, ConfigSource } from './config-source.js';
-import { ManagedConfigSource, type ManagedOptions } from '../managed/managed-config-source.js';
+import type { ManagedOptions } from '../managed/managed-config-source.js';
 import { OutpostError } from '../../shared/errors.js';
 import { problemsCode, validateGatewayConfig, type ConfigProblem, type GatewayConfig } from '../../shared/config-schema.js';
 import type { TablePublish } from '../../shared/protocol.js';
@@ -83,7 +83,8 @@ export async function runGateway(options: GatewayOptions): Promise<RunningGatewa
   reportNativeAddon();
   const source: ConfigSource = options.configFile !== undefined
     ? new FileConfigSource(options.configFile)
-    : await ManagedConfigSource.create(options.managed ?? {});
+    // Loaded in managed mode only: it brings undici (the control-plane client) into the primary.
+    : await (await import('../managed/managed-config-source.js')).ManagedConfigSource.create(options.managed ?? {});
   const state = new ConfigState();
   const compiler = new TableCompiler();
   let first = await source.initial();
@@ -162,7 +163,7 @@ export async function runGateway(options: GatewayOptions): Promise<RunningGatewa
   const https = firstHttps !== null && tlsSettings !== undefined
     ? new HttpsCertificates(httpsPort, options.httpsPort === undefined, tlsSettings, firstHttps, (material) => supervisor.publishHttps(material)) : null;
   firstHttps = null;
-  const redis = new PrimaryRedis(redisSettings, workerCount);
+  const redis = await PrimaryRedis.create(redisSettings, workerCount);
   const supervisor = new Supervisor(workerCount, faultInjection, {
     counters: SharedCounters.allocate(), gauges: SharedGauges.allocate(workerCount), probe, redis: redisSettings, redisStats: redis.stats,
   }, crashLoop, workerPlacement(settings.cpuAffinity, workerCount));

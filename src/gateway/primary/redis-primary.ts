@@ -4,7 +4,6 @@
  * and /metrics say. Redis never makes the gateway unready: fail-open counters keep counting
  * node-wide and the cache misses; readiness detail says which.
  */
-import { createRedisLink } from '../redis/create-redis-link.js';
 import type { RedisLink } from '../redis/redis-link.js';
 import { allocateRedisStats, readRedisStats, RedisStatsRow } from '../redis/redis-stats.js';
 import { describeRedis, type RedisLinkSettings } from '../redis/redis-settings.js';
@@ -17,9 +16,19 @@ export class PrimaryRedis {
   private readonly link: RedisLink | null;
   private timer: NodeJS.Timeout | null = null;
 
-  constructor(readonly settings: RedisLinkSettings | null, workers: number) {
+  /**
+   * The link module (and ioredis with it) is imported only when Redis is configured: a primary
+   * without Redis keeps it off its heap, which its every full GC would mark.
+   */
+  static async create(settings: RedisLinkSettings | null, workers: number): Promise<PrimaryRedis> {
+    const link = settings === null ? null
+      : (await import('../redis/create-redis-link.js')).createRedisLink(settings, new RedisStatsRow(null, 0), 'primary');
+    return new PrimaryRedis(settings, workers, link);
+  }
+
+  private constructor(readonly settings: RedisLinkSettings | null, workers: number, link: RedisLink | null) {
     this.stats = allocateRedisStats(workers);
-    this.link = settings ? createRedisLink(settings, new RedisStatsRow(null, 0), 'primary') : null;
+    this.link = link;
   }
 
   start(): void {
