@@ -43,7 +43,8 @@ EXPOSE 8080 8081 9090
 # Follows OUTPOST_OPS_PORT when it moves the ops listener (a gateway.opsPort in the file does not).
 HEALTHCHECK --interval=10s --timeout=2s --start-period=30s --retries=3 CMD node -e "fetch('http://127.0.0.1:'+(process.env.OUTPOST_OPS_PORT||9090)+'/health/ready').then(r=>process.exit(r.ok?0:1),()=>process.exit(1))"
 # --no-memory-reducer: the primary thread's full GCs 8 s after a start would hold up the worker
-# sharing its core (src/gateway/primary/memory-reducer.ts); workers keep theirs.
+# sharing its core (src/gateway/primary/memory-reducer.ts); workers keep theirs. The control plane,
+# started through the same entrypoint, runs without it too: its heap is not shrunk when idle.
 ENTRYPOINT ["node", "--no-memory-reducer", "/app/dist/src/cli.js"]
 # Mount your config over /etc/outpost/gateway.yaml. For the demo Echo API add --demo-backend.
 # Managed mode as APIM: docker run --env-file env.conf <image> gateway (the env file names the

@@ -1,7 +1,7 @@
 /**
  * The primary runs without V8's memory reducer when node is started with --no-memory-reducer (as
  * every launcher starts the gateway), and the threads it creates keep theirs
- * (src/gateway/primary/memory-reducer.ts). Real node processes with --trace-gc-verbose running
+ * (src/gateway/primary/memory-reducer.ts). Real node processes with V8's reducer trace running
  * test/support/reducer-probe.js: a heap that grows and goes quiet in the main thread, then in a
  * worker thread; ~8 s after its full GC each isolate that has a reducer logs "Memory reducer: ..."
  * (and shrinks the heap, or waits when V8 judges its allocation rate high: not asserted). Without
@@ -9,17 +9,20 @@
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawn } from 'node:child_process';
+import { execFileSync, spawn } from 'node:child_process';
 import { resolve } from 'node:path';
 import { GATEWAY_NODE_FLAGS } from '../../src/gateway/primary/memory-reducer.js';
 
 const PROBE = resolve(import.meta.dirname, '../support/reducer-probe.js');
+/** V8 12+ logs its memory reducer with --trace-memory-reducer; V8 11 (Node 20) with --trace-gc-verbose. */
+const TRACE_REDUCER = execFileSync(process.execPath, ['--v8-options'], { encoding: 'utf8' }).includes('--trace-memory-reducer')
+  ? '--trace-memory-reducer' : '--trace-gc-verbose';
 
 interface GcCounts { mainIsolate: string; fullByIsolate: Map<string, number>; reducerByIsolate: Map<string, number>; probe: string }
 
 function runProbe(nodeFlags: readonly string[]): Promise<GcCounts> {
   return new Promise((done, fail) => {
-    const child = spawn(process.execPath, [...nodeFlags, '--trace-gc', '--trace-gc-verbose', PROBE], { stdio: ['ignore', 'pipe', 'pipe'] });
+    const child = spawn(process.execPath, [...nodeFlags, '--trace-gc', TRACE_REDUCER, PROBE], { stdio: ['ignore', 'pipe', 'pipe'] });
     let out = '';
     let err = '';
     child.stdout.on('data', (c: Buffer) => { out += c.toString(); });

@@ -1,6 +1,6 @@
 /**
  * Run by test/integration/memory-reducer.test.ts as `node [--no-memory-reducer] --trace-gc
- * --trace-gc-verbose reducer-probe.js`: the primary's start-up step (reducerOffForPrimaryOnly),
+ * --trace-gc-verbose reducer-probe.js` (--trace-memory-reducer on V8 12+): the primary's start-up step (reducerOffForPrimaryOnly),
  * then a heap that grows and goes quiet in the main thread, and then in a worker thread created
  * after it. V8's memory reducer, where an isolate has one, looks at the heap ~8 s after its first
  * full GC and logs "Memory reducer: ..." (it shrinks the heap or waits, by V8's estimate of the
