@@ -49,8 +49,9 @@ export interface PacedResult {
    */
   generator: { sendLagP99Us: number; sendLagMaxUs: number; maxBacklog: number; reconnects: number };
   latencyUs: Measurement['wrk']['latencyUs'];
-  /** The warm-up run's p99 (µs; the same load, just after the target started): null without a warm-up. */
+  /** The warm-up run's p99 and worst latency (µs; the same load, just after the target started): null without a warm-up. */
   warmupP99Us: number | null;
+  warmupMaxUs: number | null;
   /** p99 minus the direct run's p99 (µs); null for the direct run itself. */
   addedP99Us: number | null;
   errors: Measurement['wrk']['errors'];
@@ -103,6 +104,7 @@ export async function pacedRun(target: Target, rate: number, given: PacedOptions
     generator: { sendLagP99Us: lag?.sendLagUs.p99 ?? 0, sendLagMaxUs: lag?.sendLagUs.max ?? 0, maxBacklog: lag?.maxBacklog ?? 0, reconnects: lag?.reconnects ?? 0 },
     latencyUs: m.wrk.latencyUs,
     warmupP99Us: warmup?.latencyUs.p99 ?? null,
+    warmupMaxUs: warmup?.latencyUs.max ?? null,
     addedP99Us: directP99Us === null ? null : m.wrk.latencyUs.p99 - directP99Us,
     errors: m.wrk.errors,
     cpuUsPerReq: m.cpuUsPerReq,

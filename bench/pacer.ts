@@ -27,7 +27,13 @@ export interface PacerStats {
   connections: number;
 }
 
-export type PacerResult = WrkResult & { pacer: PacerStats };
+/** --timeline-ms: the worst latency (µs) of the requests due in each window from the start, warm-up included; -1 where none was answered. */
+export interface PacerTimeline { windowMs: number; maxUs: number[] }
+
+/** The prefix of the timeline line (only with --timeline-ms). */
+export const PACER_TIMELINE_MARK = 'OUTPOST_PACER_TIMELINE ';
+
+export type PacerResult = WrkResult & { pacer: PacerStats; timeline?: PacerTimeline };
 
 type PacerReport = LoadReport & PacerStats;
 
@@ -41,7 +47,9 @@ export function pacerBinary(repoRoot: string): string {
 /** The pacer's stdout to a result; throws when the report line is missing (it failed or was killed). */
 export function parsePacerOutput(stdout: string): PacerResult {
   const r = markedJson<PacerReport>(stdout, PACER_JSON_MARK, 'outpost-pacer');
-  return { ...resultFrom(r), pacer: { scheduled: r.scheduled, sendLagUs: r.sendLagUs, maxBacklog: r.maxBacklog, reconnects: r.reconnects, connections: r.connections } };
+  const result: PacerResult = { ...resultFrom(r), pacer: { scheduled: r.scheduled, sendLagUs: r.sendLagUs, maxBacklog: r.maxBacklog, reconnects: r.reconnects, connections: r.connections } };
+  if (stdout.includes(PACER_TIMELINE_MARK)) result.timeline = markedJson<PacerTimeline>(stdout, PACER_TIMELINE_MARK, 'outpost-pacer');
+  return result;
 }
 
 export interface PacerRun {
@@ -54,12 +62,15 @@ export interface PacerRun {
   warmupS?: number;
   connections: number;
   headers?: Record<string, string>;
+  /** Ask for the per-window worst latencies (PacerTimeline) in windows of this many ms. */
+  timelineMs?: number;
 }
 
 /** One pacer run; rejects if it fails or outlives its run (and its 10 s response timeout) by 30 s. */
 export async function runPacer(run: PacerRun): Promise<PacerResult> {
   const args = ['--rate', String(run.rate), '--duration', String(run.durationS), '--warmup', String(run.warmupS ?? 0), '--connections', String(run.connections)];
   for (const [name, value] of Object.entries(run.headers ?? {})) args.push('--header', `${name}: ${value}`);
+  if (run.timelineMs !== undefined) args.push('--timeline-ms', String(run.timelineMs));
   const limitS = (run.warmupS ?? 0) + run.durationS + 40;
   return parsePacerOutput(await runToEnd(run.core, run.binary, [...args, run.url], `outpost-pacer on ${run.url}`, limitS));
 }

@@ -113,14 +113,14 @@ function offRate(p: PacedResult): string {
 
 export function pacedTable(results: PacedResult[]): string {
   return table([
-    ['round', 'target', 'asked req/s', 'achieved', 'p50 µs', 'p99 µs', 'p99.9 µs', 'added p99 µs', 'warm-up p99 µs', 'CPU µs/req', 'pacer lag p99/max µs', 'errors'],
+    ['round', 'target', 'asked req/s', 'achieved', 'p50 µs', 'p99 µs', 'p99.9 µs', 'added p99 µs', 'warm-up p99/max µs', 'CPU µs/req', 'pacer lag p99/max µs', 'errors'],
     ...results.map((p) => {
       const e = p.errors;
       return [
         String(p.round + 1), p.target, f0(p.rate), `${f0(p.achievedRate)}${!p.sustained ? ' (not sustained)' : p.onRate ? '' : ` (${offRate(p)})`}`,
         f0(p.latencyUs.p50), f0(p.latencyUs.p99), f0(p.latencyUs.p99_9),
         p.target === 'direct' ? '-' : p.addedP99Us === null ? 'n/a (direct)' : p.sustained ? f0(p.addedP99Us) : 'n/a',
-        p.warmupP99Us === null ? '-' : f0(p.warmupP99Us),
+        p.warmupP99Us === null ? '-' : `${f0(p.warmupP99Us)}/${f0(p.warmupMaxUs ?? 0)}`,
         p.target === 'direct' ? '-' : f1(p.cpuUsPerReq.proxy), `${f0(p.generator.sendLagP99Us)}/${f0(p.generator.sendLagMaxUs)}`,
         String(e.connect + e.read + e.write + e.timeout + e.status),
       ];

@@ -193,7 +193,7 @@ function report(runs: Run[], paced: PacedResult[], versions: Record<string, stri
     if (tlsCost !== null) out.push(`HTTPS: ${tlsCost} (wrk keeps its ${settings.connections} connections open: record encryption, handshakes amortised)`);
   }
   if (paced.length > 0) {
-    out.push('', `fixed rate (${paced[0].rate} req/s = half of nginx's median max over its saturated runs; outpost-pacer, open-loop over ${paced[0].connections} connections, latency from when each request was due; added p99 = p99 − the same round's direct p99; warm-up p99 = the ${settings.pacedWarmupS} s of the same load before each run, from the target's start; pacer lag = how late the pacer itself sent):`, pacedTable(paced));
+    out.push('', `fixed rate (${paced[0].rate} req/s = half of nginx's median max over its saturated runs; outpost-pacer, open-loop over ${paced[0].connections} connections, latency from when each request was due; added p99 = p99 − the same round's direct p99; warm-up p99/max = the ${settings.pacedWarmupS} s of the same load before each run, from the target's start; pacer lag = how late the pacer itself sent):`, pacedTable(paced));
     out.push(...pacedSummary(paced));
     out.push(`target "gateway added p99 <= nginx added p99 + 1 ms" (medians over the rounds): ${p99Met === null ? `n/a (fewer than ${MIN_COUNTED_ROUNDS} rounds of the gateway or of nginx count: the target must run within ${RATE_TOLERANCE * 100}% of the rate, and that round's direct run sustain it)` : p99Met ? 'met' : 'NOT met'}`);
   }

@@ -20,8 +20,12 @@
  * the most measured requests it had due and no idle connection for (maxBacklog: the target held
  * them all), and the connections it opened again. Nothing of the warm-up is reported.
  *
+ * With --timeline-ms W, a second line, OUTPOST_PACER_TIMELINE {...}, gives the worst latency of
+ * the requests due in each W ms from the start, warm-up included (-1: none answered): when a
+ * target's start-up stops showing, and where in a run its stalls were.
+ *
  * Usage: outpost-pacer --rate N --duration S [--warmup S] [--connections C] [--timeout-ms T]
- *                      [--header 'Name: value']... http://host:port/path
+ *                      [--timeline-ms W] [--header 'Name: value']... http://host:port/path
  */
 #define _GNU_SOURCE
 #include <errno.h>
@@ -75,6 +79,7 @@ static struct {
   double rate, duration_s, warmup_s;
   int connections;
   uint64_t timeout_ns;
+  uint64_t timeline_ns; /* 0: no timeline */
   struct addrinfo *addr;
   char request[MAX_REQUEST];
   size_t request_len;
@@ -89,6 +94,8 @@ static struct {
   uint64_t lag_n;
   uint64_t max_backlog;
   uint64_t last_done_ns;
+  int32_t *window_max_us; /* --timeline-ms: the worst latency of each window's requests, -1 for none */
+  uint64_t windows;
 } st;
 
 static conn_t *conns;
@@ -179,6 +186,11 @@ static void replace_conn(int c) {
 
 static void complete(int c, uint64_t now) {
   conn_t *k = &conns[c];
+  if (st.windows) {
+    uint64_t w = (k->due_ns - start_ns) / opt.timeline_ns;
+    int32_t us = (int32_t)((now - k->due_ns + 500) / 1000);
+    if (w < st.windows && us > st.window_max_us[w]) st.window_max_us[w] = us;
+  }
   if (k->measured) {
     st.requests++;
     if (k->status > 399) st.e_status++;
@@ -453,6 +465,11 @@ static void print_report(void) {
          percentile(lat, n, 99), percentile(lat, n, 99.9), percentile(st.lag_us, st.lag_n, 50),
          percentile(st.lag_us, st.lag_n, 99), st.lag_n ? st.lag_us[st.lag_n - 1] : 0,
          (unsigned long long)st.max_backlog, (unsigned long long)st.reconnects, opt.connections);
+  if (st.windows) {
+    printf("OUTPOST_PACER_TIMELINE {\"windowMs\":%g,\"maxUs\":[", (double)opt.timeline_ns / 1e6);
+    for (uint64_t w = 0; w < st.windows; w++) printf(w ? ",%d" : "%d", st.window_max_us[w]);
+    printf("]}\n");
+  }
   fflush(stdout);
 }
 
@@ -515,6 +532,7 @@ int main(int argc, char **argv) {
     else if (strcmp(arg, "--duration") == 0) opt.duration_s = number_arg("--duration", val, 0.001, MAX_SECONDS);
     else if (strcmp(arg, "--warmup") == 0) opt.warmup_s = number_arg("--warmup", val, 0, MAX_SECONDS);
     else if (strcmp(arg, "--connections") == 0) opt.connections = (int)number_arg("--connections", val, 1, MAX_CONNECTIONS);
+    else if (strcmp(arg, "--timeline-ms") == 0) opt.timeline_ns = (uint64_t)(number_arg("--timeline-ms", val, 1, 60000) * 1e6);
     else if (strcmp(arg, "--timeout-ms") == 0) opt.timeout_ns = (uint64_t)(number_arg("--timeout-ms", val, 1, 600000) * 1e6);
     else if (strcmp(arg, "--header") == 0) {
       if (header_n == 256) die("at most 256 --header options");
@@ -523,7 +541,7 @@ int main(int argc, char **argv) {
     } else { fprintf(stderr, "outpost-pacer: unknown option %s\n", arg); return 2; }
   }
   if (!url || opt.rate == 0 || opt.duration_s == 0) {
-    fprintf(stderr, "usage: outpost-pacer --rate N --duration S [--warmup S] [--connections C] [--timeout-ms T] [--header 'Name: value']... http://host:port/path\n");
+    fprintf(stderr, "usage: outpost-pacer --rate N --duration S [--warmup S] [--connections C] [--timeout-ms T] [--timeline-ms W] [--header 'Name: value']... http://host:port/path\n");
     return 2;
   }
   parse_url(url);
@@ -540,6 +558,13 @@ int main(int argc, char **argv) {
   conns = calloc((size_t)opt.connections, sizeof *conns);
   idle = calloc((size_t)opt.connections, sizeof *idle);
   if (!st.latency_us || !st.lag_us || !conns || !idle) die("out of memory");
+  if (opt.timeline_ns) {
+    st.windows = (uint64_t)((opt.warmup_s + opt.duration_s) * 1e9 / (double)opt.timeline_ns) + 1;
+    if (st.windows > 1000000) die("--timeline-ms gives over 1,000,000 windows: make it larger");
+    st.window_max_us = malloc(sizeof(int32_t) * st.windows);
+    if (!st.window_max_us) die("out of memory");
+    for (uint64_t w = 0; w < st.windows; w++) st.window_max_us[w] = -1;
+  }
 
   /* The kernel's default 50 µs of timer slack would be more than the gap between requests. */
   prctl(PR_SET_TIMERSLACK, 1UL, 0, 0, 0);

@@ -167,6 +167,22 @@ describe('outpost-pacer', () => {
     assert.ok(r.latencyUs.max < 100_000, `max ${r.latencyUs.max} µs`);
   });
 
+  test('--timeline-ms: the worst latency of each window of due time, warm-up included, puts a stall where it was', async () => {
+    // Requests 300.. wait until 200 ms after request 300 arrived: due 300-500 ms (the warm-up's last
+    // 200 ms); nothing else waits. 1.0 s in 100 ms windows: 11 (the last one past the end, empty).
+    const b = await stallingBackend(300, 200);
+    const r = await runPacer({ binary, url: `http://127.0.0.1:${b.port}/`, core: null, rate: 1_000, durationS: 0.5, warmupS: 0.5, connections: 8, timelineMs: 100 });
+    assert.equal(r.requests, 500);
+    const t = r.timeline!;
+    assert.equal(t.windowMs, 100);
+    assert.equal(t.maxUs.length, 11);
+    assert.equal(t.maxUs[10], -1, 'no request is due in the window after the run');
+    for (const w of [0, 1, 2, 8, 9]) assert.ok(t.maxUs[w] >= 0 && t.maxUs[w] < 50_000, `window ${w}: ${t.maxUs[w]} µs`);
+    // Request 300, due at 300 ms, was answered ~200 ms later; the warm-up's stall shows though the report leaves it out.
+    assert.ok(t.maxUs[3] >= 150_000, `window 3: ${t.maxUs[3]} µs`);
+    assert.ok(r.latencyUs.max < t.maxUs[3], 'the measured report starts after the warm-up');
+  });
+
   test('a connection whose reconnect is refused is tried again, not dropped: the run goes on once the target listens again', async () => {
     // At request 20 the backend answers, closes both (idle) connections and stops listening for
     // 300 ms: the pacer finds each connection closed while idle and cannot open it again.
@@ -210,6 +226,12 @@ describe('outpost-pacer', () => {
     const header = runSync('--rate', '10', '--duration', '1', '--header', 'no colon', 'http://127.0.0.1:1/');
     assert.equal(header.status, 2);
     assert.match(header.stderr, /--header must be 'Name: value'/);
+    const timeline = runSync('--rate', '10', '--duration', '1', '--timeline-ms', '0', 'http://127.0.0.1:1/');
+    assert.equal(timeline.status, 2);
+    assert.match(timeline.stderr, /--timeline-ms must be a number from 1 to 60000, got '0'/);
+    const windows = runSync('--rate', '10', '--duration', '3600', '--timeline-ms', '1', 'http://127.0.0.1:1/');
+    assert.equal(windows.status, 2);
+    assert.match(windows.stderr, /over 1,000,000 windows/);
     const tls = runSync('--rate', '10', '--duration', '1', 'https://127.0.0.1:1/');
     assert.equal(tls.status, 2);
     assert.match(tls.stderr, /http:\/\//);
