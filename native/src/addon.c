@@ -27,5 +27,6 @@ NAPI_MODULE_INIT() {
   export_fn(env, exports, "findHeadEnd", find_head_end);
   export_fn(env, exports, "findBlankLine", find_blank_line);
   export_fn(env, exports, "jsonConfigParts", json_config_parts);
+  export_fn(env, exports, "acceptPending", accept_pending);
   return exports;
 }

@@ -46,5 +46,6 @@ napi_value find_head_end(napi_env env, napi_callback_info info);
 napi_value find_blank_line(napi_env env, napi_callback_info info);
 napi_value json_config_parts(napi_env env, napi_callback_info info);
 napi_value scan_head_fields(napi_env env, napi_callback_info info);
+napi_value accept_pending(napi_env env, napi_callback_info info);
 
 #endif

@@ -1,5 +1,5 @@
 /**
- * The native addon (native/: the SO_REUSEPORT listener, sd_notify, CPU pinning, batched sends, request-log lines, UUIDs, header field scanning, request heads towards backends), loaded once per
+ * The native addon (native/: the SO_REUSEPORT listener, accepting a burst of connections at once, sd_notify, CPU pinning, batched sends, request-log lines, UUIDs, header field scanning, request heads towards backends), loaded once per
  * thread. Everything works without it: Node >= 22.12 listens with reusePort itself (older: one
  * worker accepts), systemd gets no notifications, worker threads are not pinned and request-log
  * lines are all written in JavaScript (the same bytes, ~10,000 instructions more a line). The primary
@@ -52,11 +52,13 @@ export interface NativeAddon {
   findBlankLine(): number;
   /** Where a JSON config's `apis` array and its elements are in the file's bytes, or null when the scan does not vouch for the document (native/src/json_parts.c, config/json-parts.ts). */
   jsonConfigParts(bytes: Buffer): Int32Array | null;
+  /** Accepts up to fds.length connections waiting on a listening socket into `fds` (native/src/accept_pending.c): how many. */
+  acceptPending(listenFd: number, fds: Int32Array): number;
 }
 
 /** Relative to dist/src/gateway/native.js: the repository (or image) root. */
 const ADDON_PATH = '../../../native/build/Release/outpost_native.node';
-const FUNCTIONS = ['listenReusePort', 'sdNotify', 'pinThread', 'currentThreadId', 'niceThread', 'sendBatch', 'writeRequestLog', 'requestLogFields', 'requestLogTarget', 'newUuid', 'registerBuffers', 'scanHeadFields', 'writeRequestFields', 'findHeadEnd', 'findBlankLine', 'jsonConfigParts'] as const;
+const FUNCTIONS = ['listenReusePort', 'sdNotify', 'pinThread', 'currentThreadId', 'niceThread', 'sendBatch', 'writeRequestLog', 'requestLogFields', 'requestLogTarget', 'newUuid', 'registerBuffers', 'scanHeadFields', 'writeRequestFields', 'findHeadEnd', 'findBlankLine', 'jsonConfigParts', 'acceptPending'] as const;
 
 let loaded: { addon: NativeAddon | null; reason: string | null } | undefined;
 

@@ -12,6 +12,7 @@
  */
 import { createServer, type Server, type Socket } from 'node:net';
 import { Connection } from './connection.js';
+import { acceptPendingOn } from './pending-accepts.js';
 import type { ClientResponse } from './client-response.js';
 import { DEFAULT_LIMITS, type RequestHandler, type ServerLimits, type ServerShared } from './server-shared.js';
 
@@ -35,6 +36,8 @@ export class Http1Server implements ServerShared {
   constructor(readonly handle: RequestHandler, limits: Partial<ServerLimits> = {}, listener: ListenerFactory = plainListener) {
     this.limits = { ...DEFAULT_LIMITS, ...limits };
     this.server = listener((socket) => this.accept(socket));
+    // A burst of new connections is accepted at once, not one per event-loop iteration (pending-accepts.ts).
+    acceptPendingOn(this.server);
     this.tick = setInterval(() => this.expire(), TICK_MS);
     this.tick.unref();
   }

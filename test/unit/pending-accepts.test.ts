@@ -1,0 +1,158 @@
+/**
+ * A burst of connections that waited in a listener's accept queue is accepted in one event-loop
+ * iteration (src/http1/server/pending-accepts.ts), not one per iteration as libuv >= 1.45 does:
+ * on the front end's own server (each request answered), on a plain net.Server and on a
+ * tls.Server (each handshake completes over an adopted socket).
+ *
+ * The burst is made deterministic: a child process connects N sockets while this thread's event
+ * loop is held (a synchronous wait for the child's "all connected" file), so all N sit in the
+ * accept queue when the loop resumes. An immediate re-armed every iteration numbers the
+ * iterations; each accept records the number it ran in. Before the change: N distinct numbers.
+ */
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { spawn, execFileSync, type ChildProcess } from 'node:child_process';
+import { existsSync, mkdtempSync, readFileSync } from 'node:fs';
+import { once } from 'node:events';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { createServer, type AddressInfo, type Server } from 'node:net';
+import { createServer as createTlsServer } from 'node:tls';
+import { nativeAddon } from '../../src/gateway/native.js';
+import { Http1Server } from '../../src/http1/server/http1-server.js';
+import { acceptPendingOn } from '../../src/http1/server/pending-accepts.js';
+import { hasOpenssl, TestPki } from '../support/test-pki.js';
+
+const addon = nativeAddon();
+const N = 60;
+
+/**
+ * The client: connects `count` sockets, writes `ready` once all are connected, then (tls: after a
+ * handshake each) sends one GET per socket and prints how many complete 200 responses came back.
+ */
+const CLIENT = `
+const net = require('node:net'), tls = require('node:tls'), fs = require('node:fs');
+const [port, count, ready, mode] = [Number(process.argv[1]), Number(process.argv[2]), process.argv[3], process.argv[4]];
+const sockets = [];
+let answered = 0, settled = 0;
+const done = () => { if (++settled === count) { process.stdout.write(String(answered)); process.exit(0); } };
+for (let i = 0; i < count; i++) {
+  const s = net.connect(port, '127.0.0.1', () => {
+    sockets.push(s);
+    if (sockets.length < count) return;
+    fs.writeFileSync(ready, 'ok');
+    for (const raw of sockets) {
+      const io = mode === 'tls' ? tls.connect({ socket: raw, rejectUnauthorized: false }) : raw;
+      let got = '';
+      io.on('data', (d) => { got += d; if (/^HTTP\\/1\\.1 200 /.test(got) && got.endsWith('ok')) { answered++; io.destroy(); done(); } });
+      io.on('error', () => {});
+      io.on('close', () => { if (!got.endsWith('ok')) done(); });
+      io.write('GET /x HTTP/1.1\\r\\nHost: t\\r\\nContent-Length: 0\\r\\n\\r\\n');
+    }
+  });
+  s.on('error', () => {});
+}
+setTimeout(() => { process.stdout.write(String(answered)); process.exit(1); }, 20000).unref();
+`;
+
+interface Burst { iterations: number[]; answered: number }
+
+/** Holds this thread until the child's N sockets are all connected (queued, not accepted), then counts. */
+async function burst(server: Server, accepted: number[], mode: 'plain' | 'tls'): Promise<Burst> {
+  const port = (server.address() as AddressInfo).port;
+  const ready = join(mkdtempSync(join(tmpdir(), 'outpost-accept-')), 'ready');
+  let iteration = 0;
+  let immediate: NodeJS.Immediate | null = null;
+  const tick = (): void => { iteration++; immediate = setImmediate(tick); };
+  const child: ChildProcess = spawn(process.execPath, ['-e', CLIENT, String(port), String(N), ready, mode], { stdio: ['ignore', 'pipe', 'inherit'] });
+  let out = '';
+  child.stdout!.on('data', (d: Buffer) => { out += d.toString(); });
+  // Synchronous: the event loop (and so every accept) waits until the child says all N connected.
+  const deadline = Date.now() + 20_000;
+  while (!existsSync(ready) && Date.now() < deadline) execFileSync('sleep', ['0.02']);
+  assert.equal(readFileSync(ready, 'utf8'), 'ok', 'the client connected its sockets');
+  const iterationAt = (): number => iteration;
+  accepted.length = 0;
+  (server as Server & { iterationAt?: () => number }).iterationAt = iterationAt;
+  tick();
+  const [code] = await once(child, 'exit');
+  if (immediate !== null) clearImmediate(immediate);
+  assert.equal(code, 0, `the client finished (answered: ${out})`);
+  return { iterations: [...new Set(accepted)], answered: Number(out) };
+}
+
+function countAccepts(server: Server, accepted: number[]): void {
+  server.on('connection', () => {
+    const at = (server as Server & { iterationAt?: () => number }).iterationAt;
+    if (at !== undefined) accepted.push(at());
+  });
+}
+
+test('the front end accepts a burst of queued connections in one iteration and answers each', { skip: addon === null && 'native addon not built' }, async () => {
+  const http = new Http1Server((res) => { res.writeStatus('200 OK').writeHeader('content-type', 'text/plain').end('ok'); });
+  const accepted: number[] = [];
+  countAccepts(http.server, accepted);
+  http.server.listen(0, '127.0.0.1');
+  await once(http.server, 'listening');
+  try {
+    const r = await burst(http.server, accepted, 'plain');
+    assert.equal(accepted.length, N, 'every connection was accepted once');
+    assert.equal(r.answered, N, 'every request was answered 200');
+    // libuv alone: one accept per iteration, N iterations.
+    assert.ok(r.iterations.length <= 2, `accepted over ${r.iterations.length} iterations`);
+  } finally {
+    http.close();
+  }
+});
+
+test('a tls.Server: the adopted sockets complete their handshakes', { skip: (addon === null && 'native addon not built') || (!hasOpenssl && 'openssl not installed') }, async () => {
+  const pki = new TestPki('accept');
+  const leaf = pki.issue('server', 'localhost', ['localhost']);
+  const server = createTlsServer({ cert: readFileSync(leaf.certFile), key: readFileSync(leaf.keyFile) }, (socket) => {
+    socket.once('data', () => socket.end('HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok'));
+  });
+  const accepted: number[] = [];
+  assert.equal(acceptPendingOn(server), true);
+  countAccepts(server, accepted);
+  server.listen(0, '127.0.0.1');
+  await once(server, 'listening');
+  try {
+    const r = await burst(server, accepted, 'tls');
+    assert.equal(accepted.length, N);
+    assert.equal(r.answered, N, 'every handshake and request completed');
+    assert.ok(r.iterations.length <= 2, `accepted over ${r.iterations.length} iterations`);
+  } finally {
+    server.close();
+  }
+});
+
+test('without the batch (a plain net.Server as Node makes it) libuv accepts one connection per iteration', async () => {
+  // The control: what the two tests above would see without acceptPendingOn. If a Node version
+  // accepts the whole queue again, this fails and pending-accepts.ts can go.
+  const server = createServer((socket) => { socket.once('data', () => socket.end('HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok')); });
+  const accepted: number[] = [];
+  countAccepts(server, accepted);
+  server.listen(0, '127.0.0.1');
+  await once(server, 'listening');
+  try {
+    const r = await burst(server, accepted, 'plain');
+    assert.equal(r.answered, N);
+    assert.ok(r.iterations.length > N / 2, `accepted over ${r.iterations.length} iterations`);
+  } finally {
+    server.close();
+  }
+});
+
+test('acceptPending: bad arguments throw; an fd with nothing queued gives 0', { skip: addon === null && 'native addon not built' }, async () => {
+  const server = createServer();
+  server.listen(0, '127.0.0.1');
+  await once(server, 'listening');
+  try {
+    const fd = (server as unknown as { _handle: { fd: number } })._handle.fd;
+    assert.equal(addon!.acceptPending(fd, new Int32Array(4)), 0);
+    assert.throws(() => addon!.acceptPending(-1, new Int32Array(4)), RangeError);
+    assert.throws(() => (addon!.acceptPending as (a: unknown, b: unknown) => number)(fd, [1, 2]), TypeError);
+  } finally {
+    server.close();
+  }
+});
