@@ -55,4 +55,36 @@ test('the index finds plain and hashed keys by their UTF-8 SHA-256, non-ASCII ke
   // Same bytes in latin1 but not in UTF-8 (U+00E9 as one byte): a different key.
   assert.equal(lookup(Buffer.from(Buffer.from(accented, 'utf8').toString('latin1'), 'latin1').toString('latin1')), 'OUTPOST_ERR_SUBSCRIPTION_KEY_INVALID');
   assert.equal(lookup(`${KEY}x`), 'OUTPOST_ERR_SUBSCRIPTION_KEY_INVALID');
+  // Found keys are remembered, unknown ones never: the cache stays within the config's three key hashes.
+  assert.equal(index.knownKeys, 3);
+  for (let i = 0; i < 1000; i++) assert.equal(lookup(`guess-${i}`), 'OUTPOST_ERR_SUBSCRIPTION_KEY_INVALID');
+  assert.equal(index.knownKeys, 3);
+  // A remembered key answers as before, scope and state checks included.
+  assert.equal(lookup(KEY), 's1');
+  assert.equal(lookup(hashedOnly), 's2');
+  assert.equal(index.knownKeys, 3);
+});
+
+test('a remembered key still meets the scope and the suspension and expiry checks of every request', async () => {
+  const { SubscriptionIndex } = await import('../../src/gateway/subscriptions/subscription-index.js');
+  const result = validateGatewayConfig({
+    apis: [
+      { id: 'a', name: 'A', path: 'a', serviceUrl: 'http://127.0.0.1:1', subscriptionRequired: true, operations: [{ id: 'o', method: 'GET', urlTemplate: '/' }] },
+      { id: 'b', name: 'B', path: 'b', serviceUrl: 'http://127.0.0.1:1', subscriptionRequired: true, operations: [{ id: 'o', method: 'GET', urlTemplate: '/' }] },
+    ],
+    subscriptions: [{ id: 's1', scope: '/apis/a', primaryKey: KEY, expiresAt: '2030-01-01T00:00:00Z' }],
+  });
+  assert.ok(result.ok, JSON.stringify(!result.ok && result.problems));
+  const meta = new SharedRouteTable(compileTable(result.config).buffer as ArrayBuffer).meta;
+  const index = new SubscriptionIndex(meta.subscriptions);
+  const [a, b] = [meta.apis.get(0), meta.apis.get(1)];
+  const gate = (api: typeof a, nowMs: number) => {
+    const { result: r } = index.check(api, ['ocp-apim-subscription-key', KEY], '', nowMs);
+    return r.ok ? r.subscription?.id ?? null : r.code;
+  };
+  const before = Date.parse('2029-12-31T23:59:59Z');
+  assert.equal(gate(a, before), 's1');
+  assert.equal(gate(b, before), 'OUTPOST_ERR_SUBSCRIPTION_KEY_WRONG_SCOPE');
+  assert.equal(gate(a, Date.parse('2030-01-01T00:00:00Z')), 'OUTPOST_ERR_SUBSCRIPTION_INACTIVE');
+  assert.equal(gate(a, before), 's1');
 });
