@@ -171,7 +171,7 @@ describe('set-backend-service backend-id', () => {
     const { problems, chains } = compilePolicies(config);
     assert.deepEqual(problems, []);
     const dir = new BackendDirectory(compileBackends(config.backends), new BreakerRegistry(), Date.now);
-    const chain = instantiateChain(chains[0]![''], { counters: { hit: () => 1, peek: () => 0 }, now: Date.now, backends: dir });
+    const chain = instantiateChain(chains[0]![''], { counters: { hit: () => 1, peek: () => 0, hitPaired: () => 1, peekPaired: () => 0 }, now: Date.now, backends: dir });
     const ctx = new RequestContext('GET', '/x', '', ['host', 'client'], '10.0.0.1', 'a', 'o', {});
     assert.equal(await runSection(chain.inbound!, ctx), CONTINUE);
     assert.equal(ctx.backendOrigin, 'http://10.0.0.9:8080');
@@ -185,7 +185,7 @@ describe('set-backend-service backend-id', () => {
     const config = configOf(backends, [{ 'set-backend-service': { 'backend-id': '@(context.Request.Headers.GetValueOrDefault("x-b", "none"))' } }]);
     const { chains } = compilePolicies(config);
     const dir = new BackendDirectory(compileBackends(config.backends), new BreakerRegistry(), Date.now);
-    const chain = instantiateChain(chains[0]![''], { counters: { hit: () => 1, peek: () => 0 }, now: Date.now, backends: dir });
+    const chain = instantiateChain(chains[0]![''], { counters: { hit: () => 1, peek: () => 0, hitPaired: () => 1, peekPaired: () => 0 }, now: Date.now, backends: dir });
     const ctx = new RequestContext('GET', '/x', '', ['host', 'client'], '10.0.0.1', 'a', 'o', {});
     assert.equal(await runSection(chain.inbound!, ctx), FAIL);
     assert.equal(ctx.lastError!.code, 'OUTPOST_ERR_BACKEND_NOT_FOUND');

@@ -6,7 +6,7 @@
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { counterKeyHash, counterPrefixHash } from '../../src/shared/counter-layout.js';
+import { counterKeyHash, counterKeyHashPair, counterPrefixHash, PAIR_SUFFIXES } from '../../src/shared/counter-layout.js';
 
 /** Values computed by the build before the module-local charCodeAt (0aec62f). */
 const GOLDEN: Array<[string, number, number, number]> = [
@@ -48,4 +48,18 @@ test('counter key hashes: the same for a flat string, a concatenation and a slic
     seen.add(hashOf(k).join(','));
   }
   assert.equal(seen.size, 1);
+});
+
+test('counterKeyHashPair: exactly counterKeyHash of the key with either suffix, for any key', () => {
+  const out = new Uint32Array(4);
+  const keys = ['', 'a', 'rl\u0000sub-1', 'x'.repeat(300), 'caf\u00e9\u20ac', `rate-limit\u0000${'k'.repeat(17)}`];
+  for (let i = 0; i < 200; i++) keys.push(`rl\u0000${Math.random().toString(36).slice(2)}${String.fromCharCode(i * 331 % 65536)}`);
+  for (const key of keys) {
+    counterKeyHashPair(key, PAIR_SUFFIXES[0], PAIR_SUFFIXES[1], out);
+    assert.deepEqual([out[0], out[1]], hashOf(key + PAIR_SUFFIXES[0]), JSON.stringify(key));
+    assert.deepEqual([out[2], out[3]], hashOf(key + PAIR_SUFFIXES[1]), JSON.stringify(key));
+  }
+  // The pinned value above: the sliding window's even counter of 'rl\u0000sub-1'.
+  counterKeyHashPair('rl\u0000sub-1', PAIR_SUFFIXES[0], PAIR_SUFFIXES[1], out);
+  assert.deepEqual([out[0], out[1]], [543462279, 109205753]);
 });

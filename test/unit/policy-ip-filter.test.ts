@@ -14,7 +14,7 @@ import { RequestContext } from '../../src/gateway/pipeline/context.js';
 import { CONTINUE, RESPOND } from '../../src/gateway/pipeline/phases.js';
 import type { WorkerServices } from '../../src/gateway/pipeline/worker-services.js';
 
-const services: WorkerServices = { counters: { hit: () => 1, peek: () => 0 }, now: () => Date.now() };
+const services: WorkerServices = { counters: { hit: () => 1, peek: () => 0, hitPaired: () => 1, peekPaired: () => 0 }, now: () => Date.now() };
 
 function compile(policy: string | object) {
   const doc = parsePolicyDocument(typeof policy === 'string' ? `<policies><inbound>${policy}</inbound></policies>` : { inbound: [policy] }, 'api "t"');

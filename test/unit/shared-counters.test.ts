@@ -136,6 +136,39 @@ describe('SharedCounters: a full table', () => {
   });
 });
 
+describe('SharedCounters: paired keys (rate-limit\'s sliding window)', () => {
+  test('hitPaired and peekPaired count in the counters of key + suffix, as hit and peek of that string do', () => {
+    const a = table(1024);
+    const b = table(1024);
+    for (let i = 0; i < 50; i++) {
+      const key = `rl\u0000user-${i % 7}`;
+      const which = (i % 3 === 0 ? 1 : 0) as 0 | 1;
+      const end = 1_010 + (i % 2) * 10;
+      assert.equal(a.counters.hitPaired(key, which, end, 1 + (i % 4)), b.counters.hit(key + L.PAIR_SUFFIXES[which], end, 1 + (i % 4)));
+      assert.equal(a.counters.peekPaired(key, (which ^ 1) as 0 | 1, end), b.counters.peek(key + L.PAIR_SUFFIXES[which ^ 1], end));
+    }
+    // The same slots hold the same words: the two tables are byte for byte alike.
+    assert.deepEqual(new BigUint64Array(a.buffer), new BigUint64Array(b.buffer));
+    // And each is readable through the other form.
+    assert.equal(a.counters.peek(`rl\u0000user-1${L.PAIR_SUFFIXES[0]}`, 1_020), b.counters.peekPaired('rl\u0000user-1', 0, 1_020));
+  });
+
+  test('an overflowing paired key shares its policy\'s overflow counter, as the string would', () => {
+    const tiny = 16;
+    const a = table(tiny);
+    const b = table(tiny);
+    for (let i = 0; i < tiny; i++) { a.counters.hit(`rl\u0000owner${i}`, 1_010); b.counters.hit(`rl\u0000owner${i}`, 1_010); }
+    for (let i = 1; i <= 30; i++) {
+      assert.equal(a.counters.hitPaired(`rl\u0000intruder${i}`, (i & 1) as 0 | 1, 1_010), i);
+      assert.equal(b.counters.hit(`rl\u0000intruder${i}${L.PAIR_SUFFIXES[i & 1]}`, 1_010), i);
+    }
+    assert.equal(a.counters.peekPaired('rl\u0000someone', 0, 1_010), 30);
+    // A key with no policy prefix: the overflow counter is picked by the whole suffixed string.
+    for (let i = 0; i < 3; i++) assert.equal(a.counters.hitPaired('bare', 1, 1_010), b.counters.hit(`bare${L.PAIR_SUFFIXES[1]}`, 1_010));
+    assert.deepEqual(new BigUint64Array(a.buffer), new BigUint64Array(b.buffer));
+  });
+});
+
 describe('SharedCounters: 4 worker threads on one buffer', { timeout: 60_000 }, () => {
   const nowMs = 1_000_000;
 

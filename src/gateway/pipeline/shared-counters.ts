@@ -57,7 +57,7 @@ import {
   COUNTER_LAYOUT_VERSION, COUNTER_MAGIC, DEFAULT_COUNTER_CAPACITY, HEADER_WORDS, H_CAPACITY, H_MAGIC,
   H_OVERFLOW_SLOTS, H_VERSION, MAX_COUNT, MAX_COUNTER_CAPACITY, MAX_HIT_ATTEMPTS, MAX_PROBES,
   MAX_WINDOW_END_SEC, OVERFLOW_SLOTS, OVERFLOW_VALUE, OVERFLOW_WORDS, SLOT_KEY, SLOT_VALUE, SLOT_WORDS,
-  VALUE_MARKER_BIT, counterKeyHash, overflowIndex,
+  VALUE_MARKER_BIT, PAIR_SUFFIXES, counterKeyHash, counterKeyHashPair, overflowIndex,
 } from '../../shared/counter-layout.js';
 import type { CounterStore } from './worker-services.js';
 
@@ -75,6 +75,9 @@ const scratch32 = new Uint32Array(scratch64.buffer);
 const LO = new Uint8Array(new Uint16Array([1]).buffer)[0] === 1 ? 0 : 1;
 const HI = 1 - LO;
 const keyParts = new Uint32Array(2);
+/** counterKeyHashPair of `pairKey`: (lo, hi) with PAIR_SUFFIXES[0], then with PAIR_SUFFIXES[1]. */
+const pairParts = new Uint32Array(4);
+let pairKey: string | null = null;
 /** The count `advance` produced (a second return value, without allocating a tuple). */
 let nextCount = 0;
 
@@ -167,17 +170,8 @@ export class SharedCounters implements CounterStore {
   }
 
   hit(key: string, windowEndSec: number, amount = 1): number {
-    const windowEnd = clampWindow(windowEndSec);
-    const weight = amount === 1 ? 1 : clampAmount(amount);
     counterKeyHash(key, keyParts);
-    const home = keyParts[0] & this.mask;
-    const hash = pack(keyParts[1], keyParts[0]);
-    for (let attempt = 0; attempt < MAX_HIT_ATTEMPTS; attempt++) {
-      const result = this.tryHit(hash, home, windowEnd, weight);
-      if (result > 0) return result;
-      if (result === FULL) break;
-    }
-    return this.hitOverflow(this.overflowAt(key), windowEnd, weight);
+    return this.hitHashed(keyParts[0], keyParts[1], key, '', windowEndSec, amount);
   }
 
   /**
@@ -186,10 +180,47 @@ export class SharedCounters implements CounterStore {
    * shared overflow count. Like `hit`, a stored newer window answers with its count.
    */
   peek(key: string, windowEndSec: number): number {
-    const windowEnd = clampWindow(windowEndSec);
     counterKeyHash(key, keyParts);
-    const home = keyParts[0] & this.mask;
-    const hash = pack(keyParts[1], keyParts[0]);
+    return this.peekHashed(keyParts[0], keyParts[1], key, '', windowEndSec);
+  }
+
+  /** hit(key + PAIR_SUFFIXES[which], …), without making that string. */
+  hitPaired(key: string, which: 0 | 1, windowEndSec: number, amount = 1): number {
+    this.hashPair(key);
+    return this.hitHashed(pairParts[which * 2], pairParts[which * 2 + 1], key, PAIR_SUFFIXES[which], windowEndSec, amount);
+  }
+
+  /** peek(key + PAIR_SUFFIXES[which], …), without making that string. */
+  peekPaired(key: string, which: 0 | 1, windowEndSec: number): number {
+    this.hashPair(key);
+    return this.peekHashed(pairParts[which * 2], pairParts[which * 2 + 1], key, PAIR_SUFFIXES[which], windowEndSec);
+  }
+
+  /** Both suffixed hashes of `key`, kept for the next call with the same key (a sliding window hits one and peeks the other). */
+  private hashPair(key: string): void {
+    if (key === pairKey) return;
+    counterKeyHashPair(key, PAIR_SUFFIXES[0], PAIR_SUFFIXES[1], pairParts);
+    pairKey = key;
+  }
+
+  /** hit of the key whose counterKeyHash is (lo, hi): `key` + `suffix` names it for the overflow counter. */
+  private hitHashed(lo: number, hi: number, key: string, suffix: string, windowEndSec: number, amount: number): number {
+    const windowEnd = clampWindow(windowEndSec);
+    const weight = amount === 1 ? 1 : clampAmount(amount);
+    const home = lo & this.mask;
+    const hash = pack(hi, lo);
+    for (let attempt = 0; attempt < MAX_HIT_ATTEMPTS; attempt++) {
+      const result = this.tryHit(hash, home, windowEnd, weight);
+      if (result > 0) return result;
+      if (result === FULL) break;
+    }
+    return this.hitOverflow(this.overflowAt(suffix === '' ? key : key + suffix), windowEnd, weight);
+  }
+
+  private peekHashed(lo: number, hi: number, key: string, suffix: string, windowEndSec: number): number {
+    const windowEnd = clampWindow(windowEndSec);
+    const home = lo & this.mask;
+    const hash = pack(hi, lo);
     const words = this.words;
     let nowSec = -1;
     let room = false;
@@ -209,7 +240,7 @@ export class SharedCounters implements CounterStore {
         room = this.isFree(v, nowSec);
       }
     }
-    return room ? 0 : countIn(Atomics.load(words, this.overflowAt(key)), windowEnd);
+    return room ? 0 : countIn(Atomics.load(words, this.overflowAt(suffix === '' ? key : key + suffix)), windowEnd);
   }
 
   /** One pass over the key's run: its count, FULL (no room), or RETRY (lost a race; rescan). */

@@ -17,6 +17,10 @@ export interface CounterStore {
   hit(key: string, windowEndSec: number, amount?: number): number;
   /** The count `hit` would add to for the window ending at `windowEndSec`, without counting (0 when none). */
   peek(key: string, windowEndSec: number): number;
+  /** hit(key + PAIR_SUFFIXES[which], …) (shared/counter-layout.ts), without making that string: rate-limit's sliding window. */
+  hitPaired(key: string, which: 0 | 1, windowEndSec: number, amount?: number): number;
+  /** peek(key + PAIR_SUFFIXES[which], …), likewise. */
+  peekPaired(key: string, which: 0 | 1, windowEndSec: number): number;
 }
 
 /**

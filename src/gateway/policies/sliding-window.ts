@@ -6,19 +6,18 @@
  * estimate Redis computes for fleet scope (src/gateway/redis/counter-scripts.ts), so a limit
  * means the same in both scopes and a burst across a window boundary is held to `calls`.
  *
- * Cost: one more key hash and probe (a peek, no write) per request, and two counter slots per key.
+ * Cost: one more probe (a peek, no write) per request, and two counter slots per key. The two
+ * counters are the key with either of PAIR_SUFFIXES appended (shared/counter-layout.ts); the store
+ * hashes both from one pass over the key, without making either string.
  */
 import type { CounterStore } from '../pipeline/worker-services.js';
-
-/** Appended to the key: which of the two alternating counters. After the policy prefix, so overflow still groups by policy. */
-const PARITY = ['\u0001e', '\u0001o'] as const;
 
 /** Counts a hit of weight `amount` (increment-count; tokens for the LLM token limits) and returns the sliding count including it. */
 export function slidingNodeCount(counters: CounterStore, key: string, nowMs: number, periodSec: number, amount = 1): number {
   const periodMs = periodSec * 1000;
   const index = Math.floor(nowMs / periodMs);
-  const parity = index & 1;
-  const count = counters.hit(key + PARITY[parity], (index + 1) * periodSec, amount);
+  const parity = (index & 1) as 0 | 1;
+  const count = counters.hitPaired(key, parity, (index + 1) * periodSec, amount);
   return count + previousShare(counters, key, nowMs, periodSec, index, parity);
 }
 
@@ -29,15 +28,15 @@ export function slidingNodeCount(counters: CounterStore, key: string, nowMs: num
  */
 export function slidingNodePeek(counters: CounterStore, key: string, nowMs: number, periodSec: number): number {
   const index = Math.floor(nowMs / (periodSec * 1000));
-  const parity = index & 1;
-  return counters.peek(key + PARITY[parity], (index + 1) * periodSec) + previousShare(counters, key, nowMs, periodSec, index, parity);
+  const parity = (index & 1) as 0 | 1;
+  return counters.peekPaired(key, parity, (index + 1) * periodSec) + previousShare(counters, key, nowMs, periodSec, index, parity);
 }
 
 /** The previous window's count weighted by its overlap with the last period, rounded up. */
-function previousShare(counters: CounterStore, key: string, nowMs: number, periodSec: number, index: number, parity: number): number {
+function previousShare(counters: CounterStore, key: string, nowMs: number, periodSec: number, index: number, parity: 0 | 1): number {
   const periodMs = periodSec * 1000;
   // The other counter, read only if it holds the window just before this one (else 0).
-  const previous = counters.peek(key + PARITY[parity ^ 1], index * periodSec);
+  const previous = counters.peekPaired(key, (parity ^ 1) as 0 | 1, index * periodSec);
   if (previous === 0) return 0;
   return Math.ceil((previous * (periodMs - (nowMs - index * periodMs))) / periodMs);
 }
