@@ -3,6 +3,8 @@
  * stall on the slow side (the backend stops reading the upload; the client stops reading the
  * download) so that a gateway without backpressure would have to buffer the difference.
  * The gateway's RSS may grow by at most MEMORY_BOUND over its baseline. (1 GiB runs: bench/.)
+ * The download runs on both of the gateway's answer paths: the plain proxy and an operation with
+ * policies (the policy exchange), each of which is handed views of the connection's read buffer.
  */
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
@@ -37,7 +39,8 @@ describe('streaming with backpressure', () => {
     hash = expectedHash(SIZE);
     backend = await startBackend((req, res) => {
       if (req.url === '/download') {
-        res.writeHead(200, { 'content-type': 'application/octet-stream', 'content-length': SIZE });
+        // x-saw: what the policy API's set-header sent (the answer came through the policy path).
+        res.writeHead(200, { 'content-type': 'application/octet-stream', 'content-length': SIZE, 'x-saw': String(req.headers['x-through'] ?? '') });
         Readable.from(chunks(SIZE)).pipe(res);
         return;
       }
@@ -52,7 +55,13 @@ describe('streaming with backpressure', () => {
         req.resume();
       }, STALL_MS);
     });
-    gw = await startGateway(oneApiConfig(backend.url, { maxBodyBytes: 0 }), { workers: 1 });
+    const config = oneApiConfig(backend.url, { maxBodyBytes: 0 }) as { apis: object[] };
+    config.apis.push({
+      id: 'policy', name: 'Policy', path: 'policy', serviceUrl: backend.url, subscriptionRequired: false,
+      operations: [{ id: 'any', method: '*', urlTemplate: '/*' }],
+      policies: { inbound: [{ 'set-header': { name: 'x-through', value: 'policies' } }] },
+    });
+    gw = await startGateway(config, { workers: 1 });
     // Warm up so the baseline includes the worker's steady-state heap.
     for (let i = 0; i < 20; i++) await (await request(gw.url('/echo/warm'), { method: 'POST', body: 'x' })).body.dump();
   });
@@ -72,12 +81,13 @@ describe('streaming with backpressure', () => {
     assert.ok(growth < MEMORY_BOUND, `RSS grew by ${(growth / 2 ** 20).toFixed(1)} MiB`);
   });
 
-  test(`256 MiB download to a client that stalls passes intact while RSS grows by less than ${MEMORY_BOUND >> 20} MiB`, async () => {
+  for (const [path, via] of [['/echo/download', ''], ['/policy/download', 'policies']]) test(`256 MiB download to a client that stalls passes intact while RSS grows by less than ${MEMORY_BOUND >> 20} MiB (${via || 'no policies'})`, async () => {
     const baseline = rssBytes(gw.proc.pid!);
     const sampler = sampleRss(gw.proc.pid!);
-    const res = await request(gw.url('/echo/download'), { highWaterMark: 64 * 1024 });
+    const res = await request(gw.url(path), { highWaterMark: 64 * 1024 });
     assert.equal(res.statusCode, 200);
     assert.equal(res.headers['content-length'], String(SIZE));
+    assert.equal(res.headers['x-saw'], via);
     const h = createHash('sha256');
     let bytes = 0;
     let stalled = false;

@@ -58,12 +58,14 @@ export class ClientAbortedError extends Error {
 
 export class ProxyExchange implements UpstreamHandler {
   /**
-   * The plain exchange writes each chunk out during onData (staged: copied into the staging
-   * buffer; through the socket's stream or kept for a retry: copied first), so the connection
-   * hands it a view of its read buffer instead of a copy (~1,000 instructions and a Buffer a
-   * response). The policy exchanges keep chunks (held answers, retries, body taps): copies.
+   * Every exchange writes each chunk out during onData (staged: copied into the staging buffer;
+   * through the socket's stream or kept for a retry: copied first) or copies what it keeps (a
+   * held answer while a retry's children decide, the body taps of cache-store and the LLM token
+   * policies, a buffered answer for outbound: Buffer.from each), so the connection hands it a
+   * view of its read buffer instead of a copy (~1,000 instructions and a Buffer a response).
+   * test/integration/streaming.test.ts sends large bodies through slow clients on both paths.
    */
-  readonly borrowsBody: boolean;
+  readonly borrowsBody = true;
   /** Set when the client went away: `res` must not be touched after that. */
   aborted = false;
   /** Set when the response is complete (or closed): `res` must not be touched after that. */
@@ -99,7 +101,6 @@ export class ProxyExchange implements UpstreamHandler {
     protected readonly owner: ExchangeOwner,
     private readonly isHead: boolean,
   ) {
-    this.borrowsBody = new.target === ProxyExchange;
   }
 
   /**
