@@ -85,58 +85,50 @@ const charCodeAt = String.prototype.charCodeAt;
  * two keys share a counter with probability about n²/2^64, which is accepted.
  */
 export function counterKeyHash(key: string, out: Uint32Array): void {
-  let a = 0x811c9dc5;
-  let b = 0x01000193 ^ 0x5bd1e995;
-  for (let i = 0; i < key.length; i++) {
-    const c = charCodeAt.call(key, i);
-    a = Math.imul(a ^ c, 0x01000193);
-    b = Math.imul(b ^ c, 0x01000193) ^ (b >>> 13);
-  }
-  finishKeyHash(a, b, key.length, out);
+  absorb(key, A0, B0);
+  finishKeyHash(hashA, hashB, key.length, out, 0);
 }
 
 /**
- * counterKeyHash of `key` followed by each of two two-character suffixes, without making either
- * string: (lo, hi) of key + suffixA into out[0..1], of key + suffixB into out[2..3]. The key's
- * characters are read once. rate-limit's sliding window keeps each key in two alternating
- * counters (policies/sliding-window.ts) and reads both on every request: two concatenations,
- * their flattening and two passes over the key cost ~1,000 instructions a request.
+ * counterKeyHash of `key` followed by each of two suffixes, without making either string:
+ * (lo, hi) of key + suffixA into out[0..1], of key + suffixB into out[2..3]. The key's characters
+ * are read once. rate-limit's sliding window keeps each key in two alternating counters
+ * (policies/sliding-window.ts) and reads both on every request: two concatenations, their
+ * flattening and two passes over the key cost ~1,000 instructions a request.
  */
 export function counterKeyHashPair(key: string, suffixA: string, suffixB: string, out: Uint32Array): void {
-  let a = 0x811c9dc5;
-  let b = 0x01000193 ^ 0x5bd1e995;
-  for (let i = 0; i < key.length; i++) {
-    const c = charCodeAt.call(key, i);
-    a = Math.imul(a ^ c, 0x01000193);
-    b = Math.imul(b ^ c, 0x01000193) ^ (b >>> 13);
-  }
-  const length = key.length + 2;
-  let a1 = a, b1 = b;
-  for (let i = 0; i < 2; i++) {
-    const c = charCodeAt.call(suffixA, i);
-    a1 = Math.imul(a1 ^ c, 0x01000193);
-    b1 = Math.imul(b1 ^ c, 0x01000193) ^ (b1 >>> 13);
-  }
-  finishKeyHash(a1, b1, length, out);
-  for (let i = 0; i < 2; i++) {
-    const c = charCodeAt.call(suffixB, i);
-    a = Math.imul(a ^ c, 0x01000193);
-    b = Math.imul(b ^ c, 0x01000193) ^ (b >>> 13);
-  }
-  const lo = out[0], hi = out[1];
-  finishKeyHash(a, b, length, out);
-  out[2] = out[0];
-  out[3] = out[1];
-  out[0] = lo;
-  out[1] = hi;
+  absorb(key, A0, B0);
+  const a = hashA, b = hashB;
+  absorb(suffixA, a, b);
+  finishKeyHash(hashA, hashB, key.length + suffixA.length, out, 0);
+  absorb(suffixB, a, b);
+  finishKeyHash(hashA, hashB, key.length + suffixB.length, out, 2);
 }
 
-function finishKeyHash(a: number, b: number, length: number, out: Uint32Array): void {
+/** The two FNV-1a offset bases. */
+const A0 = 0x811c9dc5;
+const B0 = 0x01000193 ^ 0x5bd1e995;
+/** absorb's result (two numbers without allocating a pair). */
+let hashA = 0;
+let hashB = 0;
+
+/** Both FNV-1a states after `text`, from (a, b): into hashA, hashB. */
+function absorb(text: string, a: number, b: number): void {
+  for (let i = 0; i < text.length; i++) {
+    const c = charCodeAt.call(text, i);
+    a = Math.imul(a ^ c, 0x01000193);
+    b = Math.imul(b ^ c, 0x01000193) ^ (b >>> 13);
+  }
+  hashA = a;
+  hashB = b;
+}
+
+function finishKeyHash(a: number, b: number, length: number, out: Uint32Array, at: number): void {
   let lo = fmix32(a ^ length) & 0x7fffffff;
   const hi = fmix32(b + Math.imul(length, 0x9e3779b1)) >>> 0;
   if (lo === 0 && hi === 0) lo = 1;
-  out[0] = lo;
-  out[1] = hi;
+  out[at] = lo;
+  out[at + 1] = hi;
 }
 
 /** Hash of a key's policy prefix: the characters before the first '\u0000' (all, if none). */
