@@ -9,9 +9,9 @@
  *   Why: libuv 1.45 and later (Node 20 has 1.46) accepts one connection per event-loop iteration
  *   and relies on level-triggered polling for the next (libuv PR 3696). A busy worker's iteration
  *   handles every ready socket first, so a burst of new connections (a load balancer's pool, clients
- *   reconnecting after a restart) waited one iteration each: 192 connections took ~250 ms to be
- *   accepted at 48k requests/s. src/http1/server/pending-accepts.ts takes the rest of the queue
- *   each time Node accepts one.
+ *   reconnecting after a restart) waited one iteration each: with 192 connections opened at once
+ *   and 48k requests/s, a first request waited up to 395-550 ms. src/http1/server/pending-accepts.ts
+ *   takes the rest of the queue each time Node accepts one.
  */
 #define _GNU_SOURCE
 #include "addon.h"

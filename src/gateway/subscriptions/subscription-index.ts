@@ -25,9 +25,9 @@ export class SubscriptionIndex {
    */
   private readonly byDigest = new Map<string, CompiledSubscription>();
   /**
-   * Keys this generation already found, as clients send them: a repeat skips the SHA-256 (~0.5 µs,
-   * about a tenth of the subscription + rate-limit + set-header policy set's cost; the bench's
-   * `policies` scenario). Only keys that matched go in, so it never holds more entries than the
+   * Keys this generation already found, as clients send them: a repeat skips the SHA-256 (~0.5 µs
+   * a request on the Intel VM, a sixth of what the bench's key + rate-limit + set-header set
+   * costs). Only keys that matched go in, so it never holds more entries than the
    * config has key hashes, whatever clients send; unknown keys are hashed every time. It lives as
    * long as the generation (a reload starts an empty one). The trade: valid keys stay in the
    * worker's memory as text, where the config and the compiled table hold only their hashes.

@@ -5,11 +5,11 @@
  * libuv 1.45 and later (Node 20 ships 1.46) accepts one connection per iteration and relies on
  * level-triggered polling for the next (libuv PR 3696: most servers find nothing more to accept).
  * A proxy under load is not most servers: each iteration of a busy worker handles every ready
- * socket first, so a burst of new connections waits one iteration each. Measured on the AMD and
- * Intel VMs (one worker, 48,000 requests/s open-loop from 192 new connections): the last of them
- * was accepted ~250 ms after it connected, and the first requests waited up to 470 ms while the
- * ones on connections already accepted were answered in 1-3 ms. Load balancers open their pools
- * in bursts, and clients all reconnect after a restart or a deploy.
+ * socket first, so a burst of new connections waits one iteration each. Measured on the Intel VM
+ * (one worker just started, 47,789 requests/s open-loop from 192 new connections; strace showed
+ * one accept4 per iteration): a first request waited up to 395-550 ms while those on connections
+ * already accepted were answered in 1-3 ms; with the batch, 65 ms. Load balancers open their
+ * pools in bursts, and clients all reconnect after a restart or a deploy.
  *
  * So on each accepted connection the addon's acceptPending takes the rest of the queue (up to
  * BATCH per event; more waiting keeps the listener readable for the next iteration), and each fd
