@@ -147,7 +147,7 @@ export class RequestHandler {
       const chain = chains.get(productId) ?? chains.get('')!;
       const operation = gen.table.operation(this.match.op);
       const ctx = new RequestContext(head.method, path, query,
-        headers, clientIp, api.meta.id, operation.id, this.params(operation, head.query));
+        headers, clientIp, api.meta.id, operation.id, this.params(operation, head.query), res.startedAt);
       if (templateQuery !== null) ctx.templateQueryNames = templateQuery.map((q) => q.query);
       if (subscription !== null) ctx.subscription = { id: subscription.id, productId: productId || null };
       // References, not copies: context.Api and context.Operation read them only when an expression asks.
