@@ -13,11 +13,26 @@ export { runSection, type RuntimeSection } from './run-section.js';
 
 export type RuntimeChain = Record<Section, RuntimeSection | null>;
 
-/** Chains whose policy expressions read context.Request.Body: the worker buffers the body before inbound. */
-const readsBody = new WeakSet<RuntimeChain>();
+/**
+ * What instantiateChain found in a chain, as bits under a symbol on the chain itself: the request
+ * path asks up to five of these a request, and a WeakSet lookup each cost ~50 instructions where a
+ * property load costs one. A chain not made by instantiateChain has none.
+ */
+const TRAITS = Symbol('chainTraits');
+type Traits = { [TRAITS]?: number };
+const READS_BODY = 1;
+const BUFFERS_RESPONSE = 2;
+const MAY_RETRY = 4;
+const BUFFERS_REQUEST = 8;
+const VALIDATES_BODY = 16;
 
+function has(chain: RuntimeChain, trait: number): boolean {
+  return (((chain as Traits)[TRAITS] ?? 0) & trait) !== 0;
+}
+
+/** Chains whose policy expressions read context.Request.Body: the worker buffers the body before inbound. */
 export function chainReadsRequestBody(chain: RuntimeChain): boolean {
-  return readsBody.has(chain);
+  return has(chain, READS_BODY);
 }
 
 /**
@@ -26,24 +41,18 @@ export function chainReadsRequestBody(chain: RuntimeChain): boolean {
  * cache-lookup-value that may ask Redis: caching-type external or prefer-external).
  * The exchange then buffers the response (bounded) instead of streaming it (policy-exchange.ts).
  */
-const buffersResponse = new WeakSet<RuntimeChain>();
-
 export function chainBuffersResponse(chain: RuntimeChain): boolean {
-  return buffersResponse.has(chain);
+  return has(chain, BUFFERS_RESPONSE);
 }
 
 /** Chains whose backend section may send the request again (a retry, a followed 307/308): a small body is kept to replay. */
-const mayRetry = new WeakSet<RuntimeChain>();
-
 export function chainMayRetry(chain: RuntimeChain): boolean {
-  return mayRetry.has(chain);
+  return has(chain, MAY_RETRY);
 }
 
 /** Chains with forward-request buffer-request-body="true": the whole body is read (bounded) before the forward. */
-const buffersRequest = new WeakSet<RuntimeChain>();
-
 export function chainBuffersRequestBody(chain: RuntimeChain): boolean {
-  return buffersRequest.has(chain);
+  return has(chain, BUFFERS_REQUEST);
 }
 
 /**
@@ -57,10 +66,8 @@ const RESPONSE_WAITERS = new Set(['set-body', 'find-and-replace', 'send-request'
 const CONTENT_VALIDATORS = new Set(['validate-content']);
 
 /** Chains that validate the request body: it is held up to validate-content's largest max-size (100 KB), not 64 KiB. */
-const validatesBody = new WeakSet<RuntimeChain>();
-
 export function chainValidatesRequestBody(chain: RuntimeChain): boolean {
-  return validatesBody.has(chain);
+  return has(chain, VALIDATES_BODY);
 }
 
 const RETRIES = new Set(['retry']);
@@ -109,12 +116,14 @@ export function instantiateChain(chain: CompiledChain, services: WorkerServices)
       names: list.map((p) => p.name),
     };
   }
-  if (mentionsBody(chain) || holdsPolicy(chain.inbound, BODY_POLICIES) || holdsPolicy(chain.backend, BODY_POLICIES)) readsBody.add(out);
-  if (holdsPolicy(chain.inbound, CONTENT_VALIDATORS)) validatesBody.add(out);
+  let traits = 0;
+  if (mentionsBody(chain) || holdsPolicy(chain.inbound, BODY_POLICIES) || holdsPolicy(chain.backend, BODY_POLICIES)) traits |= READS_BODY;
+  if (holdsPolicy(chain.inbound, CONTENT_VALIDATORS)) traits |= VALIDATES_BODY;
   // An outbound retry that waits between rounds cannot run while the head waits to be written.
   if (holdsPolicy(chain.outbound, RESPONSE_WAITERS) || holdsPolicy(chain.outbound, VALUE_LOOKUP, mayAskRedis) || mentionsBody(chain.outbound)
-    || holdsPolicyWhere(chain.outbound, 'retry', (c) => c.waits === true)) buffersResponse.add(out);
-  if (holdsPolicy(chain.backend, RETRIES) || holdsPolicyWhere(chain.backend, 'forward-request', (c) => c.followRedirects === true)) mayRetry.add(out);
-  if (holdsPolicyWhere(chain.backend, 'forward-request', (c) => c.bufferRequestBody === true)) buffersRequest.add(out);
+    || holdsPolicyWhere(chain.outbound, 'retry', (c) => c.waits === true)) traits |= BUFFERS_RESPONSE;
+  if (holdsPolicy(chain.backend, RETRIES) || holdsPolicyWhere(chain.backend, 'forward-request', (c) => c.followRedirects === true)) traits |= MAY_RETRY;
+  if (holdsPolicyWhere(chain.backend, 'forward-request', (c) => c.bufferRequestBody === true)) traits |= BUFFERS_REQUEST;
+  (out as Traits)[TRAITS] = traits;
   return out;
 }
