@@ -44,7 +44,7 @@ export function acceptPendingOn(server: Server): boolean {
     try {
       const count = acceptPending(fd, fds);
       for (let i = 0; i < count; i++) {
-        const socket = adopt(fds[i]);
+        const socket = adopt(fds[i], server as ServerOptions);
         if (socket !== null) server.emit('connection', socket);
       }
     } finally {
@@ -54,11 +54,18 @@ export function acceptPendingOn(server: Server): boolean {
   return true;
 }
 
-/** What Node's own accept makes of a connection (net.Server's onconnection), from its fd; null (and the fd closed) when Node refuses it. */
-function adopt(fd: number): Socket | null {
+/** The options net.Server keeps for the sockets it accepts (its constructor's noDelay, allowHalfOpen, keepAlive). */
+interface ServerOptions { noDelay?: boolean; allowHalfOpen?: boolean; keepAlive?: boolean; keepAliveInitialDelay?: number }
+
+/**
+ * What Node's own accept makes of a connection (net.Server's onconnection), from its fd, with the
+ * server's own socket options; null (and the fd closed) when Node refuses it.
+ */
+function adopt(fd: number, options: ServerOptions): Socket | null {
   try {
-    const socket = new Socket({ fd, readable: true, writable: true, allowHalfOpen: false });
-    socket.setNoDelay(true);
+    const socket = new Socket({ fd, readable: true, writable: true, allowHalfOpen: options.allowHalfOpen === true });
+    if (options.noDelay === true) socket.setNoDelay(true);
+    if (options.keepAlive === true) socket.setKeepAlive(true, options.keepAliveInitialDelay);
     return socket;
   } catch {
     // Not a TCP socket after all (it cannot be, from accept4): never leak the descriptor.
