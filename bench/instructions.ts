@@ -22,9 +22,10 @@
  * Settings (environment): INSTR_SCENARIOS (plain,metrics-only,telemetry-off,policies),
  * INSTR_WARMUP (60000), INSTR_REQUESTS (20000), INSTR_CONNECTIONS (8), INSTR_TOP (0: the N
  * functions with the most instructions per request in each scenario, JIT code named through
- * --perf-basic-prof).
+ * --perf-basic-prof), INSTR_KEEP (1: keep the callgrind dumps, with each run's perf map beside them
+ * as perf-<pid>.map, for `callgrind_annotate --tree=caller`; the folder is printed).
  */
-import { existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { copyFileSync, existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -46,6 +47,8 @@ type Scenario = keyof typeof SCENARIOS;
 
 const repoRoot = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
 let tmp: string | null = null;
+/** INSTR_KEEP=1: the callgrind dumps and perf maps stay (the folder is printed) instead of going with the temporary folder. */
+const keep = process.env.INSTR_KEEP === '1';
 
 function intSetting(name: string, fallback: number, min: number): number {
   const raw = process.env[name];
@@ -100,6 +103,7 @@ async function measureScenario(name: Scenario, layout: Layout, backendPort: numb
     return { scenario: name, perRequest, idlePerRequest, windowSeconds: counted.windowSeconds, top };
   } finally {
     await stopChild(gw.child, 30_000);
+    if (keep && existsSync(`/tmp/perf-${pid}.map`)) copyFileSync(`/tmp/perf-${pid}.map`, join(dir, `perf-${pid}.map`));
     rmSync(`/tmp/perf-${pid}.map`, { force: true });
   }
 }
@@ -179,8 +183,9 @@ async function main(): Promise<number> {
   }
   for (const n of notes) out.push(`note: ${n}`);
   out.push('', `results: ${file}`);
+  if (keep) out.push(`callgrind dumps and perf maps kept in ${tmp}`);
   process.stdout.write(`${out.join('\n')}\n`);
   return 0;
 }
 
-runMain('bench:instructions', main, () => tmp);
+runMain('bench:instructions', main, () => (keep ? null : tmp));
