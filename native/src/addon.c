@@ -28,5 +28,6 @@ NAPI_MODULE_INIT() {
   export_fn(env, exports, "findBlankLine", find_blank_line);
   export_fn(env, exports, "jsonConfigParts", json_config_parts);
   export_fn(env, exports, "acceptPending", accept_pending);
+  export_fn(env, exports, "copyFields", copy_fields);
   return exports;
 }

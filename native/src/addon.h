@@ -47,5 +47,6 @@ napi_value find_blank_line(napi_env env, napi_callback_info info);
 napi_value json_config_parts(napi_env env, napi_callback_info info);
 napi_value scan_head_fields(napi_env env, napi_callback_info info);
 napi_value accept_pending(napi_env env, napi_callback_info info);
+napi_value copy_fields(napi_env env, napi_callback_info info);
 
 #endif

@@ -1,5 +1,5 @@
 /**
- * The native addon (native/: the SO_REUSEPORT listener, accepting a burst of connections at once, sd_notify, CPU pinning, batched sends, request-log lines, UUIDs, header field scanning, request heads towards backends), loaded once per
+ * The native addon (native/: the SO_REUSEPORT listener, accepting a burst of connections at once, sd_notify, CPU pinning, batched sends, request-log lines, UUIDs, header field scanning, request heads towards backends, response field lines), loaded once per
  * thread. Everything works without it: Node >= 22.12 listens with reusePort itself (older: one
  * worker accepts), systemd gets no notifications, worker threads are not pinned and request-log
  * lines are all written in JavaScript (the same bytes, ~10,000 instructions more a line). The primary
@@ -54,11 +54,13 @@ export interface NativeAddon {
   jsonConfigParts(bytes: Buffer): Int32Array | null;
   /** Accepts up to fds.length connections waiting on a listening socket into `fds` (native/src/accept_pending.c): how many. */
   acceptPending(listenFd: number, fds: Int32Array): number;
+  /** Field lines "name: value" CR LF from ranges of one registered buffer into another (native/src/copy_fields.c; numbers through NATIVE_IO): the next position, or -1 having written nothing. */
+  copyFields(): number;
 }
 
 /** Relative to dist/src/gateway/native.js: the repository (or image) root. */
 const ADDON_PATH = '../../../native/build/Release/outpost_native.node';
-const FUNCTIONS = ['listenReusePort', 'sdNotify', 'pinThread', 'currentThreadId', 'niceThread', 'sendBatch', 'writeRequestLog', 'requestLogFields', 'requestLogTarget', 'newUuid', 'registerBuffers', 'scanHeadFields', 'writeRequestFields', 'findHeadEnd', 'findBlankLine', 'jsonConfigParts', 'acceptPending'] as const;
+const FUNCTIONS = ['listenReusePort', 'sdNotify', 'pinThread', 'currentThreadId', 'niceThread', 'sendBatch', 'writeRequestLog', 'requestLogFields', 'requestLogTarget', 'newUuid', 'registerBuffers', 'scanHeadFields', 'writeRequestFields', 'findHeadEnd', 'findBlankLine', 'jsonConfigParts', 'acceptPending', 'copyFields'] as const;
 
 let loaded: { addon: NativeAddon | null; reason: string | null } | undefined;
 

@@ -135,7 +135,8 @@ export function writeOut(socket: Socket, fd: number, text: string, body: Buffer 
     return socket.write(borrowed ? copyOf(body, 0, body.length) : body);
   }
   if (stagedBytes + bytes > STAGING_BYTES) flushStaged();
-  stage(socket, fd, stagedBytes + latin1Write.call(staging, text, stagedBytes), body);
+  // Body bytes after a head already written come with no text: no call into C++ for it.
+  stage(socket, fd, text.length === 0 ? stagedBytes : stagedBytes + latin1Write.call(staging, text, stagedBytes), body);
   return true;
 }
 
@@ -157,8 +158,11 @@ export function headWriter(socket: Socket, fd: number, maxBytes: number, bodyByt
   return writer;
 }
 
-/** Sends what the writer from headWriter() holds, then `body`; false on backpressure (as writeOut). */
-export function sendWritten(socket: Socket, fd: number, w: HeadWriter, body: Buffer | null): boolean {
+/**
+ * Sends what the writer from headWriter() holds, then `body`; false on backpressure (as writeOut).
+ * `borrowed`: as writeOut's (a body given to the socket's stream is copied first).
+ */
+export function sendWritten(socket: Socket, fd: number, w: HeadWriter, body: Buffer | null, borrowed = false): boolean {
   if (writerStaged && w === writer) {
     writerStaged = false;
     stage(socket, fd, w.pos, body);
@@ -168,7 +172,7 @@ export function sendWritten(socket: Socket, fd: number, w: HeadWriter, body: Buf
   const head = copyOf(w.buf, 0, w.pos);
   if (body === null) return socket.write(head);
   socket.write(head);
-  return socket.write(body);
+  return socket.write(borrowed ? copyOf(body, 0, body.length) : body);
 }
 
 /** Records staging[stagedBytes, headEnd) and then `body` as `socket`'s next bytes, sent at the iteration's end. */

@@ -14,7 +14,8 @@ import { Buffer } from 'node:buffer';
 import { performance } from 'node:perf_hooks';
 import type { UpstreamHandler, UpstreamRequest } from './upstream-types.js';
 import type { UpstreamPool } from './upstream-pool.js';
-import type { ClientResponse as HttpResponse } from '../../http1/server/client-response.js';
+import type { ClientResponse as HttpResponse, HeadFields } from '../../http1/server/client-response.js';
+import type { HeadWriter } from '../../shared/head-writer.js';
 import { TRY_END_ACCEPTED, TRY_END_DONE } from '../../http1/server/client-response.js';
 import type { ErrorCode } from '../../shared/errors.js';
 import type { ResponseHeaders } from './response-headers.js';
@@ -35,6 +36,33 @@ export interface ExchangeOwner {
 export interface AbortableBody {
   destroy(error?: Error): void;
 }
+
+/** The fields code of each of `headers`' fields: the addon's (ResponseHead.fieldCodes), or worked out here by the same rules. */
+function codesOf(headers: ResponseHeaders): Uint8Array {
+  const codes = headers.codes;
+  if (codes !== null) return codes;
+  if (scratchCodes.length < headers.count) scratchCodes = new Uint8Array(headers.count);
+  responseFieldCodes(headers, scratchCodes);
+  return scratchCodes;
+}
+
+/**
+ * The kept fields of the head an exchange is answering, written as bytes into the client's
+ * head (ProxyExchange.writeHead) while the read buffer still holds them. The worker is one thread
+ * and one read is parsed at a time (readDone ends it): one object serves every exchange.
+ */
+class KeptFields implements HeadFields {
+  /** The exchange whose head these are, until its head is written or its read ends. */
+  exchange: ProxyExchange | null = null;
+  headers: ResponseHeaders | null = null;
+  codes: Uint8Array = scratchCodes;
+  maxBytes = 0;
+
+  writeFields(w: HeadWriter): void {
+    this.headers!.writeFieldsCoded(this.codes, FIELD_KEEP, w);
+  }
+}
+const KEPT_FIELDS = new KeptFields();
 
 let corkedExchange: ProxyExchange | null = null;
 let corkedChunk: Buffer | null = null;
@@ -86,8 +114,25 @@ export class ProxyExchange implements UpstreamHandler {
    * writes them, so every byte goes out as the backend sent it, through policies or not. A
    * string costs one slice where a Buffer cost a copy of the head and a typed array per name
    * and value.
+   *
+   * Until something reads them, the fields stay bytes in the read buffer (keepFieldsAsBytes) and
+   * the head is written from those bytes: the plain path, and operations whose policies never
+   * look at the backend's fields (no outbound section, no retry, no redirects followed, no
+   * circuit breaker), make no string of them. Reading this makes them text (fieldsToText);
+   * setting it replaces them.
    */
-  protected outHeaders: string[] = [];
+  protected get outHeaders(): string[] {
+    if (KEPT_FIELDS.exchange === this) this.fieldsToText();
+    return this.fieldText;
+  }
+
+  protected set outHeaders(fields: string[]) {
+    if (KEPT_FIELDS.exchange === this) KEPT_FIELDS.exchange = null;
+    this.fieldText = fields;
+  }
+
+  /** outHeaders' own store. */
+  private fieldText: string[] = [];
   /** Work that still writes to `res` later (an asynchronous on-error, a retry's wait): finish waits for it. */
   protected holds = 0;
   /** Response Content-Length, or -1 for a chunked (or close-delimited) response. */
@@ -158,7 +203,7 @@ export class ProxyExchange implements UpstreamHandler {
     this.statusCode = statusCode;
     this.res.backendStatus = statusCode;
     this.status = statusLineFor(statusCode, statusText);
-    this.collectHeaders(headers);
+    this.keepFieldsAsBytes(headers);
     if (this.headReceived(statusText)) this.headAccepted();
     return true;
   }
@@ -243,24 +288,40 @@ export class ProxyExchange implements UpstreamHandler {
     return true;
   }
 
-  /** The backend's fields the client gets, into outHeaders: the rest is checked in place, never copied. */
-  private collectHeaders(headers: ResponseHeaders): void {
-    const count = headers.count;
-    // Classified by the addon as it scanned the head (ResponseHead.fieldCodes), or here by the same rules.
-    let codes = headers.codes;
-    if (codes === null) {
-      if (scratchCodes.length < count) scratchCodes = new Uint8Array(count);
-      responseFieldCodes(headers, (codes = scratchCodes));
-    }
-    for (let i = 0; i < count; i++) {
+  /**
+   * The fields the client gets stay where they were parsed (the rest is checked in place, never
+   * copied) until the head goes out, as bytes (writeHead). That is nearly always during this
+   * read, with the first body bytes or the end; when it is not, readDone makes them text before
+   * the read buffer is reused, and so does anything that reads outHeaders.
+   */
+  private keepFieldsAsBytes(headers: ResponseHeaders): void {
+    const codes = codesOf(headers);
+    let bytes = 0;
+    for (let i = 0, count = headers.count; i < count; i++) {
       const code = codes[i];
-      if (code === FIELD_KEEP) this.keep(headers, i);
+      if (code === FIELD_KEEP) bytes += headers.fieldBytes(i);
       else if (code === FIELD_CONTENT_LENGTH) this.total = headers.valueDecimal(i);
     }
+    const kept = KEPT_FIELDS;
+    kept.headers = headers;
+    kept.codes = codes;
+    kept.maxBytes = bytes;
+    kept.exchange = this;
   }
 
-  private keep(headers: ResponseHeaders, i: number): void {
-    headers.pushField(i, headers.nameIndex(i), this.outHeaders);
+  /** The read that carried the head was parsed: kept fields not written yet become text (outHeaders). */
+  readDone(): void {
+    if (KEPT_FIELDS.exchange === this) this.fieldsToText();
+  }
+
+  /** The fields still held as bytes, as text (outHeaders' store): the only strings made of them. */
+  private fieldsToText(): void {
+    const kept = KEPT_FIELDS;
+    kept.exchange = null;
+    const headers = kept.headers!;
+    const codes = kept.codes;
+    const out = this.fieldText;
+    for (let i = 0, count = headers.count; i < count; i++) if (codes[i] === FIELD_KEEP) headers.pushField(i, headers.nameIndex(i), out);
   }
 
   /** Runs inside cork(): the whole answer when no body follows. */
@@ -276,6 +337,8 @@ export class ProxyExchange implements UpstreamHandler {
   protected writeHead(): void {
     const res = this.res;
     res.writeStatus(this.status);
+    // The fields as bytes, still in the read buffer: the head goes out during this call (see keepFieldsAsBytes).
+    if (KEPT_FIELDS.exchange === this) { KEPT_FIELDS.exchange = null; res.writeFields(KEPT_FIELDS); }
     const h = this.outHeaders;
     for (let i = 0; i < h.length; i += 2) res.writeHeader(h[i], h[i + 1]);
     const extra = this.extraHeaders();

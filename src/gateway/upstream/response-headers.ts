@@ -1,7 +1,8 @@
 /**
  * A backend response's header fields as the upstream client hands them to its handler: ranges of
- * the head's bytes, checked in place, with a latin1 string made only for a field the handler
- * keeps (nameText, valueText: one character per byte, so the bytes go out unchanged).
+ * the head's bytes, checked in place, copied as bytes into the client's head (writeFieldsCoded),
+ * with a latin1 string made only for a field the handler reads as text (nameText, valueText,
+ * pushField: one character per byte, so the bytes go out unchanged).
  *
  * Why not [name, value, …] for every field: a proxied response drops most of what a backend
  * sends (Date, Content-Length, Connection, Keep-Alive are the gateway's own).
@@ -13,12 +14,17 @@ import { Buffer } from 'node:buffer';
 import type { FieldList } from '../../http1/head-fields.js';
 import { nameIs } from '../../http1/head-fields.js';
 import { bufferNatives } from '../../shared/buffer-natives.js';
+import type { HeadWriter } from '../../shared/head-writer.js';
+import { NATIVE_IO, NATIVE_IO_HEAD, nativeBufferIndex } from '../../shared/native-buffers.js';
+import { nativeAddon } from '../native.js';
 import { connectionTokensOf, isHopByHopName } from './hop-by-hop.js';
 import { RESPONSE_NAMES } from '../../http1/field-strings.js';
 
 /** Module-local on purpose (see shared/buffer-natives.ts): folded, called directly. */
 const latin1Slice = bufferNatives.latin1Slice;
 const toLowerCase = String.prototype.toLowerCase;
+/** The addon's field-line copier (native/src/copy_fields.c), or null without it. */
+const copyFields = nativeAddon()?.copyFields ?? null;
 
 export class ResponseHeaders {
   /** The bytes the field offsets index (the read buffer, or the parser's own copy of the head). */
@@ -85,6 +91,49 @@ export class ResponseHeaders {
     const f = this.fields!;
     out.push(index >= 0 ? RESPONSE_NAMES.entries[index] : latin1Slice.call(this.source, f.nameStart(i), f.nameEnd(i)),
       RESPONSE_NAMES.value(index, this.source, f.valueStart(i), f.valueEnd(i)));
+  }
+
+  /** Bytes field i takes as writeField writes it. */
+  fieldBytes(i: number): number {
+    const f = this.fields!;
+    return f.nameEnd(i) - f.nameStart(i) + f.valueEnd(i) - f.valueStart(i) + 4;
+  }
+
+  /**
+   * The fields whose code in `codes` is `code`, as the backend sent their names and values,
+   * "Name: value" CRLF each, copied as bytes (no string): by the addon when the head and the
+   * writer's buffer are registered with it (the read buffer, the staging buffer: nearly always),
+   * else here.
+   */
+  writeFieldsCoded(codes: Uint8Array, code: number, w: HeadWriter): void {
+    const f = this.fields!;
+    const src = this.source;
+    const count = this.count;
+    if (copyFields !== null) {
+      const from = nativeBufferIndex(src);
+      const to = from < 0 ? -1 : nativeBufferIndex(w.buf);
+      if (to >= 0) {
+        const io = NATIVE_IO!;
+        const offsets = f.offsets;
+        let n = 0;
+        for (let i = 0; i < count; i++) {
+          if (codes[i] !== code) continue;
+          const o = NATIVE_IO_HEAD + n * 4, k = i * 4;
+          io[o] = offsets[k]; io[o + 1] = offsets[k + 1]; io[o + 2] = offsets[k + 2]; io[o + 3] = offsets[k + 3];
+          n++;
+        }
+        io[0] = from; io[1] = to; io[2] = w.pos; io[3] = n;
+        const next = copyFields();
+        if (next >= 0) { w.pos = next; return; }
+      }
+    }
+    for (let i = 0; i < count; i++) {
+      if (codes[i] !== code) continue;
+      w.bytes(src, f.nameStart(i), f.nameEnd(i));
+      w.colonSpace();
+      w.bytes(src, f.valueStart(i), f.valueEnd(i));
+      w.crlf();
+    }
   }
 
   /** The value's digits as a number (a Content-Length the parser already checked). */

@@ -217,6 +217,7 @@ export class UpstreamConnection implements ResponseSink {
     const d = this.current!;
     if (this.phase === P_BODY) this.phaseAt = this.pool.now;
     const r = this.parser.execute(buf, from, to);
+    d.handler.readDone?.();
     if (r < 0) { this.fail(new OutpostError('OUTPOST_ERR_BACKEND_PROTOCOL', PARSE_ERRORS[r] ?? 'malformed response')); return true; }
     if (this.paused && this.current === d && !this.closed) {
       // The exchange cannot take more: keep the rest of this read and stop reading the socket.

@@ -32,6 +32,12 @@ export interface UpstreamHandler {
   onData(chunk: Buffer): boolean;
   /** True when onData may be handed a view of the read buffer (the plain proxy exchange, which writes it out at once). */
   readonly borrowsBody: boolean;
+  /**
+   * The read that carried this exchange's bytes has been parsed (called after every read while it
+   * is the connection's exchange): the read buffer is reused after this, so what the handler
+   * still holds as offsets into it (the head's fields) must be copied now.
+   */
+  readDone?(): void;
   onComplete(trailers: string[] | null): void;
   onError(err: Error): void;
 }

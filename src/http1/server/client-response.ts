@@ -13,7 +13,8 @@ import { Buffer } from 'node:buffer';
 import type { Socket } from 'node:net';
 import { performance } from 'node:perf_hooks';
 import { dateLine } from './date-header.js';
-import { writeOut } from '../../shared/iteration-writes.js';
+import { headWriter, sendWritten, writeOut } from '../../shared/iteration-writes.js';
+import type { HeadWriter } from '../../shared/head-writer.js';
 import { bufferNatives } from '../../shared/buffer-natives.js';
 
 /** Module-local on purpose: TurboFan folds a module's own const and inlines the call; an import is not folded (chars.ts). */
@@ -33,6 +34,17 @@ export interface ResponseOwner {
   requestEnded(res: ClientResponse): void;
   requestBodyWanted(res: ClientResponse): void;
   pauseBody(paused: boolean): void;
+}
+
+/**
+ * Header lines a caller writes as bytes into the head (writeFields): the proxy exchanges' backend
+ * fields, copied from the read buffer they were parsed in, with no string made.
+ */
+export interface HeadFields {
+  /** The most bytes writeFields() writes. */
+  readonly maxBytes: number;
+  /** Writes complete lines ("Name: value" CRLF each), every byte already checked as a field's. */
+  writeFields(w: HeadWriter): void;
 }
 
 /** Body bytes: views of receive buffers that are never reused, so they may be kept without a copy. */
@@ -56,6 +68,17 @@ function contentLengthLine(length: number): string {
     lastLength = length;
   }
   return lastLengthLine;
+}
+
+/** "HTTP/1.1 <status>" CR LF of the last status written: most responses repeat it. */
+let lastStatus = '';
+let lastStatusLine = '';
+function statusLineOf(status: string): string {
+  if (status !== lastStatus) {
+    lastStatusLine = `HTTP/1.1 ${status}\r\n`;
+    lastStatus = status;
+  }
+  return lastStatusLine;
 }
 
 export class ClientResponse {
@@ -99,6 +122,7 @@ export class ClientResponse {
   // The response itself.
   private status = '200 OK';
   private head = '';
+  private fields: HeadFields | null = null;
   private headWritten = false;
   private closeAfter = false;
   /** Set once the response is complete or the connection is gone: further calls do nothing. */
@@ -122,6 +146,13 @@ export class ClientResponse {
   cork(cb: () => void): this { cb(); return this; }
 
   writeStatus(status: string): this { this.status = status; return this; }
+
+  /**
+   * Header lines written as bytes right after the status line (before writeHeader's), when the
+   * head goes out: `fields` must stay valid until then, so the caller gives them just before the
+   * write that sends the head (the proxy exchanges' writeHead).
+   */
+  writeFields(fields: HeadFields): this { this.fields = fields; return this; }
 
   writeHeader(name: string | Buffer, value: string | Buffer): this {
     const n = typeof name === 'string' ? name : latin1Slice.call(name, 0, name.length);
@@ -211,6 +242,7 @@ export class ClientResponse {
 
   /** Cuts the connection (a response that cannot be completed must not look complete). */
   close(): this {
+    this.fields = null;
     if (!this.done) { this.done = true; this.owner.socket.destroy(); }
     return this;
   }
@@ -269,11 +301,12 @@ export class ClientResponse {
     const close = this.closeAfter || this.owner.draining || !this.keepAlive;
     if (close) this.closeAfter = true;
     const connection = close ? 'Connection: close\r\n' : this.http10 ? 'Connection: keep-alive\r\n' : '';
+    const sendBody = body !== null && !this.noBody();
+    const socket = this.owner.socket;
+    if (this.fields !== null) return this.flushHeadWithFields(framing, connection, sendBody ? body : null, borrowed);
     const id = this.requestId === '' ? '' : `X-Request-Id: ${this.requestId}\r\n`;
     const text = `HTTP/1.1 ${this.status}\r\n${this.head}${id}${framing}${connection}${dateLine()}\r\n`;
     this.responseBytes += text.length;
-    const sendBody = body !== null && !this.noBody();
-    const socket = this.owner.socket;
     if (!sendBody) return writeOut(socket, this.owner.fd, text, null);
     if (!this.chunked) {
       // Head and body in one write (one packet when small).
@@ -281,6 +314,41 @@ export class ClientResponse {
       return writeOut(socket, this.owner.fd, text, body, borrowed);
     }
     writeOut(socket, this.owner.fd, text, null);
+    return this.writeBody(body, borrowed);
+  }
+
+  /**
+   * flushHead when writeFields gave lines as bytes: the head is written in place (into the
+   * staging buffer when it can be staged), never made a string. Every string here is latin1 (a
+   * status from a backend's reason bytes, writeHeader's fields, a correlation id from a checked
+   * field or generated), one byte a character.
+   */
+  private flushHeadWithFields(framing: string, connection: string, body: Buffer | null, borrowed: boolean): boolean {
+    const fields = this.fields!;
+    this.fields = null;
+    const status = this.status;
+    const head = this.head;
+    const id = this.requestId;
+    const date = dateLine();
+    const socket = this.owner.socket;
+    const fd = this.owner.fd;
+    const chunkedBody = body !== null && this.chunked;
+    const inline = body !== null && !chunkedBody ? body.length : 0;
+    // "HTTP/1.1 " and CRLF, "X-Request-Id: " and CRLF, the empty line.
+    const bound = 11 + status.length + fields.maxBytes + head.length + 16 + id.length + framing.length + connection.length + date.length + 2;
+    const w = headWriter(socket, fd, bound, inline);
+    const start = w.pos;
+    w.latin1Text(statusLineOf(status));
+    fields.writeFields(w);
+    w.latin1Text(`${head}${id.length > 0 ? `X-Request-Id: ${id}\r\n` : ''}${framing}${connection}${date}\r\n`);
+    this.responseBytes += w.pos - start;
+    if (body === null) return sendWritten(socket, fd, w, null, false);
+    if (!chunkedBody) {
+      // Head and body in one write (one packet when small).
+      this.offset += body.length;
+      return sendWritten(socket, fd, w, body, borrowed);
+    }
+    sendWritten(socket, fd, w, null, false);
     return this.writeBody(body, borrowed);
   }
 
