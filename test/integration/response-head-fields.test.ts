@@ -128,6 +128,23 @@ function backendLines(a: Answer): string[] {
   return a.lines.filter((l) => !/^(date|content-length|transfer-encoding|x-request-id|connection):/i.test(l));
 }
 
+const OTHER_LINES = ['X-Other: 0123456789abcdefghijklmnopqrstuvwxyz', 'Server: other-backend-with-a-longer-name'];
+
+/** `path`'s answer, with another backend's answer read through the same worker while it is under way (asked 50 ms after it). */
+async function withAnotherBetween(port: number, path: string): Promise<Answer> {
+  const c = new Client(port);
+  const other = new Client(port);
+  try {
+    c.send('GET', path);
+    await new Promise((r) => setTimeout(r, 50));
+    other.send('GET', '/fields/other');
+    const o = await other.next();
+    assert.deepEqual(backendLines(o), OTHER_LINES);
+    assert.equal(o.body, 'abc');
+    return await c.next();
+  } finally { c.close(); other.close(); }
+}
+
 describe('the backend\'s fields go to the client as bytes', () => {
   let backend: RawBackend;
   let gw: GatewayProcess;
@@ -183,37 +200,18 @@ describe('the backend\'s fields go to the client as bytes', () => {
   });
 
   test('the head before its body, with another backend\'s answer read in between: the first answer keeps its own fields', async () => {
-    const slow = new Client(gw.port);
-    const other = new Client(gw.port);
-    try {
-      slow.send('GET', '/fields/head-first');
-      // While the slow answer's body is due, another answer passes through the same read buffer.
-      await new Promise((r) => setTimeout(r, 50));
-      other.send('GET', '/fields/other');
-      const o = await other.next();
-      assert.deepEqual(backendLines(o), ['X-Other: 0123456789abcdefghijklmnopqrstuvwxyz', 'Server: other-backend-with-a-longer-name']);
-      assert.equal(o.body, 'abc');
-      const a = await slow.next();
-      assert.equal(a.status, 200);
-      assert.deepEqual(backendLines(a), EXPECTED_LINES);
-      assert.equal(a.body, 'hello');
-    } finally { slow.close(); other.close(); }
+    const a = await withAnotherBetween(gw.port, '/fields/head-first');
+    assert.equal(a.status, 200);
+    assert.deepEqual(backendLines(a), EXPECTED_LINES);
+    assert.equal(a.body, 'hello');
   });
 
   test('a chunked answer whose head\'s read holds no body byte: fields intact, re-framed chunked', async () => {
-    const c = new Client(gw.port);
-    const other = new Client(gw.port);
-    try {
-      c.send('GET', '/fields/chunked-partial');
-      await new Promise((r) => setTimeout(r, 50));
-      other.send('GET', '/fields/other');
-      await other.next();
-      const a = await c.next();
-      assert.equal(a.status, 200);
-      assert.deepEqual(backendLines(a), EXPECTED_LINES);
-      assert.ok(a.lines.includes('Transfer-Encoding: chunked'));
-      assert.equal(a.body, 'hello');
-    } finally { c.close(); other.close(); }
+    const a = await withAnotherBetween(gw.port, '/fields/chunked-partial');
+    assert.equal(a.status, 200);
+    assert.deepEqual(backendLines(a), EXPECTED_LINES);
+    assert.ok(a.lines.includes('Transfer-Encoding: chunked'));
+    assert.equal(a.body, 'hello');
   });
 
   test('a head split over three reads', async () => {
@@ -238,7 +236,7 @@ describe('the backend\'s fields go to the client as bytes', () => {
         assert.ok(h.lines.includes('Content-Length: 5'), 'a HEAD states the length a GET would have');
         c.send('GET', '/fields/other');
         const o = await c.next();
-        assert.deepEqual(backendLines(o), ['X-Other: 0123456789abcdefghijklmnopqrstuvwxyz', 'Server: other-backend-with-a-longer-name']);
+        assert.deepEqual(backendLines(o), OTHER_LINES);
         c.send('GET', '/fields/empty');
         const e = await c.next(true);
         assert.equal(e.status, 204);
@@ -257,8 +255,6 @@ describe('the backend\'s fields go to the client as bytes', () => {
 
   test('inbound policies only: the fields as bytes, then the policy\'s header; with the body and before it', async () => {
     const together = new Client(gw.port);
-    const slow = new Client(gw.port);
-    const other = new Client(gw.port);
     try {
       together.send('GET', '/fields/inbound/together');
       const a = await together.next();
@@ -268,35 +264,23 @@ describe('the backend\'s fields go to the client as bytes', () => {
       assert.equal(lines.length, EXPECTED_LINES.length + 1);
       assert.match(lines[EXPECTED_LINES.length], /^x-remaining: \d+$/i);
       assert.equal(a.body, 'hello');
-      slow.send('GET', '/fields/inbound/head-first');
-      await new Promise((r) => setTimeout(r, 50));
-      other.send('GET', '/fields/other');
-      await other.next();
-      const b = await slow.next();
+      const b = await withAnotherBetween(gw.port, '/fields/inbound/head-first');
       const slowLines = backendLines(b);
       assert.deepEqual(slowLines.slice(0, EXPECTED_LINES.length), EXPECTED_LINES);
       assert.match(slowLines[EXPECTED_LINES.length], /^x-remaining: \d+$/i);
       assert.equal(b.body, 'hello');
       assert.ok(backend.requests.some((r) => r.path === '/head-first' && /\r\nx-to-backend: 1/i.test(r.head)));
-    } finally { together.close(); slow.close(); other.close(); }
+    } finally { together.close(); }
   });
 
   test('an outbound section reads the fields: the same fields reach the client, and the policy saw them, with the head before its body', async () => {
-    const slow = new Client(gw.port);
-    const other = new Client(gw.port);
-    try {
-      slow.send('GET', '/fields/outbound/head-first');
-      await new Promise((r) => setTimeout(r, 50));
-      other.send('GET', '/fields/other');
-      await other.next();
-      const a = await slow.next();
-      assert.equal(a.status, 200);
-      // Policies see names in lower case; field names are case-insensitive, so compare them so.
-      const lower = (l: string): string => l.replace(/^[^:]+/, (n) => n.toLowerCase());
-      const lines = backendLines(a).map(lower);
-      assert.deepEqual(lines.filter((l) => !l.startsWith('x-copy:')), EXPECTED_LINES.map(lower));
-      assert.ok(lines.includes('x-copy: one'), `x-copy: ${JSON.stringify(lines)}`);
-      assert.equal(a.body, 'hello');
-    } finally { slow.close(); other.close(); }
+    const a = await withAnotherBetween(gw.port, '/fields/outbound/head-first');
+    assert.equal(a.status, 200);
+    // Policies see names in lower case; field names are case-insensitive, so compare them so.
+    const lower = (l: string): string => l.replace(/^[^:]+/, (n) => n.toLowerCase());
+    const lines = backendLines(a).map(lower);
+    assert.deepEqual(lines.filter((l) => !l.startsWith('x-copy:')), EXPECTED_LINES.map(lower));
+    assert.ok(lines.includes('x-copy: one'), `x-copy: ${JSON.stringify(lines)}`);
+    assert.equal(a.body, 'hello');
   });
 });
