@@ -338,7 +338,8 @@ export class ClientResponse {
     const bound = 11 + status.length + fields.maxBytes + head.length + 16 + id.length + framing.length + connection.length + date.length + 2;
     const w = headWriter(socket, fd, bound, inline);
     const start = w.pos;
-    w.latin1Text(statusLineOf(status));
+    // A short cached line: copied here, without a call into C++ (the tail below is one).
+    w.text(statusLineOf(status));
     fields.writeFields(w);
     w.latin1Text(`${head}${id.length > 0 ? `X-Request-Id: ${id}\r\n` : ''}${framing}${connection}${date}\r\n`);
     this.responseBytes += w.pos - start;
