@@ -7,12 +7,12 @@
  */
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { mkdirSync, rmSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { chromium, type BrowserContext } from 'playwright-core';
 import { ADMIN_TOKEN, startControlPlane, type ControlPlaneProcess } from '../support/control-plane-process.js';
 import { currentMinute, gatewayToken, latencies, postTelemetry, row } from '../support/telemetry-rows.js';
+import { testTempDir } from '../support/temp-dir.js';
 
 const CHROMIUM_ARGS = ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run',
   '--disable-background-networking', '--disable-component-update', '--disable-sync'];
@@ -22,7 +22,7 @@ const ARTIFACTS = resolve(import.meta.dirname, '../../../test-artifacts');
 describe('analytics on the dashboard (headless Chromium)', { timeout: 120_000 }, () => {
   let cp: ControlPlaneProcess;
   let context: BrowserContext;
-  const dir = mkdtempSync(join(tmpdir(), 'outpost-analytics-dashboard-'));
+  const dir = testTempDir('outpost-analytics-dashboard-');
   const minute = currentMinute();
 
   before(async () => {

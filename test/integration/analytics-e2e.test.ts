@@ -6,8 +6,7 @@
  */
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtempSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { hostname } from 'node:os';
 import { request } from 'undici';
@@ -15,6 +14,7 @@ import { startGateway, type GatewayProcess } from '../support/gateway-process.js
 import { startControlPlane, type ControlPlaneProcess } from '../support/control-plane-process.js';
 import { startBackend, echoHandler, type TestBackend } from '../support/backends.js';
 import { analytics, type AnalyticsAnswer } from '../support/telemetry-rows.js';
+import { testTempDir } from '../support/temp-dir.js';
 
 async function within(ms: number, what: string, probe: () => Promise<boolean>): Promise<void> {
   const deadline = Date.now() + ms;
@@ -60,7 +60,7 @@ describe('managed gateways → control plane → /analytics', { timeout: 90_000 
     assert.ok(api.status < 300, JSON.stringify(api.body));
     assert.ok((await cp.admin('PUT', '/gateways/dc1/apis/orders')).status < 300);
     const token = await cp.admin('POST', '/gateways/dc1/token', { keyType: 'primary', expiry: new Date(Date.now() + 86_400_000).toISOString() });
-    const dir = mkdtempSync(join(tmpdir(), 'outpost-analytics-e2e-'));
+    const dir = testTempDir('outpost-analytics-e2e-');
     const envFile = join(dir, 'env.conf');
     writeFileSync(envFile, [`config.service.endpoint=${cp.url('')}`, `config.service.auth=${token.body.value as string}`, 'OUTPOST_HEARTBEAT_INTERVAL_MS=300', ''].join('\n'));
     a = await startGateway({}, { workers: 1, sourceArgs: ['--env-file', envFile], env: { OUTPOST_TELEMETRY_UPLOAD_MS: '500' } });

@@ -8,10 +8,9 @@
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
-import { mkdtempSync, writeFileSync } from 'node:fs';
+import { writeFileSync } from 'node:fs';
 import { createServer, type Server } from 'node:https';
 import type { TLSSocket } from 'node:tls';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { AddressInfo } from 'node:net';
 import { request } from 'undici';
@@ -19,6 +18,7 @@ import { startGateway, type GatewayProcess } from '../support/gateway-process.js
 import { validateGatewayConfig } from '../../src/shared/config-schema.js';
 import { compileCertificates } from '../../src/gateway/backends/client-certificates.js';
 import type { ConfigProblem } from '../../src/shared/config-schema.js';
+import { testTempDir } from '../support/temp-dir.js';
 
 const hasOpenssl = (() => {
   try { execFileSync('openssl', ['version'], { stdio: 'ignore' }); return true; } catch { return false; }
@@ -37,7 +37,7 @@ function makeCertificates(dir: string): void {
 }
 
 describe('authentication-certificate', { skip: hasOpenssl ? false : 'the openssl CLI is not installed' }, () => {
-  const dir = mkdtempSync(join(tmpdir(), 'outpost-client-cert-'));
+  const dir = testTempDir('outpost-client-cert-');
   const file = (name: string) => join(dir, name);
   let server: Server;
   let gw: GatewayProcess;

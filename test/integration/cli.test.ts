@@ -6,14 +6,14 @@
 import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
-import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { readFileSync, writeFileSync } from 'node:fs';
 import { createServer, type Server } from 'node:net';
 import type { AddressInfo } from 'node:net';
-import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { stringify } from 'yaml';
 import { CLI, oneApiConfig } from '../support/gateway-process.js';
 import { collectJsonLines, type LogLine } from '../support/json-lines.js';
+import { testTempDir } from '../support/temp-dir.js';
 
 const root = resolve(import.meta.dirname, '../../..');
 const pkg = JSON.parse(readFileSync(resolve(root, 'package.json'), 'utf8')) as { version: string; scripts: Record<string, string> };
@@ -39,7 +39,7 @@ function runCli(args: string[], env: Record<string, string> = {}, until?: (l: Lo
 }
 
 function tempConfig(config: object | string): string {
-  const file = join(mkdtempSync(join(tmpdir(), 'outpost-cli-')), 'gateway.yaml');
+  const file = join(testTempDir('outpost-cli-'), 'gateway.yaml');
   writeFileSync(file, typeof config === 'string' ? config : stringify(config));
   return file;
 }

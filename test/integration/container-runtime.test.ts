@@ -9,12 +9,12 @@
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFileSync, spawn, spawnSync } from 'node:child_process';
-import { chmodSync, cpSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { chmodSync, cpSync, mkdirSync, readFileSync, readdirSync, writeFileSync } from 'node:fs';
 import { dirname, join, posix, resolve } from 'node:path';
 import { collectJsonLines, type LogLine } from '../support/json-lines.js';
 import { startBackend, echoHandler, type TestBackend } from '../support/backends.js';
 import { parseDockerfile, type Instruction } from '../support/dockerfile.js';
+import { testTempDir } from '../support/temp-dir.js';
 
 const root = resolve(import.meta.dirname, '../../..');
 const stages = parseDockerfile(readFileSync(join(root, 'Dockerfile'), 'utf8'));
@@ -23,7 +23,7 @@ const all = (name: string): Instruction[] => runtime.filter((i) => i.name === na
 const last = (name: string): Instruction | undefined => all(name).at(-1);
 
 describe('container image runtime stage', () => {
-  const scratch = mkdtempSync(join(tmpdir(), 'outpost-image-'));
+  const scratch = testTempDir('outpost-image-');
   const workdir = last('WORKDIR')!.args;
   /** An absolute path inside the image, under the scratch root. */
   const inImage = (p: string) => join(scratch, posix.isAbsolute(p) ? p : posix.join(workdir, p));

@@ -5,19 +5,17 @@
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
-import { mkdtempSync } from 'node:fs';
 import { request } from 'node:http';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { signGatewayToken } from '../../src/control-plane/gateway-token.js';
 import { FREE_FAILURES } from '../../src/control-plane/auth-throttle.js';
 import { CLI } from '../support/gateway-process.js';
 import { collectJsonLines, type LogLine } from '../support/json-lines.js';
 import { ADMIN_TOKEN, startControlPlane, type ControlPlaneProcess } from '../support/control-plane-process.js';
+import { testTempDir } from '../support/temp-dir.js';
 
 /** Starts `outpost control-plane` with exactly these extra args and env; returns its start line and stops it. */
 async function startLine(args: string[], env: Record<string, string> = {}): Promise<LogLine> {
-  const proc = spawn(process.execPath, [CLI, 'control-plane', '--port', '0', '--data', mkdtempSync(join(tmpdir(), 'outpost-cp-host-')), ...args], {
+  const proc = spawn(process.execPath, [CLI, 'control-plane', '--port', '0', '--data', testTempDir('outpost-cp-host-'), ...args], {
     env: { ...process.env, OUTPOST_ADMIN_TOKEN: ADMIN_TOKEN, OUTPOST_CONTROL_PLANE_HOST: '', ...env },
     stdio: ['ignore', 'pipe', 'pipe'],
   });

@@ -6,14 +6,14 @@
  */
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { readFileSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { request } from 'undici';
 import { chromium, type BrowserContext, type Page } from 'playwright-core';
 import { startGateway, type GatewayProcess } from '../support/gateway-process.js';
 import { ADMIN_TOKEN, startControlPlane, type ControlPlaneProcess } from '../support/control-plane-process.js';
 import { echoHandler, startBackend, type TestBackend } from '../support/backends.js';
+import { testTempDir } from '../support/temp-dir.js';
 
 const CHROMIUM_ARGS = ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run',
   '--disable-background-networking', '--disable-component-update', '--disable-sync'];
@@ -31,7 +31,7 @@ describe('dashboard (headless Chromium)', { timeout: 120_000 }, () => {
   let backend: TestBackend;
   let context: BrowserContext;
   let gateway: GatewayProcess | undefined;
-  const dir = mkdtempSync(join(tmpdir(), 'outpost-dashboard-'));
+  const dir = testTempDir('outpost-dashboard-');
   /** Everything no page may show. */
   const secrets: string[] = [];
   /** The HTML of every page visited, checked for secrets at the end. */

@@ -6,14 +6,14 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
-import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { readFileSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import type { AddressInfo } from 'node:net';
-import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { parseAllDocuments } from 'yaml';
 import { CLI } from '../support/gateway-process.js';
 import { collectJsonLines, type LogLine } from '../support/json-lines.js';
+import { testTempDir } from '../support/temp-dir.js';
 
 const root = resolve(import.meta.dirname, '../../..');
 
@@ -31,7 +31,7 @@ test('the Kubernetes sample answers its sample API with 200, without a key', asy
   const sample = manifests.find((m) => m.kind === 'ConfigMap')!.data!['gateway.yaml'];
   const args = manifests.find((m) => m.kind === 'Deployment')!.spec!.template.spec.containers[0].args;
   const demo = await freePort();
-  const file = join(mkdtempSync(join(tmpdir(), 'outpost-k8s-')), 'gateway.yaml');
+  const file = join(testTempDir('outpost-k8s-'), 'gateway.yaml');
   writeFileSync(file, sample.replaceAll('127.0.0.1:8090', `127.0.0.1:${demo}`));
   const argv = args.map((a) => (a === '--demo-backend' ? `--demo-backend=${demo}` : a.endsWith('/gateway.yaml') ? file : a));
   const proc = spawn(process.execPath, [CLI, ...argv, '--port', '0', '--ops-port', '0', '--workers', '1'], { cwd: root, stdio: ['ignore', 'pipe', 'pipe'] });

@@ -6,13 +6,13 @@
 import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFile } from 'node:child_process';
-import { writeFileSync, mkdtempSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { request } from 'undici';
 import { CLI, opsGet, startGateway, oneApiConfig } from '../support/gateway-process.js';
 import { startBackend, echoHandler } from '../support/backends.js';
+import { testTempDir } from '../support/temp-dir.js';
 
 describe('lifecycle', () => {
   test('SIGTERM: in-flight requests finish, new requests get 503 with Connection: close, exit 0', async () => {
@@ -129,7 +129,7 @@ describe('lifecycle', () => {
   });
 
   test('outpost validate prints each problem with its field path and exits 1', async () => {
-    const dir = mkdtempSync(join(tmpdir(), 'outpost-validate-'));
+    const dir = testTempDir('outpost-validate-');
     const file = join(dir, 'bad.yaml');
     writeFileSync(file, 'gateway:\n  port: 99999\napis:\n  - id: a\n    name: A\n    path: a\n    serviceUrl: ftp://x\n    operations:\n      - { id: o, method: FETCH, urlTemplate: nope }\n');
     const run = promisify(execFile);

@@ -8,14 +8,14 @@
  */
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtempSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { request } from 'undici';
 import { startGateway, type GatewayProcess } from '../support/gateway-process.js';
 import { startControlPlane, type ControlPlaneProcess } from '../support/control-plane-process.js';
 import { startBackend, type TestBackend } from '../support/backends.js';
 import type { IncomingMessage, ServerResponse } from 'node:http';
+import { testTempDir } from '../support/temp-dir.js';
 
 const LITERAL_KEY = 'literal-backend-key-5f1c';
 const SECRET_CODE = 'secret-query-code-9a7e';
@@ -91,7 +91,7 @@ describe('managed mode: backend entities from the control plane', () => {
     assert.equal(view.body.config.backends[0].credentials.header['x-key'][0], LITERAL_KEY, 'the gateway gets the real value');
     assert.deepEqual(view.body.config.namedValues.map((v: { name: string }) => v.name), ['code']);
 
-    const dir = mkdtempSync(join(tmpdir(), 'outpost-managed-backends-'));
+    const dir = testTempDir('outpost-managed-backends-');
     const envFile = join(dir, 'env.conf');
     writeFileSync(envFile, [`config.service.endpoint=${cp.url('')}`, `config.service.auth=${token.body.value as string}`,
       `OUTPOST_BACKUP_DIR=${join(dir, 'backup')}`, 'OUTPOST_HEARTBEAT_INTERVAL_MS=300', ''].join('\n'));

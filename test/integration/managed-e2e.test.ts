@@ -5,13 +5,13 @@
  */
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtempSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { request } from 'undici';
 import { startGateway, type GatewayProcess } from '../support/gateway-process.js';
 import { startControlPlane, type ControlPlaneProcess } from '../support/control-plane-process.js';
 import { startBackend, echoHandler, type TestBackend } from '../support/backends.js';
+import { testTempDir } from '../support/temp-dir.js';
 
 /** Polls `probe` every 50 ms until it returns true; fails after `ms`. */
 async function within(ms: number, what: string, probe: () => Promise<boolean>): Promise<void> {
@@ -46,7 +46,7 @@ describe('control plane + managed gateway', () => {
     assert.equal(created.status < 300, true, JSON.stringify(created.body));
     const token = await cp.admin('POST', '/gateways/dc1/token', { keyType: 'primary', expiry: new Date(Date.now() + 7 * 86_400_000).toISOString() });
     assert.equal(token.status, 200, JSON.stringify(token.body));
-    const dir = mkdtempSync(join(tmpdir(), 'outpost-e2e-'));
+    const dir = testTempDir('outpost-e2e-');
     const envFile = join(dir, 'env.conf');
     writeFileSync(envFile, [
       `config.service.endpoint=${cp.url('')}`,

@@ -12,13 +12,13 @@
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { existsSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { request } from 'undici';
 import { opsGet, startGateway, type GatewayProcess, type LogLine } from '../support/gateway-process.js';
 import { freePort, startControlPlane, type ControlPlaneProcess } from '../support/control-plane-process.js';
 import { startBackend, type TestBackend } from '../support/backends.js';
+import { testTempDir } from '../support/temp-dir.js';
 
 const GATEWAY_ID = 'gw-faults';
 const PROBES = ['/status-0123456789abcdef', '/internal-status-0123456789abcdef'];
@@ -74,7 +74,7 @@ const connected = async (gw: GatewayProcess) =>
 const metric = (text: string, name: string) => Number(new RegExp(`^${name} (\\S+)$`, 'm').exec(text)?.[1]);
 
 describe('managed gateway with no config (control plane down, no backup)', () => {
-  const dir = mkdtempSync(join(tmpdir(), 'outpost-faults-'));
+  const dir = testTempDir('outpost-faults-');
   let cpPort: number;
   let dataDir: string;
   let cp: ControlPlaneProcess;
@@ -122,7 +122,7 @@ describe('managed gateway with no config (control plane down, no backup)', () =>
 });
 
 describe('managed gateway whose control plane is stopped and started again on the same port', () => {
-  const dir = mkdtempSync(join(tmpdir(), 'outpost-faults-restart-'));
+  const dir = testTempDir('outpost-faults-restart-');
   let cpPort: number;
   let dataDir: string;
   let cp: ControlPlaneProcess;
@@ -173,7 +173,7 @@ describe('managed gateway whose control plane is stopped and started again on th
 });
 
 describe('managed gateway whose backup cannot be written', () => {
-  const dir = mkdtempSync(join(tmpdir(), 'outpost-faults-backup-'));
+  const dir = testTempDir('outpost-faults-backup-');
   // The backup directory's parent is a regular file: mkdir fails with ENOTDIR, even for root.
   const blocker = join(dir, 'not-a-directory');
   const backupDir = join(blocker, 'backup');

@@ -17,8 +17,7 @@
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import { mkdtempSync, readFileSync, writeFileSync, existsSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { readFileSync, writeFileSync, existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { Agent, request } from 'undici';
 import { opsGet, startGateway, type GatewayProcess, type LogLine } from '../support/gateway-process.js';
@@ -26,6 +25,7 @@ import { freePort, startControlPlane, type ControlPlaneProcess } from '../suppor
 import { startBackend, type TestBackend } from '../support/backends.js';
 import { ControlPlaneProxy } from '../support/control-plane-proxy.js';
 import { signGatewayToken } from '../../src/control-plane/gateway-token.js';
+import { testTempDir } from '../support/temp-dir.js';
 
 const GATEWAY_ID = 'gw-test';
 const HEARTBEAT_MS = '300';
@@ -104,7 +104,7 @@ function envWriter(dir: string): { envFile: string; backupDir: string; write(end
 }
 
 describe('managed mode against the real control plane', () => {
-  const env = envWriter(mkdtempSync(join(tmpdir(), 'outpost-managed-')));
+  const env = envWriter(testTempDir('outpost-managed-'));
   let cpPort: number;
   let cp: ControlPlaneProcess;
   let backend: TestBackend;
@@ -268,7 +268,7 @@ describe('managed mode against the real control plane', () => {
 });
 
 describe('managed mode: a config the gateway cannot compile', () => {
-  const env = envWriter(mkdtempSync(join(tmpdir(), 'outpost-managed-reject-')));
+  const env = envWriter(testTempDir('outpost-managed-reject-'));
   let cp: ControlPlaneProcess;
   let proxy: ControlPlaneProxy;
   let backend: TestBackend;

@@ -7,8 +7,7 @@
  */
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtempSync, readFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { writeFileSync } from 'node:fs';
 import { request } from 'undici';
@@ -16,6 +15,7 @@ import { decodeBackup, BACKUP_FILE } from '../../src/gateway/managed/config-back
 import { startGateway, type GatewayProcess } from '../support/gateway-process.js';
 import { startControlPlane, type ControlPlaneProcess } from '../support/control-plane-process.js';
 import { echoHandler, startBackend, type TestBackend } from '../support/backends.js';
+import { testTempDir } from '../support/temp-dir.js';
 
 const SECRETS = { 'secret-a': 'value-of-secret-a-111', 'secret-b': 'value-of-secret-b-222', shared: 'value-of-shared-333', unused: 'value-of-unused-444' };
 const KEYS = { 'sub-a': 'plain-key-of-sub-a-0123456789', 'sub-b': 'plain-key-of-sub-b-0123456789', 'sub-gold': 'plain-key-of-sub-gold-01234567', 'sub-all': 'plain-key-of-sub-all-012345678' };
@@ -59,7 +59,7 @@ describe('managed mode: each gateway gets only its own secrets, and keys only as
       assert.equal((await cp.admin('PUT', `/gateways/${gw}/apis/${api}`)).status, 201);
       const t = await cp.admin('POST', `/gateways/${gw}/token`, { keyType: 'primary', expiry: new Date(Date.now() + 7 * 86_400_000).toISOString() });
       assert.equal(t.status, 200);
-      gateways[gw] = { backupDir: join(mkdtempSync(join(tmpdir(), `outpost-secrets-${gw}-`)), 'backup'), token: t.body.value as string };
+      gateways[gw] = { backupDir: join(testTempDir(`outpost-secrets-${gw}-`), 'backup'), token: t.body.value as string };
     }
   });
   after(async () => {
@@ -90,7 +90,7 @@ describe('managed mode: each gateway gets only its own secrets, and keys only as
 
   test('managed gateways serve with the real keys; their backups hold only their own secrets and no plain key', async () => {
     for (const gw of Object.keys(expected)) {
-      const dir = mkdtempSync(join(tmpdir(), `outpost-secrets-env-${gw}-`));
+      const dir = testTempDir(`outpost-secrets-env-${gw}-`);
       const envFile = join(dir, 'env.conf');
       writeFileSync(envFile, [`config.service.endpoint=${cp.url('')}`, `config.service.auth=${gateways[gw].token}`,
         `OUTPOST_BACKUP_DIR=${gateways[gw].backupDir}`, 'OUTPOST_HEARTBEAT_INTERVAL_MS=300', 'OUTPOST_RETRY_MAX_MS=1000', ''].join('\n'));

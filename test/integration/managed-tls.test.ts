@@ -8,14 +8,14 @@
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
-import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { request } from 'undici';
 import { opsGet, startGateway, type GatewayProcess } from '../support/gateway-process.js';
 import { startControlPlane, type ControlPlaneProcess } from '../support/control-plane-process.js';
 import { ControlPlaneProxy } from '../support/control-plane-proxy.js';
 import { startBackend, echoHandler, type TestBackend } from '../support/backends.js';
+import { testTempDir } from '../support/temp-dir.js';
 
 const hasOpenssl = (() => {
   try { execFileSync('openssl', ['version'], { stdio: 'ignore' }); return true; } catch { return false; }
@@ -33,7 +33,7 @@ function makeCertificates(dir: string): { caFile: string; key: string; cert: str
 }
 
 describe('managed mode over https with a private CA', { skip: hasOpenssl ? false : 'the openssl CLI is not installed' }, () => {
-  const dir = mkdtempSync(join(tmpdir(), 'outpost-managed-tls-'));
+  const dir = testTempDir('outpost-managed-tls-');
   let cp: ControlPlaneProcess;
   let proxy: ControlPlaneProxy;
   let backend: TestBackend;

@@ -8,15 +8,15 @@
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
-import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { readFileSync, writeFileSync } from 'node:fs';
 import { createServer as createHttpServer, request as httpRequest, type Server as HttpServer } from 'node:http';
 import { createServer as createHttpsServer, type Server as HttpsServer } from 'node:https';
 import { connect, type AddressInfo, type Socket } from 'node:net';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { request } from 'undici';
 import { startGateway, type GatewayProcess } from '../support/gateway-process.js';
 import { echoHandler, startBackend, type TestBackend } from '../support/backends.js';
+import { testTempDir } from '../support/temp-dir.js';
 
 const hasOpenssl = (() => {
   try { execFileSync('openssl', ['version'], { stdio: 'ignore' }); return true; } catch { return false; }
@@ -69,7 +69,7 @@ async function startProxy(seen: ProxySeen[]): Promise<{ server: HttpServer; port
 }
 
 describe('proxy: the forward goes through an HTTP proxy', { skip: hasOpenssl ? false : 'the openssl CLI is not installed' }, () => {
-  const dir = mkdtempSync(join(tmpdir(), 'outpost-proxy-'));
+  const dir = testTempDir('outpost-proxy-');
   const seen: ProxySeen[] = [];
   let proxy: Awaited<ReturnType<typeof startProxy>>;
   let plain: TestBackend;

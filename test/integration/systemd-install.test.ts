@@ -6,11 +6,11 @@
 import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFileSync, spawn, spawnSync } from 'node:child_process';
-import { existsSync, mkdtempSync, readFileSync, statSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { existsSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { collectJsonLines, type LogLine } from '../support/json-lines.js';
 import { field, startNotifyReceiver } from '../support/notify-receiver.js';
+import { testTempDir } from '../support/temp-dir.js';
 
 const root = resolve(import.meta.dirname, '../../..');
 const pkg = JSON.parse(readFileSync(resolve(root, 'package.json'), 'utf8')) as { version: string };
@@ -29,7 +29,7 @@ function execStart(unit: string, dest: string): string[] {
 }
 
 describe('systemd install', () => {
-  const dest = mkdtempSync(join(tmpdir(), 'outpost-install-'));
+  const dest = testTempDir('outpost-install-');
 
   test('install.sh copies what the unit runs, readable by the unit\'s dynamic user, and keeps an edited config', () => {
     install(dest);
@@ -83,7 +83,7 @@ describe('systemd install', () => {
     const version = execFileSync(argv[0], [...argv.slice(1, script + 1), '--version'], { encoding: 'utf8' });
     assert.equal(version, `${pkg.version}\n`);
     // systemd's side of Type=notify: a notify socket, named in NOTIFY_SOCKET.
-    const notifySocket = join(mkdtempSync(join(tmpdir(), 'outpost-install-notify-')), 'notify.sock');
+    const notifySocket = join(testTempDir('outpost-install-notify-'), 'notify.sock');
     const receiver = await startNotifyReceiver(notifySocket);
     // Ports and workers through the environment, as /etc/outpost/process.env would set them.
     const proc = spawn(argv[0], argv.slice(1), {

@@ -7,14 +7,14 @@
  */
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtempSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { createServer, type AddressInfo } from 'node:net';
 import { startGateway, oneApiConfig, type GatewayProcess } from '../support/gateway-process.js';
 import { startBackend, echoHandler, type TestBackend } from '../support/backends.js';
 import { field, startNotifyReceiver, type NotifyReceiver } from '../support/notify-receiver.js';
 import { BUSY_WORKER_PRELOAD } from '../support/busy-worker-preload.js';
+import { testTempDir } from '../support/temp-dir.js';
 
 const WATCHDOG_USEC = 200_000; // the gateway feeds it every 100 ms
 const BUSY_MS = 2_000;
@@ -22,7 +22,7 @@ const nowUsec = () => Number(process.hrtime.bigint() / 1_000n);
 const isWatchdog = (m: { text: string }) => m.text === 'WATCHDOG=1';
 
 describe('systemd notify', () => {
-  const dir = mkdtempSync(join(tmpdir(), 'outpost-notify-'));
+  const dir = testTempDir('outpost-notify-');
   const trigger = join(dir, 'busy-now');
   let backend: TestBackend;
   let receiver: NotifyReceiver;
@@ -101,7 +101,7 @@ describe('systemd notify', () => {
 });
 
 test('without the addon: one log line, no notifications, and the gateway serves', async () => {
-  const dir = mkdtempSync(join(tmpdir(), 'outpost-notify-off-'));
+  const dir = testTempDir('outpost-notify-off-');
   const backend = await startBackend(echoHandler);
   const receiver = await startNotifyReceiver(join(dir, 'notify.sock'));
   const gw = await startGateway(oneApiConfig(backend.url, { cpuAffinity: 'auto' }), {
@@ -123,7 +123,7 @@ test('without the addon: one log line, no notifications, and the gateway serves'
 });
 
 test('managed mode with no config yet: no READY=1, STATUS tells the sync state; STOPPING=1 at SIGTERM', async () => {
-  const dir = mkdtempSync(join(tmpdir(), 'outpost-notify-managed-'));
+  const dir = testTempDir('outpost-notify-managed-');
   const unreachable = await new Promise<number>((resolvePort) => {
     const s = createServer().listen(0, '127.0.0.1', () => { const { port } = s.address() as AddressInfo; s.close(() => resolvePort(port)); });
   });

@@ -7,13 +7,13 @@
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
-import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { readFileSync, writeFileSync } from 'node:fs';
 import { createServer, type Server } from 'node:https';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { AddressInfo } from 'node:net';
 import { request } from 'undici';
 import { startGateway, oneApiConfig, type GatewayProcess } from '../support/gateway-process.js';
+import { testTempDir } from '../support/temp-dir.js';
 
 const hasOpenssl = (() => {
   try { execFileSync('openssl', ['version'], { stdio: 'ignore' }); return true; } catch { return false; }
@@ -30,7 +30,7 @@ function makeCertificates(dir: string): { caFile: string; key: string; cert: str
 }
 
 describe('https backend with a private CA', { skip: hasOpenssl ? false : 'the openssl CLI is not installed' }, () => {
-  const dir = mkdtempSync(join(tmpdir(), 'outpost-upstream-tls-'));
+  const dir = testTempDir('outpost-upstream-tls-');
   let server: Server;
   let connections = 0;
   let url: string;

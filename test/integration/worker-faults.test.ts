@@ -7,16 +7,17 @@
  */
 import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtempSync, writeFileSync } from 'node:fs';
-import { availableParallelism, tmpdir } from 'node:os';
+import { writeFileSync } from 'node:fs';
+import { availableParallelism } from 'node:os';
 import { join } from 'node:path';
 import { request } from 'undici';
 import { opsGet, startGateway, oneApiConfig, type GatewayProcess } from '../support/gateway-process.js';
 import { startBackend, echoHandler } from '../support/backends.js';
+import { testTempDir } from '../support/temp-dir.js';
 
 /** A module each worker imports before its own code: it throws while `marker` exists (always without one). */
 function failingPreload(marker?: string): string {
-  const dir = mkdtempSync(join(tmpdir(), 'outpost-preload-'));
+  const dir = testTempDir('outpost-preload-');
   const file = join(dir, 'preload.mjs');
   writeFileSync(file, marker === undefined
     ? "throw new Error('test preload: this worker fails at start');\n"
@@ -29,7 +30,7 @@ const crashLoopLines = (gw: GatewayProcess) => gw.logs.filter((l) => l.errorCode
 describe('workers that cannot stay up', () => {
   test('replacements that fail at start: liveness goes 503, then the process exits 3 with one line saying why', { timeout: 60_000 }, async () => {
     const backend = await startBackend(() => { /* never answers: holds the drain open */ });
-    const marker = join(mkdtempSync(join(tmpdir(), 'outpost-marker-')), 'fail-now');
+    const marker = join(testTempDir('outpost-marker-'), 'fail-now');
     const gw = await startGateway(oneApiConfig(backend.url, { drainTimeoutSeconds: 3 }), {
       workers: 2,
       env: { OUTPOST_FAULT_INJECTION: '1', OUTPOST_TEST_WORKER_PRELOAD: failingPreload(marker), OUTPOST_CRASH_LOOP_MAX_RESTARTS: '3' },

@@ -3,12 +3,10 @@
  * port 0 with a temporary data directory, and gives tests a small admin client.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
-import { mkdtempSync } from 'node:fs';
 import { createServer, type AddressInfo } from 'node:net';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { CLI } from './gateway-process.js';
 import { collectJsonLines, type LogLine } from './json-lines.js';
+import { testTempDir } from './temp-dir.js';
 
 export const ADMIN_TOKEN = 'test-admin-token-0123456789abcdef';
 
@@ -42,7 +40,7 @@ export interface ControlPlaneProcess {
  * that stops the control plane and starts it again must get the same one back.
  */
 export async function startControlPlane(opts: { env?: Record<string, string>; dataDir?: string; port?: number } = {}): Promise<ControlPlaneProcess> {
-  const dataDir = opts.dataDir ?? mkdtempSync(join(tmpdir(), 'outpost-cp-'));
+  const dataDir = opts.dataDir ?? testTempDir('outpost-cp-');
   const proc = spawn(process.execPath, [CLI, 'control-plane', '--port', String(opts.port ?? 0), '--host', '127.0.0.1', '--data', dataDir], {
     env: { ...process.env, OUTPOST_ADMIN_TOKEN: ADMIN_TOKEN, ...opts.env },
     stdio: ['ignore', 'pipe', 'pipe'],

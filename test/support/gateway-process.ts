@@ -3,8 +3,7 @@
  * real worker threads, real sockets on port 0. Reads its JSON log lines to learn the ports.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
-import { mkdtempSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { stringify } from 'yaml';
 import { GATEWAY_NODE_FLAGS } from '../../src/gateway/primary/memory-reducer.js';
@@ -12,6 +11,7 @@ import { GATEWAY_NODE_FLAGS } from '../../src/gateway/primary/memory-reducer.js'
 export const CLI = resolve(import.meta.dirname, '../../src/cli.js');
 
 import { collectJsonLines, type LogLine } from './json-lines.js';
+import { testTempDir } from './temp-dir.js';
 
 export type { LogLine };
 
@@ -55,7 +55,7 @@ export async function startGateway(config: object, opts: StartOptions = {}): Pro
 }
 
 async function startOnce(config: object, opts: StartOptions): Promise<GatewayProcess> {
-  const dir = mkdtempSync(join(tmpdir(), 'outpost-test-'));
+  const dir = testTempDir('outpost-test-');
   const configFile = join(dir, 'gateway.yaml');
   writeFileSync(configFile, stringify(config));
   const sourceArgs = opts.sourceArgs ?? ['--config', configFile];

@@ -4,10 +4,10 @@
  * leaf then the intermediate, as a server should serve it; only the root is trusted by clients.
  */
 import { execFileSync } from 'node:child_process';
-import { mkdtempSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
+import { readFileSync, renameSync, writeFileSync } from 'node:fs';
 import { X509Certificate } from 'node:crypto';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { testTempDir } from './temp-dir.js';
 
 export const hasOpenssl = (() => {
   try { execFileSync('openssl', ['version'], { stdio: 'ignore' }); return true; } catch { return false; }
@@ -27,7 +27,7 @@ export class TestPki {
   private serial = 0;
 
   constructor(readonly name: string) {
-    this.dir = mkdtempSync(join(tmpdir(), `outpost-pki-${name}-`));
+    this.dir = testTempDir(`outpost-pki-${name}-`);
     const ec = ['-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:prime256v1', '-nodes'];
     this.openssl('req', '-x509', ...ec, '-keyout', 'root.key', '-out', 'root.pem', '-days', '2', '-subj', `/CN=${name} Root CA`,
       '-addext', 'basicConstraints=critical,CA:TRUE', '-addext', 'keyUsage=critical,keyCertSign,cRLSign');

@@ -5,12 +5,11 @@
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { rmSync } from 'node:fs';
 import { AnalyticsStore, type AnalyticsRow } from '../../src/control-plane/analytics-store.js';
 import { decodeHistogram, MergedHistogram } from '../../src/shared/telemetry-histogram.js';
 import { row } from '../support/telemetry-rows.js';
+import { testTempDir } from '../support/temp-dir.js';
 
 const DAY = 24 * 3600 * 1000;
 
@@ -20,7 +19,7 @@ function decoded(fields: Parameters<typeof row>[0]): AnalyticsRow {
 }
 
 test('deltas add up per key; a batch id is taken once; retention and batch-id purge', () => {
-  const dir = mkdtempSync(join(tmpdir(), 'outpost-analytics-store-'));
+  const dir = testTempDir('outpost-analytics-store-');
   const store = new AnalyticsStore(dir, 7);
   try {
     const now = Date.UTC(2026, 0, 20, 12, 0);

@@ -7,20 +7,19 @@
  */
 import { after, beforeEach, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { rmSync } from 'node:fs';
 import { Store, type Doc, type Kind } from '../../src/control-plane/store.js';
 import { buildConfig } from '../../src/control-plane/gateway-view.js';
 import { checkChange, prepareDoc, present, type Rejection } from '../../src/control-plane/resources.js';
 import { validateGatewayConfig } from '../../src/shared/config-schema.js';
 import { compilePolicies } from '../../src/gateway/pipeline/compile-policies.js';
+import { testTempDir } from '../support/temp-dir.js';
 
 const dirs: string[] = [];
 after(() => { for (const d of dirs) rmSync(d, { recursive: true, force: true }); });
 
 function newStore(): Store {
-  const dir = mkdtempSync(join(tmpdir(), 'outpost-cp-backends-'));
+  const dir = testTempDir('outpost-cp-backends-');
   dirs.push(dir);
   return new Store(dir);
 }

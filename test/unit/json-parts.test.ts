@@ -7,8 +7,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { Buffer } from 'node:buffer';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { loadJsonInParts } from '../../src/gateway/config/json-parts.js';
 import { loadConfigFile, parseConfigText } from '../../src/gateway/config/load-config.js';
@@ -16,6 +15,7 @@ import { validateGatewayConfig, type GatewayConfig } from '../../src/shared/conf
 import { nativeAddon } from '../../src/gateway/native.js';
 import { largeConfig } from '../../bench/large-config-gen.js';
 import { mulberry32 } from '../conformance/random-routes.js';
+import { testTempDir } from '../support/temp-dir.js';
 
 const skip = nativeAddon() === null ? 'native addon not built' : false;
 
@@ -95,7 +95,7 @@ test('documents the scan does not vouch for are declined, and still load through
 });
 
 test('an invalid API or a cross-field problem: null, and the file gets the whole validation\'s problems', { skip }, async () => {
-  const dir = mkdtempSync(join(tmpdir(), 'outpost-json-parts-'));
+  const dir = testTempDir('outpost-json-parts-');
   try {
     const cases: Array<[string, unknown, string]> = [
       ['bad template', { apis: [api(0), api(1, { operations: [{ id: 'o', method: 'GET', urlTemplate: 'x' }] })] }, 'apis[1].operations[0].urlTemplate'],

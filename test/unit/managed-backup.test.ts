@@ -4,11 +4,11 @@
  */
 import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtempSync, readdirSync, readFileSync, truncateSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { readdirSync, readFileSync, truncateSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { BACKUP_FILE, readBackup, writeBackup, type BackupPayload } from '../../src/gateway/managed/config-backup.js';
 import { backoffDelay } from '../../src/gateway/managed/sync-loop.js';
+import { testTempDir } from '../support/temp-dir.js';
 
 const payload = (revision: number): BackupPayload => ({
   gatewayId: 'gw-1', revision, etag: `"r${revision}"`, savedAt: '2027-01-01T00:00:00.000Z',
@@ -16,7 +16,7 @@ const payload = (revision: number): BackupPayload => ({
 });
 
 async function written(revision = 1): Promise<{ dir: string; file: string }> {
-  const dir = join(mkdtempSync(join(tmpdir(), 'outpost-backup-')), 'nested', 'backup');
+  const dir = join(testTempDir('outpost-backup-'), 'nested', 'backup');
   const file = await writeBackup(dir, payload(revision));
   return { dir, file };
 }
@@ -40,7 +40,7 @@ describe('config backup', () => {
   });
 
   test('no file: missing, not corrupt', async () => {
-    const read = await readBackup(mkdtempSync(join(tmpdir(), 'outpost-backup-')));
+    const read = await readBackup(testTempDir('outpost-backup-'));
     assert.ok(!read.ok && read.missing);
   });
 

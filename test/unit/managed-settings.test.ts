@@ -4,13 +4,13 @@
  */
 import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtempSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { parseEnvFile, readEnvFile } from '../../src/gateway/managed/env-file.js';
 import { normaliseEndpoint, readSettingsMap, resolveManagedSettings } from '../../src/gateway/managed/managed-settings.js';
 import { formatExpiry, parseGatewayToken, tokenStatus } from '../../src/gateway/managed/gateway-token.js';
 import { OutpostError } from '../../src/shared/errors.js';
+import { testTempDir } from '../support/temp-dir.js';
 
 const code = (fn: () => unknown) => {
   try { fn(); } catch (err) { return (err as OutpostError).code; }
@@ -40,7 +40,7 @@ describe('env file', () => {
   });
 
   test('the env file wins over the environment; Outpost names and APIM names both work', async () => {
-    const dir = mkdtempSync(join(tmpdir(), 'outpost-env-'));
+    const dir = testTempDir('outpost-env-');
     const file = join(dir, 'env.conf');
     writeFileSync(file, 'config.service.auth=GatewayKey gw-1&203001010000&sig\nOUTPOST_HEARTBEAT_INTERVAL_MS=500\n');
     const map = await readSettingsMap(file, { 'config.service.auth': 'GatewayKey old&202001010000&x', OUTPOST_CONFIG_SERVICE_ENDPOINT: 'http://10.0.0.1:7070/' });

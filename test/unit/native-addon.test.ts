@@ -5,7 +5,7 @@
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtempSync, readFileSync } from 'node:fs';
+import { readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Worker } from 'node:worker_threads';
@@ -13,12 +13,13 @@ import { spawn } from 'node:child_process';
 import { once } from 'node:events';
 import { nativeAddon } from '../../src/gateway/native.js';
 import { startNotifyReceiver } from '../support/notify-receiver.js';
+import { testTempDir } from '../support/temp-dir.js';
 
 const addon = nativeAddon();
 const ADDON_FILE = join(import.meta.dirname, '../../../native/build/Release/outpost_native.node');
 
 test('sdNotify reaches a socket bound at a path and at an abstract name', { skip: addon === null && 'native addon not built' }, async () => {
-  const path = join(mkdtempSync(join(tmpdir(), 'outpost-sd-')), 'notify.sock');
+  const path = join(testTempDir('outpost-sd-'), 'notify.sock');
   const abstract = `@outpost-test-${process.pid}-${Date.now()}`;
   for (const name of [path, abstract]) {
     const receiver = await startNotifyReceiver(name, 30);

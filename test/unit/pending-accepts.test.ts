@@ -12,9 +12,8 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn, execFileSync, type ChildProcess } from 'node:child_process';
-import { existsSync, mkdtempSync, readFileSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import { once } from 'node:events';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createServer, type AddressInfo, type Server } from 'node:net';
 import { createServer as createTlsServer } from 'node:tls';
@@ -22,6 +21,7 @@ import { nativeAddon } from '../../src/gateway/native.js';
 import { Http1Server } from '../../src/http1/server/http1-server.js';
 import { acceptPendingOn } from '../../src/http1/server/pending-accepts.js';
 import { hasOpenssl, TestPki } from '../support/test-pki.js';
+import { testTempDir } from '../support/temp-dir.js';
 
 const addon = nativeAddon();
 const N = 60;
@@ -63,7 +63,7 @@ interface Burst { accepted: number; iterations: number; answered: number }
  */
 async function burst(server: Server, mode: 'plain' | 'tls'): Promise<Burst> {
   const port = (server.address() as AddressInfo).port;
-  const ready = join(mkdtempSync(join(tmpdir(), 'outpost-accept-')), 'ready');
+  const ready = join(testTempDir('outpost-accept-'), 'ready');
   let iteration = 0;
   let immediate: NodeJS.Immediate | null = null;
   const tick = (): void => { iteration++; immediate = setImmediate(tick); };

@@ -6,8 +6,7 @@
  */
 import { describe, test, before } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtempSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { pack, unpack } from 'msgpackr';
 import { SignJWT, exportJWK, exportSPKI, exportPKCS8, generateKeyPair, type KeyLike, type JWTPayload } from 'jose';
@@ -19,6 +18,7 @@ import { PolicyCompileError } from '../../src/gateway/pipeline/policy-element.js
 import { RequestContext } from '../../src/gateway/pipeline/context.js';
 import { CONTINUE, RESPOND } from '../../src/gateway/pipeline/phases.js';
 import type { WorkerServices } from '../../src/gateway/pipeline/worker-services.js';
+import { testTempDir } from '../support/temp-dir.js';
 
 const NOW = 1_700_000_000_000;
 const services = { counters: { hit: () => 1 }, gauges: { acquire: () => 0, release: () => undefined }, now: () => NOW } as unknown as WorkerServices;
@@ -80,7 +80,7 @@ describe('validate-jwt: accepts', () => {
     const jwk = { ...await exportJWK(ec.publicKey), kid: 'ec-1' };
     assert.equal((await run(hsPolicy('', '').replace(`<key>${SECRET_B64}</key>`, `<key>${JSON.stringify(jwk)}</key>`), bearer(await sign(ec.privateKey, 'ES256', {}, 'ec-1')))).outcome, CONTINUE);
     const other = await generateKeyPair('ES256', { extractable: true });
-    const file = join(mkdtempSync(join(tmpdir(), 'outpost-jwt-')), 'jwks.json');
+    const file = join(testTempDir('outpost-jwt-'), 'jwks.json');
     writeFileSync(file, JSON.stringify({ keys: [{ ...await exportJWK(other.publicKey), kid: 'ec-0', use: 'sig' }, jwk, { kty: 'RSA', use: 'enc', n: 'x', e: 'AQAB' }] }));
     const r = await run(`<validate-jwt jwks-file="${file}" />`, bearer(await sign(ec.privateKey, 'ES256', {}, 'ec-1')));
     assert.equal(r.outcome, CONTINUE);

@@ -4,14 +4,14 @@
  */
 import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtempSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { validateGatewayConfig, type GatewayConfig } from '../../src/shared/config-schema.js';
 import { checkRedisUrlVariable, describeRedis, resolveRedisSettings, withRedisUrlOverride } from '../../src/gateway/redis/redis-settings.js';
 import { compilePolicies } from '../../src/gateway/pipeline/compile-policies.js';
 import { OutpostError } from '../../src/shared/errors.js';
 import { resolveGatewayOptions } from '../../src/cli/gateway-options.js';
+import { testTempDir } from '../support/temp-dir.js';
 
 function problems(redis: unknown) {
   const result = validateGatewayConfig({ gateway: { redis } });
@@ -59,7 +59,7 @@ describe('gateway.redis schema', () => {
       (err: unknown) => err instanceof OutpostError && err.code === 'OUTPOST_ERR_CONFIG_INVALID' && err.message.startsWith(`gateway.redis.${field}:`));
     fails({}, 'url');
     fails({ url: 'rediss://h:1', caFile: '/nonexistent/ca.pem' }, 'caFile');
-    const dir = mkdtempSync(join(tmpdir(), 'outpost-redis-'));
+    const dir = testTempDir('outpost-redis-');
     writeFileSync(join(dir, 'not.pem'), 'hello');
     fails({ url: 'rediss://h:1', caFile: join(dir, 'not.pem') }, 'caFile');
     fails({ cluster: ['redis://a:1'], sentinel: { name: 'm', nodes: ['h:1'] } }, 'cluster');

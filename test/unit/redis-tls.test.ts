@@ -6,14 +6,14 @@
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
-import { mkdtempSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { createRedisLink } from '../../src/gateway/redis/create-redis-link.js';
 import { REDIS_UNAVAILABLE } from '../../src/gateway/redis/redis-link.js';
 import { resolveRedisSettings } from '../../src/gateway/redis/redis-settings.js';
 import { redisSchema } from '../../src/shared/config-schema.js';
 import { freePort, waitUntil } from '../support/redis-server.js';
+import { testTempDir } from '../support/temp-dir.js';
 
 const hasOpenssl = (() => {
   try { execFileSync('openssl', ['version'], { stdio: 'ignore' }); return true; } catch { return false; }
@@ -29,7 +29,7 @@ function makeCertificates(dir: string, name: string): void {
 }
 
 describe('rediss:// with a private CA and an ACL user', { skip: hasOpenssl ? false : 'the openssl CLI is not installed' }, () => {
-  const dir = mkdtempSync(join(tmpdir(), 'outpost-redis-tls-'));
+  const dir = testTempDir('outpost-redis-tls-');
   let server: ChildProcess;
   let port: number;
 

@@ -6,10 +6,10 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
-import { closeSync, constants, mkdtempSync, openSync, readFileSync, readSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { closeSync, constants, openSync, readFileSync, readSync } from 'node:fs';
 import { join } from 'node:path';
 import { StdoutOwner } from '../../src/gateway/primary/stdout-owner.js';
+import { testTempDir } from '../support/temp-dir.js';
 
 const line = (i: number, size = 120): string => `{"type":"request","n":${i},"pad":"${'x'.repeat(size)}"}\n`;
 
@@ -18,7 +18,7 @@ async function until(check: () => boolean): Promise<void> {
 }
 
 test('a regular file gets every chunk, in order', async () => {
-  const file = join(mkdtempSync(join(tmpdir(), 'outpost-owner-')), 'log');
+  const file = join(testTempDir('outpost-owner-'), 'log');
   const fd = openSync(file, 'w');
   const out = new StdoutOwner(fd);
   let expected = '';
@@ -34,7 +34,7 @@ test('a regular file gets every chunk, in order', async () => {
 });
 
 test('on a pipe, a chunk over the piece size arrives whole, in order, cut only after newlines', async () => {
-  const dir = mkdtempSync(join(tmpdir(), 'outpost-fifo-'));
+  const dir = testTempDir('outpost-fifo-');
   const fifo = join(dir, 'p');
   try { execFileSync('mkfifo', [fifo]); } catch { return; } // coreutils' mkfifo; Debian has it
   const fd = openSync(fifo, 'r+'); // read and write ends at once: no blocking open
@@ -55,7 +55,7 @@ test('on a pipe, a chunk over the piece size arrives whole, in order, cut only a
 });
 
 test('past its bound a chunk is refused (the caller counts its lines); drained() waits for the rest', async () => {
-  const file = join(mkdtempSync(join(tmpdir(), 'outpost-owner-')), 'log');
+  const file = join(testTempDir('outpost-owner-'), 'log');
   const fd = openSync(file, 'w');
   const out = new StdoutOwner(fd, 64 * 1024);
   const first = line(0, 40 * 1024);
@@ -75,7 +75,7 @@ test('past its bound a chunk is refused (the caller counts its lines); drained()
 });
 
 test('flushSync writes what is queued behind nothing in flight, in order', () => {
-  const file = join(mkdtempSync(join(tmpdir(), 'outpost-owner-')), 'log');
+  const file = join(testTempDir('outpost-owner-'), 'log');
   const fd = openSync(file, 'w');
   const out = new StdoutOwner(fd);
   // Queue behind a write that cannot start: the owner thinks one is in flight.
@@ -89,7 +89,7 @@ test('flushSync writes what is queued behind nothing in flight, in order', () =>
 });
 
 test('a non-blocking pipe whose reader is behind (EAGAIN): nothing is dropped, it is written once the reader reads', async () => {
-  const dir = mkdtempSync(join(tmpdir(), 'outpost-fifo-'));
+  const dir = testTempDir('outpost-fifo-');
   const fifo = join(dir, 'p');
   try { execFileSync('mkfifo', [fifo]); } catch { return; }
   const fd = openSync(fifo, constants.O_RDWR | constants.O_NONBLOCK);
@@ -110,7 +110,7 @@ test('a non-blocking pipe whose reader is behind (EAGAIN): nothing is dropped, i
 });
 
 test('a chunk enqueued with done is handed back once, after its last byte is written, in order; a refused one at once', async () => {
-  const dir = mkdtempSync(join(tmpdir(), 'outpost-fifo-'));
+  const dir = testTempDir('outpost-fifo-');
   const fifo = join(dir, 'p');
   try { execFileSync('mkfifo', [fifo]); } catch { return; }
   const fd = openSync(fifo, constants.O_RDWR | constants.O_NONBLOCK);
