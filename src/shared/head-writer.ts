@@ -9,8 +9,8 @@
  * and write were 6.6% of its CPU; written here, 4.7%. Each character is checked against a byte
  * table and copied once, four to a store.
  *
- * The response head of the plain proxy path is written here too (ClientResponse.writeHeadFrom),
- * its backend fields copied as bytes from the read buffer. When those fields were strings
+ * So is a proxied response's head when the backend's fields go out as bytes (ClientResponse's
+ * flushHeadWithFields): they are copied from the read buffer. When those fields were strings
  * already, copying them here cost more (2.9% -> 4.8% of a worker's CPU) than V8 flattening one
  * string and Node writing it; made from the bytes, no string exists to begin with.
  *

@@ -92,3 +92,20 @@ test('a caller\'s Connection: close, end(…, true) and draining all close the c
     assert.deepEqual(r.state.finished, { close: true });
   }
 });
+
+test('writeFields: the lines as given, then writeHeader\'s, the same bytes as the string path; a status above U+00FF keeps its low bytes there too', () => {
+  const lines = Buffer.from('X-From: backend\r\nSet-Cookie: a=1\r\n', 'latin1');
+  const fields = {
+    maxBytes: lines.length,
+    writeFields(w: { bytes(src: Uint8Array, start: number, end: number): void }) { w.bytes(lines, 0, lines.length); },
+  };
+  // Ā (U+0100) and ĊĊ (U+010A): written a character a byte they would have spilled into the next bytes.
+  for (const status of ['200 OK', '200 Ā\u010a\u010a']) {
+    const withFields = response();
+    withFields.res.writeStatus(status).writeFields(fields).writeHeader('X-Extra', 'e').end('hello');
+    const asText = response();
+    asText.res.writeStatus(status).writeHeader('X-From', 'backend').writeHeader('Set-Cookie', 'a=1').writeHeader('X-Extra', 'e').end('hello');
+    assert.equal(withFields.text(), asText.text(), status);
+    assert.equal(withFields.text(), `HTTP/1.1 ${Buffer.from(status, 'latin1').toString('latin1')}\r\nX-From: backend\r\nSet-Cookie: a=1\r\nX-Extra: e\r\nContent-Length: 5\r\n\r\nhello`);
+  }
+});

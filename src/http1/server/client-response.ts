@@ -70,12 +70,14 @@ function contentLengthLine(length: number): string {
   return lastLengthLine;
 }
 
-/** "HTTP/1.1 <status>" CR LF of the last status written: most responses repeat it. */
+/** "HTTP/1.1 <status>" CR LF of the last status written (most responses repeat it), and whether all of it is latin1. */
 let lastStatus = '';
 let lastStatusLine = '';
+let lastStatusLatin1 = true;
 function statusLineOf(status: string): string {
   if (status !== lastStatus) {
     lastStatusLine = `HTTP/1.1 ${status}\r\n`;
+    lastStatusLatin1 = /^[\x00-\xff]*$/.test(lastStatusLine);
     lastStatus = status;
   }
   return lastStatusLine;
@@ -319,9 +321,8 @@ export class ClientResponse {
 
   /**
    * flushHead when writeFields gave lines as bytes: the head is written in place (into the
-   * staging buffer when it can be staged), never made a string. Every string here is latin1 (a
-   * status from a backend's reason bytes, writeHeader's fields, a correlation id from a checked
-   * field or generated), one byte a character.
+   * staging buffer when it can be staged), never made a string; its text parts go out one byte a
+   * character, as flushHead's do.
    */
   private flushHeadWithFields(framing: string, connection: string, body: Buffer | null, borrowed: boolean): boolean {
     const fields = this.fields!;
@@ -338,8 +339,12 @@ export class ClientResponse {
     const bound = 11 + status.length + fields.maxBytes + head.length + 16 + id.length + framing.length + connection.length + date.length + 2;
     const w = headWriter(socket, fd, bound, inline);
     const start = w.pos;
-    // A short cached line: copied here, without a call into C++ (the tail below is one).
-    w.text(statusLineOf(status));
+    // A short cached line: copied here, without a call into C++ (the tail below is one). HeadWriter.text
+    // takes latin1 only (a character above U+00FF would spill into the next byte): anything else
+    // goes through Node's writer, which keeps each character's low byte, as flushHead's string does.
+    const statusLine = statusLineOf(status);
+    if (lastStatusLatin1) w.text(statusLine);
+    else w.latin1Text(statusLine);
     fields.writeFields(w);
     w.latin1Text(`${head}${id.length > 0 ? `X-Request-Id: ${id}\r\n` : ''}${framing}${connection}${date}\r\n`);
     this.responseBytes += w.pos - start;
