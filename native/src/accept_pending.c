@@ -30,14 +30,12 @@ napi_value accept_pending(napi_env env, napi_callback_info info) {
     napi_throw_range_error(env, NULL, "acceptPending: listenFd must be a file descriptor");
     return NULL;
   }
-  napi_typedarray_type type;
   size_t length = 0;
-  void *data = NULL;
-  if (napi_get_typedarray_info(env, argv[1], &type, &length, &data, NULL, NULL) != napi_ok || type != napi_int32_array) {
+  int32_t *fds = int32_array_arg(env, argv[1], &length);
+  if (fds == NULL) {
     napi_throw_type_error(env, NULL, "acceptPending: fds must be an Int32Array");
     return NULL;
   }
-  int32_t *fds = data;
   int32_t count = 0;
   while ((size_t)count < length) {
     int fd = accept4(listen_fd, NULL, NULL, SOCK_NONBLOCK | SOCK_CLOEXEC);

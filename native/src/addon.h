@@ -30,6 +30,14 @@ static inline uint8_t *io_buffer(const registry *r, size_t need, size_t *length)
   return r->io == NULL || r->io_length < need ? NULL : registered_buffer(r, r->io[0], length);
 }
 
+/* The numbers of an Int32Array argument (its length in *length), or NULL when `v` is not one. */
+static inline int32_t *int32_array_arg(napi_env env, napi_value v, size_t *length) {
+  napi_typedarray_type type;
+  void *data = NULL;
+  if (napi_get_typedarray_info(env, v, &type, length, &data, NULL, NULL) != napi_ok || type != napi_int32_array) return NULL;
+  return data;
+}
+
 napi_value listen_reuse_port(napi_env env, napi_callback_info info);
 napi_value sd_notify_send(napi_env env, napi_callback_info info);
 napi_value pin_thread(napi_env env, napi_callback_info info);

@@ -31,12 +31,10 @@ static void drop_refs(napi_env env, registry *r) {
 napi_value register_buffers(napi_env env, napi_callback_info info) {
   size_t argc = MAX_BUFFERS + 1;
   napi_value argv[MAX_BUFFERS + 1];
-  napi_typedarray_type type;
   size_t count = 0;
-  void *data = NULL;
+  int32_t *data = NULL;
   if (napi_get_cb_info(env, info, &argc, argv, NULL, NULL) != napi_ok || argc < 1
-      || napi_get_typedarray_info(env, argv[0], &type, &count, &data, NULL, NULL) != napi_ok
-      || type != napi_int32_array || count < IO_MIN) {
+      || (data = int32_array_arg(env, argv[0], &count)) == NULL || count < IO_MIN) {
     napi_throw_type_error(env, NULL, "registerBuffers(io, ...buffers): an Int32Array of at least 5 numbers, then at most 4 Buffers");
     return NULL;
   }

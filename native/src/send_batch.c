@@ -30,10 +30,9 @@ napi_value send_batch(napi_env env, napi_callback_info info) {
     napi_throw_type_error(env, NULL, "sendBatch: bytes must be a Buffer");
     return NULL;
   }
-  napi_typedarray_type type;
   size_t length = 0;
-  void *data = NULL;
-  if (napi_get_typedarray_info(env, argv[1], &type, &length, &data, NULL, NULL) != napi_ok || type != napi_int32_array) {
+  int32_t *e = int32_array_arg(env, argv[1], &length);
+  if (e == NULL) {
     napi_throw_type_error(env, NULL, "sendBatch: entries must be an Int32Array");
     return NULL;
   }
@@ -42,7 +41,6 @@ napi_value send_batch(napi_env env, napi_callback_info info) {
     napi_throw_range_error(env, NULL, "sendBatch: count out of range");
     return NULL;
   }
-  int32_t *e = data;
   for (int32_t i = 0; i < count; i++, e += 4) {
     int32_t fd = e[0], start = e[1], end = e[2];
     if (fd < 0 || start < 0 || end < start || (size_t)end > bytes_len) { e[3] = -EINVAL; continue; }
