@@ -128,6 +128,13 @@ function backendLines(a: Answer): string[] {
   return a.lines.filter((l) => !/^(date|content-length|transfer-encoding|x-request-id|connection):/i.test(l));
 }
 
+/** A 200 carrying FIELDS as EXPECTED_LINES and the body `hello`. */
+function assertBackendAnswer(a: Answer): void {
+  assert.equal(a.status, 200);
+  assert.deepEqual(backendLines(a), EXPECTED_LINES);
+  assert.equal(a.body, 'hello');
+}
+
 const OTHER_LINES = ['X-Other: 0123456789abcdefghijklmnopqrstuvwxyz', 'Server: other-backend-with-a-longer-name'];
 
 /** `path`'s answer, with another backend's answer read through the same worker while it is under way (asked 50 ms after it). */
@@ -185,9 +192,7 @@ describe('the backend\'s fields go to the client as bytes', () => {
     try {
       c.send('GET', '/fields/together');
       const a = await c.next();
-      assert.equal(a.status, 200);
-      assert.deepEqual(backendLines(a), EXPECTED_LINES);
-      assert.equal(a.body, 'hello');
+      assertBackendAnswer(a);
       // The gateway's own: its Date (not the backend's), its length, one correlation id (not the backend's).
       assert.equal(a.lines.filter((l) => /^date:/i.test(l)).length, 1);
       assert.ok(!a.raw.includes('Mon, 01 Jan 2024'));
@@ -201,17 +206,13 @@ describe('the backend\'s fields go to the client as bytes', () => {
 
   test('the head before its body, with another backend\'s answer read in between: the first answer keeps its own fields', async () => {
     const a = await withAnotherBetween(gw.port, '/fields/head-first');
-    assert.equal(a.status, 200);
-    assert.deepEqual(backendLines(a), EXPECTED_LINES);
-    assert.equal(a.body, 'hello');
+    assertBackendAnswer(a);
   });
 
   test('a chunked answer whose head\'s read holds no body byte: fields intact, re-framed chunked', async () => {
     const a = await withAnotherBetween(gw.port, '/fields/chunked-partial');
-    assert.equal(a.status, 200);
-    assert.deepEqual(backendLines(a), EXPECTED_LINES);
+    assertBackendAnswer(a);
     assert.ok(a.lines.includes('Transfer-Encoding: chunked'));
-    assert.equal(a.body, 'hello');
   });
 
   test('a head split over three reads', async () => {
@@ -219,9 +220,7 @@ describe('the backend\'s fields go to the client as bytes', () => {
     try {
       c.send('GET', '/fields/split-head');
       const a = await c.next();
-      assert.equal(a.status, 200);
-      assert.deepEqual(backendLines(a), EXPECTED_LINES);
-      assert.equal(a.body, 'hello');
+      assertBackendAnswer(a);
     } finally { c.close(); }
   });
 
