@@ -21,7 +21,7 @@
  * difference is the builds'.
  *
  * Settings (environment): AB_A (telemetry-off), AB_B (plain): gateway scenarios among plain,
- * metrics-only, telemetry-off and policies; AB_BUILD_A, AB_BUILD_B (this checkout); AB_PAIRS (3) pairs, each AB_WINDOWS (4) measured
+ * metrics-only, telemetry-off, policies and https; AB_BUILD_A, AB_BUILD_B (this checkout); AB_PAIRS (3) pairs, each AB_WINDOWS (4) measured
  * windows of AB_DURATION seconds (8) after AB_WARMUP seconds (3); AB_CONNECTIONS (32) per gateway.
  */
 import { execFileSync } from 'node:child_process';
@@ -42,7 +42,7 @@ import { abReport, type AbWindow, type ThreadSplit } from './ab-report.js';
 
 const repoRoot = resolve(dirname(fileURLToPath(import.meta.url)), '../..');
 const resultsDir = join(repoRoot, 'bench/results');
-const VARIANTS = ['plain', 'metrics-only', 'telemetry-off', 'policies'] as const satisfies readonly GatewayVariant[];
+const VARIANTS = ['plain', 'metrics-only', 'telemetry-off', 'policies', 'https'] as const satisfies readonly GatewayVariant[];
 type Variant = (typeof VARIANTS)[number];
 /** Core 0 busier than this over a window: the proxies, not the load generators, set the pace. */
 const SATURATED_SHARE = 0.9;
