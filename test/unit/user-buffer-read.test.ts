@@ -1,6 +1,7 @@
 /**
  * The accepted-socket `onread` path (src/http1/server/user-buffer-read.ts) is available on this
- * Node and delivers every byte, in order, through the one shared buffer; pause/resume still work.
+ * Node, for plain and TLS sockets, and delivers every byte, in order, through the one shared
+ * buffer; pause/resume still work; a socket whose stream already holds bytes is left to 'data'.
  * If a Node upgrade removes the fields it relies on, the first test fails here (the gateway would
  * quietly fall back to 'data' events and lose the saving).
  */
@@ -8,7 +9,10 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { createServer, connect, type Socket } from 'node:net';
 import { once } from 'node:events';
+import { readFileSync } from 'node:fs';
+import { createServer as createTlsServer, connect as tlsConnect, type TLSSocket } from 'node:tls';
 import { attachUserBufferRead } from '../../src/http1/server/user-buffer-read.js';
+import { hasOpenssl, TestPki } from '../support/test-pki.js';
 
 test('an accepted plain socket reads into the shared buffer: all bytes in order, paused and resumed', async () => {
   const received: Buffer[] = [];
@@ -48,4 +52,66 @@ test('an accepted plain socket reads into the shared buffer: all bytes in order,
   assert.equal(buffers.size, 1);
   assert.ok(received.length >= 3, `${received.length} reads`);
   server.close();
+});
+
+test('an accepted TLS socket reads its decrypted bytes into the shared buffer: all in order, paused and resumed', { skip: hasOpenssl ? false : 'the openssl CLI is not installed' }, async () => {
+  const pki = new TestPki('user-buffer-tls');
+  const leaf = pki.issue('server', 'localhost', ['localhost']);
+  const received: Buffer[] = [];
+  const buffers = new Set<Buffer>();
+  let attached: boolean | null = null;
+  let accepted: TLSSocket | null = null;
+  const server = createTlsServer({ cert: readFileSync(leaf.certFile), key: readFileSync(leaf.keyFile) }, (socket) => {
+    accepted = socket;
+    attached = attachUserBufferRead(socket, (n, buf) => {
+      buffers.add(buf);
+      received.push(Buffer.from(buf.subarray(0, n)));
+      return true;
+    });
+  });
+  server.listen(0, '127.0.0.1');
+  await once(server, 'listening');
+  const client = tlsConnect({ host: '127.0.0.1', port: (server.address() as { port: number }).port, servername: 'localhost', ca: pki.rootPem });
+  await once(client, 'secureConnect');
+  const pieces = ['GET / HTTP/1.1\r\n', 'Host: x\r\n', '\r\n', 'y'.repeat(300_000)];
+  client.write(pieces[0]);
+  await new Promise((r) => setTimeout(r, 100));
+  assert.equal(attached, true, 'this Node offers no user-buffer read for accepted TLS sockets');
+  accepted!.pause();
+  client.write(pieces[1]);
+  await new Promise((r) => setTimeout(r, 100));
+  assert.equal(Buffer.concat(received).length, pieces[0].length, 'nothing is read while paused');
+  accepted!.resume();
+  client.write(pieces[2]);
+  client.end(pieces[3]);
+  await once(accepted!, 'end');
+  assert.equal(Buffer.concat(received).toString('latin1'), pieces.join(''));
+  assert.equal(buffers.size, 1);
+  client.destroy();
+  server.close();
+});
+
+test('a socket whose stream already holds bytes keeps its data events: nothing it held is lost', { timeout: 10_000 }, async () => {
+  let accepted: Socket | null = null;
+  const server = createServer((socket) => { accepted = socket; socket.pause(); });
+  server.listen(0, '127.0.0.1');
+  await once(server, 'listening');
+  const client = connect((server.address() as { port: number }).port, '127.0.0.1');
+  try {
+    await once(client, 'connect');
+    client.write('held before the reader came');
+    await new Promise((r) => setTimeout(r, 100));
+    assert.ok(accepted!.readableLength > 0, 'the paused stream buffered the bytes');
+    assert.equal(attachUserBufferRead(accepted!, () => true), false);
+    const got: Buffer[] = [];
+    accepted!.on('data', (c: Buffer) => got.push(c));
+    accepted!.resume();
+    client.end(' and after');
+    await once(accepted!, 'end');
+    assert.equal(Buffer.concat(got).toString(), 'held before the reader came and after');
+  } finally {
+    client.destroy();
+    (accepted as Socket | null)?.destroy();
+    server.close();
+  }
 });

@@ -71,7 +71,7 @@ export class Connection implements ResponseOwner {
     this.req = new ParsedRequest(shared.limits.maxHeaderCount);
     this.remoteAddress = clientAddressText(socket.remoteAddress ?? '');
     this.fd = stageableFd(socket);
-    // Plain sockets read into the worker's shared buffer (user-buffer-read.ts); TLS sockets use 'data'.
+    // Sockets read into the worker's shared buffer (user-buffer-read.ts), plain and TLS; 'data' events where Node does not offer it.
     if (!attachUserBufferRead(socket, this.onRead)) socket.on('data', (chunk: Buffer) => this.onData(chunk, chunk.length, false));
     socket.on('drain', () => this.res?.drained());
     socket.on('close', () => this.onClose());
