@@ -350,3 +350,33 @@ test('a borrowed body staged is copied at once: overwriting its source after the
     server.close();
   }
 });
+
+test('a head and its body through the stream: one write when the body is small, two when it is not; bytes in order, a borrowed body copied', async () => {
+  const { client, reads, server } = await pair();
+  try {
+    const writes: number[] = [];
+    const write = client.write.bind(client);
+    client.write = ((chunk: Buffer, ...rest: never[]) => { writes.push(chunk.length); return write(chunk, ...rest); }) as typeof client.write;
+    const source = Buffer.alloc(MAX_STAGED_WRITE + 10, 0x61);
+    const expected: string[] = [];
+    for (const [length, borrowed] of [[40, true], [MAX_STAGED_WRITE, false], [MAX_STAGED_WRITE + 10, true]] as Array<[number, boolean]>) {
+      // An owned body is the stream's once written: its own bytes, never touched again.
+      const body = borrowed ? source.subarray(0, length) : Buffer.alloc(length);
+      body.fill(0x62 + expected.length);
+      const w = headWriter(client, -1, 64, length);
+      w.text(`HEAD ${expected.length};`);
+      expected.push(`HEAD ${expected.length};${body.toString('latin1')}`);
+      sendWritten(client, -1, w, body, borrowed);
+      if (borrowed) source.fill(0x7a); // the next read overwrites what a borrowed body was a view of
+    }
+    await turn();
+    const want = expected.join('');
+    await settle(reads, want.length);
+    assert.equal(reads.join(''), want);
+    // 40 and 16,384 body bytes went with their heads; the 16,394 went after its own.
+    assert.deepEqual(writes, [7 + 40, 7 + MAX_STAGED_WRITE, 7, MAX_STAGED_WRITE + 10]); // "HEAD n;" is 7 bytes
+  } finally {
+    client.destroy();
+    server.close();
+  }
+});
