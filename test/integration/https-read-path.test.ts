@@ -10,11 +10,12 @@
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { createHash, randomBytes } from 'node:crypto';
-import { connect, type TLSSocket } from 'node:tls';
+import { connect } from 'node:tls';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { startGateway, oneApiConfig, type GatewayProcess } from '../support/gateway-process.js';
 import { startBackend, type TestBackend } from '../support/backends.js';
 import { hasOpenssl, TestPki } from '../support/test-pki.js';
+import { ResponseReader, type Answer } from '../support/response-reader.js';
 
 const NAME = 'api.example.test';
 
@@ -34,47 +35,16 @@ function digestHandler(req: IncomingMessage, res: ServerResponse): void {
   if (req.url?.startsWith('/slow/')) { req.pause(); setTimeout(read, 300); } else read();
 }
 
-interface Answer { status: number; body: { method: string; url: string; bodyBytes: number; sha256: string } }
+/** The digest backend's answer, as the test reads it. */
+interface Digest { method: string; url: string; bodyBytes: number; sha256: string }
+const digestOf = (a: Answer): Digest => JSON.parse(a.body) as Digest;
 
-/** A TLS connection that reads Content-Length-framed responses off the raw stream, in order. */
-class RawTlsClient {
-  private pending = Buffer.alloc(0);
-  private waiters: Array<() => void> = [];
-  private constructor(readonly socket: TLSSocket) {
-    socket.on('data', (chunk: Buffer) => {
-      this.pending = Buffer.concat([this.pending, chunk]);
-      for (const w of this.waiters.splice(0)) w();
-    });
-  }
-
-  static async open(port: number, ca: string): Promise<RawTlsClient> {
-    const socket = connect({ host: '127.0.0.1', port, servername: NAME, ca });
-    await new Promise<void>((resolve, reject) => { socket.once('secureConnect', resolve); socket.once('error', reject); });
-    socket.setNoDelay(true);
-    return new RawTlsClient(socket);
-  }
-
-  /** The next response, whole. */
-  async next(timeoutMs = 10_000): Promise<Answer> {
-    const deadline = Date.now() + timeoutMs;
-    for (;;) {
-      const end = this.pending.indexOf('\r\n\r\n');
-      if (end >= 0) {
-        const head = this.pending.subarray(0, end).toString('latin1');
-        const length = Number(/\r\ncontent-length: *(\d+)/i.exec(head)?.[1] ?? NaN);
-        assert.ok(Number.isFinite(length), `no Content-Length in ${head}`);
-        if (this.pending.length >= end + 4 + length) {
-          const body = this.pending.subarray(end + 4, end + 4 + length).toString('utf8');
-          this.pending = this.pending.subarray(end + 4 + length);
-          return { status: Number(head.slice(9, 12)), body: JSON.parse(body) as Answer['body'] };
-        }
-      }
-      if (Date.now() > deadline) throw new Error(`no whole response within ${timeoutMs} ms; have ${this.pending.length} bytes`);
-      await new Promise<void>((resolve) => { this.waiters.push(resolve); setTimeout(resolve, 100); });
-    }
-  }
-
-  close(): void { this.socket.destroy(); }
+/** A TLS connection to the gateway, its answers read off the raw stream in order. */
+async function openTls(port: number, ca: string): Promise<ResponseReader> {
+  const socket = connect({ host: '127.0.0.1', port, servername: NAME, ca });
+  await new Promise<void>((resolve, reject) => { socket.once('secureConnect', resolve); socket.once('error', reject); });
+  socket.setNoDelay(true);
+  return new ResponseReader(socket);
 }
 
 const get = (path: string): string => `GET /echo${path} HTTP/1.1\r\nHost: ${NAME}\r\n\r\n`;
@@ -96,13 +66,13 @@ describe('HTTPS listener: the shared read buffer', { skip: hasOpenssl ? false : 
   });
 
   test('twenty requests pipelined in one TLS record, then a head sent one byte per record: answered in order', async () => {
-    const client = await RawTlsClient.open(gw.httpsPort!, pki.rootPem);
+    const client = await openTls(gw.httpsPort!, pki.rootPem);
     try {
       client.socket.write(Array.from({ length: 20 }, (_, i) => get(`/pipelined/${i}`)).join(''));
       for (let i = 0; i < 20; i++) {
         const answer = await client.next();
         assert.equal(answer.status, 200);
-        assert.equal(answer.body.url, `/pipelined/${i}`);
+        assert.equal(digestOf(answer).url, `/pipelined/${i}`);
       }
       const split = Buffer.from(get('/split'));
       for (const byte of split) {
@@ -111,22 +81,22 @@ describe('HTTPS listener: the shared read buffer', { skip: hasOpenssl ? false : 
       }
       const answer = await client.next();
       assert.equal(answer.status, 200);
-      assert.equal(answer.body.url, '/split');
+      assert.equal(digestOf(answer).url, '/split');
     } finally {
       client.close();
     }
   });
 
   test('a 16 MiB upload to a backend that reads late, and a chunked one: every byte reaches it in order; the connection still answers', async () => {
-    const client = await RawTlsClient.open(gw.httpsPort!, pki.rootPem);
+    const client = await openTls(gw.httpsPort!, pki.rootPem);
     try {
       const body = randomBytes(16 * 1024 * 1024);
       client.socket.write(`POST /echo/slow/upload HTTP/1.1\r\nHost: ${NAME}\r\nContent-Length: ${body.length}\r\n\r\n`);
       client.socket.write(body);
-      const answer = await client.next(30_000);
+      const answer = await client.next(false, 30_000);
       assert.equal(answer.status, 200);
-      assert.equal(answer.body.bodyBytes, body.length);
-      assert.equal(answer.body.sha256, createHash('sha256').update(body).digest('hex'));
+      assert.equal(digestOf(answer).bodyBytes, body.length);
+      assert.equal(digestOf(answer).sha256, createHash('sha256').update(body).digest('hex'));
 
       const chunked = randomBytes(4 * 1024 * 1024 + 17);
       let framed = `POST /echo/slow/chunked HTTP/1.1\r\nHost: ${NAME}\r\nTransfer-Encoding: chunked\r\n\r\n`;
@@ -139,13 +109,13 @@ describe('HTTPS listener: the shared read buffer', { skip: hasOpenssl ? false : 
         client.socket.write('\r\n');
       }
       client.socket.write('0\r\n\r\n');
-      const second = await client.next(30_000);
+      const second = await client.next(false, 30_000);
       assert.equal(second.status, 200);
-      assert.equal(second.body.bodyBytes, chunked.length);
-      assert.equal(second.body.sha256, createHash('sha256').update(chunked).digest('hex'));
+      assert.equal(digestOf(second).bodyBytes, chunked.length);
+      assert.equal(digestOf(second).sha256, createHash('sha256').update(chunked).digest('hex'));
 
       client.socket.write(get('/after'));
-      assert.equal((await client.next()).body.url, '/after');
+      assert.equal(digestOf(await client.next()).url, '/after');
     } finally {
       client.close();
     }

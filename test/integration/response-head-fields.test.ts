@@ -13,6 +13,7 @@ import assert from 'node:assert/strict';
 import { connect, type Socket } from 'node:net';
 import { startGateway, type GatewayProcess } from '../support/gateway-process.js';
 import { startRawBackend, type RawBackend, type RawRequest } from '../support/raw-backend.js';
+import { ResponseReader, type Answer } from '../support/response-reader.js';
 
 /** Field lines of the backend's answers, some in unusual but valid shapes (no space after the colon, OWS around the value, obs-text). */
 const FIELDS = Buffer.concat([
@@ -60,67 +61,22 @@ function answer(req: RawRequest, socket: Socket): void {
   }
 }
 
-interface Answer { status: number; lines: string[]; body: string; raw: string }
-
-/** Reads answers off one keep-alive connection: send() a request, then next() its answer. */
-class Client {
-  private readonly socket: Socket;
-  private buffered = Buffer.alloc(0);
-  private waiting: (() => void) | null = null;
-
-  constructor(port: number) {
-    this.socket = connect(port, '127.0.0.1');
-    this.socket.on('data', (d: Buffer) => { this.buffered = Buffer.concat([this.buffered, d]); this.waiting?.(); });
-    this.socket.on('error', () => undefined);
-  }
+/** One keep-alive connection to the gateway: send() a request, then next() its answer. */
+class Client extends ResponseReader {
+  constructor(port: number) { super(connect(port, '127.0.0.1')); }
 
   send(method: string, path: string): void {
     this.socket.write(`${method} ${path} HTTP/1.1\r\nHost: t\r\n\r\n`);
   }
+}
 
-  /** The next answer (Content-Length or chunked framing; `noBody` for HEAD, 204 and 304). */
-  async next(noBody = false): Promise<Answer> {
-    const deadline = Date.now() + 5000;
-    for (;;) {
-      const parsed = this.parse(noBody);
-      if (parsed !== null) return parsed;
-      if (Date.now() > deadline) throw new Error(`no complete answer; got ${JSON.stringify(this.buffered.toString('latin1'))}`);
-      await new Promise<void>((r) => { this.waiting = r; setTimeout(r, 50); });
-    }
-  }
-
-  close(): void { this.socket.destroy(); }
-
-  private parse(noBody: boolean): Answer | null {
-    const end = this.buffered.indexOf('\r\n\r\n');
-    if (end < 0) return null;
-    const text = this.buffered.toString('latin1', 0, end);
-    const [statusLine, ...lines] = text.split('\r\n');
-    const status = Number(statusLine.split(' ')[1]);
-    let at = end + 4;
-    let body = '';
-    const length = lines.find((l) => /^content-length:/i.test(l));
-    if (noBody) { /* the head alone */ } else if (length !== undefined) {
-      const n = Number(length.split(':')[1]);
-      if (this.buffered.length < at + n) return null;
-      body = this.buffered.toString('latin1', at, at + n);
-      at += n;
-    } else {
-      // Chunked: read chunks up to the last one.
-      for (;;) {
-        const lineEnd = this.buffered.indexOf('\r\n', at);
-        if (lineEnd < 0) return null;
-        const size = parseInt(this.buffered.toString('latin1', at, lineEnd), 16);
-        if (this.buffered.length < lineEnd + 2 + size + 2) return null;
-        body += this.buffered.toString('latin1', lineEnd + 2, lineEnd + 2 + size);
-        at = lineEnd + 2 + size + 2;
-        if (size === 0) break;
-      }
-    }
-    const raw = this.buffered.toString('latin1', 0, at);
-    this.buffered = this.buffered.subarray(at);
-    return { status, lines, body, raw };
-  }
+/** `path`'s answer on a connection of its own. */
+async function askOnce(port: number, path: string): Promise<Answer> {
+  const c = new Client(port);
+  try {
+    c.send('GET', path);
+    return await c.next();
+  } finally { c.close(); }
 }
 
 /** The backend's field lines in an answer: every line but the gateway's own framing, Date and correlation id. */
@@ -188,20 +144,16 @@ describe('the backend\'s fields go to the client as bytes', () => {
   });
 
   test('head and body in one read: the kept fields in order, values trimmed, one space after the colon, obs-text as sent', async () => {
-    const c = new Client(gw.port);
-    try {
-      c.send('GET', '/fields/together');
-      const a = await c.next();
-      assertBackendAnswer(a);
-      // The gateway's own: its Date (not the backend's), its length, one correlation id (not the backend's).
-      assert.equal(a.lines.filter((l) => /^date:/i.test(l)).length, 1);
-      assert.ok(!a.raw.includes('Mon, 01 Jan 2024'));
-      assert.deepEqual(a.lines.filter((l) => /^content-length:/i.test(l)), ['Content-Length: 5']);
-      const ids = a.lines.filter((l) => /^x-request-id:/i.test(l));
-      assert.equal(ids.length, 1);
-      assert.ok(!ids[0].includes('from-backend'));
-      assert.ok(!a.raw.includes('X-Hop') && !a.raw.includes('timeout=30'));
-    } finally { c.close(); }
+    const a = await askOnce(gw.port, '/fields/together');
+    assertBackendAnswer(a);
+    // The gateway's own: its Date (not the backend's), its length, one correlation id (not the backend's).
+    assert.equal(a.lines.filter((l) => /^date:/i.test(l)).length, 1);
+    assert.ok(!a.raw.includes('Mon, 01 Jan 2024'));
+    assert.deepEqual(a.lines.filter((l) => /^content-length:/i.test(l)), ['Content-Length: 5']);
+    const ids = a.lines.filter((l) => /^x-request-id:/i.test(l));
+    assert.equal(ids.length, 1);
+    assert.ok(!ids[0].includes('from-backend'));
+    assert.ok(!a.raw.includes('X-Hop') && !a.raw.includes('timeout=30'));
   });
 
   test('the head before its body, with another backend\'s answer read in between: the first answer keeps its own fields', async () => {
@@ -216,12 +168,7 @@ describe('the backend\'s fields go to the client as bytes', () => {
   });
 
   test('a head split over three reads', async () => {
-    const c = new Client(gw.port);
-    try {
-      c.send('GET', '/fields/split-head');
-      const a = await c.next();
-      assertBackendAnswer(a);
-    } finally { c.close(); }
+    assertBackendAnswer(await askOnce(gw.port, '/fields/split-head'));
   });
 
   test('answers without a body (HEAD, 204, 304) carry the fields; one connection alternates with other answers and nothing leaks between them', async () => {
@@ -253,23 +200,19 @@ describe('the backend\'s fields go to the client as bytes', () => {
   });
 
   test('inbound policies only: the fields as bytes, then the policy\'s header; with the body and before it', async () => {
-    const together = new Client(gw.port);
-    try {
-      together.send('GET', '/fields/inbound/together');
-      const a = await together.next();
-      assert.equal(a.status, 200);
-      const lines = backendLines(a);
-      assert.deepEqual(lines.slice(0, EXPECTED_LINES.length), EXPECTED_LINES);
-      assert.equal(lines.length, EXPECTED_LINES.length + 1);
-      assert.match(lines[EXPECTED_LINES.length], /^x-remaining: \d+$/i);
-      assert.equal(a.body, 'hello');
-      const b = await withAnotherBetween(gw.port, '/fields/inbound/head-first');
-      const slowLines = backendLines(b);
-      assert.deepEqual(slowLines.slice(0, EXPECTED_LINES.length), EXPECTED_LINES);
-      assert.match(slowLines[EXPECTED_LINES.length], /^x-remaining: \d+$/i);
-      assert.equal(b.body, 'hello');
-      assert.ok(backend.requests.some((r) => r.path === '/head-first' && /\r\nx-to-backend: 1/i.test(r.head)));
-    } finally { together.close(); }
+    const a = await askOnce(gw.port, '/fields/inbound/together');
+    assert.equal(a.status, 200);
+    const lines = backendLines(a);
+    assert.deepEqual(lines.slice(0, EXPECTED_LINES.length), EXPECTED_LINES);
+    assert.equal(lines.length, EXPECTED_LINES.length + 1);
+    assert.match(lines[EXPECTED_LINES.length], /^x-remaining: \d+$/i);
+    assert.equal(a.body, 'hello');
+    const b = await withAnotherBetween(gw.port, '/fields/inbound/head-first');
+    const slowLines = backendLines(b);
+    assert.deepEqual(slowLines.slice(0, EXPECTED_LINES.length), EXPECTED_LINES);
+    assert.match(slowLines[EXPECTED_LINES.length], /^x-remaining: \d+$/i);
+    assert.equal(b.body, 'hello');
+    assert.ok(backend.requests.some((r) => r.path === '/head-first' && /\r\nx-to-backend: 1/i.test(r.head)));
   });
 
   test('an outbound section reads the fields: the same fields reach the client, and the policy saw them, with the head before its body', async () => {
