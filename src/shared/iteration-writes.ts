@@ -22,8 +22,9 @@
  * - Corked (`corkForIteration`, then `socket.write`): TLS sockets, large writes, sockets whose
  *   stream still holds bytes, or no addon (not built, OUTPOST_NATIVE=off). Node's own cork: order
  *   kept, `write` still returns false past the high-water mark, `end()` flushes at once. A head
- *   with a body of up to MAX_STAGED_WRITE bytes is one Buffer and one `write` (sendWritten): a
- *   pass through the stream costs more than the copy (HTTPS listener, bench:ab: -1.2 µs a request).
+ *   with a body of up to MAX_STAGED_WRITE bytes is one Buffer and one `write` (writeOut,
+ *   sendWritten): a pass through the stream costs more than the copy (HTTPS listener, bench:ab:
+ *   -1.2 µs a request).
  *
  * Order on one socket: bytes are staged only while its stream is empty, and any stream write or
  * end (`corkForIteration`, `endAfterStaged`) sends what is staged first. What the kernel does not take
@@ -134,6 +135,11 @@ export function writeOut(socket: Socket, fd: number, text: string, body: Buffer 
   if (fd < 0 || bytes > MAX_STAGED_WRITE || socket.writableLength !== 0) {
     corkForIteration(socket);
     if (body === null) return socket.write(text, 'latin1');
+    if (text.length > 0 && body.length <= MAX_STAGED_WRITE) {
+      const both = withRoomBefore(text.length, body);
+      latin1Write.call(both, text, 0);
+      return socket.write(both);
+    }
     if (text.length > 0) socket.write(text, 'latin1');
     return socket.write(borrowed ? copyOf(body, 0, body.length) : body);
   }
@@ -141,6 +147,17 @@ export function writeOut(socket: Socket, fd: number, text: string, body: Buffer 
   // Body bytes after a head already written come with no text: no call into C++ for it.
   stage(socket, fd, text.length === 0 ? stagedBytes : stagedBytes + latin1Write.call(staging, text, stagedBytes), body);
   return true;
+}
+
+/**
+ * A new Buffer holding `body` after `headBytes` bytes the caller fills with the head: a head and a
+ * small body through a socket's stream go as one write, not two (two passes through the Writable,
+ * and at the uncork a writev, which TLS joins again before it encrypts).
+ */
+function withRoomBefore(headBytes: number, body: Buffer): Buffer {
+  const both = Buffer.allocUnsafe(headBytes + body.length);
+  typedArraySet.call(both, body, headBytes);
+  return both;
 }
 
 /**
@@ -174,11 +191,8 @@ export function sendWritten(socket: Socket, fd: number, w: HeadWriter, body: Buf
   corkForIteration(socket);
   if (body === null) return socket.write(copyOf(w.buf, 0, w.pos));
   if (body.length <= MAX_STAGED_WRITE) {
-    // Head and a small body in one Buffer: one pass through the socket's stream instead of two,
-    // and at the uncork one write instead of a writev (for TLS, one record).
-    const both = Buffer.allocUnsafe(w.pos + body.length);
+    const both = withRoomBefore(w.pos, body);
     typedArraySet.call(both, typedArraySubarray.call(w.buf, 0, w.pos));
-    typedArraySet.call(both, body, w.pos);
     return socket.write(both);
   }
   socket.write(copyOf(w.buf, 0, w.pos));

@@ -380,3 +380,30 @@ test('a head and its body through the stream: one write when the body is small, 
     server.close();
   }
 });
+
+test('writeOut through the stream: text and a small body in one write, a larger body after its text; bytes in order, a borrowed body copied', async () => {
+  const { client, reads, server } = await pair();
+  try {
+    const writes: number[] = [];
+    const write = client.write.bind(client);
+    client.write = ((chunk: Buffer | string, ...rest: never[]) => { writes.push(chunk.length); return write(chunk, ...rest); }) as typeof client.write;
+    const source = Buffer.alloc(MAX_STAGED_WRITE + 10, 0x61);
+    const expected: string[] = [];
+    for (const length of [40, MAX_STAGED_WRITE + 10]) {
+      source.fill(0x62 + expected.length);
+      const body = source.subarray(0, length);
+      const text = `TEXT ${expected.length};`;
+      expected.push(text + body.toString('latin1'));
+      writeOut(client, -1, text, body, true);
+      source.fill(0x7a); // the next read overwrites what the borrowed body was a view of
+    }
+    await turn();
+    const want = expected.join('');
+    await settle(reads, want.length);
+    assert.equal(reads.join(''), want);
+    assert.deepEqual(writes, [7 + 40, 7, MAX_STAGED_WRITE + 10]); // "TEXT n;" is 7 bytes
+  } finally {
+    client.destroy();
+    server.close();
+  }
+});
