@@ -11,11 +11,11 @@ import { ITEM_PATH, PROXY_PREFIX, type Layout, type Target } from './targets.js'
 /** The backend's answer: small and fixed, so every byte a proxy adds shows in bytes/response. */
 export const BACKEND_BODY = JSON.stringify({ id: 123, name: 'bench item', price: 42.5, tags: ['a', 'b'], ok: true, padding: 'xxxxxxxxxx' });
 
-/** What both instances share: one worker, no daemon, every file in `dir`, no access log. */
-function common(dir: string): string {
+/** What both instances share: one worker (unless told), no daemon, every file in `dir`, no access log. */
+function common(dir: string, workers = 1): string {
   return `
 ${process.getuid?.() === 0 ? 'user root;' : ''}
-worker_processes 1;
+worker_processes ${workers};
 daemon off;
 pid ${dir}/nginx.pid;
 error_log ${dir}/error.log warn;
@@ -51,8 +51,8 @@ http {${httpCommon(dir)}
 `;
 }
 
-export function proxyConf(dir: string, port: number, backendPort: number): string {
-  return `${common(dir)}
+export function proxyConf(dir: string, port: number, backendPort: number, workers = 1): string {
+  return `${common(dir, workers)}
 http {${httpCommon(dir)}
   upstream backend {
     server 127.0.0.1:${backendPort};
@@ -82,7 +82,7 @@ function errorLogProblems(dir: string): () => string[] {
   };
 }
 
-async function startInstance(bin: string, core: number | null, dir: string, conf: string, readyUrl: string): Promise<Child> {
+async function startInstance(bin: string, core: number | string | null, dir: string, conf: string, readyUrl: string): Promise<Child> {
   mkdirSync(dir, { recursive: true });
   const confFile = join(dir, 'nginx.conf');
   writeFileSync(confFile, conf);
@@ -107,10 +107,15 @@ export async function startBackend(bin: string, layout: Layout): Promise<Backend
   return { child, port, url, pids: () => processGroup(child.pid), problems: errorLogProblems(dir) };
 }
 
-export async function startNginxProxy(bin: string, layout: Layout, backendPort: number): Promise<Target> {
-  const dir = join(layout.tmpDir, 'nginx-proxy');
+/**
+ * The reference proxy: one worker on the proxy core, or (`workers` 2, the workers2 scenario's
+ * reference) two workers on both cores, in the layout the two-worker gateway runs in.
+ */
+export async function startNginxProxy(bin: string, layout: Layout, backendPort: number, workers: 1 | 2 = 1): Promise<Target> {
+  const dir = join(layout.tmpDir, `nginx-proxy-${workers}`);
   const port = await freePort();
   const url = `http://127.0.0.1:${port}${PROXY_PREFIX}${ITEM_PATH}`;
-  const child = await startInstance(bin, layout.proxyCore, dir, proxyConf(dir, port, backendPort), url);
-  return { name: 'nginx', url, cores: 1, pids: () => processGroup(child.pid), problems: errorLogProblems(dir), stop: () => stopChild(child) };
+  const core = workers === 2 ? layout.allCores : layout.proxyCore;
+  const child = await startInstance(bin, core, dir, proxyConf(dir, port, backendPort, workers), url);
+  return { name: 'nginx', url, cores: workers, pids: () => processGroup(child.pid), problems: errorLogProblems(dir), stop: () => stopChild(child) };
 }

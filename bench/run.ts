@@ -39,6 +39,8 @@ function plan(targets: TargetName[]): Planned[] {
   const out: Planned[] = [];
   for (const target of targets) {
     if (settings.scenarios.includes('plain')) out.push({ scenario: 'plain', target });
+    // nginx with two workers in the same layout: what that layout does to any proxy's CPU per request.
+    if (target === 'nginx' && settings.scenarios.includes('workers2')) out.push({ scenario: 'workers2', target });
     if (target !== 'gateway') continue;
     if (settings.scenarios.includes('policies')) out.push({ scenario: 'policies', target });
     if (settings.scenarios.includes('workers2')) out.push({ scenario: 'workers2', target });
@@ -82,7 +84,7 @@ async function main(): Promise<number> {
   const doneScript = writeWrkScript(tmpDir);
   const start = (target: TargetName, variant: GatewayVariant, backend: Backend): Promise<Target> => {
     switch (target) {
-      case 'nginx': return startNginxProxy(nginxBin, layout, backend.port);
+      case 'nginx': return startNginxProxy(nginxBin, layout, backend.port, variant === 'workers2' ? 2 : 1);
       case 'haproxy': return startHaproxy(bins.get('haproxy')!, layout, backend.port);
       case 'caddy': return startCaddy(bins.get('caddy')!, layout, backend.port, settings.connections);
       case 'relay': return startRelay(layout, backend.port);
@@ -173,7 +175,7 @@ function report(runs: Run[], paced: PacedResult[], versions: Record<string, stri
   const p99Met = p99TargetMet(paced);
   const layoutText = layout.proxyCore === null
     ? 'unpinned (one core)'
-    : `core ${layout.proxyCore}: the proxy under test (workers2: the gateway on cores ${layout.allCores}); core ${layout.loadCore}: backend nginx (1 worker, return 200) + wrk -t1 -c${settings.connections} + this runner`;
+    : `core ${layout.proxyCore}: the proxy under test (workers2: the gateway, and nginx with 2 workers, on cores ${layout.allCores}); core ${layout.loadCore}: backend nginx (1 worker, return 200) + wrk -t1 -c${settings.connections} + this runner`;
   if (settings.cpuProf) notes.push(`gateway CPU profiles (one per thread, plain runs) in ${resultsDir}; profiled runs are slower, not results`);
   for (const r of runs) notes.push(...runNotes(r));
   notes.push(...telemetryCost(runs));
@@ -187,7 +189,7 @@ function report(runs: Run[], paced: PacedResult[], versions: Record<string, stri
   out.push(`layout: ${layoutText}`);
   out.push(`settings: ${settings.durationS} s runs after ${settings.warmupS} s warm-up (fixed rate: ${settings.pacedWarmupS} s), ${settings.rounds} rounds (order alternates), targets ${settings.targets.join(',')}, scenarios ${settings.scenarios.join(',')}`);
   if (runs.length > 0) {
-    out.push('', 'runs (ratio: to nginx plain in the same round; workers2: CPU/req to the 1-worker gateway; only from saturated runs):', runsTable(runs, ratios));
+    out.push('', "runs (ratio: to nginx plain in the same round; workers2: CPU/req to that proxy's own 1-worker run; only from saturated runs):", runsTable(runs, ratios));
     out.push('', 'summary: median [min–max] over rounds; ratios over the rounds where both runs were saturated:', summaryTable(summary));
     const tlsCost = httpsCostUs(summary);
     if (tlsCost !== null) out.push(`HTTPS: ${tlsCost} (wrk keeps its ${settings.connections} connections open: record encryption, handshakes amortised)`);

@@ -9,7 +9,8 @@ export type TargetName = (typeof ALL_TARGETS)[number];
 
 /**
  * plain: every target proxies one route. policies: the gateway with subscription key,
- * rate-limit-by-key and set-header. workers2: the gateway with two workers (CPU per request only).
+ * rate-limit-by-key and set-header. workers2: the gateway with two workers, and nginx with two as
+ * the reference for what that layout costs any proxy (CPU per request only).
  * https: as `plain`, through the gateway's HTTPS listener (what TLS costs per request).
  * telemetry-off: the plain gateway with metrics recording and request logs off, in the same round
  * as plain (which has both on, the defaults): the difference is their CPU cost per request.

@@ -60,7 +60,8 @@ function compare(run: RunFigures, ref: RunFigures | undefined, versus: string, c
 
 /**
  * Every run against its reference in the same round: plain and policies runs against nginx plain
- * (req/s and CPU per request); workers2 against the one-worker gateway (CPU per request only);
+ * (req/s and CPU per request); workers2 against the same proxy's one-worker run (CPU per request
+ * only: the gateway's two workers, and nginx's as the reference for what the layout costs);
  * https against the plain gateway (req/s and CPU per request: the cost of TLS); telemetry-off
  * against the plain gateway (the cost of metrics and request logs).
  * A ratio is given only when both runs in it were saturated.
@@ -71,7 +72,7 @@ export function roundRatios(runs: RunFigures[]): RoundRatio[] {
   const out: RoundRatio[] = [];
   for (const run of runs) {
     if (run.scenario === 'workers2') {
-      out.push(compare(run, find(run.round, 'plain', 'gateway'), 'gateway plain', true));
+      out.push(compare(run, find(run.round, 'plain', run.target), `${run.target} plain`, true));
     } else if (run.scenario === 'https' || run.scenario === 'telemetry-off' || run.scenario === 'metrics-only') {
       // The same gateway and route: over its HTTPS listener (what TLS costs), or with metrics and request logs off.
       out.push(compare(run, find(run.round, 'plain', 'gateway'), 'gateway plain', false));

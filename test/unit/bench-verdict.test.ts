@@ -78,7 +78,7 @@ test('ratios to nginx in the same round, only when both runs were saturated', ()
   assert.equal(ratios[2].cpuPerReq, null);
 });
 
-test('workers2 is compared with the one-worker gateway on CPU per request only', () => {
+test('workers2 is compared with the same proxy\'s one-worker run on CPU per request only', () => {
   const ratios = roundRatios([
     run(0, 'plain', 'gateway', 20_000, 25, true),
     run(0, 'workers2', 'gateway', 30_000, 27.5, null),
@@ -88,6 +88,14 @@ test('workers2 is compared with the one-worker gateway on CPU per request only',
   assert.equal(ratios[0].verdict, 'no reference run', 'no nginx in round 0');
   assert.deepEqual(ratios[1], { round: 0, scenario: 'workers2', target: 'gateway', versus: 'gateway plain', reqPerSec: null, cpuPerReq: 1.1, verdict: 'ok' });
   assert.equal(ratios[2].verdict, 'no reference run');
+  // nginx's two workers, the layout's reference, against nginx's one, never against the gateway.
+  const withNginx = roundRatios([
+    run(0, 'plain', 'nginx', 40_000, 20, true),
+    run(0, 'plain', 'gateway', 20_000, 25, true),
+    run(0, 'workers2', 'nginx', 41_000, 22, null),
+  ]);
+  assert.deepEqual(withNginx.find((r) => r.scenario === 'workers2'),
+    { round: 0, scenario: 'workers2', target: 'nginx', versus: 'nginx plain', reqPerSec: null, cpuPerReq: 1.1, verdict: 'ok' });
 });
 
 test('spread and round order', () => {
