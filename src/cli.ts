@@ -49,6 +49,7 @@ async function gatewayCommand(args: string[]): Promise<void> {
     opsPort: options.opsPort,
     httpsPort: options.httpsPort,
     workers: options.workers,
+    warmupRequests: options.warmupRequests,
     redisUrl: options.redisUrl,
   });
   const stop = (signal: string, exitCode: ExitCode) => {

@@ -10,6 +10,7 @@
  * | --ops-port    | OUTPOST_OPS_PORT  | 0..65535                  |
  * | --https-port  | OUTPOST_HTTPS_PORT| 0..65535 (gateway.tls.port) |
  * | --workers     | OUTPOST_WORKERS   | 0..256 (0 = one per core) |
+ * | --warmup-requests | OUTPOST_WARMUP_REQUESTS | 0..100000 (gateway.warmupRequests; 0 = none) |
  * |               | OUTPOST_REDIS_URL | redis:// or rediss:// URL (replaces gateway.redis.url) |
  *
  * An empty variable counts as unset (an env file line `OUTPOST_PORT=` overrides nothing). A bad
@@ -26,6 +27,8 @@ export interface GatewayCliOptions {
   opsPort?: number;
   httpsPort?: number;
   workers?: number;
+  /** Requests each worker sends through itself before it listens (gateway.warmupRequests). */
+  warmupRequests?: number;
   /** Start the demo echo backend on this port (--demo-backend[=PORT]); undefined = do not. */
   demoPort?: number;
   /** OUTPOST_REDIS_URL (an environment variable only: a flag would show the password in `ps`). */
@@ -34,6 +37,8 @@ export interface GatewayCliOptions {
 
 export const DEFAULT_DEMO_PORT = 8090;
 export const MAX_WORKERS = 256;
+/** gateway.warmupRequests' bound (config-schema.ts). */
+export const MAX_WARMUP_REQUESTS = 100_000;
 
 const DEMO_FLAG = '--demo-backend';
 
@@ -41,7 +46,7 @@ export function resolveGatewayOptions(args: readonly string[], env: NodeJS.Proce
   const { demoPort, rest } = takeDemoBackend(args);
   const { values } = parseFlags('gateway', rest, {
     config: { type: 'string' }, port: { type: 'string' }, 'ops-port': { type: 'string' }, 'https-port': { type: 'string' }, workers: { type: 'string' },
-    'env-file': { type: 'string' }, 'backup-dir': { type: 'string' },
+    'warmup-requests': { type: 'string' }, 'env-file': { type: 'string' }, 'backup-dir': { type: 'string' },
   });
   const pick = (flag: string, variable: string): { raw: string; source: string } | undefined => {
     const fromFlag = (values as Record<string, string | undefined>)[flag];
@@ -66,6 +71,7 @@ export function resolveGatewayOptions(args: readonly string[], env: NodeJS.Proce
     opsPort: int('ops-port', 'OUTPOST_OPS_PORT', PORT_RANGE.min, PORT_RANGE.max),
     httpsPort: int('https-port', 'OUTPOST_HTTPS_PORT', PORT_RANGE.min, PORT_RANGE.max),
     workers: int('workers', 'OUTPOST_WORKERS', 0, MAX_WORKERS),
+    warmupRequests: int('warmup-requests', 'OUTPOST_WARMUP_REQUESTS', 0, MAX_WARMUP_REQUESTS),
     demoPort,
     redisUrl: env.OUTPOST_REDIS_URL === '' ? undefined : env.OUTPOST_REDIS_URL,
   };

@@ -1,6 +1,6 @@
 /** The text of `outpost help`. Exit codes and variables are the ones in exit-codes.ts and gateway-options.ts. */
 import { EXIT } from './exit-codes.js';
-import { DEFAULT_DEMO_PORT, MAX_WORKERS } from './gateway-options.js';
+import { DEFAULT_DEMO_PORT, MAX_WARMUP_REQUESTS, MAX_WORKERS } from './gateway-options.js';
 
 export const HELP = `Usage: outpost <command> [options]
 
@@ -15,10 +15,13 @@ Commands:
       --https-port N       HTTPS port, 0-65535 (overrides gateway.tls.port; default 8081; only with gateway.tls)
       --ops-port N         ops listener port, 0-65535: /health/live, /health/ready, /metrics (default 9090)
       --workers N          request worker threads, 0-${MAX_WORKERS} (0 = one per core, the default)
+      --warmup-requests N  requests each worker sends through itself before it listens, 0-${MAX_WARMUP_REQUESTS}
+                           (overrides gateway.warmupRequests; default 10000; 0 = none)
       --demo-backend[=N]   also start the demo echo backend on 127.0.0.1:N (default ${DEFAULT_DEMO_PORT});
                            given twice, the last one wins
     Environment (a flag wins over its variable, a variable over the config file):
-      OUTPOST_CONFIG, OUTPOST_PORT, OUTPOST_HTTPS_PORT, OUTPOST_OPS_PORT, OUTPOST_WORKERS; OUTPOST_LOG_LEVEL;
+      OUTPOST_CONFIG, OUTPOST_PORT, OUTPOST_HTTPS_PORT, OUTPOST_OPS_PORT, OUTPOST_WORKERS, OUTPOST_WARMUP_REQUESTS;
+      OUTPOST_LOG_LEVEL;
       OUTPOST_REDIS_URL (redis:// or rediss://, replaces gateway.redis.url; no flag)
   validate FILE   Check a config file; print each problem with its field path; exit ${EXIT.config} if any.
   control-plane   Run the control plane (management API, gateway config, heartbeats).

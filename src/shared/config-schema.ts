@@ -136,6 +136,11 @@ const gatewaySchema = z.object({
   })).max(1000).default([]),
   /** How long SIGTERM waits for in-flight requests before closing them. */
   drainTimeoutSeconds: z.number().min(0).max(3600).default(30),
+  /**
+   * Requests each worker sends through its own request path on loopback before it listens, so its
+   * first clients meet optimized code (README, Operations: Warm-up). 0: none. Restart-only.
+   */
+  warmupRequests: z.number().int().min(0).max(100_000).default(10_000), // bound: MAX_WARMUP_REQUESTS (cli/gateway-options.ts)
   cpuAffinity: cpuAffinitySchema.optional(),
   upstream: upstreamSchema.default({}),
   /** One JSON line per request on stdout (README, Request logs). */

@@ -25,6 +25,17 @@ export interface WorkerInit {
   cpu: number | null;
   /** The HTTPS listener (gateway.tls): its concrete port and current certificates; null when none. */
   https: HttpsInit | null;
+  /** What the worker sends through itself before it listens (gateway.warmupRequests); null: nothing. */
+  warmup: WarmUpInit | null;
+}
+
+/**
+ * A worker's warm-up: the table of the one API it routes (the gateway's settings, no policies, a
+ * backend the worker runs itself on loopback) and how many requests to send through it.
+ */
+export interface WarmUpInit {
+  table: SharedArrayBuffer;
+  requests: number;
 }
 
 /**

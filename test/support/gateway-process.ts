@@ -61,7 +61,8 @@ async function startOnce(config: object, opts: StartOptions): Promise<GatewayPro
   const sourceArgs = opts.sourceArgs ?? ['--config', configFile];
   // As the launchers start it (npm start, the systemd unit, the image).
   const proc = spawn(process.execPath, [...GATEWAY_NODE_FLAGS, CLI, 'gateway', ...sourceArgs, '--port', String(opts.port ?? 0), '--ops-port', '0', '--workers', String(opts.workers ?? 2)], {
-    env: { ...process.env, ...opts.env },
+    // Without the warm-up (~2 s per worker) unless a test asks for it: hundreds of starts, one at a time.
+    env: { OUTPOST_WARMUP_REQUESTS: '0', ...process.env, ...opts.env },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   const logs: LogLine[] = [];

@@ -19,8 +19,24 @@ function failure(args: string[], env: NodeJS.ProcessEnv = {}): { code: string; e
 describe('gateway options', () => {
   test('flags are read', () => {
     assert.deepEqual(resolveGatewayOptions(['--config', 'a.yaml', '--port', '8081', '--ops-port', '0', '--workers', '3'], {}), {
-      configFile: 'a.yaml', envFile: undefined, backupDir: undefined, port: 8081, opsPort: 0, httpsPort: undefined, workers: 3, demoPort: undefined, redisUrl: undefined,
+      configFile: 'a.yaml', envFile: undefined, backupDir: undefined, port: 8081, opsPort: 0, httpsPort: undefined, workers: 3, warmupRequests: undefined, demoPort: undefined, redisUrl: undefined,
     });
+  });
+
+  test('--warmup-requests beats OUTPOST_WARMUP_REQUESTS; 0..100000; a bad value names its source', () => {
+    assert.equal(resolveGatewayOptions(['--warmup-requests', '500'], { OUTPOST_WARMUP_REQUESTS: '0' }).warmupRequests, 500);
+    assert.equal(resolveGatewayOptions([], { OUTPOST_WARMUP_REQUESTS: '0' }).warmupRequests, 0);
+    assert.equal(resolveGatewayOptions([], { OUTPOST_WARMUP_REQUESTS: '' }).warmupRequests, undefined, 'empty is unset');
+    assert.equal(resolveGatewayOptions(['--warmup-requests', '100000'], {}).warmupRequests, 100_000);
+    for (const [args, env, names] of [
+      [['--warmup-requests', '100001'], {}, '--warmup-requests'],
+      [['--warmup-requests', '-1'], {}, '--warmup-requests'],
+      [[], { OUTPOST_WARMUP_REQUESTS: 'lots' }, 'OUTPOST_WARMUP_REQUESTS'],
+    ] as Array<[string[], NodeJS.ProcessEnv, string]>) {
+      const f = failure(args, env);
+      assert.deepEqual([f.code, f.exit], ['OUTPOST_ERR_USAGE', EXIT.usage]);
+      assert.ok(f.message.includes(names), `${f.message} should name ${names}`);
+    }
   });
 
   test('--https-port beats OUTPOST_HTTPS_PORT; a bad value names its source', () => {

@@ -153,7 +153,7 @@ describe('validateGatewayConfig: defaults and normalisation', () => {
       gateway: {
         name: 'outpost', port: 8080, opsPort: 9090, workers: 0, maxHeaderBytes: 16_384,
         maxBodyBytes: 104_857_600, maxReplayBodyBytes: 1_048_576, maxHeaderCount: 100, requestHeadTimeoutMs: 10_000, clientIdleTimeoutMs: 5_000,
-        requestBodyTimeoutMs: 30_000, trustedProxies: [], drainTimeoutSeconds: 30,
+        requestBodyTimeoutMs: 30_000, trustedProxies: [], drainTimeoutSeconds: 30, warmupRequests: 10_000,
         upstream: { connections: 128, connectTimeoutMs: 5000, headersTimeoutMs: 60_000, bodyTimeoutMs: 60_000, keepAliveTimeoutMs: 4000, queueLimit: 1024 },
         requestLog: { enabled: true, sample: 1 },
         telemetry: { enabled: true, buckets: [0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10] },

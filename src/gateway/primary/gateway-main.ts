@@ -26,8 +26,9 @@ import { FileConfigSource } from './file-config-source.js';
 import type { ApplyOutcome, ConfigCandidate, ConfigSource } from './config-source.js';
 import type { ManagedOptions } from '../managed/managed-config-source.js';
 import { OutpostError } from '../../shared/errors.js';
-import { problemsCode, validateGatewayConfig, type ConfigProblem, type GatewayConfig } from '../../shared/config-schema.js';
-import type { TablePublish } from '../../shared/protocol.js';
+import { problemsCode, validateGatewayConfig, type ConfigProblem, type GatewayConfig, type GatewaySettings } from '../../shared/config-schema.js';
+import type { TablePublish, WarmUpInit } from '../../shared/protocol.js';
+import { warmUpConfig } from './warm-up-table.js';
 import { errorFields, log } from '../../shared/log.js';
 import type { TelemetrySink } from '../../shared/telemetry-types.js';
 import { TelemetryAggregator } from '../telemetry/aggregator.js';
@@ -50,6 +51,8 @@ export interface GatewayOptions {
   /** Overrides gateway.tls.port (only with gateway.tls). */
   httpsPort?: number;
   workers?: number;
+  /** Overrides gateway.warmupRequests (--warmup-requests, OUTPOST_WARMUP_REQUESTS). */
+  warmupRequests?: number;
   /** Receives the per-minute telemetry rows every upload interval (managed mode: the uploader). */
   telemetrySink?: TelemetrySink;
   /** OUTPOST_REDIS_URL: replaces gateway.redis.url (or turns Redis on) in every config. */
@@ -164,8 +167,9 @@ export async function runGateway(options: GatewayOptions): Promise<RunningGatewa
     ? new HttpsCertificates(httpsPort, options.httpsPort === undefined, tlsSettings, firstHttps, (material) => supervisor.publishHttps(material)) : null;
   firstHttps = null;
   const redis = await PrimaryRedis.create(redisSettings, workerCount);
+  const warmup = await warmUpPlan(compiler, settings, options.warmupRequests ?? settings.warmupRequests);
   const supervisor = new Supervisor(workerCount, faultInjection, {
-    counters: SharedCounters.allocate(), gauges: SharedGauges.allocate(workerCount), probe, redis: redisSettings, redisStats: redis.stats,
+    counters: SharedCounters.allocate(), gauges: SharedGauges.allocate(workerCount), probe, redis: redisSettings, redisStats: redis.stats, warmup,
   }, crashLoop, workerPlacement(settings.cpuAffinity, workerCount));
   let shuttingDown = false;
   const readiness = new Readiness({
@@ -317,6 +321,19 @@ export async function runGateway(options: GatewayOptions): Promise<RunningGatewa
   }
 }
 
+/** The workers' warm-up (warm-up-table.ts), or null when gateway.warmupRequests is 0 or its table did not compile. */
+async function warmUpPlan(compiler: TableCompiler, settings: GatewaySettings, requests: number): Promise<WarmUpInit | null> {
+  if (requests === 0) return null;
+  try {
+    const table = await compiler.compileKept(warmUpConfig(settings));
+    if (table !== null) return { table, requests };
+    log('warn', 'the warm-up table did not compile; workers start without a warm-up');
+  } catch (err) {
+    log('warn', 'the warm-up table did not compile; workers start without a warm-up', errorFields(err));
+  }
+  return null;
+}
+
 /** Managed mode before any config arrives: no APIs (every request 404s), readiness not ready. */
 function EMPTY_CONFIG(): GatewayConfig {
   const result = validateGatewayConfig({});
@@ -333,9 +350,9 @@ function closeServer(server: Server, done: () => void): void {
   server.closeAllConnections();
 }
 
-type RestartOnly = Pick<GatewayConfig['gateway'], 'port' | 'opsPort' | 'workers' | 'cpuAffinity' | 'redis'>;
+type RestartOnly = Pick<GatewayConfig['gateway'], 'port' | 'opsPort' | 'workers' | 'cpuAffinity' | 'redis' | 'warmupRequests'>;
 function warnRestartOnly(before: RestartOnly, after: RestartOnly): void {
-  for (const key of ['port', 'opsPort', 'workers', 'cpuAffinity', 'redis'] as const) {
+  for (const key of ['port', 'opsPort', 'workers', 'cpuAffinity', 'redis', 'warmupRequests'] as const) {
     if (JSON.stringify(before[key]) !== JSON.stringify(after[key])) log('warn', `gateway.${key} changed; it takes effect at the next restart`, { field: `gateway.${key}` });
   }
 }

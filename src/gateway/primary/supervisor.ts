@@ -8,7 +8,7 @@
 import { Worker, type WorkerOptions } from 'node:worker_threads';
 import { pathToFileURL } from 'node:url';
 import type { RedisLinkSettings } from '../redis/redis-settings.js';
-import type { HttpsInit, HttpsMaterial, PrimaryToWorker, TablePublish, WorkerInit, WorkerToPrimary } from '../../shared/protocol.js';
+import type { HttpsInit, HttpsMaterial, PrimaryToWorker, TablePublish, WarmUpInit, WorkerInit, WorkerToPrimary } from '../../shared/protocol.js';
 import { OutpostError } from '../../shared/errors.js';
 import { log } from '../../shared/log.js';
 import { LOG_BATCH_BYTES } from '../telemetry/request-log.js';
@@ -35,7 +35,11 @@ interface Slot {
 }
 
 /** What every worker gets at start besides its index and table (see WorkerInit). */
-export interface SharedBuffers { counters: SharedArrayBuffer; gauges: SharedArrayBuffer; probe: SharedArrayBuffer; redis: RedisLinkSettings | null; redisStats: SharedArrayBuffer }
+export interface SharedBuffers {
+  counters: SharedArrayBuffer; gauges: SharedArrayBuffer; probe: SharedArrayBuffer; redis: RedisLinkSettings | null; redisStats: SharedArrayBuffer;
+  /** Every worker's warm-up, replacements' too (gateway.warmupRequests); null: none. */
+  warmup: WarmUpInit | null;
+}
 
 const YOUNG_GENERATION_MB = Number(process.env.OUTPOST_YOUNG_GENERATION_MB ?? 64);
 const WORKER_FILE = new URL('../worker/worker-main.js', import.meta.url);
@@ -85,8 +89,10 @@ export class Supervisor {
     this.current = table;
     this.https = https;
     this.port = port;
-    await this.launch(0);
-    await Promise.all(Array.from({ length: this.count - 1 }, (_, i) => this.launch(i + 1)));
+    // Port 0: the first worker's listen picks the port the others then share. A concrete port:
+    // all start at once (each warms up before it listens: in turn, that time would add up).
+    if (port === 0) await this.launch(0);
+    await Promise.all(Array.from({ length: port === 0 ? this.count - 1 : this.count }, (_, i) => this.launch(port === 0 ? i + 1 : i)));
     return this.port;
   }
 

@@ -6,7 +6,7 @@
  */
 import { Piscina } from 'piscina';
 import { TableBuffers } from './table-buffers.js';
-import type { ConfigProblem, GatewaySettings } from '../../shared/config-schema.js';
+import type { ConfigProblem, GatewayConfig, GatewaySettings } from '../../shared/config-schema.js';
 import type { CompileInput, CompileOutcome, CompileTask } from './compile-task.js';
 import type { LoadedHttps } from '../tls/https-material.js';
 
@@ -57,6 +57,15 @@ export class TableCompiler {
     const buffer = outcome.inSpare && spare !== null ? spare : outcome.buffer;
     this.buffers.adopt(buffer, spare);
     return { ...outcome, buffer };
+  }
+
+  /**
+   * A table the caller keeps for the process's life (the workers' warm-up table), in a buffer of
+   * its own: never lent, held or reused, so no later compile can overwrite it.
+   */
+  async compileKept(config: GatewayConfig): Promise<SharedArrayBuffer | null> {
+    const outcome = (await this.pool.run({ kind: 'config', config, spare: null } satisfies CompileTask)) as CompileOutcome;
+    return outcome.kind === 'table' ? outcome.buffer : null;
   }
 
   async close(): Promise<void> {

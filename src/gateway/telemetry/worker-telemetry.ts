@@ -138,4 +138,9 @@ export class WorkerTelemetry {
   flushLogs(): void {
     this.log.flush();
   }
+
+  /** Stops its event-loop delay monitor (a warm-up's telemetry, dropped with what it recorded). */
+  stop(): void {
+    this.loop.disable();
+  }
 }

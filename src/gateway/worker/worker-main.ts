@@ -6,8 +6,8 @@
  */
 import { parentPort, workerData } from 'node:worker_threads';
 import { performance } from 'node:perf_hooks';
-import { RequestHandler, type WorkerContext } from './handle-request.js';
-import { buildGeneration, type Generation } from './generation.js';
+import { WorkerState, guardedHandler, serverLimits } from './worker-state.js';
+import { buildGeneration } from './generation.js';
 import { BackendPools } from '../upstream/backend-pools.js';
 import { BreakerRegistry } from '../backends/backend-directory.js';
 import { SharedCounters } from '../pipeline/shared-counters.js';
@@ -15,15 +15,12 @@ import { SharedGauges } from '../pipeline/shared-gauges.js';
 import type { WorkerServices } from '../pipeline/worker-services.js';
 import { createRedisLink } from '../redis/create-redis-link.js';
 import { RedisStatsRow } from '../redis/redis-stats.js';
-import { ProxyExchange } from '../upstream/proxy-exchange.js';
 import type { HttpsMaterial, PrimaryToWorker, WorkerInit, WorkerToPrimary } from '../../shared/protocol.js';
-import type { GatewaySettings } from '../../shared/config-schema.js';
 import { errorFields, log, setLogContext } from '../../shared/log.js';
 import { Http1Server } from '../../http1/server/http1-server.js';
-import type { ServerLimits } from '../../http1/server/server-shared.js';
 import { listenShared } from './listen-shared.js';
+import { warmUp } from './warm-up.js';
 import { HttpsListener } from './https-listener.js';
-import type { RequestHandler as ServerRequestHandler } from '../../http1/server/server-shared.js';
 import { WorkerTelemetry } from '../telemetry/worker-telemetry.js';
 
 /** Workers send their telemetry deltas this often. */
@@ -58,45 +55,7 @@ const telemetry = new WorkerTelemetry(init.index, (chunk, lines) => {
 });
 services.metrics = telemetry.customMetrics;
 
-class WorkerState implements WorkerContext {
-  generation: Generation | null = null;
-  readonly pools = pools;
-  readonly telemetry = telemetry;
-  draining = false;
-  /** In-flight exchanges as an intrusive doubly linked list: O(1), no allocation per request. */
-  private head: ProxyExchange | null = null;
-  inflightCount = 0;
-  private onIdle: (() => void) | null = null;
-
-  exchangeStarted(exchange: ProxyExchange): void {
-    exchange.next = this.head;
-    if (this.head) this.head.prev = exchange;
-    this.head = exchange;
-    this.inflightCount++;
-  }
-
-  exchangeFinished(exchange: ProxyExchange): void {
-    if (exchange.prev) exchange.prev.next = exchange.next;
-    else this.head = exchange.next;
-    if (exchange.next) exchange.next.prev = exchange.prev;
-    exchange.prev = exchange.next = null;
-    this.inflightCount--;
-    if (this.inflightCount === 0 && this.onIdle) this.onIdle();
-  }
-
-  inflight(): ProxyExchange[] {
-    const all: ProxyExchange[] = [];
-    for (let e = this.head; e !== null; e = e.next) all.push(e);
-    return all;
-  }
-
-  whenIdle(cb: () => void): void {
-    if (this.inflightCount === 0) cb();
-    else this.onIdle = cb;
-  }
-}
-
-const state = new WorkerState();
+const state = new WorkerState(pools, telemetry);
 const send = (msg: WorkerToPrimary) => port.postMessage(msg);
 function sendTelemetry(): void {
   // msgpackr packs into a buffer it reuses: copy the bytes into one of their own, then transfer it.
@@ -107,29 +66,7 @@ const telemetryTimer = setInterval(sendTelemetry, TELEMETRY_REPORT_MS);
 telemetryTimer.unref();
 let closed = false;
 
-function limitsOf(settings: GatewaySettings): Partial<ServerLimits> {
-  return {
-    maxHeaderBytes: settings.maxHeaderBytes, maxHeaderCount: settings.maxHeaderCount,
-    headTimeoutMs: settings.requestHeadTimeoutMs, keepAliveTimeoutMs: settings.clientIdleTimeoutMs, bodyTimeoutMs: settings.requestBodyTimeoutMs,
-  };
-}
-
-/** One handler per listener: they differ only in the X-Forwarded-Proto they report. */
-function guarded(proto: 'http' | 'https'): ServerRequestHandler {
-  const handler = new RequestHandler(state, proto);
-  return (res, req) => {
-    try {
-      handler.handle(res, req);
-    } catch (err) {
-      // A bug must cost one request, never the worker: answer 500 if nothing was written yet.
-      log('error', 'request handler failed', errorFields(err));
-      if (!res.started) res.writeStatus('500 Internal Server Error').writeHeader('Content-Type', 'application/json').end('{"statusCode":500,"message":"Internal server error"}', true);
-      else res.close();
-    }
-  };
-}
-
-const server = new Http1Server(guarded('http'));
+const server = new Http1Server(guardedHandler(state, 'http'));
 const servers = [server];
 
 function applyTable(generation: number, buffer: SharedArrayBuffer): void {
@@ -139,7 +76,7 @@ function applyTable(generation: number, buffer: SharedArrayBuffer): void {
   void warmJose(state.generation.table.meta.policies)?.catch(() => undefined);
   const requestEnded = telemetry.configure(state.generation.settings);
   for (const s of servers) {
-    s.setLimits(limitsOf(state.generation.settings));
+    s.setLimits(serverLimits(state.generation.settings));
     s.requestEnded = requestEnded;
   }
   cacheStoresOf(services).configure(state.generation.settings.cache);
@@ -150,19 +87,34 @@ function applyTable(generation: number, buffer: SharedArrayBuffer): void {
 applyTable(init.table.generation, init.table.buffer);
 // The HTTPS listener (gateway.tls) feeds the same server code; certificates come from the primary.
 // Made after the first table: its handshake timeout is the head timeout the worker starts with.
-const https = init.https === null ? null : new HttpsListener(init.https.material, guarded('https'), limitsOf(state.generation!.settings), init.https.ticketKeys);
+const https = init.https === null ? null : new HttpsListener(init.https.material, guardedHandler(state, 'https'), serverLimits(state.generation!.settings), init.https.ticketKeys);
 if (https !== null) servers.push(https.http);
 
-const listening = [listenShared(server.server, init.port, init.index)];
-if (https !== null) listening.push(listenShared(https.http.server, init.https!.port, init.index));
-Promise.all(listening).then(([mode]) => {
-  if (mode === 'single') log('warn', 'SO_REUSEPORT is unavailable (Node < 22.12 and the native addon was not built): only worker 0 accepts connections', { port: init.port });
-  send({ type: 'listening', port: init.port, httpsPort: init.https?.port ?? null });
-}, (err: Error) => {
-  log('error', 'worker could not listen', { port: init.port, httpsPort: init.https?.port, ...errorFields(err) });
-  send({ type: 'listen-failed', port: init.port });
-  closeAndExit(1);
-});
+/** Listens on the shared port(s) and tells the primary; after the warm-up, unless the worker is stopping by then. */
+function listen(): void {
+  if (closed || state.draining) return;
+  const listening = [listenShared(server.server, init.port, init.index)];
+  if (https !== null) listening.push(listenShared(https.http.server, init.https!.port, init.index));
+  Promise.all(listening).then(([mode]) => {
+    if (mode === 'single') log('warn', 'SO_REUSEPORT is unavailable (Node < 22.12 and the native addon was not built): only worker 0 accepts connections', { port: init.port });
+    send({ type: 'listening', port: init.port, httpsPort: init.https?.port ?? null });
+  }, (err: Error) => {
+    log('error', 'worker could not listen', { port: init.port, httpsPort: init.https?.port, ...errorFields(err) });
+    send({ type: 'listen-failed', port: init.port });
+    closeAndExit(1);
+  });
+}
+
+if (init.warmup === null) listen();
+else {
+  const requests = init.warmup.requests;
+  void warmUp(init.index, init.warmup, services, () => closed || state.draining).then((r) => {
+    const fields = { requests, answered: r.answered, ms: Math.round(r.ms) };
+    if (r.stoppedBecause === null) log('info', 'worker warmed up', fields);
+    else log('warn', 'worker warm-up stopped early; the worker starts all the same', { ...fields, reason: r.stoppedBecause });
+    listen();
+  });
+}
 
 function applyHttps(material: HttpsMaterial): void {
   try {
