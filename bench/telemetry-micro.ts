@@ -68,7 +68,8 @@ function hook(): void {
   const n = 300_000;
   for (const [metrics, logs] of [[true, false], [false, true], [true, true]]) {
     const settings = { telemetry: { enabled: metrics, buckets: [] }, requestLog: { enabled: logs, sample: 1 } } as unknown as GatewaySettings;
-    const ended = telemetry.configure(settings)!;
+    telemetry.configure(settings);
+    const ended = (res: ClientResponse): void => telemetry.requestEnded(res);
     for (let i = 0; i < 50_000; i++) ended(responses[i % 1000]);
     telemetry.report();
     telemetry.flushLogs();
@@ -121,7 +122,8 @@ function busySeries(): void {
     const telemetry = new WorkerTelemetry(0, () => true);
     const gen: SeriesSource = { operationCount: busy, telemetrySeries: null, operationIds: (op) => ({ apiId: `api-${op}`, operationId: 'get-item' }) };
     const settings = { telemetry: { enabled: true, buckets: [] }, requestLog: { enabled: false, sample: 1 } } as unknown as GatewaySettings;
-    const ended = telemetry.configure(settings)!;
+    telemetry.configure(settings);
+    const ended = (res: ClientResponse): void => telemetry.requestEnded(res);
     const aggregator = new TelemetryAggregator(DEFAULT_LATENCY_BUCKETS, 3_600_000);
     const rounds = 5;
     let workerUs = 0;

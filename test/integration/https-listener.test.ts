@@ -134,6 +134,22 @@ describe('HTTPS listener', { skip: hasOpenssl ? false : 'the openssl CLI is not 
     assert.equal(((await plain.body.json()) as { headers: Record<string, string> }).headers['x-forwarded-proto'], 'http');
   });
 
+  test('requests over TLS are in the request log and /metrics from the first one on, before any reload', async () => {
+    const res = await httpsGet(port, '/echo/logged-over-tls', 'api.example.test', ca());
+    assert.equal(res.status, 200);
+    const line = await gw.waitForLog((l) => l.type === 'request' && l.url === '/echo/logged-over-tls');
+    assert.deepEqual([line.method, line.status, line.apiId], ['GET', 200, 'echo']);
+    // The workers report their counts once a second.
+    const deadline = Date.now() + 5_000;
+    let text = '';
+    while (Date.now() < deadline) {
+      text = await (await fetch(`http://127.0.0.1:${gw.opsPort}/metrics`)).text();
+      if (/^outpost_requests_total\{[^}]*api="echo"[^}]*\} [1-9]/m.test(text)) break;
+      await new Promise((r) => setTimeout(r, 100));
+    }
+    assert.match(text, /^outpost_requests_total\{[^}]*api="echo"[^}]*\} [1-9]/m);
+  });
+
   test('certificate swaps on SIGHUP and on a file change, without a restart; a bad one is refused', async () => {
     const agent = new Agent({ keepAlive: true, maxSockets: 1 });
     const openBefore = await httpsGet(port, '/echo/keep', 'api.example.test', ca(), agent);

@@ -52,14 +52,14 @@ export class WorkerTelemetry {
   }
 
   /**
-   * Settings of the generation just applied. Returns the hook the server should call when a
-   * request ends, or null when metrics and request logs are both off (then nothing runs at all).
+   * Settings of the generation just applied. Returns whether the server should call requestEnded
+   * when a request ends: not when metrics and request logs are both off (then nothing runs at all).
    */
-  configure(settings: GatewaySettings): ((res: ClientResponse) => void) | null {
+  configure(settings: GatewaySettings): boolean {
     this.recording = settings.telemetry.enabled;
     this.logEnabled = settings.requestLog.enabled && settings.requestLog.sample > 0;
     this.sample = settings.requestLog.sample;
-    return this.recording || this.logEnabled ? this.requestEnded : null;
+    return this.recording || this.logEnabled;
   }
 
   /** The series of operation `op` in `gen`: one array read after its first request. */
@@ -87,8 +87,12 @@ export class WorkerTelemetry {
   private hookSampledMs = 0;
   private hookSamples = 0;
 
-  /** The server's requestEnded hook: every response, however it ended. */
-  readonly requestEnded = (res: ClientResponse): void => {
+  /**
+   * The server's requestEnded hook: every response, however it ended. A method, not a closure per
+   * instance: the worker's hook calls it on the warm-up's telemetry, then on its own, and a call
+   * site that saw one function stays optimized for the other (worker-state.ts).
+   */
+  requestEnded(res: ClientResponse): void {
     if ((++this.hookCalls & (HOOK_SAMPLE_EVERY - 1)) !== 0) { this.record(res); return; }
     const from = performance.now();
     this.record(res);
@@ -97,11 +101,13 @@ export class WorkerTelemetry {
     if (ms > MAX_HOOK_SAMPLE_MS) return;
     this.hookSampledMs += ms;
     this.hookSamples++;
-  };
+  }
 
   private record(res: ClientResponse): void {
     const now = performance.now();
     const slot = this.slots[res.series];
+    // A series of another telemetry (a warm-up request that outlived the warm-up's 2 s wind-down): not ours to count.
+    if (slot === undefined) return;
     if (this.recording) slot.record(res, now);
     if (this.logEnabled && res.logged && (this.sample >= 1 || Math.random() < this.sample)) {
       if (this.log.hasRoom) this.log.add(res, slot.logFragment ??= operationFragment(slot.apiId, slot.operationId), now);

@@ -11,12 +11,33 @@ import { createServer, connect, type Server, type Socket } from 'node:net';
 export const WARM_UP_PREFIX = '/outpost-warm-up';
 
 const BODY = '{"id":123,"name":"warm-up item","ok":true}';
-const ANSWER = Buffer.from(`HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nContent-Length: ${BODY.length}\r\n\r\n${BODY}`, 'latin1');
+/**
+ * The backend's answers, in turn: the fields a typical backend sends (nginx's among them), and
+ * every fourth body chunked. What the first real requests bring that the warm-up never showed
+ * V8 (another header, another framing) deoptimizes the code it reaches, which then recompiles
+ * under load: the warm-up shows it the common shapes.
+ */
+const ANSWERS = [0, 1, 2, 3].map((i) => Buffer.from(i === 3
+  ? `HTTP/1.1 200 OK\r\nServer: warm-up\r\nDate: Mon, 07 Dec 2026 00:00:00 GMT\r\nContent-Type: application/json\r\nTransfer-Encoding: chunked\r\nConnection: keep-alive\r\n\r\n${BODY.length.toString(16)}\r\n${BODY}\r\n0\r\n\r\n`
+  : `HTTP/1.1 200 OK\r\nServer: warm-up\r\nDate: Mon, 07 Dec 2026 00:00:00 GMT\r\nContent-Type: application/json\r\nContent-Length: ${BODY.length}\r\n${i === 1 ? '' : 'Connection: keep-alive\r\n'}\r\n${BODY}`, 'latin1'));
 const POST_BODY = '{"name":"warm-up item"}';
-/** A GET per item id, and every fourth request a POST with a small body (the request-body path). */
-const REQUESTS = Array.from({ length: 16 }, (_, i) => Buffer.from(i % 4 === 3
-  ? `POST ${WARM_UP_PREFIX}/items HTTP/1.1\r\nHost: localhost\r\nUser-Agent: outpost-warm-up\r\nContent-Type: application/json\r\nContent-Length: ${POST_BODY.length}\r\n\r\n${POST_BODY}`
-  : `GET ${WARM_UP_PREFIX}/items/${100 + i} HTTP/1.1\r\nHost: localhost\r\nUser-Agent: outpost-warm-up\r\nAccept: application/json\r\n\r\n`, 'latin1'));
+/** Host forms clients send: an address with the port, a name with it, a name alone. */
+const hosts = (port: number): string[] => [`127.0.0.1:${port}`, `localhost:${port}`, 'warm-up.outpost.local'];
+/**
+ * GETs with and without a query and a few more fields, and every fourth request a POST with a
+ * small body (the request-body path).
+ */
+function requests(port: number): Buffer[] {
+  return Array.from({ length: 24 }, (_, i) => {
+    const host = hosts(port)[i % 3];
+    if (i % 4 === 3) {
+      return Buffer.from(`POST ${WARM_UP_PREFIX}/items HTTP/1.1\r\nHost: ${host}\r\nUser-Agent: outpost-warm-up\r\nContent-Type: application/json\r\nContent-Length: ${POST_BODY.length}\r\n\r\n${POST_BODY}`, 'latin1');
+    }
+    const query = i % 2 === 0 ? '' : `?page=${i}&size=10`;
+    const more = i % 3 === 0 ? 'Accept-Encoding: gzip, deflate\r\nConnection: keep-alive\r\nX-Request-Id: warm-up\r\n' : '';
+    return Buffer.from(`GET ${WARM_UP_PREFIX}/items/${100 + i}${query} HTTP/1.1\r\nHost: ${host}\r\nUser-Agent: outpost-warm-up\r\nAccept: application/json\r\n${more}\r\n`, 'latin1');
+  });
+}
 
 /** How long past the deadline the answers to requests already sent may take. */
 const ANSWER_GRACE_MS = 2_000;
@@ -24,15 +45,24 @@ const ANSWER_GRACE_MS = 2_000;
 const MAX_HEAD = 16 * 1024;
 const HEAD_END = Buffer.from('\r\n\r\n', 'latin1');
 
-/** Where a message in `buf` ends (head and Content-Length body), -1 when incomplete; throws on anything unexpected. */
-function messageEnd(buf: Buffer): number {
+const LAST_CHUNK = Buffer.from('\r\n0\r\n\r\n', 'latin1');
+
+/**
+ * Where a message in `buf` ends (head and body: Content-Length, or with `chunked`, a chunked body
+ * without trailers), -1 when incomplete; throws on anything unexpected.
+ */
+function messageEnd(buf: Buffer, chunked: boolean): number {
   const headEnd = buf.indexOf(HEAD_END);
   if (headEnd < 0) {
     if (buf.length > MAX_HEAD) throw new Error('a head over 16 KiB');
     return -1;
   }
   const head = buf.toString('latin1', 0, headEnd);
-  if (/\r\ntransfer-encoding:/i.test(head)) throw new Error('a chunked message');
+  if (/\r\ntransfer-encoding:/i.test(head)) {
+    if (!chunked) throw new Error('a chunked request');
+    const last = buf.indexOf(LAST_CHUNK, headEnd + 2);
+    return last < 0 ? -1 : last + LAST_CHUNK.length;
+  }
   const length = /\r\ncontent-length: *(\d+)/i.exec(head);
   const end = headEnd + 4 + (length === null ? 0 : Number(length[1]));
   return buf.length >= end ? end : -1;
@@ -45,13 +75,14 @@ function joined(rest: Buffer | null, chunk: Buffer): Buffer {
 
 /** The backend: 200 with BODY for every request, on 127.0.0.1 at an ephemeral port. */
 export function startWarmUpBackend(): Promise<{ server: Server; port: number }> {
+  let answered = 0;
   const server = createServer({ noDelay: true }, (socket) => {
     let rest: Buffer | null = null;
     socket.on('data', (chunk: Buffer) => {
       try {
         let buf = joined(rest, chunk);
-        for (let end = messageEnd(buf); end >= 0; end = messageEnd(buf)) {
-          socket.write(ANSWER);
+        for (let end = messageEnd(buf, false); end >= 0; end = messageEnd(buf, false)) {
+          socket.write(ANSWERS[answered++ % ANSWERS.length]!);
           buf = buf.subarray(end);
         }
         rest = buf;
@@ -88,6 +119,7 @@ export function driveWarmUp(o: DriveOptions): Promise<{ answered: number; stoppe
   let open = 0;
   let because: string | null = null;
   const sockets: Socket[] = [];
+  const sends = requests(o.port);
   return new Promise((resolve) => {
     const done = (): void => {
       clearTimeout(guard);
@@ -107,7 +139,7 @@ export function driveWarmUp(o: DriveOptions): Promise<{ answered: number; stoppe
         socket.end();
         return;
       }
-      socket.write(REQUESTS[sent++ % REQUESTS.length]!);
+      socket.write(sends[sent++ % sends.length]!);
     };
     for (let i = 0; i < o.connections; i++) {
       const socket = connect({ host: '127.0.0.1', port: o.port, noDelay: true });
@@ -118,7 +150,7 @@ export function driveWarmUp(o: DriveOptions): Promise<{ answered: number; stoppe
       socket.on('data', (chunk: Buffer) => {
         try {
           let buf = joined(rest, chunk);
-          for (let end = messageEnd(buf); end >= 0; end = messageEnd(buf)) {
+          for (let end = messageEnd(buf, true); end >= 0; end = messageEnd(buf, true)) {
             const status = buf.toString('latin1', 9, 12);
             if (status !== '200') throw new Error(`the gateway answered ${status}`);
             answered++;

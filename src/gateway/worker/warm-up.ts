@@ -21,7 +21,10 @@ import type { WarmUpInit } from '../../shared/protocol.js';
 import type { WorkerServices } from '../pipeline/worker-services.js';
 import { WorkerTelemetry } from '../telemetry/worker-telemetry.js';
 import { buildGeneration } from './generation.js';
-import { WorkerState, guardedHandler, serverLimits } from './worker-state.js';
+import { WorkerState, serverLimits, type ListenerTargets } from './worker-state.js';
+import { RequestHandler } from './handle-request.js';
+import type { ClientResponse } from '../../http1/server/client-response.js';
+import type { RequestHandler as ServerRequestHandler } from '../../http1/server/server-shared.js';
 import { driveWarmUp, startWarmUpBackend } from './warm-up-traffic.js';
 
 /** Keep-alive connections the warm-up sends over: enough that reads come in batches, as under load. */
@@ -52,31 +55,62 @@ function listenLoopback(server: Server): Promise<number> {
   });
 }
 
-/** Runs the warm-up; never rejects (a failed warm-up is reported, and the worker starts anyway). */
-export async function warmUp(worker: number, plan: WarmUpInit, services: WorkerServices, stopped: () => boolean): Promise<WarmUpResult> {
+/** The plain listener's callbacks and what they reach (worker-state.ts: ListenerTargets says why they are shared). */
+export interface WarmUpListener {
+  targets: ListenerTargets;
+  handle: ServerRequestHandler;
+  ended: (res: ClientResponse) => void;
+}
+
+/**
+ * Runs the warm-up; never rejects (a failed warm-up is reported, and the worker starts anyway).
+ * Its server calls the listener's own callbacks, pointed at the warm-up's state while it runs.
+ */
+export async function warmUp(worker: number, plan: WarmUpInit, services: WorkerServices, listener: WarmUpListener, stopped: () => boolean): Promise<WarmUpResult> {
   const started = performance.now();
   const telemetry = new WorkerTelemetry(worker, () => true);
   let backend: Server | null = null;
   let pools: LoopbackPools | null = null;
   let server: Http1Server | null = null;
+  let state: WorkerState | null = null;
+  const { targets } = listener;
+  const own = { handler: targets.handler, telemetry: targets.telemetry };
   try {
     const loopback = await startWarmUpBackend();
     backend = loopback.server;
     pools = new LoopbackPools(`http://127.0.0.1:${loopback.port}`);
-    const state = new WorkerState(pools, telemetry);
+    state = new WorkerState(pools, telemetry);
     state.generation = buildGeneration(0, plan.table, pools, { ...services, metrics: telemetry.customMetrics });
     const settings = state.generation.settings;
-    server = new Http1Server(guardedHandler(state, 'http'), serverLimits(settings));
-    server.requestEnded = telemetry.configure(settings);
+    targets.handler = new RequestHandler(state, 'http');
+    targets.telemetry = telemetry;
+    server = new Http1Server(listener.handle, serverLimits(settings));
+    server.requestEnded = telemetry.configure(settings) ? listener.ended : null;
     const port = await listenLoopback(server.server);
     const driven = await driveWarmUp({ port, requests: plan.requests, connections: CONNECTIONS, deadline: Date.now() + WARM_UP_LIMIT_MS, stopped });
     return { ...driven, ms: performance.now() - started };
   } catch (err) {
     return { answered: 0, ms: performance.now() - started, stoppedBecause: (err as Error).message };
   } finally {
+    // Back to the worker's own handler and telemetry only once no warm-up request can end any more:
+    // a connection's close (and a response it cuts short) is reported a tick after destroy().
     server?.close();
+    await settled(server, state);
+    targets.handler = own.handler;
+    targets.telemetry = own.telemetry;
     backend?.close();
     await pools?.destroyAll();
     telemetry.stop();
+  }
+}
+
+/** How long the warm-up waits for its last connections and exchanges to end. */
+const SETTLE_LIMIT_MS = 2_000;
+
+/** Resolves once `server` has no connection and `state` no exchange left, or after SETTLE_LIMIT_MS. */
+async function settled(server: Http1Server | null, state: WorkerState | null): Promise<void> {
+  const until = Date.now() + SETTLE_LIMIT_MS;
+  while (((server?.connectionCount ?? 0) > 0 || (state?.inflightCount ?? 0) > 0) && Date.now() < until) {
+    await new Promise((r) => setTimeout(r, 5));
   }
 }

@@ -6,7 +6,8 @@
  */
 import { parentPort, workerData } from 'node:worker_threads';
 import { performance } from 'node:perf_hooks';
-import { WorkerState, guardedHandler, serverLimits } from './worker-state.js';
+import { ListenerTargets, WorkerState, endedHook, guardedHandler, serverLimits } from './worker-state.js';
+import { RequestHandler } from './handle-request.js';
 import { buildGeneration } from './generation.js';
 import { BackendPools } from '../upstream/backend-pools.js';
 import { BreakerRegistry } from '../backends/backend-directory.js';
@@ -66,18 +67,21 @@ const telemetryTimer = setInterval(sendTelemetry, TELEMETRY_REPORT_MS);
 telemetryTimer.unref();
 let closed = false;
 
-const server = new Http1Server(guardedHandler(state, 'http'));
+const httpTargets = new ListenerTargets(new RequestHandler(state, 'http'), telemetry);
+const server = new Http1Server(guardedHandler(httpTargets));
 const servers = [server];
+/** Each server's requestEnded callback, set while metrics or request logs are on. */
+const endedHooks = [endedHook(httpTargets)];
 
 function applyTable(generation: number, buffer: SharedArrayBuffer): void {
   const started = performance.now();
   state.generation = buildGeneration(generation, buffer, pools, services, breakers);
   // In the background: the first request with a JWT policy must not wait ~80 ms for jose.
   void warmJose(state.generation.table.meta.policies)?.catch(() => undefined);
-  const requestEnded = telemetry.configure(state.generation.settings);
-  for (const s of servers) {
+  const hooked = telemetry.configure(state.generation.settings);
+  for (const [i, s] of servers.entries()) {
     s.setLimits(serverLimits(state.generation.settings));
-    s.requestEnded = requestEnded;
+    s.requestEnded = hooked ? endedHooks[i]! : null;
   }
   cacheStoresOf(services).configure(state.generation.settings.cache);
   policyPoolsOf(services).configure(state.generation.settings.upstream);
@@ -87,8 +91,13 @@ function applyTable(generation: number, buffer: SharedArrayBuffer): void {
 applyTable(init.table.generation, init.table.buffer);
 // The HTTPS listener (gateway.tls) feeds the same server code; certificates come from the primary.
 // Made after the first table: its handshake timeout is the head timeout the worker starts with.
-const https = init.https === null ? null : new HttpsListener(init.https.material, guardedHandler(state, 'https'), serverLimits(state.generation!.settings), init.https.ticketKeys);
-if (https !== null) servers.push(https.http);
+const httpsTargets = new ListenerTargets(new RequestHandler(state, 'https'), telemetry);
+const https = init.https === null ? null : new HttpsListener(init.https.material, guardedHandler(httpsTargets), serverLimits(state.generation!.settings), init.https.ticketKeys);
+if (https !== null) {
+  servers.push(https.http);
+  endedHooks.push(endedHook(httpsTargets));
+  https.http.requestEnded = server.requestEnded === null ? null : endedHooks[1]!;
+}
 
 /** Listens on the shared port(s) and tells the primary; after the warm-up, unless the worker is stopping by then. */
 function listen(): void {
@@ -108,7 +117,7 @@ function listen(): void {
 if (init.warmup === null) listen();
 else {
   const requests = init.warmup.requests;
-  void warmUp(init.index, init.warmup, services, () => closed || state.draining).then((r) => {
+  void warmUp(init.index, init.warmup, services, { targets: httpTargets, handle: server.handle, ended: endedHooks[0]! }, () => closed || state.draining).then((r) => {
     const fields = { requests, answered: r.answered, ms: Math.round(r.ms) };
     if (r.stoppedBecause === null) log('info', 'worker warmed up', fields);
     else log('warn', 'worker warm-up stopped early; the worker starts all the same', { ...fields, reason: r.stoppedBecause });

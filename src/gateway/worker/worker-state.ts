@@ -4,14 +4,14 @@
  * warm-up (warm-up.ts) makes its own, so its requests reach neither the real pools nor the
  * real metrics and request logs.
  */
-import type { WorkerContext } from './handle-request.js';
-import { RequestHandler } from './handle-request.js';
+import type { RequestHandler, WorkerContext } from './handle-request.js';
 import type { Generation } from './generation.js';
 import type { BackendPools } from '../upstream/backend-pools.js';
 import type { ProxyExchange } from '../upstream/proxy-exchange.js';
 import type { WorkerTelemetry } from '../telemetry/worker-telemetry.js';
 import type { RequestHandler as ServerRequestHandler, ServerLimits } from '../../http1/server/server-shared.js';
 import type { GatewaySettings } from '../../shared/config-schema.js';
+import type { ClientResponse } from '../../http1/server/client-response.js';
 import { errorFields, log } from '../../shared/log.js';
 
 export class WorkerState implements WorkerContext {
@@ -52,12 +52,22 @@ export class WorkerState implements WorkerContext {
   }
 }
 
-/** One handler per listener: they differ only in the X-Forwarded-Proto they report. */
-export function guardedHandler(state: WorkerState, proto: 'http' | 'https'): ServerRequestHandler {
-  const handler = new RequestHandler(state, proto);
+/**
+ * What a listener's two callbacks reach: its request handler and the telemetry that records each
+ * ended request. The warm-up points them at its own state and telemetry, then back, and its server
+ * gets the listener's very callbacks: TurboFan inlines the function a call site saw and deoptimizes
+ * when another arrives, so with a closure per server the first real requests after a warm-up
+ * deoptimized the request path's top functions (`wrong call target`) and recompiled them under load.
+ */
+export class ListenerTargets {
+  constructor(public handler: RequestHandler, public telemetry: WorkerTelemetry) {}
+}
+
+/** The listener's request callback (one per listener: they differ only in the X-Forwarded-Proto they report). */
+export function guardedHandler(targets: ListenerTargets): ServerRequestHandler {
   return (res, req) => {
     try {
-      handler.handle(res, req);
+      targets.handler.handle(res, req);
     } catch (err) {
       // A bug must cost one request, never the worker: answer 500 if nothing was written yet.
       log('error', 'request handler failed', errorFields(err));
@@ -65,6 +75,11 @@ export function guardedHandler(state: WorkerState, proto: 'http' | 'https'): Ser
       else res.close();
     }
   };
+}
+
+/** The listener's requestEnded callback. */
+export function endedHook(targets: ListenerTargets): (res: ClientResponse) => void {
+  return (res) => targets.telemetry.requestEnded(res);
 }
 
 /** The HTTP server's limits from a generation's settings. */
