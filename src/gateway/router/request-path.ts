@@ -50,7 +50,18 @@ function isTraversal(decoded: string): boolean {
 }
 
 export function newParsedPath(): ParsedPath {
-  return { segments: [], raw: [], hashes: new Int32Array(MAX_PATH_SEGMENTS), trailingSlash: false, starts: new Int32Array(MAX_PATH_SEGMENTS), verbatim: false };
+  return { segments: stringArray(), raw: stringArray(), hashes: new Int32Array(MAX_PATH_SEGMENTS), trailingSlash: false, starts: new Int32Array(MAX_PATH_SEGMENTS), verbatim: false };
+}
+
+/**
+ * An empty array already of V8's elements kind for strings: a new `[]` starts as small integers,
+ * so the first string stored into each new ParsedPath changed its map, and optimized code that had
+ * only seen another ParsedPath's arrays (the warm-up's) deoptimized on it (`wrong map`).
+ */
+function stringArray(): string[] {
+  const a = [''];
+  a.length = 0;
+  return a;
 }
 
 /** A failed parse leaves no segments (none of an earlier request's either). */

@@ -69,7 +69,12 @@ export class RequestHandler {
     return out;
   }
 
-  readonly handle = (res: ClientResponse, req: ParsedRequest): void => {
+  /**
+   * A method, not a closure per instance: the listener's callback calls it on the warm-up's
+   * handler, then on the worker's own, and a call site that saw one function would deoptimize on
+   * the other (worker-state.ts, ListenerTargets).
+   */
+  handle(res: ClientResponse, req: ParsedRequest): void {
     const gen = this.ctx.generation;
     const head = this.head;
     head.read(req);
@@ -183,7 +188,7 @@ export class RequestHandler {
     } else {
       exchange.dispatchTo(pool, opts);
     }
-  };
+  }
 }
 
 function withoutKey(query: string, name: string): string {

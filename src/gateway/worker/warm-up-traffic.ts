@@ -10,16 +10,21 @@ import { createServer, connect, type Server, type Socket } from 'node:net';
 /** The warm-up API's path on the gateway (warm-up-table.ts routes it). */
 export const WARM_UP_PREFIX = '/outpost-warm-up';
 
-const BODY = '{"id":123,"name":"warm-up item","ok":true}';
+/** Bodies of a few lengths: a response's Content-Length line is rebuilt when the length changes, a path the first real answers would otherwise be the first to take. */
+const BODIES = ['{"id":123,"name":"warm-up item","ok":true}', '{"id":7,"ok":true}', `{"id":8,"items":[${'1,'.repeat(60)}1]}`];
 /**
  * The backend's answers, in turn: the fields a typical backend sends (nginx's among them), and
  * every fourth body chunked. What the first real requests bring that the warm-up never showed
  * V8 (another header, another framing) deoptimizes the code it reaches, which then recompiles
  * under load: the warm-up shows it the common shapes.
  */
-const ANSWERS = [0, 1, 2, 3].map((i) => Buffer.from(i === 3
-  ? `HTTP/1.1 200 OK\r\nServer: warm-up\r\nDate: Mon, 07 Dec 2026 00:00:00 GMT\r\nContent-Type: application/json\r\nTransfer-Encoding: chunked\r\nConnection: keep-alive\r\n\r\n${BODY.length.toString(16)}\r\n${BODY}\r\n0\r\n\r\n`
-  : `HTTP/1.1 200 OK\r\nServer: warm-up\r\nDate: Mon, 07 Dec 2026 00:00:00 GMT\r\nContent-Type: application/json\r\nContent-Length: ${BODY.length}\r\n${i === 1 ? '' : 'Connection: keep-alive\r\n'}\r\n${BODY}`, 'latin1'));
+const ANSWERS = Array.from({ length: 12 }, (_, i) => {
+  const body = BODIES[i % BODIES.length]!;
+  const fields = 'HTTP/1.1 200 OK\r\nServer: warm-up\r\nDate: Mon, 07 Dec 2026 00:00:00 GMT\r\nContent-Type: application/json\r\n';
+  return Buffer.from(i % 4 === 3
+    ? `${fields}Transfer-Encoding: chunked\r\nConnection: keep-alive\r\n\r\n${body.length.toString(16)}\r\n${body}\r\n0\r\n\r\n`
+    : `${fields}Content-Length: ${body.length}\r\n${i % 4 === 1 ? '' : 'Connection: keep-alive\r\n'}\r\n${body}`, 'latin1');
+});
 const POST_BODY = '{"name":"warm-up item"}';
 /** Host forms clients send: an address with the port, a name with it, a name alone. */
 const hosts = (port: number): string[] => [`127.0.0.1:${port}`, `localhost:${port}`, 'warm-up.outpost.local'];
