@@ -1,6 +1,6 @@
 /**
  * Both ends of a worker's warm-up traffic (warm-up.ts), on loopback inside the worker: a backend
- * that answers every request with one fixed JSON body, and keep-alive clients that send requests
+ * that answers every request 200 with a small JSON body, and keep-alive clients that send requests
  * one at a time per connection, as a load balancer's connections do. Neither is a general HTTP
  * implementation: each reads only what the gateway sends it, and anything else stops the warm-up
  * (it is an optimisation; the worker starts all the same).
@@ -10,7 +10,10 @@ import { createServer, connect, type Server, type Socket } from 'node:net';
 /** The warm-up API's path on the gateway (warm-up-table.ts routes it). */
 export const WARM_UP_PREFIX = '/outpost-warm-up';
 
-/** Bodies of a few lengths: a response's Content-Length line is rebuilt when the length changes, a path the first real answers would otherwise be the first to take. */
+/**
+ * Bodies of a few lengths: a response's Content-Length line is rebuilt when the length changes,
+ * a path the first real answers would otherwise be the first to take.
+ */
 const BODIES = ['{"id":123,"name":"warm-up item","ok":true}', '{"id":7,"ok":true}', `{"id":8,"items":[${'1,'.repeat(60)}1]}`];
 /**
  * The backend's answers, in turn: the fields a typical backend sends (nginx's among them), and
