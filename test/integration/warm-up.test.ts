@@ -62,15 +62,15 @@ describe('worker warm-up', () => {
 
   test('a warm-up that fails is logged with its reason, and the worker starts all the same', async () => {
     const backend = await startBackend(echoHandler);
-    // A 1-byte body limit: the warm-up's POST gets 413, which stops it.
-    const gw = await startGateway(oneApiConfig(backend.url, { warmupRequests: 200, maxBodyBytes: 1 }), { workers: 1, env: { OUTPOST_WARMUP_REQUESTS: '' } });
+    // At most 8 header fields: the warm-up's nine-field GETs get 431, which stops it.
+    const gw = await startGateway(oneApiConfig(backend.url, { warmupRequests: 200, maxHeaderCount: 8 }), { workers: 1, env: { OUTPOST_WARMUP_REQUESTS: '' } });
     try {
       assert.deepEqual(warmed(gw), []);
       const stopped = gw.logs.find((l) => l.msg === 'worker warm-up stopped early; the worker starts all the same');
       assert.ok(stopped, 'the stop is logged');
       assert.equal(stopped.level, 'warn');
-      assert.equal(stopped.reason, 'the gateway answered 413');
-      assert.ok(typeof stopped.answered === 'number' && stopped.answered < 200, 'it stopped at the first POST');
+      assert.equal(stopped.reason, 'the gateway answered 431');
+      assert.ok(typeof stopped.answered === 'number' && stopped.answered < 200, 'it stopped at the first nine-field request');
       const res = await fetch(gw.url('/echo/items/2'));
       assert.equal(res.status, 200);
       await res.arrayBuffer();

@@ -21,6 +21,6 @@ test('the warm-up config keeps the settings but the HTTPS listener, and routes o
   assert.equal(warm.policies, undefined, 'no global policy');
   assert.deepEqual(warm.apis.map((a) => [a.id, `/${a.path}`, new URL(a.serviceUrl).hostname, a.subscriptionRequired, a.policies]),
     [['outpost-warm-up', WARM_UP_PREFIX, 'outpost-warm-up.invalid', false, undefined]]);
-  assert.deepEqual(warm.apis[0]!.operations.map((o) => [o.method, o.urlTemplate, o.policies]), [['GET', '/items/{id}', undefined], ['POST', '/items', undefined]]);
+  assert.deepEqual(warm.apis[0]!.operations.map((o) => [o.method, o.urlTemplate, o.policies]), [['GET', '/items/{id}', undefined]]);
   assert.ok(compileTable(warm).length > 0);
 });

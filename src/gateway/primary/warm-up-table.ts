@@ -14,10 +14,7 @@ export function warmUpConfig(settings: GatewaySettings): GatewayConfig {
   const result = validateGatewayConfig({
     apis: [{
       id: 'outpost-warm-up', name: 'Outpost warm-up', path: WARM_UP_PREFIX.slice(1), serviceUrl: 'http://outpost-warm-up.invalid', subscriptionRequired: false,
-      operations: [
-        { id: 'get-item', method: 'GET', urlTemplate: '/items/{id}' },
-        { id: 'add-item', method: 'POST', urlTemplate: '/items' },
-      ],
+      operations: [{ id: 'get-item', method: 'GET', urlTemplate: '/items/{id}' }],
     }],
   });
   if (!result.ok) throw new OutpostError('OUTPOST_ERR_INTERNAL', 'the warm-up config does not validate');
