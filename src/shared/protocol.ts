@@ -29,6 +29,9 @@ export interface WorkerInit {
   warmup: WarmUpInit | null;
 }
 
+/** The warm-up API's path on the gateway: the primary's table routes it, the worker's requests use it. */
+export const WARM_UP_PREFIX = '/outpost-warm-up';
+
 /**
  * A worker's warm-up: the table of the one API it routes (the gateway's settings, no policies, a
  * backend the worker runs itself on loopback) and how many requests to send through it.

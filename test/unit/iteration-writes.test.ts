@@ -351,12 +351,18 @@ test('a borrowed body staged is copied at once: overwriting its source after the
   }
 });
 
+/** The length of each chunk `socket.write` is given from now on (its stream's writes). */
+function countWrites(socket: Socket): number[] {
+  const writes: number[] = [];
+  const write = socket.write.bind(socket);
+  socket.write = ((chunk: Buffer | string, ...rest: never[]) => { writes.push(chunk.length); return write(chunk, ...rest); }) as typeof socket.write;
+  return writes;
+}
+
 test('a head and its body through the stream: one write when the body is small, two when it is not; bytes in order, a borrowed body copied', async () => {
   const { client, reads, server } = await pair();
   try {
-    const writes: number[] = [];
-    const write = client.write.bind(client);
-    client.write = ((chunk: Buffer, ...rest: never[]) => { writes.push(chunk.length); return write(chunk, ...rest); }) as typeof client.write;
+    const writes = countWrites(client);
     const source = Buffer.alloc(MAX_STAGED_WRITE + 10, 0x61);
     const expected: string[] = [];
     for (const [length, borrowed] of [[40, true], [MAX_STAGED_WRITE, false], [MAX_STAGED_WRITE + 10, true]] as Array<[number, boolean]>) {
@@ -384,9 +390,7 @@ test('a head and its body through the stream: one write when the body is small, 
 test('writeOut through the stream: text and a small body in one write, a larger body after its text; bytes in order, a borrowed body copied', async () => {
   const { client, reads, server } = await pair();
   try {
-    const writes: number[] = [];
-    const write = client.write.bind(client);
-    client.write = ((chunk: Buffer | string, ...rest: never[]) => { writes.push(chunk.length); return write(chunk, ...rest); }) as typeof client.write;
+    const writes = countWrites(client);
     const source = Buffer.alloc(MAX_STAGED_WRITE + 10, 0x61);
     const expected: string[] = [];
     for (const length of [40, MAX_STAGED_WRITE + 10]) {

@@ -4,7 +4,7 @@ import assert from 'node:assert/strict';
 import { validateGatewayConfig } from '../../src/shared/config-schema.js';
 import { warmUpConfig } from '../../src/gateway/primary/warm-up-table.js';
 import { compileTable } from '../../src/gateway/router/compile-table.js';
-import { WARM_UP_PREFIX } from '../../src/gateway/worker/warm-up-traffic.js';
+import { WARM_UP_PREFIX } from '../../src/shared/protocol.js';
 
 test('the warm-up config keeps the settings but the HTTPS listener, and routes one policy-free API to an .invalid host', () => {
   const real = validateGatewayConfig({

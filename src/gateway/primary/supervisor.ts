@@ -91,8 +91,9 @@ export class Supervisor {
     this.port = port;
     // Port 0: the first worker's listen picks the port the others then share. A concrete port:
     // all start at once (each warms up before it listens: in turn, that time would add up).
-    if (port === 0) await this.launch(0);
-    await Promise.all(Array.from({ length: port === 0 ? this.count - 1 : this.count }, (_, i) => this.launch(port === 0 ? i + 1 : i)));
+    const first = port === 0 ? 1 : 0;
+    if (first === 1) await this.launch(0);
+    await Promise.all(Array.from({ length: this.count - first }, (_, i) => this.launch(first + i)));
     return this.port;
   }
 

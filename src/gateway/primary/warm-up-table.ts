@@ -8,7 +8,7 @@
  */
 import { validateGatewayConfig, type GatewayConfig, type GatewaySettings } from '../../shared/config-schema.js';
 import { OutpostError } from '../../shared/errors.js';
-import { WARM_UP_PREFIX } from '../worker/warm-up-traffic.js';
+import { WARM_UP_PREFIX } from '../../shared/protocol.js';
 
 export function warmUpConfig(settings: GatewaySettings): GatewayConfig {
   const result = validateGatewayConfig({

@@ -72,7 +72,7 @@ export class RequestHandler {
   /**
    * A method, not a closure per instance: the listener's callback calls it on the warm-up's
    * handler, then on the worker's own, and a call site that saw one function would deoptimize on
-   * the other (worker-state.ts, ListenerTargets).
+   * the other (worker-state.ts, ListenerCallbacks).
    */
   handle(res: ClientResponse, req: ParsedRequest): void {
     const gen = this.ctx.generation;

@@ -6,9 +6,7 @@
  * (it is an optimisation; the worker starts all the same).
  */
 import { createServer, connect, type Server, type Socket } from 'node:net';
-
-/** The warm-up API's path on the gateway (warm-up-table.ts routes it). */
-export const WARM_UP_PREFIX = '/outpost-warm-up';
+import { WARM_UP_PREFIX } from '../../shared/protocol.js';
 
 /**
  * Bodies of a few lengths: a response's Content-Length line is rebuilt when the length changes,
@@ -129,8 +127,11 @@ export function driveWarmUp(o: DriveOptions): Promise<{ answered: number; stoppe
       if (open === 0) done();
     };
     const next = (socket: Socket): void => {
-      if (because !== null || sent >= o.requests || Date.now() >= o.deadline || o.stopped()) {
-        if (because === null && sent < o.requests) because = o.stopped() ? 'the worker is stopping' : 'time limit';
+      if (because === null && sent < o.requests) {
+        if (o.stopped()) because = 'the worker is stopping';
+        else if (Date.now() >= o.deadline) because = 'time limit';
+      }
+      if (because !== null || sent >= o.requests) {
         socket.end();
         return;
       }

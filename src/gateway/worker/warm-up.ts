@@ -21,10 +21,8 @@ import type { WarmUpInit } from '../../shared/protocol.js';
 import type { WorkerServices } from '../pipeline/worker-services.js';
 import { WorkerTelemetry } from '../telemetry/worker-telemetry.js';
 import { buildGeneration } from './generation.js';
-import { WorkerState, serverLimits, type ListenerTargets } from './worker-state.js';
+import { WorkerState, serverLimits, type ListenerCallbacks } from './worker-state.js';
 import { RequestHandler } from './handle-request.js';
-import type { ClientResponse } from '../../http1/server/client-response.js';
-import type { RequestHandler as ServerRequestHandler } from '../../http1/server/server-shared.js';
 import { driveWarmUp, startWarmUpBackend } from './warm-up-traffic.js';
 
 /** Keep-alive connections the warm-up sends over: enough that reads come in batches, as under load. */
@@ -55,26 +53,18 @@ function listenLoopback(server: Server): Promise<number> {
   });
 }
 
-/** The plain listener's callbacks and what they reach (worker-state.ts: ListenerTargets says why they are shared). */
-export interface WarmUpListener {
-  targets: ListenerTargets;
-  handle: ServerRequestHandler;
-  ended: (res: ClientResponse) => void;
-}
-
 /**
  * Runs the warm-up; never rejects (a failed warm-up is reported, and the worker starts anyway).
- * Its server calls the listener's own callbacks, pointed at the warm-up's state while it runs.
+ * Its server calls the plain listener's own callbacks, pointed at the warm-up's state while it runs.
  */
-export async function warmUp(worker: number, plan: WarmUpInit, services: WorkerServices, listener: WarmUpListener, stopped: () => boolean): Promise<WarmUpResult> {
+export async function warmUp(worker: number, plan: WarmUpInit, services: WorkerServices, callbacks: ListenerCallbacks, stopped: () => boolean): Promise<WarmUpResult> {
   const started = performance.now();
   const telemetry = new WorkerTelemetry(worker, () => true);
   let backend: Server | null = null;
   let pools: LoopbackPools | null = null;
   let server: Http1Server | null = null;
   let state: WorkerState | null = null;
-  const { targets } = listener;
-  const own = { handler: targets.handler, telemetry: targets.telemetry };
+  const own = { handler: callbacks.handler, telemetry: callbacks.telemetry };
   try {
     const loopback = await startWarmUpBackend();
     backend = loopback.server;
@@ -82,10 +72,10 @@ export async function warmUp(worker: number, plan: WarmUpInit, services: WorkerS
     state = new WorkerState(pools, telemetry);
     state.generation = buildGeneration(0, plan.table, pools, { ...services, metrics: telemetry.customMetrics });
     const settings = state.generation.settings;
-    targets.handler = new RequestHandler(state, 'http');
-    targets.telemetry = telemetry;
-    server = new Http1Server(listener.handle, serverLimits(settings));
-    server.requestEnded = telemetry.configure(settings) ? listener.ended : null;
+    callbacks.handler = new RequestHandler(state, 'http');
+    callbacks.telemetry = telemetry;
+    server = new Http1Server(callbacks.handle, serverLimits(settings));
+    server.requestEnded = telemetry.configure(settings) ? callbacks.ended : null;
     const port = await listenLoopback(server.server);
     const driven = await driveWarmUp({ port, requests: plan.requests, connections: CONNECTIONS, deadline: Date.now() + WARM_UP_LIMIT_MS, stopped });
     return { ...driven, ms: performance.now() - started };
@@ -96,8 +86,8 @@ export async function warmUp(worker: number, plan: WarmUpInit, services: WorkerS
     // a connection's close (and a response it cuts short) is reported a tick after destroy().
     server?.close();
     await settled(server, state);
-    targets.handler = own.handler;
-    targets.telemetry = own.telemetry;
+    callbacks.handler = own.handler;
+    callbacks.telemetry = own.telemetry;
     backend?.close();
     await pools?.destroyAll();
     telemetry.stop();

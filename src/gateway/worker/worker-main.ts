@@ -6,7 +6,7 @@
  */
 import { parentPort, workerData } from 'node:worker_threads';
 import { performance } from 'node:perf_hooks';
-import { ListenerTargets, WorkerState, endedHook, guardedHandler, serverLimits } from './worker-state.js';
+import { ListenerCallbacks, WorkerState, serverLimits } from './worker-state.js';
 import { RequestHandler } from './handle-request.js';
 import { buildGeneration } from './generation.js';
 import { BackendPools } from '../upstream/backend-pools.js';
@@ -67,22 +67,26 @@ const telemetryTimer = setInterval(sendTelemetry, TELEMETRY_REPORT_MS);
 telemetryTimer.unref();
 let closed = false;
 
-const httpTargets = new ListenerTargets(new RequestHandler(state, 'http'), telemetry);
-const server = new Http1Server(guardedHandler(httpTargets));
-const servers = [server];
-/** Each server's requestEnded callback, set while metrics or request logs are on. */
-const endedHooks = [endedHook(httpTargets)];
+const http = new ListenerCallbacks(new RequestHandler(state, 'http'), telemetry);
+const server = new Http1Server(http.handle);
+/** Every server of the worker, with its callbacks. */
+const listeners: Array<{ server: Http1Server; callbacks: ListenerCallbacks }> = [{ server, callbacks: http }];
+/** Whether servers call requestEnded: while metrics or request logs are on. */
+let hooked = false;
+
+/** The current generation's limits and telemetry hook on one server: at each table, and on a server made after one. */
+function configure({ server: s, callbacks }: { server: Http1Server; callbacks: ListenerCallbacks }): void {
+  s.setLimits(serverLimits(state.generation!.settings));
+  s.requestEnded = hooked ? callbacks.ended : null;
+}
 
 function applyTable(generation: number, buffer: SharedArrayBuffer): void {
   const started = performance.now();
   state.generation = buildGeneration(generation, buffer, pools, services, breakers);
   // In the background: the first request with a JWT policy must not wait ~80 ms for jose.
   void warmJose(state.generation.table.meta.policies)?.catch(() => undefined);
-  const hooked = telemetry.configure(state.generation.settings);
-  for (const [i, s] of servers.entries()) {
-    s.setLimits(serverLimits(state.generation.settings));
-    s.requestEnded = hooked ? endedHooks[i]! : null;
-  }
+  hooked = telemetry.configure(state.generation.settings);
+  for (const l of listeners) configure(l);
   cacheStoresOf(services).configure(state.generation.settings.cache);
   policyPoolsOf(services).configure(state.generation.settings.upstream);
   send({ type: 'table-applied', generation, buildMs: performance.now() - started });
@@ -91,12 +95,12 @@ function applyTable(generation: number, buffer: SharedArrayBuffer): void {
 applyTable(init.table.generation, init.table.buffer);
 // The HTTPS listener (gateway.tls) feeds the same server code; certificates come from the primary.
 // Made after the first table: its handshake timeout is the head timeout the worker starts with.
-const httpsTargets = new ListenerTargets(new RequestHandler(state, 'https'), telemetry);
-const https = init.https === null ? null : new HttpsListener(init.https.material, guardedHandler(httpsTargets), serverLimits(state.generation!.settings), init.https.ticketKeys);
-if (https !== null) {
-  servers.push(https.http);
-  endedHooks.push(endedHook(httpsTargets));
-  https.http.requestEnded = server.requestEnded === null ? null : endedHooks[1]!;
+let https: HttpsListener | null = null;
+if (init.https !== null) {
+  const callbacks = new ListenerCallbacks(new RequestHandler(state, 'https'), telemetry);
+  https = new HttpsListener(init.https.material, callbacks.handle, serverLimits(state.generation!.settings), init.https.ticketKeys);
+  listeners.push({ server: https.http, callbacks });
+  configure(listeners[listeners.length - 1]!);
 }
 
 /** Listens on the shared port(s) and tells the primary; after the warm-up, unless the worker is stopping by then. */
@@ -117,7 +121,7 @@ function listen(): void {
 if (init.warmup === null) listen();
 else {
   const requests = init.warmup.requests;
-  void warmUp(init.index, init.warmup, services, { targets: httpTargets, handle: server.handle, ended: endedHooks[0]! }, () => closed || state.draining).then((r) => {
+  void warmUp(init.index, init.warmup, services, http, () => closed || state.draining).then((r) => {
     const fields = { requests, answered: r.answered, ms: Math.round(r.ms) };
     if (r.stoppedBecause === null) log('info', 'worker warmed up', fields);
     else log('warn', 'worker warm-up stopped early; the worker starts all the same', { ...fields, reason: r.stoppedBecause });
@@ -137,7 +141,7 @@ function applyHttps(material: HttpsMaterial): void {
 function closeAndExit(code: number): void {
   if (closed) return;
   closed = true;
-  for (const s of servers) s.close();
+  for (const l of listeners) l.server.close();
   // What the last second counted and logged is not lost with the thread.
   clearInterval(telemetryTimer);
   telemetry.flushLogs();
@@ -152,7 +156,7 @@ function closeAndExit(code: number): void {
 function drain(graceMs: number): void {
   if (state.draining) return;
   state.draining = true;
-  for (const s of servers) s.drain();
+  for (const l of listeners) l.server.drain();
   let cutOff = 0;
   const timer = setTimeout(() => {
     cutOff = state.inflightCount;

@@ -53,21 +53,20 @@ export class WorkerState implements WorkerContext {
 }
 
 /**
- * What a listener's two callbacks reach: its request handler and the telemetry that records each
- * ended request. The warm-up points them at its own state and telemetry, then back, and its server
- * gets the listener's very callbacks: TurboFan inlines the function a call site saw and deoptimizes
- * when another arrives, so with a closure per server the first real requests after a warm-up
- * deoptimized the request path's top functions (`wrong call target`) and recompiled them under load.
+ * A listener's two callbacks, and what they reach: its request handler and the telemetry that
+ * records each ended request. The warm-up points them at its own state and telemetry, then back,
+ * and its server gets these very callbacks: TurboFan inlines the function a call site saw and
+ * deoptimizes when another arrives, so with a closure per server the first real requests after a
+ * warm-up deoptimized the request path's top functions (`wrong call target`) and recompiled them
+ * under load. One per listener: they differ only in the X-Forwarded-Proto their handler reports.
  */
-export class ListenerTargets {
+export class ListenerCallbacks {
   constructor(public handler: RequestHandler, public telemetry: WorkerTelemetry) {}
-}
 
-/** The listener's request callback (one per listener: they differ only in the X-Forwarded-Proto they report). */
-export function guardedHandler(targets: ListenerTargets): ServerRequestHandler {
-  return (res, req) => {
+  /** The server's request callback. */
+  readonly handle: ServerRequestHandler = (res, req) => {
     try {
-      targets.handler.handle(res, req);
+      this.handler.handle(res, req);
     } catch (err) {
       // A bug must cost one request, never the worker: answer 500 if nothing was written yet.
       log('error', 'request handler failed', errorFields(err));
@@ -75,11 +74,9 @@ export function guardedHandler(targets: ListenerTargets): ServerRequestHandler {
       else res.close();
     }
   };
-}
 
-/** The listener's requestEnded callback. */
-export function endedHook(targets: ListenerTargets): (res: ClientResponse) => void {
-  return (res) => targets.telemetry.requestEnded(res);
+  /** The server's requestEnded callback (set while metrics or request logs are on). */
+  readonly ended = (res: ClientResponse): void => this.telemetry.requestEnded(res);
 }
 
 /** The HTTP server's limits from a generation's settings. */
