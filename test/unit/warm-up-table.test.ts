@@ -24,3 +24,15 @@ test('the warm-up config keeps the settings but the HTTPS listener, and routes o
   assert.deepEqual(warm.apis[0]!.operations.map((o) => [o.method, o.urlTemplate, o.policies]), [['GET', '/items/{id}', undefined]]);
   assert.ok(compileTable(warm).length > 0);
 });
+
+test('gateway.warmupRequests is a whole number in 0..100000, named by its path when it is not', () => {
+  for (const bad of [-1, 100_001, 1.5, '10']) {
+    const r = validateGatewayConfig({ gateway: { warmupRequests: bad } });
+    assert.ok(!r.ok, String(bad));
+    assert.deepEqual(r.problems.map((p) => p.path), ['gateway.warmupRequests'], String(bad));
+  }
+  for (const good of [0, 100_000]) {
+    const r = validateGatewayConfig({ gateway: { warmupRequests: good } });
+    assert.ok(r.ok && r.config.gateway.warmupRequests === good, String(good));
+  }
+});
