@@ -8,6 +8,7 @@ import { cpus } from 'node:os';
 import { join } from 'node:path';
 import { addedP99ByTarget, type PacedResult } from './fixed-rate.js';
 import type { Measurement } from './measure.js';
+import type { WorkersPair, WorkersSummary } from './two-workers.js';
 import { LOADGEN_BOUND, spread, type RoundRatio, type Spread } from './verdict.js';
 
 export interface Machine { cpuModel: string; nproc: number; node: string; kernel: string; clkTck: number }
@@ -98,11 +99,30 @@ export function summaryTable(rows: SummaryRow[]): string {
       return [
         s.scenario, s.target, s.versus ?? '', range(s.reqPerSec, f0), range(s.cpuUsPerReq, f1),
         range(s.p50Us, f0), range(s.p99Us, f0), range(s.p99_9Us, f0),
-        s.scenario === 'workers2' ? 'n/a' : `${s.saturatedRuns}/${s.runs}`,
+        `${s.saturatedRuns}/${s.runs}`,
         s.ratioReqPerSec ? range(s.ratioReqPerSec, f2) : none, s.ratioCpuPerReq ? range(s.ratioCpuPerReq, f2) : none,
       ];
     }),
   ]);
+}
+
+/** Every pair of the workers2 scenario: both windows' figures and the pair's ratio. */
+export function pairsTable(pairs: WorkersPair[]): string {
+  return table([
+    ['pair', 'target', '', '1 worker req/s', 'CPU µs/req', 'proxy CPU', '2 workers req/s', 'CPU µs/req', 'cores', 'p99 µs', 'ratio CPU/req'],
+    ...pairs.map((p) => [
+      String(p.pair + 1), p.target, p.pair % 2 === 0 ? '1 first' : '2 first',
+      f0(p.one.reqPerSec), f1(p.one.cpuUsPerReq.proxy), pct(p.one.proxyShare),
+      f0(p.two.reqPerSec), f1(p.two.cpuUsPerReq.proxy), f2(p.two.proxyShare * p.two.cores), f0(p.two.wrk.latencyUs.p99),
+      p.ratio === null ? LOADGEN_BOUND : f2(p.ratio),
+    ]),
+  ]);
+}
+
+/** Per proxy: its ratio over the counted pairs, median [min–max], and both instances' CPU per request. */
+export function pairsSummary(rows: WorkersSummary[]): string[] {
+  return rows.map((s) => `${s.target}: 2 workers ÷ 1 worker, CPU per request ${s.ratio === null ? `n/a (no pair had a saturated one-worker window)` : `${range(s.ratio, f2)} over ${s.ratio.n} of ${s.pairs} pairs`}`
+    + `; 1 worker ${range(s.oneCpuUsPerReq, f1)} µs, 2 workers ${range(s.twoCpuUsPerReq, f1)} µs at ${range(s.twoReqPerSec, f0)} req/s`);
 }
 
 /** How far a sustained run missed the asked rate, e.g. "9% over the rate". */

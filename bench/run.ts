@@ -1,8 +1,8 @@
 /**
  * `npm run bench`: the same small proxied GET through nginx, the gateway, HAProxy and Caddy, each
  * alone on core 0, with an nginx backend and wrk on core 1; rounds in alternating order, a
- * saturation verdict per run, ratios to nginx only from saturated runs, then a fixed-rate run for
- * added latency. See README.md for what runs where and what each figure means.
+ * saturation verdict per run, ratios to nginx only from saturated runs, then paired windows of one
+ * and two workers (workers2), then a fixed-rate run for added latency. See README.md for what runs where and what each figure means.
  */
 import { execFileSync } from 'node:child_process';
 import { mkdtempSync } from 'node:fs';
@@ -17,12 +17,13 @@ import { measure } from './measure.js';
 import { pacerBinary } from './pacer.js';
 import { startBackend, startNginxProxy, type Backend } from './nginx.js';
 import { CLK_TCK, killAllNow, runMain, stopChild } from './proc.js';
-import { machine, pacedSummary, pacedTable, runNotes, runsTable, summarize, summaryTable, writeJson, type Run } from './report.js';
+import { machine, pacedSummary, pacedTable, pairsSummary, pairsTable, runNotes, runsTable, summarize, summaryTable, writeJson, type Run } from './report.js';
 import { readSettings, type TargetName } from './settings.js';
 import { probeTarget } from './probe.js';
 import { startGateway, type GatewayVariant, type Layout, type Target } from './targets.js';
 import { VERSION_ARGS, ensureTools, toolVersion, type Tool } from './tools.js';
-import { roundOrder, roundRatios } from './verdict.js';
+import { measurePairs, summarizePairs, type WorkersPair } from './two-workers.js';
+import { roundOrder, roundRatios, TWO_WORKER_LIMIT, twoWorkerTargetMet } from './verdict.js';
 import { runWrk, writeWrkScript } from './wrk.js';
 
 const repoRoot = resolve(dirname(fileURLToPath(import.meta.url)), '../..');
@@ -39,11 +40,8 @@ function plan(targets: TargetName[]): Planned[] {
   const out: Planned[] = [];
   for (const target of targets) {
     if (settings.scenarios.includes('plain')) out.push({ scenario: 'plain', target });
-    // nginx with two workers in the same layout: what that layout does to any proxy's CPU per request.
-    if (target === 'nginx' && settings.scenarios.includes('workers2')) out.push({ scenario: 'workers2', target });
     if (target !== 'gateway') continue;
     if (settings.scenarios.includes('policies')) out.push({ scenario: 'policies', target });
-    if (settings.scenarios.includes('workers2')) out.push({ scenario: 'workers2', target });
     if (settings.scenarios.includes('https')) out.push({ scenario: 'https', target });
     if (settings.scenarios.includes('telemetry-off')) out.push({ scenario: 'telemetry-off', target });
     if (settings.scenarios.includes('metrics-only')) out.push({ scenario: 'metrics-only', target });
@@ -72,7 +70,10 @@ async function main(): Promise<number> {
   const fixedRate = pacer !== null;
   const perRunS = settings.warmupS + settings.durationS + 30;
   const pacedRunS = settings.pacedWarmupS + settings.durationS + 30;
-  const budgetS = settings.rounds * runPlan.length * perRunS + (fixedRate ? settings.pacedRounds * (targets.length + 1) * pacedRunS : 0) + 120;
+  const pairedTargets = settings.scenarios.includes('workers2') ? targets.filter((t) => t === 'nginx' || t === 'gateway') : [];
+  // Per proxy: two starts and warm-ups, then each pair's two windows (each ends with ~1.2 s of the gateway's self-report).
+  const pairedS = pairedTargets.length * (2 * (settings.warmupS + 30) + settings.pairs * 2 * (settings.pairWindowS + 5));
+  const budgetS = settings.rounds * runPlan.length * perRunS + pairedS + (fixedRate ? settings.pacedRounds * (targets.length + 1) * pacedRunS : 0) + 120;
   setTimeout(() => {
     process.stderr.write(`bench: still running after ${budgetS} s; killing everything\n`);
     killAllNow();
@@ -94,6 +95,7 @@ async function main(): Promise<number> {
   const measureOpts = (backend: Backend) => ({ connections: settings.connections, loadCore: layout.loadCore, proxyCore: layout.proxyCore, backendPids: backend.pids });
 
   const runs: Run[] = [];
+  const pairs: WorkersPair[] = [];
   const paced: PacedResult[] = [];
   let failed = false;
   const backend = await startBackend(nginxBin, layout);
@@ -116,6 +118,17 @@ async function main(): Promise<number> {
           notes.push(`${label} failed: ${(err as Error).message.split('\n')[0]}`);
           process.stderr.write(`${label} failed: ${(err as Error).stack ?? String(err)}\n`);
         }
+      }
+    }
+
+    for (const target of pairedTargets) {
+      try {
+        const opts = { ...measureOpts(backend), pairs: settings.pairs, windowS: settings.pairWindowS, warmupS: settings.warmupS, load: { kind: 'wrk' as const, script: doneScript } };
+        pairs.push(...await measurePairs(target, () => start(target, 'plain', backend), () => start(target, 'workers2', backend), opts, (line) => process.stderr.write(`${line}\n`)));
+      } catch (err) {
+        failed = true;
+        notes.push(`workers2 ${target} failed: ${(err as Error).message.split('\n')[0]}`);
+        process.stderr.write(`workers2 ${target} failed: ${(err as Error).stack ?? String(err)}\n`);
       }
     }
 
@@ -156,7 +169,7 @@ async function main(): Promise<number> {
     await stopChild(backend.child);
   }
 
-  return report(runs, paced, versions, layout, failed);
+  return report(runs, pairs, paced, versions, layout, failed);
 }
 
 /** CPU per request through the HTTPS listener minus through the plain one (medians), as text; null without both. */
@@ -168,20 +181,23 @@ function httpsCostUs(summary: ReturnType<typeof summarize>): string | null {
   return `${https.toFixed(1)} µs CPU/req vs ${plain.toFixed(1)} over plain HTTP: TLS costs ${(https - plain).toFixed(1)} µs per request`;
 }
 
-function report(runs: Run[], paced: PacedResult[], versions: Record<string, string | null>, layout: Layout, failed: boolean): number {
+function report(runs: Run[], pairs: WorkersPair[], paced: PacedResult[], versions: Record<string, string | null>, layout: Layout, failed: boolean): number {
   const m = machine(CLK_TCK);
-  const ratios = roundRatios(runs.map((r) => ({ round: r.round, scenario: r.scenario, target: r.target, reqPerSec: r.reqPerSec, cpuUsPerReq: r.cpuUsPerReq.proxy, saturated: r.scenario === 'workers2' ? null : r.saturated })));
+  const ratios = roundRatios(runs.map((r) => ({ round: r.round, scenario: r.scenario, target: r.target, reqPerSec: r.reqPerSec, cpuUsPerReq: r.cpuUsPerReq.proxy, saturated: r.saturated })));
   const summary = summarize(runs, ratios);
   const p99Met = p99TargetMet(paced);
+  const pairSummary = summarizePairs(pairs);
+  const twoWorkersMet = twoWorkerTargetMet(pairSummary.find((x) => x.target === 'gateway')?.ratio ?? null);
   const layoutText = layout.proxyCore === null
     ? 'unpinned (one core)'
     : `core ${layout.proxyCore}: the proxy under test (workers2: the gateway, and nginx with 2 workers, on cores ${layout.allCores}); core ${layout.loadCore}: backend nginx (1 worker, return 200) + wrk -t1 -c${settings.connections} + this runner`;
   if (settings.cpuProf) notes.push(`gateway CPU profiles (one per thread, plain runs) in ${resultsDir}; profiled runs are slower, not results`);
   for (const r of runs) notes.push(...runNotes(r));
   notes.push(...telemetryCost(runs));
+  for (const p of pairs) for (const line of [...p.one.problems, ...p.two.problems]) notes.push(`workers2 pair ${p.pair + 1} ${p.target} logged: ${line}`);
   for (const p of paced) for (const line of p.problems) notes.push(`fixed-rate round ${p.round + 1} ${p.target} logged: ${line}`);
   const date = new Date().toISOString();
-  const file = writeJson(resultsDir, { date, machine: m, layout: layoutText, tools: versions, settings, runs, ratios, summary, fixedRate: { results: paced, addedP99: Object.fromEntries(addedP99ByTarget(paced)), gatewayAddedP99WithinNginxPlus1ms: p99Met }, notes });
+  const file = writeJson(resultsDir, { date, machine: m, layout: layoutText, tools: versions, settings, runs, ratios, summary, twoWorkers: { pairs, summary: pairSummary, gatewayWithinLimit: twoWorkersMet }, fixedRate: { results: paced, addedP99: Object.fromEntries(addedP99ByTarget(paced)), gatewayAddedP99WithinNginxPlus1ms: p99Met }, notes });
 
   const out: string[] = [''];
   out.push(`date: ${date}`, `machine: ${m.cpuModel}, ${m.nproc} cores, kernel ${m.kernel}, node ${m.node}`);
@@ -189,10 +205,15 @@ function report(runs: Run[], paced: PacedResult[], versions: Record<string, stri
   out.push(`layout: ${layoutText}`);
   out.push(`settings: ${settings.durationS} s runs after ${settings.warmupS} s warm-up (fixed rate: ${settings.pacedWarmupS} s), ${settings.rounds} rounds (order alternates), targets ${settings.targets.join(',')}, scenarios ${settings.scenarios.join(',')}`);
   if (runs.length > 0) {
-    out.push('', "runs (ratio: to nginx plain in the same round; workers2: CPU/req to that proxy's own 1-worker run; only from saturated runs):", runsTable(runs, ratios));
+    out.push('', 'runs (ratio: to nginx plain in the same round, only from saturated runs):', runsTable(runs, ratios));
     out.push('', 'summary: median [min–max] over rounds; ratios over the rounds where both runs were saturated:', summaryTable(summary));
     const tlsCost = httpsCostUs(summary);
     if (tlsCost !== null) out.push(`HTTPS: ${tlsCost} (wrk keeps its ${settings.connections} connections open: record encryption, handshakes amortised)`);
+  }
+  if (pairs.length > 0) {
+    out.push('', `two workers (workers2): each proxy's one-worker instance (core ${layout.proxyCore ?? '-'}) and two-worker instance (cores ${layout.allCores ?? '-'}) run at once; each pair is two back-to-back ${settings.pairWindowS} s windows, order alternating; ratio = two workers' CPU/req ÷ one worker's in the same pair, only when the one-worker window was saturated:`, pairsTable(pairs));
+    out.push(...pairsSummary(pairSummary));
+    out.push(`target "gateway 2 workers' CPU/req <= ${TWO_WORKER_LIMIT.toFixed(2)} × its 1 worker's" (median over the pairs): ${twoWorkersMet === null ? 'n/a (fewer than 3 pairs had a saturated one-worker window)' : twoWorkersMet ? 'met' : 'NOT met'}`);
   }
   if (paced.length > 0) {
     out.push('', `fixed rate (${paced[0].rate} req/s = half of nginx's median max over its saturated runs; outpost-pacer, open-loop over ${paced[0].connections} connections, latency from when each request was due; added p99 = p99 − the same round's direct p99; warm-up p99/max = the ${settings.pacedWarmupS} s of the same load before each run, from the target's start; pacer lag = how late the pacer itself sent):`, pacedTable(paced));

@@ -9,8 +9,9 @@ export type TargetName = (typeof ALL_TARGETS)[number];
 
 /**
  * plain: every target proxies one route. policies: the gateway with subscription key,
- * rate-limit-by-key and set-header. workers2: the gateway with two workers, and nginx with two as
- * the reference for what that layout costs any proxy (CPU per request only).
+ * rate-limit-by-key and set-header. workers2: the gateway with two workers against its one worker,
+ * and nginx's two against its one as the reference for what that layout costs any proxy (CPU per
+ * request, in paired windows after the rounds: bench/two-workers.ts).
  * https: as `plain`, through the gateway's HTTPS listener (what TLS costs per request).
  * telemetry-off: the plain gateway with metrics recording and request logs off, in the same round
  * as plain (which has both on, the defaults): the difference is their CPU cost per request.
@@ -41,6 +42,10 @@ export interface Settings {
    * two runs right after it 2.1 and 2.5 ms.
    */
   pacedWarmupS: number;
+  /** Pairs of windows (one worker, two workers) per proxy in the workers2 scenario. */
+  pairs: number;
+  /** Seconds per window of a pair. */
+  pairWindowS: number;
   /** wrk connections (one wrk thread: `wrk -t1 -cN`). */
   connections: number;
   targets: TargetName[];
@@ -73,6 +78,8 @@ export function readSettings(env: NodeJS.ProcessEnv = process.env): Settings {
     rounds: envInt(env, 'BENCH_ROUNDS', 3, 1, 20),
     pacedRounds: envInt(env, 'BENCH_PACED_ROUNDS', 3, 1, 10),
     pacedWarmupS: envInt(env, 'BENCH_PACED_WARMUP', 10, 0, 120),
+    pairs: envInt(env, 'BENCH_PAIRS', 8, 1, 40),
+    pairWindowS: envInt(env, 'BENCH_PAIR_DURATION', 4, 2, 60),
     connections: envInt(env, 'BENCH_CONNECTIONS', 64, 1, 4096),
     targets: envList(env, 'BENCH_TARGETS', ALL_TARGETS),
     scenarios: envList(env, 'BENCH_SCENARIOS', ALL_SCENARIOS),

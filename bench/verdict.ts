@@ -25,8 +25,7 @@ export interface RunFigures {
   target: string;
   reqPerSec: number;
   cpuUsPerReq: number;
-  /** null: no saturation verdict applies (workers2 runs on both cores and reports CPU only). */
-  saturated: boolean | null;
+  saturated: boolean;
 }
 
 export interface RoundRatio {
@@ -43,16 +42,16 @@ export interface RoundRatio {
   why?: string;
 }
 
-function compare(run: RunFigures, ref: RunFigures | undefined, versus: string, cpuOnly: boolean): RoundRatio {
+function compare(run: RunFigures, ref: RunFigures | undefined, versus: string): RoundRatio {
   const base = { round: run.round, scenario: run.scenario, target: run.target, versus };
   if (!ref) return { ...base, reqPerSec: null, cpuPerReq: null, verdict: 'no reference run' };
-  const unsaturated = [run, ref].filter((r) => r.saturated === false);
+  const unsaturated = [run, ref].filter((r) => !r.saturated);
   if (unsaturated.length > 0) {
     return { ...base, reqPerSec: null, cpuPerReq: null, verdict: LOADGEN_BOUND, why: unsaturated.map((r) => `${r.target} ${r.scenario}`).join(', ') };
   }
   return {
     ...base,
-    reqPerSec: cpuOnly || ref.reqPerSec <= 0 ? null : run.reqPerSec / ref.reqPerSec,
+    reqPerSec: ref.reqPerSec <= 0 ? null : run.reqPerSec / ref.reqPerSec,
     cpuPerReq: ref.cpuUsPerReq > 0 ? run.cpuUsPerReq / ref.cpuUsPerReq : null,
     verdict: 'ok',
   };
@@ -60,9 +59,7 @@ function compare(run: RunFigures, ref: RunFigures | undefined, versus: string, c
 
 /**
  * Every run against its reference in the same round: plain and policies runs against nginx plain
- * (req/s and CPU per request); workers2 against the same proxy's one-worker run (CPU per request
- * only: the gateway's two workers, and nginx's as the reference for what the layout costs);
- * https against the plain gateway (req/s and CPU per request: the cost of TLS); telemetry-off
+ * (req/s and CPU per request); https against the plain gateway (req/s and CPU per request: the cost of TLS); telemetry-off
  * against the plain gateway (the cost of metrics and request logs).
  * A ratio is given only when both runs in it were saturated.
  */
@@ -71,16 +68,34 @@ export function roundRatios(runs: RunFigures[]): RoundRatio[] {
     runs.find((r) => r.round === round && r.scenario === scenario && r.target === target);
   const out: RoundRatio[] = [];
   for (const run of runs) {
-    if (run.scenario === 'workers2') {
-      out.push(compare(run, find(run.round, 'plain', run.target), `${run.target} plain`, true));
-    } else if (run.scenario === 'https' || run.scenario === 'telemetry-off' || run.scenario === 'metrics-only') {
+    if (run.scenario === 'https' || run.scenario === 'telemetry-off' || run.scenario === 'metrics-only') {
       // The same gateway and route: over its HTTPS listener (what TLS costs), or with metrics and request logs off.
-      out.push(compare(run, find(run.round, 'plain', 'gateway'), 'gateway plain', false));
+      out.push(compare(run, find(run.round, 'plain', 'gateway'), 'gateway plain'));
     } else if (!(run.scenario === 'plain' && run.target === 'nginx')) {
-      out.push(compare(run, find(run.round, 'plain', 'nginx'), 'nginx plain', false));
+      out.push(compare(run, find(run.round, 'plain', 'nginx'), 'nginx plain'));
     }
   }
   return out;
+}
+
+/** The issue's two-worker target: two workers' CPU per request within 10% of one worker's. */
+export const TWO_WORKER_LIMIT = 1.1;
+
+/**
+ * Two workers' CPU per request over one worker's, from one pair of windows (bench/two-workers.ts);
+ * null when the one-worker window was not saturated: below saturation a proxy spends more a
+ * request (fewer requests per wake-up), which would flatter the ratio. The two-worker window has
+ * no such condition: it shares the load core by design.
+ */
+export function pairRatio(one: { cpuUsPerReq: { proxy: number }; saturated: boolean }, two: { cpuUsPerReq: { proxy: number } }): number | null {
+  if (!one.saturated || one.cpuUsPerReq.proxy <= 0 || two.cpuUsPerReq.proxy <= 0) return null;
+  return two.cpuUsPerReq.proxy / one.cpuUsPerReq.proxy;
+}
+
+/** The verdict on the median ratio over the counted pairs; null when fewer than `minPairs` counted. */
+export function twoWorkerTargetMet(ratio: Spread | null, minPairs = 3): boolean | null {
+  if (ratio === null || ratio.n < minPairs) return null;
+  return ratio.median <= TWO_WORKER_LIMIT;
 }
 
 export interface Spread { min: number; median: number; max: number; n: number }

@@ -9,7 +9,8 @@ import { addedP99Spread, fixedRateFor, isBaseline, isOnRate, MIN_CYCLE_MS, p99Ta
 import { parsePacerOutput } from '../../bench/pacer.js';
 import { summarize, type Run } from '../../bench/report.js';
 import { readSettings } from '../../bench/settings.js';
-import { LOADGEN_BOUND, roundOrder, roundRatios, saturation, spread, type RunFigures } from '../../bench/verdict.js';
+import { summarizePairs, type WorkersPair } from '../../bench/two-workers.js';
+import { LOADGEN_BOUND, pairRatio, roundOrder, roundRatios, saturation, spread, twoWorkerTargetMet, type RunFigures } from '../../bench/verdict.js';
 import { parseWrkOutput, parseWrkTime } from '../../bench/wrk.js';
 
 /** Captured from wrk 4.1.0 (Debian) with the bench's done() script. */
@@ -58,7 +59,7 @@ test('saturation: 90% of the proxy\'s cores or more', () => {
   assert.equal(saturation(5, 0).saturated, false);
 });
 
-const run = (round: number, scenario: string, target: string, reqPerSec: number, cpuUsPerReq: number, saturated: boolean | null): RunFigures =>
+const run = (round: number, scenario: string, target: string, reqPerSec: number, cpuUsPerReq: number, saturated: boolean): RunFigures =>
   ({ round, scenario, target, reqPerSec, cpuUsPerReq, saturated });
 
 test('ratios to nginx in the same round, only when both runs were saturated', () => {
@@ -78,24 +79,25 @@ test('ratios to nginx in the same round, only when both runs were saturated', ()
   assert.equal(ratios[2].cpuPerReq, null);
 });
 
-test('workers2 is compared with the same proxy\'s one-worker run on CPU per request only', () => {
-  const ratios = roundRatios([
-    run(0, 'plain', 'gateway', 20_000, 25, true),
-    run(0, 'workers2', 'gateway', 30_000, 27.5, null),
-    run(1, 'workers2', 'gateway', 30_000, 27.5, null),
-  ]);
-  assert.equal(ratios.length, 3);
-  assert.equal(ratios[0].verdict, 'no reference run', 'no nginx in round 0');
-  assert.deepEqual(ratios[1], { round: 0, scenario: 'workers2', target: 'gateway', versus: 'gateway plain', reqPerSec: null, cpuPerReq: 1.1, verdict: 'ok' });
-  assert.equal(ratios[2].verdict, 'no reference run');
-  // nginx's two workers, the layout's reference, against nginx's one, never against the gateway.
-  const withNginx = roundRatios([
-    run(0, 'plain', 'nginx', 40_000, 20, true),
-    run(0, 'plain', 'gateway', 20_000, 25, true),
-    run(0, 'workers2', 'nginx', 41_000, 22, null),
-  ]);
-  assert.deepEqual(withNginx.find((r) => r.scenario === 'workers2'),
-    { round: 0, scenario: 'workers2', target: 'nginx', versus: 'nginx plain', reqPerSec: null, cpuPerReq: 1.1, verdict: 'ok' });
+test('workers2: a pair\'s ratio is two workers\' CPU per request over one worker\'s, only from a saturated one-worker window', () => {
+  const window = (cpu: number, saturated: boolean) => ({ cpuUsPerReq: { proxy: cpu }, saturated });
+  assert.equal(pairRatio(window(25, true), window(27.5, false)), 1.1, 'the two-worker window shares the load core: no saturation asked of it');
+  assert.equal(pairRatio(window(25, false), window(20, false)), null, 'an unsaturated one-worker window would flatter the ratio');
+  assert.equal(pairRatio(window(0, true), window(20, false)), null, 'no requests: no ratio');
+  const pair = (target: string, n: number, one: number, two: number, saturated = true) => ({
+    target, pair: n, one: { cpuUsPerReq: { proxy: one }, reqPerSec: 30_000 }, two: { cpuUsPerReq: { proxy: two }, reqPerSec: 28_000 },
+    ratio: pairRatio(window(one, saturated), window(two, false)),
+  }) as unknown as WorkersPair;
+  const summary = summarizePairs([pair('nginx', 0, 20, 22), pair('gateway', 0, 30, 31.5), pair('gateway', 1, 30, 45, false), pair('gateway', 2, 40, 42), pair('gateway', 3, 30, 36)]);
+  assert.deepEqual(summary.map((s) => s.target), ['nginx', 'gateway']);
+  const gw = summary[1];
+  assert.equal(gw.pairs, 4);
+  assert.deepEqual(gw.ratio, { min: 1.05, median: 1.05, max: 1.2, n: 3 }, 'pair 2 (unsaturated one worker) gives no ratio');
+  assert.deepEqual(gw.oneCpuUsPerReq, { min: 30, median: 30, max: 40, n: 4 }, 'raw figures keep every pair');
+  assert.equal(twoWorkerTargetMet(gw.ratio), true);
+  assert.equal(twoWorkerTargetMet({ min: 1.05, median: 1.11, max: 1.3, n: 5 }), false);
+  assert.equal(twoWorkerTargetMet({ min: 1, median: 1, max: 1, n: 2 }), null, 'fewer than three counted pairs: no verdict');
+  assert.equal(twoWorkerTargetMet(null), null);
 });
 
 test('spread and round order', () => {
@@ -162,7 +164,7 @@ test('added p99 target: medians over the rounds that count, so one noisy run doe
 
 test('settings: defaults, subsets in canonical order, bad values named', () => {
   const d = readSettings({});
-  assert.deepEqual([d.durationS, d.warmupS, d.pacedWarmupS, d.rounds, d.pacedRounds, d.connections, d.cpuProf], [10, 2, 10, 3, 3, 64, false]);
+  assert.deepEqual([d.durationS, d.warmupS, d.pacedWarmupS, d.rounds, d.pacedRounds, d.pairs, d.pairWindowS, d.connections, d.cpuProf], [10, 2, 10, 3, 3, 8, 4, 64, false]);
   assert.deepEqual(d.targets, ['nginx', 'gateway', 'haproxy', 'caddy', 'relay']);
   assert.deepEqual(d.scenarios, ['plain', 'policies', 'workers2', 'https', 'telemetry-off', 'metrics-only', 'fixed-rate']);
   const s = readSettings({ BENCH_TARGETS: 'caddy, gateway', BENCH_SCENARIOS: 'plain', BENCH_DURATION: '3', BENCH_ROUNDS: '1' });
@@ -172,6 +174,8 @@ test('settings: defaults, subsets in canonical order, bad values named', () => {
   assert.throws(() => readSettings({ BENCH_ROUNDS: '0' }), /BENCH_ROUNDS/);
   assert.throws(() => readSettings({ BENCH_PACED_ROUNDS: '11' }), /BENCH_PACED_ROUNDS/);
   assert.equal(readSettings({ BENCH_PACED_WARMUP: '0' }).pacedWarmupS, 0);
+  assert.throws(() => readSettings({ BENCH_PAIRS: '0' }), /BENCH_PAIRS must be a whole number in 1\.\.40/);
+  assert.throws(() => readSettings({ BENCH_PAIR_DURATION: '1' }), /BENCH_PAIR_DURATION must be a whole number in 2\.\.60/);
   assert.throws(() => readSettings({ BENCH_PACED_WARMUP: '121' }), /BENCH_PACED_WARMUP must be a whole number in 0\.\.120/);
 });
 
