@@ -163,13 +163,14 @@ function readFraming(buf: Buffer, out: ParsedRequest): ErrorCode | null {
       // Remembered like the other repeating values (field-strings.ts): clients send one Host.
       hostValue = out.knownValue(i, HOST);
     } else if (nameLength === 14 && out.nameIs(i, 'content-length')) {
-      if (out.contentLength !== -1) return 'OUTPOST_ERR_BAD_REQUEST_FRAMING';
+      if (out.contentLength !== -1 || tabAfter(buf, fields.valueEnd(i))) return 'OUTPOST_ERR_BAD_REQUEST_FRAMING';
       const length = decimal(buf, fields.valueStart(i), fields.valueEnd(i));
       if (length === -1) return 'OUTPOST_ERR_BAD_REQUEST_FRAMING';
       // More digits than any length we could represent exactly: malformed, not merely large.
       if (length === -2) return 'OUTPOST_ERR_BAD_REQUEST_FRAMING';
       out.contentLength = length;
     } else if (nameLength === 17 && out.nameIs(i, 'transfer-encoding')) {
+      if (tabAfter(buf, fields.valueEnd(i))) return 'OUTPOST_ERR_BAD_REQUEST_FRAMING';
       te = teSeen ? `${te},${out.value(i)}` : out.value(i);
       teSeen = true;
     } else if (nameLength === 10 && out.nameIs(i, 'connection')) {
@@ -200,6 +201,18 @@ function readFraming(buf: Buffer, out: ParsedRequest): ErrorCode | null {
     out.chunked = true;
   }
   return null;
+}
+
+/**
+ * True when the whitespace after a field's value (from `p`, its trimmed end, to the line's CR)
+ * holds a tab. RFC 9112 lets optional whitespace be SP or HTAB, but llhttp refuses a tab after a
+ * Content-Length or Transfer-Encoding value (`chunked<TAB>`, `5<TAB>`), and so may the proxies in
+ * front of the gateway or behind it; a proxy that reads a framing field one way where another
+ * refuses or ignores it is how requests are smuggled, so Outpost refuses these too (400).
+ */
+function tabAfter(buf: Uint8Array, p: number): boolean {
+  for (; buf[p] === 0x20 || buf[p] === 0x09; p++) if (buf[p] === 0x09) return true;
+  return false;
 }
 
 /** 1*DIGIT → its value; -1 when malformed (empty, sign, list, space inside), -2 when too long. */

@@ -106,6 +106,11 @@ const cases: Array<[string, string, string | null, (boolean | 'varies')?]> = [
   ['Content-Length of 16 digits', `POST / HTTP/1.1\r\n${H}Content-Length: 1000000000000000\r\n\r\n`, 'OUTPOST_ERR_BAD_REQUEST_FRAMING', true],
   // llhttp's verdict depends on its version (Node 20's accepts, Node 22's refuses); ours does not.
   ['empty Transfer-Encoding', `POST / HTTP/1.1\r\n${H}Transfer-Encoding: \r\nContent-Length: 5\r\n\r\nhello`, 'OUTPOST_ERR_BAD_REQUEST_FRAMING', 'varies'],
+  ['a tab before a Content-Length value', `POST / HTTP/1.1\r\n${H}Content-Length:\t1\r\n\r\nx`, null],
+  ['a tab after a Content-Length value', `POST / HTTP/1.1\r\n${H}Content-Length: 1\t\r\n\r\nx`, 'OUTPOST_ERR_BAD_REQUEST_FRAMING'],
+  ['a space, then a tab, after a Content-Length value', `POST / HTTP/1.1\r\n${H}Content-Length: 1 \t\r\n\r\nx`, 'OUTPOST_ERR_BAD_REQUEST_FRAMING'],
+  ['a tab after Transfer-Encoding: chunked', `POST / HTTP/1.1\r\n${H}Transfer-Encoding: chunked\t\r\n\r\n0\r\n\r\n`, 'OUTPOST_ERR_BAD_REQUEST_FRAMING'],
+  ['a tab before Transfer-Encoding: chunked', `POST / HTTP/1.1\r\n${H}Transfer-Encoding:\tchunked\r\n\r\n0\r\n\r\n`, null],
   ['TE with Content-Length', `POST / HTTP/1.1\r\n${H}Content-Length: 3\r\nTransfer-Encoding: chunked\r\n\r\n0\r\n\r\n`, 'OUTPOST_ERR_BAD_REQUEST_FRAMING'],
   ['TE chunked, identity', `POST / HTTP/1.1\r\n${H}Transfer-Encoding: chunked, identity\r\n\r\n0\r\n\r\n`, 'OUTPOST_ERR_BAD_REQUEST_FRAMING'],
   ['TE chunked twice', `POST / HTTP/1.1\r\n${H}Transfer-Encoding: chunked\r\nTransfer-Encoding: chunked\r\n\r\n0\r\n\r\n`, 'OUTPOST_ERR_BAD_REQUEST_FRAMING'],
