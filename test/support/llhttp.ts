@@ -39,7 +39,8 @@ export function llhttpParse(bytes: Buffer): ReferenceResult {
     url = '';
   };
   parser[HTTPParser.kOnBody] = (b: Buffer, start?: number, len?: number) => { body.push(Buffer.from(start === undefined ? b : b.subarray(start, start + len!))); };
-  parser[HTTPParser.kOnMessageComplete] = () => { const m = messages.at(-1)!; m.body = Buffer.concat(body); m.complete = true; };
+  // Trailer fields come through kOnHeaders after the body: they belong to no request's head.
+  parser[HTTPParser.kOnMessageComplete] = () => { const m = messages.at(-1)!; m.body = Buffer.concat(body); m.complete = true; pending = []; url = ''; };
   const r = parser.execute(bytes);
   return { error: r instanceof Error ? (r.code ?? 'ERROR') : null, messages };
 }
