@@ -105,7 +105,8 @@ const TARGETS = ['/', '/a/b?c=d', '/items/123', '/x%20y', '/api/v1/users?id=1&x=
 
 function pickOne<T>(rand: () => number, a: readonly T[]): T { return a[Math.floor(rand() * a.length)]; }
 
-function makeRequest(rand: () => number, last: boolean): string {
+/** One request; `prefix` (a path such as `/echo/c7r0`) goes in front of its target's path. */
+function makeRequest(rand: () => number, last: boolean, prefix: string): string {
   const int = (n: number) => Math.floor(rand() * n);
   const version = rand() < 0.9 ? '1.1' : '1.0';
   const framing = version === '1.0' ? pickOne(rand, ['none', 'length']) : pickOne(rand, ['none', 'none', 'length', 'chunked', 'chunked']);
@@ -126,7 +127,8 @@ function makeRequest(rand: () => number, last: boolean): string {
     payload += rand() < 0.1 ? '0\r\nX-Trailer: t\r\n\r\n' : '0\r\n\r\n';
   }
   if (rand() < 0.15 || (last && rand() < 0.3)) lines.push(pickOne(rand, ['Connection: close', 'Connection: keep-alive']));
-  return `${method} ${pickOne(rand, TARGETS)} HTTP/${version}\r\n${lines.map((l) => `${l}\r\n`).join('')}\r\n${payload}`;
+  const target = pickOne(rand, TARGETS).replace(/^(https?:\/\/[^/]+)?\//, (_m, origin: string | undefined) => `${origin ?? ''}${prefix}/`);
+  return `${method} ${target} HTTP/${version}\r\n${lines.map((l) => `${l}\r\n`).join('')}\r\n${payload}`;
 }
 
 function mutate(wire: string, rand: () => number): string {
@@ -147,10 +149,15 @@ function mutate(wire: string, rand: () => number): string {
   }
 }
 
-function makeCase(rand: () => number): { wire: Buffer; step: number } {
+/**
+ * One case: its bytes and the size of the reads they arrive in. `prefix(i)` goes in front of
+ * request i's path (the wire-level fuzz routes each request to the gateway's API and tells them
+ * apart at the backend); none by default.
+ */
+export function makeCase(rand: () => number, prefix: (i: number) => string = () => ''): { wire: Buffer; step: number } {
   const count = 1 + Math.floor(rand() * 3);
   let wire = '';
-  for (let i = 0; i < count; i++) wire += makeRequest(rand, i === count - 1);
+  for (let i = 0; i < count; i++) wire += makeRequest(rand, i === count - 1, prefix(i));
   for (let m = Math.floor(rand() * 3); m > 0; m--) wire = mutate(wire, rand);
   const bytes = Buffer.from(wire, 'latin1');
   const step = rand() < 0.3 ? bytes.length : 1 + Math.floor(rand() * Math.max(1, bytes.length / 2));
