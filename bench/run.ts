@@ -2,7 +2,8 @@
  * `npm run bench`: the same small proxied GET through nginx, the gateway, HAProxy and Caddy, each
  * alone on core 0, with an nginx backend and wrk on core 1; rounds in alternating order, a
  * saturation verdict per run, ratios to nginx only from saturated runs, then paired windows of one
- * and two workers (workers2), then a fixed-rate run for added latency. See README.md for what runs where and what each figure means.
+ * and two workers (workers2), then a fixed-rate run for added latency. See README.md for what runs
+ * where and what each figure means.
  */
 import { execFileSync } from 'node:child_process';
 import { mkdtempSync } from 'node:fs';
@@ -23,7 +24,7 @@ import { probeTarget } from './probe.js';
 import { startGateway, type GatewayVariant, type Layout, type Target } from './targets.js';
 import { VERSION_ARGS, ensureTools, toolVersion, type Tool } from './tools.js';
 import { measurePairs, summarizePairs, type WorkersPair } from './two-workers.js';
-import { roundOrder, roundRatios, TWO_WORKER_LIMIT, twoWorkerTargetMet } from './verdict.js';
+import { MIN_COUNTED_PAIRS, roundOrder, roundRatios, TWO_WORKER_LIMIT, twoWorkerTargetMet } from './verdict.js';
 import { runWrk, writeWrkScript } from './wrk.js';
 
 const repoRoot = resolve(dirname(fileURLToPath(import.meta.url)), '../..');
@@ -213,7 +214,7 @@ function report(runs: Run[], pairs: WorkersPair[], paced: PacedResult[], version
   if (pairs.length > 0) {
     out.push('', `two workers (workers2): each proxy's one-worker instance (core ${layout.proxyCore ?? '-'}) and two-worker instance (cores ${layout.allCores ?? '-'}) run at once; each pair is two back-to-back ${settings.pairWindowS} s windows, order alternating; ratio = two workers' CPU/req ÷ one worker's in the same pair, only when the one-worker window was saturated:`, pairsTable(pairs));
     out.push(...pairsSummary(pairSummary));
-    out.push(`target "gateway 2 workers' CPU/req <= ${TWO_WORKER_LIMIT.toFixed(2)} × its 1 worker's" (median over the pairs): ${twoWorkersMet === null ? 'n/a (fewer than 3 pairs had a saturated one-worker window)' : twoWorkersMet ? 'met' : 'NOT met'}`);
+    out.push(`target "gateway 2 workers' CPU/req <= ${TWO_WORKER_LIMIT.toFixed(2)} × its 1 worker's" (median over the pairs): ${twoWorkersMet === null ? `n/a (fewer than ${MIN_COUNTED_PAIRS} pairs had a saturated one-worker window)` : twoWorkersMet ? 'met' : 'NOT met'}`);
   }
   if (paced.length > 0) {
     out.push('', `fixed rate (${paced[0].rate} req/s = half of nginx's median max over its saturated runs; outpost-pacer, open-loop over ${paced[0].connections} connections, latency from when each request was due; added p99 = p99 − the same round's direct p99; warm-up p99/max = the ${settings.pacedWarmupS} s of the same load before each run, from the target's start; pacer lag = how late the pacer itself sent):`, pacedTable(paced));

@@ -92,9 +92,12 @@ export function pairRatio(one: { cpuUsPerReq: { proxy: number }; saturated: bool
   return two.cpuUsPerReq.proxy / one.cpuUsPerReq.proxy;
 }
 
-/** The verdict on the median ratio over the counted pairs; null when fewer than `minPairs` counted. */
-export function twoWorkerTargetMet(ratio: Spread | null, minPairs = 3): boolean | null {
-  if (ratio === null || ratio.n < minPairs) return null;
+/** Pairs with a ratio the two-worker verdict needs at the least. */
+export const MIN_COUNTED_PAIRS = 3;
+
+/** The verdict on the median ratio over the counted pairs; null when fewer than MIN_COUNTED_PAIRS counted. */
+export function twoWorkerTargetMet(ratio: Spread | null): boolean | null {
+  if (ratio === null || ratio.n < MIN_COUNTED_PAIRS) return null;
   return ratio.median <= TWO_WORKER_LIMIT;
 }
 
