@@ -31,10 +31,11 @@
 #define HEAD_METHOD_TOO_LONG (-6)
 
 /* 414 is for a long request-target; a line whose method never ends is just malformed. As
- * head-end.ts's lineTooLong: the first SP from `start` anywhere in the buffer, before `end`. */
-static int32_t line_too_long(const uint8_t *buf, size_t length, int32_t start, int32_t end) {
-  for (size_t p = (size_t)start; p < length; p++) {
-    if (buf[p] == 0x20) return (int32_t)p < end ? HEAD_LINE_TOO_LONG : HEAD_METHOD_TOO_LONG;
+ * head-end.ts's lineTooLong: an SP within the line's bound, [start, start + max_line]. Called once
+ * the line has outgrown max_line, so those bytes have been read (and lie within `length`). */
+static int32_t line_too_long(const uint8_t *buf, size_t length, int32_t start, int32_t max_line) {
+  for (size_t p = (size_t)start; p <= (size_t)start + (size_t)max_line && p < length; p++) {
+    if (buf[p] == 0x20) return HEAD_LINE_TOO_LONG;
   }
   return HEAD_METHOD_TOO_LONG;
 }
@@ -67,7 +68,7 @@ static int32_t find(const uint8_t *buf, size_t length, int32_t start, int32_t en
     if (c == LF) return line_start == start ? HEAD_BAD_LINE_ENDING : HEAD_BAD_FIELD_LINE_ENDING;
     if (p + 1 >= end) break; /* wait for the byte after CR */
     if (buf[p + 1] != LF) return line_start == start ? HEAD_BAD_LINE_ENDING : HEAD_BAD_FIELD_LINE_ENDING;
-    if (line_start == start && p - start > max_line) return line_too_long(buf, length, start, p);
+    if (line_start == start && p - start > max_line) return line_too_long(buf, length, start, max_line);
     if (p == line_start && line_start != start) { result = p; break; }
     p++;
     line_start = p + 1;
@@ -79,7 +80,7 @@ static int32_t find(const uint8_t *buf, size_t length, int32_t start, int32_t en
   }
   *scanned_io = p - start;
   *line_start_io = line_start - start;
-  if (line_start == start && p - start > max_line) return line_too_long(buf, length, start, p);
+  if (line_start == start && p - start > max_line) return line_too_long(buf, length, start, max_line);
   if (p - start >= max_head + 4 || end - start > max_head + 4) return HEAD_TOO_LARGE;
   return HEAD_INCOMPLETE;
 }

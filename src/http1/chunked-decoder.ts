@@ -4,7 +4,8 @@
  *
  * Strict on purpose: the chunk-size line is 1*HEXDIG, then chunk extensions
  * (`;name` or `;name=token` or `;name="quoted"`, no whitespace anywhere), then CRLF; chunk data is
- * followed by exactly CRLF; trailer fields are checked and dropped. Anything else is an error, so
+ * followed by exactly CRLF; trailer fields are checked and dropped (a Content-Length or
+ * Transfer-Encoding among them is refused, as llhttp refuses it). Anything else is an error, so
  * two parsers that follow the RFC can never disagree about where this message ends: that
  * disagreement is what request smuggling is made of.
  *
@@ -58,6 +59,13 @@ const S_TRAILER_LF = 16;
 const S_END_LF = 17;
 const S_DONE = 18;
 
+/**
+ * Trailer field names that are refused: the framing fields (RFC 9110 §6.5.1: a recipient must not
+ * take them from trailers). llhttp refuses them there too, and a parser that read one as framing
+ * would end this message elsewhere. Lower case; matched as the name streams in.
+ */
+const FRAMING_TRAILERS = ['content-length', 'transfer-encoding'];
+
 /** 2^53 / 16: one more hex digit past this would leave the exact integer range. */
 const SIZE_CEILING = 2 ** 49;
 
@@ -67,6 +75,9 @@ export class ChunkedDecoder {
   private remaining = 0;
   private lineBytes = 0;
   private trailerBytes = 0;
+  /** Which FRAMING_TRAILERS entry the trailer name read so far still matches (-1: none), and how far. */
+  private framingName = -1;
+  private framingAt = 0;
   /** Decoded body bytes so far. */
   bodyBytes = 0;
 
@@ -80,6 +91,8 @@ export class ChunkedDecoder {
     this.remaining = 0;
     this.lineBytes = 0;
     this.trailerBytes = 0;
+    this.framingName = -1;
+    this.framingAt = 0;
     this.bodyBytes = 0;
   }
 
@@ -164,11 +177,21 @@ export class ChunkedDecoder {
         case S_TRAILER_START:
           if (c === CR) { this.state = S_END_LF; break; }
           if (TOKEN[c] !== 1) return CHUNK_ERR_TRAILER;
+          this.framingName = FRAMING_TRAILERS.findIndex((name) => name.charCodeAt(0) === (c | 0x20));
+          this.framingAt = 1;
           this.state = S_TRAILER_NAME;
           break;
         case S_TRAILER_NAME:
-          if (c === COLON) this.state = S_TRAILER_VALUE;
-          else if (TOKEN[c] !== 1) return CHUNK_ERR_TRAILER;
+          if (c === COLON) {
+            if (this.framingName >= 0 && this.framingAt === FRAMING_TRAILERS[this.framingName].length) return CHUNK_ERR_TRAILER;
+            this.state = S_TRAILER_VALUE;
+          } else if (TOKEN[c] !== 1) return CHUNK_ERR_TRAILER;
+          else if (this.framingName >= 0) {
+            // Token bytes only here, so `| 0x20` lowers letters and leaves '-' as it is.
+            const name = FRAMING_TRAILERS[this.framingName];
+            this.framingName = this.framingAt < name.length && name.charCodeAt(this.framingAt) === (c | 0x20) ? this.framingName : -1;
+            this.framingAt++;
+          }
           break;
         case S_TRAILER_VALUE:
           if (c === CR) this.state = S_TRAILER_LF;

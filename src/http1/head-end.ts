@@ -73,7 +73,7 @@ export class HeadEndFinder {
       if (c !== CR) continue;
       if (p + 1 >= end) break; // wait for the byte after CR
       if (buf[p + 1] !== LF) return lineStart === start ? HEAD_BAD_LINE_ENDING : HEAD_BAD_FIELD_LINE_ENDING;
-      if (lineStart === start && p - start > this.maxRequestLineBytes) return lineTooLong(buf, start, p);
+      if (lineStart === start && p - start > this.maxRequestLineBytes) return lineTooLong(buf, start, this.maxRequestLineBytes);
       if (p === lineStart && lineStart !== start) { result = p; break; }
       p++;
       lineStart = p + 1;
@@ -84,14 +84,20 @@ export class HeadEndFinder {
     }
     this.scanned = p - start;
     this.lineStart = lineStart - start;
-    if (lineStart === start && p - start > this.maxRequestLineBytes) return lineTooLong(buf, start, p);
+    if (lineStart === start && p - start > this.maxRequestLineBytes) return lineTooLong(buf, start, this.maxRequestLineBytes);
     if (p - start >= this.maxHeadBytes + 4 || (end - start > this.maxHeadBytes + 4)) return HEAD_TOO_LARGE;
     return HEAD_INCOMPLETE;
   }
 }
 
-/** 414 is for a long request-target (RFC 9112 §3); a line whose method never ends is just malformed. */
-function lineTooLong(buf: Uint8Array, start: number, end: number): number {
+/**
+ * 414 is for a long request-target (RFC 9112 §3); a line whose method never ends is just
+ * malformed (400). The method must end within the line's bound: a space only past it (the line
+ * arrived whole, or in larger reads) ends no method a server takes, and looking there made the
+ * answer depend on how the bytes were split. Called once the line has outgrown `maxLine`, so every
+ * byte looked at has been read.
+ */
+function lineTooLong(buf: Uint8Array, start: number, maxLine: number): number {
   const space = buf.indexOf(0x20, start);
-  return space >= 0 && space < end ? HEAD_LINE_TOO_LONG : HEAD_METHOD_TOO_LONG;
+  return space >= 0 && space - start <= maxLine ? HEAD_LINE_TOO_LONG : HEAD_METHOD_TOO_LONG;
 }

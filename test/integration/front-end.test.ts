@@ -43,6 +43,14 @@ describe('HTTP/1.1 front end', () => {
     assert.ok(!targets().includes('/hidden'));
   });
 
+  test('a Content-Length among the trailers: 400, closed, the backend never sees a complete request', async () => {
+    const res = await rawUntilClose(gw.port, 'POST /echo/trailer-cl HTTP/1.1\r\nHost: t\r\nTransfer-Encoding: chunked\r\n\r\n5\r\nhello\r\n0\r\nContent-Length: 5\r\n\r\n' + GET('/echo/after-trailer-cl'));
+    assert.deepEqual(res.statuses, [400]);
+    assert.match(res.text, /OUTPOST_ERR_BAD_REQUEST_FRAMING/);
+    assert.equal(res.closed, true);
+    assert.ok(!targets().includes('/trailer-cl') && !targets().includes('/after-trailer-cl'));
+  });
+
   test('a zero chunk with an extension (0;a) ends the body', async () => {
     const res = await rawUntilClose(gw.port, 'POST /echo/zero-ext HTTP/1.1\r\nHost: t\r\nTransfer-Encoding: chunked\r\nConnection: close\r\n\r\n0;a\r\n\r\n');
     assert.deepEqual(res.statuses, [200]);

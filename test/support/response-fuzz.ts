@@ -98,8 +98,6 @@ export function knownDifference(wire: Buffer, isHead: boolean): boolean {
   if (isHead && cl.length === 0 && te.length === 0) return true;
   if (/^HTTP\/1\.0/m.test(heads) && /\r\nconnection:[^\r\n]*keep-alive/i.test(heads)) return true;
   if (/^HTTP\/[02-9]/m.test(text) || /^HTTP\/1\.[2-9]/m.test(text)) return true;
-  // Content-Length among trailer fields (after a 0-size chunk line).
-  if (headEnd >= 0 && /\r\n0(;[^\r\n]*)?\r\n([^\r\n]*\r\n)*content-length:/i.test(text.slice(headEnd + 2))) return true;
   // Control bytes in a reason phrase.
   return /^HTTP\/1\.[01] \d{3} [^\r\n]*[\x00-\x08\x0b-\x0c\x0e-\x1f\x7f]/m.test(text);
 }

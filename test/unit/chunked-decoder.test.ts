@@ -23,6 +23,9 @@ const accepted: Array<[string, string, string]> = [
   ['extension with token and quoted values', '5;a=b;c="d \\" e"\r\nhello\r\n0;z\r\n\r\n', 'hello'],
   ['trailer dropped', '5\r\nhello\r\n0\r\nX-T: 1\r\n\r\n', 'hello'],
   ['leading zeros', '0005\r\nhello\r\n000\r\n\r\n', 'hello'],
+  // (The decoder here allows 64 bytes of trailers.)
+  ['trailers whose names only start or end like Content-Length', '5\r\nhello\r\n0\r\nContent-Lengths: 1\r\nX-Content-Length: 1\r\nContent: z\r\n\r\n', 'hello'],
+  ['a trailer whose name starts like Transfer-Encoding', '5\r\nhello\r\n0\r\nTransfer-Encoding-X: y\r\nT: 1\r\n\r\n', 'hello'],
 ];
 for (const [name, wire, body] of accepted) {
   test(`chunked: accepts ${name}, whole and byte by byte`, () => {
@@ -49,6 +52,9 @@ const refused: Array<[string, string, number]> = [
   ['unterminated quoted extension', '5;a="b\r\nhello\r\n0\r\n\r\n', CHUNK_ERR_EXTENSION],
   ['obs-fold in trailer', '0\r\nX: 1\r\n 2\r\n\r\n', CHUNK_ERR_TRAILER],
   ['trailer without colon', '0\r\nX\r\n\r\n', CHUNK_ERR_TRAILER],
+  // Framing fields may not come from trailers (RFC 9110 §6.5.1); llhttp refuses them too.
+  ['Content-Length among the trailers', '5\r\nhello\r\n0\r\nX-T: 1\r\nContent-Length: 5\r\n\r\n', CHUNK_ERR_TRAILER],
+  ['TRANSFER-ENCODING among the trailers', '5\r\nhello\r\n0\r\nTRANSFER-ENCODING: chunked\r\n\r\n', CHUNK_ERR_TRAILER],
   ['long size line', '5;' + 'a'.repeat(100) + '\r\n', CHUNK_ERR_TOO_LONG],
   ['long trailers', '0\r\n' + 'X: y\r\n'.repeat(20) + '\r\n', CHUNK_ERR_TOO_LONG],
 ];

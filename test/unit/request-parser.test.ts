@@ -111,6 +111,7 @@ const cases: Array<[string, string, string | null, (boolean | 'varies')?]> = [
   ['a space, then a tab, after a Content-Length value', `POST / HTTP/1.1\r\n${H}Content-Length: 1 \t\r\n\r\nx`, 'OUTPOST_ERR_BAD_REQUEST_FRAMING'],
   ['a tab after Transfer-Encoding: chunked', `POST / HTTP/1.1\r\n${H}Transfer-Encoding: chunked\t\r\n\r\n0\r\n\r\n`, 'OUTPOST_ERR_BAD_REQUEST_FRAMING'],
   ['a tab before Transfer-Encoding: chunked', `POST / HTTP/1.1\r\n${H}Transfer-Encoding:\tchunked\r\n\r\n0\r\n\r\n`, null],
+  ['Content-Length among the trailers', `POST / HTTP/1.1\r\n${H}Transfer-Encoding: chunked\r\n\r\n1\r\nx\r\n0\r\nContent-Length: 1\r\n\r\n`, 'CHUNKED'],
   ['TE with Content-Length', `POST / HTTP/1.1\r\n${H}Content-Length: 3\r\nTransfer-Encoding: chunked\r\n\r\n0\r\n\r\n`, 'OUTPOST_ERR_BAD_REQUEST_FRAMING'],
   ['TE chunked, identity', `POST / HTTP/1.1\r\n${H}Transfer-Encoding: chunked, identity\r\n\r\n0\r\n\r\n`, 'OUTPOST_ERR_BAD_REQUEST_FRAMING'],
   ['TE chunked twice', `POST / HTTP/1.1\r\n${H}Transfer-Encoding: chunked\r\nTransfer-Encoding: chunked\r\n\r\n0\r\n\r\n`, 'OUTPOST_ERR_BAD_REQUEST_FRAMING'],
@@ -164,6 +165,11 @@ test('head size: over the bound is refused before the end arrives; a long reques
   // A line whose method never ends is malformed (400), not a long URI (414): Http11Probe MAL-LONG-METHOD.
   assert.equal(ours(Buffer.from('A'.repeat(10_000)), 512).error, 'METHOD_TOO_LONG');
   assert.equal(ours(Buffer.from(`${'A'.repeat(10_000)} / HTTP/1.1\r\n`), 512).error, 'METHOD_TOO_LONG');
+  // Where the method ends decides, not how the line arrived: a space past the line's bound ends no URI.
+  const longMethod = Buffer.from(`${'A'.repeat(5000)} / HTTP/1.1\r\n${H}\r\n`);
+  for (const step of [longMethod.length, 512, 4097, 1]) assert.equal(ours(longMethod, step).error, 'METHOD_TOO_LONG', `reads of ${step}`);
+  const longTarget = Buffer.from(`GET /${'a'.repeat(5000)} HTTP/1.1\r\n${H}\r\n`);
+  for (const step of [longTarget.length, 512, 4097, 1]) assert.equal(ours(longTarget, step).error, 'LINE_TOO_LONG', `reads of ${step}`);
   // 20 KiB of headers arriving in 1 KiB pieces fit a 32 KiB bound.
   const big = `GET / HTTP/1.1\r\n${H}X-A: ${'a'.repeat(20 * 1024)}\r\n\r\n`;
   assert.equal(ours(Buffer.from(big), 1024, 32 * 1024).error, null);
