@@ -50,7 +50,7 @@ export function runsTable(runs: Run[], ratios: RoundRatio[]): string {
       const r = find(x);
       return [
         String(x.round + 1), x.scenario, x.target, f0(x.reqPerSec), f1(x.cpuUsPerReq.proxy),
-        x.cores === 1 ? pct(x.proxyShare) : `${f2(x.proxyShare * x.cores)} cores`,
+        pct(x.proxyShare),
         x.proxyCoreOthers === null ? '-' : pct(x.proxyCoreOthers),
         f0(x.wrk.latencyUs.p50), f0(x.wrk.latencyUs.p99), f0(x.wrk.latencyUs.p99_9),
         String(e.connect + e.read + e.write + e.timeout + e.status), String(x.wrk.bytesPerResponse),

@@ -98,6 +98,5 @@ export class HeadEndFinder {
  * byte looked at has been read.
  */
 function lineTooLong(buf: Uint8Array, start: number, maxLine: number): number {
-  const space = buf.indexOf(0x20, start);
-  return space >= 0 && space - start <= maxLine ? HEAD_LINE_TOO_LONG : HEAD_METHOD_TOO_LONG;
+  return buf.subarray(start, start + maxLine + 1).includes(0x20) ? HEAD_LINE_TOO_LONG : HEAD_METHOD_TOO_LONG;
 }

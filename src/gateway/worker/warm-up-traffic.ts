@@ -28,12 +28,12 @@ const ANSWERS = Array.from({ length: 12 }, (_, i) => {
   const fields = 'HTTP/1.1 200 OK\r\nServer: warm-up\r\nDate: Mon, 07 Dec 2026 00:00:00 GMT\r\nContent-Type: application/json\r\n';
   return Buffer.from(`${fields}Content-Length: ${body.length}\r\n${i % 4 === 1 ? '' : 'Connection: keep-alive\r\n'}\r\n${body}`, 'latin1');
 });
-/** Host forms clients send: an address with the port, a name with it, a name alone. */
-const hosts = (port: number): string[] => [`127.0.0.1:${port}`, `localhost:${port}`, 'warm-up.outpost.local'];
 /** GETs with and without a query and a few more fields. */
 function requests(port: number): Buffer[] {
+  // Host forms clients send: an address with the port, a name with it, a name alone.
+  const hosts = [`127.0.0.1:${port}`, `localhost:${port}`, 'warm-up.outpost.local'];
   return Array.from({ length: 24 }, (_, i) => {
-    const host = hosts(port)[i % 3];
+    const host = hosts[i % hosts.length];
     const query = i % 2 === 0 ? '' : `?page=${i}&size=10`;
     // Nine fields in all, as browsers and SDKs send (and more than gateway.maxHeaderCount's floor of 8).
     const more = i % 3 === 0 ? 'Accept-Encoding: gzip, deflate\r\nAccept-Language: en\r\nCache-Control: no-cache\r\nConnection: keep-alive\r\nX-Forwarded-For: 192.0.2.1\r\nX-Request-Id: warm-up\r\n' : '';
@@ -66,7 +66,7 @@ function joined(rest: Buffer | null, chunk: Buffer): Buffer {
   return rest === null || rest.length === 0 ? chunk : Buffer.concat([rest, chunk]);
 }
 
-/** The backend: 200 with BODY for every request, on 127.0.0.1 at an ephemeral port. */
+/** The backend: each request answered with the next of ANSWERS, on 127.0.0.1 at an ephemeral port. */
 export function startWarmUpBackend(): Promise<{ server: Server; port: number }> {
   let answered = 0;
   const server = createServer({ noDelay: true }, (socket) => {

@@ -99,8 +99,9 @@ let https: HttpsListener | null = null;
 if (init.https !== null) {
   const callbacks = new ListenerCallbacks(new RequestHandler(state, 'https'), telemetry);
   https = new HttpsListener(init.https.material, callbacks.handle, serverLimits(state.generation!.settings), init.https.ticketKeys);
-  listeners.push({ server: https.http, callbacks });
-  configure(listeners[listeners.length - 1]!);
+  const listener = { server: https.http, callbacks };
+  listeners.push(listener);
+  configure(listener);
 }
 
 /** Listens on the shared port(s) and tells the primary; after the warm-up, unless the worker is stopping by then. */
