@@ -60,7 +60,12 @@ describe('fleet counters across gateway processes', () => {
     const raw = new Redis(SHARED_REDIS_URL);
     try {
       await Promise.all(gateways.map((gw) => redisUpEverywhere(gw, 2)));
-      const results = await Promise.all(Array.from({ length: 60 }, (_, i) => get(gateways[i % 2], '/fleet/limited')));
+      // One request to each gateway first, in turn, then the other 58 at once (alternating): without
+      // the first two, one gateway's cold first requests could reach Redis only after the other had
+      // taken all 30 passes (seen once in CI), and the test would say nothing about sharing.
+      const first = [await get(gateways[0], '/fleet/limited'), await get(gateways[1], '/fleet/limited')];
+      const rest = await Promise.all(Array.from({ length: 58 }, (_, i) => get(gateways[i % 2], '/fleet/limited')));
+      const results = [...first, ...rest];
       const statuses = results.map((r) => r.status);
       for (const gw of gateways) assert.equal(await metric(gw, 'outpost_fleet_counter_fallbacks_total{mode="open"}'), 0, 'every hit reached Redis');
       assert.equal(statuses.filter((s) => s === 200).length, 30, JSON.stringify(statuses));
