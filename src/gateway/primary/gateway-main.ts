@@ -40,6 +40,7 @@ import { reportNativeAddon } from '../native.js';
 import { workerPlacement } from './cpu-placement.js';
 import { reducerOffForPrimaryOnly } from './memory-reducer.js';
 import { SystemdService } from './systemd-service.js';
+import { invalidateDetachProtector } from '../../shared/detach-protector.js';
 
 export interface GatewayOptions {
   /** Standalone mode: the local config file. Without it the gateway runs in managed mode. */
@@ -79,6 +80,8 @@ const stdoutOwner = new StdoutOwner();
 export async function runGateway(options: GatewayOptions): Promise<RunningGateway> {
   // First: every thread is created after this, and gets its V8 memory reducer by the flag of then.
   const primaryReducerOff = reducerOffForPrimaryOnly();
+  // The primary transfers log buffers back to the workers: see detach-protector.ts.
+  invalidateDetachProtector();
   const crashLoop = crashLoopSettings(); // a bad setting stops startup before anything runs
   routeProcessStdout(stdoutOwner);
   checkRedisUrlVariable(options.redisUrl);

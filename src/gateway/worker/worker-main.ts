@@ -30,7 +30,10 @@ import { cacheStoresOf } from '../cache/cache-stores.js';
 import { policyPoolsOf } from '../upstream/policy-pools.js';
 import { pinWorkerThread } from './pin-worker.js';
 import { warmJose } from '../../shared/lazy-jose.js';
+import { invalidateDetachProtector } from '../../shared/detach-protector.js';
 
+// Before any code is optimized: the first transferred buffer would otherwise deoptimize the request path under load.
+invalidateDetachProtector();
 const init = workerData as WorkerInit;
 setLogContext({ worker: init.index });
 // First: the thread then runs on its CPU from its first request on (and Linux places the memory
