@@ -4,7 +4,7 @@
  * buffers in normal work: a worker transfers request-log batches and telemetry reports to the
  * primary, the primary transfers log buffers back. The first such transfer invalidates the
  * protector and V8 throws away, at once, every optimized function that relied on it: in a worker
- * that is most of the request path (parser, router, response writer: 90 functions in one trace),
+ * that is most of the request path (parser, router, response writer: ~75 functions in one trace),
  * recompiled under load on the worker's own core. Seen in the bench's layout (a fresh gateway,
  * 37,851 requests/s open-loop): the first report, a second into the load, stalled requests for
  * 200-260 ms, however long the warm-up had run, since the warm-up's telemetry transfers nothing.
