@@ -90,6 +90,11 @@ export class UpstreamPool implements Dispatcher, DispatchOwner {
   }
 
   private start(d: Dispatch): void {
+    // Stamped on every request, not only on one that queues: a field first written after
+    // construction changes its shape in V8's eyes (from constant to mutable), and a worker's first
+    // queued request (under load: the warm-up never fills a pool) threw away every optimized
+    // function that makes a Dispatch, the request handler among them, to recompile it then.
+    d.queuedAt = this.now;
     let idle = this.idleList.pop();
     while (idle !== undefined && idle.expired) { idle.destroy(); idle = this.idleList.pop(); }
     if (idle !== undefined) { idle.assign(d); return; }
@@ -98,7 +103,6 @@ export class UpstreamPool implements Dispatcher, DispatchOwner {
       d.fail(new OutpostError('OUTPOST_ERR_UPSTREAM_BUSY'));
       return;
     }
-    d.queuedAt = this.now;
     this.queue.push(d);
     this.waiting++;
   }
