@@ -33,7 +33,8 @@ export interface GatewayProcess {
   stop(signal?: NodeJS.Signals): Promise<number | null>;
 }
 
-type StartOptions = { workers?: number; port?: number; env?: Record<string, string>; expectFailure?: boolean; sourceArgs?: string[] };
+/** `nodeFlags`: node's or V8's flags after the launchers' own (a V8 trace; its lines land in `badLines`). */
+type StartOptions = { workers?: number; port?: number; env?: Record<string, string>; expectFailure?: boolean; sourceArgs?: string[]; nodeFlags?: string[] };
 
 /**
  * `sourceArgs` replaces `--config FILE` (managed mode: `['--env-file', FILE]`); `config` is then unused.
@@ -60,7 +61,7 @@ async function startOnce(config: object, opts: StartOptions): Promise<GatewayPro
   writeFileSync(configFile, stringify(config));
   const sourceArgs = opts.sourceArgs ?? ['--config', configFile];
   // As the launchers start it (npm start, the systemd unit, the image).
-  const proc = spawn(process.execPath, [...GATEWAY_NODE_FLAGS, CLI, 'gateway', ...sourceArgs, '--port', String(opts.port ?? 0), '--ops-port', '0', '--workers', String(opts.workers ?? 2)], {
+  const proc = spawn(process.execPath, [...GATEWAY_NODE_FLAGS, ...(opts.nodeFlags ?? []), CLI, 'gateway', ...sourceArgs, '--port', String(opts.port ?? 0), '--ops-port', '0', '--workers', String(opts.workers ?? 2)], {
     // Without the warm-up (~2 s per worker) unless a test asks for it: hundreds of starts, one at a time.
     env: { OUTPOST_WARMUP_REQUESTS: '0', ...process.env, ...opts.env },
     stdio: ['ignore', 'pipe', 'pipe'],

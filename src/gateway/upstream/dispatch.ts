@@ -22,7 +22,7 @@ export class Dispatch {
   conn: UpstreamConnection | null = null;
   /** Sent again once already, after a reused connection failed before any response byte. */
   retried = false;
-  /** Pool clock when queued (a queued request waits at most its headers timeout). */
+  /** Pool clock when it reached the pool (`start`, every request): a queued request waits at most its headers timeout from then. */
   queuedAt = 0;
 
   constructor(readonly owner: DispatchOwner, readonly req: UpstreamRequest, readonly handler: UpstreamHandler) {}

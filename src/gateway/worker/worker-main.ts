@@ -32,7 +32,8 @@ import { pinWorkerThread } from './pin-worker.js';
 import { warmJose } from '../../shared/lazy-jose.js';
 import { invalidateDetachProtector } from '../../shared/detach-protector.js';
 
-// Before any code is optimized: the first transferred buffer would otherwise deoptimize the request path under load.
+// Before any code is optimized: otherwise the first transferred buffer deoptimizes the request
+// path under load (detach-protector.ts).
 invalidateDetachProtector();
 const init = workerData as WorkerInit;
 setLogContext({ worker: init.index });
