@@ -56,8 +56,18 @@ export interface PacedResult {
   addedP99Us: number | null;
   errors: Measurement['wrk']['errors'];
   cpuUsPerReq: Measurement['cpuUsPerReq'];
+  /**
+   * Busy share (0..1) of the proxy's core and of the load core (the pacer and the backend) over
+   * the measured run; null when nothing is pinned. A load core at LOAD_CORE_SATURATED or more had
+   * no idle time: the latencies, the direct run's too, hold its own queueing.
+   */
+  proxyCoreBusy: number | null;
+  loadCoreBusy: number | null;
   problems: string[];
 }
+
+/** The load core this busy or more: the pacer and the backend were its bottleneck (loadCoreNotes). */
+export const LOAD_CORE_SATURATED = 0.9;
 
 /**
  * Each connection is idle this long between its requests at the asked rate (on average): during a
@@ -108,6 +118,8 @@ export async function pacedRun(target: Target, rate: number, given: PacedOptions
     addedP99Us: directP99Us === null ? null : m.wrk.latencyUs.p99 - directP99Us,
     errors: m.wrk.errors,
     cpuUsPerReq: m.cpuUsPerReq,
+    proxyCoreBusy: opts.proxyCore === null ? null : m.coreBusy[opts.proxyCore] ?? null,
+    loadCoreBusy: opts.loadCore === null ? null : m.coreBusy[opts.loadCore] ?? null,
     problems: m.problems,
   };
 }
@@ -154,3 +166,14 @@ export function isBaseline(direct: PacedResult): boolean {
 
 /** Rounds that must count for each of the gateway and nginx before a verdict is drawn. */
 export const MIN_COUNTED_ROUNDS = 2;
+
+/**
+ * One line per paced run whose load core was saturated (LOAD_CORE_SATURATED): there the pacer and
+ * the backend queued too, so that run's tail is not the proxy's alone. The run still counts (the
+ * direct run's p99, taken under the same load, is subtracted), but a reader must know.
+ */
+export function loadCoreNotes(results: PacedResult[]): string[] {
+  return results
+    .filter((r) => r.loadCoreBusy !== null && r.loadCoreBusy >= LOAD_CORE_SATURATED)
+    .map((r) => `fixed-rate round ${r.round + 1} ${r.target}: the load core was ${Math.round(r.loadCoreBusy! * 100)}% busy (pacer + backend): no idle time there, so its p99 holds the load side's queueing too`);
+}

@@ -131,9 +131,14 @@ function offRate(p: PacedResult): string {
   return `${Math.round(Math.abs(off) * 100)}% ${off > 0 ? 'over' : 'under'} the rate`;
 }
 
+/** A core's busy share as a whole percentage, '-' when unknown (nothing pinned). */
+function busyPct(share: number | null): string {
+  return share === null ? '-' : `${Math.round(share * 100)}%`;
+}
+
 export function pacedTable(results: PacedResult[]): string {
   return table([
-    ['round', 'target', 'asked req/s', 'achieved', 'p50 µs', 'p99 µs', 'p99.9 µs', 'added p99 µs', 'warm-up p99/max µs', 'CPU µs/req', 'pacer lag p99/max µs', 'errors'],
+    ['round', 'target', 'asked req/s', 'achieved', 'p50 µs', 'p99 µs', 'p99.9 µs', 'added p99 µs', 'warm-up p99/max µs', 'CPU µs/req', 'busy proxy/load core', 'pacer lag p99/max µs', 'errors'],
     ...results.map((p) => {
       const e = p.errors;
       return [
@@ -141,7 +146,8 @@ export function pacedTable(results: PacedResult[]): string {
         f0(p.latencyUs.p50), f0(p.latencyUs.p99), f0(p.latencyUs.p99_9),
         p.target === 'direct' ? '-' : p.addedP99Us === null ? 'n/a (direct)' : p.sustained ? f0(p.addedP99Us) : 'n/a',
         p.warmupP99Us === null ? '-' : `${f0(p.warmupP99Us)}/${f0(p.warmupMaxUs ?? 0)}`,
-        p.target === 'direct' ? '-' : f1(p.cpuUsPerReq.proxy), `${f0(p.generator.sendLagP99Us)}/${f0(p.generator.sendLagMaxUs)}`,
+        p.target === 'direct' ? '-' : f1(p.cpuUsPerReq.proxy), `${busyPct(p.proxyCoreBusy)}/${busyPct(p.loadCoreBusy)}`,
+        `${f0(p.generator.sendLagP99Us)}/${f0(p.generator.sendLagMaxUs)}`,
         String(e.connect + e.read + e.write + e.timeout + e.status),
       ];
     }),

@@ -11,7 +11,7 @@ import { cpus, tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { startCaddy } from './caddy.js';
-import { addedP99ByTarget, fixedRateFor, isBaseline, MIN_COUNTED_ROUNDS, p99TargetMet, pacedRun, RATE_TOLERANCE, type PacedResult } from './fixed-rate.js';
+import { addedP99ByTarget, fixedRateFor, isBaseline, loadCoreNotes, MIN_COUNTED_ROUNDS, p99TargetMet, pacedRun, RATE_TOLERANCE, type PacedResult } from './fixed-rate.js';
 import { startHaproxy } from './haproxy.js';
 import { startRelay } from './relay-target.js';
 import { measure } from './measure.js';
@@ -197,6 +197,7 @@ function report(runs: Run[], pairs: WorkersPair[], paced: PacedResult[], version
   notes.push(...telemetryCost(runs));
   for (const p of pairs) for (const line of [...p.one.problems, ...p.two.problems]) notes.push(`workers2 pair ${p.pair + 1} ${p.target} logged: ${line}`);
   for (const p of paced) for (const line of p.problems) notes.push(`fixed-rate round ${p.round + 1} ${p.target} logged: ${line}`);
+  notes.push(...loadCoreNotes(paced));
   const date = new Date().toISOString();
   const file = writeJson(resultsDir, { date, machine: m, layout: layoutText, tools: versions, settings, runs, ratios, summary, twoWorkers: { pairs, summary: pairSummary, gatewayWithinLimit: twoWorkersMet }, fixedRate: { results: paced, addedP99: Object.fromEntries(addedP99ByTarget(paced)), gatewayAddedP99WithinNginxPlus1ms: p99Met }, notes });
 
@@ -217,7 +218,7 @@ function report(runs: Run[], pairs: WorkersPair[], paced: PacedResult[], version
     out.push(`target "gateway 2 workers' CPU/req <= ${TWO_WORKER_LIMIT.toFixed(2)} × its 1 worker's" (median over the pairs): ${twoWorkersMet === null ? `n/a (fewer than ${MIN_COUNTED_PAIRS} pairs had a saturated one-worker window)` : twoWorkersMet ? 'met' : 'NOT met'}`);
   }
   if (paced.length > 0) {
-    out.push('', `fixed rate (${paced[0].rate} req/s = half of nginx's median max over its saturated runs; outpost-pacer, open-loop over ${paced[0].connections} connections, latency from when each request was due; added p99 = p99 − the same round's direct p99; warm-up p99/max = the ${settings.pacedWarmupS} s of the same load before each run, from the target's start; pacer lag = how late the pacer itself sent):`, pacedTable(paced));
+    out.push('', `fixed rate (${paced[0].rate} req/s = half of nginx's median max over its saturated runs; outpost-pacer, open-loop over ${paced[0].connections} connections, latency from when each request was due; added p99 = p99 − the same round's direct p99; warm-up p99/max = the ${settings.pacedWarmupS} s of the same load before each run, from the target's start; busy proxy/load core = each core's busy share over the run (the load core holds the pacer and the backend); pacer lag = how late the pacer itself sent):`, pacedTable(paced));
     out.push(...pacedSummary(paced));
     out.push(`target "gateway added p99 <= nginx added p99 + 1 ms" (medians over the rounds): ${p99Met === null ? `n/a (fewer than ${MIN_COUNTED_ROUNDS} rounds of the gateway or of nginx count: the target must run within ${RATE_TOLERANCE * 100}% of the rate, and that round's direct run sustain it)` : p99Met ? 'met' : 'NOT met'}`);
   }

@@ -5,7 +5,7 @@
  */
 import { strict as assert } from 'node:assert';
 import { test } from 'node:test';
-import { addedP99Spread, fixedRateFor, isBaseline, isOnRate, MIN_CYCLE_MS, p99TargetMet, pacedConnections, type PacedResult } from '../../bench/fixed-rate.js';
+import { addedP99Spread, fixedRateFor, isBaseline, isOnRate, loadCoreNotes, MIN_CYCLE_MS, p99TargetMet, pacedConnections, type PacedResult } from '../../bench/fixed-rate.js';
 import { parsePacerOutput } from '../../bench/pacer.js';
 import { summarize, type Run } from '../../bench/report.js';
 import { readSettings } from '../../bench/settings.js';
@@ -125,6 +125,16 @@ test('added p99 target: gateway within nginx + 1 ms, only from sustained runs', 
   assert.equal(p99TargetMet([paced('direct', null), paced('nginx', 300), paced('gateway', 1_300)]), true);
   assert.equal(p99TargetMet([paced('nginx', 300), paced('gateway', 1_301)]), false);
   assert.equal(p99TargetMet([paced('nginx', 300), paced('gateway', 100, false)]), null);
+});
+
+test('fixed rate: a run whose load core had no idle time is named, with how busy it was', () => {
+  const paced = (round: number, target: string, loadCoreBusy: number | null) => ({ round, target, loadCoreBusy }) as PacedResult;
+  // 2026-12-07, 41,000 req/s before epoll_pwait2: the direct run's load core 100% busy (pacer 58%, backend nginx 41%).
+  assert.deepEqual(loadCoreNotes([paced(0, 'direct', 0.998), paced(0, 'nginx', 0.89), paced(1, 'gateway', 0.9), paced(1, 'relay', null)]), [
+    'fixed-rate round 1 direct: the load core was 100% busy (pacer + backend): no idle time there, so its p99 holds the load side\'s queueing too',
+    'fixed-rate round 2 gateway: the load core was 90% busy (pacer + backend): no idle time there, so its p99 holds the load side\'s queueing too',
+  ]);
+  assert.deepEqual(loadCoreNotes([paced(0, 'nginx', 0.5)]), []);
 });
 
 test('added p99 target: medians over the rounds that count, so one noisy run does not decide it', () => {
