@@ -28,7 +28,12 @@ export interface PacerStats {
 }
 
 /** --timeline-ms: the worst latency (µs) of the requests due in each window from the start, warm-up included; -1 where none was answered. */
-export interface PacerTimeline { windowMs: number; maxUs: number[] }
+export interface PacerTimeline {
+  windowMs: number;
+  /** When window 0 began, CLOCK_MONOTONIC ns (perf record -k mono uses the same clock). */
+  startNs: number;
+  maxUs: number[];
+}
 
 /** The prefix of the timeline line (only with --timeline-ms). */
 export const PACER_TIMELINE_MARK = 'OUTPOST_PACER_TIMELINE ';

@@ -23,7 +23,9 @@
  *
  * With --timeline-ms W, a second line, OUTPOST_PACER_TIMELINE {...}, gives the worst latency of
  * the requests due in each W ms from the start, warm-up included (-1: none answered): when a
- * target's start-up stops showing, and where in a run its stalls were.
+ * target's start-up stops showing, and where in a run its stalls were. Its startNs is when window
+ * 0 began on CLOCK_MONOTONIC, the clock of `perf record -k mono` and of /proc's timestamps: a stall
+ * can be matched with what the target's threads did then.
  *
  * Usage: outpost-pacer --rate N --duration S [--warmup S] [--connections C] [--timeout-ms T]
  *                      [--timeline-ms W] [--header 'Name: value']... http://host:port/path
@@ -490,7 +492,7 @@ static void print_report(void) {
          percentile(st.lag_us, st.lag_n, 99), st.lag_n ? st.lag_us[st.lag_n - 1] : 0,
          (unsigned long long)st.max_backlog, (unsigned long long)st.reconnects, opt.connections);
   if (st.windows) {
-    printf("OUTPOST_PACER_TIMELINE {\"windowMs\":%g,\"maxUs\":[", (double)opt.timeline_ns / 1e6);
+    printf("OUTPOST_PACER_TIMELINE {\"windowMs\":%g,\"startNs\":%llu,\"maxUs\":[", (double)opt.timeline_ns / 1e6, (unsigned long long)start_ns);
     for (uint64_t w = 0; w < st.windows; w++) printf(w ? ",%d" : "%d", st.window_max_us[w]);
     printf("]}\n");
   }

@@ -171,10 +171,14 @@ describe('outpost-pacer', () => {
     // Requests 300.. wait until 200 ms after request 300 arrived: due 300-500 ms (the warm-up's last
     // 200 ms); nothing else waits. 1.0 s in 100 ms windows: 11 (the last one past the end, empty).
     const b = await stallingBackend(300, 200);
+    const before = process.hrtime.bigint();
     const r = await runPacer({ binary, url: `http://127.0.0.1:${b.port}/`, core: null, rate: 1_000, durationS: 0.5, warmupS: 0.5, connections: 8, timelineMs: 100 });
+    const after = process.hrtime.bigint();
     assert.equal(r.requests, 500);
     const t = r.timeline!;
     assert.equal(t.windowMs, 100);
+    // Window 0's start on CLOCK_MONOTONIC (process.hrtime's clock, and perf's with -k mono): within the run, ~1 ms after the pacer started.
+    assert.ok(BigInt(t.startNs) > before && BigInt(t.startNs) < after - 900_000_000n, `startNs ${t.startNs} not in [${before}, ${after} - 0.9 s]`);
     assert.equal(t.maxUs.length, 11);
     assert.equal(t.maxUs[10], -1, 'no request is due in the window after the run');
     for (const w of [0, 1, 2, 8, 9]) assert.ok(t.maxUs[w] >= 0 && t.maxUs[w] < 50_000, `window ${w}: ${t.maxUs[w]} µs`);
