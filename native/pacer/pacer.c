@@ -424,9 +424,10 @@ static int have_pwait2 = 1;
 /*
  * Waits for events, until at_ns (CLOCK_MONOTONIC) at the latest. epoll_pwait2 takes the timeout in
  * nanoseconds: one system call a wake. Through the timer fd it was three (timerfd_settime, epoll_wait,
- * and a read of the expiry), twice a request at a steady rate (a wake to send, one to read): at
- * 41,000 requests/s the pacer used 58% of the load core and, with the backend nginx there, left it
- * no idle time, so every target's latency tail held the load core's own queueing.
+ * and a read of the expiry), twice a request at a steady rate (a wake to send, one to read). At
+ * 41,000 requests/s against the backend nginx alone: 58% of the load core before, 52-53% after.
+ * With the backend beside it the load core still has no idle time at half of nginx's max rate
+ * (the context switches between the two, not the wakes, are most of it: bench/README.md).
  */
 static int wait_until(struct epoll_event *events, int max, uint64_t at_ns) {
   if (have_pwait2) {
