@@ -29,5 +29,6 @@ NAPI_MODULE_INIT() {
   export_fn(env, exports, "jsonConfigParts", json_config_parts);
   export_fn(env, exports, "acceptPending", accept_pending);
   export_fn(env, exports, "copyFields", copy_fields);
+  export_fn(env, exports, "startIterationFlush", start_iteration_flush);
   return exports;
 }

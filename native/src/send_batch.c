@@ -12,10 +12,7 @@
  *   and a JS-to-C++ call; here the whole batch costs one call.
  */
 #include "addon.h"
-#include <errno.h>
 #include <stdint.h>
-#include <sys/socket.h>
-#include <sys/types.h>
 
 napi_value send_batch(napi_env env, napi_callback_info info) {
   size_t argc = 3;
@@ -41,13 +38,6 @@ napi_value send_batch(napi_env env, napi_callback_info info) {
     napi_throw_range_error(env, NULL, "sendBatch: count out of range");
     return NULL;
   }
-  for (int32_t i = 0; i < count; i++, e += 4) {
-    int32_t fd = e[0], start = e[1], end = e[2];
-    if (fd < 0 || start < 0 || end < start || (size_t)end > bytes_len) { e[3] = -EINVAL; continue; }
-    ssize_t n;
-    do n = send(fd, bytes + start, (size_t)(end - start), MSG_DONTWAIT | MSG_NOSIGNAL);
-    while (n < 0 && errno == EINTR);
-    e[3] = n < 0 ? -errno : (int32_t)n;
-  }
+  send_ranges(bytes, bytes_len, e, count);
   return NULL;
 }

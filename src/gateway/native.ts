@@ -56,11 +56,18 @@ export interface NativeAddon {
   acceptPending(listenFd: number, fds: Int32Array): number;
   /** Field lines "name: value" CR LF from ranges of one registered buffer into another (native/src/copy_fields.c; numbers through NATIVE_IO): the next position, or -1 having written nothing. */
   copyFields(): number;
+  /**
+   * Sends this thread's staged writes (shared/iteration-writes.ts) at each event-loop iteration's
+   * end from native code (native/src/iteration_flush.c): state[1] entries (sendBatch's) over
+   * `bytes`, then state[1] = state[2] = 0; `finish` runs only when a range did not leave whole.
+   * state[0] counts iteration ends. False when it could not start; throws when already started.
+   */
+  startIterationFlush(state: Int32Array, entries: Int32Array, bytes: Buffer, finish: () => void): boolean;
 }
 
 /** Relative to dist/src/gateway/native.js: the repository (or image) root. */
 const ADDON_PATH = '../../../native/build/Release/outpost_native.node';
-const FUNCTIONS = ['listenReusePort', 'sdNotify', 'pinThread', 'currentThreadId', 'niceThread', 'sendBatch', 'writeRequestLog', 'requestLogFields', 'requestLogTarget', 'newUuid', 'registerBuffers', 'scanHeadFields', 'writeRequestFields', 'findHeadEnd', 'findBlankLine', 'jsonConfigParts', 'acceptPending', 'copyFields'] as const;
+const FUNCTIONS = ['listenReusePort', 'sdNotify', 'pinThread', 'currentThreadId', 'niceThread', 'sendBatch', 'writeRequestLog', 'requestLogFields', 'requestLogTarget', 'newUuid', 'registerBuffers', 'scanHeadFields', 'writeRequestFields', 'findHeadEnd', 'findBlankLine', 'jsonConfigParts', 'acceptPending', 'copyFields', 'startIterationFlush'] as const;
 
 let loaded: { addon: NativeAddon | null; reason: string | null } | undefined;
 

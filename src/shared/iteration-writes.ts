@@ -30,10 +30,18 @@
  * end (`corkForIteration`, `endAfterStaged`) sends what is staged first. What the kernel does not take
  * at once (EAGAIN, a partial send, an error) goes to the socket's stream, which queues it or
  * reports the error the usual way. A socket destroyed before the flush loses its staged bytes, as
- * a stream loses what it still queues.
+ * a stream loses what it still queues: its destroy drops them (dropStaged), before its fd can be
+ * closed and handed to a new connection.
+ *
+ * Where the iteration ends: with the addon, in libuv's check phase (after the poll's callbacks)
+ * and its prepare phase (before the loop sleeps), by native code (native/src/iteration_flush.c):
+ * the staged sends cost no JavaScript at all unless one did not leave whole. Through setImmediate
+ * each iteration's end cost ~4,000 instructions, which a request alone in its iteration (a paced
+ * load) paid twice. setImmediate still ends iterations with corked sockets, and every iteration
+ * without the addon.
  */
 import { Buffer } from 'node:buffer';
-import type { Socket } from 'node:net';
+import { Socket } from 'node:net';
 import { nativeAddon } from '../gateway/native.js';
 import { bufferNatives, copyOf } from './buffer-natives.js';
 import { HEAD_SLACK, HeadWriter, scratchWriter } from './head-writer.js';
@@ -70,27 +78,44 @@ const stagingView = HeadWriter.viewOf(staging);
 const writer = new HeadWriter(staging);
 let writerStaged = false;
 let scratch: HeadWriter | null = null;
-let stagedBytes = 0;
-/** Per staged entry: fd, start, end, result (written by sendBatch: bytes taken, or -errno). */
-const entries = new Int32Array(SEND_EVERY * 4);
+/** Per staged entry: fd, start, end, result (written by sendBatch: bytes taken, or -errno). Off V8's heap: the addon holds it. */
+const entries = new Int32Array(new ArrayBuffer(SEND_EVERY * 4 * 4));
 const stagedSockets: Array<Socket | null> = [];
-let stagedCount = 0;
+/**
+ * Shared with the addon's iteration flush: [ITERATION] its count of iteration ends, [COUNT] the
+ * staged entries, [BYTES] the staging buffer's bytes in use. The flush zeroes the last two.
+ */
+const state = new Int32Array(new ArrayBuffer(4 * 4));
+const ITERATION = 0;
+const COUNT = 1;
+const BYTES = 2;
 
 const corked: Socket[] = [];
 let scheduled = false;
 
 /** Date.now() as first read in this iteration (iterationNow), or -1 once the iteration ended. */
 let iterationMs = -1;
+/** state[ITERATION] when iterationMs was read (the addon's flush running). */
+let iterationSeen = -1;
+/** True when the addon ends this thread's iterations (startIterationFlush); else setImmediate does. */
+const nativeFlush: boolean = sendBatch !== null && nativeAddon()!.startIterationFlush(state, entries, staging, finishFlush);
 
 /**
  * Wall-clock milliseconds, read once per event-loop iteration: for what needs the time of day to
  * a second or a timeout's precision (the Date header, connection deadlines), not for durations.
  * One iteration handles several requests, each of which read the clock three or four times
- * (~40 ns a read). It is never older than the iteration: the first read schedules the
- * iteration's end, which forgets it.
+ * (~40 ns a read). It is never older than the iteration: with the addon, a read after the
+ * addon counted an iteration end (state[ITERATION]) reads the clock again; without it, the first
+ * read schedules the iteration's end, which forgets it.
  */
 export function iterationNow(): number {
-  if (iterationMs < 0) {
+  if (nativeFlush) {
+    const iteration = state[ITERATION];
+    if (iterationSeen !== iteration) {
+      iterationSeen = iteration;
+      iterationMs = Date.now();
+    }
+  } else if (iterationMs < 0) {
     iterationMs = Date.now();
     schedule();
   }
@@ -99,8 +124,8 @@ export function iterationNow(): number {
 
 function atIterationEnd(): void {
   scheduled = false;
-  iterationMs = -1;
-  if (stagedCount > 0) flushStaged();
+  if (!nativeFlush) iterationMs = -1;
+  if (state[COUNT] > 0) flushStaged();
   // Uncorking writes; a write that fails only emits on that socket.
   for (let i = 0; i < corked.length; i++) corked[i].uncork();
   corked.length = 0;
@@ -120,7 +145,27 @@ function schedule(): void {
 export function stageableFd(socket: Socket): number {
   if (sendBatch === null || (socket as { encrypted?: boolean }).encrypted === true) return -1;
   const fd = (socket as unknown as { _handle?: { fd?: unknown } })._handle?.fd;
-  return typeof fd === 'number' && fd >= 0 ? fd : -1;
+  if (typeof fd !== 'number' || fd < 0) return -1;
+  (socket as unknown as DestroyHooked)._destroy = destroyDroppingStaged;
+  return fd;
+}
+
+interface DestroyHooked { _destroy(this: Socket, error: Error | null, done: (error: Error | null) => void): void }
+const socketDestroy = (Socket.prototype as unknown as DestroyHooked)._destroy;
+
+/**
+ * A stageable socket's _destroy (net.Socket's closes the fd; every destroy ends there): what it
+ * has staged is dropped first. Sent later, by the native flush which knows fds, not sockets, the
+ * bytes would go to whichever new connection the kernel gave the same fd in the meantime.
+ */
+function destroyDroppingStaged(this: Socket, error: Error | null, done: (error: Error | null) => void): void {
+  dropStaged(this);
+  socketDestroy.call(this, error, done);
+}
+
+function dropStaged(socket: Socket): void {
+  const n = state[COUNT];
+  for (let i = 0; i < n; i++) if (stagedSockets[i] === socket) entries[i * 4] = -1;
 }
 
 /**
@@ -143,9 +188,10 @@ export function writeOut(socket: Socket, fd: number, text: string, body: Buffer 
     if (text.length > 0) socket.write(text, 'latin1');
     return socket.write(borrowed ? copyOf(body, 0, body.length) : body);
   }
-  if (stagedBytes + bytes > STAGING_BYTES) flushStaged();
+  if (state[BYTES] + bytes > STAGING_BYTES) flushStaged();
+  const at = state[BYTES];
   // Body bytes after a head already written come with no text: no call into C++ for it.
-  stage(socket, fd, text.length === 0 ? stagedBytes : stagedBytes + latin1Write.call(staging, text, stagedBytes), body);
+  stage(socket, fd, text.length === 0 ? at : at + latin1Write.call(staging, text, at), body);
   return true;
 }
 
@@ -172,9 +218,9 @@ export function headWriter(socket: Socket, fd: number, maxBytes: number, bodyByt
     writerStaged = false;
     return (scratch = scratchWriter(scratch, maxBytes + HEAD_SLACK));
   }
-  if (stagedBytes + bytes > STAGING_BYTES) flushStaged();
+  if (state[BYTES] + bytes > STAGING_BYTES) flushStaged();
   writerStaged = true;
-  writer.reset(staging, stagingView, stagedBytes);
+  writer.reset(staging, stagingView, state[BYTES]);
   return writer;
 }
 
@@ -199,28 +245,32 @@ export function sendWritten(socket: Socket, fd: number, w: HeadWriter, body: Buf
   return socket.write(borrowed ? copyOf(body, 0, body.length) : body);
 }
 
-/** Records staging[stagedBytes, headEnd) and then `body` as `socket`'s next bytes, sent at the iteration's end. */
+/** Records staging[state[BYTES], headEnd) and then `body` as `socket`'s next bytes, sent at the iteration's end. */
 function stage(socket: Socket, fd: number, headEnd: number, body: Buffer | null): void {
-  const start = stagedBytes;
+  // Written after its destroy: dropped, as its stream would (the fd may be another connection's now).
+  if (socket.destroyed) return;
+  const start = state[BYTES];
   let end = headEnd;
   if (body !== null) {
     // The whole body: TypedArray#set, a builtin (Buffer#copy is a JavaScript wrapper that makes a view per call).
     typedArraySet.call(staging, body, end);
     end += body.length;
   }
-  stagedBytes = end;
-  if (stagedCount > 0 && stagedSockets[stagedCount - 1] === socket) {
+  state[BYTES] = end;
+  const count = state[COUNT];
+  if (count > 0 && stagedSockets[count - 1] === socket) {
     // The same socket's next write (the last entry ends where this one starts): one send.
-    entries[(stagedCount - 1) * 4 + 2] = end;
+    entries[(count - 1) * 4 + 2] = end;
   } else {
-    const e = stagedCount * 4;
+    const e = count * 4;
     entries[e] = fd;
     entries[e + 1] = start;
     entries[e + 2] = end;
-    stagedSockets[stagedCount++] = socket;
-    if (stagedCount === SEND_EVERY) { flushStaged(); return; }
+    stagedSockets[count] = socket;
+    state[COUNT] = count + 1;
+    if (count + 1 === SEND_EVERY) { flushStaged(); return; }
   }
-  schedule();
+  if (!nativeFlush) schedule();
 }
 
 /**
@@ -228,7 +278,7 @@ function stage(socket: Socket, fd: number, headEnd: number, body: Buffer | null)
  * staged: call it before any direct `socket.write` or `socket.end`.
  */
 export function corkForIteration(socket: Socket): void {
-  if (stagedCount > 0) flushStaged();
+  if (state[COUNT] > 0) flushStaged();
   if (socket.writableCorked !== 0) return;
   socket.cork();
   corked.push(socket);
@@ -243,10 +293,21 @@ export function endAfterStaged(socket: Socket): void {
 
 /** Sends everything staged now; what the kernel did not take goes to each socket's stream. */
 export function flushStaged(): void {
-  const n = stagedCount;
+  const n = state[COUNT];
   if (n === 0) return;
-  for (let i = 0; i < n; i++) if (stagedSockets[i]!.destroyed) entries[i * 4] = -1;
   sendBatch!(staging, entries, n);
+  finishFlush();
+}
+
+/**
+ * After the sends of a flush (sendBatch's, or the addon's at the iteration's end when one did not
+ * leave whole): what the kernel did not take goes to each socket's stream; the staging is empty.
+ */
+function finishFlush(): void {
+  const n = state[COUNT];
+  // Zeroed first: a stream write below may call back into writeOut (an 'error' handler).
+  state[COUNT] = 0;
+  state[BYTES] = 0;
   for (let i = 0; i < n; i++) {
     const e = i * 4;
     const socket = stagedSockets[i]!;
@@ -259,6 +320,4 @@ export function flushStaged(): void {
     // Not all taken: the rest (a copy: the staging buffer is reused) through the stream.
     socket.write(copyOf(staging, start + Math.max(sent, 0), end));
   }
-  stagedCount = 0;
-  stagedBytes = 0;
 }

@@ -277,6 +277,82 @@ test('a socket destroyed before the flush loses its staged bytes, and a new sock
   a.server.close();
 });
 
+test('a write on a socket already destroyed is dropped, even when a new socket has its fd', { timeout: 5000 }, async () => {
+  const a = await pair();
+  const fd = stageableFd(a.client);
+  a.client.destroy(); // closes the fd now
+  const { port } = a.server.address() as { port: number };
+  const b = connect(port, '127.0.0.1');
+  await new Promise((r) => process.nextTick(r));
+  assert.equal(stageableFd(b), fd, 'the new socket reuses the fd');
+  // A late response for the destroyed connection, with the fd it was given when it was alive.
+  assert.equal(writeOut(a.client, fd, 'LATE-FOR-A', null), true);
+  await once(b, 'connect');
+  await new Promise((r) => setTimeout(r, 30));
+  assert.equal(a.reads.join(''), '', "the new connection's peer received none of it");
+  b.destroy();
+  a.server.close();
+});
+
+test('the addon ends the iterations: staged bytes leave with no setImmediate queued (nothing keeps the loop from sleeping but the addon)', async () => {
+  const { client, serverFd, close } = await rawPair();
+  try {
+    await new Promise<void>((resolve) => setTimeout(() => {
+      // A timer callback: the timers phase, before the poll. Nothing else is pending, so the loop
+      // would sleep in epoll with the bytes staged unless the addon sends them before it does.
+      writeOut(client, stageableFd(client), 'from a timer;', null);
+      resolve();
+    }, 1));
+    let got = '';
+    for (let i = 0; i < 200 && got === ''; i++) { got = readNow(serverFd); if (got === '') await new Promise((r) => setTimeout(r, 5)); }
+    assert.equal(got, 'from a timer;');
+  } finally {
+    close();
+  }
+});
+
+test('startIterationFlush: once per thread, and its arguments are checked', () => {
+  const addon = nativeAddon()!;
+  const state = new Int32Array(4);
+  const entries = new Int32Array(32);
+  assert.throws(() => addon.startIterationFlush(state, entries, Buffer.alloc(8), () => {}), /already started on this thread/);
+  assert.throws(() => addon.startIterationFlush(new Int32Array(2), entries, Buffer.alloc(8), () => {}), /already started|at least 3 numbers/);
+});
+
+test('at the iteration end the addon hands what the kernel did not take to the stream; it arrives whole and in order', async () => {
+  // As below, but the iteration's end (native/src/iteration_flush.c) sends, not flushStaged().
+  const path = join(tmpdir(), `outpost-stage-end-${process.pid}-${Date.now()}.sock`);
+  const chunks: Buffer[] = [];
+  let peer!: Socket;
+  const server = createServer((s) => { peer = s; s.pause(); s.on('data', (c: Buffer) => chunks.push(c)); });
+  server.listen(path);
+  await once(server, 'listening');
+  const client = connect(path);
+  await once(client, 'connect');
+  while (peer === undefined) await new Promise((r) => setTimeout(r, 5));
+  const fd = stageableFd(client);
+  const parts: Buffer[] = [];
+  // One socket, one entry: it is never SEND_EVERY entries, so only the iteration's end sends it.
+  for (let i = 0; i < 15; i++) {
+    const part = Buffer.alloc(MAX_STAGED_WRITE, 0x61 + i);
+    parts.push(part);
+    writeOut(client, fd, '', part);
+  }
+  assert.equal(client.writableLength, 0, 'all staged, nothing in the stream yet');
+  await turn();
+  assert.ok(client.writableLength > 0, 'the rest waits in the stream');
+  writeOut(client, fd, 'after', null); // the stream holds bytes: this goes behind them
+  peer.resume();
+  const total = 15 * MAX_STAGED_WRITE + 5;
+  for (let i = 0; i < 400 && chunks.reduce((n, c) => n + c.length, 0) < total; i++) await new Promise((r) => setTimeout(r, 5));
+  const got = Buffer.concat(chunks);
+  assert.equal(got.length, total);
+  assert.ok(got.subarray(0, total - 5).equals(Buffer.concat(parts)), 'every byte, in order');
+  assert.equal(got.subarray(total - 5).toString('latin1'), 'after');
+  client.destroy();
+  server.close();
+});
+
 test('what the kernel does not take at once goes to the stream, in order, and arrives whole', async () => {
   // A unix socket's send buffer (~200 KiB) is smaller than a full staging batch: the send is partial.
   const path = join(tmpdir(), `outpost-stage-${process.pid}-${Date.now()}.sock`);
