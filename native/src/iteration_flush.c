@@ -83,6 +83,11 @@ static void flush(flusher *f) {
     return;
   }
   call_finish(f);
+  if (f->state[ST_COUNT] != 0) {
+    /* `finish` did not run (the environment is going away): the same ranges must not be sent again. */
+    f->state[ST_COUNT] = 0;
+    f->state[ST_BYTES] = 0;
+  }
 }
 
 static void on_prepare(uv_prepare_t *handle) { flush(handle->data); }

@@ -305,7 +305,8 @@ export function flushStaged(): void {
  */
 function finishFlush(): void {
   const n = state[COUNT];
-  // Zeroed first: a stream write below may call back into writeOut (an 'error' handler).
+  // Zeroed first: whatever is staged next starts a new batch. (A stream write does not call back
+  // into this module before it returns: its errors and callbacks come on a later tick.)
   state[COUNT] = 0;
   state[BYTES] = 0;
   for (let i = 0; i < n; i++) {
