@@ -319,17 +319,27 @@ test('startIterationFlush: once per thread, and its arguments are checked', () =
   assert.throws(() => addon.startIterationFlush(new Int32Array(2), entries, Buffer.alloc(8), () => {}), /already started|at least 3 numbers/);
 });
 
-test('at the iteration end the addon hands what the kernel did not take to the stream; it arrives whole and in order', async () => {
-  // As below, but the iteration's end (native/src/iteration_flush.c) sends, not flushStaged().
-  const path = join(tmpdir(), `outpost-stage-end-${process.pid}-${Date.now()}.sock`);
+/**
+ * A unix socket pair whose reading side is paused: a unix socket's send buffer (~200 KiB) is
+ * smaller than a full staging batch, so a large staged send is partial. `chunks` collects what the
+ * peer reads once resumed.
+ */
+async function pausedUnixPair(tag: string): Promise<{ client: Socket; peer: Socket; chunks: Buffer[]; server: Server }> {
+  const path = join(tmpdir(), `outpost-stage-${tag}-${process.pid}-${Date.now()}.sock`);
   const chunks: Buffer[] = [];
-  let peer!: Socket;
+  let peer: Socket | undefined;
   const server = createServer((s) => { peer = s; s.pause(); s.on('data', (c: Buffer) => chunks.push(c)); });
   server.listen(path);
   await once(server, 'listening');
   const client = connect(path);
   await once(client, 'connect');
   while (peer === undefined) await new Promise((r) => setTimeout(r, 5));
+  return { client, peer, chunks, server };
+}
+
+test('at the iteration end the addon hands what the kernel did not take to the stream; it arrives whole and in order', async () => {
+  // As below, but the iteration's end (native/src/iteration_flush.c) sends, not flushStaged().
+  const { client, peer, chunks, server } = await pausedUnixPair('end');
   const fd = stageableFd(client);
   const parts: Buffer[] = [];
   // One socket, one entry: it is never SEND_EVERY entries, so only the iteration's end sends it.
@@ -354,16 +364,7 @@ test('at the iteration end the addon hands what the kernel did not take to the s
 });
 
 test('what the kernel does not take at once goes to the stream, in order, and arrives whole', async () => {
-  // A unix socket's send buffer (~200 KiB) is smaller than a full staging batch: the send is partial.
-  const path = join(tmpdir(), `outpost-stage-${process.pid}-${Date.now()}.sock`);
-  const chunks: Buffer[] = [];
-  let peer!: Socket;
-  const server = createServer((s) => { peer = s; s.pause(); s.on('data', (c: Buffer) => chunks.push(c)); });
-  server.listen(path);
-  await once(server, 'listening');
-  const client = connect(path);
-  await once(client, 'connect');
-  while (peer === undefined) await new Promise((r) => setTimeout(r, 5));
+  const { client, peer, chunks, server } = await pausedUnixPair('flush');
   const fd = stageableFd(client);
   assert.ok(fd > 2);
   const parts: Buffer[] = [];
