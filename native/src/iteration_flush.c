@@ -57,19 +57,26 @@ int send_ranges(const uint8_t *bytes, size_t bytes_length, int32_t *e, int32_t c
   return incomplete;
 }
 
-/* `finish` as a callback from the loop: its microtasks and ticks run after it (no async context: it needs none). */
-static void call_finish(flusher *f) {
+/*
+ * `finish` as a callback from the loop: its microtasks and ticks run after it (no async context:
+ * it needs none). False when it could not run (the environment going away).
+ */
+static int call_finish(flusher *f) {
   napi_env env = f->env;
   napi_handle_scope scope;
-  if (napi_open_handle_scope(env, &scope) != napi_ok) return;
+  if (napi_open_handle_scope(env, &scope) != napi_ok) return 0;
+  int ran = 0;
   napi_value fn, recv;
   if (napi_get_reference_value(env, f->refs[3], &fn) == napi_ok && fn != NULL && napi_get_global(env, &recv) == napi_ok) {
-    if (napi_make_callback(env, NULL, recv, fn, 0, NULL, NULL) == napi_pending_exception) {
+    napi_status status = napi_make_callback(env, NULL, recv, fn, 0, NULL, NULL);
+    ran = status == napi_ok || status == napi_pending_exception;
+    if (status == napi_pending_exception) {
       napi_value error;
       if (napi_get_and_clear_last_exception(env, &error) == napi_ok) napi_fatal_exception(env, error);
     }
   }
   napi_close_handle_scope(env, scope);
+  return ran;
 }
 
 static void flush(flusher *f) {
@@ -82,9 +89,12 @@ static void flush(flusher *f) {
     f->state[ST_BYTES] = 0;
     return;
   }
-  call_finish(f);
-  if (f->state[ST_COUNT] != 0) {
-    /* `finish` did not run (the environment is going away): the same ranges must not be sent again. */
+  /*
+   * `finish` zeroes the count before anything else; what its ticks stage after that is a new
+   * batch, sent at the next prepare or check. When it could not run, the same ranges must not be
+   * sent again.
+   */
+  if (!call_finish(f)) {
     f->state[ST_COUNT] = 0;
     f->state[ST_BYTES] = 0;
   }

@@ -139,7 +139,7 @@ test('staged writes to several sockets in one iteration each reach their own pee
  * A loopback pair whose server side Node never reads (paused on connect): the test reads its fd
  * itself, synchronously, so it can tell what the kernel holds while this iteration still runs.
  */
-async function rawPair(): Promise<{ client: Socket; serverFd: number; close: () => void }> {
+async function rawPair(): Promise<{ client: Socket; serverFd: number; close: () => void; resetPeer: () => void }> {
   let accepted!: (s: Socket) => void;
   const got = new Promise<Socket>((resolve) => { accepted = resolve; });
   const server = createServer({ pauseOnConnect: true }, (s) => accepted(s));
@@ -150,7 +150,7 @@ async function rawPair(): Promise<{ client: Socket; serverFd: number; close: () 
   await once(client, 'connect');
   const s = await got;
   const serverFd = (s as unknown as { _handle: { fd: number } })._handle.fd;
-  return { client, serverFd, close: () => { client.destroy(); s.destroy(); server.close(); } };
+  return { client, serverFd, close: () => { client.destroy(); s.destroy(); server.close(); }, resetPeer: () => { s.resetAndDestroy(); } };
 }
 
 /** What the kernel holds for `fd` now ('' when nothing: the socket is non-blocking, EAGAIN). */
@@ -361,6 +361,31 @@ test('at the iteration end the addon hands what the kernel did not take to the s
   assert.equal(got.subarray(total - 5).toString('latin1'), 'after');
   client.destroy();
   server.close();
+});
+
+test('what a tick of the end-of-iteration callback stages is sent, not forgotten: a write failing there, and its error handler writing to another socket', { timeout: 5000 }, async () => {
+  const a = await rawPair();
+  const b = await pair();
+  try {
+    const fdA = stageableFd(a.client);
+    const fdB = stageableFd(b.client);
+    // The handler runs in a tick of the addon's call into JavaScript (the rest of A's failed send
+    // goes to A's stream, whose write fails at once and emits on the next tick).
+    const failed = new Promise<string>((resolve) => a.client.once('error', (err: NodeJS.ErrnoException) => {
+      writeOut(b.client, fdB, 'from the error handler', null);
+      resolve(err.code ?? '');
+    }));
+    // A's peer resets the connection (an RST, at once on loopback): A's send fails at the iteration's end.
+    a.resetPeer();
+    writeOut(a.client, fdA, 'to a reset peer', null);
+    assert.match(await failed, /^(EPIPE|ECONNRESET)$/);
+    await settle(b.reads, 22);
+    assert.equal(b.reads.join(''), 'from the error handler');
+  } finally {
+    a.close();
+    b.client.destroy();
+    b.server.close();
+  }
 });
 
 test('what the kernel does not take at once goes to the stream, in order, and arrives whole', async () => {
