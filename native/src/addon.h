@@ -30,6 +30,13 @@ static inline uint8_t *io_buffer(const registry *r, size_t need, size_t *length)
   return r->io == NULL || r->io_length < need ? NULL : registered_buffer(r, r->io[0], length);
 }
 
+/* A JavaScript boolean for a C truth value. */
+static inline napi_value js_boolean(napi_env env, int value) {
+  napi_value result;
+  napi_get_boolean(env, value != 0, &result);
+  return result;
+}
+
 /* The numbers of an Int32Array argument (its length in *length), or NULL when `v` is not one. */
 static inline int32_t *int32_array_arg(napi_env env, napi_value v, size_t *length) {
   napi_typedarray_type type;

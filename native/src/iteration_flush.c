@@ -127,12 +127,6 @@ static void on_env_cleanup(napi_async_cleanup_hook_handle handle, void *arg) {
   uv_close((uv_handle_t *)&f->check, on_closed);
 }
 
-static napi_value boolean(napi_env env, int value) {
-  napi_value v;
-  napi_get_boolean(env, value != 0, &v);
-  return v;
-}
-
 napi_value start_iteration_flush(napi_env env, napi_callback_info info) {
   size_t argc = 4;
   napi_value argv[4];
@@ -156,9 +150,9 @@ napi_value start_iteration_flush(napi_env env, napi_callback_info info) {
     return NULL;
   }
   uv_loop_t *loop = NULL;
-  if (napi_get_uv_event_loop(env, &loop) != napi_ok || loop == NULL) return boolean(env, 0);
+  if (napi_get_uv_event_loop(env, &loop) != napi_ok || loop == NULL) return js_boolean(env, 0);
   flusher *f = calloc(1, sizeof *f);
-  if (f == NULL) return boolean(env, 0);
+  if (f == NULL) return js_boolean(env, 0);
   f->env = env;
   f->state = state;
   f->entries = entries;
@@ -170,7 +164,7 @@ napi_value start_iteration_flush(napi_env env, napi_callback_info info) {
   if (!ok) {
     release(f);
     free(f);
-    return boolean(env, 0);
+    return js_boolean(env, 0);
   }
   uv_prepare_init(loop, &f->prepare);
   uv_check_init(loop, &f->check);
@@ -185,8 +179,8 @@ napi_value start_iteration_flush(napi_env env, napi_callback_info info) {
     /* Without a cleanup hook the handles would outlive the environment: take them down now. */
     f->cleanup = NULL;
     on_env_cleanup(NULL, f);
-    return boolean(env, 0);
+    return js_boolean(env, 0);
   }
   thread_flusher = f;
-  return boolean(env, 1);
+  return js_boolean(env, 1);
 }

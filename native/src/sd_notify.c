@@ -22,12 +22,6 @@
 /* systemd's own messages are a few hundred bytes; STATUS= lines are short. */
 #define MAX_MESSAGE_BYTES 4096
 
-static napi_value boolean(napi_env env, int value) {
-  napi_value result;
-  napi_get_boolean(env, value != 0, &result);
-  return result;
-}
-
 /* Fills `addr` from "/path" or "@abstract"; returns the address length, or 0 if the name is invalid. */
 static socklen_t notify_address(const char *name, size_t name_len, struct sockaddr_un *addr) {
   memset(addr, 0, sizeof *addr);
@@ -63,7 +57,7 @@ napi_value sd_notify_send(napi_env env, napi_callback_info info) {
     return NULL;
   }
   char *message = malloc(message_len + 1);
-  if (message == NULL) return boolean(env, 0);
+  if (message == NULL) return js_boolean(env, 0);
   napi_get_value_string_utf8(env, argv[1], message, message_len + 1, &message_len);
 
   int sent = 0;
@@ -73,5 +67,5 @@ napi_value sd_notify_send(napi_env env, napi_callback_info info) {
     close(fd);
   }
   free(message);
-  return boolean(env, sent);
+  return js_boolean(env, sent);
 }
