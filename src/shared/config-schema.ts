@@ -31,6 +31,13 @@ const upstreamSchema = z.object({
   keepAliveTimeoutMs: z.number().int().min(1).default(4_000),
   /** Requests that may wait for a connection per backend origin per worker; more get 503 (OUTPOST_ERR_UPSTREAM_BUSY). */
   queueLimit: z.number().int().min(0).max(100_000).default(1_024),
+  /**
+   * After a connect to an origin fails (refused, unreachable, DNS, connect timeout) while the
+   * worker has no open connection to it, its requests fail at once with the same 502/504 for this
+   * long, then one request tries to connect again: a dead backend costs a connect attempt per
+   * period, not one per request. 0: every request tries to connect.
+   */
+  connectBackoffMs: z.number().int().min(0).max(60_000).default(250),
   /** CA bundle (added to the system CAs) and client certificate for every https backend. */
   tls: upstreamTlsSchema.optional(),
 }).strict();

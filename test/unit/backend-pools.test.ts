@@ -7,7 +7,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { BackendPools, MAX_POLICY_BACKEND_POOLS } from '../../src/gateway/upstream/backend-pools.js';
 
-const SETTINGS = { connections: 4, connectTimeoutMs: 1000, headersTimeoutMs: 1000, bodyTimeoutMs: 1000, keepAliveTimeoutMs: 1000, queueLimit: 16 };
+const SETTINGS = { connections: 4, connectTimeoutMs: 1000, headersTimeoutMs: 1000, bodyTimeoutMs: 1000, keepAliveTimeoutMs: 1000, queueLimit: 16, connectBackoffMs: 250 };
 
 test('origins chosen by policies: at most MAX_POLICY_BACKEND_POOLS pools, least recently used out; config pools untouched', async () => {
   const pools = new BackendPools();

@@ -126,6 +126,15 @@ describe('validateGatewayConfig: problems with field paths', () => {
     assert.deepStrictEqual(problems({ gateway: { upstream: { connections: 0 } } }), [
       { path: 'gateway.upstream.connections', message: 'Number must be greater than or equal to 1' },
     ]);
+    assert.deepStrictEqual(problems({ gateway: { upstream: { connectBackoffMs: -1 } } }), [
+      { path: 'gateway.upstream.connectBackoffMs', message: 'Number must be greater than or equal to 0' },
+    ]);
+    assert.deepStrictEqual(problems({ gateway: { upstream: { connectBackoffMs: 60_001 } } }), [
+      { path: 'gateway.upstream.connectBackoffMs', message: 'Number must be less than or equal to 60000' },
+    ]);
+    assert.deepStrictEqual(problems({ gateway: { upstream: { connectBackoffMs: 2.5 } } }), [
+      { path: 'gateway.upstream.connectBackoffMs', message: 'Expected integer, received float' },
+    ]);
   });
 
   test('an API without operations, a bad id, a bad path and a host name with a port', () => {
@@ -154,7 +163,7 @@ describe('validateGatewayConfig: defaults and normalisation', () => {
         name: 'outpost', port: 8080, opsPort: 9090, workers: 0, maxHeaderBytes: 16_384,
         maxBodyBytes: 104_857_600, maxReplayBodyBytes: 1_048_576, maxHeaderCount: 100, requestHeadTimeoutMs: 10_000, clientIdleTimeoutMs: 5_000,
         requestBodyTimeoutMs: 30_000, trustedProxies: [], drainTimeoutSeconds: 30, warmupRequests: 10_000,
-        upstream: { connections: 128, connectTimeoutMs: 5000, headersTimeoutMs: 60_000, bodyTimeoutMs: 60_000, keepAliveTimeoutMs: 4000, queueLimit: 1024 },
+        upstream: { connections: 128, connectTimeoutMs: 5000, headersTimeoutMs: 60_000, bodyTimeoutMs: 60_000, keepAliveTimeoutMs: 4000, queueLimit: 1024, connectBackoffMs: 250 },
         requestLog: { enabled: true, sample: 1 },
         telemetry: { enabled: true, buckets: [0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10] },
         cache: { maxEntryBytes: 1_048_576, internalMaxBytes: 67_108_864 },

@@ -30,7 +30,7 @@ export class BackendPools {
   private readonly policyPools = new Map<string, UpstreamPool>();
 
   private static key(origin: string, s: UpstreamSettings): string {
-    return `${origin}|${s.connections}|${s.queueLimit}|${s.connectTimeoutMs}|${s.keepAliveTimeoutMs}|${s.headersTimeoutMs}|${s.bodyTimeoutMs}`;
+    return `${origin}|${s.connections}|${s.queueLimit}|${s.connectTimeoutMs}|${s.keepAliveTimeoutMs}|${s.headersTimeoutMs}|${s.bodyTimeoutMs}|${s.connectBackoffMs}`;
   }
 
   /** `via`: the proxy policy's HTTP proxy; pools through a proxy are apart from direct ones (and per proxy and credentials). */

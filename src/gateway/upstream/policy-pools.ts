@@ -18,7 +18,7 @@ export const MAX_POLICY_ORIGINS = 32;
 
 /** Used until the worker applies its first table (unit tests): the schema's defaults, fewer connections. */
 const FALLBACK: UpstreamSettings = {
-  connections: 32, connectTimeoutMs: 5_000, headersTimeoutMs: 60_000, bodyTimeoutMs: 60_000, keepAliveTimeoutMs: 4_000, queueLimit: 1_024,
+  connections: 32, connectTimeoutMs: 5_000, headersTimeoutMs: 60_000, bodyTimeoutMs: 60_000, keepAliveTimeoutMs: 4_000, queueLimit: 1_024, connectBackoffMs: 250,
 };
 
 export class PolicyPools {

@@ -113,8 +113,12 @@ export class UpstreamConnection implements ResponseSink {
     if (this.connected) this.send(d);
   }
 
+  /** Connected (for TLS: the handshake done) and not closed. */
+  get isOpen(): boolean { return this.connected && !this.closed; }
+
   private readonly onConnect = (): void => {
     this.connected = true;
+    this.pool.connectionOpened();
     this.fd = stageableFd(this.socket);
     this.socket.setNoDelay(true);
     if (this.current !== null) this.send(this.current);
@@ -343,6 +347,9 @@ export class UpstreamConnection implements ResponseSink {
   fail(err: Error): void {
     const d = this.current;
     this.current = null;
+    // Before destroy(): a connect that failed may put the origin in its backoff, and the slot
+    // destroy() frees must not then open a connection for a waiting request.
+    if (!this.connected && !this.closed) this.pool.connectFailed(err);
     this.destroy();
     if (!(err instanceof OutpostError) && backendErrorCode(err) === 'OUTPOST_ERR_BACKEND_TLS') this.pool.tlsFailed(err);
     if (d === null || d.state === D_DONE) return;

@@ -13,6 +13,7 @@ import type { SecureContext } from 'node:tls';
 import type { GatewaySettings } from '../../shared/config-schema.js';
 import { OutpostError } from '../../shared/errors.js';
 import { log } from '../../shared/log.js';
+import { ConnectBackoff } from './connect-backoff.js';
 import { Dispatch, D_DONE, D_QUEUED, type DispatchOwner } from './dispatch.js';
 import { UpstreamConnection } from './upstream-connection.js';
 import type { ProxyRoute } from './proxy-route.js';
@@ -69,10 +70,13 @@ export class UpstreamPool implements Dispatcher, DispatchOwner {
   private closing = false;
   private onDrained: (() => void) | null = null;
   private lastTlsLog = -Infinity;
+  /** Fail-fast while the origin accepts no connections (connect-backoff.ts). */
+  private readonly backoff: ConnectBackoff;
 
   /** `via`: an HTTP proxy every connection of this pool goes through (proxy-route.ts); null connects directly. */
   constructor(readonly origin: string, readonly settings: UpstreamSettings, readonly tls: UpstreamTls | null = null, readonly via: ProxyRoute | null = null) {
     this.target = parseOrigin(origin);
+    this.backoff = new ConnectBackoff(origin, settings.connectBackoffMs);
     const shortest = Math.min(settings.connectTimeoutMs, settings.headersTimeoutMs, settings.bodyTimeoutMs, settings.keepAliveTimeoutMs);
     this.tickMs = Math.max(10, Math.min(250, Math.floor(shortest / 8)));
   }
@@ -98,6 +102,7 @@ export class UpstreamPool implements Dispatcher, DispatchOwner {
     let idle = this.idleList.pop();
     while (idle !== undefined && idle.expired) { idle.destroy(); idle = this.idleList.pop(); }
     if (idle !== undefined) { idle.assign(d); return; }
+    if (this.backoff.until !== 0 && !this.mayConnect(d)) return;
     if (this.all.size < this.settings.connections) { this.open().assign(d); return; }
     if (this.waiting >= this.settings.queueLimit) {
       d.fail(new OutpostError('OUTPOST_ERR_UPSTREAM_BUSY'));
@@ -121,8 +126,37 @@ export class UpstreamPool implements Dispatcher, DispatchOwner {
   /** Again, on a new connection (a reused one failed before any response byte). */
   retryFresh(d: Dispatch): void {
     if (this.closing) { d.fail(new OutpostError('OUTPOST_ERR_BACKEND_UNREACHABLE', 'the backend pool is closed')); return; }
-    if (this.all.size < this.settings.connections) this.open().assign(d);
-    else this.start(d);
+    if (this.all.size >= this.settings.connections) { this.start(d); return; }
+    if (this.backoff.until === 0 || this.mayConnect(d)) this.open().assign(d);
+  }
+
+  /** While the origin is down: true lets `d` try a connection, else `d` fails at once. */
+  private mayConnect(d: Dispatch): boolean {
+    if (this.backoff.tryNow()) return true;
+    d.fail(this.backoff.error());
+    return false;
+  }
+
+  /**
+   * A connection failed before it opened (called before it leaves the pool, so its slot does not
+   * open another connection for a waiter). With no other connection open, the origin is down:
+   * the requests waiting for a connection fail now, each with the same error, rather than each
+   * trying a connect of its own as slots free.
+   */
+  connectFailed(err: Error): void {
+    if (this.closing) return;
+    for (const conn of this.all) if (conn.isOpen) return;
+    if (!this.backoff.failed(err)) return;
+    while (this.queueHead < this.queue.length) {
+      const d = this.queue[this.queueHead++];
+      if (d.state === D_QUEUED) { this.waiting--; d.fail(this.backoff.error()); }
+    }
+    this.compactQueue();
+  }
+
+  /** A connection opened: the origin is up. */
+  connectionOpened(): void {
+    if (this.backoff.until !== 0) this.backoff.connected();
   }
 
   private open(): UpstreamConnection {
