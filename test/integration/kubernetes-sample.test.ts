@@ -7,23 +7,14 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
 import { readFileSync, writeFileSync } from 'node:fs';
-import { createServer } from 'node:net';
-import type { AddressInfo } from 'node:net';
 import { join, resolve } from 'node:path';
 import { parseAllDocuments } from 'yaml';
 import { CLI } from '../support/gateway-process.js';
 import { collectJsonLines, type LogLine } from '../support/json-lines.js';
 import { testTempDir } from '../support/temp-dir.js';
+import { freePort } from '../support/free-port.js';
 
 const root = resolve(import.meta.dirname, '../../..');
-
-async function freePort(): Promise<number> {
-  const server = createServer();
-  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
-  const { port } = server.address() as AddressInfo;
-  await new Promise<void>((r) => server.close(() => r()));
-  return port;
-}
 
 test('the Kubernetes sample answers its sample API with 200, without a key', async () => {
   const docs = parseAllDocuments(readFileSync(resolve(root, 'config/kubernetes/gateway.yaml'), 'utf8'));

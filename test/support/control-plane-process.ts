@@ -3,21 +3,14 @@
  * port 0 with a temporary data directory, and gives tests a small admin client.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
-import { createServer, type AddressInfo } from 'node:net';
 import { CLI } from './gateway-process.js';
 import { collectJsonLines, type LogLine } from './json-lines.js';
 import { testTempDir } from './temp-dir.js';
 
 export const ADMIN_TOKEN = 'test-admin-token-0123456789abcdef';
 
-/** A port that was free a moment ago (the kernel's pick, then released) for a pinned control plane. */
-export async function freePort(): Promise<number> {
-  const server = createServer();
-  await new Promise<void>((r) => server.listen(0, '127.0.0.1', () => r()));
-  const { port } = server.address() as AddressInfo;
-  await new Promise<void>((r) => server.close(() => r()));
-  return port;
-}
+/** A port that was free a moment ago, for a pinned control plane. */
+export { freePort } from './free-port.js';
 
 export interface Reply { status: number; headers: Headers; body: any }
 

@@ -4,8 +4,7 @@
  * free port, to kill and restart without disturbing anyone else.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
-import { createServer, connect } from 'node:net';
-import type { AddressInfo } from 'node:net';
+import { connect } from 'node:net';
 import { randomBytes } from 'node:crypto';
 
 export const SHARED_REDIS_URL = 'redis://127.0.0.1:6379/0';
@@ -15,13 +14,8 @@ export function uniqueKeyPrefix(tag = 't'): string {
   return `${tag}${process.pid}-${randomBytes(4).toString('hex')}:`;
 }
 
-export async function freePort(): Promise<number> {
-  const server = createServer();
-  await new Promise<void>((r) => server.listen(0, '127.0.0.1', () => r()));
-  const port = (server.address() as AddressInfo).port;
-  await new Promise<void>((r) => server.close(() => r()));
-  return port;
-}
+import { freePort } from './free-port.js';
+export { freePort };
 
 export interface OwnRedis {
   port: number;

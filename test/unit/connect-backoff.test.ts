@@ -14,6 +14,7 @@ import { UpstreamPool, type UpstreamSettings } from '../../src/gateway/upstream/
 import type { UpstreamHandler } from '../../src/gateway/upstream/upstream-types.js';
 import { backendErrorCode } from '../../src/gateway/upstream/backend-errors.js';
 import { hasOpenssl, TestPki } from '../support/test-pki.js';
+import { freePort } from '../support/free-port.js';
 
 // Long enough that the requests a test sends "within the period" are within it on a slow, busy host.
 const PERIOD_MS = 1_000;
@@ -43,15 +44,6 @@ function send(pool: UpstreamPool): { done: Promise<Outcome>; settled: () => bool
   return { done, settled: () => ended };
 }
 
-/** A port nothing listens on (it refuses connections at once). */
-async function refusedPort(): Promise<number> {
-  const s = createServer();
-  await new Promise<void>((r) => s.listen(0, '127.0.0.1', r));
-  const { port } = s.address() as AddressInfo;
-  await new Promise<void>((r) => s.close(() => r()));
-  return port;
-}
-
 /** A backend answering every request 200 "ok" on keep-alive; `delayMs` holds each answer back. */
 async function backend(port = 0, delayMs = 0): Promise<Server> {
   const s = createServer((socket) => {
@@ -65,7 +57,7 @@ async function backend(port = 0, delayMs = 0): Promise<Server> {
 }
 
 test('a refused origin: the first request tries; the others fail at once, with its code, without a socket, until the period ends', async () => {
-  const port = await refusedPort();
+  const port = await freePort();
   const pool = new UpstreamPool(`http://127.0.0.1:${port}`, SETTINGS);
   try {
     const first = await send(pool).done;
@@ -92,7 +84,7 @@ test('a refused origin: the first request tries; the others fail at once, with i
 });
 
 test('the origin comes back: the first request after the period connects, and the pool is up again', async () => {
-  const port = await refusedPort();
+  const port = await freePort();
   const pool = new UpstreamPool(`http://127.0.0.1:${port}`, SETTINGS);
   let server: Server | null = null;
   try {
@@ -113,7 +105,7 @@ test('the origin comes back: the first request after the period connects, and th
 });
 
 test('connectBackoffMs 0: every request tries to connect, as before', async () => {
-  const port = await refusedPort();
+  const port = await freePort();
   const pool = new UpstreamPool(`http://127.0.0.1:${port}`, { ...SETTINGS, connectBackoffMs: 0 });
   try {
     assert.ok((await send(pool).done).error);
@@ -126,7 +118,7 @@ test('connectBackoffMs 0: every request tries to connect, as before', async () =
 });
 
 test('requests waiting for a connection fail with the origin, instead of each trying a connect of its own', async () => {
-  const port = await refusedPort();
+  const port = await freePort();
   const pool = new UpstreamPool(`http://127.0.0.1:${port}`, { ...SETTINGS, connections: 1 });
   try {
     const requests = [send(pool), send(pool), send(pool)];
