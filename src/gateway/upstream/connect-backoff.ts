@@ -31,7 +31,7 @@ export class ConnectBackoff {
    * What the requests get while down: one error for them all, made when the origin went down (an
    * Error per request spent ~8 µs capturing a stack trace nobody reads; nothing mutates it).
    */
-  private downError: OutpostError | null = null;
+  private downError: OutpostError | null = null;  // set by failed(), the only way `until` leaves 0
   private lastLog = -Infinity;
   /** The last going-down was logged: its coming back is logged too. */
   private loggedDown = false;
@@ -49,9 +49,9 @@ export class ConnectBackoff {
     return true;
   }
 
-  /** What a request gets while the origin is down: the last connect failure's code and cause. */
+  /** What a request gets while the origin is down (`until` not 0): the last connect failure's code and cause. */
   error(): OutpostError {
-    return this.downError ?? new OutpostError('OUTPOST_ERR_BACKEND_UNREACHABLE');
+    return this.downError!;
   }
 
   /**

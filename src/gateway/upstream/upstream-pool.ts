@@ -146,17 +146,19 @@ export class UpstreamPool implements Dispatcher, DispatchOwner {
   connectFailed(err: Error): void {
     if (this.closing) return;
     for (const conn of this.all) if (conn.isOpen) return;
-    if (!this.backoff.failed(err)) return;
-    while (this.queueHead < this.queue.length) {
-      const d = this.queue[this.queueHead++];
-      if (d.state === D_QUEUED) { this.waiting--; d.fail(this.backoff.error()); }
-    }
-    this.compactQueue();
+    if (this.backoff.failed(err)) this.failWaiting(this.backoff.error());
   }
 
   /** A connection opened: the origin is up. */
-  connectionOpened(): void {
-    if (this.backoff.until !== 0) this.backoff.connected();
+  connectionOpened(): void { this.backoff.connected(); }
+
+  /** Every request still waiting for a connection fails with `err`. */
+  private failWaiting(err: Error): void {
+    while (this.queueHead < this.queue.length) {
+      const d = this.queue[this.queueHead++];
+      if (d.state === D_QUEUED) { this.waiting--; d.fail(err); }
+    }
+    this.compactQueue();
   }
 
   private open(): UpstreamConnection {
@@ -247,10 +249,7 @@ export class UpstreamPool implements Dispatcher, DispatchOwner {
   destroy(): Promise<void> {
     this.closing = true;
     const err = new OutpostError('OUTPOST_ERR_BACKEND_UNREACHABLE', 'the backend pool was destroyed');
-    while (this.queueHead < this.queue.length) {
-      const d = this.queue[this.queueHead++];
-      if (d.state === D_QUEUED) { this.waiting--; d.fail(err); }
-    }
+    this.failWaiting(err);
     for (const conn of [...this.all]) conn.fail(err);
     this.stopSweepWhenIdle();
     return Promise.resolve();
