@@ -72,3 +72,39 @@ test("a worker's first request queued for a backend connection does not deoptimi
   const dispatchDeopts = gw.badLines.slice(beforeListening).filter((l) => /^\[marking dependent code .*<SharedFunctionInfo Dispatch>|^\[bailout .*deoptimizing .*<JSFunction Dispatch /.test(l));
   assert.deepEqual(dispatchDeopts, []);
 });
+
+test("a worker's first real requests do not deoptimize the request path the warm-up optimized", async (t) => {
+  const backend = await startBackend(echoHandler);
+  t.after(() => backend.close());
+  // The full default warm-up: its two rounds (src/gateway/worker/warm-up.ts) take what a worker
+  // does once per object (a generation's first lookups and series, a path parser's and a pool's
+  // first arrays) inside the warm-up; the real generation, state and pools then meet optimized code
+  // that has seen it all.
+  const gw = await startGateway(oneApiConfig(backend.url, { warmupRequests: 10_000 }), { workers: 1, env: WARM_UP_FROM_CONFIG, nodeFlags: ['--trace-deopt'] });
+  t.after(() => gw.stop('SIGKILL'));
+  const beforeListening = gw.badLines.length;
+
+  const answers = await Promise.all(Array.from({ length: 8 }, async (_, c) => {
+    const statuses: number[] = [];
+    for (let i = 0; i < 25; i++) {
+      const res = await fetch(gw.url(`/echo/items/${c * 25 + i}`));
+      await res.arrayBuffer();
+      statuses.push(res.status);
+    }
+    return statuses;
+  }));
+  assert.deepEqual(answers.flat(), Array(200).fill(200));
+
+  // Functions of the request path that deoptimized at a worker's first real requests when the
+  // warm-up ran one round on one set of objects: the path parser (its new arrays: "out of bounds"),
+  // the route records' cache (its first miss), the end-of-request telemetry, and, once there were
+  // two rounds, the pool's release (a new idle list: "not a Smi") and any call of a generation's
+  // own closure ("wrong call target": operationIds was one per generation).
+  const watched = ['parseRequestPath', 'get', 'onResponseEnd', 'release', 'seriesFor', 'requestEnded'];
+  const after = gw.badLines.slice(beforeListening);
+  const deoptimized = after
+    .map((l) => /^\[bailout .*deoptimizing \S+ <JSFunction (\S+) /.exec(l)?.[1] ?? /^\[marking dependent code .*<SharedFunctionInfo (\S+)>\)/.exec(l)?.[1])
+    .filter((name): name is string => name !== undefined && watched.includes(name));
+  assert.deepEqual(after.filter((l) => l.includes('reason: wrong call target')), []);
+  assert.deepEqual(deoptimized, []);
+});

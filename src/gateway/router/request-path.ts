@@ -8,6 +8,7 @@
  * remembered so it can be forwarded.
  */
 import { MAX_PATH_SEGMENTS, segmentHash } from '../../shared/table-layout.js';
+import { taggedArray } from '../../shared/tagged-array.js';
 
 /** Module-local on purpose: TurboFan folds a module's own const and inlines the call; an import is not folded (chars.ts). */
 const charCodeAt = String.prototype.charCodeAt;
@@ -50,18 +51,7 @@ function isTraversal(decoded: string): boolean {
 }
 
 export function newParsedPath(): ParsedPath {
-  return { segments: stringArray(), raw: stringArray(), hashes: new Int32Array(MAX_PATH_SEGMENTS), trailingSlash: false, starts: new Int32Array(MAX_PATH_SEGMENTS), verbatim: false };
-}
-
-/**
- * An empty array already of V8's elements kind for strings: a new `[]` starts as small integers,
- * so the first string stored into each new ParsedPath changed its map, and optimized code that had
- * only seen another ParsedPath's arrays (the warm-up's) deoptimized on it (`wrong map`).
- */
-function stringArray(): string[] {
-  const a = [''];
-  a.length = 0;
-  return a;
+  return { segments: taggedArray<string>(), raw: taggedArray<string>(), hashes: new Int32Array(MAX_PATH_SEGMENTS), trailingSlash: false, starts: new Int32Array(MAX_PATH_SEGMENTS), verbatim: false };
 }
 
 /** A failed parse leaves no segments (none of an earlier request's either). */

@@ -13,6 +13,7 @@ import type { SecureContext } from 'node:tls';
 import type { GatewaySettings } from '../../shared/config-schema.js';
 import { OutpostError } from '../../shared/errors.js';
 import { log } from '../../shared/log.js';
+import { taggedArray } from '../../shared/tagged-array.js';
 import { ConnectBackoff } from './connect-backoff.js';
 import { Dispatch, D_DONE, D_QUEUED, type DispatchOwner } from './dispatch.js';
 import { UpstreamConnection } from './upstream-connection.js';
@@ -60,7 +61,7 @@ export class UpstreamPool implements Dispatcher, DispatchOwner {
   /** Coarse clock in ms, advanced by the sweep. */
   now = Date.now();
   private readonly all = new Set<UpstreamConnection>();
-  private readonly idleList: UpstreamConnection[] = [];
+  private readonly idleList = taggedArray<UpstreamConnection>();
   private queue: Dispatch[] = [];
   private queueHead = 0;
   /** Live (not aborted) requests in the queue. */

@@ -129,9 +129,17 @@ export function buildGeneration(
     number, table, settings, apis, certificates, subscriptions: new SubscriptionIndex(table.meta.subscriptions), chains,
     trustedProxy: trustedProxyMatcher(settings.trustedProxies),
     operationCount: table.operationCount, telemetrySeries: null,
-    operationIds: (op) => {
-      const operation = table.operation(op);
-      return { apiId: table.api(operation.api).id, operationId: operation.id };
-    },
+    operationIds: operationIdsOfGeneration,
   };
+}
+
+/**
+ * One function for every generation (called as `gen.operationIds(op)`), not a closure made per
+ * generation: a call site in optimized code that met one generation's closure deoptimized ("wrong
+ * call target") at the first request of the next generation's, the warm-up's then the real one's
+ * at a worker's start, and again at each reload.
+ */
+function operationIdsOfGeneration(this: Generation, op: number): { apiId: string; operationId: string } {
+  const operation = this.table.operation(op);
+  return { apiId: this.table.api(operation.api).id, operationId: operation.id };
 }
