@@ -7,22 +7,43 @@
  *   (src/shared/detach-protector.ts), never by the first request-log batch or telemetry report a
  *   worker transfers to the primary;
  * - the first request that queues for a backend connection (the warm-up never fills a pool) does
- *   not deoptimize the code that makes a Dispatch (upstream-pool.ts `start`).
+ *   not deoptimize the code that makes a Dispatch (upstream-pool.ts `start`);
+ * - the first real requests, on the real generation, telemetry, state and pools, do not
+ *   deoptimize the request path (the warm-up's second round on fresh objects: warm-up.ts).
  */
-import { test } from 'node:test';
+import { test, type TestContext } from 'node:test';
 import assert from 'node:assert/strict';
-import { startGateway, oneApiConfig } from '../support/gateway-process.js';
+import { startGateway, oneApiConfig, type GatewayProcess } from '../support/gateway-process.js';
 import { startBackend, echoHandler } from '../support/backends.js';
 
 /** With the config's warmupRequests (the test helper's own default is 0). */
 const WARM_UP_FROM_CONFIG = { OUTPOST_WARMUP_REQUESTS: '' };
 
+/**
+ * A one-worker gateway in front of `backendUrl` (oneApiConfig with `settings`), node started with
+ * `flag`, stopped after the test; V8's lines printed before it listened, and since.
+ */
+async function tracedGateway(t: TestContext, backendUrl: string, settings: Record<string, unknown>, flag: string): Promise<{ gw: GatewayProcess; printedBefore: string[]; printedSince: () => string[] }> {
+  const gw = await startGateway(oneApiConfig(backendUrl, settings), { workers: 1, env: WARM_UP_FROM_CONFIG, nodeFlags: [flag] });
+  t.after(() => gw.stop('SIGKILL'));
+  const beforeListening = gw.badLines.length;
+  return { gw, printedBefore: gw.badLines.slice(0, beforeListening), printedSince: () => gw.badLines.slice(beforeListening) };
+}
+
+/**
+ * The functions `--trace-deopt` lines name: "[bailout (…): begin. deoptimizing … <JSFunction name (…)> …]"
+ * and "[marking dependent code … (… <SharedFunctionInfo name>) … for deoptimization …]".
+ */
+function deoptimizedFunctions(lines: string[]): string[] {
+  return lines
+    .map((l) => /^\[bailout .*deoptimizing \S+ <JSFunction (\S+) /.exec(l)?.[1] ?? /^\[marking dependent code .*<SharedFunctionInfo (\S+)>\)/.exec(l)?.[1])
+    .filter((name): name is string => name !== undefined);
+}
+
 test('the ArrayBufferDetaching protector is invalidated at thread start, never once requests flow', async (t) => {
   const backend = await startBackend(echoHandler);
   t.after(() => backend.close());
-  const gw = await startGateway(oneApiConfig(backend.url, { warmupRequests: 300 }), { workers: 1, env: WARM_UP_FROM_CONFIG, nodeFlags: ['--trace-protector-invalidation'] });
-  t.after(() => gw.stop('SIGKILL'));
-  const beforeListening = gw.badLines.length;
+  const { gw, printedBefore, printedSince } = await tracedGateway(t, backend.url, { warmupRequests: 300 }, '--trace-protector-invalidation');
 
   for (let i = 0; i < 20; i++) {
     const res = await fetch(gw.url(`/echo/items/${i}`));
@@ -35,9 +56,9 @@ test('the ArrayBufferDetaching protector is invalidated at thread start, never o
   await new Promise((r) => setTimeout(r, 1_500));
 
   const invalidated = (l: string): boolean => l.includes('Invalidating protector cell ArrayBufferDetaching');
-  assert.deepEqual(gw.badLines.slice(beforeListening).filter(invalidated), [], 'no invalidation once the worker listens');
+  assert.deepEqual(printedSince().filter(invalidated), [], 'no invalidation once the worker listens');
   // The primary's and the worker's (the compiler thread may add its own, also before).
-  const atStart = gw.badLines.slice(0, beforeListening).filter(invalidated).length;
+  const atStart = printedBefore.filter(invalidated).length;
   assert.ok(atStart >= 2, `each thread invalidated it (${atStart} lines)`);
   assert.equal(gw.logs.filter((l) => l.type === 'request').length, 20);
 });
@@ -54,10 +75,7 @@ test("a worker's first request queued for a backend connection does not deoptimi
   t.after(() => backend.close());
   // The full default warm-up: enough requests for V8 to optimize the Dispatch code, and none
   // queued (its 16 connections send one request at a time each: src/gateway/worker/warm-up.ts).
-  const config = oneApiConfig(backend.url, { warmupRequests: 10_000, upstream: { connections: 16 } });
-  const gw = await startGateway(config, { workers: 1, env: WARM_UP_FROM_CONFIG, nodeFlags: ['--trace-deopt'] });
-  t.after(() => gw.stop('SIGKILL'));
-  const beforeListening = gw.badLines.length;
+  const { gw, printedSince } = await tracedGateway(t, backend.url, { warmupRequests: 10_000, upstream: { connections: 16 } }, '--trace-deopt');
 
   const answers = await Promise.all(Array.from({ length: 48 }, async (_, i) => {
     const res = await fetch(gw.url(`/echo/queued/${i}`));
@@ -67,10 +85,7 @@ test("a worker's first request queued for a backend connection does not deoptimi
   assert.deepEqual(answers, Array(48).fill(200));
   assert.equal(mostHeld, 16, 'the pool held 16 connections and queued the rest');
 
-  // V8's lines: "[marking dependent code … (… <SharedFunctionInfo Dispatch>) … for deoptimization …]"
-  // and "[bailout (…): begin. deoptimizing … <JSFunction Dispatch (…)> …]".
-  const dispatchDeopts = gw.badLines.slice(beforeListening).filter((l) => /^\[marking dependent code .*<SharedFunctionInfo Dispatch>|^\[bailout .*deoptimizing .*<JSFunction Dispatch /.test(l));
-  assert.deepEqual(dispatchDeopts, []);
+  assert.deepEqual(deoptimizedFunctions(printedSince()).filter((name) => name === 'Dispatch'), []);
 });
 
 test("a worker's first real requests do not deoptimize the request path the warm-up optimized", async (t) => {
@@ -80,9 +95,7 @@ test("a worker's first real requests do not deoptimize the request path the warm
   // does once per object (a generation's first lookups and series, a path parser's and a pool's
   // first arrays) inside the warm-up; the real generation, state and pools then meet optimized code
   // that has seen it all.
-  const gw = await startGateway(oneApiConfig(backend.url, { warmupRequests: 10_000 }), { workers: 1, env: WARM_UP_FROM_CONFIG, nodeFlags: ['--trace-deopt'] });
-  t.after(() => gw.stop('SIGKILL'));
-  const beforeListening = gw.badLines.length;
+  const { gw, printedSince } = await tracedGateway(t, backend.url, { warmupRequests: 10_000 }, '--trace-deopt');
 
   const answers = await Promise.all(Array.from({ length: 8 }, async (_, c) => {
     const statuses: number[] = [];
@@ -101,10 +114,7 @@ test("a worker's first real requests do not deoptimize the request path the warm
   // two rounds, the pool's release (a new idle list: "not a Smi") and any call of a generation's
   // own closure ("wrong call target": operationIds was one per generation).
   const watched = ['parseRequestPath', 'get', 'onResponseEnd', 'release', 'seriesFor', 'requestEnded'];
-  const after = gw.badLines.slice(beforeListening);
-  const deoptimized = after
-    .map((l) => /^\[bailout .*deoptimizing \S+ <JSFunction (\S+) /.exec(l)?.[1] ?? /^\[marking dependent code .*<SharedFunctionInfo (\S+)>\)/.exec(l)?.[1])
-    .filter((name): name is string => name !== undefined && watched.includes(name));
+  const after = printedSince();
   assert.deepEqual(after.filter((l) => l.includes('reason: wrong call target')), []);
-  assert.deepEqual(deoptimized, []);
+  assert.deepEqual(deoptimizedFunctions(after).filter((name) => watched.includes(name)), []);
 });
