@@ -113,12 +113,18 @@ async function stdoutPipe(): Promise<void> {
 }
 
 /**
- * Part 4: one second's report with many busy operations (a large config under spread traffic):
- * the worker's report() (every busy series' deltas, histograms encoded) and the primary's ingest
- * of it, both synchronous on their thread: what a worker's event loop stalls for once a second.
+ * Part 4: one second's report with many busy operations (a large config under spread traffic),
+ * and with one operation at 15,000 requests a second whose latencies spread over a few hundred
+ * buckets (a paced bench run): the worker's report() (every busy series' deltas, histograms
+ * encoded) and the primary's ingest of it, both synchronous on their thread: what a worker's
+ * event loop stalls for once a second.
  */
 function busySeries(): void {
-  for (const busy of [100, 1000, 2000]) {
+  // [operations, requests per operation per second]; a lone busy operation's latencies spread, the many's are three close values.
+  const cases: Array<[number, number]> = [[1, 15_000], [100, 3], [1000, 3], [2000, 3]];
+  let seed = 7;
+  const spread = (): number => (seed = (seed * 1103515245 + 12345) % 2 ** 31) / 2 ** 31;
+  for (const [busy, perOp] of cases) {
     const telemetry = new WorkerTelemetry(0, () => true);
     const gen: SeriesSource = { operationCount: busy, telemetrySeries: null, operationIds: (op) => ({ apiId: `api-${op}`, operationId: 'get-item' }) };
     const settings = { telemetry: { enabled: true, buckets: [] }, requestLog: { enabled: false, sample: 1 } } as unknown as GatewaySettings;
@@ -131,9 +137,11 @@ function busySeries(): void {
     for (let round = 0; round <= rounds; round++) {
       for (let op = 0; op < busy; op++) {
         const series = telemetry.seriesFor(gen, op);
-        for (let k = 0; k < 3; k++) {
+        for (let k = 0; k < perOp; k++) {
           const t = performance.now();
-          ended({ startedAt: t - 0.3 - k * 0.2, statusSent: 200, requestBytes: 100, responseBytes: 200, series, errorCode: null, backendStartedAt: t - 0.2, backendEndedAt: t - 0.05, cacheResult: null, logged: false } as unknown as ClientResponse);
+          const totalMs = perOp === 3 ? 0.3 + k * 0.2 : 0.08 + spread() ** 3 * 3;
+          const backendEndMs = perOp === 3 ? 0.05 : totalMs * (0.5 - 0.4 * spread());
+          ended({ startedAt: t - totalMs, statusSent: 200, requestBytes: 100, responseBytes: 200, series, errorCode: null, backendStartedAt: perOp === 3 ? t - 0.2 : t - totalMs + 0.01, backendEndedAt: t - backendEndMs, cacheResult: null, logged: false } as unknown as ClientResponse);
         }
       }
       let from = process.cpuUsage();
@@ -145,7 +153,7 @@ function busySeries(): void {
       if (round > 0) { workerUs += w; primaryUs += p; } // round 0 warms up
     }
     aggregator.close();
-    process.stdout.write(`report of ${busy} busy operations: worker ${(workerUs / rounds / 1000).toFixed(1)} ms, primary ingest ${(primaryUs / rounds / 1000).toFixed(1)} ms CPU per second's report\n`);
+    process.stdout.write(`report of ${busy} busy operation${busy === 1 ? '' : 's'} (${perOp} requests each): worker ${(workerUs / rounds / 1000).toFixed(1)} ms, primary ingest ${(primaryUs / rounds / 1000).toFixed(1)} ms CPU per second's report\n`);
   }
 }
 

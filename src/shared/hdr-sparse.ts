@@ -39,29 +39,36 @@ export class HdrShape {
     return `${this.digits}/${this.unitMagnitude}`;
   }
 
-  /** The lowest value a counts index stands for, and the size of its range. */
-  private bucket(index: number): { value: number; size: number } {
-    let bucketIndex = Math.floor(index / this.subBucketHalfCount) - 1;
-    let subBucketIndex = (index % this.subBucketHalfCount) + this.subBucketHalfCount;
-    if (bucketIndex < 0) { subBucketIndex -= this.subBucketHalfCount; bucketIndex = 0; }
-    const scale = 2 ** (bucketIndex + this.unitMagnitude);
-    return { value: subBucketIndex * scale, size: scale };
+  /*
+   * The lowest value a counts index stands for, and the size of its range, as two numbers rather
+   * than an object: the primary maps every bucket of every worker's second through these (once per
+   * bucket per series per second), and in its profile the object per call cost as much as the
+   * Prometheus add that asked for it.
+   */
+  private bucketScale(index: number): number {
+    const bucketIndex = Math.floor(index / this.subBucketHalfCount) - 1;
+    return 2 ** ((bucketIndex < 0 ? 0 : bucketIndex) + this.unitMagnitude);
+  }
+
+  private bucketValue(index: number, scale: number): number {
+    const subBucketIndex = (index % this.subBucketHalfCount) + this.subBucketHalfCount;
+    return (index < this.subBucketHalfCount ? subBucketIndex - this.subBucketHalfCount : subBucketIndex) * scale;
   }
 
   valueFromIndex(index: number): number {
-    return this.bucket(index).value;
+    return this.bucketValue(index, this.bucketScale(index));
   }
 
   /** The middle of the bucket's range, as hdr-histogram-js's medianEquivalentValue gives it. */
   medianEquivalentValue(index: number): number {
-    const { value, size } = this.bucket(index);
-    return value + Math.floor(size / 2);
+    const scale = this.bucketScale(index);
+    return this.bucketValue(index, scale) + Math.floor(scale / 2);
   }
 
   /** What hdr-histogram-js reports for a percentile that lands in this bucket. */
   highestEquivalentValue(index: number): number {
-    const { value, size } = this.bucket(index);
-    return value + size - 1;
+    const scale = this.bucketScale(index);
+    return this.bucketValue(index, scale) + scale - 1;
   }
 
   /** The counts index a value falls in (values up to 2^42, where log2 stays exact enough). */
@@ -129,24 +136,34 @@ export function encodeSparse(h: SparseHistogram): string {
   return out.toString('base64');
 }
 
-/** The uncompressed V2 form: header and ZigZag counts. */
+/** Bytes one ZigZag LEB128 value takes at most (HdrHistogram's 9-byte variant). */
+export const MAX_ZIGZAG_BYTES = 9;
+
+/** The uncompressed V2 header of a payload of `payloadLength` bytes. */
+export function writeHeader(out: Uint8Array, shape: HdrShape, highest: number, payloadLength: number): void {
+  const view = new DataView(out.buffer, out.byteOffset, HEADER_BYTES);
+  view.setInt32(0, UNCOMPRESSED_COOKIE);
+  view.setInt32(4, payloadLength);
+  view.setInt32(8, 1); // as hdr-histogram-js writes it
+  view.setInt32(12, shape.digits);
+  view.setBigInt64(16, BigInt(shape.lowest));
+  view.setBigInt64(24, BigInt(highest));
+  view.setBigInt64(32, 1n); // conversion ratio: hdr-histogram-js writes an int64 1
+}
+
+/** The uncompressed V2 form: header and ZigZag counts (MAX_ZIGZAG_BYTES at most per count and per gap before it). */
 function encodeUncompressed(h: SparseHistogram): Buffer {
-  const body: number[] = [];
+  const out = Buffer.alloc(HEADER_BYTES + 2 * MAX_ZIGZAG_BYTES * h.indices.length);
+  let at = HEADER_BYTES;
   let next = 0;
-  h.indices.forEach((index, i) => {
-    if (index > next) writeZigZag(body, -(index - next));
-    writeZigZag(body, h.counts[i]);
+  for (let i = 0; i < h.indices.length; i++) {
+    const index = h.indices[i];
+    if (index > next) at = writeZigZag(out, at, -(index - next));
+    at = writeZigZag(out, at, h.counts[i]);
     next = index + 1;
-  });
-  const header = Buffer.alloc(HEADER_BYTES);
-  header.writeInt32BE(UNCOMPRESSED_COOKIE, 0);
-  header.writeInt32BE(body.length, 4);
-  header.writeInt32BE(1, 8); // as hdr-histogram-js writes it
-  header.writeInt32BE(h.shape.digits, 12);
-  header.writeBigInt64BE(BigInt(h.shape.lowest), 16);
-  header.writeBigInt64BE(BigInt(h.highest), 24);
-  header.writeBigInt64BE(1n, 32); // conversion ratio: hdr-histogram-js writes an int64 1
-  return Buffer.concat([header, Buffer.from(body)]);
+  }
+  writeHeader(out, h.shape, h.highest, at - HEADER_BYTES);
+  return out.subarray(0, at);
 }
 
 export function isCompressedCookie(cookie: number): boolean {
@@ -157,15 +174,20 @@ export function isUncompressedCookie(cookie: number): boolean {
   return (cookie & COOKIE_MASK) === (UNCOMPRESSED_COOKIE & COOKIE_MASK);
 }
 
-/** ZigZag LEB128, HdrHistogram's 9-byte variant (the 9th byte carries 8 bits). */
-function writeZigZag(out: number[], value: number): void {
+/**
+ * `value` as ZigZag LEB128, HdrHistogram's 9-byte variant (the 9th byte carries 8 bits), into
+ * `out` at `at`: the position after it. Integers up to 2^53 (counts; a negative one is a run of
+ * empty buckets).
+ */
+export function writeZigZag(out: Uint8Array, at: number, value: number): number {
   let v = value >= 0 ? value * 2 : -value * 2 - 1;
   for (let i = 0; i < 8; i++) {
-    if (v < 128) { out.push(v); return; }
-    out.push((v % 128) | 0x80);
+    if (v < 128) { out[at] = v; return at + 1; }
+    out[at++] = (v % 128) | 0x80;
     v = Math.floor(v / 128);
   }
-  out.push(v);
+  out[at] = v;
+  return at + 1;
 }
 
 /**

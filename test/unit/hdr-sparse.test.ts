@@ -8,7 +8,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import * as hdr from 'hdr-histogram-js';
 import { decodeHistogram, MergedHistogram } from '../../src/shared/telemetry-histogram.js';
-import { packSparse, unpackSparse } from '../../src/shared/hdr-sparse.js';
+import { encodeSparse, packSparse, shapeOf, unpackSparse } from '../../src/shared/hdr-sparse.js';
 
 const PERCENTILES = [0.1, 1, 25, 50, 75, 90, 95, 99, 99.9, 99.99, 100];
 
@@ -75,4 +75,33 @@ test('the stored form (uncompressed V2) reads back to the same counts', () => {
   const back = unpackSparse(packSparse(sparse));
   assert.deepEqual({ ...back, shape: back.shape.key }, { ...sparse, shape: sparse.shape.key });
   assert.ok(packSparse(sparse).length < 12 * sparse.indices.length, 'smaller than an (index, count) array');
+});
+
+test('counts of every varint length, up to 2^52, and long runs of empty buckets read back exactly, here and in the library', () => {
+  const counts = [1, 63, 64, 127, 128, 8191, 8192, 16_383, 16_384, 2 ** 31 - 1, 2 ** 31, 2 ** 40 + 3, 2 ** 52];
+  // Gaps of 0, 1, 63, 64 and thousands of empty buckets between counts (a run is one negative ZigZag value).
+  const gaps = [0, 1, 63, 64, 0, 1000, 2, 0, 3, 0, 5, 0, 7];
+  const indices: number[] = [];
+  let index = -1;
+  for (const gap of gaps) indices.push((index += gap + 1));
+  const sparse = { shape: shapeOf(2, 1), highest: 3_600_000_000, indices, counts, totalCount: counts.reduce((a, b) => a + b, 0) };
+  const back = unpackSparse(packSparse(sparse));
+  assert.deepEqual(back.indices, indices);
+  assert.deepEqual(back.counts, counts);
+  assert.equal(back.totalCount, sparse.totalCount);
+  const lib = hdr.decodeFromCompressedBase64(encodeSparse(sparse), 64) as unknown as hdr.JsHistogram;
+  assert.deepEqual(indices.map((i) => lib.getCountAtIndex(i)), counts);
+});
+
+test('a bucket\'s values without an object per call: lowest, median and highest equivalent values agree with the library at every index', () => {
+  for (const [digits, lowest] of [[2, 1], [3, 1], [1, 1000]] as const) {
+    const shape = shapeOf(digits, lowest);
+    const lib = libHistogram([], digits, lowest) as unknown as hdr.JsHistogram & { valueFromIndex(i: number): number };
+    for (let i = 0; i < lib.countsArrayLength; i += i < 600 ? 1 : 37) {
+      const value = lib.valueFromIndex(i);
+      assert.equal(shape.valueFromIndex(i), value, `${digits}/${lowest} index ${i}`);
+      assert.equal(shape.medianEquivalentValue(i), lib.medianEquivalentValue(value), `${digits}/${lowest} median at ${i}`);
+      assert.equal(shape.highestEquivalentValue(i), lib.highestEquivalentValue(value), `${digits}/${lowest} highest at ${i}`);
+    }
+  }
 });

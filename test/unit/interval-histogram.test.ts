@@ -5,7 +5,8 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import * as hdr from 'hdr-histogram-js';
-import { bucketOf, IntervalHistogram } from '../../src/gateway/telemetry/interval-histogram.js';
+import { bucketOf, IntervalHistogram, MAX_KEY } from '../../src/gateway/telemetry/interval-histogram.js';
+import { packSparse, shapeOf } from '../../src/shared/hdr-sparse.js';
 import { decodeDelta, HIGHEST_US, SIGNIFICANT_DIGITS } from '../../src/gateway/telemetry/hdr.js';
 
 const library = () => hdr.build({ lowestDiscernibleValue: 1, highestTrackableValue: HIGHEST_US, numberOfSignificantValueDigits: SIGNIFICANT_DIGITS, bitBucketSize: 32 });
@@ -69,4 +70,31 @@ test('a second that hit many buckets grows the table; the next quiet second shri
   for (const v of [100, 100, 120, 5000]) h.record(v);
   const quiet = h.take();
   assert.deepEqual(quiet.indices.map((index, k) => [index, quiet.counts[k]]), libraryPairs([100, 100, 120, 5000]));
+});
+
+test('encode() writes the bytes of the sparse encoder, second after second, whatever the table\'s size did', () => {
+  const sent = new IntervalHistogram();
+  const twin = new IntervalHistogram();
+  // Wide then narrow then empty then wide: the shared scratch is longer than a later histogram, and the table grows and shrinks.
+  const seconds = [[...EDGES, ...values(20_000, 13)], [100, 100, 120], [], values(5_000, 17), [HIGHEST_US, 0, 0, 0], values(40_000, 19)];
+  for (const [round, sample] of seconds.entries()) {
+    for (const v of sample) { sent.record(v); twin.record(v); }
+    const bytes = sent.encode();
+    assert.deepEqual(Buffer.from(bytes), packSparse(twin.take()), `second ${round}`);
+    assert.equal(bytes.byteOffset, 0, 'its own buffer (it is transferred)');
+    assert.equal(bytes.buffer.byteLength, bytes.length);
+    assert.equal(sent.totalCount, 0);
+    assert.deepEqual(decodeDelta(bytes).totalCount, sample.length);
+  }
+});
+
+test('the table\'s largest key and slot fit the packed sort entry', () => {
+  assert.equal(MAX_KEY, bucketOf(HIGHEST_US) + 1);
+  const h = new IntervalHistogram();
+  // Every bucket there is: the table at its largest.
+  const shape = shapeOf(SIGNIFICANT_DIGITS, 1);
+  for (let index = 0; index < MAX_KEY; index++) h.record(shape.valueFromIndex(index));
+  const taken = h.take();
+  assert.equal(taken.indices.length, MAX_KEY, 'one bucket per index');
+  assert.deepEqual(taken.indices, Array.from({ length: MAX_KEY }, (_, i) => i));
 });

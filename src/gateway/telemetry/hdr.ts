@@ -6,7 +6,7 @@
  * Prometheus buckets and minute rows.
  */
 import { Buffer } from 'node:buffer';
-import { HEADER_BYTES, isUncompressedCookie, unpackSparse, type SparseHistogram } from '../../shared/hdr-sparse.js';
+import { HEADER_BYTES, isUncompressedCookie, readPayload, shapeOf, writeHeader, type SparseHistogram } from '../../shared/hdr-sparse.js';
 
 /** Values above this (one hour, in µs) are recorded as this. */
 export const HIGHEST_US = 3_600_000_000;
@@ -19,14 +19,21 @@ export function toMicros(ms: number): number {
   return us > HIGHEST_US ? HIGHEST_US : us;
 }
 
+/** The workers' shape, and the header bytes after the payload length that every one of their histograms carries. */
+const WORKER_SHAPE = shapeOf(SIGNIFICANT_DIGITS, 1);
+const WORKER_HEADER = new Uint8Array(HEADER_BYTES);
+writeHeader(WORKER_HEADER, WORKER_SHAPE, HIGHEST_US, 0);
+/** Bytes 8-40: normalizing offset, digits, lowest and highest value, conversion ratio (compared as bytes: no BigInt per histogram). */
+const SHAPE_FROM = 8;
+
 /** A worker's interval histogram (IntervalHistogram.encode) as sparse counts; throws unless it is one, in the workers' shape. */
 export function decodeDelta(bytes: Uint8Array): SparseHistogram {
   const buf = Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength);
   if (buf.length < HEADER_BYTES || !isUncompressedCookie(buf.readInt32BE(0))) throw new Error('not an uncompressed HDR V2 histogram');
-  if (buf.readInt32BE(12) !== SIGNIFICANT_DIGITS || buf.readBigInt64BE(16) !== 1n || buf.readBigInt64BE(24) !== BigInt(HIGHEST_US)) {
-    throw new Error('not a histogram of the workers\' shape');
+  for (let i = SHAPE_FROM; i < HEADER_BYTES; i++) {
+    if (buf[i] !== WORKER_HEADER[i]) throw new Error('not a histogram of the workers\' shape');
   }
-  return unpackSparse(buf);
+  return readPayload(buf, WORKER_SHAPE, HIGHEST_US);
 }
 
 /** The three histograms of a worker's series delta, decoded once for both /metrics and the minute rows. */
