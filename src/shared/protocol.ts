@@ -141,9 +141,12 @@ export interface TelemetryReport {
   /** Unix ms when the report was taken. */
   at: number;
   series: SeriesDelta[];
-  /** The worker's event-loop delay over the interval (perf_hooks.monitorEventLoopDelay), ms. */
-  loopDelayP99Ms: number;
-  loopDelayMaxMs: number;
+  /**
+   * The worker's event-loop delay over the interval (perf_hooks.monitorEventLoopDelay), ms: in the
+   * part of the interval's report that ends it (WorkerTelemetry.reportPart), absent in the others.
+   */
+  loopDelayP99Ms?: number;
+  loopDelayMaxMs?: number;
   /** Request-log lines dropped because the worker's batch was full. */
   requestLogDropped: number;
   /**

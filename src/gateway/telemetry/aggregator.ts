@@ -1,7 +1,8 @@
 /**
- * The primary's telemetry: takes each worker's report (every second, msgpackr), adds it to the
- * cumulative series /metrics shows and, when a TelemetrySink is attached (managed mode: the
- * control-plane uploader), to the per-minute rows that every upload interval (default 10 s,
+ * The primary's telemetry: takes each worker's report (every second, msgpackr; in parts when it
+ * has many busy series, each added as it comes), adds it to the cumulative series /metrics shows
+ * and, when a TelemetrySink is attached (managed mode: the control-plane uploader), to the
+ * per-minute rows that every upload interval (default 10 s,
  * `OUTPOST_TELEMETRY_UPLOAD_MS`) are handed to the sink. `close()` hands over what is left.
  */
 import { unpack } from 'msgpackr';
@@ -64,7 +65,10 @@ export class TelemetryAggregator {
       log('warn', 'telemetry report did not decode', errorFields(err));
       return;
     }
-    this.loopDelay.set(report.worker, { p99Ms: report.loopDelayP99Ms, maxMs: report.loopDelayMaxMs });
+    // Only the part that ends a worker's interval carries its loop delay (WorkerTelemetry.reportPart).
+    if (typeof report.loopDelayP99Ms === 'number' && typeof report.loopDelayMaxMs === 'number') {
+      this.loopDelay.set(report.worker, { p99Ms: report.loopDelayP99Ms, maxMs: report.loopDelayMaxMs });
+    }
     this.requestLogDropped += report.requestLogDropped;
     if (typeof report.hookSampledMs === 'number' && typeof report.hookSamples === 'number') {
       this.hookSampledMs += report.hookSampledMs;

@@ -22,7 +22,7 @@ import { Http1Server } from '../../http1/server/http1-server.js';
 import { listenShared } from './listen-shared.js';
 import { warmUp } from './warm-up.js';
 import { HttpsListener } from './https-listener.js';
-import { WorkerTelemetry } from '../telemetry/worker-telemetry.js';
+import { REPORT_PART_SERIES, WorkerTelemetry } from '../telemetry/worker-telemetry.js';
 
 /** Workers send their telemetry deltas this often. */
 const TELEMETRY_REPORT_MS = 1_000;
@@ -62,12 +62,26 @@ services.metrics = telemetry.customMetrics;
 
 const state = new WorkerState(pools, telemetry);
 const send = (msg: WorkerToPrimary) => port.postMessage(msg);
-function sendTelemetry(): void {
+function postTelemetry(payload: Uint8Array): void {
   // msgpackr packs into a buffer it reuses: copy the bytes into one of their own, then transfer it.
-  const own = new Uint8Array(telemetry.report());
+  const own = new Uint8Array(payload);
   port.postMessage({ type: 'telemetry', payload: own } satisfies WorkerToPrimary, [own.buffer as ArrayBuffer]);
 }
-const telemetryTimer = setInterval(sendTelemetry, TELEMETRY_REPORT_MS);
+/** A second's report leaves a part per loop turn (WorkerTelemetry.reportPart): while one is under way, the timer waits for it. */
+let reporting = false;
+function sendReportPart(): void {
+  if (closed) return; // closeAndExit sent the rest
+  const part = telemetry.reportPart(REPORT_PART_SERIES);
+  postTelemetry(part.payload);
+  if (part.last) reporting = false;
+  else setImmediate(sendReportPart);
+}
+function startReport(): void {
+  if (reporting) return;
+  reporting = true;
+  sendReportPart();
+}
+const telemetryTimer = setInterval(startReport, TELEMETRY_REPORT_MS);
 telemetryTimer.unref();
 let closed = false;
 
@@ -150,7 +164,7 @@ function closeAndExit(code: number): void {
   // What the last second counted and logged is not lost with the thread.
   clearInterval(telemetryTimer);
   telemetry.flushLogs();
-  sendTelemetry();
+  postTelemetry(telemetry.report());
   void services.redis?.close();
   void Promise.all([pools.destroyAll(), policyPoolsOf(services).destroyAll()]).finally(() => {
     process.exitCode = code;
