@@ -2,8 +2,8 @@
  * The primary's telemetry: takes each worker's report (every second, msgpackr; in parts when it
  * has many busy series, each added as it comes), adds it to the cumulative series /metrics shows
  * and, when a TelemetrySink is attached (managed mode: the control-plane uploader), to the
- * per-minute rows that every upload interval (default 10 s,
- * `OUTPOST_TELEMETRY_UPLOAD_MS`) are handed to the sink. `close()` hands over what is left.
+ * per-minute rows that every upload interval (default 10 s, `OUTPOST_TELEMETRY_UPLOAD_MS`) are
+ * handed to the sink. `close()` hands over what is left.
  */
 import { unpack } from 'msgpackr';
 import type { TelemetryReport } from '../../shared/protocol.js';
