@@ -143,12 +143,20 @@ export const MAX_ZIGZAG_BYTES = 9;
 export function writeHeader(out: Uint8Array, shape: HdrShape, highest: number, payloadLength: number): void {
   const view = new DataView(out.buffer, out.byteOffset, HEADER_BYTES);
   view.setInt32(0, UNCOMPRESSED_COOKIE);
-  view.setInt32(4, payloadLength);
+  setPayloadLength(out, payloadLength);
   view.setInt32(8, 1); // as hdr-histogram-js writes it
   view.setInt32(12, shape.digits);
   view.setBigInt64(16, BigInt(shape.lowest));
   view.setBigInt64(24, BigInt(highest));
   view.setBigInt64(32, 1n); // conversion ratio: hdr-histogram-js writes an int64 1
+}
+
+/** The header's payload length (a big-endian int32 at offset 4), alone: a header written once can be reused for payloads of any length. */
+export function setPayloadLength(out: Uint8Array, payloadLength: number): void {
+  out[4] = payloadLength >>> 24;
+  out[5] = (payloadLength >>> 16) & 0xff;
+  out[6] = (payloadLength >>> 8) & 0xff;
+  out[7] = payloadLength & 0xff;
 }
 
 /** The uncompressed V2 form: header and ZigZag counts (MAX_ZIGZAG_BYTES at most per count and per gap before it). */

@@ -12,7 +12,7 @@
  * hundred bytes, recording costs about what the WebAssembly histogram's did, and the hand-over
  * and reset cost what was recorded.
  */
-import { HEADER_BYTES, MAX_ZIGZAG_BYTES, shapeOf, writeHeader, writeZigZag, type SparseHistogram } from '../../shared/hdr-sparse.js';
+import { HEADER_BYTES, MAX_ZIGZAG_BYTES, setPayloadLength, shapeOf, writeHeader, writeZigZag, type SparseHistogram } from '../../shared/hdr-sparse.js';
 import { HIGHEST_US, SIGNIFICANT_DIGITS } from './hdr.js';
 
 /** The workers' histogram shape (lowest 1 µs). */
@@ -133,11 +133,7 @@ export class IntervalHistogram {
       at = writeZigZag(out, at, counts[entry & SLOT_MASK]);
       next = index + 1;
     }
-    const payload = at - HEADER_BYTES; // big-endian int32 at offset 4 (hdr-sparse.ts writeHeader)
-    out[4] = payload >>> 24;
-    out[5] = (payload >>> 16) & 0xff;
-    out[6] = (payload >>> 8) & 0xff;
-    out[7] = payload & 0xff;
+    setPayloadLength(out, at - HEADER_BYTES);
     this.reset();
     return out.slice(0, at);
   }
