@@ -30,5 +30,6 @@ NAPI_MODULE_INIT() {
   export_fn(env, exports, "acceptPending", accept_pending);
   export_fn(env, exports, "copyFields", copy_fields);
   export_fn(env, exports, "startIterationFlush", start_iteration_flush);
+  export_fn(env, exports, "stopLoopIdleMetrics", stop_loop_idle_metrics);
   return exports;
 }

@@ -63,11 +63,16 @@ export interface NativeAddon {
    * state[0] counts iteration ends. False when it could not start; throws when already started.
    */
   startIterationFlush(state: Int32Array, entries: Int32Array, bytes: Buffer, finish: () => void): boolean;
+  /**
+   * Turns off libuv's idle-time metrics on the calling thread's loop (native/src/loop_idle_metrics.c):
+   * true when they were on. After it the loop sleeps in one epoll call, not a zero-timeout one first.
+   */
+  stopLoopIdleMetrics(): boolean;
 }
 
 /** Relative to dist/src/gateway/native.js: the repository (or image) root. */
 const ADDON_PATH = '../../../native/build/Release/outpost_native.node';
-const FUNCTIONS = ['listenReusePort', 'sdNotify', 'pinThread', 'currentThreadId', 'niceThread', 'sendBatch', 'writeRequestLog', 'requestLogFields', 'requestLogTarget', 'newUuid', 'registerBuffers', 'scanHeadFields', 'writeRequestFields', 'findHeadEnd', 'findBlankLine', 'jsonConfigParts', 'acceptPending', 'copyFields', 'startIterationFlush'] as const;
+const FUNCTIONS = ['listenReusePort', 'sdNotify', 'pinThread', 'currentThreadId', 'niceThread', 'sendBatch', 'writeRequestLog', 'requestLogFields', 'requestLogTarget', 'newUuid', 'registerBuffers', 'scanHeadFields', 'writeRequestFields', 'findHeadEnd', 'findBlankLine', 'jsonConfigParts', 'acceptPending', 'copyFields', 'startIterationFlush', 'stopLoopIdleMetrics'] as const;
 
 let loaded: { addon: NativeAddon | null; reason: string | null } | undefined;
 

@@ -2,6 +2,7 @@
  * The addon's sdNotify and pinThread, for real: datagrams reach a unix socket bound at a path and
  * at an @abstract name; a send nobody receives is false, not an exception; bad arguments throw;
  * pinThread narrows the calling thread's affinity, as /proc shows.
+ * stopLoopIdleMetrics turns off the idle-time metrics of its thread's loop only.
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
@@ -10,6 +11,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Worker } from 'node:worker_threads';
 import { spawn } from 'node:child_process';
+import { performance } from 'node:perf_hooks';
 import { once } from 'node:events';
 import { nativeAddon } from '../../src/gateway/native.js';
 import { startNotifyReceiver } from '../support/notify-receiver.js';
@@ -116,4 +118,36 @@ test('niceThread lowers only the calling thread\'s priority (the config compiler
   assert.equal(result.ok, true);
   assert.equal(result.nice, 10);
   assert.equal(niceOf(process.pid), before, 'the main thread kept its priority');
+});
+
+test('stopLoopIdleMetrics turns off only the calling thread\'s loop idle-time metrics (a gateway worker calls it)', { skip: addon === null && 'native addon not built' }, async () => {
+  // In a worker thread, as the gateway calls it: its loop's idle time (what eventLoopUtilization
+  // reads, and what made libuv poll epoll twice before each sleep) grows while it sleeps in a
+  // timer before the call, and not at all after it; the second call finds them off already.
+  const code = `
+    const { parentPort } = require('node:worker_threads');
+    const { performance } = require('node:perf_hooks');
+    const addon = require(${JSON.stringify(ADDON_FILE)});
+    const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
+    (async () => {
+      let from = performance.eventLoopUtilization();
+      await sleep(80);
+      const idleBefore = performance.eventLoopUtilization(from).idle;
+      const first = addon.stopLoopIdleMetrics();
+      const second = addon.stopLoopIdleMetrics();
+      from = performance.eventLoopUtilization();
+      await sleep(80);
+      parentPort.postMessage({ idleBefore, first, second, idleAfter: performance.eventLoopUtilization(from).idle });
+    })();`;
+  const worker = new Worker(code, { eval: true });
+  const r = await new Promise<{ idleBefore: number; first: boolean; second: boolean; idleAfter: number }>((resolve) => worker.once('message', resolve));
+  await worker.terminate();
+  assert.ok(r.idleBefore >= 40, `the worker's loop counted its sleep as idle before the call (${r.idleBefore} ms)`);
+  assert.equal(r.first, true, 'the metrics were on (Node turns them on for every loop) and are now off');
+  assert.equal(r.second, false);
+  assert.equal(r.idleAfter, 0, 'no idle time measured after the call');
+  // The main thread's loop still measures its own.
+  const from = performance.eventLoopUtilization();
+  await new Promise((r) => setTimeout(r, 80));
+  assert.ok(performance.eventLoopUtilization(from).idle >= 40, 'this thread\'s loop kept its metrics');
 });

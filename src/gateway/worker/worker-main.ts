@@ -29,6 +29,7 @@ const TELEMETRY_REPORT_MS = 1_000;
 import { cacheStoresOf } from '../cache/cache-stores.js';
 import { policyPoolsOf } from '../upstream/policy-pools.js';
 import { pinWorkerThread } from './pin-worker.js';
+import { nativeAddon } from '../native.js';
 import { warmJose } from '../../shared/lazy-jose.js';
 import { invalidateDetachProtector } from '../../shared/detach-protector.js';
 
@@ -40,6 +41,10 @@ setLogContext({ worker: init.index });
 // First: the thread then runs on its CPU from its first request on (and Linux places the memory
 // it touches first on that CPU's NUMA node).
 if (init.cpu !== null) pinWorkerThread(init.cpu);
+// One epoll call each time the loop sleeps, not two: with libuv's idle-time metrics on (Node's
+// default) it polls with a zero timeout first, an empty system call about once a request at a
+// paced rate. Nothing in a worker reads its loop's idle time (native/src/loop_idle_metrics.c).
+nativeAddon()?.stopLoopIdleMetrics();
 const port = parentPort!;
 const pools = new BackendPools();
 const redisStats = new RedisStatsRow(init.redisStats, init.index);
