@@ -14,16 +14,17 @@
  *
  *   libuv has no call to turn an option off, so this clears the flag where libuv keeps it: the
  *   first field (`unsigned int flags`, bit UV_METRICS_IDLE_TIME) of the loop's internal fields,
- *   laid out that way from 1.39 (where the option came in) to 1.51 at least. Any other libuv
+ *   laid out that way from 1.39 (where the option came in) to 1.52 (read in each release's
+ *   src/uv-common.h; uv_loop_configure sets that bit, src/unix/loop.c). Any other libuv
  *   version is left alone (false): the cost above is a few µs a request, not a fault.
  */
 #include "addon.h"
 #include <uv.h>
 
+#define UV_VERSION_HEX_OF(major, minor) (((major) << 16) | ((minor) << 8))
 /* libuv versions whose uv__loop_internal_fields_s starts with `unsigned int flags` (src/uv-common.h). */
 #define FIRST_KNOWN UV_VERSION_HEX_OF(1, 39)
-#define LAST_KNOWN UV_VERSION_HEX_OF(1, 51)
-#define UV_VERSION_HEX_OF(major, minor) (((major) << 16) | ((minor) << 8))
+#define LAST_KNOWN UV_VERSION_HEX_OF(1, 52)
 
 napi_value stop_loop_idle_metrics(napi_env env, napi_callback_info info) {
   (void)info;
