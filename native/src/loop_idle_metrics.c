@@ -7,16 +7,16 @@
  *   Why: with them on, every time the loop would sleep libuv first polls epoll with a zero timeout
  *   (to time the sleep exactly) and, when that finds nothing, polls again to sleep. A worker
  *   proxying at a paced rate wakes about twice a request (the client's request, the backend's
- *   answer), so it made 1.2 empty epoll_pwait calls a request (perf, 13,825 requests/s), ~1.1 µs
- *   each on this project's VMs. Nothing in a worker reads the loop's idle time (Outpost's loop
- *   delay comes from monitorEventLoopDelay, a timer); eventLoopUtilization() of a worker would
- *   report its idle time as 0 from here on.
+ *   answer), so it made about one empty epoll_pwait call a request (0.9-1.3, perf at 13,825
+ *   requests/s), ~1.1 µs each on this project's VMs. Nothing in a worker reads the loop's idle
+ *   time (Outpost's loop delay comes from monitorEventLoopDelay, a timer); eventLoopUtilization()
+ *   of a worker would report its idle time as 0 from here on.
  *
  *   libuv has no call to turn an option off, so this clears the flag where libuv keeps it: the
  *   first field (`unsigned int flags`, bit UV_METRICS_IDLE_TIME) of the loop's internal fields,
  *   laid out that way from 1.39 (where the option came in) to 1.52 (read in each release's
- *   src/uv-common.h; uv_loop_configure sets that bit, src/unix/loop.c). Any other libuv
- *   version is left alone (false): the cost above is a few µs a request, not a fault.
+ *   src/uv-common.h; uv_loop_configure sets that bit, src/unix/loop.c). Any other libuv version
+ *   is left alone (false): the cost above is a few µs a request, not a fault.
  */
 #include "addon.h"
 #include <uv.h>
