@@ -19,9 +19,14 @@ export function toMicros(ms: number): number {
   return us > HIGHEST_US ? HIGHEST_US : us;
 }
 
-/** The workers' shape, and the header bytes after the payload length that every one of their histograms carries. */
-const WORKER_SHAPE = shapeOf(SIGNIFICANT_DIGITS, 1);
-const WORKER_HEADER = new Uint8Array(HEADER_BYTES);
+/** The workers' histogram shape (lowest 1 µs): IntervalHistogram records in it, decodeDelta reads it. */
+export const WORKER_SHAPE = shapeOf(SIGNIFICANT_DIGITS, 1);
+/**
+ * The uncompressed V2 header every worker histogram carries, with a payload length of 0:
+ * IntervalHistogram.encode writes its histograms after a copy of it (setting the length),
+ * decodeDelta compares bytes 8-40 of each one against it.
+ */
+export const WORKER_HEADER = new Uint8Array(HEADER_BYTES);
 writeHeader(WORKER_HEADER, WORKER_SHAPE, HIGHEST_US, 0);
 /** Bytes 8-40: normalizing offset, digits, lowest and highest value, conversion ratio (compared as bytes: no BigInt per histogram). */
 const SHAPE_FROM = 8;

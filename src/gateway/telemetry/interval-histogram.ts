@@ -12,11 +12,10 @@
  * hundred bytes, recording costs about what the WebAssembly histogram's did, and the hand-over
  * and reset cost what was recorded.
  */
-import { HEADER_BYTES, MAX_ZIGZAG_BYTES, setPayloadLength, shapeOf, writeHeader, writeZigZag, type SparseHistogram } from '../../shared/hdr-sparse.js';
-import { HIGHEST_US, SIGNIFICANT_DIGITS } from './hdr.js';
+import { HEADER_BYTES, MAX_ZIGZAG_BYTES, setPayloadLength, writeZigZag, type SparseHistogram } from '../../shared/hdr-sparse.js';
+import { HIGHEST_US, WORKER_HEADER, WORKER_SHAPE } from './hdr.js';
 
-/** The workers' histogram shape (lowest 1 µs). */
-const SHAPE = shapeOf(SIGNIFICANT_DIGITS, 1);
+const SHAPE = WORKER_SHAPE;
 const SUB_BUCKET_HALF_COUNT_MAGNITUDE = SHAPE.subBucketHalfCountMagnitude;
 const SUB_BUCKET_HALF_COUNT = SHAPE.subBucketHalfCount;
 const SUB_BUCKET_MASK = 2 * SUB_BUCKET_HALF_COUNT - 1;
@@ -47,7 +46,7 @@ let byteScratch = encodeScratch(HEADER_BYTES + 64 * MAX_ZIGZAG_BYTES);
 /** A buffer for encode() with the workers' header in place: only its payload length changes per histogram. */
 function encodeScratch(size: number): Uint8Array {
   const bytes = new Uint8Array(size);
-  writeHeader(bytes, SHAPE, HIGHEST_US, 0);
+  bytes.set(WORKER_HEADER);
   return bytes;
 }
 
