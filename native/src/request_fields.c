@@ -16,6 +16,12 @@
  *   that is not a string, too little room, more than MAX_STRINGS. The caller then writes the
  *   head in JavaScript, which throws the right error for a bad one.
  *
+ *   Names and methods the gateway itself writes on every request come as codes, so their
+ *   strings are not copied out of V8 (~175 instructions each, six a plain GET): io[4] is the
+ *   method's code (METHOD_TEXT, 0: read the string) and io[5 + k] the code of pair k's name
+ *   (NAME_TEXT, 0: read it). The caller sets a code only for a string equal to its text, so the
+ *   bytes written are the same either way; the string argument is still passed, and ignored.
+ *
  *   Why native: written in JavaScript, each character is checked and copied by a typed-array
  *   loop over charCodeAt, ~8,900 instructions for a plain proxied GET's head (callgrind,
  *   bench:instructions: writeRequestHead, copyChecked, checked, text). Here each string is
@@ -24,6 +30,7 @@
  */
 #include "addon.h"
 #include "http_tables.h"
+#include <string.h>
 #if defined(__SSE2__)
 #include <emmintrin.h>
 #endif
@@ -108,6 +115,23 @@ static uint8_t *literal(uint8_t *out, const uint8_t *end, const char *text, int 
 }
 #define LITERAL(out, end, text) literal(out, end, text, (int)sizeof(text) - 1)
 
+/* The coded methods and names (request-writer.ts, METHOD_CODES and nameCode: the same order). */
+#define IO_METHOD_CODE 4
+#define IO_NAME_CODES 5
+typedef struct { const char *text; int length; } coded_text;
+#define TEXT(t) { t, (int)sizeof(t) - 1 }
+static const coded_text METHOD_TEXT[] = { { NULL, 0 }, TEXT("GET"), TEXT("HEAD"), TEXT("POST"), TEXT("PUT"), TEXT("DELETE"), TEXT("PATCH"), TEXT("OPTIONS") };
+static const coded_text NAME_TEXT[] = { { NULL, 0 }, TEXT("host"), TEXT("x-request-id"), TEXT("x-forwarded-for"), TEXT("x-forwarded-proto"), TEXT("x-forwarded-host") };
+#define CODES(table) ((int32_t)(sizeof(table) / sizeof(table[0])))
+
+/* The text `code` names in `table` (1..count-1) copied into out: the next position, NULL when
+ * out of room or the code is unknown. The texts are tokens: nothing to check. */
+static uint8_t *coded(uint8_t *out, const uint8_t *end, const coded_text *table, int32_t count, int32_t code) {
+  if (out == NULL || code < 1 || code >= count || end - out < table[code].length) return NULL;
+  memcpy(out, table[code].text, (size_t)table[code].length);
+  return out + table[code].length;
+}
+
 /* units[0, n) is `lower` in any ASCII case (only A-Z fold, as isNamed in request-writer.ts). */
 static int named(const char16_t *units, int n, const char *lower, int length) {
   if (n != length) return 0;
@@ -142,22 +166,32 @@ static int32_t small_decimal(const char16_t *units, int n) {
   return value;
 }
 
-static uint8_t *write_fields(napi_env env, napi_value *argv, int strings, uint8_t *out, const uint8_t *end, int32_t *declared) {
+static uint8_t *write_fields(napi_env env, napi_value *argv, int strings, const int32_t *io, uint8_t *out, const uint8_t *end, int32_t *declared) {
   char16_t *units = units_of_thread();
-  int method = read_units(env, units, argv[0]);
-  if (method <= 0) return NULL;
-  out = copy_checked(units, out, end, method, TABLE_TOKEN);
+  if (io[IO_METHOD_CODE] != 0) {
+    out = coded(out, end, METHOD_TEXT, CODES(METHOD_TEXT), io[IO_METHOD_CODE]);
+  } else {
+    int method = read_units(env, units, argv[0]);
+    if (method <= 0) return NULL;
+    out = copy_checked(units, out, end, method, TABLE_TOKEN);
+  }
   out = LITERAL(out, end, " ");
   if (out == NULL) return NULL;
   out = copy_checked(units, out, end, read_units(env, units, argv[1]), TABLE_TARGET);
   out = LITERAL(out, end, " HTTP/1.1\r\n");
   for (int i = 0; i < strings && out != NULL; i += 2) {
-    int n = read_units(env, units, argv[2 + i]);
-    if (n <= 0) return NULL;
-    int kind = name_kind(units, n);
-    if (kind == NAME_OWNED) continue;
+    const int32_t code = io[IO_NAME_CODES + i / 2];
     uint8_t *line = out;
-    out = copy_checked(units, out, end, n, TABLE_TOKEN);
+    int kind = NAME_PLAIN; /* every coded name is a plain one */
+    if (code != 0) {
+      out = coded(out, end, NAME_TEXT, CODES(NAME_TEXT), code);
+    } else {
+      int n = read_units(env, units, argv[2 + i]);
+      if (n <= 0) return NULL;
+      kind = name_kind(units, n);
+      if (kind == NAME_OWNED) continue;
+      out = copy_checked(units, out, end, n, TABLE_TOKEN);
+    }
     out = LITERAL(out, end, ": ");
     if (out == NULL) return NULL;
     int v = read_units(env, units, argv[3 + i]);
@@ -178,7 +212,7 @@ napi_value write_request_fields(napi_env env, napi_callback_info info) {
   size_t length = 0;
   const registry *r = registered();
   int32_t *io = r->io;
-  uint8_t *buf = io_buffer(r, IO_MIN, &length);
+  uint8_t *buf = io_buffer(r, IO_NAME_CODES + MAX_STRINGS / 2, &length);
   if (buf != NULL) {
     int32_t pos = io[1], strings = io[2];
     size_t argc = 2 + MAX_STRINGS;
@@ -186,7 +220,7 @@ napi_value write_request_fields(napi_env env, napi_callback_info info) {
     if (pos >= 0 && (size_t)pos <= length && strings >= 0 && strings <= MAX_STRINGS && strings % 2 == 0
         && napi_get_cb_info(env, info, &argc, argv, NULL, NULL) == napi_ok && argc == (size_t)(2 + strings)) {
       int32_t declared = -1;
-      uint8_t *out = write_fields(env, argv, strings, buf + pos, buf + length, &declared);
+      uint8_t *out = write_fields(env, argv, strings, io, buf + pos, buf + length, &declared);
       if (out != NULL) {
         next = (int32_t)(out - buf);
         io[3] = declared;

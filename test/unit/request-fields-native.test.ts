@@ -37,7 +37,7 @@ function write(req: UpstreamRequest, buf: Buffer, at: number): Written {
 }
 
 const pick = <T>(r: () => number, list: readonly T[]): T => list[Math.floor(r() * list.length)];
-const PLAIN_NAMES = ['host', 'x-forwarded-for', 'x-forwarded-proto', 'x-request-id', 'Accept', 'user-agent', 'X-Custom_Name!#$%&\'*+-.^`|~', 'content-type', 'a'];
+const PLAIN_NAMES = ['host', 'x-forwarded-for', 'x-forwarded-proto', 'x-request-id', 'x-forwarded-host', 'Host', 'X-Forwarded-For', 'x-request-ID', 'Accept', 'user-agent', 'X-Custom_Name!#$%&\'*+-.^`|~', 'content-type', 'a'];
 const OWNED = ['connection', 'Connection', 'KEEP-ALIVE', 'keep-alive', 'Transfer-Encoding', 'transfer-encoding', 'upgrade', 'UpGrade'];
 const LENGTHS = ['0', '5', '0005', '123456789', '1234567890', '12a', '', ' 5', '-1', '5 ', '٣'];
 const ODD = ['\r', '\n', '\0', '\x7f', '\x01', '\t', ' ', '\x80', '\xe9', '\xff', '\u0100', '\u010a', '\u2028', '😀', ':', '"', '('];

@@ -73,6 +73,41 @@ const nativeWrite = nativeAddon()?.writeRequestFields ?? null;
 const NATIVE_MAX_STRINGS = 32;
 /** Argument lists by length, reused: the call goes through apply without an array a request. */
 const nativeArgs: string[][] = Array.from({ length: NATIVE_MAX_STRINGS + 3 }, (_, n) => new Array<string>(n).fill(''));
+/**
+ * Codes for the method and the names the gateway itself writes on every request (handle-request.ts
+ * and forwarding-headers.ts add Host, X-Request-Id and three X-Forwarded-* fields): the addon
+ * writes their text without copying the string out of V8 (~175 instructions a string). The
+ * order is native/src/request_fields.c's METHOD_TEXT and NAME_TEXT. A code stands only for a
+ * string equal to its text, so the bytes are the same whichever way the addon gets them.
+ */
+function methodCode(method: string): number {
+  switch (method) {
+    case 'GET': return 1;
+    case 'HEAD': return 2;
+    case 'POST': return 3;
+    case 'PUT': return 4;
+    case 'DELETE': return 5;
+    case 'PATCH': return 6;
+    case 'OPTIONS': return 7;
+    default: return 0;
+  }
+}
+
+/** By length first: one comparison at most for a name that is none of them. */
+function nameCode(name: string): number {
+  switch (name.length) {
+    case 4: return name === 'host' ? 1 : 0;
+    case 12: return name === 'x-request-id' ? 2 : 0;
+    case 15: return name === 'x-forwarded-for' ? 3 : 0;
+    case 17: return name === 'x-forwarded-proto' ? 4 : 0;
+    case 16: return name === 'x-forwarded-host' ? 5 : 0;
+    default: return 0;
+  }
+}
+/** Where the codes go in NATIVE_IO: the method's, then one a pair (request_fields.c, IO_METHOD_CODE and IO_NAME_CODES). */
+const IO_METHOD_CODE = 4;
+const IO_NAME_CODES = 5;
+
 /** writeFieldsNative's answer when the addon did not write the head. */
 export const DECLINED = -2;
 
@@ -94,6 +129,8 @@ export function writeFieldsNative(req: UpstreamRequest, w: HeadWriter): number {
   for (let i = 0; i < count; i++) args[i + 2] = headers[i];
   const io = NATIVE_IO!;
   io[0] = id; io[1] = w.pos; io[2] = count;
+  io[IO_METHOD_CODE] = methodCode(req.method);
+  for (let i = 0; i < count; i += 2) io[IO_NAME_CODES + (i >> 1)] = nameCode(headers[i]);
   const next = nativeWrite!.apply(undefined, args as [string, string, ...string[]]);
   if (next < 0) return DECLINED;
   w.pos = next;
