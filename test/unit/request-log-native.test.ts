@@ -12,11 +12,15 @@ import assert from 'node:assert/strict';
 import { nativeAddon } from '../../src/gateway/native.js';
 import { requestLogTexts, operationFragment, RequestLogBatch, LOG_BATCH_BYTES } from '../../src/gateway/telemetry/request-log.js';
 import type { ClientResponse } from '../../src/http1/server/client-response.js';
+import { mulberry32 } from '../conformance/random-routes.js';
 
 const skip = nativeAddon() === null && 'native addon not built';
 
-let seed = 20261205;
-const next = (n: number): number => { seed = (seed * 1103515245 + 12345) & 0x7fffffff; return seed % n; };
+// mulberry32, not the LCG this file had: `(seed * 1103515245 + 12345) & 0x7fffffff` lost bits
+// above 2^53 and its low bits cycled, so `% 14` at one call site never picked a backslash, DEL,
+// U+0100 or a lone surrogate in 5,000 tries, and the test below could not fail for them.
+const random = mulberry32(20261205);
+const next = (n: number): number => Math.floor(random() * n);
 const pick = <T>(xs: readonly T[]): T => xs[next(xs.length)];
 
 /** Characters the addon must refuse: escapes, DEL, non-ASCII (latin1, beyond, a surrogate pair, a lone surrogate). */
@@ -34,9 +38,9 @@ function plainString(): string {
   return s;
 }
 
-function withOdd(s: string): string {
+function withOdd(s: string, odd: string = pick(ODD)): string {
   const at = next(s.length + 1);
-  return s.slice(0, at) + pick(ODD) + s.slice(at);
+  return s.slice(0, at) + odd + s.slice(at);
 }
 
 const STRING_FIELDS = ['requestId', 'method', 'path', 'query', 'remoteAddress', 'productId', 'subscriptionId', 'cacheResult', 'errorCode'] as const;
@@ -49,7 +53,7 @@ function response(fields: Record<string, unknown>): ClientResponse {
 }
 
 /** A random line's facts: every string plain unless `odd` names one to spoil; numbers in the range the addon writes. */
-function randomFields(odd: string | null): Record<string, unknown> {
+function randomFields(odd: string | null, oddChar?: string): Record<string, unknown> {
   const f: Record<string, unknown> = {};
   for (const name of STRING_FIELDS) {
     let s = plainString();
@@ -61,7 +65,7 @@ function randomFields(odd: string | null): Record<string, unknown> {
     f[name] = (name === 'cacheResult' || name === 'errorCode') && s === '' && next(2) === 0 ? null : s;
   }
   if (next(3) === 0) { f.productId = ''; f.subscriptionId = ''; f.cacheResult = null; f.errorCode = null; } // the addon's shorter call
-  if (odd !== null) f[odd] = withOdd((f[odd] as string | null) ?? '');
+  if (odd !== null) f[odd] = withOdd((f[odd] as string | null) ?? '', oddChar);
   f.statusSent = pick([200, 204, 404, 502, 100 + next(500)]);
   f.backendStatus = pick([0, 200, 503]);
   f.requestBytes = pick([0, 1, 97, next(1 << 30), 2 ** 53 - 1]);
@@ -91,14 +95,19 @@ test('plain lines: the addon answers every one, byte for byte what the JavaScrip
 });
 
 test('a string the addon cannot copy as it is (an escape, a control character, DEL, anything above U+007E): it declines, the JavaScript writer writes the line', { skip }, () => {
+  // Every odd character in every string field, at random places in strings of every length.
+  const tried = new Set<string>();
   for (let i = 0; i < 5_000; i++) {
-    const odd = pick(STRING_FIELDS);
-    const f = randomFields(odd);
+    const odd = STRING_FIELDS[i % STRING_FIELDS.length];
+    const oddChar = ODD[Math.floor(i / STRING_FIELDS.length) % ODD.length];
+    const f = randomFields(odd, oddChar);
+    tried.add(`${odd} ${oddChar}`);
     const { js, native } = requestLogTexts(response(f), 'api', 'op', nowFor(f), wallFor());
     assert.equal(native, null, `wrote a line with ${JSON.stringify(f[odd])} in ${odd}: ${native}`);
     const back = JSON.parse(js) as Record<string, unknown>;
     assert.equal(typeof back.url, 'string');
   }
+  assert.equal(tried.size, STRING_FIELDS.length * ODD.length);
 });
 
 test('numbers and times outside the plain case are declined, and the JavaScript writer still writes them', { skip }, () => {
