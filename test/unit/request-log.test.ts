@@ -6,6 +6,7 @@ import { correlationId, isAcceptableRequestId, jsUuid, newUuid, UUID_SOURCE } fr
 import { nativeAddon } from '../../src/gateway/native.js';
 import { LOG_BATCH_BYTES, operationFragment, requestLogText, RequestLogBatch } from '../../src/gateway/telemetry/request-log.js';
 import type { ClientResponse } from '../../src/http1/server/client-response.js';
+import { mulberry32 } from '../conformance/random-routes.js';
 
 test('redactQuery: the default key parameter goes, credential-like values are redacted, the rest is untouched', () => {
   assert.equal(redactQuery(''), '');
@@ -40,17 +41,22 @@ function referenceRedact(query: string): string {
 
 test('redactQuery agrees with the pair-by-pair reference on random queries (names and values from secret parts, cases, encodings)', () => {
   const atoms = ['a', 'page', 'KEY', 'Token', 'x%41', '%74oken', 'code', 'Code', 'codes', 'subscription-key', 'SUBSCRIPTION-KEY', 'sig', 'Auth', 'pwd', 'passwd', 'session', 'credential', '1', '', '%', 'v%20w', 'signature'];
-  let seed = 12345;
-  const next = (n: number): number => { seed = (seed * 1103515245 + 12345) & 0x7fffffff; return seed % n; };
+  // mulberry32: the LCG `(seed * 1103515245 + 12345) & 0x7fffffff` lost bits above 2^53 and its
+  // low bits cycled, so `% n` picked a few entries of a list only (test/unit/request-log-native.test.ts).
+  const random = mulberry32(12345);
+  const next = (n: number): number => Math.floor(random() * n);
+  const atomsUsed = new Set<number>();
   for (let i = 0; i < 5000; i++) {
     const pairs: string[] = [];
     for (let j = 0, n = 1 + next(4); j < n; j++) {
-      const name = atoms[next(atoms.length)] + (next(3) === 0 ? atoms[next(atoms.length)] : '');
-      pairs.push(next(4) === 0 ? name : `${name}=${atoms[next(atoms.length)]}`);
+      const atom = (): string => { const k = next(atoms.length); atomsUsed.add(k); return atoms[k]; };
+      const name = atom() + (next(3) === 0 ? atom() : '');
+      pairs.push(next(4) === 0 ? name : `${name}=${atom()}`);
     }
     const q = pairs.join('&');
     assert.equal(redactQuery(q), referenceRedact(q), q);
   }
+  assert.equal(atomsUsed.size, atoms.length, 'every atom was tried');
 });
 
 test('correlation ids: a sane client id is kept, anything else is replaced by a UUID', () => {
@@ -192,15 +198,20 @@ test('the byte encoder writes any string the way JSON.stringify does, whatever i
   // Plain strings are copied four characters a store: lengths around the word size, with a
   // character to escape (or a non-ASCII one) before, inside and after the last whole word.
   const odd = ['"', '\\', '\u0001', '\u007f', '\u00e9', '\u2028', '\ud83d\ude00', '\n'];
-  let seed = 7;
-  const next = (n: number): number => { seed = (seed * 1103515245 + 12345) & 0x7fffffff; return seed % n; };
+  // mulberry32: the LCG `(seed * 1103515245 + 12345) & 0x7fffffff` lost bits above 2^53 and its
+  // low bits cycled, so `% n` picked a few entries of a list only (test/unit/request-log-native.test.ts).
+  const random = mulberry32(7);
+  const next = (n: number): number => Math.floor(random() * n);
+  const oddUsed = new Set<number>();
   for (let round = 0; round < 2000; round++) {
     const length = next(14);
     let s = '';
     for (let i = 0; i < length; i++) s += String.fromCharCode(0x20 + next(0x5f));
     if (round % 3 !== 0 && length > 0) {
       const at = next(length);
-      s = s.slice(0, at) + odd[next(odd.length)] + s.slice(at + 1);
+      const k = next(odd.length);
+      oddUsed.add(k);
+      s = s.slice(0, at) + odd[k] + s.slice(at + 1);
     }
     const query = round % 2 === 0 ? '' : s.replace(/[&=]/g, 'x');
     const line = requestLogText(fakeResponse({ path: `/${s}`, query, method: s === '' ? 'GET' : s, remoteAddress: s, requestId: s }), s, s, 1001);
@@ -214,6 +225,7 @@ test('the byte encoder writes any string the way JSON.stringify does, whatever i
     // Nothing but the line: word stores past the end never show up in the text.
     assert.ok(line.endsWith('}'), line);
   }
+  assert.equal(oddUsed.size, odd.length, 'every odd character was tried');
 });
 
 test('a written batch buffer given back is filled again by the next batch; one of another size is not kept', () => {
