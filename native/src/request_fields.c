@@ -115,7 +115,7 @@ static uint8_t *literal(uint8_t *out, const uint8_t *end, const char *text, int 
 }
 #define LITERAL(out, end, text) literal(out, end, text, (int)sizeof(text) - 1)
 
-/* The coded methods and names (request-writer.ts, METHOD_CODES and nameCode: the same order). */
+/* The coded methods and names (request-writer.ts, methodCode and nameCode: the same order). */
 #define IO_METHOD_CODE 4
 #define IO_NAME_CODES 5
 typedef struct { const char *text; int length; } coded_text;
