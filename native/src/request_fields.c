@@ -18,7 +18,7 @@
  *
  *   Names and methods the gateway itself writes on every request come as codes, so their
  *   strings are not copied out of V8 (~175 instructions each, six a plain GET): io[4] is the
- *   method's code (METHOD_TEXT, 0: read the string) and io[5 + k] the code of pair k's name
+ *   method's code (METHODS of method_codes.h, 0: read the string) and io[5 + k] the code of pair k's name
  *   (NAME_TEXT, 0: read it). The caller sets a code only for a string equal to its text, so the
  *   bytes written are the same either way; the string argument is still passed, and ignored.
  *
@@ -30,6 +30,7 @@
  */
 #include "addon.h"
 #include "http_tables.h"
+#include "method_codes.h"
 #include <string.h>
 #if defined(__SSE2__)
 #include <emmintrin.h>
@@ -115,14 +116,12 @@ static uint8_t *literal(uint8_t *out, const uint8_t *end, const char *text, int 
 }
 #define LITERAL(out, end, text) literal(out, end, text, (int)sizeof(text) - 1)
 
-/* The coded methods and names (request-writer.ts, methodCode and nameCode: the same order). */
+/* Where the codes are in io, and the coded names (request-writer.ts, nameCode: the same order); the methods are method_codes.h's. */
 #define IO_METHOD_CODE 4
 #define IO_NAME_CODES 5
-typedef struct { const char *text; int length; } coded_text;
-#define TEXT(t) { t, (int)sizeof(t) - 1 }
-static const coded_text METHOD_TEXT[] = { { NULL, 0 }, TEXT("GET"), TEXT("HEAD"), TEXT("POST"), TEXT("PUT"), TEXT("DELETE"), TEXT("PATCH"), TEXT("OPTIONS") };
-static const coded_text NAME_TEXT[] = { { NULL, 0 }, TEXT("host"), TEXT("x-request-id"), TEXT("x-forwarded-for"), TEXT("x-forwarded-proto"), TEXT("x-forwarded-host") };
-#define CODES(table) ((int32_t)(sizeof(table) / sizeof(table[0])))
+static const coded_text NAME_TEXT[] = {
+  { NULL, 0 }, CODED_TEXT("host"), CODED_TEXT("x-request-id"), CODED_TEXT("x-forwarded-for"), CODED_TEXT("x-forwarded-proto"), CODED_TEXT("x-forwarded-host"),
+};
 
 /* The text `code` names in `table` (1..count-1) copied into out: the next position, NULL when
  * out of room or the code is unknown. The texts are tokens: nothing to check. */
@@ -169,7 +168,7 @@ static int32_t small_decimal(const char16_t *units, int n) {
 static uint8_t *write_fields(napi_env env, napi_value *argv, int strings, const int32_t *io, uint8_t *out, const uint8_t *end, int32_t *declared) {
   char16_t *units = units_of_thread();
   if (io[IO_METHOD_CODE] != 0) {
-    out = coded(out, end, METHOD_TEXT, CODES(METHOD_TEXT), io[IO_METHOD_CODE]);
+    out = coded(out, end, METHODS, METHOD_COUNT, io[IO_METHOD_CODE]);
   } else {
     int method = read_units(env, units, argv[0]);
     if (method <= 0) return NULL;
@@ -184,7 +183,7 @@ static uint8_t *write_fields(napi_env env, napi_value *argv, int strings, const 
     uint8_t *line = out;
     int kind = NAME_PLAIN; /* every coded name is a plain one */
     if (code != 0) {
-      out = coded(out, end, NAME_TEXT, CODES(NAME_TEXT), code);
+      out = coded(out, end, NAME_TEXT, CODE_COUNT(NAME_TEXT), code);
     } else {
       int n = read_units(env, units, argv[2 + i]);
       if (n <= 0) return NULL;

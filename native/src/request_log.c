@@ -17,7 +17,7 @@
  *   same order, byte for byte) into the registered buffer at fields[7]. The fields array holds:
  *   [0] the request's start as epoch milliseconds, [1] status, [2] backend status (0: null),
  *   [3] total ms, [4] backend ms (NaN: null), [5] request bytes, [6] response bytes, [7] the
- *   position, [8] the method's code (METHODS below; 0: the `method` argument names it).
+ *   position, [8] the method's code (METHODS of method_codes.h; 0: the `method` argument names it).
  *   `operation` holds the line's `,"apiId":…,"operationId":…` bytes, encoded once by the caller.
  *   With four arguments (most lines: a string copied out of V8 costs ~100 instructions, even
  *   empty) the query is empty, the method is a code and product, subscription, cache and error
@@ -37,6 +37,7 @@
  *   request logs 15,200 -> 5,600 instructions a proxied request, `npm run bench:instructions`).
  */
 #include "addon.h"
+#include "method_codes.h"
 #include <math.h>
 #include <stddef.h>
 #include <stdlib.h>
@@ -51,12 +52,7 @@
 #define F_POSITION 7
 #define F_METHOD 8
 
-/* The methods a line names by code (fields[8]), 1-based: native-line.ts COMMON_METHODS, in this order. */
-#define METHOD(m) { m, sizeof(m) - 1 }
-static const struct { const char *text; size_t length; } METHODS[] = {
-  { NULL, 0 }, METHOD("GET"), METHOD("POST"), METHOD("PUT"), METHOD("DELETE"), METHOD("PATCH"), METHOD("HEAD"), METHOD("OPTIONS"),
-};
-#define METHOD_COUNT (sizeof METHODS / sizeof METHODS[0])
+/* A line's method by code (fields[8]): METHODS of method_codes.h. */
 #define MAX_SAFE 9007199254740991.0
 
 /* The line's start up to the time's seconds and dot, for the last second seen (per thread). */
@@ -334,7 +330,7 @@ napi_value write_request_log(napi_env env, napi_callback_info info) {
   LIT(&w, "Z\",\"correlationId\":");
   string_or_null(env, &w, argv[1]);
   LIT(&w, ",\"method\":\"");
-  if (method != 0) lit(&w, METHODS[method].text, METHODS[method].length); else bare(env, &w, argv[5]);
+  if (method != 0) lit(&w, METHODS[method].text, (size_t)METHODS[method].length); else bare(env, &w, argv[5]);
   /* The url: the path, and `?query` when the query is not empty ("?" goes in, and out again). */
   LIT(&w, "\",\"url\":\"");
   bare(env, &w, argv[2]);

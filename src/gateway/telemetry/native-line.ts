@@ -4,6 +4,7 @@
  */
 import type { ClientResponse } from '../../http1/server/client-response.js';
 import { nativeAddon } from '../native.js';
+import { nativeMethodCode } from '../native-methods.js';
 import type { Fragment, JsonLineBuffer } from './json-line-buffer.js';
 import { redactQuery } from './query-redaction.js';
 
@@ -18,12 +19,6 @@ nativeAddon()?.requestLogFields(nativeFields);
 const F_POSITION = 7;
 const F_METHOD = 8;
 
-/**
- * The methods most lines carry: the addon writes them from a code (request_log.c METHODS, the same
- * order, from 1; any other is passed as a string), the JavaScript writer from a prepared run.
- */
-export const COMMON_METHODS = ['GET', 'POST', 'PUT', 'DELETE', 'PATCH', 'HEAD', 'OPTIONS'] as const;
-const METHOD_CODES = new Map<string, number>(COMMON_METHODS.map((m, i) => [m, i + 1]));
 
 /**
  * The buffer registered with the addon as its target (requestLogTarget). Registered again
@@ -57,7 +52,7 @@ export function writeLineNative(out: JsonLineBuffer, res: ClientResponse, operat
   f[6] = res.responseBytes;
   f[F_POSITION] = out.pos;
   const method = res.method;
-  const code = method === 'GET' ? 1 : METHOD_CODES.get(method) ?? 0;
+  const code = nativeMethodCode(method);
   f[F_METHOD] = code;
   // Strings only ('' for null: the addon writes null for ''), the query redacted; the addon's
   // four-argument call when the rest is empty, null or a method code.

@@ -17,7 +17,8 @@
 import { Buffer } from 'node:buffer';
 import { performance } from 'node:perf_hooks';
 import type { ClientResponse } from '../../http1/server/client-response.js';
-import { COMMON_METHODS, NATIVE_LINES, writeLineNative } from './native-line.js';
+import { NATIVE_LINES, writeLineNative } from './native-line.js';
+import { COMMON_METHODS } from '../native-methods.js';
 import { redactQuery } from './query-redaction.js';
 import { fragment, fragmentOf, JsonLineBuffer, MAX_BYTES_PER_UNIT, NULL, WORD_SLACK, type Fragment } from './json-line-buffer.js';
 

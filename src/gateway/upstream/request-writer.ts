@@ -16,8 +16,9 @@ import { Readable } from 'node:stream';
 import { OutpostError } from '../../shared/errors.js';
 import * as chars from '../../http1/chars.js';
 import { HeadWriter, scratchWriter } from '../../shared/head-writer.js';
-import { NATIVE_IO, nativeBufferIndex } from '../../shared/native-buffers.js';
+import { NATIVE_IO, NATIVE_IO_HEAD, nativeBufferIndex } from '../../shared/native-buffers.js';
 import { nativeAddon } from '../native.js';
+import { nativeMethodCode } from '../native-methods.js';
 import type { UpstreamRequest } from './upstream-types.js';
 /** chars.ts's constants as this module's own consts: TurboFan folds those into the byte loops, where an imported binding is loaded again at every use (see chars.ts). */
 const { FIELD_VALUE, REQUEST_TARGET, TOKEN } = chars;
@@ -74,25 +75,13 @@ const NATIVE_MAX_STRINGS = 32;
 /** Argument lists by length, reused: the call goes through apply without an array a request. */
 const nativeArgs: string[][] = Array.from({ length: NATIVE_MAX_STRINGS + 3 }, (_, n) => new Array<string>(n).fill(''));
 /**
- * Codes for the method and the names the gateway itself writes on every request (handle-request.ts
- * and forwarding-headers.ts add Host, X-Request-Id and three X-Forwarded-* fields): the addon
- * writes their text without copying the string out of V8 (~175 instructions a string). The
- * order is native/src/request_fields.c's METHOD_TEXT and NAME_TEXT. A code stands only for a
- * string equal to its text, so the bytes are the same whichever way the addon gets them.
+ * Codes for the names the gateway itself writes on every request (handle-request.ts and
+ * forwarding-headers.ts add Host, X-Request-Id and three X-Forwarded-* fields), and for the
+ * method (native-methods.ts): the addon writes their text without copying the string out of V8
+ * (~175 instructions a string). The names' order is native/src/request_fields.c's NAME_TEXT. A
+ * code stands only for a string equal to its text, so the bytes are the same whichever way the
+ * addon gets them.
  */
-function methodCode(method: string): number {
-  switch (method) {
-    case 'GET': return 1;
-    case 'HEAD': return 2;
-    case 'POST': return 3;
-    case 'PUT': return 4;
-    case 'DELETE': return 5;
-    case 'PATCH': return 6;
-    case 'OPTIONS': return 7;
-    default: return 0;
-  }
-}
-
 /** By length first: one comparison at most for a name that is none of them. */
 function nameCode(name: string): number {
   switch (name.length) {
@@ -104,9 +93,8 @@ function nameCode(name: string): number {
     default: return 0;
   }
 }
-/** Where the codes go in NATIVE_IO: the method's, then one a pair (request_fields.c, IO_METHOD_CODE and IO_NAME_CODES). */
+/** Where the method's code goes in NATIVE_IO; one code a pair follows from NATIVE_IO_HEAD (request_fields.c, IO_METHOD_CODE and IO_NAME_CODES). */
 const IO_METHOD_CODE = 4;
-const IO_NAME_CODES = 5;
 
 /** writeFieldsNative's answer when the addon did not write the head. */
 export const DECLINED = -2;
@@ -129,8 +117,8 @@ export function writeFieldsNative(req: UpstreamRequest, w: HeadWriter): number {
   for (let i = 0; i < count; i++) args[i + 2] = headers[i];
   const io = NATIVE_IO!;
   io[0] = id; io[1] = w.pos; io[2] = count;
-  io[IO_METHOD_CODE] = methodCode(req.method);
-  for (let i = 0; i < count; i += 2) io[IO_NAME_CODES + (i >> 1)] = nameCode(headers[i]);
+  io[IO_METHOD_CODE] = nativeMethodCode(req.method);
+  for (let i = 0; i < count; i += 2) io[NATIVE_IO_HEAD + (i >> 1)] = nameCode(headers[i]);
   const next = nativeWrite!.apply(undefined, args as [string, string, ...string[]]);
   if (next < 0) return DECLINED;
   w.pos = next;
