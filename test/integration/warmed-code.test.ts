@@ -15,6 +15,7 @@ import { test, type TestContext } from 'node:test';
 import assert from 'node:assert/strict';
 import { startGateway, oneApiConfig, type GatewayProcess } from '../support/gateway-process.js';
 import { startBackend, echoHandler } from '../support/backends.js';
+import { rawUntilClose } from '../support/raw-http.js';
 
 /** With the config's warmupRequests (the test helper's own default is 0). */
 const WARM_UP_FROM_CONFIG = { OUTPOST_WARMUP_REQUESTS: '' };
@@ -117,4 +118,30 @@ test("a worker's first real requests do not deoptimize the request path the warm
   const after = printedSince();
   assert.deepEqual(after.filter((l) => l.includes('reason: wrong call target')), []);
   assert.deepEqual(deoptimizedFunctions(after).filter((name) => watched.includes(name)), []);
+});
+
+test('a request-log batch filled before its flush timer does not deoptimize the end-of-request telemetry', async (t) => {
+  const backend = await startBackend(echoHandler);
+  t.after(() => backend.close());
+  // A batch is sealed when the next line might not fit (request-log.ts `add`), or by its 100 ms
+  // timer. The warm-up's traffic never filled a 1 MiB batch within 100 ms, so `add`'s call to
+  // `seal` had no type feedback, and the first batch real traffic filled (~3,500 lines in 100 ms;
+  // fewer with long URLs) deoptimized the worker's end-of-request telemetry, which inlines `add`.
+  // Here 256 requests with ~8 KB URLs, 16 pipelined on each of 16 connections, fill batches within
+  // milliseconds (a line's bound is ~48 KB, its bytes ~8 KB: a batch is sealed every ~120 lines).
+  const { gw, printedSince } = await tracedGateway(t, backend.url, { warmupRequests: 10_000 }, '--trace-deopt');
+
+  const query = `q=${'a'.repeat(7_900)}`;
+  const get = (c: number, i: number, last: boolean): string => `GET /echo/long/${c * 16 + i}?${query} HTTP/1.1\r\nHost: t\r\n${last ? 'Connection: close\r\n' : ''}\r\n`;
+  const sessions = await Promise.all(Array.from({ length: 16 }, (_, c) =>
+    rawUntilClose(gw.port, [Array.from({ length: 16 }, (_, i) => get(c, i, i === 15)).join('')], 15_000)));
+  const statuses = sessions.flatMap((s) => [...s.text.matchAll(/HTTP\/1\.1 (\d{3}) /g)].map((m) => Number(m[1])));
+  assert.deepEqual(statuses, Array(256).fill(200));
+  // Every line reaches stdout: none dropped, whichever way its batch was sealed.
+  const longLines = (): number => gw.logs.filter((l) => l.type === 'request' && typeof l.url === 'string' && l.url.startsWith('/echo/long/')).length;
+  await gw.waitForLog(() => longLines() === 256);
+
+  const after = printedSince();
+  assert.deepEqual(deoptimizedFunctions(after).filter((name) => ['record', 'add', 'requestEnded', 'seal'].includes(name)), [],
+    after.filter((l) => l.startsWith('[bailout')).join('\n'));
 });

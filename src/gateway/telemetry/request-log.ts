@@ -216,7 +216,7 @@ export type LogSink = (chunk: Buffer, lines: number) => boolean;
 const ownedBuffer = (bytes: number): Buffer => Buffer.from(new ArrayBuffer(bytes));
 
 export class RequestLogBatch {
-  private out = new JsonLineBuffer(ownedBuffer(LOG_BATCH_BYTES));
+  private out: JsonLineBuffer;
   /** Batch buffers back from stdout, reused before a fresh one is allocated. */
   private readonly spare: ArrayBuffer[] = [];
   private linesInOut = 0;
@@ -228,8 +228,14 @@ export class RequestLogBatch {
   private blocked = false;
   dropped = 0;
 
-  /** `write` returns false when the stream's buffer is full; `whenDrained` calls back once it has room. */
-  constructor(private readonly write: LogSink, private readonly whenDrained: (resume: () => void) => void = () => undefined) {}
+  /**
+   * `write` returns false when the stream's buffer is full; `whenDrained` calls back once it has
+   * room. `batchBytes`: each batch's buffer (LOG_BATCH_BYTES; smaller only for the warm-up's batch).
+   */
+  constructor(private readonly write: LogSink, private readonly whenDrained: (resume: () => void) => void = () => undefined,
+    private readonly batchBytes: number = LOG_BATCH_BYTES) {
+    this.out = new JsonLineBuffer(ownedBuffer(batchBytes));
+  }
 
   /** False when too much waits for stdout: the caller counts the line as dropped instead of writing it. */
   get hasRoom(): boolean { return this.heldBytes < MAX_PENDING_BYTES; }
@@ -267,7 +273,7 @@ export class RequestLogBatch {
 
   /** A written batch's buffer, back from the primary: kept for the next batch (a few at most). */
   reuse(buffer: ArrayBuffer): void {
-    if (buffer.byteLength === LOG_BATCH_BYTES && this.spare.length < MAX_SPARE_BUFFERS) this.spare.push(buffer);
+    if (buffer.byteLength === this.batchBytes && this.spare.length < MAX_SPARE_BUFFERS) this.spare.push(buffer);
   }
 
   /** Dropped lines since the last call (sent with the telemetry report). */
@@ -290,7 +296,7 @@ export class RequestLogBatch {
     const reuse = this.spare.pop();
     if (reuse !== undefined || out.pos >= out.buf.length / 4) {
       chunk = out.buf.subarray(0, out.pos);
-      this.out = new JsonLineBuffer(reuse === undefined ? ownedBuffer(LOG_BATCH_BYTES) : Buffer.from(reuse));
+      this.out = new JsonLineBuffer(reuse === undefined ? ownedBuffer(this.batchBytes) : Buffer.from(reuse));
     } else {
       chunk = ownedBuffer(out.pos);
       out.buf.copy(chunk, 0, 0, out.pos);

@@ -53,8 +53,9 @@ export class WorkerTelemetry {
   private logEnabled = true;
   private sample = 1;
 
-  constructor(private readonly worker: number, writeLog: LogSink, whenLogDrained?: (resume: () => void) => void) {
-    this.log = new RequestLogBatch(writeLog, whenLogDrained);
+  /** `logBatchBytes`: the request-log batch's buffer (RequestLogBatch; the default but for the warm-up). */
+  constructor(private readonly worker: number, writeLog: LogSink, whenLogDrained?: (resume: () => void) => void, logBatchBytes?: number) {
+    this.log = new RequestLogBatch(writeLog, whenLogDrained, logBatchBytes);
     this.loop.enable();
   }
 

@@ -27,6 +27,15 @@ import { driveWarmUp, startWarmUpBackend } from './warm-up-traffic.js';
 
 /** Keep-alive connections the warm-up sends over: enough that reads come in batches, as under load. */
 const CONNECTIONS = 16;
+/**
+ * The warm-up's request-log batch (its lines are dropped): small, so that batches are sealed
+ * because the next line might not fit, as busy traffic seals the worker's 1 MiB ones, and not only
+ * by the 100 ms timer. The warm-up's ~10,000 lines a second never filled 1 MiB in 100 ms, so the
+ * size check's call had no type feedback, and the first batch real traffic filled (~3,500 lines
+ * in 100 ms) deoptimized the end-of-request telemetry that inlines it, under that traffic.
+ */
+export const WARM_UP_LOG_BATCH_BYTES = 16 * 1024;
+
 /** The warm-up never holds a worker's start longer than this (plus the answers in flight). */
 export const WARM_UP_LIMIT_MS = 10_000;
 
@@ -92,7 +101,7 @@ export async function warmUp(worker: number, plan: WarmUpInit, services: WorkerS
 
 /** One round: its own backend, pools, state, generation, telemetry and server, gone when it ends. */
 async function warmUpRound(worker: number, table: SharedArrayBuffer, requests: number, deadline: number, services: WorkerServices, callbacks: ListenerCallbacks, stopped: () => boolean): Promise<Omit<WarmUpResult, 'ms'>> {
-  const telemetry = new WorkerTelemetry(worker, () => true);
+  const telemetry = new WorkerTelemetry(worker, () => true, undefined, WARM_UP_LOG_BATCH_BYTES);
   let backend: Server | null = null;
   let pools: LoopbackPools | null = null;
   let server: Http1Server | null = null;
