@@ -24,6 +24,8 @@ import { buildGeneration } from './generation.js';
 import { WorkerState, serverLimits, type ListenerCallbacks } from './worker-state.js';
 import { RequestHandler } from './handle-request.js';
 import { driveWarmUp, startWarmUpBackend } from './warm-up-traffic.js';
+import { forgetDateLine } from '../../http1/server/date-header.js';
+import { forgetClockReadings } from '../telemetry/request-log.js';
 
 /** Keep-alive connections the warm-up sends over: enough that reads come in batches, as under load. */
 const CONNECTIONS = 16;
@@ -35,6 +37,16 @@ const CONNECTIONS = 16;
  * in 100 ms) deoptimized the end-of-request telemetry that inlines it, under that traffic.
  */
 export const WARM_UP_LOG_BATCH_BYTES = 16 * 1024;
+
+/**
+ * How often the warm-up makes the once-a-second caches of the request path (the Date header line,
+ * the request log's wall-clock offset and time prefix) expire. A warm-up takes about a second: it
+ * could end before those branches ran with V8 keeping type feedback, and the first real request a
+ * second later then deoptimized the functions that inline them (dateLine; the end-of-request
+ * telemetry) under traffic. Expired every 10 ms, they run ~100 times a warm-up, from the request
+ * path's own call sites.
+ */
+const EXPIRE_SECOND_CACHES_MS = 10;
 
 /** The warm-up never holds a worker's start longer than this (plus the answers in flight). */
 export const WARM_UP_LIMIT_MS = 10_000;
@@ -106,6 +118,7 @@ async function warmUpRound(worker: number, table: SharedArrayBuffer, requests: n
   let pools: LoopbackPools | null = null;
   let server: Http1Server | null = null;
   let state: WorkerState | null = null;
+  let expiry: NodeJS.Timeout | null = null;
   const own = { handler: callbacks.handler, telemetry: callbacks.telemetry };
   try {
     const loopback = await startWarmUpBackend();
@@ -119,10 +132,12 @@ async function warmUpRound(worker: number, table: SharedArrayBuffer, requests: n
     server = new Http1Server(callbacks.handle, serverLimits(settings));
     server.requestEnded = telemetry.configure(settings) ? callbacks.ended : null;
     const port = await listenLoopback(server.server);
+    expiry = setInterval(() => { forgetDateLine(); forgetClockReadings(); }, EXPIRE_SECOND_CACHES_MS);
     return await driveWarmUp({ port, requests, connections: CONNECTIONS, deadline, stopped });
   } catch (err) {
     return { answered: 0, stoppedBecause: (err as Error).message };
   } finally {
+    if (expiry !== null) clearInterval(expiry);
     // Back to the worker's own handler and telemetry only once no warm-up request can end any more:
     // a connection's close (and a response it cuts short) is reported a tick after destroy().
     server?.close();

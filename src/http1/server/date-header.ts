@@ -16,3 +16,12 @@ export function dateLine(): string {
   }
   return line;
 }
+
+/**
+ * The next dateLine() rebuilds the line. For the warm-up (src/gateway/worker/warm-up.ts): a
+ * warm-up shorter than a second may never rebuild it after V8 starts keeping type feedback, and
+ * the first rebuild under real traffic then deoptimized dateLine (`new Date` had none).
+ */
+export function forgetDateLine(): void {
+  second = -1;
+}
