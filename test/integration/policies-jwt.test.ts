@@ -106,9 +106,9 @@ describe('validate-jwt through real workers', () => {
     // Workers build an operation's policies when a request first reaches it there (validate-jwt
     // then loads its keys): warm both workers first, so only refetches are counted below. Until
     // each has loaded once (the earlier tests went over one keep-alive connection, so to one
-    // worker): ten requests on new connections could all reach one worker (2 in 1,024 with an even
-    // spread), and the cold one's first load in the rotation, then its refetch for the unknown kid
-    // (a first load does not start the cooldown), made three fetches (seen once in CI).
+    // worker): ten requests on new connections could all reach that same worker (1 in 1,024 with
+    // an even spread), and the cold one's first load in the rotation, then its refetch for the
+    // unknown kid (a first load does not start the cooldown), made three fetches (seen once in CI).
     const warm = await token(k1);
     for (let i = 0; i < 200 && idp.jwksFetches < 2; i++) {
       const res = await request(gw.url('/orders/list'), { headers: { authorization: `Bearer ${warm}`, connection: 'close' } });
