@@ -118,7 +118,7 @@ static uint8_t *literal(uint8_t *out, const uint8_t *end, const char *text, int 
 
 /* Where the codes are in io, and the coded names (request-writer.ts, nameCode: the same order); the methods are method_codes.h's. */
 #define IO_METHOD_CODE 4
-#define IO_NAME_CODES 5
+#define IO_NAME_CODES IO_MIN /* the first number after io's header (NATIVE_IO_HEAD in native-buffers.ts) */
 static const coded_text NAME_TEXT[] = {
   { NULL, 0 }, CODED_TEXT("host"), CODED_TEXT("x-request-id"), CODED_TEXT("x-forwarded-for"), CODED_TEXT("x-forwarded-proto"), CODED_TEXT("x-forwarded-host"),
 };

@@ -100,17 +100,6 @@ function wallClockOf(perfMs: number, now: number): number {
   return wallOffsetMs + perfMs;
 }
 
-/**
- * The next line reads the wall clock's offset and encodes its time's second afresh. For the
- * warm-up (src/gateway/worker/warm-up.ts): one shorter than a second may never take these
- * once-a-second branches, and the first real request a second later then deoptimized the
- * end-of-request telemetry that inlines them (`performance.now` had no type feedback there).
- */
-export function forgetClockReadings(): void {
-  offsetReadAt = -Infinity;
-  isoSecond = -1;
-}
-
 /** The line's start up to the time's milliseconds, `{"type":"request","time":"YYYY-MM-DDTHH:MM:SS.`, encoded once per second. */
 let isoSecond = -1;
 let isoPrefix: Fragment = fragment('');
@@ -128,6 +117,16 @@ function writeIsoTime(out: JsonLineBuffer, epochMs: number): void {
   out.uint(frac);
 }
 
+/**
+ * The next line reads the wall clock's offset and encodes its time's second afresh. For the
+ * warm-up (src/gateway/worker/warm-up.ts): one shorter than a second may never take these
+ * once-a-second branches, and the first real request a second later then deoptimized the
+ * end-of-request telemetry that inlines them (`performance.now` had no type feedback there).
+ */
+export function forgetClockReadings(): void {
+  offsetReadAt = -Infinity;
+  isoSecond = -1;
+}
 
 /**
  * The `,"apiId":…,"operationId":…` part of a line, encoded once per (API, operation): a worker's

@@ -75,14 +75,14 @@ const NATIVE_MAX_STRINGS = 32;
 /** Argument lists by length, reused: the call goes through apply without an array a request. */
 const nativeArgs: string[][] = Array.from({ length: NATIVE_MAX_STRINGS + 3 }, (_, n) => new Array<string>(n).fill(''));
 /**
- * Codes for the names the gateway itself writes on every request (handle-request.ts and
- * forwarding-headers.ts add Host, X-Request-Id and three X-Forwarded-* fields), and for the
- * method (native-methods.ts): the addon writes their text without copying the string out of V8
- * (~175 instructions a string). The names' order is native/src/request_fields.c's NAME_TEXT. A
- * code stands only for a string equal to its text, so the bytes are the same whichever way the
- * addon gets them.
+ * The code of a name the gateway itself writes on every request (handle-request.ts and
+ * forwarding-headers.ts add Host, X-Request-Id and three X-Forwarded-* fields), 0 for any other;
+ * the method's comes from native-methods.ts. The addon writes a coded text without copying the
+ * string out of V8 (~175 instructions a string). The order is native/src/request_fields.c's
+ * NAME_TEXT. A code stands only for a string equal to its text, so the bytes are the same
+ * whichever way the addon gets them. By length first: one comparison at most for a name that is
+ * none of them.
  */
-/** By length first: one comparison at most for a name that is none of them. */
 function nameCode(name: string): number {
   switch (name.length) {
     case 4: return name === 'host' ? 1 : 0;
