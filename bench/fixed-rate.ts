@@ -12,17 +12,18 @@ import type { Measurement, MeasureOptions } from './measure.js';
 import { measure } from './measure.js';
 import { runPacer } from './pacer.js';
 import type { Target } from './targets.js';
+import { PACED_TARGET_SHARE } from './settings.js';
 import { spread, type Spread } from './verdict.js';
 
 /**
- * The fixed rate: half of nginx's median req/s over its saturated plain runs; null when none was
- * saturated. An unsaturated run measured the load generator's limit (at 13:24 on a slow spell all
+ * The fixed rate: `sharePct`% (half, by default) of nginx's median req/s over its saturated plain
+ * runs; null when none was saturated. An unsaturated run measured the load generator's limit (at 13:24 on a slow spell all
  * three were, at ~26,000 req/s against 40,000 an hour before), and half of that is a lighter load
  * than the target asks for.
  */
-export function fixedRateFor(runs: Array<{ scenario: string; target: string; reqPerSec: number; saturated: boolean }>): number | null {
+export function fixedRateFor(runs: Array<{ scenario: string; target: string; reqPerSec: number; saturated: boolean }>, sharePct = PACED_TARGET_SHARE): number | null {
   const max = spread(runs.filter((r) => r.scenario === 'plain' && r.target === 'nginx' && r.saturated).map((r) => r.reqPerSec));
-  return max === null ? null : Math.round(max.median / 2);
+  return max === null ? null : Math.round((max.median * sharePct) / 100);
 }
 
 /** Achieved below this share of the asked rate: the target could not sustain it (or the pacer could not). */
@@ -30,6 +31,8 @@ export const SUSTAINED_SHARE = 0.9;
 
 export interface PacedResult {
   target: string;
+  /** The rate as a share of nginx's max, percent (settings.ts, pacedShares). */
+  sharePct: number;
   /** The fixed-rate round (0-based): each round runs direct first, then every target. */
   round: number;
   rate: number;
@@ -96,7 +99,7 @@ export function isOnRate(achieved: number, asked: number): boolean {
   return Math.abs(achieved / asked - 1) <= RATE_TOLERANCE;
 }
 
-export async function pacedRun(target: Target, rate: number, given: PacedOptions, directP99Us: number | null, round = 0): Promise<PacedResult> {
+export async function pacedRun(target: Target, rate: number, given: PacedOptions, directP99Us: number | null, round = 0, sharePct = PACED_TARGET_SHARE): Promise<PacedResult> {
   const opts = { ...given, connections: pacedConnections(rate, given.connections) };
   // A target just started is not in its steady state yet (settings.ts, pacedWarmupS): the same
   // paced load first, unmeasured but for its p99.
@@ -105,6 +108,7 @@ export async function pacedRun(target: Target, rate: number, given: PacedOptions
   const lag = m.wrk.pacer;
   return {
     target: target.name,
+    sharePct,
     round,
     rate,
     achievedRate: m.reqPerSec,
@@ -143,10 +147,12 @@ export function addedP99ByTarget(results: PacedResult[]): Array<[string, Spread 
 
 /**
  * The issue's target: the gateway's added p99 no worse than nginx's + 1 ms, on the medians over
- * the rounds that count. Null (no verdict) when either has fewer than two such rounds (one, when
- * only one round ran): a median of one run is the single-run verdict the rounds are there to avoid.
+ * the rounds that count, at half of nginx's max rate (the runs at other shares are left out). Null
+ * (no verdict) when either has fewer than two such rounds (one, when only one round ran): a median
+ * of one run is the single-run verdict the rounds are there to avoid.
  */
-export function p99TargetMet(results: PacedResult[]): boolean | null {
+export function p99TargetMet(all: PacedResult[]): boolean | null {
+  const results = all.filter((r) => r.sharePct === PACED_TARGET_SHARE);
   const need = Math.min(MIN_COUNTED_ROUNDS, new Set(results.map((r) => r.round)).size);
   const gw = addedP99Spread(results, 'gateway');
   const ngx = addedP99Spread(results, 'nginx');
@@ -175,5 +181,5 @@ export const MIN_COUNTED_ROUNDS = 2;
 export function loadCoreNotes(results: PacedResult[]): string[] {
   return results
     .filter((r) => r.loadCoreBusy !== null && r.loadCoreBusy >= LOAD_CORE_SATURATED)
-    .map((r) => `fixed-rate round ${r.round + 1} ${r.target}: the load core was ${Math.round(r.loadCoreBusy! * 100)}% busy (pacer + backend): no idle time there, so its p99 holds the load side's queueing too`);
+    .map((r) => `fixed-rate ${r.sharePct}% round ${r.round + 1} ${r.target}: the load core was ${Math.round(r.loadCoreBusy! * 100)}% busy (pacer + backend): no idle time there, so its p99 holds the load side's queueing too`);
 }

@@ -138,11 +138,11 @@ function busyPct(share: number | null): string {
 
 export function pacedTable(results: PacedResult[]): string {
   return table([
-    ['round', 'target', 'asked req/s', 'achieved', 'p50 µs', 'p99 µs', 'p99.9 µs', 'added p99 µs', 'warm-up p99/max µs', 'CPU µs/req', 'busy proxy/load core', 'pacer lag p99/max µs', 'errors'],
+    ['share', 'round', 'target', 'asked req/s', 'achieved', 'p50 µs', 'p99 µs', 'p99.9 µs', 'added p99 µs', 'warm-up p99/max µs', 'CPU µs/req', 'busy proxy/load core', 'pacer lag p99/max µs', 'errors'],
     ...results.map((p) => {
       const e = p.errors;
       return [
-        String(p.round + 1), p.target, f0(p.rate), `${f0(p.achievedRate)}${!p.sustained ? ' (not sustained)' : p.onRate ? '' : ` (${offRate(p)})`}`,
+        `${p.sharePct}%`, String(p.round + 1), p.target, f0(p.rate), `${f0(p.achievedRate)}${!p.sustained ? ' (not sustained)' : p.onRate ? '' : ` (${offRate(p)})`}`,
         f0(p.latencyUs.p50), f0(p.latencyUs.p99), f0(p.latencyUs.p99_9),
         p.target === 'direct' ? '-' : p.addedP99Us === null ? 'n/a (direct)' : p.sustained ? f0(p.addedP99Us) : 'n/a',
         p.warmupP99Us === null ? '-' : `${f0(p.warmupP99Us)}/${f0(p.warmupMaxUs ?? 0)}`,

@@ -19,7 +19,7 @@ import { pacerBinary } from './pacer.js';
 import { startBackend, startNginxProxy, type Backend } from './nginx.js';
 import { CLK_TCK, killAllNow, runMain, stopChild } from './proc.js';
 import { machine, pacedSummary, pacedTable, pairsSummary, pairsTable, runNotes, runsTable, summarize, summaryTable, writeJson, type Run } from './report.js';
-import { readSettings, type TargetName } from './settings.js';
+import { PACED_TARGET_SHARE, readSettings, type TargetName } from './settings.js';
 import { probeTarget } from './probe.js';
 import { startGateway, type GatewayVariant, type Layout, type Target } from './targets.js';
 import { VERSION_ARGS, ensureTools, toolVersion, type Tool } from './tools.js';
@@ -134,33 +134,36 @@ async function main(): Promise<number> {
     }
 
     if (pacer !== null) {
-      const rate = fixedRateFor(runs);
-      if (rate === null) {
-        notes.push('fixed-rate skipped: it runs at half of nginx\'s max rate, and no plain nginx run was saturated (an unsaturated run\'s rate is the load generator\'s limit, not nginx\'s)');
+      if (fixedRateFor(runs) === null) {
+        notes.push('fixed-rate skipped: it runs at a share of nginx\'s max rate, and no plain nginx run was saturated (an unsaturated run\'s rate is the load generator\'s limit, not nginx\'s)');
       } else {
         const opts = { ...measureOpts(backend), durationS: settings.durationS, warmupS: settings.pacedWarmupS, pacer };
         const direct: Target = { name: 'direct', url: backend.url, cores: 1, pids: () => [], problems: backend.problems, stop: async () => {} };
-        // Each round: direct first (the round's baseline), then the targets, in alternating order.
-        for (let round = 0; round < settings.pacedRounds; round++) {
-          let directP99: number | null = null;
-          for (const name of ['direct', ...roundOrder(targets, round)] as const) {
-            try {
-              const t = name === 'direct' ? direct : await start(name, 'plain', backend);
+        for (const share of settings.pacedShares) {
+          const rate = fixedRateFor(runs, share)!;
+          // Each round: direct first (the round's baseline), then the targets, in alternating order.
+          for (let round = 0; round < settings.pacedRounds; round++) {
+            let directP99: number | null = null;
+            for (const name of ['direct', ...roundOrder(targets, round)] as const) {
+              const label = `fixed-rate ${share}% round ${round + 1}/${settings.pacedRounds} ${name}`;
               try {
-                await probeTarget(t);
-                process.stderr.write(`fixed-rate round ${round + 1}/${settings.pacedRounds} ${name}: ${rate} req/s open-loop (outpost-pacer), warm-up ${settings.pacedWarmupS} s, then ${settings.durationS} s\n`);
-                const p = await pacedRun(t, rate, opts, directP99, round);
-                // A direct run that did not sustain the rate, or ran over it, is no baseline: the round's targets get no added p99.
-                if (name === 'direct') directP99 = isBaseline(p) ? p.latencyUs.p99 : null;
-                paced.push(p);
-              } finally {
-                await t.stop();
+                const t = name === 'direct' ? direct : await start(name, 'plain', backend);
+                try {
+                  await probeTarget(t);
+                  process.stderr.write(`${label}: ${rate} req/s open-loop (outpost-pacer), warm-up ${settings.pacedWarmupS} s, then ${settings.durationS} s\n`);
+                  const p = await pacedRun(t, rate, opts, directP99, round, share);
+                  // A direct run that did not sustain the rate, or ran over it, is no baseline: the round's targets get no added p99.
+                  if (name === 'direct') directP99 = isBaseline(p) ? p.latencyUs.p99 : null;
+                  paced.push(p);
+                } finally {
+                  await t.stop();
+                }
+              } catch (err) {
+                failed = true;
+                notes.push(`${label} failed: ${(err as Error).message.split('\n')[0]}`);
+                process.stderr.write(`${label} failed: ${(err as Error).stack ?? String(err)}\n`);
+                if (name === 'direct') break;
               }
-            } catch (err) {
-              failed = true;
-              notes.push(`fixed-rate round ${round + 1} ${name} failed: ${(err as Error).message.split('\n')[0]}`);
-              process.stderr.write(`fixed-rate round ${round + 1} ${name} failed: ${(err as Error).stack ?? String(err)}\n`);
-              if (name === 'direct') break;
             }
           }
         }
@@ -199,7 +202,7 @@ function report(runs: Run[], pairs: WorkersPair[], paced: PacedResult[], version
   for (const p of paced) for (const line of p.problems) notes.push(`fixed-rate round ${p.round + 1} ${p.target} logged: ${line}`);
   notes.push(...loadCoreNotes(paced));
   const date = new Date().toISOString();
-  const file = writeJson(resultsDir, { date, machine: m, layout: layoutText, tools: versions, settings, runs, ratios, summary, twoWorkers: { pairs, summary: pairSummary, gatewayWithinLimit: twoWorkersMet }, fixedRate: { results: paced, addedP99: Object.fromEntries(addedP99ByTarget(paced)), gatewayAddedP99WithinNginxPlus1ms: p99Met }, notes });
+  const file = writeJson(resultsDir, { date, machine: m, layout: layoutText, tools: versions, settings, runs, ratios, summary, twoWorkers: { pairs, summary: pairSummary, gatewayWithinLimit: twoWorkersMet }, fixedRate: { results: paced, addedP99: Object.fromEntries(addedP99ByTarget(paced.filter((p) => p.sharePct === PACED_TARGET_SHARE))), addedP99ByShare: Object.fromEntries(settings.pacedShares.map((share) => [share, Object.fromEntries(addedP99ByTarget(paced.filter((p) => p.sharePct === share)))])), gatewayAddedP99WithinNginxPlus1ms: p99Met }, notes });
 
   const out: string[] = [''];
   out.push(`date: ${date}`, `machine: ${m.cpuModel}, ${m.nproc} cores, kernel ${m.kernel}, node ${m.node}`);
@@ -218,9 +221,12 @@ function report(runs: Run[], pairs: WorkersPair[], paced: PacedResult[], version
     out.push(`target "gateway 2 workers' CPU/req <= ${TWO_WORKER_LIMIT.toFixed(2)} × its 1 worker's" (median over the pairs): ${twoWorkersMet === null ? `n/a (fewer than ${MIN_COUNTED_PAIRS} pairs had a saturated one-worker window)` : twoWorkersMet ? 'met' : 'NOT met'}`);
   }
   if (paced.length > 0) {
-    out.push('', `fixed rate (${paced[0].rate} req/s = half of nginx's median max over its saturated runs; outpost-pacer, open-loop over ${paced[0].connections} connections, latency from when each request was due; added p99 = p99 − the same round's direct p99; warm-up p99/max = the ${settings.pacedWarmupS} s of the same load before each run, from the target's start; busy proxy/load core = each core's busy share over the run (the load core holds the pacer and the backend); pacer lag = how late the pacer itself sent):`, pacedTable(paced));
-    out.push(...pacedSummary(paced));
-    out.push(`target "gateway added p99 <= nginx added p99 + 1 ms" (medians over the rounds): ${p99Met === null ? `n/a (fewer than ${MIN_COUNTED_ROUNDS} rounds of the gateway or of nginx count: the target must run within ${RATE_TOLERANCE * 100}% of the rate, and that round's direct run sustain it)` : p99Met ? 'met' : 'NOT met'}`);
+    const shares = settings.pacedShares.map((share) => `${share}%: ${paced.find((p) => p.sharePct === share)?.rate ?? '-'} req/s`).join(', ');
+    out.push('', `fixed rate (a share of nginx's median max over its saturated runs: ${shares}; outpost-pacer, open-loop over ${paced[0].connections} connections, latency from when each request was due; added p99 = p99 − the same round's direct p99; warm-up p99/max = the ${settings.pacedWarmupS} s of the same load before each run, from the target's start; busy proxy/load core = each core's busy share over the run (the load core holds the pacer and the backend); pacer lag = how late the pacer itself sent):`, pacedTable(paced));
+    for (const share of settings.pacedShares) out.push(...pacedSummary(paced.filter((p) => p.sharePct === share)).map((line) => `${share}%: ${line}`));
+    out.push(!settings.pacedShares.includes(PACED_TARGET_SHARE)
+      ? `target "gateway added p99 <= nginx added p99 + 1 ms" at ${PACED_TARGET_SHARE}% of nginx's max: n/a (not run: BENCH_PACED_SHARES=${settings.pacedShares.join(',')})`
+      : `target "gateway added p99 <= nginx added p99 + 1 ms" at ${PACED_TARGET_SHARE}% of nginx's max (medians over the rounds): ${p99Met === null ? `n/a (fewer than ${MIN_COUNTED_ROUNDS} rounds of the gateway or of nginx count: the target must run within ${RATE_TOLERANCE * 100}% of the rate, and that round's direct run sustain it)` : p99Met ? 'met' : 'NOT met'}`);
   }
   out.push('');
   for (const note of notes) out.push(`note: ${note}`);

@@ -17,7 +17,8 @@ export type TargetName = (typeof ALL_TARGETS)[number];
  * as plain (which has both on, the defaults): the difference is their CPU cost per request.
  * metrics-only: metrics on, request logs off: against telemetry-off, what metrics cost; against
  * plain, what request logs cost.
- * fixed-rate: every target at half of nginx's max rate, for added p99 over a direct hit.
+ * fixed-rate: every target at half of nginx's max rate (BENCH_PACED_SHARES: other shares too), for
+ * added p99 over a direct hit.
  */
 export const ALL_SCENARIOS = ['plain', 'policies', 'workers2', 'https', 'telemetry-off', 'metrics-only', 'fixed-rate'] as const;
 export type ScenarioName = (typeof ALL_SCENARIOS)[number];
@@ -42,6 +43,12 @@ export interface Settings {
    * two runs right after it 2.1 and 2.5 ms.
    */
   pacedWarmupS: number;
+  /**
+   * The fixed rates, each a share of nginx's max rate in percent (5..95), run in this order, each
+   * with its own rounds. The issue's target is defined at 50 (PACED_TARGET_SHARE), the default; other
+   * shares say how the added latency grows with the load, and get no verdict.
+   */
+  pacedShares: number[];
   /** Pairs of windows (one worker, two workers) per proxy in the workers2 scenario. */
   pairs: number;
   /** Seconds per window of a pair. */
@@ -71,6 +78,21 @@ function envList<T extends string>(env: NodeJS.ProcessEnv, name: string, all: re
   return all.filter((a) => wanted.includes(a));
 }
 
+/** The share of nginx's max rate (percent) the fixed-rate target is defined at. */
+export const PACED_TARGET_SHARE = 50;
+
+/** A comma-separated list of distinct whole percentages in 5..95 ("30,40,50"), in the given order. */
+function envShares(env: NodeJS.ProcessEnv, name: string): number[] {
+  const raw = env[name];
+  if (raw === undefined || raw.trim() === '') return [PACED_TARGET_SHARE];
+  const parts = raw.split(',').map((s) => s.trim());
+  const values = parts.map(Number);
+  const bad = parts.filter((p, i) => p === '' || !Number.isInteger(values[i]) || values[i] < 5 || values[i] > 95);
+  if (bad.length > 0) throw new Error(`${name} must list whole percentages of nginx's max rate in 5..95 ("30,40,50"); got "${raw}"`);
+  if (new Set(values).size !== values.length) throw new Error(`${name} lists a share twice: "${raw}"`);
+  return values;
+}
+
 export function readSettings(env: NodeJS.ProcessEnv = process.env): Settings {
   return {
     durationS: envInt(env, 'BENCH_DURATION', 10, 1, 600),
@@ -78,6 +100,7 @@ export function readSettings(env: NodeJS.ProcessEnv = process.env): Settings {
     rounds: envInt(env, 'BENCH_ROUNDS', 3, 1, 20),
     pacedRounds: envInt(env, 'BENCH_PACED_ROUNDS', 3, 1, 10),
     pacedWarmupS: envInt(env, 'BENCH_PACED_WARMUP', 10, 0, 120),
+    pacedShares: envShares(env, 'BENCH_PACED_SHARES'),
     pairs: envInt(env, 'BENCH_PAIRS', 8, 1, 40),
     pairWindowS: envInt(env, 'BENCH_PAIR_DURATION', 4, 2, 60),
     connections: envInt(env, 'BENCH_CONNECTIONS', 64, 1, 4096),

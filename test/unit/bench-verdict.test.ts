@@ -121,24 +121,24 @@ test('pacing: enough connections that each one idles MIN_CYCLE_MS between its re
 });
 
 test('added p99 target: gateway within nginx + 1 ms, only from sustained runs', () => {
-  const paced = (target: string, addedP99Us: number | null, sustained = true) => ({ target, addedP99Us, sustained, onRate: sustained }) as PacedResult;
+  const paced = (target: string, addedP99Us: number | null, sustained = true) => ({ target, sharePct: 50, addedP99Us, sustained, onRate: sustained }) as PacedResult;
   assert.equal(p99TargetMet([paced('direct', null), paced('nginx', 300), paced('gateway', 1_300)]), true);
   assert.equal(p99TargetMet([paced('nginx', 300), paced('gateway', 1_301)]), false);
   assert.equal(p99TargetMet([paced('nginx', 300), paced('gateway', 100, false)]), null);
 });
 
 test('fixed rate: a run whose load core had no idle time is named, with how busy it was', () => {
-  const paced = (round: number, target: string, loadCoreBusy: number | null) => ({ round, target, loadCoreBusy }) as PacedResult;
+  const paced = (round: number, target: string, loadCoreBusy: number | null) => ({ round, target, sharePct: 50, loadCoreBusy }) as PacedResult;
   // 2026-12-07, 41,000 req/s before epoll_pwait2: the direct run's load core 100% busy (pacer 58%, backend nginx 41%).
   assert.deepEqual(loadCoreNotes([paced(0, 'direct', 0.998), paced(0, 'nginx', 0.89), paced(1, 'gateway', 0.9), paced(1, 'relay', null)]), [
-    'fixed-rate round 1 direct: the load core was 100% busy (pacer + backend): no idle time there, so its p99 holds the load side\'s queueing too',
-    'fixed-rate round 2 gateway: the load core was 90% busy (pacer + backend): no idle time there, so its p99 holds the load side\'s queueing too',
+    'fixed-rate 50% round 1 direct: the load core was 100% busy (pacer + backend): no idle time there, so its p99 holds the load side\'s queueing too',
+    'fixed-rate 50% round 2 gateway: the load core was 90% busy (pacer + backend): no idle time there, so its p99 holds the load side\'s queueing too',
   ]);
   assert.deepEqual(loadCoreNotes([paced(0, 'nginx', 0.5)]), []);
 });
 
 test('added p99 target: medians over the rounds that count, so one noisy run does not decide it', () => {
-  const paced = (round: number, target: string, addedP99Us: number | null, onRate = true) => ({ round, target, addedP99Us, sustained: true, onRate }) as PacedResult;
+  const paced = (round: number, target: string, addedP99Us: number | null, onRate = true) => ({ round, target, sharePct: 50, addedP99Us, sustained: true, onRate }) as PacedResult;
   // The 11:05 runs of one build at 27,500 req/s: nginx added 260 then 2,574 µs.
   const rounds = [
     paced(0, 'direct', null), paced(0, 'nginx', 260), paced(0, 'gateway', 2_570),
@@ -187,6 +187,12 @@ test('settings: defaults, subsets in canonical order, bad values named', () => {
   assert.throws(() => readSettings({ BENCH_PAIRS: '0' }), /BENCH_PAIRS must be a whole number in 1\.\.40/);
   assert.throws(() => readSettings({ BENCH_PAIR_DURATION: '1' }), /BENCH_PAIR_DURATION must be a whole number in 2\.\.60/);
   assert.throws(() => readSettings({ BENCH_PACED_WARMUP: '121' }), /BENCH_PACED_WARMUP must be a whole number in 0\.\.120/);
+  assert.deepEqual(readSettings({}).pacedShares, [50]);
+  assert.deepEqual(readSettings({ BENCH_PACED_SHARES: ' 30, 40,50 ' }).pacedShares, [30, 40, 50]);
+  for (const bad of ['0', '4', '96', '50.5', '30,,40', 'half', '-10']) {
+    assert.throws(() => readSettings({ BENCH_PACED_SHARES: bad }), /BENCH_PACED_SHARES must list whole percentages of nginx's max rate in 5\.\.95/, bad);
+  }
+  assert.throws(() => readSettings({ BENCH_PACED_SHARES: '40,50,40' }), /BENCH_PACED_SHARES lists a share twice/);
 });
 
 test('summary: ratio spread over the rounds that gave one, and why none when none did', () => {
@@ -208,7 +214,7 @@ test('summary: ratio spread over the rounds that gave one, and why none when non
 
 test('added p99 target: no verdict from a run more than 5% off the asked rate, either way', () => {
   const paced = (target: string, addedP99Us: number, achievedRate: number) =>
-    ({ target, addedP99Us, rate: 18_000, achievedRate, sustained: achievedRate >= 18_000 * 0.9, onRate: isOnRate(achievedRate, 18_000) }) as PacedResult;
+    ({ target, sharePct: 50, addedP99Us, rate: 18_000, achievedRate, sustained: achievedRate >= 18_000 * 0.9, onRate: isOnRate(achievedRate, 18_000) }) as PacedResult;
   assert.equal(isOnRate(18_800, 18_000), true);
   assert.equal(isOnRate(19_880, 18_000), false);
   assert.equal(isOnRate(17_000, 18_000), false);
@@ -237,4 +243,17 @@ test('fixed rate: half of nginx\'s median over its saturated plain runs; none sa
   assert.equal(fixedRateFor([nginx(40_000, true), nginx(29_000, false), nginx(41_000, true), { scenario: 'plain', target: 'gateway', reqPerSec: 90_000, saturated: true }]), 20_250);
   assert.equal(fixedRateFor([nginx(26_127, false), nginx(24_387, false)]), null, 'the load generator\'s limit is not nginx\'s');
   assert.equal(fixedRateFor([nginx(50_000, true, 'policies')]), null);
+  // BENCH_PACED_SHARES: the same median, another share.
+  assert.equal(fixedRateFor([nginx(40_000, true), nginx(41_000, true)], 30), 12_150);
+  assert.equal(fixedRateFor([nginx(54_235, true)], 40), 21_694);
+});
+
+test('added p99 target: drawn from the runs at half of nginx\'s max only, whatever other shares ran', () => {
+  const paced = (sharePct: number, round: number, target: string, addedP99Us: number) => ({ sharePct, round, target, addedP99Us, sustained: true, onRate: true }) as PacedResult;
+  const at50 = [paced(50, 0, 'nginx', 3_000), paced(50, 0, 'gateway', 12_000), paced(50, 1, 'nginx', 2_500), paced(50, 1, 'gateway', 9_000)];
+  const at30 = [paced(30, 0, 'nginx', 300), paced(30, 0, 'gateway', 500), paced(30, 1, 'nginx', 400), paced(30, 1, 'gateway', 600)];
+  assert.equal(p99TargetMet([...at30, ...at50]), false, 'met at 30% is not met at 50%');
+  assert.equal(p99TargetMet(at30), null, 'no run at 50%: no verdict');
+  assert.equal(p99TargetMet([...at50.map((r) => ({ ...r, addedP99Us: r.target === 'gateway' ? 3_400 : r.addedP99Us })), ...at30.map((r) => ({ ...r, addedP99Us: 90_000 }))]), true);
+  assert.deepEqual(loadCoreNotes([{ ...at30[0], loadCoreBusy: 0.95 }]), ['fixed-rate 30% round 1 nginx: the load core was 95% busy (pacer + backend): no idle time there, so its p99 holds the load side\'s queueing too']);
 });
