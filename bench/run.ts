@@ -199,7 +199,7 @@ function report(runs: Run[], pairs: WorkersPair[], paced: PacedResult[], version
   for (const r of runs) notes.push(...runNotes(r));
   notes.push(...telemetryCost(runs));
   for (const p of pairs) for (const line of [...p.one.problems, ...p.two.problems]) notes.push(`workers2 pair ${p.pair + 1} ${p.target} logged: ${line}`);
-  for (const p of paced) for (const line of p.problems) notes.push(`fixed-rate round ${p.round + 1} ${p.target} logged: ${line}`);
+  for (const p of paced) for (const line of p.problems) notes.push(`fixed-rate ${p.sharePct}% round ${p.round + 1} ${p.target} logged: ${line}`);
   notes.push(...loadCoreNotes(paced));
   const date = new Date().toISOString();
   const file = writeJson(resultsDir, { date, machine: m, layout: layoutText, tools: versions, settings, runs, ratios, summary, twoWorkers: { pairs, summary: pairSummary, gatewayWithinLimit: twoWorkersMet }, fixedRate: { results: paced, addedP99: Object.fromEntries(addedP99ByTarget(paced.filter((p) => p.sharePct === PACED_TARGET_SHARE))), addedP99ByShare: Object.fromEntries(settings.pacedShares.map((share) => [share, Object.fromEntries(addedP99ByTarget(paced.filter((p) => p.sharePct === share)))])), gatewayAddedP99WithinNginxPlus1ms: p99Met }, notes });
