@@ -31,5 +31,7 @@ NAPI_MODULE_INIT() {
   export_fn(env, exports, "copyFields", copy_fields);
   export_fn(env, exports, "startIterationFlush", start_iteration_flush);
   export_fn(env, exports, "stopLoopIdleMetrics", stop_loop_idle_metrics);
+  export_fn(env, exports, "gateCheckImmediate", gate_check_immediate);
+  export_fn(env, exports, "checkImmediateStats", check_immediate_stats);
   return exports;
 }

@@ -65,6 +65,8 @@ napi_value accept_pending(napi_env env, napi_callback_info info);
 napi_value copy_fields(napi_env env, napi_callback_info info);
 napi_value start_iteration_flush(napi_env env, napi_callback_info info);
 napi_value stop_loop_idle_metrics(napi_env env, napi_callback_info info);
+napi_value gate_check_immediate(napi_env env, napi_callback_info info);
+napi_value check_immediate_stats(napi_env env, napi_callback_info info);
 /* iteration_flush.c: one non-blocking send() per entry {fd, start, end, result} over `bytes` (sendBatch's); how many did not leave whole (a dropped entry, fd < 0, counts as gone). */
 int send_ranges(const uint8_t *bytes, size_t bytes_length, int32_t *entries, int32_t count);
 

@@ -68,11 +68,19 @@ export interface NativeAddon {
    * true when they were on. After it the loop sleeps in one epoll call, not a zero-timeout one first.
    */
   stopLoopIdleMetrics(): boolean;
+  /**
+   * Runs Node's immediate check on the calling thread only when an immediate can be pending (the
+   * loop will not block) or once per millisecond of the loop's clock (native/src/check_immediate_gate.c):
+   * true when in place.
+   */
+  gateCheckImmediate(): boolean;
+  /** counts[0] = the gate's runs of Node's immediate check on this thread, counts[1] = its skips. */
+  checkImmediateStats(counts: Float64Array): void;
 }
 
 /** Relative to dist/src/gateway/native.js: the repository (or image) root. */
 const ADDON_PATH = '../../../native/build/Release/outpost_native.node';
-const FUNCTIONS = ['listenReusePort', 'sdNotify', 'pinThread', 'currentThreadId', 'niceThread', 'sendBatch', 'writeRequestLog', 'requestLogFields', 'requestLogTarget', 'newUuid', 'registerBuffers', 'scanHeadFields', 'writeRequestFields', 'findHeadEnd', 'findBlankLine', 'jsonConfigParts', 'acceptPending', 'copyFields', 'startIterationFlush', 'stopLoopIdleMetrics'] as const;
+const FUNCTIONS = ['listenReusePort', 'sdNotify', 'pinThread', 'currentThreadId', 'niceThread', 'sendBatch', 'writeRequestLog', 'requestLogFields', 'requestLogTarget', 'newUuid', 'registerBuffers', 'scanHeadFields', 'writeRequestFields', 'findHeadEnd', 'findBlankLine', 'jsonConfigParts', 'acceptPending', 'copyFields', 'startIterationFlush', 'stopLoopIdleMetrics', 'gateCheckImmediate', 'checkImmediateStats'] as const;
 
 let loaded: { addon: NativeAddon | null; reason: string | null } | undefined;
 
