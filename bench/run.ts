@@ -99,38 +99,46 @@ async function main(): Promise<number> {
   const pairs: WorkersPair[] = [];
   const paced: PacedResult[] = [];
   let failed = false;
+  /** Runs one part of the bench; a failure is noted under `label` and the bench goes on (false). */
+  const attempt = async (label: string, part: () => Promise<void>): Promise<boolean> => {
+    try {
+      await part();
+      return true;
+    } catch (err) {
+      failed = true;
+      notes.push(`${label} failed: ${(err as Error).message.split('\n')[0]}`);
+      process.stderr.write(`${label} failed: ${(err as Error).stack ?? String(err)}\n`);
+      return false;
+    }
+  };
+  /** `use` on a target started by `started`, once it answers the probe; the target is stopped whatever happens. */
+  const onTarget = async (started: Promise<Target>, use: (t: Target) => Promise<void>): Promise<void> => {
+    const t = await started;
+    try {
+      await probeTarget(t);
+      await use(t);
+    } finally {
+      await t.stop();
+    }
+  };
   const backend = await startBackend(nginxBin, layout);
   try {
     for (let round = 0; round < settings.rounds; round++) {
       for (const { scenario, target } of roundOrder(runPlan, round)) {
         const label = `round ${round + 1}/${settings.rounds} ${scenario} ${target}`;
-        try {
-          const t = await start(target, scenario, backend);
-          try {
-            await probeTarget(t);
-            process.stderr.write(`${label}: warm-up ${settings.warmupS} s, then ${settings.durationS} s, wrk -t1 -c${settings.connections}\n`);
-            if (settings.warmupS > 0) await runWrk({ url: t.url, core: layout.loadCore, durationS: settings.warmupS, connections: settings.connections, script: doneScript, headers: t.headers });
-            runs.push({ round, scenario, ...(await measure(t, { ...measureOpts(backend), durationS: settings.durationS, load: { kind: 'wrk', script: doneScript } })) });
-          } finally {
-            await t.stop();
-          }
-        } catch (err) {
-          failed = true;
-          notes.push(`${label} failed: ${(err as Error).message.split('\n')[0]}`);
-          process.stderr.write(`${label} failed: ${(err as Error).stack ?? String(err)}\n`);
-        }
+        await attempt(label, () => onTarget(start(target, scenario, backend), async (t) => {
+          process.stderr.write(`${label}: warm-up ${settings.warmupS} s, then ${settings.durationS} s, wrk -t1 -c${settings.connections}\n`);
+          if (settings.warmupS > 0) await runWrk({ url: t.url, core: layout.loadCore, durationS: settings.warmupS, connections: settings.connections, script: doneScript, headers: t.headers });
+          runs.push({ round, scenario, ...(await measure(t, { ...measureOpts(backend), durationS: settings.durationS, load: { kind: 'wrk', script: doneScript } })) });
+        }));
       }
     }
 
     for (const target of pairedTargets) {
-      try {
+      await attempt(`workers2 ${target}`, async () => {
         const opts = { ...measureOpts(backend), pairs: settings.pairs, windowS: settings.pairWindowS, warmupS: settings.warmupS, load: { kind: 'wrk' as const, script: doneScript } };
         pairs.push(...await measurePairs(target, () => start(target, 'plain', backend), () => start(target, 'workers2', backend), opts, (line) => process.stderr.write(`${line}\n`)));
-      } catch (err) {
-        failed = true;
-        notes.push(`workers2 ${target} failed: ${(err as Error).message.split('\n')[0]}`);
-        process.stderr.write(`workers2 ${target} failed: ${(err as Error).stack ?? String(err)}\n`);
-      }
+      });
     }
 
     if (pacer !== null) {
@@ -146,24 +154,14 @@ async function main(): Promise<number> {
             let directP99: number | null = null;
             for (const name of ['direct', ...roundOrder(targets, round)] as const) {
               const label = `fixed-rate ${share}% round ${round + 1}/${settings.pacedRounds} ${name}`;
-              try {
-                const t = name === 'direct' ? direct : await start(name, 'plain', backend);
-                try {
-                  await probeTarget(t);
-                  process.stderr.write(`${label}: ${rate} req/s open-loop (outpost-pacer), warm-up ${settings.pacedWarmupS} s, then ${settings.durationS} s\n`);
-                  const p = await pacedRun(t, rate, opts, directP99, round, share);
-                  // A direct run that did not sustain the rate, or ran over it, is no baseline: the round's targets get no added p99.
-                  if (name === 'direct') directP99 = isBaseline(p) ? p.latencyUs.p99 : null;
-                  paced.push(p);
-                } finally {
-                  await t.stop();
-                }
-              } catch (err) {
-                failed = true;
-                notes.push(`${label} failed: ${(err as Error).message.split('\n')[0]}`);
-                process.stderr.write(`${label} failed: ${(err as Error).stack ?? String(err)}\n`);
-                if (name === 'direct') break;
-              }
+              const ok = await attempt(label, () => onTarget(name === 'direct' ? Promise.resolve(direct) : start(name, 'plain', backend), async (t) => {
+                process.stderr.write(`${label}: ${rate} req/s open-loop (outpost-pacer), warm-up ${settings.pacedWarmupS} s, then ${settings.durationS} s\n`);
+                const p = await pacedRun(t, rate, opts, directP99, round, share);
+                // A direct run that did not sustain the rate, or ran over it, is no baseline: the round's targets get no added p99.
+                if (name === 'direct') directP99 = isBaseline(p) ? p.latencyUs.p99 : null;
+                paced.push(p);
+              }));
+              if (!ok && name === 'direct') break;
             }
           }
         }
