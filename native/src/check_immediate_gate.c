@@ -9,7 +9,7 @@
  *   export the function or the thread's loop has no such handle (or the gate is already there).
  *
  *   Why: Node opens a handle scope, makes an object and a callback scope (with its microtask
- *   checkpoint) in every iteration's check, whether or not anything is pending: ~1,365
+ *   checkpoint) in every iteration's check, whether or not anything is pending: ~1,366
  *   instructions an iteration under callgrind. A worker proxying at a paced rate iterates about
  *   twice a request (the client's request, the backend's answer), so that was ~2,700 instructions
  *   of a ~53,000-instruction request, the largest single item of Node's own.

@@ -45,7 +45,7 @@ if (init.cpu !== null) pinWorkerThread(init.cpu);
 // default) it polls with a zero timeout first, an empty system call about once a request at a
 // paced rate. Nothing in a worker reads its loop's idle time (native/src/loop_idle_metrics.c).
 nativeAddon()?.stopLoopIdleMetrics();
-// Node's immediate check opens a callback scope in every iteration, ~1,365 instructions, twice a
+// Node's immediate check opens a callback scope in every iteration, ~1,366 instructions, twice a
 // request at a paced rate; it now runs when an immediate can be pending (native/src/check_immediate_gate.c).
 nativeAddon()?.gateCheckImmediate();
 const port = parentPort!;
