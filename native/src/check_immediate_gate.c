@@ -39,19 +39,23 @@
 
 /* CheckImmediate: one function for every thread's environment. */
 static uv_check_cb node_check_immediate;
-/* The loop's millisecond clock when the gate last ran it, on this thread. */
-static __thread uint64_t last_run_ms = UINT64_MAX;
-static __thread double runs, skips;
+/* This thread's gate, in one thread-local (one TLS lookup a check in a shared object, not three). */
+typedef struct {
+  uint64_t last_run_ms; /* the loop's millisecond clock when the gate last ran the check */
+  double runs, skips;
+} gate_state;
+static __thread gate_state gate = {UINT64_MAX, 0, 0};
 
 static void gated_check_immediate(uv_check_t *handle) {
+  gate_state *g = &gate;
   uv_loop_t *loop = handle->loop;
   uint64_t now = uv_now(loop);
-  if (now != last_run_ms || uv_backend_timeout(loop) == 0) {
-    last_run_ms = now;
-    runs++;
+  if (now != g->last_run_ms || uv_backend_timeout(loop) == 0) {
+    g->last_run_ms = now;
+    g->runs++;
     node_check_immediate(handle);
   } else {
-    skips++;
+    g->skips++;
   }
 }
 
@@ -97,7 +101,7 @@ napi_value check_immediate_stats(napi_env env, napi_callback_info info) {
     return NULL;
   }
   double *counts = data;
-  counts[0] = runs;
-  counts[1] = skips;
+  counts[0] = gate.runs;
+  counts[1] = gate.skips;
   return NULL;
 }
