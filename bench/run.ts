@@ -19,7 +19,7 @@ import { pacerBinary } from './pacer.js';
 import { startBackend, startNginxProxy, type Backend } from './nginx.js';
 import { CLK_TCK, killAllNow, runMain, stopChild } from './proc.js';
 import { machine, pacedSummary, pacedTable, pairsSummary, pairsTable, runNotes, runsTable, summarize, summaryTable, writeJson, type Run } from './report.js';
-import { PACED_TARGET_SHARE, readSettings, type TargetName } from './settings.js';
+import { CLOSE_CONNECTIONS, PACED_TARGET_SHARE, readSettings, type TargetName } from './settings.js';
 import { probeTarget } from './probe.js';
 import { startGateway, type GatewayVariant, type Layout, type Target } from './targets.js';
 import { VERSION_ARGS, ensureTools, toolVersion, type Tool } from './tools.js';
@@ -34,13 +34,15 @@ const notes: string[] = [];
 /** Configs, Lua scripts, nginx/HAProxy/Caddy files; removed on exit. */
 let tmpDir: string | null = null;
 
-interface Planned { scenario: GatewayVariant; target: TargetName }
+/** A round's runs: the gateway variants, and `close` (every target as in plain, a connection per request). */
+interface Planned { scenario: GatewayVariant | 'close'; target: TargetName }
 
 /** Every (scenario, target) pair of one round, in the base order; rounds alternate it. */
 function plan(targets: TargetName[]): Planned[] {
   const out: Planned[] = [];
   for (const target of targets) {
     if (settings.scenarios.includes('plain')) out.push({ scenario: 'plain', target });
+    if (settings.scenarios.includes('close')) out.push({ scenario: 'close', target });
     if (target !== 'gateway') continue;
     if (settings.scenarios.includes('policies')) out.push({ scenario: 'policies', target });
     if (settings.scenarios.includes('https')) out.push({ scenario: 'https', target });
@@ -126,10 +128,14 @@ async function main(): Promise<number> {
     for (let round = 0; round < settings.rounds; round++) {
       for (const { scenario, target } of roundOrder(runPlan, round)) {
         const label = `round ${round + 1}/${settings.rounds} ${scenario} ${target}`;
-        await attempt(label, () => onTarget(start(target, scenario, backend), async (t) => {
-          process.stderr.write(`${label}: warm-up ${settings.warmupS} s, then ${settings.durationS} s, wrk -t1 -c${settings.connections}\n`);
-          if (settings.warmupS > 0) await runWrk({ url: t.url, core: layout.loadCore, durationS: settings.warmupS, connections: settings.connections, script: doneScript, headers: t.headers });
-          runs.push({ round, scenario, ...(await measure(t, { ...measureOpts(backend), durationS: settings.durationS, load: { kind: 'wrk', script: doneScript } })) });
+        const close = scenario === 'close';
+        await attempt(label, () => onTarget(start(target, close ? 'plain' : scenario, backend), async (started) => {
+          // close: the same target, every request asking for its connection to be closed after the response.
+          const t: Target = close ? { ...started, headers: { ...started.headers, Connection: 'close' } } : started;
+          const connections = close ? CLOSE_CONNECTIONS : settings.connections;
+          process.stderr.write(`${label}: warm-up ${settings.warmupS} s, then ${settings.durationS} s, wrk -t1 -c${connections}${close ? ', Connection: close' : ''}\n`);
+          if (settings.warmupS > 0) await runWrk({ url: t.url, core: layout.loadCore, durationS: settings.warmupS, connections, script: doneScript, headers: t.headers });
+          runs.push({ round, scenario, ...(await measure(t, { ...measureOpts(backend), connections, durationS: settings.durationS, load: { kind: 'wrk', script: doneScript } })) });
         }));
       }
     }
@@ -192,8 +198,8 @@ function report(runs: Run[], pairs: WorkersPair[], paced: PacedResult[], version
   const twoWorkersMet = twoWorkerTargetMet(pairSummary.find((x) => x.target === 'gateway')?.ratio ?? null);
   const layoutText = layout.proxyCore === null
     ? 'unpinned (one core)'
-    : `core ${layout.proxyCore}: the proxy under test (workers2: the gateway, and nginx with 2 workers, on cores ${layout.allCores}); core ${layout.loadCore}: backend nginx (1 worker, return 200) + wrk -t1 -c${settings.connections} + this runner`;
-  if (settings.cpuProf) notes.push(`gateway CPU profiles (one per thread, plain runs) in ${resultsDir}; profiled runs are slower, not results`);
+    : `core ${layout.proxyCore}: the proxy under test (workers2: the gateway, and nginx with 2 workers, on cores ${layout.allCores}); core ${layout.loadCore}: backend nginx (1 worker, return 200) + wrk -t1 -c${settings.connections}${settings.scenarios.includes('close') ? ` (close: -c${CLOSE_CONNECTIONS})` : ''} + this runner`;
+  if (settings.cpuProf) notes.push(`gateway CPU profiles (one per thread, plain and close runs) in ${resultsDir}; profiled runs are slower, not results`);
   for (const r of runs) notes.push(...runNotes(r));
   notes.push(...telemetryCost(runs));
   for (const p of pairs) for (const line of [...p.one.problems, ...p.two.problems]) notes.push(`workers2 pair ${p.pair + 1} ${p.target} logged: ${line}`);
@@ -208,7 +214,7 @@ function report(runs: Run[], pairs: WorkersPair[], paced: PacedResult[], version
   out.push(`layout: ${layoutText}`);
   out.push(`settings: ${settings.durationS} s runs after ${settings.warmupS} s warm-up (fixed rate: ${settings.pacedWarmupS} s), ${settings.rounds} rounds (order alternates), targets ${settings.targets.join(',')}, scenarios ${settings.scenarios.join(',')}`);
   if (runs.length > 0) {
-    out.push('', 'runs (ratio: to nginx plain in the same round, only from saturated runs):', runsTable(runs, ratios));
+    out.push('', 'runs (ratio: to nginx in the same round, plain or close as the run, only from saturated runs):', runsTable(runs, ratios));
     out.push('', 'summary: median [min–max] over rounds; ratios over the rounds where both runs were saturated:', summaryTable(summary));
     const tlsCost = httpsCostUs(summary);
     if (tlsCost !== null) out.push(`HTTPS: ${tlsCost} (wrk keeps its ${settings.connections} connections open: record encryption, handshakes amortised)`);

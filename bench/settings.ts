@@ -21,7 +21,21 @@ export type TargetName = (typeof ALL_TARGETS)[number];
  * added p99 over a direct hit.
  */
 export const ALL_SCENARIOS = ['plain', 'policies', 'workers2', 'https', 'telemetry-off', 'metrics-only', 'fixed-rate'] as const;
-export type ScenarioName = (typeof ALL_SCENARIOS)[number];
+/**
+ * Run only when BENCH_SCENARIOS names them. close: every target as in plain, but each request on a
+ * connection of its own (`Connection: close`, CLOSE_CONNECTIONS at a time): what accepting and
+ * closing a connection costs, which clients without keep-alive (health checkers, some SDKs) pay.
+ */
+export const EXTRA_SCENARIOS = ['close'] as const;
+export const KNOWN_SCENARIOS = [...ALL_SCENARIOS, ...EXTRA_SCENARIOS] as const;
+export type ScenarioName = (typeof KNOWN_SCENARIOS)[number];
+
+/**
+ * wrk's connections in the close scenario. Each one reconnects after every response, and on the
+ * load core opening connections is what runs out first: 16 keep a saturated gateway busy (its
+ * core 97% at ~5,700 requests/s on the AMD VM, 2026-12-08) without a connect storm of 64.
+ */
+export const CLOSE_CONNECTIONS = 16;
 
 export interface Settings {
   /** Seconds per measured run. */
@@ -68,10 +82,13 @@ export function envInt(env: NodeJS.ProcessEnv, name: string, fallback: number, m
   return value;
 }
 
-/** A comma-separated subset of `all`, kept in `all`'s order (the order rounds alternate from). */
-function envList<T extends string>(env: NodeJS.ProcessEnv, name: string, all: readonly T[]): T[] {
+/**
+ * A comma-separated subset of `all`, kept in `all`'s order (the order rounds alternate from);
+ * `defaults` (all of them unless given) when unset.
+ */
+function envList<T extends string>(env: NodeJS.ProcessEnv, name: string, all: readonly T[], defaults: readonly T[] = all): T[] {
   const raw = env[name];
-  if (raw === undefined || raw.trim() === '') return [...all];
+  if (raw === undefined || raw.trim() === '') return [...defaults];
   const wanted = raw.split(',').map((s) => s.trim()).filter(Boolean);
   const unknown = wanted.filter((w) => !(all as readonly string[]).includes(w));
   if (unknown.length > 0 || wanted.length === 0) throw new Error(`${name} must list some of ${all.join(', ')}; got "${raw}"`);
@@ -105,7 +122,7 @@ export function readSettings(env: NodeJS.ProcessEnv = process.env): Settings {
     pairWindowS: envInt(env, 'BENCH_PAIR_DURATION', 4, 2, 60),
     connections: envInt(env, 'BENCH_CONNECTIONS', 64, 1, 4096),
     targets: envList(env, 'BENCH_TARGETS', ALL_TARGETS),
-    scenarios: envList(env, 'BENCH_SCENARIOS', ALL_SCENARIOS),
+    scenarios: envList(env, 'BENCH_SCENARIOS', KNOWN_SCENARIOS, ALL_SCENARIOS),
     cpuProf: env.BENCH_CPU_PROF === '1',
   };
 }

@@ -60,7 +60,8 @@ function compare(run: RunFigures, ref: RunFigures | undefined, versus: string): 
 /**
  * Every run against its reference in the same round: plain and policies runs against nginx plain
  * (req/s and CPU per request); https against the plain gateway (req/s and CPU per request: the cost of TLS); telemetry-off
- * against the plain gateway (the cost of metrics and request logs).
+ * against the plain gateway (the cost of metrics and request logs); close runs (a connection per
+ * request) against nginx's close run.
  * A ratio is given only when both runs in it were saturated.
  */
 export function roundRatios(runs: RunFigures[]): RoundRatio[] {
@@ -71,6 +72,9 @@ export function roundRatios(runs: RunFigures[]): RoundRatio[] {
     if (run.scenario === 'https' || run.scenario === 'telemetry-off' || run.scenario === 'metrics-only') {
       // The same gateway and route: over its HTTPS listener (what TLS costs), or with metrics and request logs off.
       out.push(compare(run, find(run.round, 'plain', 'gateway'), 'gateway plain'));
+    } else if (run.scenario === 'close') {
+      // A connection per request against nginx doing the same; nginx's own close run is the reference.
+      if (run.target !== 'nginx') out.push(compare(run, find(run.round, 'close', 'nginx'), 'nginx close'));
     } else if (!(run.scenario === 'plain' && run.target === 'nginx')) {
       out.push(compare(run, find(run.round, 'plain', 'nginx'), 'nginx plain'));
     }

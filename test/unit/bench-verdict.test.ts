@@ -79,6 +79,23 @@ test('ratios to nginx in the same round, only when both runs were saturated', ()
   assert.equal(ratios[2].cpuPerReq, null);
 });
 
+test('close runs: each target against nginx\'s own close run in the round, never against plain', () => {
+  const ratios = roundRatios([
+    run(0, 'plain', 'nginx', 40_000, 10, true),
+    run(0, 'close', 'nginx', 12_000, 60, true),
+    run(0, 'close', 'gateway', 6_000, 150, true),
+    run(1, 'plain', 'nginx', 40_000, 10, true),
+    run(1, 'close', 'nginx', 9_000, 70, false),
+    run(1, 'close', 'gateway', 5_800, 165, true),
+    run(2, 'close', 'relay', 7_000, 100, true),
+  ]);
+  assert.deepEqual(ratios.map((r) => [r.round, r.target, r.versus]), [[0, 'gateway', 'nginx close'], [1, 'gateway', 'nginx close'], [2, 'relay', 'nginx close']], 'nginx close is the reference, not a ratio');
+  assert.deepEqual(ratios[0], { round: 0, scenario: 'close', target: 'gateway', versus: 'nginx close', reqPerSec: 0.5, cpuPerReq: 2.5, verdict: 'ok' });
+  assert.equal(ratios[1].verdict, LOADGEN_BOUND, 'nginx below its core\'s limit (the load core opening connections): no ratio');
+  assert.equal(ratios[1].why, 'nginx close');
+  assert.equal(ratios[2].verdict, 'no reference run');
+});
+
 test('workers2: a pair\'s ratio is two workers\' CPU per request over one worker\'s, only from a saturated one-worker window', () => {
   const window = (cpu: number, saturated: boolean) => ({ cpuUsPerReq: { proxy: cpu }, saturated });
   assert.equal(pairRatio(window(25, true), window(27.5, false)), 1.1, 'the two-worker window shares the load core: no saturation asked of it');
@@ -193,6 +210,13 @@ test('settings: defaults, subsets in canonical order, bad values named', () => {
     assert.throws(() => readSettings({ BENCH_PACED_SHARES: bad }), /BENCH_PACED_SHARES must list whole percentages of nginx's max rate in 5\.\.95/, bad);
   }
   assert.throws(() => readSettings({ BENCH_PACED_SHARES: '40,50,40' }), /BENCH_PACED_SHARES lists a share twice/);
+});
+
+test('settings: close runs only when named, in the canonical order among the others', () => {
+  assert.equal(readSettings({}).scenarios.includes('close'), false, 'not in the default run');
+  assert.deepEqual(readSettings({ BENCH_SCENARIOS: 'close' }).scenarios, ['close']);
+  assert.deepEqual(readSettings({ BENCH_SCENARIOS: 'close,plain' }).scenarios, ['plain', 'close']);
+  assert.throws(() => readSettings({ BENCH_SCENARIOS: 'plain,closed' }), /BENCH_SCENARIOS must list some of plain, .*fixed-rate, close; got "plain,closed"/);
 });
 
 test('summary: ratio spread over the rounds that gave one, and why none when none did', () => {
